@@ -378,8 +378,11 @@ static void metrics_procs(FILE *out, const struct metrics_opts *o, const struct 
             fprintf(out, "} %.17g\n", x);
         }
     }
-    if (o->top <= 0)
-        return;
+    size_t sites = 0;
+    for (size_t i = 0; i < n; i++)
+        sites += m[i].nsites;
+    if (o->top <= 0 || !sites)
+        return; /* no family without a sample (an ?agent scrape has none) */
     metrics_family(out, o, "heapsnap_site_live_bytes", "gauge",
                    "Live bytes of the process's largest allocation sites (--top of them).");
     for (size_t i = 0; i < n; i++)
@@ -408,9 +411,19 @@ static void metrics_self(FILE *out, const struct metrics_opts *o, const struct p
     fprintf(out, "heapsnap_serve_connections_closed_total{why=\"deadline\"} %" PRIu64 "\n", st->late);
     fprintf(out, "heapsnap_serve_connections_closed_total{why=\"evicted\"} %" PRIu64 "\n",
             st->evicted);
-    metrics_family(out, o, "heapsnap_serve_read_errors_total", "counter",
-                   "State files that could not be opened or read.");
-    fprintf(out, "heapsnap_serve_read_errors_total %" PRIu64 "\n", ps->errors);
+    if (ps->nrerr) { /* a family without a sample is none: a scraper's parser may refuse it */
+        metrics_family(out, o, "heapsnap_serve_read_errors_total", "counter",
+                       "Reads of a running process's state file that failed "
+                       "(the first logged on the agent's stderr).");
+        for (size_t i = 0; i < ps->nrerr; i++) {
+            const struct perr *e = &ps->rerr[i];
+            fprintf(out, "heapsnap_serve_read_errors_total{pid=\"%d\",program=\"", (int)e->pid);
+            metrics_label(out, e->comm);
+            fputs("\",exe=\"", out);
+            metrics_label(out, e->exe);
+            fprintf(out, "\"} %" PRIu64 "\n", e->count);
+        }
+    }
     metrics_family(out, o, "heapsnap_serve_state_reads_total", "counter",
                    "State files read: whole (new sites, pprof), or their live sums alone.");
     fprintf(out, "heapsnap_serve_state_reads_total{read=\"whole\"} %" PRIu64 "\n", ps->loads);

@@ -59,6 +59,7 @@ void procs_fini(struct procs *ps)
     free(ps->v);
     free(ps->skip);
     free(ps->fresh);
+    free(ps->rerr);
     memset(ps, 0, sizeof *ps);
 }
 
@@ -147,42 +148,137 @@ static int procs_mapped(pid_t pid, char *path, size_t n, dev_t *dev, ino_t *ino)
 }
 
 /* The state file at path in pid's view, if it is the one mapped (dev,
- * ino), a regular file of uid, and a state file: its descriptor, or -1. */
-static int procs_open(pid_t pid, const char *path, dev_t dev, ino_t ino, uid_t uid)
+ * ino), a regular file of uid, and a state file: its descriptor, or -1
+ * with *why saying which of these failed. */
+static int procs_open(pid_t pid, const char *path, dev_t dev, ino_t ino, uid_t uid,
+                      const char **why)
 {
     char full[4200];
     struct stat sb;
     char magic[8];
     snprintf(full, sizeof full, "/proc/%d/root%s", (int)pid, path);
     int fd = open(full, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
+    if (fd < 0) {
+        *why = strerror(errno);
         return -1;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_dev != dev || sb.st_ino != ino ||
-        sb.st_uid != uid || pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
-        !state_is(magic, sizeof magic)) {
+    }
+    *why = NULL;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+        *why = "not a regular file";
+    else if (sb.st_dev != dev || sb.st_ino != ino)
+        *why = "not the file the process maps";
+    else if (sb.st_uid != uid)
+        *why = "owned by another user than the process's";
+    else if (pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
+             !state_is(magic, sizeof magic))
+        *why = "no state file's magic";
+    if (*why) {
         close(fd);
         return -1;
     }
     return fd;
 }
 
-/* comm, exe and the service of p, read once when it is found (an exec
- * finds it anew). */
-static void procs_names(struct proc *p)
+/* The program's path as it was started: argv[0] (whole, or up to a blank
+ * where the program rewrote its title), or a bare argv[0] or comm beside
+ * the executable, when it names the very file /proc/PID/exe is (dev, ino):
+ * a symlink's name, Debian's /usr/bin/redis-server rather than the
+ * redis-check-rdb it points to.  Else the executable's real path stays. */
+static void procs_started(struct proc *p)
 {
-    char path[64], svc[HSTATE_SERVICE];
+    char argv0[512], cand[1600], dir[512];
+    struct stat sb;
+    if (procs_read(p->pid, "cmdline", argv0, sizeof argv0) <= 0 || !p->exe[0])
+        return;
+    const char *slash = strrchr(p->exe, '/');
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - p->exe) : 0, p->exe);
+    const char *names[3] = {argv0, NULL, p->comm};
+    char cut[512];
+    size_t blank = strcspn(argv0, " ");
+    if (argv0[blank]) {
+        snprintf(cut, sizeof cut, "%.*s", (int)blank, argv0);
+        names[1] = cut;
+    }
+    for (int i = 0; i < 3; i++) {
+        const char *n = names[i];
+        if (!n || !n[0])
+            continue;
+        if (n[0] == '/')
+            snprintf(cand, sizeof cand, "%s", n);
+        else if (!strchr(n, '/'))
+            snprintf(cand, sizeof cand, "%s/%s", dir, n);
+        else
+            continue; /* relative to a cwd the agent does not share */
+        if (strlen(cand) < sizeof p->exe && stat(cand, &sb) == 0 && sb.st_dev == p->exe_dev &&
+            sb.st_ino == p->exe_ino) {
+            memcpy(p->exe, cand, strlen(cand) + 1);
+            return;
+        }
+    }
+}
+
+/* comm and exe (as started: procs_started) of p, whose pid, exe_dev and
+ * exe_ino are set. */
+static void procs_names_of(struct proc *p)
+{
+    char path[64];
     if (procs_read(p->pid, "comm", p->comm, sizeof p->comm) < 0)
         p->comm[0] = 0;
     p->comm[strcspn(p->comm, "\n")] = 0;
     snprintf(path, sizeof path, "/proc/%d/exe", (int)p->pid);
     ssize_t k = readlink(path, p->exe, sizeof p->exe - 1);
     p->exe[k > 0 ? k : 0] = 0;
+    procs_started(p);
+}
+
+/* comm, exe and the service of p, read once when it is found (an exec
+ * finds it anew). */
+static void procs_names(struct proc *p)
+{
+    char svc[HSTATE_SERVICE];
+    procs_names_of(p);
     /* printable ASCII only: the process wrote it (as state_load keeps it) */
     size_t i = 0;
     if (pread(p->fd, svc, sizeof svc, offsetof(struct hsnap_state_head, service)) == sizeof svc)
         for (; i + 1 < sizeof svc && svc[i] >= 0x20 && svc[i] < 0x7f; i++)
             p->service[i] = svc[i];
     p->service[i] = 0;
+}
+
+/* A state file of p that could not be opened or read (why): counted
+ * against p in ps->rerr while p runs (heapsnap_serve_read_errors_total,
+ * labelled with the process), and logged on stderr the first time only,
+ * since a file that cannot be read is met again at every scan. */
+static void procs_error(struct procs *ps, const struct proc *p, const char *why)
+{
+    struct perr *e = NULL;
+    for (size_t i = 0; i < ps->nrerr && !e; i++)
+        if (ps->rerr[i].pid == p->pid && ps->rerr[i].start_ticks == p->start_ticks)
+            e = &ps->rerr[i];
+    if (!e) {
+        if (grow_array((void **)&ps->rerr, &ps->caprerr, ps->nrerr + 1, sizeof *ps->rerr) < 0)
+            return;
+        e = &ps->rerr[ps->nrerr++];
+        *e = (struct perr){.pid = p->pid, .start_ticks = p->start_ticks};
+        snprintf(e->comm, sizeof e->comm, "%s", p->comm);
+        snprintf(e->exe, sizeof e->exe, "%s", p->exe);
+        fprintf(stderr,
+                "heapsnap serve: cannot read the state file of pid %d (%s, %s): %s; counted in "
+                "heapsnap_serve_read_errors_total, not logged again\n",
+                (int)p->pid, p->comm, p->exe[0] ? p->exe : "?", why && why[0] ? why : "unknown");
+    }
+    e->count++;
+}
+
+/* ps->rerr without the processes that ended (or exec'd another pid's
+ * start time away). */
+static void procs_error_prune(struct procs *ps)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < ps->nrerr; i++)
+        if (procs_start(ps->rerr[i].pid) == ps->rerr[i].start_ticks)
+            ps->rerr[k++] = ps->rerr[i];
+    ps->nrerr = k;
 }
 
 static int procs_skip_cmp(const void *a, const void *b)
@@ -249,9 +345,13 @@ static void procs_visit(struct procs *ps, pid_t pid)
         p->exe_dev = k.exe_dev, p->exe_ino = k.exe_ino;
         return;
     }
-    int fd = procs_open(pid, path, dev, ino, uid);
+    const char *why;
+    int fd = procs_open(pid, path, dev, ino, uid, &why);
     if (fd < 0) {
-        ps->errors++;
+        struct proc who = {.pid = pid, .start_ticks = k.start_ticks, .exe_dev = k.exe_dev,
+                           .exe_ino = k.exe_ino};
+        procs_names_of(&who);
+        procs_error(ps, &who, why);
         procs_skip(ps, &k);
         return;
     }
@@ -305,6 +405,7 @@ size_t procs_scan(struct procs *ps, unsigned min_ms)
         }
     }
     ps->n = k;
+    procs_error_prune(ps);
     qsort(ps->v, ps->n, sizeof *ps->v, procs_cmp);
     struct pskip *t = ps->skip; /* this scan's skipped ones are the next scan's */
     size_t tcap = ps->capskip;
@@ -323,7 +424,7 @@ int procs_load(struct procs *ps, const struct proc *p, struct snap *s, struct st
     ps->loads++;
     int rc = state_load(path, s, info, err, errlen);
     if (rc != 0)
-        ps->errors++;
+        procs_error(ps, p, err);
     return rc;
 }
 

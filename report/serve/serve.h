@@ -28,7 +28,9 @@ struct proc {
     dev_t dev;              /* ... and the mapping it was found by */
     ino_t ino;
     char comm[64];          /* /proc/PID/comm */
-    char exe[512];          /* /proc/PID/exe ("" when unreadable) */
+    char exe[512];          /* as started: a symlink's name where it is the
+                               very file /proc/PID/exe is, else that ("" when
+                               unreadable) */
     char service[40];       /* HEAPSNAP_SERVICE from the state's header */
     unsigned seen;          /* the scan that saw it last */
     unsigned checked;       /* the scan that read its maps last */
@@ -49,6 +51,16 @@ struct pskip {
     unsigned checked;       /* the scan that read its maps */
 };
 
+/* A process whose state file could not be opened or read: counted while
+ * it runs (procs_error). */
+struct perr {
+    pid_t pid;
+    uint64_t start_ticks;
+    uint64_t count;         /* its errors so far */
+    char comm[64];
+    char exe[512];          /* as started (procs_started) */
+};
+
 struct procs {
     struct proc *v;
     size_t n, cap;
@@ -57,7 +69,8 @@ struct procs {
     unsigned scan;          /* scans so far */
     uid_t uid;              /* the user served; (uid_t)-1: every user */
     uint64_t scanned_ns;    /* CLOCK_MONOTONIC of the last scan */
-    uint64_t errors;        /* state files that could not be opened or read */
+    struct perr *rerr;      /* the running processes with read errors */
+    size_t nrerr, caprerr;
     uint64_t loads;         /* state files read whole (procs_load) */
     uint64_t sums;          /* ... and their live sums alone (procs_sums) */
 };
@@ -77,7 +90,7 @@ size_t procs_scan(struct procs *ps, unsigned min_ms);
 struct proc *procs_find(struct procs *ps, pid_t pid);
 
 /* Its state read as a snapshot (state_load on its descriptor): 0, or -1
- * with the reason in err (counted in ps->errors). */
+ * with the reason in err (counted against p, logged once: ps->rerr). */
 int procs_load(struct procs *ps, const struct proc *p, struct snap *s, struct state_info *info,
                char *err, size_t errlen);
 
