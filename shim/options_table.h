@@ -81,7 +81,7 @@ struct opt_def {
 /* Designated by id, so that the enum's order and the table's need not agree. */
 static const struct opt_def opt_table[OPT_COUNT] = {
     [OPT_OUTPUT] = {"HEAPSNAP_OUTPUT", OPT_STR, "%e.%p.hsnap",
-     "snapshot file name; %p pid, %n sequence, %e executable name, %% a '%'", 0, 0, 0},
+     "snapshot file name; %p pid, %n sequence, %e program name (as started: a symlink's), %% a '%'", 0, 0, 0},
     [OPT_DEPTH] = {"HEAPSNAP_DEPTH", OPT_INT, "64",
      "frames kept per allocation stack (1-256)", 1, 256, 0},
     [OPT_SIGNAL_ID] = {"HEAPSNAP_SIGNAL", OPT_SIGNAL, "off",

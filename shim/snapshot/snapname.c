@@ -1,6 +1,6 @@
 /*
  * snapname.c - where a snapshot goes: its name (HEAPSNAP_OUTPUT's %p pid,
- * %n sequence, %e executable name, %% a '%'; a sequence number inserted
+ * %n sequence, %e the program's name as started, %% a '%'; a sequence number inserted
  * before the extension when the pattern has none and more snapshots may
  * follow), the temporary file it is written to, its permissions
  * (HEAPSNAP_MODE), and the manifest line that tells `heapsnap run` it
@@ -18,6 +18,7 @@
 #include <stdio.h> /* renameat2 only; no stdio streams */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +36,25 @@ size_t name_exe(char *buf, size_t cap)
 {
     ssize_t n = readlink("/proc/self/exe", buf, cap);
     return n < 0 ? 0 : (size_t)n;
+}
+
+/* The path the program was started by (what execve was given: AT_EXECFN)
+ * where it is the very file /proc/self/exe is: a symlink's name, Debian's
+ * redis-server rather than the redis-check-rdb it points to, as the
+ * process's comm and a user say it.  Else name_exe's real path (a script
+ * run through its #! line keeps its interpreter's name; a relative path
+ * whose directory was left fails the check).  No NUL. */
+static size_t name_started(char *buf, size_t cap)
+{
+    const char *fn = (const char *)getauxval(AT_EXECFN);
+    struct stat a, b;
+    size_t n = fn ? strlen(fn) : 0;
+    if (n && n <= cap && stat(fn, &a) == 0 && stat("/proc/self/exe", &b) == 0 &&
+        a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        memcpy(buf, fn, n);
+        return n;
+    }
+    return name_exe(buf, cap);
 }
 
 static size_t name_append(char *out, size_t len, const char *s, size_t n)
@@ -65,7 +85,7 @@ static void name_expand(char *out, const char *pat, uint32_t seq, int *has_n, in
             len = name_append(out, len, num, opt_fmt_u64(num, seq));
             *has_n = 1;
         } else if (*c == 'e') {
-            size_t n = name_exe(exe, sizeof exe);
+            size_t n = name_started(exe, sizeof exe);
             const char *base = exe;
             for (size_t i = 0; i < n; i++)
                 if (exe[i] == '/')

@@ -1,6 +1,7 @@
 # test_options.sh - HEAPSNAP_* handling: a bad value warns once and the
 # default applies; an unwritable output directory warns and the program
-# keeps its own output and status; %e and %% expand; the manifest lists
+# keeps its own output and status; %e and %% expand (%e to the name a program
+# was started by: a symlink's, as Debian's redis-server -> redis-check-rdb); the manifest lists
 # every snapshot; HEAPSNAP_DEPTH, HEAPSNAP_BLOCKS=0 and HEAPSNAP_FATAL=0.
 . tests/shim/lib_shim.sh
 s_dump_build
@@ -59,6 +60,10 @@ else t_fail unwritable_output_warns_and_exits_normally "status $(cat "$T/shim.st
 run_shim HEAPSNAP_OUTPUT="$T/x.%e.%%.hsnap" HEAPSNAP_MANIFEST="$T/manifest"
 if [ -e "$T/x.alloc_all.%.hsnap" ]; then t_pass output_expands_e_and_percent
 else t_fail output_expands_e_and_percent "$(ls "$T" | tr '\n' ' ')"; fi
+ln -sf "$T/alloc_all" "$T/redis-server"
+(cd / && env LD_PRELOAD="$SHIM" HEAPSNAP_OUTPUT="$T/y.%e.hsnap" "$T/redis-server" >/dev/null 2>"$T/sym.err")
+if [ -e "$T/y.redis-server.hsnap" ] && [ ! -e "$T/y.alloc_all.hsnap" ]; then t_pass output_e_is_the_symlink_started
+else t_fail output_e_is_the_symlink_started "$(ls "$T" | grep '^y\.' | tr '\n' ' ') $(head -c 200 "$T/sym.err")"; fi
 if [ "$(tr '\0' '\n' <"$T/manifest" 2>/dev/null)" = "$T/x.alloc_all.%.hsnap" ] &&
    [ "$(tail -c 1 "$T/manifest" | od -An -c | tr -d ' ')" = '\0' ]; then t_pass manifest_lists_snapshot
 else t_fail manifest_lists_snapshot "$(cat "$T/manifest" 2>/dev/null)"; fi
