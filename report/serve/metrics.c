@@ -12,7 +12,8 @@
  * sample of a family together, after its HELP and TYPE.  Every series of a
  * process carries the labels pid, program (comm), exe and service
  * (HEAPSNAP_SERVICE); its sites are the --top N largest by live bytes,
- * each labelled site="function (file:line)", so the number of series per
+ * each labelled site="function (file:line)" ("function (module)" without
+ * debug information: metrics_site_label), so the number of series per
  * process is fixed whatever the program does.  A process whose state
  * cannot be read has heapsnap_state_up 0 and its RSS alone.
  */
@@ -138,6 +139,25 @@ static long psites_name(struct psites *c, const char *name)
     return k->idx;
 }
 
+/* Trace t's label: its site's "function (file:line)"; without a line,
+ * "function (module)", and for a site without a name either (a static
+ * function of a stripped library) its nearest named caller in its module,
+ * as top --key lineno keys it: names that outlive a package upgrade, where
+ * "module+0xoffset" would change with every build. */
+static const char *metrics_site_label(const struct frames_trace *t, char *buf, size_t n)
+{
+    const struct frame *f = t->fr[t->site];
+    if (frames_has_file(f))
+        return export_frame_name(f, buf, n);
+    for (int i = t->site; !frames_has_symbol(f) && i + 1 < t->n && f->module[0] != '<' &&
+                          !strcmp(f->module, t->fr[i + 1]->module);)
+        f = t->fr[++i];
+    if (!frames_has_symbol(f) || f->module[0] == '<')
+        return export_frame_name(t->fr[t->site], buf, n);
+    snprintf(buf, n, "%s (%s)", f->func, f->module);
+    return buf;
+}
+
 /* p's cache brought to s's traces: 0, or -1 (out of memory, or s holds
  * fewer traces than resolved: not the same file, the cache is dropped). */
 static int psites_update(struct proc *p, const struct snap *s)
@@ -149,7 +169,7 @@ static int psites_update(struct proc *p, const struct snap *s)
     for (; c->n < s->ntraces; c->n++) {
         const struct frames_trace *t = frames_get(s, c->n);
         char buf[4400];
-        long idx = t ? psites_name(c, export_frame_name(t->fr[t->site], buf, sizeof buf)) : -1;
+        long idx = t ? psites_name(c, metrics_site_label(t, buf, sizeof buf)) : -1;
         if (idx < 0)
             return -1;
         c->site[c->n] = (uint32_t)idx;
