@@ -11,7 +11,7 @@ HELP="$help" DOC="$DOC" python3 - <<'PY'
 import os, re
 doc = os.environ["DOC"]
 s = open(doc).read()
-block = "```\n" + os.environ["HELP"] + "\n```\n"
+block = "```text\n" + os.environ["HELP"] + "\n```\n"
 s, n = re.subn(r"(<!-- options:begin[^\n]*-->\n).*?(<!-- options:end -->)",
                lambda m: m.group(1) + block + m.group(2), s, flags=re.S)
 if n != 1:
