@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <uthash.h>
 
@@ -143,8 +144,11 @@ static long psites_name(struct psites *c, const char *name)
  * "function (module)", and for a site without a name either (a static
  * function of a stripped library) its nearest named caller in its module,
  * as top --key lineno keys it: names that outlive a package upgrade, where
- * "module+0xoffset" would change with every build. */
-static const char *metrics_site_label(const struct frames_trace *t, char *buf, size_t n)
+ * "module+0xoffset" would change with every build.  The executable's
+ * module is named as the program was started (exe, whose real path is
+ * real): redis-server, not redis-check-rdb. */
+static const char *metrics_site_label(const struct frames_trace *t, const char *exe,
+                                      const char *real, char *buf, size_t n)
 {
     const struct frame *f = t->fr[t->site];
     if (frames_has_file(f))
@@ -154,7 +158,10 @@ static const char *metrics_site_label(const struct frames_trace *t, char *buf, s
         f = t->fr[++i];
     if (!frames_has_symbol(f) || f->module[0] == '<')
         return export_frame_name(t->fr[t->site], buf, n);
-    snprintf(buf, n, "%s (%s)", f->func, f->module);
+    const char *mod = f->module, *slash = strrchr(exe, '/');
+    if (real[0] && !strcmp(f->path, real) && slash && slash[1])
+        mod = slash + 1;
+    snprintf(buf, n, "%s (%s)", f->func, mod);
     return buf;
 }
 
@@ -165,11 +172,15 @@ static int psites_update(struct proc *p, const struct snap *s)
     struct psites *c = p->sites;
     if (!c || grow_array((void **)&c->site, &c->capsite, (size_t)s->ntraces + 1, sizeof *c->site) < 0)
         return -1;
+    char real[512], link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)p->pid);
+    ssize_t k = readlink(link, real, sizeof real - 1);
+    real[k > 0 ? k : 0] = 0;
     frames_site_only_of(s); /* a label is the site's frame alone */
     for (; c->n < s->ntraces; c->n++) {
         const struct frames_trace *t = frames_get(s, c->n);
         char buf[4400];
-        long idx = t ? psites_name(c, metrics_site_label(t, buf, sizeof buf)) : -1;
+        long idx = t ? psites_name(c, metrics_site_label(t, p->exe, real, buf, sizeof buf)) : -1;
         if (idx < 0)
             return -1;
         c->site[c->n] = (uint32_t)idx;
