@@ -2,7 +2,7 @@
  * pytrack.c - tracemalloc's domains: a block that a C extension tracks
  * with PyTraceMalloc_Track(domain, ptr, size) (numpy: domain 389047 for
  * its arrays' data) keeps that domain, which heapsnap_dump hands over
- * (pytrack_domain), so the Python package's DomainFilter sees it.
+ * (dump_domains, py_domain_of), so the Python package's DomainFilter sees it.
  *
  * Why GOT entries: Debian's python3 is a static build whose executable
  * defines PyTraceMalloc_Track, and the executable comes first in the

@@ -213,7 +213,7 @@ void *state_cells(unsigned line, unsigned chunk)
         return NULL;
     int saved = errno; /* a hook's caller sees errno as the allocator left it */
     void *c = NULL;
-    atomic_fetch_add(&st.takers, 1); /* state_hold_takers sees it, or we see moving */
+    atomic_fetch_add(&st.takers, 1); /* state_yield sees it, or we see moving */
     if (!atomic_load(&st.moving))
         c = state_cells_take(line, chunk);
     atomic_fetch_sub(&st.takers, 1);

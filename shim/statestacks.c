@@ -10,7 +10,7 @@
  * page's first write fault costs several times its share of a pwrite (a
  * Python start-up writes MiBs of nodes), and no page enters the program's
  * resident set.  Which nodes are in the file is kept
- * beside it (state_set: a bit a node), so the walk up reads no page.
+ * beside it (sw.set: a bit a node, state_set_has), so the walk up reads no page.
  *   Lock: none; the helper's alone, as state.c says.
  */
 #include <errno.h>
@@ -61,7 +61,7 @@ static int state_wbuf_put(struct state_wbuf *w, uint64_t off, const void *p, uin
  * the nodes a trace writes follow each other but for the frames only
  * other stacks share (a Python start-up's new stacks: thousands of
  * pwrites of a few records each).  Those fillers are true records, but
- * not marked in the file (state_set), so their parents need not be
+ * not marked in the file (sw.set), so their parents need not be
  * there: a trace that reaches one writes it and its parents again.
  * 0, or -1. */
 static int state_node_put(uint32_t x, uintptr_t ip, uint32_t parent)

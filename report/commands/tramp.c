@@ -4,7 +4,7 @@
  * tail of the last page of libc's, the loader's or the program's code).
  *
  * Every state the CLI leaves the thread in ends where the thread was found,
- * with or without the CLI: inj_tramp_sys makes one system call on the
+ * with or without the CLI: inj_tramp_start makes one system call on the
  * thread's own stack pointer (the mmap of the call's memory, or nothing),
  * undoes it and falls into inj_tramp_restore; inj_tramp_call blocks every
  * signal (the thread's mask saved into a signal frame in that memory),

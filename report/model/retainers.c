@@ -160,7 +160,7 @@ static void retainers_free_all(struct retainers_target *all)
 }
 
 /* The targets answering to site (all if NULL), biggest first, into *vp
- * (*np of them; the caller frees them with retainers_done).  0, or -1
+ * (*np of them; the caller frees them with retainers_free_all).  0, or -1
  * with err. */
 static int retainers_collect(const struct snap *snaps, char **paths, int n, const char *site,
                              struct retainers_target **allp, struct retainers_target ***vp,

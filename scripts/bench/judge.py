@@ -12,7 +12,7 @@ round hits a run and its base alike.
 The targets are judged on the tables as they are printed (the cells'
 text, read as awk reads a number), so a verdict never disagrees with the
 figure it is printed beside.  A snapshot round is a SnapRound
-(runner.py's bench_snapshot).
+(Runner._snapshot_round).
 """
 
 import collections

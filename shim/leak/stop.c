@@ -282,7 +282,7 @@ static int stop_is_foreign(const struct stop_slot *s, pid_t tid)
 }
 
 /* A foreign thread's slot in this stop (the handler's search), its writer
- * word held (stop_foreign_done gives it back); NULL when there is none,
+ * word held (stop_on_signal gives it back); NULL when there is none,
  * or the collector holds it. */
 static struct stop_slot *stop_foreign_self(void)
 {

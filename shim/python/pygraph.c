@@ -291,7 +291,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
 /* Block bj (no object) is to be read for object i, which owns it
  * (PYOWNED: top --owner counts it with i): its words [from, to), with
  * label, keys and rank as struct pyg_fol has them, once the objects are
- * read (pyg_fols). */
+ * read (pyg_read_fols). */
 static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_t label,
                     uint64_t keys, uint32_t rank)
 {

@@ -33,7 +33,7 @@
 #define PYL_SHIM_MAPS 16384u  /* the shim's mappings looked at */
 #define PYL_MAPS 65536u       /* the process's mappings remembered */
 #define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
-#define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_dead_frames) */
+#define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_datastack) */
 #define PYL_CHUNK_MAX (1ull << 30) /* a chunk's size believed */
 #define PYL_NESTED 4096u      /* candidates pyl_nested looks at */
 #define PYL_THREADS 4096u     /* thread states followed (pyl_dead_spans) */

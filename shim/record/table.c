@@ -243,7 +243,7 @@ static uint32_t tbl_fit_size(const struct tbl_stripe *s, uint64_t want)
  * that what the snapshot then maps (its sections, the compressor) lands
  * in the pages the table gave back rather than on top of them: a
  * program's peak resident set is often its exit, with its heap still at
- * its high-water mark and the table sized for it (tbl_shrink_after_peak).
+ * its high-water mark and the table sized for it (tbl_shrink).
  * The bytes given back; a stripe without the memory for its smaller array
  * keeps its own. */
 #define TBL_SHRINK_BY 4u

@@ -39,6 +39,23 @@ if out=$(scripts/callgraph.py "$contracts" "$BUILD/obj" $cli_rooms 2>&1); then
   t_pass callgraph_no_cycle_between_report_rooms
 else t_fail callgraph_no_cycle_between_report_rooms "$(echo "$out" | grep -A3 CYCLE | head -c 400 | tr '\n' ' ')"; fi
 
+# docs/design.md draws the room order the code has: its "shim:" and
+# "report:" lines, against callgraph.py's order (the root of each tree is
+# "shim/ (the root)" and "main.c" there).
+docs_order() { # TREE: the docs' line for TREE, as callgraph.py prints it
+  sed -n "s|^$1: *||p" docs/design.md | head -1 | sed 's/([^)]*)//g; s/ //g' |
+    tr '<' '\n' | sed "s/^-//; s|^main\.c\$|$1/|; s|^\([a-z]\)|$1/\1|; s|^$1/$1/\$|$1/|" |
+    sed "s/|/|$1\//g" | paste -sd'<' | sed 's/</ <- /g'
+}
+for tree in shim report; do
+  rooms=$shim_rooms; [ "$tree" = report ] && rooms=$cli_rooms
+  # shellcheck disable=SC2086
+  have=$(scripts/callgraph.py "$contracts" "$BUILD/obj" $rooms 2>&1 | sed -n 's/^room order, lowest first: //p')
+  drawn=$(docs_order $tree)
+  if [ -n "$have" ] && [ "$have" = "$drawn" ]; then t_pass "design_doc_draws_the_${tree}_room_order"
+  else t_fail "design_doc_draws_the_${tree}_room_order" "docs/design.md: '$drawn'; the code: '$have'"; fi
+done
+
 # Two tiny rooms whose files call each other in a circle.
 mkdir -p "$T/r/up" "$T/r/up/down" "$T/obj/up/down"
 printf 'int down_f(void);\nint up_f(void) { return down_f(); }\nint up_g(void) { return 1; }\n' >"$T/r/up/a.c"

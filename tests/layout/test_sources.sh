@@ -2,9 +2,9 @@
 # with a comment that names the file and says what it owns; no benchmark
 # figures in comments (a figure that justifies a choice is a row of
 # docs/performance.md's table, which the comment names).  Sizes are a
-# report, not a gate: scripts/sizes.sh names the largest files and the
-# longest openings (make check prints it), and is checked here on a tree
-# of known sizes.
+# report, not a gate: scripts/sizes.sh names the largest files, the
+# longest openings and the doors of two prefixes (make check prints it),
+# and is checked here on a tree of known sizes.
 srcs=$(git ls-files 'shim/*.c' 'shim/*.h' 'shim/*.cc' 'report/*.c' 'report/*.h' 'report/*.cc' \
        'report/*.S' 'report/*.js' 'report/*.css')
 
@@ -23,15 +23,21 @@ if [ -z "$figures" ]; then t_pass comments_carry_no_benchmark_figures
 else t_fail comments_carry_no_benchmark_figures "$(echo "$figures" | tr '\n' ' ' | head -c 400)"; fi
 
 # The report on a tree of known sizes: a file of 800 lines and one of 300,
-# an opening of 18 lines (// ones) and one of 3; it ranks them, counts those
-# past the aims (700 lines, 15), and exits 0 though a file is past them.
+# an opening of 18 lines (// ones) and one of 3, a door of two prefixes
+# (two.c: duo_ and pair_ exported) and one of one prefix with helpers of
+# another (one.c: its statics and cmd_ are no noun); it ranks them, names
+# two.c alone, names no figure to aim at, and exits 0.
 script=$PWD/scripts/sizes.sh
 mkdir -p "$T/sz/shim" "$T/sz/report"
 { printf '/*\n * big.c - a big file.\n */\n'; for i in $(seq 797); do echo "int b$i;"; done; } >"$T/sz/shim/big.c"
 { for i in $(seq 18); do echo "// long.c - line $i"; done; for i in $(seq 282); do echo "int l$i;"; done; } >"$T/sz/report/long.c"
+printf 'int duo_a(void)\n{ return 1; }\nint duo_b(void)\n{ return 2; }\nvoid pair_a(int x)\n{ (void)x; }\nvoid *pair_b(void)\n{ return 0; }\n' >"$T/sz/shim/two.c"
+printf 'static int h_a(void)\n{ return 1; }\nstatic int h_b(void)\n{ return 2; }\nint one_a(void)\n{ return h_a(); }\nint one_b(void)\n{ return h_b(); }\nint cmd_one(int c, char **v)\n{ return c; }\nint cmd_two(void);\n' >"$T/sz/report/one.c"
 if (cd "$T/sz" && git init -q && git add . ) && out=$(cd "$T/sz" && "$script" 1 2>&1) &&
    echo "$out" | grep -q 'largest files (lines): shim/big.c 800$' &&
    echo "$out" | grep -q 'longest openings (lines): report/long.c 18$' &&
-   echo "$out" | grep -q '2 files: 1 over 700 lines, 1 openings over 15 lines'; then
-  t_pass sizes_report_ranks_files_and_openings_and_does_not_fail
-else t_fail sizes_report_ranks_files_and_openings_and_does_not_fail "$(echo "${out:-}" | tr '\n' ' ' | head -c 400)"; fi
+   echo "$out" | grep -q 'doors of more than one prefix: 1$' &&
+   echo "$out" | grep -q '^ *shim/two.c: .*duo_(2)' && echo "$out" | grep -q '^ *shim/two.c: .*pair_(2)' &&
+   ! echo "$out" | grep -q 'one.c' && ! echo "$out" | grep -qE ' over [0-9]+|aim'; then
+  t_pass sizes_report_ranks_files_and_doors_and_does_not_fail
+else t_fail sizes_report_ranks_files_and_doors_and_does_not_fail "$(echo "${out:-}" | tr '\n' ' ' | head -c 400)"; fi

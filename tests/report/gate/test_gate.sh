@@ -115,7 +115,7 @@ if [ $rc = 2 ] && grep -q "^heapsnap: $T/bad.hsnap: " "$T/bad.err"; then t_pass 
 else t_fail damaged_among_many_exit_2 "exit $rc: $(head -c 300 "$T/bad.err")"; fi
 
 # --- following children: a suite (a dash script) that forks, execs through a shell script,
-# posix_spawns, calls system() and runs a static program; every dynamically linked process
+# calls posix_spawn, calls system() and runs a static program; every dynamically linked process
 # writes its own <exe>.<pid>.hsnap, shells included (dash leaves through _exit) ---
 gcc $flags tests/report/gate/spawner.c -o "$T/spawner" || t_fail spawner_build gcc
 have_static=0

@@ -3,7 +3,7 @@
  * The leak check scans a stopped thread's registers (vector ones too) and
  * its stack, holes of live frames included, so a block address the shim's
  * own work left there keeps a dropped block "reachable".  argv[1] "regs": 64
- * blocks of 72 bytes made and freed through lo_call, which stores every
+ * blocks of 72 bytes made and freed through lo_call_sse (or its avx/zmm kin), which stores every
  * caller-saved register (the integer ones, then xmm0-15, ymm0-15 or
  * zmm0-31 as the CPU has them) the moment the hook returns; after each
  * malloc the dead stack below the caller (16 KiB) is searched too.  Prints

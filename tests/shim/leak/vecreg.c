@@ -36,7 +36,7 @@ NOINLINE static void scrub(void)
         pad[i] = 0;
 }
 
-/* g_ptr into the register, g_ptr cleared; no call until take_back. */
+/* g_ptr into the register, g_ptr cleared; no call until it is taken back. */
 static void *holder(void *arg)
 {
     alloc();
