@@ -361,6 +361,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_mark_ignored(b, n);
     collect_mark_loader(b, n);
     collect_mark_runtime(b, n);
+    uint64_t starts_any = gobj_mark(b, n);
     collect_roots(b, n);
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
@@ -382,7 +383,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
         rc = model_run(b, n, r, nroots, &col.ops, &col.res);
     }
-    for (uint64_t i = 0; collect_host->object_starts && i < n; i++)
+    for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */
     maps_free(holes, hbytes);
     col.ops.holes = NULL;

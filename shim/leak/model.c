@@ -149,10 +149,12 @@ static void index_build(struct scan *s)
 
 /* Whether w is a start reference to b: its first byte, or where the
  * Python object it holds starts (reserved, after the object's PyGC_Head:
- * collect.c's object_starts). */
+ * collect.c's object_starts), or anywhere in a block whose pointers aim
+ * past a header by design (reserved MODEL_START_ANY: gobj_mark). */
 static inline int scan_is_start(const struct hsnap_block *b, uintptr_t w)
 {
-    return w == b->addr || (b->reserved && w == b->addr + b->reserved);
+    return w == b->addr ||
+           (b->reserved && (w == b->addr + b->reserved || b->reserved == MODEL_START_ANY));
 }
 
 /* Count one reference to block j and remember its kind. */

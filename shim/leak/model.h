@@ -103,6 +103,13 @@ struct model_result {
     uint64_t scan_ns;    /* not stopped, and the run's duration */
 };
 
+/* hsnap_block.reserved on entry to model_run: 0, or the offset where the
+ * object the program points at starts (a reference there is a start
+ * reference, as one to the first byte), or this: every reference into the
+ * block is a start reference (a library that hands out pointers past its
+ * own header: gobj_mark). */
+#define MODEL_START_ANY 0xffffu
+
 /* model_run's return values */
 #define MODEL_OK 0
 #define MODEL_EINVAL (-1) /* blocks not sorted by address, or overlapping */

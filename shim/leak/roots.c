@@ -134,8 +134,10 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     }
     unsigned flags = 0;
-    if (info->dlpi_name)
+    if (info->dlpi_name) {
         roots_note_loader(info);
+        gobj_note(info);
+    }
     if (info->dlpi_name && roots_is_libc(info->dlpi_name)) {
         roots.glibc = roots_contains(info, roots.real_malloc);
         flags = roots.glibc ? MODEL_ROOT_ALLOC_META : 0;
@@ -162,6 +164,7 @@ int roots_begin(void)
     if (!roots.real_malloc)
         roots.real_malloc = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
     roots.glibc = 0;
+    gobj_reset();
     dl_iterate_phdr(roots_module, NULL);
     collect_host->loader_leave();
     return 0;
