@@ -516,11 +516,12 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
     json_obj_begin(j);
     json_key(j, "summary");
     json_obj_begin(j);
-    for (int k = 0; k < LOSSREC_NKINDS; k++) {
-        json_key(j, lossrec_kind_names[k]);
+    for (int k = 0; k <= LOSSREC_NKINDS; k++) { /* the words and order of leaks' summary */
+        const struct lossrec_total *t = k < LOSSREC_NKINDS ? &sum[k] : &supp;
+        json_key(j, k < LOSSREC_NKINDS ? lossrec_kind_words[k] : "suppressed");
         json_arr_begin(j);
-        json_u64(j, sum[k].bytes);
-        json_u64(j, sum[k].blocks);
+        json_u64(j, t->bytes);
+        json_u64(j, t->blocks);
         json_arr_end(j);
     }
     json_obj_end(j);
