@@ -264,11 +264,10 @@ int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch)
     return 0;
 }
 
-/* The dynamic loader's blocks are its bookkeeping (roots.c), and blocks
- * allocated under __lsan_disable (their trace's HSNAP_TRACE_DISABLED) are
- * the program's wish: both ignored.  Per trace once (innermost frame in
- * ld.so, or the flag), then per block. */
-static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
+/* Blocks allocated under __lsan_disable (their trace's
+ * HSNAP_TRACE_DISABLED) are the program's wish: ignored.  Per trace once,
+ * then per block.  (The loader's are the runtime's: rt_mark.) */
+static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
     const struct leak_host *h = collect_host;
     h->trace_lock();
@@ -278,8 +277,7 @@ static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
     for (uint32_t t = 0; in && t < nt; t++) {
         unsigned flags;
         uintptr_t ip;
-        if ((h->trace_stack(t, &ip, 1, &flags) && roots_in_loader(ip)) ||
-            (flags & HSNAP_TRACE_DISABLED))
+        if (h->trace_stack(t, &ip, 1, &flags) && (flags & HSNAP_TRACE_DISABLED))
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();
@@ -294,7 +292,7 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
 {
     int (*owned)(uintptr_t, uint64_t) = collect_host->runtime_owned;
     for (uint64_t i = 0; owned && i < n; i++)
-        if (b[i].cls != HSNAP_CLASS_IGNORED && owned(b[i].addr, b[i].size))
+        if (!MODEL_HELD(b[i].cls) && owned(b[i].addr, b[i].size))
             b[i].cls = HSNAP_CLASS_IGNORED;
 }
 
@@ -359,7 +357,8 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     size_t nroots;
     collect_release();
     collect_mark_ignored(b, n);
-    collect_mark_loader(b, n);
+    collect_mark_disabled(b, n);
+    rt_mark(b, n);
     collect_mark_runtime(b, n);
     uint64_t starts_any = gobj_mark(b, n);
     collect_roots(b, n);

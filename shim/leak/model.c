@@ -249,7 +249,7 @@ static int scan_reset(struct scan *s)
         if (b->addr + b->size < b->addr || (i && b->addr < end))
             return MODEL_EINVAL;
         end = block_end(b);
-        if (b->cls != HSNAP_CLASS_IGNORED)
+        if (!MODEL_HELD(b->cls))
             b->cls = HSNAP_CLASS_UNKNOWN;
         b->refcount = 0;
         b->flags = 0;
@@ -335,7 +335,7 @@ static int scan_live(struct scan *s, const struct model_root *roots, size_t nroo
     if (!s->work)
         return MODEL_ENOMEM;
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->b[i].cls == HSNAP_CLASS_IGNORED)
+        if (MODEL_HELD(s->b[i].cls))
             s->work[s->nwork++] = i;
     for (size_t r = 0; r < nroots; r++)
         scan_root(s, &roots[r]);

@@ -89,7 +89,9 @@ struct model_range {
  * belongs to exactly one record, so the records' sums equal the class
  * totals; where two roots reach the same block, the lower address owns it.
  */
-#define MODEL_NCLASS (HSNAP_CLASS_IGNORED + 1)
+#define MODEL_NCLASS (HSNAP_CLASS_RUNTIME + 1)
+/* A class the caller set before model_run: held on purpose, a root. */
+#define MODEL_HELD(cls) ((cls) == HSNAP_CLASS_IGNORED || (cls) == HSNAP_CLASS_RUNTIME)
 
 struct model_result {
     struct hsnap_leak_total total[MODEL_NCLASS]; /* by enum hsnap_class */
@@ -117,8 +119,9 @@ struct model_result {
 
 /*
  * Classify blocks[0..n), sorted by address and non-overlapping, against
- * roots[0..nroots).  On entry a block whose cls is HSNAP_CLASS_IGNORED is
- * held on purpose: it is a root itself and keeps that class; every other
+ * roots[0..nroots).  On entry a block whose cls is HSNAP_CLASS_IGNORED or
+ * HSNAP_CLASS_RUNTIME (MODEL_HELD) is held on purpose: it is a root itself
+ * and keeps that class; every other
  * cls, refcount and flags value is overwritten.  On success fills each
  * block's cls, refcount and flags (MODEL_BF_*) and *out, which the caller
  * releases with model_result_free.

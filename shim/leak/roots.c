@@ -12,7 +12,7 @@
  * hold block addresses.  When the real malloc is glibc's, libc's writable
  * segments are flagged MODEL_ROOT_ALLOC_META: a word there equal to the
  * chunk after block b is not a reference to b.  Blocks allocated from
- * ld.so (roots_in_loader) are its bookkeeping: ignored, never reported.
+ * ld.so (roots_in_loader) are its bookkeeping: the runtime's (rt_mark).
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -136,6 +136,7 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
     unsigned flags = 0;
     if (info->dlpi_name) {
         roots_note_loader(info);
+        rt_note(info);
         gobj_note(info);
     }
     if (info->dlpi_name && roots_is_libc(info->dlpi_name)) {
@@ -165,6 +166,7 @@ int roots_begin(void)
         roots.real_malloc = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
     roots.glibc = 0;
     gobj_reset();
+    rt_reset();
     dl_iterate_phdr(roots_module, NULL);
     collect_host->loader_leave();
     return 0;
