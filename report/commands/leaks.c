@@ -197,7 +197,8 @@ static void leaks_summary(const struct leaks_opts *o, const struct lossrec_set *
     for (int k = 0; k < LOSSREC_NKINDS; k++)
         print_total(lossrec_kind_words[order[k]], &sum[order[k]], out);
     struct lossrec_total rt = lossrec_runtime(ls);
-    print_total("runtime", &rt, out);
+    if (rt.blocks) /* the C and C++ runtimes' own: never the program's */
+        print_total("runtime", &rt, out);
     print_total("suppressed", &supp, out);
     if (o->lr.supp && supp_count(o->lr.supp))
         print_supps(o->lr.supp, out);

@@ -275,9 +275,10 @@ static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
     size_t len = nt / 8 + 1;
     uint8_t *in = h->map(len);
     for (uint32_t t = 0; in && t < nt; t++) {
-        unsigned flags;
+        unsigned flags = 0;
         uintptr_t ip;
-        if (h->trace_stack(t, &ip, 1, &flags) && (flags & HSNAP_TRACE_DISABLED))
+        h->trace_stack(t, &ip, 1, &flags); /* an unsampled block's trace has no frame */
+        if (flags & HSNAP_TRACE_DISABLED)
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();

@@ -82,8 +82,8 @@ uint64_t gobj_mark(struct hsnap_block *b, uint64_t n)
     uint8_t *in = h->map(len);
     for (uint32_t t = 0; in && t < nt; t++) {
         uintptr_t ip[GOBJ_DEPTH];
-        unsigned flags, d = h->trace_stack(t, ip, GOBJ_DEPTH, &flags);
-        if (gobj_trace(ip, d))
+        unsigned flags, d = h->trace_stack(t, ip, GOBJ_DEPTH, &flags); /* d: the whole depth */
+        if (gobj_trace(ip, d < GOBJ_DEPTH ? d : GOBJ_DEPTH))
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();

@@ -47,7 +47,7 @@ void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
 struct dl_phdr_info;
 /* ---- runtime.c: the C and C++ runtimes' own blocks ---- */
 void rt_reset(void);                             /* before the module walk */
-void rt_note(const struct dl_phdr_info *info);   /* each module, in the walk */
+int rt_note(const struct dl_phdr_info *info);    /* each module, in the walk: 1 a runtime's */
 void rt_mark(struct hsnap_block *b, uint64_t n); /* cls HSNAP_CLASS_RUNTIME */
 
 /* ---- gobject.c: GObject's blocks, pointed at past a header ---- */

@@ -32,6 +32,9 @@ enum model_root_kind {
 #define MODEL_ROOT_ALLOC_META 0x1u /* the allocator's own data (glibc .data):
                                       words naming the chunk after a block
                                       are not references */
+#define MODEL_ROOT_RUNTIME 0x2u    /* the C or C++ runtime's own data (libc,
+                                      libstdc++, ld.so...): what only it
+                                      holds is HSNAP_CLASS_RUNTIME */
 
 struct model_root {
     uintptr_t lo, hi; /* [lo, hi), readable; scanned by aligned words */

@@ -136,12 +136,12 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
     unsigned flags = 0;
     if (info->dlpi_name) {
         roots_note_loader(info);
-        rt_note(info);
+        flags |= rt_note(info) ? MODEL_ROOT_RUNTIME : 0;
         gobj_note(info);
     }
     if (info->dlpi_name && roots_is_libc(info->dlpi_name)) {
         roots.glibc = roots_contains(info, roots.real_malloc);
-        flags = roots.glibc ? MODEL_ROOT_ALLOC_META : 0;
+        flags |= roots.glibc ? MODEL_ROOT_ALLOC_META : 0;
     }
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];

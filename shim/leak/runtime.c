@@ -14,9 +14,16 @@
  *     in a runtime module (libc, libm, libstdc++, libgcc_s, ld.so...), so
  *     no code of the program asked for it;
  *   - the standard streams' buffers (stdin, stdout, stderr's _IO_buf_base,
- *     unless the program gave its own with setvbuf).
+ *     unless the program gave its own with setvbuf);
+ *   - and, by the model, whatever the runtimes' own data (their writable
+ *     segments: MODEL_ROOT_RUNTIME) reaches that the program's roots do
+ *     not: libc's locale and gettext caches, NSS's, atexit's lists.
+ * A stream the program opened (fopen, popen, open_memstream...) is the
+ * program's, though only libc's list of open files (_IO_list_all) holds
+ * it: rt_mark makes those FILEs a root of the program's.
  * Modules are recognised by name in roots' module walk, before the stop.
  */
+#include <dlfcn.h>
 #include <link.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +33,7 @@
 #define RT_DEPTH 64u    /* frames of a trace looked at */
 #define RT_MODULES 16u  /* runtime modules' ranges kept */
 #define RT_USER_BUF 0x1 /* glibc's _IO_USER_BUF: the program's own buffer (setvbuf) */
+#define RT_FILES 512u   /* the program's open streams made a root (a page) */
 
 static const char *const rt_names[] = {"libc.so.", "libm.so.", "libstdc++.so.", "libgcc_s.so.",
                                        "libpthread.so.", "libdl.so.", "librt.so.", "ld-linux"};
@@ -33,15 +41,23 @@ static const char *const rt_names[] = {"libc.so.", "libm.so.", "libstdc++.so.", 
 static struct {
     struct { uintptr_t lo, hi; } mod[RT_MODULES]; /* the runtime modules' PT_LOADs */
     size_t nmod;
+    FILE **list_all;     /* libc's _IO_list_all, or NULL */
+    int looked_up;
+    uintptr_t *files;    /* RT_FILES: the program's open streams (mapped) */
 } rt;
 
+/* Before the module walk, in roots_begin (loader lock held, guard set:
+ * dlsym may allocate). */
 void rt_reset(void)
 {
     rt.nmod = 0;
+    if (!rt.looked_up++)
+        rt.list_all = (FILE **)dlsym(RTLD_DEFAULT, "_IO_list_all");
 }
 
-/* One loaded module (roots' dl_iterate_phdr walk): a runtime's noted. */
-void rt_note(const struct dl_phdr_info *info)
+/* One loaded module (roots' dl_iterate_phdr walk): a runtime's noted;
+ * whether it is one. */
+int rt_note(const struct dl_phdr_info *info)
 {
     const char *base = strrchr(info->dlpi_name, '/');
     base = base ? base + 1 : info->dlpi_name;
@@ -49,7 +65,7 @@ void rt_note(const struct dl_phdr_info *info)
     while (k < sizeof rt_names / sizeof *rt_names && strncmp(base, rt_names[k], strlen(rt_names[k])))
         k++;
     if (k == sizeof rt_names / sizeof *rt_names)
-        return;
+        return 0;
     for (int i = 0; i < info->dlpi_phnum && rt.nmod < RT_MODULES; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
@@ -58,6 +74,7 @@ void rt_note(const struct dl_phdr_info *info)
             rt.mod[rt.nmod++].hi = lo + ph->p_memsz;
         }
     }
+    return 1;
 }
 
 static int rt_in(uintptr_t ip)
@@ -76,7 +93,7 @@ static int rt_trace(const uintptr_t *ip, unsigned n)
         return 0;
     if (roots_in_loader(ip[0]))
         return 1;
-    if (n == RT_DEPTH) /* a deeper stack was cut: the rest is not known */
+    if (n > RT_DEPTH) /* only RT_DEPTH frames copied: the rest is not known */
         return 0;
     for (unsigned i = 0; i < n; i++)
         if (!rt_in(ip[i]))
@@ -116,8 +133,25 @@ static void rt_mark_streams(struct hsnap_block *b, uint64_t n)
 #endif
 }
 
-/* Marks b[0, n)'s runtime blocks HSNAP_CLASS_RUNTIME (those already held
- * keep their class). */
+/* The streams the program opened (every FILE on libc's list but the
+ * standard three, which live in libc's data) made a root of the
+ * program's: roots_add. */
+static void rt_root_files(void)
+{
+#ifdef __GLIBC__
+    if (!rt.list_all || (!rt.files && !(rt.files = collect_host->map(RT_FILES * sizeof *rt.files))))
+        return;
+    size_t k = 0;
+    for (FILE *f = *rt.list_all; f && k < RT_FILES; f = f->_chain)
+        if (f != stdin && f != stdout && f != stderr)
+            rt.files[k++] = (uintptr_t)f;
+    roots_add((uintptr_t)rt.files, (uintptr_t)(rt.files + k), MODEL_ROOT_USER, 0);
+#endif
+}
+
+/* With the world stopped, after roots_begin: marks b[0, n)'s runtime
+ * blocks HSNAP_CLASS_RUNTIME (those already held keep their class) and
+ * roots the program's open streams. */
 void rt_mark(struct hsnap_block *b, uint64_t n)
 {
     const struct leak_host *h = collect_host;
@@ -138,4 +172,5 @@ void rt_mark(struct hsnap_block *b, uint64_t n)
             b[i].cls = HSNAP_CLASS_RUNTIME;
     h->unmap(in, len);
     rt_mark_streams(b, n);
+    rt_root_files();
 }
