@@ -11,6 +11,7 @@
 # Cases: leak_glib_deps, leak_glib_clean_nothing_lost,
 # leak_glib_clean_slab_nothing_lost, leak_glib_dropped_object_direct,
 # leak_glib_interior_gmalloc_possibly_lost.
+# tier: full (it may apt-get install libglib2.0-dev)
 G=tests/shim/leak/glib
 
 if ! pkg-config --exists gobject-2.0 2>/dev/null; then
