@@ -6,8 +6,8 @@
  * array (cls is the mark, flags the reference bits), keeps no edges for
  * the live part of the heap, and never recurses:
  *
- *   1. mark      start references from roots and ignored blocks, a worklist;
- *                then from the runtime's data and blocks (MODEL_ROOT_RUNTIME)
+ *   1. mark      start references from roots and held blocks, a worklist;
+ *                then from the runtime's data (MODEL_ROOT_RUNTIME)
  *   2. possible  interior references from roots or reachable blocks
  *   3. graph     the leaks read twice: refcounts, then a CSR among them
  *   4. scc       Pearce's iterative Tarjan (2016)
@@ -335,18 +335,16 @@ static int scan_live(struct scan *s, const struct model_root *roots, size_t nroo
     s->work = scratch_alloc(s, (size_t)s->n * sizeof(uint32_t));
     if (!s->work)
         return MODEL_ENOMEM;
-    /* The program's roots first: what the runtime's data reaches after
-     * (and the runtime's own blocks' contents) is the runtime's. */
+    /* The program's roots first, with the held blocks (a runtime's block
+     * may hold the program's: the loader's dynamic TLS does); what the
+     * runtime's data reaches after that is the runtime's. */
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->b[i].cls == HSNAP_CLASS_IGNORED)
+        if (MODEL_HELD(s->b[i].cls))
             s->work[s->nwork++] = i;
     for (size_t r = 0; r < nroots; r++)
         if (!(roots[r].flags & MODEL_ROOT_RUNTIME))
             scan_root(s, &roots[r], HSNAP_CLASS_REACHABLE);
     scan_drain(s, HSNAP_CLASS_REACHABLE);
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->b[i].cls == HSNAP_CLASS_RUNTIME)
-            s->work[s->nwork++] = i;
     for (size_t r = 0; r < nroots; r++)
         if (roots[r].flags & MODEL_ROOT_RUNTIME)
             scan_root(s, &roots[r], HSNAP_CLASS_RUNTIME);
