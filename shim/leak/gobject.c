@@ -7,8 +7,9 @@
  * closure after its GRealClosure header, an instance after its private
  * data, and GSlice's chunks inside their slab.  Those interior pointers are
  * the ones the program uses; GLib itself tells memcheck so, with
- * VALGRIND_MALLOCLIKE_BLOCK on the object's part (gtype.c, gclosure.c) and
- * GSlice's always-malloc when RUNNING_ON_VALGRIND, which is why memcheck
+ * VALGRIND_MALLOCLIKE_BLOCK on the object's part (type_node_any_new_W,
+ * g_type_create_instance, g_closure_new_simple) and GSlice's always-malloc
+ * when RUNNING_ON_VALGRIND, which is why memcheck
  * calls them reachable and LeakSanitizer (every interior pointer counts)
  * does too.  So a block allocated for libgobject (the first frame of its
  * stack outside libglib, whose g_malloc, g_slice_alloc and lists are the
