@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
-# Usage: scripts/install-deps.sh [build|quick|test|bench|npm|minimal|all]   (default: build)
+# Usage: scripts/install-deps.sh [build|quick|test|bench|npm|glib|minimal|all]   (default: build)
 #   build: compiler toolchain and the libraries the shim and CLI link against
 #          (libiberty's archive demangles Rust's names),
 #          protobuf-c (protoc-c generates the pprof export's code from report/export/profile.proto),
@@ -19,6 +19,7 @@
 #          curl (the HTTP client of tests/report/serve),
 #          python3-numpy (numpy's arrays in tracemalloc's domain: test_python_domains.sh),
 #          python3-pandas (import numpy, pandas is clean: test_python_clean_extensions.sh),
+#          libglib2.0-dev (GObject programs: test_leak_glib.sh),
 #          Debian's rustc (tests/report/symbols/test_rust.sh builds Rust programs),
 #          binutils' nm and addr2line, go for `go tool pprof`, man-db (the man pages'
 #          test renders one), chromium for the HTML
@@ -30,6 +31,8 @@
 #          nginx, memcached and their load clients, and prometheus (with promtool:
 #          tests/report/serve scrapes `heapsnap serve` and tests the shipped alert
 #          rules); installed without starting them: the tests run their own)
+#   glib:  libglib2.0-dev alone (tests/shim/leak/test_leak_glib.sh builds GObject programs
+#          and installs it with this level; `test` includes it)
 #   npm:   nodejs/npm, then the JSON validators for the tests (ajv-cli, ajv-formats,
 #          the SARIF 2.1.0 schema as @microsoft/sarif-multitool-linux ships it, and
 #          speedscope's file-format schema as the speedscope package ships it)
@@ -45,7 +48,7 @@ build_pkgs="gcc g++ make pkg-config libunwind-dev uthash-dev libdw-dev libelf-de
             libprotobuf-c-dev protobuf-c-compiler libtomlplusplus-dev help2man libncurses-dev
             libmicrohttpd-dev"
 test_pkgs="clang libclang-rt-dev rustc python3 python3-dev python3-venv python3-pip python3-wheel
-           python3-setuptools python3-pytest python3-exceptiongroup python3-tomli python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libxml2-utils valgrind procps binutils golang-go man-db systemd
+           python3-setuptools python3-pytest python3-exceptiongroup python3-tomli python3-nbclient python3-ipykernel python3-yaml python3-numpy python3-pandas libglib2.0-dev libxml2-utils valgrind procps binutils golang-go man-db systemd
            curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian strace"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"
@@ -58,9 +61,10 @@ case "$level" in
   quick) want="$build_pkgs $quick_pkgs" ;;
   test)  want="$build_pkgs $test_pkgs $service_pkgs" ;;
   bench|all) want="$build_pkgs $test_pkgs $service_pkgs $bench_pkgs" ;;
+  glib)  want="libglib2.0-dev" ;;
   minimal) want="$minimal_pkgs" ;;
   npm)   if command -v npm >/dev/null; then want=""; else want="nodejs npm"; fi ;;
-  *) echo "install-deps.sh: unknown level '$level' (build|quick|test|bench|npm|minimal|all)" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown level '$level' (build|quick|test|bench|npm|glib|minimal|all)" >&2; exit 2 ;;
 esac
 
 missing=""

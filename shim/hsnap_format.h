@@ -363,6 +363,10 @@ enum hsnap_class {
     HSNAP_CLASS_INDIRECT = 4,
     HSNAP_CLASS_CYCLE = 5,
     HSNAP_CLASS_IGNORED = 6,
+    /* the C and C++ runtimes' own (the loader's bookkeeping, the standard
+     * streams' buffers, what their initialisers keep: libstdc++'s
+     * emergency pool): a root, never the program's (older files: none) */
+    HSNAP_CLASS_RUNTIME = 7,
 };
 
 #pragma pack(push, 1)
@@ -472,7 +476,7 @@ struct hsnap_block {
 
 /* LEAKS (reserved for the reference model). */
 struct hsnap_leaks_head {
-    uint32_t nclass;        /* totals that follow: HSNAP_CLASS_IGNORED + 1 */
+    uint32_t nclass;        /* totals that follow: HSNAP_CLASS_RUNTIME + 1 (older: 7) */
     uint32_t nrecords;      /* loss records */
     uint32_t nmembers;      /* u32 cycle member indices after the records */
     uint32_t unstopped;     /* threads that could not be stopped; their whole

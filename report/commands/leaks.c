@@ -196,6 +196,9 @@ static void leaks_summary(const struct leaks_opts *o, const struct lossrec_set *
     fprintf(out, "LEAK SUMMARY:\n");
     for (int k = 0; k < LOSSREC_NKINDS; k++)
         print_total(lossrec_kind_words[order[k]], &sum[order[k]], out);
+    struct lossrec_total rt = lossrec_runtime(ls);
+    if (rt.blocks) /* the C and C++ runtimes' own: never the program's */
+        print_total("runtime", &rt, out);
     print_total("suppressed", &supp, out);
     if (o->lr.supp && supp_count(o->lr.supp))
         print_supps(o->lr.supp, out);
@@ -320,6 +323,8 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     json_obj_begin(&j);
     for (int k = 0; k < LOSSREC_NKINDS; k++)
         json_total(&j, keys[k], &sum[k]);
+    struct lossrec_total rt = lossrec_runtime(ls);
+    json_total(&j, "runtime", &rt);
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
     supp_json(&j, o->lr.supp);

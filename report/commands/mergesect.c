@@ -60,13 +60,13 @@ static int leaks_split(const struct snap *s, struct hsnap_leaks_head *h, const u
 /* Builds the merged LEAKS payload from every input (all have one). */
 int merge_leaks(struct merge *mg, const struct snap *in, int n)
 {
-    struct hsnap_leaks_head h, oh = {.nclass = HSNAP_CLASS_IGNORED + 1};
-    struct hsnap_leak_total tot[HSNAP_CLASS_IGNORED + 1] = {{0, 0}};
+    struct hsnap_leaks_head h, oh = {.nclass = HSNAP_CLASS_RUNTIME + 1};
+    struct hsnap_leak_total tot[HSNAP_CLASS_RUNTIME + 1] = {{0, 0}};
     const uint8_t *t = NULL, *r = NULL, *m = NULL;
     for (int i = 0; i < n; i++) {
         if (leaks_split(&in[i], &h, &t, &r, &m) < 0)
             return 1; /* unreadable: drop LEAKS */
-        for (uint32_t c = 0; c < h.nclass && c <= HSNAP_CLASS_IGNORED; c++) {
+        for (uint32_t c = 0; c < h.nclass && c <= HSNAP_CLASS_RUNTIME; c++) {
             struct hsnap_leak_total x;
             memcpy(&x, t + 16ull * c, sizeof(x));
             tot[c].bytes += x.bytes;

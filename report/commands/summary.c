@@ -557,6 +557,10 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     for (int k = 0; k < LOSSREC_NKINDS; k++)
         fprintf(out, "heapsnap:    %s: %llu bytes in %llu blocks\n", lossrec_kind_words[order[k]],
                 (unsigned long long)sum[order[k]].bytes, (unsigned long long)sum[order[k]].blocks);
+    struct lossrec_total rt = lossrec_runtime(ls);
+    if (rt.blocks)
+        fprintf(out, "heapsnap:    runtime: %llu bytes in %llu blocks\n", (unsigned long long)rt.bytes,
+                (unsigned long long)rt.blocks);
     if (supp.blocks)
         fprintf(out, "heapsnap:    suppressed: %llu bytes in %llu blocks\n",
                 (unsigned long long)supp.bytes, (unsigned long long)supp.blocks);

@@ -70,11 +70,11 @@ static const struct rule_opt rule_opts[] = {
 #define NOPTS (sizeof(rule_opts) / sizeof(rule_opts[0]))
 
 static const char *const class_names[] = {"unknown", "reachable", "possible", "direct",
-                                          "indirect", "cycle", "ignored"};
+                                          "indirect", "cycle", "ignored", "runtime"};
 
 const char *rules_class_name(int cls)
 {
-    return cls >= 0 && cls <= HSNAP_CLASS_IGNORED ? class_names[cls] : "unknown";
+    return cls >= 0 && cls <= HSNAP_CLASS_RUNTIME ? class_names[cls] : "unknown";
 }
 
 void rules_init(struct gate_rules *r)

@@ -516,11 +516,13 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
     json_obj_begin(j);
     json_key(j, "summary");
     json_obj_begin(j);
-    for (int k = 0; k < LOSSREC_NKINDS; k++) {
-        json_key(j, lossrec_kind_names[k]);
+    struct lossrec_total rt = lossrec_runtime(ls);
+    for (int k = 0; k <= LOSSREC_NKINDS + 1; k++) { /* the words and order of leaks' summary */
+        const struct lossrec_total *t = k < LOSSREC_NKINDS ? &sum[k] : k == LOSSREC_NKINDS ? &rt : &supp;
+        json_key(j, k < LOSSREC_NKINDS ? lossrec_kind_words[k] : k == LOSSREC_NKINDS ? "runtime" : "suppressed");
         json_arr_begin(j);
-        json_u64(j, sum[k].bytes);
-        json_u64(j, sum[k].blocks);
+        json_u64(j, t->bytes);
+        json_u64(j, t->blocks);
         json_arr_end(j);
     }
     json_obj_end(j);

@@ -2,7 +2,7 @@
  * leaks.js - the HTML report's leak check section (heapsnapLeaks; written
  * before page.js in the page's one script by html_page, and called by it
  * in the page's order of sections): the summary by kind, the loss records
- * worded as valgrind's, each with its stack (Python frames only, and
+ * in the words of leaks' summary (direct, indirect, cycle, possibly lost), each with its stack (Python frames only, and
  * start-up and imports folded with fold.js's heapsnapFold, as the page's
  * view says, redrawn when it changes), a cycle's blocks drawn as a ring,
  * and the retainers' text.  Draws nothing when the snapshots hold no leak
@@ -38,7 +38,8 @@ function heapsnapLeaks(page) {
     if (more > 0) g.append(svg('text', { x: C, y: C + 4, 'text-anchor': 'middle' }, '+' + more + ' more'));
     return g;
   }
-  const kindText = { direct: 'definitely lost', indirect: 'indirectly lost', cycle: 'lost in a cycle', possible: 'possibly lost', reachable: 'still reachable' };
+  /* the CLI's one vocabulary (leaks, run, gate): the summary's keys are its words already */
+  const kindText = { direct: 'direct', indirect: 'indirect', cycle: 'cycle', possible: 'possibly lost', reachable: 'still reachable' };
   if (data.leaks) {
     navlink('leaks', 'Leaks');
     const ls = section('leaks', 'Leak check');
@@ -49,8 +50,8 @@ function heapsnapLeaks(page) {
     data.leaks.records.forEach(function (r, i) {
       const bytes = r.indirect_bytes ? count(r.bytes + r.indirect_bytes) + ' (' + count(r.bytes) + ' ' + r.kind + ', ' + count(r.indirect_bytes) + ' indirect)' : count(r.bytes);
       const d = el('details', 'record ' + r.kind);
-      d.append(el('summary', '', bytes + ' bytes in ' + count(r.blocks) + ' blocks are ' + kindText[r.kind] +
-        ' in loss record ' + (i + 1) + ' of ' + data.leaks.records.length + ' \u2014 ' + r.site));
+      d.append(el('summary', '', kindText[r.kind] + ': ' + bytes + ' bytes in ' + count(r.blocks) + ' blocks, loss record ' +
+        (i + 1) + ' of ' + data.leaks.records.length + ' \u2014 ' + r.site));
       const ul = el('ol', 'stack');
       function frames() {
         ul.textContent = '';

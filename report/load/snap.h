@@ -46,7 +46,7 @@ struct snap_node {
     uint32_t ipx;              /* index into snap.iptab */
 };
 
-#define SNAP_NCLASS (HSNAP_CLASS_IGNORED + 1) /* classes this reader knows */
+#define SNAP_NCLASS (HSNAP_CLASS_RUNTIME + 1) /* classes this reader knows */
 
 /* The LEAKS section, validated by lset_decode (all zero without it). */
 struct snap_leaks {

@@ -36,6 +36,7 @@ struct lossrec_set {
     size_t ngroups_all;       /* before -n */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
     uint32_t unstopped;
+    struct lossrec_total runtime;       /* HSNAP_CLASS_RUNTIME, summed */
     uint64_t partial;         /* blocks the check could not read whole */
 };
 
@@ -248,6 +249,8 @@ int lossrec_add_snap(struct lossrec_set *ls, const struct snap *s, const char *p
         return -1;
     }
     ls->unstopped += s->lk.head.unstopped;
+    ls->runtime.bytes += s->lk.total[HSNAP_CLASS_RUNTIME].bytes;
+    ls->runtime.blocks += s->lk.total[HSNAP_CLASS_RUNTIME].blocks;
     for (uint64_t i = 0; s->blocks && i < s->nblocks; i++)
         ls->partial += (s->blocks[i].flags & HSNAP_BLOCK_PARTIAL) != 0;
     return 0;
@@ -395,6 +398,7 @@ const struct lossrec_total *lossrec_summary(const struct lossrec_set *ls, struct
 }
 
 uint32_t lossrec_unstopped(const struct lossrec_set *ls) { return ls->unstopped; }
+struct lossrec_total lossrec_runtime(const struct lossrec_set *ls) { return ls->runtime; }
 uint64_t lossrec_partial(const struct lossrec_set *ls) { return ls->partial; }
 
 struct lossrec_record *lossrec_all(const struct lossrec_set *ls) { return ls->recs; }

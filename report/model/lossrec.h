@@ -129,6 +129,10 @@ const struct lossrec_total *lossrec_summary(const struct lossrec_set *ls, struct
 
 /* Threads that could not be stopped, summed over the snapshots. */
 uint32_t lossrec_unstopped(const struct lossrec_set *ls);
+/* The C and C++ runtimes' own blocks (HSNAP_CLASS_RUNTIME: the loader's,
+ * the standard streams' buffers, libstdc++'s emergency pool), summed over
+ * the snapshots: never the program's, in no kind's sum nor filter. */
+struct lossrec_total lossrec_runtime(const struct lossrec_set *ls);
 /* Blocks the leak check could read only in part (a PROT_NONE page in
  * them, a range unmapped): what they point to from there was not seen. */
 uint64_t lossrec_partial(const struct lossrec_set *ls);

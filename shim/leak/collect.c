@@ -264,11 +264,10 @@ int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch)
     return 0;
 }
 
-/* The dynamic loader's blocks are its bookkeeping (roots.c), and blocks
- * allocated under __lsan_disable (their trace's HSNAP_TRACE_DISABLED) are
- * the program's wish: both ignored.  Per trace once (innermost frame in
- * ld.so, or the flag), then per block. */
-static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
+/* Blocks allocated under __lsan_disable (their trace's
+ * HSNAP_TRACE_DISABLED) are the program's wish: ignored.  Per trace once,
+ * then per block.  (The loader's are the runtime's: rt_mark.) */
+static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
     const struct leak_host *h = collect_host;
     h->trace_lock();
@@ -276,10 +275,10 @@ static void collect_mark_loader(struct hsnap_block *b, uint64_t n)
     size_t len = nt / 8 + 1;
     uint8_t *in = h->map(len);
     for (uint32_t t = 0; in && t < nt; t++) {
-        unsigned flags;
+        unsigned flags = 0;
         uintptr_t ip;
-        if ((h->trace_stack(t, &ip, 1, &flags) && roots_in_loader(ip)) ||
-            (flags & HSNAP_TRACE_DISABLED))
+        h->trace_stack(t, &ip, 1, &flags); /* an unsampled block's trace has no frame */
+        if (flags & HSNAP_TRACE_DISABLED)
             in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();
@@ -294,7 +293,7 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
 {
     int (*owned)(uintptr_t, uint64_t) = collect_host->runtime_owned;
     for (uint64_t i = 0; owned && i < n; i++)
-        if (b[i].cls != HSNAP_CLASS_IGNORED && owned(b[i].addr, b[i].size))
+        if (!MODEL_HELD(b[i].cls) && owned(b[i].addr, b[i].size))
             b[i].cls = HSNAP_CLASS_IGNORED;
 }
 
@@ -359,8 +358,10 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     size_t nroots;
     collect_release();
     collect_mark_ignored(b, n);
-    collect_mark_loader(b, n);
+    collect_mark_disabled(b, n);
+    rt_mark(b, n);
     collect_mark_runtime(b, n);
+    uint64_t starts_any = gobj_mark(b, n);
     collect_roots(b, n);
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
@@ -382,7 +383,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
         rc = model_run(b, n, r, nroots, &col.ops, &col.res);
     }
-    for (uint64_t i = 0; collect_host->object_starts && i < n; i++)
+    for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */
     maps_free(holes, hbytes);
     col.ops.holes = NULL;

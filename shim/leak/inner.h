@@ -44,6 +44,17 @@ int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
 void roots_end(void);
 void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
 
+struct dl_phdr_info;
+/* ---- runtime.c: the C and C++ runtimes' own blocks ---- */
+void rt_reset(void);                             /* before the module walk */
+int rt_note(const struct dl_phdr_info *info);    /* each module, in the walk: 1 a runtime's */
+void rt_mark(struct hsnap_block *b, uint64_t n); /* cls HSNAP_CLASS_RUNTIME */
+
+/* ---- gobject.c: GObject's blocks, pointed at past a header ---- */
+void gobj_reset(void);                             /* before the module walk */
+void gobj_note(const struct dl_phdr_info *info);   /* each module, in the walk */
+uint64_t gobj_mark(struct hsnap_block *b, uint64_t n); /* reserved: MODEL_START_ANY */
+
 /* ---- maps.c: what the leak check must not read ---- */
 int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
 void maps_free(struct model_range *holes, size_t bytes);

@@ -6,7 +6,8 @@
  * array (cls is the mark, flags the reference bits), keeps no edges for
  * the live part of the heap, and never recurses:
  *
- *   1. mark      start references from roots and ignored blocks, a worklist
+ *   1. mark      start references from roots and held blocks, a worklist;
+ *                then from the runtime's data (MODEL_ROOT_RUNTIME)
  *   2. possible  interior references from roots or reachable blocks
  *   3. graph     the leaks read twice: refcounts, then a CSR among them
  *   4. scc       Pearce's iterative Tarjan (2016)
@@ -149,10 +150,12 @@ static void index_build(struct scan *s)
 
 /* Whether w is a start reference to b: its first byte, or where the
  * Python object it holds starts (reserved, after the object's PyGC_Head:
- * collect.c's object_starts). */
+ * collect.c's object_starts), or anywhere in a block whose pointers aim
+ * past a header by design (reserved MODEL_START_ANY: gobj_mark). */
 static inline int scan_is_start(const struct hsnap_block *b, uintptr_t w)
 {
-    return w == b->addr || (b->reserved && w == b->addr + b->reserved);
+    return w == b->addr ||
+           (b->reserved && (w == b->addr + b->reserved || b->reserved == MODEL_START_ANY));
 }
 
 /* Count one reference to block j and remember its kind. */
@@ -247,7 +250,7 @@ static int scan_reset(struct scan *s)
         if (b->addr + b->size < b->addr || (i && b->addr < end))
             return MODEL_EINVAL;
         end = block_end(b);
-        if (b->cls != HSNAP_CLASS_IGNORED)
+        if (!MODEL_HELD(b->cls))
             b->cls = HSNAP_CLASS_UNKNOWN;
         b->refcount = 0;
         b->flags = 0;
@@ -261,7 +264,7 @@ static int scan_reset(struct scan *s)
 /* ---- phases 1 and 2: reachable and possibly lost ------------------------ */
 
 static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_t lo,
-                            uintptr_t hi)
+                            uintptr_t hi, uint8_t cls)
 {
     int meta = (r->flags & MODEL_ROOT_ALLOC_META) && s->ops->is_alloc_meta;
     const uintptr_t *end = words_end(hi);
@@ -275,21 +278,21 @@ static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_
         scan_count(s, j, w, MODEL_BF_ROOTREF);
         int first = scan_is_start(&s->b[j], w) && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
         if (first)
-            scan_push(s, j, HSNAP_CLASS_REACHABLE);
+            scan_push(s, j, cls);
         if (s->ops->on_ref)
             s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, s->ops->ctx);
     }
 }
 
-static void scan_root(struct scan *s, const struct model_root *r)
+static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
 {
     uintptr_t lo = r->lo, phi;
     if (!overlaps_hole(s, r->lo, r->hi)) {
-        scan_root_words(s, r, r->lo, r->hi);
+        scan_root_words(s, r, r->lo, r->hi, cls);
         return;
     }
     for (; readable_piece(s, &lo, r->hi, &phi); lo = phi)
-        scan_root_words(s, r, lo, phi);
+        scan_root_words(s, r, lo, phi, cls);
 }
 
 /* Read every block on the worklist.  REACHABLE follows start references
@@ -308,7 +311,7 @@ static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, u
         if (push)
             scan_push(s, j, cls);
         if (s->ops->on_ref)
-            s->ops->on_ref(j, i, 0, push && cls == HSNAP_CLASS_REACHABLE, s->ops->ctx);
+            s->ops->on_ref(j, i, 0, push && cls != HSNAP_CLASS_POSSIBLE, s->ops->ctx);
     }
 }
 
@@ -332,12 +335,20 @@ static int scan_live(struct scan *s, const struct model_root *roots, size_t nroo
     s->work = scratch_alloc(s, (size_t)s->n * sizeof(uint32_t));
     if (!s->work)
         return MODEL_ENOMEM;
+    /* The program's roots first, with the held blocks (a runtime's block
+     * may hold the program's: the loader's dynamic TLS does); what the
+     * runtime's data reaches after that is the runtime's. */
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->b[i].cls == HSNAP_CLASS_IGNORED)
+        if (MODEL_HELD(s->b[i].cls))
             s->work[s->nwork++] = i;
     for (size_t r = 0; r < nroots; r++)
-        scan_root(s, &roots[r]);
+        if (!(roots[r].flags & MODEL_ROOT_RUNTIME))
+            scan_root(s, &roots[r], HSNAP_CLASS_REACHABLE);
     scan_drain(s, HSNAP_CLASS_REACHABLE);
+    for (size_t r = 0; r < nroots; r++)
+        if (roots[r].flags & MODEL_ROOT_RUNTIME)
+            scan_root(s, &roots[r], HSNAP_CLASS_RUNTIME);
+    scan_drain(s, HSNAP_CLASS_RUNTIME);
     /* Interior flags so far all come from roots or reachable blocks. */
     for (uint32_t i = 0; i < s->n; i++)
         if (s->b[i].cls == HSNAP_CLASS_UNKNOWN && (s->b[i].flags & MODEL_BF_INTERIOR))

@@ -32,6 +32,9 @@ enum model_root_kind {
 #define MODEL_ROOT_ALLOC_META 0x1u /* the allocator's own data (glibc .data):
                                       words naming the chunk after a block
                                       are not references */
+#define MODEL_ROOT_RUNTIME 0x2u    /* the C or C++ runtime's own data (libc,
+                                      libstdc++, ld.so...): what only it
+                                      holds is HSNAP_CLASS_RUNTIME */
 
 struct model_root {
     uintptr_t lo, hi; /* [lo, hi), readable; scanned by aligned words */
@@ -89,7 +92,9 @@ struct model_range {
  * belongs to exactly one record, so the records' sums equal the class
  * totals; where two roots reach the same block, the lower address owns it.
  */
-#define MODEL_NCLASS (HSNAP_CLASS_IGNORED + 1)
+#define MODEL_NCLASS (HSNAP_CLASS_RUNTIME + 1)
+/* A class the caller set before model_run: held on purpose, a root. */
+#define MODEL_HELD(cls) ((cls) == HSNAP_CLASS_IGNORED || (cls) == HSNAP_CLASS_RUNTIME)
 
 struct model_result {
     struct hsnap_leak_total total[MODEL_NCLASS]; /* by enum hsnap_class */
@@ -103,6 +108,13 @@ struct model_result {
     uint64_t scan_ns;    /* not stopped, and the run's duration */
 };
 
+/* hsnap_block.reserved on entry to model_run: 0, or the offset where the
+ * object the program points at starts (a reference there is a start
+ * reference, as one to the first byte), or this: every reference into the
+ * block is a start reference (a library that hands out pointers past its
+ * own header: gobj_mark). */
+#define MODEL_START_ANY 0xffffu
+
 /* model_run's return values */
 #define MODEL_OK 0
 #define MODEL_EINVAL (-1) /* blocks not sorted by address, or overlapping */
@@ -110,8 +122,9 @@ struct model_result {
 
 /*
  * Classify blocks[0..n), sorted by address and non-overlapping, against
- * roots[0..nroots).  On entry a block whose cls is HSNAP_CLASS_IGNORED is
- * held on purpose: it is a root itself and keeps that class; every other
+ * roots[0..nroots).  On entry a block whose cls is HSNAP_CLASS_IGNORED or
+ * HSNAP_CLASS_RUNTIME (MODEL_HELD) is held on purpose: it is a root itself
+ * and keeps that class; every other
  * cls, refcount and flags value is overwritten.  On success fills each
  * block's cls, refcount and flags (MODEL_BF_*) and *out, which the caller
  * releases with model_result_free.

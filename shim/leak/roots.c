@@ -12,7 +12,7 @@
  * hold block addresses.  When the real malloc is glibc's, libc's writable
  * segments are flagged MODEL_ROOT_ALLOC_META: a word there equal to the
  * chunk after block b is not a reference to b.  Blocks allocated from
- * ld.so (roots_in_loader) are its bookkeeping: ignored, never reported.
+ * ld.so (roots_in_loader) are its bookkeeping: the runtime's (rt_mark).
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -134,11 +134,14 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     }
     unsigned flags = 0;
-    if (info->dlpi_name)
+    if (info->dlpi_name) {
         roots_note_loader(info);
+        flags |= rt_note(info) ? MODEL_ROOT_RUNTIME : 0;
+        gobj_note(info);
+    }
     if (info->dlpi_name && roots_is_libc(info->dlpi_name)) {
         roots.glibc = roots_contains(info, roots.real_malloc);
-        flags = roots.glibc ? MODEL_ROOT_ALLOC_META : 0;
+        flags |= roots.glibc ? MODEL_ROOT_ALLOC_META : 0;
     }
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -162,6 +165,8 @@ int roots_begin(void)
     if (!roots.real_malloc)
         roots.real_malloc = (uintptr_t)dlsym(RTLD_NEXT, "malloc");
     roots.glibc = 0;
+    gobj_reset();
+    rt_reset();
     dl_iterate_phdr(roots_module, NULL);
     collect_host->loader_leave();
     return 0;

@@ -44,7 +44,7 @@ owned = [r for r in recs if r["owned_by_another_leak"]]
 assert len(owned) == 1 and owned[0]["cycle"] is None and owned[0]["bytes"] == 16
 s = d["summary"]
 want = {"direct": (72, 3), "indirect": (32, 2), "cycle": (80, 6), "possibly_lost": (100, 1),
-        "still_reachable": (4103, 2), "suppressed": (0, 0)}
+        "still_reachable": (4103, 2), "runtime": (0, 0), "suppressed": (0, 0)}
 assert {k: (v["bytes"], v["blocks"]) for k, v in s.items()} == want, s
 assert d["suppressions"] == []
 EOF2

@@ -487,6 +487,59 @@ TEST_BEGIN(test_interior_only)
     heap_fini(&h);
 TEST_END
 
+/* reserved MODEL_START_ANY (gobj_mark: GObject's blocks): any reference
+ * into the block is a start reference; its neighbour keeps Valgrind's rule. */
+TEST_BEGIN(test_start_any_takes_interior)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 96), b = heap_block(&h, 32), c = heap_block(&h, 96);
+    heap_link(&h, a, 3, b); /* a (reached 8 bytes in) holds b by its start */
+    h.b[a].reserved = MODEL_START_ANY;
+    uintptr_t w[] = {addr(&h, a) + 8, addr(&h, c) + 8};
+    expect_eq_u64(run(&h, roots_one(w, 2, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[a].flags, MODEL_BF_START | MODEL_BF_ROOTREF);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_POSSIBLE);
+    expect_true(total_is(&r, HSNAP_CLASS_POSSIBLE, 96, 1), "possible total");
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
+/* A MODEL_ROOT_RUNTIME range (a runtime's data) is marked after the
+ * program's roots: what only it reaches is RUNTIME, what both reach is the
+ * program's; a preset RUNTIME block keeps its class, and what it holds is
+ * the program's (the loader's dynamic TLS). */
+TEST_BEGIN(test_runtime_roots_after_the_program)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 32), b = heap_block(&h, 16), c = heap_block(&h, 32);
+    uint32_t d = heap_block(&h, 16), e = heap_block(&h, 24), f = heap_block(&h, 16);
+    heap_link(&h, a, 0, b); /* runtime -> a -> b */
+    heap_link(&h, e, 0, f); /* preset runtime e -> f */
+    h.b[e].cls = HSNAP_CLASS_RUNTIME;
+    memcpy(g_rootmem, (uintptr_t[]){addr(&h, c), addr(&h, d)}, 2 * sizeof(uintptr_t));
+    memcpy(g_rootmem + 8, (uintptr_t[]){addr(&h, a), addr(&h, c)}, 2 * sizeof(uintptr_t));
+    g_roots[0] = (struct model_root){(uintptr_t)g_rootmem, (uintptr_t)(g_rootmem + 2), MODEL_ROOT_DATA, 0};
+    g_roots[1] = (struct model_root){(uintptr_t)(g_rootmem + 8), (uintptr_t)(g_rootmem + 10),
+                                     MODEL_ROOT_DATA, MODEL_ROOT_RUNTIME};
+    expect_eq_u64(run(&h, 2, &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_RUNTIME);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_RUNTIME);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[e].cls, HSNAP_CLASS_RUNTIME);
+    expect_eq_u64(h.b[f].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[c].refcount, 2);
+    expect_true(total_is(&r, HSNAP_CLASS_RUNTIME, 72, 3), "runtime total");
+    expect_true(total_is(&r, HSNAP_CLASS_REACHABLE, 64, 3), "reachable total");
+    expect_eq_u64(r.nrecords, 0);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
 /* start+size points past a block; a zero-size block owns only its start. */
 TEST_BEGIN(test_pointer_past_end)
     struct heap h;
@@ -736,12 +789,12 @@ TEST_BEGIN(test_encode)
     expect_eq_u64(run(&h, 0, &r), MODEL_OK);
     r.unstopped = 3;
     size_t need = model_result_encode(&r, NULL, 0);
-    expect_eq_u64(need, 40 + 16 * 7 + 56 * 2 + 4 * 2);
+    expect_eq_u64(need, 40 + 16 * 8 + 56 * 2 + 4 * 2);
     unsigned char *buf = malloc(need);
     expect_eq_u64(model_result_encode(&r, buf, need), need);
     struct hsnap_leaks_head hd;
     memcpy(&hd, buf, sizeof(hd));
-    expect_eq_u64(hd.nclass, 7);
+    expect_eq_u64(hd.nclass, 8);
     expect_eq_u64(hd.nrecords, 2);
     expect_eq_u64(hd.nmembers, 2);
     expect_eq_u64(hd.unstopped, 3);
@@ -749,11 +802,11 @@ TEST_BEGIN(test_encode)
     memcpy(&tt, buf + 40 + 16 * HSNAP_CLASS_CYCLE, sizeof(tt));
     expect_eq_u64(tt.bytes, 32);
     struct hsnap_leak_record rec;
-    memcpy(&rec, buf + 40 + 16 * 7 + 56, sizeof(rec));
+    memcpy(&rec, buf + 40 + 16 * 8 + 56, sizeof(rec));
     expect_eq_u64(rec.cls, HSNAP_CLASS_CYCLE);
     expect_eq_u64(rec.root, b);
     uint32_t m[2];
-    memcpy(m, buf + 40 + 16 * 7 + 56 * 2, sizeof(m));
+    memcpy(m, buf + 40 + 16 * 8 + 56 * 2, sizeof(m));
     expect_true(m[0] == b && m[1] == c, "members %u %u", m[0], m[1]);
     free(buf);
     model_result_free(&r, &g_ops);
@@ -784,7 +837,7 @@ TEST_BEGIN(test_unverified_judges_nothing_lost)
     expect_eq_u64(r.total[HSNAP_CLASS_IGNORED].blocks, 4);
     expect_eq_u64(r.total[HSNAP_CLASS_IGNORED].bytes, 72);
     expect_eq_u64(r.nrecords, 0);
-    expect_eq_u64(model_result_encode(&r, NULL, 0), 40 + 16 * 7);
+    expect_eq_u64(model_result_encode(&r, NULL, 0), 40 + 16 * 8);
     model_result_free(&r, &g_ops);
     heap_fini(&h);
 TEST_END
@@ -977,6 +1030,8 @@ int main(void)
     test_cycle_owns_tail();
     test_shared_child_owned_once();
     test_interior_only();
+    test_start_any_takes_interior();
+    test_runtime_roots_after_the_program();
     test_pointer_past_end();
     test_unaligned_words();
     test_alloc_meta();
