@@ -3,7 +3,9 @@
 # command a line on stdin, one answer line each: "a" makes 20 lists of 200
 # small dicts at STEP_LINE (step's body) and keeps them, answering with
 # tracemalloc's count and size at that line when tracemalloc traces (the
-# truth), else "-"; "l" runs a training loop that makes and drops them
+# truth), else "-"; "w" does the same once the next line comes, before
+# reading it (so no read's malloc comes first; the line is then taken
+# and not answered); "l" runs a training loop that makes and drops them
 # there until the next line comes; "q" leaves.  Imports nothing of
 # heapsnap.
 import os
@@ -30,7 +32,10 @@ def truth():
 
 print("ready", os.getpid(), flush=True)
 for line in sys.stdin:
-    if line.startswith("a"):
+    if line.startswith("w"):
+        while not select.select([sys.stdin], [], [], 0.05)[0]:
+            pass
+    if line.startswith(("a", "w")):
         for _ in range(20):
             kept.append(step())
         print("made", truth(), flush=True)
