@@ -13,6 +13,7 @@
  *         then reads a line from the connection          "port P" "accepted LINE"
  *   F     forks a child that allocates at fork_site and exits   "child 0"
  *   L     allocates 10 blocks of 40 bytes at leak_site, drops them  "leaked"
+ *   R N   reserves N MiB of address space (PROT_NONE), kept      "reserved N"
  *   q     leaves                                                 "bye"
  * It starts by printing "ready PID", having leaked one block of 77 bytes.
  */
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -162,6 +164,12 @@ int main(void)
         case 'l':
             do_listen();
             break;
+        case 'R': {
+            void *r = mmap(NULL, (size_t)n << 20, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            printf("reserved %d\n", r == MAP_FAILED ? -1 : n);
+            break;
+        }
         case 'F': {
             pid_t p = fork();
             if (p == 0) {
