@@ -13,8 +13,7 @@
  *         then reads a line from the connection          "port P" "accepted LINE"
  *   F     forks a child that allocates at fork_site and exits   "child 0"
  *   L     allocates 10 blocks of 40 bytes at leak_site, drops them  "leaked"
- *   R N   reserves N MiB of address space (PROT_NONE), kept      "reserved N"
- *   q     leaves                                                 "bye"
+ *   R N   reserves N MiB PROT_NONE, kept "reserved N"; q leaves  "bye"
  * It starts by printing "ready PID", having leaked one block of 77 bytes.
  */
 #include <arpa/inet.h>
@@ -34,7 +33,6 @@ static void *keep[100000];
 static int nk;
 static void *before;
 static volatile int churn_stop;
-
 __attribute__((noinline)) void *grow_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *thread_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *fork_site(size_t n) { return malloc(n); }
