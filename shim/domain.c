@@ -778,7 +778,10 @@ static int py_wrap_pending(void *arg)
  * holding the interpreter's pending-call lock. */
 void dom_kick(void)
 {
-    if (!dom_waiting || !py_lay)
+    /* not before the interpreter is (an embedder's: its main interpreter,
+     * which the call reads, is none yet), nor once it is going */
+    if (!dom_waiting || !py_lay || !dom.is_initialized() ||
+        (py_sym.finalizing && py_sym.finalizing()))
         return;
     int (*add)(int (*)(void *), void *) =
         (int (*)(int (*)(void *), void *))py_dlsym("Py_AddPendingCall");
