@@ -8,8 +8,9 @@
 # tracemalloc's from the start (-X tracemalloc, the program's own answer),
 # within 1% (a free list's object older than the wrap, reused, is none of
 # ours), with the program's first allocations after the attach made by
-# pymalloc alone (the wrap waited for a malloc: 134 fewer); an attach --duration in the middle of its training loop names the
-# loop's line first.
+# pymalloc alone (the wrap waited for a malloc: 134 fewer); an attach
+# --duration in the middle of its training loop names the loop's line first.
+# tier: full (each CPython here started three times: a few minutes)
 . tests/shim/attach/lib_attach.sh
 . tests/shim/python/lib_py.sh
 src=tests/shim/attach/pyloop.py
