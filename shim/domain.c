@@ -755,6 +755,40 @@ int dom_detach(void)
     return add && add(py_unwrap, NULL) == 0 ? 0 : -1;
 }
 
+/* An attach's wrap, run by the interpreter under the GIL: dom_kick's. */
+static int py_wrap_pending(void *arg)
+{
+    (void)arg;
+    if (dom_waiting && hook_is_active()) {
+        int saved = guard_enter();
+        dom_poll();
+        guard_leave(saved);
+    }
+    return 0;
+}
+
+/* An attach: the wrap asked of the interpreter as well, as a pending call
+ * that the main thread runs at its next check between bytecodes.  Left to
+ * the next malloc alone, it came late: pymalloc hands out dicts, keys
+ * tables and a list's first items without one (test_attach_python_lines:
+ * a loop's first 67 dicts of 200, and their keys tables, were no blocks).
+ * Whichever comes first wraps (both under the GIL); a main thread that
+ * never runs bytecode again leaves it to the malloc.  From the attach's
+ * own thread, never the one the CLI borrowed, which may have been stopped
+ * holding the interpreter's pending-call lock. */
+void dom_kick(void)
+{
+    /* not before the interpreter is (an embedder's: its main interpreter,
+     * which the call reads, is none yet), nor once it is going */
+    if (!dom_waiting || !py_lay || !dom.is_initialized() ||
+        (py_sym.finalizing && py_sym.finalizing()))
+        return;
+    int (*add)(int (*)(void *), void *) =
+        (int (*)(int (*)(void *), void *))py_dlsym("Py_AddPendingCall");
+    if (add)
+        add(py_wrap_pending, NULL);
+}
+
 /* Attached again: the wrap is done (again) by the next allocation under
  * the GIL, unless the wrappers are still there (their unwrap never ran). */
 void dom_reattach(void)

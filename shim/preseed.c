@@ -46,7 +46,8 @@ void dom_seed(void *(*lookup)(const char *))
         return;
     preseed_trace = id;
     py_seed_each(preseed_one, &id);
-    py_seed_live(preseed_one, &id);
+    if (!clock_is_late()) /* an attach's session counts what it saw made */
+        py_seed_live(preseed_one, &id);
 }
 
 void dom_seed_again(void)

@@ -222,6 +222,7 @@ void dom_poll(void);
 int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
 void dom_close(void);   /* ... at once, the GIL held: Python's exit snapshot is written */
 void dom_reattach(void); /* ... and wrapped again at the next attach */
+void dom_kick(void);     /* ... the wrap asked of the interpreter (a pending call) */
 /* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
  * the dead objects on the free lists booked as blocks (lookup: dlsym's) */
 void dom_seed(void *(*lookup)(const char *));

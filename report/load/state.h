@@ -85,12 +85,14 @@ struct state_sums {
     int doc_read;           /* meta and failed were read (the document is new) */
     struct hsnap_meta meta; /* its META as the shim wrote it (not patched) */
     uint64_t failed;        /* its FAILED counts, summed */
+    int has_mapped;         /* its MAPPED was there (older shims' have none) */
+    struct hsnap_mapped mapped; /* ... its head: the reserved address space */
     uint64_t (*live)[2];    /* per trace: live blocks, bytes (malloc'd) */
     uint64_t blocks, bytes; /* their sums */
     struct state_info info;
 };
 
-/* The state file open at fd read as above; META and FAILED only when the
+/* The state file open at fd read as above; META, FAILED and MAPPED's head only when the
  * published document's identity differs from doc_seen (0: none seen).  0,
  * or -1 with the reason in err (sums->live released).  The header and the
  * document are checked as state_load checks them. */

@@ -9,8 +9,8 @@
  * sites it resolved on an earlier look needs none of that: the traces
  * are numbered once and only added to (hsnap_state.h), so while the
  * header names as many as the caller knows, the live sums come from the
- * cells, and the counters (allocations, frees, peak, failed allocations)
- * from the document's META and FAILED, read only when the published
+ * cells, and the counters (allocations, frees, peak, failed allocations,
+ * the reserved total) from the document's META, FAILED and MAPPED, read only when the published
  * document is another than the last one seen.  The header and the
  * document are read and checked by state_load's own steps
  * (state_header_check, state_doc_read), and what is read is charged to
@@ -54,7 +54,8 @@ static int sums_failed(const uint8_t *p, uint64_t plen, uint32_t ntraces, uint64
 }
 
 /* The document d (len bytes, its crc checked): META copied into s->meta,
- * FAILED (inflated when stored compressed) summed into s->failed. */
+ * FAILED (inflated when stored compressed) summed into s->failed, MAPPED's
+ * head (the reserved address space) into s->mapped. */
 static int sums_doc(const uint8_t *d, uint64_t len, struct snap_budget *b, struct state_sums *s,
                     char *err, size_t errlen)
 {
@@ -82,6 +83,21 @@ static int sums_doc(const uint8_t *d, uint64_t len, struct snap_budget *b, struc
             free(raw);
             if (r != 0)
                 return -1;
+        } else if ((sec.type & ~HSNAP_SEC_ZSTD) == HSNAP_SEC_MAPPED) {
+            uint8_t *raw = NULL;
+            uint64_t rlen = sec.length;
+            if ((sec.type & HSNAP_SEC_ZSTD) &&
+                snap_section_inflate(p, sec.length, "MAPPED", b, &raw, &rlen, err, errlen) != 0)
+                return -1;
+            if (rlen < sizeof s->mapped) {
+                free(raw);
+                return sums_fail(err, errlen, "section MAPPED: no head: damaged");
+            }
+            memcpy(&s->mapped, raw ? raw : p, sizeof s->mapped);
+            free(raw);
+            if (s->mapped.reserved_bytes > (1ull << 52))
+                return sums_fail(err, errlen, "section MAPPED: its reserved total is out of range");
+            s->has_mapped = 1;
         }
     }
     return meta ? 0 : sums_fail(err, errlen, "its document has no META: damaged");

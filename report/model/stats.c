@@ -50,6 +50,8 @@ struct stats {
     struct group_memo byshown;   /* charge_stack's: by 2 x shown + mmap */
     struct strbuf *frag;         /* id_add's text of a frame, by its ident (len 0: none yet) */
     size_t capfrag;
+    const uint64_t *resident;    /* stats_add's snapshot's MAPPED residency by trace, or NULL */
+    uint32_t trace;              /* the trace being charged (charge_trace) */
 };
 
 /* --- setup ------------------------------------------------------------- */
@@ -209,7 +211,18 @@ static int group_add(struct stats *st, struct stat_entry *e, const struct hsnap_
         e->count = INT64_MAX;
     sat_add(&e->alloc_size, sv->total_bytes);
     sat_add(&e->alloc_count, sv->total_count);
+    if (e->mmap && (sv->live_count || sv->live_bytes)) { /* its residency, where measured */
+        if (!st->resident)
+            e->residency = -1;
+        else if (e->residency >= 0)
+            e->residency = 1, sat_add(&e->resident, st->resident[st->trace]);
+    }
     return 0;
+}
+
+int stats_untouched(const struct stat_entry *e)
+{
+    return e->mmap && e->residency == 1 && e->resident == 0 && e->size > 0;
 }
 
 /* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
@@ -282,9 +295,14 @@ static int key_head(const struct stats *st, const struct frame *const *fr, int r
     return stats_key_by_function(KEY_LINENO, fr[i]) ? i : head;
 }
 
+/* The live sums: an mmap-kind trace's residency at the snapshot goes with
+ * them (MAPPED: not for the peak's sums, nor a snapshot without it). */
 int stats_add(struct stats *st, const struct snap *s)
 {
-    return stats_add_values(st, s, s->stats);
+    st->resident = s->has_mapped ? s->resident : NULL;
+    int rc = stats_add_values(st, s, s->stats);
+    st->resident = NULL;
+    return rc;
 }
 
 /* Charges trace ti's values sv to its groups. */
@@ -292,6 +310,7 @@ static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
                         const struct hsnap_stat *sv)
 {
     const struct frames_filter *fl = &st->o.filter;
+    st->trace = ti;
     if (st->o.key == KEY_TYPE && !fl->ninclude && !fl->nexclude) { /* no frames needed */
         st->stamp++;
         return snap_kind_kept(st->o.kind, s, ti)
@@ -620,7 +639,10 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
                         e->count);
     else
         fmt_statistic(line, sizeof(line), key, e->size, e->count);
-    fprintf(out, "%s%s\n", line, mixed && e->mmap ? " [mmap]" : "");
+    fprintf(out, "%s%s\n", line,
+            stats_untouched(e) && !diff ? (mixed ? " [mmap, untouched]" : " [untouched]")
+            : mixed && e->mmap          ? " [mmap]"
+                                        : "");
     if (st->o.key != KEY_TRACEBACK)
         return;
     for (int i = 0; i < e->nframes; i++)

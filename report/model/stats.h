@@ -80,11 +80,21 @@ struct stat_entry {
                                  after stats_compare, in the older snapshot) */
     int mmap;                 /* its traces are of the mmap kind (kept apart
                                  from malloc ones with the same key) */
+    int64_t resident;         /* mmap kind: bytes of its ranges resident at the
+                                 snapshot (MAPPED's mincore), summed */
+    int residency;            /* 1: every trace charged had it measured (stats_add
+                                 with MAPPED); -1: one had not */
     uint64_t stamp;           /* last trace charged (cumulative dedupe) */
     UT_hash_handle hh;        /* stats.c: groups by id */
 };
 
 struct stats;
+
+/* An mmap-kind group holding bytes, none of them resident at the snapshot
+ * (MAPPED known for all its traces): address space nothing touched, such
+ * as an arena mapped and never used.  top lists it after the others,
+ * tagged " [untouched]", so that it is not the program's first line. */
+int stats_untouched(const struct stat_entry *e);
 
 #define STATS_NO_OBJECT "[no object]" /* --key type's group of other blocks */
 

@@ -64,6 +64,7 @@ struct psites {
     uint64_t doc_id;        /* the document meta and failed are of (0: none) */
     struct hsnap_meta meta; /* its META */
     uint64_t failed;        /* its failed allocations */
+    uint64_t reserved;      /* its MAPPED's reserved address space */
 };
 
 /* One process's figures for the scrape. */
@@ -72,7 +73,7 @@ struct mproc {
     int up;                 /* its state was read */
     struct hsnap_meta meta; /* its counters (live sums as read) */
     struct state_info info;
-    uint64_t live, blocks, peak, mmap, failed, rss, limit;
+    uint64_t live, blocks, peak, mmap, reserved, failed, rss, limit;
     struct msite *sites;    /* the top ones, largest first */
     size_t nsites;
 };
@@ -255,6 +256,7 @@ static void metrics_read_whole(struct procs *ps, struct mproc *m, struct proc *p
     }
     for (uint32_t i = 0; i < s.nfailed; i++)
         m->failed += s.failed[i].count;
+    m->reserved = s.has_mapped ? s.mapped.reserved_bytes : 0;
     if (c && top > 0 && psites_update(p, &s) == 0)
         metrics_sites(m, top, s.ntraces, snap_trace_bytes, &s);
     if (c && top > 0 && c->n != s.ntraces)
@@ -281,6 +283,7 @@ static int metrics_read_sums(struct procs *ps, struct mproc *m, struct proc *p, 
         c->doc_id = ss.doc_id;
         c->meta = ss.meta;
         c->failed = ss.failed;
+        c->reserved = ss.has_mapped ? ss.mapped.reserved_bytes : 0;
     }
     struct hsnap_meta meta = c->meta;
     meta.current_bytes = ss.bytes;
@@ -292,6 +295,7 @@ static int metrics_read_sums(struct procs *ps, struct mproc *m, struct proc *p, 
     for (uint32_t i = 0; i < ss.ntraces; i++)
         m->mmap += c->mmap[i] ? ss.live[i][1] : 0;
     m->failed = c->failed;
+    m->reserved = c->reserved;
     if (top > 0)
         metrics_sites(m, top, ss.ntraces, sums_trace_bytes, &ss);
     state_sums_free(&ss);
@@ -329,7 +333,7 @@ static void metrics_family(FILE *out, const struct metrics_opts *o, const char *
             (int)(cut ? n - 6 : n), name, type);
 }
 
-enum { MV_LIVE, MV_BLOCKS, MV_PEAK, MV_MMAP, MV_RSS, MV_LIMIT, MV_ALLOCS, MV_FREES, MV_FAILED,
+enum { MV_LIVE, MV_BLOCKS, MV_PEAK, MV_MMAP, MV_RESERVED, MV_RSS, MV_LIMIT, MV_ALLOCS, MV_FREES, MV_FAILED,
        MV_SAMPLE, MV_UP, MV_AGE, MV_FULL, MV_STATE_BYTES, MV_N };
 
 static const struct {
@@ -340,6 +344,9 @@ static const struct {
     [MV_PEAK] = {"heapsnap_heap_peak_bytes", "gauge", "The traced heap's highest live bytes."},
     [MV_MMAP] = {"heapsnap_heap_mmap_bytes", "gauge",
                  "Bytes of anonymous memory the program mapped itself, live now."},
+    [MV_RESERVED] = {"heapsnap_reserved_bytes", "gauge",
+                     "Address space the program reserved (PROT_NONE), not in the heap nor "
+                     "the peak."},
     [MV_RSS] = {"heapsnap_process_resident_bytes", "gauge", "The process's resident set."},
     [MV_LIMIT] = {"heapsnap_process_memory_limit_bytes", "gauge",
                   "The memory limit of the process's cgroup (memory.max), where it has one."},
@@ -379,6 +386,7 @@ static int metrics_value(const struct mproc *m, int v, double *x)
     case MV_BLOCKS: *x = (double)m->blocks; break;
     case MV_PEAK: *x = (double)m->peak; break;
     case MV_MMAP: *x = (double)m->mmap; break;
+    case MV_RESERVED: *x = (double)m->reserved; break;
     case MV_ALLOCS: *x = (double)mt->total_allocs; break;
     case MV_FREES: *x = (double)mt->total_frees; break;
     case MV_FAILED: *x = (double)m->failed; break;

@@ -344,6 +344,8 @@ static void *att_thread(void *arg)
     (void)arg;
     guard_enter(); /* for good: the thread's allocations are the shim's */
     stop_aux_thread((pid_t)syscall(SYS_gettid));
+    if (!att.preloaded)
+        dom_kick(); /* CPython's domains wrapped before pymalloc's next object */
     for (;;) {
         struct pollfd p = {att.fd, POLLIN, 0};
         int n = poll(&p, 1, att.preloaded ? -1 : ATT_POLL_MS); /* preloaded: no GOT to poll */

@@ -600,7 +600,9 @@ void snap_unlock(void)
 }
 
 /* The state file's document (state.c): a snapshot without BLOCKS nor
- * TRACES (the state file appends the stacks apart) of lv->n traces, whose
+ * TRACES (the state file appends the stacks apart), with MAPPED (the
+ * reserved total serve's /metrics reads, the residency a killed process's
+ * state keeps) of lv->n traces, whose
  * live sums are lv's (peak.c's lines, not a walk of the table), reason
  * killed and cut short, as a reader after a kill takes it, into fd from
  * its start; compressed (HEAPSNAP_COMPRESS) from as many traces as a
@@ -632,6 +634,8 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
         r = snap_siteline(sec, lv, 0);
     if (r == 0)
         r = snap_timeline(&sec[SEC_TIMELINE], 0);
+    if (r == 0 && snap_mapped(&sec[SEC_MAPPED], lv->n) != 0) /* serve's reserved total */
+        sec[SEC_MAPPED].len = 0, sec[SEC_MAPPED].err = 0;   /* out of memory: none */
     if (r == 0) {
         py_put_codes(&sec[SEC_PYCODE], 0);
         snap_gcfreed(sec);

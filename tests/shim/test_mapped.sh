@@ -3,7 +3,8 @@
 # unmaps at known lines beside one
 # 32 MiB malloc; top lists each mapped site with its exact bytes and line,
 # tagged [mmap], and the malloc once (glibc maps it itself: malloc kind
-# only); --kind separates them; info sums each kind and counts the
+# only); a mapping no page of which is resident at the snapshot (all but
+# line 52's) after the malloc, tagged [mmap, untouched]; --kind separates them; info sums each kind and counts the
 # file-backed mapping; the failed 1 TiB mmap is on record; four threads
 # mapping at once leave exact sums; the leak check never calls a mapping
 # lost; timeline --kind separates the kinds over time.
@@ -29,16 +30,16 @@ check mapped_site_64mib has "52: size=64.0 MiB, count=1, average=64.0 MiB [mmap]
 check mapped_malloc_counted_once eval 'has "54: size=32.0 MiB, count=1, average=32.0 MiB" &&
   [ "$(grep -c "^tests/fixtures/mapped.c:54:" "$T/mapped_top.txt")" = 1 ] &&
   grep -q "^by kind: *malloc 32.0 MiB in 1 block, mmap 139 MiB" "$T/info.txt"'
-check mapped_mremap_grow_16_to_48 eval 'has "57: size=48.0 MiB, count=1, average=48.0 MiB [mmap]" && lacks 56'
-check mapped_mremap_shrink_in_place eval 'has "59: size=3072 KiB, count=1, average=3072 KiB [mmap]" && lacks 58'
-check mapped_half_unmapped has "60: size=4096 KiB, count=1, average=4096 KiB [mmap]"
-check mapped_hole_splits_range has "62: size=8192 KiB, count=2, average=4096 KiB [mmap]"
+check mapped_mremap_grow_16_to_48 eval 'has "57: size=48.0 MiB, count=1, average=48.0 MiB [mmap, untouched]" && lacks 56'
+check mapped_mremap_shrink_in_place eval 'has "59: size=3072 KiB, count=1, average=3072 KiB [mmap, untouched]" && lacks 58'
+check mapped_half_unmapped has "60: size=4096 KiB, count=1, average=4096 KiB [mmap, untouched]"
+check mapped_hole_splits_range has "62: size=8192 KiB, count=2, average=4096 KiB [mmap, untouched]"
 check mapped_unmapped_whole eval 'lacks 64 && grep -qxF "tests/fixtures/mapped.c:64: allocations=1, allocated=2048 KiB, average=2048 KiB (live: size=0 B, count=0) [mmap]" "$T/allocs.txt"'
-check mapped_fixed_replaces eval 'has "66: size=4096 KiB, count=2, average=2048 KiB [mmap]" &&
-  has "67: size=2048 KiB, count=1, average=2048 KiB [mmap]"'
-check mapped_shared_anonymous has "68: size=1024 KiB, count=1, average=1024 KiB [mmap]"
-check mapped_mremap_fixed_moves_over_a_mapping eval 'has "74: size=4096 KiB, count=1, average=4096 KiB [mmap]" &&
-  has "72: size=1024 KiB, count=1, average=1024 KiB [mmap]" && lacks 73 &&
+check mapped_fixed_replaces eval 'has "66: size=4096 KiB, count=2, average=2048 KiB [mmap, untouched]" &&
+  has "67: size=2048 KiB, count=1, average=2048 KiB [mmap, untouched]"'
+check mapped_shared_anonymous has "68: size=1024 KiB, count=1, average=1024 KiB [mmap, untouched]"
+check mapped_mremap_fixed_moves_over_a_mapping eval 'has "74: size=4096 KiB, count=1, average=4096 KiB [mmap, untouched]" &&
+  has "72: size=1024 KiB, count=1, average=1024 KiB [mmap, untouched]" && lacks 73 &&
   grep -qxF "tests/fixtures/mapped.c:73: allocations=1, allocated=4096 KiB, average=4096 KiB (live: size=0 B, count=0) [mmap]" "$T/allocs.txt"'
 
 # --kind: each kind alone (no tag then), and a bad value refused
@@ -47,7 +48,8 @@ fx_top mapped_malloc "$T/m.hsnap" -n 0 --kind malloc &&
     grep -qxF "tests/fixtures/mapped.c:54: size=32.0 MiB, count=1, average=32.0 MiB" "$T/mapped_malloc.txt" &&
     t_pass mapped_kind_malloc || t_fail mapped_kind_malloc "$(head -c 300 "$T/mapped_malloc.txt")"; }
 fx_top mapped_mmap "$T/m.hsnap" -n 0 --kind mmap &&
-  { diff <(grep -F '[mmap]' "$G/mapped_top.txt" | sed 's/ \[mmap\]$//') "$T/mapped_mmap.txt" >"$T/k.diff" &&
+  { diff <(grep -F '[mmap' "$G/mapped_top.txt" | sed 's/ \[mmap\]$//; s/ \[mmap, untouched\]$/ [untouched]/') \
+      "$T/mapped_mmap.txt" >"$T/k.diff" &&
     t_pass mapped_kind_mmap || t_fail mapped_kind_mmap "$(head -c 300 "$T/k.diff")"; }
 "$HEAPSNAP" top "$T/m.hsnap" --kind heap >"$T/bad.out" 2>&1; rc=$?
 [ $rc = 2 ] && grep -qF "bad value for --kind: 'heap'" "$T/bad.out" && t_pass mapped_kind_bad_value ||

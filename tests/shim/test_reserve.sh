@@ -2,7 +2,8 @@
 # reserves 4 GiB and 1 GiB PROT_NONE (as the CUDA driver and jemalloc do) and
 # commits pieces by mprotect and mmap MAP_FIXED at known lines, beside a
 # 512 MiB arena it never touches and a 1 MiB malloc.  top and run's peak show the
-# committed pieces at the lines that committed them, never a reservation;
+# committed pieces at the lines that committed them, never a reservation, and
+# top lists the untouched arena last, tagged [mmap, untouched];
 # info, its JSON and run's summary give the reserved total apart, and the
 # resident share of each mapped site (the untouched arena: none).  One peak:
 # in every mode (exit, --leaks, a signal's snapshot, an interval's, forked
@@ -27,7 +28,11 @@ check reserve_commit_by_mprotect has "43: size=48.0 MiB, count=1, average=48.0 M
 check reserve_commit_by_map_fixed has "50: size=24.0 MiB, count=3, average=8192 KiB [mmap]"
 check reserve_commit_piecewise has "53: size=4096 KiB, count=1, average=4096 KiB [mmap]"
 check reserve_never_a_site eval '! grep -qE "^$RX:(42|47|51):" "$T/reserve_top.txt"'
-check reserve_untouched_arena_counted has "55: size=512 MiB, count=1, average=512 MiB [mmap]"
+check reserve_untouched_arena_counted has "55: size=512 MiB, count=1, average=512 MiB [mmap, untouched]"
+# no page of it resident at the snapshot (MAPPED): listed after every
+# site that holds memory, the 1 MiB malloc's included, never first
+check reserve_untouched_arena_listed_last eval '[ "$(tail -1 "$T/reserve_top.txt")" = "$RX:55: size=512 MiB, count=1, average=512 MiB [mmap, untouched]" ] &&
+  head -1 "$T/reserve_top.txt" | grep -q "^$RX:43: "'
 
 "$HEAPSNAP" info "$T/r.hsnap" >"$T/info.txt" 2>&1
 want=$(( (4096 - 48 + 1024 - 24 - 4) * MiB ))

@@ -13,7 +13,7 @@
  *         then reads a line from the connection          "port P" "accepted LINE"
  *   F     forks a child that allocates at fork_site and exits   "child 0"
  *   L     allocates 10 blocks of 40 bytes at leak_site, drops them  "leaked"
- *   q     leaves                                                 "bye"
+ *   R N   reserves N MiB PROT_NONE, kept "reserved N"; q leaves  "bye"
  * It starts by printing "ready PID", having leaked one block of 77 bytes.
  */
 #include <arpa/inet.h>
@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,7 +33,6 @@ static void *keep[100000];
 static int nk;
 static void *before;
 static volatile int churn_stop;
-
 __attribute__((noinline)) void *grow_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *thread_site(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *fork_site(size_t n) { return malloc(n); }
@@ -162,6 +162,12 @@ int main(void)
         case 'l':
             do_listen();
             break;
+        case 'R': {
+            void *r = mmap(NULL, (size_t)n << 20, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            printf("reserved %d\n", r == MAP_FAILED ? -1 : n);
+            break;
+        }
         case 'F': {
             pid_t p = fork();
             if (p == 0) {
