@@ -339,11 +339,10 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         uint64_t refcnt = pypg_u64(b, off), t = pypg_u64(b, off + 8);
         if (!t || (t & 7) || !pyt_links(b, off))
             continue;
-        /* the leak check takes a dead object too (pyt_dead): one the
-         * interpreter keeps on a free list to hand out again, linked by its
-         * start; the graph has only the live */
+        /* a dead object (pyt_dead): one the interpreter keeps on a free
+         * list to hand out again, linked by its start */
         int dead = pyt_dead(refcnt, t);
-        if ((dead && !pyt.starts) || (!dead && refcnt >= PYT_REFCNT_MAX))
+        if (!dead && refcnt >= PYT_REFCNT_MAX)
             continue;
         uint32_t id = pyt_type(t);
         if (id == PYT_BAD)
@@ -355,6 +354,11 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         if (pre != off || (ty->item == 0 && size < off + (uint64_t)ty->basic &&
                            ty->addr != py_sym.str_type))
             continue;
+        /* The graph has only the live, and a dead one's words past its
+         * head are no object (3.14's dead PyCFunction, on its free list,
+         * holds a class in m_self where an instance's ob_type would be). */
+        if (dead && !pyt.starts)
+            return;
         if (pyt.starts && dead && pyt.starts[blk].reserved)
             return; /* a dead one's remains in a values array's prefix */
         if (pyt.starts) {
