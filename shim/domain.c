@@ -618,9 +618,10 @@ static int py_is_raw(const struct py_alloc *a, const struct py_alloc *raw)
 
 /* tracemalloc's hooks on the domains, as tracemalloc_start() sets them
  * (-X tracemalloc, PYTHONTRACEMALLOC: before the wrap, at start-up): one
- * function for MEM and OBJ, another for RAW, each ctx the domain's own
- * entry of the {mem, raw, obj} allocators the hooks forward to (read at
- * each call), in the interpreter's data.  Then the wrappers go beneath
+ * function for MEM and OBJ, another for RAW (3.15: the same function
+ * for all three, tracemalloc taking its own lock, not the GIL), each ctx
+ * the domain's own entry of the {mem, raw, obj} allocators the hooks
+ * forward to (read at each call), in the interpreter's data.  Then the wrappers go beneath
  * the hooks, in those entries (tracemalloc.stop() sets them back as the
  * domains'): the hooks' own tables are allocated outside our wrappers'
  * guard, as blocks of tracemalloc's site (pytm.c), and not half of them
@@ -634,7 +635,7 @@ static struct py_alloc *py_tm_entries(const struct py_alloc d[3])
     if (!py_tm_on() || !m || d[PY_DOMAIN_RAW].ctx != m + 1 || d[PY_DOMAIN_OBJ].ctx != m + 2 ||
         d[PY_DOMAIN_MEM].malloc != d[PY_DOMAIN_OBJ].malloc ||
         d[PY_DOMAIN_MEM].free != d[PY_DOMAIN_OBJ].free ||
-        d[PY_DOMAIN_RAW].malloc == d[PY_DOMAIN_MEM].malloc)
+        (py_sym.version < 0x030f0000u && d[PY_DOMAIN_RAW].malloc == d[PY_DOMAIN_MEM].malloc))
         return NULL;
     for (int k = 0; k < 4; k++)
         data |= py_sym.data_hi[k] - py_sym.data_lo[k] >= 3 * sizeof *m &&

@@ -77,13 +77,13 @@ const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL
  * objects linked through their first word, then its count (a Py_ssize_t,
  * the numfree places), the tuples' 16 bytes apart, the keys' list right
  * after the dicts'; gens: where the generations are (py_gens_at; 0:
- * searched, py_gens_find); nostats: the collector's stats are behind a
- * pointer (3.15), not before collecting.  0, or -1: a version without a
- * row. */
+ * searched, py_gens_find); ring: the collector's stats are behind a
+ * pointer (3.15: PY_GCR_*), not before collecting.  0, or -1: a version
+ * without a row. */
 struct py_gc_layout {
     uint32_t version, collecting, list_numfree, dict_numfree, tuple_numfree, tuple_base,
         frame_numfree, gens;
-    uint8_t linked, nostats;
+    uint8_t linked, ring;
 };
 int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
 /* 3.14's and 3.15's free lists of gc types other than lists, dicts and
@@ -96,6 +96,19 @@ struct py_fl_type {
 };
 const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n);
 #define PY_GC_STATS_BYTES 72
+/* 3.15's struct gc_stats, where gc.generation_stats (the word before
+ * gc.collecting) points: a ring of struct gc_generation_stats a
+ * generation, each entry the totals after one collection (collections,
+ * then collected: Py_ssize_t at PY_GCR_TOTALS), the latest at the int8
+ * index past the ring's items; the young generation's ring first, then
+ * each old one's (layout_check.c's check_gc). */
+#define PY_GCR_ITEM 64     /* sizeof(struct gc_generation_stats) */
+#define PY_GCR_TOTALS 16   /* offsetof(..., collections); collected the next word */
+#define PY_GCR_YOUNG 11u   /* GC_YOUNG_STATS_SIZE */
+#define PY_GCR_OLD 3u      /* GC_OLD_STATS_SIZE */
+#define PY_GCR_BUF(n) ((n) * PY_GCR_ITEM + 8u) /* a ring: its items, its index */
+#define PY_GCR_AT(g) ((g) ? PY_GCR_BUF(PY_GCR_YOUNG) + ((g) - 1u) * PY_GCR_BUF(PY_GCR_OLD) : 0u)
+#define PY_GCR_N(g) ((g) ? PY_GCR_OLD : PY_GCR_YOUNG)
 
 /* The readable ranges of the address space at one moment (pymaps.c):
  * loaded before a walk of the interpreter's memory (0, or -1: no walk),

@@ -39,7 +39,8 @@ struct pygcf_site {
 static struct {
     struct pygcf_site *_Atomic *dir; /* PYGCF_CHUNKS, mapped when armed: not bss */
     _Atomic uint64_t dropped;
-    const char *stats;          /* the interpreter's generation_stats, or NULL */
+    const char *stats;          /* the interpreter's generation_stats (3.15: where
+                                   it points from), or NULL */
     const char *interp;         /* the main interpreter's state */
     struct py_gc_layout gl;     /* where its counts are */
     uintptr_t tuple_type, frame_type;
@@ -62,7 +63,7 @@ void py_gcf_arm(void)
     void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
     char *interp = py_sym.interp_main ? py_sym.interp_main() : NULL;
     if (!ol || !interp || !py_sym.type_type || pygcf.armed ||
-        py_gc_layout_find(py_sym.version, runtime, &pygcf.gl) != 0 || pygcf.gl.nostats)
+        py_gc_layout_find(py_sym.version, runtime, &pygcf.gl) != 0)
         return;
     if (!pygcf.dir && !(pygcf.dir = arena_map(PYGCF_CHUNKS * sizeof *pygcf.dir)))
         return;
@@ -75,7 +76,7 @@ void py_gcf_arm(void)
         for (unsigned k = 0; k < pygcf.nfl && k < 8; k++)
             pygcf.fl_type[k] = (uintptr_t)dlsym(RTLD_DEFAULT, pygcf.fl[k].sym);
     }
-    pygcf.stats = interp + pygcf.gl.collecting - PY_GC_STATS_BYTES;
+    pygcf.stats = interp + pygcf.gl.collecting - (pygcf.gl.ring ? 8 : PY_GC_STATS_BYTES);
     pygcf.tuple_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
     pygcf.frame_type = pygcf.gl.frame_numfree ? (uintptr_t)dlsym(RTLD_DEFAULT, "PyFrame_Type") : 0;
     py_gcf_collecting = (const volatile int *)(interp + pygcf.gl.collecting);
@@ -87,16 +88,44 @@ void py_gcf_disarm(void)
     py_gcf_collecting = &pygcf_zero;
 }
 
-/* The generations' collections, summed (the interpreter's memory, read
- * under the GIL during a collection: directly). */
-static uint64_t pygcf_collections(void)
+/* n bytes of the interpreter's memory at src: directly (under the GIL,
+ * during a collection), else with peek (the snapshot's); 1, or 0. */
+static int pygcf_read(void *dst, const char *src, size_t n, int direct)
 {
-    uint64_t sum = 0, v;
-    for (int g = 0; g < 3; g++) {
-        memcpy(&v, pygcf.stats + 24 * g, sizeof v);
-        sum += v;
+    if (direct)
+        memcpy(dst, src, n);
+    return direct || peek(dst, (uintptr_t)src, n);
+}
+
+/* The generations' collections and collected, summed into t[0] and t[1]:
+ * 3.10-3.14's three entries, or 3.15's latest entry of each ring; 0, or
+ * -1 when unreadable (no stats yet, an index out of its ring). */
+static int pygcf_totals(uint64_t t[2], int direct)
+{
+    uint64_t st[9];
+    const char *s;
+    t[0] = t[1] = 0;
+    if (!pygcf.gl.ring) {
+        if (!pygcf_read(st, pygcf.stats, sizeof st, direct))
+            return -1;
+        t[0] = st[0] + st[3] + st[6];
+        t[1] = st[1] + st[4] + st[7];
+        return 0;
     }
-    return sum;
+    if (!pygcf_read(&s, pygcf.stats, sizeof s, direct) || !s)
+        return -1;
+    for (unsigned g = 0; g < 3; g++) {
+        int8_t i;
+        uint64_t v[2];
+        const char *ring = s + PY_GCR_AT(g);
+        if (!pygcf_read(&i, ring + PY_GCR_N(g) * PY_GCR_ITEM, 1, direct) || i < 0 ||
+            (unsigned)i >= PY_GCR_N(g) ||
+            !pygcf_read(v, ring + (unsigned)i * PY_GCR_ITEM + PY_GCR_TOTALS, sizeof v, direct))
+            return -1;
+        t[0] += v[0];
+        t[1] += v[1];
+    }
+    return 0;
 }
 
 /* tp_flags | PYGCF_TYPE when t is a ready type (its type PyType_Type, or
@@ -225,7 +254,9 @@ HS_NOINLINE void py_gcf_freed(const void *p, uint64_t size, uint32_t trace)
 {
     if (!pygcf.armed)
         return;
-    uint64_t epoch = pygcf_collections();
+    uint64_t tot[2];
+    pygcf_totals(tot, 1);
+    uint64_t epoch = tot[0];
     if (epoch != pygcf.epoch) { /* a new collection: types may have gone since */
         memset(pygcf.cache, 0, sizeof pygcf.cache);
         pygcf.epoch = epoch;
@@ -247,9 +278,7 @@ void py_gcf_put(struct sbuf *b, uint32_t ntraces)
 {
     if (!pygcf.armed)
         return;
-    uint64_t st[9], collected = UINT64_MAX;
-    if (peek(st, (uintptr_t)pygcf.stats, sizeof st))
-        collected = st[1] + st[4] + st[7]; /* each generation's collected */
+    uint64_t tot[2], collected = pygcf_totals(tot, 0) == 0 ? tot[1] : UINT64_MAX;
     size_t head = b->len;
     uint32_t count = 0;
     sbuf_u32(b, 0);

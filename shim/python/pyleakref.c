@@ -217,10 +217,11 @@ static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
  * next, and a chunk whose next says "not in use" is free, as is the top
  * up to the heap's end.  Chunks in tcache or the fast bins read in use:
  * kept (a live block the shim did not trace could be one).  Taken only
- * when the walk starts with glibc's tcache chunk and ends on the heap's
- * end: another allocator's heap is scanned whole. */
-
-#define PYL_TCACHE_CHUNK 0x291u /* glibc 2.26+ x86_64: tcache_perthread_struct */
+ * when the walk starts as glibc's heap does (a first chunk with no chunk
+ * before it: prev_size 0, PREV_INUSE set) and ends on the heap's end:
+ * another allocator's heap is scanned whole.  The first chunk's size is
+ * no sign: glibc 2.26-2.41 put its tcache there (0x291 on x86_64), sid's
+ * 2.43 another chunk (0x151 under the shim, 0x21 without). */
 
 static void pyl_heap_map(const struct procmaps_line *m, void *arg)
 {
@@ -257,7 +258,7 @@ static void pyl_heap_free(void)
     uintptr_t r[2] = {0, 0}, w[2] = {0, 0};
     uint32_t was = l.nshim;
     if (procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_heap_line, r) != 0 ||
-        !r[0] || pyl_word(r[0] + 8) != PYL_TCACHE_CHUNK)
+        !r[0] || pyl_word(r[0]) != 0 || !(pyl_word(r[0] + 8) & 1))
         return;
     for (uintptr_t c = r[0];;) {
         uint64_t sz = pyl_heap_word(c + 8, r[1], w) & ~7ull;

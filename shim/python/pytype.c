@@ -313,6 +313,23 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
     s->end(s->arg);
 }
 
+/* Whether an object of type t whose first word is w is dead, kept on a
+ * free list to be handed out again: 3.10-3.13 leave its count 0; from
+ * 3.14 on a struct _Py_freelist links its objects through their first
+ * word, so w is the next one's address (an object of the same type: its
+ * ob_type read there) or 0 at the list's end.  A link into an mmapped
+ * heap reads as no count at all (PYT_REFCNT_MAX); one into the brk heap
+ * as a count of a billion. */
+static int pyt_dead(uint64_t w, uint64_t t)
+{
+    char nb[16];
+    if (!w)
+        return 1;
+    if (py_lay->version < 0x030e0000u || (w & 7) || w < 65536 || w >> 47)
+        return 0;
+    return pypg_peek8(nb, w, sizeof nb) && pypg_u64(nb, 8) == t;
+}
+
 /* The object in the block at addr (size bytes; b its first len bytes), if
  * it is one, into the graph's arrays (the section's record is made from
  * them, pyt_put_objects), or without them into the section. */
@@ -320,11 +337,12 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
         uint64_t refcnt = pypg_u64(b, off), t = pypg_u64(b, off + 8);
-        /* the leak check takes a dead object too (count 0): one the
-         * interpreter keeps on a free list to hand out again, linked by its
-         * start */
-        if ((!refcnt && !pyt.starts) || refcnt >= PYT_REFCNT_MAX || !t || (t & 7) ||
-            !pyt_links(b, off))
+        if (!t || (t & 7) || !pyt_links(b, off))
+            continue;
+        /* a dead object (pyt_dead): one the interpreter keeps on a free
+         * list to hand out again, linked by its start */
+        int dead = pyt_dead(refcnt, t);
+        if (!dead && refcnt >= PYT_REFCNT_MAX)
             continue;
         uint32_t id = pyt_type(t);
         if (id == PYT_BAD)
@@ -336,7 +354,12 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         if (pre != off || (ty->item == 0 && size < off + (uint64_t)ty->basic &&
                            ty->addr != py_sym.str_type))
             continue;
-        if (pyt.starts && !refcnt && pyt.starts[blk].reserved)
+        /* The graph has only the live, and a dead one's words past its
+         * head are no object (3.14's dead PyCFunction, on its free list,
+         * holds a class in m_self where an instance's ob_type would be). */
+        if (dead && !pyt.starts)
+            return;
+        if (pyt.starts && dead && pyt.starts[blk].reserved)
             return; /* a dead one's remains in a values array's prefix */
         if (pyt.starts) {
             pyt.starts[blk].reserved = (uint16_t)off;

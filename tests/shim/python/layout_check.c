@@ -351,10 +351,26 @@ static int check_gc(void)
         }
     }
 #if PY_VERSION_HEX >= 0x030f0000
-    SAME("stats behind a pointer", g.nostats, 1);
+    SAME("stats behind a pointer", g.ring, 1);
     SAME("gc.generation_stats a pointer", 8, sizeof(((PyInterpreterState *)0)->gc.generation_stats));
+    SAME("gc.generation_stats before gc.collecting", g.collecting - 8,
+         offsetof(PyInterpreterState, gc.generation_stats));
+    SAME("struct gc_generation_stats", PY_GCR_ITEM, sizeof(struct gc_generation_stats));
+    SAME("stats collections", PY_GCR_TOTALS, offsetof(struct gc_generation_stats, collections));
+    SAME("stats collected", PY_GCR_TOTALS + 8, offsetof(struct gc_generation_stats, collected));
+    SAME("GC_YOUNG_STATS_SIZE", PY_GCR_YOUNG, GC_YOUNG_STATS_SIZE);
+    SAME("GC_OLD_STATS_SIZE", PY_GCR_OLD, GC_OLD_STATS_SIZE);
+    SAME("gc_stats young", PY_GCR_AT(0), offsetof(struct gc_stats, young.items));
+    SAME("gc_stats young index", PY_GCR_AT(0) + PY_GCR_N(0) * PY_GCR_ITEM,
+         offsetof(struct gc_stats, young.index));
+    SAME("gc_stats old[0]", PY_GCR_AT(1), offsetof(struct gc_stats, old[0].items));
+    SAME("gc_stats old[0] index", PY_GCR_AT(1) + PY_GCR_N(1) * PY_GCR_ITEM,
+         offsetof(struct gc_stats, old[0].index));
+    SAME("gc_stats old[1]", PY_GCR_AT(2), offsetof(struct gc_stats, old[1].items));
+    SAME("gc_stats old[1] index", PY_GCR_AT(2) + PY_GCR_N(2) * PY_GCR_ITEM,
+         offsetof(struct gc_stats, old[1].index));
 #else
-    SAME("stats before gc.collecting", g.nostats, 0);
+    SAME("stats before gc.collecting", g.ring, 0);
     SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
          offsetof(PyInterpreterState, gc.generation_stats));
     SAME("generation_stats", PY_GC_STATS_BYTES, sizeof(struct gc_generation_stats) * 3);
@@ -365,7 +381,7 @@ static int check_gc(void)
         printf("no gc row for %s\n", PY_VERSION);
         return 1;
     }
-    SAME("generations searched, slots in arrays, stats", g.gens + g.linked + g.nostats, 0);
+    SAME("generations searched, slots in arrays, stats", g.gens + g.linked + g.ring, 0);
     SAME("gc.collecting", g.collecting, offsetof(PyInterpreterState, gc.collecting));
     SAME("gc.generation_stats", g.collecting - PY_GC_STATS_BYTES,
          offsetof(PyInterpreterState, gc.generation_stats));

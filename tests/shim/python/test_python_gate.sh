@@ -60,8 +60,7 @@ while read -r tag py; do
   one="2 Python objects \(bytearray, 112 bytes\) have leaked references"
   # 3.15: 64 bytes each, and the two are listed as two findings of the site
   case "$tag" in *-3.15) one="2 findings, 128 bytes in 2 blocks" ;; esac
-  # (3.14 too, in 1 run of 3 full make checks under load: issue 72)
-  case "$tag" in pyenv-3.10|*-3.14) one="(2 Python objects \(bytearray, 112 bytes\)|1 Python objects \(bytearray, 56 bytes\)) have leaked references" ;; esac
+  case "$tag" in pyenv-3.10) one="(2 Python objects \(bytearray, 112 bytes\)|1 Python objects \(bytearray, 56 bytes\)) have leaked references" ;; esac
   if [ "$rc" = 1 ] && grep -Eq "^  $one at tests/shim/python/leakref_user.py:$l_one " "$T/gl-$tag.txt" &&
      [ "$(grep -c 'have leaked references at' "$T/gl-$tag.txt")" = 2 ]; then
     t_pass "python_gate_fails_on_leaked_references_$tag"

@@ -7,7 +7,7 @@
 # collected sums move by, as the program itself printed them; each
 # snapshot's interpreter figure is the program's.  With the collector off
 # and no gc.collect(), nothing is collected; PYTHONMALLOC=malloc carries
-# the counts too.  On every CPython 3.10-3.14 found (a SKIP line names
+# the counts too.  On every CPython 3.10-3.15 found (a SKIP line names
 # each one absent); on the first, diff, merge and a killed program's state
 # file (gcpairs.py's 600, lib_gcfreed.sh): the CLI's and the state file's,
 # the same for every version.
@@ -21,7 +21,7 @@ tree=$(py_line $script '# TREE')
 acyclic=$(py_line $script '# ACYCLIC')
 py_gc_skips python_gcfreed
 if [ -z "$(py_gc_interpreters)" ]; then
-  t_skip python_gcfreed_watched "no CPython whose collector heapsnap watches here (3.10-3.14)"
+  t_skip python_gcfreed_watched "no CPython whose collector heapsnap watches here (3.10-3.15)"
   exit 0
 fi
 for v in $(py_versions_missing); do

@@ -78,7 +78,7 @@ while read -r tag py; do
 g = json.load(sys.stdin)["groups"]
 n = sum(x["leaked_reference_objects"] for x in g)
 print(n if n == sum(x["leaked_reference_objects"] for x in g if x["key"] == "bytearray") else "")')
-  if [ "$n" = 3 ] || { [ "$n" = 2 ] && case "$tag" in *-3.14) true ;; *) false ;; esac; }; then
+  if [ "$n" = 3 ]; then
     t_pass "python_leakref_counted_as_planted_$tag"
   else t_fail "python_leakref_counted_as_planted_$tag" "${n:-no count} leaked references (3 planted)"; fi
 
@@ -89,10 +89,11 @@ print(n if n == sum(x["leaked_reference_objects"] for x in g if x["key"] == "byt
   # is conservative), and all three planted objects must be found (3.10
   # found 2 in 3 runs of 8: a stale word in a freed chunk of glibc's
   # heap, the item array of the scrub's exec text, whose str one of the
-  # planted bytearrays took; free chunks are left out now).  3.14 found 2
-  # in 1 run of 3 full make checks under load: a stale word, not found
-  # yet, hides one (docs/python.md's version table; issue 72).
-  least=3; case "$tag" in *-3.14) least=2 ;; esac
+  # planted bytearrays took; free chunks are left out now).  sid's 3.14
+  # hid 1 or 2 of them by stale words in glibc's top (4 runs of 20 under
+  # load): its glibc 2.43's heap starts with no tcache chunk of 0x291,
+  # which was the free chunks' walk's sign; the walk is taken there now.
+  least=3
   n=$(sed -n 's/^\([0-9]*\) Python objects\{0,1\} ha[sv]e\{0,1\} leaked references.*/\1/p' "$T/b-$tag.txt")
   rows=$(grep -Ec '^  [0-9]+ ' "$T/b-$tag.txt")
   # (a bytearray is 56 bytes; 64 from 3.15 on)

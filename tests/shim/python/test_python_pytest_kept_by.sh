@@ -32,11 +32,12 @@ while read -r tag py; do
   (cd "$T/run" && env -u LD_PRELOAD -u HEAPSNAP_OUTPUT -u PYTEST_ADDOPTS HEAPSNAP="$HEAPSNAP" \
      PYTHONPATH="$pp" PYTHONDONTWRITEBYTECODE=1 "$py" -m pytest -q -p no:cacheprovider \
      -p heapsnap.pytest_plugin --heapsnap test_cache.py) >"$out" 2>&1
+  st=$? # 1: tests failed, as planted; a crash or a kill says otherwise
   grep -q "3 failed" "$out" &&
     grep -qxF "  kept by module test_cache, global CACHE (dict) -> ['k'] (list)" "$out" &&
     grep -qxF "  kept by module test_cache, global NESTED (dict) -> ['users'] (dict) -> ['u42'] (list)" "$out" &&
     grep -qxF "  kept by module test_cache, global _kept (list) -> [0] (tuple) -> [0] (list)" "$out" &&
     ! grep -qx "  kept by module test_cache, global CACHE (dict)" "$out" &&
     t_pass "python_pytest_kept_by_names_what_an_untracked_dict_holds_$tag" ||
-    t_fail "python_pytest_kept_by_names_what_an_untracked_dict_holds_$tag" "$(grep -B1 'kept by\|passed\|failed' "$out" | head -c 900)"
+    t_fail "python_pytest_kept_by_names_what_an_untracked_dict_holds_$tag" "exit $st: $( (grep -B1 'kept by\|passed\|failed' "$out" || tail -c 600 "$out") | head -c 900)"
 done < <(py_interpreters)
