@@ -230,6 +230,7 @@ void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t s
 void trace_lock(void);
 int trace_lock_bounded(unsigned tries);
 void trace_unlock(void);
+void trace_index_drop(void); /* the index of stacks by hash given back (trace_lock held) */
 void trace_totals(uint64_t *current, uint64_t *peak);
 void trace_reset_peak(void);
 void trace_clear(void);

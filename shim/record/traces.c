@@ -7,7 +7,9 @@
  * lives (ids stay valid for every reader; clear_traces zeroes sums), and
  * id -> record goes through chunks that never move: read without a lock.
  *   Locks: a thread's direct-mapped cache (stack hash -> trace) takes none;
- * a miss takes the intern lock, which also guards the tree's new nodes,
+ * a miss takes the intern lock, looks in the index of every stack by hash
+ * (trace_index_find) and then in the tree; the lock also guards the index,
+ * the tree's new nodes,
  * the failed allocations (trace_fail) and the writer's copy of TRACES.
  *   Sums: a trace keeps totals only, as deltas in the thread's own line
  * (trace_delta_add); its live sums come from the table's walk
@@ -138,11 +140,91 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
     return t;
 }
 
-/* The stack's record, made if new: the innermost node names it. */
-static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth)
+/* ---------------- the index: stack hash -> trace ---------------- */
+
+/* Every interned stack by its hash (trace_hash), so that a miss of the
+ * thread's cache (TRACE_CACHE slots) finds a known stack with one probe
+ * and one compare of its frames, not a walk of the frame tree from the
+ * root with a lookup a frame: a program whose stacks take turns past the
+ * cache (the instruction count's kept100k workload, 100,000 of them) paid
+ * that walk on every allocation.  Open addressing, linear probing, at
+ * most half full: 8 to 16 bytes a trace.  A slot is the hash's upper half
+ * << 32 | the id + 1 (0: empty); the upper half places it too.  The intern
+ * lock guards it.  Without memory for it the frame tree still finds every
+ * stack: the index is only a shortcut. */
+#define TRACE_INDEX_FIRST 1024u
+
+static struct {
+    uint64_t *slot;
+    uint32_t cap, n;         /* cap: 0 or a power of two */
+} trace_index;
+
+static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned depth)
 {
-    struct trace *t = NULL;
+    if (!trace_index.cap)
+        return NULL;
+    uint32_t mask = trace_index.cap - 1, hi = (uint32_t)(h >> 32);
+    for (uint32_t i = hi & mask;; i = (i + 1) & mask) {
+        uint64_t x = trace_index.slot[i];
+        if (!x)
+            return NULL;
+        if ((uint32_t)(x >> 32) == hi) {
+            struct trace *t = trace_by_id((uint32_t)x - 1);
+            if (t && trace_same(t, ip, depth))
+                return t;
+        }
+    }
+}
+
+static void trace_index_put(uint64_t *slot, uint32_t cap, uint64_t x)
+{
+    uint32_t mask = cap - 1;
+    uint32_t i = (uint32_t)(x >> 32) & mask;
+    while (slot[i])
+        i = (i + 1) & mask;
+    slot[i] = x;
+}
+
+/* Adds trace id of hash h (not in the index yet), growing it first. */
+static void trace_index_add(uint64_t h, uint32_t id)
+{
+    if (2 * ((uint64_t)trace_index.n + 1) > trace_index.cap) {
+        uint32_t old = trace_index.cap, cap = old ? 2 * old : TRACE_INDEX_FIRST;
+        uint64_t *slot = cap > old ? arena_map((size_t)cap * sizeof *slot) : NULL;
+        if (!slot)
+            return;
+        for (uint32_t i = 0; i < old; i++)
+            if (trace_index.slot[i])
+                trace_index_put(slot, cap, trace_index.slot[i]);
+        if (old)
+            arena_unmap(trace_index.slot, (size_t)old * sizeof *slot);
+        trace_index.slot = slot;
+        trace_index.cap = cap;
+    }
+    trace_index_put(trace_index.slot, trace_index.cap, (h >> 32) << 32 | ((uint64_t)id + 1));
+    trace_index.n++;
+}
+
+/* The index given back (the exit snapshot's, with the tree's: its pages
+ * serve the snapshot's buffers); stacks looked up after it go in again
+ * as they are met.  Caller holds the intern lock (trace_lock). */
+void trace_index_drop(void)
+{
+    if (trace_index.cap)
+        arena_unmap(trace_index.slot, (size_t)trace_index.cap * sizeof *trace_index.slot);
+    trace_index.slot = NULL;
+    trace_index.cap = trace_index.n = 0;
+}
+
+/* The stack's record (h: its trace_hash), made if new: the innermost node
+ * names it. */
+static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth,
+                                                   uint64_t h)
+{
     lock_take(&traces.lock);
+    struct trace *t = trace_index_find(h, ip, depth);
+    if (t)
+        goto out;
     int64_t n = ftree_walk_in(ip, depth);
     if (n < 0)
         goto out;
@@ -152,6 +234,8 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
     } else if ((t = trace_new((uint32_t)n, depth, 0)) != NULL) {
         ftree_set_tag((uint32_t)n, t->id + 1);
     }
+    if (t)
+        trace_index_add(h, t->id);
 out:
     lock_drop(&traces.lock);
     return t;
@@ -165,7 +249,7 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
     struct trace_cache_slot *c = &trace_cache[h & (TRACE_CACHE - 1)];
     struct trace *t = c->t;
     if (!t || c->hash != h || !trace_same(t, ip, depth)) {
-        t = trace_lookup_slow(ip, depth);
+        t = trace_lookup_slow(ip, depth, h);
         if (!t)
             return -1;
         c->hash = h;
@@ -179,7 +263,7 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
 
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id)
 {
-    struct trace *t = trace_lookup_slow(ip, depth);
+    struct trace *t = trace_lookup_slow(ip, depth, trace_hash(ip, depth));
     if (!t)
         return -1;
     if (HS_UNLIKELY(flags & ~atomic_load_explicit(&t->flags, memory_order_relaxed)))

@@ -389,6 +389,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     if (reason == HSNAP_REASON_EXIT && !fatal) { /* so do the frames' index's */
         trace_lock();
         ftree_index_drop();
+        trace_index_drop();
         trace_unlock();
     }
     /* the shim's memory as the program had it: not this snapshot's own

@@ -8,7 +8,9 @@
  * stack and the longest are traces of their own; the <unsampled> and
  * __lsan_disable twins share frames but not ids; a trace costs well
  * under the 632 bytes a 64-frame record took before the tree; the
- * frames' index given back is made again; a stack of new frames is made
+ * frames' index given back is made again; stacks that take turns past
+ * the cache are found again by the index of stacks by hash, and without
+ * it by the tree; a stack of new frames is made
  * as one chain and walked down again without a node made twice; and
  * ftree_tail_same counts the equal words from the end as a plain loop does, at every length and
  * every first difference (its turns of eight and four words).
@@ -233,8 +235,8 @@ TEST_BEGIN(tracetree_threads_agree)
 TEST_END
 
 /* The index given back (the exit snapshot's) and made again from the
- * nodes at the next walk: the same stacks get their ids, new ones new
- * ids, every stack round-trips. */
+ * nodes at the next walk that makes nodes: the same stacks get their ids,
+ * new ones new ids, every stack round-trips. */
 TEST_BEGIN(ftree_index_dropped_and_made_again)
     uintptr_t ip[DEPTH];
     uint32_t n = trace_count();
@@ -253,13 +255,48 @@ TEST_BEGIN(ftree_index_dropped_and_made_again)
         expect_true(id < n && roundtrip(id, ip, DEPTH), "family %u: id %u of %u", k, id, n);
     }
     expect_eq_u64(trace_count(), n);
-    expect_true(arena_mapped() >= before, "the index was not made again");
     for (uint32_t k = 0; k < 100; k++) {
         family(NFAM + 1000 + k, 4, ip);
         uint32_t id = intern(ip, DEPTH);
         expect_eq_u64(id, n + k);
         expect_true(roundtrip(id, ip, DEPTH), "new stack %u", k);
     }
+    /* made again by the first walk that made nodes (the stacks met before
+     * may all come from traces.c's index by hash, without a walk) */
+    expect_true(arena_mapped() >= before, "the index was not made again");
+TEST_END
+
+/* Stacks that take turns past the thread's cache (TRACE_CACHE slots) are
+ * found again by the index of stacks by hash, in any order, and after
+ * the index is given back (trace_index_drop) by the tree: the same ids,
+ * no trace made twice, every stack round-trips; a new stack among them
+ * gets the next id. */
+#define TURNS 5000u
+TEST_BEGIN(tracetree_index_finds_stacks_past_the_cache)
+    uintptr_t ip[DEPTH];
+    uint32_t first = trace_count();
+    for (uint32_t k = 0; k < TURNS; k++) {
+        family(0x300000 + k, 2, ip);
+        expect_eq_u64(intern(ip, DEPTH), first + k);
+    }
+    for (int round = 0; round < 3; round++) {
+        if (round == 2) {
+            trace_lock();
+            trace_index_drop();
+            trace_index_drop(); /* twice: nothing more to give */
+            trace_unlock();
+        }
+        for (uint32_t i = 0; i < TURNS; i++) {
+            uint32_t k = (i * 7919u + (uint32_t)round) % TURNS; /* another order each round */
+            family(0x300000 + k, 2, ip);
+            uint32_t id = intern(ip, DEPTH);
+            expect_true(id == first + k && roundtrip(id, ip, DEPTH),
+                        "round %d, stack %u: id %u, want %u", round, k, id, first + k);
+        }
+        expect_eq_u64(trace_count(), first + TURNS);
+    }
+    family(0x300000 + TURNS, 2, ip);
+    expect_eq_u64(intern(ip, DEPTH), first + TURNS);
 TEST_END
 
 /* Stack j of chain_stack, innermost first: the outer SHARED frames of
@@ -341,6 +378,7 @@ int main(void)
     tracetree_bytes_per_trace();
     tracetree_threads_agree();
     ftree_index_dropped_and_made_again();
+    tracetree_index_finds_stacks_past_the_cache();
     tracetree_chains_are_made_once_and_found_again();
     tail_same_counts_equal_words_from_the_end();
     return 0;
