@@ -484,7 +484,7 @@ uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap);
  * length, 0: none; *key: nonzero when the name is the object's own (a
  * frame's local: by its code and index), not its type's.  pykn_begin at
  * each graph (the types' cache). */
-enum { PYKN_NONE, PYKN_EXC, PYKN_FUTURE, PYKN_FRAME, PYKN_ARRAY };
+enum { PYKN_NONE, PYKN_EXC, PYKN_FUTURE, PYKN_FRAME, PYKN_TRACEBACK, PYKN_ARRAY };
 void pykn_begin(void);
 unsigned pykn_kind(uintptr_t t, uint64_t flags);
 uint32_t pykn_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uint32_t value,

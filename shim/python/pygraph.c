@@ -205,11 +205,15 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
 
 /* Whether object i's edges are put: one the gc tracks, or a dict it does
  * not (one holding no tracked object: str values, as a cache of text),
- * whose items are leaves the graph reaches through it. */
+ * whose items are leaves the graph reaches through it, or a tuple it
+ * does not (the collector untracks one whose items are all untracked: a
+ * partial's args of a bytearray), for its items that are no int, bytes
+ * or str (pyg_scan: a code object's names and constants would double
+ * the edges). */
 static inline int pyg_walked(uint32_t i)
 {
     const struct pyg_obj *o = &g.h->obj[i];
-    return o->tracked || g.ty[o->type].kind == PYG_DICT;
+    return o->tracked || g.ty[o->type].kind == PYG_DICT || g.ty[o->type].addr == py_sym.tuple_type;
 }
 
 /* Object i (in block bj) is of a type whose layout the graph does not
@@ -309,6 +313,8 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
              * for paths nobody asks) */
             if (!o->tracked &&
                 ((g.ty[o->type].flags & PY_TPF_LONG_SUBCLASS) ||
+                 (!g.h->obj[src].tracked && g.ty[g.h->obj[src].type].addr == py_sym.tuple_type &&
+                  (g.ty[o->type].flags & (PY_TPF_BYTES_SUBCLASS | PY_TPF_UNICODE_SUBCLASS))) ||
                  (g.key_esz && at + k >= g.key_at &&
                   (at + k - g.key_at) % g.key_esz == g.key_kat)))
                 continue;

@@ -14,6 +14,7 @@
  *   a frame object (tp_name "frame") that owns its frame: a fast local by
  *   its code's name (3.10: f_localsplus in the object; 3.11 on: the
  *   frame's data inline, where f_frame, the object's fourth word, points);
+ *   a traceback (tp_name "traceback"): tb_next at 16 (tb_frame is a member);
  *   a numpy array (tp_name "numpy.ndarray", or derived): base at 48
  *   (PyArrayObject_fields, as pynumpy.c reads it).
  * A type's kind is kept in a small cache by its address (one snapshot's
@@ -32,6 +33,7 @@
 #define PYKN_FUT_RESULT 64u            /* FutureObj's fut_result */
 #define PYKN_ARRAY_BASE 48u            /* PyArrayObject_fields' base */
 #define PYKN_FRAME_DATA 24u            /* 3.11 on: PyFrameObject's f_frame */
+#define PYKN_TB_NEXT 16u               /* PyTracebackObject's tb_next (a getset) */
 
 static struct {
     uintptr_t addr[PYKN_CACHE];
@@ -50,6 +52,7 @@ static unsigned pykn_lookup(uintptr_t t)
         const char *name;
         unsigned kind;
     } known[] = {{"frame", PYKN_FRAME},
+                 {"traceback", PYKN_TRACEBACK},
                  {"_asyncio.Future", PYKN_FUTURE},
                  {"_asyncio.Task", PYKN_FUTURE},
                  {"numpy.ndarray", PYKN_ARRAY}};
@@ -61,7 +64,8 @@ static unsigned pykn_lookup(uintptr_t t)
             return PYKN_NONE;
         for (unsigned k = 0; k < sizeof known / sizeof *known; k++)
             if (!strncmp(s, known[k].name, sizeof s) &&
-                (d == 0 || known[k].kind != PYKN_FRAME)) /* frame: no subclasses */
+                (d == 0 || (known[k].kind != PYKN_FRAME &&
+                            known[k].kind != PYKN_TRACEBACK))) /* no subclasses */
                 return known[k].kind;
         if (!pypg_peek8(&t, t + PY_TP_BASE, sizeof t))
             return PYKN_NONE;
@@ -183,6 +187,9 @@ uint32_t pykn_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uin
         break;
     case PYKN_ARRAY:
         s = value == PYKN_ARRAY_BASE ? "base" : NULL;
+        break;
+    case PYKN_TRACEBACK:
+        s = value == PYKN_TB_NEXT ? "tb_next" : NULL;
         break;
     case PYKN_FRAME:
         return pykn_frame_local(obj, basic, value, out, cap, key);
