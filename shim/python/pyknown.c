@@ -10,7 +10,9 @@
  *   __notes__, and __traceback__, __context__, __cause__ (getsets of
  *   PyBaseExceptionObject: 3.10 has no notes, its three 8 bytes earlier);
  *   an asyncio Future or Task (tp_name "_asyncio.Future", "_asyncio.Task",
- *   or a type whose tp_base chain reaches one): fut_result at 64;
+ *   or a type whose tp_base chain reaches one): its loop at 16, first
+ *   callback at 24 and the others' list at 40 (both _callbacks), its
+ *   exception at 48, its result at 64;
  *   a frame object (tp_name "frame") that owns its frame: a fast local by
  *   its code's name (3.10: f_localsplus in the object; 3.11 on: the
  *   frame's data inline, where f_frame, the object's fourth word, points);
@@ -30,7 +32,6 @@
 #define PYKN_CACHE 256u                /* types remembered (power of two) */
 #define PYKN_DEPTH 8u                  /* tp_base links followed */
 #define PYKN_BASE_EXC (1ull << 30)     /* Py_TPFLAGS_BASE_EXC_SUBCLASS */
-#define PYKN_FUT_RESULT 64u            /* FutureObj's fut_result */
 #define PYKN_ARRAY_BASE 48u            /* PyArrayObject_fields' base */
 #define PYKN_FRAME_DATA 24u            /* 3.11 on: PyFrameObject's f_frame */
 #define PYKN_TB_NEXT 16u               /* PyTracebackObject's tb_next (a getset) */
@@ -95,6 +96,23 @@ static const char *pykn_exc_field(uint32_t value)
     if (py_lay->version >= 0x030b0000u && value == 32)
         return "__notes__";
     return value >= tb && value < tb + 24 && !(value % 8) ? names[(value - tb) / 8] : NULL;
+}
+
+/* A Future's field at value (FutureObj's): its name, or NULL. */
+static const char *pykn_future_field(uint32_t value)
+{
+    switch (value) {
+    case 16:
+        return "get_loop()";
+    case 24: /* fut_callback0 */
+    case 40: /* fut_callbacks */
+        return "_callbacks";
+    case 48:
+        return "exception()";
+    case 64:
+        return "result()";
+    }
+    return NULL;
 }
 
 /* The text of item i of the tuple of str at tup into out (cap bytes). */
@@ -183,7 +201,7 @@ uint32_t pykn_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uin
         s = pykn_exc_field(value);
         break;
     case PYKN_FUTURE:
-        s = value == PYKN_FUT_RESULT ? "result()" : NULL;
+        s = pykn_future_field(value);
         break;
     case PYKN_ARRAY:
         s = value == PYKN_ARRAY_BASE ? "base" : NULL;

@@ -3,7 +3,8 @@
 # each with a 50000-byte result (Task.result()); an exception kept in a
 # global whose traceback's frame has a local of 3000000 bytes
 # (__traceback__, tb_frame, f_locals['big']); a functools.partial whose
-# first argument is 2000000 bytes (partial.args[0]).  Snapshot to
+# first argument is 2000000 bytes (partial.args[0]); a pending Future
+# whose done callback's closure holds 1000000 bytes (Future._callbacks).  Snapshot to
 # argv[1]; then prints, one a line, "NAME FREED REFERRERS": the bytes
 # tracemalloc sees freed when the holder is dropped (gc.collect() after),
 # and whether the types' own tp_traverse (gc.get_referents) visits each
@@ -49,9 +50,17 @@ def sink(*a):
     return a
 
 
+def pending():
+    fut = asyncio.new_event_loop().create_future()  # MARK_FUT
+    held = bytearray(1000000)  # MARK_HELD
+    fut.add_done_callback(lambda f: held)
+    return fut
+
+
 asyncio.run(main())
 ERR = keep_error()
 PART = functools.partial(sink, bytearray(2000000))  # MARK_PART
+FUT = pending()
 del _drain
 gc.collect()
 
@@ -65,6 +74,7 @@ truth = {
              any(r is frame.f_locals["big"] for r in refs(frame)),
     "partial": any(r is PART.args for r in refs(PART)) and
                any(r is PART.args[0] for r in refs(PART.args)),
+    "future": any(r is FUT._callbacks[0][0] for r in refs(FUT)),
 }
 del t, tb, frame
 gc.collect()
@@ -82,5 +92,6 @@ def freed(drop):
 out = {"tasks": freed(TASKS.clear)}
 out["error"] = freed(lambda: globals().pop("ERR"))
 out["partial"] = freed(lambda: globals().pop("PART"))
-for k in ("tasks", "error", "partial"):
+out["future"] = freed(lambda: globals().pop("FUT"))
+for k in ("tasks", "error", "partial", "future"):
     print(k, out[k], int(truth[k]))

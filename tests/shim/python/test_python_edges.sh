@@ -3,10 +3,11 @@
 # interpreter has"): edges.py's 200 finished asyncio Tasks in a set are
 # held through Task.result(), its exception's local through
 # __traceback__, tb_next, tb_frame and f_locals['big'], its partial's
-# bytearray through partial.args (an untracked tuple) and [0]; each step
+# bytearray through partial.args (an untracked tuple) and [0], a pending
+# Future's callback's closure through Future._callbacks; each step
 # is one the type's own tp_traverse visits (the program checks with
 # gc.get_referents).  `top --retained` charges each holder (the set, the
-# exception, the partial, at their lines) within 5% of the bytes
+# exception, the partial, the Future, at their lines) within 5% of the bytes
 # tracemalloc sees freed when the program drops it.  On every CPython
 # 3.10-3.15 found; a SKIP line names each one absent.  numpy's views:
 # test_python_edges_numpy.sh.
@@ -14,7 +15,8 @@
 
 script=tests/shim/python/edges.py
 l_tasks=$(py_line $script MARK_TASKS) l_result=$(py_line $script MARK_RESULT)
-l_big=$(py_line $script MARK_BIG) l_err=$(py_line $script MARK_ERR) l_part=$(py_line $script MARK_PART)
+l_held=$(py_line $script MARK_HELD) l_big=$(py_line $script MARK_BIG) l_err=$(py_line $script MARK_ERR) l_part=$(py_line $script MARK_PART)
+l_fut=$(py_line $script MARK_FUT)
 for v in $(py_versions_missing); do
   t_skip "python_edges_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
 done
@@ -60,13 +62,20 @@ while read -r tag py; do
     t_pass "python_edges_partial_args_item_named_$tag"
   else t_fail "python_edges_partial_args_item_named_$tag" "gc: ${truth[partial]:-?}; $(grep -v '^heapsnap: note' "$T/p-$tag.txt" | head -c 400 | tr '\n' '|')"; fi
 
+  "$HEAPSNAP" leaks --why "edges.py:$l_held" "$s" >"$T/c-$tag.txt" 2>&1
+  if [ "${truth[future]}" = 1 ] &&
+     grep -Fq "  1 object: module __main__, global FUT (_asyncio.Future) -> Future._callbacks (function) -> " "$T/c-$tag.txt"; then
+    t_pass "python_edges_future_callback_named_$tag"
+  else t_fail "python_edges_future_callback_named_$tag" "gc: ${truth[future]:-?}; $(grep -v '^heapsnap: note' "$T/c-$tag.txt" | head -c 400 | tr '\n' '|')"; fi
+
   "$HEAPSNAP" top "$s" --retained --key lineno,type -n 0 --format json >"$T/l-$tag.json" 2>"$T/l-$tag.err"
   r_tasks=$(retained "$l_tasks" set "$T/l-$tag.json") r_err=$(retained "$l_err" ValueError "$T/l-$tag.json")
   r_part=$(retained "$l_part" functools.partial "$T/l-$tag.json")
+  r_fut=$(retained "$l_fut" _asyncio.Future "$T/l-$tag.json")
   if within5 "$r_tasks" "${freed[tasks]:-0}" && within5 "$r_err" "${freed[error]:-0}" &&
-     within5 "$r_part" "${freed[partial]:-0}"; then
+     within5 "$r_part" "${freed[partial]:-0}" && within5 "$r_fut" "${freed[future]:-0}"; then
     t_pass "python_edges_retained_within_5pct_of_freed_$tag"
-  else t_fail "python_edges_retained_within_5pct_of_freed_$tag" "retained/freed: tasks $r_tasks/${freed[tasks]:-?}, error $r_err/${freed[error]:-?}, partial $r_part/${freed[partial]:-?} $(head -c 200 "$T/l-$tag.err")"; fi
+  else t_fail "python_edges_retained_within_5pct_of_freed_$tag" "retained/freed: tasks $r_tasks/${freed[tasks]:-?}, error $r_err/${freed[error]:-?}, partial $r_part/${freed[partial]:-?}, future $r_fut/${freed[future]:-?} $(head -c 200 "$T/l-$tag.err")"; fi
   unset freed truth
 done < <(py_interpreters)
 if [ "$ran" = 0 ]; then t_skip python_edges "no CPython 3.10-3.15 here"; fi
