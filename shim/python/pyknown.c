@@ -5,7 +5,7 @@
  * retained sizes (pygraph.c): the steps "__traceback__",
  * "f_locals['big']", "result()", "base" of a path.  Each place was read
  * off a running interpreter of every supported version (3.10-3.15,
- * tests/shim/python/test_python_edges.sh pins the names):
+ * test_python_edges.sh pins the names):
  *   an exception (Py_TPFLAGS_BASE_EXC_SUBCLASS): args at 24, then 3.11 on
  *   __notes__, and __traceback__, __context__, __cause__ (getsets of
  *   PyBaseExceptionObject: 3.10 has no notes, its three 8 bytes earlier);

@@ -51,7 +51,7 @@ def sink(*a):
 
 
 def pending():
-    fut = asyncio.new_event_loop().create_future()  # MARK_FUT
+    fut = asyncio.Future(loop=asyncio.new_event_loop())  # MARK_FUT
     held = bytearray(1000000)  # MARK_HELD
     fut.add_done_callback(lambda f: held)
     return fut
