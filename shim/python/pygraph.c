@@ -218,8 +218,11 @@ static inline int pyg_walked(uint32_t i)
 
 /* Object i (in block bj) is of a type whose layout the graph does not
  * know and the collector does not track (a C extension's type without
- * Py_TPFLAGS_HAVE_GC: a numpy array, 3.10's code objects), nor atomic
- * (int, bytes, str: numbers and text): its fields [16, tp_basicsize) are
+ * Py_TPFLAGS_HAVE_GC: a numpy array, a range), nor atomic (int, bytes,
+ * str: numbers and text), nor a code object (the interpreter's, a
+ * tenth of a heap's objects, whose names and constants are no path a
+ * user asks for: they added a third to the graph's instructions, a
+ * numpy import's snapshot): its fields [16, tp_basicsize) are
  * scanned conservatively, each word that is an object's exact start an
  * edge (a view's base, an array's dtype).  The fields only: a variable
  * part's words are no references of a known kind.  Not the type's own
@@ -239,7 +242,7 @@ static int pyg_opaque(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
     uint64_t obj = b->addr + o->off;
     if (o->tracked || (t->flags & (PY_TPF_HAVE_GC | PY_TPF_LONG_SUBCLASS | PY_TPF_BYTES_SUBCLASS |
                                    PY_TPF_UNICODE_SUBCLASS | PY_TPF_TYPE_SUBCLASS)) ||
-        t->basic <= 24 || t->basic > PYG_OPAQUE_MAX ||
+        t->addr == py_sym.code_type || t->basic <= 24 || t->basic > PYG_OPAQUE_MAX ||
         obj + (uint64_t)t->basic > b->addr + pyg_size(g.h, b))
         return 0;
     *at = obj + 16, *len = (uint32_t)(t->basic - 16);
