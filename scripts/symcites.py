@@ -33,6 +33,7 @@ FOREIGN = {
     "tracemalloc_start", "raw_malloc", "long_state",
     # glibc, the kernel and the C and C++ languages
     "heap_info", "last_remainder", "exit_group", "uc_sigmask", "pthread_key",
+    "rt_sigreturn", "rt_sigreturns", "rt_sigprocmask",
     "pthread_unwind_buf", "thread_local", "bad_alloc", "read_ahead_kb",
     # DWARF's call frame instructions and libdw's parameters
     "set_loc", "same_value", "dwarf_cfi_addrframe", "add_p_vaddr",

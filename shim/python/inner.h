@@ -192,6 +192,7 @@ struct py_obj_layout {
 #define PY_TPF_HAVE_GC (1ul << 14)
 #define PY_TPF_LONG_SUBCLASS (1ul << 24) /* int, bool */
 #define PY_TPF_BYTES_SUBCLASS (1ul << 27)
+#define PY_TPF_UNICODE_SUBCLASS (1ul << 28)
 #define PY_TPF_HEAPTYPE (1ul << 9)
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
@@ -489,6 +490,18 @@ uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);
  * at t (its tp_members, those of its bases, a class's and a function's
  * known fields), into out (cap bytes); its length. */
 uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap);
+/* pyknown.c: fields a type's layout holds that its members do not name.
+ * pykn_kind: the kind of the type at t (flags: its tp_flags), PYKN_*;
+ * pykn_name: the name of the field at offset value of the object at obj
+ * (basic: its tp_basicsize) into out (cap bytes, at least 128): its
+ * length, 0: none; *key: nonzero when the name is the object's own (a
+ * frame's local: by its code and index), not its type's.  pykn_begin at
+ * each graph (the types' cache). */
+enum { PYKN_NONE, PYKN_EXC, PYKN_FUTURE, PYKN_FRAME, PYKN_TRACEBACK, PYKN_ARRAY };
+void pykn_begin(void);
+unsigned pykn_kind(uintptr_t t, uint64_t flags);
+uint32_t pykn_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uint32_t value,
+                   char *out, uint32_t cap, uint64_t *key);
 /* pytname.c: the str at s as UTF-8 into out (cap bytes), read safely; its
  * length (0: none). */
 uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);

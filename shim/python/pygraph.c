@@ -33,10 +33,12 @@
 #define PYG_READ_MAX (64u << 20) /* bytes of one block looked at */
 /* pyg_scan's own: the words are the source's own block (its weak
  * references borrowed); its pointers to itself borrowed too (SELF); the
- * words told to the retained sizes' graph only, no edge (RETAIN) */
+ * words told to the retained sizes' graph only, no edge (RETAIN); the
+ * fields of an object whose layout is unknown (OPAQUE: pyg_opaque) */
 #define PYG_OWN 1u
 #define PYG_SELF 2u
 #define PYG_RETAIN 4u
+#define PYG_OPAQUE 8u
 
 static struct {
     const struct pyg_heap *h;
@@ -203,11 +205,48 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
 
 /* Whether object i's edges are put: one the gc tracks, or a dict it does
  * not (one holding no tracked object: str values, as a cache of text),
- * whose items are leaves the graph reaches through it. */
+ * whose items are leaves the graph reaches through it, or a tuple it
+ * does not (the collector untracks one whose items are all untracked: a
+ * partial's args of a bytearray), for its items that are no int, bytes
+ * or str (pyg_scan: a code object's names and constants would double
+ * the edges). */
 static inline int pyg_walked(uint32_t i)
 {
     const struct pyg_obj *o = &g.h->obj[i];
-    return o->tracked || g.ty[o->type].kind == PYG_DICT;
+    return o->tracked || g.ty[o->type].kind == PYG_DICT || g.ty[o->type].addr == py_sym.tuple_type;
+}
+
+/* Object i (in block bj) is of a type whose layout the graph does not
+ * know and the collector does not track (a C extension's type without
+ * Py_TPFLAGS_HAVE_GC: a numpy array, a range), nor atomic (int, bytes,
+ * str: numbers and text), nor a code object (the interpreter's, a
+ * tenth of a heap's objects, whose names and constants are no path a
+ * user asks for: they added a third to the graph's instructions, a
+ * numpy import's snapshot): its fields [16, tp_basicsize) are
+ * scanned conservatively, each word that is an object's exact start an
+ * edge (a view's base, an array's dtype).  The fields only: a variable
+ * part's words are no references of a known kind.  Not the type's own
+ * tp_traverse: the snapshot runs beside the host's threads, without the
+ * GIL, and a traversal is the extension's code reading its own object
+ * with plain loads (one torn down meanwhile kills the host), and no type
+ * without Py_TPFLAGS_HAVE_GC has one.  Even in the leak check's forked
+ * child, where nothing else runs, an object may be half made by a
+ * thread the fork cut off: a word read through peek cannot fault, a
+ * traversal can.  1, with the span in *at and *len. */
+#define PYG_OPAQUE_MAX 4096 /* tp_basicsize read at most */
+static int pyg_opaque(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
+{
+    const struct pyg_obj *o = &g.h->obj[i];
+    const struct pyg_type *t = &g.ty[o->type];
+    const struct pyg_block *b = &g.h->blk[bj];
+    uint64_t obj = b->addr + o->off;
+    if (o->tracked || (t->flags & (PY_TPF_HAVE_GC | PY_TPF_LONG_SUBCLASS | PY_TPF_BYTES_SUBCLASS |
+                                   PY_TPF_UNICODE_SUBCLASS | PY_TPF_TYPE_SUBCLASS)) ||
+        t->addr == py_sym.code_type || t->basic <= 24 || t->basic > PYG_OPAQUE_MAX ||
+        obj + (uint64_t)t->basic > b->addr + pyg_size(g.h, b))
+        return 0;
+    *at = obj + 16, *len = (uint32_t)(t->basic - 16);
+    return 1;
 }
 
 /* Whether the word d bytes past the scan's base holds a number. */
@@ -255,7 +294,8 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             const struct pyg_block *b = &g.h->blk[bj];
             uint32_t dst = pyg_obj_of(g.h, bj);
             if (dst == PYG_NONE) {
-                pyr_ref(at + k, bj);
+                if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyfields.c's */
+                    pyr_ref(at + k, bj);
                 continue;
             }
             const struct pyg_obj *o = &g.h->obj[dst];
@@ -264,8 +304,10 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             if ((own & PYG_OWN) &&
                 ((dst == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
                 continue;
-            pyr_ref(at + k, bj);
-            if ((own & PYG_RETAIN) || !pyg_walked(src))
+            if (!(own & PYG_OPAQUE) || pykn_kind(g.ty[g.h->obj[src].type].addr,
+                                                 g.ty[g.h->obj[src].type].flags) != PYKN_ARRAY)
+                pyr_ref(at + k, bj); /* (an array's base: pynumpy.c's) */
+            if ((own & PYG_RETAIN) || (!(own & PYG_OPAQUE) && !pyg_walked(src)))
                 continue;
             /* an untracked object (str, bytes, an untracked tuple) is a
              * leaf of the graph: reached for its holder's path, but not
@@ -274,6 +316,8 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
              * for paths nobody asks) */
             if (!o->tracked &&
                 ((g.ty[o->type].flags & PY_TPF_LONG_SUBCLASS) ||
+                 (!g.h->obj[src].tracked && g.ty[g.h->obj[src].type].addr == py_sym.tuple_type &&
+                  (g.ty[o->type].flags & (PY_TPF_BYTES_SUBCLASS | PY_TPF_UNICODE_SUBCLASS))) ||
                  (g.key_esz && at + k >= g.key_at &&
                   (at + k - g.key_at) % g.key_esz == g.key_kat)))
                 continue;
@@ -536,8 +580,15 @@ static void pyg_fields(uint32_t i, uint64_t bj)
 #define PYG_FIELDS_ONLY (1ull << 63)
 static void pyg_object(uint32_t i, uint64_t aux)
 {
-    if (!(aux & PYG_FIELDS_ONLY))
+    uint64_t at;
+    uint32_t len;
+    if (!(aux & PYG_FIELDS_ONLY)) {
         pyg_edges_of(i, aux);
+    } else if (pyg_opaque(i, aux & ~PYG_FIELDS_ONLY, &at, &len)) {
+        g.rank = 1;
+        pyr_from((uint32_t)(aux & ~PYG_FIELDS_ONLY));
+        pyg_scan(i, at, at + len, PYG_OWN | PYG_SELF | PYG_OPAQUE, HSNAP_PYLABEL_FIELD, at - 16);
+    }
     pyg_fields(i, aux & ~PYG_FIELDS_ONLY);
 }
 
@@ -623,7 +674,7 @@ static int pyg_read_all(uint64_t nobj)
             uint32_t len;
             if (pyg_walked((uint32_t)i) || pyr_scans(o, &g.ty[o->type]))
                 at = b->addr, len = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
-            else if (pyfl_wants(i, it.bj, &at, &len))
+            else if (pyfl_wants(i, it.bj, &at, &len) || pyg_opaque(i, it.bj, &at, &len))
                 aux |= PYG_FIELDS_ONLY;
             else
                 continue;
@@ -653,6 +704,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
     g.tuple_shift = ol && ol->tuple_items > 24 ? ol->tuple_items - 24u : 0;
     pyf_build(h);
+    pykn_begin();
     pye_free();
     g.names = names;
     pyg_link_begin(names);

@@ -4,7 +4,9 @@
  * __defaults__ too), a class's __dict__ and its fields (__mro__) by the
  * class's qualified name, each put in the section's names once and found
  * again by a small cache by address (a str object, a keys object's entry,
- * a type's member), for pygraph.c's garbage links and parents.
+ * a type's member), for pygraph.c's garbage links and parents.  A field no
+ * member names may be one pyknown.c knows by its type's layout (an
+ * exception's __traceback__, a Task's result(), a frame's local).
  *   Lock: none; pyg_build's, under the snapshot lock.
  */
 #include <string.h>
@@ -146,7 +148,16 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
             return l;
         pyg_name(t | 2, k, pyg_class_name(t, k, sizeof k), &l);
     } else if (label == HSNAP_PYLABEL_FIELD) {
-        uintptr_t t = ty[h->obj[src].type].addr;
+        const struct pyg_type *st = &ty[h->obj[src].type];
+        uintptr_t t = st->addr;
+        uint64_t own = 0, obj = h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off;
+        if (pykn_kind(t, st->flags) == PYKN_FRAME) { /* a local: named by its frame's code */
+            uint32_t n = pykn_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
+            if (own && !pyg_name_cached(own, &l))
+                pyg_name(own, k, n, &l);
+            if (own)
+                return l;
+        }
         /* a class's field (__mro__, __bases__: pymem_name) by the
          * class's own name, "Node.__mro__", as its __dict__'s */
         uint64_t self = ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS
@@ -164,6 +175,8 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
             memcpy(k, "cell_contents", n);
         else if (!n)
             n = pyg_func_field(t, value, k, sizeof k);
+        if (!n && !q) /* a field of a known layout: "result()", "__traceback__" */
+            n = pykn_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
         pyg_name(at, k, n ? n + q : 0, &l);
     }
     return l;

@@ -151,10 +151,13 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
     }
     for (uint64_t i = 0; i < nobj; i++)
         h->obj[i].parent = 0;
+    /* the collector subtracts the references its tracked objects hold:
+     * an untracked one's (an opaque object's field, pygraph.c's
+     * pyg_opaque) is a reference from outside, as gc.collect() counts it */
     for (uint32_t v = 0, at = 0; v < nobj; v++)
         for (uint32_t end = at + pye_len(&c, v); at < end;) {
             uint32_t d = pye_dst(&c, &at, v);
-            refs[d] += refs[d] < UINT32_MAX;
+            refs[d] += refs[d] < UINT32_MAX && h->obj[v].tracked;
         }
     for (uint64_t r = 0; r < nroot; r++) /* a reference from outside, known */
         if (root[r].kind & PYG_EXACT)
