@@ -8,10 +8,11 @@
  * tracemalloc moves the block's trace at each birth (_Py_NewReference
  * calls _PyTraceMalloc_TraceRef); from 3.13 on every birth and death
  * calls the interpreter's one reference tracer (PyRefTracer_SetTracer),
- * which the wrap takes (py_reborn_arm, the GIL held) when no one holds it.
- * tracemalloc's start takes it over (from start-up: it is never ours),
- * and its stop leaves none: such a block then keeps its first line, as
- * on 3.10-3.12 (docs/python.md, "Agreement with tracemalloc").
+ * which the wrap takes (py_reborn_arm, the GIL held).  tracemalloc's,
+ * there from start-up, is kept and called first from ours, so both move
+ * their traces; a tracemalloc.start() later takes it over, and its stop
+ * leaves none: such a block then keeps its first line, as on 3.10-3.12
+ * (docs/python.md, "Agreement with tracemalloc").
  *   A birth is its block's first when the domains' wrapper recorded that
  * block last on this thread (py_fresh, which the birth clears); any other
  * birth of a block the table may hold goes to the host (hookrecord.c's
@@ -33,30 +34,41 @@ static struct {
     void (*host)(uintptr_t block, const struct unwind_origin *origin);
     int (*set)(py_ref_tracer tracer, void *data);  /* PyRefTracer_SetTracer */
     py_ref_tracer (*get)(void **data);             /* PyRefTracer_GetTracer */
+    py_ref_tracer prev;                            /* tracemalloc's, from start-up */
+    void *prev_data;
 } reborn;
 
-/* The tracer: called by the interpreter, with the GIL, at every object's
- * birth and death; returns 0 (the interpreter ignores it).  The type is
- * set before a birth is told (tracemalloc reads it there too). */
-static int py_reborn_event(void *op, int event, void *data)
+/* A birth or death told to us (the tracer below): a reborn block's trace
+ * moved to this stack. */
+static void py_reborn_told(void *op, int event)
 {
-    (void)data;
     if (event != PY_REF_CREATE)
-        return 0;
+        return;
     const char *o = op;
     uint64_t f = py_ptr((const char *)py_ptr(o, py_lay->ob_type), PY_TP_FLAGS);
     uintptr_t b = (uintptr_t)o - (f & PY_TPF_HAVE_GC ? PY_GC_HEAD : 0) -
                   (f & PY_TPF_PREHEADER ? PY_PREHEADER : 0);
     if (b == py_fresh) {
         py_fresh = 0;
-        return 0;
+        return;
     }
     if (guard_on || !py_on || !tbl_maybe(b))
-        return 0;
+        return;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     reborn.host(b, &org);
-    return 0;
+}
+
+/* The tracer: called by the interpreter, with the GIL, at every object's
+ * birth and death (the interpreter ignores what it returns).  The type is
+ * set before a birth is told (tracemalloc reads it there too).  Ours
+ * first, so that tracemalloc's own allocations leave py_fresh as the
+ * domains' wrapper set it; then tracemalloc's, where it was there first. */
+static int py_reborn_event(void *op, int event, void *data)
+{
+    (void)data;
+    py_reborn_told(op, event);
+    return reborn.prev ? reborn.prev(op, event, reborn.prev_data) : 0;
 }
 
 void py_reborn_arm(void *(*lookup)(const char *),
@@ -72,11 +84,8 @@ void py_reborn_arm(void *(*lookup)(const char *),
     py_ref_tracer now = reborn.get ? reborn.get(&data) : NULL;
     if (!reborn.set || !reborn.get || now == py_reborn_event)
         return;
-    if (now) { /* tracemalloc's, from start-up: it moves its own traces */
-        opt_debug("python: the reference tracer is taken (tracemalloc's): a free list's "
-                  "object keeps its first line", "", "");
-        return;
-    }
+    reborn.prev = now; /* tracemalloc's, from start-up: called first from ours */
+    reborn.prev_data = now ? data : NULL;
     reborn.host = host;
     reborn.set(py_reborn_event, NULL);
 }
@@ -85,5 +94,5 @@ void py_reborn_disarm(void)
 {
     void *data;
     if (reborn.get && reborn.get(&data) == py_reborn_event)
-        reborn.set(NULL, NULL);
+        reborn.set(reborn.prev, reborn.prev_data);
 }
