@@ -55,6 +55,11 @@ while read -r tag py; do
   # Debian's python3: both count as found, and the gate's list, read again
   # with possible records failing too, holds no other record.
   "$HEAPSNAP" gate --fail-on direct,cycle,possible "$T"/l-"$tag".*.hsnap >"$T/l-$tag.gate" 2>&1
+  # When all three read "possible", run's own gate (direct and cycles, by
+  # default) passes: found all the same (on Debian 13's 3.13, 4 runs of 10
+  # at the end of stop 75, against 1 of 10 before it: issue 72's note).
+  if [ "$rc" = 0 ] && ! grep -q "leaked (direct) at $prog:$leak " "$T/l-$tag.gate" &&
+     grep -q "leaked (possible) at $prog:$leak " "$T/l-$tag.gate"; then rc=1; fi
   bad=$(grep -E "^  [0-9]+ bytes in [0-9]+ blocks leaked" "$T/l-$tag.gate" | grep -v "suppressed by" |
     grep -vE "^  [0-9]+ bytes in [0-9]+ blocks leaked \((direct|possible)\) at $prog:$leak ")
   found=$(sed -nE "s#^  ([0-9]+) bytes in ([0-9]+) blocks leaked \((direct|possible)\) at $prog:$leak .*#\1 \2#p" \
