@@ -9,8 +9,8 @@
  * calls _PyTraceMalloc_TraceRef); from 3.13 on every birth and death
  * calls the interpreter's one reference tracer (PyRefTracer_SetTracer),
  * which the wrap takes (py_reborn_arm, the GIL held).  tracemalloc's,
- * there from start-up, is kept and called first from ours, so both move
- * their traces; a tracemalloc.start() later takes it over, and its stop
+ * there from start-up, is kept and called from ours after our part, so
+ * both move their traces; a tracemalloc.start() later takes it over, and its stop
  * leaves none: such a block then keeps its first line, as on 3.10-3.12
  * (docs/python.md, "Agreement with tracemalloc").
  *   A birth is its block's first when the domains' wrapper recorded that
@@ -84,7 +84,7 @@ void py_reborn_arm(void *(*lookup)(const char *),
     py_ref_tracer now = reborn.get ? reborn.get(&data) : NULL;
     if (!reborn.set || !reborn.get || now == py_reborn_event)
         return;
-    reborn.prev = now; /* tracemalloc's, from start-up: called first from ours */
+    reborn.prev = now; /* tracemalloc's, from start-up: called after ours */
     reborn.prev_data = now ? data : NULL;
     reborn.host = host;
     reborn.set(py_reborn_event, NULL);
