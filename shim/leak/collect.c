@@ -29,7 +29,6 @@
 #include "inner.h"
 
 #define COLLECT_IGNORE_MIN 256u
-#define COLLECT_INIT_DEPTH 64u /* frames of a trace looked at (collect_mark_init) */
 
 /* An ignored block: its address, and its trace and epoch so that a later
  * block at the same address is not ignored. */
@@ -267,25 +266,20 @@ int collect_ignore(uintptr_t p, uint32_t trace, uint32_t epoch)
 /* Blocks allocated under __lsan_disable (their trace's
  * HSNAP_TRACE_DISABLED) are the program's wish: ignored.  Per trace once,
  * then per block.  (The loader's are the runtime's: rt_mark.) */
+static int collect_disabled(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
+                            void *arg)
+{
+    return !!(flags & HSNAP_TRACE_DISABLED);
+}
+
 static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
-    const struct leak_host *h = collect_host;
-    h->trace_lock();
-    uint32_t nt = h->trace_count();
-    size_t len = nt / 8 + 1;
-    uint8_t *in = h->map(len);
-    for (uint32_t t = 0; in && t < nt; t++) {
-        unsigned flags = 0;
-        uintptr_t ip;
-        h->trace_stack(t, &ip, 1, &flags); /* an unsampled block's trace has no frame */
-        if (flags & HSNAP_TRACE_DISABLED)
-            in[t / 8] |= (uint8_t)(1u << (t % 8));
-    }
-    h->trace_unlock();
-    for (uint64_t i = 0; in && i < n; i++)
-        if (b[i].trace < nt && (in[b[i].trace / 8] >> (b[i].trace % 8) & 1))
+    struct trace_pick s;
+    trace_pick(&s, collect_disabled, NULL);
+    for (uint64_t i = 0; s.nt && i < n; i++)
+        if (trace_picked(&s, b[i].trace))
             b[i].cls = HSNAP_CLASS_IGNORED;
-    h->unmap(in, len);
+    trace_pick_free(&s);
 }
 
 /* Blocks the runtime keeps for good (leak_host's runtime_owned). */
@@ -304,32 +298,28 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
  * and never read): the runtime's, as an immortal object.  Per trace once,
  * then per direct block; how many were marked (the caller runs the model
  * again with them as roots, so what they hold is no leak either). */
+static int collect_init_made(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
+{
+    return collect_host->init_trace(ip, n);
+}
+
 static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
 {
     const struct leak_host *h = collect_host;
     uint64_t marked = 0;
+    struct trace_pick s;
     if (!h->init_trace || !h->init_object)
         return 0;
-    h->trace_lock();
-    uint32_t nt = h->trace_count();
-    size_t len = nt / 8 + 1;
-    uint8_t *in = h->map(len);
-    for (uint32_t t = 0; in && t < nt; t++) {
-        uintptr_t ip[COLLECT_INIT_DEPTH];
-        unsigned flags, d = h->trace_stack(t, ip, COLLECT_INIT_DEPTH, &flags);
-        if (h->init_trace(ip, d))
-            in[t / 8] |= (uint8_t)(1u << (t % 8));
-    }
-    h->trace_unlock();
-    for (uint64_t i = 0; in && i < n; i++)
-        if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) && b[i].trace < nt &&
-            (in[b[i].trace / 8] >> (b[i].trace % 8) & 1) && h->init_object(b[i].addr, b[i].size)) {
+    trace_pick(&s, collect_init_made, NULL);
+    for (uint64_t i = 0; s.nt && i < n; i++)
+        if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) &&
+            trace_picked(&s, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {
             b[i].cls = HSNAP_CLASS_IGNORED;
             marked++;
         }
-    if (in && marked && h->init_held)
-        marked += h->init_held(b, n, in, nt);
-    h->unmap(in, len);
+    if (s.nt && marked && h->init_held)
+        marked += h->init_held(b, n, s.in, s.nt);
+    trace_pick_free(&s);
     return marked;
 }
 

@@ -69,30 +69,25 @@ static int gobj_trace(const uintptr_t *ip, unsigned n)
     return i < n && ip[i] >= gobj.gobj_lo && ip[i] < gobj.gobj_hi;
 }
 
+static int gobj_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
+{
+    return gobj_trace(ip, n < GOBJ_DEPTH ? n : GOBJ_DEPTH);
+}
+
 /* Marks b[0, n)'s blocks allocated for libgobject MODEL_START_ANY (in
  * reserved, which the caller clears after the model); how many. */
 uint64_t gobj_mark(struct hsnap_block *b, uint64_t n)
 {
-    const struct leak_host *h = collect_host;
     uint64_t marked = 0;
+    struct trace_pick s;
     if (!gobj.gobj_hi)
         return 0;
-    h->trace_lock();
-    uint32_t nt = h->trace_count();
-    size_t len = nt / 8 + 1;
-    uint8_t *in = h->map(len);
-    for (uint32_t t = 0; in && t < nt; t++) {
-        uintptr_t ip[GOBJ_DEPTH];
-        unsigned flags, d = h->trace_stack(t, ip, GOBJ_DEPTH, &flags); /* d: the whole depth */
-        if (gobj_trace(ip, d < GOBJ_DEPTH ? d : GOBJ_DEPTH))
-            in[t / 8] |= (uint8_t)(1u << (t % 8));
-    }
-    h->trace_unlock();
-    for (uint64_t i = 0; in && i < n; i++)
-        if (b[i].trace < nt && (in[b[i].trace / 8] >> (b[i].trace % 8) & 1)) {
+    trace_pick(&s, gobj_pick, NULL);
+    for (uint64_t i = 0; s.nt && i < n; i++)
+        if (trace_picked(&s, b[i].trace)) {
             b[i].reserved = MODEL_START_ANY;
             marked++;
         }
-    h->unmap(in, len);
+    trace_pick_free(&s);
     return marked;
 }

@@ -44,6 +44,22 @@ int roots_in_loader(uintptr_t ip); /* ip lies in ld.so (its own blocks) */
 void roots_end(void);
 void roots_set_ops(struct model_ops *ops); /* alloc/free/is_alloc_meta */
 
+/* tracepick.c: the traces whose stack passes a test, as a bitmap */
+#define TRACE_PICK_DEPTH 64u /* innermost frames a test is shown */
+struct trace_pick {
+    uint8_t *in;  /* bit t: trace t picked; NULL when none could be mapped */
+    size_t len;   /* bytes mapped */
+    uint32_t nt;  /* traces asked */
+};
+typedef int (*trace_pick_fn)(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
+                             void *arg);
+int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg); /* 0, or -1 */
+void trace_pick_free(struct trace_pick *s);
+static inline int trace_picked(const struct trace_pick *s, uint32_t trace)
+{
+    return trace < s->nt && (s->in[trace / 8] >> (trace % 8) & 1);
+}
+
 struct dl_phdr_info;
 /* ---- runtime.c: the C and C++ runtimes' own blocks ---- */
 void rt_reset(void);                             /* before the module walk */

@@ -30,7 +30,6 @@
 
 #include "inner.h"
 
-#define RT_DEPTH 64u    /* frames of a trace looked at */
 #define RT_MODULES 16u  /* runtime modules' ranges kept */
 #define RT_USER_BUF 0x1 /* glibc's _IO_USER_BUF: the program's own buffer (setvbuf) */
 #define RT_FILES 512u   /* the program's open streams made a root (a page) */
@@ -93,12 +92,17 @@ static int rt_trace(const uintptr_t *ip, unsigned n)
         return 0;
     if (roots_in_loader(ip[0]))
         return 1;
-    if (n > RT_DEPTH) /* only RT_DEPTH frames copied: the rest is not known */
+    if (n > TRACE_PICK_DEPTH) /* only so many frames copied: the rest is not known */
         return 0;
     for (unsigned i = 0; i < n; i++)
         if (!rt_in(ip[i]))
             return 0;
     return 1;
+}
+
+static int rt_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
+{
+    return rt_trace(ip, depth);
 }
 
 /* The block of b[0, n) (sorted) that starts at p, or n. */
@@ -154,23 +158,12 @@ static void rt_root_files(void)
  * roots the program's open streams. */
 void rt_mark(struct hsnap_block *b, uint64_t n)
 {
-    const struct leak_host *h = collect_host;
-    h->trace_lock();
-    uint32_t nt = h->trace_count();
-    size_t len = nt / 8 + 1;
-    uint8_t *in = h->map(len);
-    for (uint32_t t = 0; in && t < nt; t++) {
-        uintptr_t ip[RT_DEPTH];
-        unsigned flags, d = h->trace_stack(t, ip, RT_DEPTH, &flags);
-        if (rt_trace(ip, d))
-            in[t / 8] |= (uint8_t)(1u << (t % 8));
-    }
-    h->trace_unlock();
-    for (uint64_t i = 0; in && i < n; i++)
-        if (b[i].trace < nt && (in[b[i].trace / 8] >> (b[i].trace % 8) & 1) &&
-            !MODEL_HELD(b[i].cls))
+    struct trace_pick s;
+    trace_pick(&s, rt_pick, NULL);
+    for (uint64_t i = 0; s.nt && i < n; i++)
+        if (trace_picked(&s, b[i].trace) && !MODEL_HELD(b[i].cls))
             b[i].cls = HSNAP_CLASS_RUNTIME;
-    h->unmap(in, len);
+    trace_pick_free(&s);
     rt_mark_streams(b, n);
     rt_root_files();
 }
