@@ -20,6 +20,7 @@
 #include "jsondoc.h"
 #include "pygcfreed.h"
 #include "peak.h"
+#include "procrole.h"
 #include "snap.h"
 #include "state.h"
 #include "stats.h"
@@ -308,6 +309,9 @@ static void info_print(const struct snap *s)
     free(cmd);
     free(exe);
     printf("%-17s %u (parent %u)\n", "pid:", m->pid, m->ppid);
+    char role[320];
+    if (procrole_of(s, role, sizeof role))
+        printf("%-17s %s (a multiprocessing worker)\n", "runs:", role);
     printf("%-17s %s (started %s)\n", "time:", when, start);
     char note[128];
     if (snap_attached_note(s, note, sizeof note))
@@ -414,6 +418,9 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     json_kstr(j, "exe", s->exe);
     json_ku64(j, "pid", m->pid);
     json_ku64(j, "ppid", m->ppid);
+    char role[320];
+    if (procrole_of(s, role, sizeof role))
+        json_kstr(j, "runs", role);
     json_ku64(j, "time_ns", m->time_ns);
     json_ku64(j, "start_ns", m->start_ns);
     json_kstr(j, "reason", s->state_live ? "running" : info_reason(m->reason));

@@ -22,6 +22,7 @@
 #include "frames.h"
 #include "lset.h"
 #include "peak.h"
+#include "procrole.h"
 #include "pygcfreed.h"
 #include "pyretained.h"
 #include "pyholders.h"
@@ -264,7 +265,8 @@ static int *top_proc_order(const struct snap *snaps, int n)
 }
 
 /* One --by-process header: "== pid 1234 (python3): parent of 2 ==",
- * "== pid 1240 (python3): child of pid 1234 ==". */
+ * "== pid 1240 (python3): child of pid 1234 ==", a multiprocessing
+ * worker's with what it runs ("..., runs multiprocessing.pool.worker"). */
 static void top_proc_header(const struct snap *snaps, int n, int i)
 {
     int kids = 0;
@@ -276,6 +278,9 @@ static void top_proc_header(const struct snap *snaps, int n, int i)
         printf(": child of pid %u", snaps[i].meta.ppid);
     else if (kids)
         printf(": parent of %d", kids);
+    char role[320];
+    if (procrole_of(&snaps[i], role, sizeof role))
+        printf("%s runs %s", top_parent_in(snaps, n, i) || kids ? "," : ":", role);
     printf(" ==\n");
 }
 
@@ -297,6 +302,9 @@ static int top_proc_json(struct json *j, struct stats *st, const struct snap *sn
     json_ku64(j, "parent", snaps[i].meta.ppid);
     json_kstr(j, "role", child ? "child" : kids ? "parent" : "alone");
     json_ku64(j, "children", (uint64_t)kids);
+    char role[320];
+    if (procrole_of(&snaps[i], role, sizeof role))
+        json_kstr(j, "runs", role);
     json_key(j, "snapshot");
     jdoc_snapshot(j, &snaps[i], paths[i]);
     int rc = jdoc_groups(j, st, 0);

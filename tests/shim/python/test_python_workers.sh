@@ -2,7 +2,8 @@
 # ended by Pool.terminate() (SIGTERM) or by close(), forked or spawned, each
 # worker leaves its own snapshot (term.c: a process that ran Python code writes
 # before SIGTERM's default ends it), whose peak's top line is the worker's;
-# no state file is left and run names every file of the run.  The shim stays
+# no state file is left and run names every file of the run, and each
+# worker's snapshot names the function it was started to run.  The shim stays
 # a guest: a SIGTERM handler the program set runs as it expects, and the
 # default still ends the program with SIGTERM's status (and getsignal still
 # reads SIG_DFL).  Under a name without %p the name is the program's and
@@ -110,7 +111,8 @@ else t_fail python_sigterm_fatal_off_writes_no_snapshot "exit $rc: $(ls "$T/nofa
 
 # the merged view of a run: top --by-process over every snapshot of the run
 # names the parent's line and each fork worker's line apart, under a header
-# per process (the parent first, then its workers by pid); the default still
+# per process (the parent first, then its workers by pid, each with the
+# function multiprocessing started it to run); the default still
 # sums them (and says so)
 d=$T/sites && mkdir -p "$d"
 "$HEAPSNAP" run -o "$d/s.%p.hsnap" -- "$PY" tests/shim/python/poolsites.py >/dev/null 2>"$d.err"
@@ -122,7 +124,7 @@ ppid=$(ls "$d" | sed 's/^s\.\([0-9]*\)\.hsnap$/\1/' | sort -n | head -1)
 # each header and the first line under it, on one line: "pid N: FILE:LINE"
 got=$(awk '/^== pid / { p = $3; next } p != "" && NF { split($1, a, ":"); print "pid " p ": " a[2]; p = "" }' "$d.by" | tr '\n' ' ')
 heads=$(grep -c '^== pid ' "$d.by")
-w=$(grep -c "^== pid [0-9]* (python[0-9.]*): child of pid $ppid ==\$" "$d.by")
+w=$(grep -c "^== pid [0-9]* (python[0-9.]*): child of pid $ppid, runs multiprocessing\.pool\.worker ==\$" "$d.by")
 if [ "$heads" = 3 ] && [ "$w" = 2 ] &&
    head -1 "$d.by" | grep -Eqx "== pid $ppid \(python[0-9.]*\): parent of 2 ==" &&
    echo "$got" | grep -Eq "^pid $ppid: $lp pid [0-9]+: ($l1 pid [0-9]+: $l2|$l2 pid [0-9]+: $l1) \$"
@@ -130,7 +132,7 @@ then t_pass top_by_process_names_parent_and_workers_apart
 else t_fail top_by_process_names_parent_and_workers_apart "want parent $ppid at $lp, workers at $l1 and $l2; got '$got': $(head -c 400 "$d.by") $(head -c 200 "$d.byerr")"; fi
 # the same in JSON: a "processes" list, the parent first (role "parent", 2
 # children), each worker a "child" whose parent is the program's pid, and
-# each process's first group at its own line
+# each process's first group at its own line, each worker what it runs
 "$HEAPSNAP" top -n 1 --by-process --format json "$d"/s.*.hsnap >"$d.json" 2>/dev/null
 why=$(python3 - "$d.json" "$ppid" "$lp" "$l1" "$l2" <<'PY' 2>&1
 import json, sys
@@ -139,6 +141,7 @@ ppid, lp, l1, l2 = (int(a) for a in sys.argv[2:])
 roles = [(p["role"], p["children"], p["parent"] if p["role"] == "child" else ppid) for p in procs]
 assert roles == [("parent", 2, ppid), ("child", 0, ppid), ("child", 0, ppid)], roles
 assert procs[0]["pid"] == ppid and all("python" in p["exe"] for p in procs), procs[0]["pid"]
+assert "runs" not in procs[0] and all(p["runs"] == "multiprocessing.pool.worker" for p in procs[1:]), procs
 lines = [p["groups"][0]["frames"][0]["line"] for p in procs]
 assert lines[0] == lp and sorted(lines[1:]) == sorted([l1, l2]), lines
 PY
@@ -149,3 +152,17 @@ else t_fail top_by_process_json_names_roles "$why"; fi
 if [ "$(grep -c . "$d.sum")" = 1 ] && ! grep -q '^==' "$d.sum" &&
    grep -qx 'heapsnap: 3 processes, summed' "$d.sumerr"; then t_pass top_run_default_still_sums
 else t_fail top_run_default_still_sums "$(head -c 300 "$d.sum") $(head -c 200 "$d.sumerr")"; fi
+
+# what each worker runs, on every interpreter found (3.10's codes have no
+# qualified name): a ProcessPoolExecutor's fork workers run
+# concurrent.futures.process._process_worker, a spawned Process its
+# target; the parent runs nothing of multiprocessing's and says nothing
+py_interpreters | while read -r tag py; do
+  d=$T/roles-$tag && mkdir -p "$d"
+  (cd tests/shim/python && "$HEAPSNAP" run -o "$d/r.%p.hsnap" -- "$py" poolroles.py) >/dev/null 2>"$d.err"
+  got=$(for f in "$d"/r.*.hsnap; do "$HEAPSNAP" info "$f" 2>/dev/null | sed -n 's/^runs: *\([^ ]*\) (a multiprocessing worker)$/\1/p'; done | sort | tr '\n' ' ')
+  want="concurrent.futures.process._process_worker concurrent.futures.process._process_worker poolroles.keep_some "
+  n=$(ls "$d" | grep -c '\.hsnap$')
+  if [ "$got" = "$want" ] && [ "$n" -ge 4 ]; then t_pass "python_worker_roles_named_$tag"
+  else t_fail "python_worker_roles_named_$tag" "got '$got' in $n files: $(head -c 300 "$d.err")"; fi
+done
