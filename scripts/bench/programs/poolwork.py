@@ -1,0 +1,16 @@
+# poolwork.py N: a parent that builds 200,000 small dicts and does one share of
+# work, then a fork Pool of N workers doing one share each (scripts/bench/
+# workers.py: what a forked worker costs beside its parent, issue 70 item 6).
+import multiprocessing as mp, sys
+def work(n):
+    d = {}
+    for i in range(n):
+        d[i] = [str(i)] * 4
+    return len(d)
+if __name__ == "__main__":
+    nw = int(sys.argv[1])
+    big = [{"k": i, "v": str(i)} for i in range(200000)]
+    work(200000)  # the parent's own share of work
+    if nw:
+        with mp.get_context("fork").Pool(nw) as p:
+            p.map(work, [200000] * nw, chunksize=1)
