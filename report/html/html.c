@@ -569,6 +569,48 @@ static int html_pyretainers(struct json *j, const struct prof *p)
     return 0;
 }
 
+/* --- the size histogram ------------------------------------------------------- */
+
+/* "sizes": the latest snapshots' live blocks by power-of-two size class, as
+ * heaptrack's histogram: [[low bound (0, 1, 2, 4, ...), blocks, bytes]...],
+ * the classes that hold a block, smallest first; null when a snapshot holds
+ * no blocks (HEAPSNAP_BLOCKS=0).  Class k > 0 holds sizes [2^(k-1), 2^k). */
+static void html_sizes(struct json *j, const struct prof *p)
+{
+    uint64_t n[65] = {0}, bytes[65] = {0};
+    int any = 0, all = 1, kind = prof_get_kind();
+    json_key(j, "sizes");
+    for (size_t i = 0; i < p->nin; i++) {
+        const struct snap *s = p->in[i].s;
+        if (!p->in[i].latest)
+            continue;
+        all = all && s->blocks;
+        for (uint64_t b = 0; s->blocks && b < s->nblocks; b++) {
+            uint64_t z = s->blocks[b].size;
+            if (!snap_kind_kept(kind, s, s->blocks[b].trace))
+                continue;
+            int k = z ? 64 - __builtin_clzll(z) : 0;
+            n[k]++;
+            bytes[k] += z;
+            any = 1;
+        }
+    }
+    if (!any || !all) {
+        json_null(j);
+        return;
+    }
+    json_arr_begin(j);
+    for (int k = 0; k < 65; k++)
+        if (n[k]) {
+            json_arr_begin(j);
+            json_u64(j, k ? 1ull << (k - 1) : 0);
+            json_u64(j, n[k]);
+            json_u64(j, bytes[k]);
+            json_arr_end(j);
+        }
+    json_arr_end(j);
+}
+
 /* --- the page --------------------------------------------------------------------- */
 
 static const char html_head[] =
@@ -603,6 +645,7 @@ int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *
     html_series(&j, p);
     if (html_tables(&j, p, rows, err, errlen) < 0 || html_leaks(&j, p, rows, err, errlen) < 0)
         return -1;
+    html_sizes(&j, p);
     if (html_pyretainers(&j, p) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
