@@ -9,7 +9,8 @@
  * holds the Python objects.
  *
  * The page is three parts: the style sheet, the data, and the script that
- * draws it (report/html/: page.js, fold.js, leaks.js, timeline.js).  The data
+ * draws it (report/html/: page.js, fold.js, leaks.js, timeline.js, calls.js,
+ * sizes.js).  The data
  * is one JSON document inside <script type="application/json">, written
  * HTML-safe (json.c: no '<', '>' or '&' survives, so no "</script>" or "<!--"
  * can end or bend it, and the browser never runs it); the script reads it
@@ -33,7 +34,7 @@
 #include "stats.h"
 
 extern const char html_page_js[], html_page_css[], html_fold_js[], html_leaks_js[],
-    html_timeline_js[];
+    html_timeline_js[], html_calls_js[], html_sizes_js[];
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
@@ -655,6 +656,8 @@ int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *
     fputs(html_fold_js, out);     /* heapsnapFold, which page.js calls */
     fputs(html_leaks_js, out);    /* heapsnapLeaks, which page.js calls */
     fputs(html_timeline_js, out); /* heapsnapTimeline, which page.js calls */
+    fputs(html_calls_js, out);    /* heapsnapCalls, which page.js calls */
+    fputs(html_sizes_js, out);    /* heapsnapSizes, which page.js calls */
     fputs(html_page_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
     if (ferror(out)) {
