@@ -29,25 +29,42 @@ function heapsnapCalls(page) {
   let cur = -1, sums = null;
   function name(f) { return f < 0 ? '[root]' : data.frames[f][0]; }
   function where(f) { const x = data.frames[f]; return x[1] ? x[1] + (x[2] ? ':' + x[2] : '') : '[' + x[3] + ']'; }
+  /* The view's stacks, flat (frames of stack i: fr[off[i] .. off[i+1])),
+   * made once a view: a pick or the first draw's second pass reads them. */
+  let flat = null, flatKey = '';
+  function stacks() {
+    const v = page.view, key = [v.py, v.fold, v.lines].join();
+    if (key !== flatKey) {
+      const fr = [], off = [0], vals = [];
+      page.eachStack(v, function (st, w) { for (const f of st) fr.push(f); off.push(fr.length); vals.push(w); });
+      flat = { fr: Int32Array.from(fr), off: Int32Array.from(off), vals: vals };
+      flatKey = key;
+    }
+    return flat;
+  }
   /* One pass over the view's stacks: each function's inclusive and self
    * bytes, and the callers and callees of cur. */
   function gather() {
-    const vi = page.vi(), incl = new Map(), self = new Map(), callers = new Map(), callees = new Map();
-    let total = 0;
-    page.eachStack(page.view, function (st, vals) {
-      const w = vals[vi];
-      if (!w) return;
+    const vi = page.vi(), nf = data.frames.length, callers = new Map(), callees = new Map();
+    const incl = new Float64Array(nf), self = new Float64Array(nf); /* by frame */
+    const seen = new Int32Array(nf), up = new Int32Array(nf + 1), down = new Int32Array(nf);
+    let total = 0, stamp = 0;
+    const S = stacks(), fr = S.fr;
+    for (let s = 0; s < S.vals.length; s++) {
+      const w = S.vals[s][vi], lo = S.off[s], hi = S.off[s + 1];
+      if (!w) continue;
       total += w;
-      const seen = new Set(), up = new Set(), down = new Set();
-      st.forEach(function (f, i) {
-        if (!seen.has(f)) { seen.add(f); incl.set(f, (incl.get(f) || 0) + w); }
-        if (f !== cur) return;
-        const c = i ? st[i - 1] : -1, k = i + 1 < st.length ? st[i + 1] : null;
-        if (c !== cur && !up.has(c)) { up.add(c); callers.set(c, (callers.get(c) || 0) + w); }
-        if (k !== null && k !== cur && !down.has(k)) { down.add(k); callees.set(k, (callees.get(k) || 0) + w); }
-      });
-      if (st.length) { const leaf = st[st.length - 1]; self.set(leaf, (self.get(leaf) || 0) + w); }
-    });
+      stamp++; /* seen[f] === stamp: f counted for this stack already */
+      for (let i = lo; i < hi; i++) {
+        const f = fr[i];
+        if (seen[f] !== stamp) { seen[f] = stamp; incl[f] += w; }
+        if (f !== cur) continue;
+        const c = i > lo ? fr[i - 1] : -1, k = i + 1 < hi ? fr[i + 1] : -1;
+        if (c !== cur && up[c + 1] !== stamp) { up[c + 1] = stamp; callers.set(c, (callers.get(c) || 0) + w); }
+        if (k >= 0 && k !== cur && down[k] !== stamp) { down[k] = stamp; callees.set(k, (callees.get(k) || 0) + w); }
+      }
+      if (hi > lo) self[fr[hi - 1]] += w;
+    }
     return { incl: incl, self: self, callers: callers, callees: callees, total: total };
   }
   function pct(n) { return sums.total ? (100 * n / sums.total).toFixed(1) + '%' : ''; }
@@ -72,11 +89,11 @@ function heapsnapCalls(page) {
   }
   function drawPicked() {
     picked.textContent = '';
-    if (cur < 0 || !sums.incl.get(cur)) return;
+    if (cur < 0 || !sums.incl[cur]) return;
     picked.dataset.func = name(cur);
     picked.append(el('h3', '', name(cur) + ' \u2014 ' + where(cur)),
-      el('p', 'sub', 'inclusive ' + size(sums.incl.get(cur)) + ' (' + pct(sums.incl.get(cur)) + '), self ' +
-        size(sums.self.get(cur) || 0)));
+      el('p', 'sub', 'inclusive ' + size(sums.incl[cur]) + ' (' + pct(sums.incl[cur]) + '), self ' +
+        size(sums.self[cur])));
     function list(m) {
       return Array.from(m.entries()).sort(function (a, b) { return b[1] - a[1]; }).slice(0, ROWS).map(function (e) {
         return [e[0] < 0 ? el('span', '', '[root]') : pickButton(e[0]), e[0] < 0 ? '' : where(e[0]), size(e[1]), pct(e[1])];
@@ -88,15 +105,17 @@ function heapsnapCalls(page) {
   }
   function draw() {
     sums = gather();
-    if (cur < 0 || !sums.incl.get(cur)) { /* the function that allocated the most itself */
+    if (cur < 0 || !sums.incl[cur]) { /* the function that allocated the most itself */
       cur = -1;
-      for (const [f, n] of sums.self) if (cur < 0 || n > sums.self.get(cur)) cur = f;
+      sums.self.forEach(function (n, f) { if (n > 0 && (cur < 0 || n > sums.self[cur])) cur = f; });
       if (cur >= 0) sums = gather();
     }
     funcs.textContent = '';
-    const rows = Array.from(sums.incl.keys()).sort(function (a, b) { return sums.incl.get(b) - sums.incl.get(a); })
+    const fs = [];
+    sums.incl.forEach(function (n, f) { if (n > 0) fs.push(f); });
+    const rows = fs.sort(function (a, b) { return sums.incl[b] - sums.incl[a]; })
       .slice(0, ROWS).map(function (f) {
-        return [pickButton(f), where(f), size(sums.incl.get(f)), size(sums.self.get(f) || 0)];
+        return [pickButton(f), where(f), size(sums.incl[f]), size(sums.self[f])];
       });
     funcs.append(grid('cc-table', ['function', 'where', 'inclusive', 'self'], rows));
     drawPicked();

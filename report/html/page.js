@@ -193,12 +193,14 @@
    * as the tree's nodes hold them (a function's first frame unless split by
    * line), never inverted: cb(frames, values), for calls.js. */
   function eachStack(how, cb) {
-    const full = [], id = how.lines ? function (f) { return f; } : function (f) { return fkey[f]; };
+    const full = [], out = [], id = how.lines ? function (f) { return f; } : function (f) { return fkey[f]; };
     for (const s of data.stacks) {
       full.length = s[0];
       for (const f of s[1]) full.push(f);
-      const kept = how.fold ? fold(full, how.py) : how.py && full.some(isPy) ? full.filter(isPy) : full.slice();
-      cb(kept.map(id), s[2]);
+      const kept = how.fold ? fold(full, how.py) : how.py && full.some(isPy) ? full.filter(isPy) : full;
+      out.length = kept.length;
+      for (let i = 0; i < kept.length; i++) out[i] = id(kept[i]);
+      cb(out, s[2]); /* out is reused: cb keeps no reference to it */
     }
   }
   /* The page's view: at the peak or at exit, Python frames only or all,
@@ -489,8 +491,12 @@
     let t = table(H(), [], numeric); /* filled by setView, below */
     function apply() {
       const w = q.value.trim().toLowerCase();
-      for (const tr of t.tBodies[0].rows) /* a filter opens the folded rows it matches */
-        tr.hidden = w ? !tr.textContent.toLowerCase().includes(w) : tr.classList.contains('fold-member');
+      let open = true; /* a filter shows the folded rows it matches; without one, an open fold's */
+      for (const tr of t.tBodies[0].rows) {
+        const member = tr.classList.contains('fold-member');
+        if (tr.classList.contains('fold-row')) open = tr.classList.contains('open');
+        tr.hidden = w ? !tr.textContent.toLowerCase().includes(w) : member && !open;
+      }
     }
     q.addEventListener('input', apply);
     s.append(el('div', 'controls', q), t);
@@ -525,22 +531,24 @@
   const startupSites = (function () {
     const out = new Set();
     if (!data.python) return out;
-    const how = { py: true, fold: true, lines: true }, by = new Map(), all = new Map();
+    const how = { py: true, fold: true, lines: true }, by = new Map(), all = new Map(), seen = [];
     let mainFile = '', most = -1;
-    const isStart = function (st) { return st.length > 0 && data.frames[st[0]][3] === 'folded'; };
+    /* one pass: each stack's line, whether it is start-up, the files whose <module> it runs */
     eachStack(how, function (st, vals) {
-      const f = st.length ? data.frames[st[0]] : null;
-      if (!isStart(st) && f && f[0] === '<module>' && f[1]) by.set(f[1], (by.get(f[1]) || 0) + vals[I_ALLOC_B]);
-    });
-    for (const [f, n] of by) if (n > most) { most = n; mainFile = f; }
-    eachStack(how, function (st) {
+      const f = st.length ? data.frames[st[0]] : null, start = !!f && f[3] === 'folded';
+      if (!start && f && f[0] === '<module>' && f[1]) by.set(f[1], (by.get(f[1]) || 0) + vals[I_ALLOC_B]);
       let k = st.length - 1;
       while (k >= 0 && !isPy(st[k])) k--;
       if (k < 0) return;
-      const f = data.frames[st[k]], key = f[1] + ':' + f[2];
-      const imp = isStart(st) || st.some(function (x) { return data.frames[x][0] === '<module>' && data.frames[x][1] !== mainFile; });
-      all.set(key, (all.has(key) ? all.get(key) : true) && imp);
+      const mods = [];
+      for (const x of st) if (data.frames[x][0] === '<module>' && !mods.includes(data.frames[x][1])) mods.push(data.frames[x][1]);
+      seen.push([data.frames[st[k]][1] + ':' + data.frames[st[k]][2], start, mods]);
     });
+    for (const [f, n] of by) if (n > most) { most = n; mainFile = f; }
+    for (const [key, start, mods] of seen) {
+      const imp = start || mods.some(function (m) { return m !== mainFile; });
+      all.set(key, (all.has(key) ? all.get(key) : true) && imp);
+    }
     for (const [k, imp] of all) if (imp) out.add(k);
     return out;
   })();
