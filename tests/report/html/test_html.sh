@@ -165,6 +165,36 @@ else
   t_fail html_spike_written "$(head -c 300 "$T/spike.err")"
 fi
 
+# --- callers and callees on known stacks ---------------------------------------------
+# heapsnapCalls itself, on three stacks (outermost first), one recursive:
+# main;a;b;a;c (10 B), main;a (5 B), main;b (1 B).  The default pick is the largest self,
+# c (10 B); a's inclusive counts each stack once (15 B of 16), its self is 5 B, its callers
+# are main (15 B) and b (10 B), its callees b and c (10 B each).
+cat >"$T/callsunit.html" <<EOF
+<body><script src="file://$PWD/report/html/calls.js"></script><script>
+const fr = [['main','m.c',1,''], ['a','m.c',2,''], ['b','m.c',3,''], ['c','m.c',4,'']];
+const stacks = [[[0, 1, 2, 1, 3], [10]], [[0, 1], [5]], [[0, 2], [1]]];
+function el(tag, cls, ...kids) { const e = document.createElement(tag); if (cls) e.className = cls;
+  for (const k of kids) e.append(k); return e; }
+const onView = [];
+const pick = heapsnapCalls({ data: { frames: fr }, view: {}, onView: onView, vi: function () { return 0; },
+  eachStack: function (how, cb) { for (const s of stacks) cb(s[0], s[1]); },
+  el: el, size: function (n) { return n + ' B'; },
+  section: function () { const s = el('section'); document.body.append(s); return s; }, navlink: function () {} });
+onView[0]();
+const first = document.querySelector('.cc-picked').dataset.func;
+pick(1);
+const rows = function (cls) { return Array.from(document.querySelectorAll('.' + cls + ' tbody tr')).map(function (tr) {
+  return tr.cells[0].textContent + '=' + tr.cells[2].textContent; }).join(','); };
+document.body.setAttribute('data-out', [first, document.querySelector('.cc-picked .sub').textContent,
+  rows('cc-callers'), rows('cc-callees')].join('|'));
+</script></body>
+EOF
+chr callsunit "$T/callsunit.html"
+quiet html_calls_unit_no_console_messages "$T/callsunit.log"
+dom html_calls_recursion_counted_once "$T/callsunit.dom" \
+  'data-out="c\|inclusive 15 B \(93.8%\), self 5 B\|main=15 B,b=10 B\|b=10 B,c=10 B"'
+
 # --- the bar budget -------------------------------------------------------------
 # wideflame's stacks make over 5,000 bars split by line; its widest subtree (deep: 60% of
 # the heap, 51 frames) is drawn whole, and the budget cuts the narrowest.
