@@ -163,7 +163,9 @@ function heapsnapTimeline(page) {
   });
   const nsl = data.series.filter(function (s) { return s.kind !== 'heap'; }).length;
   tsec.append(el('div', 'controls', goPeak), chart, legend, readout, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
-    'the lines are the traced heap each process recorded between them (a line holds each value until the next point)' + (nsl ? ', its resident set (dashed) and its largest ' +
+    'the lines are the traced heap each process recorded between them (a line holds each value until the next point: ' +
+    'points come as the program allocates' + (nsl ? ' and from a sampler (HEAPSNAP_SITELINE, 0.1 s)' : '') +
+    ', so a fall shows at the first point after it)' + (nsl ? ', its resident set (dashed) and its largest ' +
     'allocation sites (thin; 0 where a site was not among a point\'s largest)' : ' (the snapshots hold no resident set or ' +
     'sites: written with HEAPSNAP_SITELINE=0 or by an older heapsnap)') + '. Click the chart to read the values at a time; ' +
     'click a legend entry to hide or show its line.' + (Object.keys(held).length ? ' The big dot is the ' +
