@@ -23,7 +23,7 @@
  * inverted, split by line) rebuild the tree from the shared-prefix stacks
  * in typed arrays, and the widest-first bar budget keeps a page of 100,000
  * stacks quick: that code stays whoever draws the boxes, and what is left,
- * the boxes, is the 60 lines of render().  Errors are counted on <html data-errors>,
+ * the boxes, is render() and bar(), about 65 lines.  Errors are counted on <html data-errors>,
  * and <body data-ready> is set once everything is drawn, for the tests that
  * load the page in a browser (data-drawn-ms: milliseconds since navigation).
  */
