@@ -44,7 +44,7 @@ retained_rows() { # DOM: top table rows (not folded away) with a size, a retaine
 dom python_html_retained_head_at_peak "$T/py.dom" '<th class="num">retained \(at exit\)</th>'
 n=$(retained_rows "$T/py.dom")
 [ "$n" -ge 3 ] && t_pass python_html_retained_filled_at_peak || t_fail python_html_retained_filled_at_peak "$n rows with a retained size"
-dom python_html_retained_json_line "$T/py.dom" "<td>[^<]*json/decoder.py:[0-9]+</td><td>JSONDecoder.raw_decode</td><td class=\"num\">$sz</td><td class=\"num\">$sz</td>"
+dom python_html_retained_json_line "$T/py.dom" "<td>[^<]*json/decoder.py:[0-9]+</td><td>(JSONDecoder\\.)?raw_decode</td><td class=\"num\">$sz</td><td class=\"num\">$sz</td>"
 # start-up and imports: one row, and no row left of another file's <module> code
 dom python_html_import_rows_folded "$T/py.dom" '<tr class="fold-row" title="click to show or hide its [0-9]+ rows"><td class="num">▸</td><td>\[start-up and imports\]</td><td>[0-9]+ sites</td>'
 stray=$(sed -n 's/.*<section [^>]*id="top"//p' "$T/py.dom" | sed 's:</section>.*::' | grep -oE '<tr><td class="num">[0-9]+</td><td>[^<]*</td><td>&lt;module&gt;</td>' | grep -v "<td>$script:" | head -3)
@@ -53,8 +53,9 @@ stray=$(sed -n 's/.*<section [^>]*id="top"//p' "$T/py.dom" | sed 's:</section>.*
 chr open "$T/open.html"
 dom python_html_import_row_opens "$T/open.dom" '<tr class="fold-row open"[^>]*>.*<tr class="fold-member"><td class="num">[0-9]+</td>'
 # callers and callees: the list of sites.py's MARK_PEAK line (a comprehension
-# of its own before 3.12), called by peak_then_free
-dom python_html_calls_picked "$T/py.dom" "<div class=\"cc-picked\" data-func=\"peak_then_free(\.&lt;locals&gt;\.&lt;listcomp&gt;)?\"><h3>[^<]* — $script:$l_peak</h3>"
+# of its own before 3.12; on 3.10, without qualified names, one function with
+# load_json's, at the first line seen), called by peak_then_free
+dom python_html_calls_picked "$T/py.dom" "<div class=\"cc-picked\" data-func=\"((peak_then_free|peak_then_free\.&lt;locals&gt;\.&lt;listcomp&gt;)\"><h3>[^<]* — $script:$l_peak|&lt;listcomp&gt;\"><h3>&lt;listcomp&gt; — $script:[0-9]+)</h3>"
 dom python_html_calls_caller "$T/py.dom" '<table class="grid cc-callers"><thead>.*</thead><tbody><tr><td><button class="cc-pick" data-func="(peak_then_free|&lt;module&gt;)">'
 # the size histogram: every live block of the snapshot in a class
 dom python_html_sizes_histogram "$T/py.dom" '<table class="grid hist">.*<tr data-lo="[0-9]+"><td>'
