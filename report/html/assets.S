@@ -6,6 +6,8 @@
         .global html_fold_js
         .global html_leaks_js
         .global html_timeline_js
+        .global html_calls_js
+        .global html_sizes_js
 html_page_js:
         .incbin "report/html/page.js"
         .byte 0
@@ -17,6 +19,12 @@ html_leaks_js:
         .byte 0
 html_timeline_js:
         .incbin "report/html/timeline.js"
+        .byte 0
+html_calls_js:
+        .incbin "report/html/calls.js"
+        .byte 0
+html_sizes_js:
+        .incbin "report/html/sizes.js"
         .byte 0
 html_page_css:
         .incbin "report/html/page.css"

@@ -9,7 +9,8 @@
  * holds the Python objects.
  *
  * The page is three parts: the style sheet, the data, and the script that
- * draws it (report/html/: page.js, fold.js, leaks.js, timeline.js).  The data
+ * draws it (report/html/: page.js, fold.js, leaks.js, timeline.js, calls.js,
+ * sizes.js).  The data
  * is one JSON document inside <script type="application/json">, written
  * HTML-safe (json.c: no '<', '>' or '&' survives, so no "</script>" or "<!--"
  * can end or bend it, and the browser never runs it); the script reads it
@@ -33,7 +34,7 @@
 #include "stats.h"
 
 extern const char html_page_js[], html_page_css[], html_fold_js[], html_leaks_js[],
-    html_timeline_js[];
+    html_timeline_js[], html_calls_js[], html_sizes_js[];
 
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
@@ -569,6 +570,48 @@ static int html_pyretainers(struct json *j, const struct prof *p)
     return 0;
 }
 
+/* --- the size histogram ------------------------------------------------------- */
+
+/* "sizes": the latest snapshots' live blocks by power-of-two size class, as
+ * heaptrack's histogram: [[low bound (0, 1, 2, 4, ...), blocks, bytes]...],
+ * the classes that hold a block, smallest first; null when a snapshot holds
+ * no blocks (HEAPSNAP_BLOCKS=0).  Class k > 0 holds sizes [2^(k-1), 2^k). */
+static void html_sizes(struct json *j, const struct prof *p)
+{
+    uint64_t n[65] = {0}, bytes[65] = {0};
+    int any = 0, all = 1, kind = prof_get_kind();
+    json_key(j, "sizes");
+    for (size_t i = 0; i < p->nin; i++) {
+        const struct snap *s = p->in[i].s;
+        if (!p->in[i].latest)
+            continue;
+        all = all && s->blocks;
+        for (uint64_t b = 0; s->blocks && b < s->nblocks; b++) {
+            uint64_t z = s->blocks[b].size;
+            if (!snap_kind_kept(kind, s, s->blocks[b].trace))
+                continue;
+            int k = z ? 64 - __builtin_clzll(z) : 0;
+            n[k]++;
+            bytes[k] += z;
+            any = 1;
+        }
+    }
+    if (!any || !all) {
+        json_null(j);
+        return;
+    }
+    json_arr_begin(j);
+    for (int k = 0; k < 65; k++)
+        if (n[k]) {
+            json_arr_begin(j);
+            json_u64(j, k ? 1ull << (k - 1) : 0);
+            json_u64(j, n[k]);
+            json_u64(j, bytes[k]);
+            json_arr_end(j);
+        }
+    json_arr_end(j);
+}
+
 /* --- the page --------------------------------------------------------------------- */
 
 static const char html_head[] =
@@ -603,6 +646,7 @@ int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *
     html_series(&j, p);
     if (html_tables(&j, p, rows, err, errlen) < 0 || html_leaks(&j, p, rows, err, errlen) < 0)
         return -1;
+    html_sizes(&j, p);
     if (html_pyretainers(&j, p) < 0) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -612,6 +656,8 @@ int html_page(FILE *out, const struct prof *p, long rows, int all_frames, char *
     fputs(html_fold_js, out);     /* heapsnapFold, which page.js calls */
     fputs(html_leaks_js, out);    /* heapsnapLeaks, which page.js calls */
     fputs(html_timeline_js, out); /* heapsnapTimeline, which page.js calls */
+    fputs(html_calls_js, out);    /* heapsnapCalls, which page.js calls */
+    fputs(html_sizes_js, out);    /* heapsnapSizes, which page.js calls */
     fputs(html_page_js, out);
     fputs("</script>\n</body>\n</html>\n", out);
     if (ferror(out)) {

@@ -5,13 +5,13 @@
  * in the words of leaks' summary (direct, indirect, cycle, possibly lost), each with its stack (Python frames only, and
  * start-up and imports folded with fold.js's heapsnapFold, as the page's
  * view says, redrawn when it changes), a cycle's blocks drawn as a ring,
- * and the retainers' text.  Draws nothing when the snapshots hold no leak
+ * and the retainers as a tree (page.js's tree).  Draws nothing when the snapshots hold no leak
  * check.
  */
 'use strict';
 /* heapsnapLeaks(page): page holds the page's data, its view and onView
  * (the functions setView calls), and page.js's DOM helpers (el, svg,
- * count, table, section, navlink). */
+ * count, table, tree, section, navlink). */
 function heapsnapLeaks(page) {
   const data = page.data, view = page.view, el = page.el, svg = page.svg, count = page.count;
   const table = page.table, section = page.section, navlink = page.navlink, onView = page.onView;
@@ -77,7 +77,7 @@ function heapsnapLeaks(page) {
     ls.append(el('h3', '', 'Loss records'), recs);
     if (!data.leaks.records.length) recs.append(el('p', 'sub', 'no leaks'));
     if (data.leaks.retainers) {
-      ls.append(el('h3', '', 'Who keeps the most memory alive (retainers)'), el('pre', 'retainers', data.leaks.retainers));
+      ls.append(el('h3', '', 'Who keeps the most memory alive (retainers)'), page.tree(data.leaks.retainers, 'retainers'));
     }
   }
 }

@@ -12,9 +12,18 @@
  * (its lines merged; "Split by line" splits them), and an inverted layout
  * (allocation sites first, their callers below: heaptrack's bottom-up view).
  * The address's #fragment picks a view, tokens joined by commas: peak or exit
- * (live), lines, inverted, all-frames.  Plain DOM and SVG, no library: every
+ * (live), lines, inverted, all-frames.  Then callers and callees (calls.js)
+ * and the allocation sizes (sizes.js).  Plain DOM and SVG, no library: every
  * name from the profiled program goes into the page as text (textContent, or
- * a text node), never as markup.  Errors are counted on <html data-errors>,
+ * a text node), never as markup.  Why the flame graph is not d3-flame-graph
+ * (5.0.0, Apache-2.0, 12.8 KB minified): it needs eight d3 modules at run
+ * time (selection, format, array, hierarchy, scale, ease, transition,
+ * dispatch) bundled beside it, and a nested {name, value, children} tree;
+ * the page's views (peak or exit, Python frames only, folded start-up,
+ * inverted, split by line) rebuild the tree from the shared-prefix stacks
+ * in typed arrays, and the widest-first bar budget keeps a page of 100,000
+ * stacks quick: that code stays whoever draws the boxes, and what is left,
+ * the boxes, is render() and bar(), about 65 lines.  Errors are counted on <html data-errors>,
  * and <body data-ready> is set once everything is drawn, for the tests that
  * load the page in a browser (data-drawn-ms: milliseconds since navigation).
  */
@@ -59,18 +68,49 @@
     document.body.append(s);
     return s;
   }
+  /* A table; a row that is { fold: [cells], rows: [rows] } is one row
+   * (its cells) that a click opens to show its rows below it. */
   function table(heads, rows, numeric) {
     const t = el('table', 'grid'), hr = el('tr');
     heads.forEach(function (h, i) { hr.append(el('th', numeric[i] ? 'num' : '', h)); });
     t.append(el('thead', '', hr));
     const body = el('tbody');
-    for (const r of rows) {
-      const tr = el('tr');
+    function row(r, cls) {
+      const tr = el('tr', cls);
       r.forEach(function (c, i) { tr.append(el('td', numeric[i] ? 'num' : '', String(c))); });
       body.append(tr);
+      return tr;
+    }
+    for (const r of rows) {
+      if (!r.fold) { row(r, ''); continue; }
+      const head = row(r.fold, 'fold-row'), members = r.rows.map(function (m) { return row(m, 'fold-member'); });
+      head.title = 'click to show or hide its ' + r.rows.length + ' rows';
+      members.forEach(function (m) { m.hidden = true; });
+      head.addEventListener('click', function () {
+        const open = head.classList.toggle('open');
+        members.forEach(function (m) { m.hidden = !open; });
+      });
     }
     t.append(body);
     return t;
+  }
+  /* Text indented by two spaces a level (retainers_print's, pyholders'),
+   * as a tree: a line with lines below it opens them (<details>). */
+  function tree(text, cls) {
+    const root = el('div', 'rtree ' + cls), lines = text.split('\n').filter(function (l) { return l.trim(); });
+    const open = [{ depth: -1, box: root }];
+    const depth = function (l) { return l.length - l.trimStart().length; };
+    lines.forEach(function (l, i) {
+      while (open[open.length - 1].depth >= depth(l)) open.pop();
+      const box = open[open.length - 1].box;
+      if (i + 1 < lines.length && depth(lines[i + 1]) > depth(l)) {
+        const d = el('details', 'rnode', el('summary', '', l.trim()));
+        box.append(d);
+        open.push({ depth: depth(l), box: d });
+      } else box.append(el('div', 'rleaf', l.trim()));
+    });
+    if (root.children.length === 1 && root.firstChild.tagName === 'DETAILS') root.firstChild.open = true;
+    return root;
   }
 
   /* --- header ---------------------------------------------------------------- */
@@ -148,6 +188,20 @@
     const fill = first.slice(0, nn);
     for (let k = 1; k < nn; k++) kid[fill[parent[k]]++] = k;
     sortedKids = data.values.map(function () { return new Map(); });
+  }
+  /* Each stack of the view as build reads it, outermost first, its frames
+   * as the tree's nodes hold them (a function's first frame unless split by
+   * line), never inverted: cb(frames, values), for calls.js. */
+  function eachStack(how, cb) {
+    const full = [], out = [], id = how.lines ? function (f) { return f; } : function (f) { return fkey[f]; };
+    for (const s of data.stacks) {
+      full.length = s[0];
+      for (const f of s[1]) full.push(f);
+      const kept = how.fold ? fold(full, how.py) : how.py && full.some(isPy) ? full.filter(isPy) : full;
+      out.length = kept.length;
+      for (let i = 0; i < kept.length; i++) out[i] = id(kept[i]);
+      cb(out, s[2]); /* out is reused: cb keeps no reference to it */
+    }
   }
   /* The page's view: at the peak or at exit, Python frames only or all,
    * start-up and imports folded or not (fold);
@@ -266,7 +320,7 @@
   /* the page's view picks the peak's bytes or the live ones */
   const st = { vi: I_LIVE_B, zoom: 0, q: '' };
   vsel.value = String(st.vi);
-  let drawn = [];
+  let drawn = [], onPick = function () {};
 
   function matches(n) {
     if (!st.q || n === 0) return false;
@@ -400,7 +454,7 @@
   fbox.addEventListener('mouseleave', function () { tip.hidden = true; });
   fbox.addEventListener('click', function (e) {
     const t = e.target.closest('.fg-frame');
-    if (t) { st.zoom = drawn[+t.dataset.i]; render(); }
+    if (t) { st.zoom = drawn[+t.dataset.i]; render(); onPick(frame[st.zoom]); }
   });
   function show(vi) {
     st.vi = vi;
@@ -433,16 +487,22 @@
     const q = el('input');
     q.type = 'search';
     q.placeholder = 'filter';
-    let t = table(heads, [], numeric); /* filled by setView, below */
+    const H = typeof heads === 'function' ? heads : function () { return heads; };
+    let t = table(H(), [], numeric); /* filled by setView, below */
     function apply() {
       const w = q.value.trim().toLowerCase();
-      for (const tr of t.tBodies[0].rows) tr.hidden = !!w && !tr.textContent.toLowerCase().includes(w);
+      let open = true; /* a filter shows the folded rows it matches; without one, an open fold's */
+      for (const tr of t.tBodies[0].rows) {
+        const member = tr.classList.contains('fold-member');
+        if (tr.classList.contains('fold-row')) open = tr.classList.contains('open');
+        tr.hidden = w ? !tr.textContent.toLowerCase().includes(w) : member && !open;
+      }
     }
     q.addEventListener('input', apply);
     s.append(el('div', 'controls', q), t);
     onView.push(function () {
       s.firstChild.textContent = title();
-      const n = table(heads, rows(), numeric);
+      const n = table(H(), rows(), numeric);
       t.replaceWith(n);
       t = n;
       apply();
@@ -450,19 +510,70 @@
     return s;
   }
   /* The rows of the view: by Python line (start-up and imports folded or not) or by native line, at exit or at the peak. */
-  function topRows() {
-    const peak = view.peak && data.top_peak, k = view.py && view.fold && data.top_folded ? '_folded' : view.py || !data.python ? '' : '_native';
-    return data[(peak ? 'top_peak' : 'top') + k];
-  }
-  /* retained: what a site's blocks would free if they went (a Python snapshot's PYRETAIN) */
+  function topKey() { return view.py && view.fold && data.top_folded ? '_folded' : view.py || !data.python ? '' : '_native'; }
+  function topRows() { return data[(view.peak && data.top_peak ? 'top_peak' : 'top') + topKey()]; }
+  /* retained: what a site's blocks would free if they went (a Python
+   * snapshot's PYRETAIN, of its live objects: at the peak, the same site's
+   * at exit, as the column's head says). */
   const ret = (data.top || []).some(function (r) { return r.retained !== undefined; });
+  function retainedOf() {
+    const exit = new Map();
+    for (const r of (view.peak && data['top' + topKey()]) || []) exit.set(r.site, r.retained);
+    return function (r) { const n = r.retained !== undefined ? r.retained : exit.get(r.site); return n === undefined ? '' : size(n); };
+  }
+  /* Start-up and imports, by Python line, as the flame graph folds them:
+   * a stack (Python frames, folded) is start-up when it begins with
+   * "[interpreter start-up]", and an import when it runs the <module> code
+   * of a file other than the program's own (the file whose <module> is the
+   * outermost frame of the most bytes of the other stacks).  A line whose
+   * every stack is one of these is a start-up or import row, which the top
+   * table folds into one row while the view folds. */
+  const startupSites = (function () {
+    const out = new Set();
+    if (!data.python) return out;
+    const how = { py: true, fold: true, lines: true }, by = new Map(), all = new Map(), seen = [];
+    let mainFile = '', most = -1;
+    /* one pass: each stack's line, whether it is start-up, the files whose <module> it runs */
+    eachStack(how, function (st, vals) {
+      const f = st.length ? data.frames[st[0]] : null, start = !!f && f[3] === 'folded';
+      if (!start && f && f[0] === '<module>' && f[1]) by.set(f[1], (by.get(f[1]) || 0) + vals[I_ALLOC_B]);
+      let k = st.length - 1;
+      while (k >= 0 && !isPy(st[k])) k--;
+      if (k < 0) return;
+      const mods = [];
+      for (const x of st) if (data.frames[x][0] === '<module>' && !mods.includes(data.frames[x][1])) mods.push(data.frames[x][1]);
+      seen.push([data.frames[st[k]][1] + ':' + data.frames[st[k]][2], start, mods]);
+    });
+    for (const [f, n] of by) if (n > most) { most = n; mainFile = f; }
+    for (const [key, start, mods] of seen) {
+      const imp = start || mods.some(function (m) { return m !== mainFile; });
+      all.set(key, (all.has(key) ? all.get(key) : true) && imp);
+    }
+    for (const [k, imp] of all) if (imp) out.add(k);
+    return out;
+  })();
+  function startupRow(r) {
+    return /^\[(interpreter start-up|import machinery)\]/.test(r.site) || startupSites.has(r.site);
+  }
   filtered('top', function () { return 'Top allocation sites (' + (view.peak && data.top_peak ? 'at the peak' : 'live') + ')'; },
-    ['#', 'site', 'function', 'size'].concat(ret ? ['retained'] : [], ['count', 'average']),
     function () {
-      return topRows().map(function (r, i) {
-        return [i + 1, site(r), r.func, size(r.size)].concat(ret ? [r.retained === undefined ? '' : size(r.retained)] : [],
-          [count(r.count), avg(r)]);
+      return ['#', 'site', 'function', 'size'].concat(ret ? [view.peak ? 'retained (at exit)' : 'retained'] : [], ['count', 'average']);
+    },
+    function () {
+      const rows = topRows(), rv = retainedOf(), out = [], folded = [];
+      const fold = view.py && view.fold;
+      rows.forEach(function (r, i) {
+        const cells = [i + 1, site(r), r.func, size(r.size)].concat(ret ? [rv(r)] : [], [count(r.count), avg(r)]);
+        if (fold && startupRow(r)) folded.push([cells, r]); else out.push(cells);
       });
+      if (folded.length) { /* in the place of its largest row, which is its first */
+        const sum = function (k) { return folded.reduce(function (a, x) { return a + x[1][k]; }, 0); };
+        const at = out.findIndex(function (c) { return c[0] > folded[0][0][0]; });
+        const head = ['\u25b8', '[start-up and imports]', folded.length + ' sites', size(sum('size'))]
+          .concat(ret ? [''] : [], [count(sum('count')), '']);
+        out.splice(at < 0 ? out.length : at, 0, { fold: head, rows: folded.map(function (x) { return x[0]; }) });
+      }
+      return out;
     },
     ret ? [1, 0, 0, 1, 1, 1, 1] : [1, 0, 0, 1, 1, 1]);
   if (data.top_types) /* Python objects by type (PYTYPES); blocks of no object as "[no object]" */
@@ -488,13 +599,21 @@
     d.insertBefore(el('p', 'sub', data.diff.old + ' \u2192 ' + data.diff.new), d.children[1]);
   }
 
+  /* --- callers and callees, sizes ----------------------------------------------- */
+
+  const pickCall = heapsnapCalls({ data: data, view: view, onView: onView, eachStack: eachStack,
+    vi: function () { return view.peak ? I_PEAK_B : I_LIVE_B; }, el: el, size: size, section: section,
+    navlink: navlink }); /* calls.js */
+  onPick = function (f) { if (f >= 0) pickCall(f); }; /* a click in the flame graph picks its function */
+  heapsnapSizes({ data: data, el: el, size: size, count: count, section: section, navlink: navlink }); /* sizes.js */
+
   /* --- leaks -------------------------------------------------------------------------- */
 
   heapsnapLeaks({ data: data, view: view, onView: onView, el: el, svg: svg, count: count, table: table,
-    section: section, navlink: navlink }); /* leaks.js */
+    tree: tree, section: section, navlink: navlink }); /* leaks.js */
   if (data.python_retainers) {
     navlink('pyholders', 'Python holders');
-    section('pyholders', 'Who holds the Python objects').append(el('pre', 'retainers', data.python_retainers));
+    section('pyholders', 'Who holds the Python objects').append(tree(data.python_retainers, 'retainers'));
   }
   /* The view the page opens on: the peak when captured (file.html#exit:
    * at exit), Python frames only for a Python process. */

@@ -27,29 +27,30 @@ function heapsnapTimeline(page) {
   let tmax = 1, vmax = 1; /* the axes' ends: each rounded up to a tick below */
   for (const s of data.series) s.t.forEach(function (t, i) { tmax = Math.max(tmax, t); vmax = Math.max(vmax, s.v[i]); });
   for (const s of data.snapshots) vmax = Math.max(vmax, s.peak);
-  /* Round ticks, as a reader counts: a step of 1, 2 or 5 times a power of
-   * ten, about four to an axis, which ends at the next tick; the byte axis
-   * in one unit (KiB, MiB, ...: the largest that leaves its end at least
-   * 10 of it, as size() picks). */
-  function niceStep(max, unit) {
-    const raw = max / unit / 4, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  /* Round ticks, about four to an axis, which ends at the next tick: time
+   * in steps of 1, 2 or 5 times a power of ten seconds; bytes in steps of a
+   * power of two (256 KiB, 512 KiB, 1 MiB: a 1 MiB block sits on a line),
+   * labelled in the largest unit (B, KiB, MiB...) that the step is a whole
+   * multiple of, so every label is a whole number of one unit. */
+  function niceStep(max) {
+    const raw = max / 4, mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const f = raw / mag;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag * unit;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
   }
   const vunits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  const vstep = Math.pow(2, Math.max(0, Math.ceil(Math.log2(vmax / 4)))), tstep = niceStep(tmax);
   let vu = 0;
-  while (vu < vunits.length - 1 && vmax / Math.pow(1024, vu) >= 10 * 1024) vu++;
-  const vunit = Math.pow(1024, vu), vstep = niceStep(vmax, vunit), tstep = niceStep(tmax, 1);
+  while (vu < vunits.length - 1 && vstep >= Math.pow(1024, vu + 1)) vu++;
+  const vunit = Math.pow(1024, vu);
   vmax = Math.ceil(vmax / vstep) * vstep;
   tmax = Math.ceil(tmax / tstep) * tstep;
-  const vdigits = Math.max(0, -Math.floor(Math.log10(vstep / vunit) + 1e-9));
   const tdigits = Math.max(0, -Math.floor(Math.log10(tstep / 1000) + 1e-9));
   const X = function (t) { return L + (W - L - R) * t / tmax; };
   const Y = function (v) { return H - B - (H - T - B) * v / vmax; };
   for (let i = 0; i * vstep <= vmax + vstep / 2; i++)
     chart.append(svg('line', { x1: L, x2: W - R, y1: Y(i * vstep), y2: Y(i * vstep), class: 'grid' }),
       svg('text', { x: L - 6, y: Y(i * vstep) + 4, 'text-anchor': 'end', class: 'tick-v' },
-        (i * vstep / vunit).toFixed(vdigits) + ' ' + vunits[vu]));
+        String(i * vstep / vunit) + ' ' + vunits[vu]));
   for (let i = 0; i * tstep <= tmax + tstep / 2; i++)
     chart.append(svg('text', { x: X(i * tstep), y: H - 12, 'text-anchor': 'middle', class: 'tick-t' },
       (i * tstep / 1000).toFixed(tdigits) + ' s'));
@@ -162,7 +163,9 @@ function heapsnapTimeline(page) {
   });
   const nsl = data.series.filter(function (s) { return s.kind !== 'heap'; }).length;
   tsec.append(el('div', 'controls', goPeak), chart, legend, readout, el('p', 'hint', 'Dots are the snapshots (hover for their path); ' +
-    'the lines are the traced heap each process recorded between them (a line holds each value until the next point)' + (nsl ? ', its resident set (dashed) and its largest ' +
+    'the lines are the traced heap each process recorded between them (a line holds each value until the next point: ' +
+    'points come as the program allocates' + (nsl ? ' and from a sampler (HEAPSNAP_SITELINE, 0.1 s)' : '') +
+    ', so a fall shows at the first point after it)' + (nsl ? ', its resident set (dashed) and its largest ' +
     'allocation sites (thin; 0 where a site was not among a point\'s largest)' : ' (the snapshots hold no resident set or ' +
     'sites: written with HEAPSNAP_SITELINE=0 or by an older heapsnap)') + '. Click the chart to read the values at a time; ' +
     'click a legend entry to hide or show its line.' + (Object.keys(held).length ? ' The big dot is the ' +

@@ -74,3 +74,17 @@ html_drawn() {
   done
   t_pass "$name"
 }
+
+# shot NAME HTML [WIDTH,HEIGHT]: headless Chromium photographs HTML into
+# $T/NAME.png (the test's scratch dir, which tests/run.sh removes; with
+# HTML_SHOTS=DIR a copy stays in DIR); NAME_screenshot passes when a PNG came out.
+shot() {
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$T/chr" --hide-scrollbars --force-device-scale-factor=1 \
+    --window-size="${3:-1200,4000}" --screenshot="$T/$1.png" "file://$2" >/dev/null 2>&1
+  if [ "$(head -c 8 "$T/$1.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; then
+    t_pass "${1}_screenshot"
+    [ -z "${HTML_SHOTS:-}" ] || { mkdir -p "$HTML_SHOTS" && cp "$T/$1.png" "$HTML_SHOTS/"; }
+  else t_fail "${1}_screenshot" "no PNG in $T/$1.png"; fi
+}

@@ -1,15 +1,27 @@
 # tests/report/html/test_html.sh - `heapsnap html` loaded in a real browser: headless
 # Chromium renders the report of the demo fixture (three snapshots of one
-# process, with a leak check) and of a snapshot whose names are hostile; the
-# test reads the rendered DOM (flame graph frames, the timeline with its
-# resident set, sites and "Go to peak", the tables, the loss records and
-# cycles) and Chromium's console (no message at all: no script error, no
-# blocked fetch).
+# process, with a leak check), of spike (a heap that falls after its peak)
+# and of a snapshot whose names are hostile; the test reads the rendered DOM
+# (flame graph frames, the timeline with its resident set, sites, "Go to
+# peak", round ticks and its fall, the tables, callers and callees, the size
+# histogram, the loss records and cycles, the retainers' tree) and
+# Chromium's console (no message at all: no script error, no blocked fetch).
+# Screenshots of the pages: $T/html_demo.png and $T/html_spike.png (lib_html.sh's shot;
+# HTML_SHOTS=DIR keeps copies).
 # tier: full (a headless Chromium, a browser)
 . tests/fixtures/lib.sh
 . tests/report/html/lib_html.sh
-FX_TEST=html fx_ready demo wideflame || return 0
+FX_TEST=html fx_ready demo wideflame spike || return 0
 chr_ready html_browser || return 0
+# bytes: equal steps of a power of two bytes from 0, each label a whole number
+# of one unit ("0 MiB 8 MiB 16 MiB"; a 1 MiB block sits on a line)
+binticks() {
+  grep -oE '<text [^>]*class="tick-v"[^>]*>[^<]*' "$1" | sed 's/.*>//' |
+    awk '{ m = $2 == "B" ? 1 : $2 == "KiB" ? 1024 : $2 == "MiB" ? 1048576 : $2 == "GiB" ? 1073741824 : -1
+           if (m < 0 || $1 != int($1) || (NR > 1 && $2 != unit)) bad = 1; unit = $2; v = $1 * m
+           if (NR == 1 && v != 0) bad = 1; if (NR == 2) step = v; if (NR > 2 && v - prev != step) bad = 1; prev = v }
+         END { p = 1; while (p < step) p *= 2; if (NR < 3 || bad || p != step) exit 1 }'
+}
 
 "$HEAPSNAP" run --leaks -o "$T/demo.%p.hsnap" -- "$FX/demo" "$T/first.hsnap" "$T/second.hsnap" \
   >/dev/null 2>"$T/run.err" || t_fail html_demo_profiled "$(head -c 300 "$T/run.err")"
@@ -40,16 +52,16 @@ then
   dom html_timeline_site_lines "$T/demo.dom" '<polyline [^>]*data-kind="site"' 5
   dom html_timeline_site_legend "$T/demo.dom" '<span class="key" data-kind="site"[^>]*>tests/fixtures/demo.c:80 table_add \(site\)</span>'
   dom html_timeline_peak_button "$T/demo.dom" '<button class="go-peak">Go to peak</button>'
-  # round ticks: equal steps of 1, 2 or 5 times a power of ten, from 0 (in the
-  # unit the axis shows: "0 B 2000 KiB 4000 KiB ..."; "0.0 s 0.5 s 1.0 s")
+  # round ticks: time in equal steps of 1, 2 or 5 times a power of ten, from 0
+  # ("0.0 s 0.5 s 1.0 s"); bytes as binticks says
   roundticks() { # CLASS: the ticks' numbers in order, the step equal and 1/2/5 x 10^k
     grep -oE "<text [^>]*class=\"$1\"[^>]*>[^<]*" "$T/demo.dom" | sed 's/.*>//; s/ [KMGT]*i*B$//; s/ s$//' |
       awk 'NR == 1 { if ($1 != 0) bad = 1 } NR == 2 { step = $1 } NR > 1 && ($1 - prev - step > 1e-9 || prev + step - $1 > 1e-9) { bad = 1 }
            { prev = $1 } END { m = step; while (m >= 10) m /= 10; while (m < 1 && m > 0) m *= 10;
              if (NR < 3 || bad || (m != 1 && m != 2 && m != 5)) exit 1 }'
   }
-  roundticks tick-v && t_pass html_timeline_round_byte_ticks \
-    || t_fail html_timeline_round_byte_ticks "$(grep -oE '<text [^>]*class="tick-v"[^>]*>[^<]*' "$T/demo.dom" | sed 's/.*>//' | tr '\n' '|')"
+  binticks "$T/demo.dom" && t_pass html_timeline_binary_byte_ticks \
+    || t_fail html_timeline_binary_byte_ticks "$(grep -oE '<text [^>]*class="tick-v"[^>]*>[^<]*' "$T/demo.dom" | sed 's/.*>//' | tr '\n' '|')"
   roundticks tick-t && t_pass html_timeline_round_time_ticks \
     || t_fail html_timeline_round_time_ticks "$(grep -oE '<text [^>]*class="tick-t"[^>]*>[^<]*' "$T/demo.dom" | sed 's/.*>//' | tr '\n' '|')"
   chr demopeak "$T/demo.html#peak" # as a click on it would: the page selects the peak
@@ -67,7 +79,25 @@ then
   dom html_leak_summary_words "$T/demo.dom" '<td>direct</td>.*<td>indirect</td>.*<td>cycle</td>.*<td>possibly lost</td>.*<td>suppressed</td>'
   nodom html_leak_no_valgrind_words "$T/demo.dom" 'definitely lost|indirectly lost|lost in a cycle'
   dom html_leak_cycle_drawn "$T/demo.dom" '<svg [^>]*class="ring"'
-  dom html_retainers "$T/demo.dom" '<pre class="retainers">'
+  # the retainers as a tree one opens: a site, and under it what keeps it alive
+  dom html_retainers_tree "$T/demo.dom" '<div class="rtree retainers"><details class="rnode"><summary>tests/fixtures/demo.c:[0-9]+: [0-9]+ B still reachable in [0-9]+ blocks, kept alive by:</summary><div class="rleaf">'
+  nodom html_retainers_not_a_dump "$T/demo.dom" '<pre class="retainers">'
+  # callers and callees at the peak: table_add allocated the most itself
+  # (demo.c), count_words calls it, and it calls table_grow
+  dom html_calls_table "$T/demo.dom" '<table class="grid cc-table">.*<button class="cc-pick" data-func="table_add">'
+  dom html_calls_picked "$T/demo.dom" '<div class="cc-picked" data-func="table_add"><h3>table_add — tests/fixtures/demo.c:[0-9]+</h3><p class="sub">inclusive [0-9.]+ [KM]iB \([0-9.]+%\), self [0-9.]+ [KM]iB</p>'
+  dom html_calls_caller "$T/demo.dom" '<table class="grid cc-callers">.*<button class="cc-pick" data-func="count_words">count_words</button>.*<table class="grid cc-callees">'
+  dom html_calls_callee "$T/demo.dom" '<table class="grid cc-callees">.*<button class="cc-pick" data-func="table_grow">table_grow</button>'
+  # a click on a flame graph box picks its function in callers and callees
+  { cat "$T/demo.html"; echo "<script>document.querySelector('.fg-frame[data-func=\"count_words\"]').click();</script>"; } >"$T/democlick.html"
+  chr democlick "$T/democlick.html"
+  dom html_calls_flame_click_picks "$T/democlick.dom" '<div class="cc-picked" data-func="count_words">'
+  # the size histogram: demo keeps one 2 MiB table (demo.c:60) to the end; the
+  # classes' blocks add up to the latest snapshot's live blocks
+  dom html_sizes_histogram "$T/demo.dom" '<table class="grid hist">.*<tr data-lo="2097152"><td>2 MiB – 4 MiB</td><td class="num">1</td>'
+  got=$(html_data "$T/demo.html" "sum(r[1] for r in d['sizes']) == sum(s['blocks'] for s in d['snapshots'] if s['latest'])")
+  [ "$got" = True ] && t_pass html_sizes_count_every_live_block || t_fail html_sizes_count_every_live_block "$got"
+  shot html_demo "$T/demo.html"
   # the peak (PEAK): the timeline's peak dot; the page opens on the peak's
   # bytes (the high-water mark), and page.html#exit on the live ones
   dom html_timeline_peak_dot "$T/demo.dom" '<circle [^>]*class="peak-dot"'
@@ -114,6 +144,56 @@ then
 else
   t_fail html_demo_written "$(head -c 300 "$T/h.err")"
 fi
+
+# --- the timeline follows the heap down -----------------------------------------------
+# spike holds 5 MiB, reaches 21 MiB, frees 16 MiB and naps 250 ms before it exits: the
+# heap line comes down from its peak before the exit point, and ends below the peak.
+fx_profile "$T/spike.hsnap" "$FX/spike" || t_fail html_spike_profiled "$(head -c 300 "$T/fx.err")"
+if "$HEAPSNAP" html -o "$T/spike.html" "$T/spike.hsnap" 2>"$T/spike.err"; then
+  chr spike "$T/spike.html#exit"
+  quiet html_spike_no_console_messages "$T/spike.log"
+  pts=$(grep -oE '<polyline points="[^"]*"[^>]*data-kind="heap"' "$T/spike.dom" | head -1 | sed 's/<polyline points="//; s/".*//')
+  # SVG y grows downward: the peak is the least y
+  fall=$(echo "$pts" | tr ' ' '\n' | awk -F, 'NF == 2 { x[NR] = $1; y[NR] = $2; n = NR; if (!top || $2 < y[top]) top = NR }
+    END { if (!n) { print "no line"; exit } if (y[n] <= y[top] + 1) { print "ends at the peak"; exit }
+          for (i = top + 1; i < n; i++) if (x[i] < x[n] && y[i] > y[top] + 1) { print "ok"; exit } print "falls only at exit" }')
+  [ "$fall" = ok ] && t_pass html_timeline_follows_heap_down || t_fail html_timeline_follows_heap_down "$fall: $pts"
+  binticks "$T/spike.dom" && t_pass html_spike_binary_byte_ticks \
+    || t_fail html_spike_binary_byte_ticks "$(grep -oE '<text [^>]*class="tick-v"[^>]*>[^<]*' "$T/spike.dom" | sed 's/.*>//' | tr '\n' '|')"
+  shot html_spike "$T/spike.html#exit" 1200,1200
+else
+  t_fail html_spike_written "$(head -c 300 "$T/spike.err")"
+fi
+
+# --- callers and callees on known stacks ---------------------------------------------
+# heapsnapCalls itself, on three stacks (outermost first), one recursive:
+# main;a;b;a;c (10 B), main;a (5 B), main;b (1 B).  The default pick is the largest self,
+# c (10 B); a's inclusive counts each stack once (15 B of 16), its self is 5 B, its callers
+# are main (15 B) and b (10 B), its callees b and c (10 B each).
+cat >"$T/callsunit.html" <<EOF
+<body><script src="file://$PWD/report/html/calls.js"></script><script>
+const fr = [['main','m.c',1,''], ['a','m.c',2,''], ['b','m.c',3,''], ['c','m.c',4,'']];
+const stacks = [[[0, 1, 2, 1, 3], [10]], [[0, 1], [5]], [[0, 2], [1]]];
+function el(tag, cls, ...kids) { const e = document.createElement(tag); if (cls) e.className = cls;
+  for (const k of kids) e.append(k); return e; }
+const onView = [];
+const pick = heapsnapCalls({ data: { frames: fr }, view: {}, onView: onView, vi: function () { return 0; },
+  eachStack: function (how, cb) { for (const s of stacks) cb(s[0], s[1]); },
+  el: el, size: function (n) { return n + ' B'; },
+  section: function () { const s = el('section'); document.body.append(s); return s; }, navlink: function () {} });
+onView[0]();
+const first = document.querySelector('.cc-picked').dataset.func;
+pick(1);
+const rows = function (cls) { return Array.from(document.querySelectorAll('.' + cls + ' tbody tr')).map(function (tr) {
+  return tr.cells[0].textContent + '=' + tr.cells[2].textContent; }).join(','); };
+document.body.setAttribute('data-out', [first, document.querySelector('.cc-picked .sub').textContent,
+  rows('cc-callers'), rows('cc-callees')].join('|'));
+</script></body>
+EOF
+chr callsunit "$T/callsunit.html"
+quiet html_calls_unit_no_console_messages "$T/callsunit.log"
+dom html_calls_recursion_counted_once "$T/callsunit.dom" \
+  'data-out="c\|inclusive 15 B \(93.8%\), self 5 B\|main=15 B,b=10 B\|b=10 B,c=10 B"'
 
 # --- the bar budget -------------------------------------------------------------
 # wideflame's stacks make over 5,000 bars split by line; its widest subtree (deep: 60% of
