@@ -205,8 +205,8 @@ static void info_kind_lines(const struct snap *s)
            s->meta.file_maps);
 }
 
-/* The same in JSON: "kinds" {malloc:{bytes,blocks}, mmap:{bytes,ranges},
- * file_maps}, only when info_kinds says so. */
+/* The same in JSON: "kinds" {malloc:{bytes,blocks}, mmap:{bytes,ranges,
+ * resident_bytes (with MAPPED)}, file_maps}, only when info_kinds says so. */
 static void info_kinds_json(struct json *j, const struct snap *s)
 {
     uint64_t b[2], c[2];
@@ -223,6 +223,8 @@ static void info_kinds_json(struct json *j, const struct snap *s)
     json_obj_begin(j);
     json_ku64(j, "bytes", b[1]);
     json_ku64(j, "ranges", c[1]);
+    if (s->has_mapped) /* pages touched at the snapshot (MAPPED) */
+        json_ku64(j, "resident_bytes", s->mapped.resident_bytes);
     json_obj_end(j);
     json_ku64(j, "file_maps", s->meta.file_maps);
     json_obj_end(j);

@@ -89,14 +89,19 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
                    const char *rule, int leakref, int64_t *objects, int64_t *interp)
 {
     struct py_item *it = malloc((s->nblocks ? s->nblocks : 1) * sizeof *it);
+    uint32_t *charge = leakref ? NULL : pygarbage_charges(s); /* a class's __dict__: its class's */
     size_t n = 0, m = 0;
-    if (!it)
+    if (!it || (!leakref && !charge)) {
+        free(it);
+        free(charge);
         return -1;
+    }
     for (uint64_t i = 0; i < s->nblocks; i++)
         if (leakref ? s->py.block_refcnt && s->py.block_refcnt[i]
                     : (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) != 0)
-            it[n++] = (struct py_item){s->blocks[i].trace, s->py.block_type[i],
-                                       (int64_t)s->blocks[i].size, 1};
+            it[n++] = (struct py_item){charge ? charge[i] : s->blocks[i].trace,
+                                       s->py.block_type[i], (int64_t)s->blocks[i].size, 1};
+    free(charge);
     qsort(it, n, sizeof *it, cmp_site);
     for (size_t i = 0; i < n; i++) {
         if (m && !cmp_site(&it[m - 1], &it[i])) {

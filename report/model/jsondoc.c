@@ -120,6 +120,8 @@ int jdoc_groups(struct json *j, struct stats *st, int diff)
             continue;
         }
         json_ki64(j, "bytes", e->size);
+        if (e->mmap && e->residency == 1) /* MAPPED measured it for all its traces */
+            json_ki64(j, "resident_bytes", e->resident);
         json_ki64(j, o->collected ? "collected" : "blocks", e->count);
         if (diff) {
             json_ki64(j, "bytes_diff", e->size_diff);

@@ -9,7 +9,9 @@
  * group on the shortest.
  * What the interpreter's own Python code made (pygarbage_interp: its
  * standard library's, importlib's) is listed apart, under its own head:
- * not the program's, and no gate fails on it (pycheck.c).
+ * not the program's, and no gate fails on it (pycheck.c).  A class's
+ * __dict__ counts at its class's site (pygarbage_charges): born in the
+ * same call, whatever line its free-list block had before 3.13.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +109,36 @@ int pygarbage_interp(const struct snap *s, uint32_t ti)
     size_t k = strlen(lib);
     return !strncmp(file, lib, k) && !strstr(file + k, "site-packages/") &&
            !strstr(file + k, "dist-packages/");
+}
+
+/* Whether link r (a class's first reference, or one holding from) is a
+ * class's __dict__: the shim names only a class's by the class. */
+static int pyg_class_dict(const struct snap_pyref *r)
+{
+    return (r->label & ~HSNAP_PYLINK_HELD) == HSNAP_PYLABEL_DICT && r->name &&
+           r->block != UINT64_MAX;
+}
+
+uint32_t *pygarbage_charges(const struct snap *s)
+{
+    uint32_t *c = malloc((s->nblocks ? s->nblocks : 1) * sizeof *c);
+    if (!c)
+        return NULL;
+    for (uint64_t i = 0; i < s->nblocks; i++)
+        c[i] = s->blocks[i].trace;
+    if (!s->py.block_next)
+        return c;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        const struct snap_pyref *r = &s->py.block_next[i];
+        if (!(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) || !pyg_class_dict(r) ||
+            r->block >= s->nblocks)
+            continue;
+        if (r->label & HSNAP_PYLINK_HELD) /* i is the dict, held by its class */
+            c[i] = s->blocks[r->block].trace;
+        else if (s->py.block_flags[r->block] & HSNAP_PYOBJ_GARBAGE) /* i the class */
+            c[r->block] = s->blocks[i].trace;
+    }
+    return c;
 }
 
 /* The site of trace t as `top` names it ("app.py:12"), into buf. */
@@ -321,13 +353,18 @@ static void pyg_print_part(const struct snap *s, const struct pyg_group *g, uint
 static int pyg_print_snap(const struct snap *s, FILE *out)
 {
     struct pyg_group *g = malloc((s->py.garbage ? s->py.garbage : 1) * sizeof *g);
+    uint32_t *charge = pygarbage_charges(s);
     uint64_t n = 0;
-    if (!g)
+    if (!g || !charge) {
+        free(g);
+        free(charge);
         return -1;
+    }
     for (uint64_t i = 0; i < s->nblocks; i++)
         if (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE)
-            g[n++] = (struct pyg_group){s->blocks[i].trace, s->py.block_type[i], 1,
+            g[n++] = (struct pyg_group){charge[i], s->py.block_type[i], 1,
                                         s->blocks[i].size, i, pyg_rank(s, i)};
+    free(charge);
     qsort(g, n, sizeof *g, pyg_by_site); /* then each (trace, type) is one run */
     uint64_t m = 0;
     for (uint64_t i = 0; i < n; i++) {

@@ -23,4 +23,14 @@ int pygarbage_print(const struct snap *snaps, int n, FILE *out);
  * says.  Its garbage is listed apart and never fails a gate. */
 int pygarbage_interp(const struct snap *s, uint32_t ti);
 
+/* The trace each garbage block of s is charged to, by BLOCKS index (the
+ * others' own), in a new array the caller frees; NULL when out of
+ * memory.  A class's __dict__ is born in the call that makes the class
+ * (type_new copies the namespace), so where the links name it (the
+ * class's DICT link to it, or its HELD one to the class) it is charged
+ * to the class's trace: before 3.13 a dict a free list hands out keeps
+ * its first life's trace (no reference tracer to move it), which may be
+ * any other code's. */
+uint32_t *pygarbage_charges(const struct snap *s);
+
 #endif

@@ -35,11 +35,13 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
 }
 
 /* Descending (size, count, key): Statistic._sort_key, reverse=True; a
- * mapping nothing touched (stats_untouched) after every other group. */
+ * mapping nothing touched (stats_untouched) after every other group, and
+ * a partly touched one by its resident bytes (stats_rank_size). */
 static int cmp_stat(const void *pa, const void *pb, void *key)
 {
     const struct stat_entry *a = *(void *const *)pa, *b = *(void *const *)pb;
     int c = stats_untouched(a) - stats_untouched(b); /* untouched mappings last */
+    if (!c) c = cmp_i64(stats_rank_size(b), stats_rank_size(a));
     if (!c) c = cmp_i64(b->size, a->size);
     if (!c) c = cmp_i64(b->count, a->count);
     return c ? c : cmp_key(*(enum stats_key *)key, b, a);

@@ -225,6 +225,16 @@ int stats_untouched(const struct stat_entry *e)
     return e->mmap && e->residency == 1 && e->resident == 0 && e->size > 0;
 }
 
+int64_t stats_rank_size(const struct stat_entry *e)
+{
+    return e->mmap && e->residency == 1 && e->resident < e->size ? e->resident : e->size;
+}
+
+int stats_partly_resident(const struct stat_entry *e)
+{
+    return e->mmap && e->residency == 1 && e->resident > 0 && e->resident < e->size;
+}
+
 /* Charges size/count to the group of frames fr[0..n), named by fr[head]. */
 static int group_charge(struct stats *st, const struct frame *const *fr, int n, int head,
                         const struct hsnap_stat *sv, int mmap)
@@ -639,10 +649,17 @@ static void print_entry(const struct stats *st, const struct stat_entry *e, FILE
                         e->count);
     else
         fmt_statistic(line, sizeof(line), key, e->size, e->count);
-    fprintf(out, "%s%s\n", line,
-            stats_untouched(e) && !diff ? (mixed ? " [mmap, untouched]" : " [untouched]")
-            : mixed && e->mmap          ? " [mmap]"
-                                        : "");
+    char tag[160] = "";
+    if (stats_untouched(e) && !diff)
+        snprintf(tag, sizeof tag, mixed ? " [mmap, untouched]" : " [untouched]");
+    else if (stats_partly_resident(e) && !diff && st->o.sort == SORT_LIVE && !st->o.collected) {
+        char in[64], all[64]; /* resident/mapped, what it ranks by */
+        fmt_size(in, sizeof in, (double)e->resident, 0);
+        fmt_size(all, sizeof all, (double)e->size, 0);
+        snprintf(tag, sizeof tag, " [%s%s/%s resident]", mixed ? "mmap, " : "", in, all);
+    } else if (mixed && e->mmap)
+        snprintf(tag, sizeof tag, " [mmap]");
+    fprintf(out, "%s%s\n", line, tag);
     if (st->o.key != KEY_TRACEBACK)
         return;
     for (int i = 0; i < e->nframes; i++)

@@ -96,6 +96,15 @@ struct stats;
  * tagged " [untouched]", so that it is not the program's first line. */
 int stats_untouched(const struct stat_entry *e);
 
+/* The bytes a group ranks by in top: an mmap-kind group's resident bytes
+ * where MAPPED measured them for all its traces (a 64 MiB mapping with 4
+ * MiB touched ranks as 4 MiB), its size otherwise. */
+int64_t stats_rank_size(const struct stat_entry *e);
+
+/* An mmap-kind group with some but not all of its bytes resident at the
+ * snapshot (measured for all its traces): top shows resident/mapped. */
+int stats_partly_resident(const struct stat_entry *e);
+
 #define STATS_NO_OBJECT "[no object]" /* --key type's group of other blocks */
 
 /* A group's key as top prints it: "file.c:12" (lineno, and traceback's

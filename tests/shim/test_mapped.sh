@@ -4,8 +4,8 @@
 # 32 MiB malloc; top lists each mapped site with its exact bytes and line,
 # tagged [mmap], and the malloc once (glibc maps it itself: malloc kind
 # only); a mapping no page of which is resident at the snapshot (all but
-# line 52's) after the malloc, tagged [mmap, untouched]; --kind separates them; info sums each kind and counts the
-# file-backed mapping; the failed 1 TiB mmap is on record; four threads
+# line 52's) after the malloc, tagged [mmap, untouched]; --kind separates them; info sums each kind
+# (the mmap kind's resident bytes in JSON) and counts the file-backed mapping; the failed 1 TiB mmap is on record; four threads
 # mapping at once leave exact sums; the leak check never calls a mapping
 # lost; timeline --kind separates the kinds over time.
 . tests/fixtures/lib.sh
@@ -74,7 +74,8 @@ python3 - "$T/info.json" >"$T/j.err" 2>&1 <<'PY' && t_pass mapped_info_json || t
 import json, sys
 k = json.load(open(sys.argv[1]))["snapshots"][0]["kinds"]
 assert k == {"malloc": {"bytes": 32 << 20, "blocks": 1},
-             "mmap": {"bytes": 139 << 20, "ranges": 12}, "file_maps": 1}, k
+             "mmap": {"bytes": 139 << 20, "ranges": 12, "resident_bytes": 64 << 20},
+             "file_maps": 1}, k
 PY
 
 # four threads mapping and unmapping at once: 8000 mappings, 200 kept

@@ -3,7 +3,8 @@
 # commits pieces by mprotect and mmap MAP_FIXED at known lines, beside a
 # 512 MiB arena it never touches and a 1 MiB malloc.  top and run's peak show the
 # committed pieces at the lines that committed them, never a reservation, and
-# top lists the untouched arena last, tagged [mmap, untouched];
+# top lists the untouched arena last, tagged [mmap, untouched], and a piece
+# partly resident with its resident/mapped bytes ([mmap, 40.0 MiB/48.0 MiB resident]);
 # info, its JSON and run's summary give the reserved total apart, and the
 # resident share of each mapped site (the untouched arena: none).  One peak:
 # in every mode (exit, --leaks, a signal's snapshot, an interval's, forked
@@ -24,8 +25,8 @@ check() { # NAME CONDITION...
   local name=$1; shift
   if "$@"; then t_pass "$name"; else t_fail "$name" "$(grep -h "reserve.c" "$T/reserve_top.txt" | head -8 | tr '\n' '|')"; fi
 }
-check reserve_commit_by_mprotect has "43: size=48.0 MiB, count=1, average=48.0 MiB [mmap]"
-check reserve_commit_by_map_fixed has "50: size=24.0 MiB, count=3, average=8192 KiB [mmap]"
+check reserve_commit_by_mprotect has "43: size=48.0 MiB, count=1, average=48.0 MiB [mmap, 40.0 MiB/48.0 MiB resident]"
+check reserve_commit_by_map_fixed has "50: size=24.0 MiB, count=3, average=8192 KiB [mmap, 8192 KiB/24.0 MiB resident]"
 check reserve_commit_piecewise has "53: size=4096 KiB, count=1, average=4096 KiB [mmap]"
 check reserve_never_a_site eval '! grep -qE "^$RX:(42|47|51):" "$T/reserve_top.txt"'
 check reserve_untouched_arena_counted has "55: size=512 MiB, count=1, average=512 MiB [mmap, untouched]"
