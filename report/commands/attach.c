@@ -31,7 +31,6 @@
 #include "attach.h"
 #include "cli.h"
 #include "commands.h"
-#include "ctl.h"
 #include "escape.h"
 #include "fmt.h"
 #include "inject.h"
