@@ -35,8 +35,7 @@
 #include "fmt.h"
 #include "inject.h"
 #include "options_table.h"
-#include "shimopt.h"
-#include "target.h"
+#include "runner.h"
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
 #define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */

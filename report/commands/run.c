@@ -42,16 +42,12 @@
 #include "commands.h"
 #include "escape.h"
 #include "fmt.h"
-#include "follow.h"
 #include "gate.h"
 #include "hsnap_state.h"
-#include "linger.h"
 #include "live.h"
 #include "manifest.h"
 #include "options_table.h"
-#include "shimopt.h"
-#include "summary.h"
-#include "target.h"
+#include "runner.h"
 
 static volatile sig_atomic_t run_child; /* pid to forward signals to */
 

@@ -15,7 +15,7 @@
 
 #include "cli.h"
 #include "options_table.h"
-#include "shimopt.h"
+#include "runner.h"
 
 /* An option checked here against the shim's table (range, choices), rather
  * than warned about by every process the shim enters. */

@@ -1,0 +1,96 @@
+/*
+ * runner.h - the door of the runner room (report/runner/): what `heapsnap
+ * run` does besides reading its command line, and the part of it that
+ * `heapsnap attach` shares.  The command stays a file of commands/ (main's
+ * dispatch table reads cmd_run from commands.h, one file a command); what
+ * it starts, watches and sums up a process with is this room below it,
+ * rather than a room run/ holding cmd_run, because attach needs the same
+ * option table and libraries and must not reach into another command.
+ *
+ * One noun a file: target (the command found and checked, the shim's
+ * libraries found), shimopt (the shim's options on run's and attach's
+ * command lines), follow (which snapshots run keeps, whose is the name),
+ * linger (the processes that outlive the command), summary (the lines run
+ * ends with).  The room knows no command: references run one way,
+ * commands -> runner.
+ */
+#ifndef REPORT_RUNNER_H
+#define REPORT_RUNNER_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "manifest.h"
+
+/* ---- target: the command run starts, found and checked; the shim's libraries ---- */
+/* The exit codes of a shell for a command it cannot start (POSIX 2.8.2). */
+#define RUN_NOT_FOUND 127
+#define RUN_NOT_EXECUTABLE 126
+
+/* execvp's search for cmd: 0 and its path in buf (PATH_MAX bytes), or
+ * RUN_NOT_FOUND / RUN_NOT_EXECUTABLE with a shell's reason in err. */
+int run_find_command(const char *cmd, char *buf, char *err, size_t errlen);
+
+/* 0 when the shim can enter the program at path, else -1 with the reason
+ * in err (setuid/setgid, or statically linked). */
+int run_check_target(const char *path, char *err, size_t errlen);
+
+/* The shim's libraries: name next to heapsnap, else in ../lib/heapsnap/
+ * (after `make install`), its real path in out; 0, or -1.  run_find_shim:
+ * libheapsnap.so. */
+int run_find_shim(char *out, size_t n);
+int run_find_lib(const char *name, char *out, size_t n);
+
+/* ---- shimopt: the shim's options on run's and attach's command lines ---- */
+/* val (NULL: not given) of option opt against the shim's table row idx
+ * (enum opt_id); 0, or -1 with "CMD: bad value for OPT: 'VAL' (...)" in
+ * err. */
+int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, char *err,
+                  size_t errlen);
+
+/* --signal: a name (USR2, SIGUSR2), a number or off, as the number the
+ * shim is given in buf; 0, or -1 with err ("CMD: bad value for --signal"). */
+int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char *err,
+                     size_t errlen);
+
+/* ---- follow: which snapshots run keeps, and whose is the name ---- */
+/* Removes from mf, and from the disk, the snapshots of a launcher's
+ * helpers (follow.c); returns how many went.  On any doubt it keeps. */
+size_t follow_drop_helpers(struct manifest *mf);
+
+/* A wrapper's name handed to the Python program it ran as its child
+ * (follow.c): when named (a name without %p) was written by program, the
+ * pid run started, which ran no Python, and exactly one child of it that
+ * did (or, when program is a shell and no child ran Python, exactly one
+ * child at all, which peaked at least as high) wrote its snapshot at named.<pid> within FOLLOW_HAND_NS of
+ * the wrapper's end, the two files swap names (the wrapper's becomes
+ * named.<program>) and in mf.  Returns the child's pid, or 0 when nothing
+ * moved; *python: 1 when the child was chosen for running Python. */
+#define FOLLOW_HAND_NS 1000000000ull
+pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program, int *python);
+
+/* ---- linger: the processes of a run that outlive its command ---- */
+/* Waits for the processes of mf, and of the manifest file (what they told
+ * after CMD ended), other than child: a second, and longer (up to
+ * LINGER_MAX_MS) while they still use CPU, as one that finalises and
+ * writes its snapshot does (a machine under load slows that down); a
+ * daemon the command left behind, idle, is not waited for. */
+void linger_wait(const char *manifest, const struct manifest *mf, pid_t child);
+
+/* ---- summary: the lines `heapsnap run` ends with ---- */
+/* Prints to out the summary of one process among the snapshots of mf:
+ * the one written at named (an absolute path, or NULL) by the process
+ * program when there is one, else the one of largest peak, at its latest
+ * snapshot.  leaks: --leaks was
+ * asked (a LEAK SUMMARY, or why there is none).  Prints nothing when no
+ * snapshot of mf can be read. */
+void summary_print(const struct manifest *mf, const char *named, pid_t program, int leaks,
+                   FILE *out);
+
+/* The exit snapshot at path (a process said it was its last) read ahead,
+ * with the peak's line, while the process ends: summary_print takes it
+ * when it picks that file, unchanged since, and reads it again else. */
+void summary_preload(const char *path, int leaks);
+
+#endif
