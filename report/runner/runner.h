@@ -17,6 +17,7 @@
 #ifndef REPORT_RUNNER_H
 #define REPORT_RUNNER_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -43,16 +44,44 @@ int run_find_shim(char *out, size_t n);
 int run_find_lib(const char *name, char *out, size_t n);
 
 /* ---- shimopt: the shim's options on run's and attach's command lines ---- */
-/* val (NULL: not given) of option opt against the shim's table row idx
- * (enum opt_id); 0, or -1 with "CMD: bad value for OPT: 'VAL' (...)" in
- * err. */
-int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, char *err,
-                  size_t errlen);
+/* The one table of the shim's options both commands take (--depth,
+ * --signal, --interval, --sample, --unwind, --no-blocks, --leaks; run
+ * also --children), each row a long option, its getopt code and the
+ * shim's variable.  A command's own options use other codes. */
+#define SHIMOPT_RUN 1u    /* a row run takes */
+#define SHIMOPT_ATTACH 2u /* ... attach */
+#define SHIMOPT_N 8       /* the table's rows */
+#define SHIMOPT_MAXOPTS 24 /* longopts' room: the rows, a command's own, the end */
 
-/* --signal: a name (USR2, SIGUSR2), a number or off, as the number the
- * shim is given in buf; 0, or -1 with err ("CMD: bad value for --signal"). */
-int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char *err,
-                     size_t errlen);
+/* The values a command line gave, by the table's rows. */
+struct shimopt {
+    unsigned cmd;                /* SHIMOPT_RUN or SHIMOPT_ATTACH */
+    const char *val[SHIMOPT_N];  /* as given (a flag: "1"); NULL: not given */
+    char signum[16];             /* --signal as the number the shim is given */
+};
+
+/* so emptied for cmd, and getopt_long's longopts into out: cmd's rows of
+ * the table and own's (up to its NULL row), then the NULL row.  order,
+ * when not NULL, lists the rows' getopt codes in the order they take
+ * (cli_bad_option's nearest name is the first of equals); NULL: the
+ * table's rows, then own's.  own's codes differ from the table's. */
+void shimopt_init(struct shimopt *so, unsigned cmd, const struct option *own, const char *order,
+                  struct option out[SHIMOPT_MAXOPTS]);
+
+/* getopt's c with its optarg kept in so when c is a row's code: 1; else 0
+ * (the command's own option). */
+int shimopt_take(struct shimopt *so, int c, const char *arg);
+
+/* Every value given, checked against the shim's own table
+ * (options_table.h: range, choices, signals no program survives) in the
+ * table's order, --signal last: 0, or -1 with "CMD: bad value for OPT:
+ * 'VAL' (...)" in err. */
+int shimopt_check(struct shimopt *so, const char *cmd, char *err, size_t errlen);
+
+/* put(variable, value, arg) for each option given, in the table's order:
+ * what the shim is told ("HEAPSNAP_BLOCKS", "0" for --no-blocks). */
+void shimopt_each(const struct shimopt *so, void (*put)(const char *var, const char *val, void *arg),
+                  void *arg);
 
 /* ---- follow: which snapshots run keeps, and whose is the name ---- */
 /* Removes from mf, and from the disk, the snapshots of a launcher's

@@ -1,11 +1,14 @@
 /*
  * shimopt.c - the shim's options as `heapsnap run` and `heapsnap attach`
  * take them on their command lines (--depth, --interval, --sample,
- * --unwind, --children, --signal): checked here against the shim's own
- * table (options_table.h: range, choices, signals no program survives),
- * so that a bad value is one line from heapsnap rather than a warning
- * from every process the shim enters.  Prefix run_, as the command that
- * owns them; attach borrows them.
+ * --unwind, --children, --signal, --no-blocks, --leaks): one table,
+ * shimopt_rows, that both commands' getopt reads (shimopt_init), their
+ * values checked here against the shim's own table (options_table.h:
+ * range, choices, signals no program survives), so that a bad value is one
+ * line from heapsnap rather than a warning from every process the shim
+ * enters, and handed on as the shim's variables (shimopt_each: run's
+ * environment, attach's conf lines).  Each command keeps its own options
+ * and its --help, whose words differ (at exit, at detach).
  */
 #include <signal.h>
 #include <stdint.h>
@@ -17,10 +20,10 @@
 #include "options_table.h"
 #include "runner.h"
 
-/* An option checked here against the shim's table (range, choices), rather
- * than warned about by every process the shim enters. */
-int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, char *err,
-                  size_t errlen)
+/* val (NULL: not given) of option opt against the shim's table row idx
+ * (enum opt_id): 0, or -1 with err. */
+static int shimopt_check_value(const char *cmd, const char *opt, const char *val, int idx,
+                               char *err, size_t errlen)
 {
     uint64_t v;
     long ms;
@@ -56,8 +59,8 @@ int run_check_opt(const char *cmd, const char *opt, const char *val, int idx, ch
 /* --signal: a name (USR2, SIGUSR2), a number or off, given to the shim as
  * a number in buf.  The signals no program survives as a trigger (faults,
  * ABRT, TRAP, KILL, STOP) are refused, as the shim would refuse them. */
-int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char *err,
-                     size_t errlen)
+static int shimopt_check_signal(const char *cmd, const char *val, char *buf, size_t n,
+                                char *err, size_t errlen)
 {
     uint64_t v = 0;
     const char *name = strncasecmp(val, "SIG", 3) ? val : val + 3;
@@ -75,4 +78,104 @@ int run_check_signal(const char *cmd, const char *val, char *buf, size_t n, char
              "or SIGUSR2, a number from 1 to %d, or off; not SEGV, ILL, BUS, FPE, TRAP, ABRT, "
              "KILL or STOP)", cmd, val, SIGRTMAX);
     return -1;
+}
+
+/* One row a shim option: the long name, getopt's code, the shim's variable
+ * (its opt_table row), the value a flag gives it (NULL: the option takes
+ * one), and the commands that take it. */
+static const struct shimopt_row {
+    const char *name;
+    int code;
+    int idx;
+    const char *flag;
+    unsigned cmds;
+} shimopt_rows[SHIMOPT_N] = {
+    {"depth", 'D', OPT_DEPTH, NULL, SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"signal", 's', OPT_SIGNAL_ID, NULL, SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"interval", 'i', OPT_INTERVAL, NULL, SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"sample", 'S', OPT_SAMPLE, NULL, SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"unwind", 'U', OPT_UNWIND, NULL, SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"no-blocks", 'b', OPT_BLOCKS, "0", SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"leaks", 'L', OPT_LEAKS, "1", SHIMOPT_RUN | SHIMOPT_ATTACH},
+    {"children", 'C', OPT_CHILDREN, NULL, SHIMOPT_RUN},
+};
+
+/* Row k of longopts: code c's, from the table (cmd's rows) or from own. */
+static int shimopt_put_row(struct option *out, size_t k, unsigned cmd, const struct option *own,
+                           int c)
+{
+    for (size_t i = 0; i < SHIMOPT_N; i++)
+        if (shimopt_rows[i].code == c && (shimopt_rows[i].cmds & cmd)) {
+            out[k] = (struct option){shimopt_rows[i].name,
+                                     shimopt_rows[i].flag ? no_argument : required_argument,
+                                     NULL, c};
+            return 1;
+        }
+    for (; own->name; own++)
+        if (own->val == c && !own->flag) {
+            out[k] = *own;
+            return 1;
+        }
+    return 0;
+}
+
+void shimopt_init(struct shimopt *so, unsigned cmd, const struct option *own, const char *order,
+                  struct option out[SHIMOPT_MAXOPTS])
+{
+    size_t k = 0;
+    memset(so, 0, sizeof *so);
+    so->cmd = cmd;
+    if (order) {
+        for (; *order && k + 1 < SHIMOPT_MAXOPTS; order++)
+            k += (size_t)shimopt_put_row(out, k, cmd, own, *order);
+    } else {
+        for (size_t i = 0; i < SHIMOPT_N; i++)
+            if (shimopt_rows[i].cmds & cmd)
+                k += (size_t)shimopt_put_row(out, k, cmd, own, shimopt_rows[i].code);
+        for (; own->name && k + 1 < SHIMOPT_MAXOPTS; own++)
+            out[k++] = *own;
+    }
+    out[k] = (struct option){NULL, 0, NULL, 0};
+}
+
+int shimopt_take(struct shimopt *so, int c, const char *arg)
+{
+    for (size_t i = 0; i < SHIMOPT_N; i++)
+        if (shimopt_rows[i].code == c && (shimopt_rows[i].cmds & so->cmd)) {
+            so->val[i] = shimopt_rows[i].flag ? "1" : arg;
+            return 1;
+        }
+    return 0;
+}
+
+int shimopt_check(struct shimopt *so, const char *cmd, char *err, size_t errlen)
+{
+    char opt[32];
+    int sig = -1;
+    for (size_t i = 0; i < SHIMOPT_N; i++) {
+        if (shimopt_rows[i].flag || !so->val[i])
+            continue;
+        if (shimopt_rows[i].idx == OPT_SIGNAL_ID) {
+            sig = (int)i; /* last, as it always was */
+            continue;
+        }
+        snprintf(opt, sizeof opt, "--%s", shimopt_rows[i].name);
+        if (shimopt_check_value(cmd, opt, so->val[i], shimopt_rows[i].idx, err, errlen) < 0)
+            return -1;
+    }
+    if (sig >= 0 && shimopt_check_signal(cmd, so->val[sig], so->signum, sizeof so->signum, err,
+                                         errlen) < 0)
+        return -1;
+    return 0;
+}
+
+void shimopt_each(const struct shimopt *so, void (*put)(const char *var, const char *val, void *arg),
+                  void *arg)
+{
+    for (size_t i = 0; i < SHIMOPT_N; i++) {
+        const struct shimopt_row *r = &shimopt_rows[i];
+        if (so->val[i])
+            put(opt_table[r->idx].name,
+                r->flag ? r->flag : r->idx == OPT_SIGNAL_ID ? so->signum : so->val[i], arg);
+    }
 }
