@@ -55,8 +55,9 @@ SHIM_TLS_ATTACH := -ftls-model=global-dynamic -mtls-dialect=gnu2 -DHEAPSNAP_ATTA
 SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -lzstd -Wl,--pop-state -ldl -pthread
 # The CLI's rooms, lowest first (docs/design.md, "Layout"): a file placed in
 # a room is built, and its headers are found by their bare names.
-CLI_ROOMS   := report report/base report/load report/symbols report/model \
-               report/export report/html report/gate report/serve report/commands
+CLI_ROOMS   := report report/base report/inject report/load report/symbols report/model \
+               report/export report/html report/gate report/serve report/liveview \
+               report/runner report/commands
 CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
 CLI_CFLAGS  := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
 # libstdc++'s __cxa_demangle is dlopened by report/symbols/demangle.c at the first C++

@@ -2,7 +2,7 @@
  * hsnap_shells.h - command shells, known by their file names: the
  * contract between the shim's launcher test (shim/base/launcher.c: a shell
  * running a script that execs is a launcher) and `heapsnap run`'s hand-off
- * of its name (report/commands/follow.c: a shell that forked its one
+ * of its name (follow_hand_name: a shell that forked its one
  * command hands that command -o's name), so that both know one list.
  */
 #ifndef HSNAP_SHELLS_H

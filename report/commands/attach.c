@@ -31,13 +31,10 @@
 #include "attach.h"
 #include "cli.h"
 #include "commands.h"
-#include "ctl.h"
 #include "escape.h"
 #include "fmt.h"
 #include "inject.h"
-#include "options_table.h"
-#include "shimopt.h"
-#include "target.h"
+#include "runner.h"
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
 #define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */
@@ -55,9 +52,8 @@ static const char *const attach_family[] = {
 
 struct attach_opts {
     pid_t pid;
-    const char *output, *depth, *signal, *interval, *sample, *unwind, *duration;
-    char signum[16];
-    int leaks, no_blocks;
+    const char *output, *duration;
+    struct shimopt shim;  /* --depth ... --leaks: the shim's, shimopt_rows */
     int state;            /* the state file on (heapsnap live reads it) */
 };
 
@@ -104,26 +100,20 @@ static int attach_pid(const char *s, pid_t *pid, char *err, size_t errlen)
 
 static int attach_parse(int argc, char **argv, struct attach_opts *o, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        {"depth", required_argument, NULL, 'D'},    {"signal", required_argument, NULL, 's'},
-        {"interval", required_argument, NULL, 'i'}, {"sample", required_argument, NULL, 'S'},
-        {"unwind", required_argument, NULL, 'U'},   {"no-blocks", no_argument, NULL, 'b'},
-        {"leaks", no_argument, NULL, 'L'},          {"duration", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option own[] = {{"duration", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct option longopts[SHIMOPT_MAXOPTS];
     int c;
     memset(o, 0, sizeof *o);
+    shimopt_init(&o->shim, SHIMOPT_ATTACH, own, NULL, longopts);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        if (shimopt_take(&o->shim, c, optarg))
+            continue;
         switch (c) {
         case 'o': o->output = optarg; break;
-        case 'D': o->depth = optarg; break;
-        case 's': o->signal = optarg; break;
-        case 'i': o->interval = optarg; break;
-        case 'S': o->sample = optarg; break;
-        case 'U': o->unwind = optarg; break;
-        case 'b': o->no_blocks = 1; break;
-        case 'L': o->leaks = 1; break;
         case 't': o->duration = optarg; break;
         case 'h': attach_usage(); return 0;
         default: return cli_bad_option("attach", c, argv, longopts, err, errlen);
@@ -143,12 +133,7 @@ static int attach_parse(int argc, char **argv, struct attach_opts *o, char *err,
                  o->duration);
         return 2;
     }
-    if (run_check_opt("attach", "--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
-        run_check_opt("attach", "--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
-        run_check_opt("attach", "--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
-        run_check_opt("attach", "--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
-        (o->signal && run_check_signal("attach", o->signal, o->signum, sizeof o->signum, err,
-                                       errlen) < 0))
+    if (shimopt_check(&o->shim, "attach", err, errlen) < 0)
         return 2;
     return -1;
 }
@@ -339,6 +324,19 @@ static void attach_range(struct inj_ranges *r, const struct rsym_module *m)
     }
 }
 
+/* conf's text so far, for attach_put. */
+struct attach_text {
+    char *conf;
+    size_t n, k;
+};
+
+/* "VAR=VALUE\n" added to the text (its length counted past n: too long). */
+static void attach_put(const char *var, const char *val, void *arg)
+{
+    struct attach_text *t = arg;
+    t->k += (size_t)snprintf(t->conf + t->k, t->k < t->n ? t->n - t->k : 0, "%s=%s\n", var, val);
+}
+
 /* The text of the options: the command line's, then the caller's own
  * HEAPSNAP_* variables (the shim takes a name's first line: the command
  * line wins, as it does for run). */
@@ -363,13 +361,9 @@ static int attach_conf(const struct attach_opts *o, char *conf, size_t n, char *
             k += (size_t)snprintf(conf + k, k < n ? n - k : 0, "%s=%s\n", name, v_);      \
     } while (0)
     ATTACH_PUT("HEAPSNAP_OUTPUT", out);
-    ATTACH_PUT("HEAPSNAP_DEPTH", o->depth);
-    ATTACH_PUT("HEAPSNAP_SIGNAL", o->signal ? o->signum : NULL);
-    ATTACH_PUT("HEAPSNAP_INTERVAL", o->interval);
-    ATTACH_PUT("HEAPSNAP_SAMPLE", o->sample);
-    ATTACH_PUT("HEAPSNAP_UNWIND", o->unwind);
-    ATTACH_PUT("HEAPSNAP_BLOCKS", o->no_blocks ? "0" : NULL);
-    ATTACH_PUT("HEAPSNAP_LEAKS", o->leaks ? "1" : NULL);
+    struct attach_text t = {conf, n, k};
+    shimopt_each(&o->shim, attach_put, &t);
+    k = t.k;
     /* the state file only for live's own attach: a plain one gives back its memory */
     ATTACH_PUT("HEAPSNAP_STATE", getenv("HEAPSNAP_STATE") ? NULL : o->state ? "64" : "0");
     extern char **environ;

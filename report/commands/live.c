@@ -35,7 +35,6 @@
 #include "attach.h"
 #include "cli.h"
 #include "commands.h"
-#include "ctl.h"
 #include "escape.h"
 #include "inject.h"
 #include "live.h"

@@ -42,28 +42,21 @@
 #include "commands.h"
 #include "escape.h"
 #include "fmt.h"
-#include "follow.h"
 #include "gate.h"
 #include "hsnap_state.h"
-#include "linger.h"
 #include "live.h"
 #include "manifest.h"
 #include "options_table.h"
-#include "shimopt.h"
-#include "summary.h"
-#include "target.h"
+#include "runner.h"
 
 static volatile sig_atomic_t run_child; /* pid to forward signals to */
 
 struct run_opts {
     const char *output;   /* -o */
     const char *dir;      /* --output-dir */
-    const char *depth, *signal, *interval, *sample, *unwind;
-    char signum[16];      /* --signal as the number the shim is given */
-    const char *children; /* --children exit|all|none */
+    struct shimopt shim;  /* --depth ... --children: the shim's, shimopt_rows */
     int follow_all;       /* --follow all: keep a launcher's helpers too */
-    int no_blocks;
-    int leaks;            /* --leaks: HEAPSNAP_LEAKS=1 */
+    int leaks;            /* --leaks (shim's HEAPSNAP_LEAKS=1): the summary's */
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
     const char *exitcode; /* --exitcode N for the gate */
     int live;             /* --live: the live view while CMD runs */
@@ -114,33 +107,28 @@ static void run_usage(void)
 
 static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_t errlen)
 {
-    static const struct option longopts[] = {
-        {"output-dir", required_argument, NULL, 'd'}, {"depth", required_argument, NULL, 'D'},
-        {"signal", required_argument, NULL, 's'},     {"interval", required_argument, NULL, 'i'},
-        {"no-blocks", no_argument, NULL, 'b'},        {"help", no_argument, NULL, 'h'},
+    static const struct option own[] = {
+        {"output-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
-        {"leaks", no_argument, NULL, 'L'},            {"children", required_argument, NULL, 'C'},
-        {"sample", required_argument, NULL, 'S'},     {"unwind", required_argument, NULL, 'U'},
         {"follow", required_argument, NULL, 'F'},     {"live", no_argument, NULL, 'V'},
         {"quiet", no_argument, NULL, 'q'},            {NULL, 0, NULL, 0}};
+    struct option longopts[SHIMOPT_MAXOPTS];
     int c;
     memset(o, 0, sizeof(*o));
+    /* longopts' order: of two names as near to a typo, cli_bad_option names the first */
+    shimopt_init(&o->shim, SHIMOPT_RUN, own, "dDsibhgELCSUFVq", longopts);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:o:hq", longopts, NULL)) != -1) {
+        if (shimopt_take(&o->shim, c, optarg)) {
+            o->leaks |= c == 'L';
+            continue;
+        }
         switch (c) {
         case 'o': o->output = optarg; break;
         case 'd': o->dir = optarg; break;
-        case 'D': o->depth = optarg; break;
-        case 's': o->signal = optarg; break;
-        case 'i': o->interval = optarg; break;
-        case 'S': o->sample = optarg; break;
-        case 'U': o->unwind = optarg; break;
-        case 'b': o->no_blocks = 1; break;
         case 'g': o->gate = 1; break;
         case 'E': o->exitcode = optarg; break;
-        case 'L': o->leaks = 1; break;
-        case 'C': o->children = optarg; break;
         case 'V': o->live = 1; break;
         case 'q': o->quiet = 1; break;
         case 'F':
@@ -158,12 +146,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         snprintf(err, errlen, "run: no command given (heapsnap run [options] -- CMD [ARGS])");
         return 2;
     }
-    if (run_check_opt("run", "--depth", o->depth, OPT_DEPTH, err, errlen) < 0 ||
-        run_check_opt("run", "--interval", o->interval, OPT_INTERVAL, err, errlen) < 0 ||
-        run_check_opt("run", "--sample", o->sample, OPT_SAMPLE, err, errlen) < 0 ||
-        run_check_opt("run", "--unwind", o->unwind, OPT_UNWIND, err, errlen) < 0 ||
-        run_check_opt("run", "--children", o->children, OPT_CHILDREN, err, errlen) < 0 ||
-        (o->signal && run_check_signal("run", o->signal, o->signum, sizeof(o->signum), err, errlen) < 0))
+    if (shimopt_check(&o->shim, "run", err, errlen) < 0)
         return 2;
     return -1;
 }
@@ -173,6 +156,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
  * command ran: a file under a shared name older than this is an earlier
  * run's (the shim's name_taken). */
 static uint64_t run_start_ns;
+
+/* A shim option given on the command line, for CMD and its children. */
+static void run_setenv(const char *var, const char *val, void *arg)
+{
+    (void)arg;
+    setenv(var, val, 1);
+}
 
 static int run_env(const struct run_opts *o, const char *shim, const char *manifest,
                    const char *chan, char *err, size_t errlen)
@@ -212,15 +202,8 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
         setenv("HEAPSNAP_MANIFEST_FD", chan, 1);
     else
         unsetenv("HEAPSNAP_MANIFEST_FD");
-    if (o->depth) setenv("HEAPSNAP_DEPTH", o->depth, 1);
-    if (o->signal) setenv("HEAPSNAP_SIGNAL", o->signum, 1);
-    if (o->sample) setenv("HEAPSNAP_SAMPLE", o->sample, 1);
-    if (o->unwind) setenv("HEAPSNAP_UNWIND", o->unwind, 1);
-    if (o->interval) setenv("HEAPSNAP_INTERVAL", o->interval, 1);
-    if (o->children) setenv("HEAPSNAP_CHILDREN", o->children, 1);
-    if (o->no_blocks) setenv("HEAPSNAP_BLOCKS", "0", 1);
+    shimopt_each(&o->shim, run_setenv, NULL);
     if (o->gate) setenv("HEAPSNAP_LEAKS", "1", 1);
-    if (o->leaks) setenv("HEAPSNAP_LEAKS", "1", 1);
     if (o->live) setenv("HEAPSNAP_LIVE", "1", 1);
     return 0;
 }

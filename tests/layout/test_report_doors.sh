@@ -2,9 +2,9 @@
 # knows no command line (no getopt, no option or help of a command: those
 # live with each command), cli.h in the lowest room declares no command
 # (the commands' door is commands.h, which main's dispatch table reads),
-# and the files of commands/ and of load/ call each other in no circle
-# (run -> live -> attach -> run was one; snap <-> state another).  Read
-# from the built objects with nm, as the linker sees them.
+# and the files of commands/, load/, inject/ and runner/ call each other
+# in no circle (run -> live -> attach -> run was one; snap <-> state
+# another).  Read from the built objects with nm, as the linker sees them.
 
 # model_cli_uses OBJ...: the command-line symbols the objects use.
 cli_syms='getopt|getopt_long|optarg|optind|opterr|optopt|cli_bad_option|cli_bad_value|cli_parse_format|cli_parse_kind|cli_nearest|cli_prefix'
@@ -32,9 +32,9 @@ if grep -q '^#include "commands.h"' report/main.c; then
   t_pass report_main_takes_its_commands_from_their_door
 else t_fail report_main_takes_its_commands_from_their_door "report/main.c does not include commands.h"; fi
 
-# No circle of files inside commands/ or load/ (callgraph.py names one as
-# "within ROOM/ ... call each other in circles").
-for room in report/commands report/load; do
+# No circle of files inside commands/, load/, inject/ or runner/
+# (callgraph.py names one as "within ROOM/ ... call each other in circles").
+for room in report/commands report/load report/inject report/runner; do
   name=${room#report/}
   out=$(scripts/callgraph.py "$BUILD/obj" "$room" 2>&1)
   circle=$(echo "$out" | grep "^within $room/")

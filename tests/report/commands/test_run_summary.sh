@@ -1,5 +1,5 @@
 # tests/report/commands/test_run_summary.sh - the lines `heapsnap run` ends with on
-# stderr (report/commands/summary.c): the peak and the site that held most of it,
+# stderr (summary_print): the peak and the site that held most of it,
 # the heap at exit, valgrind's LEAK SUMMARY under --leaks (the sums `heapsnap
 # leaks` prints), the next command (top --peak when the peak dwarfs the heap at
 # exit); CMD's stdout and status untouched; -q silences it.

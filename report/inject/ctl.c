@@ -25,7 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "inject.h"
 #include "escape.h"
 #include "fmt.h"
 

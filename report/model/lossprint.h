@@ -1,5 +1,5 @@
 /*
- * lossprint.h - loss records as text (report/commands/lossprint.c), for
+ * lossprint.h - loss records as text (lossprint_record, lossprint_sites), for
  * `heapsnap leaks` and `heapsnap run --leaks`.
  */
 #ifndef REPORT_LOSSPRINT_H

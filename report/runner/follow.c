@@ -30,9 +30,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "follow.h"
 #include "hsnap_format.h"
 #include "hsnap_shells.h"
+#include "runner.h"
 
 struct follow_proc {
     uint32_t pid, ppid;

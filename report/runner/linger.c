@@ -2,7 +2,7 @@
  * linger.c - the processes of a run that outlive its command
  * (multiprocessing's resource tracker, a worker a pool has just ended, a
  * background job): `heapsnap run` gives them time to end and write their
- * snapshot (linger.h) rather than name them as killed.  A process lingers
+ * snapshot (linger_wait) rather than name them as killed.  A process lingers
  * while it is alive and its state file is there; it is busy while its
  * CPU time, or that of the children it reaped, grows.
  */
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "linger.h"
+#include "runner.h"
 
 /* The CPU ticks process pid has used, with those of its children it has
  * waited for (utime + stime + cutime + cstime: a shell that waits while its

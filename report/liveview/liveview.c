@@ -3,8 +3,8 @@
  * RSS and allocation rate, then the sites by live bytes with their growth
  * since the view opened, from the process's state file.
  *
- * Each refresh reads the file with state_load (report/load/state.c: the
- * last document with the cells' live sums, at no cost to the process),
+ * Each refresh reads the file with state_load (the last document with the
+ * cells' live sums, at no cost to the process),
  * groups it with the model's stats (the key: line, function, traceback)
  * against the first read (the growth), and sorts by live bytes, growth or
  * allocations.  A thread is known by the function it started in: the

@@ -1,6 +1,15 @@
 /*
- * inject.h - calls into a running process through ptrace (inject.c) and
- * what is known of its modules (rsym.c): the CLI side of `heapsnap attach`.
+ * inject.h - the door of the injector room (report/inject/): what the
+ * commands attach, detach and live (and run --live, through live) use to
+ * reach a process that is already running, and nothing of theirs.
+ *
+ * Four nouns, one file each: a process's modules (rsym_: paths, biases, a
+ * function's address, GOT relocations), a call made in it through ptrace
+ * on a borrowed thread (inj_), the code that thread runs (inj_tramp_), and
+ * the CLI's side of the control socket the shim then serves (ctl_).  The
+ * room knows no command line and no command: references run one way,
+ * commands -> inject, and an answer a command needs comes back as a
+ * return value and an err line.
  */
 #ifndef HEAPSNAP_INJECT_H
 #define HEAPSNAP_INJECT_H
@@ -9,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* ---- rsym.c: a running process's modules, from /proc/PID/maps ---- */
+/* ---- rsym_: a running process's modules, from /proc/PID/maps ---- */
 #define RSYM_MAX 512
 struct rsym_module {
     char path[512];    /* as the process mapped it */
@@ -35,7 +44,7 @@ int rsym_dynamic(const char *path);
  * when there is not room. */
 uint64_t rsym_code_tail(pid_t pid, const struct rsym_module *m, size_t n);
 
-/* ---- inject.c ---- */
+/* ---- inj_: a call made in the process on a borrowed thread ---- */
 /* A process other than this one that traces a thread of pid (an attach
  * borrows any thread), or 0. */
 long inj_other_tracer(pid_t pid);
@@ -73,7 +82,7 @@ int inj_close(struct inj *j); /* registers back, thread let go: 0, or -1 */
 pid_t inj_tid(const struct inj *j);
 int inj_in_syscall(const struct inj *j, long *nr);
 
-/* ---- tramp.c: the code the borrowed thread runs ---- */
+/* ---- inj_tramp_: the code the borrowed thread runs ---- */
 enum { INJ_T_SYS, INJ_T_CALL, INJ_T_RET, INJ_T_DATA };
 struct user_regs_struct;
 size_t inj_tramp_size(void);
@@ -81,5 +90,24 @@ size_t inj_tramp_off(int which);   /* an entry point's or the data's offset */
 /* The blob into out (inj_tramp_size bytes), its way back set to r (and to
  * the signal mask *mask, when mask). */
 void inj_tramp_build(unsigned char *out, const struct user_regs_struct *r, const uint64_t *mask);
+
+/* ---- ctl_: the CLI's side of a process's control socket ---- */
+/* The control socket of pid (effective uid euid) into out: PID.sock in
+ * /tmp/heapsnap-EUID when that directory is euid's alone (else, once, a
+ * line on stderr says why it is not trusted), or in the private
+ * /tmp/heapsnap-EUID.XXXXXX the process's shim made instead.  Sockets of
+ * processes that ended are removed on the way.  out is "" when there is
+ * no trusted place at all. */
+void ctl_path(pid_t pid, long euid, char *out, size_t n);
+
+/* A connection to path, whose listener must be process pid (SO_PEERCRED):
+ * its descriptor; -1 (errno) when nothing listens there; -2 when another
+ * process does (err says which: a socket someone planted). */
+int ctl_connect(const char *path, pid_t pid, char *err, size_t errlen);
+
+/* Sends req ("detach\n", "cancel\n", "snapshot\n") to pid's socket and
+ * prints the answer's "wrote PATH" lines on stderr (escaped, as every
+ * byte from the socket); 0 when it ended with "ok", 2 (err) otherwise. */
+int ctl_request(const char *path, const char *req, pid_t pid, char *err, size_t errlen);
 
 #endif

@@ -1,8 +1,13 @@
 /*
- * liveview.h - the screen of `heapsnap live` (report/commands/liveview.c):
- * a process's state file read each second, grouped, sorted and drawn with
- * ncurses.  live.c owns the session (the socket, attach and detach) and
- * the loop; this owns what is shown and the keys that change it.
+ * liveview.h - the door of the live view's room (report/liveview/): the
+ * screen of `heapsnap live`, a process's state file read each second,
+ * grouped, sorted and drawn with ncurses (lview_).  The command (cmd_live,
+ * live_watch) owns the session - the socket, attach and detach - and the
+ * loop; this room owns what is shown and the keys that change it, and
+ * knows no command: a key that asks something of the session comes back
+ * as LVIEW_SNAPSHOT or LVIEW_QUIT.  A room of its own because it is the
+ * CLI's one terminal interface (curses), as export/ and html/ are its
+ * other outputs.
  */
 #ifndef REPORT_LIVEVIEW_H
 #define REPORT_LIVEVIEW_H

@@ -32,7 +32,7 @@
 #include "lossprint.h"
 #include "lossrec.h"
 #include "stats.h"
-#include "summary.h"
+#include "runner.h"
 #include "supp.h"
 
 #define SUMMARY_LOOK 16 /* snapshots read at most */

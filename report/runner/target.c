@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "target.h"
+#include "runner.h"
 
 /* 0 an executable regular file; RUN_NOT_EXECUTABLE something else that is
  * there (a directory, a file without x), its reason in *why;
