@@ -239,14 +239,17 @@
  *                HSNAP_THREAD_NONE (a pseudo-trace of every thread's: the
  *                <unsampled>).  Records are sorted by index, each once;
  *                index 0 (HSNAP_THREAD_OTHERS) stands for the threads past
- *                the shim's table, sharing it.  ntraces is the TRACES
- *                count; every thread[t] is NONE or some record's index.
+ *                the shim's table, sharing it.  ntraces is at most the
+ *                TRACES count (a state file's document names the traces
+ *                it knew; later ones read NONE); every thread[t] is NONE
+ *                or some record's index.
  *                name: the thread's comm (pthread_setname_np; CPython
  *                3.14 on gives it threading's name, cut to 15 bytes), NUL
  *                padded, read at the snapshot for a running thread, at
  *                its end for an ended one.  Absent in older files (no
  *                thread known).  A reader checks record_size is 32, the
- *                length is exactly 16 + 32*count + 2*ntraces.
+ *                length is exactly 16 + 32*count + 2*ntraces, indexes
+ *                increasing.
  *
  *   PYTYPES, PYOWNED, PYRETAIN, PYGCFREED (types 20 to 23), PYCODE (type
  *                12, version 2) and the words that name a Python frame in
