@@ -7,7 +7,8 @@
 # thread leave their allocator's sums, the JSON groups carry the thread,
 # diff --key thread matches threads across snapshots, a snapshot without
 # THREADS (one from before it) is refused with one line and exit 2, and a
-# damaged THREADS names the section.
+# damaged THREADS names the section; past the shim's 1023 threads the rest
+# share "[other threads]".
 . tests/fixtures/lib.sh
 FX_TEST=thread_key fx_ready namedthreads || return 0
 NX=tests/fixtures/namedthreads.c
@@ -103,3 +104,10 @@ PY
 "$HEAPSNAP" top "$T/n.hsnap" --key thread,type >/dev/null 2>"$T/c2.err"; rc=$?
 [ $rc = 2 ] && [ "$(wc -l <"$T/c2.err")" = 1 ] && t_pass thread_key_by_type_refused ||
   t_fail thread_key_by_type_refused "rc $rc: $(cat "$T/c2.err")"
+
+# past the table: 1030 more threads of 16 B each, the last 11 share one group
+if fx_profile "$T/many.hsnap" "$FX/namedthreads" many && fx_top thread_key_many "$T/many.hsnap" --key thread -n 0; then
+  own=$(grep -c ' \[tid [0-9]*\]: size=16 B, count=1, average=16 B$' "$T/thread_key_many.txt")
+  [ "$own" = 1019 ] && grep -qxF "[other threads]: size=176 B, count=11, average=16 B" "$T/thread_key_many.txt" &&
+    t_pass thread_key_past_the_table_shared || t_fail thread_key_past_the_table_shared "$own own; $(grep -v 'size=16 B' "$T/thread_key_many.txt" | tr '\n' '|')"
+else t_fail thread_key_past_the_table_shared "exit $?: $(head -c 300 "$T/fx.err")"; fi
