@@ -96,7 +96,7 @@ all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(
 # The fixture programs the README and docs/ run (build/fixtures/demo...): made by
 # all, so that every page's commands run after the README's set-up as written
 # (scripts/docwalk.py walks them).  tests/fixtures/build.sh rebuilds only a stale one.
-DOC_FIXTURES := demo sites api peak temps phases mapped reserve fails cxxwrappers
+DOC_FIXTURES := demo sites api peak temps phases mapped reserve fails cxxwrappers namedthreads
 fixtures: $(BUILD)/include/heapsnap.h
 	@BUILD=$(BUILD) tests/fixtures/build.sh $(DOC_FIXTURES)
 

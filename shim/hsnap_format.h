@@ -231,6 +231,26 @@
  *                in older files (nothing reserved, residency unknown).  A
  *                reader checks the length is exactly 32 + 16*count.
  *
+ *   THREADS   := struct hsnap_threads_head, struct hsnap_thread[count],
+ *                u16 thread[ntraces]
+ *                (type 27) The threads that allocated: each trace is one
+ *                thread's (the shim keeps a stack apart per thread), and
+ *                thread[t] is the index of trace t's thread, or
+ *                HSNAP_THREAD_NONE (a pseudo-trace of every thread's: the
+ *                <unsampled>).  Records are sorted by index, each once;
+ *                index 0 (HSNAP_THREAD_OTHERS) stands for the threads past
+ *                the shim's table, sharing it.  ntraces is at most the
+ *                TRACES count (a state file's document names the traces
+ *                it knew; later ones read NONE); every thread[t] is NONE
+ *                or some record's index.
+ *                name: the thread's comm (pthread_setname_np; CPython
+ *                3.14 on gives it threading's name, cut to 15 bytes), NUL
+ *                padded, read at the snapshot for a running thread, at
+ *                its end for an ended one.  Absent in older files (no
+ *                thread known).  A reader checks record_size is 32, the
+ *                length is exactly 16 + 32*count + 2*ntraces, indexes
+ *                increasing.
+ *
  *   PYTYPES, PYOWNED, PYRETAIN, PYGCFREED (types 20 to 23), PYCODE (type
  *                12, version 2) and the words that name a Python frame in
  *                a trace (HSNAP_PY_TAG): hsnap_pyformat.h, the Python part.
@@ -246,7 +266,8 @@
  * reader skips it), and so did HSNAP_TRACE_MMAP and meta.file_maps (an
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address),
- * and so did MAPPED (an older reader skips it: no reserved total).
+ * and so did MAPPED (an older reader skips it: no reserved total), and
+ * THREADS (an older reader skips it: no thread key).
  * PYTYPES came within version 3 (an older reader skips it: no types), and
  * so did PYOWNED (an older reader skips it: no top --owner), PYRETAIN
  * (no retained sizes) and PYGCFREED (no top --collected).
@@ -285,6 +306,7 @@ enum hsnap_section_type {
     HSNAP_SEC_PYCAPPED = 24, /* no PYTYPES: more live blocks than the cap (hsnap_pycapped) */
     HSNAP_SEC_PYUNREAD = 25, /* a CPython the shim did not read (hsnap_pyunread) */
     HSNAP_SEC_MAPPED = 26, /* address space reserved; mapped ranges' residency */
+    HSNAP_SEC_THREADS = 27, /* the threads that allocated, each trace's */
     HSNAP_SEC_END = 0xffff,
 };
 /* PYCAPPED's payload: the Python objects were not read, the snapshot having
@@ -561,6 +583,27 @@ struct hsnap_mapped_item {
     uint32_t trace;    /* TRACES index, of the mmap kind */
     uint32_t reserved; /* 0 */
     uint64_t resident; /* bytes of its live ranges resident at the snapshot */
+};
+
+/* THREADS' head and records. */
+struct hsnap_threads_head {
+    uint32_t count;       /* records that follow */
+    uint32_t ntraces;     /* u16 indexes after them: the TRACES count */
+    uint32_t record_size; /* sizeof(struct hsnap_thread) = 32 */
+    uint32_t reserved;    /* 0 */
+};
+
+#define HSNAP_THREAD_NAME 16      /* the kernel's comm: 15 bytes and a NUL */
+#define HSNAP_THREAD_NONE 0xffffu /* thread[t]: a trace of no one thread */
+#define HSNAP_THREAD_OTHERS 0x1u  /* flags: index 0, the threads past the table */
+#define HSNAP_THREAD_ENDED 0x2u   /* flags: it had ended by the snapshot */
+#define HSNAP_THREAD_MAIN 0x4u    /* flags: the process's main thread (tid = pid) */
+struct hsnap_thread {
+    uint32_t index;                /* what thread[] says */
+    int32_t tid;                   /* 0 for HSNAP_THREAD_OTHERS */
+    uint32_t flags;                /* HSNAP_THREAD_* */
+    uint32_t reserved;             /* 0 */
+    char name[HSNAP_THREAD_NAME];  /* comm, NUL padded; may be empty */
 };
 
 struct hsnap_point {

@@ -20,6 +20,7 @@ static const char statsopt_shortopts[] = ":k:n:h";
 #define STATSOPT_RETAINED 0x1d0
 #define STATSOPT_BY_PROCESS 0x1d1
 #define STATSOPT_COLLECTED 0x230
+#define STATSOPT_THREAD 0x231
 
 static const struct option statsopt_longopts[] = {
     {"key", required_argument, NULL, 'k'},
@@ -38,6 +39,7 @@ static const struct option statsopt_longopts[] = {
     {"failed", no_argument, NULL, 'F'},
     {"collected", no_argument, NULL, STATSOPT_COLLECTED},
     {"kind", required_argument, NULL, 'K'},
+    {"thread", required_argument, NULL, STATSOPT_THREAD},
     {"pid", required_argument, NULL, 'p'},
     {"exe", required_argument, NULL, 'e'},
     {"by-process", no_argument, NULL, STATSOPT_BY_PROCESS},
@@ -75,7 +77,10 @@ const char statsopt_help_top[] =
 const char statsopt_help[] =
     "  -k, --key KEY      group by lineno (default), filename, function, module\n"
     "                     or traceback; type: Python objects by their type;\n"
-    "                     lineno,type (filename, function, module): by both\n"
+    "                     lineno,type (filename, function, module): by both;\n"
+    "                     thread: by the thread that allocated (its name and tid)\n"
+    "      --thread WHAT  only memory the threads WHAT names allocated: a tid,\n"
+    "                     or an fnmatch pattern of the thread's name\n"
     "      --cumulative   charge each trace to every distinct key of its frames\n"
     "                     (from the allocation site outward; not with traceback)\n"
     "  -n N               print the N biggest groups (default 10, 0 = all)\n"
@@ -134,14 +139,14 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
         const char *comma = strchr(arg, ',');
         size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
         o->by_type = comma && !strcmp(comma + 1, "type");
-        for (size_t i = 0; i <= KEY_TYPE && (!comma || o->by_type); i++)
+        for (size_t i = 0; i <= KEY_THREAD && (!comma || o->by_type); i++)
             if (strlen(stats_key_names[i]) == n && !strncmp(arg, stats_key_names[i], n) &&
-                !(o->by_type && (i == KEY_TYPE || i == KEY_TRACEBACK))) {
+                !(o->by_type && (i == KEY_TYPE || i == KEY_TRACEBACK || i == KEY_THREAD))) {
                 o->key = (enum stats_key)i;
                 return 1;
             }
         return cli_bad_value(err, errlen, "--key", arg,
-                             "lineno, filename, function, module, traceback, type, "
+                             "lineno, filename, function, module, traceback, type, thread, "
                              "lineno,type, filename,type, function,type, module,type");
     }
     case 'n':
@@ -169,6 +174,12 @@ static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err,
     case 'T': o->temporary = 1; return 1;
     case 'F': o->failed = 1; return 1;
     case STATSOPT_COLLECTED: o->collected = 1; return 1;
+    case STATSOPT_THREAD:
+        if (!arg[0])
+            return cli_bad_value(err, errlen, "--thread", arg,
+                                 "a tid, or a pattern of a thread's name");
+        o->thread = arg;
+        return 1;
     case 'e': o->exe = arg; return 1;
     case 'p':
         if (cli_parse_count(arg, INT32_MAX, &cnt) < 0 || cnt == 0)
@@ -217,6 +228,16 @@ static int statsopt_check(const struct stats_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "--collected counts the collector's frees per site: not with "
                  "--peak, --temporary, --leaked, --retainers, --retained, --failed, "
                  "--garbage, --owner, --born-since, --key type or --sort");
+        return -1;
+    }
+    if (o->key == KEY_THREAD && (o->cumulative || o->retainers || o->retained || o->collected)) {
+        snprintf(err, errlen, "--key thread cannot be used with --cumulative, --retainers, "
+                 "--retained or --collected");
+        return -1;
+    }
+    if (o->thread && (o->retainers || o->retained || o->collected)) {
+        snprintf(err, errlen, "--thread cannot be used with --retainers, --retained or "
+                 "--collected (they do not keep the threads apart)");
         return -1;
     }
     if (o->cumulative && o->key == KEY_TRACEBACK) {

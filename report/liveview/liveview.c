@@ -30,9 +30,9 @@
 
 enum { LV_SORT_LIVE, LV_SORT_GROWTH, LV_SORT_ALLOCS, LV_NSORT };
 static const char *const lv_sort_names[] = {"live", "growth", "allocations"};
-static const enum stats_key lv_keys[] = {KEY_LINENO, KEY_FUNCTION, KEY_TRACEBACK};
-static const char *const lv_key_names[] = {"line", "function", "traceback"};
-#define LV_NKEY 3
+static const enum stats_key lv_keys[] = {KEY_LINENO, KEY_FUNCTION, KEY_TRACEBACK, KEY_THREAD};
+static const char *const lv_key_names[] = {"line", "function", "traceback", "thread"};
+#define LV_NKEY 4
 /* Reads between two resets of the symbols (frames_fini): frames.c keeps a
  * table per snapshot read, which a view that reads once a second would
  * grow without end; a reset costs a symbolization again. */
@@ -324,6 +324,7 @@ int lview_key(struct lview *v, int ch)
     case 'l': v->key = 0; break;
     case 'f': v->key = 1; break;
     case 'b': v->key = 2; break;
+    case 'h': v->key = 3; break; /* by the thread that allocated (THREADS) */
     case 's': v->sort = (v->sort + 1) % LV_NSORT; break;
     case 't': v->thread = v->thread + 1 >= (int)v->nroots ? -1 : v->thread + 1; break;
     default: return LVIEW_NONE;
@@ -401,7 +402,7 @@ static void lv_head_line(struct lview *v, int k, char *buf, size_t n)
 static void lv_columns(const struct lview *v, char *buf, size_t n)
 {
     snprintf(buf, n, "%10s %11s %9s %10s  %s", "LIVE", "GROWTH", "COUNT", "ALLOCS",
-             v->key == 1 ? "FUNCTION" : v->key == 2 ? "TRACEBACK" : "LINE");
+             v->key == 1 ? "FUNCTION" : v->key == 2 ? "TRACEBACK" : v->key == 3 ? "THREAD" : "LINE");
 }
 
 /* Row e into buf (its key's text), or 1 when the rows end here (the

@@ -592,6 +592,10 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         return -1;
     if (secs[HSNAP_SEC_MAPPED].seen && parse_mapped(&secs[HSNAP_SEC_MAPPED], s, err, errlen) < 0)
         return -1;
+    if (secs[HSNAP_SEC_THREADS].seen &&
+        snap_threads_decode(s, secs[HSNAP_SEC_THREADS].data, secs[HSNAP_SEC_THREADS].len, err,
+                            errlen) < 0)
+        return -1;
     if (secs[HSNAP_SEC_PYGCFREED].seen &&
         pygcfreed_decode(s, secs[HSNAP_SEC_PYGCFREED].data, secs[HSNAP_SEC_PYGCFREED].len,
                          err, errlen) < 0)
@@ -759,6 +763,8 @@ void snap_free(struct snap *s)
     free(s->peak_stats);
     free(s->temps);
     free(s->resident);
+    free(s->threads);
+    free(s->trace_thread);
     if (s->zeros)
         munmap(s->zeros, s->zeros_len);
     memset(s, 0, sizeof(*s));

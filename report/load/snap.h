@@ -69,7 +69,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 27 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 28 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (section.c). */
 struct snap_budget {
@@ -132,6 +132,10 @@ struct snap {
     int has_mapped;            /* MAPPED was there: reserved total, residency known */
     struct hsnap_mapped mapped; /* its head (reserved address space, resident sum) */
     uint64_t *resident;        /* ntraces: mmap-kind traces' resident bytes, or NULL */
+    int has_threads;           /* THREADS was there: each trace's thread known */
+    uint32_t nthreads;         /* its records, */
+    struct hsnap_thread *threads; /* by index, names printable */
+    uint16_t *trace_thread;    /* ntraces: a record's place in threads, or HSNAP_THREAD_NONE */
     struct hsnap_pyunread pyunread; /* PYUNREAD: a CPython not read (why 0: none
                                   such, or the shim read it) */
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL
@@ -244,6 +248,15 @@ const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, u
 /* PYGCFREED (pygcfreed.c): checked, into s (after TRACES); 0 or -1. */
 int pygcfreed_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
                      size_t errlen);
+
+/* THREADS (snapthreads.c): checked, into s (after TRACES); 0 or -1. */
+int snap_threads_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
+                        size_t errlen);
+/* The thread that allocated trace ti's blocks, or NULL (no THREADS, or a
+ * trace of no one thread). */
+const struct hsnap_thread *snap_thread_of(const struct snap *s, uint32_t ti);
+/* The place in s->threads of the record of index, or UINT32_MAX. */
+uint32_t snap_thread_record(const struct snap *s, uint32_t index);
 
 /* Name of a section type ("TRACES"), or "type N" in a static buffer. */
 const char *snap_section_name(uint32_t type);

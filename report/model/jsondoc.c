@@ -72,11 +72,27 @@ void jdoc_key_fields(struct json *j, enum stats_key key, const struct stat_entry
 {
     if (e->type || key == KEY_TYPE) /* null: blocks that hold no Python object */
         json_kstr(j, "type", e->type && strcmp(e->type, STATS_NO_OBJECT) ? e->type : NULL);
+    if (key == KEY_THREAD) {
+        json_key(j, "thread");
+        if (e->thr.index == HSNAP_THREAD_NONE) {
+            json_null(j);
+            return;
+        }
+        json_obj_begin(j);
+        json_ku64(j, "tid", (uint64_t)(e->thr.tid > 0 ? e->thr.tid : 0));
+        json_kstr(j, "name", e->thr.name[0] ? e->thr.name : NULL);
+        json_kbool(j, "main", (e->thr.flags & HSNAP_THREAD_MAIN) != 0);
+        json_kbool(j, "ended", (e->thr.flags & HSNAP_THREAD_ENDED) != 0);
+        json_kbool(j, "others", (e->thr.flags & HSNAP_THREAD_OTHERS) != 0);
+        json_obj_end(j);
+        return;
+    }
     if (!e->nframes)
         return;
     const struct frame *f = e->frames[e->head];
     switch (key) {
-    case KEY_TYPE: break;
+    case KEY_TYPE:
+    case KEY_THREAD: break;
     case KEY_LINENO:
     case KEY_TRACEBACK: jdoc_frames(j, "frames", e->frames, e->nframes); break;
     case KEY_FILENAME:

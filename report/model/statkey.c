@@ -5,9 +5,32 @@
  * group's as `top` prints it ("file:line", with its type).  What stats.c
  * groups by, and statorder.c sorts by.
  */
+#include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
+
+void stats_thread_label(const struct hsnap_thread *t, char *buf, size_t n)
+{
+    if (!t)
+        snprintf(buf, n, "[no thread]");
+    else if (t->flags & HSNAP_THREAD_OTHERS)
+        snprintf(buf, n, "[other threads]");
+    else
+        snprintf(buf, n, "%s%s[tid %d%s]", t->name, t->name[0] ? " " : "", t->tid,
+                 t->flags & HSNAP_THREAD_MAIN ? ", main" : "");
+}
+
+int stats_thread_kept(const char *what, const struct hsnap_thread *t)
+{
+    if (!t)
+        return 0;
+    if (what[0] && strspn(what, "0123456789") == strlen(what))
+        return !(t->flags & HSNAP_THREAD_OTHERS) && t->tid == atol(what);
+    return fnmatch(what, t->name, 0) == 0;
+}
 
 /* Whether frame f has no line but a function name, so that --key lineno
  * names it "func (module)": a program without debug information then reads
@@ -38,6 +61,10 @@ void stats_key(enum stats_key key, const struct stat_entry *e, char *buf, size_t
 {
     char where[KEY_PART_MAX];
     int line;
+    if (key == KEY_THREAD) {
+        snprintf(buf, n, "%s", e->thread ? e->thread : "[no thread]");
+        return;
+    }
     if (key == KEY_TYPE || !e->nframes) {
         snprintf(buf, n, "%s", e->type ? e->type : STATS_NO_OBJECT);
         return;

@@ -16,6 +16,8 @@ static int cmp_key(enum stats_key key, const struct stat_entry *a, const struct 
 {
     char wa[KEY_PART_MAX], wb[KEY_PART_MAX];
     int i = a->nframes - 1, j = b->nframes - 1, c, la, lb;
+    if (key == KEY_THREAD && a->thread && b->thread)
+        return strcmp(a->thread, b->thread);
     if (a->type && b->type && (c = strcmp(a->type, b->type)) != 0 && key == KEY_TYPE)
         return c;
     for (; i >= 0 && j >= 0; i--, j--) {

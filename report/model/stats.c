@@ -58,7 +58,7 @@ struct stats {
 
 const char *const stats_sort_names[] = {"live", "allocations", "allocated"};
 const char *const stats_key_names[] = {"lineno", "filename", "function", "module",
-                                       "traceback", "type"};
+                                       "traceback", "type", "thread"};
 
 struct stats *stats_new(const struct stats_opts *o)
 {
@@ -71,6 +71,7 @@ struct stats *stats_new(const struct stats_opts *o)
 
 static void entry_free(struct stat_entry *e)
 {
+    free(e->thread);
     free(e->id);
     free(e->type);
     free(e);
@@ -315,12 +316,39 @@ int stats_add(struct stats *st, const struct snap *s)
     return rc;
 }
 
+/* KEY_THREAD: charges sv to the group of the thread that allocated trace
+ * ti (by its label: the same thread in two snapshots is one group). */
+static int charge_thread(struct stats *st, const struct snap *s, uint32_t ti,
+                         const struct hsnap_stat *sv, int mmap)
+{
+    const struct hsnap_thread *t = snap_thread_of(s, ti);
+    char label[64];
+    struct stat_entry *e;
+    stats_thread_label(t, label, sizeof label);
+    st->id.len = 0;
+    if (sb_add(&st->id, "\x1dthread\x1f", 8) < 0 || sb_add(&st->id, label, strlen(label)) < 0 ||
+        (mmap && sb_add(&st->id, "\x01mmap", 5) < 0))
+        return -1;
+    HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
+    if (!e) {
+        if (!(e = group_new(st, NULL, 0, 0, mmap)) || !(e->thread = strdup(label)))
+            return -1;
+        if (t)
+            e->thr = *t;
+        else
+            e->thr.index = HSNAP_THREAD_NONE;
+    }
+    return group_add(st, e, sv);
+}
+
 /* Charges trace ti's values sv to its groups. */
 static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
                         const struct hsnap_stat *sv)
 {
     const struct frames_filter *fl = &st->o.filter;
     st->trace = ti;
+    if (st->o.thread && !stats_thread_kept(st->o.thread, snap_thread_of(s, ti)))
+        return 0;
     if (st->o.key == KEY_TYPE && !fl->ninclude && !fl->nexclude) { /* no frames needed */
         st->stamp++;
         return snap_kind_kept(st->o.kind, s, ti)
@@ -336,6 +364,8 @@ static int charge_trace(struct stats *st, const struct snap *s, uint32_t ti,
     st->stamp++;
     if (st->o.key == KEY_TYPE)
         return group_charge(st, NULL, 0, 0, sv, mmap);
+    if (st->o.key == KEY_THREAD)
+        return charge_thread(st, s, ti, sv, mmap);
     /* The stack as shown from its first frame past the wrappers; under
      * --python-only, a Python stack's Python frames alone. */
     if (st->o.key == KEY_TRACEBACK && !(st->o.python_only && !st->o.native_site && t->npy))
@@ -547,6 +577,12 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
                  "blocks (CPython 3.10-3.13, HEAPSNAP_BLOCKS=1, the default)%s", path,
                  st->o.garbage ? "garbage" : st->o.owner ? "owner" : "key type",
                  st->o.owner && s->py.block_type ? " and the objects' graph (PYOWNED)" : "");
+        return -1;
+    }
+    if ((st->o.key == KEY_THREAD || st->o.thread) && !s->has_threads) {
+        snprintf(err, errlen, "%s: %s needs a snapshot that names its threads (THREADS: "
+                 "written by this heapsnap or later)", path,
+                 st->o.key == KEY_THREAD ? "--key thread" : "--thread");
         return -1;
     }
     if (st->o.collected && !s->has_gcfreed) {

@@ -17,14 +17,16 @@
 
 /* KEY_TYPE: Python objects by type alone (PYTYPES); another key with
  * stats_opts.by_type: per key and type. */
-enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK, KEY_TYPE };
+/* KEY_THREAD: the thread that allocated (THREADS), named by stats_thread_label. */
+enum stats_key { KEY_LINENO, KEY_FILENAME, KEY_FUNCTION, KEY_MODULE, KEY_TRACEBACK, KEY_TYPE,
+                 KEY_THREAD };
 
 /* top --sort: live memory (tracemalloc's order and lines, the default), or
  * allocations since the start by count or by bytes (STATS' total_count,
  * total_bytes: heaptrack's "most allocations" views). */
 enum stats_sort { SORT_LIVE, SORT_ALLOCATIONS, SORT_ALLOCATED };
 extern const char *const stats_sort_names[]; /* "live", "allocations", "allocated" */
-extern const char *const stats_key_names[];  /* "lineno", ... "traceback", "type" */
+extern const char *const stats_key_names[];  /* "lineno", ... "type", "thread" */
 
 struct stats_opts {
     enum stats_key key;
@@ -62,6 +64,7 @@ struct stats_opts {
                              folded away (pyfold_site; the HTML report's tables) */
     struct frames_filter filter; /* --include, --exclude, --all-frames */
     int kind;             /* --kind: SNAP_KIND_* */
+    const char *thread;   /* --thread: only traces of threads it names (stats_thread_kept) */
 };
 
 struct stat_entry {
@@ -85,6 +88,9 @@ struct stat_entry {
     int residency;            /* 1: every trace charged had it measured (stats_add
                                  with MAPPED); -1: one had not */
     uint64_t stamp;           /* last trace charged (cumulative dedupe) */
+    char *thread;             /* KEY_THREAD: stats_thread_label's text */
+    struct hsnap_thread thr;  /* ... and its record (index HSNAP_THREAD_NONE: */
+                              /* a trace of no one thread) */
     UT_hash_handle hh;        /* stats.c: groups by id */
 };
 
@@ -167,6 +173,14 @@ const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf,
 /* Whether f has no line but a function name, so that --key lineno (and
  * traceback) names it "func (module)" (statkey.c). */
 int stats_key_by_function(enum stats_key key, const struct frame *f);
+
+/* statkey.c: thread t's name as top shows it: "NAME [tid N]" (", main"
+ * for the main thread's), "[tid N]" without a name, "[other threads]"
+ * for the threads past the shim's table, "[no thread]" for t NULL. */
+void stats_thread_label(const struct hsnap_thread *t, char *buf, size_t n);
+/* Whether thread t is one --thread WHAT names: WHAT all digits, its tid;
+ * else an fnmatch pattern of its name.  t NULL: never. */
+int stats_thread_kept(const char *what, const struct hsnap_thread *t);
 
 /* The group whose identity is id (stat_entry.id), or NULL. */
 struct stat_entry *stats_find(struct stats *st, const char *id);

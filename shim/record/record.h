@@ -8,7 +8,8 @@
  * and the peak's inline tests stay here because the hooks' fast paths
  * read them.  Prefixes: tbl_ (tbl_pool_: tblpool.c, tbl_filter_:
  * tblfilter.c), pend_, trace_, ftree_, peak_, sample_, reg_, timeline_,
- * boot_, watch_ (watch.c: tracemalloc's traced memory since start()).
+ * boot_, watch_ (watch.c: tracemalloc's traced memory since start()),
+ * athr_ (athreads.c: the threads that allocate, each trace's).
  * Locks (order in root.h): traces (3), peak (3b), pending (4),
  * table (5), regions (5b), timeline (7).
  */
@@ -251,6 +252,20 @@ int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin); /* same frames,
 void trace_fail(uint32_t id, uint64_t size);
 struct sbuf;
 void trace_fail_put(struct sbuf *b, uint32_t n);
+
+/* The index of trace id's thread (athreads.c), HSNAP_THREAD_NONE for a
+ * pseudo-trace of every thread's or an unknown id. */
+uint32_t trace_thread(uint32_t id);
+
+/* ---- athreads.c: the threads that allocate (THREADS) ---- */
+#define ATHR_MAX 1024u /* indexes given; the threads past them share index 0 */
+uint32_t athr_mine(void);      /* this thread's index, given at its first call */
+void athr_thread_end(void);    /* its name read once more, the record closed */
+void athr_after_fork_child(void);
+uint32_t athr_count(void);     /* indexes given so far (0 included), at most ATHR_MAX */
+/* Record i (< athr_count) into out; fresh: a running thread's name read
+ * again (a snapshot, not the fatal path).  0: no record there (yet). */
+int athr_get(uint32_t i, struct hsnap_thread *out, int fresh);
 
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */

@@ -11,6 +11,11 @@
  * (trace_index_find) and then in the tree; the lock also guards the index,
  * the tree's new nodes,
  * the failed allocations (trace_fail) and the writer's copy of TRACES.
+ *   Threads: a stack is interned apart for each thread that allocates
+ * from it (athreads.c's index, asked on the slow path only: the thread's
+ * cache holds its own traces), so a trace's sums are one thread's; the
+ * records of one stack are chained (sib1) from the one its node's tag
+ * names.
  *   Sums: a trace keeps totals only, as deltas in the thread's own line
  * (trace_delta_add); its live sums come from the table's walk
  * (trace_live_add).  Global sums are sharded, a cache line a thread
@@ -43,6 +48,8 @@ struct trace {
     uint16_t depth;          /* frames from node out to the root */
     _Atomic uint16_t flags;  /* HSNAP_TRACE_* */
     _Atomic uint32_t twin1;  /* its HSNAP_TRACE_DISABLED twin's id + 1; 0 = none yet */
+    uint16_t thread;         /* athreads.c's index, or HSNAP_THREAD_NONE */
+    uint32_t sib1;           /* the same stack's record of another thread: id + 1 */
     struct trace_stat st;    /* running sums */
 };
 
@@ -119,7 +126,7 @@ static inline int trace_same(const struct trace *t, const uintptr_t *ip, unsigne
 }
 
 /* A new record for the stack that ends at node (depth frames); lock held. */
-static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
+static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, uint32_t thread)
 {
     uint32_t id = atomic_load(&traces.count);
     unsigned ci = id >> TRACE_CHUNK_BITS;
@@ -135,6 +142,7 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags)
     t->id = id;
     t->node = node;
     t->depth = (uint16_t)depth;
+    t->thread = (uint16_t)thread;
     atomic_store_explicit(&t->flags, (uint16_t)flags, memory_order_relaxed);
     atomic_store_explicit(&traces.count, id + 1, memory_order_release);
     return t;
@@ -159,7 +167,8 @@ static struct {
     uint32_t cap, n;         /* cap: 0 or a power of two */
 } trace_index;
 
-static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned depth)
+static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned depth,
+                                      uint32_t thread)
 {
     if (!trace_index.cap)
         return NULL;
@@ -170,7 +179,7 @@ static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned 
             return NULL;
         if ((uint32_t)(x >> 32) == hi) {
             struct trace *t = trace_by_id((uint32_t)x - 1);
-            if (t && trace_same(t, ip, depth))
+            if (t && t->thread == thread && trace_same(t, ip, depth))
                 return t;
         }
     }
@@ -216,13 +225,31 @@ void trace_index_drop(void)
     trace_index.cap = trace_index.n = 0;
 }
 
-/* The stack's record (h: its trace_hash), made if new: the innermost node
- * names it. */
+/* The record of thread's among the same stack's, from head on, made (and
+ * chained after head) if none; lock held. */
+static struct trace *trace_of_thread(struct trace *head, uint32_t thread)
+{
+    for (struct trace *t = head; t; t = t->sib1 ? trace_by_id(t->sib1 - 1) : NULL)
+        if (t->thread == thread)
+            return t;
+    struct trace *t = trace_new(head->node, head->depth, 0, thread);
+    if (t) {
+        t->sib1 = head->sib1;
+        head->sib1 = t->id + 1;
+    }
+    return t;
+}
+
+/* The stack's record of this thread's (h: its trace_hash), made if new:
+ * the innermost node names the first thread's, which chains the others'.
+ * The index is keyed by the hash and the thread. */
 static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth,
                                                    uint64_t h)
 {
+    uint32_t thread = athr_mine(); /* before the lock: its first call reads the name */
+    h ^= (uint64_t)thread * 0x9e3779b97f4a7c15ULL;
     lock_take(&traces.lock);
-    struct trace *t = trace_index_find(h, ip, depth);
+    struct trace *t = trace_index_find(h, ip, depth, thread);
     if (t)
         goto out;
     int64_t n = ftree_walk_in(ip, depth);
@@ -231,7 +258,9 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
     uint32_t tag = ftree_tag((uint32_t)n);
     if (tag) {
         t = trace_by_id(tag - 1);
-    } else if ((t = trace_new((uint32_t)n, depth, 0)) != NULL) {
+        if (t)
+            t = trace_of_thread(t, thread);
+    } else if ((t = trace_new((uint32_t)n, depth, 0, thread)) != NULL) {
         ftree_set_tag((uint32_t)n, t->id + 1);
     }
     if (t)
@@ -281,7 +310,7 @@ int trace_intern_unsampled(uint32_t *id)
     lock_take(&traces.lock);
     if (traces.unsampled1)
         t = trace_by_id(traces.unsampled1 - 1);
-    else if ((t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED)) != NULL) /* no node read */
+    else if ((t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED, HSNAP_THREAD_NONE)) != NULL)
         traces.unsampled1 = t->id + 1;
     lock_drop(&traces.lock);
     if (!t)
@@ -305,7 +334,7 @@ uint32_t trace_disabled_twin(uint32_t id)
     twin1 = atomic_load_explicit(&t->twin1, memory_order_relaxed);
     if (!twin1) {
         unsigned flags = HSNAP_TRACE_DISABLED | atomic_load_explicit(&t->flags, memory_order_relaxed);
-        struct trace *w = trace_new(t->node, t->depth, flags);
+        struct trace *w = trace_new(t->node, t->depth, flags, t->thread);
         if (w)
             atomic_store_explicit(&t->twin1, twin1 = w->id + 1, memory_order_release);
     }
@@ -321,7 +350,8 @@ int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
     struct trace *t = trace_by_id(id), *w = NULL;
     lock_take(&traces.lock);
     if (t)
-        w = trace_new(t->node, t->depth, flags | atomic_load_explicit(&t->flags, memory_order_relaxed));
+        w = trace_new(t->node, t->depth,
+                      flags | atomic_load_explicit(&t->flags, memory_order_relaxed), t->thread);
     lock_drop(&traces.lock);
     if (!w)
         return -1;
@@ -357,6 +387,15 @@ void trace_after_fork_child(void)
     for (unsigned k = 1; k < atomic_load(&trace_shards_top); k++)
         if (&trace_shards[k] != trace_my_shard)
             atomic_store_explicit(&trace_shards[k].owned, 0, memory_order_relaxed);
+    athr_after_fork_child();
+}
+
+uint32_t trace_thread(uint32_t id)
+{
+    const struct trace *t = id < atomic_load_explicit(&traces.count, memory_order_acquire)
+                                ? trace_by_id(id)
+                                : NULL;
+    return t ? t->thread : HSNAP_THREAD_NONE;
 }
 
 /* *c += v on this thread's line: a plain load and store if the line is its
@@ -373,6 +412,7 @@ static inline void trace_shard_add(const struct trace_shard *s, _Atomic uint64_t
  * it still allocates goes to line 0. */
 void trace_thread_end(void)
 {
+    athr_thread_end();
     lines_mine = 0;
     struct trace_shard *s = trace_my_shard;
     trace_my_shard = &trace_shards[0];

@@ -161,7 +161,7 @@ static int snap_live(struct snap_live *lv, int fatal)
  * a trace held instead of 32.  FAILED (fl) under the same lock, for the
  * same traces. */
 static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
-                       const struct snap_live *lv, int fatal, uint32_t limit)
+                       const struct snap_live *lv, int fatal, uint32_t limit, uint32_t *count)
 {
     if (fatal ? !trace_lock_bounded(SNAP_FATAL_TRIES) : (trace_lock(), 0))
         return -1;
@@ -178,6 +178,7 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     }
     trace_fail_put(fl, n);
     trace_unlock();
+    *count = n;
     if (fl->err) /* out of memory: a snapshot without FAILED */
         sbuf_free(fl);
     return tr->err || st->err ? -1 : 0;
@@ -217,7 +218,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_MAPLINE,  HSNAP_SEC_PYTYPES,
                                            HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
                                            HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED,
-                                           HSNAP_SEC_PYUNREAD, HSNAP_SEC_MAPPED};
+                                           HSNAP_SEC_PYUNREAD, HSNAP_SEC_MAPPED,
+                                           HSNAP_SEC_THREADS};
 
 /* PYGCFREED, for the traces TRACES has. */
 static void snap_gcfreed(struct sbuf *sec)
@@ -429,9 +431,12 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
+    uint32_t ntraces = 0;
     if (r == 0 && (r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv,
-                                   fatal, UINT32_MAX)) != 0)
+                                   fatal, UINT32_MAX, &ntraces)) != 0)
         what = "the stacks (TRACES, STATS) could not be listed";
+    if (r == 0 && snap_threads(&sec[SEC_THREADS], ntraces, !fatal) != 0)
+        sbuf_free(&sec[SEC_THREADS]); /* out of memory: a snapshot without it */
     if (r == 0 && (r = snap_peak(sec, &lv, fatal)) != 0)
         what = "the peak's temporaries (TEMPS) could not be listed";
     if (r == 0 && (r = snap_siteline(sec, &lv, fatal)) != 0)
@@ -628,7 +633,10 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
         blocks += (lv->live[id].count + half) >> 16;
     snap_run.left = (struct pend_left){0, 0};
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
-    r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n);
+    uint32_t ntraces = 0;
+    r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n, &ntraces);
+    if (r == 0 && snap_threads(&sec[SEC_THREADS], ntraces, 0) != 0) /* names as last read */
+        sec[SEC_THREADS].len = 0, sec[SEC_THREADS].err = 0;
     if (r == 0)
         r = snap_peak(sec, lv, 0);
     if (r == 0)

@@ -78,6 +78,10 @@ void snap_pycapped(struct sbuf *b, uint64_t blocks);
 /* snapmapped.c: MAPPED (the reserved address space, each mmap-kind trace's
  * resident bytes) for traces [0, n) into b; 0, or -1 (out of memory). */
 int snap_mapped(struct sbuf *b, uint32_t n);
+/* snapthreads.c: THREADS (the threads that allocated, each of traces
+ * [0, n)'s) into b, running threads' names read again when fresh; 0, or
+ * -1 (out of memory). */
+int snap_threads(struct sbuf *b, uint32_t n, int fresh);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
 
@@ -192,7 +196,7 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYOWNED,
-       SEC_PYRETAIN, SEC_PYGCFREED, SEC_PYCAPPED, SEC_PYUNREAD, SEC_MAPPED, SEC_N };
+       SEC_PYRETAIN, SEC_PYGCFREED, SEC_PYCAPPED, SEC_PYUNREAD, SEC_MAPPED, SEC_THREADS, SEC_N };
 
 /* Live sums per trace, derived rather than kept on the hot path: from the
  * blocks as BLOCKS is written when there is one, else from a walk of the

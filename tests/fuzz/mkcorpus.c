@@ -14,6 +14,8 @@
  *                          DIR/gcfreed.hsnap (PYGCFREED: what the collector freed)
  *                          DIR/shared.hsnap (format 5: trace 2's outermost frame
  *                          trace 1's, stored once)
+ *                          DIR/threads.hsnap (THREADS: traces 0 and 1 of two threads),
+ *                          DIR/threads_bad_index.hsnap (a trace names no record)
  *                          DIR/bomb_traces.hsnap, DIR/bomb_liar.hsnap (snap_writer.h's
  *                          decompression bombs: the reader refuses them at their head)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
@@ -57,7 +59,9 @@ int main(int argc, char **argv)
                  bad_owner = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1},
                  below_own = {.with_blocks = 1, .with_pytypes = 1, .pyowned_bad_owner = 1,
                               .pyretain_below_own = 1},
-                 gcfreed = {.with_gcfreed = 1}, shared = {.with_blocks = 1, .shared2 = 1};
+                 gcfreed = {.with_gcfreed = 1}, shared = {.with_blocks = 1, .shared2 = 1},
+                 threads = {.with_blocks = 1, .with_threads = 1},
+                 threads_bad = {.with_blocks = 1, .with_threads = 1, .threads_bad_index = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal, NULL) |
            write_one(argv[1], "blocks.hsnap", &blocks, NULL) |
            write_one(argv[1], "unknown.hsnap", &unknown, NULL) |
@@ -69,6 +73,8 @@ int main(int argc, char **argv)
            write_one(argv[1], "pyretain_below_own.hsnap", &below_own, NULL) |
            write_one(argv[1], "gcfreed.hsnap", &gcfreed, NULL) |
            write_one(argv[1], "shared.hsnap", &shared, NULL) |
+           write_one(argv[1], "threads.hsnap", &threads, NULL) |
+           write_one(argv[1], "threads_bad_index.hsnap", &threads_bad, NULL) |
            write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |
            write_one(argv[1], "bomb_liar.hsnap", NULL, "liar");
 }

@@ -65,6 +65,10 @@ struct wopts {
                                   50 bytes, less than its own 100 */
     int with_gcfreed;          /* PYGCFREED: traces 0 and 2 collected (7 and 2
                                   objects, 448 and 96 B), the interpreter 12 */
+    int with_threads;          /* THREADS: trace 0 thread 1 (tid 101 "main", main),
+                                  trace 1 thread 2 (tid 102 "worker", ended),
+                                  trace 2 none */
+    int threads_bad_index;     /* ... trace 1 names thread 7, which has no record */
     int sl_bad_trace;          /* point 1's first site names trace 3 */
     int sl_bad_sum;            /* point 2's other one byte short */
     int sl_backwards;          /* point 2 earlier than point 1 */
@@ -479,6 +483,18 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
         w_u64(w, 0);  /* dropped */
         w_u32(w, 0), w_u32(w, 0), w_u64(w, 7), w_u64(w, 448);
         w_u32(w, 2), w_u32(w, 0), w_u64(w, 2), w_u64(w, 96);
+        w_sec_end(w, at);
+    }
+    if (o->with_threads) {
+        size_t at = w_sec_begin(w, HSNAP_SEC_THREADS);
+        struct hsnap_threads_head th = {2, 3, sizeof(struct hsnap_thread), 0};
+        struct hsnap_thread t1 = {1, 101, HSNAP_THREAD_MAIN, 0, "main"},
+                            t2 = {2, 102, HSNAP_THREAD_ENDED, 0, "worker"};
+        uint16_t of[3] = {1, (uint16_t)(o->threads_bad_index ? 7 : 2), HSNAP_THREAD_NONE};
+        w_put(w, &th, sizeof th);
+        w_put(w, &t1, sizeof t1);
+        w_put(w, &t2, sizeof t2);
+        w_put(w, of, sizeof of);
         w_sec_end(w, at);
     }
     if (o->unknown_section) {

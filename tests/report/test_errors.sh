@@ -46,7 +46,7 @@ t_trouble top_no_operand "top: no snapshot given" "$HEAPSNAP" top
 t_trouble unknown_option "top: unknown option '--bogus'" "$HEAPSNAP" top --bogus "$good"
 t_trouble unknown_short_option "unknown option '-q'" "$HEAPSNAP" info -q "$good"
 t_trouble option_needs_value "option '--key' needs a value" "$HEAPSNAP" top "$good" --key
-t_trouble bad_key "bad value for --key: 'colour' (lineno, filename, function, module, traceback, type, lineno,type, filename,type, function,type, module,type)" "$HEAPSNAP" top --key colour "$good"
+t_trouble bad_key "bad value for --key: 'colour' (lineno, filename, function, module, traceback, type, thread, lineno,type, filename,type, function,type, module,type)" "$HEAPSNAP" top --key colour "$good"
 # a derived section that disagrees with the rest is not trouble: it is left
 # out with one warning line each, and every command reads the rest (exit 0)
 # (--retained, with no PYRETAIN left, says so: exit 2, a third line)

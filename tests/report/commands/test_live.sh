@@ -1,6 +1,6 @@
 # test_live.sh - heapsnap live driven in tmux (send-keys, capture-pane) on
 # tests/shim/attach/target.c, which it attaches to: a growing site moves to the
-# top, the keys change the key, sort and thread, w writes a snapshot
+# top, the keys change the key (the allocating thread's too), sort and thread, w writes a snapshot
 # heapsnap reads, q detaches and the program runs on with its output
 # unchanged.  Waits are bounded polls on the pane (tests/report/commands/lib_live.sh).
 . tests/shim/attach/lib_attach.sh
@@ -40,6 +40,14 @@ lv_tmux send-keys -t v l
 lv_wait '^key line \[k\]' || ok=0
 if [ $ok = 1 ]; then t_pass live_key_changes_line_function_traceback
 else t_fail live_key_changes_line_function_traceback "$(head -c 600 "$T/pane")"; fi
+# h: by the thread that allocated (THREADS): thread_main's 4 threads
+# (48 B x 50 each), the main thread's growth marked main
+lv_tmux send-keys -t v h
+if lv_wait '^key thread \[k\]' && lv_wait 'THREAD$' && lv_wait '2400 B .* target \[tid [0-9]+\]$' &&
+   lv_wait ' target \[tid [0-9]+, main\]$'; then
+  t_pass live_key_thread_names_each_thread
+else t_fail live_key_thread_names_each_thread "$(head -c 600 "$T/pane")"; fi
+lv_tmux send-keys -t v l
 ok=1
 lv_tmux send-keys -t v s
 lv_wait 'sort growth \[s\]' && lv_top '\+21\.1 KiB .*target\.c:36$' || ok=0
