@@ -479,7 +479,7 @@ static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
  * and named; its state 0 is (rsp, key); every word its steps read still
  * holds what it held (rbp too, where a CFA was based on it), and the walk
  * ended at its cap or on the outermost frame's rule, which read nothing.
- * Reads the stack only (m's list is made the first time: cfi_memo_list). */
+ * Reads the stack only (m's list is made once m is repeated: cfi_memo_list). */
 static __attribute__((always_inline)) inline int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
@@ -487,16 +487,18 @@ static __attribute__((always_inline)) inline int cfi_same_again(struct cfi_memo 
     if (m->st[0].rsp != rsp || m->st[0].key != key || m->max != max || m->top8 != top8 ||
         m->subs != subs)
         return 0;
-again:;
     uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
     const struct cfi_pair2 *p = m->pair;
     if (m->cmp != CFI_CMP_INLINE) { /* pairs of pairs (the vector compare), a flat list */
         if (HS_UNLIKELY(m->cmp == CFI_CMP_LIST)) { /* no list yet, or none fits */
-            if (!cfi_memo_list(m))
-                goto again; /* made: m->cmp is no longer CFI_CMP_LIST */
+            /* Step by step, up to the first difference; the list is made
+             * once m is repeated: a deep set's walks of one path (the same
+             * first steps, other callers further out) are mostly passed
+             * over, and a list made for each cost as much as a walk. */
             for (unsigned i = 0; i < m->n; i++)
                 if (!cfi_still(&m->st[i], &rbp, rsp))
                     return 0;
+            cfi_memo_list(m);
             return 1;
         }
         return !d0 && (m->cmp == CFI_CMP_FLAT ? cfi_same_flat(m)

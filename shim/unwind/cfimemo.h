@@ -119,8 +119,9 @@ enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
 
 #define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
 /* nchk: the list not made yet.  A walk's list is made when a walk first
- * starts in its first state (cfi_same_again), not when it is recorded:
- * most walks of a start-up are never met again. */
+ * repeats it (cfi_same_again compares it step by step until then), not
+ * when it is recorded: most walks of a start-up are never met again, and
+ * most that start in its first state differ further out. */
 #define CFI_CHECKS_LATER (UINT_MAX - 1)
 
 /* Walks kept per thread: CFI_MEMO_SETS sets of eight, a walk in the set of
