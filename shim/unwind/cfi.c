@@ -220,8 +220,9 @@ static HS_NOINLINE void cfi_memo_keep_deep(struct cfi_memo *nw)
 
 /* The walk just recorded into the spare is kept; its set's oldest walk (if
  * any) spills into the partner set's first free way, or, with none free
- * (or no memory for a new spare), is the next spare.  A set whose oldest
- * walk had the new walk's first state turns deep (cfimemo.h). */
+ * (or no memory for a new spare), is the next spare.  A set that would
+ * lose its oldest walk, with no spill left, for a walk with that walk's
+ * first state turns deep (cfimemo.h). */
 static void cfi_memo_keep(struct cfi_memo *nw)
 {
     unsigned s = cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp);
@@ -232,7 +233,8 @@ static void cfi_memo_keep(struct cfi_memo *nw)
     struct cfi_memo **w = cfi_memo.set[s], **pw = cfi_memo.set[s ^ CFI_MEMO_SPILL];
     struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
     if (HS_UNLIKELY(out->st[0].key == nw->st[0].key && out->st[0].rsp == nw->st[0].rsp) &&
-        out != &cfi_memo_none && cfi_memo_deepen(s) == 0) {
+        out != &cfi_memo_none && pw[CFI_MEMO_WAYS - 1] != &cfi_memo_none &&
+        cfi_memo_deepen(s) == 0) { /* out would be lost: no spill left */
         cfi_memo_keep_deep(nw);
         return;
     }

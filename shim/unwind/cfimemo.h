@@ -164,16 +164,17 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * one allocating helper, kept's 64 stacks below one malloc call - all fall
  * into one set above, where nine or more taking turns miss nearly every
  * time and each miss is a walk, a memo's list made afresh and an intern.
- * A set that has evicted a walk for one with its very first state turns
- * deep (cfi_memo.deep, a bit a set): from then on its walks are kept in a
+ * A set that would lose a walk (itself and its partner full) for one with
+ * the lost walk's very first state turns deep (cfi_memo.deep, a bit a set): from then on its walks are kept in a
  * second bank of CFI_DEEP_SETS sets, chosen by the path of their first
  * CFI_DEEP_STEPS steps (cfi_path_of: the keys a walk steps through, by
  * the same rules the walk uses).  The path is only an index: a walk found
  * by it is still compared word for word (cfi_same_again), so a path that
  * changes (a rule reloaded, a step that fails) costs a miss, never a wrong
- * stack.  Stepping six frames costs a lookup about 150 instructions, paid
- * only where sets turned deep: churn's and deep's walks, each from a
- * caller of its own, never turn a set deep. */
+ * stack.  Stepping six frames costs a lookup about 250 instructions, more
+ * than a hit among a set's and its partner's sixteen ways: paid only
+ * where more walks than those take turns from one first state (churn's
+ * and deep's never do). */
 #define CFI_DEEP_STEPS 6
 #define CFI_DEEP_SET_BITS 4
 #define CFI_DEEP_SETS (1u << CFI_DEEP_SET_BITS)
