@@ -48,6 +48,8 @@ static __thread struct {
     unsigned spilled;             /* bit i: set i's walks may be in its partner set too */
     unsigned deep;                /* bit i: set i's walks are kept in the deep sets */
     struct cfi_memo *(*dset)[CFI_MEMO_WAYS]; /* CFI_DEEP_SETS sets; NULL: none deep yet */
+    struct cfi_memo *dlast[CFI_MEMO_SETS]; /* deep set i's last walk found or kept, in
+                                              dset, or NULL (cfi_memo_again_deep) */
     unsigned cap;                 /* steps each memo holds; 0 = not set up */
     int off;                      /* no memo on this thread (ended, or no memory) */
     int fresh;                    /* last is the walk just made (cfi_name may name it) */
@@ -152,10 +154,16 @@ static void cfi_memo_drop(struct cfi_memo *m)
  * oldest is returned (&cfi_memo_none: the set had a free way). */
 static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
 {
+    struct cfi_memo *out;
     uint64_t h = cfi_memo_path(m);
     struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
-    struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
+    out = w[CFI_MEMO_WAYS - 1];
     m->path = (uint32_t)(h >> 32);
+    if (out != &cfi_memo_none) { /* out leaves the deep sets: no longer anyone's last */
+        unsigned os = cfi_memo_set_of(out->st[0].key, out->st[0].rsp);
+        if (cfi_memo.dlast[os] == out)
+            cfi_memo.dlast[os] = NULL;
+    }
     for (unsigned j = CFI_MEMO_WAYS - 1; j > 0; j--)
         w[j] = w[j - 1];
     w[0] = m;
@@ -208,6 +216,7 @@ static HS_NOINLINE int cfi_memo_deepen(unsigned s)
 static HS_NOINLINE void cfi_memo_keep_deep(struct cfi_memo *nw)
 {
     struct cfi_memo *out = cfi_memo_push_deep(nw);
+    cfi_memo.dlast[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)] = nw;
     cfi_memo.last = nw;
     cfi_memo.fresh = 1;
     if (out == &cfi_memo_none) {
@@ -267,6 +276,8 @@ void cfi_thread_end(void)
         cfi_memo.dset = NULL;
     }
     cfi_memo.deep = 0;
+    for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
+        cfi_memo.dlast[i] = NULL;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
             if (cfi_memo.set[i][j] != &cfi_memo_none)
@@ -540,9 +551,23 @@ cfi_memo_again_spilled(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, 
  * rsp, at most max frames) picks the deep set; a memo of another path is
  * passed over on its path's high half alone. */
 static HS_NOINLINE struct cfi_memo *
-cfi_memo_again_deep(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, unsigned max,
-                    unsigned long long subs)
+cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                    unsigned max, unsigned long long subs)
 {
+    /* First the set's last walk, with no step: a loop that allocates
+     * again from where it just did finds its walk as cheaply as in a
+     * set's first way. */
+    struct cfi_memo *m = cfi_memo.dlast[s];
+    if (m && m->st[0].rsp == rsp && m->st[0].key == key && m->top8 == top8 &&
+        /* its first two return addresses first (on this stack: m's first
+         * state and top are this walk's), a filter before the compare */
+        (m->n < 2 || (*(const uintptr_t *)(m->st[1].rsp - 8) == m->st[1].key &&
+                      *(const uintptr_t *)(m->st[2].rsp - 8) == m->st[2].key)) &&
+        cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+        cfi_memo.last = m;
+        cfi_memo.fresh = 1;
+        return m;
+    }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     uint64_t h = cfi_path_start(key, rsp);
     uintptr_t how;
@@ -551,9 +576,10 @@ cfi_memo_again_deep(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
     struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
     uint32_t path = (uint32_t)(h >> 32);
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
-        struct cfi_memo *m = w[j];
+        m = w[j];
         if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
             cfi_memo_front(w, j, m);
+            cfi_memo.dlast[s] = m;
             return m;
         }
     }
@@ -568,7 +594,7 @@ cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, u
 {
     unsigned s = cfi_memo_set_of(key, rsp);
     if (HS_UNLIKELY(cfi_memo.deep >> s & 1))
-        return cfi_memo_again_deep(key, rsp, rbp, top8, max, subs);
+        return cfi_memo_again_deep(s, key, rsp, rbp, top8, max, subs);
     struct cfi_memo **w = cfi_memo.set[s];
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         struct cfi_memo *m = w[j];
