@@ -174,7 +174,9 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * stack.  Stepping six frames costs a lookup about 250 instructions, more
  * than a hit among a set's and its partner's sixteen ways: paid only
  * where more walks than those take turns from one first state (churn's
- * and deep's never do). */
+ * and deep's never do).  The deep sets hold up to 128 walks more, allocated
+ * as they fill (4 KiB each at the default depth: 512 KiB a thread at most,
+ * only where that many walks take turns from one caller). */
 #define CFI_DEEP_STEPS 6
 #define CFI_DEEP_SET_BITS 4
 #define CFI_DEEP_SETS (1u << CFI_DEEP_SET_BITS)
