@@ -46,6 +46,10 @@ static __thread struct {
     struct cfi_memo *last;        /* the last walk (replayed from); one of set[][] */
     struct cfi_memo *spare;       /* the next walk is recorded here; never one of set[][] */
     unsigned spilled;             /* bit i: set i's walks may be in its partner set too */
+    unsigned deep;                /* bit i: set i's walks are kept in the deep sets */
+    struct cfi_memo *(*dset)[CFI_MEMO_WAYS]; /* CFI_DEEP_SETS sets; NULL: none deep yet */
+    struct cfi_memo *dlast[CFI_MEMO_SETS]; /* deep set i's last walk found or kept, in
+                                              dset, or NULL (cfi_memo_again_deep) */
     unsigned cap;                 /* steps each memo holds; 0 = not set up */
     int off;                      /* no memo on this thread (ended, or no memory) */
     int fresh;                    /* last is the walk just made (cfi_name may name it) */
@@ -104,6 +108,17 @@ static HS_NOINLINE int cfi_memo_setup(unsigned cap)
     return 0;
 }
 
+/* The path of memo m's first steps (cfimemo.h's deep sets), as
+ * cfi_memo_again_deep finds it on the stack of a walk that repeats m. */
+static uint64_t cfi_memo_path(const struct cfi_memo *m)
+{
+    unsigned k = m->n < CFI_DEEP_STEPS ? m->n : CFI_DEEP_STEPS;
+    uint64_t h = cfi_path_start(m->st[0].key, m->st[0].rsp);
+    for (unsigned i = 1; i <= k; i++)
+        h = cfi_path_step(h, m->st[i].key);
+    return h;
+}
+
 /* m becomes the last walk (cfi_name may name it) and the most recent of
  * its set w, where it was way j (or replaces the oldest, j = ways - 1): the
  * j more recent ones move down one way. */
@@ -128,14 +143,110 @@ static void cfi_memo_fold(struct cfi_memo *m)
     m->hits = 0;
 }
 
+/* A memo that leaves the sets for good goes back to the arena. */
+static void cfi_memo_drop(struct cfi_memo *m)
+{
+    cfi_memo_fold(m);
+    unwind_host->free(m, cfi_memo_size(cfi_memo.cap));
+}
+
+/* m kept as the most recent of its deep set (its path noted); the set's
+ * oldest is returned (&cfi_memo_none: the set had a free way). */
+static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
+{
+    struct cfi_memo *out;
+    uint64_t h = cfi_memo_path(m);
+    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
+    out = w[CFI_MEMO_WAYS - 1];
+    m->path = (uint32_t)(h >> 32);
+    if (out != &cfi_memo_none) { /* out leaves the deep sets: no longer anyone's last */
+        unsigned os = cfi_memo_set_of(out->st[0].key, out->st[0].rsp);
+        if (cfi_memo.dlast[os] == out)
+            cfi_memo.dlast[os] = NULL;
+    }
+    for (unsigned j = CFI_MEMO_WAYS - 1; j > 0; j--)
+        w[j] = w[j - 1];
+    w[0] = m;
+    return out;
+}
+
+/* Set s turns deep (cfimemo.h): its walks, and those it spilled into its
+ * partner, move to the deep sets, whose oldest go back where they push
+ * them out.  0, or -1 (no memory for the deep sets: s stays as it is). */
+static HS_NOINLINE int cfi_memo_deepen(unsigned s)
+{
+    if (!cfi_memo.dset) {
+        cfi_memo.dset = unwind_host->alloc(CFI_DEEP_SETS * sizeof *cfi_memo.dset);
+        if (!cfi_memo.dset)
+            return -1;
+        for (unsigned i = 0; i < CFI_DEEP_SETS; i++)
+            for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
+                cfi_memo.dset[i][j] = &cfi_memo_none;
+    }
+    struct cfi_memo **w = cfi_memo.set[s], **pw = cfi_memo.set[s ^ CFI_MEMO_SPILL];
+    if (cfi_memo.spilled >> s & 1) {
+        unsigned k = 0;
+        for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) { /* s's out, the partner's kept in order */
+            struct cfi_memo *m = pw[j];
+            pw[j] = &cfi_memo_none;
+            if (m != &cfi_memo_none && cfi_memo_set_of(m->st[0].key, m->st[0].rsp) == s) {
+                struct cfi_memo *out = cfi_memo_push_deep(m);
+                if (out != &cfi_memo_none)
+                    cfi_memo_drop(out);
+            } else if (m != &cfi_memo_none)
+                pw[k++] = m;
+        }
+        cfi_memo.spilled &= ~(1u << s);
+    }
+    for (unsigned j = CFI_MEMO_WAYS; j-- > 0;) { /* oldest first: the most recent ends first */
+        struct cfi_memo *m = w[j];
+        w[j] = &cfi_memo_none;
+        if (m != &cfi_memo_none) {
+            struct cfi_memo *out = cfi_memo_push_deep(m);
+            if (out != &cfi_memo_none)
+                cfi_memo_drop(out); /* cfi_memo.last too: the keep resets it */
+        }
+    }
+    cfi_memo.deep |= 1u << s;
+    return 0;
+}
+
+/* cfi_memo_keep's walk nw for a deep set: kept there, the set's oldest
+ * the next spare. */
+static HS_NOINLINE void cfi_memo_keep_deep(struct cfi_memo *nw)
+{
+    struct cfi_memo *out = cfi_memo_push_deep(nw);
+    cfi_memo.dlast[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)] = nw;
+    cfi_memo.last = nw;
+    cfi_memo.fresh = 1;
+    if (out == &cfi_memo_none) {
+        cfi_memo.spare = cfi_memo_new(cfi_memo.cap);
+        return;
+    }
+    cfi_memo_fold(out);
+    cfi_memo.spare = out;
+}
+
 /* The walk just recorded into the spare is kept; its set's oldest walk (if
  * any) spills into the partner set's first free way, or, with none free
- * (or no memory for a new spare), is the next spare. */
+ * (or no memory for a new spare), is the next spare.  A set that would
+ * lose its oldest walk, with no spill left, for a walk with that walk's
+ * first state turns deep (cfimemo.h). */
 static void cfi_memo_keep(struct cfi_memo *nw)
 {
     unsigned s = cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp);
+    if (HS_UNLIKELY(cfi_memo.deep >> s & 1)) {
+        cfi_memo_keep_deep(nw);
+        return;
+    }
     struct cfi_memo **w = cfi_memo.set[s], **pw = cfi_memo.set[s ^ CFI_MEMO_SPILL];
     struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
+    if (HS_UNLIKELY(out->st[0].key == nw->st[0].key && out->st[0].rsp == nw->st[0].rsp) &&
+        out != &cfi_memo_none && pw[CFI_MEMO_WAYS - 1] != &cfi_memo_none &&
+        cfi_memo_deepen(s) == 0) { /* out would be lost: no spill left */
+        cfi_memo_keep_deep(nw);
+        return;
+    }
     cfi_memo_front(w, CFI_MEMO_WAYS - 1, nw);
     if (out == &cfi_memo_none) {
         cfi_memo.spare = cfi_memo_new(cfi_memo.cap);
@@ -156,6 +267,17 @@ static void cfi_memo_keep(struct cfi_memo *nw)
 /* The thread is ending: give the memos back; no memo from now on. */
 void cfi_thread_end(void)
 {
+    if (cfi_memo.dset) {
+        for (unsigned i = 0; i < CFI_DEEP_SETS; i++)
+            for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
+                if (cfi_memo.dset[i][j] != &cfi_memo_none)
+                    cfi_memo_drop(cfi_memo.dset[i][j]);
+        unwind_host->free(cfi_memo.dset, CFI_DEEP_SETS * sizeof *cfi_memo.dset);
+        cfi_memo.dset = NULL;
+    }
+    cfi_memo.deep = 0;
+    for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
+        cfi_memo.dlast[i] = NULL;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
             if (cfi_memo.set[i][j] != &cfi_memo_none)
@@ -333,6 +455,12 @@ void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed)
             hits += m->hits; /* cfi_memo_none's stay 0 */
             frames += m->hits * m->n;
         }
+    for (unsigned i = 0; cfi_memo.dset && i < CFI_DEEP_SETS; i++)
+        for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+            const struct cfi_memo *m = cfi_memo.dset[i][j];
+            hits += m->hits;
+            frames += m->hits * m->n;
+        }
     *stacks = atomic_load(&cfi_stacks_ended) + cfi_memo.stacks + hits;
     *walked = atomic_load(&cfi_walked_ended) + cfi_memo.walked;
     *replayed = atomic_load(&cfi_replayed_ended) + cfi_memo.replayed + frames;
@@ -364,7 +492,7 @@ static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
  * and named; its state 0 is (rsp, key); every word its steps read still
  * holds what it held (rbp too, where a CFA was based on it), and the walk
  * ended at its cap or on the outermost frame's rule, which read nothing.
- * Reads the stack only (m's list is made the first time: cfi_memo_list). */
+ * Reads the stack only (m's list is made once m is repeated: cfi_memo_list). */
 static __attribute__((always_inline)) inline int cfi_same_again(struct cfi_memo *m, uintptr_t key, uintptr_t rsp, uintptr_t rbp,
                           uintptr_t top8, unsigned max, unsigned long long subs)
 {
@@ -372,16 +500,18 @@ static __attribute__((always_inline)) inline int cfi_same_again(struct cfi_memo 
     if (m->st[0].rsp != rsp || m->st[0].key != key || m->max != max || m->top8 != top8 ||
         m->subs != subs)
         return 0;
-again:;
     uintptr_t d0 = (rbp ^ m->rbp0) & m->rbp_mask, d1 = 0; /* without a branch */
     const struct cfi_pair2 *p = m->pair;
     if (m->cmp != CFI_CMP_INLINE) { /* pairs of pairs (the vector compare), a flat list */
         if (HS_UNLIKELY(m->cmp == CFI_CMP_LIST)) { /* no list yet, or none fits */
-            if (!cfi_memo_list(m))
-                goto again; /* made: m->cmp is no longer CFI_CMP_LIST */
+            /* Step by step, up to the first difference; the list is made
+             * once m is repeated: a deep set's walks of one path (the same
+             * first steps, other callers further out) are mostly passed
+             * over, and a list made for each cost as much as a walk. */
             for (unsigned i = 0; i < m->n; i++)
                 if (!cfi_still(&m->st[i], &rbp, rsp))
                     return 0;
+            cfi_memo_list(m);
             return 1;
         }
         return !d0 && (m->cmp == CFI_CMP_FLAT ? cfi_same_flat(m)
@@ -416,6 +546,46 @@ cfi_memo_again_spilled(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, 
     return NULL;
 }
 
+/* cfi_memo_again_in's search where set s is deep: the path of the walk's
+ * first steps (cfi_memo_path's, stepped as cfi_steps steps: from lo =
+ * rsp, at most max frames) picks the deep set; a memo of another path is
+ * passed over on its path's high half alone. */
+static HS_NOINLINE struct cfi_memo *
+cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                    unsigned max, unsigned long long subs)
+{
+    /* First the set's last walk, with no step: a loop that allocates
+     * again from where it just did finds its walk as cheaply as in a
+     * set's first way. */
+    struct cfi_memo *m = cfi_memo.dlast[s];
+    if (m && m->st[0].rsp == rsp && m->st[0].key == key && m->top8 == top8 &&
+        /* its first two return addresses first (on this stack: m's first
+         * state and top are this walk's), a filter before the compare */
+        (m->n < 2 || (*(const uintptr_t *)(m->st[1].rsp - 8) == m->st[1].key &&
+                      *(const uintptr_t *)(m->st[2].rsp - 8) == m->st[2].key)) &&
+        cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+        cfi_memo.last = m;
+        cfi_memo.fresh = 1;
+        return m;
+    }
+    struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
+    uint64_t h = cfi_path_start(key, rsp);
+    uintptr_t how;
+    for (unsigned i = 0; i < max && i < CFI_DEEP_STEPS && cfi_step(&c, &how, rsp, top8) == 1; i++)
+        h = cfi_path_step(h, c.key);
+    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
+    uint32_t path = (uint32_t)(h >> 32);
+    for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+        m = w[j];
+        if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+            cfi_memo_front(w, j, m);
+            cfi_memo.dlast[s] = m;
+            return m;
+        }
+    }
+    return NULL;
+}
+
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat
  * exactly, made the last and the most recent of its set; NULL if none. */
 static inline __attribute__((always_inline)) struct cfi_memo *
@@ -423,6 +593,8 @@ cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, u
                   unsigned long long subs)
 {
     unsigned s = cfi_memo_set_of(key, rsp);
+    if (HS_UNLIKELY(cfi_memo.deep >> s & 1))
+        return cfi_memo_again_deep(s, key, rsp, rbp, top8, max, subs);
     struct cfi_memo **w = cfi_memo.set[s];
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         struct cfi_memo *m = w[j];

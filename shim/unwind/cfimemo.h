@@ -82,13 +82,15 @@ struct cfi_memo {
     unsigned n;                   /* steps recorded: states 0..n; 0 = nothing */
     unsigned nchk;                /* checks (cfi_memo_checks) after the states and pairs */
     unsigned npair;               /* pairs (cfi_memo_pairs) after the states: even */
-    unsigned cmp;                 /* CFI_CMP_*: how cfi_same_again compares them */
+    uint16_t cmp;                 /* CFI_CMP_*: how cfi_same_again compares them */
+    uint16_t end;                 /* CFI_END_* */
     uintptr_t rbp_mask;           /* ~0: an exact repeat needs the register rbp == rbp0 */
     uintptr_t rbp0;
     unsigned walk_max;            /* frames the walk could give; CFI_MAX_NEVER: ended
                                      on a low return address (never repeated) */
     unsigned max;                 /* walk_max once named (cfi_name), else CFI_MAX_NEVER */
-    unsigned end;                 /* CFI_END_* */
+    uint32_t path;                /* cfi_path_of its first steps, high half (a deep
+                                     set's filter: cfi_memo_again_deep) */
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
     unsigned long long subs;      /* the modules the rules came from */
     uintptr_t top8;
@@ -117,8 +119,9 @@ enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
 
 #define CFI_CHECKS_NONE UINT_MAX /* nchk: the list did not fit; compare step by step */
 /* nchk: the list not made yet.  A walk's list is made when a walk first
- * starts in its first state (cfi_same_again), not when it is recorded:
- * most walks of a start-up are never met again. */
+ * repeats it (cfi_same_again compares it step by step until then), not
+ * when it is recorded: most walks of a start-up are never met again, and
+ * most that start in its first state differ further out. */
 #define CFI_CHECKS_LATER (UINT_MAX - 1)
 
 /* Walks kept per thread: CFI_MEMO_SETS sets of eight, a walk in the set of
@@ -154,6 +157,44 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 {
     return (unsigned)(((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL >>
                       (64 - CFI_MEMO_SET_BITS));
+}
+
+/* Deep sets.  Walks that enter the hook from one place (one caller, one
+ * CFA) and differ only further out - a parser's or a compiler's calls into
+ * one allocating helper, kept's 64 stacks below one malloc call - all fall
+ * into one set above, where nine or more taking turns miss nearly every
+ * time and each miss is a walk, a memo's list made afresh and an intern.
+ * A set that would lose a walk (itself and its partner full) for one with
+ * the lost walk's very first state turns deep (cfi_memo.deep, a bit a set): from then on its walks are kept in a
+ * second bank of CFI_DEEP_SETS sets, chosen by the path of their first
+ * CFI_DEEP_STEPS steps (cfi_path_of: the keys a walk steps through, by
+ * the same rules the walk uses).  The path is only an index: a walk found
+ * by it is still compared word for word (cfi_same_again), so a path that
+ * changes (a rule reloaded, a step that fails) costs a miss, never a wrong
+ * stack.  Stepping six frames costs a lookup about 250 instructions, more
+ * than a hit among a set's and its partner's sixteen ways: paid only
+ * where more walks than those take turns from one first state (churn's
+ * and deep's never do).  The deep sets hold up to 128 walks more, allocated
+ * as they fill (4 KiB each at the default depth: 512 KiB a thread at most,
+ * only where that many walks take turns from one caller). */
+#define CFI_DEEP_STEPS 6
+#define CFI_DEEP_SET_BITS 4
+#define CFI_DEEP_SETS (1u << CFI_DEEP_SET_BITS)
+
+/* The path hash: the first state's key and rsp, then each step's key. */
+static inline uint64_t cfi_path_start(uintptr_t key, uintptr_t rsp)
+{
+    return ((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline uint64_t cfi_path_step(uint64_t h, uintptr_t key)
+{
+    return (h ^ (uint64_t)key) * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline unsigned cfi_deep_set_of(uint64_t h)
+{
+    return (unsigned)(h >> (64 - CFI_DEEP_SET_BITS));
 }
 
 /* cap + 1 states, then checks in the rest of the arena's power-of-two

@@ -456,6 +456,71 @@ TEST_BEGIN(cfi_memo_spills_a_full_set)
     }
 TEST_END
 
+/* One leaf call site reached by 2^MEMO_PATH_LEVELS paths, each level
+ * calling the next from one of two sites (the path's bit picks it): every
+ * path asks the memo with the same first state (return address and CFA),
+ * and the paths differ only further out. */
+#define MEMO_PATH_LEVELS 5
+static NOINLINE void memo_path(int level, unsigned path, struct memo_ask *q)
+{
+    if (level == MEMO_PATH_LEVELS) {
+        memo_ask(q);
+    } else if (path >> level & 1) {
+        memo_path(level + 1, path, q);
+        __asm__ volatile("nop" ::: "memory");
+    } else {
+        memo_path(level + 1, path, q);
+        __asm__ volatile("" ::: "memory");
+    }
+}
+
+struct memo_paths {
+    unsigned n;                      /* paths taken in turn */
+    int misses, wrong, same_first;   /* misses after the first round; wrong answers */
+};
+
+static void *memo_paths_thread(void *arg)
+{
+    struct memo_paths *r = arg;
+    struct memo_ask q = {.probe = 1};
+    uintptr_t ra0 = 0, cfa0 = 0;
+    r->same_first = 1;
+    for (unsigned i = 0; i < r->n; i++) {
+        memo_path(0, i, &q);
+        if (i == 0) {
+            ra0 = q.ra;
+            cfa0 = q.cfa;
+        }
+        r->same_first &= q.ra == ra0 && q.cfa == cfa0;
+    }
+    q.probe = 0;
+    for (int round = 0; round < 4; round++)
+        for (unsigned i = 0; i < r->n; i++) {
+            q.name = 2000 + i;
+            memo_path(0, i, &q);
+            r->wrong += !q.right;
+            r->misses += round > 0 && !q.hit;
+        }
+    cfi_thread_end();
+    return NULL;
+}
+
+/* Twenty walks from one first state (one caller, one CFA) that differ in
+ * their outer frames, taken in turn: more than a set and its partner hold
+ * (they all fall into one), so the set turns deep and each walk is found
+ * again by the path of its first steps; every answer is the right one.
+ * (Twenty paths over sixteen deep sets of eight: nine in one set, the only
+ * way to miss here, has odds below 1 in 10,000 per run.) */
+TEST_BEGIN(cfi_memo_paths_from_one_caller_all_found)
+    struct memo_paths r = {.n = 20};
+    pthread_t t;
+    expect_true(pthread_create(&t, NULL, memo_paths_thread, &r) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    expect_true(r.same_first, "the paths do not share their first state");
+    expect_true(r.wrong == 0, "%d wrong answers", r.wrong);
+    expect_true(r.misses == 0, "%d misses after the first round", r.misses);
+TEST_END
+
 /* The rule cache starts small and doubles, emptied, when half full:
  * lookups of many distinct IPs (every 4th byte of libc's code from malloc
  * on) grow it to its most, and every rule it gives, before and after each
@@ -551,6 +616,7 @@ int main(void)
     cfi_walk_truncates_like_unw_backtrace();
     cfi_walk_equals_unw_backtrace_in_a_thread();
     cfi_memo_spills_a_full_set();
+    cfi_memo_paths_from_one_caller_all_found();
     cfi_rules_of_this_binary();
     cfi_walk_gives_up_outside_the_bounds();
     unwind_check_counts_a_stack_that_differs();
