@@ -11,8 +11,8 @@
  * smallest-first flood of 5,000 records put the largest 30,000 lines
  * down); one last line says what -n left out.  JSON lists every record
  * unless -n is given: machine readers want them all.  --why SITE prints
- * who holds SITE's memory instead (pyholders_print, retainers_print;
- * JSON: heapsnap-leaks-why).  Exit 0 whatever leaked: deciding failure is
+ * who holds SITE's memory instead (pyholders_print, retainers_print, and
+ * block by block bwhy_print; JSON: heapsnap-leaks-why).  Exit 0 whatever leaked: deciding failure is
  * the gate's job.
  */
 #include <getopt.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blockwhy.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
@@ -400,7 +401,9 @@ static int leaks_why_text(const struct leaks_opts *o, const struct snap *snaps, 
     }
     if (!leaks_any_retainers(snaps, n))
         return leaks_why_none(o, py, err, errlen);
-    if (retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0 && py <= 0) {
+    /* a site whose blocks all leaked has no retainers: the blocks answer */
+    int rr = retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why));
+    if (bwhy_print(snaps, n, o->why, stdout) <= 0 && rr < 0 && py <= 0) {
         snprintf(err, errlen, "leaks: %s", why);
         return 2;
     }

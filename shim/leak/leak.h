@@ -88,8 +88,8 @@ typedef int (*leak_blocks_fn)(void *ctx, struct hsnap_block **b, uint64_t *n);
  * the callback gave; the payloads are mappings of host->map (len bytes
  * used, cap mapped), the caller's to unmap; NULL when not built. */
 struct leak_answer {
-    void *leaks, *retainers;
-    size_t leaks_len, leaks_cap, ret_len, ret_cap;
+    void *leaks, *retainers, *holders;
+    size_t leaks_len, leaks_cap, ret_len, ret_cap, hold_len, hold_cap;
     int64_t unreachable; /* direct + indirect + cycle blocks */
 };
 
