@@ -214,7 +214,14 @@ static void bwhy_cycle(const struct snap *s, uint64_t b, FILE *out)
 {
     uint64_t root = s->hold[b].from < s->nblocks ? s->hold[b].from : b;
     struct hsnap_leak_record rec, *r = &rec;
-    if (!bwhy_record(s, root, r)) {
+    int found = bwhy_record(s, root, r);
+    if (!found && root != b) { /* a cycle another leak points into */
+        fprintf(out, "in a cycle under the %s %#" PRIx64 " (%s)\n",
+                s->blocks[root].cls == HSNAP_CLASS_CYCLE ? "leaked cycle at" : "direct leak",
+                s->blocks[root].addr, bwhy_site(s, root));
+        return;
+    }
+    if (!found) {
         fprintf(out, "one of a leaked cycle\n");
         return;
     }

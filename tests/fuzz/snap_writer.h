@@ -295,8 +295,9 @@ static void w_pytypes(struct wbuf *w, const struct wopts *o)
 }
 
 /* HOLDERS for the leak heap: the indirect and cycle blocks under their
- * records' roots, the rest none; one data range and one thread's stack
- * (tid 77, "worker"), one module's TLS. */
+ * records' roots; 0x4000 (possibly lost) held +24 into it from 0x5000,
+ * held from the stack of thread 77 ("worker"); 0x6000 from the data
+ * range; the rest none.  One module's TLS. */
 static void w_holders(struct wbuf *w, const struct wopts *o)
 {
     static const uint32_t from[W_NLEAK_BLOCKS] = {
@@ -307,12 +308,14 @@ static void w_holders(struct wbuf *w, const struct wopts *o)
     struct hsnap_hold_range r[2] = {{0x601000, 0x602000, 0, HSNAP_RET_DATA, 0, ""},
                                     {0x7ff000, 0x800000, 0x7fe000, HSNAP_RET_STACK, 77, "worker"}};
     struct hsnap_hold_tls t = {0, 0x80, 0x40};
+    struct hsnap_hold held[3] = {{0x5008, 8, 24}, {0x7ff100, HSNAP_HOLD_ROOT, 0},
+                                 {0x601010, HSNAP_HOLD_ROOT, 0}}; /* blocks 7, 8, 9 */
     if (o->hold_bad_kind)
         r[0].kind = 9;
     size_t at = w_sec_begin(w, HSNAP_SEC_HOLDERS);
     w_put(w, &h, sizeof h);
     for (uint32_t i = 0; i < n; i++) {
-        struct hsnap_hold e = {0, from[i], 0};
+        struct hsnap_hold e = i >= 7 && i <= 9 ? held[i - 7] : (struct hsnap_hold){0, from[i], 0};
         if (o->hold_bad_from && i == 3)
             e.from = W_NLEAK_BLOCKS;
         w_put(w, &e, sizeof e);
