@@ -127,28 +127,34 @@
  *                exactly 8 + 40*count, each trace < TRACES count, and
  *                source_kind <= HSNAP_RET_USER.  Derived (below).
  *   HOLDERS   := struct hsnap_holders_head        (type 29, within version 5)
- *                struct hsnap_hold[nblocks]        one per BLOCKS index
+ *                struct hsnap_hold[nblocks]        one per BLOCKS index, 8 bytes
+ *                u64 root_at[nroot]                root words' addresses
+ *                struct hsnap_hold_in[ninterior]   interior offsets, by block
  *                struct hsnap_hold_range[nranges]  the root ranges scanned
  *                struct hsnap_hold_tls[ntls]       modules' static TLS
  *                "Who holds this block", one block at a time: for a
  *                reachable, possibly lost or runtime block, the word that
- *                the model followed to it (at: its address; off: where in
- *                the block it points, 0 for the start), found in block
- *                `from` or, from HSNAP_HOLD_ROOT, in a root range (the one
- *                holding at; a thread's with its tid, comm and thread
- *                pointer); a possibly lost block's is the first reference
- *                the model met (interior, or from a possibly lost block).
- *                A cycle or indirect block's from is its loss record's root
- *                block (the cycle's lowest member, the direct block it
- *                hangs under), at 0; a direct or ignored block's is
- *                HSNAP_HOLD_NONE.  A TLS item says that the module loaded
- *                at bias has its static TLS block (size bytes, whose
- *                STT_TLS symbols' values are offsets into it) at tp - off
- *                in every thread.  Written only with LEAKS (an older reader
- *                skips it: no block-by-block --why).  A reader checks the
- *                length is exactly 16 + 16*nblocks + 48*nranges + 24*ntls,
- *                nblocks = BLOCKS' count, each from < nblocks or one of
- *                the two marks, and kind in HSNAP_RET_DATA .. HSNAP_RET_MAPPED.
+ *                the model followed to it: in block `from`, aux bytes into
+ *                it, or (from HSNAP_HOLD_ROOT) in a root range at
+ *                root_at[aux] (the range holding it: a thread's with its
+ *                tid, comm and thread pointer).  A possibly lost block's is
+ *                the first reference the model met (interior, or from a
+ *                possibly lost block); where it points into the block
+ *                rather than at its start, hsnap_hold_in says how far
+ *                (ascending block order, each block once).  A cycle or
+ *                indirect block's from is its loss record's root block (the
+ *                cycle's lowest member, the direct block it hangs under),
+ *                aux 0; a direct or ignored block's is HSNAP_HOLD_NONE.  A
+ *                TLS item says that the module loaded at bias has its static
+ *                TLS block (size bytes, whose STT_TLS symbols' values are
+ *                offsets into it) at tp - off in every thread.  8 bytes a
+ *                block, so the check's fork stays small.  Written only with
+ *                LEAKS (an older reader skips it: no block-by-block --why).
+ *                A reader checks the length is exactly 24 + 8*nblocks +
+ *                8*nroot + 8*ninterior + 48*nranges + 24*ntls, nblocks =
+ *                BLOCKS' count, each from < nblocks or a mark (ROOT: aux <
+ *                nroot), interior blocks ascending and < nblocks, and kind
+ *                in HSNAP_RET_DATA .. HSNAP_RET_MAPPED.
  *   SUPPRESSIONS := bytes[length]   (type 15) the text the program's
  *                __lsan_default_suppressions() returned (LeakSanitizer's
  *                "leak:PATTERN" lines), no NUL; written only with LEAKS, and
@@ -553,19 +559,26 @@ struct hsnap_retainer {
 
 /* HOLDERS' head and items. */
 struct hsnap_holders_head {
-    uint32_t nblocks; /* = BLOCKS' count */
+    uint32_t nblocks;   /* = BLOCKS' count */
+    uint32_t nroot;     /* root_at words */
+    uint32_t ninterior; /* hsnap_hold_in items */
     uint32_t nranges;
     uint32_t ntls;
-    uint32_t reserved; /* 0 */
+    uint32_t reserved;  /* 0 */
 };
 
 #define HSNAP_HOLD_ROOT 0xfffffffeu /* hsnap_hold.from: a root range's word */
 #define HSNAP_HOLD_NONE 0xffffffffu /* hsnap_hold.from: none (direct, ignored) */
 
 struct hsnap_hold {
-    uint64_t at;   /* the holding word's address (0: none) */
     uint32_t from; /* BLOCKS index, HSNAP_HOLD_ROOT or HSNAP_HOLD_NONE */
-    uint32_t off;  /* where in the block the word points (capped at 2^32-1) */
+    uint32_t aux;  /* from a block: the word's offset in it (capped at
+                      2^32-1); from a root: its root_at index; else 0 */
+};
+
+struct hsnap_hold_in {
+    uint32_t block; /* BLOCKS index */
+    uint32_t off;   /* where its holder's word points into it (> 0) */
 };
 
 struct hsnap_hold_range {

@@ -513,7 +513,7 @@ static void snap_derived(struct snap *s, uint32_t type, int rc, char *err)
     else if (type == HSNAP_SEC_PYOWNED)
         pytypes_drop_owned(s);
     else if (type == HSNAP_SEC_HOLDERS)
-        s->hold = NULL, s->nhold_ranges = s->nhold_tls = 0;
+        s->hold = NULL, s->nhold_ranges = s->nhold_tls = s->nhold_in = 0;
     else /* RETAINERS */
         s->retainers = NULL, s->nretainers = 0, s->has_retainers = 0;
     size_t had = s->dropped ? strlen(s->dropped) : 0, add = strlen(err);

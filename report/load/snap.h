@@ -112,6 +112,9 @@ struct snap {
     uint32_t nretainers;
     int has_retainers;         /* a RETAINERS section was present */
     const struct hsnap_hold *hold;     /* HOLDERS: one per block, into buf; NULL: none */
+    const uint64_t *hold_at;           /* its root words' addresses */
+    const struct hsnap_hold_in *hold_in; /* its interior offsets, by block */
+    uint32_t nhold_in;
     const struct hsnap_hold_range *hold_ranges; /* its root ranges */
     uint32_t nhold_ranges;
     const struct hsnap_hold_tls *hold_tls;      /* its modules' static TLS */

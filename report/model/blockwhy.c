@@ -166,6 +166,26 @@ static void bwhy_root(const struct snap *s, uint64_t addr, char *buf, size_t n)
     }
 }
 
+/* The root word's address of a root-held item. */
+static uint64_t bwhy_at(const struct snap *s, const struct hsnap_hold *h)
+{
+    return s->hold_at[h->aux];
+}
+
+/* How far into block b its holder's word points (0: its start). */
+static uint32_t bwhy_off(const struct snap *s, uint64_t b)
+{
+    uint32_t l = 0, r = s->nhold_in;
+    while (l < r) {
+        uint32_t m = l + (r - l) / 2;
+        if (s->hold_in[m].block < b)
+            l = m + 1;
+        else
+            r = m;
+    }
+    return l < s->nhold_in && s->hold_in[l].block == b ? s->hold_in[l].off : 0;
+}
+
 /* The root at the top of b's holders: its name into buf, the blocks
  * between into *depth. */
 static void bwhy_top(const struct snap *s, uint64_t b, char *buf, size_t n, uint64_t *depth)
@@ -176,7 +196,7 @@ static void bwhy_top(const struct snap *s, uint64_t b, char *buf, size_t n, uint
         ++*depth;
     }
     if (s->hold[b].from == HSNAP_HOLD_ROOT)
-        bwhy_root(s, s->hold[b].at, buf, n);
+        bwhy_root(s, bwhy_at(s, &s->hold[b]), buf, n);
     else
         snprintf(buf, n, "a block held on purpose (ignored or the runtime's)");
 }
@@ -187,10 +207,11 @@ static void bwhy_from(const struct snap *s, uint64_t b, FILE *out)
     const struct hsnap_hold *h = &s->hold[b];
     char root[512];
     uint64_t depth;
-    if (h->off)
-        fprintf(out, "+%u into it, ", h->off);
+    uint32_t off = bwhy_off(s, b);
+    if (off)
+        fprintf(out, "+%u into it, ", off);
     if (h->from == HSNAP_HOLD_ROOT) {
-        bwhy_root(s, h->at, root, sizeof root);
+        bwhy_root(s, bwhy_at(s, h), root, sizeof root);
         fprintf(out, "from %s\n", root);
         return;
     }

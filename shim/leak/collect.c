@@ -444,7 +444,6 @@ static int collect_encode(struct leak_answer *a)
 {
     const struct leak_host *h = collect_host;
     size_t nl = model_result_encode(&col.res, NULL, 0), nr = ret_encode(NULL, 0);
-    size_t nh = hold_encode(NULL, 0);
     if (!nl || !(a->leaks = h->map(nl)))
         return -1;
     a->leaks_cap = nl;
@@ -457,10 +456,7 @@ static int collect_encode(struct leak_answer *a)
         *a = (struct leak_answer){0};
         return -1;
     }
-    if (nh && (a->holders = h->map(nh))) { /* optional: none without it */
-        a->hold_cap = nh;
-        a->hold_len = hold_encode(a->holders, nh);
-    }
+    a->holders = hold_take(&a->hold_cap, &a->hold_len); /* optional: NULL, none */
     a->unreachable = col.last_unreachable;
     return 0;
 }

@@ -24,15 +24,27 @@
 
 #include "inner.h"
 
-#define HOLD_TLS_MAX 64 /* modules with static TLS kept */
+#define HOLD_TLS_MAX 64       /* modules with static TLS kept */
+#define HOLD_RANGES_MAX 8192u /* root ranges named (more: "a root at 0x...") */
 
+/*
+ * One mapping, the section's payload as it will be written, so that no
+ * copy is ever resident beside it (the check's fork keeps within its
+ * memory budget: test_leak_fork_memory):
+ *
+ *   head | item[n] (8 B) | root_at[<= n] | interior[<= n] | range[] | tls[]
+ *
+ * reserved at its largest and touched only as filled: root words as the
+ * marking meets them, the rest at hold_keep_roots, with the world stopped.
+ */
 static struct {
     const struct hsnap_block *b; /* the run's blocks (their addresses) */
-    struct hsnap_hold *hold;     /* n items, mapped */
-    uint64_t n;
-    size_t bytes;                /* hold's mapping */
-    struct hsnap_hold_range *range; /* nrange items, mapped */
-    size_t nrange, range_bytes;
+    char *buf;                   /* the mapping */
+    size_t bytes;                /* its size */
+    struct hsnap_hold *item;     /* n items, in buf */
+    uint64_t *root_at;           /* nroot words, in buf */
+    uint64_t n, nroot;
+    size_t len;                  /* the payload, once hold_keep_roots ran */
     struct hsnap_hold_tls tls[HOLD_TLS_MAX];
     uint32_t ntls;
 } hold;
@@ -41,37 +53,47 @@ static struct {
 int hold_begin(const struct hsnap_block *b, uint64_t n)
 {
     hold_free();
-    hold.bytes = (size_t)(n ? n : 1) * sizeof(struct hsnap_hold);
-    if (!(hold.hold = collect_host->map(hold.bytes)))
+    hold.bytes = sizeof(struct hsnap_holders_head) + (size_t)n * 3 * 8 +
+                 HOLD_RANGES_MAX * sizeof(struct hsnap_hold_range) +
+                 HOLD_TLS_MAX * sizeof(struct hsnap_hold_tls);
+    if (!(hold.buf = collect_host->map(hold.bytes)))
         return -1;
+    hold.item = (struct hsnap_hold *)(hold.buf + sizeof(struct hsnap_holders_head));
+    hold.root_at = (uint64_t *)(hold.item + n);
     for (uint64_t i = 0; i < n; i++)
-        hold.hold[i].from = HSNAP_HOLD_NONE;
+        hold.item[i].from = HSNAP_HOLD_NONE;
     hold.b = b;
     hold.n = n;
+    hold.nroot = 0;
+    hold.len = 0;
     return 0;
 }
 
 /* model_ops.on_ref's half: a first retainer wins over whatever was kept;
- * otherwise the first reference met stays (a possibly lost block's). */
+ * otherwise the first reference met stays (a possibly lost block's).  A
+ * root word replaces the block's earlier root word in place, so there
+ * are at most n. */
 void hold_on_ref(uint32_t to, uint32_t from, int first, uintptr_t at)
 {
-    struct hsnap_hold *h = hold.hold ? &hold.hold[to] : NULL;
+    struct hsnap_hold *h = hold.buf ? &hold.item[to] : NULL;
     if (!h || (!first && h->from != HSNAP_HOLD_NONE))
         return;
-    uint64_t off = *(const uintptr_t *)at - hold.b[to].addr;
-    h->at = at;
-    h->from = from == MODEL_FROM_ROOT ? HSNAP_HOLD_ROOT : from;
-    h->off = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+    if (from == MODEL_FROM_ROOT) {
+        uint64_t k = h->from == HSNAP_HOLD_ROOT ? h->aux : hold.nroot++;
+        hold.root_at[k] = at;
+        *h = (struct hsnap_hold){HSNAP_HOLD_ROOT, (uint32_t)k};
+        return;
+    }
+    uint64_t off = at - hold.b[from].addr;
+    *h = (struct hsnap_hold){from, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off};
 }
 
 /* model_ops.on_owned: a leaked block claimed by the record of root. */
 void hold_on_owned(uint32_t b, uint32_t root, void *ctx)
 {
     (void)ctx;
-    if (hold.hold && b != root)
-        hold.hold[b] = (struct hsnap_hold){0, root, 0};
-    else if (hold.hold)
-        hold.hold[b] = (struct hsnap_hold){0, HSNAP_HOLD_NONE, 0};
+    if (hold.buf)
+        hold.item[b] = (struct hsnap_hold){b != root ? root : HSNAP_HOLD_NONE, 0};
 }
 
 /* dl_iterate_phdr: each module's static TLS block, as placed for the
@@ -151,54 +173,69 @@ static void hold_comm(int32_t tid, char *name)
     }
 }
 
-/* After the run, the world still stopped: the root ranges r[0..nr) kept
- * (the caller's array goes at the resume), threads' named. */
-void hold_keep_roots(const struct model_root *r, size_t nr)
+/* The word the holder of block i holds it by, or NULL. */
+static const uintptr_t *hold_word(uint64_t i)
 {
-    if (!hold.hold || !nr)
-        return;
-    hold.range_bytes = nr * sizeof(struct hsnap_hold_range);
-    if (!(hold.range = collect_host->map(hold.range_bytes)))
-        return;
-    hold.nrange = nr;
-    for (size_t i = 0; i < nr; i++) {
-        struct hsnap_hold_range *g = &hold.range[i];
-        *g = (struct hsnap_hold_range){r[i].lo, r[i].hi, r[i].tp, r[i].kind, (uint32_t)r[i].tid,
-                                       {0}};
-        if (r[i].tid > 0)
-            hold_comm(r[i].tid, g->name);
-    }
+    const struct hsnap_hold *h = &hold.item[i];
+    if (h->from == HSNAP_HOLD_ROOT)
+        return (const uintptr_t *)(uintptr_t)hold.root_at[h->aux];
+    if (h->from < hold.n && h->aux != UINT32_MAX)
+        return (const uintptr_t *)(uintptr_t)(hold.b[h->from].addr + h->aux);
+    return NULL;
 }
 
-/* The HOLDERS payload; its size (written only when cap is enough).  0: no
- * run, no section. */
-size_t hold_encode(void *buf, size_t cap)
+/* After the run, the world still stopped (the words still say what the
+ * marking read): the interior offsets, the root ranges r[0..nr) (threads'
+ * named) and the TLS places, after the root words; the payload is then
+ * whole. */
+void hold_keep_roots(const struct model_root *r, size_t nr)
 {
-    if (!hold.hold)
-        return 0;
-    struct hsnap_holders_head head = {(uint32_t)hold.n, (uint32_t)hold.nrange, hold.ntls, 0};
-    size_t items = (size_t)hold.n * sizeof(struct hsnap_hold);
-    size_t ranges = hold.nrange * sizeof(struct hsnap_hold_range);
-    size_t need = sizeof head + items + ranges + hold.ntls * sizeof(struct hsnap_hold_tls);
-    if (!buf || cap < need)
-        return need;
-    char *p = buf;
-    memcpy(p, &head, sizeof head);
-    memcpy(p += sizeof head, hold.hold, items);
-    memcpy(p += items, hold.range, ranges);
-    memcpy(p + ranges, hold.tls, hold.ntls * sizeof(struct hsnap_hold_tls));
-    return need;
+    if (!hold.buf)
+        return;
+    struct hsnap_hold_in *in = (struct hsnap_hold_in *)(hold.root_at + hold.nroot);
+    uint32_t nin = 0;
+    for (uint64_t i = 0; i < hold.n; i++) {
+        const uintptr_t *w = hold.b[i].cls == HSNAP_CLASS_POSSIBLE ? hold_word(i) : NULL;
+        uint64_t off = w ? *w - hold.b[i].addr : 0;
+        if (off && off < hold.b[i].size)
+            in[nin++] = (struct hsnap_hold_in){(uint32_t)i, (uint32_t)off};
+    }
+    if (nr > HOLD_RANGES_MAX)
+        nr = HOLD_RANGES_MAX;
+    struct hsnap_hold_range *g = (struct hsnap_hold_range *)(in + nin);
+    for (size_t i = 0; i < nr; i++) {
+        g[i] = (struct hsnap_hold_range){r[i].lo, r[i].hi, r[i].tp, r[i].kind, (uint32_t)r[i].tid,
+                                         {0}};
+        if (r[i].tid > 0)
+            hold_comm(r[i].tid, g[i].name);
+    }
+    memcpy(g + nr, hold.tls, hold.ntls * sizeof(struct hsnap_hold_tls));
+    struct hsnap_holders_head head = {(uint32_t)hold.n, (uint32_t)hold.nroot, nin, (uint32_t)nr,
+                                      hold.ntls, 0};
+    memcpy(hold.buf, &head, sizeof head);
+    hold.len = (size_t)((char *)(g + nr) - hold.buf) + hold.ntls * sizeof(struct hsnap_hold_tls);
+}
+
+/* The HOLDERS payload, its mapping's size and its length; the caller
+ * owns the mapping from then on (unmap with *cap).  NULL: none. */
+void *hold_take(size_t *cap, size_t *len)
+{
+    void *p = hold.len ? hold.buf : NULL;
+    if (p) {
+        *cap = hold.bytes;
+        *len = hold.len;
+        hold.buf = NULL;
+    }
+    hold_free();
+    return p;
 }
 
 void hold_free(void)
 {
-    if (hold.hold)
-        collect_host->unmap(hold.hold, hold.bytes);
-    if (hold.range)
-        collect_host->unmap(hold.range, hold.range_bytes);
-    hold.hold = NULL;
-    hold.range = NULL;
-    hold.nrange = 0;
+    if (hold.buf)
+        collect_host->unmap(hold.buf, hold.bytes);
+    hold.buf = NULL;
     hold.b = NULL;
-    hold.n = 0;
+    hold.n = hold.nroot = 0;
+    hold.len = 0;
 }

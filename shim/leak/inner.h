@@ -89,7 +89,7 @@ int hold_begin(const struct hsnap_block *b, uint64_t n); /* 0, or -1: no section
 void hold_on_ref(uint32_t to, uint32_t from, int first, uintptr_t at);
 void hold_on_owned(uint32_t b, uint32_t root, void *ctx); /* model_ops.on_owned */
 void hold_keep_roots(const struct model_root *r, size_t nr); /* world stopped, after the run */
-size_t hold_encode(void *buf, size_t cap);
+void *hold_take(size_t *cap, size_t *len); /* the payload's mapping, now the caller's */
 void hold_free(void);
 
 #endif

@@ -301,28 +301,30 @@ static void w_pytypes(struct wbuf *w, const struct wopts *o)
 static void w_holders(struct wbuf *w, const struct wopts *o)
 {
     static const uint32_t from[W_NLEAK_BLOCKS] = {
-        HSNAP_HOLD_NONE, 0, 0, HSNAP_HOLD_NONE, 4, 4, 4, HSNAP_HOLD_NONE, HSNAP_HOLD_NONE,
-        HSNAP_HOLD_NONE, HSNAP_HOLD_NONE, 10, 10, HSNAP_HOLD_NONE};
+        HSNAP_HOLD_NONE, 0, 0, HSNAP_HOLD_NONE, 4, 4, 4, 8, HSNAP_HOLD_ROOT,
+        HSNAP_HOLD_ROOT, HSNAP_HOLD_NONE, 10, 10, HSNAP_HOLD_NONE};
     uint32_t n = W_NLEAK_BLOCKS - (o->hold_short ? 1 : 0);
-    struct hsnap_holders_head h = {n, 2, 1, 0};
+    struct hsnap_holders_head h = {n, 2, 1, 2, 1, 0};
     struct hsnap_hold_range r[2] = {{0x601000, 0x602000, 0, HSNAP_RET_DATA, 0, ""},
                                     {0x7ff000, 0x800000, 0x7fe000, HSNAP_RET_STACK, 77, "worker"}};
     struct hsnap_hold_tls t = {0, 0x80, 0x40};
-    struct hsnap_hold held[3] = {{0x5008, 8, 24}, {0x7ff100, HSNAP_HOLD_ROOT, 0},
-                                 {0x601010, HSNAP_HOLD_ROOT, 0}}; /* blocks 7, 8, 9 */
+    uint64_t at[2] = {0x7ff100, 0x601010}; /* blocks 8, 9 */
+    struct hsnap_hold_in in = {7, 24};
     if (o->hold_bad_kind)
         r[0].kind = 9;
-    size_t at = w_sec_begin(w, HSNAP_SEC_HOLDERS);
+    size_t a = w_sec_begin(w, HSNAP_SEC_HOLDERS);
     w_put(w, &h, sizeof h);
     for (uint32_t i = 0; i < n; i++) {
-        struct hsnap_hold e = i >= 7 && i <= 9 ? held[i - 7] : (struct hsnap_hold){0, from[i], 0};
+        struct hsnap_hold e = {from[i], i == 7 ? 8 : i == 9 ? 1 : 0}; /* 7: 8 bytes into 0x5000 */
         if (o->hold_bad_from && i == 3)
             e.from = W_NLEAK_BLOCKS;
         w_put(w, &e, sizeof e);
     }
+    w_put(w, at, sizeof at);
+    w_put(w, &in, sizeof in);
     w_put(w, r, sizeof r);
     w_put(w, &t, sizeof t);
-    w_sec_end(w, at);
+    w_sec_end(w, a);
 }
 
 static void w_leaks(struct wbuf *w, const struct wopts *o)

@@ -134,6 +134,8 @@ TEST_BEGIN(holders_read_or_dropped_alone)
     struct snap s;
     expect_true(load_opts(&ok, &s) == 0, "%s", err);
     expect_true(s.hold && s.hold[1].from == 0 && s.hold[6].from == 4 && s.hold[0].from == HSNAP_HOLD_NONE &&
+                s.hold[8].from == HSNAP_HOLD_ROOT && s.hold_at[s.hold[8].aux] == 0x7ff100 &&
+                s.nhold_in == 1 && s.hold_in[0].block == 7 && s.hold_in[0].off == 24 &&
                 s.nhold_ranges == 2 && s.hold_ranges[1].tid == 77 &&
                 !strcmp(s.hold_ranges[1].name, "worker") && s.nhold_tls == 1 && !s.dropped,
                 "HOLDERS as written");
@@ -142,7 +144,7 @@ TEST_BEGIN(holders_read_or_dropped_alone)
         size_t knob;
         const char *want;
     } cases[] = {
-        {offsetof(struct wopts, hold_bad_from), "section HOLDERS: item 3: from 14, beyond the 14 blocks"},
+        {offsetof(struct wopts, hold_bad_from), "section HOLDERS: item 3: from 14 (aux 0), beyond the 14 blocks"},
         {offsetof(struct wopts, hold_bad_kind), "section HOLDERS: range 0: kind 9"},
         {offsetof(struct wopts, hold_short), "section HOLDERS: 13 items for 14 blocks"},
     };
