@@ -381,6 +381,14 @@ static int leaks_why_json(const struct leaks_opts *o, const struct snap *snaps, 
         snprintf(err, errlen, "leaks: %s", why);
         rc = py > 0 ? 0 : 2;
     }
+    json_key(&j, "blocks"); /* one by one: what each block's class rests on */
+    int nb = bwhy_json(snaps, n, o->why, &j);
+    if (nb < 0) {
+        snprintf(err, errlen, "leaks: out of memory");
+        return 2;
+    }
+    if (nb > 0) /* a site whose blocks all leaked has no retainers */
+        rc = 0;
     jdoc_end(&j);
     return rc;
 }

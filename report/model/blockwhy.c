@@ -19,10 +19,12 @@
  * so it always ends at a root, bounded by the block count.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "blockwhy.h"
 #include "frames.h"
+#include "json.h"
 #include "lset.h"
 #include "sym.h"
 
@@ -260,11 +262,11 @@ static const char *const bwhy_class_names[] = {
     [HSNAP_CLASS_CYCLE] = "leaked cycle",
 };
 
-static void bwhy_block(const struct snap *s, uint64_t b, FILE *out)
+/* What block b's class rests on, one line. */
+static void bwhy_reason(const struct snap *s, uint64_t b, FILE *out)
 {
     const struct hsnap_block *k = &s->blocks[b];
     const struct hsnap_hold *h = &s->hold[b];
-    fprintf(out, "   %s %" PRIu64 " B at %#" PRIx64 ": ", bwhy_class_names[k->cls], k->size, k->addr);
     if (k->cls == HSNAP_CLASS_DIRECT)
         fprintf(out, "nothing points to it\n");
     else if (k->cls == HSNAP_CLASS_CYCLE)
@@ -279,10 +281,25 @@ static void bwhy_block(const struct snap *s, uint64_t b, FILE *out)
         bwhy_from(s, b, out);
 }
 
+static void bwhy_block(const struct snap *s, uint64_t b, FILE *out)
+{
+    const struct hsnap_block *k = &s->blocks[b];
+    fprintf(out, "   %s %" PRIu64 " B at %#" PRIx64 ": ", bwhy_class_names[k->cls], k->size, k->addr);
+    bwhy_reason(s, b, out);
+}
+
 static int bwhy_shown_class(uint8_t cls)
 {
     return cls == HSNAP_CLASS_REACHABLE || cls == HSNAP_CLASS_POSSIBLE ||
            cls == HSNAP_CLASS_DIRECT || cls == HSNAP_CLASS_INDIRECT || cls == HSNAP_CLASS_CYCLE;
+}
+
+/* Whether block b of s is one --why SITE describes. */
+static int bwhy_wanted(const struct snap *s, uint64_t b, const char *site)
+{
+    const struct hsnap_block *k = &s->blocks[b];
+    const struct frames_trace *t;
+    return bwhy_shown_class(k->cls) && (t = frames_get(s, k->trace)) && bwhy_site_is(t, site);
 }
 
 int bwhy_print(const struct snap *snaps, int n, const char *site, FILE *out)
@@ -296,8 +313,7 @@ int bwhy_print(const struct snap *snaps, int n, const char *site, FILE *out)
             continue;
         for (uint64_t b = 0; b < s->nblocks; b++) {
             const struct hsnap_block *k = &s->blocks[b];
-            const struct frames_trace *t;
-            if (!bwhy_shown_class(k->cls) || !(t = frames_get(s, k->trace)) || !bwhy_site_is(t, site))
+            if (!bwhy_wanted(s, b, site))
                 continue;
             found = 1;
             if (shown[k->cls] == BWHY_SHOWN) {
@@ -305,7 +321,7 @@ int bwhy_print(const struct snap *snaps, int n, const char *site, FILE *out)
                 continue;
             }
             if (!head++)
-                fprintf(out, "%s: block by block, the reference each rests on:\n", t->site_name);
+                fprintf(out, "%s: block by block, the reference each rests on:\n", bwhy_site(s, b));
             shown[k->cls]++;
             bwhy_block(s, b, out);
         }
@@ -314,5 +330,45 @@ int bwhy_print(const struct snap *snaps, int n, const char *site, FILE *out)
         if (head)
             fprintf(out, "\n");
     }
+    return found;
+}
+
+int bwhy_json(const struct snap *snaps, int n, const char *site, struct json *j)
+{
+    int found = 0;
+    json_arr_begin(j);
+    for (int i = 0; i < n; i++) {
+        const struct snap *s = &snaps[i];
+        uint64_t shown[HSNAP_CLASS_CYCLE + 1] = {0};
+        for (uint64_t b = 0; s->hold && s->blocks && b < s->nblocks; b++) {
+            const struct hsnap_block *k = &s->blocks[b];
+            char *text = NULL;
+            size_t len = 0;
+            if (!bwhy_wanted(s, b, site))
+                continue;
+            found = 1;
+            if (shown[k->cls]++ >= BWHY_SHOWN)
+                continue;
+            FILE *m = open_memstream(&text, &len);
+            if (!m)
+                return -1;
+            bwhy_reason(s, b, m);
+            if (fclose(m) != 0 || !text) {
+                free(text);
+                return -1;
+            }
+            if (len && text[len - 1] == '\n')
+                text[len - 1] = 0;
+            json_obj_begin(j);
+            json_ku64(j, "snapshot", (uint64_t)i);
+            json_ku64(j, "address", k->addr);
+            json_ku64(j, "size", k->size);
+            json_kstr(j, "class", bwhy_class_names[k->cls]);
+            json_kstr(j, "held_by", text);
+            json_obj_end(j);
+            free(text);
+        }
+    }
+    json_arr_end(j);
     return found;
 }

@@ -20,4 +20,11 @@
  * blocks in a snapshot with HOLDERS, else 0 (nothing printed). */
 int bwhy_print(const struct snap *snaps, int n, const char *site, FILE *out);
 
+/* leaks --why SITE --format json: the same blocks as a JSON array of
+ * {"snapshot", "address", "size", "class" (as the text names it),
+ * "held_by" (the text after the colon)}.  1 when site has such blocks,
+ * else 0, or -1 (out of memory: the array is left open). */
+struct json;
+int bwhy_json(const struct snap *snaps, int n, const char *site, struct json *j);
+
 #endif

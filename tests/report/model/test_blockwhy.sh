@@ -41,3 +41,15 @@ if diff -u "$T/held.want" "$T/held.out" >"$T/held.diff"; then t_pass blockwhy_in
 else t_fail blockwhy_interior_chain_to_thread_stack "$(head -c 600 "$T/held.diff" | tr '\n' '|')"; fi
 if cmp -s "$f" tests/fuzz/corpus/leaks.hsnap; then t_pass blockwhy_fuzz_seed_current
 else t_fail blockwhy_fuzz_seed_current "tests/fuzz/corpus/leaks.hsnap differs from mkcorpus' (copy it)"; fi
+"$HEAPSNAP" leaks --why prog+0x40102f --format json "$f" >"$T/why.json" 2>/dev/null; rc=$?
+if [ $rc = 0 ] && python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+b = d["blocks"]
+assert d["retainers"] is None, d["retainers"]
+assert [(x["address"], x["class"]) for x in b] == [(0x1100, "indirect leak"), (0x1200, "indirect leak"),
+    (0x3000, "leaked cycle"), (0x3100, "leaked cycle"), (0x7000, "direct leak"), (0x8000, "leaked cycle")], b
+assert b[0]["held_by"] == "under the direct leak 0x1000 (prog+0x40100f)", b[0]
+assert b[4]["held_by"] == "nothing points to it", b[4]
+' "$T/why.json" 2>"$T/why.err"; then t_pass blockwhy_json_blocks
+else t_fail blockwhy_json_blocks "rc $rc $(head -c 400 "$T/why.err" | tr '\n' '|')"; fi
