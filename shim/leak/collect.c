@@ -4,8 +4,9 @@
  * gc-like queries of the API.  A check: module roots (loader lock: before
  * the stop), the stop (the recorder's locks taken so that no thread is
  * inside them, the threads stopped, the locks dropped), the caller's
- * sorted copy of the live blocks, thread and user roots, model_run, the
- * resume, the answer encoded.
+ * sorted copy of the live blocks, thread and user roots, model_run (its
+ * references heard by the retainer and holder views), the resume, the
+ * answer encoded.
  *   Rules: while the world is stopped nothing here takes a lock another
  * thread may hold or calls the host's malloc.  The calling thread is
  * scanned from where the program called into the shim (COLLECT_ENTRY, with

@@ -7,8 +7,8 @@
  * leak_host: its memory, warnings, loader guard, locks and traces) and
  * then asks one question per check: collect_check stops the world, calls
  * back for the live blocks (sorted by address, copied while nothing
- * moves), classifies them in place and answers with the encoded LEAKS and
- * RETAINERS payloads; collect_check_fork asks the same of a fork of the
+ * moves), classifies them in place and answers with the encoded LEAKS,
+ * RETAINERS and HOLDERS payloads; collect_check_fork asks the same of a fork of the
  * process, which hands its answer to the recorder's report callback.
  * Nothing here calls into shim/ but through the host: the room sits below
  * the recorder, never beside it in a circle.  The glue that drives it
