@@ -19,6 +19,7 @@
  * snapshot with a million-block ring costs no copy.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lset.h"
@@ -216,6 +217,14 @@ int lset_decode_holders(struct snap *s, const uint8_t *p, uint64_t len, char *er
     if (h.nblocks != s->nblocks)
         return snap_section_fail(err, errlen, "HOLDERS", "%u items for %llu blocks", h.nblocks,
                                  (unsigned long long)s->nblocks);
+    /* a section's payload is only 4-aligned in the file: its u64s are read
+     * from an aligned copy */
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return snap_section_fail(err, errlen, "HOLDERS", "out of memory");
+    memcpy(copy, p, len);
+    s->hold_buf = copy;
+    p = copy;
     const struct hsnap_hold *v = (const struct hsnap_hold *)(p + sizeof h);
     for (uint32_t i = 0; i < h.nblocks; i++)
         if (v[i].from == HSNAP_HOLD_ROOT ? v[i].aux >= h.nroot

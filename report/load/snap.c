@@ -513,7 +513,8 @@ static void snap_derived(struct snap *s, uint32_t type, int rc, char *err)
     else if (type == HSNAP_SEC_PYOWNED)
         pytypes_drop_owned(s);
     else if (type == HSNAP_SEC_HOLDERS)
-        s->hold = NULL, s->nhold_ranges = s->nhold_tls = s->nhold_in = 0;
+        free(s->hold_buf), s->hold_buf = NULL, s->hold = NULL,
+        s->nhold_ranges = s->nhold_tls = s->nhold_in = 0;
     else /* RETAINERS */
         s->retainers = NULL, s->nretainers = 0, s->has_retainers = 0;
     size_t had = s->dropped ? strlen(s->dropped) : 0, add = strlen(err);
@@ -748,6 +749,7 @@ void snap_free(struct snap *s)
         free(s->modules[i].build_id);
     }
     free(s->modules);
+    free(s->hold_buf);
     pycode_free(s);
     pytypes_free(s);
     free(s->traces);

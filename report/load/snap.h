@@ -119,6 +119,7 @@ struct snap {
     uint32_t nhold_ranges;
     const struct hsnap_hold_tls *hold_tls;      /* its modules' static TLS */
     uint32_t nhold_tls;
+    void *hold_buf;                    /* HOLDERS copied, 8-aligned (owned) */
     int has_blocks;            /* a BLOCKS section was present */
     char *supp_text;           /* SUPPRESSIONS: the program's
                                   __lsan_default_suppressions(), NUL-terminated
