@@ -126,6 +126,35 @@
  *                Written only with LEAKS.  A reader checks the length is
  *                exactly 8 + 40*count, each trace < TRACES count, and
  *                source_kind <= HSNAP_RET_USER.  Derived (below).
+ *   HOLDERS   := struct hsnap_holders_head        (type 29, within version 5)
+ *                struct hsnap_hold[nblocks]        one per BLOCKS index, 8 bytes
+ *                u64 root_at[nroot]                root words' addresses
+ *                struct hsnap_hold_in[ninterior]   interior offsets, by block
+ *                struct hsnap_hold_range[nranges]  the root ranges scanned
+ *                struct hsnap_hold_tls[ntls]       modules' static TLS
+ *                "Who holds this block", one block at a time: for a
+ *                reachable, possibly lost or runtime block, the word that
+ *                the model followed to it: in block `from`, aux bytes into
+ *                it, or (from HSNAP_HOLD_ROOT) in a root range at
+ *                root_at[aux] (the range holding it: a thread's with its
+ *                tid, comm and thread pointer).  A possibly lost block's is
+ *                the first reference the model met (interior, or from a
+ *                possibly lost block); where it points into the block
+ *                rather than at its start, hsnap_hold_in says how far
+ *                (ascending block order, each block once).  A cycle or
+ *                indirect block's from is its loss record's root block (the
+ *                cycle's lowest member, the direct block it hangs under),
+ *                aux 0; a direct or ignored block's is HSNAP_HOLD_NONE.  A
+ *                TLS item says that the module loaded at bias has its static
+ *                TLS block (size bytes, whose STT_TLS symbols' values are
+ *                offsets into it) at tp - off in every thread.  8 bytes a
+ *                block, so the check's fork stays small.  Written only with
+ *                LEAKS (an older reader skips it: no block-by-block --why).
+ *                A reader checks the length is exactly 24 + 8*nblocks +
+ *                8*nroot + 8*ninterior + 48*nranges + 24*ntls, nblocks =
+ *                BLOCKS' count, each from < nblocks or a mark (ROOT: aux <
+ *                nroot), interior blocks ascending and < nblocks, and kind
+ *                in HSNAP_RET_DATA .. HSNAP_RET_MAPPED.
  *   SUPPRESSIONS := bytes[length]   (type 15) the text the program's
  *                __lsan_default_suppressions() returned (LeakSanitizer's
  *                "leak:PATTERN" lines), no NUL; written only with LEAKS, and
@@ -307,6 +336,7 @@ enum hsnap_section_type {
     HSNAP_SEC_PYUNREAD = 25, /* a CPython the shim did not read (hsnap_pyunread) */
     HSNAP_SEC_MAPPED = 26, /* address space reserved; mapped ranges' residency */
     HSNAP_SEC_THREADS = 27, /* the threads that allocated, each trace's */
+    HSNAP_SEC_HOLDERS = 29, /* the reference that holds each block (leak check) */
     HSNAP_SEC_END = 0xffff,
 };
 /* PYCAPPED's payload: the Python objects were not read, the snapshot having
@@ -547,6 +577,44 @@ struct hsnap_retainer {
     uint64_t refs;         /* references from this source */
     uint64_t blocks;       /* reachable target blocks first retained by it */
     uint64_t bytes;        /* their requested bytes */
+};
+
+/* HOLDERS' head and items. */
+struct hsnap_holders_head {
+    uint32_t nblocks;   /* = BLOCKS' count */
+    uint32_t nroot;     /* root_at words */
+    uint32_t ninterior; /* hsnap_hold_in items */
+    uint32_t nranges;
+    uint32_t ntls;
+    uint32_t reserved;  /* 0 */
+};
+
+#define HSNAP_HOLD_ROOT 0xfffffffeu /* hsnap_hold.from: a root range's word */
+#define HSNAP_HOLD_NONE 0xffffffffu /* hsnap_hold.from: none (direct, ignored) */
+
+struct hsnap_hold {
+    uint32_t from; /* BLOCKS index, HSNAP_HOLD_ROOT or HSNAP_HOLD_NONE */
+    uint32_t aux;  /* from a block: the word's offset in it (capped at
+                      2^32-1); from a root: its root_at index; else 0 */
+};
+
+struct hsnap_hold_in {
+    uint32_t block; /* BLOCKS index */
+    uint32_t off;   /* where its holder's word points into it (> 0) */
+};
+
+struct hsnap_hold_range {
+    uint64_t lo, hi;  /* [lo, hi) scanned */
+    uint64_t tp;      /* a thread's range: its thread pointer, else 0 */
+    uint32_t kind;    /* enum hsnap_ret_kind, HSNAP_RET_DATA .. HSNAP_RET_MAPPED */
+    uint32_t tid;     /* a thread's range: its kernel tid, else 0 */
+    char name[16];    /* a thread's comm, NUL-padded ("" unknown) */
+};
+
+struct hsnap_hold_tls {
+    uint64_t bias; /* the module's load bias (MODULES) */
+    uint64_t off;  /* its static TLS block starts at tp - off */
+    uint64_t size; /* the block's bytes (PT_TLS p_memsz) */
 };
 
 /* PEAK's head and items. */

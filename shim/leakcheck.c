@@ -198,6 +198,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
     if (rc == 0) {
         sec[SEC_LEAKS] = (struct sbuf){a.leaks, a.leaks_len, a.leaks_cap, 0};
         sec[SEC_RETAINERS] = (struct sbuf){a.retainers, a.ret_len, a.ret_cap, 0};
+        sec[SEC_HOLDERS] = (struct sbuf){a.holders, a.hold_len, a.hold_cap, 0};
         snap_run.unreachable = a.unreachable;
         uint64_t nb;
         memcpy(&nb, blocks.p, 8);
@@ -258,6 +259,8 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
         side_sec_whole(sf->f, HSNAP_SEC_LEAKS, a->leaks, a->leaks_len);
         if (a->ret_len)
             side_sec_whole(sf->f, HSNAP_SEC_RETAINERS, a->retainers, a->ret_len);
+        if (a->hold_len)
+            side_sec_whole(sf->f, HSNAP_SEC_HOLDERS, a->holders, a->hold_len);
     }
     errno = sf->f->err;
     return sf->f->err ? -1 : 0;

@@ -11,8 +11,8 @@
  * smallest-first flood of 5,000 records put the largest 30,000 lines
  * down); one last line says what -n left out.  JSON lists every record
  * unless -n is given: machine readers want them all.  --why SITE prints
- * who holds SITE's memory instead (pyholders_print, retainers_print;
- * JSON: heapsnap-leaks-why).  Exit 0 whatever leaked: deciding failure is
+ * who holds SITE's memory instead (pyholders_print, retainers_print, and
+ * block by block bwhy_print; JSON: heapsnap-leaks-why).  Exit 0 whatever leaked: deciding failure is
  * the gate's job.
  */
 #include <getopt.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blockwhy.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
@@ -332,10 +333,32 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     jdoc_end(&j);
 }
 
+/* Whether any of snaps holds RETAINERS (a native leak check's). */
+static int leaks_any_retainers(const struct snap *snaps, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (snaps[i].has_retainers)
+            return 1;
+    return 0;
+}
+
+/* Why --why SITE found nothing in snapshots that hold the Python graph
+ * and no leak check (py: the objects pyholders_print found). */
+static int leaks_why_none(const struct leaks_opts *o, int py, char *err, size_t errlen)
+{
+    if (py > 0)
+        return 0;
+    snprintf(err, errlen, "leaks: --why %s: no Python object allocated there (give file:LINE "
+             "as shown, or a function; native blocks' holders need a leak check: --leaks)",
+             o->why);
+    return 2;
+}
+
 /* --why SITE --format json: a heapsnap-leaks-why document, the Python
  * holders' paths (pyholders_print) and the native retainers
  * (retainers_json); when the snapshots hold no retainers, "retainers" is
- * null, "retainers_error" says why, and the exit is 2 as in text. */
+ * null, "retainers_error" says why, and the exit is 2 as in text unless
+ * Python objects answered. */
 static int leaks_why_json(const struct leaks_opts *o, const struct snap *snaps, char **paths,
                           int n, char *err, size_t errlen)
 {
@@ -346,7 +369,8 @@ static int leaks_why_json(const struct leaks_opts *o, const struct snap *snaps, 
     json_kstr(&j, "site", o->why);
     json_snaps(&j, snaps, paths, n);
     json_key(&j, "python_holders");
-    if (pyholders_print(snaps, n, o->why, NULL, &j) < 0) {
+    int py = pyholders_print(snaps, n, o->why, NULL, &j);
+    if (py < 0) {
         snprintf(err, errlen, "leaks: out of memory");
         return 2; /* the document is left cut short: the exit says so */
     }
@@ -355,10 +379,43 @@ static int leaks_why_json(const struct leaks_opts *o, const struct snap *snaps, 
         json_null(&j);
         json_kstr(&j, "retainers_error", why);
         snprintf(err, errlen, "leaks: %s", why);
-        rc = 2;
+        rc = py > 0 ? 0 : 2;
     }
+    json_key(&j, "blocks"); /* one by one: what each block's class rests on */
+    int nb = bwhy_json(snaps, n, o->why, &j);
+    if (nb < 0) {
+        snprintf(err, errlen, "leaks: out of memory");
+        return 2;
+    }
+    if (nb > 0) /* a site whose blocks all leaked has no retainers */
+        rc = 0;
     jdoc_end(&j);
     return rc;
+}
+
+/* --why SITE in text: the Python objects' holders, then the native
+ * retainers where a leak check ran. */
+static int leaks_why_text(const struct leaks_opts *o, const struct snap *snaps, char **paths,
+                          int n, char *err, size_t errlen)
+{
+    char why[1024];
+    for (int i = 0; i < n; i++)
+        if (pytypes_capped_note(&snaps[i], why, sizeof(why)))
+            printf("note: %s: %s\n\n", paths[i], why);
+    int py = pyholders_print(snaps, n, o->why, stdout, NULL);
+    if (py < 0) {
+        snprintf(err, errlen, "leaks: out of memory");
+        return 2;
+    }
+    if (!leaks_any_retainers(snaps, n))
+        return leaks_why_none(o, py, err, errlen);
+    /* a site whose blocks all leaked has no retainers: the blocks answer */
+    int rr = retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why));
+    if (bwhy_print(snaps, n, o->why, stdout) <= 0 && rr < 0 && py <= 0) {
+        snprintf(err, errlen, "leaks: %s", why);
+        return 2;
+    }
+    return 0;
 }
 
 /* --- the command --------------------------------------------------------- */
@@ -383,6 +440,9 @@ static int leaks_load_supps(struct leaks_opts *o, char *err, size_t errlen)
 static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, int n,
                         char *err, size_t errlen)
 {
+    if (o->why) /* who holds it: no loss records needed */
+        return o->json ? leaks_why_json(o, snaps, paths, n, err, errlen)
+                       : leaks_why_text(o, snaps, paths, n, err, errlen);
     struct lossrec_set *ls = lossrec_new(&o->lr);
     int rc = 0;
     if (!ls) {
@@ -396,23 +456,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         snprintf(err, errlen, "leaks: out of memory");
         rc = 2;
     }
-    if (rc == 0 && o->why && o->json) {
-        rc = leaks_why_json(o, snaps, paths, n, err, errlen);
-    } else if (rc == 0 && o->why) {
-        char why[1024];
-        for (int i = 0; i < n; i++)
-            if (pytypes_capped_note(&snaps[i], why, sizeof(why)))
-                printf("note: %s: %s\n\n", paths[i], why);
-        if (pyholders_print(snaps, n, o->why, stdout, NULL) < 0) {
-            snprintf(err, errlen, "leaks: out of memory");
-            lossrec_free(ls);
-            return 2;
-        }
-        if (retainers_print(snaps, paths, n, o->why, 0, stdout, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "leaks: %s", why);
-            rc = 2;
-        }
-    } else if (rc == 0 && o->json)
+    if (rc == 0 && o->json)
         leaks_json(o, ls, snaps, paths, n, stdout);
     else if (rc == 0) {
         for (int i = 0; i < n; i++) {
@@ -452,8 +496,9 @@ int cmd_leaks(int argc, char **argv, char *err, size_t errlen)
     for (; rc == 0 && loaded < n; loaded++)
         if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
             rc = 2;
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (lset_require(&snaps[i], argv[optind + i], err, errlen) < 0)
+    for (int i = 0; rc == 0 && i < n; i++) /* --why: the Python graph needs no check */
+        if (!(o.why && snaps[i].py.graph) &&
+            lset_require(&snaps[i], argv[optind + i], err, errlen) < 0)
             rc = 2;
     if (rc == 0 && supp_add_snaps(&o.lr.supp, snaps, argv + optind, n, err, errlen) < 0)
         rc = 2;

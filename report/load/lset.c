@@ -7,6 +7,9 @@
  *            hsnap_leak_record[nrecords]         56 bytes each
  *            u32 member[nmembers]                BLOCKS indices
  *   RETAINERS := u32 count, u32 reserved, hsnap_retainer[count] (40 bytes)
+ *   HOLDERS   := hsnap_holders_head (24), hsnap_hold[nblocks] (8 each),
+ *                u64 root_at[nroot], hsnap_hold_in[ninterior] (8 each),
+ *                hsnap_hold_range[nranges] (48 each), hsnap_hold_tls[ntls] (24)
  *
  * A length must be exactly the sum (in 64 bits, from 32-bit counts); for
  * RETAINERS, traces in range, known kinds and the promised sort order (so
@@ -16,6 +19,7 @@
  * snapshot with a million-block ring costs no copy.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lset.h"
@@ -29,6 +33,11 @@ _Static_assert(sizeof(struct hsnap_leaks_head) == LSET_HEAD, "LEAKS head size");
 _Static_assert(sizeof(struct hsnap_leak_total) == LSET_TOTAL, "LEAKS total size");
 _Static_assert(sizeof(struct hsnap_leak_record) == LSET_RECORD, "LEAKS record size");
 _Static_assert(sizeof(struct hsnap_retainer) == LSET_RETAINER, "RETAINERS item size");
+_Static_assert(sizeof(struct hsnap_holders_head) == 24, "HOLDERS head size");
+_Static_assert(sizeof(struct hsnap_hold) == 8, "HOLDERS item size");
+_Static_assert(sizeof(struct hsnap_hold_in) == 8, "HOLDERS interior item size");
+_Static_assert(sizeof(struct hsnap_hold_range) == 48, "HOLDERS range size");
+_Static_assert(sizeof(struct hsnap_hold_tls) == 24, "HOLDERS TLS item size");
 
 const char *lset_absent_why(const struct snap *s)
 {
@@ -189,5 +198,59 @@ int lset_decode_retainers(struct snap *s, const uint8_t *p, uint64_t len, char *
             return -1;
     s->retainers = n ? v : NULL;
     s->nretainers = n;
+    return 0;
+}
+
+int lset_decode_holders(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                        size_t errlen)
+{
+    struct hsnap_holders_head h;
+    if (len < sizeof h)
+        return snap_section_fail(err, errlen, "HOLDERS", "too short (%llu bytes)",
+                                 (unsigned long long)len);
+    memcpy(&h, p, sizeof h);
+    uint64_t need = sizeof h + 8ull * h.nblocks + 8ull * h.nroot + 8ull * h.ninterior +
+                    48ull * h.nranges + 24ull * h.ntls;
+    if (len != need)
+        return snap_section_fail(err, errlen, "HOLDERS", "%llu bytes, its counts need %llu",
+                                 (unsigned long long)len, (unsigned long long)need);
+    if (h.nblocks != s->nblocks)
+        return snap_section_fail(err, errlen, "HOLDERS", "%u items for %llu blocks", h.nblocks,
+                                 (unsigned long long)s->nblocks);
+    /* a section's payload is only 4-aligned in the file: its u64s are read
+     * from an aligned copy */
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return snap_section_fail(err, errlen, "HOLDERS", "out of memory");
+    memcpy(copy, p, len);
+    s->hold_buf = copy;
+    p = copy;
+    const struct hsnap_hold *v = (const struct hsnap_hold *)(p + sizeof h);
+    for (uint32_t i = 0; i < h.nblocks; i++)
+        if (v[i].from == HSNAP_HOLD_ROOT ? v[i].aux >= h.nroot
+                                         : v[i].from >= h.nblocks && v[i].from != HSNAP_HOLD_NONE)
+            return snap_section_fail(err, errlen, "HOLDERS", "item %u: from %u (aux %u), beyond "
+                                     "the %u blocks or %u root words", i, v[i].from, v[i].aux,
+                                     h.nblocks, h.nroot);
+    const uint64_t *at = (const uint64_t *)(v + h.nblocks);
+    const struct hsnap_hold_in *in = (const struct hsnap_hold_in *)(at + h.nroot);
+    for (uint32_t i = 0; i < h.ninterior; i++)
+        if (in[i].block >= h.nblocks || (i && in[i].block <= in[i - 1].block))
+            return snap_section_fail(err, errlen, "HOLDERS", "interior item %u: block %u out of "
+                                     "range or order", i, in[i].block);
+    const struct hsnap_hold_range *r = (const struct hsnap_hold_range *)(in + h.ninterior);
+    for (uint32_t i = 0; i < h.nranges; i++)
+        if (r[i].kind < HSNAP_RET_DATA || r[i].kind > HSNAP_RET_MAPPED || r[i].lo > r[i].hi)
+            return snap_section_fail(err, errlen, "HOLDERS", "range %u: kind %u, [%#llx, %#llx)",
+                                     i, r[i].kind, (unsigned long long)r[i].lo,
+                                     (unsigned long long)r[i].hi);
+    s->hold = h.nblocks ? v : NULL;
+    s->hold_at = at;
+    s->hold_in = in;
+    s->nhold_in = h.ninterior;
+    s->hold_ranges = r;
+    s->nhold_ranges = h.nranges;
+    s->hold_tls = (const struct hsnap_hold_tls *)(r + h.nranges);
+    s->nhold_tls = h.ntls;
     return 0;
 }

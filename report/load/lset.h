@@ -18,6 +18,13 @@
  * ref_min <= ref_max.  Returns 0, or -1 with "section LEAKS: reason". */
 int lset_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
 
+/* Decodes the HOLDERS payload into s->hold, s->hold_ranges and s->hold_tls
+ * (after BLOCKS: one item per block, each from a block index or a mark,
+ * known root kinds, exact length).  0, or -1 with "section HOLDERS: reason"
+ * (the caller drops the section: it is derived). */
+int lset_decode_holders(struct snap *s, const uint8_t *p, uint64_t len, char *err,
+                        size_t errlen);
+
 /* Decodes the RETAINERS payload into s->retainers / s->nretainers (TRACES
  * loaded).  Checks: exact length, target and source traces < trace count,
  * source_kind <= HSNAP_RET_MAPPED, root sources with source_trace 0, items

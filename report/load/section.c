@@ -40,7 +40,7 @@ const char *snap_section_name(uint32_t type)
                                   "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
                                   "SUPPRESSIONS", "FAILED", "UNLOADED", "STATE", "MAPLINE",
                                   "PYTYPES", "PYOWNED", "PYRETAIN", "PYGCFREED",
-                                  "PYCAPPED", "PYUNREAD", "MAPPED", "THREADS"};
+                                  "PYCAPPED", "PYUNREAD", "MAPPED", "THREADS", NULL, "HOLDERS"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];

@@ -512,6 +512,9 @@ static void snap_derived(struct snap *s, uint32_t type, int rc, char *err)
         pyretain_drop(s);
     else if (type == HSNAP_SEC_PYOWNED)
         pytypes_drop_owned(s);
+    else if (type == HSNAP_SEC_HOLDERS)
+        free(s->hold_buf), s->hold_buf = NULL, s->hold = NULL,
+        s->nhold_ranges = s->nhold_tls = s->nhold_in = 0;
     else /* RETAINERS */
         s->retainers = NULL, s->nretainers = 0, s->has_retainers = 0;
     size_t had = s->dropped ? strlen(s->dropped) : 0, add = strlen(err);
@@ -582,6 +585,10 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
                      lset_decode_retainers(s, secs[HSNAP_SEC_RETAINERS].data,
                                            secs[HSNAP_SEC_RETAINERS].len, err, errlen), err);
     }
+    if (secs[HSNAP_SEC_HOLDERS].seen && s->has_blocks)
+        snap_derived(s, HSNAP_SEC_HOLDERS,
+                     lset_decode_holders(s, secs[HSNAP_SEC_HOLDERS].data,
+                                         secs[HSNAP_SEC_HOLDERS].len, err, errlen), err);
     if (secs[HSNAP_SEC_SITELINE].seen &&
         siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len,
                         secs[HSNAP_SEC_MAPLINE].data, secs[HSNAP_SEC_MAPLINE].len, err, errlen) < 0)
@@ -746,6 +753,7 @@ void snap_free(struct snap *s)
         free(s->modules[i].build_id);
     }
     free(s->modules);
+    free(s->hold_buf);
     pycode_free(s);
     pytypes_free(s);
     free(s->traces);

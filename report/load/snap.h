@@ -69,7 +69,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 28 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 30 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (section.c). */
 struct snap_budget {
@@ -111,6 +111,15 @@ struct snap {
     const struct hsnap_retainer *retainers; /* RETAINERS items, into buf */
     uint32_t nretainers;
     int has_retainers;         /* a RETAINERS section was present */
+    const struct hsnap_hold *hold;     /* HOLDERS: one per block, into buf; NULL: none */
+    const uint64_t *hold_at;           /* its root words' addresses */
+    const struct hsnap_hold_in *hold_in; /* its interior offsets, by block */
+    uint32_t nhold_in;
+    const struct hsnap_hold_range *hold_ranges; /* its root ranges */
+    uint32_t nhold_ranges;
+    const struct hsnap_hold_tls *hold_tls;      /* its modules' static TLS */
+    uint32_t nhold_tls;
+    void *hold_buf;                    /* HOLDERS copied, 8-aligned (owned) */
     int has_blocks;            /* a BLOCKS section was present */
     char *supp_text;           /* SUPPRESSIONS: the program's
                                   __lsan_default_suppressions(), NUL-terminated

@@ -251,6 +251,7 @@ static void pyhold_json(const struct snap *s, int index, const struct pyhold_sit
 int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out,
                     struct json *j)
 {
+    uint64_t found = 0;
     if (j)
         json_arr_begin(j);
     for (int i = 0; i < n; i++) {
@@ -262,6 +263,7 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
             pyhold_free(&h);
             return -1;
         }
+        found += h.objects;
         if (h.objects && j)
             pyhold_json(s, i, &h, j);
         else if (h.objects)
@@ -270,7 +272,7 @@ int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out
     }
     if (j)
         json_arr_end(j);
-    return 0;
+    return found > INT32_MAX ? INT32_MAX : (int)found;
 }
 
 /* A type's share of a snapshot's reached objects. */

@@ -18,7 +18,9 @@ struct snap;
  * shape (pypath_shape: the same steps but for which key or index) beyond
  * PYHOLD_LISTED are one line with their count and a few examples.  Text
  * into out, or (j not NULL) a JSON array, one object per snapshot that has
- * such objects.  0, or -1 (out of memory). */
+ * such objects.  How many objects it found (capped at INT32_MAX: 0 when
+ * no snapshot holds the graph or none was allocated at SITE), or -1 (out
+ * of memory). */
 int pyholders_print(const struct snap *snaps, int n, const char *site, FILE *out,
                     struct json *j);
 

@@ -169,14 +169,22 @@ static int retainers_collect(const struct snap *snaps, char **paths, int n, cons
     struct retainers_target *all = NULL, *t, *tmp;
     *allp = NULL;
     *vp = NULL;
-    for (int k = 0; k < n; k++)
-        if (!snaps[k].has_retainers) {
+    int any = 0;
+    for (int k = 0; k < n; k++) {
+        any |= snaps[k].has_retainers;
+        if (!snaps[k].has_retainers && !snaps[k].py.graph) {
             snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
                      "leak check: run with --leaks or HEAPSNAP_LEAKS=1)", paths[k]);
             return -1;
         }
+    }
+    if (!any) { /* the Python graph alone: its holders answer */
+        snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
+                 "leak check: run with --leaks or HEAPSNAP_LEAKS=1)", paths[0]);
+        return -1;
+    }
     for (int k = 0; k < n; k++)
-        if (retainers_add(&snaps[k], site, &all) < 0) {
+        if (snaps[k].has_retainers && retainers_add(&snaps[k], site, &all) < 0) {
             retainers_free_all(all);
             snprintf(err, errlen, "out of memory");
             return -1;

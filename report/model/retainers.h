@@ -12,7 +12,9 @@
 /* Prints, for the allocation sites matching site (a "file.c:12" as shown,
  * "basename.c:12", or a function name; NULL = every site with retained
  * memory, the limit largest when limit > 0), which sites and kinds of root
- * hold references to their memory, summed over snaps[0..n).  Returns 0,
+ * hold references to their memory, summed over snaps[0..n) (a snapshot
+ * with the Python graph but no RETAINERS is passed over; one with neither
+ * is an error, and so is none with RETAINERS).  Returns 0,
  * or -1 with err filled ("PATH: no retainer data ...", "no allocation site
  * matches ...", out of memory). */
 int retainers_print(const struct snap *snaps, char **paths, int n,

@@ -609,6 +609,36 @@ static struct sym_entry *sym_resolve(const struct sym_key *k)
     return e;
 }
 
+const char *sym_data(int mod, uint64_t off, int tls, uint64_t *delta)
+{
+    if (mod < 0 || (size_t)mod >= sym.nmods)
+        return NULL;
+    struct sym_mod *m = &sym.mods[mod];
+    sym_check_module(m);
+    int n = m->dm ? dwfl_module_getsymtab(m->dm) : -1;
+    const char *best = NULL;
+    uint64_t start = 0;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym es;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        Elf *elf;
+        Dwarf_Addr bias;
+        const char *name = dwfl_module_getsym_info(m->dm, i, &es, &addr, &shndx, &elf, &bias);
+        int t = GELF_ST_TYPE(es.st_info);
+        if (!name || !*name || es.st_shndx == SHN_UNDEF ||
+            (tls ? t != STT_TLS : t != STT_OBJECT && t != STT_NOTYPE && t != STT_COMMON))
+            continue;
+        uint64_t v = tls ? es.st_value : addr;
+        if (off < v || (es.st_size ? off - v >= es.st_size : off != v))
+            continue;
+        if (!best || v > start)
+            best = name, start = v;
+    }
+    *delta = best ? off - start : 0;
+    return best;
+}
+
 int sym_lookup(int mod, uint64_t off, const struct sym_frame **out)
 {
     static const struct sym_frame oom = {"??", "??", 0, 0};

@@ -40,6 +40,12 @@ const char *sym_module_base(int mod);
  * sym_fini.  Out of memory gives one "??" frame. */
 int sym_lookup(int mod, uint64_t off, const struct sym_frame **out);
 
+/* The data symbol of module mod holding file address off (an object's,
+ * or with tls a thread-local's, whose off is the offset into the module's
+ * TLS block), from .symtab or, stripped, .dynsym: its name (valid until
+ * sym_fini) and *delta, off less its start; NULL when none holds it. */
+const char *sym_data(int mod, uint64_t off, int tls, uint64_t *delta);
+
 /* Releases every module and cached frame. */
 void sym_fini(void);
 

@@ -4,8 +4,9 @@
  * gc-like queries of the API.  A check: module roots (loader lock: before
  * the stop), the stop (the recorder's locks taken so that no thread is
  * inside them, the threads stopped, the locks dropped), the caller's
- * sorted copy of the live blocks, thread and user roots, model_run, the
- * resume, the answer encoded.
+ * sorted copy of the live blocks, thread and user roots, model_run (its
+ * references heard by the retainer and holder views), the resume, the
+ * answer encoded.
  *   Rules: while the world is stopped nothing here takes a lock another
  * thread may hold or calls the host's malloc.  The calling thread is
  * scanned from where the program called into the shim (COLLECT_ENTRY, with
@@ -48,6 +49,7 @@ static struct {
     struct model_result res;    /* the last run's result */
     struct model_ops ops;
     int have_res;
+    int ret_on;                 /* the retainers' table is up (ret_begin) */
     atomic_int warned;
     struct collect_ign *ign;    /* sorted by p; callers serialise */
     size_t nign, ign_cap;
@@ -178,6 +180,7 @@ static HS_NOINLINE int collect_begin(int hold)
         collect_warn("out of memory");
         return -1;
     }
+    hold_note_tls();
     stop_prepare();
     collect_host->lock_all();
     if (!marked) {
@@ -325,9 +328,29 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
 
 /* ---------------- the model ---------------- */
 
-static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg)
+static void collect_add_root(uintptr_t lo, uintptr_t hi, unsigned kind, pid_t tid, uintptr_t tp,
+                             void *arg)
 {
-    roots_add(lo, hi, kind, 0);
+    (void)arg;
+    roots_add_thread(lo, hi, kind, tid, tp);
+}
+
+/* model_ops.on_ref: the retainers per site and the holders per block. */
+static void collect_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at,
+                           void *ctx)
+{
+    if (col.ret_on)
+        ret_on_ref(to, from, kind, first, at, ctx);
+    hold_on_ref(to, from, first, at);
+}
+
+/* The per-run views (retainers, holders) started; on_ref set when either is. */
+static void collect_views_begin(struct hsnap_block *b, uint64_t n)
+{
+    col.ret_on = ret_begin(b) == 0;
+    int held = hold_begin(b, n) == 0;
+    col.ops.on_ref = col.ret_on || held ? collect_on_ref : NULL;
+    col.ops.on_owned = held ? hold_on_owned : NULL;
 }
 
 /* Threads, user roots and the program's own mappings, world stopped. */
@@ -355,7 +378,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_roots(b, n);
     const struct model_root *r = roots_get(&nroots);
     roots_set_ops(&col.ops);
-    col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
+    collect_views_begin(b, n);
     struct model_range *holes;
     size_t hbytes;
     if (maps_holes(&holes, &col.ops.nholes, &hbytes) != 0)
@@ -370,7 +393,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         ret_finish(); /* once more with those blocks the runtime's (roots) */
         ret_free();
         model_result_free(&col.res, &col.ops);
-        col.ops.on_ref = ret_begin(b) == 0 ? ret_on_ref : NULL;
+        collect_views_begin(b, n);
         rc = model_run(b, n, r, nroots, &col.ops, &col.res);
     }
     for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
@@ -382,8 +405,10 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     if (rc != MODEL_OK) {
         collect_warn(rc == MODEL_ENOMEM ? "out of memory" : "inconsistent block table");
         ret_free();
+        hold_free();
         return -1;
     }
+    hold_keep_roots(r, nroots);
     if (col.unstopped) /* their registers unread: the answer is incomplete */
         model_result_unverified(b, n, &col.res, &col.ops);
     col.res.unstopped = col.unstopped;
@@ -400,6 +425,7 @@ static void collect_release(void)
     if (col.have_res)
         model_result_free(&col.res, &col.ops);
     ret_free();
+    hold_free();
     col.have_res = 0;
 }
 
@@ -421,6 +447,7 @@ static int collect_encode(struct leak_answer *a)
         *a = (struct leak_answer){0};
         return -1;
     }
+    a->holders = hold_take(&a->hold_cap, &a->hold_len); /* optional: NULL, none */
     a->unreachable = col.last_unreachable;
     return 0;
 }

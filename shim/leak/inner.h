@@ -16,7 +16,9 @@
 extern const struct leak_host *collect_host;
 
 /* ---- stop.c: stop-the-world, thread roots ---- */
-typedef void (*stop_root_fn)(uintptr_t lo, uintptr_t hi, unsigned kind, void *arg);
+/* A root range; a thread's with its tid and thread pointer (else 0, 0). */
+typedef void (*stop_root_fn)(uintptr_t lo, uintptr_t hi, unsigned kind, pid_t tid, uintptr_t tp,
+                             void *arg);
 void stop_prepare(void);    /* before stop_world; may allocate (guard set) */
 uint32_t stop_world(void);  /* stop the others; returns how many did not stop */
 void stop_resume(void);
@@ -35,6 +37,7 @@ int task_each(void (*fn)(pid_t tid, void *arg), void *arg); /* /proc/self/task *
 /* ---- roots.c: module data, user roots, the glibc metadata rule ---- */
 int roots_begin(void);     /* before the stop: module ranges (loader lock) */
 void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
+void roots_add_thread(uintptr_t lo, uintptr_t hi, unsigned kind, pid_t tid, uintptr_t tp);
 const struct model_root *roots_get(size_t *n);
 void roots_add_user(void); /* with the world stopped */
 /* With the world stopped, after every other root: the program's own
@@ -91,9 +94,18 @@ void dfk_release(void); /* the parent, after the fork */
 
 /* ---- retain.c: the retainer view (RETAINERS section) ---- */
 int ret_begin(const struct hsnap_block *b);
-void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
+void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at, void *ctx);
 void ret_finish(void);                 /* sort; the blocks may go */
 size_t ret_encode(void *buf, size_t cap);
 void ret_free(void);
+
+/* ---- holders.c: the holder view, block by block (HOLDERS section) ---- */
+void hold_note_tls(void);                               /* before the stop */
+int hold_begin(const struct hsnap_block *b, uint64_t n); /* 0, or -1: no section */
+void hold_on_ref(uint32_t to, uint32_t from, int first, uintptr_t at);
+void hold_on_owned(uint32_t b, uint32_t root, void *ctx); /* model_ops.on_owned */
+void hold_keep_roots(const struct model_root *r, size_t nr); /* world stopped, after the run */
+void *hold_take(size_t *cap, size_t *len); /* the payload's mapping, now the caller's */
+void hold_free(void);
 
 #endif

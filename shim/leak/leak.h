@@ -7,8 +7,8 @@
  * leak_host: its memory, warnings, loader guard, locks and traces) and
  * then asks one question per check: collect_check stops the world, calls
  * back for the live blocks (sorted by address, copied while nothing
- * moves), classifies them in place and answers with the encoded LEAKS and
- * RETAINERS payloads; collect_check_fork asks the same of a fork of the
+ * moves), classifies them in place and answers with the encoded LEAKS,
+ * RETAINERS and HOLDERS payloads; collect_check_fork asks the same of a fork of the
  * process, which hands its answer to the recorder's report callback.
  * Nothing here calls into shim/ but through the host: the room sits below
  * the recorder, never beside it in a circle.  The glue that drives it
@@ -88,8 +88,8 @@ typedef int (*leak_blocks_fn)(void *ctx, struct hsnap_block **b, uint64_t *n);
  * the callback gave; the payloads are mappings of host->map (len bytes
  * used, cap mapped), the caller's to unmap; NULL when not built. */
 struct leak_answer {
-    void *leaks, *retainers;
-    size_t leaks_len, leaks_cap, ret_len, ret_cap;
+    void *leaks, *retainers, *holders;
+    size_t leaks_len, leaks_cap, ret_len, ret_cap, hold_len, hold_cap;
     int64_t unreachable; /* direct + indirect + cycle blocks */
 };
 

@@ -280,7 +280,7 @@ static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_
         if (first)
             scan_push(s, j, cls);
         if (s->ops->on_ref)
-            s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, s->ops->ctx);
+            s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, (uintptr_t)p, s->ops->ctx);
     }
 }
 
@@ -311,7 +311,8 @@ static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, u
         if (push)
             scan_push(s, j, cls);
         if (s->ops->on_ref)
-            s->ops->on_ref(j, i, 0, push && cls != HSNAP_CLASS_POSSIBLE, s->ops->ctx);
+            s->ops->on_ref(j, i, 0, push && cls != HSNAP_CLASS_POSSIBLE, (uintptr_t)p,
+                           s->ops->ctx);
     }
 }
 

@@ -40,6 +40,8 @@ struct model_root {
     uintptr_t lo, hi; /* [lo, hi), readable; scanned by aligned words */
     uint32_t kind;    /* enum model_root_kind */
     uint32_t flags;   /* MODEL_ROOT_* */
+    int32_t tid;      /* a thread's range: its tid (the holder view), else 0 */
+    uintptr_t tp;     /* ... and its thread pointer, else 0 */
 };
 
 /*
@@ -59,8 +61,14 @@ struct model_ops {
      * range (from = MODEL_FROM_ROOT, kind = its model_root.kind) or from
      * block `from` (kind 0).  first: this reference made `to` REACHABLE (it
      * is `to`'s first retainer; each reachable block has exactly one, except
-     * ignored blocks, which are roots). */
-    void (*on_ref)(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx);
+     * ignored blocks, which are roots).  at: the referring word's address
+     * (in the root range or in block from). */
+    void (*on_ref)(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at,
+                   void *ctx);
+    /* Optional: each leaked block as a loss record claims it (phase 5),
+     * with the record's root block (the direct block, or the cycle's
+     * lowest-address member). */
+    void (*on_owned)(uint32_t b, uint32_t root, void *ctx);
     /* Memory that must not be read (a guard page the program made
      * PROT_NONE inside a block, a range it unmapped): sorted, disjoint
      * [lo, hi) ranges, or none.  Blocks and roots are scanned around them,

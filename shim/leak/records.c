@@ -59,6 +59,8 @@ static void rec_claim(struct scan *s, struct hsnap_leak_record *r, uint32_t v)
     s->stk[tail++] = v;
     while (head < tail) {
         uint32_t x = s->stk[head++];
+        if (s->ops->on_owned)
+            s->ops->on_owned(s->ub[x], r->root, s->ops->ctx);
         if (comp_of(s, x) == c) {
             rec_own(s, r, x);
         } else {

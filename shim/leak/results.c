@@ -56,5 +56,5 @@ void result_drop(uintptr_t thread)
 /* With the world stopped. */
 void result_roots(stop_root_fn fn, void *arg)
 {
-    fn((uintptr_t)result.val, (uintptr_t)(result.val + RESULT_MAX), MODEL_ROOT_STACK, arg);
+    fn((uintptr_t)result.val, (uintptr_t)(result.val + RESULT_MAX), MODEL_ROOT_STACK, 0, 0, arg);
 }

@@ -89,8 +89,9 @@ int ret_begin(const struct hsnap_block *b)
 }
 
 /* model_ops.on_ref: one reference to block `to`. */
-void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, void *ctx)
+void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at, void *ctx)
 {
+    (void)at;
     const struct hsnap_block *t = &ret.b[to];
     uint32_t k = from == MODEL_FROM_ROOT ? kind : HSNAP_RET_BLOCK;
     uint32_t s = from == MODEL_FROM_ROOT ? 0 : ret.b[from].trace;

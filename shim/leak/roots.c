@@ -61,7 +61,18 @@ void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags)
             collect_host->warn("too many root ranges; the leak check may report false leaks", "", "");
         return;
     }
-    roots.r[roots.n++] = (struct model_root){lo, hi, kind, flags};
+    roots.r[roots.n++] = (struct model_root){lo, hi, kind, flags, 0, 0};
+}
+
+/* A thread's range: roots_add's, with the thread named (the holder view). */
+void roots_add_thread(uintptr_t lo, uintptr_t hi, unsigned kind, pid_t tid, uintptr_t tp)
+{
+    size_t n = roots.n;
+    roots_add(lo, hi, kind, 0);
+    if (roots.n > n) {
+        roots.r[n].tid = tid;
+        roots.r[n].tp = tp;
+    }
 }
 
 const struct model_root *roots_get(size_t *n)

@@ -475,10 +475,10 @@ void stop_resume(void)
  * uc_stack is the alternate stack, flags 0: it came from outside), or 0
  * (the normal stack is then scanned whole). */
 static uintptr_t stop_alt_roots(uintptr_t sp, uintptr_t redzone, uintptr_t alo, uintptr_t ahi,
-                                stop_root_fn fn, void *arg)
+                                pid_t tid, uintptr_t tp, stop_root_fn fn, void *arg)
 {
     uintptr_t from = sp > alo + redzone ? sp - redzone : alo, out = 0;
-    fn(from, ahi, MODEL_ROOT_STACK, arg);
+    fn(from, ahi, MODEL_ROOT_STACK, tid, tp, arg);
     const size_t at = offsetof(ucontext_t, uc_stack);
     for (uintptr_t p = (sp + 7) & ~(uintptr_t)7; p + sizeof(stack_t) <= ahi; p += 8) {
         const stack_t *st = (const stack_t *)p;
@@ -491,8 +491,8 @@ static uintptr_t stop_alt_roots(uintptr_t sp, uintptr_t redzone, uintptr_t alo, 
     return out;
 }
 
-static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uintptr_t hi,
-                             uintptr_t tp, const uintptr_t *regs, size_t nregs,
+static void stop_thread_roots(pid_t tid, uintptr_t sp, uintptr_t redzone, uintptr_t lo,
+                             uintptr_t hi, uintptr_t tp, const uintptr_t *regs, size_t nregs,
                              const uintptr_t *vec, size_t nvec, uintptr_t *dtv,
                              uintptr_t alo, uintptr_t ahi, stop_root_fn fn, void *arg)
 {
@@ -504,7 +504,7 @@ static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uin
     if (tls_lo && tls_lo >= lo && tls_lo < hi)
         hi = tls_lo;
     if (sp && (sp < lo || sp >= hi) && alo < ahi && sp >= alo && sp < ahi) {
-        sp = stop_alt_roots(sp, redzone, alo, ahi, fn, arg);
+        sp = stop_alt_roots(sp, redzone, alo, ahi, tid, tp, fn, arg);
         redzone = STOP_REDZONE; /* the interrupted code's red zone */
         if (sp < lo || sp >= hi)
             sp = 0;
@@ -514,15 +514,15 @@ static void stop_thread_roots(uintptr_t sp, uintptr_t redzone, uintptr_t lo, uin
         lo = sp;
     }
     if (lo && hi > lo)
-        fn(lo, hi, MODEL_ROOT_STACK, arg);
+        fn(lo, hi, MODEL_ROOT_STACK, tid, tp, arg);
     if (regs)
-        fn((uintptr_t)regs, (uintptr_t)(regs + nregs), MODEL_ROOT_REGS, arg);
+        fn((uintptr_t)regs, (uintptr_t)(regs + nregs), MODEL_ROOT_REGS, tid, tp, arg);
     if (vec && nvec)
-        fn((uintptr_t)vec, (uintptr_t)(vec + nvec), MODEL_ROOT_REGS, arg);
+        fn((uintptr_t)vec, (uintptr_t)(vec + nvec), MODEL_ROOT_REGS, tid, tp, arg);
     if (tls_lo)
-        fn(tls_lo, tls_hi, MODEL_ROOT_TLS, arg);
+        fn(tls_lo, tls_hi, MODEL_ROOT_TLS, tid, tp, arg);
     if ((*dtv = stop_dtv_block(tp)))
-        fn((uintptr_t)dtv, (uintptr_t)(dtv + 1), MODEL_ROOT_TLS, arg);
+        fn((uintptr_t)dtv, (uintptr_t)(dtv + 1), MODEL_ROOT_TLS, tid, tp, arg);
 }
 
 /* With the world stopped: every thread's root ranges.  The caller's own
@@ -536,21 +536,22 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
     uintptr_t alo, ahi;
     stop_alt_stack(&alo, &ahi);
     if (me)
-        stop_thread_roots(sp, 0, me->lo, me->hi, me->tp, regs, nregs, NULL, 0, &me->dtv, alo,
+        stop_thread_roots(me->tid, sp, 0, me->lo, me->hi, me->tp, regs, nregs, NULL, 0, &me->dtv, alo,
                          ahi, fn, arg);
     else
-        stop_thread_roots(sp, 0, stop.caller_lo, stop.caller_hi, (uintptr_t)pthread_self(), regs,
+        stop_thread_roots((pid_t)syscall(SYS_gettid), sp, 0, stop.caller_lo, stop.caller_hi,
+                          (uintptr_t)pthread_self(), regs,
                          nregs, NULL, 0, &stop.caller_dtv, alo, ahi, fn, arg);
     stop_find_unanswered();
     for (int i = 0, top = atomic_load(&stop.top); i < top; i++) {
         struct stop_slot *s = stop_slot(i);
         int st = atomic_load(&s->state);
         if (st == STOP_PENDING)
-            fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, arg);
+            fn((uintptr_t)&s->arg, (uintptr_t)(&s->arg + 1), MODEL_ROOT_STACK, s->tid, s->tp, arg);
         if (st == STOP_FOREIGN && !s->stopped) {
             /* its whole stack, static TLS and DTV, as they were at the
              * fork (an in-place check does not run while it runs) */
-            stop_thread_roots(0, 0, s->lo, s->hi, s->tp, NULL, 0, NULL, 0, &s->dtv, 0, 0, fn,
+            stop_thread_roots(s->tid, 0, 0, s->lo, s->hi, s->tp, NULL, 0, NULL, 0, &s->dtv, 0, 0, fn,
                               arg);
             continue;
         }
@@ -559,13 +560,13 @@ void stop_roots(uintptr_t sp, const uintptr_t *regs, size_t nregs, stop_root_fn 
              * that holds it (a glibc stack's TCB and TLS at the top) */
             uintptr_t hi = task_mapping_hi(s->sp);
             if (hi)
-                stop_thread_roots(s->sp, STOP_REDZONE, s->sp, hi, s->tp, s->regs, NGREG,
+                stop_thread_roots(s->tid, s->sp, STOP_REDZONE, s->sp, hi, s->tp, s->regs, NGREG,
                                   s->vec, s->nvec, &s->dtv, s->alo, s->ahi, fn, arg);
             continue;
         }
         if (st != STOP_LIVE || s == me)
             continue;
-        stop_thread_roots(s->stopped ? s->sp : 0, STOP_REDZONE, s->lo, s->hi, s->tp,
+        stop_thread_roots(s->tid, s->stopped ? s->sp : 0, STOP_REDZONE, s->lo, s->hi, s->tp,
                          s->stopped ? s->regs : NULL, NGREG, s->stopped ? s->vec : NULL,
                          s->nvec, &s->dtv, s->stopped ? s->alo : 0, s->stopped ? s->ahi : 0,
                          fn, arg);

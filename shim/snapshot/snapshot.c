@@ -219,7 +219,7 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
                                            HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED,
                                            HSNAP_SEC_PYUNREAD, HSNAP_SEC_MAPPED,
-                                           HSNAP_SEC_THREADS};
+                                           HSNAP_SEC_THREADS, HSNAP_SEC_HOLDERS};
 
 /* PYGCFREED, for the traces TRACES has. */
 static void snap_gcfreed(struct sbuf *sec)
@@ -420,7 +420,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     snap_run.pytypes = NULL;
     zsec_release(); /* BLOCKS' compressor is not held through the Python sections */
     if (!leaks) {
-        sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = 0;
+        sec[SEC_LEAKS].len = sec[SEC_RETAINERS].len = sec[SEC_HOLDERS].len = 0;
     } else {
         size_t n;
         const char *supp = snap_host->suppressions(&n);

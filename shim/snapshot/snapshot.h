@@ -196,7 +196,8 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYOWNED,
-       SEC_PYRETAIN, SEC_PYGCFREED, SEC_PYCAPPED, SEC_PYUNREAD, SEC_MAPPED, SEC_THREADS, SEC_N };
+       SEC_PYRETAIN, SEC_PYGCFREED, SEC_PYCAPPED, SEC_PYUNREAD, SEC_MAPPED, SEC_THREADS,
+       SEC_HOLDERS, SEC_N };
 
 /* Live sums per trace, derived rather than kept on the hot path: from the
  * blocks as BLOCKS is written when there is one, else from a walk of the

@@ -47,6 +47,9 @@ struct wopts {
     int ret_bad_trace;         /* RETAINERS item 2's target = trace count */
     int ret_bad_kind;          /* RETAINERS item 0's source kind = 9 */
     int ret_unsorted;          /* RETAINERS items 1 and 2 swapped */
+    int hold_bad_from;         /* HOLDERS item 3's from = block count */
+    int hold_bad_kind;         /* HOLDERS range 0's kind = 9 */
+    int hold_short;            /* HOLDERS one item fewer than blocks */
     const char *cmdline;       /* META's strings and module 0's path, when */
     const char *exe;           /* set (hostile names: control characters, */
     const char *module0;       /* invalid UTF-8) */
@@ -295,6 +298,39 @@ static void w_pytypes(struct wbuf *w, const struct wopts *o)
     }
 }
 
+/* HOLDERS for the leak heap: the indirect and cycle blocks under their
+ * records' roots; 0x4000 (possibly lost) held +24 into it from 0x5000,
+ * held from the stack of thread 77 ("worker"); 0x6000 from the data
+ * range; the rest none.  One module's TLS. */
+static void w_holders(struct wbuf *w, const struct wopts *o)
+{
+    static const uint32_t from[W_NLEAK_BLOCKS] = {
+        HSNAP_HOLD_NONE, 0, 0, HSNAP_HOLD_NONE, 4, 4, 4, 8, HSNAP_HOLD_ROOT,
+        HSNAP_HOLD_ROOT, HSNAP_HOLD_NONE, 10, 10, HSNAP_HOLD_NONE};
+    uint32_t n = W_NLEAK_BLOCKS - (o->hold_short ? 1 : 0);
+    struct hsnap_holders_head h = {n, 2, 1, 2, 1, 0};
+    struct hsnap_hold_range r[2] = {{0x601000, 0x602000, 0, HSNAP_RET_DATA, 0, ""},
+                                    {0x7ff000, 0x800000, 0x7fe000, HSNAP_RET_STACK, 77, "worker"}};
+    struct hsnap_hold_tls t = {0, 0x80, 0x40};
+    uint64_t at[2] = {0x7ff100, 0x601010}; /* blocks 8, 9 */
+    struct hsnap_hold_in in = {7, 24};
+    if (o->hold_bad_kind)
+        r[0].kind = 9;
+    size_t a = w_sec_begin(w, HSNAP_SEC_HOLDERS);
+    w_put(w, &h, sizeof h);
+    for (uint32_t i = 0; i < n; i++) {
+        struct hsnap_hold e = {from[i], i == 7 ? 8 : i == 9 ? 1 : 0}; /* 7: 8 bytes into 0x5000 */
+        if (o->hold_bad_from && i == 3)
+            e.from = W_NLEAK_BLOCKS;
+        w_put(w, &e, sizeof e);
+    }
+    w_put(w, at, sizeof at);
+    w_put(w, &in, sizeof in);
+    w_put(w, r, sizeof r);
+    w_put(w, &t, sizeof t);
+    w_sec_end(w, a);
+}
+
 static void w_leaks(struct wbuf *w, const struct wopts *o)
 {
     struct hsnap_leak_record r[5];
@@ -345,6 +381,7 @@ static void w_leaks(struct wbuf *w, const struct wopts *o)
     w_u32(w, 0);
     w_put(w, rv, sizeof(rv));
     w_sec_end(w, at);
+    w_holders(w, o);
 }
 
 /* SITELINE: trace 0 grows then goes, trace 1 comes later. */

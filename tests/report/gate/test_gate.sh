@@ -23,7 +23,10 @@ t_golden merge_reinterns_traces "$T/t1" "$T/t2"
 gcc $flags tests/report/gate/chain.c -o "$T/chain" || t_fail chain_build gcc
 for i in 1 2; do "$HEAPSNAP" run --leaks -o "$T/ch$i.hsnap" -- "$T/chain" >/dev/null 2>&1; done
 "$HEAPSNAP" merge "$T/ch1.hsnap" "$T/ch2.hsnap" -o "$T/chm.hsnap"
-"$HEAPSNAP" leaks --why tests/report/gate/chain.c:19 "$T/ch1.hsnap" "$T/ch2.hsnap" >"$T/why2.txt" 2>&1
+# (merge does not carry HOLDERS, whose items are per input block: the
+# inputs' block-by-block lines are left out of the comparison)
+"$HEAPSNAP" leaks --why tests/report/gate/chain.c:19 "$T/ch1.hsnap" "$T/ch2.hsnap" 2>&1 |
+  sed '/: block by block, /,/^$/d' >"$T/why2.txt"
 "$HEAPSNAP" leaks --why tests/report/gate/chain.c:19 "$T/chm.hsnap" >"$T/whym.txt" 2>&1
 if grep -q '^   blocks from tests/report/gate/chain.c:17: 8 refs' "$T/whym.txt"; then t_golden merge_keeps_retainers_why "$T/why2.txt" "$T/whym.txt"
 else t_fail merge_keeps_retainers_why "$(head -c 300 "$T/whym.txt")"; fi

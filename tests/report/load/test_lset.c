@@ -126,6 +126,40 @@ TEST_BEGIN(retainers_damage_drops_the_section_alone)
 }
 TEST_END
 
+/* HOLDERS, derived from the leak check, is read whole when it agrees
+ * with BLOCKS, and left out alone (its line in s.dropped) when not. */
+TEST_BEGIN(holders_read_or_dropped_alone)
+{
+    struct wopts ok = {.with_leaks = 1};
+    struct snap s;
+    expect_true(load_opts(&ok, &s) == 0, "%s", err);
+    expect_true(s.hold && s.hold[1].from == 0 && s.hold[6].from == 4 && s.hold[0].from == HSNAP_HOLD_NONE &&
+                s.hold[8].from == HSNAP_HOLD_ROOT && s.hold_at[s.hold[8].aux] == 0x7ff100 &&
+                s.nhold_in == 1 && s.hold_in[0].block == 7 && s.hold_in[0].off == 24 &&
+                s.nhold_ranges == 2 && s.hold_ranges[1].tid == 77 &&
+                !strcmp(s.hold_ranges[1].name, "worker") && s.nhold_tls == 1 && !s.dropped,
+                "HOLDERS as written");
+    snap_free(&s);
+    static const struct {
+        size_t knob;
+        const char *want;
+    } cases[] = {
+        {offsetof(struct wopts, hold_bad_from), "section HOLDERS: item 3: from 14 (aux 0), beyond the 14 blocks"},
+        {offsetof(struct wopts, hold_bad_kind), "section HOLDERS: range 0: kind 9"},
+        {offsetof(struct wopts, hold_short), "section HOLDERS: 13 items for 14 blocks"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct wopts o = {.with_leaks = 1};
+        *(int *)((char *)&o + cases[i].knob) = 1;
+        expect_true(load_opts(&o, &s) == 0, "case %zu: %s", i, err);
+        expect_true(s.dropped && strstr(s.dropped, cases[i].want) == s.dropped, "case %zu: dropped \"%s\"",
+                    i, s.dropped ? s.dropped : "");
+        expect_true(!s.hold && !s.nhold_ranges && s.lk.present && s.has_retainers, "case %zu: the rest", i);
+        snap_free(&s);
+    }
+}
+TEST_END
+
 /* Every truncation of the file is refused cleanly (the frame checks catch
  * most; none may crash). */
 TEST_BEGIN(test_truncations_refused)
@@ -150,6 +184,7 @@ int main(void)
     test_no_leaks_section();
     test_damage_refused();
     retainers_damage_drops_the_section_alone();
+    holders_read_or_dropped_alone();
     test_truncations_refused();
     return 0;
 }
