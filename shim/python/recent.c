@@ -134,15 +134,27 @@ static inline __attribute__((always_inline)) uint64_t py_walk_frames_m(struct py
     return entry;
 }
 
-#define PY_WALK_FRAMES(name, model)                                                            \
-    static __attribute__((noinline)) uint64_t name(struct py_walk *wk, const char **frp,       \
-                                                   uint32_t lim, uint32_t *np)                 \
-    {                                                                                          \
-        return py_walk_frames_m(wk, frp, lim, np, model);                                      \
-    }
-PY_WALK_FRAMES(py_walk_frames_object, PY_FRAMES_OBJECT)
-PY_WALK_FRAMES(py_walk_frames_entry, PY_FRAMES_ENTRY)
-PY_WALK_FRAMES(py_walk_frames_owner, PY_FRAMES_OWNER)
+/* py_walk_frames_m for each frame model, each a function of its own. */
+static __attribute__((noinline)) uint64_t py_walk_frames_object(struct py_walk *wk,
+                                                                const char **frp, uint32_t lim,
+                                                                uint32_t *np)
+{
+    return py_walk_frames_m(wk, frp, lim, np, PY_FRAMES_OBJECT);
+}
+
+static __attribute__((noinline)) uint64_t py_walk_frames_entry(struct py_walk *wk,
+                                                               const char **frp, uint32_t lim,
+                                                               uint32_t *np)
+{
+    return py_walk_frames_m(wk, frp, lim, np, PY_FRAMES_ENTRY);
+}
+
+static __attribute__((noinline)) uint64_t py_walk_frames_owner(struct py_walk *wk,
+                                                               const char **frp, uint32_t lim,
+                                                               uint32_t *np)
+{
+    return py_walk_frames_m(wk, frp, lim, np, PY_FRAMES_OWNER);
+}
 
 /* py_walk_take for one frame model (a constant: one copy a model), into
  * wk, the last walk old.  First the frames' code objects and
