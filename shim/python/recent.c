@@ -77,14 +77,6 @@ struct py_walk *py_walk_last(void)
 #define PY_HASH_SEED 0x9e3779b97f4a7c15ull
 #define PY_HASH_MUL 0xff51afd7ed558ccdull
 
-/* Frames from *frp on into wk->fa and wk->first, lim at most (*np: how
- * many; *frp: the frame past them, or NULL): their entry flags as
- * py_walk's entry holds them (frame i at bit n - 1 - i: the outermost
- * 64 frames' only).  The loop every allocation runs over every
- * frame (pydepth.py's figures): not inlined, so that its values keep to
- * registers (py_walk_m's own spilled them: 25 instructions a frame, 14
- * here); the layout's offsets are read once (a store to first[] may alias
- * py_lay's fields), and the flags are shifted in as they come. */
 /* py_ptr with a full-width offset: offsets kept in registers are not
  * narrowed again at each frame. */
 static inline uintptr_t py_word_at(const char *base, uintptr_t off)
@@ -94,6 +86,14 @@ static inline uintptr_t py_word_at(const char *base, uintptr_t off)
     return v;
 }
 
+/* Frames from *frp on into wk->fa and wk->first, lim at most (*np: how
+ * many; *frp: the frame past them, or NULL): their entry flags as
+ * py_walk's entry holds them (frame i at bit n - 1 - i: the outermost
+ * 64 frames' only).  The loop every allocation runs over every
+ * frame (pydepth.py's figures): not inlined, so that its values keep to
+ * registers (py_walk_m's own spilled them: 25 instructions a frame, 21
+ * here); the layout's offsets are read once (a store to first[] may alias
+ * py_lay's fields), and the flags are shifted in as they come. */
 static inline __attribute__((always_inline)) uint64_t py_walk_frames_m(struct py_walk *wk,
                                                                        const char **frp,
                                                                        uint32_t lim, uint32_t *np,
