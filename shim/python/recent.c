@@ -77,22 +77,83 @@ struct py_walk *py_walk_last(void)
 #define PY_HASH_SEED 0x9e3779b97f4a7c15ull
 #define PY_HASH_MUL 0xff51afd7ed558ccdull
 
-/* The entry flags of frames 0 .. n - 1 (first[i], 0 or 1) as py_walk's
- * entry: frame i at bit n - 1 - i, the outermost 64 frames' only.  Eight
- * flags a turn: the multiply moves byte t's bit to bit 63 - t, and no two
- * of its terms meet (so none carries). */
-static inline uint64_t py_entry_bits(const uint8_t *first, uint32_t n)
+/* py_ptr with a full-width offset: offsets kept in registers are not
+ * narrowed again at each frame. */
+static inline uintptr_t py_word_at(const char *base, uintptr_t off)
 {
-    uint64_t e = 0;
-    uint32_t i = n > 64 ? n - 64 : 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t x;
-        memcpy(&x, first + i, sizeof x);
-        e = e << 8 | (x * 0x8040201008040201ull) >> 56;
+    uintptr_t v;
+    __builtin_memcpy(&v, base + off, sizeof v);
+    return v;
+}
+
+/* Frames from *frp on into wk->fa and wk->first, lim at most (*np: how
+ * many; *frp: the frame past them, or NULL): their entry flags as
+ * py_walk's entry holds them (frame i at bit n - 1 - i: the outermost
+ * 64 frames' only).  The loop every allocation runs over every
+ * frame (pydepth.py's figures): not inlined, so that its values keep to
+ * registers (py_walk_m's own spilled them: 25 instructions a frame, 21
+ * here); the layout's offsets are read once (a store to first[] may alias
+ * py_lay's fields), and the flags are shifted in as they come. */
+static inline __attribute__((always_inline)) uint64_t py_walk_frames_m(struct py_walk *wk,
+                                                                       const char **frp,
+                                                                       uint32_t lim, uint32_t *np,
+                                                                       int model)
+{
+    const struct py_layout *l = py_lay;
+    const uintptr_t o_code = l->fr_code, o_at = l->fr_instr, o_up = l->fr_previous,
+                    o_entry = l->fr_entry;
+    const uint8_t cstack = l->cstack;
+    uintptr_t *fa = wk->fa, *end = wk->fa + 2 * (size_t)lim;
+    uint8_t *first = wk->first;
+    const char *fr = *frp;
+    uint64_t entry = 0;
+    while (fr && fa != end) {
+        const char *up = (const char *)py_word_at(fr, o_up);
+        fa[0] = py_word_at(fr, o_code) & ~PY_CODE_TAGS;
+        fa[1] = model == PY_FRAMES_OBJECT ? (uintptr_t)(intptr_t) * (const int *)(fr + o_at)
+                                          : py_word_at(fr, o_at);
+        uint64_t f = 1;
+        if (model == PY_FRAMES_ENTRY)
+            f = *(const uint8_t *)(fr + o_entry) != 0;
+        else if (model == PY_FRAMES_OWNER && up) {
+            if (*(const uint8_t *)(up + o_entry) != cstack)
+                f = 0;
+            else
+                do
+                    up = (const char *)py_word_at(up, o_up);
+                while (up && *(const uint8_t *)(up + o_entry) == cstack);
+        }
+        *first++ = (uint8_t)f;
+        entry = entry << 1 | f;
+        fa += 2;
+        fr = up;
     }
-    for (; i < n; i++)
-        e = e << 1 | first[i];
-    return e;
+    uint32_t n = (uint32_t)(first - wk->first);
+    *frp = fr;
+    *np = n;
+    return entry;
+}
+
+/* py_walk_frames_m for each frame model, each a function of its own. */
+static __attribute__((noinline)) uint64_t py_walk_frames_object(struct py_walk *wk,
+                                                                const char **frp, uint32_t lim,
+                                                                uint32_t *np)
+{
+    return py_walk_frames_m(wk, frp, lim, np, PY_FRAMES_OBJECT);
+}
+
+static __attribute__((noinline)) uint64_t py_walk_frames_entry(struct py_walk *wk,
+                                                               const char **frp, uint32_t lim,
+                                                               uint32_t *np)
+{
+    return py_walk_frames_m(wk, frp, lim, np, PY_FRAMES_ENTRY);
+}
+
+static __attribute__((noinline)) uint64_t py_walk_frames_owner(struct py_walk *wk,
+                                                               const char **frp, uint32_t lim,
+                                                               uint32_t *np)
+{
+    return py_walk_frames_m(wk, frp, lim, np, PY_FRAMES_OWNER);
 }
 
 /* py_walk_take for one frame model (a constant: one copy a model), into
@@ -114,13 +175,9 @@ static inline __attribute__((always_inline)) void py_walk_m(const char *ts, stru
     wk->top = (uintptr_t)fr;
     if (lim > PY_WALK_MAX)
         lim = PY_WALK_MAX;
-    for (int first; fr && n < lim; n++) {
-        wk->fa[2 * n] = py_frame_code(fr);
-        wk->fa[2 * n + 1] = (uintptr_t)py_frame_at(fr, model);
-        fr = py_frame_next(fr, &first, model);
-        wk->first[n] = first != 0;
-    }
-    uint64_t entry = py_entry_bits(wk->first, n);
+    uint64_t entry = model == PY_FRAMES_OBJECT  ? py_walk_frames_object(wk, &fr, lim, &n)
+                     : model == PY_FRAMES_ENTRY ? py_walk_frames_entry(wk, &fr, lim, &n)
+                                                : py_walk_frames_owner(wk, &fr, lim, &n);
     /* old's frame j is frame j + shift of this walk */
     int64_t shift = old->gen == gen && !old->ext ? (int64_t)n - old->n : (int64_t)PY_WALK_MAX;
     uint32_t k = n; /* frames k .. n - 1 are old's (old's frame 0 not among them) */
