@@ -89,7 +89,7 @@ else
   comp() { bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _heapsnap "$1"; echo "${COMPREPLY[*]}"' _ "$c" "$HEAPSNAP" "$@"; }
   bad=""
   check() { local want=$1 got; shift; got=$(comp "$@" 2>&1); [ "$got" = "$want" ] || bad="$bad [$* -> '$got', want '$want']"; }
-  check "lineno filename function module traceback type" top --key ""
+  check "lineno filename function module traceback type thread" top --key ""
   check "filename function" diff -k f
   check "text json" top --format ""
   check "text json junit sarif github" gate --format ""

@@ -121,7 +121,9 @@ fi
 # 260 KiB, of the 2 MiB the 64 lines took); 5684 at 0ece7db (code), 5496
 # since the snapshot's streamed-blocks chunk and its two copy buffers are
 # mapped while in use (side_copy, dest_copy), not held in .bss.
-# The bound, 5684 KiB, leaves 64 KiB.  The state file's pieces are mapped as they are used (0.3-0.7
+# 5668 at 40e799e9; 5736 since each allocating thread has a record
+# (athr_recs, 24 KiB of .bss: top --key thread) and the deep memo sets'
+# and HOLDERS' code.  The bound, 5800 KiB, leaves 64 KiB.  The state file's pieces are mapped as they are used (0.3-0.7
 # MiB here, by timing; bounded by HEAPSNAP_STATE): not fixed, so left out.
 # The least of three runs: under load, the helper thread's passing work
 # (a transient map of its own, by timing) was once caught, 36 KiB more.
@@ -131,10 +133,10 @@ for _ in 1 2 3; do
   v=$(LD_PRELOAD=$SHIM HEAPSNAP_STATE=0 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
   [ -n "$v" ] && { [ -z "$shim" ] || [ "$v" -lt "$shim" ]; } && shim=$v
 done
-if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 5684 ]; then
+if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 5800 ]; then
   t_pass shim_fixed_address_space_under_8mib
 else
-  t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB: $((shim - plain)), want under 5684"
+  t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB: $((shim - plain)), want under 5800"
 fi
 
 # ---- a daemon expects each open() to return the lowest free number: the

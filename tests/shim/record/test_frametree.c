@@ -1,4 +1,4 @@
-// link: shim/record/traces.c shim/record/tracefail.c shim/record/frametree.c shim/base/arena.c shim/base/lock.c
+// link: shim/record/traces.c shim/record/tracefail.c shim/record/frametree.c shim/record/athreads.c shim/base/arena.c shim/base/lock.c
 /*
  * test_frametree.c - traces.c's interning of stacks as a tree of frames:
  * stacks that share their outer frames get distinct ids, dense and in
@@ -200,7 +200,10 @@ TEST_BEGIN(tracetree_bytes_per_trace)
     expect_true(per <= 200, "%zu bytes per trace, want at most 200 (632 before the tree)", per);
 TEST_END
 
-/* Threads interning the same stacks at once agree on every id. */
+/* Threads interning the same stacks at once: each thread gets its own
+ * trace of each stack (traces are kept apart per allocating thread:
+ * athr_mine), the same id again when it interns the stack again, and
+ * every id reads back as its stack. */
 #define THREADS 4
 #define PER 3000u
 static uint32_t seen[THREADS][PER];
@@ -214,23 +217,31 @@ static void *worker(void *arg)
         family(0x200000 + j, 4, ip);
         seen[me][j] = intern(ip, DEPTH);
     }
+    for (uint32_t j = 0; j < PER; j += 7) { /* again: the same id */
+        family(0x200000 + j, 4, ip);
+        if (intern(ip, DEPTH) != seen[me][j])
+            seen[me][j] = UINT32_MAX;
+    }
     return NULL;
 }
 
-TEST_BEGIN(tracetree_threads_agree)
+TEST_BEGIN(tracetree_threads_apart)
     pthread_t th[THREADS];
     uint32_t n0 = trace_count();
     for (unsigned i = 0; i < THREADS; i++)
         pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i);
     for (unsigned i = 0; i < THREADS; i++)
         pthread_join(th[i], NULL);
-    expect_eq_u64(trace_count() - n0, PER);
+    expect_eq_u64(trace_count() - n0, (uint64_t)PER * THREADS);
     uintptr_t ip[DEPTH];
     for (uint32_t j = 0; j < PER; j++) {
-        for (unsigned i = 1; i < THREADS; i++)
-            expect_eq_u64(seen[i][j], seen[0][j]);
         family(0x200000 + j, 4, ip);
-        expect_true(roundtrip(seen[0][j], ip, DEPTH), "stack %u", j);
+        for (unsigned i = 0; i < THREADS; i++) {
+            expect_true(seen[i][j] != UINT32_MAX, "thread %u, stack %u: another id again", i, j);
+            for (unsigned k = 0; k < i; k++)
+                expect_true(seen[i][j] != seen[k][j], "threads %u and %u share stack %u's id", k, i, j);
+            expect_true(roundtrip(seen[i][j], ip, DEPTH), "thread %u, stack %u", i, j);
+        }
     }
 TEST_END
 
@@ -376,7 +387,7 @@ int main(void)
     tracetree_depth_0_1_64_256();
     tracetree_unsampled_and_disabled_twin();
     tracetree_bytes_per_trace();
-    tracetree_threads_agree();
+    tracetree_threads_apart();
     ftree_index_dropped_and_made_again();
     tracetree_index_finds_stacks_past_the_cache();
     tracetree_chains_are_made_once_and_found_again();
