@@ -24,11 +24,11 @@
 #include "escape.h"
 #include "formats.h"
 #include "gate.h"
-#include "leakcheck.h"
+#include "gateleaks.h"
 #include "pycheck.h"
 #include "rules.h"
 #include "snapsave.h"
-#include "trend.h"
+#include "growth.h"
 #include "verdict.h"
 
 struct gate {
