@@ -91,8 +91,8 @@ static inline uintptr_t py_word_at(const char *base, uintptr_t off)
  * py_walk's entry holds them (frame i at bit n - 1 - i: the outermost
  * 64 frames' only).  The loop every allocation runs over every
  * frame (pydepth.py's figures): not inlined, so that its values keep to
- * registers (py_walk_m's own spilled them: 25 instructions a frame, 21
- * here); the layout's offsets are read once (a store to first[] may alias
+ * registers (inlined in py_walk_m, the loop spilled them to the stack);
+ * the layout's offsets are read once (a store to first[] may alias
  * py_lay's fields), and the flags are shifted in as they come. */
 static inline __attribute__((always_inline)) uint64_t py_walk_frames_m(struct py_walk *wk,
                                                                        const char **frp,

@@ -89,7 +89,7 @@ struct cfi_memo {
     unsigned walk_max;            /* frames the walk could give; CFI_MAX_NEVER: ended
                                      on a low return address (never repeated) */
     unsigned max;                 /* walk_max once named (cfi_name), else CFI_MAX_NEVER */
-    uint32_t path;                /* cfi_path_of its first steps, high half (a deep
+    uint32_t path;                /* cfi_memo_path of its first steps, high half (a deep
                                      set's filter: cfi_memo_again_deep) */
     uint32_t tag;                 /* the caller's name for its result (cfi_name) */
     unsigned long long subs;      /* the modules the rules came from */
@@ -167,12 +167,12 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * A set that would lose a walk (itself and its partner full) for one with
  * the lost walk's very first state turns deep (cfi_memo.deep, a bit a set): from then on its walks are kept in a
  * second bank of CFI_DEEP_SETS sets, chosen by the path of their first
- * CFI_DEEP_STEPS steps (cfi_path_of: the keys a walk steps through, by
+ * CFI_DEEP_STEPS steps (cfi_memo_path: the keys a walk steps through, by
  * the same rules the walk uses).  The path is only an index: a walk found
  * by it is still compared word for word (cfi_same_again), so a path that
  * changes (a rule reloaded, a step that fails) costs a miss, never a wrong
- * stack.  Stepping six frames costs a lookup about 250 instructions, more
- * than a hit among a set's and its partner's sixteen ways: paid only
+ * stack.  Stepping six frames costs a lookup more than a hit among a
+ * set's and its partner's sixteen ways (docs/performance.md): paid only
  * where more walks than those take turns from one first state (churn's
  * and deep's never do).  The deep sets hold up to 128 walks more, allocated
  * as they fill (4 KiB each at the default depth: 512 KiB a thread at most,

@@ -7,7 +7,7 @@
 # cost still grows with depth: 1.96x on pyenv's 3.12.1 (90.8 instructions
 # a turn per frame); the bound keeps it from growing further.  Then the
 # same figure against 1.00 must fail: the check can fail.
-# tier: full
+# tier: full (callgrind runs of a Python loop at two depths, about a minute)
 . tests/shim/python/lib_py.sh
 
 py=$(py_interpreters | awk '$1 == "pyenv-3.12" { print $2; exit }')

@@ -13,7 +13,7 @@
 # frame's instruction without reading it made 2,050 blocks wrong here.
 # CPython 3.15 (sid's) is skipped, by name: there 160 blocks carry a wrong
 # stack and 24 sites are not charged to deep_churn.py, with and without
-# py_walk_frames alike (an open bug of 3.15's frames, not of this change).
+# py_walk_frames_object alike (an open bug of 3.15's frames, not of this change).
 . tests/shim/python/lib_py.sh
 
 while read -r tag py; do
