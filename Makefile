@@ -26,7 +26,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # -O0 for a debugger say).
 # The shim's rooms, lowest first (docs/design.md, "Layout"); the root keeps
 # the doors.  Every .c of a room is built, and each room is on the include
-# path, so headers are named bare ("inner.h" is each room's own).
+# path, so headers are named bare (each room's own header is named for its room: "leakinner.h").
 SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim \
                shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
