@@ -26,7 +26,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # -O0 for a debugger say).
 # The shim's rooms, lowest first (docs/design.md, "Layout"); the root keeps
 # the doors.  Every .c of a room is built, and each room is on the include
-# path, so headers are named bare ("inner.h" is each room's own).
+# path, so headers are named bare (each room's own header is named for its room: "leakinner.h").
 SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim \
                shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
@@ -42,7 +42,7 @@ SHIM_CFLAGS := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidde
 # libheapsnap-attach.so, is built from the same sources with dynamic TLS
 # (descriptors); its malloc is reached only through rewritten GOT entries,
 # never by the loader's own allocations, so the first access of a thread,
-# which allocates, cannot re-enter it (shim/attach/attach.c).
+# which allocates, cannot re-enter it (shim/attach/latestart.c).
 SHIM_TLS        := -ftls-model=initial-exec
 SHIM_TLS_ATTACH := -ftls-model=global-dynamic -mtls-dialect=gnu2 -DHEAPSNAP_ATTACH_BUILD
 # zlib (the snapshot's CRC-32 only) is linked in statically: as a library

@@ -1,7 +1,7 @@
 /*
  * hsnap_state.h - the state file (docs/design.md, "The state that survives
  * a kill"): the contract between shim/state.c, which writes it, and
- * report/load/state.c, which reads it (so does a live view, #34).
+ * report/load/stateread.c, which reads it (so does a live view, #34).
  * Pointer-free, little-endian, fixed offsets:
  *   [0, 4096)          struct hsnap_state_head
  *   cells              chunk i at cells_off + i * HSTATE_CHUNK: the live

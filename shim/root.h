@@ -3,13 +3,13 @@
  * root: the hooks (hooks.c, hookstack.c, realsym.c, maphooks.c, domain.c),
  * the process's life (life.c, helper.c, orphan.c, threads.c, signals.c,
  * exec.c, creds.c, pause.c, pyexit.c, state.c, statelife.c), the API
- * (api.c), and the leak check's runs (leakcheck.c, lsan.c, elfsym.c),
+ * (api.c), and the leak check's runs (leakrun.c, lsan.c, elfsym.c),
  * which compose the leak room with the tables and the writer.  It stands
  * on every other room's door, included here; only shim/attach stands on
  * it.  Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_
  * (domain.c), life_ (life.c alone), helper_ (helper.c), orph_, sig_,
  * pause_, pyexit_, pytrack_, term_, state_ (state.c, statelife.c), lchk_
- * (leakcheck.c), lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c); besides
+ * (leakrun.c), lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c); besides
  * the libc names interposed (threads.c, exec.c, creds.c, ...).  The lock
  * order below is every room's.
  */
@@ -21,7 +21,7 @@
  * may be nested (fork's prepare handler takes them all in this order, and
  * nobody takes two of them in another):
  *
- *   1. snap         snapshot.c: one snapshot or leak check (leakcheck.c)
+ *   1. snap         snapshot.c: one snapshot or leak check (leakrun.c)
  *                   at a time (and the API's root/ignore lists)
  *   2. loader gate  base/loader.c: loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
@@ -251,7 +251,7 @@ void pause_start(void);
 int pause_is_on(void); /* stopped by the program: no exit snapshot */
 int pause_thread(int off); /* this thread's allocations unrecorded (off); was it recording */
 
-/* ---- leakcheck.c: the leak check's runs (under the snapshot lock) ---- */
+/* ---- leakrun.c: the leak check's runs (under the snapshot lock) ---- */
 /* heapsnap_collect: the leak check, and a snapshot when path != NULL; the
  * leaked blocks the last check found, or -1. */
 int64_t lchk_collect(const char *path);

@@ -94,7 +94,7 @@ def _addopts():
         return []
 
 
-# heapsnap__load's refusals (shim/attach/attach.h's ATT_E_*)
+# heapsnap__load's refusals (shim/attach/latestart.h's ATT_E_*)
 _LOAD_ERRORS = {
     -1: "the shim is in this process from the start",
     -2: "the shim is loaded and recording already",

@@ -17,7 +17,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "jsondoc.h"
-#include "peak.h"
+#include "peakread.h"
 #include "series.h"
 #include "stats.h"
 #include "statsopt.h"

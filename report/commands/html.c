@@ -1,6 +1,6 @@
 /*
  * html.c - `heapsnap html -o report.html SNAP...`: its options, and the
- * page (report/html/html.c) written atomically where -o says, and a line
+ * page (report/html/htmldoc.c) written atomically where -o says, and a line
  * on stderr naming it.
  */
 #include <getopt.h>

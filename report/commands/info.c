@@ -18,11 +18,11 @@
 #include "frames.h"
 #include "fmt.h"
 #include "jsondoc.h"
-#include "pygcfreed.h"
-#include "peak.h"
+#include "pycollected.h"
+#include "peakread.h"
 #include "procrole.h"
 #include "snap.h"
-#include "state.h"
+#include "stateread.h"
 #include "stats.h"
 
 static const char *info_reason(uint32_t r)

@@ -32,7 +32,7 @@
 #include "lossrec.h"
 #include "pygarbage.h"
 #include "pyholders.h"
-#include "pyleakref.h"
+#include "pyleakreport.h"
 #include "retainers.h"
 #include "supp.h"
 

@@ -18,7 +18,7 @@
 #include "frames.h"
 #include "json.h"
 #include "memline.h"
-#include "siteline.h"
+#include "sitelineread.h"
 
 #define TL_COLUMNS 5        /* sites shown as columns by default */
 #define TL_MAX_COLUMNS 16

@@ -2,7 +2,7 @@
  * trend.c - `heapsnap trend SNAP1 SNAP2 ... SNAPn`: reads a series of
  * snapshots of one process and prints the call sites that keep growing
  * across it, as text or as the "heapsnap-trend" JSON document.  The
- * analysis is report/model/trend.c's, shared with the gate's
+ * analysis is report/model/growth.c's, shared with the gate's
  * --max-trend-growth rule.
  */
 #include <getopt.h>
@@ -17,7 +17,7 @@
 #include "escape.h"
 #include "fmt.h"
 #include "jsondoc.h"
-#include "trend.h"
+#include "growth.h"
 
 static void trend_usage(void)
 {

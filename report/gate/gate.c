@@ -4,7 +4,7 @@
  * Inputs are grouped by process (meta.pid), each a series by sequence
  * number.  Every check is a JUnit testcase (the rules: docs/ci.md):
  *   leaks:<proc>   the process's LAST snapshot's loss records of the
- *                  --fail-on classes (leakcheck.c) within --max-leaked-bytes
+ *                  --fail-on classes (gateleaks.c) within --max-leaked-bytes
  *                  and --max-leaked-blocks; without LEAKS, exit 2 unless
  *                  --fail-on none (a rule that checks nothing never passes)
  *   growth         --baseline OLD --max-growth L: each site's live bytes
@@ -24,11 +24,11 @@
 #include "escape.h"
 #include "formats.h"
 #include "gate.h"
-#include "leakcheck.h"
+#include "gateleaks.h"
 #include "pycheck.h"
 #include "rules.h"
 #include "snapsave.h"
-#include "trend.h"
+#include "growth.h"
 #include "verdict.h"
 
 struct gate {

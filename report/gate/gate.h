@@ -4,7 +4,7 @@
  * verdict as text, JSON, JUnit, SARIF or GitHub annotations.  Inside:
  *   gate.c       the command: load, group by process, evaluate, write
  *   rules.c      its rules (command line and .heapsnap.toml)
- *   leakcheck.c  the leak rule, over lossrec_new's loss records
+ *   gateleaks.c  the leak rule, over lossrec_new's loss records
  *   verdict.c    checks and findings, and their one-line messages
  *   out.c junit.c sarif.c ghanno.c emit.c   the output formats
  * The gate reads report/ (snapshots, frames, stats, trend, loss records,

@@ -1,6 +1,6 @@
 /*
  * verdict.c - the gate's verdict: checks and findings appended by the
- * evaluation (gate.c, leakcheck.c), and what every output format says of
+ * evaluation (gate.c, gateleaks.c), and what every output format says of
  * them: a process's name, a finding's site and its one-line message, so
  * that text, JUnit, SARIF and GitHub annotations say the same thing.
  */

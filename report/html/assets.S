@@ -1,5 +1,5 @@
 /* assets.S - the HTML report's scripts and style sheet, embedded whole in the
- * CLI (report/html/html.c writes them into every page).  Each is NUL-terminated. */
+ * CLI (report/html/htmldoc.c writes them into every page).  Each is NUL-terminated. */
         .section .rodata
         .global html_page_js
         .global html_page_css

@@ -1,5 +1,5 @@
 /*
- * html.h - the HTML report's page (report/html/html.c), one self-contained
+ * html.h - the HTML report's page (report/html/htmldoc.c), one self-contained
  * file with its script and style sheet inline.
  */
 #ifndef REPORT_HTML_H

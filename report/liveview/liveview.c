@@ -25,7 +25,7 @@
 #include "fmt.h"
 #include "frames.h"
 #include "liveview.h"
-#include "state.h"
+#include "stateread.h"
 #include "stats.h"
 
 enum { LV_SORT_LIVE, LV_SORT_GROWTH, LV_SORT_ALLOCS, LV_NSORT };

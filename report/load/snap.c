@@ -30,8 +30,8 @@
 #include <zlib.h>
 
 #include "lset.h"
-#include "peak.h"
-#include "siteline.h"
+#include "peakread.h"
+#include "sitelineread.h"
 #include "snap.h"
 
 #define SNAP_MAX_FAILED (1ull << 52) /* failures at one site: more is damage */

@@ -258,7 +258,7 @@ const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, u
 int pygcfreed_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
                      size_t errlen);
 
-/* THREADS (snapthreads.c): checked, into s (after TRACES); 0 or -1. */
+/* THREADS (threadsread.c): checked, into s (after TRACES); 0 or -1. */
 int snap_threads_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
                         size_t errlen);
 /* The thread that allocated trace ti's blocks, or NULL (no THREADS, or a

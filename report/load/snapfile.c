@@ -16,7 +16,7 @@
 
 #include "input.h"
 #include "snap.h"
-#include "state.h"
+#include "stateread.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -15,7 +15,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
-#include "state.h"
+#include "stateread.h"
 
 /* 1 when pid maps the file st describes (its writer still runs), 0 when
  * not or unknown (no such pid, its maps not ours to read). */

@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 
 #include "hsnap_state.h"
-#include "state.h"
+#include "stateread.h"
 
 #define SUMS_MAX_FAILED (1ull << 48) /* as the snapshot loader bounds a count */
 

@@ -26,7 +26,7 @@
 #include "frames.h"
 #include "memline.h"
 #include "series.h"
-#include "siteline.h"
+#include "sitelineread.h"
 
 /* A point as gathered: where it is. */
 struct ml_raw {

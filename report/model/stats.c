@@ -20,9 +20,9 @@
 #include "escape.h"
 #include "fmt.h"
 #include "lset.h"
-#include "peak.h"
+#include "peakread.h"
 #include "progress.h"
-#include "pygcfreed.h"
+#include "pycollected.h"
 #include "pyfold.h"
 #include "stats.h"
 

@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #include "snap.h"
-#include "state.h"
+#include "stateread.h"
 
 /* --- procs.c: the processes whose shim keeps a state file ---------------- */
 

@@ -96,9 +96,9 @@ BUDGET = {"churn1": 600, "deep": 900,   # issue 50: heapsnap over plain, a pair
 
 # The parts of the hot path, by the source file the instructions come from.
 PARTS = (("unwinding", r"shim/unwind/|avxintrin\.h|xmmintrin\.h"),  # cfi.c's AVX pair compare
-         ("table", r"shim/record/(table|table_hint|tblfilter|tblpool)\.c|shim/record/inner\.h|emmintrin\.h"),
+         ("table", r"shim/record/(table|table_hint|tblfilter|tblpool)\.c|shim/record/recinner\.h|emmintrin\.h"),
          ("traces", r"shim/record/(traces|frametree|sample)\.c"),
-         ("peaks", r"shim/record/(peak|timeline)\.c"),
+         ("peaks", r"shim/record/(peak|timepoints)\.c"),
          ("pending", r"shim/record/pending\.c|shim/base/deferred\.c"),
          ("scrub", r"shim/base/scrub\.c"),
          ("state", r"shim/(state|statelife)\.c|shim/snapshot/"),

@@ -154,7 +154,7 @@ def phase(path):
     hookrecord.c, hookstack.c, domain.c and root.h's inline glue), python,
     snapshot."""
     p = path or ""
-    for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|table_hint|tblfilter)\.c|shim/record/inner\.h|emmintrin\.h", "table"),
+    for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|table_hint|tblfilter)\.c|shim/record/recinner\.h|emmintrin\.h", "table"),
                       (r"shim/record/(traces|tracefail|frametree|peak|sample)\.c|shim/record/record\.h", "sums"),
                       (r"shim/record/pending\.c|shim/base/deferred\.c", "pending"),
                       (r"shim/base/scrub\.c", "scrub"), (r"shim/python/", "python"),

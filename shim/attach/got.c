@@ -22,7 +22,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "attach.h"
+#include "latestart.h"
 
 #define GOT_CHUNK 256u
 

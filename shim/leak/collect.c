@@ -27,7 +27,7 @@
 #include <libunwind.h>
 
 #include "heapsnap.h"
-#include "inner.h"
+#include "leakinner.h"
 
 #define COLLECT_IGNORE_MIN 256u
 

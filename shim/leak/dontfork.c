@@ -19,7 +19,7 @@
 
 #include "base/sysmap.h"
 
-#include "inner.h"
+#include "leakinner.h"
 #include "procmaps.h"
 
 #define DFK_MAX_BYTES (64ul << 20) /* copied per check */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "base/peek.h"
-#include "inner.h"
+#include "leakinner.h"
 #include "procmaps.h"
 #include "stopslot.h"
 

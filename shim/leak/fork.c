@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "leakinner.h"
 
 #define LFORK_POLL_MS 200                 /* how often the waiting parent looks */
 #define LFORK_MAX_NS (600ull * 1000000000) /* a child this slow is killed */

@@ -21,7 +21,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "inner.h"
+#include "leakinner.h"
 
 #define GOBJ_DEPTH 32u /* frames of a trace looked at */
 

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "leakinner.h"
 
 #define HOLD_TLS_MAX 64       /* modules with static TLS kept */
 #define HOLD_RANGES_MAX 8192u /* root ranges named (more: "a root at 0x...") */

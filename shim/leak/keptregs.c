@@ -16,7 +16,7 @@
 #include <string.h>
 #include <ucontext.h>
 
-#include "inner.h"
+#include "leakinner.h"
 #include "stopslot.h"
 
 struct kept_regs {

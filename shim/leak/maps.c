@@ -11,7 +11,7 @@
  * adjacent readable mappings merged, so there are about as many as there
  * are mappings.
  */
-#include "inner.h"
+#include "leakinner.h"
 #include "procmaps.h"
 
 #define MAPS_SLACK 256 /* holes beyond the first count: the array's own mapping */

@@ -13,7 +13,7 @@
  */
 #include <stdatomic.h>
 
-#include "inner.h"
+#include "leakinner.h"
 
 #define RESULT_MAX 1024
 

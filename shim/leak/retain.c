@@ -15,7 +15,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "leakinner.h"
 
 #define RET_MIN_SLOTS 4096u
 #define RET_EMPTY UINT32_MAX /* target_trace of an empty slot */

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "base/peek.h"
-#include "inner.h"
+#include "leakinner.h"
 #include "procmaps.h"
 
 #define ROOTS_CAP 16384u      /* ranges per check (modules, threads, user) */

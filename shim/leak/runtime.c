@@ -28,7 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "inner.h"
+#include "leakinner.h"
 
 #define RT_MODULES 16u  /* runtime modules' ranges kept */
 #define RT_USER_BUF 0x1 /* glibc's _IO_USER_BUF: the program's own buffer (setvbuf) */

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "fpstate.h"
-#include "inner.h"
+#include "leakinner.h"
 #include "procmaps.h"
 #include "stopslot.h"
 

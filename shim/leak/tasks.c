@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "leakinner.h"
 #include "procmaps.h"
 
 /* The main thread's stack, read here instead of from glibc's

@@ -9,7 +9,7 @@
  * into a bitmap of trace ids mapped for the purpose (never the host's
  * malloc), and then read once per block.
  */
-#include "inner.h"
+#include "leakinner.h"
 
 /* Asks pick of every trace's innermost TRACE_PICK_DEPTH frames (n copied;
  * depth the whole stack, more when it was deeper).  0, or -1: no memory

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "hsnap_pyline.h"
-#include "inner.h"
+#include "pyinner.h"
 
 #define PY_STR_MAX 1024u /* bytes kept of a file or qualified name */
 
@@ -39,7 +39,7 @@ static struct {
     uint32_t slots;        /* power of two */
 } code;
 
-/* This thread's answers (inner.h): PY_CODE_CACHE, from the arena at its
+/* This thread's answers (pyinner.h): PY_CODE_CACHE, from the arena at its
  * first lookup; NULL: none (yet, or ended with the thread, or no memory). */
 __thread struct py_code_hit *py_code_hits;
 static __thread int py_code_hits_off;

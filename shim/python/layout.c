@@ -14,7 +14,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 
 static const struct py_layout py_layouts[] = {
     {

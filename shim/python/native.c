@@ -10,7 +10,7 @@
  * a walk (a memo miss) comes here; the table is under the room's lock
  * (code.c's py_code_lock), which fork's handlers hold.
  */
-#include "inner.h"
+#include "pyinner.h"
 
 #define PY_NATIVE_MAX (1u << 24) /* numbers handed out, at most */
 

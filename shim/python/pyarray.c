@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 
 /* Room in the mapping *a (*cap elements of elem bytes) for need, doubled
  * from first (its pages moved by the kernel, never copied, so the old and

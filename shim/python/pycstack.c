@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "leak.h"
 #include "peek.h"
 

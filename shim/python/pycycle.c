@@ -16,7 +16,7 @@
  * their arrays are by garbage object only (16 bytes each), mapped for the
  * pass and given back.
  */
-#include "inner.h"
+#include "pyinner.h"
 #include "pyedge.h"
 
 #define PYC_STEPS 12          /* objects of a cycle looked for (3.10: an

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "pyedge.h"
 
 #define PYE_SEGS_FIRST 16384u     /* runs of a batch's first mapping */

@@ -25,7 +25,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "pyretain.h"
 
 #define PYFL_ATOMIC ((1ull << 24) | (1ull << 27) | (1ull << 28)) /* int, bytes, str */

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 
 #define PYF_PAGE 12u          /* log2 of a page's bytes */
 #define PYF_BIG (64u << 10)   /* a block this large is in the big list */

@@ -21,7 +21,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 static const int pygcf_zero;

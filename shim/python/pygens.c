@@ -17,7 +17,7 @@
  */
 #include <stdint.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYGENS_SEARCH 256u /* the generations lie this close before gc.collecting */

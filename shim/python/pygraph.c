@@ -24,7 +24,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 #include "pyedge.h"
 #include "pyretain.h"

@@ -27,7 +27,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 
 #define PYKN_CACHE 256u                /* types remembered (power of two) */
 #define PYKN_DEPTH 8u                  /* tp_base links followed */

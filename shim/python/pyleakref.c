@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "base/procmaps.h"
-#include "inner.h"
+#include "pyinner.h"
 #include "leak.h"
 #include "peek.h"
 #include "pyleakref.h"

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYG_NAMES 1024u /* names remembered by address (power of two) */

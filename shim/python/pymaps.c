@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "base.h"
-#include "inner.h"
+#include "pyinner.h"
 #include "procmaps.h"
 
 #define PYMAP_CAP 8192u /* ranges kept; past that, nothing is trusted */

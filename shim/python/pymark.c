@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "pyedge.h"
 
 /* A root of a conservative scan (pyroots.c's pyroot_scan_range): 1. */

@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 static int pymem_peek(void *dst, uintptr_t src, size_t n)

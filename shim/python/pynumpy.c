@@ -18,7 +18,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 #include "pyretain.h"
 

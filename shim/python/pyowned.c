@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "pyrpack.h"
 
 #define PYO_BATCH 256u /* records handed to the sink at a time */

@@ -35,7 +35,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYPG_CHUNK 4096u /* bytes copied at once: in one page whatever the page size */

@@ -8,7 +8,7 @@
  * the same from 3.10 to 3.13.  Pure functions of a type's kind and flags;
  * within the Python room only.
  */
-#include "inner.h"
+#include "pyinner.h"
 
 /* ob_refcnt, ob_size; a type's basic and item sizes, vectorcall offset,
  * flags, weaklist and dict offsets, version tag; a dict's ma_used and

@@ -18,7 +18,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 /* A batch is a quarter of a MiB and 2,048 blocks: one system call reads

@@ -2,7 +2,7 @@
  * pyreads.h - how a snapshot's passes find and read the process's memory:
  * the live block that holds an address (pyfind.c), blocks read a window
  * at a time (pyread.c) and small reads served from a copied chunk
- * (pypage.c).  Part of shim/python's inner.h, which includes it.
+ * (pypage.c).  Part of shim/python's pyinner.h, which includes it.
  */
 #ifndef HEAPSNAP_PYTHON_PYREADS_H
 #define HEAPSNAP_PYTHON_PYREADS_H

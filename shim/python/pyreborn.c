@@ -20,7 +20,7 @@
  * PyGC_Head and pre-header before it, by its type's flags, as
  * tracemalloc finds it).  A death is nothing to us.
  */
-#include "inner.h"
+#include "pyinner.h"
 
 #define PY_REF_CREATE 0 /* PyRefTracerEvent's (3.13 on; 3.15 adds TRACKER_REMOVED) */
 #define PY_TPF_PREHEADER (3ul << 3) /* Py_TPFLAGS_MANAGED_WEAKREF | _MANAGED_DICT */

@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "pydom.h"
 #include "pyedge.h"
 #include "pyleakref.h"

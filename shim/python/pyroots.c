@@ -25,7 +25,7 @@
 
 #include "base/procmaps.h"
 #include "hsnap_pyline.h"
-#include "inner.h"
+#include "pyinner.h"
 #include "leak.h"
 #include "peek.h"
 

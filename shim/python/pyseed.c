@@ -22,7 +22,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYS_ROOM 80u     /* PyList_MAXFREELIST, PyDict_MAXFREELIST */

@@ -24,7 +24,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYSL_MAX (1u << 22)   /* objects a generation, at most */

@@ -25,7 +25,7 @@
  * (a shared helper, _Py_hashtable_set, mallocs directly: never a caller).
  */
 
-#include "inner.h"
+#include "pyinner.h"
 
 #define PY_TM_MAX 8
 

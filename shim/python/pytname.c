@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYTN_KEYS_MAX 512u /* entries of a class's dict looked at for __module__ */

@@ -19,7 +19,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 #include "pyretain.h"
 

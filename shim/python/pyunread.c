@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "base.h"
 
 static struct hsnap_pyunread py_unread;

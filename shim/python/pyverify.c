@@ -16,7 +16,7 @@
  */
 #include <stdint.h>
 
-#include "inner.h"
+#include "pyinner.h"
 #include "peek.h"
 
 #define PYV_FRAMES 32u /* frames checked at most */

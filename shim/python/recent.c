@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 
 #define PY_CTX_SETS 64u    /* x 2 contexts (power of two) */
 #define PY_DONE_SETS 2048u /* x 2 splices (power of two) */

@@ -18,7 +18,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "pyinner.h"
 
 struct py_syms py_sym;
 int py_on; /* python.h: set by the root once the domains are wrapped */

@@ -20,7 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "recinner.h"
 
 /* One record per index, [1, ATHR_MAX); 0 stands for the threads past it. */
 static struct athr_rec {

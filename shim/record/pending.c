@@ -21,9 +21,9 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "recinner.h"
 
-struct pend_queue pend_q[PEND_QUEUES]; /* the layout: inner.h */
+struct pend_queue pend_q[PEND_QUEUES]; /* the layout: recinner.h */
 atomic_uint pend_q_top;
 static lock_t pend_claim;      /* a claim (pend_thread_begin) against fork's lock_all */
 /* pend_self, pend_fresh_on (base.h's hs_hot): this thread's queue, and

@@ -3,11 +3,11 @@
  * without the blocks the threads hold back from it (held frees) and with
  * the ones not yet in it (fresh blocks), each visited once (pend_foreach),
  * and the count of both (pend_live_count).  The queues are pending.c's;
- * their layout is in inner.h.
+ * their layout is in recinner.h.
  */
 #include <string.h>
 
-#include "inner.h"
+#include "recinner.h"
 
 #define PEND_MASK_SHIFT 8
 #define PEND_MASK_BITS (1u << PEND_MASK_SHIFT)

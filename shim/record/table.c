@@ -16,14 +16,14 @@
  * stripe in it.  fork and the leak check take every stripe handed out
  * (tbl_lock_all), ascending; a snapshot one at a time.  Sampled mode: every fresh insert
  * and delete moves the presence filter (tblfilter.c).  Where an entry lives
- * (hash, stripe, home cluster) and its prefetch: table_hint.c (inner.h).
+ * (hash, stripe, home cluster) and its prefetch: table_hint.c (recinner.h).
  */
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
-#include "inner.h"
+#include "recinner.h"
 
 struct tbl_table tbl __attribute__((aligned(4096))); /* a group's heads in one page */
 

@@ -9,7 +9,7 @@
  * keeps its group for good, so a hint never goes stale: at worst it
  * misses.  The probes themselves are table.c's.
  */
-#include "inner.h"
+#include "recinner.h"
 
 _Atomic uint8_t tbl_region[TBL_REGIONS];
 _Atomic unsigned tbl_region_next; /* round robin over the groups */

@@ -13,7 +13,7 @@
  * are rare, and the snapshot's writer holds that lock while it reads the
  * traces and this table together (trace_fail_put).
  */
-#include "inner.h"
+#include "recinner.h"
 
 /* A trace's failed allocations: calls that returned NULL, and the
  * largest size asked (whole calls: never weighted). */

@@ -26,7 +26,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "recinner.h"
 
 /* Chunks of records are whole mappings (arena_map: zero, so only the pages
  * used are resident), not arena_alloc's blocks, which it zeroes: a small

@@ -1,6 +1,6 @@
 /*
  * snapblocks.c - a snapshot's BLOCKS section: the leak check's (on a fork
- * of the process or in place, leakcheck.c), the sorted copy on the fatal
+ * of the process or in place, leakrun.c), the sorted copy on the fatal
  * path, or else streamed into the side file (blockstream.c's walk in
  * address order, a chunk at a time), with each trace's live sums counted
  * on the way.  Callers hold the snapshot lock.
@@ -104,7 +104,7 @@ static int snap_leak_fork(unsigned reason)
            !snap_host->can_hold();
 }
 
-/* BLOCKS: the leak check's (leakcheck.c), on a fork of the process or in
+/* BLOCKS: the leak check's (leakrun.c), on a fork of the process or in
  * place, the sorted copy on the fatal path, else streamed. */
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count)

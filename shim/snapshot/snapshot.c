@@ -11,7 +11,7 @@
  * (every trace a block names exists by then).  BLOCKS and TRACES are never
  * held whole: they go to the file as they are made (snapblocks.c, into
  * the side file; snap_put_traces).  With the leak check, BLOCKS, LEAKS and
- * RETAINERS are leakcheck.c's.  snap_take serialises snapshots and checks
+ * RETAINERS are leakrun.c's.  snap_take serialises snapshots and checks
  * and advances the birth epoch; with fatal set every lock is tried a
  * bounded number of times: never hang.
  */

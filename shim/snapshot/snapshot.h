@@ -4,7 +4,7 @@
  * sections (the side file, zstd frames, TRACES and STATS, blocks in
  * address order, modules, the site line) and the in-process dump; and
  * what snapshot.c shares with
- * the root's leak check runs (leakcheck.c): the slots of the sections, the
+ * the root's leak check runs (leakrun.c): the slots of the sections, the
  * live sums per trace, the snapshot lock as a run takes it, what the last
  * run left.  Below it: base/, record/, unwind/, python/.  What it needs
  * from above is handed down once (snap_set_host).  Prefixes: snap_,

@@ -22,7 +22,7 @@
 
 #include "cfimemo.h"
 #include "cfisame.h"
-#include "inner.h"
+#include "unwindinner.h"
 
 #define CFI_CHECK_EVERY 256        /* walks between dlpi_subs checks */
 #define CFI_MIN_RA 0x4000u         /* libunwind's "somewhere bogus" */

@@ -7,7 +7,7 @@
  * compare itself: cfisame.h; the memos: cfi.c.
  */
 #include "cfimemo.h"
-#include "inner.h"
+#include "unwindinner.h"
 
 /* The pairs, then the checks (the arena's blocks are 16-aligned). */
 static struct cfi_pair *cfi_memo_pair(const struct cfi_memo *m, unsigned cap)

@@ -20,7 +20,7 @@
 #endif
 
 #include "cfimemo.h"
-#include "inner.h"
+#include "unwindinner.h"
 
 /* The pairs [p, pend) against the stack: 0 when every word still holds
  * its value.  SSE2 (or scalar): one 16-byte load, an xor and an or a pair

@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "inner.h"
+#include "unwindinner.h"
 
 int uchk_on;
 

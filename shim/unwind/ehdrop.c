@@ -31,7 +31,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "unwindinner.h"
 
 _Atomic uint64_t ehf_reads;          /* ehframe.c's lookups of a module's tables */
 _Atomic uint64_t ehf_unw;            /* stacks taken by unw_backtrace (its lookups) */

@@ -1,6 +1,6 @@
 /*
  * ehframe.c - what a module's .eh_frame says about one IP, reduced to the
- * rule word that rulecache.c caches and cfi.c walks by (layout in inner.h).
+ * rule word that rulecache.c caches and cfi.c walks by (layout in unwindinner.h).
  *
  * The slow path of HEAPSNAP_UNWIND=auto: dl_iterate_phdr finds the module
  * and its PT_GNU_EH_FRAME; .eh_frame_hdr's table gives the FDE; the CIE's
@@ -16,7 +16,7 @@
 #include <link.h>
 #include <string.h>
 
-#include "inner.h"
+#include "unwindinner.h"
 
 #define EHF_STATES 8               /* DW_CFA_remember_state depth */
 #define EHF_NREG 17                /* DWARF x86-64 columns rax..r15, RA */

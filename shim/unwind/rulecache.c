@@ -1,5 +1,5 @@
 /*
- * rulecache.c - the rule word (inner.h) of every IP the CFI walk (cfi.c)
+ * rulecache.c - the rule word (unwindinner.h) of every IP the CFI walk (cfi.c)
  * has met: slots of {key = IP + 1, rule word}, open addressed, insert-only
  * until a full clear.  It starts at 1 << RCACHE_MIN_BITS slots and doubles,
  * by a clear, when half full or a run of probes is crowded, up to
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-#include "inner.h"
+#include "unwindinner.h"
 
 #define RCACHE_PROBES 8 /* linear probes before a clear */
 

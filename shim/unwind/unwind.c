@@ -26,7 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "unwindinner.h"
 #include "procmaps.h"
 
 #define UNWIND_STACK_MAX ((uintptr_t)1 << 30) /* sp-to-top distance we trust */

@@ -25,7 +25,7 @@
 #include "fmt.h"
 #include "lset.h"
 #include "snap.h"
-#include "state.h"
+#include "stateread.h"
 
 static volatile uint64_t sink;
 

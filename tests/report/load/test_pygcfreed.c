@@ -1,6 +1,6 @@
-// link: report/load/pygcfreed.c report/load/section.c
+// link: report/load/pygcfreedread.c report/load/section.c
 /*
- * test_pygcfreed.c - report/load/pygcfreed.c: a PYGCFREED payload
+ * test_pygcfreed.c - report/load/pygcfreedread.c: a PYGCFREED payload
  * (hsnap_format.h) read into the snapshot (items by trace, the
  * interpreter's count, the dropped), and every damage refused with a
  * one-line reason.

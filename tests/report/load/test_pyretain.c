@@ -1,6 +1,6 @@
-// link: report/load/pyretain.c report/load/pytypes.c report/load/section.c report/load/pycode.c
+// link: report/load/pyretainread.c report/load/pytypes.c report/load/section.c report/load/pycode.c
 /*
- * test_pyretain.c - report/load/pyretain.c: a PYRETAIN payload
+ * test_pyretain.c - report/load/pyretainread.c: a PYRETAIN payload
  * (hsnap_format.h) put on a snapshot's blocks by address (an entry whose
  * block BLOCKS lacks is left out, and what it dominated hangs from the
  * roots; a block without an entry retains its own size), leaked references

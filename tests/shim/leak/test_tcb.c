@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "inner.h"
+#include "leakinner.h"
 #include "leak.h"
 #include "stopslot.h"
 #include "unit.h"

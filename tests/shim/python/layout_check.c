@@ -25,7 +25,7 @@
 #include <internal/pycore_dict.h>
 #endif
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 
 /* The owner of the frame a native call of the evaluation loop puts below
  * the first it runs (3.14 on: the interpreter's entry frame). */

@@ -16,7 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "unit.h"
 
 struct py_syms py_sym;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "unit.h"
 
 #define GC 256u                /* the gc state in the interpreter's state */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "unit.h"
 
 static uint64_t d[128]; /* the struct's head, a word a field */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "python/pyretain.h"
 #include "unit.h"
 

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "unit.h"
 
 void *arena_map(size_t n)

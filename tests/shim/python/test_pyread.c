@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "unit.h"
 
 static size_t mapped, mapped_max;

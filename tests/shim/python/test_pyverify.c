@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/inner.h"
+#include "python/pyinner.h"
 #include "unit.h"
 
 const struct py_layout *py_lay;

@@ -19,7 +19,7 @@
 #include "base.h"
 #include "unit.h"
 #include "unwind/cfimemo.h"
-#include "unwind/inner.h"
+#include "unwind/unwindinner.h"
 
 /* The arena's out-of-memory path calls these; the tests never run out. */
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }

@@ -1,5 +1,5 @@
 /*
- * snapthreads.c - THREADS read into a snapshot: the threads that
+ * threadsread.c - THREADS read into a snapshot: the threads that
  * allocated (tid, comm, ended, main) and each trace's thread, checked
  * once here (record size, length, every index a record's) so that
  * snap_thread_of answers without checks.  A file without THREADS (older

@@ -1,5 +1,5 @@
 /*
- * pygcfreed.h - top --collected: per allocation site, the Python objects
+ * pycollected.h - top --collected: per allocation site, the Python objects
  * CPython's cycle collector freed over the run (PYGCFREED), as the stats'
  * groups (count = objects, size = their bytes), and the run's totals
  * beside the interpreter's own (gc.get_stats()' collected).

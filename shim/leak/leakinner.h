@@ -1,5 +1,5 @@
 /*
- * inner.h - the leak room's own glue: what collect.c, roots.c, stop.c, tasks.c
+ * leakinner.h - the leak room's own glue: what collect.c, roots.c, stop.c, tasks.c
  * and retain.c share, never included outside shim/leak/.  Everything the room
  * needs from the recorder goes through collect_host (leak.h's leak_host),
  * given once by collect_init.

@@ -1,5 +1,5 @@
 /*
- * pygcfreed.c - the PYGCFREED section (hsnap_format.h): per allocation
+ * pygcfreedread.c - the PYGCFREED section (hsnap_format.h): per allocation
  * site, the Python objects CPython's cycle collector freed over the run,
  * and the interpreter's own collected count; checked whole before anyone
  * reads it (top --collected: gcfreed_add).

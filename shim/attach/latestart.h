@@ -1,5 +1,5 @@
 /*
- * attach.h - the door of shim/attach: what runs in a process the shim was
+ * latestart.h - the door of shim/attach: what runs in a process the shim was
  * loaded into late, by `heapsnap attach` (ptrace, then dlopen; the CLI's
  * inj_load).  got.c rewrites the modules' GOT entries of the malloc
  * family to the hooks and puts them back; attach.c is the entry point the

@@ -1,5 +1,5 @@
 /*
- * leakcheck.c - the leak check as the recorder runs it (the check itself
+ * leakrun.c - the leak check as the recorder runs it (the check itself
  * is the leak room's, behind leak.h; this glue composes it with the
  * record tables and the snapshot writer, so it lives in the root, above
  * all three, and leak/ stays pure): whether a snapshot wants one,

@@ -1,5 +1,5 @@
 /*
- * state.h - a state file (shim/hsnap_state.h) read as a cut-short snapshot
+ * stateread.h - a state file (shim/hsnap_state.h) read as a cut-short snapshot
  * (state_load).
  */
 #ifndef REPORT_STATE_H

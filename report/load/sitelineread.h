@@ -1,5 +1,5 @@
 /*
- * siteline.h - the SITELINE section (shim/hsnap_format.h, format 2): memory
+ * sitelineread.h - the SITELINE section (shim/hsnap_format.h, format 2): memory
  * over time per site, and MAPLINE, the mmap kind's share of each point,
  * decoded and validated once by the loader (siteline_decode) so that
  * every command may trust them afterwards.

@@ -1,5 +1,5 @@
 /*
- * pyleakref.h - the Python objects a snapshot found with leaked
+ * pyleakreport.h - the Python objects a snapshot found with leaked
  * references (PYRETAIN's HSNAP_PYRETAIN_LEAKREF), as `leaks` prints them.
  */
 #ifndef REPORT_PYLEAKREF_H

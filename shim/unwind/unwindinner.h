@@ -1,5 +1,5 @@
 /*
- * inner.h - the unwind room's own glue: what unwind.c, cfi.c, rulecache.c
+ * unwindinner.h - the unwind room's own glue: what unwind.c, cfi.c, rulecache.c
  * and ehframe.c share, never included outside shim/unwind/.  The host (unwind.h) is
  * unwind.c's, set at unwind_init.
  */

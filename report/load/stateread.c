@@ -1,5 +1,5 @@
 /*
- * state.c - reads a state file (shim/hsnap_state.h): what a process left
+ * stateread.c - reads a state file (shim/hsnap_state.h): what a process left
  * beside its output when it was killed, as a cut-short snapshot.
  *
  * The file is hostile input like any snapshot, and may have been torn by
@@ -28,7 +28,7 @@
 
 #include "hsnap_state.h"
 #include "input.h"
-#include "state.h"
+#include "stateread.h"
 
 #define STATE_MAX_DOC (1ull << 34) /* a document this big is damage */
 

@@ -1,5 +1,5 @@
 /*
- * peak.h - the PEAK and TEMPS sections (shim/hsnap_format.h, version 2),
+ * peakread.h - the PEAK and TEMPS sections (shim/hsnap_format.h, version 2),
  * decoded and validated once by the loader, and the one wording every
  * command uses for a snapshot without them.
  */

@@ -1,5 +1,5 @@
 /*
- * pygcfreed.c - top --collected (pygcfreed.h): PYGCFREED's items charged
+ * pycollected.c - top --collected (pygcfreed.h): PYGCFREED's items charged
  * to their traces' groups, and the totals beside what the interpreter
  * counts itself.
  */
@@ -10,7 +10,7 @@
 #include "fmt.h"
 #include "json.h"
 #include "prof.h"
-#include "pygcfreed.h"
+#include "pycollected.h"
 #include "stats.h"
 
 void gcfreed_totals(const struct snap *snaps, int n, struct gcfreed_totals *t)

@@ -1,5 +1,5 @@
 /*
- * pyretain.c - PYRETAIN (shim/hsnap_format.h) read and checked: the
+ * pyretainread.c - PYRETAIN (shim/hsnap_format.h) read and checked: the
  * dominator tree the shim built over the live blocks, put on the blocks by
  * address (both ascending: one merge).  A block the section leaves out
  * retains its own size and hangs from the roots; an entry whose address

@@ -1,5 +1,5 @@
 /*
- * inner.h - what the files of the Python room share: the layout of the
+ * pyinner.h - what the files of the Python room share: the layout of the
  * interpreter in use (layout.c), the symbols found (domain.c), the code
  * table (code.c).  Nothing outside shim/python/ includes it.
  */

@@ -1,5 +1,5 @@
 /*
- * peak.c - decodes and validates a snapshot's PEAK and TEMPS sections
+ * peakread.c - decodes and validates a snapshot's PEAK and TEMPS sections
  * (version 2; a version-1 file has neither):
  *
  *   PEAK  := hsnap_peak (40 bytes), hsnap_peak_item[count] (24 bytes each)
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "peak.h"
+#include "peakread.h"
 
 #define PEAK_HEAD 40u
 #define PEAK_ITEM 24u

@@ -1,5 +1,5 @@
 /*
- * attach.c - the control socket, and the shim in a process it was loaded
+ * latestart.c - the control socket, and the shim in a process it was loaded
  * into late (heapsnap attach): heapsnap__attach, which the CLI makes the
  * target call after its dlopen; heapsnap__load, the same start without
  * the socket, which a process calls itself (the pytest plugin).
@@ -31,7 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "attach.h"
+#include "latestart.h"
 
 #define ATT_STACK (256u * 1024u)
 #define ATT_PATHS 256u   /* snapshot paths remembered for detach's answer */

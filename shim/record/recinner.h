@@ -1,5 +1,5 @@
 /*
- * inner.h - shim/record's own declarations, for its files alone (the
+ * recinner.h - shim/record's own declarations, for its files alone (the
  * door is record.h): the live-block table's layout, which table.c (the
  * probes) and table_hint.c (where a pointer's entry lives: its hash, its
  * region's stripes, its home cluster, and the prefetch that keeps them)

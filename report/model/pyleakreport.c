@@ -1,5 +1,5 @@
 /*
- * pyleakref.c - `leaks`' block of Python objects with leaked references:
+ * pyleakreport.c - `leaks`' block of Python objects with leaked references:
  * a reference count above every pointer to the object in the process's
  * memory (shim/python/pyleakref.c), a Py_INCREF that no Py_DECREF will
  * undo, so the object is never freed.  Grouped per allocation stack and
@@ -17,7 +17,7 @@
 #include "fmt.h"
 #include "frames.h"
 #include "jsondoc.h"
-#include "pyleakref.h"
+#include "pyleakreport.h"
 
 #define PYL_FRAMES 12 /* frames of a stack shown */
 

@@ -1,5 +1,5 @@
 /*
- * trend.c - which call sites keep growing across a series of snapshots of
+ * growth.c - which call sites keep growing across a series of snapshots of
  * ONE process (interval snapshots of a service, or heapsnap_take_snapshot()
  * calls in a test); `heapsnap trend` (report/commands/trend.c) and the
  * gate's --max-trend-growth rule print it.
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trend.h"
+#include "growth.h"
 
 struct trend {
     struct stats_opts o;

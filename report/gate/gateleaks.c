@@ -1,5 +1,5 @@
 /*
- * leakcheck.c - the gate's leak check: for each process, the loss records
+ * gateleaks.c - the gate's leak check: for each process, the loss records
  * of its last snapshot (lossrec.c, the records `heapsnap leaks` prints),
  * one finding per (leak kind, stack from the allocation site out), minus
  * suppressed records and minus what --site-limit budgets allow.
@@ -19,7 +19,7 @@
 #include <fnmatch.h>
 
 #include "cli.h"
-#include "leakcheck.h"
+#include "gateleaks.h"
 #include "lossrec.h"
 #include "lset.h"
 #include "supp.h"

@@ -1,5 +1,5 @@
 /*
- * timeline.c - the heap over time (TIMELINE): a bounded array of (t,
+ * timepoints.c - the heap over time (TIMELINE): a bounded array of (t,
  * traced bytes) points, appended from the allocation slow path (life_tick)
  * at most every step, 10 ms at first; when it is full, every other point
  * is dropped and the step doubles.  Its lock is entry 7 of root.h's order.

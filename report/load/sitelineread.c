@@ -1,5 +1,5 @@
 /*
- * siteline.c - the SITELINE section read back: points of stride 32 + 16 *
+ * sitelineread.c - the SITELINE section read back: points of stride 32 + 16 *
  * nsites after a 32-byte head, each checked once (see siteline.h) so that
  * memline_build can index them without checks; and MAPLINE beside it.
  */
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "siteline.h"
+#include "sitelineread.h"
 
 #define SL_MAX_VALUE (1ull << 52) /* as snap.c's SNAP_MAX_SUM: no heap is larger */
 

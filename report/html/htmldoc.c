@@ -1,5 +1,5 @@
 /*
- * html.c - the page `heapsnap html` writes (report/commands/html.c): one
+ * htmldoc.c - the page `heapsnap html` writes (report/commands/html.c): one
  * self-contained page (no network: the script and style sheet are embedded
  * in the CLI by report/html/assets.S and written inline, and a
  * Content-Security-Policy forbids every fetch) with a flame graph, memory
@@ -26,7 +26,7 @@
 #include "html.h"
 #include "json.h"
 #include "lossrec.h"
-#include "pygcfreed.h"
+#include "pycollected.h"
 #include "pyretained.h"
 #include "pyholders.h"
 #include "pypath.h"

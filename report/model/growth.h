@@ -1,6 +1,6 @@
 /*
- * trend.h - growth per call site across a series of snapshots of one process
- * (report/model/trend.c), used by `heapsnap trend` and the gate's
+ * growth.h - growth per call site across a series of snapshots of one process
+ * (report/model/growth.c), used by `heapsnap trend` and the gate's
  * --max-trend-growth rule.
  */
 #ifndef REPORT_TREND_H

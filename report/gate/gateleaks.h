@@ -1,5 +1,5 @@
 /*
- * leakcheck.h - the gate's leak check (report/gate/leakcheck.c).
+ * gateleaks.h - the gate's leak check (report/gate/gateleaks.c).
  */
 #ifndef REPORT_GATE_LEAKCHECK_H
 #define REPORT_GATE_LEAKCHECK_H
