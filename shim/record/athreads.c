@@ -121,9 +121,11 @@ int athr_get(uint32_t i, struct hsnap_thread *out, int fresh)
         out->flags = HSNAP_THREAD_OTHERS;
         return 1;
     }
+    if (i >= ATHR_MAX)
+        return 0;
     struct athr_rec *r = &athr_recs[i];
     int32_t tid = atomic_load_explicit(&r->tid, memory_order_acquire);
-    if (i >= ATHR_MAX || !tid)
+    if (!tid)
         return 0;
     if (fresh && !atomic_load_explicit(&r->ended, memory_order_acquire))
         athr_comm_of(tid, r->name);
