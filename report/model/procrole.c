@@ -10,14 +10,15 @@
  * Python frame just inside it is the target.  Nothing is asked of the
  * shim: the answer is in the traces, so older snapshots have it too.  The
  * target met in the most traces wins (a worker runs one).  The name is
- * the module's dotted path (from site-packages, dist-packages or the
- * standard library's directory on) and the code's qualified name.
+ * the module's, as --key module names it (frec_py_module), and the code's
+ * qualified name.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "framerec.h"
 #include "hsnap_pyformat.h"
 #include "procrole.h"
 #include "snap.h"
@@ -38,37 +39,6 @@ static int role_is_run(const struct snap_pycode *c)
 {
     return (!strcmp(c->qualname, "BaseProcess.run") || !strcmp(c->qualname, "run")) &&
            role_is_process_py(c->file);
-}
-
-/* The module of path in dotted form into out: from the last
- * site-packages/ or dist-packages/, else from the last pythonX.Y/, else
- * the file's base name; ".py" and a package's "__init__" dropped. */
-static void role_module(const char *path, char *out, size_t n)
-{
-    const char *from = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    for (const char *p = path; (p = strstr(p, "/python")) != NULL; p++) {
-        const char *q = p + 7;
-        while ((*q >= '0' && *q <= '9') || *q == '.')
-            q++;
-        if (*q == '/' && q > p + 7)
-            from = q + 1;
-    }
-    static const char *const marks[] = {"site-packages/", "dist-packages/"};
-    for (size_t m = 0; m < sizeof marks / sizeof *marks; m++) {
-        const char *mark = marks[m], *p = path, *last = NULL;
-        while ((p = strstr(p, mark)) != NULL)
-            last = p++;
-        if (last && last + strlen(mark) > from)
-            from = last + strlen(mark);
-    }
-    size_t k = 0;
-    for (; *from && k + 1 < n; from++)
-        out[k++] = *from == '/' ? '.' : *from;
-    out[k] = 0;
-    if (k >= 3 && !strcmp(out + k - 3, ".py"))
-        out[k -= 3] = 0;
-    if (k >= 9 && !strcmp(out + k - 9, ".__init__"))
-        out[k -= 9] = 0;
 }
 
 int procrole_of(const struct snap *s, char *out, size_t n)
@@ -103,7 +73,7 @@ int procrole_of(const struct snap *s, char *out, size_t n)
     }
     if (best != UINT32_MAX && n) {
         char mod[256];
-        role_module(s->pycodes[best].file, mod, sizeof mod);
+        frec_py_module(s->pycodes[best].file, mod, sizeof mod);
         snprintf(out, n, "%s.%s", mod, s->pycodes[best].qualname);
     }
     free(ips);
