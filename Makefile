@@ -57,7 +57,7 @@ SHIM_LIBS   := -lunwind -Wl,--push-state,-Bstatic -lz -lzstd -Wl,--pop-state -ld
 # a room is built, and its headers are found by their bare names.
 CLI_ROOMS   := report report/base report/inject report/load report/symbols report/model \
                report/export report/html report/gate report/serve report/liveview \
-               report/runner report/commands
+               report/runner report/cmdline report/commands
 CLI_INC     := -Ishim $(addprefix -I,$(CLI_ROOMS))
 CLI_CFLAGS  := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE $(CLI_INC) -I$(BUILD)/gen
 # libstdc++'s __cxa_demangle is dlopened by report/symbols/demangle.c at the first C++

@@ -14,7 +14,7 @@
  * TIMELINE and SITELINE are dropped; PYCODE is deduplicated; PYTYPES is
  * kept with the blocks (pytypes_merge).  This file owns the driver, the
  * modules, the traces and the Python code objects; the sections carried
- * item by item through a trace map are merge.h's (merge_blocks,
+ * item by item through a trace map are the load room's (merge_blocks,
  * merge_leaks, merge_sites_add).
  */
 #include <getopt.h>
@@ -26,7 +26,7 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "merge.h"
+#include "mergesect.h"
 #include "snapsave.h"
 
 #define MERGE_BASE 0x100000000000ull /* 16 TiB: above typical PIE/heap, below libs */

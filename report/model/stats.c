@@ -9,7 +9,7 @@
  * (lineno without a line: "name (libfoo.so)", key_head).  --cumulative
  * charges a trace to every distinct key among the frames from the site
  * outward.  --include/--exclude are frames.c's filters; the options are
- * statsopt.c's.  The HTML report's folded tables group by pyfold_site.
+ * statsopt_parse's.  The HTML report's folded tables group by pyfold_site.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,12 @@
 /*
- * merge.h - what merge.c (the driver, modules and traces) and mergesect.c
- * (the sections carried item by item) share: the merge in progress.
+ * mergesect.h - the merge in progress (struct merge) and the sections that
+ * cmd_merge carries over item by item through a trace map (merge_blocks,
+ * merge_leaks, merge_sites_add and their folds): the load room's part of a
+ * merge, beside the snapshot they read and snap_save that writes the result.
+ * The driver, the modules and the traces are the command's (cmd_merge).
  */
-#ifndef REPORT_MERGE_H
-#define REPORT_MERGE_H
+#ifndef REPORT_MERGESECT_H
+#define REPORT_MERGESECT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
  * and member indexes shifted past the earlier inputs'), RETAINERS (summed
  * per target and source), and the per-trace sections FAILED and PYGCFREED,
  * gathered and folded per merged trace by one pair of helpers
- * (merge_sites_add, merge_sites_fold).  merge.c owns the driver, the
+ * (merge_sites_add, merge_sites_fold).  cmd_merge owns the driver, the
  * modules and the traces themselves.
  */
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "merge.h"
+#include "mergesect.h"
 
 /* --- blocks and leaks ---------------------------------------------------- */
 
