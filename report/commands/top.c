@@ -10,6 +10,8 @@
  * --format json writes the "heapsnap-top" document of docs/json.md.
  * --by-process prints each process's groups apart (top_by_process); with
  * --format json, the "heapsnap-top-by-process" document (top_proc_json).
+ * Each of these is a view (top_view), chosen once from the parsed options
+ * by top_choose; the summed views share top_summed and differ in printing.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,8 +291,6 @@ static void top_proc_header(const struct snap *snaps, int n, int i)
     printf(" ==\n");
 }
 
-static int top_print_temps(struct stats *st, const struct stats_opts *o);
-
 /* --by-process --format json: one process's object in "processes" (its
  * role as top_proc_header names it), its groups from st. */
 static int top_proc_json(struct json *j, struct stats *st, const struct snap *snaps,
@@ -408,6 +408,161 @@ static int top_load(const char *arg, struct snap *s, char *err, size_t errlen)
     return 0;
 }
 
+/* What every view of top reads: the parsed options, the snapshots that
+ * count (snaps[0..n), as top_pick left them), their series and its note. */
+struct top_in {
+    const struct stats_opts *o;
+    struct snap *snaps;
+    char **paths;
+    int n;
+    const struct series *sr;
+    const char *note;
+};
+
+/* A view of top: prints what its options ask for; 0, or 2 with err. */
+typedef int (*top_view)(const struct top_in *in, char *err, size_t errlen);
+
+/* --retained: the Python objects' retained sizes. */
+static int top_view_retained(const struct top_in *in, char *err, size_t errlen)
+{
+    if (in->note[0])
+        fprintf(stderr, "heapsnap: %s\n", in->note);
+    return pyretained_print(in->o, in->snaps, in->paths, in->n, stdout, err, errlen) < 0 ? 2 : 0;
+}
+
+/* --retainers: who keeps the biggest sites alive (top_retainers). */
+static int top_view_retainers(const struct top_in *in, char *err, size_t errlen)
+{
+    if (in->note[0])
+        fprintf(stderr, "heapsnap: %s\n", in->note);
+    return top_retainers(in->o, in->snaps, in->paths, in->n, err, errlen);
+}
+
+/* --by-process: each process apart (top_by_process). */
+static int top_view_by_process(const struct top_in *in, char *err, size_t errlen)
+{
+    return top_by_process(in->o, in->snaps, in->paths, in->n, in->sr, in->note, err, errlen);
+}
+
+/* --failed's note on stderr when no snapshot has a failed allocation. */
+static void top_note_no_failed(const struct top_in *in)
+{
+    if (in->o->failed && !top_any_failed(in->snaps, in->n))
+        fprintf(stderr, "heapsnap: note: no failed allocation in %s\n",
+                in->n > 1 ? "these snapshots" : "this snapshot");
+}
+
+/* The summed views' printers: st holds every snapshot's groups (top_sum);
+ * each returns 0, or -1 out of memory. */
+static int top_print_plain(struct stats *st, const struct top_in *in)
+{
+    top_note_no_failed(in);
+    return stats_print(st, stdout, 0);
+}
+
+static int top_print_temporary(struct stats *st, const struct top_in *in)
+{
+    top_note_no_failed(in);
+    return top_print_temps(st, in->o);
+}
+
+static int top_print_json(struct stats *st, const struct top_in *in)
+{
+    return top_json(in->o, st, in->snaps, in->paths, in->n, in->sr, in->note);
+}
+
+/* --collected: the groups, then what the collections freed in all. */
+static int top_print_collected(struct stats *st, const struct top_in *in)
+{
+    if (stats_print(st, stdout, 0) < 0)
+        return -1;
+    gcfreed_print_total(in->snaps, in->n, "Collected:", stdout);
+    return 0;
+}
+
+/* Every snapshot's groups summed (top_sum), then printed by print. */
+static int top_summed(const struct top_in *in, int (*print)(struct stats *, const struct top_in *),
+                      char *err, size_t errlen)
+{
+    struct stats *st = stats_new(in->o);
+    if (!st) {
+        snprintf(err, errlen, "top: out of memory");
+        return 2;
+    }
+    int rc = top_sum(st, in->snaps, in->paths, in->n, in->note, err, errlen);
+    if (rc == 0 && print(st, in) < 0) {
+        snprintf(err, errlen, "top: out of memory");
+        rc = 2;
+    }
+    stats_free(st);
+    return rc;
+}
+
+static int top_view_plain(const struct top_in *in, char *err, size_t errlen)
+{
+    return top_summed(in, top_print_plain, err, errlen);
+}
+
+static int top_view_temporary(const struct top_in *in, char *err, size_t errlen)
+{
+    return top_summed(in, top_print_temporary, err, errlen);
+}
+
+static int top_view_json(const struct top_in *in, char *err, size_t errlen)
+{
+    return top_summed(in, top_print_json, err, errlen);
+}
+
+static int top_view_collected(const struct top_in *in, char *err, size_t errlen)
+{
+    return top_summed(in, top_print_collected, err, errlen);
+}
+
+/* The one view o asks for, chosen once: the views that are not a sum of
+ * groups first, then the summed ones by how they print. */
+static top_view top_choose(const struct stats_opts *o)
+{
+    if (o->retained)
+        return top_view_retained;
+    if (o->retainers)
+        return top_view_retainers;
+    if (o->by_process)
+        return top_view_by_process;
+    if (o->temporary)
+        return top_view_temporary;
+    if (o->json)
+        return top_view_json;
+    if (o->collected)
+        return top_view_collected;
+    return top_view_plain;
+}
+
+/* The checks between top's own views that statsopt_parse leaves to it;
+ * 0, or 2 with err. */
+static int top_check(const struct stats_opts *o, char *err, size_t errlen)
+{
+    if (o->retainers && ((o->json && o->key != KEY_TYPE) || o->sort != SORT_LIVE)) {
+        snprintf(err, errlen, "top: --retainers takes neither --sort nor --format json "
+                 "(but with --key type)");
+        return 2;
+    }
+    if (o->temporary && (o->json || o->sort != SORT_LIVE)) {
+        snprintf(err, errlen, "top: --temporary takes neither --format json nor --sort");
+        return 2;
+    }
+    return 0;
+}
+
+/* Loads snaps[0..n) from paths (every file validated before any is
+ * symbolized: no warnings, then an error); 0, or 2 with err. */
+static int top_load_all(struct snap *snaps, char **paths, int n, char *err, size_t errlen)
+{
+    for (int i = 0; i < n; i++)
+        if (top_load(paths[i], &snaps[i], err, errlen) < 0)
+            return 2;
+    return 0;
+}
+
 int cmd_top(int argc, char **argv, char *err, size_t errlen)
 {
     struct stats_opts o;
@@ -418,72 +573,32 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: no snapshot given (heapsnap top SNAP... [options])");
         return 2;
     }
-    if (o.retainers && ((o.json && o.key != KEY_TYPE) || o.sort != SORT_LIVE)) {
-        snprintf(err, errlen, "top: --retainers takes neither --sort nor --format json "
-                 "(but with --key type)");
-        return 2;
-    }
-    if (o.temporary && (o.json || o.sort != SORT_LIVE)) {
-        snprintf(err, errlen, "top: --temporary takes neither --format json nor --sort");
-        return 2;
-    }
+    if ((rc = top_check(&o, err, errlen)) != 0)
+        return rc;
+    top_view view = top_choose(&o);
     /* The default view's lines need each stack's site alone, as run's
      * summary reads them: its other frames, the C runtime's beyond a
      * native site (libc's DWARF) and a Python stack's native words, are
      * not symbolized. */
     if (statsopt_site_alone(&o))
         frames_site_only();
-    /* Validate every file before symbolizing any (no warnings, then an error). */
-    int n = argc - optind, loaded = 0;
+    int n = argc - optind, nused = 0;
+    char **paths = argv + optind;
     struct snap *snaps = calloc(n, sizeof(*snaps));
-    struct stats *st = stats_new(&o);
-    rc = 0;
-    if (!snaps || !st) {
-        snprintf(err, errlen, "top: out of memory");
-        rc = 2;
-    }
-    for (; rc == 0 && loaded < n; loaded++)
-        if (top_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
-            rc = 2;
     struct series sr = {0};
     char note[512] = "";
-    int nused = 0;
-    if (rc == 0)
-        rc = top_pick(&o, &sr, snaps, argv + optind, n, &nused, note, sizeof(note), err, errlen);
-    if (rc == 0 && o.retained) {
-        if (note[0])
-            fprintf(stderr, "heapsnap: %s\n", note);
-        rc = pyretained_print(&o, snaps, argv + optind, nused, stdout, err, errlen) < 0 ? 2 : 0;
-        goto out;
-    }
-    if (rc == 0 && o.retainers) {
-        if (note[0])
-            fprintf(stderr, "heapsnap: %s\n", note);
-        rc = top_retainers(&o, snaps, argv + optind, nused, err, errlen);
-        goto out;
-    }
-    if (rc == 0 && o.by_process) {
-        rc = top_by_process(&o, snaps, argv + optind, nused, &sr, note, err, errlen);
-        goto out;
-    }
-    if (rc == 0)
-        rc = top_sum(st, snaps, argv + optind, nused, note, err, errlen);
-    if (rc == 0 && o.collected && !o.json && !o.temporary && stats_print(st, stdout, 0) == 0) {
-        gcfreed_print_total(snaps, nused, "Collected:", stdout);
-        goto out;
-    }
-    if (rc == 0 && o.failed && !o.json && !top_any_failed(snaps, nused))
-        fprintf(stderr, "heapsnap: note: no failed allocation in %s\n",
-                nused > 1 ? "these snapshots" : "this snapshot");
-    if (rc == 0 && (o.temporary ? top_print_temps(st, &o)
-                    : o.json    ? top_json(&o, st, snaps, argv + optind, nused, &sr, note)
-                                : stats_print(st, stdout, 0)) < 0) {
+    if (!snaps) {
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
+    } else
+        rc = top_load_all(snaps, paths, n, err, errlen);
+    if (rc == 0)
+        rc = top_pick(&o, &sr, snaps, paths, n, &nused, note, sizeof(note), err, errlen);
+    if (rc == 0) {
+        struct top_in in = {&o, snaps, paths, nused, &sr, note};
+        rc = view(&in, err, errlen);
     }
-out:
     series_free(&sr);
-    stats_free(st);
     for (int i = 0; snaps && i < n; i++)
         snap_free(&snaps[i]);
     free(snaps);
