@@ -11,8 +11,13 @@
  * module (JIT code) is kept as is.  BLOCKS, LEAKS and RETAINERS are kept
  * only when every input has them (block addresses tagged with the input's
  * index in bits 48..63, so a merged file with blocks is not merged again);
+ * THREADS only when every input has it, each input's threads apart and a
+ * trace per (stack, thread), as the shim keeps them (merge_threads);
  * TIMELINE and SITELINE are dropped; PYCODE is deduplicated; PYTYPES is
- * kept with the blocks (pytypes_merge).  This file owns the driver, the
+ * kept with the blocks (pytypes_merge).  HOLDERS is dropped: its root
+ * words and ranges are addresses in each process's own space (stacks,
+ * registers, TLS, module data), which a reader finds by address
+ * (blockwhy's range lookup), so the inputs' would collide.  This file owns the driver, the
  * modules, the traces and the Python code objects; the sections carried
  * item by item through a trace map are the load room's (merge_blocks,
  * merge_leaks, merge_sites_add).
@@ -38,8 +43,9 @@ static void merge_usage(void)
     printf("usage: heapsnap merge SNAP... -o OUT.hsnap\n"
            "Combines the snapshots of many processes into one: live bytes and counts\n"
            "are summed per call stack (after symbolization, whatever each process's\n"
-           "load addresses were).  Blocks and leak data are kept when every input\n"
-           "has them.  The output loads with every command.\n"
+           "load addresses were).  Blocks, leak data and threads are kept when every\n"
+           "input has them; who holds each block (leaks --why's chains) is not.\n"
+           "The output loads with every command.\n"
            "  -o, --output FILE  the merged snapshot, written atomically; \"-\": stdout\n"
            "                     (not a terminal); a device or FIFO is written in place\n");
 }
@@ -95,19 +101,23 @@ static int merge_modules(struct merge *mg, const struct snap *s, uint64_t *delta
 
 /* --- traces ------------------------------------------------------------ */
 
-/* Room for one more trace in tv and stats, grown side by side; the stats
- * gained start at zero (stat_add sums into them). */
+/* Room for one more trace in tv, stats and tt, grown side by side; the
+ * stats gained start at zero (stat_add sums into them). */
 static int trace_grow(struct merge *mg)
 {
     size_t need = (size_t)mg->out.ntraces + 1, old = mg->capstats;
     if (grow_array((void **)&mg->tv, &mg->captv, need, sizeof(*mg->tv)) < 0 ||
-        grow_array((void **)&mg->stats, &mg->capstats, need, sizeof(*mg->stats)) < 0)
+        grow_array((void **)&mg->stats, &mg->capstats, need, sizeof(*mg->stats)) < 0 ||
+        grow_array((void **)&mg->tt, &mg->captt, need, sizeof(*mg->tt)) < 0)
         return -1;
     memset(mg->stats + old, 0, (mg->capstats - old) * sizeof(*mg->stats));
     return 0;
 }
 
-/* Interns the relocated trace in key; returns its merged id or -1. */
+/* Interns the relocated trace in key (u16 depth, u16 flags, u16 merged
+ * thread place or HSNAP_THREAD_NONE, u16 0, the ips: a stack of two
+ * threads stays two traces, as the shim keeps them); returns its merged id
+ * or -1. */
 static long trace_intern(struct merge *mg, uint8_t *key, size_t keylen)
 {
     struct mtrace *t;
@@ -126,6 +136,7 @@ static long trace_intern(struct merge *mg, uint8_t *key, size_t keylen)
     struct snap_trace *tv = &mg->tv[t->id];
     memcpy(&tv->depth, key, 2);
     memcpy(&tv->flags, key + 2, 2);
+    memcpy(&mg->tt[t->id], key + 4, 2);
     tv->ips = (const uint64_t *)(key + 8);
     HASH_ADD_KEYPTR(hh, mg->traces, t->key, t->keylen, t);
     return t->id;
@@ -184,7 +195,7 @@ static long merge_code(struct merge *mg, const struct snap *s, const struct snap
 }
 
 static long merge_trace(struct merge *mg, const struct snap *s, const struct snap_trace *t,
-                        const uint64_t *delta)
+                        const uint64_t *delta, uint16_t thread)
 {
     size_t keylen = 8 + (size_t)t->depth * 8;
     uint8_t *key = calloc(1, keylen);
@@ -192,6 +203,7 @@ static long merge_trace(struct merge *mg, const struct snap *s, const struct sna
         return -1;
     memcpy(key, &t->depth, 2);
     memcpy(key + 2, &t->flags, 2);
+    memcpy(key + 4, &thread, 2);
     snap_trace_ips(s, t, (uint64_t *)(key + 8)); /* calloc'd: aligned */
     for (int i = 0; i < t->depth; i++) {
         uint64_t ip;
@@ -252,9 +264,14 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
 {
     uint64_t *delta = calloc(s->nmodules + 1, sizeof(*delta));
     uint32_t *tmap = calloc(s->ntraces + 1, sizeof(*tmap));
-    int rc = !delta || !tmap || merge_modules(mg, s, delta) < 0 ? -1 : 0;
+    uint16_t *ttmap = malloc((s->ntraces + 1) * sizeof(*ttmap));
+    int rc = !delta || !tmap || !ttmap || merge_modules(mg, s, delta) < 0 ? -1 : 0;
+    for (uint32_t t = 0; ttmap && t < s->ntraces; t++)
+        ttmap[t] = HSNAP_THREAD_NONE;
+    if (rc == 0 && mg->out.has_threads)
+        rc = merge_threads(mg, s, ttmap);
     for (uint32_t t = 0; rc == 0 && t < s->ntraces; t++) {
-        long id = merge_trace(mg, s, &s->traces[t], delta);
+        long id = merge_trace(mg, s, &s->traces[t], delta, ttmap[t]);
         if (id < 0)
             rc = -1;
         else {
@@ -272,6 +289,7 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
         rc = merge_sites_add(&mg->gcf, s->gcfreed, s->ngcfreed, sizeof(*s->gcfreed), tmap);
     free(delta);
     free(tmap);
+    free(ttmap);
     return rc;
 }
 
@@ -302,6 +320,8 @@ static void merge_free(struct merge *mg)
     free(mg->rets);
     free(mg->fails.items);
     free(mg->gcf.items);
+    free(mg->thr);
+    free(mg->tt);
     free(mg->out.cmdline);
     free(mg->out.supp_text);
     pytypes_free(&mg->out);
@@ -352,6 +372,7 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
     mg.out.has_retainers = with_leaks;
     for (int i = 0; i < n && mg.out.has_retainers; i++)
         mg.out.has_retainers = in[i].has_retainers;
+    rc = merge_threads_plan(&mg, in, n);
     for (int i = 0; i < n && rc == 0; i++)
         rc = merge_one(&mg, &in[i], i);
     if (rc == 0 && with_leaks && (rc = merge_leaks(&mg, in, n)) > 0) {
@@ -377,6 +398,9 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
     mg.out.traces = mg.tv;
     mg.out.stats = mg.stats;
     mg.out.blocks = mg.blocks;
+    mg.out.threads = mg.thr;
+    mg.out.nthreads = mg.nthr;
+    mg.out.trace_thread = mg.tt;
     if (rc < 0 || !mg.out.cmdline) {
         snprintf(err, errlen, "merge: out of memory");
         rc = -1;

@@ -3,9 +3,10 @@
  * each item's traces renumbered through the input's map to merged ids
  * (tmap): BLOCKS (addresses tagged with the input's index), LEAKS (block
  * and member indexes shifted past the earlier inputs'), RETAINERS (summed
- * per target and source), and the per-trace sections FAILED and PYGCFREED,
- * gathered and folded per merged trace by one pair of helpers
- * (merge_sites_add, merge_sites_fold).  cmd_merge owns the driver, the
+ * per target and source), THREADS (each input's records renumbered, so
+ * the threads of different processes stay apart; merge_threads), and the
+ * per-trace sections FAILED and PYGCFREED, gathered and folded per merged
+ * trace by one pair of helpers (merge_sites_add, merge_sites_fold).  cmd_merge owns the driver, the
  * modules and the traces themselves.
  */
 #include <stddef.h>
@@ -161,6 +162,51 @@ void merge_retainers(struct merge *mg)
     mg->nrets = k;
     mg->out.retainers = mg->rets;
     mg->out.nretainers = k;
+}
+
+/* --- threads ------------------------------------------------------------ */
+
+int merge_threads_plan(struct merge *mg, const struct snap *in, int n)
+{
+    uint64_t total = 1;
+    int others = 0;
+    for (int i = 0; i < n; i++) {
+        if (!in[i].has_threads)
+            return 0; /* a thread key over some inputs would misread the rest */
+        total += in[i].nthreads;
+        for (uint32_t r = 0; r < in[i].nthreads; r++)
+            others |= (in[i].threads[r].flags & HSNAP_THREAD_OTHERS) != 0;
+    }
+    if (total >= HSNAP_THREAD_NONE)
+        return 0; /* more threads than indexes: THREADS dropped */
+    if (grow_array((void **)&mg->thr, &mg->capthr, total, sizeof(*mg->thr)) < 0)
+        return -1;
+    mg->thr_base = !others; /* index 0 stays the threads past the shim's table */
+    if (others)
+        mg->thr[mg->nthr++] = (struct hsnap_thread){.index = 0, .flags = HSNAP_THREAD_OTHERS};
+    mg->out.has_threads = 1;
+    return 0;
+}
+
+int merge_threads(struct merge *mg, const struct snap *s, uint16_t *ttmap)
+{
+    uint16_t *rmap = malloc((s->nthreads + 1) * sizeof(*rmap));
+    if (!rmap)
+        return -1;
+    for (uint32_t r = 0; r < s->nthreads; r++) {
+        if (s->threads[r].flags & HSNAP_THREAD_OTHERS) {
+            rmap[r] = 0; /* merge_threads_plan's shared record */
+            continue;
+        }
+        mg->thr[mg->nthr] = s->threads[r];
+        mg->thr[mg->nthr].index = mg->nthr + mg->thr_base;
+        rmap[r] = (uint16_t)mg->nthr++;
+    }
+    for (uint32_t ti = 0; ti < s->ntraces; ti++)
+        ttmap[ti] = s->trace_thread[ti] == HSNAP_THREAD_NONE ? HSNAP_THREAD_NONE
+                                                              : rmap[s->trace_thread[ti]];
+    free(rmap);
+    return 0;
 }
 
 /* --- sections of per-trace items (FAILED, PYGCFREED) ------------------ */

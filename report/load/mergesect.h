@@ -55,6 +55,12 @@ struct merge {
     size_t caprets;
     struct msites fails;          /* out.failed, by trace and unique at the end */
     struct msites gcf;            /* out.gcfreed, the same way */
+    struct hsnap_thread *thr;     /* out.threads: every input's records */
+    uint32_t nthr;
+    size_t capthr;
+    uint32_t thr_base;            /* index - place: 0 when place 0 is "[other threads]" */
+    uint16_t *tt;                 /* out.trace_thread, grown with the traces */
+    size_t captt;
 };
 
 /* 1 when s's blocks already carry an input index in bits 48..63 (s is a
@@ -74,6 +80,15 @@ int merge_sites_add(struct msites *ms, const void *items, uint32_t n, size_t siz
 /* The merged LEAKS from every input (all have one): 0, 1 when one is
  * unreadable (LEAKS is dropped), -1 out of memory. */
 int merge_leaks(struct merge *mg, const struct snap *in, int n);
+
+/* THREADS is carried when every input has it and their records fit the
+ * format's u16 indexes: merge_threads_plan says so (mg->out.has_threads)
+ * and makes room; merge_threads then appends s's records (each input's
+ * threads kept apart, the "[other threads]" of all inputs one record at
+ * index 0) and fills ttmap[ti] with the merged place of s's trace ti's
+ * thread, or HSNAP_THREAD_NONE.  0, or -1 out of memory. */
+int merge_threads_plan(struct merge *mg, const struct snap *in, int n);
+int merge_threads(struct merge *mg, const struct snap *s, uint16_t *ttmap);
 
 /* Once every input is in: RETAINERS, FAILED and PYGCFREED sorted in the
  * format's order, equal items folded, and set in mg->out. */

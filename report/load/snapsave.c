@@ -10,7 +10,8 @@
  * it leads to a device, FIFO or socket.
  *
  *   header | META | MODULES | TRACES | STATS | [BLOCKS] | [TIMELINE] | [LEAKS]
- *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | [FAILED] | END
+ *          | [RETAINERS] | [SUPPRESSIONS] | [PYCODE] | [FAILED] | [PYGCFREED]
+ *          | [THREADS] | END
  *
  * An optional section is written when the snap has it; RETAINERS and
  * SUPPRESSIONS only beside LEAKS, whose payload the caller builds (and
@@ -185,6 +186,21 @@ static void put_array(struct obuf *b, uint32_t type, int count64, uint64_t n,
     else
         ob_u32(b, (uint32_t)n);
     ob_put(b, items, (size_t)n * item);
+    sec_end(b, at);
+}
+
+/* THREADS: the records, then each trace's thread by its record's index. */
+static void put_threads(struct obuf *b, const struct snap *s)
+{
+    size_t at = sec_begin(b, HSNAP_SEC_THREADS);
+    ob_u32(b, s->nthreads);
+    ob_u32(b, s->ntraces);
+    ob_u32(b, sizeof(struct hsnap_thread));
+    ob_u32(b, 0);
+    ob_put(b, s->threads, (size_t)s->nthreads * sizeof(*s->threads));
+    for (uint32_t t = 0; t < s->ntraces; t++)
+        ob_u16(b, s->trace_thread[t] == HSNAP_THREAD_NONE ? HSNAP_THREAD_NONE
+                                                          : s->threads[s->trace_thread[t]].index);
     sec_end(b, at);
 }
 
@@ -548,6 +564,8 @@ int snap_save(const char *path, const struct snap *s, char *err, size_t errlen)
         ob_put(&b, s->gcfreed, (size_t)s->ngcfreed * sizeof(*s->gcfreed));
         sec_end(&b, at);
     }
+    if (s->has_threads)
+        put_threads(&b, s);
     sec_end(&b, sec_begin(&b, HSNAP_SEC_END));
     if (b.oom) {
         free(b.p);
