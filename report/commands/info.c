@@ -299,7 +299,8 @@ static void info_state(const struct snap *s)
                full ? full : "", full ? ": some sites were kept in memory only" : "");
 }
 
-static void info_print(const struct snap *s)
+/* info_print's steps, in its order: the process and why it wrote, */
+static void info_process(const struct snap *s)
 {
     const struct hsnap_meta *m = &s->meta;
     char when[64], start[64];
@@ -325,6 +326,12 @@ static void info_print(const struct snap *s)
     else
         printf("%-17s %s\n", "reason:", s->state_live ? "running" : info_reason(m->reason));
     printf("%-17s %u\n", "sequence:", m->seq);
+}
+
+/* what was traced and how (depth, sampling, the sums, the traces), */
+static void info_traced(const struct snap *s)
+{
+    const struct hsnap_meta *m = &s->meta;
     printf("%-17s %u frames\n", "depth:", m->depth);
     if (m->sample_interval)
         printf("%-17s %llu bytes\n", "sample interval:", (unsigned long long)m->sample_interval);
@@ -342,6 +349,11 @@ static void info_print(const struct snap *s)
     info_failed(s);
     info_bytes("shim memory:", m->shim_bytes);
     printf("%-17s %u\n", "traces:", s->ntraces);
+}
+
+/* the Python interpreter's part, */
+static void info_python(const struct snap *s)
+{
     char unread[320];
     int unread_said = pytypes_unread_note(s, unread, sizeof unread);
     if (s->npycodes)
@@ -356,6 +368,11 @@ static void info_print(const struct snap *s)
         printf("%-17s %llu, %llu garbage awaiting the collector, %llu with leaked references\n",
                "python objects:", (unsigned long long)s->py.nobjects,
                (unsigned long long)s->py.garbage, (unsigned long long)s->py.leakrefs);
+}
+
+/* the modules and the blocks, */
+static void info_modules_blocks(const struct snap *s)
+{
     uint32_t gone = 0;
     for (uint32_t i = 0; i < s->nmodules; i++)
         gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
@@ -367,7 +384,12 @@ static void info_print(const struct snap *s)
         printf("%-17s %llu\n", "blocks:", (unsigned long long)s->nblocks);
     else
         printf("%-17s not recorded\n", "blocks:");
-    info_disk(s);
+}
+
+/* the leak check, or why none ran, and the program's suppressions, */
+static void info_leak_check(const struct snap *s)
+{
+    const struct hsnap_meta *m = &s->meta;
     if (s->lk.present)
         info_leaks(s);
     else if (m->reason == HSNAP_REASON_FATAL)
@@ -394,6 +416,11 @@ static void info_print(const struct snap *s)
         printf("%-17s %u lines from the program's __lsan_default_suppressions()\n",
                "suppressions:", lines);
     }
+}
+
+/* and memory over time. */
+static void info_over_time(const struct snap *s)
+{
     printf("%-17s %u\n", "timeline points:", s->npoints);
     if (s->sl.present)
         printf("%-17s %u points, RSS and the %u largest sites at each (heapsnap timeline)\n",
@@ -401,20 +428,28 @@ static void info_print(const struct snap *s)
     else
         printf("%-17s not recorded (%s)\n", "memory over time:",
                s->version < 2 ? "snapshot format 1" : "HEAPSNAP_SITELINE=0");
+}
+
+static void info_print(const struct snap *s)
+{
+    info_process(s);
+    info_traced(s);
+    info_python(s);
+    info_modules_blocks(s);
+    info_disk(s);
+    info_leak_check(s);
+    info_over_time(s);
     info_state(s);
-    printf("%-17s %s\n", "degraded:", (m->flags & HSNAP_META_DEGRADED)
+    printf("%-17s %s\n", "degraded:", (s->meta.flags & HSNAP_META_DEGRADED)
                                           ? "yes (recording stopped early: out of memory)"
                                           : "no");
 }
 
 /* One snapshot of the "heapsnap-info" document: info_print's facts. */
-static void info_json_snap(struct json *j, const struct snap *s, const char *path)
+/* info_json_snap's steps, in its order: the process and why it wrote, */
+static void info_json_process(struct json *j, const struct snap *s, const char *path)
 {
     const struct hsnap_meta *m = &s->meta;
-    uint32_t gone = 0;
-    for (uint32_t i = 0; i < s->nmodules; i++)
-        gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
-    json_obj_begin(j);
     json_kstr(j, "path", path);
     json_kstr(j, "command", s->cmdline);
     json_kstr(j, "exe", s->exe);
@@ -440,6 +475,15 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     if (m->flags & HSNAP_META_ATTACHED)
         json_kbool(j, "attached", 1);
     json_ku64(j, "sequence", m->seq);
+}
+
+/* what was traced (the sums, traces, modules, blocks, the file's size), */
+static void info_json_traced(struct json *j, const struct snap *s)
+{
+    const struct hsnap_meta *m = &s->meta;
+    uint32_t gone = 0;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        gone += (s->modules[i].flags & HSNAP_MODULE_UNLOADED) != 0;
     json_ku64(j, "depth", m->depth);
     json_ku64(j, "sample_interval", m->sample_interval);
     json_ku64(j, "current_bytes", m->current_bytes);
@@ -461,6 +505,11 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_null(j);
     json_ku64(j, "file_bytes", s->len);
     json_ku64(j, "uncompressed_bytes", info_raw_bytes(s));
+}
+
+/* the leak check, the timeline and the peak, */
+static void info_json_checks(struct json *j, const struct snap *s)
+{
     json_kbool(j, "leak_check", s->lk.present);
     json_ku64(j, "loss_records", s->lk.present ? s->lk.head.nrecords : 0);
     json_ku64(j, "lost_blocks", s->lk.present ? s->lk.total[HSNAP_CLASS_DIRECT].blocks +
@@ -479,6 +528,11 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
     } else {
         json_null(j);
     }
+}
+
+/* and the collector's frees and the failed allocations. */
+static void info_json_failed(struct json *j, const struct snap *s)
+{
     uint64_t calls;
     const struct hsnap_failed *big = info_failed_sum(s, &calls);
     const struct frames_trace *t = big ? frames_get(s, big->trace) : NULL;
@@ -495,7 +549,16 @@ static void info_json_snap(struct json *j, const struct snap *s, const char *pat
         json_u64(j, big ? big->max_size : 0);
     json_kstr(j, "largest_site", t ? t->site_name : NULL);
     json_obj_end(j);
-    json_kbool(j, "degraded", (m->flags & HSNAP_META_DEGRADED) != 0);
+}
+
+static void info_json_snap(struct json *j, const struct snap *s, const char *path)
+{
+    json_obj_begin(j);
+    info_json_process(j, s, path);
+    info_json_traced(j, s);
+    info_json_checks(j, s);
+    info_json_failed(j, s);
+    json_kbool(j, "degraded", (s->meta.flags & HSNAP_META_DEGRADED) != 0);
     json_obj_end(j);
 }
 
