@@ -12,74 +12,84 @@
 #include "pytypes.h"
 #include "snap.h"
 
-int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
+/* pytypes_decode's steps.  The head's counts against the payload's
+ * length; 0, or -1 with err. */
+static int pytypes_check_head(const struct hsnap_pytypes_head *h, uint64_t len, char *err,
+                              size_t errlen)
 {
-    struct hsnap_pytypes_head h;
-    if (len < sizeof h)
-        return snap_section_fail(err, errlen, "PYTYPES", "too short (%llu bytes)",
-                                 (unsigned long long)len);
-    memcpy(&h, p, sizeof h);
-    uint64_t rest = len - sizeof h;
-    if (h.nlinks > rest / sizeof(struct hsnap_pylink) ||
-        h.nparents > rest / sizeof(struct hsnap_pylink) - h.nlinks)
+    uint64_t rest = len - sizeof *h;
+    if (h->nlinks > rest / sizeof(struct hsnap_pylink) ||
+        h->nparents > rest / sizeof(struct hsnap_pylink) - h->nlinks)
         return snap_section_fail(err, errlen, "PYTYPES", "%llu links, %llu parents in %llu "
-                                 "bytes", (unsigned long long)h.nlinks,
-                                 (unsigned long long)h.nparents, (unsigned long long)len);
-    rest -= (h.nlinks + h.nparents) * sizeof(struct hsnap_pylink);
-    if (h.nobjects > rest / sizeof(struct hsnap_pyobj) ||
-        h.ntypes > (rest - h.nobjects * sizeof(struct hsnap_pyobj)) / sizeof(struct hsnap_pytype) ||
-        h.names_len != rest - h.nobjects * sizeof(struct hsnap_pyobj) -
-                           (uint64_t)h.ntypes * sizeof(struct hsnap_pytype))
+                                 "bytes", (unsigned long long)h->nlinks,
+                                 (unsigned long long)h->nparents, (unsigned long long)len);
+    rest -= (h->nlinks + h->nparents) * sizeof(struct hsnap_pylink);
+    if (h->nobjects > rest / sizeof(struct hsnap_pyobj) ||
+        h->ntypes >
+            (rest - h->nobjects * sizeof(struct hsnap_pyobj)) / sizeof(struct hsnap_pytype) ||
+        h->names_len != rest - h->nobjects * sizeof(struct hsnap_pyobj) -
+                            (uint64_t)h->ntypes * sizeof(struct hsnap_pytype))
         return snap_section_fail(err, errlen, "PYTYPES", "%u types, %llu objects and %llu "
-                                 "name bytes do not match %llu payload bytes", h.ntypes,
-                                 (unsigned long long)h.nobjects,
-                                 (unsigned long long)h.names_len, (unsigned long long)len);
-    const struct hsnap_pyobj *o = (const void *)(p + sizeof h);
-    const struct hsnap_pytype *t = (const void *)(o + h.nobjects);
-    const char *names = (const char *)(t + h.ntypes);
+                                 "name bytes do not match %llu payload bytes", h->ntypes,
+                                 (unsigned long long)h->nobjects,
+                                 (unsigned long long)h->names_len, (unsigned long long)len);
+    return 0;
+}
+
+/* The arrays per block (every block typeless and unlinked), the types'
+ * names copied out and the names kept; 0, or -1 with err. */
+static int pytypes_read_types(struct snap *s, const struct hsnap_pytypes_head *h,
+                              const struct hsnap_pytype *t, const char *names, char *err,
+                              size_t errlen)
+{
     struct snap_pyobjs *py = &s->py;
-    py->types = calloc(h.ntypes ? h.ntypes : 1, sizeof *py->types);
-    py->block_type = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_type);
-    py->block_off = calloc(s->nblocks ? s->nblocks : 1, sizeof *py->block_off);
-    py->block_flags = calloc(s->nblocks ? s->nblocks : 1, sizeof *py->block_flags);
-    py->block_next = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_next);
-    py->block_parent = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_parent);
-    py->names = malloc(h.names_len ? h.names_len : 1);
+    uint64_t nb = s->nblocks ? s->nblocks : 1;
+    py->types = calloc(h->ntypes ? h->ntypes : 1, sizeof *py->types);
+    py->block_type = malloc(nb * sizeof *py->block_type);
+    py->block_off = calloc(nb, sizeof *py->block_off);
+    py->block_flags = calloc(nb, sizeof *py->block_flags);
+    py->block_next = malloc(nb * sizeof *py->block_next);
+    py->block_parent = malloc(nb * sizeof *py->block_parent);
+    py->names = malloc(h->names_len ? h->names_len : 1);
     if (!py->types || !py->block_type || !py->block_off || !py->block_flags || !py->block_next ||
         !py->block_parent || !py->names)
         return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
-    py->ntypes = h.ntypes;
-    for (uint32_t i = 0; i < h.ntypes; i++) {
-        if (t[i].name_off > h.names_len || t[i].name_len > h.names_len - t[i].name_off)
+    py->ntypes = h->ntypes;
+    for (uint32_t i = 0; i < h->ntypes; i++) {
+        if (t[i].name_off > h->names_len || t[i].name_len > h->names_len - t[i].name_off)
             return snap_section_fail(err, errlen, "PYTYPES", "type %u: name past the names", i);
         if (!(py->types[i].name = strndup(names + t[i].name_off, t[i].name_len)))
             return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
         py->types[i].flags = t[i].flags;
     }
-    py->graph = (h.flags & HSNAP_PYTYPES_GRAPH) != 0;
-    memcpy(py->names, names, h.names_len);
-    py->names_len = h.names_len;
+    py->graph = (h->flags & HSNAP_PYTYPES_GRAPH) != 0;
+    memcpy(py->names, names, h->names_len);
+    py->names_len = h->names_len;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         py->block_type[i] = PYTYPE_NONE;
         py->block_next[i].block = py->block_parent[i].block = UINT64_MAX;
         py->block_parent[i].label = HSNAP_PYLABEL_OTHER; /* not ROOT: no parent */
     }
-    uint64_t b = 0, *at = malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
-    if (!at)
-        return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
-    for (uint64_t i = 0; i < h.nobjects; i++) {
+    return 0;
+}
+
+/* Each object on its block, found by address (both ascending: one merge);
+ * at[i] is object i's block or UINT64_MAX.  0, or -1 with err. */
+static int pytypes_place_objects(struct snap *s, const struct hsnap_pytypes_head *h,
+                                 const struct hsnap_pyobj *o, uint64_t *at, char *err,
+                                 size_t errlen)
+{
+    struct snap_pyobjs *py = &s->py;
+    uint64_t b = 0;
+    for (uint64_t i = 0; i < h->nobjects; i++) {
         at[i] = UINT64_MAX;
-        if (o[i].type >= h.ntypes) {
-            free(at);
+        if (o[i].type >= h->ntypes)
             return snap_section_fail(err, errlen, "PYTYPES", "object %llu: type %u of %u",
-                                     (unsigned long long)i, o[i].type, h.ntypes);
-        }
-        if (i && o[i].addr <= o[i - 1].addr) {
-            free(at);
+                                     (unsigned long long)i, o[i].type, h->ntypes);
+        if (i && o[i].addr <= o[i - 1].addr)
             return snap_section_fail(err, errlen, "PYTYPES",
                                      "object %llu: addresses not ascending",
                                      (unsigned long long)i);
-        }
         while (b < s->nblocks && s->blocks[b].addr < o[i].addr)
             b++;
         if (b < s->nblocks && s->blocks[b].addr == o[i].addr) {
@@ -91,31 +101,64 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
             at[i] = b;
         }
     }
-    const struct hsnap_pylink *l = (const void *)(names + h.names_len);
-    for (uint64_t i = 0; py->graph && i < h.nlinks + h.nparents; i++) {
-        if (l[i].from >= h.nobjects || l[i].to >= h.nobjects ||
-            l[i].name_off > h.names_len || l[i].name_len > h.names_len - l[i].name_off) {
-            free(at);
+    return 0;
+}
+
+/* With the graph, the links (each object's next) and parents on the
+ * blocks their objects are on; 0, or -1 with err. */
+static int pytypes_read_links(struct snap *s, const struct hsnap_pytypes_head *h,
+                              const struct hsnap_pylink *l, const uint64_t *at, char *err,
+                              size_t errlen)
+{
+    struct snap_pyobjs *py = &s->py;
+    for (uint64_t i = 0; py->graph && i < h->nlinks + h->nparents; i++) {
+        if (l[i].from >= h->nobjects || l[i].to >= h->nobjects ||
+            l[i].name_off > h->names_len || l[i].name_len > h->names_len - l[i].name_off)
             return snap_section_fail(err, errlen, "PYTYPES", "link %llu: object %u or %u "
                                      "of %llu, or its name past the names",
                                      (unsigned long long)i, l[i].from, l[i].to,
-                                     (unsigned long long)h.nobjects);
-        }
+                                     (unsigned long long)h->nobjects);
         if (at[l[i].from] == UINT64_MAX || at[l[i].to] == UINT64_MAX)
             continue;
         /* a parent from a named root: the path ends there */
-        int root = i >= h.nlinks && l[i].label == HSNAP_PYLABEL_ROOT;
-        struct snap_pyref r = {i < h.nlinks ? at[l[i].to] : root ? UINT64_MAX : at[l[i].from],
+        int root = i >= h->nlinks && l[i].label == HSNAP_PYLABEL_ROOT;
+        struct snap_pyref r = {i < h->nlinks ? at[l[i].to] : root ? UINT64_MAX : at[l[i].from],
                                l[i].label & ~HSNAP_PYLINK_REPR,
                                l[i].value, l[i].name_len ? py->names + l[i].name_off : NULL,
                                l[i].name_len, !!(l[i].label & HSNAP_PYLINK_REPR)};
-        if (i < h.nlinks)
+        if (i < h->nlinks)
             py->block_next[at[l[i].from]] = r;
         else
             py->block_parent[at[l[i].to]] = r;
     }
-    py->obj_block = at; /* for PYOWNED */
-    py->nobj_all = h.nobjects;
+    return 0;
+}
+
+int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen)
+{
+    struct hsnap_pytypes_head h;
+    if (len < sizeof h)
+        return snap_section_fail(err, errlen, "PYTYPES", "too short (%llu bytes)",
+                                 (unsigned long long)len);
+    memcpy(&h, p, sizeof h);
+    if (pytypes_check_head(&h, len, err, errlen) < 0)
+        return -1;
+    const struct hsnap_pyobj *o = (const void *)(p + sizeof h);
+    const struct hsnap_pytype *t = (const void *)(o + h.nobjects);
+    const char *names = (const char *)(t + h.ntypes);
+    if (pytypes_read_types(s, &h, t, names, err, errlen) < 0)
+        return -1;
+    uint64_t *at = malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
+    if (!at)
+        return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
+    const struct hsnap_pylink *l = (const void *)(names + h.names_len);
+    if (pytypes_place_objects(s, &h, o, at, err, errlen) < 0 ||
+        pytypes_read_links(s, &h, l, at, err, errlen) < 0) {
+        free(at);
+        return -1;
+    }
+    s->py.obj_block = at; /* for PYOWNED */
+    s->py.nobj_all = h.nobjects;
     return 0;
 }
 
@@ -190,19 +233,11 @@ struct pytypes_named {
     UT_hash_handle hh;
 };
 
-int pytypes_merge(struct snap *out, const struct snap *in, int n)
+/* pytypes_merge's steps.  The arrays per merged block, every block typeless
+ * and unlinked; block_owner when some input has one.  0, or -1. */
+static int pytypes_merge_alloc(struct snap *out, const struct snap *in, int n)
 {
     struct snap_pyobjs *py = &out->py;
-    uint64_t names_len = 0, base = 0;
-    int any = 0, graph = 1;
-    for (int i = 0; i < n; i++) {
-        if (!in[i].py.block_type)
-            continue;
-        any = 1;
-        graph &= in[i].py.graph;
-    }
-    if (!any || !out->has_blocks)
-        return 0;
     uint64_t nb = out->nblocks ? out->nblocks : 1;
     py->block_type = malloc(nb * sizeof *py->block_type);
     py->block_off = calloc(nb, sizeof *py->block_off);
@@ -224,12 +259,16 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
         if (owned)
             py->block_owner[b] = UINT64_MAX;
     }
-    py->graph = graph;
-    /* Every input's refs' names, one after the other: a ref's name is
-     * rebased from its input's names to the copy. */
-    uint64_t *at = calloc((size_t)n + 1, sizeof *at);
-    if (!at)
-        return -1;
+    return 0;
+}
+
+/* Every input's refs' names, one after the other: at[i] is where input
+ * i's begin in the copy (a ref's name is rebased from its input's names
+ * to it).  0, or -1. */
+static int pytypes_merge_names(struct snap_pyobjs *py, const struct snap *in, int n,
+                               uint64_t *at)
+{
+    uint64_t names_len = 0;
     for (int i = 0; i < n; i++) {
         at[i] = names_len;
         if (in[i].py.block_type)
@@ -237,75 +276,116 @@ int pytypes_merge(struct snap *out, const struct snap *in, int n)
     }
     py->names = malloc(names_len ? names_len : 1);
     py->names_len = names_len;
+    if (!py->names)
+        return -1;
+    for (int i = 0; i < n; i++)
+        if (in[i].py.block_type)
+            memcpy(py->names + at[i], in[i].py.names, in[i].py.names_len);
+    return 0;
+}
+
+/* ip's types interned by name into py->types (byname its index, *cap its
+ * room), tmap[t] the merged id of ip's type t.  0, or -1. */
+static int pytypes_merge_types(struct snap_pyobjs *py, const struct snap_pyobjs *ip,
+                               struct pytypes_named **byname, uint32_t *cap, uint32_t *tmap)
+{
+    struct pytypes_named *e;
+    for (uint32_t t = 0; t < ip->ntypes; t++) {
+        const char *name = ip->types[t].name;
+        HASH_FIND_STR(*byname, name, e);
+        if (e) {
+            tmap[t] = e->id;
+            py->types[e->id].flags |= ip->types[t].flags;
+            continue;
+        }
+        if (py->ntypes == *cap) {
+            uint32_t nc = *cap ? *cap * 2 : 64;
+            struct snap_pytype *g = realloc(py->types, nc * sizeof *g);
+            if (!g)
+                return -1;
+            py->types = g;
+            *cap = nc;
+        }
+        e = calloc(1, sizeof *e);
+        py->types[py->ntypes].name = strdup(name);
+        py->types[py->ntypes].flags = ip->types[t].flags;
+        if (!e || !py->types[py->ntypes].name) {
+            free(e);
+            free(py->types[py->ntypes].name);
+            return -1;
+        }
+        e->name = py->types[py->ntypes].name;
+        e->id = tmap[t] = py->ntypes++;
+        HASH_ADD_KEYPTR(hh, *byname, e->name, strlen(e->name), e);
+    }
+    return 0;
+}
+
+/* Input s's objects on their merged blocks (base + b): owners, types
+ * through tmap, and with the graph its flags and links, their names
+ * rebased to names (s's names' place in py->names). */
+static void pytypes_merge_blocks(struct snap_pyobjs *py, const struct snap *s, uint64_t base,
+                                 const uint32_t *tmap, const char *names)
+{
+    const struct snap_pyobjs *ip = &s->py;
+    for (uint64_t b = 0; b < s->nblocks && ip->block_owner; b++)
+        if (ip->block_owner[b] != UINT64_MAX)
+            py->block_owner[base + b] = base + ip->block_owner[b];
+    for (uint64_t b = 0; b < s->nblocks; b++) {
+        if (ip->block_type[b] == PYTYPE_NONE)
+            continue;
+        uint64_t o = base + b;
+        py->block_type[o] = tmap[ip->block_type[b]];
+        py->block_off[o] = ip->block_off[b];
+        py->nobjects++;
+        if (!py->graph)
+            continue;
+        py->block_flags[o] = ip->block_flags[b];
+        py->garbage += (ip->block_flags[b] & HSNAP_PYOBJ_GARBAGE) != 0;
+        const struct snap_pyref *r[2] = {&ip->block_next[b], &ip->block_parent[b]};
+        struct snap_pyref *w[2] = {&py->block_next[o], &py->block_parent[o]};
+        for (int k = 0; k < 2; k++) {
+            if (r[k]->block == UINT64_MAX)
+                continue;
+            *w[k] = *r[k];
+            w[k]->block = base + r[k]->block;
+            if (r[k]->name)
+                w[k]->name = names + (uint64_t)(r[k]->name - ip->names);
+        }
+    }
+}
+
+int pytypes_merge(struct snap *out, const struct snap *in, int n)
+{
+    struct snap_pyobjs *py = &out->py;
+    uint64_t base = 0;
+    int any = 0, graph = 1;
+    for (int i = 0; i < n; i++) {
+        if (!in[i].py.block_type)
+            continue;
+        any = 1;
+        graph &= in[i].py.graph;
+    }
+    if (!any || !out->has_blocks)
+        return 0;
+    if (pytypes_merge_alloc(out, in, n) < 0)
+        return -1;
+    py->graph = graph;
+    uint64_t *at = calloc((size_t)n + 1, sizeof *at);
+    if (!at)
+        return -1;
     struct pytypes_named *byname = NULL, *e, *tmp;
     uint32_t cap = 0;
-    int rc = py->names ? 0 : -1;
+    int rc = pytypes_merge_names(py, in, n, at);
     for (int i = 0; i < n && rc == 0; base += in[i].nblocks, i++) {
         const struct snap_pyobjs *ip = &in[i].py;
         if (!ip->block_type)
             continue;
-        memcpy(py->names + at[i], ip->names, ip->names_len);
         uint32_t *tmap = malloc((ip->ntypes ? ip->ntypes : 1) * sizeof *tmap);
-        if (!tmap) {
+        if (!tmap || pytypes_merge_types(py, ip, &byname, &cap, tmap) < 0)
             rc = -1;
-            break;
-        }
-        for (uint32_t t = 0; t < ip->ntypes && rc == 0; t++) {
-            const char *name = ip->types[t].name;
-            HASH_FIND_STR(byname, name, e);
-            if (e) {
-                tmap[t] = e->id;
-                py->types[e->id].flags |= ip->types[t].flags;
-                continue;
-            }
-            if (py->ntypes == cap) {
-                uint32_t nc = cap ? cap * 2 : 64;
-                struct snap_pytype *g = realloc(py->types, nc * sizeof *g);
-                if (!g) {
-                    rc = -1;
-                    break;
-                }
-                py->types = g;
-                cap = nc;
-            }
-            e = calloc(1, sizeof *e);
-            py->types[py->ntypes].name = strdup(name);
-            py->types[py->ntypes].flags = ip->types[t].flags;
-            if (!e || !py->types[py->ntypes].name) {
-                free(e);
-                free(py->types[py->ntypes].name);
-                rc = -1;
-                break;
-            }
-            e->name = py->types[py->ntypes].name;
-            e->id = tmap[t] = py->ntypes++;
-            HASH_ADD_KEYPTR(hh, byname, e->name, strlen(e->name), e);
-        }
-        for (uint64_t b = 0; b < in[i].nblocks && ip->block_owner; b++)
-            if (ip->block_owner[b] != UINT64_MAX)
-                py->block_owner[base + b] = base + ip->block_owner[b];
-        for (uint64_t b = 0; b < in[i].nblocks && rc == 0; b++) {
-            if (ip->block_type[b] == PYTYPE_NONE)
-                continue;
-            uint64_t o = base + b;
-            py->block_type[o] = tmap[ip->block_type[b]];
-            py->block_off[o] = ip->block_off[b];
-            py->nobjects++;
-            if (!graph)
-                continue;
-            py->block_flags[o] = ip->block_flags[b];
-            py->garbage += (ip->block_flags[b] & HSNAP_PYOBJ_GARBAGE) != 0;
-            const struct snap_pyref *r[2] = {&ip->block_next[b], &ip->block_parent[b]};
-            struct snap_pyref *w[2] = {&py->block_next[o], &py->block_parent[o]};
-            for (int k = 0; k < 2; k++) {
-                if (r[k]->block == UINT64_MAX)
-                    continue;
-                *w[k] = *r[k];
-                w[k]->block = base + r[k]->block;
-                if (r[k]->name)
-                    w[k]->name = py->names + at[i] + (uint64_t)(r[k]->name - ip->names);
-            }
-        }
+        else
+            pytypes_merge_blocks(py, &in[i], base, tmap, py->names + at[i]);
         free(tmap);
     }
     HASH_ITER(hh, byname, e, tmp) {
