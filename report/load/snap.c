@@ -528,7 +528,9 @@ static void snap_derived(struct snap *s, uint32_t type, int rc, char *err)
     err[0] = 0;
 }
 
-static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t errlen)
+/* parse_optional's steps, in the order they must run: the heap's own
+ * sections (BLOCKS first: the Python and leak sections index it), */
+static int parse_heap_secs(struct sec *secs, struct snap *s, char *err, size_t errlen)
 {
     uint64_t n;
     const void *items;
@@ -568,6 +570,13 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_TEMPS].seen &&
         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
         return -1;
+    return 0;
+}
+
+/* the sections derived from BLOCKS (Python objects, retained sizes, owned
+ * blocks, retainers, holders; a damaged one is dropped by snap_derived), */
+static int parse_derived_secs(struct sec *secs, struct snap *s, char *err, size_t errlen)
+{
     if (pyobjs_decode(s, secs[HSNAP_SEC_PYCODE].data, secs[HSNAP_SEC_PYCODE].len, /* after BLOCKS */
                       secs[HSNAP_SEC_PYTYPES].data, secs[HSNAP_SEC_PYTYPES].len, err, errlen))
         return -1;
@@ -589,6 +598,12 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
         snap_derived(s, HSNAP_SEC_HOLDERS,
                      lset_decode_holders(s, secs[HSNAP_SEC_HOLDERS].data,
                                          secs[HSNAP_SEC_HOLDERS].len, err, errlen), err);
+    return 0;
+}
+
+/* the process's sections over time and its threads, */
+static int parse_process_secs(struct sec *secs, struct snap *s, char *err, size_t errlen)
+{
     if (secs[HSNAP_SEC_SITELINE].seen &&
         siteline_decode(s, secs[HSNAP_SEC_SITELINE].data, secs[HSNAP_SEC_SITELINE].len,
                         secs[HSNAP_SEC_MAPLINE].data, secs[HSNAP_SEC_MAPLINE].len, err, errlen) < 0)
@@ -610,6 +625,12 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
     if (secs[HSNAP_SEC_UNLOADED].seen &&
         parse_unloaded(&secs[HSNAP_SEC_UNLOADED], s, err, errlen) < 0)
         return -1;
+    return 0;
+}
+
+/* and why a Python process has no types or no Python frames. */
+static int parse_python_notes(struct sec *secs, struct snap *s, char *err, size_t errlen)
+{
     if (secs[HSNAP_SEC_PYCAPPED].seen) { /* why a Python process has no PYTYPES */
         struct hsnap_pycapped c;
         if (secs[HSNAP_SEC_PYCAPPED].len != sizeof c)
@@ -629,6 +650,16 @@ static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t er
                         u.why, u.version);
         s->pyunread = u;
     }
+    return 0;
+}
+
+static int parse_optional(struct sec *secs, struct snap *s, char *err, size_t errlen)
+{
+    if (parse_heap_secs(secs, s, err, errlen) < 0 ||
+        parse_derived_secs(secs, s, err, errlen) < 0 ||
+        parse_process_secs(secs, s, err, errlen) < 0 ||
+        parse_python_notes(secs, s, err, errlen) < 0)
+        return -1;
     return 0;
 }
 

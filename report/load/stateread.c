@@ -448,6 +448,56 @@ static uint64_t st_out_size(const uint8_t *d, uint64_t end, uint32_t n, uint32_t
  * (the traces born after it count nothing yet: st_patch gives their live
  * sums), and a TRACES section of their stacks (from the traces and nodes)
  * before END: a new buffer in *out, or -1 with the reason. */
+/* st_with_traces' steps.  The document's sections copied from d into o
+ * at *w, STATS and TEMPS grown from n records to N (the new ones zero),
+ * PEAK rebuilt from acc (st_peak); 0, or -1 with err. */
+static int st_copy_secs(const uint8_t *d, uint64_t len, uint8_t *o, uint64_t *w, uint32_t n,
+                        uint32_t N, int64_t (*acc)[2], const struct hsnap_state_head *h,
+                        char *err, size_t errlen)
+{
+    struct hsnap_section s;
+    for (uint64_t at = *w; at + sizeof s <= len;) {
+        memcpy(&s, d + at, sizeof s);
+        if (s.length > len - at - sizeof s)
+            return st_fail(err, errlen, "its document's sections overrun it: damaged");
+        const uint8_t *p = d + at + sizeof s;
+        uint64_t grow = s.type == HSNAP_SEC_STATS ? sizeof(struct hsnap_stat)
+                        : s.type == HSNAP_SEC_TEMPS ? 8 : 0;
+        uint64_t head = s.type == HSNAP_SEC_TEMPS ? 8 : 4;
+        if (s.type == HSNAP_SEC_PEAK) {
+            st_peak(o, w, p, s.length, acc, N, h);
+        } else if (grow && s.length >= head) {
+            memcpy(o + *w + sizeof s, p, s.length);
+            memcpy(o + *w + sizeof s, &N, 4); /* the count; the new records count nothing */
+            memset(o + *w + sizeof s + s.length, 0, (uint64_t)(N - n) * grow);
+            st_put_sec(o, w, s.type, NULL, s.length + (uint64_t)(N - n) * grow);
+        } else {
+            memcpy(o + *w, d + at, sizeof s + s.length);
+            *w += sizeof s + s.length;
+        }
+        at += sizeof s + s.length;
+    }
+    return 0;
+}
+
+/* TRACES (tlen bytes) at *w: the N stacks rebuilt from their nodes;
+ * 0, or -1 with err. */
+static int st_put_traces(uint8_t *o, uint64_t *w, const struct hsnap_state_trace *tr,
+                         const struct hsnap_state_node *nodes, uint64_t nn, uint32_t N,
+                         uint64_t tlen, char *err, size_t errlen)
+{
+    uint64_t tw = *w + sizeof(struct hsnap_section);
+    memcpy(o + tw, &N, 4);
+    tw += 4;
+    for (uint32_t i = 0; i < N; i++) {
+        if (tr[i].depth > 256 || st_stack(&tr[i], nodes, nn, o + tw) != 0)
+            return st_fail(err, errlen, "its stacks end early or do not chain: damaged");
+        tw += 8 + (uint64_t)tr[i].depth * 8;
+    }
+    st_put_sec(o, w, HSNAP_SEC_TRACES, NULL, tlen);
+    return 0;
+}
+
 static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_t *d,
                           uint64_t len, uint32_t n, uint32_t N, int64_t (*acc)[2],
                           struct snap_budget *b, uint8_t **out, uint64_t *outlen, char *err,
@@ -477,7 +527,7 @@ static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_
     }
     for (uint32_t i = 0; i < N; i++)
         tlen += 8 + (uint64_t)tr[i].depth * 8;
-    /* the sections as the loop below writes them, TRACES, END */
+    /* the sections as st_copy_secs writes them, TRACES, END */
     total = st_out_size(d, len - sizeof end, n, N) + sizeof s + tlen + sizeof end;
     if (st_charge(b, total, "its sites", err, errlen) < 0)
         goto out;
@@ -487,40 +537,9 @@ static int st_with_traces(int fd, const struct hsnap_state_head *h, const uint8_
     }
     uint64_t w = sizeof(struct hsnap_header);
     memcpy(o, d, w);
-    for (uint64_t at = w; at + sizeof s <= len - sizeof end;) {
-        memcpy(&s, d + at, sizeof s);
-        if (s.length > len - sizeof end - at - sizeof s) {
-            st_fail(err, errlen, "its document's sections overrun it: damaged");
-            goto out;
-        }
-        const uint8_t *p = d + at + sizeof s;
-        uint64_t grow = s.type == HSNAP_SEC_STATS ? sizeof(struct hsnap_stat)
-                        : s.type == HSNAP_SEC_TEMPS ? 8 : 0;
-        uint64_t head = s.type == HSNAP_SEC_TEMPS ? 8 : 4;
-        if (s.type == HSNAP_SEC_PEAK) {
-            st_peak(o, &w, p, s.length, acc, N, h);
-        } else if (grow && s.length >= head) {
-            memcpy(o + w + sizeof s, p, s.length);
-            memcpy(o + w + sizeof s, &N, 4); /* the count; the new records count nothing */
-            memset(o + w + sizeof s + s.length, 0, (uint64_t)(N - n) * grow);
-            st_put_sec(o, &w, s.type, NULL, s.length + (uint64_t)(N - n) * grow);
-        } else {
-            memcpy(o + w, d + at, sizeof s + s.length);
-            w += sizeof s + s.length;
-        }
-        at += sizeof s + s.length;
-    }
-    uint64_t tw = w + sizeof s;
-    memcpy(o + tw, &N, 4);
-    tw += 4;
-    for (uint32_t i = 0; i < N; i++) {
-        if (tr[i].depth > 256 || st_stack(&tr[i], nodes, nn, o + tw) != 0) {
-            st_fail(err, errlen, "its stacks end early or do not chain: damaged");
-            goto out;
-        }
-        tw += 8 + (uint64_t)tr[i].depth * 8;
-    }
-    st_put_sec(o, &w, HSNAP_SEC_TRACES, NULL, tlen);
+    if (st_copy_secs(d, len - sizeof end, o, &w, n, N, acc, h, err, errlen) < 0 ||
+        st_put_traces(o, &w, tr, nodes, nn, N, tlen, err, errlen) < 0)
+        goto out;
     memcpy(o + w, &end, sizeof end);
     w += sizeof end;
     struct hsnap_header hh;
