@@ -398,28 +398,31 @@ static const char *attach_code_text(int64_t r)
     }
 }
 
-/* dlopen(shim, mode), then the shim's function sym(conf), on a borrowed
- * thread; or, with direct (the address of a function of a shim loaded
- * already), only direct(conf), in dlopen's place (the tramp takes its
- * answer for the handle: 0, then no dlerror, entry nor dlsym to call).
- * 0 when it returned 0, else 2 with err. */
-static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim, int mode,
-                         const char *sym, uint64_t direct, const char *conf, char *err,
-                         size_t errlen)
+/* attach_inject's steps.  The loader's functions in the process: dlopen
+ * and dlerror from libc (glibc 2.34 on), else __libc_dlopen_mode, else
+ * libdl's; dlsym the same way.  A field stays 0 where none is found. */
+static void attach_dl_fns(pid_t pid, const struct rsym_module *libc,
+                          const struct rsym_module *dl, struct inj_load *l)
 {
-    const struct rsym_module *libc = rsym_find(map, "libc.so"), *ld = rsym_find(map, "ld-linux");
-    uint64_t dlopen_fn = 0, dlerror_fn = 0;
-    if (libc && (dlopen_fn = rsym_lookup(pid, libc, "dlopen")))
-        dlerror_fn = rsym_lookup(pid, libc, "dlerror");
+    if (libc && (l->dlopen = rsym_lookup(pid, libc, "dlopen")))
+        l->dlerror = rsym_lookup(pid, libc, "dlerror");
     else if (libc)
-        dlopen_fn = rsym_lookup(pid, libc, "__libc_dlopen_mode");
-    const struct rsym_module *dl = rsym_find(map, "libdl.so");
-    if (!dlopen_fn && dl && (dlopen_fn = rsym_lookup(pid, dl, "dlopen")))
-        dlerror_fn = rsym_lookup(pid, dl, "dlerror");
-    if (!dlopen_fn && !direct) {
-        snprintf(err, errlen, "attach: no dlopen in process %d's libc (glibc is needed)", (int)pid);
-        return 2;
-    }
+        l->dlopen = rsym_lookup(pid, libc, "__libc_dlopen_mode");
+    if (!l->dlopen && dl && (l->dlopen = rsym_lookup(pid, dl, "dlopen")))
+        l->dlerror = rsym_lookup(pid, dl, "dlerror");
+    if (libc)
+        l->dlsym = rsym_lookup(pid, libc, "dlsym");
+    if (!l->dlsym && dl)
+        l->dlsym = rsym_lookup(pid, dl, "dlsym");
+}
+
+/* The process stopped for the call (inj_open), with the code no thread
+ * may be borrowed in (libc, the loader, the shims, an allocator) and the
+ * loader's; 0, or 2 with err. */
+static int attach_open(pid_t pid, const struct rsym_map *map, const struct rsym_module *libc,
+                       struct inj **j, char *err, size_t errlen)
+{
+    const struct rsym_module *ld = rsym_find(map, "ld-linux");
     struct inj_ranges unsafe = {0}, loader = {0};
     attach_range(&unsafe, libc);
     attach_range(&unsafe, ld);
@@ -431,9 +434,8 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         if (base && strstr(base, "malloc")) /* jemalloc, tcmalloc, mimalloc */
             attach_range(&unsafe, &map->m[i]);
     }
-    struct inj *j;
     char why[512];
-    int r = inj_open(&j, pid, &unsafe, &loader, why, sizeof why);
+    int r = inj_open(j, pid, &unsafe, &loader, why, sizeof why);
     if (r == -2 && strstr(why, "already traced")) {
         snprintf(err, errlen, "attach: %s", why);
         return 2;
@@ -447,56 +449,79 @@ static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim
         snprintf(err, errlen, "attach: %s", why);
         return 2;
     }
-    struct inj_load l = {.dlopen = dlopen_fn, .dlerror = dlerror_fn, .path = shim, .sym = sym,
-                         .conf = conf, .mode = mode};
-    if (libc)
-        l.dlsym = rsym_lookup(pid, libc, "dlsym");
-    if (!l.dlsym && dl)
-        l.dlsym = rsym_lookup(pid, dl, "dlsym");
-    if (direct) /* its first argument is the path: conf's text there */
-        l = (struct inj_load){.dlopen = direct, .path = conf, .sym = "", .conf = ""};
-    int rc = 2;
+    return 0;
+}
+
+/* The load made on the stopped process (inj_load's last answer in *r),
+ * and what it answered: 0 when the shim (or direct) returned 0, else 2
+ * with err. */
+static int attach_load(pid_t pid, const struct rsym_map *map, struct inj *j, struct inj_load *l,
+                       uint64_t direct, int *r, char *err, size_t errlen)
+{
+    char why[512];
     const char *t = getenv("HEAPSNAP_INJECT_TIMEOUT_MS"); /* the tests' */
     unsigned ms = t && atoi(t) > 0 ? (unsigned)atoi(t) : ATTACH_CALL_MS;
-    if ((r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
+    if ((*r = inj_load(j, (struct rsym_map *)map, l, ms, why, sizeof why)) != 0) {
         snprintf(err, errlen, "attach: %s", why);
-        goto out;
+        return 2;
     }
-    if (direct && (int32_t)l.handle != 0) {
+    if (direct && (int32_t)l->handle != 0) {
         snprintf(err, errlen, "attach: process %d: %s", (int)pid,
-                 attach_code_text((int32_t)l.handle));
-        goto out;
+                 attach_code_text((int32_t)l->handle));
+        return 2;
     }
-    if (direct) {
-        rc = 0;
-        goto out;
-    }
-    if (l.handle && !l.called && !l.entry) { /* no dlsym: the entry from the file */
+    if (direct)
+        return 0;
+    if (l->handle && !l->called && !l->entry) { /* no dlsym: the entry from the file */
         struct rsym_map *now = malloc(sizeof *now);
         const struct rsym_module *me;
         if (now && rsym_read(pid, now) == 0 && (me = rsym_find(now, ATTACH_SHIM)))
-            l.entry = rsym_lookup(pid, me, sym);
+            l->entry = rsym_lookup(pid, me, l->sym);
         free(now);
-        if (l.entry && (r = inj_load(j, (struct rsym_map *)map, &l, ms, why, sizeof why)) != 0) {
+        if (l->entry && (*r = inj_load(j, (struct rsym_map *)map, l, ms, why, sizeof why)) != 0) {
             snprintf(err, errlen, "attach: %s", why);
-            goto out;
+            return 2;
         }
     }
-    if (!l.handle) {
-        snprintf(err, errlen, "attach: process %d could not load %s: %s", (int)pid, shim,
-                 l.dlerr[0] ? l.dlerr : "dlopen failed");
-        goto out;
+    if (!l->handle) {
+        snprintf(err, errlen, "attach: process %d could not load %s: %s", (int)pid, l->path,
+                 l->dlerr[0] ? l->dlerr : "dlopen failed");
+        return 2;
     }
-    if (!l.called) {
+    if (!l->called) {
         snprintf(err, errlen, "attach: the shim's entry point was not found in process %d", (int)pid);
-        goto out;
+        return 2;
     }
-    if ((int32_t)l.ret != 0) {
-        snprintf(err, errlen, "attach: process %d: %s", (int)pid, attach_code_text((int32_t)l.ret));
-        goto out;
+    if ((int32_t)l->ret != 0) {
+        snprintf(err, errlen, "attach: process %d: %s", (int)pid,
+                 attach_code_text((int32_t)l->ret));
+        return 2;
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+/* dlopen(shim, mode), then the shim's function sym(conf), on a borrowed
+ * thread; or, with direct (the address of a function of a shim loaded
+ * already), only direct(conf), in dlopen's place (the tramp takes its
+ * answer for the handle: 0, then no dlerror, entry nor dlsym to call).
+ * 0 when it returned 0, else 2 with err. */
+static int attach_inject(pid_t pid, const struct rsym_map *map, const char *shim, int mode,
+                         const char *sym, uint64_t direct, const char *conf, char *err,
+                         size_t errlen)
+{
+    const struct rsym_module *libc = rsym_find(map, "libc.so"), *dl = rsym_find(map, "libdl.so");
+    struct inj_load l = {.path = shim, .sym = sym, .conf = conf, .mode = mode};
+    attach_dl_fns(pid, libc, dl, &l);
+    if (!l.dlopen && !direct) {
+        snprintf(err, errlen, "attach: no dlopen in process %d's libc (glibc is needed)", (int)pid);
+        return 2;
+    }
+    if (direct) /* its first argument is the path: conf's text there */
+        l = (struct inj_load){.dlopen = direct, .path = conf, .sym = "", .conf = ""};
+    struct inj *j;
+    if (attach_open(pid, map, libc, &j, err, errlen) != 0)
+        return 2;
+    int r = 0, rc = attach_load(pid, map, j, &l, direct, &r, err, errlen);
     if (r == -4) { /* the call goes on in the process: nothing to put back here */
         inj_close(j);
         return 2;

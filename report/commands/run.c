@@ -506,32 +506,35 @@ static int run_gate(const struct manifest *mf, const char *exitcode, char *err, 
     return rc;
 }
 
-int cmd_run(int argc, char **argv, char *err, size_t errlen)
+/* cmd_run's steps.  Before the start: the command found and checked, the
+ * terminal --live needs, the shim found (into shim).  0, or the exit code
+ * with err. */
+static int run_preflight(const struct run_opts *o, const char *cmd, char *shim, size_t shimlen,
+                         char *err, size_t errlen)
 {
-    struct run_opts o;
-    char shim[PATH_MAX], manifest[PATH_MAX];
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    run_start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-    int rc = run_parse(argc, argv, &o, err, errlen);
-    if (rc >= 0)
-        return rc;
-    char **cmd = argv + optind, found[PATH_MAX];
-    if ((rc = run_find_command(cmd[0], found, err, errlen)) != 0)
+    char found[PATH_MAX];
+    int rc;
+    if ((rc = run_find_command(cmd, found, err, errlen)) != 0)
         return run_cannot_start(rc, err, errlen);
     if (run_check_target(found, err, errlen) < 0)
         return 2;
-    if (o.live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+    if (o->live && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
         snprintf(err, errlen, "run: --live needs a terminal (stdin and stdout)");
         return 2;
     }
-    if (run_find_shim(shim, sizeof(shim)) < 0) {
+    if (run_find_shim(shim, shimlen) < 0) {
         snprintf(err, errlen, "run: cannot find libheapsnap.so next to heapsnap "
                               "or in ../lib/heapsnap/");
         return 2;
     }
+    return 0;
+}
+
+/* The manifest's file, made empty in $TMPDIR (or /tmp); 0, or 2 with err. */
+static int run_manifest_file(char *manifest, size_t len, char *err, size_t errlen)
+{
     const char *tmp = getenv("TMPDIR");
-    int fd = mf_name(manifest, sizeof(manifest), tmp && *tmp ? tmp : "/tmp", getpid()) == 0
+    int fd = mf_name(manifest, len, tmp && *tmp ? tmp : "/tmp", getpid()) == 0
                  ? mkstemp(manifest)
                  : (errno = ENAMETOOLONG, -1);
     if (fd < 0) {
@@ -539,10 +542,17 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     close(fd);
-    int sock[2] = {-1, -1}, one = 1;
-    char chan[64];
+    return 0;
+}
+
+/* The channel the shims report on: sock (ours, the child's high fd) and
+ * chan, the child's "fd:inode"; both -1 and no chan without a socket (out
+ * of fds, say): the manifest file alone, as it can. */
+static void run_channel(int sock[2], char *chan, size_t chanlen)
+{
+    int one = 1;
     struct stat st;
-    /* No socket (out of fds, say): the manifest file alone, as it can. */
+    sock[0] = sock[1] = -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sock) == 0 &&
         (setsockopt(sock[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0 ||
          fstat(sock[1], &st) != 0)) {
@@ -553,7 +563,66 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (sock[1] >= 0)
         sock[1] = run_fd_high(sock[1]);
     if (sock[1] >= 0)
-        snprintf(chan, sizeof(chan), "%d:%llu", sock[1], (unsigned long long)st.st_ino);
+        snprintf(chan, chanlen, "%d:%llu", sock[1], (unsigned long long)st.st_ino);
+}
+
+/* After the program: the manifest read, what was left out and whose
+ * snapshot is whose said, the summary, the gate; rc is the program's
+ * exit code, returned unless the gate has one.  why is scratch. */
+static int run_aftermath(const struct run_opts *o, struct manifest *mf, const char *manifest,
+                         const char *cmd0, pid_t pid, int sig, int rc, char *why, size_t whylen,
+                         char *err, size_t errlen)
+{
+    if (mf_read(manifest, mf, why, whylen) < 0)
+        fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
+    size_t helpers = o->follow_all ? 0 : follow_drop_helpers(mf);
+    /* A name without any % is the program's own (its fork children add
+     * their pid, the shim's name_commit), or the Python child's of a
+     * wrapper that ran none (follow_hand_name). */
+    const char *named = getenv("HEAPSNAP_OUTPUT");
+    named = named && !strchr(named, '%') ? named : NULL;
+    int python = 0;
+    pid_t program = follow_hand_name(mf, named, pid, &python);
+    run_report(mf, cmd0, pid, sig, o->quiet);
+    char shown[2 * PATH_MAX];
+    if (program && !o->quiet)
+        fprintf(stderr, "heapsnap: %s ran %s as its child, pid %ld: %s is that "
+                "program's snapshot, and the %s's has its pid\n",
+                esc_text(cmd0, why, whylen), python ? "Python" : "its one command",
+                (long)program, esc_text(fmt_path(named), shown, sizeof(shown)),
+                python ? "wrapper" : "shell");
+    if (helpers && !o->quiet)
+        fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
+                "started before their parent exec'd; --follow all keeps them)\n", helpers,
+                helpers == 1 ? "" : "s");
+    if (!o->quiet) /* the summary's, when the program wrote it */
+        summary_print(mf, named, program ? program : pid, o->leaks || o->gate, stderr);
+    if (o->gate) {
+        int g = run_gate(mf, o->exitcode, err, errlen);
+        if (g == 2 && sig && err[0]) /* we die below: say it now */
+            fprintf(stderr, "heapsnap: %s\n", esc_text(err, why, whylen));
+        rc = rc ? rc : g;
+    }
+    return rc;
+}
+
+int cmd_run(int argc, char **argv, char *err, size_t errlen)
+{
+    struct run_opts o;
+    char shim[PATH_MAX], manifest[PATH_MAX];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    run_start_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    int rc = run_parse(argc, argv, &o, err, errlen);
+    if (rc >= 0)
+        return rc;
+    char **cmd = argv + optind;
+    if ((rc = run_preflight(&o, cmd[0], shim, sizeof(shim), err, errlen)) != 0 ||
+        (rc = run_manifest_file(manifest, sizeof(manifest), err, errlen)) != 0)
+        return rc;
+    int sock[2];
+    char chan[64];
+    run_channel(sock, chan, sizeof(chan));
     if (run_env(&o, shim, manifest, sock[1] >= 0 ? chan : NULL, err, errlen) < 0) {
         unlink(manifest);
         return 2;
@@ -586,36 +655,7 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
         close(sock[0]);
     rc = run_wait(pid, &sig);
     linger_wait(manifest, &mf, pid);
-    if (mf_read(manifest, &mf, why, sizeof(why)) < 0)
-        fprintf(stderr, "heapsnap: warning: %s\n", esc_text(why, err, errlen));
-    size_t helpers = o.follow_all ? 0 : follow_drop_helpers(&mf);
-    /* A name without any % is the program's own (its fork children add
-     * their pid, the shim's name_commit), or the Python child's of a
-     * wrapper that ran none (follow_hand_name). */
-    const char *named = getenv("HEAPSNAP_OUTPUT");
-    named = named && !strchr(named, '%') ? named : NULL;
-    int python = 0;
-    pid_t program = follow_hand_name(&mf, named, pid, &python);
-    run_report(&mf, cmd[0], pid, sig, o.quiet);
-    char shown[2 * PATH_MAX];
-    if (program && !o.quiet)
-        fprintf(stderr, "heapsnap: %s ran %s as its child, pid %ld: %s is that "
-                "program's snapshot, and the %s's has its pid\n",
-                esc_text(cmd[0], why, sizeof(why)), python ? "Python" : "its one command",
-                (long)program, esc_text(fmt_path(named), shown, sizeof(shown)),
-                python ? "wrapper" : "shell");
-    if (helpers && !o.quiet)
-        fprintf(stderr, "heapsnap: left out %zu snapshot%s of a launcher's helpers (processes "
-                "started before their parent exec'd; --follow all keeps them)\n", helpers,
-                helpers == 1 ? "" : "s");
-    if (!o.quiet) /* the summary's, when the program wrote it */
-        summary_print(&mf, named, program ? program : pid, o.leaks || o.gate, stderr);
-    if (o.gate) {
-        int g = run_gate(&mf, o.exitcode, err, errlen);
-        if (g == 2 && sig && err[0]) /* we die below: say it now */
-            fprintf(stderr, "heapsnap: %s\n", esc_text(err, why, sizeof(why)));
-        rc = rc ? rc : g;
-    }
+    rc = run_aftermath(&o, &mf, manifest, cmd[0], pid, sig, rc, why, sizeof(why), err, errlen);
     mf_free(&mf);
     unlink(manifest);
     if (sig)

@@ -348,46 +348,31 @@ static int html_types(struct json *j, const struct prof *p, const int *want, lon
     return 0;
 }
 
-static int html_tables(struct json *j, const struct prof *p, long rows, char *err,
-                       size_t errlen)
+/* The snapshots the page's diff compares: the latest (*last), and the
+ * earliest of the same program (*first): a diff across programs (a shell
+ * and the tools it ran) compares unrelated heaps, so none is offered then
+ * (*first == *last).  In time; the order given breaks ties. */
+static void html_diff_pair(const struct prof *p, size_t *first, size_t *last)
 {
-    int *want = calloc(p->nin + 1, sizeof(*want));
-    struct stats *old = NULL, *cur = NULL, *nold = NULL, *ncur = NULL, *fold = NULL, *fcur = NULL;
-    int rc = -1, py = html_python(p);
-    if (!want) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    json_kbool(j, "python", py);
-    for (size_t i = 0; i < p->nin; i++)
-        want[i] = p->in[i].latest;
-    if (html_tops(j, p, want, py, rows, err, errlen) < 0 ||
-        html_types(j, p, want, rows, err, errlen) < 0 ||
-        gcfreed_html(j, p, want, rows, prof_get_kind(), err, errlen) < 0)
-        goto out;
-    json_key(j, "diff");
-    if (p->nin < 2) {
-        json_null(j);
-        rc = 0;
-        goto out;
-    }
-    /* The latest snapshot, and the earliest of the same program: a diff
-     * across programs (a shell and the tools it ran) compares unrelated
-     * heaps, so none is offered then.  In time; the order given breaks ties. */
-    size_t first, last = 0;
+    *last = 0;
     for (size_t i = 1; i < p->nin; i++)
-        if (p->in[i].s->meta.time_ns >= p->in[last].s->meta.time_ns)
-            last = i;
-    first = last;
+        if (p->in[i].s->meta.time_ns >= p->in[*last].s->meta.time_ns)
+            *last = i;
+    *first = *last;
     for (size_t i = 0; i < p->nin; i++)
-        if (!strcmp(p->in[i].s->exe, p->in[last].s->exe) &&
-            p->in[i].s->meta.time_ns < p->in[first].s->meta.time_ns)
-            first = i;
-    if (first == last) {
-        json_null(j);
-        rc = 0;
-        goto out;
-    }
+        if (!strcmp(p->in[i].s->exe, p->in[*last].s->exe) &&
+            p->in[i].s->meta.time_ns < p->in[*first].s->meta.time_ns)
+            *first = i;
+}
+
+/* "diff": the rows of snapshot last against first (native and folded
+ * views too in a Python profile); want is scratch of p->nin.  0, or -1
+ * with err. */
+static int html_diff(struct json *j, const struct prof *p, int *want, int py, size_t first,
+                     size_t last, long rows, char *err, size_t errlen)
+{
+    struct stats *old = NULL, *cur = NULL, *nold = NULL, *ncur = NULL, *fold = NULL, *fcur = NULL;
+    int rc = -1;
     memset(want, 0, p->nin * sizeof(*want));
     want[first] = 1;
     if (!(old = html_stats(p, want, 0, err, errlen)) ||
@@ -429,6 +414,35 @@ out:
     stats_free(ncur);
     stats_free(fold);
     stats_free(fcur);
+    return rc;
+}
+
+static int html_tables(struct json *j, const struct prof *p, long rows, char *err,
+                       size_t errlen)
+{
+    int *want = calloc(p->nin + 1, sizeof(*want));
+    int rc = -1, py = html_python(p);
+    size_t first = 0, last = 0;
+    if (!want) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_kbool(j, "python", py);
+    for (size_t i = 0; i < p->nin; i++)
+        want[i] = p->in[i].latest;
+    if (html_tops(j, p, want, py, rows, err, errlen) < 0 ||
+        html_types(j, p, want, rows, err, errlen) < 0 ||
+        gcfreed_html(j, p, want, rows, prof_get_kind(), err, errlen) < 0)
+        goto out;
+    json_key(j, "diff");
+    if (p->nin >= 2)
+        html_diff_pair(p, &first, &last);
+    if (first == last) { /* one snapshot, or no earlier one of the same program */
+        json_null(j);
+        rc = 0;
+    } else
+        rc = html_diff(j, p, want, py, first, last, rows, err, errlen);
+out:
     free(want);
     return rc;
 }
