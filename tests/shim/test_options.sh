@@ -6,7 +6,7 @@
 . tests/shim/lib_shim.sh
 s_dump_build
 s_build alloc_all || t_fail alloc_all_builds "cc failed"
-s_build forker || t_fail forker_builds "cc failed"
+s_build forklife || t_fail forklife_builds "cc failed"
 ulimit -c 0
 "$T/alloc_all" >"$T/plain.out" 2>"$T/plain.err"; plain_status=$?
 
@@ -67,12 +67,12 @@ else t_fail output_e_is_the_symlink_started "$(ls "$T" | grep '^y\.' | tr '\n' '
 if [ "$(tr '\0' '\n' <"$T/manifest" 2>/dev/null)" = "$T/x.alloc_all.%.hsnap" ] &&
    [ "$(tail -c 1 "$T/manifest" | od -An -c | tr -d ' ')" = '\0' ]; then t_pass manifest_lists_snapshot
 else t_fail manifest_lists_snapshot "$(cat "$T/manifest" 2>/dev/null)"; fi
-(cd "$T" && LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT=rel.%p.hsnap HEAPSNAP_MANIFEST="$T/manifest2" ./forker >/dev/null 2>&1)
+(cd "$T" && LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT=rel.%p.hsnap HEAPSNAP_MANIFEST="$T/manifest2" ./forklife >/dev/null 2>&1)
 if [ "$(tr '\0' '\n' <"$T/manifest2" | wc -l)" = 2 ] && tr '\0' '\n' <"$T/manifest2" | while read -r f; do [ -e "$f" ] && case $f in /*) ;; *) exit 1 ;; esac || exit 1; done
 then t_pass manifest_absolute_paths_from_both_sides_of_fork
 else t_fail manifest_absolute_paths_from_both_sides_of_fork "$(tr '\n' ' ' <"$T/manifest2")"; fi
 
 # ---- HEAPSNAP_FATAL=0: no snapshot, same death
 rm -f "$T"/c.*.hsnap
-HEAPSNAP_FATAL=0 HEAPSNAP_OUTPUT="$T/c.%p.hsnap" s_same fatal_off_same_status "$T/forker" crash segv
+HEAPSNAP_FATAL=0 HEAPSNAP_OUTPUT="$T/c.%p.hsnap" s_same fatal_off_same_status "$T/forklife" crash segv
 if ls "$T"/c.*.hsnap >/dev/null 2>&1; then t_fail fatal_off_writes_nothing "$(ls "$T"/c.*)"; else t_pass fatal_off_writes_nothing; fi

@@ -6,7 +6,7 @@
 # tier: full (fork, exec and signals across many processes)
 . tests/shim/lib_shim.sh
 s_dump_build
-s_build forker || t_fail forker_builds "cc failed"
+s_build forklife || t_fail forklife_builds "cc failed"
 s_build alloc_all || t_fail alloc_all_builds "cc failed"
 s_build fatalbusy -ldl || t_fail fatalbusy_builds "cc failed"
 ulimit -c 0
@@ -15,13 +15,13 @@ ulimit -c 0
 s_meta() { sed -n "s/^meta.* $2=\([0-9]*\).*/\1/p" "$1"; }
 
 # ---- fork
-HEAPSNAP_OUTPUT="$T/f.%p.hsnap" s_same fork_same_output "$T/forker"
+HEAPSNAP_OUTPUT="$T/f.%p.hsnap" s_same fork_same_output "$T/forklife"
 n=$(ls "$T"/f.*.hsnap 2>/dev/null | wc -l)
 if [ "$n" = 2 ]; then t_pass fork_two_snapshots; else t_fail fork_two_snapshots "$n files"; fi
 parent="" child=""
 for f in "$T"/f.*.hsnap; do
   s_dump "$f" >"$f.dump" 2>&1 || continue
-  s_site_funcs "$T/forker" "$f.dump" >"$f.sites"
+  s_site_funcs "$T/forklife" "$f.dump" >"$f.sites"
   if grep -q '^child_site 5 1110$' "$f.sites"; then child=$f; else parent=$f; fi
 done
 if [ -n "$child" ] && [ -n "$parent" ] && grep -q '^parent_site 3 333$' "$parent.sites" &&
@@ -34,7 +34,7 @@ else
 fi
 
 # ---- fork with HEAPSNAP_SIGNAL: the child restarts the helper and answers
-(cd "$T" && LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/fs.%p.hsnap" ./forker forksig "$T/fs" >"$T/fs.out" 2>&1)
+(cd "$T" && LD_PRELOAD=$SHIM HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/fs.%p.hsnap" ./forklife forksig "$T/fs" >"$T/fs.out" 2>&1)
 f=$(ls "$T"/fs.*.0.hsnap 2>/dev/null | head -1)
 if [ -n "$f" ] && grep -q 'child status 0' "$T/fs.out" && grep -q 'before exit: 1' "$T/fs.out" && s_dump "$f" >"$T/fs.dump" 2>&1 &&
    grep -q '^meta .* reason=2 seq=0 ' "$T/fs.dump"; then t_pass fork_child_answers_signal
@@ -52,10 +52,10 @@ if [ "$found" = 1 ]; then t_pass exec_new_image_writes_snapshot
 else t_fail exec_new_image_writes_snapshot "$(ls "$T" | tr '\n' ' ')"; fi
 
 # ---- HEAPSNAP_SIGNAL while running, then killed with SIGTERM
-run_wait() { # run_wait PRELOAD SIGNALS...: runs forker wait, sends signals after "ready"
+run_wait() { # run_wait PRELOAD SIGNALS...: runs forklife wait, sends signals after "ready"
   local pre=$1; shift
   rm -f "$T/w.out"
-  LD_PRELOAD=$pre HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/s.%p.hsnap" "$T/forker" wait >"$T/w.out" 2>"$T/w.err" &
+  LD_PRELOAD=$pre HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/s.%p.hsnap" "$T/forklife" wait >"$T/w.out" 2>"$T/w.err" &
   local pid=$! i
   for i in $(seq 100); do grep -q ready "$T/w.out" 2>/dev/null && break; sleep 0.05; done
   for sig in "$@"; do
@@ -78,7 +78,7 @@ if ls "$T" | grep -q 'tmp'; then t_fail no_temporary_files_left "$(ls "$T" | gre
 
 # ---- HEAPSNAP_INTERVAL=1 over a 5 s run: several interval snapshots, then the exit one
 rm -f "$T"/i.*.hsnap
-HEAPSNAP_INTERVAL=1 HEAPSNAP_OUTPUT="$T/i.%p.%n.hsnap" s_same interval_same_output "$T/forker" wait
+HEAPSNAP_INTERVAL=1 HEAPSNAP_OUTPUT="$T/i.%p.%n.hsnap" s_same interval_same_output "$T/forklife" wait
 n=0; exitsnap=0
 for f in "$T"/i.*.hsnap; do
   [ -e "$f" ] && s_dump "$f" >"$f.dump" 2>&1 || continue
@@ -96,10 +96,10 @@ else t_fail timeline_points_recorded "${points:-none} points"; fi
 # ---- fatal signals: snapshot, then the same death
 for how in segv abort; do
   rm -f "$T"/c.*.hsnap
-  HEAPSNAP_OUTPUT="$T/c.%p.hsnap" s_same "fatal_${how}_same_status" "$T/forker" crash "$how"
+  HEAPSNAP_OUTPUT="$T/c.%p.hsnap" s_same "fatal_${how}_same_status" "$T/forklife" crash "$how"
   f=$(ls "$T"/c.*.hsnap 2>/dev/null | head -1)
   if [ -n "$f" ] && s_dump "$f" >"$T/c.dump" 2>&1 && [ "$(s_meta "$T/c.dump" reason)" = 5 ] &&
-     s_site_funcs "$T/forker" "$T/c.dump" | grep -q '^crash_site 4 1332$'; then t_pass "fatal_${how}_snapshot"
+     s_site_funcs "$T/forklife" "$T/c.dump" | grep -q '^crash_site 4 1332$'; then t_pass "fatal_${how}_snapshot"
   else t_fail "fatal_${how}_snapshot" "file '$f': $([ -n "$f" ] && head -1 "$T/c.dump" 2>/dev/null); files left: $(cd "$T" && ls -a | grep '^\.\?c\.' | tr '\n' ' '); shim's stderr: $(head -c 300 "$T/shim.err")"; fi
 done
 

@@ -8,7 +8,7 @@
 # also over 12 waves of 8 threads, more threads than there are lines.
 . tests/shim/lib_shim.sh
 s_dump_build
-s_build threads || t_fail threads_builds "cc failed"
+s_build crossfree || t_fail crossfree_builds "cc failed"
 
 books_check() {
   local r; r=$(s_books "$2")
@@ -17,13 +17,13 @@ books_check() {
 
 for unwind in auto libunwind fp; do
   rm -f "$T"/th.*.hsnap
-  HEAPSNAP_UNWIND=$unwind HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same "threads_same_output_$unwind" "$T/threads"
+  HEAPSNAP_UNWIND=$unwind HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same "threads_same_output_$unwind" "$T/crossfree"
   snap=$(ls "$T"/th.*.hsnap 2>/dev/null | head -1)
   if [ -z "$snap" ] || ! s_dump "$snap" >"$T/th.dump" 2>"$T/th.err"; then
     t_fail "threads_snapshot_valid_$unwind" "$(cat "$T/th.err" 2>/dev/null)"; continue
   fi
   t_pass "threads_snapshot_valid_$unwind"
-  s_site_funcs "$T/threads" "$T/th.dump" >"$T/th.sites"
+  s_site_funcs "$T/crossfree" "$T/th.dump" >"$T/th.sites"
   # keep_site: one site per thread size (1000..1007), 10 blocks each
   got=$(awk '$1=="keep_site" {n+=$2; b+=$3} END {print n+0, b+0}' "$T/th.sites")
   if [ "$got" = "80 80280" ]; then t_pass "threads_kept_blocks_$unwind"
@@ -43,7 +43,7 @@ for unwind in auto libunwind fp; do
 done
 
 rm -f "$T"/th.*.hsnap
-HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same threads_96_in_waves_same_output "$T/threads" 12
+HEAPSNAP_OUTPUT="$T/th.%p.hsnap" s_same threads_96_in_waves_same_output "$T/crossfree" 12
 snap=$(ls "$T"/th.*.hsnap 2>/dev/null | head -1)
 if [ -n "$snap" ] && s_dump "$snap" >"$T/th.dump" 2>"$T/th.err"; then
   books_check threads_96_in_waves_books_balance "$T/th.dump"

@@ -1,5 +1,5 @@
 /*
- * forker.c - fork: the parent keeps 3 x 111 B (parent_site), the child keeps
+ * forklife.c - fork: the parent keeps 3 x 111 B (parent_site), the child keeps
  * 5 x 222 B (child_site) and exits 7; the parent reports the child's status.
  * With "crash" as argument the program instead dies of argv[2]: "segv"
  * (a null store) or "abort", after keeping 4 x 333 B (crash_site).  With

@@ -1,5 +1,5 @@
 /*
- * threads.c - 8 threads x 100k malloc/free, half of the frees done by the
+ * crossfree.c - 8 threads x 100k malloc/free, half of the frees done by the
  * neighbour thread (cross-thread frees through a lock-protected mailbox).
  * Each thread finally keeps 10 blocks of (1000 + its index) bytes from
  * keep_site.  Prints a checksum that does not depend on scheduling.
