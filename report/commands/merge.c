@@ -10,17 +10,16 @@
  * by their relocated ips and their STATS summed.  An ip outside every
  * module (JIT code) is kept as is.  BLOCKS, LEAKS and RETAINERS are kept
  * only when every input has them (block addresses tagged with the input's
- * index in bits 48..63, so a merged file with blocks is not merged again);
- * THREADS only when every input has it, each input's threads apart and a
- * trace per (stack, thread), as the shim keeps them (merge_threads);
- * TIMELINE and SITELINE are dropped; PYCODE is deduplicated; PYTYPES is
- * kept with the blocks (pytypes_merge).  HOLDERS is dropped: its root
- * words and ranges are addresses in each process's own space (stacks,
- * registers, TLS, module data), which a reader finds by address
- * (blockwhy's range lookup), so the inputs' would collide.  This file owns the driver, the
- * modules, the traces and the Python code objects; the sections carried
- * item by item through a trace map are the load room's (merge_blocks,
- * merge_leaks, merge_sites_add).
+ * index in bits 48..63, so a merged file with blocks is not merged again).
+ * THREADS only under --threads: each input's threads apart, a trace per
+ * (stack, thread) as the shim keeps them, which costs a copy of a stack per
+ * process that ran it.  HOLDERS is dropped: its root words and ranges are
+ * addresses in each process's own space, found by address (blockwhy), so
+ * the inputs' would collide.  TIMELINE and SITELINE are dropped; PYCODE is
+ * deduplicated; PYTYPES is kept with the blocks (pytypes_merge).  This file
+ * owns the driver, the modules, the traces and the Python code objects;
+ * the sections carried item by item through a trace map are the load
+ * room's (merge_blocks, merge_leaks, merge_threads, merge_sites_add).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -43,11 +42,15 @@ static void merge_usage(void)
     printf("usage: heapsnap merge SNAP... -o OUT.hsnap\n"
            "Combines the snapshots of many processes into one: live bytes and counts\n"
            "are summed per call stack (after symbolization, whatever each process's\n"
-           "load addresses were).  Blocks, leak data and threads are kept when every\n"
-           "input has them; who holds each block (leaks --why's chains) is not.\n"
-           "The output loads with every command.\n"
+           "load addresses were).  Blocks and leak data are kept when every input has\n"
+           "them; who holds each block (leaks --why's chains) is not.  The output loads\n"
+           "with every command.\n"
            "  -o, --output FILE  the merged snapshot, written atomically; \"-\": stdout\n"
-           "                     (not a terminal); a device or FIFO is written in place\n");
+           "                     (not a terminal); a device or FIFO is written in place\n"
+           "  -t, --threads      keep each process's threads apart (top --key thread,\n"
+           "                     --thread): a trace per stack and thread, so the file holds\n"
+           "                     a stack once per process that ran it; every input must\n"
+           "                     name its threads.  Without it the threads are dropped.\n");
 }
 
 /* --- modules ----------------------------------------------------------- */
@@ -354,7 +357,30 @@ static int merge_supps(struct merge *mg, const struct snap *in, int n)
     return 0;
 }
 
-static int merge_snaps(const struct snap *in, int n, const char *out, char *err, size_t errlen)
+/* --threads: every input names its threads, and all of them fit one
+ * snapshot's u16 indexes; 0, or 2 with err. */
+static int merge_threads_check(const struct snap *in, char **paths, int n, char *err,
+                               size_t errlen)
+{
+    uint64_t total = 1;
+    for (int i = 0; i < n; i++) {
+        if (!in[i].has_threads) {
+            snprintf(err, errlen, "merge: --threads: %s names no threads (written before "
+                     "heapsnap kept them)", paths[i]);
+            return 2;
+        }
+        total += in[i].nthreads;
+    }
+    if (total >= HSNAP_THREAD_NONE) {
+        snprintf(err, errlen, "merge: --threads: %llu threads, more than one snapshot can name "
+                 "(%u)", (unsigned long long)total - 1, HSNAP_THREAD_NONE - 1);
+        return 2;
+    }
+    return 0;
+}
+
+static int merge_snaps(const struct snap *in, int n, const char *out, int threads, char *err,
+                       size_t errlen)
 {
     struct merge mg;
     char cmd[64];
@@ -372,7 +398,8 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
     mg.out.has_retainers = with_leaks;
     for (int i = 0; i < n && mg.out.has_retainers; i++)
         mg.out.has_retainers = in[i].has_retainers;
-    rc = merge_threads_plan(&mg, in, n);
+    if (threads)
+        rc = merge_threads_plan(&mg, in, n);
     for (int i = 0; i < n && rc == 0; i++)
         rc = merge_one(&mg, &in[i], i);
     if (rc == 0 && with_leaks && (rc = merge_leaks(&mg, in, n)) > 0) {
@@ -414,15 +441,17 @@ static int merge_snaps(const struct snap *in, int n, const char *out, char *err,
 int cmd_merge(int argc, char **argv, char *err, size_t errlen)
 {
     static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"output", required_argument, NULL, 'o'}, {"threads", no_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const char *out = NULL;
-    int c, n, rc = 0;
+    int c, n, rc = 0, threads = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:th", longopts, NULL)) != -1) {
         if (c == 'o')
             out = optarg;
+        else if (c == 't')
+            threads = 1;
         else if (c == 'h') {
             merge_usage();
             return 0;
@@ -452,7 +481,9 @@ int cmd_merge(int argc, char **argv, char *err, size_t errlen)
                      "(merge the original snapshots)", argv[optind + i]);
             rc = 2;
         }
-    if (rc == 0 && merge_snaps(in, n, out, err, errlen) < 0)
+    if (rc == 0 && threads)
+        rc = merge_threads_check(in, argv + optind, n, err, errlen);
+    if (rc == 0 && merge_snaps(in, n, out, threads, err, errlen) < 0)
         rc = 2;
     for (int i = 0; i < n; i++)
         snap_free(&in[i]);

@@ -1,16 +1,18 @@
 # test_merge_threads.sh - what `heapsnap merge` carries of THREADS and
 # HOLDERS.  Two runs of tests/fixtures/namedthreads.c (one with "many":
-# threads past the shim's table, "[other threads]") merged read under
-# --key thread as the two snapshots summed (each process's threads apart,
-# by name and tid; the shared group once), --thread TID keeps one
-# process's thread, and the default view is unchanged by the traces kept
-# apart per thread; an input without THREADS drops it (--key thread then
-# refuses the merged file); HOLDERS (tests/fuzz/mkcorpus.c's leaks.hsnap
-# has one) is dropped, as merge's opening says why.
+# threads past the shim's table, "[other threads]") merged with --threads
+# read under --key thread as the two snapshots summed (each process's
+# threads apart, by name and tid; the shared group once), --thread TID
+# keeps one process's thread, and the default view is unchanged by the
+# traces kept apart per thread; without --threads THREADS is dropped (and
+# the traces interned across processes as before); --threads refuses an
+# input without THREADS in one line, exit 2; HOLDERS
+# (tests/fuzz/mkcorpus.c's leaks.hsnap has one) is dropped, as merge's
+# opening says why.
 . tests/fixtures/lib.sh
 FX_TEST=merge_threads fx_ready namedthreads || return 0
 if ! fx_profile "$T/a.hsnap" "$FX/namedthreads" || ! fx_profile "$T/m.hsnap" "$FX/namedthreads" many ||
-   ! "$HEAPSNAP" merge "$T/a.hsnap" "$T/m.hsnap" -o "$T/am.hsnap" 2>"$T/merge.err"; then
+   ! "$HEAPSNAP" merge --threads "$T/a.hsnap" "$T/m.hsnap" -o "$T/am.hsnap" 2>"$T/merge.err"; then
   t_fail merge_threads_fixture "$(head -c 300 "$T/fx.err" "$T/merge.err")"
   return 0
 fi
@@ -50,7 +52,18 @@ same merge_threads_filter_by_tid "$T/a.tid" "$T/am.tid"
 "$HEAPSNAP" top -n 0 "$T/a.hsnap" "$T/m.hsnap" >"$T/sum.top" 2>/dev/null
 same merge_threads_default_view_unchanged "$T/sum.top" "$T/am.top"
 
-# an input without THREADS (the section cut out, as an older shim wrote it)
+# without --threads: no THREADS, one trace per stack across the processes
+"$HEAPSNAP" merge "$T/a.hsnap" "$T/m.hsnap" -o "$T/plain.hsnap" 2>/dev/null
+"$HEAPSNAP" top --key thread "$T/plain.hsnap" >/dev/null 2>"$T/plain.err"; rc=$?
+nt() { "$HEAPSNAP" info "$1" 2>/dev/null | sed -n 's/^traces: *//p'; }
+if [ $rc = 2 ] && ! sections "$T/plain.hsnap" | grep -qx 27 &&
+   grep -q "needs a snapshot that names its threads" "$T/plain.err" &&
+   [ "$(nt "$T/plain.hsnap")" -lt "$(nt "$T/am.hsnap")" ]; then
+  t_pass merge_threads_only_when_asked
+else t_fail merge_threads_only_when_asked "rc $rc, traces $(nt "$T/plain.hsnap") vs $(nt "$T/am.hsnap"): $(cat "$T/plain.err")"; fi
+
+# --threads and an input without THREADS (the section cut out, as an older
+# shim wrote it): one line, exit 2
 python3 - "$T/a.hsnap" "$T/old.hsnap" <<'PY'
 import struct, sys
 d = open(sys.argv[1], "rb").read()
@@ -62,12 +75,11 @@ while at < len(d):
     at += 16 + ln
 open(sys.argv[2], "wb").write(d[:16] + struct.pack("<Q", 24 + len(body)) + body)
 PY
-"$HEAPSNAP" merge "$T/old.hsnap" "$T/m.hsnap" -o "$T/om.hsnap" 2>/dev/null
-"$HEAPSNAP" top --key thread "$T/om.hsnap" >/dev/null 2>"$T/om.err"; rc=$?
-if [ $rc = 2 ] && ! sections "$T/om.hsnap" | grep -qx 27 &&
-   grep -q "needs a snapshot that names its threads" "$T/om.err"; then
-  t_pass merge_threads_dropped_unless_every_input
-else t_fail merge_threads_dropped_unless_every_input "rc $rc: $(cat "$T/om.err")"; fi
+"$HEAPSNAP" merge --threads "$T/old.hsnap" "$T/m.hsnap" -o "$T/om.hsnap" 2>"$T/om.err"; rc=$?
+if [ $rc = 2 ] && [ "$(wc -l <"$T/om.err")" = 1 ] && [ ! -e "$T/om.hsnap" ] &&
+   grep -q "merge: --threads: .*old.hsnap names no threads" "$T/om.err"; then
+  t_pass merge_threads_refuses_input_without
+else t_fail merge_threads_refuses_input_without "rc $rc: $(cat "$T/om.err")"; fi
 
 # HOLDERS: block addresses of different processes cannot share one section
 if ${CC:-gcc} -Ishim tests/fuzz/mkcorpus.c -o "$T/mkcorpus" -lz 2>"$T/cc.err" &&
