@@ -28,7 +28,7 @@ CLASSES="direct indirect cycle possibly_lost still_reachable suppressed"
 
 die() { echo "compare-valgrind: $*" >&2; exit 2; }
 command -v "$VALGRIND" >/dev/null || die "valgrind not found (scripts/install-deps.sh bench)"
-tests/shim/leak/classes/build.sh "$@" >/dev/null || die "fixtures do not build"
+tests/shim/leak/classes/leakfix.sh "$@" >/dev/null || die "fixtures do not build"
 tmp=$(mktemp -d) || die "no temporary directory"
 trap 'rm -rf "$tmp"' EXIT
 

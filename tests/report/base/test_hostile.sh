@@ -147,11 +147,11 @@ fi
 h_trouble error_line_escaped "no-such"$'\\n'"::error::x" "$HEAPSNAP" info "$T/no-such"$'\n'"::error::x"
 
 # --- run: a program's name with a newline, its death by a signal, shared names
-gcc -g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. tests/report/gate/leaky.c -o "$T/le"$'\n'"aky" \
+gcc -g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. tests/report/gate/leakone.c -o "$T/le"$'\n'"aky" \
   || t_fail run_leaky_build gcc
 cp "$T/le"$'\n'"aky" "$T/leaky"
 (cd "$T" && timeout 30 "$HEAPSNAP" run --gate --output-dir "$T/nl" -- "$T/le"$'\n'"aky") >"$T/nl.out" 2>"$T/nl.err"; rc=$?
-if [ $rc = 1 ] && grep -q '100 bytes in 1 blocks leaked (direct) at tests/report/gate/leaky.c:10' "$T/nl.out" \
+if [ $rc = 1 ] && grep -q '100 bytes in 1 blocks leaked (direct) at tests/report/gate/leakone.c:10' "$T/nl.out" \
    && grep -q '^heapsnap: wrote nl/le\\naky\.[0-9]*\.hsnap$' "$T/nl.err"; then t_pass run_gate_name_with_newline
 else t_fail run_gate_name_with_newline "exit $rc: $(head -c 300 "$T/nl.err" | tr '\n' '|')"; fi
 
@@ -173,7 +173,7 @@ else t_fail run_gate_reports_then_dies_by_signal "$(tail -c 300 "$T/sg.out" | tr
 mkdir -p "$T/sg2"
 timeout 30 "$HEAPSNAP" run --gate -o "$T/sg2/same.hsnap" -- sh -c "\"$T/leaky\" & true & wait" >"$T/sg2.out" 2>"$T/sg2.err"; rc=$?
 if [ $rc = 1 ] && [ -e "$T/sg2/same.hsnap" ] && [ "$(ls "$T/sg2" | grep -c '^same\.[0-9]*\.hsnap$')" -ge 1 ] &&
-   grep -q 'leaked (direct) at tests/report/gate/leaky.c:10' "$T/sg2.out"; then
+   grep -q 'leaked (direct) at tests/report/gate/leakone.c:10' "$T/sg2.out"; then
   t_pass run_gate_name_without_pid_sees_every_process
 else t_fail run_gate_name_without_pid_sees_every_process "exit $rc: $(ls "$T/sg2" | tr '\n' ' ') $(head -c 300 "$T/sg2.out" | tr '\n' '|') $(head -c 200 "$T/sg2.err")"; fi
 # Without --gate, processes that share a name without %p keep every

@@ -7,7 +7,7 @@ fx_ready sites || return 0
 flags="-g -O0 -fno-omit-frame-pointer -fdebug-prefix-map=$PWD=. -Ishim"
 
 # --- leaks -n 2 of 3 sites: "loss record 1 of 3" and "2 of 3" (largest first) ---
-tests/shim/leak/classes/build.sh direct_sites >/dev/null 2>&1 || t_fail leakfix_build "direct_sites"
+tests/shim/leak/classes/leakfix.sh direct_sites >/dev/null 2>&1 || t_fail leakfix_build "direct_sites"
 "$HEAPSNAP" run --leaks -o "$T/ds.hsnap" -- "$BUILD/leakfix/direct_sites" >/dev/null 2>&1
 all=$("$HEAPSNAP" leaks -n 0 "$T/ds.hsnap" | grep -c 'in loss record')
 "$HEAPSNAP" leaks -n 2 "$T/ds.hsnap" | grep -o 'loss record [0-9]* of [0-9]*' >"$T/n2.got"

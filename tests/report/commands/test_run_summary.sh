@@ -6,7 +6,7 @@
 . tests/fixtures/lib.sh
 hs_re=$(printf '%s' "$HEAPSNAP" | sed 's/[].[\\*^$()+?{|]/\\&/g') # the command as run, in a regex
 FX_TEST=run_summary fx_ready sites forker demo || return 0
-if ! tests/shim/leak/classes/build.sh direct_into_cycle >"$T/lf.log" 2>&1; then
+if ! tests/shim/leak/classes/leakfix.sh direct_into_cycle >"$T/lf.log" 2>&1; then
   t_fail run_summary "leak fixtures do not build: $(head -c 300 "$T/lf.log")"; return 0
 fi
 LF=$BUILD/leakfix

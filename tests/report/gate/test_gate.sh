@@ -161,11 +161,11 @@ else
   t_skip run_refuses_static "no static libc to build a static program"
 fi
 
-# --- leak rules on a program that leaks 100 bytes directly at leaky.c:10 ---
-gcc $flags tests/report/gate/leaky.c -o "$T/leaky" || t_fail leaky_build gcc
+# --- leak rules on a program that leaks 100 bytes directly at leakone.c:10 ---
+gcc $flags tests/report/gate/leakone.c -o "$T/leaky" || t_fail leaky_build gcc
 "$HEAPSNAP" run --gate --exitcode 23 -o "$T/leaky.%p.hsnap" -- "$T/leaky" >"$T/lk.out" 2>&1; rc=$?
 mv "$T"/leaky.[0-9]*.hsnap "$T/leaky.hsnap"
-if [ $rc = 23 ] && grep -q '100 bytes in 1 blocks leaked (direct) at tests/report/gate/leaky.c:10' "$T/lk.out"
+if [ $rc = 23 ] && grep -q '100 bytes in 1 blocks leaked (direct) at tests/report/gate/leakone.c:10' "$T/lk.out"
 then t_pass run_gate_leak_fails_exitcode; else t_fail run_gate_leak_fails_exitcode "exit $rc: $(head -c 300 "$T/lk.out")"; fi
 t_status leak_default_fails 1 "$HEAPSNAP" gate "$T/leaky.hsnap"
 t_status leak_max_bytes_100_passes 0 "$HEAPSNAP" gate --max-leaked-bytes 100 "$T/leaky.hsnap"
@@ -174,7 +174,7 @@ t_status leak_max_blocks_1_passes 0 "$HEAPSNAP" gate --max-leaked-blocks 1 "$T/l
 t_status leak_fail_on_none_passes 0 "$HEAPSNAP" gate --fail-on none "$T/leaky.hsnap"
 t_status leak_fail_on_indirect_passes 0 "$HEAPSNAP" gate --fail-on indirect "$T/leaky.hsnap"
 t_status leak_site_limit_passes 0 "$HEAPSNAP" gate --site-limit 'lose=100' "$T/leaky.hsnap"
-t_status leak_site_limit_small_fails 1 "$HEAPSNAP" gate --site-limit 'tests/report/gate/leaky.c:10=50' "$T/leaky.hsnap"
+t_status leak_site_limit_small_fails 1 "$HEAPSNAP" gate --site-limit 'tests/report/gate/leakone.c:10=50' "$T/leaky.hsnap"
 t_status leak_explicit_without_model_exit_2 2 "$HEAPSNAP" gate --fail-on direct "$T/c.4.hsnap"
 
 # --- suppressions: both syntaxes, one set for every process, matched and stale in every format ---

@@ -86,7 +86,7 @@ lf_main() {
   if [ ! -x "$HEAPSNAP" ] || [ ! -f "$SHIM" ]; then
     lf_fail_all "build/heapsnap or build/libheapsnap.so is not built (run make)"; return
   fi
-  if ! "$LF/build.sh" >"$T/build.log" 2>&1; then
+  if ! "$LF/leakfix.sh" >"$T/build.log" 2>&1; then
     lf_fail_all "fixtures do not build: $(head -c 300 "$T/build.log" | tr '\n' ' ')"; return
   fi
   if ! "$HEAPSNAP" run --help 2>&1 | grep -q -- '--leaks'; then

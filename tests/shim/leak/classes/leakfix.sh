@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# tests/shim/leak/classes/build.sh - builds the leak-class fixtures (tests/shim/leak/classes/*.c,
+# tests/shim/leak/classes/leakfix.sh - builds the leak-class fixtures (tests/shim/leak/classes/*.c,
 # *.cc) into $BUILD/leakfix/, plus libleakfix_root.so for root_dlopen and
 # libleakfix_tls.so for root_tls_dynamic.
 # Compiled from the repository root with relative paths, -g -O0 and
 # -fdebug-prefix-map=$PWD=. so allocation sites read "tests/shim/leak/classes/NAME.c:N"
 # wherever the checkout is.  Only rebuilds what is older than its source,
 # leakfix.h or this script.
-# Usage: tests/shim/leak/classes/build.sh [NAME...]   (default: all)   exits 1 on failure.
+# Usage: tests/shim/leak/classes/leakfix.sh [NAME...]   (default: all)   exits 1 on failure.
 set -eu
 cd "$(dirname "$0")/../../../.."
 BUILD=${BUILD:-build}

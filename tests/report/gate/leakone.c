@@ -1,5 +1,5 @@
 /*
- * leaky.c - leaks on purpose for the gate's leak rules (tests/report/gate/test_gate.sh):
+ * leakone.c - leaks on purpose for the gate's leak rules (tests/report/gate/test_gate.sh):
  *   line 10  one malloc(100) whose only pointer is dropped: a direct leak
  */
 #include <stdlib.h>
