@@ -27,7 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "root.h"
+#include "hooks.h"
 #include "sysmap.h"
 
 enum { MAPH_UNRESOLVED, MAPH_RESOLVING, MAPH_READY };

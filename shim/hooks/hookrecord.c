@@ -10,12 +10,11 @@
  */
 #include <errno.h>
 
-#include "root.h"
-#include "python/python.h" /* shim/python: dom_waiting and dom_poll only */
+#include "hooks.h"
 
-#define HOOK_TICK_EVERY 63 /* life_tick every 64 tracked allocations (63 to -1) */
+#define HOOK_TICK_EVERY 63 /* the host's tick every 64 tracked allocations (63 to -1) */
 
-struct hook_modes hook_mode; /* root.h */
+struct hook_modes hook_mode; /* hooks.h */
 
 /* hook_ticks (base.h's hs_hot) */
 /* hook_countdown (base.h's hs_hot): sampled mode's bytes to the next
@@ -103,8 +102,8 @@ static inline __attribute__((always_inline)) void
 hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
     int saved = HS_ERRNO;
-    if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
-        dom_poll();
+    if (!plain && HS_UNLIKELY(*hook_up()->py_waiting)) /* wrap CPython's domains once it runs */
+        hook_up()->py_poll();
     struct tbl_where w;
     if (plain)
         pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
@@ -132,7 +131,7 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
     if (HS_UNLIKELY(--hook_ticks < 0)) { /* a countdown: one instruction and a branch */
         hook_ticks = HOOK_TICK_EVERY;
         unwind_tick(HOOK_TICK_EVERY + 1); /* unwind_again_plain's check for unloads */
-        life_tick();
+        hook_up()->tick();
     }
     HS_ERRNO = saved;
 }
