@@ -4,7 +4,7 @@
  * once by hook_modes_start) and the slow path a block takes once a hook
  * has decided to keep it: unwind first (no lock held), then intern, insert
  * and charge (hook_record), behind one test of every rarer mode
- * (hook_plain, root.h); a failure's site (hook_fail), a CPython domain's
+ * (hook_plain, hooks.h); a failure's site (hook_fail), a CPython domain's
  * block (hook_adopt), sampled mode's careful countdown.  hooks.c's fast
  * paths reach it only out of line; it calls no real function.
  */
@@ -29,13 +29,13 @@ static inline int64_t *hook_cd(void)
     return hook_mode.all_blocks ? &hook_countdown_all : &hook_countdown;
 }
 
-/* root.h */
+/* hooks.h */
 int64_t *hook_countdown_at(void)
 {
     return hook_cd();
 }
 
-/* root.h: hook_set_active's first start, options read. */
+/* hooks.h: hook_set_active's first start, options read. */
 void hook_modes_start(void (*real_free)(void *))
 {
     hook_mode.started = 1;
@@ -97,7 +97,7 @@ static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t
  * Sampled mode: the countdown has already been decreased by n.  Called
  * with guard_on set; keeps errno.  plain: hook_plain said 1, so none of
  * its modes is tested (the one test for all of them: hook_record).  book
- * 0: the caller books the scrub itself (root.h's hook_leave_plain). */
+ * 0: the caller books the scrub itself (hooks.h's hook_leave_plain). */
 static inline __attribute__((always_inline)) void
 hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
@@ -146,7 +146,7 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
  * mode, estimated weights, the sampled free filter, pymalloc's pools, a
  * CPython whose domains are still to wrap; this thread's __lsan_disable
- * and fresh blocks.  The origin comes by value (root.h's hook_record
+ * and fresh blocks.  The origin comes by value (hooks.h's hook_record
  * passes a struct's): the plain path reads it from registers. */
 HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
 {
@@ -157,7 +157,7 @@ HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, 
     hook_record_plain_at(p, n, ra, cfa, rbp, 1);
 }
 
-/* root.h: hook_record_at's plain path alone, inlined (with LTO) into
+/* hooks.h: hook_record_at's plain path alone, inlined (with LTO) into
  * malloc's tracked path, whose one frame it shares. */
 __attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t n, uintptr_t ra,
                                                              uintptr_t cfa, uintptr_t rbp, int book)
@@ -166,7 +166,7 @@ __attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t 
     hook_record_in(p, n, &o, 1, book);
 }
 
-/* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
+/* hooks.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
 HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
@@ -176,7 +176,7 @@ HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
     *err = saved;
 }
 
-/* root.h: hook_skip in sampled mode, out of line: the fast paths stay free of
+/* hooks.h: hook_skip in sampled mode, out of line: the fast paths stay free of
  * it (it is a block the fast path did not pass, or HEAPSNAP_LEAKS).  A
  * countdown that runs out stays at 0 (hook_record draws the next). */
 HS_NOINLINE int hook_skip_sampled(size_t n)
@@ -198,7 +198,7 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
         hook_record(p, n, origin);
 }
 
-/* root.h: a free list's object born again (shim/python's pyreborn.c):
+/* hooks.h: a free list's object born again (shim/python's pyreborn.c):
  * its block, when on the books, charged to the stack of its new birth,
  * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace and nothing
  * else: the block keeps its size (sampled mode: its sampling) and birth

@@ -209,7 +209,7 @@ static inline int hook_skip(size_t n)
     return hook_mode.sample && hook_skip_sampled(n);
 }
 
-/* root.h (maphooks.c): a mapping is recorded and sampled as a block is. */
+/* hooks.h (maphooks.c): a mapping is recorded and sampled as a block is. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 {
     int64_t *cd = hook_countdown_at();
