@@ -322,7 +322,6 @@ static const struct snap_host life_snap_host = {
 static const struct hook_host life_hook_host = {
     .start_early = life_start_early,
     .tick = life_tick,
-    .py_waiting = &dom_waiting,
     .py_poll = dom_poll,
     .orphan_stop = orph_stop,
 };

@@ -76,8 +76,8 @@
 #include "unwind.h"
 
 /* ---- domain.c: CPython's allocator domains, wrapped (python.h is the room's door) ---- */
-/* Nonzero while CPython was found but its domains are not wrapped yet. */
-extern int dom_waiting;
+/* hook_py_waiting (hooks.h): nonzero while CPython was found but its
+ * domains are not wrapped yet; set and cleared here. */
 /* Nonzero once Python code allocated since this process was forked. */
 extern int dom_ran;
 
@@ -85,7 +85,7 @@ extern int dom_ran;
  * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
 void dom_init(void);
 
-/* From a recording hook (guard set), while dom_waiting: wraps the domains
+/* From a recording hook (guard set), while hook_py_waiting: wraps the domains
  * when the interpreter is initialized and this thread holds the GIL. */
 void dom_poll(void);
 int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */

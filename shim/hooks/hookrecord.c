@@ -15,6 +15,7 @@
 #define HOOK_TICK_EVERY 63 /* the host's tick every 64 tracked allocations (63 to -1) */
 
 struct hook_modes hook_mode; /* hooks.h */
+int hook_py_waiting;          /* hooks.h */
 
 /* hook_ticks (base.h's hs_hot) */
 /* hook_countdown (base.h's hs_hot): sampled mode's bytes to the next
@@ -102,7 +103,7 @@ static inline __attribute__((always_inline)) void
 hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
     int saved = HS_ERRNO;
-    if (!plain && HS_UNLIKELY(*hook_up()->py_waiting)) /* wrap CPython's domains once it runs */
+    if (!plain && HS_UNLIKELY(hook_py_waiting)) /* wrap CPython's domains once it runs */
         hook_up()->py_poll();
     struct tbl_where w;
     if (plain)

@@ -5,7 +5,7 @@
  * unwinder started with the shim as host, an origin turned into a trace),
  * the interposed mmap family (maphooks.c) and the real functions behind
  * them (realsym.c).  One malloc runs downhill from here: into the record,
- * unwind, python and snapshot rooms' doors, never above.  What the hooks need from
+ * unwind, python and snapshot rooms' doors, never above.  What they need from
  * above (the start of a process whose first allocation came before the
  * constructor, the tick every 64 allocations, CPython's wrapping, a clone
  * child's stop) comes through struct hook_host, which the root fills; the
@@ -29,10 +29,9 @@ struct hook_host {
      * when recording (the root's life_start_early). */
     int (*start_early)(void);
     void (*tick)(void);          /* every 64 tracked allocations, guard set */
-    /* Nonzero while CPython was found but its domains are not wrapped yet;
-     * then py_poll, from a recording hook (guard set), wraps them once the
-     * interpreter runs and this thread holds the GIL. */
-    const int *py_waiting;
+    /* While hook_py_waiting: from a recording hook (guard set), wraps
+     * CPython's domains once the interpreter runs and this thread holds
+     * the GIL. */
     void (*py_poll)(void);
     /* Before a new walk: 1 when this is a clone child no fork handler
      * reached, whose recording has just stopped (no walk is made). */
@@ -59,6 +58,12 @@ static inline const struct hook_host *hook_up(void)
  * handler).  Page-aligned in .bss, so that MADV_WIPEONFORK can take it;
  * the root's orphan code marks and advises it. */
 extern uint64_t hook_fork_page[4096 / sizeof(uint64_t)];
+
+/* Nonzero while CPython was found but its domains are not wrapped yet:
+ * the root's domain code sets and clears it, and a recording hook's
+ * careful path, finding it set, calls the host's py_poll.  The hooks' word,
+ * so that the test is one load, as when the root owned it. */
+extern int hook_py_waiting;
 
 /* ---- hooks.c: the interposed malloc family ---- */
 void hook_init(void);           /* resolve the real functions (idempotent) */

@@ -694,7 +694,7 @@ static void state_beat_now(void)
 /* The heartbeat (state_beat_now), unless the file is done. */
 void state_beat(void)
 {
-    if (!st.h || !st.host->own_process())
+    if (!st.h || !state_own())
         return;
     atomic_store(&st.beating, 1); /* state_yield sees it, or we see done */
     if (!atomic_load(&st.done))

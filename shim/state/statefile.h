@@ -56,6 +56,13 @@ extern struct state_mod st;
 extern int st_fd;     /* the helper's, during a heartbeat only; else -1 */
 extern int st_doc_fd; /* the document's memfd, while it is made; else -1 */
 
+/* The process that owns the file (the host's own_process); none before
+ * the root named its host. */
+static inline int state_own(void)
+{
+    return st.host && st.host->own_process();
+}
+
 /* state.c, for statelife.c */
 int state_open_as(int mode);      /* the file again, high; -1: no longer ours */
 int state_reserve_fd(int fd, uint64_t off, uint64_t len); /* blocks allocated: 0, or -1 */
