@@ -27,11 +27,11 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # The shim's rooms, lowest first (docs/design.md, "Layout"); the root keeps
 # the doors.  Every .c of a room is built, and each room is on the include
 # path, so headers are named bare (each room's own header is named for its room: "leakinner.h").
-SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim \
+SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim/hooks shim/state shim \
                shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3
-SHIM_HOT    := shim/hooks shim/hookrecord shim/hookstack shim/record/pending shim/record/pendwalk shim/record/table shim/record/table_hint shim/record/tblpool shim/record/traces shim/record/sample \
+SHIM_HOT    := shim/hooks/hooks shim/hooks/hookrecord shim/hooks/hookstack shim/record/pending shim/record/pendwalk shim/record/table shim/record/table_hint shim/record/tblpool shim/record/traces shim/record/sample \
                shim/unwind/unwind shim/unwind/cfi shim/unwind/cfichecks shim/unwind/rulecache
 SHIM_CFLAGS := $(CFLAGS) $(CPPFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -I$(BUILD)/gen \
                -fno-omit-frame-pointer -pthread -D_GNU_SOURCE $(addprefix -I,$(SHIM_ROOMS))

@@ -33,8 +33,6 @@ struct py_arena_alloc { /* PyObjectArenaAllocator */
     void (*free)(void *ctx, void *p, size_t n);
 };
 
-int dom_waiting;
-
 static struct {
     int (*is_initialized)(void);
     void (*get_allocator)(int domain, struct py_alloc *a);
@@ -598,7 +596,7 @@ void dom_init(void)
     pyexit_find(py_dlsym);
     pthread_atfork(NULL, NULL, py_forked);
     py_wrap_arenas();
-    dom_waiting = 1;
+    hook_py_waiting = 1;
     hs_rare_mark(HS_RARE_DOM, 1);
     opt_debug("python: found CPython ", py_lay->name, "");
 }
@@ -671,7 +669,7 @@ void dom_poll(void)
     void *me = py_sym.this_thread();
     if (!me || me != py_sym.gil_holder())
         return;
-    dom_waiting = 0;
+    hook_py_waiting = 0;
     hs_rare_mark(HS_RARE_DOM, 0);
     if (py_sym.finalizing && py_sym.finalizing())
         return;
@@ -738,7 +736,7 @@ static int py_unwrap(void *arg)
  * the GIL held): nothing more is recorded, the domains unwrapped at once. */
 void dom_close(void)
 {
-    dom_waiting = 0;
+    hook_py_waiting = 0;
     if (py_on)
         py_unwrap(NULL);
 }
@@ -747,7 +745,7 @@ void dom_close(void)
  * thread that next holds the GIL runs).  0, or -1: not wrapped. */
 int dom_detach(void)
 {
-    dom_waiting = 0;
+    hook_py_waiting = 0;
     hs_rare_mark(HS_RARE_DOM, 0);
     if (!py_on)
         return -1;
@@ -760,7 +758,7 @@ int dom_detach(void)
 static int py_wrap_pending(void *arg)
 {
     (void)arg;
-    if (dom_waiting && hook_is_active()) {
+    if (hook_py_waiting && hook_is_active()) {
         int saved = guard_enter();
         dom_poll();
         guard_leave(saved);
@@ -781,7 +779,7 @@ void dom_kick(void)
 {
     /* not before the interpreter is (an embedder's: its main interpreter,
      * which the call reads, is none yet), nor once it is going */
-    if (!dom_waiting || !py_lay || !dom.is_initialized() ||
+    if (!hook_py_waiting || !py_lay || !dom.is_initialized() ||
         (py_sym.finalizing && py_sym.finalizing()))
         return;
     int (*add)(int (*)(void *), void *) =
@@ -795,7 +793,7 @@ void dom_kick(void)
 void dom_reattach(void)
 {
     if (py_lay && dom.set_allocator && !py_on) {
-        dom_waiting = 1;
+        hook_py_waiting = 1;
         hs_rare_mark(HS_RARE_DOM, 1);
     }
 }

@@ -1,6 +1,6 @@
 /*
  * hsnap_state.h - the state file (docs/design.md, "The state that survives
- * a kill"): the contract between shim/state.c, which writes it, and
+ * a kill"): the contract between shim/state/state.c, which writes it, and
  * report/load/stateread.c, which reads it (so does a live view, #34).
  * Pointer-free, little-endian, fixed offsets:
  *   [0, 4096)          struct hsnap_state_head

@@ -317,6 +317,30 @@ static const struct snap_host life_snap_host = {
     .state_yield = state_yield,
 };
 
+/* What the hooks ask of the root (hooks.h), placed where the first
+ * allocation finds it, which may come before this library's constructor. */
+static const struct hook_host life_hook_host = {
+    .start_early = life_start_early,
+    .tick = life_tick,
+    .py_poll = dom_poll,
+    .orphan_stop = orph_stop,
+};
+HOOK_HOST_PLACE(life_hook_host);
+
+/* What the state file asks of the root (state.h). */
+static const struct state_host life_state_host = {
+    .own_process = life_own_process,
+    .helper_pause = helper_pause,
+    .helper_resume = helper_resume,
+    .helper_wake = helper_wake,
+};
+
+/* What the exit snapshot of a Python program asks of the root (pyexit_set_host). */
+static const struct pyexit_host life_pyexit_host = {
+    .exit_early = life_exit_early,
+    .pause_thread = pause_thread,
+};
+
 /* What degrade_now calls, once: recording stops. */
 static void life_stop_recording(void)
 {
@@ -335,6 +359,9 @@ static void life_init_core(void)
         return;
     degrade_on_stop(life_stop_recording);
     snap_set_host(&life_snap_host);
+    state_set_host(&life_state_host);
+    pyexit_set_host(&life_pyexit_host);
+    term_set_own(life_own_process);
     hook_init();
     sig_init();
     if (cred_secure()) { /* the hooks forward; nothing else starts */
@@ -349,7 +376,7 @@ static void life_init_core(void)
     clock_start();
     timeline_init();
     life.pid = getpid();
-    orph_init();
+    orph_init(life_adopt);
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
     hook_unwind_init();
     maph_init(); /* the mmap family: its real functions and whose calls are the shim's */

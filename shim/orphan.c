@@ -11,13 +11,14 @@
  * MADV_WIPEONFORK (before 4.14) nothing is known: such a child still waits.
  * base.h's lock_wait asks orph_stalled (handed down as lock_stall_fn once
  * the mark exists) when a wait lasts; in such a child
- * with no other thread, the shim's locks are taken back (life_adopt).
+ * with no other thread, the shim's locks are taken back (orph_init's adopt,
+ * the root's).
  * Such a child makes no new walk (orph_stop) and moves no live sum
  * (base.h's base_unforked): the state file's cells are its parent's.
- * The page is page-aligned in .bss (orph_page), so in the loader's
+ * The page is page-aligned in .bss (hook_fork_page), so in the loader's
  * anonymous mapping of it, never the file's last page (madvise takes only
  * private anonymous memory), and its word is one the hooks' plain test
- * reads directly (root.h's hook_plain): their paths test no mark.
+ * reads directly (hook_plain): their paths test no mark.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -27,30 +28,30 @@
 
 #include "root.h"
 
-uint64_t orph_page[4096 / sizeof(uint64_t)] __attribute__((aligned(4096))); /* root.h */
-
 static struct {
     volatile int *mark; /* the page's word: 0 in a child no handler reached */
     int adopted;        /* such a child, whose locks were taken back */
+    void (*adopt)(void); /* ... by the root (orph_init) */
 } orph;
 
 static int orph_stalled(lock_t *l);
 
-void orph_init(void)
+void orph_init(void (*adopt)(void))
 {
-    if (madvise(orph_page, sizeof orph_page, MADV_WIPEONFORK) == 0 && !orph.mark) {
-        orph.mark = (volatile int *)orph_page; /* the word's low half: HS_FORK_MARK's bit */
+    orph.adopt = adopt;
+    if (madvise(hook_fork_page, sizeof hook_fork_page, MADV_WIPEONFORK) == 0 && !orph.mark) {
+        orph.mark = (volatile int *)hook_fork_page; /* the word's low half: HS_FORK_MARK's bit */
         base_fork_mark = orph.mark; /* the cells' writer and the loader gate look too */
         lock_on_stall(orph_stalled); /* without the mark it could never tell */
     }
     /* Without the kernel's help, the plain paths go unmarked, as all else. */
-    *(volatile uint64_t *)orph_page = HS_FORK_MARK;
+    *(volatile uint64_t *)hook_fork_page = HS_FORK_MARK;
 }
 
 void orph_forked(void)
 {
     if (orph.mark)
-        *(volatile uint64_t *)orph_page = HS_FORK_MARK;
+        *(volatile uint64_t *)hook_fork_page = HS_FORK_MARK;
 }
 
 /* A new address space whose fork handler did not run. */
@@ -105,7 +106,7 @@ static int orph_stalled(lock_t *l)
         return 0;
     if (!orph.adopted) {
         orph.adopted = 1;
-        life_adopt();
+        orph.adopt();
     }
     if (l)
         lock_drop(l);

@@ -9,7 +9,7 @@
  * callbacks run at the start of Py_FinalizeEx, after the non-daemon
  * threads are joined and before the modules are torn down, last
  * registered first: this one, registered at start-up, runs after the
- * program's own.  It writes the exit snapshot then (life_exit_early), and
+ * program's own.  It writes the exit snapshot then (the host's exit_early), and
  * exit() writes nothing more.  A process that leaves through os._exit, a
  * signal or an embedder that never finalizes is written as before.  The
  * registration's objects are made with the thread's recording off (but
@@ -41,7 +41,13 @@ static struct {
     void (*clear_error)(void);
     void *none;
     int armed;
+    const struct pyexit_host *host; /* the root's (pyexit_set_host) */
 } pyexit;
+
+void pyexit_set_host(const struct pyexit_host *host)
+{
+    pyexit.host = host;
+}
 
 static struct pyexit_def pyexit_def = {"heapsnap_exit_snapshot", NULL, PYEXIT_METH_NOARGS,
                                        "heapsnap's exit snapshot, at the start of finalization"};
@@ -61,7 +67,7 @@ void pyexit_find(void *(*lookup)(const char *))
 static void *pyexit_snapshot(void *self, void *arg)
 {
     (void)self, (void)arg;
-    life_exit_early();
+    pyexit.host->exit_early();
     py_gcf_disarm(); /* the interpreter goes: no more flag to read */
     pyexit.incref(pyexit.none);
     return pyexit.none;
@@ -74,7 +80,7 @@ static int pyexit_register(void *arg)
      * these objects would then be unseen, and the entries chained after
      * them in its hash tables lost to the leak check; the objects are then
      * charged to the line that ran, as tracemalloc charges them. */
-    int was = py_tm_on() ? 0 : pause_thread(1);
+    int was = py_tm_on() ? 0 : pyexit.host->pause_thread(1);
     void *atexit = pyexit.import("atexit"), *fn = NULL, *r = NULL;
     if (atexit)
         fn = pyexit.new_function(&pyexit_def, NULL, NULL);
@@ -92,7 +98,7 @@ static int pyexit_register(void *arg)
         int saved = guard_enter();
         dom_seed_again(); /* its dead temporaries: blocks, as the free lists' others */
         guard_leave(saved);
-        pause_thread(0);
+        pyexit.host->pause_thread(0);
     }
     return 0;
 }

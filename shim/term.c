@@ -35,7 +35,13 @@ static struct {
     atomic_int retries;   /* SIGTERMs that found their thread inside the shim */
     timer_t timer;
     atomic_int timer_ok;  /* 1: made, -1: cannot */
+    int (*own_process)(void); /* the root's answer (term_set_own); NULL before */
 } term;
+
+void term_set_own(int (*own_process)(void))
+{
+    term.own_process = own_process;
+}
 
 #define TERM_RETRY_NS 2000000L /* the signal comes back after 2 ms ... */
 #define TERM_RETRIES 100       /* ... at most this many times, then ends as it is */
@@ -88,7 +94,7 @@ static void term_on_signal(int sig, siginfo_t *si, void *uc)
         return;
     }
     int wanted = dom_ran && !atomic_load(&term.exit_done) && atomic_load(&term.ours) &&
-                 life_own_process() && hook_is_active() && !pause_is_on() &&
+                 term.own_process && term.own_process() && hook_is_active() && !pause_is_on() &&
                  opt_int(OPT_CHILDREN) != OPT_CHILDREN_NONE;
     if (wanted && guard_on && term_retry(sig)) {
         errno = saved;

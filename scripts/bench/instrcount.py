@@ -101,9 +101,9 @@ PARTS = (("unwinding", r"shim/unwind/|avxintrin\.h|xmmintrin\.h"),  # cfi.c's AV
          ("peaks", r"shim/record/(peak|timepoints)\.c"),
          ("pending", r"shim/record/pending\.c|shim/base/deferred\.c"),
          ("scrub", r"shim/base/scrub\.c"),
-         ("state", r"shim/(state|statelife)\.c|shim/snapshot/"),
+         ("state", r"shim/state/|shim/snapshot/"),
          ("python", r"shim/python/"),
-         ("hooks", r"shim/[^/]+\.[ch]$|shim/record/record\.h|shim/base/base\.h"))
+         ("hooks", r"shim/hooks/|shim/[^/]+\.[ch]$|shim/record/record\.h|shim/base/base\.h"))
 
 
 def part(path):

@@ -150,22 +150,22 @@ def phase(path):
     (docs/performance.md's table): the walk, the table (its SSE2 probes
     included), the per-trace sums (traces, their frame tree, the peak's
     cells, sampling's weights), the held and fresh blocks (pending.c, and
-    deferred.c's frees), the scrub, the hooks (the shim's root: hooks.c,
-    hookrecord.c, hookstack.c, domain.c and root.h's inline glue), python,
-    snapshot."""
+    deferred.c's frees), the scrub, the hooks (shim/hooks/: hooks.c,
+    hookrecord.c, hookstack.c and hooks.h's inline glue; and the shim's
+    root, where domain.c is), python, snapshot."""
     p = path or ""
     for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|table_hint|tblfilter)\.c|shim/record/recinner\.h|emmintrin\.h", "table"),
                       (r"shim/record/(traces|tracefail|frametree|peak|sample)\.c|shim/record/record\.h", "sums"),
                       (r"shim/record/pending\.c|shim/base/deferred\.c", "pending"),
                       (r"shim/base/scrub\.c", "scrub"), (r"shim/python/", "python"),
-                      (r"shim/snapshot/", "snapshot"), (r"shim/[^/]+\.[ch]$", "hooks")):
+                      (r"shim/snapshot/", "snapshot"), (r"shim/hooks/|shim/[^/]+\.[ch]$", "hooks")):
         if re.search(pat, p):
             return name
     return "other"
 
 
 def room(path):
-    m = re.search(r"shim/(unwind|record|snapshot|python|leak|base)/", path or "")
+    m = re.search(r"shim/(unwind|record|snapshot|python|leak|base|hooks|state)/", path or "")
     if m:
         return m.group(1)
     return "hooks" if re.search(r"shim/[^/]+\.[ch]$", path or "") else "other"

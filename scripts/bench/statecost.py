@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """statecost.py - what the state file that survives a kill (HEAPSNAP_STATE,
-shim/state.c) costs a program: runs of bench workloads under the shim with
+shim/state/state.c) costs a program: runs of bench workloads under the shim with
 the state file (HEAPSNAP_STATE=64, the bound of `run`) and without it
 (HEAPSNAP_STATE=0), in turn, in
 one interleaved run (the order alternates each round), and the median of the

@@ -257,7 +257,7 @@ extern _Atomic unsigned hs_rare;
 #define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */
 #define HS_RARE_FILTER 4u    /* tblfilter.c: tbl_filter.on */
 #define HS_RARE_POOL 8u      /* tblpool.c: tbl_pool_on */
-#define HS_RARE_DOM 16u      /* domain.c: dom_waiting */
+#define HS_RARE_DOM 16u      /* domain.c: hook_py_waiting */
 #define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
 #define HS_RARE_WATCH 64u    /* watch.c: tracemalloc's traced memory (watch_from1) */
 _Static_assert((HS_RARE_SAMPLE | HS_RARE_ESTIMATES | HS_RARE_FILTER | HS_RARE_POOL | HS_RARE_DOM |

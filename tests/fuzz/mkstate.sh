@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/fuzz/mkstate.sh - makes the fuzzer's state file seeds: real state
-# files (shim/state.c) of tests/fuzz/stateseed.c killed by SIGKILL under a
+# files (shim/state/state.c) of tests/fuzz/stateseed.c killed by SIGKILL under a
 # plain preload, laid out small by tests/fuzz/statemin.py:
 #   killed.state          the kill after the last sites' document (cells too)
 #   killed_later.state    the same file with the document of before the last

@@ -54,7 +54,7 @@ fi
 # program taking over HEAPSNAP_SIGNAL is noticed; pthread_sigmask and sigprocmask: the leak
 # check's stop signal is never blocked; dlclose: an unloaded library's module record
 # is kept; the set*id family: the helper thread stopped around them, shim/creds.c; the exec
-# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c; the mmap family and mprotect: shim/maphooks.c), heapsnap_*
+# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c; the mmap family and mprotect: shim/hooks/maphooks.c), heapsnap_*
 # and LeakSanitizer's interface (lsan_*; never the program's hooks)
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \

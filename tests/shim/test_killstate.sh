@@ -1,4 +1,4 @@
-# test_killstate.sh - a SIGKILL leaves the state file (shim/state.c), which
+# test_killstate.sh - a SIGKILL leaves the state file (shim/state/state.c), which
 # top, top --peak, timeline, html and export read as a cut-short snapshot;
 # run names the killed process and the file; a clean end leaves one file;
 # while the process runs, its state file reads as a running one's;

@@ -14,7 +14,7 @@ d=$T/out; mkdir -p "$d"
 # the pattern of the temporary name, seen by rename
 rm -f "$T/spy.log"
 TMPSPY_LOG=$T/spy.log HEAPSNAP_OUTPUT=$d/a.hsnap LD_PRELOAD="$T/tmpspy.so:$SHIM" "$prog" >/dev/null 2>"$T/err"
-tmp=$(grep -v '\.state\.tmp\.' "$T/spy.log" 2>/dev/null | head -1) # the state file's first (shim/state.c)
+tmp=$(grep -v '\.state\.tmp\.' "$T/spy.log" 2>/dev/null | head -1) # the state file's first (shim/state/state.c)
 if [[ "$tmp" =~ ^$d/\.a\.hsnap\.tmp\.[A-Za-z0-9]{6}$ ]] && [ -s "$d/a.hsnap" ]; then t_pass tmpfile_name_dot_base_tmp_six_alnum
 else t_fail tmpfile_name_dot_base_tmp_six_alnum "renamed from '$tmp'"; fi
 

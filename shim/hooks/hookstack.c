@@ -7,7 +7,7 @@
  * under guard_on with no lock held until the intern; the hooks' fast
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
-#include "root.h"
+#include "hooks.h"
 #include "python/python.h" /* shim/python: py_again, py_trace and py_tm_own only */
 
 /* ---------------- the unwinders' host ---------------- */
@@ -66,7 +66,7 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
         got = unwind_again_frames(again, ip, max, &truncated);
     }
     if (got < 0) {
-        if (HS_UNLIKELY(orph_stop())) /* a clone child: no walk (orphan.c) */
+        if (HS_UNLIKELY(hook_up()->orphan_stop())) /* a clone child: no walk */
             return UNWIND_NO_NAME;
         *deep = HOOK_DEPTH_WALK;
         again = UNWIND_NO_NAME;

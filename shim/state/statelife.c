@@ -30,7 +30,7 @@ static int state_ours(void)
  * hooks may still write to it) until the process ends. */
 void state_done(void)
 {
-    if (!st.h || !life_own_process())
+    if (!st.h || !state_own())
         return;
     st.h->state = HSTATE_EXITED;
     atomic_store(&st.done, 1);
@@ -45,7 +45,7 @@ void state_done(void)
 int state_owner(uid_t uid)
 {
     struct stat sb;
-    if (!st.h || atomic_load(&st.done) || !life_own_process() ||
+    if (!st.h || atomic_load(&st.done) || !state_own() ||
         lstat(st.path, &sb) != 0 || sb.st_dev != st.dev || sb.st_ino != st.ino)
         return -1;
     if (sb.st_uid == uid)
@@ -134,7 +134,7 @@ static int state_wait_zero(atomic_int *n)
  * are.  0 when blocks were given back, -1 (nothing changed but done). */
 int state_yield(void)
 {
-    if (!st.h || atomic_load(&st.done) || !life_own_process())
+    if (!st.h || atomic_load(&st.done) || !state_own())
         return -1;
     int fd = state_open_as(O_RDWR), r = -1;
     atomic_store(&st.done, 1); /* state_beat sees it, or we see beating */
@@ -169,7 +169,7 @@ static void state_restart(void)
     h->stacks_len = 0;
     h->flags &= ~HSTATE_FULL_DOC;
     st.doc_room[0] = st.doc_room[1] = 0;
-    st.stacks_room = st.traces_room = 0;
+    state_stacks_restart();
     st.last_traces = 0;
     st.due = st.doc_at = st.doc_pcpu = 0;
 }
@@ -256,7 +256,7 @@ void state_after_fork_child(void)
  * name away. */
 void state_exec(const char *path)
 {
-    if (!st.h || atomic_load(&st.done) || !life_own_process() ||
+    if (!st.h || atomic_load(&st.done) || !state_own() ||
         (path && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) != 0))
         return;
     if (state_ours() && unlink(st.path) == 0)
@@ -269,7 +269,7 @@ void state_exec(const char *path)
 int state_exec_failed(void)
 {
     int one = 1;
-    return st.h && life_own_process() && atomic_compare_exchange_strong(&st.unnamed, &one, 2);
+    return st.h && state_own() && atomic_compare_exchange_strong(&st.unnamed, &one, 2);
 }
 
 /* The file made again under the session's name after state_done took it
@@ -326,16 +326,16 @@ int state_late(int again)
 {
     if (st.h && !atomic_load(&st.done))
         return 0;
-    if ((st.h && !again) || !life_own_process() || opt_int(OPT_PEAK) == OPT_PEAK_OFF ||
+    if ((st.h && !again) || !state_own() || opt_int(OPT_PEAK) == OPT_PEAK_OFF ||
         cred_secure())
         return -1;
-    int paused = helper_pause();
+    int paused = st.host->helper_pause();
     if (!st.h)
         state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : 64);
     else
         state_again();
     if (paused)
-        helper_resume();
-    helper_wake();
+        st.host->helper_resume();
+    st.host->helper_wake();
     return st.h && !atomic_load(&st.done) ? 0 : -1;
 }

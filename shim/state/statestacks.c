@@ -28,10 +28,15 @@ struct state_wbuf {
     uint8_t b[STATE_WBUF];
 };
 
+/* The stacks' writer's state, its own: state.c's module state is not
+ * reached from here (the header comes as state_stacks's argument). */
 static struct {
     struct state_wbuf nodes, traces;
     uint64_t *set;  /* bit x: node x is in the file (arena memory) */
     size_t capset;  /* its bytes */
+    struct hsnap_state_head *h; /* the file's header, during state_stacks */
+    uint64_t stacks_room; /* bytes of the nodes allocated so far */
+    uint64_t traces_room; /* ... of the traces */
 } sw;
 
 /* w's bytes into the file; 0, or -1. */
@@ -67,9 +72,9 @@ static int state_wbuf_put(struct state_wbuf *w, uint64_t off, const void *p, uin
 static int state_node_put(uint32_t x, uintptr_t ip, uint32_t parent)
 {
     struct state_wbuf *w = &sw.nodes;
-    uint64_t off = st.h->stacks_off + (uint64_t)x * 16, end = w->off + w->len;
+    uint64_t off = sw.h->stacks_off + (uint64_t)x * 16, end = w->off + w->len;
     if (w->len && off > end && off - end <= STATE_GAP && off - w->off + 16 <= STATE_WBUF)
-        for (uint32_t g = (uint32_t)((end - st.h->stacks_off) / 16); g < x; g++) {
+        for (uint32_t g = (uint32_t)((end - sw.h->stacks_off) / 16); g < x; g++) {
             struct hsnap_state_node nd = {0, 0, 1};
             nd.ip = ftree_frame(g, &nd.parent);
             memcpy(w->b + w->len, &nd, 16);
@@ -125,13 +130,13 @@ static int state_room(uint64_t off, uint64_t cap, uint64_t *room, uint64_t end)
  * (full). */
 static int state_trace(uint32_t id)
 {
-    struct hsnap_state_head *h = st.h;
+    struct hsnap_state_head *h = sw.h;
     uint32_t leaf, path[TRACE_DEPTH_MAX], x;
     unsigned flags, depth = trace_node(id, &leaf, &flags), k = 0;
     if (depth > TRACE_DEPTH_MAX)
         depth = TRACE_DEPTH_MAX;
-    if (state_room(h->traces_off, h->traces_cap, &st.traces_room, ((uint64_t)id + 1) * 8) != 0 ||
-        state_room(h->stacks_off, h->stacks_cap, &st.stacks_room, ((uint64_t)leaf + 1) * 16) != 0)
+    if (state_room(h->traces_off, h->traces_cap, &sw.traces_room, ((uint64_t)id + 1) * 8) != 0 ||
+        state_room(h->stacks_off, h->stacks_cap, &sw.stacks_room, ((uint64_t)leaf + 1) * 16) != 0)
         return -1;
     for (x = leaf; k < depth && x; k++) { /* a parent's id is below its child's */
         int in = state_set_has(x);
@@ -159,9 +164,10 @@ static int state_trace(uint32_t id)
 
 /* The stacks of traces [stacks_n, n) written; 0, or -1 (full: the
  * documents stop, so that none counts a trace without its stack). */
-int state_stacks(uint32_t n)
+int state_stacks(struct hsnap_state_head *h, uint32_t n)
 {
-    uint32_t id = st.h->stacks_n;
+    sw.h = h;
+    uint32_t id = sw.h->stacks_n;
     if (!id && sw.set) /* a new file, or one started again: none of its nodes written */
         memset(sw.set, 0, sw.capset);
     sw.nodes.len = sw.traces.len = 0;
@@ -170,12 +176,24 @@ int state_stacks(uint32_t n)
     /* what is published is in the file: the traces written whole, the
      * rest of a failed one's nodes harmless (their parents are there) */
     if (state_wbuf_flush(&sw.nodes) != 0 || state_wbuf_flush(&sw.traces) != 0) {
-        id = st.h->stacks_n; /* and every node is written again next time */
+        id = sw.h->stacks_n; /* and every node is written again next time */
         memset(sw.set, 0, sw.capset);
     }
-    __atomic_store_n(&st.h->stacks_n, id, __ATOMIC_RELEASE);
+    __atomic_store_n(&sw.h->stacks_n, id, __ATOMIC_RELEASE);
     if (id == n)
         return 0;
     state_full(HSTATE_FULL_DOC, "new sites' stacks");
     return -1;
+}
+
+/* The bytes of the regions allocated so far (state_used). */
+uint64_t state_stacks_room(void)
+{
+    return sw.stacks_room + sw.traces_room;
+}
+
+/* A new file's regions (state_restart): none of their room allocated. */
+void state_stacks_restart(void)
+{
+    sw.stacks_room = sw.traces_room = 0;
 }

@@ -10,7 +10,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "root.h"
+#include "hooks.h"
 
 #ifdef HEAPSNAP_ATTACH_BUILD
 #include <link.h>

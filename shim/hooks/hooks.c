@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "root.h"
+#include "hooks.h"
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
@@ -45,6 +45,10 @@ static struct {
     atomic_int state;  /* HOOK_* */
     atomic_int active; /* recording new blocks */
 } real;
+
+/* The fork mark's page (hooks.h): the hooks read its first word on every
+ * plain path; the root's orphan code advises and marks it. */
+uint64_t hook_fork_page[4096 / sizeof(uint64_t)] __attribute__((aligned(4096)));
 
 /* malloc's one test of the modes (or'ed with the guard, one branch for
  * both): every HOOK_GO_* bit set when the real functions are known,
@@ -156,10 +160,10 @@ static HS_NOINLINE void hook_forget(void *p)
 }
 
 /* Not recording: started, then stopped (degraded), or not started yet,
- * when an allocation comes before the constructor (life_start_early). */
+ * when an allocation comes before the constructor (the host's start_early). */
 static HS_NOINLINE int hook_start(void)
 {
-    return !hook_mode.started && life_start_early();
+    return !hook_mode.started && hook_up()->start_early();
 }
 
 static inline int hook_tracking(void)
@@ -205,7 +209,7 @@ static inline int hook_skip(size_t n)
     return hook_mode.sample && hook_skip_sampled(n);
 }
 
-/* root.h (maphooks.c): a mapping is recorded and sampled as a block is. */
+/* hooks.h (maphooks.c): a mapping is recorded and sampled as a block is. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
 {
     int64_t *cd = hook_countdown_at();

@@ -27,7 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "root.h"
+#include "hooks.h"
 #include "sysmap.h"
 
 enum { MAPH_UNRESOLVED, MAPH_RESOLVING, MAPH_READY };
@@ -130,7 +130,7 @@ static void maph_spans(void)
     atomic_store_explicit(&maph.spans_known, 1, memory_order_release);
 }
 
-/* root.h: at start-up (life.c), outside any hook. */
+/* hooks.h: at start-up (the root's life_init), outside any hook. */
 void maph_init(void)
 {
     maph_resolve();

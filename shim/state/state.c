@@ -504,6 +504,11 @@ static void state_fit_limit(void)
 /* Start-up (before recording): the file, unless HEAPSNAP_STATE=0, the
  * peak's sums are off, the output is not a file's name, or the file size
  * limit leaves no MiB for it (state_fit_limit). */
+void state_set_host(const struct state_host *host)
+{
+    st.host = host;
+}
+
 void state_init(void)
 {
     state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0);
@@ -638,7 +643,7 @@ static void state_beat_now(void)
     st.due = now + STATE_BEAT_NS;
     trace_alloc_counts(&allocs, &frees);
     uint32_t n = trace_count();
-    int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(n);
+    int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(st.h, n);
     uint32_t codes = py_code_count();
     uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
     unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
@@ -689,7 +694,7 @@ static void state_beat_now(void)
 /* The heartbeat (state_beat_now), unless the file is done. */
 void state_beat(void)
 {
-    if (!st.h || !life_own_process())
+    if (!st.h || !state_own())
         return;
     atomic_store(&st.beating, 1); /* state_yield sees it, or we see done */
     if (!atomic_load(&st.done))
@@ -704,7 +709,7 @@ uint64_t state_used(void)
         return 0;
     uint32_t cells = atomic_load(&st.ncells);
     uint64_t u = HSTATE_PAGE + (uint64_t)(cells < st.maxcells ? cells : st.maxcells) * HSTATE_CHUNK +
-                 st.stacks_room + st.traces_room + st.doc_room[0] + st.doc_room[1];
+                 state_stacks_room() + st.doc_room[0] + st.doc_room[1];
     if (u > st.used_max)
         st.used_max = u;
     return u;

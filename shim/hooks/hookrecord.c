@@ -4,18 +4,18 @@
  * once by hook_modes_start) and the slow path a block takes once a hook
  * has decided to keep it: unwind first (no lock held), then intern, insert
  * and charge (hook_record), behind one test of every rarer mode
- * (hook_plain, root.h); a failure's site (hook_fail), a CPython domain's
+ * (hook_plain, hooks.h); a failure's site (hook_fail), a CPython domain's
  * block (hook_adopt), sampled mode's careful countdown.  hooks.c's fast
  * paths reach it only out of line; it calls no real function.
  */
 #include <errno.h>
 
-#include "root.h"
-#include "python/python.h" /* shim/python: dom_waiting and dom_poll only */
+#include "hooks.h"
 
-#define HOOK_TICK_EVERY 63 /* life_tick every 64 tracked allocations (63 to -1) */
+#define HOOK_TICK_EVERY 63 /* the host's tick every 64 tracked allocations (63 to -1) */
 
-struct hook_modes hook_mode; /* root.h */
+struct hook_modes hook_mode; /* hooks.h */
+int hook_py_waiting;          /* hooks.h */
 
 /* hook_ticks (base.h's hs_hot) */
 /* hook_countdown (base.h's hs_hot): sampled mode's bytes to the next
@@ -30,13 +30,13 @@ static inline int64_t *hook_cd(void)
     return hook_mode.all_blocks ? &hook_countdown_all : &hook_countdown;
 }
 
-/* root.h */
+/* hooks.h */
 int64_t *hook_countdown_at(void)
 {
     return hook_cd();
 }
 
-/* root.h: hook_set_active's first start, options read. */
+/* hooks.h: hook_set_active's first start, options read. */
 void hook_modes_start(void (*real_free)(void *))
 {
     hook_mode.started = 1;
@@ -98,13 +98,13 @@ static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t
  * Sampled mode: the countdown has already been decreased by n.  Called
  * with guard_on set; keeps errno.  plain: hook_plain said 1, so none of
  * its modes is tested (the one test for all of them: hook_record).  book
- * 0: the caller books the scrub itself (root.h's hook_leave_plain). */
+ * 0: the caller books the scrub itself (hooks.h's hook_leave_plain). */
 static inline __attribute__((always_inline)) void
 hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
     int saved = HS_ERRNO;
-    if (!plain && HS_UNLIKELY(dom_waiting)) /* shim/python: wrap CPython's domains once it runs */
-        dom_poll();
+    if (!plain && HS_UNLIKELY(hook_py_waiting)) /* wrap CPython's domains once it runs */
+        hook_up()->py_poll();
     struct tbl_where w;
     if (plain)
         pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
@@ -132,7 +132,7 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
     if (HS_UNLIKELY(--hook_ticks < 0)) { /* a countdown: one instruction and a branch */
         hook_ticks = HOOK_TICK_EVERY;
         unwind_tick(HOOK_TICK_EVERY + 1); /* unwind_again_plain's check for unloads */
-        life_tick();
+        hook_up()->tick();
     }
     HS_ERRNO = saved;
 }
@@ -147,7 +147,7 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
  * mode, estimated weights, the sampled free filter, pymalloc's pools, a
  * CPython whose domains are still to wrap; this thread's __lsan_disable
- * and fresh blocks.  The origin comes by value (root.h's hook_record
+ * and fresh blocks.  The origin comes by value (hooks.h's hook_record
  * passes a struct's): the plain path reads it from registers. */
 HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
 {
@@ -158,7 +158,7 @@ HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, 
     hook_record_plain_at(p, n, ra, cfa, rbp, 1);
 }
 
-/* root.h: hook_record_at's plain path alone, inlined (with LTO) into
+/* hooks.h: hook_record_at's plain path alone, inlined (with LTO) into
  * malloc's tracked path, whose one frame it shares. */
 __attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t n, uintptr_t ra,
                                                              uintptr_t cfa, uintptr_t rbp, int book)
@@ -167,7 +167,7 @@ __attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t 
     hook_record_in(p, n, &o, 1, book);
 }
 
-/* root.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
+/* hooks.h; every failure counts, sampled or not: unwind, then trace_fail locks. */
 HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
 {
     int *err = &errno, saved = *err;
@@ -177,7 +177,7 @@ HS_NOINLINE void hook_fail(uint64_t n, const struct unwind_origin *origin)
     *err = saved;
 }
 
-/* root.h: hook_skip in sampled mode, out of line: the fast paths stay free of
+/* hooks.h: hook_skip in sampled mode, out of line: the fast paths stay free of
  * it (it is a block the fast path did not pass, or HEAPSNAP_LEAKS).  A
  * countdown that runs out stays at 0 (hook_record draws the next). */
 HS_NOINLINE int hook_skip_sampled(size_t n)
@@ -199,7 +199,7 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
         hook_record(p, n, origin);
 }
 
-/* root.h: a free list's object born again (shim/python's pyreborn.c):
+/* hooks.h: a free list's object born again (shim/python's pyreborn.c):
  * its block, when on the books, charged to the stack of its new birth,
  * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace and nothing
  * else: the block keeps its size (sampled mode: its sampling) and birth
