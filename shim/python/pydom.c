@@ -51,28 +51,17 @@ static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
     return label[v];
 }
 
-uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
-                    uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
-                    void *arg)
+/* Depth first from root, iteratively (pos[] is where each node on the
+ * stack is in its successors): the nodes numbered in semi (1 on; 0: not
+ * reached), in order (number i at order[i - 1]), each one's label itself
+ * and its depth first parent in parent.  Returns how many are reached. */
+static uint32_t pydom_dfs(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
+                          uint32_t *semi, uint32_t *order, uint32_t *label, uint32_t *parent,
+                          uint32_t *stack, uint32_t *pos)
 {
-    /* the nodes in depth first order (number i at order[i - 1]); a node's
-     * parent in the depth first tree is kept in its idom, which is written
-     * only once the node's own turn (the parent read) is past */
-    uint32_t *parent = idom, *semi = (uint32_t *)work,
-             *label = semi + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
-             *bnext = bhead + n + 1, *stack = bnext + n + 1;
-    uint32_t *pos = bnext, *pstart = stack + n + 1, *pred = pstart + n + 1;
-    uint32_t N = 0; /* semi[v]: v's depth first number, 1 on (0: not reached) */
-    if (root >= n || start[n] >= UINT32_MAX) {
-        if (done)
-            done(arg);
-        return 0;
-    }
+    uint32_t N = 0, top = 0;
     for (uint32_t v = 0; v < n; v++)
         semi[v] = 0;
-    /* depth first from the root, iteratively: pos[] is where each node on
-     * the stack is in its successors */
-    uint32_t top = 0;
     semi[root] = ++N, order[N - 1] = label[root] = root, parent[root] = PYDOM_NONE;
     stack[top] = root, pos[top++] = start[root];
     while (top) {
@@ -87,7 +76,14 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
         semi[w] = ++N, order[N - 1] = label[w] = w, parent[w] = v;
         stack[top] = w, pos[top++] = start[w];
     }
-    /* the predecessors among the reached nodes, by target */
+    return N;
+}
+
+/* The predecessors among the reached nodes (semi set), by target: node
+ * w's are pred[pstart[w], pstart[w + 1]). */
+static void pydom_preds(uint32_t n, const uint32_t *start, const uint32_t *succ,
+                        const uint32_t *semi, uint32_t *pstart, uint32_t *pred)
+{
     memset(pstart, 0, ((size_t)n + 1) * sizeof *pstart);
     for (uint32_t v = 0; v < n; v++)
         if (semi[v])
@@ -104,6 +100,25 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
     for (uint32_t v = n; v > 0; v--)
         pstart[v] = pstart[v - 1];
     pstart[0] = 0;
+}
+
+uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
+                    uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
+                    void *arg)
+{
+    /* a node's parent in the depth first tree is kept in its idom, which
+     * is written only once the node's own turn (the parent read) is past */
+    uint32_t *parent = idom, *semi = (uint32_t *)work,
+             *label = semi + n + 1, *ancestor = label + n + 1, *bhead = ancestor + n + 1,
+             *bnext = bhead + n + 1, *stack = bnext + n + 1;
+    uint32_t *pos = bnext, *pstart = stack + n + 1, *pred = pstart + n + 1;
+    if (root >= n || start[n] >= UINT32_MAX) {
+        if (done)
+            done(arg);
+        return 0;
+    }
+    uint32_t N = pydom_dfs(n, root, start, succ, semi, order, label, parent, stack, pos);
+    pydom_preds(n, start, succ, semi, pstart, pred);
     if (done) /* the successors are done with: given back before the forest's arrays are
                  touched, the peak lower by those */
         done(arg);

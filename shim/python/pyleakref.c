@@ -548,6 +548,69 @@ static int pyl_safe_reads(void)
     return r == 8 && b == 1;
 }
 
+/* Each wanted object's address and its text's keyed (pyl_key), words[i]
+ * cleared, or UINT32_MAX where its references are never counted: the
+ * runtime's, the program's wish (ignored), an interned name. */
+static void pyl_keys(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+                     uint32_t *words)
+{
+    uint64_t i0;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i0);) {
+        uint64_t i = i0;
+        words[i] = 0;
+        if (!want[i])
+            continue;
+        const struct pyg_obj *o = &h->obj[i];
+        if (pyl_class(h->blk[it.bj].addr) == HSNAP_CLASS_IGNORED ||
+            pyl_interned(h->blk[it.bj].addr + o->off)) {
+            words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
+            continue;
+        }
+        uint64_t a = h->blk[it.bj].addr + o->off, t = pyl_text(a);
+        pyl_key(a, (uint32_t)i);
+        if (t)
+            pyl_key(t, (uint32_t)i);
+    }
+}
+
+/* The shim's own ranges, by start: its arena's maps and its .bss (its
+ * .data is named for its file): its own range, not its mapping's, which
+ * the kernel may have merged with the anonymous mapping next to it,
+ * another module's .bss (a Cython extension's constants).  A shell sort:
+ * 3.10's dead frames may be thousands. */
+static void pyl_shim_ranges(const struct pyg_heap *h, uint64_t nobj)
+{
+    arena_each_map(pyl_shim_map, NULL);
+    pyl_shim_map((uintptr_t)__bss_start & ~(uintptr_t)7, ((uintptr_t)_end + 7) & ~(uintptr_t)7,
+                 NULL);
+    pyl_dead_spans(h, nobj);
+    pyl_heap_free();
+    for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
+        for (uint32_t i = gap; i < l.nshim; i++)
+            for (uint32_t j = i; j >= gap && l.shim[j - gap][0] > l.shim[j][0]; j -= gap) {
+                uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
+                l.shim[j][0] = l.shim[j - gap][0], l.shim[j][1] = l.shim[j - gap][1];
+                l.shim[j - gap][0] = t0, l.shim[j - gap][1] = t1;
+            }
+}
+
+/* The counts the words found fall short of, forgiven where no reference
+ * leaked: a "count" that is an address (no object: a C structure that
+ * looks like one), one count its maker kept (an initialisation). */
+static void pyl_forgive(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+                        uint32_t *words)
+{
+    for (uint64_t i = 0; i < nobj; i++) {
+        uint64_t rc1 = h->obj[i].refcnt;
+        if (!want[i] || words[i] >= rc1)
+            continue;
+        if (pyl_mapped(rc1))
+            words[i] = UINT32_MAX;
+        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyg_blk_of(h, i)].addr))
+            words[i] = UINT32_MAX;
+    }
+}
+
 int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
     uint64_t n = 0, cap = 1024;
@@ -567,52 +630,12 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words;
-    uint64_t i0;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i0);) {
-        uint64_t i = i0;
-        words[i] = 0;
-        if (!want[i])
-            continue;
-        const struct pyg_obj *o = &h->obj[i];
-        if (pyl_class(h->blk[it.bj].addr) == HSNAP_CLASS_IGNORED ||
-            pyl_interned(h->blk[it.bj].addr + o->off)) {
-            words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
-            continue;
-        }
-        uint64_t a = h->blk[it.bj].addr + o->off, t = pyl_text(a);
-        pyl_key(a, (uint32_t)i);
-        if (t)
-            pyl_key(t, (uint32_t)i);
-    }
-    arena_each_map(pyl_shim_map, NULL);
-    /* the shim's .bss (its .data is named for its file): its own range,
-     * not its mapping's, which the kernel may have merged with the
-     * anonymous mapping next to it, another module's .bss (a Cython
-     * extension's constants) */
-    pyl_shim_map((uintptr_t)__bss_start & ~(uintptr_t)7, ((uintptr_t)_end + 7) & ~(uintptr_t)7,
-                 NULL);
-    pyl_dead_spans(h, nobj);
-    pyl_heap_free();
-    /* by start: a shell sort (3.10's dead frames may be thousands) */
-    for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
-        for (uint32_t i = gap; i < l.nshim; i++)
-            for (uint32_t j = i; j >= gap && l.shim[j - gap][0] > l.shim[j][0]; j -= gap) {
-                uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
-                l.shim[j][0] = l.shim[j - gap][0], l.shim[j][1] = l.shim[j - gap][1];
-                l.shim[j - gap][0] = t0, l.shim[j - gap][1] = t1;
-            }
+    pyl_keys(h, nobj, want, words);
+    pyl_shim_ranges(h, nobj);
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
     py_init_prepare(); /* pyl_init_kept's names */
-    for (uint64_t i = 0; rc == 0 && i < nobj; i++) {
-        uint64_t rc1 = h->obj[i].refcnt;
-        if (!want[i] || words[i] >= rc1)
-            continue;
-        if (pyl_mapped(rc1)) /* a "count" that is an address: */
-            words[i] = UINT32_MAX; /* no object (a C structure that looks like one) */
-        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyg_blk_of(h, i)].addr))
-            words[i] = UINT32_MAX; /* one count its maker, an initialisation, kept */
-    }
     if (rc == 0) {
+        pyl_forgive(h, nobj, want, words);
         py_init_names_refs(h, nobj, want, words, pyl_init_kept);
         pyl_nested(h, nobj, words);
     }

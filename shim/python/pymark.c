@@ -123,40 +123,17 @@ void pym_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p)
     *at += n * sizeof *w;
 }
 
-/* Marks from the roots, breadth first: each object's garbage and
- * external marks set, the garbage's links and the reached objects'
- * parents put (once the edges are given back). */
-int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
-             struct sbuf *links, struct sbuf *parents)
+/* The references found to each object (refs, saturated) and from them
+ * its marks: garbage cleared, external set where its count exceeds them.
+ * The collector subtracts the references its tracked objects hold: an
+ * untracked one's (an opaque object's field, pyg_opaque) is a reference
+ * from outside, as gc.collect() counts it. */
+static void pym_external(const struct pyg_heap *h, const struct pye_csr *c, uint64_t nobj,
+                         const struct pyg_root *root, uint64_t nroot, uint32_t *refs)
 {
-    struct pye_csr c;
-    if (pye_done(&c) != 0)
-        return -1;
-    if (c.nbyte >= UINT32_MAX - nroot || c.nobj != nobj) {
-        pye_free_edges();
-        return -1;
-    }
-    uint64_t nedge = c.nbyte; /* an edge is a place below, a root's via above */
-    /* the references found to each (saturated), until the external
-     * marks are set; then the edge that reached an object first, a
-     * garbage object's link to garbage (pyc_links: the CLI follows them
-     * round a cycle); the queue holds only objects with edges */
-    uint32_t *via = arena_map(nobj * 4 + 4), *refs = via;
-    uint32_t *queue = via ? arena_map(nobj * 4 + 4) : NULL;
-    if (!queue) {
-        if (via)
-            arena_unmap(via, nobj * 4 + 4);
-        pye_free_edges();
-        return -1;
-    }
-    for (uint64_t i = 0; i < nobj; i++)
-        h->obj[i].parent = 0;
-    /* the collector subtracts the references its tracked objects hold:
-     * an untracked one's (an opaque object's field, pygraph.c's
-     * pyg_opaque) is a reference from outside, as gc.collect() counts it */
     for (uint32_t v = 0, at = 0; v < nobj; v++)
-        for (uint32_t end = at + pye_len(&c, v); at < end;) {
-            uint32_t d = pye_dst(&c, &at, v);
+        for (uint32_t end = at + pye_len(c, v); at < end;) {
+            uint32_t d = pye_dst(c, &at, v);
             refs[d] += refs[d] < UINT32_MAX && h->obj[v].tracked;
         }
     for (uint64_t r = 0; r < nroot; r++) /* a reference from outside, known */
@@ -168,80 +145,113 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
         /* its count exceeds the references found (an immortal's always) */
         o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
     }
-    /* Twice.  First the collector's rule: what the roots and the objects
-     * referenced from outside reach is alive, the tracked rest is garbage;
-     * a C stack's word keeps nothing alive (a stale slot of a live C
-     * frame, the eval loop's, once held a ring of lists that gc.collect()
-     * frees: a C local that owns an object is in its count; static data's
-     * words still do: 3.10's signal handler table held a handler whose
-     * count a reference found elsewhere matched).  Then breadth
-     * first again, the garbage left out, from the
-     * named roots (the Python ones, then the conservative scans' words,
-     * which only name what nothing named reaches: a stale word there would
-     * otherwise shorten a global's path), then from the other objects
-     * referenced from outside, in their order. */
-    uint64_t head = 0, tail = 0;
+}
+
+/* One breadth-first walk's queue: the objects reached with edges. */
+struct pym_walk {
+    const struct pyg_heap *h;
+    const struct pye_csr *c;
+    uint32_t *via, *queue;
+    uint64_t head, tail;
+};
+
+/* d reached first by the edge or root's via v: queued when it has edges. */
+static void pym_reach(struct pym_walk *w, uint32_t d, uint32_t v)
+{
+    w->h->obj[d].reached = 1;
+    w->via[d] = v;
+    if (pye_len(w->c, d))
+        w->queue[w->tail++] = d;
+}
+
+/* The queue walked out: each object's edges reach what was not reached. */
+static void pym_flood(struct pym_walk *w)
+{
+    while (w->head < w->tail) {
+        uint32_t v = w->queue[w->head++];
+        for (uint32_t at = pye_start(w->c, v), end = at + pye_len(w->c, v); at < end;) {
+            uint32_t e = at, d = pye_dst(w->c, &at, v);
+            if (!w->h->obj[d].reached)
+                pym_reach(w, d, e);
+        }
+    }
+}
+
+/* Pass pass of round round's seeds: the named roots (pass 0: the Python
+ * ones, 1: the conservative scans' words; round 0 takes no C stack's),
+ * or (pass 2) the objects referenced from outside, in their order. */
+static void pym_seed(struct pym_walk *w, uint64_t nobj, const struct pyg_root *root,
+                     uint64_t nroot, uint64_t nedge, uint64_t round, uint64_t pass)
+{
+    uint64_t nsrc = pass == 2 ? nobj : nroot;
+    for (uint64_t r = 0; r < nsrc; r++) {
+        uint32_t d = pass == 2 ? (uint32_t)r : root[r].dst;
+        if (pass < 2 && (pym_root_scanned(root[r].kind) != pass || w->h->obj[d].reached ||
+                         (round == 0 && (root[r].kind & ~PYG_EXACT) == HSNAP_PYROOT_CSTACK)))
+            continue;
+        if (w->h->obj[d].reached || (pass == 2 && !w->h->obj[d].external))
+            continue;
+        pym_reach(w, d, pass == 2 ? PYG_NONE : (uint32_t)(nedge + r));
+    }
+}
+
+/* Twice.  First the collector's rule: what the roots and the objects
+ * referenced from outside reach is alive, the tracked rest is garbage;
+ * a C stack's word keeps nothing alive (a stale slot of a live C
+ * frame, the eval loop's, once held a ring of lists that gc.collect()
+ * frees: a C local that owns an object is in its count; static data's
+ * words still do: 3.10's signal handler table held a handler whose
+ * count a reference found elsewhere matched).  Then breadth first again,
+ * the garbage left out, from the named roots (the Python ones, then the
+ * conservative scans' words, which only name what nothing named reaches:
+ * a stale word there would otherwise shorten a global's path), then from
+ * the other objects referenced from outside, in their order.  via[i]:
+ * the edge (a place below nedge) or root (nedge + r) that reached i. */
+static void pym_rounds(struct pym_walk *w, uint64_t nobj, const struct pyg_root *root,
+                       uint64_t nroot, uint64_t nedge)
+{
+    const struct pyg_heap *h = w->h;
     for (uint64_t round = 0; round < 2; round++) {
-        head = tail = 0;
+        w->head = w->tail = 0;
         for (uint64_t i = 0; i < nobj; i++) {
             h->obj[i].reached = h->obj[i].garbage; /* round 1: never reached */
-            via[i] = PYG_NONE; /* refs are done with */
+            w->via[i] = PYG_NONE; /* refs are done with */
         }
         for (uint64_t pass = 0; pass < 3; pass++) {
-            uint64_t nsrc = pass == 2 ? nobj : nroot;
-            for (uint64_t r = 0; r < nsrc; r++) {
-                uint32_t d = pass == 2 ? (uint32_t)r : root[r].dst;
-                if (pass < 2 && (pym_root_scanned(root[r].kind) != pass || h->obj[d].reached ||
-                                 (round == 0 && (root[r].kind & ~PYG_EXACT) == HSNAP_PYROOT_CSTACK)))
-                    continue;
-                if (h->obj[d].reached || (pass == 2 && !h->obj[d].external))
-                    continue;
-                h->obj[d].reached = 1;
-                via[d] = pass == 2 ? PYG_NONE : (uint32_t)(nedge + r);
-                if (pye_len(&c, d))
-                    queue[tail++] = d;
-            }
-            while (head < tail) {
-                uint32_t v = queue[head++];
-                for (uint32_t at = pye_start(&c, v), end = at + pye_len(&c, v); at < end;) {
-                    uint32_t e = at, d = pye_dst(&c, &at, v);
-                    if (!h->obj[d].reached) {
-                        h->obj[d].reached = 1;
-                        via[d] = e;
-                        if (pye_len(&c, d))
-                            queue[tail++] = d;
-                    }
-                }
-            }
+            pym_seed(w, nobj, root, nroot, nedge, round, pass);
+            pym_flood(w);
         }
         for (uint64_t i = 0; round == 0 && i < nobj; i++) {
             if (h->obj[i].tracked && !h->obj[i].reached)
                 h->obj[i].garbage = 1; /* never reached: via[i] free */
         }
     }
-    pyc_links(h, &c, via); /* the garbage's links: cycles */
-    for (uint64_t i = 0; i < nobj; i++) { /* from the edge's source, searched */
+}
+
+/* Each garbage object's link (pyc_links put it in via) into links, from
+ * the edge's source, searched. */
+static void pym_put_links(const struct pyg_heap *h, const struct pye_csr *c, uint64_t nobj,
+                          const uint32_t *via, struct sbuf *links)
+{
+    for (uint64_t i = 0; i < nobj; i++) {
         if (h->obj[i].garbage && via[i] != PYG_NONE) {
-            struct hsnap_pylink l = pym_link(&c, via[i], pye_src(&c, via[i]));
+            struct hsnap_pylink l = pym_link(c, via[i], pye_src(c, via[i]));
             if (l.from != i) /* pyc_links': i held by l.from */
                 l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
                                           l.value, l.name_off, l.name_len};
             sbuf_put(links, &l, sizeof l);
         }
     }
-    uint32_t *from = queue, *key = arena_map(nobj * 4 + 4); /* queue: done with */
-    if (!key) {
-        arena_unmap(queue, nobj * 4 + 4);
-        arena_unmap(via, nobj * 4 + 4);
-        pye_free_edges();
-        return -1;
-    }
-    unsigned kbits = 0; /* a slot's bits */
-    while (kbits < 32 && pye_nkey() >> kbits)
-        kbits++;
-    pym_parent_edges(h, &c, via, from, key, kbits);
-    pye_free_edges();
-    uint64_t dvia = 0, dkey = 0, dfrom = 0, np = 0; /* each read once more, in order */
+}
+
+/* Each reached object's parent into parents, after their count: a root
+ * (via at or past nedge) or the edge pym_parent_edges kept; via, key and
+ * from each read once more, in order, and given back as read. */
+static void pym_put_parents(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root,
+                            uint64_t nedge, const uint32_t *via, const uint32_t *from,
+                            const uint32_t *key, unsigned kbits, struct sbuf *parents)
+{
+    uint64_t dvia = 0, dkey = 0, dfrom = 0, np = 0;
     sbuf_u64(parents, 0); /* the count, set at the end */
     for (uint64_t i = 0; i < nobj; i++) {
         if ((i & 0xffff) == 0xffff) {
@@ -268,6 +278,54 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
     }
     if (!parents->err)
         memcpy(parents->p, &np, sizeof np);
+}
+
+/* Marks from the roots, breadth first: each object's garbage and
+ * external marks set (pym_external, pym_rounds), the garbage's links
+ * (pyc_links: the CLI follows them round a cycle) and, once the edges
+ * are given back, the reached objects' parents put. */
+int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
+             struct sbuf *links, struct sbuf *parents)
+{
+    struct pye_csr c;
+    if (pye_done(&c) != 0)
+        return -1;
+    if (c.nbyte >= UINT32_MAX - nroot || c.nobj != nobj) {
+        pye_free_edges();
+        return -1;
+    }
+    uint64_t nedge = c.nbyte; /* an edge is a place below, a root's via above */
+    /* the references found to each (saturated), until the external
+     * marks are set; then the edge that reached an object first; the
+     * queue holds only objects with edges */
+    uint32_t *via = arena_map(nobj * 4 + 4), *refs = via;
+    uint32_t *queue = via ? arena_map(nobj * 4 + 4) : NULL;
+    if (!queue) {
+        if (via)
+            arena_unmap(via, nobj * 4 + 4);
+        pye_free_edges();
+        return -1;
+    }
+    for (uint64_t i = 0; i < nobj; i++)
+        h->obj[i].parent = 0;
+    pym_external(h, &c, nobj, root, nroot, refs);
+    struct pym_walk w = {h, &c, via, queue, 0, 0};
+    pym_rounds(&w, nobj, root, nroot, nedge);
+    pyc_links(h, &c, via); /* the garbage's links: cycles */
+    pym_put_links(h, &c, nobj, via, links);
+    uint32_t *from = queue, *key = arena_map(nobj * 4 + 4); /* queue: done with */
+    if (!key) {
+        arena_unmap(queue, nobj * 4 + 4);
+        arena_unmap(via, nobj * 4 + 4);
+        pye_free_edges();
+        return -1;
+    }
+    unsigned kbits = 0; /* a slot's bits */
+    while (kbits < 32 && pye_nkey() >> kbits)
+        kbits++;
+    pym_parent_edges(h, &c, via, from, key, kbits);
+    pye_free_edges();
+    pym_put_parents(h, nobj, root, nedge, via, from, key, kbits, parents);
     arena_unmap(queue, nobj * 4 + 4);
     arena_unmap(key, nobj * 4 + 4);
     arena_unmap(via, nobj * 4 + 4);

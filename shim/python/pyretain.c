@@ -473,6 +473,94 @@ done:
     return rc;
 }
 
+/* Each block's one predecessor into idom (PYDOM_MANY: more than one),
+ * the references found to each object's exact start counted, and each
+ * block's held mark (pyr_held): the roots' count. */
+static uint64_t pyr_preds(uint32_t n, uint32_t *idom, uint8_t *held)
+{
+    uint64_t x, roots = 0;
+    memset(idom, 0xff, (size_t)n * 4);
+    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
+        uint32_t v = (uint32_t)x, ob = pyg_obj_of(r.h, v);
+        idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
+        if (ob != PYG_NONE) /* a reference to an object's exact start */
+            r.found[ob]++;
+    }
+    for (uint32_t v = 0; v < n; v++)
+        roots += held[v] = (uint8_t)pyr_held(v, idom[v] != PYDOM_NONE);
+    return roots;
+}
+
+/* pydom_hang_reach's, over the packed queue pq of nq blocks. */
+static void pyr_hang_reach_packed(uint32_t *idom, const struct pyr_q *pq, uint32_t nq)
+{
+    size_t end = pq->len;
+    uint32_t u = pq->last, w = pq->lastp;
+    for (uint32_t k = nq; k-- > 0;) {
+        uint32_t v = pyr_q_prev(pq, &end, &u, &w);
+        if (idom[idom[v]] == PYDOM_NONE)
+            idom[v] = PYDOM_NONE;
+    }
+}
+
+/* Each block's retained bytes summed into its dominator's: the nq blocks
+ * that hang (q, or pq packed: given back as read), each below its
+ * predecessor, first; then the reached ones in order, children before
+ * their dominator. */
+static void pyr_sum(uint32_t n, const uint32_t *idom, struct pyr_ret *ret, const uint32_t *q,
+                    const struct pyr_q *pq, uint32_t nq, const uint32_t *order, uint32_t reached)
+{
+    size_t at = 0;
+    uint64_t dropped = 0; /* pq's bytes given back as read the last time */
+    for (uint32_t k = 0, u = 0, w = 0; k < nq; k++) {
+        uint32_t v = q ? q[k] : pyr_q_next(pq, &at, &u, &w);
+        if (!q && (k & 0xffff) == 0xffff)
+            pye_drop(pq->b, at, &dropped);
+        if (idom[v] != PYDOM_NONE)
+            pyr_ret_set(ret, idom[v], pyr_ret_get(ret, idom[v]) + pyr_ret_get(ret, v));
+    }
+    for (uint32_t k = reached; k-- > 1;) {
+        uint32_t v = order[k];
+        if (idom[v] != n)
+            pyr_ret_set(ret, idom[v], pyr_ret_get(ret, idom[v]) + pyr_ret_get(ret, v));
+    }
+}
+
+/* The objects' array is given back before the dominators' work (the
+ * stop's peak): the leaked references looked for first (pyr_leakrefs:
+ * their words, or NULL), and the counts they need kept into *rcs (NULL
+ * when unmapped); without them the references found are no longer read. */
+static const uint32_t *pyr_counts(const uint8_t *held, uint32_t **rcs)
+{
+    const uint32_t *words = pyr_leakrefs(held);
+    if (words && (*rcs = arena_map(r.nobj * 4)))
+        for (uint64_t i = 0; i < r.nobj; i++)
+            (*rcs)[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
+    if (!words)
+        arena_unmap(r.found, r.nobj * sizeof *r.found), r.found = NULL;
+    return words;
+}
+
+/* The blocks that hang as trees (pydom_hang) into q, their count; each
+ * block's out-degree into left first, and the blocks that do not hang
+ * into set.  An edge to a root's child changes no one's dominator (the
+ * root's own edge to it is a way around whatever led there): left out,
+ * so that an instance's reference to its class, held, does not keep the
+ * instance from hanging. */
+static uint32_t pyr_hang(uint32_t n, uint32_t *idom, const uint8_t *held, uint32_t *left,
+                         uint32_t *q, struct pyr_rank *set)
+{
+    uint64_t x;
+    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
+        left[x >> 32] += !held[(uint32_t)x];
+    }
+    uint32_t nq = pydom_hang(n, idom, left, held, q);
+    for (uint32_t v = 0; v < n; v++)
+        if (left[v] != PYDOM_NONE)
+            set[v / 64].bits |= 1ull << (v % 64);
+    return nq;
+}
+
 void pyr_end(void (*drop_objs)(void))
 {
     if (!r.on)
@@ -491,41 +579,12 @@ void pyr_end(void (*drop_objs)(void))
     if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(idom = arena_map(l4)) ||
         !(held = arena_map(n)) || !(r.found = arena_map(r.nobj * sizeof *r.found)))
         goto done;
-    memset(idom, 0xff, (size_t)n * 4);
-    uint64_t x;
-    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
-        uint32_t v = (uint32_t)x, ob = pyg_obj_of(r.h, v);
-        idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
-        if (ob != PYG_NONE) /* a reference to an object's exact start */
-            r.found[ob]++;
-    }
-    uint64_t roots = 0;
-    for (uint32_t v = 0; v < n; v++)
-        roots += held[v] = (uint8_t)pyr_held(v, idom[v] != PYDOM_NONE);
-    /* the objects' array is given back before the dominators' work (the
-     * stop's peak): the leaked references looked for first, and the
-     * counts they need kept */
-    if ((words = pyr_leakrefs(held)) && (rcs = arena_map(r.nobj * 4)))
-        for (uint64_t i = 0; i < r.nobj; i++)
-            rcs[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
-    if (!words) /* the references found: no longer read */
-        arena_unmap(r.found, r.nobj * sizeof *r.found), r.found = NULL;
+    uint64_t roots = pyr_preds(n, idom, held);
+    words = pyr_counts(held, &rcs);
     drop_objs();
-    if (!(left = arena_map(l4)))
+    if (!(left = arena_map(l4)) || !(q = arena_map(l4)) || !(set = arena_map(lset)))
         goto done;
-    /* an edge to a root's child changes no one's dominator (the root's
-     * own edge to it is a way around whatever led there): left out, so
-     * that an instance's reference to its class, held, does not keep the
-     * instance from hanging */
-    for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
-        left[x >> 32] += !held[(uint32_t)x];
-    }
-    if (!(q = arena_map(l4)) || !(set = arena_map(lset)))
-        goto done;
-    nq = pydom_hang(n, idom, left, held, q);
-    for (uint32_t v = 0; v < n; v++)
-        if (left[v] != PYDOM_NONE)
-            set[v / 64].bits |= 1ull << (v % 64);
+    nq = pyr_hang(n, idom, held, left, q, set);
     nu = pyr_rank_end(set, n);
     arena_unmap(left, l4), left = NULL;
     /* q and each one's predecessor packed, idom given back through the
@@ -535,33 +594,13 @@ void pyr_end(void (*drop_objs)(void))
     if (pyr_dominate(n, nu, roots, set, held, &idom, l4, &pq, nq, &order, &reached) != 0)
         goto done;
     lorder = ((size_t)nu + 1) * 4;
-    if (q) {
+    if (q)
         pydom_hang_reach(idom, q, nq);
-    } else { /* pydom_hang_reach's, over the packed queue */
-        size_t end = pq.len;
-        uint32_t u = pq.last, w = pq.lastp;
-        for (uint32_t k = nq; k-- > 0;) {
-            uint32_t v = pyr_q_prev(&pq, &end, &u, &w);
-            if (idom[idom[v]] == PYDOM_NONE)
-                idom[v] = PYDOM_NONE;
-        }
-    }
+    else
+        pyr_hang_reach_packed(idom, &pq, nq);
     if (pyr_ret_map(&ret, n) != 0)
         goto done;
-    size_t at = 0;
-    uint64_t dropped = 0; /* pq's bytes given back as read the last time */
-    for (uint32_t k = 0, u = 0, w = 0; k < nq; k++) { /* each below its predecessor, first */
-        uint32_t v = q ? q[k] : pyr_q_next(&pq, &at, &u, &w);
-        if (!q && (k & 0xffff) == 0xffff)
-            pye_drop(pq.b, at, &dropped);
-        if (idom[v] != PYDOM_NONE)
-            pyr_ret_set(&ret, idom[v], pyr_ret_get(&ret, idom[v]) + pyr_ret_get(&ret, v));
-    }
-    for (uint32_t k = reached; k-- > 1;) { /* children before their dominator */
-        uint32_t v = order[k];
-        if (idom[v] != n)
-            pyr_ret_set(&ret, idom[v], pyr_ret_get(&ret, idom[v]) + pyr_ret_get(&ret, v));
-    }
+    pyr_sum(n, idom, &ret, q, &pq, nq, order, reached);
     if (q)
         arena_unmap(q, l4), q = NULL;
     if (pq.b)

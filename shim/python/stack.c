@@ -166,6 +166,128 @@ static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsig
     return i + c;
 }
 
+/* Where a splice is: i in the native frames, j in the walk's; fr: Python
+ * frames are left to write; skip (trim, once a Python frame is in): the
+ * interpreter's frames are left out. */
+struct py_at {
+    unsigned i, j;
+    int fr, skip;
+};
+
+/* Calls with no frame written between them (the plan's evaluation frames
+ * from q on), while the walk lasts: their Python frames are written as
+ * one run where they fit, else the first call's alone.  The plan's last
+ * frame taken: its place. */
+static unsigned py_put_run(struct py_out *o, const struct py_walk *wk, const struct py_plan *pl,
+                           unsigned q, struct py_at *a)
+{
+    unsigned e = a->j, qq = q;
+    do {
+        uint64_t m = wk->n - e == 64 ? wk->entry : wk->entry & ((1ull << (wk->n - e)) - 1);
+        e = m ? wk->n - (63 - (unsigned)__builtin_clzll(m)) : wk->n;
+        qq++;
+    } while (e < wk->n && qq < pl->np && (pl->eval >> qq & 1));
+    unsigned room = o->room - o->k;
+    if (o->max - o->py < room)
+        room = o->max - o->py;
+    if (e - a->j <= room) {
+        memcpy(o->w + o->k, wk->w + a->j, (e - a->j) * sizeof *o->w);
+        o->k += e - a->j, o->py += e - a->j, a->j = e;
+        a->fr = a->j < wk->n || wk->more;
+        return qq - 1;
+    }
+    py_put_call(o, wk, &a->j, 0);
+    a->fr = a->j < wk->n || wk->more;
+    return q;
+}
+
+/* The splice along a plan (py_plan_of): as py_splice_native does, the
+ * plan's frames only, runs between them copied or passed over whole. */
+static void py_splice_plan(const uintptr_t *nat, unsigned n, struct py_out *o,
+                           const struct py_walk *wk, const struct py_plan *pl, struct py_at *a)
+{
+    unsigned prev = a->i;
+    for (unsigned q = 0; q < pl->np; q++) {
+        unsigned at = pl->at[q];
+        if (!a->skip && (a->i = py_copy_run(o, nat, prev, at)) < at)
+            return;
+        if (o->k == o->room) {
+            a->i = at;
+            return;
+        }
+        if (a->fr && (pl->eval >> q & 1) && a->skip && !wk->zero && !wk->ext && a->j < wk->n &&
+            wk->n - a->j <= 64) {
+            q = py_put_run(o, wk, pl, q, a);
+            at = pl->at[q];
+        } else if (a->fr && (pl->eval >> q & 1)) {
+            py_put_call(o, wk, &a->j, 0);
+            a->fr = a->j < wk->n || wk->more;
+            a->skip = o->trim && o->py;
+        } else if (!a->skip || !py_is_interp(nat[at])) {
+            o->w[o->k++] = nat[at];
+        }
+        a->i = prev = at + 1;
+        if (o->k == o->room)
+            return;
+    }
+    a->i = a->skip ? n : py_copy_run(o, nat, prev, n);
+}
+
+/* From native frame a->i: where the next evaluation frame is, the frames
+ * before it written (or, skip, the next frame that is not the
+ * interpreter's); n when none is left.  Returns 1 at an evaluation frame,
+ * 0 to go on (a frame written, or o full). */
+static int py_next_eval(const uintptr_t *nat, unsigned n, struct py_out *o, struct py_at *a)
+{
+    unsigned i = a->i, s = i;
+    if (!a->skip) { /* every frame written, up to the next evaluation frame */
+        unsigned end = o->room - o->k < n - i ? i + (o->room - o->k) : n;
+        uintptr_t *w = o->w + o->k;
+        if (a->fr)
+            for (uintptr_t ip; i < end && !py_is_eval(ip = nat[i]); i++)
+                w[i - s] = ip;
+        else
+            for (; i < end; i++)
+                w[i - s] = nat[i];
+        o->k += i - s;
+        a->i = i;
+        return i != end;
+    }
+    const uintptr_t lo0 = py_sym.interp_lo[0], span0 = py_sym.interp_hi[0] - lo0;
+    for (; i < n; i++) { /* libpython's frames tested first: most are */
+        uintptr_t ip = nat[i] - 1;
+        if (ip - lo0 >= span0 && !py_is_interp(ip + 1))
+            break;
+        if (a->fr && py_is_eval(ip + 1))
+            break;
+    }
+    a->i = i;
+    if (i == n)
+        return 0;
+    if (!(a->fr && py_is_eval(nat[i]))) {
+        o->w[o->k++] = nat[a->i++];
+        return 0;
+    }
+    return 1;
+}
+
+/* The splice without a plan: runs of frames copied or passed over in
+ * tight loops, up to the next evaluation frame, whose call's Python
+ * frames are written in its place. */
+static void py_splice_native(const uintptr_t *nat, unsigned n, struct py_out *o,
+                             const struct py_walk *wk, struct py_at *a)
+{
+    while (a->i < n && o->k < o->room) {
+        if (!py_next_eval(nat, n, o, a))
+            continue;
+        /* nat[i] is an evaluation frame (py_is_eval) */
+        py_put_call(o, wk, &a->j, 0);
+        a->fr = a->j < wk->n || wk->more;
+        a->skip = o->trim && o->py;
+        a->i++;
+    }
+}
+
 /* Splices from nat[0..n) (truncated: the stack went on) into o.  trim:
  * the interpreter's native frames outward of the first Python frame
  * written are left out, and the Python frames of the evaluation calls
@@ -174,118 +296,35 @@ static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsig
  * left (fr) while the walk has some, or frames beyond it: a walk stops
  * only where o is full (py_walk_take's lim is the splice's max), but
  * for a cut one (PY_WALK_MAX frames whose code cannot be kept), whose
- * splice is marked truncated. */
+ * splice is marked truncated.  Most frames are the interpreter's, left
+ * out once a Python frame is in (skip). */
 static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
                      const struct py_walk *wk, int truncated, const struct py_plan *pl,
                      unsigned from)
 {
-    unsigned i = from, j = 0;
-    int fr = wk->n || wk->more;
-    /* Most frames are the interpreter's, left out once a Python frame is
-     * in (skip): runs of frames copied or passed over in tight loops, up
-     * to the next evaluation frame or (skip) the next frame written. */
-    int skip = o->trim && o->py;
+    struct py_at a = {from, 0, wk->n || wk->more, o->trim && o->py};
     if (from && !o->bare) /* frames 1 .. from - 1 left out (py_trim_inner) */
         o->w[o->k++] = nat[0];
-    if (pl && !o->bare) { /* the same as the loop below, the plan's frames only */
-        unsigned prev = from;
-        for (unsigned q = 0; q < pl->np; q++) {
-            unsigned at = pl->at[q];
-            if (!skip && (i = py_copy_run(o, nat, prev, at)) < at)
-                goto done;
-            if (o->k == o->room) {
-                i = at;
-                goto done;
-            }
-            if (fr && (pl->eval >> q & 1) && skip && !wk->zero && !wk->ext && j < wk->n &&
-                wk->n - j <= 64) {
-                /* Calls with no frame written between them, while the walk
-                 * lasts: their Python frames are written as one run. */
-                unsigned e = j, qq = q;
-                do {
-                    uint64_t m = wk->n - e == 64 ? wk->entry
-                                                 : wk->entry & ((1ull << (wk->n - e)) - 1);
-                    e = m ? wk->n - (63 - (unsigned)__builtin_clzll(m)) : wk->n;
-                    qq++;
-                } while (e < wk->n && qq < pl->np && (pl->eval >> qq & 1));
-                unsigned room = o->room - o->k;
-                if (o->max - o->py < room)
-                    room = o->max - o->py;
-                if (e - j <= room) {
-                    memcpy(o->w + o->k, wk->w + j, (e - j) * sizeof *o->w);
-                    o->k += e - j, o->py += e - j, j = e;
-                    fr = j < wk->n || wk->more;
-                    q = qq - 1, at = pl->at[q];
-                } else {
-                    py_put_call(o, wk, &j, 0);
-                    fr = j < wk->n || wk->more;
-                }
-            } else if (fr && (pl->eval >> q & 1)) {
-                py_put_call(o, wk, &j, 0);
-                fr = j < wk->n || wk->more;
-                skip = o->trim && o->py;
-            } else if (!skip || !py_is_interp(nat[at])) {
-                o->w[o->k++] = nat[at];
-            }
-            i = prev = at + 1;
-            if (o->k == o->room)
-                goto done;
-        }
-        i = skip ? n : py_copy_run(o, nat, prev, n);
-    } else if (!o->bare)
-        while (i < n && o->k < o->room) {
-            unsigned s = i;
-            if (!skip) { /* every frame written, up to the next evaluation frame */
-                unsigned end = o->room - o->k < n - i ? i + (o->room - o->k) : n;
-                uintptr_t *w = o->w + o->k;
-                if (fr)
-                    for (uintptr_t ip; i < end && !py_is_eval(ip = nat[i]); i++)
-                        w[i - s] = ip;
-                else
-                    for (; i < end; i++)
-                        w[i - s] = nat[i];
-                o->k += i - s;
-                if (i == end)
-                    continue;
-            } else { /* the interpreter's frames left out, up to the next other one */
-                const uintptr_t lo0 = py_sym.interp_lo[0], span0 = py_sym.interp_hi[0] - lo0;
-                for (; i < n; i++) { /* libpython's frames tested first: most are */
-                    uintptr_t ip = nat[i] - 1;
-                    if (ip - lo0 >= span0 && !py_is_interp(ip + 1))
-                        break;
-                    if (fr && py_is_eval(ip + 1))
-                        break;
-                }
-                if (i == n)
-                    break;
-                if (!(fr && py_is_eval(nat[i]))) {
-                    o->w[o->k++] = nat[i++];
-                    continue;
-                }
-            }
-            /* nat[i] is an evaluation frame (py_is_eval) */
-            py_put_call(o, wk, &j, 0);
-            fr = j < wk->n || wk->more;
-            skip = o->trim && o->py;
-            i++;
-        }
+    if (pl && !o->bare)
+        py_splice_plan(nat, n, o, wk, pl, &a);
+    else if (!o->bare)
+        py_splice_native(nat, n, o, wk, &a);
     else /* no native frame written */
-        for (i = 0; i < n && o->k < o->room; i++)
-            if (fr && py_is_eval(nat[i])) {
-                py_put_call(o, wk, &j, 0);
-                fr = j < wk->n || wk->more;
+        for (a.i = 0; a.i < n && o->k < o->room; a.i++)
+            if (a.fr && py_is_eval(nat[a.i])) {
+                py_put_call(o, wk, &a.j, 0);
+                a.fr = a.j < wk->n || wk->more;
             }
-done:
-    truncated |= i < n;
+    truncated |= a.i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */
-    if (fr && (!truncated || o->trim)) {
-        py_put_call(o, wk, &j, 1);
-        fr = j < wk->n || wk->more;
+    if (a.fr && (!truncated || o->trim)) {
+        py_put_call(o, wk, &a.j, 1);
+        a.fr = a.j < wk->n || wk->more;
     }
-    if (o->trim && truncated && !fr && o->py)
+    if (o->trim && truncated && !a.fr && o->py)
         truncated = 0; /* every Python frame is in: only the interpreter's were cut */
-    return truncated || (fr && (py_out_full(o) || wk->cut));
+    return truncated || (a.fr && (py_out_full(o) || wk->cut));
 }
 
 void py_thread_end(void)
