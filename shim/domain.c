@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "root.h"
-#include "python/pyinner.h"
+#include "pyframes.h"
 
 /* CPython's domains (stable since 3.4); struct py_alloc: python.h. */
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };

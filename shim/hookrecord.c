@@ -11,7 +11,7 @@
 #include <errno.h>
 
 #include "root.h"
-#include "python/python.h" /* shim/python: dom_waiting and dom_poll only */
+#include "python.h" /* shim/python: dom_waiting and dom_poll only */
 
 #define HOOK_TICK_EVERY 63 /* life_tick every 64 tracked allocations (63 to -1) */
 

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "root.h"
-#include "python/python.h"
+#include "python.h"
 #include "snapshot.h"
 
 #define LIFE_NFATAL 5

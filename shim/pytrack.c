@@ -16,7 +16,7 @@
  * with, goes to pytrack_dlopen, which rewrites the new modules' entries
  * before their PyInit runs (CPython passes dlopen a path with a '/', so the
  * caller glibc sees, the shim, changes no search).  Domains:
- * python/pydomain.c.  Not in the attach build (got_hook owns dlopen there).
+ * python/wrap/pydomain.c.  Not in the attach build (got_hook owns dlopen there).
  */
 #include <dlfcn.h>
 #include <link.h>

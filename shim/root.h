@@ -26,7 +26,7 @@
  *   2. loader gate  base/loader.c: loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
- *   2a. pycode      python/code.c: the Python code table, and native.c's
+ *   2a. pycode      python/frames/code.c: the Python code table, and native.c's
  *                   numbered native stacks (a hook takes it after the
  *                   unwind, when its thread's caches miss; the writer after
  *                   TRACES)
@@ -51,7 +51,7 @@
  *  10. arena maps   arena.c: a mapping's system call and its listing as one
  *                   step (arena_maps_hold: fork, the leak check's stop and
  *                   its read of /proc/self/maps)
- *  11. pydomain     python/pydomain.c: tracemalloc's domains (taken alone:
+ *  11. pydomain     python/wrap/pydomain.c: tracemalloc's domains (taken alone:
  *                   by PyTraceMalloc_Track's wrapper and heapsnap_dump;
  *                   its fork handler before the others; pytrack.c's GOT
  *                   walks under their own lock, which takes the loader gate)
@@ -67,7 +67,12 @@
 #include "base.h"
 #include "hsnap_format.h"
 #include "leak.h"
+#include "pylayout.h"
+#include "pyleakref.h"
+#include "pyretain.h"
 #include "python.h"
+#include "pytypes.h"
+#include "pywrap.h"
 #include "record.h"
 #include "snapshot.h"
 #include "unwind.h"

@@ -1,6 +1,6 @@
-// link: shim/python/code.c shim/python/layout.c shim/base/lock.c shim/python/pyarray.c
+// link: shim/python/frames/code.c shim/python/layout/layout.c shim/base/lock.c shim/python/reads/pyarray.c
 /*
- * test_code.c - shim/python/code.c's per-thread cache of code ids
+ * test_code.c - shim/python/frames/code.c's per-thread cache of code ids
  * answers what the code table answers, on fake CPython 3.11 code objects
  * laid out by layout.c's row: a repeat is the same id; another code object
  * at the same address (another file name), born after the first died, is
@@ -16,7 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "python/pyinner.h"
+#include "pyframes.h"
 #include "unit.h"
 
 struct py_syms py_sym;

@@ -1,6 +1,6 @@
 // link: shim/base/lock.c
 /*
- * test_pyblock.c - the graph's 8-byte blocks (pyinner.h's struct pyg_block
+ * test_pyblock.c - the graph's 8-byte blocks (pyheap.h's struct pyg_block
  * and struct pyg_rank): an address up to the largest kept and a size up
  * to the largest not in the big list come back from the packed word, and
  * a block's object is found from the rank words pyg_rank_set fills (the
@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "python/pyinner.h"
+#include "pylayout.h"
+#include "pyheap.h"
 #include "unit.h"
 
 struct py_syms py_sym;

@@ -1,4 +1,4 @@
-// link: shim/python/pycycle.c shim/python/pyedge.c shim/python/pyarray.c
+// link: shim/python/graph/pycycle.c shim/python/graph/pyedge.c shim/python/reads/pyarray.c
 /*
  * test_pycycle.c - pyc_links, the link each garbage object keeps: on a
  * tree whose children point to their parent, the links from one object
@@ -14,8 +14,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/pyinner.h"
-#include "python/pyedge.h"
+#include "record.h"
+#include "pygraph.h"
+#include "pyedge.h"
 #include "unit.h"
 
 void *arena_map(size_t n)

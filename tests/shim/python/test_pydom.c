@@ -1,6 +1,6 @@
-// link: shim/python/pydom.c
+// link: shim/python/retain/pydom.c
 /*
- * test_pydom.c - shim/python/pydom.c's immediate dominators on synthetic
+ * test_pydom.c - shim/python/retain/pydom.c's immediate dominators on synthetic
  * graphs whose dominators are worked out by hand: a chain, a diamond, a
  * cycle, several roots under a virtual one (as pyretain.c puts the heap's
  * roots), Lengauer and Tarjan's own example, a chain of 200000 nodes (no
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "python/pydom.h"
+#include "pydom.h"
 #include "unit.h"
 
 struct graph {

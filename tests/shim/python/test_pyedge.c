@@ -1,4 +1,4 @@
-// link: shim/python/pyedge.c shim/base/arena.c shim/base/lock.c shim/python/pyarray.c
+// link: shim/python/graph/pyedge.c shim/base/arena.c shim/base/lock.c shim/python/reads/pyarray.c
 /*
  * test_pyedge.c - the graph's 16-byte edges (pyedge.h, pyedge.c): a
  * reference's label, rank and value come back from its packed word at
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "hsnap_pyformat.h"
-#include "python/pyedge.h"
+#include "pyedge.h"
 #include "unit.h"
 
 /* The arena's out-of-memory path calls this; the tests never run out. */

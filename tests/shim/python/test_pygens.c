@@ -1,4 +1,4 @@
-// link: shim/python/pygens.c
+// link: shim/python/wrap/pygens.c
 /*
  * test_pygens.c - py_gens_find on synthetic collector states: the
  * generations at gc+24 (CPython 3.10-3.13.0) and at gc+20 (3.13.5, whose
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/pyinner.h"
+#include "pywrap.h"
 #include "unit.h"
 
 #define GC 256u                /* the gc state in the interpreter's state */

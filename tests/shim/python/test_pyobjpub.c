@@ -1,4 +1,4 @@
-// link: shim/python/layout.c
+// link: shim/python/layout/layout.c
 /*
  * test_pyobjpub.c - py_obj_layout_publish on a synthetic _Py_DebugOffsets
  * of 3.14's shape: the fields the interpreter publishes (its threads and
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "python/pyinner.h"
+#include "pylayout.h"
 #include "unit.h"
 
 static uint64_t d[128]; /* the struct's head, a word a field */

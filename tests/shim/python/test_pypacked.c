@@ -1,4 +1,4 @@
-// link: shim/python/pyretain.c shim/python/pydom.c shim/python/pyedge.c shim/python/pyowned.c shim/base/sbuf.c shim/python/pyarray.c
+// link: shim/python/retain/pyretain.c shim/python/retain/pydom.c shim/python/heap/heap.c shim/python/graph/pyowned.c shim/base/sbuf.c shim/python/reads/pyarray.c
 /*
  * test_pypacked.c - the packed arrays' ways around a mapping that fails
  * (pyretain.c, pyowned.c) on a synthetic heap: the retained sizes'
@@ -12,8 +12,20 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/pyinner.h"
-#include "python/pyretain.h"
+#include "base.h"
+#include "record.h"
+#include "hsnap_format.h"
+#include "hsnap_pyformat.h"
+#include "unwind.h"
+#include "pylayout.h"
+#include "pyreads.h"
+#include "pyframes.h"
+#include "pywrap.h"
+#include "pyheap.h"
+#include "pygraph.h"
+#include "pyleakref.h"
+#include "pytypes.h"
+#include "pyretain.h"
 #include "unit.h"
 
 static long maps, fail_at = -1; /* mappings asked; the one to fail */
@@ -45,11 +57,6 @@ void *arena_remap(void *p, size_t old, size_t n)
     return q == MAP_FAILED ? NULL : q;
 }
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
-uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
-{
-    (void)h, (void)addr;
-    return PYG_BIG;
-}
 int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
     (void)h, (void)nobj, (void)want, (void)words;
@@ -127,7 +134,7 @@ static struct sbuf section(long k)
     heap_make();
     edges_put();
     maps = 0, fail_at = k;
-    pyr_end(drop_none);
+    pyr_end(drop_none, pyl_count);
     fail_at = -1;
     py_retain_put(&b);
     return b;

@@ -1,6 +1,6 @@
-// link: shim/python/pypage.c
+// link: shim/python/reads/pypage.c
 /*
- * test_pypage.c - shim/python/pypage.c, the page copies of a snapshot's
+ * test_pypage.c - shim/python/reads/pypage.c, the page copies of a snapshot's
  * field reads: while the thread that opened it reads, a read copies the 4
  * KiB piece it falls in by one process_vm_readv and the reads after it in
  * that piece make no call, with the same bytes (across two pieces too); a
@@ -17,7 +17,8 @@
 #include <stdint.h>
 #include <sys/mman.h>
 
-#include "python/pyinner.h"
+#include "pylayout.h"
+#include "pyreads.h"
 #include "unit.h"
 
 void *arena_map(size_t n)

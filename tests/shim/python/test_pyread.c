@@ -1,6 +1,6 @@
-// link: shim/python/pyread.c
+// link: shim/python/reads/pyread.c
 /*
- * test_pyread.c - shim/python/pyread.c, the batched reads of a snapshot's
+ * test_pyread.c - shim/python/reads/pyread.c, the batched reads of a snapshot's
  * object passes: what a reader maps stays small (it lands on a Python
  * program's exit peak: a quarter of a MiB and its arrays, where it was
  * 1.2 MiB); every block added comes back once, in order, with its bytes,
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/pyinner.h"
+#include "pyreads.h"
 #include "unit.h"
 
 static size_t mapped, mapped_max;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "python/pyrpack.h"
+#include "pyrpack.h"
 #include "unit.h"
 
 #define NCHUNK 64

@@ -1,4 +1,4 @@
-// link: shim/python/pyverify.c
+// link: shim/python/frames/pyverify.c
 /*
  * test_pyverify.c - py_layout_verify on synthetic thread states laid out
  * as 3.13 lays them: a chain of frames with an entry frame owned by the
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "python/pyinner.h"
+#include "pyframes.h"
 #include "unit.h"
 
 const struct py_layout *py_lay;
