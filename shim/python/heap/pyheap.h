@@ -1,7 +1,7 @@
 /*
  * pyheap.h - the door of shim/python/heap/: the live blocks and the
  * Python objects in them as a snapshot reads them (struct pyg_heap,
- * filled by pytype_ in shim/python/, the top room), and what the
+ * filled by py_types_block in the top room), and what the
  * rooms that walk them share: an object's block and a block's object by
  * rank, the walk's order, big blocks' sizes, and pages of a walked array
  * given back as it is read (pyg_drop).  heap.c holds the functions; the
