@@ -8,7 +8,7 @@
  * on every other room's door, included here; only shim/attach stands on
  * it.  Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_
  * (domain.c), life_ (life.c alone), helper_ (helper.c), orph_, sig_,
- * pause_, pyexit_, pytrack_, term_, state_ (state.c, statelife.c), lchk_
+ * pause_, pyexit_, term_, state_ (state.c, statelife.c), lchk_
  * (leakrun.c), lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c); besides
  * the libc names interposed (threads.c, exec.c, creds.c, ...).  The lock
  * order below is every room's.
@@ -243,7 +243,6 @@ int dom_immortal(uintptr_t p, uint64_t size);
 /* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
 void pyexit_find(void *(*lookup)(const char *));
 void pyexit_arm(void);
-void pytrack_arm(void *(*lookup)(const char *)); /* pytrack.c: the domains wrapped */
 /* term.c: SIGTERM's default, a snapshot first in a Python process */
 struct sigaction;
 int term_sigaction(int s, const struct sigaction *act, struct sigaction *old, int *r);

@@ -5,8 +5,10 @@
  * counts what the cycle collector frees, pyreborn.c charges a free list's
  * object where it is born again, pyseed.c and pyseedlive.c (with
  * pygens.c, the collector's generations) book the objects made before the
- * wrap.  It stands on the layout and reads rooms.  Prefixes: py_domain_,
- * py_gcf_, py_reborn_, py_seed_, py_gens_.
+ * wrap.  pytrack.c rewrites the GOT entries of PyTraceMalloc_Track so
+ * that a C extension's domains reach pydomain.c.  It stands on the layout
+ * and reads rooms.  Prefixes: py_domain_, pytrack_, py_gcf_, py_reborn_,
+ * py_seed_, py_gens_.
  */
 #ifndef HEAPSNAP_PYWRAP_H
 #define HEAPSNAP_PYWRAP_H
@@ -30,6 +32,9 @@ void py_domain_unset(unsigned domain, uintptr_t p);
 int py_domain_any(void);
 uint32_t py_domain_of(uintptr_t p, uint64_t size); /* 0: none (or another size) */
 void py_domain_fork(int phase); /* 0 prepare, 1 parent, 2 child */
+/* pytrack.c: the domains wrapped (dom_poll): PyTraceMalloc_Track and
+ * _Untrack's GOT entries rewritten to ours, found by lookup. */
+void pytrack_arm(void *(*lookup)(const char *));
 /* pygcfreed.c: the objects the cycle collector frees, per trace.
  * py_gcf_collecting points at the main interpreter's gcstate->collecting
  * once the domains are wrapped (py_gcf_arm, under the GIL), at a zero

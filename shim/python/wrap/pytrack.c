@@ -22,8 +22,8 @@
 #include <link.h>
 #include <pthread.h>
 
-#include "python.h"
-#include "root.h"
+#include "base.h"
+#include "pywrap.h"
 
 static struct {
     lock_t walk;             /* the GOT walks */
