@@ -11,7 +11,7 @@
  * owner the model knows.  A thread with no Python frame yet has nothing
  * to check and passes; one frame that does not read as the layout says
  * fails the whole layout, and the process gets native frames only, with
- * one note (PYUNREAD's UNVERIFIED).  tests/shim/python/test_pyverify.c
+ * one note (PYUNREAD's UNVERIFIED).  test_pyverify
  * runs it on synthetic frames.
  */
 #include <stdint.h>

@@ -11,7 +11,7 @@
  * this bound holds whatever the shape.  Nothing recursive (the depth
  * first search and the compression keep their own stacks), nothing
  * allocated (the caller hands over pydom_work_bytes of memory), no
- * dependency on the rest of the shim: tests/shim/python/test_pydom.c runs
+ * dependency on the rest of the shim: tests/shim/python/retain/test_pydom.c runs
  * it on synthetic graphs.  Nodes are 0..n-1, below PYDOM_MANY.
  *   Most of a heap hangs from the rest as trees (an int in one list, a
  * list's item array, an instance's values): pydom_hang finds those

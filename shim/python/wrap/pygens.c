@@ -9,7 +9,7 @@
  * pointer to the first head, a little way back into the same state), and
  * the permanent generation.  A candidate counts only when all four heads
  * are the circular lists the collector keeps; every read is a peek, as
- * nothing here is trusted yet.  tests/shim/python/test_pygens.c runs it on
+ * nothing here is trusted yet.  test_pygens runs it on
  * both layouts; layout_check.c checks the order against each version's
  * headers.  3.14 moved generation0 past gc.collecting: from there the
  * row names the generations' place, and py_gens_at verifies the four
