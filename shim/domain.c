@@ -703,7 +703,7 @@ void dom_poll(void)
     py_on = 1;
     dom_seed(py_dlsym); /* preseed.c: the free lists' objects made before */
     py_gcf_arm();
-    pyexit_arm();
+    pyexit_arm(&(struct pyexit_host){life_exit_early, pause_thread, dom_seed_again});
     pytrack_arm(py_dlsym);
     py_reborn_arm(py_dlsym, hook_reborn);
     opt_debug("python: allocator domains wrapped", "", "");

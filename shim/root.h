@@ -2,13 +2,13 @@
  * root.h - the door of the shim's root room (shim/), the composition
  * root: the hooks (hooks.c, hookstack.c, realsym.c, maphooks.c, domain.c),
  * the process's life (life.c, helper.c, orphan.c, threads.c, signals.c,
- * exec.c, creds.c, pause.c, pyexit.c, state.c, statelife.c), the API
+ * exec.c, creds.c, pause.c, state.c, statelife.c), the API
  * (api.c), and the leak check's runs (leakrun.c, lsan.c, elfsym.c),
  * which compose the leak room with the tables and the writer.  It stands
  * on every other room's door, included here; only shim/attach stands on
  * it.  Prefixes: hook_ (hooks.c, hookstack.c, realsym.c), maph_, dom_
  * (domain.c), life_ (life.c alone), helper_ (helper.c), orph_, sig_,
- * pause_, pyexit_, term_, state_ (state.c, statelife.c), lchk_
+ * pause_, term_, state_ (state.c, statelife.c), lchk_
  * (leakrun.c), lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c); besides
  * the libc names interposed (threads.c, exec.c, creds.c, ...).  The lock
  * order below is every room's.
@@ -67,6 +67,7 @@
 #include "base.h"
 #include "hsnap_format.h"
 #include "leak.h"
+#include "pyexit.h"
 #include "pylayout.h"
 #include "pyleakref.h"
 #include "pyretain.h"
@@ -240,15 +241,12 @@ void dom_seed_again(void);
  * interned string becomes and finalization forgets without freeing). */
 int dom_immortal(uintptr_t p, uint64_t size);
 
-/* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls) */
-void pyexit_find(void *(*lookup)(const char *));
-void pyexit_arm(void);
 /* term.c: SIGTERM's default, a snapshot first in a Python process */
 struct sigaction;
 int term_sigaction(int s, const struct sigaction *act, struct sigaction *old, int *r);
 int term_hold(void);          /* life_atexit: SIGTERM waits for the exit snapshot */
 void term_release(int held);  /* ... and then ends the process, if it came */
-void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
+void life_exit_early(void); /* life.c: the exit snapshot now (pyexit_host) */
 /* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
 void pause_stop(void);
 void pause_start(void);

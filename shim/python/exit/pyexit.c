@@ -9,19 +9,25 @@
  * callbacks run at the start of Py_FinalizeEx, after the non-daemon
  * threads are joined and before the modules are torn down, last
  * registered first: this one, registered at start-up, runs after the
- * program's own.  It writes the exit snapshot then (life_exit_early), and
+ * program's own.  It writes the exit snapshot then (the host's snapshot:
+ * the root's early exit), and
  * exit() writes nothing more.  A process that leaves through os._exit, a
  * signal or an embedder that never finalizes is written as before.  The
  * registration's objects are made with the thread's recording off (but
  * beside tracemalloc); those that died onto a free list are then booked
- * as the start-up's (dom_seed_again), or the program, handed one, would
- * hold no object there.
+ * as the start-up's (the host's seed_again), or the program, handed one,
+ * would hold no object there.  What it needs of the root (the snapshot,
+ * the thread's recording paused, the free lists booked again) comes
+ * through struct pyexit_host, given at pyexit_arm: this room calls no
+ * room above it.
  * Each CPython function is found once, by name (dom_init's lookup).
  */
 #include <stddef.h>
 
+#include "base.h"
+#include "pyexit.h"
 #include "python.h"
-#include "root.h"
+#include "pywrap.h"
 
 /* CPython's PyMethodDef, whose layout every version since 3.0 shares. */
 struct pyexit_def {
@@ -41,6 +47,7 @@ static struct {
     void (*clear_error)(void);
     void *none;
     int armed;
+    struct pyexit_host host; /* pyexit_arm's */
 } pyexit;
 
 static struct pyexit_def pyexit_def = {"heapsnap_exit_snapshot", NULL, PYEXIT_METH_NOARGS,
@@ -61,7 +68,7 @@ void pyexit_find(void *(*lookup)(const char *))
 static void *pyexit_snapshot(void *self, void *arg)
 {
     (void)self, (void)arg;
-    life_exit_early();
+    pyexit.host.snapshot();
     py_gcf_disarm(); /* the interpreter goes: no more flag to read */
     pyexit.incref(pyexit.none);
     return pyexit.none;
@@ -74,7 +81,7 @@ static int pyexit_register(void *arg)
      * these objects would then be unseen, and the entries chained after
      * them in its hash tables lost to the leak check; the objects are then
      * charged to the line that ran, as tracemalloc charges them. */
-    int was = py_tm_on() ? 0 : pause_thread(1);
+    int was = py_tm_on() ? 0 : pyexit.host.pause(1);
     void *atexit = pyexit.import("atexit"), *fn = NULL, *r = NULL;
     if (atexit)
         fn = pyexit.new_function(&pyexit_def, NULL, NULL);
@@ -90,21 +97,22 @@ static int pyexit_register(void *arg)
             pyexit.decref(*o);
     if (was) {
         int saved = guard_enter();
-        dom_seed_again(); /* its dead temporaries: blocks, as the free lists' others */
+        pyexit.host.seed_again(); /* its dead temporaries: blocks, as the free lists' others */
         guard_leave(saved);
-        pause_thread(0);
+        pyexit.host.pause(0);
     }
     return 0;
 }
 
 /* dom_poll, the domains just wrapped (GIL held, guard set): once. */
-void pyexit_arm(void)
+void pyexit_arm(const struct pyexit_host *host)
 {
-    if (pyexit.armed || !pyexit.add_pending || !pyexit.import || !pyexit.new_function ||
+    if (pyexit.armed || !host || !pyexit.add_pending || !pyexit.import || !pyexit.new_function ||
         !pyexit.call_method || !pyexit.incref || !pyexit.decref || !pyexit.clear_error ||
         !pyexit.none)
         return;
     pyexit.armed = 1;
+    pyexit.host = *host;
     pyexit_def.meth = pyexit_snapshot;
     if (pyexit.add_pending(pyexit_register, NULL) != 0)
         pyexit.armed = 0; /* the queue was full: the next wrap asks again */
