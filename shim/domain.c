@@ -664,6 +664,12 @@ static struct py_alloc *py_slot(int d, struct py_alloc *now, struct py_alloc *ra
     return entry;
 }
 
+/* pyexit_host's: the free lists' dead objects booked again, as at the wrap. */
+static void dom_seed_again(void)
+{
+    py_preseed_again(hook_mode.sample, snap_epoch);
+}
+
 void dom_poll(void)
 {
     if (!dom.is_initialized())
@@ -701,7 +707,7 @@ void dom_poll(void)
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
-    dom_seed(py_dlsym); /* preseed.c: the free lists' objects made before */
+    py_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
     py_gcf_arm();
     pyexit_arm(&(struct pyexit_host){life_exit_early, pause_thread, dom_seed_again});
     pytrack_arm(py_dlsym);

@@ -229,12 +229,6 @@ int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pen
 void dom_close(void);   /* ... at once, the GIL held: Python's exit snapshot is written */
 void dom_reattach(void); /* ... and wrapped again at the next attach */
 void dom_kick(void);     /* ... the wrap asked of the interpreter (a pending call) */
-/* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
- * the dead objects on the free lists booked as blocks (lookup: dlsym's) */
-void dom_seed(void *(*lookup)(const char *));
-/* ... and again at the end of a stretch run with the thread's recording
- * off (GIL held, guard set): the dead objects it left on the free lists. */
-void dom_seed_again(void);
 
 /* The leak check (world stopped): the live block at p (size bytes) is an
  * object CPython keeps for good (3.12 on: an immortal str, which an

@@ -1,14 +1,15 @@
 /*
  * pywrap.h - the door of shim/python/wrap/: what CPython's allocator
  * domains, once wrapped, are told and keep.  pydomain.c keeps
- * tracemalloc's domains by address (PyTraceMalloc_Track), pygcfreed.c
- * counts what the cycle collector frees, pyreborn.c charges a free list's
- * object where it is born again, pyseed.c and pyseedlive.c (with
- * pygens.c, the collector's generations) book the objects made before the
- * wrap.  pytrack.c rewrites the GOT entries of PyTraceMalloc_Track so
- * that a C extension's domains reach pydomain.c.  It stands on the layout
- * and reads rooms.  Prefixes: py_domain_, pytrack_, py_gcf_, py_reborn_,
- * py_seed_, py_gens_.
+ * tracemalloc's domains by address (PyTraceMalloc_Track), and pytrack.c
+ * rewrites that function's GOT entries so that a C extension's calls
+ * reach it; pygcfreed.c counts what the cycle collector frees; pyreborn.c
+ * charges a free list's object where it is born again; pyseed.c and
+ * pyseedlive.c (with pygens.c, the collector's generations) find the
+ * objects made before the wrap, which preseed.c books as blocks.  It
+ * stands on the layout, reads and frames rooms and the tables; what it
+ * needs of the root comes as arguments.  Prefixes: py_domain_, pytrack_,
+ * py_gcf_, py_reborn_, py_seed_, py_preseed, py_gens_.
  */
 #ifndef HEAPSNAP_PYWRAP_H
 #define HEAPSNAP_PYWRAP_H
@@ -61,6 +62,14 @@ unsigned py_seed_each(py_seed_fn fn, void *arg);
  * and small tuple the collector tracks, made before the wrap (under the
  * GIL, no collection running): fn as py_seed_each's; how many. */
 unsigned py_seed_live(py_seed_fn fn, void *arg);
+/* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
+ * the dead objects on the free lists (and, unless the session started
+ * late, the live ones) booked as blocks made by Py_InitializeFromConfig
+ * (lookup: dlsym's), at the snapshot's epoch (epoch); none when the shim
+ * samples.  py_preseed_again: again at the end of a stretch run with the
+ * thread's recording off, the dead objects it left on the free lists. */
+void py_preseed(void *(*lookup)(const char *), int sample, uint32_t (*epoch)(void));
+void py_preseed_again(int sample, uint32_t (*epoch)(void));
 /* pyreborn.c: an object a free list hands out again, charged where it is
  * born again (3.13 on).  py_fresh: the block the domains' wrapper recorded
  * last on this thread (its object's birth is its first).  py_reborn_arm:

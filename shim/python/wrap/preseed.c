@@ -12,47 +12,53 @@
  * (a full collection's clear_freelists, a live one's death past a full
  * free list) takes them off the books as any block's.  Sampled mode books
  * none (a block is booked by the bytes sampled); an address already
- * booked (attached again, a malloc'd one) is left alone.  The objects a
+ * booked (attached again, a malloc'd one) is left alone.  The root says
+ * whether it samples and gives the snapshot's epoch (struct
+ * py_preseed_host): this room calls nothing above it.  The objects a
  * stretch with the thread's recording off made (pyexit_register's import
  * and call: a globals dict, argument tuples) die onto the same lists, no
- * blocks either: dom_seed_again books the dead ones again at its end.
+ * blocks either: py_preseed_again books the dead ones again at its end.
  */
 #include <stddef.h>
 
-#include "python.h"
+#include "pywrap.h"
 #include "record.h"
-#include "root.h"
-#include "snapshot.h"
+
+struct preseed_arg {
+    uint32_t id;
+    uint32_t (*epoch)(void);
+};
 
 static void preseed_one(uintptr_t block, uint64_t size, void *arg)
 {
-    uint32_t id = *(const uint32_t *)arg;
+    const struct preseed_arg *a = arg;
+    uint32_t id = a->id;
     struct tbl_entry old;
-    if (tbl_find(block, &old) || tbl_insert(block, size, id, snap_epoch(), &old) < 0)
+    if (tbl_find(block, &old) || tbl_insert(block, size, id, a->epoch(), &old) < 0)
         return;
     trace_charge(id, size);
 }
 
-static uint32_t preseed_trace = UINT32_MAX; /* dom_seed's, once interned */
+static uint32_t preseed_trace = UINT32_MAX; /* py_preseed's, once interned */
 
-void dom_seed(void *(*lookup)(const char *))
+void py_preseed(void *(*lookup)(const char *), int sample, uint32_t (*epoch)(void))
 {
     uintptr_t init = (uintptr_t)lookup("Py_InitializeFromConfig");
-    uint32_t id;
-    if (hook_mode.sample || !init)
+    struct preseed_arg a = {0, epoch};
+    if (sample || !init)
         return;
     uintptr_t ip = init + 1; /* a return address's: the function's start named */
-    if (trace_intern(&ip, 1, 0, &id) != 0)
+    if (trace_intern(&ip, 1, 0, &a.id) != 0)
         return;
-    preseed_trace = id;
-    py_seed_each(preseed_one, &id);
+    preseed_trace = a.id;
+    py_seed_each(preseed_one, &a);
     if (!clock_is_late()) /* an attach's session counts what it saw made */
-        py_seed_live(preseed_one, &id);
+        py_seed_live(preseed_one, &a);
 }
 
-void dom_seed_again(void)
+void py_preseed_again(int sample, uint32_t (*epoch)(void))
 {
-    uint32_t id = preseed_trace;
-    if (!hook_mode.sample && id != UINT32_MAX)
-        py_seed_each(preseed_one, &id);
+    struct preseed_arg a = {preseed_trace, epoch};
+    if (!sample && a.id != UINT32_MAX)
+        py_seed_each(preseed_one, &a);
 }
