@@ -19,8 +19,6 @@
 #include "pyframes.h"
 #include "unit.h"
 
-struct py_syms py_sym;
-
 void *arena_alloc(size_t n)
 {
     return calloc(1, n);
