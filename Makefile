@@ -27,7 +27,10 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # The shim's rooms, lowest first (docs/design.md, "Layout"); the root keeps
 # the doors.  Every .c of a room is built, and each room is on the include
 # path, so headers are named bare (each room's own header is named for its room: "leakinner.h").
-SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python shim/snapshot shim/leak shim/hooks shim/state shim \
+SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python/layout shim/python/reads \
+               shim/python/frames shim/python/wrap shim/python/heap shim/python/retain \
+               shim/python/graph shim/python/leakref shim/python shim/python/exit shim/snapshot shim/leak \
+               shim/hooks shim/state shim \
                shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3

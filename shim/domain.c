@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "root.h"
-#include "python/pyinner.h"
+#include "pyframes.h"
 
 /* CPython's domains (stable since 3.4); struct py_alloc: python.h. */
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
@@ -662,6 +662,12 @@ static struct py_alloc *py_slot(int d, struct py_alloc *now, struct py_alloc *ra
     return entry;
 }
 
+/* pyexit_host's: the free lists' dead objects booked again, as at the wrap. */
+static void dom_seed_again(void)
+{
+    py_preseed_again(hook_mode.sample, snap_epoch);
+}
+
 void dom_poll(void)
 {
     if (!dom.is_initialized())
@@ -699,9 +705,9 @@ void dom_poll(void)
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
-    dom_seed(py_dlsym); /* preseed.c: the free lists' objects made before */
+    py_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
     py_gcf_arm();
-    pyexit_arm();
+    pyexit_arm(&(struct pyexit_host){life_exit_early, pause_thread, dom_seed_again});
     pytrack_arm(py_dlsym);
     py_reborn_arm(py_dlsym, hook_reborn);
     opt_debug("python: allocator domains wrapped", "", "");

@@ -45,7 +45,7 @@
  *                process without CPython objects heapsnap reads (no
  *                CPython, a version it does not know, a free-threaded
  *                build).  With HSNAP_PYTYPES_GRAPH (the shim built the
- *                objects' reference graph, shim/python/pygraph.c), each
+ *                objects' reference graph, shim/python/graph/pygraph.c), each
  *                object's flags say whether the gc tracks it, whether it
  *                is referenced from outside the traced objects (the gc's
  *                rule: its refcount exceeds the references found) and
@@ -71,7 +71,7 @@
  *                addresses ascending, owners < PYTYPES' nobjects.
  *   PYRETAIN  := struct hsnap_pyretain[count]
  *                (type 22) The dominator tree of the heap graph the shim
- *                built with PYTYPES' (shim/python/pyretain.c): nodes are
+ *                built with PYTYPES' (shim/python/retain/pyretain.c): nodes are
  *                the live blocks (Python objects and native blocks), an
  *                edge is a reference the graph found (an object's fields
  *                and items, its owned blocks: a list's item array, a
@@ -88,7 +88,7 @@
  *                check, an object whose refcount exceeds the pointers to
  *                it in the process's writable memory (the shim's aside)
  *                is flagged HSNAP_PYRETAIN_LEAKREF, with both counts:
- *                leaked references (shim/python/pyleakref.c).  A reader
+ *                leaked references (shim/python/leakref/pyleakref.c).  A reader
  *                checks the length is a multiple of 32, addresses
  *                ascending, each idom < count and retained >= the entry's
  *                own size when BLOCKS has it (the graph's blocks are
@@ -99,7 +99,7 @@
  *   PYGCFREED := u32 count, u32 reserved (0), u64 collected, u64 dropped,
  *                struct hsnap_pygcfreed[count]
  *                (type 23) The objects CPython's cycle collector freed over
- *                the run, per allocation site (shim/python/pygcfreed.c):
+ *                the run, per allocation site (shim/python/wrap/pygcfreed.c):
  *                a block holding an object of a gc type (Py_TPFLAGS_HAVE_GC)
  *                freed while the main interpreter's gcstate->collecting
  *                was set, counted at its trace with its bytes; one item

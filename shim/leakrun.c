@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "root.h"
-#include "python/python.h"
+#include "python.h"
 #include "snapshot.h"
 
 /* ---------------- the sorted copy ---------------- */

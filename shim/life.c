@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "root.h"
-#include "python/python.h"
+#include "python.h"
 #include "snapshot.h"
 
 #define LIFE_NFATAL 5
@@ -335,12 +335,6 @@ static const struct state_host life_state_host = {
     .helper_wake = helper_wake,
 };
 
-/* What the exit snapshot of a Python program asks of the root (pyexit_set_host). */
-static const struct pyexit_host life_pyexit_host = {
-    .exit_early = life_exit_early,
-    .pause_thread = pause_thread,
-};
-
 /* What degrade_now calls, once: recording stops. */
 static void life_stop_recording(void)
 {
@@ -360,7 +354,6 @@ static void life_init_core(void)
     degrade_on_stop(life_stop_recording);
     snap_set_host(&life_snap_host);
     state_set_host(&life_state_host);
-    pyexit_set_host(&life_pyexit_host);
     term_set_own(life_own_process);
     hook_init();
     sig_init();

@@ -3,14 +3,14 @@
  * exit, fork and attach (life.c), the helper thread, the program's
  * threads, signals, set*id calls and execs, clone children no fork
  * handler reached, the API (api.c) and the leak check's runs (leakrun.c,
- * lsan.c, elfsym.c), besides CPython's domains wrapped and its exit
- * snapshot (domain.c, preseed.c, pyexit.c, pytrack.c).  It stands on the
+ * lsan.c, elfsym.c), besides CPython's domains wrapped (domain.c; the
+ * exit snapshot's Python part is shim/python's).  It stands on the
  * doors of the rooms it wires, included here (the hooks, the state file,
  * the snapshot writer, the leak check, python, record, unwind, base), and
  * hands each what it needs from above through a host struct (hook_host,
  * state_host, snap_host, pyexit_host); only shim/attach stands on it.
- * Prefixes: life_, helper_, orph_, sig_, term_, pause_, dom_, pyexit_,
- * pytrack_, lchk_, lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c);
+ * Prefixes: life_, helper_, orph_, sig_, term_, pause_, dom_, lchk_,
+ * lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c);
  * besides the libc names interposed (threads.c, exec.c, creds.c, ...).
  * The lock order below is every room's.
  */
@@ -27,7 +27,7 @@
  *   2. loader gate  base/loader.c: loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
- *   2a. pycode      python/code.c: the Python code table, and native.c's
+ *   2a. pycode      python/frames/code.c: the Python code table, and native.c's
  *                   numbered native stacks (a hook takes it after the
  *                   unwind, when its thread's caches miss; the writer after
  *                   TRACES)
@@ -52,7 +52,7 @@
  *  10. arena maps   arena.c: a mapping's system call and its listing as one
  *                   step (arena_maps_hold: fork, the leak check's stop and
  *                   its read of /proc/self/maps)
- *  11. pydomain     python/pydomain.c: tracemalloc's domains (taken alone:
+ *  11. pydomain     python/wrap/pydomain.c: tracemalloc's domains (taken alone:
  *                   by PyTraceMalloc_Track's wrapper and heapsnap_dump;
  *                   its fork handler before the others; pytrack.c's GOT
  *                   walks under their own lock, which takes the loader gate)
@@ -69,7 +69,13 @@
 #include "hooks.h"
 #include "hsnap_format.h"
 #include "leak.h"
+#include "pyexit.h"
+#include "pylayout.h"
+#include "pyleakref.h"
+#include "pyretain.h"
 #include "python.h"
+#include "pytypes.h"
+#include "pywrap.h"
 #include "record.h"
 #include "snapshot.h"
 #include "state.h"
@@ -92,28 +98,12 @@ int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pen
 void dom_close(void);   /* ... at once, the GIL held: Python's exit snapshot is written */
 void dom_reattach(void); /* ... and wrapped again at the next attach */
 void dom_kick(void);     /* ... the wrap asked of the interpreter (a pending call) */
-/* preseed.c: dom_poll's, the domains just wrapped (GIL held, guard set):
- * the dead objects on the free lists booked as blocks (lookup: dlsym's) */
-void dom_seed(void *(*lookup)(const char *));
-/* ... and again at the end of a stretch run with the thread's recording
- * off (GIL held, guard set): the dead objects it left on the free lists. */
-void dom_seed_again(void);
 
 /* The leak check (world stopped): the live block at p (size bytes) is an
  * object CPython keeps for good (3.12 on: an immortal str, which an
  * interned string becomes and finalization forgets without freeing). */
 int dom_immortal(uintptr_t p, uint64_t size);
 
-/* pyexit.c: CPython's atexit runs the exit snapshot (domain.c's calls);
- * what it asks of the root comes through its host, set at start-up */
-struct pyexit_host {
-    void (*exit_early)(void);    /* the exit snapshot now (life_exit_early) */
-    int (*pause_thread)(int off); /* this thread's recording off: was it on */
-};
-void pyexit_set_host(const struct pyexit_host *host);
-void pyexit_find(void *(*lookup)(const char *));
-void pyexit_arm(void);
-void pytrack_arm(void *(*lookup)(const char *)); /* pytrack.c: the domains wrapped */
 /* term.c: SIGTERM's default, a snapshot first in a Python process */
 struct sigaction;
 int term_sigaction(int s, const struct sigaction *act, struct sigaction *old, int *r);
@@ -122,7 +112,7 @@ int term_sigaction(int s, const struct sigaction *act, struct sigaction *old, in
 void term_set_own(int (*own_process)(void));
 int term_hold(void);          /* life_atexit: SIGTERM waits for the exit snapshot */
 void term_release(int held);  /* ... and then ends the process, if it came */
-void life_exit_early(void); /* life.c: the exit snapshot now (pyexit.c) */
+void life_exit_early(void); /* life.c: the exit snapshot now (pyexit_host) */
 /* pause.c: heapsnap_stop / heapsnap_start, HEAPSNAP_PAUSED */
 void pause_stop(void);
 void pause_start(void);

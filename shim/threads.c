@@ -25,7 +25,7 @@
 #include <strings.h>
 
 #include "root.h"
-#include "python/python.h" /* py_thread_end */
+#include "python.h" /* py_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static __thread int thr_registered; /* this thread runs thr_start */

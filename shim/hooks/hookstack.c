@@ -8,7 +8,7 @@
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
 #include "hooks.h"
-#include "python/python.h" /* shim/python: py_again, py_trace and py_tm_own only */
+#include "python.h" /* shim/python: py_again, py_trace and py_tm_own only */
 
 /* ---------------- the unwinders' host ---------------- */
 

@@ -19,7 +19,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pyinner.h"
+#include "pyreads.h"
+#include "pyframes.h"
+#include "pygraph.h"
+#include "pyleakref.h"
+#include "pytypes.h"
 #include "peek.h"
 #include "pyretain.h"
 
@@ -528,7 +532,7 @@ void py_types_retain(void)
 {
     pyo_free();
     if (pyt.retain) /* the retained sizes, for PYRETAIN */
-        pyr_end(pyt_drop_objs);
+        pyr_end(pyt_drop_objs, pyl_count);
     else
         pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
     pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
@@ -580,34 +584,4 @@ void py_object_starts(struct hsnap_block *b, uint64_t n)
     if (pyt.ty)
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
     memset(&pyt, 0, sizeof pyt);
-}
-
-uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
-{
-    uint64_t lo = 0, hi = h->nbig;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (h->big[mid].addr == addr)
-            return h->big[mid].size;
-        if (h->big[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return PYG_BIG; /* not kept: at least so much */
-}
-
-void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
-{
-    if (h->big)
-        arena_unmap(h->big, h->capbig * sizeof *h->big);
-    if (h->blk)
-        arena_unmap(h->blk, capblk * sizeof *h->blk);
-    if (h->rank)
-        arena_unmap(h->rank, h->caprank * sizeof *h->rank);
-    if (h->sel)
-        arena_unmap(h->sel, h->capsel * sizeof *h->sel);
-    if (h->obj)
-        arena_unmap(h->obj, capobj * sizeof *h->obj);
-    memset(h, 0, sizeof *h);
 }

@@ -170,12 +170,12 @@ struct trace_live {
     uint64_t count, bytes; /* count in 1/65536 units, as the totals */
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
-/* trace_intern for a stack most likely new (python/stack.c's splices, which
+/* trace_intern for a stack most likely new (python/frames/stack.c's splices, which
  * the thread's recent splices missed): the tree straight away, no cache slot. */
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 /* murmur3's 64-bit finalizer, trace_hash's last step: every bit of h
- * carried to every bit of the result (python/native.c's second hash too) */
+ * carried to every bit of the result (python/frames/native.c's second hash too) */
 static inline uint64_t trace_mix(uint64_t h)
 {
     h ^= h >> 33;

@@ -22,6 +22,7 @@
 #include "heapsnap.h"
 #include "hsnap_pyformat.h"
 #include "python.h"
+#include "pywrap.h"
 #include "snapshot.h"
 
 enum { DUMP_SIZES, DUMP_COUNTS, DUMP_TRACES, DUMP_IDS, DUMP_AT, DUMP_FRAMES, DUMP_LINES,

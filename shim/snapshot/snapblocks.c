@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "leak.h" /* COLLECT_UNSTOPPED */
-#include "python/python.h"
+#include "python.h"
+#include "pytypes.h"
 #include "snapshot.h"
 
 #define SNAP_EXIT_INPLACE 16384u /* blocks: at exit, a check of so few runs in place */

@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "snapshot.h"
-#include "python/python.h"
+#include "pygraph.h"
+#include "pyretain.h"
+#include "python.h"
+#include "pytypes.h"
 #include "hsnap_pyformat.h"
 
 static void snap_pytype_block(const struct hsnap_block *b, void *arg)

@@ -25,7 +25,12 @@
 
 #include "base/sysmap.h"
 #include "leak.h"
-#include "python/python.h"
+#include "pylayout.h"
+#include "pyleakref.h"
+#include "pyretain.h"
+#include "python.h"
+#include "pytypes.h"
+#include "pywrap.h"
 #include "snapshot.h"
 
 /* A snapshot smaller than this, by estimate, is not compressed: 2048

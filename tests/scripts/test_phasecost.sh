@@ -64,7 +64,7 @@ print(" ".join(phasecost.phase(f) for f in (
     "/s/shim/unwind/cfi.c", "/s/shim/record/table.c", "/usr/lib/gcc/x/12/include/emmintrin.h",
     "/s/shim/record/traces.c", "/s/shim/record/peak.c", "/s/shim/record/pending.c",
     "/s/shim/base/deferred.c", "/s/shim/base/scrub.c", "/s/shim/hooks.c", "/s/shim/root.h",
-    "/s/shim/python/stack.c", "/s/shim/snapshot/siteline.c", "/s/shim/base/arena.c", None)))
+    "/s/shim/python/frames/stack.c", "/s/shim/snapshot/siteline.c", "/s/shim/base/arena.c", None)))
 EOF2
 )
 want="walk table table sums sums pending pending scrub hooks hooks python snapshot other other"

@@ -1,7 +1,7 @@
 # reborn.py - the worst case of a free list's objects born again
 # (docs/python.md, Cost): every float and tuple a call makes comes back from
 # the interpreter's free lists, left there by its caller's temporaries, so
-# from 3.13 on each birth costs heapsnap a stack (shim/python/pyreborn.c).
+# from 3.13 on each birth costs heapsnap a stack (shim/python/wrap/pyreborn.c).
 #
 # Usage: python3 reborn.py CALLS      prints "checksum reborn <float>", exits 0.
 import sys

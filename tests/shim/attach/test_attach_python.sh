@@ -26,7 +26,7 @@ done < <(py_interpreters)
 for v in $(py_versions_missing); do t_skip "attach_python_$v" "no CPython $v here"; done
 
 # tracemalloc on from start-up: the wrappers go beneath its hooks, RAW's
-# entry gets pass-throughs (shim/python/pytm.c); a detach puts them back
+# entry gets pass-throughs (shim/python/frames/pytm.c); a detach puts them back
 # (the RAW one too), and an attach again wraps it all again.  The program
 # runs on, its output unchanged, and each session names its lines.
 if [ -x /usr/bin/python3 ]; then

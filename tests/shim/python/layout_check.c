@@ -1,5 +1,5 @@
 /*
- * layout_check.c - shim/python/layout.c's row for the interpreter whose
+ * layout_check.c - shim/python/layout/layout.c's row for the interpreter whose
  * headers this is compiled against (python3-dev's or a pyenv build's, with
  * Py_BUILD_CORE for the internal ones) checked field by field with
  * offsetof, and from 3.13 on the places layout.c reads in _Py_DebugOffsets;
@@ -25,7 +25,9 @@
 #include <internal/pycore_dict.h>
 #endif
 
-#include "python/pyinner.h"
+#include "base.h"
+#include "pylayout.h"
+#include "pywrap.h"
 
 /* The owner of the frame a native call of the evaluation loop puts below
  * the first it runs (3.14 on: the interpreter's entry frame). */

@@ -1,4 +1,4 @@
-# test_python_layout.sh - the version table (shim/python/layout.c) against
+# test_python_layout.sh - the version table (shim/python/layout/layout.c) against
 # CPython's own headers (layout_check.c, with each interpreter's include
 # directory), 3.13's layout as the interpreter publishes it in
 # _Py_DebugOffsets (3.14 and 3.15: their frames from there only, their
@@ -17,7 +17,7 @@ while read -r tag py; do
   if [ ! -f "$inc/Python.h" ] || [ ! -d "$inc/internal" ]; then
     t_fail "python_layout_matches_headers_$tag" "no internal headers in $inc (python3-dev)"; continue
   fi
-  if ! gcc -std=gnu11 -D_GNU_SOURCE $ROOM_INC -I"$inc" $(py_incafter "$py") tests/shim/python/layout_check.c shim/python/layout.c \
+  if ! gcc -std=gnu11 -D_GNU_SOURCE $ROOM_INC -I"$inc" $(py_incafter "$py") tests/shim/python/layout_check.c shim/python/layout/layout.c \
        -o "$T/layout-$tag" 2>"$T/layout-$tag.err"; then
     t_fail "python_layout_matches_headers_$tag" "$(head -c 300 "$T/layout-$tag.err")"; continue
   fi

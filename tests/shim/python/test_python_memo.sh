@@ -2,7 +2,7 @@
 # program: under HEAPSNAP_UNWIND=auto a Python stack's native frames come
 # back from the unwinder's memo (named UNWIND_NAME_FRAMES), and a repeat of
 # native stack and Python frames from the thread's recent splices, code ids
-# from the thread's code cache (shim/python/stack.c, code.c); with
+# from the thread's code cache (shim/python/frames/stack.c, code.c); with
 # libunwind nothing is named and every stack is walked and spliced afresh.
 # memo.py's lines (many lines under one native stack, one line under
 # several, recursion deeper than a kept splice, generators, code objects

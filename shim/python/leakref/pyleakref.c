@@ -1,0 +1,659 @@
+/*
+ * pyleakref.c - leaked references: a Python object whose reference count
+ * exceeds the pointers to it anywhere in the process's memory holds a
+ * count no one can give back (a Py_INCREF without its Py_DECREF).  At a
+ * snapshot with a leak check, for the objects held from outside the graph,
+ * every word of the program's writable memory (heap, arenas, stacks from
+ * this thread's frame out, another's from its sp when it is blocked in a
+ * system call (pycs_live), thread storage, modules' data; not the shim's,
+ * whose tables hold every address; nor the threads' dead frames, the
+ * main interpreter's free lists, 3.10's zombie frames' value stacks,
+ * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
+ * such words than the count, leaked.  A str's or bytes' text is one too
+ * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *).  A stale
+ * pointer counts, so a leak can be missed; never candidates: immortals (3.12 on), a block
+ * whose "count" is an address, a block the leak check ignored (its classes
+ * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
+ * heapsnap_ignore's), and one counted exactly once more than pointed to
+ * that an extension's initialisation made (py_init_made: numpy's initumath
+ * tuples), that holds the names of a code object such an initialisation
+ * made (py_init_names_refs: Cython's on 3.11, from the free list), or that
+ * is an item of a tuple an extension's static data holds (pyl_nested),
+ * nor an interned str.  Read with process_vm_readv. */
+#include <errno.h>
+#include <string.h>
+
+#include "base/procmaps.h"
+#include "pyframes.h"
+#include "pygraph.h"
+#include "leak.h"
+#include "peek.h"
+#include "pyleakref.h"
+
+#define PYL_CHUNK (64u << 10) /* bytes read at a time */
+#define PYL_SHIM_MAPS 16384u  /* the shim's mappings looked at */
+#define PYL_MAPS 65536u       /* the process's mappings remembered */
+#define PYL_INIT_DEPTH 64u    /* frames of a trace looked at (pyl_init_kept) */
+#define PYL_CHUNKS 64u        /* data stack chunks looked at (pyl_datastack) */
+#define PYL_CHUNK_MAX (1ull << 30) /* a chunk's size believed */
+#define PYL_NESTED 4096u      /* candidates pyl_nested looks at */
+#define PYL_THREADS 4096u     /* thread states followed (pyl_dead_spans) */
+
+static struct {
+    uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
+    uint32_t *obj;   /* ... their object index */
+    uint64_t *at;    /* ... where the last word found to it lies */
+    uint64_t mask;
+    uint32_t *words; /* by object: words found equal to its address */
+    uintptr_t (*shim)[2]; /* the shim's mappings and the dead spans, sorted */
+    uint32_t nshim;
+    uintptr_t (*map)[2];  /* every mapping, ascending (the maps' order) */
+    uint32_t nmap;
+    char *buf;       /* PYL_CHUNK */
+    char line[4096];
+} l;
+
+/* The last check's classes: the blocks not reachable, by address. */
+static struct {
+    struct py_blkcls *c;
+    uint64_t n, cap;
+} lc;
+
+void py_lc_drop(void)
+{
+    if (lc.c)
+        arena_unmap(lc.c, lc.cap * sizeof *lc.c);
+    lc.c = NULL, lc.n = lc.cap = 0;
+}
+
+int py_lc_wanted(void)
+{
+    return py_on && py_lay && py_sym.type_type;
+}
+
+struct py_blkcls *py_lc_room(uint64_t n)
+{
+    py_lc_drop();
+    if (!n || !(lc.c = arena_map(n * sizeof *lc.c)))
+        return NULL;
+    lc.cap = n;
+    return lc.c;
+}
+
+void py_lc_set(uint64_t n)
+{
+    lc.n = n <= lc.cap ? n : 0;
+}
+
+/* The last check's class of the block at addr: HSNAP_CLASS_REACHABLE
+ * when it listed none (or ran none). */
+static unsigned pyl_class(uint64_t addr)
+{
+    uint64_t lo = 0, hi = lc.n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (lc.c[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < lc.n && lc.c[lo].addr == addr ? lc.c[lo].cls : HSNAP_CLASS_REACHABLE;
+}
+
+/* The linker's bounds of the shim's own .bss (hidden: this object's, not
+ * the program's). */
+extern char __bss_start[] __attribute__((visibility("hidden")));
+extern char _end[] __attribute__((visibility("hidden")));
+
+static uint64_t pyl_hash(uint64_t a)
+{
+    a ^= a >> 33;
+    a *= 0xff51afd7ed558ccdull;
+    return a ^ (a >> 29);
+}
+
+static uintptr_t pyl_word(uintptr_t at)
+{
+    uintptr_t w = 0;
+    return peek(&w, at, sizeof w) ? w : 0;
+}
+
+static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)arg;
+    if (l.nshim < PYL_SHIM_MAPS && lo < hi)
+        l.shim[l.nshim][0] = lo, l.shim[l.nshim++][1] = hi;
+}
+
+
+/* 3.10: the value stack of each code object's zombie frame, the frame
+ * its last call returned, kept for its next (which takes it from the
+ * code first): its locals are cleared but not its stack's slots. */
+static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
+{
+    struct py_zombie z;
+    if (!py_zombie_find(py_lay->version, &z) || !py_sym.code_type)
+        return;
+    uint64_t i;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
+        const struct pyg_obj *o = &h->obj[i];
+        const struct pyg_block *b = &h->blk[it.bj];
+        uint64_t a = b->addr + o->off;
+        if (pyg_size(h, b) < o->off + z.co_zombieframe + 8u || pyl_word(a + 8) != py_sym.code_type)
+            continue;
+        uintptr_t f = pyl_word(a + z.co_zombieframe), vs = f ? pyl_word(f + z.f_valuestack) : 0;
+        int32_t n = 0;
+        if (vs > f && vs - f < 65536 && peek(&n, a + z.co_stacksize, sizeof n) && n > 0 && n < 65536)
+            pyl_shim_map(vs, vs + 8u * (uint32_t)n, NULL);
+    }
+}
+
+/* Thread state ts's dead frames, in its data stack (3.11 on; top_at:
+ * its datastack_top's offset) from the top up to the limit of its chunk
+ * and, in each earlier chunk, from the top saved when the next was pushed:
+ * their slots keep the locals of the frames that returned, say a leaked
+ * object's last holder. */
+static void pyl_datastack(uintptr_t ts, uint32_t top_at)
+{
+    uintptr_t chunk = pyl_word(ts + top_at - 8), top = pyl_word(ts + top_at);
+    uintptr_t limit = pyl_word(ts + top_at + 8);
+    /* _PyStackChunk: previous, size (bytes), top (words of data), data */
+    for (unsigned k = 0; chunk && k < PYL_CHUNKS; k++) {
+        uintptr_t size = pyl_word(chunk + 8);
+        if (!k && !(chunk + 24 <= top && top <= limit && limit - chunk <= PYL_CHUNK_MAX))
+            break; /* not the data stack we know: leave it all in */
+        if (size > PYL_CHUNK_MAX)
+            break;
+        if (k) {
+            uintptr_t words = pyl_word(chunk + 16);
+            if (words > (size - 24) / 8)
+                break;
+            top = chunk + 24 + 8 * words, limit = chunk + size;
+        }
+        pyl_shim_map((top + 7) & ~(uintptr_t)7, limit & ~(uintptr_t)7, NULL);
+        chunk = pyl_word(chunk);
+    }
+}
+
+/* The memory that holds no reference, left out as the shim's is: the
+ * threads' dead frames (pyl_datastack): this thread's, which runs no
+ * Python while it scans, and the others' when this one holds the GIL
+ * (they cannot push or pop a frame meanwhile; without it, another's top,
+ * read while it runs, could move, and frames popped since the counts
+ * were read would hide counts: it is left in); and the main
+ * interpreter's free lists and borrowed caches (py_borrowed_spans, as
+ * pyroot_interp_data). */
+static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
+{
+    const struct py_obj_layout *ol;
+    if (!py_lay)
+        return;
+    pyl_zombies(h, nobj);
+    uint32_t top_at = py_datastack_top_at(py_lay->version);
+    uintptr_t me = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
+    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    if (top_at && me)
+        pyl_datastack(me, top_at);
+    int gil = me && py_sym.gil_holder && (uintptr_t)py_sym.gil_holder() == me;
+    if (top_at && gil && interp && (ol = py_obj_layout_find(py_lay->version))) {
+        /* PyThreadState's next is its second word (layout_check.c) */
+        uintptr_t ts = pyl_word(interp + ol->interp_threads);
+        for (unsigned k = 0; ts && k < PYL_THREADS; k++, ts = pyl_word(ts + 8))
+            if (ts != me)
+                pyl_datastack(ts, top_at);
+    }
+    uint32_t slo[PY_SPANS], shi[PY_SPANS];
+    unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
+    for (unsigned j = 0; interp && j < ns; j++)
+        pyl_shim_map(interp + slo[j], interp + shi[j], NULL);
+}
+
+/* ---------------- glibc's free chunks ----------------
+ * The main arena's heap ([heap], the brk area) keeps in its free chunks
+ * and its top the words of the blocks freed there: a list's item array
+ * freed says where its items were, and one reused for an object leaked
+ * since would count (3.10's leakref fixture lost 1 of 3 so, 3 runs of
+ * 8).  glibc's own walk tells them: from the heap's start, each chunk's
+ * size (its second word; bit 0: the one before is in use) leads to the
+ * next, and a chunk whose next says "not in use" is free, as is the top
+ * up to the heap's end.  Chunks in tcache or the fast bins read in use:
+ * kept (a live block the shim did not trace could be one).  Taken only
+ * when the walk starts as glibc's heap does (a first chunk with no chunk
+ * before it: prev_size 0, PREV_INUSE set) and ends on the heap's end:
+ * another allocator's heap is scanned whole.  The first chunk's size is
+ * no sign: glibc 2.26-2.41 put its tcache there (0x291 on x86_64), sid's
+ * 2.43 another chunk (0x151 under the shim, 0x21 without). */
+
+static void pyl_heap_map(const struct procmaps_line *m, void *arg)
+{
+    size_t len;
+    const char *path = procmaps_path(m, &len);
+    if (len == 6 && !memcmp(path, "[heap]", 6))
+        ((uintptr_t *)arg)[0] = m->lo, ((uintptr_t *)arg)[1] = m->hi;
+}
+
+static void pyl_heap_line(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyl_heap_map, arg);
+}
+
+/* The word at at (< end, the heap's end) on the walk: read PYL_CHUNK at
+ * a time into l.buf (a word a syscall would cost seconds on a heap of
+ * millions of chunks); 0 where it cannot be read.  *w: the window. */
+static uint64_t pyl_heap_word(uintptr_t at, uintptr_t end, uintptr_t w[2])
+{
+    uint64_t v;
+    if (at < w[0] || at + 8 > w[1]) {
+        size_t n = end - at < PYL_CHUNK ? (size_t)(end - at) : PYL_CHUNK;
+        w[0] = w[1] = 0;
+        if (n < 8 || !peek(l.buf, at, n))
+            return 0;
+        w[0] = at, w[1] = at + n;
+    }
+    memcpy(&v, l.buf + (at - w[0]), 8);
+    return v;
+}
+
+static void pyl_heap_free(void)
+{
+    uintptr_t r[2] = {0, 0}, w[2] = {0, 0};
+    uint32_t was = l.nshim;
+    if (procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_heap_line, r) != 0 ||
+        !r[0] || pyl_word(r[0]) != 0 || !(pyl_word(r[0] + 8) & 1))
+        return;
+    for (uintptr_t c = r[0];;) {
+        uint64_t sz = pyl_heap_word(c + 8, r[1], w) & ~7ull;
+        if (sz < 32 || (sz & 15) || sz > r[1] - c)
+            break; /* not glibc's: leave it all in */
+        uintptr_t next = c + sz;
+        if (next == r[1]) { /* the top, to the heap's end */
+            pyl_shim_map(c + 16, r[1], NULL);
+            return;
+        }
+        if (next + 16 > r[1])
+            break;
+        if (!(pyl_heap_word(next + 8, r[1], w) & 1))
+            pyl_shim_map(c + 16, next, NULL);
+        c = next;
+    }
+    l.nshim = was; /* a walk that did not end on the heap's end: none */
+}
+
+static void pyl_key(uint64_t a, uint32_t i)
+{
+    uint64_t s = pyl_hash(a) & l.mask;
+    while (l.key[s])
+        s = (s + 1) & l.mask;
+    l.key[s] = a, l.obj[s] = i;
+}
+
+/* Where the text of the object at a starts when it is a bytes or a
+ * compact ASCII str (pytype.c's pyt_text_start), else 0. */
+static uint64_t pyl_text(uint64_t a)
+{
+    const struct py_layout *y = py_lay;
+    uint64_t w[2];
+    uint32_t state = 0;
+    if (!y || !peek(w, a, sizeof w))
+        return 0;
+    if (w[1] == py_sym.bytes_type)
+        return a + y->bytes_data;
+    if (w[1] != py_sym.str_type || !peek(&state, a + y->str_state, sizeof state))
+        return 0;
+    return (state & 0x60) == 0x60 ? a + y->str_ascii_data : 0;
+}
+
+/* Whether the object at a is an interned str: the interpreter's
+ * identifier, shared by every module that names it (immortal from 3.12
+ * on); an extension's dead static keeps a count of it with no word
+ * (pandas' Cython modules, 'first' 9 times), so it is no candidate. */
+static int pyl_interned(uint64_t a)
+{
+    uint64_t w[2];
+    uint32_t state = 0;
+    return py_lay && peek(w, a, sizeof w) && w[1] == py_sym.str_type &&
+           peek(&state, a + py_lay->str_state, sizeof state) && (state & 3);
+}
+
+/* The words of [lo, hi) looked up. */
+static void pyl_scan(uintptr_t lo, uintptr_t hi)
+{
+    for (uintptr_t at = lo; at < hi; at += PYL_CHUNK) {
+        size_t n = hi - at < PYL_CHUNK ? (size_t)(hi - at) : PYL_CHUNK;
+        if (!peek(l.buf, at, n))
+            continue; /* gone, or part of it unreadable */
+        const uint64_t *w = (const uint64_t *)l.buf;
+        for (size_t k = 0; k < n / 8; k++) {
+            uint64_t a = w[k];
+            if (a & 7 || a < 4096)
+                continue;
+            for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
+                if (l.key[s] == a) {
+                    l.words[l.obj[s]]++;
+                    l.at[s] = at + 8 * k;
+                    break;
+                }
+        }
+    }
+}
+
+/* A line of /proc/self/maps: the program's writable memory, less the
+ * shim's, scanned. */
+static void pyl_map(const struct procmaps_line *m, void *arg)
+{
+    (void)arg;
+    if (l.nmap < PYL_MAPS)
+        l.map[l.nmap][0] = m->lo, l.map[l.nmap++][1] = m->hi;
+    size_t len;
+    const char *path = procmaps_path(m, &len), *perm = memchr(m->text, ' ', m->len);
+    if (!perm || perm + 4 >= m->text + m->len || !m->readable || perm[2] != 'w' ||
+        (len && procmaps_path_is(path, len, "/dev/") && !procmaps_programs(m)) ||
+        (len && memmem(path, len, "libheapsnap", 11)))
+        return;
+    uintptr_t at = m->lo, sp = (uintptr_t)&at, pc;
+    int tid = len == 7 && !memcmp(path, "[stack]", 7) ? getpid()
+            : len ? -1 : stop_stack_tid(m->lo, m->hi);
+    if (tid == STOP_STACK_SHIM)
+        return; /* the shim's helper: copies of every address it read */
+    if (sp >= m->lo && sp < m->hi) /* this thread's stack: below here, dead frames */
+        at = sp & ~(uintptr_t)7;
+    else if (tid >= 0 && pycs_live(tid, m->lo, m->hi, &at, &pc)) { /* another's, blocked: */
+        size_t nr; /* below its sp, dead (pycs_live); its registers, if the stop kept them */
+        const uintptr_t *regs = pycs_regs(tid, at, pc, &nr);
+        if (regs)
+            pyl_scan((uintptr_t)regs, (uintptr_t)(regs + nr));
+    }
+    for (uint32_t i = 0; i < l.nshim && at < m->hi; i++) {
+        if (l.shim[i][1] <= at || l.shim[i][0] >= m->hi)
+            continue;
+        if (l.shim[i][0] > at)
+            pyl_scan(at, l.shim[i][0]);
+        at = l.shim[i][1];
+    }
+    if (at < m->hi)
+        pyl_scan(at, m->hi);
+}
+
+/* Whether v is an address in a mapping. */
+static int pyl_mapped(uint64_t v)
+{
+    uint32_t lo = 0, hi = l.nmap;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v < l.map[mid][0])
+            hi = mid;
+        else if (v >= l.map[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+static void pyl_line(const char *text, size_t len, void *arg)
+{
+    procmaps_parse(text, len, pyl_map, arg);
+}
+
+/* Whether the object of block addr is counted once more than pointed to
+ * by its maker, a C extension's initialisation (py_init_made): a
+ * reference that initialisation kept with no pointer, as it keeps its
+ * constants; once per process, the extension's for good, like them. */
+static int pyl_init_kept(uint64_t addr)
+{
+    struct tbl_entry e;
+    uintptr_t ip[PYL_INIT_DEPTH];
+    unsigned flags;
+    if (!tbl_find(addr, &e) && !pend_find_fresh(addr, &e))
+        return 0;
+    trace_lock();
+    unsigned d = trace_stack(e.trace, ip, PYL_INIT_DEPTH, &flags);
+    trace_unlock();
+    return py_init_made(ip, d);
+}
+
+/* ---------------- constants nested in constants ----------------
+ * A Cython module makes a constant tuple of constants (pandas' parsing:
+ * (("day",), "%d", 2)) in its initialisation: the inner tuple's static
+ * is written once and read once, to build the outer, so the compiler
+ * keeps it in a register (pyinit.c's dead stores): its count of 1 has no
+ * word, the outer's item has the other.  py_init_made tells it by its
+ * stack, but a tuple (or float) the interpreter's free list handed out
+ * keeps its first life's stack (a Python line).  Here such a candidate,
+ * counted exactly once more than pointed to, with its one word an item of
+ * a tuple that an extension's static data holds (pyroot_statics; or a
+ * tuple itself so excused: constants nested deeper), is the extension's
+ * constant too.  A leak of one count of an item of a module's constant
+ * tuple at run time is then missed. */
+
+struct pyl_nest {
+    uint32_t *obj;   /* the candidates looked at: object index */
+    uint64_t *outer; /* ... the tuple whose item is their one word */
+    uint32_t n;
+    uint64_t *set;   /* the outer tuples, by hash (| 1: excused) */
+    uint64_t mask;
+};
+
+/* The tuple whose items (from byte items of it) hold address at (h's
+ * object, by the sorted blocks), or 0. */
+static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at, uint16_t items)
+{
+    uint64_t lo = 0, hi = h->nblk, w[3];
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo || at - h->blk[lo - 1].addr >= pyg_size(h, &h->blk[lo - 1]) ||
+        pyg_obj_of(h, lo - 1) == PYG_NONE)
+        return 0;
+    uint64_t t = h->blk[lo - 1].addr + h->obj[pyg_obj_of(h, lo - 1)].off;
+    if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + items ||
+        (at - t - items) / 8 >= w[2])
+        return 0;
+    return t;
+}
+
+/* The slot of tuple t in the set (empty: 0 there). */
+static uint64_t *pyl_nest_slot(struct pyl_nest *n, uint64_t t)
+{
+    uint64_t s = pyl_hash(t) & n->mask;
+    while (n->set[s] && (n->set[s] & ~1ull) != t)
+        s = (s + 1) & n->mask;
+    return &n->set[s];
+}
+
+/* A segment of static data: its words that are outer tuples excused. */
+static void pyl_nest_static(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct pyl_nest *n = arg;
+    lo = (lo + 7) & ~(uintptr_t)7;
+    for (uintptr_t at = lo; at + 8 <= hi; at += PYL_CHUNK) {
+        size_t len = (hi - at < PYL_CHUNK ? (size_t)(hi - at) : PYL_CHUNK) & ~(size_t)7;
+        if (!peek(l.buf, at, len))
+            continue;
+        const uint64_t *w = (const uint64_t *)l.buf;
+        for (size_t k = 0; k < len / 8; k++) {
+            if (!w[k] || (w[k] & 7))
+                continue;
+            uint64_t *s = pyl_nest_slot(n, w[k]);
+            if (*s)
+                *s |= 1;
+        }
+    }
+}
+
+/* The candidates left counted once more than pointed to, by one word:
+ * those nested in an extension's constant excused (words UINT32_MAX). */
+static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
+{
+    struct pyl_nest n = {0};
+    uint64_t cap = 2 * PYL_NESTED;
+    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    if (!py_sym.tuple_type || !ol || !(n.obj = arena_map(PYL_NESTED * 4)) ||
+        !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8)))
+        goto out;
+    n.mask = cap - 1;
+    for (uint64_t i = 0; i < nobj && n.n < PYL_NESTED; i++) {
+        const struct pyg_obj *o = &h->obj[i];
+        if (words[i] != 1 || o->refcnt != 2)
+            continue;
+        uint64_t a = h->blk[pyg_blk_of(h, i)].addr + o->off, s = pyl_hash(a) & l.mask;
+        while (l.key[s] && l.key[s] != a)
+            s = (s + 1) & l.mask;
+        uint64_t t = l.key[s] ? pyl_outer(h, l.at[s], ol->tuple_items) : 0;
+        if (!t)
+            continue;
+        n.obj[n.n] = (uint32_t)i, n.outer[n.n++] = t;
+        *pyl_nest_slot(&n, t) |= t;
+    }
+    if (!n.n)
+        goto out;
+    pyroot_statics(pyl_nest_static, &n);
+    /* deeper: a candidate excused is an outer tuple excused too */
+    for (int round = 0, more = 1; more && round < 4; round++) {
+        more = 0;
+        for (uint32_t k = 0; k < n.n; k++) {
+            const struct pyg_obj *o = &h->obj[n.obj[k]];
+            uint64_t a = h->blk[pyg_blk_of(h, n.obj[k])].addr + o->off, *s;
+            if (!(*pyl_nest_slot(&n, n.outer[k]) & 1) || !*(s = pyl_nest_slot(&n, a)) || (*s & 1))
+                continue;
+            *s |= 1;
+            more = 1;
+        }
+    }
+    for (uint32_t k = 0; k < n.n; k++)
+        if (*pyl_nest_slot(&n, n.outer[k]) & 1)
+            words[n.obj[k]] = UINT32_MAX;
+out:
+    if (n.obj)
+        arena_unmap(n.obj, PYL_NESTED * 4);
+    if (n.outer)
+        arena_unmap(n.outer, PYL_NESTED * 8);
+    if (n.set)
+        arena_unmap(n.set, cap * 8);
+}
+
+/* Whether process_vm_readv works here: peek's plain copy, where a filter
+ * refuses the call, would fault on a mapping another thread unmaps while
+ * the whole memory is read; then no scan at all. */
+static int pyl_safe_reads(void)
+{
+    uint64_t a = 1, b = 0;
+    struct iovec to = {&b, 8}, from = {&a, 8};
+    int saved = errno;
+    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    errno = saved;
+    return r == 8 && b == 1;
+}
+
+/* Each wanted object's address and its text's keyed (pyl_key), words[i]
+ * cleared, or UINT32_MAX where its references are never counted: the
+ * runtime's, the program's wish (ignored), an interned name. */
+static void pyl_keys(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+                     uint32_t *words)
+{
+    uint64_t i0;
+    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i0);) {
+        uint64_t i = i0;
+        words[i] = 0;
+        if (!want[i])
+            continue;
+        const struct pyg_obj *o = &h->obj[i];
+        if (pyl_class(h->blk[it.bj].addr) == HSNAP_CLASS_IGNORED ||
+            pyl_interned(h->blk[it.bj].addr + o->off)) {
+            words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
+            continue;
+        }
+        uint64_t a = h->blk[it.bj].addr + o->off, t = pyl_text(a);
+        pyl_key(a, (uint32_t)i);
+        if (t)
+            pyl_key(t, (uint32_t)i);
+    }
+}
+
+/* The shim's own ranges, by start: its arena's maps and its .bss (its
+ * .data is named for its file): its own range, not its mapping's, which
+ * the kernel may have merged with the anonymous mapping next to it,
+ * another module's .bss (a Cython extension's constants).  A shell sort:
+ * 3.10's dead frames may be thousands. */
+static void pyl_shim_ranges(const struct pyg_heap *h, uint64_t nobj)
+{
+    arena_each_map(pyl_shim_map, NULL);
+    pyl_shim_map((uintptr_t)__bss_start & ~(uintptr_t)7, ((uintptr_t)_end + 7) & ~(uintptr_t)7,
+                 NULL);
+    pyl_dead_spans(h, nobj);
+    pyl_heap_free();
+    for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
+        for (uint32_t i = gap; i < l.nshim; i++)
+            for (uint32_t j = i; j >= gap && l.shim[j - gap][0] > l.shim[j][0]; j -= gap) {
+                uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
+                l.shim[j][0] = l.shim[j - gap][0], l.shim[j][1] = l.shim[j - gap][1];
+                l.shim[j - gap][0] = t0, l.shim[j - gap][1] = t1;
+            }
+}
+
+/* The counts the words found fall short of, forgiven where no reference
+ * leaked: a "count" that is an address (no object: a C structure that
+ * looks like one), one count its maker kept (an initialisation). */
+static void pyl_forgive(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+                        uint32_t *words)
+{
+    for (uint64_t i = 0; i < nobj; i++) {
+        uint64_t rc1 = h->obj[i].refcnt;
+        if (!want[i] || words[i] >= rc1)
+            continue;
+        if (pyl_mapped(rc1))
+            words[i] = UINT32_MAX;
+        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyg_blk_of(h, i)].addr))
+            words[i] = UINT32_MAX;
+    }
+}
+
+int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
+{
+    uint64_t n = 0, cap = 1024;
+    for (uint64_t i = 0; i < nobj; i++)
+        n += want[i];
+    while (cap < 4 * n) /* an object and its text */
+        cap *= 2;
+    size_t lshim = PYL_SHIM_MAPS * sizeof *l.shim, lmap = PYL_MAPS * sizeof *l.map;
+    memset(&l, 0, offsetof(__typeof__(l), line));
+    l.key = arena_map(cap * 8);
+    l.obj = arena_map(cap * 4);
+    l.at = arena_map(cap * 8);
+    l.shim = arena_map(lshim);
+    l.buf = arena_map(PYL_CHUNK);
+    l.map = arena_map(lmap);
+    int rc = -1;
+    if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
+        goto out;
+    l.mask = cap - 1, l.words = words;
+    pyl_keys(h, nobj, want, words);
+    pyl_shim_ranges(h, nobj);
+    rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
+    py_init_prepare(); /* pyl_init_kept's names */
+    if (rc == 0) {
+        pyl_forgive(h, nobj, want, words);
+        py_init_names_refs(h, nobj, want, words, pyl_init_kept);
+        pyl_nested(h, nobj, words);
+    }
+out:
+    if (l.key)
+        arena_unmap(l.key, cap * 8);
+    if (l.obj)
+        arena_unmap(l.obj, cap * 4);
+    if (l.at)
+        arena_unmap(l.at, cap * 8);
+    if (l.shim)
+        arena_unmap(l.shim, lshim);
+    if (l.buf)
+        arena_unmap(l.buf, PYL_CHUNK);
+    if (l.map)
+        arena_unmap(l.map, lmap);
+    memset(&l, 0, offsetof(__typeof__(l), line));
+    py_lc_drop(); /* heard once: the next check leaves its own */
+    return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * pytypes.h - the door of shim/python/, the top Python room: the
+ * Python objects at a snapshot (pytype.c).  It reads every live block's
+ * object and type (PYTYPES), then composes the rooms below: the graph
+ * (pyg_build), the blocks objects own, the retained sizes with the leaked
+ * references' count.  The writer and the leak check's runs call it.
+ * Prefix: py_types_ (and py_object_starts, for the leak check).
+ */
+#ifndef HEAPSNAP_PYTYPES_H
+#define HEAPSNAP_PYTYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sbuf;
+
+/* The leak check (world stopped, or a fork): each block of b[0, n) that
+ * holds a Python object gets the object's offset in reserved (pytype.c's
+ * reading of the types; 0 where none, or not after the block's start). */
+struct hsnap_block;
+void py_object_starts(struct hsnap_block *b, uint64_t n);
+
+/* The snapshot writer (snapshot lock, not the fatal path): PYTYPES
+ * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to
+ * type (the head put), -1 when not (b untouched); then every live block,
+ * in address order, to py_types_block; py_types_end finishes b (b->err
+ * set when it could not) and, given no sink, puts PYOWNED into owned when
+ * the graph was built (nothing there otherwise), or streams PYTYPES to a
+ * sink (PYOWNED then to py_owned_stream's); then
+ * py_types_retain (b and owned may be written and given back before it:
+ * the retained sizes' pass, its memory the stop's peak, needs neither)
+ * computes PYRETAIN's sizes and gives the objects' arrays back. */
+int py_types_begin(struct sbuf *b);
+void py_types_block(uint64_t addr, uint64_t size);
+/* A sink PYTYPES is streamed to (py_types_end), as PYRETAIN's: begin
+ * with the section's size, then runs of records (run: the next bytes are
+ * records of stride bytes, for the planes; 1: bytes) put in order, end. */
+struct py_types_sink {
+    void (*begin)(void *arg, uint64_t bytes);
+    void (*run)(void *arg, uint32_t stride);
+    void (*put)(void *arg, const void *p, size_t n);
+    void (*end)(void *arg);
+    void *arg;
+};
+/* sink (may be NULL): PYTYPES streamed to it as soon as the graph is
+ * built, before PYOWNED is made (b then given back): 1 when it was. */
+int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink);
+/* Whether py_types_begin could read the objects (a CPython it knows). */
+int py_types_can(void);
+void py_types_retain(void);
+/* Instead of py_types_end: the types given up, their memory and b's
+ * given back. */
+void py_types_drop(struct sbuf *b);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * pyreads.h - the door of shim/python/reads/: how the Python rooms read
+ * the process's memory and keep what they read.  pyread.c reads blocks a
+ * window at a time (one system call a window), pypage.c serves small
+ * reads from a copied chunk, pymaps.c knows the readable ranges at one
+ * moment, pyarray.c grows record arrays in the arena.  It stands on the
+ * layout room alone.  Prefixes: pyrd_, pypg_, pymap_, py_array_ and
+ * py_map_room.
+ */
+#ifndef HEAPSNAP_PYREADS_H
+#define HEAPSNAP_PYREADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* pyread.c: blocks read in ascending address order, a window of them by
+ * one system call.  pyrd_begin: fn is called for each block added, in
+ * order, at a flush, with the bytes read (p: NULL when unreadable) and
+ * the tag and aux given; 0, or -1 (out of memory).  pyrd_add: 0, or -1
+ * when the reader is not begun or len is too large for a window (read it
+ * apart, after pyrd_flush).  pyrd_end flushes.  pyrd_calls: the system
+ * calls made since the process began. */
+typedef void (*pyrd_fn)(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
+                        uint32_t len);
+int pyrd_begin(pyrd_fn fn, void *arg);
+int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
+void pyrd_flush(void);
+void pyrd_end(void);
+void pyrd_hold(int on); /* 1: pyrd_end keeps the window for the next pass; 0: unmapped */
+uint64_t pyrd_calls(void);
+/* pypage.c: a snapshot pass's small reads of the process's memory, a
+ * chunk copied once and served from the copy while the thread that opened
+ * the cache (pypg_open; pypg_close) reads; a plain peek (peek.h)
+ * otherwise.  pypg_peek: 1 when all n bytes were readable, 0 when not.
+ * pypg_counts: the system calls it made, the reads served from a copy. */
+void pypg_open(void);
+void pypg_close(void);
+int pypg_peek(void *dst, uintptr_t src, size_t n);
+void pypg_counts(uint64_t *calls, uint64_t *hits);
+/* pypg_peek of a field that holds an object's address (an 8-aligned one
+ * past the first page), else 0; and a word of a copy read back. */
+static inline int pypg_peek8(void *dst, uintptr_t src, size_t n)
+{
+    return src >= 4096 && !(src & 7) && pypg_peek(dst, src, n);
+}
+
+static inline uint64_t pypg_u64(const char *p, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, p + off, sizeof v);
+    return v;
+}
+
+/* The readable ranges of the address space at one moment (pymaps.c):
+ * loaded before a walk of the interpreter's memory (0, or -1: no walk),
+ * then asked before each load of it (1: the n bytes at p are readable). */
+int pymap_load(void);
+int pymap_readable(uintptr_t p, size_t n);
+
+/* pyarray.c: a record array doubled in the arena by a copy; a graph's
+ * array given room in its own mapping, moved */
+void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
+int py_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t first);
+
+#endif

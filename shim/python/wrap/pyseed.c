@@ -1,0 +1,192 @@
+/*
+ * pyseed.c - the dead objects CPython's free lists hold when the shim
+ * wraps the allocator domains.  The interpreter keeps a freed list, dict
+ * or small tuple on a free list (80 lists, 80 dicts, 2000 tuples of each
+ * size up to 20), and a small dict's keys table (80), and hands it out
+ * again without calling the allocator; the
+ * ones there at the wrap were made before it, so they are no block of
+ * ours, and an object the program later gets from the list (a list
+ * comprehension's list: the first list made after a function returned
+ * one) would be no object of the graph: its item array a block nobody
+ * owns, its items held "from outside" (a dict's keys table no block: its
+ * values no edges).  py_seed_each names each of them
+ * (its block: the PyGC_Head's start, and the size the interpreter asked
+ * for it) so that the root room books them as blocks (dom_poll), made
+ * "during the interpreter's start-up".  Called under the GIL (dom_poll),
+ * so the lists hold still; read with peek all the same, bounded.
+ * The lists' places: py_gc_layout's numfree (layout_check.c's check_gc
+ * checks that the slots lie just before them, and the keys' list just
+ * after the dicts' count); from 3.14 on each list is a chain through its
+ * objects' first words from a head just before its count (pys_chain).
+ */
+#include <dlfcn.h>
+#include <string.h>
+
+#include "pylayout.h"
+#include "pywrap.h"
+#include "peek.h"
+
+#define PYS_ROOM 80u     /* PyList_MAXFREELIST, PyDict_MAXFREELIST */
+#define PYS_SIZES 20u    /* tuple sizes kept */
+#define PYS_TUPLES 2000u /* PyTuple_MAXFREELIST */
+
+static uint64_t pys_word(uintptr_t at)
+{
+    uint64_t v = 0;
+    return at >= 4096 && peek(&v, at, sizeof v) ? v : 0;
+}
+
+/* The basic size and item size of the type at t (tp_basicsize,
+ * tp_itemsize: 32 and 40 in 3.10-3.13); 0 when unreadable. */
+static uint64_t pys_sizes(uintptr_t t, uint64_t *item)
+{
+    uint64_t s[2] = {0, 0};
+    if (!t || !peek(s, t + 32, sizeof s) || s[0] > 4096 || s[1] > 64)
+        return 0;
+    *item = s[1];
+    return s[0];
+}
+
+/* A dead object at o of type t (count 0, that type; linked: its first
+ * word is its list's link instead), n items: fn given its block; 1, or 0
+ * when it reads as none. */
+static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, py_seed_fn fn, void *arg)
+{
+    uint64_t item, basic = pys_sizes(t, &item);
+    if (!basic || o < 4096 || (o & 7) || (!linked && pys_word(o) != 0) || pys_word(o + 8) != t)
+        return 0;
+    fn(o - PY_GC_HEAD, PY_GC_HEAD + ((basic + n * item + 7) & ~7ull), arg);
+    return 1;
+}
+
+/* A dead keys table at d (count 0) of the keys' free list (8 slots, the
+ * only size kept): fn given its block and the size asked for it (3.10:
+ * its header, an index byte a slot and 5 entries of 24 bytes; 3.11 on:
+ * its header, 1 << dk_log2_index_bytes and 5 entries of 16 bytes (str
+ * keys) or 24); 1, or 0 when it reads as none. */
+static int pys_keys(uintptr_t d, int linked, py_seed_fn fn, void *arg)
+{
+    uint8_t k[40];
+    uint64_t size;
+    if (d < 4096 || (d & 7) || !peek(k, d, sizeof k) || (!linked && pys_word(d) != 0))
+        return 0;
+    if (py_lay->version < 0x030b0000u) {
+        memcpy(&size, k + 8, 8);
+        if (size != 8)
+            return 0;
+        fn(d, 40 + 8 + 24 * 5, arg);
+    } else {
+        if (k[8] != 3 || k[9] > 6)
+            return 0;
+        fn(d, 32 + (1ull << k[9]) + (k[10] ? 16 : 24) * 5, arg);
+    }
+    return 1;
+}
+
+/* Where the dicts' slots, the keys' slots and the keys' count are, from
+ * the dicts' count (layout_check.c's check_gc): 3.12 puts both arrays
+ * before both counts, the others each array before its count. */
+static void pys_dict_places(int32_t *dicts, int32_t *keys, int32_t *nkeys)
+{
+    if ((py_lay->version & 0xffff0000u) == 0x030c0000u)
+        *dicts = -1280, *keys = -640, *nkeys = 4;
+    else
+        *dicts = -640, *keys = 8, *nkeys = 648;
+}
+
+/* 3.14 on: the struct _Py_freelist whose count is at interp + at (its
+ * head the word before), of objects of type t (a tuple's: size items;
+ * keys: t 0), each linked through its first word; how many named. */
+static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t size,
+                          unsigned room, py_seed_fn fn, void *arg)
+{
+    int64_t nf = (int64_t)pys_word(interp + at);
+    uintptr_t o = pys_word(interp + at - 8);
+    unsigned seen = 0;
+    for (int64_t j = 0; o && j < nf && j < (int64_t)room; j++, seen++) {
+        if (t ? (size && pys_word(o + 16) != size) || !pys_one(o, t, size, 1, fn, arg)
+              : !pys_keys(o, 1, fn, arg))
+            break;
+        o = pys_word(o);
+    }
+    return seen;
+}
+
+/* 3.14 on (py_gc_layout's linked): lists, dicts, their keys, tuples, and
+ * the other gc types kept (py_fl_types). */
+static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uintptr_t tuple,
+                           py_seed_fn fn, void *arg)
+{
+    unsigned seen = pys_chain(interp, gl->list_numfree, py_sym.list_type, 0, PYS_ROOM, fn, arg) +
+                    pys_chain(interp, gl->dict_numfree, py_sym.dict_type, 0, PYS_ROOM, fn, arg) +
+                    pys_chain(interp, gl->dict_numfree + 16, 0, 0, PYS_ROOM, fn, arg);
+    for (unsigned i = 0; tuple && i < PYS_SIZES; i++)
+        seen += pys_chain(interp, gl->tuple_numfree + 16 * i, tuple, i + gl->tuple_base,
+                          PYS_TUPLES, fn, arg);
+    /* iterators, contexts, methods (py_fl_types) */
+    uint32_t lo[PY_SPANS], hi[PY_SPANS];
+    unsigned n;
+    const struct py_fl_type *fl = py_fl_types(py_sym.version, &n);
+    for (unsigned k = 0; fl && py_borrowed_spans(py_sym.version, lo, hi) && k < n; k++) {
+        uintptr_t t = (uintptr_t)dlsym(RTLD_DEFAULT, fl[k].sym);
+        if (t)
+            seen += pys_chain(interp, lo[0] + fl[k].at + 8u, t, 0, fl[k].room, fn, arg);
+    }
+    return seen;
+}
+
+unsigned py_seed_each(py_seed_fn fn, void *arg)
+{
+    struct py_gc_layout gl;
+    void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    uintptr_t tuple = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
+    unsigned seen = 0;
+    if (!interp || !py_sym.list_type || !py_sym.dict_type ||
+        py_gc_layout_find(py_sym.version, runtime, &gl) != 0)
+        return 0;
+    if (gl.linked)
+        return pys_linked(interp, &gl, tuple, fn, arg);
+    /* lists and dicts: slots [0, numfree) (pys_dict_places) */
+    int32_t dicts, keys_at, nkeys_at;
+    pys_dict_places(&dicts, &keys_at, &nkeys_at);
+    const uint32_t at[2] = {gl.list_numfree, gl.dict_numfree};
+    const int32_t slots[2] = {-(int32_t)(PYS_ROOM * 8), dicts};
+    const uintptr_t ty[2] = {py_sym.list_type, py_sym.dict_type};
+    for (int k = 0; k < 2; k++) {
+        int32_t nf = 0;
+        uintptr_t slot[PYS_ROOM];
+        uintptr_t lo = interp + at[k] + slots[k];
+        if (!peek(&nf, interp + at[k], sizeof nf) || nf <= 0 || nf > (int32_t)PYS_ROOM ||
+            !peek(slot, lo, (size_t)nf * 8))
+            continue;
+        for (int32_t i = 0; i < nf; i++)
+            seen += (unsigned)pys_one(slot[i], ty[k], 0, 0, fn, arg);
+    }
+    /* a dict's keys tables */
+    int32_t nk = 0;
+    uintptr_t keys[PYS_ROOM];
+    uintptr_t klo = interp + gl.dict_numfree + keys_at;
+    if (peek(&nk, interp + gl.dict_numfree + nkeys_at, sizeof nk) && nk > 0 &&
+        nk <= (int32_t)PYS_ROOM && peek(keys, klo, (size_t)nk * 8))
+        for (int32_t i = 0; i < nk; i++)
+            seen += (unsigned)pys_keys(keys[i], 0, fn, arg);
+    /* tuples: a chain a size, linked by ob_item[0], the heads before the
+     * counts (an int each); index i holds size i + tuple_base */
+    uintptr_t heads[PYS_SIZES];
+    int32_t nfs[PYS_SIZES];
+    if (!tuple || !peek(heads, interp + gl.tuple_numfree - sizeof heads, sizeof heads) ||
+        !peek(nfs, interp + gl.tuple_numfree, sizeof nfs))
+        return seen;
+    for (unsigned i = 0; i < PYS_SIZES; i++) {
+        uint64_t size = i + gl.tuple_base;
+        uintptr_t o = heads[i];
+        for (int32_t j = 0; size && o && j < nfs[i] && j < (int32_t)PYS_TUPLES; j++) {
+            if (pys_word(o + 16) != size || !pys_one(o, tuple, size, 0, fn, arg))
+                break;
+            seen++;
+            o = pys_word(o + 24); /* ob_item[0]: the next */
+        }
+    }
+    return seen;
+}
