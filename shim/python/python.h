@@ -15,6 +15,7 @@
  *   pygcfreed.c what the cycle collector freed, per trace (py_gcf_)
  *   pytm.c    tracemalloc's own allocations told by its hooks (py_tm_)
  *   pyreborn.c a free list's object charged where it is born again (py_reborn_)
+ *   pythreads.c threading's names of the threads, at a snapshot (pyth_)
  *
  * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
  * on the allocating thread with guard_on set, reads the interpreter's
@@ -96,6 +97,10 @@ uint32_t py_code_count(void);
 int py_frame_line(uint64_t w);
 uint32_t py_put_names(struct sbuf *b, uint32_t from);
 uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
+/* The snapshot writer (snapshot lock, not the fatal path): each running
+ * thread's name as threading has it (pythreads.c: Thread._name by
+ * _native_id) into its record (athr_py_name); nothing without CPython. */
+void py_thread_names(void);
 
 /* The snapshot writer (snapshot lock, not the fatal path): PYTYPES
  * (hsnap_format.h) into b.  py_types_begin: 0 when there are objects to

@@ -8,7 +8,9 @@
  * CPython from 3.14, which gives threading's names to the OS), read when
  * the index is given, again when the thread ends, and for the threads
  * still running at each snapshot (/proc/self/task/TID/comm: a name set
- * after the first allocation counts).  Indexes are never reused, so a
+ * after the first allocation counts); a Python thread's name as threading
+ * has it, when a snapshot read one (athr_py_name), is shown instead and
+ * kept once the thread ends.  Indexes are never reused, so a
  * trace names one thread for good; the threads past ATHR_MAX share index
  * 0, "other threads".  Fixed storage, no lock: an index is an atomic
  * counter's, a record is its thread's to write until it ends.  Prefix
@@ -27,6 +29,7 @@ static struct athr_rec {
     _Atomic int32_t tid;  /* 0: not given yet */
     _Atomic uint32_t ended;
     char name[HSNAP_THREAD_NAME];
+    char py[HSNAP_THREAD_NAME]; /* its Python name (athr_py_name); "": none */
 } athr_recs[ATHR_MAX];
 
 static _Atomic uint32_t athr_next = 1; /* the next index to give */
@@ -134,6 +137,21 @@ int athr_get(uint32_t i, struct hsnap_thread *out, int fresh)
         out->flags |= HSNAP_THREAD_ENDED;
     if (tid == (int32_t)getpid())
         out->flags |= HSNAP_THREAD_MAIN;
-    memcpy(out->name, r->name, HSNAP_THREAD_NAME);
+    memcpy(out->name, r->py[0] ? r->py : r->name, HSNAP_THREAD_NAME);
     return 1;
+}
+
+void athr_py_name(int32_t tid, const char *name, uint32_t len)
+{
+    uint32_t n = athr_count();
+    if (tid <= 0 || !len || len >= HSNAP_THREAD_NAME)
+        return;
+    for (uint32_t i = 1; i < n; i++) {
+        struct athr_rec *r = &athr_recs[i];
+        if (atomic_load_explicit(&r->tid, memory_order_acquire) == tid &&
+            !atomic_load_explicit(&r->ended, memory_order_acquire)) {
+            memset(r->py, 0, sizeof r->py);
+            memcpy(r->py, name, len);
+        }
+    }
 }
