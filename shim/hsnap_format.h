@@ -272,10 +272,12 @@
  *                TRACES count (a state file's document names the traces
  *                it knew; later ones read NONE); every thread[t] is NONE
  *                or some record's index.
- *                name: the thread's comm (pthread_setname_np; CPython
- *                3.14 on gives it threading's name, cut to 15 bytes), NUL
- *                padded, read at the snapshot for a running thread, at
- *                its end for an ended one.  Absent in older files (no
+ *                name: the thread's comm (pthread_setname_np), or in a
+ *                Python process threading's name for it (Thread._name,
+ *                cut to 15 bytes at a character's end), NUL padded, read
+ *                at the snapshot for a running thread; for an ended one,
+ *                the Python name a snapshot last read, else comm at its
+ *                end.  Absent in older files (no
  *                thread known).  A reader checks record_size is 32, the
  *                length is exactly 16 + 32*count + 2*ntraces, indexes
  *                increasing.

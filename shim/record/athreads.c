@@ -8,7 +8,9 @@
  * CPython from 3.14, which gives threading's names to the OS), read when
  * the index is given, again when the thread ends, and for the threads
  * still running at each snapshot (/proc/self/task/TID/comm: a name set
- * after the first allocation counts).  Indexes are never reused, so a
+ * after the first allocation counts); a Python thread's name as threading
+ * has it, when a snapshot read one (athr_py_name), is shown instead and
+ * kept once the thread ends.  Indexes are never reused, so a
  * trace names one thread for good; the threads past ATHR_MAX share index
  * 0, "other threads".  Fixed storage, no lock: an index is an atomic
  * counter's, a record is its thread's to write until it ends.  Prefix
@@ -25,9 +27,11 @@
 /* One record per index, [1, ATHR_MAX); 0 stands for the threads past it. */
 static struct athr_rec {
     _Atomic int32_t tid;  /* 0: not given yet */
-    _Atomic uint32_t ended;
+    _Atomic uint32_t state; /* ATHR_ENDED, ATHR_PY */
     char name[HSNAP_THREAD_NAME];
 } athr_recs[ATHR_MAX];
+#define ATHR_ENDED 1u /* the thread has ended */
+#define ATHR_PY 2u    /* name is its Python name (athr_py_name): comm is read no more */
 
 static _Atomic uint32_t athr_next = 1; /* the next index to give */
 static __thread uint32_t athr_me1;     /* this thread's index + 1; 0: none yet */
@@ -64,8 +68,9 @@ void athr_thread_end(void)
 {
     uint32_t m = athr_me1;
     if (m > 1) {
-        athr_comm_self(athr_recs[m - 1].name);
-        atomic_store_explicit(&athr_recs[m - 1].ended, 1, memory_order_release);
+        if (!(atomic_load_explicit(&athr_recs[m - 1].state, memory_order_acquire) & ATHR_PY))
+            athr_comm_self(athr_recs[m - 1].name);
+        atomic_fetch_or_explicit(&athr_recs[m - 1].state, ATHR_ENDED, memory_order_release);
     }
 }
 
@@ -76,7 +81,7 @@ void athr_after_fork_child(void)
     uint32_t n = atomic_load_explicit(&athr_next, memory_order_relaxed);
     for (uint32_t i = 1; i < n && i < ATHR_MAX; i++)
         if (i + 1 != athr_me1)
-            atomic_store_explicit(&athr_recs[i].ended, 1, memory_order_relaxed);
+            atomic_fetch_or_explicit(&athr_recs[i].state, ATHR_ENDED, memory_order_relaxed);
     if (athr_me1 > 1)
         atomic_store_explicit(&athr_recs[athr_me1 - 1].tid, (int32_t)syscall(SYS_gettid),
                               memory_order_relaxed);
@@ -127,13 +132,29 @@ int athr_get(uint32_t i, struct hsnap_thread *out, int fresh)
     int32_t tid = atomic_load_explicit(&r->tid, memory_order_acquire);
     if (!tid)
         return 0;
-    if (fresh && !atomic_load_explicit(&r->ended, memory_order_acquire))
+    if (fresh && !atomic_load_explicit(&r->state, memory_order_acquire)) /* nor ATHR_PY */
         athr_comm_of(tid, r->name);
     out->tid = tid;
-    if (atomic_load_explicit(&r->ended, memory_order_relaxed))
+    if (atomic_load_explicit(&r->state, memory_order_relaxed) & ATHR_ENDED)
         out->flags |= HSNAP_THREAD_ENDED;
     if (tid == (int32_t)getpid())
         out->flags |= HSNAP_THREAD_MAIN;
     memcpy(out->name, r->name, HSNAP_THREAD_NAME);
     return 1;
+}
+
+void athr_py_name(int32_t tid, const char *name, uint32_t len)
+{
+    uint32_t n = athr_count();
+    if (tid <= 0 || !len || len >= HSNAP_THREAD_NAME)
+        return;
+    for (uint32_t i = 1; i < n; i++) {
+        struct athr_rec *r = &athr_recs[i];
+        if (atomic_load_explicit(&r->tid, memory_order_acquire) == tid &&
+            !(atomic_load_explicit(&r->state, memory_order_acquire) & ATHR_ENDED)) {
+            atomic_fetch_or_explicit(&r->state, ATHR_PY, memory_order_relaxed);
+            memcpy(r->name, name, len);
+            memset(r->name + len, 0, HSNAP_THREAD_NAME - len);
+        }
+    }
 }

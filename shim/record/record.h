@@ -266,6 +266,10 @@ uint32_t athr_count(void);     /* indexes given so far (0 included), at most ATH
 /* Record i (< athr_count) into out; fresh: a running thread's name read
  * again (a snapshot, not the fatal path).  0: no record there (yet). */
 int athr_get(uint32_t i, struct hsnap_thread *out, int fresh);
+/* The running thread tid's Python name (len bytes, under
+ * HSNAP_THREAD_NAME), shown instead of its comm from now on, after its
+ * end too (the snapshot writer's, which reads them). */
+void athr_py_name(int32_t tid, const char *name, uint32_t len);
 
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */

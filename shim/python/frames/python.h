@@ -66,6 +66,10 @@ uint32_t py_code_count(void);
 int py_frame_line(uint64_t w);
 uint32_t py_put_names(struct sbuf *b, uint32_t from);
 uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
+/* The snapshot writer (snapshot lock, not the fatal path): each running
+ * thread's name as threading has it (pythreads.c: Thread._name by
+ * _native_id) into its record (athr_py_name); nothing without CPython. */
+void py_thread_names(void);
 /* pyverify.c: the layout read against the calling thread's frames (under
  * the GIL, with peek): 0, or -1 when a frame does not read as it says. */
 int py_layout_verify(const char *ts);

@@ -3,10 +3,13 @@
 # pushed again at the same addresses with an outer caller moved on (the
 # stale stack a memo of the Python frames could give), recursion up and
 # down, a generator resumed under other callers, an exception unwound 30
-# frames, and threads allocating at once at depth 60.  Each site's block has
-# a size of its own; the stack that made it is recorded on the same line
-# from sys._getframe (the interpreter's own answer), and written as JSON
-# {"size": [[file, line], ...innermost first]} for the checker.
+# frames, and threads allocating at once at depth 60.  Each site's block is
+# a bytes object of a size of its own, keyed by its sys.getsizeof, which is
+# the block's size on every version (a bytearray's is not: from 3.15 on its
+# buffer is a bytes object, 32 bytes more); the stack that made it is
+# recorded on the same line from sys._getframe (the interpreter's own
+# answer), and written as JSON {"size": [[file, line], ...innermost first]}
+# for the checker.
 # argv: the snapshot's path, the JSON's path.
 import ctypes
 import json
@@ -29,9 +32,9 @@ def stack(f):
 
 
 def site(size):
-    keep.append(bytearray(size)); st = stack(sys._getframe())  # noqa: E702
-    with lock:
-        if want.setdefault(size + 1, st) != st:
+    keep.append(b := bytes(size)); st = stack(sys._getframe())  # noqa: E702
+    with lock:  # a bytes object is one block of sys.getsizeof bytes
+        if want.setdefault(sys.getsizeof(b), st) != st:
             raise SystemExit("deep_churn: size %d made at two stacks" % size)
 
 

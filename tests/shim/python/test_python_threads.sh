@@ -5,10 +5,21 @@
 # For each thread (by threading.get_native_id), top --thread TID gives that
 # line exactly the bytes sys.getsizeof says the thread keeps (plus the
 # list holding them: under 1 KiB), and top --key thread's group of that
-# tid holds at least as much; from CPython 3.14 on, which gives threading's
-# names to the OS, the group is named by the thread's Python name (cut to
-# 15 bytes; the main thread keeps the process's name, and is marked main).  On every CPython 3.10-3.15 found (tests/shim/python/lib_py.sh);
-# a SKIP line names each one absent.
+# tid holds at least as much; the main thread's group is named MainThread
+# (threading's name, read at the exit snapshot) and marked main; the other
+# threads ended before any snapshot, so from CPython 3.14 on, which gives
+# threading's names to the OS, they are named by it (cut to 15 bytes), and
+# before it by comm.
+# Thread names as threading has them (tests/shim/python/threadnames.py):
+# at a snapshot taken while five workers run, each thread that
+# threading.enumerate() lists (the program prints it just before) has its
+# --key thread group named by its Python name cut at 15 bytes (worker-1,
+# the default "Thread-4 (work)", a long one, and worker-2 renamed to
+# renamed-2 by the main thread after start: on 3.14 the OS name stays
+# worker-2), on every version; at the exit snapshot, after the workers
+# ended, each keeps the name that snapshot read.  On every CPython
+# 3.10-3.15 found (tests/shim/python/lib_py.sh); a SKIP line names each
+# one absent.
 . tests/shim/python/lib_py.sh
 
 script=tests/shim/python/threadpool.py
@@ -46,7 +57,7 @@ if not (want <= got["bytes"] <= want + 1024) or got["blocks"] < count:
 g = [x for x in json.load(open(key))["groups"] if x.get("thread") and x["thread"]["tid"] == tid]
 if len(g) != 1 or g[0]["bytes"] < want:
     sys.exit(f"{name}: --key thread's group of tid {tid}: {g}")
-if int(ver) >= 314 and name != "MainThread" and g[0]["thread"]["name"] != name[:15]:
+if (int(ver) >= 314 or name == "MainThread") and g[0]["thread"]["name"] != name[:15]:
     sys.exit(f"{name}: named {g[0]['thread']['name']!r}")
 if (name == "MainThread") != g[0]["thread"]["main"]:
     sys.exit(f"{name}: main is {g[0]['thread']['main']}")
@@ -58,4 +69,41 @@ PY
   n=$(wc -l <"$T/run-$tag.out")
   if [ -z "$bad" ] && [ "$n" = 5 ]; then t_pass "python_threads_bytes_by_thread_$tag"
   else t_fail "python_threads_bytes_by_thread_$tag" "$n threads printed;$bad"; fi
+done < <(py_interpreters)
+
+# threading's names, read at a snapshot: while the threads run, and kept
+# after they end (the exit snapshot).
+script=tests/shim/python/threadnames.py
+while read -r tag py; do
+  rm -f "$T"/exit.*.hsnap
+  if ! py_run "$py" "$T/names-$tag" $script "$T/names-$tag.hsnap" || [ ! -s "$T/names-$tag.hsnap" ] ||
+     ! e=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1) || [ ! -s "$e" ]; then
+    t_fail "python_thread_names_run_$tag" "$(tail -c 300 "$T/names-$tag.err")"; continue
+  fi
+  mv "$e" "$T/names-exit-$tag.hsnap"
+  for at in names names-exit; do
+    "$HEAPSNAP" top "$T/$at-$tag.hsnap" --key thread --format json -n 0 >"$T/$at-$tag.json" \
+      2>"$T/$at-$tag.jerr" || echo "top: $(tail -c 200 "$T/$at-$tag.jerr")" >>"$T/$at-$tag.json"
+  done
+  python3 - "$T/names-$tag.out" "$T/names-$tag.json" "$T/names-exit-$tag.json" \
+    >"$T/names-$tag.check" 2>&1 <<'PY'
+import json, sys
+want = [l.rsplit(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
+bad = []
+if len(want) != 6:
+    bad.append("threading.enumerate() printed %d threads, not 6" % len(want))
+for at, path in (("snapshot", sys.argv[2]), ("exit", sys.argv[3])):
+    groups = json.load(open(path))["groups"]
+    for name, tid in want:
+        cut = name.encode()[:15].decode(errors="ignore")
+        # a group per kind of memory (malloc, mmap) the thread holds
+        g = [x["thread"] for x in groups if x.get("thread") and x["thread"]["tid"] == int(tid)]
+        if not g or any(x["name"] != cut for x in g):
+            bad.append("%s: tid %s is %r, threading says %r" % (at, tid, [x["name"] for x in g], cut))
+        elif at == "exit" and any((name == "MainThread") == x["ended"] for x in g):
+            bad.append("exit: %s ended is %s" % (name, [x["ended"] for x in g]))
+print("\n".join(bad) or "ok")
+PY
+  if [ "$(cat "$T/names-$tag.check")" = ok ]; then t_pass "python_thread_names_as_threading_$tag"
+  else t_fail "python_thread_names_as_threading_$tag" "$(head -c 400 "$T/names-$tag.check" | tr '\n' ' ')"; fi
 done < <(py_interpreters)
