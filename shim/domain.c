@@ -125,6 +125,7 @@ static void *py_malloc(void *ctx, size_t n)
         return o->malloc(o->ctx, n);
     if (HS_UNLIKELY(!dom_ran))
         dom_ran = 1;
+    py_fw_poll(&org, hook_reborn); /* before 3.13: free lists' objects born again */
     if (HS_UNLIKELY(py_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
         py_tm_see(org.ra);
     uint64_t c = (uint64_t)hook_countdown;
@@ -151,6 +152,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     UNWIND_ORIGIN(org);
     if (guard_on || !hook_is_active())
         return o->calloc(o->ctx, n, m);
+    py_fw_poll(&org, hook_reborn);
     if (HS_UNLIKELY(py_tm_on()))
         py_tm_see(org.ra);
     size_t all;
@@ -184,6 +186,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
     if (guard_on)
         return o->realloc(o->ctx, p, n);
+    py_fw_poll(&org, hook_reborn);
     if (HS_UNLIKELY(py_tm_on()))
         py_tm_see(org.ra);
     /* sampled mode, not sampled, or this thread's recording off (pause.c):

@@ -15,6 +15,7 @@
  *   pygcfreed.c what the cycle collector freed, per trace (py_gcf_)
  *   pytm.c    tracemalloc's own allocations told by its hooks (py_tm_)
  *   pyreborn.c a free list's object charged where it is born again (py_reborn_)
+ *   pyfreewatch.c the same before 3.13: the free lists watched (py_fw_)
  *
  * Everything here but the snapshot's files (pytype.c, pyretain.c...) runs
  * on the allocating thread with guard_on set, reads the interpreter's
@@ -231,6 +232,14 @@ extern __thread uintptr_t py_fresh;
 void py_reborn_arm(void *(*lookup)(const char *),
                    void (*host)(uintptr_t block, const struct unwind_origin *origin));
 void py_reborn_disarm(void);
+/* pyfreewatch.c: the same before 3.13, where no tracer tells a birth:
+ * the main interpreter's free lists of tuples, floats, lists and dicts
+ * compared with a shadow at each allocation through a wrapped domain (the
+ * GIL held, the guard clear), and each object that left one and lives
+ * again handed to host with that allocation's origin (armed at the first
+ * call; a load and a test from 3.13 on). */
+void py_fw_poll(const struct unwind_origin *origin,
+                void (*host)(uintptr_t block, const struct unwind_origin *origin));
 /* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
  * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
  * wrapper's caller's return address while tracemalloc traces (py_tm_on).
