@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "pyinner.h"
+#include "peek.h"
 
 #define PFW_TUPLES 20u   /* PyTuple_MAXSAVESIZE */
 #define PFW_FLOAT 20u    /* the lists' order: tuples by index, floats, lists, dicts */
@@ -125,21 +126,50 @@ static void pfw_diff(unsigned k, const struct unwind_origin *org, pfw_host host)
     fw.top[k] = top;
 }
 
+/* Whether list k reads as its layout says, read with peek (once, at the
+ * arm: a row that misreads costs the watch, never the host): a count
+ * within its room, and its first PFW_CHECK entries dead objects of it. */
+#define PFW_CHECK 16
+static int pfw_check(unsigned k)
+{
+    const struct pfw_list *L = &fw.l[k];
+    int32_t n;
+    uintptr_t e = 0, w[3];
+    if (!L->room) /* 3.10's tuples of size 0: the empty tuple, not a list */
+        return 1;
+    if (!peek(&n, (uintptr_t)fw.interp + L->count, sizeof n) || n < 0 || n > (int32_t)L->room)
+        return 0;
+    for (int32_t i = n - 1; i >= 0 && i >= n - PFW_CHECK; i--) {
+        uintptr_t at = L->slots ? (uintptr_t)fw.interp + L->count + L->slots + 8u * (uint32_t)i
+                                : (i == n - 1 ? (uintptr_t)fw.interp + L->head : e + L->link);
+        if (!peek(&e, at, sizeof e) || e < 4096 || (e & 7) || !peek(w, e, sizeof w) ||
+            w[0] != 0 || (L->link != 8 && w[1] != L->type) || /* a float's type: its link */
+            (L->size >= 0 && (int64_t)w[2] != L->size))
+            return 0;
+    }
+    return 1;
+}
+
 /* The lists' places, the shadows made (GIL held, the domains wrapped). */
 static HS_NOINLINE void pfw_arm(void)
 {
     struct py_gc_layout gl;
     uint32_t fl = py_float_numfree_at(py_sym.version);
     fw.on = -1;
-    if (py_sym.version >= 0x030d0000u || !fl || !py_lay || !py_sym.interp_main || !py_sym.gil_holder || !py_sym.list_type ||
-        !py_sym.dict_type || !py_sym.tuple_type ||
+    if (py_sym.version >= 0x030d0000u || !fl || !py_lay || !py_sym.interp_main ||
+        !py_sym.gil_holder || !py_sym.list_type || !py_sym.dict_type || !py_sym.tuple_type ||
         py_gc_layout_find(py_sym.version, NULL, &gl) != 0 || gl.linked)
         return;
     int saved = guard_enter(); /* a dlsym may allocate */
     uintptr_t float_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyFloat_Type");
     guard_leave(saved);
-    if (!(fw.interp = py_sym.interp_main()) || !float_type)
+    const char *ts = py_sym.gil_holder();
+    if (!(fw.interp = py_sym.interp_main()) || !float_type || !ts)
         return;
+    if ((const char *)py_ptr(ts, PFW_TS_INTERP) != fw.interp) {
+        fw.on = 0; /* another interpreter's thread: armed by the main one's */
+        return;
+    }
     size_t words = PFW_TUPLES * 2000u + 100u + 80u + 80u;
     uintptr_t *sh = arena_alloc(words * sizeof *sh);
     if (!sh)
@@ -155,6 +185,11 @@ static HS_NOINLINE void pfw_arm(void)
                                        py_sym.list_type, -1, sh + 100};
     fw.l[PFW_DICT] = (struct pfw_list){gl.dict_numfree, dicts, 0, 0, PY_GC_HEAD, 80,
                                        py_sym.dict_type, -1, sh + 180};
+    for (unsigned k = 0; k < PFW_LISTS; k++)
+        if (!pfw_check(k)) {
+            arena_free(fw.l[0].sh, words * sizeof *sh);
+            return;
+        }
     for (unsigned k = 0; k < PFW_LISTS; k++)
         pfw_diff(k, NULL, NULL);
     fw.on = 1;
