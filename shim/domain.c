@@ -125,7 +125,6 @@ static void *py_malloc(void *ctx, size_t n)
         return o->malloc(o->ctx, n);
     if (HS_UNLIKELY(!dom_ran))
         dom_ran = 1;
-    py_fw_poll(&org, hook_reborn); /* before 3.13: free lists' objects born again */
     if (HS_UNLIKELY(py_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
         py_tm_see(org.ra);
     uint64_t c = (uint64_t)hook_countdown;
@@ -142,6 +141,7 @@ static void *py_malloc(void *ctx, size_t n)
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
     hook_leave();
+    py_fw_poll((uintptr_t)p, &org, hook_reborn_near); /* before 3.13: free lists' reborn */
     return p;
 }
 
@@ -152,7 +152,6 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     UNWIND_ORIGIN(org);
     if (guard_on || !hook_is_active())
         return o->calloc(o->ctx, n, m);
-    py_fw_poll(&org, hook_reborn);
     if (HS_UNLIKELY(py_tm_on()))
         py_tm_see(org.ra);
     size_t all;
@@ -173,6 +172,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
     hook_leave();
+    py_fw_poll((uintptr_t)p, &org, hook_reborn_near);
     return p;
 }
 
@@ -186,7 +186,6 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
     if (guard_on)
         return o->realloc(o->ctx, p, n);
-    py_fw_poll(&org, hook_reborn);
     if (HS_UNLIKELY(py_tm_on()))
         py_tm_see(org.ra);
     /* sampled mode, not sampled, or this thread's recording off (pause.c):
@@ -216,6 +215,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
             hook_fail(n, &org);
     }
     hook_leave();
+    py_fw_poll((uintptr_t)q, &org, hook_reborn_near);
     return q;
 }
 

@@ -38,7 +38,6 @@
 #define PFW_LISTS 23u
 #define PFW_TS_INTERP 16 /* offsetof(PyThreadState, interp), 3.10-3.12 */
 
-typedef void (*pfw_host)(uintptr_t block, const struct unwind_origin *origin);
 
 /* One free list: where the interpreter keeps it, what its objects are. */
 struct pfw_list {
@@ -75,12 +74,12 @@ static uintptr_t pfw_next(const struct pfw_list *L, uintptr_t e)
 
 /* An entry the shadow held, gone from its place: the host told of its
  * block when its object lives again (booked, count above 0, its type). */
-static void pfw_gone(const struct pfw_list *L, uintptr_t o, const struct unwind_origin *org,
-                     pfw_host host)
+static void pfw_gone(const struct pfw_list *L, uintptr_t o, uintptr_t fresh,
+                     const struct unwind_origin *org, py_fw_host host)
 {
     struct tbl_entry e;
     uintptr_t b = o - L->pre;
-    if (o < 4096 || (o & 7) || !tbl_maybe(b))
+    if (o < 4096 || (o & 7) || b == fresh || !tbl_maybe(b))
         return;
     int saved = guard_enter();
     int booked = tbl_find(b, &e) || pend_find_fresh(b, &e); /* its memory is still ours */
@@ -90,12 +89,13 @@ static void pfw_gone(const struct pfw_list *L, uintptr_t o, const struct unwind_
         (L->size >= 0 && (int64_t)py_ptr((const char *)o, 16) != L->size))
         return;
     if (host)
-        host(b, org);
+        host(b, fresh, org);
 }
 
 /* List k compared with its shadow: the entries that left it told (host
  * NULL: none, the shadow only filled), the shadow made the list. */
-static void pfw_diff(unsigned k, const struct unwind_origin *org, pfw_host host)
+static void pfw_diff(unsigned k, uintptr_t fresh, const struct unwind_origin *org,
+                     py_fw_host host)
 {
     struct pfw_list *L = &fw.l[k];
     const uintptr_t *slots = (const uintptr_t *)(fw.interp + L->count + L->slots);
@@ -109,13 +109,13 @@ static void pfw_diff(unsigned k, const struct unwind_origin *org, pfw_host host)
     else
         memcpy(&top, fw.interp + L->head, sizeof top);
     for (int32_t i = n; i < old; i++)
-        pfw_gone(L, L->sh[i], org, host);
+        pfw_gone(L, L->sh[i], fresh, org, host);
     uintptr_t e = top;
     for (int32_t i = n - 1; i >= 0; i--) {
         if (i < old && L->sh[i] == e)
             break; /* the part below stayed */
         if (i < old)
-            pfw_gone(L, L->sh[i], org, host);
+            pfw_gone(L, L->sh[i], fresh, org, host);
         L->sh[i] = e;
         if (i && !(e = L->slots ? slots[i - 1] : pfw_next(L, e))) {
             n = 0; /* a chain shorter than its count: the shadow empty */
@@ -191,19 +191,8 @@ static HS_NOINLINE void pfw_arm(void)
             return;
         }
     for (unsigned k = 0; k < PFW_LISTS; k++)
-        pfw_diff(k, NULL, NULL);
+        pfw_diff(k, 0, NULL, NULL);
     fw.on = 1;
-}
-
-/* Something moved: each list compared, from the main interpreter's
- * threads only (another's GIL does not hold its lists still). */
-static HS_NOINLINE void pfw_slow(const struct unwind_origin *org, pfw_host host)
-{
-    const char *ts = py_sym.gil_holder();
-    if (!ts || (const char *)py_ptr(ts, PFW_TS_INTERP) != fw.interp)
-        return;
-    for (unsigned k = 0; k < PFW_LISTS; k++)
-        pfw_diff(k, org, host);
 }
 
 /* An array's count and top as the shadow has them. */
@@ -216,19 +205,39 @@ static inline int pfw_same(unsigned k)
     return n == fw.n[k] && (n > 0 ? slots[n - 1] : 0) == fw.top[k];
 }
 
-/* The hot path, at each allocation through a wrapped domain (GIL held,
- * guard clear): the tuples' heads, the floats' and the two arrays' tops
- * against the shadow's. */
-void py_fw_poll(const struct unwind_origin *org, pfw_host host)
+/* A linked list's head as the shadow has it (a push or a pop moves it). */
+static inline int pfw_same_head(unsigned k)
+{
+    uintptr_t h;
+    memcpy(&h, fw.interp + fw.l[k].head, sizeof h);
+    return h == fw.top[k];
+}
+
+/* Something moved: each list that did compared, from the main
+ * interpreter's threads only (another's GIL does not hold its lists
+ * still). */
+static HS_NOINLINE void pfw_slow(uintptr_t fresh, const struct unwind_origin *org,
+                                 py_fw_host host)
+{
+    const char *ts = py_sym.gil_holder();
+    if (!ts || (const char *)py_ptr(ts, PFW_TS_INTERP) != fw.interp)
+        return;
+    for (unsigned k = 0; k < PFW_LISTS; k++)
+        if (k < PFW_LIST ? !pfw_same_head(k) : !pfw_same(k))
+            pfw_diff(k, fresh, org, host);
+}
+
+/* The hot path, after each recorded allocation through a wrapped domain
+ * (GIL held, guard clear): the tuples' heads, the floats' and the two
+ * arrays' tops against the shadow's. */
+void py_fw_poll(uintptr_t fresh, const struct unwind_origin *org, py_fw_host host)
 {
     if (HS_UNLIKELY(fw.on <= 0)) {
         if (!fw.on)
             pfw_arm();
         return;
     }
-    uintptr_t fh;
-    memcpy(&fh, fw.interp + fw.l[PFW_FLOAT].head, sizeof fh);
-    if (memcmp(fw.interp + fw.heads, fw.top, PFW_TUPLES * 8u) || fh != fw.top[PFW_FLOAT] ||
+    if (memcmp(fw.interp + fw.heads, fw.top, PFW_TUPLES * 8u) || !pfw_same_head(PFW_FLOAT) ||
         !pfw_same(PFW_LIST) || !pfw_same(PFW_DICT))
-        pfw_slow(org, host);
+        pfw_slow(fresh, org, host);
 }

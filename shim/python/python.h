@@ -234,12 +234,13 @@ void py_reborn_arm(void *(*lookup)(const char *),
 void py_reborn_disarm(void);
 /* pyfreewatch.c: the same before 3.13, where no tracer tells a birth:
  * the main interpreter's free lists of tuples, floats, lists and dicts
- * compared with a shadow at each allocation through a wrapped domain (the
- * GIL held, the guard clear), and each object that left one and lives
- * again handed to host with that allocation's origin (armed at the first
- * call; a load and a test from 3.13 on). */
-void py_fw_poll(const struct unwind_origin *origin,
-                void (*host)(uintptr_t block, const struct unwind_origin *origin));
+ * compared with a shadow after each recorded allocation through a
+ * wrapped domain (its block fresh, or 0; the GIL held, the guard clear),
+ * and each object that left one and lives again handed to host with
+ * fresh and that allocation's origin (armed at the first call; a load
+ * and a test from 3.13 on). */
+typedef void (*py_fw_host)(uintptr_t block, uintptr_t fresh, const struct unwind_origin *origin);
+void py_fw_poll(uintptr_t fresh, const struct unwind_origin *origin, py_fw_host host);
 /* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
  * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
  * wrapper's caller's return address while tracemalloc traces (py_tm_on).
