@@ -222,8 +222,12 @@ static HS_NOINLINE void pfw_slow(uintptr_t fresh, const struct unwind_origin *or
     const char *ts = py_sym.gil_holder();
     if (!ts || (const char *)py_ptr(ts, PFW_TS_INTERP) != fw.interp)
         return;
-    for (unsigned k = 0; k < PFW_LISTS; k++)
-        if (k < PFW_LIST ? !pfw_same_head(k) : !pfw_same(k))
+    const uintptr_t *heads = (const uintptr_t *)(fw.interp + fw.heads);
+    for (unsigned k = 0; k < PFW_TUPLES; k++)
+        if (heads[k] != fw.top[k])
+            pfw_diff(k, fresh, org, host);
+    for (unsigned k = PFW_FLOAT; k < PFW_LISTS; k++)
+        if (k == PFW_FLOAT ? !pfw_same_head(k) : !pfw_same(k))
             pfw_diff(k, fresh, org, host);
 }
 
