@@ -4,7 +4,8 @@
  * (py_fw_).  3.10-3.12 have no reference tracer to tell a birth
  * (pyreborn.c takes 3.13's): tracemalloc is called from _Py_NewReference
  * itself, which we may not patch.  So the free lists are watched instead:
- * each allocation through a wrapped domain (GIL held) compares the main
+ * each recorded allocation through a wrapped domain, once its block is on
+ * the books (GIL held, guard clear), compares the main
  * interpreter's free lists of tuples (20 sizes, linked through
  * ob_item[0]), floats (linked through ob_type), lists and dicts (slot
  * arrays) with a shadow of each (its count and entries from the bottom).
@@ -14,8 +15,11 @@
  * above the part that stayed left the list; one that is alive now (its
  * count above 0, its type still its list's: a dead one keeps a count of
  * 0 on 3.10-3.12) was born again since the last look, and goes to the
- * host's hook (hookrecord.c's hook_reborn) with the origin of the
- * allocation being hooked, which moves its block's trace to that stack.
+ * host's hook (hookrecord.c's hook_reborn_near), which moves its block
+ * to the trace just recorded for the allocation being hooked (no second
+ * walk; the walk where that block is not on the books).  A temporary a
+ * call borrows (an args tuple, a float) takes the slow path at about
+ * every other allocation: docs/python.md's cost, scripts/bench/pydepth.py.
  *   The bound: a reuse is charged at the next Python-domain allocation,
  * not at the reuse itself: to that allocation's line (in a loop, the same
  * line; after a function that only reused objects returned, its caller's).
