@@ -113,6 +113,8 @@ unsigned tbl_stripes_used(void);
 #define PEND_QUEUES 64    /* threads that hold any */
 #define PEND_YOUNG_BITS 6 /* blocks remembered as young: 64, direct-mapped */
 #define PEND_SCORE 1024   /* bound of the old-minus-young score (pend_hold) */
+#define PEND_KEPT_OFF 1024 /* fresh blocks pushed out alive, net: keep none fresh */
+#define PEND_KEPT_YOUNG 4  /* ... less this for each that died fresh or young */
 #define PEND_NEAR_STACK (1u << 18) /* a free this far above its frame: of the stack */
 #define PEND_FRESH_BITS 4 /* fresh slots per thread: 16, direct-mapped */
 #define PEND_FRESH (1u << PEND_FRESH_BITS)
@@ -132,6 +134,9 @@ struct pend_queue {
     struct tbl_where where[PEND_DEPTH]; /* p[i]'s, from its prefetch (this thread's) */
     unsigned next;               /* the slot the next free goes to */
     int score;                   /* > 0: this thread holds (pend_hold) */
+    int kept;                    /* fresh blocks pushed out alive, less PEND_KEPT_YOUNG
+                                    for each freed fresh (pend_keep_none) */
+    int kept_off;                /* kept reached PEND_KEPT_OFF: none kept fresh */
     atomic_int owned;
     lock_t flock;                /* emptying a full fresh slot (above) */
     atomic_int forget;           /* trace_clear came: forget the fresh blocks */

@@ -546,10 +546,48 @@ cfi_memo_again_spilled(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, 
     return NULL;
 }
 
+/* The path a walk from (key, m's first rsp) takes if its first frames
+ * have memo m's sizes: the return addresses in m's own slots on this
+ * stack, read with no rule (m's first rsp and top are this walk's, so
+ * every slot is in [rsp, top8]).  Frames of the same code reached from
+ * other call sites (kept's 64 stacks, a parser's helper called from many
+ * places) have; where they have not, the guess picks a set the walk is not
+ * in, and costs a set's search more. */
+static inline uint64_t cfi_memo_path_guess(const struct cfi_memo *m, uintptr_t key)
+{
+    uint64_t h = cfi_path_start(key, m->st[0].rsp);
+    for (unsigned i = 1; i <= CFI_DEEP_STEPS; i++)
+        h = cfi_path_step(h, *(const uintptr_t *)(m->st[i].rsp - 8));
+    return h;
+}
+
+/* The walk of path h in its deep set that this walk repeats exactly
+ * (cfi_same_again), made the set's most recent and deep set s's last; or
+ * NULL.  Whatever h is, a walk found is compared word for word. */
+static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_t key,
+                                                uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                                                unsigned max, unsigned long long subs)
+{
+    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
+    uint32_t path = (uint32_t)(h >> 32);
+    for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+        struct cfi_memo *m = w[j];
+        if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+            cfi_memo_front(w, j, m);
+            cfi_memo.dlast[s] = m;
+            return m;
+        }
+    }
+    return NULL;
+}
+
 /* cfi_memo_again_in's search where set s is deep: the path of the walk's
  * first steps (cfi_memo_path's, stepped as cfi_steps steps: from lo =
  * rsp, at most max frames) picks the deep set; a memo of another path is
- * passed over on its path's high half alone. */
+ * passed over on its path's high half alone.  Before any step, the path
+ * guessed from the set's last walk (cfi_memo_path_guess): kept's 64
+ * stacks find theirs with six loads where six rule lookups cost ~150
+ * instructions (`instrcount.py --only kept64`). */
 static HS_NOINLINE struct cfi_memo *
 cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                     unsigned max, unsigned long long subs)
@@ -568,22 +606,19 @@ cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uin
         cfi_memo.fresh = 1;
         return m;
     }
+    uint64_t guess = 0;
+    if (m && m->st[0].rsp == rsp && m->top8 == top8 && m->n >= CFI_DEEP_STEPS &&
+        max >= CFI_DEEP_STEPS) {
+        guess = cfi_memo_path_guess(m, key);
+        if ((m = cfi_memo_deep_in(s, guess, key, rsp, rbp, top8, max, subs)))
+            return m;
+    }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     uint64_t h = cfi_path_start(key, rsp);
     uintptr_t how;
     for (unsigned i = 0; i < max && i < CFI_DEEP_STEPS && cfi_step(&c, &how, rsp, top8) == 1; i++)
         h = cfi_path_step(h, c.key);
-    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
-    uint32_t path = (uint32_t)(h >> 32);
-    for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
-        m = w[j];
-        if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
-            cfi_memo_front(w, j, m);
-            cfi_memo.dlast[s] = m;
-            return m;
-        }
-    }
-    return NULL;
+    return h == guess ? NULL : cfi_memo_deep_in(s, h, key, rsp, rbp, top8, max, subs);
 }
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat

@@ -16,6 +16,13 @@
  *   clear   main allocates 3 blocks and clears the traces at once: the
  *           traced size is 0 after the clear and after their frees, which
  *           count as foreign.
+ *   keep    main keeps 5,000 blocks of 48 B from keep_site (far more
+ *           pushed out of their slots alive than PEND_KEPT_OFF: it stops
+ *           keeping blocks fresh, pend_keep_none), then makes and frees
+ *           2,000 young blocks from young_site (fresh blocks on again),
+ *           keeps 100 more and frees every other kept block: the traced
+ *           bytes each block made and left (244800 and 122400), and a
+ *           snapshot to argv[2] with 2,550 live blocks from keep_site.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +91,44 @@ static int fresh_clear(void)
     return 0;
 }
 
+#define KEEP_N 5100
+#define KEEP_SIZE 48
+static void *keep_blocks[KEEP_N];
+
+__attribute__((noinline)) static void *keep_site(void)
+{
+    return malloc(KEEP_SIZE);
+}
+
+__attribute__((noinline)) static void *young_site(size_t n)
+{
+    return malloc(n);
+}
+
+static int fresh_keep(const char *path)
+{
+    size_t c0, c1, c2, p;
+    heapsnap_get_traced_memory(&c0, &p);
+    for (int i = 0; i < 5000; i++)
+        keep_blocks[i] = keep_site();
+    for (int i = 0; i < 2000; i++) {
+        void *y = young_site(16 + (size_t)i % 64);
+        ((volatile char *)y)[0] = 1;
+        free(y);
+    }
+    for (int i = 5000; i < KEEP_N; i++)
+        keep_blocks[i] = keep_site();
+    heapsnap_get_traced_memory(&c1, &p);
+    for (int i = 0; i < KEEP_N; i += 2)
+        free(keep_blocks[i]);
+    heapsnap_get_traced_memory(&c2, &p);
+    int r = heapsnap_take_snapshot(path);
+    printf("kept: %zu\n", c1 - c0);
+    printf("after frees: %zu\n", c2 - c0);
+    printf("snapshot: %d\n", r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (!heapsnap_is_tracing || !heapsnap_is_tracing()) {
@@ -96,5 +141,7 @@ int main(int argc, char **argv)
         return fresh_live(argv[2], argv[3]);
     if (argc == 2 && !strcmp(argv[1], "clear"))
         return fresh_clear();
+    if (argc == 3 && !strcmp(argv[1], "keep"))
+        return fresh_keep(argv[2]);
     return 2;
 }

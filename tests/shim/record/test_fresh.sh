@@ -3,7 +3,8 @@
 # nor foreign; kept ones are live in every walk, in the process and in a
 # fork's child; clear_traces forgets them; and under load with API calls,
 # forks and a clear at the same time, no block of the load is left and the
-# books balance.
+# books balance; a thread that keeps its blocks stops keeping them fresh
+# and starts again, losing none.
 . tests/shim/lib_shim.sh
 s_dump_build
 if ! s_build fresh; then t_fail fresh_builds "cc failed"; return 0 2>/dev/null || exit 0; fi
@@ -35,6 +36,20 @@ done
 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" clear >"$T/clear.out" 2>&1
 printf 'after clear: 0\nafter frees: 0\n' >"$T/clear.want"
 t_golden fresh_blocks_forgotten_by_clear_traces "$T/clear.want" "$T/clear.out"
+
+# A thread that keeps what it makes stops keeping blocks fresh, and starts
+# again once its blocks die young (pend_keep_none): no block lost either way.
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" keep "$T/keep.hsnap" >"$T/keep.out" 2>&1
+printf 'kept: 244800\nafter frees: 122400\nsnapshot: 0\n' >"$T/keep.want"
+t_golden fresh_keep_none_and_again_traced "$T/keep.want" "$T/keep.out"
+keep_live() { # a site's live blocks over its stacks: "count bytes" ("" when none)
+  s_site_funcs "$T/fresh" "$T/keep.dump" |
+    awk '$1 == "'"$1"'" && $2 > 0 { n += $2; b += $3 } END { if (n) print n, b }'; }
+if s_dump "$T/keep.hsnap" >"$T/keep.dump" 2>&1 && [ "$(keep_live keep_site)" = "2550 122400" ] &&
+   [ -z "$(keep_live young_site)" ] && [ "$(fresh_foreign "$T/keep.dump")" = 0 ] &&
+   [ "$(s_books "$T/keep.dump")" = ok ]; then t_pass fresh_keep_none_and_again_snapshot
+else t_fail fresh_keep_none_and_again_snapshot \
+  "keep_site '$(keep_live keep_site)' young_site '$(keep_live young_site)' foreign $(fresh_foreign "$T/keep.dump") $(s_books "$T/keep.dump" 2>&1)"; fi
 
 # Under load: cross-thread frees of fresh blocks, reallocs, and at the same
 # time live counts, leak checks, a clear and forks; the books end at zero.
