@@ -90,7 +90,7 @@ void lossrec_free(struct lossrec_set *ls)
         return;
     HASH_ITER(hh, ls->recs, r, tmp) {
         HASH_DEL(ls->recs, r);
-        free(r->id);
+        free(r->key);
         free(r);
     }
     free(ls->shown);
@@ -105,24 +105,27 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
                                        enum lossrec_kind kind, int owned)
 {
     struct lossrec_record *r;
-    const char *tid = frames_id(t);
-    size_t len = tid ? strlen(tid) + 3 : 0;
-    char *id = tid ? malloc(len) : NULL;
-    if (!id)
+    size_t len = 2 + (size_t)(t->n > t->first ? t->n - t->first : 0) * sizeof(uint32_t);
+    unsigned char *key = malloc(len);
+    if (!key)
         return NULL;
-    snprintf(id, len, "%c%c%s", 'a' + kind, owned ? 'o' : '-', tid);
-    HASH_FIND(hh, ls->recs, id, len - 1, r);
+    key[0] = (unsigned char)kind;
+    key[1] = owned != 0;
+    for (int i = t->first; i < t->n; i++)
+        memcpy(key + 2 + (size_t)(i - t->first) * sizeof(uint32_t), &t->fr[i]->ident,
+               sizeof(uint32_t));
+    HASH_FIND(hh, ls->recs, key, len, r);
     if (r) {
-        free(id);
+        free(key);
         return r;
     }
     if (!(r = calloc(1, sizeof(*r)))) {
-        free(id);
+        free(key);
         return NULL;
     }
     r->kind = kind;
     r->owned = owned;
-    r->id = id;
+    r->key = key;
     r->trace = t;
     r->frames = t->fr;
     r->nframes = t->n;
@@ -130,7 +133,7 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
     r->first = t->first;
     r->site_name = t->site_name;
     r->supp = -1;
-    HASH_ADD_KEYPTR(hh, ls->recs, r->id, len - 1, r);
+    HASH_ADD_KEYPTR(hh, ls->recs, r->key, len, r);
     return r;
 }
 
@@ -272,7 +275,8 @@ static int lossrec_cmp(const void *pa, const void *pb)
     int c = cmp_u64(b->bytes + b->indirect_bytes, a->bytes + a->indirect_bytes);
     if (!c) c = cmp_u64(b->blocks, a->blocks);
     if (!c) c = (int)a->kind - (int)b->kind;
-    return c ? c : strcmp(a->id, b->id);
+    if (!c) c = (a->owned != 0) - (b->owned != 0); /* as the text id's '-' < 'o' */
+    return c ? c : strcmp(lossrec_stack_id(a), lossrec_stack_id(b));
 }
 
 /* By site, then rank: a site's records side by side, its largest first. */
@@ -402,3 +406,9 @@ struct lossrec_total lossrec_runtime(const struct lossrec_set *ls) { return ls->
 uint64_t lossrec_partial(const struct lossrec_set *ls) { return ls->partial; }
 
 struct lossrec_record *lossrec_all(const struct lossrec_set *ls) { return ls->recs; }
+
+const char *lossrec_stack_id(const struct lossrec_record *r)
+{
+    const char *id = frames_id(r->trace);
+    return id ? id : "";
+}
