@@ -42,10 +42,20 @@ static struct hsnap_retainer *ret_map(size_t nslot)
     return s;
 }
 
+/* Every bit of the pair reaches the slot (murmur3's finalizer): a product
+ * alone left a target's trace only a few bits of a large table's index,
+ * and the root references (source 0, one kind) of import torch's 650k
+ * blocks piled into runs that made the probes most of the check's time
+ * (scripts/bench/pyimports.py --leaks). */
 static inline size_t ret_hash(uint32_t t, uint32_t k, uint32_t s, size_t mask)
 {
-    uint64_t h = ((uint64_t)t << 32 | s) * 0x9e3779b97f4a7c15ull ^ (uint64_t)k * 0xff51afd7ed558ccdull;
-    return (size_t)(h >> 17) & mask;
+    uint64_t h = ((uint64_t)t << 32 | s) ^ (uint64_t)k * 0x9e3779b97f4a7c15ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (size_t)h & mask;
 }
 
 static struct hsnap_retainer *ret_slot(struct hsnap_retainer *tab, size_t nslot,
