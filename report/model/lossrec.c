@@ -35,6 +35,7 @@ struct lossrec_set {
     size_t ngroups;           /* of them kept by -n */
     size_t ngroups_all;       /* before -n */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
+    struct lossrec_total unrecorded[LOSSREC_NKINDS]; /* sums_only's */
     uint32_t unstopped;
     struct lossrec_total runtime;       /* HSNAP_CLASS_RUNTIME, summed */
     uint64_t partial;         /* blocks the check could not read whole */
@@ -193,14 +194,30 @@ static int lossrec_slot(const struct hsnap_block *b, const uint8_t *member)
     return -1;
 }
 
+/* Whether kind's records would only be summed (lossrec_opts.sums_only). */
+static int lossrec_sums_only(const struct lossrec_set *ls, enum lossrec_kind kind)
+{
+    unsigned bit = LOSSREC_KIND_BIT(kind);
+    return ls->o.sums_only && !(ls->o.kinds & bit) &&
+           !((!ls->o.supp_kinds || ls->o.supp_kinds & bit) && supp_has_kind(ls->o.supp, kind));
+}
+
 static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s, const struct lossrec_acc *acc)
 {
     static const enum lossrec_kind kinds[4] = {LOSSREC_INDIRECT, LOSSREC_POSSIBLE, LOSSREC_REACHABLE, LOSSREC_CYCLE};
+    int only[4];
+    for (int k = 0; k < 4; k++)
+        only[k] = k < 3 && lossrec_sums_only(ls, kinds[k]);
     for (uint32_t ti = 0; ti < s->ntraces; ti++)
         for (int k = 0; k < 4; k++) {
             const struct lossrec_acc *a = &acc[(size_t)ti * 4 + k];
             if (!a->blocks)
                 continue;
+            if (only[k]) {
+                ls->unrecorded[kinds[k]].bytes += a->bytes;
+                ls->unrecorded[kinds[k]].blocks += a->blocks;
+                continue;
+            }
             const struct frames_trace *t = frames_get(s, ti);
             struct lossrec_record *r = t ? lossrec_record_get(ls, t, kinds[k], k == 3) : NULL;
             if (!r)
@@ -343,7 +360,7 @@ int lossrec_finish(struct lossrec_set *ls)
     ls->shown = malloc((HASH_COUNT(ls->recs) + 1) * sizeof(*ls->shown));
     if (!ls->shown)
         return -1;
-    memset(ls->sum, 0, sizeof(ls->sum));
+    memcpy(ls->sum, ls->unrecorded, sizeof(ls->sum));
     memset(&ls->suppressed, 0, sizeof(ls->suppressed));
     HASH_ITER(hh, ls->recs, r, tmp) {
         r->index = 0;
