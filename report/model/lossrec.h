@@ -84,7 +84,7 @@ struct lossrec_opts {
     int sums_only;             /* a kind neither shown nor suppressible is only
                                   summed, no record made (the caller sets no
                                   filter, and lists no record of it: run's
-                                  summary over import torch's 650k reachable blocks) */
+                                  summary of import torch's reachable blocks) */
 };
 
 struct lossrec_total {

@@ -44,8 +44,8 @@ static struct hsnap_retainer *ret_map(size_t nslot)
 
 /* Every bit of the pair reaches the slot (murmur3's finalizer): a product
  * alone left a target's trace only a few bits of a large table's index,
- * and the root references (source 0, one kind) of import torch's 650k
- * blocks piled into runs that made the probes most of the check's time
+ * and the root references (source 0, one kind) of import torch's blocks
+ * piled into runs that made the probes most of the check's time
  * (scripts/bench/pyimports.py --leaks). */
 static inline size_t ret_hash(uint32_t t, uint32_t k, uint32_t s, size_t mask)
 {
@@ -168,7 +168,8 @@ static void ret_sort(struct hsnap_retainer *a, size_t n)
  * the target's trace into the table's second half (at least n free slots:
  * it is kept at most half full), each target's run then heap-sorted, and
  * moved back; 0, or -1 (no room for the counts: the caller heap-sorts all).
- * A heap sort of import torch's pairs was 13% of run --leaks' samples. */
+ * A heap sort of all the pairs of import torch was a large share of run
+ * --leaks' time (docs/performance.md, "Big Python programs"). */
 static int ret_sort_by_target(struct hsnap_retainer *a, size_t n, size_t nslot)
 {
     uint32_t top = 0;
