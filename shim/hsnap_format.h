@@ -538,7 +538,9 @@ struct hsnap_leaks_head {
                                no block is classed lost (IGNORED instead) */
     uint64_t scan_ns;       /* how long the model ran */
     uint64_t scratch_bytes; /* the model's peak scratch memory */
-    uint64_t reserved;      /* 0 */
+    uint64_t stop_ns;       /* how long the program's threads were
+                               held: until the fork that scans a copy, else
+                               to the end of the model (0: not recorded) */
 };
 
 struct hsnap_leak_total {

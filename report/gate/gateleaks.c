@@ -109,7 +109,7 @@ static struct stat_entry *entry_of(struct leakcheck *gl, const struct lossrec_re
         return NULL;
     }
     gl->ents[gl->nents++] = e;
-    e->id = r->id + 2; /* kind and owned flag stripped: the stack alone */
+    e->id = (char *)lossrec_stack_id(r); /* the stack alone (frames_id's, not freed) */
     e->nframes = r->nframes - r->first;
     e->frames = r->frames + r->first;
     e->head = r->site - r->first;
@@ -119,7 +119,7 @@ static struct stat_entry *entry_of(struct leakcheck *gl, const struct lossrec_re
 static int cmp_stack(const void *pa, const void *pb)
 {
     const struct lossrec_record *a = *(void *const *)pa, *b = *(void *const *)pb;
-    return strcmp(a->id + 2, b->id + 2);
+    return strcmp(lossrec_stack_id(a), lossrec_stack_id(b));
 }
 
 /* Biggest first, then the stack: the order findings are reported in. */

@@ -35,6 +35,7 @@ struct lossrec_set {
     size_t ngroups;           /* of them kept by -n */
     size_t ngroups_all;       /* before -n */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
+    struct lossrec_total unrecorded[LOSSREC_NKINDS]; /* sums_only's */
     uint32_t unstopped;
     struct lossrec_total runtime;       /* HSNAP_CLASS_RUNTIME, summed */
     uint64_t partial;         /* blocks the check could not read whole */
@@ -90,7 +91,7 @@ void lossrec_free(struct lossrec_set *ls)
         return;
     HASH_ITER(hh, ls->recs, r, tmp) {
         HASH_DEL(ls->recs, r);
-        free(r->id);
+        free(r->key);
         free(r);
     }
     free(ls->shown);
@@ -105,24 +106,27 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
                                        enum lossrec_kind kind, int owned)
 {
     struct lossrec_record *r;
-    const char *tid = frames_id(t);
-    size_t len = tid ? strlen(tid) + 3 : 0;
-    char *id = tid ? malloc(len) : NULL;
-    if (!id)
+    size_t len = 2 + (size_t)(t->n > t->first ? t->n - t->first : 0) * sizeof(uint32_t);
+    unsigned char *key = malloc(len);
+    if (!key)
         return NULL;
-    snprintf(id, len, "%c%c%s", 'a' + kind, owned ? 'o' : '-', tid);
-    HASH_FIND(hh, ls->recs, id, len - 1, r);
+    key[0] = (unsigned char)kind;
+    key[1] = owned != 0;
+    for (int i = t->first; i < t->n; i++)
+        memcpy(key + 2 + (size_t)(i - t->first) * sizeof(uint32_t), &t->fr[i]->ident,
+               sizeof(uint32_t));
+    HASH_FIND(hh, ls->recs, key, len, r);
     if (r) {
-        free(id);
+        free(key);
         return r;
     }
     if (!(r = calloc(1, sizeof(*r)))) {
-        free(id);
+        free(key);
         return NULL;
     }
     r->kind = kind;
     r->owned = owned;
-    r->id = id;
+    r->key = key;
     r->trace = t;
     r->frames = t->fr;
     r->nframes = t->n;
@@ -130,7 +134,7 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
     r->first = t->first;
     r->site_name = t->site_name;
     r->supp = -1;
-    HASH_ADD_KEYPTR(hh, ls->recs, r->id, len - 1, r);
+    HASH_ADD_KEYPTR(hh, ls->recs, r->key, len, r);
     return r;
 }
 
@@ -190,14 +194,30 @@ static int lossrec_slot(const struct hsnap_block *b, const uint8_t *member)
     return -1;
 }
 
+/* Whether kind's records would only be summed (lossrec_opts.sums_only). */
+static int lossrec_sums_only(const struct lossrec_set *ls, enum lossrec_kind kind)
+{
+    unsigned bit = LOSSREC_KIND_BIT(kind);
+    return ls->o.sums_only && !(ls->o.kinds & bit) &&
+           !((!ls->o.supp_kinds || ls->o.supp_kinds & bit) && supp_has_kind(ls->o.supp, kind));
+}
+
 static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s, const struct lossrec_acc *acc)
 {
     static const enum lossrec_kind kinds[4] = {LOSSREC_INDIRECT, LOSSREC_POSSIBLE, LOSSREC_REACHABLE, LOSSREC_CYCLE};
+    int only[4];
+    for (int k = 0; k < 4; k++)
+        only[k] = k < 3 && lossrec_sums_only(ls, kinds[k]);
     for (uint32_t ti = 0; ti < s->ntraces; ti++)
         for (int k = 0; k < 4; k++) {
             const struct lossrec_acc *a = &acc[(size_t)ti * 4 + k];
             if (!a->blocks)
                 continue;
+            if (only[k]) {
+                ls->unrecorded[kinds[k]].bytes += a->bytes;
+                ls->unrecorded[kinds[k]].blocks += a->blocks;
+                continue;
+            }
             const struct frames_trace *t = frames_get(s, ti);
             struct lossrec_record *r = t ? lossrec_record_get(ls, t, kinds[k], k == 3) : NULL;
             if (!r)
@@ -272,7 +292,8 @@ static int lossrec_cmp(const void *pa, const void *pb)
     int c = cmp_u64(b->bytes + b->indirect_bytes, a->bytes + a->indirect_bytes);
     if (!c) c = cmp_u64(b->blocks, a->blocks);
     if (!c) c = (int)a->kind - (int)b->kind;
-    return c ? c : strcmp(a->id, b->id);
+    if (!c) c = (a->owned != 0) - (b->owned != 0); /* as the text id's '-' < 'o' */
+    return c ? c : strcmp(lossrec_stack_id(a), lossrec_stack_id(b));
 }
 
 /* By site, then rank: a site's records side by side, its largest first. */
@@ -339,7 +360,7 @@ int lossrec_finish(struct lossrec_set *ls)
     ls->shown = malloc((HASH_COUNT(ls->recs) + 1) * sizeof(*ls->shown));
     if (!ls->shown)
         return -1;
-    memset(ls->sum, 0, sizeof(ls->sum));
+    memcpy(ls->sum, ls->unrecorded, sizeof(ls->sum));
     memset(&ls->suppressed, 0, sizeof(ls->suppressed));
     HASH_ITER(hh, ls->recs, r, tmp) {
         r->index = 0;
@@ -402,3 +423,9 @@ struct lossrec_total lossrec_runtime(const struct lossrec_set *ls) { return ls->
 uint64_t lossrec_partial(const struct lossrec_set *ls) { return ls->partial; }
 
 struct lossrec_record *lossrec_all(const struct lossrec_set *ls) { return ls->recs; }
+
+const char *lossrec_stack_id(const struct lossrec_record *r)
+{
+    const char *id = frames_id(r->trace);
+    return id ? id : "";
+}

@@ -63,7 +63,9 @@ struct lossrec_record {
     const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */
     int index;                 /* 1-based position among the shown records */
-    char *id;                  /* kind + stack identity (hash key) */
+    unsigned char *key;        /* hash key: kind, owned, then the frames' idents
+                                  from first (u32 each): equal idents, equal
+                                  frames_id, at 4 bytes a frame instead of its text */
     UT_hash_handle hh;
 };
 
@@ -79,6 +81,10 @@ struct lossrec_opts {
     struct supp_set *supp;     /* may be NULL */
     unsigned supp_kinds;       /* kinds suppressions are matched against
                                   (LOSSREC_KIND_BIT set; 0 = all kinds) */
+    int sums_only;             /* a kind neither shown nor suppressible is only
+                                  summed, no record made (the caller sets no
+                                  filter, and lists no record of it: run's
+                                  summary of import torch's reachable blocks) */
 };
 
 struct lossrec_total {
@@ -140,5 +146,9 @@ uint64_t lossrec_partial(const struct lossrec_set *ls);
 /* Every record (all kinds, kept or not) for callers that need more than the
  * shown ones (the gate's per-site rules). */
 struct lossrec_record *lossrec_all(const struct lossrec_set *ls);
+
+/* r's stack identity as text (frames_id, made when first asked: the
+ * records of a big heap never need most of theirs); "" when out of memory. */
+const char *lossrec_stack_id(const struct lossrec_record *r);
 
 #endif

@@ -247,6 +247,14 @@ static int valgrind_match(const struct supp *s, const struct frame *const *fr, i
     }
 }
 
+int supp_has_kind(const struct supp_set *ss, enum lossrec_kind kind)
+{
+    for (size_t i = 0; ss && i < ss->n; i++)
+        if (ss->v[i].kinds & LOSSREC_KIND_BIT(kind))
+            return 1;
+    return 0;
+}
+
 int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *const *fr,
                int n, int site)
 {

@@ -62,6 +62,9 @@ int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *
 int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *const *fr,
                int n, int site);
 
+/* Whether any suppression of ss (NULL: none) may match a record of kind. */
+int supp_has_kind(const struct supp_set *ss, enum lossrec_kind kind);
+
 /* Counts one suppressed record against suppression i. */
 void supp_charge(struct supp_set *ss, int i, uint64_t bytes, uint64_t blocks);
 

@@ -522,6 +522,31 @@ static void summary_records(const struct lossrec_set *ls, FILE *out)
     free(text);
 }
 
+/* "1.23 s" or "45 ms" */
+static void summary_secs(char *buf, size_t n, uint64_t ns)
+{
+    if (ns >= 1000000000ull)
+        snprintf(buf, n, "%.2f s", (double)ns / 1e9);
+    else
+        snprintf(buf, n, "%.1f ms", (double)ns / 1e6);
+}
+
+/* The stop the program saw: its threads were held from the stop to the
+ * fork of the copy the check scans (in place: to the model's end), and
+ * the thread that asked (at exit: the exit) waited for the whole check. */
+static void summary_stop(const struct snap *s, FILE *out)
+{
+    const struct hsnap_leaks_head *h = &s->lk.head;
+    if (!h->stop_ns)
+        return;
+    char held[32], ran[32];
+    summary_secs(held, sizeof held, h->stop_ns);
+    summary_secs(ran, sizeof ran, h->scan_ns);
+    fprintf(out, "heapsnap: leak check: %s%s; the program's threads were stopped %s of it\n", ran,
+            s->meta.reason == HSNAP_REASON_EXIT ? " (the program's exit waited for it)" : "",
+            held);
+}
+
 /* `heapsnap leaks`'s LEAK SUMMARY and its largest records; 1 when
  * something was lost (direct, indirect, cycle), 0 when not, -1 when the
  * check did not run (a line says why). */
@@ -541,7 +566,7 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
         return -1;
     }
     struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_DEFAULT, .by_site = 1,
-                              .limit = SUMMARY_SITES};
+                              .limit = SUMMARY_SITES, .sums_only = 1};
     struct lossrec_set *ls = NULL;
     char *paths[1] = {(char *)path};
     if (supp_add_snaps(&lo.supp, s, paths, 1, err, sizeof(err)) < 0 ||
@@ -564,6 +589,7 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
     if (supp.blocks)
         fprintf(out, "heapsnap:    suppressed: %llu bytes in %llu blocks\n",
                 (unsigned long long)supp.bytes, (unsigned long long)supp.blocks);
+    summary_stop(s, out);
     if (lossrec_unstopped(ls))
         fprintf(out, "heapsnap: incomplete: %u threads could not be stopped (their registers "
                 "unread): no block is reported lost\n", lossrec_unstopped(ls));

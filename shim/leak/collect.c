@@ -43,6 +43,7 @@ static struct {
     uintptr_t regs[6];          /* its callee-saved ones: rbx rbp r12-r15 */
     uintptr_t sp;               /* its stack is scanned from here up */
     uint64_t t0;                /* CLOCK_MONOTONIC at collect_begin */
+    uint64_t held_ns;           /* the fork's child: the stop's length to the fork */
     uint64_t t_stop;            /* ... as the stop began */
     uint32_t unstopped;         /* threads that did not stop */
     int stopped;                /* the world is stopped */
@@ -413,6 +414,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         model_result_unverified(b, n, &col.res, &col.ops);
     col.res.unstopped = col.unstopped;
     col.res.scan_ns = collect_now() - col.t0;
+    col.res.stop_ns = col.held_ns ? col.held_ns : collect_now() - col.t_stop;
     col.last_unreachable = (int64_t)(col.res.total[HSNAP_CLASS_DIRECT].blocks +
                                      col.res.total[HSNAP_CLASS_INDIRECT].blocks +
                                      col.res.total[HSNAP_CLASS_CYCLE].blocks);
@@ -487,6 +489,7 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     struct leak_answer a;
     uint64_t n;
     int status = LFORK_NO_BLOCKS;
+    col.held_ns = collect_now() - col.t_stop + 1; /* the parent resumes its threads now */
     collect_host->unlock_all();
     dfk_restore();
     if (blocks(ctx, &b, &n) == 0) {

@@ -114,6 +114,7 @@ struct model_result {
     size_t out_bytes;    /* bytes held by records + members */
     uint32_t unstopped;  /* set by the caller before encoding: threads */
     uint64_t scan_ns;    /* not stopped, and the run's duration */
+    uint64_t stop_ns;    /* set by the caller: the threads' hold (hsnap_leaks_head) */
 };
 
 /* hsnap_block.reserved on entry to model_run: 0, or the offset where the

@@ -184,7 +184,7 @@ size_t model_result_encode(const struct model_result *r, void *buf, size_t cap)
     struct hsnap_leaks_head h = {
         .nclass = MODEL_NCLASS, .nrecords = (uint32_t)r->nrecords,
         .nmembers = (uint32_t)r->nmembers, .unstopped = r->unstopped,
-        .scan_ns = r->scan_ns, .scratch_bytes = r->scratch_peak};
+        .scan_ns = r->scan_ns, .scratch_bytes = r->scratch_peak, .stop_ns = r->stop_ns};
     size_t lens[4] = {sizeof(h), sizeof(r->total),
                       r->nrecords * sizeof(*r->records), r->nmembers * sizeof(uint32_t)};
     const void *parts[4] = {&h, r->total, r->records, r->members};

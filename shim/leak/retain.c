@@ -42,10 +42,12 @@ static struct hsnap_retainer *ret_map(size_t nslot)
     return s;
 }
 
-/* murmur3's finalizer over the whole pair: a product alone left t's bits
- * above bit 31, so the pairs of one source (every site a block array
- * points to) shared their low bits and probed one cluster, quadratic in
- * the sites (kept 200000 100000 with the check: 2.7 s of CPU, 73% here). */
+/* Every bit of the pair reaches the slot (murmur3's finalizer): a product
+ * alone left t's bits above bit 31, so the pairs of one source (every site
+ * a block array points to, or the root references of import torch's
+ * blocks) shared their low bits and piled into runs whose probes, quadratic
+ * in the sites, were most of the check's time (scripts/bench/pyimports.py
+ * --leaks; kept with 100k stacks under run --leaks). */
 static inline size_t ret_hash(uint32_t t, uint32_t k, uint32_t s, size_t mask)
 {
     uint64_t h = ((uint64_t)t << 32 | s) ^ (uint64_t)k * 0x9e3779b97f4a7c15ull;
@@ -160,6 +162,42 @@ static void ret_sort(struct hsnap_retainer *a, size_t n)
     }
 }
 
+/* The n pairs at a (the table's first half) sorted by a counting pass on
+ * the target's trace into the table's second half (at least n free slots:
+ * it is kept at most half full), each target's run then heap-sorted, and
+ * moved back; 0, or -1 (no room for the counts: the caller heap-sorts all).
+ * A heap sort of all the pairs of import torch was a large share of run
+ * --leaks' time (docs/performance.md, "Big Python programs"). */
+static int ret_sort_by_target(struct hsnap_retainer *a, size_t n, size_t nslot)
+{
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i].target_trace > top)
+            top = a[i].target_trace;
+    size_t nc = (size_t)top + 2, cbytes = nc * sizeof(size_t);
+    size_t *at = nslot >= 2 * n ? collect_host->map(cbytes) : NULL;
+    if (!at)
+        return -1;
+    struct hsnap_retainer *out = a + n;
+    for (size_t i = 0; i < n; i++)
+        at[a[i].target_trace + 1]++;
+    for (size_t t = 1; t < nc; t++)
+        at[t] += at[t - 1];
+    for (size_t i = 0; i < n; i++)
+        out[at[a[i].target_trace]++] = a[i];
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        for (hi = lo + 1; hi < n && out[hi].target_trace == out[lo].target_trace; hi++)
+            ;
+        if (hi - lo > 1)
+            ret_sort(out + lo, hi - lo);
+    }
+    memcpy(a, out, n * sizeof *a);
+    for (size_t i = n; i < 2 * n; i++)
+        a[i].target_trace = RET_EMPTY;
+    collect_host->unmap(at, cbytes);
+    return 0;
+}
+
 /* Compacts and sorts the pairs (once, after the run).  The blocks array
  * may go away afterwards. */
 void ret_finish(void)
@@ -173,7 +211,8 @@ void ret_finish(void)
         if (ret.slot[i].target_trace != RET_EMPTY)
             ret.slot[n++] = ret.slot[i];
     ret.used = n;
-    ret_sort(ret.slot, n);
+    if (ret_sort_by_target(ret.slot, n, ret.nslot) != 0)
+        ret_sort(ret.slot, n);
 }
 
 /* The RETAINERS payload; its size (writes only when cap is enough). 0 when

@@ -1,7 +1,7 @@
 # tests/report/commands/test_run_summary.sh - the lines `heapsnap run` ends with on
 # stderr (summary_print): the peak and the site that held most of it,
 # the heap at exit, valgrind's LEAK SUMMARY under --leaks (the sums `heapsnap
-# leaks` prints), the next command (top --peak when the peak dwarfs the heap at
+# leaks` prints) and how long the check stopped the program, the next command (top --peak when the peak dwarfs the heap at
 # exit); CMD's stdout and status untouched; -q silences it.
 . tests/fixtures/lib.sh
 hs_re=$(printf '%s' "$HEAPSNAP" | sed 's/[].[\\*^$()+?{|]/\\&/g') # the command as run, in a regex
@@ -140,6 +140,13 @@ got=$(sed -n '/^heapsnap: LEAK SUMMARY:$/,/^heapsnap: next/p' "$T/l.err" | grep 
 if [ -n "$want" ] && [ "$want" = "$got" ] && grep -q '^heapsnap:    direct: 24 bytes in 1 blocks$' "$T/l.err"; then
   t_pass run_leaks_prints_leak_summary
 else t_fail run_leaks_prints_leak_summary "want (from heapsnap leaks) '$want', got '$got'"; fi
+# and how long the check took and stopped the program (hsnap_leaks_head's
+# stop_ns: the threads' hold, never more than the check)
+st=$(sed -n 's/^heapsnap: leak check: \([0-9.]*\) \(m*s\) (the program.s exit waited for it); the program.s threads were stopped \([0-9.]*\) \(m*s\) of it$/\1\2 \3\4/p' "$T/l.err")
+if [ -n "$st" ] && awk -v a="${st% *}" -v b="${st#* }" 'function ns(x) { return x ~ /ms$/ ? x * 1e6 : x * 1e9 }
+     BEGIN { exit !(ns(b) > 0 && ns(b) <= ns(a) * 1.01 + 1e5) }'; then
+  t_pass run_leaks_prints_stop
+else t_fail run_leaks_prints_stop "'$st': $(grep 'leak check' "$T/l.err")"; fi
 # and the largest records with their stacks, as `heapsnap leaks` prints them
 rec=$(sed -n '/^[0-9].* in loss record 1 of /,/^$/p' "$T/l.leaks" | sed 's/^/heapsnap: /; s/ *$//')
 got=$(sed -n '/^heapsnap: [0-9].* in loss record 1 of /,/^heapsnap:$/p' "$T/l.err")
