@@ -3,7 +3,7 @@
 # process, with a leak check), of spike (a heap that falls after its peak),
 # of idlefree (a free the shim holds back, then idle) and of a snapshot
 # whose names are hostile; the test reads the rendered DOM
-# (flame graph frames, the timeline with its resident set, sites, "Go to
+# (flame graph frames and its "N small" boxes, the timeline with its resident set, sites, "Go to
 # peak", round ticks and its fall, the tables, callers and callees, the size
 # histogram, the loss records and cycles, the retainers' tree) and
 # Chromium's console (no message at all: no script error, no blocked fetch).
@@ -217,7 +217,8 @@ dom html_calls_recursion_counted_once "$T/callsunit.dom" \
 
 # --- the bar budget -------------------------------------------------------------
 # wideflame's stacks make over 5,000 bars split by line; its widest subtree (deep: 60% of
-# the heap, 51 frames) is drawn whole, and the budget cuts the narrowest.
+# the heap, 51 frames) is drawn whole, and the budget cuts the narrowest (frames of 2 px
+# or more: Chromium's default window).
 fx_profile "$T/wide.hsnap" "$FX/wideflame" || t_fail html_wide_profiled "$(head -c 300 "$T/fx.err")"
 if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
   chr wide "$T/wide.html#lines" # its bars are many by call line
@@ -226,6 +227,15 @@ if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
   dom html_budget_keeps_widest_subtree "$T/wide.dom" 'class="fg-frame"[^>]*data-func="deep"' 51
   n=$(grep -oE 'class="fg-frame[^"]*"' "$T/wide.dom" | wc -l)
   [ "$n" -le 4010 ] && t_pass html_budget_bounds_bars || t_fail html_budget_bounds_bars "$n bars drawn"
+  # In a narrow window (500 px) its 128 chains, split by line, are under 2 px each: each
+  # parent's narrow children are one "N small" box (d3-flame-graph's minFrameSize), no
+  # frame is a 1 px sliver (a frame under 2 px drew as one), and the budget is not reached.
+  CHR_SIZE=500,900 chr narrow "$T/wide.html#lines"
+  quiet html_narrow_no_console_messages "$T/narrow.log"
+  dom html_flame_small_frames_merged "$T/narrow.dom" 'class="fg-frame fg-small"[^>]* data-small="[2-9][0-9]*"[^>]* data-func="[0-9]+ small"'
+  nodom html_flame_no_slivers "$T/narrow.dom" 'class="fg-frame( fg-parent)?"[^>]*width: 1px;'
+  nodom html_flame_small_frames_not_cut "$T/narrow.dom" 'class="fg"[^>]* data-cut="1"'
+  shot html_narrow "$T/wide.html#lines" 500,900
 else
   t_fail html_wide_written "$(head -c 300 "$T/wide.err")"
 fi
