@@ -239,7 +239,8 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
     uint32_t n = 0;
     if (sec[SEC_STATS].len >= 4)
         memcpy(&n, sec[SEC_STATS].p, 4);
-    if (peak_put(&sec[SEC_PEAK], lv->live, lv->n, fatal ? SNAP_FATAL_TRIES : 0) != 0)
+    if (peak_put(&sec[SEC_PEAK], lv->live, lv->n, fatal ? SNAP_FATAL_TRIES : 0,
+                 snap_run.left.bytes) != 0)
         sbuf_free(&sec[SEC_PEAK]);
     return peak_put_temps(&sec[SEC_TEMPS], n);
 }
