@@ -10,8 +10,9 @@
  * the step too, at most once a step; and the helper thread, when it wakes
  * (every 0.1 s or sooner while it runs), adds one when the heap moved since
  * the last (timeline_idle): a block freed, or held back, by a thread that
- * then idles.  Without the helper (HEAPSNAP_SITELINE=0 and nothing else
- * that starts it), a fall after the early point waits for the next point.
+ * then idles.  Without the helper (HEAPSNAP_SITELINE=0, HEAPSNAP_STATE=0,
+ * no interval nor signal), a fall after the early point, or a free held
+ * by a thread that then idles, waits for the next point or the exit.
  */
 #include <string.h>
 
@@ -61,7 +62,10 @@ static void tl_point(uint64_t now, uint64_t cur, int early)
 {
     if (!lock_try(&tl.lock))
         return;
-    int due = now - tl.last >= tl.step;
+    uint64_t last = atomic_load_explicit(&tl.last, memory_order_relaxed);
+    int due = now - last >= tl.step;
+    if (now < last) /* another thread's point came after our clock's read */
+        due = early = 0;
     if (due || (early && !atomic_load_explicit(&tl.early, memory_order_relaxed))) {
         if (tl.n == TL_MAX)
             tl_halve();
