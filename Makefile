@@ -92,9 +92,9 @@ HTML_ASSETS := $(wildcard report/html/*.js report/html/*.css)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/profile.pb-c.o \
             $(BUILD)/obj/report/html/assets.o
 
-.PHONY: all deps fixtures check check-fast demo fuzz bench man install uninstall deb clean print-%
+.PHONY: all deps fixtures examples check check-fast demo fuzz bench man install uninstall deb clean print-%
 all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(BUILD)/libheapsnap-toml.so \
-     $(BUILD)/include/heapsnap.h fixtures
+     $(BUILD)/include/heapsnap.h fixtures examples
 
 # The fixture programs the README and docs/ run (build/fixtures/demo...): made by
 # all, so that every page's commands run after the README's set-up as written
@@ -102,6 +102,17 @@ all: $(BUILD)/libheapsnap.so $(BUILD)/libheapsnap-attach.so $(BUILD)/heapsnap $(
 DOC_FIXTURES := demo sites api peak temps phases mapped reserve fails cxxwrappers namedthreads
 fixtures: $(BUILD)/include/heapsnap.h
 	@BUILD=$(BUILD) tests/fixtures/build.sh $(DOC_FIXTURES)
+
+# docs/python.md's program (docs/examples/app.py) and its leaking C extension, built
+# against the headers of the python3 on PATH, the one the page runs.
+examples:
+	@inc=$$(python3 -c 'import sysconfig; print(sysconfig.get_path("include"))' 2>/dev/null); \
+	 suf=$$(python3 -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null); \
+	 out=$(BUILD)/examples/pyext$$suf; \
+	 if [ -z "$$suf" ] || [ ! -f "$$inc/Python.h" ]; then \
+	   echo "examples: python3 has no headers (python3-dev): docs/python.md's app.py cannot run" >&2; \
+	 elif [ ! "$$out" -nt docs/examples/pyext.c ]; then mkdir -p $(BUILD)/examples && \
+	   $(CC) -shared -fPIC -g -O0 -fdebug-prefix-map=$$PWD=. -I"$$inc" docs/examples/pyext.c -o "$$out"; fi
 
 deps:
 	@scripts/install-deps.sh build

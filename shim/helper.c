@@ -139,6 +139,7 @@ static void *helper_main(void *arg)
             snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
         if (atomic_load(&helper.helper_quit))
             break;
+        timeline_idle(); /* a thread that freed, then idles: the fall */
         uint64_t due = sl_due();
         if (due && clock_mono_ns() >= due)
             sl_sample();

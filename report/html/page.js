@@ -316,7 +316,7 @@
   const fhint = el('p', 'hint');
   fsec.append(fctl, fhint, fbox);
   document.body.append(tip);
-  const ROW = 18, MAXBARS = 4000;
+  const ROW = 18, MAXBARS = 4000, MINW = 2;
   /* the page's view picks the peak's bytes or the live ones */
   const st = { vi: I_LIVE_B, zoom: 0, q: '' };
   vsel.value = String(st.vi);
@@ -342,6 +342,23 @@
     d.dataset.i = String(drawn.length);
     d.dataset.func = label(n);
     if (w > 28) d.textContent = label(n);
+    drawn.push(n);
+    return d;
+  }
+  /* The children of n narrower than MINW pixels, as one box ("N small",
+   * d3-flame-graph's minFrameSize, merged rather than hidden so that the
+   * columns still add up): drawn[i] is n, so a click zooms into n, where
+   * they are wider; its tip says how many and what they hold. */
+  function smallBar(n, many, sum, x, w, depth) {
+    const d = el('div', 'fg-frame fg-small');
+    d.style.left = x + 'px';
+    d.style.width = Math.max(w - 1, 1) + 'px';
+    d.style.top = depth * ROW + 'px';
+    d.dataset.i = String(drawn.length);
+    d.dataset.small = String(many);
+    d.dataset.v = String(sum);
+    d.dataset.func = many + ' small';
+    if (w > 28) d.textContent = many + ' small';
     drawn.push(n);
     return d;
   }
@@ -390,22 +407,24 @@
     let depth = chain.length, bars = 0, cut = false;
     const todo = new BarHeap();
     function add(n, x0, d) {
-      let x = x0;
-      for (const k of kids(n, vi)) {
+      let x = x0, many = 0, sum = 0;
+      for (const k of kids(n, vi)) { /* widest first */
         const w = total ? v(k, vi) / total * W : 0;
-        if (w < 1) break;
+        if (w < MINW || many) { many++; sum += v(k, vi); continue; }
         todo.push(w, [k, x, d + 1]);
         x += w;
       }
+      const w = total ? sum / total * W : 0;
+      if (many && w >= 1) todo.push(w, [n, x, d + 1, many, sum]);
     }
     add(st.zoom, 0, chain.length - 1);
     while (todo.size()) {
       if (bars === MAXBARS) { cut = true; break; }
-      const w = todo.topWidth(), [k, x, d] = todo.pop();
-      frag.append(bar(k, x, w, d, false));
+      const w = todo.topWidth(), [k, x, d, many, sum] = todo.pop();
+      frag.append(many ? smallBar(k, many, sum, x, w, d) : bar(k, x, w, d, false));
       bars++;
       depth = Math.max(depth, d + 1);
-      add(k, x, d);
+      if (!many) add(k, x, d);
     }
     fbox.textContent = '';
     fbox.dataset.value = data.values[vi].name;
@@ -443,10 +462,18 @@
       tip.append(el('div', '', 'at the peak: ' + size(v(n, I_PEAK_B)) + ' in ' + count(v(n, I_PEAK_N)) + ' blocks'));
     tip.append(el('div', '', pct + '% of ' + data.values[st.vi].title));
   }
+  function smallDetails(n, many, sum) {
+    const pct = v(0, st.vi) ? (100 * sum / v(0, st.vi)).toFixed(2) : '0';
+    tip.textContent = '';
+    tip.append(el('b', '', many + ' small frames'),
+      el('div', '', 'called from ' + label(n) + ', each narrower than ' + MINW + ' pixels: click to zoom in'),
+      el('div', '', value(sum, st.vi) + ' together, ' + pct + '% of ' + data.values[st.vi].title));
+  }
   fbox.addEventListener('mousemove', function (e) {
     const t = e.target.closest('.fg-frame');
     if (!t) { tip.hidden = true; return; }
-    details(drawn[+t.dataset.i]);
+    if (t.dataset.small) smallDetails(drawn[+t.dataset.i], +t.dataset.small, +t.dataset.v);
+    else details(drawn[+t.dataset.i]);
     tip.hidden = false;
     tip.style.left = Math.min(e.pageX + 14, document.documentElement.scrollWidth - 320) + 'px';
     tip.style.top = e.pageY + 14 + 'px';

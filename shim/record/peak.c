@@ -428,11 +428,11 @@ void peak_reset(void)
  * before blocks born since: a leak check on a fork, the program's threads
  * running on), and the peak is never below a snapshot's total.  Lock
  * held. */
-static void peak_now_above(uint32_t n)
+static void peak_now_above(uint32_t n, uint64_t held)
 {
     uint64_t cur;
     trace_totals(&cur, NULL);
-    if (cur <= peak.head.bytes || !n)
+    if (cur <= peak.head.bytes + held || !n) /* held: freed, not yet released */
         return;
     size_t len = (size_t)n * sizeof(struct trace_live);
     struct trace_live *now = arena_map(len);
@@ -442,7 +442,7 @@ static void peak_now_above(uint32_t n)
     uint64_t bytes = 0;
     for (uint32_t id = 0; id < n; id++)
         bytes += now[id].bytes;
-    if (bytes > peak.head.bytes && peak_room(n) == 0) {
+    if (bytes > peak.head.bytes + held && peak_room(n) == 0) {
         memcpy(peak.kept, now, len);
         peak.kept_n = n;
         peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
@@ -454,9 +454,12 @@ static void peak_now_above(uint32_t n)
 
 /* The PEAK payload into b.  live[0..n) are the snapshot's own live sums;
  * when they are above the capture, this moment is nearer the peak and
- * becomes the capture, and so do the lines' sums now (peak_now_above).  tries: 0 waits for the lock, else bounded.
+ * becomes the capture, and so do the lines' sums now (peak_now_above),
+ * less held, the bytes of the frees the threads still hold (the lines
+ * count them until they are released).  tries: 0 waits for the lock, else bounded.
  * 0, or -1 (nothing written: no PEAK section). */
-int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries)
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries,
+             uint64_t held)
 {
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), bytes = 0;
     if (peak_mode() == PEAK_OFF)
@@ -474,7 +477,7 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
         atomic_store(&peak_next, peak_step(bytes));
     }
     if (!tries)
-        peak_now_above(n);
+        peak_now_above(n, held);
     peak_head();
     /* a capture the hooks made after the caller counted its n traces may
      * name newer ones: the snapshot (or state document) has no stacks for

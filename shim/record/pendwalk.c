@@ -2,7 +2,8 @@
  * pendwalk.c - the walks of the live-block table as the program sees it:
  * without the blocks the threads hold back from it (held frees) and with
  * the ones not yet in it (fresh blocks), each visited once (pend_foreach),
- * and the count of both (pend_live_count).  The queues are pending.c's;
+ * the count of both (pend_live_count), and what the held ones weigh
+ * (pend_held_bytes: the timeline counts the heap without them).  The queues are pending.c's;
  * their layout is in recinner.h.
  */
 #include <string.h>
@@ -151,4 +152,45 @@ uint64_t pend_live_count(void)
             for (unsigned j = 0; j < PEND_SLOTS; j++)
                 n += atomic_load_explicit(&pend_q[i].fresh[j].p, memory_order_relaxed) != 0;
     return n;
+}
+
+/* The bytes of the blocks the threads hold now (freed by the program, not
+ * yet released).  A slot is read, its block looked up, and the slot read
+ * again: a block released meanwhile is left out, and one released, born
+ * again at its address and held again in the same slot is held now.
+ * Takes table stripes: the caller holds no lock of the shim's. */
+uint64_t pend_held_bytes(void)
+{
+    uint64_t sum = 0;
+    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
+    for (unsigned i = 0; i < top; i++) {
+        struct pend_queue *q = &pend_q[i];
+        if (!atomic_load_explicit(&q->owned, memory_order_relaxed))
+            continue;
+        for (unsigned j = 0; j < PEND_DEPTH; j++) {
+            uintptr_t p = (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_relaxed);
+            struct tbl_entry e;
+            uint64_t n, bytes;
+            if (!p || !tbl_find(p, &e) ||
+                (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_acquire) != p)
+                continue;
+            sample_weigh(e.size, &n, &bytes);
+            sum += bytes;
+        }
+    }
+    return sum;
+}
+
+/* The held blocks' addresses folded into one word (no lock): a walk that
+ * found the same allocations and frees counted (siteline.c) walks again
+ * when a thread has held a free since, which moved no count. */
+uint64_t pend_held_sig(void)
+{
+    uint64_t sig = 0;
+    unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
+    for (unsigned i = 0; i < top; i++)
+        for (unsigned j = 0; j < PEND_DEPTH; j++)
+            sig = sig * 0x9e3779b97f4a7c15ULL +
+                  (uintptr_t)atomic_load_explicit(&pend_q[i].p[j], memory_order_relaxed);
+    return sig;
 }

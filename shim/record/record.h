@@ -68,6 +68,8 @@ struct pend_left {
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
 #define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
+uint64_t pend_held_bytes(void); /* what the held frees' blocks weigh now (no lock held) */
+uint64_t pend_held_sig(void);   /* which blocks are held now, as one word: changes when they do */
 void pend_forget_fresh(void);                        /* trace_clear */
 void pend_forget_owed(void); /* trace_reset_counts: what pend_forget_fresh left, forgotten */
 void tbl_lock_all(void);
@@ -465,7 +467,8 @@ static inline void peak_check(uint64_t peak_now)
 }
 void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
 struct sbuf;
-int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries);
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries,
+             uint64_t held);
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
 uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */
@@ -527,6 +530,8 @@ static inline void sample_weigh(uint64_t size, uint64_t *count, uint64_t *bytes)
 /* ---- timeline.c: the heap over time ---- */
 void timeline_init(void);    /* start-up, and a new attach: empty */
 void timeline_tick(void);    /* life_tick: a point, when one is due */
+void timeline_fall(void);    /* trace_fold, the heap fell: a point, early once a step */
+void timeline_idle(void);    /* the helper: a point, when the heap moved since the last */
 /* With the timeline lock held by the caller of timeline_lock. */
 unsigned timeline_copy(struct hsnap_point *dst, unsigned cap);
 void timeline_lock(void);

@@ -439,16 +439,19 @@ static void trace_raise_peak(uint64_t cur)
 }
 
 /* Folds this thread's change into the global size and raises the peak to
- * it.  The frees this thread holds back (pending.c) happened before the
+ * it; a fall asks the timeline for a point.  The frees this thread holds back (pending.c) happened before the
  * change: they are released first (lowering trace_pending; the discharge of
  * a big one may fold in its turn, which finds the queue emptied). */
 static HS_NOINLINE void trace_fold(void)
 {
+    int fell = trace_pending < 0;
     pend_settle();
     uint64_t cur = trace_current();
     trace_pending = 0;
     atomic_store_explicit(&traces.folded, cur, memory_order_relaxed);
     trace_raise_peak(cur);
+    if (fell) /* the timeline follows the heap down (timepoints.c) */
+        timeline_fall();
 }
 
 /* This thread's change would raise the peak: first the frees it holds,

@@ -39,6 +39,7 @@ static struct {
     struct trace_live *live;  /* walk scratch, cap entries (arena_map) */
     uint32_t cap;
     uint64_t ops;             /* allocations + frees at the last walk */
+    uint64_t held;            /* ... and pend_held_sig then */
     struct sl_point pt[SL_MAX];
 } sl;
 
@@ -170,13 +171,14 @@ static int sl_scratch(uint32_t n)
 
 /* Nothing was allocated or freed since the last walk: the last point's
  * sites hold, into pt.  1 when so. */
-static int sl_unchanged(struct sl_point *pt, uint64_t *ops)
+static int sl_unchanged(struct sl_point *pt, uint64_t *ops, uint64_t *held)
 {
     uint64_t a, f;
     trace_alloc_counts(&a, &f);
     *ops = a + f;
+    *held = pend_held_sig(); /* a free held back counts when released */
     lock_take(&sl.lock);
-    int same = sl.n > 0 && *ops == sl.ops;
+    int same = sl.n > 0 && *ops == sl.ops && *held == sl.held;
     if (same)
         *pt = sl.pt[sl.n - 1];
     lock_drop(&sl.lock);
@@ -227,10 +229,10 @@ static int sl_affordable(uint64_t now, uint64_t pcpu)
 void sl_sample(void)
 {
     struct sl_point pt;
-    uint64_t start = clock_mono_ns(), ops, cpu = 0;
+    uint64_t start = clock_mono_ns(), ops, held, cpu = 0;
     uint64_t step = sl.step ? sl.step : sl_step_ns();
     atomic_store(&sl.due, start + step);
-    int same = sl_unchanged(&pt, &ops);
+    int same = sl_unchanged(&pt, &ops, &held);
     if (!same) {
         if (!sl_affordable(start, sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID)))
             return;
@@ -250,6 +252,7 @@ void sl_sample(void)
         sl.walk_ns = sl.last_cpu < cpu ? sl.last_cpu : cpu;
         sl.last_cpu = cpu;
         sl.ops = ops;
+        sl.held = held;
     }
     sl_record(&pt);
     lock_drop(&sl.lock);

@@ -244,7 +244,10 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
     uint32_t n = 0;
     if (sec[SEC_STATS].len >= 4)
         memcpy(&n, sec[SEC_STATS].p, 4);
-    if (peak_put(&sec[SEC_PEAK], lv->live, lv->n, fatal ? SNAP_FATAL_TRIES : 0) != 0)
+    /* a state document's sums are the lines' (held frees in): peak_put
+     * looks at those itself, less the held bytes */
+    if (peak_put(&sec[SEC_PEAK], snap_run.lines ? NULL : lv->live, lv->n,
+                 fatal ? SNAP_FATAL_TRIES : 0, snap_run.left.bytes) != 0)
         sbuf_free(&sec[SEC_PEAK]);
     return peak_put_temps(&sec[SEC_TEMPS], n);
 }
@@ -403,6 +406,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
      * buffers */
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
+    snap_run.lines = 0;
     snap_run.leaks_skipped = 0;
     snap_run.pytyped = 0;
     snap_run.pytypes = has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)
@@ -636,7 +640,10 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
         sec[i].len = 0, sec[i].err = 0;
     for (uint32_t id = 0; id < lv->n; id++)
         blocks += (lv->live[id].count + half) >> 16;
-    snap_run.left = (struct pend_left){0, 0};
+    /* no walk here: the held frees' bytes, which the lines still count
+     * (META's current size, the peak: peak_put) */
+    snap_run.left = (struct pend_left){0, pend_held_bytes()};
+    snap_run.lines = 1;
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     uint32_t ntraces = 0;
     r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n, &ntraces);

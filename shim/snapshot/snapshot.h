@@ -222,6 +222,7 @@ int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_
 /* What the last run (a snapshot, a check) left behind. */
 struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
+    int lines;             /* the live sums are peak.c's lines (a state document) */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
     int leaks_skipped;     /* asked for, the check could not run (META) */
     /* PYTYPES: where the streamed BLOCKS (snap_blocks_stream) type the

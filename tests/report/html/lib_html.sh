@@ -12,9 +12,10 @@ chr_ready() {
 }
 
 # chr NAME HTML: loads HTML headless; the DOM in $T/NAME.dom, the log in $T/NAME.log
+# (CHR_SIZE=W,H: the window's size, else Chromium's default)
 chr() {
   timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
+    --disable-background-networking --disable-component-update --disable-sync ${CHR_SIZE:+--window-size=$CHR_SIZE} \
     --user-data-dir="$T/chr" --enable-logging=stderr --v=0 --dump-dom "file://$2" \
     >"$T/$1.dom" 2>"$T/$1.log"
 }

@@ -1,8 +1,9 @@
 # tests/report/html/test_html.sh - `heapsnap html` loaded in a real browser: headless
 # Chromium renders the report of the demo fixture (three snapshots of one
-# process, with a leak check), of spike (a heap that falls after its peak)
-# and of a snapshot whose names are hostile; the test reads the rendered DOM
-# (flame graph frames, the timeline with its resident set, sites, "Go to
+# process, with a leak check), of spike (a heap that falls after its peak),
+# of idlefree (a free the shim holds back, then idle) and of a snapshot
+# whose names are hostile; the test reads the rendered DOM
+# (flame graph frames and its "N small" boxes, the timeline with its resident set, sites, "Go to
 # peak", round ticks and its fall, the tables, callers and callees, the size
 # histogram, the loss records and cycles, the retainers' tree) and
 # Chromium's console (no message at all: no script error, no blocked fetch).
@@ -11,7 +12,7 @@
 # tier: full (a headless Chromium, a browser)
 . tests/fixtures/lib.sh
 . tests/report/html/lib_html.sh
-FX_TEST=html fx_ready demo wideflame spike || return 0
+FX_TEST=html fx_ready demo wideflame spike idlefree || return 0
 chr_ready html_browser || return 0
 # bytes: equal steps of a power of two bytes from 0, each label a whole number
 # of one unit ("0 MiB 8 MiB 16 MiB"; a 1 MiB block sits on a line)
@@ -146,23 +147,42 @@ else
 fi
 
 # --- the timeline follows the heap down -----------------------------------------------
+# heapfalls DOM: "ok" when the heap line comes down from its peak before its last
+# (the exit) point, and ends below the peak; else why not, with the points
+heapfalls() {
+  local pts
+  pts=$(grep -oE '<polyline points="[^"]*"[^>]*data-kind="heap"' "$1" | head -1 | sed 's/<polyline points="//; s/".*//')
+  # SVG y grows downward: the peak is the least y
+  echo "$pts" | tr ' ' '\n' | awk -F, -v pts="$pts" 'NF == 2 { x[NR] = $1; y[NR] = $2; n = NR; if (!top || $2 < y[top]) top = NR }
+    END { if (!n) { print "no line"; exit } if (y[n] <= y[top] + 1) { print "ends at the peak: " pts; exit }
+          for (i = top + 1; i < n; i++) if (x[i] < x[n] && y[i] > y[top] + 1) { print "ok"; exit } print "falls only at exit: " pts }'
+}
 # spike holds 5 MiB, reaches 21 MiB, frees 16 MiB and naps 250 ms before it exits: the
 # heap line comes down from its peak before the exit point, and ends below the peak.
 fx_profile "$T/spike.hsnap" "$FX/spike" || t_fail html_spike_profiled "$(head -c 300 "$T/fx.err")"
 if "$HEAPSNAP" html -o "$T/spike.html" "$T/spike.hsnap" 2>"$T/spike.err"; then
   chr spike "$T/spike.html#exit"
   quiet html_spike_no_console_messages "$T/spike.log"
-  pts=$(grep -oE '<polyline points="[^"]*"[^>]*data-kind="heap"' "$T/spike.dom" | head -1 | sed 's/<polyline points="//; s/".*//')
-  # SVG y grows downward: the peak is the least y
-  fall=$(echo "$pts" | tr ' ' '\n' | awk -F, 'NF == 2 { x[NR] = $1; y[NR] = $2; n = NR; if (!top || $2 < y[top]) top = NR }
-    END { if (!n) { print "no line"; exit } if (y[n] <= y[top] + 1) { print "ends at the peak"; exit }
-          for (i = top + 1; i < n; i++) if (x[i] < x[n] && y[i] > y[top] + 1) { print "ok"; exit } print "falls only at exit" }')
-  [ "$fall" = ok ] && t_pass html_timeline_follows_heap_down || t_fail html_timeline_follows_heap_down "$fall: $pts"
+  fall=$(heapfalls "$T/spike.dom")
+  [ "$fall" = ok ] && t_pass html_timeline_follows_heap_down || t_fail html_timeline_follows_heap_down "$fall"
   binticks "$T/spike.dom" && t_pass html_spike_binary_byte_ticks \
     || t_fail html_spike_binary_byte_ticks "$(grep -oE '<text [^>]*class="tick-v"[^>]*>[^<]*' "$T/spike.dom" | sed 's/.*>//' | tr '\n' '|')"
   shot html_spike "$T/spike.html#exit" 1200,1200
 else
   t_fail html_spike_written "$(head -c 300 "$T/spike.err")"
+fi
+
+# idlefree frees 1 MiB of its 1.3 MiB, held back by the shim (pending.c), and idles
+# 300 ms: the line falls before the exit point (SITELINE's walks see the held free).
+fx_profile "$T/idle.hsnap" "$FX/idlefree" held || t_fail html_idlefree_profiled "$(head -c 300 "$T/fx.err")"
+if "$HEAPSNAP" html -o "$T/idle.html" "$T/idle.hsnap" 2>"$T/idle.err"; then
+  chr idle "$T/idle.html#exit"
+  quiet html_idlefree_no_console_messages "$T/idle.log"
+  fall=$(heapfalls "$T/idle.dom")
+  [ "$fall" = ok ] && t_pass html_timeline_falls_after_held_free || t_fail html_timeline_falls_after_held_free "$fall"
+  shot html_idlefree "$T/idle.html#exit" 1200,1200
+else
+  t_fail html_idlefree_written "$(head -c 300 "$T/idle.err")"
 fi
 
 # --- callers and callees on known stacks ---------------------------------------------
@@ -197,7 +217,8 @@ dom html_calls_recursion_counted_once "$T/callsunit.dom" \
 
 # --- the bar budget -------------------------------------------------------------
 # wideflame's stacks make over 5,000 bars split by line; its widest subtree (deep: 60% of
-# the heap, 51 frames) is drawn whole, and the budget cuts the narrowest.
+# the heap, 51 frames) is drawn whole, and the budget cuts the narrowest (frames of 2 px
+# or more: Chromium's default window).
 fx_profile "$T/wide.hsnap" "$FX/wideflame" || t_fail html_wide_profiled "$(head -c 300 "$T/fx.err")"
 if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
   chr wide "$T/wide.html#lines" # its bars are many by call line
@@ -206,6 +227,15 @@ if "$HEAPSNAP" html -o "$T/wide.html" "$T/wide.hsnap" 2>"$T/wide.err"; then
   dom html_budget_keeps_widest_subtree "$T/wide.dom" 'class="fg-frame"[^>]*data-func="deep"' 51
   n=$(grep -oE 'class="fg-frame[^"]*"' "$T/wide.dom" | wc -l)
   [ "$n" -le 4010 ] && t_pass html_budget_bounds_bars || t_fail html_budget_bounds_bars "$n bars drawn"
+  # In a narrow window (500 px) its 128 chains, split by line, are under 2 px each: each
+  # parent's narrow children are one "N small" box (d3-flame-graph's minFrameSize), no
+  # frame is a 1 px sliver (a frame under 2 px drew as one), and the budget is not reached.
+  CHR_SIZE=500,900 chr narrow "$T/wide.html#lines"
+  quiet html_narrow_no_console_messages "$T/narrow.log"
+  dom html_flame_small_frames_merged "$T/narrow.dom" 'class="fg-frame fg-small"[^>]* data-small="[2-9][0-9]*"[^>]* data-func="[0-9]+ small"'
+  nodom html_flame_no_slivers "$T/narrow.dom" 'class="fg-frame( fg-parent)?"[^>]*width: 1px;'
+  nodom html_flame_small_frames_not_cut "$T/narrow.dom" 'class="fg"[^>]* data-cut="1"'
+  shot html_narrow "$T/wide.html#lines" 500,900
 else
   t_fail html_wide_written "$(head -c 300 "$T/wide.err")"
 fi
