@@ -537,8 +537,14 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
     return row;
 }
 
-void dom_init(void)
+/* exit_snapshot: the root's exit snapshot (life_exit_early), which the
+ * exit room's atexit callback writes (pyexit_host); an argument, so that
+ * the domains call nothing of the process's life. */
+static void (*dom_exit_snapshot)(void);
+
+void dom_init(void (*exit_snapshot)(void))
 {
+    dom_exit_snapshot = exit_snapshot;
     if (!strcmp(opt_str(OPT_PYTHON), "off"))
         return;
     if (!py_present())
@@ -710,7 +716,7 @@ void dom_poll(void)
     py_on = 1;
     py_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
     py_gcf_arm();
-    pyexit_arm(&(struct pyexit_host){life_exit_early, pause_thread, dom_seed_again});
+    pyexit_arm(&(struct pyexit_host){dom_exit_snapshot, pause_thread, dom_seed_again});
     pytrack_arm(py_dlsym);
     py_reborn_arm(py_dlsym, hook_reborn);
     opt_debug("python: allocator domains wrapped", "", "");

@@ -441,7 +441,7 @@ int life_attach(const char *conf)
             guard_leave(saved);
             return -1;
         }
-        dom_init();
+        dom_init(life_exit_early);
         atexit(life_atexit);
         pthread_atfork(life_prepare, life_parent, life_child);
         started = 1;
@@ -482,7 +482,7 @@ __attribute__((constructor(101))) static void life_init(void)
         guard_leave(0);
         return;
     }
-    dom_init(); /* shim/python: finds CPython, if any */
+    dom_init(life_exit_early); /* shim/python: finds CPython, if any */
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

@@ -89,7 +89,7 @@ extern int dom_ran;
 
 /* From the constructor (guard set): find CPython's symbols; reads
  * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
-void dom_init(void);
+void dom_init(void (*exit_snapshot)(void)); /* its exit snapshot: life_exit_early */
 
 /* From a recording hook (guard set), while hook_py_waiting: wraps the domains
  * when the interpreter is initialized and this thread holds the GIL. */

@@ -13,8 +13,8 @@
  * free list) takes them off the books as any block's.  Sampled mode books
  * none (a block is booked by the bytes sampled); an address already
  * booked (attached again, a malloc'd one) is left alone.  The root says
- * whether it samples and gives the snapshot's epoch (struct
- * py_preseed_host): this room calls nothing above it.  The objects a
+ * whether it samples and gives the snapshot's epoch (py_preseed's
+ * arguments): this room calls nothing above it.  The objects a
  * stretch with the thread's recording off made (pyexit_register's import
  * and call: a globals dict, argument tuples) die onto the same lists, no
  * blocks either: py_preseed_again books the dead ones again at its end.

@@ -32,9 +32,11 @@
 #include <dlfcn.h>
 #include <string.h>
 
+#include "base.h"
 #include "pylayout.h"
 #include "pyreads.h"
 #include "pywrap.h"
+#include "record.h"
 #include "peek.h"
 
 #define PFW_TUPLES 20u   /* PyTuple_MAXSAVESIZE */
