@@ -8,16 +8,16 @@
 # a wrapped unsigned sum once made it 2^64 - 21).
 . tests/shim/lib_shim.sh
 s_dump_build
-s_build threads || t_fail livesums_builds "cc failed"
+s_build crossfree || t_fail livesums_builds "cc failed"
 
 for blocks in 1 0; do
   rm -f "$T"/ls.*.hsnap
-  HEAPSNAP_BLOCKS=$blocks HEAPSNAP_OUTPUT="$T/ls.%p.hsnap" LD_PRELOAD=$SHIM "$T/threads" >/dev/null 2>&1
+  HEAPSNAP_BLOCKS=$blocks HEAPSNAP_OUTPUT="$T/ls.%p.hsnap" LD_PRELOAD=$SHIM "$T/crossfree" >/dev/null 2>&1
   snap=$(ls "$T"/ls.*.hsnap 2>/dev/null | head -1)
   if [ -z "$snap" ] || ! s_dump "$snap" >"$T/ls$blocks.dump" 2>"$T/ls.err"; then
     t_fail "livesums_snapshot_blocks_$blocks" "$(head -c 200 "$T/ls.err" 2>/dev/null)"; continue
   fi
-  s_site_funcs "$T/threads" "$T/ls$blocks.dump" | sort >"$T/ls$blocks.sites"
+  s_site_funcs "$T/crossfree" "$T/ls$blocks.dump" | sort >"$T/ls$blocks.sites"
   got=$(awk '$1=="keep_site" {n+=$2; b+=$3} END {print n+0, b+0}' "$T/ls$blocks.sites")
   if [ "$got" = "80 80280" ]; then t_pass "livesums_kept_blocks_blocks_$blocks"
   else t_fail "livesums_kept_blocks_blocks_$blocks" "keep_site: $got, want '80 80280'"; fi
