@@ -183,10 +183,13 @@ void py_thread_names(void)
     void *interp = py_sym.interp_main();
     if (!interp)
         return;
-    pypg_open();
+    int nested = pypg_is_open(); /* the exit snapshot's pass: its copies kept */
+    if (!nested)
+        pypg_open();
     uintptr_t mods = pyth_word((uintptr_t)interp + pyth.ol->interp_modules);
     uintptr_t mod = mods ? pyth_dict_get(mods, "threading", 9, PYTH_MODULES) : 0;
     if (mod && pyth_word(mod + 8) == py_sym.module_type) /* md_dict's _active */
         pyth_active(pyth_dict_get(pyth_word(mod + 16), "_active", 7, PYTH_MODULES));
-    pypg_close();
+    if (!nested)
+        pypg_close();
 }

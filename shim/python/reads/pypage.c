@@ -116,6 +116,11 @@ void pypg_close(void)
     __atomic_store_n(&pg_busy, 0, __ATOMIC_RELEASE);
 }
 
+int pypg_is_open(void)
+{
+    return pg_mine;
+}
+
 void pypg_counts(uint64_t *calls, uint64_t *hits)
 {
     *calls = pg.calls, *hits = pg.hits;

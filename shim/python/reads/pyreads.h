@@ -36,6 +36,9 @@ uint64_t pyrd_calls(void);
  * pypg_counts: the system calls it made, the reads served from a copy. */
 void pypg_open(void);
 void pypg_close(void);
+/* Nonzero while this thread holds the cache open: a reader nested in a
+ * pass that opened it (py_thread_names in the exit snapshot) leaves it so. */
+int pypg_is_open(void);
 int pypg_peek(void *dst, uintptr_t src, size_t n);
 void pypg_counts(uint64_t *calls, uint64_t *hits);
 /* pypg_peek of a field that holds an object's address (an 8-aligned one
