@@ -139,7 +139,6 @@ static void *py_malloc(void *ctx, size_t n)
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
     hook_leave();
-    py_fw_poll((uintptr_t)p, &org, hook_reborn_near); /* before 3.13: free lists' reborn */
     return p;
 }
 
@@ -170,7 +169,6 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
     hook_leave();
-    py_fw_poll((uintptr_t)p, &org, hook_reborn_near);
     return p;
 }
 
@@ -213,7 +211,6 @@ static void *py_realloc(void *ctx, void *p, size_t n)
             hook_fail(n, &org);
     }
     hook_leave();
-    py_fw_poll((uintptr_t)q, &org, hook_reborn_near);
     return q;
 }
 

@@ -209,22 +209,18 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
  * only when it names another trace (a loop's own floats come back to the
  * line that made them).  Unsampled blocks (HEAPSNAP_LEAKS in sampled
  * mode) stay so. */
-static void hook_rebirth(uintptr_t p, uintptr_t fresh, const struct unwind_origin *origin)
+void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
 {
-    struct tbl_entry e, f;
+    struct tbl_entry e;
     if (!hook_is_active())
         return;
     int saved = HS_ERRNO;
     guard_enter();
     if ((tbl_find(p, &e) || pend_find_fresh(p, &e)) &&
         !(hook_mode.all_blocks && e.trace == hook_mode.unsampled)) {
-        uint32_t id;
-        if (fresh && (tbl_find(fresh, &f) || pend_find_fresh(fresh, &f)) &&
-            !(hook_mode.all_blocks && f.trace == hook_mode.unsampled))
-            id = f.trace; /* its stack's trace, as recorded (the twin included) */
-        else if ((id = hook_site(origin, hook_mode.depth)) != UNWIND_NO_NAME)
-            id = hook_lsan_twin(id, 0);
-        if (id != UNWIND_NO_NAME && id != e.trace && pend_take_any(p, &e, 1)) {
+        uint32_t id = hook_site(origin, hook_mode.depth);
+        if (id != UNWIND_NO_NAME && (id = hook_lsan_twin(id, 0)) != e.trace &&
+            pend_take_any(p, &e, 1)) {
             struct tbl_entry old;
             trace_discharge(e.trace, e.size);
             int r = tbl_insert(p, e.size, id, e.epoch, &old);
@@ -236,19 +232,6 @@ static void hook_rebirth(uintptr_t p, uintptr_t fresh, const struct unwind_origi
     }
     HS_ERRNO = saved;
     hook_leave();
-}
-
-void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
-{
-    hook_rebirth(p, 0, origin);
-}
-
-/* hook_reborn where the domains' wrapper has just recorded block fresh at
- * the same stack (shim/python's pyfreewatch.c): fresh's trace, no second
- * walk; the walk where fresh is not on the books (0, sampled mode). */
-void hook_reborn_near(uintptr_t p, uintptr_t fresh, const struct unwind_origin *origin)
-{
-    hook_rebirth(p, fresh, origin);
 }
 
 /* The sampled countdown around a domain's own call: the malloc it makes

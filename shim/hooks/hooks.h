@@ -78,9 +78,6 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/
  * handed out again as a new object, charged to the stack at origin if it
  * is on the books; entered with the guard clear. */
 void hook_reborn(uintptr_t p, const struct unwind_origin *origin);
-/* ... before 3.13 (pyfreewatch.c's host): the same, its trace the one just
- * recorded for block fresh (no second walk), or the stack at origin */
-void hook_reborn_near(uintptr_t p, uintptr_t fresh, const struct unwind_origin *origin);
 /* A call returned NULL for n bytes asked: its site counts a failed
  * allocation (FAILED); guard_on set, no lock held; keeps errno. */
 void hook_fail(uint64_t n, const struct unwind_origin *origin);

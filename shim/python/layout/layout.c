@@ -392,16 +392,3 @@ uint32_t py_datastack_top_at(uint32_t version)
             return py_ds_rows[i].at;
     return 0;
 }
-
-/* offsetof(PyInterpreterState, float_state.numfree) of 3.10-3.12 (an int;
- * the free list's head, linked through each dead float's ob_type, the
- * next word), pyfreewatch.c's (layout_check.c's check_gc); 0: no row. */
-uint32_t py_float_numfree_at(uint32_t version)
-{
-    switch (version & 0xffff0000u) {
-    case 0x030a0000u: return 9776;
-    case 0x030b0000u: return 3608;
-    case 0x030c0000u: return 267408;
-    default: return 0;
-    }
-}

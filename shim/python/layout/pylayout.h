@@ -128,9 +128,6 @@ uint32_t py_tm_config_at(uint32_t version);
  * next word, datastack_chunk the one before): the frames' data stack,
  * whose words from its top to its limit are dead frames'; 0: no row. */
 uint32_t py_datastack_top_at(uint32_t version);
-/* 3.10-3.12: where PyInterpreterState holds float_state.numfree (its
- * head the next word); 0: no row (pyfreewatch.c). */
-uint32_t py_float_numfree_at(uint32_t version);
 /* 3.10: PyCodeObject's co_zombieframe (the frame its last call returned,
  * kept for the next: its value stack is dead) and co_stacksize (an int),
  * PyFrameObject's f_valuestack; 0: no row (no such frames). */

@@ -4,13 +4,12 @@
  * tracemalloc's domains by address (PyTraceMalloc_Track), and pytrack.c
  * rewrites that function's GOT entries so that a C extension's calls
  * reach it; pygcfreed.c counts what the cycle collector frees; pyreborn.c
- * charges a free list's object where it is born again (pyfreewatch.c
- * before 3.13, by watching the free lists); pyseed.c and
+ * charges a free list's object where it is born again; pyseed.c and
  * pyseedlive.c (with pygens.c, the collector's generations) find the
  * objects made before the wrap, which preseed.c books as blocks.  It
  * stands on the layout, reads and frames rooms and the tables; what it
  * needs of the root comes as arguments.  Prefixes: py_domain_, pytrack_,
- * py_gcf_, py_reborn_, py_fw_, py_seed_, py_preseed, py_gens_.
+ * py_gcf_, py_reborn_, py_seed_, py_preseed, py_gens_.
  */
 #ifndef HEAPSNAP_PYWRAP_H
 #define HEAPSNAP_PYWRAP_H
@@ -83,14 +82,5 @@ extern __thread uintptr_t py_fresh;
 void py_reborn_arm(void *(*lookup)(const char *),
                    void (*host)(uintptr_t block, const struct unwind_origin *origin));
 void py_reborn_disarm(void);
-/* pyfreewatch.c: the same before 3.13, where no tracer tells a birth:
- * the main interpreter's free lists of tuples, floats, lists and dicts
- * compared with a shadow after each recorded allocation through a
- * wrapped domain (its block fresh, or 0; the GIL held, the guard clear),
- * and each object that left one and lives again handed to host with
- * fresh and that allocation's origin (armed at the first call; a load
- * and a test from 3.13 on). */
-typedef void (*py_fw_host)(uintptr_t block, uintptr_t fresh, const struct unwind_origin *origin);
-void py_fw_poll(uintptr_t fresh, const struct unwind_origin *origin, py_fw_host host);
 
 #endif

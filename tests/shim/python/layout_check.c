@@ -411,11 +411,6 @@ static int check_gc(void)
     /* pyseed.c's: 3.12 keeps both dict arrays before both counts */
     SAME("list slots", g.list_numfree - 640, offsetof(PyInterpreterState, list.free_list));
     SAME("tuple heads", g.tuple_numfree - 160, offsetof(PyInterpreterState, tuple.free_list));
-    /* pyfreewatch.c's floats: the count, then the head */
-    SAME("float numfree", py_float_numfree_at((uint32_t)PY_VERSION_HEX),
-         offsetof(PyInterpreterState, float_state.numfree));
-    SAME("float free list", py_float_numfree_at((uint32_t)PY_VERSION_HEX) + 8,
-         offsetof(PyInterpreterState, float_state.free_list));
 #if PY_VERSION_HEX >= 0x030c0000
     SAME("dict slots", g.dict_numfree - 1280, offsetof(PyInterpreterState, dict_state.free_list));
     SAME("dict keys slots", g.dict_numfree - 640, offsetof(PyInterpreterState, dict_state.keys_free_list));
