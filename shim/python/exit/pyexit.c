@@ -5,8 +5,9 @@
  *
  * Once the allocator domains are wrapped (dom_poll), a pending call asks
  * the interpreter to run pyexit_register under the GIL, at its next safe
- * point: it registers a C function with the atexit module.  atexit's
- * callbacks run at the start of Py_FinalizeEx, after the non-daemon
+ * point: it registers a C function with atexit's register, on a module
+ * of atexit's own definition made without the import system
+ * (pyexit_atexit).  atexit's callbacks run at the start of Py_FinalizeEx, after the non-daemon
  * threads are joined and before the modules are torn down, last
  * registered first: this one, registered at start-up, runs after the
  * program's own.  It writes the exit snapshot then (the host's snapshot:
@@ -40,7 +41,12 @@ struct pyexit_def {
 
 static struct {
     int (*add_pending)(int (*)(void *), void *);
-    void *(*import)(const char *);
+    void *(*atexit_def)(void);                         /* PyInit_atexit */
+    void *(*module_new)(const char *);                 /* PyModule_New */
+    void *(*unicode)(const char *);                    /* PyUnicode_FromString */
+    int (*set_attr)(void *obj, const char *name, void *value);
+    void *(*from_def)(void *def, void *spec, int api); /* PyModule_FromDefAndSpec2 */
+    int (*exec_def)(void *module, void *def);          /* PyModule_ExecDef */
     void *(*new_function)(struct pyexit_def *, void *self, void *module);
     void *(*call_method)(void *obj, const char *name, const char *format, ...);
     void (*incref)(void *), (*decref)(void *);
@@ -56,7 +62,12 @@ static struct pyexit_def pyexit_def = {"heapsnap_exit_snapshot", NULL, PYEXIT_ME
 void pyexit_find(void *(*lookup)(const char *))
 {
     pyexit.add_pending = (int (*)(int (*)(void *), void *))lookup("Py_AddPendingCall");
-    pyexit.import = lookup("PyImport_ImportModule");
+    pyexit.atexit_def = lookup("PyInit_atexit");
+    pyexit.module_new = lookup("PyModule_New");
+    pyexit.unicode = lookup("PyUnicode_FromString");
+    pyexit.set_attr = (int (*)(void *, const char *, void *))lookup("PyObject_SetAttrString");
+    pyexit.from_def = (void *(*)(void *, void *, int))lookup("PyModule_FromDefAndSpec2");
+    pyexit.exec_def = (int (*)(void *, void *))lookup("PyModule_ExecDef");
     pyexit.new_function = lookup("PyCFunction_NewEx");
     pyexit.call_method = lookup("PyObject_CallMethod");
     pyexit.incref = (void (*)(void *))lookup("Py_IncRef");
@@ -74,6 +85,39 @@ static void *pyexit_snapshot(void *self, void *arg)
     return pyexit.none;
 }
 
+/* PYTHON_API_VERSION, the same in every CPython 3: PyModule_FromDefAndSpec2
+ * warns on any other. */
+#define PYEXIT_API_VERSION 1013
+
+/* A module of atexit's own definition (PyInit_atexit's), made and executed
+ * as the import system would, but without it: its register adds to the
+ * interpreter's list of callbacks (CPython 3.10 on keep it in the
+ * interpreter's state, not in the module's, and the domains are wrapped
+ * from 3.10 only), sys.modules stays as the program has it, and no
+ * importlib code runs between two of the program's bytecodes.  An import
+ * there was an import nested in whatever the thread was doing: inside
+ * 3.10/3.11's _ModuleLock.acquire, between `_blocking_on[tid] = self` and
+ * its `del`, the nested import's own del left the outer one a KeyError,
+ * and the program died at start-up (1 run in about 40 of Debian's 3.11
+ * under the sampled mode).  The spec the function asks for needs only a
+ * `name`: a bare module carries it.  NULL, an error set, when any step
+ * fails. */
+static void *pyexit_atexit(void)
+{
+    void *def = pyexit.atexit_def(), *spec = NULL, *name = NULL, *module = NULL;
+    if (def && (spec = pyexit.module_new("atexit")) && (name = pyexit.unicode("atexit")) &&
+        pyexit.set_attr(spec, "name", name) == 0)
+        module = pyexit.from_def(def, spec, PYEXIT_API_VERSION); /* def: static, borrowed */
+    if (module && pyexit.exec_def(module, def) != 0) {
+        pyexit.decref(module);
+        module = NULL;
+    }
+    for (void **o = (void *[]){name, spec}, **end = o + 2; o < end; o++)
+        if (*o)
+            pyexit.decref(*o);
+    return module;
+}
+
 static int pyexit_register(void *arg)
 {
     (void)arg;
@@ -82,7 +126,7 @@ static int pyexit_register(void *arg)
      * them in its hash tables lost to the leak check; the objects are then
      * charged to the line that ran, as tracemalloc charges them. */
     int was = py_tm_on() ? 0 : pyexit.host.pause(1);
-    void *atexit = pyexit.import("atexit"), *fn = NULL, *r = NULL;
+    void *atexit = pyexit_atexit(), *fn = NULL, *r = NULL;
     if (atexit)
         fn = pyexit.new_function(&pyexit_def, NULL, NULL);
     if (fn)
@@ -107,9 +151,10 @@ static int pyexit_register(void *arg)
 /* dom_poll, the domains just wrapped (GIL held, guard set): once. */
 void pyexit_arm(const struct pyexit_host *host)
 {
-    if (pyexit.armed || !host || !pyexit.add_pending || !pyexit.import || !pyexit.new_function ||
-        !pyexit.call_method || !pyexit.incref || !pyexit.decref || !pyexit.clear_error ||
-        !pyexit.none)
+    if (pyexit.armed || !host || !pyexit.add_pending || !pyexit.atexit_def ||
+        !pyexit.module_new || !pyexit.unicode || !pyexit.set_attr || !pyexit.from_def ||
+        !pyexit.exec_def || !pyexit.new_function || !pyexit.call_method || !pyexit.incref ||
+        !pyexit.decref || !pyexit.clear_error || !pyexit.none)
         return;
     pyexit.armed = 1;
     pyexit.host = *host;

@@ -15,7 +15,7 @@
  * booked (attached again, a malloc'd one) is left alone.  The root says
  * whether it samples and gives the snapshot's epoch (py_preseed's
  * arguments): this room calls nothing above it.  The objects a
- * stretch with the thread's recording off made (pyexit_register's import
+ * stretch with the thread's recording off made (pyexit_register's module
  * and call: a globals dict, argument tuples) die onto the same lists, no
  * blocks either: py_preseed_again books the dead ones again at its end.
  */

@@ -6,7 +6,11 @@
 # one snapshot per process, compressed by its size (the one-liner's under
 # 1 MB, Python objects and all); nothing is written past it (a signal in
 # the teardown); a program that leaves through os._exit still writes its own, and
-# so do multiprocessing's fork workers (they ran Python code).  A SKIP
+# so do multiprocessing's fork workers (they ran Python code).  The
+# registration imports nothing: the program's sys.modules is the same as
+# unhooked, atexit's list one callback longer (an import run by the pending
+# call between two bytecodes was nested in the program's own import, and
+# 3.10/3.11's importlib died of it: KeyError in _ModuleLock.acquire).  A SKIP
 # line names each supported version absent.
 . tests/shim/python/lib_py.sh
 
@@ -41,6 +45,24 @@ py_interpreters | while read -r tag py; do
     t_pass "python_exit_after_the_programs_atexit_$tag"
   else
     t_fail "python_exit_after_the_programs_atexit_$tag" "$# files: $(grep atexit_user "$d/script.top" | head -3)"
+  fi
+  # sys.modules printed once the registration has surely run (the wrap
+  # comes with the first allocations, the pending call at the next safe
+  # point: a loop's many), then atexit's count of callbacks
+  mods='import sys
+x = [str(i) for i in range(200000)]
+print(sorted(sys.modules))
+import atexit
+print(atexit._ncallbacks())'
+  mkdir -p "$d/mods"
+  "$py" -c "$mods" >"$d/mods.plain" 2>&1
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/mods/x.%p.hsnap" "$py" -c "$mods" >"$d/mods.shim" 2>&1
+  if [ "$(head -n 1 "$d/mods.plain")" = "$(head -n 1 "$d/mods.shim")" ] &&
+     [ "$(sed -n 2p "$d/mods.shim")" = "$(($(sed -n 2p "$d/mods.plain") + 1))" ]; then
+    t_pass "python_exit_registration_imports_nothing_$tag"
+  else
+    t_fail "python_exit_registration_imports_nothing_$tag" "$(diff <(head -n 1 "$d/mods.plain" | tr ',' '\n') \
+      <(head -n 1 "$d/mods.shim" | tr ',' '\n') | grep '^[<>]' | head -3 | tr '\n' ' ') callbacks: $(sed -n 2p "$d/mods.plain") plain, $(sed -n 2p "$d/mods.shim" | head -c 200)"
   fi
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/quick/x.%p.hsnap" "$py" -c \
     'import os; x = [bytearray(1000) for i in range(3000)]; os._exit(0)' 2>"$d/quick.err"
