@@ -15,7 +15,8 @@
 # allocates next after a reuse at another line, heapsnap counts no more
 # than tracemalloc (within 1% or 3 blocks).  Watching the free lists and
 # charging a reuse to the stack of a later allocation fails it (a
-# prototype on 3.10-3.12 put 60-230 objects on each of three such lines).
+# prototype on 3.10-3.12: 59-228 objects too many on each of two or
+# three such lines).
 # On every CPython found (TEST_PYTHONS picks).
 . tests/shim/python/lib_py.sh
 
