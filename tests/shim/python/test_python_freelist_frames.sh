@@ -8,9 +8,10 @@
 #   match_tracemalloc (3.13 on): every line of 10 blocks or more either
 # way within 1% or 3 blocks (the FREED lines hold fewer), the lines that
 # reuse among them (the KEPT lines; INIT, METHOD, LOOP and
-# SESSION, where the reuse and the next allocation are at different lines).  Before 3.13 a reborn
-# object keeps the line of its block's first allocation (docs/python.md,
-# "Agreement with tracemalloc"): a SKIP line.
+# SESSION, where the reuse and the next allocation are at different
+# lines).  Before 3.13 a reborn object keeps the line of its block's
+# first allocation (docs/python.md, "Agreement with tracemalloc"): a
+# SKIP line.
 #   no_wrong_line (every version): on each CALLER line, where the program
 # allocates next after a reuse at another line, heapsnap counts no more
 # than tracemalloc (within 1% or 3 blocks).  Watching the free lists and
