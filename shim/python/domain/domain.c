@@ -22,8 +22,19 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "root.h"
+#include "base.h"
+#include "domain.h"
+#include "hooks.h"
+#include "hsnap_format.h"
+#include "leak.h"
+#include "pyexit.h"
 #include "pyframes.h"
+#include "pylayout.h"
+#include "python.h"
+#include "pywrap.h"
+#include "record.h"
+#include "snapshot.h"
+#include "unwind.h"
 
 /* CPython's domains (stable since 3.4); struct py_alloc: python.h. */
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
@@ -534,14 +545,14 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
     return row;
 }
 
-/* exit_snapshot: the root's exit snapshot (life_exit_early), which the
- * exit room's atexit callback writes (pyexit_host); an argument, so that
- * the domains call nothing of the process's life. */
-static void (*dom_exit_snapshot)(void);
+/* The root's exit snapshot (life_exit_early), which the exit room's
+ * atexit callback writes (pyexit_host), and its pause_thread: handed in,
+ * so that the domains call nothing of the process's life. */
+static struct dom_host dom_host;
 
-void dom_init(void (*exit_snapshot)(void))
+void dom_init(const struct dom_host *host)
 {
-    dom_exit_snapshot = exit_snapshot;
+    dom_host = *host;
     if (!strcmp(opt_str(OPT_PYTHON), "off"))
         return;
     if (!py_present())
@@ -713,7 +724,7 @@ void dom_poll(void)
     py_on = 1;
     py_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
     py_gcf_arm();
-    pyexit_arm(&(struct pyexit_host){dom_exit_snapshot, pause_thread, dom_seed_again});
+    pyexit_arm(&(struct pyexit_host){dom_host.exit_snapshot, dom_host.pause, dom_seed_again});
     pytrack_arm(py_dlsym);
     py_reborn_arm(py_dlsym, hook_reborn);
     opt_debug("python: allocator domains wrapped", "", "");
