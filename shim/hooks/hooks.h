@@ -74,7 +74,7 @@ int hook_is_active(void);
 void hook_books_close(void);  /* no snapshot any more: free forwards (life_exit_early) */
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
-/* shim/python (py_reborn_arm's host): block p, which a CPython free list
+/* shim/python (pyw_reborn_arm's host): block p, which a CPython free list
  * handed out again as a new object, charged to the stack at origin if it
  * is on the books; entered with the guard clear. */
 void hook_reborn(uintptr_t p, const struct unwind_origin *origin);

@@ -26,7 +26,7 @@ void py_object_starts(struct hsnap_block *b, uint64_t n);
  * in address order, to py_types_block; py_types_end finishes b (b->err
  * set when it could not) and, given no sink, puts PYOWNED into owned when
  * the graph was built (nothing there otherwise), or streams PYTYPES to a
- * sink (PYOWNED then to py_owned_stream's); then
+ * sink (PYOWNED then to pyg_owned_stream's); then
  * py_types_retain (b and owned may be written and given back before it:
  * the retained sizes' pass, its memory the stop's peak, needs neither)
  * computes PYRETAIN's sizes and gives the objects' arrays back. */
