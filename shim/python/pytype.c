@@ -492,7 +492,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         arena_unmap(owner, PYG_OWNERS(&pyt.heap, pyt.nobj) * sizeof *owner);
     pyrd_hold(0);
     pypg_close();
-    if (!sink) /* else streamed (pyg_owned_stream) */
+    if (!sink) /* else streamed (py_types_owned) */
         pyg_owned_records(owned);
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
     if (!streamed) {
@@ -519,6 +519,12 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         arena_free(pyt.ty, pyt.capty * sizeof *pyt.ty);
     pyt.ty = NULL;
     return streamed;
+}
+
+int py_types_owned(const struct py_types_sink *s)
+{
+    struct pyg_owned_sink os = {s->begin, s->put, s->end, s->arg};
+    return pyg_owned_stream(&os);
 }
 
 /* pyr_end's: the objects' array given back. */

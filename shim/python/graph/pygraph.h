@@ -176,9 +176,9 @@ struct pyg_owned_sink {
     void (*end)(void *arg);
     void *arg;
 };
-/* After py_types_end was given a sink (and before py_types_retain):
- * PYOWNED streamed to s, from the owners' array, which is given back; 1
- * when there was one (0: none, nothing put). */
+/* py_types_owned's (after py_types_end was given a sink, before
+ * py_types_retain): PYOWNED streamed to s, from the owners' array,
+ * which is given back; 1 when there was one (0: none, nothing put). */
 int pyg_owned_stream(const struct pyg_owned_sink *s);
 
 #endif
