@@ -31,7 +31,7 @@ struct hook_host {
     void (*tick)(void);          /* every 64 tracked allocations, guard set */
     /* While hook_py_waiting: from a recording hook (guard set), wraps
      * CPython's domains once the interpreter runs and this thread holds
-     * the GIL. */
+     * the GIL (dom_poll). */
     void (*py_poll)(void);
     /* Before a new walk: 1 when this is a clone child no fork handler
      * reached, whose recording has just stopped (no walk is made). */
