@@ -30,7 +30,7 @@ WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 SHIM_ROOMS  := shim/base shim/record shim/unwind shim/python/layout shim/python/reads \
                shim/python/frames shim/python/wrap shim/python/heap shim/python/retain \
                shim/python/graph shim/python/leakref shim/python shim/python/exit shim/snapshot shim/leak \
-               shim/hooks shim/state shim \
+               shim/hooks shim/state shim/python/domain shim \
                shim/attach
 SHIM_LTO    := -flto=auto -ffat-lto-objects
 SHIM_HOT_OPT := -O3

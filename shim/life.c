@@ -335,6 +335,12 @@ static const struct state_host life_state_host = {
     .helper_wake = helper_wake,
 };
 
+/* What CPython's domains ask of the root (domain.h). */
+static const struct dom_host life_dom_host = {
+    .exit_snapshot = life_exit_early,
+    .pause = pause_thread,
+};
+
 /* What degrade_now calls, once: recording stops. */
 static void life_stop_recording(void)
 {
@@ -441,7 +447,7 @@ int life_attach(const char *conf)
             guard_leave(saved);
             return -1;
         }
-        dom_init(life_exit_early);
+        dom_init(&life_dom_host);
         atexit(life_atexit);
         pthread_atfork(life_prepare, life_parent, life_child);
         started = 1;
@@ -482,7 +488,7 @@ __attribute__((constructor(101))) static void life_init(void)
         guard_leave(0);
         return;
     }
-    dom_init(life_exit_early); /* shim/python: finds CPython, if any */
+    dom_init(&life_dom_host); /* shim/python: finds CPython, if any */
     atexit(life_atexit);
     pthread_atfork(life_prepare, life_parent, life_child);
     life_init_fatal();

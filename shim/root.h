@@ -3,13 +3,12 @@
  * exit, fork and attach (life.c), the helper thread, the program's
  * threads, signals, set*id calls and execs, clone children no fork
  * handler reached, the API (api.c) and the leak check's runs (leakrun.c,
- * lsan.c, elfsym.c), besides CPython's domains wrapped (domain.c; the
- * exit snapshot's Python part is shim/python's).  It stands on the
- * doors of the rooms it wires, included here (the hooks, the state file,
- * the snapshot writer, the leak check, python, record, unwind, base), and
+ * lsan.c, elfsym.c).  It stands on the doors of the rooms it wires,
+ * included here (CPython's domains, the hooks, the state file, the
+ * snapshot writer, the leak check, python, record, unwind, base), and
  * hands each what it needs from above through a host struct (hook_host,
- * state_host, snap_host, pyexit_host); only shim/attach stands on it.
- * Prefixes: life_, helper_, orph_, sig_, term_, pause_, dom_, lchk_,
+ * state_host, snap_host, dom_host); only shim/attach stands on it.
+ * Prefixes: life_, helper_, orph_, sig_, term_, pause_, lchk_,
  * lsan_ and __lsan_*, elfsym_, heapsnap_* (api.c);
  * besides the libc names interposed (threads.c, exec.c, creds.c, ...).
  * The lock order below is every room's.
@@ -66,6 +65,7 @@
 #include <limits.h>
 
 #include "base.h"
+#include "domain.h"
 #include "hooks.h"
 #include "hsnap_format.h"
 #include "leak.h"
@@ -80,29 +80,6 @@
 #include "snapshot.h"
 #include "state.h"
 #include "unwind.h"
-
-/* ---- domain.c: CPython's allocator domains, wrapped (python.h is the room's door) ---- */
-/* hook_py_waiting (hooks.h): nonzero while CPython was found but its
- * domains are not wrapped yet; set and cleared here. */
-/* Nonzero once Python code allocated since this process was forked. */
-extern int dom_ran;
-
-/* From the constructor (guard set): find CPython's symbols; reads
- * HEAPSNAP_PYTHON.  Costs nothing more in a process without CPython. */
-void dom_init(void (*exit_snapshot)(void)); /* its exit snapshot: life_exit_early */
-
-/* From a recording hook (guard set), while hook_py_waiting: wraps the domains
- * when the interpreter is initialized and this thread holds the GIL. */
-void dom_poll(void);
-int dom_detach(void);   /* shim/attach: the domains unwrapped under the GIL (pending call) */
-void dom_close(void);   /* ... at once, the GIL held: Python's exit snapshot is written */
-void dom_reattach(void); /* ... and wrapped again at the next attach */
-void dom_kick(void);     /* ... the wrap asked of the interpreter (a pending call) */
-
-/* The leak check (world stopped): the live block at p (size bytes) is an
- * object CPython keeps for good (3.12 on: an immortal str, which an
- * interned string becomes and finalization forgets without freeing). */
-int dom_immortal(uintptr_t p, uint64_t size);
 
 /* term.c: SIGTERM's default, a snapshot first in a Python process */
 struct sigaction;

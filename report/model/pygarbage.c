@@ -5,7 +5,7 @@
  * runs it, in no order, before freeing the cycle), and a cycle through
  * one of them by type and attribute, followed along the links the shim
  * kept (PYTYPES: one a garbage object, round the shortest cycle through
- * one object of each site and type: pyc_links), from the one of the
+ * one object of each site and type: pyg_cycle_links), from the one of the
  * group on the shortest.
  * What the interpreter's own Python code made (pygarbage_interp: its
  * standard library's, importlib's) is listed apart, under its own head:
@@ -34,7 +34,7 @@ struct pyg_group {
 #define PYG_NO_CYCLE (2 * PYG_PATH_MAX + 2)
 
 /* The links from block b round to b again (PYTYPES keeps one a garbage
- * object, pyc_links': a cycle through one object of each group), or
+ * object, pyg_cycle_links': a cycle through one object of each group), or
  * PYG_PATH_MAX + 1: none within PYG_PATH_MAX. */
 static int pyg_closed(const struct snap *s, uint64_t b)
 {

@@ -151,13 +151,15 @@ def phase(path):
     included), the per-trace sums (traces, their frame tree, the peak's
     cells, sampling's weights), the held and fresh blocks (pending.c, and
     deferred.c's frees), the scrub, the hooks (shim/hooks/: hooks.c,
-    hookrecord.c, hookstack.c and hooks.h's inline glue; and the shim's
-    root, where domain.c is), python, snapshot."""
+    hookrecord.c, hookstack.c and hooks.h's inline glue; the shim's root;
+    and shim/python/domain/, CPython's allocator wrappers, the hooks of
+    Python's domains), python, snapshot."""
     p = path or ""
     for pat, name in ((r"shim/unwind/", "walk"), (r"shim/record/(table|table_hint|tblfilter)\.c|shim/record/recinner\.h|emmintrin\.h", "table"),
                       (r"shim/record/(traces|tracefail|frametree|peak|sample)\.c|shim/record/record\.h", "sums"),
                       (r"shim/record/pending\.c|shim/base/deferred\.c", "pending"),
-                      (r"shim/base/scrub\.c", "scrub"), (r"shim/python/", "python"),
+                      (r"shim/base/scrub\.c", "scrub"), (r"shim/python/domain/", "hooks"),
+                      (r"shim/python/", "python"),
                       (r"shim/snapshot/", "snapshot"), (r"shim/hooks/|shim/[^/]+\.[ch]$", "hooks")):
         if re.search(pat, p):
             return name

@@ -93,7 +93,7 @@ HEAD = ["*crtbeginS.o(.text .text.*)", "*(.text.startup .text.startup.* .text.ex
 # its name in /proc/self/maps (the main program's, named by the loader
 # with an empty string), a lock's stall handler (timing), and the Python
 # exit's registers of a thread's C stack.
-NATIVE = ["mod_find_line", "orph_stalled", "pycs_regs", "cfi_memo_list"]
+NATIVE = ["mod_find_line", "orph_stalled", "pyg_cstack_regs", "cfi_memo_list"]
 # A fork's path (no bench workload forks): its child maps none of the
 # text its parent had, so each 64 KiB window it runs is a page fault in
 # every fork (test_footprint's fork_page_faults_small).  Listed together
@@ -147,7 +147,7 @@ def main():
             runs[name] = run(shim, work, name, argv, env)
             print(f"{name}: {len(runs[name])} functions", file=sys.stderr)
         # at the bench's size (50): a smaller heap's exit never runs the
-        # Python graph's flushes and frees (pye_flush, pyo_free...)
+        # Python graph's flushes and frees (pyg_edge_flush, pyg_owned_free...)
         py = run(shim, work, "python", [a.python, f"{PROG}/dicts.py", "50"],
                  {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"})
         print(f"python: {len(py)} functions", file=sys.stderr)

@@ -5,7 +5,7 @@
  * the entry's address, and the callback may rewrite it (gotw_write opens a
  * RELRO page between two mprotect calls).  The loader and the vDSO are
  * never walked.  Used by the attach's rewrite of the malloc family
- * (got_hook) and by tracemalloc's domains (pytrack_arm); each keeps its
+ * (got_hook) and by tracemalloc's domains (pyw_track_arm); each keeps its
  * own lock, skips its own module and decides what to write.  x86-64 only,
  * as the rest of the shim.
  */

@@ -31,7 +31,7 @@ struct hook_host {
     void (*tick)(void);          /* every 64 tracked allocations, guard set */
     /* While hook_py_waiting: from a recording hook (guard set), wraps
      * CPython's domains once the interpreter runs and this thread holds
-     * the GIL. */
+     * the GIL (dom_poll). */
     void (*py_poll)(void);
     /* Before a new walk: 1 when this is a clone child no fork handler
      * reached, whose recording has just stopped (no walk is made). */
@@ -74,7 +74,7 @@ int hook_is_active(void);
 void hook_books_close(void);  /* no snapshot any more: free forwards (life_exit_early) */
 struct unwind_origin;
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/python */
-/* shim/python (py_reborn_arm's host): block p, which a CPython free list
+/* shim/python (pyw_reborn_arm's host): block p, which a CPython free list
  * handed out again as a new object, charged to the stack at origin if it
  * is on the books; entered with the guard clear. */
 void hook_reborn(uintptr_t p, const struct unwind_origin *origin);

@@ -64,7 +64,7 @@ static uintptr_t pyth_dict_get(uintptr_t d, const char *want, uint32_t n, uint64
      * keys' entries */
     uintptr_t values = dict[5] ? dict[5] + (pyth.v >= 0x030d0000u ? 8 : 0) : 0;
     for (uint64_t i = 0, e = pyth_nentries(dict[4], max); i < e; i++) {
-        uintptr_t val = 0, key = pyroot_keys_entry(dict[4], i, &val);
+        uintptr_t val = 0, key = pyg_roots_keys_entry(dict[4], i, &val);
         if (pyth_is(key, want, n))
             return values ? pyth_word(values + 8 * i) : val;
     }
@@ -78,7 +78,7 @@ static uintptr_t pyth_values_get(uintptr_t values, uintptr_t keys, const char *w
 {
     uint64_t e = keys && values ? pyth_nentries(keys, PYTH_ATTRS) : 0;
     for (uint64_t i = 0; i < e; i++) {
-        uintptr_t key = pyroot_keys_entry(keys, i, NULL);
+        uintptr_t key = pyg_roots_keys_entry(keys, i, NULL);
         if (pyth_is(key, want, n))
             return pyth_word(values + 8 * i);
     }
@@ -164,7 +164,7 @@ static void pyth_active(uintptr_t active)
     for (uint64_t i = 0, e = pyth_nentries(dict[4], PYTH_THREADS); i < e; i++) {
         uintptr_t th = 0;
         char name[HSNAP_THREAD_NAME];
-        int32_t tid = pyroot_keys_entry(dict[4], i, &th) && th
+        int32_t tid = pyg_roots_keys_entry(dict[4], i, &th) && th
                           ? pyth_tid(pyth_attr(th, "_native_id", 10))
                           : 0;
         /* cut as the kernel's comm is, at a character's end */

@@ -258,21 +258,21 @@ static struct hsnap_pytypes_head pyt_head(uint32_t flags)
     return (struct hsnap_pytypes_head){
         .ntypes = pyt.nty, .flags = flags, .nobjects = pyt.nobj, .names_len = pyt.names.len,
         .nlinks = flags ? pyt.links.len / sizeof(struct hsnap_pylink) : 0,
-        .nparents = flags ? pym_nparents(&pyt.parents) : 0};
+        .nparents = flags ? pyg_mark_nparents(&pyt.parents) : 0};
 }
 
 /* The parents' links (struct pyg_parent, made whole) to put(arg, p, n),
  * a few at a time: the section's form is never held. */
 static void pyt_parents(void (*put)(void *, const void *, size_t), void *arg)
 {
-    uint64_t np = pym_nparents(&pyt.parents), k = 0, at = 0;
+    uint64_t np = pyg_mark_nparents(&pyt.parents), k = 0, at = 0;
     struct hsnap_pylink l[256];
     struct pyg_parent p;
     uint32_t n = 0;
     for (uint64_t i = 0; i < pyt.nobj && k < np; i++) {
         if (!pyt.heap.obj[i].parent)
             continue;
-        pym_parent_next(&pyt.parents, &at, &p);
+        pyg_mark_parent_next(&pyt.parents, &at, &p);
         l[n++] = (struct hsnap_pylink){p.from, (uint32_t)i, p.label_len & 15, p.value,
                                        p.name_off, p.label_len >> 4};
         k++;
@@ -486,13 +486,14 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
         pyt_put_objects(flags & HSNAP_PYTYPES_GRAPH);
     }
     /* PYOWNED's owners: numpy's and the fields' set in the graph's array */
-    pyo_make(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty, (flags & HSNAP_PYTYPES_GRAPH) ? owner : NULL);
+    pyg_owned_make(&pyt.heap, pyt.nobj, pyt.ty, pyt.nty,
+                   (flags & HSNAP_PYTYPES_GRAPH) ? owner : NULL);
     if (owner && !(flags & HSNAP_PYTYPES_GRAPH))
         arena_unmap(owner, PYG_OWNERS(&pyt.heap, pyt.nobj) * sizeof *owner);
     pyrd_hold(0);
     pypg_close();
-    if (!sink) /* else streamed (py_owned_stream) */
-        pyo_records(owned);
+    if (!sink) /* else streamed (py_types_owned) */
+        pyg_owned_records(owned);
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
     if (!streamed) {
         sbuf_put(b, pyt.types.p, pyt.types.len);
@@ -520,6 +521,12 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     return streamed;
 }
 
+int py_types_owned(const struct py_types_sink *s)
+{
+    struct pyg_owned_sink os = {s->begin, s->put, s->end, s->arg};
+    return pyg_owned_stream(&os);
+}
+
 /* pyr_end's: the objects' array given back. */
 static void pyt_drop_objs(void)
 {
@@ -530,7 +537,7 @@ static void pyt_drop_objs(void)
 
 void py_types_retain(void)
 {
-    pyo_free();
+    pyg_owned_free();
     if (pyt.retain) /* the retained sizes, for PYRETAIN */
         pyr_end(pyt_drop_objs, pyl_count);
     else
@@ -541,8 +548,8 @@ void py_types_retain(void)
 
 void py_types_drop(struct sbuf *b)
 {
-    pyo_free();
-    pyfl_drop();
+    pyg_owned_free();
+    pyg_fields_drop();
     pyrd_end();
     pyrd_hold(0);
     pypg_close();

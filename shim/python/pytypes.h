@@ -26,7 +26,7 @@ void py_object_starts(struct hsnap_block *b, uint64_t n);
  * in address order, to py_types_block; py_types_end finishes b (b->err
  * set when it could not) and, given no sink, puts PYOWNED into owned when
  * the graph was built (nothing there otherwise), or streams PYTYPES to a
- * sink (PYOWNED then to py_owned_stream's); then
+ * sink (PYOWNED then to py_types_owned's); then
  * py_types_retain (b and owned may be written and given back before it:
  * the retained sizes' pass, its memory the stop's peak, needs neither)
  * computes PYRETAIN's sizes and gives the objects' arrays back. */
@@ -45,6 +45,10 @@ struct py_types_sink {
 /* sink (may be NULL): PYTYPES streamed to it as soon as the graph is
  * built, before PYOWNED is made (b then given back): 1 when it was. */
 int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink);
+/* After py_types_end was given a sink (and before py_types_retain):
+ * PYOWNED streamed to s (its run unused), from the owners' array, which
+ * is given back; 1 when there was one (0: none, nothing put). */
+int py_types_owned(const struct py_types_sink *s);
 /* Whether py_types_begin could read the objects (a CPython it knows). */
 int py_types_can(void);
 void py_types_retain(void);

@@ -143,7 +143,7 @@ static void dump_domains(struct dump_walk *w)
     const uint64_t *ptr = (const uint64_t *)b[DUMP_PTRS].p, *size = (const uint64_t *)b[DUMP_SIZES].p;
     size_t n = b[DUMP_PTRS].len / sizeof(uint64_t);
     for (size_t i = 0; i < n; i++)
-        sbuf_u32(&b[DUMP_DOMAINS], py_domain_of((uintptr_t)ptr[i], size[i]));
+        sbuf_u32(&b[DUMP_DOMAINS], pyw_domain_of((uintptr_t)ptr[i], size[i]));
     sbuf_free(&b[DUMP_PTRS]);
 }
 
@@ -310,7 +310,7 @@ struct heapsnap_dump *dump_take(int what, unsigned since, const void *block,
                                  ? since : 0,
                           what == HEAPSNAP_DUMP_BLOCK ? (uintptr_t)block : 0, NULL, 0, {0}, 0};
     w.nseen = trace_count() + 1024; /* and traces born during the walk */
-    w.domains = py_domain_any();
+    w.domains = pyw_domain_any();
     size_t seen_len = ((size_t)w.nseen + 63) / 64 * sizeof(uint64_t);
     w.seen = arena_map(seen_len);
     int bad = !w.seen || dump_items(&w, what) != 0;

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "snapshot.h"
-#include "pygraph.h"
 #include "pyretain.h"
 #include "python.h"
 #include "pytypes.h"
@@ -77,7 +76,7 @@ static void snap_types_end(void *arg)
     side_sec_end(arg, HSNAP_SEC_PYTYPES, NULL, 0);
 }
 
-/* PYOWNED streamed into the side file (py_owned_sink's), as
+/* PYOWNED streamed into the side file (py_types_owned's), as
  * side_sec_whole would put it. */
 static void snap_owned_begin(void *arg, uint64_t bytes)
 {
@@ -120,8 +119,8 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     if (made && side->fd >= 0) {
         if (b->len)
             side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
-        struct py_owned_sink os = {snap_owned_begin, snap_types_put, snap_owned_end, side};
-        py_owned_stream(&os);
+        struct py_types_sink os = {snap_owned_begin, NULL, snap_types_put, snap_owned_end, side};
+        py_types_owned(&os);
         sbuf_free(b);
         sbuf_free(owned);
     }

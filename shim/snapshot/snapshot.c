@@ -232,7 +232,7 @@ static void snap_gcfreed(struct sbuf *sec)
     uint32_t n = 0;
     if (sec[SEC_TRACES].len >= 4)
         memcpy(&n, sec[SEC_TRACES].p, 4);
-    py_gcf_put(&sec[SEC_PYGCFREED], n);
+    pyw_gcf_put(&sec[SEC_PYGCFREED], n);
     if (sec[SEC_PYGCFREED].err) /* out of memory: a snapshot without it */
         sbuf_free(&sec[SEC_PYGCFREED]);
 }

@@ -2,9 +2,9 @@
  * state.h - the door of the state room (shim/state/): the state file
  * (hsnap_state.h), what the reports need kept where the kernel keeps it
  * when the process is killed.  state.c makes the file, hands out its
- * cells and writes the helper's heartbeat and documents, statestacks.c
- * the traces' stacks in it, statelife.c follows it through fork, exec,
- * a change of ids and a clean end.  It stands on the snapshot, python,
+ * cells, writes the helper's heartbeat and documents and follows the
+ * file through fork, exec, a change of ids and a clean end; statestacks.c
+ * writes the traces' stacks in it.  It stands on the snapshot, python,
  * record and base rooms' doors; what it needs of the process above it
  * (whether this is the process that writes, the helper thread) comes
  * through struct state_host, set at start-up.  Prefix: state_.

@@ -1,5 +1,5 @@
 # test_killstate_procs.sh - the state file a SIGKILL leaves, across a
-# process's life (shim/state/statelife.c), under a plain preload with the state
+# process's life (shim/state/state.c, state_after_fork_child), under a plain preload with the state
 # file at its default: a forked child killed mid-growth leaves its own, and
 # its parent's stays its parent's; a raw clone child (no fork handler) that
 # frees what it inherited leaves its parent's sums alone; an image that

@@ -80,7 +80,7 @@ static void *pyexit_snapshot(void *self, void *arg)
 {
     (void)self, (void)arg;
     pyexit.host.snapshot();
-    py_gcf_disarm(); /* the interpreter goes: no more flag to read */
+    pyw_gcf_disarm(); /* the interpreter goes: no more flag to read */
     pyexit.incref(pyexit.none);
     return pyexit.none;
 }

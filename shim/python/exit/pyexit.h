@@ -2,9 +2,9 @@
  * pyexit.h - the door of shim/python/exit/: the exit snapshot of a Python
  * program, taken when CPython's finalization begins (an atexit callback
  * registered under the GIL by a pending call), while its modules still
- * hold the program's data.  The root finds CPython's functions for it
- * (pyexit_find) and arms it once the domains are wrapped, handing what it
- * needs of the root in struct pyexit_host.  Prefix: pyexit_.
+ * hold the program's data.  The domain room finds CPython's functions
+ * for it (pyexit_find) and arms it once the domains are wrapped, handing
+ * on what it needs of the root in struct pyexit_host.  Prefix: pyexit_.
  */
 #ifndef HEAPSNAP_PYEXIT_H
 #define HEAPSNAP_PYEXIT_H

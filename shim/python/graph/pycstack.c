@@ -90,7 +90,7 @@ static int pycs_at_syscall(uintptr_t pc)
            ((b[0] == 0x0f && b[1] == 0x05) || (b[2] == 0x0f && b[3] == 0x05));
 }
 
-int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc)
+int pyg_cstack_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc)
 {
     uintptr_t sp = 0;
     *from = lo, *pc = 0;
@@ -114,7 +114,7 @@ int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *p
     return 1;
 }
 
-const uintptr_t *pycs_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n)
+const uintptr_t *pyg_cstack_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n)
 {
     return stop_kept_regs(tid, from + PYCS_REDZONE, pc, n);
 }
@@ -141,7 +141,7 @@ static int pycs_return_address(uintptr_t w)
     return in;
 }
 
-uintptr_t pycs_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc)
+uintptr_t pyg_cstack_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc)
 {
     uintptr_t buf[64];
     uintptr_t stop = at - from > PYCS_SEARCH ? at - PYCS_SEARCH : from;

@@ -119,7 +119,7 @@ static int pyc_cycle(struct pyc_search *s, uint32_t r)
 }
 
 /* The garbage the kept cycles lead to, breadth first from them: each
- * object's link is the edge that reached it (its holder's: pym_mark puts
+ * object's link is the edge that reached it (its holder's: pyg_mark puts
  * it as HSNAP_PYLINK_HELD), so that its holders lead back to a cycle;
  * queue has room for every garbage object (indices into gl). */
 static void pyc_held(struct pyc_search *s)
@@ -158,7 +158,7 @@ static void pyc_first(const struct pyg_heap *h, const struct pye_csr *c, uint32_
     }
 }
 
-void pyc_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
+void pyg_cycle_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
 {
     uint64_t nobj = c->nobj;
     uint64_t n = 0, slots = 16, used = 0;

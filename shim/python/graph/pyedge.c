@@ -3,11 +3,11 @@
  * are packed as they come, in runs (one source's of one rank in a row:
  * an object's own block, the block it leads to), grown by remapping (the
  * kernel moves the pages: never resident twice) and used again by the
- * next batch; pye_flush puts the runs in the marking's order (a counting
+ * next batch; pyg_edge_flush puts the runs in the marking's order (a counting
  * sort by source, then rank, over the batch's sources only) and copies
  * them onto the edges, with each source's bytes and the starts of its
  * group.  The batch's arrays go back once every edge is packed
- * (pye_done), and a batch's bytes once they grew past a first mapping.  The table of
+ * (pyg_edge_done), and a batch's bytes once they grew past a first mapping.  The table of
  * the keys the edges name by slot (a dict key's str, a keys object | 1):
  * consecutive edges of one values array, and a class's instances in
  * address order, name the same keys object, whose slot is taken again
@@ -35,7 +35,7 @@ static struct {
     uint8_t *bb;                     /* the batch's edges, packed as added */
     uint64_t nbb, capbb;
     struct pye_seg *seg;             /* the batch's runs, as added */
-    uint32_t *perm, *cnt;            /* pye_flush's: runs by place; by source */
+    uint32_t *perm, *cnt;            /* pyg_edge_flush's: runs by place; by source */
     uint64_t nseg, capseg, capperm, capcnt;
     uint8_t *e;                      /* the packed edges */
     uint64_t nbyte, capbyte;
@@ -48,16 +48,16 @@ static struct {
     uint64_t nkey, capkey;
 } pe;
 
-int pye_begin(uint64_t nobj)
+int pyg_edge_begin(uint64_t nobj)
 {
-    pye_free_edges();
+    pyg_edge_free_edges();
     pe.nobj = nobj;
     pe.len = arena_map(nobj + 1);
     pe.base = arena_map((nobj / PYE_GROUP + 2) * 4);
     return pe.len && pe.base ? 0 : -1;
 }
 
-int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
+int pyg_edge_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
 {
     uint32_t rank = pye_rank(how);
     if (!pe.len || src < pe.done || src >= pe.nobj ||
@@ -80,7 +80,7 @@ int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
     return 0;
 }
 
-int pye_key_slot(uint64_t key, uint32_t *slot)
+int pyg_edge_key_slot(uint64_t key, uint32_t *slot)
 {
     *slot = 0;
     if (!key)
@@ -97,12 +97,12 @@ int pye_key_slot(uint64_t key, uint32_t *slot)
     return 0;
 }
 
-uint64_t pye_key(uint32_t slot)
+uint64_t pyg_edge_key(uint32_t slot)
 {
     return slot && slot <= pe.nkey ? pe.keys[slot - 1] : 0;
 }
 
-uint64_t pye_nkey(void)
+uint64_t pyg_edge_nkey(void)
 {
     return pe.nkey;
 }
@@ -118,7 +118,7 @@ static void pye_batch_reset(void)
     pe.nbb = pe.nseg = 0;
 }
 
-int pye_flush(uint64_t upto)
+int pyg_edge_flush(uint64_t upto)
 {
     uint64_t lo = pe.done, n = upto > lo ? upto - lo : 0;
     if (!pe.len || upto > pe.nobj ||
@@ -131,7 +131,7 @@ int pye_flush(uint64_t upto)
     memset(cnt, 0, (n + 1) * 4);
     for (uint64_t k = 0; k < pe.nseg; k++) {
         if (pe.seg[k].src >= upto)
-            return -1; /* (pye_add keeps them at lo on) */
+            return -1; /* (pyg_edge_add keeps them at lo on) */
         cnt[pe.seg[k].src - lo + 1]++;
     }
     for (uint64_t s = 0; s < n; s++)
@@ -179,29 +179,29 @@ static void pye_free_batch(void)
     pe.nbb = pe.capbb = pe.nseg = pe.capseg = pe.capperm = pe.capcnt = 0;
 }
 
-int pye_done(struct pye_csr *c)
+int pyg_edge_done(struct pye_csr *c)
 {
     memset(c, 0, sizeof *c);
-    int rc = pye_flush(pe.nobj);
+    int rc = pyg_edge_flush(pe.nobj);
     pye_free_batch();
     if (rc != 0) {
-        pye_free_edges();
+        pyg_edge_free_edges();
         return -1;
     }
     if (!pe.e && py_map_room((void **)&pe.e, 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0) {
-        pye_free_edges();
+        pyg_edge_free_edges();
         return -1;
     }
     *c = (struct pye_csr){pe.e, pe.len, pe.base, pe.lng, pe.nlong, pe.nobj, (uint32_t)pe.nbyte};
     return 0;
 }
 
-void pye_drop_edges(uint64_t upto, uint64_t *dropped)
+void pyg_edge_drop(uint64_t upto, uint64_t *dropped)
 {
     pyg_drop(pe.e, upto, dropped);
 }
 
-void pye_free_edges(void)
+void pyg_edge_free_edges(void)
 {
     pye_free_batch();
     if (pe.e)
@@ -216,9 +216,9 @@ void pye_free_edges(void)
     pe.nbyte = pe.capbyte = pe.nlong = pe.caplong = pe.nobj = pe.done = 0;
 }
 
-void pye_free(void)
+void pyg_edge_free(void)
 {
-    pye_free_edges();
+    pyg_edge_free_edges();
     if (pe.keys)
         arena_unmap(pe.keys, pe.capkey * sizeof *pe.keys);
     memset(&pe, 0, sizeof pe);

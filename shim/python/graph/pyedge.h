@@ -31,7 +31,7 @@
 struct pyg_edge {
     uint32_t src, dst; /* objects */
     uint32_t how;      /* pye_how */
-    uint32_t key;      /* pye_key_slot's slot: 0 none */
+    uint32_t key;      /* pyg_edge_key_slot's slot: 0 none */
 };
 
 /* label < 16, rank < 4; a value above PYE_VALUE_MAX is kept as that. */
@@ -140,29 +140,29 @@ static inline uint32_t pye_src(const struct pye_csr *c, uint32_t e)
 }
 
 /* pyedge.c: the store, under the snapshot lock only; all of it from
- * arena_map.  pye_begin: for nobj objects' edges, 0 or -1; pye_add: an
- * edge (its source not below the last pye_flush's upto); pye_key_slot:
+ * arena_map.  pyg_edge_begin: for nobj objects' edges, 0 or -1; pyg_edge_add: an
+ * edge (its source not below the last pyg_edge_flush's upto); pyg_edge_key_slot:
  * key's slot (0: key is 0; the last slot again for the same key); both
- * 0, or -1 (out of memory: nothing kept, *slot 0).  pye_flush: the
+ * 0, or -1 (out of memory: nothing kept, *slot 0).  pyg_edge_flush: the
  * edges added so far, of sources below upto, packed; 0, or -1 (out of
- * memory, or more than PYE_BYTES_MAX bytes).  pye_key: the key of a
+ * memory, or more than PYE_BYTES_MAX bytes).  pyg_edge_key: the key of a
  * slot. */
 #define PYE_BYTES_MAX 0xf0000000u
-int pye_begin(uint64_t nobj);
-int pye_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot);
-int pye_key_slot(uint64_t key, uint32_t *slot);
-int pye_flush(uint64_t upto);
-uint64_t pye_key(uint32_t slot);
+int pyg_edge_begin(uint64_t nobj);
+int pyg_edge_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot);
+int pyg_edge_key_slot(uint64_t key, uint32_t *slot);
+int pyg_edge_flush(uint64_t upto);
+uint64_t pyg_edge_key(uint32_t slot);
 /* The slots taken (the highest slot). */
-uint64_t pye_nkey(void);
+uint64_t pyg_edge_nkey(void);
 /* Every object's edges packed (the rest flushed), in *c (the store's own
- * arrays, until pye_free_edges): 0, or -1 (out of memory: the edges
+ * arrays, until pyg_edge_free_edges): 0, or -1 (out of memory: the edges
  * given back). */
-int pye_done(struct pye_csr *c);
+int pyg_edge_done(struct pye_csr *c);
 /* The packed edges' bytes given back as pyg_drop does (upto: a place). */
-void pye_drop_edges(uint64_t upto, uint64_t *dropped);
+void pyg_edge_drop(uint64_t upto, uint64_t *dropped);
 /* The edges only (the keys kept, for the links' names). */
-void pye_free_edges(void);
-void pye_free(void);
+void pyg_edge_free_edges(void);
+void pyg_edge_free(void);
 
 #endif

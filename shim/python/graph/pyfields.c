@@ -11,17 +11,17 @@
  *   A field is a word of [16, tp_basicsize) past the object's head; it
  * owns a block when it holds the block's exact start (a C structure's
  * pointer to what it allocated), the block holds no object, and no other
- * owner has it (the graph's, numpy's: pynp_owned runs first, then the
+ * owner has it (the graph's, numpy's: pyg_numpy_owned runs first, then the
  * first object in address order), set in the owners' array (pyowned.c
  * makes PYOWNED from it).  The atomic types (int, bytes, str: their
  * words are numbers or text) and those of one word (float) are not
  * read.  The graph's walk copies the fields as it copies the objects'
- * blocks (pyfl_see: one read of the heap where there were two), and keeps
+ * blocks (pyg_fields_see: one read of the heap where there were two), and keeps
  * the words that start a block without an object, in the objects'
- * ascending order; pyfl_owned then claims them, once the graph and numpy
+ * ascending order; pyg_fields_owned then claims them, once the graph and numpy
  * have claimed theirs.  Without that walk the fields are copied here, a
- * window at a time (pyread.c).  State: one struct, from pyfl_begin to
- * pyfl_owned (or pyfl_drop), under the snapshot lock only.
+ * window at a time (pyread.c).  State: one struct, from pyg_fields_begin to
+ * pyg_fields_owned (or pyg_fields_drop), under the snapshot lock only.
  */
 #include <string.h>
 
@@ -63,7 +63,7 @@ struct pyfl_pass {
 };
 
 /* A field's word that starts a block without an object, as the graph's
- * walk met it: claimed by pyfl_owned if no one else has the block. */
+ * walk met it: claimed by pyg_fields_owned if no one else has the block. */
 struct pyfl_hit {
     uint64_t at;      /* the word's address */
     uint32_t obj, bj; /* the object whose field it is; the block */
@@ -77,9 +77,9 @@ static struct {
     struct pyfl_hit *hit;
     uint64_t nhit, caphit;
     uint32_t empty[PYFL_EMPTY]; /* the blocks of no bytes without an object:
-                                   no address is in one (pyf_find) */
+                                   no address is in one (pyg_find) */
     uint32_t nempty;
-    int on;               /* pyfl_begin's, while every hit is kept */
+    int on;               /* pyg_fields_begin's, while every hit is kept */
 } fl;
 
 static inline uint64_t pyfl_slot(const struct pyfl_pass *ps, uint64_t addr)
@@ -164,20 +164,20 @@ static int pyfl_span(const struct pyg_heap *h, uint64_t i, uint64_t bj, const st
     return 1;
 }
 
-void pyfl_begin(const struct pyg_heap *h, const struct pyg_type *ty)
+void pyg_fields_begin(const struct pyg_heap *h, const struct pyg_type *ty)
 {
-    pyfl_drop();
+    pyg_fields_drop();
     fl.h = h, fl.ty = ty, fl.on = 1;
     for (uint64_t bj = 0; bj < h->nblk && fl.on; bj++)
         if (!h->blk[bj].size && pyg_obj_of(h, bj) == PYG_NONE) {
             if (fl.nempty == PYFL_EMPTY)
-                fl.on = 0; /* pyfl_owned reads the fields itself */
+                fl.on = 0; /* pyg_fields_owned reads the fields itself */
             else
                 fl.empty[fl.nempty++] = (uint32_t)bj;
         }
 }
 
-int pyfl_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
+int pyg_fields_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
 {
     return fl.on && pyfl_span(fl.h, i, bj, &fl.ty[fl.h->obj[i].type], at, len);
 }
@@ -187,10 +187,10 @@ int pyfl_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
  * (held through the graph's walk, it raised the walk's peak). */
 static uint32_t pyfl_bare_at(uint64_t w)
 {
-    uint32_t bj = pyf_find(w);
+    uint32_t bj = pyg_find(w);
     if (bj != PYG_NONE)
         return fl.h->blk[bj].addr == w && pyg_obj_of(fl.h, bj) == PYG_NONE ? bj : PYG_NONE;
-    /* the empty blocks ascend (pyfl_begin): most words miss their span */
+    /* the empty blocks ascend (pyg_fields_begin): most words miss their span */
     if (!fl.nempty || w < fl.h->blk[fl.empty[0]].addr ||
         w > fl.h->blk[fl.empty[fl.nempty - 1]].addr)
         return PYG_NONE;
@@ -200,7 +200,7 @@ static uint32_t pyfl_bare_at(uint64_t w)
     return PYG_NONE;
 }
 
-void pyfl_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
+void pyg_fields_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
 {
     for (uint32_t k = 0; p && fl.on && k + 8 <= len; k += 8) {
         uint64_t w;
@@ -209,14 +209,14 @@ void pyfl_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
         if (w < 4096 || (w & 7) || (bj = pyfl_bare_at(w)) == PYG_NONE)
             continue;
         if (py_map_room((void **)&fl.hit, fl.nhit + 1, &fl.caphit, sizeof *fl.hit, 4096) != 0) {
-            fl.on = 0; /* pyfl_owned reads the fields itself */
+            fl.on = 0; /* pyg_fields_owned reads the fields itself */
             return;
         }
         fl.hit[fl.nhit++] = (struct pyfl_hit){at + k, i, bj};
     }
 }
 
-void pyfl_drop(void)
+void pyg_fields_drop(void)
 {
     if (fl.hit)
         arena_unmap(fl.hit, fl.caphit * sizeof *fl.hit);
@@ -232,16 +232,16 @@ static int pyfl_replay(const struct pyg_heap *h, const struct pyg_type *ty, uint
         pyfl_claim(&added, x->obj, x->at, x->bj, &owner[x->bj - pyg_objs_below(h, x->bj)],
                    (ty[h->obj[x->obj].type].flags & PY_TPF_HAVE_GC) != 0);
     }
-    pyfl_drop();
+    pyg_fields_drop();
     return (int)added;
 }
 
-int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-               uint32_t *owner)
+int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+                     uint32_t *owner)
 {
     if (fl.on && fl.h == h && fl.ty == ty)
         return pyfl_replay(h, ty, owner);
-    pyfl_drop();
+    pyg_fields_drop();
     if (!h->obj || !h->nblk)
         return 0;
     struct pyfl_pass ps = {h, owner, 0, NULL, 0};

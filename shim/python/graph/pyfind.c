@@ -70,7 +70,7 @@ static uint32_t pyf_search(uint64_t w, uint64_t lo, uint64_t hi)
     return w - b[lo].addr < pyg_size(f.h, &b[lo]) ? (uint32_t)lo : PYG_NONE;
 }
 
-void pyf_free(void)
+void pyg_find_free(void)
 {
     if (f.slot)
         arena_unmap(f.slot, (f.mask + 1) * sizeof *f.slot);
@@ -79,9 +79,9 @@ void pyf_free(void)
     memset(&f, 0, sizeof f);
 }
 
-void pyf_build(const struct pyg_heap *h)
+void pyg_find_build(const struct pyg_heap *h)
 {
-    pyf_free();
+    pyg_find_free();
     f.h = h, f.b = h->blk, f.n = h->nblk;
     if (!f.n)
         return;
@@ -106,7 +106,7 @@ void pyf_build(const struct pyg_heap *h)
     if (!(f.slot = arena_map(slots * sizeof *f.slot)) ||
         (nbig && !(f.big = arena_map(nbig * sizeof *f.big)))) {
         uint64_t amask = f.amask;
-        pyf_free();
+        pyg_find_free();
         f.h = h, f.b = h->blk, f.n = h->nblk, f.lo = h->blk[0].addr, f.amask = amask;
         f.hi = h->blk[f.n - 1].addr + pyg_size(h, &h->blk[f.n - 1]);
         return; /* the whole array searched */
@@ -137,7 +137,7 @@ void pyf_build(const struct pyg_heap *h)
     }
 }
 
-/* pyf_find's, inlined into its loops. */
+/* pyg_find's, inlined into its loops. */
 static inline __attribute__((always_inline)) uint32_t pyf_lookup(uint64_t w)
 {
     if (w < f.lo || w >= f.hi)
@@ -165,12 +165,12 @@ static inline __attribute__((always_inline)) uint32_t pyf_lookup(uint64_t w)
     return w - f.b[f.big[lo]].addr < pyg_size(f.h, &f.b[f.big[lo]]) ? f.big[lo] : PYG_NONE;
 }
 
-uint32_t pyf_find(uint64_t w)
+uint32_t pyg_find(uint64_t w)
 {
     return pyf_lookup(w);
 }
 
-size_t pyf_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj)
+size_t pyg_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj)
 {
     /* an object starts 0, 16 or 32 bytes into its block: with every block
      * 16-aligned, a word that is not is no object's start */

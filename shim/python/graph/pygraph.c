@@ -124,12 +124,6 @@ static inline uint32_t *pyg_owner(uint64_t bj)
     return &g.owner[bj - pyg_objs_below(g.h, bj)];
 }
 
-/* The block that holds address w, or PYG_NONE. */
-static inline uint32_t pyg_find(uint64_t w)
-{
-    return pyf_find(w);
-}
-
 uint32_t pyg_tracked_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
@@ -143,7 +137,7 @@ uint32_t pyg_tracked_at(uint64_t w)
 size_t pyg_tracked_all(const uint64_t *w, size_t n, uint32_t *at, uint32_t *obj)
 {
     uint32_t bj[PYG_WORDS];
-    size_t m = pyf_find_starts(w, n < PYG_WORDS ? n : PYG_WORDS, at, bj), k = 0;
+    size_t m = pyg_find_starts(w, n < PYG_WORDS ? n : PYG_WORDS, at, bj), k = 0;
     for (size_t j = 0; j < m; j++) {
         uint32_t i = pyg_obj_of(g.h, bj[j]);
         const struct pyg_obj *o = i == PYG_NONE ? NULL : &g.h->obj[i];
@@ -190,7 +184,7 @@ static void pyg_field(uint32_t src, uint32_t *label, uint32_t *value, uint64_t *
 /* An edge: src holds dst by label (HSNAP_PYLABEL_*: how), value (the
  * field's offset, the item's index), key (KEY: the dict key's str
  * object; KEY, ATTR: (odd) the keys object whose entry value names it),
- * its rank g.rank (pym_mark's order among its source's). */
+ * its rank g.rank (pyg_mark's order among its source's). */
 static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
     uint32_t slot;
@@ -201,7 +195,8 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
         value -= g.tuple_shift;
     if (label == HSNAP_PYLABEL_FIELD)
         pyg_field(src, &label, &value, &key);
-    if (pye_key_slot(key, &slot) != 0 || pye_add(src, dst, pye_how(label, g.rank, value), slot) != 0)
+    if (pyg_edge_key_slot(key, &slot) != 0 ||
+        pyg_edge_add(src, dst, pye_how(label, g.rank, value), slot) != 0)
         g.oom = 1;
 }
 
@@ -306,8 +301,8 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             if ((own & PYG_OWN) &&
                 ((dst == src && (own & PYG_SELF)) || g.ty[o->type].kind == PYG_WEAKREF))
                 continue;
-            if (!(own & PYG_OPAQUE) || pykn_kind(g.ty[g.h->obj[src].type].addr,
-                                                 g.ty[g.h->obj[src].type].flags) != PYKN_ARRAY)
+            if (!(own & PYG_OPAQUE) || pyg_known_kind(g.ty[g.h->obj[src].type].addr,
+                                                      g.ty[g.h->obj[src].type].flags) != PYKN_ARRAY)
                 pyr_ref(at + k, bj); /* (an array's base: pynumpy.c's) */
             if ((own & PYG_RETAIN) || (!(own & PYG_OPAQUE) && !pyg_walked(src)))
                 continue;
@@ -350,7 +345,7 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
         q = (to > from ? (to - from < PYG_READ_MAX ? to - from : PYG_READ_MAX) : 0) / 8;
     if ((from - b->addr) % 8 || q >= (1u << (32 - PYG_FOL_Q)))
         return; /* not a values array or an item array: not read */
-    if (pye_key_slot(keys, &slot) != 0) {
+    if (pyg_edge_key_slot(keys, &slot) != 0) {
         g.oom = 1;
         return;
     }
@@ -519,7 +514,7 @@ static void pyg_fol_scan(uint32_t bj, uint64_t aux)
     pyg_fol_words(f, &from, &to);
     uint32_t src = *pyg_owner(bj) - 1;
     uint32_t label = pye_label(f->how);
-    g.keys_tag = pye_key(f->keys);
+    g.keys_tag = pyg_edge_key(f->keys);
     g.rank = pye_rank(f->how);
     if (label == HSNAP_PYLABEL_KEY && !f->keys) {
         pyg_key_places(g.h->blk[bj].addr);
@@ -539,7 +534,7 @@ static void pyg_fol_scan(uint32_t bj, uint64_t aux)
 struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
 {
     return pyg_link(g.h, g.ty, e->src, e->dst, pye_label(e->how), pye_value(e->how),
-                    pye_key(e->key));
+                    pyg_edge_key(e->key));
 }
 
 void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exact)
@@ -569,12 +564,12 @@ static void pyg_fields(uint32_t i, uint64_t bj)
 {
     uint64_t at;
     uint32_t len;
-    if (!pyfl_wants(i, bj, &at, &len))
+    if (!pyg_fields_wants(i, bj, &at, &len))
         return;
     if (g.local && at >= g.local_at && at - g.local_at + len <= g.local_len)
-        pyfl_see(i, at, g.local + (at - g.local_at), len);
+        pyg_fields_see(i, at, g.local + (at - g.local_at), len);
     else
-        pyfl_see(i, at, peek(g.buf, at, len) ? g.buf : NULL, len);
+        pyg_fields_see(i, at, peek(g.buf, at, len) ? g.buf : NULL, len);
 }
 
 /* Object i as the batch read it: its edges, and its fields; aux: its
@@ -659,7 +654,7 @@ static void pyg_read_fols(void)
  * address order (the tracked ones, and the untracked the retained sizes
  * read), then the blocks they lead to, in address order too, a window
  * of them read by one system call (pyread.c; a block too large for one
- * is read as it is scanned); then the batch's edges packed (pye_flush).
+ * is read as it is scanned); then the batch's edges packed (pyg_edge_flush).
  * -1: out of memory. */
 static int pyg_read_all(uint64_t nobj)
 {
@@ -676,7 +671,7 @@ static int pyg_read_all(uint64_t nobj)
             uint32_t len;
             if (pyg_walked((uint32_t)i) || pyr_scans(o, &g.ty[o->type]))
                 at = b->addr, len = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
-            else if (pyfl_wants(i, it.bj, &at, &len) || pyg_opaque(i, it.bj, &at, &len))
+            else if (pyg_fields_wants(i, it.bj, &at, &len) || pyg_opaque(i, it.bj, &at, &len))
                 aux |= PYG_FIELDS_ONLY;
             else
                 continue;
@@ -688,7 +683,7 @@ static int pyg_read_all(uint64_t nobj)
         pyrd_end();
         if (!g.oom)
             pyg_read_fols();
-        if (!g.oom && pye_flush(more ? i + 1 : nobj) != 0)
+        if (!g.oom && pyg_edge_flush(more ? i + 1 : nobj) != 0)
             g.oom = 1;
     }
     return g.oom ? -1 : 0;
@@ -705,15 +700,15 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     g.ty = ty;
     const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
     g.tuple_shift = ol && ol->tuple_items > 24 ? ol->tuple_items - 24u : 0;
-    pyf_build(h);
-    pykn_begin();
-    pye_free();
+    pyg_find_build(h);
+    pyg_known_begin();
+    pyg_edge_free();
     g.names = names;
     pyg_link_begin(names);
     g.capfol = h->nblk - nobj; /* each block without an object followed once at most */
-    pyfl_begin(h, ty); /* the fields seen as the objects are read */
+    pyg_fields_begin(h, ty); /* the fields seen as the objects are read */
     if (!(g.owner = arena_map((g.capfol + 1) * sizeof *g.owner)) ||
-        !(g.fol = arena_map(PYG_FOL_MAP)) || pye_begin(nobj) != 0)
+        !(g.fol = arena_map(PYG_FOL_MAP)) || pyg_edge_begin(nobj) != 0)
         g.oom = 1;
     g.folk = g.fol ? (uint64_t *)(g.fol + 2 * PYG_BATCH) : NULL;
     if (!g.oom && pyg_read_all(nobj) != 0)
@@ -722,14 +717,14 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         arena_unmap(g.fol, PYG_FOL_MAP);
     g.fol = NULL, g.folk = NULL;
     if (!g.oom)
-        pyroot_collect();
-    pyf_free(); /* the marking finds no address */
+        pyg_roots_collect();
+    pyg_find_free(); /* the marking finds no address */
     if (!g.oom)
-        pyo_pack(&g.owner, g.capfol + 1);
+        pyg_owned_pack(&g.owner, g.capfol + 1);
     if (!g.oom)
-        rc = pym_mark(g.h, nobj, g.root, g.nroot, links, parents);
-    pye_free(); /* the owners' records come after: not beside the edges */
-    if (pyo_unpack(&g.owner, g.capfol + 1) != 0)
+        rc = pyg_mark(g.h, nobj, g.root, g.nroot, links, parents);
+    pyg_edge_free(); /* the owners' records come after: not beside the edges */
+    if (pyg_owned_unpack(&g.owner, g.capfol + 1) != 0)
         rc = -1;
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
@@ -737,10 +732,10 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
     if (rc == 0) /* handed over: PYOWNED is made from it (pyowned.c) */
         *owner = g.owner, g.owner = NULL;
     else
-        pyfl_drop();
+        pyg_fields_drop();
     if (g.owner)
         arena_unmap(g.owner, (g.capfol + 1) * sizeof *g.owner);
-    pyf_free();
+    pyg_find_free();
     memset(&g, 0, sizeof g);
     return rc;
 }

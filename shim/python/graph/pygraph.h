@@ -5,8 +5,9 @@
  * the collector's garbage, each object's parent), the garbage's cycles
  * (pycycle.c), the roots (pyroots.c, pycstack.c), and the blocks objects
  * own (pyowned.c, with pynumpy.c and pyfields.c).  pyedge.h is the
- * room's inner header (the packed edges).  Prefixes: pyg_, pym_, pyc_,
- * pye_, pyo_, pyfl_, pynp_, pyf_, pykn_, pymem_, pyroot_, pycs_.
+ * room's inner header (the packed edges: its static helpers and struct
+ * pye_csr keep pye_).  Prefix: pyg_ (pyg_edge_, pyg_mark_, pyg_owned_...
+ * name the file).
  */
 #ifndef HEAPSNAP_PYGRAPH_H
 #define HEAPSNAP_PYGRAPH_H
@@ -22,7 +23,7 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 /* A reached object's parent, the link by which the marking reached it
  * first (a struct hsnap_pylink to the object, which is left out: the
  * objects whose pyg_obj.parent is set, in their order), as
- * pym_parent_next reads it back: 8 to 20 bytes where the section's link
+ * pyg_mark_parent_next reads it back: 8 to 20 bytes where the section's link
  * takes 24, for the stop's peak. */
 struct pyg_parent {
     uint32_t from, value, name_off;
@@ -40,8 +41,8 @@ struct pyg_parent {
  * which the marking does not read, packed in a byte an owner or so (*owner
  * NULL; left as it is without room), and made whole again (0, or -1: out
  * of memory, *owner NULL). */
-void pyo_pack(uint32_t **owner, uint64_t cap);
-int pyo_unpack(uint32_t **owner, uint64_t cap);
+void pyg_owned_pack(uint32_t **owner, uint64_t cap);
+int pyg_owned_unpack(uint32_t **owner, uint64_t cap);
 struct sbuf;
 int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner);
@@ -73,18 +74,18 @@ struct hsnap_pylink pyg_link_of(const struct pyg_edge *e);
  * into links and the reached ones' parents (struct pyg_parent) into
  * parents; each obj's parent bit set where one was put.  0, or -1 (out of
  * memory). */
-int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
+int pyg_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents);
-/* The parents pym_mark put into b: their count, and the next one from
+/* The parents pyg_mark put into b: their count, and the next one from
  * *at (0 at first; moved past it). */
-uint64_t pym_nparents(const struct sbuf *b);
-void pym_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p);
+uint64_t pyg_mark_nparents(const struct sbuf *b);
+void pyg_mark_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p);
 /* pycycle.c, for pygraph.c's marking: each garbage object's link (via,
  * an edge's place in c; PYG_NONE on entry) among c's objects' edges, so
  * that the link from one object of each garbage group (site, type) is a
  * cycle through it; the rest keep their first reference to garbage. */
 struct pye_csr;
-void pyc_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via);
+void pyg_cycle_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via);
 /* pylink.c, for pygraph.c: a link (src holds dst by label, value: a
  * field's offset, an item's index; key: KEY's str, or a keys object | 1)
  * with its name put in names once; pyg_link_begin at each graph's start. */
@@ -94,89 +95,90 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
 /* pynumpy.c: the blocks numpy arrays among h's nobj objects (types ty,
  * nty of them) own (a data buffer, dimensions) set in owner (the owners'
  * array, pyg_build's: the graph's entries kept); how many were added. */
-int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-               uint32_t *owner);
+int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+                    uint32_t nty, uint32_t *owner);
 /* pyfields.c: the blocks the fields of h's objects of non-gc types hold
  * (at their start, owned by no one yet) set in owner the same way; how
  * many were added, or -1 (out of memory). */
-int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
-               uint32_t *owner);
-/* The graph's walk lends its copies (pygraph.c): pyfl_begin before it
- * (h's blocks and objects, of types ty); pyfl_wants: whether object i
- * (in block bj) has fields read, their span [*at, *at + *len); pyfl_see:
- * that span's copy p (NULL: unreadable); pyfl_owned then claims what it
- * saw.  pyfl_drop: what pyfl_begin kept, given back (no claim). */
-void pyfl_begin(const struct pyg_heap *h, const struct pyg_type *ty);
-int pyfl_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len);
-void pyfl_see(uint32_t i, uint64_t at, const char *p, uint32_t len); /* under pyf_build */
-void pyfl_drop(void);
+int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+                     uint32_t *owner);
+/* The graph's walk lends its copies (pygraph.c): pyg_fields_begin before it
+ * (h's blocks and objects, of types ty); pyg_fields_wants: whether object i
+ * (in block bj) has fields read, their span [*at, *at + *len); pyg_fields_see:
+ * that span's copy p (NULL: unreadable); pyg_fields_owned then claims what it
+ * saw.  pyg_fields_drop: what pyg_fields_begin kept, given back (no claim). */
+void pyg_fields_begin(const struct pyg_heap *h, const struct pyg_type *ty);
+int pyg_fields_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len);
+/* pyg_fields_see: under pyg_find_build */
+void pyg_fields_see(uint32_t i, uint64_t at, const char *p, uint32_t len);
+void pyg_fields_drop(void);
 /* pyowned.c: PYOWNED from owner (pyg_build's owners' array over h's
  * nobj objects, taken over, NULL: none), once numpy's arrays and the
- * other objects' fields have set theirs in it (pynp_owned, pyfl_owned);
- * pyo_records puts the section into owned (not streamed); pyo_free gives
+ * other objects' fields have set theirs in it (pyg_numpy_owned, pyg_fields_owned);
+ * pyg_owned_records puts the section into owned (not streamed); pyg_owned_free gives
  * the array back. */
-void pyo_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-              uint32_t *owner);
-void pyo_records(struct sbuf *owned);
-void pyo_free(void);
+void pyg_owned_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+                    uint32_t nty, uint32_t *owner);
+void pyg_owned_records(struct sbuf *owned);
+void pyg_owned_free(void);
 /* pycstack.c: the live part of thread tid's C stack [lo, hi): 1 when it
  * is blocked in a system call, *from its stack pointer less the red zone
  * and *pc its pc; 0 (*from = lo, *pc = 0) when not known (it runs).  The
  * code address in the function whose frame holds the stack's word at at
  * (from: the live part's start; pc: the innermost frame's), or 0. */
-int pycs_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc);
-uintptr_t pycs_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc);
-/* pycstack.c: the general registers of blocked thread tid (pycs_live's
+int pyg_cstack_live(int tid, uintptr_t lo, uintptr_t hi, uintptr_t *from, uintptr_t *pc);
+uintptr_t pyg_cstack_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc);
+/* pycstack.c: the general registers of blocked thread tid (pyg_cstack_live's
  * from and pc) as the leak check's stop found them, while it still waits
  * there (stop_kept_regs): *n words, or NULL. */
-const uintptr_t *pycs_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n);
+const uintptr_t *pyg_cstack_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
-void pyroot_collect(void);
+void pyg_roots_collect(void);
 /* pyroots.c: fn(lo, hi, arg) for each writable segment of the C
  * extensions (and their libraries) loaded, not the interpreter's nor the
  * shim's: their static data. */
-void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+void pyg_roots_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 /* pyroots.c: entry i of the dict keys object at keys (read safely): its
  * key, and its value into *value (may be NULL); 0 when none. */
-uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);
+uintptr_t pyg_roots_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value);
 /* pymember.c: the name of the field at offset off of an object of the type
  * at t (its tp_members, those of its bases, a class's and a function's
  * known fields), into out (cap bytes); its length. */
-uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap);
+uint32_t pyg_member_name(uintptr_t t, uint64_t off, char *out, uint32_t cap);
 /* pyknown.c: fields a type's layout holds that its members do not name.
- * pykn_kind: the kind of the type at t (flags: its tp_flags), PYKN_*;
- * pykn_name: the name of the field at offset value of the object at obj
+ * pyg_known_kind: the kind of the type at t (flags: its tp_flags), PYKN_*;
+ * pyg_known_name: the name of the field at offset value of the object at obj
  * (basic: its tp_basicsize) into out (cap bytes, at least 128): its
  * length, 0: none; *key: nonzero when the name is the object's own (a
- * frame's local: by its code and index), not its type's.  pykn_begin at
+ * frame's local: by its code and index), not its type's.  pyg_known_begin at
  * each graph (the types' cache). */
 enum { PYKN_NONE, PYKN_EXC, PYKN_FUTURE, PYKN_FRAME, PYKN_TRACEBACK, PYKN_ARRAY };
-void pykn_begin(void);
-unsigned pykn_kind(uintptr_t t, uint64_t flags);
-uint32_t pykn_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uint32_t value,
-                   char *out, uint32_t cap, uint64_t *key);
-/* pyfind.c: the block of h (pyf_build: the index made) that holds
- * address w, or PYG_NONE, while h is unchanged; pyf_free gives it back. */
-void pyf_build(const struct pyg_heap *h);
-uint32_t pyf_find(uint64_t w);
-void pyf_free(void);
+void pyg_known_begin(void);
+unsigned pyg_known_kind(uintptr_t t, uint64_t flags);
+uint32_t pyg_known_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uint32_t value,
+                        char *out, uint32_t cap, uint64_t *key);
+/* pyfind.c: the block of h (pyg_find_build: the index made) that holds
+ * address w, or PYG_NONE, while h is unchanged; pyg_find_free gives it back. */
+void pyg_find_build(const struct pyg_heap *h);
+uint32_t pyg_find(uint64_t w);
+void pyg_find_free(void);
 /* Of the n words w, those in a block that may start an object there (a
- * block pyf_find finds, the word aligned as a start would be; the caller
+ * block pyg_find finds, the word aligned as a start would be; the caller
  * checks it is one): their places into at[], their blocks into bj[], in
  * order; how many. */
-size_t pyf_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj);
-/* A sink PYOWNED is streamed to (py_owned_stream): begin with the
+size_t pyg_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj);
+/* A sink PYOWNED is streamed to (pyg_owned_stream): begin with the
  * section's size, its bytes put in order, end. */
-struct py_owned_sink {
+struct pyg_owned_sink {
     void (*begin)(void *arg, uint64_t bytes);
     void (*put)(void *arg, const void *p, size_t n);
     void (*end)(void *arg);
     void *arg;
 };
-/* After py_types_end was given a sink (and before py_types_retain):
- * PYOWNED streamed to s, from the owners' array, which is given back; 1
- * when there was one (0: none, nothing put). */
-int py_owned_stream(const struct py_owned_sink *s);
+/* py_types_owned's (after py_types_end was given a sink, before
+ * py_types_retain): PYOWNED streamed to s, from the owners' array,
+ * which is given back; 1 when there was one (0: none, nothing put). */
+int pyg_owned_stream(const struct pyg_owned_sink *s);
 
 #endif

@@ -43,7 +43,7 @@ static struct {
     uint8_t kind[PYKN_CACHE];
 } kn;
 
-void pykn_begin(void)
+void pyg_known_begin(void)
 {
     memset(&kn, 0, sizeof kn);
 }
@@ -76,7 +76,7 @@ static unsigned pykn_lookup(uintptr_t t)
     return PYKN_NONE;
 }
 
-unsigned pykn_kind(uintptr_t t, uint64_t flags)
+unsigned pyg_known_kind(uintptr_t t, uint64_t flags)
 {
     if (flags & PYKN_BASE_EXC)
         return PYKN_EXC;
@@ -193,12 +193,12 @@ static uint32_t pykn_frame_local(uint64_t obj, int64_t basic, uint32_t value, ch
     return n + 12;
 }
 
-uint32_t pykn_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uint32_t value,
-                   char *out, uint32_t cap, uint64_t *key)
+uint32_t pyg_known_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj, uint32_t value,
+                        char *out, uint32_t cap, uint64_t *key)
 {
     const char *s = NULL;
     *key = 0;
-    switch (pykn_kind(t, flags)) {
+    switch (pyg_known_kind(t, flags)) {
     case PYKN_EXC:
         s = pykn_exc_field(value);
         break;

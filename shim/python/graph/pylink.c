@@ -64,7 +64,8 @@ static uint32_t pyg_func_field(uintptr_t t, uint32_t value, char *k, uint32_t ca
     static const char *const names[2] = {"__defaults__", "__kwdefaults__"};
     char c[16];
     if ((value != PY_FUNC_DEFAULTS && value != PY_FUNC_DEFAULTS + 8) ||
-        pymem_name(t, PY_FUNC_DEFAULTS + 16, c, sizeof c) != 11 || memcmp(c, "__closure__", 11))
+        pyg_member_name(t, PY_FUNC_DEFAULTS + 16, c, sizeof c) != 11 ||
+        memcmp(c, "__closure__", 11))
         return 0;
     const char *name = names[value != PY_FUNC_DEFAULTS];
     uint32_t n = (uint32_t)strlen(name);
@@ -123,7 +124,7 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         uint64_t at = (key & ~1ull) ^ ((uint64_t)value << 48) ^ 2;
         if (pyg_name_cached(at, &l))
             return l;
-        key = pyroot_keys_entry(key & ~1ull, value, NULL);
+        key = pyg_roots_keys_entry(key & ~1ull, value, NULL);
         uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
         pyg_name(at, k, n, &l);
     } else if (label == HSNAP_PYLABEL_KEY && key) {
@@ -153,14 +154,14 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         const struct pyg_type *st = &ty[h->obj[src].type];
         uintptr_t t = st->addr;
         uint64_t own = 0, obj = h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off;
-        if (pykn_kind(t, st->flags) == PYKN_FRAME) { /* a local: named by its frame's code */
-            uint32_t n = pykn_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
+        if (pyg_known_kind(t, st->flags) == PYKN_FRAME) { /* a local: named by its frame's code */
+            uint32_t n = pyg_known_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
             if (own && !pyg_name_cached(own, &l))
                 pyg_name(own, k, n, &l);
             if (own)
                 return l;
         }
-        /* a class's field (__mro__, __bases__: pymem_name) by the
+        /* a class's field (__mro__, __bases__: pyg_member_name) by the
          * class's own name, "Node.__mro__", as its __dict__'s */
         uint64_t self = ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS
                             ? h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off : 0;
@@ -172,13 +173,13 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
             k[q++] = '.';
         uint32_t n = t == py_sym.cell_type && value == 16
                          ? (uint32_t)sizeof "cell_contents" - 1
-                         : pymem_name(t, value, k + q, (uint32_t)sizeof k - q);
+                         : pyg_member_name(t, value, k + q, (uint32_t)sizeof k - q);
         if (t == py_sym.cell_type && value == 16)
             memcpy(k, "cell_contents", n);
         else if (!n)
             n = pyg_func_field(t, value, k, sizeof k);
         if (!n && !q) /* a field of a known layout: "result()", "__traceback__" */
-            n = pykn_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
+            n = pyg_known_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
         pyg_name(at, k, n ? n + q : 0, &l);
     }
     return l;

@@ -75,7 +75,7 @@ static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, 
                 from[d] = v, via[d] = pym_pack(how, slot, kbits, &key[d]), o->parent = 1;
         }
         if ((v & 0xffff) == 0xffff)
-            pye_drop_edges(at, &dropped);
+            pyg_edge_drop(at, &dropped);
     }
 }
 
@@ -99,7 +99,7 @@ static void pym_put_parent(struct sbuf *b, uint32_t from, uint32_t value, uint32
     sbuf_put(b, w, n * sizeof *w);
 }
 
-uint64_t pym_nparents(const struct sbuf *b)
+uint64_t pyg_mark_nparents(const struct sbuf *b)
 {
     uint64_t n = 0;
     if (b->len >= sizeof n)
@@ -107,7 +107,7 @@ uint64_t pym_nparents(const struct sbuf *b)
     return n;
 }
 
-void pym_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p)
+void pyg_mark_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent *p)
 {
     uint32_t w[5], n = 2;
     if (*at < sizeof(uint64_t))
@@ -228,7 +228,7 @@ static void pym_rounds(struct pym_walk *w, uint64_t nobj, const struct pyg_root 
     }
 }
 
-/* Each garbage object's link (pyc_links put it in via) into links, from
+/* Each garbage object's link (pyg_cycle_links put it in via) into links, from
  * the edge's source, searched. */
 static void pym_put_links(const struct pyg_heap *h, const struct pye_csr *c, uint64_t nobj,
                           const uint32_t *via, struct sbuf *links)
@@ -236,7 +236,7 @@ static void pym_put_links(const struct pyg_heap *h, const struct pye_csr *c, uin
     for (uint64_t i = 0; i < nobj; i++) {
         if (h->obj[i].garbage && via[i] != PYG_NONE) {
             struct hsnap_pylink l = pym_link(c, via[i], pye_src(c, via[i]));
-            if (l.from != i) /* pyc_links': i held by l.from */
+            if (l.from != i) /* pyg_cycle_links': i held by l.from */
                 l = (struct hsnap_pylink){(uint32_t)i, l.from, l.label | HSNAP_PYLINK_HELD,
                                           l.value, l.name_off, l.name_len};
             sbuf_put(links, &l, sizeof l);
@@ -282,16 +282,16 @@ static void pym_put_parents(const struct pyg_heap *h, uint64_t nobj, const struc
 
 /* Marks from the roots, breadth first: each object's garbage and
  * external marks set (pym_external, pym_rounds), the garbage's links
- * (pyc_links: the CLI follows them round a cycle) and, once the edges
+ * (pyg_cycle_links: the CLI follows them round a cycle) and, once the edges
  * are given back, the reached objects' parents put. */
-int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
+int pyg_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents)
 {
     struct pye_csr c;
-    if (pye_done(&c) != 0)
+    if (pyg_edge_done(&c) != 0)
         return -1;
     if (c.nbyte >= UINT32_MAX - nroot || c.nobj != nobj) {
-        pye_free_edges();
+        pyg_edge_free_edges();
         return -1;
     }
     uint64_t nedge = c.nbyte; /* an edge is a place below, a root's via above */
@@ -303,7 +303,7 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
     if (!queue) {
         if (via)
             arena_unmap(via, nobj * 4 + 4);
-        pye_free_edges();
+        pyg_edge_free_edges();
         return -1;
     }
     for (uint64_t i = 0; i < nobj; i++)
@@ -311,20 +311,20 @@ int pym_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *roo
     pym_external(h, &c, nobj, root, nroot, refs);
     struct pym_walk w = {h, &c, via, queue, 0, 0};
     pym_rounds(&w, nobj, root, nroot, nedge);
-    pyc_links(h, &c, via); /* the garbage's links: cycles */
+    pyg_cycle_links(h, &c, via); /* the garbage's links: cycles */
     pym_put_links(h, &c, nobj, via, links);
     uint32_t *from = queue, *key = arena_map(nobj * 4 + 4); /* queue: done with */
     if (!key) {
         arena_unmap(queue, nobj * 4 + 4);
         arena_unmap(via, nobj * 4 + 4);
-        pye_free_edges();
+        pyg_edge_free_edges();
         return -1;
     }
     unsigned kbits = 0; /* a slot's bits */
-    while (kbits < 32 && pye_nkey() >> kbits)
+    while (kbits < 32 && pyg_edge_nkey() >> kbits)
         kbits++;
     pym_parent_edges(h, &c, via, from, key, kbits);
-    pye_free_edges();
+    pyg_edge_free_edges();
     pym_put_parents(h, nobj, root, nedge, via, from, key, kbits, parents);
     arena_unmap(queue, nobj * 4 + 4);
     arena_unmap(key, nobj * 4 + 4);

@@ -1,5 +1,5 @@
 /*
- * pymember.c - what a field of an object is called (pymem_name): the
+ * pymember.c - what a field of an object is called (pyg_member_name): the
  * name a Python developer reads it by, at an offset of an object of a
  * type, for the links of the graph's paths ("Node.__mro__", "f.__code__",
  * "x.__class__").  A type's PyMemberDef table names most, up its bases;
@@ -118,7 +118,7 @@ static uint32_t pymem_ctype_field(uintptr_t t, uint64_t off, char *out, uint32_t
     return 0;
 }
 
-uint32_t pymem_name(uintptr_t t, uint64_t off, char *out, uint32_t cap)
+uint32_t pyg_member_name(uintptr_t t, uint64_t off, char *out, uint32_t cap)
 {
     if (off == 8 && cap > 9) { /* ob_type: a heap type's instance holds its class */
         memcpy(out, "__class__", 9);

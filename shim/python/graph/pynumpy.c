@@ -132,8 +132,8 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     }
 }
 
-int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-               uint32_t *owner)
+int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+                    uint32_t nty, uint32_t *owner)
 {
     uint8_t *is = h->obj && h->nblk ? pynp_types(ty, nty) : NULL;
     size_t lmine = (PYG_OWNERS(h, nobj) + 63) / 64 * 8;

@@ -8,7 +8,7 @@
  * time, so the stop holds 4 bytes a block without an object where it
  * held 16 an owned one.  State: the array and its heap, from py_types_end
  * to py_types_retain (or py_types_drop), under the snapshot lock only.
- * The array also waits out the graph's marking packed (pyo_pack).
+ * The array also waits out the graph's marking packed (pyg_owned_pack).
  */
 #include <string.h>
 
@@ -23,23 +23,23 @@ static struct {
     uint64_t nobj, n; /* the owned blocks */
 } pyo;
 
-void pyo_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-              uint32_t *owner)
+void pyg_owned_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+                    uint32_t nty, uint32_t *owner)
 {
-    pyo_free();
+    pyg_owned_free();
     if (!owner) {
-        pyfl_drop(); /* the fields the graph's walk saw, unclaimed */
+        pyg_fields_drop(); /* the fields the graph's walk saw, unclaimed */
         return;
     }
     pyo.h = h, pyo.owner = owner, pyo.nobj = nobj;
-    pynp_owned(h, nobj, ty, nty, owner); /* numpy arrays' buffers */
-    pyfl_owned(h, nobj, ty, owner);      /* other non-gc objects' blocks */
+    pyg_numpy_owned(h, nobj, ty, nty, owner); /* numpy arrays' buffers */
+    pyg_fields_owned(h, nobj, ty, owner);      /* other non-gc objects' blocks */
     uint64_t nown = PYG_OWNERS(h, nobj);
     for (uint64_t k = 0; k < nown; k++)
         pyo.n += owner[k] != 0;
 }
 
-void pyo_free(void)
+void pyg_owned_free(void)
 {
     if (pyo.owner)
         arena_unmap(pyo.owner, PYG_OWNERS(pyo.h, pyo.nobj) * sizeof *pyo.owner);
@@ -71,7 +71,7 @@ static void pyo_sbuf_put(void *arg, const void *p, size_t n)
     sbuf_put(arg, p, n);
 }
 
-void pyo_records(struct sbuf *owned)
+void pyg_owned_records(struct sbuf *owned)
 {
     if (!pyo.owner || !pyo.n ||
         sbuf_reserve(owned, sizeof pyo.n + pyo.n * sizeof(struct hsnap_pyowned)) != 0)
@@ -80,7 +80,7 @@ void pyo_records(struct sbuf *owned)
     pyo_each(pyo_sbuf_put, owned);
 }
 
-int py_owned_stream(const struct py_owned_sink *s)
+int pyg_owned_stream(const struct pyg_owned_sink *s)
 {
     if (!pyo.owner || !pyo.n)
         return 0;
@@ -88,11 +88,11 @@ int py_owned_stream(const struct py_owned_sink *s)
     s->put(s->arg, &pyo.n, sizeof pyo.n);
     pyo_each(s->put, s->arg);
     s->end(s->arg);
-    pyo_free(); /* not held through the retained sizes' pass */
+    pyg_owned_free(); /* not held through the retained sizes' pass */
     return 1;
 }
 
-/* The owners' array packed while the graph's marking runs (pyo_pack):
+/* The owners' array packed while the graph's marking runs (pyg_owned_pack):
  * each owner (+ 1; 0 for none) as 0, or as 1 + its difference from the
  * last owner before it, zigzagged, in 7-bit groups (pyrpack.h's): the
  * blocks an object owns lie near it as a rule, a byte an owner. */
@@ -106,7 +106,7 @@ static uint64_t pyo_code(uint32_t v, uint32_t last)
     return v ? pyvar_zig((int64_t)v - last) + 1 : 0;
 }
 
-void pyo_pack(uint32_t **owner, uint64_t cap)
+void pyg_owned_pack(uint32_t **owner, uint64_t cap)
 {
     uint64_t len = 0;
     uint8_t t[PYVAR_MAX];
@@ -127,7 +127,7 @@ void pyo_pack(uint32_t **owner, uint64_t cap)
     *owner = NULL;
 }
 
-int pyo_unpack(uint32_t **owner, uint64_t cap)
+int pyg_owned_unpack(uint32_t **owner, uint64_t cap)
 {
     if (!pyo_pk.b)
         return 0;

@@ -16,7 +16,7 @@
  *   The other threads run meanwhile: every read is a copy through
  * process_vm_readv (peek.h), the walks are bounded, and whatever cannot
  * be read is left out (the object then shows held from outside).  Only
- * pyg_build calls pyroot_collect, under the snapshot lock.
+ * pyg_build calls pyg_roots_collect, under the snapshot lock.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -84,7 +84,7 @@ static int pyroot_keys(uintptr_t keys, uintptr_t *at, size_t *esz, size_t *kat, 
     return nent <= PYR_ENTRIES_MAX;
 }
 
-uintptr_t pyroot_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value)
+uintptr_t pyg_roots_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value)
 {
     uintptr_t at, e[3] = {0};
     size_t esz, kat;
@@ -520,7 +520,7 @@ static void pyroot_static_data(void)
         pyroot_scan_range(rs.lo[k], rs.hi[k], HSNAP_PYROOT_STATIC, pyroot_static_name, &k);
 }
 
-void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+void pyg_roots_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
 {
     rs.n = 0;
     loader_iterate_phdr(pyroot_module_segments, NULL);
@@ -533,18 +533,18 @@ void pyroot_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg
 static char pyroot_line[4096];
 
 /* A thread's C stack being named: its text's head, its live part's start
- * and its pc (pycs_live). */
+ * and its pc (pyg_cstack_live). */
 struct pyroot_cstack {
     int head;
     uintptr_t from, pc;
 };
 
 /* "C stack of thread TID at 0xPC": PC in the function whose frame holds
- * the word at at (HSNAP_PYROOT_AT; pycs_frame_pc), the CLI names it. */
+ * the word at at (HSNAP_PYROOT_AT; pyg_cstack_frame_pc), the CLI names it. */
 static uint32_t pyroot_cstack_name(uintptr_t at, const char **text, void *ctx)
 {
     const struct pyroot_cstack *c = ctx;
-    uintptr_t pc = pycs_frame_pc(at, c->from, c->pc);
+    uintptr_t pc = pyg_cstack_frame_pc(at, c->from, c->pc);
     int n = c->head;
     if (pc)
         n += snprintf(r.text + n, sizeof r.text - (size_t)n, HSNAP_PYROOT_AT "%llx",
@@ -557,7 +557,7 @@ static uint32_t pyroot_cstack_name(uintptr_t at, const char **text, void *ctx)
  * [stack], a glibc thread's) has its words that are objects' starts
  * named "C stack of thread TID"; this thread's from its own frame out,
  * another's from its stack pointer when it is blocked in a system call
- * (pycs_live; below: dead frames, whose stale slots would keep objects
+ * (pyg_cstack_live; below: dead frames, whose stale slots would keep objects
  * alive), else whole.  Named only: a live frame's slot may be stale. */
 static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
 {
@@ -578,9 +578,9 @@ static void pyroot_stack_map(const struct procmaps_line *m, void *arg)
     uintptr_t sp = collect_entry_sp ? collect_entry_sp : (uintptr_t)&c;
     if (sp >= m->lo && sp < m->hi)
         c.from = sp; /* this thread's: below, the shim's frames and dead ones */
-    else if (pycs_live(tid, m->lo, m->hi, &c.from, &c.pc)) {
+    else if (pyg_cstack_live(tid, m->lo, m->hi, &c.from, &c.pc)) {
         size_t nr; /* blocked: its registers, if the leak check's stop kept them */
-        const uintptr_t *regs = pycs_regs(tid, c.from, c.pc, &nr);
+        const uintptr_t *regs = pyg_cstack_regs(tid, c.from, c.pc, &nr);
         int n = snprintf(r.text + c.head, sizeof r.text - (size_t)c.head, " (a register)");
         struct pyroot_fixed f = {r.text, (uint32_t)(c.head + n)};
         if (regs && n > 0 && c.head + n < (int)sizeof r.text)
@@ -596,7 +596,7 @@ static void pyroot_line_each(const char *text, size_t len, void *arg)
     procmaps_parse(text, len, pyroot_stack_map, arg);
 }
 
-void pyroot_collect(void)
+void pyg_roots_collect(void)
 {
     if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
         return;

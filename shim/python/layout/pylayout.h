@@ -80,8 +80,8 @@ const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL
  * (linked) each free list is a struct _Py_freelist: its head, the free
  * objects linked through their first word, then its count (a Py_ssize_t,
  * the numfree places), the tuples' 16 bytes apart, the keys' list right
- * after the dicts'; gens: where the generations are (py_gens_at; 0:
- * searched, py_gens_find); ring: the collector's stats are behind a
+ * after the dicts'; gens: where the generations are (pyw_gens_at; 0:
+ * searched, pyw_gens_find); ring: the collector's stats are behind a
  * pointer (3.15: PY_GCR_*), not before collecting.  0, or -1: a version
  * without a row. */
 struct py_gc_layout {

@@ -5,7 +5,7 @@
  * snapshot with a leak check, for the objects held from outside the graph,
  * every word of the program's writable memory (heap, arenas, stacks from
  * this thread's frame out, another's from its sp when it is blocked in a
- * system call (pycs_live), thread storage, modules' data; not the shim's,
+ * system call (pyg_cstack_live), thread storage, modules' data; not the shim's,
  * whose tables hold every address; nor the threads' dead frames, the
  * main interpreter's free lists, 3.10's zombie frames' value stacks,
  * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
@@ -357,9 +357,9 @@ static void pyl_map(const struct procmaps_line *m, void *arg)
         return; /* the shim's helper: copies of every address it read */
     if (sp >= m->lo && sp < m->hi) /* this thread's stack: below here, dead frames */
         at = sp & ~(uintptr_t)7;
-    else if (tid >= 0 && pycs_live(tid, m->lo, m->hi, &at, &pc)) { /* another's, blocked: */
-        size_t nr; /* below its sp, dead (pycs_live); its registers, if the stop kept them */
-        const uintptr_t *regs = pycs_regs(tid, at, pc, &nr);
+    else if (tid >= 0 && pyg_cstack_live(tid, m->lo, m->hi, &at, &pc)) { /* another's, blocked: */
+        size_t nr; /* below its sp, dead (pyg_cstack_live); its registers, if the stop kept them */
+        const uintptr_t *regs = pyg_cstack_regs(tid, at, pc, &nr);
         if (regs)
             pyl_scan((uintptr_t)regs, (uintptr_t)(regs + nr));
     }
@@ -421,7 +421,7 @@ static int pyl_init_kept(uint64_t addr)
  * stack, but a tuple (or float) the interpreter's free list handed out
  * keeps its first life's stack (a Python line).  Here such a candidate,
  * counted exactly once more than pointed to, with its one word an item of
- * a tuple that an extension's static data holds (pyroot_statics; or a
+ * a tuple that an extension's static data holds (pyg_roots_statics; or a
  * tuple itself so excused: constants nested deeper), is the extension's
  * constant too.  A leak of one count of an item of a module's constant
  * tuple at run time is then missed. */
@@ -511,7 +511,7 @@ static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
     }
     if (!n.n)
         goto out;
-    pyroot_statics(pyl_nest_static, &n);
+    pyg_roots_statics(pyl_nest_static, &n);
     /* deeper: a candidate excused is an outer tuple excused too */
     for (int round = 0, more = 1; more && round < 4; round++) {
         more = 0;

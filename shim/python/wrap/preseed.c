@@ -13,11 +13,11 @@
  * free list) takes them off the books as any block's.  Sampled mode books
  * none (a block is booked by the bytes sampled); an address already
  * booked (attached again, a malloc'd one) is left alone.  The root says
- * whether it samples and gives the snapshot's epoch (py_preseed's
+ * whether it samples and gives the snapshot's epoch (pyw_preseed's
  * arguments): this room calls nothing above it.  The objects a
  * stretch with the thread's recording off made (pyexit_register's module
  * and call: a globals dict, argument tuples) die onto the same lists, no
- * blocks either: py_preseed_again books the dead ones again at its end.
+ * blocks either: pyw_preseed_again books the dead ones again at its end.
  */
 #include <stddef.h>
 
@@ -39,9 +39,9 @@ static void preseed_one(uintptr_t block, uint64_t size, void *arg)
     trace_charge(id, size);
 }
 
-static uint32_t preseed_trace = UINT32_MAX; /* py_preseed's, once interned */
+static uint32_t preseed_trace = UINT32_MAX; /* pyw_preseed's, once interned */
 
-void py_preseed(void *(*lookup)(const char *), int sample, uint32_t (*epoch)(void))
+void pyw_preseed(void *(*lookup)(const char *), int sample, uint32_t (*epoch)(void))
 {
     uintptr_t init = (uintptr_t)lookup("Py_InitializeFromConfig");
     struct preseed_arg a = {0, epoch};
@@ -51,14 +51,14 @@ void py_preseed(void *(*lookup)(const char *), int sample, uint32_t (*epoch)(voi
     if (trace_intern(&ip, 1, 0, &a.id) != 0)
         return;
     preseed_trace = a.id;
-    py_seed_each(preseed_one, &a);
+    pyw_seed_each(preseed_one, &a);
     if (!clock_is_late()) /* an attach's session counts what it saw made */
-        py_seed_live(preseed_one, &a);
+        pyw_seed_live(preseed_one, &a);
 }
 
-void py_preseed_again(int sample, uint32_t (*epoch)(void))
+void pyw_preseed_again(int sample, uint32_t (*epoch)(void))
 {
     struct preseed_arg a = {preseed_trace, epoch};
     if (!sample && a.id != UINT32_MAX)
-        py_seed_each(preseed_one, &a);
+        pyw_seed_each(preseed_one, &a);
 }

@@ -4,8 +4,8 @@
  * 389047 for its arrays' data), by address, with the size tracked; domain
  * 0 (the Python objects') is not kept.  pytrack.c's wrappers of
  * PyTraceMalloc_Track and _Untrack fill it; heapsnap_dump reads it
- * (py_domain_of), outside the table's locks: its lock is taken alone (the
- * lock order's "pydomain"), and held over fork (py_domain_fork).  A block
+ * (pyw_domain_of), outside the table's locks: its lock is taken alone (the
+ * lock order's "pydomain"), and held over fork (pyw_domain_fork).  A block
  * whose size is not the tracked one (its address reused after a missed
  * untrack) reads as domain 0.  Open addressing, linear probing with
  * backward-shift deletion, in the shim's own mappings.
@@ -79,7 +79,7 @@ static void pt_erase(uint32_t i)
 }
 
 /* PyTraceMalloc_Track: ptr's block is in domain (0: out of the table). */
-void py_domain_set(unsigned domain, uintptr_t p, uint64_t size)
+void pyw_domain_set(unsigned domain, uintptr_t p, uint64_t size)
 {
     if (!p)
         return;
@@ -99,7 +99,7 @@ void py_domain_set(unsigned domain, uintptr_t p, uint64_t size)
 }
 
 /* PyTraceMalloc_Untrack: out of the table if it was in that domain. */
-void py_domain_unset(unsigned domain, uintptr_t p)
+void pyw_domain_unset(unsigned domain, uintptr_t p)
 {
     lock_take(&pt.lock);
     uint32_t i = pt.cap ? pt_find(p) : 0;
@@ -109,12 +109,12 @@ void py_domain_unset(unsigned domain, uintptr_t p)
     lock_drop(&pt.lock);
 }
 
-int py_domain_any(void)
+int pyw_domain_any(void)
 {
     return atomic_load_explicit(&pt.any, memory_order_relaxed) != 0;
 }
 
-uint32_t py_domain_of(uintptr_t p, uint64_t size)
+uint32_t pyw_domain_of(uintptr_t p, uint64_t size)
 {
     uint32_t d = 0;
     lock_take(&pt.lock);
@@ -128,7 +128,7 @@ uint32_t py_domain_of(uintptr_t p, uint64_t size)
 }
 
 /* Fork: prepare (0) takes the lock, parent (1) and child (2) drop it. */
-void py_domain_fork(int phase)
+void pyw_domain_fork(int phase)
 {
     if (phase == 0)
         lock_take(&pt.lock);

@@ -6,7 +6,7 @@
  * the main interpreter's gcstate->collecting is set, and holding an
  * object of a gc type (Py_TPFLAGS_HAVE_GC: what gc.get_stats() counts as
  * collected), counts at its trace with its bytes.
- *   The free path pays py_gcf_busy(): a load of the flag's address, a
+ *   The free path pays pyw_gcf_busy(): a load of the flag's address, a
  * load of the flag (a zero of ours until the domains are wrapped).  Only
  * during a collection is a freed block looked at: its words say where an
  * object would start (past its PyGC_Head, or past the pre-header too),
@@ -28,7 +28,7 @@
 #include "peek.h"
 
 static const int pygcf_zero;
-const volatile int *py_gcf_collecting = &pygcf_zero;
+const volatile int *pyw_gcf_collecting = &pygcf_zero;
 
 #define PYGCF_CHUNK 1024u  /* traces a chunk counts */
 #define PYGCF_CHUNKS 4096u /* chunks: traces past 4M are dropped */
@@ -60,7 +60,7 @@ static struct {
     } cache[PYGCF_CACHE];
 } pygcf;
 
-void py_gcf_arm(void)
+void pyw_gcf_arm(void)
 {
     const struct py_obj_layout *ol = py_obj_layout_find(py_sym.version);
     void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
@@ -82,13 +82,13 @@ void py_gcf_arm(void)
     pygcf.stats = interp + pygcf.gl.collecting - (pygcf.gl.ring ? 8 : PY_GC_STATS_BYTES);
     pygcf.tuple_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
     pygcf.frame_type = pygcf.gl.frame_numfree ? (uintptr_t)dlsym(RTLD_DEFAULT, "PyFrame_Type") : 0;
-    py_gcf_collecting = (const volatile int *)(interp + pygcf.gl.collecting);
+    pyw_gcf_collecting = (const volatile int *)(interp + pygcf.gl.collecting);
     pygcf.armed = 1;
 }
 
-void py_gcf_disarm(void)
+void pyw_gcf_disarm(void)
 {
-    py_gcf_collecting = &pygcf_zero;
+    pyw_gcf_collecting = &pygcf_zero;
 }
 
 /* n bytes of the interpreter's memory at src: directly (under the GIL,
@@ -253,7 +253,7 @@ static struct pygcf_site *pygcf_site(uint32_t trace)
     return &chunk[trace % PYGCF_CHUNK];
 }
 
-HS_NOINLINE void py_gcf_freed(const void *p, uint64_t size, uint32_t trace)
+HS_NOINLINE void pyw_gcf_freed(const void *p, uint64_t size, uint32_t trace)
 {
     if (!pygcf.armed)
         return;
@@ -277,7 +277,7 @@ HS_NOINLINE void py_gcf_freed(const void *p, uint64_t size, uint32_t trace)
     atomic_fetch_add_explicit(&s->bytes, size, memory_order_relaxed);
 }
 
-void py_gcf_put(struct sbuf *b, uint32_t ntraces)
+void pyw_gcf_put(struct sbuf *b, uint32_t ntraces)
 {
     if (!pygcf.armed)
         return;

@@ -12,7 +12,7 @@
  * nothing here is trusted yet.  test_pygens runs it on
  * both layouts; layout_check.c checks the order against each version's
  * headers.  3.14 moved generation0 past gc.collecting: from there the
- * row names the generations' place, and py_gens_at verifies the four
+ * row names the generations' place, and pyw_gens_at verifies the four
  * heads there alike.
  */
 #include <stdint.h>
@@ -37,7 +37,7 @@ static int pygens_head_ok(uintptr_t h)
            peek(p, prev, sizeof p) && (p[0] & ~(uintptr_t)3) == h;
 }
 
-int py_gens_at(uintptr_t interp, uint32_t gens, uintptr_t heads[4])
+int pyw_gens_at(uintptr_t interp, uint32_t gens, uintptr_t heads[4])
 {
     uintptr_t g = interp + gens;
     if (!gens || (g & 7))
@@ -50,7 +50,7 @@ int py_gens_at(uintptr_t interp, uint32_t gens, uintptr_t heads[4])
 
 /* Candidates from the nearest to gc.collecting back; the first whose
  * four heads verify wins.  0, or -1: not found (the walk does not run). */
-int py_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4])
+int pyw_gens_find(uintptr_t interp, uint32_t collecting, uintptr_t heads[4])
 {
     uintptr_t lo = interp + collecting - PYGENS_SEARCH, at = interp + collecting;
     if (collecting < PYGENS_SEARCH)

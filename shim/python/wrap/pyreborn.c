@@ -8,13 +8,13 @@
  * tracemalloc moves the block's trace at each birth (_Py_NewReference
  * calls _PyTraceMalloc_TraceRef); from 3.13 on every birth and death
  * calls the interpreter's one reference tracer (PyRefTracer_SetTracer),
- * which the wrap takes (py_reborn_arm, the GIL held).  tracemalloc's,
+ * which the wrap takes (pyw_reborn_arm, the GIL held).  tracemalloc's,
  * there from start-up, is kept and called from ours after our part, so
  * both move their traces; a tracemalloc.start() later takes it over, and its stop
  * leaves none: such a block then keeps its first line, as on 3.10-3.12
  * (docs/python.md, "Agreement with tracemalloc").
  *   A birth is its block's first when the domains' wrapper recorded that
- * block last on this thread (py_fresh, which the birth clears); any other
+ * block last on this thread (pyw_fresh, which the birth clears); any other
  * birth of a block the table may hold goes to the host (hookrecord.c's
  * hook_reborn), with the block the object's memory starts at (its
  * PyGC_Head and pre-header before it, by its type's flags, as
@@ -30,7 +30,7 @@
 
 typedef int (*py_ref_tracer)(void *op, int event, void *data);
 
-__thread uintptr_t py_fresh;
+__thread uintptr_t pyw_fresh;
 
 static struct {
     void (*host)(uintptr_t block, const struct unwind_origin *origin);
@@ -50,8 +50,8 @@ static void py_reborn_told(void *op, int event)
     uint64_t f = py_ptr((const char *)py_ptr(o, py_lay->ob_type), PY_TP_FLAGS);
     uintptr_t b = (uintptr_t)o - (f & PY_TPF_HAVE_GC ? PY_GC_HEAD : 0) -
                   (f & PY_TPF_PREHEADER ? PY_PREHEADER : 0);
-    if (b == py_fresh) {
-        py_fresh = 0;
+    if (b == pyw_fresh) {
+        pyw_fresh = 0;
         return;
     }
     if (guard_on || !py_on || !tbl_maybe(b))
@@ -64,7 +64,7 @@ static void py_reborn_told(void *op, int event)
 /* The tracer: called by the interpreter, with the GIL, at every object's
  * birth and death (the interpreter ignores what it returns).  The type is
  * set before a birth is told (tracemalloc reads it there too).  Ours
- * first, so that tracemalloc's own allocations leave py_fresh as the
+ * first, so that tracemalloc's own allocations leave pyw_fresh as the
  * domains' wrapper set it; then tracemalloc's, where it was there first. */
 static int py_reborn_event(void *op, int event, void *data)
 {
@@ -73,8 +73,8 @@ static int py_reborn_event(void *op, int event, void *data)
     return reborn.prev ? reborn.prev(op, event, reborn.prev_data) : 0;
 }
 
-void py_reborn_arm(void *(*lookup)(const char *),
-                   void (*host)(uintptr_t block, const struct unwind_origin *origin))
+void pyw_reborn_arm(void *(*lookup)(const char *),
+                    void (*host)(uintptr_t block, const struct unwind_origin *origin))
 {
     if (py_sym.version < 0x030d0000u || !py_lay)
         return; /* no tracer to take (and a failing dlsym leaves a block) */
@@ -92,7 +92,7 @@ void py_reborn_arm(void *(*lookup)(const char *),
     reborn.set(py_reborn_event, NULL);
 }
 
-void py_reborn_disarm(void)
+void pyw_reborn_disarm(void)
 {
     void *data;
     if (reborn.get && reborn.get(&data) == py_reborn_event)

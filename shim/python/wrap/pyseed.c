@@ -9,7 +9,7 @@
  * comprehension's list: the first list made after a function returned
  * one) would be no object of the graph: its item array a block nobody
  * owns, its items held "from outside" (a dict's keys table no block: its
- * values no edges).  py_seed_each names each of them
+ * values no edges).  pyw_seed_each names each of them
  * (its block: the PyGC_Head's start, and the size the interpreter asked
  * for it) so that the root room books them as blocks (dom_poll), made
  * "during the interpreter's start-up".  Called under the GIL (dom_poll),
@@ -50,7 +50,7 @@ static uint64_t pys_sizes(uintptr_t t, uint64_t *item)
 /* A dead object at o of type t (count 0, that type; linked: its first
  * word is its list's link instead), n items: fn given its block; 1, or 0
  * when it reads as none. */
-static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, py_seed_fn fn, void *arg)
+static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, pyw_seed_fn fn, void *arg)
 {
     uint64_t item, basic = pys_sizes(t, &item);
     if (!basic || o < 4096 || (o & 7) || (!linked && pys_word(o) != 0) || pys_word(o + 8) != t)
@@ -64,7 +64,7 @@ static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, py_seed_fn 
  * its header, an index byte a slot and 5 entries of 24 bytes; 3.11 on:
  * its header, 1 << dk_log2_index_bytes and 5 entries of 16 bytes (str
  * keys) or 24); 1, or 0 when it reads as none. */
-static int pys_keys(uintptr_t d, int linked, py_seed_fn fn, void *arg)
+static int pys_keys(uintptr_t d, int linked, pyw_seed_fn fn, void *arg)
 {
     uint8_t k[40];
     uint64_t size;
@@ -98,7 +98,7 @@ static void pys_dict_places(int32_t *dicts, int32_t *keys, int32_t *nkeys)
  * head the word before), of objects of type t (a tuple's: size items;
  * keys: t 0), each linked through its first word; how many named. */
 static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t size,
-                          unsigned room, py_seed_fn fn, void *arg)
+                          unsigned room, pyw_seed_fn fn, void *arg)
 {
     int64_t nf = (int64_t)pys_word(interp + at);
     uintptr_t o = pys_word(interp + at - 8);
@@ -115,7 +115,7 @@ static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t s
 /* 3.14 on (py_gc_layout's linked): lists, dicts, their keys, tuples, and
  * the other gc types kept (py_fl_types). */
 static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uintptr_t tuple,
-                           py_seed_fn fn, void *arg)
+                           pyw_seed_fn fn, void *arg)
 {
     unsigned seen = pys_chain(interp, gl->list_numfree, py_sym.list_type, 0, PYS_ROOM, fn, arg) +
                     pys_chain(interp, gl->dict_numfree, py_sym.dict_type, 0, PYS_ROOM, fn, arg) +
@@ -135,7 +135,7 @@ static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uint
     return seen;
 }
 
-unsigned py_seed_each(py_seed_fn fn, void *arg)
+unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
 {
     struct py_gc_layout gl;
     void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;

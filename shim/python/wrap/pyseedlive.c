@@ -5,8 +5,8 @@
  * the same way (pyseed.c has the lists' sizes): never a block of ours, so
  * no object of the graph, and what it holds then is held "from outside"
  * (`BIG = {"a": {"c": [...]}}`: an inner dict from the free list, made
- * before the wrap).  The dead ones at the wrap are py_seed_each's;
- * py_seed_live names the live ones the collector tracks (its generations'
+ * before the wrap).  The dead ones at the wrap are pyw_seed_each's;
+ * pyw_seed_live names the live ones the collector tracks (its generations'
  * lists, and the permanent one) with a list's item array and a dict's
  * combined keys table when pymalloc made them, and the untracked dicts
  * and tuples such a dict, list or tuple holds (3.10: also an object's
@@ -16,7 +16,7 @@
  * reads are plain loads, each address first found readable (pymap_readable)
  * and the walks bounded (a peek, a system call each, would cost a start-up
  * tens of milliseconds).  The generations' heads are found and verified
- * (py_gens_find), never computed from another field.
+ * (pyw_gens_find), never computed from another field.
  * Not named: an untracked one no tracked container holds, the immortal and
  * the static ones (they never die), subclasses (no free list), a split
  * dict's values.
@@ -56,7 +56,7 @@ static uint64_t pysl_basic(uintptr_t t)
  * for it (new_keys_object: its header, its indices, and USABLE_FRACTION
  * of its slots' entries; pyseed.c's formula at 8 slots), else nothing.
  * One past pymalloc's sizes came from malloc, a block already. */
-static unsigned pysl_keys(uintptr_t k, py_seed_fn fn, void *arg)
+static unsigned pysl_keys(uintptr_t k, pyw_seed_fn fn, void *arg)
 {
     const uint8_t *h = (const uint8_t *)k;
     int64_t refs;
@@ -86,7 +86,7 @@ static unsigned pysl_keys(uintptr_t k, py_seed_fn fn, void *arg)
 }
 
 /* A live list's item array at a of n slots (allocated), when pymalloc's. */
-static unsigned pysl_items(uintptr_t a, uint64_t n, py_seed_fn fn, void *arg)
+static unsigned pysl_items(uintptr_t a, uint64_t n, pyw_seed_fn fn, void *arg)
 {
     if (!n || 8 * n > PYSL_SMALL || !pysl_heap(a))
         return 0;
@@ -95,12 +95,12 @@ static unsigned pysl_items(uintptr_t a, uint64_t n, py_seed_fn fn, void *arg)
 }
 
 static unsigned pysl_dict(uintptr_t o, const uintptr_t *w, const uintptr_t basic[3],
-                          py_seed_fn fn, void *arg);
+                          pyw_seed_fn fn, void *arg);
 
 /* The value at v, when an untracked (gc_next 0) dict or small tuple: a
  * dict or tuple of atomic items only, found in a tracked container. */
 static unsigned pysl_untracked(uintptr_t v, const uintptr_t basic[3], uint64_t tuple_max,
-                               py_seed_fn fn, void *arg)
+                               pyw_seed_fn fn, void *arg)
 {
     if (!pysl_heap(v) || !pymap_readable(v - PY_GC_HEAD, PY_GC_HEAD + 24))
         return 0;
@@ -120,7 +120,7 @@ static unsigned pysl_untracked(uintptr_t v, const uintptr_t basic[3], uint64_t t
 /* The words [at, at + 8n), stride words apart, each looked at as a value
  * (pysl_untracked); n bounded by the caller's container. */
 static unsigned pysl_values(uintptr_t at, uint64_t n, unsigned stride, const uintptr_t basic[3],
-                            uint64_t tuple_max, py_seed_fn fn, void *arg)
+                            uint64_t tuple_max, pyw_seed_fn fn, void *arg)
 {
     unsigned seen = 0;
     if (!pysl_heap(at) || n > (1u << 20) || !pymap_readable(at, 8 * stride * n))
@@ -137,7 +137,7 @@ static unsigned pysl_values(uintptr_t at, uint64_t n, unsigned stride, const uin
  * keys table (pysl_keys); when tracked, also its entries' untracked
  * dicts and tuples. */
 static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic[3],
-                          py_seed_fn fn, void *arg)
+                          pyw_seed_fn fn, void *arg)
 {
     uint64_t tuple_max = 19 + (py_lay->version >= 0x030b0000u), n;
     fn(g, PY_GC_HEAD + basic[1], arg);
@@ -172,7 +172,7 @@ static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic
 
 /* The objects of one generation's list (its head at head): how many. */
 static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tuple_max,
-                         py_seed_fn fn, void *arg)
+                         pyw_seed_fn fn, void *arg)
 {
     const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
     unsigned seen = 0, n = 0, items = ol ? ol->tuple_items : 0; /* ob_item */
@@ -216,7 +216,7 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
     return seen;
 }
 
-unsigned py_seed_live(py_seed_fn fn, void *arg)
+unsigned pyw_seed_live(pyw_seed_fn fn, void *arg)
 {
     struct py_gc_layout gl;
     void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
@@ -224,8 +224,8 @@ unsigned py_seed_live(py_seed_fn fn, void *arg)
     int32_t collecting = 1;
     if (!interp || !py_lay || py_gc_layout_find(py_sym.version, runtime, &gl) != 0 ||
         !peek(&collecting, interp + gl.collecting, sizeof collecting) || collecting ||
-        (gl.gens ? py_gens_at(interp, gl.gens, heads) : py_gens_find(interp, gl.collecting, heads)) !=
-            0 ||
+        (gl.gens ? pyw_gens_at(interp, gl.gens, heads)
+                 : pyw_gens_find(interp, gl.collecting, heads)) != 0 ||
         pymap_load() != 0)
         return 0;
     const uintptr_t basic[3] = {pysl_basic(py_sym.list_type), pysl_basic(py_sym.dict_type),

@@ -2,7 +2,7 @@
  * pytrack.c - tracemalloc's domains: a block that a C extension tracks
  * with PyTraceMalloc_Track(domain, ptr, size) (numpy: domain 389047 for
  * its arrays' data) keeps that domain, which heapsnap_dump hands over
- * (dump_domains, py_domain_of), so the Python package's DomainFilter sees it.
+ * (dump_domains, pyw_domain_of), so the Python package's DomainFilter sees it.
  *
  * Why GOT entries: Debian's python3 is a static build whose executable
  * defines PyTraceMalloc_Track, and the executable comes first in the
@@ -36,13 +36,13 @@ static struct {
 
 static int pytrack_track(unsigned domain, uintptr_t p, size_t size)
 {
-    py_domain_set(domain, p, size);
+    pyw_domain_set(domain, p, size);
     return pt.track(domain, p, size);
 }
 
 static int pytrack_untrack(unsigned domain, uintptr_t p)
 {
-    py_domain_unset(domain, p);
+    pyw_domain_unset(domain, p);
     return pt.untrack(domain, p);
 }
 
@@ -96,22 +96,22 @@ static void *pytrack_dlopen(const char *file, int mode)
 
 static void pytrack_prepare(void)
 {
-    py_domain_fork(0);
+    pyw_domain_fork(0);
 }
 
 static void pytrack_parent(void)
 {
-    py_domain_fork(1);
+    pyw_domain_fork(1);
 }
 
 static void pytrack_child(void)
 {
-    py_domain_fork(2);
+    pyw_domain_fork(2);
 }
 
 /* The domains wrapped (dom_poll): the interpreter's functions found, every
  * loaded module's entries rewritten.  Once. */
-void pytrack_arm(void *(*lookup)(const char *))
+void pyw_track_arm(void *(*lookup)(const char *))
 {
     static int armed;
 #ifdef HEAPSNAP_ATTACH_BUILD

@@ -1,7 +1,7 @@
 // link: shim/base/gotwalk.c shim/base/loader.c shim/base/lock.c
 /*
  * test_gotwalk.c - gotw_module, the GOT walk that the attach's rewrite
- * (got_hook) and tracemalloc's domains (pytrack_arm) share: in this test's
+ * (got_hook) and tracemalloc's domains (pyw_track_arm) share: in this test's
  * own executable it finds the entry its calls to getppid go through, and
  * only that one of the names it is given; a value written with gotw_write
  * is what the next call reaches (RELRO or not), and the old value written

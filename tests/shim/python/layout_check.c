@@ -428,7 +428,7 @@ static int check_gc(void)
     SAME("tuple_base", g.tuple_base, 0); /* index = size; [0] the empty tuple */
     SAME("frame_numfree", g.frame_numfree, offsetof(PyInterpreterState, frame.numfree));
 #endif
-    /* py_gens_find's order: the generations, generation0 72 to 79 bytes
+    /* pyw_gens_find's order: the generations, generation0 72 to 79 bytes
      * past them (pointing at the first), the permanent one right after it,
      * all within 256 bytes before gc.collecting; the words it reads of a
      * list, a dict and a type */

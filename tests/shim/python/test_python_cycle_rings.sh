@@ -7,7 +7,7 @@
 # type and in all.  A returned function's objects can stay in a stale
 # slot of the running eval loop's C frame, which the conservative scan of
 # the C stack reads: that word named a ring (3.12: the lists) but must
-# not keep it alive, as it does not keep it from gc.collect() (pym_mark's
+# not keep it alive, as it does not keep it from gc.collect() (pyg_mark's
 # first round).  `leaks` names the class's cycle as a Python developer
 # does, on every version: "ring_class.<locals>.RingClass.__mro__ ->
 # tuple[0] -> back" (3.12 made __mro__ a getset: it read "type ->

@@ -1,6 +1,6 @@
 # test_python_fields.sh - an object of a type the collector does not know
 # (no Py_TPFLAGS_HAVE_GC) owns the native blocks its fields hold at their
-# start (pyfl_owned): tests/shim/python/fields.py's 20 decimal.Decimal
+# start (pyg_fields_owned): tests/shim/python/fields.py's 20 decimal.Decimal
 # hold 5000-digit coefficients in blocks of their own; `top --retained
 # --key type` charges decimal.Decimal what sys.getsizeof() counts of them
 # (objects and coefficients), within 2%, and so does `top --owner`, where

@@ -6,7 +6,7 @@
 # do), and each item's path in `top --retainers` is the one
 # gc.get_referrers builds (refpath.py): "module __main__, global BIG (dict)
 # -> [...] (dict) -> [...] (list) -> [...] (bytes)", and CACHE's three
-# dicts deep.  Before py_seed_live booked the live pre-wrap lists, dicts
+# dicts deep.  Before pyw_seed_live booked the live pre-wrap lists, dicts
 # and keys tables at the wrap, one of them dead since and reused was no
 # block, so no object: "outside (C code or the interpreter) -> list -> ..."
 # on every version.  On every CPython 3.10-3.15 found (a SKIP line names

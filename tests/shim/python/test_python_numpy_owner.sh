@@ -1,5 +1,5 @@
 # test_python_numpy_owner.sh - `top --owner` counts a numpy array's data
-# buffer (and its dimensions) with the array (pynp_owned): numpy_owner.py's
+# buffer (and its dimensions) with the array (pyg_numpy_owned): numpy_owner.py's
 # 10 arrays of 100000 float64 weigh their 8000000 bytes at their line, as
 # numpy.ndarray, and `[no object]` loses them; 10 views of them, made where
 # freed arrays' objects were, own no buffer (OWNDATA clear) and weigh only

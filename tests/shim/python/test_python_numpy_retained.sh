@@ -1,5 +1,5 @@
 # test_python_numpy_retained.sh - `top --retained` charges a numpy array's
-# data buffer (and its dimensions) to the array that owns it (pynp_owned
+# data buffer (and its dimensions) to the array that owns it (pyg_numpy_owned
 # tells the retained sizes' graph, as it tells --owner): numpy_retained.py's
 # 10 arrays of 100000 float64 retain their 8000000 bytes at their line, as
 # numpy.ndarray; their 10 views retain no buffer (OWNDATA clear), only

@@ -1,6 +1,6 @@
 # test_python_prewrap.sh - an object CPython's free list hands out again,
 # made before the shim wrapped the allocator domains, is an object of the
-# graph (py_preseed books the free lists' dead objects as blocks at the
+# graph (pyw_preseed books the free lists' dead objects as blocks at the
 # wrap; pyseed.c).  tests/shim/python/prewrap.py's module list KEEP holds
 # 100 lists of 1000 items, which take every list of the free list: each
 # of the 100000 items is held by the path gc.get_referrers builds

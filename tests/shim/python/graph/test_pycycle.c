@@ -1,6 +1,6 @@
 // link: shim/python/graph/pycycle.c shim/python/graph/pyedge.c shim/python/reads/pyarray.c
 /*
- * test_pycycle.c - pyc_links, the link each garbage object keeps: on a
+ * test_pycycle.c - pyg_cycle_links, the link each garbage object keeps: on a
  * tree whose children point to their parent, the links from one object
  * of each group (trace, type) go round the shortest cycle through it
  * and back; a ring of three takes its three edges, not a longer way
@@ -81,18 +81,18 @@ static void run(void)
     struct pyg_heap h = heap;
     h.nblk = nobj;
     pyg_rank_end(&h, nobj);
-    pye_free();
-    int bad = pye_begin(nobj) != 0;
+    pyg_edge_free();
+    int bad = pyg_edge_begin(nobj) != 0;
     for (uint32_t e = 0; e < nedge; e++)
-        bad |= pye_add(edge[e].src, edge[e].dst, edge[e].how, edge[e].key) != 0;
+        bad |= pyg_edge_add(edge[e].src, edge[e].dst, edge[e].how, edge[e].key) != 0;
     struct pye_csr c;
-    if (bad || pye_done(&c) != 0) { /* no links: every case fails */
-        pye_free();
+    if (bad || pyg_edge_done(&c) != 0) { /* no links: every case fails */
+        pyg_edge_free();
         return;
     }
     for (uint32_t i = 0; i < N; i++)
         via[i] = PYG_NONE;
-    pyc_links(&h, &c, via);
+    pyg_cycle_links(&h, &c, via);
     for (uint32_t i = 0; i < N; i++) { /* places as the edges added: a source's k-th */
         if (via[i] == PYG_NONE)
             continue;
@@ -105,7 +105,7 @@ static void run(void)
                 break;
             }
     }
-    pye_free();
+    pyg_edge_free();
 }
 
 static void reset(void)

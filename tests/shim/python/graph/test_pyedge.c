@@ -55,16 +55,16 @@ TEST_END
 
 TEST_BEGIN(keys_come_back_from_their_slots)
     uint32_t a, b, c, z;
-    pye_free();
-    expect_true(pye_key_slot(0, &z) == 0 && z == 0, "pye_key_slot(0, &z) == 0 && z == 0");
-    expect_true(pye_key(0) == 0, "pye_key(0) == 0");
-    expect_true(pye_key_slot(0x7f0000001001ull, &a) == 0 && a != 0, "pye_key_slot(0x7f0000001001ull, &a) == 0 && a != 0");
-    expect_true(pye_key_slot(0x7f0000001001ull, &b) == 0 && b == a, "pye_key_slot(0x7f0000001001ull, &b) == 0 && b == a"); /* a run of one keys object */
-    expect_true(pye_key_slot(0x55550000a0f0ull, &c) == 0 && c != a, "pye_key_slot(0x55550000a0f0ull, &c) == 0 && c != a");
-    expect_true(pye_key(a) == 0x7f0000001001ull, "pye_key(a) == 0x7f0000001001ull");
-    expect_true(pye_key(c) == 0x55550000a0f0ull, "pye_key(c) == 0x55550000a0f0ull");
-    expect_true(pye_key(c + 1) == 0, "pye_key(c + 1) == 0"); /* past the last */
-    pye_free();
+    pyg_edge_free();
+    expect_true(pyg_edge_key_slot(0, &z) == 0 && z == 0, "pyg_edge_key_slot(0, &z) == 0 && z == 0");
+    expect_true(pyg_edge_key(0) == 0, "pyg_edge_key(0) == 0");
+    expect_true(pyg_edge_key_slot(0x7f0000001001ull, &a) == 0 && a != 0, "pyg_edge_key_slot(0x7f0000001001ull, &a) == 0 && a != 0");
+    expect_true(pyg_edge_key_slot(0x7f0000001001ull, &b) == 0 && b == a, "pyg_edge_key_slot(0x7f0000001001ull, &b) == 0 && b == a"); /* a run of one keys object */
+    expect_true(pyg_edge_key_slot(0x55550000a0f0ull, &c) == 0 && c != a, "pyg_edge_key_slot(0x55550000a0f0ull, &c) == 0 && c != a");
+    expect_true(pyg_edge_key(a) == 0x7f0000001001ull, "pyg_edge_key(a) == 0x7f0000001001ull");
+    expect_true(pyg_edge_key(c) == 0x55550000a0f0ull, "pyg_edge_key(c) == 0x55550000a0f0ull");
+    expect_true(pyg_edge_key(c + 1) == 0, "pyg_edge_key(c + 1) == 0"); /* past the last */
+    pyg_edge_free();
 TEST_END
 
 /* The edges of object v in c: each one's target, how and slot into the
@@ -83,48 +83,48 @@ static uint32_t edges_of(const struct pye_csr *c, uint32_t v, uint32_t *dst, uin
 /* Object i's one edge, to ~i (as far as a target can be), flushed a
  * batch of 4,096 sources at a time. */
 TEST_BEGIN(a_million_edges_are_kept_in_order)
-    pye_free();
+    pyg_edge_free();
     enum { NO = 1000000 };
-    expect_true(pye_begin(NO + 1) == 0, "pye_begin");
+    expect_true(pyg_edge_begin(NO + 1) == 0, "pyg_edge_begin");
     for (uint32_t i = 0; i < NO; i++) {
         uint32_t slot;
-        expect_true(pye_key_slot(i % 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0, "pye_key_slot(i %% 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0");
-        expect_true(pye_add(i, i % 2 ? ~i : i / 2, pye_how(i % 7, i % 3, i), slot) == 0, "pye_add");
+        expect_true(pyg_edge_key_slot(i % 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0, "pyg_edge_key_slot(i %% 3 ? 0 : ((uint64_t)i << 4) | 1, &slot) == 0");
+        expect_true(pyg_edge_add(i, i % 2 ? ~i : i / 2, pye_how(i % 7, i % 3, i), slot) == 0, "pyg_edge_add");
         if (i % 4096 == 4095)
-            expect_true(pye_flush(i + 1) == 0, "pye_flush");
+            expect_true(pyg_edge_flush(i + 1) == 0, "pyg_edge_flush");
     }
-    expect_true(pye_add(5, 0, 0, 0) == -1, "a source already packed refused");
+    expect_true(pyg_edge_add(5, 0, 0, 0) == -1, "a source already packed refused");
     struct pye_csr c;
-    expect_true(pye_done(&c) == 0 && c.nobj == NO + 1, "pye_done");
+    expect_true(pyg_edge_done(&c) == 0 && c.nobj == NO + 1, "pyg_edge_done");
     int bad = 0;
     for (uint32_t i = 0; i < NO && !bad; i++) {
         uint32_t dst, how, key, at;
         bad = edges_of(&c, i, &dst, &how, &key, &at, 1) != 1 ||
               dst != (i % 2 ? ~i : i / 2) || pye_label(how) != i % 7 || pye_value(how) != i ||
-              pye_key(key) != (i % 3 ? 0 : ((uint64_t)i << 4) | 1) || pye_src(&c, at) != i;
+              pyg_edge_key(key) != (i % 3 ? 0 : ((uint64_t)i << 4) | 1) || pye_src(&c, at) != i;
     }
     expect_true(!bad, "an edge differs from the one added");
     expect_true(pye_len(&c, NO) == 0, "the last object has none");
     expect_true(c.nbyte < 12u * NO, "packed: under 12 bytes an edge, far targets and all");
     uint32_t third;
-    expect_true(pye_key_slot(3ull << 4 | 1, &third) == 0, "a slot");
-    pye_free_edges();
-    expect_true(pye_key(third) == (3ull << 4 | 1), "the keys kept for the links");
-    pye_free();
+    expect_true(pyg_edge_key_slot(3ull << 4 | 1, &third) == 0, "a slot");
+    pyg_edge_free_edges();
+    expect_true(pyg_edge_key(third) == (3ull << 4 | 1), "the keys kept for the links");
+    pyg_edge_free();
 TEST_END
 
 /* Edge k of 300,000: source (k * 7) % 1000, rank 2 - k % 3, its index
  * as its value (the order added) and as its target; one batch, each
  * source's edges long (over PYE_LONG bytes). */
 TEST_BEGIN(sorted_by_source_then_rank_in_the_order_added)
-    pye_free();
+    pyg_edge_free();
     enum { NE = 300000, NO = 1000 };
-    expect_true(pye_begin(NO + 1) == 0, "pye_begin");
+    expect_true(pyg_edge_begin(NO + 1) == 0, "pyg_edge_begin");
     for (uint32_t k = 0; k < NE; k++)
-        expect_true(pye_add((k * 7) % NO, k, pye_how(HSNAP_PYLABEL_INDEX, 2 - k % 3, k), k % 5) == 0,
-                    "pye_add");
+        expect_true(pyg_edge_add((k * 7) % NO, k, pye_how(HSNAP_PYLABEL_INDEX, 2 - k % 3, k), k % 5) == 0,
+                    "pyg_edge_add");
     struct pye_csr c;
-    expect_true(pye_done(&c) == 0, "pye_done == 0"); /* the last object has none */
+    expect_true(pyg_edge_done(&c) == 0, "pyg_edge_done == 0"); /* the last object has none */
     expect_true(c.nobj == NO + 1 && c.nlong == NO, "c.nobj == NO + 1, every source long");
     expect_true(pye_start(&c, 0) == 0 && pye_start(&c, NO) == c.nbyte && pye_len(&c, NO) == 0,
                 "the starts' ends");
@@ -149,7 +149,7 @@ TEST_BEGIN(sorted_by_source_then_rank_in_the_order_added)
         }
     }
     expect_true(!bad && total == NE, "an edge out of its place");
-    pye_free();
+    pyg_edge_free();
 TEST_END
 
 int main(void)

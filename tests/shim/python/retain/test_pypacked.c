@@ -5,7 +5,7 @@
  * section is the same, or none, whichever one of its mappings fails
  * (the hanging queue left unpacked, with idom held beside it, gives the
  * same section), and the owners' array comes back the same from
- * pyo_pack and pyo_unpack, packed or (its mapping failing) held as it
+ * pyg_owned_pack and pyg_owned_unpack, packed or (its mapping failing) held as it
  * is.  arena_map is this file's own: it fails the k-th mapping asked.
  */
 #include <stdlib.h>
@@ -62,13 +62,13 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     (void)h, (void)nobj, (void)want, (void)words;
     return -1;
 }
-int pynp_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
-               uint32_t *owner)
+int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
+                    uint32_t *owner)
 {
     (void)h, (void)nobj, (void)ty, (void)nty, (void)owner;
     return 0;
 }
-int pyfl_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t *owner)
+int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t *owner)
 {
     (void)h, (void)nobj, (void)ty, (void)owner;
     return 0;
@@ -165,10 +165,10 @@ TEST_BEGIN(the_owners_come_back_packed_or_not)
             o[i] = i % 5 ? 0 : 1 + i / 3 + (i % 7 == 0 ? 100000 : 0);
         memcpy(copy, o, NO * 4);
         maps = 0, fail_at = k;
-        pyo_pack(&o, NO);
+        pyg_owned_pack(&o, NO);
         expect_true(k < 0 ? o == NULL : o != NULL, "packed (%ld): the array given back", k);
         fail_at = -1;
-        expect_true(pyo_unpack(&o, NO) == 0 && o, "unpacked");
+        expect_true(pyg_owned_unpack(&o, NO) == 0 && o, "unpacked");
         expect_true(!memcmp(o, copy, NO * 4), "the same owners (%ld)", k);
         arena_unmap(o, NO * 4);
         free(copy);

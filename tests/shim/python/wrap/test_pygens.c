@@ -1,11 +1,11 @@
 // link: shim/python/wrap/pygens.c
 /*
- * test_pygens.c - py_gens_find on synthetic collector states: the
+ * test_pygens.c - pyw_gens_find on synthetic collector states: the
  * generations at gc+24 (CPython 3.10-3.13.0) and at gc+20 (3.13.5, whose
  * PyGC_Head is 4-aligned), with objects on some lists and others empty;
  * a word that points back into the state but heads no list is passed
  * over; a state with no generation0 at all, and one whose lists are
- * broken, give -1 (the walk does not run) instead of a guess; py_gens_at
+ * broken, give -1 (the walk does not run) instead of a guess; pyw_gens_at
  * (3.14 on) takes the row's place and verifies it the same way.
  */
 #include <stdint.h>
@@ -67,7 +67,7 @@ TEST_BEGIN(gens_found_at_gc_24_as_3_13_0)
 {
     struct fake f = make(24);
     uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
-    expect_eq_u64(py_gens_find(b, COLLECTING, h), 0);
+    expect_eq_u64(pyw_gens_find(b, COLLECTING, h), 0);
     expect_eq_u64(h[0] - g, 24);
     expect_eq_u64(h[2] - g, 72);
     expect_eq_u64(h[3] - g, 104);
@@ -78,7 +78,7 @@ TEST_BEGIN(gens_found_at_gc_20_as_3_13_5)
 {
     struct fake f = make(20);
     uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
-    expect_eq_u64(py_gens_find(b, COLLECTING, h), 0);
+    expect_eq_u64(pyw_gens_find(b, COLLECTING, h), 0);
     expect_eq_u64(h[0] - g, 20);
     expect_eq_u64(h[1] - g, 44);
     expect_eq_u64(h[3] - g, 104);
@@ -90,7 +90,7 @@ TEST_BEGIN(gens_a_word_pointing_back_that_heads_no_list_passed_over)
     struct fake f = make(20);
     uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
     put((uint8_t *)g + 176, g + 100); /* 76 bytes back, as generation0 would be */
-    expect_eq_u64(py_gens_find(b, COLLECTING, h), 0);
+    expect_eq_u64(pyw_gens_find(b, COLLECTING, h), 0);
     expect_eq_u64(h[0] - g, 20);
 }
 TEST_END
@@ -102,12 +102,12 @@ TEST_BEGIN(gens_at_the_rows_place_as_3_14)
     struct fake f = make(24);
     uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
     head(g + 24 + 72, NULL, 0); /* the permanent generation after the three */
-    expect_eq_u64(py_gens_at(b, GC + 24, h), 0);
+    expect_eq_u64(pyw_gens_at(b, GC + 24, h), 0);
     expect_eq_u64(h[0] - g, 24);
     expect_eq_u64(h[3] - g, 24 + 72);
-    expect_eq_u64(py_gens_at(b, GC + 20, h), (uint64_t)-1); /* not 8-aligned */
-    expect_eq_u64(py_gens_at(b, GC + 32, h), (uint64_t)-1); /* no heads there */
-    expect_eq_u64(py_gens_at(b, 0, h), (uint64_t)-1);
+    expect_eq_u64(pyw_gens_at(b, GC + 20, h), (uint64_t)-1); /* not 8-aligned */
+    expect_eq_u64(pyw_gens_at(b, GC + 32, h), (uint64_t)-1); /* no heads there */
+    expect_eq_u64(pyw_gens_at(b, 0, h), (uint64_t)-1);
 }
 TEST_END
 
@@ -116,7 +116,7 @@ TEST_BEGIN(gens_no_generation0_not_found)
     struct fake f = make(24);
     uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
     put((uint8_t *)g + 96, 0x6b6b6b6b6b6b6b6bull); /* no pointer */
-    expect_eq_u64(py_gens_find(b, COLLECTING, h), (uint64_t)-1);
+    expect_eq_u64(pyw_gens_find(b, COLLECTING, h), (uint64_t)-1);
 }
 TEST_END
 
@@ -125,10 +125,10 @@ TEST_BEGIN(gens_a_broken_list_not_found)
     struct fake f = make(24);
     uintptr_t h[4], b = (uintptr_t)f.interp, g = b + GC;
     f.nodes[1] = 0x1000; /* the first object's prev: not its head */
-    expect_eq_u64(py_gens_find(b, COLLECTING, h), (uint64_t)-1);
+    expect_eq_u64(pyw_gens_find(b, COLLECTING, h), (uint64_t)-1);
     f.nodes[1] = (g + 24) | 2;
     put((uint8_t *)g + 48, 0xdead0000); /* the second head's next: unmapped */
-    expect_eq_u64(py_gens_find(b, COLLECTING, h), (uint64_t)-1);
+    expect_eq_u64(pyw_gens_find(b, COLLECTING, h), (uint64_t)-1);
 }
 TEST_END
 

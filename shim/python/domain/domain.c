@@ -22,8 +22,19 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "root.h"
+#include "base.h"
+#include "domain.h"
+#include "hooks.h"
+#include "hsnap_format.h"
+#include "leak.h"
+#include "pyexit.h"
 #include "pyframes.h"
+#include "pylayout.h"
+#include "python.h"
+#include "pywrap.h"
+#include "record.h"
+#include "snapshot.h"
+#include "unwind.h"
 
 /* CPython's domains (stable since 3.4); struct py_alloc: python.h. */
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
@@ -135,7 +146,7 @@ static void *py_malloc(void *ctx, size_t n)
     void *p = o->malloc(o->ctx, n);
     hook_countdown_set(cd);
     if (p)
-        hook_adopt(p, n, &org), py_fresh = (uintptr_t)p; /* its object's birth: pyreborn.c */
+        hook_adopt(p, n, &org), pyw_fresh = (uintptr_t)p; /* its object's birth: pyreborn.c */
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
     hook_leave();
@@ -165,7 +176,7 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
     hook_countdown_set(cd);
     size_t total;
     if (p)
-        hook_adopt(p, n * m, &org), py_fresh = (uintptr_t)p;
+        hook_adopt(p, n * m, &org), pyw_fresh = (uintptr_t)p;
     else
         hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &org);
     hook_leave();
@@ -203,7 +214,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         if (hook_is_active() && c > n)
             hook_countdown = (int64_t)(c - n);
         else if (hook_is_active())
-            hook_adopt(q, n, &org), py_fresh = (uintptr_t)q; /* a resize is told as a birth */
+            hook_adopt(q, n, &org), pyw_fresh = (uintptr_t)q; /* a resize is told as a birth */
     } else {
         if (had)
             tbl_insert(old.ptr, old.size, old.trace, old.epoch, NULL);
@@ -230,12 +241,12 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
 {
     struct tbl_entry e;
     guard_enter();
-    int gc = obj && py_gcf_busy(); /* the collector's: taken off the books now, counted */
+    int gc = obj && pyw_gcf_busy(); /* the collector's: taken off the books now, counted */
     if (obj)
         py_code_maybe_dies(p, 0);
     if (gc ? pend_take_any((uintptr_t)p, &e, 1) : pend_fresh_on && pend_take((uintptr_t)p, &e)) {
         if (gc)
-            py_gcf_freed(p, e.size, e.trace);
+            pyw_gcf_freed(p, e.size, e.trace);
         trace_discharge_block(&e);
         defer_offbook = (uintptr_t)p;
         o->free(o->ctx, p);
@@ -263,8 +274,8 @@ static void py_free(void *ctx, void *p)
     if (obj)
         py_code_maybe_dies(p, booked ? e.size : 0);
     if (booked) { /* objects made before the wrap: not foreign */
-        if (obj && py_gcf_busy())
-            py_gcf_freed(p, e.size, e.trace);
+        if (obj && pyw_gcf_busy())
+            pyw_gcf_freed(p, e.size, e.trace);
         trace_discharge_block(&e);
         if (e.size <= PY_SMALL)
             memset(p, 0, e.size);
@@ -534,14 +545,14 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
     return row;
 }
 
-/* exit_snapshot: the root's exit snapshot (life_exit_early), which the
- * exit room's atexit callback writes (pyexit_host); an argument, so that
- * the domains call nothing of the process's life. */
-static void (*dom_exit_snapshot)(void);
+/* The root's exit snapshot (life_exit_early), which the exit room's
+ * atexit callback writes (pyexit_host), and its pause_thread: handed in,
+ * so that the domains call nothing of the process's life. */
+static struct dom_host dom_host;
 
-void dom_init(void (*exit_snapshot)(void))
+void dom_init(const struct dom_host *host)
 {
-    dom_exit_snapshot = exit_snapshot;
+    dom_host = *host;
     if (!strcmp(opt_str(OPT_PYTHON), "off"))
         return;
     if (!py_present())
@@ -671,7 +682,7 @@ static struct py_alloc *py_slot(int d, struct py_alloc *now, struct py_alloc *ra
 /* pyexit_host's: the free lists' dead objects booked again, as at the wrap. */
 static void dom_seed_again(void)
 {
-    py_preseed_again(hook_mode.sample, snap_epoch);
+    pyw_preseed_again(hook_mode.sample, snap_epoch);
 }
 
 void dom_poll(void)
@@ -711,11 +722,11 @@ void dom_poll(void)
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     py_on = 1;
-    py_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
-    py_gcf_arm();
-    pyexit_arm(&(struct pyexit_host){dom_exit_snapshot, pause_thread, dom_seed_again});
-    pytrack_arm(py_dlsym);
-    py_reborn_arm(py_dlsym, hook_reborn);
+    pyw_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
+    pyw_gcf_arm();
+    pyexit_arm(&(struct pyexit_host){dom_host.exit_snapshot, dom_host.pause, dom_seed_again});
+    pyw_track_arm(py_dlsym);
+    pyw_reborn_arm(py_dlsym, hook_reborn);
     opt_debug("python: allocator domains wrapped", "", "");
 }
 
@@ -739,7 +750,7 @@ static int py_unwrap(void *arg)
             dom.set_allocator(domains[i], &dom.orig[domains[i]]);
     }
     py_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
-    py_reborn_disarm();
+    pyw_reborn_disarm();
     py_on = 0;
     return 0;
 }
