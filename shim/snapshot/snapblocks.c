@@ -2,8 +2,8 @@
  * snapblocks.c - a snapshot's BLOCKS section: the leak check's (on a fork
  * of the process or in place, leakrun.c), the sorted copy on the fatal
  * path, or else streamed into the side file (blockstream.c's walk in
- * address order, a chunk at a time), with each trace's live sums counted
- * on the way.  Callers hold the snapshot lock.
+ * address order, a chunk at a time, packed: hsnap_packed.h), with each
+ * trace's live sums counted on the way.  Callers hold the snapshot lock.
  */
 #include <string.h>
 
@@ -72,7 +72,7 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_stream.types = snap_run.pytypes && py_types_begin(snap_run.pytypes) == 0;
     snap_run.pytyped = snap_stream.types;
     f->hint = pend_live_count() * sizeof(struct hsnap_block);
-    side_sec_begin_planes(f, 8, ZSEC_UNKNOWN, sizeof(struct hsnap_block));
+    side_sec_begin_packed(f, 8, ZSEC_UNKNOWN);
     int r = bstream_blocks(snap_stream_block, NULL, &snap_run.left);
     if (r == 0)
         side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
