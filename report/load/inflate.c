@@ -269,10 +269,12 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
                                  "its zstd frame holds %llu bytes, %llu declared", cs,
                                  (unsigned long long)want);
     /* a streamed payload is not held: it need only fit in what is left */
-    if (snap_budget_take(b, zh.raw_len, name, err, errlen) < 0)
+    struct snap_budget was = b ? *b : (struct snap_budget){0};
+    if ((zh.flags == HSNAP_ZHEAD_PACKED ? snap_budget_take_packed : snap_budget_take)(
+            b, zh.raw_len, name, err, errlen) < 0)
         return -1;
     if (sink && b)
-        b->left += zh.raw_len;
+        *b = was;
     if (zh.raw_len > SIZE_MAX / 2 || (!sink && !(*out = malloc(zh.head_len ? zh.head_len : 1))))
         return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
                                  (unsigned long long)zh.raw_len);
