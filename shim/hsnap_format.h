@@ -65,7 +65,8 @@
  *               what changed since the one before (the address's
  *               difference, the size, the trace's, the epoch, the rest
  *               only when not zero); the payload is the chunks' records
- *               in order.  Both flags at once are refused.
+ *               in order (BLOCKS' runs: above).  Both flags at once are
+ *               refused.
  *   end      := section with type HSNAP_SEC_END and length 0: a file without it
  *               is truncated.
  *
@@ -98,7 +99,10 @@
  *                for trace 0).  shared is 0 in files before version 5 (a
  *                u32 reserved, 0, there); a reader of those ignores it.
  *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
- *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr
+ *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr;
+ *                packed (format 6) in runs, each sorted, that a reader
+ *                sorts when no section names blocks by index (LEAKS,
+ *                RETAINERS, HOLDERS: the model writes them in order)
  *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
  *   LEAKS     := struct hsnap_leaks_head
  *                struct hsnap_leak_total[nclass]     by enum hsnap_class, 0-based

@@ -110,6 +110,11 @@ typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
  * fn, by address; 0, or -1 out of memory (fn saw none).  Not for the
  * fatal path: the lookups take the stripes' locks. */
 int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
+/* The same in runs, each in address order (a run's blocks sorted in a
+ * buffer of BSTREAM_RUN, handed on from inside the walk, one stripe held:
+ * fn must not call into the table); 0, or -1 out of memory (fn saw
+ * none). */
+int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left);
 
 /* ---- snapname.c: where a snapshot goes ---- */
 #define NAME_MAX_PATH 4096

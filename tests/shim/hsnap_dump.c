@@ -90,6 +90,13 @@ static struct {
     int seen[HSNAP_SEC_RETAINERS + 1];
 } s;
 
+static int by_addr(const void *a, const void *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, 8), memcpy(&y, b, 8);
+    return (x > y) - (x < y);
+}
+
 /* A compressed payload (hsnap_format.h): zhead, head, one zstd frame
  * that fills the rest exactly; the payload, malloc'd (kept to the end). */
 static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
@@ -136,6 +143,8 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
         free(pl);
         if (put != want)
             die("planes do not hold the declared size");
+        if (packed && zh.head_len == 8) /* BLOCKS in runs (format 6): in address order */
+            qsort(out + 8, want / sizeof(struct hsnap_block), sizeof(struct hsnap_block), by_addr);
     } else if (zh.flags) {
         die("unknown compressed head flags");
     } else {
