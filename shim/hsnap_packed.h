@@ -1,13 +1,13 @@
 /*
  * hsnap_packed.h - BLOCKS stored packed (hsnap_format.h,
  * HSNAP_ZHEAD_PACKED): a chunk of struct hsnap_block records as varints
- * of what changes from one record to the next.  In address order (the
- * shim's), a block's address is a few bytes past the one before, its
+ * of what changes from one record to the next.  In address order (a
+ * run's, bstream_runs), a block's address is past the one before, its
  * size small, its trace near the one before at a few stacks and its
- * epoch small, so a 32-byte record takes 4-8 bytes before zstd sees it:
- * zstd and the planes were two fifths of the exit snapshot's instructions
- * a block, most of them spent on bytes that say nothing
- * (scripts/bench/exitcount.py).  The shim packs as it streams BLOCKS, the
+ * epoch small, so a 32-byte record takes 4-8 bytes before zstd sees it,
+ * where zstd and the byte planes spent ~215 of a kept block's ~715
+ * exit-snapshot instructions on all 32 (scripts/bench/instrcount.py,
+ * --only kept).  The shim packs as it streams BLOCKS, the
  * CLI and the test dumper unpack; a chunk is checked whole (every varint
  * inside it, every field in range, exactly its bytes used) before its
  * records are handed on.
