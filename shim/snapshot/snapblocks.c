@@ -2,8 +2,9 @@
  * snapblocks.c - a snapshot's BLOCKS section: the leak check's (on a fork
  * of the process or in place, leakrun.c), the sorted copy on the fatal
  * path, or else streamed into the side file (blockstream.c's walk in
- * address order, a chunk at a time, packed: hsnap_packed.h), with each
- * trace's live sums counted on the way.  Callers hold the snapshot lock.
+ * address order, or in sorted runs when packed and no Python objects are
+ * typed; a chunk at a time, packed: hsnap_packed.h), with each trace's
+ * live sums counted on the way.  Callers hold the snapshot lock.
  */
 #include <string.h>
 
