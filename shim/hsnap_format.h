@@ -58,6 +58,15 @@
  *               like records change little from one to the next (an
  *               address's high bytes, a type, a flag), so their planes
  *               compress 3 to 5 times better than the records do.
+ *               With HSNAP_ZHEAD_PACKED instead (version 6; the shim
+ *               packs BLOCKS) the frame's content is records of struct
+ *               hsnap_block after the head in
+ *               packed chunks (hsnap_packed.h): each record as varints of
+ *               what changed since the one before (the address's
+ *               difference, the size, the trace's, the epoch, the rest
+ *               only when not zero); the payload is the chunks' records
+ *               in order (BLOCKS' runs: above).  Both flags at once are
+ *               refused.
  *   end      := section with type HSNAP_SEC_END and length 0: a file without it
  *               is truncated.
  *
@@ -90,7 +99,10 @@
  *                for trace 0).  shared is 0 in files before version 5 (a
  *                u32 reserved, 0, there); a reader of those ignores it.
  *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
- *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr
+ *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr;
+ *                packed (format 6) in runs, each sorted, that a reader
+ *                sorts when no section names blocks by index (LEAKS,
+ *                RETAINERS, HOLDERS: the model writes them in order)
  *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
  *   LEAKS     := struct hsnap_leaks_head
  *                struct hsnap_leak_total[nclass]     by enum hsnap_class, 0-based
@@ -289,7 +301,9 @@
  * Versions: 1 had no PEAK, SITELINE, TEMPS, PYCODE and SUPPRESSIONS; 2 had no
  * compressed sections (HSNAP_SEC_ZSTD); 3 had no planes (HSNAP_ZHEAD_PLANES:
  * BLOCKS, PYTYPES and PYRETAIN are stored so from 4); 4 had no shared frames
- * in TRACES (the shim writes them from 5); readers load 1 to 5.  The shim
+ * in TRACES (the shim writes them from 5); 5 had no packed BLOCKS
+ * (HSNAP_ZHEAD_PACKED: the shim's streamed BLOCKS from 6); readers load 1
+ * to 6.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
  * snapshot is small by estimate (under 2048 live blocks' worth, counting
  * its stacks: then it writes format 2) or the payload is under a few
@@ -310,7 +324,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 5u /* readers take 1 to 5 */
+#define HSNAP_VERSION 6u /* readers take 1 to 6 */
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,
@@ -451,6 +465,7 @@ struct hsnap_zhead {
     uint32_t flags;    /* HSNAP_ZHEAD_* (version 4; 0 before) */
 };
 #define HSNAP_ZHEAD_PLANES 0x1u /* the frame's content is in planes (version 4) */
+#define HSNAP_ZHEAD_PACKED 0x2u /* ... or BLOCKS' records packed (version 6) */
 
 struct hsnap_meta {
     uint32_t pid;

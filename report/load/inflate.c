@@ -11,7 +11,9 @@
  * before a byte is decompressed, so a bomb is refused at its head.  A
  * frame in planes (HSNAP_ZHEAD_PLANES, hsnap_planes.h) is streamed through
  * struct unplane, which puts each chunk's records back together and hands
- * them on: it must give exactly the declared size, in whole chunks.
+ * them on: it must give exactly the declared size, in whole chunks.  A
+ * frame of packed records (HSNAP_ZHEAD_PACKED, hsnap_packed.h) goes the
+ * same way, each chunk unpacked and checked whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include <zstd.h>
 
 #include "hsnap_format.h"
+#include "hsnap_packed.h"
 #include "hsnap_planes.h"
 #include "snap.h"
 
@@ -122,6 +125,7 @@ struct unplane {
     uint8_t *in, *out;         /* a chunk's planes, and its records */
     uint64_t given, want;      /* records' bytes handed on, and declared */
     int bad;                   /* 1: a chunk out of bounds or past want */
+    int packed;                /* chunks of packed records (hsnap_packed.h), not planes */
     void (*sink)(void *, const uint8_t *, size_t);
     void *ctx;                 /* sink's */
     uint8_t **buf;             /* without a sink: the payload's buffer, head first */
@@ -168,7 +172,8 @@ static void unplane_feed(void *arg, const uint8_t *p, size_t n)
             p += k;
             n -= k;
             if (u->nhead == HSNAP_PLANES_HEAD &&
-                !(u->need = hsnap_planes_chunk(u->head, &u->stride, &u->count)))
+                !(u->need = u->packed ? hsnap_packed_chunk(u->head, &u->count)
+                                      : hsnap_planes_chunk(u->head, &u->stride, &u->count)))
                 u->bad = 1;
             u->have = 0;
             continue;
@@ -179,22 +184,34 @@ static void unplane_feed(void *arg, const uint8_t *p, size_t n)
         p += k;
         n -= k;
         if (u->have == u->need) {
-            hsnap_planes_get(u->out, u->in, u->stride, u->count);
-            unplane_give(u, u->out, u->need);
+            if (!u->packed) {
+                hsnap_planes_get(u->out, u->in, u->stride, u->count);
+                unplane_give(u, u->out, u->need);
+            } else if (hsnap_packed_get(u->out, u->in, u->need, u->count) == 0) {
+                unplane_give(u, u->out, (size_t)u->count * sizeof(struct hsnap_block));
+            } else {
+                u->bad = 1;
+            }
             u->nhead = 0;
         }
     }
 }
 
-/* A frame in planes: its records streamed to sink, or into *buf after its
- * head_len bytes; -1 with a reason. */
-static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want,
+/* A frame in planes (or packed): its records streamed to sink, or into
+ * *buf after its head_len bytes; -1 with a reason. */
+static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want, int packed,
                          void (*sink)(void *, const uint8_t *, size_t), void *ctx,
                          uint8_t **buf, size_t head_len, const char *name, char *err,
                          size_t errlen)
 {
     size_t most = (size_t)HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX;
-    struct unplane u = {.want = want, .sink = sink, .ctx = ctx, .buf = buf, .head_len = head_len};
+    _Static_assert(HSNAP_PACKED_MOST * HSNAP_PACKED_COUNT_MAX <=
+                           HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX &&
+                       sizeof(struct hsnap_block) * HSNAP_PACKED_COUNT_MAX <=
+                           HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX,
+                   "a packed chunk and its records fit the planes' buffers");
+    struct unplane u = {.want = want, .packed = packed, .sink = sink, .ctx = ctx, .buf = buf,
+                        .head_len = head_len};
     u.in = malloc(most);
     u.out = malloc(most);
     int rc = !u.in || !u.out ? snap_section_fail(err, errlen, name, "out of memory")
@@ -207,7 +224,9 @@ static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint6
         rc = snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
                                (unsigned long long)want);
     if (rc == 0 && (u.bad || u.nhead || u.given != want))
-        rc = snap_section_fail(err, errlen, name, "its planes hold %llu bytes%s, %llu declared",
+        rc = snap_section_fail(err, errlen, name, packed
+                               ? "its packed records hold %llu bytes%s, %llu declared"
+                               : "its planes hold %llu bytes%s, %llu declared",
                                (unsigned long long)u.given,
                                u.bad || u.nhead ? " and a bad chunk" : "",
                                (unsigned long long)want);
@@ -228,7 +247,8 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
                                  (unsigned long long)len);
     memcpy(&zh, data, sizeof zh);
     if (zh.head_len > HSNAP_ZHEAD_MAX || zh.head_len > len - sizeof zh ||
-        zh.head_len > zh.raw_len || (zh.flags & ~HSNAP_ZHEAD_PLANES))
+        zh.head_len > zh.raw_len || (zh.flags & ~(HSNAP_ZHEAD_PLANES | HSNAP_ZHEAD_PACKED)) ||
+        zh.flags == (HSNAP_ZHEAD_PLANES | HSNAP_ZHEAD_PACKED))
         return snap_section_fail(err, errlen, name, "bad compressed head (head %u of %llu bytes)",
                                  zh.head_len, (unsigned long long)zh.raw_len);
     const uint8_t *frame = data + sizeof zh + zh.head_len;
@@ -244,15 +264,17 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
     unsigned long long cs = ZSTD_getFrameContentSize(frame, flen);
     if (cs == ZSTD_CONTENTSIZE_ERROR)
         return snap_section_fail(err, errlen, name, "damaged zstd frame header");
-    if (cs != ZSTD_CONTENTSIZE_UNKNOWN && cs != want && !(zh.flags & HSNAP_ZHEAD_PLANES))
+    if (cs != ZSTD_CONTENTSIZE_UNKNOWN && cs != want && !zh.flags)
         return snap_section_fail(err, errlen, name,
                                  "its zstd frame holds %llu bytes, %llu declared", cs,
                                  (unsigned long long)want);
     /* a streamed payload is not held: it need only fit in what is left */
-    if (snap_budget_take(b, zh.raw_len, name, err, errlen) < 0)
+    struct snap_budget was = b ? *b : (struct snap_budget){0};
+    if ((zh.flags == HSNAP_ZHEAD_PACKED ? snap_budget_take_packed : snap_budget_take)(
+            b, zh.raw_len, name, err, errlen) < 0)
         return -1;
     if (sink && b)
-        b->left += zh.raw_len;
+        *b = was;
     if (zh.raw_len > SIZE_MAX / 2 || (!sink && !(*out = malloc(zh.head_len ? zh.head_len : 1))))
         return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
                                  (unsigned long long)zh.raw_len);
@@ -263,8 +285,9 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
     ZSTD_DCtx *dc = ZSTD_createDCtx();
     int r = !dc || ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, SNAP_ZWINDOW_MAX))
         ? snap_section_fail(err, errlen, name, "out of memory")
-        : zh.flags & HSNAP_ZHEAD_PLANES
-        ? frame_unplane(dc, frame, flen, want, sink, ctx, out, zh.head_len, name, err, errlen)
+        : zh.flags
+        ? frame_unplane(dc, frame, flen, want, zh.flags == HSNAP_ZHEAD_PACKED, sink, ctx, out,
+                        zh.head_len, name, err, errlen)
         : sink ? frame_stream(dc, frame, flen, want, sink, ctx, name, err, errlen, 0)
         : frame_inflate(dc, frame, flen, out, zh.head_len, want, name, err, errlen);
     ZSTD_freeDCtx(dc);

@@ -342,6 +342,29 @@ static int parse_array(struct sec *sec, int count_bytes, size_t item, uint64_t *
     return 0;
 }
 
+static int block_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct hsnap_block *)a)->addr, y = ((const struct hsnap_block *)b)->addr;
+    return (x > y) - (x < y);
+}
+
+/* From format 6 the shim streams BLOCKS packed in runs, each sorted by
+ * address (bstream_runs): put in order here, in the section's own buffer
+ * (inflated: ours), unless a section names blocks by index (the leak
+ * check's, whose BLOCKS the model wrote in order). */
+static void sort_blocks(struct sec *secs, struct snap *s)
+{
+    if (s->version < 6 || !s->unpacked[HSNAP_SEC_BLOCKS] || secs[HSNAP_SEC_LEAKS].seen ||
+        secs[HSNAP_SEC_RETAINERS].seen || secs[HSNAP_SEC_HOLDERS].seen)
+        return;
+    uint64_t i = 1;
+    while (i < s->nblocks && s->blocks[i - 1].addr < s->blocks[i].addr)
+        i++;
+    if (i < s->nblocks)
+        qsort((struct hsnap_block *)(s->unpacked[HSNAP_SEC_BLOCKS] + 8), s->nblocks,
+              sizeof *s->blocks, block_cmp);
+}
+
 static int check_blocks(struct snap *s, char *err, size_t errlen)
 {
     for (uint64_t i = 0; i < s->nblocks; i++) {
@@ -541,6 +564,7 @@ static int parse_heap_secs(struct sec *secs, struct snap *s, char *err, size_t e
         s->nblocks = n;
         s->blocks = items;
         s->has_blocks = 1;
+        sort_blocks(secs, s);
         if (check_blocks(s, err, errlen))
             return -1;
     }

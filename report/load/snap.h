@@ -75,6 +75,7 @@ struct snap_siteline {
 struct snap_budget {
     uint64_t bound;            /* the file's whole allowance */
     uint64_t left;             /* what is not charged yet */
+    uint64_t packed;           /* what packed BLOCKS may take past it (snap_budget_take_packed) */
     uint32_t skip;             /* sections not read (bit 1 << type): checksummed,
                                   neither inflated nor parsed (snap_load_skip) */
 };
@@ -284,6 +285,11 @@ void snap_budget_init(struct snap_budget *b, uint64_t file_size);
  * charges nothing. */
 int snap_budget_take(struct snap_budget *b, uint64_t bytes, const char *section, char *err,
                      size_t errlen);
+/* The same for records packed (hsnap_packed.h): past what is left, up to
+ * 8192 x the file's size in all (zstd packs the packed records of equal
+ * blocks ~6,800 times: bombs_bound_keeps_a_real_snapshot_of_2_5m_blocks). */
+int snap_budget_take_packed(struct snap_budget *b, uint64_t bytes, const char *section,
+                            char *err, size_t errlen);
 
 /* A section stored compressed (HSNAP_SEC_ZSTD) of len bytes at data, named
  * name in errors: its zhead's head then the frame's output, raw_len bytes

@@ -17,6 +17,13 @@
  * is far bigger than the cache.  The leak check and the fatal-signal path
  * keep the copy (blocksort.c): the model wants the whole array, and a
  * crashing thread may hold a stripe.
+ *
+ * Where nothing needs the blocks in one address order (a snapshot that
+ * types no Python objects: packed BLOCKS, which the reader sorts), one
+ * walk copies them into a buffer of BSTREAM_RUN blocks, sorted and handed
+ * on whenever it fills (bstream_runs): no count, no second walk, no
+ * lookup, and the buffer's 128 KiB in place of 4 bytes a live block, which
+ * was what lifted a kept heap's peak RSS at its exit snapshot.
  */
 #include <string.h>
 
@@ -24,6 +31,7 @@
 
 #define BSTREAM_AHEAD 8
 #define BSTREAM_HIGHS 64 /* upper halves the 4-byte form takes */
+#define BSTREAM_RUN 4096u /* blocks in a run: 128 KiB */
 
 /* One upper half's run: [at, at + n) of the array, room for cap. */
 struct bstream_run {
@@ -163,6 +171,43 @@ static void bstream_one(uint64_t p, uint64_t ahead, bstream_fn fn, void *arg)
         return; /* freed since */
     struct hsnap_block b = {.addr = e.ptr, .size = e.size, .trace = e.trace, .epoch = e.epoch};
     fn(&b, arg);
+}
+
+struct bstream_runs {
+    struct hsnap_block *a; /* BSTREAM_RUN */
+    uint32_t n;
+    bstream_fn fn;
+    void *arg;
+};
+
+static void bstream_run_out(struct bstream_runs *r)
+{
+    bsort_blocks(r->a, r->n);
+    for (uint32_t i = 0; i < r->n; i++)
+        r->fn(&r->a[i], r->arg);
+    r->n = 0;
+}
+
+static int bstream_run_take(const struct tbl_entry *e, void *arg)
+{
+    struct bstream_runs *r = arg;
+    r->a[r->n++] = (struct hsnap_block){.addr = e->ptr, .size = e->size, .trace = e->trace,
+                                        .epoch = e->epoch};
+    if (r->n == BSTREAM_RUN)
+        bstream_run_out(r);
+    return 0;
+}
+
+int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left)
+{
+    struct bstream_runs r = {arena_map(BSTREAM_RUN * sizeof *r.a), 0, fn, arg};
+    if (!r.a)
+        return -1;
+    int rc = pend_foreach(bstream_run_take, &r, 0, left);
+    if (rc == 0)
+        bstream_run_out(&r);
+    arena_unmap(r.a, BSTREAM_RUN * sizeof *r.a);
+    return rc < 0 ? -1 : 0;
 }
 
 int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left)

@@ -11,7 +11,7 @@
  * compressed (zsec.c) as it is framed when the file's level says so; the
  * arrays of records most of a big snapshot is (BLOCKS, PYTYPES, PYRETAIN)
  * go to the compressor in byte planes (hsnap_planes.h), gathered here a
- * chunk at a time.
+ * chunk at a time; BLOCKS, the biggest, packed (hsnap_packed.h).
  * Prefix side_.
  * Callers hold the snapshot lock.
  */
@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hsnap_packed.h"
 #include "hsnap_planes.h"
 #include "hsnap_pyformat.h"
 #include "snapshot.h"
@@ -30,6 +31,8 @@
  * which compress better and cost no copy. */
 #define SIDE_PLANES_BYTES (128u * 1024u)
 #define SIDE_PLANES_PT (8u * HSNAP_PLANES_COUNT_MAX) /* 8 planes of a chunk */
+#define SIDE_PACKED_COUNT 2048u /* records in a packed chunk: at most 80 KiB */
+_Static_assert(SIDE_PACKED_COUNT * HSNAP_PACKED_MOST <= SIDE_PLANES_PT, "a packed chunk fits pt");
 
 void side_fail(struct side_file *f)
 {
@@ -48,15 +51,38 @@ static int side_write(void *arg, const void *p, size_t n)
     return 0;
 }
 
+/* count records (struct hsnap_block) at src as packed chunks into the
+ * frame, each packed in the buffer mapped for the section (f->pt). */
+static void side_packed_chunk(struct side_file *f, const uint8_t *src, uint32_t count)
+{
+    if (!f->pt && !(f->pt = arena_map(SIDE_PLANES_PT))) {
+        side_fail(f);
+        return;
+    }
+    for (uint32_t i = 0, k; i < count && !f->err; i += k) {
+        k = count - i < SIDE_PACKED_COUNT ? count - i : SIDE_PACKED_COUNT;
+        const struct hsnap_block *b = (const void *)(src + (size_t)i * sizeof *b);
+        uint32_t head[2] = {k, (uint32_t)hsnap_packed_put(f->pt, b, k)};
+        if (zsec_feed(head, sizeof head, 0, side_write, f) != 0 ||
+            zsec_feed(f->pt, head[1], 0, side_write, f) != 0)
+            side_fail(f);
+    }
+}
+
 /* count records of the run's stride at src as a chunk of planes into the
  * frame: 8 planes at a time (hsnap_planes_put_some) into a buffer mapped
- * for the section (f->pt), else a piece of one plane at a time. */
+ * for the section (f->pt), else a piece of one plane at a time; packed
+ * when the section is. */
 static void side_planes_chunk(struct side_file *f, const uint8_t *src, uint32_t count)
 {
     uint8_t plane[1024];
     uint32_t stride = f->pl_stride, head[2] = {stride, count};
     if (!count || f->err)
         return;
+    if (f->packed) {
+        side_packed_chunk(f, src, count);
+        return;
+    }
     int bad = zsec_feed(head, sizeof head, 0, side_write, f) != 0;
     if (!f->pt)
         f->pt = arena_map(SIDE_PLANES_PT);
@@ -83,7 +109,10 @@ static void side_planes_flush(struct side_file *f)
     uint32_t stride = f->pl_stride, count = (uint32_t)(f->pl_n / stride);
     uint32_t left = (uint32_t)(f->pl_n % stride), one = 1, head[2];
     side_planes_chunk(f, f->pl, count);
-    if (left && !f->err) {
+    if (left && f->packed) { /* packed chunks hold whole records only */
+        errno = EINVAL;
+        side_fail(f);
+    } else if (left && !f->err) {
         head[0] = one;
         head[1] = left;
         if (zsec_feed(head, sizeof head, 0, side_write, f) != 0 ||
@@ -108,6 +137,10 @@ void side_out(struct side_file *f, const void *p, size_t n)
     if (f->err || !n || f->fd < 0)
         return;
     f->raw += n;
+    if (f->packed && !f->pl_n && n % f->pl_stride == 0) { /* whole records: no copy */
+        side_packed_chunk(f, p, (uint32_t)(n / f->pl_stride));
+        return;
+    }
     if (f->pl) { /* gathered into whole chunks of the run's records */
         size_t count = SIDE_PLANES_BYTES / f->pl_stride;
         size_t cap = (count < HSNAP_PLANES_COUNT_MAX ? count : HSNAP_PLANES_COUNT_MAX) * f->pl_stride;
@@ -143,7 +176,7 @@ void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint
     char zero[sizeof(struct hsnap_section) + sizeof(struct hsnap_zhead) + HSNAP_ZHEAD_MAX] = {0};
     f->len = f->raw = 0;
     f->crc = (uint32_t)crc32_z(0, Z_NULL, 0);
-    f->z = 0;
+    f->z = f->packed = 0;
     if (f->err || f->fd < 0)
         return;
     if (room > HSNAP_ZHEAD_MAX) {
@@ -171,6 +204,12 @@ void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint
         side_fail(f);
 }
 
+void side_sec_begin_packed(struct side_file *f, size_t room, uint64_t size)
+{
+    side_sec_begin_planes(f, room, size, sizeof(struct hsnap_block));
+    f->packed = f->pl != NULL;
+}
+
 /* The section's header, with head (room bytes, as reserved) before the
  * payload written since side_sec_begin; compressed, the frame is closed
  * and struct hsnap_zhead goes before head. */
@@ -178,7 +217,7 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
 {
     char pre[sizeof(struct hsnap_zhead) + HSNAP_ZHEAD_MAX];
     size_t npre = 0;
-    uint32_t planes = f->pl ? HSNAP_ZHEAD_PLANES : 0;
+    uint32_t planes = f->packed ? HSNAP_ZHEAD_PACKED : f->pl ? HSNAP_ZHEAD_PLANES : 0;
     if (f->pl) {
         side_planes_flush(f);
         arena_unmap(f->pl, SIDE_PLANES_BYTES);
@@ -189,6 +228,7 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
         f->pt = NULL;
     }
     f->pl_stride = 0;
+    f->packed = 0;
     if (f->err || f->fd < 0)
         return;
     if (f->z) {

@@ -2,8 +2,9 @@
  * snapblocks.c - a snapshot's BLOCKS section: the leak check's (on a fork
  * of the process or in place, leakrun.c), the sorted copy on the fatal
  * path, or else streamed into the side file (blockstream.c's walk in
- * address order, a chunk at a time), with each trace's live sums counted
- * on the way.  Callers hold the snapshot lock.
+ * address order, or in sorted runs when packed and no Python objects are
+ * typed; a chunk at a time, packed: hsnap_packed.h), with each trace's
+ * live sums counted on the way.  Callers hold the snapshot lock.
  */
 #include <string.h>
 
@@ -33,7 +34,7 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
 /* BLOCKS streamed (blockstream.c): a chunk of blocks at a time, in a
  * buffer mapped for the section (in .bss it was 64 KiB of the shim's fixed
  * address space, and resident from the first snapshot on). */
-#define SNAP_CHUNK 2048 /* 64 KiB */
+#define SNAP_CHUNK 512 /* 16 KiB */
 static struct {
     struct side_file *f;
     struct snap_live *lv;
@@ -72,8 +73,10 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     snap_stream.types = snap_run.pytypes && py_types_begin(snap_run.pytypes) == 0;
     snap_run.pytyped = snap_stream.types;
     f->hint = pend_live_count() * sizeof(struct hsnap_block);
-    side_sec_begin_planes(f, 8, ZSEC_UNKNOWN, sizeof(struct hsnap_block));
-    int r = bstream_blocks(snap_stream_block, NULL, &snap_run.left);
+    side_sec_begin_packed(f, 8, ZSEC_UNKNOWN);
+    /* in address order for the types; else in runs (packed BLOCKS: the reader sorts) */
+    int r = (snap_stream.types || !f->packed ? bstream_blocks : bstream_runs)(snap_stream_block,
+                                                                             NULL, &snap_run.left);
     if (r == 0)
         side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
     arena_unmap(snap_stream.buf, room);

@@ -49,7 +49,9 @@ struct side_file {
                            record size; 0: not */
     uint8_t *pl;        /* the run's chunk being gathered (SIDE_PLANES_BYTES) */
     size_t pl_n;        /* its bytes so far */
-    uint8_t *pt;        /* 8 planes of a chunk, made (side_planes_chunk's) */
+    uint8_t *pt;        /* 8 planes of a chunk, made (side_planes_chunk's), or a
+                           packed chunk (side_packed_chunk's) */
+    int packed;         /* the open section's records are packed (hsnap_packed.h) */
 };
 #define SIDE_PLANES_STRIDE 32u /* the largest record side_planes takes */
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
@@ -67,6 +69,10 @@ void side_out(struct side_file *f, const void *p, size_t n);
 void side_sec_begin(struct side_file *f, size_t room, uint64_t size);
 void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint32_t stride);
 void side_planes(struct side_file *f, uint32_t stride); /* a new run of records */
+/* As side_sec_begin, its payload's records (struct hsnap_block) packed
+ * (hsnap_packed.h) when it is compressed; side_out then takes whole
+ * records only. */
+void side_sec_begin_packed(struct side_file *f, size_t room, uint64_t size);
 void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
 /* snappytypes.c: PYTYPES, PYOWNED and PYRETAIN into the side file (b and
@@ -104,6 +110,11 @@ typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
  * fn, by address; 0, or -1 out of memory (fn saw none).  Not for the
  * fatal path: the lookups take the stripes' locks. */
 int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
+/* The same in runs, each in address order (a run's blocks sorted in a
+ * buffer of BSTREAM_RUN, handed on from inside the walk, one stripe held:
+ * fn must not call into the table); 0, or -1 out of memory (fn saw
+ * none). */
+int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left);
 
 /* ---- snapname.c: where a snapshot goes ---- */
 #define NAME_MAX_PATH 4096

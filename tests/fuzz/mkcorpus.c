@@ -2,7 +2,7 @@
  * mkcorpus.c - writes small valid snapshots (the fuzzer's seeds, and inputs
  * for the CLI error tests) with the independent test writer.
  * (The compressed seeds, corpus/zstd_*.hsnap, are tests/shim/snapshot/zpack.c's pack of
- * blocks, leaks and siteline.)
+ * blocks, leaks and siteline, and zstd_packed.hsnap its packed of leaks.)
  * Usage: mkcorpus DIR   -> DIR/minimal.hsnap DIR/blocks.hsnap DIR/unknown.hsnap
  *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
  *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)

@@ -10,7 +10,7 @@
 # edge too (the shared contracts below aside): a file includes only the doors
 # of its own room and of the rooms below.  And the script itself must see
 # each kind of cycle and each kind of reference when there is one.
-contracts=--shared=hsnap_format.h,hsnap_pyformat.h,hsnap_pyline.h,hsnap_planes.h,hsnap_state.h,hsnap_shells.h,options_table.h,heapsnap.h
+contracts=--shared=hsnap_format.h,hsnap_pyformat.h,hsnap_pyline.h,hsnap_planes.h,hsnap_packed.h,hsnap_state.h,hsnap_shells.h,options_table.h,heapsnap.h
 shim_rooms=$(make -s --no-print-directory print-SHIM_ROOMS)
 cli_rooms=$(make -s --no-print-directory print-CLI_ROOMS)
 unlisted=""

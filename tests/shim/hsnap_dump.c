@@ -38,7 +38,8 @@
  *        target/source: the smallest block size of that trace ("-": none)
  *
  * Exit 0 when valid, 2 with "hsnap_dump: <file>: <reason>" otherwise.
- * Compressed sections (format 3; 4: in planes) are decompressed first.
+ * Compressed sections (format 3; 4: in planes; 6: BLOCKS packed) are
+ * decompressed first.
  * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz -lzstd
  */
 #include <stdint.h>
@@ -50,6 +51,7 @@
 #include <zstd.h>
 
 #include "hsnap_format.h"
+#include "hsnap_packed.h"
 #include "hsnap_planes.h"
 #include "hsnap_pyformat.h"
 
@@ -88,6 +90,13 @@ static struct {
     int seen[HSNAP_SEC_RETAINERS + 1];
 } s;
 
+static int by_addr(const void *a, const void *b)
+{
+    uint64_t x, y;
+    memcpy(&x, a, 8), memcpy(&y, b, 8);
+    return (x > y) - (x < y);
+}
+
 /* A compressed payload (hsnap_format.h): zhead, head, one zstd frame
  * that fills the rest exactly; the payload, malloc'd (kept to the end). */
 static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
@@ -106,7 +115,8 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
     size_t flen = *len - sizeof zh - zh.head_len, want = zh.raw_len - zh.head_len;
     if (ZSTD_findFrameCompressedSize(f, flen) != flen)
         die("zstd frame does not fill the section");
-    if (zh.flags & HSNAP_ZHEAD_PLANES) { /* records in planes (hsnap_planes.h) */
+    if (zh.flags == HSNAP_ZHEAD_PLANES || zh.flags == HSNAP_ZHEAD_PACKED) {
+        /* records in planes (hsnap_planes.h), or packed (hsnap_packed.h) */
         unsigned long long most = ZSTD_decompressBound(f, flen);
         unsigned char *pl = most == ZSTD_CONTENTSIZE_ERROR ? NULL : malloc(most + 1);
         if (!pl)
@@ -114,18 +124,27 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
         size_t got = ZSTD_decompress(pl, most, f, flen), at = 0, put = 0;
         if (ZSTD_isError(got))
             die("damaged planes frame");
+        int packed = zh.flags == HSNAP_ZHEAD_PACKED;
         while (at < got) {
             uint32_t stride, count;
-            size_t n = at + HSNAP_PLANES_HEAD <= got ? hsnap_planes_chunk(pl + at, &stride, &count) : 0;
-            if (!n || n > got - at - HSNAP_PLANES_HEAD || n > want - put)
+            size_t n = at + HSNAP_PLANES_HEAD > got ? 0
+                       : packed ? hsnap_packed_chunk(pl + at, &count)
+                                : hsnap_planes_chunk(pl + at, &stride, &count);
+            size_t made = packed ? (size_t)count * sizeof(struct hsnap_block) : n;
+            if (!n || n > got - at - HSNAP_PLANES_HEAD || made > want - put)
                 die("bad planes chunk");
-            hsnap_planes_get(out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, stride, count);
+            if (!packed)
+                hsnap_planes_get(out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, stride, count);
+            else if (hsnap_packed_get(out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, n, count))
+                die("bad packed chunk");
             at += HSNAP_PLANES_HEAD + n;
-            put += n;
+            put += made;
         }
         free(pl);
         if (put != want)
             die("planes do not hold the declared size");
+        if (packed && zh.head_len == 8) /* BLOCKS in runs (format 6): in address order */
+            qsort(out + 8, want / sizeof(struct hsnap_block), sizeof(struct hsnap_block), by_addr);
     } else if (zh.flags) {
         die("unknown compressed head flags");
     } else {

@@ -5,7 +5,8 @@
 # a sparse state of 0x0fffffff traces) are refused by every reader before
 # it inflates or allocates: exit 2, one line that names the section and
 # the bound, a peak RSS under 64 MiB, well under 10 s; the shim's own
-# files, packed up to 41 times, still read.  The CLI runs under
+# files still read: 2.5 million equal blocks, BLOCKS packed
+# (hsnap_packed.h) ~6,800 times.  The CLI runs under
 # a 4 GiB address-space limit so that a regression fails instead of
 # swamping the machine.
 if ! ${CC:-gcc} -O1 -Ishim tests/report/load/mkbomb.c -o "$T/mkbomb" -lz 2>"$T/cc.err"; then
@@ -39,8 +40,8 @@ bomb frame8g 'section STATS: declares 8589934596 bytes, past the 64 MiB'
 bomb liar 'section TRACES: its zstd frame holds more than the 50331648 bytes declared'
 bomb state 'state file: section STATS: declares .* bytes, past the 64 MiB'
 bomb sparse 'state file: its .*: declares .* bytes, past the 64 MiB'
-# a real snapshot of 2.5 million equal blocks: 1.9 MB packed from 80 MB
-# (41 times), read whole
+# a real snapshot of 2.5 million equal blocks: ~12 KB packed from 80 MB,
+# read whole
 printf '#include <stdlib.h>\nint main(void)\n{\n    for (int i = 0; i < 2500000; i++)\n        if (!malloc(16))\n            return 1;\n    return 0;\n}\n' >"$T/many.c"
 t_build many "$T/many.c"
 HEAPSNAP_OUTPUT="$T/many.hsnap" HEAPSNAP_SITELINE=0 LD_PRELOAD="$SHIM" "$T/many"

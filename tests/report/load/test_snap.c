@@ -141,8 +141,8 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 6;
-    expect_true(refuses(&o, "unsupported format version 6 (this heapsnap reads 5)"), "%s", err);
+    o.version = 7;
+    expect_true(refuses(&o, "unsupported format version 7 (this heapsnap reads 6)"), "%s", err);
 }
 TEST_END
 
@@ -508,6 +508,30 @@ TEST_BEGIN(skipped_stats_read_as_zeros)
 }
 TEST_END
 
+/* Packed records (hsnap_packed.h) may take past a file's allowance up to
+ * 8192 times its size, and leave the allowance to the other sections; a
+ * small file gets its floor and no more than that past it, and the charge
+ * refused names the section. */
+TEST_BEGIN(packed_records_budget_bounded_by_file_size)
+{
+    struct snap_budget b;
+    snap_budget_init(&b, 12000); /* 2.5 million equal blocks' file, as the shim packs it */
+    expect_true(snap_budget_take_packed(&b, 80000008, "BLOCKS", err, sizeof err) == 0, "%s",
+                err);
+    expect_eq_u64(b.left, 64ull << 20);
+    expect_true(snap_budget_take(&b, 4004, "TIMELINE", err, sizeof err) == 0, "%s", err);
+    expect_true(snap_budget_take_packed(&b, 70000000, "BLOCKS", err, sizeof err) < 0,
+                "past 8192 x 12000 in all");
+    expect_true(strstr(err, "section BLOCKS: declares 70000000 bytes of packed records") != NULL,
+                "%s", err);
+    snap_budget_init(&b, 1000);
+    expect_true(snap_budget_take_packed(&b, 64ull << 20, "BLOCKS", err, sizeof err) == 0, "%s",
+                err);
+    expect_true(snap_budget_take_packed(&b, 9000000, "BLOCKS", err, sizeof err) < 0,
+                "a small file: the floor and 8192 x its size, no more");
+}
+TEST_END
+
 /* A skip mask (snap_load_skip's) leaves the optional sections it names
  * unread, the others read as always; the required ones are read whatever
  * it says. */
@@ -539,6 +563,7 @@ TEST_END
 int main(void)
 {
     skip_leaves_optional_sections_unread();
+    packed_records_budget_bounded_by_file_size();
     skipped_stats_read_as_zeros();
     compressed_traces_shared_frames_read_as_written();
     raw_traces_shared_frames_read_as_written();

@@ -35,10 +35,10 @@ grep -qE '^on disk: +.*, [0-9.]+ B per live block, not compressed$' "$T/p.info" 
 fx_profile "$T/small.hsnap" "$FX/sites"
 grep -q '^on disk: .*, not compressed$' <("$HEAPSNAP" info "$T/small.hsnap") &&
   t_pass compress_small_snapshot_plain || t_fail compress_small_snapshot_plain "$("$HEAPSNAP" info "$T/small.hsnap" 2>&1 | grep -E '^(on disk|live)')"
-# format 5 when compressed (3 had no planes, 4 no shared frames in TRACES),
-# 2 (what readers before compression take) when not
+# format 6 when compressed (3 had no planes, 4 no shared frames in TRACES,
+# 5 no packed BLOCKS), 2 (what readers before compression take) when not
 v3=$(od -An -tu4 -j8 -N4 "$T/z.hsnap" | tr -d ' '); v2=$(od -An -tu4 -j8 -N4 "$T/p.hsnap" | tr -d ' ')
-[ "$v3.$v2" = 5.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
+[ "$v3.$v2" = 6.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
 zs=$(stat -c %s "$T/z.hsnap"); ps=$(stat -c %s "$T/p.hsnap")
 [ "$zs" -lt "$ps" ] && t_pass compress_smaller || t_fail compress_smaller "$zs bytes compressed, $ps plain"
 "$T/hsnap_dump" "$T/z.hsnap" >"$T/z.dump" 2>&1 && "$T/hsnap_dump" "$T/p.hsnap" >"$T/p.dump" 2>&1 &&
@@ -97,25 +97,46 @@ for f in minimal blocks leaks siteline real_sites real_true unknown; do
     bad="$bad $f: $(head -c 120 "$T/old.txt")"
 done
 [ -z "$bad" ] && t_pass compress_old_files_read || t_fail compress_old_files_read "$bad"
-# The fuzzer's compressed seeds (zpack's pack of blocks, leaks, siteline) load.
+# The fuzzer's compressed seeds (zpack's pack of blocks, leaks, siteline, and
+# its packed leaks) load.
 bad=""
-for f in blocks leaks siteline; do
+for f in blocks leaks siteline packed; do
   "$HEAPSNAP" info "tests/fuzz/corpus/zstd_$f.hsnap" >"$T/seed.txt" 2>&1 &&
     grep -q 'compressed (zstd)' "$T/seed.txt" || bad="$bad $f: $(head -c 120 "$T/seed.txt")"
 done
 [ -z "$bad" ] && t_pass compress_fuzz_seeds_load || t_fail compress_fuzz_seeds_load "$bad"
 
-# The independent writer's compressed files read as their plain originals.
-for f in blocks leaks; do
-  "$T/zpack" "tests/fuzz/corpus/$f.hsnap" "$T/zp_$f.hsnap" pack
-  "$HEAPSNAP" leaks "tests/fuzz/corpus/$f.hsnap" --kinds all >"$T/zp_$f.want" 2>&1
-  "$HEAPSNAP" leaks "$T/zp_$f.hsnap" --kinds all >"$T/zp_$f.got" 2>&1
-  "$HEAPSNAP" top "tests/fuzz/corpus/$f.hsnap" >>"$T/zp_$f.want" 2>&1
-  "$HEAPSNAP" top "$T/zp_$f.hsnap" >>"$T/zp_$f.got" 2>&1
-  sed -i 's|[^ ]*\.hsnap|FILE|g' "$T/zp_$f.want" "$T/zp_$f.got"
-  cmp -s "$T/zp_$f.want" "$T/zp_$f.got" && t_pass compress_zpack_reads_as_plain_$f ||
-    t_fail compress_zpack_reads_as_plain_$f "$(diff "$T/zp_$f.want" "$T/zp_$f.got" | head -4 | tr '\n' ' ')"
+# The independent writer's compressed files read as their plain originals,
+# and so do they with BLOCKS packed (hsnap_packed.h; leaks' blocks carry the
+# model's class, refcount and flags: the packing's longer form).  The shim's
+# own packed BLOCKS: compress_independent_reader above.
+for m in pack packed; do
+  for f in blocks leaks; do
+    c=; [ $m = packed ] && c=_packed
+    "$T/zpack" "tests/fuzz/corpus/$f.hsnap" "$T/zp_$m$f.hsnap" $m
+    "$HEAPSNAP" leaks "tests/fuzz/corpus/$f.hsnap" --kinds all >"$T/zp_$m$f.want" 2>&1
+    "$HEAPSNAP" leaks "$T/zp_$m$f.hsnap" --kinds all >"$T/zp_$m$f.got" 2>&1
+    "$HEAPSNAP" top "tests/fuzz/corpus/$f.hsnap" >>"$T/zp_$m$f.want" 2>&1
+    "$HEAPSNAP" top "$T/zp_$m$f.hsnap" >>"$T/zp_$m$f.got" 2>&1
+    sed -i 's|[^ ]*\.hsnap|FILE|g' "$T/zp_$m$f.want" "$T/zp_$m$f.got"
+    cmp -s "$T/zp_$m$f.want" "$T/zp_$m$f.got" && t_pass compress_zpack${c}_reads_as_plain_$f ||
+      t_fail compress_zpack${c}_reads_as_plain_$f "$(diff "$T/zp_$m$f.want" "$T/zp_$m$f.got" | head -4 | tr '\n' ' ')"
+  done
 done
+# The shim's own BLOCKS are packed (flag 2 in the zstd head) in z.hsnap.
+zflags=$(python3 - "$T/z.hsnap" <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+off = 24
+while off + 16 <= len(d):
+    t, _, n = struct.unpack_from("<IIQ", d, off)
+    off += 16
+    if t == 0x10005:
+        print(struct.unpack_from("<I", d, off + 12)[0])
+    off += n
+PY
+)
+[ "$zflags" = 2 ] && t_pass compress_shim_blocks_packed || t_fail compress_shim_blocks_packed "BLOCKS' zstd head flags: '$zflags'"
 
 # Damaged compressed sections: exit 2, one line, the section and the reason.
 damaged() { # MODE SECTION REASON
@@ -136,6 +157,7 @@ damaged head TRACES 'bad compressed head'
 damaged nosize BLOCKS 'its zstd frame holds more than the'
 damaged huge BLOCKS 'declares ' # refused by the reader's budget (test_bombs), before the frame
 damaged v2 MODULES 'compressed in a format 2 file'
+damaged packbad BLOCKS 'its packed records hold 0 bytes and a bad chunk'
 
 # merge writes its snapshot compressed too, and reads compressed inputs.
 "$HEAPSNAP" merge "$T/z.hsnap" "$T/z.hsnap" -o "$T/mz.hsnap" >"$T/m.err" 2>&1 &&

@@ -1,4 +1,4 @@
-# tests/shim/snapshot/test_traces_shared.sh - a compressed snapshot (format 5)
+# tests/shim/snapshot/test_traces_shared.sh - a compressed snapshot (format 5 on)
 # stores a trace's frames once: each trace keeps only the frames it does not
 # share with the trace before (hsnap_format.h, TRACES' shared), so the
 # exit snapshot of an empty Python program, tens of thousands of stacks
