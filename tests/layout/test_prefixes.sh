@@ -18,7 +18,9 @@ for room in $rooms; do
   name=prefix_one_per_room_$(echo "${room#shim/}" | tr / _)
   door=$(grep -l "Prefix: " "$room"/*.h 2>/dev/null | head -1)
   prefix=$(sed -n 's/.*Prefix: \([a-z_]*\).*/\1/p' "$door" 2>/dev/null | head -1)
-  objs=$(ls "$BUILD/obj/$room"/*.o 2>/dev/null)
+  # the objects of the room's sources only: one left in the build folder
+  # by a source since removed (another branch's build) is not the room's
+  objs=$(for c in "$room"/*.c; do o=$BUILD/obj/${c%.c}.o; [ -f "$o" ] && echo "$o"; done)
   if [ -z "$prefix" ] || [ -z "$objs" ]; then
     t_fail "$name" "no door saying 'Prefix: ' in $room, or no objects in $BUILD/obj/$room"
     continue

@@ -12,7 +12,7 @@
 # lines).  Before 3.13 a reborn object keeps the line of its block's
 # first allocation (docs/python.md, "Agreement with tracemalloc"): a
 # SKIP line.
-#   no_wrong_line (every version): on each CALLER line, where the program
+#   No wrong line (every version): on each CALLER line, where the program
 # allocates next after a reuse at another line, heapsnap counts no more
 # than tracemalloc (within 1% or 3 blocks).  Watching the free lists and
 # charging a reuse to the stack of a later allocation fails it (a
