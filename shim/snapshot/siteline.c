@@ -152,11 +152,13 @@ static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* regions
 
 /* The scratch array for n traces, zeroed; 0, or -1 out of memory.  Grown
  * in place (arena_remap: the pages it had stay, where a fresh mapping
- * faulted them all in again at the next walk). */
+ * faulted them all in again at the next walk), by an eighth: walks come
+ * seconds apart, so a remap more is nothing, and the slack is the shim's
+ * own memory for the whole run. */
 static int sl_scratch(uint32_t n)
 {
     if (n > sl.cap) {
-        uint32_t cap = n + n / 2 + 64;
+        uint32_t cap = n + n / 8 + 64;
         struct trace_live *live = sl.live ? arena_remap(sl.live, (size_t)sl.cap * sizeof *live,
                                                         (size_t)cap * sizeof *live)
                                           : arena_map((size_t)cap * sizeof *live);
