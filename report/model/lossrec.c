@@ -202,7 +202,37 @@ static int lossrec_sums_only(const struct lossrec_set *ls, enum lossrec_kind kin
            !((!ls->o.supp_kinds || ls->o.supp_kinds & bit) && supp_has_kind(ls->o.supp, kind));
 }
 
-static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s, const struct lossrec_acc *acc)
+/* The per-(trace, slot) sums of one snapshot: only the pairs that have a
+ * block get one (dense, in the order first met), found through at[trace *
+ * 4 + slot] (its index + 1; 0: none): four sums for every trace would take
+ * 96 bytes a trace, reached by a block or not, and a big Python program
+ * has millions of traces that no block still reaches. */
+struct lossrec_accs {
+    uint32_t *at;
+    struct lossrec_acc *acc;
+    uint32_t n, cap;
+};
+
+static struct lossrec_acc *lossrec_acc_of(struct lossrec_accs *x, size_t key)
+{
+    uint32_t i = x->at[key];
+    if (i)
+        return &x->acc[i - 1];
+    if (x->n == x->cap) {
+        uint32_t cap = x->cap ? x->cap * 2 : 1024;
+        struct lossrec_acc *a = realloc(x->acc, (size_t)cap * sizeof *a);
+        if (!a)
+            return NULL;
+        x->acc = a;
+        x->cap = cap;
+    }
+    x->acc[x->n] = (struct lossrec_acc){0, 0, 0, 0};
+    x->at[key] = ++x->n;
+    return &x->acc[x->n - 1];
+}
+
+static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s,
+                               const struct lossrec_accs *x)
 {
     static const enum lossrec_kind kinds[4] = {LOSSREC_INDIRECT, LOSSREC_POSSIBLE, LOSSREC_REACHABLE, LOSSREC_CYCLE};
     int only[4];
@@ -210,9 +240,10 @@ static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s, con
         only[k] = k < 3 && lossrec_sums_only(ls, kinds[k]);
     for (uint32_t ti = 0; ti < s->ntraces; ti++)
         for (int k = 0; k < 4; k++) {
-            const struct lossrec_acc *a = &acc[(size_t)ti * 4 + k];
-            if (!a->blocks)
+            uint32_t i = x->at[(size_t)ti * 4 + k];
+            if (!i)
                 continue;
+            const struct lossrec_acc *a = &x->acc[i - 1];
             if (only[k]) {
                 ls->unrecorded[kinds[k]].bytes += a->bytes;
                 ls->unrecorded[kinds[k]].blocks += a->blocks;
@@ -230,9 +261,9 @@ static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s, con
 static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
 {
     uint8_t *member = calloc(s->nblocks ? s->nblocks : 1, 1);
-    struct lossrec_acc *acc = calloc((size_t)s->ntraces * 4 + 1, sizeof(*acc));
+    struct lossrec_accs x = {calloc((size_t)s->ntraces * 4 + 1, sizeof *x.at), NULL, 0, 0};
     int rc = -1;
-    if (!member || !acc)
+    if (!member || !x.at)
         goto out;
     for (uint32_t k = 0; k < s->lk.head.nrecords; k++)
         for (uint32_t i = 0; i < s->lk.records[k].nmembers; i++)
@@ -242,7 +273,9 @@ static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
         int slot = lossrec_slot(b, member[i] ? member : NULL);
         if (slot < 0)
             continue;
-        struct lossrec_acc *a = &acc[(size_t)b->trace * 4 + slot];
+        struct lossrec_acc *a = lossrec_acc_of(&x, (size_t)b->trace * 4 + slot);
+        if (!a)
+            goto out;
         struct lossrec_acc one = {b->size, 1, b->refcount, b->refcount};
         if (!a->blocks || one.rmin < a->rmin)
             a->rmin = one.rmin;
@@ -251,10 +284,11 @@ static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
         a->bytes += one.bytes;
         a->blocks++;
     }
-    rc = lossrec_charge_accs(ls, s, acc);
+    rc = lossrec_charge_accs(ls, s, &x);
 out:
     free(member);
-    free(acc);
+    free(x.at);
+    free(x.acc);
     return rc;
 }
 

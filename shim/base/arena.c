@@ -28,6 +28,7 @@
 #define ARENA_MIN_SHIFT 4   /* 16 B */
 #define ARENA_MAX_SHIFT 16  /* 64 KiB; above that, a mapping of its own */
 #define ARENA_NCLASS (ARENA_MAX_SHIFT - ARENA_MIN_SHIFT + 1)
+_Static_assert(ARENA_BLOCK_MAX == 1u << ARENA_MAX_SHIFT, "base.h's ARENA_BLOCK_MAX");
 #define ARENA_CHUNK (1u << 20)
 #define ARENA_PAGE 4096u
 

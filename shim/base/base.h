@@ -321,6 +321,7 @@ static inline void guard_leave(int saved)
 
 /* ---- arena.c: the shim's own memory ---- */
 void *arena_alloc(size_t n);           /* zeroed; NULL when out of memory */
+#define ARENA_BLOCK_MAX (64u * 1024u)  /* arena_alloc past it: a mapping of its own */
 void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
 void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
 void *arena_map(size_t n);             /* whole pages, straight mmap */

@@ -88,15 +88,28 @@ static inline uint32_t ftree_tag_of(uint64_t h)
 }
 
 /* The index doubled (or made, as large as the nodes need: after
- * ftree_index_drop), rehashed from the nodes; 0 or -1. */
+ * ftree_index_drop), rehashed from the nodes; 0 or -1.  An index that is a
+ * mapping of its own is grown in place and cleared (arena_remap: the
+ * kernel moves its pages), since the rehash reads only the nodes: a fresh
+ * mapping beside the old one would map half again the largest index at
+ * its last doubling. */
 static HS_NOINLINE int ftree_index_grow(void)
 {
     unsigned bits = ftree.index ? ftree.index_bits + 1 : FTREE_INDEX_BITS;
     while (!ftree.index && (uint64_t)ftree.nodes * 4 > (uint64_t)3 << bits)
         bits++;
     uint32_t slots = 1u << bits, mask = slots - 1;
-    uint32_t *ix = slots * sizeof *ix > FTREE_LAZY ? arena_map_full(slots * sizeof *ix)
-                                                   : arena_alloc(slots * sizeof *ix);
+    size_t old = ftree.index ? ((size_t)1 << ftree.index_bits) * sizeof *ftree.index : 0;
+    uint32_t *ix;
+    if (old > FTREE_LAZY) {
+        if (!(ix = arena_remap(ftree.index, old, slots * sizeof *ix)))
+            return -1; /* the old index stays */
+        __builtin_memset(ix, 0, old); /* past it, the new pages are zero */
+        ftree.index = NULL;           /* moved: nothing to free below */
+    } else {
+        ix = slots * sizeof *ix > FTREE_LAZY ? arena_map_full(slots * sizeof *ix)
+                                             : arena_alloc(slots * sizeof *ix);
+    }
     if (!ix)
         return -1;
     /* The nodes are read in order, but their slots are all over the new

@@ -266,15 +266,16 @@ static uint64_t peak_step(uint64_t bytes)
 }
 
 /* Room for n traces in the kept array; lock held.  0, or -1 when the
- * arena has none (the capture is then unchanged).  Doubled, its pages
- * moved by the kernel (arena_remap): captures come often while a program
- * starts, and a copy to a fresh mapping faulted every page in again. */
+ * arena has none (the capture is then unchanged).  Grown by an eighth and
+ * whole pages, its pages moved by the kernel (arena_remap): captures come
+ * often while a program starts, and a copy to a fresh mapping faulted
+ * every page in again.  Not doubled: a program of a million traces would
+ * map up to 16 MiB it never uses (the shim's own memory counts mappings). */
 static int peak_room(uint32_t n)
 {
-    size_t need = (size_t)n * sizeof *peak.kept, len = peak.kept_len ? peak.kept_len : 4096;
+    size_t need = (size_t)n * sizeof *peak.kept, len;
     if (need > peak.kept_len) {
-        while (len < need)
-            len *= 2;
+        len = (need + need / 8 + 4095) & ~(size_t)4095;
         struct trace_live *k = peak.kept ? arena_remap(peak.kept, peak.kept_len, len) : arena_map(len);
         if (!k)
             return -1;

@@ -156,8 +156,10 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, ui
  * root with a lookup a frame: a program whose stacks take turns past the
  * cache (the instruction count's kept100k workload, 100,000 of them) paid
  * that walk on every allocation.  Open addressing, linear probing, at
- * most half full: 8 to 16 bytes a trace.  A slot is the hash's upper half
- * << 32 | the id + 1 (0: empty); the upper half places it too.  The intern
+ * most 3/4 full: 11 to 21 bytes a trace (a probe reads one word, and only
+ * a miss of the thread's cache probes; at most half full, a program of a
+ * million traces mapped twice what it needed).  A slot is the hash's upper
+ * half << 32 | the id + 1 (0: empty); the upper half places it too.  The intern
  * lock guards it.  Without memory for it the frame tree still finds every
  * stack: the index is only a shortcut. */
 #define TRACE_INDEX_FIRST 1024u
@@ -197,7 +199,7 @@ static void trace_index_put(uint64_t *slot, uint32_t cap, uint64_t x)
 /* Adds trace id of hash h (not in the index yet), growing it first. */
 static void trace_index_add(uint64_t h, uint32_t id)
 {
-    if (2 * ((uint64_t)trace_index.n + 1) > trace_index.cap) {
+    if (4 * ((uint64_t)trace_index.n + 1) > 3 * (uint64_t)trace_index.cap) {
         uint32_t old = trace_index.cap, cap = old ? 2 * old : TRACE_INDEX_FIRST;
         uint64_t *slot = cap > old ? arena_map((size_t)cap * sizeof *slot) : NULL;
         if (!slot)

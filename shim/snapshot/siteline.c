@@ -36,7 +36,7 @@ static struct {
     uint64_t pcpu_at;         /* the process's CPU time then */
     _Atomic uint64_t due;     /* monotonic time of the next point */
     /* the helper's own (one helper per process): */
-    struct trace_live *live;  /* walk scratch, cap entries (arena_map) */
+    struct trace_live *live;  /* a walk's scratch, cap entries (arena_map), or NULL */
     uint32_t cap;
     uint64_t ops;             /* allocations + frees at the last walk */
     uint64_t held;            /* ... and pend_held_sig then */
@@ -150,23 +150,28 @@ static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* regions
     trace_live_add(arg, sl.cap, trace, bytes);
 }
 
-/* The scratch array for n traces, zeroed; 0, or -1 out of memory.  Grown
- * in place (arena_remap: the pages it had stay, where a fresh mapping
- * faulted them all in again at the next walk). */
+/* The scratch array for n traces, fresh from mmap (zero); 0, or -1 out of
+ * memory.  Mapped for the walk only (sl_scratch_drop after it): kept
+ * between walks, it would be the shim's own memory for the whole run, 16
+ * bytes a trace, where a walk comes every few seconds at most and writes
+ * only the pages of the traces that hold blocks; the faults count in the
+ * walk's CPU time, which HEAPSNAP_SITELINE_COST paces. */
 static int sl_scratch(uint32_t n)
 {
-    if (n > sl.cap) {
-        uint32_t cap = n + n / 2 + 64;
-        struct trace_live *live = sl.live ? arena_remap(sl.live, (size_t)sl.cap * sizeof *live,
-                                                        (size_t)cap * sizeof *live)
-                                          : arena_map((size_t)cap * sizeof *live);
-        if (!live)
-            return -1;
-        sl.live = live;
-        sl.cap = cap;
-    }
-    memset(sl.live, 0, (size_t)sl.cap * sizeof *sl.live);
+    uint32_t cap = n + n / 8 + 64; /* room for traces made during the walk */
+    struct trace_live *live = arena_map((size_t)cap * sizeof *live);
+    if (!live)
+        return -1;
+    sl.live = live;
+    sl.cap = cap;
     return 0;
+}
+
+static void sl_scratch_drop(void)
+{
+    arena_unmap(sl.live, (size_t)sl.cap * sizeof *sl.live);
+    sl.live = NULL;
+    sl.cap = 0;
 }
 
 /* Nothing was allocated or freed since the last walk: the last point's
@@ -188,12 +193,16 @@ static int sl_unchanged(struct sl_point *pt, uint64_t *ops, uint64_t *held)
 /* A point's sites from a walk of the live blocks; 0, or -1 out of memory. */
 static int sl_walk(struct sl_point *pt)
 {
-    uint32_t n = trace_count();
-    if (sl_scratch(n) != 0 || pend_foreach(sl_visit, sl.live, 0, NULL) != 0 ||
-        reg_foreach(sl_visit_range, sl.live, 0) != 0)
+    if (sl_scratch(trace_count()) != 0)
         return -1;
-    sl_fill(pt, sl.live, sl.cap);
-    return 0;
+    int rc = pend_foreach(sl_visit, sl.live, 0, NULL) != 0 ||
+                     reg_foreach(sl_visit_range, sl.live, 0) != 0
+                 ? -1
+                 : 0;
+    if (!rc)
+        sl_fill(pt, sl.live, sl.cap);
+    sl_scratch_drop();
+    return rc;
 }
 
 /* The monotonic time of the next point; 0 when off. */

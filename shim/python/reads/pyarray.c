@@ -32,10 +32,19 @@ int py_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t fi
 /* The n elements of elem bytes at old (room for *cap) copied to an arena
  * block of twice the room (first, when *cap is 0), old freed and *cap
  * set; NULL when out of memory (old kept).  The record arrays of code.c,
- * native.c and pytype.c grow by it. */
+ * native.c and pytype.c grow by it.  Past the arena's blocks (old and new
+ * both mappings of their own) the kernel moves the pages instead
+ * (arena_remap; zero past the old end, as arena_alloc's are): a copy
+ * holds old and new at once, at the moment the array is largest. */
 void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
 {
     uint32_t want = *cap ? *cap * 2 : first;
+    if (old && (size_t)*cap * elem > ARENA_BLOCK_MAX) {
+        void *m = arena_remap(old, (size_t)*cap * elem, (size_t)want * elem);
+        if (m)
+            *cap = want;
+        return m;
+    }
     void *r = arena_alloc(want * elem);
     if (!r)
         return NULL;

@@ -32,6 +32,13 @@ void *arena_keep(size_t n)
 {
     return calloc(1, n);
 }
+void *arena_remap(void *p, size_t old, size_t n)
+{
+    char *q = realloc(p, n);
+    if (q && n > old)
+        memset(q + old, 0, n - old);
+    return q;
+}
 void sbuf_u32(struct sbuf *b, uint32_t v)
 {
     (void)b, (void)v;
