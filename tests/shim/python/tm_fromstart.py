@@ -4,11 +4,18 @@
 # the points' line; with "leak", loses three zeroed 40000-byte malloc
 # blocks: ctypes discards each result, so no Python int holds an address
 # (a freed int's digits stayed in memory and kept one block "reachable"
-# once in 20-odd runs); with "stop", ends with tracemalloc.stop(), which
-# on 3.10-3.12 leaves tracebacks behind, some made outside its hooks
-# (_PyTraceMalloc_NewReference) (test_python_tracemalloc_from_start.sh).
+# once in 20-odd runs), and a thread of its own asks for them, so that
+# they come from a glibc arena the interpreter never used: calloc'd on
+# the main thread, a block could take the address of an array the
+# interpreter had freed, and a dead object still holding that address in
+# a pymalloc arena (a list on CPython's free list, for one, keeps its
+# ob_item) kept it reachable now and then, as it would for LeakSanitizer
+# (test_python_tracemalloc_from_start.sh says more); with "stop", ends
+# with tracemalloc.stop(), which on 3.10-3.12 leaves tracebacks behind,
+# some made outside its hooks (_PyTraceMalloc_NewReference).
 import ctypes
 import sys
+import threading
 import tracemalloc
 
 points = [{"x": i, "y": i * 2} for i in range(10000)]  # MARK_POINTS
@@ -16,10 +23,18 @@ for st in tracemalloc.take_snapshot().statistics("lineno"):
     if st.traceback[0].filename == __file__:
         print("tracemalloc: count=%d" % st.count)
         break
+
+
+def lose(libc):
+    for i in range(3):
+        libc.calloc(1, 40000)  # MARK_LEAK
+
+
 if "leak" in sys.argv:
     libc = ctypes.CDLL(None)
     libc.calloc.restype = None
-    for i in range(3):
-        libc.calloc(1, 40000)  # MARK_LEAK
+    t = threading.Thread(target=lose, args=(libc,))
+    t.start()
+    t.join()
 if "stop" in sys.argv:
     tracemalloc.stop()
