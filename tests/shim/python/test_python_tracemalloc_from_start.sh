@@ -55,17 +55,19 @@ while read -r tag py; do
   # Debian's python3: both count as found, and the gate's list, read again
   # with possible records failing too, holds no other record.
   # One block also read "reachable" now and then (pyenv-3.12, once in a full
-  # run): calloc'd on the main thread, a block can take the address of an
-  # array the interpreter freed, and a word in a pymalloc arena, a
-  # registered root, still holds that address (a list on CPython's free
-  # list, for one, keeps its ob_item).  With 300 blocks instead of 3, 3
-  # runs of 7 had one, and `leaks --why` said "from a range given to
-  # heapsnap_register_root()".  The word is the host's: LeakSanitizer keeps
-  # a reused block reachable through such a dead object too; memcheck
-  # differs only because its allocator does not hand a freed address out
-  # again soon.  The program now asks for the blocks on a thread of its
-  # own, from a glibc arena the interpreter never used, which no word of
-  # the interpreter's can name.
+  # run): calloc'd on the main thread, a block could take the address of an
+  # array the interpreter had freed, and a dead list still named it.  Caught
+  # with 300 blocks instead of 3 (3 runs of 7 had one; `leaks --why`: "from
+  # a range given to heapsnap_register_root()", a pymalloc arena), and the
+  # process's core read: the word was ob_item of a PyListObject (refcount 0,
+  # ob_size 53884: take_snapshot's list of traces) kept on CPython's list
+  # free list (the main interpreter's list.free_list[15] of 17), which reuses
+  # the object and never clears ob_item; glibc had carved the calloc from
+  # the start of that freed array.  The word is the host's: LeakSanitizer
+  # keeps a reused block reachable through such a dead object too, and
+  # memcheck differs only because its allocator hands freed addresses out
+  # late.  The program now asks for the blocks on a thread of its own, from
+  # a glibc arena the interpreter never used, which no word of its can name.
   # -n 0: every finding (the gate shows one a site by default, and one
   # direct and one possible record share the line).
   "$HEAPSNAP" gate -n 0 --fail-on direct,cycle,possible "$T"/l-"$tag".*.hsnap >"$T/l-$tag.gate" 2>&1
