@@ -14,8 +14,10 @@
 # leaves tracebacks behind, some made outside its hooks
 # (_PyTraceMalloc_NewReference).
 import ctypes
+import os
 import sys
 import threading
+import time
 import tracemalloc
 
 points = [{"x": i, "y": i * 2} for i in range(10000)]  # MARK_POINTS
@@ -36,5 +38,13 @@ if "leak" in sys.argv:
     t = threading.Thread(target=lose, args=(libc,))
     t.start()
     t.join()
+    # join returns once the thread's Python state is gone, and the thread
+    # ends in C after it: the exit check comes once the kernel has dropped
+    # it, or it could find the thread still there and the last block
+    # reachable "from the stack of thread N" (see the test)
+    for i in range(5000):
+        if not os.path.exists("/proc/self/task/%d" % t.native_id):
+            break
+        time.sleep(0.001)
 if "stop" in sys.argv:
     tracemalloc.stop()
