@@ -67,11 +67,14 @@ while read -r tag py; do
   # keeps a reused block reachable through such a dead object too, and
   # memcheck differs only because its allocator hands freed addresses out
   # late.  The program now asks for the blocks on a thread of its own, from
-  # a glibc arena the interpreter never used, which no word of its can name,
-  # and waits for the kernel to drop that thread before it ends: join()
+  # a glibc arena mapped for it, where no array of the interpreter's was
+  # freed (the kernel may still map it where the interpreter unmapped
+  # memory: with 300 blocks, 1 run of about 35 had a stale interior word
+  # make some "possible", accepted above, and none one reachable), and waits
+  # for the kernel to drop that thread before it ends: join()
   # returns while the thread still ends in C, and an exit check that found
   # it there read the last block reachable "from the stack of thread N"
-  # (pyenv-3.12, 300 blocks: 2 runs of 5 without the wait, 0 of 12 with it;
+  # (pyenv-3.12, 300 blocks: 3 runs of 14 without the wait, 0 of 12 with it;
   # a shim matter, reported, not this test's).
   # -n 0: every finding (the gate shows one a site by default, and one
   # direct and one possible record share the line).

@@ -5,14 +5,14 @@
 # blocks: ctypes discards each result, so no Python int holds an address
 # (a freed int's digits stayed in memory and kept one block "reachable"
 # once in 20-odd runs), and a thread of its own asks for them, so that
-# they come from a glibc arena the interpreter never used: calloc'd on the
-# main thread, a block could take the address of the array of
-# take_snapshot's traces list, freed, whose list object, dead on CPython's
-# list free list, kept it in ob_item: the block read reachable now and
-# then, as it would for LeakSanitizer (test_python_tracemalloc_from_start.sh
-# says more); with "stop", ends with tracemalloc.stop(), which on 3.10-3.12
-# leaves tracebacks behind, some made outside its hooks
-# (_PyTraceMalloc_NewReference).
+# they come from a glibc arena mapped for it, where the interpreter freed
+# no array: calloc'd on the main thread, a block could take the address of
+# the array of take_snapshot's traces list, freed, whose list object, dead
+# on CPython's list free list, kept it in ob_item: the block read reachable
+# now and then, as it would for LeakSanitizer
+# (test_python_tracemalloc_from_start.sh says more); with "stop", ends with
+# tracemalloc.stop(), which on 3.10-3.12 leaves tracebacks behind, some
+# made outside its hooks (_PyTraceMalloc_NewReference).
 import ctypes
 import os
 import sys
