@@ -153,6 +153,7 @@ int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* u
 void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
 int sig_owned(void);                      /* it still reaches that handler */
 void sig_keep_open(int s); /* the leak check's stop signal: no mask blocks it (0: none) */
+void sig_stand_in(int s, const struct sigaction *host); /* ours on s: queries answer host */
 
 /* ---- lsan.c: LeakSanitizer's interface ---- */
 /* lsan_disabled (base.h's hs_hot): __lsan_disable nesting on this thread */
