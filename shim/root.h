@@ -193,6 +193,7 @@ void helper_init(void);   /* start-up and attach: the signal's handler, the thre
 void helper_tick(void);   /* life_tick: a fork child's helper starts */
 void helper_after_fork_child(void);
 void helper_wake(void);   /* a running helper wakes now */
+int helper_running(void); /* this process's helper thread runs */
 int helper_signal_owed(void); /* a HEAPSNAP_SIGNAL not taken yet (taken now) */
 void helper_reattach(void);   /* an attach after a detach */
 void helper_stop(void);       /* heapsnap detach: joined, never again */
