@@ -1,7 +1,7 @@
 # test_guest.sh - a host finds no trace of the shim where it looks at its
 # own process: its last thread's pthread_exit ends it, exit status 0 and
-# atexit handlers run, as without the shim (the helper thread, alone then,
-# steps aside: helper_alone), and the exit snapshot is written; a fatal
+# atexit handlers run, as without the shim (the helper thread does not
+# hold it open: thr_alone), and the exit snapshot is written; a fatal
 # signal's disposition, asked without setting it, is the program's default
 # while the shim's handler stands in for it (sig_stand_in), and the
 # program's own handler once it sets one.  tests/shim/guest.c.
