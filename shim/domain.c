@@ -266,7 +266,7 @@ static void py_free(void *ctx, void *p)
         if (obj && py_gcf_busy())
             py_gcf_freed(p, e.size, e.trace);
         trace_discharge_block(&e);
-        if (e.size <= PY_SMALL)
+        if (e.size <= PY_SMALL && !o->ctx) /* pymalloc's; never debug hooks' data */
             memset(p, 0, e.size);
     }
     defer_offbook = (uintptr_t)p; /* off the books now, either way */
