@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heapsnap needs, only those that are missing.
-# Usage: scripts/install-deps.sh [build|quick|test|bench|npm|glib|pyml|minimal|all]   (default: build)
+# Usage: scripts/install-deps.sh [build|quick|test|bench|npm|glib|pyml|cpytest|minimal|all]   (default: build)
 #   build: compiler toolchain and the libraries the shim and CLI link against
 #          (libiberty's archive demangles Rust's names),
 #          protobuf-c (protoc-c generates the pprof export's code from report/export/profile.proto),
@@ -33,6 +33,9 @@
 #          rules); installed without starting them: the tests run their own)
 #   glib:  libglib2.0-dev alone (tests/shim/leak/test_leak_glib.sh builds GObject programs
 #          and installs it with this level; `test` includes it)
+#   cpytest: Debian's libpython3.X-testsuite alone, X being python3's (CPython's own
+#          regression tests: tests/shim/python/test_python_cpython_suite.sh installs it
+#          with this level and runs a subset of them under the shim; `test` includes it)
 #   pyml:  Debian's python3-torch (CPU), python3-pandas and python3-sklearn alone (the
 #          big Python programs of issue 70: tests/shim/leak/test_leak_torch.sh installs
 #          them with this level, scripts/bench/pyimports.py times them; `bench` includes it)
@@ -58,18 +61,20 @@ service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcache
 bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-dev"
 pyml_pkgs="python3-torch python3-pandas python3-sklearn"
 minimal_pkgs="debootstrap git"
+cpytest_pkgs="libpython$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)-testsuite"
 quick_pkgs="python3 binutils procps git"
 
 case "$level" in
   build) want="$build_pkgs" ;;
   quick) want="$build_pkgs $quick_pkgs" ;;
-  test)  want="$build_pkgs $test_pkgs $service_pkgs" ;;
-  bench|all) want="$build_pkgs $test_pkgs $service_pkgs $bench_pkgs $pyml_pkgs" ;;
+  test)  want="$build_pkgs $test_pkgs $service_pkgs $cpytest_pkgs" ;;
+  bench|all) want="$build_pkgs $test_pkgs $service_pkgs $bench_pkgs $pyml_pkgs $cpytest_pkgs" ;;
   glib)  want="libglib2.0-dev" ;;
   pyml)  want="$pyml_pkgs" ;;
+  cpytest) want="$cpytest_pkgs" ;;
   minimal) want="$minimal_pkgs" ;;
   npm)   if command -v npm >/dev/null; then want=""; else want="nodejs npm"; fi ;;
-  *) echo "install-deps.sh: unknown level '$level' (build|quick|test|bench|npm|glib|pyml|minimal|all)" >&2; exit 2 ;;
+  *) echo "install-deps.sh: unknown level '$level' (build|quick|test|bench|npm|glib|pyml|cpytest|minimal|all)" >&2; exit 2 ;;
 esac
 
 missing=""

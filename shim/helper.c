@@ -282,6 +282,12 @@ void helper_after_fork_child(void)
         atomic_store(&helper.need_helper, 1);
 }
 
+/* 1 when this process's helper thread runs (thr_alone counts it). */
+int helper_running(void)
+{
+    return helper.wake_ok && helper.helper_on && getpid() == helper.pid;
+}
+
 /* Wakes a running helper now (life_after_exec: the state file's name). */
 void helper_wake(void)
 {

@@ -92,8 +92,10 @@ static void life_init_fatal(void)
         sa.sa_sigaction = life_on_fatal;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        if (sig_install(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0)
+        if (sig_install(life_fatal_sigs[i], &sa, &life.old_fatal[i]) == 0) {
             life.fatal_installed[i] = 1;
+            sig_stand_in(life_fatal_sigs[i], &life.old_fatal[i]); /* the program sees its own */
+        }
     }
 }
 

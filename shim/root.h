@@ -130,6 +130,7 @@ int sig_install(int s, const struct sigaction *act, struct sigaction *old); /* u
 void sig_watch(int s, void (*ours)(int)); /* HEAPSNAP_SIGNAL, with our handler on it */
 int sig_owned(void);                      /* it still reaches that handler */
 void sig_keep_open(int s); /* the leak check's stop signal: no mask blocks it (0: none) */
+void sig_stand_in(int s, const struct sigaction *host); /* ours on s: queries answer host */
 
 /* ---- lsan.c: LeakSanitizer's interface ---- */
 /* lsan_disabled (base.h's hs_hot): __lsan_disable nesting on this thread */
@@ -169,6 +170,7 @@ void helper_init(void);   /* start-up and attach: the signal's handler, the thre
 void helper_tick(void);   /* life_tick: a fork child's helper starts */
 void helper_after_fork_child(void);
 void helper_wake(void);   /* a running helper wakes now */
+int helper_running(void); /* this process's helper thread runs */
 int helper_signal_owed(void); /* a HEAPSNAP_SIGNAL not taken yet (taken now) */
 void helper_reattach(void);   /* an attach after a detach */
 void helper_stop(void);       /* heapsnap detach: joined, never again */

@@ -12,6 +12,16 @@
  * The shim's own installs go through sig_install, which calls the real
  * sigaction (dlsym RTLD_NEXT; libc's raw syscall wrapper when that fails)
  * and is not watched.  SIGTERM's default is term.c's (term_sigaction).
+ *   A handler the shim puts where the program has the default (the fatal
+ * signals' snapshot: sig_stand_in) is not the program's to see: a query
+ * (no new action) answers the program's own disposition, as it was, until
+ * the program sets that signal itself.  CPython's signal module reads
+ * every signal's disposition at start-up, and getsignal() answered None
+ * ("not installed from Python") for SIGSEGV and the rest, a value that
+ * signal.signal() refuses when a program puts it back
+ * (test_python_cpython_suite's hostview cases).  A set is passed on
+ * whole, its old action the shim's handler: a handler that chains to the
+ * one it replaced (faulthandler) still reaches the fatal snapshot.
  *   The one exception to "the program wins" is the leak check's stop
  * signal (sig_keep_open): pthread_sigmask and sigprocmask never block it,
  * since a thread that blocks it (a service's workers block every signal
@@ -33,6 +43,8 @@
 typedef int (*sig_action_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*sig_mask_fn)(int, const sigset_t *, sigset_t *);
 
+#define SIG_STANDINS 8 /* the fatal signals (life.c's five) and room to spare */
+
 static struct {
     sig_action_fn real;            /* the next sigaction */
     sig_mask_fn real_thread_mask;  /* the next pthread_sigmask */
@@ -42,6 +54,10 @@ static struct {
     void (*ours)(int);             /* its handler */
     atomic_int lost;               /* the program took it over */
     atomic_int warned;
+    struct {
+        atomic_int s;              /* a signal whose handler stands in, 0 = free */
+        struct sigaction host;     /* the program's disposition it replaced */
+    } standin[SIG_STANDINS];
 } sig;
 
 /* Resolved from the constructor (life_init), before any install. */
@@ -89,11 +105,49 @@ static void sig_note(int s, const struct sigaction *act)
                  "", "");
 }
 
+/* The handler just installed on s is the shim's, standing in for host,
+ * the program's own disposition: queries of s answer host from now on,
+ * until the program sets s. */
+void sig_stand_in(int s, const struct sigaction *host)
+{
+    for (int i = 0; i < SIG_STANDINS; i++) {
+        int zero = 0;
+        if (atomic_load(&sig.standin[i].s) == s ||
+            atomic_compare_exchange_strong(&sig.standin[i].s, &zero, -1)) {
+            sig.standin[i].host = *host;
+            atomic_store(&sig.standin[i].s, s);
+            return;
+        }
+    }
+}
+
+/* A query of a stood-in signal: 1, *old the program's own disposition.  A
+ * set (act) ends the stand-in: 0, the real call answers. */
+static int sig_standin_query(int s, const struct sigaction *act, struct sigaction *old)
+{
+    if (s <= 0)
+        return 0;
+    for (int i = 0; i < SIG_STANDINS; i++) {
+        if (atomic_load(&sig.standin[i].s) != s)
+            continue;
+        if (act) {
+            atomic_store(&sig.standin[i].s, 0);
+            return 0;
+        }
+        if (old)
+            *old = sig.standin[i].host;
+        return 1;
+    }
+    return 0;
+}
+
 HS_EXPORT int sigaction(int s, const struct sigaction *act, struct sigaction *old)
 {
     int r;
     if (term_sigaction(s, act, old, &r)) /* SIGTERM's default, kept by the shim */
         return r;
+    if (sig_standin_query(s, act, old))
+        return 0;
     r = sig_real(s, act, old);
     if (r == 0)
         sig_note(s, act);

@@ -16,19 +16,35 @@
  * pointers and block every signal, and give their tid to stop_own_thread
  * so that a stop leaves them alone.  Threads started past this hook (the
  * pthread_create dlsym(RTLD_NEXT) finds) are found by the stop itself.
+ *   The last thread's end: glibc ends a process with exit(0) when its
+ * count of threads reaches zero (C's main calling pthread_exit, CPython's
+ * thread that forked, in the child).  The helper thread counts there and
+ * blocks every signal, so such a process lived on, SIGTERM pending for
+ * ever (CPython's test_threading.test_3_join_in_forked_from_thread hung:
+ * test_python_cpython_suite, test_guest).  The program's threads are
+ * counted (thr_live: main, and each one this hook starts), and a thread
+ * whose end leaves none, and which finds no other thread but the helper
+ * in /proc/self/stat, calls exit(0) from its key's destructor: the exit
+ * glibc would make after it.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "root.h"
 #include "python.h" /* py_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static __thread int thr_registered; /* this thread runs thr_start */
+static pthread_key_t thr_key;       /* its destructor: a thread's very end */
+static int thr_key_ok;
+static atomic_long thr_live = 1;    /* the program's threads, main's included */
 
 /* This thread ends with ret: kept as a root until it is joined, unless it
  * is detached (checked after keeping: a pthread_detach racing with the
@@ -63,6 +79,54 @@ static void thr_detach(void *p)
         lchk_ignore((const void *)dtv);
 }
 
+/* 1 when this thread and the helper are the process's only live threads
+ * (/proc/self/stat: num_threads, the 20th field, counts a leader that
+ * ended by pthread_exit while others ran on: a zombie, the 3rd field's Z). */
+static int thr_alone(void)
+{
+    char buf[512];
+    int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* past the command's name, which may hold anything */
+    if (!p || p[1] != ' ')
+        return 0;
+    int leader_gone = p[2] == 'Z';
+    for (int field = 2; p && field < 20; field++)
+        p = strchr(p + 1, ' ');
+    return p && strtol(p + 1, NULL, 10) == 1 + leader_gone + helper_running();
+}
+
+/* The key's destructor, among this thread's last steps (glibc's own exit
+ * for the last thread follows them): the program's last thread ends the
+ * process, as it would without the helper. */
+static void thr_key_end(void *v)
+{
+    (void)v;
+    if (atomic_fetch_sub(&thr_live, 1) == 1 && thr_alone())
+        exit(0);
+}
+
+static void thr_live_mark(void)
+{
+    if (thr_key_ok) {
+        int saved = guard_enter(); /* a key past the first 32 allocates its block */
+        pthread_setspecific(thr_key, (void *)1);
+        guard_leave(saved);
+    }
+}
+
+/* fork's child: the thread that forked is its only one. */
+static void thr_live_forked(void)
+{
+    atomic_store(&thr_live, 1);
+}
+
 static void *thr_start(void *p)
 {
     struct stop_slot *s = p;
@@ -74,6 +138,7 @@ static void *thr_start(void *p)
     stop_attach(s, lo, hi, &start, &arg);
     pend_thread_begin();
     thr_registered = 1;
+    thr_live_mark();
     pthread_cleanup_push(thr_detach, s);
     ret = start(arg);
     thr_keep(ret);
@@ -99,9 +164,12 @@ HS_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
     struct stop_slot *s = guard_on || cred_secure() ? NULL : stop_claim(start, arg);
     if (!s)
         return thr_create(t, attr, start, arg);
+    atomic_fetch_add(&thr_live, 1); /* before it can end */
     int r = thr_create(t, attr, thr_start, s);
-    if (r != 0)
+    if (r != 0) {
+        atomic_fetch_sub(&thr_live, 1);
         stop_unclaim(s);
+    }
     return r;
 }
 
@@ -278,5 +346,8 @@ __attribute__((constructor(102))) static void thr_init(void)
     roots_set_mapped(opt_int(OPT_MAPPED_ROOTS) != 0);
     pend_thread_begin();
     pthread_atfork(NULL, NULL, stop_after_fork_child);
+    thr_key_ok = pthread_key_create(&thr_key, thr_key_end) == 0;
+    thr_live_mark(); /* main's */
+    pthread_atfork(NULL, NULL, thr_live_forked);
     guard_leave(saved);
 }

@@ -277,7 +277,7 @@ static void py_free(void *ctx, void *p)
         if (obj && pyw_gcf_busy())
             pyw_gcf_freed(p, e.size, e.trace);
         trace_discharge_block(&e);
-        if (e.size <= PY_SMALL)
+        if (e.size <= PY_SMALL && !o->ctx) /* pymalloc's; never debug hooks' data */
             memset(p, 0, e.size);
     }
     defer_offbook = (uintptr_t)p; /* off the books now, either way */
