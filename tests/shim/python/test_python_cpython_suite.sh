@@ -46,6 +46,20 @@ hv_pick() { # hv_pick FILE KIND: the lines of KIND
     profile) grep -E '^(start|work) profile:' "$1" ;;
   esac
 }
+# hv_documented KIND PLAIN SHIM: SHIM's lines of KIND less the two
+# differences the docs name, and nothing else: atexit's list holds one
+# more callback, heapsnap_exit_snapshot (docs/python.md, "The end of the
+# program"; at the first line it may not be registered yet), and the stop
+# signal, SIGRTMAX-1, stays open in every mask (docs/leaks.md: a thread that
+# blocked it made false leaks), so it leaves both sides' lists.
+hv_documented() {
+  case "$1" in
+    atexit) awk 'NR == FNR {n[FNR] = $NF; next} {if ($NF == n[FNR] + 1) $NF = n[FNR]; print}' "$2" "$3" ;;
+    mask) sed -E "s/, $rtstop([],])/\1/; s/\[$rtstop, /[/" "$3" ;;
+    *) cat "$3" ;;
+  esac
+}
+rtstop=$(/usr/bin/python3 -c 'import signal; print(int(signal.SIGRTMAX) - 1)' 2>/dev/null)
 py_interpreters | while read -r tag py; do
   d=$T/hv-$tag
   mkdir -p "$d"
@@ -60,10 +74,13 @@ py_interpreters | while read -r tag py; do
       >"$d/${c%%:*}.out" 2>"$d/${c%%:*}.err"
   done
   for k in $HV_KINDS; do
-    hv_pick "$d/plain.out" "$k" >"$d/plain.$k"
+    hv_pick "$d/plain.out" "$k" >"$d/plain.$k.raw"
+    hv_documented "$k" "$d/plain.$k.raw" "$d/plain.$k.raw" >"$d/plain.$k.raw2"
+    [ "$k" = mask ] && mv "$d/plain.$k.raw2" "$d/plain.$k" || mv "$d/plain.$k.raw" "$d/plain.$k"
     bad=""
     for c in $HV_CONFIGS; do
-      hv_pick "$d/${c%%:*}.out" "$k" >"$d/${c%%:*}.$k"
+      hv_pick "$d/${c%%:*}.out" "$k" >"$d/${c%%:*}.$k.raw"
+      hv_documented "$k" "$d/plain.$k.raw" "$d/${c%%:*}.$k.raw" >"$d/${c%%:*}.$k"
       cmp -s "$d/plain.$k" "$d/${c%%:*}.$k" || bad="$bad ${c%%:*}"
     done
     if [ -s "$d/plain.$k" ] && [ -z "$bad" ]; then
