@@ -75,8 +75,7 @@ py_interpreters | while read -r tag py; do
   done
   for k in $HV_KINDS; do
     hv_pick "$d/plain.out" "$k" >"$d/plain.$k.raw"
-    hv_documented "$k" "$d/plain.$k.raw" "$d/plain.$k.raw" >"$d/plain.$k.raw2"
-    [ "$k" = mask ] && mv "$d/plain.$k.raw2" "$d/plain.$k" || mv "$d/plain.$k.raw" "$d/plain.$k"
+    hv_documented "$k" "$d/plain.$k.raw" "$d/plain.$k.raw" >"$d/plain.$k"
     bad=""
     for c in $HV_CONFIGS; do
       hv_pick "$d/${c%%:*}.out" "$k" >"$d/${c%%:*}.$k.raw"
