@@ -47,6 +47,8 @@ static struct {
     int (*set_attr)(void *obj, const char *name, void *value);
     void *(*from_def)(void *def, void *spec, int api); /* PyModule_FromDefAndSpec2 */
     int (*exec_def)(void *module, void *def);          /* PyModule_ExecDef */
+    void *(*module_dict)(void *module);                /* PyModule_GetDict */
+    void (*dict_clear)(void *dict);                    /* PyDict_Clear */
     void *(*new_function)(struct pyexit_def *, void *self, void *module);
     void *(*call_method)(void *obj, const char *name, const char *format, ...);
     void (*incref)(void *), (*decref)(void *);
@@ -68,6 +70,8 @@ void pyexit_find(void *(*lookup)(const char *))
     pyexit.set_attr = (int (*)(void *, const char *, void *))lookup("PyObject_SetAttrString");
     pyexit.from_def = (void *(*)(void *, void *, int))lookup("PyModule_FromDefAndSpec2");
     pyexit.exec_def = (int (*)(void *, void *))lookup("PyModule_ExecDef");
+    pyexit.module_dict = lookup("PyModule_GetDict");
+    pyexit.dict_clear = (void (*)(void *))lookup("PyDict_Clear");
     pyexit.new_function = lookup("PyCFunction_NewEx");
     pyexit.call_method = lookup("PyObject_CallMethod");
     pyexit.incref = (void (*)(void *))lookup("Py_IncRef");
@@ -136,6 +140,13 @@ static int pyexit_register(void *arg)
         opt_debug("python: atexit registration failed: the exit snapshot follows "
                   "finalization", "", "");
     }
+    /* The module and its functions are a cycle (each function's self is
+     * the module): emptied, they die now, recording still off, onto the
+     * free lists that seed_again books, not at a later collection, as
+     * blocks of nobody's that a reuse would then hand the program. */
+    void *dict = atexit ? pyexit.module_dict(atexit) : NULL;
+    if (dict)
+        pyexit.dict_clear(dict);
     for (void **o = (void *[]){r, fn, atexit}, **end = o + 3; o < end; o++)
         if (*o)
             pyexit.decref(*o);
@@ -153,8 +164,9 @@ void pyexit_arm(const struct pyexit_host *host)
 {
     if (pyexit.armed || !host || !pyexit.add_pending || !pyexit.atexit_def ||
         !pyexit.module_new || !pyexit.unicode || !pyexit.set_attr || !pyexit.from_def ||
-        !pyexit.exec_def || !pyexit.new_function || !pyexit.call_method || !pyexit.incref ||
-        !pyexit.decref || !pyexit.clear_error || !pyexit.none)
+        !pyexit.exec_def || !pyexit.module_dict || !pyexit.dict_clear ||
+        !pyexit.new_function || !pyexit.call_method || !pyexit.incref || !pyexit.decref ||
+        !pyexit.clear_error || !pyexit.none)
         return;
     pyexit.armed = 1;
     pyexit.host = *host;
