@@ -30,7 +30,7 @@ FOREIGN = {
     # CPython's fields, functions and methods
     "ob_refcnt", "ob_hash", "ob_shash", "dk_size", "dk_refcnt", "dk_lookup", "dk_usable",
     "lv_tag", "gc_next", "tp_traverse", "frame_obj", "co_lines", "new_keys_object",
-    "tracemalloc_start", "raw_malloc", "long_state",
+    "tracemalloc_start", "raw_malloc", "long_state", "dict_traverse",
     # glibc, the kernel and the C and C++ languages
     "heap_info", "last_remainder", "exit_group", "uc_sigmask", "pthread_key",
     "rt_sigreturn", "rt_sigreturns", "rt_sigprocmask",
