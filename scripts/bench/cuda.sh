@@ -1,40 +1,73 @@
 #!/usr/bin/env bash
-# scripts/bench/cuda.sh - issue 70's check on a machine with an NVIDIA GPU
-# and PyTorch (not part of make check): a chain of 4096x4096 matrix
-# products on the GPU, plain, under an older shim (OLD=path, optional) and
-# under this build's, then `run --leaks`.  Prints each run's own line
-# (device memory, ru_maxrss, loop seconds) and, for the shims, `info`'s
-# peak and reserved lines and `top`'s first sites: the CUDA driver's
-# PROT_NONE reservations (~14 GiB) must be reported apart, never as heap.
-# Usage: scripts/bench/cuda.sh OUTDIR   (BUILD=build, OLD=old libheapsnap.so)
+# scripts/bench/cuda.sh - issue 70's checks on a machine with an NVIDIA GPU
+# and PyTorch (never part of make check; docs/performance-python.md holds
+# the figures).  Each step is bounded by `timeout` and prints what it
+# measured (wall, CPU and peak RSS of the process tree from wait4's rusage):
+#   train     programs/cudatrain.py (a transformer, 40 steps on the GPU)
+#             plain, under `run` and under `run --leaks`: the traced peak
+#             against the process's peak anonymous+shared RSS (item 1), the
+#             reserved address space apart, one peak (item 2), the stop;
+#   attach    `heapsnap attach` to programs/cudaloop.py for 6 s: the top
+#             sites must be Python lines (item 5);
+#   imports   `import torch` plain, `-X tracemalloc=1` and under `run`,
+#             with tracemalloc's and the shim's own memory (item 3);
+#   loader    programs/cudaloader.py, a DataLoader of 4 forked workers,
+#             plain and under `run` (item 6).
+# Usage: scripts/bench/cuda.sh OUTDIR [STEP...]   (BUILD=dir holding
+# heapsnap, libheapsnap.so and libheapsnap-attach.so, default build;
+# LIBS=dir of their shared libraries for a host that lacks them;
+# PY=python3).  OUTDIR gets the snapshots.
 set -u
-out=${1:?usage: cuda.sh OUTDIR}
-build=${BUILD:-build}
+out=${1:?usage: cuda.sh OUTDIR [STEP...]}; shift
+steps=${*:-train attach imports loader}
+build=$(cd "${BUILD:-build}" && pwd)
+progs=$(cd "$(dirname "$0")/programs" && pwd)
+py=${PY:-python3}
 mkdir -p "$out"
-prog=$out/cuda_chain.py
-cat >"$prog" <<'PY'
-import resource, time, torch
-t0 = time.time()
-x = torch.randn(4096, 4096, device="cuda")
-w = [torch.randn(4096, 4096, device="cuda") for _ in range(8)]
-for i in range(40):
-    y = x
-    for m in w:
-        y = torch.relu(y @ m)
-torch.cuda.synchronize()
-print("device", torch.cuda.memory_allocated(), "maxrss_kib",
-      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "secs", round(time.time() - t0, 2))
+export PYTHONUNBUFFERED=1 HEAPSNAP_SHIM=$build/libheapsnap.so
+[ -n "${LIBS:-}" ] && export LD_LIBRARY_PATH=$(cd "$LIBS" && pwd)
+cat >"$out/measure.py" <<'PY'
+import resource, subprocess, sys, time
+t = time.time()
+rc = subprocess.run(sys.argv[1:]).returncode
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("measured: wall %.2f s, cpu %.2f s, maxrss %d MiB, rc %d"
+      % (time.time() - t, ru.ru_utime + ru.ru_stime, ru.ru_maxrss >> 10, rc), flush=True)
 PY
-echo "== plain"; python3 "$prog"
-for v in ${OLD:+old} new; do
-  shim=$PWD/$build/libheapsnap.so
-  [ "$v" = old ] && shim=$OLD
-  echo "== $v ($shim)"
-  LD_PRELOAD=$shim HEAPSNAP_OUTPUT="$out/$v.%p.hsnap" python3 "$prog"
-  f=$(ls -S "$out"/$v.*.hsnap | head -1)
-  "$build/heapsnap" info "$f" 2>/dev/null | grep -E "^(traced|peak sites|reserved|mmap resident)"
-  "$build/heapsnap" top "$f" -n 6 2>/dev/null
-done
-echo "== run --leaks"
-HEAPSNAP_SHIM=$PWD/$build/libheapsnap.so "$build/heapsnap" run --leaks -o "$out/leaks.%p.hsnap" \
-  -- python3 "$prog" 2>&1 | grep -E "^heapsnap: (peak|reserved|leak|LEAK)" | head -8
+m() { timeout "${T:-300}" "$py" "$out/measure.py" "$@"; }
+hs() { "$build/heapsnap" "$@"; }
+facts() {   # the newest snapshot matching $1: info's figures and top's sites
+  local f; f=$(ls -t "$out"/$1 2>/dev/null | head -1)
+  [ -n "$f" ] || { echo "no snapshot $1"; return; }
+  hs info "$f" 2>&1 | grep -E "^(traced|peak|reserved|mmap|shim memory|traces|leak|python objects|runs|attached)" | head -14
+  hs top "$f" -n "${2:-6}" 2>&1 | head -$(( ${2:-6} + 2 ))
+}
+for s in $steps; do case $s in
+train)
+  echo "== train plain"; m "$py" "$progs/cudatrain.py" 40
+  echo "== train run"; m "$build/heapsnap" run -o "$out/train.%p.hsnap" -- "$py" "$progs/cudatrain.py" 40
+  facts 'train.*.hsnap' 8
+  echo "== train run --leaks"
+  T=400 m "$build/heapsnap" run --leaks -o "$out/leaks.%p.hsnap" -- "$py" "$progs/cudatrain.py" 40
+  facts 'leaks.*.hsnap' 4 ;;
+attach)
+  echo "== attach"
+  "$py" "$progs/cudaloop.py" 40 >"$out/loop.log" 2>&1 & lp=$!
+  for _ in $(seq 600); do grep -q READY "$out/loop.log" && break; sleep 0.1; done
+  sleep 1
+  m "$build/heapsnap" attach "$lp" --duration 6 -o "$out/attach.%p.hsnap"
+  kill "$lp" 2>/dev/null; wait "$lp" 2>/dev/null
+  facts 'attach.*.hsnap' 6 ;;
+imports)
+  for r in 1 2 3; do echo "== import torch plain ($r)"; m "$py" -c "import torch"; done
+  for r in 1 2; do echo "== import torch tracemalloc=1 ($r)"
+    m "$py" -X tracemalloc=1 -c "import torch, tracemalloc; print('tracemalloc memory', tracemalloc.get_tracemalloc_memory() >> 20, 'MiB')"; done
+  for r in 1 2; do echo "== import torch run ($r)"
+    m "$build/heapsnap" run -q -o "$out/imp$r.%p.hsnap" -- "$py" -c "import torch"
+    facts "imp$r.*.hsnap" 3; done ;;
+loader)
+  echo "== loader plain"; m "$py" "$progs/cudaloader.py"
+  echo "== loader run"; m "$build/heapsnap" run -o "$out/loader.%p.hsnap" -- "$py" "$progs/cudaloader.py"
+  for f in "$out"/loader.*.hsnap; do hs info "$f" 2>&1 | grep -E "^(pid|runs|traced peak|command)"; done | head -30 ;;
+*) echo "unknown step $s"; exit 2 ;;
+esac; done
