@@ -134,11 +134,25 @@ static void info_peak(const struct snap *s)
     printf("%-17s %.3f s after start\n", "peak time:", p->t_ns / 1e9);
     printf("%-17s %s in %llu blocks (%s)\n", "peak held:", sz, (unsigned long long)p->blocks,
            near);
+    uint64_t untouched = 0;
+    uint64_t *resident = peak_resident(s, &untouched); /* mapped pages nothing touched */
+    if (untouched && untouched < p->bytes) {
+        char t[64], u[64];
+        fmt_size(t, sizeof(t), (double)(p->bytes - untouched), 0);
+        fmt_size(u, sizeof(u), (double)untouched, 0);
+        printf("%-17s %s (%s mapped and not touched by the snapshot left out)\n",
+               "peak touched:", t, u);
+    }
     struct stats_opts o = {.key = KEY_LINENO, .limit = 3};
     struct stats *st = stats_new(&o);
     size_t n = 0;
+    if (st)
+        stats_residency(st, resident);
     struct stat_entry **e = st && stats_add_values(st, s, s->peak_stats) == 0
                                 ? stats_sort(st, 0, &n) : NULL;
+    if (st)
+        stats_residency(st, NULL);
+    free(resident);
     for (size_t i = 0; e && i < n && i < 3; i++) {
         char key[4200], line[4600];
         stats_key(KEY_LINENO, e[i], key, sizeof(key));
@@ -524,6 +538,9 @@ static void info_json_checks(struct json *j, const struct snap *s)
         json_ku64(j, "bytes", s->peak.bytes);
         json_ku64(j, "blocks", s->peak.blocks);
         json_ku64(j, "step_ppm", s->peak.step_ppm);
+        uint64_t untouched = 0;
+        free(peak_resident(s, &untouched));
+        json_ku64(j, "touched_bytes", s->peak.bytes - (untouched < s->peak.bytes ? untouched : 0));
         json_obj_end(j);
     } else {
         json_null(j);

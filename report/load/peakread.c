@@ -10,7 +10,10 @@
  * memory (stats_add_values): `top --peak` is `top` on that array.
  * The shim writes what each trace held at the high-water mark
  * (the shim's peak_step says how near it is); TEMPS counts temporary allocations
- * per trace (heaptrack's rule, per thread: docs/usage.md).
+ * per trace (heaptrack's rule, per thread: docs/usage.md).  peak_resident
+ * reads how much of the peak's mapped bytes were touched, for the peak
+ * that leaves an arena nothing touched out (docs/usage.md, "Memory
+ * mapped outside malloc").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,4 +136,24 @@ int peak_split(const char *arg, char *path, size_t n)
         return 1;
     }
     return 0;
+}
+
+uint64_t *peak_resident(const struct snap *s, uint64_t *untouched)
+{
+    *untouched = 0;
+    if (!s->has_peak || !s->has_mapped || !s->resident || !s->peak_stats)
+        return NULL;
+    uint64_t *r = calloc(s->ntraces ? s->ntraces : 1, sizeof *r);
+    if (!r)
+        return NULL;
+    for (uint32_t t = 0; t < s->ntraces; t++) {
+        uint64_t at = s->peak_stats[t].live_bytes;
+        if (!at || !(s->traces[t].flags & HSNAP_TRACE_MMAP))
+            continue;
+        r[t] = at;
+        if (s->stats[t].live_bytes >= at && s->resident[t] < at)
+            r[t] = s->resident[t];
+        *untouched += at - r[t];
+    }
+    return r;
 }

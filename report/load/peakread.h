@@ -19,6 +19,18 @@
  * or -1 with "section PEAK: reason". */
 int peak_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
 
+/* Each mmap-kind trace's resident bytes at the peak, estimated from the
+ * snapshot's own residency (MAPPED): a trace that holds at least as many
+ * mapped bytes now as at the peak is taken to hold the same ranges, whose
+ * pages were touched then at most as much as now (a page, once touched,
+ * stays so unless given back), so its peak bytes count resident up to its
+ * resident bytes now; any other trace counts whole.  An array of
+ * s->ntraces (0 where no mmap bytes at the peak), *untouched the peak's
+ * bytes it leaves out; NULL when s lacks PEAK or MAPPED, or out of memory
+ * (*untouched 0).  The caller frees it.  An upper bound on what was
+ * touched at the peak, so the "touched" peak never reads low. */
+uint64_t *peak_resident(const struct snap *s, uint64_t *untouched);
+
 /* Decodes the TEMPS payload into s->temps (one per trace).  Checks: exact
  * length, count equal to the trace count, each value within the bound.
  * Returns 0, or -1 with "section TEMPS: reason". */

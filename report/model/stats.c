@@ -316,6 +316,11 @@ int stats_add(struct stats *st, const struct snap *s)
     return rc;
 }
 
+void stats_residency(struct stats *st, const uint64_t *resident)
+{
+    st->resident = resident;
+}
+
 /* KEY_THREAD: charges sv to the group of the thread that allocated trace
  * ti (by its label: the same thread in two snapshots is one group). */
 static int charge_thread(struct stats *st, const struct snap *s, uint32_t ti,
@@ -602,7 +607,13 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
     if (peak || st->o.temporary) {
         stats_note_sampled(s, path);
         progress_step("symbolizing", path);
-        if ((peak ? stats_add_values(st, s, s->peak_stats) : stats_add_temps(st, s)) < 0) {
+        uint64_t untouched;
+        uint64_t *resident = peak ? peak_resident(s, &untouched) : NULL;
+        st->resident = resident; /* the peak's untouched mappings rank last */
+        int rc = peak ? stats_add_values(st, s, s->peak_stats) : stats_add_temps(st, s);
+        st->resident = NULL;
+        free(resident);
+        if (rc < 0) {
             snprintf(err, errlen, "%s: out of memory", path);
             return -1;
         }

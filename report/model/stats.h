@@ -130,6 +130,12 @@ int stats_add(struct stats *st, const struct snap *s);
  * class, blocks of one age).  Traces whose values are 0 are skipped. */
 int stats_add_values(struct stats *st, const struct snap *s, const struct hsnap_stat *values);
 
+/* Mapped traces' resident bytes (ntraces, or NULL: unknown) for the values
+ * added next by stats_add_values/stats_add_traces (the peak's, from
+ * peak_resident): their groups rank and are tagged by them, as stats_add
+ * does with the snapshot's own.  st keeps the pointer until reset to NULL. */
+void stats_residency(struct stats *st, const uint64_t *resident);
+
 /* stats_add_values over traces[0..n) of s alone (each once), each with
  * values[its id]: a caller that adds a snapshot's traces in parts. */
 int stats_add_traces(struct stats *st, const struct snap *s, const struct hsnap_stat *values,

@@ -31,6 +31,7 @@
 #include "frames.h"
 #include "lossprint.h"
 #include "lossrec.h"
+#include "peakread.h"
 #include "stats.h"
 #include "runner.h"
 #include "supp.h"
@@ -68,9 +69,10 @@ static const char *summary_word(const char *path, char *buf, size_t n)
 }
 
 /* What the lines need: the traces, PEAK and PYCODE (the peak's top
- * line), and under --leaks STATS, BLOCKS, LEAKS, RETAINERS and SUPPRESSIONS;
- * not the Python objects, the series nor the temporaries, which in a
- * short Python run are most of the file. */
+ * line), STATS and MAPPED (how much of the peak's mappings was touched:
+ * peak_resident), and under --leaks BLOCKS, LEAKS, RETAINERS and
+ * SUPPRESSIONS; not the Python objects, the series nor the temporaries,
+ * which in a short Python run are most of the file. */
 static uint32_t summary_skip(int leaks)
 {
     uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
@@ -79,7 +81,7 @@ static uint32_t summary_skip(int leaks)
                     1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
     if (!leaks) /* and the live sums: the lines are the peak's and META's */
         skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |
-                1u << HSNAP_SEC_SUPPRESSIONS | 1u << HSNAP_SEC_STATS;
+                1u << HSNAP_SEC_SUPPRESSIONS;
     return skip;
 }
 
@@ -463,7 +465,8 @@ fail:
     goto out;
 }
 
-/* "peak SIZE in N blocks at T s; most at SITE (SIZE in N blocks)". */
+/* "peak SIZE in N blocks at T s[, SIZE of it touched]; most at SITE (SIZE
+ * in N blocks)": mapped pages nothing touched (peak_resident) rank last. */
 static void summary_peak(const struct snap *s, FILE *out)
 {
     char sz[64], site[4600] = "";
@@ -478,6 +481,10 @@ static void summary_peak(const struct snap *s, FILE *out)
     }
     struct stats_opts o = {.key = KEY_LINENO, .limit = 1};
     struct stats *st = stats_new(&o);
+    uint64_t untouched = 0;
+    uint64_t *resident = peak_resident(s, &untouched); /* an arena nothing touched ranks last */
+    if (st)
+        stats_residency(st, resident);
     struct stat_entry *top = st ? summary_top(st, s) : NULL;
     if (top) {
         char key[4200], esz[64];
@@ -487,9 +494,27 @@ static void summary_peak(const struct snap *s, FILE *out)
                  (long long)top->count);
     }
     stats_free(st);
+    free(resident);
+    char touched[96] = "";
+    if (untouched && untouched < s->peak.bytes) { /* mapped pages nothing touched left out */
+        char t[64];
+        fmt_size(t, sizeof(t), (double)(s->peak.bytes - untouched), 0);
+        snprintf(touched, sizeof(touched), ", %s of it touched", t);
+    }
     fmt_size(sz, sizeof(sz), (double)s->peak.bytes, 0);
-    fprintf(out, "heapsnap: peak %s in %llu blocks at %.3f s%s\n", sz,
-            (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, site);
+    fprintf(out, "heapsnap: peak %s in %llu blocks at %.3f s%s%s\n", sz,
+            (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, touched, site);
+}
+
+/* The mapped bytes live at the snapshot with no page resident then (MAPPED's
+ * mincore against STATS), 0 when unknown. */
+static uint64_t summary_untouched(const struct snap *s)
+{
+    uint64_t u = 0;
+    for (uint32_t t = 0; s->has_mapped && s->resident && t < s->ntraces; t++)
+        if ((s->traces[t].flags & HSNAP_TRACE_MMAP) && s->stats[t].live_bytes > s->resident[t])
+            u += s->stats[t].live_bytes - s->resident[t];
+    return u;
 }
 
 /* text, each line with "heapsnap: " before it (a blank one stays blank). */
@@ -677,9 +702,16 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     }
     summary_drop_pre();
     fmt_size(sz, sizeof(sz), (double)s.meta.current_bytes, 0);
-    fprintf(out, "heapsnap: %s %s in %llu blocks%s\n",
+    char touched[96] = "";
+    uint64_t untouched = summary_untouched(&s);
+    if (untouched && untouched < s.meta.current_bytes) {
+        char t[64];
+        fmt_size(t, sizeof(t), (double)(s.meta.current_bytes - untouched), 0);
+        snprintf(touched, sizeof(touched), ", %s of it touched", t);
+    }
+    fprintf(out, "heapsnap: %s %s in %llu blocks%s%s\n",
             s.meta.reason == HSNAP_REASON_EXIT ? "at exit" : "at its last snapshot", sz,
-            (unsigned long long)s.meta.live_blocks,
+            (unsigned long long)s.meta.live_blocks, touched,
             s.meta.sample_interval ? " (sampled: estimates)" : "");
     if (s.has_mapped && s.mapped.reserved_ranges) { /* PROT_NONE: not in the heap nor the peak */
         fmt_size(sz, sizeof(sz), (double)s.mapped.reserved_bytes, 0);

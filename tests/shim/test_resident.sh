@@ -7,6 +7,8 @@
 # resident]), then the 2 MiB one ([mmap]: all of it resident); `top
 # --format json` gives each mmap group's resident_bytes (none on the
 # malloc group) in that order, and `info --format json` the mmap kind's.
+# The peak likewise: run's summary, info and `top --peak` leave the
+# mapping's untouched 60 MiB out of what they rank and say is touched.
 . tests/fixtures/lib.sh
 FX_TEST=resident fx_ready resident || return 0
 RX=tests/fixtures/resident.c
@@ -45,3 +47,21 @@ s = json.load(open(sys.argv[1]))["snapshots"][0]
 assert s["kinds"]["mmap"] == {"bytes": 66 << 20, "ranges": 2, "resident_bytes": 6 << 20}, s["kinds"]
 assert s["mmap_resident_bytes"] == 6 << 20, s.get("mmap_resident_bytes")
 PY
+
+# The peak leaves out mapped pages nothing touched (peak_resident): run's
+# summary says how much of the 82 MiB peak was touched (16 + 4 + 2 MiB) and
+# names the malloc, not the 64 MiB mapping; the exit line likewise; info
+# gives "peak touched" and JSON peak.touched_bytes; top --peak ranks as top.
+"$HEAPSNAP" run -o "$T/run.hsnap" -- "$FX/resident" >"$T/run.out" 2>&1
+if grep -qxF "heapsnap: at exit 82.0 MiB in 1 blocks, 22.0 MiB of it touched" "$T/run.out" &&
+   grep -q "^heapsnap: peak 82.0 MiB in 3 blocks at [0-9.]* s, 22.0 MiB of it touched; most at $RX:22 (16.0 MiB in 1 blocks)\$" "$T/run.out"; then
+  t_pass resident_run_peak_touched_and_first_site
+else t_fail resident_run_peak_touched_and_first_site "$(grep -E 'peak|exit' "$T/run.out" | tr '\n' '|' | head -c 400)"; fi
+"$HEAPSNAP" info "$T/r.hsnap" >"$T/info.txt" 2>&1
+if grep -qxF "peak touched:     22.0 MiB (60.0 MiB mapped and not touched by the snapshot left out)" "$T/info.txt" &&
+   python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['snapshots'][0]['peak']; assert p['touched_bytes'] == 22 << 20 and p['bytes'] == 82 << 20, p" "$T/info.json"; then
+  t_pass resident_info_peak_touched
+else t_fail resident_info_peak_touched "$(grep -A1 '^peak held' "$T/info.txt" | tr '\n' '|')"; fi
+"$HEAPSNAP" top --peak "$T/r.hsnap" -n 0 --include "*resident.c" >"$T/peak.txt" 2>&1
+if diff -q "$T/want.txt" "$T/peak.txt" >/dev/null; then t_pass resident_top_peak_ranks_by_touched_bytes
+else t_fail resident_top_peak_ranks_by_touched_bytes "$(tr '\n' '|' <"$T/peak.txt" | head -c 400)"; fi
