@@ -1,7 +1,7 @@
 # test_sources.sh - the sources read as the house rules ask: each opens
 # with a comment that names the file and says what it owns; no benchmark
 # figures in comments (a figure that justifies a choice is a row of
-# docs/performance.md's table, which the comment names).  Sizes are a
+# docs/performance-hotpath.md's table, which the comment names).  Sizes are a
 # report, not a gate: scripts/sizes.sh names the largest files, the
 # longest openings and the doors of two prefixes (make check prints it),
 # and is checked here on a tree of known sizes.
