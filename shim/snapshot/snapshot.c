@@ -454,13 +454,13 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         what = "the timeline (TIMELINE) could not be copied", r = -1;
     if (r != 0 || side.err)
         goto out;
-    py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
+    pyfr_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
     snap_gcfreed(sec);
-    py_unread_put(&sec[SEC_PYUNREAD]); /* a CPython found, native frames only */
+    pylay_unread_put(&sec[SEC_PYUNREAD]); /* a CPython found, native frames only */
     if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
-        py_retain_refs(leaks);
+        pyr_retain_refs(leaks);
         int typed = snap_pytypes(&side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
-        py_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
+        pyr_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
         if (side.err) /* the side file could not take them: nothing more */
             goto out;
     } else {
@@ -471,7 +471,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         if (has_blocks && !fatal) /* over the cap: said, not silent */
             snap_pycapped(&sec[SEC_PYCAPPED], blocks);
     }
-    py_lc_drop(); /* the check's classes, when no scan heard them */
+    pyl_lc_drop(); /* the check's classes, when no scan heard them */
     stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
@@ -658,7 +658,7 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
     if (r == 0 && snap_mapped(&sec[SEC_MAPPED], lv->n) != 0) /* serve's reserved total */
         sec[SEC_MAPPED].len = 0, sec[SEC_MAPPED].err = 0;   /* out of memory: none */
     if (r == 0) {
-        py_put_codes(&sec[SEC_PYCODE], 0);
+        pyfr_put_codes(&sec[SEC_PYCODE], 0);
         snap_gcfreed(sec);
         snap_meta(&sec[SEC_META], HSNAP_REASON_KILLED, snap.seq, blocks, HSNAP_META_CUT_SHORT,
                   arena_mapped());
