@@ -21,7 +21,7 @@
 #include "pygraph.h"
 #include "pylayout.h"
 #include "pyreads.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "python.h"
 #include "record.h"
 

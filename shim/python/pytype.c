@@ -23,7 +23,7 @@
 #include "pyframes.h"
 #include "pygraph.h"
 #include "pyleakref.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "peek.h"
 #include "pyretain.h"
 

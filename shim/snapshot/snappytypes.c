@@ -11,7 +11,7 @@
 #include "snapshot.h"
 #include "pyretain.h"
 #include "python.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "hsnap_pyformat.h"
 
 static void snap_pytype_block(const struct hsnap_block *b, void *arg)

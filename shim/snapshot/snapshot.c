@@ -29,7 +29,7 @@
 #include "pyleakref.h"
 #include "pyretain.h"
 #include "python.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "pywrap.h"
 #include "snapshot.h"
 

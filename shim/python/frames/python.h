@@ -8,7 +8,7 @@
  * layout/ (the version table), reads/, frames/, wrap/ (what the wrapped
  * allocator domains keep), heap/, retain/, graph/, leakref/, exit/ (the
  * exit snapshot), and shim/python/ itself (the objects at a snapshot,
- * pytypes.h); each has its own door.
+ * pyobjects.h); each has its own door.
  * Everything here runs on the allocating thread with guard_on set, reads
  * the interpreter's memory only for the thread that holds the GIL, and
  * allocates only from the arena.  Without CPython: one test of pyfr_on per

@@ -24,7 +24,7 @@
 #include "pyheap.h"
 #include "pygraph.h"
 #include "pyleakref.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "pyretain.h"
 #include "unit.h"
 

@@ -1,5 +1,5 @@
 /*
- * pytypes.h - the door of shim/python/, the top Python room: the
+ * pyobjects.h - the door of shim/python/, the top Python room: the
  * Python objects at a snapshot (pytype.c).  It reads every live block's
  * object and type (PYTYPES), then composes the rooms below: the graph
  * (pyg_build), the blocks objects own, the retained sizes with the leaked
@@ -8,8 +8,8 @@
  * Prefix: py_ (py_types_ for the objects; py_object_starts for the leak
  * check); the rooms below have prefixes of their own.
  */
-#ifndef HEAPSNAP_PYTYPES_H
-#define HEAPSNAP_PYTYPES_H
+#ifndef HEAPSNAP_PYOBJECTS_H
+#define HEAPSNAP_PYOBJECTS_H
 
 #include <stddef.h>
 #include <stdint.h>
