@@ -16,8 +16,8 @@ FUZZ_SECONDS ?= 20
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 # The shim is built with link-time optimisation, and the hot path at -O3
 # as well: a recording crosses hooks, pending, table, traces and the
-# unwinders, and LTO inlines across them (docs/performance.md has the
-# figures).  The leak check does not
+# unwinders, and LTO inlines across them (docs/performance-hotpath.md has
+# the figures).  The leak check does not
 # depend on what LTO inlines: it scans the calling thread's stack from
 # where the program called into the shim (shim/leak/collect.c).  Until it did, LTO
 # outside the hot path failed 27 leak tests, and those files were built

@@ -123,12 +123,12 @@ void heapsnap_start(void)
 
 void heapsnap_python_frames(unsigned n, int native)
 {
-    py_frames_cap(n, native);
+    pyfr_frames_cap(n, native);
 }
 
 const char *heapsnap_python_unread(void)
 {
-    return py_unread_text();
+    return pylay_unread_text();
 }
 
 int heapsnap_thread_recording(int on)

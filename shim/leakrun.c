@@ -113,7 +113,7 @@ static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint
 /* The blocks of the classified b[0, n) the check did not find reachable,
  * into out (room for cap; NULL: counted only); how many, or cap + 1 when
  * they do not fit (then none is usable). */
-static uint64_t lchk_classes(const struct hsnap_block *b, uint64_t n, struct py_blkcls *out,
+static uint64_t lchk_classes(const struct hsnap_block *b, uint64_t n, struct pyl_blkcls *out,
                              uint64_t cap)
 {
     uint64_t k = 0;
@@ -123,7 +123,7 @@ static uint64_t lchk_classes(const struct hsnap_block *b, uint64_t n, struct py_
         if (out && k == cap)
             return cap + 1;
         if (out)
-            out[k] = (struct py_blkcls){b[i].addr, b[i].cls, 0};
+            out[k] = (struct pyl_blkcls){b[i].addr, b[i].cls, 0};
         k++;
     }
     return k;
@@ -133,12 +133,12 @@ static uint64_t lchk_classes(const struct hsnap_block *b, uint64_t n, struct py_
  * leave out what the check ignored), from the sorted copy in place. */
 static void lchk_hand_classes(const struct hsnap_block *b, uint64_t n)
 {
-    if (!py_lc_wanted())
+    if (!pyl_lc_wanted())
         return;
     uint64_t k = lchk_classes(b, n, NULL, 0);
-    struct py_blkcls *c = py_lc_room(k);
+    struct pyl_blkcls *c = pyl_lc_room(k);
     if (c)
-        py_lc_set(lchk_classes(b, n, c, k));
+        pyl_lc_set(lchk_classes(b, n, c, k));
 }
 
 /* ---------------- the check in a snapshot ---------------- */
@@ -191,7 +191,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
     unsigned tries = fatal ? SNAP_FATAL_TRIES : 0;
     struct lchk_copy c = {&blocks, tries, 0, -1};
     struct leak_answer a;
-    py_lc_drop();
+    pyl_lc_drop();
     int rc = *leaks ? collect_check(lchk_copy_blocks, &c, &a) : -1;
     if (rc == COLLECT_UNSTOPPED)
         return COLLECT_UNSTOPPED; /* nothing written: the caller decides */
@@ -235,7 +235,7 @@ struct lchk_fork {
     struct lchk_copy c;     /* first: lchk_copy_blocks' ctx */
     struct side_file *f;
     struct lchk_reply *reply;
-    struct py_blkcls *cls;  /* shared: the classes the child found */
+    struct pyl_blkcls *cls;  /* shared: the classes the child found */
     uint64_t cls_cap;
     struct snap_written *written; /* shared: BLOCKS' addresses and sizes */
     uint64_t written_cap;
@@ -285,12 +285,12 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
      * born before the stop; pages only where the child writes */
     uint64_t ccap = 2 * pend_live_count() + 4096;
     size_t clen = (size_t)ccap * sizeof *sf.cls;
-    void *cm = !py_lc_wanted() ? MAP_FAILED
+    void *cm = !pyl_lc_wanted() ? MAP_FAILED
                                : sys_mmap(NULL, clen, PROT_READ | PROT_WRITE,
                                           MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (cm != MAP_FAILED)
         sf.cls = cm, sf.cls_cap = ccap;
-    py_lc_drop();
+    pyl_lc_drop();
     if ((sf.written = lchk_written_map(ccap, 1)))
         sf.written_cap = ccap;
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
@@ -301,10 +301,10 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
         snap_run.left = r->left;
         snap_run.unreachable = r->unreachable;
         snap_run.nwritten = r->nwritten <= sf.written_cap ? r->nwritten : 0;
-        struct py_blkcls *c = sf.cls && r->ncls <= ccap ? py_lc_room(r->ncls) : NULL;
+        struct pyl_blkcls *c = sf.cls && r->ncls <= ccap ? pyl_lc_room(r->ncls) : NULL;
         if (c) {
             memcpy(c, sf.cls, (size_t)r->ncls * sizeof *c);
-            py_lc_set(r->ncls);
+            pyl_lc_set(r->ncls);
         }
     } else if (rc == 0) {
         rc = -1;
@@ -341,7 +341,7 @@ int64_t lchk_collect(const char *path)
     snap_take_lock();
     if (snap_put_blocks(&f, sec, HSNAP_REASON_COLLECT, 0, &leaks, &lv, &n) == 0 && leaks)
         ret = snap_run.unreachable;
-    py_lc_drop(); /* no objects' pass hears them */
+    pyl_lc_drop(); /* no objects' pass hears them */
     snap_written_drop();
     stop_kept_drop();
     arena_unmap(lv.live, lv.len);

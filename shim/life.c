@@ -112,7 +112,7 @@ static void life_prepare(void)
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     loader_close(); /* only the snapshot lock is held while it waits */
-    py_code_lock(); /* shim/python */
+    pyfr_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
     tbl_lock_all();
@@ -133,7 +133,7 @@ static void life_release(void)
     tbl_unlock_all();
     pend_unlock_all();
     trace_unlock();
-    py_code_unlock();
+    pyfr_code_unlock();
     snap_unlock();
 }
 

@@ -74,7 +74,7 @@
 #include "pyleakref.h"
 #include "pyretain.h"
 #include "python.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "pywrap.h"
 #include "record.h"
 #include "snapshot.h"

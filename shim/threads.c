@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 #include "root.h"
-#include "python.h" /* py_thread_end */
+#include "python.h" /* pyfr_thread_end */
 
 static int (*thr_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 static __thread int thr_registered; /* this thread runs thr_start */
@@ -72,7 +72,7 @@ static void thr_detach(void *p)
     uintptr_t dtv = stop_detach(p);
     pend_thread_end();
     unwind_thread_end();
-    py_thread_end();
+    pyfr_thread_end();
     trace_thread_end();
     peak_thread_end();
     if (dtv)
@@ -320,10 +320,10 @@ static const struct leak_host thr_leak_host = {
     .trace_stack = trace_stack,
     .runtime_owned = dom_immortal,
     .object_starts = py_object_starts,
-    .init_trace = py_init_trace,
-    .init_object = py_init_object,
-    .init_held = py_init_held,
-    .init_prepare = py_init_prepare,
+    .init_trace = pyl_init_trace,
+    .init_object = pyl_init_object,
+    .init_held = pyl_init_held,
+    .init_prepare = pyl_init_prepare,
     .own_maps = arena_each_map,
     .own_maps_hold = arena_maps_hold,
     .own_maps_release = arena_maps_release,

@@ -13,7 +13,7 @@ and the exit snapshot cancel out.  Printed per interpreter: plain's
 instructions a turn, the shim's added instructions a turn at depth 5 and
 at depth 60, their ratio, and the added instructions a turn per extra
 frame.  Every allocation reads each of the thread's Python frames (no
-frame is trusted unread: recent.c's py_walk_m says why); what may grow
+frame is trusted unread: recent.c's pyfr_walk_m says why); what may grow
 with depth is that read, a few instructions a frame.
 
   scripts/bench/pydepth.py [PYTHON...]        # default: Debian's python3

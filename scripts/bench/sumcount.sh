@@ -4,7 +4,7 @@
 # itself on one snapshot (a command that only appends the snapshot's path to
 # run's manifest file, without the shim), so two builds can be compared on
 # the same input.  Prints the total and the inclusive counts of the parts
-# docs/performance.md quotes.
+# docs/performance-python.md quotes.
 #
 # usage: scripts/bench/sumcount.sh [-i SNAP] [HEAPSNAP] [PYTHON]
 #   SNAP:     the snapshot to summarize (default: one written now by

@@ -178,7 +178,7 @@ static inline int hook_tracking(void)
  * test: it is 0 in every other mode (hook_countdown), so an unsampled block
  * costs little more than the interposition itself, and the full mode pays
  * four instructions for it, and one jump on a free (hook_free_entry;
- * docs/performance.md, "Why the hot path is the way it is").  Unsigned: a
+ * docs/performance-hotpath.md).  Unsigned: a
  * size of 2^63 or more never passes. */
 static inline int hook_pass(size_t n)
 {

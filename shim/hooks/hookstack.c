@@ -8,7 +8,7 @@
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
 #include "hooks.h"
-#include "python.h" /* shim/python: py_again, py_trace and py_tm_own only */
+#include "python.h" /* shim/python: pyfr_again, pyfr_trace and pyfr_tm_own only */
 
 /* ---------------- the unwinders' host ---------------- */
 
@@ -34,7 +34,7 @@ void hook_unwind_init(void)
 
 /* How deep below the hook's frame a stack's naming goes, past its ip[]
  * (max + UNWIND_SLACK words): Python's frames spliced into a stack named
- * before (py_again), the frames of a walk named before (then Python's
+ * before (pyfr_again), the frames of a walk named before (then Python's
  * spliced, or an intern), a walk.  hook_leave clears that much: the dead
  * frames hold the host's stack words the walk read and Python's code
  * objects, as well as the recording block's address (pushed by the
@@ -60,7 +60,7 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
     int truncated, got = -1;
     uint32_t id;
     if (again != UNWIND_NO_NAME) {
-        if (py_on && py_again(again, &id)) /* the same Python frames too */
+        if (pyfr_on && pyfr_again(again, &id)) /* the same Python frames too */
             return id;
         *deep = HOOK_DEPTH_FRAMES;
         got = unwind_again_frames(again, ip, max, &truncated);
@@ -73,17 +73,17 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin);
     }
     unsigned depth = (unsigned)got;
-    if (HS_UNLIKELY(py_on)) { /* shim/python: Python frames spliced in */
+    if (HS_UNLIKELY(pyfr_on)) { /* shim/python: Python frames spliced in */
         uint32_t name = again;
-        int py = py_trace(ip, depth, max, truncated, &name, &id);
+        int py = pyfr_trace(ip, depth, max, truncated, &name, &id);
         if (py) {
             if (again == UNWIND_NO_NAME)
                 unwind_name(name);
             return py > 0 ? id : UNWIND_NO_NAME;
         }
     }
-    unsigned tm = HS_UNLIKELY(atomic_load_explicit(&py_tm_n, memory_order_relaxed)) &&
-                          py_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0; /* shim/python */
+    unsigned tm = HS_UNLIKELY(atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed)) &&
+                          pyfr_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0; /* shim/python */
     if (trace_intern(ip, depth, tm | (truncated ? HSNAP_TRACE_TRUNCATED : 0), &id) != 0)
         return UNWIND_NO_NAME;
     if (again == UNWIND_NO_NAME)

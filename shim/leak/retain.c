@@ -167,7 +167,7 @@ static void ret_sort(struct hsnap_retainer *a, size_t n)
  * it is kept at most half full), each target's run then heap-sorted, and
  * moved back; 0, or -1 (no room for the counts: the caller heap-sorts all).
  * A heap sort of all the pairs of import torch was a large share of run
- * --leaks' time (docs/performance.md, "Big Python programs"). */
+ * --leaks' time (docs/performance-python.md, "Big Python programs"). */
 static int ret_sort_by_target(struct hsnap_retainer *a, size_t n, size_t nslot)
 {
     uint32_t top = 0;

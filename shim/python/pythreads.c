@@ -10,7 +10,7 @@
  * where each version keeps them (3.10: the __dict__ at tp_dictoffset;
  * 3.11: the pre-header's values or dict; 3.12: its dict or tagged values;
  * 3.13 on: the inline values, or the pre-header's dict once made), every
- * read a safe copy (pypg_peek), every object's type checked before its
+ * read a safe copy (pyrd_pg_peek), every object's type checked before its
  * fields are used.  The other threads run meanwhile: what reads wrong is
  * left out (the thread keeps the name it had).  Called by the snapshot
  * writer under the snapshot lock, not on the fatal path.  Prefix pyth_.
@@ -21,6 +21,7 @@
 #include "pygraph.h"
 #include "pylayout.h"
 #include "pyreads.h"
+#include "pyobjects.h"
 #include "python.h"
 #include "record.h"
 
@@ -29,21 +30,21 @@
 #define PYTH_MODULES 65536u /* entries of sys.modules and of a module's dict */
 
 static struct {
-    const struct py_obj_layout *ol;
-    uint32_t v; /* py_lay->version */
+    const struct pylay_obj_layout *ol;
+    uint32_t v; /* pylay_lay->version */
 } pyth;
 
 static uintptr_t pyth_word(uintptr_t at)
 {
     uintptr_t w = 0;
-    return pypg_peek8(&w, at, sizeof w) ? w : 0;
+    return pyrd_pg_peek8(&w, at, sizeof w) ? w : 0;
 }
 
 /* Whether the str at s reads as want (n bytes, n < 32). */
 static int pyth_is(uintptr_t s, const char *want, uint32_t n)
 {
     char t[32];
-    return s && py_str_peek(s, t, sizeof t) == n && !memcmp(t, want, n);
+    return s && pyfr_str_peek(s, t, sizeof t) == n && !memcmp(t, want, n);
 }
 
 /* The entries of the dict keys object at keys (dk_nentries: 3.10's at
@@ -58,7 +59,7 @@ static uint64_t pyth_nentries(uintptr_t keys, uint64_t max)
 static uintptr_t pyth_dict_get(uintptr_t d, const char *want, uint32_t n, uint64_t max)
 {
     uintptr_t dict[6];
-    if (!pypg_peek8(dict, d, sizeof dict) || dict[1] != py_sym.dict_type || !dict[4])
+    if (!pyrd_pg_peek8(dict, d, sizeof dict) || dict[1] != pylay_sym.dict_type || !dict[4])
         return 0;
     /* ma_values: a split dict's (3.13 on: past a header), named by the
      * keys' entries */
@@ -93,7 +94,7 @@ static int pyth_attrs(uintptr_t obj, uintptr_t *dict, uintptr_t *values, uintptr
     uintptr_t t = pyth_word(obj + 8);
     uint64_t tb[PY_TP_DICTOFFSET / 8 + 1];
     *dict = *values = *keys = 0;
-    if (!t || !pypg_peek8(tb, t, sizeof tb))
+    if (!t || !pyrd_pg_peek8(tb, t, sizeof tb))
         return 0;
     uint64_t flags = tb[PY_TP_FLAGS / 8];
     int64_t basic = (int64_t)tb[PY_TP_BASICSIZE / 8], off = (int64_t)tb[PY_TP_DICTOFFSET / 8];
@@ -107,7 +108,7 @@ static int pyth_attrs(uintptr_t obj, uintptr_t *dict, uintptr_t *values, uintptr
         return *dict != 0;
     }
     uintptr_t pre[2]; /* the two words before the PyGC_Head */
-    if (!pypg_peek8(pre, obj - PY_GC_HEAD - sizeof pre, sizeof pre))
+    if (!pyrd_pg_peek8(pre, obj - PY_GC_HEAD - sizeof pre, sizeof pre))
         return 0;
     if (pyth.v < 0x030c0000u) { /* 3.11: values, dict */
         *dict = pre[1], *values = pre[1] ? 0 : pre[0];
@@ -120,7 +121,7 @@ static int pyth_attrs(uintptr_t obj, uintptr_t *dict, uintptr_t *values, uintptr
         uint8_t hdr[4];
         *dict = pre[1];
         if (!*dict && (flags & PY_TPF_INLINE_VALUES) &&
-            pypg_peek(hdr, obj + (uint64_t)basic, sizeof hdr) && hdr[3])
+            pyrd_pg_peek(hdr, obj + (uint64_t)basic, sizeof hdr) && hdr[3])
             *values = obj + (uint64_t)basic + 8;
     }
     return *dict || *values;
@@ -139,7 +140,7 @@ static uintptr_t pyth_attr(uintptr_t obj, const char *want, uint32_t n)
 static int32_t pyth_tid(uintptr_t o)
 {
     uint64_t w[4];
-    if (!pypg_peek8(w, o, sizeof w) || w[1] != py_sym.long_type)
+    if (!pyrd_pg_peek8(w, o, sizeof w) || w[1] != pylay_sym.long_type)
         return 0;
     uint64_t nd, neg;
     if (pyth.v < 0x030c0000u) /* ob_size: the digits' count, signed */
@@ -158,7 +159,7 @@ static int32_t pyth_tid(uintptr_t o)
 static void pyth_active(uintptr_t active)
 {
     uintptr_t dict[6];
-    if (!active || !pypg_peek8(dict, active, sizeof dict) || dict[1] != py_sym.dict_type ||
+    if (!active || !pyrd_pg_peek8(dict, active, sizeof dict) || dict[1] != pylay_sym.dict_type ||
         !dict[4] || dict[5]) /* keyed by ints: never split */
         return;
     for (uint64_t i = 0, e = pyth_nentries(dict[4], PYTH_THREADS); i < e; i++) {
@@ -168,7 +169,7 @@ static void pyth_active(uintptr_t active)
                           ? pyth_tid(pyth_attr(th, "_native_id", 10))
                           : 0;
         /* cut as the kernel's comm is, at a character's end */
-        uint32_t len = tid ? py_str_peek(pyth_attr(th, "_name", 5), name, sizeof name - 1) : 0;
+        uint32_t len = tid ? pyfr_str_peek(pyth_attr(th, "_name", 5), name, sizeof name - 1) : 0;
         if (len)
             athr_py_name(tid, name, len);
     }
@@ -176,20 +177,20 @@ static void pyth_active(uintptr_t active)
 
 void py_thread_names(void)
 {
-    if (!py_lay || !py_sym.interp_main || !py_sym.long_type || !py_sym.module_type ||
-        !(pyth.ol = py_obj_layout_find(py_lay->version)))
+    if (!pylay_lay || !pylay_sym.interp_main || !pylay_sym.long_type || !pylay_sym.module_type ||
+        !(pyth.ol = pylay_obj_layout_find(pylay_lay->version)))
         return;
-    pyth.v = py_lay->version;
-    void *interp = py_sym.interp_main();
+    pyth.v = pylay_lay->version;
+    void *interp = pylay_sym.interp_main();
     if (!interp)
         return;
-    int nested = pypg_is_open(); /* the exit snapshot's pass: its copies kept */
+    int nested = pyrd_pg_is_open(); /* the exit snapshot's pass: its copies kept */
     if (!nested)
-        pypg_open();
+        pyrd_pg_open();
     uintptr_t mods = pyth_word((uintptr_t)interp + pyth.ol->interp_modules);
     uintptr_t mod = mods ? pyth_dict_get(mods, "threading", 9, PYTH_MODULES) : 0;
-    if (mod && pyth_word(mod + 8) == py_sym.module_type) /* md_dict's _active */
+    if (mod && pyth_word(mod + 8) == pylay_sym.module_type) /* md_dict's _active */
         pyth_active(pyth_dict_get(pyth_word(mod + 16), "_active", 7, PYTH_MODULES));
     if (!nested)
-        pypg_close();
+        pyrd_pg_close();
 }

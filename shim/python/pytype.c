@@ -23,7 +23,7 @@
 #include "pyframes.h"
 #include "pygraph.h"
 #include "pyleakref.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "peek.h"
 #include "pyretain.h"
 
@@ -36,13 +36,13 @@
 
 
 static struct {
-    const struct py_obj_layout *ol;
+    const struct pylay_obj_layout *ol;
     struct sbuf *out;          /* the section: head, objects; types and names at the end */
     struct sbuf types, names, links, parents;
     struct pyt_slot { uintptr_t addr; uint32_t id; } *slot; /* nslots, by address hash */
-    struct pyg_type *ty;
+    struct pyh_type *ty;
     uint32_t nty, capty, nslot, nslots;
-    struct pyg_heap heap;      /* every block and object, for the graph (pygraph.c) */
+    struct pyh_heap heap;      /* every block and object, for the graph (pygraph.c) */
     uint64_t capblk, capobj;
     uint64_t nobj, last_blk;   /* the last object's block (they ascend) */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
@@ -58,39 +58,39 @@ static uint32_t pyt_new_type(uintptr_t t)
     char tb[PY_TP_FINALIZE + 8], mb[PY_TP_FLAGS + 8], name[PY_TYPE_NAME_MAX];
     /* its head first: most words tried are no type, and their type's
      * type tells so without the rest */
-    if (!pypg_peek8(tb, t, 16) || !pypg_u64(tb, 0))
+    if (!pyrd_pg_peek8(tb, t, 16) || !pyrd_pg_u64(tb, 0))
         return PYT_BAD;
-    uintptr_t meta = pypg_u64(tb, 8);
-    if (meta != py_sym.type_type) { /* a metaclass: a type whose type is `type` */
-        if (!pypg_peek8(mb, meta, sizeof mb) || pypg_u64(mb, 8) != py_sym.type_type ||
-            !(pypg_u64(mb, PY_TP_FLAGS) & PY_TPF_TYPE_SUBCLASS))
+    uintptr_t meta = pyrd_pg_u64(tb, 8);
+    if (meta != pylay_sym.type_type) { /* a metaclass: a type whose type is `type` */
+        if (!pyrd_pg_peek8(mb, meta, sizeof mb) || pyrd_pg_u64(mb, 8) != pylay_sym.type_type ||
+            !(pyrd_pg_u64(mb, PY_TP_FLAGS) & PY_TPF_TYPE_SUBCLASS))
             return PYT_BAD;
     }
-    if (!pypg_peek8(tb, t, sizeof tb) || !pypg_u64(tb, 0) || pypg_u64(tb, 8) != meta)
+    if (!pyrd_pg_peek8(tb, t, sizeof tb) || !pyrd_pg_u64(tb, 0) || pyrd_pg_u64(tb, 8) != meta)
         return PYT_BAD;
-    uint64_t flags = pypg_u64(tb, PY_TP_FLAGS);
-    int64_t basic = (int64_t)pypg_u64(tb, PY_TP_BASICSIZE), item = (int64_t)pypg_u64(tb, PY_TP_ITEMSIZE);
+    uint64_t flags = pyrd_pg_u64(tb, PY_TP_FLAGS);
+    int64_t basic = (int64_t)pyrd_pg_u64(tb, PY_TP_BASICSIZE), item = (int64_t)pyrd_pg_u64(tb, PY_TP_ITEMSIZE);
     if (!(flags & PY_TPF_READY) || basic < 16 || basic > (1 << 20) || item < -64 || item > 4096)
         return PYT_BAD;
-    uint32_t n = py_type_name(pyt.ol, t, tb, flags, name);
+    uint32_t n = pyfr_type_name(pyt.ol, t, tb, flags, name);
     if (!n || pyt.nty >= HSNAP_PY_CODE_MAX)
         return PYT_BAD;
     if (pyt.nty == pyt.capty) {
-        struct pyg_type *r = py_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
+        struct pyh_type *r = pyrd_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
         if (!r)
             return PYT_BAD;
         pyt.ty = r;
     }
     uintptr_t ck = 0;
-    if ((flags & PY_TPF_HEAPTYPE) && !pypg_peek8(&ck, t + pyt.ol->ht_cached_keys, sizeof ck))
+    if ((flags & PY_TPF_HEAPTYPE) && !pyrd_pg_peek8(&ck, t + pyt.ol->ht_cached_keys, sizeof ck))
         ck = 0;
-    pyt.ty[pyt.nty] = (struct pyg_type){flags, basic, item, t, pyg_kind(t, tb, flags),
-                                        (int64_t)pypg_u64(tb, PY_TP_DICTOFFSET), ck};
+    pyt.ty[pyt.nty] = (struct pyh_type){flags, basic, item, t, pyg_kind(t, tb, flags),
+                                        (int64_t)pyrd_pg_u64(tb, PY_TP_DICTOFFSET), ck};
     struct hsnap_pytype rec = {
         .name_off = (uint32_t)pyt.names.len, .name_len = n,
         .flags = ((flags & PY_TPF_HAVE_GC) ? HSNAP_PYTYPE_GC : 0) |
                  ((flags & PY_TPF_HEAPTYPE) ? HSNAP_PYTYPE_CLASS : 0) |
-                 (pypg_u64(tb, PY_TP_FINALIZE) || pypg_u64(tb, PY_TP_DEL) ? HSNAP_PYTYPE_FINALIZER
+                 (pyrd_pg_u64(tb, PY_TP_FINALIZE) || pyrd_pg_u64(tb, PY_TP_DEL) ? HSNAP_PYTYPE_FINALIZER
                                                                         : 0)};
     sbuf_put(&pyt.types, &rec, sizeof rec);
     sbuf_put(&pyt.names, name, n);
@@ -153,7 +153,7 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
         return 0;
     if (n >= UINT32_MAX - 1)
         return -1;
-    return py_map_room(a, n + 1, cap, elem, 65536);
+    return pyrd_map_room(a, n + 1, cap, elem, 65536);
 }
 
 /* Whether the words before an object at off in block b (its PyGC_Head
@@ -162,7 +162,7 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
 static int pyt_links(const char *b, unsigned off)
 {
     for (unsigned k = 0; k < off; k += 8) {
-        uint64_t w = pypg_u64(b, k) & ~7ull; /* _gc_prev's flags, a tagged values pointer */
+        uint64_t w = pyrd_pg_u64(b, k) & ~7ull; /* _gc_prev's flags, a tagged values pointer */
         if (w && (w < 65536 || w >> 47))
             return 0;
     }
@@ -202,10 +202,10 @@ static void pyt_values_start(uint64_t v)
  * add_docstring keeps its docstrings so (274 blocks "possibly lost"). */
 static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
 {
-    const struct py_layout *l = py_lay;
-    if (t == py_sym.bytes_type)
+    const struct pylay_layout *l = pylay_lay;
+    if (t == pylay_sym.bytes_type)
         return l->bytes_data;
-    if (t != py_sym.str_type || l->str_state + 4u > len)
+    if (t != pylay_sym.str_type || l->str_state + 4u > len)
         return 0;
     uint32_t state;
     memcpy(&state, b + l->str_state, sizeof state);
@@ -218,21 +218,21 @@ static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
 static void pyt_give_up(void)
 {
     uint64_t i;
-    for (struct pyg_it it = {0, UINT64_MAX};
-         pyt.heap.want && pyt.heap.obj && pyg_next(&pyt.heap, pyt.nobj, &it, &i);) {
-        const struct pyg_obj *h = &pyt.heap.obj[i];
+    for (struct pyh_it it = {0, UINT64_MAX};
+         pyt.heap.want && pyt.heap.obj && pyh_next(&pyt.heap, pyt.nobj, &it, &i);) {
+        const struct pyh_obj *h = &pyt.heap.obj[i];
         struct hsnap_pyobj o = {.addr = pyt.heap.blk[it.bj].addr, .type = h->type,
                                 .offset = (uint16_t)h->off};
         sbuf_put(pyt.out, &o, sizeof o);
     }
-    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    pyh_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
 }
 
 /* Object i's record (PYTYPES' objects; bj its block), with its marks
  * when graph (pyg_build made them). */
 static struct hsnap_pyobj pyt_record(uint64_t i, uint64_t bj, int graph)
 {
-    const struct pyg_obj *h = &pyt.heap.obj[i];
+    const struct pyh_obj *h = &pyt.heap.obj[i];
     uint16_t f = 0;
     if (graph)
         f = (h->tracked ? HSNAP_PYOBJ_TRACKED : 0) | (h->external ? HSNAP_PYOBJ_EXTERNAL : 0) |
@@ -247,7 +247,7 @@ static void pyt_put_objects(int graph)
         return;
     struct hsnap_pyobj *out = (struct hsnap_pyobj *)(pyt.out->p + pyt.out->len);
     uint64_t i;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(&pyt.heap, pyt.nobj, &it, &i);)
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(&pyt.heap, pyt.nobj, &it, &i);)
         out[i] = pyt_record(i, it.bj, graph);
     pyt.out->len += pyt.nobj * sizeof(struct hsnap_pyobj);
 }
@@ -299,7 +299,7 @@ static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
     s->run(s->arg, sizeof *rec);
     uint64_t i;
     uint32_t k = 0;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(&pyt.heap, pyt.nobj, &it, &i);) {
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(&pyt.heap, pyt.nobj, &it, &i);) {
         rec[k++] = pyt_record(i, it.bj, flags & HSNAP_PYTYPES_GRAPH);
         if (k == 256)
             s->put(s->arg, rec, k * sizeof *rec), k = 0;
@@ -329,9 +329,9 @@ static int pyt_dead(uint64_t w, uint64_t t)
     char nb[16];
     if (!w)
         return 1;
-    if (py_lay->version < 0x030e0000u || (w & 7) || w < 65536 || w >> 47)
+    if (pylay_lay->version < 0x030e0000u || (w & 7) || w < 65536 || w >> 47)
         return 0;
-    return pypg_peek8(nb, w, sizeof nb) && pypg_u64(nb, 8) == t;
+    return pyrd_pg_peek8(nb, w, sizeof nb) && pyrd_pg_u64(nb, 8) == t;
 }
 
 /* The object in the block at addr (size bytes; b its first len bytes), if
@@ -340,7 +340,7 @@ static int pyt_dead(uint64_t w, uint64_t t)
 static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b, size_t len)
 {
     for (unsigned off = 0; off <= 32 && off + 16 <= len; off += 16) {
-        uint64_t refcnt = pypg_u64(b, off), t = pypg_u64(b, off + 8);
+        uint64_t refcnt = pyrd_pg_u64(b, off), t = pyrd_pg_u64(b, off + 8);
         if (!t || (t & 7) || !pyt_links(b, off))
             continue;
         /* a dead object (pyt_dead): one the interpreter keeps on a free
@@ -351,12 +351,12 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
         uint32_t id = pyt_type(t);
         if (id == PYT_BAD)
             continue;
-        const struct pyg_type *ty = &pyt.ty[id];
+        const struct pyh_type *ty = &pyt.ty[id];
         unsigned pre = (ty->flags & PY_TPF_HAVE_GC ? PY_GC_HEAD : 0) +
                        (ty->flags & pyt.ol->preheader ? 16 : 0);
         /* a str is made smaller than its type's size (a compact one) */
         if (pre != off || (ty->item == 0 && size < off + (uint64_t)ty->basic &&
-                           ty->addr != py_sym.str_type))
+                           ty->addr != pylay_sym.str_type))
             continue;
         /* The graph has only the live, and a dead one's words past its
          * head are no object (3.14's dead PyCFunction, on its free list,
@@ -370,10 +370,10 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             if (!off) /* no PyGC_Head: its start needs no mark; its text's may */
                 pyt.starts[blk].reserved = pyt_text_start(ty->addr, b, len);
             for (unsigned k = 0; k + PY_GC_HEAD < off; k += 8) { /* the pre-header's */
-                pyt_values_start(pypg_u64(b, k));
+                pyt_values_start(pyrd_pg_u64(b, k));
             }
             if (ty->kind == PYG_DICT && off + 48 <= len) /* a split dict's values */
-                pyt_values_start(pypg_u64(b, off + 40));
+                pyt_values_start(pyrd_pg_u64(b, off + 40));
             return;
         }
         if (pyt.heap.want && (pyt_room((void **)&pyt.heap.obj, pyt.nobj, &pyt.capobj,
@@ -381,17 +381,17 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
                               pyt_room((void **)&pyt.heap.sel, pyt.nobj / 64, &pyt.heap.capsel,
                                        sizeof *pyt.heap.sel) != 0 ||
                               (pyt.nobj && pyt.last_blk >= blk) || id >= PYG_TYPES_MAX))
-            pyt_give_up(); /* out of memory; out of block order (pyg_obj_of); too many types */
+            pyt_give_up(); /* out of memory; out of block order (pyh_obj_of); too many types */
         if (!pyt.heap.want) {
             struct hsnap_pyobj o = {.addr = addr, .type = id, .offset = (uint16_t)off};
             sbuf_put(pyt.out, &o, sizeof o);
         } else {
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
-            int tracked = (ty->flags & PY_TPF_HAVE_GC) && pypg_u64(b, off - PY_GC_HEAD) != 0;
+            int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyrd_pg_u64(b, off - PY_GC_HEAD) != 0;
             uint64_t rc = refcnt < PYG_REFCNT_MAX ? refcnt : PYG_REFCNT_MAX;
-            pyt.heap.obj[pyt.nobj] = (struct pyg_obj){.refcnt = rc, .off = off,
+            pyt.heap.obj[pyt.nobj] = (struct pyh_obj){.refcnt = rc, .off = off,
                                                       .tracked = tracked != 0, .type = id};
-            pyg_rank_set(&pyt.heap, blk, pyt.nobj);
+            pyh_rank_set(&pyt.heap, blk, pyt.nobj);
             pyt.last_blk = blk;
         }
         pyt.nobj++;
@@ -411,28 +411,28 @@ static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64
 
 int py_types_can(void)
 {
-    return py_on && py_lay && py_sym.type_type && py_sym.str_type &&
-           py_obj_layout_find(py_lay->version);
+    return pyfr_on && pylay_lay && pylay_sym.type_type && pylay_sym.str_type &&
+           pylay_obj_layout_find(pylay_lay->version);
 }
 
 int py_types_begin(struct sbuf *b)
 {
     memset(&pyt, 0, sizeof pyt);
-    if (!py_on || !py_lay || !py_sym.type_type || !py_sym.str_type ||
-        !(pyt.ol = py_obj_layout_find(py_lay->version)))
+    if (!pyfr_on || !pylay_lay || !pylay_sym.type_type || !pylay_sym.str_type ||
+        !(pyt.ol = pylay_obj_layout_find(pylay_lay->version)))
         return -1;
     pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot);
     if (!pyt.slot)
         return -1;
     pyt.nslots = PYT_SLOTS;
-    py_type_names_begin();
+    pyfr_type_names_begin();
     pyrd_hold(1); /* the window kept for the graph's passes: pyrd_hold(0) below */
     if (pyrd_begin(pyt_got, NULL) != 0) {
         pyrd_hold(0);
         arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
         return -1;
     }
-    pypg_open(); /* the pass's field reads: a page copied once (pypg_close) */
+    pyrd_pg_open(); /* the pass's field reads: a page copied once (pyrd_pg_close) */
     pyt.out = b;
     pyt.heap.want = 1; /* the graph: its arrays grow with the blocks */
     struct hsnap_pytypes_head h = {0};
@@ -447,11 +447,11 @@ void py_types_block(uint64_t addr, uint64_t size)
         pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0 &&
         pyt_room((void **)&pyt.heap.rank, blk / 64, &pyt.heap.caprank,
                  sizeof *pyt.heap.rank) == 0) {
-        pyt.heap.blk[blk] = (struct pyg_block){addr, size < PYG_BIG ? size : PYG_BIG};
+        pyt.heap.blk[blk] = (struct pyh_block){addr, size < PYG_BIG ? size : PYG_BIG};
         pyt.heap.nblk++;
         if (size >= PYG_BIG && pyt_room((void **)&pyt.heap.big, pyt.heap.nbig, &pyt.heap.capbig,
                                         sizeof *pyt.heap.big) == 0)
-            pyt.heap.big[pyt.heap.nbig++] = (struct pyg_big){addr, size};
+            pyt.heap.big[pyt.heap.nbig++] = (struct pyh_big){addr, size};
         else if (size >= PYG_BIG)
             pyt_give_up();
     } else if (pyt.heap.want) {
@@ -467,7 +467,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     int streamed = 0;
     pyrd_end();
     if (pyt.heap.want)
-        pyg_rank_end(&pyt.heap, pyt.nobj);
+        pyh_rank_end(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
@@ -491,7 +491,7 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     if (owner && !(flags & HSNAP_PYTYPES_GRAPH))
         arena_unmap(owner, PYG_OWNERS(&pyt.heap, pyt.nobj) * sizeof *owner);
     pyrd_hold(0);
-    pypg_close();
+    pyrd_pg_close();
     if (!sink) /* else streamed (py_types_owned) */
         pyg_owned_records(owned);
     pyt.retain = (flags & HSNAP_PYTYPES_GRAPH) != 0;
@@ -542,7 +542,7 @@ void py_types_retain(void)
         pyr_end(pyt_drop_objs, pyl_count);
     else
         pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
-    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    pyh_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     memset(&pyt, 0, sizeof pyt);
 }
 
@@ -552,9 +552,9 @@ void py_types_drop(struct sbuf *b)
     pyg_fields_drop();
     pyrd_end();
     pyrd_hold(0);
-    pypg_close();
+    pyrd_pg_close();
     pyr_begin(&pyt.heap, 0); /* the graph's edges, if any, dropped */
-    pyg_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
+    pyh_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);
     sbuf_free(&pyt.types);
     sbuf_free(&pyt.names);
     sbuf_free(&pyt.links);
@@ -570,12 +570,12 @@ void py_types_drop(struct sbuf *b)
 void py_object_starts(struct hsnap_block *b, uint64_t n)
 {
     memset(&pyt, 0, sizeof pyt);
-    if (!py_on || !py_lay || !py_sym.type_type || !py_sym.str_type ||
-        !(pyt.ol = py_obj_layout_find(py_lay->version)) ||
+    if (!pyfr_on || !pylay_lay || !pylay_sym.type_type || !pylay_sym.str_type ||
+        !(pyt.ol = pylay_obj_layout_find(pylay_lay->version)) ||
         !(pyt.slot = arena_map(PYT_SLOTS * sizeof *pyt.slot)))
         return;
     pyt.nslots = PYT_SLOTS;
-    py_type_names_begin();
+    pyfr_type_names_begin();
     pyt.starts = b;
     pyt.nstarts = n;
     if (pyrd_begin(pyt_got, NULL) == 0) {

@@ -374,7 +374,7 @@ void ftree_index_drop(void); /* the index given back until nodes are made again 
  * outer frames.  Eight words a turn in SSE2 (x86-64's baseline), their
  * 32-bit lanes compared and and-ed, then four, then one at a time, so
  * that a long shared part costs well under one instruction a word (the
- * walks' compares: ftree_walk_in's path, recent.c's py_walk_take;
+ * walks' compares: ftree_walk_in's path, recent.c's pyfr_walk_take;
  * scripts/bench/pystartcount.py). */
 static inline int ftree_same4(const uintptr_t *x, const uintptr_t *y)
 {

@@ -531,7 +531,7 @@ static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t 
  * LTO, as tbl_prefetch_where): hook_record already saves every register
  * this needs, so a call only added a second prologue and epilogue.  Not
  * trace_discharge: inlined into the free path it cost more than its call
- * (docs/performance.md). */
+ * (docs/performance-hotpath.md). */
 static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, uint64_t size,
                                                                    int plain)
 {

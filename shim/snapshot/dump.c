@@ -109,7 +109,7 @@ static int32_t dump_line(struct dump_memo *m, uint64_t w)
         if (m->keys[s])
             return m->lines[s];
     }
-    int32_t line = py_frame_line(w);
+    int32_t line = pyfr_frame_line(w);
     if (dump_memo_room(m) == 0)
         dump_memo_put(m, w, line);
     return line;
@@ -198,7 +198,7 @@ static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only, un
     struct sbuf *b = w->d->b;
     uintptr_t ip[TRACE_DEPTH_MAX];
     uint32_t at = 0, py_at = 0;
-    py_code_lock();
+    pyfr_code_lock();
     for (uint32_t id = 0; id < w->nseen; id++) {
         if (!(w->seen[id >> 6] >> (id & 63) & 1))
             continue;
@@ -231,9 +231,9 @@ static void dump_frames(struct dump_walk *w, uint32_t code_from, int py_only, un
     sbuf_u32(&b[DUMP_AT], at);
     sbuf_u32(&b[DUMP_PY_AT], py_at);
     w->d->pub.code_from = code_from;
-    w->d->pub.code_to = code_from < py_code_count() ? py_put_names(&b[DUMP_NAMES], code_from)
+    w->d->pub.code_to = code_from < pyfr_code_count() ? pyfr_put_names(&b[DUMP_NAMES], code_from)
                                                     : code_from;
-    py_code_unlock();
+    pyfr_code_unlock();
 }
 
 /* HEAPSNAP_DUMP_PLACES: each item's trace id becomes its trace's place in
@@ -281,7 +281,7 @@ static void dump_publish(struct dump_owned *d)
     p->names_len = b[DUMP_NAMES].len;
     p->domains = (const uint32_t *)b[DUMP_DOMAINS].p; /* NULL: all 0 */
     p->py_total = (const uint32_t *)b[DUMP_PY_TOTAL].p; /* NULL: no limit */
-    p->py_version = py_version();
+    p->py_version = pyfr_version();
 }
 
 void dump_free(struct heapsnap_dump *pub)

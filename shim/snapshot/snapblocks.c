@@ -10,7 +10,7 @@
 
 #include "leak.h" /* COLLECT_UNSTOPPED */
 #include "python.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "snapshot.h"
 
 #define SNAP_EXIT_INPLACE 16384u /* blocks: at exit, a check of so few runs in place */

@@ -11,7 +11,7 @@
 #include "snapshot.h"
 #include "pyretain.h"
 #include "python.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "hsnap_pyformat.h"
 
 static void snap_pytype_block(const struct hsnap_block *b, void *arg)
@@ -36,7 +36,7 @@ static void snap_pytype_written(const struct hsnap_block *b, void *arg)
         py_types_block(b->addr, b->size);
 }
 
-/* PYRETAIN streamed into the side file (py_retain_sink's). */
+/* PYRETAIN streamed into the side file (pyr_retain_sink's). */
 struct snap_retain {
     struct side_file *f;
     int begun;
@@ -95,7 +95,7 @@ static void snap_owned_end(void *arg)
  * graph is built, PYOWNED from the owners' array once made (never built
  * whole): their memory is given back before the retained sizes' pass,
  * the stop's peak; PYRETAIN goes there as that pass makes it
- * (py_retain_sink).  1 when PYTYPES was made. */
+ * (pyr_retain_sink).  1 when PYTYPES was made. */
 int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
 {
     struct pend_left left = {0, 0};
@@ -126,10 +126,10 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     }
     /* PYRETAIN to the side file as it is made: never held whole */
     struct snap_retain sr = {side, 0};
-    struct py_retain_sink sink = {snap_retain_begin, snap_retain_put, &sr};
-    py_retain_sink(made && side->fd >= 0 ? &sink : NULL);
+    struct pyr_retain_sink sink = {snap_retain_begin, snap_retain_put, &sr};
+    pyr_retain_sink(made && side->fd >= 0 ? &sink : NULL);
     py_types_retain();
-    py_retain_sink(NULL);
+    pyr_retain_sink(NULL);
     if (sr.begun)
         side_sec_end(side, HSNAP_SEC_PYRETAIN, NULL, 0);
     return made;

@@ -29,7 +29,7 @@
 #include "pyleakref.h"
 #include "pyretain.h"
 #include "python.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "pywrap.h"
 #include "snapshot.h"
 
@@ -382,18 +382,14 @@ static int snap_level(uint64_t blocks, uint64_t traces)
     return blocks * 24 + traces * SNAP_TRACE_BYTES < SNAP_ZMIN_BYTES ? 0 : zsec_level();
 }
 
-/* Writes one snapshot to path, with the leak check when leaks is set; 0
- * or -1 (warned once).  Call with the snapshot lock held and guard_on
- * set. */
-static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int leaks,
-                      unsigned flags)
+/* The snapshot's first step: what the program no longer needs handed to
+ * the snapshot's buffers (a table sized for a peak long gone; at exit,
+ * the frames' and traces' indexes), this run's counts reset, MODULES,
+ * GONE and MAPPED put.  The shim's memory as the program had it (not this
+ * snapshot's own buffers). */
+static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has_blocks,
+                           uint64_t blocks)
 {
-    struct sbuf sec[SEC_N] = {{0}};
-    struct snap_live lv = {0};
-    int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
-    const char *what = "a step of the snapshot failed"; /* the warning's, when no errno says */
-    uint64_t blocks = pend_live_count();
-    struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
     if (!fatal)
         tbl_shrink(); /* a table sized for a peak long gone: its pages serve the buffers */
     if (reason == HSNAP_REASON_EXIT && !fatal) { /* so do the frames' index's */
@@ -402,8 +398,6 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         trace_index_drop();
         trace_unlock();
     }
-    /* the shim's memory as the program had it: not this snapshot's own
-     * buffers */
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
     snap_run.lines = 0;
@@ -417,6 +411,76 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
      * make every page of them resident */
     if (!fatal && snap_mapped(&sec[SEC_MAPPED], trace_count()) != 0)
         sbuf_free(&sec[SEC_MAPPED]); /* out of memory: a snapshot without it */
+    return shim_bytes;
+}
+
+/* The stacks and what is summed by them, after the live sums lv: TRACES,
+ * STATS and FAILED, THREADS, the peak's TEMPS, SITELINE and TIMELINE.  0,
+ * or -1 with *what naming the step that failed. */
+static int snap_stacks(struct sbuf *sec, struct snap_live *lv, int fatal,
+                       const struct side_file *side, const char **what)
+{
+    uint32_t ntraces = 0;
+    if (snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, fatal, UINT32_MAX,
+                    &ntraces) != 0) {
+        *what = "the stacks (TRACES, STATS) could not be listed";
+        return -1;
+    }
+    if (snap_threads(&sec[SEC_THREADS], ntraces, !fatal) != 0)
+        sbuf_free(&sec[SEC_THREADS]); /* out of memory: a snapshot without it */
+    if (snap_peak(sec, lv, fatal) != 0) {
+        *what = "the peak's temporaries (TEMPS) could not be listed";
+        return -1;
+    }
+    if (snap_siteline(sec, lv, fatal) != 0) {
+        *what = "the sites' series (SITELINE) could not be made";
+        return -1;
+    }
+    if (!side->err && snap_timeline(&sec[SEC_TIMELINE], fatal) != 0) {
+        *what = "the timeline (TIMELINE) could not be copied";
+        return -1;
+    }
+    return 0;
+}
+
+/* The Python sections, after TRACES (PYCODE holds every code object they
+ * name): PYCODE, the collector's freed objects, PYUNREAD, and under the
+ * objects' cap PYTYPES, PYOWNED and PYRETAIN (over it, PYCAPPED says so).
+ * 0, or -1 when the side file could not take the objects. */
+static int snap_python(struct sbuf *sec, struct side_file *side, int has_blocks, int fatal,
+                       int leaks, uint64_t blocks)
+{
+    pyfr_put_codes(&sec[SEC_PYCODE], fatal);
+    snap_gcfreed(sec);
+    pylay_unread_put(&sec[SEC_PYUNREAD]); /* a CPython found, native frames only */
+    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
+        pyr_retain_refs(leaks);
+        int typed = snap_pytypes(side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
+        pyr_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
+        return side->err ? -1 : 0; /* the side file could not take them: nothing more */
+    }
+    if (snap_run.pytyped) { /* more blocks than the estimate: none */
+        py_types_drop(&sec[SEC_PYTYPES]);
+        snap_run.pytyped = 0;
+    }
+    if (has_blocks && !fatal) /* over the cap: said, not silent */
+        snap_pycapped(&sec[SEC_PYCAPPED], blocks);
+    return 0;
+}
+
+/* Writes one snapshot to path, with the leak check when leaks is set; 0
+ * or -1 (warned once).  Call with the snapshot lock held and guard_on
+ * set. */
+static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int leaks,
+                      unsigned flags)
+{
+    struct sbuf sec[SEC_N] = {{0}};
+    struct snap_live lv = {0};
+    int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
+    const char *what = "a step of the snapshot failed"; /* the warning's, when no errno says */
+    uint64_t blocks = pend_live_count();
+    struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
+    uint64_t shim_bytes = snap_begin(sec, reason, fatal, has_blocks, blocks);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
         return -1;
@@ -440,38 +504,11 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
-    uint32_t ntraces = 0;
-    if (r == 0 && (r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], &lv,
-                                   fatal, UINT32_MAX, &ntraces)) != 0)
-        what = "the stacks (TRACES, STATS) could not be listed";
-    if (r == 0 && snap_threads(&sec[SEC_THREADS], ntraces, !fatal) != 0)
-        sbuf_free(&sec[SEC_THREADS]); /* out of memory: a snapshot without it */
-    if (r == 0 && (r = snap_peak(sec, &lv, fatal)) != 0)
-        what = "the peak's temporaries (TEMPS) could not be listed";
-    if (r == 0 && (r = snap_siteline(sec, &lv, fatal)) != 0)
-        what = "the sites' series (SITELINE) could not be made";
-    if (r == 0 && !side.err && snap_timeline(&sec[SEC_TIMELINE], fatal) != 0)
-        what = "the timeline (TIMELINE) could not be copied", r = -1;
-    if (r != 0 || side.err)
+    if (r == 0)
+        r = snap_stacks(sec, &lv, fatal, &side, &what);
+    if (r != 0 || side.err || snap_python(sec, &side, has_blocks, fatal, leaks, blocks) != 0)
         goto out;
-    py_put_codes(&sec[SEC_PYCODE], fatal); /* after TRACES: every code they name */
-    snap_gcfreed(sec);
-    py_unread_put(&sec[SEC_PYUNREAD]); /* a CPython found, native frames only */
-    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
-        py_retain_refs(leaks);
-        int typed = snap_pytypes(&side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
-        py_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
-        if (side.err) /* the side file could not take them: nothing more */
-            goto out;
-    } else {
-        if (snap_run.pytyped) { /* more blocks than the estimate: none */
-            py_types_drop(&sec[SEC_PYTYPES]);
-            snap_run.pytyped = 0;
-        }
-        if (has_blocks && !fatal) /* over the cap: said, not silent */
-            snap_pycapped(&sec[SEC_PYCAPPED], blocks);
-    }
-    py_lc_drop(); /* the check's classes, when no scan heard them */
+    pyl_lc_drop(); /* the check's classes, when no scan heard them */
     stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */
     snap_host->state_use(&sec[SEC_STATE]);
     if (!has_blocks)
@@ -658,7 +695,7 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
     if (r == 0 && snap_mapped(&sec[SEC_MAPPED], lv->n) != 0) /* serve's reserved total */
         sec[SEC_MAPPED].len = 0, sec[SEC_MAPPED].err = 0;   /* out of memory: none */
     if (r == 0) {
-        py_put_codes(&sec[SEC_PYCODE], 0);
+        pyfr_put_codes(&sec[SEC_PYCODE], 0);
         snap_gcfreed(sec);
         snap_meta(&sec[SEC_META], HSNAP_REASON_KILLED, snap.seq, blocks, HSNAP_META_CUT_SHORT,
                   arena_mapped());

@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "python.h"
+#include "pyobjects.h"
 #include "snapshot.h"
 
 int snap_threads(struct sbuf *b, uint32_t n, int fresh)

@@ -690,7 +690,7 @@ static void state_beat_now(void)
     trace_alloc_counts(&allocs, &frees);
     uint32_t n = trace_count();
     int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(st.h, n);
-    uint32_t codes = py_code_count();
+    uint32_t codes = pyfr_code_count();
     uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
     unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
     int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&

@@ -135,7 +135,7 @@ enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
  * a handful of sites push each other out as the address layout puts them
  * in one set: 16 sets of 4 (the same 64 walks) had a few of the deep
  * workload's 30 (site, depth) walks miss again and again, and 32 sets of 4
- * cost Python's workload memory (docs/performance.md).  A hit is usually
+ * cost Python's workload memory (docs/performance-hotpath.md).  A hit is usually
  * the set's first way (the most recent), whatever the ways.
  *
  * Eight sets of eight still let nine walks that take turns fall into one

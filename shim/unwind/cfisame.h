@@ -4,8 +4,7 @@
  * still holds its value.  Two forms of the pairs' compare: SSE2 (or
  * scalar) and AVX, chosen once per process by cfi_memo_setup (cfi_avx).
  * cfi.c alone includes it, after cfimemo.h; its functions are inline or
- * out of line as the hot path needs (docs/performance.md, "Why the hot
- * path is the way it is").
+ * out of line as the hot path needs (docs/performance-hotpath.md).
  */
 #ifndef HEAPSNAP_CFISAME_H
 #define HEAPSNAP_CFISAME_H
@@ -94,7 +93,7 @@ cfi_checks_diff(const struct cfi_check *k, const struct cfi_check *end, uintptr_
         d1 |= *(const uintptr_t *)k[3].at ^ k[3].val;
         /* Kept scalar, four instructions a check: -O3 made SSE2 of the
          * loop, its gathers by shuffles, six a check (deep's longest cost;
-         * docs/performance.md, "Why the hot path is the way it is"). */
+         * docs/performance-hotpath.md). */
         __asm__("" : "+r"(d0), "+r"(d1));
     }
     if (k + 2 <= end) {

@@ -1,11 +1,15 @@
 # test_prefixes.sh - one prefix a room: every global symbol (function or
 # data) that the built objects of a room whose door says "Prefix: X"
 # (one prefix) define starts with X, so that a name says where its code
-# lives (issue 71): the state file, CPython's domains, the exit snapshot,
-# the object graph and what the wrapped domains keep.  And the check
-# names a planted global of another prefix.
+# lives (issue 71): the state file, CPython's domains and every Python
+# room (the layout, the reads, the frames, what the wrapped domains keep,
+# the heap, the retained sizes, the graph, the leaked references, the exit
+# snapshot, and shim/python/ itself, whose own sources only are its
+# room's).  And the check names a planted global of another prefix.
 # Each ROOM's door is the header of ROOM that says "Prefix: ".
-rooms="shim/state shim/python/domain shim/python/exit shim/python/graph shim/python/wrap"
+rooms="shim/state shim/python/domain shim/python/layout shim/python/reads shim/python/frames
+       shim/python/wrap shim/python/heap shim/python/retain shim/python/graph
+       shim/python/leakref shim/python/exit shim/python"
 
 # strays PREFIX OBJ...: the global symbols the objects define without PREFIX
 strays() {

@@ -1,10 +1,10 @@
 # test_sources.sh - the sources read as the house rules ask: each opens
-# with a comment that names the file and says what it owns; no benchmark
-# figures in comments (a figure that justifies a choice is a row of
-# docs/performance.md's table, which the comment names).  Sizes are a
-# report, not a gate: scripts/sizes.sh names the largest files, the
-# longest openings and the doors of two prefixes (make check prints it),
-# and is checked here on a tree of known sizes.
+# with a comment that names the file and says what it owns; no two share
+# a name; no benchmark figures in comments (a figure that justifies a
+# choice is a row of docs/performance-hotpath.md's table, which the
+# comment names).  Sizes are a report, not a gate: scripts/sizes.sh names
+# the largest files, the longest openings and the doors of two prefixes
+# (make check prints it), and is checked here on a tree of known sizes.
 srcs=$(git ls-files 'shim/*.c' 'shim/*.h' 'shim/*.cc' 'report/*.c' 'report/*.h' 'report/*.cc' \
        'report/*.S' 'report/*.js' 'report/*.css')
 
@@ -21,6 +21,13 @@ else t_fail sources_open_with_their_name_and_what_they_own "no opening \"NAME - 
 figures=$(git grep -nE '[0-9][0-9.]*[ ]?(ms|us|ns|s|KiB|MiB|GiB|KB|MB|M|k|%)?[ ]*->[ ]*[0-9][0-9.]*[ ]?(ms|us|ns|s|KiB|MiB|GiB|KB|MB|M|k|%)|[0-9.]+ (instructions|mispredicted|cycles)|[0-9.]+ ?(ms|us|ns) (per|a|an) ' -- shim report | head -5)
 if [ -z "$figures" ]; then t_pass comments_carry_no_benchmark_figures
 else t_fail comments_carry_no_benchmark_figures "$(echo "$figures" | tr '\n' ' ' | head -c 400)"; fi
+
+# No two sources share a name (issue 71): a file's name says which one it
+# is, wherever it is cited or included from (the include path holds every
+# room, so two headers of one name would also be one header too many).
+dups=$(for f in $srcs; do echo "${f##*/}"; done | sort | uniq -d)
+if [ -z "$dups" ]; then t_pass sources_share_no_name
+else t_fail sources_share_no_name "$(for d in $dups; do echo "$srcs" | tr ' ' '\n' | grep "/$d\$"; done | tr '\n' ' ')"; fi
 
 # The report on a tree of known sizes: a file of 800 lines and one of 300,
 # an opening of 18 lines (// ones) and one of 3, a door of two prefixes

@@ -3,7 +3,7 @@
 # scripts/bench/pydepth.py --check counts with callgrind the instructions
 # the shim adds to a turn that makes and drops one bytearray, 5 and 60
 # Python frames deep (differences of two run lengths: deterministic).  Each
-# allocation reads every frame of its thread (recent.c's py_walk_m), so the
+# allocation reads every frame of its thread (recent.c's pyfr_walk_m), so the
 # cost still grows with depth: 1.96x on pyenv's 3.12.1 (90.8 instructions
 # a turn per frame); the bound keeps it from growing further.  Then the
 # same figure against 1.00 must fail: the check can fail.

@@ -36,7 +36,7 @@
 #include "snapshot.h"
 #include "unwind.h"
 
-/* CPython's domains (stable since 3.4); struct py_alloc: python.h. */
+/* CPython's domains (stable since 3.4); struct pyfr_alloc: python.h. */
 enum { PY_DOMAIN_RAW = 0, PY_DOMAIN_MEM = 1, PY_DOMAIN_OBJ = 2 };
 struct py_arena_alloc { /* PyObjectArenaAllocator */
     void *ctx;
@@ -46,9 +46,9 @@ struct py_arena_alloc { /* PyObjectArenaAllocator */
 
 static struct {
     int (*is_initialized)(void);
-    void (*get_allocator)(int domain, struct py_alloc *a);
-    void (*set_allocator)(int domain, struct py_alloc *a);
-    struct py_alloc orig[3]; /* by domain: what the wrappers call */
+    void (*get_allocator)(int domain, struct pyfr_alloc *a);
+    void (*set_allocator)(int domain, struct pyfr_alloc *a);
+    struct pyfr_alloc orig[3]; /* by domain: what the wrappers call */
     uint8_t raw[3];          /* by domain: its allocator is RAW's own (py_is_raw) */
     struct py_arena_alloc arena; /* pymalloc's arena allocator, wrapped */
 } dom;
@@ -127,15 +127,15 @@ static inline void *py_unsampled(void *p, uint64_t c, size_t n, uint64_t failed,
 
 static void *py_malloc(void *ctx, size_t n)
 {
-    const struct py_alloc *o = ctx;
+    const struct pyfr_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (guard_on || !hook_is_active())
         return o->malloc(o->ctx, n);
     if (HS_UNLIKELY(!dom_ran))
         dom_ran = 1;
-    if (HS_UNLIKELY(py_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
-        py_tm_see(org.ra);
+    if (HS_UNLIKELY(pyfr_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
+        pyfr_tm_see(org.ra);
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n) { /* sampled mode, not sampled: py_unsampled */
         guard_enter();
@@ -155,13 +155,13 @@ static void *py_malloc(void *ctx, size_t n)
 
 static void *py_calloc(void *ctx, size_t n, size_t m)
 {
-    const struct py_alloc *o = ctx;
+    const struct pyfr_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (guard_on || !hook_is_active())
         return o->calloc(o->ctx, n, m);
-    if (HS_UNLIKELY(py_tm_on()))
-        py_tm_see(org.ra);
+    if (HS_UNLIKELY(pyfr_tm_on()))
+        pyfr_tm_see(org.ra);
     size_t all;
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n * m) { /* sampled mode, not sampled: py_unsampled */
@@ -186,15 +186,15 @@ static void *py_calloc(void *ctx, size_t n, size_t m)
 /* The old block leaves the books first; back in if the call fails. */
 static void *py_realloc(void *ctx, void *p, size_t n)
 {
-    const struct py_alloc *o = ctx;
+    const struct pyfr_alloc *o = ctx;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
     if (p && o == &dom.orig[PY_DOMAIN_OBJ])
-        py_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
+        pyfr_code_maybe_dies(p, 0); /* a code object is never resized, but if one moved */
     if (guard_on)
         return o->realloc(o->ctx, p, n);
-    if (HS_UNLIKELY(py_tm_on()))
-        py_tm_see(org.ra);
+    if (HS_UNLIKELY(pyfr_tm_on()))
+        pyfr_tm_see(org.ra);
     /* sampled mode, not sampled, or this thread's recording off (pause.c):
      * the new block passes unrecorded, as py_malloc's would (a list that
      * take_snapshot's objects grew was a block of the program's) */
@@ -237,13 +237,13 @@ static void *py_realloc(void *ctx, void *p, size_t n)
  * while the next frees run (pending.c), the real free following its
  * removal from the books.  A code object's death is told first, while the
  * object is intact. */
-static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
+static HS_NOINLINE void py_free_raw(const struct pyfr_alloc *o, void *p, int obj)
 {
     struct tbl_entry e;
     guard_enter();
     int gc = obj && pyw_gcf_busy(); /* the collector's: taken off the books now, counted */
     if (obj)
-        py_code_maybe_dies(p, 0);
+        pyfr_code_maybe_dies(p, 0);
     if (gc ? pend_take_any((uintptr_t)p, &e, 1) : pend_fresh_on && pend_take((uintptr_t)p, &e)) {
         if (gc)
             pyw_gcf_freed(p, e.size, e.trace);
@@ -259,11 +259,11 @@ static HS_NOINLINE void py_free_raw(const struct py_alloc *o, void *p, int obj)
 
 static void py_free(void *ctx, void *p)
 {
-    const struct py_alloc *o = ctx;
+    const struct pyfr_alloc *o = ctx;
     int obj = o == &dom.orig[PY_DOMAIN_OBJ]; /* a code object's death: before its memory goes */
     if (!p || guard_on || !tbl_maybe((uintptr_t)p)) {
         if (p && obj)
-            py_code_maybe_dies(p, 0);
+            pyfr_code_maybe_dies(p, 0);
         return o->free(o->ctx, p);
     }
     if (dom.raw[o - dom.orig])
@@ -272,7 +272,7 @@ static void py_free(void *ctx, void *p)
     guard_enter();
     int booked = pend_take_any((uintptr_t)p, &e, 1);
     if (obj)
-        py_code_maybe_dies(p, booked ? e.size : 0);
+        pyfr_code_maybe_dies(p, booked ? e.size : 0);
     if (booked) { /* objects made before the wrap: not foreign */
         if (obj && pyw_gcf_busy())
             pyw_gcf_freed(p, e.size, e.trace);
@@ -291,10 +291,10 @@ static void py_free(void *ctx, void *p)
 int dom_immortal(uintptr_t p, uint64_t size)
 {
     int32_t rc;
-    if (!py_on || py_lay->version < 0x030c0000u || size < 16 || !py_sym.str_type)
+    if (!pyfr_on || pylay_lay->version < 0x030c0000u || size < 16 || !pylay_sym.str_type)
         return 0;
     memcpy(&rc, (const void *)p, sizeof rc);
-    return rc < 0 && py_ptr((const char *)p, py_lay->ob_type) == py_sym.str_type;
+    return rc < 0 && pylay_ptr((const char *)p, pylay_lay->ob_type) == pylay_sym.str_type;
 }
 
 /* ---------------- a fork's child ---------------- */
@@ -367,16 +367,16 @@ static int py_present(void)
     return found;
 }
 
-/* The span of a module's executable segments into py_sym.interp_*[i]
- * (i 0: its writable ones into py_sym.data_*, the interpreter's state). */
+/* The span of a module's executable segments into pylay_sym.interp_*[i]
+ * (i 0: its writable ones into pylay_sym.data_*, the interpreter's state). */
 static void py_text_span(const struct dl_phdr_info *info, int i)
 {
     uintptr_t lo = UINTPTR_MAX, hi = 0;
     for (unsigned j = 0, k = 0; j < info->dlpi_phnum; j++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[j];
         if (i == 0 && ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && k < 4) {
-            py_sym.data_lo[k] = info->dlpi_addr + ph->p_vaddr;
-            py_sym.data_hi[k++] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+            pylay_sym.data_lo[k] = info->dlpi_addr + ph->p_vaddr;
+            pylay_sym.data_hi[k++] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
         }
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
             continue;
@@ -385,7 +385,7 @@ static void py_text_span(const struct dl_phdr_info *info, int i)
         hi = a + ph->p_memsz > hi ? a + ph->p_memsz : hi;
     }
     if (lo < hi)
-        py_sym.interp_lo[i] = lo, py_sym.interp_hi[i] = hi;
+        pylay_sym.interp_lo[i] = lo, pylay_sym.interp_hi[i] = hi;
 }
 
 /* The interpreter's modules (stack.c's trim): the one whose text holds the
@@ -397,7 +397,7 @@ static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
     for (unsigned j = 0; j < info->dlpi_phnum; j++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[j];
         uintptr_t a = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && py_sym.eval_lo - a < ph->p_memsz) {
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && pylay_sym.eval_lo - a < ph->p_memsz) {
             py_text_span(info, 0);
             return 0;
         }
@@ -456,13 +456,13 @@ static void py_find_eval_split(uintptr_t lo, uintptr_t hi)
     for (uintptr_t at = lo; at + 6 <= hi; at++) {
         uintptr_t t = py_jump_target((const uint8_t *)at, at), flo, fhi;
         if (!t || t - lo < hi - lo || t == best_lo ||
-            t - py_sym.interp_lo[0] >= py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
+            t - pylay_sym.interp_lo[0] >= pylay_sym.interp_hi[0] - pylay_sym.interp_lo[0] ||
             unwind_func_range(t, &flo, &fhi) != 0 || flo != t || fhi - flo < PY_EVAL_SPLIT_MIN ||
             fhi - flo <= best_hi - best_lo || !py_jumps_into(flo, fhi, lo, hi))
             continue;
         best_lo = flo, best_hi = fhi;
     }
-    py_sym.eval2_lo = best_lo, py_sym.eval2_hi = best_hi;
+    pylay_sym.eval2_lo = best_lo, pylay_sym.eval2_hi = best_hi;
     if (best_lo)
         opt_debug("python: the evaluation loop's part split off its function found", "", "");
 }
@@ -476,12 +476,12 @@ static int py_find_eval(void)
     const ElfW(Sym) *sym = NULL;
     if (!f || !dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size)
         return -1;
-    py_sym.eval_lo = (uintptr_t)f;
-    py_sym.eval_hi = (uintptr_t)f + sym->st_size;
+    pylay_sym.eval_lo = (uintptr_t)f;
+    pylay_sym.eval_hi = (uintptr_t)f + sym->st_size;
     loader_iterate_phdr(py_find_interp, NULL);
-    if (py_sym.interp_lo[0] == py_sym.interp_lo[1]) /* a static build: one module */
-        py_sym.interp_lo[1] = py_sym.interp_hi[1] = 0;
-    py_find_eval_split(py_sym.eval_lo, py_sym.eval_hi);
+    if (pylay_sym.interp_lo[0] == pylay_sym.interp_lo[1]) /* a static build: one module */
+        pylay_sym.interp_lo[1] = pylay_sym.interp_hi[1] = 0;
+    py_find_eval_split(pylay_sym.eval_lo, pylay_sym.eval_hi);
     return 0;
 }
 
@@ -510,24 +510,24 @@ static uint32_t py_version_of(void)
 /* The layout of the interpreter of version v (the real one, or a claim):
  * from 3.13 on its own _Py_DebugOffsets, before that layout.c's row;
  * NULL with one note when there is none. */
-static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
+static const struct pylay_layout *py_layout_of(uint32_t v, uint32_t real)
 {
-    static struct py_layout pub;
+    static struct pylay_layout pub;
     static char name[16];
     const char *why = " is not one heapsnap knows: native frames only";
     uint32_t code = HSNAP_PYUNREAD_UNKNOWN;
-    const struct py_layout *row = py_layout_find(v);
+    const struct pylay_layout *row = pylay_layout_find(v);
     if ((v & 0xffff0000u) != (real & 0xffff0000u)) {
         row = NULL;
         code = HSNAP_PYUNREAD_CLAIMED;
     } else if (v >= 0x030d0000u) {
-        if (py_layout_published(py_dlsym("_PyRuntime"), v, &pub, &why, &code) == 0) {
+        if (pylay_layout_published(py_dlsym("_PyRuntime"), v, &pub, &why, &code) == 0) {
             size_t k = opt_fmt_u64(name, v >> 24);
             name[k++] = '.';
             k += opt_fmt_u64(name + k, (v >> 16) & 0xff);
             name[k] = 0;
             pub.name = name;
-            size_t at = offsetof(struct py_layout, frames);
+            size_t at = offsetof(struct pylay_layout, frames);
             opt_debug("python: layout from _Py_DebugOffsets, ",
                       !row ? "a version with no row"
                       : !memcmp((const char *)row + at, (const char *)&pub + at, sizeof pub - at)
@@ -541,7 +541,7 @@ static const struct py_layout *py_layout_of(uint32_t v, uint32_t real)
         code = HSNAP_PYUNREAD_OLD;
     }
     if (!row) /* one note, and the same words in every snapshot (PYUNREAD) */
-        opt_warn(py_unread_set(v ? v : real, code, v ? why : ": native frames only"), "", "");
+        opt_warn(pylay_unread_set(v ? v : real, code, v ? why : ": native frames only"), "", "");
     return row;
 }
 
@@ -561,50 +561,50 @@ void dom_init(const struct dom_host *host)
     if (!dom.is_initialized)
         return; /* no CPython here after all */
     uint32_t real = py_version_of();
-    py_sym.version = real;
-    py_lay = py_layout_of(py_claimed(real), real);
-    if (!py_lay)
+    pylay_sym.version = real;
+    pylay_lay = py_layout_of(py_claimed(real), real);
+    if (!pylay_lay)
         return;
     /* exported up to 3.11 (a failing dlsym leaves a block: py_present);
      * from 3.12 a field of _PyRuntime */
-    py_tm_init(real < 0x030c0000u ? py_dlsym("_Py_tracemalloc_config")
-                                  : py_tm_runtime_config(real, py_dlsym("_PyRuntime")));
+    pyfr_tm_init(real < 0x030c0000u ? py_dlsym("_Py_tracemalloc_config")
+                                  : pyfr_tm_runtime_config(real, py_dlsym("_PyRuntime")));
     dom.get_allocator = py_dlsym("PyMem_GetAllocator");
     dom.set_allocator = py_dlsym("PyMem_SetAllocator");
-    py_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");
-    py_sym.gil_holder = py_dlsym(real >= 0x030d0000u ? "PyThreadState_GetUnchecked"
+    pylay_sym.this_thread = py_dlsym("PyGILState_GetThisThreadState");
+    pylay_sym.gil_holder = py_dlsym(real >= 0x030d0000u ? "PyThreadState_GetUnchecked"
                                                       : "_PyThreadState_UncheckedGet");
-    py_sym.finalizing = py_dlsym(real >= 0x030d0000u ? "Py_IsFinalizing" : "_Py_IsFinalizing");
-    py_sym.code_type = (uintptr_t)py_dlsym("PyCode_Type");
-    py_sym.str_type = (uintptr_t)py_dlsym("PyUnicode_Type");
-    py_sym.type_type = (uintptr_t)py_dlsym("PyType_Type");
-    py_sym.list_type = (uintptr_t)py_dlsym("PyList_Type");
-    py_sym.dict_type = (uintptr_t)py_dlsym("PyDict_Type");
-    py_sym.set_type = (uintptr_t)py_dlsym("PySet_Type");
-    py_sym.frozenset_type = (uintptr_t)py_dlsym("PyFrozenSet_Type");
-    py_sym.weakref_type[0] = (uintptr_t)py_dlsym("_PyWeakref_RefType");
-    py_sym.weakref_type[1] = (uintptr_t)py_dlsym("_PyWeakref_ProxyType");
-    py_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
-    py_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
-    py_sym.long_type = (uintptr_t)py_dlsym("PyLong_Type");
-    py_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
-    py_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
-    py_sym.tuple_type = (uintptr_t)py_dlsym("PyTuple_Type");
-    py_sym.interp_main = py_dlsym("PyInterpreterState_Main");
-    if (!dom.get_allocator || !dom.set_allocator || !py_sym.this_thread ||
-        !py_sym.gil_holder || !py_sym.code_type || py_find_eval() != 0) {
-        opt_warn(py_unread_set(real, HSNAP_PYUNREAD_SYMBOLS,
+    pylay_sym.finalizing = py_dlsym(real >= 0x030d0000u ? "Py_IsFinalizing" : "_Py_IsFinalizing");
+    pylay_sym.code_type = (uintptr_t)py_dlsym("PyCode_Type");
+    pylay_sym.str_type = (uintptr_t)py_dlsym("PyUnicode_Type");
+    pylay_sym.type_type = (uintptr_t)py_dlsym("PyType_Type");
+    pylay_sym.list_type = (uintptr_t)py_dlsym("PyList_Type");
+    pylay_sym.dict_type = (uintptr_t)py_dlsym("PyDict_Type");
+    pylay_sym.set_type = (uintptr_t)py_dlsym("PySet_Type");
+    pylay_sym.frozenset_type = (uintptr_t)py_dlsym("PyFrozenSet_Type");
+    pylay_sym.weakref_type[0] = (uintptr_t)py_dlsym("_PyWeakref_RefType");
+    pylay_sym.weakref_type[1] = (uintptr_t)py_dlsym("_PyWeakref_ProxyType");
+    pylay_sym.weakref_type[2] = (uintptr_t)py_dlsym("_PyWeakref_CallableProxyType");
+    pylay_sym.cell_type = (uintptr_t)py_dlsym("PyCell_Type");
+    pylay_sym.long_type = (uintptr_t)py_dlsym("PyLong_Type");
+    pylay_sym.module_type = (uintptr_t)py_dlsym("PyModule_Type");
+    pylay_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
+    pylay_sym.tuple_type = (uintptr_t)py_dlsym("PyTuple_Type");
+    pylay_sym.interp_main = py_dlsym("PyInterpreterState_Main");
+    if (!dom.get_allocator || !dom.set_allocator || !pylay_sym.this_thread ||
+        !pylay_sym.gil_holder || !pylay_sym.code_type || py_find_eval() != 0) {
+        opt_warn(pylay_unread_set(real, HSNAP_PYUNREAD_SYMBOLS,
                                "'s symbols are not all there: native frames only"), "", "");
-        py_lay = NULL;
+        pylay_lay = NULL;
         return;
     }
-    py_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
-    if (!py_obj_layout_find(real)) /* frames from _Py_DebugOffsets, objects not yet */
-        opt_warn(py_unread_set(real, HSNAP_PYUNREAD_OBJECTS,
+    pyfr_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
+    if (!pylay_obj_layout_find(real)) /* frames from _Py_DebugOffsets, objects not yet */
+        opt_warn(pylay_unread_set(real, HSNAP_PYUNREAD_OBJECTS,
                                ": Python lines read, its objects not yet (no types, cycles "
                                "or holders)"), "", "");
     else if (real >= 0x030e0000u) { /* the row's fields the interpreter publishes */
-        int same = py_obj_layout_publish(py_dlsym("_PyRuntime"), real);
+        int same = pylay_obj_layout_publish(py_dlsym("_PyRuntime"), real);
         if (same >= 0)
             opt_debug("python: object layout from _Py_DebugOffsets, ",
                       same ? "the same as the row" : "not the row's (the interpreter's own taken)",
@@ -615,7 +615,7 @@ void dom_init(const struct dom_host *host)
     py_wrap_arenas();
     hook_py_waiting = 1;
     hs_rare_mark(HS_RARE_DOM, 1);
-    opt_debug("python: found CPython ", py_lay->name, "");
+    opt_debug("python: found CPython ", pylay_lay->name, "");
 }
 
 /* The domain's allocator a is the interpreter's own RAW one (PYTHONMALLOC=
@@ -623,12 +623,12 @@ void dom_init(const struct dom_host *host)
  * underneath, callable without the GIL.  Not so under pymalloc, debug
  * hooks or tracemalloc (other functions or a context), nor when RAW is an
  * embedder's allocator (its functions outside the interpreter's text). */
-static int py_is_raw(const struct py_alloc *a, const struct py_alloc *raw)
+static int py_is_raw(const struct pyfr_alloc *a, const struct pyfr_alloc *raw)
 {
     uintptr_t f = (uintptr_t)raw->free;
     return !a->ctx && !raw->ctx && a->malloc == raw->malloc && a->calloc == raw->calloc &&
            a->realloc == raw->realloc && a->free == raw->free &&
-           f - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0];
+           f - pylay_sym.interp_lo[0] < pylay_sym.interp_hi[0] - pylay_sym.interp_lo[0];
 }
 
 /* tracemalloc's hooks on the domains, as tracemalloc_start() sets them
@@ -642,33 +642,33 @@ static int py_is_raw(const struct py_alloc *a, const struct py_alloc *raw)
  * guard, as blocks of tracemalloc's site (pytm.c), and not half of them
  * unseen - an unseen hash-table entry would hide the blocks chained after
  * it from the leak check.  Returns the entries, or NULL: not that shape. */
-static struct py_alloc *py_tm_entries(const struct py_alloc d[3])
+static struct pyfr_alloc *py_tm_entries(const struct pyfr_alloc d[3])
 {
-    struct py_alloc *m = d[PY_DOMAIN_MEM].ctx;
+    struct pyfr_alloc *m = d[PY_DOMAIN_MEM].ctx;
     uintptr_t at = (uintptr_t)m, f = (uintptr_t)d[PY_DOMAIN_MEM].malloc;
     int data = 0, text = 0;
-    if (!py_tm_on() || !m || d[PY_DOMAIN_RAW].ctx != m + 1 || d[PY_DOMAIN_OBJ].ctx != m + 2 ||
+    if (!pyfr_tm_on() || !m || d[PY_DOMAIN_RAW].ctx != m + 1 || d[PY_DOMAIN_OBJ].ctx != m + 2 ||
         d[PY_DOMAIN_MEM].malloc != d[PY_DOMAIN_OBJ].malloc ||
         d[PY_DOMAIN_MEM].free != d[PY_DOMAIN_OBJ].free ||
-        (py_sym.version < 0x030f0000u && d[PY_DOMAIN_RAW].malloc == d[PY_DOMAIN_MEM].malloc))
+        (pylay_sym.version < 0x030f0000u && d[PY_DOMAIN_RAW].malloc == d[PY_DOMAIN_MEM].malloc))
         return NULL;
     for (int k = 0; k < 4; k++)
-        data |= py_sym.data_hi[k] - py_sym.data_lo[k] >= 3 * sizeof *m &&
-                at - py_sym.data_lo[k] <= py_sym.data_hi[k] - py_sym.data_lo[k] - 3 * sizeof *m;
+        data |= pylay_sym.data_hi[k] - pylay_sym.data_lo[k] >= 3 * sizeof *m &&
+                at - pylay_sym.data_lo[k] <= pylay_sym.data_hi[k] - pylay_sym.data_lo[k] - 3 * sizeof *m;
     for (int i = 0; i < 2; i++)
-        text |= f - py_sym.interp_lo[i] < py_sym.interp_hi[i] - py_sym.interp_lo[i];
+        text |= f - pylay_sym.interp_lo[i] < pylay_sym.interp_hi[i] - pylay_sym.interp_lo[i];
     return data && text ? m : NULL;
 }
 
 /* Domain d's wrapper's place, and what is there now (*now): the domain
  * itself (NULL), or beneath tracemalloc's hooks, its entry; *raw: RAW's
  * allocator under the hooks (py_is_raw). */
-static struct py_alloc *py_slot(int d, struct py_alloc *now, struct py_alloc *raw)
+static struct pyfr_alloc *pyfr_slot(int d, struct pyfr_alloc *now, struct pyfr_alloc *raw)
 {
-    struct py_alloc all[3];
+    struct pyfr_alloc all[3];
     for (int i = 0; i < 3; i++)
         dom.get_allocator(i, &all[i]);
-    struct py_alloc *tm = py_tm_entries(all), *entry = NULL;
+    struct pyfr_alloc *tm = py_tm_entries(all), *entry = NULL;
     *raw = all[PY_DOMAIN_RAW];
     *now = all[d];
     if (tm) { /* tracemalloc's order: mem, raw, obj */
@@ -689,25 +689,25 @@ void dom_poll(void)
 {
     if (!dom.is_initialized())
         return;
-    void *me = py_sym.this_thread();
-    if (!me || me != py_sym.gil_holder())
+    void *me = pylay_sym.this_thread();
+    if (!me || me != pylay_sym.gil_holder())
         return;
     hook_py_waiting = 0;
     hs_rare_mark(HS_RARE_DOM, 0);
-    if (py_sym.finalizing && py_sym.finalizing())
+    if (pylay_sym.finalizing && pylay_sym.finalizing())
         return;
-    if (py_layout_verify(me) != 0) { /* never a walk through a layout misread */
-        opt_warn(py_unread_set(py_sym.version, HSNAP_PYUNREAD_UNVERIFIED,
+    if (pyfr_layout_verify(me) != 0) { /* never a walk through a layout misread */
+        opt_warn(pylay_unread_set(pylay_sym.version, HSNAP_PYUNREAD_UNVERIFIED,
                                "'s frames do not read as its layout says: native frames only"),
                  "", "");
-        py_lay = NULL;
+        pylay_lay = NULL;
         return;
     }
     static const int domains[] = {PY_DOMAIN_MEM, PY_DOMAIN_OBJ};
     for (int i = 0; i < 2; i++) {
         int d = domains[i];
-        struct py_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free}, now, raw;
-        struct py_alloc *entry = py_slot(d, &now, &raw);
+        struct pyfr_alloc ours = {&dom.orig[d], py_malloc, py_calloc, py_realloc, py_free}, now, raw;
+        struct pyfr_alloc *entry = pyfr_slot(d, &now, &raw);
         if (now.malloc == py_malloc) /* still ours: a detach's unwrap never ran */
             continue;
         dom.orig[d] = now;
@@ -718,10 +718,10 @@ void dom_poll(void)
         }
         *entry = ours; /* under the GIL: no MEM or OBJ call reads it meanwhile */
         if (d == PY_DOMAIN_MEM)
-            py_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's (pytm.c) */
+            pyfr_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's (pytm.c) */
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
-    py_on = 1;
+    pyfr_on = 1;
     pyw_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
     pyw_gcf_arm();
     pyexit_arm(&(struct pyexit_host){dom_host.exit_snapshot, dom_host.pause, dom_seed_again});
@@ -741,7 +741,7 @@ static int py_unwrap(void *arg)
     if (hook_is_active()) /* attached again meanwhile */
         return 0;
     for (int i = 0; i < 2; i++) {
-        struct py_alloc now, raw, *entry = py_slot(domains[i], &now, &raw);
+        struct pyfr_alloc now, raw, *entry = pyfr_slot(domains[i], &now, &raw);
         if (now.malloc != py_malloc)
             continue;
         if (entry)
@@ -749,9 +749,9 @@ static int py_unwrap(void *arg)
         else
             dom.set_allocator(domains[i], &dom.orig[domains[i]]);
     }
-    py_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
+    pyfr_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
     pyw_reborn_disarm();
-    py_on = 0;
+    pyfr_on = 0;
     return 0;
 }
 
@@ -760,7 +760,7 @@ static int py_unwrap(void *arg)
 void dom_close(void)
 {
     hook_py_waiting = 0;
-    if (py_on)
+    if (pyfr_on)
         py_unwrap(NULL);
 }
 
@@ -770,7 +770,7 @@ int dom_detach(void)
 {
     hook_py_waiting = 0;
     hs_rare_mark(HS_RARE_DOM, 0);
-    if (!py_on)
+    if (!pyfr_on)
         return -1;
     int (*add)(int (*)(void *), void *) =
         (int (*)(int (*)(void *), void *))py_dlsym("Py_AddPendingCall");
@@ -802,8 +802,8 @@ void dom_kick(void)
 {
     /* not before the interpreter is (an embedder's: its main interpreter,
      * which the call reads, is none yet), nor once it is going */
-    if (!hook_py_waiting || !py_lay || !dom.is_initialized() ||
-        (py_sym.finalizing && py_sym.finalizing()))
+    if (!hook_py_waiting || !pylay_lay || !dom.is_initialized() ||
+        (pylay_sym.finalizing && pylay_sym.finalizing()))
         return;
     int (*add)(int (*)(void *), void *) =
         (int (*)(int (*)(void *), void *))py_dlsym("Py_AddPendingCall");
@@ -815,7 +815,7 @@ void dom_kick(void)
  * the GIL, unless the wrappers are still there (their unwrap never ran). */
 void dom_reattach(void)
 {
-    if (py_lay && dom.set_allocator && !py_on) {
+    if (pylay_lay && dom.set_allocator && !pyfr_on) {
         hook_py_waiting = 1;
         hs_rare_mark(HS_RARE_DOM, 1);
     }

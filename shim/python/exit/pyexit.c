@@ -129,7 +129,7 @@ static int pyexit_register(void *arg)
      * these objects would then be unseen, and the entries chained after
      * them in its hash tables lost to the leak check; the objects are then
      * charged to the line that ran, as tracemalloc charges them. */
-    int was = py_tm_on() ? 0 : pyexit.host.pause(1);
+    int was = pyfr_tm_on() ? 0 : pyexit.host.pause(1);
     void *atexit = pyexit_atexit(), *fn = NULL, *r = NULL;
     if (atexit)
         fn = pyexit.new_function(&pyexit_def, NULL, NULL);

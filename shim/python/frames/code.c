@@ -12,7 +12,7 @@
  * meet) and the snapshot writer.
  * Each thread keeps its recent answers (address -> id) in a small cache
  * that takes no lock: an answer holds while no code object has died and
- * no address has got a newer id since (py_code_gen counts both; a death
+ * no address has got a newer id since (pyfr_code_gen counts both; a death
  * is seen by domain.c's free of the OBJ domain, before the memory can go
  * to another object), so a hit is the id the index would give.
  */
@@ -24,9 +24,9 @@
 
 #define PY_STR_MAX 1024u /* bytes kept of a file or qualified name */
 
-struct py_code {
+struct pyfr_code {
     uintptr_t addr;     /* the code object's address when copied */
-    uint64_t check;     /* its identity (py_code_check) */
+    uint64_t check;     /* its identity (pyfr_code_check) */
     int32_t firstline;
     uint32_t fn_len, qn_len, lt_len;
     char data[];        /* filename, qualname, linetable */
@@ -34,7 +34,7 @@ struct py_code {
 
 static struct {
     lock_t lock;
-    struct py_code **recs; /* by id */
+    struct pyfr_code **recs; /* by id */
     uint32_t n, cap;
     uint32_t *index;       /* id + 1 by address hash; 0 = empty */
     uint32_t slots;        /* power of two */
@@ -42,12 +42,12 @@ static struct {
 
 /* This thread's answers (pyframes.h): PY_CODE_CACHE, from the arena at its
  * first lookup; NULL: none (yet, or ended with the thread, or no memory). */
-__thread struct py_code_hit *py_code_hits;
-static __thread int py_code_hits_off;
-_Atomic uint32_t py_code_gen; /* code objects died and addresses given a newer id */
+__thread struct pyfr_code_hit *pyfr_code_hits;
+static __thread int pyfr_code_hits_off;
+_Atomic uint32_t pyfr_code_gen; /* code objects died and addresses given a newer id */
 
 /* The first 8 bytes of a line table of len bytes (fewer: zeros after). */
-static inline uint64_t py_first8(const char *data, uintptr_t len)
+static inline uint64_t pyfr_first8(const char *data, uintptr_t len)
 {
     uint64_t v = 0;
     if (HS_LIKELY(len >= 8))
@@ -57,57 +57,57 @@ static inline uint64_t py_first8(const char *data, uintptr_t len)
     return v;
 }
 
-/* What a code object's identity is made of (py_code_check hashes it). */
-struct py_ident {
+/* What a code object's identity is made of (pyfr_code_check hashes it). */
+struct pyfr_ident {
     uintptr_t fn, qn, lt;  /* its file name, qualified name and line table objects */
     uintptr_t size, len;   /* its code size, its line table's size */
     uint64_t first;        /* the line table's first bytes */
     uint32_t line;         /* its first line */
 };
 
-static inline void py_code_ident(const char *co, struct py_ident *d)
+static inline void pyfr_code_ident(const char *co, struct pyfr_ident *d)
 {
-    const struct py_layout *l = py_lay;
-    const char *lt = (const char *)py_ptr(co, l->co_linetable);
-    d->fn = py_ptr(co, l->co_filename);
-    d->qn = py_ptr(co, l->co_qualname);
+    const struct pylay_layout *l = pylay_lay;
+    const char *lt = (const char *)pylay_ptr(co, l->co_linetable);
+    d->fn = pylay_ptr(co, l->co_filename);
+    d->qn = pylay_ptr(co, l->co_qualname);
     d->lt = (uintptr_t)lt;
     d->line = *(const uint32_t *)(co + l->co_firstlineno);
-    d->size = py_ptr(co, l->co_size);
+    d->size = pylay_ptr(co, l->co_size);
     d->len = d->first = 0;
     if (lt) {
-        d->len = py_ptr(lt, l->bytes_size);
-        d->first = py_first8(lt + l->bytes_data, d->len);
+        d->len = pylay_ptr(lt, l->bytes_size);
+        d->first = pyfr_first8(lt + l->bytes_data, d->len);
     }
 }
 
-static uint64_t py_mix(uint64_t h, uint64_t v)
+static uint64_t pyfr_mix(uint64_t h, uint64_t v)
 {
     return (h ^ v) * 0x100000001b3ull + (h >> 29);
 }
 
-static uint64_t py_code_check(const struct py_ident *d)
+static uint64_t pyfr_code_check(const struct pyfr_ident *d)
 {
     uint64_t h = 0xcbf29ce484222325ull;
-    h = py_mix(h, d->fn);
-    h = py_mix(h, d->qn);
-    h = py_mix(h, d->lt);
-    h = py_mix(h, d->line);
-    h = py_mix(h, d->size);
+    h = pyfr_mix(h, d->fn);
+    h = pyfr_mix(h, d->qn);
+    h = pyfr_mix(h, d->lt);
+    h = pyfr_mix(h, d->line);
+    h = pyfr_mix(h, d->size);
     if (d->lt)
-        h = py_mix(py_mix(h, d->len), d->first);
+        h = pyfr_mix(pyfr_mix(h, d->len), d->first);
     return h;
 }
 
 /* The UTF-8 text of a compact str object into out (cap bytes); length. */
-uint32_t py_str(const char *s, char *out, uint32_t cap)
+uint32_t pyfr_str(const char *s, char *out, uint32_t cap)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     if (!s)
         return 0;
     uint32_t state = *(const uint32_t *)(s + l->str_state);
     unsigned kind = (state >> 2) & 7, compact = (state >> 5) & 1, ascii = (state >> 6) & 1;
-    uintptr_t len = py_ptr(s, l->str_length);
+    uintptr_t len = pylay_ptr(s, l->str_length);
     if (!compact || (kind != 1 && kind != 2 && kind != 4))
         return 0;
     const char *d = s + (ascii ? l->str_ascii_data : l->str_compact_data);
@@ -132,17 +132,17 @@ uint32_t py_str(const char *s, char *out, uint32_t cap)
 }
 
 /* A new record for co, or NULL. */
-static struct py_code *py_code_copy(const char *co, uint64_t check)
+static struct pyfr_code *pyfr_code_copy(const char *co, uint64_t check)
 {
-    const struct py_layout *l = py_lay;
-    const char *lt = (const char *)py_ptr(co, l->co_linetable);
-    uintptr_t lt_len = lt ? py_ptr(lt, l->bytes_size) : 0;
+    const struct pylay_layout *l = pylay_lay;
+    const char *lt = (const char *)pylay_ptr(co, l->co_linetable);
+    uintptr_t lt_len = lt ? pylay_ptr(lt, l->bytes_size) : 0;
     if (lt_len > (1u << 20))
         lt_len = 0;
     char fn[PY_STR_MAX], qn[PY_STR_MAX];
-    uint32_t fn_len = py_str((const char *)py_ptr(co, l->co_filename), fn, sizeof fn);
-    uint32_t qn_len = py_str((const char *)py_ptr(co, l->co_qualname), qn, sizeof qn);
-    struct py_code *c = arena_keep(sizeof *c + fn_len + qn_len + lt_len);
+    uint32_t fn_len = pyfr_str((const char *)pylay_ptr(co, l->co_filename), fn, sizeof fn);
+    uint32_t qn_len = pyfr_str((const char *)pylay_ptr(co, l->co_qualname), qn, sizeof qn);
+    struct pyfr_code *c = arena_keep(sizeof *c + fn_len + qn_len + lt_len);
     if (!c)
         return NULL;
     c->addr = (uintptr_t)co;
@@ -158,16 +158,16 @@ static struct py_code *py_code_copy(const char *co, uint64_t check)
     return c;
 }
 
-static inline uint32_t py_slot(uintptr_t addr, uint32_t slots)
+static inline uint32_t pyfr_slot(uintptr_t addr, uint32_t slots)
 {
     return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (slots - 1);
 }
 
 /* Index and records grown for one more id: 0, or -1. */
-static int py_code_grow(void)
+static int pyfr_code_grow(void)
 {
     if (code.n + 1 > code.cap) {
-        struct py_code **r = py_array_double(code.recs, code.n, &code.cap, sizeof *r, 1024);
+        struct pyfr_code **r = pyrd_array_double(code.recs, code.n, &code.cap, sizeof *r, 1024);
         if (!r)
             return -1;
         code.recs = r;
@@ -179,7 +179,7 @@ static int py_code_grow(void)
     if (!ix)
         return -1;
     for (uint32_t id = 0; id < code.n; id++) { /* the newest id of an address wins */
-        uint32_t s = py_slot(code.recs[id]->addr, slots);
+        uint32_t s = pyfr_slot(code.recs[id]->addr, slots);
         while (ix[s] && code.recs[ix[s] - 1]->addr != code.recs[id]->addr)
             s = (s + 1) & (slots - 1);
         ix[s] = id + 1;
@@ -190,39 +190,39 @@ static int py_code_grow(void)
     return 0;
 }
 
-void py_code_lock(void)
+void pyfr_code_lock(void)
 {
     lock_take(&code.lock);
 }
 
-void py_code_unlock(void)
+void pyfr_code_unlock(void)
 {
     lock_drop(&code.lock);
 }
 
 /* The table's id for co (check), copying it if new; lock held. */
-static uint32_t py_code_find(const char *co, uint64_t check)
+static uint32_t pyfr_code_find(const char *co, uint64_t check)
 {
-    uint32_t s = code.slots ? py_slot((uintptr_t)co, code.slots) : 0;
+    uint32_t s = code.slots ? pyfr_slot((uintptr_t)co, code.slots) : 0;
     for (; code.slots && code.index[s]; s = (s + 1) & (code.slots - 1)) {
-        struct py_code *c = code.recs[code.index[s] - 1];
+        struct pyfr_code *c = code.recs[code.index[s] - 1];
         if (c->addr == (uintptr_t)co) {
             if (c->check == check)
                 return code.index[s] - 1;
             /* another code object at a freed one's address: a newer id
              * for it, and every thread's cached answers are void */
-            atomic_fetch_add_explicit(&py_code_gen, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&pyfr_code_gen, 1, memory_order_relaxed);
             break;
         }
     }
-    struct py_code *c = py_code_copy(co, check);
+    struct pyfr_code *c = pyfr_code_copy(co, check);
     if (!c || code.n >= HSNAP_PY_CODE_MAX)
         return UINT32_MAX;
     uint32_t id = UINT32_MAX;
-    if (py_code_grow() == 0) {
+    if (pyfr_code_grow() == 0) {
         id = code.n;
         code.recs[code.n++] = c;
-        s = py_slot((uintptr_t)co, code.slots);
+        s = pyfr_slot((uintptr_t)co, code.slots);
         while (code.index[s] && code.recs[code.index[s] - 1]->addr != (uintptr_t)co)
             s = (s + 1) & (code.slots - 1);
         code.index[s] = id + 1;
@@ -230,41 +230,41 @@ static uint32_t py_code_find(const char *co, uint64_t check)
     return id;
 }
 
-HS_NOINLINE uint32_t py_code_id(const char *co)
+HS_NOINLINE uint32_t pyfr_code_id(const char *co)
 {
-    if (py_ptr(co, py_lay->ob_type) != py_sym.code_type)
+    if (pylay_ptr(co, pylay_lay->ob_type) != pylay_sym.code_type)
         return UINT32_MAX; /* not a code object: nothing of it is read */
-    struct py_ident d;
-    py_code_ident(co, &d);
-    if (HS_UNLIKELY(!py_code_hits) && !py_code_hits_off) {
-        py_code_hits = arena_alloc(PY_CODE_CACHE * sizeof *py_code_hits);
-        py_code_hits_off = !py_code_hits;
+    struct pyfr_ident d;
+    pyfr_code_ident(co, &d);
+    if (HS_UNLIKELY(!pyfr_code_hits) && !pyfr_code_hits_off) {
+        pyfr_code_hits = arena_alloc(PY_CODE_CACHE * sizeof *pyfr_code_hits);
+        pyfr_code_hits_off = !pyfr_code_hits;
     }
     lock_take(&code.lock);
-    uint32_t id = py_code_find(co, py_code_check(&d));
-    uint32_t gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
+    uint32_t id = pyfr_code_find(co, pyfr_code_check(&d));
+    uint32_t gen = atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed);
     lock_drop(&code.lock);
-    if (py_code_hits && id != UINT32_MAX)
-        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, id, gen};
+    if (pyfr_code_hits && id != UINT32_MAX)
+        *pyfr_code_hit_of(co) = (struct pyfr_code_hit){(uintptr_t)co, id, gen};
     return id;
 }
 
-void py_code_thread_end(void)
+void pyfr_code_thread_end(void)
 {
-    if (py_code_hits)
-        arena_free(py_code_hits, PY_CODE_CACHE * sizeof *py_code_hits);
-    py_code_hits = NULL;
-    py_code_hits_off = 1;
+    if (pyfr_code_hits)
+        arena_free(pyfr_code_hits, PY_CODE_CACHE * sizeof *pyfr_code_hits);
+    pyfr_code_hits = NULL;
+    pyfr_code_hits_off = 1;
 }
 
 /* Code objects copied so far (state.c: a document names the new ones).
  * No lock: a racy read is enough there. */
-uint32_t py_code_count(void)
+uint32_t pyfr_code_count(void)
 {
     return __atomic_load_n(&code.n, __ATOMIC_RELAXED);
 }
 
-void py_put_codes(struct sbuf *b, int fatal)
+void pyfr_put_codes(struct sbuf *b, int fatal)
 {
     if (!fatal)
         lock_take(&code.lock);
@@ -273,9 +273,9 @@ void py_put_codes(struct sbuf *b, int fatal)
     uint32_t n = code.n;
     if (n) {
         sbuf_u32(b, n);
-        sbuf_u32(b, py_sym.version);
+        sbuf_u32(b, pylay_sym.version);
         for (uint32_t i = 0; i < n; i++) {
-            const struct py_code *c = code.recs[i];
+            const struct pyfr_code *c = code.recs[i];
             sbuf_u32(b, (uint32_t)c->firstline);
             sbuf_u32(b, c->fn_len);
             sbuf_u32(b, c->qn_len);
@@ -288,28 +288,28 @@ void py_put_codes(struct sbuf *b, int fatal)
 
 /* The in-process dump (heapsnap_dump): the line of Python frame word w,
  * read from the copied line table as the CLI reads it (hsnap_pyline.h);
- * 0 when its code is unknown.  Code lock held (py_code_lock). */
-int py_frame_line(uint64_t w)
+ * 0 when its code is unknown.  Code lock held (pyfr_code_lock). */
+int pyfr_frame_line(uint64_t w)
 {
     uint32_t id = (uint32_t)((w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT);
     int64_t off = (int64_t)(w & HSNAP_PY_OFF_MASK) - 1;
     if (id >= code.n)
         return 0;
-    const struct py_code *c = code.recs[id];
-    return hsnap_py_line(py_sym.version, (const uint8_t *)c->data + c->fn_len + c->qn_len,
+    const struct pyfr_code *c = code.recs[id];
+    return hsnap_py_line(pylay_sym.version, (const uint8_t *)c->data + c->fn_len + c->qn_len,
                          c->lt_len, c->firstline, off);
 }
 
-#define PY_NAMED_TRIES 2000u /* py_code_named's lock attempts: never hang */
+#define PY_NAMED_TRIES 2000u /* pyfr_code_named's lock attempts: never hang */
 
-uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max)
+uint32_t pyfr_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max)
 {
     size_t fn = strlen(filename), qn = strlen(qualname);
     uint32_t k = 0;
     if (!lock_take_bounded(&code.lock, PY_NAMED_TRIES))
         return 0; /* held a long while (by this thread, a signal's snapshot): none */
     for (uint32_t i = 0; i < code.n && k < max; i++) {
-        const struct py_code *c = code.recs[i];
+        const struct pyfr_code *c = code.recs[i];
         if (c->qn_len == qn && c->fn_len == fn && !memcmp(c->data + fn, qualname, qn) &&
             !memcmp(c->data, filename, fn))
             ids[k++] = i;
@@ -320,10 +320,10 @@ uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids
 
 /* ... and the names of code ids [from, n): per id u32 filename_len, u32
  * qualname_len, then the two (UTF-8); n is returned.  Code lock held. */
-uint32_t py_put_names(struct sbuf *b, uint32_t from)
+uint32_t pyfr_put_names(struct sbuf *b, uint32_t from)
 {
     for (uint32_t i = from; i < code.n; i++) {
-        const struct py_code *c = code.recs[i];
+        const struct pyfr_code *c = code.recs[i];
         sbuf_u32(b, c->fn_len);
         sbuf_u32(b, c->qn_len);
         sbuf_put(b, c->data, (size_t)c->fn_len + c->qn_len);
@@ -332,7 +332,7 @@ uint32_t py_put_names(struct sbuf *b, uint32_t from)
 }
 
 /* Py_Version of the interpreter whose frames the traces hold; 0: none. */
-uint32_t py_version(void)
+uint32_t pyfr_version(void)
 {
-    return py_on ? py_sym.version : 0;
+    return pyfr_on ? pylay_sym.version : 0;
 }

@@ -6,9 +6,9 @@
  * memo forgot them, get the same name, and the thread's recent splices
  * (stack.c) keyed by that name are found again.  A number stands for one
  * native stack (its frames and truncation flag) for good, kept as two
- * hashes of them (py_native): records are never freed, like traces.  Only
+ * hashes of them (pyfr_native): records are never freed, like traces.  Only
  * a walk (a memo miss) comes here; the table is under the room's lock
- * (code.c's py_code_lock), which fork's handlers hold.
+ * (code.c's pyfr_code_lock), which fork's handlers hold.
  */
 #include "unwind.h"
 #include "pyreads.h"
@@ -23,12 +23,12 @@
  * match is two compares instead of a walk up 60 nodes.  Two stacks share
  * a name only when both hashes agree: traces.c's trace_hash and a second
  * one of other lanes and multipliers, about n^2 / 2^129 for n names. */
-struct py_native_key {
+struct pyfr_native_key {
     uint64_t hash, check;
 };
 
-struct py_native {
-    struct py_native_key k;
+struct pyfr_native {
+    struct pyfr_native_key k;
     uint16_t depth;
     uint16_t truncated;
 };
@@ -36,7 +36,7 @@ struct py_native {
 /* trace_hash, and beside it the second hash: two lanes (even and odd
  * frames, as trace_hash's) whose steps also fold their high bits down, so
  * that they are no multiple of trace_hash's. */
-static struct py_native_key py_native_key(const uintptr_t *ip, unsigned depth, int truncated)
+static struct pyfr_native_key pyfr_native_key(const uintptr_t *ip, unsigned depth, int truncated)
 {
     uint64_t c = 0xbb67ae8584caa73bULL ^ ((uint64_t)depth << 32), d = 0x3c6ef372fe94f82bULL;
     unsigned i = 0;
@@ -47,24 +47,24 @@ static struct py_native_key py_native_key(const uintptr_t *ip, unsigned depth, i
     if (i < depth)
         c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
     uint64_t salt = truncated ? 0x5bd1e9955bd1e995ull : 0;
-    struct py_native_key k = {trace_hash(ip, depth) ^ salt,
+    struct pyfr_native_key k = {trace_hash(ip, depth) ^ salt,
                               trace_mix((c ^ c >> 27) * 0x94d049bb133111ebULL + d) ^ salt};
     return k;
 }
 
 static struct {
-    struct py_native *recs;  /* by number, side by side: a probe's one miss */
+    struct pyfr_native *recs;  /* by number, side by side: a probe's one miss */
     uint32_t n, cap;
     uint32_t *index;         /* number + 1 by hash; 0 = empty */
     uint32_t slots;          /* power of two */
 } nat;
 
-static inline uint32_t py_native_slot(uint64_t hash, uint32_t slots)
+static inline uint32_t pyfr_native_slot(uint64_t hash, uint32_t slots)
 {
     return (uint32_t)(hash >> 20) & (slots - 1);
 }
 
-static int py_native_same(const struct py_native *r, struct py_native_key k, unsigned depth,
+static int pyfr_native_same(const struct pyfr_native *r, struct pyfr_native_key k, unsigned depth,
                           int truncated)
 {
     return r->k.hash == k.hash && r->k.check == k.check && r->depth == depth &&
@@ -72,10 +72,10 @@ static int py_native_same(const struct py_native *r, struct py_native_key k, uns
 }
 
 /* Records and index grown for one more number: 0, or -1. */
-static int py_native_grow(void)
+static int pyfr_native_grow(void)
 {
     if (nat.n + 1 > nat.cap) {
-        struct py_native *r = py_array_double(nat.recs, nat.n, &nat.cap, sizeof *r, 256);
+        struct pyfr_native *r = pyrd_array_double(nat.recs, nat.n, &nat.cap, sizeof *r, 256);
         if (!r)
             return -1;
         nat.recs = r;
@@ -87,7 +87,7 @@ static int py_native_grow(void)
     if (!ix)
         return -1;
     for (uint32_t k = 0; k < nat.n; k++) {
-        uint32_t s = py_native_slot(nat.recs[k].k.hash, slots);
+        uint32_t s = pyfr_native_slot(nat.recs[k].k.hash, slots);
         while (ix[s])
             s = (s + 1) & (slots - 1);
         ix[s] = k + 1;
@@ -98,29 +98,29 @@ static int py_native_grow(void)
     return 0;
 }
 
-uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated)
+uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated)
 {
-    struct py_native_key k = py_native_key(ip, depth, truncated);
+    struct pyfr_native_key k = pyfr_native_key(ip, depth, truncated);
     uint32_t name = UNWIND_NO_NAME;
-    py_code_lock();
-    uint32_t s = nat.slots ? py_native_slot(k.hash, nat.slots) : 0;
+    pyfr_code_lock();
+    uint32_t s = nat.slots ? pyfr_native_slot(k.hash, nat.slots) : 0;
     for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
-        if (py_native_same(&nat.recs[nat.index[s] - 1], k, depth, truncated)) {
+        if (pyfr_native_same(&nat.recs[nat.index[s] - 1], k, depth, truncated)) {
             name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
             goto out;
         }
-    if (nat.n >= PY_NATIVE_MAX || py_native_grow() != 0)
+    if (nat.n >= PY_NATIVE_MAX || pyfr_native_grow() != 0)
         goto out;
-    struct py_native *r = &nat.recs[nat.n];
+    struct pyfr_native *r = &nat.recs[nat.n];
     r->k = k;
     r->depth = (uint16_t)depth;
     r->truncated = truncated != 0;
-    s = py_native_slot(k.hash, nat.slots);
+    s = pyfr_native_slot(k.hash, nat.slots);
     while (nat.index[s])
         s = (s + 1) & (nat.slots - 1);
     nat.index[s] = nat.n + 1;
     name = UNWIND_NAME_FRAMES | nat.n++;
 out:
-    py_code_unlock();
+    pyfr_code_unlock();
     return name;
 }

@@ -7,7 +7,8 @@
  * objects and gives them ids (PYCODE), pytname.c reads strs and type
  * names safely, pytm.c tells tracemalloc's own allocations, pyverify.c
  * checks the layout against live frames.  The frame readers below are
- * inlined for recent.c's walk, made on every allocation.
+ * inlined for recent.c's walk, made on every allocation.  Prefix: pyfr_
+ * (pyfr_tm_ for pytm.c's, pyfr_code_ for code.c's), PY_ for constants.
  */
 #ifndef HEAPSNAP_PYFRAMES_H
 #define HEAPSNAP_PYFRAMES_H
@@ -23,93 +24,93 @@
 
 /* code.c: the UTF-8 text of the compact str object at s into out (cap
  * bytes); its length (0: none, or not a compact str). */
-uint32_t py_str(const char *s, char *out, uint32_t cap);
+uint32_t pyfr_str(const char *s, char *out, uint32_t cap);
 
 /* pytname.c: the str at s as UTF-8 into out (cap bytes), read safely; its
  * length (0: none). */
-uint32_t py_str_peek(uintptr_t s, char *out, uint32_t cap);
+uint32_t pyfr_str_peek(uintptr_t s, char *out, uint32_t cap);
 /* pytname.c: the name of the type at t whose first PY_TP_FINALIZE + 8
  * bytes are tb, into out (PY_TYPE_NAME_MAX bytes): tp_name, or for a class
  * __module__.__qualname__; its length, 0: none readable.  Each snapshot
- * calls py_type_names_begin first. */
+ * calls pyfr_type_names_begin first. */
 #define PY_TYPE_NAME_MAX 512u
-uint32_t py_type_name(const struct py_obj_layout *ol, uintptr_t t, const char *tb, uint64_t flags,
+uint32_t pyfr_type_name(const struct pylay_obj_layout *ol, uintptr_t t, const char *tb, uint64_t flags,
                       char *out);
-void py_type_names_begin(void);
+void pyfr_type_names_begin(void);
 
-extern int py_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
-extern _Atomic unsigned py_frames_max; /* heapsnap_python_frames' cap, 0: none (stack.c) */
-extern _Atomic unsigned py_frames_gen; /* ... moved at each change (recent.c) */
+extern int pyfr_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
+extern _Atomic unsigned pyfr_frames_max; /* heapsnap_python_frames' cap, 0: none (stack.c) */
+extern _Atomic unsigned pyfr_frames_gen; /* ... moved at each change (recent.c) */
 
 /* A frame's code object: from 3.14 on f_executable is a _PyStackRef, its
  * low bit a tag (Py_TAG_REFCNT); objects are 16-aligned, so the tag bits
  * are cleared on every version. */
 #define PY_CODE_TAGS ((uintptr_t)7)
-static inline uintptr_t py_frame_code(const char *fr)
+static inline uintptr_t pyfr_frame_code(const char *fr)
 {
-    return py_ptr(fr, py_lay->fr_code) & ~PY_CODE_TAGS;
+    return pylay_ptr(fr, pylay_lay->fr_code) & ~PY_CODE_TAGS;
 }
 
 /* code.c: the code object at co (alive: a frame of this thread names it)
  * as a small id for a trace word, copying it the first time; UINT32_MAX
- * when it cannot.  The table's own answer, under py_code_lock (taken
- * here), kept in this thread's cache; py_code_quick asks the cache first. */
-uint32_t py_code_id(const char *co);
+ * when it cannot.  The table's own answer, under pyfr_code_lock (taken
+ * here), kept in this thread's cache; pyfr_code_quick asks the cache first. */
+uint32_t pyfr_code_id(const char *co);
 
 /* A thread's answer of the code table: the code object at addr is id, as
- * long as py_code_gen is gen.  py_code_gen moves whenever a code object
+ * long as pyfr_code_gen is gen.  pyfr_code_gen moves whenever a code object
  * dies (domain.c's free of the OBJ domain sees its type) and whenever the
  * table gives an address a newer id, so while it stands, the object at
  * addr is the one the answer was given for: no code object can be born
  * at an address before the one there died. */
 #define PY_CODE_CACHE 128u /* answers per thread (power of two) */
-struct py_code_hit {
+struct pyfr_code_hit {
     uintptr_t addr;        /* 0: empty */
     uint32_t id, gen;
 };
-extern __thread struct py_code_hit *py_code_hits; /* NULL: none */
-extern _Atomic uint32_t py_code_gen;
+extern __thread struct pyfr_code_hit *pyfr_code_hits; /* NULL: none */
+extern _Atomic uint32_t pyfr_code_gen;
 
-static inline struct py_code_hit *py_code_hit_of(const char *co)
+static inline struct pyfr_code_hit *pyfr_code_hit_of(const char *co)
 {
-    return &py_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
+    return &pyfr_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
 }
 
-/* py_code_id, from this thread's cache when it can (no lock).  The
- * identity check py_code_id makes is not repeated here: that one cost a
+/* pyfr_code_id, from this thread's cache when it can (no lock).  The
+ * identity check pyfr_code_id makes is not repeated here: that one cost a
  * third of the Python frames' time (seven loads from the code object and
  * its line table, each frame of each allocation); the generation says as
  * much (above). */
-static inline __attribute__((always_inline)) uint32_t py_code_quick(const char *co)
+static inline __attribute__((always_inline)) uint32_t pyfr_code_quick(const char *co)
 {
-    if (HS_LIKELY(py_code_hits)) {
-        const struct py_code_hit *h = py_code_hit_of(co);
+    if (HS_LIKELY(pyfr_code_hits)) {
+        const struct pyfr_code_hit *h = pyfr_code_hit_of(co);
         if (h->addr == (uintptr_t)co &&
-            h->gen == atomic_load_explicit(&py_code_gen, memory_order_relaxed))
+            h->gen == atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed))
             return h->id;
     }
-    return py_code_id(co);
+    return pyfr_code_id(co);
 }
 
 /* domain.c's free of the OBJ domain: the object at p is going; if it may
- * be a code object, every thread's answers are void (py_code_hit).  Its
+ * be a code object, every thread's answers are void (pyfr_code_hit).  Its
  * type is read where it cannot leave the block: size, the block's size
  * when it was in the books (0: not known).  A block of unknown size that
  * starts in a page's last 16 bytes is taken for a code object (every
  * PyObject has 16 bytes, but a raw buffer of the OBJ domain may be
  * shorter). */
-static inline void py_code_maybe_dies(const char *p, uint64_t size)
+static inline void pyfr_code_maybe_dies(const char *p, uint64_t size)
 {
-    if (size ? size >= 16 && py_ptr(p, py_lay->ob_type) == py_sym.code_type
+    if (size ? size >= 16 && pylay_ptr(p, pylay_lay->ob_type) == pylay_sym.code_type
              : (((uintptr_t)p & 4095) > 4096 - 16 ||
-                py_ptr(p, py_lay->ob_type) == py_sym.code_type))
-        atomic_fetch_add_explicit(&py_code_gen, 1, memory_order_relaxed);
+                pylay_ptr(p, pylay_lay->ob_type) == pylay_sym.code_type))
+        atomic_fetch_add_explicit(&pyfr_code_gen, 1, memory_order_relaxed);
 }
 
-void py_code_thread_end(void); /* code.c: this thread's cache goes back */
+void pyfr_code_thread_end(void); /* code.c: this thread's cache goes back */
 
 /* A word of a trace naming a Python frame: HSNAP_PY_TAG | id | offset. */
-static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
+static inline uint64_t pyfr_frame_word(uint32_t code, uint32_t off)
 {
     return HSNAP_PY_TAG | ((uint64_t)code << HSNAP_PY_CODE_SHIFT) |
            (off & HSNAP_PY_OFF_MASK);
@@ -117,65 +118,65 @@ static inline uint64_t py_frame_word(uint32_t code, uint32_t off)
 
 /* A frame's instruction as read (3.10: the int f_lasti; then a pointer
  * into its code's co_code): with its code object, what its word is made
- * of (py_word_of).  The functions below that take the frame model
+ * of (pyfr_word_of).  The functions below that take the frame model
  * (PY_FRAMES_*) are always inlined, so that recent.c's walk, made for
  * every allocation, is compiled once per model with none of its tests;
- * py_lay->frames is the model to pass. */
-static inline __attribute__((always_inline)) intptr_t py_frame_at(const char *fr, int model)
+ * pylay_lay->frames is the model to pass. */
+static inline __attribute__((always_inline)) intptr_t pyfr_frame_at(const char *fr, int model)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     if (model == PY_FRAMES_OBJECT)
         return *(const int *)(fr + l->fr_instr);
-    return (intptr_t)py_ptr(fr, l->fr_instr);
+    return (intptr_t)pylay_ptr(fr, l->fr_instr);
 }
 
-/* The word of a frame running code co at instruction at (py_frame_at),
+/* The word of a frame running code co at instruction at (pyfr_frame_at),
  * or 0 when its code cannot be kept. */
-static inline __attribute__((always_inline)) uint64_t py_word_of(const char *co, intptr_t at,
+static inline __attribute__((always_inline)) uint64_t pyfr_word_of(const char *co, intptr_t at,
                                                                 int model)
 {
     if (!co)
         return 0;
-    uint32_t id = py_code_quick(co);
+    uint32_t id = pyfr_code_quick(co);
     if (id == UINT32_MAX)
         return 0;
-    intptr_t lasti = model == PY_FRAMES_OBJECT ? at : (at - (intptr_t)(co + py_lay->co_code)) / 2;
+    intptr_t lasti = model == PY_FRAMES_OBJECT ? at : (at - (intptr_t)(co + pylay_lay->co_code)) / 2;
     if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
         lasti = -1;
-    return py_frame_word(id, (uint32_t)(lasti + 1));
+    return pyfr_frame_word(id, (uint32_t)(lasti + 1));
 }
 
 /* From 3.12 on, a native call of the evaluation loop puts a frame of its
  * own (owned by the C stack, no code of the program's) below the first it
  * runs: fr, or the first frame out of it that is not one of those. */
-static inline __attribute__((always_inline)) const char *py_frame_skip(const char *fr, int model)
+static inline __attribute__((always_inline)) const char *pyfr_frame_skip(const char *fr, int model)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     if (model == PY_FRAMES_OWNER)
         while (fr && *(const uint8_t *)(fr + l->fr_entry) == l->cstack)
-            fr = (const char *)py_ptr(fr, l->fr_previous);
+            fr = (const char *)pylay_ptr(fr, l->fr_previous);
     return fr;
 }
 
 /* The innermost Python frame of the thread whose state is ts, or NULL. */
-static inline __attribute__((always_inline)) const char *py_frame_top(const char *ts, int model)
+static inline __attribute__((always_inline)) const char *pyfr_frame_top(const char *ts, int model)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     if (l->ts_cframe) {
-        ts = (const char *)py_ptr(ts, l->ts_cframe);
+        ts = (const char *)pylay_ptr(ts, l->ts_cframe);
         if (!ts)
             return NULL;
     }
-    return py_frame_skip((const char *)py_ptr(ts, l->cf_current), model);
+    return pyfr_frame_skip((const char *)pylay_ptr(ts, l->cf_current), model);
 }
 
 /* The Python frame out of fr, or NULL; *entry: fr was the first frame of
  * its native evaluation call (the next one is another call's). */
-static inline __attribute__((always_inline)) const char *py_frame_next(const char *fr,
+static inline __attribute__((always_inline)) const char *pyfr_frame_next(const char *fr,
                                                                          int *entry, int model)
 {
-    const struct py_layout *l = py_lay;
-    const char *up = (const char *)py_ptr(fr, l->fr_previous);
+    const struct pylay_layout *l = pylay_lay;
+    const char *up = (const char *)pylay_ptr(fr, l->fr_previous);
     if (model == PY_FRAMES_OBJECT) {
         *entry = 1;
         return up;
@@ -185,61 +186,61 @@ static inline __attribute__((always_inline)) const char *py_frame_next(const cha
         return up;
     }
     *entry = !up || *(const uint8_t *)(up + l->fr_entry) == l->cstack;
-    return py_frame_skip(up, model);
+    return pyfr_frame_skip(up, model);
 }
 
 /* recent.c: one walk of the thread's Python frames, innermost first, as
  * the splice (stack.c) and the thread's recent splices read it: made once
- * an allocation (py_again's walk is py_trace's), never past lim frames
+ * an allocation (pyfr_again's walk is pyfr_trace's), never past lim frames
  * with a word (no splice writes more), nor past PY_WALK_MAX frames.  A
  * frame's word is the last walk's where that walk had the same code and
  * instruction at the same place from the outermost frame walked (and no
- * code object died since: py_code_gen). */
+ * code object died since: pyfr_code_gen). */
 #define PY_WALK_MAX (TRACE_DEPTH_MAX + 64)
 #define PY_CHAIN_MAX 64u /* Python frames of a splice the recent splices keep */
-struct py_walk {
+struct pyfr_walk {
     uint64_t hash;           /* of n, the entry flags and frames 1 .. n - 1's words */
     uint32_t n, lim;         /* frames walked; the frames with a word it stops at */
     uint8_t more;            /* frames beyond the walk */
     uint8_t cut;             /* ... and it stopped at PY_WALK_MAX, short of lim */
     uint8_t zero;            /* some frame's word is 0 */
     uint8_t keep;            /* a chain to keep: n <= PY_CHAIN_MAX, no word 0 */
-    uint8_t valid;           /* py_again's walk, for py_trace (name, top) */
-    uint8_t ext;             /* frames past lim walked (recent.c's py_walk_m) */
-    uint32_t name;           /* py_again's native name */
+    uint8_t valid;           /* pyfr_again's walk, for pyfr_trace (name, top) */
+    uint8_t ext;             /* frames past lim walked (recent.c's pyfr_walk_m) */
+    uint32_t name;           /* pyfr_again's native name */
     uintptr_t top;           /* the innermost frame's address */
     uint64_t entry;          /* bit n - 1 - i (n <= 64): frame i is an entry frame */
-    uint32_t gen;            /* py_code_gen before its words were made */
+    uint32_t gen;            /* pyfr_code_gen before its words were made */
     uint64_t w[PY_WALK_MAX]; /* their words (0: a frame whose code cannot be kept) */
     /* ... made of frame i's code object fa[2i] and instruction fa[2i + 1]
-     * (py_frame_at): side by side, so that two walks' outer frames compare
+     * (pyfr_frame_at): side by side, so that two walks' outer frames compare
      * as one run of words (ftree_tail_same) */
     uintptr_t fa[2 * PY_WALK_MAX];
     uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (recent.c) */
     uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
 /* The walk of this thread's frames (state ts), lim frames with a word at
- * most: this thread's new last walk (py_walk_last). */
-struct py_walk *py_walk_take(const char *ts, uint32_t lim);
+ * most: this thread's new last walk (pyfr_walk_last). */
+struct pyfr_walk *pyfr_walk_take(const char *ts, uint32_t lim);
 /* This thread's last walk (beside its recent splices), or NULL (no
  * memory); its lim is TRACE_DEPTH_MAX before the first walk. */
-struct py_walk *py_walk_last(void);
+struct pyfr_walk *pyfr_walk_last(void);
 /* 1 and *id: the native stack name with wk's frames spliced before. */
-int py_recent_find(const struct py_walk *wk, uint32_t name, uint32_t *id);
-void py_recent_keep(const struct py_walk *wk, uint32_t name, uint32_t id); /* ... is id */
-void py_recent_thread_end(void);                            /* the thread's tables go back */
+int pyfr_recent_find(const struct pyfr_walk *wk, uint32_t name, uint32_t *id);
+void pyfr_recent_keep(const struct pyfr_walk *wk, uint32_t name, uint32_t id); /* ... is id */
+void pyfr_recent_thread_end(void);                            /* the thread's tables go back */
 
 /* native.c: the name of the native stack ip[0..depth) (truncated: it was
  * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; the
  * same frames always get the same name.  UNWIND_NO_NAME when out of
- * memory.  Takes py_code_lock. */
-uint32_t py_native_name(const uintptr_t *ip, unsigned depth, int truncated);
+ * memory.  Takes pyfr_code_lock. */
+uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 
 
 
 /* code.c: the ids (at most max, into ids) of the codes known by this
  * filename and qualname; how many (0 too when the code lock stays held:
  * a bounded wait, never a hang). */
-uint32_t py_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max);
+uint32_t pyfr_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max);
 
 #endif

@@ -2,16 +2,16 @@
  * python.h - the door of shim/python/frames/ for the shim's root and the
  * writer: CPython seen from inside the process, so that a Python
  * program's blocks are charged to its Python lines, as tracemalloc
- * charges them, with the native frames around them (py_trace, py_again),
+ * charges them, with the native frames around them (pyfr_trace, pyfr_again),
  * the code objects those name (PYCODE), and tracemalloc's own
- * allocations told apart (py_tm_).  The Python rooms, lowest first:
+ * allocations told apart (pyfr_tm_).  The Python rooms, lowest first:
  * layout/ (the version table), reads/, frames/, wrap/ (what the wrapped
  * allocator domains keep), heap/, retain/, graph/, leakref/, exit/ (the
  * exit snapshot), and shim/python/ itself (the objects at a snapshot,
- * pytypes.h); each has its own door.
+ * pyobjects.h); each has its own door.
  * Everything here runs on the allocating thread with guard_on set, reads
  * the interpreter's memory only for the thread that holds the GIL, and
- * allocates only from the arena.  Without CPython: one test of py_on per
+ * allocates only from the arena.  Without CPython: one test of pyfr_on per
  * recorded allocation.
  */
 #ifndef HEAPSNAP_PYTHON_H
@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 /* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
-extern int py_on;
+extern int pyfr_on;
 
 /* The one call of the recorder (hooks.c's hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
@@ -31,63 +31,59 @@ extern int py_on;
  * *id is the trace, Python frames spliced in and interned; -1 when nothing
  * can be recorded.  Nonzero: *name is the name for the walk (a new one,
  * UNWIND_NAME_FRAMES set, when it was UNWIND_NO_NAME). */
-int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
+int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id);
 
 /* hook_stack, for a stack that unwind_again answered with a name of
- * py_trace's: 1 and *id the trace when this thread spliced the same native
+ * pyfr_trace's: 1 and *id the trace when this thread spliced the same native
  * stack with the same Python frames before (no frame needed); 0: the
- * native frames and py_trace, then. */
-int py_again(uint32_t name, uint32_t *id);
+ * native frames and pyfr_trace, then. */
+int pyfr_again(uint32_t name, uint32_t *id);
 
 /* heapsnap_python_frames: new stacks keep at most n Python frames (0: no
  * cap but HEAPSNAP_DEPTH's) and, native 0, none of their native frames;
  * the threads' recent splices, made before, are forgotten (recent.c sees
- * py_frames_gen move). */
-void py_frames_cap(unsigned n, int native);
+ * pyfr_frames_gen move). */
+void pyfr_frames_cap(unsigned n, int native);
 
 /* The thread is ending (threads.c): its recent splices go back. */
-void py_thread_end(void);
+void pyfr_thread_end(void);
 
 /* The code table's lock (code.c), for fork's handlers (life.c). */
-void py_code_lock(void);
-void py_code_unlock(void);
+void pyfr_code_lock(void);
+void pyfr_code_unlock(void);
 
 /* The snapshot writer: the PYCODE section's payload (see hsnap_format.h),
  * with only the snapshot lock held, after TRACES.  fatal: bounded lock
  * attempts (nothing written if they fail). */
 struct sbuf;
 struct hsnap_pyunread;
-void py_put_codes(struct sbuf *b, int fatal);
-uint32_t py_code_count(void);
-/* The in-process dump (heapsnap_dump), with py_code_lock held: a Python
+void pyfr_put_codes(struct sbuf *b, int fatal);
+uint32_t pyfr_code_count(void);
+/* The in-process dump (heapsnap_dump), with pyfr_code_lock held: a Python
  * frame word's line (0: unknown), and the names of code ids [from, n) into
  * b (u32 filename_len, u32 qualname_len, both; returns n). */
-int py_frame_line(uint64_t w);
-uint32_t py_put_names(struct sbuf *b, uint32_t from);
-uint32_t py_version(void); /* Py_Version once the domains are wrapped; else 0 */
-/* The snapshot writer (snapshot lock, not the fatal path): each running
- * thread's name as threading has it (pythreads.c: Thread._name by
- * _native_id) into its record (athr_py_name); nothing without CPython. */
-void py_thread_names(void);
+int pyfr_frame_line(uint64_t w);
+uint32_t pyfr_put_names(struct sbuf *b, uint32_t from);
+uint32_t pyfr_version(void); /* Py_Version once the domains are wrapped; else 0 */
 /* pyverify.c: the layout read against the calling thread's frames (under
  * the GIL, with peek): 0, or -1 when a frame does not read as it says. */
-int py_layout_verify(const char *ts);
-/* tracemalloc's own allocations (pytm.c).  py_tm_init: dom_init, with
- * _Py_tracemalloc_config's address (or NULL).  py_tm_see: a domain
- * wrapper's caller's return address while tracemalloc traces (py_tm_on).
- * py_tm_own: the native stack ip[0..depth) is a tracemalloc hook's own
+int pyfr_layout_verify(const char *ts);
+/* tracemalloc's own allocations (pytm.c).  pyfr_tm_init: dom_init, with
+ * _Py_tracemalloc_config's address (or NULL).  pyfr_tm_see: a domain
+ * wrapper's caller's return address while tracemalloc traces (pyfr_tm_on).
+ * pyfr_tm_own: the native stack ip[0..depth) is a tracemalloc hook's own
  * allocation (HSNAP_TRACE_TMOWN); always 0 until a hook is seen. */
-extern const int *py_tm_tracing;
-extern _Atomic unsigned py_tm_n;
-void py_tm_init(const void *config);
+extern const int *pyfr_tm_tracing;
+extern _Atomic unsigned pyfr_tm_n;
+void pyfr_tm_init(const void *config);
 /* 3.12 on: tracemalloc's config inside runtime (_PyRuntime), or NULL when
  * heapsnap has no row for version or the values there are not a config. */
-const void *py_tm_runtime_config(uint32_t version, const void *runtime);
-void py_tm_see(uintptr_t ra);
-int py_tm_own(const uintptr_t *ip, unsigned depth);
+const void *pyfr_tm_runtime_config(uint32_t version, const void *runtime);
+void pyfr_tm_see(uintptr_t ra);
+int pyfr_tm_own(const uintptr_t *ip, unsigned depth);
 /* CPython's PyMemAllocatorEx (stable since 3.4): a domain's entry. */
-struct py_alloc {
+struct pyfr_alloc {
     void *ctx;
     void *(*malloc)(void *ctx, size_t n);
     void *(*calloc)(void *ctx, size_t n, size_t m);
@@ -95,15 +91,15 @@ struct py_alloc {
     void (*free)(void *ctx, void *p);
 };
 
-/* py_tm_raw_wrap: dom_poll put the wrappers beneath tracemalloc's hooks
+/* pyfr_tm_raw_wrap: dom_poll put the wrappers beneath tracemalloc's hooks
  * (from start-up); raw is the RAW entry (a PyMemAllocatorEx) of their
  * {mem, raw, obj}, which tracemalloc's own tables are allocated through
  * too: its malloc and calloc get pass-throughs that learn their callers.
- * py_tm_raw_unwrap: a detach's unwrap (GIL held): the originals back,
+ * pyfr_tm_raw_unwrap: a detach's unwrap (GIL held): the originals back,
  * in that entry or in the RAW domain (tracemalloc.stop() copied it),
  * through PyMem_GetAllocator and PyMem_SetAllocator (get, set). */
-void py_tm_raw_wrap(struct py_alloc *raw);
-void py_tm_raw_unwrap(void (*get)(int, struct py_alloc *), void (*set)(int, struct py_alloc *));
-static inline int py_tm_on(void) { return py_tm_tracing && *(volatile const int *)py_tm_tracing; }
+void pyfr_tm_raw_wrap(struct pyfr_alloc *raw);
+void pyfr_tm_raw_unwrap(void (*get)(int, struct pyfr_alloc *), void (*set)(int, struct pyfr_alloc *));
+static inline int pyfr_tm_on(void) { return pyfr_tm_tracing && *(volatile const int *)pyfr_tm_tracing; }
 
 #endif

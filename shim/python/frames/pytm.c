@@ -1,6 +1,6 @@
 /*
  * pytm.c - tracemalloc's own allocations told apart without the
- * interpreter's debug information (py_tm_).  tracemalloc.start() puts its
+ * interpreter's debug information (pyfr_tm_).  tracemalloc.start() puts its
  * allocator hooks above the domains domain.c wrapped (from start-up, the
  * wrappers go beneath them: domain.c's py_tm_entries): a Python object's
  * allocation reaches our wrapper from inside a hook (its pass-through
@@ -10,16 +10,16 @@
  * (_Py_tracemalloc_config, which the interpreter exports up to 3.11; from
  * 3.12 the config is a field of the exported _PyRuntime, at layout.c's
  * offset, taken only when its values are the start-up ones), the
- * wrappers tell their caller's return address (py_tm_see): the hook's
+ * wrappers tell their caller's return address (pyfr_tm_see): the hook's
  * pass-through, whose function's range (its .eh_frame FDE,
  * unwind_func_range) is the hook's.  A stack with a frame in a hook's
- * range at another address is the hook's own allocation (py_tm_own): its
+ * range at another address is the hook's own allocation (pyfr_tm_own): its
  * trace is HSNAP_TRACE_TMOWN, which the CLI names as tracemalloc's C.  A
  * few hooks at most: a fixed table, filled once each, read without a lock.
  *   Outside any hook, tracemalloc allocates a traceback when an object
  * is born without the allocator (_PyTraceMalloc_NewReference, for a free
  * list's object: 3.10-3.12), through its raw_malloc: the RAW entry under
- * the hooks, where py_tm_raw_wrap puts pass-throughs that note their
+ * the hooks, where pyfr_tm_raw_wrap puts pass-throughs that note their
  * callers.  A caller whose allocation a hook's stack shows as its own is
  * one of tracemalloc's raw_malloc sites, own wherever it is reached from
  * (a shared helper, _Py_hashtable_set, mallocs directly: never a caller).
@@ -30,22 +30,22 @@
 
 #define PY_TM_MAX 8
 
-static struct py_tm_hook {
+static struct pyfr_tm_hook {
     uintptr_t ra, lo, hi;    /* the pass-through's return address; the hook's text */
-} py_tm_hooks[PY_TM_MAX];
-static atomic_uint py_tm_taken; /* slots handed out */
-_Atomic unsigned py_tm_n;       /* slots filled (python.h) */
-const int *py_tm_tracing;       /* &_Py_tracemalloc_config.tracing, or NULL */
+} pyfr_tm_hooks[PY_TM_MAX];
+static atomic_uint pyfr_tm_taken; /* slots handed out */
+_Atomic unsigned pyfr_tm_n;       /* slots filled (python.h) */
+const int *pyfr_tm_tracing;       /* &_Py_tracemalloc_config.tracing, or NULL */
 
-void py_tm_init(const void *config)
+void pyfr_tm_init(const void *config)
 {
     /* struct _PyTraceMalloc_Config { int initialized; int tracing; ... } (3.8-3.11) */
-    py_tm_tracing = config ? (const int *)config + 1 : NULL;
+    pyfr_tm_tracing = config ? (const int *)config + 1 : NULL;
 }
 
-const void *py_tm_runtime_config(uint32_t version, const void *runtime)
+const void *pyfr_tm_runtime_config(uint32_t version, const void *runtime)
 {
-    uint32_t at = py_tm_config_at(version);
+    uint32_t at = pylay_tm_config_at(version);
     if (!runtime || !at)
         return NULL;
     /* { initialized, tracing, max_nframe } as _PyRuntimeState_INIT leaves
@@ -59,33 +59,33 @@ const void *py_tm_runtime_config(uint32_t version, const void *runtime)
 }
 
 /* A new pass-through: its hook's range, once. */
-static HS_NOINLINE void py_tm_learn(uintptr_t ra)
+static HS_NOINLINE void pyfr_tm_learn(uintptr_t ra)
 {
     uintptr_t lo, hi, at = ra - 1;
     int interp = 0; /* tracemalloc is the interpreter's: not an extension that kept our wrapper */
     for (int i = 0; i < 2; i++)
-        interp |= at - py_sym.interp_lo[i] < py_sym.interp_hi[i] - py_sym.interp_lo[i];
+        interp |= at - pylay_sym.interp_lo[i] < pylay_sym.interp_hi[i] - pylay_sym.interp_lo[i];
     if (!interp || unwind_func_range(at, &lo, &hi) != 0)
         return; /* no FDE: nothing to tell the hook's frames by */
-    for (unsigned i = 0; i < atomic_load(&py_tm_n); i++)
-        if (py_tm_hooks[i].ra == ra)
+    for (unsigned i = 0; i < atomic_load(&pyfr_tm_n); i++)
+        if (pyfr_tm_hooks[i].ra == ra)
             return; /* another thread was first */
-    unsigned k = atomic_fetch_add(&py_tm_taken, 1);
+    unsigned k = atomic_fetch_add(&pyfr_tm_taken, 1);
     if (k >= PY_TM_MAX)
         return;
-    py_tm_hooks[k] = (struct py_tm_hook){ra, lo, hi};
+    pyfr_tm_hooks[k] = (struct pyfr_tm_hook){ra, lo, hi};
     unsigned n = k;
-    while (!atomic_compare_exchange_weak(&py_tm_n, &n, k + 1)) /* in slot order */
+    while (!atomic_compare_exchange_weak(&pyfr_tm_n, &n, k + 1)) /* in slot order */
         n = k;
 }
 
-void py_tm_see(uintptr_t ra)
+void pyfr_tm_see(uintptr_t ra)
 {
-    unsigned n = atomic_load_explicit(&py_tm_n, memory_order_acquire);
+    unsigned n = atomic_load_explicit(&pyfr_tm_n, memory_order_acquire);
     for (unsigned i = 0; i < n; i++)
-        if (py_tm_hooks[i].ra == ra)
+        if (pyfr_tm_hooks[i].ra == ra)
             return;
-    py_tm_learn(ra);
+    pyfr_tm_learn(ra);
 }
 
 /* ---------------- the RAW entry beneath the hooks ---------------- */
@@ -93,15 +93,15 @@ void py_tm_see(uintptr_t ra)
 #define PY_TM_SITES 16
 
 static struct {
-    struct py_alloc *entry; /* the RAW entry wrapped */
+    struct pyfr_alloc *entry; /* the RAW entry wrapped */
     void *(*malloc)(void *ctx, size_t n);          /* what was there */
     void *(*calloc)(void *ctx, size_t n, size_t m);
     _Atomic uintptr_t seen[PY_TM_SITES];  /* the pass-throughs' callers */
     _Atomic uintptr_t sites[PY_TM_SITES]; /* ... that are tracemalloc's raw_malloc */
-} py_tm_raw;
+} pyfr_tm_raw;
 
 /* ra in table t (a slot taken for it when add and not there): 1 when found. */
-static int py_tm_in(_Atomic uintptr_t *t, uintptr_t ra, int add)
+static int pyfr_tm_in(_Atomic uintptr_t *t, uintptr_t ra, int add)
 {
     for (unsigned i = 0; i < PY_TM_SITES; i++) {
         uintptr_t v = atomic_load_explicit(&t[i], memory_order_acquire);
@@ -120,78 +120,78 @@ static int py_tm_in(_Atomic uintptr_t *t, uintptr_t ra, int add)
 /* Called with or without the GIL (the RAW domain's rule), never allocate;
  * the call to the original is a tail call, so the recorded stack is as
  * without us. */
-static void *py_tm_raw_malloc(void *ctx, size_t n)
+static void *pyfr_tm_raw_malloc(void *ctx, size_t n)
 {
-    if (HS_UNLIKELY(py_tm_on()))
-        py_tm_in(py_tm_raw.seen, (uintptr_t)__builtin_return_address(0), 1);
-    return py_tm_raw.malloc(ctx, n);
+    if (HS_UNLIKELY(pyfr_tm_on()))
+        pyfr_tm_in(pyfr_tm_raw.seen, (uintptr_t)__builtin_return_address(0), 1);
+    return pyfr_tm_raw.malloc(ctx, n);
 }
 
-static void *py_tm_raw_calloc(void *ctx, size_t n, size_t m)
+static void *pyfr_tm_raw_calloc(void *ctx, size_t n, size_t m)
 {
-    if (HS_UNLIKELY(py_tm_on()))
-        py_tm_in(py_tm_raw.seen, (uintptr_t)__builtin_return_address(0), 1);
-    return py_tm_raw.calloc(ctx, n, m);
+    if (HS_UNLIKELY(pyfr_tm_on()))
+        pyfr_tm_in(pyfr_tm_raw.seen, (uintptr_t)__builtin_return_address(0), 1);
+    return pyfr_tm_raw.calloc(ctx, n, m);
 }
 
 /* The entry is read without the GIL, one field at a time (tracemalloc's
  * RAW hook, its raw_malloc): its ctx stays, each function is one aligned
  * store, and ours forward to the very functions they replace, with the
  * ctx they are given, so any mix a reader sees is the old behaviour. */
-void py_tm_raw_wrap(struct py_alloc *e)
+void pyfr_tm_raw_wrap(struct pyfr_alloc *e)
 {
-    if (py_tm_raw.entry || !e->malloc || !e->calloc || e->malloc == py_tm_raw_malloc)
+    if (pyfr_tm_raw.entry || !e->malloc || !e->calloc || e->malloc == pyfr_tm_raw_malloc)
         return;
-    py_tm_raw.malloc = e->malloc;
-    py_tm_raw.calloc = e->calloc;
-    py_tm_raw.entry = e;
-    __atomic_store_n(&e->malloc, py_tm_raw_malloc, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->calloc, py_tm_raw_calloc, __ATOMIC_RELEASE);
+    pyfr_tm_raw.malloc = e->malloc;
+    pyfr_tm_raw.calloc = e->calloc;
+    pyfr_tm_raw.entry = e;
+    __atomic_store_n(&e->malloc, pyfr_tm_raw_malloc, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->calloc, pyfr_tm_raw_calloc, __ATOMIC_RELEASE);
 }
 
-static void py_tm_raw_put_back(struct py_alloc *a)
+static void pyfr_tm_raw_put_back(struct pyfr_alloc *a)
 {
-    if (a->malloc == py_tm_raw_malloc)
-        __atomic_store_n(&a->malloc, py_tm_raw.malloc, __ATOMIC_RELEASE);
-    if (a->calloc == py_tm_raw_calloc)
-        __atomic_store_n(&a->calloc, py_tm_raw.calloc, __ATOMIC_RELEASE);
+    if (a->malloc == pyfr_tm_raw_malloc)
+        __atomic_store_n(&a->malloc, pyfr_tm_raw.malloc, __ATOMIC_RELEASE);
+    if (a->calloc == pyfr_tm_raw_calloc)
+        __atomic_store_n(&a->calloc, pyfr_tm_raw.calloc, __ATOMIC_RELEASE);
 }
 
-void py_tm_raw_unwrap(void (*get)(int, struct py_alloc *), void (*set)(int, struct py_alloc *))
+void pyfr_tm_raw_unwrap(void (*get)(int, struct pyfr_alloc *), void (*set)(int, struct pyfr_alloc *))
 {
-    if (!py_tm_raw.entry)
+    if (!pyfr_tm_raw.entry)
         return;
-    py_tm_raw_put_back(py_tm_raw.entry);
-    py_tm_raw.entry = NULL; /* an attach again wraps it again (its originals the same) */
-    struct py_alloc now;
+    pyfr_tm_raw_put_back(pyfr_tm_raw.entry);
+    pyfr_tm_raw.entry = NULL; /* an attach again wraps it again (its originals the same) */
+    struct pyfr_alloc now;
     if (!get || !set)
         return;
     get(0, &now); /* PYMEM_DOMAIN_RAW: after tracemalloc.stop(), a copy of the entry */
-    if (now.malloc == py_tm_raw_malloc || now.calloc == py_tm_raw_calloc) {
-        py_tm_raw_put_back(&now);
+    if (now.malloc == pyfr_tm_raw_malloc || now.calloc == pyfr_tm_raw_calloc) {
+        pyfr_tm_raw_put_back(&now);
         set(0, &now);
     }
 }
 
-int py_tm_own(const uintptr_t *ip, unsigned depth)
+int pyfr_tm_own(const uintptr_t *ip, unsigned depth)
 {
-    unsigned n = atomic_load_explicit(&py_tm_n, memory_order_acquire);
-    if (depth && atomic_load_explicit(&py_tm_raw.sites[0], memory_order_relaxed) &&
-        py_tm_in(py_tm_raw.sites, ip[0], 0))
+    unsigned n = atomic_load_explicit(&pyfr_tm_n, memory_order_acquire);
+    if (depth && atomic_load_explicit(&pyfr_tm_raw.sites[0], memory_order_relaxed) &&
+        pyfr_tm_in(pyfr_tm_raw.sites, ip[0], 0))
         return 1; /* at a raw_malloc site of tracemalloc's: reached from NewReference too */
     for (unsigned f = 0; f < depth; f++)
         for (unsigned i = 0; i < n; i++) {
-            const struct py_tm_hook *h = &py_tm_hooks[i];
+            const struct pyfr_tm_hook *h = &pyfr_tm_hooks[i];
             if (ip[f] - 1 - h->lo < h->hi - h->lo) {
                 int pass = 0, inner = 0;
                 for (unsigned j = 0; j < n; j++) {
-                    pass |= ip[f] == py_tm_hooks[j].ra;
-                    inner |= ip[0] - 1 - py_tm_hooks[j].lo < py_tm_hooks[j].hi - py_tm_hooks[j].lo;
+                    pass |= ip[f] == pyfr_tm_hooks[j].ra;
+                    inner |= ip[0] - 1 - pyfr_tm_hooks[j].lo < pyfr_tm_hooks[j].hi - pyfr_tm_hooks[j].lo;
                 }
                 /* the hook's own, allocated through its raw_malloc (a
                  * caller of the RAW entry, outside any hook's text) */
-                if (!pass && f > 0 && !inner && py_tm_in(py_tm_raw.seen, ip[0], 0))
-                    py_tm_in(py_tm_raw.sites, ip[0], 1);
+                if (!pass && f > 0 && !inner && pyfr_tm_in(pyfr_tm_raw.seen, ip[0], 0))
+                    pyfr_tm_in(pyfr_tm_raw.sites, ip[0], 1);
                 return !pass;
             }
         }

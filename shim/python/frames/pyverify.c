@@ -27,20 +27,20 @@ static int pyv_word(uintptr_t at, uintptr_t *out)
 }
 
 /* Frame fr's code reads as a code object whose file name is a str. */
-static int pyv_code_ok(const struct py_layout *l, uintptr_t fr)
+static int pyv_code_ok(const struct pylay_layout *l, uintptr_t fr)
 {
     uintptr_t co, type, file, ftype;
     if (!pyv_word(fr + l->fr_code, &co))
         return 0;
     co &= ~PY_CODE_TAGS;
-    return pyv_word(co + l->ob_type, &type) && type == py_sym.code_type &&
+    return pyv_word(co + l->ob_type, &type) && type == pylay_sym.code_type &&
            pyv_word(co + l->co_filename, &file) && pyv_word(file + l->ob_type, &ftype) &&
-           (!py_sym.str_type || ftype == py_sym.str_type);
+           (!pylay_sym.str_type || ftype == pylay_sym.str_type);
 }
 
-int py_layout_verify(const char *ts)
+int pyfr_layout_verify(const char *ts)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     uintptr_t at = (uintptr_t)ts, fr;
     if (!l || !ts)
         return -1;

@@ -21,59 +21,59 @@
 #include "unwind.h"
 #include "pyframes.h"
 
-int py_on; /* python.h: set by the root once the domains are wrapped */
+int pyfr_on; /* python.h: set by the root once the domains are wrapped */
 
 /* ip (a return address) is in the evaluation loop: its function, or the
  * part of it the compiler split off (Debian's 3.14: py_find_eval). */
-static inline int py_is_eval(uintptr_t ip)
+static inline int pyfr_is_eval(uintptr_t ip)
 {
-    return ip - 1 - py_sym.eval_lo < py_sym.eval_hi - py_sym.eval_lo ||
-           ip - 1 - py_sym.eval2_lo < py_sym.eval2_hi - py_sym.eval2_lo;
+    return ip - 1 - pylay_sym.eval_lo < pylay_sym.eval_hi - pylay_sym.eval_lo ||
+           ip - 1 - pylay_sym.eval2_lo < pylay_sym.eval2_hi - pylay_sym.eval2_lo;
 }
 
 /* This thread's own state, or NULL (not a Python thread, finalizing). */
-static const char *py_own_state(void)
+static const char *pyfr_own_state(void)
 {
-    void *me = py_sym.this_thread();
-    if (!me || (py_sym.finalizing && py_sym.finalizing()))
+    void *me = pylay_sym.this_thread();
+    if (!me || (pylay_sym.finalizing && pylay_sym.finalizing()))
         return NULL;
     return me;
 }
 
 /* HEAPSNAP_PYTHON_NATIVE=trim (dom_init): the interpreter's own native
  * frames outward of the innermost Python frame are left out. */
-int py_trim;
+int pyfr_trim;
 
-_Atomic unsigned py_frames_max, py_frames_gen;
-static _Atomic int py_frames_bare; /* the cap's stacks keep no native frame */
+_Atomic unsigned pyfr_frames_max, pyfr_frames_gen;
+static _Atomic int pyfr_frames_bare; /* the cap's stacks keep no native frame */
 
-void py_frames_cap(unsigned n, int native)
+void pyfr_frames_cap(unsigned n, int native)
 {
     int bare = n && !native;
-    int moved = atomic_exchange(&py_frames_max, n) != n;
-    moved |= atomic_exchange(&py_frames_bare, bare) != bare;
+    int moved = atomic_exchange(&pyfr_frames_max, n) != n;
+    moved |= atomic_exchange(&pyfr_frames_bare, bare) != bare;
     if (moved)
-        atomic_fetch_add(&py_frames_gen, 1);
+        atomic_fetch_add(&pyfr_frames_gen, 1);
 }
 
 /* ip lies in the interpreter's own text (libpython, the python executable). */
-static inline int py_is_interp(uintptr_t ip)
+static inline int pyfr_is_interp(uintptr_t ip)
 {
     ip -= 1;
-    return ip - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
-           ip - py_sym.interp_lo[1] < py_sym.interp_hi[1] - py_sym.interp_lo[1];
+    return ip - pylay_sym.interp_lo[0] < pylay_sym.interp_hi[0] - pylay_sym.interp_lo[0] ||
+           ip - pylay_sym.interp_lo[1] < pylay_sym.interp_hi[1] - pylay_sym.interp_lo[1];
 }
 
 /* Where a splice writes, and what it may still write. */
-struct py_out {
+struct pyfr_out {
     uintptr_t *w;
     unsigned k, room; /* written, room for */
     unsigned py, max; /* Python frames written, their budget (trim) */
     int bare;         /* no native frame written (heapsnap_python_frames) */
-    int trim;         /* py_trim */
+    int trim;         /* pyfr_trim */
 };
 
-static inline int py_out_full(const struct py_out *o)
+static inline int pyfr_out_full(const struct pyfr_out *o)
 {
     return o->k == o->room || (o->trim && o->py == o->max);
 }
@@ -82,8 +82,8 @@ static inline int py_out_full(const struct py_out *o)
  * from frame *j of the walk on, while o has room: those up to the call's
  * first frame (entry), frames without a word taking no room.  Inlined, so
  * that the splice keeps o in registers: a stack runs a dozen calls. */
-static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
-                                                              const struct py_walk *wk,
+static inline __attribute__((always_inline)) void pyfr_put_call(struct pyfr_out *o,
+                                                              const struct pyfr_walk *wk,
                                                               unsigned *j, int all)
 {
     unsigned x = *j, e = wk->n;
@@ -105,7 +105,7 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
             o->w[o->k + q] = wk->w[x + q];
         o->k += c, o->py += c, x += c;
     } else {
-        for (; x < e && !py_out_full(o); x++)
+        for (; x < e && !pyfr_out_full(o); x++)
             if (wk->w[x])
                 o->w[o->k++] = wk->w[x], o->py++;
     }
@@ -120,32 +120,32 @@ static inline __attribute__((always_inline)) void py_put_call(struct py_out *o,
  * stack with more than PY_PLAN_AT such frames has none. */
 #define PY_PLANS 1024u  /* power of two */
 #define PY_PLAN_AT 48u
-struct py_plan {
+struct pyfr_plan {
     uint32_t name;     /* 0: empty (a name has UNWIND_NAME_FRAMES) */
     uint8_t np, ok;    /* positions; whether the plan holds them all */
     uint64_t eval;     /* bit q: at[q] is an evaluation frame */
     uint8_t at[PY_PLAN_AT];
 };
-static __thread struct py_plan *py_plans;
-static __thread int py_plans_off;
+static __thread struct pyfr_plan *pyfr_plans;
+static __thread int pyfr_plans_off;
 
 /* name's plan (its frames nat[0..n)), made on a miss; NULL: none. */
-static const struct py_plan *py_plan_of(uint32_t name, const uintptr_t *nat, unsigned n)
+static const struct pyfr_plan *pyfr_plan_of(uint32_t name, const uintptr_t *nat, unsigned n)
 {
-    struct py_plan *t = py_plans;
+    struct pyfr_plan *t = pyfr_plans;
     if (name == UNWIND_NO_NAME || !(name & UNWIND_NAME_FRAMES) || n > 255)
         return NULL;
-    if (HS_UNLIKELY(!t) && (py_plans_off || !(t = py_plans = arena_alloc(PY_PLANS * sizeof *t)))) {
-        py_plans_off = 1;
+    if (HS_UNLIKELY(!t) && (pyfr_plans_off || !(t = pyfr_plans = arena_alloc(PY_PLANS * sizeof *t)))) {
+        pyfr_plans_off = 1;
         return NULL;
     }
-    struct py_plan *p = &t[(name * 0x9e3779b9u) >> 22 & (PY_PLANS - 1)];
+    struct pyfr_plan *p = &t[(name * 0x9e3779b9u) >> 22 & (PY_PLANS - 1)];
     if (p->name == name)
         return p->ok ? p : NULL;
     p->name = name, p->np = 0, p->eval = 0, p->ok = 0;
     for (unsigned i = 0; i < n; i++) {
-        int ev = py_is_eval(nat[i]);
-        if (ev || !py_is_interp(nat[i])) {
+        int ev = pyfr_is_eval(nat[i]);
+        if (ev || !pyfr_is_interp(nat[i])) {
             if (p->np == PY_PLAN_AT)
                 return NULL;
             p->eval |= (uint64_t)ev << p->np;
@@ -157,7 +157,7 @@ static const struct py_plan *py_plan_of(uint32_t name, const uintptr_t *nat, uns
 }
 
 /* nat[i..e) written while o has room: where it stopped. */
-static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsigned i, unsigned e)
+static inline unsigned pyfr_copy_run(struct pyfr_out *o, const uintptr_t *nat, unsigned i, unsigned e)
 {
     unsigned room = o->room - o->k, c = e - i < room ? e - i : room;
     for (unsigned q = 0; q < c; q++)
@@ -169,7 +169,7 @@ static inline unsigned py_copy_run(struct py_out *o, const uintptr_t *nat, unsig
 /* Where a splice is: i in the native frames, j in the walk's; fr: Python
  * frames are left to write; skip (trim, once a Python frame is in): the
  * interpreter's frames are left out. */
-struct py_at {
+struct pyfr_at {
     unsigned i, j;
     int fr, skip;
 };
@@ -178,8 +178,8 @@ struct py_at {
  * from q on), while the walk lasts: their Python frames are written as
  * one run where they fit, else the first call's alone.  The plan's last
  * frame taken: its place. */
-static unsigned py_put_run(struct py_out *o, const struct py_walk *wk, const struct py_plan *pl,
-                           unsigned q, struct py_at *a)
+static unsigned pyfr_put_run(struct pyfr_out *o, const struct pyfr_walk *wk, const struct pyfr_plan *pl,
+                           unsigned q, struct pyfr_at *a)
 {
     unsigned e = a->j, qq = q;
     do {
@@ -196,20 +196,20 @@ static unsigned py_put_run(struct py_out *o, const struct py_walk *wk, const str
         a->fr = a->j < wk->n || wk->more;
         return qq - 1;
     }
-    py_put_call(o, wk, &a->j, 0);
+    pyfr_put_call(o, wk, &a->j, 0);
     a->fr = a->j < wk->n || wk->more;
     return q;
 }
 
-/* The splice along a plan (py_plan_of): as py_splice_native does, the
+/* The splice along a plan (pyfr_plan_of): as pyfr_splice_native does, the
  * plan's frames only, runs between them copied or passed over whole. */
-static void py_splice_plan(const uintptr_t *nat, unsigned n, struct py_out *o,
-                           const struct py_walk *wk, const struct py_plan *pl, struct py_at *a)
+static void pyfr_splice_plan(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
+                           const struct pyfr_walk *wk, const struct pyfr_plan *pl, struct pyfr_at *a)
 {
     unsigned prev = a->i;
     for (unsigned q = 0; q < pl->np; q++) {
         unsigned at = pl->at[q];
-        if (!a->skip && (a->i = py_copy_run(o, nat, prev, at)) < at)
+        if (!a->skip && (a->i = pyfr_copy_run(o, nat, prev, at)) < at)
             return;
         if (o->k == o->room) {
             a->i = at;
@@ -217,34 +217,34 @@ static void py_splice_plan(const uintptr_t *nat, unsigned n, struct py_out *o,
         }
         if (a->fr && (pl->eval >> q & 1) && a->skip && !wk->zero && !wk->ext && a->j < wk->n &&
             wk->n - a->j <= 64) {
-            q = py_put_run(o, wk, pl, q, a);
+            q = pyfr_put_run(o, wk, pl, q, a);
             at = pl->at[q];
         } else if (a->fr && (pl->eval >> q & 1)) {
-            py_put_call(o, wk, &a->j, 0);
+            pyfr_put_call(o, wk, &a->j, 0);
             a->fr = a->j < wk->n || wk->more;
             a->skip = o->trim && o->py;
-        } else if (!a->skip || !py_is_interp(nat[at])) {
+        } else if (!a->skip || !pyfr_is_interp(nat[at])) {
             o->w[o->k++] = nat[at];
         }
         a->i = prev = at + 1;
         if (o->k == o->room)
             return;
     }
-    a->i = a->skip ? n : py_copy_run(o, nat, prev, n);
+    a->i = a->skip ? n : pyfr_copy_run(o, nat, prev, n);
 }
 
 /* From native frame a->i: where the next evaluation frame is, the frames
  * before it written (or, skip, the next frame that is not the
  * interpreter's); n when none is left.  Returns 1 at an evaluation frame,
  * 0 to go on (a frame written, or o full). */
-static int py_next_eval(const uintptr_t *nat, unsigned n, struct py_out *o, struct py_at *a)
+static int pyfr_next_eval(const uintptr_t *nat, unsigned n, struct pyfr_out *o, struct pyfr_at *a)
 {
     unsigned i = a->i, s = i;
     if (!a->skip) { /* every frame written, up to the next evaluation frame */
         unsigned end = o->room - o->k < n - i ? i + (o->room - o->k) : n;
         uintptr_t *w = o->w + o->k;
         if (a->fr)
-            for (uintptr_t ip; i < end && !py_is_eval(ip = nat[i]); i++)
+            for (uintptr_t ip; i < end && !pyfr_is_eval(ip = nat[i]); i++)
                 w[i - s] = ip;
         else
             for (; i < end; i++)
@@ -253,18 +253,18 @@ static int py_next_eval(const uintptr_t *nat, unsigned n, struct py_out *o, stru
         a->i = i;
         return i != end;
     }
-    const uintptr_t lo0 = py_sym.interp_lo[0], span0 = py_sym.interp_hi[0] - lo0;
+    const uintptr_t lo0 = pylay_sym.interp_lo[0], span0 = pylay_sym.interp_hi[0] - lo0;
     for (; i < n; i++) { /* libpython's frames tested first: most are */
         uintptr_t ip = nat[i] - 1;
-        if (ip - lo0 >= span0 && !py_is_interp(ip + 1))
+        if (ip - lo0 >= span0 && !pyfr_is_interp(ip + 1))
             break;
-        if (a->fr && py_is_eval(ip + 1))
+        if (a->fr && pyfr_is_eval(ip + 1))
             break;
     }
     a->i = i;
     if (i == n)
         return 0;
-    if (!(a->fr && py_is_eval(nat[i]))) {
+    if (!(a->fr && pyfr_is_eval(nat[i]))) {
         o->w[o->k++] = nat[a->i++];
         return 0;
     }
@@ -274,14 +274,14 @@ static int py_next_eval(const uintptr_t *nat, unsigned n, struct py_out *o, stru
 /* The splice without a plan: runs of frames copied or passed over in
  * tight loops, up to the next evaluation frame, whose call's Python
  * frames are written in its place. */
-static void py_splice_native(const uintptr_t *nat, unsigned n, struct py_out *o,
-                             const struct py_walk *wk, struct py_at *a)
+static void pyfr_splice_native(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
+                             const struct pyfr_walk *wk, struct pyfr_at *a)
 {
     while (a->i < n && o->k < o->room) {
-        if (!py_next_eval(nat, n, o, a))
+        if (!pyfr_next_eval(nat, n, o, a))
             continue;
-        /* nat[i] is an evaluation frame (py_is_eval) */
-        py_put_call(o, wk, &a->j, 0);
+        /* nat[i] is an evaluation frame (pyfr_is_eval) */
+        pyfr_put_call(o, wk, &a->j, 0);
         a->fr = a->j < wk->n || wk->more;
         a->skip = o->trim && o->py;
         a->i++;
@@ -294,124 +294,124 @@ static void py_splice_native(const uintptr_t *nat, unsigned n, struct py_out *o,
  * beyond a truncated walk follow the last (their own native frames are
  * not known).  Returns the truncation flag of the result.  Frames are
  * left (fr) while the walk has some, or frames beyond it: a walk stops
- * only where o is full (py_walk_take's lim is the splice's max), but
+ * only where o is full (pyfr_walk_take's lim is the splice's max), but
  * for a cut one (PY_WALK_MAX frames whose code cannot be kept), whose
  * splice is marked truncated.  Most frames are the interpreter's, left
  * out once a Python frame is in (skip). */
-static int py_splice(const uintptr_t *nat, unsigned n, struct py_out *o,
-                     const struct py_walk *wk, int truncated, const struct py_plan *pl,
+static int pyfr_splice(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
+                     const struct pyfr_walk *wk, int truncated, const struct pyfr_plan *pl,
                      unsigned from)
 {
-    struct py_at a = {from, 0, wk->n || wk->more, o->trim && o->py};
-    if (from && !o->bare) /* frames 1 .. from - 1 left out (py_trim_inner) */
+    struct pyfr_at a = {from, 0, wk->n || wk->more, o->trim && o->py};
+    if (from && !o->bare) /* frames 1 .. from - 1 left out (pyfr_trim_inner) */
         o->w[o->k++] = nat[0];
     if (pl && !o->bare)
-        py_splice_plan(nat, n, o, wk, pl, &a);
+        pyfr_splice_plan(nat, n, o, wk, pl, &a);
     else if (!o->bare)
-        py_splice_native(nat, n, o, wk, &a);
+        pyfr_splice_native(nat, n, o, wk, &a);
     else /* no native frame written */
         for (a.i = 0; a.i < n && o->k < o->room; a.i++)
-            if (a.fr && py_is_eval(nat[a.i])) {
-                py_put_call(o, wk, &a.j, 0);
+            if (a.fr && pyfr_is_eval(nat[a.i])) {
+                pyfr_put_call(o, wk, &a.j, 0);
                 a.fr = a.j < wk->n || wk->more;
             }
     truncated |= a.i < n;
     /* Frames left over: an evaluation frame not recognised (docs/python.md,
      * Limits), or (trim) beyond the walk: outermost. */
     if (a.fr && (!truncated || o->trim)) {
-        py_put_call(o, wk, &a.j, 1);
+        pyfr_put_call(o, wk, &a.j, 1);
         a.fr = a.j < wk->n || wk->more;
     }
     if (o->trim && truncated && !a.fr && o->py)
         truncated = 0; /* every Python frame is in: only the interpreter's were cut */
-    return truncated || (a.fr && (py_out_full(o) || wk->cut));
+    return truncated || (a.fr && (pyfr_out_full(o) || wk->cut));
 }
 
-void py_thread_end(void)
+void pyfr_thread_end(void)
 {
-    if (py_plans)
-        arena_free(py_plans, PY_PLANS * sizeof *py_plans);
-    py_plans = NULL;
-    py_plans_off = 1;
-    py_code_thread_end();
-    py_recent_thread_end();
+    if (pyfr_plans)
+        arena_free(pyfr_plans, PY_PLANS * sizeof *pyfr_plans);
+    pyfr_plans = NULL;
+    pyfr_plans_off = 1;
+    pyfr_code_thread_end();
+    pyfr_recent_thread_end();
 }
 
-int py_again(uint32_t name, uint32_t *id)
+int pyfr_again(uint32_t name, uint32_t *id)
 {
-    struct py_walk *wk = py_walk_last();
+    struct pyfr_walk *wk = pyfr_walk_last();
     if (!wk)
         return 0;
     wk->valid = 0;
-    const char *ts = py_own_state();
+    const char *ts = pyfr_own_state();
     if (!ts)
         return 0;
-    wk = py_walk_take(ts, wk->lim);
+    wk = pyfr_walk_take(ts, wk->lim);
     wk->valid = 1;
     wk->name = name;
-    return py_recent_find(wk, name, id);
+    return pyfr_recent_find(wk, name, id);
 }
 
-/* py_again's walk, when it is this stack's: hook_stack calls py_trace
- * with the name it gave py_again just before, and no Python code ran
+/* pyfr_again's walk, when it is this stack's: hook_stack calls pyfr_trace
+ * with the name it gave pyfr_again just before, and no Python code ran
  * since (an unwind). */
-static int py_walk_fresh(const struct py_walk *wk, const char *ts, uint32_t name, unsigned lim)
+static int pyfr_walk_fresh(const struct pyfr_walk *wk, const char *ts, uint32_t name, unsigned lim)
 {
     return wk->valid && wk->name == name && name != UNWIND_NO_NAME && wk->lim == lim &&
-           wk->top == (uintptr_t)py_frame_top(ts, py_lay->frames);
+           wk->top == (uintptr_t)pyfr_frame_top(ts, pylay_lay->frames);
 }
 
-/* Where trim's splice starts (py_splice's from): the first evaluation
+/* Where trim's splice starts (pyfr_splice's from): the first evaluation
  * frame e when the frames under it, 0 .. e - 1, are all the interpreter's
  * and more than one: only frame 0 of them is kept (the C that allocated:
  * a block's innermost return address, heapsnap_ref.site); else 0, every
  * frame kept (a C extension's, with the interpreter's between it and its
  * caller's Python line).  Not once tracemalloc has hooked the domains:
  * the CLI tells its C by the frames under its raw_malloc (pytm.c). */
-static unsigned py_trim_inner(const uintptr_t *ip, unsigned e)
+static unsigned pyfr_trim_inner(const uintptr_t *ip, unsigned e)
 {
-    if (!py_trim || e < 2 || atomic_load_explicit(&py_tm_n, memory_order_relaxed))
+    if (!pyfr_trim || e < 2 || atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed))
         return 0;
     for (unsigned i = 0; i < e; i++)
-        if (!py_is_interp(ip[i]))
+        if (!pyfr_is_interp(ip[i]))
             return 0;
     return e;
 }
 
-int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
+int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id)
 {
     unsigned i = 0;
-    while (i < depth && !py_is_eval(ip[i]))
+    while (i < depth && !pyfr_is_eval(ip[i]))
         i++;
     if (i == depth)
         return 0;
     /* No memory for the thread's walk (or its end has come): the native
      * stack alone, recorded as usual. */
-    struct py_walk *wk = py_walk_last();
+    struct pyfr_walk *wk = pyfr_walk_last();
     if (!wk)
         return 0;
     uint32_t again = *name;
     if (*name == UNWIND_NO_NAME)
-        *name = py_native_name(ip, depth, truncated);
-    unsigned flags = HS_UNLIKELY(atomic_load_explicit(&py_tm_n, memory_order_relaxed)) &&
-                             py_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0;
-    const char *ts = py_own_state();
+        *name = pyfr_native_name(ip, depth, truncated);
+    unsigned flags = HS_UNLIKELY(atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed)) &&
+                             pyfr_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0;
+    const char *ts = pyfr_own_state();
     uintptr_t out[TRACE_DEPTH_MAX];
     const uintptr_t *st = ip;
     int keep = 0;
     if (ts) {
-        if (!py_walk_fresh(wk, ts, again, max))
-            wk = py_walk_take(ts, max);
+        if (!pyfr_walk_fresh(wk, ts, again, max))
+            wk = pyfr_walk_take(ts, max);
         wk->valid = 0;
         keep = *name != UNWIND_NO_NAME;
-        unsigned cap = atomic_load_explicit(&py_frames_max, memory_order_relaxed);
-        struct py_out o = {out, 0, py_trim ? TRACE_DEPTH_MAX : max, 0,
+        unsigned cap = atomic_load_explicit(&pyfr_frames_max, memory_order_relaxed);
+        struct pyfr_out o = {out, 0, pyfr_trim ? TRACE_DEPTH_MAX : max, 0,
                            cap && cap < max ? cap : max,
-                           cap && py_trim && atomic_load_explicit(&py_frames_bare, memory_order_relaxed),
-                           py_trim};
-        truncated = py_splice(ip, depth, &o, wk, truncated, py_plan_of(*name, ip, depth),
-                              py_trim_inner(ip, i));
+                           cap && pyfr_trim && atomic_load_explicit(&pyfr_frames_bare, memory_order_relaxed),
+                           pyfr_trim};
+        truncated = pyfr_splice(ip, depth, &o, wk, truncated, pyfr_plan_of(*name, ip, depth),
+                              pyfr_trim_inner(ip, i));
         st = out, depth = o.k;
     }
     if ((ts ? trace_intern_new : trace_intern)(st, depth,
@@ -419,6 +419,6 @@ int py_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_
                                                id) != 0)
         return -1;
     if (keep)
-        py_recent_keep(wk, *name, *id);
+        pyfr_recent_keep(wk, *name, *id);
     return 1;
 }

@@ -47,11 +47,11 @@ static uint32_t pyc_index(const uint32_t *gl, uint32_t n, uint32_t o)
 
 /* Object o's group (trace, type) in the table grp (mask + 1 slots, *used
  * of them taken), or NULL: the table is full (three quarters). */
-static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
+static struct pyc_group *pyc_group_of(const struct pyh_heap *h, uint32_t o,
                                       struct pyc_group *grp, uint64_t mask, uint64_t *used)
 {
     struct tbl_entry e;
-    uint64_t addr = h->blk[pyg_blk_of(h, o)].addr;
+    uint64_t addr = h->blk[pyh_blk_of(h, o)].addr;
     uint32_t trace = tbl_find(addr, &e) || pend_find_fresh(addr, &e) ? e.trace : UINT32_MAX;
     uint64_t key = ((uint64_t)trace + 1) << 32 | h->obj[o].type;
     uint64_t at = (key * 0x9e3779b97f4a7c15ull) >> 20;
@@ -69,7 +69,7 @@ static struct pyc_group *pyc_group_of(const struct pyg_heap *h, uint32_t o,
 }
 
 struct pyc_search {
-    const struct pyg_heap *h;
+    const struct pyh_heap *h;
     const struct pye_csr *c;
     const uint32_t *gl;
     uint32_t n;
@@ -142,7 +142,7 @@ static void pyc_held(struct pyc_search *s)
 
 /* The first reference of each garbage object still without a link to
  * other garbage. */
-static void pyc_first(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
+static void pyc_first(const struct pyh_heap *h, const struct pye_csr *c, uint32_t *via)
 {
     for (uint32_t i = 0, at = 0; i < c->nobj; i++) {
         uint32_t end = at + pye_len(c, i);
@@ -158,7 +158,7 @@ static void pyc_first(const struct pyg_heap *h, const struct pye_csr *c, uint32_
     }
 }
 
-void pyg_cycle_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via)
+void pyg_cycle_links(const struct pyh_heap *h, const struct pye_csr *c, uint32_t *via)
 {
     uint64_t nobj = c->nobj;
     uint64_t n = 0, slots = 16, used = 0;

@@ -61,11 +61,11 @@ int pyg_edge_add(uint32_t src, uint32_t dst, uint32_t how, uint32_t slot)
 {
     uint32_t rank = pye_rank(how);
     if (!pe.len || src < pe.done || src >= pe.nobj ||
-        py_map_room((void **)&pe.bb, pe.nbb + PYE_EDGE_MAX, &pe.capbb, 1, PYE_BYTES_FIRST) != 0)
+        pyrd_map_room((void **)&pe.bb, pe.nbb + PYE_EDGE_MAX, &pe.capbb, 1, PYE_BYTES_FIRST) != 0)
         return -1;
     struct pye_seg *last = pe.nseg ? &pe.seg[pe.nseg - 1] : NULL;
     if (!last || last->src != src || last->rank != rank) {
-        if (py_map_room((void **)&pe.seg, pe.nseg + 1, &pe.capseg, sizeof *pe.seg, PYE_SEGS_FIRST) != 0)
+        if (pyrd_map_room((void **)&pe.seg, pe.nseg + 1, &pe.capseg, sizeof *pe.seg, PYE_SEGS_FIRST) != 0)
             return -1;
         last = &pe.seg[pe.nseg++];
         *last = (struct pye_seg){src, rank, pe.nbb, 0};
@@ -90,7 +90,7 @@ int pyg_edge_key_slot(uint64_t key, uint32_t *slot)
         return 0;
     }
     if (pe.nkey >= UINT32_MAX - 1 ||
-        py_map_room((void **)&pe.keys, pe.nkey + 1, &pe.capkey, sizeof *pe.keys, 4096) != 0)
+        pyrd_map_room((void **)&pe.keys, pe.nkey + 1, &pe.capkey, sizeof *pe.keys, 4096) != 0)
         return -1;
     pe.keys[pe.nkey++] = key;
     *slot = (uint32_t)pe.nkey;
@@ -122,9 +122,9 @@ int pyg_edge_flush(uint64_t upto)
 {
     uint64_t lo = pe.done, n = upto > lo ? upto - lo : 0;
     if (!pe.len || upto > pe.nobj ||
-        py_map_room((void **)&pe.cnt, n + 1, &pe.capcnt, 4, 4096) != 0 ||
-        py_map_room((void **)&pe.perm, pe.nseg, &pe.capperm, 4, PYE_SEGS_FIRST) != 0 ||
-        py_map_room((void **)&pe.e, pe.nbyte + pe.nbb + 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0 ||
+        pyrd_map_room((void **)&pe.cnt, n + 1, &pe.capcnt, 4, 4096) != 0 ||
+        pyrd_map_room((void **)&pe.perm, pe.nseg, &pe.capperm, 4, PYE_SEGS_FIRST) != 0 ||
+        pyrd_map_room((void **)&pe.e, pe.nbyte + pe.nbb + 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0 ||
         pe.nbyte + pe.nbb > PYE_BYTES_MAX)
         return -1;
     uint32_t *cnt = pe.cnt;
@@ -153,7 +153,7 @@ int pyg_edge_flush(uint64_t upto)
         uint64_t l = pe.nbyte - b0;
         pe.len[v] = (uint8_t)(l < PYE_LONG ? l : PYE_LONG);
         if (l >= PYE_LONG) {
-            if (py_map_room((void **)&pe.lng, 2 * pe.nlong + 2, &pe.caplong, 4, 4096) != 0)
+            if (pyrd_map_room((void **)&pe.lng, 2 * pe.nlong + 2, &pe.caplong, 4, 4096) != 0)
                 return -1;
             pe.lng[2 * pe.nlong] = (uint32_t)v, pe.lng[2 * pe.nlong + 1] = (uint32_t)l;
             pe.nlong++;
@@ -188,7 +188,7 @@ int pyg_edge_done(struct pye_csr *c)
         pyg_edge_free_edges();
         return -1;
     }
-    if (!pe.e && py_map_room((void **)&pe.e, 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0) {
+    if (!pe.e && pyrd_map_room((void **)&pe.e, 1, &pe.capbyte, 1, PYE_BYTES_FIRST) != 0) {
         pyg_edge_free_edges();
         return -1;
     }
@@ -198,7 +198,7 @@ int pyg_edge_done(struct pye_csr *c)
 
 void pyg_edge_drop(uint64_t upto, uint64_t *dropped)
 {
-    pyg_drop(pe.e, upto, dropped);
+    pyh_drop(pe.e, upto, dropped);
 }
 
 void pyg_edge_free_edges(void)

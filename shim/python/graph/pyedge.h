@@ -159,7 +159,7 @@ uint64_t pyg_edge_nkey(void);
  * arrays, until pyg_edge_free_edges): 0, or -1 (out of memory: the edges
  * given back). */
 int pyg_edge_done(struct pye_csr *c);
-/* The packed edges' bytes given back as pyg_drop does (upto: a place). */
+/* The packed edges' bytes given back as pyh_drop does (upto: a place). */
 void pyg_edge_drop(uint64_t upto, uint64_t *dropped);
 /* The edges only (the keys kept, for the links' names). */
 void pyg_edge_free_edges(void);

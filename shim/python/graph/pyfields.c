@@ -38,7 +38,7 @@
  * does not follow (an array.array, 3.13's Decimal: an extension's heap
  * type reads as an instance, whose values the graph owned first; a
  * list's, a dict's or a set's blocks are the graph's). */
-static int pyfl_reads(const struct pyg_type *t)
+static int pyfl_reads(const struct pyh_type *t)
 {
     return !(t->flags & PYFL_ATOMIC) && t->basic > 24 && t->basic <= PYFL_FIELDS &&
            (!(t->flags & PY_TPF_HAVE_GC) || t->kind == PYG_OTHER || t->kind == PYG_INSTANCE);
@@ -54,7 +54,7 @@ struct pyfl_bare {
 };
 
 struct pyfl_pass {
-    const struct pyg_heap *h;
+    const struct pyh_heap *h;
     uint32_t *owner; /* the owners' array (pyg_build's): by block without an
                         object, its owner + 1; 0: none yet */
     uint32_t added;
@@ -72,8 +72,8 @@ struct pyfl_hit {
 #define PYFL_EMPTY 16 /* blocks of no bytes without an object kept, else no hits */
 
 static struct {
-    const struct pyg_heap *h;
-    const struct pyg_type *ty;
+    const struct pyh_heap *h;
+    const struct pyh_type *ty;
     struct pyfl_hit *hit;
     uint64_t nhit, caphit;
     uint32_t empty[PYFL_EMPTY]; /* the blocks of no bytes without an object:
@@ -97,7 +97,7 @@ static int pyfl_bare_make(struct pyfl_pass *ps, uint64_t nbare)
         return -1;
     ps->mask = slots - 1;
     for (uint64_t bj = 0, k = 0; bj < ps->h->nblk; bj++) {
-        if (pyg_obj_of(ps->h, bj) != PYG_NONE)
+        if (pyh_obj_of(ps->h, bj) != PYG_NONE)
             continue;
         uint64_t addr = ps->h->blk[bj].addr, s = pyfl_slot(ps, addr);
         while (ps->bare[s].addr)
@@ -112,8 +112,8 @@ static int pyfl_bare_make(struct pyfl_pass *ps, uint64_t nbare)
 static uint32_t *pyfl_owner_at(const struct pyfl_pass *ps, uint64_t w, uint32_t *bj)
 {
     if (!ps->bare) {
-        *bj = pyg_bare_block_at(ps->h, w);
-        return *bj != PYG_NONE ? &ps->owner[*bj - pyg_objs_below(ps->h, *bj)] : NULL;
+        *bj = pyh_bare_block_at(ps->h, w);
+        return *bj != PYG_NONE ? &ps->owner[*bj - pyh_objs_below(ps->h, *bj)] : NULL;
     }
     for (uint64_t s = pyfl_slot(ps, w); ps->bare[s].addr; s = (s + 1) & ps->mask)
         if (ps->bare[s].addr == w)
@@ -153,23 +153,23 @@ static void pyfl_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
 
 /* Whether object i (in block bj) of t's type has its fields read: the
  * span [*at, *at + *len). */
-static int pyfl_span(const struct pyg_heap *h, uint64_t i, uint64_t bj, const struct pyg_type *t,
+static int pyfl_span(const struct pyh_heap *h, uint64_t i, uint64_t bj, const struct pyh_type *t,
                      uint64_t *at, uint32_t *len)
 {
-    const struct pyg_block *b = &h->blk[bj];
+    const struct pyh_block *b = &h->blk[bj];
     uint64_t obj = b->addr + h->obj[i].off;
-    if (!pyfl_reads(t) || obj + (uint64_t)t->basic > b->addr + pyg_size(h, b))
+    if (!pyfl_reads(t) || obj + (uint64_t)t->basic > b->addr + pyh_size(h, b))
         return 0;
     *at = obj + 16, *len = (uint32_t)(t->basic - 16);
     return 1;
 }
 
-void pyg_fields_begin(const struct pyg_heap *h, const struct pyg_type *ty)
+void pyg_fields_begin(const struct pyh_heap *h, const struct pyh_type *ty)
 {
     pyg_fields_drop();
     fl.h = h, fl.ty = ty, fl.on = 1;
     for (uint64_t bj = 0; bj < h->nblk && fl.on; bj++)
-        if (!h->blk[bj].size && pyg_obj_of(h, bj) == PYG_NONE) {
+        if (!h->blk[bj].size && pyh_obj_of(h, bj) == PYG_NONE) {
             if (fl.nempty == PYFL_EMPTY)
                 fl.on = 0; /* pyg_fields_owned reads the fields itself */
             else
@@ -189,7 +189,7 @@ static uint32_t pyfl_bare_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
     if (bj != PYG_NONE)
-        return fl.h->blk[bj].addr == w && pyg_obj_of(fl.h, bj) == PYG_NONE ? bj : PYG_NONE;
+        return fl.h->blk[bj].addr == w && pyh_obj_of(fl.h, bj) == PYG_NONE ? bj : PYG_NONE;
     /* the empty blocks ascend (pyg_fields_begin): most words miss their span */
     if (!fl.nempty || w < fl.h->blk[fl.empty[0]].addr ||
         w > fl.h->blk[fl.empty[fl.nempty - 1]].addr)
@@ -208,7 +208,7 @@ void pyg_fields_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
         memcpy(&w, p + k, 8);
         if (w < 4096 || (w & 7) || (bj = pyfl_bare_at(w)) == PYG_NONE)
             continue;
-        if (py_map_room((void **)&fl.hit, fl.nhit + 1, &fl.caphit, sizeof *fl.hit, 4096) != 0) {
+        if (pyrd_map_room((void **)&fl.hit, fl.nhit + 1, &fl.caphit, sizeof *fl.hit, 4096) != 0) {
             fl.on = 0; /* pyg_fields_owned reads the fields itself */
             return;
         }
@@ -224,19 +224,19 @@ void pyg_fields_drop(void)
 }
 
 /* The hits the graph's walk kept, claimed in its order (the objects'). */
-static int pyfl_replay(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t *owner)
+static int pyfl_replay(const struct pyh_heap *h, const struct pyh_type *ty, uint32_t *owner)
 {
     uint32_t added = 0;
     for (uint64_t n = 0; n < fl.nhit; n++) {
         const struct pyfl_hit *x = &fl.hit[n];
-        pyfl_claim(&added, x->obj, x->at, x->bj, &owner[x->bj - pyg_objs_below(h, x->bj)],
+        pyfl_claim(&added, x->obj, x->at, x->bj, &owner[x->bj - pyh_objs_below(h, x->bj)],
                    (ty[h->obj[x->obj].type].flags & PY_TPF_HAVE_GC) != 0);
     }
     pyg_fields_drop();
     return (int)added;
 }
 
-int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+int pyg_fields_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                      uint32_t *owner)
 {
     if (fl.on && fl.h == h && fl.ty == ty)
@@ -248,8 +248,8 @@ int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_t
     int began = 0, tried = 0;
     uint64_t i, at;
     uint32_t len;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
-        const struct pyg_type *t = &ty[h->obj[i].type];
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(h, nobj, &it, &i);) {
+        const struct pyh_type *t = &ty[h->obj[i].type];
         if (!pyfl_span(h, i, it.bj, t, &at, &len))
             continue;
         if (!began && (began = 1, pyrd_begin(pyfl_got, &ps) != 0))

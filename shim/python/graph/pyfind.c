@@ -22,8 +22,8 @@ struct pyf_slot {
 };
 
 static struct {
-    const struct pyg_heap *h;
-    const struct pyg_block *b;
+    const struct pyh_heap *h;
+    const struct pyh_block *b;
     uint64_t n, lo, hi;       /* blocks; the span they cover */
     struct pyf_slot *slot;
     uint64_t mask;            /* slots - 1 */
@@ -44,7 +44,7 @@ static inline uint64_t pyf_hash(uint64_t page)
  * before the binary search of what is left (a cache miss a level). */
 static uint32_t pyf_search(uint64_t w, uint64_t lo, uint64_t hi)
 {
-    const struct pyg_block *b = f.b;
+    const struct pyh_block *b = f.b;
     if (lo >= hi || w < b[lo].addr)
         return PYG_NONE;
     uint64_t span = b[hi - 1].addr - b[lo].addr;
@@ -67,7 +67,7 @@ static uint32_t pyf_search(uint64_t w, uint64_t lo, uint64_t hi)
         else
             hi = mid;
     }
-    return w - b[lo].addr < pyg_size(f.h, &b[lo]) ? (uint32_t)lo : PYG_NONE;
+    return w - b[lo].addr < pyh_size(f.h, &b[lo]) ? (uint32_t)lo : PYG_NONE;
 }
 
 void pyg_find_free(void)
@@ -79,18 +79,18 @@ void pyg_find_free(void)
     memset(&f, 0, sizeof f);
 }
 
-void pyg_find_build(const struct pyg_heap *h)
+void pyg_find_build(const struct pyh_heap *h)
 {
     pyg_find_free();
     f.h = h, f.b = h->blk, f.n = h->nblk;
     if (!f.n)
         return;
     f.lo = h->blk[0].addr;
-    f.hi = h->blk[f.n - 1].addr + pyg_size(h, &h->blk[f.n - 1]);
+    f.hi = h->blk[f.n - 1].addr + pyh_size(h, &h->blk[f.n - 1]);
     uint64_t pages = 0, last = 0, nbig = 0;
     for (uint64_t i = 0; i < f.n; i++) { /* the pages met, counted once: in order */
-        const struct pyg_block *b = &f.b[i];
-        uint64_t size = pyg_size(h, b);
+        const struct pyh_block *b = &f.b[i];
+        uint64_t size = pyh_size(h, b);
         f.amask |= b->addr & 15;
         if (size > PYF_BIG) {
             nbig++;
@@ -108,14 +108,14 @@ void pyg_find_build(const struct pyg_heap *h)
         uint64_t amask = f.amask;
         pyg_find_free();
         f.h = h, f.b = h->blk, f.n = h->nblk, f.lo = h->blk[0].addr, f.amask = amask;
-        f.hi = h->blk[f.n - 1].addr + pyg_size(h, &h->blk[f.n - 1]);
+        f.hi = h->blk[f.n - 1].addr + pyh_size(h, &h->blk[f.n - 1]);
         return; /* the whole array searched */
     }
     f.mask = slots - 1;
     struct pyf_slot *s = NULL;
     for (uint64_t i = 0; i < f.n; i++) {
-        const struct pyg_block *b = &f.b[i];
-        uint64_t size = pyg_size(h, b);
+        const struct pyh_block *b = &f.b[i];
+        uint64_t size = pyh_size(h, b);
         if (size > PYF_BIG) {
             if (!f.nbig)
                 f.biglo = b->addr;
@@ -162,7 +162,7 @@ static inline __attribute__((always_inline)) uint32_t pyf_lookup(uint64_t w)
         else
             hi = mid;
     }
-    return w - f.b[f.big[lo]].addr < pyg_size(f.h, &f.b[f.big[lo]]) ? f.big[lo] : PYG_NONE;
+    return w - f.b[f.big[lo]].addr < pyh_size(f.h, &f.b[f.big[lo]]) ? f.big[lo] : PYG_NONE;
 }
 
 uint32_t pyg_find(uint64_t w)

@@ -43,8 +43,8 @@
 #define PYG_OPAQUE 8u
 
 static struct {
-    const struct pyg_heap *h;
-    const struct pyg_type *ty;
+    const struct pyh_heap *h;
+    const struct pyh_type *ty;
     uint32_t *owner;      /* by block without an object (pyg_owner): read
                              already, by whom (pyg_own), + 1; 0: none */
     uint64_t capfol;      /* blocks without an object */
@@ -60,7 +60,7 @@ static struct {
     uint64_t key_at;      /* a combined dict's keys table is scanned: its entries' */
     uint32_t key_esz, key_kat; /* start, size, the key's place in one (or 0) */
     uint64_t skip;        /* the scan's words (from its base, the first 64)
-                             that hold a number, never a reference (py_plain_words) */
+                             that hold a number, never a reference (pyh_plain_words) */
     uint32_t skip_odd;    /* 1: every odd word from the base too (a set's hashes) */
     uint64_t skip_lo, skip_hi; /* and the words over [lo, hi) bytes from it: an
                                   int's digits, a bytes' hash and bytes */
@@ -95,23 +95,23 @@ static int pyg_read(void *dst, uint64_t at, size_t n)
         memcpy(dst, g.local + (at - g.local_at), n);
         return 1;
     }
-    return pypg_peek(dst, at, n);
+    return pyrd_pg_peek(dst, at, n);
 }
 
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
 {
-    if (t == py_sym.list_type)
+    if (t == pylay_sym.list_type)
         return PYG_LIST;
-    if (t == py_sym.dict_type)
+    if (t == pylay_sym.dict_type)
         return PYG_DICT;
-    if (t == py_sym.set_type || t == py_sym.frozenset_type)
+    if (t == pylay_sym.set_type || t == pylay_sym.frozenset_type)
         return PYG_SET;
     uintptr_t b = t; /* a weak reference, or a class of one (KeyedRef) */
     for (int k = 0; k < 8 && b; k++) {
         for (int i = 0; i < 3; i++)
-            if (b == py_sym.weakref_type[i])
+            if (b == pylay_sym.weakref_type[i])
                 return PYG_WEAKREF;
-        if (!pypg_peek(&b, b + 256 /* tp_base */, sizeof b))
+        if (!pyrd_pg_peek(&b, b + 256 /* tp_base */, sizeof b))
             break;
     }
     (void)tb;
@@ -121,16 +121,16 @@ uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags)
 /* The owner of block bj, which holds no object (g.owner's). */
 static inline uint32_t *pyg_owner(uint64_t bj)
 {
-    return &g.owner[bj - pyg_objs_below(g.h, bj)];
+    return &g.owner[bj - pyh_objs_below(g.h, bj)];
 }
 
 uint32_t pyg_tracked_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
-    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyh_obj_of(g.h, bj);
     if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_obj *o = &g.h->obj[i];
+    const struct pyh_obj *o = &g.h->obj[i];
     return w == g.h->blk[bj].addr + o->off && o->tracked ? i : PYG_NONE;
 }
 
@@ -139,8 +139,8 @@ size_t pyg_tracked_all(const uint64_t *w, size_t n, uint32_t *at, uint32_t *obj)
     uint32_t bj[PYG_WORDS];
     size_t m = pyg_find_starts(w, n < PYG_WORDS ? n : PYG_WORDS, at, bj), k = 0;
     for (size_t j = 0; j < m; j++) {
-        uint32_t i = pyg_obj_of(g.h, bj[j]);
-        const struct pyg_obj *o = i == PYG_NONE ? NULL : &g.h->obj[i];
+        uint32_t i = pyh_obj_of(g.h, bj[j]);
+        const struct pyh_obj *o = i == PYG_NONE ? NULL : &g.h->obj[i];
         if (o && o->tracked && w[at[j]] == g.h->blk[bj[j]].addr + o->off)
             at[k] = at[j], obj[k++] = i;
     }
@@ -150,31 +150,31 @@ size_t pyg_tracked_all(const uint64_t *w, size_t n, uint32_t *at, uint32_t *obj)
 uint32_t pyg_object_at(uint64_t w)
 {
     uint32_t bj = pyg_find(w);
-    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    uint32_t i = bj == PYG_NONE ? PYG_NONE : pyh_obj_of(g.h, bj);
     if (i == PYG_NONE)
         return PYG_NONE;
-    const struct pyg_obj *o = &g.h->obj[i];
+    const struct pyh_obj *o = &g.h->obj[i];
     return w == g.h->blk[bj].addr + o->off ? i : PYG_NONE;
 }
 
 uint32_t pyg_object_holding(uint64_t at)
 {
     uint32_t bj = pyg_find(at);
-    return bj == PYG_NONE ? PYG_NONE : pyg_obj_of(g.h, bj);
+    return bj == PYG_NONE ? PYG_NONE : pyh_obj_of(g.h, bj);
 }
 
 /* A field's edge told apart: a class's or an instance's __dict__, an
  * attribute in a 3.13 instance's inline values. */
 static void pyg_field(uint32_t src, uint32_t *label, uint32_t *value, uint64_t *key)
 {
-    const struct pyg_type *t = &g.ty[g.h->obj[src].type];
+    const struct pyh_type *t = &g.ty[g.h->obj[src].type];
     int64_t d = *value;
     if ((t->flags & PY_TPF_TYPE_SUBCLASS) && d == PY_TP_DICT)
         *label = HSNAP_PYLABEL_DICT;
     else if (t->kind == PYG_INSTANCE && t->dictoffset > 0 && d == t->dictoffset)
         *label = HSNAP_PYLABEL_DICT;
     else if (t->kind == PYG_INSTANCE && (t->flags & PY_TPF_INLINE_VALUES) &&
-             py_lay->version >= 0x030d0000u && t->cached_keys && d >= t->basic + 8) {
+             pylay_lay->version >= 0x030d0000u && t->cached_keys && d >= t->basic + 8) {
         *label = HSNAP_PYLABEL_ATTR;
         *value = (uint32_t)((d - t->basic - 8) / 8);
         *key = t->cached_keys | 1;
@@ -191,7 +191,7 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
     /* a tuple's item i is a field 24 + 8i bytes in, as the CLI reads it
      * (3.10-3.13's layout), on every version */
     if (label == HSNAP_PYLABEL_FIELD && g.tuple_shift && value >= 24 + g.tuple_shift &&
-        g.ty[g.h->obj[src].type].addr == py_sym.tuple_type)
+        g.ty[g.h->obj[src].type].addr == pylay_sym.tuple_type)
         value -= g.tuple_shift;
     if (label == HSNAP_PYLABEL_FIELD)
         pyg_field(src, &label, &value, &key);
@@ -209,8 +209,8 @@ static void pyg_add(uint32_t src, uint32_t dst, uint32_t label, uint32_t value, 
  * the edges). */
 static inline int pyg_walked(uint32_t i)
 {
-    const struct pyg_obj *o = &g.h->obj[i];
-    return o->tracked || g.ty[o->type].kind == PYG_DICT || g.ty[o->type].addr == py_sym.tuple_type;
+    const struct pyh_obj *o = &g.h->obj[i];
+    return o->tracked || g.ty[o->type].kind == PYG_DICT || g.ty[o->type].addr == pylay_sym.tuple_type;
 }
 
 /* Object i (in block bj) is of a type whose layout the graph does not
@@ -233,14 +233,14 @@ static inline int pyg_walked(uint32_t i)
 #define PYG_OPAQUE_MAX 4096 /* tp_basicsize read at most */
 static int pyg_opaque(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
 {
-    const struct pyg_obj *o = &g.h->obj[i];
-    const struct pyg_type *t = &g.ty[o->type];
-    const struct pyg_block *b = &g.h->blk[bj];
+    const struct pyh_obj *o = &g.h->obj[i];
+    const struct pyh_type *t = &g.ty[o->type];
+    const struct pyh_block *b = &g.h->blk[bj];
     uint64_t obj = b->addr + o->off;
     if (o->tracked || (t->flags & (PY_TPF_HAVE_GC | PY_TPF_LONG_SUBCLASS | PY_TPF_BYTES_SUBCLASS |
                                    PY_TPF_UNICODE_SUBCLASS | PY_TPF_TYPE_SUBCLASS)) ||
-        t->addr == py_sym.code_type || t->basic <= 24 || t->basic > PYG_OPAQUE_MAX ||
-        obj + (uint64_t)t->basic > b->addr + pyg_size(g.h, b))
+        t->addr == pylay_sym.code_type || t->basic <= 24 || t->basic > PYG_OPAQUE_MAX ||
+        obj + (uint64_t)t->basic > b->addr + pyh_size(g.h, b))
         return 0;
     *at = obj + 16, *len = (uint32_t)(t->basic - 16);
     return 1;
@@ -288,14 +288,14 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             uint32_t bj = pyg_find(w);
             if (bj == PYG_NONE)
                 continue;
-            const struct pyg_block *b = &g.h->blk[bj];
-            uint32_t dst = pyg_obj_of(g.h, bj);
+            const struct pyh_block *b = &g.h->blk[bj];
+            uint32_t dst = pyh_obj_of(g.h, bj);
             if (dst == PYG_NONE) {
                 if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyfields.c's */
                     pyr_ref(at + k, bj);
                 continue;
             }
-            const struct pyg_obj *o = &g.h->obj[dst];
+            const struct pyh_obj *o = &g.h->obj[dst];
             if (w != b->addr + o->off)
                 continue;
             if ((own & PYG_OWN) &&
@@ -313,7 +313,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
              * for paths nobody asks) */
             if (!o->tracked &&
                 ((g.ty[o->type].flags & PY_TPF_LONG_SUBCLASS) ||
-                 (!g.h->obj[src].tracked && g.ty[g.h->obj[src].type].addr == py_sym.tuple_type &&
+                 (!g.h->obj[src].tracked && g.ty[g.h->obj[src].type].addr == pylay_sym.tuple_type &&
                   (g.ty[o->type].flags & (PY_TPF_BYTES_SUBCLASS | PY_TPF_UNICODE_SUBCLASS))) ||
                  (g.key_esz && at + k >= g.key_at &&
                   (at + k - g.key_at) % g.key_esz == g.key_kat)))
@@ -336,8 +336,8 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
 static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_t label,
                     uint64_t keys, uint32_t rank)
 {
-    const struct pyg_block *b = &g.h->blk[bj];
-    uint64_t end = b->addr + pyg_size(g.h, b), q;
+    const struct pyh_block *b = &g.h->blk[bj];
+    uint64_t end = b->addr + pyh_size(g.h, b), q;
     uint32_t slot, how = pye_how(label, rank, 0);
     if (to == end || from != b->addr) /* (an item array starts its block) */
         q = (from - b->addr) / 8, how |= PYG_FOL_END;
@@ -361,10 +361,10 @@ static void pyg_own(uint32_t bj, uint32_t i, uint64_t from, uint64_t to, uint32_
 /* Followed block f's words as pyg_own put them: [*from, *to). */
 static void pyg_fol_words(const struct pyg_fol *f, uint64_t *from, uint64_t *to)
 {
-    const struct pyg_block *b = &g.h->blk[f->bj];
+    const struct pyh_block *b = &g.h->blk[f->bj];
     uint64_t q = (uint64_t)(f->how >> PYG_FOL_Q) * 8;
     *from = f->how & PYG_FOL_END ? b->addr + q : b->addr;
-    *to = f->how & PYG_FOL_END ? b->addr + pyg_size(g.h, b) : b->addr + q;
+    *to = f->how & PYG_FOL_END ? b->addr + pyh_size(g.h, b) : b->addr + q;
     if (*to < *from)
         *to = *from;
     if (*to - *from > PYG_READ_MAX)
@@ -376,9 +376,9 @@ static void pyg_fol_words(const struct pyg_fol *f, uint64_t *from, uint64_t *to)
 static void pyg_values(uint32_t src, uint64_t v, uint64_t keys, uint32_t label, uint32_t rank)
 {
     uint32_t bj = pyg_find(v);
-    if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
+    if (bj == PYG_NONE || pyh_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
         return;
-    pyg_own(bj, src, v, g.h->blk[bj].addr + pyg_size(g.h, &g.h->blk[bj]),
+    pyg_own(bj, src, v, g.h->blk[bj].addr + pyh_size(g.h, &g.h->blk[bj]),
             keys ? label : HSNAP_PYLABEL_OTHER, keys ? keys | 1 : 0, rank);
 }
 
@@ -401,11 +401,11 @@ static void pyg_preheader(uint32_t i, uint64_t p, int inl)
         return;
     pyg_scan(i, p, p + sizeof w, PYG_OWN | PYG_SELF | PYG_RETAIN, HSNAP_PYLABEL_OTHER, p);
     uint64_t dict = w[1], values = 0;
-    if (py_lay->version < 0x030c0000u)
+    if (pylay_lay->version < 0x030c0000u)
         values = w[0];
     else if (w[1] & 1)
         values = w[1] + 1, dict = 0;
-    int edge = !inl || py_sym.version >= PYG_DICT_ALWAYS;
+    int edge = !inl || pylay_sym.version >= PYG_DICT_ALWAYS;
     uint32_t d = dict && edge ? pyg_tracked_at(dict) : PYG_NONE;
     if (d != PYG_NONE && d != i)
         pyg_add(i, d, HSNAP_PYLABEL_DICT, 0, 0);
@@ -422,10 +422,10 @@ static void pyg_preheader(uint32_t i, uint64_t p, int inl)
  * stops the scan before them. */
 static int pyg_inline(uint32_t i, uint64_t obj, uint64_t *end)
 {
-    const struct pyg_type *t = &g.ty[g.h->obj[i].type];
+    const struct pyh_type *t = &g.ty[g.h->obj[i].type];
     uint8_t hdr[4];
     if (t->kind != PYG_INSTANCE || !(t->flags & PY_TPF_INLINE_VALUES) ||
-        py_lay->version < 0x030d0000u || obj + (uint64_t)t->basic + 8 > *end ||
+        pylay_lay->version < 0x030d0000u || obj + (uint64_t)t->basic + 8 > *end ||
         !pyg_read(hdr, obj + (uint64_t)t->basic, sizeof hdr))
         return 0;
     if (hdr[3])
@@ -438,9 +438,9 @@ static int pyg_inline(uint32_t i, uint64_t obj, uint64_t *end)
  * the blocks it leads to are put to be read later (pyg_own). */
 static void pyg_edges_of(uint32_t i, uint64_t ob)
 {
-    const struct pyg_obj *o = &g.h->obj[i];
-    const struct pyg_block *b = &g.h->blk[ob];
-    uint64_t obj = b->addr + o->off, end = b->addr + pyg_size(g.h, b), w[4] = {0};
+    const struct pyh_obj *o = &g.h->obj[i];
+    const struct pyh_block *b = &g.h->blk[ob];
+    uint64_t obj = b->addr + o->off, end = b->addr + pyh_size(g.h, b), w[4] = {0};
     unsigned kind = g.ty[o->type].kind;
     g.rank = 1;
     pyr_from((uint32_t)ob);
@@ -454,10 +454,10 @@ static void pyg_edges_of(uint32_t i, uint64_t ob)
         pyg_preheader(i, b->addr, inl);
         g.rank = 1;
     }
-    g.skip = py_plain_words(kind, g.ty[o->type].flags);
+    g.skip = pyh_plain_words(kind, g.ty[o->type].flags);
     uint64_t n;
-    if (kind == PYG_INSTANCE && py_plain_inline(g.ty[o->type].flags) && pyg_read(&n, obj + 16, 8))
-        py_plain_inline_span(g.ty[o->type].flags, n, PYG_READ_MAX, &g.skip_lo, &g.skip_hi);
+    if (kind == PYG_INSTANCE && pyh_plain_inline(g.ty[o->type].flags) && pyg_read(&n, obj + 16, 8))
+        pyh_plain_inline_span(g.ty[o->type].flags, n, PYG_READ_MAX, &g.skip_lo, &g.skip_hi);
     pyg_scan(i, obj, end, kind == PYG_INSTANCE ? PYG_OWN : PYG_OWN | PYG_SELF,
              HSNAP_PYLABEL_FIELD, obj);
     g.skip = 0, g.skip_lo = g.skip_hi = 0;
@@ -467,15 +467,15 @@ static void pyg_edges_of(uint32_t i, uint64_t ob)
         /* list: ob_size, ob_item; dict: ma_keys, ma_values; set: table */
         uint64_t at = kind == PYG_LIST ? w[1] : kind == PYG_SET ? w[3] : w[3] ? w[3] : w[2];
         uint32_t bj = pyg_find(at);
-        if (bj == PYG_NONE || pyg_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
+        if (bj == PYG_NONE || pyh_obj_of(g.h, bj) != PYG_NONE || *pyg_owner(bj))
             return; /* none, in an object (3.13's inline values), or read */
-        const struct pyg_block *ib = &g.h->blk[bj];
-        uint64_t isize = pyg_size(g.h, ib);
+        const struct pyh_block *ib = &g.h->blk[bj];
+        uint64_t isize = pyh_size(g.h, ib);
         if (kind == PYG_LIST) { /* the items in use only */
             uint64_t stop = w[0] < isize / 8 ? at + 8 * w[0] : ib->addr + isize;
             pyg_own(bj, i, at, stop, HSNAP_PYLABEL_INDEX, 0, 2);
         } else if (kind == PYG_DICT && w[3]) { /* split: named by ma_keys */
-            pyg_values(i, w[3] + (py_lay->version >= 0x030d0000u ? 8 : 0), w[2],
+            pyg_values(i, w[3] + (pylay_lay->version >= 0x030d0000u ? 8 : 0), w[2],
                        HSNAP_PYLABEL_KEY, 2);
         } else { /* a combined dict's keys table: its entries end with (key, value) */
             pyg_own(bj, i, ib->addr, ib->addr + isize,
@@ -494,7 +494,7 @@ static void pyg_key_places(uint64_t keys)
     g.key_at = keys, g.key_esz = 8, g.key_kat = 0;
     if (!pyg_read(k, keys, sizeof k))
         return;
-    if (py_lay->version < 0x030b0000u) { /* dk_refcnt, dk_size, ...: 24-byte entries */
+    if (pylay_lay->version < 0x030b0000u) { /* dk_refcnt, dk_size, ...: 24-byte entries */
         memcpy(&size, k + 8, 8);
         if (size > (1u << 26))
             return;
@@ -541,7 +541,7 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
 {
     if (obj == PYG_NONE || g.oom)
         return;
-    if (py_map_room((void **)&g.root, g.nroot + 1, &g.caproot, sizeof *g.root, 4096) != 0) {
+    if (pyrd_map_room((void **)&g.root, g.nroot + 1, &g.caproot, sizeof *g.root, 4096) != 0) {
         g.oom = 1;
         return;
     }
@@ -658,16 +658,16 @@ static void pyg_read_fols(void)
  * -1: out of memory. */
 static int pyg_read_all(uint64_t nobj)
 {
-    const struct pyg_block *blk = g.h->blk;
+    const struct pyh_block *blk = g.h->blk;
     uint64_t i = 0, n = 0;
-    struct pyg_it it = {0, UINT64_MAX};
+    struct pyh_it it = {0, UINT64_MAX};
     for (int more = 1; more && !g.oom;) {
         if (pyrd_begin(pyg_got, &pyg_pass_obj) != 0)
             return -1;
-        for (n = 0; n < PYG_BATCH && !g.oom && (more = pyg_next(g.h, nobj, &it, &i)); n++) {
-            const struct pyg_obj *o = &g.h->obj[i];
-            const struct pyg_block *b = &blk[it.bj];
-            uint64_t size = pyg_size(g.h, b), at, aux = it.bj;
+        for (n = 0; n < PYG_BATCH && !g.oom && (more = pyh_next(g.h, nobj, &it, &i)); n++) {
+            const struct pyh_obj *o = &g.h->obj[i];
+            const struct pyh_block *b = &blk[it.bj];
+            uint64_t size = pyh_size(g.h, b), at, aux = it.bj;
             uint32_t len;
             if (pyg_walked((uint32_t)i) || pyr_scans(o, &g.ty[o->type]))
                 at = b->addr, len = size < UINT32_MAX ? (uint32_t)size : UINT32_MAX;
@@ -689,7 +689,7 @@ static int pyg_read_all(uint64_t nobj)
     return g.oom ? -1 : 0;
 }
 
-int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+int pyg_build(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner)
 {
     int rc = -1;
@@ -698,7 +698,7 @@ int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty
         return -1;
     g.h = h;
     g.ty = ty;
-    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_lay->version);
     g.tuple_shift = ol && ol->tuple_items > 24 ? ol->tuple_items - 24u : 0;
     pyg_find_build(h);
     pyg_known_begin();

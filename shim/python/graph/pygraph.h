@@ -22,7 +22,7 @@
 uint8_t pyg_kind(uintptr_t t, const char *tb, uint64_t flags);
 /* A reached object's parent, the link by which the marking reached it
  * first (a struct hsnap_pylink to the object, which is left out: the
- * objects whose pyg_obj.parent is set, in their order), as
+ * objects whose pyh_obj.parent is set, in their order), as
  * pyg_mark_parent_next reads it back: 8 to 20 bytes where the section's link
  * takes 24, for the stop's peak. */
 struct pyg_parent {
@@ -30,10 +30,10 @@ struct pyg_parent {
     uint32_t label_len; /* HSNAP_PYLABEL_* (| HSNAP_PYLINK_REPR) | the name's length << 4 */
 };
 /* The graph over h's nobj objects (types ty): each object's marks
- * (struct pyg_obj's garbage and external), the garbage's links (struct
+ * (struct pyh_obj's garbage and external), the garbage's links (struct
  * hsnap_pylink) into links, the reached ones' parents (struct
  * pyg_parent) into parents, and into *owner the owners' array (by block
- * without an object, bj - pyg_objs_below: its owner + 1, 0 for none;
+ * without an object, bj - pyh_objs_below: its owner + 1, 0 for none;
  * PYG_OWNERS entries from arena_map, the caller's to give back).  0, or
  * -1 (out of memory: no marks, *owner untouched). */
 #define PYG_OWNERS(h, nobj) ((h)->nblk - (nobj) + 1)
@@ -44,7 +44,7 @@ struct pyg_parent {
 void pyg_owned_pack(uint32_t **owner, uint64_t cap);
 int pyg_owned_unpack(uint32_t **owner, uint64_t cap);
 struct sbuf;
-int pyg_build(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+int pyg_build(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner);
 /* pygraph.c, for pyroots.c while pyg_build runs: the tracked object
  * that starts at w, the object whose block holds address at (PYG_NONE:
@@ -74,7 +74,7 @@ struct hsnap_pylink pyg_link_of(const struct pyg_edge *e);
  * into links and the reached ones' parents (struct pyg_parent) into
  * parents; each obj's parent bit set where one was put.  0, or -1 (out of
  * memory). */
-int pyg_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
+int pyg_mark(const struct pyh_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents);
 /* The parents pyg_mark put into b: their count, and the next one from
  * *at (0 at first; moved past it). */
@@ -85,29 +85,29 @@ void pyg_mark_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent 
  * that the link from one object of each garbage group (site, type) is a
  * cycle through it; the rest keep their first reference to garbage. */
 struct pye_csr;
-void pyg_cycle_links(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via);
+void pyg_cycle_links(const struct pyh_heap *h, const struct pye_csr *c, uint32_t *via);
 /* pylink.c, for pygraph.c: a link (src holds dst by label, value: a
  * field's offset, an item's index; key: KEY's str, or a keys object | 1)
  * with its name put in names once; pyg_link_begin at each graph's start. */
 void pyg_link_begin(struct sbuf *names);
-struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
+struct hsnap_pylink pyg_link(const struct pyh_heap *h, const struct pyh_type *ty, uint32_t src,
                              uint32_t dst, uint32_t label, uint32_t value, uint64_t key);
 /* pynumpy.c: the blocks numpy arrays among h's nobj objects (types ty,
  * nty of them) own (a data buffer, dimensions) set in owner (the owners'
  * array, pyg_build's: the graph's entries kept); how many were added. */
-int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+int pyg_numpy_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                     uint32_t nty, uint32_t *owner);
 /* pyfields.c: the blocks the fields of h's objects of non-gc types hold
  * (at their start, owned by no one yet) set in owner the same way; how
  * many were added, or -1 (out of memory). */
-int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+int pyg_fields_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                      uint32_t *owner);
 /* The graph's walk lends its copies (pygraph.c): pyg_fields_begin before it
  * (h's blocks and objects, of types ty); pyg_fields_wants: whether object i
  * (in block bj) has fields read, their span [*at, *at + *len); pyg_fields_see:
  * that span's copy p (NULL: unreadable); pyg_fields_owned then claims what it
  * saw.  pyg_fields_drop: what pyg_fields_begin kept, given back (no claim). */
-void pyg_fields_begin(const struct pyg_heap *h, const struct pyg_type *ty);
+void pyg_fields_begin(const struct pyh_heap *h, const struct pyh_type *ty);
 int pyg_fields_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len);
 /* pyg_fields_see: under pyg_find_build */
 void pyg_fields_see(uint32_t i, uint64_t at, const char *p, uint32_t len);
@@ -117,7 +117,7 @@ void pyg_fields_drop(void);
  * other objects' fields have set theirs in it (pyg_numpy_owned, pyg_fields_owned);
  * pyg_owned_records puts the section into owned (not streamed); pyg_owned_free gives
  * the array back. */
-void pyg_owned_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+void pyg_owned_make(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                     uint32_t nty, uint32_t *owner);
 void pyg_owned_records(struct sbuf *owned);
 void pyg_owned_free(void);
@@ -160,7 +160,7 @@ uint32_t pyg_known_name(uintptr_t t, uint64_t flags, int64_t basic, uint64_t obj
                         char *out, uint32_t cap, uint64_t *key);
 /* pyfind.c: the block of h (pyg_find_build: the index made) that holds
  * address w, or PYG_NONE, while h is unchanged; pyg_find_free gives it back. */
-void pyg_find_build(const struct pyg_heap *h);
+void pyg_find_build(const struct pyh_heap *h);
 uint32_t pyg_find(uint64_t w);
 void pyg_find_free(void);
 /* Of the n words w, those in a block that may start an object there (a

@@ -62,15 +62,15 @@ static unsigned pykn_lookup(uintptr_t t)
     for (unsigned d = 0; d < PYKN_DEPTH && t >= 4096; d++) {
         uintptr_t np;
         char s[16];
-        if (!pypg_peek8(&np, t + PY_TP_NAME, sizeof np) || np < 4096 ||
-            !pypg_peek(s, np, sizeof s))
+        if (!pyrd_pg_peek8(&np, t + PY_TP_NAME, sizeof np) || np < 4096 ||
+            !pyrd_pg_peek(s, np, sizeof s))
             return PYKN_NONE;
         for (unsigned k = 0; k < sizeof known / sizeof *known; k++)
             if (!strncmp(s, known[k].name, sizeof s) &&
                 (d == 0 || (known[k].kind != PYKN_FRAME &&
                             known[k].kind != PYKN_TRACEBACK))) /* no subclasses */
                 return known[k].kind;
-        if (!pypg_peek8(&t, t + PY_TP_BASE, sizeof t))
+        if (!pyrd_pg_peek8(&t, t + PY_TP_BASE, sizeof t))
             return PYKN_NONE;
     }
     return PYKN_NONE;
@@ -92,10 +92,10 @@ unsigned pyg_known_kind(uintptr_t t, uint64_t flags)
 static const char *pykn_exc_field(uint32_t value)
 {
     static const char *const names[] = {"__traceback__", "__context__", "__cause__"};
-    uint32_t tb = py_lay->version >= 0x030b0000u ? 40 : 32;
+    uint32_t tb = pylay_lay->version >= 0x030b0000u ? 40 : 32;
     if (value == 24)
         return "args";
-    if (py_lay->version >= 0x030b0000u && value == 32)
+    if (pylay_lay->version >= 0x030b0000u && value == 32)
         return "__notes__";
     return value >= tb && value < tb + 24 && !(value % 8) ? names[(value - tb) / 8] : NULL;
 }
@@ -118,39 +118,39 @@ static const char *pykn_future_field(uint32_t value)
 }
 
 /* The text of item i of the tuple of str at tup into out (cap bytes). */
-static uint32_t pykn_tuple_str(uintptr_t tup, uint64_t i, const struct py_obj_layout *ol,
+static uint32_t pykn_tuple_str(uintptr_t tup, uint64_t i, const struct pylay_obj_layout *ol,
                                char *out, uint32_t cap)
 {
     uint64_t len;
     uintptr_t s;
-    if (!pypg_peek8(&len, tup + 16, sizeof len) || i >= len || len >= (1u << 20) ||
-        !pypg_peek8(&s, tup + ol->tuple_items + 8 * i, sizeof s))
+    if (!pyrd_pg_peek8(&len, tup + 16, sizeof len) || i >= len || len >= (1u << 20) ||
+        !pyrd_pg_peek8(&s, tup + ol->tuple_items + 8 * i, sizeof s))
         return 0;
-    return py_str_peek(s, out, cap);
+    return pyfr_str_peek(s, out, cap);
 }
 
 /* The name of fast local i of code object co (3.10: co_varnames for the
  * first co_nlocals, then co_cellvars, co_freevars; then
  * co_localsplusnames) into out; its length, 0: none. */
-static uint32_t pykn_local_name(uintptr_t co, uint64_t i, const struct py_obj_layout *ol,
+static uint32_t pykn_local_name(uintptr_t co, uint64_t i, const struct pylay_obj_layout *ol,
                                 char *out, uint32_t cap)
 {
     uintptr_t tup[3] = {0, 0, 0};
     int32_t nlocals = 0;
-    if (!pypg_peek8(&tup[0], co + ol->co_names, 8))
+    if (!pyrd_pg_peek8(&tup[0], co + ol->co_names, 8))
         return 0;
     if (!ol->co_cellvars)
         return pykn_tuple_str(tup[0], i, ol, out, cap);
-    if (!pypg_peek(&nlocals, co + ol->co_nnames, sizeof nlocals) || nlocals < 0 ||
-        !pypg_peek8(&tup[1], co + ol->co_cellvars, 8) ||
-        !pypg_peek8(&tup[2], co + ol->co_freevars, 8))
+    if (!pyrd_pg_peek(&nlocals, co + ol->co_nnames, sizeof nlocals) || nlocals < 0 ||
+        !pyrd_pg_peek8(&tup[1], co + ol->co_cellvars, 8) ||
+        !pyrd_pg_peek8(&tup[2], co + ol->co_freevars, 8))
         return 0;
     if (i < (uint64_t)nlocals)
         return pykn_tuple_str(tup[0], i, ol, out, cap);
     i -= (uint64_t)nlocals;
     for (int k = 1; k < 3; k++) {
         uint64_t len;
-        if (!pypg_peek8(&len, tup[k] + 16, sizeof len) || len >= (1u << 20))
+        if (!pyrd_pg_peek8(&len, tup[k] + 16, sizeof len) || len >= (1u << 20))
             return 0;
         if (i < len)
             return pykn_tuple_str(tup[k], i, ol, out, cap);
@@ -166,21 +166,21 @@ static uint32_t pykn_local_name(uintptr_t co, uint64_t i, const struct py_obj_la
 static uint32_t pykn_frame_local(uint64_t obj, int64_t basic, uint32_t value, char *out,
                                  uint32_t cap, uint64_t *key)
 {
-    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_lay->version);
     uintptr_t fd = obj, co;
     char name[96];
     if (!ol || !ol->fr_localsplus || cap < sizeof name + 16)
         return 0;
-    if (py_lay->frames != PY_FRAMES_OBJECT &&
-        (!pypg_peek8(&fd, obj + PYKN_FRAME_DATA, sizeof fd) || fd < obj ||
+    if (pylay_lay->frames != PY_FRAMES_OBJECT &&
+        (!pyrd_pg_peek8(&fd, obj + PYKN_FRAME_DATA, sizeof fd) || fd < obj ||
          fd >= obj + (uint64_t)basic))
         return 0; /* its frame on the thread's data stack: no locals here */
     uint64_t first = fd + ol->fr_localsplus, at = obj + value;
-    if (at < first || !pypg_peek8(&co, fd + py_lay->fr_code, sizeof co))
+    if (at < first || !pyrd_pg_peek8(&co, fd + pylay_lay->fr_code, sizeof co))
         return 0;
     co &= ~PY_CODE_TAGS;
     uintptr_t cot;
-    if (!pypg_peek8(&cot, co + py_lay->ob_type, sizeof cot) || cot != py_sym.code_type)
+    if (!pyrd_pg_peek8(&cot, co + pylay_lay->ob_type, sizeof cot) || cot != pylay_sym.code_type)
         return 0;
     uint64_t i = (at - first) / 8;
     uint32_t n = pykn_local_name(co, i, ol, name, sizeof name);

@@ -84,12 +84,12 @@ static uint32_t pyg_int_text(uint64_t o, char *k, uint32_t cap)
 {
     uint64_t w[4];
     uint32_t d[2];
-    if (!py_sym.long_type || (o & 7) || !pypg_peek(w, o, sizeof w) || w[1] != py_sym.long_type)
+    if (!pylay_sym.long_type || (o & 7) || !pyrd_pg_peek(w, o, sizeof w) || w[1] != pylay_sym.long_type)
         return 0;
     int64_t size = (int64_t)w[2];
     uint64_t nd = (uint64_t)(size < 0 ? -size : size);
     int neg = size < 0;
-    if (py_lay->version >= 0x030c0000u)
+    if (pylay_lay->version >= 0x030c0000u)
         nd = w[2] >> 3, neg = (w[2] & 3) == 2;
     if (nd > 2)
         return 0;
@@ -107,14 +107,14 @@ static uint32_t pyg_int_text(uint64_t o, char *k, uint32_t cap)
 static uint32_t pyg_class_name(uint64_t t, char *k, uint32_t cap)
 {
     uint64_t w[2] = {0, 0};
-    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
-    if (ol && pypg_peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
-        pypg_peek(&w[1], t + ol->ht_qualname, 8))
-        return py_str_peek(w[1], k, cap);
+    const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_lay->version);
+    if (ol && pyrd_pg_peek(w, t + PY_TP_FLAGS, 8) && (w[0] & PY_TPF_HEAPTYPE) &&
+        pyrd_pg_peek(&w[1], t + ol->ht_qualname, 8))
+        return pyfr_str_peek(w[1], k, cap);
     return 0;
 }
 
-struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty, uint32_t src,
+struct hsnap_pylink pyg_link(const struct pyh_heap *h, const struct pyh_type *ty, uint32_t src,
                              uint32_t dst, uint32_t label, uint32_t value, uint64_t key)
 {
     struct hsnap_pylink l = {src, dst, label, value, 0, 0};
@@ -125,7 +125,7 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         if (pyg_name_cached(at, &l))
             return l;
         key = pyg_roots_keys_entry(key & ~1ull, value, NULL);
-        uint32_t n = key ? py_str_peek(key, k, sizeof k) : 0;
+        uint32_t n = key ? pyfr_str_peek(key, k, sizeof k) : 0;
         pyg_name(at, k, n, &l);
     } else if (label == HSNAP_PYLABEL_KEY && key) {
         /* a str key by its text; an int's by its digits, at key | 2 */
@@ -135,7 +135,7 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
             l.label |= HSNAP_PYLINK_REPR;
             return l;
         }
-        uint32_t n = py_str_peek(key, k, sizeof k);
+        uint32_t n = pyfr_str_peek(key, k, sizeof k);
         if (n) {
             pyg_name(key, k, n, &l);
         } else if ((n = pyg_int_text(key, k, sizeof k))) {
@@ -145,15 +145,15 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
     } else if (label == HSNAP_PYLABEL_DICT &&
                (ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS)) {
         /* a class's __dict__: the class's own name names it */
-        const struct pyg_obj *o = &h->obj[src];
-        uint64_t t = h->blk[pyg_blk_of(h, src)].addr + o->off;
+        const struct pyh_obj *o = &h->obj[src];
+        uint64_t t = h->blk[pyh_blk_of(h, src)].addr + o->off;
         if (pyg_name_cached(t | 2, &l))
             return l;
         pyg_name(t | 2, k, pyg_class_name(t, k, sizeof k), &l);
     } else if (label == HSNAP_PYLABEL_FIELD) {
-        const struct pyg_type *st = &ty[h->obj[src].type];
+        const struct pyh_type *st = &ty[h->obj[src].type];
         uintptr_t t = st->addr;
-        uint64_t own = 0, obj = h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off;
+        uint64_t own = 0, obj = h->blk[pyh_blk_of(h, src)].addr + h->obj[src].off;
         if (pyg_known_kind(t, st->flags) == PYKN_FRAME) { /* a local: named by its frame's code */
             uint32_t n = pyg_known_name(t, st->flags, st->basic, obj, value, k, sizeof k, &own);
             if (own && !pyg_name_cached(own, &l))
@@ -164,17 +164,17 @@ struct hsnap_pylink pyg_link(const struct pyg_heap *h, const struct pyg_type *ty
         /* a class's field (__mro__, __bases__: pyg_member_name) by the
          * class's own name, "Node.__mro__", as its __dict__'s */
         uint64_t self = ty[h->obj[src].type].flags & PY_TPF_TYPE_SUBCLASS
-                            ? h->blk[pyg_blk_of(h, src)].addr + h->obj[src].off : 0;
+                            ? h->blk[pyh_blk_of(h, src)].addr + h->obj[src].off : 0;
         uint64_t at = ((self ? self : t) ^ ((uint64_t)value << 48)) | 4;
         if (pyg_name_cached(at, &l))
             return l;
         uint32_t q = self ? pyg_class_name(self, k, sizeof k - 32) : 0;
         if (q)
             k[q++] = '.';
-        uint32_t n = t == py_sym.cell_type && value == 16
+        uint32_t n = t == pylay_sym.cell_type && value == 16
                          ? (uint32_t)sizeof "cell_contents" - 1
                          : pyg_member_name(t, value, k + q, (uint32_t)sizeof k - q);
-        if (t == py_sym.cell_type && value == 16)
+        if (t == pylay_sym.cell_type && value == 16)
             memcpy(k, "cell_contents", n);
         else if (!n)
             n = pyg_func_field(t, value, k, sizeof k);

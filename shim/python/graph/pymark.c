@@ -62,7 +62,7 @@ static uint32_t pym_unpack(uint32_t w, unsigned kbits, const uint32_t *keyp, uin
  * target, in one walk of the edges that gives them back as it goes: its
  * source into from, its how and key's slot into via (pym_pack), and its
  * parent mark set (a root's via as it was, its mark clear). */
-static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, uint32_t *via,
+static void pym_parent_edges(const struct pyh_heap *h, const struct pye_csr *c, uint32_t *via,
                              uint32_t *from, uint32_t *key, unsigned kbits)
 {
     uint64_t dropped = 0;
@@ -70,7 +70,7 @@ static void pym_parent_edges(const struct pyg_heap *h, const struct pye_csr *c, 
     for (uint32_t v = 0; v < c->nobj; v++) {
         for (uint32_t end = at + pye_len(c, v); at < end;) {
             uint32_t e = at, how, slot, d = pye_next(c, &at, v, &how, &slot);
-            struct pyg_obj *o = &h->obj[d];
+            struct pyh_obj *o = &h->obj[d];
             if (via[d] == e && !o->garbage && !o->parent)
                 from[d] = v, via[d] = pym_pack(how, slot, kbits, &key[d]), o->parent = 1;
         }
@@ -128,7 +128,7 @@ void pyg_mark_parent_next(const struct sbuf *b, uint64_t *at, struct pyg_parent 
  * The collector subtracts the references its tracked objects hold: an
  * untracked one's (an opaque object's field, pyg_opaque) is a reference
  * from outside, as gc.collect() counts it. */
-static void pym_external(const struct pyg_heap *h, const struct pye_csr *c, uint64_t nobj,
+static void pym_external(const struct pyh_heap *h, const struct pye_csr *c, uint64_t nobj,
                          const struct pyg_root *root, uint64_t nroot, uint32_t *refs)
 {
     for (uint32_t v = 0, at = 0; v < nobj; v++)
@@ -140,7 +140,7 @@ static void pym_external(const struct pyg_heap *h, const struct pye_csr *c, uint
         if (root[r].kind & PYG_EXACT)
             refs[root[r].dst] += refs[root[r].dst] < UINT32_MAX;
     for (uint64_t i = 0; i < nobj; i++) {
-        struct pyg_obj *o = &h->obj[i];
+        struct pyh_obj *o = &h->obj[i];
         o->garbage = 0;
         /* its count exceeds the references found (an immortal's always) */
         o->external = o->tracked && (o->refcnt >= PYG_IMMORTAL || o->refcnt > refs[i]);
@@ -149,7 +149,7 @@ static void pym_external(const struct pyg_heap *h, const struct pye_csr *c, uint
 
 /* One breadth-first walk's queue: the objects reached with edges. */
 struct pym_walk {
-    const struct pyg_heap *h;
+    const struct pyh_heap *h;
     const struct pye_csr *c;
     uint32_t *via, *queue;
     uint64_t head, tail;
@@ -210,7 +210,7 @@ static void pym_seed(struct pym_walk *w, uint64_t nobj, const struct pyg_root *r
 static void pym_rounds(struct pym_walk *w, uint64_t nobj, const struct pyg_root *root,
                        uint64_t nroot, uint64_t nedge)
 {
-    const struct pyg_heap *h = w->h;
+    const struct pyh_heap *h = w->h;
     for (uint64_t round = 0; round < 2; round++) {
         w->head = w->tail = 0;
         for (uint64_t i = 0; i < nobj; i++) {
@@ -230,7 +230,7 @@ static void pym_rounds(struct pym_walk *w, uint64_t nobj, const struct pyg_root 
 
 /* Each garbage object's link (pyg_cycle_links put it in via) into links, from
  * the edge's source, searched. */
-static void pym_put_links(const struct pyg_heap *h, const struct pye_csr *c, uint64_t nobj,
+static void pym_put_links(const struct pyh_heap *h, const struct pye_csr *c, uint64_t nobj,
                           const uint32_t *via, struct sbuf *links)
 {
     for (uint64_t i = 0; i < nobj; i++) {
@@ -247,7 +247,7 @@ static void pym_put_links(const struct pyg_heap *h, const struct pye_csr *c, uin
 /* Each reached object's parent into parents, after their count: a root
  * (via at or past nedge) or the edge pym_parent_edges kept; via, key and
  * from each read once more, in order, and given back as read. */
-static void pym_put_parents(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root,
+static void pym_put_parents(const struct pyh_heap *h, uint64_t nobj, const struct pyg_root *root,
                             uint64_t nedge, const uint32_t *via, const uint32_t *from,
                             const uint32_t *key, unsigned kbits, struct sbuf *parents)
 {
@@ -255,9 +255,9 @@ static void pym_put_parents(const struct pyg_heap *h, uint64_t nobj, const struc
     sbuf_u64(parents, 0); /* the count, set at the end */
     for (uint64_t i = 0; i < nobj; i++) {
         if ((i & 0xffff) == 0xffff) {
-            pyg_drop(via, i * 4, &dvia);
-            pyg_drop(key, i * 4, &dkey);
-            pyg_drop(from, i * 4, &dfrom);
+            pyh_drop(via, i * 4, &dvia);
+            pyh_drop(key, i * 4, &dkey);
+            pyh_drop(from, i * 4, &dfrom);
         }
         if (h->obj[i].garbage || via[i] == PYG_NONE) {
             continue;
@@ -284,7 +284,7 @@ static void pym_put_parents(const struct pyg_heap *h, uint64_t nobj, const struc
  * external marks set (pym_external, pym_rounds), the garbage's links
  * (pyg_cycle_links: the CLI follows them round a cycle) and, once the edges
  * are given back, the reached objects' parents put. */
-int pyg_mark(const struct pyg_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
+int pyg_mark(const struct pyh_heap *h, uint64_t nobj, const struct pyg_root *root, uint64_t nroot,
              struct sbuf *links, struct sbuf *parents)
 {
     struct pye_csr c;

@@ -17,7 +17,7 @@
 
 static int pymem_peek(void *dst, uintptr_t src, size_t n)
 {
-    return src >= 4096 && pypg_peek(dst, src, n);
+    return src >= 4096 && pyrd_pg_peek(dst, src, n);
 }
 
 static uintptr_t pymem_word(uintptr_t at)
@@ -41,7 +41,7 @@ static uint32_t pymem_type_field(uint64_t off, char *out, uint32_t cap)
     } f[] = {{256, "__base__"}, {264, "__dict__"}, {336, "__bases__"}, {344, "__mro__"},
              {360, "__subclasses__()"}, {-16, "__name__"}, {-8, "__slots__"},
              {0, "__qualname__"}, {16, "__module__"}};
-    const struct py_obj_layout *ol = py_lay ? py_obj_layout_find(py_lay->version) : NULL;
+    const struct pylay_obj_layout *ol = pylay_lay ? pylay_obj_layout_find(pylay_lay->version) : NULL;
     uint64_t q = ol ? ol->ht_qualname : 0;
     for (unsigned i = 0; i < sizeof f / sizeof *f; i++) {
         int heap = f[i].off <= 16 && i >= 5;
@@ -134,7 +134,7 @@ static uint32_t pymem_member_at(uintptr_t t, uint64_t off, char *out, uint32_t c
 {
     uintptr_t m[5 * 8];
     for (int depth = 0; t && depth < 16; depth++, t = pymem_word(t + PY_TP_BASE)) {
-        if (t == py_sym.type_type) /* a class: its fields by their Python names */
+        if (t == pylay_sym.type_type) /* a class: its fields by their Python names */
             return pymem_type_field(off, out, cap);
         uintptr_t at = pymem_word(t + PY_TP_MEMBERS);
         /* PyMemberDef: name, type (int), offset, flags (int), doc */

@@ -58,7 +58,7 @@ static int pynp_derives(uint64_t t, uint64_t nd)
 
 /* The type ids (of nty) that are arrays, as 1 bytes in a map of nty;
  * NULL: none (no numpy, or out of memory). */
-static uint8_t *pynp_types(const struct pyg_type *ty, uint32_t nty)
+static uint8_t *pynp_types(const struct pyh_type *ty, uint32_t nty)
 {
     uint64_t nd = 0;
     int64_t basic = 0;
@@ -74,7 +74,7 @@ static uint8_t *pynp_types(const struct pyg_type *ty, uint32_t nty)
 }
 
 struct pynp_pass {
-    const struct pyg_heap *h;
+    const struct pyh_heap *h;
     uint32_t *owner; /* the owners' array (pyg_build's): the graph's first */
     uint64_t *mine;  /* by block without an object, a bit: an array's already */
     uint32_t added;
@@ -84,7 +84,7 @@ struct pynp_pass {
  * it owns into the pass's mine. */
 /* The block of the object that starts at w (a view's base: an array, a
  * bytes, any object), or PYG_NONE. */
-static uint32_t pynp_object(const struct pyg_heap *h, uint64_t w)
+static uint32_t pynp_object(const struct pyh_heap *h, uint64_t w)
 {
     uint64_t lo = 0, hi = h->nblk;
     while (lo < hi) { /* the first block past w */
@@ -94,7 +94,7 @@ static uint32_t pynp_object(const struct pyg_heap *h, uint64_t w)
         else
             hi = mid;
     }
-    uint32_t i = lo ? pyg_obj_of(h, lo - 1) : PYG_NONE;
+    uint32_t i = lo ? pyh_obj_of(h, lo - 1) : PYG_NONE;
     if (i == PYG_NONE)
         return PYG_NONE;
     return h->blk[lo - 1].addr + h->obj[i].off == w ? (uint32_t)(lo - 1) : PYG_NONE;
@@ -117,12 +117,12 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
         return; /* no array's fields: leave it */
     memcpy(&base, p + 32, 8);
     uint32_t bb = base ? pynp_object(ps->h, base) : PYG_NONE;
-    if (bb != PYG_NONE && bb != pyg_blk_of(ps->h, tag))
+    if (bb != PYG_NONE && bb != pyh_blk_of(ps->h, tag))
         pyr_ref(addr + 32, bb); /* a view's base: only views hold it, they dominate it */
     uint64_t at[2] = {flags & PYNP_OWNDATA ? data : 0, nd ? dims : 0};
     for (int k = 0; k < 2; k++) {
-        uint32_t bj = at[k] ? pyg_bare_block_at(ps->h, at[k]) : PYG_NONE;
-        uint64_t ix = bj != PYG_NONE ? bj - pyg_objs_below(ps->h, bj) : 0;
+        uint32_t bj = at[k] ? pyh_bare_block_at(ps->h, at[k]) : PYG_NONE;
+        uint64_t ix = bj != PYG_NONE ? bj - pyh_objs_below(ps->h, bj) : 0;
         if (bj == PYG_NONE || (ps->mine[ix / 64] >> (ix % 64) & 1))
             continue;
         ps->mine[ix / 64] |= 1ull << (ix % 64); /* the first array's */
@@ -132,7 +132,7 @@ static void pynp_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint6
     }
 }
 
-int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+int pyg_numpy_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                     uint32_t nty, uint32_t *owner)
 {
     uint8_t *is = h->obj && h->nblk ? pynp_types(ty, nty) : NULL;
@@ -141,7 +141,7 @@ int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_ty
     if (!is)
         return 0;
     for (uint64_t i = 0; i < nobj; i++) { /* the objects ascend: one read a window */
-        const struct pyg_obj *o = &h->obj[i];
+        const struct pyh_obj *o = &h->obj[i];
         if (!is[o->type])
             continue;
         if (!ps.mine) {
@@ -153,7 +153,7 @@ int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_ty
                 break;
             }
         }
-        pyrd_add(h->blk[pyg_blk_of(h, i)].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
+        pyrd_add(h->blk[pyh_blk_of(h, i)].addr + o->off + 16, PYNP_FIELDS, (uint32_t)i, 0); /* fits */
     }
     if (ps.mine) {
         pyrd_end();

@@ -18,12 +18,12 @@
 #define PYO_BATCH 256u /* records handed to the sink at a time */
 
 static struct {
-    const struct pyg_heap *h;
+    const struct pyh_heap *h;
     uint32_t *owner;
     uint64_t nobj, n; /* the owned blocks */
 } pyo;
 
-void pyg_owned_make(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty,
+void pyg_owned_make(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                     uint32_t nty, uint32_t *owner)
 {
     pyg_owned_free();
@@ -53,7 +53,7 @@ static void pyo_each(void (*put)(void *arg, const void *p, size_t n), void *arg)
     uint32_t k = 0;
     uint64_t ix = 0;
     for (uint64_t bj = 0; bj < pyo.h->nblk; bj++) {
-        if (pyg_obj_of(pyo.h, bj) != PYG_NONE)
+        if (pyh_obj_of(pyo.h, bj) != PYG_NONE)
             continue;
         uint32_t o = pyo.owner[ix++];
         if (!o)

@@ -42,7 +42,7 @@
 #define PYR_BUDGET (4u << 20)      /* bytes of those items' descriptions */
 
 static struct {
-    const struct py_obj_layout *ol;
+    const struct pylay_obj_layout *ol;
     uint8_t lt[1u << 16]; /* a code object's line table */
     uintptr_t slot[PYR_LOCALS];
     char text[PYR_TEXT], name[256], mod[256];
@@ -51,7 +51,7 @@ static struct {
 
 static int pyroot_peek(void *dst, uintptr_t src, size_t n)
 {
-    return src >= 4096 && pypg_peek(dst, src, n);
+    return src >= 4096 && pyrd_pg_peek(dst, src, n);
 }
 
 static uintptr_t pyroot_word(uintptr_t at)
@@ -89,8 +89,8 @@ uintptr_t pyg_roots_keys_entry(uintptr_t keys, uint64_t i, uintptr_t *value)
     uintptr_t at, e[3] = {0};
     size_t esz, kat;
     uint64_t n;
-    if (!r.ol && py_lay)
-        r.ol = py_obj_layout_find(py_lay->version);
+    if (!r.ol && pylay_lay)
+        r.ol = pylay_obj_layout_find(pylay_lay->version);
     if (!r.ol || !pyroot_keys(keys, &at, &esz, &kat, &n) || i >= n ||
         !pyroot_peek(e, at + i * esz, esz))
         return 0;
@@ -106,11 +106,11 @@ static int64_t pyroot_dict_each(uintptr_t d, void (*fn)(void *, uintptr_t, uintp
     uintptr_t dict[6], at, e[PYR_CHUNK * 3], v[PYR_CHUNK];
     size_t esz, kat;
     uint64_t n, seen = 0;
-    if (!pyroot_peek(dict, d, sizeof dict) || dict[1] != py_sym.dict_type ||
+    if (!pyroot_peek(dict, d, sizeof dict) || dict[1] != pylay_sym.dict_type ||
         !pyroot_keys(dict[4], &at, &esz, &kat, &n))
         return -1;
     /* ma_values: a split dict's, named by the keys' entries (3.13: past a header) */
-    uintptr_t values = dict[5] ? dict[5] + (py_lay->version >= 0x030d0000u ? 8 : 0) : 0;
+    uintptr_t values = dict[5] ? dict[5] + (pylay_lay->version >= 0x030d0000u ? 8 : 0) : 0;
     for (uint64_t i = 0; i < n; i += PYR_CHUNK) {
         size_t m = n - i < PYR_CHUNK ? (size_t)(n - i) : PYR_CHUNK;
         if (!pyroot_peek(e, at + i * esz, m * esz) || (values && !pyroot_peek(v, values + 8 * i, 8 * m)))
@@ -129,7 +129,7 @@ static int64_t pyroot_dict_each(uintptr_t d, void (*fn)(void *, uintptr_t, uintp
 /* The text of the str at s, or "?" (a key that is no str). */
 static uint32_t pyroot_str(uintptr_t s, char *out, uint32_t cap)
 {
-    uint32_t n = py_str_peek(s, out, cap);
+    uint32_t n = pyfr_str_peek(s, out, cap);
     if (!n) {
         out[0] = '?';
         n = 1;
@@ -166,12 +166,12 @@ static void pyroot_item(void *ctx, uintptr_t key, uintptr_t value)
 static void pyroot_container(uintptr_t c, int head)
 {
     uintptr_t t = pyroot_word(c + 8), w[2];
-    if (t == py_sym.dict_type) {
+    if (t == pylay_sym.dict_type) {
         head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (dict)");
         pyroot_dict_each(c, pyroot_item, &head);
         return;
     }
-    if (t != py_sym.list_type || !pyroot_peek(w, c + 16, sizeof w) || w[0] > PYR_ITEMS)
+    if (t != pylay_sym.list_type || !pyroot_peek(w, c + 16, sizeof w) || w[0] > PYR_ITEMS)
         return;
     head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (list)");
     for (uint64_t i = 0; i < w[0] && r.budget >= PYR_TEXT; i += 64) {
@@ -219,7 +219,7 @@ static void pyroot_module(void *ctx, uintptr_t key, uintptr_t mod)
     if (mo != PYG_NONE)
         pyg_root(mo, HSNAP_PYROOT_SYSMOD, r.text, (uint32_t)len, !*modules_in_graph);
     uintptr_t d = pyroot_word(mod + 16); /* PyModuleObject's md_dict */
-    if (!d || pyroot_word(d + 8) != py_sym.dict_type)
+    if (!d || pyroot_word(d + 8) != pylay_sym.dict_type)
         return;
     uint32_t dobj = pyg_tracked_at(d);
     if (dobj != PYG_NONE) { /* the dict's own edges name the globals */
@@ -236,7 +236,7 @@ static void pyroot_main_first(void *ctx, uintptr_t key, uintptr_t mod)
 {
     char name[16];
     int *pass = ctx;
-    int is_main = py_str_peek(key, name, sizeof name) == 8 && !memcmp(name, "__main__", 8);
+    int is_main = pyfr_str_peek(key, name, sizeof name) == 8 && !memcmp(name, "__main__", 8);
     if (is_main == (pass[0] == 0))
         pyroot_module(pass + 1, key, mod);
 }
@@ -259,7 +259,7 @@ static uint64_t pyroot_tuple(uintptr_t t, uint64_t i, char *out, uint32_t cap, u
     uint64_t len = pyroot_word(t + 16);
     *n = 0;
     if (t && i < len && len < (1u << 20))
-        *n = py_str_peek(pyroot_word(t + r.ol->tuple_items + 8 * i), out, cap);
+        *n = pyfr_str_peek(pyroot_word(t + r.ol->tuple_items + 8 * i), out, cap);
     return len < (1u << 20) ? len : 0;
 }
 
@@ -302,10 +302,10 @@ static uint64_t pyroot_nlocals(uintptr_t co)
  * r.text; its length. */
 static int pyroot_frame_text(uintptr_t fr, uintptr_t co)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     char file[300], qual[200];
-    uint32_t fn = py_str_peek(pyroot_word(co + l->co_filename), file, sizeof file);
-    uint32_t qn = py_str_peek(pyroot_word(co + l->co_qualname), qual, sizeof qual);
+    uint32_t fn = pyfr_str_peek(pyroot_word(co + l->co_filename), file, sizeof file);
+    uint32_t qn = pyfr_str_peek(pyroot_word(co + l->co_qualname), qual, sizeof qual);
     int32_t first = 0;
     int64_t lasti = -1;
     uintptr_t lt = pyroot_word(co + l->co_linetable);
@@ -320,7 +320,7 @@ static int pyroot_frame_text(uintptr_t fr, uintptr_t co)
     } else {
         lasti = ((int64_t)pyroot_word(fr + l->fr_instr) - (int64_t)(co + l->co_code)) / 2;
     }
-    int line = ltn ? hsnap_py_line(py_sym.version, r.lt, (uint32_t)ltn, first, lasti) : first;
+    int line = ltn ? hsnap_py_line(pylay_sym.version, r.lt, (uint32_t)ltn, first, lasti) : first;
     return snprintf(r.text, sizeof r.text, "frame %.*s:%d in %.*s", (int)fn, file, line,
                     (int)qn, qual);
 }
@@ -342,7 +342,7 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
         int early = 0;
         if (o == PYG_NONE && r.slot[i] >= 4096) {
             uintptr_t t = pyroot_word(r.slot[i] + 8);
-            early = (t == py_sym.list_type || t == py_sym.dict_type) &&
+            early = (t == pylay_sym.list_type || t == pylay_sym.dict_type) &&
                     pyg_object_holding(r.slot[i]) == PYG_NONE;
         }
         if (o == PYG_NONE && !early)
@@ -365,7 +365,7 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
 /* Each frame of the thread whose state is ts, innermost first. */
 static void pyroot_thread(uintptr_t ts)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     uintptr_t fr = l->ts_cframe ? pyroot_word(pyroot_word(ts + l->ts_cframe) + l->cf_current)
                                 : pyroot_word(ts + l->cf_current);
     for (unsigned k = 0; fr && k < PYR_FRAMES; k++, fr = pyroot_word(fr + l->fr_previous)) {
@@ -374,7 +374,7 @@ static void pyroot_thread(uintptr_t ts)
             owner == l->cstack)
             continue; /* the C stack's own frame: no locals of the program */
         uintptr_t co = pyroot_word(fr + l->fr_code) & ~PY_CODE_TAGS;
-        if (co && pyroot_word(co + l->ob_type) == py_sym.code_type)
+        if (co && pyroot_word(co + l->ob_type) == pylay_sym.code_type)
             pyroot_frame(fr, co);
     }
 }
@@ -433,7 +433,7 @@ static uint32_t pyroot_fixed_name(uintptr_t at, const char **text, void *ctx)
 /* The interpreter's own state: its module's writable segments
  * (_PyRuntime, the static types, signal handlers), but the main
  * interpreter's spans that hold no reference (3.11 on it is static data;
- * py_borrowed_spans): a free list's slots hold free objects, and past
+ * pylay_borrowed_spans): a free list's slots hold free objects, and past
  * numfree stale addresses of objects since freed, whose memory a dead
  * cycle may now occupy; 3.13's function version cache is borrowed. */
 static void pyroot_interp_data(uintptr_t interp)
@@ -441,9 +441,9 @@ static void pyroot_interp_data(uintptr_t interp)
     static const char text[] = "the interpreter's own state";
     struct pyroot_fixed f = {text, sizeof text - 1};
     uint32_t slo[PY_SPANS], shi[PY_SPANS];
-    unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
+    unsigned ns = pylay_borrowed_spans(pylay_lay->version, slo, shi);
     for (int k = 0; k < 4; k++) {
-        uintptr_t lo = py_sym.data_lo[k], hi = py_sym.data_hi[k];
+        uintptr_t lo = pylay_sym.data_lo[k], hi = pylay_sym.data_hi[k];
         if (interp < lo || interp >= hi) {
             pyroot_scan_range(lo, hi, HSNAP_PYROOT_INTERP, pyroot_fixed_name, &f);
             continue;
@@ -476,8 +476,8 @@ static int pyroot_module_segments(struct dl_phdr_info *info, size_t size, void *
     for (int i = 0; i < info->dlpi_phnum && rs.n < PYR_MODS; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || lo == py_sym.data_lo[0] ||
-            lo == py_sym.data_lo[1] || lo == py_sym.data_lo[2] || lo == py_sym.data_lo[3])
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || lo == pylay_sym.data_lo[0] ||
+            lo == pylay_sym.data_lo[1] || lo == pylay_sym.data_lo[2] || lo == pylay_sym.data_lo[3])
             continue;
         rs.lo[rs.n] = lo, rs.hi[rs.n] = lo + ph->p_memsz, rs.name[rs.n++] = name;
     }
@@ -598,9 +598,9 @@ static void pyroot_line_each(const char *text, size_t len, void *arg)
 
 void pyg_roots_collect(void)
 {
-    if (!py_lay || !py_sym.interp_main || !(r.ol = py_obj_layout_find(py_lay->version)))
+    if (!pylay_lay || !pylay_sym.interp_main || !(r.ol = pylay_obj_layout_find(pylay_lay->version)))
         return;
-    void *interp = py_sym.interp_main();
+    void *interp = pylay_sym.interp_main();
     if (!interp)
         return;
     r.budget = PYR_BUDGET;

@@ -1,9 +1,9 @@
 /*
- * heap.c - the functions of the snapshot's heap (struct pyg_heap, pyheap.h)
+ * heap.c - the functions of the snapshot's heap (struct pyh_heap, pyheap.h)
  * that are not inline: a big block's size, kept apart from the 8-byte
- * block records (pyg_big_size), the arrays given back (pyg_heap_free),
+ * block records (pyh_big_size), the arrays given back (pyh_heap_free),
  * and a walked array's pages given back as the walk passes them
- * (pyg_drop): the graph's marking and the retained sizes' sums read
+ * (pyh_drop): the graph's marking and the retained sizes' sums read
  * arrays of a word an object once, in order, and the stop's peak is
  * lower by what they have read.  Memory is the arena's (arena_map).
  */
@@ -12,7 +12,7 @@
 
 #include "pyheap.h"
 
-uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
+uint64_t pyh_big_size(const struct pyh_heap *h, uint64_t addr)
 {
     uint64_t lo = 0, hi = h->nbig;
     while (lo < hi) {
@@ -27,7 +27,7 @@ uint64_t pyg_big_size(const struct pyg_heap *h, uint64_t addr)
     return PYG_BIG; /* not kept: at least so much */
 }
 
-void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
+void pyh_heap_free(struct pyh_heap *h, uint64_t capblk, uint64_t capobj)
 {
     if (h->big)
         arena_unmap(h->big, h->capbig * sizeof *h->big);
@@ -42,7 +42,7 @@ void pyg_heap_free(struct pyg_heap *h, uint64_t capblk, uint64_t capobj)
     memset(h, 0, sizeof *h);
 }
 
-void pyg_drop(const void *a, uint64_t upto, uint64_t *dropped)
+void pyh_drop(const void *a, uint64_t upto, uint64_t *dropped)
 {
     uint64_t end = upto & ~(uint64_t)(PYG_DROP - 1);
     if (a && end > *dropped) {

@@ -15,7 +15,7 @@
  * flags, weaklist and dict offsets, version tag; a dict's ma_used and
  * version; a list's allocated; a set's fill, used, mask, hash, finger and
  * its small table's hashes (its entries from word 8: key, hash). */
-uint64_t py_plain_words(unsigned kind, uint64_t flags)
+uint64_t pyh_plain_words(unsigned kind, uint64_t flags)
 {
     uint64_t m = 1; /* ob_refcnt */
     if (flags & PY_TPF_TYPE_SUBCLASS)
@@ -30,7 +30,7 @@ uint64_t py_plain_words(unsigned kind, uint64_t flags)
     return m;
 }
 
-int py_plain_inline(uint64_t flags)
+int pyh_plain_inline(uint64_t flags)
 {
     return (flags & (PY_TPF_LONG_SUBCLASS | PY_TPF_BYTES_SUBCLASS)) != 0;
 }
@@ -38,7 +38,7 @@ int py_plain_inline(uint64_t flags)
 /* An instance of a class derived from int or bytes (an IntEnum's member,
  * an IntFlag's): the digits, or the hash and the bytes, inline after its
  * head; its other words (its __dict__ after them) are references. */
-void py_plain_inline_span(uint64_t flags, uint64_t size, uint64_t max, uint64_t *lo,
+void pyh_plain_inline_span(uint64_t flags, uint64_t size, uint64_t max, uint64_t *lo,
                           uint64_t *hi)
 {
     if (flags & PY_TPF_BYTES_SUBCLASS) { /* ob_shash, ob_sval[ob_size + 1] */
@@ -46,7 +46,7 @@ void py_plain_inline_span(uint64_t flags, uint64_t size, uint64_t max, uint64_t 
         return;
     }
     /* 3.12 on: lv_tag, the digits' count << 3; before: +-ob_size */
-    uint64_t n = py_lay->version >= 0x030c0000u ? size >> 3
+    uint64_t n = pylay_lay->version >= 0x030c0000u ? size >> 3
                  : (int64_t)size < 0               ? (uint64_t) - (int64_t)size
                                                    : size;
     *lo = 24, *hi = 24 + 4 * (n < max ? n : max);

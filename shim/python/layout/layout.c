@@ -17,9 +17,9 @@
 #include "hsnap_format.h"
 #include "pylayout.h"
 
-struct py_syms py_sym; /* filled by dom_init once CPython is found */
+struct pylay_syms pylay_sym; /* filled by dom_init once CPython is found */
 
-static const struct py_layout py_layouts[] = {
+static const struct pylay_layout pylay_layouts[] = {
     {
         .version = 0x030a0000, .name = "3.10", .frames = PY_FRAMES_OBJECT,
         .ob_type = 8,
@@ -62,17 +62,17 @@ static const struct py_layout py_layouts[] = {
     },
 };
 
-const struct py_layout *py_lay;
+const struct pylay_layout *pylay_lay;
 
-const struct py_layout *py_layout_find(uint32_t version)
+const struct pylay_layout *pylay_layout_find(uint32_t version)
 {
-    for (size_t i = 0; i < sizeof py_layouts / sizeof py_layouts[0]; i++)
-        if ((version & 0xffff0000u) == py_layouts[i].version)
-            return &py_layouts[i];
+    for (size_t i = 0; i < sizeof pylay_layouts / sizeof pylay_layouts[0]; i++)
+        if ((version & 0xffff0000u) == pylay_layouts[i].version)
+            return &pylay_layouts[i];
     return NULL;
 }
 
-static const struct py_obj_layout py_obj_layouts[] = {
+static const struct pylay_obj_layout pylay_obj_layouts[] = {
     {.version = 0x030a0000, .ht_qualname = 864, .keys = PY_KEYS_310, .preheader = 0,
      .interp_modules = 856, .interp_threads = 8, .ht_cached_keys = 872, .fr_localsplus = 352,
      .co_names = 72, .co_cellvars = 88, .co_freevars = 80, .co_nnames = 28,
@@ -94,24 +94,24 @@ static const struct py_obj_layout py_obj_layouts[] = {
      .co_names = 96, .co_nnames = 72, .tuple_items = 32},
 };
 
-static struct py_obj_layout py_obj_pub; /* py_obj_layout_publish's; version 0: none */
+static struct pylay_obj_layout pylay_obj_pub; /* pylay_obj_layout_publish's; version 0: none */
 
-static const struct py_obj_layout *py_obj_row(uint32_t version)
+static const struct pylay_obj_layout *pylay_obj_row(uint32_t version)
 {
-    for (size_t i = 0; i < sizeof py_obj_layouts / sizeof py_obj_layouts[0]; i++)
-        if ((version & 0xffff0000u) == py_obj_layouts[i].version)
-            return &py_obj_layouts[i];
+    for (size_t i = 0; i < sizeof pylay_obj_layouts / sizeof pylay_obj_layouts[0]; i++)
+        if ((version & 0xffff0000u) == pylay_obj_layouts[i].version)
+            return &pylay_obj_layouts[i];
     return NULL;
 }
 
-const struct py_obj_layout *py_obj_layout_find(uint32_t version)
+const struct pylay_obj_layout *pylay_obj_layout_find(uint32_t version)
 {
-    if (py_obj_pub.version && (version & 0xffff0000u) == py_obj_pub.version)
-        return &py_obj_pub;
-    return py_obj_row(version);
+    if (pylay_obj_pub.version && (version & 0xffff0000u) == pylay_obj_pub.version)
+        return &pylay_obj_pub;
+    return pylay_obj_row(version);
 }
 
-static const struct py_debug_format py_debug_formats[] = {
+static const struct pylay_debug_format pylay_debug_formats[] = {
     {
         .version = 0x030d0000, .free_threaded = 16, .ts_current_frame = 184,
         .fr_previous = 232, .fr_executable = 240, .fr_instr_ptr = 248, .fr_owner = 264,
@@ -145,15 +145,15 @@ static const struct py_debug_format py_debug_formats[] = {
     },
 };
 
-const struct py_debug_format *py_debug_format_find(uint32_t version)
+const struct pylay_debug_format *pylay_debug_format_find(uint32_t version)
 {
-    for (size_t i = 0; i < sizeof py_debug_formats / sizeof py_debug_formats[0]; i++)
-        if ((version & 0xffff0000u) == py_debug_formats[i].version)
-            return &py_debug_formats[i];
+    for (size_t i = 0; i < sizeof pylay_debug_formats / sizeof pylay_debug_formats[0]; i++)
+        if ((version & 0xffff0000u) == pylay_debug_formats[i].version)
+            return &pylay_debug_formats[i];
     return NULL;
 }
 
-static uint64_t py_u64(const char *p, uint16_t off)
+static uint64_t pylay_u64(const char *p, uint16_t off)
 {
     uint64_t v;
     memcpy(&v, p + off, sizeof v);
@@ -161,7 +161,7 @@ static uint64_t py_u64(const char *p, uint16_t off)
 }
 
 /* An offset that fits the row's fields (they are read a few words in). */
-static int py_fits(uint64_t v, uint16_t *out)
+static int pylay_fits(uint64_t v, uint16_t *out)
 {
     if (v > 4096)
         return -1;
@@ -169,17 +169,17 @@ static int py_fits(uint64_t v, uint16_t *out)
     return 0;
 }
 
-int py_layout_published(const void *runtime, uint32_t version, struct py_layout *out,
+int pylay_layout_published(const void *runtime, uint32_t version, struct pylay_layout *out,
                         const char **why, uint32_t *code)
 {
     const char *d = runtime;
-    const struct py_debug_format *f = NULL;
+    const struct pylay_debug_format *f = NULL;
     if (!d || memcmp(d, "xdebugpy", 8) != 0) {
         *why = " publishes no _Py_DebugOffsets: native frames only";
         *code = HSNAP_PYUNREAD_NO_OFFSETS;
         return -1;
     }
-    uint32_t pub = (uint32_t)py_u64(d, 8);
+    uint32_t pub = (uint32_t)pylay_u64(d, 8);
     if ((pub & 0xffff0000u) != (version & 0xffff0000u)) {
         *why = "'s _Py_DebugOffsets name another version: native frames only";
         *code = HSNAP_PYUNREAD_OTHER_VERSION;
@@ -187,12 +187,12 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
     }
     /* cookie, version, free_threaded: the head every shape keeps (3.13 on),
      * so a free-threaded build is named as such whatever its version */
-    if (py_u64(d, 16)) {
+    if (pylay_u64(d, 16)) {
         *why = " is a free-threaded build: native frames only";
         *code = HSNAP_PYUNREAD_FREE_THREADED;
         return -1;
     }
-    if (!(f = py_debug_format_find(pub))) {
+    if (!(f = pylay_debug_format_find(pub))) {
         *why = "'s _Py_DebugOffsets have a shape heapsnap does not read: native frames only";
         *code = HSNAP_PYUNREAD_SHAPE;
         return -1;
@@ -202,23 +202,23 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
     out->frames = PY_FRAMES_OWNER;
     out->cstack = 3;
     uint16_t ascii = 0;
-    if (py_fits(py_u64(d, f->ob_type), &out->ob_type) ||
-        py_fits(py_u64(d, f->ts_current_frame), &out->cf_current) ||
-        py_fits(py_u64(d, f->fr_previous), &out->fr_previous) ||
-        py_fits(py_u64(d, f->fr_executable), &out->fr_code) ||
-        py_fits(py_u64(d, f->fr_instr_ptr), &out->fr_instr) ||
-        py_fits(py_u64(d, f->fr_owner), &out->fr_entry) ||
-        py_fits(py_u64(d, f->bytes_ob_size), &out->co_size) ||
-        py_fits(py_u64(d, f->co_firstlineno), &out->co_firstlineno) ||
-        py_fits(py_u64(d, f->co_filename), &out->co_filename) ||
-        py_fits(py_u64(d, f->co_qualname), &out->co_qualname) ||
-        py_fits(py_u64(d, f->co_linetable), &out->co_linetable) ||
-        py_fits(py_u64(d, f->co_code_adaptive), &out->co_code) ||
-        py_fits(py_u64(d, f->bytes_ob_size), &out->bytes_size) ||
-        py_fits(py_u64(d, f->bytes_ob_sval), &out->bytes_data) ||
-        py_fits(py_u64(d, f->str_length), &out->str_length) ||
-        py_fits(py_u64(d, f->str_state), &out->str_state) ||
-        py_fits(py_u64(d, f->str_ascii_size), &ascii)) {
+    if (pylay_fits(pylay_u64(d, f->ob_type), &out->ob_type) ||
+        pylay_fits(pylay_u64(d, f->ts_current_frame), &out->cf_current) ||
+        pylay_fits(pylay_u64(d, f->fr_previous), &out->fr_previous) ||
+        pylay_fits(pylay_u64(d, f->fr_executable), &out->fr_code) ||
+        pylay_fits(pylay_u64(d, f->fr_instr_ptr), &out->fr_instr) ||
+        pylay_fits(pylay_u64(d, f->fr_owner), &out->fr_entry) ||
+        pylay_fits(pylay_u64(d, f->bytes_ob_size), &out->co_size) ||
+        pylay_fits(pylay_u64(d, f->co_firstlineno), &out->co_firstlineno) ||
+        pylay_fits(pylay_u64(d, f->co_filename), &out->co_filename) ||
+        pylay_fits(pylay_u64(d, f->co_qualname), &out->co_qualname) ||
+        pylay_fits(pylay_u64(d, f->co_linetable), &out->co_linetable) ||
+        pylay_fits(pylay_u64(d, f->co_code_adaptive), &out->co_code) ||
+        pylay_fits(pylay_u64(d, f->bytes_ob_size), &out->bytes_size) ||
+        pylay_fits(pylay_u64(d, f->bytes_ob_sval), &out->bytes_data) ||
+        pylay_fits(pylay_u64(d, f->str_length), &out->str_length) ||
+        pylay_fits(pylay_u64(d, f->str_state), &out->str_state) ||
+        pylay_fits(pylay_u64(d, f->str_ascii_size), &ascii)) {
         *why = "'s _Py_DebugOffsets are out of range: native frames only";
         *code = HSNAP_PYUNREAD_RANGE;
         return -1;
@@ -229,34 +229,34 @@ int py_layout_published(const void *runtime, uint32_t version, struct py_layout 
     return 0;
 }
 
-int py_obj_layout_publish(const void *runtime, uint32_t version)
+int pylay_obj_layout_publish(const void *runtime, uint32_t version)
 {
-    const struct py_debug_format *f = py_debug_format_find(version);
-    const struct py_obj_layout *row = py_obj_row(version);
+    const struct pylay_debug_format *f = pylay_debug_format_find(version);
+    const struct pylay_obj_layout *row = pylay_obj_row(version);
     const char *d = runtime;
-    struct py_obj_layout o;
+    struct pylay_obj_layout o;
     if (!row || !f || !f->tuple_ob_item || !d || memcmp(d, "xdebugpy", 8) != 0 ||
-        (py_u64(d, 8) & 0xffff0000u) != (version & 0xffff0000u))
+        (pylay_u64(d, 8) & 0xffff0000u) != (version & 0xffff0000u))
         return -1;
     o = *row;
-    /* PyInterpreterState's fields lie further in than py_fits takes */
-    uint64_t threads = py_u64(d, f->interp_threads), mods = py_u64(d, f->interp_modules);
+    /* PyInterpreterState's fields lie further in than pylay_fits takes */
+    uint64_t threads = pylay_u64(d, f->interp_threads), mods = pylay_u64(d, f->interp_modules);
     if (threads > UINT16_MAX - 8 || mods > UINT16_MAX - 8 ||
-        py_fits(py_u64(d, f->fr_localsplus), &o.fr_localsplus) ||
-        py_fits(py_u64(d, f->co_localsplusnames), &o.co_names) ||
-        py_fits(py_u64(d, f->tuple_ob_item), &o.tuple_items))
+        pylay_fits(pylay_u64(d, f->fr_localsplus), &o.fr_localsplus) ||
+        pylay_fits(pylay_u64(d, f->co_localsplusnames), &o.co_names) ||
+        pylay_fits(pylay_u64(d, f->tuple_ob_item), &o.tuple_items))
         return -1;
     o.interp_threads = (uint16_t)threads, o.interp_modules = (uint16_t)mods;
-    py_obj_pub = o;
+    pylay_obj_pub = o;
     return !memcmp(&o, row, sizeof o);
 }
 
-/* py_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version
+/* pylay_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version
  * (layout_check.c's check_gc): gc.collecting, and the numfree of the free
  * lists of lists, dicts, tuples (an int per size; 3.14 on each list's
  * size) and 3.10's frames; from 3.14 on gc.generations, linked lists, and
  * 3.15's stats behind a pointer. */
-static const struct py_gc_layout py_gc_rows[] = {
+static const struct pylay_gc_layout pylay_gc_rows[] = {
     {0x030a0000, 816, 10680, 11328, 9960, 0, 11992, 0, 0, 0},
     {0x030b0000, 848, 4512, 5160, 3792, 1, 0, 0, 0, 0},
     {0x030c0000, 312, 270712, 272016, 269992, 1, 0, 0, 0, 0},
@@ -265,17 +265,17 @@ static const struct py_gc_layout py_gc_rows[] = {
     {0x030f0000, 7512, 11472, 11520, 11152, 1, 0, 7408, 1, 1},
 };
 
-int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out)
+int pylay_gc_layout_find(uint32_t version, const void *runtime, struct pylay_gc_layout *out)
 {
-    const struct py_debug_format *f = py_debug_format_find(version);
+    const struct pylay_debug_format *f = pylay_debug_format_find(version);
     const char *d = runtime;
-    for (size_t i = 0; i < sizeof py_gc_rows / sizeof py_gc_rows[0]; i++) {
-        if ((version & 0xffff0000u) != py_gc_rows[i].version)
+    for (size_t i = 0; i < sizeof pylay_gc_rows / sizeof pylay_gc_rows[0]; i++) {
+        if ((version & 0xffff0000u) != pylay_gc_rows[i].version)
             continue;
-        *out = py_gc_rows[i];
+        *out = pylay_gc_rows[i];
         if (f && f->gc_collecting && d && !memcmp(d, "xdebugpy", 8) &&
-            (py_u64(d, 8) & 0xffff0000u) == (version & 0xffff0000u)) {
-            uint64_t at = py_u64(d, f->interp_gc) + py_u64(d, f->gc_collecting);
+            (pylay_u64(d, 8) & 0xffff0000u) == (version & 0xffff0000u)) {
+            uint64_t at = pylay_u64(d, f->interp_gc) + pylay_u64(d, f->gc_collecting);
             if (at < PY_GC_STATS_BYTES || at >= (1u << 20))
                 return -1;
             out->collecting = (uint32_t)at; /* the interpreter's word */
@@ -291,8 +291,8 @@ int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout
 #define PY_FL_TYPES 6
 static const struct {
     uint32_t version;
-    struct py_fl_type t[PY_FL_TYPES];
-} py_fl_rows[] = {
+    struct pylay_fl_type t[PY_FL_TYPES];
+} pylay_fl_rows[] = {
     {0x030e0000,
      {{"PyListIter_Type", 368, 10}, {"PyTupleIter_Type", 384, 10}, {"PyContext_Type", 480, 255},
       {"PyCFunction_Type", 576, 16}, {"PyCMethod_Type", 592, 16}, {"PyMethod_Type", 608, 20}}},
@@ -301,13 +301,13 @@ static const struct {
       {"PyCFunction_Type", 608, 16}, {"PyCMethod_Type", 624, 16}, {"PyMethod_Type", 640, 20}}},
 };
 
-const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n)
+const struct pylay_fl_type *pylay_fl_types(uint32_t version, unsigned *n)
 {
     *n = 0;
-    for (size_t i = 0; i < sizeof py_fl_rows / sizeof py_fl_rows[0]; i++)
-        if ((version & 0xffff0000u) == py_fl_rows[i].version) {
+    for (size_t i = 0; i < sizeof pylay_fl_rows / sizeof pylay_fl_rows[0]; i++)
+        if ((version & 0xffff0000u) == pylay_fl_rows[i].version) {
             *n = PY_FL_TYPES;
-            return py_fl_rows[i].t;
+            return pylay_fl_rows[i].t;
         }
     return NULL;
 }
@@ -323,7 +323,7 @@ const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n)
  * keeps its interpreter on the heap. */
 static const struct {
     uint32_t version, lo[PY_SPANS], hi[PY_SPANS];
-} py_span_rows[] = {
+} pylay_span_rows[] = {
     {0x030b0000, {3608}, {7128}},
     {0x030c0000, {267408}, {273400}},
     {0x030d0000, {10952, 17008}, {14488, 82544}},
@@ -331,14 +331,14 @@ static const struct {
     {0x030f0000, {11096, 14272}, {11752, 79808}},
 };
 
-unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS])
+unsigned pylay_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS])
 {
-    for (size_t i = 0; i < sizeof py_span_rows / sizeof py_span_rows[0]; i++) {
-        if ((version & 0xffff0000u) != py_span_rows[i].version)
+    for (size_t i = 0; i < sizeof pylay_span_rows / sizeof pylay_span_rows[0]; i++) {
+        if ((version & 0xffff0000u) != pylay_span_rows[i].version)
             continue;
         unsigned n = 0;
-        for (unsigned k = 0; k < PY_SPANS && py_span_rows[i].hi[k]; k++, n++)
-            lo[k] = py_span_rows[i].lo[k], hi[k] = py_span_rows[i].hi[k];
+        for (unsigned k = 0; k < PY_SPANS && pylay_span_rows[i].hi[k]; k++, n++)
+            lo[k] = pylay_span_rows[i].lo[k], hi[k] = pylay_span_rows[i].hi[k];
         return n;
     }
     return 0;
@@ -350,18 +350,18 @@ unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[
  * config); layout_check.c's check_tm. */
 static const struct {
     uint32_t version, at;
-} py_tm_rows[] = {
+} pylay_tm_rows[] = {
     {0x030c0000, 2768},
     {0x030d0000, 10080},
     {0x030e0000, 10296},
     {0x030f0000, 10432},
 };
 
-uint32_t py_tm_config_at(uint32_t version)
+uint32_t pylay_tm_config_at(uint32_t version)
 {
-    for (size_t i = 0; i < sizeof py_tm_rows / sizeof py_tm_rows[0]; i++)
-        if ((version & 0xffff0000u) == py_tm_rows[i].version)
-            return py_tm_rows[i].at;
+    for (size_t i = 0; i < sizeof pylay_tm_rows / sizeof pylay_tm_rows[0]; i++)
+        if ((version & 0xffff0000u) == pylay_tm_rows[i].version)
+            return pylay_tm_rows[i].at;
     return 0;
 }
 
@@ -369,7 +369,7 @@ uint32_t py_tm_config_at(uint32_t version)
  * frames); layout_check.c's check_datastack. */
 static const struct {
     uint32_t version, at;
-} py_ds_rows[] = {
+} pylay_ds_rows[] = {
     {0x030b0000, 304},
     {0x030c0000, 240},
     {0x030d0000, 240},
@@ -377,18 +377,18 @@ static const struct {
     {0x030f0000, 264},
 };
 
-int py_zombie_find(uint32_t version, struct py_zombie *out)
+int pylay_zombie_find(uint32_t version, struct pylay_zombie *out)
 {
     if ((version & 0xffff0000u) != 0x030a0000u)
         return 0;
-    *out = (struct py_zombie){128, 32, 64}; /* layout_check.c's check_datastack */
+    *out = (struct pylay_zombie){128, 32, 64}; /* layout_check.c's check_datastack */
     return 1;
 }
 
-uint32_t py_datastack_top_at(uint32_t version)
+uint32_t pylay_datastack_top_at(uint32_t version)
 {
-    for (size_t i = 0; i < sizeof py_ds_rows / sizeof py_ds_rows[0]; i++)
-        if ((version & 0xffff0000u) == py_ds_rows[i].version)
-            return py_ds_rows[i].at;
+    for (size_t i = 0; i < sizeof pylay_ds_rows / sizeof pylay_ds_rows[0]; i++)
+        if ((version & 0xffff0000u) == pylay_ds_rows[i].version)
+            return pylay_ds_rows[i].at;
     return 0;
 }

@@ -3,11 +3,11 @@
  * where the interpreter in use keeps what the shim reads.  layout.c holds
  * the version table (3.10-3.13, checked against CPython's headers by
  * layout_check.c) and reads _Py_DebugOffsets from 3.13 on; it also holds
- * py_sym, the interpreter's functions and types found at start-up.
- * pyplain.c says which words of an object hold numbers, pyunread.c what
- * the shim found and could not read.  Every other Python room stands on
- * it; it stands on none.  Prefixes: py_ (py_layout_, py_obj_layout_,
- * py_gc_layout_, py_plain_, py_unread_) and PY_ for constants.
+ * pylay_sym, the interpreter's functions and types found at start-up.
+ * pyunread.c keeps what the shim found and could not read.  Every other
+ * Python room stands on it; it stands on none.  Prefix: pylay_
+ * (pylay_layout_, pylay_obj_layout_, pylay_gc_layout_, pylay_unread_),
+ * and PY_ for constants.
  */
 #ifndef HEAPSNAP_PYLAYOUT_H
 #define HEAPSNAP_PYLAYOUT_H
@@ -30,7 +30,7 @@ enum {
  * of each object (x86-64).  A version is an entry in layout.c's table,
  * checked against CPython's own headers by tests/shim/python/layout_check.c,
  * or (3.13 on) read from the interpreter's _Py_DebugOffsets. */
-struct py_layout {
+struct pylay_layout {
     uint32_t version;          /* Py_Version's major.minor: 0x030b0000 for 3.11 */
     const char *name;          /* "3.11" */
     uint8_t frames;            /* PY_FRAMES_* */
@@ -52,10 +52,10 @@ struct py_layout {
 };
 
 /* The entry for version (Py_Version), or NULL: a version we do not know. */
-const struct py_layout *py_layout_find(uint32_t version);
+const struct pylay_layout *pylay_layout_find(uint32_t version);
 /* Where the fields read of _Py_DebugOffsets are, in bytes from its start,
  * for one shape of the struct (it changes between minor versions). */
-struct py_debug_format {
+struct pylay_debug_format {
     uint32_t version;                 /* major.minor of the shape: 0x030d0000 */
     uint16_t free_threaded;
     uint16_t ts_current_frame;
@@ -69,7 +69,7 @@ struct py_debug_format {
      * threads and modules, a frame's locals and their names, a tuple's items */
     uint16_t interp_threads, interp_modules, fr_localsplus, co_localsplusnames, tuple_ob_item;
 };
-const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL */
+const struct pylay_debug_format *pylay_debug_format_find(uint32_t version); /* or NULL */
 /* Where the main interpreter keeps what pygcfreed.c reads, in bytes from
  * the PyInterpreterState: its collector's gcstate->collecting (an int;
  * its generation_stats, 3 x {collections, collected, uncollectable} as
@@ -84,21 +84,21 @@ const struct py_debug_format *py_debug_format_find(uint32_t version); /* or NULL
  * searched, pyw_gens_find); ring: the collector's stats are behind a
  * pointer (3.15: PY_GCR_*), not before collecting.  0, or -1: a version
  * without a row. */
-struct py_gc_layout {
+struct pylay_gc_layout {
     uint32_t version, collecting, list_numfree, dict_numfree, tuple_numfree, tuple_base,
         frame_numfree, gens;
     uint8_t linked, ring;
 };
-int py_gc_layout_find(uint32_t version, const void *runtime, struct py_gc_layout *out);
+int pylay_gc_layout_find(uint32_t version, const void *runtime, struct pylay_gc_layout *out);
 /* 3.14's and 3.15's free lists of gc types other than lists, dicts and
- * tuples, in struct _Py_freelists (its place: py_borrowed_spans' first):
+ * tuples, in struct _Py_freelists (its place: pylay_borrowed_spans' first):
  * the type's exported symbol, offsetof its struct _Py_freelist, its most
  * objects.  Their *n entries for version (0: none). */
-struct py_fl_type {
+struct pylay_fl_type {
     const char *sym;
     uint16_t at, room;
 };
-const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n);
+const struct pylay_fl_type *pylay_fl_types(uint32_t version, unsigned *n);
 #define PY_GC_STATS_BYTES 72
 /* 3.15's struct gc_stats, where gc.generation_stats (the word before
  * gc.collecting) points: a ring of struct gc_generation_stats a
@@ -119,38 +119,38 @@ const struct py_fl_type *py_fl_types(uint32_t version, unsigned *n);
  * slots are free objects, past numfree stale addresses of objects since
  * freed) and borrowed caches; how many (0: none known). */
 #define PY_SPANS 2
-unsigned py_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS]);
+unsigned pylay_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t hi[PY_SPANS]);
 
 /* Where _PyRuntime holds tracemalloc's config (3.12 and 3.13; 0: no row). */
-uint32_t py_tm_config_at(uint32_t version);
+uint32_t pylay_tm_config_at(uint32_t version);
 
 /* Where PyThreadState holds datastack_top (3.11 on; datastack_limit is the
  * next word, datastack_chunk the one before): the frames' data stack,
  * whose words from its top to its limit are dead frames'; 0: no row. */
-uint32_t py_datastack_top_at(uint32_t version);
+uint32_t pylay_datastack_top_at(uint32_t version);
 /* 3.10: PyCodeObject's co_zombieframe (the frame its last call returned,
  * kept for the next: its value stack is dead) and co_stacksize (an int),
  * PyFrameObject's f_valuestack; 0: no row (no such frames). */
-struct py_zombie {
+struct pylay_zombie {
     uint16_t co_zombieframe, co_stacksize, f_valuestack;
 };
-int py_zombie_find(uint32_t version, struct py_zombie *out);
+int pylay_zombie_find(uint32_t version, struct pylay_zombie *out);
 
 /* The layout the interpreter publishes in its _Py_DebugOffsets (the start
  * of _PyRuntime, at runtime), into *out: 0, or -1 with *why (a note's
  * end) and *code (HSNAP_PYUNREAD_*) when it publishes none heapsnap can
  * read or a free-threaded build. */
-int py_layout_published(const void *runtime, uint32_t version, struct py_layout *out,
+int pylay_layout_published(const void *runtime, uint32_t version, struct pylay_layout *out,
                         const char **why, uint32_t *code);
-extern const struct py_layout *py_lay; /* the interpreter's, once found */
+extern const struct pylay_layout *pylay_lay; /* the interpreter's, once found */
 
 /* What pytype.c reads of objects and their types, for one version: the
  * rest of PyTypeObject it reads (PY_TP_*) is the same in 3.10-3.13 and
  * checked against each version's headers with this row (layout_check.c). */
 enum { PY_KEYS_310 = 1, /* PyDictKeysObject: dk_size, indices by size */
        PY_KEYS_311 };   /* dk_log2_size, dk_log2_index_bytes, dk_kind */
-struct py_obj_layout {
-    uint32_t version;     /* as py_layout's */
+struct pylay_obj_layout {
+    uint32_t version;     /* as pylay_layout's */
     uint16_t ht_qualname; /* PyHeapTypeObject */
     uint8_t keys;         /* PY_KEYS_* */
     /* tp_flags bits that put two words before an object's PyGC_Head
@@ -190,17 +190,17 @@ struct py_obj_layout {
  * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
 #define PY_FUNC_DEFAULTS 56
 /* The row for version, or NULL: no object types then; once
- * py_obj_layout_publish has read the interpreter's, that one. */
-const struct py_obj_layout *py_obj_layout_find(uint32_t version);
+ * pylay_obj_layout_publish has read the interpreter's, that one. */
+const struct pylay_obj_layout *pylay_obj_layout_find(uint32_t version);
 /* The row for version with the fields the interpreter's _Py_DebugOffsets
  * (runtime: _PyRuntime) publish taken from them (3.14 on), for
- * py_obj_layout_find: 1 the same as the row, 0 not (the interpreter's
+ * pylay_obj_layout_find: 1 the same as the row, 0 not (the interpreter's
  * taken), -1 none published, or out of range (the row stays). */
-int py_obj_layout_publish(const void *runtime, uint32_t version);
+int pylay_obj_layout_publish(const void *runtime, uint32_t version);
 
 
 /* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
-struct py_syms {
+struct pylay_syms {
     void *(*this_thread)(void); /* PyGILState_GetThisThreadState */
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
@@ -223,9 +223,9 @@ struct py_syms {
     void *(*interp_main)(void);
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
-extern struct py_syms py_sym;
+extern struct pylay_syms pylay_sym;
 
-static inline uintptr_t py_ptr(const char *base, uint16_t off)
+static inline uintptr_t pylay_ptr(const char *base, uint16_t off)
 {
     uintptr_t v;
     __builtin_memcpy(&v, base + off, sizeof v);
@@ -233,13 +233,13 @@ static inline uintptr_t py_ptr(const char *base, uint16_t off)
 }
 
 /* pyunread.c: the CPython found and not read (HSNAP_PYUNREAD_*, set at
- * start-up), for PYUNREAD (py_unread_put: nothing when it is read) and the
- * API (py_unread_get: 1 with it, 0 when the shim reads its CPython or
+ * start-up), for PYUNREAD (pylay_unread_put: nothing when it is read) and the
+ * API (pylay_unread_get: 1 with it, 0 when the shim reads its CPython or
  * finds none). */
-const char *py_unread_set(uint32_t version, uint32_t why, const char *what); /* the note */
-const char *py_unread_text(void); /* the note when frames are not read, or NULL */
-void py_unread_clear(void);
-int py_unread_get(struct hsnap_pyunread *out);
-void py_unread_put(struct sbuf *b);
+const char *pylay_unread_set(uint32_t version, uint32_t why, const char *what); /* the note */
+const char *pylay_unread_text(void); /* the note when frames are not read, or NULL */
+void pylay_unread_clear(void);
+int pylay_unread_get(struct hsnap_pyunread *out);
+void pylay_unread_put(struct sbuf *b);
 
 #endif

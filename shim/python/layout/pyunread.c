@@ -14,50 +14,50 @@
 #include "hsnap_format.h"
 #include "pylayout.h"
 
-static struct hsnap_pyunread py_unread;
-static char py_unread_line[192]; /* "CPython 3.14" and what: the note said */
+static struct hsnap_pyunread pylay_unread;
+static char pylay_unread_line[192]; /* "CPython 3.14" and what: the note said */
 
-const char *py_unread_set(uint32_t version, uint32_t why, const char *what)
+const char *pylay_unread_set(uint32_t version, uint32_t why, const char *what)
 {
     size_t k = 0, w = strlen(what);
-    py_unread.version = version & 0xffff0000u;
-    py_unread.why = why;
-    memcpy(py_unread_line, "CPython", 7), k = 7;
+    pylay_unread.version = version & 0xffff0000u;
+    pylay_unread.why = why;
+    memcpy(pylay_unread_line, "CPython", 7), k = 7;
     if (version) {
-        py_unread_line[k++] = ' ';
-        k += opt_fmt_u64(py_unread_line + k, version >> 24);
-        py_unread_line[k++] = '.';
-        k += opt_fmt_u64(py_unread_line + k, (version >> 16) & 0xff);
+        pylay_unread_line[k++] = ' ';
+        k += opt_fmt_u64(pylay_unread_line + k, version >> 24);
+        pylay_unread_line[k++] = '.';
+        k += opt_fmt_u64(pylay_unread_line + k, (version >> 16) & 0xff);
     } else {
-        memcpy(py_unread_line + k, " of a version it does not say", 29), k += 29;
+        memcpy(pylay_unread_line + k, " of a version it does not say", 29), k += 29;
     }
-    if (w > sizeof py_unread_line - 1 - k)
-        w = sizeof py_unread_line - 1 - k;
-    memcpy(py_unread_line + k, what, w);
-    py_unread_line[k + w] = 0;
-    return py_unread_line;
+    if (w > sizeof pylay_unread_line - 1 - k)
+        w = sizeof pylay_unread_line - 1 - k;
+    memcpy(pylay_unread_line + k, what, w);
+    pylay_unread_line[k + w] = 0;
+    return pylay_unread_line;
 }
 
-const char *py_unread_text(void)
+const char *pylay_unread_text(void)
 {
-    return py_unread.why && py_unread.why != HSNAP_PYUNREAD_OBJECTS ? py_unread_line : NULL;
+    return pylay_unread.why && pylay_unread.why != HSNAP_PYUNREAD_OBJECTS ? pylay_unread_line : NULL;
 }
 
-void py_unread_clear(void)
+void pylay_unread_clear(void)
 {
-    memset(&py_unread, 0, sizeof py_unread);
+    memset(&pylay_unread, 0, sizeof pylay_unread);
 }
 
-int py_unread_get(struct hsnap_pyunread *out)
+int pylay_unread_get(struct hsnap_pyunread *out)
 {
-    if (!py_unread.why)
+    if (!pylay_unread.why)
         return 0;
-    *out = py_unread;
+    *out = pylay_unread;
     return 1;
 }
 
-void py_unread_put(struct sbuf *b)
+void pylay_unread_put(struct sbuf *b)
 {
-    if (py_unread.why)
-        sbuf_put(b, &py_unread, sizeof py_unread);
+    if (pylay_unread.why)
+        sbuf_put(b, &pylay_unread, sizeof pylay_unread);
 }

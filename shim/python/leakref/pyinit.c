@@ -13,7 +13,7 @@
  * leaked references hear that class (pyl_count).
  *   The rule is narrow: the block holds a live object (a reference count
  * of 1 or more), no pointer reaches its start, and its allocation stack
- * was made while an extension initialised (py_init_made: by the
+ * was made while an extension initialised (pyl_init_made: by the
  * importer's Python frames, so single-phase PyInit_ modules as well as
  * exec slots).
  */
@@ -29,8 +29,8 @@
 static int pyi_interp(uintptr_t ip)
 {
     ip -= 1;
-    return ip - py_sym.interp_lo[0] < py_sym.interp_hi[0] - py_sym.interp_lo[0] ||
-           ip - py_sym.interp_lo[1] < py_sym.interp_hi[1] - py_sym.interp_lo[1];
+    return ip - pylay_sym.interp_lo[0] < pylay_sym.interp_hi[0] - pylay_sym.interp_lo[0] ||
+           ip - pylay_sym.interp_lo[1] < pylay_sym.interp_hi[1] - pylay_sym.interp_lo[1];
 }
 
 /* ---------------- made while an extension initialised ----------------
@@ -44,7 +44,7 @@ static int pyi_interp(uintptr_t ip)
  * Python code, whose frames would come first), and some native frame
  * inward of them is not the interpreter's (the extension's own code).
  * The codes' ids are looked up by name before a check stops the world
- * (py_init_prepare: the code table's lock), read without a lock after. */
+ * (pyl_init_prepare: the code table's lock), read without a lock after. */
 
 #define PYI_IDS 8u /* ids of one name kept (3.10: a few loaders' methods) */
 
@@ -53,7 +53,7 @@ static struct {
     uint32_t n[3];
 } pyi;
 
-void py_init_prepare(void)
+void pyl_init_prepare(void)
 {
     static const char *const fn[3] = {"<frozen importlib._bootstrap>",
                                       "<frozen importlib._bootstrap_external>",
@@ -62,10 +62,10 @@ void py_init_prepare(void)
                                       "ExtensionFileLoader.create_module",
                                       "ExtensionFileLoader.exec_module"};
     for (int k = 0; k < 3; k++) {
-        pyi.n[k] = py_on ? py_code_named(fn[k], qn[k], pyi.id[k], PYI_IDS) : 0;
+        pyi.n[k] = pyfr_on ? pyfr_code_named(fn[k], qn[k], pyi.id[k], PYI_IDS) : 0;
         const char *dot = strchr(qn[k], '.');
-        if (py_on && !pyi.n[k] && dot) /* 3.10 has no co_qualname: the name */
-            pyi.n[k] = py_code_named(fn[k], dot + 1, pyi.id[k], PYI_IDS);
+        if (pyfr_on && !pyi.n[k] && dot) /* 3.10 has no co_qualname: the name */
+            pyi.n[k] = pyfr_code_named(fn[k], dot + 1, pyi.id[k], PYI_IDS);
     }
 }
 
@@ -79,7 +79,7 @@ static int pyi_is(uintptr_t w, int k)
     return 0;
 }
 
-int py_init_made(const uintptr_t *ip, unsigned n)
+int pyl_init_made(const uintptr_t *ip, unsigned n)
 {
     int other = 0;
     unsigned i = 0;
@@ -92,24 +92,24 @@ int py_init_made(const uintptr_t *ip, unsigned n)
     return i < n && (pyi_is(ip[i], 1) || pyi_is(ip[i], 2));
 }
 
-int py_init_trace(const uintptr_t *ip, unsigned n)
+int pyl_init_trace(const uintptr_t *ip, unsigned n)
 {
-    return py_on && py_init_made(ip, n);
+    return pyfr_on && pyl_init_made(ip, n);
 }
 
-int py_init_object(uintptr_t addr, uint64_t size)
+int pyl_init_object(uintptr_t addr, uint64_t size)
 {
-    if (!py_on || !py_lay || !py_sym.type_type)
+    if (!pyfr_on || !pylay_lay || !pylay_sym.type_type)
         return 0;
     /* the object at the block's start, past a PyGC_Head, or past a class
      * instance's pre-header as well */
     for (uint64_t off = 0; off <= 32 && off + 16 <= size; off += 16) {
         uintptr_t w[2], tt = 0;
         if (!peek(w, addr + off, sizeof w) || w[1] < 4096 || (w[1] & 7) ||
-            !peek(&tt, w[1] + py_lay->ob_type, sizeof tt) || tt != py_sym.type_type)
+            !peek(&tt, w[1] + pylay_lay->ob_type, sizeof tt) || tt != pylay_sym.type_type)
             continue;
         /* a live count: from 3.12 on, its low 32 bits (above: flags) */
-        int64_t rc = py_lay->version >= 0x030c0000u ? (int32_t)w[0] : (int64_t)w[0];
+        int64_t rc = pylay_lay->version >= 0x030c0000u ? (int32_t)w[0] : (int64_t)w[0];
         return rc >= 1 && rc < ((int64_t)1 << 31);
     }
     return 0;
@@ -169,7 +169,7 @@ static uint64_t pyi_block(const struct hsnap_block *b, uint64_t n, uintptr_t a)
 
 /* The names signature of code object co into *sig: 1, or 0 (none).  Two
  * reads: the code's head, the names tuple's head and items. */
-static int pyi_code_sig(uintptr_t co, const struct py_obj_layout *ol, uint64_t *sig)
+static int pyi_code_sig(uintptr_t co, const struct pylay_obj_layout *ol, uint64_t *sig)
 {
     uintptr_t w[4 + PYI_ITEMS];
     uint8_t head[128];
@@ -181,8 +181,8 @@ static int pyi_code_sig(uintptr_t co, const struct py_obj_layout *ol, uint64_t *
     memcpy(&ty, head + 8, sizeof ty);
     memcpy(&nl, head + ol->co_nnames, sizeof nl);
     memcpy(&names, head + ol->co_names, sizeof names);
-    if (ty != py_sym.code_type || nl <= 0 || nl > (int32_t)PYI_ITEMS ||
-        !peek(w, names, ol->tuple_items + (size_t)nl * 8) || w[1] != py_sym.tuple_type ||
+    if (ty != pylay_sym.code_type || nl <= 0 || nl > (int32_t)PYI_ITEMS ||
+        !peek(w, names, ol->tuple_items + (size_t)nl * 8) || w[1] != pylay_sym.tuple_type ||
         w[2] < (uint64_t)nl)
         return 0;
     *sig = pyi_sig(w + ol->tuple_items / 8, (uint64_t)nl);
@@ -192,7 +192,7 @@ static int pyi_code_sig(uintptr_t co, const struct py_obj_layout *ol, uint64_t *
 /* The names signatures of the code objects an extension's initialisation
  * made (marked above, or held by a function), into set; how many. */
 static uint32_t pyi_names(const struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt,
-                          const struct py_obj_layout *ol, uint64_t *set)
+                          const struct pylay_obj_layout *ol, uint64_t *set)
 {
     uint32_t nsig = 0;
     uint64_t sig;
@@ -204,12 +204,12 @@ static uint32_t pyi_names(const struct hsnap_block *b, uint64_t n, const uint8_t
     return nsig;
 }
 
-uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt)
+uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt)
 {
-    const struct py_obj_layout *ol;
+    const struct pylay_obj_layout *ol;
     uint64_t marked = 0, *set;
-    if (!py_on || !py_lay || py_lay->version < 0x030b0000u || !py_sym.tuple_type ||
-        !(ol = py_obj_layout_find(py_lay->version)) || !(set = arena_map(PYI_SET * 8)))
+    if (!pyfr_on || !pylay_lay || pylay_lay->version < 0x030b0000u || !pylay_sym.tuple_type ||
+        !(ol = pylay_obj_layout_find(pylay_lay->version)) || !(set = arena_map(PYI_SET * 8)))
         return 0;
     uint32_t nsig = pyi_names(b, n, in, nt, ol, set);
     for (uint64_t i = 0; i < n; i++) {
@@ -218,9 +218,9 @@ uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint
         uintptr_t t = b[i].addr + 16, hd[3], it[PYI_ITEMS];
         if ((b[i].cls != HSNAP_CLASS_DIRECT && b[i].cls != HSNAP_CLASS_POSSIBLE) ||
             b[i].size < 16 + sizeof hd + 8 ||
-            !peek(hd, t, sizeof hd) || hd[1] != py_sym.tuple_type || !hd[2] ||
+            !peek(hd, t, sizeof hd) || hd[1] != pylay_sym.tuple_type || !hd[2] ||
             hd[2] > PYI_ITEMS || !peek(it, t + sizeof hd, hd[2] * 8) ||
-            !py_init_object(b[i].addr, b[i].size))
+            !pyl_init_object(b[i].addr, b[i].size))
             continue;
         int held = nsig && pyi_set(set, pyi_sig(it, hd[2]), 0);
         for (uint64_t k = 0; !held && k < hd[2]; k++) {
@@ -241,7 +241,7 @@ uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint
 /* ---------------- the same, for the leaked references ----------------
  * Such a names tuple that a stale word reaches (a dead slot of the
  * interpreter's data stack, where the block's first life was a local) is
- * no lost block, so py_init_held never sees it; the leaked references'
+ * no lost block, so pyl_init_held never sees it; the leaked references'
  * scan, which skips the dead slots, finds its count of 1 with no word.
  * The candidates counted once more than pointed to: a tuple whose items
  * are the names of a code object its maker's stack calls an extension's
@@ -249,18 +249,18 @@ uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint
  * check may have run in a fork, whose findings are gone). */
 
 /* Object i's address. */
-static uintptr_t pyi_obj(const struct pyg_heap *h, uint64_t i)
+static uintptr_t pyi_obj(const struct pyh_heap *h, uint64_t i)
 {
-    return h->blk[pyg_blk_of(h, i)].addr + h->obj[i].off;
+    return h->blk[pyh_blk_of(h, i)].addr + h->obj[i].off;
 }
 
 /* Object i a candidate tuple: its items' signature into *sig. */
-static int pyi_cand(const struct pyg_heap *h, uint64_t i, const uint8_t *want,
-                    const uint32_t *words, const struct py_obj_layout *ol, uint64_t *sig)
+static int pyi_cand(const struct pyh_heap *h, uint64_t i, const uint8_t *want,
+                    const uint32_t *words, const struct pylay_obj_layout *ol, uint64_t *sig)
 {
     uintptr_t hd[3], it[PYI_ITEMS], t = pyi_obj(h, i);
     if (!want[i] || words[i] == UINT32_MAX || (uint64_t)words[i] + 1 != h->obj[i].refcnt ||
-        !peek(hd, t, sizeof hd) || hd[1] != py_sym.tuple_type || !hd[2] || hd[2] > PYI_ITEMS ||
+        !peek(hd, t, sizeof hd) || hd[1] != pylay_sym.tuple_type || !hd[2] || hd[2] > PYI_ITEMS ||
         !peek(it, t + ol->tuple_items, hd[2] * 8))
         return 0;
     *sig = pyi_sig(it, hd[2]);
@@ -270,25 +270,25 @@ static int pyi_cand(const struct pyg_heap *h, uint64_t i, const uint8_t *want,
 #define PYI_TYPES 4096u /* type ids remembered, code or not (direct-mapped) */
 
 /* Object i a code object: its type id looked up once (a read each). */
-static int pyi_is_code(const struct pyg_heap *h, uint64_t i, uint32_t *types)
+static int pyi_is_code(const struct pyh_heap *h, uint64_t i, uint32_t *types)
 {
     uint32_t ty = (uint32_t)h->obj[i].type, *slot = &types[ty % PYI_TYPES];
     uintptr_t tp = 0;
     if (*slot >> 1 != ty + 1) {
-        int code = peek(&tp, pyi_obj(h, i) + py_lay->ob_type, sizeof tp) && tp == py_sym.code_type;
+        int code = peek(&tp, pyi_obj(h, i) + pylay_lay->ob_type, sizeof tp) && tp == pylay_sym.code_type;
         *slot = (ty + 1) << 1 | (uint32_t)code;
     }
     return *slot & 1;
 }
 
-uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+uint64_t pyl_init_names_refs(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                             uint32_t *words, int (*kept)(uint64_t addr))
 {
-    const struct py_obj_layout *ol;
+    const struct pylay_obj_layout *ol;
     uint64_t sig, ncand = 0, marked = 0, *cand, *set;
     size_t len = PYI_SET * 8 * 2 + PYI_TYPES * 4;
-    if (!py_on || !py_lay || py_lay->version < 0x030b0000u || !py_sym.tuple_type ||
-        !py_sym.code_type || !(ol = py_obj_layout_find(py_lay->version)))
+    if (!pyfr_on || !pylay_lay || pylay_lay->version < 0x030b0000u || !pylay_sym.tuple_type ||
+        !pylay_sym.code_type || !(ol = pylay_obj_layout_find(pylay_lay->version)))
         return 0;
     for (uint64_t i = 0; i < nobj; i++)
         ncand += pyi_cand(h, i, want, words, ol, &sig);
@@ -302,7 +302,7 @@ uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8
     /* the code objects whose names a candidate holds: their makers */
     for (uint64_t i = 0; i < nobj && nsig < PYI_SET / 2; i++)
         if (pyi_is_code(h, i, types) && pyi_code_sig(pyi_obj(h, i), ol, &sig) &&
-            pyi_set(cand, sig, 0) && !pyi_set(set, sig, 0) && kept(h->blk[pyg_blk_of(h, i)].addr)) {
+            pyi_set(cand, sig, 0) && !pyi_set(set, sig, 0) && kept(h->blk[pyh_blk_of(h, i)].addr)) {
             pyi_set(set, sig, 1);
             nsig++;
         }

@@ -13,11 +13,11 @@
  * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *).  A stale
  * pointer counts, so a leak can be missed; never candidates: immortals (3.12 on), a block
  * whose "count" is an address, a block the leak check ignored (its classes
- * handed down, py_lc_room: an extension's initialisation constants, ld.so's,
+ * handed down, pyl_lc_room: an extension's initialisation constants, ld.so's,
  * heapsnap_ignore's), and one counted exactly once more than pointed to
- * that an extension's initialisation made (py_init_made: numpy's initumath
+ * that an extension's initialisation made (pyl_init_made: numpy's initumath
  * tuples), that holds the names of a code object such an initialisation
- * made (py_init_names_refs: Cython's on 3.11, from the free list), or that
+ * made (pyl_init_names_refs: Cython's on 3.11, from the free list), or that
  * is an item of a tuple an extension's static data holds (pyl_nested),
  * nor an interned str.  Read with process_vm_readv. */
 #include <errno.h>
@@ -55,32 +55,32 @@ static struct {
 
 /* The last check's classes: the blocks not reachable, by address. */
 static struct {
-    struct py_blkcls *c;
+    struct pyl_blkcls *c;
     uint64_t n, cap;
 } lc;
 
-void py_lc_drop(void)
+void pyl_lc_drop(void)
 {
     if (lc.c)
         arena_unmap(lc.c, lc.cap * sizeof *lc.c);
     lc.c = NULL, lc.n = lc.cap = 0;
 }
 
-int py_lc_wanted(void)
+int pyl_lc_wanted(void)
 {
-    return py_on && py_lay && py_sym.type_type;
+    return pyfr_on && pylay_lay && pylay_sym.type_type;
 }
 
-struct py_blkcls *py_lc_room(uint64_t n)
+struct pyl_blkcls *pyl_lc_room(uint64_t n)
 {
-    py_lc_drop();
+    pyl_lc_drop();
     if (!n || !(lc.c = arena_map(n * sizeof *lc.c)))
         return NULL;
     lc.cap = n;
     return lc.c;
 }
 
-void py_lc_set(uint64_t n)
+void pyl_lc_set(uint64_t n)
 {
     lc.n = n <= lc.cap ? n : 0;
 }
@@ -129,17 +129,17 @@ static void pyl_shim_map(uintptr_t lo, uintptr_t hi, void *arg)
 /* 3.10: the value stack of each code object's zombie frame, the frame
  * its last call returned, kept for its next (which takes it from the
  * code first): its locals are cleared but not its stack's slots. */
-static void pyl_zombies(const struct pyg_heap *h, uint64_t nobj)
+static void pyl_zombies(const struct pyh_heap *h, uint64_t nobj)
 {
-    struct py_zombie z;
-    if (!py_zombie_find(py_lay->version, &z) || !py_sym.code_type)
+    struct pylay_zombie z;
+    if (!pylay_zombie_find(pylay_lay->version, &z) || !pylay_sym.code_type)
         return;
     uint64_t i;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i);) {
-        const struct pyg_obj *o = &h->obj[i];
-        const struct pyg_block *b = &h->blk[it.bj];
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(h, nobj, &it, &i);) {
+        const struct pyh_obj *o = &h->obj[i];
+        const struct pyh_block *b = &h->blk[it.bj];
         uint64_t a = b->addr + o->off;
-        if (pyg_size(h, b) < o->off + z.co_zombieframe + 8u || pyl_word(a + 8) != py_sym.code_type)
+        if (pyh_size(h, b) < o->off + z.co_zombieframe + 8u || pyl_word(a + 8) != pylay_sym.code_type)
             continue;
         uintptr_t f = pyl_word(a + z.co_zombieframe), vs = f ? pyl_word(f + z.f_valuestack) : 0;
         int32_t n = 0;
@@ -181,21 +181,21 @@ static void pyl_datastack(uintptr_t ts, uint32_t top_at)
  * (they cannot push or pop a frame meanwhile; without it, another's top,
  * read while it runs, could move, and frames popped since the counts
  * were read would hide counts: it is left in); and the main
- * interpreter's free lists and borrowed caches (py_borrowed_spans, as
+ * interpreter's free lists and borrowed caches (pylay_borrowed_spans, as
  * pyroot_interp_data). */
-static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
+static void pyl_dead_spans(const struct pyh_heap *h, uint64_t nobj)
 {
-    const struct py_obj_layout *ol;
-    if (!py_lay)
+    const struct pylay_obj_layout *ol;
+    if (!pylay_lay)
         return;
     pyl_zombies(h, nobj);
-    uint32_t top_at = py_datastack_top_at(py_lay->version);
-    uintptr_t me = py_sym.this_thread ? (uintptr_t)py_sym.this_thread() : 0;
-    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    uint32_t top_at = pylay_datastack_top_at(pylay_lay->version);
+    uintptr_t me = pylay_sym.this_thread ? (uintptr_t)pylay_sym.this_thread() : 0;
+    uintptr_t interp = pylay_sym.interp_main ? (uintptr_t)pylay_sym.interp_main() : 0;
     if (top_at && me)
         pyl_datastack(me, top_at);
-    int gil = me && py_sym.gil_holder && (uintptr_t)py_sym.gil_holder() == me;
-    if (top_at && gil && interp && (ol = py_obj_layout_find(py_lay->version))) {
+    int gil = me && pylay_sym.gil_holder && (uintptr_t)pylay_sym.gil_holder() == me;
+    if (top_at && gil && interp && (ol = pylay_obj_layout_find(pylay_lay->version))) {
         /* PyThreadState's next is its second word (layout_check.c) */
         uintptr_t ts = pyl_word(interp + ol->interp_threads);
         for (unsigned k = 0; ts && k < PYL_THREADS; k++, ts = pyl_word(ts + 8))
@@ -203,7 +203,7 @@ static void pyl_dead_spans(const struct pyg_heap *h, uint64_t nobj)
                 pyl_datastack(ts, top_at);
     }
     uint32_t slo[PY_SPANS], shi[PY_SPANS];
-    unsigned ns = py_borrowed_spans(py_lay->version, slo, shi);
+    unsigned ns = pylay_borrowed_spans(pylay_lay->version, slo, shi);
     for (unsigned j = 0; interp && j < ns; j++)
         pyl_shim_map(interp + slo[j], interp + shi[j], NULL);
 }
@@ -291,14 +291,14 @@ static void pyl_key(uint64_t a, uint32_t i)
  * compact ASCII str (pytype.c's pyt_text_start), else 0. */
 static uint64_t pyl_text(uint64_t a)
 {
-    const struct py_layout *y = py_lay;
+    const struct pylay_layout *y = pylay_lay;
     uint64_t w[2];
     uint32_t state = 0;
     if (!y || !peek(w, a, sizeof w))
         return 0;
-    if (w[1] == py_sym.bytes_type)
+    if (w[1] == pylay_sym.bytes_type)
         return a + y->bytes_data;
-    if (w[1] != py_sym.str_type || !peek(&state, a + y->str_state, sizeof state))
+    if (w[1] != pylay_sym.str_type || !peek(&state, a + y->str_state, sizeof state))
         return 0;
     return (state & 0x60) == 0x60 ? a + y->str_ascii_data : 0;
 }
@@ -311,8 +311,8 @@ static int pyl_interned(uint64_t a)
 {
     uint64_t w[2];
     uint32_t state = 0;
-    return py_lay && peek(w, a, sizeof w) && w[1] == py_sym.str_type &&
-           peek(&state, a + py_lay->str_state, sizeof state) && (state & 3);
+    return pylay_lay && peek(w, a, sizeof w) && w[1] == pylay_sym.str_type &&
+           peek(&state, a + pylay_lay->str_state, sizeof state) && (state & 3);
 }
 
 /* The words of [lo, hi) looked up. */
@@ -396,7 +396,7 @@ static void pyl_line(const char *text, size_t len, void *arg)
 }
 
 /* Whether the object of block addr is counted once more than pointed to
- * by its maker, a C extension's initialisation (py_init_made): a
+ * by its maker, a C extension's initialisation (pyl_init_made): a
  * reference that initialisation kept with no pointer, as it keeps its
  * constants; once per process, the extension's for good, like them. */
 static int pyl_init_kept(uint64_t addr)
@@ -409,7 +409,7 @@ static int pyl_init_kept(uint64_t addr)
     trace_lock();
     unsigned d = trace_stack(e.trace, ip, PYL_INIT_DEPTH, &flags);
     trace_unlock();
-    return py_init_made(ip, d);
+    return pyl_init_made(ip, d);
 }
 
 /* ---------------- constants nested in constants ----------------
@@ -417,7 +417,7 @@ static int pyl_init_kept(uint64_t addr)
  * (("day",), "%d", 2)) in its initialisation: the inner tuple's static
  * is written once and read once, to build the outer, so the compiler
  * keeps it in a register (pyinit.c's dead stores): its count of 1 has no
- * word, the outer's item has the other.  py_init_made tells it by its
+ * word, the outer's item has the other.  pyl_init_made tells it by its
  * stack, but a tuple (or float) the interpreter's free list handed out
  * keeps its first life's stack (a Python line).  Here such a candidate,
  * counted exactly once more than pointed to, with its one word an item of
@@ -436,7 +436,7 @@ struct pyl_nest {
 
 /* The tuple whose items (from byte items of it) hold address at (h's
  * object, by the sorted blocks), or 0. */
-static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at, uint16_t items)
+static uint64_t pyl_outer(const struct pyh_heap *h, uint64_t at, uint16_t items)
 {
     uint64_t lo = 0, hi = h->nblk, w[3];
     while (lo < hi) {
@@ -446,11 +446,11 @@ static uint64_t pyl_outer(const struct pyg_heap *h, uint64_t at, uint16_t items)
         else
             hi = mid;
     }
-    if (!lo || at - h->blk[lo - 1].addr >= pyg_size(h, &h->blk[lo - 1]) ||
-        pyg_obj_of(h, lo - 1) == PYG_NONE)
+    if (!lo || at - h->blk[lo - 1].addr >= pyh_size(h, &h->blk[lo - 1]) ||
+        pyh_obj_of(h, lo - 1) == PYG_NONE)
         return 0;
-    uint64_t t = h->blk[lo - 1].addr + h->obj[pyg_obj_of(h, lo - 1)].off;
-    if (!peek(w, t, sizeof w) || w[1] != py_sym.tuple_type || at < t + items ||
+    uint64_t t = h->blk[lo - 1].addr + h->obj[pyh_obj_of(h, lo - 1)].off;
+    if (!peek(w, t, sizeof w) || w[1] != pylay_sym.tuple_type || at < t + items ||
         (at - t - items) / 8 >= w[2])
         return 0;
     return t;
@@ -487,20 +487,20 @@ static void pyl_nest_static(uintptr_t lo, uintptr_t hi, void *arg)
 
 /* The candidates left counted once more than pointed to, by one word:
  * those nested in an extension's constant excused (words UINT32_MAX). */
-static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
+static void pyl_nested(const struct pyh_heap *h, uint64_t nobj, uint32_t *words)
 {
     struct pyl_nest n = {0};
     uint64_t cap = 2 * PYL_NESTED;
-    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
-    if (!py_sym.tuple_type || !ol || !(n.obj = arena_map(PYL_NESTED * 4)) ||
+    const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_lay->version);
+    if (!pylay_sym.tuple_type || !ol || !(n.obj = arena_map(PYL_NESTED * 4)) ||
         !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8)))
         goto out;
     n.mask = cap - 1;
     for (uint64_t i = 0; i < nobj && n.n < PYL_NESTED; i++) {
-        const struct pyg_obj *o = &h->obj[i];
+        const struct pyh_obj *o = &h->obj[i];
         if (words[i] != 1 || o->refcnt != 2)
             continue;
-        uint64_t a = h->blk[pyg_blk_of(h, i)].addr + o->off, s = pyl_hash(a) & l.mask;
+        uint64_t a = h->blk[pyh_blk_of(h, i)].addr + o->off, s = pyl_hash(a) & l.mask;
         while (l.key[s] && l.key[s] != a)
             s = (s + 1) & l.mask;
         uint64_t t = l.key[s] ? pyl_outer(h, l.at[s], ol->tuple_items) : 0;
@@ -516,8 +516,8 @@ static void pyl_nested(const struct pyg_heap *h, uint64_t nobj, uint32_t *words)
     for (int round = 0, more = 1; more && round < 4; round++) {
         more = 0;
         for (uint32_t k = 0; k < n.n; k++) {
-            const struct pyg_obj *o = &h->obj[n.obj[k]];
-            uint64_t a = h->blk[pyg_blk_of(h, n.obj[k])].addr + o->off, *s;
+            const struct pyh_obj *o = &h->obj[n.obj[k]];
+            uint64_t a = h->blk[pyh_blk_of(h, n.obj[k])].addr + o->off, *s;
             if (!(*pyl_nest_slot(&n, n.outer[k]) & 1) || !*(s = pyl_nest_slot(&n, a)) || (*s & 1))
                 continue;
             *s |= 1;
@@ -552,16 +552,16 @@ static int pyl_safe_reads(void)
 /* Each wanted object's address and its text's keyed (pyl_key), words[i]
  * cleared, or UINT32_MAX where its references are never counted: the
  * runtime's, the program's wish (ignored), an interned name. */
-static void pyl_keys(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+static void pyl_keys(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                      uint32_t *words)
 {
     uint64_t i0;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(h, nobj, &it, &i0);) {
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(h, nobj, &it, &i0);) {
         uint64_t i = i0;
         words[i] = 0;
         if (!want[i])
             continue;
-        const struct pyg_obj *o = &h->obj[i];
+        const struct pyh_obj *o = &h->obj[i];
         if (pyl_class(h->blk[it.bj].addr) == HSNAP_CLASS_IGNORED ||
             pyl_interned(h->blk[it.bj].addr + o->off)) {
             words[i] = UINT32_MAX; /* the runtime's, the program's wish, a name */
@@ -579,7 +579,7 @@ static void pyl_keys(const struct pyg_heap *h, uint64_t nobj, const uint8_t *wan
  * the kernel may have merged with the anonymous mapping next to it,
  * another module's .bss (a Cython extension's constants).  A shell sort:
  * 3.10's dead frames may be thousands. */
-static void pyl_shim_ranges(const struct pyg_heap *h, uint64_t nobj)
+static void pyl_shim_ranges(const struct pyh_heap *h, uint64_t nobj)
 {
     arena_each_map(pyl_shim_map, NULL);
     pyl_shim_map((uintptr_t)__bss_start & ~(uintptr_t)7, ((uintptr_t)_end + 7) & ~(uintptr_t)7,
@@ -598,7 +598,7 @@ static void pyl_shim_ranges(const struct pyg_heap *h, uint64_t nobj)
 /* The counts the words found fall short of, forgiven where no reference
  * leaked: a "count" that is an address (no object: a C structure that
  * looks like one), one count its maker kept (an initialisation). */
-static void pyl_forgive(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+static void pyl_forgive(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                         uint32_t *words)
 {
     for (uint64_t i = 0; i < nobj; i++) {
@@ -607,12 +607,12 @@ static void pyl_forgive(const struct pyg_heap *h, uint64_t nobj, const uint8_t *
             continue;
         if (pyl_mapped(rc1))
             words[i] = UINT32_MAX;
-        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyg_blk_of(h, i)].addr))
+        else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyh_blk_of(h, i)].addr))
             words[i] = UINT32_MAX;
     }
 }
 
-int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
+int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
     uint64_t n = 0, cap = 1024;
     for (uint64_t i = 0; i < nobj; i++)
@@ -634,10 +634,10 @@ int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint
     pyl_keys(h, nobj, want, words);
     pyl_shim_ranges(h, nobj);
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
-    py_init_prepare(); /* pyl_init_kept's names */
+    pyl_init_prepare(); /* pyl_init_kept's names */
     if (rc == 0) {
         pyl_forgive(h, nobj, want, words);
-        py_init_names_refs(h, nobj, want, words, pyl_init_kept);
+        pyl_init_names_refs(h, nobj, want, words, pyl_init_kept);
         pyl_nested(h, nobj, words);
     }
 out:
@@ -654,6 +654,6 @@ out:
     if (l.map)
         arena_unmap(l.map, lmap);
     memset(&l, 0, offsetof(__typeof__(l), line));
-    py_lc_drop(); /* heard once: the next check leaves its own */
+    pyl_lc_drop(); /* heard once: the next check leaves its own */
     return rc;
 }

@@ -3,10 +3,10 @@
  * leaked references.  pyleakref.c counts the pointers to chosen objects
  * over the process's writable memory (pyl_count, for the retained sizes'
  * pass, which the top room hands it) and keeps the leak check's classes
- * for them (py_lc_); pyinit.c knows a C extension's initialisation, whose
- * blocks and counts are the runtime's own, not leaks (py_init_).  It
+ * for them (pyl_lc_); pyinit.c knows a C extension's initialisation, whose
+ * blocks and counts are the runtime's own, not leaks (pyl_init_).  It
  * stands on the graph room (the roots, the C stacks) and the frames
- * room (code objects by name).  Prefixes: pyl_, py_lc_, py_init_.
+ * room (code objects by name).  Prefix: pyl_.
  */
 #ifndef HEAPSNAP_PYLEAKREF_H
 #define HEAPSNAP_PYLEAKREF_H
@@ -14,53 +14,53 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct pyg_heap;
+struct pyh_heap;
 
 /* For each of h's nobj objects with want[i] set, the words of the
  * program's writable memory (not the shim's) equal to its address into
  * words[i] (0 for the others; UINT32_MAX: no candidate whatever its
  * count: the count is an address, no object, or the last leak check
- * classed its block ignored, py_lc_room).  The classes are dropped.  0, or -1 (out of memory, no maps). */
-int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words);
+ * classed its block ignored, pyl_lc_room).  The classes are dropped.  0, or -1 (out of memory, no maps). */
+int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words);
 
 /* The leak check: the runtime's own among its direct leaks (pyinit.c): whether
  * trace ip[0, n) is a C extension's initialisation code making a block,
  * and whether the block at addr holds an object with a reference count. */
-int py_init_trace(const uintptr_t *ip, unsigned n);
+int pyl_init_trace(const uintptr_t *ip, unsigned n);
 /* ... whose names it looks up first, before the world stops (it takes the
- * code table's lock; py_init_trace then takes none). */
-void py_init_prepare(void);
-int py_init_object(uintptr_t addr, uint64_t size);
+ * code table's lock; pyl_init_trace then takes none). */
+void pyl_init_prepare(void);
+int pyl_init_object(uintptr_t addr, uint64_t size);
 struct hsnap_block;
-uint64_t py_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
+uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
 /* The leaked references' side of it (pyleakref.c): of h's candidates
  * counted once more than words found (want, words), the tuples holding the
  * names of a code object whose block kept(addr) calls an initialisation's
  * get words UINT32_MAX; how many. */
-uint64_t py_init_names_refs(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+uint64_t pyl_init_names_refs(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                             uint32_t *words, int (*kept)(uint64_t addr));
 
 
 /* The leak check's classes for the leaked references (pyleakref.c): the
  * blocks it did not find reachable, as the check classed them
- * (hsnap_block.cls), by address.  py_lc_room: room for n (arena memory;
- * the last ones dropped), NULL when out of memory or n is 0; py_lc_set: k
- * of them filled, ascending.  The next scan (py_retain_refs) hears them
- * once; py_lc_drop forgets them (a snapshot that built no graph);
- * py_lc_wanted: whether a graph can hear them at all (CPython found), so
+ * (hsnap_block.cls), by address.  pyl_lc_room: room for n (arena memory;
+ * the last ones dropped), NULL when out of memory or n is 0; pyl_lc_set: k
+ * of them filled, ascending.  The next scan (pyr_retain_refs) hears them
+ * once; pyl_lc_drop forgets them (a snapshot that built no graph);
+ * pyl_lc_wanted: whether a graph can hear them at all (CPython found), so
  * that a process without one maps no room for them. */
-struct py_blkcls {
+struct pyl_blkcls {
     uint64_t addr;
     uint32_t cls; /* enum hsnap_class */
     uint32_t pad;
 };
-struct py_blkcls *py_lc_room(uint64_t n);
-void py_lc_set(uint64_t k);
-void py_lc_drop(void);
-int py_lc_wanted(void);
+struct pyl_blkcls *pyl_lc_room(uint64_t n);
+void pyl_lc_set(uint64_t k);
+void pyl_lc_drop(void);
+int pyl_lc_wanted(void);
 
 /* pyinit.c: whether trace ip[0, n) made its block in a C extension's
  * initialisation (single- or multi-phase), by the importer's frames. */
-int py_init_made(const uintptr_t *ip, unsigned n);
+int pyl_init_made(const uintptr_t *ip, unsigned n);
 
 #endif

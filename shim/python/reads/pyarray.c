@@ -1,8 +1,8 @@
 /*
  * pyarray.c - the arrays shim/python grows in the shim's arena: record
- * arrays doubled by a copy (py_array_double: arena blocks, which the
+ * arrays doubled by a copy (pyrd_array_double: arena blocks, which the
  * arena cannot move) and the graph's big arrays doubled in place
- * (py_map_room: mappings of their own, moved by the kernel).  Callers
+ * (pyrd_map_room: mappings of their own, moved by the kernel).  Callers
  * hold whatever lock guards their array.
  */
 #include <string.h>
@@ -14,7 +14,7 @@
  * from first (its pages moved by the kernel, never copied, so the old and
  * the new are never both resident): 0, or -1 when out of memory (*a and
  * *cap kept).  The graph's arrays grow by it. */
-int py_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t first)
+int pyrd_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t first)
 {
     if (need <= *cap)
         return 0;
@@ -36,7 +36,7 @@ int py_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t fi
  * both mappings of their own) the kernel moves the pages instead
  * (arena_remap; zero past the old end, as arena_alloc's are): a copy
  * holds old and new at once, at the moment the array is largest. */
-void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
+void *pyrd_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first)
 {
     uint32_t want = *cap ? *cap * 2 : first;
     if (old && (size_t)*cap * elem > ARENA_BLOCK_MAX) {

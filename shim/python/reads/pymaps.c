@@ -24,14 +24,14 @@
 #define PYMAP_CAP 8192u /* ranges kept; past that, nothing is trusted */
 
 static struct {
-    struct pymap_range {
+    struct pyrd_map_range {
         uintptr_t lo, hi;
     } *r;
     unsigned n;
     int full; /* the table overflowed: every check fails */
 } pymap;
 
-static void pymap_line(const struct procmaps_line *l, void *arg)
+static void pyrd_map_line(const struct procmaps_line *l, void *arg)
 {
     (void)arg;
     if (!l->readable || pymap.full)
@@ -48,21 +48,21 @@ static void pymap_line(const struct procmaps_line *l, void *arg)
     pymap.r[pymap.n++].hi = l->hi;
 }
 
-int pymap_load(void)
+int pyrd_map_load(void)
 {
     char buf[512];
     if (!pymap.r && !(pymap.r = arena_map(PYMAP_CAP * sizeof *pymap.r)))
         return -1;
     pymap.n = 0;
     pymap.full = 0;
-    if (procmaps_each(buf, sizeof buf, pymap_line, NULL) != 0 || pymap.full) {
+    if (procmaps_each(buf, sizeof buf, pyrd_map_line, NULL) != 0 || pymap.full) {
         pymap.n = 0;
         return -1;
     }
     return 0;
 }
 
-int pymap_readable(uintptr_t p, size_t n)
+int pyrd_map_readable(uintptr_t p, size_t n)
 {
     unsigned lo = 0, hi = pymap.n;
     if (p + n < p)

@@ -13,9 +13,9 @@
  * falls in is copied, a page a peek would have touched: no page the
  * program never touched is faulted in.
  * A copy holds the bytes as they were at its read; other threads may
- * change them meanwhile, as they may between two peeks, and pypg_close
+ * change them meanwhile, as they may between two peeks, and pyrd_pg_close
  * drops them all.
- *   The cache is the thread's that opened it (pypg_open, under the
+ *   The cache is the thread's that opened it (pyrd_pg_open, under the
  * snapshot lock); any other thread, or a read outside one, is a plain
  * peek (peek.h), and so is one longer than PYPG_LONG (a range's scan: one
  * call either way, and its chunks would push out those fields share).
@@ -28,7 +28,7 @@
  * length:
  * that module is never unloaded while the interpreter runs, and its
  * segments are readable, so no mapping can go under the read.  Its
- * segments are found once a pass (pypg_open: under the snapshot lock,
+ * segments are found once a pass (pyrd_pg_open: under the snapshot lock,
  * after MODULES' own walk of the loader's list).
  */
 #include <errno.h>
@@ -48,16 +48,16 @@
 #define PYPG_WAYS 4u /* slots a chunk may take: a set's, the least lately read replaced */
 #define PYPG_SEGS 8u /* the interpreter image's readable segments kept */
 
-struct pypg_map {
+struct pyrd_pg_map {
     uint64_t tag[PYPG_SLOTS]; /* the chunk's number + 1 a slot holds, 0: none */
     uint64_t used[PYPG_SLOTS]; /* pg.clock when the slot was last read */
     char data[PYPG_SLOTS][PYPG_CHUNK];
 };
 
 static struct {
-    struct pypg_map *m;   /* mapped while open */
+    struct pyrd_pg_map *m;   /* mapped while open */
     int plain;            /* the system call refused */
-    uint64_t calls, hits; /* system calls made, reads served (pypg_counts) */
+    uint64_t calls, hits; /* system calls made, reads served (pyrd_pg_counts) */
     uint64_t clock;       /* reads of chunks: the slots' ages */
     uint64_t lo[PYPG_SEGS], hi[PYPG_SEGS]; /* the interpreter's segments: [lo, hi) */
     unsigned nseg;
@@ -67,9 +67,9 @@ static int pg_busy;                   /* some thread owns the cache */
 static __thread unsigned char pg_mine; /* this thread does */
 
 /* The readable PT_LOAD segments of the module that holds PyCode_Type. */
-static int pypg_image(struct dl_phdr_info *info, size_t size, void *arg)
+static int pyrd_pg_image(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    uint64_t at = py_sym.code_type;
+    uint64_t at = pylay_sym.code_type;
     int mine = 0;
     for (int i = 0; i < info->dlpi_phnum && !mine; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -86,7 +86,7 @@ static int pypg_image(struct dl_phdr_info *info, size_t size, void *arg)
     return mine; /* found: the walk ends */
 }
 
-void pypg_open(void)
+void pyrd_pg_open(void)
 {
     if (pg_mine) { /* open already: a new pass, its copies dropped */
         memset(pg.m->tag, 0, sizeof pg.m->tag);
@@ -102,11 +102,11 @@ void pypg_open(void)
     pg_mine = 1;
     pg.pid = (long)getpid();
     pg.nseg = 0;
-    if (py_sym.code_type)
-        loader_iterate_phdr(pypg_image, NULL);
+    if (pylay_sym.code_type)
+        loader_iterate_phdr(pyrd_pg_image, NULL);
 }
 
-void pypg_close(void)
+void pyrd_pg_close(void)
 {
     if (!pg_mine)
         return;
@@ -116,19 +116,19 @@ void pypg_close(void)
     __atomic_store_n(&pg_busy, 0, __ATOMIC_RELEASE);
 }
 
-int pypg_is_open(void)
+int pyrd_pg_is_open(void)
 {
     return pg_mine;
 }
 
-void pypg_counts(uint64_t *calls, uint64_t *hits)
+void pyrd_pg_counts(uint64_t *calls, uint64_t *hits)
 {
     *calls = pg.calls, *hits = pg.hits;
 }
 
 /* The copy of chunk c (its number), read now if not held; NULL when it is
  * unreadable or the system call is refused (then pg.plain). */
-static const char *pypg_chunk(uint64_t c)
+static const char *pyrd_pg_chunk(uint64_t c)
 {
     unsigned set = (unsigned)((c * 0x9e3779b97f4a7c15ull) >> (64 - PYPG_BITS)) & ~(PYPG_WAYS - 1);
     unsigned s = set;
@@ -159,7 +159,7 @@ static const char *pypg_chunk(uint64_t c)
     return NULL;
 }
 
-int pypg_peek(void *dst, uintptr_t src, size_t n)
+int pyrd_pg_peek(void *dst, uintptr_t src, size_t n)
 {
     if (!pg_mine || pg.plain || src + n < src)
         return peek(dst, src, n);
@@ -175,7 +175,7 @@ int pypg_peek(void *dst, uintptr_t src, size_t n)
     while (n) {
         uint64_t c = src / PYPG_CHUNK, at = src % PYPG_CHUNK;
         size_t k = PYPG_CHUNK - at < n ? PYPG_CHUNK - at : n;
-        const char *p = pypg_chunk(c);
+        const char *p = pyrd_pg_chunk(c);
         if (!p)
             return pg.plain ? peek(d, src, n) : 0;
         memcpy(d, p + at, k);

@@ -4,8 +4,8 @@
  * window at a time (one system call a window), pypage.c serves small
  * reads from a copied chunk, pymaps.c knows the readable ranges at one
  * moment, pyarray.c grows record arrays in the arena.  It stands on the
- * layout room alone.  Prefixes: pyrd_, pypg_, pymap_, py_array_ and
- * py_map_room.
+ * layout room alone.  Prefix: pyrd_ (pyrd_pg_ for pypage.c's, pyrd_map_
+ * for pymaps.c's, pyrd_array_ for pyarray.c's).
  */
 #ifndef HEAPSNAP_PYREADS_H
 #define HEAPSNAP_PYREADS_H
@@ -31,24 +31,24 @@ void pyrd_hold(int on); /* 1: pyrd_end keeps the window for the next pass; 0: un
 uint64_t pyrd_calls(void);
 /* pypage.c: a snapshot pass's small reads of the process's memory, a
  * chunk copied once and served from the copy while the thread that opened
- * the cache (pypg_open; pypg_close) reads; a plain peek (peek.h)
- * otherwise.  pypg_peek: 1 when all n bytes were readable, 0 when not.
- * pypg_counts: the system calls it made, the reads served from a copy. */
-void pypg_open(void);
-void pypg_close(void);
+ * the cache (pyrd_pg_open; pyrd_pg_close) reads; a plain peek (peek.h)
+ * otherwise.  pyrd_pg_peek: 1 when all n bytes were readable, 0 when not.
+ * pyrd_pg_counts: the system calls it made, the reads served from a copy. */
+void pyrd_pg_open(void);
+void pyrd_pg_close(void);
 /* Nonzero while this thread holds the cache open: a reader nested in a
  * pass that opened it (py_thread_names in the exit snapshot) leaves it so. */
-int pypg_is_open(void);
-int pypg_peek(void *dst, uintptr_t src, size_t n);
-void pypg_counts(uint64_t *calls, uint64_t *hits);
-/* pypg_peek of a field that holds an object's address (an 8-aligned one
+int pyrd_pg_is_open(void);
+int pyrd_pg_peek(void *dst, uintptr_t src, size_t n);
+void pyrd_pg_counts(uint64_t *calls, uint64_t *hits);
+/* pyrd_pg_peek of a field that holds an object's address (an 8-aligned one
  * past the first page), else 0; and a word of a copy read back. */
-static inline int pypg_peek8(void *dst, uintptr_t src, size_t n)
+static inline int pyrd_pg_peek8(void *dst, uintptr_t src, size_t n)
 {
-    return src >= 4096 && !(src & 7) && pypg_peek(dst, src, n);
+    return src >= 4096 && !(src & 7) && pyrd_pg_peek(dst, src, n);
 }
 
-static inline uint64_t pypg_u64(const char *p, size_t off)
+static inline uint64_t pyrd_pg_u64(const char *p, size_t off)
 {
     uint64_t v;
     memcpy(&v, p + off, sizeof v);
@@ -58,12 +58,12 @@ static inline uint64_t pypg_u64(const char *p, size_t off)
 /* The readable ranges of the address space at one moment (pymaps.c):
  * loaded before a walk of the interpreter's memory (0, or -1: no walk),
  * then asked before each load of it (1: the n bytes at p are readable). */
-int pymap_load(void);
-int pymap_readable(uintptr_t p, size_t n);
+int pyrd_map_load(void);
+int pyrd_map_readable(uintptr_t p, size_t n);
 
 /* pyarray.c: a record array doubled in the arena by a copy; a graph's
  * array given room in its own mapping, moved */
-void *py_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
-int py_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t first);
+void *pyrd_array_double(void *old, uint32_t n, uint32_t *cap, size_t elem, uint32_t first);
+int pyrd_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t first);
 
 #endif

@@ -10,11 +10,11 @@
  * algorithm's intersections walk the whole chain on every pass, while
  * this bound holds whatever the shape.  Nothing recursive (the depth
  * first search and the compression keep their own stacks), nothing
- * allocated (the caller hands over pydom_work_bytes of memory), no
+ * allocated (the caller hands over pyr_dom_work_bytes of memory), no
  * dependency on the rest of the shim: tests/shim/python/retain/test_pydom.c runs
  * it on synthetic graphs.  Nodes are 0..n-1, below PYDOM_MANY.
  *   Most of a heap hangs from the rest as trees (an int in one list, a
- * list's item array, an instance's values): pydom_hang finds those
+ * list's item array, an instance's values): pyr_dom_hang finds those
  * nodes, whose dominator is their one predecessor, so that the algorithm
  * runs over the others only.
  */
@@ -22,18 +22,18 @@
 
 #include "pydom.h"
 
-size_t pydom_work_bytes(uint32_t n, uint64_t m)
+size_t pyr_dom_work_bytes(uint32_t n, uint64_t m)
 {
     /* semi, label, ancestor, bucket head, bucket next (the depth first
      * stack's edge positions before), stack and the predecessors' starts:
      * u32 each (m < 2^32); the predecessors: u32 an edge.  The parents are
-     * kept in the caller's idom (pydom_idom) */
+     * kept in the caller's idom (pyr_dom_idom) */
     return ((size_t)n + 1) * (7 * 4) + (size_t)m * 4;
 }
 
 /* The node on v's compressed ancestor path with the least semi (v's own
  * label when v is a tree root of the forest). */
-static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
+static uint32_t pyr_dom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
                            const uint32_t *semi, uint32_t *stack)
 {
     if (ancestor[v] == PYDOM_NONE)
@@ -55,7 +55,7 @@ static uint32_t pydom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,
  * stack is in its successors): the nodes numbered in semi (1 on; 0: not
  * reached), in order (number i at order[i - 1]), each one's label itself
  * and its depth first parent in parent.  Returns how many are reached. */
-static uint32_t pydom_dfs(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
+static uint32_t pyr_dom_dfs(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
                           uint32_t *semi, uint32_t *order, uint32_t *label, uint32_t *parent,
                           uint32_t *stack, uint32_t *pos)
 {
@@ -81,7 +81,7 @@ static uint32_t pydom_dfs(uint32_t n, uint32_t root, const uint32_t *start, cons
 
 /* The predecessors among the reached nodes (semi set), by target: node
  * w's are pred[pstart[w], pstart[w + 1]). */
-static void pydom_preds(uint32_t n, const uint32_t *start, const uint32_t *succ,
+static void pyr_dom_preds(uint32_t n, const uint32_t *start, const uint32_t *succ,
                         const uint32_t *semi, uint32_t *pstart, uint32_t *pred)
 {
     memset(pstart, 0, ((size_t)n + 1) * sizeof *pstart);
@@ -102,7 +102,7 @@ static void pydom_preds(uint32_t n, const uint32_t *start, const uint32_t *succ,
     pstart[0] = 0;
 }
 
-uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
+uint32_t pyr_dom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint32_t *succ,
                     uint32_t *idom, uint32_t *order, void *work, void (*done)(void *),
                     void *arg)
 {
@@ -117,8 +117,8 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
             done(arg);
         return 0;
     }
-    uint32_t N = pydom_dfs(n, root, start, succ, semi, order, label, parent, stack, pos);
-    pydom_preds(n, start, succ, semi, pstart, pred);
+    uint32_t N = pyr_dom_dfs(n, root, start, succ, semi, order, label, parent, stack, pos);
+    pyr_dom_preds(n, start, succ, semi, pstart, pred);
     if (done) /* the successors are done with: given back before the forest's arrays are
                  touched, the peak lower by those */
         done(arg);
@@ -131,7 +131,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
     for (uint32_t i = N; i >= 2; i--) {
         uint32_t w = order[i - 1], p = parent[w];
         for (uint32_t e = pstart[w]; e < pstart[w + 1]; e++) {
-            uint32_t u = pydom_eval(pred[e], ancestor, label, semi, stack);
+            uint32_t u = pyr_dom_eval(pred[e], ancestor, label, semi, stack);
             if (semi[u] < semi[w])
                 semi[w] = semi[u];
         }
@@ -139,7 +139,7 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
         bnext[w] = bhead[s], bhead[s] = w;
         ancestor[w] = p; /* link(parent, w) */
         for (uint32_t v = bhead[p]; v != PYDOM_NONE; v = bnext[v]) {
-            uint32_t u = pydom_eval(v, ancestor, label, semi, stack);
+            uint32_t u = pyr_dom_eval(v, ancestor, label, semi, stack);
             idom[v] = semi[u] < semi[v] ? u : p;
         }
         bhead[p] = PYDOM_NONE;
@@ -153,28 +153,28 @@ uint32_t pydom_idom(uint32_t n, uint32_t root, const uint32_t *start, const uint
     return N;
 }
 
-static inline int pydom_hangs(uint32_t v, uint32_t n, const uint32_t *one, const uint8_t *held)
+static inline int pyr_dom_hangs(uint32_t v, uint32_t n, const uint32_t *one, const uint8_t *held)
 {
     return !held[v] && one[v] < n;
 }
 
-uint32_t pydom_hang(uint32_t n, const uint32_t *one, uint32_t *left, const uint8_t *held,
+uint32_t pyr_dom_hang(uint32_t n, const uint32_t *one, uint32_t *left, const uint8_t *held,
                     uint32_t *q)
 {
     uint32_t nq = 0;
     for (uint32_t v = 0; v < n; v++) /* the leaves first */
-        if (!left[v] && pydom_hangs(v, n, one, held))
+        if (!left[v] && pyr_dom_hangs(v, n, one, held))
             q[nq++] = v;
     for (uint32_t k = 0; k < nq; k++) { /* a queue: a node once its successors are in */
         uint32_t v = q[k], p = one[v];
         left[v] = PYDOM_NONE;
-        if (!--left[p] && pydom_hangs(p, n, one, held))
+        if (!--left[p] && pyr_dom_hangs(p, n, one, held))
             q[nq++] = p;
     }
     return nq;
 }
 
-void pydom_hang_reach(uint32_t *idom, const uint32_t *q, uint32_t nq)
+void pyr_dom_hang_reach(uint32_t *idom, const uint32_t *q, uint32_t nq)
 {
     for (uint32_t k = nq; k-- > 0;) /* a predecessor before the nodes below it */
         if (idom[idom[q[k]]] == PYDOM_NONE)

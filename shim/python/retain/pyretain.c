@@ -10,7 +10,7 @@
  * references found to them (the collector's rule, untracked objects
  * too), the blocks no reference was found to, and the collector's
  * garbage.  The dominator tree (pydom.c; the blocks that hang as trees,
- * pydom_hang, dominated by their one referrer) gives each block its
+ * pyr_dom_hang, dominated by their one referrer) gives each block its
  * retained bytes, summed up the tree.  A native block's own words are
  * not scanned (only the blocks an object owns): what a C structure
  * points to is a root, charged to no one.  State is one struct, used
@@ -30,7 +30,7 @@
 #define PYR_CHUNKS 4096u             /* chunks of edges at most (pyrpack.h's) */
 
 static struct {
-    const struct pyg_heap *h;
+    const struct pyh_heap *h;
     uint64_t nobj;
     uint8_t *chunk[PYR_CHUNKS]; /* the edges between blocks, packed (pyrpack.h) */
     uint64_t nedge, nchunk;
@@ -41,18 +41,18 @@ static struct {
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
     uint32_t cur;
     int on, oom;
-    struct sbuf out;      /* the section, until py_retain_put */
+    struct sbuf out;      /* the section, until pyr_retain_put */
 } r;
-static int pyr_refs;      /* py_retain_refs: look for leaked references */
-static struct py_retain_sink pyr_sink; /* put: PYRETAIN streamed to it */
+static int pyr_refs;      /* pyr_retain_refs: look for leaked references */
+static struct pyr_retain_sink pyr_sink; /* put: PYRETAIN streamed to it */
 #define PYR_SINK_CHUNK 65536u /* bytes handed to the sink at a time */
 
-void py_retain_sink(const struct py_retain_sink *s)
+void pyr_retain_sink(const struct pyr_retain_sink *s)
 {
-    pyr_sink = s ? *s : (struct py_retain_sink){0};
+    pyr_sink = s ? *s : (struct pyr_retain_sink){0};
 }
 
-void py_retain_refs(int on)
+void pyr_retain_refs(int on)
 {
     pyr_refs = on;
 }
@@ -128,7 +128,7 @@ static void pyr_release(void)
     r.out = keep;
 }
 
-void pyr_begin(const struct pyg_heap *h, uint64_t nobj)
+void pyr_begin(const struct pyh_heap *h, uint64_t nobj)
 {
     pyr_release();
     sbuf_free(&r.out);
@@ -137,7 +137,7 @@ void pyr_begin(const struct pyg_heap *h, uint64_t nobj)
     r.h = h, r.nobj = nobj, r.on = 1, r.cur = PYG_NONE;
 }
 
-int pyr_scans(const struct pyg_obj *o, const struct pyg_type *t)
+int pyr_scans(const struct pyh_obj *o, const struct pyh_type *t)
 {
     /* the untracked ones that can hold references: a tuple or a dict the
      * collector stopped tracking (their items atomic), a gc type's */
@@ -149,7 +149,7 @@ static uint32_t pyr_block_of(uint64_t a)
 {
     if (a >= r.cur_lo && a < r.cur_hi)
         return r.cur;
-    const struct pyg_block *b = r.h->blk;
+    const struct pyh_block *b = r.h->blk;
     uint64_t lo = 0, hi = r.h->nblk;
     if (a < b[0].addr)
         return PYG_NONE;
@@ -160,7 +160,7 @@ static uint32_t pyr_block_of(uint64_t a)
         else
             hi = mid;
     }
-    uint64_t size = pyg_size(r.h, &b[lo]);
+    uint64_t size = pyh_size(r.h, &b[lo]);
     if (a - b[lo].addr >= size)
         return PYG_NONE;
     r.cur_lo = b[lo].addr, r.cur_hi = b[lo].addr + size, r.cur = (uint32_t)lo;
@@ -172,7 +172,7 @@ void pyr_from(uint32_t bj)
     if (!r.on || bj >= r.h->nblk)
         return;
     r.cur_lo = r.h->blk[bj].addr;
-    r.cur_hi = r.cur_lo + pyg_size(r.h, &r.h->blk[bj]);
+    r.cur_hi = r.cur_lo + pyh_size(r.h, &r.h->blk[bj]);
     r.cur = bj;
 }
 
@@ -200,15 +200,15 @@ void pyr_ref(uint64_t at, uint32_t bj)
  * indeg: references found to it. */
 static int pyr_held(uint32_t v, uint64_t indeg)
 {
-    uint32_t o = pyg_obj_of(r.h, v);
+    uint32_t o = pyh_obj_of(r.h, v);
     if (o == PYG_NONE)
         return indeg == 0;
-    const struct pyg_obj *ob = &r.h->obj[o];
+    const struct pyh_obj *ob = &r.h->obj[o];
     return ob->refcnt >= PYR_IMMORTAL || ob->refcnt > r.found[o] ||
            ob->garbage;
 }
 
-/* The successors' arrays (pyr_end's), given back once pydom_idom is done
+/* The successors' arrays (pyr_end's), given back once pyr_dom_idom is done
  * with them (its done). */
 struct pyr_succ {
     uint32_t **start, **succ;
@@ -221,7 +221,7 @@ static void pyr_succ_done(void *arg)
     arena_unmap(*s->start, s->ls), *s->start = NULL;
 }
 
-/* With py_retain_refs on: the pointers found in memory to each object
+/* With pyr_retain_refs on: the pointers found in memory to each object
  * held from outside the graph (r.found's words then), or NULL. */
 static const uint32_t *pyr_leakrefs(const uint8_t *held, pyr_count_fn count)
 {
@@ -229,8 +229,8 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held, pyr_count_fn count)
     if (!pyr_refs || !count || !(want = arena_map(r.nobj)))
         return NULL;
     uint64_t i;
-    for (struct pyg_it it = {0, UINT64_MAX}; pyg_next(r.h, r.nobj, &it, &i);) {
-        const struct pyg_obj *o = &r.h->obj[i];
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(r.h, r.nobj, &it, &i);) {
+        const struct pyh_obj *o = &r.h->obj[i];
         want[i] = held[it.bj] && o->refcnt && o->refcnt < PYR_IMMORTAL;
     }
     int rc = count(r.h, r.nobj, want, r.found);
@@ -266,13 +266,13 @@ static int pyr_ret_map(struct pyr_ret *t, uint32_t n)
 {
     uint64_t sum = 0;
     for (uint32_t v = 0; v < n; v++)
-        sum += pyg_size(r.h, &r.h->blk[v]);
+        sum += pyh_size(r.h, &r.h->blk[v]);
     t->w = sum >> 48 ? 8 : 6;
     t->len = (size_t)n * t->w;
     if (!(t->b = arena_map(t->len)))
         return -1;
     for (uint32_t v = 0; v < n; v++)
-        pyr_ret_set(t, v, pyg_size(r.h, &r.h->blk[v]));
+        pyr_ret_set(t, v, pyh_size(r.h, &r.h->blk[v]));
     return 0;
 }
 
@@ -284,9 +284,9 @@ static int pyr_ret_map(struct pyr_ret *t, uint32_t n)
 static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret, const uint8_t *held,
                     struct pyr_rank *kept, const uint32_t *words, const uint32_t *rcs)
 {
-    const struct pyg_block *b = r.h->blk;
+    const struct pyh_block *b = r.h->blk;
     for (uint32_t v = 0; v < n; v++)
-        if (pyg_obj_of(r.h, v) != PYG_NONE || pyr_ret_get(ret, v) != pyg_size(r.h, &b[v]) ||
+        if (pyh_obj_of(r.h, v) != PYG_NONE || pyr_ret_get(ret, v) != pyh_size(r.h, &b[v]) ||
             (idom[v] != n && idom[v] != PYDOM_NONE))
             kept[v / 64].bits |= 1ull << (v % 64);
     uint32_t k = pyr_rank_end(kept, n);
@@ -301,7 +301,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret,
         uint32_t d = idom[v] == n || idom[v] == PYDOM_NONE ? HSNAP_PYRETAIN_ROOT
                                                            : pyr_rank_of(kept, idom[v]);
         struct hsnap_pyretain e = {b[v].addr, pyr_ret_get(ret, v), d, held[v] ? HSNAP_PYRETAIN_HELD : 0, 0, 0};
-        uint32_t o = pyg_obj_of(r.h, v);
+        uint32_t o = pyh_obj_of(r.h, v);
         uint64_t rc = o != PYG_NONE && rcs ? rcs[o] : 0;
         if (words && rcs && o != PYG_NONE && held[v] && rc < PYR_IMMORTAL && words[o] < rc) {
             e.flags |= HSNAP_PYRETAIN_LEAKREF; /* more counts than pointers to it */
@@ -322,7 +322,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret,
     }
 }
 
-/* The hanging nodes' queue (pydom_hang's q) and each one's predecessor
+/* The hanging nodes' queue (pyr_dom_hang's q) and each one's predecessor
  * (its idom then), held through the dominators and the sizes packed:
  * a node's difference from the one before, then its predecessor's from
  * the one before's, zigzagged, in 7-bit groups (pyvar.h), the high bit
@@ -389,10 +389,10 @@ static uint32_t pyr_q_prev(const struct pyr_q *p, size_t *end, uint32_t *v, uint
     return node;
 }
 
-/* The dominators of the blocks that do not hang (pydom_hang): their
+/* The dominators of the blocks that do not hang (pyr_dom_hang): their
  * graph, with the nodes numbered anew (block v, in the set id, is node
  * pyr_rank_of(id, v); block inv[c] is node c; the virtual root nu), given
- * to pydom_idom; each one's idom
+ * to pyr_dom_idom; each one's idom
  * into idom[v] (n: the root), and the nodes in depth first order into
  * order (as blocks, with *reached of them).  *idomp NULL: idom (l4
  * bytes) is mapped once the dominators' work is given back, with the
@@ -435,11 +435,11 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
         start[c] = start[c - 1];
     start[0] = 0;
     pyr_drop_edges();
-    lw = pydom_work_bytes(nu + 1, m);
+    lw = pyr_dom_work_bytes(nu + 1, m);
     if (!(work = arena_map(lw)))
         goto done;
     struct pyr_succ sd = {&start, &succ, ls, lsucc};
-    *reached = pydom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
+    *reached = pyr_dom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
     arena_unmap(work, lw), work = NULL;
     if (!*idomp) { /* the hanging nodes' from pq, the others' below */
         if (!(*idomp = arena_map(l4)))
@@ -481,7 +481,7 @@ static uint64_t pyr_preds(uint32_t n, uint32_t *idom, uint8_t *held)
     uint64_t x, roots = 0;
     memset(idom, 0xff, (size_t)n * 4);
     for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
-        uint32_t v = (uint32_t)x, ob = pyg_obj_of(r.h, v);
+        uint32_t v = (uint32_t)x, ob = pyh_obj_of(r.h, v);
         idom[v] = idom[v] == PYDOM_NONE ? (uint32_t)(x >> 32) : PYDOM_MANY;
         if (ob != PYG_NONE) /* a reference to an object's exact start */
             r.found[ob]++;
@@ -491,7 +491,7 @@ static uint64_t pyr_preds(uint32_t n, uint32_t *idom, uint8_t *held)
     return roots;
 }
 
-/* pydom_hang_reach's, over the packed queue pq of nq blocks. */
+/* pyr_dom_hang_reach's, over the packed queue pq of nq blocks. */
 static void pyr_hang_reach_packed(uint32_t *idom, const struct pyr_q *pq, uint32_t nq)
 {
     size_t end = pq->len;
@@ -515,7 +515,7 @@ static void pyr_sum(uint32_t n, const uint32_t *idom, struct pyr_ret *ret, const
     for (uint32_t k = 0, u = 0, w = 0; k < nq; k++) {
         uint32_t v = q ? q[k] : pyr_q_next(pq, &at, &u, &w);
         if (!q && (k & 0xffff) == 0xffff)
-            pyg_drop(pq->b, at, &dropped);
+            pyh_drop(pq->b, at, &dropped);
         if (idom[v] != PYDOM_NONE)
             pyr_ret_set(ret, idom[v], pyr_ret_get(ret, idom[v]) + pyr_ret_get(ret, v));
     }
@@ -541,7 +541,7 @@ static const uint32_t *pyr_counts(const uint8_t *held, pyr_count_fn count, uint3
     return words;
 }
 
-/* The blocks that hang as trees (pydom_hang) into q, their count; each
+/* The blocks that hang as trees (pyr_dom_hang) into q, their count; each
  * block's out-degree into left first, and the blocks that do not hang
  * into set.  An edge to a root's child changes no one's dominator (the
  * root's own edge to it is a way around whatever led there): left out,
@@ -554,7 +554,7 @@ static uint32_t pyr_hang(uint32_t n, uint32_t *idom, const uint8_t *held, uint32
     for (struct pyrp_it it = {0}; pyr_edge(&it, &x);) {
         left[x >> 32] += !held[(uint32_t)x];
     }
-    uint32_t nq = pydom_hang(n, idom, left, held, q);
+    uint32_t nq = pyr_dom_hang(n, idom, left, held, q);
     for (uint32_t v = 0; v < n; v++)
         if (left[v] != PYDOM_NONE)
             set[v / 64].bits |= 1ull << (v % 64);
@@ -574,7 +574,7 @@ void pyr_end(void (*drop_objs)(void), pyr_count_fn count)
     uint8_t *held = NULL;
     struct pyr_rank *set = NULL; /* the blocks that do not hang, then those put */
     struct pyr_q pq = {0};      /* q packed */
-    /* idom: each block's one predecessor first (pydom_hang's one); left:
+    /* idom: each block's one predecessor first (pyr_dom_hang's one); left:
      * its out-degree, given back once the blocks that hang are known */
     if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(idom = arena_map(l4)) ||
         !(held = arena_map(n)) || !(r.found = arena_map(r.nobj * sizeof *r.found)))
@@ -595,7 +595,7 @@ void pyr_end(void (*drop_objs)(void), pyr_count_fn count)
         goto done;
     lorder = ((size_t)nu + 1) * 4;
     if (q)
-        pydom_hang_reach(idom, q, nq);
+        pyr_dom_hang_reach(idom, q, nq);
     else
         pyr_hang_reach_packed(idom, &pq, nq);
     if (pyr_ret_map(&ret, n) != 0)
@@ -630,7 +630,7 @@ done:
     pyr_release();
 }
 
-void py_retain_put(struct sbuf *b)
+void pyr_retain_put(struct sbuf *b)
 {
     if (b && !r.out.err && r.out.len && !b->len) { /* handed over, not copied */
         sbuf_free(b);

@@ -4,7 +4,8 @@
  * (pyr_from, pyr_ref), summed up the dominator tree (pydom.h, the room's
  * inner header, with pyrpack.h for the packed edges).  It stands on the
  * heap room; the leaked references' count it needs is handed to pyr_end
- * by the top room.  Prefixes: pyr_, py_retain_ (the writer's), pydom_.
+ * by the top room.  Prefix: pyr_ (pyr_retain_ for the writer's, pyr_dom_
+ * for the dominator tree's).
  */
 #ifndef HEAPSNAP_PYRETAIN_H
 #define HEAPSNAP_PYRETAIN_H
@@ -12,46 +13,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct pyg_heap;
-struct pyg_obj;
-struct pyg_type;
+struct pyh_heap;
+struct pyh_obj;
+struct pyh_type;
 
 /* Before the walk over h's nobj objects: the graph starts empty. */
-void pyr_begin(const struct pyg_heap *h, uint64_t nobj);
+void pyr_begin(const struct pyh_heap *h, uint64_t nobj);
 /* Whether the walk also reads object o of type t (one the collector does
  * not track, but which may hold references). */
-int pyr_scans(const struct pyg_obj *o, const struct pyg_type *t);
+int pyr_scans(const struct pyh_obj *o, const struct pyh_type *t);
 /* The word at address at points into block bj: a native block anywhere,
  * an object at its exact start (not its own, nor a borrowed weak one). */
 void pyr_ref(uint64_t at, uint32_t bj);
 /* The words told next (pyr_ref) are read from block bj, as a rule: the
  * block each word is in is known without a search. */
 void pyr_from(uint32_t bj);
-/* After the walk and the marking (each object's pyg_obj.garbage set):
- * the dominators and the section, kept until py_retain_put (python.h).
+/* After the walk and the marking (each object's pyh_obj.garbage set):
+ * the dominators and the section, kept until pyr_retain_put (python.h).
  * drop_objs gives the heap's objects' array back (it is not read after
  * it is called). */
 /* count: the leaked references' counter (pyl_count's), which the
  * retained sizes' pass asks before drop_objs gives the objects back. */
-typedef int (*pyr_count_fn)(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want,
+typedef int (*pyr_count_fn)(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                             uint32_t *words);
 void pyr_end(void (*drop_objs)(void), pyr_count_fn count);
 
 /* After py_types_retain: PYRETAIN (pyretain.c), the retained sizes of the
  * graph it built, into b (NULL: dropped); nothing without a graph. */
-void py_retain_put(struct sbuf *b);
+void pyr_retain_put(struct sbuf *b);
 /* Before py_types_retain: PYRETAIN goes to a sink as it is made, never
- * held whole (the stop's peak), instead of to py_retain_put: begin(arg,
+ * held whole (the stop's peak), instead of to pyr_retain_put: begin(arg,
  * bytes) with the section's size, then put(arg, p, n) with its bytes in
- * order; neither when there is none.  NULL: kept for py_retain_put. */
-struct py_retain_sink {
+ * order; neither when there is none.  NULL: kept for pyr_retain_put. */
+struct pyr_retain_sink {
     void (*begin)(void *arg, uint64_t bytes);
     void (*put)(void *arg, const void *p, size_t n);
     void *arg;
 };
-void py_retain_sink(const struct py_retain_sink *s);
+void pyr_retain_sink(const struct pyr_retain_sink *s);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
-void py_retain_refs(int on);
+void pyr_retain_refs(int on);
 
 #endif

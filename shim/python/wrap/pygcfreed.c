@@ -45,12 +45,12 @@ static struct {
     const char *stats;          /* the interpreter's generation_stats (3.15: where
                                    it points from), or NULL */
     const char *interp;         /* the main interpreter's state */
-    struct py_gc_layout gl;     /* where its counts are */
+    struct pylay_gc_layout gl;     /* where its counts are */
     uintptr_t tuple_type, frame_type;
     uint64_t epoch;             /* collections summed when the cache was filled */
-    uint32_t preheader;         /* tp_flags of a pre-header (py_obj_layout's) */
+    uint32_t preheader;         /* tp_flags of a pre-header (pylay_obj_layout's) */
     uint32_t fl_lo;             /* linked (3.14): the free lists' place in interp */
-    const struct py_fl_type *fl; /* ... those of other gc types (py_fl_types) */
+    const struct pylay_fl_type *fl; /* ... those of other gc types (pylay_fl_types) */
     uintptr_t fl_type[8];        /* ... their types */
     unsigned nfl;
     int armed;
@@ -62,19 +62,19 @@ static struct {
 
 void pyw_gcf_arm(void)
 {
-    const struct py_obj_layout *ol = py_obj_layout_find(py_sym.version);
-    void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
-    char *interp = py_sym.interp_main ? py_sym.interp_main() : NULL;
-    if (!ol || !interp || !py_sym.type_type || pygcf.armed ||
-        py_gc_layout_find(py_sym.version, runtime, &pygcf.gl) != 0)
+    const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_sym.version);
+    void *runtime = pylay_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    char *interp = pylay_sym.interp_main ? pylay_sym.interp_main() : NULL;
+    if (!ol || !interp || !pylay_sym.type_type || pygcf.armed ||
+        pylay_gc_layout_find(pylay_sym.version, runtime, &pygcf.gl) != 0)
         return;
     if (!pygcf.dir && !(pygcf.dir = arena_map(PYGCF_CHUNKS * sizeof *pygcf.dir)))
         return;
     pygcf.preheader = ol->preheader;
     pygcf.interp = interp;
     uint32_t lo[PY_SPANS], hi[PY_SPANS];
-    if (pygcf.gl.linked && py_borrowed_spans(py_sym.version, lo, hi) &&
-        (pygcf.fl = py_fl_types(py_sym.version, &pygcf.nfl))) {
+    if (pygcf.gl.linked && pylay_borrowed_spans(pylay_sym.version, lo, hi) &&
+        (pygcf.fl = pylay_fl_types(pylay_sym.version, &pygcf.nfl))) {
         pygcf.fl_lo = lo[0];
         for (unsigned k = 0; k < pygcf.nfl && k < 8; k++)
             pygcf.fl_type[k] = (uintptr_t)dlsym(RTLD_DEFAULT, pygcf.fl[k].sym);
@@ -144,11 +144,11 @@ static uint64_t pygcf_type(uintptr_t t)
     if (peek(&m, t + 8, sizeof m) && peek(&f, t + PY_TP_FLAGS, sizeof f) && (f & PY_TPF_READY)) {
         uint64_t mf;
         /* the metaclass chain up to type itself, a few steps at most */
-        for (int i = 0; i < 4 && m != py_sym.type_type; i++)
+        for (int i = 0; i < 4 && m != pylay_sym.type_type; i++)
             if (m < 4096 || !peek(&mf, m + PY_TP_FLAGS, sizeof mf) ||
                 !(mf & PY_TPF_TYPE_SUBCLASS) || !peek(&m, m + 8, sizeof m))
                 break;
-        if (m == py_sym.type_type)
+        if (m == pylay_sym.type_type)
             flags = f | PYGCF_TYPE;
     }
     pygcf.cache[slot].addr = t;
@@ -216,9 +216,9 @@ static int pygcf_from_freelist(uintptr_t t, const char *obj)
             nf = pygcf_int(pygcf.fl_lo + pygcf.fl[k].at + 8u);
             return nf >= 0 && nf < pygcf.fl[k].room;
         }
-    if (t == py_sym.list_type)
+    if (t == pylay_sym.list_type)
         nf = pygcf_int(pygcf.gl.list_numfree), room = 80;
-    else if (t == py_sym.dict_type)
+    else if (t == pylay_sym.dict_type)
         nf = pygcf_int(pygcf.gl.dict_numfree), room = 80;
     else if (t == pygcf.frame_type && pygcf.frame_type)
         nf = pygcf_int(pygcf.gl.frame_numfree), room = 200;

@@ -47,14 +47,14 @@ static void py_reborn_told(void *op, int event)
     if (event != PY_REF_CREATE)
         return;
     const char *o = op;
-    uint64_t f = py_ptr((const char *)py_ptr(o, py_lay->ob_type), PY_TP_FLAGS);
+    uint64_t f = pylay_ptr((const char *)pylay_ptr(o, pylay_lay->ob_type), PY_TP_FLAGS);
     uintptr_t b = (uintptr_t)o - (f & PY_TPF_HAVE_GC ? PY_GC_HEAD : 0) -
                   (f & PY_TPF_PREHEADER ? PY_PREHEADER : 0);
     if (b == pyw_fresh) {
         pyw_fresh = 0;
         return;
     }
-    if (guard_on || !py_on || !tbl_maybe(b))
+    if (guard_on || !pyfr_on || !tbl_maybe(b))
         return;
     struct unwind_origin org;
     UNWIND_ORIGIN(org);
@@ -76,7 +76,7 @@ static int py_reborn_event(void *op, int event, void *data)
 void pyw_reborn_arm(void *(*lookup)(const char *),
                     void (*host)(uintptr_t block, const struct unwind_origin *origin))
 {
-    if (py_sym.version < 0x030d0000u || !py_lay)
+    if (pylay_sym.version < 0x030d0000u || !pylay_lay)
         return; /* no tracer to take (and a failing dlsym leaves a block) */
     if (!reborn.set) {
         reborn.set = (int (*)(py_ref_tracer, void *))lookup("PyRefTracer_SetTracer");

@@ -14,7 +14,7 @@
  * for it) so that the root room books them as blocks (dom_poll), made
  * "during the interpreter's start-up".  Called under the GIL (dom_poll),
  * so the lists hold still; read with peek all the same, bounded.
- * The lists' places: py_gc_layout's numfree (layout_check.c's check_gc
+ * The lists' places: pylay_gc_layout's numfree (layout_check.c's check_gc
  * checks that the slots lie just before them, and the keys' list just
  * after the dicts' count); from 3.14 on each list is a chain through its
  * objects' first words from a head just before its count (pys_chain).
@@ -70,7 +70,7 @@ static int pys_keys(uintptr_t d, int linked, pyw_seed_fn fn, void *arg)
     uint64_t size;
     if (d < 4096 || (d & 7) || !peek(k, d, sizeof k) || (!linked && pys_word(d) != 0))
         return 0;
-    if (py_lay->version < 0x030b0000u) {
+    if (pylay_lay->version < 0x030b0000u) {
         memcpy(&size, k + 8, 8);
         if (size != 8)
             return 0;
@@ -88,7 +88,7 @@ static int pys_keys(uintptr_t d, int linked, pyw_seed_fn fn, void *arg)
  * before both counts, the others each array before its count. */
 static void pys_dict_places(int32_t *dicts, int32_t *keys, int32_t *nkeys)
 {
-    if ((py_lay->version & 0xffff0000u) == 0x030c0000u)
+    if ((pylay_lay->version & 0xffff0000u) == 0x030c0000u)
         *dicts = -1280, *keys = -640, *nkeys = 4;
     else
         *dicts = -640, *keys = 8, *nkeys = 648;
@@ -112,22 +112,22 @@ static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t s
     return seen;
 }
 
-/* 3.14 on (py_gc_layout's linked): lists, dicts, their keys, tuples, and
- * the other gc types kept (py_fl_types). */
-static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uintptr_t tuple,
+/* 3.14 on (pylay_gc_layout's linked): lists, dicts, their keys, tuples, and
+ * the other gc types kept (pylay_fl_types). */
+static unsigned pys_linked(uintptr_t interp, const struct pylay_gc_layout *gl, uintptr_t tuple,
                            pyw_seed_fn fn, void *arg)
 {
-    unsigned seen = pys_chain(interp, gl->list_numfree, py_sym.list_type, 0, PYS_ROOM, fn, arg) +
-                    pys_chain(interp, gl->dict_numfree, py_sym.dict_type, 0, PYS_ROOM, fn, arg) +
+    unsigned seen = pys_chain(interp, gl->list_numfree, pylay_sym.list_type, 0, PYS_ROOM, fn, arg) +
+                    pys_chain(interp, gl->dict_numfree, pylay_sym.dict_type, 0, PYS_ROOM, fn, arg) +
                     pys_chain(interp, gl->dict_numfree + 16, 0, 0, PYS_ROOM, fn, arg);
     for (unsigned i = 0; tuple && i < PYS_SIZES; i++)
         seen += pys_chain(interp, gl->tuple_numfree + 16 * i, tuple, i + gl->tuple_base,
                           PYS_TUPLES, fn, arg);
-    /* iterators, contexts, methods (py_fl_types) */
+    /* iterators, contexts, methods (pylay_fl_types) */
     uint32_t lo[PY_SPANS], hi[PY_SPANS];
     unsigned n;
-    const struct py_fl_type *fl = py_fl_types(py_sym.version, &n);
-    for (unsigned k = 0; fl && py_borrowed_spans(py_sym.version, lo, hi) && k < n; k++) {
+    const struct pylay_fl_type *fl = pylay_fl_types(pylay_sym.version, &n);
+    for (unsigned k = 0; fl && pylay_borrowed_spans(pylay_sym.version, lo, hi) && k < n; k++) {
         uintptr_t t = (uintptr_t)dlsym(RTLD_DEFAULT, fl[k].sym);
         if (t)
             seen += pys_chain(interp, lo[0] + fl[k].at + 8u, t, 0, fl[k].room, fn, arg);
@@ -137,13 +137,13 @@ static unsigned pys_linked(uintptr_t interp, const struct py_gc_layout *gl, uint
 
 unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
 {
-    struct py_gc_layout gl;
-    void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
-    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0;
+    struct pylay_gc_layout gl;
+    void *runtime = pylay_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    uintptr_t interp = pylay_sym.interp_main ? (uintptr_t)pylay_sym.interp_main() : 0;
     uintptr_t tuple = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
     unsigned seen = 0;
-    if (!interp || !py_sym.list_type || !py_sym.dict_type ||
-        py_gc_layout_find(py_sym.version, runtime, &gl) != 0)
+    if (!interp || !pylay_sym.list_type || !pylay_sym.dict_type ||
+        pylay_gc_layout_find(pylay_sym.version, runtime, &gl) != 0)
         return 0;
     if (gl.linked)
         return pys_linked(interp, &gl, tuple, fn, arg);
@@ -152,7 +152,7 @@ unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
     pys_dict_places(&dicts, &keys_at, &nkeys_at);
     const uint32_t at[2] = {gl.list_numfree, gl.dict_numfree};
     const int32_t slots[2] = {-(int32_t)(PYS_ROOM * 8), dicts};
-    const uintptr_t ty[2] = {py_sym.list_type, py_sym.dict_type};
+    const uintptr_t ty[2] = {pylay_sym.list_type, pylay_sym.dict_type};
     for (int k = 0; k < 2; k++) {
         int32_t nf = 0;
         uintptr_t slot[PYS_ROOM];

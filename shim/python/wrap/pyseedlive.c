@@ -13,7 +13,7 @@
  * __dict__); fn gets each block and the size the interpreter asked.
  * Called under the GIL (dom_poll), while no collection runs (the lists
  * and what they hold are then the interpreter's consistent own), so the
- * reads are plain loads, each address first found readable (pymap_readable)
+ * reads are plain loads, each address first found readable (pyrd_map_readable)
  * and the walks bounded (a peek, a system call each, would cost a start-up
  * tens of milliseconds).  The generations' heads are found and verified
  * (pyw_gens_find), never computed from another field.
@@ -39,7 +39,7 @@ static int pysl_heap(uintptr_t p)
     if (p < 4096 || (p & 7))
         return 0;
     for (int k = 0; k < 4; k++)
-        if (p - py_sym.data_lo[k] < py_sym.data_hi[k] - py_sym.data_lo[k])
+        if (p - pylay_sym.data_lo[k] < pylay_sym.data_hi[k] - pylay_sym.data_lo[k])
             return 0;
     return 1;
 }
@@ -63,12 +63,12 @@ static unsigned pysl_keys(uintptr_t k, pyw_seed_fn fn, void *arg)
     uint64_t slots, size;
     if (!pysl_heap(k))
         return 0;
-    if (!pymap_readable(k, 40))
+    if (!pyrd_map_readable(k, 40))
         return 0;
     memcpy(&refs, h, sizeof refs);
     if (refs <= 0 || refs > (1 << 30))
         return 0;
-    if (py_lay->version < 0x030b0000u) { /* dk_size; 1, 2, 4 or 8 bytes an index */
+    if (pylay_lay->version < 0x030b0000u) { /* dk_size; 1, 2, 4 or 8 bytes an index */
         memcpy(&slots, h + 8, sizeof slots);
         if (slots < 8 || slots > 128 || (slots & (slots - 1)))
             return 0;
@@ -102,15 +102,15 @@ static unsigned pysl_dict(uintptr_t o, const uintptr_t *w, const uintptr_t basic
 static unsigned pysl_untracked(uintptr_t v, const uintptr_t basic[3], uint64_t tuple_max,
                                pyw_seed_fn fn, void *arg)
 {
-    if (!pysl_heap(v) || !pymap_readable(v - PY_GC_HEAD, PY_GC_HEAD + 24))
+    if (!pysl_heap(v) || !pyrd_map_readable(v - PY_GC_HEAD, PY_GC_HEAD + 24))
         return 0;
     const uintptr_t *w = (const uintptr_t *)(v - PY_GC_HEAD);
     int64_t refs = (int64_t)w[2];
-    if (w[0] || refs <= 0 || (py_lay->version >= 0x030c0000u && (int32_t)refs < 0))
+    if (w[0] || refs <= 0 || (pylay_lay->version >= 0x030c0000u && (int32_t)refs < 0))
         return 0;
-    if (w[3] == py_sym.dict_type && basic[1])
+    if (w[3] == pylay_sym.dict_type && basic[1])
         return pysl_dict(v - PY_GC_HEAD, w, basic, fn, arg);
-    if (w[3] == py_sym.tuple_type && basic[2] && w[4] >= 1 && w[4] <= tuple_max) {
+    if (w[3] == pylay_sym.tuple_type && basic[2] && w[4] >= 1 && w[4] <= tuple_max) {
         fn(v - PY_GC_HEAD, PY_GC_HEAD + ((basic[2] + 8 * w[4] + 7) & ~7ull), arg);
         return 1;
     }
@@ -123,7 +123,7 @@ static unsigned pysl_values(uintptr_t at, uint64_t n, unsigned stride, const uin
                             uint64_t tuple_max, pyw_seed_fn fn, void *arg)
 {
     unsigned seen = 0;
-    if (!pysl_heap(at) || n > (1u << 20) || !pymap_readable(at, 8 * stride * n))
+    if (!pysl_heap(at) || n > (1u << 20) || !pyrd_map_readable(at, 8 * stride * n))
         return 0;
     for (uint64_t i = 0; i < n; i++) {
         uintptr_t v;
@@ -139,13 +139,13 @@ static unsigned pysl_values(uintptr_t at, uint64_t n, unsigned stride, const uin
 static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic[3],
                           pyw_seed_fn fn, void *arg)
 {
-    uint64_t tuple_max = 19 + (py_lay->version >= 0x030b0000u), n;
+    uint64_t tuple_max = 19 + (pylay_lay->version >= 0x030b0000u), n;
     fn(g, PY_GC_HEAD + basic[1], arg);
     if (w[7]) { /* ma_values: split, its keys the class's (their entries' count) */
-        if (!w[0] || !pysl_heap(w[6]) || !pymap_readable(w[6], 40))
+        if (!w[0] || !pysl_heap(w[6]) || !pyrd_map_readable(w[6], 40))
             return 1;
-        memcpy(&n, (const void *)(w[6] + (py_lay->version < 0x030b0000u ? 32 : 24)), 8);
-        return 1 + pysl_values(w[7] + (py_lay->version >= 0x030d0000u ? 8 : 0), n, 1, basic,
+        memcpy(&n, (const void *)(w[6] + (pylay_lay->version < 0x030b0000u ? 32 : 24)), 8);
+        return 1 + pysl_values(w[7] + (pylay_lay->version >= 0x030d0000u ? 8 : 0), n, 1, basic,
                                tuple_max, fn, arg);
     }
     unsigned seen = 1 + pysl_keys(w[6], fn, arg);
@@ -153,7 +153,7 @@ static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic
         return seen;
     const uint8_t *h = (const uint8_t *)w[6];
     uint64_t at, esz;
-    if (py_lay->version < 0x030b0000u) {
+    if (pylay_lay->version < 0x030b0000u) {
         uint64_t slots;
         memcpy(&slots, h + 8, 8), memcpy(&n, h + 32, 8);
         at = w[6] + 40 + slots, esz = 3;
@@ -174,41 +174,41 @@ static unsigned pysl_dict(uintptr_t g, const uintptr_t *w, const uintptr_t basic
 static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tuple_max,
                          pyw_seed_fn fn, void *arg)
 {
-    const struct py_obj_layout *ol = py_obj_layout_find(py_lay->version);
+    const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_lay->version);
     unsigned seen = 0, n = 0, items = ol ? ol->tuple_items : 0; /* ob_item */
     uintptr_t g;
     memcpy(&g, (const void *)head, sizeof g);
     for (; g != head && n < PYSL_MAX; n++) {
-        if (!pysl_heap(g) || !pymap_readable(g, 7 * sizeof(uintptr_t)))
+        if (!pysl_heap(g) || !pyrd_map_readable(g, 7 * sizeof(uintptr_t)))
             return seen;
         const uintptr_t *w = (const uintptr_t *)g; /* _gc_next, _gc_prev, refcnt, type */
         uintptr_t next = w[0] & ~(uintptr_t)3, type = w[3];
         int64_t refs = (int64_t)w[2];
-        int mortal = py_lay->version < 0x030c0000u || (int32_t)refs >= 0;
+        int mortal = pylay_lay->version < 0x030c0000u || (int32_t)refs >= 0;
         if (refs > 0 && mortal) {
-            if (type == py_sym.list_type && basic[0]) {
+            if (type == pylay_sym.list_type && basic[0]) {
                 fn(g, PY_GC_HEAD + basic[0], arg), seen++;
                 seen += pysl_items(w[5], w[6], fn, arg); /* ob_item, allocated */
                 if (w[4] <= w[6])
                     seen += pysl_values(w[5], w[4], 1, basic, tuple_max, fn, arg);
-            } else if (type == py_sym.dict_type && basic[1]) {
+            } else if (type == pylay_sym.dict_type && basic[1]) {
                 seen += pysl_dict(g, w, basic, fn, arg);
-            } else if (type == py_sym.tuple_type && basic[2] && w[4] >= 1 &&
+            } else if (type == pylay_sym.tuple_type && basic[2] && w[4] >= 1 &&
                        w[4] <= tuple_max) {
                 fn(g, PY_GC_HEAD + ((basic[2] + 8 * w[4] + 7) & ~7ull), arg), seen++;
             }
-            if (py_lay->version < 0x030b0000u && type >= 4096 && !(type & 7)) { /* 3.10: __dict__ */
+            if (pylay_lay->version < 0x030b0000u && type >= 4096 && !(type & 7)) { /* 3.10: __dict__ */
                 int64_t off = 0;
-                if (pymap_readable(type + PYSL_DICTOFFSET, sizeof off))
+                if (pyrd_map_readable(type + PYSL_DICTOFFSET, sizeof off))
                     memcpy(&off, (const void *)(type + PYSL_DICTOFFSET), sizeof off);
                 if (off >= 16 && off < 4096 && !(off & 7) &&
-                    pymap_readable(g + PY_GC_HEAD + (uintptr_t)off, sizeof(uintptr_t))) {
+                    pyrd_map_readable(g + PY_GC_HEAD + (uintptr_t)off, sizeof(uintptr_t))) {
                     uintptr_t d;
                     memcpy(&d, (const void *)(g + PY_GC_HEAD + (uintptr_t)off), sizeof d);
                     seen += pysl_untracked(d, basic, tuple_max, fn, arg);
                 }
             }
-            if (type == py_sym.tuple_type && basic[2] && items && w[4] <= (1u << 20))
+            if (type == pylay_sym.tuple_type && basic[2] && items && w[4] <= (1u << 20))
                 seen += pysl_values(g + PY_GC_HEAD + items, w[4], 1, basic, tuple_max, fn, arg);
         }
         g = next;
@@ -218,18 +218,18 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
 
 unsigned pyw_seed_live(pyw_seed_fn fn, void *arg)
 {
-    struct py_gc_layout gl;
-    void *runtime = py_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
-    uintptr_t interp = py_sym.interp_main ? (uintptr_t)py_sym.interp_main() : 0, heads[4];
+    struct pylay_gc_layout gl;
+    void *runtime = pylay_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    uintptr_t interp = pylay_sym.interp_main ? (uintptr_t)pylay_sym.interp_main() : 0, heads[4];
     int32_t collecting = 1;
-    if (!interp || !py_lay || py_gc_layout_find(py_sym.version, runtime, &gl) != 0 ||
+    if (!interp || !pylay_lay || pylay_gc_layout_find(pylay_sym.version, runtime, &gl) != 0 ||
         !peek(&collecting, interp + gl.collecting, sizeof collecting) || collecting ||
         (gl.gens ? pyw_gens_at(interp, gl.gens, heads)
                  : pyw_gens_find(interp, gl.collecting, heads)) != 0 ||
-        pymap_load() != 0)
+        pyrd_map_load() != 0)
         return 0;
-    const uintptr_t basic[3] = {pysl_basic(py_sym.list_type), pysl_basic(py_sym.dict_type),
-                                pysl_basic(py_sym.tuple_type)};
+    const uintptr_t basic[3] = {pysl_basic(pylay_sym.list_type), pysl_basic(pylay_sym.dict_type),
+                                pysl_basic(pylay_sym.tuple_type)};
     uint64_t tuple_max = 19 + gl.tuple_base; /* the tuple free lists' largest */
     unsigned seen = 0;
     for (unsigned i = 0; i < 4; i++)

@@ -63,7 +63,7 @@
 /* layout.c's places in _Py_DebugOffsets for this version. */
 static int check_published(void)
 {
-    const struct py_debug_format *l = py_debug_format_find((uint32_t)PY_VERSION_HEX);
+    const struct pylay_debug_format *l = pylay_debug_format_find((uint32_t)PY_VERSION_HEX);
     int bad = 0;
     if (!l) {
         printf("no _Py_DebugOffsets shape for %s\n", PY_VERSION);
@@ -127,7 +127,7 @@ static int check_published(void)
 /* pytype.c's row and constants: types, their flags, dicts' keys. */
 static int check_objects(void)
 {
-    const struct py_obj_layout *l = py_obj_layout_find((uint32_t)PY_VERSION_HEX);
+    const struct pylay_obj_layout *l = pylay_obj_layout_find((uint32_t)PY_VERSION_HEX);
     int bad = 0;
     if (!l) {
         printf("no object row for %s\n", PY_VERSION);
@@ -215,24 +215,24 @@ static int check_tm(void)
 {
     int bad = 0;
 #if PY_VERSION_HEX >= 0x030c0000
-    SAME("tracemalloc.config", py_tm_config_at((uint32_t)PY_VERSION_HEX),
+    SAME("tracemalloc.config", pylay_tm_config_at((uint32_t)PY_VERSION_HEX),
          offsetof(_PyRuntimeState, tracemalloc.config));
     SAME("config.initialized", 0, offsetof(struct _PyTraceMalloc_Config, initialized));
     SAME("config.tracing", 4, offsetof(struct _PyTraceMalloc_Config, tracing));
     SAME("config.max_nframe", 8, offsetof(struct _PyTraceMalloc_Config, max_nframe));
 #else
-    SAME("no tracemalloc row before 3.12", 0, py_tm_config_at((uint32_t)PY_VERSION_HEX));
+    SAME("no tracemalloc row before 3.12", 0, pylay_tm_config_at((uint32_t)PY_VERSION_HEX));
 #endif
     return bad;
 }
 
 /* pyleakref.c's dead frames: the thread's data stack, its chunk, top and
- * limit in a row (py_datastack_top_at); _PyStackChunk's top, in words. */
+ * limit in a row (pylay_datastack_top_at); _PyStackChunk's top, in words. */
 static int check_datastack(void)
 {
     int bad = 0;
 #if PY_VERSION_HEX >= 0x030b0000
-    uint32_t at = py_datastack_top_at((uint32_t)PY_VERSION_HEX);
+    uint32_t at = pylay_datastack_top_at((uint32_t)PY_VERSION_HEX);
     SAME("datastack_top", at, offsetof(PyThreadState, datastack_top));
     SAME("datastack_limit", at + 8, offsetof(PyThreadState, datastack_limit));
     SAME("datastack_chunk", at - 8, offsetof(PyThreadState, datastack_chunk));
@@ -240,12 +240,12 @@ static int check_datastack(void)
     SAME("chunk.size", 8, offsetof(_PyStackChunk, size));
     SAME("chunk.top", 16, offsetof(_PyStackChunk, top));
     SAME("chunk.data", 24, offsetof(_PyStackChunk, data));
-    struct py_zombie z;
-    SAME("no zombie frames from 3.11 on", 0, py_zombie_find((uint32_t)PY_VERSION_HEX, &z));
+    struct pylay_zombie z;
+    SAME("no zombie frames from 3.11 on", 0, pylay_zombie_find((uint32_t)PY_VERSION_HEX, &z));
 #else
-    SAME("no data stack before 3.11", 0, py_datastack_top_at((uint32_t)PY_VERSION_HEX));
-    struct py_zombie z = {0, 0, 0};
-    SAME("a zombie frame row", 1, py_zombie_find((uint32_t)PY_VERSION_HEX, &z));
+    SAME("no data stack before 3.11", 0, pylay_datastack_top_at((uint32_t)PY_VERSION_HEX));
+    struct pylay_zombie z = {0, 0, 0};
+    SAME("a zombie frame row", 1, pylay_zombie_find((uint32_t)PY_VERSION_HEX, &z));
     SAME("co_zombieframe", z.co_zombieframe, offsetof(PyCodeObject, co_zombieframe));
     SAME("co_stacksize", z.co_stacksize, offsetof(PyCodeObject, co_stacksize));
     SAME("co_stacksize is an int", 4, sizeof(((PyCodeObject *)0)->co_stacksize));
@@ -254,7 +254,7 @@ static int check_datastack(void)
     return bad;
 }
 
-/* pyroots.c's spans that hold no reference (py_borrowed_spans): their
+/* pyroots.c's spans that hold no reference (pylay_borrowed_spans): their
  * ends, and each free list inside the first (3.11, 3.12: members of the
  * interpreter from float_state to exc_state). */
 #define INSIDE(what, at)                                                                \
@@ -269,7 +269,7 @@ static int check_datastack(void)
 static int check_free(void)
 {
     uint32_t lo[PY_SPANS] = {0}, hi[PY_SPANS] = {0};
-    unsigned n = py_borrowed_spans((uint32_t)PY_VERSION_HEX, lo, hi);
+    unsigned n = pylay_borrowed_spans((uint32_t)PY_VERSION_HEX, lo, hi);
     int bad = 0;
 #if PY_VERSION_HEX >= 0x030d0000
     PyInterpreterState *i = NULL;
@@ -303,12 +303,12 @@ static int check_free(void)
  * free lists' counts and their sizes. */
 static int check_gc(void)
 {
-    struct py_gc_layout g;
+    struct pylay_gc_layout g;
     int bad = 0;
 #if PY_VERSION_HEX >= 0x030e0000
     /* 3.14 on: free lists linked through their objects, the generations
      * where the row says (generation0 past gc.collecting) */
-    if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
+    if (pylay_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
         printf("no gc row for %s\n", PY_VERSION);
         return 1;
     }
@@ -336,7 +336,7 @@ static int check_gc(void)
 #undef FL
     {
         unsigned nfl;
-        const struct py_fl_type *fl = py_fl_types((uint32_t)PY_VERSION_HEX, &nfl);
+        const struct pylay_fl_type *fl = pylay_fl_types((uint32_t)PY_VERSION_HEX, &nfl);
         const size_t at[] = {offsetof(struct _Py_freelists, list_iters),
                              offsetof(struct _Py_freelists, tuple_iters),
                              offsetof(struct _Py_freelists, contexts),
@@ -379,7 +379,7 @@ static int check_gc(void)
     SAME("stats collected", 8, offsetof(struct gc_generation_stats, collected));
 #endif
 #else
-    if (py_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
+    if (pylay_gc_layout_find((uint32_t)PY_VERSION_HEX, NULL, &g) != 0) {
         printf("no gc row for %s\n", PY_VERSION);
         return 1;
     }
@@ -454,7 +454,7 @@ static int check_gc(void)
 
 int main(void)
 {
-    const struct py_layout *l = py_layout_find((uint32_t)PY_VERSION_HEX);
+    const struct pylay_layout *l = pylay_layout_find((uint32_t)PY_VERSION_HEX);
     int bad = 0;
 #if PY_VERSION_HEX >= 0x030e0000
     /* 3.14 on: frames and code only from _Py_DebugOffsets (no row) */

@@ -1,7 +1,7 @@
 # test_python_deep_churn.sh - a Python stack 60 frames deep is exact after
 # the frames under it changed: every allocation walks the thread's frames
 # and takes the last walk's words for the outer frames that read the same
-# (py_walk_m), so an outer frame that moved on while
+# (pyfr_walk_m), so an outer frame that moved on while
 # the frames above it were popped and pushed again at the same addresses
 # must still be read afresh.  deep_churn.py makes each site's block with a
 # size of its own, 30 to 66 frames deep (recursion up and down, a caller

@@ -2,7 +2,7 @@
 # is garbage: from 3.11 on the main interpreter is static data, which the
 # roots' conservative scan of "the interpreter's own state" reads, and its
 # free lists' slots past numfree keep the addresses of objects handed out
-# since (py_borrowed_spans; 3.13's function version cache too).
+# since (pylay_borrowed_spans; 3.13's function version cache too).
 # tests/shim/python/freelists.py drops 80 self-holding dicts made where
 # the dicts' free list had slots, a dict that holds itself, and trees with
 # parent pointers; `top --garbage` must count what gc.collect() then frees,

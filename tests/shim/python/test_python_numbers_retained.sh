@@ -1,7 +1,7 @@
 # test_python_numbers_retained.sh - the retained sizes' scan takes a word
 # for a reference only where one can be: a set's hashes, a dict's keys
 # table header and indices, a type's flags and sizes, a dict's version
-# hold numbers (py_plain_words), as do the digits of an int
+# hold numbers (pyh_plain_words), as do the digits of an int
 # subclass's instance and the bytes of a bytes subclass's.
 # numbers_retained.py keeps five item arrays under one list and numbers
 # equal to addresses inside them in a small set, a larger set, a dict's

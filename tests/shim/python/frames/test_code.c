@@ -8,7 +8,7 @@
  * sees code B born at X (a newer id for X), B dies and a code made of A's
  * very parts is born at X again: thread 1 must get the table's answer (a
  * new id, since X's newest id is B's), never its cached one.  A death is
- * what domain.c's free of the OBJ domain reports (py_code_maybe_dies: the
+ * what domain.c's free of the OBJ domain reports (pyfr_code_maybe_dies: the
  * object's type word is PyCode_Type's address); a cached answer is not
  * checked against the object again, so one that no death voided stands.
  * arena_* and sbuf_* are stubbed (malloc; no snapshot here).
@@ -54,7 +54,7 @@ static char fake_code_type;           /* PyCode_Type, as far as these codes go *
 
 static const char *fake_str(char *o, const char *s)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     uintptr_t len = strlen(s);
     uint32_t state = 1u << 2 | 1u << 5 | 1u << 6; /* kind 1, compact, ascii */
     memcpy(o + l->str_length, &len, sizeof len);
@@ -65,7 +65,7 @@ static const char *fake_str(char *o, const char *s)
 
 static const char *fake_bytes(char *o, const char *s, uintptr_t len)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     memcpy(o + l->bytes_size, &len, sizeof len);
     memcpy(o + l->bytes_data, s, len);
     return o;
@@ -74,7 +74,7 @@ static const char *fake_bytes(char *o, const char *s, uintptr_t len)
 /* The code object at X becomes one made of these parts. */
 static void fake_code(const char *fn, const char *qn, const char *lt, int32_t line)
 {
-    const struct py_layout *l = py_lay;
+    const struct pylay_layout *l = pylay_lay;
     uintptr_t f = (uintptr_t)fn, q = (uintptr_t)qn, t = (uintptr_t)lt, size = 8;
     uintptr_t type = (uintptr_t)&fake_code_type;
     memset(co_x, 0, sizeof co_x);
@@ -92,13 +92,13 @@ static const char *fn_a, *fn_b, *qn, *lt;
  * born there. */
 static void code_a(void)
 {
-    py_code_maybe_dies(co_x, 0);
+    pyfr_code_maybe_dies(co_x, 0);
     fake_code(fn_a, qn, lt, 3);
 }
 
 static void code_b(void)
 {
-    py_code_maybe_dies(co_x, 0);
+    pyfr_code_maybe_dies(co_x, 0);
     fake_code(fn_b, qn, lt, 3);
 }
 
@@ -106,23 +106,23 @@ static void *other_thread(void *arg)
 {
     (void)arg;
     code_b(); /* A died; B is born at X, and this thread sees it */
-    *(uint32_t *)arg = py_code_quick(co_x);
+    *(uint32_t *)arg = pyfr_code_quick(co_x);
     return NULL;
 }
 
 TEST_BEGIN(pycache_answers_as_the_table)
 {
     code_a();
-    uint32_t a = py_code_quick(co_x);
+    uint32_t a = pyfr_code_quick(co_x);
     expect_true(a != UINT32_MAX, "no id for A");
-    expect_eq_u64(py_code_quick(co_x), a); /* a hit: the same id */
+    expect_eq_u64(pyfr_code_quick(co_x), a); /* a hit: the same id */
     code_b();
-    uint32_t b = py_code_quick(co_x);
+    uint32_t b = pyfr_code_quick(co_x);
     expect_true(b != UINT32_MAX && b != a, "B at A's address: id %u, A's %u", b, a);
     code_a(); /* A's parts again: X's newest id is B's, so a new one */
-    uint32_t a2 = py_code_quick(co_x);
+    uint32_t a2 = pyfr_code_quick(co_x);
     expect_true(a2 != a && a2 != b && a2 != UINT32_MAX, "A again: %u (A %u, B %u)", a2, a, b);
-    expect_eq_u64(py_code_quick(co_x), a2);
+    expect_eq_u64(pyfr_code_quick(co_x), a2);
 }
 TEST_END
 
@@ -130,43 +130,43 @@ TEST_BEGIN(pycache_void_after_another_thread_renumbers)
 {
     fn_a = fake_str(mem[3], "aba.py"); /* a fresh address: not in the table yet */
     code_a();
-    uint32_t a = py_code_quick(co_x);
-    expect_eq_u64(py_code_quick(co_x), a); /* cached on this thread */
+    uint32_t a = pyfr_code_quick(co_x);
+    expect_eq_u64(pyfr_code_quick(co_x), a); /* cached on this thread */
     uint32_t b = UINT32_MAX;
     pthread_t t;
     expect_true(pthread_create(&t, NULL, other_thread, &b) == 0, "pthread_create");
     pthread_join(t, NULL);
     expect_true(b != UINT32_MAX && b != a, "B on the other thread: %u, A %u", b, a);
     code_a(); /* B died, A's parts born at X again */
-    uint32_t a2 = py_code_quick(co_x);
+    uint32_t a2 = pyfr_code_quick(co_x);
     expect_true(a2 != a, "this thread kept its answer %u for X after B took a newer id", a);
     expect_true(a2 != b && a2 != UINT32_MAX, "A again: %u (B %u)", a2, b);
 }
 TEST_END
 
-/* What py_code_maybe_dies takes for a death: a code object's type word,
+/* What pyfr_code_maybe_dies takes for a death: a code object's type word,
  * or a block it cannot read 16 bytes of within its page; not any other
  * object. */
 TEST_BEGIN(pycache_deaths_seen_by_type)
 {
     static _Alignas(4096) char page[2][4096];
     uintptr_t other = 1, code = (uintptr_t)&fake_code_type;
-    uint32_t g = atomic_load(&py_code_gen);
-    memcpy(page[0] + 64 + py_lay->ob_type, &other, sizeof other);
-    py_code_maybe_dies(page[0] + 64, 0);
-    expect_eq_u64(atomic_load(&py_code_gen), g); /* another type: nothing */
-    memcpy(page[0] + 128 + py_lay->ob_type, &code, sizeof code);
-    py_code_maybe_dies(page[0] + 128, 0);
-    expect_eq_u64(atomic_load(&py_code_gen), g + 1); /* a code object died */
-    py_code_maybe_dies(page[0] + 4096 - 8, 0); /* its type word would be on the next page */
-    expect_eq_u64(atomic_load(&py_code_gen), g + 2);
+    uint32_t g = atomic_load(&pyfr_code_gen);
+    memcpy(page[0] + 64 + pylay_lay->ob_type, &other, sizeof other);
+    pyfr_code_maybe_dies(page[0] + 64, 0);
+    expect_eq_u64(atomic_load(&pyfr_code_gen), g); /* another type: nothing */
+    memcpy(page[0] + 128 + pylay_lay->ob_type, &code, sizeof code);
+    pyfr_code_maybe_dies(page[0] + 128, 0);
+    expect_eq_u64(atomic_load(&pyfr_code_gen), g + 1); /* a code object died */
+    pyfr_code_maybe_dies(page[0] + 4096 - 8, 0); /* its type word would be on the next page */
+    expect_eq_u64(atomic_load(&pyfr_code_gen), g + 2);
 }
 TEST_END
 
 int main(void)
 {
-    py_lay = py_layout_find(0x030b0000);
-    if (!py_lay) {
+    pylay_lay = pylay_layout_find(0x030b0000);
+    if (!pylay_lay) {
         printf("FAIL pycache_answers_as_the_table: no 3.11 row\n");
         return 0;
     }
@@ -174,7 +174,7 @@ int main(void)
     fn_b = fake_str(mem[1], "b.py");
     qn = fake_str(mem[2], "f");
     lt = fake_bytes(mem[4], "\x80\x00\xd8\x08\x09\x0a\x0b\x0c\x0d", 9);
-    py_sym.code_type = (uintptr_t)&fake_code_type;
+    pylay_sym.code_type = (uintptr_t)&fake_code_type;
     pycache_answers_as_the_table();
     pycache_void_after_another_thread_renumbers();
     pycache_deaths_seen_by_type();

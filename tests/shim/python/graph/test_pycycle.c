@@ -37,11 +37,11 @@ void *arena_remap(void *p, size_t old, size_t n)
 }
 
 #define N 64
-static struct pyg_block blk[N];
-static struct pyg_obj obj[N];
-static struct pyg_rank rank[N / 64 + 1];
+static struct pyh_block blk[N];
+static struct pyh_obj obj[N];
+static struct pyh_rank rank[N / 64 + 1];
 static uint32_t sel[N / 64 + 1];
-static struct pyg_heap heap = {.blk = blk, .obj = obj, .rank = rank, .sel = sel, .want = 1};
+static struct pyh_heap heap = {.blk = blk, .obj = obj, .rank = rank, .sel = sel, .want = 1};
 static uint32_t trace_of[N];
 static struct pyg_edge edge[4 * N];
 static uint32_t nobj, nedge, via[N];
@@ -63,9 +63,9 @@ int pend_find_fresh(uintptr_t p, struct tbl_entry *e)
 static uint32_t add(uint32_t type, uint32_t trace, int garbage)
 {
     uint32_t i = nobj++;
-    blk[i] = (struct pyg_block){.addr = 0x1000ull * (i + 1), .size = 64};
-    obj[i] = (struct pyg_obj){.refcnt = 1, .tracked = 1, .garbage = garbage != 0, .type = type};
-    pyg_rank_set(&heap, i, i); /* block i holds object i */
+    blk[i] = (struct pyh_block){.addr = 0x1000ull * (i + 1), .size = 64};
+    obj[i] = (struct pyh_obj){.refcnt = 1, .tracked = 1, .garbage = garbage != 0, .type = type};
+    pyh_rank_set(&heap, i, i); /* block i holds object i */
     trace_of[i] = trace;
     return i;
 }
@@ -78,9 +78,9 @@ static void ref(uint32_t src, uint32_t dst, uint32_t index)
 
 static void run(void)
 {
-    struct pyg_heap h = heap;
+    struct pyh_heap h = heap;
     h.nblk = nobj;
-    pyg_rank_end(&h, nobj);
+    pyh_rank_end(&h, nobj);
     pyg_edge_free();
     int bad = pyg_edge_begin(nobj) != 0;
     for (uint32_t e = 0; e < nedge; e++)

@@ -1,6 +1,6 @@
 // link: shim/python/reads/pyarray.c shim/base/arena.c shim/base/lock.c
 /*
- * test_pyarray.c - shim/python/reads/pyarray.c's py_array_double, on the
+ * test_pyarray.c - shim/python/reads/pyarray.c's pyrd_array_double, on the
  * real arena: an array doubled from an arena block to mappings of its own
  * keeps every record and gets zeroed room past them at each step; once it
  * is a mapping, the doubling maps no second copy (under an address-space
@@ -30,7 +30,7 @@ TEST_BEGIN(py_array_double_keeps_records_past_the_arena_blocks)
     uint32_t cap = 0, n = 0;
     while (cap < (1u << 20)) { /* 24 MiB at the last step */
         uint32_t before = cap;
-        struct rec *g = py_array_double(r, n, &cap, sizeof *r, 256);
+        struct rec *g = pyrd_array_double(r, n, &cap, sizeof *r, 256);
         expect_true(g != NULL, "doubling from %u records failed", before);
         if (!g)
             break;
@@ -68,7 +68,7 @@ TEST_BEGIN(py_array_double_maps_no_second_copy)
     struct rec *r = NULL;
     uint32_t cap = 0;
     while (r == NULL || (size_t)cap * sizeof *r < (32u << 20)) {
-        struct rec *g = py_array_double(r, 0, &cap, sizeof *r, 256);
+        struct rec *g = pyrd_array_double(r, 0, &cap, sizeof *r, 256);
         expect_true(g != NULL, "doubling to %u records failed", cap);
         if (!g)
             return;
@@ -84,7 +84,7 @@ TEST_BEGIN(py_array_double_maps_no_second_copy)
     lim = was;
     lim.rlim_cur = now + old + (8u << 20);
     setrlimit(RLIMIT_AS, &lim);
-    struct rec *g = py_array_double(r, cap, &cap, sizeof *r, 256);
+    struct rec *g = pyrd_array_double(r, cap, &cap, sizeof *r, 256);
     setrlimit(RLIMIT_AS, &was);
     expect_true(g != NULL, "doubling %zu bytes past an address-space limit that fits the "
                            "growth but not a copy failed",
@@ -97,7 +97,7 @@ TEST_BEGIN(py_array_double_within_blocks_copies)
     uint64_t *r = NULL;
     uint32_t cap = 0, n = 0;
     while ((size_t)cap * sizeof *r < ARENA_BLOCK_MAX) {
-        uint64_t *g = py_array_double(r, n, &cap, sizeof *r, 16);
+        uint64_t *g = pyrd_array_double(r, n, &cap, sizeof *r, 16);
         expect_true(g != NULL, "doubling to %u failed", cap);
         if (!g)
             break;

@@ -6,7 +6,7 @@
  * roots), Lengauer and Tarjan's own example, a chain of 200000 nodes (no
  * recursion), and random graphs checked against the definition (y is
  * dominated by x when y cannot be reached once x is taken away); the
- * hanging trees (pydom_hang) taken out first give the same dominators.
+ * hanging trees (pyr_dom_hang) taken out first give the same dominators.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +31,7 @@ static uint32_t dom(struct graph *g, uint32_t n, uint64_t m, const uint32_t *fro
     g->succ = malloc((m + 1) * sizeof *g->succ);
     g->idom = malloc(n * sizeof *g->idom);
     g->order = malloc(n * sizeof *g->order);
-    g->work = malloc(pydom_work_bytes(n, m));
+    g->work = malloc(pyr_dom_work_bytes(n, m));
     for (uint64_t e = 0; e < m; e++)
         g->start[from[e] + 1]++;
     for (uint32_t v = 0; v < n; v++)
@@ -41,7 +41,7 @@ static uint32_t dom(struct graph *g, uint32_t n, uint64_t m, const uint32_t *fro
     for (uint64_t e = 0; e < m; e++)
         g->succ[at[from[e]]++] = to[e];
     free(at);
-    return pydom_idom(n, root, g->start, g->succ, g->idom, g->order, g->work, NULL, NULL);
+    return pyr_dom_idom(n, root, g->start, g->succ, g->idom, g->order, g->work, NULL, NULL);
 }
 
 static void graph_free(struct graph *g)
@@ -211,7 +211,7 @@ TEST_BEGIN(successors_are_read_no_more_once_done_is_called)
     struct graph g;
     dom(&g, 13, m, from, to, R); /* builds the arrays; run again with done */
     spoiled = 0;
-    expect_eq_u64(pydom_idom(13, R, g.start, g.succ, g.idom, g.order, g.work, spoil, &g), 13);
+    expect_eq_u64(pyr_dom_idom(13, R, g.start, g.succ, g.idom, g.order, g.work, spoil, &g), 13);
     expect_eq_u64(spoiled, 1);
     for (uint32_t v = 0; v < 13; v++)
         expect_true(g.idom[v] == want[v], "idom[%c] %u, want %u", "RABCDEFGHIJKL"[v], g.idom[v],
@@ -222,8 +222,8 @@ TEST_END
 
 /* Random heap-like graphs (mostly trees, with cross edges, cycles, nodes
  * no one reaches, edges given twice): n nodes, the virtual root n holds
- * those held says; the dominators by pydom_idom over all the nodes, and
- * by pydom_hang's trees taken out, the rest numbered anew and the edges
+ * those held says; the dominators by pyr_dom_idom over all the nodes, and
+ * by pyr_dom_hang's trees taken out, the rest numbered anew and the edges
  * to held nodes left out as pyretain.c does, must agree on every node. */
 static uint32_t hang_graph(uint32_t round, uint32_t n, uint32_t *from, uint32_t *to, uint8_t *held)
 {
@@ -260,7 +260,7 @@ TEST_BEGIN(hanging_trees_taken_out_keep_every_dominator)
                 left[from[e]] += !held[to[e]];
                 one[to[e]] = one[to[e]] == PYDOM_NONE ? from[e] : PYDOM_MANY;
             }
-        uint32_t nq = pydom_hang(n, one, left, held, q), nu = 0, cm = 0;
+        uint32_t nq = pyr_dom_hang(n, one, left, held, q), nu = 0, cm = 0;
         hung_total += nq;
         for (uint32_t v = 0; v < n; v++)
             if (left[v] != PYDOM_NONE)
@@ -289,7 +289,7 @@ TEST_BEGIN(hanging_trees_taken_out_keep_every_dominator)
             idom[inv[c]] = part.idom[c] == nu           ? n
                            : part.idom[c] == PYDOM_NONE ? PYDOM_NONE
                                                         : inv[part.idom[c]];
-        pydom_hang_reach(idom, q, nq);
+        pyr_dom_hang_reach(idom, q, nq);
         for (uint32_t v = 0; v < n; v++)
             expect_true(idom[v] == full.idom[v], "round %u: idom[%u] %u, want %u (%s)", round,
                         v, idom[v], full.idom[v], id[v] == PYDOM_NONE ? "hung" : "kept");
@@ -306,12 +306,12 @@ TEST_BEGIN(a_hanging_node_follows_the_nodes_below_it)
     uint32_t one[] = {PYDOM_NONE, 0, 0, 1, 3, PYDOM_MANY, 3};
     uint32_t left[] = {2, 1, 1, 2, 1, 0, 0}, q[7];
     uint8_t held[] = {1, 0, 0, 0, 0, 0, 0};
-    expect_eq_u64(pydom_hang(7, one, left, held, q), 1);
+    expect_eq_u64(pyr_dom_hang(7, one, left, held, q), 1);
     expect_eq_u64(q[0], 6); /* 6 hangs from 3 (3 stays: it holds 4) */
     /* a chain below a held node hangs whole, leaf first */
     uint32_t one2[] = {PYDOM_NONE, 0, 1, 2}, left2[] = {1, 1, 1, 0}, q2[4];
     uint8_t held2[] = {1, 0, 0, 0};
-    expect_eq_u64(pydom_hang(4, one2, left2, held2, q2), 3);
+    expect_eq_u64(pyr_dom_hang(4, one2, left2, held2, q2), 3);
     expect_eq_u64(q2[0], 3);
     expect_eq_u64(q2[1], 2);
     expect_eq_u64(q2[2], 1);

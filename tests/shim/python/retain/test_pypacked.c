@@ -24,7 +24,7 @@
 #include "pyheap.h"
 #include "pygraph.h"
 #include "pyleakref.h"
-#include "pytypes.h"
+#include "pyobjects.h"
 #include "pyretain.h"
 #include "unit.h"
 
@@ -57,29 +57,29 @@ void *arena_remap(void *p, size_t old, size_t n)
     return q == MAP_FAILED ? NULL : q;
 }
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
-int pyl_count(const struct pyg_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
+int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
     (void)h, (void)nobj, (void)want, (void)words;
     return -1;
 }
-int pyg_numpy_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t nty,
+int pyg_numpy_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty, uint32_t nty,
                     uint32_t *owner)
 {
     (void)h, (void)nobj, (void)ty, (void)nty, (void)owner;
     return 0;
 }
-int pyg_fields_owned(const struct pyg_heap *h, uint64_t nobj, const struct pyg_type *ty, uint32_t *owner)
+int pyg_fields_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty, uint32_t *owner)
 {
     (void)h, (void)nobj, (void)ty, (void)owner;
     return 0;
 }
 
 enum { NB = 6000 }; /* blocks; every third holds an object */
-static struct pyg_block blk[NB];
-static struct pyg_obj obj[NB / 3 + 1];
-static struct pyg_rank rank[NB / 64 + 2];
+static struct pyh_block blk[NB];
+static struct pyh_obj obj[NB / 3 + 1];
+static struct pyh_rank rank[NB / 64 + 2];
 static uint32_t sel[NB / 64 + 2];
-static struct pyg_heap heap;
+static struct pyh_heap heap;
 static uint64_t nobj;
 
 static void heap_make(void)
@@ -91,15 +91,15 @@ static void heap_make(void)
     nobj = 0;
     uint64_t seed = 12345;
     for (uint32_t j = 0; j < NB; j++) {
-        blk[j] = (struct pyg_block){0x10000 + (uint64_t)j * 64, 48 + j % 5};
+        blk[j] = (struct pyh_block){0x10000 + (uint64_t)j * 64, 48 + j % 5};
         if (j % 3 == 0) {
             seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-            obj[nobj] = (struct pyg_obj){.refcnt = 1 + (seed >> 60) % 3, .tracked = 1,
+            obj[nobj] = (struct pyh_obj){.refcnt = 1 + (seed >> 60) % 3, .tracked = 1,
                                          .garbage = (j % 301) == 0};
-            pyg_rank_set(&heap, j, nobj++);
+            pyh_rank_set(&heap, j, nobj++);
         }
     }
-    pyg_rank_end(&heap, nobj);
+    pyh_rank_end(&heap, nobj);
 }
 
 /* Each object's block j: its two native blocks (j + 1, which holds
@@ -136,7 +136,7 @@ static struct sbuf section(long k)
     maps = 0, fail_at = k;
     pyr_end(drop_none, pyl_count);
     fail_at = -1;
-    py_retain_put(&b);
+    pyr_retain_put(&b);
     return b;
 }
 

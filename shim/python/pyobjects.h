@@ -1,13 +1,15 @@
 /*
- * pytypes.h - the door of shim/python/, the top Python room: the
+ * pyobjects.h - the door of shim/python/, the top Python room: the
  * Python objects at a snapshot (pytype.c).  It reads every live block's
  * object and type (PYTYPES), then composes the rooms below: the graph
  * (pyg_build), the blocks objects own, the retained sizes with the leaked
  * references' count.  The writer and the leak check's runs call it.
- * Prefix: py_types_ (and py_object_starts, for the leak check).
+ * pythreads.c names the threads as threading does (py_thread_names).
+ * Prefix: py_ (py_types_ for the objects; py_object_starts for the leak
+ * check); the rooms below have prefixes of their own.
  */
-#ifndef HEAPSNAP_PYTYPES_H
-#define HEAPSNAP_PYTYPES_H
+#ifndef HEAPSNAP_PYOBJECTS_H
+#define HEAPSNAP_PYOBJECTS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -55,5 +57,10 @@ void py_types_retain(void);
 /* Instead of py_types_end: the types given up, their memory and b's
  * given back. */
 void py_types_drop(struct sbuf *b);
+
+/* The snapshot writer (snapshot lock, not the fatal path): each running
+ * thread's name as threading has it (pythreads.c: Thread._name by
+ * _native_id) into its record (athr_py_name); nothing without CPython. */
+void py_thread_names(void);
 
 #endif
