@@ -32,7 +32,8 @@ whose block stays live to the end, the exit snapshot's share included;
 parser's and irbuild's is per allocation, most of them kept.
 
 --check runs the short count (smoke size: 10,000 and 20,000 pairs of
-churn1 and deep, and mallocs of kept64; sampled churn1 ten times that) and fails when a figure is more than 5% over the one in
+churn1 and deep, and mallocs of kept64; 100,000 and 200,000 of kept100k;
+sampled churn1 ten times that) and fails when a figure is more than 5% over the one in
 scripts/bench/hotpath.counts (that file says how to update it).
 """
 
@@ -89,7 +90,7 @@ MODES = ("plain", "bare", "walk", "hs", "sampled")
 # the pairs as one sample more or less falls into the counted difference:
 # ten times the pairs make that a tenth.
 CHECKED = (("churn1", 1, ("hs",)), ("churn1", 10, ("sampled",)), ("deep", 1, ("hs",)),
-           ("kept64", 1, ("hs",)))
+           ("kept64", 1, ("hs",)), ("kept100k", 1, ("hs",)))
 OUTER = ("thr_start",)   # the shim's thread trampoline: the whole program under it
 BUDGET = {"churn1": 600, "deep": 900,   # issue 50: heapsnap over plain, a pair
           "kept64": 800, "kept100k": 1500}  # issue 68: a kept malloc

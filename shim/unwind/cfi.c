@@ -47,6 +47,9 @@ static __thread struct {
     struct cfi_memo *spare;       /* the next walk is recorded here; never one of set[][] */
     unsigned spilled;             /* bit i: set i's walks may be in its partner set too */
     unsigned deep;                /* bit i: set i's walks are kept in the deep sets */
+    unsigned dmiss;               /* deep searches in a row that found nothing (at most
+                                     CFI_DEEP_COLD: cold) */
+    unsigned dskip;               /* cold: searches asked; one in CFI_DEEP_PROBE is made */
     struct cfi_memo *(*dset)[CFI_MEMO_WAYS]; /* CFI_DEEP_SETS sets; NULL: none deep yet */
     struct cfi_memo *dlast[CFI_MEMO_SETS]; /* deep set i's last walk found or kept, in
                                               dset, or NULL (cfi_memo_again_deep) */
@@ -275,7 +278,7 @@ void cfi_thread_end(void)
         unwind_host->free(cfi_memo.dset, CFI_DEEP_SETS * sizeof *cfi_memo.dset);
         cfi_memo.dset = NULL;
     }
-    cfi_memo.deep = 0;
+    cfi_memo.deep = cfi_memo.dmiss = cfi_memo.dskip = 0;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         cfi_memo.dlast[i] = NULL;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
@@ -588,9 +591,9 @@ static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_
  * guessed from the set's last walk (cfi_memo_path_guess): kept's 64
  * stacks find theirs with six loads where six rule lookups cost ~150
  * instructions (`instrcount.py --only kept64`). */
-static HS_NOINLINE struct cfi_memo *
-cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
-                    unsigned max, unsigned long long subs)
+static inline __attribute__((always_inline)) struct cfi_memo *
+cfi_memo_find_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                   unsigned max, unsigned long long subs)
 {
     /* First the set's last walk, with no step: a loop that allocates
      * again from where it just did finds its walk as cheaply as in a
@@ -619,6 +622,24 @@ cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uin
     for (unsigned i = 0; i < max && i < CFI_DEEP_STEPS && cfi_step(&c, &how, rsp, top8) == 1; i++)
         h = cfi_path_step(h, c.key);
     return h == guess ? NULL : cfi_memo_deep_in(s, h, key, rsp, rbp, top8, max, subs);
+}
+
+/* cfi_memo_find_deep, unless the deep sets have gone cold (cfimemo.h):
+ * then only one search in CFI_DEEP_PROBE is made, and a walk it finds
+ * warms them again.  A search skipped is a miss, which is always exact. */
+static HS_NOINLINE struct cfi_memo *
+cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                    unsigned max, unsigned long long subs)
+{
+    if (HS_UNLIKELY(cfi_memo.dmiss >= CFI_DEEP_COLD) &&
+        (++cfi_memo.dskip & (CFI_DEEP_PROBE - 1)) != 0)
+        return NULL;
+    struct cfi_memo *m = cfi_memo_find_deep(s, key, rsp, rbp, top8, max, subs);
+    if (m)
+        cfi_memo.dmiss = 0;
+    else if (cfi_memo.dmiss < CFI_DEEP_COLD)
+        cfi_memo.dmiss++;
+    return m;
 }
 
 /* The walk of this thread that a walk from (key, rsp, rbp) would repeat

@@ -178,6 +178,21 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * as they fill (4 KiB each at the default depth: 512 KiB a thread at most,
  * only where that many walks take turns from one caller). */
 #define CFI_DEEP_STEPS 6
+
+/* Cold deep sets.  Where more walks take turns from one caller than the
+ * deep sets hold (kept's 100,000 stacks), nearly every search misses, and
+ * each miss adds to the walk it was meant to spare: the set's last walk,
+ * the guessed path, six steps and the set's ways (~570 instructions a
+ * malloc at kept100k, `instrcount.py --only kept100k`).  So after
+ * CFI_DEEP_COLD searches in a row that found nothing the thread's deep
+ * sets are cold: only one search in CFI_DEEP_PROBE is made, and the first
+ * that finds a walk warms them again.  Walks are still kept in the deep
+ * sets while cold, so a program whose stacks start to repeat is found
+ * again within a few probes (cfi_memo_cold_deep_sets_warm_again).  Twice
+ * the deep sets' ways in a row: a program with any real share of repeats
+ * never gets there. */
+#define CFI_DEEP_COLD 256u
+#define CFI_DEEP_PROBE 16u /* a power of two */
 #define CFI_DEEP_SET_BITS 4
 #define CFI_DEEP_SETS (1u << CFI_DEEP_SET_BITS)
 

@@ -391,7 +391,11 @@ static NOINLINE void memo_ask(struct memo_ask *q)
         q->right = tag == q->name;
         return;
     }
-    q->right = cfi_walk_caller(ra, cfa, rbp, top, ip, 64, &same) > 2 && same == CFI_NO_TAG;
+    /* The walk asks the memo again: a cold deep set's skipped search
+     * (cfi_memo_cold_deep_sets_warm_again) may be this one's probe, and
+     * find the walk named before. */
+    q->right = cfi_walk_caller(ra, cfa, rbp, top, ip, 64, &same) > 2 &&
+               (same == CFI_NO_TAG || same == q->name);
     cfi_name(q->name);
 }
 
@@ -521,6 +525,65 @@ TEST_BEGIN(cfi_memo_paths_from_one_caller_all_found)
     expect_true(r.misses == 0, "%d misses after the first round", r.misses);
 TEST_END
 
+/* As memo_path, ten levels: 1,024 paths from one first state, more than
+ * the deep sets hold (CFI_DEEP_SETS x CFI_MEMO_WAYS) and than it takes
+ * to turn them cold (CFI_DEEP_COLD). */
+#define MEMO_COLD_LEVELS 10
+static NOINLINE void memo_path10(int level, unsigned path, struct memo_ask *q)
+{
+    if (level == MEMO_COLD_LEVELS) {
+        memo_ask(q);
+    } else if (path >> level & 1) {
+        memo_path10(level + 1, path, q);
+        __asm__ volatile("nop" ::: "memory");
+    } else {
+        memo_path10(level + 1, path, q);
+        __asm__ volatile("" ::: "memory");
+    }
+}
+
+struct memo_cold {
+    int wrong;                       /* wrong answers, any phase */
+    int misses[6];                   /* the twenty paths' misses, by round */
+};
+
+static void *memo_cold_thread(void *arg)
+{
+    struct memo_cold *r = arg;
+    struct memo_ask q = {0};
+    for (unsigned i = 0; i < 512; i++) { /* the upper half's paths, none met twice: cold */
+        q.name = 3000 + i;
+        memo_path10(0, 512 + i * 37u % 512, &q);
+        r->wrong += !q.right;
+    }
+    for (int round = 0; round < 6; round++)
+        for (unsigned i = 0; i < 20; i++) { /* twenty of the lower half's, new */
+            q.name = 5000 + i;
+            memo_path10(0, i * 17u, &q);
+            r->wrong += !q.right;
+            r->misses[round] += !q.hit;
+        }
+    cfi_thread_end();
+    return NULL;
+}
+
+/* 512 walks from one caller, none met twice, turn the deep sets cold:
+ * most searches are skipped (the second round of twenty paths that now
+ * take turns misses some, where a warm memo finds all twenty:
+ * cfi_memo_paths_from_one_caller_all_found), and a probe that finds one of
+ * them warms the sets again, so the last round finds every one.  Every
+ * answer, hit or walk, is the right one. */
+TEST_BEGIN(cfi_memo_cold_deep_sets_warm_again)
+    struct memo_cold r = {0};
+    pthread_t t;
+    expect_true(pthread_create(&t, NULL, memo_cold_thread, &r) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    expect_true(r.wrong == 0, "%d wrong answers", r.wrong);
+    expect_true(r.misses[0] == 20, "first round: %d misses of 20 new walks", r.misses[0]);
+    expect_true(r.misses[1] > 0, "cold: every search of the second round was made");
+    expect_true(r.misses[5] == 0, "warm again: %d misses in the last round", r.misses[5]);
+TEST_END
+
 /* The rule cache starts small and doubles, emptied, when half full:
  * lookups of many distinct IPs (every 4th byte of libc's code from malloc
  * on) grow it to its most, and every rule it gives, before and after each
@@ -617,6 +680,7 @@ int main(void)
     cfi_walk_equals_unw_backtrace_in_a_thread();
     cfi_memo_spills_a_full_set();
     cfi_memo_paths_from_one_caller_all_found();
+    cfi_memo_cold_deep_sets_warm_again();
     cfi_rules_of_this_binary();
     cfi_walk_gives_up_outside_the_bounds();
     unwind_check_counts_a_stack_that_differs();
