@@ -1,8 +1,9 @@
 /*
  * code.c - code objects, copied into the shim's memory the first time a
- * trace names them: a trace keeps (code id, instruction offset) words, and
- * the file name, qualified name, first line and line table it needs for a
- * line number go into PYCODE.  A code object may die and another be born
+ * trace names them: a trace keeps (code id, instruction offset) words, the
+ * offset the first of the frame's line (struct py_lines, made here from the
+ * copied table), and the file name, qualified name, first line and line
+ * table the CLI needs for a line number go into PYCODE.  A code object may die and another be born
  * at its address: each entry keeps a check of the object's identity (the
  * addresses of its name, file and line-table objects, its first line,
  * code size and line table's size and first bytes), and an address whose
@@ -27,6 +28,7 @@
 struct py_code {
     uintptr_t addr;     /* the code object's address when copied */
     uint64_t check;     /* its identity (py_code_check) */
+    const struct py_lines *lines; /* its line runs (py_lines_make; NULL: none) */
     int32_t firstline;
     uint32_t fn_len, qn_len, lt_len;
     char data[];        /* filename, qualname, linetable */
@@ -158,6 +160,82 @@ static struct py_code *py_code_copy(const char *co, uint64_t check)
     return c;
 }
 
+/* A run ending at end (code units) of line line appended to end[]/line[]
+ * (*n of them), or the last one lengthened when it has the same line. */
+static void py_run_put(uint32_t *end, int32_t *line, uint32_t *n, int64_t at, int32_t ln)
+{
+    uint32_t e = at > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)at;
+    if (*n && line[*n - 1] == ln) {
+        end[*n - 1] = e;
+        return;
+    }
+    end[*n] = e;
+    line[(*n)++] = ln;
+}
+
+/* The runs of a line table as the CLI's reading finds them (hsnap_pyline.h:
+ * the same walks), into end[]/line[] (room for len + 1); how many. */
+static uint32_t py_runs(const uint8_t *lt, uint32_t len, int32_t line, uint32_t *end,
+                        int32_t *lines)
+{
+    uint32_t n = 0, i = 0;
+    int64_t at = 0;
+    if (py_sym.version < 0x030b0000u) { /* 3.10: byte pairs, ends in bytes */
+        for (; i + 1 < len; i += 2) {
+            int8_t delta = (int8_t)lt[i + 1];
+            if (delta != -128)
+                line += delta;
+            if (lt[i]) {
+                at += lt[i];
+                py_run_put(end, lines, &n, (at + 1) / 2, delta == -128 ? -1 : line);
+            }
+        }
+        return n;
+    }
+    while (i < len) {
+        int noline;
+        at += hsnap_py_location_entry(lt, len, &i, &line, &noline);
+        py_run_put(end, lines, &n, at, noline ? -1 : line);
+    }
+    return n;
+}
+
+/* c's line runs (struct py_lines), each with the first offset of its line,
+ * or NULL (no table, no memory).  Made once a code, under the code lock:
+ * a table's bytes twice, and a scratch index of its lines. */
+static const struct py_lines *py_lines_make(const struct py_code *c)
+{
+    const uint8_t *lt = (const uint8_t *)c->data + c->fn_len + c->qn_len;
+    uint32_t cap = c->lt_len + 1, slots = 16;
+    while (slots < 2 * cap)
+        slots *= 2;
+    size_t scratch = (size_t)cap * (sizeof(uint32_t) + sizeof(int32_t)) +
+                     (size_t)slots * sizeof(uint32_t);
+    if (!c->lt_len)
+        return NULL;
+    char *m = arena_alloc(scratch);
+    if (!m)
+        return NULL;
+    uint32_t *end = (uint32_t *)m, *seen = (uint32_t *)(m + (size_t)cap * 8);
+    int32_t *line = (int32_t *)(m + (size_t)cap * 4);
+    uint32_t n = py_runs(lt, c->lt_len, c->firstline, end, line);
+    struct py_lines *ln = n ? arena_keep(sizeof *ln + 2 * (size_t)n * sizeof(uint32_t)) : NULL;
+    if (ln) {
+        ln->n = n;
+        memcpy(ln->run, end, n * sizeof *end);
+        for (uint32_t r = 0; r < n; r++) { /* seen: run + 1 of a line's first run, by line */
+            uint32_t s = ((uint32_t)line[r] * 0x9e3779b1u) >> 8 & (slots - 1);
+            while (seen[s] && line[seen[s] - 1] != line[r])
+                s = (s + 1) & (slots - 1);
+            if (!seen[s])
+                seen[s] = r + 1;
+            ln->run[n + r] = seen[s] == 1 ? 0 : end[seen[s] - 2];
+        }
+    }
+    arena_free(m, scratch);
+    return ln;
+}
+
 static inline uint32_t py_slot(uintptr_t addr, uint32_t slots)
 {
     return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (slots - 1);
@@ -218,6 +296,7 @@ static uint32_t py_code_find(const char *co, uint64_t check)
     struct py_code *c = py_code_copy(co, check);
     if (!c || code.n >= HSNAP_PY_CODE_MAX)
         return UINT32_MAX;
+    c->lines = py_lines_make(c);
     uint32_t id = UINT32_MAX;
     if (py_code_grow() == 0) {
         id = code.n;
@@ -230,8 +309,9 @@ static uint32_t py_code_find(const char *co, uint64_t check)
     return id;
 }
 
-HS_NOINLINE uint32_t py_code_id(const char *co)
+HS_NOINLINE uint32_t py_code_id(const char *co, const struct py_lines **ln)
 {
+    *ln = NULL;
     if (py_ptr(co, py_lay->ob_type) != py_sym.code_type)
         return UINT32_MAX; /* not a code object: nothing of it is read */
     struct py_ident d;
@@ -243,9 +323,11 @@ HS_NOINLINE uint32_t py_code_id(const char *co)
     lock_take(&code.lock);
     uint32_t id = py_code_find(co, py_code_check(&d));
     uint32_t gen = atomic_load_explicit(&py_code_gen, memory_order_relaxed);
+    if (id != UINT32_MAX)
+        *ln = code.recs[id]->lines;
     lock_drop(&code.lock);
     if (py_code_hits && id != UINT32_MAX)
-        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, id, gen};
+        *py_code_hit_of(co) = (struct py_code_hit){(uintptr_t)co, id, gen, *ln};
     return id;
 }
 
