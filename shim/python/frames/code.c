@@ -40,6 +40,8 @@ static struct {
     uint32_t n, cap;
     uint32_t *index;       /* id + 1 by address hash; 0 = empty */
     uint32_t slots;        /* power of two */
+    uint32_t *scratch;     /* py_lines_make's, kept for the next code */
+    size_t scratch_len;    /* its bytes */
 } code;
 
 /* This thread's answers (pyframes.h): PY_CODE_CACHE, from the arena at its
@@ -200,30 +202,44 @@ static uint32_t py_runs(const uint8_t *lt, uint32_t len, int32_t line, uint32_t 
     return n;
 }
 
+/* code.scratch of len bytes at least (code lock held), or NULL. */
+static uint32_t *py_scratch(size_t len)
+{
+    if (code.scratch_len < len) {
+        size_t n = 4096;
+        while (n < len)
+            n *= 2;
+        uint32_t *m = arena_alloc(n);
+        if (!m)
+            return NULL;
+        arena_free(code.scratch, code.scratch_len);
+        code.scratch = m, code.scratch_len = n;
+    }
+    return code.scratch;
+}
+
 /* c's line runs (struct py_lines), each with the first offset of its line,
  * or NULL (no table, no memory).  Made once a code, under the code lock:
- * a table's bytes twice, and a scratch index of its lines. */
+ * its table read once, then each run's line looked up in an index of the
+ * lines met (seen: run + 1 of a line's first run). */
 static const struct py_lines *py_lines_make(const struct py_code *c)
 {
     const uint8_t *lt = (const uint8_t *)c->data + c->fn_len + c->qn_len;
-    uint32_t cap = c->lt_len + 1, slots = 16;
-    while (slots < 2 * cap)
+    size_t cap = (size_t)c->lt_len + 1; /* an entry or pair takes a byte at least */
+    uint32_t *end = c->lt_len ? py_scratch(cap * 8) : NULL;
+    if (!end)
+        return NULL;
+    int32_t *line = (int32_t *)(end + cap);
+    uint32_t n = py_runs(lt, c->lt_len, c->firstline, end, line), slots = 16;
+    while (slots < 2 * n)
         slots *= 2;
-    size_t scratch = (size_t)cap * (sizeof(uint32_t) + sizeof(int32_t)) +
-                     (size_t)slots * sizeof(uint32_t);
-    if (!c->lt_len)
-        return NULL;
-    char *m = arena_alloc(scratch);
-    if (!m)
-        return NULL;
-    uint32_t *end = (uint32_t *)m, *seen = (uint32_t *)(m + (size_t)cap * 8);
-    int32_t *line = (int32_t *)(m + (size_t)cap * 4);
-    uint32_t n = py_runs(lt, c->lt_len, c->firstline, end, line);
-    struct py_lines *ln = n ? arena_keep(sizeof *ln + 2 * (size_t)n * sizeof(uint32_t)) : NULL;
+    uint32_t *seen = arena_alloc(slots * sizeof *seen);
+    struct py_lines *ln = n && seen ? arena_keep(sizeof *ln + 2 * (size_t)n * sizeof(uint32_t))
+                                    : NULL;
     if (ln) {
         ln->n = n;
         memcpy(ln->run, end, n * sizeof *end);
-        for (uint32_t r = 0; r < n; r++) { /* seen: run + 1 of a line's first run, by line */
+        for (uint32_t r = 0; r < n; r++) {
             uint32_t s = ((uint32_t)line[r] * 0x9e3779b1u) >> 8 & (slots - 1);
             while (seen[s] && line[seen[s] - 1] != line[r])
                 s = (s + 1) & (slots - 1);
@@ -232,7 +248,7 @@ static const struct py_lines *py_lines_make(const struct py_code *c)
             ln->run[n + r] = seen[s] == 1 ? 0 : end[seen[s] - 2];
         }
     }
-    arena_free(m, scratch);
+    arena_free(seen, slots * sizeof *seen);
     return ln;
 }
 
