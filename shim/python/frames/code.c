@@ -1,14 +1,14 @@
 /*
  * code.c - code objects, copied into the shim's memory the first time a
  * trace names them: a trace keeps (code id, instruction offset) words, the
- * offset the first of the frame's line (struct py_lines, made here from the
- * copied table), and the file name, qualified name, first line and line
- * table the CLI needs for a line number go into PYCODE.  A code object may die and another be born
- * at its address: each entry keeps a check of the object's identity (the
- * addresses of its name, file and line-table objects, its first line,
- * code size and line table's size and first bytes), and an address whose
- * check differs gets a new id (the old one stays for the traces that name
- * it).  Ids index `recs`; an open-addressed index by address finds them.
+ * offset the first instruction of the frame's line (struct py_lines, made
+ * here from the copied table), and the file name, qualified name, first
+ * line and line table the CLI needs for a line number go into PYCODE.  A
+ * code object may die and another be born at its address: each entry
+ * keeps a check of the object's identity (the addresses of its name, file
+ * and line-table objects, its first line, code size and line table's size
+ * and first bytes), and an address whose check differs gets a new id (the
+ * old one stays for the traces that name it).  Ids index `recs`; an open-addressed index by address finds them.
  * One lock for all: the allocating threads (with the GIL, they seldom
  * meet) and the snapshot writer.
  * Each thread keeps its recent answers (address -> id) in a small cache
