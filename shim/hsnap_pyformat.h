@@ -13,8 +13,10 @@
  *   word whose top 12 bits are HSNAP_PY_TAG (no user-space address has
  *   them) holds a PYCODE index and the frame's instruction offset + 1 (in
  *   16-bit code units; 0: the frame had not started its first
- *   instruction).  Such frames stand where the interpreter's native
- *   evaluation frames were, innermost first like the rest.
+ *   instruction).  The shim writes the first offset of the frame's line,
+ *   so that one line is one word (a reader may meet any offset).  Such
+ *   frames stand where the interpreter's native evaluation frames were,
+ *   innermost first like the rest.
  *   PYCODE    := u32 count, u32 py_version (Py_Version: the line table's
  *                format), code[count]           code id = index, 0-based
  *                code := i32 firstlineno, u32 filename_len,

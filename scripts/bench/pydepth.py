@@ -63,31 +63,38 @@ def per_turn(py, depth, shim, work):
     return (b - a) / (TURNS[1] - TURNS[0])
 
 
-def measure(py):
+def measure(py, depths):
     with tempfile.TemporaryDirectory() as work:
-        plain = per_turn(py, DEPTHS[0], False, work)
-        added = {d: per_turn(py, d, True, work) - plain for d in DEPTHS}
+        plain = per_turn(py, depths[0], False, work)
+        added = {d: per_turn(py, d, True, work) - plain for d in depths}
     return plain, added
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", type=float, metavar="RATIO")
+    ap.add_argument("--depths", default=",".join(map(str, DEPTHS)), metavar="D1,D2[,...]",
+                    help="the depths (default %(default)s); the ratio is the last's over the first's")
     ap.add_argument("python", nargs="*")
     a = ap.parse_args()
     pys = a.python or ["/usr/bin/python3"]
+    depths = [int(d) for d in a.depths.split(",")]
+    if len(depths) < 2 or min(depths) < 1:
+        ap.error("--depths: two depths or more, each at least 1")
     bad = 0
-    print("%-44s %8s %10s %10s %6s %9s" % ("interpreter", "plain", "+depth5", "+depth60", "ratio",
-                                            "+/frame"))
+    print("%-44s %8s %s %6s %9s" % ("interpreter", "plain",
+                                     " ".join("%10s" % ("+depth%d" % d) for d in depths),
+                                     "ratio", "+/frame"))
     for py in pys:
-        plain, added = measure(py)
-        lo, hi = added[DEPTHS[0]], added[DEPTHS[1]]
+        plain, added = measure(py, depths)
+        lo, hi = added[depths[0]], added[depths[-1]]
         ratio = hi / lo
-        print("%-44s %8.0f %10.0f %10.0f %6.2f %9.1f" % (py, plain, lo, hi, ratio,
-                                                        (hi - lo) / (DEPTHS[1] - DEPTHS[0])))
+        print("%-44s %8.0f %s %6.2f %9.1f" % (py, plain,
+                                               " ".join("%10.0f" % added[d] for d in depths),
+                                               ratio, (hi - lo) / (depths[-1] - depths[0])))
         if a.check and ratio > a.check:
             print("pydepth: %s: depth %d costs %.2fx depth %d, over %.2f" %
-                  (py, DEPTHS[1], ratio, DEPTHS[0], a.check))
+                  (py, depths[-1], ratio, depths[0], a.check))
             bad = 1
     return bad
 

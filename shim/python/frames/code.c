@@ -1,13 +1,14 @@
 /*
  * code.c - code objects, copied into the shim's memory the first time a
- * trace names them: a trace keeps (code id, instruction offset) words, and
- * the file name, qualified name, first line and line table it needs for a
- * line number go into PYCODE.  A code object may die and another be born
- * at its address: each entry keeps a check of the object's identity (the
- * addresses of its name, file and line-table objects, its first line,
- * code size and line table's size and first bytes), and an address whose
- * check differs gets a new id (the old one stays for the traces that name
- * it).  Ids index `recs`; an open-addressed index by address finds them.
+ * trace names them: a trace keeps (code id, instruction offset) words, the
+ * offset the first instruction of the frame's line (struct pyfr_lines, made
+ * here from the copied table), and the file name, qualified name, first
+ * line and line table the CLI needs for a line number go into PYCODE.  A
+ * code object may die and another be born at its address: each entry
+ * keeps a check of the object's identity (the addresses of its name, file
+ * and line-table objects, its first line, code size and line table's size
+ * and first bytes), and an address whose check differs gets a new id (the
+ * old one stays for the traces that name it).  Ids index `recs`; an open-addressed index by address finds them.
  * One lock for all: the allocating threads (with the GIL, they seldom
  * meet) and the snapshot writer.
  * Each thread keeps its recent answers (address -> id) in a small cache
@@ -27,6 +28,7 @@
 struct pyfr_code {
     uintptr_t addr;     /* the code object's address when copied */
     uint64_t check;     /* its identity (pyfr_code_check) */
+    const struct pyfr_lines *lines; /* its line runs (pyfr_lines_make; NULL: none) */
     int32_t firstline;
     uint32_t fn_len, qn_len, lt_len;
     char data[];        /* filename, qualname, linetable */
@@ -38,6 +40,8 @@ static struct {
     uint32_t n, cap;
     uint32_t *index;       /* id + 1 by address hash; 0 = empty */
     uint32_t slots;        /* power of two */
+    uint32_t *scratch;     /* pyfr_lines_make's, kept for the next code */
+    size_t scratch_len;    /* its bytes */
 } code;
 
 /* This thread's answers (pyframes.h): PY_CODE_CACHE, from the arena at its
@@ -158,6 +162,96 @@ static struct pyfr_code *pyfr_code_copy(const char *co, uint64_t check)
     return c;
 }
 
+/* A run ending at end (code units) of line line appended to end[]/line[]
+ * (*n of them), or the last one lengthened when it has the same line. */
+static void py_run_put(uint32_t *end, int32_t *line, uint32_t *n, int64_t at, int32_t ln)
+{
+    uint32_t e = at > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)at;
+    if (*n && line[*n - 1] == ln) {
+        end[*n - 1] = e;
+        return;
+    }
+    end[*n] = e;
+    line[(*n)++] = ln;
+}
+
+/* The runs of a line table as the CLI's reading finds them (hsnap_pyline.h:
+ * the same walks), into end[]/line[] (room for len + 1); how many. */
+static uint32_t py_runs(const uint8_t *lt, uint32_t len, int32_t line, uint32_t *end,
+                        int32_t *lines)
+{
+    uint32_t n = 0, i = 0;
+    int64_t at = 0;
+    if (pylay_sym.version < 0x030b0000u) { /* 3.10: byte pairs, ends in bytes */
+        for (; i + 1 < len; i += 2) {
+            int8_t delta = (int8_t)lt[i + 1];
+            if (delta != -128)
+                line += delta;
+            if (lt[i]) {
+                at += lt[i];
+                py_run_put(end, lines, &n, (at + 1) / 2, delta == -128 ? -1 : line);
+            }
+        }
+        return n;
+    }
+    while (i < len) {
+        int noline;
+        at += hsnap_py_location_entry(lt, len, &i, &line, &noline);
+        py_run_put(end, lines, &n, at, noline ? -1 : line);
+    }
+    return n;
+}
+
+/* code.scratch of len bytes at least (code lock held), or NULL. */
+static uint32_t *py_scratch(size_t len)
+{
+    if (code.scratch_len < len) {
+        size_t n = 4096;
+        while (n < len)
+            n *= 2;
+        uint32_t *m = arena_alloc(n);
+        if (!m)
+            return NULL;
+        arena_free(code.scratch, code.scratch_len);
+        code.scratch = m, code.scratch_len = n;
+    }
+    return code.scratch;
+}
+
+/* c's line runs (struct pyfr_lines), each with the first offset of its line,
+ * or NULL (no table, no memory).  Made once a code, under the code lock:
+ * its table read once, then each run's line looked up in an index of the
+ * lines met (seen: run + 1 of a line's first run). */
+static const struct pyfr_lines *pyfr_lines_make(const struct pyfr_code *c)
+{
+    const uint8_t *lt = (const uint8_t *)c->data + c->fn_len + c->qn_len;
+    size_t cap = (size_t)c->lt_len + 1; /* an entry or pair takes a byte at least */
+    uint32_t *end = c->lt_len ? py_scratch(cap * 8) : NULL;
+    if (!end)
+        return NULL;
+    int32_t *line = (int32_t *)(end + cap);
+    uint32_t n = py_runs(lt, c->lt_len, c->firstline, end, line), slots = 16;
+    while (slots < 2 * n)
+        slots *= 2;
+    uint32_t *seen = arena_alloc(slots * sizeof *seen);
+    struct pyfr_lines *ln = n && seen ? arena_keep(sizeof *ln + 2 * (size_t)n * sizeof(uint32_t))
+                                    : NULL;
+    if (ln) {
+        ln->n = n;
+        memcpy(ln->run, end, n * sizeof *end);
+        for (uint32_t r = 0; r < n; r++) {
+            uint32_t s = ((uint32_t)line[r] * 0x9e3779b1u) >> 8 & (slots - 1);
+            while (seen[s] && line[seen[s] - 1] != line[r])
+                s = (s + 1) & (slots - 1);
+            if (!seen[s])
+                seen[s] = r + 1;
+            ln->run[n + r] = seen[s] == 1 ? 0 : end[seen[s] - 2];
+        }
+    }
+    arena_free(seen, slots * sizeof *seen);
+    return ln;
+}
+
 static inline uint32_t pyfr_slot(uintptr_t addr, uint32_t slots)
 {
     return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> 40) & (slots - 1);
@@ -218,6 +312,7 @@ static uint32_t pyfr_code_find(const char *co, uint64_t check)
     struct pyfr_code *c = pyfr_code_copy(co, check);
     if (!c || code.n >= HSNAP_PY_CODE_MAX)
         return UINT32_MAX;
+    c->lines = pyfr_lines_make(c);
     uint32_t id = UINT32_MAX;
     if (pyfr_code_grow() == 0) {
         id = code.n;
@@ -230,8 +325,9 @@ static uint32_t pyfr_code_find(const char *co, uint64_t check)
     return id;
 }
 
-HS_NOINLINE uint32_t pyfr_code_id(const char *co)
+HS_NOINLINE uint32_t pyfr_code_id(const char *co, const struct pyfr_lines **ln)
 {
+    *ln = NULL;
     if (pylay_ptr(co, pylay_lay->ob_type) != pylay_sym.code_type)
         return UINT32_MAX; /* not a code object: nothing of it is read */
     struct pyfr_ident d;
@@ -243,9 +339,11 @@ HS_NOINLINE uint32_t pyfr_code_id(const char *co)
     lock_take(&code.lock);
     uint32_t id = pyfr_code_find(co, pyfr_code_check(&d));
     uint32_t gen = atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed);
+    if (id != UINT32_MAX)
+        *ln = code.recs[id]->lines;
     lock_drop(&code.lock);
     if (pyfr_code_hits && id != UINT32_MAX)
-        *pyfr_code_hit_of(co) = (struct pyfr_code_hit){(uintptr_t)co, id, gen};
+        *pyfr_code_hit_of(co) = (struct pyfr_code_hit){(uintptr_t)co, id, gen, *ln};
     return id;
 }
 

@@ -51,11 +51,43 @@ static inline uintptr_t pyfr_frame_code(const char *fr)
     return pylay_ptr(fr, pylay_lay->fr_code) & ~PY_CODE_TAGS;
 }
 
+/* A code object's line runs, made by code.c when it copies the code:
+ * instruction offsets (code units) from run r - 1's end (0 for the first)
+ * to end[r] (exclusive) are one line's, whose first offset in the code
+ * is first[r] (the start of the first run of that line).  A frame's word
+ * keeps that first offset, not its instruction, so that the instructions
+ * of one line make one trace, as tracemalloc keys a frame by its line; the
+ * CLI reads the same line from either (hsnap_pyline.h).  Never freed. */
+struct pyfr_lines {
+    uint32_t n;       /* runs */
+    uint32_t run[];   /* end[0..n), then first[0..n) */
+};
+
+/* The first offset of lasti's line (lasti: code units; negative, or past
+ * the runs, or no runs: lasti itself). */
+static inline __attribute__((always_inline)) intptr_t pyfr_line_first(const struct pyfr_lines *ln,
+                                                                    intptr_t lasti)
+{
+    if (!ln || lasti < 0)
+        return lasti;
+    const uint32_t *end = ln->run;
+    uint32_t lo = 0, hi = ln->n; /* the first run that ends past lasti */
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if ((intptr_t)end[mid] > lasti)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo < ln->n ? (intptr_t)end[ln->n + lo] : lasti;
+}
+
 /* code.c: the code object at co (alive: a frame of this thread names it)
  * as a small id for a trace word, copying it the first time; UINT32_MAX
- * when it cannot.  The table's own answer, under pyfr_code_lock (taken
- * here), kept in this thread's cache; pyfr_code_quick asks the cache first. */
-uint32_t pyfr_code_id(const char *co);
+ * when it cannot; *ln its line runs (NULL: none made).  The table's own
+ * answer, under pyfr_code_lock (taken here), kept in this thread's cache;
+ * pyfr_code_quick asks the cache first. */
+uint32_t pyfr_code_id(const char *co, const struct pyfr_lines **ln);
 
 /* A thread's answer of the code table: the code object at addr is id, as
  * long as pyfr_code_gen is gen.  pyfr_code_gen moves whenever a code object
@@ -67,6 +99,7 @@ uint32_t pyfr_code_id(const char *co);
 struct pyfr_code_hit {
     uintptr_t addr;        /* 0: empty */
     uint32_t id, gen;
+    const struct pyfr_lines *lines; /* the code's line runs (NULL: none) */
 };
 extern __thread struct pyfr_code_hit *pyfr_code_hits; /* NULL: none */
 extern _Atomic uint32_t pyfr_code_gen;
@@ -81,15 +114,18 @@ static inline struct pyfr_code_hit *pyfr_code_hit_of(const char *co)
  * third of the Python frames' time (seven loads from the code object and
  * its line table, each frame of each allocation); the generation says as
  * much (above). */
-static inline __attribute__((always_inline)) uint32_t pyfr_code_quick(const char *co)
+static inline __attribute__((always_inline)) uint32_t pyfr_code_quick(const char *co,
+                                                                    const struct pyfr_lines **ln)
 {
     if (HS_LIKELY(pyfr_code_hits)) {
         const struct pyfr_code_hit *h = pyfr_code_hit_of(co);
         if (h->addr == (uintptr_t)co &&
-            h->gen == atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed))
+            h->gen == atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed)) {
+            *ln = h->lines;
             return h->id;
+        }
     }
-    return pyfr_code_id(co);
+    return pyfr_code_id(co, ln);
 }
 
 /* domain.c's free of the OBJ domain: the object at p is going; if it may
@@ -131,16 +167,19 @@ static inline __attribute__((always_inline)) intptr_t pyfr_frame_at(const char *
 }
 
 /* The word of a frame running code co at instruction at (pyfr_frame_at),
- * or 0 when its code cannot be kept. */
+ * or 0 when its code cannot be kept: the first instruction of its line
+ * (pyfr_line_first). */
 static inline __attribute__((always_inline)) uint64_t pyfr_word_of(const char *co, intptr_t at,
                                                                 int model)
 {
     if (!co)
         return 0;
-    uint32_t id = pyfr_code_quick(co);
+    const struct pyfr_lines *ln = NULL;
+    uint32_t id = pyfr_code_quick(co, &ln);
     if (id == UINT32_MAX)
         return 0;
     intptr_t lasti = model == PY_FRAMES_OBJECT ? at : (at - (intptr_t)(co + pylay_lay->co_code)) / 2;
+    lasti = pyfr_line_first(ln, lasti);
     if (lasti < -1 || lasti >= (intptr_t)HSNAP_PY_OFF_MASK)
         lasti = -1;
     return pyfr_frame_word(id, (uint32_t)(lasti + 1));

@@ -11,13 +11,24 @@
  * what domain.c's free of the OBJ domain reports (pyfr_code_maybe_dies: the
  * object's type word is PyCode_Type's address); a cached answer is not
  * checked against the object again, so one that no death voided stands.
+ * And a code's line runs (struct pyfr_lines): a frame's offset becomes the
+ * first offset of its line, across runs of the line apart, lines the CLI's
+ * reading (hsnap_py_line) gives alike for both.
  * arena_* and sbuf_* are stubbed (malloc; no snapshot here).
  */
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "hsnap_pyline.h"
 #include "pyframes.h"
 #include "unit.h"
+
+/* pyfr_code_quick, the line runs left out. */
+static uint32_t quick(const char *co)
+{
+    const struct pyfr_lines *ln;
+    return pyfr_code_quick(co, &ln);
+}
 
 void *arena_alloc(size_t n)
 {
@@ -106,23 +117,23 @@ static void *other_thread(void *arg)
 {
     (void)arg;
     code_b(); /* A died; B is born at X, and this thread sees it */
-    *(uint32_t *)arg = pyfr_code_quick(co_x);
+    *(uint32_t *)arg = quick(co_x);
     return NULL;
 }
 
 TEST_BEGIN(pycache_answers_as_the_table)
 {
     code_a();
-    uint32_t a = pyfr_code_quick(co_x);
+    uint32_t a = quick(co_x);
     expect_true(a != UINT32_MAX, "no id for A");
-    expect_eq_u64(pyfr_code_quick(co_x), a); /* a hit: the same id */
+    expect_eq_u64(quick(co_x), a); /* a hit: the same id */
     code_b();
-    uint32_t b = pyfr_code_quick(co_x);
+    uint32_t b = quick(co_x);
     expect_true(b != UINT32_MAX && b != a, "B at A's address: id %u, A's %u", b, a);
     code_a(); /* A's parts again: X's newest id is B's, so a new one */
-    uint32_t a2 = pyfr_code_quick(co_x);
+    uint32_t a2 = quick(co_x);
     expect_true(a2 != a && a2 != b && a2 != UINT32_MAX, "A again: %u (A %u, B %u)", a2, a, b);
-    expect_eq_u64(pyfr_code_quick(co_x), a2);
+    expect_eq_u64(quick(co_x), a2);
 }
 TEST_END
 
@@ -130,15 +141,15 @@ TEST_BEGIN(pycache_void_after_another_thread_renumbers)
 {
     fn_a = fake_str(mem[3], "aba.py"); /* a fresh address: not in the table yet */
     code_a();
-    uint32_t a = pyfr_code_quick(co_x);
-    expect_eq_u64(pyfr_code_quick(co_x), a); /* cached on this thread */
+    uint32_t a = quick(co_x);
+    expect_eq_u64(quick(co_x), a); /* cached on this thread */
     uint32_t b = UINT32_MAX;
     pthread_t t;
     expect_true(pthread_create(&t, NULL, other_thread, &b) == 0, "pthread_create");
     pthread_join(t, NULL);
     expect_true(b != UINT32_MAX && b != a, "B on the other thread: %u, A %u", b, a);
     code_a(); /* B died, A's parts born at X again */
-    uint32_t a2 = pyfr_code_quick(co_x);
+    uint32_t a2 = quick(co_x);
     expect_true(a2 != a, "this thread kept its answer %u for X after B took a newer id", a);
     expect_true(a2 != b && a2 != UINT32_MAX, "A again: %u (B %u)", a2, b);
 }
@@ -163,6 +174,36 @@ TEST_BEGIN(pycache_deaths_seen_by_type)
 }
 TEST_END
 
+/* A 3.11 location table, first line 10 (entries: kind 13, a line delta;
+ * kind 15, no line): units 0-1 line 10, 2-4 and 5 line 11, 6-7 line 10
+ * again, 8 none, 9-10 line 12, 11 none. */
+static const char lt_runs[] = "\xe9\x00\xea\x02\xe8\x00\xe9\x03\xf8\xe9\x04\xf8";
+
+TEST_BEGIN(pylines_first_offset_of_its_line)
+{
+    static const intptr_t want[13] = {0, 0, 2, 2, 2, 2, 0, 0, 8, 9, 9, 8, 12};
+    fake_code(fake_str(mem[5], "runs.py"), qn, fake_bytes(mem[3], lt_runs, 12), 10);
+    const struct pyfr_lines *ln = NULL;
+    uint32_t id = pyfr_code_quick(co_x, &ln);
+    expect_true(id != UINT32_MAX && ln, "no id (%u) or no runs for the code", id);
+    expect_eq_u64(ln->n, 6); /* 10, 11, 10, none, 12, none */
+    for (intptr_t off = 0; off < 13; off++) {
+        intptr_t f = pyfr_line_first(ln, off);
+        expect_true(f == want[off], "offset %ld: first %ld, want %ld", (long)off, (long)f,
+                    (long)want[off]);
+        expect_eq_u64((uint64_t)(int64_t)hsnap_py_line(0x030b0000u, (const uint8_t *)lt_runs, 12,
+                                                       10, f),
+                      (uint64_t)(int64_t)hsnap_py_line(0x030b0000u, (const uint8_t *)lt_runs, 12,
+                                                       10, off));
+    }
+    expect_true(pyfr_line_first(ln, -1) == -1, "not started: kept");
+    expect_true(pyfr_line_first(NULL, 7) == 7, "no runs: the offset");
+    const struct pyfr_lines *again = NULL;
+    expect_eq_u64(pyfr_code_quick(co_x, &again), id);
+    expect_true(again == ln, "the cache's runs are the table's");
+}
+TEST_END
+
 int main(void)
 {
     pylay_lay = pylay_layout_find(0x030b0000);
@@ -175,8 +216,10 @@ int main(void)
     qn = fake_str(mem[2], "f");
     lt = fake_bytes(mem[4], "\x80\x00\xd8\x08\x09\x0a\x0b\x0c\x0d", 9);
     pylay_sym.code_type = (uintptr_t)&fake_code_type;
+    pylay_sym.version = 0x030b0000u;
     pycache_answers_as_the_table();
     pycache_void_after_another_thread_renumbers();
     pycache_deaths_seen_by_type();
+    pylines_first_offset_of_its_line();
     return 0;
 }
