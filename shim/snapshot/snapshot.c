@@ -417,6 +417,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
      * make every page of them resident */
     if (!fatal && snap_mapped(&sec[SEC_MAPPED], trace_count()) != 0)
         sbuf_free(&sec[SEC_MAPPED]); /* out of memory: a snapshot without it */
+    if (!fatal) /* before 3.13, reused objects at tracemalloc's lines (pytmline.c) */
+        pyw_tml_pass();
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
         return -1;
