@@ -13,7 +13,7 @@
 # and SESSION, where the reuse and the next allocation are at different
 # lines).  Before 3.13 without pytmline.c's pass the issue's shape left
 # 3,978 tuples at a FREED line (tracemalloc: 0) on pyenv's 3.11.7.
-#   No wrong line, with -X tracemalloc and (no_wrong_line_default) in a
+#   No wrong line, with -X tracemalloc and (the _default cases) in a
 # second run without it, where before 3.13 a reborn object keeps the line
 # of its block's first allocation (docs/python.md, "Agreement with
 # tracemalloc"): on each CALLER line, where the program allocates next
