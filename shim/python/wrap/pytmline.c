@@ -230,13 +230,22 @@ static struct tml_slot *tml_pair(uint32_t trace, uintptr_t tb)
     }
 }
 
+/* Whether a block of size n may hold an object of a type with a free
+ * list (3.10-3.12, with its PyGC_Head): a float (24), a tuple of 1-19
+ * items (48-192), a list (56), a dict (64).  Most blocks are not, and
+ * their traces in tracemalloc's books are not read. */
+static int tml_freelist_size(uint64_t n)
+{
+    return n == 24 || (n >= 48 && n <= 192 && !(n & 7));
+}
+
 /* One entry of the traces: block key, tracemalloc's trace of it at value. */
 static void tml_entry(uintptr_t key, uintptr_t value)
 {
     struct tbl_entry e;
     uint64_t tr[2];
-    if (!(tbl_find(key, &e) || pend_find_fresh(key, &e)) || !pypg_peek(tr, value, sizeof tr) ||
-        !tr[1])
+    if (!(tbl_find(key, &e) || pend_find_fresh(key, &e)) || !tml_freelist_size(e.size) ||
+        !pypg_peek8(tr, value, sizeof tr) || !tr[1])
         return;
     tml.seen++;
     struct tml_slot *sl = tml_pair(e.trace, tr[1]);
@@ -281,7 +290,7 @@ uint64_t pyw_tml_pass(void)
     }
     if (opened)
         pypg_close();
-    opt_debug_count("python: tracemalloc's traces of blocks on the books: ", tml.seen);
+    opt_debug_count("python: tracemalloc's traces read of blocks on the books: ", tml.seen);
     opt_debug_count("python: blocks charged to tracemalloc's line of their reuse: ", tml.moved);
     opt_debug_count("python: ... in microseconds: ", (clock_mono_ns() - t0) / 1000);
     return tml.moved;
