@@ -17,9 +17,11 @@
  * instruction at its line in the innermost code we copied of that file:
  * code.c's py_code_word_at; none copied: the block stays).  Verdicts are
  * kept per (our trace, tracemalloc's traceback), which tracemalloc
- * interns.  Everything is read with peeks (pypage.c): the host's threads
- * run meanwhile and tracemalloc's lock is not taken (a torn entry names
- * a block whose trace is not the one read: hook_recharge leaves it).
+ * interns; only blocks of a free-list object's size have their trace
+ * read.  Everything is read with peeks (pypage.c): the host's threads run
+ * meanwhile and tracemalloc's lock is not taken, so an entry changed
+ * under the walk can at worst give one block another traceback's line;
+ * hook_recharge moves a block only while it is still at the trace read.
  * From 3.13 on pyreborn.c moves each birth as it happens.  Prefix: pyw_tml_.
  */
 #include <string.h>
