@@ -60,6 +60,7 @@ struct run_opts {
     int gate;             /* --gate: run `heapsnap gate` on what CMD wrote */
     const char *exitcode; /* --exitcode N for the gate */
     int live;             /* --live: the live view while CMD runs */
+    int python_reuse;     /* --python-reuse: PYTHONTRACEMALLOC=1 unless set */
     int quiet;            /* -q: no "wrote" lines, no summary */
 };
 
@@ -96,6 +97,10 @@ static void run_usage(void)
            "      --exitcode N   the gate's status when a rule fails (default 1)\n"
            "      --live         a terminal view of CMD's heap while it runs (heapsnap live\n"
            "                     --help); q closes it, and CMD runs on to its end\n"
+           "      --python-reuse CPython 3.10-3.12: start tracemalloc (PYTHONTRACEMALLOC=1,\n"
+           "                     unless set) so that an object a free list hands out again\n"
+           "                     is charged to the line that reused it; the program sees\n"
+           "                     tracemalloc tracing, and runs slower (docs/python.md)\n"
            "  -q, --quiet        no \"wrote\" lines and no summary at the end (the peak, the\n"
            "                     heap at exit, the LEAK SUMMARY, the next command); warnings\n"
            "                     and errors still\n\n"
@@ -111,12 +116,13 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         {"output-dir", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {"gate", no_argument, NULL, 'g'},             {"exitcode", required_argument, NULL, 'E'},
         {"follow", required_argument, NULL, 'F'},     {"live", no_argument, NULL, 'V'},
-        {"quiet", no_argument, NULL, 'q'},            {NULL, 0, NULL, 0}};
+        {"quiet", no_argument, NULL, 'q'},            {"python-reuse", no_argument, NULL, 'R'},
+        {NULL, 0, NULL, 0}};
     struct option longopts[SHIMOPT_MAXOPTS];
     int c;
     memset(o, 0, sizeof(*o));
     /* longopts' order: of two names as near to a typo, cli_bad_option names the first */
-    shimopt_init(&o->shim, SHIMOPT_RUN, own, "dDsibhgELCSUFVq", longopts);
+    shimopt_init(&o->shim, SHIMOPT_RUN, own, "dDsibhgELCSUFVRq", longopts);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "+:o:hq", longopts, NULL)) != -1) {
@@ -130,6 +136,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o, char *err, size_
         case 'g': o->gate = 1; break;
         case 'E': o->exitcode = optarg; break;
         case 'V': o->live = 1; break;
+        case 'R': o->python_reuse = 1; break;
         case 'q': o->quiet = 1; break;
         case 'F':
             if (strcmp(optarg, "all") && strcmp(optarg, "program")) {
@@ -205,6 +212,8 @@ static int run_env(const struct run_opts *o, const char *shim, const char *manif
     shimopt_each(&o->shim, run_setenv, NULL);
     if (o->gate) setenv("HEAPSNAP_LEAKS", "1", 1);
     if (o->live) setenv("HEAPSNAP_LIVE", "1", 1);
+    if (o->python_reuse && !getenv("PYTHONTRACEMALLOC")) /* the program's own choice stands */
+        setenv("PYTHONTRACEMALLOC", "1", 1);
     return 0;
 }
 

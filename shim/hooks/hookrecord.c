@@ -209,6 +209,22 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
  * only when it names another trace (a loop's own floats come back to the
  * line that made them).  Unsampled blocks (HEAPSNAP_LEAKS in sampled
  * mode) stay so. */
+/* Block p, on the books, moved to trace id with its size and epoch; 1
+ * when it was. */
+static int hook_move(uintptr_t p, uint32_t id)
+{
+    struct tbl_entry e, old;
+    if (!pend_take_any(p, &e, 1))
+        return 0;
+    trace_discharge(e.trace, e.size);
+    int r = tbl_insert(p, e.size, id, e.epoch, &old);
+    if (r == 1)
+        trace_discharge_block(&old);
+    if (r >= 0)
+        trace_charge(id, e.size);
+    return r >= 0;
+}
+
 void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
 {
     struct tbl_entry e;
@@ -219,19 +235,24 @@ void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
     if ((tbl_find(p, &e) || pend_find_fresh(p, &e)) &&
         !(hook_mode.all_blocks && e.trace == hook_mode.unsampled)) {
         uint32_t id = hook_site(origin, hook_mode.depth);
-        if (id != UNWIND_NO_NAME && (id = hook_lsan_twin(id, 0)) != e.trace &&
-            pend_take_any(p, &e, 1)) {
-            struct tbl_entry old;
-            trace_discharge(e.trace, e.size);
-            int r = tbl_insert(p, e.size, id, e.epoch, &old);
-            if (r == 1)
-                trace_discharge_block(&old);
-            if (r >= 0)
-                trace_charge(id, e.size);
-        }
+        if (id != UNWIND_NO_NAME && (id = hook_lsan_twin(id, 0)) != e.trace)
+            hook_move(p, id);
     }
     HS_ERRNO = saved;
     hook_leave();
+}
+
+/* hooks.h: block p, charged to trace from, moved to trace to (shim/python's
+ * pytmline.c, at a snapshot, guard set): hook_reborn's move, when p is
+ * still on the books at from (a thread may have freed it and got it back
+ * since the caller looked). */
+int hook_recharge(uintptr_t p, uint32_t from, uint32_t to)
+{
+    struct tbl_entry e;
+    if (from == to || !(tbl_find(p, &e) || pend_find_fresh(p, &e)) || e.trace != from ||
+        (hook_mode.all_blocks && e.trace == hook_mode.unsampled))
+        return 0;
+    return hook_move(p, to);
 }
 
 /* The sampled countdown around a domain's own call: the malloc it makes

@@ -78,6 +78,9 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin); /* shim/
  * handed out again as a new object, charged to the stack at origin if it
  * is on the books; entered with the guard clear. */
 void hook_reborn(uintptr_t p, const struct unwind_origin *origin);
+/* shim/python (pyw_tml_arm's host): block p moved from trace from to
+ * trace to, if it is still on the books at from; guard set; 1: moved. */
+int hook_recharge(uintptr_t p, uint32_t from, uint32_t to);
 /* A call returned NULL for n bytes asked: its site counts a failed
  * allocation (FAILED); guard_on set, no lock held; keeps errno. */
 void hook_fail(uint64_t n, const struct unwind_origin *origin);

@@ -727,6 +727,7 @@ void dom_poll(void)
     pyexit_arm(&(struct pyexit_host){dom_host.exit_snapshot, dom_host.pause, dom_seed_again});
     pyw_track_arm(py_dlsym);
     pyw_reborn_arm(py_dlsym, hook_reborn);
+    pyw_tml_arm(py_dlsym, hook_recharge);
     opt_debug("python: allocator domains wrapped", "", "");
 }
 

@@ -400,6 +400,71 @@ int pyfr_frame_line(uint64_t w)
 
 #define PY_NAMED_TRIES 2000u /* pyfr_code_named's lock attempts: never hang */
 
+/* The first code unit at line `line` in a line table (3.10's pairs, or
+ * the location table from 3.11 on); -1: none. */
+static int64_t pyfr_first_at(const uint8_t *lt, uint32_t len, int32_t first, int line)
+{
+    int32_t l = first;
+    if (pylay_sym.version < 0x030b0000u) {
+        int64_t end = 0;
+        for (uint32_t i = 0; i + 1 < len; i += 2) {
+            int64_t start = end;
+            int8_t delta = (int8_t)lt[i + 1];
+            end += lt[i];
+            if (delta != -128)
+                l += delta;
+            if (start != end && delta != -128 && l == line)
+                return start / 2;
+        }
+        return -1;
+    }
+    int64_t at = 0;
+    for (uint32_t i = 0; i < len;) {
+        int noline, units = hsnap_py_location_entry(lt, len, &i, &l, &noline);
+        if (!noline && l == line)
+            return at;
+        at += units;
+    }
+    return -1;
+}
+
+int pyfr_code_where(uint64_t w, char *file, uint32_t cap, uint32_t *fn_len)
+{
+    uint32_t id = (uint32_t)((w & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT);
+    int line = 0;
+    *fn_len = 0;
+    if (!lock_take_bounded(&code.lock, PY_NAMED_TRIES))
+        return 0;
+    if (id < code.n) {
+        const struct pyfr_code *c = code.recs[id];
+        line = pyfr_frame_line(w);
+        *fn_len = c->fn_len < cap ? c->fn_len : cap;
+        memcpy(file, c->data, *fn_len);
+    }
+    lock_drop(&code.lock);
+    return line;
+}
+
+uint64_t pyfr_code_word_at(const char *file, uint32_t n, int line)
+{
+    uint64_t best = 0;
+    int32_t best_first = INT32_MIN;
+    if (line <= 0 || !lock_take_bounded(&code.lock, PY_NAMED_TRIES))
+        return 0;
+    for (uint32_t i = 0; i < code.n; i++) {
+        const struct pyfr_code *c = code.recs[i];
+        if (c->fn_len != n || c->firstline > line || c->firstline < best_first ||
+            memcmp(c->data, file, n) != 0)
+            continue;
+        int64_t at = pyfr_first_at((const uint8_t *)c->data + c->fn_len + c->qn_len, c->lt_len,
+                                 c->firstline, line);
+        if (at >= 0 && at + 1 <= (int64_t)HSNAP_PY_OFF_MASK)
+            best = pyfr_frame_word(i, (uint32_t)(at + 1)), best_first = c->firstline;
+    }
+    lock_drop(&code.lock);
+    return best;
+}
+
 uint32_t pyfr_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max)
 {
     size_t fn = strlen(filename), qn = strlen(qualname);

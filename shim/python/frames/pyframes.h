@@ -281,5 +281,12 @@ uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated);
  * filename and qualname; how many (0 too when the code lock stays held:
  * a bounded wait, never a hang). */
 uint32_t pyfr_code_named(const char *filename, const char *qualname, uint32_t *ids, uint32_t max);
+/* code.c, for pytmline.c (bounded lock attempts: 0 when held long): the
+ * line of Python frame word w and its code's file name (at most cap bytes
+ * into file, *fn_len of them; 0 lines: unknown); the word of the first
+ * instruction at `line` of the code copied with file name file[0, n)
+ * that has one, the innermost (the latest first line), or 0: none. */
+int pyfr_code_where(uint64_t w, char *file, uint32_t cap, uint32_t *fn_len);
+uint64_t pyfr_code_word_at(const char *file, uint32_t n, int line);
 
 #endif

@@ -6,7 +6,8 @@
  * reach it; pygcfreed.c counts what the cycle collector frees; pyreborn.c
  * charges a free list's object where it is born again; pyseed.c and
  * pyseedlive.c (with pygens.c, the collector's generations) find the
- * objects made before the wrap, which preseed.c books as blocks.  It
+ * objects made before the wrap, which preseed.c books as blocks;
+ * pytmline.c takes tracemalloc's line for a reused object (3.10-3.12).  It
  * stands on the layout, reads and frames rooms and the tables; what it
  * needs of the root comes as arguments.  Prefix: pyw_ (pyw_domain_,
  * pyw_gcf_, pyw_reborn_, pyw_seed_... name the file).
@@ -82,5 +83,17 @@ extern __thread uintptr_t pyw_fresh;
 void pyw_reborn_arm(void *(*lookup)(const char *),
                     void (*host)(uintptr_t block, const struct unwind_origin *origin));
 void pyw_reborn_disarm(void);
+/* pytmline.c: 3.10-3.12, tracemalloc tracing in the host: an object a
+ * free list handed out again, charged at a snapshot to the line
+ * tracemalloc moved its block to.  pyw_tml_arm: the domains wrapped (GIL
+ * held): its symbols found by lookup; move(block, from, to) is the host's
+ * (1: moved).  pyw_tml_pass: the snapshot writer (snapshot lock, guard
+ * set, not the fatal path), before the blocks are gathered: each block on
+ * the books that holds a dict, list, tuple or float and whose innermost
+ * Python line is not that of tracemalloc's trace of it, moved to a trace
+ * of tracemalloc's frames; how many moved. */
+typedef int (*pyw_tml_move)(uintptr_t block, uint32_t from, uint32_t to);
+void pyw_tml_arm(void *(*lookup)(const char *), pyw_tml_move move);
+uint64_t pyw_tml_pass(void);
 
 #endif
