@@ -478,6 +478,7 @@ static void summary_peak(const struct snap *s, FILE *out)
     }
     struct stats_opts o = {.key = KEY_LINENO, .limit = 1};
     struct stats *st = stats_new(&o);
+    frames_site_only_of(s); /* under --leaks too: the line names a site */
     struct stat_entry *top = st ? summary_top(st, s) : NULL;
     if (top) {
         char key[4200], esz[64];
@@ -487,6 +488,7 @@ static void summary_peak(const struct snap *s, FILE *out)
                  (long long)top->count);
     }
     stats_free(st);
+    frames_whole_of(s); /* the suppressions match whole stacks */
     fmt_size(sz, sizeof(sz), (double)s->peak.bytes, 0);
     fprintf(out, "heapsnap: peak %s in %llu blocks at %.3f s%s\n", sz,
             (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, site);
@@ -605,7 +607,9 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
  * past it resolved: not a Python stack's native frames (the interpreter's
  * DWARF was most of the summary's time), nor a native stack's C runtime
  * beyond the site (libc's compressed DWARF, read whole, was most of its
- * memory); not under --leaks or --gate: suppressions match them.  And
+ * memory).  Under --leaks or --gate the suppressions match whole stacks:
+ * the peak's line still reads its snapshot's sites alone (summary_peak),
+ * and only the records the suppressions are asked of are whole.  And
  * the heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP from
  * it: the load's large buffers (its sections, the decompressor's window, a
  * stream's chunks) then reuse the heap's pages instead of mappings of
