@@ -279,7 +279,7 @@ static int collect_disabled(const uintptr_t *ip, unsigned n, unsigned depth, uns
 static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
     struct trace_pick s;
-    trace_pick(&s, collect_disabled, NULL);
+    trace_pick(&s, collect_disabled, NULL, 0);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace))
             b[i].cls = HSNAP_CLASS_IGNORED;
@@ -314,7 +314,7 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
     struct trace_pick s;
     if (!h->init_trace || !h->init_object)
         return 0;
-    trace_pick(&s, collect_init_made, NULL);
+    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) &&
             trace_picked(&s, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {
@@ -371,6 +371,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
 {
     size_t nroots;
     collect_release();
+    trace_pick_limit(b, n); /* the marks ask only the blocks' traces */
     collect_mark_ignored(b, n);
     collect_mark_disabled(b, n);
     rt_mark(b, n);
@@ -397,6 +398,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         collect_views_begin(b, n);
         rc = model_run(b, n, r, nroots, &col.ops, &col.res);
     }
+    trace_pick_unlimit();
     for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */
     maps_free(holes, hbytes);
