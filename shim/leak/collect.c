@@ -28,6 +28,7 @@
 
 #include "heapsnap.h"
 #include "leakinner.h"
+#include "peek.h"
 
 #define COLLECT_IGNORE_MIN 256u
 
@@ -494,6 +495,7 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     col.held_ns = collect_now() - col.t_stop + 1; /* the parent resumes its threads now */
     collect_host->unlock_all();
     dfk_restore();
+    peek_freeze(); /* the one thread left: its reads are loads */
     if (blocks(ctx, &b, &n) == 0) {
         status = LFORK_SAID; /* the model warns */
         if (collect_model(b, n) == 0)
@@ -501,6 +503,7 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
         if (status < 0) /* the report's errno */
             status = errno > 0 && errno < LFORK_NO_BLOCKS ? errno : EIO;
     }
+    peek_thaw();
     lfork_exit(wr, status);
 }
 
