@@ -8,12 +8,11 @@
  * or of a file, that are readable, neighbours merged.  Left out, and read
  * by the system call as before: shared mappings (another process may
  * truncate the file under them: SIGBUS), the kernel's special ones
- * ([vvar] faults on some pages) and devices'.  The table is mapped for
- * the check and dropped after it; nothing here allocates.
+ * ([vvar] faults on some pages) and devices'.  The table is the caller's
+ * (mapped for the check); nothing here allocates.
  */
 #include <stdint.h>
 
-#include "base.h"
 #include "peek.h"
 #include "procmaps.h"
 
@@ -38,11 +37,6 @@ static int peek_line_safe(const struct procmaps_line *l)
     return path[0] == '/' && !procmaps_path_is(path, len, "/dev/");
 }
 
-static void peek_count(const struct procmaps_line *l, void *arg)
-{
-    (*(size_t *)arg)++;
-}
-
 static void peek_add(const struct procmaps_line *l, void *arg)
 {
     struct peek_fill *f = arg;
@@ -54,27 +48,17 @@ static void peek_add(const struct procmaps_line *l, void *arg)
         f->r[f->n++] = (struct peek_range){l->lo, l->hi};
 }
 
-void peek_freeze(void)
+void peek_freeze(struct peek_range *r, size_t cap)
 {
-    static char buf[8192]; /* the fork's one thread */
-    size_t lines = 0;
+    char buf[8192]; /* procmaps' lines: on the stack, not the shim's bss */
+    struct peek_fill f = {r, 0, cap};
     peek_thaw();
-    if (procmaps_each(buf, sizeof buf, peek_count, &lines) != 0)
-        return;
-    struct peek_fill f = {NULL, 0, lines + 64};
-    size_t len = f.cap * sizeof *f.r;
-    if (!(f.r = arena_map(len)))
-        return;
-    if (procmaps_each(buf, sizeof buf, peek_add, &f) != 0 || f.n == f.cap) {
-        arena_unmap(f.r, len); /* a mapping more than counted: none trusted */
-        return;
-    }
-    peek_fz = (struct peek_frozen){f.r, f.n, len};
+    if (!r || procmaps_each(buf, sizeof buf, peek_add, &f) != 0 || f.n == f.cap)
+        return; /* unread, or a mapping past the room: none trusted */
+    peek_fz = (struct peek_frozen){r, f.n};
 }
 
 void peek_thaw(void)
 {
-    if (peek_fz.r)
-        arena_unmap(peek_fz.r, peek_fz.len);
-    peek_fz = (struct peek_frozen){NULL, 0, 0};
+    peek_fz = (struct peek_frozen){NULL, 0};
 }

@@ -25,15 +25,16 @@ struct peek_range {
 };
 extern struct peek_frozen {
     struct peek_range *r;
-    size_t n, len; /* ranges, bytes mapped */
+    size_t n;
 } peek_fz;
 
 /* In the leak check's fork, before its reads (the one thread left, every
  * mapping it has for good): the private anonymous and file mappings that
  * are readable become peek_safe's (not a shared one another process may
- * truncate, nor the kernel's [vvar], nor a device's).  peek_thaw drops
- * them.  No malloc, no stdio. */
-void peek_freeze(void);
+ * truncate, nor the kernel's [vvar], nor a device's), kept in r (room for
+ * cap ranges, the caller's, until peek_thaw; more than cap: none).  No
+ * malloc, no stdio. */
+void peek_freeze(struct peek_range *r, size_t cap);
 void peek_thaw(void);
 
 /* Whether the n bytes at p may be read by a plain load: the process is

@@ -31,6 +31,7 @@
 #include "peek.h"
 
 #define COLLECT_IGNORE_MIN 256u
+#define COLLECT_PEEK_RANGES 65536u /* the fork's safe ranges (peek_freeze): 1 MiB mapped */
 
 /* An ignored block: its address, and its trace and epoch so that a later
  * block at the same address is not ignored. */
@@ -495,7 +496,9 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     col.held_ns = collect_now() - col.t_stop + 1; /* the parent resumes its threads now */
     collect_host->unlock_all();
     dfk_restore();
-    peek_freeze(); /* the one thread left: its reads are loads */
+    size_t plen = COLLECT_PEEK_RANGES * sizeof(struct peek_range);
+    struct peek_range *pr = collect_host->map(plen);
+    peek_freeze(pr, COLLECT_PEEK_RANGES); /* the one thread left: its reads are loads */
     if (blocks(ctx, &b, &n) == 0) {
         status = LFORK_SAID; /* the model warns */
         if (collect_model(b, n) == 0)
@@ -504,6 +507,8 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
             status = errno > 0 && errno < LFORK_NO_BLOCKS ? errno : EIO;
     }
     peek_thaw();
+    if (pr)
+        collect_host->unmap(pr, plen);
     lfork_exit(wr, status);
 }
 
