@@ -5,7 +5,7 @@
  * load would fault.  For probes of a few KiB on the leak check's slow path.
  *   In a frozen copy of the process (the leak check's fork: one thread,
  * no mapping can go) the ranges peek_freeze listed are read by plain
- * loads (peek.c): the system call pinned a page for each read, a third of
+ * loads (peek_safe): the system call pinned a page for each read, a third of
  * the check's time in a big Python program.
  */
 #ifndef HEAPSNAP_PEEK_H

@@ -10,9 +10,10 @@
  * malloc), and then read once per block.
  *   And only of the traces a live block has (trace_pick_limit, for the
  * check's run): a big Python program's traces are mostly of blocks long
- * freed (torchtrain.py's exit: 1.2 M traces, 0.65 M blocks), and each
- * question walks up to TRACE_PICK_DEPTH nodes of the frame tree.  A test
- * that reads the flags alone is shown no frame (want 0).
+ * freed (import torch and a short training loop: 1.2 M traces at exit,
+ * 0.65 M blocks), and each question walks up to TRACE_PICK_DEPTH nodes of
+ * the frame tree.  A test that reads the flags alone is shown no frame
+ * (want 0).
  */
 #include "leakinner.h"
 

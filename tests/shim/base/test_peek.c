@@ -1,6 +1,6 @@
 // link: shim/base/peek.c
 /*
- * test_peek.c - peek_freeze, the leak check fork's plain loads (peek.h):
+ * test_peek.c - peek_freeze, the leak check fork's plain loads (peek_safe):
  * while frozen, a private anonymous block (malloc's), a file's private
  * mapping (this binary's data) and the stack are safe; a shared mapping
  * (another process may truncate its file), a PROT_NONE page, an unmapped
