@@ -228,6 +228,7 @@ struct lchk_reply {
     struct pend_left left;  /* held blocks the copy left out */
     int64_t unreachable;    /* direct + indirect + cycle blocks */
     uint32_t ntraces;       /* live[]'s room */
+    uint32_t nused;         /* ... of which the fork's traces: the rest stays 0 */
     struct trace_live live[];
 };
 
@@ -250,6 +251,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
     struct lchk_reply *r = sf->reply;
     struct snap_live lv = {r->live, r->ntraces, 0};
     r->count = n;
+    r->nused = trace_count() < r->ntraces ? trace_count() : r->ntraces;
     r->left = snap_run.left;
     r->unreachable = a->unreachable;
     r->ncls = sf->cls ? lchk_classes(b, n, sf->cls, sf->cls_cap) : 0;
@@ -296,7 +298,9 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
     int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, &sf);
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
-        memcpy(lv->live, r->live, lv->len);
+        /* the fork's traces alone: the rest of both arrays is zero, and
+         * a copy of it faulted its pages in on both sides */
+        memcpy(lv->live, r->live, (size_t)(r->nused <= nt ? r->nused : nt) * sizeof *r->live);
         *count = r->count;
         snap_run.left = r->left;
         snap_run.unreachable = r->unreachable;

@@ -5,8 +5,9 @@
  * A record's frames are its trace's expansion (frames_get), shared by
  * every record of that stack.  The model's records give the direct and
  * cycle records; one pass over BLOCKS sums the other kinds per (trace, kind)
- * before they are charged to records, so a million reachable blocks cost a
- * million additions and one hash lookup per trace.  Records are keyed by
+ * before they are charged to records (a kind only summed, to its total), so
+ * a million reachable blocks cost a million additions and one hash lookup
+ * per trace.  Records are keyed by
  * kind and the stack from the allocation site outward: two traces that only
  * differ in their wrapper frames (malloc vs calloc) share a record.
  */
@@ -202,92 +203,115 @@ static int lossrec_sums_only(const struct lossrec_set *ls, enum lossrec_kind kin
            !((!ls->o.supp_kinds || ls->o.supp_kinds & bit) && supp_has_kind(ls->o.supp, kind));
 }
 
-/* The per-(trace, slot) sums of one snapshot: only the pairs that have a
- * block get one (dense, in the order first met), found through at[trace *
- * 4 + slot] (its index + 1; 0: none): four sums for every trace would take
- * 96 bytes a trace, reached by a block or not, and a big Python program
- * has millions of traces that no block still reaches. */
+/* The per-(trace, slot) sums of one snapshot, for the slots whose records
+ * are made: only the pairs that have a block get one, found by key
+ * (trace * 4 + slot) in an open-addressed table sized to those blocks.
+ * A slot that is only summed (lossrec_sums_only: the summary's still
+ * reachable blocks, most of a big program's) goes straight to the totals:
+ * an index of every trace (16 bytes a trace) and a sum per pair cost a
+ * Python program's summary 30 MB for a few records. */
 struct lossrec_accs {
-    uint32_t *at;
-    struct lossrec_acc *acc;
-    uint32_t n, cap;
+    uint64_t *key;            /* key + 1; 0: an empty slot */
+    struct lossrec_acc *acc;  /* by slot */
+    size_t cap, n;            /* a power of two; pairs in it */
 };
 
-static struct lossrec_acc *lossrec_acc_of(struct lossrec_accs *x, size_t key)
+static struct lossrec_acc *lossrec_acc_of(struct lossrec_accs *x, uint64_t key)
 {
-    uint32_t i = x->at[key];
-    if (i)
-        return &x->acc[i - 1];
-    if (x->n == x->cap) {
-        uint32_t cap = x->cap ? x->cap * 2 : 1024;
-        struct lossrec_acc *a = realloc(x->acc, (size_t)cap * sizeof *a);
-        if (!a)
-            return NULL;
-        x->acc = a;
-        x->cap = cap;
+    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & (x->cap - 1);
+    while (x->key[i] && x->key[i] != key + 1)
+        i = (i + 1) & (x->cap - 1);
+    if (!x->key[i]) {
+        x->key[i] = key + 1;
+        x->n++;
     }
-    x->acc[x->n] = (struct lossrec_acc){0, 0, 0, 0};
-    x->at[key] = ++x->n;
-    return &x->acc[x->n - 1];
+    return &x->acc[i];
 }
 
+static int cmp_key(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+static const enum lossrec_kind lossrec_slot_kinds[4] = {LOSSREC_INDIRECT, LOSSREC_POSSIBLE,
+                                                        LOSSREC_REACHABLE, LOSSREC_CYCLE};
+
+/* The pairs' records, by trace and then slot (the order records are made
+ * in, as when every trace was indexed). */
 static int lossrec_charge_accs(struct lossrec_set *ls, const struct snap *s,
                                const struct lossrec_accs *x)
 {
-    static const enum lossrec_kind kinds[4] = {LOSSREC_INDIRECT, LOSSREC_POSSIBLE, LOSSREC_REACHABLE, LOSSREC_CYCLE};
-    int only[4];
-    for (int k = 0; k < 4; k++)
-        only[k] = k < 3 && lossrec_sums_only(ls, kinds[k]);
-    for (uint32_t ti = 0; ti < s->ntraces; ti++)
-        for (int k = 0; k < 4; k++) {
-            uint32_t i = x->at[(size_t)ti * 4 + k];
-            if (!i)
-                continue;
-            const struct lossrec_acc *a = &x->acc[i - 1];
-            if (only[k]) {
-                ls->unrecorded[kinds[k]].bytes += a->bytes;
-                ls->unrecorded[kinds[k]].blocks += a->blocks;
-                continue;
-            }
-            const struct frames_trace *t = frames_get(s, ti);
-            struct lossrec_record *r = t ? lossrec_record_get(ls, t, kinds[k], k == 3) : NULL;
-            if (!r)
-                return -1;
-            lossrec_own(r, a);
-        }
-    return 0;
+    uint64_t *keys = malloc((x->n + 1) * sizeof *keys);
+    size_t n = 0;
+    int rc = -1;
+    if (!keys)
+        return -1;
+    for (size_t i = 0; i < x->cap; i++)
+        if (x->key[i])
+            keys[n++] = x->key[i] - 1;
+    qsort(keys, n, sizeof *keys, cmp_key);
+    for (size_t k = 0; k < n; k++) {
+        uint32_t ti = (uint32_t)(keys[k] / 4), slot = (uint32_t)(keys[k] % 4);
+        const struct frames_trace *t = frames_get(s, ti);
+        struct lossrec_record *r =
+            t ? lossrec_record_get(ls, t, lossrec_slot_kinds[slot], slot == 3) : NULL;
+        if (!r)
+            goto out;
+        lossrec_own(r, lossrec_acc_of((struct lossrec_accs *)x, keys[k]));
+    }
+    rc = 0;
+out:
+    free(keys);
+    return rc;
 }
 
 static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
 {
     uint8_t *member = calloc(s->nblocks ? s->nblocks : 1, 1);
-    struct lossrec_accs x = {calloc((size_t)s->ntraces * 4 + 1, sizeof *x.at), NULL, 0, 0};
-    int rc = -1;
-    if (!member || !x.at)
+    struct lossrec_accs x = {NULL, NULL, 0, 0};
+    int only[4], rc = -1;
+    size_t want = 0;
+    if (!member)
         goto out;
+    for (int k = 0; k < 4; k++)
+        only[k] = k < 3 && lossrec_sums_only(ls, lossrec_slot_kinds[k]);
     for (uint32_t k = 0; k < s->lk.head.nrecords; k++)
         for (uint32_t i = 0; i < s->lk.records[k].nmembers; i++)
             member[lset_member(s, s->lk.records[k].members_off + i)] = 1;
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        int slot = lossrec_slot(&s->blocks[i], member[i] ? member : NULL);
+        want += slot >= 0 && !only[slot];
+    }
+    for (x.cap = 16; x.cap < 2 * want; x.cap *= 2)
+        ;
+    if (!(x.key = calloc(x.cap, sizeof *x.key)) || !(x.acc = malloc(x.cap * sizeof *x.acc)))
+        goto out;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         const struct hsnap_block *b = &s->blocks[i];
         int slot = lossrec_slot(b, member[i] ? member : NULL);
         if (slot < 0)
             continue;
-        struct lossrec_acc *a = lossrec_acc_of(&x, (size_t)b->trace * 4 + slot);
-        if (!a)
-            goto out;
-        struct lossrec_acc one = {b->size, 1, b->refcount, b->refcount};
-        if (!a->blocks || one.rmin < a->rmin)
-            a->rmin = one.rmin;
-        if (one.rmax > a->rmax)
-            a->rmax = one.rmax;
-        a->bytes += one.bytes;
+        if (only[slot]) {
+            ls->unrecorded[lossrec_slot_kinds[slot]].bytes += b->size;
+            ls->unrecorded[lossrec_slot_kinds[slot]].blocks++;
+            continue;
+        }
+        size_t n0 = x.n;
+        struct lossrec_acc *a = lossrec_acc_of(&x, (uint64_t)b->trace * 4 + (uint64_t)slot);
+        if (x.n != n0)
+            *a = (struct lossrec_acc){0, 0, 0, 0};
+        if (!a->blocks || b->refcount < a->rmin)
+            a->rmin = b->refcount;
+        if (b->refcount > a->rmax)
+            a->rmax = b->refcount;
+        a->bytes += b->size;
         a->blocks++;
     }
     rc = lossrec_charge_accs(ls, s, &x);
 out:
     free(member);
-    free(x.at);
+    free(x.key);
     free(x.acc);
     return rc;
 }

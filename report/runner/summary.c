@@ -79,7 +79,7 @@ static uint32_t summary_skip(int leaks)
                     1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |
                     1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
                     1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
-    if (!leaks) /* and the live sums: the lines are the peak's and META's */
+    if (!leaks) /* and what only the leak report reads */
         skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |
                 1u << HSNAP_SEC_SUPPRESSIONS;
     return skip;
@@ -485,6 +485,7 @@ static void summary_peak(const struct snap *s, FILE *out)
     uint64_t *resident = peak_resident(s, &untouched); /* an arena nothing touched ranks last */
     if (st)
         stats_residency(st, resident);
+    frames_site_only_of(s); /* under --leaks too: the line names a site */
     struct stat_entry *top = st ? summary_top(st, s) : NULL;
     if (top) {
         char key[4200], esz[64];
@@ -501,6 +502,7 @@ static void summary_peak(const struct snap *s, FILE *out)
         fmt_size(t, sizeof(t), (double)(s->peak.bytes - untouched), 0);
         snprintf(touched, sizeof(touched), ", %s of it touched", t);
     }
+    frames_whole_of(s); /* the suppressions match whole stacks */
     fmt_size(sz, sizeof(sz), (double)s->peak.bytes, 0);
     fprintf(out, "heapsnap: peak %s in %llu blocks at %.3f s%s%s\n", sz,
             (unsigned long long)s->peak.blocks, s->peak.t_ns / 1e9, touched, site);
@@ -630,7 +632,9 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
  * past it resolved: not a Python stack's native frames (the interpreter's
  * DWARF was most of the summary's time), nor a native stack's C runtime
  * beyond the site (libc's compressed DWARF, read whole, was most of its
- * memory); not under --leaks or --gate: suppressions match them.  And
+ * memory).  Under --leaks or --gate the suppressions match whole stacks:
+ * the peak's line still reads its snapshot's sites alone (summary_peak),
+ * and only the records the suppressions are asked of are whole.  And
  * the heap grown SUMMARY_PAD at a time, and blocks up to SUMMARY_MMAP from
  * it: the load's large buffers (its sections, the decompressor's window, a
  * stream's chunks) then reuse the heap's pages instead of mappings of

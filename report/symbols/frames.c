@@ -94,6 +94,15 @@ void frames_site_only_of(const struct snap *s)
         v->siteonly = 1;
 }
 
+void frames_whole_of(const struct snap *s)
+{
+    struct frames_snap *v = fview_of(s);
+    if (!v || !v->siteonly)
+        return;
+    v->siteonly = 0;
+    memset(v->traces, 0, s->ntraces * sizeof(*v->traces));
+}
+
 /* Whether v's stacks are their site's alone, and a Python stack's words
  * its Python ones alone (frames_site_only, frames_site_only_of). */
 static int site_only(const struct frames_snap *v)

@@ -130,6 +130,12 @@ void frames_site_only(void);
  * whole stacks of another read).  Nothing under --native or
  * --interpreter-frames. */
 void frames_site_only_of(const struct snap *s);
+/* Ends frames_site_only_of for s: its traces are expanded whole again
+ * from the next frames_get on (the stacks made of their sites alone stay
+ * interned), so that one load serves a line that names a site and then
+ * what matches whole stacks (run's summary under --leaks: the peak's line,
+ * then the suppressions). */
+void frames_whole_of(const struct snap *s);
 
 /* The help lines of both options, for every command that takes them. */
 #define FRAMES_ALLOC_FN_HELP                                                          \

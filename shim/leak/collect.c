@@ -28,8 +28,10 @@
 
 #include "heapsnap.h"
 #include "leakinner.h"
+#include "peek.h"
 
 #define COLLECT_IGNORE_MIN 256u
+#define COLLECT_PEEK_RANGES 65536u /* the fork's safe ranges (peek_freeze): 1 MiB mapped */
 
 /* An ignored block: its address, and its trace and epoch so that a later
  * block at the same address is not ignored. */
@@ -279,7 +281,7 @@ static int collect_disabled(const uintptr_t *ip, unsigned n, unsigned depth, uns
 static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
     struct trace_pick s;
-    trace_pick(&s, collect_disabled, NULL);
+    trace_pick(&s, collect_disabled, NULL, 0);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace))
             b[i].cls = HSNAP_CLASS_IGNORED;
@@ -314,7 +316,7 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
     struct trace_pick s;
     if (!h->init_trace || !h->init_object)
         return 0;
-    trace_pick(&s, collect_init_made, NULL);
+    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) &&
             trace_picked(&s, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {
@@ -371,6 +373,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
 {
     size_t nroots;
     collect_release();
+    trace_pick_limit(b, n); /* the marks ask only the blocks' traces */
     collect_mark_ignored(b, n);
     collect_mark_disabled(b, n);
     rt_mark(b, n);
@@ -397,6 +400,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         collect_views_begin(b, n);
         rc = model_run(b, n, r, nroots, &col.ops, &col.res);
     }
+    trace_pick_unlimit();
     for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */
     maps_free(holes, hbytes);
@@ -492,6 +496,9 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     col.held_ns = collect_now() - col.t_stop + 1; /* the parent resumes its threads now */
     collect_host->unlock_all();
     dfk_restore();
+    size_t plen = COLLECT_PEEK_RANGES * sizeof(struct peek_range);
+    struct peek_range *pr = collect_host->map(plen);
+    peek_freeze(pr, COLLECT_PEEK_RANGES); /* the one thread left: its reads are loads */
     if (blocks(ctx, &b, &n) == 0) {
         status = LFORK_SAID; /* the model warns */
         if (collect_model(b, n) == 0)
@@ -499,6 +506,9 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
         if (status < 0) /* the report's errno */
             status = errno > 0 && errno < LFORK_NO_BLOCKS ? errno : EIO;
     }
+    peek_thaw();
+    if (pr)
+        collect_host->unmap(pr, plen);
     lfork_exit(wr, status);
 }
 

@@ -56,8 +56,13 @@ struct trace_pick {
 };
 typedef int (*trace_pick_fn)(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
                              void *arg);
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg); /* 0, or -1 */
+/* pick asked of each trace with its innermost want frames (0: flags
+ * alone); 0, or -1 */
+int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want);
 void trace_pick_free(struct trace_pick *s);
+/* For one check: only the traces of b[0, n) are asked, until unlimit. */
+void trace_pick_limit(const struct hsnap_block *b, uint64_t n);
+void trace_pick_unlimit(void);
 static inline int trace_picked(const struct trace_pick *s, uint32_t trace)
 {
     return trace < s->nt && (s->in[trace / 8] >> (trace % 8) & 1);

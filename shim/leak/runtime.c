@@ -159,7 +159,7 @@ static void rt_root_files(void)
 void rt_mark(struct hsnap_block *b, uint64_t n)
 {
     struct trace_pick s;
-    trace_pick(&s, rt_pick, NULL);
+    trace_pick(&s, rt_pick, NULL, TRACE_PICK_DEPTH);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace) && !MODEL_HELD(b[i].cls))
             b[i].cls = HSNAP_CLASS_RUNTIME;

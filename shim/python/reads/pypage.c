@@ -161,8 +161,8 @@ static const char *pyrd_pg_chunk(uint64_t c)
 
 int pyrd_pg_peek(void *dst, uintptr_t src, size_t n)
 {
-    if (!pg_mine || pg.plain || src + n < src)
-        return peek(dst, src, n);
+    if (!pg_mine || pg.plain || src + n < src || peek_safe(src, n))
+        return peek(dst, src, n); /* peek_safe's: a load */
     for (unsigned k = 0; k < pg.nseg; k++)
         if (src >= pg.lo[k] && src + n <= pg.hi[k]) { /* the interpreter's image, any length */
             memcpy(dst, (const void *)src, n);

@@ -103,10 +103,20 @@ uint64_t pyrd_calls(void)
     return rd.calls;
 }
 
-/* n bytes at src into dst, by the system call; the bytes read (a prefix:
- * it stops at the first fault). */
+/* n bytes at src into dst, by the system call (a frozen copy's safe
+ * ranges by loads: peek_safe); the bytes read (a prefix: it stops at the
+ * first fault). */
 static uint64_t pyrd_copy(const struct iovec *to, const struct iovec *from, unsigned k)
 {
+    uint64_t got = 0;
+    unsigned i = 0;
+    for (; i < k && peek_safe((uintptr_t)from[i].iov_base, from[i].iov_len); i++) {
+        memcpy(to[i].iov_base, from[i].iov_base, to[i].iov_len); /* a frozen copy's */
+        got += to[i].iov_len;
+    }
+    if (i == k)
+        return got;
+    to += i, from += i, k -= i;
     if (!rd.plain) {
         int saved = errno;
         long r = syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L);
@@ -114,13 +124,12 @@ static uint64_t pyrd_copy(const struct iovec *to, const struct iovec *from, unsi
         errno = saved;
         rd.calls++;
         if (r >= 0)
-            return (uint64_t)r;
+            return got + (uint64_t)r;
         if (err != ENOSYS && err != EPERM)
-            return 0;
+            return got;
         rd.plain = 1;
     }
-    uint64_t got = 0;
-    for (unsigned i = 0; i < k; i++) {
+    for (i = 0; i < k; i++) {
         memcpy(to[i].iov_base, from[i].iov_base, to[i].iov_len);
         got += to[i].iov_len;
     }

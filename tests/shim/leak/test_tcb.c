@@ -1,4 +1,4 @@
-// link: shim/leak/foreign.c
+// link: shim/leak/foreign.c shim/base/peek.c
 /*
  * test_tcb.c - which mappings are thread stacks (foreign.c's TCB test,
  * stop_is_thread_stack and stop_stack_tid), on synthetic mappings: a TCB

@@ -1,4 +1,4 @@
-// link: shim/python/frames/pyverify.c
+// link: shim/python/frames/pyverify.c shim/base/peek.c
 /*
  * test_pyverify.c - pyfr_layout_verify on synthetic thread states laid out
  * as 3.13 lays them: a chain of frames with an entry frame owned by the

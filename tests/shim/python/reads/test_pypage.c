@@ -1,4 +1,4 @@
-// link: shim/python/reads/pypage.c
+// link: shim/python/reads/pypage.c shim/base/peek.c
 /*
  * test_pypage.c - shim/python/reads/pypage.c, the page copies of a snapshot's
  * field reads: while the thread that opened it reads, a read copies the 4

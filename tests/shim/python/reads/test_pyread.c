@@ -1,4 +1,4 @@
-// link: shim/python/reads/pyread.c
+// link: shim/python/reads/pyread.c shim/base/peek.c
 /*
  * test_pyread.c - shim/python/reads/pyread.c, the batched reads of a snapshot's
  * object passes: what a reader maps stays small (it lands on a Python

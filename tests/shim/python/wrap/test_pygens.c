@@ -1,4 +1,4 @@
-// link: shim/python/wrap/pygens.c
+// link: shim/python/wrap/pygens.c shim/base/peek.c
 /*
  * test_pygens.c - pyw_gens_find on synthetic collector states: the
  * generations at gc+24 (CPython 3.10-3.13.0) and at gc+20 (3.13.5, whose
