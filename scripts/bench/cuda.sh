@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/bench/cuda.sh - issue 70's checks on a machine with an NVIDIA GPU
-# and PyTorch (never part of make check; docs/performance.md holds
+# and PyTorch (never part of make check; docs/performance-python.md holds
 # the figures).  Each step is bounded by `timeout` and prints what it
 # measured (wall, CPU and peak RSS of the process tree from wait4's rusage):
 #   train     programs/cudatrain.py (a transformer, 40 steps on the GPU)
