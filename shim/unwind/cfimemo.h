@@ -182,8 +182,8 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 /* Cold deep sets.  Where more walks take turns from one caller than the
  * deep sets hold (kept's 100,000 stacks), nearly every search misses, and
  * each miss adds to the walk it was meant to spare: the set's last walk,
- * the guessed path, six steps and the set's ways (~570 instructions a
- * malloc at kept100k, `instrcount.py --only kept100k`).  So after
+ * the guessed path, six steps and the set's ways (docs/performance.md,
+ * "Cold deep sets", has the count).  So after
  * CFI_DEEP_COLD searches in a row that found nothing the thread's deep
  * sets are cold: only one search in CFI_DEEP_PROBE is made, and the first
  * that finds a walk warms them again.  Walks are still kept in the deep
