@@ -11,7 +11,7 @@
  * room something (heapsnap_collect, LSan's recoverable check, the
  * reference queries, heapsnap_ignore); the recorder as the room sees it
  * (struct leak_host) is threads.c's, which starts the room.  Every run holds the snapshot lock (snapshot.c); what it
- * leaves for the writer is snapshot.h's snap_run.
+ * leaves for the writer is snap_run.
  */
 #include <errno.h>
 #include <string.h>

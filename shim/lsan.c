@@ -23,7 +23,7 @@
 
 #define LSAN_SUPP_MAX (64u * 1024u) /* bytes of __lsan_default_suppressions kept */
 
-/* lsan_disabled (base.h's hs_hot) */
+/* lsan_disabled (hs_hot) */
 
 /* __lsan_default_suppressions' text, as read once (arena_keep: never freed). */
 struct lsan_supp {

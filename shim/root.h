@@ -133,7 +133,7 @@ void sig_keep_open(int s); /* the leak check's stop signal: no mask blocks it (0
 void sig_stand_in(int s, const struct sigaction *host); /* ours on s: queries answer host */
 
 /* ---- lsan.c: LeakSanitizer's interface ---- */
-/* lsan_disabled (base.h's hs_hot): __lsan_disable nesting on this thread */
+/* lsan_disabled (hs_hot): __lsan_disable nesting on this thread */
 /* Why the leak check at exit does not run (HSNAP_META_LSAN_*), or 0:
  * __lsan_do_leak_check ran (said whether or not a check is wanted), or,
  * when one is, __lsan_is_turned_off() is nonzero. */

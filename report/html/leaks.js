@@ -3,7 +3,7 @@
  * before page.js in the page's one script by html_page, and called by it
  * in the page's order of sections): the summary by kind, the loss records
  * in the words of leaks' summary (direct, indirect, cycle, possibly lost), each with its stack (Python frames only, and
- * start-up and imports folded with fold.js's heapsnapFold, as the page's
+ * start-up and imports folded with heapsnapFold, as the page's
  * view says, redrawn when it changes), a cycle's blocks drawn as a ring,
  * and the retainers as a tree (page.js's tree).  Draws nothing when the snapshots hold no leak
  * check.

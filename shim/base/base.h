@@ -191,7 +191,7 @@ static inline void line_own_add(void *c, uint64_t v)
 struct pend_queue;
 struct peak_line;
 struct trace_shard;
-struct hs_recent {         /* peak.c's peak_last: this thread's last recorded block */
+struct hs_recent {         /* peak_last: this thread's last recorded block */
     uintptr_t p;           /* ~address: the leak check scans TLS, and
                               must not take this for a reference */
     uint64_t size;
@@ -203,7 +203,7 @@ struct hs_hot {
     void *_Atomic defer_stack;          /* deferred.c (below) */
     int64_t hook_countdown;             /* hooks.c (root.h) */
     size_t hook_scrub_need;             /* hookstack.c (root.h) */
-    union {                             /* root.h's hook_plain: one test with hs_rare */
+    union {                             /* hook_plain: one test with hs_rare */
         struct {
             uint8_t pend_fresh_on;      /* pending.c (record.h) */
             uint8_t lines_mine;         /* traces.c: 1 once the thread's own queue and
@@ -248,7 +248,7 @@ extern __thread struct hs_hot hs_hot;
  * words start at 0: a new thread takes the careful paths, which claim
  * them).  The plain paths' word: hs_rare | rare_mine == HS_MINE_PLAIN,
  * lines_mine's bit, which no HS_RARE_* bit shares (below 256); or'ed with
- * the fork mark, HS_FORK_MARK (root.h's hook_plain), in rare_unused's
+ * the fork mark, HS_FORK_MARK (hook_plain), in rare_unused's
  * bits, which stay 0. */
 #define HS_MINE_PLAIN 0x100u
 #define HS_FORK_MARK 0x10000u /* orphan.c's page word; its low half is base_fork_mark's */
@@ -271,7 +271,7 @@ static inline void hs_rare_mark(unsigned bit, int on)
         atomic_fetch_and(&hs_rare, ~bit);
 }
 
-/* errno as the hot path keeps it (hooks.c's hook_record): at its offset
+/* errno as the hot path keeps it (hook_record): at its offset
  * from the thread pointer, taken by hs_errno_init (deferred.c), read and
  * written %fs-relative.  libc's thread-locals are in the static TLS
  * block, at the same offset in every thread; errno through

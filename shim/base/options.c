@@ -410,7 +410,7 @@ long opt_int(enum opt_id id)
 
 /* 1 when id's value came from its variable (or an attach's text) and is
  * not the default's, 0 when it is: a bound the user set is worth a
- * warning when reached, the default's is not (state.c's state_full). */
+ * warning when reached, the default's is not (state_full). */
 int opt_given(enum opt_id id)
 {
     /* by value: attach's configuration spells the default out ("64") */

@@ -17,8 +17,8 @@
 struct hook_modes hook_mode; /* hooks.h */
 int hook_py_waiting;          /* hooks.h */
 
-/* hook_ticks (base.h's hs_hot) */
-/* hook_countdown (base.h's hs_hot): sampled mode's bytes to the next
+/* hook_ticks (hs_hot) */
+/* hook_countdown (hs_hot): sampled mode's bytes to the next
  * sample, the one word the hooks' fast paths test (hooks.c). */
 /* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
  * enters the table: the careful path's alone (hook_cd). */
@@ -98,7 +98,7 @@ static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t
  * Sampled mode: the countdown has already been decreased by n.  Called
  * with guard_on set; keeps errno.  plain: hook_plain said 1, so none of
  * its modes is tested (the one test for all of them: hook_record).  book
- * 0: the caller books the scrub itself (hooks.h's hook_leave_plain). */
+ * 0: the caller books the scrub itself (hook_leave_plain). */
 static inline __attribute__((always_inline)) void
 hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
@@ -147,7 +147,7 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
  * mode, estimated weights, the sampled free filter, pymalloc's pools, a
  * CPython whose domains are still to wrap; this thread's __lsan_disable
- * and fresh blocks.  The origin comes by value (hooks.h's hook_record
+ * and fresh blocks.  The origin comes by value (hook_record
  * passes a struct's): the plain path reads it from registers. */
 HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
 {
@@ -195,7 +195,7 @@ HS_NOINLINE int hook_skip_sampled(size_t n)
  * with guard_on set and recording on (the sampled countdown moves). ---- */
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
 {
-    if (!(hook_mode.sample && hook_skip_sampled(n))) /* hooks.c's hook_skip */
+    if (!(hook_mode.sample && hook_skip_sampled(n))) /* hook_skip */
         hook_record(p, n, origin);
 }
 

@@ -24,7 +24,7 @@
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
-/* hook_countdown (base.h's hs_hot): bytes to this thread's next sample.
+/* hook_countdown (hs_hot): bytes to this thread's next sample.
  * Never below 0, and above 0 only in sampled mode without HEAPSNAP_LEAKS:
  * the one word an allocating hook's fast path tests (hook_pass), which so
  * needs no test of the mode (0 until sampled mode draws a countdown, and

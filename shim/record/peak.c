@@ -33,10 +33,10 @@ static struct peak_line peak_line_none;  /* HEAPSNAP_PEAK=off: every thread's, n
  * when a claim reaches them, never unmapped (peak_mine points into them) */
 static _Atomic(struct peak_line *) peak_line_chunk[PEAK_LINE_CHUNKS];
 static atomic_uint peak_lines_top;       /* lines ever claimed: [0, top) */
-/* peak_mine (base.h's hs_hot): this thread's line, or NULL */
+/* peak_mine (hs_hot): this thread's line, or NULL */
 static __thread int peak_lineless;       /* no line to claim (or ended) */
 __thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
-/* peak_last (base.h's hs_hot): this thread's last recorded block */
+/* peak_last (hs_hot): this thread's last recorded block */
 
 static struct {
     lock_t lock;                  /* the capture below */

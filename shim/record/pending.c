@@ -26,7 +26,7 @@
 struct pend_queue pend_q[PEND_QUEUES]; /* the layout: recinner.h */
 atomic_uint pend_q_top;
 static lock_t pend_claim;      /* a claim (pend_thread_begin) against fork's lock_all */
-/* pend_self, pend_fresh_on (base.h's hs_hot): this thread's queue, and
+/* pend_self, pend_fresh_on (hs_hot): this thread's queue, and
  * whether it keeps fresh blocks (its score <= 0) */
 static struct {
     void (*free)(void *); /* the real free, where a held free ends */
@@ -358,7 +358,7 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * starts loading - p's own, or where p will be kept fresh, that of the
  * block p will push out.  (Pushed out by a block 16 allocations later, it
  * would otherwise meet a cold line: the realloc workload, which copies big
- * blocks between, ran 10% slower.)  Inlined into hooks.c's hook_record
+ * blocks between, ran 10% slower.)  Inlined into hook_record
  * (with LTO), both its paths. */
 __attribute__((always_inline)) inline void pend_born_held(uintptr_t p, struct tbl_where *w)
 {

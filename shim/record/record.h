@@ -275,7 +275,7 @@ void athr_py_name(int32_t tid, const char *name, uint32_t len);
 
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
-/* lines_mine (base.h's hs_hot) set when this thread's own pending queue,
+/* lines_mine (hs_hot) set when this thread's own pending queue,
  * trace shard and peak line are all there: each claim asks (the careful
  * paths make them), each thread end clears it first. */
 void trace_lines_check(void);
@@ -298,7 +298,7 @@ size_t boot_size(const void *p);          /* a boot block's size */
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
-/* pend_self (base.h's hs_hot) */
+/* pend_self (hs_hot) */
 void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
@@ -310,7 +310,7 @@ void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 void pend_settle_held(uintptr_t p); /* realloc of p: settles first if this thread holds p */
 struct tbl_entry;
-/* pend_fresh_on (base.h's hs_hot) 0: the two below do nothing (save the call) */
+/* pend_fresh_on (hs_hot) 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
@@ -374,7 +374,7 @@ void ftree_index_drop(void); /* the index given back until nodes are made again 
  * outer frames.  Eight words a turn in SSE2 (x86-64's baseline), their
  * 32-bit lanes compared and and-ed, then four, then one at a time, so
  * that a long shared part costs well under one instruction a word (the
- * walks' compares: ftree_walk_in's path, recent.c's pyfr_walk_take;
+ * walks' compares: ftree_walk_in's path, pyfr_walk_take;
  * scripts/bench/pystartcount.py). */
 static inline int ftree_same4(const uintptr_t *x, const uintptr_t *y)
 {
@@ -427,7 +427,7 @@ struct peak_line {
     unsigned index;                         /* its number, 0 to PEAK_LINES - 1 */
     _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
 };
-/* peak_mine (base.h's hs_hot) */
+/* peak_mine (hs_hot) */
 extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
 /* A block of trace id was born (+) or died (-) (traces.c, with the weights
@@ -478,7 +478,7 @@ struct peak_store { /* cells kept elsewhere than the arena (state.c) */
 };
 void peak_set_store(const struct peak_store *s); /* cells made before move to it */
 void peak_clear(void);                /* heapsnap_clear_traces */
-/* peak_last (base.h's hs_hot): this thread's last recorded block */
+/* peak_last (hs_hot): this thread's last recorded block */
 static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
 {
     struct hs_recent *l = &peak_last;

@@ -91,7 +91,7 @@ static struct trace_shard {
  * page read is a page of its memory: docs/performance.md, issue 21). */
 static atomic_uint trace_shards_top = 1;
 
-/* trace_my_shard, trace_pending (base.h's hs_hot): this thread's line, and
+/* trace_my_shard, trace_pending (hs_hot): this thread's line, and
  * the bytes it changed since its last fold */
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
@@ -527,7 +527,7 @@ static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t 
     line_own_add(&d->bytes, bytes);
 }
 
-/* A block was born.  Inlined into its callers (hooks.c's hook_record with
+/* A block was born.  Inlined into its callers (hook_record with
  * LTO, as tbl_prefetch_where): hook_record already saves every register
  * this needs, so a call only added a second prologue and epilogue.  Not
  * trace_discharge: inlined into the free path it cost more than its call

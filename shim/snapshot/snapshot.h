@@ -203,7 +203,7 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
 
 #define SNAP_FATAL_TRIES 2000 /* lock attempts on the fatal path: never hang */
 
-/* The sections in the order they are written (snapshot.c's snap_types). */
+/* The sections in the order they are written (snap_types). */
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYOWNED,

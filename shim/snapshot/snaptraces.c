@@ -1,5 +1,5 @@
 /*
- * snaptraces.c - TRACES and STATS as snapshot.c's snap_emit writes them:
+ * snaptraces.c - TRACES and STATS as snap_emit writes them:
  * straight from the tree of frames and the trace records into the file,
  * never held whole.  In a compressed snapshot (format 5) a trace keeps only
  * the frames it does not share with the trace before (hsnap_format.h,

@@ -11,7 +11,7 @@
  * per-thread live sums are allocated here (state_cells), so the hooks keep
  * them in the file at no cost of their own; the helper writes the
  * heartbeat, new traces' stacks (statestacks.c) and, spaced by its cost,
- * a document (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
+ * a document (snap_state_doc: a snapshot without BLOCKS); what it wrote
  * leaves the program's RSS at each beat's end (state_let_go).  Every range
  * is allocated before it is touched: a full disk never raises SIGBUS;
  * the file is never bigger than RLIMIT_FSIZE (state_fit_limit), so no

@@ -113,7 +113,7 @@ int unwind_in_shim(uintptr_t ip)
     return ip >= unw.self_lo && ip < unw.self_hi;
 }
 
-/* unwind_my_top (base.h's hs_hot): this thread's last stack top found by
+/* unwind_my_top (hs_hot): this thread's last stack top found by
  * unwind_stack_find: a thread keeps its stack, so each walk but the first
  * asks one thread-local, not pthread_self (a call into libc on every
  * allocation of every thread but the main one). */

@@ -66,7 +66,7 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
  * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL
  * then skips asking again). */
 uint32_t unwind_again(const struct unwind_origin *origin, unsigned max);
-/* The same with base.h's HS_RARE_UNWIND clear (auto, no check mode): the
+/* The same with HS_RARE_UNWIND clear (auto, no check mode): the
  * hooks' plain path. */
 uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max);
 void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */

@@ -232,7 +232,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
 
 /* The free of a domain whose allocator is RAW's own (py_is_raw: malloc
  * underneath, no arena, no GIL needed): the block is a malloc block, and
- * its free goes the way of one (hooks.c's hook_free_tracked): this
+ * its free goes the way of one (hook_free_tracked): this
  * thread's fresh block out at once, or held, so that its table slot loads
  * while the next frees run (pending.c), the real free following its
  * removal from the books.  A code object's death is told first, while the

@@ -8,7 +8,7 @@
  * native stack (its frames and truncation flag) for good, kept as two
  * hashes of them (pyfr_native): records are never freed, like traces.  Only
  * a walk (a memo miss) comes here; the table is under the room's lock
- * (code.c's pyfr_code_lock), which fork's handlers hold.
+ * (pyfr_code_lock), which fork's handlers hold.
  */
 #include "unwind.h"
 #include "pyreads.h"
@@ -21,7 +21,7 @@
  * bytes instead of the frames' nodes in traces.c's tree (a Python
  * start-up names ten thousand native stacks some 60 frames deep), and a
  * match is two compares instead of a walk up 60 nodes.  Two stacks share
- * a name only when both hashes agree: traces.c's trace_hash and a second
+ * a name only when both hashes agree: trace_hash and a second
  * one of other lanes and multipliers, about n^2 / 2^129 for n names. */
 struct pyfr_native_key {
     uint64_t hash, check;

@@ -245,7 +245,7 @@ struct pyfr_walk {
     uint8_t zero;            /* some frame's word is 0 */
     uint8_t keep;            /* a chain to keep: n <= PY_CHAIN_MAX, no word 0 */
     uint8_t valid;           /* pyfr_again's walk, for pyfr_trace (name, top) */
-    uint8_t ext;             /* frames past lim walked (recent.c's pyfr_walk_m) */
+    uint8_t ext;             /* frames past lim walked (pyfr_walk_m) */
     uint32_t name;           /* pyfr_again's native name */
     uintptr_t top;           /* the innermost frame's address */
     uint64_t entry;          /* bit n - 1 - i (n <= 64): frame i is an entry frame */

@@ -23,7 +23,7 @@
 /* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
 extern int pyfr_on;
 
-/* The one call of the recorder (hooks.c's hook_stack) after the unwind:
+/* The one call of the recorder (hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
  * the unwinder's memo name it came back with (UNWIND_NAME_FRAMES set), or
  * UNWIND_NO_NAME when it was walked.  Returns 0 when the stack is the

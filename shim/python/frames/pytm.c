@@ -2,7 +2,7 @@
  * pytm.c - tracemalloc's own allocations told apart without the
  * interpreter's debug information (pyfr_tm_).  tracemalloc.start() puts its
  * allocator hooks above the domains domain.c wrapped (from start-up, the
- * wrappers go beneath them: domain.c's py_tm_entries): a Python object's
+ * wrappers go beneath them: py_tm_entries): a Python object's
  * allocation reaches our wrapper from inside a hook (its pass-through
  * call), and what the hook then allocates for itself (its traces,
  * tracebacks and their hash tables, through malloc) runs inside the same

@@ -2,7 +2,7 @@
  * recent.c - the thread's walk of its Python frames, and its recent
  * splices: (native stack's name, Python frames) -> trace id, so that a
  * Python stack met again costs one walk of its Python frames, and no
- * native frame is copied, scanned or interned (stack.c's pyfr_again).  The
+ * native frame is copied, scanned or interned (pyfr_again).  The
  * walk is made once an allocation (pyfr_again's, then pyfr_trace's) and
  * stops at the frames a splice can write.  A native stack's name
  * (UNWIND_NAME_FRAMES | its number in native.c) stands for its frames for

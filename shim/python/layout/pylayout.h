@@ -105,7 +105,7 @@ const struct pylay_fl_type *pylay_fl_types(uint32_t version, unsigned *n);
  * generation, each entry the totals after one collection (collections,
  * then collected: Py_ssize_t at PY_GCR_TOTALS), the latest at the int8
  * index past the ring's items; the young generation's ring first, then
- * each old one's (layout_check.c's check_gc). */
+ * each old one's (check_gc). */
 #define PY_GCR_ITEM 64     /* sizeof(struct gc_generation_stats) */
 #define PY_GCR_TOTALS 16   /* offsetof(..., collections); collected the next word */
 #define PY_GCR_YOUNG 11u   /* GC_YOUNG_STATS_SIZE */

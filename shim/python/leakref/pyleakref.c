@@ -288,7 +288,7 @@ static void pyl_key(uint64_t a, uint32_t i)
 }
 
 /* Where the text of the object at a starts when it is a bytes or a
- * compact ASCII str (pytype.c's pyt_text_start), else 0. */
+ * compact ASCII str (pyt_text_start), else 0. */
 static uint64_t pyl_text(uint64_t a)
 {
     const struct pylay_layout *y = pylay_lay;
