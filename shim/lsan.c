@@ -45,7 +45,7 @@ static struct {
 
 static struct lsan_supp lsan_no_supp; /* read, and there was none */
 
-/* The program's two hooks, looked up once (elfsym.c: without dlsym, whose
+/* The program's two hooks, looked up once (elfsym_find: without dlsym, whose
  * failure allocates). */
 static void lsan_resolve(void)
 {

@@ -65,7 +65,7 @@ int orph_foreign(void)
     return orph_orphaned() || orph.adopted;
 }
 
-/* Before a new walk (hookstack.c): in such a child, recording stops and
+/* Before a new walk (hook_site): in such a child, recording stops and
  * the walk is not made (it would look modules up under the loader's lock,
  * which a thread the child does not have may hold for good), so the child
  * records nothing more, as at a stalled lock.  Not in a fork child whose

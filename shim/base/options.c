@@ -48,7 +48,7 @@ static const struct { const char *name; int sig; } opt_signames[] = {
     {"STOP", SIGSTOP},
 };
 
-/* A thread whose descriptors are a table of its own (life.c's helper):
+/* A thread whose descriptors are a table of its own (helper_init's thread):
  * a pidfd of this process there, through which each message fetches the
  * program's fd 2 (the same open file, at its offset); else -1. */
 __thread int opt_err_pidfd = -1;
@@ -391,7 +391,7 @@ void opt_init(void)
         opt_check_names();
 }
 
-/* Secure execution (creds.c): every option at its default, no variable
+/* Secure execution (cred_init): every option at its default, no variable
  * read but HEAPSNAP_VERBOSE, and that only to say so in one fixed line. */
 void opt_init_secure(void)
 {

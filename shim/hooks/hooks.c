@@ -28,7 +28,7 @@ enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
  * Never below 0, and above 0 only in sampled mode without HEAPSNAP_LEAKS:
  * the one word an allocating hook's fast path tests (hook_pass), which so
  * needs no test of the mode (0 until sampled mode draws a countdown, and
- * in every other mode).  hookrecord.c keeps the modes. */
+ * in every other mode).  hook_mode keeps the modes. */
 
 static struct {
     void *(*malloc)(size_t);
@@ -227,7 +227,7 @@ uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
  * executable is the executable's PLT entry for malloc (its canonical
  * address), and so the rewritten GOT entry, and so this hook again.  A call
  * that comes from the loader's own code is forwarded at once, before any
- * thread-local is read (shim/attach/got.c sets the range). */
+ * thread-local is read (got_init sets the range). */
 uintptr_t hook_loader_lo, hook_loader_hi;
 #ifdef HEAPSNAP_ATTACH_BUILD
 #define HOOK_FROM_LOADER()                                                                 \
@@ -302,7 +302,7 @@ HS_EXPORT void *malloc(size_t n)
     return hook_malloc_careful(n);
 }
 
-/* A free the shim tracks: held back (pending.c), and the block that falls
+/* A free the shim tracks: held back (pend_hold), and the block that falls
  * out of the thread's queue released. */
 static HS_NOINLINE void hook_free_other(void *p);
 

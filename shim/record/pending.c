@@ -178,7 +178,7 @@ static HS_NOINLINE void pend_release_other(void *p, int tried)
     pend_real.free(p);
 }
 
-/* The same with hs_rare 0 (hooks.c's free path): tbl_remove_plain, and
+/* The same with hs_rare 0 (hook_free_tracked's path): tbl_remove_plain, and
  * the plain discharge (weight 1).  Its other cases are out of line, so
  * that the entry removed stays in registers (a struct whose address an
  * out-of-line tbl_remove took lived on the stack). */
@@ -577,7 +577,7 @@ void pend_after_fork_child(void)
  * above the freeing frame), whose free must meet glibc at the call, where
  * it stops the program (test_badfree.sh); a block taken for one only
  * loses the hold.  A held block is marked young, so that a second free
- * of it finds the mark (pend_young_holding).  Inlined into hooks.c's free path
+ * of it finds the mark (pend_young_holding).  Inlined into hook_free_tracked
  * (with LTO, as tbl_prefetch_where): its own prologue saved four
  * registers that hook_free_tracked saves already.  plain: hook_plain's
  * word, lines_mine: the thread has a queue. */

@@ -441,7 +441,7 @@ static void trace_raise_peak(uint64_t cur)
 }
 
 /* Folds this thread's change into the global size and raises the peak to
- * it; a fall asks the timeline for a point.  The frees this thread holds back (pending.c) happened before the
+ * it; a fall asks the timeline for a point.  The frees this thread holds back (pend_hold) happened before the
  * change: they are released first (lowering trace_pending; the discharge of
  * a big one may fold in its turn, which finds the queue emptied). */
 static HS_NOINLINE void trace_fold(void)
@@ -619,7 +619,7 @@ void trace_discharge(uint32_t id, uint64_t size)
     trace_discharge_in(id, size, 0);
 }
 
-/* The same for pending.c's plain release. */
+/* The same for pend_release_plain. */
 void trace_discharge_plain(uint32_t id, uint64_t size)
 {
     trace_discharge_in(id, size, 1);
@@ -673,7 +673,7 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
     return t->depth;
 }
 
-/* Trace id's innermost node (frametree.c), flags and depth.  No lock. */
+/* Trace id's innermost node (ftree_frame), flags and depth.  No lock. */
 unsigned trace_node(uint32_t id, uint32_t *node, unsigned *flags)
 {
     unsigned depth = trace_stack(id, NULL, 0, flags);
@@ -752,7 +752,7 @@ void trace_reset_peak(void)
     atomic_store(&traces.peak, cur);
 }
 
-/* trace_clear forgets a live block of size bytes (pending.c: a fresh one). */
+/* trace_clear forgets a live block of size bytes (pend_forget_fresh: a fresh one). */
 void trace_forget(uint64_t size)
 {
     uint64_t n, bytes;

@@ -93,7 +93,7 @@ int rchan_tell_last(const char *path)
     return rchan_send(HSNAP_RUNMSG_LAST_MAGIC, path, 0);
 }
 
-/* Tells run that this process ends with recording stopped (pause.c), so
+/* Tells run that this process ends with recording stopped (pause_stop), so
  * that it writes no exit snapshot: run says so, not "killed". */
 int rchan_tell_stopped(void)
 {

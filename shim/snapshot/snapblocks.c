@@ -31,7 +31,7 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
     return 0;
 }
 
-/* BLOCKS streamed (blockstream.c): a chunk of blocks at a time, in a
+/* BLOCKS streamed (bstream_blocks): a chunk of blocks at a time, in a
  * buffer mapped for the section (in .bss it was 64 KiB of the shim's fixed
  * address space, and resident from the first snapshot on). */
 #define SNAP_CHUNK 512 /* 16 KiB */

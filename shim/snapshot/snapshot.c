@@ -111,7 +111,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     trace_totals(&m.current_bytes, &m.peak_bytes);
     m.live_blocks = blocks;
     trace_alloc_counts(&m.total_allocs, &m.total_frees);
-    /* blocks other threads hold back (pending.c) are freed: the walk left
+    /* blocks other threads hold back (pend_hold) are freed: the walk left
      * them out, and the sums count them so */
     m.current_bytes -= m.current_bytes > snap_run.left.bytes ? snap_run.left.bytes : m.current_bytes;
     m.total_frees += snap_run.left.blocks;
@@ -141,7 +141,7 @@ int snap_live_init(struct snap_live *lv, uint32_t n)
     return !n || (lv->live = arena_map(lv->len)) ? 0 : -1;
 }
 
-/* The mapped ranges (regions.c: never in BLOCKS) into the live sums. */
+/* The mapped ranges (reg_foreach: never in BLOCKS) into the live sums. */
 static void snap_live_range(uint32_t trace, uint64_t bytes, void *arg)
 {
     struct snap_live *lv = arg;
@@ -570,7 +570,7 @@ static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, 
 
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
  * is NULL.  Serialised with every other snapshot; advances the epoch.
- * SIGXFSZ is held meanwhile (sighold.c): past RLIMIT_FSIZE the write
+ * SIGXFSZ is held meanwhile (sighold_take): past RLIMIT_FSIZE the write
  * fails with EFBIG, its temporary goes, and one warning says so. */
 int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
 {

@@ -64,7 +64,7 @@ static struct {
 /* pymalloc's pools (3.10-3.13, 64-bit): struct pool_header, 48 bytes
  * before the first block, holds szidx at 36 (blocks of (szidx + 1) << 4
  * bytes, 32 classes) and maxnextoffset at 44 (the pool's size less a
- * block).  The table keeps an arena's objects by place (tblpool.c). */
+ * block).  The table keeps an arena's objects by place (tbl_pool_insert). */
 static const struct tbl_pool_geom py_pools = {
     .first = 48, .class_at = 36, .last_at = 44, .class_shift = 4, .classes = 32};
 
@@ -195,7 +195,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         return o->realloc(o->ctx, p, n);
     if (HS_UNLIKELY(pyfr_tm_on()))
         pyfr_tm_see(org.ra);
-    /* sampled mode, not sampled, or this thread's recording off (pause.c):
+    /* sampled mode, not sampled, or this thread's recording off (pause_thread):
      * the new block passes unrecorded, as py_malloc's would (a list that
      * take_snapshot's objects grew was a block of the program's) */
     uint64_t c = (uint64_t)hook_countdown;
@@ -234,7 +234,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
  * underneath, no arena, no GIL needed): the block is a malloc block, and
  * its free goes the way of one (hook_free_tracked): this
  * thread's fresh block out at once, or held, so that its table slot loads
- * while the next frees run (pending.c), the real free following its
+ * while the next frees run (pend_hold), the real free following its
  * removal from the books.  A code object's death is told first, while the
  * object is intact. */
 static HS_NOINLINE void py_free_raw(const struct pyfr_alloc *o, void *p, int obj)
@@ -639,7 +639,7 @@ static int py_is_raw(const struct pyfr_alloc *a, const struct pyfr_alloc *raw)
  * forward to (read at each call), in the interpreter's data.  Then the wrappers go beneath
  * the hooks, in those entries (tracemalloc.stop() sets them back as the
  * domains'): the hooks' own tables are allocated outside our wrappers'
- * guard, as blocks of tracemalloc's site (pytm.c), and not half of them
+ * guard, as blocks of tracemalloc's site (pyfr_tm_own), and not half of them
  * unseen - an unseen hash-table entry would hide the blocks chained after
  * it from the leak check.  Returns the entries, or NULL: not that shape. */
 static struct pyfr_alloc *py_tm_entries(const struct pyfr_alloc d[3])

@@ -183,7 +183,7 @@ int pyg_fields_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
 }
 
 /* The block without an object that starts at w, or PYG_NONE: found as
- * the graph finds any address (pyfind.c), not by a table of its own
+ * the graph finds any address (pyg_find), not by a table of its own
  * (held through the graph's walk, it raised the walk's peak). */
 static uint32_t pyfl_bare_at(uint64_t w)
 {

@@ -75,7 +75,7 @@ static struct {
  * read (its owner is the source): how holds the label and the rank its
  * edges take, and which words: from 8 * q bytes in to the block's end
  * (PYG_FOL_END), or its first 8 * q bytes (a list's items in use); keys:
- * a values array's keys object | 1, as a slot of pyedge.c's keys (0:
+ * a values array's keys object | 1, as a slot of pyg_edge_key's keys (0:
  * none). */
 struct pyg_fol {
     uint32_t bj, how, keys;
@@ -530,7 +530,7 @@ static void pyg_fol_scan(uint32_t bj, uint64_t aux)
     g.skip_odd = 0;
 }
 
-/* The link of edge e, its name put in the names once (pylink.c). */
+/* The link of edge e, its name put in the names once (pyg_link). */
 struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
 {
     return pyg_link(g.h, g.ty, e->src, e->dst, pye_label(e->how), pye_value(e->how),
@@ -557,7 +557,7 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
     sbuf_put(g.names, name, n);
 }
 
-/* Object i's fields (pyfields.c), from the batch's copy of its block when
+/* Object i's fields (pyg_fields_see), from the batch's copy of its block when
  * it holds them, else read (one call: a block too large for the window,
  * or unreadable there). */
 static void pyg_fields(uint32_t i, uint64_t bj)

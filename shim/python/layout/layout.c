@@ -287,7 +287,7 @@ int pylay_gc_layout_find(uint32_t version, const void *runtime, struct pylay_gc_
 
 /* check_gc: offsetof(struct _Py_freelists, ...) and
  * Py_*_MAXFREELIST of 3.14 and 3.15 (which added complexes' and bytes
- * writers' lists): pyseed.c's and pygcfreed.c's other gc types */
+ * writers' lists): pyw_seed_each's and pyw_gcf_put's other gc types */
 #define PY_FL_TYPES 6
 static const struct {
     uint32_t version;
@@ -345,7 +345,7 @@ unsigned pylay_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t 
 }
 
 /* offsetof(_PyRuntimeState, tracemalloc.config) by version: from 3.12 on
- * tracemalloc's config is no longer exported on its own (pytm.c reads its
+ * tracemalloc's config is no longer exported on its own (pyfr_tm_runtime_config reads its
  * tracing flag there; 3.14's tracemalloc, rewritten in C, keeps the same
  * config); check_tm. */
 static const struct {

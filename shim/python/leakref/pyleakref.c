@@ -416,7 +416,7 @@ static int pyl_init_kept(uint64_t addr)
  * A Cython module makes a constant tuple of constants (pandas' parsing:
  * (("day",), "%d", 2)) in its initialisation: the inner tuple's static
  * is written once and read once, to build the outer, so the compiler
- * keeps it in a register (pyinit.c's dead stores): its count of 1 has no
+ * keeps it in a register (pyl_init_held's dead stores): its count of 1 has no
  * word, the outer's item has the other.  pyl_init_made tells it by its
  * stack, but a tuple (or float) the interpreter's free list handed out
  * keeps its first life's stack (a Python line).  Here such a candidate,
