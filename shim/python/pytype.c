@@ -399,7 +399,7 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
     }
 }
 
-/* A block's first bytes as read (pyread.c; p NULL: unreadable, no
+/* A block's first bytes as read (pyrd_flush; p NULL: unreadable, no
  * object): typed.  tag: its index, aux: its size. */
 static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                     uint32_t len)

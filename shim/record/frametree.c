@@ -330,7 +330,7 @@ void ftree_set_tag(uint32_t node, uint32_t tag)
     ftree_at(node)->tag = tag;
 }
 
-/* Node n's frame and parent (state.c copies the tree); n came from a
+/* Node n's frame and parent (state_node_put copies the tree); n came from a
  * trace's walk out.  No lock: nodes never change once made. */
 uintptr_t ftree_frame(uint32_t n, uint32_t *parent)
 {

@@ -133,7 +133,7 @@ static int64_t sample_draw(void)
     return (int64_t)d;
 }
 
-/* The countdown ran out on a block of n bytes (hooks.c has already
+/* The countdown ran out on a block of n bytes (the hook has already
  * subtracted n).  Returns 1 if the block is sampled; *left gets the next
  * countdown.  A thread's first call only seeds it and draws its first
  * countdown, which then decides this block like any other. */

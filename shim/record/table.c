@@ -50,7 +50,7 @@ static inline void tbl_unpack(const struct tbl_slot *x, struct tbl_entry *e)
 }
 
 /* 0, or -1 when the entry does not fit the packing.  traced: trace is a
- * trace id of traces.c's, below 2^24 (the plain insert's), not tested. */
+ * trace id of trace_intern's, below 2^24 (the plain insert's), not tested. */
 static inline int tbl_pack_in(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
                               uint32_t epoch, int traced)
 {
@@ -366,7 +366,7 @@ int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoc
 
 /* The same with hs_rare 0: no pool registered, no filter on (the bits
  * are set before either is: tbl_pool_add, tbl_filter_add).   The slow path
- * tests the filter all the same.  trace: an id of traces.c's (the plain
+ * tests the filter all the same.  trace: an id of trace_intern's (the plain
  * recording's, named by the unwinder's memo or interned). */
 __attribute__((always_inline)) inline int tbl_insert_plain(uintptr_t ptr, uint64_t size,
                                                            uint32_t trace, uint32_t epoch,

@@ -344,7 +344,7 @@ uint32_t trace_disabled_twin(uint32_t id)
     return twin1 ? twin1 - 1 : id;
 }
 
-/* A record of its own for trace id's frames with flags added (regions.c:
+/* A record of its own for trace id's frames with flags added (reg_twin:
  * HSNAP_TRACE_MMAP, the kind of a mapping's site), which no stack's
  * lookup finds; the caller keeps its id.  0, or -1 (out of memory). */
 int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
@@ -563,13 +563,13 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
 
 /* With hook_plain's word, so weight 1 (HS_RARE_ESTIMATES), the thread's
  * own shard and peak line, and not a child no fork handler reached:
- * hooks.c's plain path. */
+ * hook_insert's plain path. */
 __attribute__((always_inline)) inline void trace_charge_plain(uint32_t id, uint64_t size)
 {
     trace_charge_in(id, size, 1);
 }
 
-/* A block died: the global sums move, and peak.c's per-thread live sums
+/* A block died: the global sums move, and peak_move's per-thread live sums
  * per trace (snapshots still derive theirs from the table).  Any case but
  * the common one (trace_discharge's fast path) comes here. */
 static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)

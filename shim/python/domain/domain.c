@@ -301,7 +301,7 @@ int dom_immortal(uintptr_t p, uint64_t size)
 
 /* Python code allocated in this process since it was forked (or started):
  * a worker (multiprocessing's, which leaves through os._exit) writes its
- * exit snapshot at _exit too (life.c, HEAPSNAP_CHILDREN=exit); a child
+ * exit snapshot at _exit too (life_exit_early, HEAPSNAP_CHILDREN=exit); a child
  * that only execs, or runs C alone, does not. */
 int dom_ran;
 
@@ -388,7 +388,7 @@ static void py_text_span(const struct dl_phdr_info *info, int i)
         pylay_sym.interp_lo[i] = lo, pylay_sym.interp_hi[i] = hi;
 }
 
-/* The interpreter's modules (stack.c's trim): the one whose text holds the
+/* The interpreter's modules (pyfr_trim): the one whose text holds the
  * evaluation loop, and the executable when it is a python* apart from it. */
 static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -508,7 +508,7 @@ static uint32_t py_version_of(void)
 }
 
 /* The layout of the interpreter of version v (the real one, or a claim):
- * from 3.13 on its own _Py_DebugOffsets, before that layout.c's row;
+ * from 3.13 on its own _Py_DebugOffsets, before that its pylay_layouts row;
  * NULL with one note when there is none. */
 static const struct pylay_layout *py_layout_of(uint32_t v, uint32_t real)
 {

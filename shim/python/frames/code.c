@@ -355,7 +355,7 @@ void pyfr_code_thread_end(void)
     pyfr_code_hits_off = 1;
 }
 
-/* Code objects copied so far (state.c: a document names the new ones).
+/* Code objects copied so far (state_beat_now: a document names the new ones).
  * No lock: a racy read is enough there. */
 uint32_t pyfr_code_count(void)
 {

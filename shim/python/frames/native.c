@@ -18,7 +18,7 @@
 
 /* A stack is known by two 64-bit hashes of its frames (with its depth and
  * truncation flag), not by its frames: kept, they cost a record of 24
- * bytes instead of the frames' nodes in traces.c's tree (a Python
+ * bytes instead of the frames' nodes in ftree_walk_in's tree (a Python
  * start-up names ten thousand native stacks some 60 frames deep), and a
  * match is two compares instead of a walk up 60 nodes.  Two stacks share
  * a name only when both hashes agree: trace_hash and a second

@@ -116,7 +116,7 @@ static inline __attribute__((always_inline)) void pyfr_put_call(struct pyfr_out 
  * of the interpreter's text lie (the frames a splice does something
  * with, past the first Python frame), so that a stack spliced again skips
  * the interpreter's other frames unread.  Per thread, by the stack's name
- * (native.c: a name stands for its frames for good), direct-mapped.  A
+ * (pyfr_native_name: a name stands for its frames for good), direct-mapped.  A
  * stack with more than PY_PLAN_AT such frames has none. */
 #define PY_PLANS 1024u  /* power of two */
 #define PY_PLAN_AT 48u

@@ -592,7 +592,7 @@ static void pyg_object(uint32_t i, uint64_t aux)
 typedef void (*pyg_pass)(uint32_t, uint64_t);
 static pyg_pass pyg_pass_obj = pyg_object, pyg_pass_fol = pyg_fol_scan;
 
-/* A block as pyread.c read it (p NULL: unreadable, read as scanned):
+/* A block as pyrd_flush read it (p NULL: unreadable, read as scanned):
  * its edges, by the pass arg names (pyg_object, tag the object, aux its
  * block; or pyg_fol_scan, tag the block). */
 static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
@@ -653,7 +653,7 @@ static void pyg_read_fols(void)
 /* The edges, a batch of PYG_BATCH objects at a time: their own blocks in
  * address order (the tracked ones, and the untracked the retained sizes
  * read), then the blocks they lead to, in address order too, a window
- * of them read by one system call (pyread.c; a block too large for one
+ * of them read by one system call (pyrd_flush; a block too large for one
  * is read as it is scanned); then the batch's edges packed (pyg_edge_flush).
  * -1: out of memory. */
 static int pyg_read_all(uint64_t nobj)

@@ -365,7 +365,7 @@ uint32_t pylay_tm_config_at(uint32_t version)
     return 0;
 }
 
-/* offsetof(PyThreadState, datastack_top) by version (pyleakref.c's dead
+/* offsetof(PyThreadState, datastack_top) by version (pyl_datastack's dead
  * frames); check_datastack. */
 static const struct {
     uint32_t version, at;

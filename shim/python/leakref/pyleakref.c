@@ -196,7 +196,7 @@ static void pyl_dead_spans(const struct pyh_heap *h, uint64_t nobj)
         pyl_datastack(me, top_at);
     int gil = me && pylay_sym.gil_holder && (uintptr_t)pylay_sym.gil_holder() == me;
     if (top_at && gil && interp && (ol = pylay_obj_layout_find(pylay_lay->version))) {
-        /* PyThreadState's next is its second word (layout_check.c) */
+        /* PyThreadState's next is its second word (python_layout_matches_headers) */
         uintptr_t ts = pyl_word(interp + ol->interp_threads);
         for (unsigned k = 0; ts && k < PYL_THREADS; k++, ts = pyl_word(ts + 8))
             if (ts != me)
