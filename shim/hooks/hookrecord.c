@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
         if (!plain) /* plain: HS_RARE_WATCH clear, no watch */
-            watch_born(epoch, n);       /* tracemalloc's traced memory (watch.c) */
+            watch_born(epoch, n);       /* tracemalloc's traced memory (watch_totals) */
         if (plain)
             trace_charge_plain(id, n);
         else

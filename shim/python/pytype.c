@@ -42,7 +42,7 @@ static struct {
     struct pyt_slot { uintptr_t addr; uint32_t id; } *slot; /* nslots, by address hash */
     struct pyh_type *ty;
     uint32_t nty, capty, nslot, nslots;
-    struct pyh_heap heap;      /* every block and object, for the graph (pygraph.c) */
+    struct pyh_heap heap;      /* every block and object, for the graph (pyg_build) */
     uint64_t capblk, capobj;
     uint64_t nobj, last_blk;   /* the last object's block (they ascend) */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */

@@ -33,7 +33,7 @@
 struct ftree_node {
     uintptr_t ip;    /* this frame */
     uint32_t parent; /* the node one frame further out (0: outermost) */
-    uint32_t tag;    /* the caller's (traces.c: the id + 1 of the trace it ends) */
+    uint32_t tag;    /* the caller's (trace_intern: the id + 1 of the trace it ends) */
 };
 
 /* An index slot: a node id, and above it FTREE_TAG_BITS more of its hash,

@@ -526,7 +526,7 @@ static unsigned tbl_locked;
 
 void tbl_lock_all(void)
 {
-    tbl_pool_lock_all(); /* a pool's region before the stripes (tblpool.c) */
+    tbl_pool_lock_all(); /* a pool's region before the stripes (tbl_pool_lock_all) */
     tbl_claims_hold();   /* no group handed out until tbl_unlock_all */
     tbl_locked = tbl_stripes_used();
     for (unsigned k = 0; k < tbl_locked; k++)

@@ -48,7 +48,7 @@ struct trace {
     uint16_t depth;          /* frames from node out to the root */
     _Atomic uint16_t flags;  /* HSNAP_TRACE_* */
     _Atomic uint32_t twin1;  /* its HSNAP_TRACE_DISABLED twin's id + 1; 0 = none yet */
-    uint16_t thread;         /* athreads.c's index, or HSNAP_THREAD_NONE */
+    uint16_t thread;         /* athr_mine's index, or HSNAP_THREAD_NONE */
     uint32_t sib1;           /* the same stack's record of another thread: id + 1 */
     struct trace_stat st;    /* running sums */
 };
@@ -452,7 +452,7 @@ static HS_NOINLINE void trace_fold(void)
     trace_pending = 0;
     atomic_store_explicit(&traces.folded, cur, memory_order_relaxed);
     trace_raise_peak(cur);
-    if (fell) /* the timeline follows the heap down (timepoints.c) */
+    if (fell) /* the timeline follows the heap down (timeline_fall) */
         timeline_fall();
 }
 
@@ -551,7 +551,7 @@ static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, u
         trace_shard_add(s, &s->allocs, 1);
         trace_shard_add(s, &s->bytes, bytes);
     }
-    peak_move_in(id, (int64_t)n, (int64_t)bytes, plain); /* PEAK: per-trace live sums (peak.c) */
+    peak_move_in(id, (int64_t)n, (int64_t)bytes, plain); /* PEAK: per-trace live sums (peak_live) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
 }
@@ -579,7 +579,7 @@ static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)
     struct trace_shard *s = trace_shard();
     trace_shard_add(s, &s->frees, 1);
     trace_shard_add(s, &s->bytes, -bytes);
-    peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
+    peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak_live) */
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
         trace_fold();

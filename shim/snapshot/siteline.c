@@ -145,7 +145,7 @@ static int sl_visit(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
-static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* regions.c */
+static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* reg_foreach */
 {
     trace_live_add(arg, sl.cap, trace, bytes);
 }

@@ -411,7 +411,7 @@ static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has
      * make every page of them resident */
     if (!fatal && snap_mapped(&sec[SEC_MAPPED], trace_count()) != 0)
         sbuf_free(&sec[SEC_MAPPED]); /* out of memory: a snapshot without it */
-    if (!fatal) /* before 3.13, reused objects at tracemalloc's lines (pytmline.c) */
+    if (!fatal) /* before 3.13, reused objects at tracemalloc's lines (pyw_tml_pass) */
         pyw_tml_pass();
     return shim_bytes;
 }

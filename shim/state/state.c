@@ -46,7 +46,7 @@
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
 #define STATE_COPY (64u * 1024u)    /* state_publish's bounce buffer */
-#define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (options_table.h) */
+#define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (OPT_STATE) */
 #define STATE_DOC_FLOOR (4u * STATE_MIB) /* a document slot's room at least, file allowing */
 
 /* the helper's regions (all but the header and cells) of the largest file

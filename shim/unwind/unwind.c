@@ -213,7 +213,7 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
     } else if (unw.method == UNWIND_FP)
         n = unwind_fp(ip, max);
     if (n < 0) {
-        atomic_fetch_add_explicit(&ehf_unw, 1, memory_order_relaxed); /* ehdrop.c */
+        atomic_fetch_add_explicit(&ehf_unw, 1, memory_order_relaxed); /* read by unwind_drop_tables */
         unwind_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
         n = unw_backtrace((void **)ip, (int)max);
         unwind_host->loader_leave();

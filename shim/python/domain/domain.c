@@ -134,7 +134,7 @@ static void *py_malloc(void *ctx, size_t n)
         return o->malloc(o->ctx, n);
     if (HS_UNLIKELY(!dom_ran))
         dom_ran = 1;
-    if (HS_UNLIKELY(pyfr_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
+    if (HS_UNLIKELY(pyfr_tm_on())) /* called by tracemalloc's hook: learn it (pyfr_tm_see) */
         pyfr_tm_see(org.ra);
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n) { /* sampled mode, not sampled: py_unsampled */
@@ -146,7 +146,7 @@ static void *py_malloc(void *ctx, size_t n)
     void *p = o->malloc(o->ctx, n);
     hook_countdown_set(cd);
     if (p)
-        hook_adopt(p, n, &org), pyw_fresh = (uintptr_t)p; /* its object's birth: pyreborn.c */
+        hook_adopt(p, n, &org), pyw_fresh = (uintptr_t)p; /* its object's birth: pyw_reborn_arm */
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
     hook_leave();
@@ -718,7 +718,7 @@ void dom_poll(void)
         }
         *entry = ours; /* under the GIL: no MEM or OBJ call reads it meanwhile */
         if (d == PY_DOMAIN_MEM)
-            pyfr_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's (pytm.c) */
+            pyfr_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's */
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     pyfr_on = 1;

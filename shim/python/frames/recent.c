@@ -39,7 +39,7 @@ struct pyfr_done {
 };
 
 struct pyfr_recent {
-    struct pyfr_walk walk[2]; /* the last walk (stack.c) and the one before */
+    struct pyfr_walk walk[2]; /* the last walk (pyfr_again) and the one before */
     unsigned last;          /* walk[last] is the last */
     struct pyfr_ctx ctx[PY_CTX_SETS][2];
     uint8_t ctx_mru[PY_CTX_SETS]; /* the most recent context of each set: 0 or 1 */

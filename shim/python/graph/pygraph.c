@@ -53,7 +53,7 @@ static struct {
     uint32_t nfol;
     uint32_t rank;        /* the edges' rank now (pye_how's) */
     int oom;
-    struct pyg_root *root; /* named roots (pyroots.c), in the order given */
+    struct pyg_root *root; /* named roots (pyg_roots_collect), in the order given */
     uint64_t nroot, caproot;
     struct sbuf *names;   /* the section's names: roots' descriptions, keys */
     uint64_t keys_tag;    /* a values array is scanned: its keys object | 1 */
@@ -80,7 +80,7 @@ static struct {
 struct pyg_fol {
     uint32_t bj, how, keys;
 };
-#define PYG_BATCH 16384u /* objects whose edges are packed at a time (pyedge.c) */
+#define PYG_BATCH 16384u /* objects whose edges are packed at a time (pyg_edge_flush) */
 #define PYG_FOL_MAP (2 * PYG_BATCH * (sizeof(struct pyg_fol) + 16) + 2048 * 4) /* fol, folk, its sort's */
 #define PYG_FOL_END (1u << 6) /* how's bit: the words to the block's end */
 #define PYG_FOL_Q 7u          /* how's q from this bit on */
@@ -291,7 +291,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             const struct pyh_block *b = &g.h->blk[bj];
             uint32_t dst = pyh_obj_of(g.h, bj);
             if (dst == PYG_NONE) {
-                if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyfields.c's */
+                if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyg_fields_owned's */
                     pyr_ref(at + k, bj);
                 continue;
             }
@@ -729,7 +729,7 @@ int pyg_build(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
     g.root = NULL;
-    if (rc == 0) /* handed over: PYOWNED is made from it (pyowned.c) */
+    if (rc == 0) /* handed over: PYOWNED is made from it (pyg_owned_make) */
         *owner = g.owner, g.owner = NULL;
     else
         pyg_fields_drop();
