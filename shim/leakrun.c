@@ -145,7 +145,7 @@ static void lchk_hand_classes(const struct hsnap_block *b, uint64_t n)
 
 /* heapsnap_collect and LSan's checks; else HEAPSNAP_LEAKS, but not for a
  * crashing process, nor at exit after __lsan_do_leak_check or when the
- * program's __lsan_is_turned_off() says so (lsan.c: *why gets which, for
+ * program's __lsan_is_turned_off() says so (lsan_exit_check: *why gets which, for
  * META).  Not under a lock: the exit's answer may come from the program's
  * code. */
 int lchk_wanted(unsigned reason, int fatal, unsigned *why)

@@ -10,7 +10,7 @@
  */
 'use strict';
 /* heapsnapLeaks(page): page holds the page's data, its view and onView
- * (the functions setView calls), and page.js's DOM helpers (el, svg,
+ * (the functions setView calls), and the page's DOM helpers (el, svg,
  * count, table, tree, section, navlink). */
 function heapsnapLeaks(page) {
   const data = page.data, view = page.view, el = page.el, svg = page.svg, count = page.count;

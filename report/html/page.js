@@ -191,7 +191,7 @@
   }
   /* Each stack of the view as build reads it, outermost first, its frames
    * as the tree's nodes hold them (a function's first frame unless split by
-   * line), never inverted: cb(frames, values), for calls.js. */
+   * line), never inverted: cb(frames, values), for heapsnapCalls. */
   function eachStack(how, cb) {
     const full = [], out = [], id = how.lines ? function (f) { return f; } : function (f) { return fkey[f]; };
     for (const s of data.stacks) {

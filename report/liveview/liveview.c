@@ -33,7 +33,7 @@ static const char *const lv_sort_names[] = {"live", "growth", "allocations"};
 static const enum stats_key lv_keys[] = {KEY_LINENO, KEY_FUNCTION, KEY_TRACEBACK, KEY_THREAD};
 static const char *const lv_key_names[] = {"line", "function", "traceback", "thread"};
 #define LV_NKEY 4
-/* Reads between two resets of the symbols (frames_fini): frames.c keeps a
+/* Reads between two resets of the symbols (frames_fini): frames_get keeps a
  * table per snapshot read, which a view that reads once a second would
  * grow without end; a reset costs a symbolization again. */
 #define LV_RESET 120

@@ -45,7 +45,7 @@ static int rchan_fd(void)
     return (int)fd;
 }
 
-/* The channel's number (life.c's helper keeps it in a table of its own),
+/* The channel's number (helper_init's thread keeps it in a table of its own),
  * or -1: none. */
 int rchan_fd_number(void)
 {

@@ -108,7 +108,7 @@ static int snap_leak_fork(unsigned reason)
            !snap_host->can_hold();
 }
 
-/* BLOCKS: the leak check's (leakrun.c), on a fork of the process or in
+/* BLOCKS: the leak check's (lchk_collect), on a fork of the process or in
  * place, the sorted copy on the fatal path, else streamed. */
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count)

@@ -189,7 +189,7 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
-/* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
+/* SITELINE: sl_sample's points and one of this snapshot, whose trace ids
  * are within the TRACES just written. */
 static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
@@ -237,7 +237,7 @@ static void snap_gcfreed(struct sbuf *sec)
         sbuf_free(&sec[SEC_PYGCFREED]);
 }
 
-/* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
+/* PEAK and TEMPS (peak_put, peak_put_temps): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
 static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
@@ -653,11 +653,11 @@ void snap_unlock(void)
     lock_drop(&snap.lock);
 }
 
-/* The state file's document (state.c): a snapshot without BLOCKS nor
+/* The state file's document (state_beat_now): a snapshot without BLOCKS nor
  * TRACES (the state file appends the stacks apart), with MAPPED (the
  * reserved total serve's /metrics reads, the residency a killed process's
  * state keeps) of lv->n traces, whose
- * live sums are lv's (peak.c's lines, not a walk of the table), reason
+ * live sums are lv's (peak_live's lines, not a walk of the table), reason
  * killed and cut short, as a reader after a kill takes it, into fd from
  * its start; compressed (HEAPSNAP_COMPRESS) from as many traces as a
  * snapshot is from live blocks, unless it takes at most raw_room bytes

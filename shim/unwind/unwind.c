@@ -86,7 +86,7 @@ const struct unwind_host *unwind_host;
 
 /* No warm-up: libunwind is first called on a fallback, and sets itself up
  * then, inside the hook.  That is safe: the call is inside loader_enter,
- * so a fork waits for it (life.c); libunwind's one-time set-up (tdep_init)
+ * so a fork waits for it (life_prepare); libunwind's one-time set-up (tdep_init)
  * blocks every signal and takes a lock of its own; and it allocates by
  * mmap (a malloc of its would meet the hook's guard).  A warm-up at start-up
  * (a cursor stepped once) cost every process ~240 KiB of peak RSS (its
@@ -343,7 +343,7 @@ void unwind_counts(struct unwind_counts *c)
 }
 
 /* A few tries: another thread may hold the rule cache's lock for a bounded
- * insert; past them, the thread's periodic check (cfi.c) catches up. */
+ * insert; past them, the thread's periodic check (cfi_check_unloads) catches up. */
 void unwind_modules_changed(void)
 {
     if (unw.method != UNWIND_AUTO || !rcache.slot)

@@ -325,7 +325,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret,
 /* The hanging nodes' queue (pyr_dom_hang's q) and each one's predecessor
  * (its idom then), held through the dominators and the sizes packed:
  * a node's difference from the one before, then its predecessor's from
- * the one before's, zigzagged, in 7-bit groups (pyvar.h), the high bit
+ * the one before's, zigzagged, in 7-bit groups (pyvar_put), the high bit
  * set on all but a group's last, so that it reads back either way.
  * The queue goes up the trees a level at a time (the leaves in order,
  * then their predecessors), so both differences are small as a rule. */
