@@ -5,12 +5,12 @@
  * all three, and leak/ stays pure): whether a snapshot wants one,
  * the sorted copy of the live blocks it scans (the fatal path writes the
  * same copy as BLOCKS), and the check in place or on a fork of the
- * process (leak/fork.c), whose child classifies the blocks, writes BLOCKS,
+ * process (lfork_spawn), whose child classifies the blocks, writes BLOCKS,
  * LEAKS and RETAINERS into the snapshot's side file and leaves the live
  * sums in a shared mapping.  Here too are the API's entries that ask the
  * room something (heapsnap_collect, LSan's recoverable check, the
  * reference queries, heapsnap_ignore); the recorder as the room sees it
- * (struct leak_host) is threads.c's, which starts the room.  Every run holds the snapshot lock (snapshot.c); what it
+ * (struct leak_host) is threads.c's, which starts the room.  Every run holds the snapshot lock (snap_take); what it
  * leaves for the writer is snap_run.
  */
 #include <errno.h>

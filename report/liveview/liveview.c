@@ -11,7 +11,7 @@
  * outermost frame of a stack that is not libc's start-up (main for the
  * main thread, the start routine for the others); the state keeps no
  * thread ids per site.  Symbols are resolved here, in the CLI, and kept
- * from one refresh to the next (frames.c).
+ * from one refresh to the next (frames_get, until frames_fini).
  */
 #include <curses.h>
 #include <stdarg.h>

@@ -9,7 +9,7 @@
  * group on the shortest.
  * What the interpreter's own Python code made (pygarbage_interp: its
  * standard library's, importlib's) is listed apart, under its own head:
- * not the program's, and no gate fails on it (pycheck.c).  A class's
+ * not the program's, and no gate fails on it (pycheck_check).  A class's
  * __dict__ counts at its class's site (pygarbage_charges): born in the
  * same call, whatever line its free-list block had before 3.13.
  */

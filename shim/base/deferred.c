@@ -9,7 +9,7 @@
  * program gave it up), and freed for real, books first, when the guard is
  * next left clear (guard_leave, base.h).  Pushes are a CAS, so a handler
  * that interrupts a push is safe; the drain takes the whole stack with
- * one exchange.  hooks.c decides which frees come here and hands over the
+ * one exchange.  The hooks decide which frees come here (defer_push) and hands over the
  * real functions (defer_init).  Here too, as the lowest room: the hot
  * path's per-thread words (hs_hot) and errno's place (HS_ERRNO).
  */

@@ -3,10 +3,10 @@
  * them.  Each exported hook is only its fast path (a few checks, then a
  * tail call); recording is a noinline helper (hookrecord.c: unwind
  * first, no lock held, then intern and insert); a tracked free goes to
- * pending.c, or waits in deferred.c when it comes with the guard set.
+ * pend_hold, or waits in defer_push when it comes with the guard set.
  * Real functions come from dlsym(RTLD_NEXT), required names first (a
  * failing dlsym allocates), so an allocator later in the chain is
- * respected; until they are known, requests are served from boot.c's
+ * respected; until they are known, requests are served from boot_alloc's
  * static buffer, whose blocks free ignores.  guard_on (initial-exec
  * TLS) passes the shim's own allocations through untracked.  Sampled mode's
  * byte countdown is here: one load and a test before the real function.

@@ -7,7 +7,7 @@
  * header page, each chunk of cells, STATE_SEG segments of the rest).  No
  * descriptor is kept, and none is ever opened on the program's threads: a
  * hook maps a chunk of cells beside one already mapped; the helper opens
- * the file in a descriptor table of its own (life.c).  peak.c's
+ * the file in a descriptor table of its own (helper_init).  peak_set_store's
  * per-thread live sums are allocated here (state_cells), so the hooks keep
  * them in the file at no cost of their own; the helper writes the
  * heartbeat, new traces' stacks (statestacks.c) and, spaced by its cost,

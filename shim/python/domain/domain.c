@@ -8,13 +8,13 @@
  * it frees there, taken off the books just before, goes straight to the
  * real free (defer_offbook).  Objects made before the wrap are not blocks,
  * unless they were malloc'd (RAW blocks, off the books at their free) or
- * lie dead on a free list at the wrap (preseed.c books them).
+ * lie dead on a free list at the wrap (pyw_preseed books them).
  * docs/design.md, "Python processes".
  *   When: the symbols are looked up once, in the constructor
  * (dlsym(RTLD_DEFAULT)), when the executable is python* or a libpython* is
  * loaded; the wrap (PyMem_SetAllocator needs the GIL) is made by the first
  * recorded allocation after Py_IsInitialized() on the thread holding the
- * GIL.  A version with no layout (layout.c) is left alone.
+ * GIL.  A version with no layout (pylay_layout_find) is left alone.
  */
 #include <dlfcn.h>
 #include <link.h>

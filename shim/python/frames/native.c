@@ -1,7 +1,7 @@
 /*
  * native.c - the native stacks that Python frames are spliced into,
  * numbered: a stack with evaluation frames is named for the unwinder's
- * memo by its number (UNWIND_NAME_FRAMES | number, see hooks.c's
+ * memo by its number (UNWIND_NAME_FRAMES | number, see
  * hook_stack), so that the same native frames, walked again after the
  * memo forgot them, get the same name, and the thread's recent splices
  * (stack.c) keyed by that name are found again.  A number stands for one

@@ -91,7 +91,7 @@ uint32_t pyfr_code_id(const char *co, const struct pyfr_lines **ln);
 
 /* A thread's answer of the code table: the code object at addr is id, as
  * long as pyfr_code_gen is gen.  pyfr_code_gen moves whenever a code object
- * dies (domain.c's free of the OBJ domain sees its type) and whenever the
+ * dies (py_free of the OBJ domain sees its type) and whenever the
  * table gives an address a newer id, so while it stands, the object at
  * addr is the one the answer was given for: no code object can be born
  * at an address before the one there died. */
@@ -128,7 +128,7 @@ static inline __attribute__((always_inline)) uint32_t pyfr_code_quick(const char
     return pyfr_code_id(co, ln);
 }
 
-/* domain.c's free of the OBJ domain: the object at p is going; if it may
+/* py_free of the OBJ domain: the object at p is going; if it may
  * be a code object, every thread's answers are void (pyfr_code_hit).  Its
  * type is read where it cannot leave the block: size, the block's size
  * when it was in the books (0: not known).  A block of unknown size that

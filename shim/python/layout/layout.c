@@ -5,11 +5,11 @@
  * internal/pycore_frame.h, pycore_code.h), which tests/shim/python/
  * layout_check.c recompiles against each installed version's headers; and
  * from 3.13 on, the interpreter's own _Py_DebugOffsets (the first field of
- * _PyRuntime, "xdebugpy" and its version), which domain.c prefers: its
+ * _PyRuntime, "xdebugpy" and its version), which py_layout_of prefers: its
  * offsets are the interpreter's word.  What the offsets do not say (how
  * frames chain, the owner value of the C stack's frames, a compact str's
  * data) is the frame model of PY_FRAMES_OWNER, the same from 3.12 on.
- * An interpreter with neither gets native frames only (domain.c says so
+ * An interpreter with neither gets native frames only (py_layout_of says so
  * once): heapsnap never guesses a layout.
  */
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * pyretain.c - the retained size of every live block at a snapshot: the
  * bytes that would be freed if it went (PYRETAIN, hsnap_format.h).  The
- * graph is the one pygraph.c's walk reads, widened: every block holds an
+ * graph is the one pyg_build's walk reads, widened: every block holds an
  * edge to each block one of its words points into (a native block
  * anywhere in it, an object at its exact start, untracked objects too),
  * so an object owns its item array, keys table or buffer and what those
