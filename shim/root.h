@@ -43,7 +43,7 @@
  *   5b. regions     record/regions.c: the program's mapped ranges (taken alone
  *                   by a mapping hook, the snapshot and the site line)
  *   6. arena        arena.c
- *   7. timeline     record/timeline.c
+ *   7. timeline     record/timepoints.c
  *   8. siteline     siteline.c: the per-site points (taken alone, or
  *                   after snap by the writer)
  *   9. threads      leak/stop.c: the registry (the leak check, after the

@@ -46,7 +46,7 @@ struct snap_pyobjs {
     uint64_t nobjects;    /* blocks with a type */
     int graph;            /* HSNAP_PYTYPES_GRAPH: flags and links hold */
     uint64_t garbage;     /* blocks flagged HSNAP_PYOBJ_GARBAGE */
-    /* PYRETAIN (report/load/pyretainread.c), by BLOCKS index; NULL without it */
+    /* PYRETAIN (pyretain_decode), by BLOCKS index; NULL without it */
     uint64_t *block_retained; /* bytes freed if the block went (its own at least) */
     uint64_t *block_idom;     /* its immediate dominator's block, or UINT64_MAX: the roots */
     uint8_t *block_held;      /* held from outside the graph (HSNAP_PYRETAIN_HELD) */

@@ -138,7 +138,7 @@ static inline void *scrub_frames_ret(size_t bytes, void *ret)
 extern const volatile int *base_fork_mark;
 static inline int base_unforked(void)
 {
-    return HS_UNLIKELY(*base_fork_mark == 0); /* never NULL: a 1 until orphan.c sets it */
+    return HS_UNLIKELY(*base_fork_mark == 0); /* never NULL: a 1 until orph_init sets it */
 }
 
 /* ---- per-thread lines (peak.c's live sums, traces.c's shards): each is
@@ -237,12 +237,12 @@ extern __thread struct hs_hot hs_hot;
 #define unwind_my_top (hs_hot.unwind_my_top)
 
 /* The recording hooks' rarer modes, one bit each, set by the mode's owner
- * while the mode is on: a hook tests this one word (hooks.c's
- * hook_record, where it is 0, takes a path that tests none of them, not
+ * while the mode is on: a hook tests this one word (hook_record,
+ * where it is 0, takes a path that tests none of them, not
  * a test of each mode in turn).  A mode turned on while a hook runs is
  * seen by the next, as when the hook read the mode's own flag first.  A
  * thread's own rarer modes are hs_hot's rare_mine, tested with it:
- * __lsan_disable's nesting and pending.c's fresh blocks; and lines_mine,
+ * __lsan_disable's nesting and pend_keep's fresh blocks; and lines_mine,
  * the other way round: the plain paths need the thread's own pending
  * queue, trace shard and peak line, and test none of them (a thread's
  * words start at 0: a new thread takes the careful paths, which claim
@@ -251,7 +251,7 @@ extern __thread struct hs_hot hs_hot;
  * the fork mark, HS_FORK_MARK (hook_plain), in rare_unused's
  * bits, which stay 0. */
 #define HS_MINE_PLAIN 0x100u
-#define HS_FORK_MARK 0x10000u /* orphan.c's page word; its low half is base_fork_mark's */
+#define HS_FORK_MARK 0x10000u /* orph_init's page word; its low half is base_fork_mark's */
 extern _Atomic unsigned hs_rare;
 #define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */
 #define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */
@@ -272,7 +272,7 @@ static inline void hs_rare_mark(unsigned bit, int on)
 }
 
 /* errno as the hot path keeps it (hook_record): at its offset
- * from the thread pointer, taken by hs_errno_init (deferred.c), read and
+ * from the thread pointer, taken by hs_errno_init, read and
  * written %fs-relative.  libc's thread-locals are in the static TLS
  * block, at the same offset in every thread; errno through
  * __errno_location is a call through the PLT on every tracked allocation. */
@@ -302,7 +302,7 @@ static inline int guard_enter(void)
  * blocks themselves, emptied when the guard is next left clear. */
 /* defer_stack (hs_hot) */
 /* shim/python: the block its wrapper's own call frees with the guard
- * set, already off the books: not deferred (hooks.c's free). */
+ * set, already off the books: not deferred (hook_free_tracked). */
 extern __thread uintptr_t defer_offbook;
 /* The real functions the drain and a deferring realloc call, and what
  * takes a block off the books first (pend_unbook) (hook_init, once they

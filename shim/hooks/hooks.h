@@ -96,7 +96,7 @@ uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned
  * failure's, which is never sampled. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
 /* Bytes to this thread's next sample: above 0 only in sampled mode
- * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
+ * without HEAPSNAP_LEAKS (hooks.c says more); py_malloc's fast path reads it. */
 /* hook_countdown (hs_hot) */
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
@@ -104,7 +104,7 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
 /* The way out of a hook that kept the books (entered with the guard
  * clear): the guard left, then the thread cleared of the addresses the
  * books went through, which the leak check would take for the program's
- * (scrub.c).  Last, just before the return to the program.  A hook that
+ * (scrub_use).  Last, just before the return to the program.  A hook that
  * made a block (or a mapping) clears its dead frames below it and the
  * registers, as deep as its work said (hook_scrub_need: 0 when it only
  * passed the call on, as sampled mode's careful path mostly does;

@@ -50,7 +50,7 @@ void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w);
 int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
-/* tbl_insert_where with hs_rare 0 (no pool, no filter): hooks.c's plain path */
+/* tbl_insert_where with hs_rare 0 (no pool, no filter): hook_insert's plain path */
 int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_plain(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
@@ -172,12 +172,12 @@ struct trace_live {
     uint64_t count, bytes; /* count in 1/65536 units, as the totals */
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
-/* trace_intern for a stack most likely new (python/frames/stack.c's splices, which
+/* trace_intern for a stack most likely new (pyfr_trace's splices, which
  * the thread's recent splices missed): the tree straight away, no cache slot. */
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 /* murmur3's 64-bit finalizer, trace_hash's last step: every bit of h
- * carried to every bit of the result (python/frames/native.c's second hash too) */
+ * carried to every bit of the result (pyfr_native_name's second hash too) */
 static inline uint64_t trace_mix(uint64_t h)
 {
     h ^= h >> 33;
@@ -472,7 +472,7 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
 uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */
-struct peak_store { /* cells kept elsewhere than the arena (state.c) */
+struct peak_store { /* cells kept elsewhere than the arena (state_cells) */
     void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
     void (*drop)(const void *c);                   /* ... not kept after all */
 };

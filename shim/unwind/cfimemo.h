@@ -38,7 +38,7 @@
  * stack patches return addresses, and exceptions unwinding through
  * patched frames were its issue #119).  HEAPSNAP_UNWIND_CHECK compares
  * with the walk from scratch (check.c; docs/design.md has the argument).
- * The caller may name a walk's result (cfi_name: hooks.c gives the trace
+ * The caller may name a walk's result (cfi_name: hook_stack gives the trace
  * id).  A new walk that starts in a named memo's first state and whose
  * every read would see the same word again gives the same frames: it
  * returns the name without writing a frame, and the caller skips interning

@@ -77,7 +77,7 @@ void unwind_tick(unsigned n);
  * stack's frames for the caller: after unwind_again answered it,
  * unwind_again_frames gives them back without a walk (shim/python: the
  * native part of a Python stack, its Python frames spliced afresh).
- * Other names are the caller's own (hooks.c: trace ids, below 2^24). */
+ * Other names are the caller's own (hook_stack: trace ids, below 2^24). */
 #define UNWIND_NAME_FRAMES 0x80000000u
 /* Right after unwind_again(origin, max) answered name (UNWIND_NAME_FRAMES
  * set): ip[] (room for max + UNWIND_SLACK) gets the frames unwind_capture

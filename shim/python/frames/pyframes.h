@@ -38,9 +38,9 @@ uint32_t pyfr_type_name(const struct pylay_obj_layout *ol, uintptr_t t, const ch
                       char *out);
 void pyfr_type_names_begin(void);
 
-extern int pyfr_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
-extern _Atomic unsigned pyfr_frames_max; /* heapsnap_python_frames' cap, 0: none (stack.c) */
-extern _Atomic unsigned pyfr_frames_gen; /* ... moved at each change (recent.c) */
+extern int pyfr_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (pyfr_trace) */
+extern _Atomic unsigned pyfr_frames_max; /* heapsnap_python_frames' cap, 0: none (pyfr_frames_cap) */
+extern _Atomic unsigned pyfr_frames_gen; /* ... moved at each change (pyfr_walk_take) */
 
 /* A frame's code object: from 3.14 on f_executable is a _PyStackRef, its
  * low bit a tag (Py_TAG_REFCNT); objects are 16-aligned, so the tag bits
@@ -255,7 +255,7 @@ struct pyfr_walk {
      * (pyfr_frame_at): side by side, so that two walks' outer frames compare
      * as one run of words (ftree_tail_same) */
     uintptr_t fa[2 * PY_WALK_MAX];
-    uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (recent.c) */
+    uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (pyfr_walk_take) */
     uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
 /* The walk of this thread's frames (state ts), lim frames with a word at

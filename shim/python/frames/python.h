@@ -46,10 +46,10 @@ int pyfr_again(uint32_t name, uint32_t *id);
  * pyfr_frames_gen move). */
 void pyfr_frames_cap(unsigned n, int native);
 
-/* The thread is ending (threads.c): its recent splices go back. */
+/* The thread is ending (thr_detach): its recent splices go back. */
 void pyfr_thread_end(void);
 
-/* The code table's lock (code.c), for fork's handlers (life.c). */
+/* The code table's lock (code.c), for fork's handlers (life_prepare). */
 void pyfr_code_lock(void);
 void pyfr_code_unlock(void);
 

@@ -37,7 +37,7 @@ struct pyh_type {          /* what the walk keeps of a type, by id */
                               values arrays' names (3.11 on), or 0 */
 };
 struct pyh_block {         /* a live block, in address order: 8 bytes */
-    uint64_t addr : 48;    /* a user address (pytype.c takes none above) */
+    uint64_t addr : 48;    /* a user address (py_types_block takes none above) */
     uint64_t size : 16;    /* bytes; PYG_BIG: in pyh_heap's big (pyh_size) */
 };
 #define PYG_BIG 0xffffu
@@ -64,7 +64,7 @@ struct pyh_obj {             /* 8 bytes: a million objects, 8 MiB */
 };                           /* its block: pyh_blk_of, pyh_next */
 #define PYG_REFCNT_MAX 0xffffffffull
 #define PYG_TYPES_MAX (1u << 21)
-struct pyh_heap {          /* arena_map'd arrays, grown by pytype.c */
+struct pyh_heap {          /* arena_map'd arrays, grown by py_types_block */
     struct pyh_block *blk;
     struct pyh_obj *obj;
     uint64_t nblk;
@@ -146,7 +146,7 @@ static inline void pyh_rank_end(struct pyh_heap *h, uint64_t nobj)
         h->rank[h->nrank].before = nobj;
 }
 /* The block of h with no object that starts exactly at addr, or PYG_NONE
- * (what an object's field owns: pynumpy.c's buffers, pyfields.c's). */
+ * (what an object's field owns: pyg_numpy_owned's buffers, pyg_fields_owned's). */
 static inline uint32_t pyh_bare_block_at(const struct pyh_heap *h, uint64_t addr)
 {
     uint64_t lo = 0, hi = h->nblk;

@@ -64,7 +64,7 @@ struct pylay_debug_format {
     uint16_t ob_type;
     uint16_t bytes_ob_size, bytes_ob_sval;
     uint16_t str_state, str_length, str_ascii_size;
-    uint16_t interp_gc, gc_collecting; /* pygcfreed.c's flag */
+    uint16_t interp_gc, gc_collecting; /* pyw_gcf_arm's flag */
     /* what the object row has too (3.14 on; 0: not read): the interpreter's
      * threads and modules, a frame's locals and their names, a tuple's items */
     uint16_t interp_threads, interp_modules, fr_localsplus, co_localsplusnames, tuple_ob_item;
@@ -187,7 +187,7 @@ struct pylay_obj_layout {
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
 /* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
- * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
+ * (3.10-3.13: python_layout_matches_headers): getsets, no members, but __closure__ */
 #define PY_FUNC_DEFAULTS 56
 /* The row for version, or NULL: no object types then; once
  * pylay_obj_layout_publish has read the interpreter's, that one. */
@@ -199,19 +199,19 @@ const struct pylay_obj_layout *pylay_obj_layout_find(uint32_t version);
 int pylay_obj_layout_publish(const void *runtime, uint32_t version);
 
 
-/* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
+/* The interpreter's functions, from dlsym(RTLD_DEFAULT) (dom_init). */
 struct pylay_syms {
     void *(*this_thread)(void); /* PyGILState_GetThisThreadState */
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
     uintptr_t eval2_lo, eval2_hi; /* its loop split off by the compiler, or 0 */
-    /* the interpreter's own text (stack.c's trim): [0] the executable
+    /* the interpreter's own text (pyfr_trim): [0] the executable
      * segments of the module that holds the evaluation loop (libpython,
      * or a static python executable), [1] a shared build's python
      * executable (its main); lo == hi: none */
     uintptr_t interp_lo[2], interp_hi[2];
-    uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroots.c) */
+    uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroot_interp_data) */
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uintptr_t type_type;        /* &PyType_Type */
