@@ -132,7 +132,7 @@ static void *helper_main(void *arg)
     guard_enter(); /* for good: the helper's allocations are the shim's */
     stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
     while (!atomic_load(&helper.helper_quit)) {
-        guard_leave(0); /* frees it deferred (hooks.c) are done now */
+        guard_leave(0); /* frees it deferred (defer_push) are done now */
         guard_enter();
         if (helper_wait(helper_earlier(helper_earlier(next, sl_due()),
                                        helper_earlier(state_due(), drop))))

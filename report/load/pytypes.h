@@ -83,7 +83,7 @@ int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *e
  * input with types has one.  Nothing without types or blocks; 0, or -1
  * out of memory (out->py then freed by pytypes_free). */
 int pytypes_merge(struct snap *out, const struct snap *in, int n);
-/* PYRETAIN (pyretain.c): fills s->py.block_retained, block_idom,
+/* PYRETAIN: fills s->py.block_retained, block_idom,
  * block_held and the leaked references from its payload (after BLOCKS
  * and PYTYPES); 0, or -1 with "section PYRETAIN: why" in err. */
 int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);

@@ -255,7 +255,7 @@ const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);
  * hsnap_format.h), or NULL. */
 const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip);
 
-/* PYGCFREED (pygcfreed.c): checked, into s (after TRACES); 0 or -1. */
+/* PYGCFREED (pyw_gcf_put's): checked, into s (after TRACES); 0 or -1. */
 int pygcfreed_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
                      size_t errlen);
 

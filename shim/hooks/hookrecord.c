@@ -199,7 +199,7 @@ void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
         hook_record(p, n, origin);
 }
 
-/* hooks.h: a free list's object born again (shim/python's pyreborn.c):
+/* hooks.h: a free list's object born again (pyw_reborn_arm's tracer):
  * its block, when on the books, charged to the stack of its new birth,
  * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace and nothing
  * else: the block keeps its size (sampled mode: its sampling) and birth

@@ -120,7 +120,7 @@ size_t tbl_pool_bytes(void);
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
  * cannot hold costs one load and no lock.  Its group is the whole test of
- * a free's fast path (hooks.c): until sampled mode turns it on, and in
+ * a free's fast path (hook_pass_free): until sampled mode turns it on, and in
  * every other mode, every group reads saturated (0xff from the start; the
  * buckets stay 0 and are never read), so that no free passes without the
  * careful path.  Above the buckets, a counter per

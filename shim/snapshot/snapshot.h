@@ -279,7 +279,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
 int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room);
 
 /* What the writer asks of the rooms above it: the leak check (leak/) and
- * life.c.  life.c names them once at start-up (snap_set_host), before any
+ * the root.  life_init names them once at start-up (snap_set_host), before any
  * snapshot; the writer calls none of them by name. */
 struct snap_host {
     int (*own_process)(void);        /* life_own_process */

@@ -46,7 +46,7 @@ struct pyh_big {           /* a block of PYG_BIG bytes or more */
     uint64_t addr, size;
 };
 /* Which blocks hold an object, 64 blocks a word: the objects come in
- * block order (pytype.c), so a block's object is its rank among them. */
+ * block order (py_types_block), so a block's object is its rank among them. */
 struct pyh_rank {
     uint64_t bits;         /* block 64 * word + k holds one: bit k */
     uint64_t before;       /* the objects in the blocks before the word's */
@@ -60,7 +60,7 @@ struct pyh_obj {             /* 8 bytes: a million objects, 8 MiB */
     uint64_t external : 1;   /* referenced from outside (pyg_build's marking) */
     uint64_t reached : 1;    /* the marking's: reached from a root */
     uint64_t parent : 1;     /* the marking put its parent (struct pyg_parent) */
-    uint64_t type : 21;      /* below PYG_TYPES_MAX (pytype.c gives the graph up) */
+    uint64_t type : 21;      /* below PYG_TYPES_MAX (py_types_block gives the graph up) */
 };                           /* its block: pyh_blk_of, pyh_next */
 #define PYG_REFCNT_MAX 0xffffffffull
 #define PYG_TYPES_MAX (1u << 21)

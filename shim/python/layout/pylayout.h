@@ -19,7 +19,7 @@ struct sbuf;
 struct hsnap_pyunread;
 
 /* How a version chains the frames one native call of the evaluation loop
- * runs (stack.c). */
+ * runs (pyfr_trace). */
 enum {
     PY_FRAMES_OBJECT = 1, /* 3.10: PyFrameObject, one a call; f_lasti in code units */
     PY_FRAMES_ENTRY,      /* 3.11: _PyInterpreterFrame, is_entry marks a call's first */
@@ -35,7 +35,7 @@ struct pylay_layout {
     const char *name;          /* "3.11" */
     uint8_t frames;            /* PY_FRAMES_* */
     uint8_t cstack;            /* PY_FRAMES_OWNER: the C stack's owner value */
-    uint16_t ob_type;          /* PyObject: its type (a code object's death, domain.c) */
+    uint16_t ob_type;          /* PyObject: its type (a code object's death, py_free) */
     /* PyThreadState -> _PyCFrame -> the innermost frame; ts_cframe 0: the
      * frame is the thread state's own, at cf_current (3.10, 3.13 on) */
     uint16_t ts_cframe, cf_current;
@@ -70,7 +70,7 @@ struct pylay_debug_format {
     uint16_t interp_threads, interp_modules, fr_localsplus, co_localsplusnames, tuple_ob_item;
 };
 const struct pylay_debug_format *pylay_debug_format_find(uint32_t version); /* or NULL */
-/* Where the main interpreter keeps what pygcfreed.c reads, in bytes from
+/* Where the main interpreter keeps what pyw_gcf_arm reads, in bytes from
  * the PyInterpreterState: its collector's gcstate->collecting (an int;
  * its generation_stats, 3 x {collections, collected, uncollectable} as
  * Py_ssize_t, end where it starts), and the numfree counts (ints) of the
@@ -144,7 +144,7 @@ int pylay_layout_published(const void *runtime, uint32_t version, struct pylay_l
                         const char **why, uint32_t *code);
 extern const struct pylay_layout *pylay_lay; /* the interpreter's, once found */
 
-/* What pytype.c reads of objects and their types, for one version: the
+/* What py_types_block reads of objects and their types, for one version: the
  * rest of PyTypeObject it reads (PY_TP_*) is the same in 3.10-3.13 and
  * checked against each version's headers with this row (layout_check.c). */
 enum { PY_KEYS_310 = 1, /* PyDictKeysObject: dk_size, indices by size */
@@ -156,7 +156,7 @@ struct pylay_obj_layout {
     /* tp_flags bits that put two words before an object's PyGC_Head
      * (3.11: Py_TPFLAGS_MANAGED_DICT; 3.12 on: Py_TPFLAGS_PREHEADER) */
     uint32_t preheader;
-    /* the roots (pyroots.c): PyInterpreterState's modules dict (3.12 on:
+    /* the roots (pyg_roots_collect): PyInterpreterState's modules dict (3.12 on:
      * imports.modules), PyHeapTypeObject's ht_cached_keys, a frame's fast
      * locals (3.10: PyFrameObject's f_localsplus; then _PyInterpreterFrame's
      * localsplus), their names (3.10: co_varnames, co_cellvars, co_freevars;
@@ -218,7 +218,7 @@ struct pylay_syms {
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
     uintptr_t cell_type, module_type, bytes_type, tuple_type, long_type;
-    /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
+    /* the roots (pyg_roots_collect): the main interpreter (a field of _PyRuntime,
      * read without a lock) */
     void *(*interp_main)(void);
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
