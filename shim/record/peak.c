@@ -23,7 +23,7 @@
 #define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
 #define PEAK_FLOOR 4096u          /* ... and at least this many bytes */
 #define PEAK_TRACE_BYTES 16u      /* ... and as many per trace */
-#define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as traces.c */
+#define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as TRACE_UNIT_SHIFT */
 
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
 static struct peak_line peak_line0;      /* the shared line */

@@ -415,7 +415,7 @@ static inline unsigned ftree_tail_same(const uintptr_t *a, const uintptr_t *b, u
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
 #define PEAK_CHUNK_BITS 12
 #define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
-#define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
+#define PEAK_CHUNKS 4096u                   /* as TRACE_CHUNKS: 16M ids */
 #define PEAK_LINES 64                       /* threads with a line of their own */
 #define PEAK_LINE_CHUNK 8                   /* lines 1.. mapped this many at a time */
 struct peak_cell {                          /* one trace's live sums on one line */

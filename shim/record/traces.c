@@ -476,7 +476,7 @@ static HS_NOINLINE void trace_new_peak(void)
             return;
     } while (pend_settle_one());
     trace_raise_peak(cur);
-    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
+    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
 }
 
 /* The peak after this thread changed the traced size (trace_pending). */
@@ -484,7 +484,7 @@ static inline void trace_track_peak(void)
 {
     if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
         trace_fold();
-        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
+        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
         return;
     }
     if (trace_pending <= 0) /* frees by this thread (of others' blocks, too) */

@@ -36,7 +36,7 @@ enum { UNWIND_AUTO, UNWIND_FP, UNWIND_LIBUNWIND }; /* HEAPSNAP_UNWIND's choices,
 /* Outside any hook, once: the backend, HEAPSNAP_UNWIND_CHECK (auto only:
  * every stack the incremental walk gives, a replay of the thread's last
  * walk or an exact repeat of a named one, is also walked from scratch and
- * compared; check.c) and the host (kept). */
+ * compared; uchk_compare) and the host (kept). */
 void unwind_init(int method, int check, const struct unwind_host *host);
 
 /* Where a hook was called from: the return address into its caller, the

@@ -155,7 +155,7 @@ static inline uint64_t pyfr_frame_word(uint32_t code, uint32_t off)
 /* A frame's instruction as read (3.10: the int f_lasti; then a pointer
  * into its code's co_code): with its code object, what its word is made
  * of (pyfr_word_of).  The functions below that take the frame model
- * (PY_FRAMES_*) are always inlined, so that recent.c's walk, made for
+ * (PY_FRAMES_*) are always inlined, so that pyfr_walk_take's walk, made for
  * every allocation, is compiled once per model with none of its tests;
  * pylay_lay->frames is the model to pass. */
 static inline __attribute__((always_inline)) intptr_t pyfr_frame_at(const char *fr, int model)
@@ -229,7 +229,7 @@ static inline __attribute__((always_inline)) const char *pyfr_frame_next(const c
 }
 
 /* recent.c: one walk of the thread's Python frames, innermost first, as
- * the splice (stack.c) and the thread's recent splices read it: made once
+ * the splice (pyfr_trace) and the thread's recent splices read it: made once
  * an allocation (pyfr_again's walk is pyfr_trace's), never past lim frames
  * with a word (no splice writes more), nor past PY_WALK_MAX frames.  A
  * frame's word is the last walk's where that walk had the same code and

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
+/* Nonzero once CPython's allocator domains are wrapped (pyfr_trace splices). */
 extern int pyfr_on;
 
 /* The one call of the recorder (hook_stack) after the unwind:
@@ -42,7 +42,7 @@ int pyfr_again(uint32_t name, uint32_t *id);
 
 /* heapsnap_python_frames: new stacks keep at most n Python frames (0: no
  * cap but HEAPSNAP_DEPTH's) and, native 0, none of their native frames;
- * the threads' recent splices, made before, are forgotten (recent.c sees
+ * the threads' recent splices, made before, are forgotten (pyfr_walk_last sees
  * pyfr_frames_gen move). */
 void pyfr_frames_cap(unsigned n, int native);
 

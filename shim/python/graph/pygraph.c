@@ -303,7 +303,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
                 continue;
             if (!(own & PYG_OPAQUE) || pyg_known_kind(g.ty[g.h->obj[src].type].addr,
                                                       g.ty[g.h->obj[src].type].flags) != PYKN_ARRAY)
-                pyr_ref(at + k, bj); /* (an array's base: pynumpy.c's) */
+                pyr_ref(at + k, bj); /* (an array's base: pyg_numpy_owned's) */
             if ((own & PYG_RETAIN) || (!(own & PYG_OPAQUE) && !pyg_walked(src)))
                 continue;
             /* an untracked object (str, bytes, an untracked tuple) is a
