@@ -15,7 +15,7 @@
  * shim'` (test_version.sh). */
 __attribute__((used)) static const char api_version[] = "heapsnap shim " HEAPSNAP_VERSION;
 
-/* The frees this thread holds back (pending.c) happened before this call:
+/* The frees this thread holds back (pend_hold) happened before this call:
  * they are released first, unless the call comes from a signal handler
  * that interrupted a hook. */
 static void api_settle(void)
@@ -69,7 +69,7 @@ unsigned heapsnap_new_epoch(void)
 }
 
 /* The watch is on before the epoch it watches begins: a block of that
- * epoch is counted at its birth (watch.c). */
+ * epoch is counted at its birth (watch_add). */
 unsigned heapsnap_watch_start(void)
 {
     api_settle();

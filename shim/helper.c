@@ -106,7 +106,7 @@ static void helper_fds(void)
         return;
     /* 0, 1 and 2 are a pidfd of this process (writes there fail, and no
      * file of the helper's takes those numbers); messages fetch the
-     * program's fd 2 through it (options.c) */
+     * program's fd 2 through it (opt_warn_sink) */
     int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0); /* 0: the table is empty */
     if (pidfd != 0) { /* no pidfd: /dev/null there, and the helper's messages are lost */
         for (int k = 0; k < 3; k++)
@@ -132,7 +132,7 @@ static void *helper_main(void *arg)
     guard_enter(); /* for good: the helper's allocations are the shim's */
     stop_own_thread((uintptr_t)pthread_self()); /* the leak check's stop skips it */
     while (!atomic_load(&helper.helper_quit)) {
-        guard_leave(0); /* frees it deferred (hooks.c) are done now */
+        guard_leave(0); /* frees it deferred (defer_push) are done now */
         guard_enter();
         if (helper_wait(helper_earlier(helper_earlier(next, sl_due()),
                                        helper_earlier(state_due(), drop))))
@@ -192,7 +192,7 @@ static HS_NOINLINE void helper_start(void)
     lock_drop(&helper.helper_lock);
 }
 
-/* No helper may live across a set*id call (creds.c): it is asked to
+/* No helper may live across a set*id call (cred_init): it is asked to
  * return, woken, and joined, so that glibc's broadcast no longer sees it,
  * and none starts until every such call is over (a snapshot it is writing
  * is finished first).  Only in the process that owns the helper: not in a

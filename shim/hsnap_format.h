@@ -416,7 +416,7 @@ enum hsnap_reason {
  * in the leak check).  A file without the flag is all malloc kind. */
 #define HSNAP_TRACE_MMAP 0x8u
 /* allocated by tracemalloc's allocator hooks for themselves (their traces,
- * tracebacks and hash tables), told by the hooks' addresses (pytm.c): the
+ * tracebacks and hash tables), told by the hooks' addresses (pyfr_tm_see): the
  * reader's site is tracemalloc's C, not the Python line it was tracing.
  * Only where the interpreter exports _Py_tracemalloc_config (up to 3.11). */
 #define HSNAP_TRACE_TMOWN 0x10u

@@ -26,7 +26,7 @@
 #define HSTATE_MAGIC "HSNAPKS\0"
 #define HSTATE_VERSION 2u /* 1 kept whole stacks, shared with the one before */
 #define HSTATE_PAGE 4096u                       /* the header's page */
-#define HSTATE_IDS 4096u                        /* trace ids per chunk (peak.c's) */
+#define HSTATE_IDS 4096u                        /* trace ids per chunk (PEAK_CHUNKS') */
 #define HSTATE_CHUNK (HSTATE_IDS * 16u)         /* bytes of a chunk of cells */
 #define HSTATE_DIR_MAX 960u                     /* chunks the directory names */
 #define HSTATE_NO_DOC 0xffffffffu               /* doc_slot: none written yet */

@@ -5,13 +5,13 @@
  * all three, and leak/ stays pure): whether a snapshot wants one,
  * the sorted copy of the live blocks it scans (the fatal path writes the
  * same copy as BLOCKS), and the check in place or on a fork of the
- * process (leak/fork.c), whose child classifies the blocks, writes BLOCKS,
+ * process (lfork_spawn), whose child classifies the blocks, writes BLOCKS,
  * LEAKS and RETAINERS into the snapshot's side file and leaves the live
  * sums in a shared mapping.  Here too are the API's entries that ask the
  * room something (heapsnap_collect, LSan's recoverable check, the
  * reference queries, heapsnap_ignore); the recorder as the room sees it
- * (struct leak_host) is threads.c's, which starts the room.  Every run holds the snapshot lock (snapshot.c); what it
- * leaves for the writer is snapshot.h's snap_run.
+ * (struct leak_host) is threads.c's, which starts the room.  Every run holds the snapshot lock (snap_take); what it
+ * leaves for the writer is snap_run.
  */
 #include <errno.h>
 #include <string.h>
@@ -145,7 +145,7 @@ static void lchk_hand_classes(const struct hsnap_block *b, uint64_t n)
 
 /* heapsnap_collect and LSan's checks; else HEAPSNAP_LEAKS, but not for a
  * crashing process, nor at exit after __lsan_do_leak_check or when the
- * program's __lsan_is_turned_off() says so (lsan.c: *why gets which, for
+ * program's __lsan_is_turned_off() says so (lsan_exit_check: *why gets which, for
  * META).  Not under a lock: the exit's answer may come from the program's
  * code. */
 int lchk_wanted(unsigned reason, int fatal, unsigned *why)

@@ -164,14 +164,14 @@ static void life_child(void)
 
 /* The process whose start-up or fork handler ran, neither a vfork child
  * (same memory, another pid) nor a clone child that no handler reached
- * (orphan.c), nor past its Python exit snapshot (life_exit_early): the
+ * (orph_forked), nor past its Python exit snapshot (life_exit_early): the
  * only one that writes snapshots. */
 int life_own_process(void)
 {
     return !orph_foreign() && getpid() == life.pid && !atomic_load(&life.finished);
 }
 
-/* What fork's child handler would have done, for orphan.c, in a child no
+/* What fork's child handler would have done, for orph_forked, in a child no
  * handler reached: every lock dropped, the counters of threads that are
  * not here cleared.  What those threads were changing may be half done,
  * so the child records nothing more (and writes no snapshot). */
@@ -200,7 +200,7 @@ static int life_writes_at_exit(int quick)
 }
 
 /* HEAPSNAP_EXEC_SNAPSHOT: the image about to exec writes a snapshot
- * (exec.c), in the process that ran our start-up or fork handler (not a
+ * (exec_init's hooks), in the process that ran our start-up or fork handler (not a
  * vfork child), from outside the shim, and, in a fork child that has not
  * exec'd, only as it would at _exit (HEAPSNAP_CHILDREN=all): a shell
  * forks before every command it execs. */

@@ -23,7 +23,7 @@
 
 #define LSAN_SUPP_MAX (64u * 1024u) /* bytes of __lsan_default_suppressions kept */
 
-/* lsan_disabled (base.h's hs_hot) */
+/* lsan_disabled (hs_hot) */
 
 /* __lsan_default_suppressions' text, as read once (arena_keep: never freed). */
 struct lsan_supp {
@@ -45,7 +45,7 @@ static struct {
 
 static struct lsan_supp lsan_no_supp; /* read, and there was none */
 
-/* The program's two hooks, looked up once (elfsym.c: without dlsym, whose
+/* The program's two hooks, looked up once (elfsym_find: without dlsym, whose
  * failure allocates). */
 static void lsan_resolve(void)
 {

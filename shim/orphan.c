@@ -9,12 +9,12 @@
  * handler writes it back (orph_forked), and a CLONE_VM child (vfork,
  * posix_spawn, a thread) shares the parent's.  Where the kernel has no
  * MADV_WIPEONFORK (before 4.14) nothing is known: such a child still waits.
- * base.h's lock_wait asks orph_stalled (handed down as lock_stall_fn once
+ * lock_wait asks orph_stalled (handed down as lock_stall_fn once
  * the mark exists) when a wait lasts; in such a child
  * with no other thread, the shim's locks are taken back (orph_init's adopt,
  * the root's).
  * Such a child makes no new walk (orph_stop) and moves no live sum
- * (base.h's base_unforked): the state file's cells are its parent's.
+ * (base_unforked): the state file's cells are its parent's.
  * The page is page-aligned in .bss (hook_fork_page), so in the loader's
  * anonymous mapping of it, never the file's last page (madvise takes only
  * private anonymous memory), and its word is one the hooks' plain test
@@ -65,7 +65,7 @@ int orph_foreign(void)
     return orph_orphaned() || orph.adopted;
 }
 
-/* Before a new walk (hookstack.c): in such a child, recording stops and
+/* Before a new walk (hook_site): in such a child, recording stops and
  * the walk is not made (it would look modules up under the loader's lock,
  * which a thread the child does not have may hold for good), so the child
  * records nothing more, as at a stalled lock.  Not in a fork child whose

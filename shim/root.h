@@ -43,7 +43,7 @@
  *   5b. regions     record/regions.c: the program's mapped ranges (taken alone
  *                   by a mapping hook, the snapshot and the site line)
  *   6. arena        arena.c
- *   7. timeline     record/timeline.c
+ *   7. timeline     record/timepoints.c
  *   8. siteline     siteline.c: the per-site points (taken alone, or
  *                   after snap by the writer)
  *   9. threads      leak/stop.c: the registry (the leak check, after the
@@ -133,7 +133,7 @@ void sig_keep_open(int s); /* the leak check's stop signal: no mask blocks it (0
 void sig_stand_in(int s, const struct sigaction *host); /* ours on s: queries answer host */
 
 /* ---- lsan.c: LeakSanitizer's interface ---- */
-/* lsan_disabled (base.h's hs_hot): __lsan_disable nesting on this thread */
+/* lsan_disabled (hs_hot): __lsan_disable nesting on this thread */
 /* Why the leak check at exit does not run (HSNAP_META_LSAN_*), or 0:
  * __lsan_do_leak_check ran (said whether or not a check is wanted), or,
  * when one is, __lsan_is_turned_off() is nonzero. */

@@ -43,7 +43,7 @@
 typedef int (*sig_action_fn)(int, const struct sigaction *, struct sigaction *);
 typedef int (*sig_mask_fn)(int, const sigset_t *, sigset_t *);
 
-#define SIG_STANDINS 8 /* the fatal signals (life.c's five) and room to spare */
+#define SIG_STANDINS 8 /* the fatal signals (life_fatal_sigs' five) and room to spare */
 
 static struct {
     sig_action_fn real;            /* the next sigaction */

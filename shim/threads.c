@@ -1,14 +1,14 @@
 /*
  * threads.c - the program's threads as the recorder sees them.
  * pthread_create is interposed: the start routine is wrapped so that the
- * new thread registers with the leak check's stop-the-world (leak/stop.c:
+ * new thread registers with the leak check's stop-the-world (stop_attach:
  * its tid, thread pointer and stack bounds, in a fixed array, no
  * allocation) and, when it returns, calls pthread_exit or is cancelled,
  * gives back what the recorder kept for it: its held frees and fresh
- * blocks (pending.c), its walk memo (unwind/), its line of sums (traces.c).
+ * blocks (pend_thread_end), its walk memo (unwind/), its line of sums (trace_thread_end).
  * Its registration outlives that point: the leak check keeps stopping and
  * scanning it while its TLS destructors run, until the thread is gone.
- * A joinable thread's return value stays a root (leak/results.c) until
+ * A joinable thread's return value stays a root (result_keep) until
  * pthread_join, its try/timed/clock forms or pthread_detach (interposed)
  * take it back.
  * The main thread is registered at start-up.  Threads the shim creates

@@ -8,7 +8,7 @@
  * sequence drives the terminal, and an invalid byte makes JSON or XML
  * unparseable.  Text output escapes such names once, when they enter the
  * CLI (the symbolizer, sym_*, and the printers of snapshot strings); the JSON,
- * XML and GitHub writers (json.c, emit.c) additionally replace what their
+ * XML and GitHub writers (json_str, emit_xml_str) additionally replace what their
  * format forbids, for names that reach them from anywhere else (argv).
  * Backslashes are kept as they are, so ordinary names print unchanged.
  * Well-formed characters that reorder or break the text around them (the

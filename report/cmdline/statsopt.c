@@ -16,7 +16,7 @@
 #include "statsopt.h"
 
 static const char statsopt_shortopts[] = ":k:n:h";
-/* Long-only options' codes (past config.h's CONFIG_OPT_* range). */
+/* Long-only options' codes (past the CONFIG_OPT_* range). */
 #define STATSOPT_RETAINED 0x1d0
 #define STATSOPT_BY_PROCESS 0x1d1
 #define STATSOPT_COLLECTED 0x230

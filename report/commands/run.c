@@ -397,8 +397,8 @@ static int run_state_exited(const char *path)
 }
 
 /* The state files still there once CMD ended and the processes that
- * outlived it were given their time (linger_wait; shim/state/state.c removes its
- * own at a clean end): each names a process that was killed, or one that
+ * outlived it were given their time (linger_wait; the shim's state_done removes
+ * its own at a clean end): each names a process that was killed, or one that
  * still runs (a daemon CMD left behind), once. */
 static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_t child,
                                 int sig)

@@ -1,6 +1,6 @@
 /*
  * gateleaks.c - the gate's leak check: for each process, the loss records
- * of its last snapshot (lossrec.c, the records `heapsnap leaks` prints),
+ * of its last snapshot (lossrec_new, the records `heapsnap leaks` prints),
  * one finding per (leak kind, stack from the allocation site out), minus
  * suppressed records and minus what --site-limit budgets allow.
  *

@@ -26,7 +26,7 @@ struct gate_limit {
 
 struct gate_rules {
     unsigned fail_on;           /* bit (1 << enum hsnap_class) per failing class */
-    unsigned py_fail;           /* --python-fail-on: GATE_PY_* (report/gate/pycheck.c) */
+    unsigned py_fail;           /* --python-fail-on: GATE_PY_* (pycheck_check) */
     int64_t max_bytes, max_blocks; /* leaked, per process; -1 = not set */
     int nsites;
     char *site_pat[GATE_MAX_SITES];  /* fnmatch over the site's file:line, file, function */

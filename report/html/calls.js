@@ -13,7 +13,7 @@
  */
 'use strict';
 /* heapsnapCalls(page): page holds the page's data, view and onView,
- * eachStack, the value shown (vi(): a data.values index) and page.js's DOM
+ * eachStack, the value shown (vi(): a data.values index) and the page's DOM
  * helpers (el, size, section, navlink).  Returns pick(frame): shows that
  * function (a frame index as eachStack gives them). */
 function heapsnapCalls(page) {

@@ -8,7 +8,7 @@
 'use strict';
 /* heapsnapFold(frames, isPy): adds the two synthetic frames to frames and
  * returns fold(stack, py), the stack (frame indexes, outermost first)
- * folded; py: Python frames only (page.js's view.py). */
+ * folded; py: Python frames only (the page's view.py). */
 function heapsnapFold(frames, isPy) {
   /* The frames of <frozen importlib._bootstrap(_external)> go, and so do the C frames
    * above the first Python frame (_start, Py_BytesMain, pymain_run_python),

@@ -3,14 +3,14 @@
  * before page.js in the page's one script by html_page, and called by it
  * in the page's order of sections): the summary by kind, the loss records
  * in the words of leaks' summary (direct, indirect, cycle, possibly lost), each with its stack (Python frames only, and
- * start-up and imports folded with fold.js's heapsnapFold, as the page's
+ * start-up and imports folded with heapsnapFold, as the page's
  * view says, redrawn when it changes), a cycle's blocks drawn as a ring,
  * and the retainers as a tree (page.js's tree).  Draws nothing when the snapshots hold no leak
  * check.
  */
 'use strict';
 /* heapsnapLeaks(page): page holds the page's data, its view and onView
- * (the functions setView calls), and page.js's DOM helpers (el, svg,
+ * (the functions setView calls), and the page's DOM helpers (el, svg,
  * count, table, tree, section, navlink). */
 function heapsnapLeaks(page) {
   const data = page.data, view = page.view, el = page.el, svg = page.svg, count = page.count;

@@ -2,13 +2,13 @@
  * page.js - draws the heapsnap HTML report (html_page) from the JSON in
  * <script id="heapsnap-data">: a flame graph (an icicle: callers above
  * callees) with zoom, search and hover details, the heap over time
- * (timeline.js's heapsnapTimeline), the top and diff tables and the leak
- * check (leaks.js's heapsnapLeaks).  It opens on the peak when the snapshots
+ * (heapsnapTimeline), the top and diff tables and the leak
+ * check (heapsnapLeaks).  It opens on the peak when the snapshots
  * captured one ("At exit" one click away, or file.html#exit), and for a
  * Python process with "Python frames only" on: a stack is then its Python
  * frames, the native ones folded into the Python frame that called them, and
  * the tables go by Python line; the stacks open with start-up and imports
- * folded (fold.js's heapsnapFold).  The flame graph has one box per function
+ * folded (heapsnapFold).  The flame graph has one box per function
  * (its lines merged; "Split by line" splits them), and an inverted layout
  * (allocation sites first, their callers below: heaptrack's bottom-up view).
  * The address's #fragment picks a view, tokens joined by commas: peak or exit
@@ -191,7 +191,7 @@
   }
   /* Each stack of the view as build reads it, outermost first, its frames
    * as the tree's nodes hold them (a function's first frame unless split by
-   * line), never inverted: cb(frames, values), for calls.js. */
+   * line), never inverted: cb(frames, values), for heapsnapCalls. */
   function eachStack(how, cb) {
     const full = [], out = [], id = how.lines ? function (f) { return f; } : function (f) { return fkey[f]; };
     for (const s of data.stacks) {

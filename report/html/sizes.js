@@ -7,7 +7,7 @@
  * beside the numbers.  Draws nothing when the snapshots hold no blocks.
  */
 'use strict';
-/* heapsnapSizes(page): page holds the page's data and page.js's DOM
+/* heapsnapSizes(page): page holds the page's data and the page's DOM
  * helpers (el, size, count, section, navlink). */
 function heapsnapSizes(page) {
   const data = page.data, el = page.el, size = page.size, count = page.count;

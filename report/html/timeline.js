@@ -13,7 +13,7 @@
 'use strict';
 /* heapsnapTimeline(page): draws the section; page holds the page's data,
  * its view, setView, hashView (the address's #fragment tokens), the flame
- * graph's section (flame) and page.js's helpers (el, svg, size, count,
+ * graph's section (flame) and the page's helpers (el, svg, size, count,
  * section, navlink).  Returns markPeak(): selects and marks the highest
  * heap point, when there is one. */
 function heapsnapTimeline(page) {

@@ -11,7 +11,7 @@
  * outermost frame of a stack that is not libc's start-up (main for the
  * main thread, the start routine for the others); the state keeps no
  * thread ids per site.  Symbols are resolved here, in the CLI, and kept
- * from one refresh to the next (frames.c).
+ * from one refresh to the next (frames_get, until frames_fini).
  */
 #include <curses.h>
 #include <stdarg.h>
@@ -33,7 +33,7 @@ static const char *const lv_sort_names[] = {"live", "growth", "allocations"};
 static const enum stats_key lv_keys[] = {KEY_LINENO, KEY_FUNCTION, KEY_TRACEBACK, KEY_THREAD};
 static const char *const lv_key_names[] = {"line", "function", "traceback", "thread"};
 #define LV_NKEY 4
-/* Reads between two resets of the symbols (frames_fini): frames.c keeps a
+/* Reads between two resets of the symbols (frames_fini): frames_get keeps a
  * table per snapshot read, which a view that reads once a second would
  * grow without end; a reset costs a symbolization again. */
 #define LV_RESET 120

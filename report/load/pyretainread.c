@@ -7,7 +7,7 @@
  * it dominated then hangs from the roots too.  Objects flagged with leaked
  * references (a refcount above the pointers found to them) keep both
  * counts.  pyobjs_decode reads the primary Python sections in their
- * order; PYRETAIN is derived (snap.c's snap_derived drops it whole when
+ * order; PYRETAIN is derived (snap_derived drops it whole when
  * it disagrees with BLOCKS).
  */
 #include <stdlib.h>

@@ -46,7 +46,7 @@ struct snap_pyobjs {
     uint64_t nobjects;    /* blocks with a type */
     int graph;            /* HSNAP_PYTYPES_GRAPH: flags and links hold */
     uint64_t garbage;     /* blocks flagged HSNAP_PYOBJ_GARBAGE */
-    /* PYRETAIN (report/load/pyretainread.c), by BLOCKS index; NULL without it */
+    /* PYRETAIN (pyretain_decode), by BLOCKS index; NULL without it */
     uint64_t *block_retained; /* bytes freed if the block went (its own at least) */
     uint64_t *block_idom;     /* its immediate dominator's block, or UINT64_MAX: the roots */
     uint8_t *block_held;      /* held from outside the graph (HSNAP_PYRETAIN_HELD) */
@@ -83,7 +83,7 @@ int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *e
  * input with types has one.  Nothing without types or blocks; 0, or -1
  * out of memory (out->py then freed by pytypes_free). */
 int pytypes_merge(struct snap *out, const struct snap *in, int n);
-/* PYRETAIN (pyretain.c): fills s->py.block_retained, block_idom,
+/* PYRETAIN: fills s->py.block_retained, block_idom,
  * block_held and the leaked references from its payload (after BLOCKS
  * and PYTYPES); 0, or -1 with "section PYRETAIN: why" in err. */
 int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);

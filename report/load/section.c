@@ -1,7 +1,7 @@
 /*
  * section.c - a snapshot section's name, the one-line error that names it
  * ("section LEAKS: record 3: ..."), and the budget its decoder charges:
- * what every decoder of a section (snap.c, lset.c, peak.c, state.c)
+ * what every decoder of a section (snap_load, lset_decode, peak_decode, state_load)
  * shares, below all of them.
  *
  * The budget is what one input file may make the CLI hold: at most

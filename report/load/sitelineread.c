@@ -9,7 +9,7 @@
 
 #include "sitelineread.h"
 
-#define SL_MAX_VALUE (1ull << 52) /* as snap.c's SNAP_MAX_SUM: no heap is larger */
+#define SL_MAX_VALUE (1ull << 52) /* as SNAP_MAX_SUM: no heap is larger */
 
 static int sl_fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -253,7 +253,7 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
     struct cur c = {sec->data, sec->len};
     uint32_t n;
     uint16_t depth = 0, shared = 0, before = 0;
-    if (!sec->data) /* read as it inflated (iptab.c) */
+    if (!sec->data) /* read as it inflated (snap_traces_stream) */
         return s->traces_err ? fail(err, errlen, "%s", s->traces_err) : 0;
     if (cur_take(&c, &n, 4) < 0)
         return fail(err, errlen, "section TRACES: no count");
@@ -285,7 +285,7 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
         return -1;
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
     uint8_t *own = s->unpacked[HSNAP_SEC_TRACES];
-    if (own && sec->data == own && !nshared) { /* (not made: iptab.c reads compressed TRACES) */
+    if (own && sec->data == own && !nshared) { /* (not made: snap_traces_stream reads compressed TRACES) */
         if (!s->traces)
             return fail(err, errlen, "out of memory");
         s->ntraces = n;

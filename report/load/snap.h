@@ -35,7 +35,7 @@ struct snap_trace {
     uint16_t flags;            /* HSNAP_TRACE_* */
     const uint64_t *ips;       /* innermost first; into snap.ipbuf, or into
                                   the file's TRACES; NULL: see node */
-    uint32_t node;             /* a compressed TRACES' (report/load/iptab.c):
+    uint32_t node;             /* a compressed TRACES' (snap_traces_stream):
                                   its innermost ip in snap.nodes (0: none) */
 };
 
@@ -71,7 +71,7 @@ struct snap_siteline {
 
 #define SNAP_MAX_SECTIONS 30 /* slots for known types, indexed by type */
 
-/* What one input file may still make the CLI hold (section.c). */
+/* What one input file may still make the CLI hold (snap_budget_take). */
 struct snap_budget {
     uint64_t bound;            /* the file's whole allowance */
     uint64_t left;             /* what is not charged yet */
@@ -128,7 +128,7 @@ struct snap {
     int has_peak;              /* a PEAK section was present (peak_decode) */
     struct hsnap_peak peak;    /* its head, copied out */
     struct hsnap_stat *peak_stats; /* ntraces: live sums at the peak, totals 0 */
-    uint32_t peak_items_last;  /* peak.c's scratch while decoding */
+    uint32_t peak_items_last;  /* peak_decode's scratch while decoding */
     uint64_t *temps;           /* TEMPS: ntraces temporary counts, or NULL */
     int at_peak;               /* the command reads its peak (PATH@peak) */
     struct snap_siteline sl;   /* SITELINE: memory over time per site */
@@ -255,7 +255,7 @@ const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip);
  * hsnap_format.h), or NULL. */
 const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip);
 
-/* PYGCFREED (pygcfreed.c): checked, into s (after TRACES); 0 or -1. */
+/* PYGCFREED (pyw_gcf_put's): checked, into s (after TRACES); 0 or -1. */
 int pygcfreed_decode(struct snap *s, const uint8_t *data, uint64_t len, char *err,
                      size_t errlen);
 
@@ -272,7 +272,7 @@ uint32_t snap_thread_record(const struct snap *s, uint32_t index);
 const char *snap_section_name(uint32_t type);
 
 /* "section NAME: why" into err, for the loaders of the sections kept in
- * files of their own (lset.c, peak.c); returns -1. */
+ * files of their own (lset_decode, peak_decode); returns -1. */
 int snap_section_fail(char *err, size_t errlen, const char *section, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

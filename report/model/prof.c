@@ -194,7 +194,7 @@ void prof_ftab_free(struct prof_ftab *ft)
 /* --- processes and the state -------------------------------------------- */
 
 /* Numbers the processes and marks the snapshot of each that counts: the
- * one rule of series.h, which top applies too.  -1 when out of memory. */
+ * one rule of series_pick, which top applies too.  -1 when out of memory. */
 static int find_procs(struct prof *p, const struct snap *snaps, char **paths, int n)
 {
     struct series sr;

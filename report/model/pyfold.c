@@ -14,7 +14,7 @@
 #define PYFOLD_IMP "[import machinery]"
 #define PYFOLD_START "[interpreter start-up]"
 
-/* line -1: keyed by the name alone (stats_key); "<folded>" as fold.js's */
+/* line -1: keyed by the name alone (stats_key); "<folded>" as heapsnapFold's */
 static const struct frame pyfold_imp = {0, PYFOLD_IMP, PYFOLD_IMP, PYFOLD_IMP, -1, "<folded>",
                                         "", 0, NULL, FRAMES_NO_IDENT};
 static const struct frame pyfold_start = {0, PYFOLD_START, PYFOLD_START, PYFOLD_START, -1,
@@ -25,7 +25,7 @@ static int pyfold_is_import(const struct frame *f)
     return f->pymodule && !strncmp(f->file, "<frozen importlib._bootstrap", 28);
 }
 
-/* fold.js's start-up functions: the interpreter's initialisation and its
+/* heapsnapFold's start-up functions: the interpreter's initialisation and its
  * main entry (in a stack with no Python frame: sys.path's first entry, the
  * main file's compilation, before the program's first line). */
 static int pyfold_is_start(const struct frame *f)

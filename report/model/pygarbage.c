@@ -9,7 +9,7 @@
  * group on the shortest.
  * What the interpreter's own Python code made (pygarbage_interp: its
  * standard library's, importlib's) is listed apart, under its own head:
- * not the program's, and no gate fails on it (pycheck.c).  A class's
+ * not the program's, and no gate fails on it (pycheck_check).  A class's
  * __dict__ counts at its class's site (pygarbage_charges): born in the
  * same call, whatever line its free-list block had before 3.13.
  */
@@ -192,7 +192,7 @@ static const char *pyg_short(const char *t)
 /* One step of a cycle's path: how an object of type holder holds the
  * next one (r's label) after the holder's name, into buf: "dict['k']",
  * "list[3]", a tuple's "tuple[i]", an attribute's or a member's
- * "Node.next" (the type's short name, as pypath.c's paths; a class's
+ * "Node.next" (the type's short name, as pypath_of's paths; a class's
  * field by the class's own, "Node.__mro__"), its
  * "Node.__dict__", or the bare type. */
 static const char *pyg_how(const char *holder, const struct snap_pyref *r, char *buf, size_t n)

@@ -1,7 +1,7 @@
 /*
  * pyleakreport.c - `leaks`' block of Python objects with leaked references:
  * a reference count above every pointer to the object in the process's
- * memory (shim/python/leakref/pyleakref.c), a Py_INCREF that no Py_DECREF will
+ * memory (the shim's pyl_count), a Py_INCREF that no Py_DECREF will
  * undo, so the object is never freed.  Grouped per allocation stack and
  * type, biggest first, each with its counts and the stack that made it
  * (a C extension's native frames under the Python line that called it):

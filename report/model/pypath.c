@@ -1,7 +1,7 @@
 /*
  * pypath.c - the retention path of a Python object as a Python developer
  * reads it: from the named root the shim's graph reached it from
- * (PYTYPES' parents, shim/python/graph/pyroots.c) through each holder, with the
+ * (PYTYPES' parents, pyg_roots_collect) through each holder, with the
  * holder's key, index or attribute and the type at each step:
  *   module app, global _cache (dict) -> ['user42'] (app.Result)
  *     -> Result.data (list) -> [0] (app.Item)

@@ -8,7 +8,7 @@
  *   module    "libfoo.so"      traceback the frames from the site outward
  * (lineno without a line: "name (libfoo.so)", key_head).  --cumulative
  * charges a trace to every distinct key among the frames from the site
- * outward.  --include/--exclude are frames.c's filters; the options are
+ * outward.  --include/--exclude are frames_filter_add's filters; the options are
  * statsopt_parse's.  The HTML report's folded tables group by pyfold_site.
  */
 #include <stdio.h>

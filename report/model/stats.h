@@ -41,7 +41,7 @@ struct stats_opts {
     int born_upto;        /* (by type: trend's ages) and only blocks of */
     uint32_t born_until;  /* this birth epoch or earlier */
     int retainers;        /* top --retainers: retainers_print's view */
-    int retained;         /* top --retained: report/model/pyretained.c's view */
+    int retained;         /* top --retained: pyretained_groups' view */
     int peak;             /* --peak: what each trace held at the peak (PEAK) */
     int temporary;        /* top --temporary: sites by temporary allocations */
     int failed;           /* top --failed: sites of failed allocations (FAILED):
@@ -177,7 +177,7 @@ stats_order_fn stats_order(struct stats_opts *o, int diff, void **arg);
 const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
                            int *line);
 /* Whether f has no line but a function name, so that --key lineno (and
- * traceback) names it "func (module)" (statkey.c). */
+ * traceback) names it "func (module)" (stats_key_by_function). */
 int stats_key_by_function(enum stats_key key, const struct frame *f);
 
 /* statkey.c: thread t's name as top shows it: "NAME [tid N]" (", main"

@@ -86,7 +86,7 @@ void MHD_destroy_response(struct MHD_Response *r)
     mhd.destroy_response(r);
 }
 
-/* httpd.c asks only for kinds that take no argument (its descriptor, its
+/* httpd_run asks only for kinds that take no argument (its descriptor, its
  * socket context) */
 const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c,
                                                         enum MHD_ConnectionInfoType t, ...)
@@ -94,7 +94,7 @@ const union MHD_ConnectionInfo *MHD_get_connection_info(struct MHD_Connection *c
     return mhd.get_connection_info(c, t);
 }
 
-/* httpd.c asks only for kinds that take no argument (the epoll fd) */
+/* httpd_run asks only for kinds that take no argument (the epoll fd) */
 const union MHD_DaemonInfo *MHD_get_daemon_info(struct MHD_Daemon *d,
                                                 enum MHD_DaemonInfoType t, ...)
 {

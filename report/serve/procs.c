@@ -3,7 +3,7 @@
  * found as they start and followed until they end.
  *
  * A process that runs the shim with its state on maps its state file's
- * header page for its whole life (shim/state/state.c): /proc/PID/maps names it,
+ * header page for its whole life (the shim's state_init_as): /proc/PID/maps names it,
  * a mapping at offset 0 of a file named *.state.  It is opened through
  * /proc/PID/root (a container's file is found too) and kept only when it
  * is the very file mapped (device, inode), a regular file owned by the

@@ -38,7 +38,7 @@ struct proc {
     ino_t exe_ino;
     uint64_t limit;         /* its cgroup's memory.max (procs_limit) */
     unsigned limit_scan;    /* the scan that read it (0: not yet) */
-    struct psites *sites;   /* its traces' sites, kept by metrics.c (NULL: none) */
+    struct psites *sites;   /* its traces' sites, kept by metrics_write (NULL: none) */
 };
 
 /* A process looked at and found without a state file of ours: not looked
@@ -116,7 +116,7 @@ struct serve_stats {
     uint64_t requests;      /* every request */
     uint64_t errors;        /* answers of 4xx or 5xx */
     double last_scrape_s;   /* the last /metrics' time to build */
-    uint64_t late;          /* connections closed at their deadline (httpd.c) */
+    uint64_t late;          /* connections closed at their deadline (httpd_run) */
     uint64_t evicted;       /* ... closed for a newer one, their head not in */
 };
 

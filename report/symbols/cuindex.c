@@ -322,7 +322,7 @@ static int cux_reaches(struct cux_mod *m, struct cux_unit *u, Dwarf_Die *cu, Dwa
     return u->seen_err ? -1 : 0;
 }
 
-/* libdw's own answer, as sym.c asked it before this index: the innermost
+/* libdw's own answer, as sym_lookup asked it before this index: the innermost
  * scope by dwarf_getscopes, then its chain by dwarf_getscopes_die. */
 static int cux_slow(struct cux_mod *m, Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Die **out)
 {

@@ -14,12 +14,12 @@
 
 struct fchain {
     const struct frame *f;      /* its innermost frame (NULL in chain 0) */
-    const struct frames_trace *stack; /* frames.c's stack of exactly these
+    const struct frames_trace *stack; /* frames_get's stack of exactly these
                                    frames, once made (NULL: not yet) */
     uint32_t parent;            /* the chain of the frames past f */
     uint32_t len;               /* frames in the chain */
     uint32_t npy;               /* of them, Python frames */
-    uint32_t bits;              /* the OR of its frames' bits (frames.c's verdicts) */
+    uint32_t bits;              /* the OR of its frames' bits (judge_frame's verdicts) */
 };
 
 /* The chain of f then parent's frames (py: f is a Python frame; bits:

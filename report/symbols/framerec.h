@@ -17,7 +17,7 @@
 
 struct frec {
     struct frame f;       /* first: a record's frame pointer is the record's */
-    uint32_t bits;        /* frames.c's verdicts on it; 0 until it looks */
+    uint32_t bits;        /* judge_frame's verdicts on it; 0 until it looks */
 };
 
 /* The records of the return address at file address off in registry

@@ -52,7 +52,7 @@ struct shown {
     uint32_t ids[];
 };
 
-/* The command's stacks (the snapshots' views: frameview.c). */
+/* The command's stacks (the snapshots' views: fview_of). */
 static struct {
     struct stack *stacks;          /* uthash by fr */
     struct shown *shown;           /* uthash by idents */
@@ -347,7 +347,7 @@ static int py_list(struct stack *st, int npy)
             lo = lo < 0 ? i : lo;
             hi = i;
         }
-    /* tracemalloc's own tables stay at their native site (wrappers.c) */
+    /* tracemalloc's own tables stay at their native site (wrap_is_tracemalloc_own) */
     if (!py_cfg.native && lo > st->t.site && !(judge_bits(st->fr[st->t.site]) & V_TMOWN))
         st->t.site = lo;
     st->t.npy = npy;

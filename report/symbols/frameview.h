@@ -59,6 +59,6 @@ int fview_is_self(int mod);
  * its words resolved to stays in the records. */
 void fview_forget(const struct snap *s);
 
-/* Frees every view and what frames.c keeps on them. */
+/* Frees every view and what frames_get keeps on them. */
 void fview_fini(void);
 #endif

@@ -2,7 +2,7 @@
  * tmlike.c - tracemalloc's own tables made before the shim learned its
  * hooks.  The shim flags an allocation of tracemalloc's hooks for
  * themselves (HSNAP_TRACE_TMOWN) once a pass-through call taught it the
- * hooks' ranges (shim/python/frames/pytm.c); what they allocated before, from
+ * hooks' ranges (pyfr_tm_see); what they allocated before, from
  * python3 -X tracemalloc's start-up to the wrap of the allocator domains,
  * is unflagged, and without debug information its frames are anonymous
  * (its tracebacks, which 3.10-3.12 leave behind at stop(), then failed a

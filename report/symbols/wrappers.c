@@ -363,7 +363,7 @@ static int module_in(const struct frame *f, const char *const *mods, size_t n)
  * recording: their frames are not machinery, but tracemalloc's allocator
  * hooks are (a Python object made through them stays at its line, the
  * hook being the innermost frame of its stack).  By the interpreter's
- * debug information; without it, frames.c's tm_own stands for them
+ * debug information; without it, tm_own stands for them
  * (HSNAP_TRACE_TMOWN). */
 static const char *const tm_hooks[] = {
     "tracemalloc_alloc", "tracemalloc_alloc_gil", "tracemalloc_malloc_gil",

@@ -64,7 +64,7 @@ static struct {
 static void *got_dlopen(const char *file, int mode);
 static void *got_dlsym(void *handle, const char *name);
 
-/* The loader's text: hooks.c forwards its calls at once. */
+/* The loader's text: the hooks forward its calls at once. */
 static int got_loader(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;

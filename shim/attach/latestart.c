@@ -488,7 +488,7 @@ static int att_serve_preloaded(void)
     return 0;
 }
 
-/* After life.c's constructor: the socket and its thread, when asked. */
+/* After life_init: the socket and its thread, when asked. */
 __attribute__((constructor(102))) static void att_live_init(void)
 {
     if (clock_is_late() || cred_secure() || !hook_is_active() || !opt_int(OPT_LIVE))

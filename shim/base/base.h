@@ -138,7 +138,7 @@ static inline void *scrub_frames_ret(size_t bytes, void *ret)
 extern const volatile int *base_fork_mark;
 static inline int base_unforked(void)
 {
-    return HS_UNLIKELY(*base_fork_mark == 0); /* never NULL: a 1 until orphan.c sets it */
+    return HS_UNLIKELY(*base_fork_mark == 0); /* never NULL: a 1 until orph_init sets it */
 }
 
 /* ---- per-thread lines (peak.c's live sums, traces.c's shards): each is
@@ -191,7 +191,7 @@ static inline void line_own_add(void *c, uint64_t v)
 struct pend_queue;
 struct peak_line;
 struct trace_shard;
-struct hs_recent {         /* peak.c's peak_last: this thread's last recorded block */
+struct hs_recent {         /* peak_last: this thread's last recorded block */
     uintptr_t p;           /* ~address: the leak check scans TLS, and
                               must not take this for a reference */
     uint64_t size;
@@ -203,7 +203,7 @@ struct hs_hot {
     void *_Atomic defer_stack;          /* deferred.c (below) */
     int64_t hook_countdown;             /* hooks.c (root.h) */
     size_t hook_scrub_need;             /* hookstack.c (root.h) */
-    union {                             /* root.h's hook_plain: one test with hs_rare */
+    union {                             /* hook_plain: one test with hs_rare */
         struct {
             uint8_t pend_fresh_on;      /* pending.c (record.h) */
             uint8_t lines_mine;         /* traces.c: 1 once the thread's own queue and
@@ -237,21 +237,21 @@ extern __thread struct hs_hot hs_hot;
 #define unwind_my_top (hs_hot.unwind_my_top)
 
 /* The recording hooks' rarer modes, one bit each, set by the mode's owner
- * while the mode is on: a hook tests this one word (hooks.c's
- * hook_record, where it is 0, takes a path that tests none of them, not
+ * while the mode is on: a hook tests this one word (hook_record,
+ * where it is 0, takes a path that tests none of them, not
  * a test of each mode in turn).  A mode turned on while a hook runs is
  * seen by the next, as when the hook read the mode's own flag first.  A
  * thread's own rarer modes are hs_hot's rare_mine, tested with it:
- * __lsan_disable's nesting and pending.c's fresh blocks; and lines_mine,
+ * __lsan_disable's nesting and pend_keep's fresh blocks; and lines_mine,
  * the other way round: the plain paths need the thread's own pending
  * queue, trace shard and peak line, and test none of them (a thread's
  * words start at 0: a new thread takes the careful paths, which claim
  * them).  The plain paths' word: hs_rare | rare_mine == HS_MINE_PLAIN,
  * lines_mine's bit, which no HS_RARE_* bit shares (below 256); or'ed with
- * the fork mark, HS_FORK_MARK (root.h's hook_plain), in rare_unused's
+ * the fork mark, HS_FORK_MARK (hook_plain), in rare_unused's
  * bits, which stay 0. */
 #define HS_MINE_PLAIN 0x100u
-#define HS_FORK_MARK 0x10000u /* orphan.c's page word; its low half is base_fork_mark's */
+#define HS_FORK_MARK 0x10000u /* orph_init's page word; its low half is base_fork_mark's */
 extern _Atomic unsigned hs_rare;
 #define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */
 #define HS_RARE_ESTIMATES 2u /* sample.c: sample_estimates */
@@ -271,8 +271,8 @@ static inline void hs_rare_mark(unsigned bit, int on)
         atomic_fetch_and(&hs_rare, ~bit);
 }
 
-/* errno as the hot path keeps it (hooks.c's hook_record): at its offset
- * from the thread pointer, taken by hs_errno_init (deferred.c), read and
+/* errno as the hot path keeps it (hook_record): at its offset
+ * from the thread pointer, taken by hs_errno_init, read and
  * written %fs-relative.  libc's thread-locals are in the static TLS
  * block, at the same offset in every thread; errno through
  * __errno_location is a call through the PLT on every tracked allocation. */
@@ -302,7 +302,7 @@ static inline int guard_enter(void)
  * blocks themselves, emptied when the guard is next left clear. */
 /* defer_stack (hs_hot) */
 /* shim/python: the block its wrapper's own call frees with the guard
- * set, already off the books: not deferred (hooks.c's free). */
+ * set, already off the books: not deferred (hook_free_tracked). */
 extern __thread uintptr_t defer_offbook;
 /* The real functions the drain and a deferring realloc call, and what
  * takes a block off the books first (pend_unbook) (hook_init, once they

@@ -1,6 +1,6 @@
 /*
  * clock.c - the shim's clocks: wall and monotonic time, and the moment
- * recording started (life.c's start-up sets it once, before any thread of
+ * recording started (life_init sets it once, before any thread of
  * the shim runs; it is read without a lock after that).
  */
 #include <elf.h>

@@ -9,9 +9,9 @@
  * program gave it up), and freed for real, books first, when the guard is
  * next left clear (guard_leave, base.h).  Pushes are a CAS, so a handler
  * that interrupts a push is safe; the drain takes the whole stack with
- * one exchange.  hooks.c decides which frees come here and hands over the
+ * one exchange.  The hooks decide which frees come here (defer_push) and hands over the
  * real functions (defer_init).  Here too, as the lowest room: the hot
- * path's per-thread words (base.h's hs_hot) and errno's place (HS_ERRNO).
+ * path's per-thread words (hs_hot) and errno's place (HS_ERRNO).
  */
 #include <errno.h>
 #include <string.h>
@@ -25,7 +25,7 @@ __thread struct hs_hot hs_hot; /* base.h: the hot path's per-thread words */
 _Atomic unsigned hs_rare;      /* base.h: the recording hooks' rarer modes */
 
 #ifdef __SEG_FS
-uintptr_t hs_errno_at; /* base.h's HS_ERRNO */
+uintptr_t hs_errno_at; /* HS_ERRNO */
 #endif
 void hs_errno_init(void)
 {

@@ -16,7 +16,7 @@
 
 __thread uint64_t lock_patient_until;
 
-/* CLOCK_MONOTONIC itself, not clock.c's: a room's unit tests link lock.c
+/* CLOCK_MONOTONIC itself, not clock_now_ns: a room's unit tests link lock.c
  * alone (clock_gettime is async-signal-safe) */
 static uint64_t lock_now_ns(void)
 {

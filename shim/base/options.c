@@ -48,7 +48,7 @@ static const struct { const char *name; int sig; } opt_signames[] = {
     {"STOP", SIGSTOP},
 };
 
-/* A thread whose descriptors are a table of its own (life.c's helper):
+/* A thread whose descriptors are a table of its own (helper_init's thread):
  * a pidfd of this process there, through which each message fetches the
  * program's fd 2 (the same open file, at its offset); else -1. */
 __thread int opt_err_pidfd = -1;
@@ -391,7 +391,7 @@ void opt_init(void)
         opt_check_names();
 }
 
-/* Secure execution (creds.c): every option at its default, no variable
+/* Secure execution (cred_init): every option at its default, no variable
  * read but HEAPSNAP_VERBOSE, and that only to say so in one fixed line. */
 void opt_init_secure(void)
 {
@@ -410,7 +410,7 @@ long opt_int(enum opt_id id)
 
 /* 1 when id's value came from its variable (or an attach's text) and is
  * not the default's, 0 when it is: a bound the user set is worth a
- * warning when reached, the default's is not (state.c's state_full). */
+ * warning when reached, the default's is not (state_full). */
 int opt_given(enum opt_id id)
 {
     /* by value: attach's configuration spells the default out ("64") */

@@ -1,6 +1,6 @@
 /*
  * peek.c - the ranges a frozen copy of the process may read by plain
- * loads (peek.h's peek_safe): the leak check's fork is the one thread of
+ * loads (peek_safe): the leak check's fork is the one thread of
  * its process, so no mapping it lists can go while it reads, and a copy
  * through process_vm_readv (which pins each page it reads, a system call
  * a field) buys it nothing.  Listed once from /proc/self/maps, after the

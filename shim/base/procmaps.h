@@ -56,7 +56,7 @@ static inline int procmaps_programs(const struct procmaps_line *l)
 }
 
 /* Readable and writable, of the program's own kinds: what the leak check
- * may take for the program's mapped memory (roots.c). */
+ * may take for the program's mapped memory (roots_add_mapped). */
 static inline int procmaps_programs_rw(const struct procmaps_line *l)
 {
     if (l->len < 30 || !l->readable)

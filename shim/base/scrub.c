@@ -67,7 +67,7 @@ void scrub_init(void)
  * old one down, eight stores a turn, and one unaligned store for the
  * words between that address and the old stack pointer.  The frame
  * pointer keeps the CFA.  A window of SCRUB_WINDOW bytes (the hooks'
- * usual one, root.h's HOOK_SCRUB_STACK) or SCRUB_WIDE (HOOK_SCRUB_CAREFUL)
+ * usual one, HOOK_SCRUB_STACK) or SCRUB_WIDE (HOOK_SCRUB_CAREFUL)
  * is stored straight, without the rounding and the loop's counting: the
  * wide one's first stores, then the usual one's, below the same bottom. */
 #define SCRUB_UNROLLED(w, mov, reg, from, to)                                             \

@@ -17,9 +17,9 @@
 struct hook_modes hook_mode; /* hooks.h */
 int hook_py_waiting;          /* hooks.h */
 
-/* hook_ticks (base.h's hs_hot) */
-/* hook_countdown (base.h's hs_hot): sampled mode's bytes to the next
- * sample, the one word the hooks' fast paths test (hooks.c). */
+/* hook_ticks (hs_hot) */
+/* hook_countdown (hs_hot): sampled mode's bytes to the next
+ * sample, the one word the hooks' fast paths test (hook_pass). */
 /* The countdown of sampled mode with HEAPSNAP_LEAKS, where every block
  * enters the table: the careful path's alone (hook_cd). */
 static __thread int64_t hook_countdown_all;
@@ -51,7 +51,7 @@ void hook_modes_start(void (*real_free)(void *))
         hook_filter_enable();
 }
 
-/* A block was born: kept fresh (pending.c) or inserted, and charged
+/* A block was born: kept fresh (pend_keep) or inserted, and charged
  * (hook_record's: inlined there).  plain: hs_rare was 0. */
 static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n, uint32_t id,
                                                               const struct tbl_where *w, int plain)
@@ -66,7 +66,7 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
     if (r >= 0) {
         peak_born((uintptr_t)p, id, n); /* TEMPS: this thread's newest block */
         if (!plain) /* plain: HS_RARE_WATCH clear, no watch */
-            watch_born(epoch, n);       /* tracemalloc's traced memory (watch.c) */
+            watch_born(epoch, n);       /* tracemalloc's traced memory (watch_totals) */
         if (plain)
             trace_charge_plain(id, n);
         else
@@ -74,7 +74,7 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
     }
 }
 
-/* Between __lsan_disable and __lsan_enable (lsan.c) a block is charged to
+/* Between __lsan_disable and __lsan_enable (lsan_disabled) a block is charged to
  * its trace's twin, which the leak check ignores; the unwinder's memo keeps
  * naming the plain trace. */
 static inline uint32_t hook_lsan_twin(uint32_t id, int plain)
@@ -98,7 +98,7 @@ static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t
  * Sampled mode: the countdown has already been decreased by n.  Called
  * with guard_on set; keeps errno.  plain: hook_plain said 1, so none of
  * its modes is tested (the one test for all of them: hook_record).  book
- * 0: the caller books the scrub itself (hooks.h's hook_leave_plain). */
+ * 0: the caller books the scrub itself (hook_leave_plain). */
 static inline __attribute__((always_inline)) void
 hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
 {
@@ -147,7 +147,7 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
  * mode, estimated weights, the sampled free filter, pymalloc's pools, a
  * CPython whose domains are still to wrap; this thread's __lsan_disable
- * and fresh blocks.  The origin comes by value (hooks.h's hook_record
+ * and fresh blocks.  The origin comes by value (hook_record
  * passes a struct's): the plain path reads it from registers. */
 HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
 {
@@ -195,15 +195,15 @@ HS_NOINLINE int hook_skip_sampled(size_t n)
  * with guard_on set and recording on (the sampled countdown moves). ---- */
 void hook_adopt(void *p, size_t n, const struct unwind_origin *origin)
 {
-    if (!(hook_mode.sample && hook_skip_sampled(n))) /* hooks.c's hook_skip */
+    if (!(hook_mode.sample && hook_skip_sampled(n))) /* hook_skip */
         hook_record(p, n, origin);
 }
 
-/* hooks.h: a free list's object born again (shim/python's pyreborn.c):
+/* hooks.h: a free list's object born again (pyw_reborn_arm's tracer):
  * its block, when on the books, charged to the stack of its new birth,
  * as tracemalloc's _PyTraceMalloc_TraceRef moves its trace and nothing
  * else: the block keeps its size (sampled mode: its sampling) and birth
- * epoch, so the traced memory since an epoch (watch.c) does not move.
+ * epoch, so the traced memory since an epoch (watch_totals) does not move.
  * The stack is taken only for a booked block (a free list's object made
  * before the wrap is reborn again and again), and the books are touched
  * only when it names another trace (a loop's own floats come back to the
@@ -242,8 +242,8 @@ void hook_reborn(uintptr_t p, const struct unwind_origin *origin)
     hook_leave();
 }
 
-/* hooks.h: block p, charged to trace from, moved to trace to (shim/python's
- * pytmline.c, at a snapshot, guard set): hook_reborn's move, when p is
+/* hooks.h: block p, charged to trace from, moved to trace to (pyw_tml_pass,
+ * at a snapshot, guard set): hook_reborn's move, when p is
  * still on the books at from (a thread may have freed it and got it back
  * since the caller looked). */
 int hook_recharge(uintptr_t p, uint32_t from, uint32_t to)

@@ -3,10 +3,10 @@
  * them.  Each exported hook is only its fast path (a few checks, then a
  * tail call); recording is a noinline helper (hookrecord.c: unwind
  * first, no lock held, then intern and insert); a tracked free goes to
- * pending.c, or waits in deferred.c when it comes with the guard set.
+ * pend_hold, or waits in defer_push when it comes with the guard set.
  * Real functions come from dlsym(RTLD_NEXT), required names first (a
  * failing dlsym allocates), so an allocator later in the chain is
- * respected; until they are known, requests are served from boot.c's
+ * respected; until they are known, requests are served from boot_alloc's
  * static buffer, whose blocks free ignores.  guard_on (initial-exec
  * TLS) passes the shim's own allocations through untracked.  Sampled mode's
  * byte countdown is here: one load and a test before the real function.
@@ -24,11 +24,11 @@
 
 enum { HOOK_UNRESOLVED, HOOK_RESOLVING, HOOK_READY };
 
-/* hook_countdown (base.h's hs_hot): bytes to this thread's next sample.
+/* hook_countdown (hs_hot): bytes to this thread's next sample.
  * Never below 0, and above 0 only in sampled mode without HEAPSNAP_LEAKS:
  * the one word an allocating hook's fast path tests (hook_pass), which so
  * needs no test of the mode (0 until sampled mode draws a countdown, and
- * in every other mode).  hookrecord.c keeps the modes. */
+ * in every other mode).  hook_mode keeps the modes. */
 
 static struct {
     void *(*malloc)(size_t);
@@ -227,7 +227,7 @@ uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed)
  * executable is the executable's PLT entry for malloc (its canonical
  * address), and so the rewritten GOT entry, and so this hook again.  A call
  * that comes from the loader's own code is forwarded at once, before any
- * thread-local is read (shim/attach/got.c sets the range). */
+ * thread-local is read (got_init sets the range). */
 uintptr_t hook_loader_lo, hook_loader_hi;
 #ifdef HEAPSNAP_ATTACH_BUILD
 #define HOOK_FROM_LOADER()                                                                 \
@@ -302,14 +302,14 @@ HS_EXPORT void *malloc(size_t n)
     return hook_malloc_careful(n);
 }
 
-/* A free the shim tracks: held back (pending.c), and the block that falls
+/* A free the shim tracks: held back (pend_hold), and the block that falls
  * out of the thread's queue released. */
 static HS_NOINLINE void hook_free_other(void *p);
 
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     guard_enter();
-    peak_freed(p); /* TEMPS (peak.c): one compare and branch */
+    peak_freed(p); /* TEMPS (peak_put_temps): one compare and branch */
     if (!hook_plain()) /* as hook_record's plain path */
         return hook_free_other(p);
     struct tbl_where w; /* pend_hold_plain may turn fresh blocks on: for the next call */

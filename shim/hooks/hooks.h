@@ -96,15 +96,15 @@ uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned
  * failure's, which is never sampled. */
 uint32_t hook_map_site(size_t n, const struct unwind_origin *origin, int failed);
 /* Bytes to this thread's next sample: above 0 only in sampled mode
- * without HEAPSNAP_LEAKS (hooks.c says more); domain.c's fast path reads it. */
-/* hook_countdown (base.h's hs_hot) */
+ * without HEAPSNAP_LEAKS (hooks.c says more); py_malloc's fast path reads it. */
+/* hook_countdown (hs_hot) */
 int64_t hook_countdown_get(void); /* shim/python: the sampled countdown, kept */
 void hook_countdown_set(int64_t v); /* across a domain's own call */
 
 /* The way out of a hook that kept the books (entered with the guard
  * clear): the guard left, then the thread cleared of the addresses the
  * books went through, which the leak check would take for the program's
- * (scrub.c).  Last, just before the return to the program.  A hook that
+ * (scrub_use).  Last, just before the return to the program.  A hook that
  * made a block (or a mapping) clears its dead frames below it and the
  * registers, as deep as its work said (hook_scrub_need: 0 when it only
  * passed the call on, as sampled mode's careful path mostly does;
@@ -116,7 +116,7 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * (tests/shim/leak/leftover.c). */
 #define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
 #define HOOK_SCRUB_CAREFUL 896 /* ... malloc's, past its one frame (hook_malloc_other) */
-/* hook_scrub_need (base.h's hs_hot) */
+/* hook_scrub_need (hs_hot) */
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
     if (HS_LIKELY(hook_scrub_need < HOOK_SCRUB_STACK)) /* 0 from the last scrub */

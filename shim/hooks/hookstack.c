@@ -43,7 +43,7 @@ void hook_unwind_init(void)
 #define HOOK_DEPTH_FRAMES 3584
 #define HOOK_DEPTH_WALK 6144
 
-/* hook_scrub_need (base.h's hs_hot) */
+/* hook_scrub_need (hs_hot) */
 
 /* The stack of a block whose walk repeats none of this thread's named
  * ones (again = UNWIND_NO_NAME: unwind_again said so): captured, interned

@@ -59,7 +59,7 @@ void py_types_retain(void);
 void py_types_drop(struct sbuf *b);
 
 /* The snapshot writer (snapshot lock, not the fatal path): each running
- * thread's name as threading has it (pythreads.c: Thread._name by
+ * thread's name as threading has it (py_thread_names: Thread._name by
  * _native_id) into its record (athr_py_name); nothing without CPython. */
 void py_thread_names(void);
 

@@ -42,7 +42,7 @@ static struct {
     struct pyt_slot { uintptr_t addr; uint32_t id; } *slot; /* nslots, by address hash */
     struct pyh_type *ty;
     uint32_t nty, capty, nslot, nslots;
-    struct pyh_heap heap;      /* every block and object, for the graph (pygraph.c) */
+    struct pyh_heap heap;      /* every block and object, for the graph (pyg_build) */
     uint64_t capblk, capobj;
     uint64_t nobj, last_blk;   /* the last object's block (they ascend) */
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
@@ -399,7 +399,7 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
     }
 }
 
-/* A block's first bytes as read (pyread.c; p NULL: unreadable, no
+/* A block's first bytes as read (pyrd_flush; p NULL: unreadable, no
  * object): typed.  tag: its index, aux: its size. */
 static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                     uint32_t len)

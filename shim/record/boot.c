@@ -1,6 +1,6 @@
 /*
  * boot.c - the bootstrap buffer: what the hooks serve before the real
- * allocator is known (hooks.c's hook_init resolves it by dlsym, which may
+ * allocator is known (hook_init resolves it by dlsym, which may
  * allocate) or while another thread resolves it.  A bump allocator over a
  * static 256 KiB: each block has its size in the 16 bytes before it, is
  * zero (the buffer is never reused), and is never freed - free ignores

@@ -33,7 +33,7 @@
 struct ftree_node {
     uintptr_t ip;    /* this frame */
     uint32_t parent; /* the node one frame further out (0: outermost) */
-    uint32_t tag;    /* the caller's (traces.c: the id + 1 of the trace it ends) */
+    uint32_t tag;    /* the caller's (trace_intern: the id + 1 of the trace it ends) */
 };
 
 /* An index slot: a node id, and above it FTREE_TAG_BITS more of its hash,
@@ -330,7 +330,7 @@ void ftree_set_tag(uint32_t node, uint32_t tag)
     ftree_at(node)->tag = tag;
 }
 
-/* Node n's frame and parent (state.c copies the tree); n came from a
+/* Node n's frame and parent (state_node_put copies the tree); n came from a
  * trace's walk out.  No lock: nodes never change once made. */
 uintptr_t ftree_frame(uint32_t n, uint32_t *parent)
 {

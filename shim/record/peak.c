@@ -23,7 +23,7 @@
 #define PEAK_STEP_PPM 10000u      /* 1%: the relative growth between captures */
 #define PEAK_FLOOR 4096u          /* ... and at least this many bytes */
 #define PEAK_TRACE_BYTES 16u      /* ... and as many per trace */
-#define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as traces.c */
+#define PEAK_UNIT_SHIFT 16        /* counts in 1/65536 units, as TRACE_UNIT_SHIFT */
 
 _Atomic uint64_t peak_next;       /* capture when the peak reaches this */
 static struct peak_line peak_line0;      /* the shared line */
@@ -33,10 +33,10 @@ static struct peak_line peak_line_none;  /* HEAPSNAP_PEAK=off: every thread's, n
  * when a claim reaches them, never unmapped (peak_mine points into them) */
 static _Atomic(struct peak_line *) peak_line_chunk[PEAK_LINE_CHUNKS];
 static atomic_uint peak_lines_top;       /* lines ever claimed: [0, top) */
-/* peak_mine (base.h's hs_hot): this thread's line, or NULL */
+/* peak_mine (hs_hot): this thread's line, or NULL */
 static __thread int peak_lineless;       /* no line to claim (or ended) */
 __thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
-/* peak_last (base.h's hs_hot): this thread's last recorded block */
+/* peak_last (hs_hot): this thread's last recorded block */
 
 static struct {
     lock_t lock;                  /* the capture below */
@@ -90,8 +90,8 @@ static int peak_line_grow(unsigned j)
     return 0;
 }
 
-/* Where the cells go when not in the arena (state.c's file, which names
- * itself at start-up, before the first block): NULL, the arena. */
+/* Where the cells go when not in the arena (the state file, which
+ * state_init_as names at start-up, before the first block): NULL, the arena. */
 static struct peak_store peak_store;
 
 /* The cells made in the arena before there was a store (an attach that
@@ -138,7 +138,7 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
     struct peak_cell *c = atomic_load_explicit(slot, memory_order_acquire), *none = NULL;
     if (c)
         return c;
-    /* in the state file when there is one (state.c): the sums survive a kill */
+    /* in the state file when there is one (peak_set_store): the sums survive a kill */
     int kept = peak_store.cells &&
                (c = peak_store.cells(l->index, id >> PEAK_CHUNK_BITS)) != NULL;
     if (!c && !(c = arena_alloc(PEAK_CHUNK * sizeof *c)))
@@ -359,7 +359,7 @@ static uint64_t peak_sum(uint32_t n)
     return peak_sum_into(peak.kept, n);
 }
 
-/* The live sums now of traces [0, n) (the state file's document, state.c):
+/* The live sums now of traces [0, n) (the state file's document, state_beat_now):
  * a trace whose lines add up to less than nothing (read while they moved)
  * holds nothing. */
 void peak_live(struct trace_live *out, uint32_t n)
@@ -372,7 +372,7 @@ void peak_live(struct trace_live *out, uint32_t n)
 
 /* Takes a capture of now's live sums, the peak being peak_now; lock
  * held.  The next is due a step above the higher of the two: with several
- * threads the sums may lag traces.c's peak (its folds), and a threshold
+ * threads the sums may lag trace_totals' peak (its folds), and a threshold
  * above the sums alone would capture at every move of the peak.  0, or -1
  * (the capture is unchanged: no memory). */
 static int peak_take(uint64_t peak_now)
@@ -388,7 +388,7 @@ static int peak_take(uint64_t peak_now)
     return 0;
 }
 
-/* From traces.c's slow paths, on a charge that raised the peak to at
+/* From trace_charge's slow paths, on a charge that raised the peak to at
  * least peak_next (guard_on set, no lock held). */
 HS_NOINLINE void peak_capture(uint64_t peak_now)
 {

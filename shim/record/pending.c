@@ -26,7 +26,7 @@
 struct pend_queue pend_q[PEND_QUEUES]; /* the layout: recinner.h */
 atomic_uint pend_q_top;
 static lock_t pend_claim;      /* a claim (pend_thread_begin) against fork's lock_all */
-/* pend_self, pend_fresh_on (base.h's hs_hot): this thread's queue, and
+/* pend_self, pend_fresh_on (hs_hot): this thread's queue, and
  * whether it keeps fresh blocks (its score <= 0) */
 static struct {
     void (*free)(void *); /* the real free, where a held free ends */
@@ -178,7 +178,7 @@ static HS_NOINLINE void pend_release_other(void *p, int tried)
     pend_real.free(p);
 }
 
-/* The same with hs_rare 0 (hooks.c's free path): tbl_remove_plain, and
+/* The same with hs_rare 0 (hook_free_tracked's path): tbl_remove_plain, and
  * the plain discharge (weight 1).  Its other cases are out of line, so
  * that the entry removed stays in registers (a struct whose address an
  * out-of-line tbl_remove took lived on the stack). */
@@ -358,7 +358,7 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
  * starts loading - p's own, or where p will be kept fresh, that of the
  * block p will push out.  (Pushed out by a block 16 allocations later, it
  * would otherwise meet a cold line: the realloc workload, which copies big
- * blocks between, ran 10% slower.)  Inlined into hooks.c's hook_record
+ * blocks between, ran 10% slower.)  Inlined into hook_record
  * (with LTO), both its paths. */
 __attribute__((always_inline)) inline void pend_born_held(uintptr_t p, struct tbl_where *w)
 {
@@ -577,7 +577,7 @@ void pend_after_fork_child(void)
  * above the freeing frame), whose free must meet glibc at the call, where
  * it stops the program (test_badfree.sh); a block taken for one only
  * loses the hold.  A held block is marked young, so that a second free
- * of it finds the mark (pend_young_holding).  Inlined into hooks.c's free path
+ * of it finds the mark (pend_young_holding).  Inlined into hook_free_tracked
  * (with LTO, as tbl_prefetch_where): its own prologue saved four
  * registers that hook_free_tracked saves already.  plain: hook_plain's
  * word, lines_mine: the thread has a queue. */

@@ -182,7 +182,7 @@ uint64_t pend_held_bytes(void)
 }
 
 /* The held blocks' addresses folded into one word (no lock): a walk that
- * found the same allocations and frees counted (siteline.c) walks again
+ * found the same allocations and frees counted (sl_unchanged) walks again
  * when a thread has held a free since, which moved no count. */
 uint64_t pend_held_sig(void)
 {

@@ -50,7 +50,7 @@ void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w);
 int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
-/* tbl_insert_where with hs_rare 0 (no pool, no filter): hooks.c's plain path */
+/* tbl_insert_where with hs_rare 0 (no pool, no filter): hook_insert's plain path */
 int tbl_insert_plain(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_plain(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);
@@ -120,7 +120,7 @@ size_t tbl_pool_bytes(void);
 /* The presence filter (on only in sampled mode): a counter per pointer-hash
  * bucket of the entries in the table, so that a free of a block the table
  * cannot hold costs one load and no lock.  Its group is the whole test of
- * a free's fast path (hooks.c): until sampled mode turns it on, and in
+ * a free's fast path (hook_pass_free): until sampled mode turns it on, and in
  * every other mode, every group reads saturated (0xff from the start; the
  * buckets stay 0 and are never read), so that no free passes without the
  * careful path.  Above the buckets, a counter per
@@ -172,12 +172,12 @@ struct trace_live {
     uint64_t count, bytes; /* count in 1/65536 units, as the totals */
 };
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
-/* trace_intern for a stack most likely new (python/frames/stack.c's splices, which
+/* trace_intern for a stack most likely new (pyfr_trace's splices, which
  * the thread's recent splices missed): the tree straight away, no cache slot. */
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id);
 uint64_t trace_hash(const uintptr_t *ip, unsigned depth); /* of a stack: well mixed, all 64 bits */
 /* murmur3's 64-bit finalizer, trace_hash's last step: every bit of h
- * carried to every bit of the result (python/frames/native.c's second hash too) */
+ * carried to every bit of the result (pyfr_native_name's second hash too) */
 static inline uint64_t trace_mix(uint64_t h)
 {
     h ^= h >> 33;
@@ -275,7 +275,7 @@ void athr_py_name(int32_t tid, const char *name, uint32_t len);
 
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees); /* sharded sums */
 void trace_thread_end(void);       /* the thread's own line of sums goes back */
-/* lines_mine (base.h's hs_hot) set when this thread's own pending queue,
+/* lines_mine (hs_hot) set when this thread's own pending queue,
  * trace shard and peak line are all there: each claim asks (the careful
  * paths make them), each thread end clears it first. */
 void trace_lines_check(void);
@@ -298,7 +298,7 @@ size_t boot_size(const void *p);          /* a boot block's size */
 /* ---- pending.c: frees each thread holds back for a few calls, and its
  * fresh blocks, not yet in the table ---- */
 #define PEND_BIG 65536u         /* an allocation this big releases them first */
-/* pend_self (base.h's hs_hot) */
+/* pend_self (hs_hot) */
 void pend_init(void (*real_free)(void *), int sampled); /* as recording starts */
 void *pend_hold(void *p);       /* holds p; returns the block to release now */
 void *pend_hold_where(void *p, struct tbl_where *w); /* ... and its where, for pend_release_where */
@@ -310,7 +310,7 @@ void pend_settle(void);         /* releases what this thread holds */
 int pend_settle_one(void);     /* releases the oldest block it holds: 0 if none */
 void pend_settle_held(uintptr_t p); /* realloc of p: settles first if this thread holds p */
 struct tbl_entry;
-/* pend_fresh_on (base.h's hs_hot) 0: the two below do nothing (save the call) */
+/* pend_fresh_on (hs_hot) 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
@@ -374,7 +374,7 @@ void ftree_index_drop(void); /* the index given back until nodes are made again 
  * outer frames.  Eight words a turn in SSE2 (x86-64's baseline), their
  * 32-bit lanes compared and and-ed, then four, then one at a time, so
  * that a long shared part costs well under one instruction a word (the
- * walks' compares: ftree_walk_in's path, recent.c's pyfr_walk_take;
+ * walks' compares: ftree_walk_in's path, pyfr_walk_take;
  * scripts/bench/pystartcount.py). */
 static inline int ftree_same4(const uintptr_t *x, const uintptr_t *y)
 {
@@ -415,7 +415,7 @@ static inline unsigned ftree_tail_same(const uintptr_t *a, const uintptr_t *b, u
 /* ---- peak.c: the peak's capture (PEAK) and temporary allocations (TEMPS) ---- */
 #define PEAK_CHUNK_BITS 12
 #define PEAK_CHUNK (1u << PEAK_CHUNK_BITS)  /* trace ids per chunk of cells */
-#define PEAK_CHUNKS 4096u                   /* as traces.c: 16M ids */
+#define PEAK_CHUNKS 4096u                   /* as TRACE_CHUNKS: 16M ids */
 #define PEAK_LINES 64                       /* threads with a line of their own */
 #define PEAK_LINE_CHUNK 8                   /* lines 1.. mapped this many at a time */
 struct peak_cell {                          /* one trace's live sums on one line */
@@ -427,7 +427,7 @@ struct peak_line {
     unsigned index;                         /* its number, 0 to PEAK_LINES - 1 */
     _Atomic(struct peak_cell *) chunk[PEAK_CHUNKS]; /* by id >> PEAK_CHUNK_BITS */
 };
-/* peak_mine (base.h's hs_hot) */
+/* peak_mine (hs_hot) */
 extern __thread int peak_idle;       /* HEAPSNAP_PEAK=off: count nothing */
 void peak_move_slow(uint32_t id, int64_t n, int64_t bytes);
 /* A block of trace id was born (+) or died (-) (traces.c, with the weights
@@ -472,13 +472,13 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
 uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */
-struct peak_store { /* cells kept elsewhere than the arena (state.c) */
+struct peak_store { /* cells kept elsewhere than the arena (state_cells) */
     void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */
     void (*drop)(const void *c);                   /* ... not kept after all */
 };
 void peak_set_store(const struct peak_store *s); /* cells made before move to it */
 void peak_clear(void);                /* heapsnap_clear_traces */
-/* peak_last (base.h's hs_hot): this thread's last recorded block */
+/* peak_last (hs_hot): this thread's last recorded block */
 static inline void peak_born(uintptr_t p, uint32_t id, uint64_t size) /* the record path */
 {
     struct hs_recent *l = &peak_last;

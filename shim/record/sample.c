@@ -3,7 +3,7 @@
  * recorded one stands for (tcmalloc's and jemalloc's scheme).
  *
  * Sample points fall in the stream of allocated bytes as a Poisson process
- * of mean spacing T; a thread's countdown to its next point is hooks.c's.
+ * of mean spacing T; a thread's countdown to its next point is hook_countdown.
  * A block of s bytes is sampled with p(s) = 1 - exp(-s/T) and stands for
  * 1/p(s) blocks and s/p(s) bytes, in 1/65536 units: traces.c's sums are
  * then unbiased estimates, with no format change (meta.sample_interval).
@@ -133,7 +133,7 @@ static int64_t sample_draw(void)
     return (int64_t)d;
 }
 
-/* The countdown ran out on a block of n bytes (hooks.c has already
+/* The countdown ran out on a block of n bytes (the hook has already
  * subtracted n).  Returns 1 if the block is sampled; *left gets the next
  * countdown.  A thread's first call only seeds it and draws its first
  * countdown, which then decides this block like any other. */

@@ -50,7 +50,7 @@ static inline void tbl_unpack(const struct tbl_slot *x, struct tbl_entry *e)
 }
 
 /* 0, or -1 when the entry does not fit the packing.  traced: trace is a
- * trace id of traces.c's, below 2^24 (the plain insert's), not tested. */
+ * trace id of trace_intern's, below 2^24 (the plain insert's), not tested. */
 static inline int tbl_pack_in(struct tbl_slot *x, uintptr_t ptr, uint64_t size, uint32_t trace,
                               uint32_t epoch, int traced)
 {
@@ -299,7 +299,7 @@ static HS_NOINLINE int tbl_insert_slow(struct tbl_stripe *s, uintptr_t ptr, uint
     return r;
 }
 
-/* tbl_insert into the hash alone (tblpool.c's hand-over too).  The fast
+/* tbl_insert into the hash alone (tbl_pool_take's hand-over too).  The fast
  * path is one look at the home cluster: when no entry passed it (its
  * overflow count is 0) ptr is there or nowhere, and the first free slot is
  * where tbl_vacancy would put it. */
@@ -343,7 +343,7 @@ int tbl_hash_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch
     return tbl_hash_insert_at(ptr, size, trace, epoch, replaced, h, tbl_stripe_of(ptr, h));
 }
 
-/* Inserts ptr: a pool's block by place (tblpool.c), any other in the hash.
+/* Inserts ptr: a pool's block by place (tbl_pool_insert), any other in the hash.
  * If ptr was already there (a stale entry whose free we did not see), the
  * old entry is overwritten and copied to *replaced, and 1 is returned; 0
  * for a fresh insert; -1 when out of memory (nothing stored). */
@@ -365,8 +365,8 @@ int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoc
 }
 
 /* The same with hs_rare 0: no pool registered, no filter on (the bits
- * are set before either is: tblpool.c, tblfilter.c).  The slow path
- * tests the filter all the same.  trace: an id of traces.c's (the plain
+ * are set before either is: tbl_pool_add, tbl_filter_add).   The slow path
+ * tests the filter all the same.  trace: an id of trace_intern's (the plain
  * recording's, named by the unwinder's memo or interned). */
 __attribute__((always_inline)) inline int tbl_insert_plain(uintptr_t ptr, uint64_t size,
                                                            uint32_t trace, uint32_t epoch,
@@ -526,7 +526,7 @@ static unsigned tbl_locked;
 
 void tbl_lock_all(void)
 {
-    tbl_pool_lock_all(); /* a pool's region before the stripes (tblpool.c) */
+    tbl_pool_lock_all(); /* a pool's region before the stripes (tbl_pool_lock_all) */
     tbl_claims_hold();   /* no group handed out until tbl_unlock_all */
     tbl_locked = tbl_stripes_used();
     for (unsigned k = 0; k < tbl_locked; k++)

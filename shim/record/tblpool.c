@@ -1,6 +1,6 @@
 /*
  * tblpool.c - the live-block table's second store: the blocks of a pool
- * allocator's regions (pymalloc's arenas, which domain.c registers with
+ * allocator's regions (pymalloc's arenas, which py_arena_alloc registers (tbl_pool_add) with
  * their pools' geometry), kept by place, not hashed.  A region is cut into
  * pages (pools) of one block size, which each page's header says; a page
  * with recorded blocks has 4-byte entries indexed by a block's place,

@@ -6,7 +6,7 @@
  *   A point counts what the program holds: the traced bytes less the frees
  * the threads hold back (pend_held_bytes, read before the lock: it takes
  * table stripes).  The heap falls as well as rises: a thread whose frees
- * fold (traces.c's TRACE_FOLD) asks for a point (timeline_fall), within
+ * fold (TRACE_FOLD) asks for a point (timeline_fall), within
  * the step too, at most once a step; and the helper thread, when it wakes
  * (every 0.1 s or sooner while it runs), adds one when the heap moved since
  * the last (timeline_idle): a block freed, or held back, by a thread that

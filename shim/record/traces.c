@@ -48,7 +48,7 @@ struct trace {
     uint16_t depth;          /* frames from node out to the root */
     _Atomic uint16_t flags;  /* HSNAP_TRACE_* */
     _Atomic uint32_t twin1;  /* its HSNAP_TRACE_DISABLED twin's id + 1; 0 = none yet */
-    uint16_t thread;         /* athreads.c's index, or HSNAP_THREAD_NONE */
+    uint16_t thread;         /* athr_mine's index, or HSNAP_THREAD_NONE */
     uint32_t sib1;           /* the same stack's record of another thread: id + 1 */
     struct trace_stat st;    /* running sums */
 };
@@ -91,7 +91,7 @@ static struct trace_shard {
  * page read is a page of its memory: docs/performance.md, issue 21). */
 static atomic_uint trace_shards_top = 1;
 
-/* trace_my_shard, trace_pending (base.h's hs_hot): this thread's line, and
+/* trace_my_shard, trace_pending (hs_hot): this thread's line, and
  * the bytes it changed since its last fold */
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
@@ -344,7 +344,7 @@ uint32_t trace_disabled_twin(uint32_t id)
     return twin1 ? twin1 - 1 : id;
 }
 
-/* A record of its own for trace id's frames with flags added (regions.c:
+/* A record of its own for trace id's frames with flags added (reg_twin:
  * HSNAP_TRACE_MMAP, the kind of a mapping's site), which no stack's
  * lookup finds; the caller keeps its id.  0, or -1 (out of memory). */
 int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
@@ -441,7 +441,7 @@ static void trace_raise_peak(uint64_t cur)
 }
 
 /* Folds this thread's change into the global size and raises the peak to
- * it; a fall asks the timeline for a point.  The frees this thread holds back (pending.c) happened before the
+ * it; a fall asks the timeline for a point.  The frees this thread holds back (pend_hold) happened before the
  * change: they are released first (lowering trace_pending; the discharge of
  * a big one may fold in its turn, which finds the queue emptied). */
 static HS_NOINLINE void trace_fold(void)
@@ -452,7 +452,7 @@ static HS_NOINLINE void trace_fold(void)
     trace_pending = 0;
     atomic_store_explicit(&traces.folded, cur, memory_order_relaxed);
     trace_raise_peak(cur);
-    if (fell) /* the timeline follows the heap down (timepoints.c) */
+    if (fell) /* the timeline follows the heap down (timeline_fall) */
         timeline_fall();
 }
 
@@ -476,7 +476,7 @@ static HS_NOINLINE void trace_new_peak(void)
             return;
     } while (pend_settle_one());
     trace_raise_peak(cur);
-    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
+    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
 }
 
 /* The peak after this thread changed the traced size (trace_pending). */
@@ -484,7 +484,7 @@ static inline void trace_track_peak(void)
 {
     if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
         trace_fold();
-        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak.c) */
+        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
         return;
     }
     if (trace_pending <= 0) /* frees by this thread (of others' blocks, too) */
@@ -527,7 +527,7 @@ static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t 
     line_own_add(&d->bytes, bytes);
 }
 
-/* A block was born.  Inlined into its callers (hooks.c's hook_record with
+/* A block was born.  Inlined into its callers (hook_record with
  * LTO, as tbl_prefetch_where): hook_record already saves every register
  * this needs, so a call only added a second prologue and epilogue.  Not
  * trace_discharge: inlined into the free path it cost more than its call
@@ -551,7 +551,7 @@ static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, u
         trace_shard_add(s, &s->allocs, 1);
         trace_shard_add(s, &s->bytes, bytes);
     }
-    peak_move_in(id, (int64_t)n, (int64_t)bytes, plain); /* PEAK: per-trace live sums (peak.c) */
+    peak_move_in(id, (int64_t)n, (int64_t)bytes, plain); /* PEAK: per-trace live sums (peak_live) */
     trace_pending += (int64_t)bytes;
     trace_track_peak();
 }
@@ -563,13 +563,13 @@ __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t si
 
 /* With hook_plain's word, so weight 1 (HS_RARE_ESTIMATES), the thread's
  * own shard and peak line, and not a child no fork handler reached:
- * hooks.c's plain path. */
+ * hook_insert's plain path. */
 __attribute__((always_inline)) inline void trace_charge_plain(uint32_t id, uint64_t size)
 {
     trace_charge_in(id, size, 1);
 }
 
-/* A block died: the global sums move, and peak.c's per-thread live sums
+/* A block died: the global sums move, and peak_move's per-thread live sums
  * per trace (snapshots still derive theirs from the table).  Any case but
  * the common one (trace_discharge's fast path) comes here. */
 static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)
@@ -579,7 +579,7 @@ static HS_NOINLINE void trace_discharge_any(uint32_t id, uint64_t size)
     struct trace_shard *s = trace_shard();
     trace_shard_add(s, &s->frees, 1);
     trace_shard_add(s, &s->bytes, -bytes);
-    peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak.c) */
+    peak_move(id, -(int64_t)n, -(int64_t)bytes); /* PEAK: per-trace live sums (peak_live) */
     trace_pending -= (int64_t)bytes;
     if (trace_pending <= -TRACE_FOLD)
         trace_fold();
@@ -619,7 +619,7 @@ void trace_discharge(uint32_t id, uint64_t size)
     trace_discharge_in(id, size, 0);
 }
 
-/* The same for pending.c's plain release. */
+/* The same for pend_release_plain. */
 void trace_discharge_plain(uint32_t id, uint64_t size)
 {
     trace_discharge_in(id, size, 1);
@@ -673,7 +673,7 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
     return t->depth;
 }
 
-/* Trace id's innermost node (frametree.c), flags and depth.  No lock. */
+/* Trace id's innermost node (ftree_frame), flags and depth.  No lock. */
 unsigned trace_node(uint32_t id, uint32_t *node, unsigned *flags)
 {
     unsigned depth = trace_stack(id, NULL, 0, flags);
@@ -752,7 +752,7 @@ void trace_reset_peak(void)
     atomic_store(&traces.peak, cur);
 }
 
-/* trace_clear forgets a live block of size bytes (pending.c: a fresh one). */
+/* trace_clear forgets a live block of size bytes (pend_forget_fresh: a fresh one). */
 void trace_forget(uint64_t size)
 {
     uint64_t n, bytes;

@@ -89,4 +89,4 @@ static uint64_t bsort_w[8 * 512];
 
 BSORT_DEFINE(bsort_blocks, struct hsnap_block, BSORT_ADDR)
 BSORT_DEFINE(bsort_addrs, uint64_t, BSORT_SELF)
-BSORT_DEFINE(bsort_u32, uint32_t, BSORT_SELF) /* blockstream.c's lower halves of addresses */
+BSORT_DEFINE(bsort_u32, uint32_t, BSORT_SELF) /* bstream_gather's lower halves of addresses */

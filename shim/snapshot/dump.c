@@ -136,7 +136,7 @@ static int dump_block(const struct tbl_entry *e, void *arg)
 }
 
 /* The blocks' tracemalloc domains (PyTraceMalloc_Track), read after the
- * walk: the domains' lock is taken alone (shim.h's lock order). */
+ * walk: the domains' lock is taken alone (the lock order of root.h). */
 static void dump_domains(struct dump_walk *w)
 {
     struct sbuf *b = w->d->b;

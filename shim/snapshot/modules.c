@@ -1,8 +1,8 @@
 /*
  * modules.c - the loaded modules as snapshots see them: a module's span
  * (its PT_LOAD segments) and GNU build ID, read from its program headers
- * in memory (mod_span: the MODULES section, dlclose.c's record of a
- * module about to go, elfsym.c's symbol lookups), and the MODULES section
+ * in memory (mod_span: the MODULES section, dlc_put_modules' record of a
+ * module about to go, elfsym_find's symbol lookups), and the MODULES section
  * itself, the live modules in the loader's order (the main executable by
  * its real path) and then those dlclose.c kept.  A library the loader
  * knows by a relative path (dlopen("./lib.so")) is named by the absolute

@@ -45,7 +45,7 @@ static int rchan_fd(void)
     return (int)fd;
 }
 
-/* The channel's number (life.c's helper keeps it in a table of its own),
+/* The channel's number (helper_init's thread keeps it in a table of its own),
  * or -1: none. */
 int rchan_fd_number(void)
 {
@@ -93,7 +93,7 @@ int rchan_tell_last(const char *path)
     return rchan_send(HSNAP_RUNMSG_LAST_MAGIC, path, 0);
 }
 
-/* Tells run that this process ends with recording stopped (pause.c), so
+/* Tells run that this process ends with recording stopped (pause_stop), so
  * that it writes no exit snapshot: run says so, not "killed". */
 int rchan_tell_stopped(void)
 {

@@ -145,7 +145,7 @@ static int sl_visit(const struct tbl_entry *e, void *arg)
     return 0;
 }
 
-static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* regions.c */
+static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* reg_foreach */
 {
     trace_live_add(arg, sl.cap, trace, bytes);
 }
@@ -345,7 +345,7 @@ int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint3
     return b->err || (ml && ml->err) ? -1 : 0;
 }
 
-/* A new attach (shim/attach via life.c): the points start again. */
+/* A new attach (life_attach): the points start again. */
 void sl_reset(void)
 {
     lock_take(&sl.lock);

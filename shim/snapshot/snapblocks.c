@@ -31,7 +31,7 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
     return 0;
 }
 
-/* BLOCKS streamed (blockstream.c): a chunk of blocks at a time, in a
+/* BLOCKS streamed (bstream_blocks): a chunk of blocks at a time, in a
  * buffer mapped for the section (in .bss it was 64 KiB of the shim's fixed
  * address space, and resident from the first snapshot on). */
 #define SNAP_CHUNK 512 /* 16 KiB */
@@ -108,7 +108,7 @@ static int snap_leak_fork(unsigned reason)
            !snap_host->can_hold();
 }
 
-/* BLOCKS: the leak check's (leakrun.c), on a fork of the process or in
+/* BLOCKS: the leak check's (lchk_collect), on a fork of the process or in
  * place, the sorted copy on the fatal path, else streamed. */
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count)

@@ -120,7 +120,7 @@ static void name_insert_seq(char *name, uint64_t seq)
 }
 
 /* Tells `heapsnap run` that path was written (err 0) or failed (errno):
- * on its socket (runchan.c) when this process still holds it, else, for a
+ * on its socket (rchan_tell) when this process still holds it, else, for a
  * snapshot written, "<absolute path>\0" appended to HEAPSNAP_MANIFEST in
  * one write (NUL ends a record).  last: the process's exit snapshot, said
  * on the socket (rchan_tell_last).  A path that holds a newline never goes
@@ -164,7 +164,7 @@ void name_manifest(const char *path, int err, int last)
  * shared directory (to /etc/passwd, for a root process) is refused, ELOOP,
  * as is anything but a regular file (a FIFO without a reader: ENXIO), or
  * a file of another user with other names (a hard link), EPERM.  SIGXFSZ
- * is held (sighold.c): a manifest past the file size limit fails the
+ * is held (sighold_take): a manifest past the file size limit fails the
  * write, not the host.  A refusal or a failed write is said once; a file
  * that is not there (run ended) or not ours to open is not.  0, or -1
  * with errno. */
@@ -206,7 +206,7 @@ int name_manifest_append(const char *m, const char *rec, size_t n)
 /* The name of snapshot seq into out (NAME_MAX_PATH): path taken literally,
  * or HEAPSNAP_OUTPUT expanded, with .<seq> before the extension when the
  * pattern has no %n and more than one snapshot may come (not at exit), and
- * the name is not a device or FIFO's (snapdest.c). */
+ * the name is not a device or FIFO's (dest_kind). */
 void name_choose(char *out, const char *path, unsigned reason, uint32_t seq)
 {
     name_shared = 0;

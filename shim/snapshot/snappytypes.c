@@ -3,7 +3,7 @@
  * objects among the live blocks, typed), PYOWNED (the blocks each owns)
  * and PYRETAIN (their retained sizes), each sent to the side file as soon
  * as the Python room makes it, so that the snapshot never holds two of
- * them at once (snap_pytypes, called by snapshot.c's snap_write); and
+ * them at once (snap_pytypes, called by snap_write); and
  * PYCAPPED, which says why a Python process's snapshot has none of them.
  */
 #include <string.h>

@@ -111,7 +111,7 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     trace_totals(&m.current_bytes, &m.peak_bytes);
     m.live_blocks = blocks;
     trace_alloc_counts(&m.total_allocs, &m.total_frees);
-    /* blocks other threads hold back (pending.c) are freed: the walk left
+    /* blocks other threads hold back (pend_hold) are freed: the walk left
      * them out, and the sums count them so */
     m.current_bytes -= m.current_bytes > snap_run.left.bytes ? snap_run.left.bytes : m.current_bytes;
     m.total_frees += snap_run.left.blocks;
@@ -141,7 +141,7 @@ int snap_live_init(struct snap_live *lv, uint32_t n)
     return !n || (lv->live = arena_map(lv->len)) ? 0 : -1;
 }
 
-/* The mapped ranges (regions.c: never in BLOCKS) into the live sums. */
+/* The mapped ranges (reg_foreach: never in BLOCKS) into the live sums. */
 static void snap_live_range(uint32_t trace, uint64_t bytes, void *arg)
 {
     struct snap_live *lv = arg;
@@ -189,7 +189,7 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
     return tr->err || st->err ? -1 : 0;
 }
 
-/* SITELINE: siteline.c's points and one of this snapshot, whose trace ids
+/* SITELINE: sl_sample's points and one of this snapshot, whose trace ids
  * are within the TRACES just written. */
 static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
@@ -237,7 +237,7 @@ static void snap_gcfreed(struct sbuf *sec)
         sbuf_free(&sec[SEC_PYGCFREED]);
 }
 
-/* PEAK and TEMPS (peak.c): the capture, or these live sums if nearer the
+/* PEAK and TEMPS (peak_put, peak_put_temps): the capture, or these live sums if nearer the
  * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
 static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
@@ -411,7 +411,7 @@ static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has
      * make every page of them resident */
     if (!fatal && snap_mapped(&sec[SEC_MAPPED], trace_count()) != 0)
         sbuf_free(&sec[SEC_MAPPED]); /* out of memory: a snapshot without it */
-    if (!fatal) /* before 3.13, reused objects at tracemalloc's lines (pytmline.c) */
+    if (!fatal) /* before 3.13, reused objects at tracemalloc's lines (pyw_tml_pass) */
         pyw_tml_pass();
     return shim_bytes;
 }
@@ -570,7 +570,7 @@ static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, 
 
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
  * is NULL.  Serialised with every other snapshot; advances the epoch.
- * SIGXFSZ is held meanwhile (sighold.c): past RLIMIT_FSIZE the write
+ * SIGXFSZ is held meanwhile (sighold_take): past RLIMIT_FSIZE the write
  * fails with EFBIG, its temporary goes, and one warning says so. */
 int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found)
 {
@@ -653,11 +653,11 @@ void snap_unlock(void)
     lock_drop(&snap.lock);
 }
 
-/* The state file's document (state.c): a snapshot without BLOCKS nor
+/* The state file's document (state_beat_now): a snapshot without BLOCKS nor
  * TRACES (the state file appends the stacks apart), with MAPPED (the
  * reserved total serve's /metrics reads, the residency a killed process's
  * state keeps) of lv->n traces, whose
- * live sums are lv's (peak.c's lines, not a walk of the table), reason
+ * live sums are lv's (peak_live's lines, not a walk of the table), reason
  * killed and cut short, as a reader after a kill takes it, into fd from
  * its start; compressed (HEAPSNAP_COMPRESS) from as many traces as a
  * snapshot is from live blocks, unless it takes at most raw_room bytes

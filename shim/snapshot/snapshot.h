@@ -203,7 +203,7 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
 
 #define SNAP_FATAL_TRIES 2000 /* lock attempts on the fatal path: never hang */
 
-/* The sections in the order they are written (snapshot.c's snap_types). */
+/* The sections in the order they are written (snap_types). */
 enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, SEC_LEAKS,
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYOWNED,
@@ -233,7 +233,7 @@ int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_
 /* What the last run (a snapshot, a check) left behind. */
 struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
-    int lines;             /* the live sums are peak.c's lines (a state document) */
+    int lines;             /* the live sums are peak_live's lines (a state document) */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
     int leaks_skipped;     /* asked for, the check could not run (META) */
     /* PYTYPES: where the streamed BLOCKS (snap_blocks_stream) type the
@@ -274,12 +274,12 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
 int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int fatal,
                     int *leaks, struct snap_live *lv, uint64_t *count);
 
-/* The state file's document (state.c): 0, 1 (busy: not now), -1; stored
+/* The state file's document (state_beat_now): 0, 1 (busy: not now), -1; stored
  * raw when it takes at most raw_room bytes so. */
 int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room);
 
 /* What the writer asks of the rooms above it: the leak check (leak/) and
- * life.c.  life.c names them once at start-up (snap_set_host), before any
+ * the root.  life_init names them once at start-up (snap_set_host), before any
  * snapshot; the writer calls none of them by name. */
 struct snap_host {
     int (*own_process)(void);        /* life_own_process */

@@ -1,7 +1,7 @@
 /*
  * snapthreads.c - a snapshot's THREADS section: which thread allocated
- * each trace's blocks (traces.c keeps a stack apart per thread) and what
- * those threads were called (athreads.c's records: tid, comm, ended or
+ * each trace's blocks (trace_thread: a stack apart per thread) and what
+ * those threads were called (athr_get's records: tid, comm, ended or
  * running, main).  Names of running threads are read again here when
  * fresh (not on the fatal path, nor in the state file's frequent
  * documents), so that a name set after a thread's first allocation is

@@ -1,5 +1,5 @@
 /*
- * snaptraces.c - TRACES and STATS as snapshot.c's snap_emit writes them:
+ * snaptraces.c - TRACES and STATS as snap_emit writes them:
  * straight from the tree of frames and the trace records into the file,
  * never held whole.  In a compressed snapshot (format 5) a trace keeps only
  * the frames it does not share with the trace before (hsnap_format.h,
@@ -18,7 +18,7 @@
  * first, into ip; *depth its depth, *flags its flags; how many.  node[h]
  * holds the trace before's node at height h from the outermost (prev of
  * them) and is left holding this one's (*depth): a node stands for every
- * frame from it out (frametree.c), so the walk out from the innermost
+ * frame from it out (ftree_walk_in), so the walk out from the innermost
  * stops at the first node the trace before had at that height, and a
  * trace costs its own frames, not its depth. */
 static unsigned snap_own_frames(uint32_t id, uint32_t *node, unsigned prev, uintptr_t *ip,

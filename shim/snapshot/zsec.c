@@ -1,6 +1,6 @@
 /*
  * zsec.c - a section's payload compressed as it is written: one zstd frame
- * per section (hsnap_format.h's HSNAP_SEC_ZSTD), fed in pieces, its output
+ * per section (HSNAP_SEC_ZSTD), fed in pieces, its output
  * handed to a sink each time the output buffer fills, so that no section
  * is held whole, compressed or not.  One compression context serves every
  * section of a snapshot; it lives in the shim's own memory (zstd's custom

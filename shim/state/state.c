@@ -7,11 +7,11 @@
  * header page, each chunk of cells, STATE_SEG segments of the rest).  No
  * descriptor is kept, and none is ever opened on the program's threads: a
  * hook maps a chunk of cells beside one already mapped; the helper opens
- * the file in a descriptor table of its own (life.c).  peak.c's
+ * the file in a descriptor table of its own (helper_init).  peak_set_store's
  * per-thread live sums are allocated here (state_cells), so the hooks keep
  * them in the file at no cost of their own; the helper writes the
  * heartbeat, new traces' stacks (statestacks.c) and, spaced by its cost,
- * a document (snapshot.c's snap_state_doc: a snapshot without BLOCKS); what it wrote
+ * a document (snap_state_doc: a snapshot without BLOCKS); what it wrote
  * leaves the program's RSS at each beat's end (state_let_go).  Every range
  * is allocated before it is touched: a full disk never raises SIGBUS;
  * the file is never bigger than RLIMIT_FSIZE (state_fit_limit), so no
@@ -46,7 +46,7 @@
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
 #define STATE_COPY (64u * 1024u)    /* state_publish's bounce buffer */
-#define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (options_table.h) */
+#define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (OPT_STATE) */
 #define STATE_DOC_FLOOR (4u * STATE_MIB) /* a document slot's room at least, file allowing */
 
 /* the helper's regions (all but the header and cells) of the largest file

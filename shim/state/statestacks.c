@@ -28,7 +28,7 @@ struct state_wbuf {
     uint8_t b[STATE_WBUF];
 };
 
-/* The stacks' writer's state, its own: state.c's module state is not
+/* The stacks' writer's state, its own: state_mod, the state file's module state, is not
  * reached from here (the header comes as state_stacks's argument). */
 static struct {
     struct state_wbuf nodes, traces;

@@ -470,7 +470,7 @@ void cfi_counts(uint64_t *stacks, uint64_t *walked, uint64_t *replayed)
 }
 
 /* HEAPSNAP_UNWIND_CHECK: memo m's frames (an exact repeat) against the
- * walk from scratch (check.c). */
+ * walk from scratch (uchk_compare). */
 static HS_NOINLINE void cfi_check_memo(const struct cfi_memo *m, uintptr_t key, uintptr_t rsp,
                                        uintptr_t rbp, uintptr_t top, unsigned max)
 {

@@ -27,7 +27,7 @@
  * what the ordinary walk gives: the outer frames that did not change (deep
  * recursion, an interpreter's loop) are checked, not assumed.  Rules are a
  * function of the loaded modules, so a memo is not used once dlpi_subs
- * has moved (the program's dlclose moves it at once: unwind.c).  A new
+ * has moved (the program's dlclose moves it at once: unwind_modules_changed).  A new
  * walk is recorded into a spare memo, never one being read.
  * Soundness: one matching frame proves nothing of its callers (recursion
  * re-entered from another call site, longjmp, an exception, swapcontext,
@@ -37,8 +37,8 @@
  * the program's stack is only read, never patched (bytehound's shadow
  * stack patches return addresses, and exceptions unwinding through
  * patched frames were its issue #119).  HEAPSNAP_UNWIND_CHECK compares
- * with the walk from scratch (check.c; docs/design.md has the argument).
- * The caller may name a walk's result (cfi_name: hooks.c gives the trace
+ * with the walk from scratch (uchk_compare; docs/design.md has the argument).
+ * The caller may name a walk's result (cfi_name: hook_stack gives the trace
  * id).  A new walk that starts in a named memo's first state and whose
  * every read would see the same word again gives the same frames: it
  * returns the name without writing a frame, and the caller skips interning

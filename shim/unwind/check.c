@@ -69,7 +69,7 @@ static HS_NOINLINE void uchk_tell(const uintptr_t *got, int n, const uintptr_t *
         unwind_host->warn("HEAPSNAP_UNWIND_CHECK: the incremental walk differs ", a, b);
 }
 
-/* The reference walk: cfi.c's steps (cfi_step) as a separate loop, each
+/* The reference walk: cfi_step's steps as a separate loop, each
  * rule from ehf_rule; the same frames, the same ends (the outermost rule,
  * a return address below 0x4000, no FDE with rbp 0), -1 for a fallback. */
 static int uchk_walk(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,

@@ -86,7 +86,7 @@ const struct unwind_host *unwind_host;
 
 /* No warm-up: libunwind is first called on a fallback, and sets itself up
  * then, inside the hook.  That is safe: the call is inside loader_enter,
- * so a fork waits for it (life.c); libunwind's one-time set-up (tdep_init)
+ * so a fork waits for it (life_prepare); libunwind's one-time set-up (tdep_init)
  * blocks every signal and takes a lock of its own; and it allocates by
  * mmap (a malloc of its would meet the hook's guard).  A warm-up at start-up
  * (a cursor stepped once) cost every process ~240 KiB of peak RSS (its
@@ -113,7 +113,7 @@ int unwind_in_shim(uintptr_t ip)
     return ip >= unw.self_lo && ip < unw.self_hi;
 }
 
-/* unwind_my_top (base.h's hs_hot): this thread's last stack top found by
+/* unwind_my_top (hs_hot): this thread's last stack top found by
  * unwind_stack_find: a thread keeps its stack, so each walk but the first
  * asks one thread-local, not pthread_self (a call into libc on every
  * allocation of every thread but the main one). */
@@ -213,7 +213,7 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
     } else if (unw.method == UNWIND_FP)
         n = unwind_fp(ip, max);
     if (n < 0) {
-        atomic_fetch_add_explicit(&ehf_unw, 1, memory_order_relaxed); /* ehdrop.c */
+        atomic_fetch_add_explicit(&ehf_unw, 1, memory_order_relaxed); /* read by unwind_drop_tables */
         unwind_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
         n = unw_backtrace((void **)ip, (int)max);
         unwind_host->loader_leave();
@@ -343,7 +343,7 @@ void unwind_counts(struct unwind_counts *c)
 }
 
 /* A few tries: another thread may hold the rule cache's lock for a bounded
- * insert; past them, the thread's periodic check (cfi.c) catches up. */
+ * insert; past them, the thread's periodic check (cfi_check_unloads) catches up. */
 void unwind_modules_changed(void)
 {
     if (unw.method != UNWIND_AUTO || !rcache.slot)

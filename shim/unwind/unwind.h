@@ -36,7 +36,7 @@ enum { UNWIND_AUTO, UNWIND_FP, UNWIND_LIBUNWIND }; /* HEAPSNAP_UNWIND's choices,
 /* Outside any hook, once: the backend, HEAPSNAP_UNWIND_CHECK (auto only:
  * every stack the incremental walk gives, a replay of the thread's last
  * walk or an exact repeat of a named one, is also walked from scratch and
- * compared; check.c) and the host (kept). */
+ * compared; uchk_compare) and the host (kept). */
 void unwind_init(int method, int check, const struct unwind_host *host);
 
 /* Where a hook was called from: the return address into its caller, the
@@ -66,7 +66,7 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
  * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL
  * then skips asking again). */
 uint32_t unwind_again(const struct unwind_origin *origin, unsigned max);
-/* The same with base.h's HS_RARE_UNWIND clear (auto, no check mode): the
+/* The same with HS_RARE_UNWIND clear (auto, no check mode): the
  * hooks' plain path. */
 uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max);
 void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */
@@ -77,7 +77,7 @@ void unwind_tick(unsigned n);
  * stack's frames for the caller: after unwind_again answered it,
  * unwind_again_frames gives them back without a walk (shim/python: the
  * native part of a Python stack, its Python frames spliced afresh).
- * Other names are the caller's own (hooks.c: trace ids, below 2^24). */
+ * Other names are the caller's own (hook_stack: trace ids, below 2^24). */
 #define UNWIND_NAME_FRAMES 0x80000000u
 /* Right after unwind_again(origin, max) answered name (UNWIND_NAME_FRAMES
  * set): ip[] (room for max + UNWIND_SLACK) gets the frames unwind_capture

@@ -8,13 +8,13 @@
  * it frees there, taken off the books just before, goes straight to the
  * real free (defer_offbook).  Objects made before the wrap are not blocks,
  * unless they were malloc'd (RAW blocks, off the books at their free) or
- * lie dead on a free list at the wrap (preseed.c books them).
+ * lie dead on a free list at the wrap (pyw_preseed books them).
  * docs/design.md, "Python processes".
  *   When: the symbols are looked up once, in the constructor
  * (dlsym(RTLD_DEFAULT)), when the executable is python* or a libpython* is
  * loaded; the wrap (PyMem_SetAllocator needs the GIL) is made by the first
  * recorded allocation after Py_IsInitialized() on the thread holding the
- * GIL.  A version with no layout (layout.c) is left alone.
+ * GIL.  A version with no layout (pylay_layout_find) is left alone.
  */
 #include <dlfcn.h>
 #include <link.h>
@@ -64,7 +64,7 @@ static struct {
 /* pymalloc's pools (3.10-3.13, 64-bit): struct pool_header, 48 bytes
  * before the first block, holds szidx at 36 (blocks of (szidx + 1) << 4
  * bytes, 32 classes) and maxnextoffset at 44 (the pool's size less a
- * block).  The table keeps an arena's objects by place (tblpool.c). */
+ * block).  The table keeps an arena's objects by place (tbl_pool_insert). */
 static const struct tbl_pool_geom py_pools = {
     .first = 48, .class_at = 36, .last_at = 44, .class_shift = 4, .classes = 32};
 
@@ -134,7 +134,7 @@ static void *py_malloc(void *ctx, size_t n)
         return o->malloc(o->ctx, n);
     if (HS_UNLIKELY(!dom_ran))
         dom_ran = 1;
-    if (HS_UNLIKELY(pyfr_tm_on())) /* called by tracemalloc's hook: learn it (pytm.c) */
+    if (HS_UNLIKELY(pyfr_tm_on())) /* called by tracemalloc's hook: learn it (pyfr_tm_see) */
         pyfr_tm_see(org.ra);
     uint64_t c = (uint64_t)hook_countdown;
     if (c > n) { /* sampled mode, not sampled: py_unsampled */
@@ -146,7 +146,7 @@ static void *py_malloc(void *ctx, size_t n)
     void *p = o->malloc(o->ctx, n);
     hook_countdown_set(cd);
     if (p)
-        hook_adopt(p, n, &org), pyw_fresh = (uintptr_t)p; /* its object's birth: pyreborn.c */
+        hook_adopt(p, n, &org), pyw_fresh = (uintptr_t)p; /* its object's birth: pyw_reborn_arm */
     else
         hook_fail(n, &org); /* MemoryError's site (FAILED) */
     hook_leave();
@@ -195,7 +195,7 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         return o->realloc(o->ctx, p, n);
     if (HS_UNLIKELY(pyfr_tm_on()))
         pyfr_tm_see(org.ra);
-    /* sampled mode, not sampled, or this thread's recording off (pause.c):
+    /* sampled mode, not sampled, or this thread's recording off (pause_thread):
      * the new block passes unrecorded, as py_malloc's would (a list that
      * take_snapshot's objects grew was a block of the program's) */
     uint64_t c = (uint64_t)hook_countdown;
@@ -232,9 +232,9 @@ static void *py_realloc(void *ctx, void *p, size_t n)
 
 /* The free of a domain whose allocator is RAW's own (py_is_raw: malloc
  * underneath, no arena, no GIL needed): the block is a malloc block, and
- * its free goes the way of one (hooks.c's hook_free_tracked): this
+ * its free goes the way of one (hook_free_tracked): this
  * thread's fresh block out at once, or held, so that its table slot loads
- * while the next frees run (pending.c), the real free following its
+ * while the next frees run (pend_hold), the real free following its
  * removal from the books.  A code object's death is told first, while the
  * object is intact. */
 static HS_NOINLINE void py_free_raw(const struct pyfr_alloc *o, void *p, int obj)
@@ -301,7 +301,7 @@ int dom_immortal(uintptr_t p, uint64_t size)
 
 /* Python code allocated in this process since it was forked (or started):
  * a worker (multiprocessing's, which leaves through os._exit) writes its
- * exit snapshot at _exit too (life.c, HEAPSNAP_CHILDREN=exit); a child
+ * exit snapshot at _exit too (life_exit_early, HEAPSNAP_CHILDREN=exit); a child
  * that only execs, or runs C alone, does not. */
 int dom_ran;
 
@@ -388,7 +388,7 @@ static void py_text_span(const struct dl_phdr_info *info, int i)
         pylay_sym.interp_lo[i] = lo, pylay_sym.interp_hi[i] = hi;
 }
 
-/* The interpreter's modules (stack.c's trim): the one whose text holds the
+/* The interpreter's modules (pyfr_trim): the one whose text holds the
  * evaluation loop, and the executable when it is a python* apart from it. */
 static int py_find_interp(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -508,7 +508,7 @@ static uint32_t py_version_of(void)
 }
 
 /* The layout of the interpreter of version v (the real one, or a claim):
- * from 3.13 on its own _Py_DebugOffsets, before that layout.c's row;
+ * from 3.13 on its own _Py_DebugOffsets, before that its pylay_layouts row;
  * NULL with one note when there is none. */
 static const struct pylay_layout *py_layout_of(uint32_t v, uint32_t real)
 {
@@ -639,7 +639,7 @@ static int py_is_raw(const struct pyfr_alloc *a, const struct pyfr_alloc *raw)
  * forward to (read at each call), in the interpreter's data.  Then the wrappers go beneath
  * the hooks, in those entries (tracemalloc.stop() sets them back as the
  * domains'): the hooks' own tables are allocated outside our wrappers'
- * guard, as blocks of tracemalloc's site (pytm.c), and not half of them
+ * guard, as blocks of tracemalloc's site (pyfr_tm_own), and not half of them
  * unseen - an unseen hash-table entry would hide the blocks chained after
  * it from the leak check.  Returns the entries, or NULL: not that shape. */
 static struct pyfr_alloc *py_tm_entries(const struct pyfr_alloc d[3])
@@ -718,7 +718,7 @@ void dom_poll(void)
         }
         *entry = ours; /* under the GIL: no MEM or OBJ call reads it meanwhile */
         if (d == PY_DOMAIN_MEM)
-            pyfr_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's (pytm.c) */
+            pyfr_tm_raw_wrap(entry + 1); /* RAW's entry, between MEM's and OBJ's */
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     pyfr_on = 1;

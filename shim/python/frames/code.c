@@ -14,7 +14,7 @@
  * Each thread keeps its recent answers (address -> id) in a small cache
  * that takes no lock: an answer holds while no code object has died and
  * no address has got a newer id since (pyfr_code_gen counts both; a death
- * is seen by domain.c's free of the OBJ domain, before the memory can go
+ * is seen by py_free of the OBJ domain, before the memory can go
  * to another object), so a hit is the id the index would give.
  */
 #include <string.h>
@@ -355,7 +355,7 @@ void pyfr_code_thread_end(void)
     pyfr_code_hits_off = 1;
 }
 
-/* Code objects copied so far (state.c: a document names the new ones).
+/* Code objects copied so far (state_beat_now: a document names the new ones).
  * No lock: a racy read is enough there. */
 uint32_t pyfr_code_count(void)
 {

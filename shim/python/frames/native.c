@@ -1,14 +1,14 @@
 /*
  * native.c - the native stacks that Python frames are spliced into,
  * numbered: a stack with evaluation frames is named for the unwinder's
- * memo by its number (UNWIND_NAME_FRAMES | number, see hooks.c's
+ * memo by its number (UNWIND_NAME_FRAMES | number, see
  * hook_stack), so that the same native frames, walked again after the
  * memo forgot them, get the same name, and the thread's recent splices
  * (stack.c) keyed by that name are found again.  A number stands for one
  * native stack (its frames and truncation flag) for good, kept as two
  * hashes of them (pyfr_native): records are never freed, like traces.  Only
  * a walk (a memo miss) comes here; the table is under the room's lock
- * (code.c's pyfr_code_lock), which fork's handlers hold.
+ * (pyfr_code_lock), which fork's handlers hold.
  */
 #include "unwind.h"
 #include "pyreads.h"
@@ -18,10 +18,10 @@
 
 /* A stack is known by two 64-bit hashes of its frames (with its depth and
  * truncation flag), not by its frames: kept, they cost a record of 24
- * bytes instead of the frames' nodes in traces.c's tree (a Python
+ * bytes instead of the frames' nodes in ftree_walk_in's tree (a Python
  * start-up names ten thousand native stacks some 60 frames deep), and a
  * match is two compares instead of a walk up 60 nodes.  Two stacks share
- * a name only when both hashes agree: traces.c's trace_hash and a second
+ * a name only when both hashes agree: trace_hash and a second
  * one of other lanes and multipliers, about n^2 / 2^129 for n names. */
 struct pyfr_native_key {
     uint64_t hash, check;

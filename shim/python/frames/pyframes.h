@@ -38,9 +38,9 @@ uint32_t pyfr_type_name(const struct pylay_obj_layout *ol, uintptr_t t, const ch
                       char *out);
 void pyfr_type_names_begin(void);
 
-extern int pyfr_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (stack.c) */
-extern _Atomic unsigned pyfr_frames_max; /* heapsnap_python_frames' cap, 0: none (stack.c) */
-extern _Atomic unsigned pyfr_frames_gen; /* ... moved at each change (recent.c) */
+extern int pyfr_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (pyfr_trace) */
+extern _Atomic unsigned pyfr_frames_max; /* heapsnap_python_frames' cap, 0: none (pyfr_frames_cap) */
+extern _Atomic unsigned pyfr_frames_gen; /* ... moved at each change (pyfr_walk_take) */
 
 /* A frame's code object: from 3.14 on f_executable is a _PyStackRef, its
  * low bit a tag (Py_TAG_REFCNT); objects are 16-aligned, so the tag bits
@@ -91,7 +91,7 @@ uint32_t pyfr_code_id(const char *co, const struct pyfr_lines **ln);
 
 /* A thread's answer of the code table: the code object at addr is id, as
  * long as pyfr_code_gen is gen.  pyfr_code_gen moves whenever a code object
- * dies (domain.c's free of the OBJ domain sees its type) and whenever the
+ * dies (py_free of the OBJ domain sees its type) and whenever the
  * table gives an address a newer id, so while it stands, the object at
  * addr is the one the answer was given for: no code object can be born
  * at an address before the one there died. */
@@ -128,7 +128,7 @@ static inline __attribute__((always_inline)) uint32_t pyfr_code_quick(const char
     return pyfr_code_id(co, ln);
 }
 
-/* domain.c's free of the OBJ domain: the object at p is going; if it may
+/* py_free of the OBJ domain: the object at p is going; if it may
  * be a code object, every thread's answers are void (pyfr_code_hit).  Its
  * type is read where it cannot leave the block: size, the block's size
  * when it was in the books (0: not known).  A block of unknown size that
@@ -155,7 +155,7 @@ static inline uint64_t pyfr_frame_word(uint32_t code, uint32_t off)
 /* A frame's instruction as read (3.10: the int f_lasti; then a pointer
  * into its code's co_code): with its code object, what its word is made
  * of (pyfr_word_of).  The functions below that take the frame model
- * (PY_FRAMES_*) are always inlined, so that recent.c's walk, made for
+ * (PY_FRAMES_*) are always inlined, so that pyfr_walk_take's walk, made for
  * every allocation, is compiled once per model with none of its tests;
  * pylay_lay->frames is the model to pass. */
 static inline __attribute__((always_inline)) intptr_t pyfr_frame_at(const char *fr, int model)
@@ -229,7 +229,7 @@ static inline __attribute__((always_inline)) const char *pyfr_frame_next(const c
 }
 
 /* recent.c: one walk of the thread's Python frames, innermost first, as
- * the splice (stack.c) and the thread's recent splices read it: made once
+ * the splice (pyfr_trace) and the thread's recent splices read it: made once
  * an allocation (pyfr_again's walk is pyfr_trace's), never past lim frames
  * with a word (no splice writes more), nor past PY_WALK_MAX frames.  A
  * frame's word is the last walk's where that walk had the same code and
@@ -245,7 +245,7 @@ struct pyfr_walk {
     uint8_t zero;            /* some frame's word is 0 */
     uint8_t keep;            /* a chain to keep: n <= PY_CHAIN_MAX, no word 0 */
     uint8_t valid;           /* pyfr_again's walk, for pyfr_trace (name, top) */
-    uint8_t ext;             /* frames past lim walked (recent.c's pyfr_walk_m) */
+    uint8_t ext;             /* frames past lim walked (pyfr_walk_m) */
     uint32_t name;           /* pyfr_again's native name */
     uintptr_t top;           /* the innermost frame's address */
     uint64_t entry;          /* bit n - 1 - i (n <= 64): frame i is an entry frame */
@@ -255,7 +255,7 @@ struct pyfr_walk {
      * (pyfr_frame_at): side by side, so that two walks' outer frames compare
      * as one run of words (ftree_tail_same) */
     uintptr_t fa[2 * PY_WALK_MAX];
-    uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (recent.c) */
+    uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (pyfr_walk_take) */
     uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
 /* The walk of this thread's frames (state ts), lim frames with a word at

@@ -20,10 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Nonzero once CPython's allocator domains are wrapped (stack.c splices). */
+/* Nonzero once CPython's allocator domains are wrapped (pyfr_trace splices). */
 extern int pyfr_on;
 
-/* The one call of the recorder (hooks.c's hook_stack) after the unwind:
+/* The one call of the recorder (hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
  * the unwinder's memo name it came back with (UNWIND_NAME_FRAMES set), or
  * UNWIND_NO_NAME when it was walked.  Returns 0 when the stack is the
@@ -42,14 +42,14 @@ int pyfr_again(uint32_t name, uint32_t *id);
 
 /* heapsnap_python_frames: new stacks keep at most n Python frames (0: no
  * cap but HEAPSNAP_DEPTH's) and, native 0, none of their native frames;
- * the threads' recent splices, made before, are forgotten (recent.c sees
+ * the threads' recent splices, made before, are forgotten (pyfr_walk_last sees
  * pyfr_frames_gen move). */
 void pyfr_frames_cap(unsigned n, int native);
 
-/* The thread is ending (threads.c): its recent splices go back. */
+/* The thread is ending (thr_detach): its recent splices go back. */
 void pyfr_thread_end(void);
 
-/* The code table's lock (code.c), for fork's handlers (life.c). */
+/* The code table's lock (code.c), for fork's handlers (life_prepare). */
 void pyfr_code_lock(void);
 void pyfr_code_unlock(void);
 

@@ -1,14 +1,14 @@
 /*
  * pytm.c - tracemalloc's own allocations told apart without the
  * interpreter's debug information (pyfr_tm_).  tracemalloc.start() puts its
- * allocator hooks above the domains domain.c wrapped (from start-up, the
- * wrappers go beneath them: domain.c's py_tm_entries): a Python object's
+ * allocator hooks above the domains dom_init wrapped (from start-up, the
+ * wrappers go beneath them: py_tm_entries): a Python object's
  * allocation reaches our wrapper from inside a hook (its pass-through
  * call), and what the hook then allocates for itself (its traces,
  * tracebacks and their hash tables, through malloc) runs inside the same
  * hook, at another call.  While CPython's tracemalloc traces
  * (_Py_tracemalloc_config, which the interpreter exports up to 3.11; from
- * 3.12 the config is a field of the exported _PyRuntime, at layout.c's
+ * 3.12 the config is a field of the exported _PyRuntime, at the pylay_layouts row's
  * offset, taken only when its values are the start-up ones), the
  * wrappers tell their caller's return address (pyfr_tm_see): the hook's
  * pass-through, whose function's range (its .eh_frame FDE,

@@ -5,7 +5,7 @@
  * __qualname__ ("app.Node").  Nothing read is trusted (pytype.c's top
  * says why): every read goes through pyrd_pg_peek or peek (process_vm_readv,
  * which fails where a load would fault), and a name must be a short
- * printable string.  pytype.c calls it under the snapshot lock.  Prefix
+ * printable string.  pyt_new_type calls it under the snapshot lock.  Prefix
  * pytn_.
  */
 #include <string.h>

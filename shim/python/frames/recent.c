@@ -2,7 +2,7 @@
  * recent.c - the thread's walk of its Python frames, and its recent
  * splices: (native stack's name, Python frames) -> trace id, so that a
  * Python stack met again costs one walk of its Python frames, and no
- * native frame is copied, scanned or interned (stack.c's pyfr_again).  The
+ * native frame is copied, scanned or interned (pyfr_again).  The
  * walk is made once an allocation (pyfr_again's, then pyfr_trace's) and
  * stops at the frames a splice can write.  A native stack's name
  * (UNWIND_NAME_FRAMES | its number in native.c) stands for its frames for
@@ -39,7 +39,7 @@ struct pyfr_done {
 };
 
 struct pyfr_recent {
-    struct pyfr_walk walk[2]; /* the last walk (stack.c) and the one before */
+    struct pyfr_walk walk[2]; /* the last walk (pyfr_again) and the one before */
     unsigned last;          /* walk[last] is the last */
     struct pyfr_ctx ctx[PY_CTX_SETS][2];
     uint8_t ctx_mru[PY_CTX_SETS]; /* the most recent context of each set: 0 or 1 */

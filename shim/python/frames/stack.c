@@ -116,7 +116,7 @@ static inline __attribute__((always_inline)) void pyfr_put_call(struct pyfr_out 
  * of the interpreter's text lie (the frames a splice does something
  * with, past the first Python frame), so that a stack spliced again skips
  * the interpreter's other frames unread.  Per thread, by the stack's name
- * (native.c: a name stands for its frames for good), direct-mapped.  A
+ * (pyfr_native_name: a name stands for its frames for good), direct-mapped.  A
  * stack with more than PY_PLAN_AT such frames has none. */
 #define PY_PLANS 1024u  /* power of two */
 #define PY_PLAN_AT 48u
@@ -367,7 +367,7 @@ static int pyfr_walk_fresh(const struct pyfr_walk *wk, const char *ts, uint32_t 
  * a block's innermost return address, heapsnap_ref.site); else 0, every
  * frame kept (a C extension's, with the interpreter's between it and its
  * caller's Python line).  Not once tracemalloc has hooked the domains:
- * the CLI tells its C by the frames under its raw_malloc (pytm.c). */
+ * the CLI tells its C by the frames under its raw_malloc (pyfr_tm_raw_wrap). */
 static unsigned pyfr_trim_inner(const uintptr_t *ip, unsigned e)
 {
     if (!pyfr_trim || e < 2 || atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed))

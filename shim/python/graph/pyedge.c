@@ -12,7 +12,7 @@
  * consecutive edges of one values array, and a class's instances in
  * address order, name the same keys object, whose slot is taken again
  * rather than a new one.  State is one struct, used under the snapshot
- * lock only (pygraph.c's pyg_build).
+ * lock only (pyg_build).
  */
 #include <string.h>
 #include <sys/mman.h>

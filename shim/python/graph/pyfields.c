@@ -123,7 +123,7 @@ static uint32_t *pyfl_owner_at(const struct pyfl_pass *ps, uint64_t w, uint32_t 
 
 /* Object i's claim on the block without an object bj (own its owner's
  * entry) by its field at: set when no one has it; a non-gc type's is the
- * retained sizes' edge too (a gc type's, the graph's: pyretain.c). */
+ * retained sizes' edge too (a gc type's, the graph's: pyr_ref). */
 static void pyfl_claim(uint32_t *added, uint32_t i, uint64_t at, uint32_t bj, uint32_t *own,
                        int gc)
 {
@@ -183,7 +183,7 @@ int pyg_fields_wants(uint64_t i, uint64_t bj, uint64_t *at, uint32_t *len)
 }
 
 /* The block without an object that starts at w, or PYG_NONE: found as
- * the graph finds any address (pyfind.c), not by a table of its own
+ * the graph finds any address (pyg_find), not by a table of its own
  * (held through the graph's walk, it raised the walk's peak). */
 static uint32_t pyfl_bare_at(uint64_t w)
 {

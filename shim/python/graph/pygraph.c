@@ -53,7 +53,7 @@ static struct {
     uint32_t nfol;
     uint32_t rank;        /* the edges' rank now (pye_how's) */
     int oom;
-    struct pyg_root *root; /* named roots (pyroots.c), in the order given */
+    struct pyg_root *root; /* named roots (pyg_roots_collect), in the order given */
     uint64_t nroot, caproot;
     struct sbuf *names;   /* the section's names: roots' descriptions, keys */
     uint64_t keys_tag;    /* a values array is scanned: its keys object | 1 */
@@ -75,12 +75,12 @@ static struct {
  * read (its owner is the source): how holds the label and the rank its
  * edges take, and which words: from 8 * q bytes in to the block's end
  * (PYG_FOL_END), or its first 8 * q bytes (a list's items in use); keys:
- * a values array's keys object | 1, as a slot of pyedge.c's keys (0:
+ * a values array's keys object | 1, as a slot of pyg_edge_key's keys (0:
  * none). */
 struct pyg_fol {
     uint32_t bj, how, keys;
 };
-#define PYG_BATCH 16384u /* objects whose edges are packed at a time (pyedge.c) */
+#define PYG_BATCH 16384u /* objects whose edges are packed at a time (pyg_edge_flush) */
 #define PYG_FOL_MAP (2 * PYG_BATCH * (sizeof(struct pyg_fol) + 16) + 2048 * 4) /* fol, folk, its sort's */
 #define PYG_FOL_END (1u << 6) /* how's bit: the words to the block's end */
 #define PYG_FOL_Q 7u          /* how's q from this bit on */
@@ -291,7 +291,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             const struct pyh_block *b = &g.h->blk[bj];
             uint32_t dst = pyh_obj_of(g.h, bj);
             if (dst == PYG_NONE) {
-                if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyfields.c's */
+                if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyg_fields_owned's */
                     pyr_ref(at + k, bj);
                 continue;
             }
@@ -303,7 +303,7 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
                 continue;
             if (!(own & PYG_OPAQUE) || pyg_known_kind(g.ty[g.h->obj[src].type].addr,
                                                       g.ty[g.h->obj[src].type].flags) != PYKN_ARRAY)
-                pyr_ref(at + k, bj); /* (an array's base: pynumpy.c's) */
+                pyr_ref(at + k, bj); /* (an array's base: pyg_numpy_owned's) */
             if ((own & PYG_RETAIN) || (!(own & PYG_OPAQUE) && !pyg_walked(src)))
                 continue;
             /* an untracked object (str, bytes, an untracked tuple) is a
@@ -530,7 +530,7 @@ static void pyg_fol_scan(uint32_t bj, uint64_t aux)
     g.skip_odd = 0;
 }
 
-/* The link of edge e, its name put in the names once (pylink.c). */
+/* The link of edge e, its name put in the names once (pyg_link). */
 struct hsnap_pylink pyg_link_of(const struct pyg_edge *e)
 {
     return pyg_link(g.h, g.ty, e->src, e->dst, pye_label(e->how), pye_value(e->how),
@@ -557,7 +557,7 @@ void pyg_root(uint32_t obj, uint32_t kind, const char *name, uint32_t n, int exa
     sbuf_put(g.names, name, n);
 }
 
-/* Object i's fields (pyfields.c), from the batch's copy of its block when
+/* Object i's fields (pyg_fields_see), from the batch's copy of its block when
  * it holds them, else read (one call: a block too large for the window,
  * or unreadable there). */
 static void pyg_fields(uint32_t i, uint64_t bj)
@@ -592,7 +592,7 @@ static void pyg_object(uint32_t i, uint64_t aux)
 typedef void (*pyg_pass)(uint32_t, uint64_t);
 static pyg_pass pyg_pass_obj = pyg_object, pyg_pass_fol = pyg_fol_scan;
 
-/* A block as pyread.c read it (p NULL: unreadable, read as scanned):
+/* A block as pyrd_flush read it (p NULL: unreadable, read as scanned):
  * its edges, by the pass arg names (pyg_object, tag the object, aux its
  * block; or pyg_fol_scan, tag the block). */
 static void pyg_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
@@ -653,7 +653,7 @@ static void pyg_read_fols(void)
 /* The edges, a batch of PYG_BATCH objects at a time: their own blocks in
  * address order (the tracked ones, and the untracked the retained sizes
  * read), then the blocks they lead to, in address order too, a window
- * of them read by one system call (pyread.c; a block too large for one
+ * of them read by one system call (pyrd_flush; a block too large for one
  * is read as it is scanned); then the batch's edges packed (pyg_edge_flush).
  * -1: out of memory. */
 static int pyg_read_all(uint64_t nobj)
@@ -729,7 +729,7 @@ int pyg_build(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty
     if (g.root)
         arena_unmap(g.root, g.caproot * sizeof *g.root);
     g.root = NULL;
-    if (rc == 0) /* handed over: PYOWNED is made from it (pyowned.c) */
+    if (rc == 0) /* handed over: PYOWNED is made from it (pyg_owned_make) */
         *owner = g.owner, g.owner = NULL;
     else
         pyg_fields_drop();

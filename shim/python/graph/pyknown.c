@@ -162,7 +162,7 @@ static uint32_t pykn_local_name(uintptr_t co, uint64_t i, const struct pylay_obj
 /* A frame object's field at value, obj the object (basic its type's
  * tp_basicsize): "f_locals['NAME']" when it is one of the fast locals of
  * the frame the object owns; *key: what names it (its code and index),
- * for pylink.c's cache. */
+ * for pyg_link's cache. */
 static uint32_t pykn_frame_local(uint64_t obj, int64_t basic, uint32_t value, char *out,
                                  uint32_t cap, uint64_t *key)
 {

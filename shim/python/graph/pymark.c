@@ -12,7 +12,7 @@
 #include "pygraph.h"
 #include "pyedge.h"
 
-/* A root of a conservative scan (pyroots.c's pyroot_scan_range): 1. */
+/* A root of a conservative scan (pyroot_scan_range): 1. */
 static uint64_t pym_root_scanned(uint32_t kind)
 {
     kind &= ~PYG_EXACT;

@@ -80,7 +80,7 @@ struct pynp_pass {
     uint32_t added;
 };
 
-/* Array tag's fields as read (pyread.c; p NULL: unreadable): the blocks
+/* Array tag's fields as read (pyrd_flush; p NULL: unreadable): the blocks
  * it owns into the pass's mine. */
 /* The block of the object that starts at w (a view's base: an array, a
  * bytes, any object), or PYG_NONE. */

@@ -94,7 +94,7 @@ int pyg_owned_stream(const struct pyg_owned_sink *s)
 
 /* The owners' array packed while the graph's marking runs (pyg_owned_pack):
  * each owner (+ 1; 0 for none) as 0, or as 1 + its difference from the
- * last owner before it, zigzagged, in 7-bit groups (pyrpack.h's): the
+ * last owner before it, zigzagged, in 7-bit groups (pyvar_put's): the
  * blocks an object owns lie near it as a rule, a byte an owner. */
 static struct {
     uint8_t *b;

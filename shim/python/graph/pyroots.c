@@ -605,7 +605,7 @@ void pyg_roots_collect(void)
         return;
     r.budget = PYR_BUDGET;
     pyroot_modules(interp);
-    /* PyThreadState's next is its second word in 3.10-3.13 (layout_check.c) */
+    /* PyThreadState's next is its second word in 3.10-3.13 (python_layout_matches_headers) */
     uintptr_t ts = pyroot_word((uintptr_t)interp + r.ol->interp_threads);
     for (unsigned k = 0; ts && k < PYR_THREADS; k++, ts = pyroot_word(ts + 8))
         pyroot_thread(ts);

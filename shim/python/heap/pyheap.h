@@ -37,7 +37,7 @@ struct pyh_type {          /* what the walk keeps of a type, by id */
                               values arrays' names (3.11 on), or 0 */
 };
 struct pyh_block {         /* a live block, in address order: 8 bytes */
-    uint64_t addr : 48;    /* a user address (pytype.c takes none above) */
+    uint64_t addr : 48;    /* a user address (py_types_block takes none above) */
     uint64_t size : 16;    /* bytes; PYG_BIG: in pyh_heap's big (pyh_size) */
 };
 #define PYG_BIG 0xffffu
@@ -46,7 +46,7 @@ struct pyh_big {           /* a block of PYG_BIG bytes or more */
     uint64_t addr, size;
 };
 /* Which blocks hold an object, 64 blocks a word: the objects come in
- * block order (pytype.c), so a block's object is its rank among them. */
+ * block order (py_types_block), so a block's object is its rank among them. */
 struct pyh_rank {
     uint64_t bits;         /* block 64 * word + k holds one: bit k */
     uint64_t before;       /* the objects in the blocks before the word's */
@@ -60,11 +60,11 @@ struct pyh_obj {             /* 8 bytes: a million objects, 8 MiB */
     uint64_t external : 1;   /* referenced from outside (pyg_build's marking) */
     uint64_t reached : 1;    /* the marking's: reached from a root */
     uint64_t parent : 1;     /* the marking put its parent (struct pyg_parent) */
-    uint64_t type : 21;      /* below PYG_TYPES_MAX (pytype.c gives the graph up) */
+    uint64_t type : 21;      /* below PYG_TYPES_MAX (py_types_block gives the graph up) */
 };                           /* its block: pyh_blk_of, pyh_next */
 #define PYG_REFCNT_MAX 0xffffffffull
 #define PYG_TYPES_MAX (1u << 21)
-struct pyh_heap {          /* arena_map'd arrays, grown by pytype.c */
+struct pyh_heap {          /* arena_map'd arrays, grown by py_types_block */
     struct pyh_block *blk;
     struct pyh_obj *obj;
     uint64_t nblk;
@@ -146,7 +146,7 @@ static inline void pyh_rank_end(struct pyh_heap *h, uint64_t nobj)
         h->rank[h->nrank].before = nobj;
 }
 /* The block of h with no object that starts exactly at addr, or PYG_NONE
- * (what an object's field owns: pynumpy.c's buffers, pyfields.c's). */
+ * (what an object's field owns: pyg_numpy_owned's buffers, pyg_fields_owned's). */
 static inline uint32_t pyh_bare_block_at(const struct pyh_heap *h, uint64_t addr)
 {
     uint64_t lo = 0, hi = h->nblk;

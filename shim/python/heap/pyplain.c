@@ -1,6 +1,6 @@
 /*
  * pyplain.c - which words of a Python object hold a number, never a
- * reference, for the graph's conservative scan (pygraph.c's pyg_scan):
+ * reference, for the graph's conservative scan (pyg_scan):
  * a word that happens to fall inside a native block would be taken for a
  * reference to it, and the block charged to no one (top --retained).  A
  * heap type's tp_flags, a dict's version tag, a set's hash of an int (an

@@ -5,11 +5,11 @@
  * internal/pycore_frame.h, pycore_code.h), which tests/shim/python/
  * layout_check.c recompiles against each installed version's headers; and
  * from 3.13 on, the interpreter's own _Py_DebugOffsets (the first field of
- * _PyRuntime, "xdebugpy" and its version), which domain.c prefers: its
+ * _PyRuntime, "xdebugpy" and its version), which py_layout_of prefers: its
  * offsets are the interpreter's word.  What the offsets do not say (how
  * frames chain, the owner value of the C stack's frames, a compact str's
  * data) is the frame model of PY_FRAMES_OWNER, the same from 3.12 on.
- * An interpreter with neither gets native frames only (domain.c says so
+ * An interpreter with neither gets native frames only (py_layout_of says so
  * once): heapsnap never guesses a layout.
  */
 #include <string.h>
@@ -252,7 +252,7 @@ int pylay_obj_layout_publish(const void *runtime, uint32_t version)
 }
 
 /* pylay_gc_layout_find's rows: offsetof(PyInterpreterState, ...) by version
- * (layout_check.c's check_gc): gc.collecting, and the numfree of the free
+ * (check_gc): gc.collecting, and the numfree of the free
  * lists of lists, dicts, tuples (an int per size; 3.14 on each list's
  * size) and 3.10's frames; from 3.14 on gc.generations, linked lists, and
  * 3.15's stats behind a pointer. */
@@ -285,9 +285,9 @@ int pylay_gc_layout_find(uint32_t version, const void *runtime, struct pylay_gc_
     return -1;
 }
 
-/* layout_check.c's check_gc: offsetof(struct _Py_freelists, ...) and
+/* check_gc: offsetof(struct _Py_freelists, ...) and
  * Py_*_MAXFREELIST of 3.14 and 3.15 (which added complexes' and bytes
- * writers' lists): pyseed.c's and pygcfreed.c's other gc types */
+ * writers' lists): pyw_seed_each's and pyw_gcf_put's other gc types */
 #define PY_FL_TYPES 6
 static const struct {
     uint32_t version;
@@ -313,7 +313,7 @@ const struct pylay_fl_type *pylay_fl_types(uint32_t version, unsigned *n)
 }
 
 /* offsetof(PyInterpreterState, ...) by version of the spans that hold
- * no reference of its own (layout_check.c's check_free): its free lists,
+ * no reference of its own (check_free): its free lists,
  * 3.11 and 3.12 from float_state to exc_state (floats, the slice cache,
  * tuples, lists, dicts and their keys, async generators' values and
  * asends, contexts; 3.12 also long_state, dtoa and func_state, which hold
@@ -345,9 +345,9 @@ unsigned pylay_borrowed_spans(uint32_t version, uint32_t lo[PY_SPANS], uint32_t 
 }
 
 /* offsetof(_PyRuntimeState, tracemalloc.config) by version: from 3.12 on
- * tracemalloc's config is no longer exported on its own (pytm.c reads its
+ * tracemalloc's config is no longer exported on its own (pyfr_tm_runtime_config reads its
  * tracing flag there; 3.14's tracemalloc, rewritten in C, keeps the same
- * config); layout_check.c's check_tm. */
+ * config); check_tm. */
 static const struct {
     uint32_t version, at;
 } pylay_tm_rows[] = {
@@ -365,8 +365,8 @@ uint32_t pylay_tm_config_at(uint32_t version)
     return 0;
 }
 
-/* offsetof(PyThreadState, datastack_top) by version (pyleakref.c's dead
- * frames); layout_check.c's check_datastack. */
+/* offsetof(PyThreadState, datastack_top) by version (pyl_datastack's dead
+ * frames); check_datastack. */
 static const struct {
     uint32_t version, at;
 } pylay_ds_rows[] = {
@@ -381,7 +381,7 @@ int pylay_zombie_find(uint32_t version, struct pylay_zombie *out)
 {
     if ((version & 0xffff0000u) != 0x030a0000u)
         return 0;
-    *out = (struct pylay_zombie){128, 32, 64}; /* layout_check.c's check_datastack */
+    *out = (struct pylay_zombie){128, 32, 64}; /* check_datastack */
     return 1;
 }
 

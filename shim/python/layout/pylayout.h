@@ -19,7 +19,7 @@ struct sbuf;
 struct hsnap_pyunread;
 
 /* How a version chains the frames one native call of the evaluation loop
- * runs (stack.c). */
+ * runs (pyfr_trace). */
 enum {
     PY_FRAMES_OBJECT = 1, /* 3.10: PyFrameObject, one a call; f_lasti in code units */
     PY_FRAMES_ENTRY,      /* 3.11: _PyInterpreterFrame, is_entry marks a call's first */
@@ -35,7 +35,7 @@ struct pylay_layout {
     const char *name;          /* "3.11" */
     uint8_t frames;            /* PY_FRAMES_* */
     uint8_t cstack;            /* PY_FRAMES_OWNER: the C stack's owner value */
-    uint16_t ob_type;          /* PyObject: its type (a code object's death, domain.c) */
+    uint16_t ob_type;          /* PyObject: its type (a code object's death, py_free) */
     /* PyThreadState -> _PyCFrame -> the innermost frame; ts_cframe 0: the
      * frame is the thread state's own, at cf_current (3.10, 3.13 on) */
     uint16_t ts_cframe, cf_current;
@@ -64,13 +64,13 @@ struct pylay_debug_format {
     uint16_t ob_type;
     uint16_t bytes_ob_size, bytes_ob_sval;
     uint16_t str_state, str_length, str_ascii_size;
-    uint16_t interp_gc, gc_collecting; /* pygcfreed.c's flag */
+    uint16_t interp_gc, gc_collecting; /* pyw_gcf_arm's flag */
     /* what the object row has too (3.14 on; 0: not read): the interpreter's
      * threads and modules, a frame's locals and their names, a tuple's items */
     uint16_t interp_threads, interp_modules, fr_localsplus, co_localsplusnames, tuple_ob_item;
 };
 const struct pylay_debug_format *pylay_debug_format_find(uint32_t version); /* or NULL */
-/* Where the main interpreter keeps what pygcfreed.c reads, in bytes from
+/* Where the main interpreter keeps what pyw_gcf_arm reads, in bytes from
  * the PyInterpreterState: its collector's gcstate->collecting (an int;
  * its generation_stats, 3 x {collections, collected, uncollectable} as
  * Py_ssize_t, end where it starts), and the numfree counts (ints) of the
@@ -105,7 +105,7 @@ const struct pylay_fl_type *pylay_fl_types(uint32_t version, unsigned *n);
  * generation, each entry the totals after one collection (collections,
  * then collected: Py_ssize_t at PY_GCR_TOTALS), the latest at the int8
  * index past the ring's items; the young generation's ring first, then
- * each old one's (layout_check.c's check_gc). */
+ * each old one's (check_gc). */
 #define PY_GCR_ITEM 64     /* sizeof(struct gc_generation_stats) */
 #define PY_GCR_TOTALS 16   /* offsetof(..., collections); collected the next word */
 #define PY_GCR_YOUNG 11u   /* GC_YOUNG_STATS_SIZE */
@@ -144,7 +144,7 @@ int pylay_layout_published(const void *runtime, uint32_t version, struct pylay_l
                         const char **why, uint32_t *code);
 extern const struct pylay_layout *pylay_lay; /* the interpreter's, once found */
 
-/* What pytype.c reads of objects and their types, for one version: the
+/* What py_types_block reads of objects and their types, for one version: the
  * rest of PyTypeObject it reads (PY_TP_*) is the same in 3.10-3.13 and
  * checked against each version's headers with this row (layout_check.c). */
 enum { PY_KEYS_310 = 1, /* PyDictKeysObject: dk_size, indices by size */
@@ -156,7 +156,7 @@ struct pylay_obj_layout {
     /* tp_flags bits that put two words before an object's PyGC_Head
      * (3.11: Py_TPFLAGS_MANAGED_DICT; 3.12 on: Py_TPFLAGS_PREHEADER) */
     uint32_t preheader;
-    /* the roots (pyroots.c): PyInterpreterState's modules dict (3.12 on:
+    /* the roots (pyg_roots_collect): PyInterpreterState's modules dict (3.12 on:
      * imports.modules), PyHeapTypeObject's ht_cached_keys, a frame's fast
      * locals (3.10: PyFrameObject's f_localsplus; then _PyInterpreterFrame's
      * localsplus), their names (3.10: co_varnames, co_cellvars, co_freevars;
@@ -187,7 +187,7 @@ struct pylay_obj_layout {
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
 /* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
- * (3.10-3.13: layout_check.c): getsets, no members, but __closure__ */
+ * (3.10-3.13: python_layout_matches_headers): getsets, no members, but __closure__ */
 #define PY_FUNC_DEFAULTS 56
 /* The row for version, or NULL: no object types then; once
  * pylay_obj_layout_publish has read the interpreter's, that one. */
@@ -199,26 +199,26 @@ const struct pylay_obj_layout *pylay_obj_layout_find(uint32_t version);
 int pylay_obj_layout_publish(const void *runtime, uint32_t version);
 
 
-/* The interpreter's functions, from dlsym(RTLD_DEFAULT) (domain.c). */
+/* The interpreter's functions, from dlsym(RTLD_DEFAULT) (dom_init). */
 struct pylay_syms {
     void *(*this_thread)(void); /* PyGILState_GetThisThreadState */
     void *(*gil_holder)(void);  /* _PyThreadState_UncheckedGet */
     int (*finalizing)(void);    /* _Py_IsFinalizing */
     uintptr_t eval_lo, eval_hi; /* _PyEval_EvalFrameDefault's text */
     uintptr_t eval2_lo, eval2_hi; /* its loop split off by the compiler, or 0 */
-    /* the interpreter's own text (stack.c's trim): [0] the executable
+    /* the interpreter's own text (pyfr_trim): [0] the executable
      * segments of the module that holds the evaluation loop (libpython,
      * or a static python executable), [1] a shared build's python
      * executable (its main); lo == hi: none */
     uintptr_t interp_lo[2], interp_hi[2];
-    uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroots.c) */
+    uintptr_t data_lo[4], data_hi[4]; /* [0]'s writable segments (pyroot_interp_data) */
     uintptr_t code_type;        /* &PyCode_Type */
     uintptr_t str_type;         /* &PyUnicode_Type */
     uintptr_t type_type;        /* &PyType_Type */
     /* list, dict, set, frozenset; weakref's ref, proxy, callable proxy */
     uintptr_t list_type, dict_type, set_type, frozenset_type, weakref_type[3];
     uintptr_t cell_type, module_type, bytes_type, tuple_type, long_type;
-    /* the roots (pyroots.c): the main interpreter (a field of _PyRuntime,
+    /* the roots (pyg_roots_collect): the main interpreter (a field of _PyRuntime,
      * read without a lock) */
     void *(*interp_main)(void);
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */

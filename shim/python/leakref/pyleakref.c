@@ -196,7 +196,7 @@ static void pyl_dead_spans(const struct pyh_heap *h, uint64_t nobj)
         pyl_datastack(me, top_at);
     int gil = me && pylay_sym.gil_holder && (uintptr_t)pylay_sym.gil_holder() == me;
     if (top_at && gil && interp && (ol = pylay_obj_layout_find(pylay_lay->version))) {
-        /* PyThreadState's next is its second word (layout_check.c) */
+        /* PyThreadState's next is its second word (python_layout_matches_headers) */
         uintptr_t ts = pyl_word(interp + ol->interp_threads);
         for (unsigned k = 0; ts && k < PYL_THREADS; k++, ts = pyl_word(ts + 8))
             if (ts != me)
@@ -288,7 +288,7 @@ static void pyl_key(uint64_t a, uint32_t i)
 }
 
 /* Where the text of the object at a starts when it is a bytes or a
- * compact ASCII str (pytype.c's pyt_text_start), else 0. */
+ * compact ASCII str (pyt_text_start), else 0. */
 static uint64_t pyl_text(uint64_t a)
 {
     const struct pylay_layout *y = pylay_lay;
@@ -416,7 +416,7 @@ static int pyl_init_kept(uint64_t addr)
  * A Cython module makes a constant tuple of constants (pandas' parsing:
  * (("day",), "%d", 2)) in its initialisation: the inner tuple's static
  * is written once and read once, to build the outer, so the compiler
- * keeps it in a register (pyinit.c's dead stores): its count of 1 has no
+ * keeps it in a register (pyl_init_held's dead stores): its count of 1 has no
  * word, the outer's item has the other.  pyl_init_made tells it by its
  * stack, but a tuple (or float) the interpreter's free list handed out
  * keeps its first life's stack (a Python line).  Here such a candidate,

@@ -31,8 +31,9 @@ int pyrd_map_room(void **a, uint64_t need, uint64_t *cap, size_t elem, uint64_t 
 
 /* The n elements of elem bytes at old (room for *cap) copied to an arena
  * block of twice the room (first, when *cap is 0), old freed and *cap
- * set; NULL when out of memory (old kept).  The record arrays of code.c,
- * native.c and pytype.c grow by it.  Past the arena's blocks (old and new
+ * set; NULL when out of memory (old kept).  The record arrays of the code
+ * copies, the native names and the types (pyfr_code_count,
+ * pyfr_native_name, py_types_block) grow by it.  Past the arena's blocks (old and new
  * both mappings of their own) the kernel moves the pages instead
  * (arena_remap; zero past the old end, as arena_alloc's are): a copy
  * holds old and new at once, at the moment the array is largest. */

@@ -1,7 +1,7 @@
 /*
  * pypage.c - the pages of the process's own memory that a snapshot's
  * object passes read a field at a time (a type's flags, a dict's keys, a
- * str's text: pylink.c, pyroots.c, pytype.c), kept for the pass: each 4
+ * str's text: pyg_link, pyg_roots_collect, py_types_end), kept for the pass: each 4
  * KiB-aligned chunk is copied whole by one process_vm_readv the first time
  * a read falls in it, and the reads after it are served from the copy.  A
  * system call a field pinned a page for each, most of an exit snapshot's

@@ -55,7 +55,7 @@ static inline uint64_t pyrd_pg_u64(const char *p, size_t off)
     return v;
 }
 
-/* The readable ranges of the address space at one moment (pymaps.c):
+/* The readable ranges of the address space at one moment (pyrd_map_load):
  * loaded before a walk of the interpreter's memory (0, or -1: no walk),
  * then asked before each load of it (1: the n bytes at p are readable). */
 int pyrd_map_load(void);

@@ -1,7 +1,7 @@
 /*
  * pyretain.c - the retained size of every live block at a snapshot: the
  * bytes that would be freed if it went (PYRETAIN, hsnap_format.h).  The
- * graph is the one pygraph.c's walk reads, widened: every block holds an
+ * graph is the one pyg_build's walk reads, widened: every block holds an
  * edge to each block one of its words points into (a native block
  * anywhere in it, an object at its exact start, untracked objects too),
  * so an object owns its item array, keys table or buffer and what those
@@ -325,7 +325,7 @@ static void pyr_put(uint32_t n, const uint32_t *idom, const struct pyr_ret *ret,
 /* The hanging nodes' queue (pyr_dom_hang's q) and each one's predecessor
  * (its idom then), held through the dominators and the sizes packed:
  * a node's difference from the one before, then its predecessor's from
- * the one before's, zigzagged, in 7-bit groups (pyvar.h), the high bit
+ * the one before's, zigzagged, in 7-bit groups (pyvar_put), the high bit
  * set on all but a group's last, so that it reads back either way.
  * The queue goes up the trees a level at a time (the leaves in order,
  * then their predecessors), so both differences are small as a rule. */

@@ -52,7 +52,7 @@ struct pyr_retain_sink {
 };
 void pyr_retain_sink(const struct pyr_retain_sink *s);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
- * (pyleakref.c: a scan of the writable memory; the leak check's snapshots). */
+ * (pyl_count: a scan of the writable memory; the leak check's snapshots). */
 void pyr_retain_refs(int on);
 
 #endif
