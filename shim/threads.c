@@ -319,6 +319,7 @@ static const struct leak_host thr_leak_host = {
     .trace_count = trace_count,
     .trace_stack = trace_stack,
     .runtime_owned = dom_immortal,
+    .stale_words = dom_stale_words,
     .object_starts = py_object_starts,
     .init_trace = pyl_init_trace,
     .init_object = pyl_init_object,

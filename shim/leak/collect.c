@@ -403,6 +403,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     trace_pick_unlimit();
     for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */
+    maps_unflag(b, n, holes, col.ops.nholes);
     maps_free(holes, hbytes);
     col.ops.holes = NULL;
     col.ops.nholes = 0;

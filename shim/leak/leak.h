@@ -50,6 +50,11 @@ struct leak_host {
      * runtime's for good (a CPython immortal object): ignored, a root.
      * NULL: none are. */
     int (*runtime_owned)(uintptr_t addr, uint64_t size);
+    /* Each range [lo, hi) of live memory whose words look like references
+     * and are none (a CPython free list's dead list, which still points at
+     * the item array it freed) to fn, the world stopped: the scan reads
+     * around them (maps_holes).  NULL: none. */
+    void (*stale_words)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
     /* Where each block of b[0, n) (sorted, the world stopped) that holds
      * a Python object has the object, into its reserved field (0: its
      * start): a reference to it there is a start reference, as one to a

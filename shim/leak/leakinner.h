@@ -82,6 +82,10 @@ uint64_t gobj_mark(struct hsnap_block *b, uint64_t n); /* reserved: MODEL_START_
 /* ---- maps.c: what the leak check must not read ---- */
 int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */
 void maps_free(struct model_range *holes, size_t bytes);
+/* After model_run with those holes (nh, sorted): the blocks flagged
+ * MODEL_BF_PARTIAL for the host's stale words only (no unreadable hole
+ * in them) unflagged: they were read whole but for those words. */
+void maps_unflag(struct hsnap_block *b, uint64_t n, const struct model_range *h, size_t nh);
 
 /* ---- fork.c: the copy of the process a check scans ---- */
 pid_t lfork_spawn(int *rd, int *wr);        /* child 0 (*wr), parent its pid (*rd), -1 */

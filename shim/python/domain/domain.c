@@ -297,6 +297,12 @@ int dom_immortal(uintptr_t p, uint64_t size)
     return rc < 0 && pylay_ptr((const char *)p, pylay_lay->ob_type) == pylay_sym.str_type;
 }
 
+void dom_stale_words(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)
+{
+    if (pyfr_on && pylay_lay)
+        pyw_seed_stale(fn, arg);
+}
+
 /* ---------------- a fork's child ---------------- */
 
 /* Python code allocated in this process since it was forked (or started):
@@ -591,6 +597,11 @@ void dom_init(const struct dom_host *host)
     pylay_sym.bytes_type = (uintptr_t)py_dlsym("PyBytes_Type");
     pylay_sym.tuple_type = (uintptr_t)py_dlsym("PyTuple_Type");
     pylay_sym.interp_main = py_dlsym("PyInterpreterState_Main");
+    pylay_sym.runtime = real >= 0x030d0000u ? py_dlsym("_PyRuntime") : NULL;
+    unsigned nfl;
+    const struct pylay_fl_type *fl = pylay_fl_types(real, &nfl);
+    for (unsigned k = 0; fl && k < nfl; k++)
+        pylay_sym.fl_type[k] = (uintptr_t)py_dlsym(fl[k].sym);
     if (!dom.get_allocator || !dom.set_allocator || !pylay_sym.this_thread ||
         !pylay_sym.gil_holder || !pylay_sym.code_type || py_find_eval() != 0) {
         opt_warn(pylay_unread_set(real, HSNAP_PYUNREAD_SYMBOLS,

@@ -42,5 +42,9 @@ void dom_kick(void);     /* ... the wrap asked of the interpreter (a pending cal
  * object CPython keeps for good (3.12 on: an immortal str, which an
  * interned string becomes and finalization forgets without freeing). */
 int dom_immortal(uintptr_t p, uint64_t size);
+/* The leak check (world stopped): the words of CPython's dead lists and
+ * dicts on its free lists that still point at what they freed, each
+ * [lo, hi) to fn (pyw_seed_stale): no references. */
+void dom_stale_words(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
 
 #endif

@@ -288,7 +288,6 @@ int pylay_gc_layout_find(uint32_t version, const void *runtime, struct pylay_gc_
 /* check_gc: offsetof(struct _Py_freelists, ...) and
  * Py_*_MAXFREELIST of 3.14 and 3.15 (which added complexes' and bytes
  * writers' lists): pyw_seed_each's and pyw_gcf_put's other gc types */
-#define PY_FL_TYPES 6
 static const struct {
     uint32_t version;
     struct pylay_fl_type t[PY_FL_TYPES];

@@ -99,6 +99,7 @@ struct pylay_fl_type {
     uint16_t at, room;
 };
 const struct pylay_fl_type *pylay_fl_types(uint32_t version, unsigned *n);
+#define PY_FL_TYPES 6 /* the entries of each version */
 #define PY_GC_STATS_BYTES 72
 /* 3.15's struct gc_stats, where gc.generation_stats (the word before
  * gc.collecting) points: a ring of struct gc_generation_stats a
@@ -186,6 +187,8 @@ struct pylay_obj_layout {
 #define PY_TPF_HEAPTYPE (1ul << 9)
 #define PY_TPF_TYPE_SUBCLASS (1ul << 31)
 #define PY_GC_HEAD 16 /* sizeof(PyGC_Head) */
+#define PY_LIST_ITEMS 24 /* PyListObject's ob_item (layout_check.c) */
+#define PY_DICT_KEYS 32  /* PyDictObject's ma_keys, then ma_values */
 /* PyFunctionObject's func_defaults, then func_kwdefaults and func_closure
  * (3.10-3.13: python_layout_matches_headers): getsets, no members, but __closure__ */
 #define PY_FUNC_DEFAULTS 56
@@ -221,6 +224,12 @@ struct pylay_syms {
     /* the roots (pyg_roots_collect): the main interpreter (a field of _PyRuntime,
      * read without a lock) */
     void *(*interp_main)(void);
+    /* _PyRuntime (3.13 on; NULL before) and the types of pylay_fl_types'
+     * free lists (its order; 0: none), looked up here once: what a
+     * snapshot or a leak check reads never calls dlsym, which may take
+     * the loader's lock (held by a stopped thread) or allocate */
+    void *runtime;
+    uintptr_t fl_type[PY_FL_TYPES];
     uint32_t version;           /* Py_Version (or HEAPSNAP_PYTHON's) */
 };
 extern struct pylay_syms pylay_sym;

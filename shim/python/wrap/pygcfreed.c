@@ -63,7 +63,7 @@ static struct {
 void pyw_gcf_arm(void)
 {
     const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_sym.version);
-    void *runtime = pylay_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    void *runtime = pylay_sym.runtime;
     char *interp = pylay_sym.interp_main ? pylay_sym.interp_main() : NULL;
     if (!ol || !interp || !pylay_sym.type_type || pygcf.armed ||
         pylay_gc_layout_find(pylay_sym.version, runtime, &pygcf.gl) != 0)
@@ -77,10 +77,10 @@ void pyw_gcf_arm(void)
         (pygcf.fl = pylay_fl_types(pylay_sym.version, &pygcf.nfl))) {
         pygcf.fl_lo = lo[0];
         for (unsigned k = 0; k < pygcf.nfl && k < 8; k++)
-            pygcf.fl_type[k] = (uintptr_t)dlsym(RTLD_DEFAULT, pygcf.fl[k].sym);
+            pygcf.fl_type[k] = pylay_sym.fl_type[k];
     }
     pygcf.stats = interp + pygcf.gl.collecting - (pygcf.gl.ring ? 8 : PY_GC_STATS_BYTES);
-    pygcf.tuple_type = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
+    pygcf.tuple_type = pylay_sym.tuple_type;
     pygcf.frame_type = pygcf.gl.frame_numfree ? (uintptr_t)dlsym(RTLD_DEFAULT, "PyFrame_Type") : 0;
     pyw_gcf_collecting = (const volatile int *)(interp + pygcf.gl.collecting);
     pygcf.armed = 1;

@@ -18,8 +18,13 @@
  * checks that the slots lie just before them, and the keys' list just
  * after the dicts' count); from 3.14 on each list is a chain through its
  * objects' first words from a head just before its count (pys_chain).
+ *   pyw_seed_stale walks the same lists of lists and dicts for the leak
+ * check (the world stopped): a dead list's ob_item and a dead dict's
+ * ma_keys and ma_values still hold what they freed, an address the C
+ * heap may have handed out again, so those words are no references.  The
+ * symbols come from pylay_sym (looked up at start-up): nothing here calls
+ * dlsym.
  */
-#include <dlfcn.h>
 #include <string.h>
 
 #include "pylayout.h"
@@ -47,15 +52,29 @@ static uint64_t pys_sizes(uintptr_t t, uint64_t *item)
     return s[0];
 }
 
+/* What a walk tells: each dead object's block (fn), or only the stale
+ * words of the dead lists and dicts (stale; then fn is NULL). */
+struct pys_out {
+    pyw_seed_fn fn;
+    pyw_stale_fn stale;
+    void *arg;
+};
+
 /* A dead object at o of type t (count 0, that type; linked: its first
- * word is its list's link instead), n items: fn given its block; 1, or 0
- * when it reads as none. */
-static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, pyw_seed_fn fn, void *arg)
+ * word is its list's link instead), n items: out's fn given its block, or
+ * its stale words to out's stale (a list's ob_item, a dict's ma_keys and
+ * ma_values); 1, or 0 when it reads as none. */
+static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, const struct pys_out *out)
 {
     uint64_t item, basic = pys_sizes(t, &item);
     if (!basic || o < 4096 || (o & 7) || (!linked && pys_word(o) != 0) || pys_word(o + 8) != t)
         return 0;
-    fn(o - PY_GC_HEAD, PY_GC_HEAD + ((basic + n * item + 7) & ~7ull), arg);
+    if (out->fn)
+        out->fn(o - PY_GC_HEAD, PY_GC_HEAD + ((basic + n * item + 7) & ~7ull), out->arg);
+    else if (t == pylay_sym.list_type)
+        out->stale(o + PY_LIST_ITEMS, o + PY_LIST_ITEMS + 8, out->arg);
+    else if (t == pylay_sym.dict_type)
+        out->stale(o + PY_DICT_KEYS, o + PY_DICT_KEYS + 16, out->arg);
     return 1;
 }
 
@@ -64,7 +83,7 @@ static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, pyw_seed_fn
  * its header, an index byte a slot and 5 entries of 24 bytes; 3.11 on:
  * its header, 1 << dk_log2_index_bytes and 5 entries of 16 bytes (str
  * keys) or 24); 1, or 0 when it reads as none. */
-static int pys_keys(uintptr_t d, int linked, pyw_seed_fn fn, void *arg)
+static int pys_keys(uintptr_t d, int linked, const struct pys_out *out)
 {
     uint8_t k[40];
     uint64_t size;
@@ -74,11 +93,11 @@ static int pys_keys(uintptr_t d, int linked, pyw_seed_fn fn, void *arg)
         memcpy(&size, k + 8, 8);
         if (size != 8)
             return 0;
-        fn(d, 40 + 8 + 24 * 5, arg);
+        out->fn(d, 40 + 8 + 24 * 5, out->arg);
     } else {
         if (k[8] != 3 || k[9] > 6)
             return 0;
-        fn(d, 32 + (1ull << k[9]) + (k[10] ? 16 : 24) * 5, arg);
+        out->fn(d, 32 + (1ull << k[9]) + (k[10] ? 16 : 24) * 5, out->arg);
     }
     return 1;
 }
@@ -98,14 +117,14 @@ static void pys_dict_places(int32_t *dicts, int32_t *keys, int32_t *nkeys)
  * head the word before), of objects of type t (a tuple's: size items;
  * keys: t 0), each linked through its first word; how many named. */
 static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t size,
-                          unsigned room, pyw_seed_fn fn, void *arg)
+                          unsigned room, const struct pys_out *out)
 {
     int64_t nf = (int64_t)pys_word(interp + at);
     uintptr_t o = pys_word(interp + at - 8);
     unsigned seen = 0;
     for (int64_t j = 0; o && j < nf && j < (int64_t)room; j++, seen++) {
-        if (t ? (size && pys_word(o + 16) != size) || !pys_one(o, t, size, 1, fn, arg)
-              : !pys_keys(o, 1, fn, arg))
+        if (t ? (size && pys_word(o + 16) != size) || !pys_one(o, t, size, 1, out)
+              : !pys_keys(o, 1, out))
             break;
         o = pys_word(o);
     }
@@ -115,38 +134,40 @@ static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t s
 /* 3.14 on (pylay_gc_layout's linked): lists, dicts, their keys, tuples, and
  * the other gc types kept (pylay_fl_types). */
 static unsigned pys_linked(uintptr_t interp, const struct pylay_gc_layout *gl, uintptr_t tuple,
-                           pyw_seed_fn fn, void *arg)
+                           const struct pys_out *out)
 {
-    unsigned seen = pys_chain(interp, gl->list_numfree, pylay_sym.list_type, 0, PYS_ROOM, fn, arg) +
-                    pys_chain(interp, gl->dict_numfree, pylay_sym.dict_type, 0, PYS_ROOM, fn, arg) +
-                    pys_chain(interp, gl->dict_numfree + 16, 0, 0, PYS_ROOM, fn, arg);
+    unsigned seen = pys_chain(interp, gl->list_numfree, pylay_sym.list_type, 0, PYS_ROOM, out) +
+                    pys_chain(interp, gl->dict_numfree, pylay_sym.dict_type, 0, PYS_ROOM, out);
+    if (!out->fn) /* the stale words: lists' and dicts' only */
+        return seen;
+    seen += pys_chain(interp, gl->dict_numfree + 16, 0, 0, PYS_ROOM, out);
     for (unsigned i = 0; tuple && i < PYS_SIZES; i++)
         seen += pys_chain(interp, gl->tuple_numfree + 16 * i, tuple, i + gl->tuple_base,
-                          PYS_TUPLES, fn, arg);
+                          PYS_TUPLES, out);
     /* iterators, contexts, methods (pylay_fl_types) */
     uint32_t lo[PY_SPANS], hi[PY_SPANS];
     unsigned n;
     const struct pylay_fl_type *fl = pylay_fl_types(pylay_sym.version, &n);
     for (unsigned k = 0; fl && pylay_borrowed_spans(pylay_sym.version, lo, hi) && k < n; k++) {
-        uintptr_t t = (uintptr_t)dlsym(RTLD_DEFAULT, fl[k].sym);
+        uintptr_t t = pylay_sym.fl_type[k];
         if (t)
-            seen += pys_chain(interp, lo[0] + fl[k].at + 8u, t, 0, fl[k].room, fn, arg);
+            seen += pys_chain(interp, lo[0] + fl[k].at + 8u, t, 0, fl[k].room, out);
     }
     return seen;
 }
 
-unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
+static unsigned pys_walk(const struct pys_out *out)
 {
     struct pylay_gc_layout gl;
-    void *runtime = pylay_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    void *runtime = pylay_sym.runtime;
     uintptr_t interp = pylay_sym.interp_main ? (uintptr_t)pylay_sym.interp_main() : 0;
-    uintptr_t tuple = (uintptr_t)dlsym(RTLD_DEFAULT, "PyTuple_Type");
+    uintptr_t tuple = pylay_sym.tuple_type;
     unsigned seen = 0;
     if (!interp || !pylay_sym.list_type || !pylay_sym.dict_type ||
         pylay_gc_layout_find(pylay_sym.version, runtime, &gl) != 0)
         return 0;
     if (gl.linked)
-        return pys_linked(interp, &gl, tuple, fn, arg);
+        return pys_linked(interp, &gl, tuple, out);
     /* lists and dicts: slots [0, numfree) (pys_dict_places) */
     int32_t dicts, keys_at, nkeys_at;
     pys_dict_places(&dicts, &keys_at, &nkeys_at);
@@ -161,8 +182,10 @@ unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
             !peek(slot, lo, (size_t)nf * 8))
             continue;
         for (int32_t i = 0; i < nf; i++)
-            seen += (unsigned)pys_one(slot[i], ty[k], 0, 0, fn, arg);
+            seen += (unsigned)pys_one(slot[i], ty[k], 0, 0, out);
     }
+    if (!out->fn) /* the stale words: lists' and dicts' only */
+        return seen;
     /* a dict's keys tables */
     int32_t nk = 0;
     uintptr_t keys[PYS_ROOM];
@@ -170,7 +193,7 @@ unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
     if (peek(&nk, interp + gl.dict_numfree + nkeys_at, sizeof nk) && nk > 0 &&
         nk <= (int32_t)PYS_ROOM && peek(keys, klo, (size_t)nk * 8))
         for (int32_t i = 0; i < nk; i++)
-            seen += (unsigned)pys_keys(keys[i], 0, fn, arg);
+            seen += (unsigned)pys_keys(keys[i], 0, out);
     /* tuples: a chain a size, linked by ob_item[0], the heads before the
      * counts (an int each); index i holds size i + tuple_base */
     uintptr_t heads[PYS_SIZES];
@@ -182,11 +205,23 @@ unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
         uint64_t size = i + gl.tuple_base;
         uintptr_t o = heads[i];
         for (int32_t j = 0; size && o && j < nfs[i] && j < (int32_t)PYS_TUPLES; j++) {
-            if (pys_word(o + 16) != size || !pys_one(o, tuple, size, 0, fn, arg))
+            if (pys_word(o + 16) != size || !pys_one(o, tuple, size, 0, out))
                 break;
             seen++;
             o = pys_word(o + 24); /* ob_item[0]: the next */
         }
     }
     return seen;
+}
+
+unsigned pyw_seed_each(pyw_seed_fn fn, void *arg)
+{
+    const struct pys_out out = {fn, NULL, arg};
+    return pys_walk(&out);
+}
+
+unsigned pyw_seed_stale(pyw_stale_fn fn, void *arg)
+{
+    const struct pys_out out = {NULL, fn, arg};
+    return pys_walk(&out);
 }

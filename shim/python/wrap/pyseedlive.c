@@ -21,7 +21,6 @@
  * the static ones (they never die), subclasses (no free list), a split
  * dict's values.
  */
-#include <dlfcn.h>
 #include <string.h>
 
 #include "pylayout.h"
@@ -219,7 +218,7 @@ static unsigned pysl_gen(uintptr_t head, const uintptr_t basic[3], uint64_t tupl
 unsigned pyw_seed_live(pyw_seed_fn fn, void *arg)
 {
     struct pylay_gc_layout gl;
-    void *runtime = pylay_sym.version >= 0x030d0000u ? dlsym(RTLD_DEFAULT, "_PyRuntime") : NULL;
+    void *runtime = pylay_sym.runtime;
     uintptr_t interp = pylay_sym.interp_main ? (uintptr_t)pylay_sym.interp_main() : 0, heads[4];
     int32_t collecting = 1;
     if (!interp || !pylay_lay || pylay_gc_layout_find(pylay_sym.version, runtime, &gl) != 0 ||

@@ -59,6 +59,12 @@ void pyw_gcf_put(struct sbuf *b, uint32_t ntraces);
  * PyGC_Head's start) and the size asked for it; how many. */
 typedef void (*pyw_seed_fn)(uintptr_t block, uint64_t size, void *arg);
 unsigned pyw_seed_each(pyw_seed_fn fn, void *arg);
+/* ... the words of each dead list and dict there that still point at what
+ * it freed (a list's ob_item, a dict's ma_keys and ma_values: no
+ * references), fn([lo, hi), arg); how many objects.  Reads with peek, calls
+ * no dlsym and takes no lock: for the leak check, the world stopped. */
+typedef void (*pyw_stale_fn)(uintptr_t lo, uintptr_t hi, void *arg);
+unsigned pyw_seed_stale(pyw_stale_fn fn, void *arg);
 /* pyseedlive.c: each live list, dict (and its small combined keys table)
  * and small tuple the collector tracks, made before the wrap (under the
  * GIL, no collection running): fn as pyw_seed_each's; how many. */

@@ -444,10 +444,10 @@ static int check_gc(void)
 #endif
     SAME("gc_generation", 24, sizeof(struct gc_generation));
     SAME("PyGC_Head", PY_GC_HEAD, sizeof(PyGC_Head));
-    SAME("list ob_item", 24, offsetof(PyListObject, ob_item));
+    SAME("list ob_item", PY_LIST_ITEMS, offsetof(PyListObject, ob_item));
     SAME("list allocated", 32, offsetof(PyListObject, allocated));
-    SAME("dict ma_keys", 32, offsetof(PyDictObject, ma_keys));
-    SAME("dict ma_values", 40, offsetof(PyDictObject, ma_values));
+    SAME("dict ma_keys", PY_DICT_KEYS, offsetof(PyDictObject, ma_keys));
+    SAME("dict ma_values", PY_DICT_KEYS + 8, offsetof(PyDictObject, ma_values));
     SAME("tp_dictoffset", 288, offsetof(PyTypeObject, tp_dictoffset));
     return bad;
 }
