@@ -218,19 +218,31 @@ static uint32_t *py_scratch(size_t len)
     return code.scratch;
 }
 
-/* c's line runs (struct pyfr_lines), each with the first offset of its line,
- * or NULL (no table, no memory).  Made once a code, under the code lock:
- * its table read once, then each run's line looked up in an index of the
- * lines met (seen: run + 1 of a line's first run). */
-static const struct pyfr_lines *pyfr_lines_make(const struct pyfr_code *c)
+/* c's runs (py_runs) in code.scratch: their ends returned, their lines in
+ * *line, *n of them; NULL when c has no table or no memory.  Code lock held. */
+static uint32_t *py_runs_of(const struct pyfr_code *c, int32_t **line, uint32_t *n)
 {
     const uint8_t *lt = (const uint8_t *)c->data + c->fn_len + c->qn_len;
     size_t cap = (size_t)c->lt_len + 1; /* an entry or pair takes a byte at least */
     uint32_t *end = c->lt_len ? py_scratch(cap * 8) : NULL;
     if (!end)
         return NULL;
-    int32_t *line = (int32_t *)(end + cap);
-    uint32_t n = py_runs(lt, c->lt_len, c->firstline, end, line), slots = 16;
+    *line = (int32_t *)(end + cap);
+    *n = py_runs(lt, c->lt_len, c->firstline, end, *line);
+    return end;
+}
+
+/* c's line runs (struct pyfr_lines), each with the first offset of its line,
+ * or NULL (no table, no memory).  Made once a code, under the code lock:
+ * its table read once, then each run's line looked up in an index of the
+ * lines met (seen: run + 1 of a line's first run). */
+static const struct pyfr_lines *pyfr_lines_make(const struct pyfr_code *c)
+{
+    int32_t *line;
+    uint32_t n, slots = 16;
+    uint32_t *end = py_runs_of(c, &line, &n);
+    if (!end)
+        return NULL;
     while (slots < 2 * n)
         slots *= 2;
     uint32_t *seen = arena_alloc(slots * sizeof *seen);
@@ -400,31 +412,16 @@ int pyfr_frame_line(uint64_t w)
 
 #define PY_NAMED_TRIES 2000u /* pyfr_code_named's lock attempts: never hang */
 
-/* The first code unit at line `line` in a line table (3.10's pairs, or
- * the location table from 3.11 on); -1: none. */
-static int64_t pyfr_first_at(const uint8_t *lt, uint32_t len, int32_t first, int line)
+/* The first code unit at line `line` of c: the start of the first of its
+ * runs (py_runs_of) with that line; -1: none.  Code lock held. */
+static int64_t pyfr_first_at(const struct pyfr_code *c, int line)
 {
-    int32_t l = first;
-    if (pylay_sym.version < 0x030b0000u) {
-        int64_t end = 0;
-        for (uint32_t i = 0; i + 1 < len; i += 2) {
-            int64_t start = end;
-            int8_t delta = (int8_t)lt[i + 1];
-            end += lt[i];
-            if (delta != -128)
-                l += delta;
-            if (start != end && delta != -128 && l == line)
-                return start / 2;
-        }
-        return -1;
-    }
-    int64_t at = 0;
-    for (uint32_t i = 0; i < len;) {
-        int noline, units = hsnap_py_location_entry(lt, len, &i, &l, &noline);
-        if (!noline && l == line)
-            return at;
-        at += units;
-    }
+    int32_t *lines;
+    uint32_t n;
+    uint32_t *end = py_runs_of(c, &lines, &n);
+    for (uint32_t r = 0; end && r < n; r++)
+        if (lines[r] == line)
+            return r ? end[r - 1] : 0;
     return -1;
 }
 
@@ -456,8 +453,7 @@ uint64_t pyfr_code_word_at(const char *file, uint32_t n, int line)
         if (c->fn_len != n || c->firstline > line || c->firstline < best_first ||
             memcmp(c->data, file, n) != 0)
             continue;
-        int64_t at = pyfr_first_at((const uint8_t *)c->data + c->fn_len + c->qn_len, c->lt_len,
-                                 c->firstline, line);
+        int64_t at = pyfr_first_at(c, line);
         if (at >= 0 && at + 1 <= (int64_t)HSNAP_PY_OFF_MASK)
             best = pyfr_frame_word(i, (uint32_t)(at + 1)), best_first = c->firstline;
     }
