@@ -291,7 +291,12 @@ static void pyg_scan(uint32_t src, uint64_t from, uint64_t to, unsigned own, uin
             const struct pyh_block *b = &g.h->blk[bj];
             uint32_t dst = pyh_obj_of(g.h, bj);
             if (dst == PYG_NONE) {
-                if (!(own & PYG_OPAQUE)) /* an opaque one's blocks: pyg_fields_owned's */
+                /* an opaque one's blocks: pyg_fields_owned's; a big block
+                 * is held by a word at its start (an owner keeps the
+                 * pointer it frees): a word inside it is more likely
+                 * stale, an object's address in a region freed before the
+                 * block's mapping took its place, than its holder */
+                if (!(own & PYG_OPAQUE) && (w == b->addr || b->size != PYG_BIG))
                     pyr_ref(at + k, bj);
                 continue;
             }

@@ -4,7 +4,10 @@
 # global whose traceback's frame has a local of 3000000 bytes
 # (__traceback__, tb_frame, f_locals['big']); a functools.partial whose
 # first argument is 2000000 bytes (partial.args[0]); a pending Future
-# whose done callback's closure holds 1000000 bytes (Future._callbacks).  Snapshot to
+# whose done callback's closure holds 1000000 bytes (Future._callbacks); a
+# Holder instance holding a 2500000-byte bytearray while a ctypes.c_void_p elsewhere
+# holds an address inside that buffer (a stray word, as a stale pointer
+# into a freed region the buffer's mapping reused would be).  Snapshot to
 # argv[1]; then prints, one a line, "NAME FREED REFERRERS": the bytes
 # tracemalloc sees freed when the holder is dropped (gc.collect() after),
 # and whether the types' own tp_traverse (gc.get_referents) visits each
@@ -61,6 +64,15 @@ asyncio.run(main())
 ERR = keep_error()
 PART = functools.partial(sink, bytearray(2000000))  # MARK_PART
 FUT = pending()
+class Holder:
+    def __init__(self, buf):
+        self.buf = buf
+
+
+HELD = Holder(bytearray(2500000))  # MARK_STRAY
+_view = (ctypes.c_char * 1).from_buffer(HELD.buf)
+STRAY = ctypes.c_void_p(ctypes.addressof(_view) + 1000000)
+del _view
 del _drain
 gc.collect()
 
@@ -93,5 +105,7 @@ out = {"tasks": freed(TASKS.clear)}
 out["error"] = freed(lambda: globals().pop("ERR"))
 out["partial"] = freed(lambda: globals().pop("PART"))
 out["future"] = freed(lambda: globals().pop("FUT"))
-for k in ("tasks", "error", "partial", "future"):
+out["stray"] = freed(lambda: globals().pop("HELD"))
+truth["stray"] = STRAY.value is not None
+for k in ("tasks", "error", "partial", "future", "stray"):
     print(k, out[k], int(truth[k]))
