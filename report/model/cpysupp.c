@@ -23,7 +23,7 @@
  *
  *   pybind11 3.0.0-3.0.2's function records: every cpp_function keeps its
  *   record in a 24-byte Python object (function_record_PyObject_New,
- *   PyObject_New) whose tp_dealloc_impl frees the record but never the
+ *   PyObject_New) whose deallocator frees the record but never the
  *   object itself, so each function made and dropped at run time leaves
  *   one behind with no pointer to it (LeakSanitizer: "Direct leak of 24
  *   byte(s)" at the same frames; pybind11 3.0.3 frees it).  PyTorch 2.11's
