@@ -9,7 +9,12 @@
  * candidates), and the garbage its own Python code made (the standard
  * library's, importlib's: an enum class a module import dropped) is
  * counted apart and never fails, so a clean program passes.  A snapshot without the object
- * graph cannot be judged: trouble, not a pass.
+ * graph cannot be judged: trouble, not a pass.  A process that never ran
+ * CPython (the `uname` or `git` a Python program starts, whose snapshot
+ * `run --gate` judges too) has no Python objects to judge: it passes, when
+ * its snapshot holds no trace of CPython and neither its executable nor a
+ * module is named python* or libpython* (a Python process run with
+ * HEAPSNAP_PYTHON=off stays trouble).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +138,25 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
     return 0;
 }
 
+/* Whether name (a path) ends in a file named python* or libpython*. */
+static int py_named(const char *path)
+{
+    const char *b = path ? strrchr(path, '/') : NULL;
+    b = b ? b + 1 : path;
+    return b && (!strncmp(b, "python", 6) || !strncmp(b, "libpython", 9));
+}
+
+/* Whether s is of a process that never ran CPython (see top). */
+static int py_absent(const struct snap *s)
+{
+    if (s->py.graph || s->py_version || s->npycodes || s->pyunread.why || py_named(s->exe))
+        return 0;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        if (py_named(s->modules[i].path))
+            return 0;
+    return 1;
+}
+
 int pycheck_check(struct pycheck *pc, const struct gate_rules *r, struct verdict *g, int proc,
                   char *err, size_t errlen)
 {
@@ -142,6 +166,10 @@ int pycheck_check(struct pycheck *pc, const struct gate_rules *r, struct verdict
     int64_t garbage = 0, leakrefs = 0, interp = 0;
     if (!c)
         return -1;
+    if (py_absent(s)) {
+        snprintf(c->msg, sizeof c->msg, "not a Python process (no CPython in its snapshot)");
+        return 0;
+    }
     if (!s->py.graph) {
         snprintf(err, errlen, "gate: cannot check Python objects in %s: no object graph "
                  "(a CPython 3.10-3.13 process, HEAPSNAP_BLOCKS=1, at most "

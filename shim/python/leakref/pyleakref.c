@@ -10,7 +10,10 @@
  * main interpreter's free lists, 3.10's zombie frames' value stacks,
  * glibc's free chunks: pyl_dead_spans, pyl_heap_free) is looked up: fewer
  * such words than the count, leaked.  A str's or bytes' text is one too
- * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *).  A stale
+ * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *), and so is a
+ * word that points to an object with its low bit set: PyTorch's C++
+ * tensor owns the Python object it preserved (THPVariable_subclass_dealloc)
+ * through such a tagged pointer (c10::impl::PyObjectSlot).  A stale
  * pointer counts, so a leak can be missed; never candidates: immortals (3.12 on), a block
  * whose "count" is an address, a block the leak check ignored (its classes
  * handed down, pyl_lc_room: an extension's initialisation constants, ld.so's,
@@ -325,8 +328,9 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
         const uint64_t *w = (const uint64_t *)l.buf;
         for (size_t k = 0; k < n / 8; k++) {
             uint64_t a = w[k];
-            if (a & 7 || a < 4096)
+            if ((a & 7) > 1 || a < 4096)
                 continue;
+            a &= ~(uint64_t)1; /* tagged in its low bit: a reference too */
             for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
                 if (l.key[s] == a) {
                     l.words[l.obj[s]]++;

@@ -7,6 +7,9 @@
  *   clean(n)   a new bytearray, returned as it should be
  *   kept(n)    a new bytearray, one reference kept in a C global (held,
  *              not leaked)
+ *   tagged(n)  the same, its address kept with the low bit set, as
+ *              PyTorch's c10::impl::PyObjectSlot keeps a Python object its
+ *              C++ tensor owns (held, not leaked)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -48,10 +51,25 @@ static PyObject *lr_kept(PyObject *self, PyObject *args)
     return o;
 }
 
+uintptr_t leakref_tagged[64]; /* C globals: references held, tagged */
+static int ntagged;
+
+static PyObject *lr_tagged(PyObject *self, PyObject *args)
+{
+    int times;
+    PyObject *o = make(args, &times);
+    if (o && ntagged < 64) {
+        Py_INCREF(o);
+        leakref_tagged[ntagged++] = (uintptr_t)o | 1;
+    }
+    return o;
+}
+
 static PyMethodDef lr_methods[] = {
     {"leaked", lr_leaked, METH_VARARGS, "a bytearray with a leaked reference"},
     {"clean", lr_clean, METH_VARARGS, "a bytearray"},
     {"kept", lr_kept, METH_VARARGS, "a bytearray a C global holds too"},
+    {"tagged", lr_tagged, METH_VARARGS, "a bytearray a C global holds by a tagged pointer"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,7 +1,8 @@
 # leakref_user.py - calls tests/shim/python/leakref.c for
 # test_python_leakref.sh: 3 bytearrays with a leaked reference (one of
-# them leaked twice), 5 clean ones and 2 a C global keeps, all dropped by
-# Python; then a clean program's modules.  argv: the extension's
+# them leaked twice), 5 clean ones, 2 a C global keeps and 2 it keeps by
+# a pointer tagged in its low bit, all dropped by Python; then a clean
+# program's modules.  argv: the extension's
 # directory.  The leak check's snapshot is the one at exit.
 import sys
 
@@ -15,6 +16,8 @@ def run():
         leakref.clean(1000)
     for _ in range(2):
         leakref.kept(2000)
+    for _ in range(2):
+        leakref.tagged(2500)  # MARK_TAGGED
     for _ in range(2):
         leakref.leaked(3000)  # MARK_LEAKED
     leakref.leaked(4000, 2)  # MARK_LEAKED_TWICE

@@ -7,7 +7,11 @@
 # never fail it (the garbage its standard library made is counted apart),
 # on every CPython 3.10-3.15 found (a SKIP line names each one absent; the
 # extension needs the interpreter's Python.h).  A bad value is refused in
-# one line (exit 2).
+# one line (exit 2).  A child that never ran CPython (`true`, started by
+# the program with subprocess) passes the rule as "not a Python process"
+# (before, `run --gate` exited 2 on any Python program that ran a command:
+# "cannot check Python objects ... no object graph"), while a Python
+# process with HEAPSNAP_PYTHON=off is still trouble (exit 2).
 . tests/shim/python/lib_py.sh
 
 for v in $(py_versions_missing); do
@@ -71,4 +75,25 @@ if [ -n "${bad:-}" ]; then # the rule's value: the CLI's, once
   "$HEAPSNAP" gate "$bad" --python-fail-on leaked,refs >/dev/null 2>"$T/bad.err"; rc=$?
   if [ "$rc" = 2 ] && [ "$(wc -l <"$T/bad.err")" = 1 ]; then t_pass python_gate_bad_value_refused
   else t_fail python_gate_bad_value_refused "rc $rc: $(cat "$T/bad.err")"; fi
+fi
+
+# a child that is not Python, with Debian's python3 (any CPython would do)
+if [ -x /usr/bin/python3 ]; then
+  rm -f "$T"/exit.*.hsnap
+  HEAPSNAP_LEAKS=1 py_run /usr/bin/python3 "$T/child" -c 'import subprocess; subprocess.run(["true"], check=True)'
+  "$HEAPSNAP" gate "$T"/exit.*.hsnap --python-fail-on garbage,leaked-refs >"$T/child.txt" 2>&1; rc=$?
+  if [ "$rc" = 0 ] && [ "$(ls "$T"/exit.*.hsnap | wc -l)" = 2 ] &&
+     grep -Eq '^PASS python true\[[0-9]+\]: not a Python process \(no CPython in its snapshot\)$' "$T/child.txt" &&
+     grep -Eq '^PASS python python3[.0-9]*\[[0-9]+\]: 0 Python objects garbage' "$T/child.txt"; then
+    t_pass python_gate_child_not_python_passes
+  else t_fail python_gate_child_not_python_passes "rc $rc: $(grep -E '^(PASS|FAIL) python|cannot' "$T/child.txt" | head -3 | tr '\n' '|')"; fi
+  rm -f "$T"/exit.*.hsnap
+  HEAPSNAP_PYTHON=off HEAPSNAP_LEAKS=1 py_run /usr/bin/python3 "$T/off" -c pass
+  "$HEAPSNAP" gate "$T"/exit.*.hsnap --python-fail-on garbage >/dev/null 2>"$T/off.txt"; rc=$?
+  if [ "$rc" = 2 ] && grep -q 'cannot check Python objects' "$T/off.txt"; then
+    t_pass python_gate_python_off_still_trouble
+  else t_fail python_gate_python_off_still_trouble "rc $rc: $(head -c 300 "$T/off.txt")"; fi
+else
+  t_skip python_gate_child_not_python_passes "no /usr/bin/python3"
+  t_skip python_gate_python_off_still_trouble "no /usr/bin/python3"
 fi

@@ -3,7 +3,10 @@
 # no Py_DECREF) is reported at its site with both counts and the stack of
 # the extension that made it.  tests/shim/python/leakref.c, built with gcc
 # against each interpreter's headers, leaks a reference of 3 bytearrays
-# (one of them twice), returns 5 clean ones and keeps 2 in a C global;
+# (one of them twice), returns 5 clean ones and keeps 2 in a C global and
+# 2 by a pointer tagged in its low bit (as PyTorch's PyObjectSlot keeps a
+# tensor's Python object: before, both read "refcount 1, 0 references
+# found" and `import torch` plus a training loop had 3 such tensors);
 # tests/shim/python/leakref_user.py drops them all and imports what a
 # clean program does.  On every CPython 3.10-3.15 found (a SKIP line names
 # each one absent), `top --retained --key type` counts exactly the 3
@@ -11,7 +14,7 @@
 # dead frames' slots and glibc's free chunks that used to hide one), and
 # `leaks` names exactly the planted ones, with "refcount 2, 0 references
 # found" and the extension's frames, and neither the clean nor the kept
-# ones (and in `leaks --format json`).
+# nor the tagged ones (and in `leaks --format json`).
 # tests/shim/python/leakref_frames.py leaks 3 references from Python
 # (ctypes' Py_IncRef) to a local of a function that returns, and nothing
 # clears the dead frames' slots: on every version, exactly those 3; and
