@@ -48,7 +48,7 @@
  * find theirs again. */
 struct cfi_state {
     uintptr_t rsp, key;
-    uintptr_t rbp;                /* read only where the step's CFA is rbp-based (cfi_replay) */
+    uintptr_t rbp;                /* read only where the step's CFA is rbp-based (cfi_step_as) */
     uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
 };
 
