@@ -416,7 +416,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     uintptr_t *out = ip;
     struct cfi_state *rec = nw ? nw->st : NULL;
     const struct cfi_state *s = old ? old->st : NULL, *se = old ? old->st + old->n : NULL;
-    uint64_t replayed = 0, guided = 0, stepped = 0; /* frames: unchanged, from old, by rule */
+    uint64_t replayed = 0; /* frames whose return address old had too */
     int r = 1;
     while (out < end) {
         uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp, how;
@@ -426,10 +426,8 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
             if (r != 1)
                 break;
             replayed += c.key == s[1].key;
-            guided++;
             s++;
         } else {
-            stepped++;
             r = cfi_step(&c, &how, lo, top8);
             if (r != 1)
                 break;
@@ -439,7 +437,7 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
             *rec++ = (struct cfi_state){rsp, key, rbp, how};
     }
     cfi_memo.replayed += replayed;
-    *walked += stepped + guided - replayed; /* a changed return address: stepped */
+    *walked += (uint64_t)(out - ip) - replayed + (r != 1); /* and the step that ended it */
     if (r < 0)
         return -1;
     if (nw && r != 3) {
