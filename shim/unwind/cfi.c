@@ -398,40 +398,81 @@ static inline int cfi_step_as(const struct cfi_state *s, struct cfi_state *c, ui
     return 1;
 }
 
+/* Replays the memo's steps from state i, where the walk is at *c (same rsp
+ * and key), while they would read the same: appends them to the record rec
+ * and to o, and leaves *c at the state the ordinary walk goes on from.
+ * Returns the index of that state in the memo.  The compare runs first and
+ * the states and frames it passed are copied after it, as the memo has
+ * them: a copied state's rbp is the memo's, which is this walk's wherever
+ * it is read (a state whose CFA is rbp-based: cfi_still compared it; no
+ * other state's rbp is read, by cfi_still, cfi_memo_checks or a replay's
+ * end, which takes the running rbp). */
+static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsigned lim,
+                                  struct cfi_state *c, struct cfi_state **rec, uintptr_t lo,
+                                  uintptr_t **out)
+{
+    uintptr_t rbp = c->rbp;
+    unsigned from = i;
+    while (i < lim && cfi_still(&st[i], &rbp, lo))
+        i++;
+    struct cfi_state *r = *rec;
+    uintptr_t *o = *out;
+    for (unsigned j = from; j < i; j++) {
+        *r++ = st[j];
+        *o++ = st[j + 1].key;
+    }
+    *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
+    *rec = r;
+    *out = o;
+    return i;
+}
+
 /* The walk, with the memo old (NULL: none) and recording into nw (NULL:
- * none).  Each frame whose state is one of old's (the same rsp and key:
- * the memo's states are in rising rsp, so one cursor finds it) takes the
- * step old took from it (cfi_step_as): a frame of unchanged callers is
- * replayed, one whose return address changed (kept100k's other call
- * site at a level, a parser's other caller) is stepped without a rule
- * lookup, and the walk meets old again further out where the stacks
- * join.  Other frames step by rule.  A walk that falls back leaves the
- * memo as it was, and so does one that ends on a frame without an FDE:
- * its end depends on rbp's value, which a memo's checks do not compare
- * (a constructor's stacks, before main: rare). */
+ * none).  Where the walk reaches one of old's states (the same rsp and
+ * key), old's steps are replayed while they read the same words
+ * (cfi_replay); where a replay stops on a return address that changed
+ * (kept100k's other call site at a level, a parser's other caller), the
+ * step from that state is still old's (cfi_step_as: no rule lookup), and
+ * the walk meets old again further out where the stacks join.  Other
+ * frames step by rule.  A walk that falls back leaves the memo as it
+ * was, and so does one that ends on a frame without an FDE: its end
+ * depends on rbp's value, which a memo's checks do not compare (a
+ * constructor's stacks, before main: rare). */
 static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_t *end,
                      const struct cfi_memo *old, struct cfi_memo *nw, uint64_t *walked)
 {
     const uintptr_t lo = c.rsp;
     uintptr_t *out = ip;
     struct cfi_state *rec = nw ? nw->st : NULL;
-    const struct cfi_state *s = old ? old->st : NULL, *se = old ? old->st + old->n : NULL;
+    unsigned m = 0, on = old ? old->n : 0;
     uint64_t replayed = 0; /* frames whose return address old had too */
     int r = 1;
     while (out < end) {
-        uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp, how;
-        while (s < se && s->rsp < rsp)
-            s++;
-        if (s < se && s->rsp == rsp && s->key == key && (r = cfi_step_as(s, &c, &how, lo)) != 0) {
-            if (r != 1)
-                break;
-            replayed += c.key == s[1].key;
-            s++;
-        } else {
-            r = cfi_step(&c, &how, lo, top8);
-            if (r != 1)
-                break;
+        uintptr_t how;
+        while (m < on && old->st[m].rsp < c.rsp)
+            m++;
+        if (m < on && old->st[m].rsp == c.rsp && old->st[m].key == c.key) {
+            unsigned lim = on - m > (unsigned)(end - out) ? m + (unsigned)(end - out) : on;
+            uintptr_t *from = out;
+            m = cfi_replay(old->st, m, lim, &c, &rec, lo, &out);
+            replayed += (uint64_t)(out - from);
+            if (m == lim)
+                continue; /* at the cap, or past old's last step: by rule */
+            struct cfi_state at = c;
+            if ((r = cfi_step_as(&old->st[m], &c, &how, lo)) != 0) {
+                if (r != 1)
+                    break;
+                *out++ = c.key;
+                if (rec)
+                    *rec++ = (struct cfi_state){at.rsp, at.key, at.rbp, how};
+                m++;
+                continue;
+            }
         }
+        uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp;
+        r = cfi_step(&c, &how, lo, top8);
+        if (r != 1)
+            break;
         *out++ = c.key;
         if (rec)
             *rec++ = (struct cfi_state){rsp, key, rbp, how};
