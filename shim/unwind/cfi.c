@@ -369,6 +369,35 @@ static inline int cfi_still(const struct cfi_state *s, uintptr_t *rbp, uintptr_t
     return 1;
 }
 
+/* The step from state *c that memo state s took (s has a successor: its
+ * step went by a STEP rule), where *c is at s (the same rsp and key, so
+ * the same rule; the memo is of these modules and this stack's top): the
+ * return address's slot is the one s's step read, s[1].rsp - 8, checked
+ * then against [rsp, top8] and its alignment; a CFA based on rbp needs
+ * this walk's rbp to be s's.  Unlike a replay it does not ask that the
+ * slot still hold s[1].key: whatever it holds now is the caller, as the
+ * rule would find it, with no probe of the rule cache.  1 (*c the
+ * caller's state, *how as cfi_step sets it), 0: not here (rbp differs:
+ * the ordinary step), or cfi_step's 2 and -1 for what it would end on. */
+static inline int cfi_step_as(const struct cfi_state *s, struct cfi_state *c, uintptr_t *how,
+                              uintptr_t lo)
+{
+    uintptr_t h = s->how, rbp_at = h & ~CFI_HOW_CFA_RBP;
+    if ((h & CFI_HOW_CFA_RBP) && c->rbp != s->rbp)
+        return 0;
+    if (HS_UNLIKELY(rbp_at && rbp_at < lo))
+        return -1; /* cfi_step's own test, on the same slot */
+    uintptr_t ra = *(const uintptr_t *)(s[1].rsp - 8);
+    if (HS_UNLIKELY(ra < CFI_MIN_RA))
+        return 2;
+    *how = h;
+    c->key = ra;
+    c->rsp = s[1].rsp;
+    if (rbp_at)
+        c->rbp = *(const uintptr_t *)rbp_at;
+    return 1;
+}
+
 /* Replays the memo's steps from state i, where the walk is at *c (same rsp
  * and key), while they would read the same: appends them to the record rec
  * and to o, and leaves *c at the state the ordinary walk goes on from.
@@ -399,10 +428,16 @@ static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsign
 }
 
 /* The walk, with the memo old (NULL: none) and recording into nw (NULL:
- * none).  A walk that falls back leaves the memo as it was, and so does
- * one that ends on a frame without an FDE: its end depends on rbp's
- * value, which a memo's checks do not compare (a constructor's stacks,
- * before main: rare). */
+ * none).  Where the walk reaches one of old's states (the same rsp and
+ * key), old's steps are replayed while they read the same words
+ * (cfi_replay); where a replay stops on a return address that changed
+ * (kept100k's other call site at a level, a parser's other caller), the
+ * step from that state is still old's (cfi_step_as: no rule lookup), and
+ * the walk meets old again further out where the stacks join.  Other
+ * frames step by rule.  A walk that falls back leaves the memo as it
+ * was, and so does one that ends on a frame without an FDE: its end
+ * depends on rbp's value, which a memo's checks do not compare (a
+ * constructor's stacks, before main: rare). */
 static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_t *end,
                      const struct cfi_memo *old, struct cfi_memo *nw, uint64_t *walked)
 {
@@ -410,20 +445,31 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     uintptr_t *out = ip;
     struct cfi_state *rec = nw ? nw->st : NULL;
     unsigned m = 0, on = old ? old->n : 0;
+    uint64_t replayed = 0; /* frames whose return address old had too */
     int r = 1;
     while (out < end) {
+        uintptr_t how;
         while (m < on && old->st[m].rsp < c.rsp)
             m++;
         if (m < on && old->st[m].rsp == c.rsp && old->st[m].key == c.key) {
             unsigned lim = on - m > (unsigned)(end - out) ? m + (unsigned)(end - out) : on;
             uintptr_t *from = out;
             m = cfi_replay(old->st, m, lim, &c, &rec, lo, &out);
-            cfi_memo.replayed += (uint64_t)(out - from);
-            if (out > from)
+            replayed += (uint64_t)(out - from);
+            if (m == lim)
+                continue; /* at the cap, or past old's last step: by rule */
+            struct cfi_state at = c;
+            if ((r = cfi_step_as(&old->st[m], &c, &how, lo)) != 0) {
+                if (r != 1)
+                    break;
+                *out++ = c.key;
+                if (rec)
+                    *rec++ = (struct cfi_state){at.rsp, at.key, at.rbp, how};
+                m++;
                 continue;
+            }
         }
-        uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp, how;
-        ++*walked;
+        uintptr_t rsp = c.rsp, key = c.key, rbp = c.rbp;
         r = cfi_step(&c, &how, lo, top8);
         if (r != 1)
             break;
@@ -431,6 +477,8 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
         if (rec)
             *rec++ = (struct cfi_state){rsp, key, rbp, how};
     }
+    cfi_memo.replayed += replayed;
+    *walked += (uint64_t)(out - ip) - replayed + (r != 1); /* and the step that ended it */
     if (r < 0)
         return -1;
     if (nw && r != 3) {
@@ -722,7 +770,7 @@ static int cfi_walk_key(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t t
         }
         old = cfi_memo.last;
         nw = cfi_memo.spare;
-        /* No spare (out of memory): no replay either, cfi_replay records. */
+        /* No spare (out of memory): no replay either, cfi_steps records. */
         if (old && (!nw || old->top8 != top - 8 || old->subs != subs))
             old = NULL;
     }
@@ -792,7 +840,7 @@ void cfi_name(uint32_t name)
 /* The frames of the walk cfi_again just answered name for: its states'
  * keys are the return addresses, the first state's the caller's own (each
  * step's record is the state before it, its key the frame it gave:
- * cfi_steps and cfi_replay alike). */
+ * cfi_steps, replayed or stepped alike). */
 int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room)
 {
     const struct cfi_memo *m = cfi_memo.last;

@@ -22,10 +22,14 @@
  * replayed step compares the return address word with what it held then
  * (and, for a CFA based on rbp, rbp with the value it had then) and loads
  * the restored rbp, with no cache probe and no rule decode.  The first
- * difference ends the replay, and the ordinary walk goes on from that very
- * state (and may meet the memo again further out), so the result is always
- * what the ordinary walk gives: the outer frames that did not change (deep
- * recursion, an interpreter's loop) are checked, not assumed.  Rules are a
+ * difference ends the replay at a state the walk shares with the memo:
+ * a return address that changed is still read from the memo's slot by
+ * the memo's step (same key, so same rule: cfi_step_as, which reads the
+ * slot afresh), an rbp that changed sends that step to the rule cache;
+ * the ordinary walk goes on from there (and may meet the memo again
+ * further out), so the result is always what the ordinary walk gives:
+ * the outer frames that did not change (deep recursion, an interpreter's
+ * loop) are checked, not assumed.  Rules are a
  * function of the loaded modules, so a memo is not used once dlpi_subs
  * has moved (the program's dlclose moves it at once: unwind_modules_changed).  A new
  * walk is recorded into a spare memo, never one being read.
@@ -48,7 +52,7 @@
  * find theirs again. */
 struct cfi_state {
     uintptr_t rsp, key;
-    uintptr_t rbp;                /* read only where the step's CFA is rbp-based (cfi_replay) */
+    uintptr_t rbp;                /* read only where the step's CFA is rbp-based (cfi_step_as) */
     uintptr_t how;                /* the step from here: rbp_at | CFI_HOW_CFA_RBP */
 };
 
