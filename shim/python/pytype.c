@@ -29,8 +29,9 @@
 
 #define PYT_HEAD 64        /* bytes read of a block: an object at 0, 16 or 32, and
                               a dict's ma_values */
-#define PYT_SLOTS 16384u   /* the cache of candidate type addresses, at first (power of
-                              two; doubled when half full: pyt_slots_grow) */
+#define PYT_SLOTS 1024u    /* the cache of candidate type addresses, at first (power of
+                              two; doubled when half full: pyt_slots_grow): small, as
+                              its pages are touched at random, so a short run maps few */
 #define PYT_BAD UINT32_MAX /* a cached address that is no type */
 #define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
 

@@ -11,6 +11,7 @@
  */
 #include <link.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include "procmaps.h"
 #include "snapshot.h"
@@ -38,14 +39,16 @@ static void mod_find_line(const struct procmaps_line *l, void *arg)
 }
 
 /* name as the loader has it, or, when it is relative, the absolute path of
- * the file mapped at addr (into out); *len its length. */
+ * the file mapped at addr (into out); *len its length.  The vDSO (its ELF
+ * header at addr, "linux-vdso.so.1") is no file: its name as it is,
+ * without a read of /proc/self/maps at every snapshot. */
 static const char *mod_path(const char *name, uintptr_t addr, char *out, size_t cap, size_t *len)
 {
     static char buf[4096]; /* under the snapshot lock */
     struct mod_find f = {addr, out, cap, 0};
     *len = strlen(name);
-    if (!*len || name[0] == '/' || procmaps_each(buf, sizeof buf, mod_find_line, &f) != 0 ||
-        !f.len)
+    if (!*len || name[0] == '/' || addr == (uintptr_t)getauxval(AT_SYSINFO_EHDR) ||
+        procmaps_each(buf, sizeof buf, mod_find_line, &f) != 0 || !f.len)
         return name;
     *len = f.len;
     return out;

@@ -41,15 +41,29 @@ static uint64_t pys_word(uintptr_t at)
     return at >= 4096 && peek(&v, at, sizeof v) ? v : 0;
 }
 
-/* The basic size and item size of the type at t (tp_basicsize,
- * tp_itemsize: 32 and 40 in 3.10-3.13); 0 when unreadable. */
-static uint64_t pys_sizes(uintptr_t t, uint64_t *item)
+/* A dead object's type: its address, basic size and item size
+ * (tp_basicsize, tp_itemsize: 32 and 40 in 3.10-3.13), read once a list
+ * of the walk, not once an object; basic 0 when unreadable. */
+struct pys_type {
+    uintptr_t t;
+    uint64_t basic, item;
+};
+
+static struct pys_type pys_type_of(uintptr_t t)
 {
     uint64_t s[2] = {0, 0};
-    if (!t || !peek(s, t + 32, sizeof s) || s[0] > 4096 || s[1] > 64)
-        return 0;
-    *item = s[1];
-    return s[0];
+    struct pys_type ty = {t, 0, 0};
+    if (t && peek(s, t + 32, sizeof s) && s[0] <= 4096 && s[1] <= 64)
+        ty.basic = s[0], ty.item = s[1];
+    return ty;
+}
+
+/* The first n words (2 to 4) of a dead object at o, in one read: its
+ * count (or its list's link), its type, and for a tuple its size and
+ * first item (its chain's link); 0 when unreadable. */
+static int pys_head(uintptr_t o, uint64_t *w, size_t n)
+{
+    return o >= 4096 && !(o & 7) && peek(w, o, n * 8);
 }
 
 /* What a walk tells: each dead object's block (fn), or only the stale
@@ -60,20 +74,21 @@ struct pys_out {
     void *arg;
 };
 
-/* A dead object at o of type t (count 0, that type; linked: its first
- * word is its list's link instead), n items: out's fn given its block, or
- * its stale words to out's stale (a list's ob_item, a dict's ma_keys and
- * ma_values); 1, or 0 when it reads as none. */
-static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, const struct pys_out *out)
+/* A dead object at o whose first words w[0..1] were read (count 0, type
+ * ty; linked: its first word is its list's link instead), n items: out's
+ * fn given its block, or its stale words to out's stale (a list's
+ * ob_item, a dict's ma_keys and ma_values); 1, or 0 when it reads as
+ * none. */
+static int pys_one(uintptr_t o, const uint64_t *w, const struct pys_type *ty, uint64_t n,
+                   int linked, const struct pys_out *out)
 {
-    uint64_t item, basic = pys_sizes(t, &item);
-    if (!basic || o < 4096 || (o & 7) || (!linked && pys_word(o) != 0) || pys_word(o + 8) != t)
+    if (!ty->basic || (!linked && w[0] != 0) || w[1] != ty->t)
         return 0;
     if (out->fn)
-        out->fn(o - PY_GC_HEAD, PY_GC_HEAD + ((basic + n * item + 7) & ~7ull), out->arg);
-    else if (t == pylay_sym.list_type)
+        out->fn(o - PY_GC_HEAD, PY_GC_HEAD + ((ty->basic + n * ty->item + 7) & ~7ull), out->arg);
+    else if (ty->t == pylay_sym.list_type)
         out->stale(o + PY_LIST_ITEMS, o + PY_LIST_ITEMS + 8, out->arg);
-    else if (t == pylay_sym.dict_type)
+    else if (ty->t == pylay_sym.dict_type)
         out->stale(o + PY_DICT_KEYS, o + PY_DICT_KEYS + 16, out->arg);
     return 1;
 }
@@ -83,12 +98,14 @@ static int pys_one(uintptr_t o, uintptr_t t, uint64_t n, int linked, const struc
  * its header, an index byte a slot and 5 entries of 24 bytes; 3.11 on:
  * its header, 1 << dk_log2_index_bytes and 5 entries of 16 bytes (str
  * keys) or 24); 1, or 0 when it reads as none. */
-static int pys_keys(uintptr_t d, int linked, const struct pys_out *out)
+static int pys_keys(uintptr_t d, int linked, const struct pys_out *out, uintptr_t *next)
 {
-    uint8_t k[40];
+    uint64_t kw[5];
+    uint8_t *k = (uint8_t *)kw;
     uint64_t size;
-    if (d < 4096 || (d & 7) || !peek(k, d, sizeof k) || (!linked && pys_word(d) != 0))
+    if (!pys_head(d, kw, 5) || (!linked && kw[0] != 0))
         return 0;
+    *next = kw[0];
     if (pylay_lay->version < 0x030b0000u) {
         memcpy(&size, k + 8, 8);
         if (size != 8)
@@ -121,12 +138,19 @@ static unsigned pys_chain(uintptr_t interp, uint32_t at, uintptr_t t, uint64_t s
 {
     int64_t nf = (int64_t)pys_word(interp + at);
     uintptr_t o = pys_word(interp + at - 8);
+    const struct pys_type ty = pys_type_of(t);
     unsigned seen = 0;
     for (int64_t j = 0; o && j < nf && j < (int64_t)room; j++, seen++) {
-        if (t ? (size && pys_word(o + 16) != size) || !pys_one(o, t, size, 1, out)
-              : !pys_keys(o, 1, out))
+        uint64_t w[3]; /* link, type, a tuple's size */
+        if (!t) {
+            if (!pys_keys(o, 1, out, &o))
+                break;
+            continue;
+        }
+        if (!pys_head(o, w, size ? 3 : 2) || (size && w[2] != size) ||
+            !pys_one(o, w, &ty, size, 1, out))
             break;
-        o = pys_word(o);
+        o = w[0];
     }
     return seen;
 }
@@ -175,14 +199,17 @@ static unsigned pys_walk(const struct pys_out *out)
     const int32_t slots[2] = {-(int32_t)(PYS_ROOM * 8), dicts};
     const uintptr_t ty[2] = {pylay_sym.list_type, pylay_sym.dict_type};
     for (int k = 0; k < 2; k++) {
+        const struct pys_type t = pys_type_of(ty[k]);
         int32_t nf = 0;
         uintptr_t slot[PYS_ROOM];
         uintptr_t lo = interp + at[k] + slots[k];
         if (!peek(&nf, interp + at[k], sizeof nf) || nf <= 0 || nf > (int32_t)PYS_ROOM ||
             !peek(slot, lo, (size_t)nf * 8))
             continue;
-        for (int32_t i = 0; i < nf; i++)
-            seen += (unsigned)pys_one(slot[i], ty[k], 0, 0, out);
+        for (int32_t i = 0; i < nf; i++) {
+            uint64_t w[2];
+            seen += pys_head(slot[i], w, 2) && pys_one(slot[i], w, &t, 0, 0, out);
+        }
     }
     if (!out->fn) /* the stale words: lists' and dicts' only */
         return seen;
@@ -192,8 +219,10 @@ static unsigned pys_walk(const struct pys_out *out)
     uintptr_t klo = interp + gl.dict_numfree + keys_at;
     if (peek(&nk, interp + gl.dict_numfree + nkeys_at, sizeof nk) && nk > 0 &&
         nk <= (int32_t)PYS_ROOM && peek(keys, klo, (size_t)nk * 8))
-        for (int32_t i = 0; i < nk; i++)
-            seen += (unsigned)pys_keys(keys[i], 0, out);
+        for (int32_t i = 0; i < nk; i++) {
+            uintptr_t next;
+            seen += (unsigned)pys_keys(keys[i], 0, out, &next);
+        }
     /* tuples: a chain a size, linked by ob_item[0], the heads before the
      * counts (an int each); index i holds size i + tuple_base */
     uintptr_t heads[PYS_SIZES];
@@ -201,14 +230,16 @@ static unsigned pys_walk(const struct pys_out *out)
     if (!tuple || !peek(heads, interp + gl.tuple_numfree - sizeof heads, sizeof heads) ||
         !peek(nfs, interp + gl.tuple_numfree, sizeof nfs))
         return seen;
+    const struct pys_type tt = pys_type_of(tuple);
     for (unsigned i = 0; i < PYS_SIZES; i++) {
         uint64_t size = i + gl.tuple_base;
         uintptr_t o = heads[i];
         for (int32_t j = 0; size && o && j < nfs[i] && j < (int32_t)PYS_TUPLES; j++) {
-            if (pys_word(o + 16) != size || !pys_one(o, tuple, size, 0, out))
+            uint64_t w[4]; /* count, type, size, ob_item[0]: the next */
+            if (!pys_head(o, w, 4) || w[2] != size || !pys_one(o, w, &tt, size, 0, out))
                 break;
             seen++;
-            o = pys_word(o + 24); /* ob_item[0]: the next */
+            o = w[3];
         }
     }
     return seen;
