@@ -128,11 +128,6 @@ static inline void *scrub_frames_ret(size_t bytes, void *ret)
     return scrub_ret_fn(bytes, ret);
 }
 
-/* ---- crc.c: zlib's crc32 (the sections' and the state document's
- * checksum), folded with PCLMULQDQ where the CPU has it ---- */
-uint32_t crc_update(uint32_t crc, const void *p, size_t n); /* crc32_z's value; p NULL: 0 */
-void crc_use(int fast); /* 0: zlib's table walk only (tests); 1: the CPU's best */
-
 /* ---- the fork mark (orphan.c makes it; base/loader.c holds it) ---- */
 /* A MADV_WIPEONFORK word: the kernel gives every new address space a
  * zeroed copy, and fork's child handler writes it back.  0 so in a child

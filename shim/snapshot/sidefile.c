@@ -46,7 +46,7 @@ static int side_write(void *arg, const void *p, size_t n)
     struct side_file *f = arg;
     if (sbuf_write_all(f->fd, p, n) != 0)
         return -1;
-    f->crc = crc_update(f->crc, p, n);
+    f->crc = (uint32_t)crc32_z(f->crc, (const Bytef *)p, n);
     f->len += n;
     return 0;
 }
@@ -175,7 +175,7 @@ void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint
 {
     char zero[sizeof(struct hsnap_section) + sizeof(struct hsnap_zhead) + HSNAP_ZHEAD_MAX] = {0};
     f->len = f->raw = 0;
-    f->crc = 0;
+    f->crc = (uint32_t)crc32_z(0, Z_NULL, 0);
     f->z = f->packed = 0;
     if (f->err || f->fd < 0)
         return;
@@ -246,7 +246,7 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
     npre += room;
     uint32_t crc = f->crc;
     if (npre)
-        crc = (uint32_t)crc32_combine(crc_update(0, pre, npre),
+        crc = (uint32_t)crc32_combine(crc32_z(crc32_z(0, Z_NULL, 0), (const Bytef *)pre, npre),
                                       crc, (z_off_t)f->len);
     struct hsnap_section h = {type, crc, f->len + npre};
     if (pwrite(f->fd, &h, sizeof h, f->at) != (ssize_t)sizeof h ||

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "base/fdhigh.h"
 #include "base/sysmap.h"
@@ -629,7 +630,7 @@ static int state_publish(uint64_t len)
         state_full(HSTATE_FULL_DOC, "new sites' stacks");
         return 0;
     }
-    uint32_t crc = 0;
+    uint32_t crc = (uint32_t)crc32_z(0, Z_NULL, 0);
     int ok = 1; /* -1: the memfd's read failed (no warning: nothing is full) */
     for (uint64_t at = 0; ok == 1 && at < len;) {
         uint64_t n = len - at < STATE_COPY ? len - at : STATE_COPY;
@@ -638,7 +639,7 @@ static int state_publish(uint64_t len)
             ok = -1;
             break;
         }
-        crc = crc_update(crc, buf, (size_t)r);
+        crc = (uint32_t)crc32_z(crc, (const Bytef *)buf, (size_t)r);
         for (ssize_t put = 0; put < r;) {
             ssize_t w = pwrite(st_fd, buf + put, (size_t)(r - put), (off_t)(base + at + (uint64_t)put));
             if (w <= 0) {
