@@ -10,7 +10,10 @@
  *
  * The pairs live in an open-addressed table of hsnap_retainer items in
  * mapped memory (the world may be stopped, so no locks and no host
- * malloc), kept at most half full and doubled when needed.  Encoding sorts
+ * malloc), kept at most half full and doubled when needed.  A reference
+ * whose pair is not the one before waits in a ring of RET_AHEAD while its
+ * slot is fetched (the sums are order-free): at 100k sites the table is
+ * megabytes and each such probe was a miss to memory.  Encoding sorts
  * them in place (heap sort: no recursion, no allocation).
  */
 #include <string.h>
@@ -19,12 +22,21 @@
 
 #define RET_MIN_SLOTS 4096u
 #define RET_EMPTY UINT32_MAX /* target_trace of an empty slot */
+#define RET_AHEAD 8u          /* references waiting for their slot's line */
+
+/* A reference on its way to the table. */
+struct ret_wait {
+    uint32_t t, k, s, first;
+    uint64_t size;
+};
 
 static struct {
     const struct hsnap_block *b; /* the run's blocks (for traces and sizes) */
     struct hsnap_retainer *slot; /* nslot items, target_trace RET_EMPTY = free */
     size_t nslot, used;
     struct hsnap_retainer *last; /* the previous hit: runs of equal pairs */
+    struct ret_wait wait[RET_AHEAD]; /* a ring: the oldest at head */
+    unsigned head, nwait;
     int failed;                  /* out of memory: no section */
 } ret;
 
@@ -91,30 +103,27 @@ int ret_begin(const struct hsnap_block *b)
     ret.used = 0;
     ret.failed = 0;
     ret.last = NULL;
+    ret.head = ret.nwait = 0;
     ret.nslot = RET_MIN_SLOTS;
     ret.slot = ret_map(ret.nslot);
     return ret.slot ? 0 : -1;
 }
 
-/* model_ops.on_ref: one reference to block `to`. */
-void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at, void *ctx)
+/* One reference of pair (t, k, s) counted in the table (the last hit
+ * kept for the run of equal pairs that may follow). */
+static void ret_add(uint32_t t, uint32_t k, uint32_t s, int first, uint64_t size)
 {
-    (void)at;
-    const struct hsnap_block *t = &ret.b[to];
-    uint32_t k = from == MODEL_FROM_ROOT ? kind : HSNAP_RET_BLOCK;
-    uint32_t s = from == MODEL_FROM_ROOT ? 0 : ret.b[from].trace;
     struct hsnap_retainer *e = ret.last;
-    if (!e || e->target_trace != t->trace || e->source_kind != k || e->source_trace != s) {
+    if (!e || e->target_trace != t || e->source_kind != k || e->source_trace != s) {
         if (ret.failed)
             return;
         if (2 * (ret.used + 1) > ret.nslot && ret_grow() != 0) {
             ret.failed = 1;
             return;
         }
-        e = ret_slot(ret.slot, ret.nslot, t->trace, k, s);
+        e = ret_slot(ret.slot, ret.nslot, t, k, s);
         if (e->target_trace == RET_EMPTY) {
-            *e = (struct hsnap_retainer){.target_trace = t->trace, .source_kind = k,
-                                         .source_trace = s};
+            *e = (struct hsnap_retainer){.target_trace = t, .source_kind = k, .source_trace = s};
             ret.used++;
         }
         ret.last = e;
@@ -122,8 +131,41 @@ void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t 
     e->refs++;
     if (first) {
         e->blocks++;
-        e->bytes += t->size;
+        e->bytes += size;
     }
+}
+
+/* The references still waiting, counted. */
+static void ret_drain(void)
+{
+    for (; ret.nwait; ret.nwait--, ret.head = (ret.head + 1) % RET_AHEAD) {
+        const struct ret_wait *w = &ret.wait[ret.head];
+        ret_add(w->t, w->k, w->s, (int)w->first, w->size);
+    }
+}
+
+/* model_ops.on_ref: one reference to block `to`. */
+void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at, void *ctx)
+{
+    (void)at;
+    const struct hsnap_block *tb = &ret.b[to];
+    uint32_t t = tb->trace, k = from == MODEL_FROM_ROOT ? kind : HSNAP_RET_BLOCK;
+    uint32_t s = from == MODEL_FROM_ROOT ? 0 : ret.b[from].trace;
+    const struct hsnap_retainer *e = ret.last;
+    if ((e && e->target_trace == t && e->source_kind == k && e->source_trace == s) ||
+        ret.failed) {
+        ret_add(t, k, s, first, tb->size);
+        return;
+    }
+    __builtin_prefetch(&ret.slot[ret_hash(t, k, s, ret.nslot - 1)], 1);
+    if (ret.nwait == RET_AHEAD) { /* the oldest, its line fetched by now */
+        const struct ret_wait *w = &ret.wait[ret.head];
+        ret_add(w->t, w->k, w->s, (int)w->first, w->size);
+        ret.head = (ret.head + 1) % RET_AHEAD;
+        ret.nwait--;
+    }
+    ret.wait[(ret.head + ret.nwait++) % RET_AHEAD] =
+        (struct ret_wait){t, k, s, (uint32_t)first, tb->size};
 }
 
 /* ---------------- encoding ---------------- */
@@ -203,6 +245,7 @@ static int ret_sort_by_target(struct hsnap_retainer *a, size_t n, size_t nslot)
 void ret_finish(void)
 {
     size_t n = 0;
+    ret_drain();
     ret.b = NULL;
     ret.last = NULL;
     if (!ret.slot)
