@@ -37,8 +37,9 @@ struct prev_frame {
 };
 
 /* A slot of the tree's table: the key beside the node, so that a probe
- * reads one line, not the slot and then the node it names (at 100k
- * distinct stacks, two cache misses a frame were most of the load). */
+ * reads one line, not the slot and then the node it names (two cache
+ * misses a frame are most of the load at 100k distinct stacks: kept
+ * 1000000 100000). */
 struct kid {
     uint32_t parent, ipx, node;
 };
@@ -217,10 +218,10 @@ static void take_head(struct iptab *x, const uint8_t *p)
 }
 
 /* The product's top bits (Fibonacci hashing), which every bit of the
- * pair reaches: bits 24 and up, as before, took their low end from the ip
- * alone (the parent moves only bits 32 and up), so in a table of 2^19
- * slots the few ips of a deep program's frames picked the low bits and
- * the probes ran ~40 slots long (kept 1000000 100000). */
+ * pair reaches.  Its bits from 24 take their low end from the ip alone
+ * (the parent moves only bits 32 and up): the few ips of a deep
+ * program's frames would pick those and the probes run ~40 slots long
+ * (kept 1000000 100000, a table of 2^19 slots). */
 static size_t kid_slot(uint32_t parent, uint32_t ipx, size_t cap)
 {
     uint64_t h = (((uint64_t)parent << 32) | ipx) * 0x9e3779b97f4a7c15ull;

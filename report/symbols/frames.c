@@ -476,8 +476,8 @@ static const struct frames_trace *get_site(const struct snap *s, struct frames_s
             return NULL;
         snap_trace_ips(s, t, fx.ips);
     }
-    /* by node, the tree's memo answers (the summary asked it of every
-     * trace already): no walk of a whole stack through its nodes */
+    /* by node, node_has_py's memo answers, shared by the stacks that
+     * share callers: no walk of a whole stack through its nodes */
     if (by_node && t->depth && (py = node_has_py(s, v, t->node)) < 0)
         return NULL;
     for (int i = 0; !by_node && i < t->depth && !py; i++)

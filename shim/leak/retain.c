@@ -11,11 +11,12 @@
  * The pairs are items of a dense array in mapped memory (the world may be
  * stopped, so no locks and no host malloc), found through an open-
  * addressed index of 4-byte item numbers kept at most half full; both
- * double when needed.  An index of whole 40-byte items at most half full
- * was 80 MB for the ~600k pairs of a million linked nodes from 190k
- * stacks, most of run --leaks' peak RSS.  A reference whose pair is not
+ * double when needed (whole 40-byte items at most half full would take
+ * 80 MB for the ~600k pairs of a million linked nodes from 190k stacks,
+ * most of run --leaks' peak RSS).  A reference whose pair is not
  * the one before waits in a ring of RET_AHEAD while its index slot is
- * fetched (the sums are order-free).  Encoding sorts the items by a
+ * fetched (the sums are order-free; at 100k sites the index is megabytes
+ * and each such probe a miss to memory).  Encoding sorts the items by a
  * counting pass on the target into a scratch array, then heap sorts each
  * target's run (no recursion, no allocation past the scratch).
  */
