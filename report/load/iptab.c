@@ -28,10 +28,20 @@
 
 enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
 
+#define IPTAB_KIDS ((size_t)1 << 17) /* the tree's table's slots made at once, at most */
+
 /* A frame of the trace before: its ip, the ip's index, its node. */
 struct prev_frame {
     uint64_t ip;
     uint32_t ipx, node;
+};
+
+/* A slot of the tree's table: the key beside the node, so that a probe
+ * reads one line, not the slot and then the node it names (two cache
+ * misses a frame are most of the load at 100k distinct stacks: kept
+ * 1000000 100000). */
+struct kid {
+    uint32_t parent, ipx, node;
 };
 
 /* The reader's state between chunks. */
@@ -50,7 +60,7 @@ struct iptab {
     struct prev_frame *prev; /* the trace before, by height from its outermost */
     size_t nprev, capprev;
     uint32_t fresh;        /* the last node made before this trace */
-    uint32_t *kids;        /* open addressing: node ids by (parent, ip), 0 free */
+    struct kid *kids;      /* open addressing by (parent, ip), node 0 free */
     size_t capkids, capnodes;
     uint64_t stray;        /* bytes after the last trace */
     uint32_t *slots;       /* open addressing: index + 1 into s->iptab, 0 free */
@@ -156,10 +166,13 @@ static void take_count(struct iptab *x, uint32_t n)
     s->ntraces = n;
     x->at = n ? AT_HEAD : AT_END;
     /* The tree's table made at once for as many nodes as the payload has
-     * ips, when the budget holds it: no rehash as it grows. */
+     * ips, when the budget holds it, up to IPTAB_KIDS slots: no rehash
+     * while it fills; past that it doubles as nodes come, so that a
+     * payload whose traces share their callers (far fewer nodes than
+     * ips) probes a table its size, not one for every ip. */
     size_t cap = 4096;
     uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8;
-    while (cap < 2 * (ips + 1) && cap < ((size_t)1 << 40))
+    while (cap < 2 * (ips + 1) && cap < IPTAB_KIDS)
         cap *= 2;
     if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = calloc(cap, sizeof(*x->kids))))
         x->capkids = cap;
@@ -204,22 +217,27 @@ static void take_head(struct iptab *x, const uint8_t *p)
     x->at = ++x->cur < x->n ? AT_HEAD : AT_END;
 }
 
+/* The product's top bits (Fibonacci hashing), which every bit of the
+ * pair reaches.  Its bits from 24 take their low end from the ip alone
+ * (the parent moves only bits 32 and up): the few ips of a deep
+ * program's frames would pick those and the probes run ~40 slots long
+ * (kept 1000000 100000, a table of 2^19 slots). */
 static size_t kid_slot(uint32_t parent, uint32_t ipx, size_t cap)
 {
-    return (size_t)(((((uint64_t)parent << 32) | ipx) * 0x9e3779b97f4a7c15ull) >> 24) & (cap - 1);
+    uint64_t h = (((uint64_t)parent << 32) | ipx) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> (64 - __builtin_ctzll(cap)));
 }
 
 static int grow_kids(struct iptab *x)
 {
-    const struct snap_node *nd = x->s->nodes;
     size_t cap = x->capkids ? x->capkids * 2 : 4096;
-    uint32_t *v = calloc(cap, sizeof(*v));
+    struct kid *v = calloc(cap, sizeof(*v));
     if (!v)
         return -1;
     for (size_t i = 0; i < x->capkids; i++)
-        if (x->kids[i]) {
-            size_t k = kid_slot(nd[x->kids[i]].parent, nd[x->kids[i]].ipx, cap);
-            while (v[k])
+        if (x->kids[i].node) {
+            size_t k = kid_slot(x->kids[i].parent, x->kids[i].ipx, cap);
+            while (v[k].node)
                 k = (k + 1) & (cap - 1);
             v[k] = x->kids[i];
         }
@@ -239,9 +257,9 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     size_t k = kid_slot(parent, ipx, x->capkids);
     /* a parent new in this trace has no children yet: only a free slot */
     int fresh = parent > x->fresh;
-    for (; x->kids[k]; k = (k + 1) & (x->capkids - 1))
-        if (!fresh && s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
-            return x->kids[k];
+    for (; x->kids[k].node; k = (k + 1) & (x->capkids - 1))
+        if (!fresh && x->kids[k].parent == parent && x->kids[k].ipx == ipx)
+            return x->kids[k].node;
     if (charge(x, sizeof(*s->nodes) + 2 * sizeof(*x->kids)) < 0)
         return 0;
     if (s->nnodes >= UINT32_MAX - 1 ||
@@ -250,7 +268,7 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
                     sizeof(*s->nodes)) < 0))
         return 0;
     s->nodes[++s->nnodes] = (struct snap_node){parent, ipx};
-    x->kids[k] = s->nnodes;
+    x->kids[k] = (struct kid){parent, ipx, s->nnodes};
     return s->nnodes;
 }
 

@@ -476,9 +476,12 @@ static const struct frames_trace *get_site(const struct snap *s, struct frames_s
             return NULL;
         snap_trace_ips(s, t, fx.ips);
     }
-    for (int i = 0; i < t->depth && !py; i++)
+    /* by node, node_has_py's memo answers, shared by the stacks that
+     * share callers: no walk of a whole stack through its nodes */
+    if (by_node && t->depth && (py = node_has_py(s, v, t->node)) < 0)
+        return NULL;
+    for (int i = 0; !by_node && i < t->depth && !py; i++)
         py = HSNAP_IS_PYFRAME(site_word(s, by_node, &node, i));
-    node = t->node;
     for (int i = 0; i < t->depth; i++) {
         uint64_t w = site_word(s, by_node, &node, i);
         struct frec *const *recs;

@@ -308,14 +308,23 @@ TEST_END
 
 /* The seed with its TRACES replaced by ntr traces of 3 ips compressed:
  * a leaf of its own under two callers every trace shares. */
+#define SEED_DEEP 35000 /* swap 3: each trace's frames */
+
+/* swap 3: trace i's frame d (0 innermost): a leaf of its own, then the
+ * callers of chain i % 2 */
+static uint64_t seed_deep_ip(uint32_t i, uint32_t d)
+{
+    return d ? 0x500000 + 16 * ((uint64_t)(i % 2) * SEED_DEEP + d) : 0x900000 + 16 * (uint64_t)i;
+}
+
 static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int swap)
 {
-    static uint8_t seed[1 << 16], payload[4096], packed[4096];
+    static uint8_t seed[1 << 16], payload[1 << 21], packed[1 << 21];
     FILE *f = fopen("tests/fuzz/corpus/zstd_leaks.hsnap", "rb");
     size_t len = f ? fread(seed, 1, sizeof seed, f) : 0, at = sizeof(struct hsnap_header);
     if (f)
         fclose(f);
-    if (len < at || cap < len + sizeof packed)
+    if (len < at || cap < len)
         return 0;
     memcpy(out, seed, at);
     if (swap == 2) { /* shared frames: format 5 */
@@ -334,7 +343,20 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
             snap_free(&old);
             size_t p = 4;
             memcpy(payload, ntr, 4);
-            for (uint32_t i = 0; i < *ntr && p + 32 <= sizeof payload; i++) {
+            /* swap 3: two deep chains of callers, trace i on chain i % 2 with a
+             * leaf of its own, so that trace 2 finds chain 0 in the table */
+            for (uint32_t i = 0; swap == 3 && i < *ntr; i++) {
+                uint64_t head = SEED_DEEP;
+                if (p + 8 * (SEED_DEEP + 1) > sizeof payload)
+                    return 0;
+                memcpy(payload + p, &head, 8);
+                p += 8;
+                for (uint32_t d = 0; d < SEED_DEEP; d++, p += 8) {
+                    uint64_t ip = seed_deep_ip(i, d);
+                    memcpy(payload + p, &ip, 8);
+                }
+            }
+            for (uint32_t i = 0; swap != 3 && i < *ntr && p + 32 <= sizeof payload; i++) {
                 uint64_t head = 3, ips[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
                 if (swap == 1 && i % 3 == 1) /* the same callers, the other way round */
                     ips[1] = 0x403000, ips[2] = 0x402000;
@@ -354,6 +376,8 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
                 return 0;
             h.length = sizeof zh + 4 + z;
             h.crc32 = (uint32_t)crc32(0L, packed, (uInt)h.length);
+            if (at + sizeof h + h.length + (len - off) > cap)
+                return 0;
             memcpy(out + at, &h, sizeof h);
             memcpy(out + at + sizeof h, packed, h.length);
             at += sizeof h + h.length;
@@ -393,6 +417,37 @@ TEST_BEGIN(compressed_traces_read_as_a_tree_of_ips)
         }
     }
     expect_eq_u64(s.nnodes, n + 2); /* a leaf each, the two callers once */
+    snap_free(&s);
+}
+TEST_END
+
+/* More nodes than the tree's table is made for at once (IPTAB_KIDS slots,
+ * at most half full): the table doubles as they come, the nodes made
+ * before the growth are found again through it (a trace on the chain of
+ * callers of the trace two before), and every trace reads back as
+ * written. */
+TEST_BEGIN(compressed_traces_past_the_tables_first_size_read_as_written)
+{
+    static uint8_t buf[1 << 22];
+    uint32_t n = 0;
+    size_t len = shared_callers_seed(buf, sizeof buf, &n, 3);
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    expect_true(len > 0 && n >= 3 && load(&w, len, &s) == 0, "the file: %s (%u traces)", err, n);
+    if (err[0] || !len)
+        return;
+    uint64_t bad = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct snap_trace *t = &s.traces[i];
+        expect_true(t->ips == NULL && t->depth == SEED_DEEP, "trace %u: depth %u", i, t->depth);
+        for (int d = 0; d < SEED_DEEP; d += 997)
+            bad += snap_ip(&s, t, d) != seed_deep_ip(i, (uint32_t)d);
+        bad += snap_ip(&s, t, SEED_DEEP - 1) != seed_deep_ip(i, SEED_DEEP - 1);
+    }
+    expect_eq_u64(bad, 0);
+    /* each chain's callers once, a leaf a trace */
+    expect_eq_u64(s.nnodes, 2 * (uint64_t)(SEED_DEEP - 1) + n);
+    expect_true(s.nnodes > 65536, "only %u nodes: the table never grew", s.nnodes);
     snap_free(&s);
 }
 TEST_END
@@ -568,6 +623,7 @@ int main(void)
     compressed_traces_shared_frames_read_as_written();
     raw_traces_shared_frames_read_as_written();
     compressed_traces_alternating_callers_share_nodes();
+    compressed_traces_past_the_tables_first_size_read_as_written();
     valid_snapshot_loads_every_section();
     unknown_section_type_is_skipped();
     every_truncation_is_refused();
