@@ -26,7 +26,7 @@ for f in "$T"/f.*.hsnap; do
 done
 # the child's own blocks only: the 3 it inherited are summed apart (INHERITED)
 if [ -n "$child" ] && [ -n "$parent" ] && grep -q '^parent_site 3 333$' "$parent.sites" &&
-   ! grep -q '^parent_site' "$child.sites" && ! grep -q '^child_site' "$parent.sites" &&
+   grep -q '^parent_site 0 0$' "$child.sites" && ! grep -q '^child_site' "$parent.sites" &&
    [ "$(s_meta "$child.dump" ppid)" = "$(s_meta "$parent.dump" pid)" ] &&
    [ "$child" = "$T/f.$(s_meta "$child.dump" pid).hsnap" ]; then
   t_pass fork_child_writes_own_file_inherited_apart
