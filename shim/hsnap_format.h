@@ -304,8 +304,9 @@
  *                (born, or reallocated, since the fork); an inherited
  *                block the child freed is in neither.  meta.peak_bytes,
  *                PEAK, SITELINE and TIMELINE stay the process's (the
- *                inherited heap in).  ppid is the parent at the fork,
- *                fork_ns its CLOCK_REALTIME.  Written by a fork child's
+ *                inherited heap in); meta.total_frees counts them as
+ *                freed, as it counts held frees (allocs - frees = live
+ *                blocks).  ppid is meta.ppid.  Written by a fork child's
  *                snapshots without a leak check (the check reads every
  *                block: its snapshot holds them all, as before); absent
  *                otherwise.  A reader checks the length is exactly 40
@@ -377,12 +378,11 @@ enum hsnap_section_type {
 };
 /* INHERITED's payload: what a fork child still holds of its parent's heap. */
 struct hsnap_inherited {
-    uint32_t ppid;        /* the parent, at the fork */
+    uint32_t ppid;        /* the parent, as the snapshot was taken (meta.ppid) */
     uint32_t fork_epoch;  /* blocks born in an epoch below it are inherited */
-    uint64_t fork_ns;     /* CLOCK_REALTIME at the fork */
     uint64_t blocks;      /* inherited blocks still live */
     uint64_t bytes;       /* their requested bytes */
-    uint64_t reserved;    /* 0 */
+    uint64_t reserved[2]; /* 0 */
 };
 
 /* PYCAPPED's payload: the Python objects were not read, the snapshot having

@@ -68,7 +68,7 @@ def main():
            for k, v in runs.items()}
     print("| process | plain CPU s (wall) | %s |" %
           " | ".join("%s CPU s (wall) | ratio CPU (wall)" % m for m, _ in tools))
-    print("|---|--:|%s" % "--:|--:|" * len(tools))
+    print("|---|--:|" + "--:|--:|" * len(tools))
     for name in ("parent alone", "one forked worker"):
         cells = []
         for mode in ["plain"] + [m for m, _ in tools]:

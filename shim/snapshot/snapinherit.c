@@ -24,23 +24,18 @@
 
 static struct {
     uint32_t fork_epoch; /* blocks born below it are inherited; 0: not a fork child */
-    uint32_t ppid;
-    uint64_t fork_ns;
     uint32_t from;       /* this snapshot's: fork_epoch, or 0 (every block written) */
     uint64_t blocks, bytes; /* this snapshot's inherited blocks still live */
 } inh;
 
 /* In the fork child's handler (the only thread, locks free): a new epoch,
  * so that what the child allocates is told from what it inherited.  A
- * fork of a fork child sums its grandparent's blocks with its parent's. */
+ * fork of a fork child sums its grandparent's blocks with its parent's.
+ * Nothing more here (no clock, no system call): each page a fork's child
+ * touches first is a fault (test_footprint's fork_page_faults_small). */
 void inh_after_fork_child(void)
 {
-    inh.fork_epoch = 0;
-    if (opt_int(OPT_INHERITED) != OPT_INHERITED_SUMMARY)
-        return;
-    inh.fork_epoch = snap_epoch_advance();
-    inh.ppid = (uint32_t)getppid();
-    inh.fork_ns = clock_now_ns();
+    inh.fork_epoch = opt_int(OPT_INHERITED) == OPT_INHERITED_SUMMARY ? snap_epoch_advance() : 0;
 }
 
 /* A snapshot's start: inherited blocks summed apart when this is a fork
@@ -84,6 +79,6 @@ void inh_put(struct sbuf *b)
 {
     if (!inh.from)
         return;
-    struct hsnap_inherited h = {inh.ppid, inh.fork_epoch, inh.fork_ns, inh.blocks, inh.bytes, 0};
+    struct hsnap_inherited h = {(uint32_t)getppid(), inh.fork_epoch, inh.blocks, inh.bytes, {0, 0}};
     sbuf_put(b, &h, sizeof h);
 }

@@ -114,8 +114,9 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     /* blocks other threads hold back (pend_hold) are freed: the walk left
      * them out, and the sums count them so */
     m.current_bytes -= m.current_bytes > snap_run.left.bytes ? snap_run.left.bytes : m.current_bytes;
-    /* a fork child's inherited blocks, summed apart (INHERITED) */
+    /* a fork child's inherited blocks, summed apart (INHERITED): as freed */
     m.current_bytes -= m.current_bytes > inh_bytes() ? inh_bytes() : m.current_bytes;
+    m.total_frees += inh_blocks();
     m.total_frees += snap_run.left.blocks;
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;

@@ -539,7 +539,7 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
     }
     if (o->with_inherited) {
         size_t at = w_sec_begin(w, HSNAP_SEC_INHERITED);
-        struct hsnap_inherited ih = {4241, 2, 1700000000000000000ull, 123, 45678, 0};
+        struct hsnap_inherited ih = {4241, 2, 123, 45678, {0, 0}};
         w_put(w, &ih, sizeof ih - (o->inherited_short ? 8 : 0));
         w_sec_end(w, at);
     }
