@@ -44,6 +44,7 @@ static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
     _Atomic uint32_t epoch;   /* birth epoch of new blocks */
     uint32_t seq;             /* next %n */
+    uint32_t fork_epoch;      /* a fork child's first own epoch (inh_fork_epoch), or 0 */
     atomic_int warned;        /* a write failure was reported */
     int fail_err;             /* errno of this snapshot's failure (snapshot lock) */
     int hold_full;            /* a full disk's warning waits: the write may be tried again */
@@ -488,7 +489,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     const char *what = "a step of the snapshot failed"; /* the warning's, when no errno says */
     uint64_t blocks = pend_live_count();
     struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
-    inh_begin(leaks); /* a fork child sums what it inherited apart, but for a check */
+    inh_begin(leaks, snap.fork_epoch); /* a fork child sums what it inherited apart */
     uint64_t shim_bytes = snap_begin(sec, reason, fatal, has_blocks, blocks);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -539,7 +540,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         }
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
-    inh_begin(1); /* other walks (a query, a check without a file) see every block */
+    inh_begin(1, 0); /* other walks (a query, a check without a file) see every block */
     if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
         py_types_drop(&sec[SEC_PYTYPES]);
     snap_run.pytyped = 0;
@@ -735,7 +736,7 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
 void snap_after_fork_child(void)
 {
     name_after_fork_child();
-    inh_after_fork_child();
+    snap.fork_epoch = inh_fork_epoch(); /* beside seq: a page written anyway */
     snap.seq = 0;
     atomic_store(&snap.warned, 0);
     /* threads of the parent that were waiting in snap_lock are not here:

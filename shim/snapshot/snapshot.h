@@ -117,8 +117,8 @@ int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
 int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left);
 
 /* ---- snapinherit.c: a fork child's inherited heap, summed apart ---- */
-void inh_after_fork_child(void); /* the fork child's handler: a new birth epoch */
-void inh_begin(int leaks);       /* a snapshot's start (snapshot lock held) */
+uint32_t inh_fork_epoch(void); /* the fork child's handler: a new birth epoch, or 0 */
+void inh_begin(int leaks, uint32_t fork_epoch); /* a snapshot's start (snapshot lock) */
 void inh_recount(void);          /* a walk's counting pass starts again */
 /* Whether the walks leave e out of BLOCKS and STATS (born before this fork
  * child's fork, no leak check); counted into INHERITED when tally is set. */
