@@ -294,6 +294,24 @@
  *                length is exactly 16 + 32*count + 2*ntraces, indexes
  *                increasing.
  *
+ *   INHERITED := struct hsnap_inherited   (type 30, within version 6)
+ *                A fork child's heap from before the fork, summed apart
+ *                (HEAPSNAP_INHERITED=summary): the blocks born before the
+ *                fork (birth epoch below fork_epoch) that are still live
+ *                in the child, blocks of them, bytes in all.  They are in
+ *                none of BLOCKS, STATS, meta.current_bytes and
+ *                meta.live_blocks, which hold the child's own blocks only
+ *                (born, or reallocated, since the fork); an inherited
+ *                block the child freed is in neither.  meta.peak_bytes,
+ *                PEAK, SITELINE and TIMELINE stay the process's (the
+ *                inherited heap in); meta.total_frees counts them as
+ *                freed, as it counts held frees (allocs - frees = live
+ *                blocks).  ppid is meta.ppid.  Written by a fork child's
+ *                snapshots without a leak check (the check reads every
+ *                block: its snapshot holds them all, as before); absent
+ *                otherwise.  A reader checks the length is exactly 40
+ *                and bytes, blocks within the sums' bound.
+ *
  *   PYTYPES, PYOWNED, PYRETAIN, PYGCFREED (types 20 to 23), PYCODE (type
  *                12, version 2) and the words that name a Python frame in
  *                a trace (HSNAP_PY_TAG): hsnap_pyformat.h, the Python part.
@@ -312,7 +330,9 @@
  * older reader shows mmap-kind sites as malloc ones), and so did UNLOADED, STATE
  * and MAPLINE (an older reader takes the latest unloaded module at an address),
  * and so did MAPPED (an older reader skips it: no reserved total), and
- * THREADS (an older reader skips it: no thread key).
+ * THREADS (an older reader skips it: no thread key).  INHERITED came within
+ * version 6 (an older reader skips it: a fork child shows its own blocks,
+ * and no line for what it inherited).
  * PYTYPES came within version 3 (an older reader skips it: no types), and
  * so did PYOWNED (an older reader skips it: no top --owner), PYRETAIN
  * (no retained sizes) and PYGCFREED (no top --collected).
@@ -353,8 +373,18 @@ enum hsnap_section_type {
     HSNAP_SEC_MAPPED = 26, /* address space reserved; mapped ranges' residency */
     HSNAP_SEC_THREADS = 27, /* the threads that allocated, each trace's */
     HSNAP_SEC_HOLDERS = 29, /* the reference that holds each block (leak check) */
+    HSNAP_SEC_INHERITED = 30, /* a fork child's heap from before the fork, summed */
     HSNAP_SEC_END = 0xffff,
 };
+/* INHERITED's payload: what a fork child still holds of its parent's heap. */
+struct hsnap_inherited {
+    uint32_t ppid;        /* the parent, as the snapshot was taken (meta.ppid) */
+    uint32_t fork_epoch;  /* blocks born in an epoch below it are inherited */
+    uint64_t blocks;      /* inherited blocks still live */
+    uint64_t bytes;       /* their requested bytes */
+    uint64_t reserved[2]; /* 0 */
+};
+
 /* PYCAPPED's payload: the Python objects were not read, the snapshot having
  * blocks live blocks, more than HEAPSNAP_PYTHON_OBJECTS (cap). */
 struct hsnap_pycapped {

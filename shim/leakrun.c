@@ -34,6 +34,8 @@ struct lchk_array {
 static int lchk_block(const struct tbl_entry *e, void *arg)
 {
     struct lchk_array *a = arg;
+    if (inh_skip(e, 1)) /* the fatal path's copy in a fork child: summed apart */
+        return 0;
     if (a->n == a->cap)
         return 1; /* overflow: retry with more room */
     a->out[a->n++] = (struct hsnap_block){
@@ -48,6 +50,7 @@ static int lchk_blocks(struct sbuf *b, unsigned tries)
     uint64_t cap = pend_live_count();
     for (cap += cap / 4 + 1024;; cap *= 2) {
         b->len = 0;
+        inh_recount();
         if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
             return -1;
         struct lchk_array a = {(struct hsnap_block *)(b->p + 8), 0, cap};

@@ -40,6 +40,7 @@ enum opt_id {
     OPT_VERBOSE,
     OPT_SAMPLE_SEED,
     OPT_CHILDREN,
+    OPT_INHERITED,
     OPT_MODE,
     OPT_PEAK,
     OPT_SITELINE,
@@ -64,6 +65,8 @@ enum opt_id {
 enum { OPT_UNWIND_AUTO, OPT_UNWIND_FP, OPT_UNWIND_LIBUNWIND };
 /* OPT_CHILDREN choices: which forked children (that have not exec'd) write */
 enum { OPT_CHILDREN_EXIT, OPT_CHILDREN_ALL, OPT_CHILDREN_NONE };
+/* OPT_INHERITED choices: what a fork child's snapshots hold of its parent's heap */
+enum { OPT_INHERITED_SUMMARY, OPT_INHERITED_BLOCKS };
 /* OPT_PYTHON_NATIVE choices */
 enum { OPT_PYTHON_NATIVE_TRIM, OPT_PYTHON_NATIVE_ALL };
 /* OPT_PEAK choices */
@@ -129,6 +132,12 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "when they ran Python code (a multiprocessing worker; not a C server's worker or save "
      "child, which leaves that way with the whole heap inherited), all also at _exit, none never (valgrind's --child-silent-after-fork); an image that "
      "execs writes nothing, the program it becomes writes its own", 0, 0, "exit|all|none"},
+    [OPT_INHERITED] = {"HEAPSNAP_INHERITED", OPT_CHOICE, "summary",
+     "what a fork child's snapshots hold of the heap it inherited from its parent (a forked "
+     "worker's): summary writes the child's own blocks (born since the fork) and the inherited "
+     "ones still live as one sum (memray --follow-fork's view: a worker costs what its own "
+     "work does), blocks writes every inherited block too, as the parent's; a leak check "
+     "always reads them all", 0, 0, "summary|blocks"},
     [OPT_MODE] = {"HEAPSNAP_MODE", OPT_STR, "0600",
      "permissions of the snapshot files, in octal up to 0777 (they hold the command line)",
      0, 0, 0},

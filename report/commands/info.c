@@ -342,6 +342,19 @@ static void info_process(const struct snap *s)
     printf("%-17s %u\n", "sequence:", m->seq);
 }
 
+/* A fork child's heap from its parent, summed apart (INHERITED): not in
+ * the sums above nor in top. */
+static void info_inherited(const struct snap *s)
+{
+    char sz[64];
+    if (!s->has_inherited)
+        return;
+    fmt_size(sz, sizeof(sz), (double)s->inherited.bytes, 0);
+    printf("%-17s %s in %llu blocks from pid %u at the fork, still live (not in the sums "
+           "above nor in top: HEAPSNAP_INHERITED=blocks lists them)\n", "inherited:", sz,
+           (unsigned long long)s->inherited.blocks, s->inherited.ppid);
+}
+
 /* what was traced and how (depth, sampling, the sums, the traces), */
 static void info_traced(const struct snap *s)
 {
@@ -355,6 +368,7 @@ static void info_traced(const struct snap *s)
     info_bytes("traced peak:", m->peak_bytes);
     info_peak(s);
     printf("%-17s %llu\n", "live blocks:", (unsigned long long)m->live_blocks);
+    info_inherited(s);
     info_kind_lines(s);
     info_mapped_lines(s);
     printf("%-17s %llu allocations, %llu frees\n", "total:",
@@ -503,6 +517,14 @@ static void info_json_traced(struct json *j, const struct snap *s)
     json_ku64(j, "current_bytes", m->current_bytes);
     json_ku64(j, "peak_bytes", m->peak_bytes);
     json_ku64(j, "live_blocks", m->live_blocks);
+    if (s->has_inherited) {
+        json_key(j, "inherited");
+        json_obj_begin(j);
+        json_ku64(j, "ppid", s->inherited.ppid);
+        json_ku64(j, "bytes", s->inherited.bytes);
+        json_ku64(j, "blocks", s->inherited.blocks);
+        json_obj_end(j);
+    }
     info_kinds_json(j, s);
     info_mapped_json(j, s);
     json_ku64(j, "total_allocs", m->total_allocs);

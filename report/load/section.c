@@ -46,7 +46,8 @@ const char *snap_section_name(uint32_t type)
                                   "RETAINERS", "PEAK", "SITELINE", "TEMPS", "PYCODE", NULL, NULL,
                                   "SUPPRESSIONS", "FAILED", "UNLOADED", "STATE", "MAPLINE",
                                   "PYTYPES", "PYOWNED", "PYRETAIN", "PYGCFREED",
-                                  "PYCAPPED", "PYUNREAD", "MAPPED", "THREADS", NULL, "HOLDERS"};
+                                  "PYCAPPED", "PYUNREAD", "MAPPED", "THREADS", NULL, "HOLDERS",
+                                  "INHERITED"};
     static char other[32];
     if (type < sizeof(names) / sizeof(names[0]) && names[type])
         return names[type];

@@ -663,6 +663,20 @@ static int parse_python_notes(struct sec *secs, struct snap *s, char *err, size_
         memcpy(&c, secs[HSNAP_SEC_PYCAPPED].data, sizeof c);
         s->py.capped_blocks = c.blocks, s->py.cap = c.cap;
     }
+    if (secs[HSNAP_SEC_INHERITED].seen) { /* a fork child's inherited heap, summed */
+        struct hsnap_inherited h;
+        if (secs[HSNAP_SEC_INHERITED].len != sizeof h)
+            return fail(err, errlen, "section INHERITED: %llu bytes, want %zu",
+                        (unsigned long long)secs[HSNAP_SEC_INHERITED].len, sizeof h);
+        memcpy(&h, secs[HSNAP_SEC_INHERITED].data, sizeof h);
+        if (h.bytes > (1ull << 52) || h.blocks > (1ull << 52) ||
+            !h.fork_epoch)
+            return fail(err, errlen, "section INHERITED: %llu blocks of %llu bytes, epoch %u: "
+                        "damaged", (unsigned long long)h.blocks, (unsigned long long)h.bytes,
+                        h.fork_epoch);
+        s->inherited = h;
+        s->has_inherited = 1;
+    }
     if (secs[HSNAP_SEC_PYUNREAD].seen) { /* a CPython whose frames were not read */
         struct hsnap_pyunread u;
         if (secs[HSNAP_SEC_PYUNREAD].len != sizeof u)

@@ -69,7 +69,7 @@ struct snap_siteline {
                                             buf, or NULL: use siteline_mapped */
 };
 
-#define SNAP_MAX_SECTIONS 30 /* slots for known types, indexed by type */
+#define SNAP_MAX_SECTIONS 31 /* slots for known types, indexed by type */
 
 /* What one input file may still make the CLI hold (snap_budget_take). */
 struct snap_budget {
@@ -146,6 +146,8 @@ struct snap {
     uint32_t nthreads;         /* its records, */
     struct hsnap_thread *threads; /* by index, names printable */
     uint16_t *trace_thread;    /* ntraces: a record's place in threads, or HSNAP_THREAD_NONE */
+    int has_inherited;         /* INHERITED was there: a fork child, its parent's */
+    struct hsnap_inherited inherited; /* heap summed apart (not in BLOCKS, STATS) */
     struct hsnap_pyunread pyunread; /* PYUNREAD: a CPython not read (why 0: none
                                   such, or the shim read it) */
     const struct hsnap_failed *failed; /* FAILED items by trace, into buf; NULL

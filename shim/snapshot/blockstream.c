@@ -16,7 +16,8 @@
  * lookups run BSTREAM_AHEAD addresses behind their prefetches: the table
  * is far bigger than the cache.  The leak check and the fatal-signal path
  * keep the copy (blocksort.c): the model wants the whole array, and a
- * crashing thread may hold a stripe.
+ * crashing thread may hold a stripe.  A fork child's inherited blocks are
+ * left out at the walks, counted by the pass that keeps blocks (inh_skip).
  *
  * Where nothing needs the blocks in one address order (a snapshot that
  * types no Python objects: packed BLOCKS, which the reader sorts), one
@@ -65,6 +66,8 @@ static struct bstream_run *bstream_run_of(struct bstream_gather *g, uint32_t hi,
 static int bstream_count(const struct tbl_entry *e, void *arg)
 {
     struct bstream_gather *g = arg;
+    if (inh_skip(e, 0)) /* counted by the pass that keeps them */
+        return 0;
     struct bstream_run *r = bstream_run_of(g, (uint32_t)(e->ptr >> 32), 1);
     if (!r)
         return 1; /* too many: the 8-byte form */
@@ -75,6 +78,8 @@ static int bstream_count(const struct tbl_entry *e, void *arg)
 static int bstream_put32(const struct tbl_entry *e, void *arg)
 {
     struct bstream_gather *g = arg;
+    if (inh_skip(e, 1))
+        return 0;
     struct bstream_run *r = bstream_run_of(g, (uint32_t)(e->ptr >> 32), 0);
     if (!r || r->n == r->cap) {
         g->over = 1; /* born since the count */
@@ -87,6 +92,8 @@ static int bstream_put32(const struct tbl_entry *e, void *arg)
 static int bstream_put64(const struct tbl_entry *e, void *arg)
 {
     struct bstream_gather *g = arg;
+    if (inh_skip(e, 1))
+        return 0;
     if (g->n == g->cap) {
         g->over = 1;
         return 1;
@@ -139,6 +146,7 @@ static int bstream_gather(struct bstream_gather *g, struct pend_left *left)
         }
         if (!g->a && !g->lo)
             return -1;
+        inh_recount();
         r = pend_foreach(wide ? bstream_put64 : bstream_put32, g, 0, left);
         if (r == 0)
             break;
@@ -191,6 +199,8 @@ static void bstream_run_out(struct bstream_runs *r)
 static int bstream_run_take(const struct tbl_entry *e, void *arg)
 {
     struct bstream_runs *r = arg;
+    if (inh_skip(e, 1))
+        return 0;
     r->a[r->n++] = (struct hsnap_block){.addr = e->ptr, .size = e->size, .trace = e->trace,
                                         .epoch = e->epoch};
     if (r->n == BSTREAM_RUN)

@@ -44,6 +44,7 @@ static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
     _Atomic uint32_t epoch;   /* birth epoch of new blocks */
     uint32_t seq;             /* next %n */
+    uint32_t fork_epoch;      /* a fork child's first own epoch (inh_fork_epoch), or 0 */
     atomic_int warned;        /* a write failure was reported */
     int fail_err;             /* errno of this snapshot's failure (snapshot lock) */
     int hold_full;            /* a full disk's warning waits: the write may be tried again */
@@ -114,6 +115,9 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
     /* blocks other threads hold back (pend_hold) are freed: the walk left
      * them out, and the sums count them so */
     m.current_bytes -= m.current_bytes > snap_run.left.bytes ? snap_run.left.bytes : m.current_bytes;
+    /* a fork child's inherited blocks, summed apart (INHERITED): as freed */
+    m.current_bytes -= m.current_bytes > inh_bytes() ? inh_bytes() : m.current_bytes;
+    m.total_frees += inh_blocks();
     m.total_frees += snap_run.left.blocks;
     m.foreign_frees = atomic_load(&trace_counters.foreign_frees);
     m.shim_bytes = shim_bytes;
@@ -130,6 +134,8 @@ static void snap_meta(struct sbuf *b, unsigned reason, uint32_t seq, uint64_t bl
 static int snap_live_block(const struct tbl_entry *e, void *arg)
 {
     struct snap_live *lv = arg;
+    if (inh_skip(e, 1))
+        return 0;
     trace_live_add(lv->live, lv->n, e->trace, e->size);
     return 0;
 }
@@ -224,7 +230,8 @@ static const uint32_t snap_types[SEC_N] = {HSNAP_SEC_META,     HSNAP_SEC_MODULES
                                            HSNAP_SEC_PYOWNED, HSNAP_SEC_PYRETAIN,
                                            HSNAP_SEC_PYGCFREED, HSNAP_SEC_PYCAPPED,
                                            HSNAP_SEC_PYUNREAD, HSNAP_SEC_MAPPED,
-                                           HSNAP_SEC_THREADS, HSNAP_SEC_HOLDERS};
+                                           HSNAP_SEC_THREADS, HSNAP_SEC_HOLDERS,
+                                           HSNAP_SEC_INHERITED};
 
 /* PYGCFREED, for the traces TRACES has. */
 static void snap_gcfreed(struct sbuf *sec)
@@ -482,6 +489,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     const char *what = "a step of the snapshot failed"; /* the warning's, when no errno says */
     uint64_t blocks = pend_live_count();
     struct side_file side = {.fd = -1, .level = snap_level(blocks, trace_count())};
+    inh_begin(leaks, snap.fork_epoch); /* a fork child sums what it inherited apart */
     uint64_t shim_bytes = snap_begin(sec, reason, fatal, has_blocks, blocks);
     if (has_blocks && (side.fd = name_open_side(path)) < 0) {
         snap_warn_failure(path, errno);
@@ -513,8 +521,11 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     pyl_lc_drop(); /* the check's classes, when no scan heard them */
     stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */
     snap_host->state_use(&sec[SEC_STATE]);
-    if (!has_blocks)
+    if (!has_blocks) {
         blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;
+        blocks -= blocks > inh_blocks() ? inh_blocks() : blocks;
+    }
+    inh_put(&sec[SEC_INHERITED]);
     snap_meta(&sec[SEC_META], reason, seq, blocks,
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
                   (leaks ? HSNAP_META_HAS_LEAKS : 0) |
@@ -529,6 +540,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         }
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
+    inh_begin(1, 0); /* other walks (a query, a check without a file) see every block */
     if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
         py_types_drop(&sec[SEC_PYTYPES]);
     snap_run.pytyped = 0;
@@ -724,6 +736,7 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
 void snap_after_fork_child(void)
 {
     name_after_fork_child();
+    snap.fork_epoch = inh_fork_epoch(); /* beside seq: a page written anyway */
     snap.seq = 0;
     atomic_store(&snap.warned, 0);
     /* threads of the parent that were waiting in snap_lock are not here:

@@ -9,7 +9,7 @@
  * run left.  Below it: base/, record/, unwind/, python/.  What it needs
  * from above is handed down once (snap_set_host).  Prefixes: snap_,
  * name_, dest_, side_, zsec_, bsort_, bstream_, mod_, dlc_, sl_
- * (siteline.c), dump_, rchan_ (runchan.c).  Locks (order in root.h): snap
+ * (siteline.c), dump_, rchan_ (runchan.c), inh_ (snapinherit.c).  Locks (order in root.h): snap
  * (1), siteline (8).
  */
 #ifndef HEAPSNAP_SNAPSHOT_H
@@ -116,6 +116,17 @@ int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
  * none). */
 int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left);
 
+/* ---- snapinherit.c: a fork child's inherited heap, summed apart ---- */
+uint32_t inh_fork_epoch(void); /* the fork child's handler: a new birth epoch, or 0 */
+void inh_begin(int leaks, uint32_t fork_epoch); /* a snapshot's start (snapshot lock) */
+void inh_recount(void);          /* a walk's counting pass starts again */
+/* Whether the walks leave e out of BLOCKS and STATS (born before this fork
+ * child's fork, no leak check); counted into INHERITED when tally is set. */
+int inh_skip(const struct tbl_entry *e, int tally);
+uint64_t inh_blocks(void); /* this snapshot's inherited blocks left out */
+uint64_t inh_bytes(void);  /* ... and their bytes */
+void inh_put(struct sbuf *b); /* INHERITED, when the snapshot summed them */
+
 /* ---- snapname.c: where a snapshot goes ---- */
 #define NAME_MAX_PATH 4096
 size_t name_exe(char *buf, size_t cap); /* /proc/self/exe's target, no NUL */
@@ -208,7 +219,7 @@ enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, S
        SEC_RETAINERS, SEC_PEAK, SEC_SITELINE, SEC_TEMPS, SEC_PYCODE /* shim/python */, SEC_SUPP,
        SEC_FAILED, SEC_GONE, SEC_STATE, SEC_MAPLINE, SEC_PYTYPES, SEC_PYOWNED,
        SEC_PYRETAIN, SEC_PYGCFREED, SEC_PYCAPPED, SEC_PYUNREAD, SEC_MAPPED, SEC_THREADS,
-       SEC_HOLDERS, SEC_N };
+       SEC_HOLDERS, SEC_INHERITED, SEC_N };
 
 /* Live sums per trace, derived rather than kept on the hot path: from the
  * blocks as BLOCKS is written when there is one, else from a walk of the

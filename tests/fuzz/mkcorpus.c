@@ -16,6 +16,9 @@
  *                          trace 1's, stored once)
  *                          DIR/threads.hsnap (THREADS: traces 0 and 1 of two threads),
  *                          DIR/threads_bad_index.hsnap (a trace names no record)
+ *                          DIR/inherited.hsnap (INHERITED: a fork child's inherited
+ *                          heap, 123 blocks of 45678 bytes from pid 4241),
+ *                          DIR/inherited_short.hsnap (its payload 8 bytes short)
  *                          DIR/bomb_traces.hsnap, DIR/bomb_liar.hsnap (snap_writer.h's
  *                          decompression bombs: the reader refuses them at their head)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
@@ -61,7 +64,9 @@ int main(int argc, char **argv)
                               .pyretain_below_own = 1},
                  gcfreed = {.with_gcfreed = 1}, shared = {.with_blocks = 1, .shared2 = 1},
                  threads = {.with_blocks = 1, .with_threads = 1},
-                 threads_bad = {.with_blocks = 1, .with_threads = 1, .threads_bad_index = 1};
+                 threads_bad = {.with_blocks = 1, .with_threads = 1, .threads_bad_index = 1},
+                 inherited = {.with_blocks = 1, .with_inherited = 1},
+                 inherited_short = {.with_blocks = 1, .with_inherited = 1, .inherited_short = 1};
     return write_one(argv[1], "minimal.hsnap", &minimal, NULL) |
            write_one(argv[1], "blocks.hsnap", &blocks, NULL) |
            write_one(argv[1], "unknown.hsnap", &unknown, NULL) |
@@ -75,6 +80,8 @@ int main(int argc, char **argv)
            write_one(argv[1], "shared.hsnap", &shared, NULL) |
            write_one(argv[1], "threads.hsnap", &threads, NULL) |
            write_one(argv[1], "threads_bad_index.hsnap", &threads_bad, NULL) |
+           write_one(argv[1], "inherited.hsnap", &inherited, NULL) |
+           write_one(argv[1], "inherited_short.hsnap", &inherited_short, NULL) |
            write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |
            write_one(argv[1], "bomb_liar.hsnap", NULL, "liar");
 }

@@ -72,6 +72,9 @@ struct wopts {
                                   trace 1 thread 2 (tid 102 "worker", ended),
                                   trace 2 none */
     int threads_bad_index;     /* ... trace 1 names thread 7, which has no record */
+    int with_inherited;        /* INHERITED: a fork child of pid 4241 that still
+                                  holds 123 inherited blocks, 45678 bytes */
+    int inherited_short;       /* ... its payload 8 bytes short */
     int sl_bad_trace;          /* point 1's first site names trace 3 */
     int sl_bad_sum;            /* point 2's other one byte short */
     int sl_backwards;          /* point 2 earlier than point 1 */
@@ -532,6 +535,12 @@ static void w_snapshot(struct wbuf *w, const struct wopts *o)
         w_put(w, &t1, sizeof t1);
         w_put(w, &t2, sizeof t2);
         w_put(w, of, sizeof of);
+        w_sec_end(w, at);
+    }
+    if (o->with_inherited) {
+        size_t at = w_sec_begin(w, HSNAP_SEC_INHERITED);
+        struct hsnap_inherited ih = {4241, 2, 123, 45678, {0, 0}};
+        w_put(w, &ih, sizeof ih - (o->inherited_short ? 8 : 0));
         w_sec_end(w, at);
     }
     if (o->unknown_section) {

@@ -24,13 +24,28 @@ for f in "$T"/f.*.hsnap; do
   s_site_funcs "$T/forklife" "$f.dump" >"$f.sites"
   if grep -q '^child_site 5 1110$' "$f.sites"; then child=$f; else parent=$f; fi
 done
+# the child's own blocks only: the 3 it inherited are summed apart (INHERITED)
 if [ -n "$child" ] && [ -n "$parent" ] && grep -q '^parent_site 3 333$' "$parent.sites" &&
-   grep -q '^parent_site 3 333$' "$child.sites" && ! grep -q '^child_site' "$parent.sites" &&
+   grep -q '^parent_site 0 0$' "$child.sites" && ! grep -q '^child_site' "$parent.sites" &&
    [ "$(s_meta "$child.dump" ppid)" = "$(s_meta "$parent.dump" pid)" ] &&
    [ "$child" = "$T/f.$(s_meta "$child.dump" pid).hsnap" ]; then
-  t_pass fork_child_keeps_table_and_writes_own_file
+  t_pass fork_child_writes_own_file_inherited_apart
 else
-  t_fail fork_child_keeps_table_and_writes_own_file "parent=$parent child=$child"
+  t_fail fork_child_writes_own_file_inherited_apart "parent=$parent child=$child"
+fi
+# HEAPSNAP_INHERITED=blocks: the child keeps the table and lists them
+mkdir -p "$T/fb"
+HEAPSNAP_INHERITED=blocks HEAPSNAP_OUTPUT="$T/fb/f.%p.hsnap" LD_PRELOAD=$SHIM "$T/forklife" >/dev/null 2>&1
+child=""
+for f in "$T"/fb/f.*.hsnap; do
+  s_dump "$f" >"$f.dump" 2>&1 || continue
+  s_site_funcs "$T/forklife" "$f.dump" >"$f.sites"
+  grep -q '^child_site 5 1110$' "$f.sites" && child=$f
+done
+if [ -n "$child" ] && grep -q '^parent_site 3 333$' "$child.sites"; then
+  t_pass fork_child_keeps_table_inherited_blocks
+else
+  t_fail fork_child_keeps_table_inherited_blocks "child=$child: $(cat "$child.sites" 2>/dev/null | tr '\n' ' ')"
 fi
 
 # ---- fork with HEAPSNAP_SIGNAL: the child restarts the helper and answers

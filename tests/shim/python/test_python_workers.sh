@@ -7,7 +7,8 @@
 # a guest: a SIGTERM handler the program set runs as it expects, and the
 # default still ends the program with SIGTERM's status (and getsignal still
 # reads SIG_DFL).  Under a name without %p the name is the program's and
-# each worker, forked or spawned, adds its pid.
+# each worker, forked or spawned, adds its pid.  A forked worker's snapshot
+# holds its own blocks, the parent's it inherited summed apart.
 . tests/shim/python/lib_py.sh
 hs_re=$(printf '%s' "$HEAPSNAP" | sed 's/[].[\\*^$()+?{|]/\\&/g') # the command as run, in a regex
 
@@ -124,7 +125,7 @@ ppid=$(ls "$d" | sed 's/^s\.\([0-9]*\)\.hsnap$/\1/' | sort -n | head -1)
 # each header and the first line under it, on one line: "pid N: FILE:LINE"
 got=$(awk '/^== pid / { p = $3; next } p != "" && NF { split($1, a, ":"); print "pid " p ": " a[2]; p = "" }' "$d.by" | tr '\n' ' ')
 heads=$(grep -c '^== pid ' "$d.by")
-w=$(grep -c "^== pid [0-9]* (python[0-9.]*): child of pid $ppid, runs multiprocessing\.pool\.worker ==\$" "$d.by")
+w=$(grep -Ec "^== pid [0-9]+ \(python[0-9.]*\): child of pid $ppid, runs multiprocessing\.pool\.worker; inherited [0-9.]+ [KMG]iB in [0-9]+ blocks, not below ==\$" "$d.by")
 if [ "$heads" = 3 ] && [ "$w" = 2 ] &&
    head -1 "$d.by" | grep -Eqx "== pid $ppid \(python[0-9.]*\): parent of 2 ==" &&
    echo "$got" | grep -Eq "^pid $ppid: $lp pid [0-9]+: ($l1 pid [0-9]+: $l2|$l2 pid [0-9]+: $l1) \$"
@@ -148,6 +149,20 @@ PY
 )
 if [ -z "$why" ]; then t_pass top_by_process_json_names_roles
 else t_fail top_by_process_json_names_roles "$why"; fi
+# a forked worker's snapshot holds what it made, not the parent's 4000
+# bytearrays it inherited (summed apart: INHERITED, snapinherit.c)
+own=0 inh=0
+for f in "$d"/s.*.hsnap; do
+  [ "$(basename "$f")" = "s.$ppid.hsnap" ] && continue
+  "$HEAPSNAP" top -n 0 --key lineno "$f" 2>/dev/null >"$d.w"
+  grep -Eq "poolsites\.py:($l1|$l2): size=" "$d.w" &&
+    ! grep -q "poolsites\.py:$lp:" "$d.w" && own=$((own + 1))
+  n=$("$HEAPSNAP" info --format json "$f" 2>/dev/null |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshots"][0].get("inherited", {}).get("blocks", 0))')
+  [ "${n:-0}" -ge 4000 ] && inh=$((inh + 1))
+done
+if [ "$own" = 2 ] && [ "$inh" = 2 ]; then t_pass python_fork_worker_writes_its_own_blocks_only
+else t_fail python_fork_worker_writes_its_own_blocks_only "$own of 2 workers without the parent's line, $inh of 2 with 4000+ inherited blocks: $(head -c 300 "$d.w")"; fi
 "$HEAPSNAP" top -n 1 "$d"/s.*.hsnap >"$d.sum" 2>"$d.sumerr"
 if [ "$(grep -c . "$d.sum")" = 1 ] && ! grep -q '^==' "$d.sum" &&
    grep -qx 'heapsnap: 3 processes, summed' "$d.sumerr"; then t_pass top_run_default_still_sums

@@ -22,8 +22,10 @@ if s_dump "$T/cross.hsnap" >"$T/cross.dump" 2>&1 && [ -z "$(fresh_live "$T/cross
 else t_fail fresh_cross_snapshot_not_live_nor_foreign \
   "live '$(fresh_live "$T/cross.dump")' foreign $(fresh_foreign "$T/cross.dump") $(s_books "$T/cross.dump" 2>&1)"; fi
 
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" live "$T/main.hsnap" "$T/child.hsnap" \
-  >"$T/live.out" 2>&1
+# (the child lists the blocks it inherited, HEAPSNAP_INHERITED=blocks: the
+# other threads' fresh blocks are put in its table at the fork)
+LD_PRELOAD=$SHIM HEAPSNAP_INHERITED=blocks HEAPSNAP_OUTPUT="$T/x.%p.hsnap" "$T/fresh" live \
+  "$T/main.hsnap" "$T/child.hsnap" >"$T/live.out" 2>&1
 printf 'main snapshot: 0\nchild snapshot: 0\nchild status: 0\n' >"$T/live.want"
 t_golden fresh_live_runs "$T/live.want" "$T/live.out"
 for who in main child; do
