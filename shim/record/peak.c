@@ -426,14 +426,26 @@ static uint64_t peak_sum(uint32_t n, int *fail)
             lines++;
         }
         const peak_pair *k = lines == 1 ? one : (const peak_pair *)peak.scratch;
+        /* the array's end in locals: its stores could alias peak's fields */
+        struct peak_kept *out = peak.kept;
+        uint32_t items = peak.kept_items, room = (uint32_t)(peak.kept_len / sizeof *out);
         for (uint32_t j = 0; lines && j < end; j++) {
             peak_pair v = k[j];
             acc += v;
-            if (peak_keep_one(base + j, v[0], v[1]) != 0) {
-                *fail = 1;
-                return 0;
+            if (v[0] <= 0 || v[1] < 0)
+                continue;
+            if (HS_UNLIKELY(items == room)) {
+                if (peak_room(items + 1) != 0) {
+                    peak.kept_items = items;
+                    *fail = 1;
+                    return 0;
+                }
+                out = peak.kept;
+                room = (uint32_t)(peak.kept_len / sizeof *out);
             }
+            out[items++] = (struct peak_kept){base + j, 0, (uint64_t)v[0], (uint64_t)v[1]};
         }
+        peak.kept_items = items;
     }
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
 }
