@@ -43,8 +43,8 @@ __thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
  * program (libtorch's C++ stacks under one import) held nothing at its
  * peak, and a dense array by id mapped 16 bytes for each of them. */
 struct peak_kept {
+    uint64_t count, bytes;        /* count in 1/65536 units; one 16-byte store */
     uint32_t id, pad;
-    uint64_t count, bytes;        /* count in 1/65536 units */
 };
 
 static struct {
@@ -336,7 +336,7 @@ static inline int peak_keep_one(uint32_t id, int64_t count, int64_t bytes)
     if (HS_UNLIKELY((size_t)(peak.kept_items + 1) * sizeof *peak.kept > peak.kept_len) &&
         peak_room(peak.kept_items + 1) != 0)
         return -1;
-    peak.kept[peak.kept_items++] = (struct peak_kept){id, 0, (uint64_t)count, (uint64_t)bytes};
+    peak.kept[peak.kept_items++] = (struct peak_kept){(uint64_t)count, (uint64_t)bytes, id, 0};
     return 0;
 }
 
@@ -432,8 +432,8 @@ static uint64_t peak_sum(uint32_t n, int *fail)
         for (uint32_t j = 0; lines && j < end; j++) {
             peak_pair v = k[j];
             acc += v;
-            if (v[0] <= 0 || v[1] < 0)
-                continue;
+            if ((int64_t)(((uint64_t)v[0] - 1) | (uint64_t)v[1]) < 0)
+                continue; /* count <= 0 or bytes < 0 (a count is never INT64_MIN) */
             if (HS_UNLIKELY(items == room)) {
                 if (peak_room(items + 1) != 0) {
                     peak.kept_items = items;
@@ -443,7 +443,8 @@ static uint64_t peak_sum(uint32_t n, int *fail)
                 out = peak.kept;
                 room = (uint32_t)(peak.kept_len / sizeof *out);
             }
-            out[items++] = (struct peak_kept){base + j, 0, (uint64_t)v[0], (uint64_t)v[1]};
+            *(peak_pair *)&out[items] = v;
+            out[items++].id = base + j;
         }
         peak.kept_items = items;
     }
