@@ -38,13 +38,24 @@ static __thread int peak_lineless;       /* no line to claim (or ended) */
 __thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
 /* peak_last (hs_hot): this thread's last recorded block */
 
+/* One trace's live sums at the capture, kept only for a trace that held
+ * something then (count and bytes above zero): most traces of a big
+ * program (libtorch's C++ stacks under one import) held nothing at its
+ * peak, and a dense array by id mapped 16 bytes for each of them. */
+struct peak_kept {
+    uint64_t count, bytes;        /* count in 1/65536 units; one 16-byte store */
+    uint32_t id, pad;
+};
+
 static struct {
     lock_t lock;                  /* the capture below */
     atomic_int mode;              /* 0 not read yet, else PEAK_ON/EXACT/OFF + 1 */
     struct hsnap_peak head;       /* the capture's figures */
-    struct trace_live *kept;      /* the capture: live sums by trace id */
+    struct peak_kept *kept;       /* the capture: the traces that held something */
     size_t kept_len;              /* its mapping, in bytes */
-    uint32_t kept_n;              /* traces it covers */
+    uint32_t kept_items;          /* entries in kept, by rising id */
+    uint32_t kept_n;              /* traces it covers: ids [0, kept_n) */
+    void *scratch;                /* PEAK_CHUNK sums, once a chunk had cells on two lines */
     _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
 } peak;
 
@@ -265,8 +276,8 @@ static uint64_t peak_step(uint64_t bytes)
     return bytes + (step > floor ? step : floor);
 }
 
-/* Room for n traces in the kept array; lock held.  0, or -1 when the
- * arena has none (the capture is then unchanged).  Grown by an eighth and
+/* Room for n entries in the kept array; lock held.  0, or -1 when the
+ * arena has none (arena_map warned, and the shim degrades).  Grown by an eighth and
  * whole pages, its pages moved by the kernel (arena_remap): captures come
  * often while a program starts, and a copy to a fresh mapping faulted
  * every page in again.  Not doubled: a program of a million traces would
@@ -276,7 +287,7 @@ static int peak_room(uint32_t n)
     size_t need = (size_t)n * sizeof *peak.kept, len;
     if (need > peak.kept_len) {
         len = (need + need / 8 + 4095) & ~(size_t)4095;
-        struct trace_live *k = peak.kept ? arena_remap(peak.kept, peak.kept_len, len) : arena_map(len);
+        struct peak_kept *k = peak.kept ? arena_remap(peak.kept, peak.kept_len, len) : arena_map(len);
         if (!k)
             return -1;
         peak.kept = k;
@@ -297,12 +308,8 @@ static void peak_head(void)
 {
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), blocks = 0, bytes = 0;
     uint32_t count = 0;
-    for (uint32_t id = 0; id < peak.kept_n; id++) {
-        struct trace_live *k = &peak.kept[id];
-        if ((int64_t)k->count <= 0 || (int64_t)k->bytes < 0) {
-            *k = (struct trace_live){0, 0};
-            continue;
-        }
+    for (uint32_t i = 0; i < peak.kept_items; i++) {
+        const struct peak_kept *k = &peak.kept[i];
         count++;
         blocks += (k->count + half) >> PEAK_UNIT_SHIFT;
         bytes += k->bytes;
@@ -318,6 +325,32 @@ static void peak_head(void)
 /* A cell's two sums as one SSE2 vector: a capture adds them up with one
  * paddq per trace and line. */
 typedef int64_t peak_pair __attribute__((vector_size(16), aligned(8), may_alias));
+
+/* Appends trace id's sums to the capture when they hold something (a
+ * trace whose lines add up to less than nothing, read while they moved,
+ * holds nothing); lock held.  0, or -1 when out of memory. */
+static inline int peak_keep_one(uint32_t id, int64_t count, int64_t bytes)
+{
+    if (count <= 0 || bytes < 0)
+        return 0;
+    if (HS_UNLIKELY((size_t)(peak.kept_items + 1) * sizeof *peak.kept > peak.kept_len) &&
+        peak_room(peak.kept_items + 1) != 0)
+        return -1;
+    peak.kept[peak.kept_items++] = (struct peak_kept){(uint64_t)count, (uint64_t)bytes, id, 0};
+    return 0;
+}
+
+/* The capture made the dense sums live[0, n); lock held.  0, or -1 when
+ * out of memory (then the capture holds what fitted, as peak_sum's). */
+static int peak_keep_dense(const struct trace_live *live, uint32_t n)
+{
+    peak.kept_items = 0;
+    peak.kept_n = n;
+    for (uint32_t id = 0; id < n; id++)
+        if (peak_keep_one(id, (int64_t)live[id].count, (int64_t)live[id].bytes) != 0)
+            return -1;
+    return 0;
+}
 
 /* The lines added up into out for traces [0, n).  Plain loads
  * of cells other threads may be writing (each sum a whole 8-byte word on
@@ -353,10 +386,69 @@ static uint64_t peak_sum_into(struct trace_live *out, uint32_t n)
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
 }
 
-static uint64_t peak_sum(uint32_t n)
+/* The lines added up into the capture for traces [0, n), a chunk of ids
+ * at a time: a chunk that one line alone has cells for (one thread's
+ * program) is kept from its cells, else summed in scratch first.  The sum
+ * of every cell; *fail set when out of memory (the arena warned and the
+ * shim degrades; the capture keeps what fitted, and peak_head sums that). */
+static uint64_t peak_sum(uint32_t n, int *fail)
 {
+    unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
+    peak_pair acc = {0, 0};
+    peak.kept_items = 0;
     peak.kept_n = n;
-    return peak_sum_into(peak.kept, n);
+    *fail = 0;
+    for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+        uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
+        const peak_pair *one = NULL;
+        unsigned lines = 0;
+        for (unsigned l = 0; l < top; l++) {
+            struct peak_line *line = peak_line(l);
+            const peak_pair *c = line ? (const peak_pair *)atomic_load_explicit(
+                                            &line->chunk[base >> PEAK_CHUNK_BITS],
+                                            memory_order_acquire)
+                                      : NULL;
+            if (!c)
+                continue;
+            if (lines == 1 && !peak.scratch &&
+                !(peak.scratch = arena_alloc(PEAK_CHUNK * sizeof(peak_pair)))) {
+                *fail = 1;
+                return 0;
+            }
+            peak_pair *scratch = peak.scratch;
+            if (lines == 1)
+                for (uint32_t j = 0; j < end; j++)
+                    scratch[j] = one[j];
+            if (lines >= 1)
+                for (uint32_t j = 0; j < end; j++)
+                    scratch[j] += c[j];
+            one = c;
+            lines++;
+        }
+        const peak_pair *k = lines == 1 ? one : (const peak_pair *)peak.scratch;
+        /* the array's end in locals: its stores could alias peak's fields */
+        struct peak_kept *out = peak.kept;
+        uint32_t items = peak.kept_items, room = (uint32_t)(peak.kept_len / sizeof *out);
+        for (uint32_t j = 0; lines && j < end; j++) {
+            peak_pair v = k[j];
+            acc += v;
+            if ((int64_t)(((uint64_t)v[0] - 1) | (uint64_t)v[1]) < 0)
+                continue; /* count <= 0 or bytes < 0 (a count is never INT64_MIN) */
+            if (HS_UNLIKELY(items == room)) {
+                if (peak_room(items + 1) != 0) {
+                    peak.kept_items = items;
+                    *fail = 1;
+                    return 0;
+                }
+                out = peak.kept;
+                room = (uint32_t)(peak.kept_len / sizeof *out);
+            }
+            *(peak_pair *)&out[items] = v;
+            out[items++].id = base + j;
+        }
+        peak.kept_items = items;
+    }
+    return acc[1] > 0 ? (uint64_t)acc[1] : 0;
 }
 
 /* The live sums now of traces [0, n) (the state file's document, state_beat_now):
@@ -379,9 +471,10 @@ static int peak_take(uint64_t peak_now)
 {
     uint64_t t = peak_since_start();
     uint32_t n = trace_count();
-    if (peak_room(n) != 0)
+    int fail;
+    uint64_t bytes = peak_sum(n, &fail);
+    if (fail)
         return -1;
-    uint64_t bytes = peak_sum(n);
     peak.head = (struct hsnap_peak){.t_ns = t, .bytes = bytes};
     atomic_store_explicit(&peak_next, peak_step(bytes > peak_now ? bytes : peak_now),
                           memory_order_relaxed);
@@ -416,7 +509,7 @@ void peak_reset(void)
     trace_totals(NULL, &now);
     if (peak_take(now) != 0) {
         peak.head = (struct hsnap_peak){0};
-        peak.kept_n = 0;
+        peak.kept_n = peak.kept_items = 0;
         atomic_store(&peak_next, 0);
     }
     lock_drop(&peak.lock);
@@ -443,9 +536,7 @@ static void peak_now_above(uint32_t n, uint64_t held)
     uint64_t bytes = 0;
     for (uint32_t id = 0; id < n; id++)
         bytes += now[id].bytes;
-    if (bytes > peak.head.bytes + held && peak_room(n) == 0) {
-        memcpy(peak.kept, now, len);
-        peak.kept_n = n;
+    if (bytes > peak.head.bytes + held && peak_keep_dense(now, n) == 0) {
         peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
                                         .flags = HSNAP_PEAK_AT_SNAPSHOT};
         atomic_store(&peak_next, peak_step(bytes));
@@ -470,9 +561,7 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
     for (uint32_t id = 0; live && id < n; id++)
         bytes += live[id].bytes;
     peak_head();
-    if (live && bytes > peak.head.bytes && peak_room(n) == 0) {
-        memcpy(peak.kept, live, (size_t)n * sizeof *live);
-        peak.kept_n = n;
+    if (live && bytes > peak.head.bytes && peak_keep_dense(live, n) == 0) {
         peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
                                         .flags = HSNAP_PEAK_AT_SNAPSHOT};
         atomic_store(&peak_next, peak_step(bytes));
@@ -484,22 +573,20 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
      * name newer ones: the snapshot (or state document) has no stacks for
      * them, so its PEAK is the capture's part over [0, n) */
     struct hsnap_peak head = peak.head;
-    uint32_t upto = peak.kept_n < n ? peak.kept_n : n;
-    for (uint32_t id = upto; id < peak.kept_n; id++)
-        if (peak.kept[id].count) {
-            head.count--;
-            head.blocks -= (peak.kept[id].count + half) >> PEAK_UNIT_SHIFT;
-            head.bytes -= peak.kept[id].bytes;
-        }
+    uint32_t items = peak.kept_items;
+    while (items && peak.kept[items - 1].id >= n) {
+        const struct peak_kept *k = &peak.kept[--items];
+        head.count--;
+        head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;
+        head.bytes -= k->bytes;
+    }
     if (sbuf_reserve(b, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item)) == 0) {
         sbuf_put(b, &head, sizeof head);
-        for (uint32_t id = 0; id < upto; id++)
-            if (peak.kept[id].count) {
-                struct hsnap_peak_item it = {id, 0,
-                                             (peak.kept[id].count + half) >> PEAK_UNIT_SHIFT,
-                                             peak.kept[id].bytes};
-                sbuf_put(b, &it, sizeof it);
-            }
+        for (uint32_t i = 0; i < items; i++) {
+            const struct peak_kept *k = &peak.kept[i];
+            struct hsnap_peak_item it = {k->id, 0, (k->count + half) >> PEAK_UNIT_SHIFT, k->bytes};
+            sbuf_put(b, &it, sizeof it);
+        }
     }
     lock_drop(&peak.lock);
     return b->err ? -1 : 0;
@@ -515,11 +602,9 @@ uint32_t peak_kept(struct trace_live *out, uint32_t n)
     lock_take(&peak.lock);
     if (n > peak.kept_n)
         n = peak.kept_n;
-    for (uint32_t id = 0; id < n; id++) {
-        const struct trace_live *k = &peak.kept[id];
-        out[id] = (int64_t)k->count <= 0 || (int64_t)k->bytes < 0 ? (struct trace_live){0, 0}
-                                                                   : *k;
-    }
+    memset(out, 0, (size_t)n * sizeof *out);
+    for (uint32_t i = 0; i < peak.kept_items && peak.kept[i].id < n; i++)
+        out[peak.kept[i].id] = (struct trace_live){peak.kept[i].count, peak.kept[i].bytes};
     lock_drop(&peak.lock);
     return n;
 }

@@ -42,20 +42,25 @@
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 #define TRACE_DELTAS 32                           /* per-trace totals a line keeps */
 
+/* 32 bytes: a big program keeps a million (import torch).  The id is
+ * where the record lies (trace_by_id), and the callers that reach a record
+ * otherwise are handed it beside; an __lsan_disable twin is chained after
+ * its trace among the same stack's records (sib1), flagged. */
 struct trace {
-    uint32_t id;             /* index, 0-based */
     uint32_t node;           /* innermost frame's node; 0 = no frames */
     uint16_t depth;          /* frames from node out to the root */
     _Atomic uint16_t flags;  /* HSNAP_TRACE_* */
-    _Atomic uint32_t twin1;  /* its HSNAP_TRACE_DISABLED twin's id + 1; 0 = none yet */
     uint16_t thread;         /* athr_mine's index, or HSNAP_THREAD_NONE */
-    uint32_t sib1;           /* the same stack's record of another thread: id + 1 */
+    uint32_t sib1;           /* the same stack's next record (another thread's, or a
+                                twin): id + 1; written under the intern lock */
     struct trace_stat st;    /* running sums */
 };
+_Static_assert(sizeof(struct trace) == 32, "a trace record is 32 bytes");
 
 struct trace_cache_slot {
     uint64_t hash;
     struct trace *t;
+    uint32_t id;             /* t's */
 };
 
 static struct {
@@ -125,8 +130,10 @@ static inline int trace_same(const struct trace *t, const uintptr_t *ip, unsigne
     return t->depth == depth && ftree_same(t->node, ip, depth);
 }
 
-/* A new record for the stack that ends at node (depth frames); lock held. */
-static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, uint32_t thread)
+/* A new record for the stack that ends at node (depth frames), its id in
+ * *idp; lock held. */
+static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, uint32_t thread,
+                               uint32_t *idp)
 {
     uint32_t id = atomic_load(&traces.count);
     unsigned ci = id >> TRACE_CHUNK_BITS;
@@ -139,7 +146,7 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, ui
                                 : arena_map(TRACE_CHUNK * sizeof(struct trace))))
         return NULL;
     struct trace *t = &traces.chunk[ci][id & (TRACE_CHUNK - 1)];
-    t->id = id;
+    *idp = id;
     t->node = node;
     t->depth = (uint16_t)depth;
     t->thread = (uint16_t)thread;
@@ -170,7 +177,7 @@ static struct {
 } trace_index;
 
 static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned depth,
-                                      uint32_t thread)
+                                      uint32_t thread, uint32_t *idp)
 {
     if (!trace_index.cap)
         return NULL;
@@ -181,8 +188,10 @@ static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned 
             return NULL;
         if ((uint32_t)(x >> 32) == hi) {
             struct trace *t = trace_by_id((uint32_t)x - 1);
-            if (t && t->thread == thread && trace_same(t, ip, depth))
+            if (t && t->thread == thread && trace_same(t, ip, depth)) {
+                *idp = (uint32_t)x - 1;
                 return t;
+            }
         }
     }
 }
@@ -227,17 +236,25 @@ void trace_index_drop(void)
     trace_index.cap = trace_index.n = 0;
 }
 
-/* The record of thread's among the same stack's, from head on, made (and
- * chained after head) if none; lock held. */
-static struct trace *trace_of_thread(struct trace *head, uint32_t thread)
+/* The record of thread's among the same stack's, from head (whose id is
+ * *idp) on, made (and chained after head) if none; its id in *idp; lock
+ * held.  Twins (HSNAP_TRACE_DISABLED) are no thread's record. */
+static struct trace *trace_of_thread(struct trace *head, uint32_t thread, uint32_t *idp)
 {
-    for (struct trace *t = head; t; t = t->sib1 ? trace_by_id(t->sib1 - 1) : NULL)
-        if (t->thread == thread)
+    uint32_t id = *idp;
+    for (struct trace *t = head; t;) {
+        if (t->thread == thread &&
+            !(atomic_load_explicit(&t->flags, memory_order_relaxed) & HSNAP_TRACE_DISABLED)) {
+            *idp = id;
             return t;
-    struct trace *t = trace_new(head->node, head->depth, 0, thread);
+        }
+        id = t->sib1 - 1;
+        t = t->sib1 ? trace_by_id(id) : NULL;
+    }
+    struct trace *t = trace_new(head->node, head->depth, 0, thread, idp);
     if (t) {
         t->sib1 = head->sib1;
-        head->sib1 = t->id + 1;
+        head->sib1 = *idp + 1;
     }
     return t;
 }
@@ -246,12 +263,12 @@ static struct trace *trace_of_thread(struct trace *head, uint32_t thread)
  * the innermost node names the first thread's, which chains the others'.
  * The index is keyed by the hash and the thread. */
 static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth,
-                                                   uint64_t h)
+                                                   uint64_t h, uint32_t *idp)
 {
     uint32_t thread = athr_mine(); /* before the lock: its first call reads the name */
     h ^= (uint64_t)thread * 0x9e3779b97f4a7c15ULL;
     lock_take(&traces.lock);
-    struct trace *t = trace_index_find(h, ip, depth, thread);
+    struct trace *t = trace_index_find(h, ip, depth, thread, idp);
     if (t)
         goto out;
     int64_t n = ftree_walk_in(ip, depth);
@@ -259,14 +276,14 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
         goto out;
     uint32_t tag = ftree_tag((uint32_t)n);
     if (tag) {
-        t = trace_by_id(tag - 1);
+        t = trace_by_id(*idp = tag - 1);
         if (t)
-            t = trace_of_thread(t, thread);
-    } else if ((t = trace_new((uint32_t)n, depth, 0, thread)) != NULL) {
-        ftree_set_tag((uint32_t)n, t->id + 1);
+            t = trace_of_thread(t, thread, idp);
+    } else if ((t = trace_new((uint32_t)n, depth, 0, thread, idp)) != NULL) {
+        ftree_set_tag((uint32_t)n, *idp + 1);
     }
     if (t)
-        trace_index_add(h, t->id);
+        trace_index_add(h, *idp);
 out:
     lock_drop(&traces.lock);
     return t;
@@ -280,26 +297,27 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
     struct trace_cache_slot *c = &trace_cache[h & (TRACE_CACHE - 1)];
     struct trace *t = c->t;
     if (!t || c->hash != h || !trace_same(t, ip, depth)) {
-        t = trace_lookup_slow(ip, depth, h);
+        uint32_t got;
+        t = trace_lookup_slow(ip, depth, h, &got);
         if (!t)
             return -1;
         c->hash = h;
         c->t = t;
+        c->id = got;
     }
     if (HS_UNLIKELY(flags & ~atomic_load_explicit(&t->flags, memory_order_relaxed)))
         atomic_fetch_or(&t->flags, (uint16_t)flags);
-    *id = t->id;
+    *id = c->id;
     return 0;
 }
 
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id)
 {
-    struct trace *t = trace_lookup_slow(ip, depth, trace_hash(ip, depth));
+    struct trace *t = trace_lookup_slow(ip, depth, trace_hash(ip, depth), id);
     if (!t)
         return -1;
     if (HS_UNLIKELY(flags & ~atomic_load_explicit(&t->flags, memory_order_relaxed)))
         atomic_fetch_or(&t->flags, (uint16_t)flags);
-    *id = t->id;
     return 0;
 }
 
@@ -311,37 +329,48 @@ int trace_intern_unsampled(uint32_t *id)
     struct trace *t = NULL;
     lock_take(&traces.lock);
     if (traces.unsampled1)
-        t = trace_by_id(traces.unsampled1 - 1);
-    else if ((t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED, HSNAP_THREAD_NONE)) != NULL)
-        traces.unsampled1 = t->id + 1;
+        t = trace_by_id(*id = traces.unsampled1 - 1);
+    else if ((t = trace_new(0, 0, HSNAP_TRACE_UNSAMPLED, HSNAP_THREAD_NONE, id)) != NULL)
+        traces.unsampled1 = *id + 1;
     lock_drop(&traces.lock);
-    if (!t)
-        return -1;
-    *id = t->id;
-    return 0;
+    return t ? 0 : -1;
 }
 
 /* __lsan_disable's twin of a trace: the same frames (the same innermost
  * node) in a record of its own, which no stack's lookup finds; it is
- * reached through its trace's twin1 only.  A twin's own twin is itself. */
+ * chained among the stack's records (sib1) right after its trace, and
+ * found there again (the first flagged record of its thread's after it:
+ * other threads' records may be chained in between).  A twin's own twin
+ * is itself.  Under the intern lock: only allocations inside an
+ * __lsan_disable scope ask. */
 uint32_t trace_disabled_twin(uint32_t id)
 {
     struct trace *t = trace_by_id(id);
     if (!t || (atomic_load_explicit(&t->flags, memory_order_relaxed) & HSNAP_TRACE_DISABLED))
         return id;
-    uint32_t twin1 = atomic_load_explicit(&t->twin1, memory_order_acquire);
-    if (twin1)
-        return twin1 - 1;
+    uint32_t twin = id;
     lock_take(&traces.lock);
-    twin1 = atomic_load_explicit(&t->twin1, memory_order_relaxed);
-    if (!twin1) {
-        unsigned flags = HSNAP_TRACE_DISABLED | atomic_load_explicit(&t->flags, memory_order_relaxed);
-        struct trace *w = trace_new(t->node, t->depth, flags, t->thread);
-        if (w)
-            atomic_store_explicit(&t->twin1, twin1 = w->id + 1, memory_order_release);
+    for (const struct trace *s = t; s->sib1;) {
+        uint32_t next = s->sib1 - 1;
+        if (!(s = trace_by_id(next)))
+            break;
+        if (s->thread == t->thread &&
+            (atomic_load_explicit(&s->flags, memory_order_relaxed) & HSNAP_TRACE_DISABLED)) {
+            twin = next;
+            goto out;
+        }
     }
+    unsigned flags = HSNAP_TRACE_DISABLED | atomic_load_explicit(&t->flags, memory_order_relaxed);
+    struct trace *w = trace_new(t->node, t->depth, flags, t->thread, &twin);
+    if (w) {
+        w->sib1 = t->sib1;
+        t->sib1 = twin + 1;
+    } else {
+        twin = id;
+    }
+out:
     lock_drop(&traces.lock);
-    return twin1 ? twin1 - 1 : id;
+    return twin;
 }
 
 /* A record of its own for trace id's frames with flags added (reg_twin:
@@ -353,12 +382,10 @@ int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
     lock_take(&traces.lock);
     if (t)
         w = trace_new(t->node, t->depth,
-                      flags | atomic_load_explicit(&t->flags, memory_order_relaxed), t->thread);
+                      flags | atomic_load_explicit(&t->flags, memory_order_relaxed), t->thread,
+                      twin);
     lock_drop(&traces.lock);
-    if (!w)
-        return -1;
-    *twin = w->id;
-    return 0;
+    return w ? 0 : -1;
 }
 
 static HS_NOINLINE struct trace_shard *trace_shard_pick(void)

@@ -6,7 +6,7 @@
  * memo forgot them, get the same name, and the thread's recent splices
  * (stack.c) keyed by that name are found again.  A number stands for one
  * native stack (its frames and truncation flag) for good, kept as two
- * hashes of them (pyfr_native): records are never freed, like traces.  Only
+ * hashes of them (pyfr_native_key): records are never freed, like traces.  Only
  * a walk (a memo miss) comes here; the table is under the room's lock
  * (pyfr_code_lock), which fork's handlers hold.
  */
@@ -17,20 +17,16 @@
 #define PY_NATIVE_MAX (1u << 24) /* numbers handed out, at most */
 
 /* A stack is known by two 64-bit hashes of its frames (with its depth and
- * truncation flag), not by its frames: kept, they cost a record of 24
+ * truncation flag), not by its frames: kept, they cost a record of 16
  * bytes instead of the frames' nodes in ftree_walk_in's tree (a Python
- * start-up names ten thousand native stacks some 60 frames deep), and a
- * match is two compares instead of a walk up 60 nodes.  Two stacks share
- * a name only when both hashes agree: trace_hash and a second
- * one of other lanes and multipliers, about n^2 / 2^129 for n names. */
+ * start-up names ten thousand native stacks some 60 frames deep, import
+ * torch a million), and a match is two compares instead of a walk up 60
+ * nodes.  Two stacks share a name only when both hashes agree: trace_hash
+ * and a second one of other lanes and multipliers, about n^2 / 2^129 for
+ * n names; the depth and the truncation flag are in both, so the record
+ * is the two hashes alone. */
 struct pyfr_native_key {
     uint64_t hash, check;
-};
-
-struct pyfr_native {
-    struct pyfr_native_key k;
-    uint16_t depth;
-    uint16_t truncated;
 };
 
 /* trace_hash, and beside it the second hash: two lanes (even and odd
@@ -52,8 +48,11 @@ static struct pyfr_native_key pyfr_native_key(const uintptr_t *ip, unsigned dept
     return k;
 }
 
+/* The records are one mapping grown by an eighth in place (arena_remap:
+ * the kernel moves its pages), not doubled: the shim's own memory counts
+ * what it maps.  The index is at most 3/4 full. */
 static struct {
-    struct pyfr_native *recs;  /* by number, side by side: a probe's one miss */
+    struct pyfr_native_key *recs; /* by number, side by side: a probe's one miss */
     uint32_t n, cap;
     uint32_t *index;         /* number + 1 by hash; 0 = empty */
     uint32_t slots;          /* power of two */
@@ -64,30 +63,31 @@ static inline uint32_t pyfr_native_slot(uint64_t hash, uint32_t slots)
     return (uint32_t)(hash >> 20) & (slots - 1);
 }
 
-static int pyfr_native_same(const struct pyfr_native *r, struct pyfr_native_key k, unsigned depth,
-                          int truncated)
+static int pyfr_native_same(const struct pyfr_native_key *r, struct pyfr_native_key k)
 {
-    return r->k.hash == k.hash && r->k.check == k.check && r->depth == depth &&
-           r->truncated == (truncated != 0);
+    return r->hash == k.hash && r->check == k.check;
 }
 
 /* Records and index grown for one more number: 0, or -1. */
 static int pyfr_native_grow(void)
 {
     if (nat.n + 1 > nat.cap) {
-        struct pyfr_native *r = pyrd_array_double(nat.recs, nat.n, &nat.cap, sizeof *r, 256);
+        size_t old = (size_t)nat.cap * sizeof *nat.recs, len = old + old / 8;
+        len = (len > 4096 ? len + 4095 : 4096) & ~(size_t)4095;
+        struct pyfr_native_key *r = nat.recs ? arena_remap(nat.recs, old, len) : arena_map(len);
         if (!r)
             return -1;
         nat.recs = r;
+        nat.cap = (uint32_t)(len / sizeof *r);
     }
-    if ((nat.n + 1) * 2 <= nat.slots)
+    if (4 * ((uint64_t)nat.n + 1) <= 3 * (uint64_t)nat.slots)
         return 0;
     uint32_t slots = nat.slots ? nat.slots * 2 : 512;
     uint32_t *ix = arena_alloc(slots * sizeof *ix);
     if (!ix)
         return -1;
     for (uint32_t k = 0; k < nat.n; k++) {
-        uint32_t s = pyfr_native_slot(nat.recs[k].k.hash, slots);
+        uint32_t s = pyfr_native_slot(nat.recs[k].hash, slots);
         while (ix[s])
             s = (s + 1) & (slots - 1);
         ix[s] = k + 1;
@@ -105,16 +105,13 @@ uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated)
     pyfr_code_lock();
     uint32_t s = nat.slots ? pyfr_native_slot(k.hash, nat.slots) : 0;
     for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
-        if (pyfr_native_same(&nat.recs[nat.index[s] - 1], k, depth, truncated)) {
+        if (pyfr_native_same(&nat.recs[nat.index[s] - 1], k)) {
             name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
             goto out;
         }
     if (nat.n >= PY_NATIVE_MAX || pyfr_native_grow() != 0)
         goto out;
-    struct pyfr_native *r = &nat.recs[nat.n];
-    r->k = k;
-    r->depth = (uint16_t)depth;
-    r->truncated = truncated != 0;
+    nat.recs[nat.n] = k;
     s = pyfr_native_slot(k.hash, nat.slots);
     while (nat.index[s])
         s = (s + 1) & (nat.slots - 1);
