@@ -68,6 +68,6 @@ imports)
 loader)
   echo "== loader plain"; m "$py" "$progs/cudaloader.py"
   echo "== loader run"; m "$build/heapsnap" run -o "$out/loader.%p.hsnap" -- "$py" "$progs/cudaloader.py"
-  for f in "$out"/loader.*.hsnap; do hs info "$f" 2>&1 | grep -E "^(pid|runs|traced peak|command)"; done | head -30 ;;
+  for f in "$out"/loader.*.hsnap; do hs info "$f" 2>&1 | grep -E "^(pid|runs|traced peak|command|inherited)"; done | head -30 ;;
 *) echo "unknown step $s"; exit 2 ;;
 esac; done
