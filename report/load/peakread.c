@@ -109,8 +109,9 @@ int peak_require(const struct snap *s, const char *path, char *err, size_t errle
     if (s->has_peak)
         return 0;
     snprintf(err, errlen, "%s: no peak in this snapshot (%s)", path,
-             s->version < 2 ? "written by a heapsnap before format version 2"
-                            : "written with HEAPSNAP_PEAK=off, or by heapsnap merge");
+             s->peak_dropped ? "its PEAK section was damaged and dropped"
+             : s->version < 2 ? "written by a heapsnap before format version 2"
+                              : "written with HEAPSNAP_PEAK=off, or by heapsnap merge");
     return -1;
 }
 

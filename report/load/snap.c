@@ -520,9 +520,10 @@ static int parse_failed(const struct sec *sec, struct snap *s, char *err, size_t
     return 0;
 }
 
-/* A derived section (PYRETAIN, PYOWNED, RETAINERS: what the shim
+/* A derived section (PYRETAIN, PYOWNED, RETAINERS, PEAK: what the shim
  * computed from BLOCKS and PYTYPES, the dominator tree, the blocks the
- * objects own, who retains each site) that disagrees with them, decoded
+ * objects own, who retains each site, the peak's capture by trace) that
+ * disagrees with them, decoded
  * with rc -1 and why in err: what it filled given back, its line kept
  * for snap_load to say, and the rest read.  Primary sections stay strict,
  * and so does LEAKS, derived too: a gate's verdict rests on it, and a
@@ -535,6 +536,9 @@ static void snap_derived(struct snap *s, uint32_t type, int rc, char *err)
         pyretain_drop(s);
     else if (type == HSNAP_SEC_PYOWNED)
         pytypes_drop_owned(s);
+    else if (type == HSNAP_SEC_PEAK) /* the capture: no peak then (peak_require says why) */
+        free(s->peak_stats), s->peak_stats = NULL, memset(&s->peak, 0, sizeof s->peak),
+        s->has_peak = 0, s->peak_dropped = 1;
     else if (type == HSNAP_SEC_HOLDERS)
         free(s->hold_buf), s->hold_buf = NULL, s->hold = NULL,
         s->nhold_ranges = s->nhold_tls = s->nhold_in = 0;
@@ -588,9 +592,10 @@ static int parse_heap_secs(struct sec *secs, struct snap *s, char *err, size_t e
         memcpy(s->supp_text, sp->data, sp->len);
         s->supp_text[sp->len] = 0;
     }
-    if (secs[HSNAP_SEC_PEAK].seen &&
-        peak_decode(s, secs[HSNAP_SEC_PEAK].data, secs[HSNAP_SEC_PEAK].len, err, errlen) < 0)
-        return -1;
+    if (secs[HSNAP_SEC_PEAK].seen)
+        snap_derived(s, HSNAP_SEC_PEAK,
+                     peak_decode(s, secs[HSNAP_SEC_PEAK].data, secs[HSNAP_SEC_PEAK].len, err, errlen),
+                     err);
     if (secs[HSNAP_SEC_TEMPS].seen &&
         temps_decode(s, secs[HSNAP_SEC_TEMPS].data, secs[HSNAP_SEC_TEMPS].len, err, errlen) < 0)
         return -1;

@@ -126,6 +126,7 @@ struct snap {
                                   __lsan_default_suppressions(), NUL-terminated
                                   copy; NULL when absent */
     int has_peak;              /* a PEAK section was present (peak_decode) */
+    int peak_dropped;          /* it was, and was dropped as damaged (snap_derived) */
     struct hsnap_peak peak;    /* its head, copied out */
     struct hsnap_stat *peak_stats; /* ntraces: live sums at the peak, totals 0 */
     uint32_t peak_items_last;  /* peak_decode's scratch while decoding */

@@ -550,8 +550,8 @@ static void peak_now_above(uint32_t n, uint64_t held)
  * less held, the bytes of the frees the threads still hold (the lines
  * count them until they are released).  tries: 0 waits for the lock, else bounded.
  * 0, or -1 (nothing written: no PEAK section). */
-int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries,
-             uint64_t held)
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t ntraces,
+             unsigned tries, uint64_t held)
 {
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), bytes = 0;
     if (peak_mode() == PEAK_OFF)
@@ -569,12 +569,13 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned
     if (!tries)
         peak_now_above(n, held);
     peak_head();
-    /* a capture the hooks made after the caller counted its n traces may
+    /* a capture the hooks made after the caller counted its ntraces may
      * name newer ones: the snapshot (or state document) has no stacks for
-     * them, so its PEAK is the capture's part over [0, n) */
+     * them, so its PEAK is the capture's part over [0, ntraces) (not n:
+     * the live sums' room runs past the traces counted) */
     struct hsnap_peak head = peak.head;
     uint32_t items = peak.kept_items;
-    while (items && peak.kept[items - 1].id >= n) {
+    while (items && peak.kept[items - 1].id >= ntraces) {
         const struct peak_kept *k = &peak.kept[--items];
         head.count--;
         head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;

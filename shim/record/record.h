@@ -467,8 +467,10 @@ static inline void peak_check(uint64_t peak_now)
 }
 void peak_reset(void);                /* heapsnap_reset_peak, _clear_traces */
 struct sbuf;
-int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, unsigned tries,
-             uint64_t held);
+/* PEAK into b: live[0, n) the snapshot's sums, ntraces the traces its
+ * TRACES holds (items past them left out) */
+int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t ntraces,
+             unsigned tries, uint64_t held);
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
 uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */

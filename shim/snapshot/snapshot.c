@@ -253,7 +253,7 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
         memcpy(&n, sec[SEC_STATS].p, 4);
     /* a state document's sums are the lines' (held frees in): peak_put
      * looks at those itself, less the held bytes */
-    if (peak_put(&sec[SEC_PEAK], snap_run.lines ? NULL : lv->live, lv->n,
+    if (peak_put(&sec[SEC_PEAK], snap_run.lines ? NULL : lv->live, lv->n, n,
                  fatal ? SNAP_FATAL_TRIES : 0, snap_run.left.bytes) != 0)
         sbuf_free(&sec[SEC_PEAK]);
     return peak_put_temps(&sec[SEC_TEMPS], n);
