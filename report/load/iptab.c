@@ -36,14 +36,6 @@ struct prev_frame {
     uint32_t ipx, node;
 };
 
-/* A slot of the tree's table: the key beside the node, so that a probe
- * reads one line, not the slot and then the node it names (two cache
- * misses a frame are most of the load at 100k distinct stacks: kept
- * 1000000 100000). */
-struct kid {
-    uint32_t parent, ipx, node;
-};
-
 /* The reader's state between chunks. */
 struct iptab {
     struct snap *s;
@@ -60,7 +52,9 @@ struct iptab {
     struct prev_frame *prev; /* the trace before, by height from its outermost */
     size_t nprev, capprev;
     uint32_t fresh;        /* the last node made before this trace */
-    struct kid *kids;      /* open addressing by (parent, ip), node 0 free */
+    uint32_t *kids;        /* open addressing: node ids by (parent, ip), 0 free
+                              (4 bytes a slot: a slot holding its key too, 12,
+                              took a deep program's file past its budget) */
     size_t capkids, capnodes;
     uint64_t stray;        /* bytes after the last trace */
     uint32_t *slots;       /* open addressing: index + 1 into s->iptab, 0 free */
@@ -230,14 +224,15 @@ static size_t kid_slot(uint32_t parent, uint32_t ipx, size_t cap)
 
 static int grow_kids(struct iptab *x)
 {
+    const struct snap_node *nd = x->s->nodes;
     size_t cap = x->capkids ? x->capkids * 2 : 4096;
-    struct kid *v = calloc(cap, sizeof(*v));
+    uint32_t *v = calloc(cap, sizeof(*v));
     if (!v)
         return -1;
     for (size_t i = 0; i < x->capkids; i++)
-        if (x->kids[i].node) {
-            size_t k = kid_slot(x->kids[i].parent, x->kids[i].ipx, cap);
-            while (v[k].node)
+        if (x->kids[i]) {
+            size_t k = kid_slot(nd[x->kids[i]].parent, nd[x->kids[i]].ipx, cap);
+            while (v[k])
                 k = (k + 1) & (cap - 1);
             v[k] = x->kids[i];
         }
@@ -257,9 +252,9 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
     size_t k = kid_slot(parent, ipx, x->capkids);
     /* a parent new in this trace has no children yet: only a free slot */
     int fresh = parent > x->fresh;
-    for (; x->kids[k].node; k = (k + 1) & (x->capkids - 1))
-        if (!fresh && x->kids[k].parent == parent && x->kids[k].ipx == ipx)
-            return x->kids[k].node;
+    for (; x->kids[k]; k = (k + 1) & (x->capkids - 1))
+        if (!fresh && s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
+            return x->kids[k];
     if (charge(x, sizeof(*s->nodes) + 2 * sizeof(*x->kids)) < 0)
         return 0;
     if (s->nnodes >= UINT32_MAX - 1 ||
@@ -268,7 +263,7 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
                     sizeof(*s->nodes)) < 0))
         return 0;
     s->nodes[++s->nnodes] = (struct snap_node){parent, ipx};
-    x->kids[k] = (struct kid){parent, ipx, s->nnodes};
+    x->kids[k] = s->nnodes;
     return s->nnodes;
 }
 

@@ -18,7 +18,7 @@
  *                          DIR/threads_bad_index.hsnap (a trace names no record)
  *                          DIR/inherited.hsnap (INHERITED: a fork child's inherited
  *                          heap, 123 blocks of 45678 bytes from pid 4241),
- *                          DIR/inherited_short.hsnap (its payload 8 bytes short)
+ *                          DIR/inherited_bad_short.hsnap (its payload 8 bytes short)
  *                          DIR/bomb_traces.hsnap, DIR/bomb_liar.hsnap (snap_writer.h's
  *                          decompression bombs: the reader refuses them at their head)
  * Build: cc -Ishim tests/fuzz/mkcorpus.c -o mkcorpus -lz
@@ -81,7 +81,7 @@ int main(int argc, char **argv)
            write_one(argv[1], "threads.hsnap", &threads, NULL) |
            write_one(argv[1], "threads_bad_index.hsnap", &threads_bad, NULL) |
            write_one(argv[1], "inherited.hsnap", &inherited, NULL) |
-           write_one(argv[1], "inherited_short.hsnap", &inherited_short, NULL) |
+           write_one(argv[1], "inherited_bad_short.hsnap", &inherited_short, NULL) |
            write_one(argv[1], "bomb_traces.hsnap", NULL, "traces") |
            write_one(argv[1], "bomb_liar.hsnap", NULL, "liar");
 }

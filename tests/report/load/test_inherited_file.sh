@@ -21,7 +21,7 @@ if [ "$got" = "== pid 4242 (prog): inherited 44.6 KiB in 123 blocks, not below =
    [ "$("$HEAPSNAP" top -n 0 "$f" 2>/dev/null | md5sum)" = "$("$HEAPSNAP" top -n 0 "$T/c/blocks.hsnap" 2>/dev/null | md5sum)" ]
 then t_pass inherited_file_by_process_header
 else t_fail inherited_file_by_process_header "'$got'"; fi
-"$HEAPSNAP" info "$T/c/inherited_short.hsnap" >/dev/null 2>"$T/bad.err"; rc=$?
+"$HEAPSNAP" info "$T/c/inherited_bad_short.hsnap" >/dev/null 2>"$T/bad.err"; rc=$?
 if [ $rc = 2 ] && [ "$(wc -l <"$T/bad.err")" = 1 ] &&
    grep -q "section INHERITED: 32 bytes, want 40" "$T/bad.err"; then
   t_pass inherited_file_short_refused
