@@ -1,8 +1,9 @@
 # test_python_freelist_stale.sh - a dead list on CPython's list free list
 # still names the item array it freed (ob_item); the leak check skips that
 # word (pyw_seed_stale), so a C block glibc hands back at that address and
-# the program drops is definitely lost, not reachable through the dead
-# list (tests/shim/python/freelist_stale.py plants it, on every supported
+# the program drops is definitely lost (or possibly lost, through a word
+# inside it by chance), not reachable through the dead list
+# (tests/shim/python/freelist_stale.py plants it, on every supported
 # CPython found).  The skipped word marks no block as read in part: no
 # "scanned partially" note.  And the free-list walks a snapshot or a check
 # may run call no dlsym (the loader's lock, a malloc): their objects do
@@ -31,7 +32,11 @@ while read -r tag py; do
   "$HEAPSNAP" leaks -n 0 "$T"/fs-$tag.*.hsnap >"$T/fs-$tag.txt" 2>&1
   if [ -z "$freed" ]; then
     t_fail "freelist_stale_lost_$tag" "no address printed: $(head -c 300 "$T/fs-$tag.out")"
-  elif grep -q "^ *direct leak 40000 B at $freed: nothing points to it" "$T/fs-$tag.why"; then
+  elif grep -q "^ *direct leak 40000 B at $freed: nothing points to it" "$T/fs-$tag.why" ||
+       grep -Eq "^ *possibly lost 40000 B at $freed: \+[1-9][0-9]* into it" "$T/fs-$tag.why"; then
+    # possibly lost: a word inside it by chance (seen once on 3.15: +37617,
+    # from a range registered as a root), valgrind's verdict too; the dead
+    # list's word names its start, and would make it reachable
     t_pass "freelist_stale_lost_$tag"
   else t_fail "freelist_stale_lost_$tag" "freed $freed: $(grep -E '40000|at 0x' "$T/fs-$tag.why" | head -3 | tr '\n' ' ')"; fi
   if grep -q '^LEAK SUMMARY' "$T/fs-$tag.txt" && ! grep -q 'scanned partially' "$T/fs-$tag.txt"; then
