@@ -13,13 +13,14 @@ pass plain is left out, with its reason.
 
 Usage:
   scripts/cpysuite.py --python PY --shim SO --out DIR [--config NAME=VAR=VAL[,VAR=VAL]]...
-                      [--match PATTERN]... [--timeout S] TEST...
+                      [--match PATTERN]... [--ignore PATTERN]... [--timeout S] TEST...
   --config    a configuration of the shim: NAME and its environment
               (default: the three of test_python_cpython_suite.sh, "default",
               "sample" HEAPSNAP_SAMPLE=524288, "leaks" HEAPSNAP_LEAKS=1);
               "plain" always runs first, with no LD_PRELOAD
   --xopt      an -X option for the interpreter in every run (tracemalloc)
   --match     regrtest's -m (a test name or a glob over its id), repeatable
+  --ignore    regrtest's -i (a case left out of every run), repeatable
   TEST        regrtest's names: test_gc, test_importlib.test_threaded_import
 The heavy form: every module the test chooses, on every CPython here:
   scripts/cpython-suite.sh (it calls this for each interpreter).
@@ -77,6 +78,7 @@ def run(args, name, env_extra, out):
     cmd = [args.python] + [a for x in args.xopt for a in ("-X", x)]
     cmd += ["-m", "test", "--junit-xml", xml]
     cmd += [a for m in args.match for a in ("-m", m)]
+    cmd += [a for m in args.ignore for a in ("-i", m)]
     cmd += args.tests
     log = os.path.join(out, f"{name}.log")
     with open(log, "w") as f:
@@ -100,6 +102,7 @@ def main():
     ap.add_argument("--config", action="append")
     ap.add_argument("--xopt", action="append", default=[])
     ap.add_argument("--match", action="append", default=[])
+    ap.add_argument("--ignore", action="append", default=[])
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("tests", nargs="+")
     args = ap.parse_args()

@@ -127,7 +127,13 @@ cpysuite() {
   [ "$n" -le 3 ] || echo "    $group: ... $n left out in all ($out.res)"
 }
 cpysuite whole test_atexit test_importlib.test_threaded_import test_gc test_finalization
-cpysuite picked --match '*getallocatedblocks*' --match '*refcount*' --match '*[Ff]ork*' --match '*[Mm]em*' \
+# test_sys's test_refcount is left out: it asks that None's count move by
+# exactly one across two calls, and the interpreter's own work moves it
+# here: it fails plain whenever test_sys runs alone (3 runs of 3), and once
+# under HEAPSNAP_SAMPLE in this group (None's count 2 lower): its verdict
+# says nothing of the guest
+cpysuite picked --ignore 'test.test_sys.SysModuleTest.test_refcount' \
+  --match '*getallocatedblocks*' --match '*refcount*' --match '*[Ff]ork*' --match '*[Mm]em*' \
   --match 'test_pthread_sigmask*' --match 'test_getsignal' --match 'test_daemon_threads_fatal_error' \
   --match 'test_import_from_another_thread' --match 'test_finalization_shutdown' \
   test_sys test_capi test_os test_signal test_threading test_subprocess
