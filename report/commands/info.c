@@ -120,10 +120,7 @@ static void info_peak(const struct snap *s)
     const struct hsnap_peak *p = &s->peak;
     char sz[64], near[96];
     if (!s->has_peak) {
-        printf("%-17s no (%s)\n", "peak held:", s->peak_dropped
-               ? "its PEAK section was damaged and dropped"
-               : s->version < 2 ? "written by a heapsnap before format version 2"
-                                : "written with HEAPSNAP_PEAK=off, or by heapsnap merge");
+        printf("%-17s no (%s)\n", "peak held:", peak_missing_why(s));
         return;
     }
     fmt_size(sz, sizeof(sz), (double)p->bytes, 0);

@@ -104,14 +104,18 @@ int temps_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size
     return 0;
 }
 
+const char *peak_missing_why(const struct snap *s)
+{
+    return s->peak_dropped ? "its PEAK section was damaged and dropped"
+           : s->version < 2 ? "written by a heapsnap before format version 2"
+                            : "written with HEAPSNAP_PEAK=off, or by heapsnap merge";
+}
+
 int peak_require(const struct snap *s, const char *path, char *err, size_t errlen)
 {
     if (s->has_peak)
         return 0;
-    snprintf(err, errlen, "%s: no peak in this snapshot (%s)", path,
-             s->peak_dropped ? "its PEAK section was damaged and dropped"
-             : s->version < 2 ? "written by a heapsnap before format version 2"
-                              : "written with HEAPSNAP_PEAK=off, or by heapsnap merge");
+    snprintf(err, errlen, "%s: no peak in this snapshot (%s)", path, peak_missing_why(s));
     return -1;
 }
 

@@ -36,8 +36,12 @@ uint64_t *peak_resident(const struct snap *s, uint64_t *untouched);
  * Returns 0, or -1 with "section TEMPS: reason". */
 int temps_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_t errlen);
 
+/* Why s holds no peak (no PEAK section, or one dropped as damaged): a
+ * phrase for "no peak in this snapshot (...)". */
+const char *peak_missing_why(const struct snap *s);
+
 /* 0 when s has a PEAK section, else -1 with "PATH: " and why in err (one
- * line: an older snapshot, or HEAPSNAP_PEAK=off). */
+ * line: peak_missing_why's). */
 int peak_require(const struct snap *s, const char *path, char *err, size_t errlen);
 
 /* The same for TEMPS. */
