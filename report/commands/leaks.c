@@ -179,7 +179,11 @@ static void print_supps(const struct supp_set *ss, FILE *out)
     fprintf(out, "SUPPRESSIONS:\n");
     for (size_t i = 0; i < supp_count(ss); i++) {
         const struct supp_info *si = supp_get(ss, i);
-        if (si->records)
+        if (si->records && si->pyref)
+            fprintf(out, "   matched: %s (%s:%d): %llu Python objects with leaked references, "
+                    "%llu bytes\n", si->name, si->file, si->line,
+                    (unsigned long long)si->blocks, (unsigned long long)si->bytes);
+        else if (si->records)
             fprintf(out, "   matched: %s (%s:%d): %llu records, %llu bytes in %llu blocks\n",
                     si->name, si->file, si->line, (unsigned long long)si->records,
                     (unsigned long long)si->bytes, (unsigned long long)si->blocks);
@@ -329,7 +333,7 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     json_total(&j, "suppressed", &supp);
     json_obj_end(&j);
     supp_json(&j, o->lr.supp);
-    pyleakref_json(&j, snaps, nsnaps); /* out of memory: a snapshot's left out */
+    pyleakref_json(&j, snaps, nsnaps, o->lr.supp); /* out of memory: a snapshot's left out */
     jdoc_end(&j);
 }
 
@@ -456,6 +460,8 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
         snprintf(err, errlen, "leaks: out of memory");
         rc = 2;
     }
+    if (rc == 0) /* the objects' matches, counted before any listing */
+        pyleakref_charge(o->lr.supp, snaps, n);
     if (rc == 0 && o->json)
         leaks_json(o, ls, snaps, paths, n, stdout);
     else if (rc == 0) {
@@ -467,7 +473,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
             if (pytypes_capped_note(&snaps[i], note, sizeof(note)))
                 printf("note: %s: %s\n\n", paths[i], note);
         }
-        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, stdout) < 0) {
+        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, o->lr.supp, stdout) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             rc = 2;
         }

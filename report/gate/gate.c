@@ -217,7 +217,8 @@ static int gate_eval(struct gate *gt, char *err, size_t errlen)
         rc = leakcheck_check(gt->leaks, &gt->g, i, err, errlen);
     for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.py_fail; i++)
         rc = gt->py || (gt->py = pycheck_new())
-                 ? pycheck_check(gt->py, &gt->r, &gt->g, i, err, errlen) : -1;
+                 ? pycheck_check(gt->py, &gt->r, &gt->g, i, leakcheck_supp(gt->leaks), err,
+                                 errlen) : -1;
     if (rc == 0 && gt->r.baseline)
         rc = gate_growth(gt, err, errlen);
     for (int i = 0; i < gt->g.nprocs && rc == 0 && gt->r.trend.set; i++)

@@ -96,7 +96,7 @@ void leakcheck_free(struct leakcheck *gl)
     free(gl);
 }
 
-const struct supp_set *leakcheck_supp(const struct leakcheck *gl) { return gl->supp; }
+struct supp_set *leakcheck_supp(const struct leakcheck *gl) { return gl->supp; }
 
 /* A stat_entry over r's frames from the allocation site outward (the shape
  * every writer prints); its frames belong to frames_get. */

@@ -24,7 +24,9 @@ void leakcheck_free(struct leakcheck *gl);
  * (an explicit --fail-on on a snapshot without the model's classes). */
 int leakcheck_check(struct leakcheck *gl, struct verdict *g, int proc, char *err,
                  size_t errlen);
-/* The suppression set (NULL without --suppressions or a program's own). */
-const struct supp_set *leakcheck_supp(const struct leakcheck *gl);
+/* The suppression set (NULL without --suppressions or a program's own,
+ * or a Python process's built-in ones); the Python rule counts its
+ * objects' matches against it too (pycheck_check). */
+struct supp_set *leakcheck_supp(const struct leakcheck *gl);
 
 #endif

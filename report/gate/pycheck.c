@@ -14,7 +14,10 @@
  * `run --gate` judges too) has no Python objects to judge: it passes, when
  * its snapshot holds no trace of CPython and neither its executable nor a
  * module is named python* or libpython* (a Python process run with
- * HEAPSNAP_PYTHON=off stays trouble).
+ * HEAPSNAP_PYTHON=off stays trouble).  An object with leaked references
+ * that a heapsnap:LeakedRef suppression matches (numpy's and pandas' known
+ * leaks are built in) is a finding that names it and does not fail, as a
+ * suppressed leak record is, and counts against the suppression.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include "frames.h"
 #include "pycheck.h"
 #include "pygarbage.h"
+#include "supp.h"
 
 struct pycheck {
     struct stat_entry **ents; /* the findings' sites, owned */
@@ -31,6 +35,7 @@ struct pycheck {
 
 struct py_item {
     uint32_t trace, type;
+    int supp;                 /* leaked-refs: the suppression that matched, or -1 */
     int64_t bytes, blocks;
 };
 
@@ -56,7 +61,9 @@ static int cmp_site(const void *pa, const void *pb)
     const struct py_item *a = pa, *b = pb;
     if (a->trace != b->trace)
         return a->trace < b->trace ? -1 : 1;
-    return (a->type > b->type) - (a->type < b->type);
+    if (a->type != b->type)
+        return a->type < b->type ? -1 : 1;
+    return (a->supp > b->supp) - (a->supp < b->supp);
 }
 
 static int cmp_bytes(const void *pa, const void *pb)
@@ -89,9 +96,11 @@ static struct stat_entry *py_entry(struct pycheck *pc, const struct snap *s, uin
     return e;
 }
 
-/* The findings of one rule: the blocks of s that pick() keeps, per site. */
+/* The findings of one rule: the blocks of s that pick() keeps, per site
+ * (and, for leaked references, per suppression of ss that matched). */
 static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, int proc,
-                   const char *rule, int leakref, int64_t *objects, int64_t *interp)
+                   struct supp_set *ss, const char *rule, int leakref, int64_t *objects,
+                   int64_t *interp, int64_t *suppressed)
 {
     struct py_item *it = malloc((s->nblocks ? s->nblocks : 1) * sizeof *it);
     uint32_t *charge = leakref ? NULL : pygarbage_charges(s); /* a class's __dict__: its class's */
@@ -105,7 +114,9 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
         if (leakref ? s->py.block_refcnt && s->py.block_refcnt[i]
                     : (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) != 0)
             it[n++] = (struct py_item){charge ? charge[i] : s->blocks[i].trace,
-                                       s->py.block_type[i], (int64_t)s->blocks[i].size, 1};
+                                       s->py.block_type[i],
+                                       leakref ? supp_match_pyref(ss, s, i) : -1,
+                                       (int64_t)s->blocks[i].size, 1};
     free(charge);
     qsort(it, n, sizeof *it, cmp_site);
     for (size_t i = 0; i < n; i++) {
@@ -131,8 +142,11 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
         }
         f->bytes = it[i].bytes;
         f->blocks = it[i].blocks;
-        f->over = 1;
-        *objects += it[i].blocks;
+        f->supp = it[i].supp;
+        f->over = it[i].supp < 0;
+        if (it[i].supp >= 0)
+            supp_charge(ss, it[i].supp, (uint64_t)it[i].bytes, (uint64_t)it[i].blocks);
+        *(it[i].supp >= 0 ? suppressed : objects) += it[i].blocks;
     }
     free(it);
     return 0;
@@ -158,12 +172,12 @@ static int py_absent(const struct snap *s)
 }
 
 int pycheck_check(struct pycheck *pc, const struct gate_rules *r, struct verdict *g, int proc,
-                  char *err, size_t errlen)
+                  struct supp_set *ss, char *err, size_t errlen)
 {
     const struct gate_proc *p = &g->procs[proc];
     const struct snap *s = p->last;
     struct gate_check *c = verdict_check_add(g, "python", proc);
-    int64_t garbage = 0, leakrefs = 0, interp = 0;
+    int64_t garbage = 0, leakrefs = 0, interp = 0, suppressed = 0;
     if (!c)
         return -1;
     if (py_absent(s)) {
@@ -178,16 +192,18 @@ int pycheck_check(struct pycheck *pc, const struct gate_rules *r, struct verdict
         return -2;
     }
     if (((r->py_fail & GATE_PY_GARBAGE) &&
-         py_rule(pc, s, g, proc, "python-garbage", 0, &garbage, &interp) < 0) ||
+         py_rule(pc, s, g, proc, ss, "python-garbage", 0, &garbage, &interp, &suppressed) < 0) ||
         ((r->py_fail & GATE_PY_LEAKREF) &&
-         py_rule(pc, s, g, proc, "python-leaked-ref", 1, &leakrefs, &interp) < 0))
+         py_rule(pc, s, g, proc, ss, "python-leaked-ref", 1, &leakrefs, &interp, &suppressed) < 0))
         return -1;
     c->failed = garbage || leakrefs;
-    char own[96] = "";
+    char own[96] = "", supp[48] = "";
     if (interp)
         snprintf(own, sizeof own, " (and %lld of the interpreter's own code's)", (long long)interp);
+    if (suppressed)
+        snprintf(supp, sizeof supp, " (%lld suppressed)", (long long)suppressed);
     snprintf(c->msg, sizeof c->msg, "%lld Python objects garbage awaiting the collector%s, %lld "
-             "with leaked references%s", (long long)garbage, own, (long long)leakrefs,
+             "with leaked references%s%s", (long long)garbage, own, (long long)leakrefs, supp,
              (r->py_fail & GATE_PY_LEAKREF) && !s->lk.present
                  ? " (no leak check in this snapshot: leaked references not looked for)" : "");
     return 0;

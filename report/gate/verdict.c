@@ -114,7 +114,11 @@ size_t verdict_nsupp(const struct verdict *g, size_t *nstale)
 void verdict_supp_line(const struct verdict *g, size_t i, char *buf, size_t n)
 {
     const struct supp_info *si = supp_get(g->supp, i);
-    if (si->records)
+    if (si->records && si->pyref)
+        snprintf(buf, n, "matched: %s (%s:%d): %llu Python objects with leaked references, "
+                 "%llu bytes", si->name, si->file, si->line, (unsigned long long)si->blocks,
+                 (unsigned long long)si->bytes);
+    else if (si->records)
         snprintf(buf, n, "matched: %s (%s:%d): %llu records, %llu bytes in %llu blocks",
                  si->name, si->file, si->line, (unsigned long long)si->records,
                  (unsigned long long)si->bytes, (unsigned long long)si->blocks);

@@ -9,15 +9,24 @@
 
 #include "snap.h"
 
+struct supp_set;
+
+/* Counts each object with leaked references that a heapsnap:LeakedRef
+ * suppression of ss matches against it (supp_charge: records are objects),
+ * once per command, before the suppressions are listed.  NULL ss: none. */
+void pyleakref_charge(struct supp_set *ss, const struct snap *snaps, int n);
+
 /* One block per snapshot that has any: per (site, type, refcount, refs
  * found), the objects and their bytes, with the allocation's stack (the
- * extension's native frames).  0, or -1 out of memory. */
-int pyleakref_print(const struct snap *snaps, int n, FILE *out);
+ * extension's native frames); the groups a suppression of ss matched
+ * (NULL: none) one line each, after, naming it.  0, or -1 out of memory. */
+int pyleakref_print(const struct snap *snaps, int n, const struct supp_set *ss, FILE *out);
 
 /* "python_leaked_references": the same groups of every snapshot, each
  * {snapshot (index), type, objects, bytes, refcount, references_found,
- * site, stack (frames from the allocation out)}.  0, or -1 out of memory. */
+ * site, suppression (its name, or null), stack (frames from the
+ * allocation out)}.  0, or -1 out of memory. */
 struct json;
-int pyleakref_json(struct json *j, const struct snap *snaps, int n);
+int pyleakref_json(struct json *j, const struct snap *snaps, int n, const struct supp_set *ss);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * supp.c - leak suppressions: LeakSanitizer's `leak:` lines and
- * Valgrind's `{ ... Memcheck:Leak ... }` blocks, in one file or mixed.
+ * Valgrind's `{ ... Memcheck:Leak ... }` blocks, in one file or mixed, and
+ * heapsnap's own `{ ... heapsnap:LeakedRef ... }` blocks for Python objects
+ * with leaked references.
  *
  *   leak:PATTERN   a substring of the function, the source file or the
  *                  module (basename or path) of ANY frame; '*' any run,
@@ -16,6 +18,16 @@
  *                  cycle; none listed means all.  A leading fun: line that
  *                  names an allocation function may skip (heapsnap records
  *                  no hook frame); other tools' blocks are read and dropped.
+ *   { NAME                       a Python object with leaked references
+ *     heapsnap:LeakedRef         (pyleakreport.c): its type's name (glob),
+ *     match-type: GLOB           its refcount above the references found,
+ *     match-excess: N            exactly, its path from a root as `leaks
+ *     match-path: GLOB           --why` words it (pypath_of), and frame
+ *     FRAME LINES...             lines as above, matched from the first
+ *   }                            frame its stack shows; each one given
+ *                  must match, and one at least is given.  Never a loss
+ *                  record: Valgrind, which skips another tool's blocks,
+ *                  reads the same file.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +36,9 @@
 
 #include "cli.h"
 #include "input.h"
+#include "frames.h"
 #include "json.h"
+#include "pypath.h"
 #include "snap.h"
 #include "supp.h"
 
@@ -38,7 +52,10 @@ struct supp_pat {
 
 struct supp {
     struct supp_info info;
-    unsigned kinds;        /* LOSSREC_KIND_BIT set */
+    unsigned kinds;        /* LOSSREC_KIND_BIT set (0: a heapsnap:LeakedRef block) */
+    char *type_glob;       /* LeakedRef: match-type, or NULL */
+    char *path_glob;       /* LeakedRef: match-path, or NULL */
+    long excess;           /* LeakedRef: match-excess, or -1 */
     char *templ;           /* leak: pattern, or NULL for a Valgrind block */
     struct supp_pat *pats;
     int npats;
@@ -78,6 +95,8 @@ static void supp_clear(struct supp *s)
         free(s->pats[i].glob);
     free(s->pats);
     free(s->templ);
+    free(s->type_glob);
+    free(s->path_glob);
     free((char *)s->info.name);
     free((char *)s->info.file);
 }
@@ -274,6 +293,38 @@ int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct f
     return -1;
 }
 
+int supp_match_pyref(const struct supp_set *ss, const struct snap *s, uint64_t b)
+{
+    const struct frames_trace *t = NULL;
+    const char *type = "?";
+    char path[2048];
+    int tried = 0, pathed = 0;
+    long excess = (long)s->py.block_refcnt[b] - (long)s->py.block_refs[b];
+    if (s->py.block_type[b] < s->py.ntypes)
+        type = s->py.types[s->py.block_type[b]].name;
+    for (size_t i = 0; ss && i < ss->n; i++) {
+        const struct supp *p = &ss->v[i];
+        if (!p->info.pyref || (p->excess >= 0 && p->excess != excess) ||
+            (p->type_glob && !glob_match(p->type_glob, type)))
+            continue;
+        if (p->path_glob && !pathed) {
+            pathed = 1;
+            if (!pypath_of(s, b, path, sizeof(path)))
+                path[0] = 0;
+        }
+        if (p->path_glob && !glob_match(p->path_glob, path))
+            continue;
+        if (p->npats && !tried) {
+            tried = 1;
+            t = frames_get(s, s->blocks[b].trace);
+        }
+        if (p->npats && (!t || !pats_match(p->pats, p->npats, t->fr + t->first, t->n - t->first)))
+            continue;
+        return (int)i;
+    }
+    return -1;
+}
+
 /* --- parsing ------------------------------------------------------------- */
 
 /* Next line into rd->line without surrounding blanks; 0 at the end. */
@@ -377,6 +428,41 @@ static int parse_frame_line(struct supp *s, const struct supp_reader *rd, char *
     return 0;
 }
 
+/* A heapsnap:LeakedRef block's match- line into s; 1 when it was one. */
+static int parse_pyref_line(struct supp *s, const struct supp_reader *rd, char *err,
+                            size_t errlen, int *bad)
+{
+    const char *l = rd->line;
+    char **glob = !strncmp(l, "match-type:", 11) ? &s->type_glob
+                  : !strncmp(l, "match-path:", 11) ? &s->path_glob : NULL;
+    *bad = 0;
+    if (glob) {
+        const char *v = l + 11;
+        while (*v == ' ')
+            v++;
+        if (*glob || !*v) {
+            *bad = supp_fail(err, errlen, rd, *v ? "a second '%.11s' line" : "empty '%.11s'", l);
+            return 1;
+        }
+        if (!(*glob = strdup(v)))
+            *bad = supp_fail(err, errlen, rd, "out of memory");
+        return 1;
+    }
+    if (!strncmp(l, "match-excess:", 13)) {
+        uint64_t v;
+        const char *p = l + 13;
+        while (*p == ' ')
+            p++;
+        if (s->excess >= 0 || cli_parse_count(p, INT32_MAX, &v) < 0 || v == 0)
+            *bad = supp_fail(err, errlen, rd, s->excess >= 0 ? "a second 'match-excess:' line"
+                             : "bad match-excess '%s' (want a count of references, 1 or more)", p);
+        else
+            s->excess = (long)v;
+        return 1;
+    }
+    return 0;
+}
+
 /* A { ... } block; rd->line is "{". */
 static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, size_t errlen)
 {
@@ -388,14 +474,26 @@ static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, s
     snprintf(name, sizeof(name), "%s", rd->line);
     if (!rd_content(rd) || !strchr(rd->line, ':'))
         return supp_fail(err, errlen, rd, "block '%s': want TOOL:KIND (Memcheck:Leak)", name);
-    int leak = !strcmp(rd->line, "Memcheck:Leak");
+    int leak = !strcmp(rd->line, "Memcheck:Leak"), pyref = !strcmp(rd->line, "heapsnap:LeakedRef");
     struct supp *s = NULL;
+    if (pyref) {
+        if (!(s = supp_add(ss, rd, name, 0)))
+            return supp_fail(err, errlen, rd, "out of memory");
+        s->excess = -1;
+        s->info.pyref = 1;
+    }
     while (rd_content(rd) && strcmp(rd->line, "}") != 0) {
-        if (!leak || !strcmp(rd->line, "{"))
+        int bad;
+        if ((!leak && !pyref) || !strcmp(rd->line, "{"))
             continue;
-        if (!s && !strncmp(rd->line, "match-leak-kinds:", 17)) {
+        if (leak && !s && !strncmp(rd->line, "match-leak-kinds:", 17)) {
             if (parse_kinds(rd->line + 17, &kinds) < 0)
                 return supp_fail(err, errlen, rd, "bad match-leak-kinds '%s'", rd->line + 17);
+            continue;
+        }
+        if (pyref && !s->npats && parse_pyref_line(s, rd, err, errlen, &bad)) {
+            if (bad)
+                return -1;
             continue;
         }
         if (!s && !(s = supp_add(ss, rd, name, kinds)))
@@ -407,6 +505,9 @@ static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, s
         return supp_fail(err, errlen, rd, "block '%s' has no closing '}'", name);
     if (leak && !s)
         return supp_fail(err, errlen, rd, "block '%s' has no frame lines", name);
+    if (pyref && !s->npats && !s->type_glob && !s->path_glob && s->excess < 0)
+        return supp_fail(err, errlen, rd, "block '%s' matches every object (want match-type:, "
+                         "match-excess:, match-path: or frame lines)", name);
     if (s) {
         s->info.line = first;
         s->info.valgrind = 1;
@@ -510,6 +611,7 @@ void supp_json(struct json *j, const struct supp_set *ss)
         json_obj_begin(j);
         json_kstr(j, "name", si->name);
         json_kstr(j, "syntax", si->valgrind ? "valgrind" : "lsan");
+        json_kstr(j, "kind", si->pyref ? "leaked-ref" : "leak");
         json_kstr(j, "file", si->file);
         json_kbool(j, "program", si->embedded);
         json_ku64(j, "line", (uint64_t)si->line);

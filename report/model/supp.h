@@ -25,8 +25,10 @@ struct supp_info {
     int embedded;         /* 1: from a snapshot (the program's
                              __lsan_default_suppressions()): file names no file */
     int builtin;          /* 1: heapsnap's own (cpysupp.c): not listed while stale */
-    uint64_t records;     /* loss records it suppressed */
-    uint64_t bytes, blocks;
+    int pyref;            /* 1: a heapsnap:LeakedRef block: it matches Python
+                             objects with leaked references, never loss records */
+    uint64_t records;     /* loss records it suppressed (pyref: groups of objects) */
+    uint64_t bytes, blocks; /* ... their bytes and blocks (pyref: objects) */
 };
 
 struct supp_set *supp_new(void);
@@ -62,6 +64,11 @@ int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *
 int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *const *fr,
                int n, int site);
 
+/* The first heapsnap:LeakedRef suppression of ss (NULL: none) that
+ * matches block b of s, a Python object with leaked references (its
+ * block_refcnt nonzero), or -1.  Nothing is counted: see supp_charge. */
+int supp_match_pyref(const struct supp_set *ss, const struct snap *s, uint64_t b);
+
 /* Whether any suppression of ss (NULL: none) may match a record of kind. */
 int supp_has_kind(const struct supp_set *ss, enum lossrec_kind kind);
 
@@ -76,8 +83,8 @@ const struct supp_info *supp_get(const struct supp_set *ss, size_t i);
 const struct supp_info *supp_matched(const struct supp_set *ss, int i);
 
 struct json;
-/* Writes "suppressions": [{name, syntax, file, line, records, bytes, blocks,
- * stale}] (docs/json.md) into the open object of j; an empty array when ss
+/* Writes "suppressions": [{name, syntax, kind, file, line, records, bytes,
+ * blocks, stale}] (docs/json.md) into the open object of j; an empty array when ss
  * is NULL.  Shared by `leaks --format json` and the gate's JSON. */
 void supp_json(struct json *j, const struct supp_set *ss);
 
