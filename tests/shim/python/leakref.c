@@ -10,6 +10,8 @@
  *   tagged(n)  the same, its address kept with the low bit set, as
  *              PyTorch's c10::impl::PyObjectSlot keeps a Python object its
  *              C++ tensor owns (held, not leaked)
+ *   leaked_float(x, times)  a new float x, times Py_INCREF too many
+ *   incref(o, times)        times Py_INCREF of o, never undone
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -65,11 +67,36 @@ static PyObject *lr_tagged(PyObject *self, PyObject *args)
     return o;
 }
 
+static PyObject *lr_leaked_float(PyObject *self, PyObject *args)
+{
+    double x;
+    int times = 1;
+    if (!PyArg_ParseTuple(args, "d|i", &x, &times))
+        return NULL;
+    PyObject *o = PyFloat_FromDouble(x);
+    for (int i = 0; o && i < times; i++)
+        Py_INCREF(o); /* the bug */
+    return o;
+}
+
+static PyObject *lr_incref(PyObject *self, PyObject *args)
+{
+    PyObject *o;
+    int times = 1;
+    if (!PyArg_ParseTuple(args, "O|i", &o, &times))
+        return NULL;
+    for (int i = 0; i < times; i++)
+        Py_INCREF(o); /* the bug */
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef lr_methods[] = {
     {"leaked", lr_leaked, METH_VARARGS, "a bytearray with a leaked reference"},
     {"clean", lr_clean, METH_VARARGS, "a bytearray"},
     {"kept", lr_kept, METH_VARARGS, "a bytearray a C global holds too"},
     {"tagged", lr_tagged, METH_VARARGS, "a bytearray a C global holds by a tagged pointer"},
+    {"leaked_float", lr_leaked_float, METH_VARARGS, "a float with leaked references"},
+    {"incref", lr_incref, METH_VARARGS, "references leaked to an object"},
     {NULL, NULL, 0, NULL},
 };
 
