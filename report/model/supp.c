@@ -293,36 +293,36 @@ int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct f
     return -1;
 }
 
-int supp_match_pyref(const struct supp_set *ss, const struct snap *s, uint64_t b)
+int supp_match_pyobj(const struct supp_set *ss, const struct supp_pyobj *o)
 {
-    const struct frames_trace *t = NULL;
-    const char *type = "?";
-    char path[2048];
-    int tried = 0, pathed = 0;
-    long excess = (long)s->py.block_refcnt[b] - (long)s->py.block_refs[b];
-    if (s->py.block_type[b] < s->py.ntypes)
-        type = s->py.types[s->py.block_type[b]].name;
     for (size_t i = 0; ss && i < ss->n; i++) {
         const struct supp *p = &ss->v[i];
-        if (!p->info.pyref || (p->excess >= 0 && p->excess != excess) ||
-            (p->type_glob && !glob_match(p->type_glob, type)))
-            continue;
-        if (p->path_glob && !pathed) {
-            pathed = 1;
-            if (!pypath_of(s, b, path, sizeof(path)))
-                path[0] = 0;
-        }
-        if (p->path_glob && !glob_match(p->path_glob, path))
-            continue;
-        if (p->npats && !tried) {
-            tried = 1;
-            t = frames_get(s, s->blocks[b].trace);
-        }
-        if (p->npats && (!t || !pats_match(p->pats, p->npats, t->fr + t->first, t->n - t->first)))
-            continue;
-        return (int)i;
+        if (p->info.pyref && (p->excess < 0 || p->excess == o->excess) &&
+            (!p->type_glob || glob_match(p->type_glob, o->type)) &&
+            (!p->path_glob || glob_match(p->path_glob, o->path)) &&
+            (!p->npats || pats_match(p->pats, p->npats, o->fr, o->n)))
+            return (int)i;
     }
     return -1;
+}
+
+int supp_match_pyref(const struct supp_set *ss, const struct snap *s, uint64_t b)
+{
+    char path[2048] = "";
+    struct supp_pyobj o = {"?", (long)s->py.block_refcnt[b] - (long)s->py.block_refs[b], path,
+                           NULL, 0};
+    if (!ss)
+        return -1;
+    if (s->py.block_type[b] < s->py.ntypes)
+        o.type = s->py.types[s->py.block_type[b]].name;
+    if (!pypath_of(s, b, path, sizeof(path)))
+        path[0] = 0;
+    const struct frames_trace *t = frames_get(s, s->blocks[b].trace);
+    if (t) {
+        o.fr = t->fr + t->first;
+        o.n = t->n - t->first;
+    }
+    return supp_match_pyobj(ss, &o);
 }
 
 /* --- parsing ------------------------------------------------------------- */

@@ -64,9 +64,23 @@ int supp_add_snaps(struct supp_set **ss, const struct snap *snaps, char *const *
 int supp_match(const struct supp_set *ss, enum lossrec_kind kind, const struct frame *const *fr,
                int n, int site);
 
+/* What a heapsnap:LeakedRef suppression matches a Python object with
+ * leaked references against. */
+struct supp_pyobj {
+    const char *type;              /* its type's name ("float") */
+    long excess;                   /* its refcount minus the references found */
+    const char *path;              /* pypath_of's, "" when none */
+    const struct frame *const *fr; /* its stack from the first frame shown */
+    int n;
+};
+
 /* The first heapsnap:LeakedRef suppression of ss (NULL: none) that
- * matches block b of s, a Python object with leaked references (its
- * block_refcnt nonzero), or -1.  Nothing is counted: see supp_charge. */
+ * matches o, or -1.  Nothing is counted: see supp_charge. */
+int supp_match_pyobj(const struct supp_set *ss, const struct supp_pyobj *o);
+
+/* supp_match_pyobj of block b of s, a Python object with leaked
+ * references (its block_refcnt nonzero): its type, counts, path and
+ * stack as `leaks` shows them. */
 int supp_match_pyref(const struct supp_set *ss, const struct snap *s, uint64_t b);
 
 /* Whether any suppression of ss (NULL: none) may match a record of kind. */

@@ -1,12 +1,15 @@
-// link: report/model/supp.c report/model/cpysupp.c report/base/grow.c report/symbols/frames.c report/symbols/frameview.c report/symbols/framefilter.c report/symbols/fchain.c report/symbols/judge.c report/symbols/tmlike.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/demangle.c report/symbols/symtab.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/threadsread.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/stateread.c report/load/statenote.c report/load/section.c report/load/peakread.c report/load/sitelineread.c report/load/pycode.c report/load/pytypes.c report/load/pyretainread.c report/load/pygcfreedread.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
+// link: report/model/supp.c report/model/cpysupp.c report/model/pypath.c report/symbols/codename.c report/base/grow.c report/symbols/frames.c report/symbols/frameview.c report/symbols/framefilter.c report/symbols/fchain.c report/symbols/judge.c report/symbols/tmlike.c report/symbols/framerec.c report/symbols/wrappers.c report/symbols/tmpl.c report/symbols/sym.c report/symbols/demangle.c report/symbols/symtab.c report/symbols/cuindex.c report/symbols/dbgsym.c report/load/lset.c report/load/snap.c report/load/threadsread.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/stateread.c report/load/statenote.c report/load/section.c report/load/peakread.c report/load/sitelineread.c report/load/pycode.c report/load/pytypes.c report/load/pyretainread.c report/load/pygcfreedread.c report/base/fmt.c report/base/json.c report/base/cli.c report/base/input.c report/base/escape.c
 /*
  * test_supp.c - the suppression matcher on synthetic frames: LeakSanitizer
  * templates (substring, '*', '^', '$', any frame, function/file/module),
  * Valgrind blocks (fun/obj/src, globs, "...", prefix match, leading
  * allocator frames optional, match-leak-kinds), parse errors with
- * FILE:LINE, blocks of other tools skipped, match counting, and the
- * built-in entries' reach (numpy's buffer info, pybind11 3.0.0-3.0.2's
- * function record objects).
+ * FILE:LINE, blocks of other tools skipped, match counting,
+ * heapsnap:LeakedRef blocks (type, excess, path, frames; never a loss
+ * record, and a Memcheck block never an object), and the built-in
+ * entries' reach (numpy's buffer info and logaddexp identities, pandas'
+ * module and TextReader bytes, pybind11 3.0.0-3.0.2's function record
+ * objects).
  */
 #include <stdio.h>
 #include <string.h>
@@ -253,6 +256,129 @@ TEST_BEGIN(test_builtin_pybind11_function_record)
 }
 TEST_END
 
+#define LR(body) "{\n   r\n   heapsnap:LeakedRef\n" body "}\n"
+
+/* Index of text's suppressions matching o, -1, or -2 on a parse error. */
+static int match_obj(const char *text, const struct supp_pyobj *o)
+{
+    struct supp_set *ss = supp_new();
+    int r = supp_parse(ss, text, "t.supp", err, sizeof(err)) < 0 ? -2 : supp_match_pyobj(ss, o);
+    supp_free(ss);
+    return r;
+}
+
+/* A leaked reference's block: type, excess and path each exact or a
+ * glob, frames from the first shown; a LeakedRef block never matches a
+ * loss record, nor a Memcheck block an object. */
+TEST_BEGIN(test_leakedref_blocks)
+{
+    struct supp_pyobj o = {"float", 4, "outside (C code or the interpreter) -> float", frames + 1,
+                           NF - 1};
+    static const struct { const char *text; int want; } cases[] = {
+        {LR("   match-type: float\n"), 0},
+        {LR("   match-type: flo*\n   match-excess: 4\n"), 0},
+        {LR("   match-excess: 5\n"), -1},                              /* exact */
+        {LR("   match-type: bytes\n   match-excess: 4\n"), -1},
+        {LR("   match-path: outside*\n"), 0},
+        {LR("   match-path: sys.modules*\n"), -1},
+        {LR("   match-excess: 4\n   fun:make_node\n   fun:make_list\n"), 0},
+        {LR("   match-excess: 4\n   ...\n   fun:main\n"), 0},
+        {LR("   match-excess: 4\n   fun:strdup\n"), -1},  /* from the first frame shown */
+        {VG("   fun:make_node\n") LR("   match-excess: 4\n"), 1},   /* Memcheck: no object */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_true(match_obj(cases[i].text, &o) == cases[i].want, "case %zu: got %d want %d (%s)",
+                    i, match_obj(cases[i].text, &o), cases[i].want, err);
+    for (int k = 0; k < LOSSREC_NKINDS; k++)
+        expect_true(match_text(LR("   match-type: *\n   fun:make_node\n"), (enum lossrec_kind)k) == -1,
+                    "a LeakedRef block matched a loss record of kind %d", k);
+    static const struct { const char *text, *want; } bad[] = {
+        {LR(""), "t.supp:4: block 'r' matches every object"},
+        {LR("   match-excess: 0\n"), "t.supp:4: bad match-excess '0'"},
+        {LR("   match-excess: many\n"), "bad match-excess 'many'"},
+        {LR("   match-type: a\n   match-type: b\n"), "t.supp:5: a second 'match-type:' line"},
+        {LR("   match-path:\n"), "empty 'match-path:'"},
+        {LR("   fun:x\n   match-type: float\n"), "bad frame line 'match-type: float'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = 0;
+        expect_true(match_obj(bad[i].text, &o) == -2, "bad case %zu parsed", i);
+        expect_true(strstr(err, bad[i].want) != NULL, "bad case %zu: \"%s\" lacks \"%s\"", i, err,
+                    bad[i].want);
+    }
+}
+TEST_END
+
+/* The built-in LeakedRef entries, on Debian 13's stacks (no debug
+ * information): numpy's -inf identities (a float, 4 over, made in numpy's
+ * core), pandas' module (2 over, sys.modules['pandas']) and TextReader's
+ * bytes (1 over, and its block a direct leak, under CParserWrapper); the
+ * same type or count made elsewhere, or one count more, is no match. */
+TEST_BEGIN(test_builtin_numpy_pandas_leaked_refs)
+{
+#define UM "/usr/lib/python3/dist-packages/numpy/_core/_multiarray_umath.cpython-313-x86_64-linux-gnu.so"
+#define PS "/usr/lib/python3/dist-packages/pandas/_libs/parsers.cpython-313-x86_64-linux-gnu.so"
+    static const struct frame recs[] = {
+        {0x10, "_multiarray_umath.cpython-313-x86_64-linux-gnu.so+0x2094c7", "??", "??", 0,
+         "_multiarray_umath.cpython-313-x86_64-linux-gnu.so", UM, 0, NULL, 0},
+        {0x20, "_multiarray_umath.cpython-313-x86_64-linux-gnu.so+0x227a4c", "??", "??", 0,
+         "_multiarray_umath.cpython-313-x86_64-linux-gnu.so", UM, 0, NULL, 1},
+        {0x30, "PyInit__multiarray_umath", "??", "??", 0,
+         "_multiarray_umath.cpython-313-x86_64-linux-gnu.so", UM, 0, NULL, 2},
+        {0x40, "_new_module", "<frozen importlib._bootstrap>", "<frozen importlib._bootstrap>", 49,
+         "<python>", "", 0, "importlib._bootstrap", 3},
+        {0x50, "parsers.cpython-313-x86_64-linux-gnu.so+0x6d95f", "??", "??", 0,
+         "parsers.cpython-313-x86_64-linux-gnu.so", PS, 0, NULL, 4},
+        {0x60, "parsers.cpython-313-x86_64-linux-gnu.so+0x72148", "??", "??", 0,
+         "parsers.cpython-313-x86_64-linux-gnu.so", PS, 0, NULL, 5},
+        {0x70, "CParserWrapper.__init__", "/usr/lib/python3/dist-packages/pandas/io/parsers/c_parser_wrapper.py",
+         "", 93, "<python>", "", 0, "pandas.io.parsers.c_parser_wrapper", 6},
+        {0x80, "lr_leaked_float", "tests/shim/python/leakref.c", "", 70, "leakref.so",
+         "/tmp/leakref.so", 0, NULL, 7},
+    };
+    const struct frame *const umath[] = {&recs[0], &recs[1], &recs[2], &recs[3]};
+    const struct frame *const mod[] = {&recs[3]};
+    const struct frame *const csv[] = {&recs[4], &recs[5], &recs[6]};
+    const struct frame *const ext[] = {&recs[7], &recs[3]};
+    struct snap snap;
+    memset(&snap, 0, sizeof snap);
+    snap.exe = (char *)"/usr/bin/python3.13";
+    snap.py_version = 0x030d0000;
+    char *paths[] = {(char *)"t.hsnap"};
+    struct supp_set *ss = NULL;
+    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    const char *outside = "outside (C code or the interpreter) -> float";
+    struct supp_pyobj np = {"float", 4, outside, umath, 4};
+    int i = supp_match_pyobj(ss, &np);
+    expect_true(i >= 0 && supp_matched(ss, i)->builtin && supp_matched(ss, i)->pyref &&
+                    strstr(supp_matched(ss, i)->name, "numpy 1.25 on") != NULL, "numpy: %d", i);
+    np.excess = 5;
+    expect_true(supp_match_pyobj(ss, &np) == -1, "a fifth reference is reported");
+    struct supp_pyobj other = {"float", 4, outside, ext, 2};
+    expect_true(supp_match_pyobj(ss, &other) == -1, "a float made elsewhere is reported");
+    struct supp_pyobj pd = {"module", 2, "sys.modules['pandas'] (module)", mod, 1};
+    i = supp_match_pyobj(ss, &pd);
+    expect_true(i >= 0 && strstr(supp_matched(ss, i)->name, "pandas 2.1 on") != NULL, "pandas: %d", i);
+    pd.path = "sys.modules['numpy'] (module)";
+    expect_true(supp_match_pyobj(ss, &pd) == -1, "another module is reported");
+    pd.path = "sys.modules['pandas'] (module)", pd.excess = 3;
+    expect_true(supp_match_pyobj(ss, &pd) == -1, "a third reference is reported");
+    struct supp_pyobj enc = {"bytes", 1, "outside (C code or the interpreter) -> bytes", csv, 3};
+    i = supp_match_pyobj(ss, &enc);
+    expect_true(i >= 0 && strstr(supp_matched(ss, i)->name, "pandas 1.3 on") != NULL, "bytes: %d", i);
+    enc.excess = 2;
+    expect_true(supp_match_pyobj(ss, &enc) == -1, "a second reference is reported");
+    i = supp_match(ss, LOSSREC_DIRECT, csv, 3, 2);
+    expect_true(i >= 0 && !supp_matched(ss, i)->pyref &&
+                    strstr(supp_matched(ss, i)->name, "pandas 1.3 on") != NULL, "direct: %d", i);
+    expect_true(supp_match(ss, LOSSREC_POSSIBLE, csv, 3, 2) == -1, "possibly lost is reported");
+    expect_true(supp_match(ss, LOSSREC_DIRECT, umath, 4, 3) == -1, "numpy's float is no loss record");
+    supp_free(ss);
+#undef UM
+#undef PS
+}
+TEST_END
+
 /* The allocation-site rule (frames_get, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
@@ -285,6 +411,8 @@ int main(void)
     test_charge_and_stale();
     test_builtin_listed_when_matched();
     test_builtin_pybind11_function_record();
+    test_leakedref_blocks();
+    test_builtin_numpy_pandas_leaked_refs();
     test_site_rule();
     return 0;
 }
