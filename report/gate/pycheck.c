@@ -112,11 +112,13 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
     }
     for (uint64_t i = 0; i < s->nblocks; i++)
         if (leakref ? s->py.block_refcnt && s->py.block_refcnt[i]
-                    : (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) != 0)
+                    : (s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) != 0) {
+            int sm = leakref ? supp_match_pyref(ss, s, i) : -1;
+            if (sm >= 0) /* counted per object, as `leaks` counts them */
+                supp_charge(ss, sm, s->blocks[i].size, 1);
             it[n++] = (struct py_item){charge ? charge[i] : s->blocks[i].trace,
-                                       s->py.block_type[i],
-                                       leakref ? supp_match_pyref(ss, s, i) : -1,
-                                       (int64_t)s->blocks[i].size, 1};
+                                       s->py.block_type[i], sm, (int64_t)s->blocks[i].size, 1};
+        }
     free(charge);
     qsort(it, n, sizeof *it, cmp_site);
     for (size_t i = 0; i < n; i++) {
@@ -144,8 +146,6 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
         f->blocks = it[i].blocks;
         f->supp = it[i].supp;
         f->over = it[i].supp < 0;
-        if (it[i].supp >= 0)
-            supp_charge(ss, it[i].supp, (uint64_t)it[i].bytes, (uint64_t)it[i].blocks);
         *(it[i].supp >= 0 ? suppressed : objects) += it[i].blocks;
     }
     free(it);

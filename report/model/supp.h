@@ -27,7 +27,7 @@ struct supp_info {
     int builtin;          /* 1: heapsnap's own (cpysupp.c): not listed while stale */
     int pyref;            /* 1: a heapsnap:LeakedRef block: it matches Python
                              objects with leaked references, never loss records */
-    uint64_t records;     /* loss records it suppressed (pyref: groups of objects) */
+    uint64_t records;     /* loss records it suppressed (pyref: objects) */
     uint64_t bytes, blocks; /* ... their bytes and blocks (pyref: objects) */
 };
 
