@@ -2,7 +2,7 @@
 # next to numpy's known ones, which heapsnap's built-in suppression of
 # logaddexp's and logaddexp2's -inf identities (4 references over, numpy
 # 1.25 on) must not hide: tests/shim/python/leakref.c makes a -inf float
-# and leaks 4 references to each of 20 floats (the same type and count,
+# and leaks 4 references to each of 40 floats (the same type and count,
 # made elsewhere; a list holds them, as logaddexp's ufunc holds its
 # identity, so that their counts read as numpy's do: refcount 5, 1
 # reference found, but where a stale word is taken for one more
@@ -20,8 +20,8 @@ held = None
 
 def run():
     global held
-    held = [None] * 20  # its size once: a grown list's old arrays hold stale pointers
-    for i in range(20):
+    held = [None] * 40  # its size once: a grown list's old arrays hold stale pointers
+    for i in range(40):
         held[i] = leakref.leaked_float(-1.0 - i, 4)  # MARK_FLOAT
     leakref.incref(np.logaddexp.identity, 1)  # MARK_IDENTITY
 
