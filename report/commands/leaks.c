@@ -80,9 +80,13 @@ static void leaks_usage(void)
            "  --exclude PAT       drop records whose allocation site matches PAT\n"
            "  --suppressions FILE\n"
            "                      LeakSanitizer leak: lines and/or Valgrind { } blocks\n"
-           "                      (repeatable); matched and stale ones are listed\n"
+           "                      (repeatable; { heapsnap:LeakedRef } blocks for Python\n"
+           "                      objects with leaked references); matched and stale\n"
+           "                      ones are listed\n"
            "  --gen-suppressions[=lsan|valgrind]\n"
-           "                      print a suppression after each record\n"
+           "                      print a suppression after each record (and a\n"
+           "                      heapsnap:LeakedRef block after each group of Python\n"
+           "                      objects with leaked references)\n"
            "  --refs              print each record's refcount range\n"
            "  --all-frames        stacks keep the allocator's frames before the program's\n"
            "                      (operator new, strdup, std::vector's templates...),\n"
@@ -473,7 +477,7 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
             if (pytypes_capped_note(&snaps[i], note, sizeof(note)))
                 printf("note: %s: %s\n\n", paths[i], note);
         }
-        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, o->lr.supp, stdout) < 0) {
+        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, o->lr.supp, o->pr.gen, stdout) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             rc = 2;
         }

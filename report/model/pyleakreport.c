@@ -11,6 +11,11 @@
  *       #0 make_leaked at leakref.c:20 (leakref.so)
  *       #1 app.py:12 in main
  *
+ * --gen-suppressions prints, after each group's stack, the
+ * heapsnap:LeakedRef block that matches it (its type, its excess, its
+ * frames as fun: lines, as lossprint's Valgrind blocks), whichever syntax
+ * was asked for: LeakSanitizer has no such kind.
+ *
  * An object a heapsnap:LeakedRef suppression matches (supp_match_pyref:
  * numpy's and pandas' known leaks are built in, cpysupp.c) is listed after
  * them, one line a group, with the suppression's name, and not counted in
@@ -126,7 +131,19 @@ static void pyl_line(const struct snap *s, const struct pyl_group *g, const char
             g->refs == 1 ? "" : "s");
 }
 
-static int pyl_print_snap(const struct snap *s, const struct supp_set *ss, FILE *out)
+/* The heapsnap:LeakedRef block that matches group g (supp.c's grammar). */
+static void pyl_gen(const struct snap *s, const struct pyl_group *g, FILE *out)
+{
+    const struct frames_trace *t = frames_get(s, g->trace);
+    const char *type = s->py.types[g->type].name;
+    fprintf(out, "{\n   heapsnap-leakedref-%s-%s\n   heapsnap:LeakedRef\n   match-type: %s\n"
+            "   match-excess: %u\n", type, t ? t->site_name : "?", type, g->refcnt - g->refs);
+    for (int i = t ? t->first : 0; t && i < t->n && i - t->first < SUPP_MAX_PATS; i++)
+        fprintf(out, "   fun:%s\n", t->fr[i]->func);
+    fprintf(out, "}\n");
+}
+
+static int pyl_print_snap(const struct snap *s, const struct supp_set *ss, int gen, FILE *out)
 {
     uint64_t m, n = 0, nsupp = 0;
     struct pyl_group *g = pyl_groups(s, ss, &m);
@@ -146,6 +163,8 @@ static int pyl_print_snap(const struct snap *s, const struct supp_set *ss, FILE 
         pyl_line(s, &g[i], "", out);
         fputc('\n', out);
         pyl_stack(s, g[i].trace, out);
+        if (gen)
+            pyl_gen(s, &g[i], out);
     }
     for (uint64_t i = 0; i < m; i++) {
         if (g[i].supp < 0)
@@ -198,10 +217,11 @@ int pyleakref_json(struct json *j, const struct snap *snaps, int n, const struct
     return rc;
 }
 
-int pyleakref_print(const struct snap *snaps, int n, const struct supp_set *ss, FILE *out)
+int pyleakref_print(const struct snap *snaps, int n, const struct supp_set *ss, int gen,
+                    FILE *out)
 {
     for (int i = 0; i < n; i++)
-        if (snaps[i].py.leakrefs && pyl_print_snap(&snaps[i], ss, out) < 0)
+        if (snaps[i].py.leakrefs && pyl_print_snap(&snaps[i], ss, gen, out) < 0)
             return -1;
     return 0;
 }

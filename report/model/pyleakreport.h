@@ -18,9 +18,12 @@ void pyleakref_charge(struct supp_set *ss, const struct snap *snaps, int n);
 
 /* One block per snapshot that has any: per (site, type, refcount, refs
  * found), the objects and their bytes, with the allocation's stack (the
- * extension's native frames); the groups a suppression of ss matched
- * (NULL: none) one line each, after, naming it.  0, or -1 out of memory. */
-int pyleakref_print(const struct snap *snaps, int n, const struct supp_set *ss, FILE *out);
+ * extension's native frames) and, with gen (--gen-suppressions), a
+ * heapsnap:LeakedRef block that matches them; the groups a suppression of
+ * ss matched (NULL: none) one line each, after, naming it.  0, or -1 out
+ * of memory. */
+int pyleakref_print(const struct snap *snaps, int n, const struct supp_set *ss, int gen,
+                    FILE *out);
 
 /* "python_leaked_references": the same groups of every snapshot, each
  * {snapshot (index), type, objects, bytes, refcount, references_found,

@@ -18,7 +18,9 @@
 # suppressed, where numpy leaks it (1.25 on).  A suppression file's own
 # heapsnap:LeakedRef block (a float 4 over made in leakref's module)
 # takes those floats off the gate's failures and counts them, and leaves
-# the fifth reference to logaddexp's identity failing it.  On every
+# the fifth reference to logaddexp's identity failing it; the blocks
+# `leaks --gen-suppressions` prints after each group, given back as a
+# suppression file, take every one off.  On every
 # interpreter that imports numpy (Debian's python3 with python3-numpy,
 # Debian 13's root); a SKIP line when none does.
 . tests/shim/python/lib_py.sh
@@ -81,6 +83,13 @@ print(n(5, 1, False), n(5, 1, True), n(*ident, False))
      grep -Eq '^FAIL python .*, [1-9][0-9]* with leaked references \([0-9]+ suppressed\)$' "$T/gs-$tag.txt"; then
     t_pass "python_leakref_suppression_file_block_$tag"
   else t_fail "python_leakref_suppression_file_block_$tag" "rc $rc, ${n:-no} matched: $(grep -E '^(FAIL|PASS) python|matched|stale' "$T/gs-$tag.txt" | tr '\n' '|')"; fi
+  # the blocks --gen-suppressions prints, given back, suppress what they were printed for
+  "$HEAPSNAP" leaks "$s" --gen-suppressions=valgrind 2>/dev/null | sed -n '/^{$/,/^}$/p' >"$T/gen-$tag.supp"
+  "$HEAPSNAP" gate "$s" --suppressions "$T/gen-$tag.supp" --fail-on none --python-fail-on leaked-refs >"$T/gg-$tag.txt" 2>&1; rc=$?
+  if [ "$rc" = 0 ] && grep -q 'heapsnap:LeakedRef' "$T/gen-$tag.supp" &&
+     grep -Eq '^PASS python .*, 0 with leaked references \([0-9]+ suppressed\)$' "$T/gg-$tag.txt"; then
+    t_pass "python_leakref_gen_suppressions_round_trip_$tag"
+  else t_fail "python_leakref_gen_suppressions_round_trip_$tag" "rc $rc: $(grep -E '^(FAIL|PASS) python|stale|heapsnap:' "$T/gg-$tag.txt" | head -4 | tr '\n' '|') $(grep -c LeakedRef "$T/gen-$tag.supp") blocks"; fi
 done < <(py_interpreters)
 if [ "$ran" = 0 ]; then
   t_skip python_numpy_buffer_info_not_possibly_lost "no interpreter asked for (TEST_PYTHONS) imports numpy (apt install python3-numpy)"
