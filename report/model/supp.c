@@ -35,8 +35,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "input.h"
 #include "frames.h"
+#include "input.h"
 #include "json.h"
 #include "pypath.h"
 #include "snap.h"
