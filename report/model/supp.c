@@ -53,7 +53,7 @@ struct supp_pat {
 struct supp {
     struct supp_info info;
     unsigned kinds;        /* LOSSREC_KIND_BIT set (0: a heapsnap:LeakedRef block) */
-    char *type_glob;       /* LeakedRef: match-type, or NULL */
+    char *objtype_glob;       /* LeakedRef: match-type, or NULL */
     char *path_glob;       /* LeakedRef: match-path, or NULL */
     long excess;           /* LeakedRef: match-excess, or -1 */
     char *templ;           /* leak: pattern, or NULL for a Valgrind block */
@@ -95,7 +95,7 @@ static void supp_clear(struct supp *s)
         free(s->pats[i].glob);
     free(s->pats);
     free(s->templ);
-    free(s->type_glob);
+    free(s->objtype_glob);
     free(s->path_glob);
     free((char *)s->info.name);
     free((char *)s->info.file);
@@ -298,7 +298,7 @@ int supp_match_pyobj(const struct supp_set *ss, const struct supp_pyobj *o)
     for (size_t i = 0; ss && i < ss->n; i++) {
         const struct supp *p = &ss->v[i];
         if (p->info.pyref && (p->excess < 0 || p->excess == o->excess) &&
-            (!p->type_glob || glob_match(p->type_glob, o->type)) &&
+            (!p->objtype_glob || glob_match(p->objtype_glob, o->type)) &&
             (!p->path_glob || glob_match(p->path_glob, o->path)) &&
             (!p->npats || pats_match(p->pats, p->npats, o->fr, o->n)))
             return (int)i;
@@ -433,7 +433,7 @@ static int parse_pyref_line(struct supp *s, const struct supp_reader *rd, char *
                             size_t errlen, int *bad)
 {
     const char *l = rd->line;
-    char **glob = !strncmp(l, "match-type:", 11) ? &s->type_glob
+    char **glob = !strncmp(l, "match-type:", 11) ? &s->objtype_glob
                   : !strncmp(l, "match-path:", 11) ? &s->path_glob : NULL;
     *bad = 0;
     if (glob) {
@@ -505,7 +505,7 @@ static int parse_block(struct supp_set *ss, struct supp_reader *rd, char *err, s
         return supp_fail(err, errlen, rd, "block '%s' has no closing '}'", name);
     if (leak && !s)
         return supp_fail(err, errlen, rd, "block '%s' has no frame lines", name);
-    if (pyref && !s->npats && !s->type_glob && !s->path_glob && s->excess < 0)
+    if (pyref && !s->npats && !s->objtype_glob && !s->path_glob && s->excess < 0)
         return supp_fail(err, errlen, rd, "block '%s' matches every object (want match-type:, "
                          "match-excess:, match-path: or frame lines)", name);
     if (s) {
