@@ -414,6 +414,21 @@ static int pyroot_page_unwritten(uintptr_t p, int down)
     return !swapped && (!present || file);
 }
 
+/* /proc/self/pagemap opened for pyroot_page_unwritten, if it tells a page
+ * this thread just wrote (its stack's) from one never written: a kernel
+ * or sandbox that hides the flags (zeros) would else have every page
+ * skipped. */
+static void pyroot_pagemap_open(void)
+{
+    volatile uint64_t here = 1;
+    r.pm_fd1 = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) + 1;
+    r.pm_n = 0;
+    if (r.pm_fd1 && pyroot_page_unwritten((uintptr_t)&here, 0)) {
+        close(r.pm_fd1 - 1);
+        r.pm_fd1 = 0;
+    }
+}
+
 /* Each aligned word of [lo, hi) (at most PYR_DATA_MAX bytes of it) that
  * is a tracked object's start is a root of kind, named by name; read a
  * page at a time, but for pages never written (pyroot_page_unwritten),
@@ -648,7 +663,7 @@ void pyg_roots_collect(void)
     if (!interp)
         return;
     r.budget = PYR_BUDGET;
-    r.pm_fd1 = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) + 1;
+    pyroot_pagemap_open();
     pyroot_modules(interp);
     /* PyThreadState's next is its second word in 3.10-3.13 (python_layout_matches_headers) */
     uintptr_t ts = pyroot_word((uintptr_t)interp + r.ol->interp_threads);
