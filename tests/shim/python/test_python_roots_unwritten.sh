@@ -5,9 +5,9 @@
 # and a C global that alone holds an UnwrittenHeld: after a snapshot
 # taken through the shim's API, fewer than 16 of the zeros' 2,048 pages
 # may be present in /proc/self/pagemap (before: every one, mapped by the
-# scan's reads; the graph's other reads near a ctypes object still map
-# 2-3 here), and `top --retainers` must name the object "static
-# data of libunwritten.so (unwritten_held)".  On every CPython 3.10-3.15
+# scan's reads; another read of the snapshot, 8,216 bytes near the zeros'
+# end, not traced further, still maps 2-3 here), and `top --retainers`
+# must name the object "static data of libunwritten.so (unwritten_held)".  On every CPython 3.10-3.15
 # found; a SKIP line names each one absent.
 . tests/shim/python/lib_py.sh
 
