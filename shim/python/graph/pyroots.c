@@ -395,16 +395,20 @@ typedef uint32_t (*pyroot_namer)(uintptr_t at, const char **text, void *ctx);
  * stack's unused depth) or as its file's bytes, fixed when it was linked:
  * it holds no reference the program made, and reading it would only
  * fault it in (python_exit_roots_skip_unwritten_pages).  The entries are
- * read afresh for each range (pyroot_scan_range clears pm_n); 0 when
- * pagemap cannot tell. */
-static int pyroot_page_unwritten(uintptr_t p, int down)
+ * read afresh for each range (pyroot_scan_range clears pm_n), at most
+ * PYR_PM at a time from p on (down: up to p), not past the range's other
+ * end, the page at far: the kernel walks the page tables of every entry
+ * asked for.  0 when pagemap cannot tell. */
+static int pyroot_page_unwritten(uintptr_t p, uintptr_t far, int down)
 {
-    uint64_t pg = p / PYR_PAGE;
+    uint64_t pg = p / PYR_PAGE, end = far / PYR_PAGE;
     if (!r.pm_fd1)
         return 0;
-    if (pg - r.pm_first >= r.pm_n) { /* the entries from pg on, or (down) up to it */
-        r.pm_first = down && pg >= PYR_PM - 1 ? pg - (PYR_PM - 1) : pg;
-        ssize_t got = pread(r.pm_fd1 - 1, r.pm, sizeof r.pm, (off_t)(r.pm_first * 8));
+    if (pg - r.pm_first >= r.pm_n) {
+        uint64_t lo = down ? (pg - end >= PYR_PM ? pg - (PYR_PM - 1) : end) : pg;
+        uint64_t n = down ? pg - lo + 1 : (end - pg >= PYR_PM ? PYR_PM : end - pg + 1);
+        ssize_t got = pread(r.pm_fd1 - 1, r.pm, n * 8, (off_t)(lo * 8));
+        r.pm_first = lo;
         r.pm_n = got > 0 ? (uint64_t)got / 8 : 0;
         if (pg - r.pm_first >= r.pm_n)
             return 0;
@@ -423,7 +427,7 @@ static void pyroot_pagemap_open(void)
     volatile uint64_t here = 1;
     r.pm_fd1 = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) + 1;
     r.pm_n = 0;
-    if (r.pm_fd1 && pyroot_page_unwritten((uintptr_t)&here, 0)) {
+    if (r.pm_fd1 && pyroot_page_unwritten((uintptr_t)&here, (uintptr_t)&here, 0)) {
         close(r.pm_fd1 - 1);
         r.pm_fd1 = 0;
     }
@@ -463,7 +467,7 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
         }
         k += to - from;
         size_t n = to - from;
-        if (pyroot_page_unwritten(from, down) || !pyroot_peek(buf, from, n))
+        if (pyroot_page_unwritten(from, down ? lo : hi - 1, down) || !pyroot_peek(buf, from, n))
             continue;
         size_t m = pyg_tracked_all(buf, n / 8, at, obj);
         for (size_t i = 0; i < m; i++) {
