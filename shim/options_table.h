@@ -213,11 +213,13 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "its pid, silently", 0, 0x7fffffffL, 0},
 };
 
-/* HEAPSNAP_* variables that are not the shim's (the CLI reads them): the
+/* HEAPSNAP_* variables that are not the shim's (the CLI reads them, or
+ * scripts/debian-root.sh: where its roots live, HEAPSNAP_ROOTS): the
  * shim's warning about names it does not know leaves these alone. */
 static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS", "HEAPSNAP_LAUNCHER",
                                               "HEAPSNAP_DEBUG", "HEAPSNAP_SHIM",
-                                              "HEAPSNAP_SYSROOT", "HEAPSNAP_OS_RELEASE"};
+                                              "HEAPSNAP_SYSROOT", "HEAPSNAP_OS_RELEASE",
+                                              "HEAPSNAP_ROOTS"};
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction
