@@ -495,13 +495,12 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
 {
     struct tbl_entry e;
     for (uint32_t g = 0; g < s->clusters; g++)
-        for (unsigned j = 0; j < TBL_CLUSTER; j++)
-            if (s->cl[g].ctrl[j] < TBL_EMPTY) {
-                tbl_unpack(&s->cl[g].slot[j], &e);
-                int r = fn(&e, arg);
-                if (r)
-                    return r;
-            }
+        for (unsigned m = ~tbl_free_mask(s->cl[g].ctrl) & TBL_ALL; m; m &= m - 1) {
+            tbl_unpack(&s->cl[g].slot[__builtin_ctz(m)], &e);
+            int r = fn(&e, arg);
+            if (r)
+                return r;
+        }
     return 0;
 }
 
