@@ -211,12 +211,23 @@ static int tbl_rebuild(struct tbl_stripe *s, uint32_t c)
     s->clusters = c;
     s->limit = (uint32_t)((uint64_t)c * TBL_CLUSTER * TBL_LOAD_NUM / TBL_LOAD_DEN);
     s->count = 0;
-    for (uint32_t g = 0; g < old_c; g++)
-        for (unsigned j = 0; j < TBL_CLUSTER; j++)
-            if (old[g].ctrl[j] < TBL_EMPTY) { /* more room than live entries: always a vacancy */
-                uint64_t h = tbl_hash(tbl_ptr(&old[g].slot[j]));
-                tbl_place(s, tbl_vacancy(s, h), h, &old[g].slot[j]);
+    uint32_t moved = 0;
+    for (uint32_t g = 0; g < old_c; g++) /* each live slot (a tag's byte has no high bit) */
+        for (unsigned m = ~tbl_free_mask(old[g].ctrl) & TBL_ALL; m; m &= m - 1) {
+            const struct tbl_slot *x = &old[g].slot[__builtin_ctz(m)];
+            uint64_t h = tbl_hash(tbl_ptr(x));
+            struct tbl_cluster *k = &cl[tbl_home(h, c)];
+            unsigned f = tbl_free_mask(k->ctrl);
+            if (HS_LIKELY(f)) { /* its home has room: tbl_vacancy's first answer */
+                unsigned j = (unsigned)__builtin_ctz(f);
+                k->ctrl[j] = (uint8_t)tbl_tag(h);
+                k->slot[j] = *x;
+                moved++;
+            } else { /* more room than live entries: always a vacancy */
+                tbl_place(s, tbl_vacancy(s, h), h, x);
             }
+        }
+    s->count += moved;
     arena_unmap(old, (size_t)old_c * sizeof *old);
     return 0;
 }
@@ -484,13 +495,12 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
 {
     struct tbl_entry e;
     for (uint32_t g = 0; g < s->clusters; g++)
-        for (unsigned j = 0; j < TBL_CLUSTER; j++)
-            if (s->cl[g].ctrl[j] < TBL_EMPTY) {
-                tbl_unpack(&s->cl[g].slot[j], &e);
-                int r = fn(&e, arg);
-                if (r)
-                    return r;
-            }
+        for (unsigned m = ~tbl_free_mask(s->cl[g].ctrl) & TBL_ALL; m; m &= m - 1) {
+            tbl_unpack(&s->cl[g].slot[__builtin_ctz(m)], &e);
+            int r = fn(&e, arg);
+            if (r)
+                return r;
+        }
     return 0;
 }
 

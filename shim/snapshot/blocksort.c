@@ -4,7 +4,15 @@
  * sort below BSORT_SMALL blocks.  The BLOCKS section, the leak check's
  * binary searches and the API's queries all want the blocks in address
  * order; a snapshot without the check sorts only their addresses
- * (bsort_addrs, bsort_u32: for blockstream.c), the same way.
+ * (bsort_addrs, bsort_u32: for blockstream.c), the same way.  A run of
+ * blocks copied from the table (bstream_runs) is a sample spread evenly
+ * over the heap: bsort_spread sorts it into a second buffer in one
+ * counting pass over BSORT_SPREAD buckets of its address range (about a
+ * block a bucket), then by insertion, which moves a block only within its
+ * bucket: one pass over the run while no bucket holds more than
+ * BSORT_SMALL, else bucket by bucket, the radix sort taking the big ones
+ * (a run from heaps far apart).  The radix sort alone spent most of its
+ * work on the counters of levels holding a few blocks each.
  *
  * Why our own: glibc's qsort mallocs its scratch (the host's heap, from
  * inside the shim), and an LSD radix sort scatters into a second copy of
@@ -90,3 +98,42 @@ static uint64_t bsort_w[8 * 512];
 BSORT_DEFINE(bsort_blocks, struct hsnap_block, BSORT_ADDR)
 BSORT_DEFINE(bsort_addrs, uint64_t, BSORT_SELF)
 BSORT_DEFINE(bsort_u32, uint32_t, BSORT_SELF) /* bstream_gather's lower halves of addresses */
+
+static uint32_t bsort_bucket[BSORT_SPREAD + 1];
+
+/* a[0..n) (n <= BSORT_SPREAD) copied into out in address order. */
+void bsort_spread(const struct hsnap_block *a, struct hsnap_block *out, uint32_t n)
+{
+    if (!n)
+        return;
+    uint64_t lo = a[0].addr, hi = a[0].addr;
+    for (uint32_t i = 1; i < n; i++) {
+        lo = a[i].addr < lo ? a[i].addr : lo;
+        hi = a[i].addr > hi ? a[i].addr : hi;
+    }
+    unsigned shift = 0;
+    while ((hi - lo) >> shift >= BSORT_SPREAD)
+        shift++;
+    memset(bsort_bucket, 0, sizeof bsort_bucket);
+    for (uint32_t i = 0; i < n; i++)
+        bsort_bucket[((a[i].addr - lo) >> shift) + 1]++;
+    uint32_t most = 0;
+    for (uint32_t d = 1; d <= BSORT_SPREAD; d++) { /* bucket d starts at [d] */
+        most = bsort_bucket[d] > most ? bsort_bucket[d] : most;
+        bsort_bucket[d] += bsort_bucket[d - 1];
+    }
+    for (uint32_t i = 0; i < n; i++)
+        out[bsort_bucket[(a[i].addr - lo) >> shift]++] = a[i];
+    if (most <= BSORT_SMALL) { /* no block moves past its bucket: one pass */
+        bsort_blocks_small(out, n);
+        return;
+    }
+    /* bucket d now ends at [d]: sort each bucket of more than one block */
+    for (uint32_t d = 0, from = 0; d < BSORT_SPREAD && from < n; from = bsort_bucket[d++]) {
+        uint32_t k = bsort_bucket[d] - from;
+        if (k > BSORT_SMALL)
+            bsort_blocks(out + from, k);
+        else if (k > 1)
+            bsort_blocks_small(out + from, k);
+    }
+}

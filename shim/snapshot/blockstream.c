@@ -21,10 +21,11 @@
  *
  * Where nothing needs the blocks in one address order (a snapshot that
  * types no Python objects: packed BLOCKS, which the reader sorts), one
- * walk copies them into a buffer of BSTREAM_RUN blocks, sorted and handed
- * on whenever it fills (bstream_runs): no count, no second walk, no
- * lookup, and the buffer's 128 KiB in place of 4 bytes a live block, which
- * was what lifted a kept heap's peak RSS at its exit snapshot.
+ * walk copies them into a buffer of BSTREAM_RUN blocks, sorted into a
+ * second one (bsort_spread) and handed on whole whenever it fills
+ * (bstream_runs): no count, no second walk, no lookup, and the buffers'
+ * 256 KiB in place of 4 bytes a live block, which was what lifted a kept
+ * heap's peak RSS at its exit snapshot.
  */
 #include <string.h>
 
@@ -32,7 +33,7 @@
 
 #define BSTREAM_AHEAD 8
 #define BSTREAM_HIGHS 64 /* upper halves the 4-byte form takes */
-#define BSTREAM_RUN 4096u /* blocks in a run: 128 KiB */
+#define BSTREAM_RUN BSORT_SPREAD /* blocks in a run: 128 KiB, twice */
 
 /* One upper half's run: [at, at + n) of the array, room for cap. */
 struct bstream_run {
@@ -181,18 +182,19 @@ static void bstream_one(uint64_t p, uint64_t ahead, bstream_fn fn, void *arg)
     fn(&b, arg);
 }
 
+/* A run's blocks as they come (a), and in address order (s: bsort_spread). */
 struct bstream_runs {
-    struct hsnap_block *a; /* BSTREAM_RUN */
+    struct hsnap_block *a, *s; /* BSTREAM_RUN each */
     uint32_t n;
-    bstream_fn fn;
+    bstream_run_fn fn;
     void *arg;
 };
 
 static void bstream_run_out(struct bstream_runs *r)
 {
-    bsort_blocks(r->a, r->n);
-    for (uint32_t i = 0; i < r->n; i++)
-        r->fn(&r->a[i], r->arg);
+    bsort_spread(r->a, r->s, r->n);
+    if (r->n)
+        r->fn(r->s, r->n, r->arg);
     r->n = 0;
 }
 
@@ -201,22 +203,24 @@ static int bstream_run_take(const struct tbl_entry *e, void *arg)
     struct bstream_runs *r = arg;
     if (inh_skip(e, 1))
         return 0;
-    r->a[r->n++] = (struct hsnap_block){.addr = e->ptr, .size = e->size, .trace = e->trace,
-                                        .epoch = e->epoch};
-    if (r->n == BSTREAM_RUN)
+    r->a[r->n] = (struct hsnap_block){.addr = e->ptr, .size = e->size, .trace = e->trace,
+                                      .epoch = e->epoch};
+    if (++r->n == BSTREAM_RUN)
         bstream_run_out(r);
     return 0;
 }
 
-int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left)
+int bstream_runs(bstream_run_fn fn, void *arg, struct pend_left *left)
 {
-    struct bstream_runs r = {arena_map(BSTREAM_RUN * sizeof *r.a), 0, fn, arg};
-    if (!r.a)
+    const size_t room = 2 * BSTREAM_RUN * sizeof(struct hsnap_block);
+    struct hsnap_block *m = arena_map(room);
+    if (!m)
         return -1;
+    struct bstream_runs r = {m, m + BSTREAM_RUN, 0, fn, arg};
     int rc = pend_foreach(bstream_run_take, &r, 0, left);
     if (rc == 0)
         bstream_run_out(&r);
-    arena_unmap(r.a, BSTREAM_RUN * sizeof *r.a);
+    arena_unmap(m, room);
     return rc < 0 ? -1 : 0;
 }
 

@@ -59,6 +59,21 @@ static void snap_stream_block(const struct hsnap_block *b, void *arg)
     }
 }
 
+/* A run of blocks in address order (bstream_runs): counted, then into the
+ * section straight from the run's buffer (packed: no copy). */
+static void snap_stream_run(const struct hsnap_block *a, uint32_t n, void *arg)
+{
+    (void)arg;
+    struct snap_live *lv = snap_stream.lv;
+    for (uint32_t i = 0; i < n; i++) {
+        if (a[i].trace >= lv->n)
+            snap_live_grow(lv, a[i].trace);
+        trace_live_add(lv->live, lv->n, a[i].trace, a[i].size);
+    }
+    snap_stream.n += n;
+    side_out(snap_stream.f, a, (size_t)n * sizeof *a);
+}
+
 /* The blocks' count comes before them, and is known after them: its room
  * is reserved, and its crc combined with theirs (side_sec_end). */
 static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_t *count)
@@ -75,8 +90,9 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
     f->hint = pend_live_count() * sizeof(struct hsnap_block);
     side_sec_begin_packed(f, 8, ZSEC_UNKNOWN);
     /* in address order for the types; else in runs (packed BLOCKS: the reader sorts) */
-    int r = (snap_stream.types || !f->packed ? bstream_blocks : bstream_runs)(snap_stream_block,
-                                                                             NULL, &snap_run.left);
+    int r = snap_stream.types || !f->packed
+                ? bstream_blocks(snap_stream_block, NULL, &snap_run.left)
+                : bstream_runs(snap_stream_run, NULL, &snap_run.left);
     if (r == 0)
         side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
     arena_unmap(snap_stream.buf, room);

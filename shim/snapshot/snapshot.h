@@ -103,6 +103,8 @@ void zsec_release(void);                /* the context back to the kernel */
 void bsort_blocks(struct hsnap_block *a, uint64_t n); /* by address; snapshot lock held */
 void bsort_addrs(uint64_t *a, uint64_t n);            /* the same, bare addresses */
 void bsort_u32(uint32_t *a, uint64_t n);              /* ... and their lower halves */
+#define BSORT_SPREAD 4096u /* bsort_spread's most blocks, and its buckets */
+void bsort_spread(const struct hsnap_block *a, struct hsnap_block *out, uint32_t n);
 
 /* ---- blockstream.c: BLOCKS in address order, 4 bytes a live block ---- */
 typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
@@ -111,10 +113,11 @@ typedef void (*bstream_fn)(const struct hsnap_block *b, void *arg);
  * fatal path: the lookups take the stripes' locks. */
 int bstream_blocks(bstream_fn fn, void *arg, struct pend_left *left);
 /* The same in runs, each in address order (a run's blocks sorted in a
- * buffer of BSTREAM_RUN, handed on from inside the walk, one stripe held:
- * fn must not call into the table); 0, or -1 out of memory (fn saw
+ * buffer of BSTREAM_RUN, handed on whole from inside the walk, one stripe
+ * held: fn must not call into the table); 0, or -1 out of memory (fn saw
  * none). */
-int bstream_runs(bstream_fn fn, void *arg, struct pend_left *left);
+typedef void (*bstream_run_fn)(const struct hsnap_block *a, uint32_t n, void *arg);
+int bstream_runs(bstream_run_fn fn, void *arg, struct pend_left *left);
 
 /* ---- snapinherit.c: a fork child's inherited heap, summed apart ---- */
 uint32_t inh_fork_epoch(void); /* the fork child's handler: a new birth epoch, or 0 */
