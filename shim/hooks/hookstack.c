@@ -43,7 +43,7 @@ void hook_unwind_init(void)
  * objects, as well as the recording block's address (pushed by the
  * callees' prologues with the register that holds it).  Each is the
  * deepest a painted stack showed on its path, with room to spare
- * (test_leak_leftovers pins the clearing). */
+ * (test_leak_leftovers: no block address left after new stacks' walks). */
 #define HOOK_DEPTH_PY 1280
 #define HOOK_DEPTH_FRAMES 3584
 #define HOOK_DEPTH_WALK 4096
