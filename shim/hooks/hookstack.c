@@ -35,13 +35,20 @@ void hook_unwind_init(void)
 /* How deep below the hook's frame a stack's naming goes, past its ip[]
  * (max + UNWIND_SLACK words): Python's frames spliced into a stack named
  * before (pyfr_again), the frames of a walk named before (then Python's
- * spliced, or an intern), a walk.  hook_leave clears that much: the dead
+ * spliced, or an intern), a walk and its intern (the CFI walk's; with
+ * Python's frames spliced in, whose splice keeps a trace's frames on the
+ * stack; libunwind's, which takes the stack whole: auto's fallback, or
+ * HEAPSNAP_UNWIND=libunwind).  hook_leave clears that much: the dead
  * frames hold the host's stack words the walk read and Python's code
  * objects, as well as the recording block's address (pushed by the
- * callees' prologues with the register that holds it). */
+ * callees' prologues with the register that holds it).  Each is the
+ * deepest a painted stack showed on its path, with room to spare
+ * (test_leak_leftovers: no block address left after new stacks' walks). */
 #define HOOK_DEPTH_PY 1280
 #define HOOK_DEPTH_FRAMES 3584
-#define HOOK_DEPTH_WALK 6144
+#define HOOK_DEPTH_WALK 4096
+#define HOOK_DEPTH_WALK_PY 6144
+#define HOOK_DEPTH_WALK_RAW 11264
 
 /* hook_scrub_need (hs_hot) */
 
@@ -68,14 +75,17 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
     if (got < 0) {
         if (HS_UNLIKELY(hook_up()->orphan_stop())) /* a clone child: no walk */
             return UNWIND_NO_NAME;
-        *deep = HOOK_DEPTH_WALK;
+        int raw;
         again = UNWIND_NO_NAME;
-        got = (int)unwind_capture(ip, max, &truncated, NULL, origin);
+        got = (int)unwind_capture(ip, max, &truncated, NULL, origin, &raw);
+        *deep = raw ? HOOK_DEPTH_WALK_RAW : HOOK_DEPTH_WALK;
     }
     unsigned depth = (unsigned)got;
     if (HS_UNLIKELY(pyfr_on)) { /* shim/python: Python frames spliced in */
         uint32_t name = again;
         int py = pyfr_trace(ip, depth, max, truncated, &name, &id);
+        if (py && *deep == HOOK_DEPTH_WALK)
+            *deep = HOOK_DEPTH_WALK_PY;
         if (py) {
             if (again == UNWIND_NO_NAME)
                 unwind_name(name);

@@ -202,8 +202,9 @@ static int unwind_cfi_from(const struct unwind_origin *o, uintptr_t sp, uintptr_
     return n < 0 ? -1 : n + 1;
 }
 
-/* Every backend is called from here (never a tail call: see the top). */
-static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
+/* Every backend is called from here (never a tail call: see the top).
+ * *raw: whether unw_backtrace took the stack. */
+static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max, int *raw)
 {
     int n = -1;
     if (unw.method == UNWIND_AUTO) {
@@ -212,6 +213,7 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
             atomic_fetch_add_explicit(&unw.fallbacks, 1, memory_order_relaxed);
     } else if (unw.method == UNWIND_FP)
         n = unwind_fp(ip, max);
+    *raw = n < 0;
     if (n < 0) {
         atomic_fetch_add_explicit(&ehf_unw, 1, memory_order_relaxed); /* read by unwind_drop_tables */
         unwind_host->loader_enter(); /* libunwind looks modules up with dl_iterate_phdr */
@@ -225,8 +227,9 @@ static HS_NOINLINE int unwind_raw(uintptr_t *ip, unsigned max)
 /* ip has room for max + UNWIND_SLACK frames; the kept frames end up at
  * ip[0..return). */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
-                        const struct unwind_origin *origin)
+                        const struct unwind_origin *origin, int *raw)
 {
+    *raw = 0;
     if (same)
         *same = CFI_NO_TAG;
     if (unw.method == UNWIND_AUTO) {
@@ -240,7 +243,7 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
         atomic_fetch_add_explicit(&unw.from_here, 1, memory_order_relaxed);
     }
     unsigned cap = max + UNWIND_SLACK;
-    int n = unwind_raw(ip, cap);
+    int n = unwind_raw(ip, cap, raw);
     unsigned skip = 0;
     if (n < 0)
         n = 0;

@@ -59,9 +59,11 @@ struct unwind_origin {
  * minus the shim's frames; returns the depth kept (<= max), sets *truncated
  * when the stack was deeper than max.  *same (not UNWIND_NO_NAME): the
  * stack is the one last named with unwind_name, and ip[] was not written
- * (same may be NULL: not asked). */
+ * (same may be NULL: not asked).  *raw: 1 when unw_backtrace took it
+ * (libunwind's frames go far deeper below the caller than the CFI walk's),
+ * else 0. */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
-                        const struct unwind_origin *origin);
+                        const struct unwind_origin *origin, int *raw);
 /* The name unwind_capture would give in *same, alone (no ip[] needed):
  * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL
  * then skips asking again). */

@@ -3,7 +3,8 @@
  * The leak check scans a stopped thread's registers (vector ones too) and
  * its stack, holes of live frames included, so a block address the shim's
  * own work left there keeps a dropped block "reachable".  argv[1] "regs": 64
- * blocks of 72 bytes made and freed through lo_call_sse (or its avx/zmm kin), which stores every
+ * blocks of 72 bytes (half from one stack, half each from a stack of its
+ * own: lo_at_depth) made and freed through lo_call_sse (or its avx/zmm kin), which stores every
  * caller-saved register (the integer ones, then xmm0-15, ymm0-15 or
  * zmm0-31 as the CPU has them) the moment the hook returns; after each
  * malloc the dead stack below the caller (16 KiB) is searched too.  Prints
@@ -58,6 +59,20 @@ static int lo_is_block(uint64_t v)
     return 0;
 }
 
+/* malloc through depth frames of its own: each depth is a stack the hook
+ * has not seen, so it is walked afresh (the walk and the intern go far
+ * deeper below the caller than a stack named before).  The block comes
+ * back xored with KEY, so that these frames, dead once they return, hold
+ * no address of the program's own in the stack searched. */
+static NOINLINE uintptr_t lo_at_depth(int depth, void *(*call)(uintptr_t, void *, uint64_t *),
+                                      uint64_t *out)
+{
+    uintptr_t v = depth ? lo_at_depth(depth - 1, call, out)
+                        : (uintptr_t)call(72, (void *)malloc, out) ^ KEY;
+    __asm__ volatile("" ::: "memory"); /* no tail call: a frame a depth */
+    return v;
+}
+
 /* Words below this frame (the callee's dead ones) that hold a block's
  * address; no call before the search is over. */
 static NOINLINE int lo_dead_stack(void)
@@ -83,7 +98,8 @@ static int lo_regs(void)
         free(malloc(72));
     void *p[NB];
     for (int i = 0; i < NB; i++) {
-        p[i] = call(72, (void *)malloc, out);
+        p[i] = i < NB / 2 ? call(72, (void *)malloc, out)
+                          : (void *)(lo_at_depth(i - NB / 2 + 1, call, out) ^ KEY);
         blocks[nblocks++] = (uintptr_t)p[i] ^ KEY;
         for (int w = 0; w < words; w++)
             regs += w != 8 && lo_is_block(out[w]);

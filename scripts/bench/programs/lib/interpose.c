@@ -113,8 +113,8 @@ __attribute__((noinline)) static void ip_walk(const struct unwind_origin *o)
         ip_init();
     if (unwind_again(o, ip_depth) == UNWIND_NO_NAME) {
         uintptr_t f[ip_depth + UNWIND_SLACK];
-        int truncated;
-        unsigned n = unwind_capture(f, ip_depth, &truncated, NULL, o);
+        int truncated, raw;
+        unsigned n = unwind_capture(f, ip_depth, &truncated, NULL, o, &raw);
         uint64_t h = 0x9e3779b97f4a7c15ULL;
         for (unsigned i = 0; i < n; i++)
             h = (h ^ f[i]) * 0x100000001b3ULL;
