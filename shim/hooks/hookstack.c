@@ -46,7 +46,7 @@ void hook_unwind_init(void)
  * (test_leak_leftovers: no block address left after new stacks' walks). */
 #define HOOK_DEPTH_PY 1280
 #define HOOK_DEPTH_FRAMES 3584
-#define HOOK_DEPTH_WALK 4096
+#define HOOK_DEPTH_WALK 4608
 #define HOOK_DEPTH_WALK_PY 6144
 #define HOOK_DEPTH_WALK_RAW 11264
 
