@@ -24,7 +24,7 @@ HEAD = ["workload", "plain", "heaptrack", "heapsnap", "hs/ht overhead", "hs fp",
 LSAN_HEAD = ["workload", "plain", "LeakSanitizer", "heapsnap", "heapsnap --leaks", "hs/LSan",
              "hs --leaks/LSan", "LSan peak RSS", "hs peak RSS", "hs --leaks peak RSS"]
 LEAK_HEAD = ["leak check", "plain", "valgrind --leak-check=full", "valgrind: definitely lost",
-             "heapsnap HEAPSNAP_LEAKS=1"]
+             "heapsnap run --leaks"]
 BY_NAME = {w.name: w for w in W.WORKLOADS}
 # The CPU-time verdicts docs/performance.md keeps (doc_markdown): the ones a
 # loaded machine's wall time blurs most.
