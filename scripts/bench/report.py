@@ -61,8 +61,11 @@ deep, churn2, cxx) run as their clang builds (`clang -O2 -g`), LeakSanitizer
 being the same source built with `-fsanitize=leak`; Debian's binaries
 (python3 with PYTHONMALLOC=malloc, sqlite3, jq, gcc) run with Debian's
 `liblsan.so.0` preloaded (and scripts/bench/programs/lib/lsaninit.c after
-it), `LSAN_OPTIONS=exitcode=0`. heapsnap is `heapsnap run` (full stacks,
-its summary at the end included) and `heapsnap run --leaks`.
+it), `LSAN_OPTIONS=exitcode=0`, otherwise its defaults: its fast unwinder
+follows frame pointers, which neither these builds nor Debian's binaries
+keep, so its stacks stop after a frame or two where heapsnap's are whole.
+heapsnap is `heapsnap run` (full stacks, its summary at the end included)
+and `heapsnap run --leaks`.
 `!!status` marks a run that failed or changed the workload's output; `-` was not run."""
 
 
