@@ -242,6 +242,8 @@ def lsan_targets(rows):
                                                  " (over: %s)" % " ".join(over) if over else ""))
     verdict("full stacks at most LeakSanitizer's time (hs/LSan)", 5, 1.0)
     verdict("heapsnap run --leaks at most LeakSanitizer's time (hs --leaks/LSan)", 6, 1.0)
+    verdict("full stacks at most LeakSanitizer's time with whole stacks, round 1 "
+            "(hs/LSan whole)", 11, 1.0)
     verdict("full stacks at most %.1fx plain" % FULL_MAX, 3, FULL_MAX)
     verdict("full stacks' peak RSS at most %.2fx plain's" % RSS_MAX, 8, RSS_MAX)
     return out

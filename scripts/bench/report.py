@@ -22,7 +22,8 @@ HEAD = ["workload", "plain", "heaptrack", "heapsnap", "hs/ht overhead", "hs fp",
         "hs sampled+leaks", "plain fp build", "hs peak RSS", "LSan (clang)", "hs (clang)",
         "walk only", "bare", "hs/walk", "frames walked/alloc"]
 LSAN_HEAD = ["workload", "plain", "LeakSanitizer", "heapsnap", "heapsnap --leaks", "hs/LSan",
-             "hs --leaks/LSan", "LSan peak RSS", "hs peak RSS", "hs --leaks peak RSS"]
+             "hs --leaks/LSan", "LSan peak RSS", "hs peak RSS", "hs --leaks peak RSS",
+             "LSan whole stacks (round 1)", "hs/LSan whole"]
 LEAK_HEAD = ["leak check", "plain", "valgrind --leak-check=full", "valgrind: definitely lost",
              "heapsnap run --leaks"]
 BY_NAME = {w.name: w for w in W.WORKLOADS}
@@ -64,7 +65,9 @@ being the same source built with `-fsanitize=leak`; Debian's binaries
 it), `LSAN_OPTIONS=exitcode=0`, otherwise its defaults: its fast unwinder
 follows frame pointers, which neither these builds nor Debian's binaries
 keep, so its stacks stop after a frame or two where heapsnap's are whole.
-heapsnap is `heapsnap run` (full stacks, its summary at the end included)
+`LSan whole stacks` is LeakSanitizer with `fast_unwind_on_malloc=0` (its
+DWARF unwinder: whole stacks, as heapsnap's), run in round 1 only, so its
+cells are one run each. heapsnap is `heapsnap run` (full stacks, its summary at the end included)
 and `heapsnap run --leaks`.
 `!!status` marks a run that failed or changed the workload's output; `-` was not run."""
 
@@ -104,7 +107,9 @@ def lsan_table(j, wls, field):
         rows.append([n, j.plain_cell(n, field), j.cell(n, "lsan", "plain", field),
                      j.cell(n, "hs", "plain", field), j.cell(n, "hs_leaks", "plain", field),
                      j.ratio_cell(n, "hs", "lsan", field), j.ratio_cell(n, "hs_leaks", "lsan", field),
-                     j.rss_ratio(n, "lsan"), j.rss_ratio(n, "hs"), j.rss_ratio(n, "hs_leaks")])
+                     j.rss_ratio(n, "lsan"), j.rss_ratio(n, "hs"), j.rss_ratio(n, "hs_leaks"),
+                     j.cell(n, "lsan_whole", "plain", field),
+                     j.ratio_cell(n, "hs", "lsan_whole", field)])
     return rows
 
 

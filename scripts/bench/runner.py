@@ -285,7 +285,7 @@ class Runner:
         if not W.wl_has_fp(w):
             return False
         if self.lsan_set:
-            return ".lsan" if mode == "lsan" else ".clang"
+            return ".lsan" if mode in ("lsan", "lsan_whole") else ".clang"
         return BUILD_OF.get(mode, "")
 
     def run_walked(self):
@@ -334,9 +334,10 @@ class Runner:
             return ["heaptrack", "-o", out + ".heaptrack"], {}
         if mode == "valgrind":
             return ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite"], {}
-        if mode == "lsan":  # its exit-time check runs as users run it; a find is no failure
+        if mode in ("lsan", "lsan_whole"):  # its exit-time check as users run it; a find is no failure
             words = [] if W.wl_has_fp(w) else ["env", "LD_PRELOAD=" + self.lsan_preload]
-            return words, {"LSAN_OPTIONS": "exitcode=0"}
+            whole = ":fast_unwind_on_malloc=0" if mode == "lsan_whole" else ""
+            return words, {"LSAN_OPTIONS": "exitcode=0" + whole}
         if mode in FLOORS:  # as the preload mode: LD_PRELOAD for the command alone
             return ["env", "LD_PRELOAD=" + self.floors[mode]], {}
         if mode not in HS_ENV:

@@ -143,11 +143,14 @@ def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=(), lsan
     interposer, the walk-only build) run right after heapsnap too.
     In the LeakSanitizer set (LSAN_SET), W runs plain, under LSan (where
     HAVE_LSAN), heapsnap and heapsnap run --leaks, then plain2: the
-    runner picks the clang builds of our programs for all of them.
+    runner picks the clang builds of our programs for all of them.  In
+    round 1 only, LSan runs a second time with whole stacks (lsan_whole:
+    its DWARF unwinder, which takes 4-27 times plain's time where the
+    default mode's frame-pointer walk stops after a frame or two).
     """
     if lsan_set:
-        return (["plain"] + (["lsan"] if have_lsan else [])
-                + (["hs", "hs_leaks"] if have_hs else []) + ["plain2"])
+        ls = ["lsan"] + (["lsan_whole"] if rnd == 1 else []) if have_lsan else []
+        return ["plain"] + ls + (["hs", "hs_leaks"] if have_hs else []) + ["plain2"]
     odd = rnd % 2 == 1
     ls = ["plain_clang", "lsan"] if have_lsan and wl_has_lsan(w) else []
     ls += ["hs_clang"] if ls and have_hs else []
