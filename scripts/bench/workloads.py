@@ -145,8 +145,8 @@ def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=(), lsan
     HAVE_LSAN), heapsnap and heapsnap run --leaks, then plain2: the
     runner picks the clang builds of our programs for all of them.  In
     round 1 only, LSan runs a second time with whole stacks (lsan_whole:
-    its DWARF unwinder, which takes 4-27 times plain's time where the
-    default mode's frame-pointer walk stops after a frame or two).
+    its DWARF unwinder, many times slower than the default mode's
+    frame-pointer walk, which stops after a frame or two).
     """
     if lsan_set:
         ls = ["lsan"] + (["lsan_whole"] if rnd == 1 else []) if have_lsan else []
