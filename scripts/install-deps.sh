@@ -45,7 +45,8 @@
 #          into $BUILD/npm/node_modules (never committed); exits non-zero when the
 #          npm registry cannot be reached
 #   bench: test + the peers we compare against (heaptrack, valgrind, hyperfine, sqlite3,
-#          and clang with LeakSanitizer's runtime for the bench's lsan column)
+#          jq, clang with LeakSanitizer's runtime for the bench's lsan column, and
+#          Debian's liblsan0 that bench.py --lsan preloads into Debian's binaries)
 #   minimal: what scripts/check-minimal.sh needs to make a minimal root (debootstrap, git)
 set -eu
 level=${1:-build}
@@ -58,7 +59,7 @@ test_pkgs="clang libclang-rt-dev rustc python3 python3-dev python3-venv python3-
            curl
            chromium tmux time debhelper dpkg-dev fakeroot lintian strace"
 service_pkgs="redis-server redis-tools nginx apache2-utils memcached libmemcached-tools prometheus"
-bench_pkgs="heaptrack valgrind hyperfine sqlite3 time clang libclang-rt-dev"
+bench_pkgs="heaptrack valgrind hyperfine sqlite3 jq time clang libclang-rt-dev liblsan0"
 pyml_pkgs="python3-torch python3-pandas python3-sklearn"
 minimal_pkgs="debootstrap git"
 cpytest_pkgs="libpython$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)-testsuite"

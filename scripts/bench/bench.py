@@ -47,6 +47,9 @@ OPTIONS = [
               "wall_us rss_kb status cpu_us\" (sampled mode's second runs are rounds N+1..2N), "
               "then a line per snapshot round, \"snapshot \" and its fields (judge.SnapRound)"),
     ("--only", "run only the workloads whose name contains PAT"),
+    ("--lsan", "run issue 68's LeakSanitizer set alone (churn1, deep, churn2, cxx as clang builds; "
+               "python, sqlite, jq, gcc with Debian's liblsan.so.0): plain, LeakSanitizer, "
+               "heapsnap run, heapsnap run --leaks; its own table (not with --doc)"),
     ("--preload", "run heapsnap as LD_PRELOAD=build/libheapsnap.so, not `heapsnap run`"),
     ("--no-install", "do not call scripts/install-deps.sh bench"),
     ("--no-instr", "do not count instructions per malloc+free pair with callgrind "
@@ -115,15 +118,18 @@ def put_in_doc(path, lines):
 
 def bench(o, root, work, argv):
     t_start, load0 = time.monotonic(), report.load_average()
+    if o.lsan and o.doc:
+        runner.say("--doc keeps the main bench's table: not with --lsan (use --md)")
+        return 2
     r = runner.Runner(root, os.environ.get("BUILD", "build"), o.size, o.rounds, o.only,
-                      o.preload, work)
+                      o.preload, work, o.lsan)
     if not r.setup(not o.no_install) or not r.build_workloads():
         return 2
     r.run_rounds()
     r.run_walked()
     r.run_snapshot()
     instr = None
-    if not o.no_instr and shutil.which("valgrind"):
+    if not o.no_instr and not o.lsan and shutil.which("valgrind"):
         runner.say("instructions per pair (callgrind)")
         instr = instrcount.count("smoke" if o.size == "smoke" else "quick",
                                  "churn1" if o.size == "smoke" else o.only, work + "/instr",

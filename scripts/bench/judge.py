@@ -226,6 +226,29 @@ def _absolute(rows, workloads, col):
     return out
 
 
+def lsan_targets(rows):
+    """Issue 68's targets judged on a LeakSanitizer-set table's ROWS (cells
+    as printed, columns as report.LSAN_HEAD): heapsnap's full stacks, and
+    heapsnap run --leaks beside LSan's own exit-time check, at most
+    LeakSanitizer's time (their paired ratio to it at most 1.00x), full
+    stacks at most FULL_MAX plain, and their peak RSS at most RSS_MAX."""
+    out = []
+
+    def verdict(name, col, limit):
+        pairs = [(r[0], shown(r[col])) for r in rows if is_ratio(r[col])]
+        over = ["%s %.2fx" % (w, v) for w, v in pairs if v > limit]
+        if pairs:
+            out.append("- %s: %d of %d met%s" % (name, len(pairs) - len(over), len(pairs),
+                                                 " (over: %s)" % " ".join(over) if over else ""))
+    verdict("full stacks at most LeakSanitizer's time (hs/LSan)", 5, 1.0)
+    verdict("heapsnap run --leaks at most LeakSanitizer's time (hs --leaks/LSan)", 6, 1.0)
+    verdict("full stacks at most LeakSanitizer's time with whole stacks, round 1 "
+            "(hs/LSan whole)", 11, 1.0)
+    verdict("full stacks at most %.1fx plain" % FULL_MAX, 3, FULL_MAX)
+    verdict("full stacks' peak RSS at most %.2fx plain's" % RSS_MAX, 8, RSS_MAX)
+    return out
+
+
 def _threaded(rows, workloads, hs):
     """The threaded churn's verdict, and the same at equal live blocks per thread."""
     out = []

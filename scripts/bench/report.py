@@ -1,6 +1,7 @@
-"""The benchmark's report: the tables (wall time, the leak check, CPU time),
-the targets judged on them, the machine they ran on, printed aligned on
-stdout and, with --md, written as Markdown.
+"""The benchmark's report: the tables (wall time, the leak check, CPU time;
+or, with --lsan, the LeakSanitizer set's), the targets judged on them, the
+machine they ran on, printed aligned on stdout and, with --md, written as
+Markdown.
 
 A table is a list of rows of cell strings, its header first; judge.py
 fills the cells and judges the targets on the rows as printed.  The
@@ -20,8 +21,11 @@ import workloads as W
 HEAD = ["workload", "plain", "heaptrack", "heapsnap", "hs/ht overhead", "hs fp", "hs sampled",
         "hs sampled+leaks", "plain fp build", "hs peak RSS", "LSan (clang)", "hs (clang)",
         "walk only", "bare", "hs/walk", "frames walked/alloc"]
+LSAN_HEAD = ["workload", "plain", "LeakSanitizer", "heapsnap", "heapsnap --leaks", "hs/LSan",
+             "hs --leaks/LSan", "LSan peak RSS", "hs peak RSS", "hs --leaks peak RSS",
+             "LSan whole stacks (round 1)", "hs/LSan whole"]
 LEAK_HEAD = ["leak check", "plain", "valgrind --leak-check=full", "valgrind: definitely lost",
-             "heapsnap HEAPSNAP_LEAKS=1"]
+             "heapsnap run --leaks"]
 BY_NAME = {w.name: w for w in W.WORKLOADS}
 # The CPU-time verdicts docs/performance.md keeps (doc_markdown): the ones a
 # loaded machine's wall time blurs most.
@@ -48,6 +52,25 @@ frames the walk stepped by their rules per stack, of the frames per stack in all
 (the rest came from the memo, each checked), from one run with HEAPSNAP_VERBOSE.
 `!!status` marks a run that failed or changed the workload's output; `-` was not run."""
 
+LSAN_NOTE = """\
+Each cell: time as a ratio to the plain runs of the same round (the mean of
+the plain run before the tools and the one after them), the median over the
+rounds, then the median peak RSS; `hs/LSan` is heapsnap's time over
+LeakSanitizer's in the same round, the median over the rounds; the peak RSS
+columns are ratios to plain's, paired the same way. Our programs (churn1,
+deep, churn2, cxx) run as their clang builds (`clang -O2 -g`), LeakSanitizer
+being the same source built with `-fsanitize=leak`; Debian's binaries
+(python3 with PYTHONMALLOC=malloc, sqlite3, jq, gcc) run with Debian's
+`liblsan.so.0` preloaded (and scripts/bench/programs/lib/lsaninit.c after
+it), `LSAN_OPTIONS=exitcode=0`, otherwise its defaults: its fast unwinder
+follows frame pointers, which neither these builds nor Debian's binaries
+keep, so its stacks stop after a frame or two where heapsnap's are whole.
+`LSan whole stacks` is LeakSanitizer with `fast_unwind_on_malloc=0` (its
+DWARF unwinder: whole stacks, as heapsnap's), run in round 1 only, so its
+cells are one run each. heapsnap is `heapsnap run` (full stacks, its summary at the end included)
+and `heapsnap run --leaks`.
+`!!status` marks a run that failed or changed the workload's output; `-` was not run."""
+
 
 def walked_cell(walked, n):
     """The walk's frames per stack: by rule "of" all ("0.04 of 5.0")."""
@@ -71,6 +94,22 @@ def main_table(j, wls, field, walked):
                      j.cell(n, "hs_clang", "plain_clang", field), j.cell(n, "walk", "plain", field),
                      j.cell(n, "bare", "plain", field), j.ratio_cell(n, "hs", "walk", field),
                      walked_cell(walked, n)])
+    return rows
+
+
+def lsan_table(j, wls, field):
+    """The LeakSanitizer set's table for the time FIELD over WLS (bench.py
+    --lsan): plain, LSan, heapsnap and heapsnap run --leaks, heapsnap over
+    LSan, and the peak RSS ratios."""
+    rows = [LSAN_HEAD]
+    for w in wls:
+        n = w.name
+        rows.append([n, j.plain_cell(n, field), j.cell(n, "lsan", "plain", field),
+                     j.cell(n, "hs", "plain", field), j.cell(n, "hs_leaks", "plain", field),
+                     j.ratio_cell(n, "hs", "lsan", field), j.ratio_cell(n, "hs_leaks", "lsan", field),
+                     j.rss_ratio(n, "lsan"), j.rss_ratio(n, "hs"), j.rss_ratio(n, "hs_leaks"),
+                     j.cell(n, "lsan_whole", "plain", field),
+                     j.ratio_cell(n, "hs", "lsan_whole", field)])
     return rows
 
 
@@ -167,9 +206,24 @@ class Report:
         self.cpu = main_table(j, wls, "cpu_us", walked)
         self.leaks = leak_table(j, wls, r.found)
         self.snap_size = BY_NAME["snapshot"].sizes[r.size]
+        self.lsan_set = r.lsan_set
+        if r.lsan_set:
+            self.wall, self.cpu = lsan_table(j, wls, "wall_us"), lsan_table(j, wls, "cpu_us")
+
+    def lsan_lines(self, md):
+        """The LeakSanitizer set's report: its tables and verdicts, CPU
+        time first (what a shared machine blurs least); MD: as Markdown."""
+        tab = md_table if md else align
+        out = ["CPU time (user+sys of the whole command tree):", ""] + tab(self.cpu)
+        out += ["", "Wall time:", ""] + tab(self.wall)
+        out += ["", "Issue 68's targets, CPU time:", ""] + judge.lsan_targets(self.cpu[1:])
+        out += ["", "The same, wall time:", ""] + judge.lsan_targets(self.wall[1:])
+        return out
 
     def lines(self):
         """The printed report, after the runs."""
+        if self.lsan_set:
+            return self.lsan_lines(False)
         out = ["# wall time"] + align(self.wall)
         if self.leaks:
             out += [""] + align(self.leaks)
@@ -205,6 +259,12 @@ class Report:
     def markdown(self, command, seconds, machine_lines):
         """The report as Markdown; COMMAND is how the bench was called."""
         r = self.r
+        if self.lsan_set:
+            return (["Command: `%s` (%s sizes, %d round(s), %d s in all)" % (command, r.size, r.rounds,
+                                                                          seconds), ""]
+                    + machine_lines + [""] + self.lsan_lines(True) + ["", LSAN_NOTE, ""]
+                    + ["- `%s`: %s, argv `%s`" % (w.name, w.desc, w.sizes[r.size])
+                       for w in W.WORKLOADS if r.selected(w)])
         out = ["Command: `%s` (%s sizes, %d round(s), %d s in all)" % (command, r.size, r.rounds, seconds),
                ""] + machine_lines + [""] + md_table(self.wall)
         if self.leaks:

@@ -16,6 +16,11 @@ forked from this runner keeps the runner's own RSS as its high-water mark
 through exec.  CPU time is wait4's user+sys of the whole tree.  A run that
 takes over RUN_LIMIT times the warm-up (at least RUN_FLOOR s, at most the
 size's time-out) is stopped, marked "timeout", and not run again.
+
+With lsan_set (bench.py --lsan) only issue 68's LeakSanitizer set runs,
+our programs as their clang builds in every mode, and LeakSanitizer on
+Debian's binaries is Debian's liblsan.so.0 preloaded (LIBLSAN) with
+lsaninit.so after it (scripts/bench/programs/lib/lsaninit.c says why).
 """
 
 import glob
@@ -37,6 +42,7 @@ FP_FLAGS = [("-fomit-frame-pointer", ""), ("-fno-omit-frame-pointer", ".fp")]
 # clang without and with LSan (its runtime: Debian's libclang-rt-dev);
 # the mode's build suffix.
 CLANG_FLAGS = [([], ".clang"), (["-fsanitize=leak"], ".lsan")]
+LIBLSAN = "/usr/lib/x86_64-linux-gnu/liblsan.so.0"
 BUILD_OF = {"plain_fp": ".fp", "hs_fp": ".fp", "plain_clang": ".clang", "lsan": ".lsan",
             "hs_clang": ".clang"}
 HS_ENV = {"hs_fp": {"HEAPSNAP_UNWIND": "fp"}, "hs_sample": {"HEAPSNAP_SAMPLE": "524288"},
@@ -78,8 +84,9 @@ class Runner:
     """One benchmark: its options, its tools, and the runs made so far
     (runs: judge.Run rows; snaps: judge.SnapRound rows)."""
 
-    def __init__(self, root, build, size, rounds, only, preload, work):
+    def __init__(self, root, build, size, rounds, only, preload, work, lsan_set=False):
         self.root, self.size, self.rounds, self.only = root, size, rounds, only
+        self.lsan_set = lsan_set
         self.preload, self.work = preload, work
         self.build_name, self.build = build, os.path.join(root, build)
         self.bin = os.path.join(self.build, "bench")
@@ -87,8 +94,10 @@ class Runner:
         self.runs, self.snaps, self.found, self.want = [], [], {}, {}
 
     def selected(self, w):
-        """Whether --only selects workload W."""
-        return self.only in w.name
+        """Whether --only selects workload W (and --lsan, LSAN_SET, keeps
+        to the LeakSanitizer set; without it LSAN_ONLY workloads do not run)."""
+        ok = W.wl_in_lsan_set(w) if self.lsan_set else w.kind != W.LSAN_ONLY
+        return ok and self.only in w.name
 
     # ------------------------------------------------------------ set-up
     def setup(self, install):
@@ -109,6 +118,8 @@ class Runner:
         py = "/usr/bin/python3"
         self.python = py if os.access(py, os.X_OK) else shutil.which("python3") or "python3"
         self.sqlite = shutil.which("sqlite3") or "sqlite3"
+        self.jq = shutil.which("jq") or "jq"
+        self.gcc = shutil.which("gcc") or "gcc"
         return True
 
     def tools(self):
@@ -138,6 +149,23 @@ class Runner:
             say("no libheapsnap.so: heapsnap columns are skipped")
             self.hs_shim = ""
         self.floors = self._build_floors(tools) if rc == 0 else {}
+        self.lsan_preload = self._build_lsaninit(tools)
+
+    def _build_lsaninit(self, tools):
+        """The LD_PRELOAD value of LeakSanitizer on Debian's binaries
+        (LIBLSAN, then lsaninit.so); "" (no lsan cell on them) without
+        liblsan0 or when lsaninit.so does not build."""
+        if not os.path.isfile(LIBLSAN):
+            say("no %s (Debian's liblsan0): no LeakSanitizer on Debian's binaries" % LIBLSAN)
+            return ""
+        lib = os.path.join(tools, "lsaninit.so")
+        p = subprocess.run(["gcc", "-O2", "-fPIC", "-shared",
+                            os.path.join(self.root, "scripts/bench/programs/lib/lsaninit.c"),
+                            "-o", lib], capture_output=True)
+        if p.returncode != 0:
+            say("cannot build lsaninit.so: %s" % p.stderr[:200].decode(errors="replace"))
+            return ""
+        return LIBLSAN + " " + lib
 
     def _build_floors(self, tools):
         """The bare interposer and the walk-only build (FLOORS), the latter
@@ -180,6 +208,12 @@ class Runner:
                     return False
         self.have_lsan = self._build_lsan()
         for w in W.WORKLOADS:
+            if w.prepare and self.selected(w) and self._call(
+                    self.argv(w, False, w.prepare), os.path.join(self.work, "prepare.out"),
+                    os.path.join(self.work, "prepare.err"), cwd=self.work) != 0:
+                say("cannot prepare %s: %s" % (w.name, tail_of([os.path.join(self.work, "prepare.err")],
+                                                              300)))
+                return False
             if w.script:
                 with open(os.path.join(self.root, w.script)) as f:
                     text = f.read().replace("@ROWS@", w.sizes[self.size])
@@ -192,7 +226,8 @@ class Runner:
         with -fsanitize=leak (CLANG_FLAGS); False (no lsan column) when
         clang or LSan's runtime is missing."""
         srcs = {os.path.join(self.root, "scripts/bench/programs", os.path.basename(w.command[0]).split("{")[0])
-                for w in W.WORKLOADS if W.wl_has_lsan(w) and self.selected(w)}
+                for w in W.WORKLOADS if self.selected(w) and (W.wl_has_lsan(w) or self.lsan_set
+                                                              and W.wl_has_fp(w))}
         cc = {".c": "clang", ".cc": "clang++"}
         for base in sorted(srcs):
             src = next((base + x for x in cc if os.path.isfile(base + x)), None)
@@ -231,7 +266,7 @@ class Runner:
                 # --smoke proves the floors run on the LSan-judged rows only
                 floors = sorted(self.floors) if self.size != "smoke" or W.wl_has_lsan(w) else []
                 modes = W.wl_modes(w, rnd, bool(self.hs_shim), self.have_ht, self.have_vg,
-                                   self.have_lsan, floors)
+                                   self.lsan_ok(w), floors, self.lsan_set)
                 say("round %d/%d: %s (%s)" % (rnd, self.rounds, w.name, " ".join(modes)))
                 for mode in modes:
                     if mode.endswith("+"):
@@ -239,13 +274,27 @@ class Runner:
                     else:
                         self.run_one(w, mode, rnd)
 
+    def lsan_ok(self, w):
+        """Whether W can run under LeakSanitizer: clang built our programs,
+        liblsan0 is there for Debian's binaries."""
+        return self.have_lsan if W.wl_has_fp(w) else bool(self.lsan_set and self.lsan_preload)
+
+    def build_of(self, mode, w):
+        """wl_argv's FP for W under MODE: in the LeakSanitizer set our
+        programs run as their clang builds, with LSan's for the lsan mode."""
+        if not W.wl_has_fp(w):
+            return False
+        if self.lsan_set:
+            return ".lsan" if mode in ("lsan", "lsan_whole") else ".clang"
+        return BUILD_OF.get(mode, "")
+
     def run_walked(self):
         """Once per workload, untimed: heapsnap with HEAPSNAP_VERBOSE, whose
         exit counts give the frames its walk stepped by rule and the frames
         it took from the memo per stack asked (walked: {workload: (by rule,
         in all)})."""
         self.walked = {}
-        if not self.hs_shim:
+        if not self.hs_shim or self.lsan_set:
             return
         for w in W.WORKLOADS:
             if w.kind not in (W.COMPARE, W.HS_ONLY) or not self.selected(w):
@@ -285,8 +334,10 @@ class Runner:
             return ["heaptrack", "-o", out + ".heaptrack"], {}
         if mode == "valgrind":
             return ["valgrind", "--leak-check=full", "--errors-for-leak-kinds=definite"], {}
-        if mode == "lsan":  # its exit-time check runs as users run it; a find is no failure
-            return [], {"LSAN_OPTIONS": "exitcode=0"}
+        if mode in ("lsan", "lsan_whole"):  # its exit-time check as users run it; a find is no failure
+            words = [] if W.wl_has_fp(w) else ["env", "LD_PRELOAD=" + self.lsan_preload]
+            whole = ":fast_unwind_on_malloc=0" if mode == "lsan_whole" else ""
+            return words, {"LSAN_OPTIONS": "exitcode=0" + whole}
         if mode in FLOORS:  # as the preload mode: LD_PRELOAD for the command alone
             return ["env", "LD_PRELOAD=" + self.floors[mode]], {}
         if mode not in HS_ENV:
@@ -295,19 +346,21 @@ class Runner:
         if self.preload:
             env["HEAPSNAP_OUTPUT"] = "%s.%%p.hsnap" % out
             return ["env", "LD_PRELOAD=" + self.hs_shim], env
-        return [self.hs_cli, "run", "-o", out + ".%p.hsnap", "--"], env
+        # hs_leaks is `heapsnap run --leaks`, its LEAK SUMMARY included
+        return [self.hs_cli, "run"] + (["--leaks"] if mode == "hs_leaks" else []) + \
+            ["-o", out + ".%p.hsnap", "--"], env
 
-    def argv(self, w, fp):
+    def argv(self, w, fp, words=None):
         return W.wl_argv(w, self.size, fp, {"bin": self.bin, "python": self.python,
-                                            "sqlite": self.sqlite, "work": self.work,
-                                            "root": self.root})
+                                            "sqlite": self.sqlite, "jq": self.jq, "gcc": self.gcc,
+                                            "work": self.work, "root": self.root}, words)
 
     def run_one(self, w, mode, rnd):
         """One timed run of W under MODE, appended to runs."""
         if any(r.wl == w.name and r.mode == mode and r.status == "timeout" for r in self.runs):
             self.runs.append(judge.Run(w.name, mode, rnd, 0, 0, "timeout", 0))   # do not wait twice
             return
-        fp = BUILD_OF.get(mode, "") if W.wl_has_fp(w) else False
+        fp = self.build_of(mode, w)
         words, env = self.prefix(mode, w, rnd)
         cmd = ["timeout", "-k", "5", str(self.run_limit(w))] + words + self.argv(w, fp)
         log = os.path.join(self.work, "run.%s.%s" % (w.name, mode))

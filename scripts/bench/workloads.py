@@ -5,13 +5,16 @@ A command is a list of words with placeholders the runner fills in: {bin}
 the directory of scripts/bench/programs/'s builds, {fp} "" or ".fp" (a command that
 has {fp} is one of our own programs, built twice: without frame pointers,
 what -O2 gives on x86-64, and with them), {size} the size's words,
-{python}, {sqlite}, {work} (the run's scratch directory) and {root}.
-A workload with a script has that file copied into {work} with @ROWS@
-replaced by its size.
+{python}, {sqlite}, {jq}, {gcc} (Debian's binaries), {work} (the run's
+scratch directory) and {root}.  A workload with a script has that file
+copied into {work} with @ROWS@ replaced by its size; one with a prepare
+command runs it once, untimed, before the warm-up (it writes the input
+the workload reads).
 
 The kinds decide the modes (wl_modes): COMPARE runs every tool, HS_ONLY
 plain and heapsnap's default mode, LEAKS the exit-time leak check against
-valgrind, SNAPSHOT is bigsnap's own step after the rounds (runner.py).
+valgrind, SNAPSHOT is bigsnap's own step after the rounds (runner.py),
+LSAN_ONLY runs in the LeakSanitizer set (bench.py --lsan) only.
 The targets are judge.py's names: overhead, sampled, noise, per_op, and
 threaded / threaded_base, equal_live / equal_live_base (a ratio of the
 first's heapsnap cell over the base's), and lsan: the workload is also
@@ -20,24 +23,30 @@ built with clang twice, plain ({fp} = ".clang") and with
 plain_clang) is the bar heapsnap's full stacks must not pass (issue 21).
 Every row of the main table is judged against issue 21's absolute
 targets (full stacks at most 2.0x, peak RSS at most 1.25x).
+lsan_set: the workload is one of issue 68's LeakSanitizer set, which
+bench.py --lsan runs alone under plain, LeakSanitizer, heapsnap and
+heapsnap run --leaks (wl_modes): our programs as their clang builds
+(LeakSanitizer being -fsanitize=leak), Debian's binaries with Debian's
+liblsan.so.0 preloaded.
 """
 
 import collections
 
-COMPARE, HS_ONLY, LEAKS, SNAPSHOT = "compare", "hs_only", "leaks", "snapshot"
+COMPARE, HS_ONLY, LEAKS, SNAPSHOT, LSAN_ONLY = "compare", "hs_only", "leaks", "snapshot", "lsan_only"
 SIZES = ("full", "quick", "smoke")
 
 Workload = collections.namedtuple(
-    "Workload", "name desc command sizes kind targets env script ht_odd_only")
+    "Workload", "name desc command sizes kind targets env script ht_odd_only prepare")
 
 COMMON = ("overhead", "sampled", "noise")
 PY_ENV = {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"}
 
 
 def _wl(name, desc, command, full, quick, smoke, kind=COMPARE, targets=COMMON,
-        env=None, script=None, ht_odd_only=False):
+        env=None, script=None, ht_odd_only=False, prepare=None):
     return Workload(name, desc, command.split(), dict(zip(SIZES, (full, quick, smoke))),
-                    kind, tuple(targets), env or {}, script, ht_odd_only)
+                    kind, tuple(targets), env or {}, script, ht_odd_only,
+                    prepare.split() if prepare else None)
 
 
 # The order is the order of the runs in a round and of the table's rows.
@@ -47,12 +56,12 @@ def _wl(name, desc, command, full, quick, smoke, kind=COMPARE, targets=COMMON,
 WORKLOADS = [
     _wl("churn1", "small-block churn, 1 thread", "{bin}/churn{fp} {size}",
         "10000000 100000 1", "3000000 100000 1", "200000 20000 1",
-        targets=COMMON + ("per_op", "threaded_base", "lsan")),
+        targets=COMMON + ("per_op", "threaded_base", "lsan", "lsan_set")),
     _wl("deep", "allocations 12-60 frames deep", "{bin}/deep{fp} {size}",
-        "750000 100000", "250000 100000", "20000 10000", targets=COMMON + ("lsan",)),
+        "750000 100000", "250000 100000", "20000 10000", targets=COMMON + ("lsan", "lsan_set")),
     _wl("churn2", "churn, 2 threads, cross-thread frees", "{bin}/churn{fp} {size}",
         "12000000 100000 2", "4000000 100000 2", "200000 20000 2",
-        targets=COMMON + ("per_op", "threaded"), ht_odd_only=True),
+        targets=COMMON + ("per_op", "threaded", "lsan_set"), ht_odd_only=True),
     _wl("churn4", "churn, 4 threads, cross-thread frees", "{bin}/churn{fp} {size}",
         "12000000 100000 4", "4000000 100000 4", "200000 20000 4",
         targets=COMMON + ("per_op", "threaded", "equal_live"), ht_odd_only=True),
@@ -64,11 +73,21 @@ WORKLOADS = [
     _wl("realloc", "realloc growth + calloc/memalign family", "{bin}/realloc{fp} {size}",
         "200000 20000", "60000 20000", "5000 2000"),
     _wl("cxx", "C++ std::map/std::string/std::vector", "{bin}/cxx{fp} {size}",
-        "1000000 50000", "300000 50000", "20000 5000"),
+        "1000000 50000", "300000 50000", "20000 5000",
+        targets=COMMON + ("lsan_set",)),
     _wl("python", "python3 PYTHONMALLOC=malloc, dicts of lists",
-        "{python} {root}/scripts/bench/programs/dicts.py {size}", "150", "50", "4", env=PY_ENV),
+        "{python} {root}/scripts/bench/programs/dicts.py {size}", "150", "50", "4", env=PY_ENV,
+        targets=COMMON + ("lsan_set",)),
     _wl("sqlite", "sqlite3 shell, insert/query script", "{sqlite} -init {work}/sqlite.sql :memory:",
-        "150000", "50000", "3000", script="scripts/bench/programs/sqlite.sql"),
+        "150000", "50000", "3000", script="scripts/bench/programs/sqlite.sql",
+        targets=COMMON + ("lsan_set",)),
+    _wl("jq", "jq grouping the records of a JSON file of SIZE MB",
+        "{jq} -r -f {root}/scripts/bench/programs/jqwork.jq {work}/jq.json", "40", "10", "1",
+        kind=LSAN_ONLY, targets=("lsan_set",),
+        prepare="{python} {root}/scripts/bench/programs/gendata.py json {work}/jq.json {size}"),
+    _wl("gcc", "gcc -O2 -S on a generated file of SIZE functions",
+        "{gcc} -O2 -S -o - {work}/gen.c", "100", "100", "5", kind=LSAN_ONLY, targets=("lsan_set",),
+        prepare="{python} {root}/scripts/bench/programs/gendata.py csrc {work}/gen.c {size}"),
     _wl("leakcheck", "leak check: live blocks at exit, some leaked", "{bin}/leakcheck{fp} {size}",
         "1000000 1000", "1000000 1000", "20000 1000", kind=LEAKS, targets=()),
     _wl("snapshot", "one snapshot of many live blocks while a second thread churns them",
@@ -94,7 +113,12 @@ def wl_has_lsan(w):
     return "lsan" in w.targets and wl_has_fp(w)
 
 
-def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=()):
+def wl_in_lsan_set(w):
+    """Whether W is one of issue 68's LeakSanitizer set (bench.py --lsan)."""
+    return "lsan_set" in w.targets
+
+
+def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=(), lsan_set=False):
     """The modes W runs under in round RND, in the order they alternate.
 
     The heapsnap modes run between two plain runs (plain, then plain2 before
@@ -117,7 +141,16 @@ def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=()):
     its clang build runs plain, under LSan and under heapsnap right after
     heapsnap, plain_clang being the base of both.  FLOORS (the bare
     interposer, the walk-only build) run right after heapsnap too.
+    In the LeakSanitizer set (LSAN_SET), W runs plain, under LSan (where
+    HAVE_LSAN), heapsnap and heapsnap run --leaks, then plain2: the
+    runner picks the clang builds of our programs for all of them.  In
+    round 1 only, LSan runs a second time with whole stacks (lsan_whole:
+    its DWARF unwinder, many times slower than the default mode's
+    frame-pointer walk, which stops after a frame or two).
     """
+    if lsan_set:
+        ls = ["lsan"] + (["lsan_whole"] if rnd == 1 else []) if have_lsan else []
+        return ["plain"] + ls + (["hs", "hs_leaks"] if have_hs else []) + ["plain2"]
     odd = rnd % 2 == 1
     ls = ["plain_clang", "lsan"] if have_lsan and wl_has_lsan(w) else []
     ls += ["hs_clang"] if ls and have_hs else []
@@ -139,13 +172,14 @@ def wl_modes(w, rnd, have_hs, have_ht, have_vg, have_lsan=False, floors=()):
     return m
 
 
-def wl_argv(w, size, fp, places):
+def wl_argv(w, size, fp, places, words=None):
     """W's command words at SIZE (full, quick or smoke); FP picks the
     build: False the default, True the frame-pointer one, or a suffix of
-    its own (".clang", ".lsan"); PLACES fills the other placeholders."""
+    its own (".clang", ".lsan"); PLACES fills the other placeholders.
+    WORDS, when given, are filled in place of the command (its prepare)."""
     fill = dict(places, fp=fp if isinstance(fp, str) else ".fp" if fp else "")
     out = []
-    for word in w.command:
+    for word in words or w.command:
         if word == "{size}":
             out += w.sizes[size].split()
         else:

@@ -175,3 +175,29 @@ if [ "$rc" -eq 1 ] && bench_row "$T/fake.out" churn1 | grep -q '!!mismatch'; the
 else
   t_fail bench_catches_changed_output "exit $rc, row: $(bench_row "$T/fake.out" churn1)"
 fi
+
+# Issue 68's LeakSanitizer set (--lsan), tiny: every workload of the set has
+# a row whose LeakSanitizer (its default and its whole stacks), heapsnap and
+# heapsnap --leaks cells are ratios (clang's -fsanitize=leak builds of our
+# programs, Debian's liblsan.so.0 preloaded into its binaries), in CPU and
+# wall time, and the verdicts are judged on them.  Nothing about the timings is asserted.
+LSAN_ROWS="churn1 deep churn2 cxx python sqlite jq gcc"
+if [ ! -f "$SHIM" ]; then
+  t_skip bench_lsan_set_measured "no $SHIM (make did not build the shim)"
+elif ! command -v clang >/dev/null || [ ! -f /usr/lib/x86_64-linux-gnu/liblsan.so.0 ]; then
+  t_skip bench_lsan_set_measured "no clang or no liblsan0 (scripts/install-deps.sh bench)"
+else
+  scripts/bench/bench.py --smoke --lsan --no-install --md "$T/lsan.md" >"$T/lsan.out" 2>"$T/lsan.err"
+  rc=$?
+  bad=""
+  for w in $LSAN_ROWS; do
+    [ "$(grep -cE "^\| $w \| [0-9.]+s [0-9]+M \| [0-9.]+x [0-9]+M \| [0-9.]+x [0-9]+M \| [0-9.]+x [0-9]+M \| [0-9.]+x \| [0-9.]+x \| [0-9.]+x \| [0-9.]+x \| [0-9.]+x \| [0-9.]+x [0-9]+M \| [0-9.]+x \|$" "$T/lsan.md")" -eq 2 ] ||
+      bad="$bad $w"
+  done
+  if [ "$rc" -eq 0 ] && [ -z "$bad" ] &&
+     [ "$(grep -cE "^- (full stacks at most LeakSanitizer.s time|heapsnap run --leaks at most LeakSanitizer.s time|full stacks at most 2.0x plain|full stacks. peak RSS at most 1.25x plain.s).*: [0-9]+ of 8 met" "$T/lsan.md")" -eq 10 ]; then
+    t_pass bench_lsan_set_measured
+  else
+    t_fail bench_lsan_set_measured "exit $rc, rows not measured:$bad; $(tail -n 2 "$T/lsan.err" | tr '\n' ' ')"
+  fi
+fi
