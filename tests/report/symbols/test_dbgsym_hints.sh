@@ -61,3 +61,33 @@ else
     t_pass hint_packaged_names_package
   else t_fail hint_packaged_names_package "$(cat "$T/sd.err" "$T/su.err" "$T/sf.err" | tr '\n' '|')"; fi
 fi
+# The owners' two asks (dbg_owners), with a dpkg-query of the test's own on PATH that
+# logs its arguments: the name Debian's policy gives the module asked with -L first
+# (a program: its own name), and -S only for a module no guess's list holds.
+if [ -s "$T/sort.hsnap" ]; then
+  mkdir -p "$T/stub"
+  cat >"$T/stub/dpkg-query" <<'SH'
+#!/bin/sh
+echo "$*" >>"$STUB_LOG"
+op=$1; shift
+case "$op" in
+-L) sep=; for p in "$@"; do [ -n "$sep" ] && echo; sep=1
+      [ "$p" = sort ] && [ -z "$STUB_NONE" ] && printf '/usr\n/usr/bin\n/usr/bin/sort\n'; done ;;
+-S) for p in "$@"; do echo "coreutils: $p"; done ;;
+esac
+SH
+  chmod +x "$T/stub/dpkg-query"
+  for how in guess none; do
+    none=; [ "$how" = none ] && none=1
+    : >"$T/stub.$how.log"
+    STUB_LOG=$T/stub.$how.log STUB_NONE=$none PATH=$T/stub:$PATH HEAPSNAP_OS_RELEASE=$T/os.debian \
+      "$HEAPSNAP" top -n 3 "$T/sort.hsnap" >/dev/null 2>"$T/stub.$how.err"
+  done
+  if grep -q 'apt install sort-dbgsym (Debian' "$T/stub.guess.err" &&
+     [ "$(cat "$T/stub.guess.log")" = "-L sort" ] &&
+     grep -q 'apt install coreutils-dbgsym (Debian' "$T/stub.none.err" &&
+     [ "$(head -n 1 "$T/stub.none.log")" = "-L sort" ] &&
+     grep -q '^-S .*/bin/sort' "$T/stub.none.log"; then
+    t_pass hint_policy_name_asked_before_search
+  else t_fail hint_policy_name_asked_before_search "$(cat "$T"/stub.*.err "$T"/stub.*.log | tr '\n' '|')"; fi
+fi
