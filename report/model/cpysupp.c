@@ -56,7 +56,7 @@
  *
  *   PyTorch 1.13 and 2.6 (Debian 12's and 13's): initializeMemoryFormats
  *   Py_INCREFs each torch.memory_format before PyModule_AddObject steals
- *   one and again for memory_format_registry, so the four read refcount
+ *   one and again for its registry of them, so the four read refcount
  *   n + 1 with n references found (its source: the first Py_INCREF has no
  *   owner; later PyTorch holds it in a THPObjectPtr and calls
  *   PyModule_AddObjectRef).  Only a torch.memory_format 1 reference over,

@@ -603,10 +603,10 @@ static void pyl_shim_ranges(const struct pyh_heap *h, uint64_t nobj)
 /* Whether the gc object i's PyGC_Head is no gc head: its _gc_next points
  * into its own block, as a tracked object's never does (it names another
  * object's head or the collector's list).  A C++ block whose stale bytes
- * read as an object: a std::string's inline buffer holding "_0"
- * (infer_schema's argument names) over a dead tuple's ob_refcnt reads
- * refcount 12383, its ob_type left as it was (libtorch_cpu's
- * make_function_schema, torch 1.13). */
+ * read as an object: a std::string's inline buffer holding "_0" (the
+ * argument names libtorch_cpu's schema inference makes, torch 1.13) over
+ * a dead tuple's ob_refcnt reads refcount 12383, its ob_type left as it
+ * was; test_python_leakref's lookalike() plants one. */
 static int pyl_no_gc_head(const struct pyh_heap *h, uint64_t i)
 {
     const struct pyh_obj *o = &h->obj[i];
