@@ -157,9 +157,9 @@ static void index_build(struct scan *s)
  * MODEL_START_ANY: gobj_mark). */
 static inline int scan_is_start(const struct hsnap_block *b, uintptr_t w)
 {
+    uintptr_t o = b->addr + b->reserved; /* odd already: 3.12's values - 1 */
     return w == b->addr ||
-           (b->reserved && ((w & ~(uintptr_t)1) == b->addr + b->reserved ||
-                            b->reserved == MODEL_START_ANY));
+           (b->reserved && (w == o || w == (o | 1) || b->reserved == MODEL_START_ANY));
 }
 
 /* Count one reference to block j and remember its kind. */
