@@ -53,6 +53,31 @@
  *   same frames; pandas' main branch keeps it in self._encoding_errors).
  *   Only a direct leak, or a bytes 1 reference over, made in parsers' C
  *   under CParserWrapper.__init__.
+ *
+ *   PyTorch 1.13 and 2.6 (Debian 12's and 13's): initializeMemoryFormats
+ *   Py_INCREFs each torch.memory_format before PyModule_AddObject steals
+ *   one and again for its registry of them, so the four read refcount
+ *   n + 1 with n references found (its source: the first Py_INCREF has no
+ *   owner; later PyTorch holds it in a THPObjectPtr and calls
+ *   PyModule_AddObjectRef).  Only a torch.memory_format 1 reference over,
+ *   made by THPMemoryFormat_New under initializeMemoryFormats.
+ *
+ *   libnl 3 (pulled in by libtorch): libnl-route's constructors keep their
+ *   name tables (routing tables, protocols, realms...) in lists of struct
+ *   trans_list linked by the nl_list_head 16 bytes into each node, so the
+ *   only reference to a node is an interior one and the strdup'd name it
+ *   owns hangs from it: "possibly lost" while the library is loaded.  Its
+ *   destructors free them (__trans_list_clear), which is why valgrind,
+ *   checking after them, reports nothing.  Only possibly lost, allocated
+ *   by __trans_list_add.
+ *
+ *   libglvnd's libGLdispatch (pulled in by libtorch through libGL,
+ *   libOpenGL and libGLX): its stub callbacks (__GLdispatchStubCallback,
+ *   80 bytes) are linked by their glvnd_list entry at offset 64, the only
+ *   reference to each; libGL's and libOpenGL's destructors unregister and
+ *   free them (valgrind: nothing).  Every list libGLdispatch keeps is such
+ *   a glvnd_list, so: only possibly lost, allocated by libGLdispatch
+ *   itself.
  */
 #include "supp.h"
 
@@ -115,4 +140,25 @@ const char cpysupp_text[] =
     "   obj:*/pandas/_libs/parsers.*\n"
     "   ...\n"
     "   fun:CParserWrapper.__init__\n"
+    "}\n"
+    "{\n"
+    "   PyTorch 1.13-2.6: initializeMemoryFormats keeps one reference too many to each torch.memory_format\n"
+    "   heapsnap:LeakedRef\n"
+    "   match-type: torch.memory_format\n"
+    "   match-excess: 1\n"
+    "   fun:THPMemoryFormat_New*\n"
+    "   ...\n"
+    "   fun:torch::utils::initializeMemoryFormats*\n"
+    "}\n"
+    "{\n"
+    "   libnl 3: libnl-route's name tables, linked 16 bytes into each node, freed by its destructors\n"
+    "   Memcheck:Leak\n"
+    "   match-leak-kinds: possible\n"
+    "   fun:__trans_list_add\n"
+    "}\n"
+    "{\n"
+    "   libglvnd: libGLdispatch's lists, linked by a glvnd_list inside each node, freed by destructors\n"
+    "   Memcheck:Leak\n"
+    "   match-leak-kinds: possible\n"
+    "   obj:*libGLdispatch.so*\n"
     "}\n";

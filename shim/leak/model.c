@@ -150,12 +150,16 @@ static void index_build(struct scan *s)
 
 /* Whether w is a start reference to b: its first byte, or where the
  * Python object it holds starts (reserved, after the object's PyGC_Head:
- * collect.c's object_starts), or anywhere in a block whose pointers aim
- * past a header by design (reserved MODEL_START_ANY: gobj_mark). */
+ * collect.c's object_starts) or that address with its low bit set (PyTorch
+ * keeps the Python object of a tensor its C++ side owns as `pointer | 1`,
+ * c10::impl::PyObjectSlot; pyl_scan counts the same word), or
+ * anywhere in a block whose pointers aim past a header by design (reserved
+ * MODEL_START_ANY: gobj_mark). */
 static inline int scan_is_start(const struct hsnap_block *b, uintptr_t w)
 {
+    uintptr_t o = b->addr + b->reserved; /* odd already: 3.12's values - 1 */
     return w == b->addr ||
-           (b->reserved && (w == b->addr + b->reserved || b->reserved == MODEL_START_ANY));
+           (b->reserved && (w == o || w == (o | 1) || b->reserved == MODEL_START_ANY));
 }
 
 /* Count one reference to block j and remember its kind. */

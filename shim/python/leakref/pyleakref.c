@@ -15,8 +15,9 @@
  * tensor owns the Python object it preserved (THPVariable_subclass_dealloc)
  * through such a tagged pointer (c10::impl::PyObjectSlot).  A stale
  * pointer counts, so a leak can be missed; never candidates: immortals (3.12 on), a block
- * whose "count" is an address, a block the leak check ignored (its classes
- * handed down, pyl_lc_room: an extension's initialisation constants, ld.so's,
+ * whose "count" is an address or whose gc head points into itself
+ * (pyl_no_gc_head), a block the leak check ignored (its classes handed
+ * down, pyl_lc_room: an extension's initialisation constants, ld.so's,
  * heapsnap_ignore's), and one counted exactly once more than pointed to
  * that an extension's initialisation made (pyl_init_made: numpy's initumath
  * tuples), that holds the names of a code object such an initialisation
@@ -599,9 +600,27 @@ static void pyl_shim_ranges(const struct pyh_heap *h, uint64_t nobj)
             }
 }
 
+/* Whether the gc object i's PyGC_Head is no gc head: its _gc_next points
+ * into its own block, as a tracked object's never does (it names another
+ * object's head or the collector's list).  A C++ block whose stale bytes
+ * read as an object: a std::string's inline buffer holding "_0" (the
+ * argument names libtorch_cpu's schema inference makes, torch 1.13) over
+ * a dead tuple's ob_refcnt reads refcount 12383, its ob_type left as it
+ * was; test_python_leakref's lookalike() plants one. */
+static int pyl_no_gc_head(const struct pyh_heap *h, uint64_t i)
+{
+    const struct pyh_obj *o = &h->obj[i];
+    if (o->off < 16)
+        return 0;
+    const struct pyh_block *b = &h->blk[pyh_blk_of(h, i)];
+    uint64_t next = pyl_word(b->addr + o->off - 16);
+    return next - b->addr < pyh_size(h, b);
+}
+
 /* The counts the words found fall short of, forgiven where no reference
- * leaked: a "count" that is an address (no object: a C structure that
- * looks like one), one count its maker kept (an initialisation). */
+ * leaked: a "count" that is an address, or a gc head that is none (no
+ * object: a C structure that looks like one), one count its maker kept
+ * (an initialisation). */
 static void pyl_forgive(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                         uint32_t *words)
 {
@@ -609,7 +628,7 @@ static void pyl_forgive(const struct pyh_heap *h, uint64_t nobj, const uint8_t *
         uint64_t rc1 = h->obj[i].refcnt;
         if (!want[i] || words[i] >= rc1)
             continue;
-        if (pyl_mapped(rc1))
+        if (pyl_mapped(rc1) || pyl_no_gc_head(h, i))
             words[i] = UINT32_MAX;
         else if (words[i] + 1 == rc1 && pyl_init_kept(h->blk[pyh_blk_of(h, i)].addr))
             words[i] = UINT32_MAX;

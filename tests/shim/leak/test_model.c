@@ -507,6 +507,35 @@ TEST_BEGIN(test_start_any_takes_interior)
     heap_fini(&h);
 TEST_END
 
+/* A Python object's start (reserved: past its PyGC_Head) with its low bit
+ * set is a start reference (PyTorch's `pointer | 1`, c10::impl::PyObjectSlot);
+ * an odd start (3.12's values array, kept as values - 1) is one as it is;
+ * its other interior words, and the tag on a block without an object start,
+ * keep Valgrind's rule. */
+TEST_BEGIN(test_tagged_object_start_is_a_start)
+    struct heap h;
+    struct model_result r;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 80), b = heap_block(&h, 80), c = heap_block(&h, 80);
+    uint32_t d = heap_block(&h, 80), e = heap_block(&h, 80);
+    h.b[a].reserved = 16;
+    h.b[b].reserved = 16;
+    h.b[d].reserved = 23;
+    h.b[e].reserved = 23;
+    uintptr_t w[] = {addr(&h, a) + 17, addr(&h, b) + 25, addr(&h, c) + 1, addr(&h, d) + 23,
+                     addr(&h, e) + 22};
+    expect_eq_u64(run(&h, roots_one(w, 5, 0), &r), MODEL_OK);
+    expect_eq_u64(h.b[a].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[a].flags, MODEL_BF_START | MODEL_BF_ROOTREF);
+    expect_eq_u64(h.b[b].cls, HSNAP_CLASS_POSSIBLE);
+    expect_eq_u64(h.b[c].cls, HSNAP_CLASS_POSSIBLE);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[e].cls, HSNAP_CLASS_POSSIBLE);
+    expect_true(total_is(&r, HSNAP_CLASS_POSSIBLE, 240, 3), "possible total");
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
 /* A MODEL_ROOT_RUNTIME range (a runtime's data) is marked after the
  * program's roots: what only it reaches is RUNTIME, what both reach is the
  * program's; a preset RUNTIME block keeps its class, and what it holds is
@@ -1031,6 +1060,7 @@ int main(void)
     test_shared_child_owned_once();
     test_interior_only();
     test_start_any_takes_interior();
+    test_tagged_object_start_is_a_start();
     test_runtime_roots_after_the_program();
     test_pointer_past_end();
     test_unaligned_words();

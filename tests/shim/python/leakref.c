@@ -12,6 +12,10 @@
  *              C++ tensor owns (held, not leaked)
  *   leaked_float(x, times)  a new float x, times Py_INCREF too many
  *   incref(o, times)        times Py_INCREF of o, never undone
+ *   lookalike()  a C block (malloc, held by a C global) whose bytes read
+ *              as a gc tuple of refcount 12383 whose PyGC_Head's _gc_next
+ *              points into the block itself, as libtorch_cpu's
+ *              std::string "_0" over a dead tuple does (no object)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -90,6 +94,24 @@ static PyObject *lr_incref(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+void *leakref_lookalike; /* a C global: the block is held, not leaked */
+
+static PyObject *lr_lookalike(PyObject *self, PyObject *args)
+{
+    size_t n = 16 + sizeof(PyTupleObject) + 3 * sizeof(PyObject *);
+    uintptr_t *b = calloc(1, n);
+    if (b) {
+        PyObject *o = (PyObject *)(b + 2);
+        b[0] = (uintptr_t)o; /* a std::string's pointer to its inline text */
+        b[1] = 2;            /* its length */
+        Py_SET_REFCNT(o, 12383); /* "_0" */
+        Py_SET_TYPE(o, &PyTuple_Type);
+        Py_SET_SIZE((PyVarObject *)o, 4);
+        leakref_lookalike = b;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef lr_methods[] = {
     {"leaked", lr_leaked, METH_VARARGS, "a bytearray with a leaked reference"},
     {"clean", lr_clean, METH_VARARGS, "a bytearray"},
@@ -97,6 +119,7 @@ static PyMethodDef lr_methods[] = {
     {"tagged", lr_tagged, METH_VARARGS, "a bytearray a C global holds by a tagged pointer"},
     {"leaked_float", lr_leaked_float, METH_VARARGS, "a float with leaked references"},
     {"incref", lr_incref, METH_VARARGS, "references leaked to an object"},
+    {"lookalike", lr_lookalike, METH_NOARGS, "a C block that reads as a tuple"},
     {NULL, NULL, 0, NULL},
 };
 

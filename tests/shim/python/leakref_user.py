@@ -1,7 +1,8 @@
 # leakref_user.py - calls tests/shim/python/leakref.c for
 # test_python_leakref.sh: 3 bytearrays with a leaked reference (one of
 # them leaked twice), 5 clean ones, 2 a C global keeps and 2 it keeps by
-# a pointer tagged in its low bit, all dropped by Python; then a clean
+# a pointer tagged in its low bit, all dropped by Python, and a C block
+# that reads as a tuple (no object); then a clean
 # program's modules.  argv: the extension's
 # directory.  The leak check's snapshot is the one at exit.
 import sys
@@ -21,6 +22,7 @@ def run():
     for _ in range(2):
         leakref.leaked(3000)  # MARK_LEAKED
     leakref.leaked(4000, 2)  # MARK_LEAKED_TWICE
+    leakref.lookalike()
 
 
 # A frame of many locals, which the interpreter clears as it pushes it,

@@ -6,7 +6,10 @@
 # (one of them twice), returns 5 clean ones and keeps 2 in a C global and
 # 2 by a pointer tagged in its low bit (as PyTorch's PyObjectSlot keeps a
 # tensor's Python object: before, both read "refcount 1, 0 references
-# found" and `import torch` plus a training loop had 3 such tensors);
+# found" and `import torch` plus a training loop had 3 such tensors) and
+# a C block whose bytes read as a gc tuple of refcount 12383, its
+# _gc_next pointing into itself (before pyl_no_gc_head, a leaked
+# reference: torch 1.13's schema inference left one such block);
 # tests/shim/python/leakref_user.py drops them all and imports what a
 # clean program does.  On every CPython 3.10-3.15 found (a SKIP line names
 # each one absent), `top --retained --key type` counts exactly the 3
