@@ -62,6 +62,14 @@
  *   PyModule_AddObjectRef).  Only a torch.memory_format 1 reference over,
  *   made by THPMemoryFormat_New under initializeMemoryFormats.
  *
+ *   PyTorch 1.13 on: torch::loadTypedStorageTypeObject, which the first
+ *   torch::isStorage calls (torch.tensor(0.) in Adam's step, BatchNorm's
+ *   num_batches_tracked), PyImport_ImportModule("torch.storage")s and
+ *   keeps only TypedStorage (in getTypedStorageTypeObject's static), never
+ *   releasing the module: torch.storage 1 reference over (its source, and
+ *   a gdb breakpoint on PyImport_ImportModule for that name).  Only a
+ *   module that sys.modules['torch.storage'] holds, made by importlib.
+ *
  *   libnl 3 (pulled in by libtorch): libnl-route's constructors keep their
  *   name tables (routing tables, protocols, realms...) in lists of struct
  *   trans_list linked by the nl_list_head 16 bytes into each node, so the
@@ -149,6 +157,14 @@ const char cpysupp_text[] =
     "   fun:THPMemoryFormat_New*\n"
     "   ...\n"
     "   fun:torch::utils::initializeMemoryFormats*\n"
+    "}\n"
+    "{\n"
+    "   PyTorch 1.13 on: loadTypedStorageTypeObject imports torch.storage and keeps the module\n"
+    "   heapsnap:LeakedRef\n"
+    "   match-type: module\n"
+    "   match-excess: 1\n"
+    "   match-path: sys.modules['torch.storage'] (module)\n"
+    "   fun:_new_module\n"
     "}\n"
     "{\n"
     "   libnl 3: libnl-route's name tables, linked 16 bytes into each node, freed by its destructors\n"

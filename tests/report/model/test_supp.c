@@ -379,6 +379,36 @@ TEST_BEGIN(test_builtin_numpy_pandas_leaked_refs)
 }
 TEST_END
 
+/* The built-in torch.storage entry, on Debian 12's stack: the module
+ * importlib made (_new_module), 1 over, held by sys.modules['torch.storage']
+ * (loadTypedStorageTypeObject's PyImport_ImportModule); another torch
+ * module 1 over, or torch.storage 2 over, is reported. */
+TEST_BEGIN(test_builtin_torch_storage_leaked_ref)
+{
+    static const struct frame rec = {0x40, "_new_module", "<frozen importlib._bootstrap>",
+                                     "<frozen importlib._bootstrap>", 49, "<python>", "", 0,
+                                     "importlib._bootstrap", 0};
+    const struct frame *const mod[] = {&rec};
+    struct snap snap;
+    memset(&snap, 0, sizeof snap);
+    snap.exe = (char *)"/usr/bin/python3.11";
+    snap.py_version = 0x030b0000;
+    char *paths[] = {(char *)"t.hsnap"};
+    struct supp_set *ss = NULL;
+    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    struct supp_pyobj st = {"module", 1, "sys.modules['torch.storage'] (module)", mod, 1};
+    int i = supp_match_pyobj(ss, &st);
+    expect_true(i >= 0 && supp_matched(ss, i)->builtin && supp_matched(ss, i)->pyref &&
+                    strstr(supp_matched(ss, i)->name, "loadTypedStorageTypeObject") != NULL,
+                "torch.storage: %d", i);
+    st.path = "sys.modules['torch._tensor'] (module)";
+    expect_true(supp_match_pyobj(ss, &st) == -1, "another torch module is reported");
+    st.path = "sys.modules['torch.storage'] (module)", st.excess = 2;
+    expect_true(supp_match_pyobj(ss, &st) == -1, "a second reference is reported");
+    supp_free(ss);
+}
+TEST_END
+
 /* The allocation-site rule (frames_get, shared by every command): the
  * first frame that is not an allocator wrapper, else the outermost. */
 TEST_BEGIN(test_site_rule)
@@ -413,6 +443,7 @@ int main(void)
     test_builtin_pybind11_function_record();
     test_leakedref_blocks();
     test_builtin_numpy_pandas_leaked_refs();
+    test_builtin_torch_storage_leaked_ref();
     test_site_rule();
     return 0;
 }
