@@ -6,7 +6,9 @@
 # (a root is a cache: removing it costs the next run a few minutes).  A
 # root holds only what the tests run there: the interpreters, their headers
 # (python3-dev: the layout check and the test extension build against them),
-# libunwind (the shim's one shared library), pytest (the plugin's tests)
+# libunwind (the shim's one shared library), the CLI's (the Python API in
+# the root runs this machine's build/heapsnap there, with the root's libdw,
+# libelf, libprotobuf-c and ncurses), pytest (the plugin's tests)
 # and, in trixie, numpy and pandas (the clean programs' tests: Debian 13's
 # numpy 2.2 and pandas 2.2 leak references heapsnap's built-in
 # suppressions name; 17 MB to download, 89 MB installed).
@@ -32,9 +34,10 @@ die() { echo "debian-root: $*" >&2; exit 2; }
 
 # The packages and interpreters of each suite.
 suite_pkgs() {
+  local cli="libdw1t64 libelf1t64 libprotobuf-c1 libncurses6"
   case "$1" in
-    trixie) echo "python3 python3-dev python3-pytest libunwind8 python3-numpy python3-pandas" ;;
-    sid) echo "python3.14 python3.14-dev python3.15 python3.15-dev python3-pytest libunwind8" ;;
+    trixie) echo "python3 python3-dev python3-pytest libunwind8 $cli python3-numpy python3-pandas" ;;
+    sid) echo "python3.14 python3.14-dev python3.15 python3.15-dev python3-pytest libunwind8 $cli" ;;
     *) return 1 ;;
   esac
 }
