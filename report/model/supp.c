@@ -53,7 +53,7 @@ struct supp_pat {
 struct supp {
     struct supp_info info;
     unsigned kinds;        /* LOSSREC_KIND_BIT set (0: a heapsnap:LeakedRef block) */
-    char *objtype_glob;       /* LeakedRef: match-type, or NULL */
+    char *objtype_glob;    /* LeakedRef: match-type, or NULL */
     char *path_glob;       /* LeakedRef: match-path, or NULL */
     long excess;           /* LeakedRef: match-excess, or -1 */
     char *templ;           /* leak: pattern, or NULL for a Valgrind block */
