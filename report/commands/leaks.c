@@ -477,7 +477,8 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
             if (pytypes_capped_note(&snaps[i], note, sizeof(note)))
                 printf("note: %s: %s\n\n", paths[i], note);
         }
-        if (pygarbage_print(snaps, n, stdout) < 0 || pyleakref_print(snaps, n, o->lr.supp, o->pr.gen, stdout) < 0) {
+        if (pygarbage_print(snaps, n, stdout) < 0 ||
+            pyleakref_print(snaps, n, o->lr.supp, o->pr.gen, stdout) < 0) {
             snprintf(err, errlen, "leaks: out of memory");
             rc = 2;
         }
