@@ -5,10 +5,14 @@
 # thread renames worker-2 (from another thread: the OS name, where 3.14 on
 # set one, stays) and prints threading.enumerate() as "NAME NATIVE_ID", one
 # a line, then takes a snapshot (argv[1]).  The workers then end; the exit
-# snapshot comes after they did.
+# snapshot comes after they did: after each one's OS thread is gone too
+# (join returns when its Python state is, a little before: under load the
+# exit snapshot met worker-3 still running).
 import ctypes
+import os
 import sys
 import threading
+import time
 
 KEEP = []
 ready = threading.Barrier(6)  # the five workers and the main thread
@@ -35,3 +39,7 @@ ctypes.CDLL(None).heapsnap_take_snapshot(sys.argv[1].encode())
 go.set()
 for t in threads:
     t.join()
+deadline = time.monotonic() + 10
+while (any(os.path.exists("/proc/self/task/%d" % t.native_id) for t in threads) and
+       time.monotonic() < deadline):
+    time.sleep(0.005)
