@@ -59,12 +59,12 @@ while read -r tag py; do
   s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
   l_one=$(py_line tests/shim/python/leakref_user.py MARK_LEAKED)
   "$HEAPSNAP" gate "$s" --python-fail-on leaked-refs >"$T/gl-$tag.txt" 2>&1; rc=$?
-  # both leaked at l_one (on 3.10 one at least: a stale word outside its
-  # zombie frames, not yet found, at times hides one; test_python_leakref's)
-  one="2 Python objects \(bytearray, 112 bytes\) have leaked references"
+  # both leaked at l_one, or one at least: a stale word (outside 3.10's
+  # zombie frames; 3.14's under load, 1 run in ~60) at times hides one, as
+  # test_python_leakref allows
+  one="(2 Python objects \(bytearray, 112 bytes\)|1 Python objects \(bytearray, 56 bytes\)) have leaked references"
   # 3.15: 64 bytes each, and the two are listed as two findings of the site
-  case "$tag" in *-3.15) one="2 findings, 128 bytes in 2 blocks" ;; esac
-  case "$tag" in pyenv-3.10) one="(2 Python objects \(bytearray, 112 bytes\)|1 Python objects \(bytearray, 56 bytes\)) have leaked references" ;; esac
+  case "$tag" in *-3.15) one="(2 findings, 128 bytes in 2 blocks|1 Python objects \(bytearray, 64 bytes\) have leaked references)" ;; esac
   if [ "$rc" = 1 ] && grep -Eq "^  $one at tests/shim/python/leakref_user.py:$l_one " "$T/gl-$tag.txt" &&
      [ "$(grep -c 'have leaked references at' "$T/gl-$tag.txt")" = 2 ]; then
     t_pass "python_gate_fails_on_leaked_references_$tag"
