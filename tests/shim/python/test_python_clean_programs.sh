@@ -76,7 +76,9 @@ planted() {
   if [ -n "$s" ] && [ "$rc1" = 1 ] && grep -q "^FAIL python " "$T/pg.txt" && [ "$n" = 2 ]; then
     t_pass "python_clean_${name}_planted_cycle_fails_python_rule_$tag"
   else t_fail "python_clean_${name}_planted_cycle_fails_python_rule_$tag" "rc $rc1, $n Planted: $(grep -E '^(FAIL|PASS|  [0-9])' "$T/pg.txt" | head -3 | tr '\n' '|')"; fi
-  if [ "$rc2" = 1 ] && grep -Eq "^  4000 bytes in 1 blocks leaked \(direct\) at $prog:$ln " "$T/pn.txt"; then
+  # direct, or possible where a stale word by chance points inside it (a
+  # word seen once on Debian 13's 3.13 in a full run; valgrind's verdict too)
+  if [ "$rc2" = 1 ] && grep -Eq "^  4000 bytes in 1 blocks leaked \((direct|possible)\) at $prog:$ln " "$T/pn.txt"; then
     t_pass "python_clean_${name}_planted_malloc_fails_leak_rule_$tag"
   else t_fail "python_clean_${name}_planted_malloc_fails_leak_rule_$tag" "rc $rc2: $(grep -E '^(FAIL|PASS|  [0-9])' "$T/pn.txt" | head -3 | tr '\n' '|')"; fi
 }

@@ -60,7 +60,7 @@ while read -r tag py; do
   l_one=$(py_line tests/shim/python/leakref_user.py MARK_LEAKED)
   "$HEAPSNAP" gate "$s" --python-fail-on leaked-refs >"$T/gl-$tag.txt" 2>&1; rc=$?
   # both leaked at l_one, or one at least: a stale word (outside 3.10's
-  # zombie frames; 3.14's under load, 1 run in ~60) at times hides one, as
+  # zombie frames; once on 3.14, in a full run under load) at times hides one, as
   # test_python_leakref allows
   one="(2 Python objects \(bytearray, 112 bytes\)|1 Python objects \(bytearray, 56 bytes\)) have leaked references"
   # 3.15: 64 bytes each, and the two are listed as two findings of the site
