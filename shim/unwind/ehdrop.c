@@ -21,16 +21,15 @@
  * rare stack that auto leaves to unw_backtrace, and what their loading
  * touched (liblzma's IFUNC resolvers' window of text, both symbol
  * tables) stays resident for nothing until then.  Not a segment with a
- * page of its own in it (/proc/self/pagemap: present, not a file page): a
+ * page of its own in it (written, pagemap.h): a
  * debugger's breakpoint or a uprobe there would be lost.
  */
-#include <fcntl.h>
 #include <libunwind.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
+#include "pagemap.h"
 #include "unwindinner.h"
 
 _Atomic uint64_t ehf_reads;          /* ehframe.c's lookups of a module's tables */
@@ -44,23 +43,17 @@ static struct {
 
 #define EHD_PAGE 4096u
 
-/* Whether [a, b) (pages) may hold a page written in this process: a
- * present page that is not the file's.  1 too when pagemap cannot tell. */
+/* Whether [a, b) (pages) may hold a page written in this process
+ * (pagemap.h); 1 too when pagemap cannot tell.  Static: ehd.busy lets one
+ * pass run at a time. */
 static int ehd_written(uintptr_t a, uintptr_t b)
 {
-    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-    int written = fd < 0;
-    for (uintptr_t p = a; !written && p < b;) {
-        uint64_t e[64];
-        size_t n = (b - p) / EHD_PAGE < 64 ? (b - p) / EHD_PAGE : 64;
-        if (pread(fd, e, n * 8, (off_t)(p / EHD_PAGE * 8)) != (ssize_t)(n * 8))
-            written = 1;
-        for (size_t i = 0; !written && i < n; i++)
-            written = (e[i] >> 63 & 1) && !(e[i] >> 61 & 1);
-        p += n * EHD_PAGE;
-    }
-    if (fd >= 0)
-        close(fd);
+    static struct pagemap pm;
+    int written = 0;
+    pagemap_open(&pm);
+    for (uintptr_t p = a; !written && p < b; p += PAGEMAP_PAGE)
+        written = pagemap_written(&pm, p, b - 1) != 0;
+    pagemap_close(&pm);
     return written;
 }
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/procmaps.h"
+#include "pagemap.h"
 #include "hsnap_pyline.h"
 #include "pyreads.h"
 #include "pyframes.h"
@@ -41,7 +42,6 @@
 #define PYR_ITEMS 65536u           /* items of an untraced global list named */
 #define PYR_BUDGET (4u << 20)      /* bytes of those items' descriptions */
 #define PYR_PAGE 4096u             /* a scanned range is read a page at a time */
-#define PYR_PM 512u                /* pagemap entries read at a time */
 
 static struct {
     const struct pylay_obj_layout *ol;
@@ -49,9 +49,7 @@ static struct {
     uintptr_t slot[PYR_LOCALS];
     char text[PYR_TEXT], name[256], mod[256];
     uint32_t budget; /* bytes of descriptions left for untraced containers' items */
-    int pm_fd1;      /* /proc/self/pagemap's descriptor + 1 while the roots are read; 0: none */
-    uint64_t pm_first, pm_n; /* pm[] holds the entries of pages [pm_first, + pm_n) */
-    uint64_t pm[PYR_PM];
+    struct pagemap pm; /* open while the roots are read */
 } r;
 
 static int pyroot_peek(void *dst, uintptr_t src, size_t n)
@@ -388,49 +386,16 @@ static void pyroot_thread(uintptr_t ts)
  * range: *text and its length. */
 typedef uint32_t (*pyroot_namer)(uintptr_t at, const char **text, void *ctx);
 
-/* Whether the page at p was never written in this process, as
- * /proc/self/pagemap tells: neither present as a page of the process's
- * own (a private mapping's page turns anonymous at its first write) nor
- * swapped out.  Such a page reads as zeros (a never-touched .bss page, a
- * stack's unused depth) or as its file's bytes, fixed when it was linked:
- * it holds no reference the program made, and reading it would only
- * fault it in (python_exit_roots_skip_unwritten_pages).  The entries are
- * read afresh for each range (pyroot_scan_range clears pm_n), at most
- * PYR_PM at a time from p on (down: up to p), not past the range's other
- * end, the page at far: the kernel walks the page tables of every entry
- * asked for.  0 when pagemap cannot tell. */
-static int pyroot_page_unwritten(uintptr_t p, uintptr_t far, int down)
+/* Whether the page at p was never written in this process (pagemap.h):
+ * it reads as zeros (a never-touched .bss page, a stack's unused depth)
+ * or as its file's bytes, fixed when it was linked: it holds no reference
+ * the program made, and reading it would only fault it in
+ * (python_exit_roots_skip_unwritten_pages).  The entries are read afresh
+ * for each range (pyroot_scan_range empties the window), toward its other
+ * end, the page at far.  0 when pagemap cannot tell. */
+static int pyroot_page_unwritten(uintptr_t p, uintptr_t far)
 {
-    uint64_t pg = p / PYR_PAGE, end = far / PYR_PAGE;
-    if (!r.pm_fd1)
-        return 0;
-    if (pg - r.pm_first >= r.pm_n) {
-        uint64_t lo = down ? (pg - end >= PYR_PM ? pg - (PYR_PM - 1) : end) : pg;
-        uint64_t n = down ? pg - lo + 1 : (end - pg >= PYR_PM ? PYR_PM : end - pg + 1);
-        ssize_t got = pread(r.pm_fd1 - 1, r.pm, n * 8, (off_t)(lo * 8));
-        r.pm_first = lo;
-        r.pm_n = got > 0 ? (uint64_t)got / 8 : 0;
-        if (pg - r.pm_first >= r.pm_n)
-            return 0;
-    }
-    uint64_t e = r.pm[pg - r.pm_first];
-    int present = e >> 63 & 1, swapped = e >> 62 & 1, file = e >> 61 & 1;
-    return !swapped && (!present || file);
-}
-
-/* /proc/self/pagemap opened for pyroot_page_unwritten, if it tells a page
- * this thread just wrote (its stack's) from one never written: a kernel
- * or sandbox that hides the flags (zeros) would else have every page
- * skipped. */
-static void pyroot_pagemap_open(void)
-{
-    volatile uint64_t here = 1;
-    r.pm_fd1 = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) + 1;
-    r.pm_n = 0;
-    if (r.pm_fd1 && pyroot_page_unwritten((uintptr_t)&here, (uintptr_t)&here, 0)) {
-        close(r.pm_fd1 - 1);
-        r.pm_fd1 = 0;
-    }
+    return pagemap_written(&r.pm, p, far) == 0;
 }
 
 /* Each aligned word of [lo, hi) (at most PYR_DATA_MAX bytes of it) that
@@ -449,7 +414,7 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
         return;
     if (hi - lo > PYR_DATA_MAX)
         hi = lo + PYR_DATA_MAX;
-    r.pm_n = 0;
+    r.pm.n = 0;
     /* a stack outermost first: the frame furthest out that holds an
      * object names it (its owner; deeper ones were handed it, or keep a
      * stale copy in a slot not yet written), a data range upward */
@@ -467,7 +432,7 @@ static void pyroot_scan_range(uintptr_t lo, uintptr_t hi, unsigned kind, pyroot_
         }
         k += to - from;
         size_t n = to - from;
-        if (pyroot_page_unwritten(from, down ? lo : hi - 1, down) || !pyroot_peek(buf, from, n))
+        if (pyroot_page_unwritten(from, down ? lo : hi - 1) || !pyroot_peek(buf, from, n))
             continue;
         size_t m = pyg_tracked_all(buf, n / 8, at, obj);
         for (size_t i = 0; i < m; i++) {
@@ -667,7 +632,7 @@ void pyg_roots_collect(void)
     if (!interp)
         return;
     r.budget = PYR_BUDGET;
-    pyroot_pagemap_open();
+    pagemap_open(&r.pm);
     pyroot_modules(interp);
     /* PyThreadState's next is its second word in 3.10-3.13 (python_layout_matches_headers) */
     uintptr_t ts = pyroot_word((uintptr_t)interp + r.ol->interp_threads);
@@ -676,7 +641,5 @@ void pyg_roots_collect(void)
     pyroot_static_data();
     pyroot_interp_data((uintptr_t)interp);
     procmaps_lines("/proc/self/maps", pyroot_line, sizeof pyroot_line, pyroot_line_each, NULL);
-    if (r.pm_fd1)
-        close(r.pm_fd1 - 1);
-    r.pm_fd1 = 0;
+    pagemap_close(&r.pm);
 }

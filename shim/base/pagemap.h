@@ -1,0 +1,40 @@
+/*
+ * pagemap.h - whether a page of this process was ever written, as
+ * /proc/self/pagemap tells: a page present as the process's own (a
+ * private mapping's page turns anonymous at its first write) or swapped
+ * out was; one neither reads as zeros or as its file's bytes.  Two users:
+ * the unwinder gives back table pages no debugger wrote (ehd_written), and
+ * the Python roots' scan skips pages that can hold no reference the
+ * program made (pyroot_page_unwritten).
+ *
+ * A kernel or sandbox may hide the flags (all zeros): pagemap_open reads
+ * the caller's own stack page, written by then, and keeps the file only if
+ * it says so; every other answer is then "cannot tell".  The entries are
+ * read in windows of PAGEMAP_BATCH from the page asked toward the far end
+ * of the caller's range, never past it: the kernel walks the page tables
+ * of every entry asked for.
+ */
+#ifndef HEAPSNAP_PAGEMAP_H
+#define HEAPSNAP_PAGEMAP_H
+
+#include <stdint.h>
+
+#define PAGEMAP_PAGE 4096u
+#define PAGEMAP_BATCH 512u /* entries read at a time */
+
+struct pagemap {
+    int fd1;                 /* the file's descriptor + 1; 0: cannot tell */
+    uint64_t first, n;       /* e[] holds the entries of pages [first, first + n) */
+    uint64_t e[PAGEMAP_BATCH];
+};
+
+/* Opens /proc/self/pagemap into pm, if its flags can be trusted. */
+void pagemap_open(struct pagemap *pm);
+void pagemap_close(struct pagemap *pm);
+
+/* Whether the page at p was ever written: 1 yes, 0 never, -1 cannot tell.
+ * far is the other end of the caller's range (below p: a scan downward),
+ * how far a window read may reach. */
+int pagemap_written(struct pagemap *pm, uintptr_t p, uintptr_t far);
+
+#endif
