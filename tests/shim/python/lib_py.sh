@@ -132,17 +132,21 @@ py_old_interpreters() {
   done | sort -u -k1,1
 }
 
-# py_ext_build PY: builds tests/shim/python/pyext.c as the module "pyext" for
-# interpreter PY into $T/ext-TAG/ (python3-dev's headers, or the
-# interpreter's own); prints the directory; 1 when it cannot.
+# py_ext_build PY [NAME [CFLAGS...]]: builds tests/shim/python/NAME.c as the
+# module NAME for interpreter PY into $T/ext-HASH/ (python3-dev's headers,
+# or the interpreter's own); prints the directory.  NAME pyext and CFLAGS
+# -O1 without them.  2 when PY has no Python.h to build against, 1 when the
+# build fails (the compiler's errors on stderr).
 py_ext_build() {
-  local py=$1 inc suffix dir
-  inc=$(py_include "$py") || return 1
-  suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') || return 1
-  [ -f "$inc/Python.h" ] || return 1
+  local py=$1 name inc suffix dir
+  [ $# -le 1 ] && set -- "$py" pyext -O1
+  name=$2; shift 2
+  inc=$(py_include "$py") || return 2
+  suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))') || return 2
+  [ -f "$inc/Python.h" ] || return 2
   dir=$T/ext-$(echo "$py" | md5sum | cut -c1-8)
   mkdir -p "$dir"
-  t_build "$dir/pyext$suffix" tests/shim/python/pyext.c -shared -fPIC -I"$inc" $(py_incafter "$py") -O1 || return 1
+  t_build "$dir/$name$suffix" "tests/shim/python/$name.c" -shared -fPIC -I"$inc" $(py_incafter "$py") "$@" || return 1
   echo "$dir"
 }
 

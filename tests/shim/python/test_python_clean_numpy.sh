@@ -43,15 +43,12 @@ while read -r tag py; do
   fi
 
   # leaked references next to numpy's own: the suppression is narrow
-  inc=$(py_include "$py")
-  suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-  if [ ! -f "$inc/Python.h" ]; then
+  lr=$(py_ext_build "$py" leakref)
+  if [ $? = 2 ]; then
     t_skip "python_numpy_identity_suppression_narrow_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
   fi
-  mkdir -p "$T/lr-$tag"
-  t_build "$T/lr-$tag/leakref$suffix" tests/shim/python/leakref.c -shared -fPIC -I"$inc" $(py_incafter "$py")
   rm -f "$T"/exit.*.hsnap
-  HEAPSNAP_LEAKS=1 py_run "$py" "$T/lrn-$tag" tests/shim/python/leakref_numpy.py "$T/lr-$tag"
+  HEAPSNAP_LEAKS=1 py_run "$py" "$T/lrn-$tag" tests/shim/python/leakref_numpy.py "$lr"
   s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
   "$HEAPSNAP" leaks "$s" --format json >"$T/refs-$tag.json" 2>/dev/null
   "$HEAPSNAP" gate "$s" --fail-on none --python-fail-on leaked-refs -n 0 >"$T/g-$tag.txt" 2>&1; rc=$?

@@ -47,15 +47,12 @@ while read -r tag py; do
   else t_fail "python_gate_fails_on_cyclic_garbage_per_site_$tag" "rc $rc: $(head -c 600 "$T/gc-$tag.txt" | tr '\n' '|')"; fi
 
   # leaked references, from the extension
-  inc=$(py_include "$py")
-  suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-  if [ ! -f "$inc/Python.h" ]; then
+  lr=$(py_ext_build "$py" leakref)
+  if [ $? = 2 ]; then
     t_skip "python_gate_fails_on_leaked_references_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
   fi
-  mkdir -p "$T/lr-$tag"
-  t_build "$T/lr-$tag/leakref$suffix" tests/shim/python/leakref.c -shared -fPIC -I"$inc" $(py_incafter "$py")
   rm -f "$T"/exit.*.hsnap
-  HEAPSNAP_LEAKS=1 py_run "$py" "$T/lr-run-$tag" tests/shim/python/leakref_user.py "$T/lr-$tag"
+  HEAPSNAP_LEAKS=1 py_run "$py" "$T/lr-run-$tag" tests/shim/python/leakref_user.py "$lr"
   s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
   l_one=$(py_line tests/shim/python/leakref_user.py MARK_LEAKED)
   "$HEAPSNAP" gate "$s" --python-fail-on leaked-refs >"$T/gl-$tag.txt" 2>&1; rc=$?

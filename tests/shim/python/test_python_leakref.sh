@@ -66,17 +66,13 @@ while read -r tag py; do
 done < <(py_interpreters)
 
 while read -r tag py; do
-  inc=$(py_include "$py")
-  suffix=$("$py" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
-  if [ ! -f "$inc/Python.h" ]; then
-    t_skip "python_leakref_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue
-  fi
-  mkdir -p "$T/lr-$tag"
-  if ! t_build "$T/lr-$tag/leakref$suffix" tests/shim/python/leakref.c -shared -fPIC -I"$inc" $(py_incafter "$py") 2>"$T/cc-$tag.err"; then
-    t_fail "python_leakref_build_$tag" "$(head -c 300 "$T/cc-$tag.err")"; continue
-  fi
+  lr=$(py_ext_build "$py" leakref 2>"$T/cc-$tag.err")
+  case $? in
+    2) t_skip "python_leakref_$tag" "no Python.h for $py (python3-dev, or a pyenv build)"; continue ;;
+    1) t_fail "python_leakref_build_$tag" "$(head -c 300 "$T/cc-$tag.err")"; continue ;;
+  esac
   rm -f "$T"/exit.*.hsnap
-  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/run-$tag" $user "$T/lr-$tag"; then
+  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/run-$tag" $user "$lr"; then
     t_fail "python_leakref_run_$tag" "$(tail -c 300 "$T/run-$tag.err")"; continue
   fi
   s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
