@@ -4,6 +4,7 @@
  * reference leaked on purpose, and clean ones that must not be flagged.
  *   leaked(n, times=1)  a new bytearray of n bytes, times Py_INCREF too
  *              many: the caller's drop leaves counts no pointer stands for
+ *              (but a stale word in a held block's slack: slack_names)
  *   clean(n)   a new bytearray, returned as it should be
  *   kept(n)    a new bytearray, one reference kept in a C global (held,
  *              not leaked)
@@ -31,12 +32,40 @@ static PyObject *make(PyObject *args, int *times)
     return PyByteArray_FromStringAndSize(NULL, n);
 }
 
+void *leakref_slack[64]; /* C globals: blocks held, a stale word in their slack */
+static int nslack;
+/* A held block of 52 bytes whose slack (pymalloc's class is 64 bytes)
+ * names o at 56, as a block's last occupant leaves it: a stale word, no
+ * reference (pyl_slack).  Written here, not left by a reuse, since the
+ * shim holds frees back; sid's 3.14 left one in a 64-byte block reused for
+ * a bytearray.  pymalloc only: glibc's chunk ends at 56 (its next chunk's
+ * size field follows) and mimalloc's class is 56. */
+static void slack_names(PyObject *o)
+{
+#ifndef Py_GIL_DISABLED
+    const char *m = getenv("PYTHONMALLOC");
+    if (m && strcmp(m, "pymalloc") != 0)
+        return;
+    void **y = PyObject_Malloc(52);
+    if (y && nslack < 64) {
+        memset(y, 0, 52);
+        y[7] = o;
+        leakref_slack[nslack++] = y;
+    } else {
+        PyObject_Free(y);
+    }
+#else
+    (void)o;
+#endif
+}
 static PyObject *lr_leaked(PyObject *self, PyObject *args)
 {
     int times = 1;
     PyObject *o = make(args, &times);
     for (int i = 0; o && i < times; i++)
         Py_INCREF(o); /* the bug: no Py_DECREF will ever match it */
+    if (o)
+        slack_names(o);
     return o;
 }
 
