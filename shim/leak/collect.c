@@ -535,7 +535,11 @@ int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
         return COLLECT_NOFORK;
     }
     int st = lfork_wait(pid, rd);
-    if (st < 0)
+    int sig = st < 0 ? lfork_signal() : 0;
+    if (sig && sigabbrev_np(sig) && atomic_exchange(&col.warned, 1) == 0)
+        collect_host->warn("leak check skipped: its copy of the process ended without an "
+                           "answer: killed by SIG", sigabbrev_np(sig), "");
+    else if (st < 0)
         collect_warn("its copy of the process ended without an answer (killed, or a fault)");
     else if (st == LFORK_NO_BLOCKS)
         collect_warn("its copy of the process could not copy the live blocks");

@@ -89,18 +89,33 @@ void lfork_exit(int wr, int status)
 
 /* Reaps pid (blocking once it has ended); an ECHILD (someone else reaped
  * it, with __WALL) is fine. */
+static int lfork_sig; /* the signal that ended the last child, or 0 */
+
+static void lfork_status(int st)
+{
+    lfork_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+
 static void lfork_reap(pid_t pid)
 {
-    int st;
+    int st = 0;
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR)
         ;
+    lfork_status(st);
+}
+
+int lfork_signal(void)
+{
+    return lfork_sig;
 }
 
 /* Whether pid has ended (reaped here, or by someone else). */
 static int lfork_gone(pid_t pid)
 {
-    int st;
+    int st = 0;
     pid_t r = waitpid(pid, &st, WNOHANG | __WALL);
+    if (r == pid)
+        lfork_status(st);
     return r == pid || (r < 0 && errno == ECHILD);
 }
 
@@ -112,6 +127,7 @@ int lfork_wait(pid_t pid, int rd)
     unsigned char c = 1;
     int got = 0, gone = 0;
     uint64_t until = lfork_now() + LFORK_MAX_NS;
+    lfork_sig = 0;
     for (;;) {
         struct pollfd pf = {rd, POLLIN, 0};
         int r = poll(&pf, 1, LFORK_POLL_MS);

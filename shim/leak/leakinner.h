@@ -95,6 +95,7 @@ pid_t lfork_spawn(int *rd, int *wr);        /* child 0 (*wr), parent its pid (*r
 #define LFORK_SAID 255      /* it failed and said why itself */
 __attribute__((noreturn)) void lfork_exit(int wr, int status); /* the child's end */
 int lfork_wait(pid_t pid, int rd); /* the child's status byte, -1: it ended without one */
+int lfork_signal(void); /* the signal that ended lfork_wait's child, or 0 */
 
 /* ---- dontfork.c: what the fork does not inherit (MADV_DONTFORK, _WIPEONFORK) ---- */
 void dfk_copy(void);    /* the world stopped, before the fork: the copy */

@@ -11,9 +11,10 @@
  * child's exit signal (0: none, so no SIGCHLD and invisible to wait()),
  * C the SIGCHLD signals, W and X waitpid(-1, WNOHANG)'s result and errno
  * (-1, ECHILD = 10: no child left), L heapsnap_collect's leaked blocks.
- * Usage: forkwatch LIVE [reap]: with reap, SIGCHLD is ignored and a thread
- * calls waitpid(-1) in a loop during the check, as a service that reaps
- * every child does.
+ * Usage: forkwatch LIVE [reap|kill]: with reap, SIGCHLD is ignored and a
+ * thread calls waitpid(-1) in a loop during the check, as a service that
+ * reaps every child does; with kill, the watcher sends the check's child
+ * SIGKILL (the shim must say so, and the check returns -1).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,7 +40,11 @@ static void on_chld(int s)
     atomic_fetch_add(&sigchld, 1);
 }
 
-/* The exit signal of our child, from /proc (-1: none found). */
+static int killer; /* the kill mode: the watcher sends the child SIGKILL */
+
+/* The exit signal of our child, from /proc (-1: none found); in the kill
+ * mode it sends the child SIGKILL, as the OOM killer would (it blocks the
+ * other signals). */
 static int child_exit_signal(void)
 {
     char path[64], buf[512];
@@ -60,8 +65,11 @@ static int child_exit_signal(void)
             field++;
             if (field == 4)
                 ppid = atoi(t);
-            if (field == 38 && ppid == getpid())
+            if (field == 38 && ppid == getpid()) {
                 found = atoi(t);
+                if (killer)
+                    kill(atoi(e->d_name), SIGKILL);
+            }
         }
     }
     if (d)
@@ -111,6 +119,7 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 ? atol(argv[1]) : 0;
     int reaper = argc > 2 && !strcmp(argv[2], "reap");
+    killer = argc > 2 && !strcmp(argv[2], "kill");
     if (n < 1)
         return 2;
     signal(SIGCHLD, reaper ? SIG_IGN : on_chld);

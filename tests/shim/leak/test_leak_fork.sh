@@ -24,6 +24,17 @@ f_watch leak_check_threads_run_while_its_fork_scans \
 f_watch leak_fork_unseen_by_a_host_that_reaps_every_child \
   "seen=1 exit_signal=0 sigchld=0 waitpid=-1 errno=10 leaked=1" \
   LD_PRELOAD="$SHIM" "$T/forkwatch" 200000 reap
+# a copy that dies (here by SIGKILL from the program) is no answer: the
+# check returns -1 and the warning names the signal
+f_watch leak_fork_killed_copy_named_by_its_signal \
+  "seen=1 exit_signal=0 sigchld=0 waitpid=-1 errno=10 leaked=-1" \
+  LD_PRELOAD="$SHIM" "$T/forkwatch" 200000 kill
+if grep -q "leak check skipped: its copy of the process ended without an answer: killed by SIGKILL" \
+  "$T/leak_fork_killed_copy_named_by_its_signal.err"; then
+  t_pass leak_fork_killed_copy_warns_its_signal
+else
+  t_fail leak_fork_killed_copy_warns_its_signal "$(head -c 300 "$T/leak_fork_killed_copy_named_by_its_signal.err")"
+fi
 f_watch leak_fork_off_checks_in_place \
   "seen=0 exit_signal=-1 sigchld=0 waitpid=-1 errno=10 leaked=1" \
   HEAPSNAP_LEAK_FORK=0 LD_PRELOAD="$SHIM" "$T/forkwatch" 200000
