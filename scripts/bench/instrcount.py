@@ -23,7 +23,7 @@ file inlined code was written in: unwinding, table, traces, peaks, pending
 frees, scrub, hooks, state) and by function (callgrind_annotate's inclusive
 counts, per pair).
 
-  scripts/bench/instrcount.py [--only PAT] [--size quick|smoke] [--doc]
+  scripts/bench/instrcount.py [--only PAT[,PAT...]] [--size quick|smoke] [--doc]
   scripts/bench/instrcount.py --check     # the drift test (make check)
   scripts/bench/instrcount.py --record    # rewrite the figures it checks
 
@@ -393,13 +393,20 @@ def commit_of():
     return p.stdout.strip() or "?"
 
 
+def picked(name, only):
+    """Whether workload NAME contains one of ONLY's comma-separated
+    patterns (an empty ONLY picks every workload)."""
+    pats = [p for p in only.split(",") if p]
+    return not pats or any(p in name for p in pats)
+
+
 def count(size, only, work, shim, detail=True):
-    """Every workload (whose name contains ONLY) in every mode at SIZE."""
+    """Every workload (picked by ONLY) in every mode at SIZE."""
     c = Counter(work, shim, size)
     build(c.bins)
     results = collections.OrderedDict()
     for name in WORKLOADS:
-        if only and only not in name:
+        if not picked(name, only):
             continue
         results[name] = c.workload(name, size, MODES, detail)
     return results
@@ -407,7 +414,8 @@ def count(size, only, work, shim, detail=True):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="workloads whose name contains PAT")
+    ap.add_argument("--only", default="",
+                    help="workloads whose name contains PAT (PAT,PAT...: any of them)")
     ap.add_argument("--size", default="quick", choices=("quick", "smoke"))
     ap.add_argument("--doc", action="store_true",
                     help="put the tables into docs/performance.md (instr:begin/end)")
@@ -433,6 +441,10 @@ def main(argv):
             if a.check:
                 return check(c, a.counts, a.measured, a.save)
             return record(c) or 0
+        if not any(picked(name, a.only) for name in WORKLOADS):
+            print("instrcount.py: no workload matches --only %s (%s)" % (a.only, " ".join(WORKLOADS)),
+                  file=sys.stderr)
+            return 2
         results = count(a.size, a.only, work, shim)
         print("instructions per malloc+free pair (callgrind, setarch -R), %s size; shim %s"
               % (a.size, shim))
