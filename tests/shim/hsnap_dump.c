@@ -15,6 +15,9 @@
  *        one per trace with total_count > 0; offset = first frame inside
  *        module 0 (the executable) minus its bias, minus 1 (for addr2line),
  *        or "-" if none
+ *   blocks N bytes B digest D
+ *        BLOCKS' count, requested bytes and a hash of every record in
+ *        address order (the same blocks, the same D, in any format)
  *   timeline N
  *
  * With --python, the same checks, then a line for each trace with a
@@ -340,6 +343,7 @@ static void read_blocks(void)
         return;
     struct cur c = s.sec[HSNAP_SEC_BLOCKS];
     uint64_t n = u(&c, 8, "short BLOCKS"), prev = 0, bytes = 0, partial = 0;
+    uint64_t digest = 14695981039346656037ull; /* FNV-1a over every block's bytes */
     if (c.left / sizeof(struct hsnap_block) != n || c.left % sizeof(struct hsnap_block))
         die("BLOCKS count disagrees with its length");
     for (uint64_t i = 0; i < n; i++) {
@@ -349,11 +353,14 @@ static void read_blocks(void)
             die("BLOCKS not sorted");
         prev = b.addr;
         bytes += b.size;
+        for (size_t k = 0; k < sizeof b; k++)
+            digest = (digest ^ ((const unsigned char *)&b)[k]) * 1099511628211ull;
         partial += (b.flags & HSNAP_BLOCK_PARTIAL) != 0;
     }
     if (n != s.meta.live_blocks)
         die("BLOCKS count != meta.live_blocks");
-    fprintf(out, "blocks %llu bytes %llu\n", (unsigned long long)n, (unsigned long long)bytes);
+    fprintf(out, "blocks %llu bytes %llu digest %016llx\n", (unsigned long long)n,
+            (unsigned long long)bytes, (unsigned long long)digest);
     if (partial)
         fprintf(out, "partial %llu\n", (unsigned long long)partial);
 }
