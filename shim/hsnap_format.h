@@ -59,7 +59,7 @@
  *               address's high bytes, a type, a flag), so their planes
  *               compress 3 to 5 times better than the records do.
  *               With HSNAP_ZHEAD_PACKED instead (version 6; the shim
- *               packs BLOCKS) the frame's content is records of struct
+ *               packed BLOCKS so there) the frame's content is records of struct
  *               hsnap_block after the head in
  *               packed chunks (hsnap_packed.h): each record as varints of
  *               what changed since the one before (the address's
@@ -104,7 +104,7 @@
  *                u32 reserved, 0, there); a reader of those ignores it.
  *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
  *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr;
- *                packed (format 6) in runs, each sorted, that a reader
+ *                packed (format 6 on) in runs, each sorted, that a reader
  *                sorts when no section names blocks by index (LEAKS,
  *                RETAINERS, HOLDERS: the model writes them in order)
  *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
