@@ -54,28 +54,42 @@ static size_t round_trip(const struct hsnap_block *b, uint32_t count, const char
     return round_trip_as(b, count, 0, why);
 }
 
+/* N records as the shim streams them (ascending, 16-byte aligned, 64
+ * traces, one epoch) from seed s. */
+static void shim_like(struct hsnap_block *b, uint32_t n, uint64_t *s)
+{
+    uint64_t addr = 0x55550000a000ull;
+    for (uint32_t i = 0; i < n; i++) {
+        addr += 32 + 16 * (rnd(s) % 4);
+        b[i] = (struct hsnap_block){.addr = addr, .size = 24 + rnd(s) % 8,
+                                    .trace = (uint32_t)(rnd(s) % 64), .epoch = 3};
+    }
+}
+
+/* N records of anything: every field, unsorted, the model's set. */
+static void any_records(struct hsnap_block *b, uint32_t n, uint64_t *s)
+{
+    for (uint32_t i = 0; i < n; i++)
+        b[i] = (struct hsnap_block){.addr = rnd(s), .size = rnd(s) >> (rnd(s) % 64),
+                                    .trace = (uint32_t)rnd(s), .epoch = (uint32_t)rnd(s),
+                                    .refcount = i % 3 ? (uint32_t)rnd(s) : 0,
+                                    .cls = (uint8_t)(i % 5 ? rnd(s) : 0),
+                                    .flags = (uint8_t)(i % 7 ? rnd(s) : 0),
+                                    .reserved = (uint16_t)(i % 2 ? rnd(s) : 0)};
+}
+
 TEST_BEGIN(packed_blocks_read_back_exactly)
 {
     enum { N = 16384 };
     struct hsnap_block *b = calloc(N, sizeof *b);
-    uint64_t s = 88172645463325252ull, addr = 0x55550000a000ull;
-    for (uint32_t i = 0; i < N; i++) { /* the shim's: ascending, few traces, small epochs */
-        addr += 32 + 16 * (rnd(&s) % 4);
-        b[i] = (struct hsnap_block){.addr = addr, .size = 24 + rnd(&s) % 8,
-                                    .trace = (uint32_t)(rnd(&s) % 64), .epoch = 0};
-    }
+    uint64_t s = 88172645463325252ull;
+    shim_like(b, N, &s);
     const char *why;
     size_t n = round_trip(b, N, &why);
     expect_true(n, "ascending: %s", why);
     /* 4 bytes a record, the first address's 6 more */
     expect_true(n == 4u * N + 6, "ascending, 64 traces: %zu bytes for %u records", n, N);
-    for (uint32_t i = 0; i < N; i++) /* anything: every field, unsorted, the model's set */
-        b[i] = (struct hsnap_block){.addr = rnd(&s), .size = rnd(&s) >> (rnd(&s) % 64),
-                                    .trace = (uint32_t)rnd(&s), .epoch = (uint32_t)rnd(&s),
-                                    .refcount = i % 3 ? (uint32_t)rnd(&s) : 0,
-                                    .cls = (uint8_t)(i % 5 ? rnd(&s) : 0),
-                                    .flags = (uint8_t)(i % 7 ? rnd(&s) : 0),
-                                    .reserved = (uint16_t)(i % 2 ? rnd(&s) : 0)};
+    any_records(b, N, &s);
     expect_true(round_trip(b, N, &why), "random: %s", why);
     for (uint32_t i = 0; i < 4; i++) /* the extremes */
         b[i] = (struct hsnap_block){.addr = i & 1 ? UINT64_MAX : 0, .size = UINT64_MAX,
@@ -121,18 +135,6 @@ TEST_BEGIN(packed_chunk_damaged_is_refused)
 }
 TEST_END
 
-/* N records as the shim streams them (ascending, 16-byte aligned, 64
- * traces, one epoch) from seed s. */
-static void shim_like(struct hsnap_block *b, uint32_t n, uint64_t *s)
-{
-    uint64_t addr = 0x55550000a000ull;
-    for (uint32_t i = 0; i < n; i++) {
-        addr += 32 + 16 * (rnd(s) % 4);
-        b[i] = (struct hsnap_block){.addr = addr, .size = 24 + rnd(s) % 8,
-                                    .trace = (uint32_t)(rnd(s) % 64), .epoch = 3};
-    }
-}
-
 TEST_BEGIN(packed_formed_lean_in_three_bytes)
 {
     enum { N = 16384 };
@@ -175,13 +177,7 @@ TEST_BEGIN(packed_formed_takes_what_records_need)
             expect_true(round_trip_as(b, N, 1, &why), "%s at %u: %s", what[k], at, why);
         }
     }
-    for (uint32_t i = 0; i < N; i++) /* anything: every field, unsorted, the model's set */
-        b[i] = (struct hsnap_block){.addr = rnd(&s), .size = rnd(&s) >> (rnd(&s) % 64),
-                                    .trace = (uint32_t)rnd(&s), .epoch = (uint32_t)rnd(&s),
-                                    .refcount = i % 3 ? (uint32_t)rnd(&s) : 0,
-                                    .cls = (uint8_t)(i % 5 ? rnd(&s) : 0),
-                                    .flags = (uint8_t)(i % 7 ? rnd(&s) : 0),
-                                    .reserved = (uint16_t)(i % 2 ? rnd(&s) : 0)};
+    any_records(b, N, &s);
     expect_true(round_trip_as(b, N, 1, &why), "random: %s", why);
     for (uint32_t i = 0; i < 4; i++) /* the extremes, the lean form's too */
         b[i] = (struct hsnap_block){.addr = i & 1 ? UINT64_MAX - 15 : 0, .size = UINT64_MAX,
