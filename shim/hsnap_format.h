@@ -59,14 +59,18 @@
  *               address's high bytes, a type, a flag), so their planes
  *               compress 3 to 5 times better than the records do.
  *               With HSNAP_ZHEAD_PACKED instead (version 6; the shim
- *               packs BLOCKS) the frame's content is records of struct
+ *               packed BLOCKS so there) the frame's content is records of struct
  *               hsnap_block after the head in
  *               packed chunks (hsnap_packed.h): each record as varints of
  *               what changed since the one before (the address's
  *               difference, the size, the trace's, the epoch, the rest
  *               only when not zero); the payload is the chunks' records
- *               in order (BLOCKS' runs: above).  Both flags at once are
- *               refused.
+ *               in order (BLOCKS' runs: above).  With
+ *               HSNAP_ZHEAD_FORMED instead (version 7; the shim's) the
+ *               chunks are formed (hsnap_packed.h): a form byte says once
+ *               what the chunk's records share (addresses' alignment, one
+ *               epoch, no leak check's fields), and each record holds the
+ *               rest.  More than one of the three flags is refused.
  *   end      := section with type HSNAP_SEC_END and length 0: a file without it
  *               is truncated.
  *
@@ -100,7 +104,7 @@
  *                u32 reserved, 0, there); a reader of those ignores it.
  *   STATS     := u32 count, struct hsnap_stat[count]   one per trace, same index
  *   BLOCKS    := u64 count, struct hsnap_block[count]  live blocks, sorted by addr;
- *                packed (format 6) in runs, each sorted, that a reader
+ *                packed (format 6 on) in runs, each sorted, that a reader
  *                sorts when no section names blocks by index (LEAKS,
  *                RETAINERS, HOLDERS: the model writes them in order)
  *   TIMELINE  := u32 count, struct hsnap_point[count]  heap size over time
@@ -320,8 +324,9 @@
  * compressed sections (HSNAP_SEC_ZSTD); 3 had no planes (HSNAP_ZHEAD_PLANES:
  * BLOCKS, PYTYPES and PYRETAIN are stored so from 4); 4 had no shared frames
  * in TRACES (the shim writes them from 5); 5 had no packed BLOCKS
- * (HSNAP_ZHEAD_PACKED: the shim's streamed BLOCKS from 6); readers load 1
- * to 6.  The shim
+ * (HSNAP_ZHEAD_PACKED: the shim's streamed BLOCKS from 6); 6 had no formed
+ * packed chunks (HSNAP_ZHEAD_FORMED: the shim's BLOCKS from 7); readers
+ * load 1 to 7.  The shim
  * compresses every section but META and END unless HEAPSNAP_COMPRESS=0, the
  * snapshot is small by estimate (under 2048 live blocks' worth, counting
  * its stacks: then it writes format 2) or the payload is under a few
@@ -344,7 +349,7 @@
 
 #define HSNAP_MAGIC "HSNAP\0\r\n"
 #define HSNAP_MAGIC_LEN 8
-#define HSNAP_VERSION 6u /* readers take 1 to 6 */
+#define HSNAP_VERSION 7u /* readers take 1 to 7 */
 
 enum hsnap_section_type {
     HSNAP_SEC_META = 1,
@@ -496,6 +501,7 @@ struct hsnap_zhead {
 };
 #define HSNAP_ZHEAD_PLANES 0x1u /* the frame's content is in planes (version 4) */
 #define HSNAP_ZHEAD_PACKED 0x2u /* ... or BLOCKS' records packed (version 6) */
+#define HSNAP_ZHEAD_FORMED 0x4u /* ... or packed in formed chunks (version 7) */
 
 struct hsnap_meta {
     uint32_t pid;

@@ -12,8 +12,9 @@
  * frame in planes (HSNAP_ZHEAD_PLANES, hsnap_planes.h) is streamed through
  * struct unplane, which puts each chunk's records back together and hands
  * them on: it must give exactly the declared size, in whole chunks.  A
- * frame of packed records (HSNAP_ZHEAD_PACKED, hsnap_packed.h) goes the
- * same way, each chunk unpacked and checked whole.
+ * frame of packed records (HSNAP_ZHEAD_PACKED, or HSNAP_ZHEAD_FORMED:
+ * hsnap_packed.h) goes the same way, each chunk unpacked and checked
+ * whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -125,7 +126,8 @@ struct unplane {
     uint8_t *in, *out;         /* a chunk's planes, and its records */
     uint64_t given, want;      /* records' bytes handed on, and declared */
     int bad;                   /* 1: a chunk out of bounds or past want */
-    int packed;                /* chunks of packed records (hsnap_packed.h), not planes */
+    uint32_t packed;           /* HSNAP_ZHEAD_PACKED or _FORMED: chunks of packed
+                                  records (hsnap_packed.h), not planes; else 0 */
     void (*sink)(void *, const uint8_t *, size_t);
     void *ctx;                 /* sink's */
     uint8_t **buf;             /* without a sink: the payload's buffer, head first */
@@ -172,8 +174,10 @@ static void unplane_feed(void *arg, const uint8_t *p, size_t n)
             p += k;
             n -= k;
             if (u->nhead == HSNAP_PLANES_HEAD &&
-                !(u->need = u->packed ? hsnap_packed_chunk(u->head, &u->count)
-                                      : hsnap_planes_chunk(u->head, &u->stride, &u->count)))
+                !(u->need = u->packed == HSNAP_ZHEAD_FORMED
+                                ? hsnap_packed_chunk_formed(u->head, &u->count)
+                            : u->packed ? hsnap_packed_chunk(u->head, &u->count)
+                                        : hsnap_planes_chunk(u->head, &u->stride, &u->count)))
                 u->bad = 1;
             u->have = 0;
             continue;
@@ -187,7 +191,9 @@ static void unplane_feed(void *arg, const uint8_t *p, size_t n)
             if (!u->packed) {
                 hsnap_planes_get(u->out, u->in, u->stride, u->count);
                 unplane_give(u, u->out, u->need);
-            } else if (hsnap_packed_get(u->out, u->in, u->need, u->count) == 0) {
+            } else if ((u->packed == HSNAP_ZHEAD_FORMED ? hsnap_packed_get_formed
+                                                       : hsnap_packed_get)(u->out, u->in, u->need,
+                                                                           u->count) == 0) {
                 unplane_give(u, u->out, (size_t)u->count * sizeof(struct hsnap_block));
             } else {
                 u->bad = 1;
@@ -199,13 +205,14 @@ static void unplane_feed(void *arg, const uint8_t *p, size_t n)
 
 /* A frame in planes (or packed): its records streamed to sink, or into
  * *buf after its head_len bytes; -1 with a reason. */
-static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want, int packed,
+static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint64_t want,
+                         uint32_t packed,
                          void (*sink)(void *, const uint8_t *, size_t), void *ctx,
                          uint8_t **buf, size_t head_len, const char *name, char *err,
                          size_t errlen)
 {
     size_t most = (size_t)HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX;
-    _Static_assert(HSNAP_PACKED_MOST * HSNAP_PACKED_COUNT_MAX <=
+    _Static_assert(HSNAP_PACKED_LEAD + HSNAP_PACKED_MOST * HSNAP_PACKED_COUNT_MAX <=
                            HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX &&
                        sizeof(struct hsnap_block) * HSNAP_PACKED_COUNT_MAX <=
                            HSNAP_PLANES_STRIDE_MAX * HSNAP_PLANES_COUNT_MAX,
@@ -247,8 +254,9 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
                                  (unsigned long long)len);
     memcpy(&zh, data, sizeof zh);
     if (zh.head_len > HSNAP_ZHEAD_MAX || zh.head_len > len - sizeof zh ||
-        zh.head_len > zh.raw_len || (zh.flags & ~(HSNAP_ZHEAD_PLANES | HSNAP_ZHEAD_PACKED)) ||
-        zh.flags == (HSNAP_ZHEAD_PLANES | HSNAP_ZHEAD_PACKED))
+        zh.head_len > zh.raw_len ||
+        (zh.flags && zh.flags != HSNAP_ZHEAD_PLANES && zh.flags != HSNAP_ZHEAD_PACKED &&
+         zh.flags != HSNAP_ZHEAD_FORMED))
         return snap_section_fail(err, errlen, name, "bad compressed head (head %u of %llu bytes)",
                                  zh.head_len, (unsigned long long)zh.raw_len);
     const uint8_t *frame = data + sizeof zh + zh.head_len;
@@ -270,7 +278,8 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
                                  (unsigned long long)want);
     /* a streamed payload is not held: it need only fit in what is left */
     struct snap_budget was = b ? *b : (struct snap_budget){0};
-    if ((zh.flags == HSNAP_ZHEAD_PACKED ? snap_budget_take_packed : snap_budget_take)(
+    int packed = zh.flags == HSNAP_ZHEAD_PACKED || zh.flags == HSNAP_ZHEAD_FORMED;
+    if ((packed ? snap_budget_take_packed : snap_budget_take)(
             b, zh.raw_len, name, err, errlen) < 0)
         return -1;
     if (sink && b)
@@ -286,7 +295,7 @@ static int section_inflate(const uint8_t *data, uint64_t len, const char *name,
     int r = !dc || ZSTD_isError(ZSTD_DCtx_setParameter(dc, ZSTD_d_windowLogMax, SNAP_ZWINDOW_MAX))
         ? snap_section_fail(err, errlen, name, "out of memory")
         : zh.flags
-        ? frame_unplane(dc, frame, flen, want, zh.flags == HSNAP_ZHEAD_PACKED, sink, ctx, out,
+        ? frame_unplane(dc, frame, flen, want, packed ? zh.flags : 0, sink, ctx, out,
                         zh.head_len, name, err, errlen)
         : sink ? frame_stream(dc, frame, flen, want, sink, ctx, name, err, errlen, 0)
         : frame_inflate(dc, frame, flen, out, zh.head_len, want, name, err, errlen);

@@ -39,6 +39,8 @@ static uint64_t bsort_w[8 * 512];
     static void NAME##_small(T *a, uint64_t n)                                          \
     {                                                                                   \
         for (uint64_t i = 1; i < n; i++) {                                              \
+            if (KEY(a[i - 1]) <= KEY(a[i]))                                             \
+                continue; /* in place: most of a run bucketed by bsort_spread */        \
             T v = a[i];                                                                 \
             uint64_t j = i;                                                             \
             for (; j > 0 && KEY(a[j - 1]) > KEY(v); j--)                                \

@@ -11,7 +11,8 @@
  * compressed (zsec.c) as it is framed when the file's level says so; the
  * arrays of records most of a big snapshot is (BLOCKS, PYTYPES, PYRETAIN)
  * go to the compressor in byte planes (hsnap_planes.h), gathered here a
- * chunk at a time; BLOCKS, the biggest, packed (hsnap_packed.h).
+ * chunk at a time; BLOCKS, the biggest, packed in formed chunks
+ * (hsnap_packed.h).
  * Prefix side_.
  * Callers hold the snapshot lock.
  */
@@ -32,7 +33,8 @@
 #define SIDE_PLANES_BYTES (128u * 1024u)
 #define SIDE_PLANES_PT (8u * HSNAP_PLANES_COUNT_MAX) /* 8 planes of a chunk */
 #define SIDE_PACKED_COUNT 2048u /* records in a packed chunk: at most 80 KiB */
-_Static_assert(SIDE_PACKED_COUNT * HSNAP_PACKED_MOST <= SIDE_PLANES_PT, "a packed chunk fits pt");
+_Static_assert(HSNAP_PACKED_LEAD + SIDE_PACKED_COUNT * HSNAP_PACKED_MOST <= SIDE_PLANES_PT,
+               "a packed chunk fits pt");
 
 void side_fail(struct side_file *f)
 {
@@ -51,8 +53,8 @@ static int side_write(void *arg, const void *p, size_t n)
     return 0;
 }
 
-/* count records (struct hsnap_block) at src as packed chunks into the
- * frame, each packed in the buffer mapped for the section (f->pt). */
+/* count records (struct hsnap_block) at src as formed packed chunks into
+ * the frame, each packed in the buffer mapped for the section (f->pt). */
 static void side_packed_chunk(struct side_file *f, const uint8_t *src, uint32_t count)
 {
     if (!f->pt && !(f->pt = arena_map(SIDE_PLANES_PT))) {
@@ -62,7 +64,7 @@ static void side_packed_chunk(struct side_file *f, const uint8_t *src, uint32_t 
     for (uint32_t i = 0, k; i < count && !f->err; i += k) {
         k = count - i < SIDE_PACKED_COUNT ? count - i : SIDE_PACKED_COUNT;
         const struct hsnap_block *b = (const void *)(src + (size_t)i * sizeof *b);
-        uint32_t head[2] = {k, (uint32_t)hsnap_packed_put(f->pt, b, k)};
+        uint32_t head[2] = {k, (uint32_t)hsnap_packed_put_formed(f->pt, b, k)};
         if (zsec_feed(head, sizeof head, 0, side_write, f) != 0 ||
             zsec_feed(f->pt, head[1], 0, side_write, f) != 0)
             side_fail(f);
@@ -217,7 +219,7 @@ void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t r
 {
     char pre[sizeof(struct hsnap_zhead) + HSNAP_ZHEAD_MAX];
     size_t npre = 0;
-    uint32_t planes = f->packed ? HSNAP_ZHEAD_PACKED : f->pl ? HSNAP_ZHEAD_PLANES : 0;
+    uint32_t planes = f->packed ? HSNAP_ZHEAD_FORMED : f->pl ? HSNAP_ZHEAD_PLANES : 0;
     if (f->pl) {
         side_planes_flush(f);
         arena_unmap(f->pl, SIDE_PLANES_BYTES);

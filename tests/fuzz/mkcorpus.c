@@ -2,7 +2,10 @@
  * mkcorpus.c - writes small valid snapshots (the fuzzer's seeds, and inputs
  * for the CLI error tests) with the independent test writer.
  * (The compressed seeds, corpus/zstd_*.hsnap, are tests/shim/snapshot/zpack.c's pack of
- * blocks, leaks and siteline, and zstd_packed.hsnap its packed of leaks.)
+ * blocks, leaks and siteline, zstd_packed.hsnap its packed of leaks, zstd_formed.hsnap
+ * and zstd_formed_blocks.hsnap its formed of leaks and blocks, zstd_formed_bad_form.hsnap
+ * its formbad of blocks; real_kept_v6.hsnap and real_kept_v7.hsnap are the shim's, before
+ * formed chunks and after: test_compress.sh.)
  * Usage: mkcorpus DIR   -> DIR/minimal.hsnap DIR/blocks.hsnap DIR/unknown.hsnap
  *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
  *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)

@@ -28,8 +28,8 @@ size=$(stat -c %s "$good")
 head -c $((size - 16)) "$good" >"$T/noend.hsnap"
 cp "$good" "$T/flip.hsnap"
 printf '\x55' | dd of="$T/flip.hsnap" bs=1 seek=$((size - 24)) conv=notrunc 2>/dev/null
-cp "$good" "$T/v7.hsnap"
-printf '\x07' | dd of="$T/v7.hsnap" bs=1 seek=8 conv=notrunc 2>/dev/null
+cp "$good" "$T/v8.hsnap"
+printf '\x08' | dd of="$T/v8.hsnap" bs=1 seek=8 conv=notrunc 2>/dev/null
 
 t_check valid_snapshot_loads "$HEAPSNAP" info "$good"
 t_trouble missing_file "/nonexistent/x.hsnap: No such file or directory" "$HEAPSNAP" top /nonexistent/x.hsnap
@@ -39,7 +39,7 @@ t_trouble foreign_file "/bin/true: not a heapsnap snapshot (bad magic)" "$HEAPSN
 t_trouble truncated_file "trunc.hsnap: truncated" "$HEAPSNAP" top "$T/trunc.hsnap"
 t_trouble truncated_before_end "noend.hsnap: truncated" "$HEAPSNAP" info "$T/noend.hsnap"
 t_trouble flipped_byte "checksum mismatch" "$HEAPSNAP" top "$T/flip.hsnap"
-t_trouble future_version "unsupported format version 7 (this heapsnap reads 6)" "$HEAPSNAP" info "$T/v7.hsnap"
+t_trouble future_version "unsupported format version 8 (this heapsnap reads 7)" "$HEAPSNAP" info "$T/v8.hsnap"
 t_trouble diff_damaged_new "flip.hsnap: section" "$HEAPSNAP" diff "$good" "$T/flip.hsnap"
 t_trouble diff_one_operand "diff: want two snapshots" "$HEAPSNAP" diff "$good"
 t_trouble top_no_operand "top: no snapshot given" "$HEAPSNAP" top

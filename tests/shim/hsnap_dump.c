@@ -15,6 +15,9 @@
  *        one per trace with total_count > 0; offset = first frame inside
  *        module 0 (the executable) minus its bias, minus 1 (for addr2line),
  *        or "-" if none
+ *   blocks N bytes B digest D
+ *        BLOCKS' count, requested bytes and a hash of every record in
+ *        address order (the same blocks, the same D, in any format)
  *   timeline N
  *
  * With --python, the same checks, then a line for each trace with a
@@ -38,8 +41,8 @@
  *        target/source: the smallest block size of that trace ("-": none)
  *
  * Exit 0 when valid, 2 with "hsnap_dump: <file>: <reason>" otherwise.
- * Compressed sections (format 3; 4: in planes; 6: BLOCKS packed) are
- * decompressed first.
+ * Compressed sections (format 3; 4: in planes; 6: BLOCKS packed; 7: in
+ * formed chunks) are decompressed first.
  * Build: cc -O1 -Ishim tests/shim/hsnap_dump.c -lz -lzstd
  */
 #include <stdint.h>
@@ -115,7 +118,8 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
     size_t flen = *len - sizeof zh - zh.head_len, want = zh.raw_len - zh.head_len;
     if (ZSTD_findFrameCompressedSize(f, flen) != flen)
         die("zstd frame does not fill the section");
-    if (zh.flags == HSNAP_ZHEAD_PLANES || zh.flags == HSNAP_ZHEAD_PACKED) {
+    if (zh.flags == HSNAP_ZHEAD_PLANES || zh.flags == HSNAP_ZHEAD_PACKED ||
+        zh.flags == HSNAP_ZHEAD_FORMED) {
         /* records in planes (hsnap_planes.h), or packed (hsnap_packed.h) */
         unsigned long long most = ZSTD_decompressBound(f, flen);
         unsigned char *pl = most == ZSTD_CONTENTSIZE_ERROR ? NULL : malloc(most + 1);
@@ -124,10 +128,11 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
         size_t got = ZSTD_decompress(pl, most, f, flen), at = 0, put = 0;
         if (ZSTD_isError(got))
             die("damaged planes frame");
-        int packed = zh.flags == HSNAP_ZHEAD_PACKED;
+        int formed = zh.flags == HSNAP_ZHEAD_FORMED, packed = formed || zh.flags == HSNAP_ZHEAD_PACKED;
         while (at < got) {
             uint32_t stride, count;
             size_t n = at + HSNAP_PLANES_HEAD > got ? 0
+                       : formed ? hsnap_packed_chunk_formed(pl + at, &count)
                        : packed ? hsnap_packed_chunk(pl + at, &count)
                                 : hsnap_planes_chunk(pl + at, &stride, &count);
             size_t made = packed ? (size_t)count * sizeof(struct hsnap_block) : n;
@@ -135,7 +140,8 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
                 die("bad planes chunk");
             if (!packed)
                 hsnap_planes_get(out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, stride, count);
-            else if (hsnap_packed_get(out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, n, count))
+            else if ((formed ? hsnap_packed_get_formed : hsnap_packed_get)(
+                         out + zh.head_len + put, pl + at + HSNAP_PLANES_HEAD, n, count))
                 die("bad packed chunk");
             at += HSNAP_PLANES_HEAD + n;
             put += made;
@@ -143,7 +149,7 @@ static const unsigned char *unpack(const unsigned char *p, uint64_t *len)
         free(pl);
         if (put != want)
             die("planes do not hold the declared size");
-        if (packed && zh.head_len == 8) /* BLOCKS in runs (format 6): in address order */
+        if (packed && zh.head_len == 8) /* BLOCKS in runs (format 6 on): in address order */
             qsort(out + 8, want / sizeof(struct hsnap_block), sizeof(struct hsnap_block), by_addr);
     } else if (zh.flags) {
         die("unknown compressed head flags");
@@ -162,8 +168,10 @@ static void read_sections(const unsigned char *buf, uint64_t len)
     const struct hsnap_header *h = take(&c, sizeof *h, "short header");
     if (memcmp(h->magic, HSNAP_MAGIC, HSNAP_MAGIC_LEN))
         die("bad magic");
-    /* the shim writes the newest, or 2 when it compresses nothing */
-    if ((h->version != HSNAP_VERSION && h->version != 2) || h->header_size != sizeof *h)
+    /* the shim writes the newest, or 2 when it compresses nothing; 6 is
+     * the one before formed chunks, whose files the tests keep reading */
+    if ((h->version != HSNAP_VERSION && h->version != 6 && h->version != 2) ||
+        h->header_size != sizeof *h)
         die("bad version or header size");
     s.version = h->version;
     if (h->file_size != len)
@@ -335,6 +343,7 @@ static void read_blocks(void)
         return;
     struct cur c = s.sec[HSNAP_SEC_BLOCKS];
     uint64_t n = u(&c, 8, "short BLOCKS"), prev = 0, bytes = 0, partial = 0;
+    uint64_t digest = 14695981039346656037ull; /* FNV-1a over every block's bytes */
     if (c.left / sizeof(struct hsnap_block) != n || c.left % sizeof(struct hsnap_block))
         die("BLOCKS count disagrees with its length");
     for (uint64_t i = 0; i < n; i++) {
@@ -344,11 +353,14 @@ static void read_blocks(void)
             die("BLOCKS not sorted");
         prev = b.addr;
         bytes += b.size;
+        for (size_t k = 0; k < sizeof b; k++)
+            digest = (digest ^ ((const unsigned char *)&b)[k]) * 1099511628211ull;
         partial += (b.flags & HSNAP_BLOCK_PARTIAL) != 0;
     }
     if (n != s.meta.live_blocks)
         die("BLOCKS count != meta.live_blocks");
-    fprintf(out, "blocks %llu bytes %llu\n", (unsigned long long)n, (unsigned long long)bytes);
+    fprintf(out, "blocks %llu bytes %llu digest %016llx\n", (unsigned long long)n,
+            (unsigned long long)bytes, (unsigned long long)digest);
     if (partial)
         fprintf(out, "partial %llu\n", (unsigned long long)partial);
 }

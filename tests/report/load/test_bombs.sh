@@ -51,9 +51,11 @@ if "$HEAPSNAP" info "$T/many.hsnap" >"$T/many.out" 2>"$T/many.err" &&
 else
   t_fail bombs_bound_keeps_a_real_snapshot_of_2_5m_blocks "$(grep -v warning "$T/many.err" | head -c 300)"
 fi
-# the files the shim writes compressed still read whole
+# the files the shim writes compressed still read whole (not the seeds
+# made to be refused, *_bad_*)
 bad=""
 for f in tests/fuzz/corpus/zstd_*.hsnap tests/fuzz/corpus/killed_zstd.state; do
+  case $f in *_bad_*) continue ;; esac
   "$HEAPSNAP" info "$f" >/dev/null 2>"$T/ok.err" || bad="$bad $f: $(head -c 200 "$T/ok.err")"
 done
 if [ -z "$bad" ]; then t_pass bombs_bound_keeps_real_files

@@ -141,8 +141,8 @@ TEST_BEGIN(wrong_magic_and_future_version_are_refused)
     w.p[0] = 'X';
     expect_true(load(&w, w.len, &s) < 0 && strstr(err, "bad magic"), "magic: %s", err);
     free(w.p);
-    o.version = 7;
-    expect_true(refuses(&o, "unsupported format version 7 (this heapsnap reads 6)"), "%s", err);
+    o.version = 8;
+    expect_true(refuses(&o, "unsupported format version 8 (this heapsnap reads 7)"), "%s", err);
 }
 TEST_END
 

@@ -35,10 +35,11 @@ grep -qE '^on disk: +.*, [0-9.]+ B per live block, not compressed$' "$T/p.info" 
 fx_profile "$T/small.hsnap" "$FX/sites"
 grep -q '^on disk: .*, not compressed$' <("$HEAPSNAP" info "$T/small.hsnap") &&
   t_pass compress_small_snapshot_plain || t_fail compress_small_snapshot_plain "$("$HEAPSNAP" info "$T/small.hsnap" 2>&1 | grep -E '^(on disk|live)')"
-# format 6 when compressed (3 had no planes, 4 no shared frames in TRACES,
-# 5 no packed BLOCKS), 2 (what readers before compression take) when not
+# format 7 when compressed (3 had no planes, 4 no shared frames in TRACES,
+# 5 no packed BLOCKS, 6 no formed chunks), 2 (what readers before
+# compression take) when not
 v3=$(od -An -tu4 -j8 -N4 "$T/z.hsnap" | tr -d ' '); v2=$(od -An -tu4 -j8 -N4 "$T/p.hsnap" | tr -d ' ')
-[ "$v3.$v2" = 6.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
+[ "$v3.$v2" = 7.2 ] && t_pass compress_format_versions || t_fail compress_format_versions "compressed $v3, plain $v2"
 zs=$(stat -c %s "$T/z.hsnap"); ps=$(stat -c %s "$T/p.hsnap")
 [ "$zs" -lt "$ps" ] && t_pass compress_smaller || t_fail compress_smaller "$zs bytes compressed, $ps plain"
 "$T/hsnap_dump" "$T/z.hsnap" >"$T/z.dump" 2>&1 && "$T/hsnap_dump" "$T/p.hsnap" >"$T/p.dump" 2>&1 &&
@@ -97,10 +98,10 @@ for f in minimal blocks leaks siteline real_sites real_true unknown; do
     bad="$bad $f: $(head -c 120 "$T/old.txt")"
 done
 [ -z "$bad" ] && t_pass compress_old_files_read || t_fail compress_old_files_read "$bad"
-# The fuzzer's compressed seeds (zpack's pack of blocks, leaks, siteline, and
-# its packed leaks) load.
+# The fuzzer's compressed seeds (zpack's pack of blocks, leaks, siteline, its
+# packed leaks, its formed leaks and blocks) load.
 bad=""
-for f in blocks leaks siteline packed; do
+for f in blocks leaks siteline packed formed formed_blocks; do
   "$HEAPSNAP" info "tests/fuzz/corpus/zstd_$f.hsnap" >"$T/seed.txt" 2>&1 &&
     grep -q 'compressed (zstd)' "$T/seed.txt" || bad="$bad $f: $(head -c 120 "$T/seed.txt")"
 done
@@ -108,11 +109,12 @@ done
 
 # The independent writer's compressed files read as their plain originals,
 # and so do they with BLOCKS packed (hsnap_packed.h; leaks' blocks carry the
-# model's class, refcount and flags: the packing's longer form).  The shim's
-# own packed BLOCKS: compress_independent_reader above.
-for m in pack packed; do
+# model's class, refcount and flags: the packing's longer form), format 6's
+# chunks and 7's formed ones.  The shim's own packed BLOCKS:
+# compress_independent_reader above.
+for m in pack packed formed; do
   for f in blocks leaks; do
-    c=; [ $m = packed ] && c=_packed
+    c=; [ $m != pack ] && c=_$m
     "$T/zpack" "tests/fuzz/corpus/$f.hsnap" "$T/zp_$m$f.hsnap" $m
     "$HEAPSNAP" leaks "tests/fuzz/corpus/$f.hsnap" --kinds all >"$T/zp_$m$f.want" 2>&1
     "$HEAPSNAP" leaks "$T/zp_$m$f.hsnap" --kinds all >"$T/zp_$m$f.got" 2>&1
@@ -123,8 +125,11 @@ for m in pack packed; do
       t_fail compress_zpack${c}_reads_as_plain_$f "$(diff "$T/zp_$m$f.want" "$T/zp_$m$f.got" | head -4 | tr '\n' ' ')"
   done
 done
-# The shim's own BLOCKS are packed (flag 2 in the zstd head) in z.hsnap.
-zflags=$(python3 - "$T/z.hsnap" <<'PY'
+# The shim's own BLOCKS are packed in formed chunks (flag 4 in the zstd
+# head) in z.hsnap; real_kept_v6.hsnap's (format 6, committed) in the
+# chunks before (flag 2).
+blocks_flags() { # FILE: BLOCKS' zstd head flags, and its first chunk's form
+  python3 - "$1" <<'PY'
 import struct, sys
 d = open(sys.argv[1], "rb").read()
 off = 24
@@ -135,8 +140,35 @@ while off + 16 <= len(d):
         print(struct.unpack_from("<I", d, off + 12)[0])
     off += n
 PY
-)
-[ "$zflags" = 2 ] && t_pass compress_shim_blocks_packed || t_fail compress_shim_blocks_packed "BLOCKS' zstd head flags: '$zflags'"
+}
+zflags=$(blocks_flags "$T/z.hsnap")
+[ "$zflags" = 4 ] && t_pass compress_shim_blocks_packed || t_fail compress_shim_blocks_packed "BLOCKS' zstd head flags: '$zflags'"
+
+# Format 6 and 7 snapshots of one run (scripts/bench/programs/kept.c, 2,500
+# blocks from 64 stacks, under setarch -R: the same addresses), written by
+# the shim before formed chunks and after, committed: every reader gives
+# the same answers, the new file no bigger.
+K6=tests/fuzz/corpus/real_kept_v6.hsnap K7=tests/fuzz/corpus/real_kept_v7.hsnap
+kv="$(od -An -tu4 -j8 -N4 $K6 | tr -d ' ').$(blocks_flags $K6) $(od -An -tu4 -j8 -N4 $K7 | tr -d ' ').$(blocks_flags $K7)"
+bad=""
+[ "$kv" = "6.2 7.4" ] || bad="versions and BLOCKS' flags '$kv'"
+for v in 6 7; do
+  k=$(eval echo \$K$v)
+  { "$HEAPSNAP" top "$k"; "$HEAPSNAP" top "$k" --key traceback --sort allocations
+    "$HEAPSNAP" top "$k" --born-since 0; "$HEAPSNAP" export --format folded "$k"
+    "$HEAPSNAP" info "$k" | grep -vE '^(pid|on disk):'; } >"$T/kept$v.cli" 2>&1
+  "$T/hsnap_dump" "$k" >"$T/kept$v.dump" 2>&1 || bad="$bad hsnap_dump v$v: $(head -c 100 "$T/kept$v.dump")"
+done
+grep -q '^blocks 2502 ' "$T/kept7.dump" || bad="$bad dump: $(grep '^blocks' "$T/kept7.dump")"
+[ "$(wc -l <"$T/kept7.cli")" -gt 20 ] || bad="$bad cli: $(head -c 100 "$T/kept7.cli")"
+cmp -s "$T/kept6.cli" "$T/kept7.cli" || bad="$bad cli: $(diff "$T/kept6.cli" "$T/kept7.cli" | head -4 | tr '\n' ' ')"
+cmp -s <(grep -v '^meta' "$T/kept6.dump") <(grep -v '^meta' "$T/kept7.dump") ||
+  bad="$bad dump: $(diff "$T/kept6.dump" "$T/kept7.dump" | head -4 | tr '\n' ' ')"
+"$HEAPSNAP" diff $K6 $K7 >"$T/kept.diff" 2>&1
+grep -q 'count=1250 (+0)' "$T/kept.diff" && ! grep -qE '\(\+[1-9]|\(-' "$T/kept.diff" ||
+  bad="$bad diff: $(head -c 200 "$T/kept.diff")"
+[ "$(stat -c %s $K7)" -le "$(stat -c %s $K6)" ] || bad="$bad v7 $(stat -c %s $K7) bytes, v6 $(stat -c %s $K6)"
+[ -z "$bad" ] && t_pass compress_formats_6_and_7_read_alike || t_fail compress_formats_6_and_7_read_alike "$bad"
 
 # Damaged compressed sections: exit 2, one line, the section and the reason.
 damaged() { # MODE SECTION REASON
@@ -158,6 +190,7 @@ damaged nosize BLOCKS 'its zstd frame holds more than the'
 damaged huge BLOCKS 'declares ' # refused by the reader's budget (test_bombs), before the frame
 damaged v2 MODULES 'compressed in a format 2 file'
 damaged packbad BLOCKS 'its packed records hold 0 bytes and a bad chunk'
+damaged formbad BLOCKS 'its packed records hold 0 bytes and a bad chunk'
 
 # merge writes its snapshot compressed too, and reads compressed inputs.
 "$HEAPSNAP" merge "$T/z.hsnap" "$T/z.hsnap" -o "$T/mz.hsnap" >"$T/m.err" 2>&1 &&

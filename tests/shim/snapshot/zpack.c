@@ -21,6 +21,9 @@
  *   packed  pack, BLOCKS' records packed (HSNAP_ZHEAD_PACKED, hsnap_packed.h)
  *           in chunks of 5, the header saying format 6
  *   packbad packed, BLOCKS' first chunk with a byte more than its records take
+ *   formed  pack, BLOCKS' records in formed chunks of 5 (HSNAP_ZHEAD_FORMED,
+ *           hsnap_packed_put_formed), the header saying format 7
+ *   formbad formed, BLOCKS' first chunk's form with a bit no form has
  * Build: cc -Ishim tests/shim/snapshot/zpack.c -o zpack -lz -lzstd
  */
 #include <stdio.h>
@@ -74,24 +77,28 @@ static void section(uint32_t type, const unsigned char *p, uint64_t n, const cha
         return;
     }
     int blocks = type == HSNAP_SEC_BLOCKS, traces = type == HSNAP_SEC_TRACES;
-    int packed = blocks && (!strcmp(mode, "packed") || !strcmp(mode, "packbad"));
+    int formed = blocks && (!strcmp(mode, "formed") || !strcmp(mode, "formbad"));
+    int packed = formed || (blocks && (!strcmp(mode, "packed") || !strcmp(mode, "packbad")));
     uint32_t head = blocks ? 8 : 0;
     size_t cap = ZSTD_compressBound(2 * n) + 64;
     unsigned char *buf = malloc(sizeof(struct hsnap_zhead) + head + cap + 8);
-    struct hsnap_zhead zh = {n, head, packed ? HSNAP_ZHEAD_PACKED : 0};
+    struct hsnap_zhead zh = {n, head, formed ? HSNAP_ZHEAD_FORMED : packed ? HSNAP_ZHEAD_PACKED : 0};
     const unsigned char *content = p + head;
     size_t clen = n - head;
     unsigned char *pk = NULL;
     if (packed) { /* chunks of 5 records: u32 count, u32 bytes, the records packed */
         const struct hsnap_block *b = (const void *)(p + head);
         uint32_t count = (uint32_t)(clen / sizeof *b);
-        pk = malloc((size_t)count * (HSNAP_PACKED_MOST + HSNAP_PACKED_HEAD) + 16);
+        pk = malloc((size_t)count * (HSNAP_PACKED_MOST + HSNAP_PACKED_HEAD + HSNAP_PACKED_LEAD) + 16);
         clen = 0;
         for (uint32_t i = 0; i < count; i += 5) {
             uint32_t k = count - i < 5 ? count - i : 5, h[2] = {k, 0};
-            h[1] = (uint32_t)hsnap_packed_put(pk + clen + sizeof h, b + i, k);
+            h[1] = (uint32_t)(formed ? hsnap_packed_put_formed : hsnap_packed_put)(
+                pk + clen + sizeof h, b + i, k);
             if (!i && !strcmp(mode, "packbad"))
                 pk[clen + sizeof h + h[1]++] = 0;
+            if (!i && !strcmp(mode, "formbad"))
+                pk[clen + sizeof h] |= 0x40;
             memcpy(pk + clen, h, sizeof h);
             clen += sizeof h + h[1];
         }
@@ -128,7 +135,8 @@ static void section(uint32_t type, const unsigned char *p, uint64_t n, const cha
 int main(int argc, char **argv)
 {
     if (argc != 4) {
-        fprintf(stderr, "usage: zpack IN OUT pack|flip|more|less|trail|cut|head|nosize|huge|v2|packed|packbad\n");
+        fprintf(stderr, "usage: zpack IN OUT pack|flip|more|less|trail|cut|head|nosize|huge|v2|packed|"
+                        "packbad|formed|formbad\n");
         return 2;
     }
     FILE *fi = fopen(argv[1], "rb");
@@ -141,7 +149,10 @@ int main(int argc, char **argv)
     struct hsnap_header hd;
     memcpy(&hd, in, sizeof hd);
     const char *m = argv[3];
-    hd.version = !strcmp(m, "v2") ? 2 : !strcmp(m, "packed") || !strcmp(m, "packbad") ? 6 : 3;
+    hd.version = !strcmp(m, "v2") ? 2
+                 : !strcmp(m, "packed") || !strcmp(m, "packbad") ? 6
+                 : !strcmp(m, "formed") || !strcmp(m, "formbad") ? 7
+                                                                 : 3;
     put(&hd, sizeof hd);
     for (size_t off = sizeof hd; off + sizeof(struct hsnap_section) <= n;) {
         struct hsnap_section h;
