@@ -374,7 +374,7 @@ int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg
 /* Whether a mapping was ever tracked (an mmap-kind twin made).  With
  * sampled weights, a range cut in pieces discharges other weights than
  * its charge (sample_weigh is not linear in the size): the lines then
- * drift from reg_foreach's ranges, and the site line walks (sl_sample);
+ * drift from reg_foreach's ranges, and the site line walks (sl_way);
  * before one, no trace is of the mmap kind (sl_fill reads no kind). */
 int reg_ever_tracked(void)
 {
