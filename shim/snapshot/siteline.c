@@ -49,13 +49,13 @@ static struct {
     uint64_t cost_ns[SL_WAYS]; /* a point's CPU time, by way: the lesser of its last two */
     uint64_t last_cpu[SL_WAYS]; /* the last point's of that way */
     unsigned way;             /* the last point's */
-    uint64_t walked_at;       /* monotonic time of the last point's end */
+    uint64_t summed_at;       /* monotonic time of the last point's sums' end */
     uint64_t pcpu_at;         /* the process's CPU time then */
     _Atomic uint64_t taken[SL_WAYS]; /* points taken each way (HEAPSNAP_VERBOSE) */
     _Atomic uint64_t checked, differed; /* HEAPSNAP_SITELINE_CHECK's traces */
     _Atomic uint64_t due;     /* monotonic time of the next point */
     /* the helper's own (one helper per process): */
-    struct trace_live *live;  /* a walk's scratch, cap entries (arena_map), or NULL */
+    struct trace_live *live;  /* a point's scratch, cap entries (arena_map), or NULL */
     uint32_t cap;
     uint64_t ops;             /* allocations + frees at the last point's sums */
     uint64_t held;            /* ... and pend_held_sig then */
@@ -313,10 +313,10 @@ static uint64_t sl_cpu_ns(clockid_t id)
 static int sl_affordable(unsigned way, uint64_t now, uint64_t pcpu)
 {
     long pct = opt_int(OPT_SITELINE_COST);
-    if (!pct || !sl.walked_at)
+    if (!pct || !sl.summed_at)
         return 1;
     uint64_t budget = sl.cost_ns[way] * 100 / (uint64_t)pct;
-    return pcpu - sl.pcpu_at >= budget || now - sl.walked_at >= 10 * budget;
+    return pcpu - sl.pcpu_at >= budget || now - sl.summed_at >= 10 * budget;
 }
 
 /* Takes a point (the helper, when sl_due has come), unless the program
@@ -339,7 +339,7 @@ void sl_sample(void)
         }
         atomic_fetch_add_explicit(&sl.taken[way], 1, memory_order_relaxed);
         cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
-        sl.walked_at = clock_mono_ns();
+        sl.summed_at = clock_mono_ns();
         sl.pcpu_at = sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     }
     pt.p.t_ns = clock_uptime_ns(start);
