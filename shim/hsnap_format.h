@@ -211,8 +211,8 @@
  *                TIMELINE's); the buffer is bounded: when full, every
  *                other point is dropped (the highest heap point always
  *                stays) and the spacing doubles (step_ns: the spacing now;
- *                points are skipped while a walk of the live blocks is not
- *                paid for, HEAPSNAP_SITELINE_COST).  The last point is the
+ *                points are skipped while their sums are not paid for,
+ *                HEAPSNAP_SITELINE_COST).  The last point is the
  *                snapshot's own, at its time.
  *                Absent when HEAPSNAP_SITELINE=0.  A reader checks the
  *                length is exactly 32 + count*(32 + 16*nsites),
@@ -742,8 +742,9 @@ struct hsnap_siteline_head {
     uint32_t count;   /* points */
     uint32_t nsites;  /* site slots in every point */
     uint64_t step_ns; /* spacing of the points now (doubles at each halving) */
-    uint64_t walk_ns; /* CPU time of a walk of the live blocks (the lesser
-                         of the last two) */
+    uint64_t walk_ns; /* CPU time of a point's live sums, taken as the last
+                         was (the per-site lines or a walk of the live
+                         blocks; the lesser of its last two) */
     uint64_t first_step_ns; /* the spacing at the start (HEAPSNAP_SITELINE) */
 };
 

@@ -45,6 +45,7 @@ enum opt_id {
     OPT_PEAK,
     OPT_SITELINE,
     OPT_SITELINE_COST,
+    OPT_SITELINE_CHECK,
     OPT_PYTHON,
     OPT_PYTHON_NATIVE,
     OPT_PYTHON_OBJECTS,
@@ -151,9 +152,14 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "resident set and the 8 largest sites' live bytes; 512 points kept, then every other "
      "one goes and the spacing doubles (0 = off)", 0, 3600000L, 0},
     [OPT_SITELINE_COST] = {"HEAPSNAP_SITELINE_COST", OPT_INT, "1",
-     "most of the program's CPU time, in percent, that HEAPSNAP_SITELINE's walks of the "
-     "live blocks may take (a tenth of that of one core while it idles); a point is "
-     "skipped until it is paid for (0 = no limit)", 0, 100, 0},
+     "most of the program's CPU time, in percent, that HEAPSNAP_SITELINE's points may take "
+     "(a tenth of that of one core while it idles); a point is skipped until it is paid "
+     "for (0 = no limit)", 0, 100, 0},
+    [OPT_SITELINE_CHECK] = {"HEAPSNAP_SITELINE_CHECK", OPT_BOOL, "0",
+     "at each snapshot, also sum the live bytes per site as HEAPSNAP_SITELINE's points do "
+     "from the hooks' per-site sums, and count the sites where they differ from the "
+     "snapshot's walk (a warning at the first; HEAPSNAP_VERBOSE prints the counts at each "
+     "snapshot); for tests", 0, 1, 0},
     [OPT_PYTHON] = {"HEAPSNAP_PYTHON", OPT_STR, "auto",
      "CPython in the process: auto charges its objects to Python lines, with Python frames in "
      "the stacks; off leaves it to native frames; X.Y claims that version (tests: any but the "

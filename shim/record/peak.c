@@ -8,7 +8,10 @@
  * PEAK_LINE_CHUNK at a time as threads claim them).  A capture adds the
  * lines up; traces.c asks for one (peak_check) once the peak passed the
  * last capture by a step (HEAPSNAP_PEAK on, exact or off: docs/design.md,
- * "The peak and the timeline", says how exact each is).  A temporary
+ * "The peak and the timeline", says how exact each is).  The site line and
+ * the state documents read the lines' sums now (peak_live_bytes,
+ * peak_live), the site line only while they are the table's
+ * (peak_lines_exact: no move lost or in doubt).  A temporary
  * allocation is heaptrack's: freed by the very next allocation event
  * (malloc, free, realloc) of its thread (peak_born, peak_freed: one compare
  * in the free hook; heaptrack orders the whole process's events).
@@ -56,6 +59,7 @@ static struct {
     uint32_t kept_items;          /* entries in kept, by rising id */
     uint32_t kept_n;              /* traces it covers: ids [0, kept_n) */
     void *scratch;                /* PEAK_CHUNK sums, once a chunk had cells on two lines */
+    atomic_int doubt;             /* the lines may have left the table's sums: peak_lines_exact */
     _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
 } peak;
 
@@ -137,6 +141,8 @@ void peak_set_store(const struct peak_store *s)
 {
     int late = !peak_store.cells && s->cells;
     peak_store = *s;
+    if (late && atomic_load(&peak_lines_top)) /* a move made meanwhile may be lost */
+        peak_doubt();
     if (late)
         peak_adopt();
 }
@@ -209,8 +215,10 @@ HS_NOINLINE void peak_move_slow(uint32_t id, int64_t n, int64_t bytes)
         return;
     }
     line_top_raise(&peak_lines_top, 1);
-    if (!(c = peak_chunk(&peak_line0, id)))
-        return; /* out of memory: the arena's warning is enough */
+    if (!(c = peak_chunk(&peak_line0, id))) {
+        peak_doubt(); /* out of memory: the arena's warning is enough */
+        return;
+    }
     c += id & (PEAK_CHUNK - 1);
     atomic_fetch_add_explicit(&c->count, n, memory_order_relaxed);
     atomic_fetch_add_explicit(&c->bytes, bytes, memory_order_relaxed);
@@ -460,6 +468,46 @@ void peak_live(struct trace_live *out, uint32_t n)
     for (uint32_t id = 0; id < n; id++)
         if ((int64_t)out[id].count <= 0 || (int64_t)out[id].bytes < 0)
             out[id] = (struct trace_live){0, 0};
+}
+
+/* The lines' live bytes now of traces [0, n) (the site line, sl_sample):
+ * peak_live's sums, but a trace's bytes stand whatever its count - a
+ * mapped range cut in pieces moves a block's count for each piece
+ * (reg_discharge), so a mapping trace's count is no block count - and
+ * bytes read below nothing (while they moved) are none.  The counts are
+ * left as summed. */
+void peak_live_bytes(struct trace_live *out, uint32_t n)
+{
+    peak_sum_into(out, n);
+    for (uint32_t id = 0; id < n; id++)
+        if ((int64_t)out[id].bytes < 0)
+            out[id].bytes = 0;
+}
+
+/* The lines may no longer add up to the live blocks' sums: a move lost
+ * (no memory for a cell), cells adopted while hooks moved them
+ * (peak_adopt), a clear while other threads kept fresh blocks
+ * (trace_clear).  For good: a walk of the table answers from then on. */
+void peak_doubt(void)
+{
+    atomic_store(&peak.doubt, 1);
+}
+
+/* Whether peak_live's sums are the table's (the fresh blocks, the held
+ * ones and the mapped ranges with them; the site line, sl_sample):
+ * lines kept (not HEAPSNAP_PEAK=off), none in doubt, and not a child no
+ * fork handler reached (its moves are not made: base_unforked). */
+int peak_lines_exact(void)
+{
+    return peak_mode() != PEAK_OFF && !atomic_load_explicit(&peak.doubt, memory_order_relaxed) &&
+           !base_unforked();
+}
+
+/* Lines ever claimed, line 0 counted (what peak_live adds up for each
+ * chunk of ids at most). */
+unsigned peak_lines_used(void)
+{
+    return atomic_load_explicit(&peak_lines_top, memory_order_relaxed);
 }
 
 /* Takes a capture of now's live sums, the peak being peak_now; lock

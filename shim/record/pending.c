@@ -495,17 +495,18 @@ int pend_find_fresh(uintptr_t p, struct tbl_entry *e)
 /* trace_clear: every fresh block is forgotten - the calling thread's now,
  * the others' by their threads at their next allocation (their bytes
  * count until then; a fresh block freed before that is discharged, and
- * so forgotten once all the same). */
-void pend_forget_fresh(void)
+ * so forgotten once all the same).  The queues left to other threads. */
+unsigned pend_forget_fresh(void)
 {
-    unsigned top = atomic_load(&pend_q_top); /* a queue claimed later starts empty */
+    unsigned top = atomic_load(&pend_q_top), left = 0; /* a queue claimed later starts empty */
     for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
         if (q == pend_self)
             pend_fresh_forget(q);
         else if (atomic_load(&q->owned))
-            atomic_store(&q->forget, 1);
+            atomic_store(&q->forget, 1), left++;
     }
+    return left;
 }
 
 /* A new session (trace_reset_counts, no hook recording): the fresh blocks

@@ -2,9 +2,10 @@
  * pendwalk.c - the walks of the live-block table as the program sees it:
  * without the blocks the threads hold back from it (held frees) and with
  * the ones not yet in it (fresh blocks), each visited once (pend_foreach),
- * the count of both (pend_live_count), and what the held ones weigh
- * (pend_held_bytes: the timeline counts the heap without them).  The queues are pending.c's;
- * their layout is in recinner.h.
+ * the count of both (pend_live_count), the held ones and what they weigh
+ * (pend_held_foreach, pend_held_bytes: the timeline counts the heap
+ * without them, the site line takes them out of peak_live's sums).  The
+ * queues are pending.c's; their layout is in recinner.h.
  */
 #include <string.h>
 
@@ -154,14 +155,14 @@ uint64_t pend_live_count(void)
     return n;
 }
 
-/* The bytes of the blocks the threads hold now (freed by the program, not
- * yet released).  A slot is read, its block looked up, and the slot read
- * again: a block released meanwhile is left out, and one released, born
- * again at its address and held again in the same slot is held now.
- * Takes table stripes: the caller holds no lock of the shim's. */
-uint64_t pend_held_bytes(void)
+/* Each block the threads hold now (freed by the program, not yet
+ * released) to fn, as its table entry.  A slot is read, its block looked
+ * up, and the slot read again: a block released meanwhile is left out, and
+ * one released, born again at its address and held again in the same slot
+ * is held now.  Takes table stripes: the caller holds no lock of the
+ * shim's. */
+void pend_held_foreach(void (*fn)(const struct tbl_entry *e, void *arg), void *arg)
 {
-    uint64_t sum = 0;
     unsigned top = atomic_load_explicit(&pend_q_top, memory_order_acquire);
     for (unsigned i = 0; i < top; i++) {
         struct pend_queue *q = &pend_q[i];
@@ -170,14 +171,25 @@ uint64_t pend_held_bytes(void)
         for (unsigned j = 0; j < PEND_DEPTH; j++) {
             uintptr_t p = (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_relaxed);
             struct tbl_entry e;
-            uint64_t n, bytes;
-            if (!p || !tbl_find(p, &e) ||
-                (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_acquire) != p)
-                continue;
-            sample_weigh(e.size, &n, &bytes);
-            sum += bytes;
+            if (p && tbl_find(p, &e) &&
+                (uintptr_t)atomic_load_explicit(&q->p[j], memory_order_acquire) == p)
+                fn(&e, arg);
         }
     }
+}
+
+static void pend_held_weigh(const struct tbl_entry *e, void *arg)
+{
+    uint64_t n, bytes;
+    sample_weigh(e->size, &n, &bytes);
+    *(uint64_t *)arg += bytes;
+}
+
+/* The bytes of the blocks the threads hold now (pend_held_foreach's). */
+uint64_t pend_held_bytes(void)
+{
+    uint64_t sum = 0;
+    pend_held_foreach(pend_held_weigh, &sum);
     return sum;
 }
 

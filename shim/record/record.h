@@ -69,8 +69,9 @@ int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *l
 #define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
 uint64_t pend_held_bytes(void); /* what the held frees' blocks weigh now (no lock held) */
+void pend_held_foreach(void (*fn)(const struct tbl_entry *e, void *arg), void *arg); /* ... each */
 uint64_t pend_held_sig(void);   /* which blocks are held now, as one word: changes when they do */
-void pend_forget_fresh(void);                        /* trace_clear */
+unsigned pend_forget_fresh(void);                    /* trace_clear: queues left to others */
 void pend_forget_owed(void); /* trace_reset_counts: what pend_forget_fresh left, forgotten */
 void tbl_lock_all(void);
 void tbl_unlock_all(void);
@@ -355,6 +356,7 @@ uint32_t reg_file_maps(void);
 int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg,
                 unsigned tries);
 void reg_totals(uint64_t *ranges, uint64_t *bytes);
+int reg_ever_tracked(void);                      /* an mmap-kind twin was made */
 void reg_clear(void);                            /* trace_clear */
 void reg_lock(void);                             /* fork */
 void reg_unlock(void);
@@ -473,6 +475,10 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t
              unsigned tries, uint64_t held);
 int peak_put_temps(struct sbuf *b, uint32_t n);
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
+void peak_live_bytes(struct trace_live *out, uint32_t n); /* ... bytes as they are */
+int peak_lines_exact(void);           /* ... are the table's (the site line's choice) */
+unsigned peak_lines_used(void);       /* lines ever claimed */
+void peak_doubt(void);                /* ... not the table's any more, for good */
 uint32_t peak_kept(struct trace_live *out, uint32_t n); /* the capture's; traces covered */
 struct peak_store { /* cells kept elsewhere than the arena (state_cells) */
     void *(*cells)(unsigned line, unsigned chunk); /* zeroed cells, or NULL: the arena */

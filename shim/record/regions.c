@@ -371,6 +371,16 @@ int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg
     return 0;
 }
 
+/* Whether a mapping was ever tracked (an mmap-kind twin made).  With
+ * sampled weights, a range cut in pieces discharges other weights than
+ * its charge (sample_weigh is not linear in the size): the lines then
+ * drift from reg_foreach's ranges, and the site line walks (sl_way);
+ * before one, no trace is of the mmap kind (sl_fill reads no kind). */
+int reg_ever_tracked(void)
+{
+    return __atomic_load_n(&reg.tw_n, __ATOMIC_RELAXED) != 0;
+}
+
 /* The live ranges and their bytes (tests, heapsnap info's totals); of
  * the reserved ranges when reserved is set, else of the others. */
 static void reg_sum(int reserved, uint64_t *ranges, uint64_t *bytes)

@@ -800,7 +800,11 @@ static int trace_forget_block(const struct tbl_entry *e, void *arg)
 void trace_clear(void)
 {
     lock_take(&traces.lock);
-    pend_forget_fresh();
+    /* other threads: a fresh block freed before its thread forgets it
+     * moves the lines (peak_clear zeroes) below the table's sums, and a
+     * block born before peak_clear stays in them */
+    if (pend_forget_fresh())
+        peak_doubt();
     tbl_clear(trace_forget_block, NULL);
     reg_clear(); /* the mapped ranges too */
     uint32_t n = atomic_load(&traces.count);

@@ -3,17 +3,24 @@
  * point the traced heap, the resident set, and the live bytes of the
  * SL_SITES largest traces, the rest summed as "other".
  *
- * Points are taken by the helper thread (life.c), never by a hook: a walk
- * of the live blocks (pend_foreach, one stripe locked at a time) into the
- * helper's scratch, and /proc/self/statm read with raw system calls (no
- * stdio, no allocation, no fd kept).  A point with no change since the
- * last reuses its sites.  Schedule: a point every step (HEAPSNAP_SITELINE);
- * when SL_MAX are kept, every other one goes (never the highest) and the
- * step doubles.  Walks are paid for (HEAPSNAP_SITELINE_COST): one is
- * skipped until the process used 100 walks' CPU time since the last, or
+ * Points are taken by the helper thread (life.c), never by a hook, into
+ * the helper's scratch, and /proc/self/statm read with raw system calls
+ * (no stdio, no allocation, no fd kept).  A point's sums are the hooks'
+ * per-trace lines (peak_live_bytes: traces times lines, whatever the
+ * heap's size) less the frees the threads hold back (pend_held_foreach:
+ * the program freed them), when the lines are the table's
+ * (peak_lines_exact) and cost less than a walk (sl_way); else a walk of
+ * the live blocks (pend_foreach, one stripe locked at a time) and the
+ * mapped ranges.  Both give the same bytes (test
+ * sitelive_last_point_is_the_snapshots_lines; HEAPSNAP_SITELINE_CHECK
+ * compares them at each snapshot).  A point with no change since the last
+ * reuses its sites.  Schedule: a point every step (HEAPSNAP_SITELINE); when SL_MAX
+ * are kept, every other one goes (never the highest) and the step
+ * doubles.  Points are paid for (HEAPSNAP_SITELINE_COST): one is skipped
+ * until the process used 100 times its way's CPU time since the last, or
  * ten times that passed on the clock.  A snapshot adds a point of its own.
  *   Lock: sl.lock (after timeline in root.h), held only to append or copy
- * points; the walk holds none of ours.
+ * points; the sums are had under none of ours.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -25,20 +32,32 @@
 #include "snapshot.h"
 
 #define SL_FATAL_TRIES 2000u /* lock attempts on the fatal-signal path */
+/* sl_way's costs, in a line's cell added (peak_live_bytes' inner loop):
+ * what the lines pay a trace beyond a walk (the clamp, the scratch's page
+ * faults for traces that hold nothing), and a live block's visit in a
+ * walk (the table's slot, the held and fresh filters, trace_live_add), as
+ * the kept100k workload's helper thread counts them under callgrind */
+#define SL_TRACE_CELLS 6u
+#define SL_BLOCK_CELLS 12u
+
+enum { SL_LINES, SL_WALK, SL_WAYS }; /* how a point's sums are had */
 
 static struct {
     lock_t lock;              /* n, step, pt */
     unsigned n;               /* points used */
     uint64_t step;            /* ns between points now; 0 = not started */
-    uint64_t walk_ns;         /* a walk's CPU time: the lesser of the last two */
-    uint64_t last_cpu;        /* the last walk's */
-    uint64_t walked_at;       /* monotonic time of the last walk's end */
+    uint64_t cost_ns[SL_WAYS]; /* a point's CPU time, by way: the lesser of its last two */
+    uint64_t last_cpu[SL_WAYS]; /* the last point's of that way */
+    unsigned way;             /* the last point's */
+    uint64_t summed_at;       /* monotonic time of the last point's sums' end */
     uint64_t pcpu_at;         /* the process's CPU time then */
+    _Atomic uint64_t taken[SL_WAYS]; /* points taken each way (HEAPSNAP_VERBOSE) */
+    _Atomic uint64_t checked, differed; /* HEAPSNAP_SITELINE_CHECK's traces */
     _Atomic uint64_t due;     /* monotonic time of the next point */
     /* the helper's own (one helper per process): */
-    struct trace_live *live;  /* a walk's scratch, cap entries (arena_map), or NULL */
+    struct trace_live *live;  /* a point's scratch, cap entries (arena_map), or NULL */
     uint32_t cap;
-    uint64_t ops;             /* allocations + frees at the last walk */
+    uint64_t ops;             /* allocations + frees at the last point's sums */
     uint64_t held;            /* ... and pend_held_sig then */
     struct sl_point pt[SL_MAX];
 } sl;
@@ -99,16 +118,18 @@ uint64_t sl_top(const struct trace_live *live, uint32_t n, struct hsnap_siteline
 }
 
 /* A point of the live sums live[0..n): heap, sites, other, and the bytes
- * of the mmap kind's traces. */
+ * of the mmap kind's traces (none, and no trace's flags read, before a
+ * mapping was tracked: reg_ever_tracked). */
 static void sl_fill(struct sl_point *pt, const struct trace_live *live, uint32_t n)
 {
     unsigned flags;
+    uint32_t maps = reg_ever_tracked() ? n : 0;
     pt->p.heap = sl_top(live, n, pt->site, SL_SITES);
     pt->p.other = pt->p.heap;
     for (unsigned i = 0; i < SL_SITES; i++)
         pt->p.other -= pt->site[i].bytes;
     pt->mapped = 0;
-    for (uint32_t id = 0; id < n; id++)
+    for (uint32_t id = 0; id < maps; id++)
         if (live[id].bytes && (trace_stack(id, NULL, 0, &flags), flags & HSNAP_TRACE_MMAP))
             pt->mapped += live[id].bytes;
 }
@@ -150,15 +171,15 @@ static void sl_visit_range(uint32_t trace, uint64_t bytes, void *arg) /* reg_for
     trace_live_add(arg, sl.cap, trace, bytes);
 }
 
-/* The scratch array for n traces, fresh from mmap (zero); 0, or -1 out of
- * memory.  Mapped for the walk only (sl_scratch_drop after it): kept
- * between walks, it would be the shim's own memory for the whole run, 16
- * bytes a trace, where a walk comes every few seconds at most and writes
- * only the pages of the traces that hold blocks; the faults count in the
- * walk's CPU time, which HEAPSNAP_SITELINE_COST paces. */
-static int sl_scratch(uint32_t n)
+/* The scratch array for cap traces, fresh from mmap (zero); 0, or -1 out
+ * of memory.  Mapped for the point only (sl_scratch_drop after it): kept
+ * between points, it would be the shim's own memory for the whole run, 16
+ * bytes a trace, where a point's sums come every few seconds at most; the
+ * faults count in the point's CPU time, which HEAPSNAP_SITELINE_COST
+ * paces. */
+static int sl_scratch(uint32_t cap)
 {
-    uint32_t cap = n + n / 8 + 64; /* room for traces made during the walk */
+    cap = cap ? cap : 1;
     struct trace_live *live = arena_map((size_t)cap * sizeof *live);
     if (!live)
         return -1;
@@ -193,7 +214,8 @@ static int sl_unchanged(struct sl_point *pt, uint64_t *ops, uint64_t *held)
 /* A point's sites from a walk of the live blocks; 0, or -1 out of memory. */
 static int sl_walk(struct sl_point *pt)
 {
-    if (sl_scratch(trace_count()) != 0)
+    uint32_t n = trace_count();
+    if (sl_scratch(n + n / 8 + 64) != 0) /* room for traces made during the walk */
         return -1;
     int rc = pend_foreach(sl_visit, sl.live, 0, NULL) != 0 ||
                      reg_foreach(sl_visit_range, sl.live, 0) != 0
@@ -203,6 +225,68 @@ static int sl_walk(struct sl_point *pt)
         sl_fill(pt, sl.live, sl.cap);
     sl_scratch_drop();
     return rc;
+}
+
+struct sl_sums {
+    struct trace_live *live; /* n of them */
+    uint32_t n;
+};
+
+/* A held free's block out of the lines' sums (struct sl_sums): the
+ * program freed it, and a walk leaves it out (pend_foreach).  A sum read
+ * while the block was released counts it once, not less than none. */
+static void sl_unheld(const struct tbl_entry *e, void *arg)
+{
+    const struct sl_sums *s = arg;
+    uint64_t c, bytes;
+    if (e->trace >= s->n)
+        return;
+    struct trace_live *l = &s->live[e->trace];
+    sample_weigh(e->size, &c, &bytes);
+    l->count -= c;
+    l->bytes -= bytes < l->bytes ? bytes : l->bytes;
+}
+
+/* The live bytes of traces [0, n) into live from the lines, less the held
+ * frees: the table's blocks, the fresh ones and the mapped ranges, as a
+ * walk finds them.  Not the counts: a mapped range cut in pieces moves a
+ * block's count for each (peak_live_bytes). */
+static void sl_line_sums(struct trace_live *live, uint32_t n)
+{
+    struct sl_sums s = {live, n};
+    peak_live_bytes(live, n);
+    pend_held_foreach(sl_unheld, &s);
+}
+
+/* A point's sites from the lines; 0, or -1 out of memory. */
+static int sl_lines(struct sl_point *pt)
+{
+    uint32_t n = trace_count();
+    if (sl_scratch(n) != 0)
+        return -1;
+    sl_line_sums(sl.live, n);
+    sl_fill(pt, sl.live, n);
+    sl_scratch_drop();
+    return 0;
+}
+
+/* Whether the lines' sums are the walk's: kept and trusted
+ * (peak_lines_exact), and, with sampled weights, no mapping ever tracked
+ * (reg_ever_tracked). */
+static int sl_lines_exact(void)
+{
+    return peak_lines_exact() && !(sample_weighted() && reg_ever_tracked());
+}
+
+/* How the next point's sums are had: from the lines when they are exact
+ * and add up fewer cells (n traces on each line used, and each trace's own
+ * work) than a walk visits live blocks, weighed by SL_BLOCK_CELLS. */
+static unsigned sl_way(void)
+{
+    if (!sl_lines_exact())
+        return SL_WALK;
+    uint64_t cells = (uint64_t)trace_count() * (peak_lines_used() + SL_TRACE_CELLS);
+    return cells <= pend_live_count() * SL_BLOCK_CELLS ? SL_LINES : SL_WALK;
 }
 
 /* The monotonic time of the next point; 0 when off. */
@@ -221,16 +305,18 @@ static uint64_t sl_cpu_ns(clockid_t id)
     return clock_cpu_ns(id);
 }
 
-/* Whether a walk now keeps within HEAPSNAP_SITELINE_COST (percent): since
- * the last walk, the process has used 100/cost times a walk's CPU time (a
- * busy program), or ten times that has passed on the clock (an idle one). */
-static int sl_affordable(uint64_t now, uint64_t pcpu)
+/* Whether a point taken way's way now keeps within HEAPSNAP_SITELINE_COST
+ * (percent): since the last point, the process has used 100/cost times
+ * that way's CPU time (a busy program), or ten times that has passed on
+ * the clock (an idle one).  Each way's own cost: the lines' points, a few
+ * cells a trace, come at every step where the walk's would wait. */
+static int sl_affordable(unsigned way, uint64_t now, uint64_t pcpu)
 {
     long pct = opt_int(OPT_SITELINE_COST);
-    if (!pct || !sl.walked_at)
+    if (!pct || !sl.summed_at)
         return 1;
-    uint64_t budget = sl.walk_ns * 100 / (uint64_t)pct;
-    return pcpu - sl.pcpu_at >= budget || now - sl.walked_at >= 10 * budget;
+    uint64_t budget = sl.cost_ns[way] * 100 / (uint64_t)pct;
+    return pcpu - sl.pcpu_at >= budget || now - sl.summed_at >= 10 * budget;
 }
 
 /* Takes a point (the helper, when sl_due has come), unless the program
@@ -242,24 +328,27 @@ void sl_sample(void)
     uint64_t step = sl.step ? sl.step : sl_step_ns();
     atomic_store(&sl.due, start + step);
     int same = sl_unchanged(&pt, &ops, &held);
+    unsigned way = same ? SL_LINES : sl_way();
     if (!same) {
-        if (!sl_affordable(start, sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID)))
+        if (!sl_affordable(way, start, sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID)))
             return;
         cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
-        if (sl_walk(&pt) != 0) { /* out of memory: try again much later */
-            atomic_store(&sl.due, start + 1000 * step);
+        if ((way == SL_LINES ? sl_lines(&pt) : sl_walk(&pt)) != 0) { /* out of memory: */
+            atomic_store(&sl.due, start + 1000 * step); /* try again much later */
             return;
         }
+        atomic_fetch_add_explicit(&sl.taken[way], 1, memory_order_relaxed);
         cpu = sl_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
-        sl.walked_at = clock_mono_ns();
+        sl.summed_at = clock_mono_ns();
         sl.pcpu_at = sl_cpu_ns(CLOCK_PROCESS_CPUTIME_ID);
     }
     pt.p.t_ns = clock_uptime_ns(start);
     pt.p.rss = sl_rss();
     lock_take(&sl.lock);
-    if (!same) { /* one slow walk (page faults, the first) does not count */
-        sl.walk_ns = sl.last_cpu < cpu ? sl.last_cpu : cpu;
-        sl.last_cpu = cpu;
+    if (!same) { /* one slow point (page faults, the first) does not count */
+        sl.cost_ns[way] = sl.last_cpu[way] < cpu ? sl.last_cpu[way] : cpu;
+        sl.last_cpu[way] = cpu;
+        sl.way = way;
         sl.ops = ops;
         sl.held = held;
     }
@@ -268,6 +357,36 @@ void sl_sample(void)
 }
 
 /* ---------------- the snapshot's section ---------------- */
+
+/* HEAPSNAP_SITELINE_CHECK: the lines' bytes (sl_line_sums) beside a
+ * snapshot's own from its walk, live[0..n), trace by trace: the traces
+ * compared and those that differ counted (HEAPSNAP_VERBOSE prints both,
+ * so far, at each snapshot: the exit's comes after the destructors), a
+ * warning at the first that differs.  Only where the lines are exact, and
+ * not in a fork's child that sums its inherited blocks apart (inh_bytes).
+ * For tests: the two agree when no other thread moves a block between the
+ * walk and this. */
+void sl_check(const struct trace_live *live, uint32_t n)
+{
+    if (!opt_int(OPT_SITELINE_CHECK) || !live || !n || !sl_lines_exact() || inh_bytes())
+        return;
+    size_t len = (size_t)n * sizeof *live;
+    struct trace_live *mine = arena_map(len);
+    if (!mine)
+        return;
+    sl_line_sums(mine, n);
+    uint64_t differ = 0;
+    for (uint32_t id = 0; id < n; id++)
+        differ += mine[id].bytes != live[id].bytes;
+    arena_unmap(mine, len);
+    uint64_t checked = atomic_fetch_add(&sl.checked, n) + n;
+    uint64_t before = atomic_fetch_add(&sl.differed, differ);
+    if (differ && !before)
+        opt_warn("siteline: check: the lines' live bytes differ from the walk's at a snapshot",
+                 "", "");
+    opt_debug_count("siteline: check: traces compared with the walk: ", checked);
+    opt_debug_count("siteline: check: traces that differed: ", before + differ);
+}
 
 /* Sites of traces past ntraces (born after the snapshot's TRACES) go to
  * other; the rest keep their order. */
@@ -325,7 +444,7 @@ int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint3
      * after ours (points are in time order). */
     now.p.t_ns = clock_uptime_ns(clock_mono_ns());
     struct hsnap_siteline_head h = {sl.n + 1, SL_SITES, sl.step ? sl.step : sl_step_ns(),
-                                    sl.walk_ns, sl_step_ns()};
+                                    sl.cost_ns[sl.way], sl_step_ns()};
     if (sbuf_reserve(b, sizeof h + (size_t)h.count * (sizeof now.p + sizeof now.site)) == 0) {
         sbuf_put(b, &h, sizeof h);
         for (unsigned i = 0; i < sl.n; i++) {
@@ -343,6 +462,17 @@ int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint3
     }
     lock_drop(&sl.lock);
     return b->err || (ml && ml->err) ? -1 : 0;
+}
+
+/* HEAPSNAP_VERBOSE: how the helper's points' sums were had (tests use it
+ * to see that the lines, or the walk, really answered). */
+__attribute__((destructor)) static void sl_report(void)
+{
+    uint64_t lines = atomic_load(&sl.taken[SL_LINES]), walks = atomic_load(&sl.taken[SL_WALK]);
+    if (lines || walks) {
+        opt_debug_count("siteline: points from the lines: ", lines);
+        opt_debug_count("siteline: points from a walk: ", walks);
+    }
 }
 
 /* A new attach (life_attach): the points start again. */

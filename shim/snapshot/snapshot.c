@@ -201,6 +201,8 @@ static int snap_siteline(struct sbuf *sec, const struct snap_live *lv, int fatal
 {
     uint32_t ntraces;
     memcpy(&ntraces, sec[SEC_TRACES].p, sizeof ntraces);
+    if (!fatal && !snap_run.lines) /* a state document's sums are the lines already */
+        sl_check(lv->live, lv->n);
     return sl_put(&sec[SEC_SITELINE], &sec[SEC_MAPLINE], lv->live, lv->n, ntraces, fatal);
 }
 

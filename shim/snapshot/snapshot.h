@@ -204,6 +204,7 @@ uint64_t sl_step_ns(void);  /* HEAPSNAP_SITELINE; 0 = off */
 uint64_t sl_due(void);      /* monotonic time of the next point; 0 = off */
 void sl_sample(void);       /* the helper thread takes a point */
 struct sbuf;
+void sl_check(const struct trace_live *live, uint32_t n); /* HEAPSNAP_SITELINE_CHECK */
 int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint32_t nlive,
            uint32_t ntraces, int fatal); /* SITELINE and MAPLINE (empty when off); 0 or -1 */
 void sl_reset(void);        /* a new attach: no point kept */

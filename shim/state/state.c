@@ -679,7 +679,7 @@ static uint64_t state_cpu_ns(clockid_t id)
 }
 
 /* The helper's heartbeat: the time, new traces' stacks, and, when traces or allocations
- * moved, a document paid for as the site line's walks are: the process used 100 times the
+ * moved, a document paid for as the site line's points are: the process used 100 times the
  * last one's CPU time since, or 10 times that passed (cells and stacks are always current). */
 static void state_beat_now(void)
 {

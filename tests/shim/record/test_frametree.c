@@ -33,7 +33,8 @@ void peak_move_slow(uint32_t id, int64_t n, int64_t bytes) {}
 void peak_capture(uint64_t peak_now) {}
 void pend_settle(void) {}
 int pend_settle_one(void) { return 0; }
-void pend_forget_fresh(void) {}
+unsigned pend_forget_fresh(void) { return 0; }
+void peak_doubt(void) {}
 void tbl_clear(tbl_visit_fn fn, void *arg) {}
 int sample_estimates;
 struct sample_weight sample_weigh_estimate(uint64_t size) { return (struct sample_weight){0, 0}; }

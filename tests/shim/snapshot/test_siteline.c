@@ -21,6 +21,8 @@ void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t s
         live[id].bytes += size;
 }
 void trace_alloc_counts(uint64_t *a, uint64_t *f) { *a = *f = 0; }
+void opt_debug_count(const char *what, uint64_t n) {}
+int reg_ever_tracked(void) { return 1; } /* the mmap kind is read */
 uint32_t trace_count(void) { return 0; }
 unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags)
 {
