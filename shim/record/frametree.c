@@ -293,14 +293,26 @@ out:
     return r;
 }
 
-/* Whether the depth frames from node outward are ip[0..depth).  No lock. */
+/* Whether the depth frames from node outward are ip[0..depth).  No lock.
+ * A walk's new nodes are made one after another (ftree_make_chain), so a
+ * node's parent is most often the node just before it, in the same chunk:
+ * then the next node's address is this one's less one, taken on the
+ * branch's guess without waiting for the load of parent, and the misses
+ * of a stretch of such nodes overlap instead of coming one a node. */
 int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth)
 {
+    const struct ftree_node *x = ftree_at(node);
     for (unsigned i = 0; i < depth; i++) {
-        const struct ftree_node *x = ftree_at(node);
         if (x->ip != ip[i])
             return 0;
-        node = x->parent;
+        uint32_t p = x->parent;
+        if (HS_LIKELY(p + 1 == node && (node & (FTREE_CHUNK - 1)) != 0)) {
+            x--;
+            __asm__("" : "+r"(x)); /* a branch, not a cmov: x must not wait for p */
+        } else {
+            x = ftree_at(p);
+        }
+        node = p;
     }
     return 1;
 }
