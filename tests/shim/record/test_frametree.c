@@ -360,6 +360,44 @@ TEST_BEGIN(tracetree_chains_are_made_once_and_found_again)
     expect_eq_u64(chain_node(2), b + (DEPTH - SHARED)); /* nothing made between */
 TEST_END
 
+/* Stack j of a long chain of new frames (LONG deep, innermost first):
+ * one outer frame, then LONG - 1 of j's own. */
+#define LONG 200u
+static void long_stack(uint32_t j, uintptr_t *ip)
+{
+    for (unsigned i = 0; i < LONG; i++)
+        ip[LONG - 1 - i] = i == 0 ? 0xb00000 : 0xc00000 + (uintptr_t)j * 0x10000 + i * 16;
+}
+
+/* ftree_same guesses that a node's parent is the node just before it,
+ * but not across a chunk of nodes: a chain of new frames that crosses
+ * one is its frames, and no longer is with a frame changed on either side
+ * of the crossing. */
+TEST_BEGIN(ftree_same_follows_a_chain_across_chunks)
+    uintptr_t ip[LONG], back[LONG];
+    uint32_t n = 0, b = 0;
+    for (uint32_t j = 0; j < 100 && !b; j++) {
+        long_stack(j, ip);
+        trace_lock();
+        int64_t got = ftree_walk_in(ip, LONG);
+        trace_unlock();
+        expect_true(got > 0, "stack %u walked in", j);
+        n = (uint32_t)got;
+        if ((n - (LONG - 2)) >> 13 != n >> 13) /* its own nodes span two chunks (of 8192) */
+            b = n & ~8191u;
+    }
+    expect_true(b, "no chain crossed a chunk");
+    unsigned at = n - b; /* the frame whose node opens the chunk */
+    expect_true(ftree_same(n, ip, LONG), "the chain's own frames");
+    expect_eq_u64(ftree_copy(n, LONG, back, LONG), LONG);
+    expect_true(memcmp(back, ip, sizeof ip) == 0, "the chain copied back");
+    for (unsigned i = at - 1; i <= at + 1; i++) {
+        ip[i] ^= 0x8;
+        expect_true(!ftree_same(n, ip, LONG), "frame %u changed, %u at the crossing", i, at);
+        ip[i] ^= 0x8;
+    }
+TEST_END
+
 /* ftree_tail_same against one word a turn: every length up to 70, the
  * first difference (from the end) at every place or none, and a
  * difference in either 32-bit half of the word (its SSE2 lanes). */
@@ -392,6 +430,7 @@ int main(void)
     ftree_index_dropped_and_made_again();
     tracetree_index_finds_stacks_past_the_cache();
     tracetree_chains_are_made_once_and_found_again();
+    ftree_same_follows_a_chain_across_chunks();
     tail_same_counts_equal_words_from_the_end();
     return 0;
 }
