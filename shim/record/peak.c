@@ -460,8 +460,10 @@ static uint64_t peak_sum(uint32_t n, int *fail)
 }
 
 /* The live sums now of traces [0, n) (the state file's document, state_beat_now):
- * a trace whose lines add up to less than nothing (read while they moved)
- * holds nothing. */
+ * a trace whose lines add up to less than nothing (read while they moved:
+ * a block freed by another thread than its own, one line down before the
+ * other is read up) holds nothing.  A mapped range cut in pieces counts
+ * as its pieces (trace_recut), so a count of 0 is a trace with nothing. */
 void peak_live(struct trace_live *out, uint32_t n)
 {
     peak_sum_into(out, n);
@@ -470,12 +472,10 @@ void peak_live(struct trace_live *out, uint32_t n)
             out[id] = (struct trace_live){0, 0};
 }
 
-/* The lines' live bytes now of traces [0, n) (the site line, sl_sample):
- * peak_live's sums, but a trace's bytes stand whatever its count - a
- * mapped range cut in pieces moves a block's count for each piece
- * (reg_discharge), so a mapping trace's count is no block count - and
- * bytes read below nothing (while they moved) are none.  The counts are
- * left as summed. */
+/* The lines' live sums now of traces [0, n) (the site line, sl_sample),
+ * as summed: the caller takes the held frees out after (sl_unheld), so a
+ * trace's bytes stand whatever its count; bytes read below nothing (while
+ * they moved) are none. */
 void peak_live_bytes(struct trace_live *out, uint32_t n)
 {
     peak_sum_into(out, n);

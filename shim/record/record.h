@@ -193,6 +193,8 @@ void trace_charge_plain(uint32_t id, uint64_t size); /* ... with hook_plain's wo
                                                         the thread's own shard and line) */
 void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 void trace_discharge_plain(uint32_t id, uint64_t size); /* ... the same */
+void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n); /* a mapped
+                                                       range cut down to n pieces */
 
 /* ---- watch.c: tracemalloc's traced memory since start() ---- */
 #define WATCH_EPOCH_MAX 65535u /* a block's epoch reads at most this */

@@ -98,42 +98,52 @@ static void reg_close(uint32_t i, uint32_t k) /* k slots at i gone */
     reg.n -= k;
 }
 
-/* Cuts [lo, hi) out of every range: the parts cut go to out (at most max
- * of them, as ranges; more are discharged all the same, uncopied) and
- * their number is returned.  A range split in two takes a slot more: when
- * none can be had, its back part is dropped too (reported cut).  Lock
- * held. */
-static uint32_t reg_cut(uintptr_t lo, uintptr_t hi, struct reg_range *out, uint32_t max,
-                        uint64_t *more_bytes, uint32_t *more_trace)
+/* One range's part cut away, and what is left of the range: 0, 1 or 2
+ * pieces (trace_recut's left). */
+struct reg_cutout {
+    struct reg_range cut;
+    uint64_t left[2];
+    uint32_t nleft;
+};
+
+/* Cuts [lo, hi) out of the ranges, at most max of them: the parts cut
+ * into out, their number returned; *rest set when ranges over [lo, hi)
+ * are left for another call.  A range split in two takes a slot more:
+ * when none can be had, its back part is dropped too (reported cut).
+ * Lock held. */
+static uint32_t reg_cut(uintptr_t lo, uintptr_t hi, struct reg_cutout *out, uint32_t max,
+                        int *rest)
 {
     uint32_t i = reg_first_above(lo), got = 0;
-    while (i < reg.n && reg.r[i].lo < hi) {
-        struct reg_range *x = &reg.r[i], cut = *x;
-        cut.lo = x->lo > lo ? x->lo : lo;
-        cut.hi = x->hi < hi ? x->hi : hi;
+    while (got < max && i < reg.n && reg.r[i].lo < hi) {
+        struct reg_range *x = &reg.r[i];
+        struct reg_cutout o = {.cut = *x};
+        o.cut.lo = x->lo > lo ? x->lo : lo;
+        o.cut.hi = x->hi < hi ? x->hi : hi;
         if (x->lo < lo && x->hi > hi && reg_room(1) == 0) { /* a hole in the middle */
             x = &reg.r[i];
             reg_open(i + 1, 1);
             reg.r[i + 1] = *x;
             reg.r[i + 1].lo = hi;
             x->hi = lo;
+            o.left[o.nleft++] = lo - x->lo;
+            o.left[o.nleft++] = reg.r[i + 1].hi - hi;
             i += 2;
         } else if (x->lo < lo) { /* its back (and, out of memory, all after lo) */
-            cut.hi = x->hi;
+            o.cut.hi = x->hi;
             x->hi = lo;
+            o.left[o.nleft++] = lo - x->lo;
             i++;
         } else if (x->hi > hi) { /* its front */
             x->lo = hi;
+            o.left[o.nleft++] = x->hi - hi;
             i++;
         } else {
             reg_close(i, 1);
         }
-        if (got < max)
-            out[got] = cut;
-        else if (cut.trace != REG_RESERVED)
-            *more_bytes += cut.hi - cut.lo, *more_trace = cut.trace;
-        got++;
+        out[got++] = o;
     }
+    *rest = i < reg.n && reg.r[i].lo < hi;
     return got;
 }
 
@@ -195,14 +205,15 @@ int64_t reg_twin(uint32_t id)
 
 #define REG_CUT_MAX REG_PIECES /* ranges one change discharges one by one */
 
-/* What a cut removed, discharged (lock dropped). */
-static void reg_discharge(const struct reg_range *cut, uint32_t n, uint64_t more, uint32_t trace)
+/* What a cut removed, out of the books (lock dropped): each range's sums
+ * follow its pieces (trace_recut); a reserved range's are no trace's. */
+static void reg_discharge(const struct reg_cutout *cut, uint32_t n)
 {
-    for (uint32_t k = 0; k < n && k < REG_CUT_MAX; k++)
-        if (cut[k].trace != REG_RESERVED)
-            trace_discharge(cut[k].trace, cut[k].hi - cut[k].lo);
-    if (more)
-        trace_discharge(trace, more);
+    for (uint32_t k = 0; k < n; k++)
+        if (cut[k].cut.trace != REG_RESERVED)
+            trace_recut(cut[k].cut.trace,
+                        cut[k].cut.hi - cut[k].cut.lo + cut[k].left[0] + cut[k].left[1],
+                        cut[k].left, cut[k].nleft);
 }
 
 /* [lo, hi) is a new mapping of trace (an mmap-kind id; UINT32_MAX: one
@@ -212,11 +223,15 @@ static void reg_discharge(const struct reg_range *cut, uint32_t n, uint64_t more
  * charged, born in epoch. */
 void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
 {
-    struct reg_range cut[REG_CUT_MAX];
-    uint64_t more = 0;
-    uint32_t more_trace = 0, added = 0;
+    struct reg_cutout cut[REG_CUT_MAX];
+    uint32_t n, added = 0;
+    int rest;
     lock_take(&reg.lock);
-    uint32_t n = reg.n ? reg_cut(lo, hi, cut, REG_CUT_MAX, &more, &more_trace) : 0;
+    while (n = reg_cut(lo, hi, cut, REG_CUT_MAX, &rest), rest) {
+        lock_drop(&reg.lock); /* the charges are made with no lock held */
+        reg_discharge(cut, n);
+        lock_take(&reg.lock);
+    }
     if (trace != UINT32_MAX && reg_room(1) == 0) {
         uint32_t i = reg_first_above(lo);
         reg_open(i, 1);
@@ -224,7 +239,7 @@ void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
         added = 1;
     }
     lock_drop(&reg.lock);
-    reg_discharge(cut, n, more, more_trace);
+    reg_discharge(cut, n);
     if (added && trace != REG_RESERVED)
         trace_charge(trace, hi - lo);
 }
@@ -233,13 +248,15 @@ void reg_add(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
  * another thread's new mapping at the same addresses is not cut. */
 void reg_remove(uintptr_t lo, uintptr_t hi)
 {
-    struct reg_range cut[REG_CUT_MAX];
-    uint64_t more = 0;
-    uint32_t more_trace = 0;
-    lock_take(&reg.lock);
-    uint32_t n = reg.n ? reg_cut(lo, hi, cut, REG_CUT_MAX, &more, &more_trace) : 0;
-    lock_drop(&reg.lock);
-    reg_discharge(cut, n, more, more_trace);
+    struct reg_cutout cut[REG_CUT_MAX];
+    uint32_t n;
+    int rest;
+    do {
+        lock_take(&reg.lock);
+        n = reg_cut(lo, hi, cut, REG_CUT_MAX, &rest);
+        lock_drop(&reg.lock);
+        reg_discharge(cut, n);
+    } while (rest);
 }
 
 /* The first range over [lo, hi) of the other kind than trace's (reserved
@@ -278,51 +295,59 @@ uint64_t reg_reserved_in(uintptr_t lo, uintptr_t hi)
  * (malloc's, a file's) is left alone. */
 void reg_protect(uintptr_t lo, uintptr_t hi, uint32_t trace, uint32_t epoch)
 {
-    struct reg_range cut[REG_CUT_MAX], piece, one;
-    uint64_t more = 0, charged[REG_CUT_MAX];
-    uint32_t more_trace = 0, n = 0, c = 0;
-    lock_take(&reg.lock);
-    while (reg_other(lo, hi, trace, &piece) && reg_room(2) == 0) {
-        uint64_t m = 0;
-        uint32_t mt = 0;
-        reg_cut(piece.lo, piece.hi, &one, 1, &m, &mt);
-        if (n < REG_CUT_MAX)
-            cut[n++] = one;
-        else if (one.trace != REG_RESERVED)
-            more += one.hi - one.lo, more_trace = one.trace;
-        if (trace == REG_UNTRACKED)
-            continue; /* committed, not recorded: out of the reserved total */
-        uint32_t i = reg_first_above(piece.lo);
-        reg_open(i, 1);
-        reg.r[i] = (struct reg_range){piece.lo, piece.hi, trace, epoch};
-        if (trace != REG_RESERVED && c < REG_CUT_MAX)
-            charged[c++] = piece.hi - piece.lo;
-        else if (trace != REG_RESERVED)
-            charged[REG_CUT_MAX - 1] += piece.hi - piece.lo;
+    struct reg_cutout cut[REG_CUT_MAX];
+    struct reg_range piece;
+    uint64_t charged[REG_CUT_MAX];
+    int again = 1, rest;
+    while (again) { /* REG_CUT_MAX pieces at a time: the charges wait for the lock's drop */
+        uint32_t n = 0, c = 0;
+        again = 0;
+        lock_take(&reg.lock);
+        while (reg_other(lo, hi, trace, &piece) && reg_room(2) == 0) {
+            if (n == REG_CUT_MAX) {
+                again = 1;
+                break;
+            }
+            reg_cut(piece.lo, piece.hi, &cut[n++], 1, &rest);
+            if (trace == REG_UNTRACKED)
+                continue; /* committed, not recorded: out of the reserved total */
+            uint32_t i = reg_first_above(piece.lo);
+            reg_open(i, 1);
+            reg.r[i] = (struct reg_range){piece.lo, piece.hi, trace, epoch};
+            if (trace != REG_RESERVED)
+                charged[c++] = piece.hi - piece.lo;
+        }
+        lock_drop(&reg.lock);
+        reg_discharge(cut, n);
+        for (uint32_t k = 0; k < c; k++)
+            trace_charge(trace, charged[k]);
     }
-    lock_drop(&reg.lock);
-    reg_discharge(cut, n, more, more_trace);
-    for (uint32_t k = 0; k < c; k++)
-        trace_charge(trace, charged[k]);
 }
 
-/* mremap's old range leaves the books (its pieces into cut, at most
- * REG_CUT_MAX; the lock is dropped, nothing discharged yet): the number
- * of pieces, 0 when nothing there was tracked. */
+/* mremap's old range leaves the books: its pieces into out, at most
+ * REG_PIECES of them (the lock is dropped; each stays charged as a range of
+ * its own, the rest of its range's sums following what is left of that:
+ * trace_recut), for the caller to discharge or restore; pieces past those
+ * are gone for good.  The number of pieces, 0 when nothing there was
+ * tracked. */
 uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out)
 {
-    struct reg_range cut[REG_CUT_MAX];
-    uint64_t more = 0;
-    uint32_t more_trace = 0;
+    struct reg_cutout cut[REG_PIECES];
+    int rest;
     lock_take(&reg.lock);
-    uint32_t n = reg.n ? reg_cut(lo, hi, cut, REG_CUT_MAX, &more, &more_trace) : 0;
+    uint32_t n = reg_cut(lo, hi, cut, REG_PIECES, &rest);
     lock_drop(&reg.lock);
-    for (uint32_t k = 0; k < n && k < REG_CUT_MAX; k++)
-        out[k] = (struct reg_piece){cut[k].lo, cut[k].hi, cut[k].trace, cut[k].epoch};
-    /* (pieces past REG_CUT_MAX that were reserved are gone uncounted) */
-    if (more) /* past what a caller restores: gone for good */
-        trace_discharge(more_trace, more);
-    return n < REG_CUT_MAX ? n : REG_CUT_MAX;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct reg_range *x = &cut[k].cut;
+        uint64_t left[3] = {cut[k].left[0], cut[k].left[1], 0};
+        left[cut[k].nleft] = x->hi - x->lo; /* the piece taken, a range until its end */
+        out[k] = (struct reg_piece){x->lo, x->hi, x->trace, x->epoch};
+        if (x->trace != REG_RESERVED && cut[k].nleft)
+            trace_recut(x->trace, left[0] + left[1] + left[2], left, cut[k].nleft + 1);
+    }
+    if (rest) /* past what a caller restores: gone for good */
+        reg_remove(lo, hi);
+    return n;
 }
 
 /* The pieces reg_take took, back in the books (mremap failed). */
@@ -371,11 +396,8 @@ int reg_foreach(void (*fn)(uint32_t trace, uint64_t bytes, void *arg), void *arg
     return 0;
 }
 
-/* Whether a mapping was ever tracked (an mmap-kind twin made).  With
- * sampled weights, a range cut in pieces discharges other weights than
- * its charge (sample_weigh is not linear in the size): the lines then
- * drift from reg_foreach's ranges, and the site line walks (sl_way);
- * before one, no trace is of the mmap kind (sl_fill reads no kind). */
+/* Whether a mapping was ever tracked (an mmap-kind twin made): before
+ * one, no trace is of the mmap kind (sl_fill reads no kind). */
 int reg_ever_tracked(void)
 {
     return __atomic_load_n(&reg.tw_n, __ATOMIC_RELAXED) != 0;

@@ -652,6 +652,35 @@ void trace_discharge_plain(uint32_t id, uint64_t size)
     trace_discharge_in(id, size, 1);
 }
 
+/* A mapped range of trace id, of was bytes, cut down to the n pieces
+ * left[0..n) (reg_cut: none, the range gone; one, a front or back cut; two,
+ * a hole): the sums follow the ranges, each weighed as a walk of them
+ * (reg_foreach, trace_live_add) weighs it, so that the lines' count is the
+ * ranges' and their bytes the pieces' (docs/design.md, "Memory mapped
+ * outside malloc").  A range gone is a free; a hole's second range counts
+ * as an allocation in META's total (allocs - frees = live blocks), not in
+ * the trace's STATS, which count the calls made. */
+HS_NOINLINE void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n)
+{
+    uint64_t c, b;
+    sample_weigh(was, &c, &b);
+    int64_t dn = -(int64_t)c, db = -(int64_t)b;
+    for (unsigned k = 0; k < n; k++) {
+        sample_weigh(left[k], &c, &b);
+        dn += (int64_t)c;
+        db += (int64_t)b;
+    }
+    struct trace_shard *s = trace_shard();
+    if (!n)
+        trace_shard_add(s, &s->frees, 1);
+    else if (n > 1)
+        trace_shard_add(s, &s->allocs, n - 1);
+    trace_shard_add(s, &s->bytes, (uint64_t)db);
+    peak_move(id, dn, db); /* PEAK: per-trace live sums (peak_live) */
+    trace_pending += db;
+    trace_track_peak();
+}
+
 /* Allocations and frees of traced blocks so far (META). */
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees)
 {

@@ -247,10 +247,10 @@ static void sl_unheld(const struct tbl_entry *e, void *arg)
     l->bytes -= bytes < l->bytes ? bytes : l->bytes;
 }
 
-/* The live bytes of traces [0, n) into live from the lines, less the held
- * frees: the table's blocks, the fresh ones and the mapped ranges, as a
- * walk finds them.  Not the counts: a mapped range cut in pieces moves a
- * block's count for each (peak_live_bytes). */
+/* The live sums of traces [0, n) into live from the lines, less the held
+ * frees: the table's blocks, the fresh ones and the mapped ranges (a range
+ * cut in pieces counted as its pieces: trace_recut), as a walk finds
+ * them. */
 static void sl_line_sums(struct trace_live *live, uint32_t n)
 {
     struct sl_sums s = {live, n};
@@ -271,11 +271,11 @@ static int sl_lines(struct sl_point *pt)
 }
 
 /* Whether the lines' sums are the walk's: kept and trusted
- * (peak_lines_exact), and, with sampled weights, no mapping ever tracked
- * (reg_ever_tracked). */
+ * (peak_lines_exact).  A mapped range cut in pieces weighs its pieces
+ * again (trace_recut), with sampled weights too. */
 static int sl_lines_exact(void)
 {
-    return peak_lines_exact() && !(sample_weighted() && reg_ever_tracked());
+    return peak_lines_exact();
 }
 
 /* How the next point's sums are had: from the lines when they are exact
@@ -358,8 +358,9 @@ void sl_sample(void)
 
 /* ---------------- the snapshot's section ---------------- */
 
-/* HEAPSNAP_SITELINE_CHECK: the lines' bytes (sl_line_sums) beside a
- * snapshot's own from its walk, live[0..n), trace by trace: the traces
+/* HEAPSNAP_SITELINE_CHECK: the lines' sums (sl_line_sums), count and
+ * bytes, beside a snapshot's own from its walk, live[0..n), trace by
+ * trace: the traces
  * compared and those that differ counted (HEAPSNAP_VERBOSE prints both,
  * so far, at each snapshot: the exit's comes after the destructors), a
  * warning at the first that differs.  Only where the lines are exact, and
@@ -377,7 +378,7 @@ void sl_check(const struct trace_live *live, uint32_t n)
     sl_line_sums(mine, n);
     uint64_t differ = 0;
     for (uint32_t id = 0; id < n; id++)
-        differ += mine[id].bytes != live[id].bytes;
+        differ += mine[id].bytes != live[id].bytes || mine[id].count != live[id].count;
     arena_unmap(mine, len);
     uint64_t checked = atomic_fetch_add(&sl.checked, n) + n;
     uint64_t before = atomic_fetch_add(&sl.differed, differ);

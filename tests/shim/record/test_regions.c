@@ -4,7 +4,8 @@
  * process around it: a range cut at its front, its back and its middle (two
  * ranges), a new mapping over several (MAP_FIXED), mremap's take and
  * restore, the twin map, and the sums each change hands to traces.c
- * (live bytes per trace here must equal what the ranges hold).
+ * (live bytes and ranges per trace here must equal what the ranges hold:
+ * a front or back cut keeps the count, a hole adds one, trace_recut).
  */
 #include <stdlib.h>
 
@@ -15,11 +16,25 @@
 
 /* ---- what regions.c needs of the rest of the shim ---- */
 static int64_t live[64];  /* bytes charged less discharged, by trace */
+static int64_t count[64]; /* ranges charged less discharged, by trace */
 static uint32_t next_twin = 32;
 void *arena_alloc(size_t n) { return calloc(1, n); }
 void arena_free(void *p, size_t n) { free(p); }
-void trace_charge(uint32_t id, uint64_t size) { live[id] += (int64_t)size; }
-void trace_discharge(uint32_t id, uint64_t size) { live[id] -= (int64_t)size; }
+void trace_charge(uint32_t id, uint64_t size) { live[id] += (int64_t)size, count[id]++; }
+void trace_discharge(uint32_t id, uint64_t size) { live[id] -= (int64_t)size, count[id]--; }
+void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n)
+{
+    live[id] -= (int64_t)was;
+    for (unsigned k = 0; k < n; k++)
+        live[id] += (int64_t)left[k];
+    count[id] += (int64_t)n - 1;
+}
+/* Both sums restart from nothing. */
+static void sums_clear(void)
+{
+    memset(live, 0, sizeof live);
+    memset(count, 0, sizeof count);
+}
 void trace_forget(uint64_t size) {}
 int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
 {
@@ -28,23 +43,24 @@ int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
 }
 
 struct walk {
-    uint64_t bytes[64];
+    uint64_t bytes[64], ranges[64];
     unsigned n;
 };
 static void visit(uint32_t trace, uint64_t bytes, void *arg)
 {
     struct walk *w = arg;
     w->bytes[trace] += bytes;
+    w->ranges[trace]++;
     w->n++;
 }
 /* The ranges' walk agrees with the sums handed out; their number. */
 static int consistent(unsigned *n)
 {
-    struct walk w = {{0}, 0};
+    struct walk w = {{0}, {0}, 0};
     reg_foreach(visit, &w, 0);
     *n = w.n;
     for (int t = 0; t < 64; t++)
-        if ((int64_t)w.bytes[t] != live[t])
+        if ((int64_t)w.bytes[t] != live[t] || (int64_t)w.ranges[t] != count[t])
             return 0;
     return 1;
 }
@@ -52,12 +68,14 @@ static int consistent(unsigned *n)
 TEST_BEGIN(regions_cut_front_back_middle)
     unsigned n;
     reg_clear();
-    memset(live, 0, sizeof live);
+    sums_clear();
     reg_add(100 * MiB, 112 * MiB, 1, 7);
     reg_remove(100 * MiB, 102 * MiB);          /* front */
     reg_remove(110 * MiB, 112 * MiB);          /* back */
+    expect_eq_u64(count[1], 1);
     reg_remove(104 * MiB, 106 * MiB);          /* a hole: two ranges */
     expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(count[1], 2);
     expect_eq_u64(n, 2);
     expect_eq_u64(live[1], 6 * MiB);
     reg_remove(0, 200 * MiB);                  /* everything */
@@ -69,7 +87,7 @@ TEST_END
 TEST_BEGIN(regions_fixed_mapping_replaces_what_it_covers)
     unsigned n;
     reg_clear();
-    memset(live, 0, sizeof live);
+    sums_clear();
     reg_add(10 * MiB, 14 * MiB, 1, 7);
     reg_add(14 * MiB, 18 * MiB, 2, 7);
     reg_add(18 * MiB, 22 * MiB, 3, 7);
@@ -90,7 +108,7 @@ TEST_BEGIN(regions_take_and_restore)
     struct reg_piece p[REG_PIECES];
     unsigned n;
     reg_clear();
-    memset(live, 0, sizeof live);
+    sums_clear();
     reg_add(40 * MiB, 44 * MiB, 5, 7);
     reg_add(44 * MiB, 48 * MiB, 6, 7);
     expect_eq_u64(reg_take(40 * MiB, 48 * MiB, p), 2); /* mremap's old range */
@@ -101,12 +119,39 @@ TEST_BEGIN(regions_take_and_restore)
     expect_true(consistent(&n), "walk and sums differ");
     expect_eq_u64(n, 2);
     expect_eq_u64(reg_take(60 * MiB, 61 * MiB, p), 0); /* nothing there */
+    expect_eq_u64(reg_take(41 * MiB, 42 * MiB, p), 1); /* a hole taken: a range of its own */
+    expect_eq_u64(count[5], 3);                /* charged until it ends */
+    expect_eq_u64(live[5], 4 * MiB);
+    trace_discharge(p[0].trace, p[0].hi - p[0].lo); /* the mremap went through */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(count[5], 2);
+    expect_eq_u64(live[5], 3 * MiB);
+TEST_END
+
+/* One munmap over more ranges than a change hands out at once
+ * (REG_PIECES), of several traces, cut at both ends: each trace's sums
+ * follow its own ranges. */
+TEST_BEGIN(regions_cut_over_many_ranges)
+    unsigned n;
+    reg_clear();
+    sums_clear();
+    for (uintptr_t i = 0; i < 3 * REG_PIECES; i++)
+        reg_add((200 + 2 * i) * MiB, (201 + 2 * i) * MiB, (uint32_t)(10 + i % 3), 7);
+    reg_remove(200 * MiB + MiB / 2, (200 + 6 * REG_PIECES - 2) * MiB - MiB / 2);
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 2);
+    expect_eq_u64(count[10], 1);
+    expect_eq_u64(live[10], MiB / 2);
+    expect_eq_u64(count[10] + count[11] + count[12], 2);
+    reg_add(0, 400 * MiB, 13, 7);                 /* MAP_FIXED over all */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 1);
 TEST_END
 
 TEST_BEGIN(regions_many_ranges_stay_sorted)
     unsigned n;
     reg_clear();
-    memset(live, 0, sizeof live);
+    sums_clear();
     for (uintptr_t i = 0; i < 1000; i++)       /* grows past the first capacity */
         reg_add((1000 - i) * 4 * MiB, (1000 - i) * 4 * MiB + 2 * MiB, (uint32_t)(i % 8), 7);
     for (uintptr_t i = 1; i <= 1000; i += 2)
@@ -130,6 +175,7 @@ int main(void)
     regions_cut_front_back_middle();
     regions_fixed_mapping_replaces_what_it_covers();
     regions_take_and_restore();
+    regions_cut_over_many_ranges();
     regions_many_ranges_stay_sorted();
     regions_twin_made_once_per_trace();
     return 0;
