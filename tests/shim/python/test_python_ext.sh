@@ -46,8 +46,11 @@ while read -r tag py; do
   n=8
   has "python_ctypes_malloc_charged_to_python_line_$tag" "$T/top-$tag.txt" \
     "ext_user.py:$p_ctypes: size=35[0-9] KiB, count=$n,"
+  # 800 bytearrays (object and buffer) and up to 2 blocks the interpreter
+  # grows at that line as the threads interleave (the shared list's items
+  # array: sid's 3.15 read 1602 once in a full run under load)
   has "python_threads_lines_$tag" "$T/top-$tag.txt" \
-    "ext_user.py:$p_thread: size=39[0-9][0-9] KiB, count=160[01],"
+    "ext_user.py:$p_thread: size=39[0-9][0-9] KiB, count=160[012],"
   awk -v s="pyext.c:$l_nogil:" '/^[^ ]/ && index($0, s) { on = 1; print; next } /^[^ ]/ { on = 0 } on' \
     "$T/tb-$tag.txt" >"$T/nogil-$tag.txt"
   has "python_nogil_thread_c_line_and_caller_$tag" "$T/nogil-$tag.txt" \
