@@ -87,8 +87,6 @@ void lfork_exit(int wr, int status)
     lfork_die(0);
 }
 
-/* Reaps pid (blocking once it has ended); an ECHILD (someone else reaped
- * it, with __WALL) is fine. */
 static int lfork_sig; /* the signal that ended the last child, or 0 */
 
 static void lfork_status(int st)
@@ -96,6 +94,8 @@ static void lfork_status(int st)
     lfork_sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 }
 
+/* Reaps pid (blocking once it has ended); an ECHILD (someone else reaped
+ * it, with __WALL) is fine. */
 static void lfork_reap(pid_t pid)
 {
     int st = 0;
@@ -104,6 +104,8 @@ static void lfork_reap(pid_t pid)
     lfork_status(st);
 }
 
+/* The signal that ended lfork_wait's child, or 0 (none, or this parent
+ * killed it for running past LFORK_MAX_NS). */
 int lfork_signal(void)
 {
     return lfork_sig;
@@ -125,7 +127,7 @@ static int lfork_gone(pid_t pid)
 int lfork_wait(pid_t pid, int rd)
 {
     unsigned char c = 1;
-    int got = 0, gone = 0;
+    int got = 0, gone = 0, late = 0;
     uint64_t until = lfork_now() + LFORK_MAX_NS;
     lfork_sig = 0;
     for (;;) {
@@ -147,11 +149,14 @@ int lfork_wait(pid_t pid, int rd)
         gone = lfork_gone(pid); /* then one more look at the pipe */
         if (!gone && lfork_now() > until) {
             kill(pid, SIGKILL);
+            late = 1;
             break;
         }
     }
     close(rd);
     if (!gone)
         lfork_reap(pid);
+    if (late)
+        lfork_sig = 0; /* our own kill: not the child's end to name */
     return got ? c : -1;
 }
