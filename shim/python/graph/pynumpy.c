@@ -86,14 +86,7 @@ struct pynp_pass {
  * bytes, any object), or PYG_NONE. */
 static uint32_t pynp_object(const struct pyh_heap *h, uint64_t w)
 {
-    uint64_t lo = 0, hi = h->nblk;
-    while (lo < hi) { /* the first block past w */
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (h->blk[mid].addr <= w)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint64_t lo = pyh_blks_upto(h, w);
     uint32_t i = lo ? pyh_obj_of(h, lo - 1) : PYG_NONE;
     if (i == PYG_NONE)
         return PYG_NONE;

@@ -145,6 +145,20 @@ static inline void pyh_rank_end(struct pyh_heap *h, uint64_t nobj)
     for (; h->nblk && h->nrank <= (h->nblk - 1) / 64; h->nrank++)
         h->rank[h->nrank].before = nobj;
 }
+/* The blocks of h at or below addr: the index of the first one past it
+ * (0: none starts at or below; the block addr may lie in is the one before). */
+static inline uint64_t pyh_blks_upto(const struct pyh_heap *h, uint64_t addr)
+{
+    uint64_t lo = 0, hi = h->nblk;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (h->blk[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 /* The block of h with no object that starts exactly at addr, or PYG_NONE
  * (what an object's field owns: pyg_numpy_owned's buffers, pyg_fields_owned's). */
 static inline uint32_t pyh_bare_block_at(const struct pyh_heap *h, uint64_t addr)

@@ -333,14 +333,7 @@ static int pyl_interned(uint64_t a)
 static int pyl_slack(uint64_t at)
 {
     const struct pyh_heap *h = l.h;
-    uint64_t lo = 0, hi = h->nblk;
-    while (lo < hi) { /* the first block above at */
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (h->blk[mid].addr <= at)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    uint64_t lo = pyh_blks_upto(h, at);
     if (!lo)
         return 0;
     const struct pyh_block *b = &h->blk[lo - 1];

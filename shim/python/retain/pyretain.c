@@ -150,16 +150,9 @@ static uint32_t pyr_block_of(uint64_t a)
     if (a >= r.cur_lo && a < r.cur_hi)
         return r.cur;
     const struct pyh_block *b = r.h->blk;
-    uint64_t lo = 0, hi = r.h->nblk;
-    if (a < b[0].addr)
+    uint64_t lo = pyh_blks_upto(r.h, a);
+    if (!lo--)
         return PYG_NONE;
-    while (hi - lo > 1) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (b[mid].addr <= a)
-            lo = mid;
-        else
-            hi = mid;
-    }
     uint64_t size = pyh_size(r.h, &b[lo]);
     if (a - b[lo].addr >= size)
         return PYG_NONE;
