@@ -30,11 +30,34 @@ at_read() {
   echo "$AT_REPLY" >>"$T/transcript"
 }
 
-# at_end: q, and the target's exit status in AT_STATUS.
+# at_end: q, and the target's exit status in AT_STATUS.  A target that has
+# not ended 120 s after its q is a hang: its threads' states go to the
+# transcript (at_threads), it is killed, and AT_STATUS reads 137.
 at_end() {
   at_cmd q
   exec 7>&- 8<&-
+  local until=$((SECONDS + 120))
+  while kill -0 "$AT_TPID" 2>/dev/null && [ "$(at_state "$AT_TPID")" != Z ] &&
+        [ "$SECONDS" -lt "$until" ]; do sleep 0.05; done
+  if [ "$SECONDS" -ge "$until" ]; then
+    echo "hung: $(at_threads "$AT_TPID")" >>"$T/transcript"
+    kill -9 "$AT_TPID" 2>/dev/null
+  fi
   wait "$AT_TPID"; AT_STATUS=$?
+}
+
+# at_state PID: its state letter (R, S, t, Z...), empty once reaped.
+at_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
+
+# at_threads PID: each thread's state, wait channel and system call, and
+# its tracer, on one line: what a hang's failure message shows.
+at_threads() {
+  local t
+  echo "tracer $(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null);"
+  for t in /proc/"$1"/task/*; do
+    echo "${t##*/} $(awk '{print $3}' "$t/stat" 2>/dev/null) $(cat "$t/wchan" 2>/dev/null)" \
+         "[$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)];"
+  done | tr '\n' ' '
 }
 
 # at_attach [OPTIONS...]: heapsnap attach AT_PID -o $AT_DIR/%p.hsnap OPTIONS in

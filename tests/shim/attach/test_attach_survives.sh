@@ -27,7 +27,7 @@ for step in 1 2 3 4 5; do
     at_attached && bad="$bad; step 1: a session though undone"
   else
     for _ in $(seq 300); do at_attached && break; sleep 0.01; done
-    "$HEAPSNAP" detach "$AT_PID" >/dev/null 2>"$T/detach.err" ||
+    timeout 150 "$HEAPSNAP" detach "$AT_PID" >/dev/null 2>"$T/detach.err" ||
       bad="$bad; step $step: detach: $(head -c 200 "$T/detach.err")"
   fi
   pongs 4 || bad="$bad; step $step: no pong after the detach"
@@ -60,7 +60,7 @@ slow_start
 at_halt 3; h=$?
 at_cmd p; p=$AT_REPLY                  # answered once its dlopen is done
 for _ in $(seq 300); do at_attached && break; sleep 0.01; done
-"$HEAPSNAP" detach "$AT_PID" >/dev/null 2>"$T/detach.err"; d=$?
+timeout 150 "$HEAPSNAP" detach "$AT_PID" >/dev/null 2>"$T/detach.err"; d=$?
 if slow_end && [ "$h" = 0 ] && [ "$p" = "pong 1" ] && [ "$d" = 0 ]; then
   t_pass attach_killed_during_a_slow_dlopen_leaves_the_target_as_it_was
 else t_fail attach_killed_during_a_slow_dlopen_leaves_the_target_as_it_was "halt $h, $p, detach $d: $(tr '\n' ' ' <"$T/transcript") $(head -c 200 "$T/detach.err")"; fi
@@ -83,10 +83,11 @@ else t_fail attach_hung_up_during_the_call_detaches_before_it_leaves "exit $rc, 
 
 # Its time limit (30 s, here 0.3 s): heapsnap leaves, the call goes on.
 slow_start
-HEAPSNAP_INJECT_TIMEOUT_MS=300 "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" 2>"$T/attach.err"; rc=$?
+HEAPSNAP_INJECT_TIMEOUT_MS=300 timeout 150 "$HEAPSNAP" attach "$AT_PID" -o "$AT_DIR/%p.hsnap" 2>"$T/attach.err"; rc=$?
+[ "$rc" = 124 ] && echo "attach hung: $(at_threads "$AT_PID")" >>"$T/attach.err"
 at_cmd p; p=$AT_REPLY
 for _ in $(seq 300); do at_attached && break; sleep 0.01; done
-"$HEAPSNAP" detach "$AT_PID" >/dev/null 2>"$T/detach.err"; d=$?
+timeout 150 "$HEAPSNAP" detach "$AT_PID" >/dev/null 2>"$T/detach.err"; d=$?
 if slow_end && [ "$rc" = 2 ] && [ "$p" = "pong 1" ] && [ "$d" = 0 ] &&
    grep -q "did not return within 0 s: it goes on there" "$T/attach.err"; then
   t_pass attach_timed_out_leaves_the_call_to_finish_alone
