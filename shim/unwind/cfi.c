@@ -50,7 +50,7 @@ static __thread struct {
     unsigned dmiss;               /* deep searches in a row that found nothing (at most
                                      CFI_DEEP_COLD: cold) */
     unsigned dskip;               /* cold: searches asked; one in CFI_DEEP_PROBE is made */
-    unsigned dspilled;            /* bit i: deep set i's walks may be in its partner too */
+    uint8_t daway[CFI_DEEP_SETS]; /* deep set i's walks kept in its partner (at most 8) */
     struct cfi_memo *(*dset)[CFI_MEMO_WAYS]; /* CFI_DEEP_SETS sets; NULL: none deep yet */
     struct cfi_memo *dlast[CFI_MEMO_SETS]; /* deep set i's last walk found or kept, in
                                               dset, or NULL (cfi_memo_again_deep) */
@@ -154,6 +154,15 @@ static void cfi_memo_drop(struct cfi_memo *m)
     unwind_host->free(m, cfi_memo_size(cfi_memo.cap));
 }
 
+/* Walk m (a deep set's) leaves deep set d (way), or enters it (way 1):
+ * daway counts it where d is not its own set (its path's top bits). */
+static inline void cfi_deep_moved(const struct cfi_memo *m, unsigned d, int way)
+{
+    unsigned home = m->path >> (32 - CFI_DEEP_SET_BITS);
+    if (home != d)
+        cfi_memo.daway[home] += (uint8_t)way;
+}
+
 /* m kept as the most recent of its deep set (its path noted); the set's
  * oldest spills into the partner set's first free way (cfimemo.h's deep
  * sets), or, with none free, is returned; &cfi_memo_none: no walk left
@@ -170,12 +179,13 @@ static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
     w[0] = m;
     if (out == &cfi_memo_none)
         return out;
+    cfi_deep_moved(out, d, -1);
     if (pw[CFI_MEMO_WAYS - 1] == &cfi_memo_none) {
         unsigned j = 0;
         while (pw[j] != &cfi_memo_none) /* a way found there may leave a hole (deep_in) */
             j++;
         pw[j] = out;
-        cfi_memo.dspilled |= 1u << d;
+        cfi_deep_moved(out, d ^ CFI_DEEP_SPILL, 1);
         return &cfi_memo_none;
     }
     unsigned os = cfi_memo_set_of(out->st[0].key, out->st[0].rsp);
@@ -289,9 +299,11 @@ void cfi_thread_end(void)
         unwind_host->free(cfi_memo.dset, CFI_DEEP_SETS * sizeof *cfi_memo.dset);
         cfi_memo.dset = NULL;
     }
-    cfi_memo.deep = cfi_memo.dmiss = cfi_memo.dskip = cfi_memo.dspilled = 0;
+    cfi_memo.deep = cfi_memo.dmiss = cfi_memo.dskip = 0;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         cfi_memo.dlast[i] = NULL;
+    for (unsigned i = 0; i < CFI_DEEP_SETS; i++)
+        cfi_memo.daway[i] = 0;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
             if (cfi_memo.set[i][j] != &cfi_memo_none)
@@ -635,7 +647,13 @@ cfi_memo_deep_spilled(uint32_t path, uintptr_t key, uintptr_t rsp, uintptr_t rbp
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         struct cfi_memo *m = pw[j];
         if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
-            pw[j] = w[CFI_MEMO_WAYS - 1]; /* d is full: it spilled */
+            struct cfi_memo *o = w[CFI_MEMO_WAYS - 1]; /* d is full: it spilled */
+            cfi_deep_moved(m, d ^ CFI_DEEP_SPILL, -1);
+            if (o != &cfi_memo_none) {
+                cfi_deep_moved(o, d, -1);
+                cfi_deep_moved(o, d ^ CFI_DEEP_SPILL, 1);
+            }
+            pw[j] = o;
             cfi_memo_front(w, CFI_MEMO_WAYS - 1, m);
             return m;
         }
@@ -661,7 +679,7 @@ static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_
             return m;
         }
     }
-    if (HS_UNLIKELY(cfi_memo.dspilled >> (path >> (32 - CFI_DEEP_SET_BITS)) & 1) &&
+    if (HS_UNLIKELY(cfi_memo.daway[path >> (32 - CFI_DEEP_SET_BITS)] != 0) &&
         (m = cfi_memo_deep_spilled(path, key, rsp, rbp, top8, max, subs))) {
         cfi_memo.dlast[s] = m;
         return m;

@@ -185,7 +185,9 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * A deep set spills as the first bank's sets do: its oldest walk goes to
  * the partner deep set (CFI_DEEP_SPILL flipped) while that one has a free
  * way, and a search that finds nothing in the walk's own set looks there
- * when the set's bit in dspilled says so.  Without it, nine walks of
+ * while walks of the set are kept there (cfi_memo.daway counts them: where
+ * every walk is new, the partner's own walks soon push them out, and a
+ * miss searches one set again).  Without it, nine walks of
  * sixty-four that took turns fell into one deep set for some layouts of
  * the code (kept's 64 stacks built without frame pointers: test
  * cfi_memo_deep_set_spills), and each of them missed every time; walks
