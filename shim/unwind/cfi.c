@@ -182,7 +182,7 @@ static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
     cfi_deep_moved(out, d, -1);
     if (pw[CFI_MEMO_WAYS - 1] == &cfi_memo_none) {
         unsigned j = 0;
-        while (pw[j] != &cfi_memo_none) /* a way found there may leave a hole (deep_in) */
+        while (pw[j] != &cfi_memo_none) /* cfi_memo_deep_spilled may leave a hole */
             j++;
         pw[j] = out;
         cfi_deep_moved(out, d ^ CFI_DEEP_SPILL, 1);
