@@ -50,6 +50,7 @@ static __thread struct {
     unsigned dmiss;               /* deep searches in a row that found nothing (at most
                                      CFI_DEEP_COLD: cold) */
     unsigned dskip;               /* cold: searches asked; one in CFI_DEEP_PROBE is made */
+    uint8_t daway[CFI_DEEP_SETS]; /* deep set i's walks kept in its partner (at most 8) */
     struct cfi_memo *(*dset)[CFI_MEMO_WAYS]; /* CFI_DEEP_SETS sets; NULL: none deep yet */
     struct cfi_memo *dlast[CFI_MEMO_SETS]; /* deep set i's last walk found or kept, in
                                               dset, or NULL (cfi_memo_again_deep) */
@@ -153,23 +154,43 @@ static void cfi_memo_drop(struct cfi_memo *m)
     unwind_host->free(m, cfi_memo_size(cfi_memo.cap));
 }
 
+/* Walk m (a deep set's) leaves deep set d (way), or enters it (way 1):
+ * daway counts it where d is not its own set (its path's top bits). */
+static inline void cfi_deep_moved(const struct cfi_memo *m, unsigned d, int way)
+{
+    unsigned home = m->path >> (32 - CFI_DEEP_SET_BITS);
+    if (home != d)
+        cfi_memo.daway[home] += (uint8_t)way;
+}
+
 /* m kept as the most recent of its deep set (its path noted); the set's
- * oldest is returned (&cfi_memo_none: the set had a free way). */
+ * oldest spills into the partner set's first free way (cfimemo.h's deep
+ * sets), or, with none free, is returned; &cfi_memo_none: no walk left
+ * the deep sets. */
 static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
 {
-    struct cfi_memo *out;
     uint64_t h = cfi_memo_path(m);
-    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
-    out = w[CFI_MEMO_WAYS - 1];
+    unsigned d = cfi_deep_set_of(h);
+    struct cfi_memo **w = cfi_memo.dset[d], **pw = cfi_memo.dset[d ^ CFI_DEEP_SPILL];
+    struct cfi_memo *out = w[CFI_MEMO_WAYS - 1];
     m->path = (uint32_t)(h >> 32);
-    if (out != &cfi_memo_none) { /* out leaves the deep sets: no longer anyone's last */
-        unsigned os = cfi_memo_set_of(out->st[0].key, out->st[0].rsp);
-        if (cfi_memo.dlast[os] == out)
-            cfi_memo.dlast[os] = NULL;
-    }
     for (unsigned j = CFI_MEMO_WAYS - 1; j > 0; j--)
         w[j] = w[j - 1];
     w[0] = m;
+    if (out == &cfi_memo_none)
+        return out;
+    cfi_deep_moved(out, d, -1);
+    if (pw[CFI_MEMO_WAYS - 1] == &cfi_memo_none) {
+        unsigned j = 0;
+        while (pw[j] != &cfi_memo_none) /* cfi_memo_deep_spilled may leave a hole */
+            j++;
+        pw[j] = out;
+        cfi_deep_moved(out, d ^ CFI_DEEP_SPILL, 1);
+        return &cfi_memo_none;
+    }
+    unsigned os = cfi_memo_set_of(out->st[0].key, out->st[0].rsp);
+    if (cfi_memo.dlast[os] == out) /* out leaves the deep sets: no longer anyone's last */
+        cfi_memo.dlast[os] = NULL;
     return out;
 }
 
@@ -281,6 +302,8 @@ void cfi_thread_end(void)
     cfi_memo.deep = cfi_memo.dmiss = cfi_memo.dskip = 0;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         cfi_memo.dlast[i] = NULL;
+    for (unsigned i = 0; i < CFI_DEEP_SETS; i++)
+        cfi_memo.daway[i] = 0;
     for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
         for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
             if (cfi_memo.set[i][j] != &cfi_memo_none)
@@ -612,22 +635,54 @@ static inline uint64_t cfi_memo_path_guess(const struct cfi_memo *m, uintptr_t k
     return h;
 }
 
-/* The walk of path h in its deep set that this walk repeats exactly
- * (cfi_same_again), made the set's most recent and deep set s's last; or
- * NULL.  Whatever h is, a walk found is compared word for word. */
+/* cfi_memo_deep_in's search of the partner of path's deep set d, where
+ * d's walks spill (cfi_memo_push_deep): a walk found trades places with
+ * d's oldest. */
+static HS_NOINLINE struct cfi_memo *
+cfi_memo_deep_spilled(uint32_t path, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+                      unsigned max, unsigned long long subs)
+{
+    unsigned d = path >> (32 - CFI_DEEP_SET_BITS);
+    struct cfi_memo **w = cfi_memo.dset[d], **pw = cfi_memo.dset[d ^ CFI_DEEP_SPILL];
+    for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
+        struct cfi_memo *m = pw[j];
+        if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
+            struct cfi_memo *o = w[CFI_MEMO_WAYS - 1]; /* d is full: it spilled */
+            cfi_deep_moved(m, d ^ CFI_DEEP_SPILL, -1);
+            if (o != &cfi_memo_none) {
+                cfi_deep_moved(o, d, -1);
+                cfi_deep_moved(o, d ^ CFI_DEEP_SPILL, 1);
+            }
+            pw[j] = o;
+            cfi_memo_front(w, CFI_MEMO_WAYS - 1, m);
+            return m;
+        }
+    }
+    return NULL;
+}
+
+/* The walk of path h in its deep set (or that set's partner, where it
+ * spilled) that this walk repeats exactly (cfi_same_again), made the
+ * set's most recent and deep set s's last; or NULL.  Whatever h is, a
+ * walk found is compared word for word. */
 static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_t key,
                                                 uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                                                 unsigned max, unsigned long long subs)
 {
-    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)];
-    uint32_t path = (uint32_t)(h >> 32);
+    struct cfi_memo **w = cfi_memo.dset[cfi_deep_set_of(h)], *m;
+    uint32_t path = (uint32_t)(h >> 32); /* its top bits are the set's number */
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
-        struct cfi_memo *m = w[j];
+        m = w[j];
         if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
             cfi_memo_front(w, j, m);
             cfi_memo.dlast[s] = m;
             return m;
         }
+    }
+    if (HS_UNLIKELY(cfi_memo.daway[path >> (32 - CFI_DEEP_SET_BITS)] != 0) &&
+        (m = cfi_memo_deep_spilled(path, key, rsp, rbp, top8, max, subs))) {
+        cfi_memo.dlast[s] = m;
+        return m;
     }
     return NULL;
 }

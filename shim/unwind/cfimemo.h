@@ -180,7 +180,19 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
  * where more walks than those take turns from one first state (churn's
  * and deep's never do).  The deep sets hold up to 128 walks more, allocated
  * as they fill (4 KiB each at the default depth: 512 KiB a thread at most,
- * only where that many walks take turns from one caller). */
+ * only where that many walks take turns from one caller).
+ *
+ * A deep set spills as the first bank's sets do: its oldest walk goes to
+ * the partner deep set (CFI_DEEP_SPILL flipped) while that one has a free
+ * way, and a search that finds nothing in the walk's own set looks there
+ * while walks of the set are kept there (cfi_memo.daway counts them: where
+ * every walk is new, the partner's own walks soon push them out, and a
+ * miss searches one set again).  Without it, nine walks of
+ * sixty-four that took turns fell into one deep set for some layouts of
+ * the code (kept's 64 stacks built without frame pointers: test
+ * cfi_memo_deep_set_spills), and each of them missed every time; walks
+ * that share their first CFI_DEEP_STEPS steps share a deep set whatever
+ * the layout. */
 #define CFI_DEEP_STEPS 6
 
 /* Cold deep sets.  Where more walks take turns from one caller than the
@@ -199,6 +211,7 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 #define CFI_DEEP_PROBE 16u /* a power of two */
 #define CFI_DEEP_SET_BITS 4
 #define CFI_DEEP_SETS (1u << CFI_DEEP_SET_BITS)
+#define CFI_DEEP_SPILL (CFI_DEEP_SETS / 2)
 
 /* The path hash: the first state's key and rsp, then each step's key. */
 static inline uint64_t cfi_path_start(uintptr_t key, uintptr_t rsp)

@@ -370,6 +370,7 @@ TEST_END
  * the memo is asked (cfi_again), and on a miss the walk is made and named. */
 struct memo_ask {
     uintptr_t ra, cfa;
+    uint64_t path;                   /* probe: cfi_memo_path's, by unw_backtrace's frames */
     uint32_t name;
     int probe, hit, right;
 };
@@ -381,8 +382,13 @@ static NOINLINE void memo_ask(struct memo_ask *q)
     uintptr_t rbp = fp[0], top = top_of(cfa), ip[80];
     uint32_t same;
     if (q->probe) {
+        void *f[CFI_DEEP_STEPS + 2]; /* this frame's IP, then ra and its callers */
         q->ra = ra;
         q->cfa = cfa;
+        q->path = cfi_path_start(ra, cfa);
+        if (unw_backtrace(f, CFI_DEEP_STEPS + 2) == CFI_DEEP_STEPS + 2)
+            for (int i = 2; i < CFI_DEEP_STEPS + 2; i++)
+                q->path = cfi_path_step(q->path, (uintptr_t)f[i]);
         return;
     }
     uint32_t tag = cfi_again(ra, cfa, rbp, top, 64);
@@ -584,6 +590,63 @@ TEST_BEGIN(cfi_memo_cold_deep_sets_warm_again)
     expect_true(r.misses[5] == 0, "warm again: %d misses in the last round", r.misses[5]);
 TEST_END
 
+struct memo_spill {
+    unsigned n, paths[24];           /* paths taken in turn */
+    int misses, wrong, shared;       /* misses after the first round; wrong answers */
+};
+
+/* Sixteen paths that share their first CFI_DEEP_STEPS steps (the low bits
+ * of memo_path10's path vary outermost), and eight more whose deep sets
+ * are neither the sixteen's nor its partner, chosen by the path a probe
+ * works out from unw_backtrace's frames (it leaves the memo alone). */
+static void *memo_spill_thread(void *arg)
+{
+    struct memo_spill *r = arg;
+    struct memo_ask q = {.probe = 1};
+    memo_path10(0, 0, &q);
+    unsigned home = cfi_deep_set_of(q.path), used = 1u << home | 1u << (home ^ CFI_DEEP_SPILL);
+    uint64_t p0 = q.path;
+    r->shared = 1;
+    for (unsigned i = 0; i < 16; i++) {
+        memo_path10(0, i, &q);
+        r->shared &= q.path == p0;
+        r->paths[r->n++] = i;
+    }
+    for (unsigned i = 16; i < 1024 && r->n < 24; i += 16) {
+        memo_path10(0, i, &q);
+        unsigned d = cfi_deep_set_of(q.path);
+        if (!(used >> d & 1)) {
+            used |= 1u << d;
+            r->paths[r->n++] = i;
+        }
+    }
+    q.probe = 0;
+    for (int round = 0; round < 4; round++)
+        for (unsigned i = 0; i < r->n; i++) {
+            q.name = 6000 + i;
+            memo_path10(0, r->paths[i], &q);
+            r->wrong += !q.right;
+            r->misses += round > 0 && !q.hit;
+        }
+    cfi_thread_end();
+    return NULL;
+}
+
+/* Twenty-four walks from one caller turn its set deep; sixteen of them
+ * share one deep set of eight ways, which spills into its partner, so
+ * every walk is found again after the first round, and every answer is
+ * the right one. */
+TEST_BEGIN(cfi_memo_deep_set_spills)
+    struct memo_spill r = {0};
+    pthread_t t;
+    expect_true(pthread_create(&t, NULL, memo_spill_thread, &r) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    expect_true(r.shared, "the sixteen paths do not share their first steps");
+    expect_true(r.n == 24, "%u paths found, want 24", r.n);
+    expect_true(r.wrong == 0, "%d wrong answers", r.wrong);
+    expect_true(r.misses == 0, "%d misses after the first round", r.misses);
+TEST_END
+
 /* The rule cache starts small and doubles, emptied, when half full:
  * lookups of many distinct IPs (every 4th byte of libc's code from malloc
  * on) grow it to its most, and every rule it gives, before and after each
@@ -681,6 +744,7 @@ int main(void)
     cfi_memo_spills_a_full_set();
     cfi_memo_paths_from_one_caller_all_found();
     cfi_memo_cold_deep_sets_warm_again();
+    cfi_memo_deep_set_spills();
     cfi_rules_of_this_binary();
     cfi_walk_gives_up_outside_the_bounds();
     unwind_check_counts_a_stack_that_differs();
