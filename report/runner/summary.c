@@ -70,18 +70,20 @@ static const char *summary_word(const char *path, char *buf, size_t n)
 
 /* What the lines need: the traces, PEAK and PYCODE (the peak's top
  * line), STATS and MAPPED (how much of the peak's mappings was touched:
- * peak_resident), and under --leaks BLOCKS, LEAKS, RETAINERS and
- * SUPPRESSIONS; not the Python objects, the series nor the temporaries,
- * which in a short Python run are most of the file. */
+ * peak_resident), and under --leaks BLOCKS, LEAKS and SUPPRESSIONS; not
+ * the Python objects, the series nor the temporaries, which in a short
+ * Python run are most of the file, nor RETAINERS and HOLDERS, which only
+ * `leaks --why` and `top --retainers` read (a million linked blocks from
+ * 90k stacks: 38 MB to inflate, half the summary's instructions). */
 static uint32_t summary_skip(int leaks)
 {
     uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
                     1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |
                     1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
-                    1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
+                    1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED |
+                    1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS;
     if (!leaks) /* and what only the leak report reads */
-        skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |
-                1u << HSNAP_SEC_SUPPRESSIONS;
+        skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_SUPPRESSIONS;
     return skip;
 }
 
@@ -367,6 +369,69 @@ static int summary_order(const void *pa, const void *pb)
     return (a < b) - (a > b);
 }
 
+/* A trace to sort: its bytes' complement, its index. */
+struct summary_kv {
+    uint64_t key;
+    uint32_t ti;
+};
+
+/* order[0, n) by by[ti].live_bytes, descending, equal ones left in their
+ * order (summary_order's as a stable sort applies it): an LSD radix sort
+ * of the bytes' complement, one counting pass a byte in which the keys
+ * differ.  At 100k traces qsort's calls of summary_order were most of
+ * the sort's instructions.  0, or -1 out of memory. */
+static int summary_sort_bytes(uint32_t *order, size_t n, const struct hsnap_stat *by)
+{
+    if (n < 2)
+        return 0;
+    struct summary_kv *mem = malloc(2 * n * sizeof(*mem)), *a = mem, *b = mem + n;
+    if (!mem)
+        return -1;
+    uint64_t any = 0, all = ~0ull;
+    for (size_t i = 0; i < n; i++) {
+        a[i] = (struct summary_kv){~by[order[i]].live_bytes, order[i]};
+        any |= a[i].key;
+        all &= a[i].key;
+    }
+    for (unsigned sh = 0; sh < 64; sh += 8) {
+        if (!((any ^ all) >> sh & 0xff)) /* the same byte in every key */
+            continue;
+        size_t at[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            at[(a[i].key >> sh & 0xff) + 1]++;
+        for (unsigned d = 1; d < 257; d++)
+            at[d] += at[d - 1];
+        for (size_t i = 0; i < n; i++)
+            b[at[a[i].key >> sh & 0xff]++] = a[i];
+        struct summary_kv *t = a;
+        a = b, b = t;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = a[i].ti;
+    free(mem);
+    return 0;
+}
+
+/* order[0, n) as qsort with summary_order leaves it (a stable merge sort
+ * in glibc): the Python stacks first, each kind by bytes, descending, in
+ * trace order among equals.  0, or -1 out of memory. */
+static int summary_sort(uint32_t *order, uint32_t n, uint32_t npy, const uint8_t *py,
+                        const struct hsnap_stat *by)
+{
+    uint32_t *part = malloc((n ? n : 1) * sizeof(*part));
+    if (!part)
+        return -1;
+    uint32_t p = 0, c = npy;
+    for (uint32_t i = 0; i < n; i++)
+        part[py[order[i]] ? p++ : c++] = order[i];
+    memcpy(order, part, (size_t)n * sizeof(*order));
+    free(part);
+    return summary_sort_bytes(order, npy, by) < 0 ||
+                   summary_sort_bytes(order + npy, n - npy, by) < 0
+               ? -1
+               : 0;
+}
+
 /* The traces of s with something at the peak into order (Python stacks
  * first, then each kind by bytes, descending; *npy Python ones), their
  * bytes in *rest: how many, or -1 when out of memory. */
@@ -393,7 +458,8 @@ static int64_t summary_traces(const struct snap *s, uint32_t *order, uint32_t *n
     }
     summary_by = s->peak_stats;
     summary_py = py;
-    qsort(order, n, sizeof(*order), summary_order);
+    if (summary_sort(order, n, *npy, py, s->peak_stats) < 0)
+        qsort(order, n, sizeof(*order), summary_order); /* the same order, slower */
     free(py);
     return n;
 }

@@ -281,7 +281,7 @@ static int collect_disabled(const uintptr_t *ip, unsigned n, unsigned depth, uns
 static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
     struct trace_pick s;
-    trace_pick(&s, collect_disabled, NULL, 0);
+    trace_pick(&s, collect_disabled, NULL, 0, 0);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace))
             b[i].cls = HSNAP_CLASS_IGNORED;
@@ -316,7 +316,7 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
     struct trace_pick s;
     if (!h->init_trace || !h->init_object)
         return 0;
-    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH);
+    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH, 0);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) &&
             trace_picked(&s, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {

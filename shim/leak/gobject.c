@@ -82,7 +82,7 @@ uint64_t gobj_mark(struct hsnap_block *b, uint64_t n)
     struct trace_pick s;
     if (!gobj.gobj_hi)
         return 0;
-    trace_pick(&s, gobj_pick, NULL, GOBJ_DEPTH);
+    trace_pick(&s, gobj_pick, NULL, GOBJ_DEPTH, 0);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace)) {
             b[i].reserved = MODEL_START_ANY;

@@ -56,9 +56,12 @@ struct trace_pick {
 };
 typedef int (*trace_pick_fn)(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
                              void *arg);
+#define TRACE_PICK_MORE (-1) /* a pick's answer: show me the want frames */
 /* pick asked of each trace with its innermost want frames (0: flags
- * alone); 0, or -1 */
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want);
+ * alone); with first, shown that many first (fewer than want and the
+ * depth: it may answer TRACE_PICK_MORE).  0, or -1 */
+int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want,
+               unsigned first);
 void trace_pick_free(struct trace_pick *s);
 /* For one check: only the traces of b[0, n) are asked, until unlimit. */
 void trace_pick_limit(const struct hsnap_block *b, uint64_t n);

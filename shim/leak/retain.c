@@ -16,7 +16,9 @@
  * most of run --leaks' peak RSS).  A reference whose pair is not
  * the one before waits in a ring of RET_AHEAD while its index slot is
  * fetched (the sums are order-free; at 100k sites the index is megabytes
- * and each such probe a miss to memory).  Encoding sorts the items by a
+ * and each such probe a miss to memory); halfway along the ring its slot
+ * is read and the item it names fetched too (the item is the probe's
+ * second miss, a line of megabytes of items).  Encoding sorts the items by a
  * counting pass on the target into a scratch array, then heap sorts each
  * target's run (no recursion, no allocation past the scratch).
  */
@@ -26,11 +28,14 @@
 
 #define RET_MIN_SLOTS 4096u /* the index's first size; the items' is half */
 #define RET_AHEAD 8u          /* references waiting for their slot's line */
+#define RET_ITEM_AT 4u        /* waiting ones: the item of the one this far back fetched */
 
-/* A reference on its way to the table. */
+/* A reference on its way to the table; at its pair's first index slot
+ * (only a hint: the index may grow before it is counted). */
 struct ret_wait {
     uint32_t t, k, s, first;
     uint64_t size;
+    size_t h;
 };
 
 static struct {
@@ -168,15 +173,24 @@ void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t 
         ret_add(t, k, s, first, tb->size);
         return;
     }
-    __builtin_prefetch(&ret.slot[ret_hash(t, k, s, ret.nslot - 1)], 1);
-    if (ret.nwait == RET_AHEAD) { /* the oldest, its line fetched by now */
+    size_t h = ret_hash(t, k, s, ret.nslot - 1);
+    __builtin_prefetch(&ret.slot[h], 1);
+    if (ret.nwait >= RET_ITEM_AT) { /* its slot's line here by now: the item's asked */
+        const struct ret_wait *w = &ret.wait[(ret.head + ret.nwait - RET_ITEM_AT) % RET_AHEAD];
+        uint32_t i = ret.slot[w->h];
+        if (i) {
+            __builtin_prefetch(&ret.item[i - 1], 1);
+            __builtin_prefetch((const char *)&ret.item[i] - 1, 1);
+        }
+    }
+    if (ret.nwait == RET_AHEAD) { /* the oldest, its lines fetched by now */
         const struct ret_wait *w = &ret.wait[ret.head];
         ret_add(w->t, w->k, w->s, (int)w->first, w->size);
         ret.head = (ret.head + 1) % RET_AHEAD;
         ret.nwait--;
     }
     ret.wait[(ret.head + ret.nwait++) % RET_AHEAD] =
-        (struct ret_wait){t, k, s, (uint32_t)first, tb->size};
+        (struct ret_wait){t, k, s, (uint32_t)first, tb->size, h};
 }
 
 /* ---------------- encoding ---------------- */

@@ -13,7 +13,10 @@
  * freed (import torch and a short training loop: 1.2 M traces at exit,
  * 0.65 M blocks), and each question walks up to TRACE_PICK_DEPTH nodes of
  * the frame tree.  A test that reads the flags alone is shown no frame
- * (want 0).
+ * (want 0), and one that most stacks answer by their innermost frames
+ * (rt_pick: a program's own code) is shown those first, the rest only
+ * when it asks (TRACE_PICK_MORE): at 100k traces the copy of every
+ * stack's frames, a miss a node, was most of the question.
  */
 #include "leakinner.h"
 
@@ -57,12 +60,15 @@ static int trace_pick_asked(uint32_t t)
 }
 
 /* Asks pick of every trace's innermost want (at most TRACE_PICK_DEPTH)
- * frames (n copied; depth the whole stack, more when it was deeper).  0,
+ * frames (n copied; depth the whole stack, more when it was deeper), or
+ * of its first ones before (see trace_pick_fn's TRACE_PICK_MORE).  0,
  * or -1: no memory (s empty: no trace picked). */
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want)
+int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want,
+               unsigned first)
 {
     const struct leak_host *h = collect_host;
     want = want < TRACE_PICK_DEPTH ? want : TRACE_PICK_DEPTH;
+    first = first && first < want ? first : want;
     h->trace_lock();
     s->nt = h->trace_count();
     s->len = s->nt / 8 + 1;
@@ -71,9 +77,14 @@ int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned wan
         uintptr_t ip[TRACE_PICK_DEPTH];
         if (!trace_pick_asked(t))
             continue;
-        unsigned flags = 0, depth = h->trace_stack(t, ip, want, &flags);
-        unsigned n = depth < want ? depth : want;
-        if (pick(ip, n, depth, flags, arg))
+        unsigned flags = 0, depth = h->trace_stack(t, ip, first, &flags);
+        unsigned n = depth < first ? depth : first;
+        int r = pick(ip, n, depth, flags, arg);
+        if (r == TRACE_PICK_MORE && n < want && n < depth) {
+            depth = h->trace_stack(t, ip, want, &flags);
+            r = pick(ip, depth < want ? depth : want, depth, flags, arg);
+        }
+        if (r > 0)
             s->in[t / 8] |= (uint8_t)(1u << (t % 8));
     }
     h->trace_unlock();
