@@ -17,7 +17,8 @@
  * records of one stack are chained (sib1) from the one its node's tag
  * names.
  *   Sums: a trace keeps totals only, as deltas in the thread's own line
- * (trace_delta_add); its live sums come from the table's walk
+ * (trace_delta_add), or on its record while another trace holds its slot
+ * (trace_delta_other); its live sums come from the table's walk
  * (trace_live_add).  Global sums are sharded, a cache line a thread
  * written with plain stores (line 0 shared, atomic).  The peak folds past
  * +-TRACE_FOLD: exact with one thread, within (N - 1) x TRACE_FOLD with N,
@@ -41,6 +42,7 @@
 #define TRACE_SHARDS 64                           /* lines for the global sums */
 #define TRACE_FOLD (64 * 1024)                    /* bytes a thread changes between folds */
 #define TRACE_DELTAS 32                           /* per-trace totals a line keeps */
+#define TRACE_DELTA_PATIENCE 8u                   /* other traces' charges before one takes a slot */
 
 /* 32 bytes: a big program keeps a million (import torch).  The id is
  * where the record lies (trace_by_id), and the callers that reach a record
@@ -76,6 +78,8 @@ struct trace_counters trace_counters;
 /* A share of one trace's totals, not yet added to its record. */
 struct trace_delta {
     _Atomic uint32_t id1;    /* the trace's id + 1; 0 = none */
+    uint32_t other;          /* other traces' charges since id1 took it (trace_delta_other);
+                                the thread's own, in the padding before count */
     _Atomic uint64_t count, bytes;
 };
 
@@ -532,24 +536,41 @@ static void trace_total_add(uint32_t id, uint64_t n, uint64_t bytes)
     }
 }
 
-/* The delta slot d goes over to trace id: what it held goes to its trace. */
-static HS_NOINLINE void trace_delta_take(struct trace_delta *d, uint32_t id)
+/* A charge of trace id whose delta slot d holds another trace's share.
+ * The slot goes over to id (what it held to its trace) only after
+ * TRACE_DELTA_PATIENCE such charges; until then id's charge goes to its
+ * own record, whose line the stack's lookup has just read (trace_intern),
+ * where a take writes the slot's trace's, most likely a miss: stacks
+ * that take turns past TRACE_DELTAS (kept's 100,000, a parser's) moved
+ * a slot on nearly every charge.  A site that allocates often takes its
+ * slot back within that many charges.  1: charged here; 0: d is id's now,
+ * empty.  Either way the sums a reader adds up (trace_read_stat: the
+ * record and the deltas that name it) are the same. */
+static HS_NOINLINE int trace_delta_other(struct trace_delta *d, uint32_t id, uint64_t n,
+                                         uint64_t bytes)
 {
     uint32_t was = atomic_load_explicit(&d->id1, memory_order_relaxed);
+    if (was && ++d->other < TRACE_DELTA_PATIENCE) {
+        trace_total_add(id, n, bytes);
+        return 1;
+    }
+    d->other = 0;
     if (was)
         trace_total_add(was - 1, atomic_load_explicit(&d->count, memory_order_relaxed),
                         atomic_load_explicit(&d->bytes, memory_order_relaxed));
     atomic_store_explicit(&d->count, 0, memory_order_relaxed);
     atomic_store_explicit(&d->bytes, 0, memory_order_relaxed);
     atomic_store_explicit(&d->id1, id + 1, memory_order_relaxed);
+    return 0;
 }
 
 static inline void trace_delta_add(struct trace_shard *s, uint32_t id, uint64_t n,
                                    uint64_t bytes)
 {
     struct trace_delta *d = &s->delta[id & (TRACE_DELTAS - 1)];
-    if (HS_UNLIKELY(atomic_load_explicit(&d->id1, memory_order_relaxed) != id + 1))
-        trace_delta_take(d, id);
+    if (HS_UNLIKELY(atomic_load_explicit(&d->id1, memory_order_relaxed) != id + 1) &&
+        trace_delta_other(d, id, n, bytes))
+        return;
     line_own_add(&d->count, n); /* s is this thread's own line */
     line_own_add(&d->bytes, bytes);
 }

@@ -421,33 +421,35 @@ static inline int cfi_step_as(const struct cfi_state *s, struct cfi_state *c, ui
     return 1;
 }
 
-/* Replays the memo's steps from state i, where the walk is at *c (same rsp
- * and key), while they would read the same: appends them to the record rec
- * and to o, and leaves *c at the state the ordinary walk goes on from.
- * Returns the index of that state in the memo.  The compare runs first and
+/* Replays the memo's steps from its state s, where the walk is at *c (same
+ * rsp and key), while they would read the same, up to the state lim:
+ * appends them to the record rec and to o, and leaves *c at the state the
+ * ordinary walk goes on from.  Returns that state of the memo's.  The
+ * compare runs first and
  * the states and frames it passed are copied after it, as the memo has
  * them: a copied state's rbp is the memo's, which is this walk's wherever
  * it is read (a state whose CFA is rbp-based: cfi_still compared it; no
  * other state's rbp is read, by cfi_still, cfi_memo_checks or a replay's
  * end, which takes the running rbp). */
-static inline unsigned cfi_replay(const struct cfi_state *st, unsigned i, unsigned lim,
-                                  struct cfi_state *c, struct cfi_state **rec, uintptr_t lo,
-                                  uintptr_t **out)
+static inline const struct cfi_state *cfi_replay(const struct cfi_state *s,
+                                                 const struct cfi_state *lim,
+                                                 struct cfi_state *c, struct cfi_state **rec,
+                                                 uintptr_t lo, uintptr_t **out)
 {
     uintptr_t rbp = c->rbp;
-    unsigned from = i;
-    while (i < lim && cfi_still(&st[i], &rbp, lo))
-        i++;
+    const struct cfi_state *from = s;
+    while (s < lim && cfi_still(s, &rbp, lo))
+        s++;
     struct cfi_state *r = *rec;
     uintptr_t *o = *out;
-    for (unsigned j = from; j < i; j++) {
-        *r++ = st[j];
-        *o++ = st[j + 1].key;
+    for (const struct cfi_state *j = from; j < s; j++) {
+        *r++ = *j;
+        *o++ = j[1].key;
     }
-    *c = (struct cfi_state){st[i].rsp, st[i].key, rbp, 0};
+    *c = (struct cfi_state){s->rsp, s->key, rbp, 0};
     *rec = r;
     *out = o;
-    return i;
+    return s;
 }
 
 /* The walk, with the memo old (NULL: none) and recording into nw (NULL:
@@ -467,28 +469,33 @@ static int cfi_steps(struct cfi_state c, uintptr_t top8, uintptr_t *ip, uintptr_
     const uintptr_t lo = c.rsp;
     uintptr_t *out = ip;
     struct cfi_state *rec = nw ? nw->st : NULL;
-    unsigned m = 0, on = old ? old->n : 0;
+    /* old's states that have a step after them, [os, oe): the walk meets
+     * old next at os or further out.  Pointers, not indexes into old->st:
+     * the search runs after every step by rule, and indexes cost reloads
+     * and address arithmetic each time (`instrcount.py --only kept100k`). */
+    const struct cfi_state *os = old ? old->st : cfi_memo_none.st;
+    const struct cfi_state *const oe = old ? old->st + old->n : os;
     uint64_t replayed = 0; /* frames whose return address old had too */
     int r = 1;
     while (out < end) {
         uintptr_t how;
-        while (m < on && old->st[m].rsp < c.rsp)
-            m++;
-        if (m < on && old->st[m].rsp == c.rsp && old->st[m].key == c.key) {
-            unsigned lim = on - m > (unsigned)(end - out) ? m + (unsigned)(end - out) : on;
+        while (os < oe && os->rsp < c.rsp)
+            os++;
+        if (os < oe && os->rsp == c.rsp && os->key == c.key) {
+            const struct cfi_state *lim = oe - os > end - out ? os + (end - out) : oe;
             uintptr_t *from = out;
-            m = cfi_replay(old->st, m, lim, &c, &rec, lo, &out);
+            os = cfi_replay(os, lim, &c, &rec, lo, &out);
             replayed += (uint64_t)(out - from);
-            if (m == lim)
+            if (os == lim)
                 continue; /* at the cap, or past old's last step: by rule */
             struct cfi_state at = c;
-            if ((r = cfi_step_as(&old->st[m], &c, &how, lo)) != 0) {
+            if ((r = cfi_step_as(os, &c, &how, lo)) != 0) {
                 if (r != 1)
                     break;
                 *out++ = c.key;
                 if (rec)
                     *rec++ = (struct cfi_state){at.rsp, at.key, at.rbp, how};
-                m++;
+                os++;
                 continue;
             }
         }
