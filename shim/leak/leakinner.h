@@ -109,6 +109,12 @@ void ret_finish(void);                 /* sort; the blocks may go */
 size_t ret_encode(void *buf, size_t cap);
 void ret_free(void);
 
+/* ---- reflog.c: the views' references held back after on_marked ---- */
+int rlog_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at); /* 0, -1 full */
+int rlog_owned(uint32_t b, uint32_t root);     /* 0, or -1: full */
+void rlog_replay(const struct model_ops *ops); /* each to ops' on_ref/on_owned, in order; freed */
+void rlog_free(void);                          /* dropped */
+
 /* ---- holders.c: the holder view, block by block (HOLDERS section) ---- */
 void hold_note_tls(void);                               /* before the stop */
 int hold_begin(const struct hsnap_block *b, uint64_t n); /* 0, or -1: no section */
