@@ -309,7 +309,8 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
  * again with them as roots, so what they hold is no leak either). */
 static int collect_init_made(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
 {
-    return collect_host->init_trace(ip, n);
+    int r = collect_host->init_trace(ip, n, n < depth && n < TRACE_PICK_DEPTH);
+    return r < 0 ? TRACE_PICK_MORE : r;
 }
 
 static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)

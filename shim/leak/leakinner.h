@@ -54,8 +54,12 @@ struct trace_pick {
     size_t len;   /* bytes mapped */
     uint32_t nt;  /* traces asked */
 };
+/* 1 picked, 0 not, or TRACE_PICK_MORE: the answer needs frames past
+ * ip[n) (asked again with all want, when there are more; never returned
+ * when n is min(want, depth)). */
 typedef int (*trace_pick_fn)(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
                              void *arg);
+#define TRACE_PICK_MORE (-1)
 /* pick asked of each trace with its innermost want frames (0: flags
  * alone); 0, or -1 */
 int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want);

@@ -100,9 +100,16 @@ static int rt_trace(const uintptr_t *ip, unsigned n)
     return 1;
 }
 
+/* rt_trace on the frames shown: one outside a runtime module answers;
+ * all inside, more are asked for while the stack has them. */
 static int rt_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
 {
-    return rt_trace(ip, depth);
+    if (n == 0 || roots_in_loader(ip[0]) || depth > TRACE_PICK_DEPTH)
+        return rt_trace(ip, depth);
+    for (unsigned i = 0; i < n; i++)
+        if (!rt_in(ip[i]))
+            return 0;
+    return n < depth ? TRACE_PICK_MORE : rt_trace(ip, depth);
 }
 
 /* The block of b[0, n) (sorted) that starts at p, or n. */
