@@ -53,6 +53,9 @@ static struct {
     struct model_ops ops;
     int have_res;
     int ret_on;                 /* the retainers' table is up (ret_begin) */
+    int holding;                /* the views' references held back (reflog.c) */
+    void (*live_ref)(uint32_t, uint32_t, uint32_t, int, uintptr_t, void *);
+    void (*live_owned)(uint32_t, uint32_t, void *); /* ... the views' own, meanwhile */
     atomic_int warned;
     struct collect_ign *ign;    /* sorted by p; callers serialise */
     size_t nign, ign_cap;
@@ -281,7 +284,7 @@ static int collect_disabled(const uintptr_t *ip, unsigned n, unsigned depth, uns
 static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
 {
     struct trace_pick s;
-    trace_pick(&s, collect_disabled, NULL, 0, 0);
+    trace_pick(&s, collect_disabled, NULL, 0);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace))
             b[i].cls = HSNAP_CLASS_IGNORED;
@@ -306,7 +309,8 @@ static void collect_mark_runtime(struct hsnap_block *b, uint64_t n)
  * again with them as roots, so what they hold is no leak either). */
 static int collect_init_made(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
 {
-    return collect_host->init_trace(ip, n);
+    int r = collect_host->init_trace(ip, n, n < depth && n < TRACE_PICK_DEPTH);
+    return r < 0 ? TRACE_PICK_MORE : r;
 }
 
 static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
@@ -316,7 +320,7 @@ static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
     struct trace_pick s;
     if (!h->init_trace || !h->init_object)
         return 0;
-    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH, 0);
+    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) &&
             trace_picked(&s, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {
@@ -356,6 +360,77 @@ static void collect_views_begin(struct hsnap_block *b, uint64_t n)
     col.ops.on_owned = held ? hold_on_owned : NULL;
 }
 
+/* The views hear what is held back, in order, and from now on directly. */
+static void collect_views_catch_up(void)
+{
+    if (!col.holding)
+        return;
+    col.holding = 0;
+    col.ops.on_ref = col.live_ref;
+    col.ops.on_owned = col.live_owned;
+    rlog_replay(&col.ops);
+}
+
+/* model_ops.on_ref and on_owned while held back; a full log catches up. */
+static void collect_on_ref_held(uint32_t to, uint32_t from, uint32_t kind, int first,
+                                uintptr_t at, void *ctx)
+{
+    if (rlog_ref(to, from, kind, first, at) == 0)
+        return;
+    collect_views_catch_up();
+    if (col.ops.on_ref)
+        col.ops.on_ref(to, from, kind, first, at, ctx);
+}
+
+static void collect_on_owned_held(uint32_t b, uint32_t root, void *ctx)
+{
+    if (rlog_owned(b, root) == 0)
+        return;
+    collect_views_catch_up();
+    if (col.ops.on_owned)
+        col.ops.on_owned(b, root, ctx);
+}
+
+/* model_ops.on_marked: what the views hear from here on may be heard
+ * again by model_rerun, so it is held back until collect_model knows. */
+static void collect_on_marked(void *ctx)
+{
+    (void)ctx;
+    if (!col.ops.on_ref && !col.ops.on_owned)
+        return;
+    col.live_ref = col.ops.on_ref;
+    col.live_owned = col.ops.on_owned;
+    col.ops.on_ref = col.live_ref ? collect_on_ref_held : NULL;
+    col.ops.on_owned = col.live_owned ? collect_on_owned_held : NULL;
+    col.holding = 1;
+}
+
+/* The model once more with the blocks collect_mark_init made held: from
+ * where on_marked stopped it when the views heard nothing after that
+ * (what they hold back is dropped), else whole with the views begun
+ * again. */
+static int collect_model_again(struct hsnap_block *b, uint64_t n, const struct model_root *r,
+                               size_t nroots, struct model_keep *keep)
+{
+    int views = col.ops.on_ref || col.ops.on_owned;
+    model_result_free(&col.res, &col.ops);
+    if (col.holding || !views) {
+        if (col.holding) {
+            rlog_free();
+            col.holding = 0;
+            col.ops.on_ref = col.live_ref;
+            col.ops.on_owned = col.live_owned;
+        }
+        int rc = model_rerun(b, n, r, nroots, &col.ops, keep, &col.res);
+        if (rc != MODEL_ESTALE)
+            return rc;
+    }
+    ret_finish(); /* once more, whole */
+    ret_free();
+    collect_views_begin(b, n);
+    return model_run(b, n, r, nroots, &col.ops, &col.res);
+}
+
 /* Threads, user roots and the program's own mappings, world stopped. */
 static void collect_roots(const struct hsnap_block *b, uint64_t n)
 {
@@ -390,16 +465,16 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     col.ops.holes = holes;
     if (collect_host->object_starts)
         collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
-    int rc = model_run(b, n, r, nroots, &col.ops, &col.res);
+    struct model_keep keep = {0};
+    col.ops.on_marked = collect_on_marked;
+    int rc = model_run_keep(b, n, r, nroots, &col.ops, &col.res, &keep);
+    col.ops.on_marked = NULL;
     if (rc == MODEL_OK &&
         (col.res.total[HSNAP_CLASS_DIRECT].blocks || col.res.total[HSNAP_CLASS_POSSIBLE].blocks) &&
-        collect_mark_init(b, n)) {
-        ret_finish(); /* once more with those blocks the runtime's (roots) */
-        ret_free();
-        model_result_free(&col.res, &col.ops);
-        collect_views_begin(b, n);
-        rc = model_run(b, n, r, nroots, &col.ops, &col.res);
-    }
+        collect_mark_init(b, n)) /* once more with those blocks the runtime's (roots) */
+        rc = collect_model_again(b, n, r, nroots, &keep);
+    collect_views_catch_up();
+    model_keep_free(&keep, &col.ops);
     trace_pick_unlimit();
     for (uint64_t i = 0; (collect_host->object_starts || starts_any) && i < n; i++)
         b[i].reserved = 0; /* 0 in the file */

@@ -69,9 +69,16 @@ static int gobj_trace(const uintptr_t *ip, unsigned n)
     return i < n && ip[i] >= gobj.gobj_lo && ip[i] < gobj.gobj_hi;
 }
 
+/* gobj_trace on the frames shown; more asked for while every one is
+ * GLib's and the stack has more within GOBJ_DEPTH. */
 static int gobj_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
 {
-    return gobj_trace(ip, n < GOBJ_DEPTH ? n : GOBJ_DEPTH);
+    unsigned m = n < GOBJ_DEPTH ? n : GOBJ_DEPTH, i = 0;
+    while (i < m && ip[i] >= gobj.glib_lo && ip[i] < gobj.glib_hi)
+        i++;
+    if (i == m && m < depth && m < GOBJ_DEPTH)
+        return TRACE_PICK_MORE;
+    return gobj_trace(ip, m);
 }
 
 /* Marks b[0, n)'s blocks allocated for libgobject MODEL_START_ANY (in
@@ -82,7 +89,7 @@ uint64_t gobj_mark(struct hsnap_block *b, uint64_t n)
     struct trace_pick s;
     if (!gobj.gobj_hi)
         return 0;
-    trace_pick(&s, gobj_pick, NULL, GOBJ_DEPTH, 0);
+    trace_pick(&s, gobj_pick, NULL, GOBJ_DEPTH);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace)) {
             b[i].reserved = MODEL_START_ANY;

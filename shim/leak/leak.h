@@ -61,11 +61,12 @@ struct leak_host {
      * block's first byte.  NULL: none. */
     void (*object_starts)(struct hsnap_block *b, uint64_t n);
     /* Whether the trace ip[0, n) (innermost first) is a C extension's
-     * initialisation making a block in its own code; and whether the
+     * initialisation making a block in its own code (more: the trace
+     * has frames past n, which -1 asks to be shown); and whether the
      * block at addr holds an object with references counted (live, the
      * world stopped): such a block no pointer reaches is the runtime's
      * (collect_mark_init).  NULL: none is. */
-    int (*init_trace)(const uintptr_t *ip, unsigned n);
+    int (*init_trace)(const uintptr_t *ip, unsigned n, int more);
     int (*init_object)(uintptr_t addr, uint64_t size);
     /* After those are marked: the direct blocks they stand for (made by
      * such an initialisation, the trace bit set in init[0, nt/8]) that

@@ -54,14 +54,15 @@ struct trace_pick {
     size_t len;   /* bytes mapped */
     uint32_t nt;  /* traces asked */
 };
+/* 1 picked, 0 not, or TRACE_PICK_MORE: the answer needs frames past
+ * ip[n) (asked again with all want, when there are more; never returned
+ * when n is min(want, depth)). */
 typedef int (*trace_pick_fn)(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
                              void *arg);
-#define TRACE_PICK_MORE (-1) /* a pick's answer: show me the want frames */
+#define TRACE_PICK_MORE (-1)
 /* pick asked of each trace with its innermost want frames (0: flags
- * alone); with first, shown that many first (fewer than want and the
- * depth: it may answer TRACE_PICK_MORE).  0, or -1 */
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want,
-               unsigned first);
+ * alone); 0, or -1 */
+int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want);
 void trace_pick_free(struct trace_pick *s);
 /* For one check: only the traces of b[0, n) are asked, until unlimit. */
 void trace_pick_limit(const struct hsnap_block *b, uint64_t n);
@@ -111,6 +112,12 @@ void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t 
 void ret_finish(void);                 /* sort; the blocks may go */
 size_t ret_encode(void *buf, size_t cap);
 void ret_free(void);
+
+/* ---- reflog.c: the views' references held back after on_marked ---- */
+int rlog_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at); /* 0, -1 full */
+int rlog_owned(uint32_t b, uint32_t root);     /* 0, or -1: full */
+void rlog_replay(const struct model_ops *ops); /* each to ops' on_ref/on_owned, in order; freed */
+void rlog_free(void);                          /* dropped */
 
 /* ---- holders.c: the holder view, block by block (HOLDERS section) ---- */
 void hold_note_tls(void);                               /* before the stop */

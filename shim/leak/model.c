@@ -16,6 +16,12 @@
  *
  * Every block's words count in refcounts exactly once (phase 1, 2 or 3).
  * Scratch: 2n bytes of index, 4n of worklist, then 20u + 4E for u leaks.
+ *   model_rerun answers again after the caller made more blocks held
+ * (collect_mark_init's): phase 1's marking from the program's roots is
+ * the same in both runs (the newly held were no block those roots
+ * reach), and so are the counts, so it starts at the held blocks with
+ * that marking kept as two bits a block (model_keep), which is cheap
+ * when the roots reach most of the heap.
  */
 #include "model.h"
 
@@ -162,10 +168,16 @@ static inline int scan_is_start(const struct hsnap_block *b, uintptr_t w)
            (b->reserved && (w == o || w == (o | 1) || b->reserved == MODEL_START_ANY));
 }
 
-/* Count one reference to block j and remember its kind. */
+/* Count one reference to block j and remember its kind (model_rerun:
+ * both are the first run's; an interior one is noted for phase 2). */
 static inline void scan_count(struct scan *s, uint32_t j, uintptr_t w, uint8_t from)
 {
     struct hsnap_block *b = &s->b[j];
+    if (s->again) {
+        if (!scan_is_start(b, w))
+            keep_set(s->keep, j, KEEP_INTERIOR);
+        return;
+    }
     if (b->refcount != UINT32_MAX)
         b->refcount++;
     b->flags |= (scan_is_start(b, w) ? MODEL_BF_START : MODEL_BF_INTERIOR) | from;
@@ -320,9 +332,10 @@ static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, u
     }
 }
 
-static void scan_drain(struct scan *s, uint8_t cls)
+/* Drains the worklist down to its first `floor` items. */
+static void scan_drain_to(struct scan *s, uint8_t cls, uint32_t floor)
 {
-    while (s->nwork) {
+    while (s->nwork > floor) {
         uint32_t i = s->work[--s->nwork];
         const struct hsnap_block *bi = &s->b[i];
         uintptr_t lo = bi->addr, hi = bi->addr + bi->size, phi;
@@ -335,28 +348,56 @@ static void scan_drain(struct scan *s, uint8_t cls)
     }
 }
 
+static void scan_drain(struct scan *s, uint8_t cls)
+{
+    scan_drain_to(s, cls, 0);
+}
+
+/* on_marked's moment: what model_rerun starts from kept, then told. */
+static void scan_marked(struct scan *s)
+{
+    for (uint32_t i = 0; s->keep && i < s->n; i++) {
+        if (s->b[i].cls == HSNAP_CLASS_REACHABLE)
+            keep_set(s->keep, i, KEEP_ROOTED);
+        if (s->b[i].flags & MODEL_BF_INTERIOR)
+            keep_set(s->keep, i, KEEP_INTERIOR);
+    }
+    if (s->ops->on_marked)
+        s->ops->on_marked(s->ops->ctx);
+}
+
 static int scan_live(struct scan *s, const struct model_root *roots, size_t nroots)
 {
     s->work = scratch_alloc(s, (size_t)s->n * sizeof(uint32_t));
     if (!s->work)
         return MODEL_ENOMEM;
-    /* The program's roots first, with the held blocks (a runtime's block
-     * may hold the program's: the loader's dynamic TLS does); what the
-     * runtime's data reaches after that is the runtime's. */
+    /* The program's roots first, then the held blocks (a runtime's block
+     * may hold the program's: the loader's dynamic TLS does), pushed
+     * first so that they are read after what the roots reach; what the
+     * runtime's data reaches after that is the runtime's.  model_rerun
+     * starts at the held blocks, the roots' part kept. */
     for (uint32_t i = 0; i < s->n; i++)
         if (MODEL_HELD(s->b[i].cls))
             s->work[s->nwork++] = i;
-    for (size_t r = 0; r < nroots; r++)
-        if (!(roots[r].flags & MODEL_ROOT_RUNTIME))
-            scan_root(s, &roots[r], HSNAP_CLASS_REACHABLE);
+    if (!s->again) {
+        uint32_t nheld = s->nwork;
+        for (size_t r = 0; r < nroots; r++)
+            if (!(roots[r].flags & MODEL_ROOT_RUNTIME))
+                scan_root(s, &roots[r], HSNAP_CLASS_REACHABLE);
+        scan_drain_to(s, HSNAP_CLASS_REACHABLE, nheld);
+        scan_marked(s);
+    }
     scan_drain(s, HSNAP_CLASS_REACHABLE);
     for (size_t r = 0; r < nroots; r++)
         if (roots[r].flags & MODEL_ROOT_RUNTIME)
             scan_root(s, &roots[r], HSNAP_CLASS_RUNTIME);
     scan_drain(s, HSNAP_CLASS_RUNTIME);
-    /* Interior flags so far all come from roots or reachable blocks. */
+    /* Interior flags so far all come from roots or reachable blocks
+     * (model_rerun: its own notes and the first run's up to on_marked). */
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->b[i].cls == HSNAP_CLASS_UNKNOWN && (s->b[i].flags & MODEL_BF_INTERIOR))
+        if (s->b[i].cls == HSNAP_CLASS_UNKNOWN &&
+            (s->again ? keep_get(s->keep, i, KEEP_INTERIOR)
+                      : (s->b[i].flags & MODEL_BF_INTERIOR) != 0))
             scan_push(s, i, HSNAP_CLASS_POSSIBLE);
     scan_drain(s, HSNAP_CLASS_POSSIBLE);
     scratch_free(s, s->work, (size_t)s->n * sizeof(uint32_t));
@@ -555,30 +596,92 @@ static void model_totals(const struct scan *s, struct model_result *out)
     }
 }
 
+/* model_rerun's phase 0: the blocks as on_marked found them, and those
+ * made held since held. */
+static int scan_again_reset(struct scan *s)
+{
+    uintptr_t end = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        struct hsnap_block *b = &s->b[i];
+        if (b->addr + b->size < b->addr || (i && b->addr < end))
+            return MODEL_EINVAL;
+        end = block_end(b);
+        if (keep_get(s->keep, i, KEEP_ROOTED)) {
+            if (b->cls != HSNAP_CLASS_REACHABLE)
+                return MODEL_ESTALE; /* made held: the roots' marking changes */
+        } else if (!MODEL_HELD(b->cls)) {
+            b->cls = HSNAP_CLASS_UNKNOWN;
+        }
+    }
+    s->lo = s->n ? s->b[0].addr : 0;
+    s->span = s->n ? end - s->lo : 0;
+    return MODEL_OK;
+}
+
+/* Phases 1-5 and the totals, phase 0 done (rc its result). */
+static int model_phases(struct scan *s, int rc, const struct model_root *roots, size_t nroots,
+                        struct model_result *out)
+{
+    if (!rc && s->n)
+        index_build(s);
+    if (!rc)
+        rc = scan_live(s, roots, nroots);
+    if (!rc)
+        rc = graph_build(s);
+    if (!rc && s->u)
+        rc = scc_find(s);
+    if (!rc && s->u)
+        rc = rec_build(s, out);
+    scan_fini(s);
+    if (rc) {
+        model_result_free(out, s->ops);
+        return rc;
+    }
+    model_totals(s, out);
+    out->scratch_peak = s->peak;
+    return MODEL_OK;
+}
+
+int model_run_keep(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
+                   size_t nroots, const struct model_ops *ops, struct model_result *out,
+                   struct model_keep *keep)
+{
+    memset(out, 0, sizeof(*out));
+    if (keep) {
+        memset(keep, 0, sizeof *keep);
+        keep->n = n;
+        keep->bits = n < DONE_BIT ? ops->alloc(keep_bytes(n), ops->ctx) : NULL;
+        if (keep->bits)
+            memset(keep->bits, 0, keep_bytes(n));
+    }
+    if (n >= DONE_BIT)
+        return MODEL_EINVAL;
+    struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops,
+                     .keep = keep ? keep->bits : NULL};
+    return model_phases(&s, scan_reset(&s), roots, nroots, out);
+}
+
+int model_rerun(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
+                size_t nroots, const struct model_ops *ops, struct model_keep *keep,
+                struct model_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!keep->bits || keep->n != n || keep->spent || n >= DONE_BIT)
+        return MODEL_ESTALE;
+    keep->spent = 1; /* its interior bits gain this run's */
+    struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops, .keep = keep->bits, .again = 1};
+    return model_phases(&s, scan_again_reset(&s), roots, nroots, out);
+}
+
+void model_keep_free(struct model_keep *keep, const struct model_ops *ops)
+{
+    if (keep->bits)
+        ops->free(keep->bits, keep_bytes(keep->n), ops->ctx);
+    memset(keep, 0, sizeof *keep);
+}
+
 int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
               size_t nroots, const struct model_ops *ops, struct model_result *out)
 {
-    memset(out, 0, sizeof(*out));
-    if (n >= DONE_BIT)
-        return MODEL_EINVAL;
-    struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops};
-    int rc = scan_reset(&s);
-    if (!rc && n)
-        index_build(&s);
-    if (!rc)
-        rc = scan_live(&s, roots, nroots);
-    if (!rc)
-        rc = graph_build(&s);
-    if (!rc && s.u)
-        rc = scc_find(&s);
-    if (!rc && s.u)
-        rc = rec_build(&s, out);
-    scan_fini(&s);
-    if (rc) {
-        model_result_free(out, ops);
-        return rc;
-    }
-    model_totals(&s, out);
-    out->scratch_peak = s.peak;
-    return MODEL_OK;
+    return model_run_keep(blocks, n, roots, nroots, ops, out, NULL);
 }

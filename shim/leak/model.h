@@ -69,6 +69,11 @@ struct model_ops {
      * with the record's root block (the direct block, or the cycle's
      * lowest-address member). */
     void (*on_owned)(uint32_t b, uint32_t root, void *ctx);
+    /* Optional: called once in model_run, when phase 1 has marked what
+     * the program's roots reach and before it reads the held blocks:
+     * what on_ref and on_owned hear after it is what model_rerun would
+     * repeat (the caller may hold those back until it knows). */
+    void (*on_marked)(void *ctx);
     /* Memory that must not be read (a guard page the program made
      * PROT_NONE inside a block, a range it unmapped): sorted, disjoint
      * [lo, hi) ranges, or none.  Blocks and roots are scanned around them,
@@ -145,6 +150,42 @@ struct model_result {
  */
 int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
               size_t nroots, const struct model_ops *ops, struct model_result *out);
+
+/*
+ * What model_rerun needs of a model_run: two bits a block, set as
+ * on_marked is called (reached from the program's roots; an interior
+ * reference met by then).  Mapped through ops->alloc; bits NULL: none.
+ */
+struct model_keep {
+    uint64_t *bits;
+    size_t n;   /* the blocks it was made for */
+    int spent;  /* a model_rerun used it (its bits changed) */
+};
+
+/* model_run that fills *keep as well (bits NULL when it could not be
+ * allocated: model_rerun then refuses). */
+int model_run_keep(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
+                   size_t nroots, const struct model_ops *ops, struct model_result *out,
+                   struct model_keep *keep);
+
+/*
+ * After model_run_keep on the same blocks, roots and ops, with some
+ * blocks the caller has since made held (MODEL_HELD; none the program's
+ * roots reached): the answer a model_run would now give, *out included,
+ * and the same calls to on_ref and on_owned as that run makes after its
+ * on_marked, without reading again what the program's roots reach.  The
+ * refcounts and reference flags are the first run's (every word is read
+ * once in either run, whatever the classes).  Spends keep (once).
+ * MODEL_ESTALE when keep does not fit (no bits, another n, spent, a held
+ * block the roots reached): the caller runs model_run instead.
+ */
+#define MODEL_ESTALE (-3)
+int model_rerun(struct hsnap_block *blocks, size_t n, const struct model_root *roots,
+                size_t nroots, const struct model_ops *ops, struct model_keep *keep,
+                struct model_result *out);
+
+/* Release keep's bits; safe on a zeroed one. */
+void model_keep_free(struct model_keep *keep, const struct model_ops *ops);
 
 /* Release what model_run put in *out; safe on a zeroed result. */
 void model_result_free(struct model_result *out, const struct model_ops *ops);

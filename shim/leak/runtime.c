@@ -100,14 +100,16 @@ static int rt_trace(const uintptr_t *ip, unsigned n)
     return 1;
 }
 
-/* Shown the innermost frame first: a stack whose innermost frame is
- * neither ld.so's nor a runtime module's is the program's, whatever the
- * rest (rt_trace); else every frame is asked for. */
+/* rt_trace on the frames shown: one outside a runtime module answers;
+ * all inside, more are asked for while the stack has them. */
 static int rt_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
 {
-    if (n < depth && n < TRACE_PICK_DEPTH)
-        return n && !roots_in_loader(ip[0]) && !rt_in(ip[0]) ? 0 : TRACE_PICK_MORE;
-    return rt_trace(ip, depth);
+    if (n == 0 || roots_in_loader(ip[0]) || depth > TRACE_PICK_DEPTH)
+        return rt_trace(ip, depth);
+    for (unsigned i = 0; i < n; i++)
+        if (!rt_in(ip[i]))
+            return 0;
+    return n < depth ? TRACE_PICK_MORE : rt_trace(ip, depth);
 }
 
 /* The block of b[0, n) (sorted) that starts at p, or n. */
@@ -164,7 +166,7 @@ static void rt_root_files(void)
 void rt_mark(struct hsnap_block *b, uint64_t n)
 {
     struct trace_pick s;
-    trace_pick(&s, rt_pick, NULL, TRACE_PICK_DEPTH, 1);
+    trace_pick(&s, rt_pick, NULL, TRACE_PICK_DEPTH);
     for (uint64_t i = 0; s.nt && i < n; i++)
         if (trace_picked(&s, b[i].trace) && !MODEL_HELD(b[i].cls))
             b[i].cls = HSNAP_CLASS_RUNTIME;

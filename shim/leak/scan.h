@@ -47,7 +47,32 @@ struct scan {
     uint32_t *stk;               /* shared stacks, then the BFS queue */
     uint32_t ncomp;
     uint64_t *inmap;             /* 1 bit per comp: has an in-edge */
+    uint64_t *keep;              /* model_keep's bits, or NULL */
+    int again;                   /* model_rerun: the counts are kept */
 };
+
+/* model_keep's two bits of block i: reached from the program's roots by
+ * on_marked, and an interior reference met by then (model_rerun adds
+ * those it meets after, for phase 2's seeds). */
+#define KEEP_ROOTED 0u
+#define KEEP_INTERIOR 1u
+
+static inline int keep_get(const uint64_t *k, uint32_t i, unsigned which)
+{
+    size_t bit = 2 * (size_t)i + which;
+    return (int)(k[bit / 64] >> (bit % 64) & 1);
+}
+
+static inline void keep_set(uint64_t *k, uint32_t i, unsigned which)
+{
+    size_t bit = 2 * (size_t)i + which;
+    k[bit / 64] |= 1ull << (bit % 64);
+}
+
+static inline size_t keep_bytes(size_t n)
+{
+    return (2 * n + 63) / 64 * sizeof(uint64_t);
+}
 
 static inline void *scratch_alloc(struct scan *s, size_t size)
 {

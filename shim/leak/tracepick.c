@@ -8,17 +8,22 @@
  * blocks, so the question is asked once per trace, under the trace lock,
  * into a bitmap of trace ids mapped for the purpose (never the host's
  * malloc), and then read once per block.
+ *   A walk up the frame tree is a cache miss a frame, and most tests
+ * answer from a trace's innermost few frames (its first frame outside
+ * the runtime, outside GLib, its first two Python frames), so each trace
+ * is shown TRACE_PICK_FIRST frames first and the rest only when the test
+ * says it needs them (TRACE_PICK_MORE); the answers are those of the
+ * whole window.
  *   And only of the traces a live block has (trace_pick_limit, for the
  * check's run): a big Python program's traces are mostly of blocks long
  * freed (import torch and a short training loop: 1.2 M traces at exit,
  * 0.65 M blocks), and each question walks up to TRACE_PICK_DEPTH nodes of
  * the frame tree.  A test that reads the flags alone is shown no frame
- * (want 0), and one that most stacks answer by their innermost frames
- * (rt_pick: a program's own code) is shown those first, the rest only
- * when it asks (TRACE_PICK_MORE): at 100k traces the copy of every
- * stack's frames, a miss a node, was most of the question.
+ * (want 0).
  */
 #include "leakinner.h"
+
+#define TRACE_PICK_FIRST 8u /* frames shown first: most answers need fewer */
 
 /* The traces the check's blocks have (bit t: some block's trace is t);
  * used NULL: every trace is asked.  One check at a time (the snapshot
@@ -60,19 +65,18 @@ static int trace_pick_asked(uint32_t t)
 }
 
 /* Asks pick of every trace's innermost want (at most TRACE_PICK_DEPTH)
- * frames (n copied; depth the whole stack, more when it was deeper), or
- * of its first ones before (see trace_pick_fn's TRACE_PICK_MORE).  0,
- * or -1: no memory (s empty: no trace picked). */
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want,
-               unsigned first)
+ * frames (n copied; depth the whole stack, more when it was deeper):
+ * first of TRACE_PICK_FIRST of them, and of all want only when pick says
+ * TRACE_PICK_MORE.  0, or -1: no memory (s empty: no trace picked). */
+int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want)
 {
     const struct leak_host *h = collect_host;
     want = want < TRACE_PICK_DEPTH ? want : TRACE_PICK_DEPTH;
-    first = first && first < want ? first : want;
     h->trace_lock();
     s->nt = h->trace_count();
     s->len = s->nt / 8 + 1;
     s->in = h->map(s->len);
+    unsigned first = want < TRACE_PICK_FIRST ? want : TRACE_PICK_FIRST;
     for (uint32_t t = 0; s->in && t < s->nt; t++) {
         uintptr_t ip[TRACE_PICK_DEPTH];
         if (!trace_pick_asked(t))
@@ -82,7 +86,8 @@ int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned wan
         int r = pick(ip, n, depth, flags, arg);
         if (r == TRACE_PICK_MORE && n < want && n < depth) {
             depth = h->trace_stack(t, ip, want, &flags);
-            r = pick(ip, depth < want ? depth : want, depth, flags, arg);
+            n = depth < want ? depth : want;
+            r = pick(ip, n, depth, flags, arg);
         }
         if (r > 0)
             s->in[t / 8] |= (uint8_t)(1u << (t % 8));

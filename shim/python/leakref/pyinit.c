@@ -92,9 +92,18 @@ int pyl_init_made(const uintptr_t *ip, unsigned n)
     return i < n && (pyi_is(ip[i], 1) || pyi_is(ip[i], 2));
 }
 
-int pyl_init_trace(const uintptr_t *ip, unsigned n)
+/* pyl_init_made reads a trace up to its second Python frame: a shorter
+ * window without one answers nothing yet. */
+int pyl_init_trace(const uintptr_t *ip, unsigned n, int more)
 {
-    return pyfr_on && pyl_init_made(ip, n);
+    unsigned py = 0;
+    if (!pyfr_on)
+        return 0;
+    for (unsigned i = 0; more && i < n && py < 2; i++)
+        py += HSNAP_IS_PYFRAME(ip[i]) != 0;
+    if (more && py < 2)
+        return -1;
+    return pyl_init_made(ip, n);
 }
 
 int pyl_init_object(uintptr_t addr, uint64_t size)

@@ -24,9 +24,10 @@ struct pyh_heap;
 int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words);
 
 /* The leak check: the runtime's own among its direct leaks (pyinit.c): whether
- * trace ip[0, n) is a C extension's initialisation code making a block,
- * and whether the block at addr holds an object with a reference count. */
-int pyl_init_trace(const uintptr_t *ip, unsigned n);
+ * trace ip[0, n) is a C extension's initialisation code making a block
+ * (-1 when more is set and the frames past n are needed to tell), and
+ * whether the block at addr holds an object with a reference count. */
+int pyl_init_trace(const uintptr_t *ip, unsigned n, int more);
 /* ... whose names it looks up first, before the world stops (it takes the
  * code table's lock; pyl_init_trace then takes none). */
 void pyl_init_prepare(void);

@@ -1042,6 +1042,171 @@ TEST_BEGIN(test_memory_changed_between_reads)
     free(h.b);
 TEST_END
 
+/* ---- model_rerun: the second run from where on_marked stopped the first -- */
+
+/* What the views hear: each on_ref and on_owned, in order, once on. */
+struct heard {
+    uint64_t *w; /* 5 words a call */
+    size_t n, cap;
+    int on;      /* set by on_marked (model_rerun: from its start) */
+};
+static struct heard g_heard;
+
+static void heard_put(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e)
+{
+    if (!g_heard.on)
+        return;
+    if (g_heard.n + 5 > g_heard.cap) {
+        g_heard.cap = g_heard.cap ? 2 * g_heard.cap : 4096;
+        g_heard.w = realloc(g_heard.w, g_heard.cap * sizeof *g_heard.w);
+    }
+    uint64_t *x = g_heard.w + g_heard.n;
+    x[0] = a, x[1] = b, x[2] = c, x[3] = d, x[4] = e;
+    g_heard.n += 5;
+}
+
+static void heard_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at, void *ctx)
+{
+    (void)ctx;
+    heard_put(to, from, kind, (uint64_t)first, at);
+}
+
+static void heard_owned(uint32_t b, uint32_t root, void *ctx)
+{
+    (void)ctx;
+    heard_put(b, root, 99, 99, 0);
+}
+
+static void heard_marked(void *ctx)
+{
+    (void)ctx;
+    g_heard.on = 1;
+}
+
+/* A random heap of n blocks: presets held (ignored, runtime), a program
+ * root range and a runtime one, words that are starts, interiors and
+ * junk; pointers are rare enough that every class appears. */
+static size_t rerun_heap(struct heap *h, uint32_t n, uint32_t seed)
+{
+    heap_init(h, (size_t)n * 160 + 4096, n);
+    for (uint32_t i = 0; i < n; i++) {
+        seed = seed * 1103515245 + 12345;
+        heap_block(h, 8 + (seed >> 8) % 120);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < h->b[i].size / 8; k++) {
+            seed = seed * 1103515245 + 12345;
+            uint32_t j = (seed >> 4) % n, how = (seed >> 20) % 4;
+            uintptr_t a = addr(h, j) + (how == 0 ? 8 : 0);
+            heap_set(h, i, k, (seed >> 24) % 64 < 3 ? a : seed % 1000);
+        }
+        seed = seed * 1103515245 + 12345;
+        if ((seed >> 16) % 97 == 0)
+            h->b[i].cls = (seed >> 8) % 2 ? HSNAP_CLASS_IGNORED : HSNAP_CLASS_RUNTIME;
+    }
+    for (uint32_t i = 0; i + 1 < n; i += 37) { /* two-block rings, some leaked */
+        heap_link(h, i, 0, i + 1);
+        heap_link(h, i + 1, 0, i);
+    }
+    for (int k = 0; k < 16; k++) {
+        seed = seed * 1103515245 + 12345;
+        g_rootmem[k] = addr(h, (seed >> 4) % n) + (k % 5 == 0 ? 8 : 0);
+    }
+    g_roots[0] = (struct model_root){(uintptr_t)g_rootmem, (uintptr_t)(g_rootmem + 8),
+                                     MODEL_ROOT_DATA, 0};
+    g_roots[1] = (struct model_root){(uintptr_t)(g_rootmem + 8), (uintptr_t)(g_rootmem + 16),
+                                     MODEL_ROOT_DATA, MODEL_ROOT_RUNTIME};
+    return 2;
+}
+
+/* The run after some direct and possibly lost blocks were made held:
+ * model_rerun leaves the blocks, the result and what the views hear
+ * after on_marked exactly as a whole model_run does. */
+TEST_BEGIN(test_rerun_matches_a_whole_run)
+    enum { N = 4000 };
+    static struct hsnap_block marked[N], again[N];
+    struct model_ops ops = g_ops;
+    ops.on_ref = heard_ref;
+    ops.on_owned = heard_owned;
+    ops.on_marked = heard_marked;
+    int cycles = 0;
+    for (uint32_t seed = 1; seed <= 6; seed++) {
+        struct heap h;
+        struct model_result r1, r2, r3;
+        struct model_keep keep;
+        size_t nr = rerun_heap(&h, N, seed * 7919);
+        g_heard.n = 0;
+        g_heard.on = 0;
+        expect_eq_u64(model_run_keep(h.b, N, g_roots, nr, &ops, &r1, &keep), MODEL_OK);
+        expect_true(keep.bits != NULL && g_heard.on, "seed %u: nothing kept", seed);
+        int kinds = 0, made = 0;
+        for (uint32_t i = 0; i < N; i++) {
+            kinds |= 1 << h.b[i].cls;
+            if ((h.b[i].cls == HSNAP_CLASS_DIRECT || h.b[i].cls == HSNAP_CLASS_POSSIBLE) &&
+                i % 3 == seed % 3) {
+                h.b[i].cls = HSNAP_CLASS_IGNORED;
+                made++;
+            }
+        }
+        expect_true((kinds & 0xde) == 0xde, "seed %u: classes seen %#x", seed, kinds);
+        cycles |= kinds >> HSNAP_CLASS_CYCLE & 1;
+        expect_true(made > 0, "seed %u: none made held", seed);
+        memcpy(marked, h.b, sizeof marked);
+        g_heard.n = 0;
+        g_heard.on = 1;
+        expect_eq_u64(model_rerun(h.b, N, g_roots, nr, &ops, &keep, &r2), MODEL_OK);
+        size_t nheard = g_heard.n;
+        uint64_t *heard = malloc(nheard * sizeof *heard + 1);
+        memcpy(heard, g_heard.w, nheard * sizeof *heard);
+        memcpy(again, h.b, sizeof again);
+        memcpy(h.b, marked, sizeof marked);
+        g_heard.n = 0;
+        g_heard.on = 0;
+        expect_eq_u64(model_run(h.b, N, g_roots, nr, &ops, &r3), MODEL_OK);
+        expect_true(memcmp(again, h.b, sizeof again) == 0, "seed %u: blocks differ", seed);
+        size_t l2 = model_result_encode(&r2, NULL, 0), l3 = model_result_encode(&r3, NULL, 0);
+        char *e2 = malloc(l2), *e3 = malloc(l3);
+        model_result_encode(&r2, e2, l2);
+        model_result_encode(&r3, e3, l3);
+        expect_true(l2 == l3 && memcmp(e2, e3, l2) == 0, "seed %u: results differ", seed);
+        expect_true(r3.nrecords > 0 && r3.total[HSNAP_CLASS_POSSIBLE].blocks > 0,
+                    "seed %u: %zu records", seed, r3.nrecords);
+        expect_true(nheard == g_heard.n && memcmp(heard, g_heard.w, nheard * 8) == 0,
+                    "seed %u: the views heard %zu words, a whole run %zu", seed, nheard,
+                    g_heard.n);
+        expect_eq_u64(model_rerun(h.b, N, g_roots, nr, &ops, &keep, &r2 /* spent */),
+                      MODEL_ESTALE);
+        free(e2), free(e3), free(heard);
+        model_result_free(&r1, &ops);
+        model_result_free(&r2, &ops);
+        model_result_free(&r3, &ops);
+        model_keep_free(&keep, &ops);
+        heap_fini(&h);
+    }
+    expect_true(cycles, "no seed made a leaked cycle");
+    free(g_heard.w);
+    memset(&g_heard, 0, sizeof g_heard);
+TEST_END
+
+/* A block the program's roots reached, made held, changes the roots'
+ * marking: model_rerun refuses. */
+TEST_BEGIN(test_rerun_refuses_a_rooted_block_held)
+    struct heap h;
+    struct model_result r;
+    struct model_keep keep;
+    heap_init(&h, 4096, 8);
+    uint32_t a = heap_block(&h, 32), b = heap_block(&h, 16);
+    heap_link(&h, a, 0, b);
+    uintptr_t w[] = {addr(&h, a)};
+    size_t nr = roots_one(w, 1, 0);
+    expect_eq_u64(model_run_keep(h.b, h.n, g_roots, nr, &g_ops, &r, &keep), MODEL_OK);
+    model_result_free(&r, &g_ops);
+    h.b[b].cls = HSNAP_CLASS_IGNORED;
+    expect_eq_u64(model_rerun(h.b, h.n, g_roots, nr, &g_ops, &keep, &r), MODEL_ESTALE);
+    model_keep_free(&keep, &g_ops);
+    heap_fini(&h);
+TEST_END
+
 int main(void)
 {
     g_rootmem = calloc(64, sizeof(uintptr_t));
@@ -1076,6 +1241,8 @@ int main(void)
     test_million_with_1000_leaked();
     test_hole_scanned_around();
     test_memory_changed_between_reads();
+    test_rerun_matches_a_whole_run();
+    test_rerun_refuses_a_rooted_block_held();
     free(g_rootmem);
     return 0;
 }
