@@ -515,7 +515,10 @@ struct hsnap_meta {
     uint64_t sample_interval; /* HEAPSNAP_SAMPLE bytes, 0 = every allocation */
     uint64_t current_bytes;   /* traced bytes live now */
     uint64_t peak_bytes;      /* highest current_bytes since start / reset */
-    uint64_t live_blocks;     /* traced blocks live now */
+    uint64_t live_blocks;     /* traced blocks and mapped ranges live now:
+                                 STATS' live counts summed (estimates when
+                                 sampled), from a walk or from the lines;
+                                 BLOCKS counts its own records */
     uint64_t total_allocs;    /* allocations traced since start */
     uint64_t total_frees;     /* frees of traced blocks */
     uint64_t foreign_frees;   /* frees of pointers the shim never saw */

@@ -42,6 +42,7 @@ static void serve_on_signal(int sig)
 static void serve_usage(void)
 {
     printf("usage: heapsnap serve [--listen HOST:PORT | --unix PATH] [--top N] [--all-users]\n"
+           "                      [--read-limit MIB]\n"
            "The fleet agent: every process of this host that runs heapsnap with its state\n"
            "file (heapsnap run, LD_PRELOAD, HEAPSNAP_STATE=64 heapsnap attach), found as it\n"
            "starts and ends, served over HTTP until SIGINT or SIGTERM:\n"
@@ -60,14 +61,18 @@ static void serve_usage(void)
            "  -n, --top N            sites per process in /metrics (default 10, at most 100)\n"
            "      --all-users        as root, every user's processes (default: the agent's\n"
            "                         own user's only)\n"
+           "      --read-limit MIB   what reading one process's state may allocate (default\n"
+           "                         %d): a process whose state needs more is not read\n"
+           "                         (503, and its read error in /metrics?agent)\n"
            "A process's state file is read only when its own user owns it.  docs/fleet.md\n"
            "has Prometheus, Parca and Pyroscope configurations and a systemd unit.\n",
-           SERVE_MAX_SECONDS);
+           SERVE_MAX_SECONDS, SERVE_READ_MIB);
 }
 
 struct serve_args {
     const char *listen, *unix_path;
     int top, all_users;
+    uint64_t read_mib;
 };
 
 static int serve_getopt(int argc, char **argv, struct serve_args *a, char *err, size_t errlen)
@@ -75,10 +80,11 @@ static int serve_getopt(int argc, char **argv, struct serve_args *a, char *err, 
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, 'l'}, {"unix", required_argument, NULL, 'U'},
         {"top", required_argument, NULL, 'n'}, {"all-users", no_argument, NULL, 'A'},
+        {"read-limit", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     uint64_t v;
     int c;
-    *a = (struct serve_args){.top = 10};
+    *a = (struct serve_args){.top = 10, .read_mib = SERVE_READ_MIB};
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":l:n:h", longopts, NULL)) != -1) {
@@ -101,6 +107,13 @@ static int serve_getopt(int argc, char **argv, struct serve_args *a, char *err, 
             break;
         case 'A':
             a->all_users = 1;
+            break;
+        case 'R':
+            if (cli_parse_count(optarg, 65536, &v) != 0 || v < 1) {
+                cli_bad_value(err, errlen, "--read-limit", optarg, "1 to 65536 (MiB)");
+                return cli_prefix(err, errlen, "serve"), 2;
+            }
+            a->read_mib = v;
             break;
         default:
             return cli_bad_option("serve", c, argv, longopts, err, errlen);
@@ -229,6 +242,7 @@ int cmd_serve(int argc, char **argv, char *err, size_t errlen)
     }
     struct procs ps;
     procs_init(&ps, a.all_users ? (uid_t)-1 : geteuid());
+    ps.read_bytes = a.read_mib << 20;
     struct sigaction sa = {.sa_handler = serve_on_signal}, old_int, old_term, old_pipe;
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigemptyset(&sa.sa_mask);

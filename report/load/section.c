@@ -70,6 +70,7 @@ void snap_budget_init(struct snap_budget *b, uint64_t file_size)
     b->packed = file_size > UINT64_MAX / SNAP_BUDGET_PACKED ? UINT64_MAX
                                                            : file_size * SNAP_BUDGET_PACKED;
     b->skip = 0; /* every section read, unless the caller says otherwise */
+    b->capped = 0;
 }
 
 int snap_budget_take(struct snap_budget *b, uint64_t bytes, const char *section, char *err,
@@ -85,11 +86,15 @@ int snap_budget_take(struct snap_budget *b, uint64_t bytes, const char *section,
         snprintf(what, sizeof what, "section %s: ", section);
     else
         what[0] = 0;
-    snprintf(err, errlen,
-             "%sdeclares %llu bytes, past the %llu MiB this file may cost (%u times its "
-             "size, at least %llu MiB)",
-             what, (unsigned long long)bytes, (unsigned long long)(b->bound >> 20),
-             SNAP_BUDGET_RATIO, SNAP_BUDGET_FLOOR >> 20);
+    if (b->capped)
+        snprintf(err, errlen, "%sdeclares %llu bytes, past the %llu MiB a read may cost here",
+                 what, (unsigned long long)bytes, (unsigned long long)(b->bound >> 20));
+    else
+        snprintf(err, errlen,
+                 "%sdeclares %llu bytes, past the %llu MiB this file may cost (%u times its "
+                 "size, at least %llu MiB)",
+                 what, (unsigned long long)bytes, (unsigned long long)(b->bound >> 20),
+                 SNAP_BUDGET_RATIO, SNAP_BUDGET_FLOOR >> 20);
     return -1;
 }
 

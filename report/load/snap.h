@@ -78,6 +78,7 @@ struct snap_budget {
     uint64_t packed;           /* what packed BLOCKS may take past it (snap_budget_take_packed) */
     uint32_t skip;             /* sections not read (bit 1 << type): checksummed,
                                   neither inflated nor parsed (snap_load_skip) */
+    int capped;                /* bound is the reader's limit (state_load_within) */
 };
 
 /* A section's size in the file and uncompressed (equal when stored raw). */

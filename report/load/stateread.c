@@ -636,6 +636,12 @@ static uint32_t st_ntraces(const uint8_t *d, uint64_t len)
 int state_load(const char *path, struct snap *out, struct state_info *info, char *err,
                size_t errlen)
 {
+    return state_load_within(path, UINT64_MAX, out, info, err, errlen);
+}
+
+int state_load_within(const char *path, uint64_t cap, struct snap *out, struct state_info *info,
+                      char *err, size_t errlen)
+{
     struct stat sb;
     struct hsnap_state_head h;
     uint8_t *doc = NULL;
@@ -646,8 +652,11 @@ int state_load(const char *path, struct snap *out, struct state_info *info, char
     if (fd < 0)
         return -1;
     struct snap_budget b;
-    if (state_header_check(fd, &sb, &h, &b, err, errlen) != 0 ||
-        state_doc_read(fd, &h, &b, &doc, err, errlen) != 0)
+    if (state_header_check(fd, &sb, &h, &b, err, errlen) != 0)
+        goto out;
+    if (b.bound > cap)
+        b.bound = b.left = cap, b.capped = 1;
+    if (state_doc_read(fd, &h, &b, &doc, err, errlen) != 0)
         goto out;
     uint64_t dlen = h.doc[h.doc_slot].len;
     uint8_t *plain = NULL;

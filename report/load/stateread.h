@@ -33,6 +33,11 @@ int state_is(const void *head, size_t len);
  * reason alone in err. */
 int state_load(const char *path, struct snap *out, struct state_info *info, char *err,
                size_t errlen);
+/* state_load allocating at most cap bytes for the read (its budget: the
+ * file's allowance, or cap when less): a state past it is refused with the
+ * reason, not read (serve's agent, bounded whatever the process). */
+int state_load_within(const char *path, uint64_t cap, struct snap *out, struct state_info *info,
+                      char *err, size_t errlen);
 
 /* state_load, and on stderr a note: whose state, cut short when, what it
  * misses.  0, or -1 with "PATH: reason" in err (as snap_load). */

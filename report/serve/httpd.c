@@ -23,7 +23,8 @@
  * deadline of its own for the whole request: its head within
  * HTTPD_HEAD_S of the accept (within the idle bound of the last answer
  * on a kept-alive one), its answer sent within the idle bound of the head
- * (plus ?seconds=N).  And the table never fills with them: a connection
+ * (plus ?seconds=N), both moved on by the time the agent spent answering
+ * others (httpd_defer).  And the table never fills with them: a connection
  * that comes when HTTPD_SPARE slots are left closes the oldest one still
  * waiting for its request's head, so a scraper, which sends its head at
  * once, is answered while hundreds of slow clients hold connections.  A
@@ -37,7 +38,16 @@
  * HTTPD_RSS_SOFT after a read, and after HTTPD_QUIET_S without one (the
  * next profile reads the symbols again: a second or two); ?seconds=N
  * requests waiting at once are at most HTTPD_WAITING (each holds a
- * snapshot).
+ * snapshot).  The bound is the agent's, not the machine's: every
+ * profiled process of the user is served, a test suite's too, and a whole
+ * read allocates at most --read-limit (procs_load); a starved agent finds
+ * many requests ready at once and answers them in one run of the library,
+ * so the check after a read is made after each request (httpd_answer),
+ * not once a run; a profile starts only with the resident set under
+ * HTTPD_RSS_SOFT once released (httpd_room), else it is a 503; and
+ * allocations of HTTPD_MMAP_BYTES or more (a snapshot's sections, a
+ * profile's body) are mappings of their own, given back at their free
+ * rather than at the next trim (test_serve_memory).
  */
 #include <errno.h>
 #include <limits.h>
@@ -67,6 +77,7 @@
 #define HTTPD_WAITING 4         /* ?seconds=N requests at once: each holds a snapshot */
 #define HTTPD_RSS_SOFT (192u << 20) /* resident bytes past which the symbols are dropped */
 #define HTTPD_QUIET_S 30        /* ... and seconds without a state read after which too */
+#define HTTPD_MMAP_BYTES (256u << 10) /* allocations mapped apart (M_MMAP_THRESHOLD) */
 
 enum { R_INDEX, R_METRICS, R_TARGETS, R_HEAP, R_ALLOCS };
 
@@ -103,6 +114,7 @@ struct httpd {
     uint64_t measured_at;  /* ps->loads when the resident set was last read */
     uint64_t trimmed_at;   /* st.requests at the last malloc_trim */
     uint64_t read_ns;      /* CLOCK_MONOTONIC of the last state read */
+    uint64_t answer_ns;    /* this run's time in httpd_dispatch (httpd_defer) */
 };
 
 static uint64_t httpd_now_ns(void)
@@ -209,6 +221,18 @@ static int httpd_reap(struct httpd *h, int limit)
             limit = (int)ms;
     }
     return limit;
+}
+
+/* The library's run spent busy ns answering requests: every deadline
+ * moves by as much, so that a client is judged by the time the agent
+ * waited for it, not by requests answered before its own (a starved
+ * agent's run answers many).  Reading the bytes slow clients trickle in
+ * is not answering: their deadlines stay. */
+static void httpd_defer(struct httpd *h, uint64_t busy)
+{
+    for (struct hconn *k = h->first; k; k = k->next)
+        if (!k->closing)
+            k->due_ns += busy;
 }
 
 static enum MHD_Result httpd_reply(struct httpd *h, struct MHD_Connection *c, unsigned status,
@@ -329,6 +353,31 @@ static enum MHD_Result httpd_targets(struct httpd *h, struct MHD_Connection *c)
     return httpd_stream(h, c, "application/json", &mem, &len, f);
 }
 
+/* Whether a profile may read a state file now: the resident set under
+ * HTTPD_RSS_SOFT, once the allocator's free pages and then the symbol
+ * tables are given back if need be.  When not, the request is answered 503
+ * (the waiting ?seconds=N requests' snapshots hold it: they end within
+ * SERVE_MAX_SECONDS). */
+static int httpd_room(struct httpd *h)
+{
+    if (procs_rss(getpid()) <= HTTPD_RSS_SOFT)
+        return 1;
+    malloc_trim(0);
+    h->trimmed_at = h->st.requests;
+    if (procs_rss(getpid()) <= HTTPD_RSS_SOFT)
+        return 1;
+    frames_fini();
+    h->reset_at = h->ps->loads;
+    malloc_trim(0);
+    return procs_rss(getpid()) <= HTTPD_RSS_SOFT;
+}
+
+static enum MHD_Result httpd_busy(struct httpd *h, struct MHD_Connection *c)
+{
+    return httpd_text(h, c, 503, "the agent holds %u MiB: try again when the profiles under way end\n",
+                      HTTPD_RSS_SOFT >> 20);
+}
+
 /* The profile of x->pid now (less x->base when it waited). */
 static enum MHD_Result httpd_profile(struct httpd *h, struct MHD_Connection *c, struct hreq *x)
 {
@@ -340,6 +389,8 @@ static enum MHD_Result httpd_profile(struct httpd *h, struct MHD_Connection *c, 
     size_t len;
     if (!p)
         return httpd_text(h, c, 404, "no process %d with a state file here\n", (int)x->pid);
+    if (!httpd_room(h))
+        return httpd_busy(h, c);
     if (procs_load(h->ps, p, &s, &info, err, sizeof err) != 0)
         return httpd_text(h, c, 503, "process %d: %s\n", (int)x->pid, err);
     if (x->resumed && s.meta.start_ns != x->base.meta.start_ns) {
@@ -378,6 +429,8 @@ static enum MHD_Result httpd_pprof(struct httpd *h, struct MHD_Connection *c, st
     struct proc *p = procs_find(h->ps, x->pid);
     if (!p)
         return httpd_text(h, c, 404, "no process %d with a state file here\n", (int)x->pid);
+    if (!httpd_room(h))
+        return httpd_busy(h, c);
     if (procs_load(h->ps, p, &x->base, &info, err, sizeof err) != 0)
         return httpd_text(h, c, 503, "process %d: %s\n", (int)x->pid, err);
     x->waiting = 1;
@@ -403,17 +456,15 @@ static int httpd_route(const char *url)
     return -1;
 }
 
-static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const char *url,
-                                    const char *method, const char *version, const char *upload,
-                                    size_t *upload_size, void **ctx)
+static void httpd_release(struct httpd *h, int idle);
+
+static enum MHD_Result httpd_dispatch(struct httpd *h, struct MHD_Connection *c, const char *url,
+                                      const char *method, size_t *upload_size, void **ctx)
 {
     static const char index[] =
         "heapsnap serve: /metrics[?pid=N|?agent] /targets /debug/pprof/heap?pid=N[&seconds=N] "
         "/debug/pprof/allocs?pid=N[&seconds=N]\n";
-    struct httpd *h = cls;
     struct hreq *x = *ctx;
-    (void)version;
-    (void)upload;
     if (x && x->resumed)
         return httpd_profile(h, c, x);
     httpd_conn_due(h, c, 1, 0);
@@ -440,6 +491,23 @@ static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const c
     default:
         return httpd_text(h, c, 404, "404 page not found\n");
     }
+}
+
+/* The library's request callback: the request answered, then, when it
+ * read a state file, the resident set checked (httpd_release), so that
+ * the requests one run answers never pile up what each read left. */
+static enum MHD_Result httpd_answer(void *cls, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *version, const char *upload,
+                                    size_t *upload_size, void **ctx)
+{
+    struct httpd *h = cls;
+    (void)version;
+    (void)upload;
+    uint64_t t0 = httpd_now_ns();
+    enum MHD_Result r = httpd_dispatch(h, c, url, method, upload_size, ctx);
+    httpd_release(h, 0);
+    h->answer_ns += httpd_now_ns() - t0;
+    return r;
 }
 
 /* A request's end (answered, or its connection gone). */
@@ -532,6 +600,7 @@ int httpd_run(const struct serve_cfg *cfg, struct procs *ps, volatile sig_atomic
         {MHD_OPTION_END, 0, NULL}};
     if (mhd_load(err, errlen) < 0)
         return -1;
+    mallopt(M_MMAP_THRESHOLD, HTTPD_MMAP_BYTES);
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL,
                                             NULL, httpd_answer, &h, MHD_OPTION_ARRAY, opts,
                                             MHD_OPTION_END);
@@ -555,7 +624,9 @@ int httpd_run(const struct serve_cfg *cfg, struct procs *ps, volatile sig_atomic
             break;
         httpd_resume(&h, 0, 0);
         httpd_reap(&h, 0);
+        h.answer_ns = 0;
         MHD_run(d);
+        httpd_defer(&h, h.answer_ns);
         procs_scan(ps, HTTPD_SCAN_MS);
         httpd_release(&h, n == 0);
     }

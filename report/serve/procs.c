@@ -422,7 +422,8 @@ int procs_load(struct procs *ps, const struct proc *p, struct snap *s, struct st
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", p->fd);
     ps->loads++;
-    int rc = state_load(path, s, info, err, errlen);
+    int rc = state_load_within(path, ps->read_bytes ? ps->read_bytes : UINT64_MAX, s, info, err,
+                               errlen);
     if (rc != 0)
         procs_error(ps, p, err);
     return rc;

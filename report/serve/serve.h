@@ -72,6 +72,7 @@ struct procs {
     struct perr *rerr;      /* the running processes with read errors */
     size_t nrerr, caprerr;
     uint64_t loads;         /* state files read whole (procs_load) */
+    uint64_t read_bytes;    /* what one whole read may allocate (--read-limit) */
     uint64_t sums;          /* ... and their live sums alone (procs_sums) */
 };
 
@@ -170,6 +171,9 @@ struct serve_cfg {
 };
 
 #define SERVE_MAX_SECONDS 60 /* ?seconds=N's bound */
+#define SERVE_READ_MIB 128 /* --read-limit's default: what one state read may
+                              allocate (procs_load), so that the agent's memory
+                              is its own bound, not the largest process's */
 
 /* Serves until *stop is set: 0, or -1 with err when the server cannot
  * start. */

@@ -195,6 +195,8 @@ void trace_discharge(uint32_t id, uint64_t size); /* a block died */
 void trace_discharge_plain(uint32_t id, uint64_t size); /* ... the same */
 void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n); /* a mapped
                                                        range cut down to n pieces */
+void trace_rejoin(uint32_t id, const uint64_t *parts, unsigned n); /* n cut pieces one
+                                                                     range again */
 
 /* ---- watch.c: tracemalloc's traced memory since start() ---- */
 #define WATCH_EPOCH_MAX 65535u /* a block's epoch reads at most this */
@@ -340,7 +342,10 @@ void pend_after_fork_child(void);
 struct reg_piece {          /* a tracked range, as mremap takes and restores it */
     uintptr_t lo, hi;
     uint32_t trace, epoch;
+    uint32_t join;          /* REG_JOIN_*: the sides its range went on past */
 };
+#define REG_JOIN_LO 1u      /* a piece of its range stayed below lo */
+#define REG_JOIN_HI 2u      /* ... above hi */
 #define REG_PIECES 16u      /* reg_take's out: room for this many */
 #define REG_UNTRACKED UINT32_MAX /* reg_add's trace: a mapping not charged */
 #define REG_RESERVED (UINT32_MAX - 1) /* ... address space only (PROT_NONE): kept apart */

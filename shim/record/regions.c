@@ -104,6 +104,7 @@ struct reg_cutout {
     struct reg_range cut;
     uint64_t left[2];
     uint32_t nleft;
+    uint32_t join; /* REG_JOIN_*: where the left pieces lie */
 };
 
 /* Cuts [lo, hi) out of the ranges, at most max of them: the parts cut
@@ -128,15 +129,18 @@ static uint32_t reg_cut(uintptr_t lo, uintptr_t hi, struct reg_cutout *out, uint
             x->hi = lo;
             o.left[o.nleft++] = lo - x->lo;
             o.left[o.nleft++] = reg.r[i + 1].hi - hi;
+            o.join = REG_JOIN_LO | REG_JOIN_HI;
             i += 2;
         } else if (x->lo < lo) { /* its back (and, out of memory, all after lo) */
             o.cut.hi = x->hi;
             x->hi = lo;
             o.left[o.nleft++] = lo - x->lo;
+            o.join = REG_JOIN_LO;
             i++;
         } else if (x->hi > hi) { /* its front */
             x->lo = hi;
             o.left[o.nleft++] = x->hi - hi;
+            o.join = REG_JOIN_HI;
             i++;
         } else {
             reg_close(i, 1);
@@ -341,7 +345,7 @@ uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out)
         const struct reg_range *x = &cut[k].cut;
         uint64_t left[3] = {cut[k].left[0], cut[k].left[1], 0};
         left[cut[k].nleft] = x->hi - x->lo; /* the piece taken, a range until its end */
-        out[k] = (struct reg_piece){x->lo, x->hi, x->trace, x->epoch};
+        out[k] = (struct reg_piece){x->lo, x->hi, x->trace, x->epoch, cut[k].join};
         if (x->trace != REG_RESERVED && cut[k].nleft)
             trace_recut(x->trace, left[0] + left[1] + left[2], left, cut[k].nleft + 1);
     }
@@ -350,23 +354,66 @@ uint32_t reg_take(uintptr_t lo, uintptr_t hi, struct reg_piece *out)
     return n;
 }
 
-/* The pieces reg_take took, back in the books (mremap failed). */
+/* Whether range x may take back piece p (the range p was cut from, or what
+ * is left of it: same trace, same birth).  Lock held. */
+static int reg_joins(const struct reg_range *x, const struct reg_piece *p)
+{
+    return x->trace == p->trace && x->epoch == p->epoch;
+}
+
+/* Piece p back in the books, joined to what is left of its range on each
+ * side it was cut from (p->join) and still there, so that the ranges are
+ * as before the cut: the bytes of the ranges joined into parts (p's
+ * among them), their number returned (1: p alone, a range of its own);
+ * -1 when p needs a slot and none can be had.  Lock held. */
+static int reg_put_back(const struct reg_piece *p, uint64_t parts[3])
+{
+    uint32_t i = reg_first_above(p->lo), n = 0;
+    struct reg_range *below = i > 0 && reg.r[i - 1].hi == p->lo ? &reg.r[i - 1] : NULL;
+    struct reg_range *above = i < reg.n && reg.r[i].lo == p->hi ? &reg.r[i] : NULL;
+    below = (p->join & REG_JOIN_LO) && below && reg_joins(below, p) ? below : NULL;
+    above = (p->join & REG_JOIN_HI) && above && reg_joins(above, p) ? above : NULL;
+    if (below)
+        parts[n++] = below->hi - below->lo;
+    parts[n++] = p->hi - p->lo;
+    if (above)
+        parts[n++] = above->hi - above->lo;
+    if (below && above) {
+        below->hi = above->hi;
+        reg_close(i, 1);
+    } else if (below) {
+        below->hi = p->hi;
+    } else if (above) {
+        above->lo = p->lo;
+    } else {
+        if (reg_room(1) != 0)
+            return -1;
+        reg_open(i, 1);
+        reg.r[i] = (struct reg_range){p->lo, p->hi, p->trace, p->epoch};
+    }
+    return (int)n;
+}
+
+/* The pieces reg_take took, back in the books (mremap failed): each
+ * joined again to what its cut left of its range, the ranges and their
+ * sums as before the take (trace_rejoin); a piece with no room left
+ * leaves the books. */
 void reg_restore(const struct reg_piece *p, uint32_t n)
 {
+    uint64_t parts[REG_PIECES][3];
+    int joined[REG_PIECES];
     lock_take(&reg.lock);
-    for (uint32_t k = 0; k < n; k++) {
-        if (reg_room(1) != 0) {
-            lock_drop(&reg.lock);
-            for (; k < n; k++)
-                if (p[k].trace != REG_RESERVED)
-                    trace_discharge(p[k].trace, p[k].hi - p[k].lo);
-            return;
-        }
-        uint32_t i = reg_first_above(p[k].lo);
-        reg_open(i, 1);
-        reg.r[i] = (struct reg_range){p[k].lo, p[k].hi, p[k].trace, p[k].epoch};
-    }
+    for (uint32_t k = 0; k < n; k++)
+        joined[k] = reg_put_back(&p[k], parts[k]);
     lock_drop(&reg.lock);
+    for (uint32_t k = 0; k < n; k++) {
+        if (p[k].trace == REG_RESERVED)
+            continue;
+        if (joined[k] < 0)
+            trace_discharge(p[k].trace, p[k].hi - p[k].lo);
+        else if (joined[k] > 1)
+            trace_rejoin(p[k].trace, parts[k], (unsigned)joined[k]);
+    }
 }
 
 void reg_file_map(void)

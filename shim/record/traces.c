@@ -702,6 +702,33 @@ HS_NOINLINE void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, un
     trace_track_peak();
 }
 
+/* trace_recut undone: n ranges of trace id, of parts[0..n) bytes, one
+ * range again (an mremap the kernel refused puts back the piece reg_take
+ * cut from its range: reg_restore).  The sums follow as trace_recut's,
+ * and the allocations a cut counted are taken back, so that META's totals
+ * read as if the range had never been cut. */
+HS_NOINLINE void trace_rejoin(uint32_t id, const uint64_t *parts, unsigned n)
+{
+    uint64_t c, b, whole = 0;
+    int64_t dn = 0, db = 0;
+    for (unsigned k = 0; k < n; k++) {
+        sample_weigh(parts[k], &c, &b);
+        dn -= (int64_t)c;
+        db -= (int64_t)b;
+        whole += parts[k];
+    }
+    sample_weigh(whole, &c, &b);
+    dn += (int64_t)c;
+    db += (int64_t)b;
+    struct trace_shard *s = trace_shard();
+    if (n > 1)
+        trace_shard_add(s, &s->allocs, -(uint64_t)(n - 1));
+    trace_shard_add(s, &s->bytes, (uint64_t)db);
+    peak_move(id, dn, db); /* PEAK: per-trace live sums (peak_live) */
+    trace_pending += db;
+    trace_track_peak();
+}
+
 /* Allocations and frees of traced blocks so far (META). */
 void trace_alloc_counts(uint64_t *allocs, uint64_t *frees)
 {

@@ -147,6 +147,20 @@ int snap_live_init(struct snap_live *lv, uint32_t n)
     return !n || (lv->live = arena_map(lv->len)) ? 0 : -1;
 }
 
+/* META's live blocks: the live counts STATS gives the traces of lv
+ * (trace_read_stat's rounding), summed - the blocks and the mapped ranges
+ * the sums hold, with sampled weights too - so that a walk (snap_write),
+ * the lines (snap_state_doc) and the readers of a state file, who sum its
+ * STATS (st_patch, /metrics), give one number, and allocations less frees
+ * are it (trace_recut).  BLOCKS' own count is the malloc blocks recorded. */
+static uint64_t snap_live_blocks(const struct snap_live *lv)
+{
+    uint64_t blocks = 0, half = 1u << 15;
+    for (uint32_t id = 0; id < lv->n; id++)
+        blocks += (lv->live[id].count + half) >> 16;
+    return blocks;
+}
+
 /* The mapped ranges (reg_foreach: never in BLOCKS) into the live sums. */
 static void snap_live_range(uint32_t trace, uint64_t bytes, void *arg)
 {
@@ -523,12 +537,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     pyl_lc_drop(); /* the check's classes, when no scan heard them */
     stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */
     snap_host->state_use(&sec[SEC_STATE]);
-    if (!has_blocks) {
-        blocks -= blocks > snap_run.left.blocks ? snap_run.left.blocks : blocks;
-        blocks -= blocks > inh_blocks() ? inh_blocks() : blocks;
-    }
     inh_put(&sec[SEC_INHERITED]);
-    snap_meta(&sec[SEC_META], reason, seq, blocks,
+    snap_meta(&sec[SEC_META], reason, seq, snap_live_blocks(&lv),
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
                   (leaks ? HSNAP_META_HAS_LEAKS : 0) |
                   (snap_run.leaks_skipped ? HSNAP_META_LEAKS_SKIPPED : 0) |
@@ -685,14 +695,12 @@ void snap_unlock(void)
 int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
 {
     static struct sbuf sec[SEC_N]; /* under the snapshot lock */
-    uint64_t blocks = 0, half = 1u << 15;
+    uint64_t blocks = snap_live_blocks(lv);
     int r;
     if (!lock_try(&snap.lock))
         return 1;
     for (int i = 0; i < SEC_N; i++)
         sec[i].len = 0, sec[i].err = 0;
-    for (uint32_t id = 0; id < lv->n; id++)
-        blocks += (lv->live[id].count + half) >> 16;
     /* no walk here: the held frees' bytes, which the lines still count
      * (META's current size, the peak: peak_put) */
     snap_run.left = (struct pend_left){0, pend_held_bytes()};

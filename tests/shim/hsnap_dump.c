@@ -2,8 +2,10 @@
  * hsnap_dump.c - a tiny, strict reader of .hsnap files for the shim's own
  * tests, independent of report/ (so the shim is tested against the format
  * header, not against the CLI).  It checks magic, version, file size, every
- * section's length and crc32, the required sections and their counts, and
- * that BLOCKS is sorted and agrees with STATS; then prints:
+ * section's length and crc32, the required sections and their counts, that
+ * meta.live_blocks is what STATS' live counts sum to (blocks and mapped
+ * ranges), and that BLOCKS is sorted and, every allocation recorded, holds
+ * the live count of STATS' malloc-kind traces; then prints:
  *
  *   meta pid=P ppid=P reason=R seq=N depth=D current=B peak=B blocks=N
  *        allocs=N frees=N foreign=N flags=F
@@ -91,6 +93,9 @@ static struct {
     uint32_t version;
     struct cur sec[HSNAP_SEC_RETAINERS + 1];
     int seen[HSNAP_SEC_RETAINERS + 1];
+    uint64_t live_count;   /* STATS' live counts summed */
+    uint64_t malloc_count; /* ... of the malloc kind's traces */
+    uint64_t nblocks;      /* BLOCKS' count */
 } s;
 
 static int by_addr(const void *a, const void *b)
@@ -284,7 +289,7 @@ static void read_traces(void)
     uint16_t before = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint16_t depth = (uint16_t)u(&t, 2, "short trace");
-        u(&t, 2, "short trace");
+        uint16_t tflags = (uint16_t)u(&t, 2, "short trace");
         uint16_t shared = (uint16_t)u(&t, 2, "short trace");
         u(&t, 2, "short trace");
         if (s.version < 5)
@@ -313,6 +318,8 @@ static void read_traces(void)
         struct hsnap_stat stat;
         memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);
         live += stat.live_bytes;
+        s.live_count += stat.live_count;
+        s.malloc_count += tflags & HSNAP_TRACE_MMAP ? 0 : stat.live_count;
         if (!stat.total_count)
             continue;
         fprintf(out, "site %llu %llu %llu %llu ", (unsigned long long)stat.live_count,
@@ -334,7 +341,8 @@ static void read_traces(void)
         die("TRACES has trailing bytes");
     if (live != s.meta.current_bytes)
         fprintf(stderr, "hsnap_dump: note: sum of live_bytes %llu != current %llu\n",
-                (unsigned long long)live, (unsigned long long)s.meta.current_bytes);
+                (unsigned long long)live, (unsigned long long)s.meta.current_bytes);    if (s.live_count != s.meta.live_blocks)
+        die("meta.live_blocks != STATS' live counts");
 }
 
 static void read_blocks(void)
@@ -343,6 +351,7 @@ static void read_blocks(void)
         return;
     struct cur c = s.sec[HSNAP_SEC_BLOCKS];
     uint64_t n = u(&c, 8, "short BLOCKS"), prev = 0, bytes = 0, partial = 0;
+    s.nblocks = n;
     uint64_t digest = 14695981039346656037ull; /* FNV-1a over every block's bytes */
     if (c.left / sizeof(struct hsnap_block) != n || c.left % sizeof(struct hsnap_block))
         die("BLOCKS count disagrees with its length");
@@ -357,8 +366,8 @@ static void read_blocks(void)
             digest = (digest ^ ((const unsigned char *)&b)[k]) * 1099511628211ull;
         partial += (b.flags & HSNAP_BLOCK_PARTIAL) != 0;
     }
-    if (n != s.meta.live_blocks)
-        die("BLOCKS count != meta.live_blocks");
+    if (!s.meta.sample_interval && n != s.malloc_count)
+        die("BLOCKS count != STATS' malloc-kind live count");
     fprintf(out, "blocks %llu bytes %llu digest %016llx\n", (unsigned long long)n,
             (unsigned long long)bytes, (unsigned long long)digest);
     if (partial)
@@ -375,7 +384,7 @@ static struct hsnap_block block_at(uint64_t i)
 
 static uint64_t block_count(void)
 {
-    return s.seen[HSNAP_SEC_BLOCKS] ? s.meta.live_blocks : 0;
+    return s.seen[HSNAP_SEC_BLOCKS] ? s.nblocks : 0;
 }
 
 /* The smallest block size of trace t, or -1. */

@@ -17,6 +17,7 @@
 /* ---- what regions.c needs of the rest of the shim ---- */
 static int64_t live[64];  /* bytes charged less discharged, by trace */
 static int64_t count[64]; /* ranges charged less discharged, by trace */
+static int64_t cuts;      /* ranges a cut added less those a rejoin took back (META's allocs) */
 static uint32_t next_twin = 32;
 void *arena_alloc(size_t n) { return calloc(1, n); }
 void arena_free(void *p, size_t n) { free(p); }
@@ -28,12 +29,23 @@ void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n)
     for (unsigned k = 0; k < n; k++)
         live[id] += (int64_t)left[k];
     count[id] += (int64_t)n - 1;
+    cuts += n > 1 ? (int64_t)n - 1 : 0;
+}
+void trace_rejoin(uint32_t id, const uint64_t *parts, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        live[id] -= (int64_t)parts[k];
+    for (unsigned k = 0; k < n; k++)
+        live[id] += (int64_t)parts[k];
+    count[id] -= (int64_t)n - 1;
+    cuts -= (int64_t)n - 1;
 }
 /* Both sums restart from nothing. */
 static void sums_clear(void)
 {
     memset(live, 0, sizeof live);
     memset(count, 0, sizeof count);
+    cuts = 0;
 }
 void trace_forget(uint64_t size) {}
 int trace_twin_new(uint32_t id, unsigned flags, uint32_t *twin)
@@ -128,6 +140,53 @@ TEST_BEGIN(regions_take_and_restore)
     expect_eq_u64(live[5], 3 * MiB);
 TEST_END
 
+/* A failed mremap's old range put back (reg_restore) leaves the ranges
+ * and the sums as they were before reg_take: a hole, a front, a back and
+ * a piece over two ranges, each taken and restored, one range again (the
+ * kernel changed nothing), and the cuts' allocations taken back. */
+TEST_BEGIN(regions_restore_joins_the_cut_range)
+    struct reg_piece p[REG_PIECES];
+    struct { uintptr_t lo, hi; } take[] = {
+        {84 * MiB, 86 * MiB}, /* a hole */
+        {80 * MiB, 83 * MiB}, /* the front */
+        {90 * MiB, 96 * MiB}, /* the back */
+        {80 * MiB, 96 * MiB}, /* the whole */
+    };
+    unsigned n;
+    reg_clear();
+    sums_clear();
+    reg_add(80 * MiB, 96 * MiB, 8, 7);
+    reg_add(96 * MiB, 100 * MiB, 9, 7);
+    for (unsigned t = 0; t < sizeof take / sizeof *take; t++) {
+        uint32_t k = reg_take(take[t].lo, take[t].hi, p);
+        expect_eq_u64(k, 1);
+        expect_eq_u64(p[0].lo, take[t].lo);
+        reg_restore(p, k);
+        expect_true(consistent(&n), "take %u: walk and sums differ", t);
+        expect_eq_u64(n, 2);
+        expect_eq_u64(count[8], 1);
+        expect_eq_u64(live[8], 16 * MiB);
+        expect_eq_u64(cuts, 0);
+    }
+    expect_eq_u64(reg_take(94 * MiB, 98 * MiB, p), 2); /* across two ranges */
+    reg_restore(p, 2);
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 2);
+    expect_eq_u64(count[9], 1);
+    expect_eq_u64(live[9], 4 * MiB);
+    expect_eq_u64(cuts, 0);
+    uint64_t ranges, bytes;
+    reg_totals(&ranges, &bytes);
+    expect_eq_u64(ranges, 2);
+    expect_eq_u64(bytes, 20 * MiB);
+    expect_eq_u64(reg_take(84 * MiB, 86 * MiB, p), 1); /* what the cut left, gone meanwhile */
+    reg_remove(80 * MiB, 84 * MiB);
+    reg_restore(p, 1);                         /* joins what is still there */
+    expect_true(consistent(&n), "walk and sums differ");
+    expect_eq_u64(n, 2);
+    expect_eq_u64(live[8], 12 * MiB);
+TEST_END
+
 /* One munmap over more ranges than a change hands out at once
  * (REG_PIECES), of several traces, cut at both ends: each trace's sums
  * follow its own ranges. */
@@ -175,6 +234,7 @@ int main(void)
     regions_cut_front_back_middle();
     regions_fixed_mapping_replaces_what_it_covers();
     regions_take_and_restore();
+    regions_restore_joins_the_cut_range();
     regions_cut_over_many_ranges();
     regions_many_ranges_stay_sorted();
     regions_twin_made_once_per_trace();
