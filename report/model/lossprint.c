@@ -16,7 +16,10 @@
  * "3 records, 144 bytes in 3 blocks at list.c:12 (2 direct, 1 cycle)",
  * then its largest record, or all of them.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "lossprint.h"
 #include "supp.h"
@@ -25,17 +28,125 @@ static const char *const kind_verbs[LOSSREC_NKINDS] = {
     "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
     "are still reachable"};
 
-static void print_frame(const struct frame *f, int wrapper, const char *word, FILE *out)
+/* A frame's text after its "at" or "by", " 0x401136: make_list (list.c:12)",
+ * formatted once per distinct frame for one lossprint_sites: `leaks -n 0`
+ * prints every record's stack, and records share their frames (a program's
+ * 100,000 stacks are a few hundred frames), so the lines are copies, not
+ * printf's work.  Keyed by the frame's pointer (frames_get shares them);
+ * HEAPSNAP_DEBUG=lossprint counts lines and texts made
+ * (test_leaks_frame_text_once).  Out of memory, a line is formatted
+ * directly: the same bytes. */
+static struct {
+    const struct frame **key;  /* open addressing; NULL: empty */
+    char **text;               /* by slot */
+    size_t cap, n;             /* a power of two, or 0: no memo; frames in it */
+    unsigned long long lines;  /* frame lines printed */
+    unsigned long long made;   /* texts formatted */
+    int on;                    /* inside lossprint_sites: frames stay put */
+} lp;
+
+/* f's text (without the word, the [wrapper] mark or the newline) into
+ * buf of len, as snprintf returns. */
+static int frame_text(const struct frame *f, char *buf, size_t len)
 {
     if (HSNAP_IS_PYFRAME(f->ip)) /* a Python frame has no address */
-        fprintf(out, "    %s %s", word, f->func);
-    else
-        fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
-    if (frames_has_file(f))
-        fprintf(out, " (%s:%d)", f->file, f->line);
-    else
-        fprintf(out, " (in %s)", f->module);
-    fprintf(out, "%s\n", wrapper ? " [wrapper]" : "");
+        return frames_has_file(f) ? snprintf(buf, len, " %s (%s:%d)", f->func, f->file, f->line)
+                                  : snprintf(buf, len, " %s (in %s)", f->func, f->module);
+    unsigned long long ip = (unsigned long long)f->ip;
+    return frames_has_file(f)
+               ? snprintf(buf, len, " 0x%llx: %s (%s:%d)", ip, f->func, f->file, f->line)
+               : snprintf(buf, len, " 0x%llx: %s (in %s)", ip, f->func, f->module);
+}
+
+static size_t memo_slot(const struct frame *f)
+{
+    uint64_t h = (uint64_t)(uintptr_t)f * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 20) & (lp.cap - 1);
+    while (lp.key[i] && lp.key[i] != f)
+        i = (i + 1) & (lp.cap - 1);
+    return i;
+}
+
+static void memo_fini(void)
+{
+    for (size_t i = 0; i < lp.cap; i++)
+        free(lp.text[i]);
+    free(lp.key);
+    free(lp.text);
+    lp.key = NULL;
+    lp.text = NULL;
+    lp.cap = lp.n = 0;
+}
+
+/* Doubles the memo; -1 (the memo as it was) when out of memory. */
+static int memo_grow(void)
+{
+    size_t old = lp.cap, cap = old ? old * 2 : 1024;
+    const struct frame **okey = lp.key;
+    char **otext = lp.text;
+    const struct frame **key = calloc(cap, sizeof *key);
+    char **text = calloc(cap, sizeof *text);
+    if (!key || !text) {
+        free(key);
+        free(text);
+        return -1;
+    }
+    lp.key = key;
+    lp.text = text;
+    lp.cap = cap;
+    for (size_t i = 0; i < old; i++)
+        if (okey[i]) {
+            size_t j = memo_slot(okey[i]);
+            lp.key[j] = okey[i];
+            lp.text[j] = otext[i];
+        }
+    free(okey);
+    free(otext);
+    return 0;
+}
+
+/* f's text from the memo, made when new; NULL when out of memory. */
+static const char *memo_text(const struct frame *f)
+{
+    if (!lp.on || ((lp.n + 1) * 2 > lp.cap && memo_grow() < 0))
+        return NULL;
+    size_t i = memo_slot(f);
+    if (lp.key[i])
+        return lp.text[i];
+    int len = frame_text(f, NULL, 0);
+    char *t = len < 0 ? NULL : malloc((size_t)len + 1);
+    if (!t)
+        return NULL;
+    frame_text(f, t, (size_t)len + 1);
+    lp.key[i] = f;
+    lp.text[i] = t;
+    lp.n++;
+    lp.made++;
+    return t;
+}
+
+static void print_frame(const struct frame *f, int wrapper, const char *word, FILE *out)
+{
+    const char *t = memo_text(f);
+    char buf[1024];
+    lp.lines++;
+    fputs("    ", out);
+    fputs(word, out);
+    if (t)
+        fputs(t, out);
+    else if (lp.made++, frame_text(f, buf, sizeof buf) < (int)sizeof buf)
+        fputs(buf, out);
+    else { /* a name past buf: printf's own way */
+        if (HSNAP_IS_PYFRAME(f->ip))
+            fprintf(out, " %s", f->func);
+        else
+            fprintf(out, " 0x%llx: %s", (unsigned long long)f->ip, f->func);
+        if (frames_has_file(f))
+            fprintf(out, " (%s:%d)", f->file, f->line);
+        else
+            fprintf(out, " (in %s)", f->module);
+    }
+    fputs(wrapper ? " [wrapper]\n" : "\n", out);
 }
 
 static void print_header(const struct lossrec_record *r, size_t n, FILE *out)
@@ -104,6 +215,16 @@ void lossprint_record(const struct lossrec_record *r, size_t n, const struct los
     fputc('\n', out);
 }
 
+/* HEAPSNAP_DEBUG=lossprint: the frame lines lossprint_sites printed and
+ * the texts it formatted for them, on stderr. */
+static void lossprint_debug(void)
+{
+    const char *d = getenv("HEAPSNAP_DEBUG");
+    if (d && strstr(d, "lossprint"))
+        fprintf(stderr, "heapsnap: debug: lossprint: %llu frame lines, %llu frame texts "
+                        "formatted\n", lp.lines, lp.made);
+}
+
 /* "3 records, 144 bytes in 3 blocks at list.c:12 (2 direct, 1 cycle)". */
 static void print_group(const struct lossrec_group *g, struct lossrec_record *const *v,
                         FILE *out)
@@ -128,6 +249,8 @@ void lossprint_sites(const struct lossrec_set *ls, int every, const struct lossp
     size_t n, ng, nsites, printed = 0, nrec = lossrec_ranked(ls);
     struct lossrec_record *const *v = lossrec_shown(ls, &n);
     const struct lossrec_group *g = lossrec_groups(ls, &ng, &nsites);
+    lp.on = 1;
+    lp.lines = lp.made = 0;
     if (nrec)
         fprintf(out, "\n%zu loss records in %zu sites, largest first:\n\n", nrec, nsites);
     for (size_t k = 0; k < ng; k++) {
@@ -138,6 +261,9 @@ void lossprint_sites(const struct lossrec_set *ls, int every, const struct lossp
             lossprint_record(v[i], nrec, o, out);
         printed += all;
     }
+    memo_fini();
+    lp.on = 0;
+    lossprint_debug();
     if (printed >= nrec)
         return;
     if (ng < nsites)
