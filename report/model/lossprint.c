@@ -34,7 +34,7 @@ static const char *const kind_verbs[LOSSREC_NKINDS] = {
  * 100,000 stacks are a few hundred frames), so the lines are copies, not
  * printf's work.  Keyed by the frame's pointer (frames_get shares them);
  * HEAPSNAP_DEBUG=lossprint counts lines and texts made
- * (test_leaks_frame_text_once).  Out of memory, a line is formatted
+ * (test_leaks_frame_text).  Out of memory, a line is formatted
  * directly: the same bytes. */
 static struct {
     const struct frame **key;  /* open addressing; NULL: empty */
