@@ -1,6 +1,6 @@
 // link: report/base/json.c report/base/escape.c
 /*
- * test_json.c - pins the JSON writer's bytes: strings escaped character by
+ * test_json_writer.c - pins the JSON writer's bytes: strings escaped character by
  * character as json_escaped's table says (plain runs written whole, '"',
  * '\\', control characters, HTML's <, >, & and U+2028/9, bad UTF-8 as
  * U+FFFD) and the indentation of two spaces a level past json_indent's
