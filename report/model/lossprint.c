@@ -28,34 +28,44 @@ static const char *const kind_verbs[LOSSREC_NKINDS] = {
     "are definitely lost", "are indirectly lost", "are lost in a cycle", "are possibly lost",
     "are still reachable"};
 
-/* A frame's text after its "at" or "by", " 0x401136: make_list (list.c:12)",
- * formatted once per distinct frame for one lossprint_sites: `leaks -n 0`
- * prints every record's stack, and records share their frames (a program's
- * 100,000 stacks are a few hundred frames), so the lines are copies, not
- * printf's work.  Keyed by the frame's pointer (frames_get shares them);
- * HEAPSNAP_DEBUG=lossprint counts lines and texts made
- * (test_leaks_frame_text).  Out of memory, a line is formatted
- * directly: the same bytes. */
+/* A frame's line, "    at 0x401136: make_list (list.c:12)\n", formatted once
+ * per distinct frame and form (at or by, [wrapper] or not) for one
+ * lossprint_sites: `leaks -n 0` prints every record's stack, and records
+ * share their frames (a program's 100,000 stacks are a few hundred
+ * frames), so the lines are copies, not printf's work.  Keyed by the
+ * frame's pointer (frames_get shares them); HEAPSNAP_DEBUG=lossprint counts
+ * lines and texts made (test_leaks_frame_text).  Out of memory, a line is
+ * formatted directly: the same bytes. */
+struct lp_line {
+    char *s;                   /* the line, newline included; NULL: not made */
+    size_t len;
+};
+
 static struct {
     const struct frame **key;  /* open addressing; NULL: empty */
-    char **text;               /* by slot */
+    struct lp_line (*line)[4]; /* by slot, then form: by * 2 + wrapper */
     size_t cap, n;             /* a power of two, or 0: no memo; frames in it */
     unsigned long long lines;  /* frame lines printed */
-    unsigned long long made;   /* texts formatted */
+    unsigned long long made;   /* lines formatted */
     int on;                    /* inside lossprint_sites: frames stay put */
 } lp;
 
-/* f's text (without the word, the [wrapper] mark or the newline) into
- * buf of len, as snprintf returns. */
-static int frame_text(const struct frame *f, char *buf, size_t len)
+/* f's line in form by (word "by", else "at") and wrapper into buf of
+ * len, as snprintf returns. */
+static int frame_line(const struct frame *f, int by, int wrapper, char *buf, size_t len)
 {
+    const char *word = by ? "by" : "at", *mark = wrapper ? " [wrapper]" : "";
     if (HSNAP_IS_PYFRAME(f->ip)) /* a Python frame has no address */
-        return frames_has_file(f) ? snprintf(buf, len, " %s (%s:%d)", f->func, f->file, f->line)
-                                  : snprintf(buf, len, " %s (in %s)", f->func, f->module);
+        return frames_has_file(f)
+                   ? snprintf(buf, len, "    %s %s (%s:%d)%s\n", word, f->func, f->file,
+                              f->line, mark)
+                   : snprintf(buf, len, "    %s %s (in %s)%s\n", word, f->func, f->module, mark);
     unsigned long long ip = (unsigned long long)f->ip;
     return frames_has_file(f)
-               ? snprintf(buf, len, " 0x%llx: %s (%s:%d)", ip, f->func, f->file, f->line)
-               : snprintf(buf, len, " 0x%llx: %s (in %s)", ip, f->func, f->module);
+               ? snprintf(buf, len, "    %s 0x%llx: %s (%s:%d)%s\n", word, ip, f->func, f->file,
+                          f->line, mark)
+               : snprintf(buf, len, "    %s 0x%llx: %s (in %s)%s\n", word, ip, f->func,
+                          f->module, mark);
 }
 
 static size_t memo_slot(const struct frame *f)
@@ -70,11 +80,12 @@ static size_t memo_slot(const struct frame *f)
 static void memo_fini(void)
 {
     for (size_t i = 0; i < lp.cap; i++)
-        free(lp.text[i]);
+        for (int k = 0; k < 4; k++)
+            free(lp.line[i][k].s);
     free(lp.key);
-    free(lp.text);
+    free(lp.line);
     lp.key = NULL;
-    lp.text = NULL;
+    lp.line = NULL;
     lp.cap = lp.n = 0;
 }
 
@@ -83,70 +94,72 @@ static int memo_grow(void)
 {
     size_t old = lp.cap, cap = old ? old * 2 : 1024;
     const struct frame **okey = lp.key;
-    char **otext = lp.text;
+    struct lp_line (*oline)[4] = lp.line;
     const struct frame **key = calloc(cap, sizeof *key);
-    char **text = calloc(cap, sizeof *text);
-    if (!key || !text) {
+    struct lp_line (*line)[4] = calloc(cap, sizeof *line);
+    if (!key || !line) {
         free(key);
-        free(text);
+        free(line);
         return -1;
     }
     lp.key = key;
-    lp.text = text;
+    lp.line = line;
     lp.cap = cap;
     for (size_t i = 0; i < old; i++)
         if (okey[i]) {
             size_t j = memo_slot(okey[i]);
             lp.key[j] = okey[i];
-            lp.text[j] = otext[i];
+            memcpy(lp.line[j], oline[i], sizeof oline[i]);
         }
     free(okey);
-    free(otext);
+    free(oline);
     return 0;
 }
 
-/* f's text from the memo, made when new; NULL when out of memory. */
-static const char *memo_text(const struct frame *f)
+/* f's line in form (by, wrapper) from the memo, made when new; NULL when
+ * out of memory. */
+static const struct lp_line *memo_line(const struct frame *f, int by, int wrapper)
 {
     if (!lp.on || ((lp.n + 1) * 2 > lp.cap && memo_grow() < 0))
         return NULL;
     size_t i = memo_slot(f);
-    if (lp.key[i])
-        return lp.text[i];
-    int len = frame_text(f, NULL, 0);
+    struct lp_line *l = &lp.line[i][by * 2 + wrapper];
+    if (lp.key[i] && l->s)
+        return l;
+    int len = frame_line(f, by, wrapper, NULL, 0);
     char *t = len < 0 ? NULL : malloc((size_t)len + 1);
     if (!t)
         return NULL;
-    frame_text(f, t, (size_t)len + 1);
-    lp.key[i] = f;
-    lp.text[i] = t;
-    lp.n++;
+    frame_line(f, by, wrapper, t, (size_t)len + 1);
+    if (!lp.key[i]) {
+        lp.key[i] = f;
+        lp.n++;
+    }
+    l->s = t;
+    l->len = (size_t)len;
     lp.made++;
-    return t;
+    return l;
 }
 
-static void print_frame(const struct frame *f, int wrapper, const char *word, FILE *out)
+static void print_frame(const struct frame *f, int wrapper, int by, FILE *out)
 {
-    const char *t = memo_text(f);
-    char buf[1024];
+    const struct lp_line *l = memo_line(f, by != 0, wrapper != 0);
     lp.lines++;
-    fputs("    ", out);
-    fputs(word, out);
-    if (t)
-        fputs(t, out);
-    else if (lp.made++, frame_text(f, buf, sizeof buf) < (int)sizeof buf)
-        fputs(buf, out);
-    else { /* a name past buf: printf's own way */
-        if (HSNAP_IS_PYFRAME(f->ip))
-            fprintf(out, " %s", f->func);
-        else
-            fprintf(out, " 0x%llx: %s", (unsigned long long)f->ip, f->func);
-        if (frames_has_file(f))
-            fprintf(out, " (%s:%d)", f->file, f->line);
-        else
-            fprintf(out, " (in %s)", f->module);
+    if (l) {
+        fwrite(l->s, 1, l->len, out);
+        return;
     }
-    fputs(wrapper ? " [wrapper]\n" : "\n", out);
+    lp.made++;
+    const char *word = by ? "by" : "at";
+    if (HSNAP_IS_PYFRAME(f->ip))
+        fprintf(out, "    %s %s", word, f->func);
+    else
+        fprintf(out, "    %s 0x%llx: %s", word, (unsigned long long)f->ip, f->func);
+    if (frames_has_file(f))
+        fprintf(out, " (%s:%d)", f->file, f->line);
+    else
+        fprintf(out, " (in %s)", f->module);
+    fprintf(out, "%s\n", wrapper ? " [wrapper]" : "");
 }
 
 static void print_header(const struct lossrec_record *r, size_t n, FILE *out)
@@ -201,7 +214,7 @@ void lossprint_record(const struct lossrec_record *r, size_t n, const struct los
 {
     print_header(r, n, out);
     for (int i = o->all_frames ? 0 : r->first; i < r->nframes; i++)
-        print_frame(r->frames[i], i < r->trace->nwrap, i <= r->first ? "at" : "by", out);
+        print_frame(r->frames[i], i < r->trace->nwrap, i > r->first, out);
     if (r->ring_blocks)
         print_ring(r, out);
     if (o->refs) {
