@@ -35,9 +35,12 @@ static void json_indent(struct json *j)
 {
     if (j->compact)
         return;
+    static const char pad[] = "                                "; /* 16 levels */
     fputc('\n', j->out);
-    for (int i = 0; i < j->depth; i++)
-        fputs("  ", j->out);
+    for (size_t n = 2 * (size_t)j->depth, k; n; n -= k) { /* two spaces a level */
+        k = n < sizeof pad - 1 ? n : sizeof pad - 1;
+        fwrite(pad, 1, k, j->out);
+    }
 }
 
 /* Before any value: a comma and a new line inside containers, nothing after
@@ -78,11 +81,26 @@ void json_obj_end(struct json *j) { json_close(j, '}'); }
 void json_arr_begin(struct json *j) { json_open(j, '['); }
 void json_arr_end(struct json *j) { json_close(j, ']'); }
 
+/* Whether c is written as itself: printable ASCII but '"', '\\' and, for
+ * HTML, '<', '>' and '&'. */
+static int json_plain(unsigned char c, int html)
+{
+    return c >= 0x20 && c < 0x7f && c != '"' && c != '\\' &&
+           !(html && (c == '<' || c == '>' || c == '&'));
+}
+
 static void json_escaped(FILE *out, const char *str, int html)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', out);
     while (*s) {
+        const unsigned char *run = s; /* plain characters go out a run at a time */
+        while (json_plain(*s, html))
+            s++;
+        if (s != run)
+            fwrite(run, 1, (size_t)(s - run), out);
+        if (!*s)
+            break;
         unsigned char c = *s;
         const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
                         : c == '\t' ? "\\t" : c == '\r' ? "\\r" : NULL;
