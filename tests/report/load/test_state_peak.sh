@@ -1,11 +1,12 @@
-# test_state_peak.sh - a read of a state file holds what it builds about
-# twice at most, not three times and more: state_load (every reader's:
+# test_state_peak.sh - a read of a state file holds under twice what it
+# builds: state_load (every reader's:
 # heapsnap info and live, serve's /metrics and profiles) of a running
 # program's state of 30,000 traces (manysites, beside this test), its
 # mallocs counted by the reader itself (statepeak, beside it):
-# the most held at once is under 2.5 times the snapshot it rebuilt
-# (snap.len).  A reader that copies the rebuilt snapshot to load it, or
-# keeps the document it read beside it, holds 3.4 times.  Bytes counted,
+# the most held at once is under 1.9 times the snapshot it rebuilt
+# (snap.len).  A reader that copies TRACES' stacks out of the rebuilt
+# snapshot (parse_traces) holds 2.1 times; one that also copies the
+# snapshot to load it, keeping the document it read beside it, 3.4.  Bytes counted,
 # not resident memory: the bound is the reader's, whatever the machine.
 OBJS=""
 for f in $(link_srcs tests/report/load/statepeak.c); do OBJS="$OBJS $BUILD/obj/${f%.c}.o"; done
@@ -32,9 +33,9 @@ exec 7>&-
 wait "$ms"
 if [ -z "$got" ]; then
   t_fail state_peak_reads_the_state "$(cat "$T/peak" "$T/peak.err" 2>/dev/null | head -c 300)"
-elif [ $((peak * 2)) -ge $((doc * 5)) ]; then
-  t_fail state_peak_holds_under_two_and_a_half_snapshots \
+elif [ $((peak * 10)) -ge $((doc * 19)) ]; then
+  t_fail state_peak_holds_under_1_9_snapshots \
     "peak $peak bytes for a snapshot of $doc bytes ($traces traces)"
 else
-  t_pass state_peak_holds_under_two_and_a_half_snapshots
+  t_pass state_peak_holds_under_1_9_snapshots
 fi
