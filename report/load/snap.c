@@ -239,12 +239,33 @@ static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errl
     return 0;
 }
 
+/* Where TRACES' traces start once moved into place (see above), or NULL
+ * when the section is not the snapshot's to write (they are copied). */
+static uint8_t *traces_in_place(struct sec *sec, struct snap *s)
+{
+    uint8_t *p = (uint8_t *)sec->data;
+    if (p == s->unpacked[HSNAP_SEC_TRACES]) { /* (not made: snap_traces_stream reads compressed TRACES) */
+        memmove(p, p + 4, sec->len - 4);
+        return p;
+    }
+    if (p < s->buf || p >= s->buf + s->len)
+        return NULL;
+    /* down over the count's 4 bytes and, past them, the end of the section's
+     * 16-byte head (walk_sections alone reads it): never into another section */
+    size_t down = (uintptr_t)(p + 4) % 8;
+    memmove(p + 4 - down, p + 4, sec->len - 4);
+    return p + 4 - down;
+}
+
 /* TRACES is read twice: once to count ips (so one aligned buffer holds them
- * all), once to copy them.  A section decompressed into a buffer of its own
- * (s->unpacked) is not copied when no trace shares frames with the one
- * before (format 5's shared, hsnap_format.h): its payload moves 4 bytes
- * down in place, which puts every trace's ips on an 8-byte boundary (each
- * trace is 8 bytes of head and 8 a frame), and the traces point into it.
+ * all), once to copy them.  A section the snapshot holds writable, in a
+ * buffer of its own (s->unpacked, decompressed) or in its file's buffer
+ * (s->buf: a state's rebuilt document, whose traces share no frames), is
+ * not copied when no trace shares frames with the one before (format 5's
+ * shared, hsnap_format.h): its traces move down over the count, by what
+ * puts every trace's ips on an 8-byte boundary (each trace is 8 bytes of
+ * head and 8 a frame; traces_in_place), and the traces point into it.
+ * Nothing reads the section's bytes, nor its head's, after parse_traces.
  * Shared frames are copied from the trace before, whose ips are whole by
  * then; what they take is charged to the file's budget first, so a payload
  * of a few bytes cannot claim gigabytes. */
@@ -284,12 +305,11 @@ static int parse_traces(struct sec *sec, struct snap *s, char *err, size_t errle
                          errlen) < 0)
         return -1;
     s->traces = calloc(n ? n : 1, sizeof(*s->traces));
-    uint8_t *own = s->unpacked[HSNAP_SEC_TRACES];
-    if (own && sec->data == own && !nshared) { /* (not made: snap_traces_stream reads compressed TRACES) */
+    uint8_t *own = nshared ? NULL : traces_in_place(sec, s);
+    if (own) {
         if (!s->traces)
             return fail(err, errlen, "out of memory");
         s->ntraces = n;
-        memmove(own, own + 4, sec->len - 4);
         c.p = own;
         for (uint32_t i = 0; i < n; i++) {
             struct snap_trace *t = &s->traces[i];

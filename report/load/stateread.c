@@ -682,8 +682,11 @@ int state_load_within(const char *path, uint64_t cap, struct snap *out, struct s
     if (st_with_traces(fd, &h, doc, dlen, n, N, acc, &b, &full, &flen, err, errlen) != 0)
         goto out;
     st_patch(full, flen, acc, N, &h);
-    rc = snap_load_mem_within(full, flen, &b, out, err, errlen);
-    free(full);
+    free(acc); /* neither is read again: the snapshot holds full alone */
+    free(doc);
+    acc = NULL, doc = NULL;
+    /* full is handed over, not copied: a copy held it twice at the peak */
+    rc = snap_load_owned(full, flen, &b, out, err, errlen);
     if (rc != 0)
         goto out;
     state_info_fill(&h, info);
