@@ -87,23 +87,10 @@ void pend_settle(void)
         pend_drain(pend_self);
 }
 
-/* Whether q's thread holds no free: its slots all read empty.  Only that
- * thread fills a slot, so one it reads empty stays so until it fills it
- * (another thread may empty a slot, never fill one); plain loads, where
- * an exchange a slot was a locked instruction each. */
-static inline int pend_none_held(const struct pend_queue *q)
-{
-    _Static_assert(PEND_DEPTH == 4, "pend_none_held reads four slots");
-    return !((uintptr_t)atomic_load_explicit(&q->p[0], memory_order_relaxed) |
-             (uintptr_t)atomic_load_explicit(&q->p[1], memory_order_relaxed) |
-             (uintptr_t)atomic_load_explicit(&q->p[2], memory_order_relaxed) |
-             (uintptr_t)atomic_load_explicit(&q->p[3], memory_order_relaxed));
-}
-
 /* Releases the oldest block the calling thread holds (the one whose lines
  * have been loading longest): 1, or 0 when it holds none.  A program that
- * keeps what it allocates (kept64's every malloc a new peak, trace_new_peak)
- * holds none: four loads answer. */
+ * keeps what it allocates (kept64's every malloc a new peak) holds none:
+ * trace_new_peak asks pend_holds_any first and makes no call. */
 int pend_settle_one(void)
 {
     struct pend_queue *q = pend_self;
