@@ -87,15 +87,12 @@ void pend_settle(void)
         pend_drain(pend_self);
 }
 
-/* Releases the oldest block the calling thread holds (the one whose lines
- * have been loading longest): 1, or 0 when it holds none.  A program that
- * keeps what it allocates (kept64's every malloc a new peak) holds none:
- * trace_new_peak asks pend_holds_any first and makes no call. */
-int pend_settle_one(void)
+/* recinner.h: q's oldest held block (the one whose lines have been
+ * loading longest) released: 1, or 0 when another thread emptied q's
+ * slots first.  Out of line: inlined, its registers cost trace_new_peak
+ * a longer prologue on every new peak, held frees or none. */
+HS_NOINLINE int pend_release_oldest(struct pend_queue *q)
 {
-    struct pend_queue *q = pend_self;
-    if (!q || pend_none_held(q))
-        return 0;
     for (unsigned k = 0; k < PEND_DEPTH; k++) {
         void *p = atomic_exchange_explicit(&q->p[(q->next + k) % PEND_DEPTH], NULL,
                                            memory_order_relaxed);
@@ -107,6 +104,16 @@ int pend_settle_one(void)
         }
     }
     return 0;
+}
+
+/* Releases the oldest block the calling thread holds: 1, or 0 when it
+ * holds none.  A program that keeps what it allocates (kept64's every
+ * malloc a new peak) holds none: trace_new_peak asks pend_holding itself
+ * and makes no call. */
+int pend_settle_one(void)
+{
+    struct pend_queue *q = pend_holding();
+    return q && pend_release_oldest(q);
 }
 
 /* ---------------- the books: where a dying block is ---------------- */

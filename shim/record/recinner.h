@@ -160,13 +160,15 @@ static inline int pend_none_held(const struct pend_queue *q)
              (uintptr_t)atomic_load_explicit(&q->p[3], memory_order_relaxed));
 }
 
-/* Whether the calling thread holds a free (pend_settle_one's test, for
- * callers that would otherwise call it to learn there is none). */
-static inline int pend_holds_any(void)
+/* The calling thread's queue when it holds a free, else NULL
+ * (pend_settle_one's test, for callers that would otherwise call it to
+ * learn there is none); then pend_release_oldest releases one. */
+static inline struct pend_queue *pend_holding(void)
 {
-    const struct pend_queue *q = pend_self;
-    return q && !pend_none_held(q);
+    struct pend_queue *q = pend_self;
+    return q && !pend_none_held(q) ? q : NULL;
 }
+int pend_release_oldest(struct pend_queue *q);
 
 static inline void pend_fresh_read(const struct pend_fresh *f, uintptr_t p, struct tbl_entry *e)
 {

@@ -496,10 +496,11 @@ static HS_NOINLINE void trace_fold(void)
  * is there to hide came back.  The peak is raised, and captured, only
  * with the queue empty: it stays exact.  cur: the size trace_track_peak
  * found over the peak, so that a thread holding none (kept64's every
- * malloc) goes straight to the raise, with no call (pend_holds_any). */
+ * malloc) goes straight to the raise, with no call (pend_holding). */
 static HS_NOINLINE void trace_new_peak(uint64_t cur)
 {
-    while (pend_holds_any() && pend_settle_one()) {
+    struct pend_queue *q;
+    while ((q = pend_holding()) && pend_release_oldest(q)) {
         if (trace_pending <= 0)
             return;
         cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
