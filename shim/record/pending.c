@@ -87,28 +87,12 @@ void pend_settle(void)
         pend_drain(pend_self);
 }
 
-/* Whether q's thread holds no free: its slots all read empty.  Only that
- * thread fills a slot, so one it reads empty stays so until it fills it
- * (another thread may empty a slot, never fill one); plain loads, where
- * an exchange a slot was a locked instruction each. */
-static inline int pend_none_held(const struct pend_queue *q)
+/* recinner.h: q's oldest held block (the one whose lines have been
+ * loading longest) released: 1, or 0 when another thread emptied q's
+ * slots first.  Out of line: inlined, its registers cost trace_new_peak
+ * a longer prologue on every new peak, held frees or none. */
+HS_NOINLINE int pend_release_oldest(struct pend_queue *q)
 {
-    _Static_assert(PEND_DEPTH == 4, "pend_none_held reads four slots");
-    return !((uintptr_t)atomic_load_explicit(&q->p[0], memory_order_relaxed) |
-             (uintptr_t)atomic_load_explicit(&q->p[1], memory_order_relaxed) |
-             (uintptr_t)atomic_load_explicit(&q->p[2], memory_order_relaxed) |
-             (uintptr_t)atomic_load_explicit(&q->p[3], memory_order_relaxed));
-}
-
-/* Releases the oldest block the calling thread holds (the one whose lines
- * have been loading longest): 1, or 0 when it holds none.  A program that
- * keeps what it allocates (kept64's every malloc a new peak, trace_new_peak)
- * holds none: four loads answer. */
-int pend_settle_one(void)
-{
-    struct pend_queue *q = pend_self;
-    if (!q || pend_none_held(q))
-        return 0;
     for (unsigned k = 0; k < PEND_DEPTH; k++) {
         void *p = atomic_exchange_explicit(&q->p[(q->next + k) % PEND_DEPTH], NULL,
                                            memory_order_relaxed);
@@ -120,6 +104,16 @@ int pend_settle_one(void)
         }
     }
     return 0;
+}
+
+/* Releases the oldest block the calling thread holds: 1, or 0 when it
+ * holds none.  A program that keeps what it allocates (kept64's every
+ * malloc a new peak) holds none: trace_new_peak asks pend_holding itself
+ * and makes no call. */
+int pend_settle_one(void)
+{
+    struct pend_queue *q = pend_holding();
+    return q && pend_release_oldest(q);
 }
 
 /* ---------------- the books: where a dying block is ---------------- */

@@ -147,6 +147,29 @@ struct pend_queue {
 extern struct pend_queue pend_q[PEND_QUEUES];
 extern atomic_uint pend_q_top; /* queues ever claimed: [0, top) (every loop over them) */
 
+/* Whether q's thread holds no free: its slots all read empty.  Only that
+ * thread fills a slot, so one it reads empty stays so until it fills it
+ * (another thread may empty a slot, never fill one); plain loads, where
+ * an exchange a slot was a locked instruction each. */
+static inline int pend_none_held(const struct pend_queue *q)
+{
+    _Static_assert(PEND_DEPTH == 4, "pend_none_held reads four slots");
+    return !((uintptr_t)atomic_load_explicit(&q->p[0], memory_order_relaxed) |
+             (uintptr_t)atomic_load_explicit(&q->p[1], memory_order_relaxed) |
+             (uintptr_t)atomic_load_explicit(&q->p[2], memory_order_relaxed) |
+             (uintptr_t)atomic_load_explicit(&q->p[3], memory_order_relaxed));
+}
+
+/* The calling thread's queue when it holds a free, else NULL
+ * (pend_settle_one's test, for callers that would otherwise call it to
+ * learn there is none); then pend_release_oldest releases one. */
+static inline struct pend_queue *pend_holding(void)
+{
+    struct pend_queue *q = pend_self;
+    return q && !pend_none_held(q) ? q : NULL;
+}
+int pend_release_oldest(struct pend_queue *q);
+
 static inline void pend_fresh_read(const struct pend_fresh *f, uintptr_t p, struct tbl_entry *e)
 {
     e->ptr = p;

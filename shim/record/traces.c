@@ -494,18 +494,20 @@ static HS_NOINLINE void trace_fold(void)
  * most allocations that follow a free (deep: 85% of them); draining the
  * whole queue each time left it nearly empty, and the table's misses it
  * is there to hide came back.  The peak is raised, and captured, only
- * with the queue empty: it stays exact. */
-static HS_NOINLINE void trace_new_peak(void)
+ * with the queue empty: it stays exact.  cur: the size trace_track_peak
+ * found over the peak, so that a thread holding none (kept64's every
+ * malloc) goes straight to the raise, with no call (pend_holding). */
+static HS_NOINLINE void trace_new_peak(uint64_t cur)
 {
-    uint64_t cur;
-    do {
+    struct pend_queue *q;
+    while ((q = pend_holding()) && pend_release_oldest(q)) {
         if (trace_pending <= 0)
             return;
         cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
               (uint64_t)trace_pending;
         if (cur <= atomic_load_explicit(&traces.peak, memory_order_relaxed))
             return;
-    } while (pend_settle_one());
+    }
     trace_raise_peak(cur);
     peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
 }
@@ -523,7 +525,7 @@ static inline void trace_track_peak(void)
     uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
                    (uint64_t)trace_pending;
     if (HS_UNLIKELY(cur > atomic_load_explicit(&traces.peak, memory_order_relaxed)))
-        trace_new_peak();
+        trace_new_peak(cur);
 }
 
 /* Adds to trace id's record (a shared line: atomic adds). */
