@@ -128,6 +128,7 @@ static struct got_slot *got_new_slot(void)
 struct got_walk {
     int unhook;  /* 1: put back, 0: rewrite */
     int touched; /* an entry of this module was written */
+    int pending; /* a module another thread's dlopen has not finished */
 };
 
 /* One entry of a module against names[k]: rewritten, or put back. */
@@ -162,16 +163,20 @@ static int got_module(struct dl_phdr_info *info, size_t size, void *arg)
     if (info->dlpi_addr == got.self_base)
         return 0;
     w->touched = 0;
-    gotw_module(info, got_names, GOT_NNAMES, got_entry, w);
+    w->pending |= gotw_module(info, got_names, GOT_NNAMES, got_entry, w);
     if (w->touched && !w->unhook)
         got.modules++;
     return 0;
 }
 
+/* A module left unfinished keeps got.adds short of the loader's count:
+ * the next got_poll walks again and finds it relocated. */
 static void got_walk_all(int unhook)
 {
-    struct got_walk w = {unhook, 0};
+    struct got_walk w = {unhook, 0, 0};
     loader_iterate_phdr(got_module, &w);
+    if (w.pending)
+        __atomic_store_n(&got.adds, 0, __ATOMIC_RELAXED);
 }
 
 /* Every loaded module's entries to the hooks; how many were rewritten. */

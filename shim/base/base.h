@@ -407,8 +407,8 @@ struct gotw_mod {                  /* the module being walked */
 };
 /* an entry at `at` against names[k] */
 typedef void (*gotw_fn)(void **at, unsigned k, const struct gotw_mod *m, void *arg);
-void gotw_module(const struct dl_phdr_info *info, const char *const *names, unsigned n,
-                 gotw_fn fn, void *arg); /* not the loader's or the vDSO's */
+int gotw_module(const struct dl_phdr_info *info, const char *const *names, unsigned n,
+                gotw_fn fn, void *arg); /* not the loader's or the vDSO's; 1: not finished */
 int gotw_write(void **at, void *v, const struct gotw_mod *m); /* 0 or -1 */
 int gotw_holds(const struct dl_phdr_info *info, uintptr_t a); /* a in its segments */
 unsigned long long gotw_adds(void); /* the loader's count of loads */

@@ -8,7 +8,16 @@
  * (got_hook) and by tracemalloc's domains (pyw_track_arm); each keeps its
  * own lock, skips its own module and decides what to write.  x86-64 only,
  * as the rest of the shim.
+ *
+ * dl_iterate_phdr lists a module from its mapping on, while another
+ * thread's dlopen has yet to relocate it: an entry written then is
+ * overwritten by the loader, or (a lazy JUMP_SLOT) has the module's base
+ * added to it, a wild jump at the module's first malloc; and the RELRO
+ * page put back read-only faults the loader's own writes.  So a module
+ * _dl_find_object does not know yet (it learns a dlopen's modules after
+ * their relocation) is left for a later walk (gotw_module answers 1).
  */
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <string.h>
@@ -52,6 +61,24 @@ int gotw_write(void **at, void *v, const struct gotw_mod *m)
     return 0;
 }
 
+/* glibc 2.35's; without it (an older glibc) every listed module is taken
+ * as finished, the walk as before. */
+extern int _dl_find_object(void *pc, struct dl_find_object *result) __attribute__((weak));
+
+/* Has the loader finished the module (relocated, RELRO applied)? */
+static int gotw_ready(const struct dl_phdr_info *info)
+{
+    struct dl_find_object found;
+    if (!_dl_find_object)
+        return 1;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+            void *a = (void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+            return _dl_find_object(a, &found) == 0;
+        }
+    return 1;
+}
+
 /* Does the module hold address a in one of its segments? */
 int gotw_holds(const struct dl_phdr_info *info, uintptr_t a)
 {
@@ -87,19 +114,23 @@ static void gotw_rela(struct gotw_mod *m, const ElfW(Rela) *r, size_t n, const E
 }
 
 /* Calls fn for every entry of the module (a dl_iterate_phdr callback's
- * info) against one of names[0..n): fn(entry, index in names, module, arg). */
-void gotw_module(const struct dl_phdr_info *info, const char *const *names, unsigned n,
+ * info) against one of names[0..n): fn(entry, index in names, module, arg).
+ * 0; 1 when the module is not finished yet (another thread's dlopen is
+ * relocating it: gotw_ready), none of its entries seen. */
+int gotw_module(const struct dl_phdr_info *info, const char *const *names, unsigned n,
                  gotw_fn fn, void *arg)
 {
     const char *name = info->dlpi_name ? info->dlpi_name : "";
     const ElfW(Dyn) *dyn = NULL;
     if (strstr(name, "linux-vdso") || strstr(name, "/ld-linux") || strstr(name, "/ld64.so"))
-        return;
+        return 0;
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
             dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     if (!dyn)
-        return;
+        return 0;
+    if (!gotw_ready(info))
+        return 1;
     const ElfW(Sym) *sym = NULL;
     const char *str = NULL;
     const ElfW(Rela) *jmp = NULL, *rela = NULL;
@@ -116,13 +147,14 @@ void gotw_module(const struct dl_phdr_info *info, const char *const *names, unsi
         }
     }
     if (!sym || !str)
-        return;
+        return 0;
     struct gotw_mod m = {.info = info};
     gotw_relro(&m);
     if (jmp)
         gotw_rela(&m, jmp, njmp, sym, str, names, n, fn, arg);
     if (rela)
         gotw_rela(&m, rela, nrela, sym, str, names, n, fn, arg);
+    return 0;
 }
 
 static int gotw_count(struct dl_phdr_info *info, size_t size, void *arg)

@@ -64,12 +64,13 @@ static void pt_entry(void **at, unsigned k, const struct gotw_mod *m, void *arg)
 
 static int pt_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    (void)size, (void)arg;
+    (void)size;
     pt.adds = info->dlpi_adds;
     if (gotw_holds(info, (uintptr_t)pytrack_track))
         return 0;
     int interp = gotw_holds(info, pt.track_at);
-    gotw_module(info, pt_names, interp && pt.dlopen ? 3 : 2, pt_entry, NULL);
+    if (gotw_module(info, pt_names, interp && pt.dlopen ? 3 : 2, pt_entry, NULL))
+        *(int *)arg = 1;
     return 0;
 }
 
@@ -79,8 +80,11 @@ static void pt_walk(void)
     int saved = guard_enter();
     unsigned long long adds = gotw_adds();
     lock_take(&pt.walk);
+    int pending = 0; /* a module another thread's dlopen has not finished */
     if (adds != pt.adds)
-        loader_iterate_phdr(pt_module, NULL);
+        loader_iterate_phdr(pt_module, &pending);
+    if (pending)
+        pt.adds = ~0ull; /* walked again next time */
     lock_drop(&pt.walk);
     guard_leave(saved);
 }

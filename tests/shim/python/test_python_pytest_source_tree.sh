@@ -98,6 +98,9 @@ PY
       grep -q "^test_user.py::test_memory_big: peak [34][0-9].[0-9] MiB" "$o"
   }
   execs() { grep -c 'execve(' "$T/src/$1.st"; }
+  # story NAME: the end of a run's output on one line, long enough to hold
+  # a faulthandler C stack whole (the runner keeps one line per failure)
+  story() { tail -c 3000 "$T/src/$1.out" | tr '\n' ' '; }
   PLUGINS= run here
   warned=$(grep "^heapsnap: " "$T/src/here.out" | grep -v "peak memory\|the test leaves")
   if [ "$(execs here)" = 1 ] && ! grep -q 'bind(' "$T/src/here.st" && [ -z "$warned" ]; then
@@ -106,7 +109,7 @@ PY
     t_fail python_pytest_source_tree_runs_in_one_process "execve $(execs here), bind $(grep -c 'bind(' "$T/src/here.st"), warnings: $warned"
   fi
   answers here && t_pass python_pytest_source_tree_same_answers_as_run_again ||
-    t_fail python_pytest_source_tree_same_answers_as_run_again "rc $(cat "$T/src/here.rc"): $(tail -c 900 "$T/src/here.out")"
+    t_fail python_pytest_source_tree_same_answers_as_run_again "rc $(cat "$T/src/here.rc"): $(story here)"
 
   PLUGINS="-p busy_plugin" run busy
   # (the thread's blocks count in every test, the process's: the outcomes
@@ -116,7 +119,7 @@ PY
      [ "$(execs busy)" = 1 ] && grep -q "^busy thread: many rounds" "$T/src/busy.out"; then
     t_pass python_pytest_source_tree_loads_beside_a_busy_thread
   else
-    t_fail python_pytest_source_tree_loads_beside_a_busy_thread "rc $(cat "$T/src/busy.rc"), execve $(execs busy): $(tail -c 600 "$T/src/busy.out")"
+    t_fail python_pytest_source_tree_loads_beside_a_busy_thread "rc $(cat "$T/src/busy.rc"), execve $(execs busy): $(story busy)"
   fi
 
   PLUGINS= run again HEAPSNAP_SHIM="$T/lib/libheapsnap.so"
@@ -125,7 +128,7 @@ PY
      [ "$(grep -c "^heapsnap: " "$T/src/again.out")" = 3 ]; then
     t_pass python_pytest_source_tree_falls_back_to_run_again
   else
-    t_fail python_pytest_source_tree_falls_back_to_run_again "rc $(cat "$T/src/again.rc"), execve $(execs again), said $n: $(head -c 300 "$T/src/again.out") ... $(tail -c 300 "$T/src/again.out")"
+    t_fail python_pytest_source_tree_falls_back_to_run_again "rc $(cat "$T/src/again.rc"), execve $(execs again), said $n: $(head -c 300 "$T/src/again.out" | tr '\n' ' ') ... $(story again)"
   fi
   DIST=/usr/lib/python3/dist-packages
   mkdir -p "$T/pp"
@@ -145,7 +148,7 @@ PY
     if answers "v-$tag" && [ "$n" = 1 ]; then
       t_pass "python_pytest_source_tree_same_answers_$tag"
     else
-      t_fail "python_pytest_source_tree_same_answers_$tag" "rc $(cat "$T/src/v-$tag.rc"), execve $n: $(tail -c 600 "$T/src/v-$tag.out")"
+      t_fail "python_pytest_source_tree_same_answers_$tag" "rc $(cat "$T/src/v-$tag.rc"), execve $n: $(story "v-$tag")"
     fi
   done < <(py_interpreters)
 fi
