@@ -360,14 +360,20 @@ static void collect_views_begin(struct hsnap_block *b, uint64_t n)
     col.ops.on_owned = held ? hold_on_owned : NULL;
 }
 
+/* The views hear the model directly again (collect_on_marked undone). */
+static void collect_views_direct(void)
+{
+    col.holding = 0;
+    col.ops.on_ref = col.live_ref;
+    col.ops.on_owned = col.live_owned;
+}
+
 /* The views hear what is held back, in order, and from now on directly. */
 static void collect_views_catch_up(void)
 {
     if (!col.holding)
         return;
-    col.holding = 0;
-    col.ops.on_ref = col.live_ref;
-    col.ops.on_owned = col.live_owned;
+    collect_views_direct();
     rlog_replay(&col.ops);
 }
 
@@ -417,9 +423,7 @@ static int collect_model_again(struct hsnap_block *b, uint64_t n, const struct m
     if (col.holding || !views) {
         if (col.holding) {
             rlog_free();
-            col.holding = 0;
-            col.ops.on_ref = col.live_ref;
-            col.ops.on_owned = col.live_owned;
+            collect_views_direct();
         }
         int rc = model_rerun(b, n, r, nroots, &col.ops, keep, &col.res);
         if (rc != MODEL_ESTALE)

@@ -258,22 +258,37 @@ static void holes_mark(struct scan *s)
 
 /* ---- phase 0: check and reset ------------------------------------------ */
 
+/* Phase 0's check of block i: in order, not over the one before, not
+ * past the address space (0, or MODEL_EINVAL); *end moves past it. */
+static inline int scan_check(const struct hsnap_block *b, uint32_t i, uintptr_t *end)
+{
+    if (b->addr + b->size < b->addr || (i && b->addr < *end))
+        return MODEL_EINVAL;
+    *end = block_end(b);
+    return MODEL_OK;
+}
+
+/* Phase 0's end: the blocks' span, end past the last. */
+static void scan_span(struct scan *s, uintptr_t end)
+{
+    s->lo = s->n ? s->b[0].addr : 0;
+    s->span = s->n ? end - s->lo : 0;
+}
+
 static int scan_reset(struct scan *s)
 {
     uintptr_t end = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         struct hsnap_block *b = &s->b[i];
-        if (b->addr + b->size < b->addr || (i && b->addr < end))
+        if (scan_check(b, i, &end))
             return MODEL_EINVAL;
-        end = block_end(b);
         if (!MODEL_HELD(b->cls))
             b->cls = HSNAP_CLASS_UNKNOWN;
         b->refcount = 0;
         b->flags = 0;
     }
     holes_mark(s);
-    s->lo = s->n ? s->b[0].addr : 0;
-    s->span = s->n ? end - s->lo : 0;
+    scan_span(s, end);
     return MODEL_OK;
 }
 
@@ -603,9 +618,8 @@ static int scan_again_reset(struct scan *s)
     uintptr_t end = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         struct hsnap_block *b = &s->b[i];
-        if (b->addr + b->size < b->addr || (i && b->addr < end))
+        if (scan_check(b, i, &end))
             return MODEL_EINVAL;
-        end = block_end(b);
         if (keep_get(s->keep, i, KEEP_ROOTED)) {
             if (b->cls != HSNAP_CLASS_REACHABLE)
                 return MODEL_ESTALE; /* made held: the roots' marking changes */
@@ -613,8 +627,7 @@ static int scan_again_reset(struct scan *s)
             b->cls = HSNAP_CLASS_UNKNOWN;
         }
     }
-    s->lo = s->n ? s->b[0].addr : 0;
-    s->span = s->n ? end - s->lo : 0;
+    scan_span(s, end);
     return MODEL_OK;
 }
 

@@ -675,60 +675,57 @@ void trace_discharge_plain(uint32_t id, uint64_t size)
     trace_discharge_in(id, size, 1);
 }
 
-/* A mapped range of trace id, of was bytes, cut down to the n pieces
- * left[0..n) (reg_cut: none, the range gone; one, a front or back cut; two,
- * a hole): the sums follow the ranges, each weighed as a walk of them
+/* Trace id's mapped ranges of from[0..nf) bytes become ranges of
+ * to[0..nt): the sums follow the ranges, each weighed as a walk of them
  * (reg_foreach, trace_live_add) weighs it, so that the lines' count is the
  * ranges' and their bytes the pieces' (docs/design.md, "Memory mapped
- * outside malloc").  A range gone is a free; a hole's second range counts
- * as an allocation in META's total (allocs - frees = live blocks), not in
- * the trace's STATS, which count the calls made. */
-HS_NOINLINE void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n)
+ * outside malloc").  Ranges gone are frees; a range more is an allocation
+ * in META's total (allocs - frees = live blocks), one less takes one
+ * back; the trace's STATS count the calls made. */
+static void trace_reshape(uint32_t id, const uint64_t *from, unsigned nf, const uint64_t *to,
+                          unsigned nt)
 {
     uint64_t c, b;
-    sample_weigh(was, &c, &b);
-    int64_t dn = -(int64_t)c, db = -(int64_t)b;
-    for (unsigned k = 0; k < n; k++) {
-        sample_weigh(left[k], &c, &b);
+    int64_t dn = 0, db = 0;
+    for (unsigned k = 0; k < nf; k++) {
+        sample_weigh(from[k], &c, &b);
+        dn -= (int64_t)c;
+        db -= (int64_t)b;
+    }
+    for (unsigned k = 0; k < nt; k++) {
+        sample_weigh(to[k], &c, &b);
         dn += (int64_t)c;
         db += (int64_t)b;
     }
     struct trace_shard *s = trace_shard();
-    if (!n)
-        trace_shard_add(s, &s->frees, 1);
-    else if (n > 1)
-        trace_shard_add(s, &s->allocs, n - 1);
+    if (!nt)
+        trace_shard_add(s, &s->frees, nf);
+    else if (nt != nf)
+        trace_shard_add(s, &s->allocs, (uint64_t)((int64_t)nt - (int64_t)nf));
     trace_shard_add(s, &s->bytes, (uint64_t)db);
     peak_move(id, dn, db); /* PEAK: per-trace live sums (peak_live) */
     trace_pending += db;
     trace_track_peak();
 }
 
+/* A mapped range of trace id, of was bytes, cut down to the n pieces
+ * left[0..n) (reg_cut: none, the range gone; one, a front or back cut; two,
+ * a hole). */
+HS_NOINLINE void trace_recut(uint32_t id, uint64_t was, const uint64_t *left, unsigned n)
+{
+    trace_reshape(id, &was, 1, left, n);
+}
+
 /* trace_recut undone: n ranges of trace id, of parts[0..n) bytes, one
  * range again (an mremap the kernel refused puts back the piece reg_take
- * cut from its range: reg_restore).  The sums follow as trace_recut's,
- * and the allocations a cut counted are taken back, so that META's totals
- * read as if the range had never been cut. */
+ * cut from its range: reg_restore), so that META's totals read as if the
+ * range had never been cut. */
 HS_NOINLINE void trace_rejoin(uint32_t id, const uint64_t *parts, unsigned n)
 {
-    uint64_t c, b, whole = 0;
-    int64_t dn = 0, db = 0;
-    for (unsigned k = 0; k < n; k++) {
-        sample_weigh(parts[k], &c, &b);
-        dn -= (int64_t)c;
-        db -= (int64_t)b;
+    uint64_t whole = 0;
+    for (unsigned k = 0; k < n; k++)
         whole += parts[k];
-    }
-    sample_weigh(whole, &c, &b);
-    dn += (int64_t)c;
-    db += (int64_t)b;
-    struct trace_shard *s = trace_shard();
-    if (n > 1)
-        trace_shard_add(s, &s->allocs, -(uint64_t)(n - 1));
-    trace_shard_add(s, &s->bytes, (uint64_t)db);
-    peak_move(id, dn, db); /* PEAK: per-trace live sums (peak_live) */
-    trace_pending += db;
-    trace_track_peak();
+    trace_reshape(id, parts, n, &whole, 1);
 }
 
 /* Allocations and frees of traced blocks so far (META). */
