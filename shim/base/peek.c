@@ -8,10 +8,14 @@
  * or of a file, that are readable, neighbours merged.  Left out, and read
  * by the system call as before: shared mappings (another process may
  * truncate the file under them: SIGBUS), the kernel's special ones
- * ([vvar] faults on some pages) and devices'.  The table is the caller's
- * (mapped for the check); nothing here allocates.
+ * ([vvar] faults on some pages) and devices'.  The fork's own mappings
+ * may go (its scratch, freed as it reads): the caller cuts them out
+ * (peek_forget), or a range merged with one of them reads past its end
+ * once it is unmapped.  The table is the caller's (mapped for the
+ * check); nothing here allocates.
  */
 #include <stdint.h>
+#include <string.h>
 
 #include "peek.h"
 #include "procmaps.h"
@@ -55,10 +59,48 @@ void peek_freeze(struct peek_range *r, size_t cap)
     peek_thaw();
     if (!r || procmaps_each(buf, sizeof buf, peek_add, &f) != 0 || f.n == f.cap)
         return; /* unread, or a mapping past the room: none trusted */
-    peek_fz = (struct peek_frozen){r, f.n};
+    peek_fz = (struct peek_frozen){r, f.n, cap};
+}
+
+void peek_forget(uintptr_t lo, uintptr_t hi)
+{
+    struct peek_range *r = peek_fz.r;
+    size_t n = peek_fz.n, i = 0, j = n;
+    if (!n || hi <= lo)
+        return;
+    while (i < j) { /* the first range ending past lo */
+        size_t m = i + (j - i) / 2;
+        if (r[m].hi <= lo)
+            i = m + 1;
+        else
+            j = m;
+    }
+    while (i < n && r[i].lo < hi) {
+        if (r[i].lo < lo && r[i].hi > hi) { /* a hole: two ranges */
+            if (n == peek_fz.cap) {
+                peek_thaw();
+                return;
+            }
+            memmove(&r[i + 2], &r[i + 1], (n - i - 1) * sizeof *r);
+            r[i + 1] = (struct peek_range){hi, r[i].hi};
+            r[i].hi = lo;
+            n++;
+            break;
+        }
+        if (r[i].lo < lo) { /* its back */
+            r[i++].hi = lo;
+        } else if (r[i].hi > hi) { /* its front */
+            r[i].lo = hi;
+            break;
+        } else { /* all of it */
+            memmove(&r[i], &r[i + 1], (n - i - 1) * sizeof *r);
+            n--;
+        }
+    }
+    peek_fz.n = n;
 }
 
 void peek_thaw(void)
 {
-    peek_fz = (struct peek_frozen){NULL, 0};
+    peek_fz = (struct peek_frozen){NULL, 0, 0};
 }

@@ -25,7 +25,7 @@ struct peek_range {
 };
 extern struct peek_frozen {
     struct peek_range *r;
-    size_t n;
+    size_t n, cap;
 } peek_fz;
 
 /* In the leak check's fork, before its reads (the one thread left, every
@@ -35,6 +35,11 @@ extern struct peek_frozen {
  * cap ranges, the caller's, until peek_thaw; more than cap: none).  No
  * malloc, no stdio. */
 void peek_freeze(struct peek_range *r, size_t cap);
+/* [lo, hi) no longer safe: a mapping the frozen copy may still unmap
+ * itself (the shim's own, its scratch), which a safe range would
+ * otherwise span, merged with the host's beside it.  No room to split a
+ * range: none trusted. */
+void peek_forget(uintptr_t lo, uintptr_t hi);
 void peek_thaw(void);
 
 /* Whether the n bytes at p may be read by a plain load: the process is

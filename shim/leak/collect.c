@@ -563,6 +563,15 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
     return ret;
 }
 
+/* The shim's own mappings (own_maps) are no safe range for peek: the
+ * fork unmaps its scratch as it goes, and a range merged with one of
+ * them would read past a hole (py_object_starts' type reads did). */
+static void collect_peek_own(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    (void)arg;
+    peek_forget(lo, hi);
+}
+
 /* The fork's child: the recorder's locks it inherited taken are dropped
  * (no other thread is left to hold one), then the check runs as in
  * place and report() puts the answer where the parent will find it. */
@@ -579,6 +588,8 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     size_t plen = COLLECT_PEEK_RANGES * sizeof(struct peek_range);
     struct peek_range *pr = collect_host->map(plen);
     peek_freeze(pr, COLLECT_PEEK_RANGES); /* the one thread left: its reads are loads */
+    if (collect_host->own_maps(collect_peek_own, NULL) != 0)
+        peek_thaw(); /* a mapping of ours unlisted: none trusted */
     if (blocks(ctx, &b, &n) == 0) {
         status = LFORK_SAID; /* the model warns */
         if (collect_model(b, n) == 0)

@@ -7,7 +7,9 @@
  * one and a range running off a mapping's end are not, and peek still
  * reads the safe ones and refuses the unmapped one without a fault; thawed,
  * nothing is safe and peek is the system call's again; a table too small
- * for the mappings trusts none.
+ * for the mappings trusts none; a range cut out (peek_forget: the fork's
+ * own mappings) is not safe, nor a read running into it, and a cut that
+ * needs a range more than the table holds trusts none.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -61,8 +63,46 @@ TEST_BEGIN(peek_frozen_loads_private_mappings_only)
     munmap(gone, pg);
 TEST_END
 
+/* A mapping of the frozen copy's own, cut out of the range it was merged
+ * into (peek_forget), is not read by a load once it is gone: the leak
+ * check's fork faulted in py_object_starts reading a "type" whose bytes
+ * ran from the host's memory into scratch it had unmapped. */
+TEST_BEGIN(peek_forgotten_range_not_safe)
+    long pg = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, 5 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uintptr_t a = (uintptr_t)m;
+    expect_true(m != MAP_FAILED, "five pages mapped");
+    peek_freeze(room, ROOM);
+    expect_true(peek_safe(a, 5 * pg), "one range, merged");
+    peek_forget(a + pg, a + 2 * pg); /* a hole */
+    peek_forget(a + 4 * pg, a + 5 * pg); /* a back */
+    munmap(m + pg, pg);
+    munmap(m + 4 * pg, pg);
+    expect_true(peek_safe(a, pg) && peek_safe(a + 2 * pg, 2 * pg), "the rest still safe");
+    expect_true(!peek_safe(a + pg - 8, 16), "a read into the hole");
+    expect_true(!peek_safe(a + 4 * pg - 8, 16), "a read past the new end");
+    char got[16];
+    expect_true(!peek(got, a + pg - 8, 16), "peek into the hole refused, no fault");
+    peek_forget(a, a + 4 * pg); /* over two ranges: both go */
+    expect_true(!peek_safe(a, 8) && !peek_safe(a + 2 * pg, 8), "both gone");
+    peek_thaw();
+    peek_freeze(room, ROOM);
+    size_t n = peek_fz.n;
+    peek_thaw();
+    peek_freeze(room, n + 1); /* room for one split */
+    expect_true(peek_fz.n == n, "the same ranges again");
+    peek_forget(a + 2 * pg + 8, a + 2 * pg + 16);
+    expect_true(peek_fz.n == n + 1 && peek_safe(a + 3 * pg, 8), "one split, table full");
+    peek_forget(a + 3 * pg + 8, a + 3 * pg + 16);
+    expect_true(!peek_fz.n && !peek_safe(a + 2 * pg, 8), "no room to split: none trusted");
+    peek_thaw();
+    munmap(m, pg);
+    munmap(m + 2 * pg, 2 * pg);
+TEST_END
+
 int main(void)
 {
     peek_frozen_loads_private_mappings_only();
+    peek_forgotten_range_not_safe();
     return 0;
 }
