@@ -38,6 +38,7 @@
 
 #define ATTACH_CALL_MS 30000 /* dlopen and the start, at most */
 #define ATTACH_ANSWER_MS 120000 /* detach: the longest silence between lines */
+#define ATTACH_SERVED_MS 5000 /* the control thread's first answer, waited for */
 #define ATTACH_EXIT_MS 2000  /* a process that removed its socket: its end, waited for */
 #define ATTACH_SHIM "libheapsnap-attach.so"
 #define PRELOAD_SHIM "libheapsnap.so" /* heapsnap run's, LD_PRELOAD's */
@@ -628,6 +629,11 @@ static int attach_do(const struct attach_opts *o, struct attach_facts *f, char *
     rc = attach_inject(o->pid, map, shim, ATTACH_RTLD_NOW, "heapsnap__attach", 0, conf, err,
                        errlen);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    if (rc == 0) { /* "attached" once its thread serves: CPython's wrap asked for */
+        char sock[PATH_MAX];
+        ctl_path(o->pid, f->euid, sock, sizeof sock);
+        ctl_served(sock, o->pid, ATTACH_SERVED_MS);
+    }
 out:
     free(map);
     return rc;

@@ -196,3 +196,17 @@ int ctl_request(const char *path, const char *req, pid_t pid, char *err, size_t 
         snprintf(err, errlen, "detach: process %d did not answer (it may have ended)", (int)pid);
     return ok ? 0 : 2;
 }
+
+int ctl_served(const char *path, pid_t pid, int ms)
+{
+    char why[512], buf[256];
+    int fd = ctl_connect(path, pid, why, sizeof why);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, "status\n", 7) == 7;
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    /* one read: the first byte of the answer is what is waited for */
+    ok = ok && poll(&pf, 1, ms) > 0 && read(fd, buf, sizeof buf) > 0;
+    close(fd);
+    return ok ? 0 : -1;
+}

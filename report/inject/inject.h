@@ -110,4 +110,11 @@ int ctl_connect(const char *path, pid_t pid, char *err, size_t errlen);
  * byte from the socket); 0 when it ended with "ok", 2 (err) otherwise. */
 int ctl_request(const char *path, const char *req, pid_t pid, char *err, size_t errlen);
 
+/* Whether pid's control thread serves its socket yet: a "status" asked
+ * and its answer's first bytes waited for, up to ms.  0 when they came,
+ * -1 otherwise (nothing said: the attach stands either way).  The thread
+ * asks CPython for its allocator wrap before it serves (dom_kick), so an
+ * attach that returns after this leaves no pymalloc object to come first. */
+int ctl_served(const char *path, pid_t pid, int ms);
+
 #endif
