@@ -1,8 +1,9 @@
 # test_redis_attach.sh - heapsnap attach and detach, again and again, on a
 # redis-server that redis-benchmark keeps busy: no request fails, the server
-# answers as before, each session's snapshot names redis's own functions,
-# and its resident memory after the last detach is back within 8 MiB (both
-# readings after redis's MEMORY PURGE: jemalloc's dirty pages are not ours).
+# answers as before, each session's snapshot's first site is a function of
+# redis's own binary, by its symbol, and its resident memory after the last
+# detach is back within 8 MiB (both readings after redis's MEMORY PURGE:
+# jemalloc's dirty pages are not ours).
 # ATTACH_CYCLES (default 5) sets how many sessions; scripts/soak-attach.sh
 # runs 50, with more checks after each.
 # serial: the RSS it compares moves with the machine's load (two full
@@ -51,7 +52,13 @@ for i in $(seq "$cycles"); do
   # one request of ours while attached, so the session surely allocates
   rd SET "attach:$i" "value-$i" >/dev/null
   "$HEAPSNAP" detach "$pid" >"$R/detach.$i.err" 2>&1 && wait "$cli" && ok=$((ok + 1))
-  "$HEAPSNAP" top --key function "$R/out/redis.$i.hsnap" 2>/dev/null | grep -qE '^(zmalloc|ztrymalloc_usable|sdsnewlen|createObject|_sdsnewlen)' &&
+  # named: the first site is a function of redis's own binary (Debian's
+  # redis-server is a link to redis-check-rdb), by its symbol.  Which one
+  # depends on the benchmark's phase at the detach (_sdsnewlen under
+  # set/get, lpInsert under lpush, clientsCronResizeOutputBuffer, ...):
+  # a fixed list of names failed 1 session in 5 under load
+  "$HEAPSNAP" top --key module -n 1 "$R/out/redis.$i.hsnap" 2>/dev/null | grep -qE '^redis-(server|check-rdb): size=' &&
+    "$HEAPSNAP" top --key function -n 1 "$R/out/redis.$i.hsnap" 2>/dev/null | grep -qE '^[A-Za-z_][A-Za-z0-9_.]*: size=' &&
     named=$((named + 1))
 done
 rss1=$(purged_rss)
@@ -61,7 +68,7 @@ kill -INT "$bench" 2>/dev/null; wait "$bench" 2>/dev/null
 if [ "$ok" = "$cycles" ]; then t_pass redis_attach_detach_cycles_under_load
 else sv_fail redis_attach_detach_cycles_under_load "$ok of $cycles sessions ended cleanly" "$R/attach.$i.err" "$R/detach.$i.err" "$R/log"; fi
 if [ "$named" = "$cycles" ]; then t_pass redis_attach_snapshots_name_redis_functions
-else sv_fail redis_attach_snapshots_name_redis_functions "$named of $cycles snapshots name zmalloc's callers" "$R/detach.$i.err"; fi
+else sv_fail redis_attach_snapshots_name_redis_functions "$named of $cycles snapshots name a redis function first" "$R/detach.$i.err"; fi
 errs=$(tr '\r' '\n' <"$R/bench.out" | grep -ciE 'error|refused|reset|timeout')
 if [ "$errs" = 0 ] && grep -qE 'requests per second|rps=[1-9]' <(tr '\r' '\n' <"$R/bench.out") &&
    [ "$(rd GET "attach:$cycles")" = "value-$cycles" ] && [ "$(rd PING)" = PONG ] &&
