@@ -21,30 +21,24 @@
  * bytes instead of the frames' nodes in ftree_walk_in's tree (a Python
  * start-up names ten thousand native stacks some 60 frames deep, import
  * torch a million), and a match is two compares instead of a walk up 60
- * nodes.  Two stacks share a name only when both hashes agree: trace_hash
- * and a second one of other lanes and multipliers, about n^2 / 2^129 for
- * n names; the depth and the truncation flag are in both, so the record
- * is the two hashes alone. */
+ * nodes.  Both lanes (pyfr_native_step) run from the outermost frame in,
+ * so that a stack sharing its outer frames with the one before starts
+ * from the lanes that one had there (stack.c's pyfr_last); each step is a
+ * bijection of its lane, the two of other operations and multipliers,
+ * and the depth and truncation flag are folded in at the end.  Two stacks
+ * share a name only when both hashes agree: about n^2 / 2^129 for n
+ * names, so the record is the two hashes alone. */
 struct pyfr_native_key {
     uint64_t hash, check;
 };
 
-/* trace_hash, and beside it the second hash: two lanes (even and odd
- * frames, as trace_hash's) whose steps also fold their high bits down, so
- * that they are no multiple of trace_hash's. */
-static struct pyfr_native_key pyfr_native_key(const uintptr_t *ip, unsigned depth, int truncated)
+static struct pyfr_native_key pyfr_native_key(struct pyfr_native_lanes s, unsigned depth,
+                                              int truncated)
 {
-    uint64_t c = 0xbb67ae8584caa73bULL ^ ((uint64_t)depth << 32), d = 0x3c6ef372fe94f82bULL;
-    unsigned i = 0;
-    for (; i + 1 < depth; i += 2) {
-        c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
-        d = (d ^ ip[i + 1] ^ d >> 31) * 0xd6e8feb86659fd93ULL;
-    }
-    if (i < depth)
-        c = (c ^ ip[i] ^ c >> 29) * 0x9fb21c651e98df25ULL;
     uint64_t salt = truncated ? 0x5bd1e9955bd1e995ull : 0;
-    struct pyfr_native_key k = {trace_hash(ip, depth) ^ salt,
-                              trace_mix((c ^ c >> 27) * 0x94d049bb133111ebULL + d) ^ salt};
+    struct pyfr_native_key k = {
+        trace_mix(s.c ^ ((uint64_t)depth << 32) ^ salt),
+        trace_mix((s.d ^ s.d >> 27) * 0x94d049bb133111ebULL + depth) ^ salt};
     return k;
 }
 
@@ -100,7 +94,15 @@ static int pyfr_native_grow(void)
 
 uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated)
 {
-    struct pyfr_native_key k = pyfr_native_key(ip, depth, truncated);
+    struct pyfr_native_lanes s = PY_NATIVE_SEED;
+    for (unsigned i = depth; i-- > 0;)
+        s = pyfr_native_step(s, ip[i]);
+    return pyfr_native_name_of(s, depth, truncated);
+}
+
+uint32_t pyfr_native_name_of(struct pyfr_native_lanes lanes, unsigned depth, int truncated)
+{
+    struct pyfr_native_key k = pyfr_native_key(lanes, depth, truncated);
     uint32_t name = UNWIND_NO_NAME;
     pyfr_code_lock();
     uint32_t s = nat.slots ? pyfr_native_slot(k.hash, nat.slots) : 0;

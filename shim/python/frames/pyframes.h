@@ -274,6 +274,23 @@ void pyfr_recent_thread_end(void);                            /* the thread's ta
  * same frames always get the same name.  UNWIND_NO_NAME when out of
  * memory.  Takes pyfr_code_lock. */
 uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated);
+/* The same from the lanes of its frames, ip[depth - 1] first:
+ * s = PY_NATIVE_SEED, then s = pyfr_native_step(s, ip[i]) for i from
+ * depth - 1 down to 0 (a caller keeps the lanes of outer frames shared
+ * with the stack before). */
+struct pyfr_native_lanes {
+    uint64_t c, d;
+};
+#define PY_NATIVE_SEED ((struct pyfr_native_lanes){0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL})
+static inline struct pyfr_native_lanes pyfr_native_step(struct pyfr_native_lanes s, uintptr_t ip)
+{
+    s.c = (s.c ^ ip) * 0x9fb21c651e98df25ULL;
+    s.d = (s.d + ip) * 0xd6e8feb86659fd93ULL;
+    s.c ^= s.c >> 29;
+    s.d ^= s.d >> 31;
+    return s;
+}
+uint32_t pyfr_native_name_of(struct pyfr_native_lanes s, unsigned depth, int truncated);
 
 
 

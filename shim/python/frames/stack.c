@@ -112,6 +112,77 @@ static inline __attribute__((always_inline)) void pyfr_put_call(struct pyfr_out 
     *j = x;
 }
 
+/* A native frame's class for a splice: an evaluation frame, and whether a
+ * splice does something with it past the first Python frame (an
+ * evaluation frame, or one out of the interpreter's text). */
+enum { PY_CLS_EVAL = 1, PY_CLS_PLAN = 2 };
+static inline unsigned pyfr_cls(uintptr_t ip)
+{
+    unsigned ev = (unsigned)pyfr_is_eval(ip);
+    return ev | (ev || !pyfr_is_interp(ip) ? PY_CLS_PLAN : 0);
+}
+
+/* The thread's last native stack named by a walk (pyfr_trace), kept from
+ * its outermost frame in (ip[k] is its frame n - 1 - k; kept as the
+ * stack's own order ends, so that two compare from their ends:
+ * ftree_tail_same), with the name's
+ * lanes (pyfr_native_step) over the frames outward of each and the
+ * frames a plan holds (pyfr_plan_of: PY_CLS_PLAN).  A Python program's next
+ * stack shares most of its frames, from its first evaluation frame out,
+ * with the one before at the same distance from the outermost: those are
+ * compared, not classified and hashed again, and their plan's part is
+ * copied.  Every field at k is a function of ip[0..k] alone, so an answer
+ * holds whatever ran between (a fork, a module unloaded): only values are
+ * compared. */
+#define PY_LAST_MAX (TRACE_DEPTH_MAX + UNWIND_SLACK)
+struct pyfr_last {
+    unsigned n;                                    /* frames kept */
+    uintptr_t rip[PY_LAST_MAX];                    /* ip[k] at rip[PY_LAST_MAX - 1 - k] */
+    struct pyfr_native_lanes lane[PY_LAST_MAX + 1]; /* lane[k]: over ip[0..k) */
+    uint16_t below[PY_LAST_MAX + 1];               /* plan frames among ip[0..k) */
+    uint16_t pk[PY_LAST_MAX];                      /* the plan frames' k, ascending */
+    uint8_t pev[PY_LAST_MAX];                      /* ... PY_CLS_EVAL of each */
+};
+static __thread struct pyfr_last *pyfr_last;
+static __thread int pyfr_last_off;
+
+/* How many of nat[0..n)'s outermost frames are L's, at the same distance
+ * from the outermost. */
+static inline unsigned pyfr_last_shared(const struct pyfr_last *L, const uintptr_t *nat, unsigned n)
+{
+    return ftree_tail_same(nat + n, L->rip + PY_LAST_MAX, L->n < n ? L->n : n);
+}
+
+/* The name of the walked stack nat[0..n) (pyfr_native_name's), and the
+ * thread's last stack made this one (*Lp; NULL when it cannot be kept):
+ * only the frames it does not share with the last are classified and
+ * hashed. */
+static uint32_t pyfr_last_name(const uintptr_t *nat, unsigned n, int truncated,
+                               const struct pyfr_last **Lp)
+{
+    struct pyfr_last *L = pyfr_last;
+    if (HS_UNLIKELY(!L) && !pyfr_last_off && !(L = pyfr_last = arena_alloc(sizeof *L)))
+        pyfr_last_off = 1;
+    if (!L || n > PY_LAST_MAX) {
+        *Lp = NULL;
+        return pyfr_native_name(nat, n, truncated);
+    }
+    unsigned k = pyfr_last_shared(L, nat, n), np = k ? L->below[k] : 0;
+    struct pyfr_native_lanes s = k ? L->lane[k] : PY_NATIVE_SEED;
+    for (; k < n; k++) {
+        uintptr_t ip = nat[n - 1 - k];
+        unsigned c = pyfr_cls(ip);
+        L->rip[PY_LAST_MAX - 1 - k] = ip;
+        L->lane[k + 1] = s = pyfr_native_step(s, ip);
+        if (c & PY_CLS_PLAN)
+            L->pk[np] = (uint16_t)k, L->pev[np++] = (uint8_t)(c & PY_CLS_EVAL);
+        L->below[k + 1] = (uint16_t)np;
+    }
+    L->n = n;
+    *Lp = L;
+    return pyfr_native_name_of(s, n, truncated);
+}
+
 /* A native stack's plan: where its evaluation frames and its frames out
  * of the interpreter's text lie (the frames a splice does something
  * with, past the first Python frame), so that a stack spliced again skips
@@ -129,8 +200,11 @@ struct pyfr_plan {
 static __thread struct pyfr_plan *pyfr_plans;
 static __thread int pyfr_plans_off;
 
-/* name's plan (its frames nat[0..n)), made on a miss; NULL: none. */
-static const struct pyfr_plan *pyfr_plan_of(uint32_t name, const uintptr_t *nat, unsigned n)
+/* name's plan (its frames nat[0..n)), made on a miss; NULL: none.  The
+ * frames nat[n - shared..n) are L's (pyfr_last_shared; UINT32_MAX: not
+ * compared yet), their part of the plan known. */
+static const struct pyfr_plan *pyfr_plan_of(uint32_t name, const uintptr_t *nat, unsigned n,
+                                            const struct pyfr_last *L, unsigned shared)
 {
     struct pyfr_plan *t = pyfr_plans;
     if (name == UNWIND_NO_NAME || !(name & UNWIND_NAME_FRAMES) || n > 255)
@@ -142,15 +216,25 @@ static const struct pyfr_plan *pyfr_plan_of(uint32_t name, const uintptr_t *nat,
     struct pyfr_plan *p = &t[(name * 0x9e3779b9u) >> 22 & (PY_PLANS - 1)];
     if (p->name == name)
         return p->ok ? p : NULL;
+    if (L == NULL)
+        shared = 0;
+    else if (shared == UINT32_MAX)
+        shared = pyfr_last_shared(L, nat, n);
     p->name = name, p->np = 0, p->eval = 0, p->ok = 0;
-    for (unsigned i = 0; i < n; i++) {
-        int ev = pyfr_is_eval(nat[i]);
-        if (ev || !pyfr_is_interp(nat[i])) {
+    for (unsigned i = 0; i < n - shared; i++) { /* the frames not L's */
+        unsigned c = pyfr_cls(nat[i]);
+        if (c & PY_CLS_PLAN) {
             if (p->np == PY_PLAN_AT)
                 return NULL;
-            p->eval |= (uint64_t)ev << p->np;
+            p->eval |= (uint64_t)(c & PY_CLS_EVAL) << p->np;
             p->at[p->np++] = (uint8_t)i;
         }
+    }
+    for (unsigned e = shared ? L->below[shared] : 0; e-- > 0;) { /* L's, outermost last */
+        if (p->np == PY_PLAN_AT)
+            return NULL;
+        p->eval |= (uint64_t)L->pev[e] << p->np;
+        p->at[p->np++] = (uint8_t)(n - 1 - L->pk[e]);
     }
     p->ok = 1;
     return p;
@@ -333,6 +417,10 @@ void pyfr_thread_end(void)
         arena_free(pyfr_plans, PY_PLANS * sizeof *pyfr_plans);
     pyfr_plans = NULL;
     pyfr_plans_off = 1;
+    if (pyfr_last)
+        arena_free(pyfr_last, sizeof *pyfr_last);
+    pyfr_last = NULL;
+    pyfr_last_off = 1;
     pyfr_code_thread_end();
     pyfr_recent_thread_end();
 }
@@ -392,8 +480,12 @@ int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint3
     if (!wk)
         return 0;
     uint32_t again = *name;
-    if (*name == UNWIND_NO_NAME)
-        *name = pyfr_native_name(ip, depth, truncated);
+    const struct pyfr_last *L = pyfr_last;
+    unsigned shared = UINT32_MAX; /* not compared yet */
+    if (*name == UNWIND_NO_NAME) {
+        *name = pyfr_last_name(ip, depth, truncated, &L);
+        shared = depth; /* L is this stack now */
+    }
     unsigned flags = HS_UNLIKELY(atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed)) &&
                              pyfr_tm_own(ip, depth) ? HSNAP_TRACE_TMOWN : 0;
     const char *ts = pyfr_own_state();
@@ -410,7 +502,7 @@ int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint3
                            cap && cap < max ? cap : max,
                            cap && pyfr_trim && atomic_load_explicit(&pyfr_frames_bare, memory_order_relaxed),
                            pyfr_trim};
-        truncated = pyfr_splice(ip, depth, &o, wk, truncated, pyfr_plan_of(*name, ip, depth),
+        truncated = pyfr_splice(ip, depth, &o, wk, truncated, pyfr_plan_of(*name, ip, depth, L, shared),
                               pyfr_trim_inner(ip, i));
         st = out, depth = o.k;
     }
