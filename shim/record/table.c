@@ -214,13 +214,14 @@ static int tbl_rebuild(struct tbl_stripe *s, uint32_t c)
     uint32_t moved = 0;
     for (uint32_t g = 0; g < old_c; g++) /* each live slot (a tag's byte has no high bit) */
         for (unsigned m = ~tbl_free_mask(old[g].ctrl) & TBL_ALL; m; m &= m - 1) {
-            const struct tbl_slot *x = &old[g].slot[__builtin_ctz(m)];
+            const unsigned i = (unsigned)__builtin_ctz(m);
+            const struct tbl_slot *x = &old[g].slot[i];
             uint64_t h = tbl_hash(tbl_ptr(x));
             struct tbl_cluster *k = &cl[tbl_home(h, c)];
             unsigned f = tbl_free_mask(k->ctrl);
             if (HS_LIKELY(f)) { /* its home has room: tbl_vacancy's first answer */
                 unsigned j = (unsigned)__builtin_ctz(f);
-                k->ctrl[j] = (uint8_t)tbl_tag(h);
+                k->ctrl[j] = old[g].ctrl[i]; /* its tag: the same hash's */
                 k->slot[j] = *x;
                 moved++;
             } else { /* more room than live entries: always a vacancy */

@@ -680,9 +680,13 @@ cfi_memo_deep_spilled(uint32_t path, uintptr_t key, uintptr_t rsp, uintptr_t rbp
 }
 
 /* The walk of path h in its deep set (or that set's partner, where it
- * spilled) that this walk repeats exactly (cfi_same_again), made the
- * set's most recent and deep set s's last; or NULL.  Whatever h is, a
- * walk found is compared word for word. */
+ * spilled) that this walk repeats exactly (cfi_same_again), made deep set
+ * s's last and, in a full set, the set's most recent; or NULL.  Whatever h
+ * is, a walk found is compared word for word.  A set with a free way loses
+ * no walk to the next one kept, so its order is left as it is: the walks
+ * that take turns through it (kept's 64) were found past the first way
+ * and moved to the front at every hit (scripts/bench/instrcount.py --only
+ * kept64; cfi_memo_deep_hit_keeps_order). */
 static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_t key,
                                                 uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                                                 unsigned max, unsigned long long subs)
@@ -692,7 +696,12 @@ static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         m = w[j];
         if (m->path == path && cfi_same_again(m, key, rsp, rbp, top8, max, subs)) {
-            cfi_memo_front(w, j, m);
+            if (w[CFI_MEMO_WAYS - 1] != &cfi_memo_none) { /* full: the order says who leaves */
+                cfi_memo_front(w, j, m);
+            } else {
+                cfi_memo.last = m;
+                cfi_memo.fresh = 1;
+            }
             cfi_memo.dlast[s] = m;
             return m;
         }
@@ -703,6 +712,19 @@ static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_
         return m;
     }
     return NULL;
+}
+
+/* unwindinner.h (tests): the way of this thread's deep sets holding the
+ * walk named tag, or -1; *full: its set has no free way. */
+int cfi_memo_deep_way(uint32_t tag, int *full)
+{
+    for (unsigned i = 0; cfi_memo.dset && i < CFI_DEEP_SETS; i++)
+        for (unsigned j = 0; j < CFI_MEMO_WAYS; j++)
+            if (cfi_memo.dset[i][j] != &cfi_memo_none && cfi_memo.dset[i][j]->tag == tag) {
+                *full = cfi_memo.dset[i][CFI_MEMO_WAYS - 1] != &cfi_memo_none;
+                return (int)j;
+            }
+    return -1;
 }
 
 /* cfi_memo_again_in's search where set s is deep: the path of the walk's

@@ -118,6 +118,7 @@ int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, u
  * frames): the name, or CFI_NO_TAG when a walk is needed.  The caller has
  * checked cfa <= top - 8 (unwind_again's unwind_origin_ok). */
 uint32_t cfi_again(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, unsigned max);
+int cfi_memo_deep_way(uint32_t tag, int *full); /* tests: a named walk's deep way, or -1 */
 /* ... without the check mode (uchk_on 0), the origin untested (unwind_again_in
  * says why), the rule cache set up (auto's), and with no
  * unload check of its own: the hooks' tick makes it (cfi_tick). */

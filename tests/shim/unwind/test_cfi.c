@@ -531,6 +531,45 @@ TEST_BEGIN(cfi_memo_paths_from_one_caller_all_found)
     expect_true(r.misses == 0, "%d misses after the first round", r.misses);
 TEST_END
 
+/* Twenty walks from one caller, taken in turn, turn its set deep; then
+ * each is found again twice.  A hit in a deep set with a free way leaves
+ * the set's ways where they were (no walk leaves such a set when the next
+ * is kept, so their order is not needed): the walk found keeps its way. */
+struct memo_order {
+    int wrong, misses, moved, kept; /* kept: hits in a set with a free way */
+};
+
+static void *memo_order_thread(void *arg)
+{
+    struct memo_order *r = arg;
+    struct memo_ask q = {0};
+    for (int round = 0; round < 3; round++) /* one call site: the same outer frames */
+        for (unsigned i = 0; i < 20; i++) {
+            int full = 1, way = round < 2 ? -1 : cfi_memo_deep_way(2500 + i, &full);
+            q.name = 2500 + i;
+            memo_path(0, i, &q);
+            r->wrong += !q.right;
+            r->misses += round == 2 && !q.hit;
+            if (way >= 0 && !full) {
+                r->kept++;
+                r->moved += cfi_memo_deep_way(2500 + i, &full) != way;
+            }
+        }
+    cfi_thread_end();
+    return NULL;
+}
+
+TEST_BEGIN(cfi_memo_deep_hit_keeps_order)
+    struct memo_order r = {0};
+    pthread_t t;
+    expect_true(pthread_create(&t, NULL, memo_order_thread, &r) == 0, "pthread_create");
+    pthread_join(t, NULL);
+    expect_true(r.wrong == 0, "%d wrong answers", r.wrong);
+    expect_true(r.misses == 0, "%d misses", r.misses);
+    expect_true(r.kept > 0, "no hit in a deep set with a free way");
+    expect_true(r.moved == 0, "%d of %d hits moved their walk", r.moved, r.kept);
+TEST_END
+
 /* As memo_path, ten levels: 1,024 paths from one first state, more than
  * the deep sets hold (CFI_DEEP_SETS x CFI_MEMO_WAYS) and than it takes
  * to turn them cold (CFI_DEEP_COLD). */
@@ -743,6 +782,7 @@ int main(void)
     cfi_walk_equals_unw_backtrace_in_a_thread();
     cfi_memo_spills_a_full_set();
     cfi_memo_paths_from_one_caller_all_found();
+    cfi_memo_deep_hit_keeps_order();
     cfi_memo_cold_deep_sets_warm_again();
     cfi_memo_deep_set_spills();
     cfi_rules_of_this_binary();
