@@ -5,16 +5,27 @@
  * hook_stack), so that the same native frames, walked again after the
  * memo forgot them, get the same name, and the thread's recent splices
  * (stack.c) keyed by that name are found again.  A number stands for one
- * native stack (its frames and truncation flag) for good, kept as two
- * hashes of them (pyfr_native_key): records are never freed, like traces.  Only
- * a walk (a memo miss) comes here; the table is under the room's lock
- * (pyfr_code_lock), which fork's handlers hold.
+ * native stack (its frames and truncation flag) for good, and is never
+ * handed out again; the table remembers the last PY_NATIVE_KEEP numbers'
+ * stacks (two hashes of them: pyfr_native_key), so a stack met again
+ * after that many others gets a new number.  Only a walk (a memo miss)
+ * comes here; the table is under the room's lock (pyfr_code_lock), which
+ * fork's handlers hold.
  */
 #include "unwind.h"
 #include "pyreads.h"
 #include "pyframes.h"
 
-#define PY_NATIVE_MAX (1u << 24) /* numbers handed out, at most */
+/* What a name is worth after the memo forgot its stack: the thread's
+ * plans (PY_PLANS a thread) and recent splices (stack.c, recent.c) keyed
+ * by it, each a few thousand names at most, so the table needs to
+ * remember no more names than they hold: kept for good, names cost 16
+ * bytes each and their index 4-8 more (import torch makes 770k of them:
+ * 17 MiB, for the 378k found again).  A forgotten stack's new number
+ * costs a plan and a splice made again, never a wrong one: numbers are
+ * not reused, so every answer kept under the old number stays true. */
+#define PY_NATIVE_KEEP (1u << 16) /* names remembered (a ring by number) */
+#define PY_NATIVE_MAX 0x7fffffffu /* numbers handed out, at most: below UNWIND_NO_NAME */
 
 /* A stack is known by two 64-bit hashes of its frames (with its depth and
  * truncation flag), not by its frames: kept, they cost a record of 16
@@ -43,14 +54,27 @@ static struct pyfr_native_key pyfr_native_key(struct pyfr_native_lanes s, unsign
 }
 
 /* The records are one mapping grown by an eighth in place (arena_remap:
- * the kernel moves its pages), not doubled: the shim's own memory counts
- * what it maps.  The index is at most 3/4 full. */
+ * the kernel moves its pages), not doubled, up to PY_NATIVE_KEEP: the
+ * shim's own memory counts what it maps.  Number k's record is
+ * recs[k % PY_NATIVE_KEEP] while remembered (k >= n - PY_NATIVE_KEEP);
+ * the index holds the remembered numbers alone, at most 3/4 full. */
 static struct {
     struct pyfr_native_key *recs; /* by number, side by side: a probe's one miss */
-    uint32_t n, cap;
+    uint32_t n, cap;         /* numbers handed out; records mapped */
     uint32_t *index;         /* number + 1 by hash; 0 = empty */
     uint32_t slots;          /* power of two */
 } nat;
+
+static inline struct pyfr_native_key *pyfr_native_rec(uint32_t number)
+{
+    return &nat.recs[number & (PY_NATIVE_KEEP - 1)];
+}
+
+/* Numbers the table remembers: [n - this, n). */
+static inline uint32_t pyfr_native_live(void)
+{
+    return nat.n < PY_NATIVE_KEEP ? nat.n : PY_NATIVE_KEEP;
+}
 
 static inline uint32_t pyfr_native_slot(uint64_t hash, uint32_t slots)
 {
@@ -65,23 +89,26 @@ static int pyfr_native_same(const struct pyfr_native_key *r, struct pyfr_native_
 /* Records and index grown for one more number: 0, or -1. */
 static int pyfr_native_grow(void)
 {
-    if (nat.n + 1 > nat.cap) {
+    if (nat.n + 1 > nat.cap && nat.cap < PY_NATIVE_KEEP) {
         size_t old = (size_t)nat.cap * sizeof *nat.recs, len = old + old / 8;
         len = (len > 4096 ? len + 4095 : 4096) & ~(size_t)4095;
+        if (len > PY_NATIVE_KEEP * sizeof *nat.recs)
+            len = PY_NATIVE_KEEP * sizeof *nat.recs;
         struct pyfr_native_key *r = nat.recs ? arena_remap(nat.recs, old, len) : arena_map(len);
         if (!r)
             return -1;
         nat.recs = r;
         nat.cap = (uint32_t)(len / sizeof *r);
     }
-    if (4 * ((uint64_t)nat.n + 1) <= 3 * (uint64_t)nat.slots)
+    uint32_t live = pyfr_native_live();
+    if (4 * ((uint64_t)live + 1) <= 3 * (uint64_t)nat.slots)
         return 0;
     uint32_t slots = nat.slots ? nat.slots * 2 : 512;
     uint32_t *ix = arena_alloc(slots * sizeof *ix);
     if (!ix)
         return -1;
-    for (uint32_t k = 0; k < nat.n; k++) {
-        uint32_t s = pyfr_native_slot(nat.recs[k].hash, slots);
+    for (uint32_t k = nat.n - live; k < nat.n; k++) {
+        uint32_t s = pyfr_native_slot(pyfr_native_rec(k)->hash, slots);
         while (ix[s])
             s = (s + 1) & (slots - 1);
         ix[s] = k + 1;
@@ -90,6 +117,28 @@ static int pyfr_native_grow(void)
         arena_free(nat.index, nat.slots * sizeof *nat.index);
     nat.index = ix, nat.slots = slots;
     return 0;
+}
+
+/* The oldest remembered number, whose record number n's takes, out of
+ * the index: its slot emptied and the run after it shifted back over it
+ * (linear probing's deletion: each entry stays reachable from its home
+ * slot, with no tombstones to clear). */
+static void pyfr_native_forget(void)
+{
+    uint32_t old = nat.n - PY_NATIVE_KEEP, mask = nat.slots - 1;
+    uint32_t i = pyfr_native_slot(pyfr_native_rec(old)->hash, nat.slots);
+    while (nat.index[i] != old + 1)
+        if (!nat.index[i = (i + 1) & mask])
+            return; /* not there: nothing to take out */
+    for (uint32_t j = (i + 1) & mask; nat.index[j]; j = (j + 1) & mask) {
+        uint32_t home = pyfr_native_slot(pyfr_native_rec(nat.index[j] - 1)->hash, nat.slots);
+        /* stays when its home lies cyclically in (i, j] */
+        if (((j - home) & mask) < ((j - i) & mask))
+            continue;
+        nat.index[i] = nat.index[j];
+        i = j;
+    }
+    nat.index[i] = 0;
 }
 
 uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated)
@@ -107,13 +156,15 @@ uint32_t pyfr_native_name_of(struct pyfr_native_lanes lanes, unsigned depth, int
     pyfr_code_lock();
     uint32_t s = nat.slots ? pyfr_native_slot(k.hash, nat.slots) : 0;
     for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
-        if (pyfr_native_same(&nat.recs[nat.index[s] - 1], k)) {
+        if (pyfr_native_same(pyfr_native_rec(nat.index[s] - 1), k)) {
             name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
             goto out;
         }
     if (nat.n >= PY_NATIVE_MAX || pyfr_native_grow() != 0)
         goto out;
-    nat.recs[nat.n] = k;
+    if (nat.n >= PY_NATIVE_KEEP)
+        pyfr_native_forget();
+    *pyfr_native_rec(nat.n) = k;
     s = pyfr_native_slot(k.hash, nat.slots);
     while (nat.index[s])
         s = (s + 1) & (nat.slots - 1);

@@ -270,9 +270,10 @@ void pyfr_recent_keep(const struct pyfr_walk *wk, uint32_t name, uint32_t id); /
 void pyfr_recent_thread_end(void);                            /* the thread's tables go back */
 
 /* native.c: the name of the native stack ip[0..depth) (truncated: it was
- * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; the
- * same frames always get the same name.  UNWIND_NO_NAME when out of
- * memory.  Takes pyfr_code_lock. */
+ * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; a
+ * name stands for one stack for good, and the same frames get the same
+ * name while the table remembers them (the last PY_NATIVE_KEEP names).
+ * UNWIND_NO_NAME when out of memory.  Takes pyfr_code_lock. */
 uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 /* The same from the lanes of its frames, ip[depth - 1] first:
  * s = PY_NATIVE_SEED, then s = pyfr_native_step(s, ip[i]) for i from
