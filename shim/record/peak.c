@@ -14,7 +14,8 @@
  * (peak_lines_exact: no move lost or in doubt).  A temporary
  * allocation is heaptrack's: freed by the very next allocation event
  * (malloc, free, realloc) of its thread (peak_born, peak_freed: one compare
- * in the free hook; heaptrack orders the whole process's events).
+ * in the free hook; heaptrack orders the whole process's events), counted
+ * only for the traces that have one (peak_temp_slot).
  *   Lock: peak.lock guards the capture.  A hook only tries it (a thread
  * that finds it taken leaves the capture to its holder); the writer and
  * heapsnap_reset_peak take it; nothing is taken under it.
@@ -50,6 +51,20 @@ struct peak_kept {
     uint32_t id, pad;
 };
 
+/* One trace's temporary count, kept only for a trace that has one: of
+ * import torch's 1.14M traces some 27k have any, and a dense array by id
+ * mapped 8 bytes for each of the rest.  Tables double and are never moved
+ * nor rehashed (a count's address holds, so the free hook adds to it
+ * without a lock); an id that two threads met at once in two tables has a
+ * count in each, which peak_put_temps adds up. */
+struct peak_tempslot {
+    _Atomic uint32_t key;         /* id + 1; 0: free */
+    uint32_t pad;
+    _Atomic uint64_t count;       /* in 1/65536 units */
+};
+#define PEAK_TEMP_BITS 10         /* table 0's slots, log2 */
+#define PEAK_TEMP_TABLES 22       /* room for 2^31 slots in all: past 16M ids */
+
 static struct {
     lock_t lock;                  /* the capture below */
     atomic_int mode;              /* 0 not read yet, else PEAK_ON/EXACT/OFF + 1 */
@@ -60,7 +75,9 @@ static struct {
     uint32_t kept_n;              /* traces it covers: ids [0, kept_n) */
     void *scratch;                /* PEAK_CHUNK sums, once a chunk had cells on two lines */
     atomic_int doubt;             /* the lines may have left the table's sums: peak_lines_exact */
-    _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
+    _Atomic(struct peak_tempslot *) temps[PEAK_TEMP_TABLES]; /* table k: 2^(bits + k) slots */
+    atomic_uint temps_top;        /* tables made: [0, top), the newest takes new ids */
+    atomic_uint temps_used[PEAK_TEMP_TABLES]; /* ids let into table k: at most half */
 } peak;
 
 enum { PEAK_ON = 1, PEAK_EXACT = 2, PEAK_OFF = 3 };
@@ -660,42 +677,117 @@ uint32_t peak_kept(struct trace_live *out, uint32_t n)
 
 /* ---------------- temporary allocations ---------------- */
 
+/* This thread's last count added to (peak_temp): a loop that makes and
+ * frees one block finds its count without a probe. */
+static __thread struct {
+    _Atomic uint64_t *count;      /* NULL: none yet */
+    uint32_t id;
+} peak_temp_memo;
+
+/* Trace id's count in table t of 2^bits slots (linear probing from a
+ * multiplicative hash: ids come in order), or NULL where the probe met a
+ * free slot first; claim: that slot becomes id's (the caller let id in). */
+static _Atomic uint64_t *peak_temp_probe(struct peak_tempslot *t, unsigned bits, uint32_t id,
+                                         int claim)
+{
+    uint32_t mask = (1u << bits) - 1, key = id + 1;
+    for (uint32_t i = (id * 0x9E3779B1u) >> (32 - bits);; i = (i + 1) & mask) {
+        uint32_t k = atomic_load_explicit(&t[i].key, memory_order_acquire);
+        if (k == key)
+            return &t[i].count;
+        if (k)
+            continue;
+        if (!claim)
+            return NULL;
+        if (atomic_compare_exchange_strong(&t[i].key, &k, key) || k == key)
+            return &t[i].count;
+    }
+}
+
+/* Makes table k, unless another thread did first: 0, or -1 (no memory:
+ * arena_map warned and degraded).  No lock held, as from a hook. */
+static int peak_temp_grow(unsigned k)
+{
+    size_t bytes = ((size_t)1 << (PEAK_TEMP_BITS + k)) * sizeof(struct peak_tempslot);
+    struct peak_tempslot *none = NULL, *t = arena_map(bytes);
+    if (!t)
+        return -1;
+    if (!atomic_compare_exchange_strong(&peak.temps[k], &none, t))
+        arena_unmap(t, bytes);
+    unsigned top = k;
+    while (top <= k && !atomic_compare_exchange_weak(&peak.temps_top, &top, k + 1))
+        ;
+    return 0;
+}
+
+/* Trace id's count: found in any table, else given a slot in the newest
+ * (a new table once it is half full).  NULL: no memory. */
+static HS_NOINLINE _Atomic uint64_t *peak_temp_slot(uint32_t id)
+{
+    for (;;) {
+        unsigned top = atomic_load_explicit(&peak.temps_top, memory_order_acquire);
+        for (unsigned k = top; k-- > 0;) {
+            _Atomic uint64_t *c = peak_temp_probe(atomic_load_explicit(&peak.temps[k],
+                                                                       memory_order_acquire),
+                                                  PEAK_TEMP_BITS + k, id, 0);
+            if (c)
+                return c;
+        }
+        unsigned k = top ? top - 1 : 0, half = 1u << (PEAK_TEMP_BITS + k - 1);
+        if (top && atomic_fetch_add_explicit(&peak.temps_used[k], 1, memory_order_relaxed) < half)
+            return peak_temp_probe(atomic_load_explicit(&peak.temps[k], memory_order_acquire),
+                                   PEAK_TEMP_BITS + k, id, 1);
+        if (top == PEAK_TEMP_TABLES || peak_temp_grow(top) != 0)
+            return NULL;
+    }
+}
+
 /* The free hook found p == peak_last: a temporary allocation. */
 HS_NOINLINE void peak_temp(void)
 {
     uint32_t id = peak_last.trace;
     peak_last.p = 0;
-    _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
-                                               memory_order_acquire);
-    if (HS_UNLIKELY(!c)) {
-        _Atomic uint64_t *fresh = arena_alloc(PEAK_CHUNK * sizeof *fresh), *none = NULL;
-        if (!fresh)
+    _Atomic uint64_t *c = peak_temp_memo.count;
+    if (HS_UNLIKELY(!c || peak_temp_memo.id != id)) {
+        if (!(c = peak_temp_slot(id)))
             return;
-        if (!atomic_compare_exchange_strong(&peak.temps[id >> PEAK_CHUNK_BITS], &none, fresh)) {
-            arena_free(fresh, PEAK_CHUNK * sizeof *fresh);
-            c = none;
-        } else {
-            c = fresh;
-        }
+        peak_temp_memo.count = c;
+        peak_temp_memo.id = id;
     }
     uint64_t n, bytes;
     sample_weigh(peak_last.size, &n, &bytes);
-    atomic_fetch_add_explicit(&c[id & (PEAK_CHUNK - 1)], n, memory_order_relaxed);
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
-/* The TEMPS payload for traces [0, n) into b: u32 n, u32 0, u64 count[n]. */
+/* The TEMPS payload for traces [0, n) into b: u32 n, u32 0, u64 count[n]
+ * (each id's counts added up in place, then rounded to blocks). */
 int peak_put_temps(struct sbuf *b, uint32_t n)
 {
-    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1);
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), v, w;
     if (sbuf_reserve(b, 8 + (size_t)n * 8) != 0)
         return -1;
     sbuf_u32(b, n);
     sbuf_u32(b, 0);
-    for (uint32_t id = 0; id < n; id++) {
-        _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
-                                                   memory_order_acquire);
-        uint64_t v = c ? atomic_load_explicit(&c[id & (PEAK_CHUNK - 1)], memory_order_relaxed) : 0;
-        sbuf_u64(b, (v + half) >> PEAK_UNIT_SHIFT);
+    char *at = b->p + b->len;
+    memset(at, 0, (size_t)n * 8);
+    b->len += (size_t)n * 8;
+    unsigned top = atomic_load_explicit(&peak.temps_top, memory_order_acquire);
+    for (unsigned k = 0; k < top; k++) {
+        struct peak_tempslot *t = atomic_load_explicit(&peak.temps[k], memory_order_acquire);
+        for (size_t i = 0; i < (size_t)1 << (PEAK_TEMP_BITS + k); i++) {
+            uint32_t key = atomic_load_explicit(&t[i].key, memory_order_acquire);
+            if (!key || key > n)
+                continue;
+            w = atomic_load_explicit(&t[i].count, memory_order_relaxed);
+            memcpy(&v, at + (size_t)(key - 1) * 8, 8);
+            v += w;
+            memcpy(at + (size_t)(key - 1) * 8, &v, 8);
+        }
+    }
+    for (uint32_t id = 0; top && id < n; id++) {
+        memcpy(&v, at + (size_t)id * 8, 8);
+        v = (v + half) >> PEAK_UNIT_SHIFT;
+        memcpy(at + (size_t)id * 8, &v, 8);
     }
     return b->err ? -1 : 0;
 }
@@ -704,10 +796,11 @@ int peak_put_temps(struct sbuf *b, uint32_t n)
 void peak_clear(void)
 {
     peak_clear_lines();
-    for (unsigned k = 0; k < PEAK_CHUNKS; k++) {
-        _Atomic uint64_t *c = atomic_load(&peak.temps[k]);
-        for (unsigned j = 0; c && j < PEAK_CHUNK; j++)
-            atomic_store_explicit(&c[j], 0, memory_order_relaxed);
+    unsigned top = atomic_load(&peak.temps_top);
+    for (unsigned k = 0; k < top; k++) { /* the ids keep their slots */
+        struct peak_tempslot *t = atomic_load(&peak.temps[k]);
+        for (size_t i = 0; i < (size_t)1 << (PEAK_TEMP_BITS + k); i++)
+            atomic_store_explicit(&t[i].count, 0, memory_order_relaxed);
     }
     peak_last.p = 0;
 }

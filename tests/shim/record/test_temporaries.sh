@@ -49,3 +49,20 @@ else
     else t_fail temps_same_as_heaptrack "heaptrack: $(tr '\n' ';' <"$T/ht.lines") heapsnap: $(tr '\n' ';' <"$T/hs.lines")"; fi
   fi
 fi
+
+# Many traces (tests/fixtures/manytemps.c): 4,096 stacks, each its own count,
+# however the counts' table grew under them.  A stack's call sites (line 26:
+# a one bit, line 28: a zero, outermost first) spell its s; it made 2 * (1 + s % 3).
+if fx_ready manytemps && "$HEAPSNAP" run -q -o "$T/m.hsnap" -- "$FX/manytemps" >"$T/m.out" 2>&1 &&
+   "$HEAPSNAP" top --temporary -n 0 --key traceback "$T/m.hsnap" >"$T/m.txt" 2>"$T/m.err"; then
+  got=$(awk '/^tests\/fixtures\/manytemps\.c:20: temporary=/ { split($2, a, "[=,]"); n = a[2]; s = 0; b = 0; k = 0; next }
+             /line 2[68], in walk/ { bit[k++] = ($4 == "26,") ? 1 : 0; next }
+             /in main$/ { for (i = 0; i < k; i++) s += bit[k - 1 - i] * 2 ^ i
+                          if (k == 12 && n == 2 * (1 + s % 3) && !(s in seen)) ok++; else bad++
+                          seen[s] = 1 }
+             END { print ok + 0, bad + 0 }' "$T/m.txt")
+  [ "$got" = "4096 0" ] && t_pass temps_many_traces_each_counted ||
+    t_fail temps_many_traces_each_counted "stacks right, wrong: $got; $(head -c 300 "$T/m.txt")"
+else
+  t_fail temps_many_traces_each_counted "run or top failed: $(head -c 300 "$T/m.out" "$T/m.err" 2>/dev/null)"
+fi
