@@ -126,8 +126,9 @@ static uint64_t cfi_memo_path(const struct cfi_memo *m)
 
 /* A full set's ways move down one (way 0 free, the oldest's pointer gone):
  * two fixed-size copies, which GCC inlines as a few vector moves where the
- * loop of seven it turned into a call to memmove (~30 instructions a walk
- * kept in a deep set: kept100k keeps every one). */
+ * loop of seven it turned into a call to memmove, paid by every walk kept
+ * in a deep set (kept100k keeps every one; figures: docs/performance.md,
+ * "A deep set's ways without memmove"). */
 static inline void cfi_ways_down(struct cfi_memo **w)
 {
     struct cfi_memo *t[CFI_MEMO_WAYS - 1];
