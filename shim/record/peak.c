@@ -14,8 +14,7 @@
  * (peak_lines_exact: no move lost or in doubt).  A temporary
  * allocation is heaptrack's: freed by the very next allocation event
  * (malloc, free, realloc) of its thread (peak_born, peak_freed: one compare
- * in the free hook; heaptrack orders the whole process's events), counted
- * only for the traces that have one (peak_temp_slot).
+ * in the free hook; heaptrack orders the whole process's events).
  *   Lock: peak.lock guards the capture.  A hook only tries it (a thread
  * that finds it taken leaves the capture to its holder); the writer and
  * heapsnap_reset_peak take it; nothing is taken under it.
@@ -45,27 +44,11 @@ __thread int peak_idle;                  /* HEAPSNAP_PEAK=off: count nothing */
 /* One trace's live sums at the capture, kept only for a trace that held
  * something then (count and bytes above zero): most traces of a big
  * program (libtorch's C++ stacks under one import) held nothing at its
- * peak, and a dense array by id mapped 16 bytes for each of them.  Whose
- * sums an entry holds is a bit by id (peak.ids: the k-th set bit is the
- * k-th entry's trace), not a word beside them: 16 bytes an entry where
- * they were 24, and a bit a trace. */
+ * peak, and a dense array by id mapped 16 bytes for each of them. */
 struct peak_kept {
     uint64_t count, bytes;        /* count in 1/65536 units; one 16-byte store */
+    uint32_t id, pad;
 };
-
-/* One trace's temporary count, kept only for a trace that has one: of
- * import torch's 1.14M traces some 27k have any, and a dense array by id
- * mapped 8 bytes for each of the rest.  Tables double and are never moved
- * nor rehashed (a count's address holds, so the free hook adds to it
- * without a lock); an id that two threads met at once in two tables has a
- * count in each, which peak_put_temps adds up. */
-struct peak_tempslot {
-    _Atomic uint32_t key;         /* id + 1; 0: free */
-    uint32_t pad;
-    _Atomic uint64_t count;       /* in 1/65536 units */
-};
-#define PEAK_TEMP_BITS 10         /* table 0's slots, log2 */
-#define PEAK_TEMP_TABLES 22       /* room for 2^31 slots in all: past 16M ids */
 
 static struct {
     lock_t lock;                  /* the capture below */
@@ -75,13 +58,9 @@ static struct {
     size_t kept_len;              /* its mapping, in bytes */
     uint32_t kept_items;          /* entries in kept, by rising id */
     uint32_t kept_n;              /* traces it covers: ids [0, kept_n) */
-    uint64_t *ids;                /* bit id: kept holds trace id's sums (words < kept_n's) */
-    size_t ids_len;               /* its mapping, in bytes */
     void *scratch;                /* PEAK_CHUNK sums, once a chunk had cells on two lines */
     atomic_int doubt;             /* the lines may have left the table's sums: peak_lines_exact */
-    _Atomic(struct peak_tempslot *) temps[PEAK_TEMP_TABLES]; /* table k: 2^(bits + k) slots */
-    atomic_uint temps_top;        /* tables made: [0, top), the newest takes new ids */
-    atomic_uint temps_used[PEAK_TEMP_TABLES]; /* ids let into table k: at most half */
+    _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
 } peak;
 
 enum { PEAK_ON = 1, PEAK_EXACT = 2, PEAK_OFF = 3 };
@@ -325,54 +304,6 @@ static int peak_room(uint32_t n)
     return 0;
 }
 
-/* Room in peak.ids for the bits of traces [0, n); lock held.  0, or -1
- * (no memory), grown as peak_room grows kept. */
-static int peak_ids_room(uint32_t n)
-{
-    size_t need = ((size_t)n + 63) / 64 * 8, len;
-    if (need > peak.ids_len) {
-        len = (need + need / 8 + 4095) & ~(size_t)4095;
-        uint64_t *w = peak.ids ? arena_remap(peak.ids, peak.ids_len, len) : arena_map(len);
-        if (!w)
-            return -1;
-        peak.ids = w;
-        peak.ids_len = len;
-    }
-    return 0;
-}
-
-/* The trace of the capture's first entry at id from or after, or
- * UINT32_MAX past the last (the entries' ids, in order, from 0 and each
- * one's + 1). */
-static uint32_t peak_id_from(uint32_t from)
-{
-    uint32_t words = (peak.kept_n + 63) / 64, w = from / 64;
-    if (w >= words)
-        return UINT32_MAX;
-    uint64_t m = peak.ids[w] & (~0ull << (from & 63));
-    while (!m) {
-        if (++w >= words)
-            return UINT32_MAX;
-        m = peak.ids[w];
-    }
-    return w * 64 + (uint32_t)__builtin_ctzll(m);
-}
-
-/* The capture's entries for traces [0, limit): the set bits below it, at
- * most its entries (after a capture cut short, later words are an older
- * capture's; the entries that fitted all lie below the cut). */
-static uint32_t peak_ids_below(uint32_t limit)
-{
-    uint32_t c = 0;
-    if (limit > peak.kept_n)
-        limit = peak.kept_n;
-    for (uint32_t w = 0; w < limit / 64; w++)
-        c += (uint32_t)__builtin_popcountll(peak.ids[w]);
-    if (limit & 63)
-        c += (uint32_t)__builtin_popcountll(peak.ids[limit / 64] & ((1ull << (limit & 63)) - 1));
-    return c < peak.kept_items ? c : peak.kept_items;
-}
-
 static uint64_t peak_since_start(void)
 {
     uint64_t now = clock_now_ns(), start = clock_start_ns();
@@ -413,8 +344,7 @@ static inline int peak_keep_one(uint32_t id, int64_t count, int64_t bytes)
     if (HS_UNLIKELY((size_t)(peak.kept_items + 1) * sizeof *peak.kept > peak.kept_len) &&
         peak_room(peak.kept_items + 1) != 0)
         return -1;
-    peak.kept[peak.kept_items++] = (struct peak_kept){(uint64_t)count, (uint64_t)bytes};
-    peak.ids[id / 64] |= 1ull << (id & 63);
+    peak.kept[peak.kept_items++] = (struct peak_kept){(uint64_t)count, (uint64_t)bytes, id, 0};
     return 0;
 }
 
@@ -423,11 +353,7 @@ static inline int peak_keep_one(uint32_t id, int64_t count, int64_t bytes)
 static int peak_keep_dense(const struct trace_live *live, uint32_t n)
 {
     peak.kept_items = 0;
-    peak.kept_n = 0;
-    if (peak_ids_room(n) != 0)
-        return -1;
     peak.kept_n = n;
-    memset(peak.ids, 0, ((size_t)n + 63) / 64 * 8);
     for (uint32_t id = 0; id < n; id++)
         if (peak_keep_one(id, (int64_t)live[id].count, (int64_t)live[id].bytes) != 0)
             return -1;
@@ -478,13 +404,8 @@ static uint64_t peak_sum(uint32_t n, int *fail)
     unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
     peak_pair acc = {0, 0};
     peak.kept_items = 0;
-    peak.kept_n = 0;
-    *fail = 0;
-    if (peak_ids_room(n) != 0) {
-        *fail = 1;
-        return 0;
-    }
     peak.kept_n = n;
+    *fail = 0;
     for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
         uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
         const peak_pair *one = NULL;
@@ -515,32 +436,23 @@ static uint64_t peak_sum(uint32_t n, int *fail)
         const peak_pair *k = lines == 1 ? one : (const peak_pair *)peak.scratch;
         /* the array's end in locals: its stores could alias peak's fields */
         struct peak_kept *out = peak.kept;
-        uint64_t *ids = peak.ids + base / 64;
         uint32_t items = peak.kept_items, room = (uint32_t)(peak.kept_len / sizeof *out);
-        if (!lines)
-            memset(ids, 0, ((size_t)end + 63) / 64 * 8);
-        for (uint32_t w0 = 0; lines && w0 < end; w0 += 64) {
-            uint32_t e = end - w0 < 64 ? end - w0 : 64;
-            uint64_t word = 0;
-            for (uint32_t j = 0; j < e; j++) {
-                peak_pair v = k[w0 + j];
-                acc += v;
-                if ((int64_t)(((uint64_t)v[0] - 1) | (uint64_t)v[1]) < 0)
-                    continue; /* count <= 0 or bytes < 0 (a count is never INT64_MIN) */
-                if (HS_UNLIKELY(items == room)) {
-                    if (peak_room(items + 1) != 0) {
-                        peak.kept_items = items;
-                        ids[w0 / 64] = word; /* the entries that fitted */
-                        *fail = 1;
-                        return 0;
-                    }
-                    out = peak.kept;
-                    room = (uint32_t)(peak.kept_len / sizeof *out);
+        for (uint32_t j = 0; lines && j < end; j++) {
+            peak_pair v = k[j];
+            acc += v;
+            if ((int64_t)(((uint64_t)v[0] - 1) | (uint64_t)v[1]) < 0)
+                continue; /* count <= 0 or bytes < 0 (a count is never INT64_MIN) */
+            if (HS_UNLIKELY(items == room)) {
+                if (peak_room(items + 1) != 0) {
+                    peak.kept_items = items;
+                    *fail = 1;
+                    return 0;
                 }
-                *(peak_pair *)&out[items++] = v;
-                word |= 1ull << j;
+                out = peak.kept;
+                room = (uint32_t)(peak.kept_len / sizeof *out);
             }
-            ids[w0 / 64] = word;
+            *(peak_pair *)&out[items] = v;
+            out[items++].id = base + j;
         }
         peak.kept_items = items;
     }
@@ -710,19 +622,18 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t
      * them, so its PEAK is the capture's part over [0, ntraces) (not n:
      * the live sums' room runs past the traces counted) */
     struct hsnap_peak head = peak.head;
-    uint32_t items = peak_ids_below(ntraces);
-    for (uint32_t i = items; i < peak.kept_items; i++) {
-        const struct peak_kept *k = &peak.kept[i];
+    uint32_t items = peak.kept_items;
+    while (items && peak.kept[items - 1].id >= ntraces) {
+        const struct peak_kept *k = &peak.kept[--items];
         head.count--;
         head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;
         head.bytes -= k->bytes;
     }
     if (sbuf_reserve(b, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item)) == 0) {
         sbuf_put(b, &head, sizeof head);
-        for (uint32_t i = 0, id = 0; i < items; i++, id++) {
+        for (uint32_t i = 0; i < items; i++) {
             const struct peak_kept *k = &peak.kept[i];
-            id = peak_id_from(id);
-            struct hsnap_peak_item it = {id, 0, (k->count + half) >> PEAK_UNIT_SHIFT, k->bytes};
+            struct hsnap_peak_item it = {k->id, 0, (k->count + half) >> PEAK_UNIT_SHIFT, k->bytes};
             sbuf_put(b, &it, sizeof it);
         }
     }
@@ -741,125 +652,50 @@ uint32_t peak_kept(struct trace_live *out, uint32_t n)
     if (n > peak.kept_n)
         n = peak.kept_n;
     memset(out, 0, (size_t)n * sizeof *out);
-    for (uint32_t i = 0, id = 0; i < peak.kept_items && (id = peak_id_from(id)) < n; i++, id++)
-        out[id] = (struct trace_live){peak.kept[i].count, peak.kept[i].bytes};
+    for (uint32_t i = 0; i < peak.kept_items && peak.kept[i].id < n; i++)
+        out[peak.kept[i].id] = (struct trace_live){peak.kept[i].count, peak.kept[i].bytes};
     lock_drop(&peak.lock);
     return n;
 }
 
 /* ---------------- temporary allocations ---------------- */
 
-/* This thread's last count added to (peak_temp): a loop that makes and
- * frees one block finds its count without a probe. */
-static __thread struct {
-    _Atomic uint64_t *count;      /* NULL: none yet */
-    uint32_t id;
-} peak_temp_memo;
-
-/* Trace id's count in table t of 2^bits slots (linear probing from a
- * multiplicative hash: ids come in order), or NULL where the probe met a
- * free slot first; claim: that slot becomes id's (the caller let id in). */
-static _Atomic uint64_t *peak_temp_probe(struct peak_tempslot *t, unsigned bits, uint32_t id,
-                                         int claim)
-{
-    uint32_t mask = (1u << bits) - 1, key = id + 1;
-    for (uint32_t i = (id * 0x9E3779B1u) >> (32 - bits);; i = (i + 1) & mask) {
-        uint32_t k = atomic_load_explicit(&t[i].key, memory_order_acquire);
-        if (k == key)
-            return &t[i].count;
-        if (k)
-            continue;
-        if (!claim)
-            return NULL;
-        if (atomic_compare_exchange_strong(&t[i].key, &k, key) || k == key)
-            return &t[i].count;
-    }
-}
-
-/* Makes table k, unless another thread did first: 0, or -1 (no memory:
- * arena_map warned and degraded).  No lock held, as from a hook. */
-static int peak_temp_grow(unsigned k)
-{
-    size_t bytes = ((size_t)1 << (PEAK_TEMP_BITS + k)) * sizeof(struct peak_tempslot);
-    struct peak_tempslot *none = NULL, *t = arena_map(bytes);
-    if (!t)
-        return -1;
-    if (!atomic_compare_exchange_strong(&peak.temps[k], &none, t))
-        arena_unmap(t, bytes);
-    unsigned top = k;
-    while (top <= k && !atomic_compare_exchange_weak(&peak.temps_top, &top, k + 1))
-        ;
-    return 0;
-}
-
-/* Trace id's count: found in any table, else given a slot in the newest
- * (a new table once it is half full).  NULL: no memory. */
-static HS_NOINLINE _Atomic uint64_t *peak_temp_slot(uint32_t id)
-{
-    for (;;) {
-        unsigned top = atomic_load_explicit(&peak.temps_top, memory_order_acquire);
-        for (unsigned k = top; k-- > 0;) {
-            _Atomic uint64_t *c = peak_temp_probe(atomic_load_explicit(&peak.temps[k],
-                                                                       memory_order_acquire),
-                                                  PEAK_TEMP_BITS + k, id, 0);
-            if (c)
-                return c;
-        }
-        unsigned k = top ? top - 1 : 0, half = 1u << (PEAK_TEMP_BITS + k - 1);
-        if (top && atomic_fetch_add_explicit(&peak.temps_used[k], 1, memory_order_relaxed) < half)
-            return peak_temp_probe(atomic_load_explicit(&peak.temps[k], memory_order_acquire),
-                                   PEAK_TEMP_BITS + k, id, 1);
-        if (top == PEAK_TEMP_TABLES || peak_temp_grow(top) != 0)
-            return NULL;
-    }
-}
-
 /* The free hook found p == peak_last: a temporary allocation. */
 HS_NOINLINE void peak_temp(void)
 {
     uint32_t id = peak_last.trace;
     peak_last.p = 0;
-    _Atomic uint64_t *c = peak_temp_memo.count;
-    if (HS_UNLIKELY(!c || peak_temp_memo.id != id)) {
-        if (!(c = peak_temp_slot(id)))
+    _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
+                                               memory_order_acquire);
+    if (HS_UNLIKELY(!c)) {
+        _Atomic uint64_t *fresh = arena_alloc(PEAK_CHUNK * sizeof *fresh), *none = NULL;
+        if (!fresh)
             return;
-        peak_temp_memo.count = c;
-        peak_temp_memo.id = id;
+        if (!atomic_compare_exchange_strong(&peak.temps[id >> PEAK_CHUNK_BITS], &none, fresh)) {
+            arena_free(fresh, PEAK_CHUNK * sizeof *fresh);
+            c = none;
+        } else {
+            c = fresh;
+        }
     }
     uint64_t n, bytes;
     sample_weigh(peak_last.size, &n, &bytes);
-    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&c[id & (PEAK_CHUNK - 1)], n, memory_order_relaxed);
 }
 
-/* The TEMPS payload for traces [0, n) into b: u32 n, u32 0, u64 count[n]
- * (each id's counts added up in place, then rounded to blocks). */
+/* The TEMPS payload for traces [0, n) into b: u32 n, u32 0, u64 count[n]. */
 int peak_put_temps(struct sbuf *b, uint32_t n)
 {
-    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), v, w;
+    uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1);
     if (sbuf_reserve(b, 8 + (size_t)n * 8) != 0)
         return -1;
     sbuf_u32(b, n);
     sbuf_u32(b, 0);
-    char *at = b->p + b->len;
-    memset(at, 0, (size_t)n * 8);
-    b->len += (size_t)n * 8;
-    unsigned top = atomic_load_explicit(&peak.temps_top, memory_order_acquire);
-    for (unsigned k = 0; k < top; k++) {
-        struct peak_tempslot *t = atomic_load_explicit(&peak.temps[k], memory_order_acquire);
-        for (size_t i = 0; i < (size_t)1 << (PEAK_TEMP_BITS + k); i++) {
-            uint32_t key = atomic_load_explicit(&t[i].key, memory_order_acquire);
-            if (!key || key > n)
-                continue;
-            w = atomic_load_explicit(&t[i].count, memory_order_relaxed);
-            memcpy(&v, at + (size_t)(key - 1) * 8, 8);
-            v += w;
-            memcpy(at + (size_t)(key - 1) * 8, &v, 8);
-        }
-    }
-    for (uint32_t id = 0; top && id < n; id++) {
-        memcpy(&v, at + (size_t)id * 8, 8);
-        v = (v + half) >> PEAK_UNIT_SHIFT;
-        memcpy(at + (size_t)id * 8, &v, 8);
+    for (uint32_t id = 0; id < n; id++) {
+        _Atomic uint64_t *c = atomic_load_explicit(&peak.temps[id >> PEAK_CHUNK_BITS],
+                                                   memory_order_acquire);
+        uint64_t v = c ? atomic_load_explicit(&c[id & (PEAK_CHUNK - 1)], memory_order_relaxed) : 0;
+        sbuf_u64(b, (v + half) >> PEAK_UNIT_SHIFT);
     }
     return b->err ? -1 : 0;
 }
@@ -868,11 +704,10 @@ int peak_put_temps(struct sbuf *b, uint32_t n)
 void peak_clear(void)
 {
     peak_clear_lines();
-    unsigned top = atomic_load(&peak.temps_top);
-    for (unsigned k = 0; k < top; k++) { /* the ids keep their slots */
-        struct peak_tempslot *t = atomic_load(&peak.temps[k]);
-        for (size_t i = 0; i < (size_t)1 << (PEAK_TEMP_BITS + k); i++)
-            atomic_store_explicit(&t[i].count, 0, memory_order_relaxed);
+    for (unsigned k = 0; k < PEAK_CHUNKS; k++) {
+        _Atomic uint64_t *c = atomic_load(&peak.temps[k]);
+        for (unsigned j = 0; c && j < PEAK_CHUNK; j++)
+            atomic_store_explicit(&c[j], 0, memory_order_relaxed);
     }
     peak_last.p = 0;
 }

@@ -49,37 +49,3 @@ else
     else t_fail temps_same_as_heaptrack "heaptrack: $(tr '\n' ';' <"$T/ht.lines") heapsnap: $(tr '\n' ';' <"$T/hs.lines")"; fi
   fi
 fi
-
-# Many traces (tests/fixtures/manytemps.c): 4,096 stacks, each its own count,
-# however the counts' table grew under them.  A stack's call sites (line 34:
-# a one bit, line 36: a zero, outermost first) spell its s; it made 2 * (1 + s % 3).
-# manytemps_stacks FILE WANT: "RIGHT WRONG" for the stacks of top's FILE, each
-# right when its figure (temporary= or count=) is WANT (awk, of s).
-manytemps_stacks() {
-  awk '/^tests\/fixtures\/manytemps\.c:25: / { match($0, /(temporary|count)=[0-9]+/); n = substr($0, RSTART, RLENGTH); sub(/.*=/, "", n); k = 0; next }
-       /line 3[46], in walk/ { bit[k++] = ($4 == "34,") ? 1 : 0; next }
-       /in main$/ { s = 0; for (i = 0; i < k; i++) s += bit[k - 1 - i] * 2 ^ i
-                    if (k == 12 && n == '"$2"' && !(s in seen)) ok++; else bad++
-                    seen[s] = 1 }
-       END { print ok + 0, bad + 0 }' "$1"
-}
-if fx_ready manytemps && "$HEAPSNAP" run -q -o "$T/m.hsnap" -- "$FX/manytemps" >"$T/m.out" 2>&1 &&
-   "$HEAPSNAP" top --temporary -n 0 --key traceback "$T/m.hsnap" >"$T/m.txt" 2>"$T/m.err"; then
-  got=$(manytemps_stacks "$T/m.txt" '2 * (1 + s % 3)')
-  [ "$got" = "4096 0" ] && t_pass temps_many_traces_each_counted ||
-    t_fail temps_many_traces_each_counted "stacks right, wrong: $got; $(head -c 300 "$T/m.txt")"
-else
-  t_fail temps_many_traces_each_counted "run or top failed: $(head -c 300 "$T/m.out" "$T/m.err" 2>/dev/null)"
-fi
-
-# The peak's capture (PEAK, peak_sum) names the traces that held something by a
-# bit each: manytemps hold keeps 1 + s % 3 blocks at each stack but those of
-# s % 5 == 0, so the 3,276 held stacks lie scattered over the words of ids.
-if HEAPSNAP_PEAK=exact "$HEAPSNAP" run -q -o "$T/h.hsnap" -- "$FX/manytemps" hold >"$T/h.out" 2>&1 &&
-   "$HEAPSNAP" top --peak -n 0 --key traceback "$T/h.hsnap" >"$T/h.txt" 2>"$T/h.err"; then
-  got=$(manytemps_stacks "$T/h.txt" '(s % 5 ? 1 + s % 3 : -1)')
-  [ "$got" = "3276 0" ] && t_pass peak_sparse_traces_each_kept ||
-    t_fail peak_sparse_traces_each_kept "stacks right, wrong: $got; $(head -c 300 "$T/h.txt")"
-else
-  t_fail peak_sparse_traces_each_kept "run or top failed: $(head -c 300 "$T/h.out" "$T/h.err" 2>/dev/null)"
-fi
