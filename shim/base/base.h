@@ -219,8 +219,6 @@ struct hs_hot {
     int64_t trace_pending;              /* traces.c: bytes changed since the last fold */
     struct hs_recent peak_last;         /* peak.c (record.h) */
     uintptr_t unwind_my_top;            /* shim/unwind/unwind.c: this thread's stack top */
-    unsigned unwind_went_deep;          /* shim/unwind: walks that went deep since the
-                                           last unwind_deep_take (unwind.h) */
 };
 extern __thread struct hs_hot hs_hot;
 #define guard_on (hs_hot.guard_on)
@@ -237,7 +235,6 @@ extern __thread struct hs_hot hs_hot;
 #define trace_pending (hs_hot.trace_pending)
 #define peak_last (hs_hot.peak_last)
 #define unwind_my_top (hs_hot.unwind_my_top)
-#define unwind_went_deep (hs_hot.unwind_went_deep)
 
 /* The recording hooks' rarer modes, one bit each, set by the mode's owner
  * while the mode is on: a hook tests this one word (hook_record,

@@ -35,10 +35,7 @@ void hook_unwind_init(void)
 /* How deep below the hook's frame a stack's naming goes, past its ip[]
  * (max + UNWIND_SLACK words): Python's frames spliced into a stack named
  * before (pyfr_again), the frames of a walk named before (then Python's
- * spliced, or an intern), a walk and its intern (the CFI walk's by the
- * rule cache's rules alone, a new stack's usual case; the CFI walk's once
- * this thread's walks went deep, unwind_deep_take, or in a process that
- * runs Python, whose look for its frames reads the stack deeper; with
+ * spliced, or an intern), a walk and its intern (the CFI walk's; with
  * Python's frames spliced in, whose splice keeps a trace's frames on the
  * stack; libunwind's, which takes the stack whole: auto's fallback, or
  * HEAPSNAP_UNWIND=libunwind).  hook_leave clears that much: the dead
@@ -46,11 +43,9 @@ void hook_unwind_init(void)
  * objects, as well as the recording block's address (pushed by the
  * callees' prologues with the register that holds it).  Each is the
  * deepest a painted stack showed on its path, with room to spare
- * (test_leak_leftovers: no block address left after new stacks' walks;
- * test_scrub_painted: no shim word below the cleared stack). */
+ * (test_leak_leftovers: no block address left after new stacks' walks). */
 #define HOOK_DEPTH_PY 1280
 #define HOOK_DEPTH_FRAMES 3584
-#define HOOK_DEPTH_WALK_CACHED 2048
 #define HOOK_DEPTH_WALK 4608
 #define HOOK_DEPTH_WALK_PY 6144
 #define HOOK_DEPTH_WALK_RAW 11264
@@ -83,12 +78,9 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
         int raw;
         again = UNWIND_NO_NAME;
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin, &raw);
-        *deep = raw ? HOOK_DEPTH_WALK_RAW : HOOK_DEPTH_WALK_CACHED;
+        *deep = raw ? HOOK_DEPTH_WALK_RAW : HOOK_DEPTH_WALK;
     }
     unsigned depth = (unsigned)got;
-    if (*deep == HOOK_DEPTH_WALK_CACHED &&
-        HS_UNLIKELY(pyfr_on || atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed)))
-        *deep = HOOK_DEPTH_WALK;
     if (HS_UNLIKELY(pyfr_on)) { /* shim/python: Python frames spliced in */
         uint32_t name = again;
         int py = pyfr_trace(ip, depth, max, truncated, &name, &id);
@@ -114,8 +106,6 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
 {
     size_t deep = HOOK_DEPTH_PY;
     uint32_t id = hook_stack_named(origin, again, max, &deep);
-    if (unwind_deep_take() && deep < HOOK_DEPTH_WALK) /* this hook's, or one before */
-        deep = HOOK_DEPTH_WALK;
     deep += (max + UNWIND_SLACK) * sizeof(uintptr_t);
     if (deep > hook_scrub_need)
         hook_scrub_need = deep;

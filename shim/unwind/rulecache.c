@@ -124,7 +124,6 @@ static HS_NOINLINE uint64_t rcache_miss(uintptr_t key)
 {
     int found;
     unsigned long long subs;
-    unwind_went_deep++; /* the walk went deep (unwind_deep_take) */
     uint64_t w = ehf_rule(key - 1, &found, &subs) | rcache_tag(key);
     if (found && rcache_sync(subs) == 0)
         rcache_insert(key, w);

@@ -237,13 +237,11 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
         __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
         int got = origin ? unwind_cfi_from(origin, sp, ip, max + 1, same) : -1; /* +1: truncated? */
         if (got >= 0) {
-            unwind_went_deep += uchk_on; /* the check's full walk */
             *truncated = (unsigned)got > max;
             return (unsigned)got > max ? max : (unsigned)got;
         }
         atomic_fetch_add_explicit(&unw.from_here, 1, memory_order_relaxed);
     }
-    unwind_went_deep++; /* not the CFI walk from the origin: deep (unwind_deep_take) */
     unsigned cap = max + UNWIND_SLACK;
     int n = unwind_raw(ip, cap, raw);
     unsigned skip = 0;
@@ -257,13 +255,6 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
         keep = max;
     memmove(ip, ip + skip, keep * sizeof *ip);
     return keep;
-}
-
-int unwind_deep_take(void)
-{
-    unsigned m = unwind_went_deep;
-    unwind_went_deep = 0;
-    return m != 0;
 }
 
 /* unwind_capture's *same alone, without a walk or an ip[] (auto only):

@@ -64,12 +64,6 @@ struct unwind_origin {
  * else 0. */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
                         const struct unwind_origin *origin, int *raw);
-/* Whether this thread's walks since the last call went deep: looked a rule
- * up past the rule cache (in .eh_frame: three times the depth of a walk
- * by cached rules, painted), took a stack by any other way than the CFI
- * walk from the origin, or were checked (HEAPSNAP_UNWIND_CHECK); cleared.
- * The hooks size the scrub of their dead frames by it. */
-int unwind_deep_take(void);
 /* The name unwind_capture would give in *same, alone (no ip[] needed):
  * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL
  * then skips asking again). */
