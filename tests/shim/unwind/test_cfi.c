@@ -25,7 +25,6 @@
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 void opt_warn(const char *a, const char *b, const char *c) {}
 _Atomic unsigned hs_rare; /* base.h's (deferred.c): unwind_init marks it */
-__thread struct hs_hot hs_hot; /* base.h's (deferred.c): the walks gone deep (unwind_deep_take) */
 /* The unwinders' host: the arena, and no fork guard (nothing forks here). */
 static int test_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
 {
