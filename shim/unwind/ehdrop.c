@@ -4,8 +4,8 @@
  * each module's .eh_frame_hdr and .eh_frame: a few FDEs, but every page
  * read is mapped with its fault-around window, and those pages stay in
  * the resident set for the rest of the run though a walk needs them only
- * on a rule-cache miss.  So the helper thread, once lookups have been
- * made since its last pass, drops them (MADV_DONTNEED): the page cache
+ * on a rule-cache miss.  So the helper thread drops (MADV_DONTNEED) those
+ * of the modules that lookups read since its last pass: the page cache
  * keeps them, and the next miss maps them again with a minor fault.
  *
  * Only pages that can hold nothing but the file's bytes: from the first
@@ -32,14 +32,47 @@
 #include "pagemap.h"
 #include "unwindinner.h"
 
-_Atomic uint64_t ehf_reads;          /* ehframe.c's lookups of a module's tables */
 _Atomic uint64_t ehf_unw;            /* stacks taken by unw_backtrace (its lookups) */
+
+/* The modules whose tables ehframe.c read since the last pass, by their
+ * .eh_frame_hdr's address: a pass gives back theirs alone, where a program
+ * that loads hundreds of libraries (a Python process importing torch)
+ * would pay a madvise a module at every pass while only a few were read.
+ * More of them than the set holds, or a stack that libunwind took (its
+ * reads are not told apart), and the pass takes every module. */
+#define EHD_SET 32u
 
 static struct {
     atomic_flag busy;                /* a pass under way (the helper, or the exit) */
-    uint64_t seen;                   /* ehf_reads at the last pass */
+    _Atomic uintptr_t read[EHD_SET]; /* tables read since the last pass; 0 = free */
+    atomic_int overflow;             /* a module found no room in read[] */
+    uint64_t unw_seen;               /* ehf_unw at the last pass */
     int backend_done;                /* libunwind's and liblzma's pages: given back once */
 } ehd;
+
+/* What a pass gives back (ehd_module's argument). */
+struct ehd_pass {
+    uintptr_t hdr[EHD_SET];          /* the modules read, by .eh_frame_hdr */
+    unsigned n;
+    int all;                         /* every module's tables */
+    int backend;                     /* libunwind's and liblzma's segments too */
+};
+
+/* unwindinner.h: after a lookup read the tables at hdr (its reads done,
+ * so a pass that takes the note gives back what they mapped). */
+void ehd_note_read(const void *hdr)
+{
+    uintptr_t h = (uintptr_t)hdr;
+    for (unsigned k = 0; h && k < EHD_SET; k++) {
+        uintptr_t v = atomic_load_explicit(&ehd.read[k], memory_order_relaxed);
+        if (v == h)
+            return;
+        if (v == 0 && (atomic_compare_exchange_strong(&ehd.read[k], &v, h) || v == h))
+            return;
+    }
+    if (h)
+        atomic_store_explicit(&ehd.overflow, 1, memory_order_relaxed);
+}
 
 #define EHD_PAGE 4096u
 
@@ -81,9 +114,18 @@ static int ehd_backend(const struct dl_phdr_info *info)
     return name && strncmp(name, "/liblzma.so", 11) == 0;
 }
 
+static int ehd_picked(const struct ehd_pass *pass, uintptr_t eh)
+{
+    for (unsigned k = 0; k < pass->n; k++)
+        if (pass->hdr[k] == eh)
+            return 1;
+    return 0;
+}
+
 static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
+    const struct ehd_pass *pass = arg;
     uintptr_t eh = 0, relro_lo = 0, relro_hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -94,7 +136,9 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
             relro_hi = relro_lo + ph->p_memsz;
         }
     }
-    int whole = arg && ehd_backend(info);
+    int whole = pass->backend && ehd_backend(info);
+    if (!whole && !(eh && (pass->all || ehd_picked(pass, eh))))
+        return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
@@ -115,15 +159,22 @@ int unwind_drop_tables(void)
 {
     if (!unwind_host || atomic_flag_test_and_set(&ehd.busy))
         return 0;
+    struct ehd_pass pass = {.n = 0};
+    for (unsigned k = 0; k < EHD_SET; k++) {
+        uintptr_t h = atomic_exchange_explicit(&ehd.read[k], 0, memory_order_relaxed);
+        if (h)
+            pass.hdr[pass.n++] = h;
+    }
     uint64_t unw = atomic_load_explicit(&ehf_unw, memory_order_relaxed);
-    uint64_t now = atomic_load_explicit(&ehf_reads, memory_order_relaxed) + unw;
-    int pass = now != ehd.seen || !ehd.backend_done;
-    if (pass) {
-        ehd.seen = now;
-        int backend = !ehd.backend_done && unw == 0; /* libunwind's too, if no stack needed it */
+    pass.all = atomic_exchange_explicit(&ehd.overflow, 0, memory_order_relaxed) ||
+               unw != ehd.unw_seen;
+    ehd.unw_seen = unw;
+    int any = pass.n || pass.all || !ehd.backend_done;
+    if (any) {
+        pass.backend = !ehd.backend_done && unw == 0; /* libunwind's too, if no stack needed it */
         ehd.backend_done = 1;
-        unwind_host->iterate_phdr(ehd_module, backend ? &ehd : NULL);
+        unwind_host->iterate_phdr(ehd_module, &pass);
     }
     atomic_flag_clear(&ehd.busy);
-    return pass;
+    return any;
 }

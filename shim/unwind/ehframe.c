@@ -520,12 +520,12 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
     struct ehf_mod m = {.ip = ip};
     uint64_t w = CFI_W(CFI_UNKNOWN);
     int none = 0;
-    atomic_fetch_add_explicit(&ehf_reads, 1, memory_order_relaxed);
     unwind_host->iterate_phdr(ehf_find_module, &m);
     if (m.found && m.hdr) {
         const uint8_t *fde = ehf_search(&m, ip, &none);
         if (fde)
             w = ehf_from_fde(&m, fde, ip, &none);
+        ehd_note_read(m.hdr);
     }
     if (none && ehf_plain_code(ip + 1, m.ip_end))
         w |= CFI_W_NOFDE;
@@ -540,14 +540,16 @@ int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi)
 {
     struct ehf_mod m = {.ip = ip};
     int none = 0;
-    atomic_fetch_add_explicit(&ehf_reads, 1, memory_order_relaxed);
     unwind_host->iterate_phdr(ehf_find_module, &m);
     const uint8_t *fde = m.found && m.hdr ? ehf_search(&m, ip, &none) : NULL;
     struct ehf_rd r;
     struct ehf_cie c;
     uintptr_t start, range;
-    if (!fde || ehf_fde_range(&m, fde, &r, &c, &start, &range) < 0 || r.bad || ip < start ||
-        ip - start >= range)
+    int bad = !fde || ehf_fde_range(&m, fde, &r, &c, &start, &range) < 0 || r.bad ||
+              ip < start || ip - start >= range;
+    if (m.found && m.hdr)
+        ehd_note_read(m.hdr);
+    if (bad)
         return -1;
     *lo = start;
     *hi = start + range;

@@ -49,9 +49,10 @@ struct cfi_rule {                  /* a rule word, unpacked */
 /* ---- ehframe.c: the rule word of an IP, from the module's .eh_frame ---- */
 uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs); /* loader lock */
 void ehf_decode(uint64_t w, struct cfi_rule *out);
-/* ehdrop.c: lookups that read a module's unwind tables, counted where
- * they start: ehframe.c's, and the stacks unw_backtrace takes */
-extern _Atomic uint64_t ehf_reads, ehf_unw;
+/* ehdrop.c: the modules whose unwind tables ehframe.c's lookups read
+ * (ehd_note_read, after the reads), and the stacks unw_backtrace takes */
+void ehd_note_read(const void *hdr);
+extern _Atomic uint64_t ehf_unw;
 struct ehf_cie_info {              /* a synthetic CIE, for ehf_eval */
     uint64_t code_align;
     int64_t data_align;
