@@ -9,7 +9,8 @@
  * whose tables hold every address; nor the threads' dead frames, the
  * main interpreter's free lists, 3.10's zombie frames' value stacks,
  * glibc's free chunks: pyl_dead_spans, pyl_heap_free; nor a live block's
- * slack: pyl_slack) is looked up: fewer
+ * slack: pyl_slack; nor pymalloc's free blocks: pyl_pool_free) is looked
+ * up: fewer
  * such words than the count, leaked.  A str's or bytes' text is one too
  * (numpy's add_docstring keeps PyUnicode_AsUTF8's char *), and so is a
  * word that points to an object with its low bit set: PyTorch's C++
@@ -56,6 +57,8 @@ static struct {
     uintptr_t (*map)[2];  /* every mapping, ascending (the maps' order) */
     uint32_t nmap;
     char *buf;       /* PYL_CHUNK */
+    char *pool;      /* PYL_CHUNK: a copy of the pool at pool_at (pyl_pool_free) */
+    uintptr_t pool_at;
     char line[4096];
 } l;
 
@@ -321,6 +324,69 @@ static int pyl_interned(uint64_t a)
            peek(&state, a + pylay_lay->str_state, sizeof state) && (state & 3);
 }
 
+/* ---------------- pymalloc's free blocks ----------------
+ * A free block of a pymalloc pool keeps the words of its last occupant:
+ * only its first word is written, the pool's free list running through
+ * it.  sid's 3.14 leaves a 16-byte block at the head of a pool's list
+ * whose second word names one of test_python_leakref's planted
+ * bytearrays, which then read as referenced (under load: which block
+ * goes last varies).  The pool's header tells them, as pymalloc's own
+ * books (struct pool_header, PYL_POOL_HEADER bytes before the first
+ * block; domain.c's py_pools reads its size class and last block): a pool
+ * with no block in use is free whole; the blocks from nextoffset on were
+ * never handed out since the pool took its size; a block on the free
+ * list is free.  A page the table does not hold (tbl_pool_page), or a
+ * header or list that does not read as pymalloc's, is scanned as it is.
+ * The objects made before the domains were wrapped are in use there:
+ * kept. */
+
+#define PYL_POOL_HEADER 48u /* struct pool_header, 64-bit: the first block's offset */
+
+struct pyl_pool_header { /* pymalloc's (3.10-3.15, 64-bit) */
+    uint32_t count, pad;   /* blocks in use (ref.count) */
+    uint64_t freeblock;    /* the free list's head (each free block's first word: the next) */
+    uint64_t nextpool, prevpool;
+    uint32_t arenaindex, szidx; /* blocks of (szidx + 1) << 4 bytes */
+    uint32_t nextoffset;   /* the first block never handed out */
+    uint32_t maxnextoffset;
+};
+
+/* Whether the word at lies in a free block of a pymalloc pool (read into
+ * l.pool, kept for the next word there). */
+static int pyl_pool_free(uint64_t at)
+{
+    unsigned bs = 0;
+    size_t size = 0;
+    uintptr_t pg = tbl_pool_page(at, &bs, &size);
+    if (!pg || size > PYL_CHUNK || at - pg < PYL_POOL_HEADER)
+        return 0;
+    if (l.pool_at != pg) {
+        l.pool_at = 0;
+        if (!peek(l.pool, pg, size))
+            return 0;
+        l.pool_at = pg;
+    }
+    struct pyl_pool_header hd;
+    memcpy(&hd, l.pool, sizeof hd);
+    uint64_t blocks = (size - PYL_POOL_HEADER) / bs;
+    if (((uint64_t)hd.szidx + 1) << 4 != bs || hd.count > blocks ||
+        hd.nextoffset < PYL_POOL_HEADER + 2 * bs || hd.nextoffset > size + bs)
+        return 0; /* not a header pymalloc wrote (a pool's first block and its next
+                   * are handed out or listed when it takes its size) */
+    uint64_t blk = PYL_POOL_HEADER + (at - pg - PYL_POOL_HEADER) / bs * bs;
+    if (!hd.count || blk + bs > size || blk >= hd.nextoffset)
+        return 1;
+    for (uint64_t f = hd.freeblock, k = 0; f && k < blocks; k++) {
+        uint64_t fo = f - pg;
+        if (fo < PYL_POOL_HEADER || fo + bs > size || (fo - PYL_POOL_HEADER) % bs)
+            return 0; /* not a list of this pool */
+        if (fo == blk)
+            return 1;
+        memcpy(&f, l.pool + fo, sizeof f);
+    }
+    return 0;
+}
+
 /* Whether the word at lies in a live block's slack: past its size, before
  * its size rounded up to 16.  An allocator hands out at least that much
  * (pymalloc's classes and glibc's chunks are multiples of 16; in a glibc
@@ -329,8 +395,8 @@ static int pyl_interned(uint64_t a)
  * sid's 3.14 put a 56-byte bytearray in a 64-byte pymalloc block whose
  * last word still named a planted one (test_python_leakref).  No other
  * block starts before the rounded end, so no live word is left out.
- * Asked only of a word that names a candidate. */
-static int pyl_slack(uint64_t at)
+ * *inside: at lies in the block's bytes. */
+static int pyl_slack(uint64_t at, int *inside)
 {
     const struct pyh_heap *h = l.h;
     uint64_t lo = pyh_blks_upto(h, at);
@@ -338,7 +404,17 @@ static int pyl_slack(uint64_t at)
         return 0;
     const struct pyh_block *b = &h->blk[lo - 1];
     uint64_t size = pyh_size(h, b);
-    return at >= b->addr + size && at < b->addr + ((size + 15) & ~(uint64_t)15);
+    *inside = at < b->addr + size;
+    return !*inside && at < b->addr + ((size + 15) & ~(uint64_t)15);
+}
+
+/* Whether the word at, which names a candidate, is a dead occupant's: in
+ * a live block's slack, or outside every live block in a free block of
+ * pymalloc's. */
+static int pyl_stale(uint64_t at)
+{
+    int inside = 0;
+    return pyl_slack(at, &inside) || (!inside && pyl_pool_free(at));
 }
 
 /* The words of [lo, hi) looked up. */
@@ -356,7 +432,7 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
             a &= ~(uint64_t)1; /* tagged in its low bit: a reference too */
             for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
                 if (l.key[s] == a) {
-                    if (pyl_slack(at + 8 * k))
+                    if (pyl_stale(at + 8 * k))
                         break;
                     l.words[l.obj[s]]++;
                     l.at[s] = at + 8 * k;
@@ -673,9 +749,10 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
     l.at = arena_map(cap * 8);
     l.shim = arena_map(lshim);
     l.buf = arena_map(PYL_CHUNK);
+    l.pool = arena_map(PYL_CHUNK);
     l.map = arena_map(lmap);
     int rc = -1;
-    if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.map || !pyl_safe_reads())
+    if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.pool || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.h = h;
     pyl_keys(h, nobj, want, words);
@@ -698,6 +775,8 @@ out:
         arena_unmap(l.shim, lshim);
     if (l.buf)
         arena_unmap(l.buf, PYL_CHUNK);
+    if (l.pool)
+        arena_unmap(l.pool, PYL_CHUNK);
     if (l.map)
         arena_unmap(l.map, lmap);
     memset(&l, 0, offsetof(__typeof__(l), line));

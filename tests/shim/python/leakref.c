@@ -13,6 +13,8 @@
  *              C++ tensor owns (held, not leaked)
  *   leaked_float(x, times)  a new float x, times Py_INCREF too many
  *   incref(o, times)        times Py_INCREF of o, never undone
+ *   stale()    for each object leaked() made, a freed pymalloc block whose
+ *              second word names it (pyl_pool_free)
  *   lookalike()  a C block (malloc, held by a C global) whose bytes read
  *              as a gc tuple of refcount 12383 whose PyGC_Head's _gc_next
  *              points into the block itself, as libtorch_cpu's
@@ -58,6 +60,10 @@ static void slack_names(PyObject *o)
     (void)o;
 #endif
 }
+/* The objects leaked() made, complemented: no word names them (stale). */
+static uintptr_t leakref_hidden[64];
+static int nhidden;
+
 static PyObject *lr_leaked(PyObject *self, PyObject *args)
 {
     int times = 1;
@@ -66,7 +72,36 @@ static PyObject *lr_leaked(PyObject *self, PyObject *args)
         Py_INCREF(o); /* the bug: no Py_DECREF will ever match it */
     if (o)
         slack_names(o);
+    if (o && nhidden < 64)
+        leakref_hidden[nhidden++] = ~(uintptr_t)o;
     return o;
+}
+
+void *leakref_pool_held; /* a C global: keeps stale()'s pool in use */
+/* For each object leaked() made, a pymalloc block freed whose second word
+ * names it, as a block's last occupant leaves it: pymalloc writes only a
+ * free block's first word (its free list's link), and the shim clears a
+ * block at its free only when it booked it (py_free), so such a word is
+ * stale, no reference (pyl_pool_free).  sid's 3.14 left one so in a
+ * 16-byte block, under load.  Written after the free, into blocks of a
+ * class (480 bytes) that nothing takes before the exit snapshot; one block
+ * held keeps the pool in use.  pymalloc only, as slack_names. */
+static PyObject *lr_stale(PyObject *self, PyObject *args)
+{
+#ifndef Py_GIL_DISABLED
+    const char *m = getenv("PYTHONMALLOC");
+    void **y[64];
+    if ((m && strcmp(m, "pymalloc") != 0) || leakref_pool_held || !(leakref_pool_held = PyObject_Malloc(480)))
+        Py_RETURN_NONE;
+    int n = 0;
+    while (n < nhidden && (y[n] = PyObject_Malloc(480)))
+        n++;
+    for (int i = 0; i < n; i++)
+        PyObject_Free(y[i]);
+    for (int i = 0; i < n; i++)
+        y[i][1] = (void *)~leakref_hidden[i]; /* freed: pymalloc's, not the program's */
+#endif
+    Py_RETURN_NONE;
 }
 
 static PyObject *lr_clean(PyObject *self, PyObject *args)
@@ -148,6 +183,7 @@ static PyMethodDef lr_methods[] = {
     {"tagged", lr_tagged, METH_VARARGS, "a bytearray a C global holds by a tagged pointer"},
     {"leaked_float", lr_leaked_float, METH_VARARGS, "a float with leaked references"},
     {"incref", lr_incref, METH_VARARGS, "references leaked to an object"},
+    {"stale", lr_stale, METH_NOARGS, "stale words naming the leaked objects in freed blocks"},
     {"lookalike", lr_lookalike, METH_NOARGS, "a C block that reads as a tuple"},
     {NULL, NULL, 0, NULL},
 };

@@ -3,7 +3,8 @@
 # them leaked twice), 5 clean ones, 2 a C global keeps and 2 it keeps by
 # a pointer tagged in its low bit, all dropped by Python, and a C block
 # that reads as a tuple (no object); then a clean
-# program's modules.  argv: the extension's
+# program's modules, and last freed blocks whose stale words name the
+# leaked ones.  argv: the extension's
 # directory.  The leak check's snapshot is the one at exit.
 import sys
 
@@ -38,3 +39,4 @@ re.compile(r"a+b")
 t = threading.Thread(target=lambda: None)
 t.start()
 t.join()
+leakref.stale()
