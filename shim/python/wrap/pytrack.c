@@ -25,6 +25,17 @@
 #include "base.h"
 #include "pywrap.h"
 
+/* The modules a walk finished, by their place in dl_iterate_phdr's list
+ * and their base: the loader appends a dlopen's modules, so the next walk
+ * (each extension's dlopen makes one) skips the ones it finds at the same
+ * place with the same base, while no module was unloaded meanwhile
+ * (dlpi_subs), where it read every relocation of every module again: a
+ * process that loads hundreds of libraries (import torch) read libtorch's
+ * hundreds of thousands at each of them.  A place that differs ends the
+ * skipping: every module from there is walked, and rewriting an entry
+ * already ours is no change (pt_entry). */
+#define PT_KNOWN 1024u
+
 static struct {
     lock_t walk;             /* the GOT walks */
     int (*track)(unsigned, uintptr_t, size_t);
@@ -32,7 +43,19 @@ static struct {
     void *(*dlopen)(const char *, int);
     uintptr_t track_at;      /* the interpreter's PyTraceMalloc_Track: its module */
     unsigned long long adds; /* the loader's count at the last walk */
+    unsigned long long subs; /* ... and of unloads */
+    unsigned nknown;         /* known[0..nknown): finished, the list's first modules */
+    uintptr_t known[PT_KNOWN]; /* their dlpi_addr */
 } pt;
+
+/* One walk's place in the list (pt_module's argument). */
+struct pt_walking {
+    unsigned at;             /* the module's place */
+    unsigned done;           /* the first `done` modules are finished */
+    int skip;                /* the list still matches known[] */
+    unsigned long long subs; /* pt.subs when the walk began */
+    int pending;             /* a module another thread's dlopen has not finished */
+};
 
 static int pytrack_track(unsigned domain, uintptr_t p, size_t size)
 {
@@ -65,12 +88,22 @@ static void pt_entry(void **at, unsigned k, const struct gotw_mod *m, void *arg)
 static int pt_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
+    struct pt_walking *w = arg;
+    unsigned at = w->at++;
     pt.adds = info->dlpi_adds;
-    if (gotw_holds(info, (uintptr_t)pytrack_track))
-        return 0;
-    int interp = gotw_holds(info, pt.track_at);
-    if (gotw_module(info, pt_names, interp && pt.dlopen ? 3 : 2, pt_entry, NULL))
-        *(int *)arg = 1;
+    w->skip = w->skip && info->dlpi_subs == w->subs && at < pt.nknown &&
+              pt.known[at] == info->dlpi_addr;
+    int finished = 1;
+    if (!w->skip && !gotw_holds(info, (uintptr_t)pytrack_track)) {
+        int interp = gotw_holds(info, pt.track_at);
+        finished = !gotw_module(info, pt_names, interp && pt.dlopen ? 3 : 2, pt_entry, NULL);
+        w->pending |= !finished;
+    }
+    if (finished && w->done == at && at < PT_KNOWN) {
+        pt.known[at] = info->dlpi_addr;
+        w->done = at + 1;
+    }
+    pt.subs = info->dlpi_subs;
     return 0;
 }
 
@@ -80,10 +113,12 @@ static void pt_walk(void)
     int saved = guard_enter();
     unsigned long long adds = gotw_adds();
     lock_take(&pt.walk);
-    int pending = 0; /* a module another thread's dlopen has not finished */
-    if (adds != pt.adds)
-        loader_iterate_phdr(pt_module, &pending);
-    if (pending)
+    struct pt_walking w = {.skip = 1, .subs = pt.subs};
+    if (adds != pt.adds) {
+        loader_iterate_phdr(pt_module, &w);
+        pt.nknown = w.done;
+    }
+    if (w.pending)
         pt.adds = ~0ull; /* walked again next time */
     lock_drop(&pt.walk);
     guard_leave(saved);
