@@ -7,12 +7,26 @@
 # and 87; keyed by instruction, 92 and 92.  The lines stay exact: `top`
 # charges the 40 lines' blocks to 40 lines (the list's line 1 aside), and
 # the one line's to that line.  On every CPython 3.10-3.15 found.
+#   The start-ups do not always match: under load sid's 3.14 now and then
+# skips some of its import machinery's work (zipimporter's look at the
+# script, a path hook's stats: ~28 allocations, 27 traces fewer), which
+# made `single` read 1,806 where it reads 1,833, and the one line 41
+# traces over it (3 runs of ~214).  Such a run is always the lower, so each
+# count is the larger of two runs.
 . tests/shim/python/lib_py.sh
 
 traces() {
-  PYTHONHASHSEED=0 HEAPSNAP_STATE=0 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/$1-$2.hsnap" \
-    "$3" -S tests/shim/python/linetraces.py "$2" >/dev/null 2>&1
-  "$HEAPSNAP" info "$T/$1-$2.hsnap" 2>/dev/null | awk '$1 == "traces:" { print $2 }'
+  local best=
+  for k in 1 2; do
+    PYTHONHASHSEED=0 HEAPSNAP_STATE=0 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/$1-$2-$k.hsnap" \
+      "$3" -S tests/shim/python/linetraces.py "$2" >/dev/null 2>&1
+    n=$("$HEAPSNAP" info "$T/$1-$2-$k.hsnap" 2>/dev/null | awk '$1 == "traces:" { print $2 }')
+    if [ -n "$n" ] && { [ -z "$best" ] || [ "$n" -gt "$best" ]; }; then
+      best=$n
+      cp "$T/$1-$2-$k.hsnap" "$T/$1-$2.hsnap"
+    fi
+  done
+  echo "$best"
 }
 
 while read -r tag py; do
