@@ -35,16 +35,18 @@
 _Atomic uint64_t ehf_unw;            /* stacks taken by unw_backtrace (its lookups) */
 
 /* The modules whose tables ehframe.c read since the last pass, by their
- * .eh_frame_hdr's address: a pass gives back theirs alone, where a program
- * that loads hundreds of libraries (a Python process importing torch)
- * would pay a madvise a module at every pass while only a few were read.
- * More of them than the set holds, or a stack that libunwind took (its
- * reads are not told apart), and the pass takes every module. */
+ * base (dlpi_addr + 1, so that a non-PIE executable's is not 0): a pass
+ * gives back theirs alone, and reads no other module's program headers,
+ * where a program that loads hundreds of libraries (a Python process
+ * importing torch) paid a madvise a module at every pass, and a page of
+ * headers a module, while only a few were read.  More of them than the
+ * set holds, or a stack that libunwind took (its reads are not told
+ * apart), and the pass takes every module. */
 #define EHD_SET 32u
 
 static struct {
     atomic_flag busy;                /* a pass under way (the helper, or the exit) */
-    _Atomic uintptr_t read[EHD_SET]; /* tables read since the last pass; 0 = free */
+    _Atomic uintptr_t read[EHD_SET]; /* modules read since the last pass; 0 = free */
     atomic_int overflow;             /* a module found no room in read[] */
     uint64_t unw_seen;               /* ehf_unw at the last pass */
     int backend_done;                /* libunwind's and liblzma's pages: given back once */
@@ -52,26 +54,26 @@ static struct {
 
 /* What a pass gives back (ehd_module's argument). */
 struct ehd_pass {
-    uintptr_t hdr[EHD_SET];          /* the modules read, by .eh_frame_hdr */
+    uintptr_t base[EHD_SET];         /* the modules read, by dlpi_addr + 1 */
     unsigned n;
     int all;                         /* every module's tables */
     int backend;                     /* libunwind's and liblzma's segments too */
 };
 
-/* unwindinner.h: after a lookup read the tables at hdr (its reads done,
- * so a pass that takes the note gives back what they mapped). */
-void ehd_note_read(const void *hdr)
+/* unwindinner.h: after a lookup read the tables of the module at base
+ * (its reads done, so a pass that takes the note gives back what they
+ * mapped). */
+void ehd_note_read(uintptr_t base)
 {
-    uintptr_t h = (uintptr_t)hdr;
-    for (unsigned k = 0; h && k < EHD_SET; k++) {
+    uintptr_t h = base + 1;
+    for (unsigned k = 0; k < EHD_SET; k++) {
         uintptr_t v = atomic_load_explicit(&ehd.read[k], memory_order_relaxed);
         if (v == h)
             return;
         if (v == 0 && (atomic_compare_exchange_strong(&ehd.read[k], &v, h) || v == h))
             return;
     }
-    if (h)
-        atomic_store_explicit(&ehd.overflow, 1, memory_order_relaxed);
+    atomic_store_explicit(&ehd.overflow, 1, memory_order_relaxed);
 }
 
 #define EHD_PAGE 4096u
@@ -114,10 +116,10 @@ static int ehd_backend(const struct dl_phdr_info *info)
     return name && strncmp(name, "/liblzma.so", 11) == 0;
 }
 
-static int ehd_picked(const struct ehd_pass *pass, uintptr_t eh)
+static int ehd_picked(const struct ehd_pass *pass, const struct dl_phdr_info *info)
 {
     for (unsigned k = 0; k < pass->n; k++)
-        if (pass->hdr[k] == eh)
+        if (pass->base[k] == info->dlpi_addr + 1)
             return 1;
     return 0;
 }
@@ -126,6 +128,8 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     const struct ehd_pass *pass = arg;
+    if (!pass->all && !pass->backend && !ehd_picked(pass, info))
+        return 0; /* its headers not read: a page a module */
     uintptr_t eh = 0, relro_lo = 0, relro_hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -137,7 +141,7 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
         }
     }
     int whole = pass->backend && ehd_backend(info);
-    if (!whole && !(eh && (pass->all || ehd_picked(pass, eh))))
+    if (!whole && !(eh && (pass->all || ehd_picked(pass, info))))
         return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -163,7 +167,7 @@ int unwind_drop_tables(void)
     for (unsigned k = 0; k < EHD_SET; k++) {
         uintptr_t h = atomic_exchange_explicit(&ehd.read[k], 0, memory_order_relaxed);
         if (h)
-            pass.hdr[pass.n++] = h;
+            pass.base[pass.n++] = h;
     }
     uint64_t unw = atomic_load_explicit(&ehf_unw, memory_order_relaxed);
     pass.all = atomic_exchange_explicit(&ehd.overflow, 0, memory_order_relaxed) ||

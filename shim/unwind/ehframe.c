@@ -377,6 +377,7 @@ struct ehf_mod {
     uintptr_t ip_end;             /* out: the end of the file bytes of ip's PT_LOAD */
     const uint8_t *hdr;           /* out: its .eh_frame_hdr, or NULL */
     const uint8_t *lo, *hi;       /* out: the PT_LOAD holding hdr */
+    uintptr_t base;               /* out: the module's dlpi_addr */
     unsigned long long subs;      /* out: dlpi_subs */
     int found;                    /* out: a module holds ip */
 };
@@ -402,6 +403,7 @@ static int ehf_find_module(struct dl_phdr_info *info, size_t size, void *arg)
     if (!hit)
         return 0;
     m->found = 1;
+    m->base = info->dlpi_addr;
     for (int i = 0; eh && i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
@@ -525,7 +527,7 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
         const uint8_t *fde = ehf_search(&m, ip, &none);
         if (fde)
             w = ehf_from_fde(&m, fde, ip, &none);
-        ehd_note_read(m.hdr);
+        ehd_note_read(m.base);
     }
     if (none && ehf_plain_code(ip + 1, m.ip_end))
         w |= CFI_W_NOFDE;
@@ -548,7 +550,7 @@ int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi)
     int bad = !fde || ehf_fde_range(&m, fde, &r, &c, &start, &range) < 0 || r.bad ||
               ip < start || ip - start >= range;
     if (m.found && m.hdr)
-        ehd_note_read(m.hdr);
+        ehd_note_read(m.base);
     if (bad)
         return -1;
     *lo = start;

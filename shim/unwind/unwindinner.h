@@ -50,8 +50,9 @@ struct cfi_rule {                  /* a rule word, unpacked */
 uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs); /* loader lock */
 void ehf_decode(uint64_t w, struct cfi_rule *out);
 /* ehdrop.c: the modules whose unwind tables ehframe.c's lookups read
- * (ehd_note_read, after the reads), and the stacks unw_backtrace takes */
-void ehd_note_read(const void *hdr);
+ * (ehd_note_read(dlpi_addr), after the reads), and the stacks
+ * unw_backtrace takes */
+void ehd_note_read(uintptr_t base);
 extern _Atomic uint64_t ehf_unw;
 struct ehf_cie_info {              /* a synthetic CIE, for ehf_eval */
     uint64_t code_align;
