@@ -165,7 +165,9 @@ cmp -s "$T/kept6.cli" "$T/kept7.cli" || bad="$bad cli: $(diff "$T/kept6.cli" "$T
 cmp -s <(grep -v '^meta' "$T/kept6.dump") <(grep -v '^meta' "$T/kept7.dump") ||
   bad="$bad dump: $(diff "$T/kept6.dump" "$T/kept7.dump" | head -4 | tr '\n' ' ')"
 "$HEAPSNAP" diff $K6 $K7 >"$T/kept.diff" 2>&1
-grep -q 'count=1250 (+0)' "$T/kept.diff" && ! grep -qE '\(\+[1-9]|\(-' "$T/kept.diff" ||
+# (kept's binary, at the path it ran from, may be gone: its frames then
+# read as module+offset, and its 2,502 blocks make one line, not two)
+grep -qE 'count=(1250|2502) \(\+0\)' "$T/kept.diff" && ! grep -qE '\(\+[1-9]|\(-' "$T/kept.diff" ||
   bad="$bad diff: $(head -c 200 "$T/kept.diff")"
 [ "$(stat -c %s $K7)" -le "$(stat -c %s $K6)" ] || bad="$bad v7 $(stat -c %s $K7) bytes, v6 $(stat -c %s $K6)"
 [ -z "$bad" ] && t_pass compress_formats_6_and_7_read_alike || t_fail compress_formats_6_and_7_read_alike "$bad"
