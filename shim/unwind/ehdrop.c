@@ -128,7 +128,8 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     const struct ehd_pass *pass = arg;
-    if (!pass->all && !pass->backend && !ehd_picked(pass, info))
+    int picked = pass->all || ehd_picked(pass, info);
+    if (!picked && !pass->backend)
         return 0; /* its headers not read: a page a module */
     uintptr_t eh = 0, relro_lo = 0, relro_hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -141,7 +142,7 @@ static int ehd_module(struct dl_phdr_info *info, size_t size, void *arg)
         }
     }
     int whole = pass->backend && ehd_backend(info);
-    if (!whole && !(eh && (pass->all || ehd_picked(pass, info))))
+    if (!whole && !(eh && picked))
         return 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
