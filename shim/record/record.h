@@ -111,7 +111,8 @@ extern int tbl_pool_on; /* some region was added: table.c asks tblpool.c first *
 int tbl_pool_insert(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                     struct tbl_entry *replaced);
 int tbl_pool_take(uintptr_t ptr, struct tbl_entry *out, int erase); /* 0: the hash's to answer */
-uintptr_t tbl_pool_page(uintptr_t a, unsigned *bsize, size_t *size); /* a's page, or 0 */
+uintptr_t tbl_pool_page(uintptr_t a, unsigned *bsize, size_t *size,
+                        unsigned *first); /* a's page, or 0 */
 #define TBL_POOL_DRAIN UINT_MAX        /* tbl_pool_foreach: no lock, each region emptied */
 #define TBL_POOL_CLEAR (UINT_MAX - 1)  /* ... every lock held, each region emptied */
 int tbl_pool_foreach(tbl_visit_fn fn, void *arg, unsigned how); /* how: tries, 0, or the above */

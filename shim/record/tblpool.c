@@ -341,12 +341,12 @@ int tbl_pool_take(uintptr_t a, struct tbl_entry *out, int erase)
     return found;
 }
 
-/* The page of a region that holds a, and its block size (*bsize) and
- * page size (*size): 0 when a lies in no region's page, no page size is
+/* The page of a region that holds a, its block size (*bsize), page size
+ * (*size) and first block's offset (*first, the geometry's): 0 when a lies in no region's page, no page size is
  * learnt yet, or the page's header does not read as the geometry says
  * (a page never handed out).  The page is the region's until
  * tbl_pool_drop, which comes before its memory goes. */
-uintptr_t tbl_pool_page(uintptr_t a, unsigned *bsize, size_t *size)
+uintptr_t tbl_pool_page(uintptr_t a, unsigned *bsize, size_t *size, unsigned *first)
 {
     struct tp_region *r = tp_lock_region(a);
     if (!r)
@@ -356,6 +356,7 @@ uintptr_t tbl_pool_page(uintptr_t a, unsigned *bsize, size_t *size)
     if (pg && (pg < r->lo || pg + ((uintptr_t)1 << bits) > r->hi || !(*bsize = tp_bsize(pg, bits))))
         pg = 0;
     *size = (size_t)1 << bits;
+    *first = tp.g.first;
     lock_drop(&r->lock);
     return pg;
 }

@@ -331,8 +331,9 @@ static int pyl_interned(uint64_t a)
  * whose second word names one of test_python_leakref's planted
  * bytearrays, which then read as referenced (under load: which block
  * goes last varies).  The pool's header tells them, as pymalloc's own
- * books (struct pool_header, PYL_POOL_HEADER bytes before the first
- * block; domain.c's py_pools reads its size class and last block): a pool
+ * books (struct pool_header, before the first block, where domain.c's
+ * py_pools puts it; tbl_pool_page has matched its size class to the
+ * page): a pool
  * with no block in use is free whole; the blocks from nextoffset on were
  * never handed out since the pool took its size; a block on the free
  * list is free.  A page the table does not hold (tbl_pool_page), or a
@@ -340,13 +341,11 @@ static int pyl_interned(uint64_t a)
  * The objects made before the domains were wrapped are in use there:
  * kept. */
 
-#define PYL_POOL_HEADER 48u /* struct pool_header, 64-bit: the first block's offset */
-
 struct pyl_pool_header { /* pymalloc's (3.10-3.15, 64-bit) */
     uint32_t count, pad;   /* blocks in use (ref.count) */
     uint64_t freeblock;    /* the free list's head (each free block's first word: the next) */
     uint64_t nextpool, prevpool;
-    uint32_t arenaindex, szidx; /* blocks of (szidx + 1) << 4 bytes */
+    uint32_t arenaindex, szidx;
     uint32_t nextoffset;   /* the first block never handed out */
     uint32_t maxnextoffset;
 };
@@ -355,10 +354,10 @@ struct pyl_pool_header { /* pymalloc's (3.10-3.15, 64-bit) */
  * l.pool, kept for the next word there). */
 static int pyl_pool_free(uint64_t at)
 {
-    unsigned bs = 0;
+    unsigned bs = 0, first = 0;
     size_t size = 0;
-    uintptr_t pg = tbl_pool_page(at, &bs, &size);
-    if (!pg || size > PYL_CHUNK || at - pg < PYL_POOL_HEADER)
+    uintptr_t pg = tbl_pool_page(at, &bs, &size, &first);
+    if (!pg || size > PYL_CHUNK || first < sizeof(struct pyl_pool_header) || at - pg < first)
         return 0;
     if (l.pool_at != pg) {
         l.pool_at = 0;
@@ -368,17 +367,16 @@ static int pyl_pool_free(uint64_t at)
     }
     struct pyl_pool_header hd;
     memcpy(&hd, l.pool, sizeof hd);
-    uint64_t blocks = (size - PYL_POOL_HEADER) / bs;
-    if (((uint64_t)hd.szidx + 1) << 4 != bs || hd.count > blocks ||
-        hd.nextoffset < PYL_POOL_HEADER + 2 * bs || hd.nextoffset > size + bs)
+    uint64_t blocks = (size - first) / bs;
+    if (hd.count > blocks || hd.nextoffset < first + 2 * bs || hd.nextoffset > size + bs)
         return 0; /* not a header pymalloc wrote (a pool's first block and its next
                    * are handed out or listed when it takes its size) */
-    uint64_t blk = PYL_POOL_HEADER + (at - pg - PYL_POOL_HEADER) / bs * bs;
+    uint64_t blk = first + (at - pg - first) / bs * bs;
     if (!hd.count || blk + bs > size || blk >= hd.nextoffset)
         return 1;
     for (uint64_t f = hd.freeblock, k = 0; f && k < blocks; k++) {
         uint64_t fo = f - pg;
-        if (fo < PYL_POOL_HEADER || fo + bs > size || (fo - PYL_POOL_HEADER) % bs)
+        if (fo < first || fo + bs > size || (fo - first) % bs)
             return 0; /* not a list of this pool */
         if (fo == blk)
             return 1;
