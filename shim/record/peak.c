@@ -15,9 +15,14 @@
  * allocation is heaptrack's: freed by the very next allocation event
  * (malloc, free, realloc) of its thread (peak_born, peak_freed: one compare
  * in the free hook; heaptrack orders the whole process's events).
- *   Lock: peak.lock guards the capture.  A hook only tries it (a thread
- * that finds it taken leaves the capture to its holder); the writer and
- * heapsnap_reset_peak take it; nothing is taken under it.
+ *   Lock: peak.lock guards the capture (peak.cap).  A hook only tries
+ * it; the writer and heapsnap_reset_peak take it.  A hook that finds it
+ * taken captures into peak.side under peak.side_lock (tried too: a thread
+ * that finds both taken leaves the moment to their holders), which the
+ * next holder of peak.lock adopts when nearer the peak (peak_adopt_side):
+ * the lock's holder may be a writer copying the capture out, for as long
+ * as that takes, while the program passes its peak.  Order: peak.lock,
+ * then peak.side_lock (tried, or taken by heapsnap_reset_peak alone).
  */
 #include <string.h>
 
@@ -50,15 +55,23 @@ struct peak_kept {
     uint32_t id, pad;
 };
 
-static struct {
-    lock_t lock;                  /* the capture below */
-    atomic_int mode;              /* 0 not read yet, else PEAK_ON/EXACT/OFF + 1 */
+/* A capture: its figures and what each trace held. */
+struct peak_cap {
     struct hsnap_peak head;       /* the capture's figures */
-    struct peak_kept *kept;       /* the capture: the traces that held something */
+    struct peak_kept *kept;       /* the traces that held something */
     size_t kept_len;              /* its mapping, in bytes */
     uint32_t kept_items;          /* entries in kept, by rising id */
     uint32_t kept_n;              /* traces it covers: ids [0, kept_n) */
     void *scratch;                /* PEAK_CHUNK sums, once a chunk had cells on two lines */
+};
+
+static struct {
+    lock_t lock;                  /* cap */
+    lock_t side_lock;             /* side, side_new */
+    atomic_int mode;              /* 0 not read yet, else PEAK_ON/EXACT/OFF + 1 */
+    struct peak_cap cap;          /* the capture the snapshots write */
+    struct peak_cap side;         /* one taken while lock was held (peak_capture) */
+    atomic_int side_new;          /* side holds a capture not yet adopted */
     atomic_int doubt;             /* the lines may have left the table's sums: peak_lines_exact */
     _Atomic(_Atomic uint64_t *) temps[PEAK_CHUNKS]; /* temporary counts, by id */
 } peak;
@@ -248,6 +261,7 @@ void peak_after_fork_child(void)
             atomic_store_explicit(&l->owned, 0, memory_order_relaxed);
     }
     lock_drop(&peak.lock); /* a thread that was capturing is gone */
+    lock_drop(&peak.side_lock);
 }
 
 /* heapsnap_clear_traces: every live block is forgotten. */
@@ -284,22 +298,22 @@ static uint64_t peak_step(uint64_t bytes)
     return bytes + (step > floor ? step : floor);
 }
 
-/* Room for n entries in the kept array; lock held.  0, or -1 when the
+/* Room for n entries in c's kept array; its lock held.  0, or -1 when the
  * arena has none (arena_map warned, and the shim degrades).  Grown by an eighth and
  * whole pages, its pages moved by the kernel (arena_remap): captures come
  * often while a program starts, and a copy to a fresh mapping faulted
  * every page in again.  Not doubled: a program of a million traces would
  * map up to 16 MiB it never uses (the shim's own memory counts mappings). */
-static int peak_room(uint32_t n)
+static int peak_room(struct peak_cap *c, uint32_t n)
 {
-    size_t need = (size_t)n * sizeof *peak.kept, len;
-    if (need > peak.kept_len) {
+    size_t need = (size_t)n * sizeof *c->kept, len;
+    if (need > c->kept_len) {
         len = (need + need / 8 + 4095) & ~(size_t)4095;
-        struct peak_kept *k = peak.kept ? arena_remap(peak.kept, peak.kept_len, len) : arena_map(len);
+        struct peak_kept *k = c->kept ? arena_remap(c->kept, c->kept_len, len) : arena_map(len);
         if (!k)
             return -1;
-        peak.kept = k;
-        peak.kept_len = len;
+        c->kept = k;
+        c->kept_len = len;
     }
     return 0;
 }
@@ -310,41 +324,42 @@ static uint64_t peak_since_start(void)
     return now > start ? now - start : 0;
 }
 
-/* The head's figures for the kept sums, at write time (negative sums - a
- * line read while its thread moved a block - count nothing). */
+/* The capture's head figures for its kept sums, at write time (negative
+ * sums - a line read while its thread moved a block - count nothing). */
 static void peak_head(void)
 {
+    struct peak_cap *c = &peak.cap;
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), blocks = 0, bytes = 0;
     uint32_t count = 0;
-    for (uint32_t i = 0; i < peak.kept_items; i++) {
-        const struct peak_kept *k = &peak.kept[i];
+    for (uint32_t i = 0; i < c->kept_items; i++) {
+        const struct peak_kept *k = &c->kept[i];
         count++;
         blocks += (k->count + half) >> PEAK_UNIT_SHIFT;
         bytes += k->bytes;
     }
     uint32_t step = peak_mode() == PEAK_EXACT ? 0 : PEAK_STEP_PPM;
-    peak.head.bytes = bytes;
-    peak.head.blocks = blocks;
-    peak.head.count = count;
-    peak.head.step_ppm = step;
-    peak.head.floor = step ? (uint32_t)peak_floor(peak.kept_n) : 0;
+    c->head.bytes = bytes;
+    c->head.blocks = blocks;
+    c->head.count = count;
+    c->head.step_ppm = step;
+    c->head.floor = step ? (uint32_t)peak_floor(c->kept_n) : 0;
 }
 
 /* A cell's two sums as one SSE2 vector: a capture adds them up with one
  * paddq per trace and line. */
 typedef int64_t peak_pair __attribute__((vector_size(16), aligned(8), may_alias));
 
-/* Appends trace id's sums to the capture when they hold something (a
+/* Appends trace id's sums to capture c when they hold something (a
  * trace whose lines add up to less than nothing, read while they moved,
- * holds nothing); lock held.  0, or -1 when out of memory. */
-static inline int peak_keep_one(uint32_t id, int64_t count, int64_t bytes)
+ * holds nothing); its lock held.  0, or -1 when out of memory. */
+static inline int peak_keep_one(struct peak_cap *c, uint32_t id, int64_t count, int64_t bytes)
 {
     if (count <= 0 || bytes < 0)
         return 0;
-    if (HS_UNLIKELY((size_t)(peak.kept_items + 1) * sizeof *peak.kept > peak.kept_len) &&
-        peak_room(peak.kept_items + 1) != 0)
+    if (HS_UNLIKELY((size_t)(c->kept_items + 1) * sizeof *c->kept > c->kept_len) &&
+        peak_room(c, c->kept_items + 1) != 0)
         return -1;
-    peak.kept[peak.kept_items++] = (struct peak_kept){(uint64_t)count, (uint64_t)bytes, id, 0};
+    c->kept[c->kept_items++] = (struct peak_kept){(uint64_t)count, (uint64_t)bytes, id, 0};
     return 0;
 }
 
@@ -352,10 +367,11 @@ static inline int peak_keep_one(uint32_t id, int64_t count, int64_t bytes)
  * out of memory (then the capture holds what fitted, as peak_sum's). */
 static int peak_keep_dense(const struct trace_live *live, uint32_t n)
 {
-    peak.kept_items = 0;
-    peak.kept_n = n;
+    struct peak_cap *c = &peak.cap;
+    c->kept_items = 0;
+    c->kept_n = n;
     for (uint32_t id = 0; id < n; id++)
-        if (peak_keep_one(id, (int64_t)live[id].count, (int64_t)live[id].bytes) != 0)
+        if (peak_keep_one(c, id, (int64_t)live[id].count, (int64_t)live[id].bytes) != 0)
             return -1;
     return 0;
 }
@@ -399,12 +415,12 @@ static uint64_t peak_sum_into(struct trace_live *out, uint32_t n)
  * program) is kept from its cells, else summed in scratch first.  The sum
  * of every cell; *fail set when out of memory (the arena warned and the
  * shim degrades; the capture keeps what fitted, and peak_head sums that). */
-static uint64_t peak_sum(uint32_t n, int *fail)
+static uint64_t peak_sum(struct peak_cap *cap, uint32_t n, int *fail)
 {
     unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
     peak_pair acc = {0, 0};
-    peak.kept_items = 0;
-    peak.kept_n = n;
+    cap->kept_items = 0;
+    cap->kept_n = n;
     *fail = 0;
     for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
         uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
@@ -418,12 +434,12 @@ static uint64_t peak_sum(uint32_t n, int *fail)
                                       : NULL;
             if (!c)
                 continue;
-            if (lines == 1 && !peak.scratch &&
-                !(peak.scratch = arena_alloc(PEAK_CHUNK * sizeof(peak_pair)))) {
+            if (lines == 1 && !cap->scratch &&
+                !(cap->scratch = arena_alloc(PEAK_CHUNK * sizeof(peak_pair)))) {
                 *fail = 1;
                 return 0;
             }
-            peak_pair *scratch = peak.scratch;
+            peak_pair *scratch = cap->scratch;
             if (lines == 1)
                 for (uint32_t j = 0; j < end; j++)
                     scratch[j] = one[j];
@@ -433,28 +449,28 @@ static uint64_t peak_sum(uint32_t n, int *fail)
             one = c;
             lines++;
         }
-        const peak_pair *k = lines == 1 ? one : (const peak_pair *)peak.scratch;
-        /* the array's end in locals: its stores could alias peak's fields */
-        struct peak_kept *out = peak.kept;
-        uint32_t items = peak.kept_items, room = (uint32_t)(peak.kept_len / sizeof *out);
+        const peak_pair *k = lines == 1 ? one : (const peak_pair *)cap->scratch;
+        /* the array's end in locals: its stores could alias cap's fields */
+        struct peak_kept *out = cap->kept;
+        uint32_t items = cap->kept_items, room = (uint32_t)(cap->kept_len / sizeof *out);
         for (uint32_t j = 0; lines && j < end; j++) {
             peak_pair v = k[j];
             acc += v;
             if ((int64_t)(((uint64_t)v[0] - 1) | (uint64_t)v[1]) < 0)
                 continue; /* count <= 0 or bytes < 0 (a count is never INT64_MIN) */
             if (HS_UNLIKELY(items == room)) {
-                if (peak_room(items + 1) != 0) {
-                    peak.kept_items = items;
+                if (peak_room(cap, items + 1) != 0) {
+                    cap->kept_items = items;
                     *fail = 1;
                     return 0;
                 }
-                out = peak.kept;
-                room = (uint32_t)(peak.kept_len / sizeof *out);
+                out = cap->kept;
+                room = (uint32_t)(cap->kept_len / sizeof *out);
             }
             *(peak_pair *)&out[items] = v;
             out[items++].id = base + j;
         }
-        peak.kept_items = items;
+        cap->kept_items = items;
     }
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
 }
@@ -510,39 +526,70 @@ unsigned peak_lines_used(void)
     return atomic_load_explicit(&peak_lines_top, memory_order_relaxed);
 }
 
-/* Takes a capture of now's live sums, the peak being peak_now; lock
- * held.  The next is due a step above the higher of the two: with several
- * threads the sums may lag trace_totals' peak (its folds), and a threshold
- * above the sums alone would capture at every move of the peak.  0, or -1
- * (the capture is unchanged: no memory). */
-static int peak_take(uint64_t peak_now)
+/* Takes into c a capture of now's live sums, the peak being peak_now;
+ * c's lock held.  The next is due a step above the higher of the two: with
+ * several threads the sums may lag trace_totals' peak (its folds), and a
+ * threshold above the sums alone would capture at every move of the peak.
+ * 0, or -1 (no memory: c holds part of a capture). */
+static int peak_take(struct peak_cap *c, uint64_t peak_now)
 {
     uint64_t t = peak_since_start();
     uint32_t n = trace_count();
     int fail;
-    uint64_t bytes = peak_sum(n, &fail);
+    uint64_t bytes = peak_sum(c, n, &fail);
     if (fail)
         return -1;
-    peak.head = (struct hsnap_peak){.t_ns = t, .bytes = bytes};
+    c->head = (struct hsnap_peak){.t_ns = t, .bytes = bytes};
     atomic_store_explicit(&peak_next, peak_step(bytes > peak_now ? bytes : peak_now),
                           memory_order_relaxed);
     return 0;
 }
 
+/* The side capture as the capture, when one was taken and holds more;
+ * peak.lock held.  Skipped while a hook takes one (the next holder of
+ * the lock looks again). */
+static void peak_adopt_side(void)
+{
+    if (!atomic_load_explicit(&peak.side_new, memory_order_acquire) || !lock_try(&peak.side_lock))
+        return;
+    if (atomic_load_explicit(&peak.side_new, memory_order_relaxed) &&
+        peak.side.head.bytes > peak.cap.head.bytes) {
+        struct peak_cap c = peak.cap; /* buffers swapped: each keeps its mapping */
+        peak.cap = peak.side;
+        peak.side = c;
+    }
+    atomic_store_explicit(&peak.side_new, 0, memory_order_relaxed);
+    lock_drop(&peak.side_lock);
+}
+
 /* From trace_charge's slow paths, on a charge that raised the peak to at
- * least peak_next (guard_on set, no lock held). */
+ * least peak_next (guard_on set, no lock held).  With peak.lock taken,
+ * by a writer copying the capture out or another capture, this moment
+ * goes to the side capture: a writer may hold the lock past the peak
+ * (a block freed again at once), and the capture of it would be lost. */
 HS_NOINLINE void peak_capture(uint64_t peak_now)
 {
     if (peak_mode() == PEAK_OFF) {
         atomic_store(&peak_next, UINT64_MAX);
         return;
     }
-    if (!lock_try(&peak.lock))
-        return; /* another thread is capturing: its walk is as near */
-    if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed) &&
-        peak_take(peak_now) != 0)
-        atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
-    lock_drop(&peak.lock);
+    if (lock_try(&peak.lock)) {
+        peak_adopt_side();
+        if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed) &&
+            peak_take(&peak.cap, peak_now) != 0)
+            atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
+        lock_drop(&peak.lock);
+        return;
+    }
+    if (!lock_try(&peak.side_lock))
+        return; /* both taken: another thread is capturing, as near */
+    if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed)) {
+        if (peak_take(&peak.side, peak_now) == 0)
+            atomic_store_explicit(&peak.side_new, 1, memory_order_release);
+        else
+            atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
+    }
+    lock_drop(&peak.side_lock);
 }
 
 /* heapsnap_reset_peak, heapsnap_clear_traces: the peak restarts from now,
@@ -553,13 +600,16 @@ void peak_reset(void)
         return;
     int saved = guard_enter();
     lock_take(&peak.lock);
+    lock_take(&peak.side_lock); /* a side capture is of the peak before */
+    atomic_store(&peak.side_new, 0);
     uint64_t now;
     trace_totals(NULL, &now);
-    if (peak_take(now) != 0) {
-        peak.head = (struct hsnap_peak){0};
-        peak.kept_n = peak.kept_items = 0;
+    if (peak_take(&peak.cap, now) != 0) {
+        peak.cap.head = (struct hsnap_peak){0};
+        peak.cap.kept_n = peak.cap.kept_items = 0;
         atomic_store(&peak_next, 0);
     }
+    lock_drop(&peak.side_lock);
     lock_drop(&peak.lock);
     guard_leave(saved);
 }
@@ -574,7 +624,7 @@ static void peak_now_above(uint32_t n, uint64_t held)
 {
     uint64_t cur;
     trace_totals(&cur, NULL);
-    if (cur <= peak.head.bytes + held || !n) /* held: freed, not yet released */
+    if (cur <= peak.cap.head.bytes + held || !n) /* held: freed, not yet released */
         return;
     size_t len = (size_t)n * sizeof(struct trace_live);
     struct trace_live *now = arena_map(len);
@@ -584,8 +634,8 @@ static void peak_now_above(uint32_t n, uint64_t held)
     uint64_t bytes = 0;
     for (uint32_t id = 0; id < n; id++)
         bytes += now[id].bytes;
-    if (bytes > peak.head.bytes + held && peak_keep_dense(now, n) == 0) {
-        peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
+    if (bytes > peak.cap.head.bytes + held && peak_keep_dense(now, n) == 0) {
+        peak.cap.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
                                         .flags = HSNAP_PEAK_AT_SNAPSHOT};
         atomic_store(&peak_next, peak_step(bytes));
     }
@@ -606,11 +656,12 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t
         return -1;
     if (tries ? !lock_take_bounded(&peak.lock, tries) : (lock_take(&peak.lock), 0))
         return -1;
+    peak_adopt_side();
     for (uint32_t id = 0; live && id < n; id++)
         bytes += live[id].bytes;
     peak_head();
-    if (live && bytes > peak.head.bytes && peak_keep_dense(live, n) == 0) {
-        peak.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
+    if (live && bytes > peak.cap.head.bytes && peak_keep_dense(live, n) == 0) {
+        peak.cap.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
                                         .flags = HSNAP_PEAK_AT_SNAPSHOT};
         atomic_store(&peak_next, peak_step(bytes));
     }
@@ -621,10 +672,11 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t
      * name newer ones: the snapshot (or state document) has no stacks for
      * them, so its PEAK is the capture's part over [0, ntraces) (not n:
      * the live sums' room runs past the traces counted) */
-    struct hsnap_peak head = peak.head;
-    uint32_t items = peak.kept_items;
-    while (items && peak.kept[items - 1].id >= ntraces) {
-        const struct peak_kept *k = &peak.kept[--items];
+    const struct peak_cap *c = &peak.cap;
+    struct hsnap_peak head = c->head;
+    uint32_t items = c->kept_items;
+    while (items && c->kept[items - 1].id >= ntraces) {
+        const struct peak_kept *k = &c->kept[--items];
         head.count--;
         head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;
         head.bytes -= k->bytes;
@@ -632,7 +684,7 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t
     if (sbuf_reserve(b, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item)) == 0) {
         sbuf_put(b, &head, sizeof head);
         for (uint32_t i = 0; i < items; i++) {
-            const struct peak_kept *k = &peak.kept[i];
+            const struct peak_kept *k = &c->kept[i];
             struct hsnap_peak_item it = {k->id, 0, (k->count + half) >> PEAK_UNIT_SHIFT, k->bytes};
             sbuf_put(b, &it, sizeof it);
         }
@@ -649,11 +701,13 @@ uint32_t peak_kept(struct trace_live *out, uint32_t n)
     if (peak_mode() == PEAK_OFF)
         return 0;
     lock_take(&peak.lock);
-    if (n > peak.kept_n)
-        n = peak.kept_n;
+    peak_adopt_side();
+    const struct peak_cap *c = &peak.cap;
+    if (n > c->kept_n)
+        n = c->kept_n;
     memset(out, 0, (size_t)n * sizeof *out);
-    for (uint32_t i = 0; i < peak.kept_items && peak.kept[i].id < n; i++)
-        out[peak.kept[i].id] = (struct trace_live){peak.kept[i].count, peak.kept[i].bytes};
+    for (uint32_t i = 0; i < c->kept_items && c->kept[i].id < n; i++)
+        out[c->kept[i].id] = (struct trace_live){c->kept[i].count, c->kept[i].bytes};
     lock_drop(&peak.lock);
     return n;
 }
