@@ -161,13 +161,15 @@ static void summary_other_see(struct summary_other *o, const struct snap *t, con
  * started (the program's, when run was given a name without %p) or else
  * the one of largest peak into *s, its path in *path, and in *nproc how
  * many processes wrote; in *other the largest peak of the rest read.  1
- * when it is the program's, 0 when of largest peak, -1 when none loads. */
+ * when it is the program's, 0 when of largest peak, -1 when none loads
+ * (why: the first load's error, "" when there was none to load). */
 static int summary_pick(const struct manifest *mf, const char *named, pid_t program, int leaks,
                         struct snap *s, const char **path, size_t *nproc,
-                        struct summary_other *other)
+                        struct summary_other *other, char *why, size_t whylen)
 {
     uint32_t skip = summary_skip(leaks);
     char err[512];
+    why[0] = 0;
     int found = 0, got_named = 0;
     size_t looked = 0;
     *nproc = 0;
@@ -182,10 +184,15 @@ static int summary_pick(const struct manifest *mf, const char *named, pid_t prog
         ++*nproc;
         int is_named = named && !strcmp(mf->e[i].path, named);
         struct snap t;
-        if ((looked >= SUMMARY_LOOK && !is_named) ||
-            (looked++, summary_take_pre(mf->e[i].path, &t) < 0 &&
-                           snap_load_skip(mf->e[i].path, &t, skip, err, sizeof(err)) < 0))
+        if (looked >= SUMMARY_LOOK && !is_named)
             continue;
+        looked++;
+        if (summary_take_pre(mf->e[i].path, &t) < 0 &&
+            snap_load_skip(mf->e[i].path, &t, skip, err, sizeof(err)) < 0) {
+            if (!why[0])
+                snprintf(why, whylen, "%s", err);
+            continue;
+        }
         is_named = is_named && (pid_t)t.meta.pid == program;
         if (found && !is_named && (got_named || t.meta.peak_bytes <= s->meta.peak_bytes)) {
             summary_other_see(other, &t, mf->e[i].path);
@@ -749,12 +756,15 @@ void summary_print(const struct manifest *mf, const char *named, pid_t program, 
     size_t nproc;
     struct summary_other other;
     summary_setup(leaks);
-    int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc, &other);
+    char word[8192], sz[64], exe[512];
+    int picked = summary_pick(mf, named, program, leaks, &s, &path, &nproc, &other, word,
+                              sizeof(word));
     if (picked < 0) {
         summary_drop_pre();
+        if (word[0]) /* a snapshot that was written and does not load */
+            fprintf(out, "heapsnap: no summary: %s\n", esc_text(word, exe, sizeof(exe)));
         return;
     }
-    char word[8192], sz[64], exe[512];
     summary_word(path, word, sizeof(word));
     const char *base = strrchr(s.exe, '/');
     esc_text(base ? base + 1 : s.exe, exe, sizeof(exe));

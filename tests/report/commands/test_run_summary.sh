@@ -1,6 +1,6 @@
 # tests/report/commands/test_run_summary.sh - the lines `heapsnap run` ends with on
 # stderr (summary_print): the peak and the site that held most of it,
-# the heap at exit, valgrind's LEAK SUMMARY under --leaks (the sums `heapsnap
+# the heap at exit (or why there is no summary), valgrind's LEAK SUMMARY under --leaks (the sums `heapsnap
 # leaks` prints) and how long the check stopped the program, the next command (top --peak when the peak dwarfs the heap at
 # exit); CMD's stdout and status untouched; -q silences it.
 . tests/fixtures/lib.sh
@@ -65,6 +65,15 @@ if t_build none "$T/none.c" 2>"$T/cc.err"; then
     t_pass run_summary_nothing_live_at_exit_in_words ||
     t_fail run_summary_nothing_live_at_exit_in_words "$(cat "$T/n.err")"
 else t_fail run_summary_nothing_live_at_exit_in_words "cc: $(head -c 200 "$T/cc.err")"; fi
+
+# ... and says why when the only snapshot written does not load (spoil.c:
+# a child's, its head zeroed by the parent, which ends writing none)
+if t_build spoil tests/report/commands/spoil.c 2>"$T/cc.err"; then
+  "$HEAPSNAP" run -o "$T/sp.%p.hsnap" -- "$T/spoil" "$T/sp.%d.hsnap" >/dev/null 2>"$T/sp.err"
+  grep -Eq '^heapsnap: no summary: .*/sp\.[0-9]+\.hsnap: not a heapsnap snapshot \(bad magic\)$' "$T/sp.err" &&
+    t_pass run_summary_says_why_none ||
+    t_fail run_summary_says_why_none "$(cat "$T/sp.err")"
+else t_fail run_summary_says_why_none "cc: $(head -c 200 "$T/cc.err")"; fi
 
 # --- the summary symbolizes a native stack up to its site only: the C runtime's
 # frames past main (libc's separate debug file, compressed DWARF read whole:
