@@ -118,8 +118,9 @@ const char statsopt_help[] =
     "frames, the innermost Python line (--native: the innermost native line).\n"
     "File names below the current directory are shown relative to it.  A frame\n"
     "without line information is keyed by its function and module under lineno\n"
-    "(\"sqlite3VdbeExec (libsqlite3.so.0)\"), and shows its module as the file\n"
-    "otherwise (\"[libfoo.so]\").\n";
+    "(\"sqlite3VdbeExec (libsqlite3.so.0)\"), or by its address in its module where\n"
+    "that has no symbols either (\"git+0x17ddcc\"), and shows its module as the\n"
+    "file otherwise (\"[libfoo.so]\").\n";
 
 static int statsopt_one(int c, const char *arg, struct stats_opts *o, char *err, size_t errlen)
 {

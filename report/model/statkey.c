@@ -41,6 +41,17 @@ int stats_key_by_function(enum stats_key key, const struct frame *f)
            f->module[0] != '<' && !f->pymodule && frames_has_symbol(f);
 }
 
+/* Whether frame f has neither line nor name but an address in its module
+ * ("git+0x17ddcc": a program stripped of its symbols, a module gone from
+ * disk), so that --key lineno names it so, one row per call site as a line
+ * would be, not one row per module ("[git]:0", every site of git's). */
+static int stats_key_by_address(enum stats_key key, const struct frame *f)
+{
+    size_t m = strlen(f->module);
+    return key == KEY_LINENO && !frames_has_file(f) && f->module[0] != '<' && !f->pymodule &&
+           m && !strncmp(f->func, f->module, m) && !strncmp(f->func + m, "+0x", 3);
+}
+
 const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,
                            int *line)
 {
@@ -49,6 +60,10 @@ const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf,
         *line = -1;
         snprintf(buf, n, "%s (%s)", f->func, f->module);
         return buf;
+    }
+    if (stats_key_by_address(key, f)) {
+        *line = -1;
+        return f->func;
     }
     switch (key) {
     case KEY_FUNCTION: return f->func;

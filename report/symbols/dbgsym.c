@@ -382,7 +382,8 @@ void dbg_note(void)
         snprintf(how, sizeof(how), "%s%sset DEBUGINFOD_URLS=%s", h->none ? h->none : "",
                  h->none ? ", or " : "", h->url);
     fprintf(stderr, "heapsnap: note: no debug information in %s (sites without a line "
-            "are keyed by function); for lines: %s\n", mods, how);
+            "are keyed by function, or by address where there is no symbol); for lines: "
+            "%s\n", mods, how);
     dbg.n = dbg.more = 0;
 }
 

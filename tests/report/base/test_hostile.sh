@@ -52,7 +52,7 @@ h_trouble suppressions_nul_byte_refused "nul.supp: a NUL byte at offset 7" \
 "$T/craft" names "$T/m.hsnap" "$T/fifo" "./prog" "/nonexistent/prog"
 timeout 10 "$HEAPSNAP" top -n 0 "$T/m.hsnap" >"$T/m.out" 2>"$T/m.err"; rc=$?
 if [ $rc -eq 0 ] && [ "$(grep -c 'fifo: not a regular file (a FIFO); frames shown as module+offset' "$T/m.err")" = 1 ] \
-   && grep -q '^\[fifo\]:0: size=' "$T/m.out"; then t_pass module_fifo_is_missing_debug_info
+   && grep -q '^fifo+0x[0-9a-f]*: size=' "$T/m.out"; then t_pass module_fifo_is_missing_debug_info
 else t_fail module_fifo_is_missing_debug_info "exit $rc: $(head -c 300 "$T/m.err")"; fi
 
 # --- 2. a sparse giant costs one header read ----------------------------------
@@ -112,7 +112,7 @@ else
   t_fail text_escapes_bidi_controls "$(head -c 400 "$T/b.out")"
 fi
 timeout 10 "$HEAPSNAP" diff "$good" "$ev" >"$T/t.out" 2>&1; h_clean text_escaped_diff "$T/t.out"
-grep -qF '[ev\n::error::pwned\x1b[31m\xed\xa0\x80]:0' "$T/t.out" \
+grep -qF 'ev\n::error::pwned\x1b[31m\xed\xa0\x80+0x' "$T/t.out" \
   && t_pass text_escape_shows_the_bytes || t_fail text_escape_shows_the_bytes "$(head -c 300 "$T/t.out")"
 timeout 10 "$HEAPSNAP" info "$ev" >"$T/t.out" 2>&1
 grep -qF 'command:          ./prog\n::error::cmd\x1b]0;title\x07' "$T/t.out" \
@@ -242,7 +242,7 @@ h_trouble stats_overflow_refused_at_load "st.hsnap: STATS live bytes add up to m
 # snapshots count once, series.h)
 "$T/craft" stats "$T/st3.hsnap" 0x5555555555555 3100
 set --; for i in $(seq 3100); do set -- "$@" "$T/st3.hsnap.$i"; done
-timeout 30 "$HEAPSNAP" top "$@" >"$T/st.out" 2>/dev/null; rc=$?
+timeout 30 "$HEAPSNAP" top --key filename "$@" >"$T/st.out" 2>/dev/null; rc=$? # a row of 2 traces
 [ $rc = 0 ] && ! grep -q 'size=-' "$T/st.out" && grep -q '^\[prog\]:0: size=8388608 TiB, count=3100' "$T/st.out" \
   && t_pass stats_sums_saturate_never_negative || t_fail stats_sums_saturate_never_negative "exit $rc: $(head -c 200 "$T/st.out")"
 set --

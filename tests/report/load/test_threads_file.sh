@@ -14,7 +14,7 @@ got=$("$HEAPSNAP" top "$f" --key thread 2>/dev/null | tr '\n' '|')
 if [ "$got" = "$want" ]; then t_pass threads_file_top_key_thread
 else t_fail threads_file_top_key_thread "$got"; fi
 got=$("$HEAPSNAP" top "$f" --thread 101 2>/dev/null | tr '\n' '|')
-if [ "$got" = "[prog]:0: size=100 B, count=1, average=100 B|" ]; then t_pass threads_file_filter_by_tid
+if [ "$got" = "prog+0x40100f: size=100 B, count=1, average=100 B|" ]; then t_pass threads_file_filter_by_tid
 else t_fail threads_file_filter_by_tid "$got"; fi
 "$HEAPSNAP" top "$T/c/threads_bad_index.hsnap" >/dev/null 2>"$T/bad.err"; rc=$?
 if [ $rc = 2 ] && [ "$(wc -l <"$T/bad.err")" = 1 ] &&

@@ -54,9 +54,9 @@ while read -r tag py; do
   has "python_json_site_is_decoder_line_$tag" "$T/top-$tag.txt" "json/decoder.py:$l_dec: size=[0-9.]+ [KM]iB"
   hasnt "python_json_site_not_extension_$tag" "$T/top-$tag.txt" '_json'
   if [ "$json_builtin" = 1 ]; then
-    has "python_json_native_site_is_extension_$tag" "$T/native-$tag.txt" '^[^ ]*(\[python3[^]]*\]:0|_json\.c:[0-9]+|\(python3[.0-9]*\)): size='
+    has "python_json_native_site_is_extension_$tag" "$T/native-$tag.txt" '^[^ ]*(python3[^ ]*\+0x[0-9a-f]+|_json\.c:[0-9]+|\(python3[.0-9]*\)): size='
   else
-    has "python_json_native_site_is_extension_$tag" "$T/native-$tag.txt" '(\[_json[^]]*\]:0|_json\.c:[0-9]+): size='
+    has "python_json_native_site_is_extension_$tag" "$T/native-$tag.txt" '(_json[^ ]*\+0x[0-9a-f]+|_json\.c:[0-9]+): size='
   fi
   # sqlite3's fetchall: the script's line
   has "python_sqlite_fetchall_site_is_script_line_$tag" "$T/top-$tag.txt" "sites.py:$l_fetch: size=[0-9.]+ [KM]iB"
