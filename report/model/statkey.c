@@ -43,12 +43,14 @@ int stats_key_by_function(enum stats_key key, const struct frame *f)
 
 /* Whether frame f has neither line nor name but an address in its module
  * ("git+0x17ddcc": a program stripped of its symbols, a module gone from
- * disk), so that --key lineno names it so, one row per call site as a line
- * would be, not one row per module ("[git]:0", every site of git's). */
+ * disk), so that --key lineno (and traceback) names it so, one row per call
+ * site as a line would be, not one row per module ("[git]:0", every site of
+ * git's). */
 static int stats_key_by_address(enum stats_key key, const struct frame *f)
 {
     size_t m = strlen(f->module);
-    return key == KEY_LINENO && !frames_has_file(f) && f->module[0] != '<' && !f->pymodule &&
+    return (key == KEY_LINENO || key == KEY_TRACEBACK) && !frames_has_file(f) &&
+           f->module[0] != '<' && !f->pymodule &&
            m && !strncmp(f->func, f->module, m) && !strncmp(f->func + m, "+0x", 3);
 }
 
