@@ -18,6 +18,22 @@ kill_settle() {
   return 1
 }
 
+# kill_settle_for FILE PATTERN [TOP-ARGS...]: kill_settle, then (15 s at
+# most) until `heapsnap top FILE -n 0 TOP-ARGS` has a line matching
+# PATTERN.  Two heartbeats need not bring a document: documents are spaced
+# by their cost (state_beat_now: an idle process's a thousand times one's
+# CPU time apart), which a Python program's, on a loaded machine, makes
+# seconds.
+kill_settle_for() {
+  local f=$1 pat=$2 i=0; shift 2
+  kill_settle "$f" || return 1
+  while [ "$i" -lt 75 ]; do
+    "$HEAPSNAP" top "$f" -n 0 "$@" 2>/dev/null | grep -q -- "$pat" && return 0
+    sleep 0.2; i=$((i + 1))
+  done
+  return 1
+}
+
 # kill_wait_fifo FIFO: the program's "I hold it" (10 s at most).
 kill_wait_fifo() { timeout 10 cat "$1" >/dev/null; }
 

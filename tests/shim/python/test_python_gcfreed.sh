@@ -91,22 +91,14 @@ while read -r tag py; do
   else t_fail "python_gcfreed_pythonmalloc_malloc_$tag" "tree line $got, want $((N * K)): $(tail -c 200 "$T/malloc-$tag.err")"; fi
 done < <(py_gc_interpreters)
 
-# A program killed after a collection: its state file has the counts.  The
-# kill waits (15 s at most) for a document with them: documents are spaced
-# by their cost (state_beat_now: an idle process's by a thousand times a
-# document's CPU time), so two heartbeats (kill_settle) may pass without one
-# on a loaded machine.
+# A program killed after a collection: its state file has the counts (the
+# kill waits for a document with them: kill_settle_for).
 py=$(py_gc_interpreters | head -1 | cut -d' ' -f2)
 mkfifo "$T/k.fifo"
 gc_pairs_run "$py" "$T/k.%p.hsnap" "$T/k.fifo"
 pid=$gc_pairs_pid
-if kill_wait_fifo "$T/k.fifo" && kill_settle "$T/k.$pid.hsnap.state"; then
-  for _ in $(seq 75); do
-    "$HEAPSNAP" top "$T/k.$pid.hsnap.state" --collected -n 0 2>/dev/null |
-      grep -q "gcpairs.py:$GC_PAIR_LINE: collected=600, " && break
-    sleep 0.2
-  done
-fi
+kill_wait_fifo "$T/k.fifo" &&
+  kill_settle_for "$T/k.$pid.hsnap.state" "gcpairs.py:$GC_PAIR_LINE: collected=600, " --collected
 kill_now "$pid"
 "$HEAPSNAP" top "$T/k.$pid.hsnap.state" --collected -n 0 >"$T/k.txt" 2>"$T/k.err"
 if grep -q "gcpairs.py:$GC_PAIR_LINE: collected=600, " "$T/k.txt"; then
