@@ -249,9 +249,9 @@ static int summary_in_module(const struct snap *s, uint32_t ti, const char *path
     return n < 0 ? -1 : 0;
 }
 
-/* The module of a line keyed by it ("func (module)", "[module]:0": no
- * file), whose sum only stacks with a word in that module can change;
- * NULL for any other line. */
+/* The module of a line keyed by it ("func (module)", "module+0x...",
+ * "[module]:0": no file), whose sum only stacks with a word in that module
+ * can change; NULL for any other line. */
 static const char *summary_key_module(const struct stat_entry *e)
 {
     const struct frame *f = e->frames ? e->frames[e->head] : NULL;
