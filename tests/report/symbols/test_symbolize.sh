@@ -1,7 +1,7 @@
 # tests/report/symbols/test_symbolize.sh - the CLI's symbolizer on a program built here:
 # inlined functions become frames of their own (with the call line), C++ names
 # are demangled (a static function has no linkage name: plain "grab"), `new` is charged to the user's line, a stripped binary falls
-# back to the symbol table ("[module]" file), and a binary that disappeared
+# back to the symbol table ("[module]" file) or, with none, the address in the module, and a binary that disappeared
 # after the run falls back to module+0xoffset with one warning, never an error.
 src=$T/inl.cc
 cat >"$src" <<'CC'
@@ -61,6 +61,15 @@ n=$(grep -c "no debug information in .*inl" "$T/strip.err")
 "$HEAPSNAP" top "$T/inl.hsnap" -n 0 >"$T/stripl.txt" 2>/dev/null
 has sym_no_debuginfo_keyed_by_function "$T/stripl.txt" 'shop::make() (inl): size=48 B, count=1, average=48 B'
 ! grep -q '^\[inl\]:0' "$T/stripl.txt" && t_pass sym_no_debuginfo_no_module_row || t_fail sym_no_debuginfo_no_module_row "$(cat "$T/stripl.txt")"
+# Without any symbol (strip --strip-all: main and shop:: are not exported), a
+# site is keyed by its address in the module, one row per site, never one
+# row for the whole program ("[inl]:0").
+strip --strip-all "$T/inl"
+"$HEAPSNAP" top "$T/inl.hsnap" -n 0 >"$T/nosym.txt" 2>/dev/null
+if grep -Eq '^inl\+0x[0-9a-f]+: size=1000 B, count=1, ' "$T/nosym.txt" &&
+   grep -Eq '^inl\+0x[0-9a-f]+: size=48 B, count=1, ' "$T/nosym.txt" && ! grep -q '^\[inl\]:0' "$T/nosym.txt"; then
+  t_pass sym_no_symbols_keyed_by_address
+else t_fail sym_no_symbols_keyed_by_address "$(head -c 300 "$T/nosym.txt" | tr '\n' '|')"; fi
 
 rm -f "$T/inl"
 "$HEAPSNAP" diff "$T/inl.hsnap" "$T/inl.hsnap" --key function -n 0 >"$T/gone.txt" 2>"$T/gone.err"; rc=$?
