@@ -82,16 +82,70 @@ def run(args, name, env_extra, out):
     cmd += args.tests
     log = os.path.join(out, f"{name}.log")
     with open(log, "w") as f:
+        p = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, cwd=out)
         try:
-            subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=args.timeout,
-                           cwd=out)
+            p.wait(timeout=args.timeout)
         except subprocess.TimeoutExpired:
-            f.write(f"\ncpysuite: over {args.timeout} s\n")
+            stacks = os.path.join(out, f"{name}.stacks")
+            dump_stacks(p.pid, stacks)
+            for pid in reversed(descendants(p.pid)):
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+            p.wait()
+            f.write(f"\ncpysuite: over {args.timeout} s (its threads: {name}.stacks)\n")
     if os.path.exists(xml) and os.path.getsize(xml) > 0:
         return xml, ""
     with open(log, errors="replace") as f:
         tail = " | ".join(line.strip() for line in f.read().splitlines()[-6:])
     return None, tail
+
+
+def descendants(pid):
+    """pid and every process under it, parents first (/proc's children lists)."""
+    out, todo = [], [pid]
+    while todo and len(out) < 64:
+        p = todo.pop(0)
+        out.append(p)
+        try:
+            for t in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{t}/children") as c:
+                    todo += [int(x) for x in c.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def dump_stacks(pid, path):
+    """Where each thread of a run that went over its time waits, into path,
+    before it is killed: the thread's name, wchan and system call from
+    /proc, and gdb's backtraces where gdb is installed (a hang under the
+    shim, named by its frames, rather than "over N s" alone)."""
+    with open(path, "w") as f:
+        for p in descendants(pid)[:8]:
+            try:
+                with open(f"/proc/{p}/cmdline", "rb") as c:
+                    argv = c.read().replace(b"\0", b" ").decode(errors="replace")[:120]
+                f.write(f"== pid {p}: {argv}\n")
+                for t in sorted(os.listdir(f"/proc/{p}/task"), key=int):
+                    d = f"/proc/{p}/task/{t}"
+                    parts = []
+                    for k in ("comm", "wchan", "syscall"):
+                        try:
+                            with open(f"{d}/{k}") as c:
+                                parts.append(c.read().split("\n")[0].split(" ")[0])
+                        except OSError:
+                            parts.append("?")
+                    f.write(f"   tid {t} {parts[0]}: wchan {parts[1]}, syscall {parts[2]}\n")
+            except OSError:
+                continue
+            f.flush()
+            try:
+                subprocess.run(["gdb", "-p", str(p), "-batch", "-ex", "thread apply all bt 30"],
+                               stdout=f, stderr=subprocess.DEVNULL, timeout=60)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
 
 
 def main():

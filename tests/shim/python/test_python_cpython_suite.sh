@@ -120,6 +120,10 @@ cpysuite() {
       t_pass "python_cpysuite_${group}_$c"
     else
       t_fail "python_cpysuite_${group}_$c" "$(grep -E "^(lost|died) $c[ :]" "$out.res" | head -5 | cut -c1-300 | tr '\n' ' ')"
+      # a run past its time: where its threads waited (cpysuite.py's dump_stacks)
+      [ -f "$out/$c.stacks" ] &&
+        grep -E '^== pid|^   tid |heapsnap|lock|futex|wait|^#[0-9]+ .* in [A-Za-z_][A-Za-z0-9_]* \(' "$out/$c.stacks" |
+        grep -vE 'in \?\? \(\)| in _?Py[A-Za-z_]* \(' | head -60 | cut -c1-200 | sed 's/^/    /'
     fi
   done
   local n; n=$(grep -c '^leftout ' "$out.res")
