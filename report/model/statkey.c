@@ -48,10 +48,9 @@ int stats_key_by_function(enum stats_key key, const struct frame *f)
  * git's). */
 static int stats_key_by_address(enum stats_key key, const struct frame *f)
 {
-    size_t m = strlen(f->module);
     return (key == KEY_LINENO || key == KEY_TRACEBACK) && !frames_has_file(f) &&
-           f->module[0] != '<' && !f->pymodule &&
-           m && !strncmp(f->func, f->module, m) && !strncmp(f->func + m, "+0x", 3);
+           f->module[0] != '<' && !f->pymodule && !frames_has_symbol(f) &&
+           strncmp(f->func, "0x", 2) != 0; /* not a bare address: module+0x... */
 }
 
 const char *stats_key_part(enum stats_key key, const struct frame *f, char *buf, size_t n,

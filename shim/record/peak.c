@@ -573,23 +573,20 @@ HS_NOINLINE void peak_capture(uint64_t peak_now)
         atomic_store(&peak_next, UINT64_MAX);
         return;
     }
-    if (lock_try(&peak.lock)) {
+    struct peak_cap *c = &peak.cap;
+    lock_t *l = &peak.lock;
+    if (lock_try(l)) {
         peak_adopt_side();
-        if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed) &&
-            peak_take(&peak.cap, peak_now) != 0)
-            atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
-        lock_drop(&peak.lock);
-        return;
-    }
-    if (!lock_try(&peak.side_lock))
+    } else if (c = &peak.side, l = &peak.side_lock, !lock_try(l)) {
         return; /* both taken: another thread is capturing, as near */
-    if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed)) {
-        if (peak_take(&peak.side, peak_now) == 0)
-            atomic_store_explicit(&peak.side_new, 1, memory_order_release);
-        else
-            atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
     }
-    lock_drop(&peak.side_lock);
+    if (peak_now >= atomic_load_explicit(&peak_next, memory_order_relaxed)) {
+        if (peak_take(c, peak_now) != 0)
+            atomic_store(&peak_next, peak_step(peak_now)); /* no memory: later */
+        else if (c == &peak.side)
+            atomic_store_explicit(&peak.side_new, 1, memory_order_release);
+    }
+    lock_drop(l);
 }
 
 /* heapsnap_reset_peak, heapsnap_clear_traces: the peak restarts from now,
