@@ -88,7 +88,9 @@ struct hsnap_state_head {
     uint64_t stacks_off, stacks_cap; /* the nodes */
     uint64_t stacks_len;      /* bytes of nodes, up to the highest written */
     uint32_t stacks_n;        /* traces written (published last) */
-    uint32_t reserved0;
+    uint32_t doc_fresh;       /* 1: the last heartbeat found the published document
+                                 holding every allocation, free and trace counted
+                                 at its start; 0: behind (or zeros of an older file) */
     uint64_t traces_off, traces_cap;
     uint32_t dir[HSTATE_DIR_MAX];
     char service[HSTATE_SERVICE]; /* HEAPSNAP_SERVICE, NUL-padded; zeros in older files */

@@ -297,11 +297,15 @@ static void info_failed(const struct snap *s)
 static void info_state(const struct snap *s)
 {
     const char *full = state_full_why(s->state_flags);
+    char behind[64] = "";
+    if (s->state_behind_ns) /* live sums are the cells', current; totals are the document's */
+        snprintf(behind, sizeof behind, " (allocation totals %.1f s before it)",
+                 (double)s->state_behind_ns / 1e9);
     if (s->state_size)
-        printf("%-17s %s; last update as of time above; "
+        printf("%-17s %s; last update as of time above%s; "
                "%llu KiB in use of %llu KiB%s%s%s\n", "state file:",
                s->state_live ? "the process still runs" : "cut short: the process was killed",
-               (unsigned long long)(s->state_used / 1024),
+               behind, (unsigned long long)(s->state_used / 1024),
                (unsigned long long)(s->state_size / 1024), full ? " (" : "",
                full ? full : "", full ? ": some sites are missing)" : "");
     else if (s->state_bound)
@@ -492,9 +496,11 @@ static void info_json_process(struct json *j, const struct snap *s, const char *
         json_kstr(j, "signal", signame);
     if (m->flags & HSNAP_META_CUT_SHORT)
         json_kbool(j, "cut_short", 1);
-    if (s->state_size)
+    if (s->state_size) {
         json_ku64(j, "state_kib", s->state_used / 1024);
-    else if (s->state_bound) {
+        if (s->state_behind_ns)
+            json_ku64(j, "state_totals_behind_ms", s->state_behind_ns / 1000000);
+    } else if (s->state_bound) {
         json_ku64(j, "state_kib", s->state_max / 1024);
         json_ku64(j, "state_bound_kib", s->state_bound / 1024);
     }

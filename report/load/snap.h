@@ -166,6 +166,8 @@ struct snap {
     uint32_t state_flags;      /* its HSTATE_FULL_* */
     int state_live;            /* its writer still runs (state_load_noted): the
                                   state as of its last update, not a death */
+    uint64_t state_behind_ns;  /* its document's totals are this much older than
+                                  its last update (allocations moved after it); 0: current */
     uint64_t state_bound, state_max; /* STATE: the state file it kept, bound and most used */
     char *dropped;             /* the derived sections dropped (snap_derived):
                                   "section NAME: why", a line each; NULL: none */

@@ -50,6 +50,7 @@ int state_load_noted(const char *path, struct snap *out, char *err, size_t errle
         return -1;
     }
     out->state_size = si.size, out->state_used = si.used, out->state_flags = si.flags;
+    out->state_behind_ns = si.behind_ns;
     out->state_live = stat(path, &st) == 0 && state_writer_runs(si.pid, &st);
     time_t t = (time_t)(si.beat_ns / 1000000000u);
     if (localtime_r(&t, &tm)) /* the last heartbeat */

@@ -618,6 +618,8 @@ void state_info_fill(const struct hsnap_state_head *h, struct state_info *info)
     info->flags = h->flags;
     info->size = h->file_size;
     info->start_ns = h->start_ns;
+    uint64_t doc_ns = h->doc[h->doc_slot].t_ns;
+    info->behind_ns = h->doc_fresh == 1 ? 0 : h->beat_ns > doc_ns ? h->beat_ns - doc_ns : 1;
     st_service(h, info->service);
     info->used = HSTATE_PAGE + (uint64_t)h->ndir * HSTATE_CHUNK + h->stacks_len +
                  (uint64_t)h->stacks_n * 8 + h->doc[h->doc_slot].len;

@@ -18,6 +18,8 @@ struct state_info {
     uint64_t size, used;   /* the bound and the bytes in use */
     uint64_t later_bytes;  /* live bytes of sites born after the last document */
     uint64_t start_ns;     /* when the process started (CLOCK_REALTIME) */
+    uint64_t behind_ns;    /* the last heartbeat less its document's time when the document
+                              was behind it (hsnap_state_head.doc_fresh 0), else 0 */
     char service[40];      /* HEAPSNAP_SERVICE, printable ASCII and NUL-ended ("": none) */
 };
 

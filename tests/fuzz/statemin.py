@@ -27,7 +27,7 @@ PAGE, CHUNK, DIR_MAX, NO_DOC = 4096, 4096 * 16, 960, 0xFFFFFFFF
 HEAD = struct.Struct("<8sIIQIIQQQIIQQ2QQ" + "QQII" * 2 + "IIQQQQIIQQ%dI" % DIR_MAX)
 NAMES = ("magic version header_size file_size pid ppid start_ns beat_ns beats state flags "
          "cells_off cells_len doc_off0 doc_off1 doc_cap d0_len d0_t d0_crc d0_res d1_len d1_t "
-         "d1_crc d1_res doc_slot ndir docs stacks_off stacks_cap stacks_len stacks_n reserved0 "
+         "d1_crc d1_res doc_slot ndir docs stacks_off stacks_cap stacks_len stacks_n doc_fresh "
          "traces_off traces_cap").split()
 
 

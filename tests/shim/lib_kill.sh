@@ -4,32 +4,29 @@
 # kill_beats FILE: the state file's heartbeat count (hsnap_state.h: u64 at 48).
 kill_beats() { od -An -t u8 -j 48 -N 8 "$1" 2>/dev/null | tr -d ' '; }
 
-# kill_settle FILE: waits (5 s at most) until two heartbeats have passed, so
-# that one began after the program told the test it holds its memory: the
-# state's document then covers that moment.  No fixed sleep.
-kill_settle() {
-  local b0 i=0
-  b0=$(kill_beats "$1"); b0=${b0:-0}
-  while [ "$i" -lt 250 ]; do
-    local b; b=$(kill_beats "$1")
-    [ -n "$b" ] && [ "$b" -ge $((b0 + 2)) ] && return 0
-    sleep 0.02; i=$((i + 1))
-  done
-  return 1
-}
+# kill_u32 FILE OFFSET: a u32 of the state file's header.
+kill_u32() { od -An -t u4 -j "$2" -N 4 "$1" 2>/dev/null | tr -d ' '; }
 
-# kill_settle_for FILE PATTERN [TOP-ARGS...]: kill_settle, then (15 s at
-# most) until `heapsnap top FILE -n 0 TOP-ARGS` has a line matching
-# PATTERN.  Two heartbeats need not bring a document: documents are spaced
-# by their cost (state_beat_now: an idle process's a thousand times one's
-# CPU time apart), which a Python program's, on a loaded machine, makes
-# seconds.
-kill_settle_for() {
-  local f=$1 pat=$2 i=0; shift 2
-  kill_settle "$f" || return 1
-  while [ "$i" -lt 75 ]; do
-    "$HEAPSNAP" top "$f" -n 0 "$@" 2>/dev/null | grep -q -- "$pat" && return 0
-    sleep 0.2; i=$((i + 1))
+# kill_settle FILE [BEATS]: waits (30 s at most, or until BEATS more
+# heartbeats) until a heartbeat that began after the call found the
+# state's document holding every allocation counted (hsnap_state.h:
+# doc_fresh, u32 at 196), or the file full (flags at 60, HSTATE_FULL_DOC:
+# no newer document comes).  The program holds still once it told the
+# test so; two heartbeats after the call, the second began after it.  The
+# shim brings a quiet process's document up to date within a beat or two
+# (state_beat_now), so this is quick.  No fixed sleep.
+kill_settle() {
+  local b0 i=0 most=${2:-0}
+  b0=$(kill_beats "$1"); b0=${b0:-0}
+  while [ "$i" -lt 1500 ]; do
+    local b fl; b=$(kill_beats "$1")
+    if [ -n "$b" ] && [ "$b" -ge $((b0 + 2)) ]; then
+      fl=$(kill_u32 "$1" 60)
+      [ "$(kill_u32 "$1" 196)" = 1 ] && return 0
+      [ $(( ${fl:-0} & 2 )) -ne 0 ] && return 0
+      [ "$most" -gt 0 ] && [ "$b" -ge $((b0 + most)) ] && return 1
+    fi
+    sleep 0.02; i=$((i + 1))
   done
   return 1
 }

@@ -92,13 +92,12 @@ while read -r tag py; do
 done < <(py_gc_interpreters)
 
 # A program killed after a collection: its state file has the counts (the
-# kill waits for a document with them: kill_settle_for).
+# kill waits for a document with them: kill_settle).
 py=$(py_gc_interpreters | head -1 | cut -d' ' -f2)
 mkfifo "$T/k.fifo"
 gc_pairs_run "$py" "$T/k.%p.hsnap" "$T/k.fifo"
 pid=$gc_pairs_pid
-kill_wait_fifo "$T/k.fifo" &&
-  kill_settle_for "$T/k.$pid.hsnap.state" "gcpairs.py:$GC_PAIR_LINE: collected=600, " --collected
+kill_wait_fifo "$T/k.fifo" && kill_settle "$T/k.$pid.hsnap.state"
 kill_now "$pid"
 "$HEAPSNAP" top "$T/k.$pid.hsnap.state" --collected -n 0 >"$T/k.txt" 2>"$T/k.err"
 if grep -q "gcpairs.py:$GC_PAIR_LINE: collected=600, " "$T/k.txt"; then

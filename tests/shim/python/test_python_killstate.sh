@@ -27,7 +27,7 @@ while read -r tag py; do
   d="$T/$tag" && mkdir -p "$d/pre" "$d/run" && mkfifo "$d/pre.fifo" "$d/run.fifo"
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/pre/k.%p.hsnap" "$py" tests/shim/python/killgrow.py "$d/pre.fifo" &
   pid=$!
-  kill_wait_fifo "$d/pre.fifo" && kill_settle_for "$d/pre/k.$pid.hsnap.state" "$SITE"
+  kill_wait_fifo "$d/pre.fifo" && kill_settle "$d/pre/k.$pid.hsnap.state"
   kill_now "$pid"
   pykill_read "python_sigkill_state_read_by_the_reports_preload_$tag" "$d/pre/k.$pid.hsnap.state"
 
@@ -36,7 +36,7 @@ while read -r tag py; do
   rpid=$!
   kill_wait_fifo "$d/run.fifo"
   cpid=$(kill_child "$rpid")
-  kill_settle_for "$d/run/k.$cpid.hsnap.state" "$SITE"
+  kill_settle "$d/run/k.$cpid.hsnap.state"
   kill_now "$cpid"; [ -n "$cpid" ] || kill_now "$rpid"; wait "$rpid" 2>/dev/null
   if grep -q "pid $cpid (.*) was killed by SIGKILL" "$d/run.err"; then
     pykill_read "python_sigkill_state_read_by_the_reports_run_$tag" "$d/run/k.$cpid.hsnap.state"
