@@ -108,9 +108,10 @@ static int thr_alone(void)
  * process, as it would without the helper.  A thread whose end came just
  * before may still be in the kernel's count: its key's destructor ran, but
  * not its later ones nor glibc's last steps (CPython's join returns before
- * them; in test_3_join_in_forked_from_thread the child's last two threads
- * end one after the other, and under load the second found the first
- * there and the child lived on, its parent waiting for ever).  So a count
+ * them: in test_threading.test_3_join_in_forked_from_thread the child's
+ * last two threads end one after the other, and under load the second
+ * found the first there and the child lived on, its parent waiting for
+ * ever).  So a count
  * that says not alone is read again, every millisecond for THR_END_WAIT_MS
  * at most, while no program thread starts: a thread the shim never
  * counted (started past the hook) keeps the process, as it would glibc's,
