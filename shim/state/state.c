@@ -77,6 +77,7 @@ struct state_mod {
     uint32_t last_codes;         /* Python code objects it named */
     uint64_t beat_allocs;        /* allocations and frees at the last heartbeat */
     uint32_t beat_traces;        /* traces at the last heartbeat */
+    uint64_t beat_at, beat_prog; /* its time (monotonic), the program's CPU time then */
     uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
     atomic_int warned_full;
     atomic_int done;             /* the file is gone (a clean end): nothing more */
@@ -683,11 +684,12 @@ static uint64_t state_cpu_ns(clockid_t id)
 /* The helper's heartbeat: the time, new traces' stacks, and, when traces or allocations
  * moved, a document paid for as the site line's points are: the process used 100 times the
  * last one's CPU time since, or 10 times that passed (cells and stacks are always current).
- * A process quiet through a whole beat (waiting, hung, about to be killed) has its document
+ * A program idle through a whole beat (no allocation, free or trace, and under a tenth of a
+ * core of CPU besides the helper's: waiting, hung, about to be killed) has its document
  * brought up to date sooner, once 10 times its CPU time passed: the totals a kill leaves
- * are then its last ones, not those of seconds before, and each such document follows a
- * beat of work, so a program that works and waits by turns pays a tenth of one core at
- * most, on a core its wait leaves free.  doc_fresh tells a reader which it has. */
+ * are then its last ones, not those of seconds before, and the document takes CPU time the
+ * program leaves unused (one that computes without allocating is not idle: a training
+ * step's arithmetic pays as before).  doc_fresh tells a reader which it has. */
 static void state_beat_now(void)
 {
     if (atomic_load(&st.unnamed) == 2)
@@ -700,12 +702,17 @@ static void state_beat_now(void)
     uint32_t codes = pyfr_code_count();
     uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
     unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
-    int quiet = allocs + frees == st.beat_allocs && seen == st.beat_traces;
+    uint64_t own = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t prog = pcpu > own ? pcpu - own : 0; /* the program's threads' (and ended ones') */
+    int idle = allocs + frees == st.beat_allocs && seen == st.beat_traces &&
+               prog >= st.beat_prog && (prog - st.beat_prog) * 10 < now - st.beat_at;
     int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&
                (pcpu >= st.doc_pcpu + cost / div || now >= st.doc_at + 10 * cost / div ||
-                (quiet && now >= st.doc_at + cost / 10));
+                (idle && now >= st.doc_at + cost / 10));
     st.beat_allocs = allocs + frees;
     st.beat_traces = seen;
+    st.beat_at = now;
+    st.beat_prog = prog;
     /* Stacks that no longer fit leave the documents to the traces that
      * have theirs (none counts a trace without its stack): a bound reached
      * before the first document still leaves one that reads after a kill
@@ -941,7 +948,7 @@ static void state_restart(void)
     st.doc_room[0] = st.doc_room[1] = 0;
     state_stacks_restart();
     st.last_traces = 0;
-    st.beat_allocs = UINT64_MAX; /* no beat yet: not quiet */
+    st.beat_allocs = UINT64_MAX; /* no beat yet: not idle */
     h->doc_fresh = 0;
     st.due = st.doc_at = st.doc_pcpu = 0;
 }

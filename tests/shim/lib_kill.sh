@@ -13,7 +13,7 @@ kill_u32() { od -An -t u4 -j "$2" -N 4 "$1" 2>/dev/null | tr -d ' '; }
 # doc_fresh, u32 at 196), or the file full (flags at 60, HSTATE_FULL_DOC:
 # no newer document comes).  The program holds still once it told the
 # test so; two heartbeats after the call, the second began after it.  The
-# shim brings a quiet process's document up to date within a beat or two
+# shim brings an idle process's document up to date within a beat or two
 # (state_beat_now), so this is quick.  No fixed sleep.
 kill_settle() {
   local b0 i=0 most=${2:-0}

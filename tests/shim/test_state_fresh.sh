@@ -1,7 +1,7 @@
-# test_state_fresh.sh - what a kill leaves of a program that went quiet is
+# test_state_fresh.sh - what a kill leaves of a program that went idle is
 # its last state (state_beat_now): quietdoc's documents are costly (2^15
 # traces), so the spacing paid for by CPU time would bring the one after
-# its last block tens of seconds later; a beat with nothing moved brings
+# its last block tens of seconds later; an idle beat (nothing moved, no CPU) brings
 # it within a few.  The header says whether the document is behind
 # (doc_fresh), and info says by how much.
 . tests/shim/lib_kill.sh
