@@ -1,8 +1,8 @@
 # test_state_fresh.sh - what a kill leaves of a program that went idle is
 # its last state (state_beat_now): quietdoc's documents are costly (2^15
-# traces), so the spacing paid for by CPU time would bring the one after
-# its last block tens of seconds later; an idle beat (nothing moved, no CPU) brings
-# it within a few.  The header says whether the document is behind
+# traces), so the spacing paid for by CPU time brings the one after its
+# last block seconds later; an idle beat (nothing moved, no CPU) brings it
+# within a few beats.  The header says whether the document is behind
 # (doc_fresh), and info says by how much.
 . tests/shim/lib_kill.sh
 
@@ -14,7 +14,7 @@ st=$T/q.$pid.hsnap.state
 kill_wait_fifo "$T/out" && kill_settle "$st" # a document holds the 2^15 traces
 echo go >"$T/in" && kill_wait_fifo "$T/out"
 b0=$(kill_beats "$st")
-# 12 beats: 3 s; the spacing by CPU time alone took 20-40 s here
+# 12 beats: 3 s; by the spacing on CPU time alone, not within them (3 runs of 3)
 if kill_settle "$st" 12; then t_pass state_quiet_process_document_within_beats
 else t_fail state_quiet_process_document_within_beats "beats $b0 -> $(kill_beats "$st"), not fresh"; fi
 kill_now "$pid"
