@@ -25,14 +25,17 @@ else t_fail state_quiet_process_totals_are_its_last "$(grep -E '^(total|live blo
 
 # The same file, its header saying the document is 3.2 s behind the last
 # heartbeat: info says so, text and JSON; the live sums stay the cells'.
-python3 - "$st" "$T/behind.state" <<'PY'
+cp --sparse=always "$st" "$T/behind.state"
+python3 - "$T/behind.state" <<'PY'
 import struct, sys
-d = bytearray(open(sys.argv[1], "rb").read())
-beat = struct.unpack_from("<Q", d, 40)[0]
-slot = struct.unpack_from("<I", d, 152)[0]
-struct.pack_into("<Q", d, 104 + 24 * slot + 8, beat - 3200000000)  # doc[slot].t_ns
-struct.pack_into("<I", d, 196, 0)                                  # doc_fresh
-open(sys.argv[2], "wb").write(d)
+with open(sys.argv[1], "r+b") as f:
+    h = bytearray(f.read(4096))
+    beat = struct.unpack_from("<Q", h, 40)[0]
+    slot = struct.unpack_from("<I", h, 152)[0]
+    struct.pack_into("<Q", h, 104 + 24 * slot + 8, beat - 3200000000)  # doc[slot].t_ns
+    struct.pack_into("<I", h, 196, 0)                                  # doc_fresh
+    f.seek(0)
+    f.write(h)
 PY
 "$HEAPSNAP" info "$T/behind.state" >"$T/b.info" 2>/dev/null
 js=$("$HEAPSNAP" info --format json "$T/behind.state" 2>/dev/null | grep -o '"state_totals_behind_ms": *[0-9]*')
