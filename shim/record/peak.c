@@ -410,11 +410,45 @@ static uint64_t peak_sum_into(struct trace_live *out, uint32_t n)
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
 }
 
+/* Ids [base, base + end) of the lines added up: the cells of the one
+ * line that has any there (one thread's program), else their sum in
+ * cap's scratch; NULL when no line has cells there, or when out of
+ * memory for the scratch (*fail set: the arena warned, the shim
+ * degrades). */
+static const peak_pair *peak_lines_chunk(struct peak_cap *cap, unsigned top, uint32_t base,
+                                         uint32_t end, int *fail)
+{
+    const peak_pair *one = NULL;
+    unsigned lines = 0;
+    for (unsigned l = 0; l < top; l++) {
+        struct peak_line *line = peak_line(l);
+        const peak_pair *c = line ? (const peak_pair *)atomic_load_explicit(
+                                        &line->chunk[base >> PEAK_CHUNK_BITS],
+                                        memory_order_acquire)
+                                  : NULL;
+        if (!c)
+            continue;
+        if (lines == 1 && !cap->scratch &&
+            !(cap->scratch = arena_alloc(PEAK_CHUNK * sizeof(peak_pair)))) {
+            *fail = 1;
+            return NULL;
+        }
+        peak_pair *scratch = cap->scratch;
+        if (lines == 1)
+            for (uint32_t j = 0; j < end; j++)
+                scratch[j] = one[j];
+        if (lines >= 1)
+            for (uint32_t j = 0; j < end; j++)
+                scratch[j] += c[j];
+        one = c;
+        lines++;
+    }
+    return lines == 1 ? one : lines ? (const peak_pair *)cap->scratch : NULL;
+}
+
 /* The lines added up into the capture for traces [0, n), a chunk of ids
- * at a time: a chunk that one line alone has cells for (one thread's
- * program) is kept from its cells, else summed in scratch first.  The sum
- * of every cell; *fail set when out of memory (the arena warned and the
- * shim degrades; the capture keeps what fitted, and peak_head sums that). */
+ * at a time (peak_lines_chunk).  The sum of every cell; *fail set when out of
+ * memory (the capture keeps what fitted, and peak_head sums that). */
 static uint64_t peak_sum(struct peak_cap *cap, uint32_t n, int *fail)
 {
     unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
@@ -424,36 +458,13 @@ static uint64_t peak_sum(struct peak_cap *cap, uint32_t n, int *fail)
     *fail = 0;
     for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
         uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
-        const peak_pair *one = NULL;
-        unsigned lines = 0;
-        for (unsigned l = 0; l < top; l++) {
-            struct peak_line *line = peak_line(l);
-            const peak_pair *c = line ? (const peak_pair *)atomic_load_explicit(
-                                            &line->chunk[base >> PEAK_CHUNK_BITS],
-                                            memory_order_acquire)
-                                      : NULL;
-            if (!c)
-                continue;
-            if (lines == 1 && !cap->scratch &&
-                !(cap->scratch = arena_alloc(PEAK_CHUNK * sizeof(peak_pair)))) {
-                *fail = 1;
-                return 0;
-            }
-            peak_pair *scratch = cap->scratch;
-            if (lines == 1)
-                for (uint32_t j = 0; j < end; j++)
-                    scratch[j] = one[j];
-            if (lines >= 1)
-                for (uint32_t j = 0; j < end; j++)
-                    scratch[j] += c[j];
-            one = c;
-            lines++;
-        }
-        const peak_pair *k = lines == 1 ? one : (const peak_pair *)cap->scratch;
+        const peak_pair *k = peak_lines_chunk(cap, top, base, end, fail);
+        if (*fail)
+            return 0;
         /* the array's end in locals: its stores could alias cap's fields */
         struct peak_kept *out = cap->kept;
         uint32_t items = cap->kept_items, room = (uint32_t)(cap->kept_len / sizeof *out);
-        for (uint32_t j = 0; lines && j < end; j++) {
+        for (uint32_t j = 0; k && j < end; j++) {
             peak_pair v = k[j];
             acc += v;
             if ((int64_t)(((uint64_t)v[0] - 1) | (uint64_t)v[1]) < 0)
@@ -473,6 +484,27 @@ static uint64_t peak_sum(struct peak_cap *cap, uint32_t n, int *fail)
         cap->kept_items = items;
     }
     return acc[1] > 0 ? (uint64_t)acc[1] : 0;
+}
+
+/* The bytes the lines add up to for traces [0, n), a trace that holds
+ * nothing (peak_live) counted as none: what peak_sum would keep, with
+ * no array by trace (a snapshot of a million traces would fault in 16
+ * MiB for it, each time).  *fail as peak_sum's. */
+static uint64_t peak_lines_bytes(struct peak_cap *cap, uint32_t n, int *fail)
+{
+    unsigned top = atomic_load_explicit(&peak_lines_top, memory_order_acquire);
+    uint64_t bytes = 0;
+    *fail = 0;
+    for (uint32_t base = 0; base < n; base += PEAK_CHUNK) {
+        uint32_t end = n - base < PEAK_CHUNK ? n - base : PEAK_CHUNK;
+        const peak_pair *k = peak_lines_chunk(cap, top, base, end, fail);
+        if (*fail)
+            return 0;
+        for (uint32_t j = 0; k && j < end; j++)
+            if ((int64_t)(((uint64_t)k[j][0] - 1) | (uint64_t)k[j][1]) >= 0)
+                bytes += (uint64_t)k[j][1];
+    }
+    return bytes;
 }
 
 /* The live sums now of traces [0, n) (the state file's document, state_beat_now):
@@ -620,23 +652,19 @@ void peak_reset(void)
 static void peak_now_above(uint32_t n, uint64_t held)
 {
     uint64_t cur;
+    int fail;
     trace_totals(&cur, NULL);
     if (cur <= peak.cap.head.bytes + held || !n) /* held: freed, not yet released */
         return;
-    size_t len = (size_t)n * sizeof(struct trace_live);
-    struct trace_live *now = arena_map(len);
-    if (!now)
+    uint64_t bytes = peak_lines_bytes(&peak.cap, n, &fail);
+    if (fail || bytes <= peak.cap.head.bytes + held)
         return;
-    peak_live(now, n);
-    uint64_t bytes = 0;
-    for (uint32_t id = 0; id < n; id++)
-        bytes += now[id].bytes;
-    if (bytes > peak.cap.head.bytes + held && peak_keep_dense(now, n) == 0) {
-        peak.cap.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
+    peak_sum(&peak.cap, n, &fail); /* peak_head sums what it kept */
+    if (fail)
+        return;
+    peak.cap.head = (struct hsnap_peak){.t_ns = peak_since_start(), .bytes = bytes,
                                         .flags = HSNAP_PEAK_AT_SNAPSHOT};
-        atomic_store(&peak_next, peak_step(bytes));
-    }
-    arena_unmap(now, len);
+    atomic_store(&peak_next, peak_step(bytes));
 }
 
 /* The PEAK payload into b.  live[0..n) are the snapshot's own live sums;
