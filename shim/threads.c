@@ -328,6 +328,7 @@ static void thr_unlock_world(void)
 static const struct leak_host thr_leak_host = {
     .map = arena_map,
     .unmap = arena_unmap,
+    .remap = arena_remap,
     .warn = opt_warn,
     .debug = opt_debug,
     .loader_enter = loader_enter,

@@ -32,6 +32,9 @@ struct sigaction;
 struct leak_host {
     void *(*map)(size_t n);                 /* zeroed whole pages, or NULL */
     void (*unmap)(void *p, size_t n);       /* n as given to map; NULL p: nothing */
+    /* map's p of old bytes grown to n, its pages moved, not copied; NULL:
+     * out of memory, p kept */
+    void *(*remap)(void *p, size_t old, size_t n);
     void (*warn)(const char *a, const char *b, const char *c);  /* capped */
     void (*debug)(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
     void (*loader_enter)(void);             /* around dlsym, dl_iterate_phdr, */
