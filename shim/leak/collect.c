@@ -450,7 +450,7 @@ static void collect_release(void);
  * collect_encode.  0, or -1 (warned). */
 static int collect_model(struct hsnap_block *b, uint64_t n)
 {
-    size_t nroots;
+    size_t nroots, nscan;
     collect_release();
     trace_pick_limit(b, n); /* the marks ask only the blocks' traces */
     collect_mark_ignored(b, n);
@@ -459,7 +459,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_mark_runtime(b, n);
     uint64_t starts_any = gobj_mark(b, n);
     collect_roots(b, n);
-    const struct model_root *r = roots_get(&nroots);
+    const struct model_root *r = roots_get(&nroots), *scan = roots_written(&nscan);
     roots_set_ops(&col.ops);
     collect_views_begin(b, n);
     struct model_range *holes;
@@ -471,12 +471,12 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
         collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
     struct model_keep keep = {0};
     col.ops.on_marked = collect_on_marked;
-    int rc = model_run_keep(b, n, r, nroots, &col.ops, &col.res, &keep);
+    int rc = model_run_keep(b, n, scan, nscan, &col.ops, &col.res, &keep);
     col.ops.on_marked = NULL;
     if (rc == MODEL_OK &&
         (col.res.total[HSNAP_CLASS_DIRECT].blocks || col.res.total[HSNAP_CLASS_POSSIBLE].blocks) &&
         collect_mark_init(b, n)) /* once more with those blocks the runtime's (roots) */
-        rc = collect_model_again(b, n, r, nroots, &keep);
+        rc = collect_model_again(b, n, scan, nscan, &keep);
     collect_views_catch_up();
     model_keep_free(&keep, &col.ops);
     trace_pick_unlimit();
@@ -705,7 +705,7 @@ static void collect_scan_for(struct collect_q *q, uintptr_t lo, uintptr_t hi, in
 static void collect_referrers(struct collect_q *q)
 {
     size_t nroots;
-    const struct model_root *r = roots_get(&nroots);
+    const struct model_root *r = roots_written(&nroots);
     for (size_t i = 0; i < nroots; i++)
         collect_scan_for(q, r[i].lo, r[i].hi, (int)r[i].kind, q->n,
                          r[i].flags & MODEL_ROOT_ALLOC_META);

@@ -39,6 +39,7 @@ int roots_begin(void);     /* before the stop: module ranges (loader lock) */
 void roots_add(uintptr_t lo, uintptr_t hi, unsigned kind, unsigned flags);
 void roots_add_thread(uintptr_t lo, uintptr_t hi, unsigned kind, pid_t tid, uintptr_t tp);
 const struct model_root *roots_get(size_t *n);
+const struct model_root *roots_written(size_t *n); /* the model's: see roots.c */
 void roots_add_user(void); /* with the world stopped */
 /* With the world stopped, after every other root: the program's own
  * anonymous and shared mappings (b[0..n): the live blocks, sorted). */

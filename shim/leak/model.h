@@ -35,6 +35,10 @@ enum model_root_kind {
 #define MODEL_ROOT_RUNTIME 0x2u    /* the C or C++ runtime's own data (libc,
                                       libstdc++, ld.so...): what only it
                                       holds is HSNAP_CLASS_RUNTIME */
+#define MODEL_ROOT_PRIVATE 0x4u    /* a private mapping's: a page it never wrote
+                                      holds zeros or its file's bytes (the
+                                      model ignores it: the caller's cut,
+                                      roots_written) */
 
 struct model_root {
     uintptr_t lo, hi; /* [lo, hi), readable; scanned by aligned words */

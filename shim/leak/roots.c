@@ -18,6 +18,7 @@
 #include <link.h>
 #include <string.h>
 
+#include "base/pagemap.h"
 #include "base/peek.h"
 #include "leakinner.h"
 #include "procmaps.h"
@@ -26,6 +27,8 @@
 #define ROOTS_USER_MAX 8192u  /* heapsnap_register_root ranges (and pymalloc arenas) */
 #define ROOTS_CHUNK_HDR 16u   /* glibc: prev_size + size before user memory */
 #define ROOTS_MMAPPED 0x2u    /* glibc chunk size bit: IS_MMAPPED */
+#define ROOTS_PAGE 4096u
+#define ROOTS_GAP_PAGES 4u    /* unwritten pages in a row that roots_written leaves out */
 
 /* heapsnap_register_root's ranges and pymalloc's arenas: an array mapped
  * when the first is registered (arena_map: no host malloc, and the call
@@ -39,6 +42,7 @@ struct roots_user {
 static struct {
     struct model_root *r;      /* this check's ranges (mapped) */
     size_t n;
+    struct model_root *w;      /* the model's: r cut to written pages (roots_written) */
     int full_warned;
     uintptr_t real_malloc;     /* dlsym(RTLD_NEXT, "malloc") */
     int glibc;                 /* the real malloc is in libc.so.6 */
@@ -81,10 +85,84 @@ const struct model_root *roots_get(size_t *n)
     return roots.r;
 }
 
+/* Range r's pieces that hold written pages (pagemap.h) into out from
+ * out[k], at most limit entries in all: a run of ROOTS_GAP_PAGES
+ * unwritten pages or more ends a piece; with one entry left, the rest of
+ * r is the last piece.  The new k. */
+static size_t roots_cut_written(struct pagemap *pm, const struct model_root *r,
+                                struct model_root *out, size_t k, size_t limit)
+{
+    uintptr_t start = 0, end = 0;
+    unsigned gap = 0;
+    int open = 0;
+    for (uintptr_t p = r->lo & ~(uintptr_t)(ROOTS_PAGE - 1); p < r->hi; p += ROOTS_PAGE) {
+        if (pagemap_written(pm, p, r->hi - 1) == 0) { /* never written */
+            if (open && ++gap == ROOTS_GAP_PAGES) {
+                out[k] = *r;
+                out[k].lo = start;
+                out[k++].hi = end;
+                open = 0;
+            }
+            continue;
+        }
+        gap = 0;
+        if (!open) {
+            start = p < r->lo ? r->lo : p;
+            open = 1;
+            if (k + 1 >= limit) { /* the last entry: the rest whole */
+                out[k] = *r;
+                out[k++].lo = start;
+                return k;
+            }
+        }
+        end = p + ROOTS_PAGE < r->hi ? p + ROOTS_PAGE : r->hi;
+    }
+    if (open) {
+        out[k] = *r;
+        out[k].lo = start;
+        out[k++].hi = end;
+    }
+    return k;
+}
+
+/* The ranges the model scans, world stopped (or in the check's fork,
+ * whose pages are the parent's at the fork): roots_get's, each private
+ * mapping's (MODEL_ROOT_PRIVATE) cut to the pages it ever wrote.  A page
+ * never written reads as zeros (a .bss page or an arena's tail never
+ * touched) or as its file's bytes as linked: it holds no reference the
+ * program made, and reading it would fault it in, on some kernels a page
+ * of memory each (import torch's check on a fork: about 25,000 faults,
+ * 100 MB; in place, the program's own for good).  Shared mappings are
+ * read whole: another process may have written them.  The holder view
+ * names root words by the ranges as gathered (hold_keep_roots gets
+ * roots_get's).  Without pagemap, or without room, roots_get's. */
+const struct model_root *roots_written(size_t *n)
+{
+    static struct pagemap pm; /* one check at a time; its window is 4 KiB */
+    *n = roots.n;
+    if (!roots.r || (!roots.w && !(roots.w = collect_host->map(ROOTS_CAP * sizeof *roots.w))))
+        return roots.r;
+    pagemap_open(&pm);
+    if (!pm.fd1)
+        return roots.r;
+    size_t k = 0;
+    for (size_t i = 0; i < roots.n; i++) {
+        size_t limit = ROOTS_CAP - (roots.n - i - 1); /* room for the rest, one each */
+        if (roots.r[i].flags & MODEL_ROOT_PRIVATE)
+            k = roots_cut_written(&pm, &roots.r[i], roots.w, k, limit);
+        else
+            roots.w[k++] = roots.r[i];
+    }
+    pagemap_close(&pm);
+    *n = k;
+    return roots.w;
+}
+
 void roots_end(void)
 {
     collect_host->unmap(roots.r, ROOTS_CAP * sizeof *roots.r);
-    roots.r = NULL;
+    collect_host->unmap(roots.w, ROOTS_CAP * sizeof *roots.w);
+    roots.r = roots.w = NULL;
     roots.n = 0;
 }
 
@@ -159,7 +237,7 @@ static int roots_module(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
             continue;
         uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        roots_add(lo, lo + ph->p_memsz, MODEL_ROOT_DATA, flags);
+        roots_add(lo, lo + ph->p_memsz, MODEL_ROOT_DATA, flags | MODEL_ROOT_PRIVATE);
     }
     return 0;
 }
@@ -284,15 +362,17 @@ static void roots_map_line(const struct procmaps_line *l, void *arg)
     if (m->overflow)
         return;
     roots_sort_cuts(m->cut, m->ncut);
+    const char *perm = memchr(l->text, ' ', l->len); /* " rw-p": private */
+    unsigned flags = perm && perm[4] == 'p' ? MODEL_ROOT_PRIVATE : 0;
     uintptr_t at = l->lo;
     for (size_t c = 0; c < m->ncut; c++) {
         if (m->cut[c].lo > at)
-            roots_add(at, m->cut[c].lo, MODEL_ROOT_MAPPED, 0);
+            roots_add(at, m->cut[c].lo, MODEL_ROOT_MAPPED, flags);
         if (m->cut[c].hi > at)
             at = m->cut[c].hi;
     }
     if (at < l->hi)
-        roots_add(at, l->hi, MODEL_ROOT_MAPPED, 0);
+        roots_add(at, l->hi, MODEL_ROOT_MAPPED, flags);
 }
 
 /* With the world stopped, after every other root (see the top). */
