@@ -74,7 +74,8 @@ int snap_mapped(struct sbuf *b, uint32_t n)
     }
     if (n && ranges && !l.key)
         return -1; /* ranges made faster than they were gathered */
-    bsort_addrs(l.key, l.n);
+    if (l.n > 1)
+        bsort_addrs(l.key, l.n);
     for (uint32_t i = 0; i < l.n;)
         if (snap_mapped_next(&l, &i, &bytes) < n) {
             head.count++;
