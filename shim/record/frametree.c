@@ -5,10 +5,11 @@
  * is named by its innermost node and its depth.  Nodes are made outermost
  * first, each (parent, ip) once, found again through an open-addressed
  * index of node ids (exact: the frame and the parent decide).  Each thread
- * keeps the outer frames of its last walk: a miss's stack shares most of
- * them.
+ * keeps the outer frames of the last stack it found or made, with their
+ * nodes: the next stack's lookup (ftree_found) and walk in (ftree_walk_in)
+ * follow the tree only for the frames it does not share.
  *   Locks: nodes never change once made and their chunks never move, so a
- * stack is read back (ftree_copy, ftree_same) without a lock; making nodes
+ * stack is read back (ftree_copy, ftree_same, ftree_found) without a lock; making nodes
  * (ftree_walk_in) and tagging one are guarded by the caller's lock,
  * traces.c's intern lock for every caller (fork's handlers hold it).  Node
  * 0 is the root, the empty stack, never in the index.  Node chunks are
@@ -315,6 +316,50 @@ int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth)
         node = p;
     }
     return 1;
+}
+
+/* ftree_same read against this thread's path: the outer frames the stack
+ * shares with the last one found or made (ftree_shared: words the thread
+ * wrote, most often in its cache) are not followed in the tree, since a
+ * node stands for every frame out to the root: past the inner frames,
+ * node's ancestor must be the path's node for the shared ones.  Only the
+ * inner frames are read in the tree (a cache miss a node, most often, in
+ * a tree of MiBs), and a match leaves them in the path for the next
+ * stack; a mismatch cuts the path back to what it shares.  No lock: the
+ * path is the thread's and nodes never change. */
+int ftree_found(uint32_t node, const uintptr_t *ip, unsigned depth)
+{
+    struct ftree_path *p = &ftree_path;
+    if (HS_UNLIKELY(depth > FTREE_PATH))
+        return ftree_same(node, ip, depth); /* past what a path holds */
+    unsigned k = ftree_shared(p, ip, depth), inner = depth - k;
+    /* Frame i (innermost first) is the path's frame depth - 1 - i from the
+     * outermost: its word rip[FTREE_PATH - depth + i], its node below. */
+    uintptr_t *rip = &p->rip[FTREE_PATH - depth];
+    uint32_t *nd = &p->node[depth - 1];
+    const struct ftree_node *x = inner ? ftree_at(node) : NULL;
+    for (unsigned i = 0; i < inner; i++, nd--) {
+        uintptr_t f = ip[i];
+        if (x->ip != f)
+            goto differ;
+        rip[i] = f;
+        *nd = node;
+        uint32_t up = x->parent;
+        if (HS_LIKELY(up + 1 == node && (node & (FTREE_CHUNK - 1)) != 0)) {
+            x--;
+            __asm__("" : "+r"(x)); /* as ftree_same */
+        } else {
+            x = ftree_at(up);
+        }
+        node = up;
+    }
+    if (k && node != p->node[k - 1])
+        goto differ;
+    p->depth = depth;
+    return 1;
+differ:
+    p->depth = k;
+    return 0;
 }
 
 /* The first max of the depth frames from node outward into ip, innermost

@@ -375,6 +375,7 @@ void reg_unlock(void);
  * takes the caller's lock (traces.c's), reading a stack back none. ---- */
 int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth); /* innermost node */
 int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth);
+int ftree_found(uint32_t node, const uintptr_t *ip, unsigned depth); /* the thread's path */
 unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);
 uint32_t ftree_tag(uint32_t node);
 void ftree_set_tag(uint32_t node, uint32_t tag);

@@ -131,7 +131,7 @@ static inline struct trace *trace_by_id(uint32_t id)
 /* Whether trace t's frames are ip[0..depth), innermost first. */
 static inline int trace_same(const struct trace *t, const uintptr_t *ip, unsigned depth)
 {
-    return t->depth == depth && ftree_same(t->node, ip, depth);
+    return t->depth == depth && ftree_found(t->node, ip, depth);
 }
 
 /* A new record for the stack that ends at node (depth frames), its id in

@@ -13,7 +13,8 @@
  * it by the tree; a stack of new frames is made
  * as one chain and walked down again without a node made twice; and
  * ftree_tail_same counts the equal words from the end as a plain loop does, at every length and
- * every first difference (its turns of eight and four words).
+ * every first difference (its turns of eight and four words); ftree_found,
+ * read against the thread's path, answers as ftree_same.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -417,6 +418,66 @@ TEST_BEGIN(tail_same_counts_equal_words_from_the_end)
             }
 TEST_END
 
+
+/* ftree_found answers as ftree_same whatever the thread's path holds:
+ * stacks of a random tree (families sharing outer frames) asked against
+ * their own node and against another's, the query changed at a random
+ * frame or not, in an order where the path shares some outer frames with
+ * the query and the node's stack shares others (a node whose outer frames
+ * are not the query's, though the query's are the path's, is told apart
+ * by its ancestor's id); and the path cut by a mismatch still answers. */
+#define FOUND_STACKS 64u
+#define FOUND_DEPTH 24u
+static void found_stack(uint32_t j, unsigned depth, uintptr_t *ip)
+{
+    /* frame i from the outermost: shared by the stacks whose number agrees
+     * on the bits above i / 4 (a family tree four frames a level) */
+    for (unsigned i = 0; i < depth; i++)
+        ip[depth - 1 - i] = 0xd00000 + (uintptr_t)(j >> (i / 4 < 6 ? 6 - i / 4 : 0)) * 0x1000 +
+                            i * 16;
+}
+
+TEST_BEGIN(ftree_found_answers_as_ftree_same)
+    uint32_t node[FOUND_STACKS];
+    unsigned depth[FOUND_STACKS];
+    uintptr_t ip[FOUND_DEPTH];
+    for (uint32_t j = 0; j < FOUND_STACKS; j++) {
+        depth[j] = FOUND_DEPTH - (j % 5);
+        found_stack(j, depth[j], ip);
+        trace_lock();
+        int64_t got = ftree_walk_in(ip, depth[j]);
+        trace_unlock();
+        expect_true(got > 0, "stack %u walked in", j);
+        node[j] = (uint32_t)got;
+    }
+    uint64_t seed = 12345, differ = 0, same = 0;
+    for (unsigned q = 0; q < 200000; q++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t a = (uint32_t)(seed >> 33) % FOUND_STACKS, b = (uint32_t)(seed >> 45) % FOUND_STACKS;
+        unsigned mode = (unsigned)(seed >> 20) & 3, d = depth[mode < 3 ? a : b];
+        if (mode < 2)
+            b = a; /* its own node */
+        found_stack(a, d, ip);
+        if (mode == 1) /* a frame changed, anywhere */
+            ip[(seed >> 24) % d] ^= 0x10;
+        if (mode == 2) { /* b's inner frames under a's outer ones, a's stack last found */
+            uintptr_t own[FOUND_DEPTH];
+            expect_true(ftree_found(node[a], ip, d) == (depth[a] == d), "stack %u itself", a);
+            found_stack(b, d, own);
+            memcpy(ip, own, ((seed >> 24) % d) * sizeof *ip);
+        }
+        int want = depth[b] == d && ftree_same(node[b], ip, d);
+        int got = depth[b] == d && ftree_found(node[b], ip, d);
+        expect_true(got == want, "query %u: stack %u against node of %u: %d, want %d", q, a, b,
+                    got, want);
+        if (got != want)
+            break;
+        want ? same++ : differ++;
+    }
+    expect_true(same > 10000 && differ > 10000, "both answers asked: %llu same, %llu not",
+                (unsigned long long)same, (unsigned long long)differ);
+TEST_END
+
 int main(void)
 {
     tracetree_shared_prefixes_distinct_dense_ids();
@@ -432,5 +493,6 @@ int main(void)
     tracetree_chains_are_made_once_and_found_again();
     ftree_same_follows_a_chain_across_chunks();
     tail_same_counts_equal_words_from_the_end();
+    ftree_found_answers_as_ftree_same();
     return 0;
 }
