@@ -329,6 +329,7 @@ static const struct leak_host thr_leak_host = {
     .map = arena_map,
     .unmap = arena_unmap,
     .remap = arena_remap,
+    .populate = arena_populate,
     .warn = opt_warn,
     .debug = opt_debug,
     .loader_enter = loader_enter,

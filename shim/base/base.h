@@ -326,6 +326,7 @@ void arena_free(void *p, size_t n);    /* n = the size passed to arena_alloc */
 void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
 void *arena_map(size_t n);             /* whole pages, straight mmap */
 void *arena_map_full(size_t n);        /* the same, every page resident at once */
+void arena_populate(void *p, size_t n); /* pages of a mapping resident at once */
 void arena_unmap(void *p, size_t n);
 void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */
@@ -359,6 +360,7 @@ struct sbuf {
     int err; /* an allocation failed: the buffer is unusable */
 };
 int sbuf_reserve(struct sbuf *b, size_t n); /* room for n more bytes: 0, or -1 (err) */
+int sbuf_reserve_all(struct sbuf *b, size_t n); /* ... the caller writes them all */
 void sbuf_put(struct sbuf *b, const void *data, size_t n);
 void sbuf_u32(struct sbuf *b, uint32_t v);
 void sbuf_u64(struct sbuf *b, uint64_t v);

@@ -18,6 +18,7 @@
 #include "base.h"
 
 #define SBUF_MIN (64u * 1024u)
+#define SBUF_POPULATE (64u * 1024u) /* sbuf_reserve_all's least */
 
 int sbuf_reserve(struct sbuf *b, size_t n)
 {
@@ -35,6 +36,19 @@ int sbuf_reserve(struct sbuf *b, size_t n)
     }
     b->p = p;
     b->cap = cap;
+    return 0;
+}
+
+/* sbuf_reserve for a caller that writes all n bytes next (a section's
+ * payload of a known size): their pages made resident at once
+ * (arena_populate) when the room is new and at least SBUF_POPULATE. */
+int sbuf_reserve_all(struct sbuf *b, size_t n)
+{
+    size_t from = b->cap > b->len ? b->cap : b->len; /* the room that is new */
+    if (sbuf_reserve(b, n) != 0)
+        return -1;
+    if (n >= SBUF_POPULATE && b->len + n > from)
+        arena_populate(b->p + from, b->len + n - from);
     return 0;
 }
 

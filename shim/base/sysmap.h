@@ -1,5 +1,6 @@
 /*
- * sysmap.h - the shim's own mmap, munmap, mremap and mprotect, as system calls
+ * sysmap.h - the shim's own mmap, munmap, mremap, mprotect and madvise, as
+ * system calls
  * (and the thread's signal mask: pthread_sigmask is a hook too, signals.c).
  * The exported mmap family is maphooks.c's door for the program's mappings;
  * the shim's own memory (arena, replies, copies, mapped ELF files) must
@@ -34,6 +35,11 @@ static inline void *sys_mremap(void *old, size_t old_len, size_t new_len, int fl
                                void *new_addr)
 {
     return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+static inline int sys_madvise(void *addr, size_t len, int advice)
+{
+    return (int)syscall(SYS_madvise, addr, len, advice);
 }
 
 static inline int sys_mprotect(void *addr, size_t len, int prot)

@@ -97,6 +97,8 @@ static int ret_grow(void)
         return -1;
     }
     collect_host->unmap(ret.slot, ret.nslot * sizeof(*ret.slot));
+    if (collect_host->populate) /* rehashed below, a quarter full: every page written */
+        collect_host->populate(tab, n * sizeof(*tab));
     ret.item = item;
     for (size_t i = 0; i < ret.used; i++)
         *ret_slot(tab, n, item[i].target_trace, item[i].source_kind, item[i].source_trace) =

@@ -115,7 +115,7 @@ static struct pyt_slot *pyt_slot_of(struct pyt_slot *slot, uint32_t nslots, uint
 static void pyt_slots_grow(void)
 {
     uint32_t n = pyt.nslots * 2;
-    struct pyt_slot *t = n ? arena_map((size_t)n * sizeof *t) : NULL;
+    struct pyt_slot *t = n ? arena_map_full((size_t)n * sizeof *t) : NULL; /* all rehashed */
     if (!t)
         return;
     for (uint32_t i = 0; i < pyt.nslots; i++) {
@@ -244,7 +244,7 @@ static struct hsnap_pyobj pyt_record(uint64_t i, uint64_t bj, int graph)
 /* The objects' records from the graph's arrays into the section. */
 static void pyt_put_objects(int graph)
 {
-    if (sbuf_reserve(pyt.out, pyt.nobj * sizeof(struct hsnap_pyobj)) != 0)
+    if (sbuf_reserve_all(pyt.out, pyt.nobj * sizeof(struct hsnap_pyobj)) != 0)
         return;
     struct hsnap_pyobj *out = (struct hsnap_pyobj *)(pyt.out->p + pyt.out->len);
     uint64_t i;

@@ -106,6 +106,7 @@ static HS_NOINLINE int ftree_index_grow(void)
         if (!(ix = arena_remap(ftree.index, old, slots * sizeof *ix)))
             return -1; /* the old index stays */
         __builtin_memset(ix, 0, old); /* past it, the new pages are zero */
+        arena_populate((char *)ix + old, slots * sizeof *ix - old); /* all written below */
         ftree.index = NULL;           /* moved: nothing to free below */
     } else {
         ix = slots * sizeof *ix > FTREE_LAZY ? arena_map_full(slots * sizeof *ix)

@@ -312,6 +312,7 @@ static int peak_room(struct peak_cap *c, uint32_t n)
         struct peak_kept *k = c->kept ? arena_remap(c->kept, c->kept_len, len) : arena_map(len);
         if (!k)
             return -1;
+        arena_populate((char *)k + c->kept_len, len - c->kept_len); /* filled next */
         c->kept = k;
         c->kept_len = len;
     }
@@ -706,7 +707,7 @@ int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t
         head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;
         head.bytes -= k->bytes;
     }
-    if (sbuf_reserve(b, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item)) == 0) {
+    if (sbuf_reserve_all(b, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item)) == 0) {
         sbuf_put(b, &head, sizeof head);
         for (uint32_t i = 0; i < items; i++) {
             const struct peak_kept *k = &c->kept[i];
@@ -766,7 +767,7 @@ HS_NOINLINE void peak_temp(void)
 int peak_put_temps(struct sbuf *b, uint32_t n)
 {
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1);
-    if (sbuf_reserve(b, 8 + (size_t)n * 8) != 0)
+    if (sbuf_reserve_all(b, 8 + (size_t)n * 8) != 0)
         return -1;
     sbuf_u32(b, n);
     sbuf_u32(b, 0);

@@ -214,7 +214,9 @@ static void trace_index_add(uint64_t h, uint32_t id)
 {
     if (4 * ((uint64_t)trace_index.n + 1) > 3 * (uint64_t)trace_index.cap) {
         uint32_t old = trace_index.cap, cap = old ? 2 * old : TRACE_INDEX_FIRST;
-        uint64_t *slot = cap > old ? arena_map((size_t)cap * sizeof *slot) : NULL;
+        /* the rehash writes every page of a big one: resident at once */
+        size_t len = (size_t)cap * sizeof(uint64_t);
+        uint64_t *slot = cap <= old ? NULL : len > 65536 ? arena_map_full(len) : arena_map(len);
         if (!slot)
             return;
         for (uint32_t i = 0; i < old; i++)

@@ -264,6 +264,7 @@ static int sl_lines(struct sl_point *pt)
     uint32_t n = trace_count();
     if (sl_scratch(n) != 0)
         return -1;
+    arena_populate(sl.live, (size_t)n * sizeof *sl.live); /* written whole next */
     sl_line_sums(sl.live, n);
     sl_fill(pt, sl.live, n);
     sl_scratch_drop();

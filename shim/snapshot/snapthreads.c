@@ -37,6 +37,7 @@ int snap_threads(struct sbuf *b, uint32_t n, int fresh)
             put[i / 64] |= 1ull << (i % 64);
             count++;
         }
+    sbuf_reserve_all(b, (size_t)n * sizeof(uint16_t)); /* or the puts fail alike */
     for (uint32_t id = 0; id < n; id++) {
         uint32_t th = trace_thread(id);
         uint16_t v = th < nt && (put[th / 64] >> (th % 64) & 1) ? (uint16_t)th

@@ -728,6 +728,7 @@ static void state_beat_now(void)
             st_doc_fd = fd_high(memfd_create("heapsnap-state", MFD_CLOEXEC));
         struct snap_live lv = {0};
         if (st_doc_fd >= 0 && snap_live_init(&lv, n) == 0) {
+            arena_populate(lv.live, lv.len); /* peak_live writes it all */
             peak_live(lv.live, n);
             int r = snap_state_doc(st_doc_fd, &lv, st.h->doc_cap / 2);
             off_t len = r == 0 ? lseek(st_doc_fd, 0, SEEK_END) : -1;

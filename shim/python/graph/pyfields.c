@@ -93,7 +93,7 @@ static int pyfl_bare_make(struct pyfl_pass *ps, uint64_t nbare)
     uint64_t slots = 64;
     while (slots < 2 * nbare)
         slots *= 2;
-    if (!(ps->bare = arena_map(slots * sizeof *ps->bare)))
+    if (!(ps->bare = arena_map_full(slots * sizeof *ps->bare))) /* at most half full */
         return -1;
     ps->mask = slots - 1;
     for (uint64_t bj = 0, k = 0; bj < ps->h->nblk; bj++) {

@@ -396,8 +396,10 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
                         uint32_t nq, uint32_t **order, uint32_t *reached)
 {
     size_t ls = ((size_t)nu + 2) * 4, lc = ((size_t)nu + 1) * 4, lw = 0, lsucc = 0;
-    uint32_t *start = arena_map(ls), *inv = arena_map(lc), *cidom = arena_map(lc);
-    uint32_t *corder = arena_map(lc), *succ = NULL;
+    /* each array is written whole (the work as the dominators need it):
+     * resident at once, not a fault a page */
+    uint32_t *start = arena_map_full(ls), *inv = arena_map_full(lc), *cidom = arena_map_full(lc);
+    uint32_t *corder = arena_map_full(lc), *succ = NULL;
     char *work = NULL;
     uint64_t m = roots;
     int rc = -1;
@@ -412,7 +414,7 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
             start[pyr_rank_of(id, (uint32_t)(x >> 32)) + 1]++, m++;
     }
     lsucc = (size_t)m * 4 + 4;
-    if (!(succ = arena_map(lsucc)))
+    if (!(succ = arena_map_full(lsucc)))
         goto done;
     start[nu + 1] = roots;
     for (uint32_t c = 0; c <= nu; c++)
@@ -429,7 +431,7 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
     start[0] = 0;
     pyr_drop_edges();
     lw = pyr_dom_work_bytes(nu + 1, m);
-    if (!(work = arena_map(lw)))
+    if (!(work = arena_map_full(lw)))
         goto done;
     struct pyr_succ sd = {&start, &succ, ls, lsucc};
     *reached = pyr_dom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
