@@ -15,9 +15,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
-
-#include "base/sysmap.h"
 #include <unistd.h>
 
 #include "root.h"
@@ -77,9 +74,8 @@ static struct snap_written *lchk_written_map(uint64_t cap, int shared)
     if (!py_types_can() || pend_live_count() > (uint64_t)opt_int(OPT_PYTHON_OBJECTS))
         return NULL;
     size_t len = (size_t)cap * sizeof(struct snap_written);
-    void *m = sys_mmap(NULL, len, PROT_READ | PROT_WRITE,
-                       (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED)
+    void *m = arena_map_sparse(len, shared);
+    if (!m)
         return NULL;
     snap_run.written = m;
     snap_run.written_len = len;
@@ -276,9 +272,8 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
 {
     uint32_t nt = 2 * trace_count() + 4096; /* traces born before the stop */
     size_t len = sizeof(struct lchk_reply) + (size_t)nt * sizeof(struct trace_live);
-    struct lchk_reply *r = sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                                -1, 0);
-    if (r == MAP_FAILED)
+    struct lchk_reply *r = arena_map_sparse(len, 1);
+    if (!r)
         return COLLECT_NOFORK;
     r->ntraces = nt;
     struct sbuf blocks = {0}; /* the child's */
@@ -290,10 +285,8 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
      * born before the stop; pages only where the child writes */
     uint64_t ccap = 2 * pend_live_count() + 4096;
     size_t clen = (size_t)ccap * sizeof *sf.cls;
-    void *cm = !pyl_lc_wanted() ? MAP_FAILED
-                               : sys_mmap(NULL, clen, PROT_READ | PROT_WRITE,
-                                          MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (cm != MAP_FAILED)
+    void *cm = pyl_lc_wanted() ? arena_map_sparse(clen, 1) : NULL;
+    if (cm)
         sf.cls = cm, sf.cls_cap = ccap;
     pyl_lc_drop();
     if ((sf.written = lchk_written_map(ccap, 1)))
@@ -319,8 +312,8 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
         side_fail(f); /* what the child wrote goes */
     if (sf.cls)
-        sys_munmap(sf.cls, clen);
-    sys_munmap(r, len);
+        arena_unmap(sf.cls, clen);
+    arena_unmap(r, len);
     return rc;
 }
 

@@ -161,19 +161,27 @@ static size_t arena_round_pages(size_t n)
     return (n + ARENA_PAGE - 1) & ~(size_t)(ARENA_PAGE - 1);
 }
 
-static void *arena_map_flags(size_t n, int flags)
+/* A listed mapping of n bytes (flags: MAP_SHARED or MAP_PRIVATE, and
+ * more), or NULL. */
+static void *arena_mmap_listed(size_t n, int flags)
 {
     n = arena_round_pages(n ? n : 1);
     arena_maps_hold();
-    void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
+    void *p = sys_mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | flags, -1, 0);
     if (p != MAP_FAILED)
         arena_list(p, n);
     arena_maps_release();
-    if (p == MAP_FAILED) {
-        degrade_now("out of memory (mmap failed)");
+    if (p == MAP_FAILED)
         return NULL;
-    }
     atomic_fetch_add(&arena.mapped, n);
+    return p;
+}
+
+static void *arena_map_flags(size_t n, int flags)
+{
+    void *p = arena_mmap_listed(n, MAP_PRIVATE | flags);
+    if (!p)
+        degrade_now("out of memory (mmap failed)");
     return p;
 }
 
@@ -202,6 +210,18 @@ void arena_populate(void *p, size_t n)
     uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)(ARENA_PAGE - 1);
     if (hi > lo)
         (void)sys_madvise((void *)lo, hi - lo, ARENA_POPULATE_WRITE);
+}
+
+/* Room sized for the worst case and written sparsely (no swap reserved
+ * for it: pages only where written); shared with the process's forks when
+ * shared is set (the leak check's replies).  Listed as every arena
+ * mapping is: the leak check must not read it as the program's shared
+ * memory, a root (replies of tens of MiB read whole, a fault a page, in
+ * the check's fork).  NULL when the kernel has no room: the caller does
+ * without (nothing degrades). */
+void *arena_map_sparse(size_t n, int shared)
+{
+    return arena_mmap_listed(n, MAP_NORESERVE | (shared ? MAP_SHARED : MAP_PRIVATE));
 }
 
 void arena_unmap(void *p, size_t n)

@@ -327,6 +327,7 @@ void *arena_keep(size_t n);            /* zeroed, 8-aligned, never freed */
 void *arena_map(size_t n);             /* whole pages, straight mmap */
 void *arena_map_full(size_t n);        /* the same, every page resident at once */
 void arena_populate(void *p, size_t n); /* pages of a mapping resident at once */
+void *arena_map_sparse(size_t n, int shared); /* no swap reserved; shared: with forks */
 void arena_unmap(void *p, size_t n);
 void *arena_remap(void *p, size_t old, size_t n); /* grown in place or moved; NULL: p kept */
 size_t arena_mapped(void);             /* bytes mapped, for shim_bytes */

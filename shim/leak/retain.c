@@ -251,6 +251,10 @@ static int ret_sort_by_target(struct hsnap_retainer *a, size_t n)
             collect_host->unmap(at, cbytes);
         return -1;
     }
+    if (collect_host->populate) { /* both written whole below */
+        collect_host->populate(at, cbytes);
+        collect_host->populate(out, obytes);
+    }
     for (size_t i = 0; i < n; i++)
         at[a[i].target_trace + 1]++;
     for (size_t t = 1; t < nc; t++)

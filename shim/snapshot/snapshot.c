@@ -23,7 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sysmap.h"
 #include "leak.h"
 #include "pylayout.h"
 #include "pyleakref.h"
@@ -643,7 +642,7 @@ int snap_take(unsigned reason, const char *path, int fatal)
 void snap_written_drop(void)
 {
     if (snap_run.written)
-        sys_munmap(snap_run.written, snap_run.written_len);
+        arena_unmap(snap_run.written, snap_run.written_len); /* arena_map_sparse's */
     snap_run.written = NULL;
     snap_run.nwritten = 0;
     snap_run.written_len = 0;

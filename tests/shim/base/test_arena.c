@@ -4,10 +4,15 @@
  * reused after free; big requests are mappings of their own and the mapped
  * byte count follows them; many threads at once get disjoint blocks; while
  * the maps are held, /proc/self/maps agrees with the list of mappings,
- * which lists thousands of them (its pieces mapped as it grows).
+ * which lists thousands of them (its pieces mapped as it grows); sparse
+ * maps are listed too, shared with a fork when asked; arena_populate makes
+ * whole pages resident.
  */
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "procmaps.h"
 #include "base.h"
@@ -234,6 +239,61 @@ TEST_BEGIN(arena_lists_thousands_of_mappings)
     expect_true(m.found == 0, "%d unmapped mappings still listed", m.found);
 TEST_END
 
+struct sparse_seen {
+    uintptr_t lo, hi;
+    int found;
+};
+
+static void sparse_find(uintptr_t lo, uintptr_t hi, void *arg)
+{
+    struct sparse_seen *s = arg;
+    if (lo == s->lo && hi == s->hi)
+        s->found = 1;
+}
+
+/* arena_map_sparse: listed (the leak check takes no shim mapping for the
+ * program's shared memory, a root), zero, shared with a fork when asked
+ * and private otherwise, gone from the list once unmapped; arena_populate
+ * makes a mapping's pages resident (mincore) and keeps them zero. */
+TEST_BEGIN(arena_sparse_maps_are_listed_and_shared_when_asked)
+    size_t len = 1u << 20;
+    for (int shared = 0; shared < 2; shared++) {
+        volatile uint64_t *m = arena_map_sparse(len, shared);
+        expect_true(m != NULL, "sparse map, shared %d", shared);
+        if (!m)
+            continue;
+        struct sparse_seen s = {(uintptr_t)m, (uintptr_t)m + len, 0};
+        arena_each_map(sparse_find, &s);
+        expect_true(s.found, "sparse map (shared %d) not listed", shared);
+        expect_eq_u64(m[len / 8 - 1], 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            m[12345] = 0x5eed;
+            _exit(0);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        expect_eq_u64(m[12345], shared ? 0x5eed : 0);
+        arena_unmap((void *)m, len);
+        s.found = 0;
+        arena_each_map(sparse_find, &s);
+        expect_true(!s.found, "unmapped sparse map still listed");
+    }
+    char *p = arena_map(len);
+    unsigned char vec[256];
+    arena_populate(p + 100, len - 200); /* whole pages inside only */
+    expect_true(mincore(p, len, vec) == 0, "mincore");
+    unsigned resident = 0;
+    for (unsigned i = 0; i < 256; i++)
+        resident += vec[i] & 1;
+    /* 254 whole pages inside; kernels before 5.14 populate none */
+    expect_true(resident == 254 || resident == 0, "%u of 256 pages resident", resident);
+    expect_true(!(vec[0] & 1) && !(vec[255] & 1), "a page only partly asked for was populated");
+    for (size_t k = 0; k < len; k += 4096)
+        expect_true(p[k] == 0, "populated byte %zu not zero", k);
+    arena_unmap(p, len);
+TEST_END
+
 int main(void)
 {
     arena_blocks_are_zeroed_and_distinct();
@@ -243,5 +303,6 @@ int main(void)
     arena_many_threads();
     arena_maps_held_agree_with_the_list();
     arena_lists_thousands_of_mappings();
+    arena_sparse_maps_are_listed_and_shared_when_asked();
     return 0;
 }
