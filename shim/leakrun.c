@@ -48,6 +48,8 @@ static int lchk_blocks(struct sbuf *b, unsigned tries)
     for (cap += cap / 4 + 1024;; cap *= 2) {
         b->len = 0;
         inh_recount();
+        /* not populated: the fork drains the table as it fills this, so
+         * that the two are not resident at once (test_leak_fork_memory) */
         if (sbuf_reserve(b, 8 + cap * sizeof(struct hsnap_block)) != 0)
             return -1;
         struct lchk_array a = {(struct hsnap_block *)(b->p + 8), 0, cap};
@@ -296,7 +298,9 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
         /* the fork's traces alone: the rest of both arrays is zero, and
          * a copy of it faulted its pages in on both sides */
-        memcpy(lv->live, r->live, (size_t)(r->nused <= nt ? r->nused : nt) * sizeof *r->live);
+        size_t used = (size_t)(r->nused <= nt ? r->nused : nt) * sizeof *r->live;
+        arena_populate(lv->live, used);
+        memcpy(lv->live, r->live, used);
         *count = r->count;
         snap_run.left = r->left;
         snap_run.unreachable = r->unreachable;

@@ -29,6 +29,7 @@
 #define RET_MIN_SLOTS 4096u /* the index's first size; the items' is half */
 #define RET_AHEAD 8u          /* references waiting for their slot's line */
 #define RET_ITEM_AT 4u        /* waiting ones: the item of the one this far back fetched */
+#define RET_AHEAD_ITEMS 1638u /* items made resident at a time: 64 KiB of 40 bytes */
 
 /* A reference on its way to the table; at its pair's first index slot
  * (only a hint: the index may grow before it is counted). */
@@ -109,6 +110,18 @@ static int ret_grow(void)
     return 0;
 }
 
+/* The next RET_AHEAD_ITEMS items from ret.used made resident at once,
+ * within the items mapped: they are filled in order, a page fault each
+ * otherwise (the items of import torch's check are tens of MiB). */
+static HS_NOINLINE void ret_populate_ahead(void)
+{
+    size_t end = ret.used + RET_AHEAD_ITEMS, room = ret.nslot / 2;
+    if (end > room)
+        end = room;
+    if (end > ret.used)
+        collect_host->populate(&ret.item[ret.used], (end - ret.used) * sizeof *ret.item);
+}
+
 /* Starts a run over blocks b; 0 or -1. */
 int ret_begin(const struct hsnap_block *b)
 {
@@ -141,6 +154,8 @@ static void ret_add(uint32_t t, uint32_t k, uint32_t s, int first, uint64_t size
         }
         uint32_t *at = ret_slot(ret.slot, ret.nslot, t, k, s);
         if (!*at) {
+            if (!(ret.used % RET_AHEAD_ITEMS) && collect_host->populate) /* filled in order */
+                ret_populate_ahead();
             ret.item[ret.used] =
                 (struct hsnap_retainer){.target_trace = t, .source_kind = k, .source_trace = s};
             *at = (uint32_t)++ret.used;

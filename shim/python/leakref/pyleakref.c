@@ -742,8 +742,8 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
         cap *= 2;
     size_t lshim = PYL_SHIM_MAPS * sizeof *l.shim, lmap = PYL_MAPS * sizeof *l.map;
     memset(&l, 0, offsetof(__typeof__(l), line));
-    l.key = arena_map(cap * 8);
-    l.obj = arena_map(cap * 4);
+    l.key = arena_map_full(cap * 8); /* probed, a quarter full: every page read and written */
+    l.obj = arena_map_full(cap * 4);
     l.at = arena_map(cap * 8);
     l.shim = arena_map(lshim);
     l.buf = arena_map(PYL_CHUNK);
