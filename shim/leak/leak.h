@@ -36,7 +36,7 @@ struct leak_host {
      * out of memory, p kept */
     void *(*remap)(void *p, size_t old, size_t n);
     /* [p, p + n) of a map made resident at once, for what is written whole
-     * next (one system call, not a fault a page); NULL: pages fault in */
+     * next (one system call, not a fault a page) */
     void (*populate)(void *p, size_t n);
     void (*warn)(const char *a, const char *b, const char *c);  /* capped */
     void (*debug)(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */

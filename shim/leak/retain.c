@@ -44,6 +44,7 @@ static struct {
     struct hsnap_retainer *item; /* used items, dense, nslot / 2 mapped */
     uint32_t *slot;              /* nslot: item number + 1, 0 = free */
     size_t nslot, used;
+    size_t resident;             /* items made resident up to here (ret_populate_ahead) */
     struct hsnap_retainer *last; /* the previous hit: runs of equal pairs */
     struct ret_wait wait[RET_AHEAD]; /* a ring: the oldest at head */
     unsigned head, nwait;
@@ -98,8 +99,7 @@ static int ret_grow(void)
         return -1;
     }
     collect_host->unmap(ret.slot, ret.nslot * sizeof(*ret.slot));
-    if (collect_host->populate) /* rehashed below, a quarter full: every page written */
-        collect_host->populate(tab, n * sizeof(*tab));
+    collect_host->populate(tab, n * sizeof(*tab)); /* rehashed below: every page written */
     ret.item = item;
     for (size_t i = 0; i < ret.used; i++)
         *ret_slot(tab, n, item[i].target_trace, item[i].source_kind, item[i].source_trace) =
@@ -111,22 +111,22 @@ static int ret_grow(void)
 }
 
 /* The next RET_AHEAD_ITEMS items from ret.used made resident at once,
- * within the items mapped: they are filled in order, a page fault each
- * otherwise (the items of import torch's check are tens of MiB). */
+ * within the items mapped (ret.resident: where the next call comes): they
+ * are filled in order, a page fault each otherwise (the items of import
+ * torch's check are tens of MiB). */
 static HS_NOINLINE void ret_populate_ahead(void)
 {
     size_t end = ret.used + RET_AHEAD_ITEMS, room = ret.nslot / 2;
-    if (end > room)
-        end = room;
-    if (end > ret.used)
-        collect_host->populate(&ret.item[ret.used], (end - ret.used) * sizeof *ret.item);
+    ret.resident = end < room ? end : room;
+    if (ret.resident > ret.used)
+        collect_host->populate(&ret.item[ret.used], (ret.resident - ret.used) * sizeof *ret.item);
 }
 
 /* Starts a run over blocks b; 0 or -1. */
 int ret_begin(const struct hsnap_block *b)
 {
     ret.b = b;
-    ret.used = 0;
+    ret.used = ret.resident = 0;
     ret.failed = 0;
     ret.last = NULL;
     ret.head = ret.nwait = 0;
@@ -154,7 +154,7 @@ static void ret_add(uint32_t t, uint32_t k, uint32_t s, int first, uint64_t size
         }
         uint32_t *at = ret_slot(ret.slot, ret.nslot, t, k, s);
         if (!*at) {
-            if (!(ret.used % RET_AHEAD_ITEMS) && collect_host->populate) /* filled in order */
+            if (ret.used == ret.resident) /* filled in order */
                 ret_populate_ahead();
             ret.item[ret.used] =
                 (struct hsnap_retainer){.target_trace = t, .source_kind = k, .source_trace = s};
@@ -266,10 +266,8 @@ static int ret_sort_by_target(struct hsnap_retainer *a, size_t n)
             collect_host->unmap(at, cbytes);
         return -1;
     }
-    if (collect_host->populate) { /* both written whole below */
-        collect_host->populate(at, cbytes);
-        collect_host->populate(out, obytes);
-    }
+    collect_host->populate(at, cbytes); /* both written whole below */
+    collect_host->populate(out, obytes);
     for (size_t i = 0; i < n; i++)
         at[a[i].target_trace + 1]++;
     for (size_t t = 1; t < nc; t++)

@@ -295,12 +295,24 @@ out:
     return r;
 }
 
-/* Whether the depth frames from node outward are ip[0..depth).  No lock.
- * A walk's new nodes are made one after another (ftree_make_chain), so a
- * node's parent is most often the node just before it, in the same chunk:
- * then the next node's address is this one's less one, taken on the
- * branch's guess without waiting for the load of parent, and the misses
- * of a stretch of such nodes overlap instead of coming one a node. */
+/* Node x's (id node) parent, id up.  A walk's new nodes are made one
+ * after another (ftree_make_chain), so a node's parent is most often the
+ * node just before it, in the same chunk: then the next node's address is
+ * this one's less one, taken on the branch's guess without waiting for the
+ * load of parent, and the misses of a stretch of such nodes overlap
+ * instead of coming one a node. */
+static inline const struct ftree_node *ftree_up(const struct ftree_node *x, uint32_t node,
+                                                uint32_t up)
+{
+    if (HS_LIKELY(up + 1 == node && (node & (FTREE_CHUNK - 1)) != 0)) {
+        x--;
+        __asm__("" : "+r"(x)); /* a branch, not a cmov: x must not wait for up */
+        return x;
+    }
+    return ftree_at(up);
+}
+
+/* Whether the depth frames from node outward are ip[0..depth).  No lock. */
 int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth)
 {
     const struct ftree_node *x = ftree_at(node);
@@ -308,12 +320,7 @@ int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth)
         if (x->ip != ip[i])
             return 0;
         uint32_t p = x->parent;
-        if (HS_LIKELY(p + 1 == node && (node & (FTREE_CHUNK - 1)) != 0)) {
-            x--;
-            __asm__("" : "+r"(x)); /* a branch, not a cmov: x must not wait for p */
-        } else {
-            x = ftree_at(p);
-        }
+        x = ftree_up(x, node, p);
         node = p;
     }
     return 1;
@@ -346,12 +353,7 @@ int ftree_found(uint32_t node, const uintptr_t *ip, unsigned depth)
         rip[i] = f;
         *nd = node;
         uint32_t up = x->parent;
-        if (HS_LIKELY(up + 1 == node && (node & (FTREE_CHUNK - 1)) != 0)) {
-            x--;
-            __asm__("" : "+r"(x)); /* as ftree_same */
-        } else {
-            x = ftree_at(up);
-        }
+        x = ftree_up(x, node, up);
         node = up;
     }
     if (k && node != p->node[k - 1])
