@@ -224,16 +224,10 @@ int heapsnap_ignore(const void *p)
 
 int heapsnap_register_root(const void *p, size_t len)
 {
-    snap_lock();
-    int r = roots_register(p, len);
-    snap_unlock();
-    return r;
+    return roots_register(p, len);
 }
 
 int heapsnap_unregister_root(const void *p)
 {
-    snap_lock();
-    int r = roots_unregister(p, 0);
-    snap_unlock();
-    return r;
+    return roots_unregister(p, 0);
 }

@@ -118,6 +118,7 @@ static void life_prepare(void)
     life_fork_guard = guard_enter(); /* allocations by other fork handlers pass through */
     snap_lock();
     loader_close(); /* only the snapshot lock is held while it waits */
+    roots_user_lock();
     pyfr_code_lock(); /* shim/python */
     trace_lock();
     pend_lock_all();
@@ -140,6 +141,7 @@ static void life_release(void)
     pend_unlock_all();
     trace_unlock();
     pyfr_code_unlock();
+    roots_user_unlock();
     snap_unlock();
 }
 

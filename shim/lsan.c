@@ -156,9 +156,7 @@ HS_EXPORT void __lsan_enable(void)
 
 HS_EXPORT void __lsan_register_root_region(const void *p, size_t size)
 {
-    snap_lock();
     int r = size ? roots_register(p, size) : 0;
-    snap_unlock();
     if (r != 0)
         lsan_warn_once(&lsan.warned_register, "__lsan_register_root_region: ",
                        "bad range or more than 1024 regions; not registered");
@@ -166,9 +164,7 @@ HS_EXPORT void __lsan_register_root_region(const void *p, size_t size)
 
 HS_EXPORT void __lsan_unregister_root_region(const void *p, size_t size)
 {
-    snap_lock();
     int r = size ? roots_unregister(p, size) : 0;
-    snap_unlock();
     if (r != 0)
         lsan_warn_once(&lsan.warned_unregister, "__lsan_unregister_root_region: ",
                        "no region registered at that address with that size; ignored");

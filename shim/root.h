@@ -22,11 +22,14 @@
  * nobody takes two of them in another):
  *
  *   1. snap         snapshot.c: one snapshot or leak check (leakrun.c)
- *                   at a time (and the API's root/ignore lists)
+ *                   at a time (and the API's ignore list)
  *   2. loader gate  base/loader.c: loader_enter/leave around every call that
  *                   takes glibc's loader lock (dl_iterate_phdr, libunwind,
  *                   dlsym); fork closes it and waits for those inside
- *   2a. pycode      python/frames/code.c: the Python code table, and native.c's
+ *   2a. roots       leak/roots.c: the registered roots (the API's,
+ *                   pymalloc's arenas): taken alone by a registration, by
+ *                   the leak check from before its stop to the resume
+ *   2b. pycode      python/frames/code.c: the Python code table, and native.c's
  *                   numbered native stacks (a hook takes it after the
  *                   unwind, when its thread's caches miss; the writer after
  *                   TRACES)

@@ -187,6 +187,7 @@ static HS_NOINLINE int collect_begin(int hold)
         return -1;
     }
     hold_note_tls();
+    roots_user_lock(); /* no thread stopped halfway through a registration */
     stop_prepare();
     collect_host->lock_all();
     if (!marked) {
@@ -217,6 +218,7 @@ static void collect_end(void)
 {
     if (col.stopped) {
         stop_resume();
+        roots_user_unlock();
         collect_note_stop(collect_now() - col.t_stop);
     }
     col.stopped = 0;

@@ -190,12 +190,14 @@ extern __thread int collect_entry_exit;
     if (collect_outer_)                                                              \
         collect_entry_exit = 1
 
-/* ---- roots.c: the program's own roots (callers serialise) ---- */
+/* ---- roots.c: the program's own roots (their own lock) ---- */
 int roots_register(const void *p, size_t len); /* 0, or -1 (bad range, full, no memory) */
 /* The range registered at p (and of len bytes, unless len is 0): 0, or -1
  * (not registered). */
 int roots_unregister(const void *p, size_t len);
 void roots_set_mapped(int on); /* start-up: the program's mappings are roots (1) */
+void roots_user_lock(void);    /* the fork handlers: after the snapshot lock */
+void roots_user_unlock(void);
 
 /* ---- stop.c: the registry of threads the check stops and scans ---- */
 struct stop_slot;

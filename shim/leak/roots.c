@@ -49,7 +49,8 @@ static struct {
     struct { uintptr_t lo, hi; } self[8];   /* the shim's own PT_LOADs */
     size_t nself;
     struct roots_user *user;   /* ROOTS_USER_MAX, mapped at the first one */
-    size_t nuser;              /* callers serialise */
+    size_t nuser;              /* user and nuser: under user_lock */
+    lock_t user_lock;          /* roots_user_lock */
     int mapped_off;            /* HEAPSNAP_MAPPED_ROOTS=0 */
 } roots;
 
@@ -261,7 +262,8 @@ int roots_begin(void)
     return 0;
 }
 
-/* With the world stopped: the program's registered ranges. */
+/* With the world stopped (user_lock held since before the stop): the
+ * program's registered ranges. */
 void roots_add_user(void)
 {
     for (size_t i = 0; i < roots.nuser; i++)
@@ -433,29 +435,58 @@ void roots_set_mapped(int on)
     roots.mapped_off = !on;
 }
 
-/* ---------------- user roots (callers serialise) ---------------- */
+/* ---------------- user roots ---------------- */
+
+/* The registered ranges have a lock of their own, not the snapshot's:
+ * pymalloc asks for an arena (py_arena_alloc) while the helper writes a
+ * state document under the snapshot lock, and the host's thread waited
+ * for the whole document.  The check takes it from before the stop to
+ * the resume (collect_begin, collect_end), so that no thread is stopped
+ * halfway through a change, and fork's prepare after the snapshot lock
+ * and the loader's gate; a writer takes nothing else but arena_map's
+ * lock, which both take after this one. */
+void roots_user_lock(void)
+{
+    lock_take(&roots.user_lock);
+}
+
+void roots_user_unlock(void)
+{
+    lock_drop(&roots.user_lock);
+}
 
 int roots_register(const void *p, size_t len)
 {
     uintptr_t lo = (uintptr_t)p;
-    if (!p || !len || lo + len < lo || roots.nuser == ROOTS_USER_MAX)
+    int r = -1;
+    if (!p || !len || lo + len < lo)
         return -1;
+    roots_user_lock();
+    if (roots.nuser == ROOTS_USER_MAX)
+        goto out;
     if (!roots.user && !(roots.user = arena_map(ROOTS_USER_MAX * sizeof *roots.user)))
-        return -1; /* arena_map warned */
+        goto out; /* arena_map warned */
     roots.user[roots.nuser].lo = lo;
     roots.user[roots.nuser].hi = lo + len;
     roots.nuser++;
-    return 0;
+    r = 0;
+out:
+    roots_user_unlock();
+    return r;
 }
 
 int roots_unregister(const void *p, size_t len)
 {
+    int r = -1;
+    roots_user_lock();
     for (size_t i = 0; i < roots.nuser; i++) {
         if (roots.user[i].lo == (uintptr_t)p &&
             (!len || roots.user[i].hi - roots.user[i].lo == len)) {
             roots.user[i] = roots.user[--roots.nuser];
-            return 0;
+            r = 0;
+            break;
         }
     }
-    return -1;
+    roots_user_unlock();
+    return r;
 }

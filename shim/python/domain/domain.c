@@ -74,11 +74,9 @@ static void *py_arena_alloc(void *ctx, size_t n)
     int saved = guard_enter();
     void *p = dom.arena.alloc(dom.arena.ctx, n);
     if (p) {
-        snap_lock();
-        if (roots_register(p, n) != 0)
+        if (roots_register(p, n) != 0) /* its own lock: never a state document's wait */
             opt_warn("too many pymalloc arenas to scan as roots: the leak check may "
                      "report Python objects' referents", "", "");
-        snap_unlock();
         tbl_pool_add((uintptr_t)p, n, &py_pools);
     }
     guard_leave(saved);
@@ -90,9 +88,7 @@ static void py_arena_free(void *ctx, void *p, size_t n)
     (void)ctx;
     int saved = guard_enter();
     tbl_pool_drop((uintptr_t)p, n);
-    snap_lock();
     roots_unregister(p, n);
-    snap_unlock();
     dom.arena.free(dom.arena.ctx, p, n);
     guard_leave(saved);
 }
