@@ -116,7 +116,8 @@ static int pend_visit(const struct tbl_entry *e, void *arg)
     return v->fn(e, v->arg);
 }
 
-/* tbl_foreach (tries == 0) or tbl_foreach_bounded, without the held
+/* tbl_foreach (tries == 0), tbl_foreach_bounded, tbl_drain (PEND_DRAIN)
+ * or tbl_foreach_copied (PEND_COPIED), without the held
  * blocks and with the fresh ones.  A block held, or born, while the walk
  * runs on other threads may be counted or not, as any block freed during
  * the walk.  -1 also when the view's memory cannot be had. */
@@ -131,9 +132,10 @@ int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *l
     v->arg = arg;
     v->left = (struct pend_left){0, 0};
     pend_look(v);
-    int r = tries == PEND_DRAIN ? tbl_drain(pend_visit, v)
-            : tries               ? tbl_foreach_bounded(pend_visit, v, tries)
-                                  : tbl_foreach(pend_visit, v);
+    int r = tries == PEND_DRAIN    ? tbl_drain(pend_visit, v)
+            : tries == PEND_COPIED ? tbl_foreach_copied(pend_visit, v)
+            : tries                ? tbl_foreach_bounded(pend_visit, v, tries)
+                                   : tbl_foreach(pend_visit, v);
     for (unsigned k = 0; r == 0 && k < v->nfresh; k++)
         if (!v->seen[k])
             r = fn(&v->fresh[k], arg);

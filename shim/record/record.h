@@ -58,6 +58,8 @@ int tbl_find(uintptr_t ptr, struct tbl_entry *out);
 typedef int (*tbl_visit_fn)(const struct tbl_entry *e, void *arg);
 int tbl_foreach(tbl_visit_fn fn, void *arg);
 int tbl_foreach_bounded(tbl_visit_fn fn, void *arg, unsigned tries);
+/* fn on a copy of each stripe, its lock dropped: 0, fn's nonzero, or -1 */
+int tbl_foreach_copied(tbl_visit_fn fn, void *arg);
 /* pending.c: either walk (tries == 0: unbounded) without the held blocks
  * and with the fresh ones;
  * left (may be NULL) gets how many it left out and their bytes, weighed as
@@ -67,6 +69,7 @@ struct pend_left {
 };
 int pend_foreach(tbl_visit_fn fn, void *arg, unsigned tries, struct pend_left *left);
 #define PEND_DRAIN UINT_MAX /* pend_foreach's tries: the table drained (tbl_drain) */
+#define PEND_COPIED (UINT_MAX - 1) /* ... fn outside the stripes' locks (tbl_foreach_copied) */
 uint64_t pend_live_count(void);                      /* the table's blocks and the fresh */
 uint64_t pend_held_bytes(void); /* what the held frees' blocks weigh now (no lock held) */
 void pend_held_foreach(void (*fn)(const struct tbl_entry *e, void *arg), void *arg); /* ... each */

@@ -531,6 +531,47 @@ int tbl_foreach(tbl_visit_fn fn, void *arg)
     return tbl_foreach_bounded(fn, arg, 0);
 }
 
+/* tbl_foreach for a walk that must not hold the program up (the site
+ * line's, on the helper thread: sl_walk): a stripe's live slots are
+ * copied under its lock, and fn sees the copies once it is dropped.  In
+ * place, fn's reads of a trace's sums, a cache miss a block, held a
+ * stripe of 20,000 blocks for a millisecond while the program's inserts
+ * into it waited (torchtrain.py: pend_fresh_evict's insert was the hooks'
+ * most frequent wait).  The copy's room is mapped with no lock held, for
+ * the stripe's count and a quarter; a stripe that outgrew it meanwhile is
+ * taken again.  0, fn's nonzero return, or -1 (no room). */
+int tbl_foreach_copied(tbl_visit_fn fn, void *arg)
+{
+    struct tbl_slot *buf = NULL;
+    uint32_t cap = 0; /* buf's slots */
+    unsigned used = tbl_stripes_used();
+    int r = 0;
+    for (unsigned k = 0; k < used && r == 0; k++) {
+        struct tbl_stripe *s = &tbl.stripe[k];
+        uint32_t n = 0;
+        for (lock_take(&s->lock); s->count > cap; lock_take(&s->lock)) {
+            uint32_t want = s->count + s->count / 4 + 64;
+            lock_drop(&s->lock);
+            arena_unmap(buf, (size_t)cap * sizeof *buf);
+            cap = 0;
+            if (!(buf = arena_map((size_t)want * sizeof *buf)))
+                return -1;
+            cap = want;
+        }
+        for (uint32_t g = 0; g < s->clusters; g++)
+            for (unsigned m = ~tbl_free_mask(s->cl[g].ctrl) & TBL_ALL; m && n < cap; m &= m - 1)
+                buf[n++] = s->cl[g].slot[__builtin_ctz(m)];
+        lock_drop(&s->lock);
+        for (uint32_t i = 0; i < n && r == 0; i++) {
+            struct tbl_entry e;
+            tbl_unpack(&buf[i], &e);
+            r = fn(&e, arg);
+        }
+    }
+    arena_unmap(buf, (size_t)cap * sizeof *buf);
+    return r ? r : tbl_pool_foreach(fn, arg, 0);
+}
+
 /* The stripes tbl_lock_all took: those of the groups handed out then (a
  * fork's child writes no page of the others' heads). */
 static unsigned tbl_locked;

@@ -10,7 +10,7 @@
  * heap's size) less the frees the threads hold back (pend_held_foreach:
  * the program freed them), when the lines are the table's
  * (peak_lines_exact) and cost less than a walk (sl_way); else a walk of
- * the live blocks (pend_foreach, one stripe locked at a time) and the
+ * the live blocks (pend_foreach, each stripe copied under its lock) and the
  * mapped ranges.  Both give the same bytes (test
  * sitelive_last_point_is_the_snapshots_lines; HEAPSNAP_SITELINE_CHECK
  * compares them at each snapshot).  A point with no change since the last
@@ -217,7 +217,8 @@ static int sl_walk(struct sl_point *pt)
     uint32_t n = trace_count();
     if (sl_scratch(n + n / 8 + 64) != 0) /* room for traces made during the walk */
         return -1;
-    int rc = pend_foreach(sl_visit, sl.live, 0, NULL) != 0 ||
+    /* copies of the stripes: an insert waits for a copy, not for the sums */
+    int rc = pend_foreach(sl_visit, sl.live, PEND_COPIED, NULL) != 0 ||
                      reg_foreach(sl_visit_range, sl.live, 0) != 0
                  ? -1
                  : 0;

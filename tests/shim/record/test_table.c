@@ -3,6 +3,7 @@
  * test_table.c - the live-block table: insert/find/remove of many pointers,
  * growth, deletion correctness under probing (checked against a reference
  * bitmap through heavy churn), replacement of a stale entry, foreach/clear,
+ * the walk of copies whose visitor may call into the table,
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
  * does not fit is refused), the bytes per live block, the shrink after a
  * peak, probe lengths for malloc-like address patterns, random operations against a reference
@@ -232,6 +233,42 @@ TEST_BEGIN(table_foreach_and_clear)
     expect_true(tbl_insert(key(5), 5, 0, 0, NULL) == 0 && tbl_find(key(5), NULL),
                 "no insert after clear");
     tbl_remove(key(5), NULL);
+TEST_END
+
+/* The visitor takes each block out of the table as it sees it: only a
+ * walk that calls it with no stripe locked lets it (tbl_foreach's would
+ * wait on its own lock for good). */
+static int remove_visit(const struct tbl_entry *e, void *arg)
+{
+    uint64_t *sum = arg;
+    struct tbl_entry out;
+    if (!tbl_remove(e->ptr, &out) || out.size != e->size)
+        sum[2]++;
+    sum[0]++;
+    sum[1] += e->size;
+    return sum[0] == sum[3]; /* stops there (0: never) */
+}
+
+TEST_BEGIN(table_foreach_copied_outside_the_lock)
+    uint64_t sum[4] = {0, 0, 0, 0}, want = 0, n = 0;
+    for (uint64_t i = 0; i < 50000; i++) { /* four 64 MiB regions: stripes of four groups */
+        uintptr_t p = key(i % 4 * (64u << 20) / 16 + i / 4);
+        tbl_insert(p, i + 1, 0, 0, NULL);
+        want += i + 1, n++;
+    }
+    expect_eq_u64(tbl_foreach_copied(remove_visit, sum), 0);
+    expect_eq_u64(sum[0], n);
+    expect_eq_u64(sum[1], want);
+    expect_eq_u64(sum[2], 0); /* every block seen was still there, as seen */
+    expect_eq_u64(tbl_count(), 0);
+    for (uint64_t i = 0; i < 100; i++)
+        tbl_insert(key(i), 1, 0, 0, NULL);
+    sum[0] = sum[1] = 0, sum[3] = 10;
+    expect_eq_u64(tbl_foreach_copied(remove_visit, sum), 1); /* fn's 1 stops the walk */
+    expect_eq_u64(sum[0], 10);
+    expect_eq_u64(tbl_count(), 90);
+    for (uint64_t i = 0; i < 100; i++)
+        tbl_remove(key(i), NULL);
 TEST_END
 
 /* Malloc-like address patterns: what a hash must spread over the slots. */
@@ -482,6 +519,7 @@ int main(void)
     table_churn_matches_reference();
     table_insert_existing_replaces();
     table_foreach_and_clear();
+    table_foreach_copied_outside_the_lock();
     table_packing_limits();
     table_bytes_per_block();
     table_shrink_after_peak();
