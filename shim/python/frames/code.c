@@ -374,6 +374,28 @@ uint32_t pyfr_code_count(void)
     return __atomic_load_n(&code.n, __ATOMIC_RELAXED);
 }
 
+static void pyfr_put_recs(struct sbuf *b, struct pyfr_code *const *recs, uint32_t n)
+{
+    sbuf_u32(b, n);
+    sbuf_u32(b, pylay_sym.version);
+    for (uint32_t i = 0; i < n; i++) {
+        const struct pyfr_code *c = recs[i];
+        sbuf_u32(b, (uint32_t)c->firstline);
+        sbuf_u32(b, c->fn_len);
+        sbuf_u32(b, c->qn_len);
+        sbuf_u32(b, c->lt_len);
+        sbuf_put(b, c->data, (size_t)c->fn_len + c->qn_len + c->lt_len);
+    }
+}
+
+/* PYCODE: the records are kept for good and never change once counted
+ * (pyfr_code_copy), so only the list of them is copied under the lock,
+ * and the records' bytes after it is dropped: the lock also guards
+ * native.c's names, which a hook asks at each walk its caches miss, and
+ * a state document's copy of every record held those hooks up (the
+ * hooks' most frequent wait on torchtrain.py, once the site line's walk
+ * and the roots' registration no longer were).  Without the memory for
+ * the list, the records go out under the lock. */
 void pyfr_put_codes(struct sbuf *b, int fatal)
 {
     if (!fatal)
@@ -381,19 +403,17 @@ void pyfr_put_codes(struct sbuf *b, int fatal)
     else if (!lock_take_bounded(&code.lock, 2000))
         return;
     uint32_t n = code.n;
-    if (n) {
-        sbuf_u32(b, n);
-        sbuf_u32(b, pylay_sym.version);
-        for (uint32_t i = 0; i < n; i++) {
-            const struct pyfr_code *c = code.recs[i];
-            sbuf_u32(b, (uint32_t)c->firstline);
-            sbuf_u32(b, c->fn_len);
-            sbuf_u32(b, c->qn_len);
-            sbuf_u32(b, c->lt_len);
-            sbuf_put(b, c->data, (size_t)c->fn_len + c->qn_len + c->lt_len);
-        }
-    }
+    size_t len = (size_t)n * sizeof *code.recs;
+    struct pyfr_code **recs = n ? arena_map(len) : NULL;
+    if (recs)
+        memcpy(recs, code.recs, len);
+    else if (n)
+        pyfr_put_recs(b, code.recs, n);
     lock_drop(&code.lock);
+    if (recs) {
+        pyfr_put_recs(b, recs, n);
+        arena_unmap(recs, len);
+    }
 }
 
 /* The in-process dump (heapsnap_dump): the line of Python frame word w,
