@@ -15,6 +15,7 @@
  * signal with no handler; signals met while the thread is held are sent
  * again.  docs/design.md, "Attaching to a running process".
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stddef.h>
 #include <fcntl.h>
@@ -444,6 +445,29 @@ _Static_assert(sizeof(struct inj_hdr) == 256, "inj_tramp_call's header");
 _Static_assert(offsetof(struct inj_uc, ss_sp) == 16 && offsetof(struct inj_uc, sigmask) == 296,
                "the kernel's ucontext");
 
+#define INJ_TILEDATA 18 /* AMX's tile data: the one state component a thread asks for */
+
+/* The bytes of the signal frame's vector state, from the n ptrace gave
+ * (NT_X86_XSTATE holds the largest size the kernel knows, whatever the
+ * thread's) for a thread whose state header says bv, *xcr0 the features
+ * the frame names.  A thread that never asked for AMX's tile data
+ * (arch_prctl ARCH_REQ_XCOMP_PERM; bv then never has it) has frames that
+ * end where the tile data would begin, and rt_sigreturn takes a longer
+ * one for a damaged frame: it puts back the legacy state alone, the ymm
+ * registers' upper halves zeroed (on a CPU with AMX, the thread left on
+ * its own when the CLI died: test_attach_borrowed_state's vector case).
+ * The frame ends there then, and names no tile data. */
+static size_t inj_frame_size(size_t n, uint64_t bv, uint64_t *xcr0)
+{
+    unsigned size, off, c, d;
+    if (!(*xcr0 >> INJ_TILEDATA & 1) || (bv >> INJ_TILEDATA & 1) ||
+        !__get_cpuid_count(0xd, INJ_TILEDATA, &size, &off, &c, &d) || !size || off < 576 ||
+        off >= n)
+        return n;
+    *xcr0 &= ~(1ull << INJ_TILEDATA);
+    return off;
+}
+
 /* The frame rt_sigreturn reads: registers b, the vector state as found. */
 static int inj_put_frame(struct inj *j, uint64_t hdr, const struct user_regs_struct *b)
 {
@@ -459,10 +483,12 @@ static int inj_put_frame(struct inj *j, uint64_t hdr, const struct user_regs_str
     size_t n = j->xslen;
     memcpy(fp, j->xs, n);
     if (n > 512) { /* the signal frame's software bytes, where ptrace put XCR0 */
+        uint64_t xcr0, bv;
+        memcpy(&xcr0, fp + 464, 8);
+        memcpy(&bv, fp + 512, 8); /* the state header's first word */
+        n = inj_frame_size(n, bv, &xcr0);
         uint32_t magic1 = 0x46505853u, ext = (uint32_t)n + 4, size = (uint32_t)n,
                  magic2 = 0x46505845u;
-        uint64_t xcr0;
-        memcpy(&xcr0, fp + 464, 8);
         memset(fp + 464, 0, 48);
         memcpy(fp + 464, &magic1, 4);
         memcpy(fp + 468, &ext, 4);
