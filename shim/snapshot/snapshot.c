@@ -50,7 +50,6 @@ static struct {
     char name[NAME_MAX_PATH]; /* the name being written */
     char tmp[NAME_MAX_PATH + 32];
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
-    uint64_t traces_len;      /* TRACES' payload (its sbuf holds the count only) */
     const struct snap_live *stats_lv; /* STATS' live sums (its sbuf holds the count only) */
 } snap;
 
@@ -178,18 +177,14 @@ static int snap_live(struct snap_live *lv, int fatal)
     return r < 0 ? -1 : 0;
 }
 
-/* The counts of STATS and TRACES, and with frames TRACES' length: its
- * frames, some MiB for a Python program's stacks, go straight from the
- * tree into the file (snap_put_traces); a trace's frames never change.
- * STATS too, from lv (kept till then) and the records' totals
- * (snap_put_stats): 16 bytes a trace held instead of 32.  FAILED (fl)
- * under the same lock, for the same traces.  A state document keeps the
- * stacks apart (snap_state_doc): no length, whose count reads every
- * record under the intern lock that each new stack waits for (1.1 M
- * records, 35 MiB, at torchtrain.py's end: 9 documents a run). */
+/* The counts of STATS and TRACES: TRACES' frames, some MiB for a Python
+ * program's stacks, go straight from the tree into the file
+ * (snap_put_traces, which counts their length then, with no lock: a
+ * trace's frames never change); STATS too, from lv (kept till then) and
+ * the records' totals (snap_put_stats): 16 bytes a trace held instead of
+ * 32.  FAILED (fl) under the same lock, for the same traces. */
 static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
-                       const struct snap_live *lv, int fatal, uint32_t limit, int frames,
-                       uint32_t *count)
+                       const struct snap_live *lv, int fatal, uint32_t limit, uint32_t *count)
 {
     if (fatal ? !trace_lock_bounded(SNAP_FATAL_TRIES) : (trace_lock(), 0))
         return -1;
@@ -198,12 +193,7 @@ static int snap_traces(struct sbuf *tr, struct sbuf *st, struct sbuf *fl,
         n = limit;
     sbuf_u32(tr, n);
     sbuf_u32(st, n);
-    snap.traces_len = sizeof n;
     snap.stats_lv = lv;
-    for (uint32_t id = 0; frames && id < n; id++) {
-        unsigned flags, depth = trace_stack(id, NULL, 0, &flags);
-        snap.traces_len += 4 * sizeof(uint16_t) + (uint64_t)depth * sizeof(uint64_t);
-    }
     trace_fail_put(fl, n);
     trace_unlock();
     *count = n;
@@ -309,7 +299,7 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
                 return -1;
         } else if (i == SEC_TRACES) {
             if (sec[i].len) /* none: the state file's document (snap_state_doc) */
-                snap_put_traces(&f, &sec[i], snap.traces_len);
+                snap_put_traces(&f, &sec[i]);
         } else if (i == SEC_STATS) {
             snap_put_stats(&f, &sec[i], snap.stats_lv);
         } else {
@@ -449,7 +439,7 @@ static int snap_stacks(struct sbuf *sec, struct snap_live *lv, int fatal,
                        const struct side_file *side, const char **what)
 {
     uint32_t ntraces = 0;
-    if (snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, fatal, UINT32_MAX, 1,
+    if (snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, fatal, UINT32_MAX,
                     &ntraces) != 0) {
         *what = "the stacks (TRACES, STATS) could not be listed";
         return -1;
@@ -710,8 +700,7 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
     snap_run.lines = 1;
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     uint32_t ntraces = 0;
-    r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n, 0,
-                    &ntraces);
+    r = snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, 0, lv->n, &ntraces);
     if (r == 0 && snap_threads(&sec[SEC_THREADS], ntraces, 0) != 0) /* names as last read */
         sec[SEC_THREADS].len = 0, sec[SEC_THREADS].err = 0;
     if (r == 0)

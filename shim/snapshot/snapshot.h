@@ -241,7 +241,7 @@ int snap_live_init(struct snap_live *lv, uint32_t n);
 /* ---- snaptraces.c: TRACES and STATS into the file ---- */
 /* TRACES of the count in b (len bytes raw: all frames written out); its
  * shared frames stored once when f is compressed.  0 or -1. */
-int snap_put_traces(struct side_file *f, const struct sbuf *b, uint64_t len);
+int snap_put_traces(struct side_file *f, const struct sbuf *b);
 /* STATS of the count in b, live sums from lv (NULL: none).  0 or -1. */
 int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_live *lv);
 
