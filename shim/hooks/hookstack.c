@@ -35,7 +35,8 @@ void hook_unwind_init(void)
 /* How deep below the hook's frame a stack's naming goes, past its ip[]
  * (max + UNWIND_SLACK words): Python's frames spliced into a stack named
  * before (pyfr_again), the frames of a walk named before (then Python's
- * spliced, or an intern), a walk and its intern (the CFI walk's; with
+ * spliced, or an intern), a walk and its intern (the CFI walk's, by the
+ * cached rules alone or, when unwind_deep moved, past them; with
  * Python's frames spliced in, whose splice keeps a trace's frames on the
  * stack; libunwind's, which takes the stack whole: auto's fallback, or
  * HEAPSNAP_UNWIND=libunwind).  hook_leave clears that much: the dead
@@ -43,9 +44,15 @@ void hook_unwind_init(void)
  * objects, as well as the recording block's address (pushed by the
  * callees' prologues with the register that holds it).  Each is the
  * deepest a painted stack showed on its path, with room to spare
- * (test_leak_leftovers: no block address left after new stacks' walks). */
+ * (test_leak_leftovers: no block address left after new stacks' walks,
+ * and no word the hook wrote left below its caller).  A walk by the
+ * cached rules and its intern, a new trace's included, reached 1.0 KiB
+ * past ip[] (a kept program's 100,000 stacks, new and met again; the
+ * indexes' growth 1.0 KiB too); the 3.6 KiB were the rule decoder's and
+ * the first walk's, which unwind_deep tells apart. */
 #define HOOK_DEPTH_PY 1280
 #define HOOK_DEPTH_FRAMES 3584
+#define HOOK_DEPTH_WALK_QUICK 2048
 #define HOOK_DEPTH_WALK 4608
 #define HOOK_DEPTH_WALK_PY 6144
 #define HOOK_DEPTH_WALK_RAW 11264
@@ -76,15 +83,17 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
         if (HS_UNLIKELY(hook_up()->orphan_stop())) /* a clone child: no walk */
             return UNWIND_NO_NAME;
         int raw;
+        unsigned slow = unwind_deep;
         again = UNWIND_NO_NAME;
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin, &raw);
-        *deep = raw ? HOOK_DEPTH_WALK_RAW : HOOK_DEPTH_WALK;
+        *deep = raw ? HOOK_DEPTH_WALK_RAW
+                : unwind_deep != slow ? HOOK_DEPTH_WALK : HOOK_DEPTH_WALK_QUICK;
     }
     unsigned depth = (unsigned)got;
     if (HS_UNLIKELY(pyfr_on)) { /* shim/python: Python frames spliced in */
         uint32_t name = again;
         int py = pyfr_trace(ip, depth, max, truncated, &name, &id);
-        if (py && *deep == HOOK_DEPTH_WALK)
+        if (py && (*deep == HOOK_DEPTH_WALK || *deep == HOOK_DEPTH_WALK_QUICK))
             *deep = HOOK_DEPTH_WALK_PY;
         if (py) {
             if (again == UNWIND_NO_NAME)

@@ -88,6 +88,7 @@ static int cfi_check_unloads(void)
  * memory (the walk then records nothing: it is exact all the same). */
 static HS_NOINLINE struct cfi_memo *cfi_memo_new(unsigned cap)
 {
+    unwind_deep++; /* the arena's path, an mmap perhaps */
     struct cfi_memo *m = unwind_host->alloc(cfi_memo_size(cap));
     if (m) {
         m->tag = CFI_NO_TAG;
@@ -212,6 +213,7 @@ static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
 static HS_NOINLINE int cfi_memo_deepen(unsigned s)
 {
     if (!cfi_memo.dset) {
+        unwind_deep++;
         cfi_memo.dset = unwind_host->alloc(CFI_DEEP_SETS * sizeof *cfi_memo.dset);
         if (!cfi_memo.dset)
             return -1;

@@ -109,6 +109,7 @@ void uchk_compare(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, un
                   const uintptr_t *ip, int n)
 {
     uintptr_t want[max ? max : 1];
+    unwind_deep++; /* want[] and the walk from scratch lie below the hook */
     int wn = uchk_walk(key, rsp, rbp, top, want, max);
     int same = wn == n;
     for (int i = 0; same && i < n; i++)

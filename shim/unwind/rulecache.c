@@ -124,6 +124,7 @@ static HS_NOINLINE uint64_t rcache_miss(uintptr_t key)
 {
     int found;
     unsigned long long subs;
+    unwind_deep++; /* the decoder's path runs deep on the stack */
     uint64_t w = ehf_rule(key - 1, &found, &subs) | rcache_tag(key);
     if (found && rcache_sync(subs) == 0)
         rcache_insert(key, w);
@@ -176,6 +177,7 @@ static int rcache_subs_of(struct dl_phdr_info *info, size_t size, void *arg)
 int rcache_check(void)
 {
     unsigned long long subs = atomic_load(&rcache.subs);
+    unwind_deep++;
     unwind_host->iterate_phdr(rcache_subs_of, &subs);
     return rcache_sync(subs);
 }

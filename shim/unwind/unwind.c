@@ -113,6 +113,8 @@ int unwind_in_shim(uintptr_t ip)
     return ip >= unw.self_lo && ip < unw.self_hi;
 }
 
+__thread unsigned unwind_deep; /* unwind.h */
+
 /* unwind_my_top (hs_hot): this thread's last stack top found by
  * unwind_stack_find: a thread keeps its stack, so each walk but the first
  * asks one thread-local, not pthread_self (a call into libc on every
@@ -124,6 +126,7 @@ int unwind_in_shim(uintptr_t ip)
 static HS_NOINLINE uintptr_t unwind_stack_find(uintptr_t sp)
 {
     uintptr_t top = 0;
+    unwind_deep++;
     if (unw.main_hi && sp < unw.main_hi && unw.main_hi - sp < UNWIND_STACK_MAX)
         top = unw.main_hi;
     else {

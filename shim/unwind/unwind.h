@@ -71,6 +71,13 @@ uint32_t unwind_again(const struct unwind_origin *origin, unsigned max);
 /* The same with HS_RARE_UNWIND clear (auto, no check mode): the
  * hooks' plain path. */
 uint32_t unwind_again_plain(const struct unwind_origin *origin, unsigned max);
+/* This thread's count of walks that went past the cached rules and the
+ * memos in hand (a rule decoded from .eh_frame, the modules looked at, a
+ * memo made, the stack's bounds found, a walk checked from scratch): only
+ * those paths reach kilobytes down the thread's stack, and a hook that
+ * clears its dead frames (hook_stack_named) clears that much only when the
+ * count moved during its walk.  Incremented, never reset. */
+extern __thread unsigned unwind_deep;
 void unwind_name(uint32_t name);   /* the caller's name for the stack it was just given */
 /* The hooks' tick, every n stacks asked (unwind_again_plain makes no
  * periodic check for unloaded modules of its own; no lock held). */

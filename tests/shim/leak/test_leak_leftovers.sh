@@ -17,3 +17,25 @@ case "$out" in
   "regs "*" stack 0") t_pass hook_leaves_no_block_address_in_dead_frames ;;
   *) t_fail hook_leaves_no_block_address_in_dead_frames "printed '$out': $(head -c 200 "$T/lo.err")" ;;
 esac
+
+# Every word a malloc hook wrote below its caller is cleared, however its
+# stack was named: a new stack's walk and intern, a known stack walked
+# again by the cached rules (hook_stack_named's narrower window when
+# unwind_deep did not move), and the same under HEAPSNAP_UNWIND_CHECK,
+# whose walk from scratch lies deeper (fixture paintdeep.c: the dead stack
+# painted before each malloc, any word left neither the paint nor 0 is a
+# stray).  -z now: a lazy binding's resolver writes below the caller first.
+if t_build paintdeep tests/shim/leak/paintdeep.c -O2 -Wl,-z,now; then
+  for mode in plain check; do
+    chk=0; [ "$mode" = check ] && chk=1
+    out=$(HEAPSNAP_UNWIND_CHECK=$chk HEAPSNAP_OUTPUT="$T/pd.%p.hsnap" LD_PRELOAD="$SHIM" \
+          "$T/paintdeep" 20000 20000 2>"$T/pd.err")
+    case "$out" in
+      "stray 0 0 deepest "*) t_pass "hook_clears_every_word_it_wrote_below_its_caller_$mode" ;;
+      *) t_fail "hook_clears_every_word_it_wrote_below_its_caller_$mode" \
+                "printed '$out' (new stacks, known stacks): $(head -c 200 "$T/pd.err")" ;;
+    esac
+  done
+else
+  t_fail hook_clears_every_word_it_wrote_below_its_caller_plain "fixture does not build"
+fi

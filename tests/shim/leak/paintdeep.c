@@ -1,0 +1,88 @@
+/*
+ * paintdeep.c - how far below its caller a malloc hook leaves what it
+ * wrote.  Before each malloc the dead stack below the caller (PD_PAINT
+ * bytes) is painted with PD_PAT; after it, every word there must still
+ * hold PD_PAT (never reached) or 0 (cleared by the hook's scrub): any other
+ * word is the shim's own work left behind, which the leak check would read
+ * as the program's when a later frame's holes cover it.  The mallocs come
+ * from N_STACKS distinct stacks 17 frames deep (as kept.c's), twice: the
+ * first round's stacks are new (a walk, an intern, the indexes' growth),
+ * the second's are met again after other stacks pushed them out of the
+ * unwinder's memo (a walk by the cached rules, the trace found).  Build
+ * with -Wl,-z,now: a lazy binding's resolver writes kilobytes below the
+ * caller before any hook runs.
+ *
+ * Usage: paintdeep N STACKS    prints "stray A B deepest D": the mallocs of
+ * each round that left such a word, and the deepest word the hook wrote
+ * (cleared or not), in bytes below the caller.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define PD_LEVELS 17
+#define PD_PAINT 16384               /* bytes painted below the caller */
+#define PD_OWN 256                   /* the caller's own frame and the call's return address */
+#define PD_PAT 0x5a5a5a5a5a5a5a5aull
+
+static unsigned long pd_stray, pd_deepest;
+void *volatile pd_sink;              /* keeps each malloc (GCC drops an unused one) */
+
+__attribute__((noinline)) static void *pd_leaf(size_t size)
+{
+    volatile char here;
+    uintptr_t top = (uintptr_t)&here & ~(uintptr_t)7;
+    volatile uint64_t *lo = (volatile uint64_t *)(top - PD_PAINT);
+    volatile uint64_t *hi = (volatile uint64_t *)(top - PD_OWN);
+    for (volatile uint64_t *q = lo; q < hi; q++)
+        *q = PD_PAT;
+    void *p = malloc(size);
+    pd_sink = p;
+    int stray = 0;
+    volatile uint64_t *q = lo;
+    while (q < hi && *q == PD_PAT)
+        q++;
+    if (top - (uintptr_t)q > pd_deepest && q < hi)
+        pd_deepest = top - (uintptr_t)q;
+    for (; q < hi; q++)
+        if (*q != PD_PAT && *q != 0)
+            stray = 1;
+    pd_stray += (unsigned long)stray;
+    return p;
+}
+
+/* One frame a level, from one of two call sites picked by path's bit. */
+__attribute__((noinline)) static void *pd_level(int level, unsigned long path, size_t size)
+{
+    void *p;
+    if (level == PD_LEVELS)
+        return pd_leaf(size);
+    if (path >> (PD_LEVELS - 1 - level) & 1) {
+        p = pd_level(level + 1, path, size);
+        __asm__ volatile("nop" ::: "memory");
+    } else {
+        p = pd_level(level + 1, path, size);
+        __asm__ volatile("" ::: "memory");
+    }
+    return p;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: paintdeep N STACKS\n");
+        return 2;
+    }
+    long n = atol(argv[1]);
+    unsigned long stacks = strtoul(argv[2], NULL, 10), stray[2];
+    if (n < 1 || stacks < 1 || stacks > (1ul << PD_LEVELS))
+        return 2;
+    for (int round = 0; round < 2; round++) {
+        pd_stray = 0;
+        for (long i = 0; i < n; i++)
+            pd_level(0, (unsigned long)i * 7919 % stacks, 16 + (size_t)(i % 100));
+        stray[round] = pd_stray;
+    }
+    printf("stray %lu %lu deepest %lu\n", stray[0], stray[1], pd_deepest);
+    return 0;
+}
