@@ -49,7 +49,10 @@ void hook_unwind_init(void)
  * cached rules and its intern, a new trace's included, reached 1.0 KiB
  * past ip[] (a kept program's 100,000 stacks, new and met again; the
  * indexes' growth 1.0 KiB too); the 3.6 KiB were the rule decoder's and
- * the first walk's, which unwind_deep tells apart. */
+ * the first walk's, which unwind_deep tells apart.  Not in a process that
+ * runs Python (pyfr_on): there a native stack's own walk and intern went
+ * to 2.3 KiB past ip[] (`python3 -c pass`, painted at each hook_stack),
+ * and its walks keep HOOK_DEPTH_WALK. */
 #define HOOK_DEPTH_PY 1280
 #define HOOK_DEPTH_FRAMES 3584
 #define HOOK_DEPTH_WALK_QUICK 2048
@@ -87,13 +90,13 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
         again = UNWIND_NO_NAME;
         got = (int)unwind_capture(ip, max, &truncated, NULL, origin, &raw);
         *deep = raw ? HOOK_DEPTH_WALK_RAW
-                : unwind_deep != slow ? HOOK_DEPTH_WALK : HOOK_DEPTH_WALK_QUICK;
+                : unwind_deep != slow || pyfr_on ? HOOK_DEPTH_WALK : HOOK_DEPTH_WALK_QUICK;
     }
     unsigned depth = (unsigned)got;
     if (HS_UNLIKELY(pyfr_on)) { /* shim/python: Python frames spliced in */
         uint32_t name = again;
         int py = pyfr_trace(ip, depth, max, truncated, &name, &id);
-        if (py && (*deep == HOOK_DEPTH_WALK || *deep == HOOK_DEPTH_WALK_QUICK))
+        if (py && *deep == HOOK_DEPTH_WALK)
             *deep = HOOK_DEPTH_WALK_PY;
         if (py) {
             if (again == UNWIND_NO_NAME)
