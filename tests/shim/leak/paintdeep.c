@@ -14,7 +14,8 @@
  *
  * Usage: paintdeep N STACKS    prints "stray A B deepest D": the mallocs of
  * each round that left such a word, and the deepest word the hook wrote
- * (cleared or not), in bytes below the caller.
+ * (cleared or not), in bytes below the caller.  With -DPD_LIBRARY, a
+ * library whose pd_run a Python process calls (test_leak_leftovers).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -67,6 +68,51 @@ __attribute__((noinline)) static void *pd_level(int level, unsigned long path, s
     return p;
 }
 
+/* The two rounds: out[0], out[1] the mallocs of each that left a stray,
+ * out[2] the deepest word written. */
+static void pd_rounds(long n, unsigned long stacks, unsigned long *out)
+{
+    for (int round = 0; round < 2; round++) {
+        pd_stray = 0;
+        for (long i = 0; i < n; i++)
+            pd_level(0, (unsigned long)i * 7919 % stacks, 16 + (size_t)(i % 100));
+        out[round] = pd_stray;
+    }
+    out[2] = pd_deepest;
+}
+
+#ifdef PD_LIBRARY
+/* Built as a library for a Python process (ctypes): pd_run's rounds run on
+ * the calling thread (Python's frames under them: the splice's path) or,
+ * with native set, on a thread of its own (no Python frame: a native
+ * stack's walk in a process that runs Python). */
+#include <pthread.h>
+
+struct pd_job {
+    long n;
+    unsigned long stacks, *out;
+};
+
+static void *pd_thread(void *arg)
+{
+    struct pd_job *j = arg;
+    pd_rounds(j->n, j->stacks, j->out);
+    return NULL;
+}
+
+int pd_run(long n, unsigned long stacks, int native, unsigned long *out)
+{
+    struct pd_job j = {n, stacks, out};
+    pthread_t t;
+    if (!native) {
+        pd_rounds(n, stacks, out);
+        return 0;
+    }
+    if (pthread_create(&t, NULL, pd_thread, &j) != 0)
+        return -1;
+    return pthread_join(t, NULL) == 0 ? 0 : -1;
+}
+#else
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -74,15 +120,11 @@ int main(int argc, char **argv)
         return 2;
     }
     long n = atol(argv[1]);
-    unsigned long stacks = strtoul(argv[2], NULL, 10), stray[2];
+    unsigned long stacks = strtoul(argv[2], NULL, 10), out[3];
     if (n < 1 || stacks < 1 || stacks > (1ul << PD_LEVELS))
         return 2;
-    for (int round = 0; round < 2; round++) {
-        pd_stray = 0;
-        for (long i = 0; i < n; i++)
-            pd_level(0, (unsigned long)i * 7919 % stacks, 16 + (size_t)(i % 100));
-        stray[round] = pd_stray;
-    }
-    printf("stray %lu %lu deepest %lu\n", stray[0], stray[1], pd_deepest);
+    pd_rounds(n, stacks, out);
+    printf("stray %lu %lu deepest %lu\n", out[0], out[1], out[2]);
     return 0;
 }
+#endif

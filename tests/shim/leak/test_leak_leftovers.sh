@@ -39,3 +39,22 @@ if t_build paintdeep tests/shim/leak/paintdeep.c -O2 -Wl,-z,now; then
 else
   t_fail hook_clears_every_word_it_wrote_below_its_caller_plain "fixture does not build"
 fi
+
+# The same in a process that runs Python (paintdeep.c as a library that
+# paintdeep.py calls through ctypes): mallocs with Python's frames under
+# them (the splice's window) and from a native thread of the process (a
+# native stack's walk where pyfr_on holds, whose path reaches deeper).
+if gcc -O2 -shared -fPIC -DPD_LIBRARY -Ishim -Wl,-z,now -pthread \
+     tests/shim/leak/paintdeep.c -o "$T/libpaintdeep.so" 2>"$T/pdlib.err"; then
+  out=$(HEAPSNAP_OUTPUT="$T/pdpy.%p.hsnap" LD_PRELOAD="$SHIM" \
+        /usr/bin/python3 tests/shim/leak/paintdeep.py "$T/libpaintdeep.so" 20000 20000 2>"$T/pdpy.err")
+  for kind in python native; do
+    case "$out" in
+      *"$kind stray 0 0 deepest "*) t_pass "hook_clears_every_word_it_wrote_below_its_caller_$kind" ;;
+      *) t_fail "hook_clears_every_word_it_wrote_below_its_caller_$kind" \
+                "printed '$out': $(head -c 200 "$T/pdpy.err")" ;;
+    esac
+  done
+else
+  t_fail hook_clears_every_word_it_wrote_below_its_caller_python "library does not build: $(head -c 200 "$T/pdlib.err")"
+fi
