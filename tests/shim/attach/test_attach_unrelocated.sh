@@ -21,7 +21,8 @@ if ! { t_build unreloc_main tests/shim/attach/unreloc_main.c -ldl &&
   t_fail attach_walk_leaves_unrelocated_module_alone "does not build: $(head -c 300 "$T/build.err" | tr '\n' ' ')"
   exit 0
 fi
-env -u LD_PRELOAD LD_AUDIT="$T/unreloc_audit.so" "$T/unreloc_main" "$late" "$T/unreloc_lib.so" \
+env -u LD_PRELOAD HEAPSNAP_OUTPUT="$T/unreloc.%p.hsnap" LD_AUDIT="$T/unreloc_audit.so" \
+  "$T/unreloc_main" "$late" "$T/unreloc_lib.so" \
   >"$T/out" 2>&1
 rc=$?
 if [ "$rc" = 0 ] && [ "$(cat "$T/out")" = "ok 3" ]; then

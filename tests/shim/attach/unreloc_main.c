@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 static void nap_ms(long ms)
@@ -21,7 +22,14 @@ int main(int argc, char **argv)
         return 2;
     void *shim = dlopen(argv[1], RTLD_NOW);
     int (*load)(const char *) = shim ? (int (*)(const char *))dlsym(shim, "heapsnap__load") : NULL;
-    if (!load || load("HEAPSNAP_STATE=0\n") != 0) {
+    /* the late start takes its options from this text, not the
+     * environment: the test's HEAPSNAP_OUTPUT passed on (else the
+     * snapshot lands in the working directory) */
+    char opts[4096];
+    const char *out = getenv("HEAPSNAP_OUTPUT");
+    snprintf(opts, sizeof opts, "HEAPSNAP_STATE=0\n%s%s%s", out ? "HEAPSNAP_OUTPUT=" : "",
+             out ? out : "", out ? "\n" : "");
+    if (!load || load(opts) != 0) {
         fprintf(stderr, "unreloc_main: no heapsnap__load\n");
         return 2;
     }
