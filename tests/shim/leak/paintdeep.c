@@ -5,7 +5,7 @@
  * hold PD_PAT (never reached) or 0 (cleared by the hook's scrub): any other
  * word is the shim's own work left behind, which the leak check would read
  * as the program's when a later frame's holes cover it.  The mallocs come
- * from N_STACKS distinct stacks 17 frames deep (as kept.c's), twice: the
+ * from STACKS distinct stacks 17 frames deep (as kept.c's), twice: the
  * first round's stacks are new (a walk, an intern, the indexes' growth),
  * the second's are met again after other stacks pushed them out of the
  * unwinder's memo (a walk by the cached rules, the trace found).  Build
