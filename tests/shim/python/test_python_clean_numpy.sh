@@ -30,7 +30,7 @@ while read -r tag py; do
   "$py" -c 'import numpy' 2>/dev/null || continue
   ran=$((ran + 1))
   rm -rf "$T/n-$tag" && mkdir -p "$T/n-$tag"
-  LD_PRELOAD=$SHIM "$HEAPSNAP" run --leaks -q -o "$T/n-$tag/n.%p.hsnap" -- "$py" \
+  "$HEAPSNAP" run --leaks -q -o "$T/n-$tag/n.%p.hsnap" -- "$py" \
     -c 'import numpy; a = numpy.arange(3); m = memoryview(a); m.release()' >"$T/run-$tag.out" 2>&1
   "$HEAPSNAP" leaks "$T/n-$tag"/n.*.hsnap >"$T/leaks-$tag.txt" 2>/dev/null
   if grep -q '^ *possibly lost: 0 bytes in 0 blocks' "$T/leaks-$tag.txt" &&
