@@ -14,24 +14,46 @@
  *             given anew when a context takes a place
  *   splices   (serial, the innermost frame's word) -> trace id
  *
- * The serials' wrap empties both tables.  Chains of more than PY_CHAIN_MAX
- * frames, or with a frame whose code cannot be kept, are not kept.
+ * A context's words lie in the thread's pool of words, written in turn
+ * round a ring: a context whose words were written over since is no
+ * longer found (pyfr_ctx_same), so the pool bounds the words kept and the
+ * table the contexts.  The serials' wrap empties both tables.  Chains of
+ * more than PY_CHAIN_MAX frames, or with a frame whose code cannot be
+ * kept, are not kept.
  */
 #include <string.h>
 
 #include "pyframes.h"
 
-#define PY_CTX_SETS 64u    /* x 2 contexts (power of two) */
-#define PY_DONE_SETS 2048u /* x 2 splices (power of two) */
+/* Contexts a thread keeps, and the words of their frames.  A program's
+ * loop takes turns through more contexts than allocation sites: each
+ * site's native stack under each caller's line, each call chain above it
+ * (a request's parse, route and render: some hundreds).  The table held
+ * 128 contexts of PY_CHAIN_MAX words each in place (2-way, 70 KiB) and
+ * missed on 17-44% of the allocations of such loops, each miss a splice
+ * and an intern; 1,024 contexts of 48 bytes in sets of four, the least
+ * recent out, whose words share a pool of 8,192 (112 KiB, touched as
+ * used), miss on 1-2% (docs/performance-python.md, "Recent splices").
+ * The pool holds 130 contexts of the longest chain: never fewer than
+ * before. */
+#define PY_CTX_SET_BITS 8u
+#define PY_CTX_SETS (1u << PY_CTX_SET_BITS) /* x PY_CTX_WAYS contexts */
+#define PY_CTX_WAYS 4u
+#define PY_CTX_WORDS 8192u  /* the words' pool (power of two, >= PY_CHAIN_MAX) */
+#define PY_DONE_SETS 2048u  /* x 2 splices (power of two) */
+_Static_assert(PY_CTX_WORDS >= PY_CHAIN_MAX && !(PY_CTX_WORDS & (PY_CTX_WORDS - 1)),
+               "a chain's words fit the pool, whose index is a mask");
 
 struct pyfr_ctx {
     uint64_t hash;         /* pyfr_walk's, with the name's */
+    uint64_t at;           /* where the words of frames 1 .. n - 1 begin: a count of
+                              the pool's words (pyfr_recent.wrote) */
+    uint64_t entry;        /* pyfr_walk's entry flags */
     uint32_t serial;       /* 0: empty */
     uint32_t name, n, lim; /* the native stack's name; Python frames; the walk's limit */
     uint32_t more;         /* frames beyond the walk */
-    uint64_t entry;        /* pyfr_walk's entry flags */
-    uint64_t w[PY_CHAIN_MAX - 1]; /* the words of frames 1 .. n - 1 */
 };
+_Static_assert(sizeof(struct pyfr_ctx) == 48, "a context in 48 bytes");
 
 struct pyfr_done {
     uint32_t serial, id;   /* serial 0: empty */
@@ -41,23 +63,27 @@ struct pyfr_done {
 struct pyfr_recent {
     struct pyfr_walk walk[2]; /* the last walk (pyfr_again) and the one before */
     unsigned last;          /* walk[last] is the last */
-    struct pyfr_ctx ctx[PY_CTX_SETS][2];
-    uint8_t ctx_mru[PY_CTX_SETS]; /* the most recent context of each set: 0 or 1 */
+    struct pyfr_ctx ctx[PY_CTX_SETS][PY_CTX_WAYS]; /* each set the most recent first */
+    uint64_t wrote;         /* words the pool was given, the skips to its start
+                               counted: word i lies at words[i % PY_CTX_WORDS] */
+    uint64_t words[PY_CTX_WORDS];
     struct pyfr_done done[PY_DONE_SETS][2];
     uint32_t serials;      /* given so far */
     unsigned gen;          /* pyfr_frames_gen when it was last emptied */
+    uint64_t asked, found; /* look-ups of a chain to keep, and those answered */
 };
 
 static __thread struct pyfr_recent *pyfr_rec; /* NULL: none (yet) */
 static __thread int pyfr_rec_off;           /* none for good (ended, no memory) */
+static _Atomic uint64_t pyfr_asked_ended, pyfr_found_ended; /* ended threads' */
 
 /* The tables emptied (the walk kept), serials from 0. */
 static void pyfr_recent_empty(struct pyfr_recent *r)
 {
     memset(r->ctx, 0, sizeof r->ctx);
-    memset(r->ctx_mru, 0, sizeof r->ctx_mru);
     memset(r->done, 0, sizeof r->done);
     r->serials = 0;
+    r->wrote = 0;
 }
 
 struct pyfr_walk *pyfr_walk_last(void)
@@ -272,29 +298,59 @@ static inline uint64_t pyfr_w0(const struct pyfr_walk *k)
 }
 
 /* The words compared inline: a context holds a few (dicts.py: 2 or 3), and
- * a call of memcmp cost more than the compare itself. */
-static int pyfr_ctx_same(const struct pyfr_ctx *c, const struct pyfr_walk *k, uint64_t hash,
-                       uint32_t name)
+ * a call of memcmp cost more than the compare itself.  Words the pool
+ * wrote over since c's (more than PY_CTX_WORDS ago) are not c's: no match. */
+static int pyfr_ctx_same(const struct pyfr_recent *r, const struct pyfr_ctx *c,
+                       const struct pyfr_walk *k, uint64_t hash, uint32_t name)
 {
     if (!c->serial || c->hash != hash || c->name != name || c->n != k->n ||
         c->lim != k->lim || c->more != k->more || c->entry != k->entry)
         return 0;
-    return k->n < 2 || ftree_tail_same(c->w + (k->n - 1), k->w + k->n, k->n - 1) == k->n - 1;
+    if (k->n < 2)
+        return 1;
+    if (r->wrote - c->at > PY_CTX_WORDS)
+        return 0;
+    const uint64_t *w = r->words + c->at % PY_CTX_WORDS;
+    return ftree_tail_same(w + (k->n - 1), k->w + k->n, k->n - 1) == k->n - 1;
 }
 
-/* k's context, made the most recent of its set (by its mark: a context
- * is some hundred bytes, never moved); NULL: not kept. */
+/* The set of a context's hash: its top bits.  Its low bits (the
+ * multiply's, which only the hashes' own low bits reach, folded with bits
+ * 31 up) put Debian 13's 3.13 loop of test_python_recent in a few sets:
+ * 14% of its look-ups missed, 2% by the top bits. */
+static inline struct pyfr_ctx *pyfr_ctx_set(struct pyfr_recent *r, uint64_t hash)
+{
+    return r->ctx[hash >> (64 - PY_CTX_SET_BITS)];
+}
+
+/* Room in the pool for m words (m <= PY_CHAIN_MAX - 1): where they go, in
+ * one run (past the pool's end, from its start). */
+static uint64_t pyfr_words_put(struct pyfr_recent *r, const uint64_t *w, uint32_t m)
+{
+    uint64_t at = r->wrote;
+    if (at % PY_CTX_WORDS + m > PY_CTX_WORDS)
+        at += PY_CTX_WORDS - at % PY_CTX_WORDS;
+    memcpy(r->words + at % PY_CTX_WORDS, w, m * sizeof *w);
+    r->wrote = at + m;
+    return at;
+}
+
+/* k's context, moved to the front of its set (a context is 48 bytes, and
+ * the splices know it by its serial); NULL: not kept. */
 static struct pyfr_ctx *pyfr_ctx_find(struct pyfr_recent *r, const struct pyfr_walk *k, uint64_t hash,
                                   uint32_t name)
 {
-    unsigned s = hash & (PY_CTX_SETS - 1), m = r->ctx_mru[s];
-    struct pyfr_ctx *set = r->ctx[s];
-    if (pyfr_ctx_same(&set[m], k, hash, name))
-        return &set[m];
-    if (!pyfr_ctx_same(&set[m ^ 1], k, hash, name))
-        return NULL;
-    r->ctx_mru[s] = (uint8_t)(m ^ 1);
-    return &set[m ^ 1];
+    struct pyfr_ctx *set = pyfr_ctx_set(r, hash);
+    if (pyfr_ctx_same(r, &set[0], k, hash, name))
+        return &set[0];
+    for (unsigned j = 1; j < PY_CTX_WAYS; j++)
+        if (pyfr_ctx_same(r, &set[j], k, hash, name)) {
+            struct pyfr_ctx t = set[j];
+            memmove(set + 1, set, j * sizeof *set);
+            set[0] = t;
+            return &set[0];
+        }
+    return NULL;
 }
 
 static inline struct pyfr_done *pyfr_done_set(struct pyfr_recent *r, uint32_t serial, uint64_t w0)
@@ -321,6 +377,7 @@ int pyfr_recent_find(const struct pyfr_walk *k, uint32_t name, uint32_t *id)
     if (!r || !k->keep)
         return 0;
     pyfr_recent_current(r);
+    r->asked++;
     if (!(c = pyfr_ctx_find(r, k, pyfr_ctx_hash(k, name), name)))
         return 0;
     uint64_t w0 = pyfr_w0(k);
@@ -328,6 +385,7 @@ int pyfr_recent_find(const struct pyfr_walk *k, uint32_t name, uint32_t *id)
     for (unsigned j = 0; j < 2; j++)
         if (set[j].serial == c->serial && set[j].w0 == w0) {
             *id = set[j].id;
+            r->found++;
             if (j) { /* the most recent first */
                 struct pyfr_done t = set[0];
                 set[0] = set[1];
@@ -351,9 +409,8 @@ void pyfr_recent_keep(const struct pyfr_walk *k, uint32_t name, uint32_t id)
             pyfr_recent_empty(r);
             r->serials = 1;
         }
-        unsigned s = hash & (PY_CTX_SETS - 1), lru = r->ctx_mru[s] ^ 1u;
-        c = &r->ctx[s][lru]; /* the least recent goes */
-        r->ctx_mru[s] = (uint8_t)lru;
+        c = pyfr_ctx_set(r, hash); /* the least recent goes */
+        memmove(c + 1, c, (PY_CTX_WAYS - 1) * sizeof *c);
         c->hash = hash;
         c->serial = r->serials;
         c->name = name;
@@ -361,8 +418,7 @@ void pyfr_recent_keep(const struct pyfr_walk *k, uint32_t name, uint32_t id)
         c->lim = k->lim;
         c->more = k->more;
         c->entry = k->entry;
-        if (k->n > 1)
-            memcpy(c->w, k->w + 1, (k->n - 1) * sizeof k->w[0]);
+        c->at = k->n > 1 ? pyfr_words_put(r, k->w + 1, k->n - 1) : 0;
     }
     uint64_t w0 = pyfr_w0(k);
     struct pyfr_done *set = pyfr_done_set(r, c->serial, w0);
@@ -373,8 +429,27 @@ void pyfr_recent_keep(const struct pyfr_walk *k, uint32_t name, uint32_t id)
 
 void pyfr_recent_thread_end(void)
 {
-    if (pyfr_rec)
+    if (pyfr_rec) {
+        atomic_fetch_add(&pyfr_asked_ended, pyfr_rec->asked);
+        atomic_fetch_add(&pyfr_found_ended, pyfr_rec->found);
         arena_free(pyfr_rec, sizeof *pyfr_rec);
+    }
     pyfr_rec = NULL;
     pyfr_rec_off = 1;
+}
+
+/* HEAPSNAP_VERBOSE: how often a stack's Python frames and native name were
+ * a recent splice's (the ended threads' and the exiting thread's; tests
+ * use it to see the tables hold a loop's contexts). */
+__attribute__((destructor)) static void pyfr_recent_report(void)
+{
+    uint64_t asked = atomic_load(&pyfr_asked_ended), found = atomic_load(&pyfr_found_ended);
+    if (pyfr_rec) {
+        asked += pyfr_rec->asked;
+        found += pyfr_rec->found;
+    }
+    if (!asked)
+        return;
+    opt_debug_count("python: stacks asked of the recent splices: ", asked);
+    opt_debug_count("python: stacks found there: ", found);
 }
