@@ -34,12 +34,13 @@ void hook_unwind_init(void)
 
 /* How deep below the hook's frame a stack's naming goes, past its ip[]
  * (max + UNWIND_SLACK words): Python's frames spliced into a stack named
- * before (pyfr_again), the frames of a walk named before (then Python's
- * spliced, or an intern), a walk and its intern (the CFI walk's, by the
- * cached rules alone or, when unwind_deep moved, past them; with
- * Python's frames spliced in, whose splice keeps a trace's frames on the
- * stack; libunwind's, which takes the stack whole: auto's fallback, or
- * HEAPSNAP_UNWIND=libunwind).  hook_leave clears that much: the dead
+ * before (pyfr_again, asked by hook_stack before there is an ip[]: past
+ * hook_stack's frame; painted, 920 bytes), the frames of a walk named
+ * before (then Python's spliced, or an intern), a walk and its intern
+ * (the CFI walk's, by the cached rules alone or, when unwind_deep moved,
+ * past them; with Python's frames spliced in, whose splice keeps a
+ * trace's frames on the stack; libunwind's, which takes the stack whole:
+ * auto's fallback, or HEAPSNAP_UNWIND=libunwind).  hook_leave clears that much: the dead
  * frames hold the host's stack words the walk read and Python's code
  * objects, as well as the recording block's address (pushed by the
  * callees' prologues with the register that holds it).  Each is the
@@ -76,9 +77,7 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
     uintptr_t ip[max + UNWIND_SLACK];
     int truncated, got = -1;
     uint32_t id;
-    if (again != UNWIND_NO_NAME) {
-        if (pyfr_on && pyfr_again(again, &id)) /* the same Python frames too */
-            return id;
+    if (again != UNWIND_NO_NAME) { /* hook_stack asked pyfr_again */
         *deep = HOOK_DEPTH_FRAMES;
         got = unwind_again_frames(again, ip, max, &truncated);
     }
@@ -116,8 +115,18 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
 HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again,
                                 unsigned max)
 {
+    uint32_t id;
+    /* Python's frames spliced into a stack named before, asked here, above
+     * hook_stack_named's ip[]: its frames lie HOOK_DEPTH_PY below this
+     * one, not below the array too (a Python program's usual allocation:
+     * 528 bytes fewer to clear at the default depth). */
+    if (again != UNWIND_NO_NAME && pyfr_on && pyfr_again(again, &id)) {
+        if (HOOK_DEPTH_PY > hook_scrub_need)
+            hook_scrub_need = HOOK_DEPTH_PY;
+        return id;
+    }
     size_t deep = HOOK_DEPTH_PY;
-    uint32_t id = hook_stack_named(origin, again, max, &deep);
+    id = hook_stack_named(origin, again, max, &deep);
     deep += (max + UNWIND_SLACK) * sizeof(uintptr_t);
     if (deep > hook_scrub_need)
         hook_scrub_need = deep;

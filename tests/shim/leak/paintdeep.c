@@ -14,7 +14,7 @@
  *
  * Usage: paintdeep N STACKS    prints "stray A B deepest D": the mallocs of
  * each round that left such a word, and the deepest word the hook wrote
- * (cleared or not), in bytes below the caller.  With -DPD_LIBRARY, a
+ * in the second round (cleared or not), in bytes below the caller.  With -DPD_LIBRARY, a
  * library whose pd_run a Python process calls (test_leak_leftovers).
  */
 #include <stdint.h>
@@ -69,11 +69,11 @@ __attribute__((noinline)) static void *pd_level(int level, unsigned long path, s
 }
 
 /* The two rounds: out[0], out[1] the mallocs of each that left a stray,
- * out[2] the deepest word written. */
+ * out[2] the deepest word the second wrote. */
 static void pd_rounds(long n, unsigned long stacks, unsigned long *out)
 {
     for (int round = 0; round < 2; round++) {
-        pd_stray = 0;
+        pd_stray = pd_deepest = 0;
         for (long i = 0; i < n; i++)
             pd_level(0, (unsigned long)i * 7919 % stacks, 16 + (size_t)(i % 100));
         out[round] = pd_stray;

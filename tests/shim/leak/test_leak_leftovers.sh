@@ -42,13 +42,17 @@ fi
 
 # The same in a process that runs Python (paintdeep.c as a library that
 # paintdeep.py calls through ctypes): mallocs with Python's frames under
-# them (the splice's window) and from a native thread of the process (a
-# native stack's walk where pyfr_on holds, whose path reaches deeper).
+# them (the splice's window), from a native thread of the process (a
+# native stack's walk where pyfr_on holds, whose path reaches deeper), and
+# with Python's frames from 16 stacks met again and again (repeat: the
+# native walk named by the memo, the Python frames found by pyfr_again in
+# hook_stack, above the frames' array: painted, the path wrote at most 920
+# bytes below the caller, under HOOK_DEPTH_PY's 1,280).
 if gcc -O2 -shared -fPIC -DPD_LIBRARY -Ishim -Wl,-z,now -pthread \
      tests/shim/leak/paintdeep.c -o "$T/libpaintdeep.so" 2>"$T/pdlib.err"; then
   out=$(HEAPSNAP_OUTPUT="$T/pdpy.%p.hsnap" LD_PRELOAD="$SHIM" \
         /usr/bin/python3 tests/shim/leak/paintdeep.py "$T/libpaintdeep.so" 20000 20000 2>"$T/pdpy.err")
-  for kind in python native; do
+  for kind in python native repeat; do
     case "$out" in
       *"$kind stray 0 0 deepest "*) t_pass "hook_clears_every_word_it_wrote_below_its_caller_$kind" ;;
       *) t_fail "hook_clears_every_word_it_wrote_below_its_caller_$kind" \
