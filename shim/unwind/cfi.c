@@ -53,8 +53,9 @@ static __thread struct {
     unsigned dskip;               /* cold: searches asked; one in CFI_DEEP_PROBE is made */
     uint8_t daway[CFI_DEEP_SETS]; /* deep set i's walks kept in its partner (at most 8) */
     struct cfi_memo *(*dset)[CFI_MEMO_WAYS]; /* CFI_DEEP_SETS sets; NULL: none deep yet */
-    struct cfi_memo *dlast[CFI_MEMO_SETS]; /* deep set i's last walk found or kept, in
-                                              dset, or NULL (cfi_memo_again_deep) */
+    struct cfi_memo *dlast[CFI_DLAST]; /* the last walk found or kept in the deep sets
+                                          from a first state of cfi_dlast_of's i, or
+                                          NULL (cfi_memo_find_deep) */
     unsigned cap;                 /* steps each memo holds; 0 = not set up */
     int off;                      /* no memo on this thread (ended, or no memory) */
     int fresh;                    /* last is the walk just made (cfi_name may name it) */
@@ -201,9 +202,9 @@ static struct cfi_memo *cfi_memo_push_deep(struct cfi_memo *m)
         cfi_deep_moved(out, d ^ CFI_DEEP_SPILL, 1);
         return &cfi_memo_none;
     }
-    unsigned os = cfi_memo_set_of(out->st[0].key, out->st[0].rsp);
-    if (cfi_memo.dlast[os] == out) /* out leaves the deep sets: no longer anyone's last */
-        cfi_memo.dlast[os] = NULL;
+    unsigned ol = cfi_dlast_of(out->st[0].key, out->st[0].rsp);
+    if (cfi_memo.dlast[ol] == out) /* out leaves the deep sets: no longer anyone's last */
+        cfi_memo.dlast[ol] = NULL;
     return out;
 }
 
@@ -254,7 +255,7 @@ static HS_NOINLINE int cfi_memo_deepen(unsigned s)
 static HS_NOINLINE void cfi_memo_keep_deep(struct cfi_memo *nw)
 {
     struct cfi_memo *out = cfi_memo_push_deep(nw);
-    cfi_memo.dlast[cfi_memo_set_of(nw->st[0].key, nw->st[0].rsp)] = nw;
+    cfi_memo.dlast[cfi_dlast_of(nw->st[0].key, nw->st[0].rsp)] = nw;
     cfi_memo.last = nw;
     cfi_memo.fresh = 1;
     if (out == &cfi_memo_none) {
@@ -314,7 +315,7 @@ void cfi_thread_end(void)
         cfi_memo.dset = NULL;
     }
     cfi_memo.deep = cfi_memo.dmiss = cfi_memo.dskip = 0;
-    for (unsigned i = 0; i < CFI_MEMO_SETS; i++)
+    for (unsigned i = 0; i < CFI_DLAST; i++)
         cfi_memo.dlast[i] = NULL;
     for (unsigned i = 0; i < CFI_DEEP_SETS; i++)
         cfi_memo.daway[i] = 0;
@@ -683,14 +684,15 @@ cfi_memo_deep_spilled(uint32_t path, uintptr_t key, uintptr_t rsp, uintptr_t rbp
 }
 
 /* The walk of path h in its deep set (or that set's partner, where it
- * spilled) that this walk repeats exactly (cfi_same_again), made deep set
- * s's last and, in a full set, the set's most recent; or NULL.  Whatever h
+ * spilled) that this walk repeats exactly (cfi_same_again), made the last
+ * of its first state's place l (cfi_dlast_of) and, in a full set, the
+ * set's most recent; or NULL.  Whatever h
  * is, a walk found is compared word for word.  A set with a free way loses
  * no walk to the next one kept, so its order is left as it is: the walks
  * that take turns through it (kept's 64) were found past the first way
  * and moved to the front at every hit (scripts/bench/instrcount.py --only
  * kept64; cfi_memo_deep_hit_keeps_order). */
-static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_t key,
+static inline struct cfi_memo *cfi_memo_deep_in(unsigned l, uint64_t h, uintptr_t key,
                                                 uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                                                 unsigned max, unsigned long long subs)
 {
@@ -705,13 +707,13 @@ static inline struct cfi_memo *cfi_memo_deep_in(unsigned s, uint64_t h, uintptr_
                 cfi_memo.last = m;
                 cfi_memo.fresh = 1;
             }
-            cfi_memo.dlast[s] = m;
+            cfi_memo.dlast[l] = m;
             return m;
         }
     }
     if (HS_UNLIKELY(cfi_memo.daway[path >> (32 - CFI_DEEP_SET_BITS)] != 0) &&
         (m = cfi_memo_deep_spilled(path, key, rsp, rbp, top8, max, subs))) {
-        cfi_memo.dlast[s] = m;
+        cfi_memo.dlast[l] = m;
         return m;
     }
     return NULL;
@@ -730,7 +732,8 @@ int cfi_memo_deep_way(uint32_t tag, int *full)
     return -1;
 }
 
-/* cfi_memo_again_in's search where set s is deep: the path of the walk's
+/* cfi_memo_again_in's search where its set is deep (l: its first state's
+ * place in dlast, cfi_dlast_of): the path of the walk's
  * first steps (cfi_memo_path's, stepped as cfi_steps steps: from lo =
  * rsp, at most max frames) picks the deep set; a memo of another path is
  * passed over on its path's high half alone.  Before any step, the path
@@ -738,13 +741,13 @@ int cfi_memo_deep_way(uint32_t tag, int *full)
  * stacks find theirs with six loads where six rule lookups cost ~150
  * instructions (`instrcount.py --only kept64`). */
 static inline __attribute__((always_inline)) struct cfi_memo *
-cfi_memo_find_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+cfi_memo_find_deep(unsigned l, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                    unsigned max, unsigned long long subs)
 {
-    /* First the set's last walk, with no step: a loop that allocates
+    /* First the first state's last walk, with no step: a loop that allocates
      * again from where it just did finds its walk as cheaply as in a
      * set's first way. */
-    struct cfi_memo *m = cfi_memo.dlast[s];
+    struct cfi_memo *m = cfi_memo.dlast[l];
     if (m && m->st[0].rsp == rsp && m->st[0].key == key && m->top8 == top8 &&
         /* its first two return addresses first (on this stack: m's first
          * state and top are this walk's), a filter before the compare */
@@ -759,7 +762,7 @@ cfi_memo_find_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uint
     if (m && m->st[0].rsp == rsp && m->top8 == top8 && m->n >= CFI_DEEP_STEPS &&
         max >= CFI_DEEP_STEPS) {
         guess = cfi_memo_path_guess(m, key);
-        if ((m = cfi_memo_deep_in(s, guess, key, rsp, rbp, top8, max, subs)))
+        if ((m = cfi_memo_deep_in(l, guess, key, rsp, rbp, top8, max, subs)))
             return m;
     }
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
@@ -767,20 +770,20 @@ cfi_memo_find_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uint
     uintptr_t how;
     for (unsigned i = 0; i < max && i < CFI_DEEP_STEPS && cfi_step(&c, &how, rsp, top8) == 1; i++)
         h = cfi_path_step(h, c.key);
-    return h == guess ? NULL : cfi_memo_deep_in(s, h, key, rsp, rbp, top8, max, subs);
+    return h == guess ? NULL : cfi_memo_deep_in(l, h, key, rsp, rbp, top8, max, subs);
 }
 
 /* cfi_memo_find_deep, unless the deep sets have gone cold (cfimemo.h):
  * then only one search in CFI_DEEP_PROBE is made, and a walk it finds
  * warms them again.  A search skipped is a miss, which is always exact. */
 static HS_NOINLINE struct cfi_memo *
-cfi_memo_again_deep(unsigned s, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
+cfi_memo_again_deep(unsigned l, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                     unsigned max, unsigned long long subs)
 {
     if (HS_UNLIKELY(cfi_memo.dmiss >= CFI_DEEP_COLD) &&
         (++cfi_memo.dskip & (CFI_DEEP_PROBE - 1)) != 0)
         return NULL;
-    struct cfi_memo *m = cfi_memo_find_deep(s, key, rsp, rbp, top8, max, subs);
+    struct cfi_memo *m = cfi_memo_find_deep(l, key, rsp, rbp, top8, max, subs);
     if (m)
         cfi_memo.dmiss = 0;
     else if (cfi_memo.dmiss < CFI_DEEP_COLD)
@@ -796,7 +799,7 @@ cfi_memo_again_in(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8, u
 {
     unsigned s = cfi_memo_set_of(key, rsp);
     if (HS_UNLIKELY(cfi_memo.deep >> s & 1))
-        return cfi_memo_again_deep(s, key, rsp, rbp, top8, max, subs);
+        return cfi_memo_again_deep(cfi_dlast_of(key, rsp), key, rsp, rbp, top8, max, subs);
     struct cfi_memo **w = cfi_memo.set[s];
     for (unsigned j = 0; j < CFI_MEMO_WAYS; j++) {
         struct cfi_memo *m = w[j];
