@@ -686,12 +686,12 @@ cfi_memo_deep_spilled(uint32_t path, uintptr_t key, uintptr_t rsp, uintptr_t rbp
 /* The walk of path h in its deep set (or that set's partner, where it
  * spilled) that this walk repeats exactly (cfi_same_again), made the last
  * of its first state's place l (cfi_dlast_of) and, in a full set, the
- * set's most recent; or NULL.  Whatever h
- * is, a walk found is compared word for word.  A set with a free way loses
- * no walk to the next one kept, so its order is left as it is: the walks
- * that take turns through it (kept's 64) were found past the first way
- * and moved to the front at every hit (scripts/bench/instrcount.py --only
- * kept64; cfi_memo_deep_hit_keeps_order). */
+ * set's most recent; or NULL.  Whatever h is, a walk found is compared
+ * word for word.  A set with a free way loses no walk to the next one
+ * kept, so its order is left as it is: the walks that take turns through
+ * it (kept's 64) were found past the first way and moved to the front at
+ * every hit (scripts/bench/instrcount.py --only kept64;
+ * cfi_memo_deep_hit_keeps_order). */
 static inline struct cfi_memo *cfi_memo_deep_in(unsigned l, uint64_t h, uintptr_t key,
                                                 uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                                                 unsigned max, unsigned long long subs)
@@ -733,20 +733,20 @@ int cfi_memo_deep_way(uint32_t tag, int *full)
 }
 
 /* cfi_memo_again_in's search where its set is deep (l: its first state's
- * place in dlast, cfi_dlast_of): the path of the walk's
- * first steps (cfi_memo_path's, stepped as cfi_steps steps: from lo =
- * rsp, at most max frames) picks the deep set; a memo of another path is
- * passed over on its path's high half alone.  Before any step, the path
- * guessed from the set's last walk (cfi_memo_path_guess): kept's 64
- * stacks find theirs with six loads where six rule lookups cost ~150
- * instructions (`instrcount.py --only kept64`). */
+ * place in dlast, cfi_dlast_of): the path of the walk's first steps
+ * (cfi_memo_path's, stepped as cfi_steps steps: from lo = rsp, at most max
+ * frames) picks the deep set; a memo of another path is passed over on
+ * its path's high half alone.  Before any step, the path guessed from the
+ * first state's last walk (cfi_memo_path_guess): kept's 64 stacks find
+ * theirs with six loads where six rule lookups cost ~150 instructions
+ * (`instrcount.py --only kept64`). */
 static inline __attribute__((always_inline)) struct cfi_memo *
 cfi_memo_find_deep(unsigned l, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                    unsigned max, unsigned long long subs)
 {
-    /* First the first state's last walk, with no step: a loop that allocates
-     * again from where it just did finds its walk as cheaply as in a
-     * set's first way. */
+    /* First the first state's last walk, with no step: a loop that
+     * allocates again from where it just did finds its walk as cheaply as
+     * in a set's first way. */
     struct cfi_memo *m = cfi_memo.dlast[l];
     if (m && m->st[0].rsp == rsp && m->st[0].key == key && m->top8 == top8 &&
         /* its first two return addresses first (on this stack: m's first
