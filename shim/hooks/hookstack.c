@@ -40,13 +40,13 @@ void hook_unwind_init(void)
  * (the CFI walk's, by the cached rules alone or, when unwind_deep moved,
  * past them; with Python's frames spliced in, whose splice keeps a
  * trace's frames on the stack; libunwind's, which takes the stack whole:
- * auto's fallback, or HEAPSNAP_UNWIND=libunwind).  hook_leave clears that much: the dead
- * frames hold the host's stack words the walk read and Python's code
- * objects, as well as the recording block's address (pushed by the
- * callees' prologues with the register that holds it).  Each is the
- * deepest a painted stack showed on its path, with room to spare
- * (test_leak_leftovers: no block address left after new stacks' walks,
- * and no word the hook wrote left below its caller).  A walk by the
+ * auto's fallback, or HEAPSNAP_UNWIND=libunwind).  hook_leave clears
+ * that much: the dead frames hold the host's stack words the walk read
+ * and Python's code objects, as well as the recording block's address
+ * (pushed by the callees' prologues with the register that holds it).
+ * Each is the deepest a painted stack showed on its path, with room to
+ * spare (test_leak_leftovers: no block address left after new stacks'
+ * walks, and no word the hook wrote left below its caller).  A walk by the
  * cached rules and its intern, a new trace's included, reached 1.0 KiB
  * past ip[] (a kept program's 100,000 stacks, new and met again; the
  * indexes' growth 1.0 KiB too); the 3.6 KiB were the rule decoder's and
