@@ -738,8 +738,8 @@ int cfi_memo_deep_way(uint32_t tag, int *full)
  * frames) picks the deep set; a memo of another path is passed over on
  * its path's high half alone.  Before any step, the path guessed from the
  * first state's last walk (cfi_memo_path_guess): kept's 64 stacks find
- * theirs with six loads where six rule lookups cost ~150 instructions
- * (`instrcount.py --only kept64`). */
+ * theirs with six loads where six rule lookups cost ~150
+ * instructions (`instrcount.py --only kept64`). */
 static inline __attribute__((always_inline)) struct cfi_memo *
 cfi_memo_find_deep(unsigned l, uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top8,
                    unsigned max, unsigned long long subs)

@@ -166,9 +166,10 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 /* The deep sets' last walk is remembered by first state, in CFI_DLAST
  * places (cfi_memo_find_deep's first try), not one per set: a Python
  * program's allocators are entered from dozens of first states, which
- * the eight sets' last walks could not tell apart.  Deep searches that
- * found the last walk, one per set -> CFI_DLAST: a held-out request loop
- * 20% -> 61%, dicts.py 49% -> 87% (the rest guess or step the path). */
+ * the eight sets' last walks could not tell apart, and a search that
+ * misses its last walk guesses or steps the path
+ * (docs/performance-hotpath.md, cfi_dlast_of's row: how many more find
+ * it now). */
 #define CFI_DLAST_BITS 6
 #define CFI_DLAST (1u << CFI_DLAST_BITS)
 static inline unsigned cfi_dlast_of(uintptr_t key, uintptr_t rsp)

@@ -28,14 +28,14 @@
 /* Contexts a thread keeps, and the words of their frames.  A program's
  * loop takes turns through more contexts than allocation sites: each
  * site's native stack under each caller's line, each call chain above it
- * (a request's parse, route and render: some hundreds).  The table held
- * 128 contexts of PY_CHAIN_MAX words each in place (2-way, 70 KiB) and
- * missed on 17-44% of the allocations of such loops, each miss a splice
+ * (a request's parse, route and render: some hundreds).  A table of 128
+ * contexts with PY_CHAIN_MAX words each in place (2-way, 70 KiB) missed
+ * on a fifth to two fifths of such loops' allocations, each miss a splice
  * and an intern; 1,024 contexts of 48 bytes in sets of four, the least
  * recent out, whose words share a pool of 8,192 (112 KiB, touched as
- * used), miss on 1-2% (docs/performance-python.md, "Recent splices").
- * The pool holds 130 contexts of the longest chain: never fewer than
- * before. */
+ * used), miss on a few in a hundred (docs/performance-python.md, "Recent
+ * splices"; docs/performance-hotpath.md, pyfr_ctx_find's row).  The pool
+ * holds 130 contexts of the longest chain: never fewer than before. */
 #define PY_CTX_SET_BITS 8u
 #define PY_CTX_SETS (1u << PY_CTX_SET_BITS) /* x PY_CTX_WAYS contexts */
 #define PY_CTX_WAYS 4u
@@ -316,8 +316,8 @@ static int pyfr_ctx_same(const struct pyfr_recent *r, const struct pyfr_ctx *c,
 
 /* The set of a context's hash: its top bits.  Its low bits (the
  * multiply's, which only the hashes' own low bits reach, folded with bits
- * 31 up) put Debian 13's 3.13 loop of test_python_recent in a few sets:
- * 14% of its look-ups missed, 2% by the top bits. */
+ * 31 up) crowded Debian 13's 3.13 loop of test_python_recent into a few
+ * sets, where it missed seven times as often. */
 static inline struct pyfr_ctx *pyfr_ctx_set(struct pyfr_recent *r, uint64_t hash)
 {
     return r->ctx[hash >> (64 - PY_CTX_SET_BITS)];
