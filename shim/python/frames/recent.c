@@ -33,7 +33,7 @@
  * on a fifth to two fifths of such loops' allocations, each miss a splice
  * and an intern; 1,024 contexts of 48 bytes in sets of four, the least
  * recent out, whose words share a pool of 8,192 (112 KiB, touched as
- * used), miss on a few in a hundred (docs/performance-python.md, "Recent
+ * used), miss on about one in a hundred (docs/performance-python.md, "Recent
  * splices"; docs/performance-hotpath.md, pyfr_ctx_find's row).  The pool
  * holds 130 contexts of the longest chain: never fewer than before. */
 #define PY_CTX_SET_BITS 8u
