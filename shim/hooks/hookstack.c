@@ -116,18 +116,15 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
                                 unsigned max)
 {
     uint32_t id;
+    size_t deep = HOOK_DEPTH_PY;
     /* Python's frames spliced into a stack named before, asked here, above
      * hook_stack_named's ip[]: its frames lie HOOK_DEPTH_PY below this
      * one, not below the array too (a Python program's usual allocation:
      * 528 bytes fewer to clear at the default depth). */
-    if (again != UNWIND_NO_NAME && pyfr_on && pyfr_again(again, &id)) {
-        if (HOOK_DEPTH_PY > hook_scrub_need)
-            hook_scrub_need = HOOK_DEPTH_PY;
-        return id;
+    if (again == UNWIND_NO_NAME || !pyfr_on || !pyfr_again(again, &id)) {
+        id = hook_stack_named(origin, again, max, &deep);
+        deep += (max + UNWIND_SLACK) * sizeof(uintptr_t);
     }
-    size_t deep = HOOK_DEPTH_PY;
-    id = hook_stack_named(origin, again, max, &deep);
-    deep += (max + UNWIND_SLACK) * sizeof(uintptr_t);
     if (deep > hook_scrub_need)
         hook_scrub_need = deep;
     return id;

@@ -155,12 +155,18 @@ enum { CFI_CMP_INLINE, CFI_CMP_PAIRS, CFI_CMP_FLAT, CFI_CMP_LIST };
 #define CFI_MEMO_WAYS 8
 #define CFI_MEMO_SPILL (CFI_MEMO_SETS / 2)
 
+/* A walk's first state hashed: its set and its dlast place are the top
+ * bits (a set's first states have their places among the set's own). */
+static inline uint64_t cfi_first_hash(uintptr_t key, uintptr_t rsp)
+{
+    return ((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL;
+}
+
 /* The set a walk is kept in, by its first state (the test
  * cfi_memo_spills_a_full_set aims walks at one set with it). */
 static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 {
-    return (unsigned)(((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL >>
-                      (64 - CFI_MEMO_SET_BITS));
+    return (unsigned)(cfi_first_hash(key, rsp) >> (64 - CFI_MEMO_SET_BITS));
 }
 
 /* The deep sets' last walk is remembered by first state, in CFI_DLAST
@@ -174,8 +180,7 @@ static inline unsigned cfi_memo_set_of(uintptr_t key, uintptr_t rsp)
 #define CFI_DLAST (1u << CFI_DLAST_BITS)
 static inline unsigned cfi_dlast_of(uintptr_t key, uintptr_t rsp)
 {
-    return (unsigned)(((uint64_t)key ^ (uint64_t)rsp << 7) * 0x9e3779b97f4a7c15ULL >>
-                      (64 - CFI_DLAST_BITS));
+    return (unsigned)(cfi_first_hash(key, rsp) >> (64 - CFI_DLAST_BITS));
 }
 
 /* Deep sets.  Walks that enter the hook from one place (one caller, one
