@@ -250,12 +250,13 @@ struct pyfr_walk {
     uintptr_t top;           /* the innermost frame's address */
     uint64_t entry;          /* bit n - 1 - i (n <= 64): frame i is an entry frame */
     uint32_t gen;            /* pyfr_code_gen before its words were made */
-    uint64_t w[PY_WALK_MAX]; /* their words (0: a frame whose code cannot be kept) */
+    uint64_t *w;             /* their words (0: a frame whose code cannot be kept), in
+                                the thread's anchored array (recent.c's pyfr_recent) */
     /* ... made of frame i's code object fa[2i] and instruction fa[2i + 1]
      * (pyfr_frame_at): side by side, so that two walks' outer frames compare
      * as one run of words (ftree_tail_same) */
     uintptr_t fa[2 * PY_WALK_MAX];
-    uint64_t ph[PY_WALK_MAX];  /* the hash over frames n - 1 .. i (pyfr_walk_take) */
+    uint64_t *ph;              /* the hash over frames n - 1 .. i (pyfr_walk_take), as w */
     uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
 /* The walk of this thread's frames (state ts), lim frames with a word at

@@ -62,6 +62,14 @@ struct pyfr_done {
 
 struct pyfr_recent {
     struct pyfr_walk walk[2]; /* the last walk (pyfr_again) and the one before */
+    /* Both walks' words and hashes, anchored at the outermost frame: a
+     * walk of n frames has its frame i at PY_WALK_MAX - n + i, so a frame
+     * at the same place from the outermost as in the walk before is in
+     * the same slot, and the outer frames two walks share (most of a deep
+     * stack's) keep their words and hashes where they are, not copied
+     * from one walk into the other.  Past PY_WALK_MAX: frames walked
+     * past lim (pyfr_walk_m's ext), which no later walk takes up. */
+    uint64_t wa[2 * PY_WALK_MAX], pha[2 * PY_WALK_MAX];
     unsigned last;          /* walk[last] is the last */
     struct pyfr_ctx ctx[PY_CTX_SETS][PY_CTX_WAYS]; /* each set the most recent first */
     uint64_t wrote;         /* words the pool was given, the skips to its start
@@ -95,6 +103,8 @@ struct pyfr_walk *pyfr_walk_last(void)
             return NULL;
         }
         r->walk[0].lim = r->walk[1].lim = TRACE_DEPTH_MAX;
+        r->walk[0].w = r->walk[1].w = r->wa + PY_WALK_MAX;
+        r->walk[0].ph = r->walk[1].ph = r->pha + PY_WALK_MAX;
         r->gen = atomic_load_explicit(&pyfr_frames_gen, memory_order_relaxed);
     }
     return &r->walk[r->last];
@@ -192,7 +202,8 @@ static __attribute__((noinline)) uint64_t pyfr_walk_frames_owner(struct pyfr_wal
  * frames remain, frames one by one until lim have a word.  The hash runs
  * from the outermost frame in (ph[i]: over frames n - 1 .. i, the
  * innermost frame's word left out). */
-static inline __attribute__((always_inline)) void pyfr_walk_m(const char *ts, struct pyfr_walk *wk,
+static inline __attribute__((always_inline)) void pyfr_walk_m(struct pyfr_recent *r, const char *ts,
+                                                            struct pyfr_walk *wk,
                                                             const struct pyfr_walk *old,
                                                             uint32_t lim, int model)
 {
@@ -204,8 +215,9 @@ static inline __attribute__((always_inline)) void pyfr_walk_m(const char *ts, st
     uint64_t entry = model == PY_FRAMES_OBJECT  ? pyfr_walk_frames_object(wk, &fr, lim, &n)
                      : model == PY_FRAMES_ENTRY ? pyfr_walk_frames_entry(wk, &fr, lim, &n)
                                                 : pyfr_walk_frames_owner(wk, &fr, lim, &n);
-    /* old's frame j is frame j + shift of this walk */
+    /* old's frame j is frame j + shift of this walk, in the same slot */
     int64_t shift = old->gen == gen && !old->ext ? (int64_t)n - old->n : (int64_t)PY_WALK_MAX;
+    uint64_t *w = wk->w = r->wa + (PY_WALK_MAX - n), *ph = wk->ph = r->pha + (PY_WALK_MAX - n);
     uint32_t k = n; /* frames k .. n - 1 are old's (old's frame 0 not among them) */
     if (n && shift < (int64_t)n) {
         /* frame i is old's j = i - shift; both go down to 1 */
@@ -218,26 +230,18 @@ static inline __attribute__((always_inline)) void pyfr_walk_m(const char *ts, st
                 i--, j--;
         k = i + 1;
     }
-    uint64_t h = PY_HASH_SEED;
-    if (k < n) {
-        memcpy(wk->w + k, old->w + (k - shift), (n - k) * sizeof wk->w[0]);
-        memcpy(wk->ph + k, old->ph + (k - shift), (n - k) * sizeof wk->ph[0]);
-        h = wk->ph[k];
-    }
+    uint64_t h = k < n ? ph[k] : PY_HASH_SEED; /* frames k .. n - 1: old's, in place */
     uint32_t have = n - k;
     for (uint32_t i = k; i-- > 0;) {
         int64_t j = (int64_t)i - shift;
-        uint64_t w;
-        if ((uint64_t)j < old->n && old->fa[2 * j] == wk->fa[2 * i] &&
-            old->fa[2 * j + 1] == wk->fa[2 * i + 1] && old->w[j])
-            w = old->w[j];
-        else
-            w = pyfr_word_of((const char *)wk->fa[2 * i], (intptr_t)wk->fa[2 * i + 1], model);
-        wk->w[i] = w;
-        have += w != 0;
+        uint64_t x = w[i]; /* old's frame j's word, when old had a frame j */
+        if (!((uint64_t)j < old->n && old->fa[2 * j] == wk->fa[2 * i] &&
+              old->fa[2 * j + 1] == wk->fa[2 * i + 1] && x))
+            w[i] = x = pyfr_word_of((const char *)wk->fa[2 * i], (intptr_t)wk->fa[2 * i + 1], model);
+        have += x != 0;
         if (i)
-            h = (h ^ w) * PY_HASH_MUL;
-        wk->ph[i] = h;
+            h = (h ^ x) * PY_HASH_MUL;
+        ph[i] = h;
     }
     wk->ext = 0;
     for (int first; HS_UNLIKELY(fr && have < lim && n < PY_WALK_MAX); n++) {
@@ -247,9 +251,9 @@ static inline __attribute__((always_inline)) void pyfr_walk_m(const char *ts, st
         wk->fa[2 * n + 1] = (uintptr_t)at;
         fr = pyfr_frame_next(fr, &first, model);
         wk->first[n] = first != 0;
-        uint64_t w = wk->w[n] = pyfr_word_of(co, at, model);
-        have += w != 0;
-        h = (h ^ w) * PY_HASH_MUL;
+        uint64_t x = w[n] = pyfr_word_of(co, at, model);
+        have += x != 0;
+        h = (h ^ x) * PY_HASH_MUL;
         wk->ext = 1; /* its ph are not the outermost frames' */
     }
     h = (h ^ entry ^ (uint64_t)n << 32 ^ (uint64_t)(fr != NULL) << 63) * 0xc4ceb9fe1a85ec53ull;
@@ -272,13 +276,13 @@ struct pyfr_walk *pyfr_walk_take(const char *ts, uint32_t lim)
     struct pyfr_walk *old = &r->walk[r->last], *wk = &r->walk[r->last ^ 1];
     switch (pylay_lay->frames) {
     case PY_FRAMES_ENTRY:
-        pyfr_walk_m(ts, wk, old, lim, PY_FRAMES_ENTRY);
+        pyfr_walk_m(r, ts, wk, old, lim, PY_FRAMES_ENTRY);
         break;
     case PY_FRAMES_OWNER:
-        pyfr_walk_m(ts, wk, old, lim, PY_FRAMES_OWNER);
+        pyfr_walk_m(r, ts, wk, old, lim, PY_FRAMES_OWNER);
         break;
     default:
-        pyfr_walk_m(ts, wk, old, lim, PY_FRAMES_OBJECT);
+        pyfr_walk_m(r, ts, wk, old, lim, PY_FRAMES_OBJECT);
     }
     r->last ^= 1;
     wk->valid = 0;
