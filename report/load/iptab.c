@@ -252,7 +252,7 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
      * consecutive ids, so a later trace down the same frames finds each
      * next one beside the last (the same cache line, most often) without
      * the table, whose probe and compare are two misses a frame on a big
-     * tree (torch's start-up: half the lookups of known parents, 1.5M). */
+     * tree (docs/performance-hotpath.md, the row of iptab.c's child). */
     if (parent < s->nnodes && s->nodes[parent + 1].parent == parent &&
         s->nodes[parent + 1].ipx == ipx)
         return parent + 1;
