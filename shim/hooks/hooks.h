@@ -116,6 +116,12 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * (tests/shim/leak/leftover.c). */
 #define HOOK_SCRUB_STACK 768 /* the path that names a stack it has seen */
 #define HOOK_SCRUB_CAREFUL 896 /* ... malloc's, past its one frame (hook_malloc_other) */
+/* ... and a tracked allocation's tick (hookrecord.c, every 64th: the host's
+ * tick, a timeline point when its step has passed, the unwinder's unload
+ * check), which runs past those two: on a loaded machine, where a step
+ * passes more often, a native thread's mallocs left words past 896 bytes
+ * (test_leak_leftovers' _native, one run in six or ten) */
+#define HOOK_SCRUB_TICK 2048
 /* hook_scrub_need (hs_hot) */
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
