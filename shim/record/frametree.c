@@ -7,7 +7,12 @@
  * index of node ids (exact: the frame and the parent decide).  Each thread
  * keeps the outer frames of the last stack it found or made, with their
  * nodes: the next stack's lookup (ftree_found) and walk in (ftree_walk_in)
- * follow the tree only for the frames it does not share.
+ * follow the tree only for the frames it does not share.  A node made
+ * right after its parent is found beside it (ftree_next_of), so the index
+ * holds only the others (ftree_indexed): a walk's first new node, when
+ * its parent is older; the rest of a walk's new frames, each under the
+ * one before, are in no index (at most one node a new stack: about a
+ * third of import torch's nodes, half of a smaller program's).
  *   Locks: nodes never change once made and their chunks never move, so a
  * stack is read back (ftree_copy, ftree_same, ftree_found) without a lock; making nodes
  * (ftree_walk_in) and tagging one are guarded by the caller's lock,
@@ -49,6 +54,7 @@ _Static_assert((uint64_t)FTREE_CHUNKS * FTREE_CHUNK <= (1ull << FTREE_ID_BITS),
 static struct {
     struct ftree_node *chunk[FTREE_CHUNKS]; /* node id -> node */
     uint32_t nodes;                         /* made, the root included */
+    uint32_t indexed;                       /* of them, those ftree_indexed says */
     uint32_t *index;                        /* tag | node id by hash of (parent, ip) */
     uint32_t index_bits;                    /* log2 of its slots */
 } ftree;
@@ -88,6 +94,13 @@ static inline uint32_t ftree_tag_of(uint64_t h)
     return (uint32_t)(h >> 31) << FTREE_ID_BITS; /* the top FTREE_TAG_BITS of 32 */
 }
 
+/* Whether node n, made under parent, goes in the index: not when it is
+ * the node made right after parent, which ftree_next_of finds. */
+static inline int ftree_indexed(uint32_t n, uint32_t parent)
+{
+    return parent + 1 != n;
+}
+
 /* The index doubled (or made, as large as the nodes need: after
  * ftree_index_drop), rehashed from the nodes; 0 or -1.  An index that is a
  * mapping of its own is grown in place and cleared (arena_remap: the
@@ -97,7 +110,7 @@ static inline uint32_t ftree_tag_of(uint64_t h)
 static HS_NOINLINE int ftree_index_grow(void)
 {
     unsigned bits = ftree.index ? ftree.index_bits + 1 : FTREE_INDEX_BITS;
-    while (!ftree.index && (uint64_t)ftree.nodes * 4 > (uint64_t)3 << bits)
+    while (!ftree.index && (uint64_t)ftree.indexed * 4 > (uint64_t)3 << bits)
         bits++;
     uint32_t slots = 1u << bits, mask = slots - 1;
     size_t old = ftree.index ? ((size_t)1 << ftree.index_bits) * sizeof *ftree.index : 0;
@@ -118,19 +131,24 @@ static HS_NOINLINE int ftree_index_grow(void)
      * index: each is fetched FTREE_REHASH_AHEAD nodes before it is
      * written, so that the misses overlap instead of coming one a node. */
     uint64_t ahead[FTREE_REHASH_AHEAD];
+    uint8_t put[FTREE_REHASH_AHEAD] = {0}; /* ahead[k] is an indexed node's */
     for (uint32_t n = 1; n < ftree.nodes + FTREE_REHASH_AHEAD; n++) {
         uint32_t k = n % FTREE_REHASH_AHEAD;
-        if (n - FTREE_REHASH_AHEAD >= 1 && n - FTREE_REHASH_AHEAD < ftree.nodes) {
+        if (put[k]) { /* node n - FTREE_REHASH_AHEAD */
             uint64_t h = ahead[k];
             uint32_t s = ftree_slot(h, bits);
             while (ix[s])
                 s = (s + 1) & mask;
             ix[s] = ftree_tag_of(h) | (n - FTREE_REHASH_AHEAD);
         }
+        put[k] = 0;
         if (n < ftree.nodes) {
             const struct ftree_node *x = ftree_at(n);
-            ahead[k] = ftree_hash(x->parent, x->ip);
-            __builtin_prefetch(&ix[ftree_slot(ahead[k], bits)], 1);
+            if (ftree_indexed(n, x->parent)) {
+                ahead[k] = ftree_hash(x->parent, x->ip);
+                put[k] = 1;
+                __builtin_prefetch(&ix[ftree_slot(ahead[k], bits)], 1);
+            }
         }
     }
     if (ftree.index)
@@ -144,7 +162,7 @@ static HS_NOINLINE int ftree_index_grow(void)
  * full (also makes the first); 0 or -1. */
 static int ftree_index_room(unsigned more)
 {
-    while ((uint64_t)(ftree.nodes + more) * 4 > (uint64_t)3 << ftree.index_bits)
+    while ((uint64_t)(ftree.indexed + more) * 4 > (uint64_t)3 << ftree.index_bits)
         if (ftree_index_grow() != 0)
             return -1;
     return 0;
@@ -162,9 +180,9 @@ void ftree_index_drop(void)
     ftree.index_bits = 0;
 }
 
-/* A new node (parent, ip) at index slot s, with its hash's tag; its id,
- * or 0 when out of memory. */
-static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s, uint32_t tag)
+/* A new node (parent, ip), in no index yet; its id, or 0 when out of
+ * memory. */
+static uint32_t ftree_new(uint32_t parent, uintptr_t ip)
 {
     uint32_t n = ftree.nodes;
     if (n >> FTREE_NODE_BITS >= FTREE_CHUNKS) {
@@ -177,13 +195,14 @@ static uint32_t ftree_new(uint32_t parent, uintptr_t ip, uint32_t s, uint32_t ta
     struct ftree_node *x = &(*c)[n & (FTREE_CHUNK - 1)];
     x->ip = ip;
     x->parent = parent;
-    ftree.index[s] = tag | n;
     ftree.nodes = n + 1;
     return n;
 }
 
-/* The node of frame ip called from node parent, made if new; 0 when out of
- * memory.  Room in the index for one more node. */
+/* The node of frame ip called from node parent, made if new (and put in
+ * the index at the free slot its search ended on, unless ftree_indexed
+ * says it need not be); 0 when out of memory.  Room in the index for one
+ * more node.  Not for parent's next node: ftree_next_of first. */
 static uint32_t ftree_get(uint32_t parent, uintptr_t ip)
 {
     uint32_t mask = (1u << ftree.index_bits) - 1;
@@ -196,7 +215,12 @@ static uint32_t ftree_get(uint32_t parent, uintptr_t ip)
         if (x->ip == ip && x->parent == parent)
             return e & FTREE_ID_MASK;
     }
-    return ftree_new(parent, ip, s, tag);
+    uint32_t n = ftree_new(parent, ip);
+    if (n && ftree_indexed(n, parent)) {
+        ftree.index[s] = tag | n;
+        ftree.indexed++;
+    }
+    return n;
 }
 
 /* The node of frame ip called from node parent when it is the node made
@@ -214,25 +238,16 @@ static inline uint32_t ftree_next_of(uint32_t parent, uintptr_t ip)
 }
 
 /* Nodes for ip[depth - 1 - k] inward, each the child of the one before,
- * the first's parent n: made, none looked for, since a node just made
- * has no child yet.  Their index slots' lines are fetched first, all
- * together, rather than a miss at a time.  The last node, or 0 when out
- * of memory (the nodes made so far stay: each is whole). */
+ * the first's parent n (made just now): made, none looked for, since a
+ * node just made has no child yet, and none put in the index, since each
+ * is the next of the one before (ftree_indexed).  The last node, or 0
+ * when out of memory (the nodes made so far stay: each is whole). */
 static uint32_t ftree_make_chain(uint32_t n, const uintptr_t *ip, unsigned depth, unsigned k,
                                  struct ftree_path *p)
 {
-    uint32_t mask = (1u << ftree.index_bits) - 1, next = ftree.nodes;
-    for (unsigned q = k; q < depth && q < k + 16; q++, next++)
-        __builtin_prefetch(&ftree.index[ftree_slot(ftree_hash(q == k ? n : next - 1,
-                                                              ip[depth - 1 - q]),
-                                                    ftree.index_bits)], 1);
     for (; k < depth; k++) {
         uintptr_t f = ip[depth - 1 - k];
-        uint64_t h = ftree_hash(n, f);
-        uint32_t s = ftree_slot(h, ftree.index_bits);
-        while (ftree.index[s])
-            s = (s + 1) & mask;
-        if (!(n = ftree_new(n, f, s, ftree_tag_of(h))))
+        if (!(n = ftree_new(n, f)))
             return 0;
         if (k < FTREE_PATH) {
             p->rip[FTREE_PATH - 1 - k] = f;
@@ -271,7 +286,8 @@ int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth)
     unsigned k = ftree_shared(p, ip, depth);
     uint32_t n = k ? p->node[k - 1] : 0;
     int64_t r = -1;
-    if (ftree_root() != 0 || ftree_index_room(depth - k) != 0)
+    /* one node a walk in the index at most: the first it makes */
+    if (ftree_root() != 0 || ftree_index_room(1) != 0)
         goto out;
     for (uint32_t made = ftree.nodes; k < depth; k++) {
         uint32_t c = ftree_next_of(n, ip[depth - 1 - k]);

@@ -259,9 +259,11 @@ TEST_BEGIN(ftree_index_dropped_and_made_again)
     ftree_index_drop(); /* twice: nothing more to give */
     trace_unlock();
     size_t after = arena_mapped();
-    /* NFAM families of 4 frames of their own at least: 80,000 nodes, an
-     * index of 2^17 slots of 4 bytes or more */
-    expect_true(before >= after + (512u << 10), "index gave back %zu bytes", before - after);
+    /* NFAM families of 4 frames of their own at least: 80,000 nodes, of
+     * which the index holds each family's first (the others are each the
+     * next of the one before: ftree_indexed), an index of 2^15 slots of 4
+     * bytes or more */
+    expect_true(before >= after + (128u << 10), "index gave back %zu bytes", before - after);
     for (uint32_t k = 0; k < NFAM; k += 3) {
         family(k, 4, ip);
         uint32_t id = intern(ip, DEPTH);
@@ -359,6 +361,59 @@ TEST_BEGIN(tracetree_chains_are_made_once_and_found_again)
     expect_eq_u64(chain_again[0], a);
     expect_eq_u64(chain_again[1], b);
     expect_eq_u64(chain_node(2), b + (DEPTH - SHARED)); /* nothing made between */
+TEST_END
+
+/* Node of the stack of n frames out[] (outermost first), walked in; the
+ * callers take turns. */
+static uint32_t next_node(const uintptr_t *out, unsigned n)
+{
+    uintptr_t ip[4];
+    for (unsigned i = 0; i < n; i++)
+        ip[n - 1 - i] = out[i];
+    trace_lock();
+    int64_t got = ftree_walk_in(ip, n);
+    trace_unlock();
+    return got > 0 && ftree_same((uint32_t)got, ip, n) ? (uint32_t)got : UINT32_MAX;
+}
+
+/* Stacks of next_node: 0 (o, m), 1 (o, m, x), 2 (o, m, y), 3 (o, z). */
+static const uintptr_t next_out[4][3] = {
+    {0xd00000, 0xd00010}, {0xd00000, 0xd00010, 0xd00020},
+    {0xd00000, 0xd00010, 0xd00030}, {0xd00000, 0xd00040}};
+static const unsigned next_depth[4] = {2, 3, 3, 2};
+static uint32_t next_again[4];
+
+static void *next_walker(void *arg)
+{
+    (void)arg;
+    static const unsigned order[4] = {1, 3, 2, 0}; /* x first, with no path of its own */
+    for (unsigned i = 0; i < 4; i++)
+        next_again[order[i]] = next_node(next_out[order[i]], next_depth[order[i]]);
+    return NULL;
+}
+
+/* A node made right after its parent is in no index (ftree_indexed): x,
+ * made under m when m was the newest node, is found beside m by a walk
+ * that has no path, after the index was given back and made again; y and
+ * z, made under older nodes, through the index; no node is made twice. */
+TEST_BEGIN(ftree_next_nodes_found_without_the_index)
+    uint32_t node[4];
+    for (unsigned j = 0; j < 4; j++)
+        node[j] = next_node(next_out[j], next_depth[j]);
+    expect_true(node[0] != UINT32_MAX, "stack 0");
+    expect_eq_u64(node[1], node[0] + 1); /* x: m's next */
+    expect_eq_u64(node[2], node[0] + 2); /* y: under m, not its next */
+    expect_eq_u64(node[3], node[0] + 3); /* z: under o, not its next */
+    trace_lock();
+    ftree_index_drop();
+    trace_unlock();
+    pthread_t t;
+    pthread_create(&t, NULL, next_walker, NULL);
+    pthread_join(t, NULL);
+    for (unsigned j = 0; j < 4; j++)
+        expect_eq_u64(next_again[j], node[j]);
+    const uintptr_t w[2] = {0xd00000, 0xd00050};
+    expect_eq_u64(next_node(w, 2), node[0] + 4); /* nothing made between */
 TEST_END
 
 /* Stack j of a long chain of new frames (LONG deep, innermost first):
@@ -491,6 +546,7 @@ int main(void)
     ftree_index_dropped_and_made_again();
     tracetree_index_finds_stacks_past_the_cache();
     tracetree_chains_are_made_once_and_found_again();
+    ftree_next_nodes_found_without_the_index();
     ftree_same_follows_a_chain_across_chunks();
     tail_same_counts_equal_words_from_the_end();
     ftree_found_answers_as_ftree_same();
