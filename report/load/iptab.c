@@ -20,11 +20,10 @@
  *
  * A node made right after its parent is found beside it (child's first
  * test), so the tree's table holds only the others (kid_indexed): the
- * first node a trace makes under a node it did not make; the rest of its
- * new frames, each under the one before, are never looked for there: the
- * table holds about one node a trace (a third of import torch's tree, half
- * of smaller ones), and the rest are made without a probe, each a cache
- * miss on a big tree.
+ * first node a trace makes under a node it did not make.  Its other new
+ * frames, each under the one before, are made without the table's probe
+ * (a cache miss each on a big tree), and the table holds about one node
+ * a trace: a third of import torch's tree, half of a smaller one.
  */
 #include <stdarg.h>
 #include <stdio.h>
