@@ -133,8 +133,7 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
         hook_ticks = HOOK_TICK_EVERY;
         unwind_tick(HOOK_TICK_EVERY + 1); /* unwind_again_plain's check for unloads */
         hook_up()->tick();
-        if (hook_scrub_need < HOOK_SCRUB_TICK)
-            hook_scrub_need = HOOK_SCRUB_TICK;
+        hook_book(HOOK_SCRUB_TICK);
     }
     HS_ERRNO = saved;
 }

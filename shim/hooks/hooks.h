@@ -122,7 +122,12 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * passes more often, a native thread's mallocs left words past 896 bytes
  * (test_leak_leftovers' _native, one run in six or ten) */
 #define HOOK_SCRUB_TICK 2048
-/* hook_scrub_need (hs_hot) */
+/* hook_scrub_need (hs_hot) raised to n at least: a path ran n bytes deep */
+static inline void hook_book(size_t n)
+{
+    if (hook_scrub_need < n)
+        hook_scrub_need = n;
+}
 static inline void hook_booked(void) /* the table, or a walk named before */
 {
     if (HS_LIKELY(hook_scrub_need < HOOK_SCRUB_STACK)) /* 0 from the last scrub */

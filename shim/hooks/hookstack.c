@@ -125,8 +125,7 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
         id = hook_stack_named(origin, again, max, &deep);
         deep += (max + UNWIND_SLACK) * sizeof(uintptr_t);
     }
-    if (deep > hook_scrub_need)
-        hook_scrub_need = deep;
+    hook_book(deep);
     return id;
 }
 
