@@ -20,8 +20,8 @@
  * plans (PY_PLANS a thread) and recent splices (stack.c, recent.c) keyed
  * by it, each a few thousand names at most, so the table needs to
  * remember no more names than they hold: kept for good, names cost 16
- * bytes each and their index 4-8 more (import torch makes 770k of them:
- * 17 MiB, for the 378k found again).  A forgotten stack's new number
+ * bytes each and their index 8-16 more (import torch makes 770k of them:
+ * 17 MiB and more, for the 378k found again).  A forgotten stack's new number
  * costs a plan and a splice made again, never a wrong one: numbers are
  * not reused, so every answer kept under the old number stays true. */
 #define PY_NATIVE_KEEP (1u << 16) /* names remembered (a ring by number) */
@@ -57,11 +57,17 @@ static struct pyfr_native_key pyfr_native_key(struct pyfr_native_lanes s, unsign
  * the kernel moves its pages), not doubled, up to PY_NATIVE_KEEP: the
  * shim's own memory counts what it maps.  Number k's record is
  * recs[k % PY_NATIVE_KEEP] while remembered (k >= n - PY_NATIVE_KEEP);
- * the index holds the remembered numbers alone, at most 3/4 full. */
+ * the index holds the remembered numbers alone, at most 3/4 full.  An
+ * index slot carries the hash's bits from 20 up beside the number
+ * (pyfr_native_slot_of): a probe passes another name's slot, and a
+ * deletion finds where an entry belongs, without reading its record.
+ * Most stacks asked are new (import torch: 770k of 1.15M), and each
+ * record read was a cache miss of its own: a probe's slot, a forgotten
+ * number's slot and every slot its deletion shifted read one. */
 static struct {
-    struct pyfr_native_key *recs; /* by number, side by side: a probe's one miss */
+    struct pyfr_native_key *recs; /* by number, side by side */
     uint32_t n, cap;         /* numbers handed out; records mapped */
-    uint32_t *index;         /* number + 1 by hash; 0 = empty */
+    uint64_t *index;         /* pyfr_native_slot_of by hash; 0 = empty */
     uint32_t slots;          /* power of two */
 } nat;
 
@@ -76,14 +82,31 @@ static inline uint32_t pyfr_native_live(void)
     return nat.n < PY_NATIVE_KEEP ? nat.n : PY_NATIVE_KEEP;
 }
 
-static inline uint32_t pyfr_native_slot(uint64_t hash, uint32_t slots)
+/* An index slot: the hash's bits 20-51 (its place's bits among them) in
+ * the upper half, number + 1 in the lower (never 0). */
+static inline uint64_t pyfr_native_slot_of(uint64_t hash, uint32_t number)
 {
-    return (uint32_t)(hash >> 20) & (slots - 1);
+    return (hash >> 20) << 32 | ((uint64_t)number + 1);
+}
+
+/* Where an index slot x belongs (its home). */
+static inline uint32_t pyfr_native_home(uint64_t x, uint32_t slots)
+{
+    return (uint32_t)(x >> 32) & (slots - 1);
 }
 
 static int pyfr_native_same(const struct pyfr_native_key *r, struct pyfr_native_key k)
 {
     return r->hash == k.hash && r->check == k.check;
+}
+
+/* x placed at its home or the first empty slot after it. */
+static inline void pyfr_native_put(uint64_t *ix, uint32_t slots, uint64_t x)
+{
+    uint32_t s = pyfr_native_home(x, slots);
+    while (ix[s])
+        s = (s + 1) & (slots - 1);
+    ix[s] = x;
 }
 
 /* Records and index grown for one more number: 0, or -1. */
@@ -104,15 +127,12 @@ static int pyfr_native_grow(void)
     if (4 * ((uint64_t)live + 1) <= 3 * (uint64_t)nat.slots)
         return 0;
     uint32_t slots = nat.slots ? nat.slots * 2 : 512;
-    uint32_t *ix = arena_alloc(slots * sizeof *ix);
+    uint64_t *ix = arena_alloc(slots * sizeof *ix);
     if (!ix)
         return -1;
-    for (uint32_t k = nat.n - live; k < nat.n; k++) {
-        uint32_t s = pyfr_native_slot(pyfr_native_rec(k)->hash, slots);
-        while (ix[s])
-            s = (s + 1) & (slots - 1);
-        ix[s] = k + 1;
-    }
+    for (uint32_t i = 0; i < nat.slots; i++) /* the slots say where they go */
+        if (nat.index[i])
+            pyfr_native_put(ix, slots, nat.index[i]);
     if (nat.index)
         arena_free(nat.index, nat.slots * sizeof *nat.index);
     nat.index = ix, nat.slots = slots;
@@ -122,16 +142,18 @@ static int pyfr_native_grow(void)
 /* The oldest remembered number, whose record number n's takes, out of
  * the index: its slot emptied and the run after it shifted back over it
  * (linear probing's deletion: each entry stays reachable from its home
- * slot, with no tombstones to clear). */
+ * slot, with no tombstones to clear).  Its record is read for its hash,
+ * a line the new record is written to next. */
 static void pyfr_native_forget(void)
 {
     uint32_t old = nat.n - PY_NATIVE_KEEP, mask = nat.slots - 1;
-    uint32_t i = pyfr_native_slot(pyfr_native_rec(old)->hash, nat.slots);
-    while (nat.index[i] != old + 1)
+    uint64_t x = pyfr_native_slot_of(pyfr_native_rec(old)->hash, old);
+    uint32_t i = pyfr_native_home(x, nat.slots);
+    while (nat.index[i] != x)
         if (!nat.index[i = (i + 1) & mask])
             return; /* not there: nothing to take out */
     for (uint32_t j = (i + 1) & mask; nat.index[j]; j = (j + 1) & mask) {
-        uint32_t home = pyfr_native_slot(pyfr_native_rec(nat.index[j] - 1)->hash, nat.slots);
+        uint32_t home = pyfr_native_home(nat.index[j], nat.slots);
         /* stays when its home lies cyclically in (i, j] */
         if (((j - home) & mask) < ((j - i) & mask))
             continue;
@@ -152,12 +174,12 @@ uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated)
 uint32_t pyfr_native_name_of(struct pyfr_native_lanes lanes, unsigned depth, int truncated)
 {
     struct pyfr_native_key k = pyfr_native_key(lanes, depth, truncated);
-    uint32_t name = UNWIND_NO_NAME;
+    uint32_t name = UNWIND_NO_NAME, hi = (uint32_t)(k.hash >> 20);
     pyfr_code_lock();
-    uint32_t s = nat.slots ? pyfr_native_slot(k.hash, nat.slots) : 0;
-    for (; nat.slots && nat.index[s]; s = (s + 1) & (nat.slots - 1))
-        if (pyfr_native_same(pyfr_native_rec(nat.index[s] - 1), k)) {
-            name = UNWIND_NAME_FRAMES | (nat.index[s] - 1);
+    uint32_t s = nat.slots ? hi & (nat.slots - 1) : 0;
+    for (uint64_t x; nat.slots && (x = nat.index[s]) != 0; s = (s + 1) & (nat.slots - 1))
+        if ((uint32_t)(x >> 32) == hi && pyfr_native_same(pyfr_native_rec((uint32_t)x - 1), k)) {
+            name = UNWIND_NAME_FRAMES | ((uint32_t)x - 1);
             goto out;
         }
     if (nat.n >= PY_NATIVE_MAX || pyfr_native_grow() != 0)
@@ -165,10 +187,7 @@ uint32_t pyfr_native_name_of(struct pyfr_native_lanes lanes, unsigned depth, int
     if (nat.n >= PY_NATIVE_KEEP)
         pyfr_native_forget();
     *pyfr_native_rec(nat.n) = k;
-    s = pyfr_native_slot(k.hash, nat.slots);
-    while (nat.index[s])
-        s = (s + 1) & (nat.slots - 1);
-    nat.index[s] = nat.n + 1;
+    pyfr_native_put(nat.index, nat.slots, pyfr_native_slot_of(k.hash, nat.n));
     name = UNWIND_NAME_FRAMES | nat.n++;
 out:
     pyfr_code_unlock();
