@@ -46,6 +46,7 @@
 #define PYL_THREADS 4096u     /* thread states followed (pyl_dead_spans) */
 
 static struct {
+    uint64_t *bits;  /* two bits a key (pyl_maybe); as many bytes as key has slots */
     uint64_t *key;   /* candidates' object addresses (0: empty), by hash */
     uint32_t *obj;   /* ... their object index */
     uint64_t *at;    /* ... where the last word found to it lies */
@@ -288,9 +289,29 @@ static void pyl_heap_free(void)
     l.nshim = was; /* a walk that did not end on the heap's end: none */
 }
 
+/* A filter before the keys' table (Bloom's, two bits a key from one
+ * hash): a scan looks up every word that could be an address (import
+ * torch's training run, 21M words read, 5.9M such, 170k found), and the
+ * table, a quarter full of 8-byte keys (4 MiB for its 97k objects), is
+ * a cache miss a probe; the filter is an eighth of its size and turns
+ * away all but about one word in a hundred that is no key. */
+static inline unsigned pyl_bit(uint64_t h, unsigned half)
+{
+    return (unsigned)(h >> (32 * half)) & (unsigned)(8 * l.mask + 7);
+}
+
+static inline int pyl_maybe(uint64_t h)
+{
+    unsigned b0 = pyl_bit(h, 0), b1 = pyl_bit(h, 1);
+    return (l.bits[b0 >> 6] >> (b0 & 63) & l.bits[b1 >> 6] >> (b1 & 63) & 1) != 0;
+}
+
 static void pyl_key(uint64_t a, uint32_t i)
 {
-    uint64_t s = pyl_hash(a) & l.mask;
+    uint64_t h = pyl_hash(a), s = h & l.mask;
+    unsigned b0 = pyl_bit(h, 0), b1 = pyl_bit(h, 1);
+    l.bits[b0 >> 6] |= 1ull << (b0 & 63);
+    l.bits[b1 >> 6] |= 1ull << (b1 & 63);
     while (l.key[s])
         s = (s + 1) & l.mask;
     l.key[s] = a, l.obj[s] = i;
@@ -428,7 +449,10 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
             if ((a & 7) > 1 || a < 4096)
                 continue;
             a &= ~(uint64_t)1; /* tagged in its low bit: a reference too */
-            for (uint64_t s = pyl_hash(a) & l.mask; l.key[s]; s = (s + 1) & l.mask)
+            uint64_t h = pyl_hash(a);
+            if (!pyl_maybe(h))
+                continue;
+            for (uint64_t s = h & l.mask; l.key[s]; s = (s + 1) & l.mask)
                 if (l.key[s] == a) {
                     if (pyl_stale(at + 8 * k))
                         break;
@@ -742,6 +766,7 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
         cap *= 2;
     size_t lshim = PYL_SHIM_MAPS * sizeof *l.shim, lmap = PYL_MAPS * sizeof *l.map;
     memset(&l, 0, offsetof(__typeof__(l), line));
+    l.bits = arena_map(cap); /* cap bytes: 8 cap bits, the filter's mask 8 l.mask + 7 */
     l.key = arena_map_full(cap * 8); /* probed, a quarter full: every page read and written */
     l.obj = arena_map_full(cap * 4);
     l.at = arena_map(cap * 8);
@@ -750,7 +775,7 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
     l.pool = arena_map(PYL_CHUNK);
     l.map = arena_map(lmap);
     int rc = -1;
-    if (!l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.pool || !l.map || !pyl_safe_reads())
+    if (!l.bits || !l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.pool || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.h = h;
     pyl_keys(h, nobj, want, words);
@@ -763,6 +788,8 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
         pyl_nested(h, nobj, words);
     }
 out:
+    if (l.bits)
+        arena_unmap(l.bits, cap);
     if (l.key)
         arena_unmap(l.key, cap * 8);
     if (l.obj)
