@@ -93,6 +93,7 @@ struct trace_delta {
 static struct trace_shard {
     _Alignas(64) _Atomic uint64_t allocs, frees, bytes;
     atomic_int owned;        /* claimed by a live thread (never line 0) */
+    _Atomic uint64_t peak;   /* the highest size its threads saw (trace_raise_peak) */
     struct trace_delta delta[TRACE_DELTAS]; /* by id; unused on line 0 */
 } trace_shards[TRACE_SHARDS];
 /* Lines ever claimed, and line 0: [0, top).  Readers stop there, so a
@@ -466,11 +467,39 @@ static uint64_t trace_current(void)
     return (int64_t)sum < 0 ? 0 : sum;
 }
 
+/* The peak raised to cur.  A thread with a line of its own keeps its
+ * highest there, with a plain store (readers take the highest of every
+ * line and traces.peak: trace_totals); line 0's threads raise traces.peak
+ * itself.  A locked compare-and-swap waits until every store before it is
+ * done, the table's write of the block just made among them (a cache
+ * miss, most often, in a big table): a program that keeps what it
+ * allocates raises the peak at nearly every malloc, and that wait was a
+ * tenth of its time. */
 static void trace_raise_peak(uint64_t cur)
 {
+    struct trace_shard *s = trace_my_shard;
+    if (HS_LIKELY((uintptr_t)s > (uintptr_t)trace_shards)) {
+        if (cur > atomic_load_explicit(&s->peak, memory_order_relaxed))
+            atomic_store_explicit(&s->peak, cur, memory_order_relaxed);
+        return;
+    }
     uint64_t peak = atomic_load_explicit(&traces.peak, memory_order_relaxed);
     while (cur > peak && !atomic_compare_exchange_weak(&traces.peak, &peak, cur))
         ;
+}
+
+/* The peak as a thread of line s (its trace_my_shard: NULL before it
+ * has one) knows it: traces.peak and its line's. */
+static inline uint64_t trace_peak_seen_by(const struct trace_shard *s)
+{
+    uint64_t p = atomic_load_explicit(&traces.peak, memory_order_relaxed);
+    uint64_t q = s ? atomic_load_explicit(&s->peak, memory_order_relaxed) : 0;
+    return q > p ? q : p;
+}
+
+static inline uint64_t trace_peak_seen(void)
+{
+    return trace_peak_seen_by(trace_my_shard);
 }
 
 /* Folds this thread's change into the global size and raises the peak to
@@ -507,37 +536,49 @@ static HS_NOINLINE void trace_new_peak(uint64_t cur)
             return;
         cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
               (uint64_t)trace_pending;
-        if (cur <= atomic_load_explicit(&traces.peak, memory_order_relaxed))
+        if (cur <= trace_peak_seen())
             return;
     }
     trace_raise_peak(cur);
-    peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
+    peak_check(cur); /* PEAK (peak_capture): cur is the peak this thread sees now */
 }
 
-/* The peak after this thread changed the traced size (trace_pending). */
-static inline void trace_track_peak(void)
+/* The peak after this thread (of line s) changed the traced size
+ * (trace_pending). */
+static inline void trace_track_peak(const struct trace_shard *s)
 {
     if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
         trace_fold();
-        peak_check(atomic_load_explicit(&traces.peak, memory_order_relaxed)); /* PEAK (peak_capture) */
+        peak_check(trace_peak_seen()); /* PEAK (peak_capture) */
         return;
     }
     if (trace_pending <= 0) /* frees by this thread (of others' blocks, too) */
         return;
     uint64_t cur = atomic_load_explicit(&traces.folded, memory_order_relaxed) +
                    (uint64_t)trace_pending;
-    if (HS_UNLIKELY(cur > atomic_load_explicit(&traces.peak, memory_order_relaxed)))
+    if (HS_UNLIKELY(cur > trace_peak_seen_by(s)))
         trace_new_peak(cur);
 }
 
-/* Adds to trace id's record (a shared line: atomic adds). */
+/* Adds to trace id's record.  A record is one thread's (trace_of_thread:
+ * a thread interns, and so charges, only its own; an mmap-kind twin is
+ * its trace's thread's), so its adds are plain (line_own_add), since a
+ * locked add waits for the stores before it, as trace_raise_peak says
+ * (kept's every malloc charges its record so: trace_delta_other).  A
+ * record of no one thread (HSNAP_THREAD_NONE: the <unsampled>
+ * pseudo-trace, every thread's) takes atomic adds. */
 static void trace_total_add(uint32_t id, uint64_t n, uint64_t bytes)
 {
     struct trace *t = trace_by_id(id);
-    if (t) {
-        atomic_fetch_add_explicit(&t->st.total_count, n, memory_order_relaxed);
-        atomic_fetch_add_explicit(&t->st.total_bytes, bytes, memory_order_relaxed);
+    if (!t)
+        return;
+    if (HS_LIKELY(t->thread != HSNAP_THREAD_NONE)) {
+        line_own_add(&t->st.total_count, n);
+        line_own_add(&t->st.total_bytes, bytes);
+        return;
     }
+    atomic_fetch_add_explicit(&t->st.total_count, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->st.total_bytes, bytes, memory_order_relaxed);
 }
 
 /* A charge of trace id whose delta slot d holds another trace's share.
@@ -605,7 +646,7 @@ static __attribute__((always_inline)) inline void trace_charge_in(uint32_t id, u
     }
     peak_move_in(id, (int64_t)n, (int64_t)bytes, plain); /* PEAK: per-trace live sums (peak_live) */
     trace_pending += (int64_t)bytes;
-    trace_track_peak();
+    trace_track_peak(s);
 }
 
 __attribute__((always_inline)) inline void trace_charge(uint32_t id, uint64_t size)
@@ -707,7 +748,7 @@ static void trace_reshape(uint32_t id, const uint64_t *from, unsigned nf, const 
     trace_shard_add(s, &s->bytes, (uint64_t)db);
     peak_move(id, dn, db); /* PEAK: per-trace live sums (peak_live) */
     trace_pending += db;
-    trace_track_peak();
+    trace_track_peak(s);
 }
 
 /* A mapped range of trace id, of was bytes, cut down to the n pieces
@@ -842,6 +883,11 @@ void trace_unlock(void)
 void trace_totals(uint64_t *current, uint64_t *peak)
 {
     uint64_t cur = trace_current(), p = atomic_load(&traces.peak);
+    unsigned top = atomic_load_explicit(&trace_shards_top, memory_order_acquire);
+    for (unsigned k = 1; k < top; k++) {
+        uint64_t q = atomic_load_explicit(&trace_shards[k].peak, memory_order_relaxed);
+        p = q > p ? q : p;
+    }
     if (current)
         *current = cur;
     if (peak)
@@ -855,6 +901,8 @@ void trace_reset_peak(void)
     trace_pending = 0;
     atomic_store(&traces.folded, cur);
     atomic_store(&traces.peak, cur);
+    for (unsigned k = 1; k < atomic_load(&trace_shards_top); k++)
+        atomic_store(&trace_shards[k].peak, 0);
 }
 
 /* trace_clear forgets a live block of size bytes (pend_forget_fresh: a fresh one). */
