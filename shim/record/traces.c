@@ -20,7 +20,8 @@
  * (trace_delta_add), or on its record while another trace holds its slot
  * (trace_delta_other); its live sums come from the table's walk
  * (trace_live_add).  Global sums are sharded, a cache line a thread
- * written with plain stores (line 0 shared, atomic).  The peak folds past
+ * written with plain stores (line 0 shared, atomic); so is the peak, each
+ * line's highest kept in it (trace_raise_peak).  The peak folds past
  * +-TRACE_FOLD: exact with one thread, within (N - 1) x TRACE_FOLD with N,
  * never below the current size.  Counts are in 1/65536 units (TRACE_UNIT,
  * for sampling).  docs/design.md, "Traces and their sums".
