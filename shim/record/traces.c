@@ -546,7 +546,7 @@ static HS_NOINLINE void trace_new_peak(uint64_t cur)
 
 /* The peak after this thread (of line s) changed the traced size
  * (trace_pending). */
-static inline void trace_track_peak(const struct trace_shard *s)
+static inline __attribute__((always_inline)) void trace_track_peak(const struct trace_shard *s)
 {
     if (trace_pending >= TRACE_FOLD || trace_pending <= -TRACE_FOLD) {
         trace_fold();
