@@ -269,6 +269,14 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
     return sf->f->err ? -1 : 0;
 }
 
+/* The parent's part while the child works: the objects' types and graph
+ * (snap_pytypes_early), when BLOCKS' blocks will be listed to check them by. */
+static void lchk_meanwhile(void *ctx)
+{
+    if (((struct lchk_fork *)ctx)->written)
+        snap_pytypes_early();
+}
+
 /* collect_check_fork, with the reply mapped before and read after. */
 int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
 {
@@ -294,7 +302,7 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     if ((sf.written = lchk_written_map(ccap, 1)))
         sf.written_cap = ccap;
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
-    int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, &sf);
+    int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, lchk_meanwhile, &sf);
     if (rc == 0 && snap_live_init(lv, nt) == 0) {
         /* the fork's traces alone: the rest of both arrays is zero, and
          * a copy of it faulted its pages in on both sides */
@@ -313,6 +321,7 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
     } else if (rc == 0) {
         rc = -1;
     }
+    snap_pytypes_early_keep(rc == 0);
     if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
         side_fail(f); /* what the child wrote goes */
     if (sf.cls)

@@ -607,8 +607,9 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
 
 /* The check in a fork (leak.h): the world is stopped from the stop to the
  * fork, the child scans while the parent runs on, and the caller's thread
- * waits for it. */
-int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
+ * does what meanwhile does, then waits for it. */
+int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, leak_meanwhile_fn meanwhile,
+                       void *ctx)
 {
     int rd = -1, wr = -1;
     if (collect_begin(1) != 0)
@@ -626,6 +627,8 @@ int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx)
                             "): the check runs in place");
         return COLLECT_NOFORK;
     }
+    if (meanwhile)
+        meanwhile(ctx);
     int st = lfork_wait(pid, rd);
     int sig = st < 0 ? lfork_signal() : 0;
     if (sig && sigabbrev_np(sig) && atomic_exchange(&col.warned, 1) == 0)

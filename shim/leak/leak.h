@@ -140,12 +140,19 @@ void stop_kept_drop(void);
  * check).  *a's payloads need a->leaks_len != 0. */
 #define COLLECT_UNSTOPPED 2
 int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a);
+/* In the parent of collect_check_fork, once the child runs and the world
+ * is resumed, before the wait for its answer: work of the caller's that
+ * needs no answer of the check, done while the child scans. */
+typedef void (*leak_meanwhile_fn)(void *ctx);
 /* The same check on a fork of the process (fork.c): the world is stopped
- * only until the fork, blocks(ctx) and report(ctx) run in the child.  0
- * (the child reported), -1 (warned; the check failed), or COLLECT_NOFORK
- * (no fork could be made: the caller runs collect_check instead). */
+ * only until the fork, blocks(ctx) and report(ctx) run in the child, and
+ * meanwhile(ctx) (when not NULL) in the parent as it runs.  0 (the child
+ * reported), -1 (warned; the check failed), or COLLECT_NOFORK (no fork
+ * could be made: the caller runs collect_check instead; meanwhile not
+ * called). */
 #define COLLECT_NOFORK 1
-int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, void *ctx);
+int collect_check_fork(leak_blocks_fn blocks, leak_report_fn report, leak_meanwhile_fn meanwhile,
+                       void *ctx);
 void collect_target(const void *p); /* the next collect_query's target */
 /* The referrers (referents = 0) or referents of the target's block, at
  * most max into out; how many there are, or -1 (not a live block). */

@@ -34,6 +34,14 @@ void py_object_starts(struct hsnap_block *b, uint64_t n);
  * computes PYRETAIN's sizes and gives the objects' arrays back. */
 int py_types_begin(struct sbuf *b);
 void py_types_block(uint64_t addr, uint64_t size);
+/* Whether the blocks py_types_block was given since py_types_begin are
+ * exactly the n blocks of w (an address and a size each, ascending), in
+ * that order: 0 too when the graph's arrays gave up holding them. */
+int py_types_blocks_are(const uint64_t (*w)[2], uint64_t n);
+/* After the last py_types_block, the object graph built (what needs no
+ * sink, nor anything of the leak check's answer); py_types_end does it
+ * when no call did. */
+void py_types_build(struct sbuf *b);
 /* A sink PYTYPES is streamed to (py_types_end), as PYRETAIN's: begin
  * with the section's size, then runs of records (run: the next bytes are
  * records of stride bytes, for the planes; 1: bytes) put in order, end. */

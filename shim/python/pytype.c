@@ -49,6 +49,8 @@ static struct {
     struct hsnap_block *starts; /* py_object_starts: the blocks to mark, not a section */
     uint64_t nstarts;
     int retain;                /* py_types_end built the graph: py_types_retain's pass */
+    int built;                 /* py_types_build ran: flags and owner are its */
+    uint32_t flags, *owner;
 } pyt;
 
 /* A new type id for the type at t, or PYT_BAD: not a type (its own type
@@ -462,19 +464,43 @@ void py_types_block(uint64_t addr, uint64_t size)
         pyrd_add(addr, size < PYT_HEAD ? (uint32_t)size : PYT_HEAD, (uint32_t)blk, size);
 }
 
-int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink)
+int py_types_blocks_are(const uint64_t (*w)[2], uint64_t n)
 {
-    uint32_t flags = 0, *owner = NULL;
-    int streamed = 0;
+    if (!pyt.heap.want || pyt.heap.nblk != n)
+        return 0;
+    for (uint64_t i = 0, k = 0; i < n; i++) {
+        const struct pyh_block *b = &pyt.heap.blk[i];
+        if (b->addr != w[i][0] || b->size != (w[i][1] < PYG_BIG ? w[i][1] : PYG_BIG))
+            return 0;
+        if (b->size == PYG_BIG && (k >= pyt.heap.nbig || pyt.heap.big[k++].size != w[i][1]))
+            return 0;
+    }
+    return 1;
+}
+
+void py_types_build(struct sbuf *b)
+{
+    if (pyt.built)
+        return;
+    pyt.built = 1;
     pyrd_end();
     if (pyt.heap.want)
         pyh_rank_end(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err)
         pyr_begin(&pyt.heap, pyt.nobj);
     if (pyt.heap.want && !b->err &&
-        pyg_build(&pyt.heap, pyt.nobj, pyt.ty, &pyt.links, &pyt.parents, &pyt.names, &owner) == 0 &&
+        pyg_build(&pyt.heap, pyt.nobj, pyt.ty, &pyt.links, &pyt.parents, &pyt.names,
+                  &pyt.owner) == 0 &&
         !pyt.links.err && !pyt.parents.err)
-        flags |= HSNAP_PYTYPES_GRAPH;
+        pyt.flags |= HSNAP_PYTYPES_GRAPH;
+}
+
+int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink)
+{
+    int streamed = 0;
+    py_types_build(b);
+    uint32_t flags = pyt.flags, *owner = pyt.owner;
+    pyt.owner = NULL;
     if (sink && pyt.heap.want && !b->err && !pyt.types.err && !pyt.names.err) {
         /* streamed now, before PYOWNED is made: the stop's peak holds
          * neither the objects' records nor the links */
@@ -549,6 +575,8 @@ void py_types_retain(void)
 
 void py_types_drop(struct sbuf *b)
 {
+    if (pyt.owner) /* built (py_types_build), not yet handed to PYOWNED */
+        arena_unmap(pyt.owner, PYG_OWNERS(&pyt.heap, pyt.nobj) * sizeof *pyt.owner);
     pyg_owned_free();
     pyg_fields_drop();
     pyrd_end();

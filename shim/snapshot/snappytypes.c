@@ -6,6 +6,7 @@
  * them at once (snap_pytypes, called by snap_write); and
  * PYCAPPED, which says why a Python process's snapshot has none of them.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "snapshot.h"
@@ -34,6 +35,50 @@ static void snap_pytype_written(const struct hsnap_block *b, void *arg)
     if (*at < snap_run.nwritten && snap_run.written[*at].addr == b->addr &&
         snap_run.written[*at].size == b->size)
         py_types_block(b->addr, b->size);
+}
+
+/* snap_run.pytyped's value while the early pass's blocks are unchecked. */
+#define SNAP_TYPED_EARLY 2
+_Static_assert(sizeof(struct snap_written) == 16 && offsetof(struct snap_written, size) == 8,
+               "snap_run.written reads as py_types_blocks_are's pairs");
+
+/* The typing pass a leak check's fork leaves its parent free for: while
+ * the child scans and writes BLOCKS, the parent's thread would wait, and
+ * after the answer it walked the table again to type BLOCKS' blocks
+ * (snap_pytype_written), reading each one's head then, and built the
+ * objects' graph.  So at exit the blocks are typed as the table has them
+ * now and the graph is built from them, and snap_pytypes_early_keep
+ * keeps that pass where its blocks are BLOCKS' exactly (a thread that
+ * allocated or freed in between: typed again after the answer, as
+ * before; snap_run.pytypes_early says why not before exit). */
+void snap_pytypes_early(void)
+{
+    struct pend_left left = {0, 0};
+    if (!snap_run.pytypes || !snap_run.pytypes_early || snap_run.pytyped || !snap_run.written ||
+        py_types_begin(snap_run.pytypes) != 0)
+        return;
+    snap_run.pytyped = SNAP_TYPED_EARLY;
+    if (bstream_blocks(snap_pytype_block, NULL, &left) != 0)
+        snap_pytypes_early_keep(0);
+    else
+        py_types_build(snap_run.pytypes); /* the graph too: it needs no answer */
+}
+
+void snap_pytypes_early_keep(int answered)
+{
+    if (snap_run.pytyped != SNAP_TYPED_EARLY)
+        return;
+    if (answered && snap_run.written &&
+        py_types_blocks_are((const uint64_t(*)[2])(const void *)snap_run.written,
+                            snap_run.nwritten)) {
+        snap_run.pytyped = 1;
+        opt_debug("python: objects typed while the leak check's fork ran", "", "");
+        return;
+    }
+    if (answered)
+        opt_debug("python: objects typed again: the blocks moved during the leak check", "", "");
+    py_types_drop(snap_run.pytypes); /* typed again as BLOCKS streams, or after the answer */
+    snap_run.pytyped = 0;
 }
 
 /* PYRETAIN streamed into the side file (pyr_retain_sink's). */

@@ -422,6 +422,7 @@ static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has
     snap_run.pytypes = has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)
                            ? &sec[SEC_PYTYPES]
                            : NULL; /* typed as BLOCKS streams, if it does */
+    snap_run.pytypes_early = reason == HSNAP_REASON_EXIT;
     mod_section(&sec[SEC_MODULES], &sec[SEC_GONE]);
     /* before the leak check, whose scan of the mapped ranges (roots) would
      * make every page of them resident */

@@ -78,6 +78,12 @@ void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
 /* snappytypes.c: PYTYPES, PYOWNED and PYRETAIN into the side file (b and
  * owned: the buffers the first two are made in); 1 when PYTYPES was made. */
 int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned);
+/* snappytypes.c: while a leak check's fork runs (lchk_forked), the live
+ * blocks typed for PYTYPES as they are now; after its answer (answered:
+ * it came, snap_run.written filled), that pass kept only when its blocks
+ * were BLOCKS' own, else given up (snap_pytypes types them again). */
+void snap_pytypes_early(void);
+void snap_pytypes_early_keep(int answered);
 /* snappytypes.c: a Python process's snapshot of blocks live blocks, more
  * than HEAPSNAP_PYTHON_OBJECTS: PYCAPPED into b, and a warning (once). */
 void snap_pycapped(struct sbuf *b, uint64_t blocks);
@@ -256,6 +262,10 @@ struct snap_run {
      * whether they did (py_types_end or py_types_drop is then owed) */
     struct sbuf *pytypes;
     int pytyped;
+    /* whether a leak check's fork leaves the typing to be done while it
+     * runs (snap_pytypes_early): at exit, where no thread moves blocks
+     * meanwhile; a running program's mostly do, which would waste it */
+    int pytypes_early;
     /* BLOCKS' addresses and sizes as written, when the check wrote them
      * (on its fork or in place): the objects' pass takes the live
      * blocks BLOCKS has at the same address with the same size, so that
