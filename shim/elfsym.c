@@ -97,73 +97,20 @@ struct elfsym_dyn {
     unsigned n, left;
 };
 
-/* A dynamic-section address: glibc relocates most in place, a read-only
- * dynamic section (the vDSO's) keeps file addresses.  0 when outside the
- * module's span [lo, hi). */
-static uintptr_t elfsym_dptr(const struct dl_phdr_info *info, uint64_t lo, uint64_t hi,
-                             uintptr_t v)
-{
-    if (v >= lo && v < hi)
-        return v;
-    v += (uintptr_t)info->dlpi_addr;
-    return v >= lo && v < hi ? v : 0;
-}
-
-/* How many symbols .dynsym holds: DT_HASH's nchain, or past the last
- * chain of DT_GNU_HASH; 0 when unknown. */
-static uint32_t elfsym_count(uintptr_t hash, uintptr_t gnu, uint64_t hi)
-{
-    if (hash && hash + 8 <= hi)
-        return ((const uint32_t *)hash)[1];
-    if (!gnu || gnu + 16 > hi)
-        return 0;
-    const uint32_t *h = (const uint32_t *)gnu;
-    uint32_t nbuckets = h[0], symoffset = h[1], bloom = h[2], last = 0;
-    const uint32_t *buckets = (const uint32_t *)(gnu + 16 + (uintptr_t)bloom * 8);
-    const uint32_t *chain = buckets + nbuckets;
-    if ((uintptr_t)chain > hi || (uintptr_t)chain < gnu)
-        return 0;
-    for (uint32_t b = 0; b < nbuckets; b++)
-        last = buckets[b] > last ? buckets[b] : last;
-    if (last < symoffset)
-        return symoffset;
-    for (; (uintptr_t)&chain[last - symoffset + 1] <= hi; last++)
-        if (chain[last - symoffset] & 1)
-            return last + 1;
-    return 0;
-}
-
 static int elfsym_dyn_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct elfsym_dyn *d = arg;
     uint64_t lo, hi;
     const char *id;
     size_t id_len;
-    const ElfW(Dyn) *dyn = NULL;
+    struct dsym_table t;
     mod_span(info, &lo, &hi, &id, &id_len);
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-    if (!dyn || !hi || unwind_in_shim((uintptr_t)dyn) || unwind_in_shim(lo))
+    if (!hi || unwind_in_shim(lo) || dsym_table(info, lo, hi, &t) != 0 ||
+        unwind_in_shim((uintptr_t)t.sym))
         return 0;
-    uintptr_t strtab = 0, symtab = 0, hash = 0, gnu = 0, strsz = 0;
-    for (; dyn->d_tag != DT_NULL; dyn++) {
-        if (dyn->d_tag == DT_STRTAB)
-            strtab = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
-        else if (dyn->d_tag == DT_SYMTAB)
-            symtab = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
-        else if (dyn->d_tag == DT_HASH)
-            hash = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
-        else if (dyn->d_tag == DT_GNU_HASH)
-            gnu = elfsym_dptr(info, lo, hi, dyn->d_un.d_ptr);
-        else if (dyn->d_tag == DT_STRSZ)
-            strsz = dyn->d_un.d_val;
-    }
-    uint32_t count = elfsym_count(hash, gnu, hi);
-    if (!strtab || !symtab || !strsz || strtab + strsz > hi ||
-        symtab + (uint64_t)count * sizeof(ElfW(Sym)) > hi)
-        return 0;
-    const ElfW(Sym) *sym = (const ElfW(Sym) *)symtab;
+    uintptr_t strtab = (uintptr_t)t.str, strsz = t.strsz;
+    uint32_t count = t.count;
+    const ElfW(Sym) *sym = t.sym;
     for (uint32_t k = 0; k < count; k++) {
         if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_shndx == SHN_UNDEF ||
             sym[k].st_name >= strsz)

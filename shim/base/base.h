@@ -5,11 +5,12 @@
  * lasts asks lock_stall_fn, which the root hands down), the re-entry guard
  * and the frees that wait for it, the shim's own memory, options and
  * warnings, buffers, clocks, degrading, the loader gate, modules' GOT
- * entries and the register scrub.  Nothing here references a room above.
+ * entries and dynamic symbols, spans sorted, and the register scrub.  Nothing here
+ * references a room above.
  * Prefixes: lock_, guard_ and defer_ (deferred.c), arena_, opt_
  * (options.c), sbuf_, clock_, degrade_, loader_ (and base_fork_mark),
- * cred_ (secure.c), launch_ (launcher.c), gotw_ (gotwalk.c), scrub_, line_,
- * sighold_.
+ * cred_ (secure.c), launch_ (launcher.c), gotw_ (gotwalk.c), dsym_
+ * (dynsym.c), span_ (spans.c), scrub_, line_, sighold_.
  * Locks (the root's door, root.h, has the order): arena (6) and arena
  * maps (10), arena.c's.
  */
@@ -415,6 +416,20 @@ int gotw_module(const struct dl_phdr_info *info, const char *const *names, unsig
 int gotw_write(void **at, void *v, const struct gotw_mod *m); /* 0 or -1 */
 int gotw_holds(const struct dl_phdr_info *info, uintptr_t a); /* a in its segments */
 unsigned long long gotw_adds(void); /* the loader's count of loads */
+
+/* ---- base/dynsym.c: a loaded module's .dynsym, read in memory ---- */
+struct dsym_table {
+    const void *sym;  /* ElfW(Sym)[count] */
+    const char *str;  /* strsz bytes */
+    size_t strsz;
+    uint32_t count;
+};
+/* info's (a module whose span is [lo, hi), kept loaded by the caller):
+ * 0, or -1 when it has no dynamic symbols to read */
+int dsym_table(const struct dl_phdr_info *info, uint64_t lo, uint64_t hi, struct dsym_table *t);
+
+/* ---- base/spans.c: [lo, hi) pairs sorted by start, in place ---- */
+void span_sort(uintptr_t (*s)[2], uint32_t n);
 
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */

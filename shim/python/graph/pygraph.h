@@ -3,7 +3,7 @@
  * the objects a snapshot found (pyg_build), what each type's objects
  * hold and how a link is named, the marking from the roots (pymark.c:
  * the collector's garbage, each object's parent), the garbage's cycles
- * (pycycle.c), the roots (pyroots.c, pycstack.c), and the blocks objects
+ * (pycycle.c), the roots (pyroots.c, pycstack.c, pysyms.c), and the blocks objects
  * own (pyowned.c, with pynumpy.c and pyfields.c).  pyedge.h is the
  * room's inner header (the packed edges: its static helpers and struct
  * pye_csr keep pye_).  Prefix: pyg_ (pyg_edge_, pyg_mark_, pyg_owned_...
@@ -132,6 +132,12 @@ uintptr_t pyg_cstack_frame_pc(uintptr_t at, uintptr_t from, uintptr_t pc);
  * from and pc) as the leak check's stop found them, while it still waits
  * there (stop_kept_regs): *n words, or NULL. */
 const uintptr_t *pyg_cstack_regs(int tid, uintptr_t from, uintptr_t pc, size_t *n);
+/* pysyms.c: whether the word at `at` of the writable segment [lo, hi) of
+ * the module the loader names name (its dlpi_name) may lie in one of the
+ * module's dynamic symbols (0: in none, dladdr1 would name none); the
+ * spans given back by pyg_syms_end. */
+int pyg_sym_may_hold(uintptr_t lo, uintptr_t hi, const char *name, uintptr_t at);
+void pyg_syms_end(void);
 /* pyroots.c: the named roots (modules' globals, sys.modules, each thread's
  * frames' locals) handed to pyg_root. */
 void pyg_roots_collect(void);

@@ -522,6 +522,8 @@ static int pyroot_static_text(unsigned k, uintptr_t at)
     int n = snprintf(r.text, sizeof r.text, "static data of %s", base);
     Dl_info di;
     const ElfW(Sym) *sym = NULL;
+    if (!pyg_sym_may_hold(rs.lo[k], rs.hi[k], rs.name[k], at)) /* in no symbol: no call */
+        return n > 0 && n < (int)sizeof r.text ? n : (int)sizeof r.text - 1;
     loader_enter();
     int found = dladdr1((void *)at, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && di.dli_sname &&
                 at - (uintptr_t)di.dli_saddr < sym->st_size;
@@ -546,6 +548,7 @@ static void pyroot_static_data(void)
     loader_iterate_phdr(pyroot_module_segments, NULL);
     for (unsigned k = 0; k < rs.n; k++)
         pyroot_scan_range(rs.lo[k], rs.hi[k], HSNAP_PYROOT_STATIC, pyroot_static_name, &k);
+    pyg_syms_end();
 }
 
 void pyg_roots_statics(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg)

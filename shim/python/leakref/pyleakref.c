@@ -704,8 +704,8 @@ static void pyl_keys(const struct pyh_heap *h, uint64_t nobj, const uint8_t *wan
 /* The shim's own ranges, by start: its arena's maps and its .bss (its
  * .data is named for its file): its own range, not its mapping's, which
  * the kernel may have merged with the anonymous mapping next to it,
- * another module's .bss (a Cython extension's constants).  A shell sort:
- * 3.10's dead frames may be thousands. */
+ * another module's .bss (a Cython extension's constants).  Sorted by
+ * span_sort: 3.10's dead frames may be thousands. */
 static void pyl_shim_ranges(const struct pyh_heap *h, uint64_t nobj)
 {
     arena_each_map(pyl_shim_map, NULL);
@@ -713,13 +713,7 @@ static void pyl_shim_ranges(const struct pyh_heap *h, uint64_t nobj)
                  NULL);
     pyl_dead_spans(h, nobj);
     pyl_heap_free();
-    for (uint32_t gap = l.nshim / 2; gap; gap = gap == 2 ? 1 : gap * 5 / 11)
-        for (uint32_t i = gap; i < l.nshim; i++)
-            for (uint32_t j = i; j >= gap && l.shim[j - gap][0] > l.shim[j][0]; j -= gap) {
-                uintptr_t t0 = l.shim[j][0], t1 = l.shim[j][1];
-                l.shim[j][0] = l.shim[j - gap][0], l.shim[j][1] = l.shim[j - gap][1];
-                l.shim[j - gap][0] = t0, l.shim[j - gap][1] = t1;
-            }
+    span_sort(l.shim, l.nshim);
 }
 
 /* Whether the gc object i's PyGC_Head is no gc head: its _gc_next points
