@@ -4,9 +4,8 @@
  * holds (DT_HASH's nchain, or past DT_GNU_HASH's last chain), every
  * address checked against the module's span before use.  For what looks
  * a symbol up without dlsym or dladdr: a function of the program's by
- * name (elfsym.c), the symbol a static datum lies in (pyroots.c), where
- * dladdr walks every symbol of the module for each address (35 us an
- * address in libtorch_python, 1,439 of them at one exit snapshot).  The
+ * name (elfsym.c), whether a static datum lies in a symbol (pysyms.c),
+ * where dladdr walks every symbol of the module for each address.  The
  * caller keeps the module loaded meanwhile (inside dl_iterate_phdr's
  * callback).  Nothing here allocates.
  */

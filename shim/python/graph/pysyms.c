@@ -2,9 +2,9 @@
  * pysyms.c - whether a word of a C extension's static data lies in one of
  * its module's dynamic symbols, before pyroots.c asks dladdr1 for the
  * symbol's name: glibc's dladdr reads every symbol of the module for each
- * address, 35 us an address in libtorch_python (1.13), whose static data
- * held 1,439 roots at an exit snapshot; 1,388 of them lay in no symbol,
- * as most of a Cython module's statics do.  So each module's symbols that
+ * address (libtorch_python has thousands), and most words of static data
+ * that hold an object lie in no symbol, as a Cython module's statics do
+ * (docs/performance-python.md has the figures).  So each module's symbols that
  * meet the segment being scanned are listed once, as spans sorted and
  * merged (a word in none: no name, no call); a word in one is named by
  * dladdr1 as before (which symbol it picks among several is glibc's), so
