@@ -5,8 +5,8 @@
  * lasts asks lock_stall_fn, which the root hands down), the re-entry guard
  * and the frees that wait for it, the shim's own memory, options and
  * warnings, buffers, clocks, degrading, the loader gate, modules' GOT
- * entries and dynamic symbols, spans sorted, and the register scrub.  Nothing here
- * references a room above.
+ * entries and dynamic symbols, spans sorted, and the register scrub.
+ * Nothing here references a room above.
  * Prefixes: lock_, guard_ and defer_ (deferred.c), arena_, opt_
  * (options.c), sbuf_, clock_, degrade_, loader_ (and base_fork_mark),
  * cred_ (secure.c), launch_ (launcher.c), gotw_ (gotwalk.c), dsym_

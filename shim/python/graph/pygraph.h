@@ -3,8 +3,8 @@
  * the objects a snapshot found (pyg_build), what each type's objects
  * hold and how a link is named, the marking from the roots (pymark.c:
  * the collector's garbage, each object's parent), the garbage's cycles
- * (pycycle.c), the roots (pyroots.c, pycstack.c, pysyms.c), and the blocks objects
- * own (pyowned.c, with pynumpy.c and pyfields.c).  pyedge.h is the
+ * (pycycle.c), the roots (pyroots.c, pycstack.c, pysyms.c), and the
+ * blocks objects own (pyowned.c, with pynumpy.c and pyfields.c).  pyedge.h is the
  * room's inner header (the packed edges: its static helpers and struct
  * pye_csr keep pye_).  Prefix: pyg_ (pyg_edge_, pyg_mark_, pyg_owned_...
  * name the file).

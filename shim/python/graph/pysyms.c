@@ -4,9 +4,9 @@
  * symbol's name: glibc's dladdr reads every symbol of the module for each
  * address (libtorch_python has thousands), and most words of static data
  * that hold an object lie in no symbol, as a Cython module's statics do
- * (docs/performance-python.md has the figures).  So each module's symbols that
- * meet the segment being scanned are listed once, as spans sorted and
- * merged (a word in none: no name, no call); a word in one is named by
+ * (docs/performance-python.md has the figures).  So each module's symbols
+ * that meet the segment being scanned are listed once, as spans sorted
+ * and merged (a word in none: no name, no call); a word in one is named by
  * dladdr1 as before (which symbol it picks among several is glibc's), so
  * the names are dladdr's, only fewer calls.  The spans are a superset of
  * those dladdr takes (any defined symbol with a size but TLS ones), so a
