@@ -32,7 +32,7 @@ whose block stays live to the end, the exit snapshot's share included;
 parser's and irbuild's is per allocation, most of them kept.
 
 --check runs the short count (smoke size: 10,000 and 20,000 pairs of
-churn1 and deep, and mallocs of kept64; 100,000 and 200,000 of kept100k;
+churn1 and deep, and mallocs of kept64 and kept200; 100,000 and 200,000 of kept100k;
 sampled churn1 ten times that) and fails when a figure is more than 5% over the one in
 scripts/bench/hotpath.counts (that file says how to update it).
 """
@@ -76,6 +76,9 @@ WORKLOADS = collections.OrderedDict([
     # share included.
     ("kept64", ("{bin}/kept {n} 64", {"quick": 100000, "smoke": 10000}, {})),
     ("kept100k", ("{bin}/kept {n} 100000", {"quick": 100000, "smoke": 100000}, {})),
+    # 200 stacks from one caller: more walks taking turns than sixteen deep
+    # sets of eight held (cfimemo.h, CFI_DEEP_SET_BITS), fewer than cold
+    ("kept200", ("{bin}/kept {n} 200", {"quick": 100000, "smoke": 10000}, {})),
     # programs that build, with temporaries among what they keep: a parser
     # (about 27 allocations a statement, 11 kept) and an IR builder (about
     # 550 a function, 400 kept)
@@ -90,7 +93,7 @@ MODES = ("plain", "bare", "walk", "hs", "sampled")
 # the pairs as one sample more or less falls into the counted difference:
 # ten times the pairs make that a tenth.
 CHECKED = (("churn1", 1, ("hs",)), ("churn1", 10, ("sampled",)), ("deep", 1, ("hs",)),
-           ("kept64", 1, ("hs",)), ("kept100k", 1, ("hs",)))
+           ("kept64", 1, ("hs",)), ("kept100k", 1, ("hs",)), ("kept200", 1, ("hs",)))
 OUTER = ("thr_start",)   # the shim's thread trampoline: the whole program under it
 BUDGET = {"churn1": 600, "deep": 900,   # issue 50: heapsnap over plain, a pair
           "kept64": 800, "kept100k": 1500}  # issue 68: a kept malloc

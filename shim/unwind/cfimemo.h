@@ -198,9 +198,14 @@ static inline unsigned cfi_dlast_of(uintptr_t key, uintptr_t rsp)
  * stack.  Stepping six frames costs a lookup more than a hit among a
  * set's and its partner's sixteen ways (docs/performance.md): paid only
  * where more walks than those take turns from one first state (churn's
- * and deep's never do).  The deep sets hold up to 128 walks more, allocated
- * as they fill (4 KiB each at the default depth: 512 KiB a thread at most,
- * only where that many walks take turns from one caller).
+ * and deep's never do).  The deep sets hold up to 256 walks more, allocated
+ * as they fill (4 KiB each at the default depth: 1 MiB a thread at most,
+ * only where that many walks take turns from one caller).  Thirty-two
+ * sets, not sixteen: the paths pick a set at random, and 64 walks in turn
+ * put nine in one of sixteen sets for about a quarter of code layouts (one
+ * of them spilled on every turn: kept's 64), about one in 170 of
+ * thirty-two; 100 to 200 walks overflowed sixteen sets' 128 ways and
+ * missed (docs/performance.md, "Thirty-two deep sets").
  *
  * A deep set spills as the first bank's sets do: its oldest walk goes to
  * the partner deep set (CFI_DEEP_SPILL flipped) while that one has a free
@@ -224,12 +229,12 @@ static inline unsigned cfi_dlast_of(uintptr_t key, uintptr_t rsp)
  * sets are cold: only one search in CFI_DEEP_PROBE is made, and the first
  * that finds a walk warms them again.  Walks are still kept in the deep
  * sets while cold, so a program whose stacks start to repeat is found
- * again within a few probes (cfi_memo_cold_deep_sets_warm_again).  Twice
- * the deep sets' ways in a row: a program with any real share of repeats
- * never gets there. */
+ * again within a few probes (cfi_memo_cold_deep_sets_warm_again).  As many
+ * misses in a row as the deep sets have ways: a program with any real
+ * share of repeats never gets there. */
 #define CFI_DEEP_COLD 256u
 #define CFI_DEEP_PROBE 16u /* a power of two */
-#define CFI_DEEP_SET_BITS 4
+#define CFI_DEEP_SET_BITS 5
 #define CFI_DEEP_SETS (1u << CFI_DEEP_SET_BITS)
 #define CFI_DEEP_SPILL (CFI_DEEP_SETS / 2)
 

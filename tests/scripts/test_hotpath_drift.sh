@@ -2,7 +2,8 @@
 # scripts/bench/instrcount.py --check counts, with callgrind, the
 # instructions heapsnap adds to a malloc+free pair on churn (full stacks and
 # sampled) and deep (full stacks), and to a kept malloc on kept64 (issue
-# 68: blocks that stay live, 64 stacks) and on kept100k (100,000 stacks:
+# 68: blocks that stay live, 64 stacks), kept200 (200 stacks from one
+# caller: the unwinder's deep sets) and kept100k (100,000 stacks:
 # a 200,000 and a 100,000 run), as the difference of a 20,000 and
 # a 10,000 run (sampled: ten times those), and fails when one is more than 5% over the figure in
 # scripts/bench/hotpath.counts (which says how to update it on purpose).
@@ -18,7 +19,7 @@ elif [ ! -f "$SHIM" ]; then
 else
   BUILD=$(dirname "$SHIM") scripts/bench/instrcount.py --check --save "$T/got" >"$T/check.out" 2>&1
   rc=$?
-  if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/got")" -eq 5 ]; then
+  if [ "$rc" -eq 0 ] && [ "$(wc -l <"$T/got")" -eq 6 ]; then
     t_pass hotpath_within_recorded_counts
   else
     t_fail hotpath_within_recorded_counts "exit $rc: $(tr '\n' ' ' <"$T/check.out" | tail -c 600)"
@@ -28,7 +29,7 @@ else
   rc=$?
   if [ "$rc" -eq 1 ] && grep -q 'churn1 hs: .*OVER 5%' "$T/lower.out" &&
      grep -q 'deep hs: .*OVER 5%' "$T/lower.out" && grep -q 'kept64 hs: .*OVER 5%' "$T/lower.out" &&
-     grep -q 'kept100k hs: .*OVER 5%' "$T/lower.out"; then
+     grep -q 'kept100k hs: .*OVER 5%' "$T/lower.out" && grep -q 'kept200 hs: .*OVER 5%' "$T/lower.out"; then
     t_pass hotpath_growth_over_5_percent_fails
   else
     t_fail hotpath_growth_over_5_percent_fails "exit $rc: $(tr '\n' ' ' <"$T/lower.out")"

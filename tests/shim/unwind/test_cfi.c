@@ -519,8 +519,8 @@ static void *memo_paths_thread(void *arg)
  * their outer frames, taken in turn: more than a set and its partner hold
  * (they all fall into one), so the set turns deep and each walk is found
  * again by the path of its first steps; every answer is the right one.
- * (Twenty paths over sixteen deep sets of eight: nine in one set, the only
- * way to miss here, has odds below 1 in 10,000 per run.) */
+ * (Twenty paths over CFI_DEEP_SETS deep sets of eight: nine in one set,
+ * the only way to miss here, has odds below 1 in 10,000 per run.) */
 TEST_BEGIN(cfi_memo_paths_from_one_caller_all_found)
     struct memo_paths r = {.n = 20};
     pthread_t t;
