@@ -263,8 +263,9 @@ struct snap_run {
     struct sbuf *pytypes;
     int pytyped;
     /* whether a leak check's fork leaves the typing to be done while it
-     * runs (snap_pytypes_early): at exit, where no thread moves blocks
-     * meanwhile; a running program's mostly do, which would waste it */
+     * runs (snap_pytypes_early): at exit, where threads seldom move blocks
+     * meanwhile (one that does costs the pass: snap_pytypes_early_keep
+     * types again); a running program's mostly do, which would waste it */
     int pytypes_early;
     /* BLOCKS' addresses and sizes as written, when the check wrote them
      * (on its fork or in place): the objects' pass takes the live
