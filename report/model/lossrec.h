@@ -84,7 +84,8 @@ struct lossrec_opts {
     int sums_only;             /* a kind neither shown nor suppressible is only
                                   summed, no record made (the caller sets no
                                   filter, and lists no record of it: run's
-                                  summary of import torch's reachable blocks) */
+                                  summary and `leaks` without a filter, of import
+                                  torch's reachable blocks) */
 };
 
 struct lossrec_total {
