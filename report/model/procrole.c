@@ -41,9 +41,27 @@ static int role_is_run(const struct snap_pycode *c)
            role_is_process_py(c->file);
 }
 
+/* Each code of s that is BaseProcess.run, 1 in a calloc'd array by code
+ * index; NULL where none is (not a worker: no trace need be read) or
+ * out of memory.  Asked once a code, not once a frame: a big process's
+ * traces hold millions of Python frames and a few thousand codes. */
+static uint8_t *role_runs(const struct snap *s)
+{
+    uint8_t *run = s->npycodes ? calloc(s->npycodes, 1) : NULL;
+    int any = 0;
+    for (uint32_t c = 0; run && c < s->npycodes; c++)
+        any |= run[c] = (uint8_t)role_is_run(&s->pycodes[c]);
+    if (!any) {
+        free(run);
+        return NULL;
+    }
+    return run;
+}
+
 int procrole_of(const struct snap *s, char *out, size_t n)
 {
-    uint32_t *seen = s->npycodes ? calloc(s->npycodes, sizeof *seen) : NULL;
+    uint8_t *run = role_runs(s);
+    uint32_t *seen = run ? calloc(s->npycodes, sizeof *seen) : NULL;
     uint64_t *ips = seen ? malloc(ROLE_DEPTH_MAX * sizeof *ips) : NULL;
     uint32_t best = UINT32_MAX;
     if (n)
@@ -58,8 +76,8 @@ int procrole_of(const struct snap *s, char *out, size_t n)
         for (unsigned i = 0; i < d; i++) {
             if (!HSNAP_IS_PYFRAME(ips[i]))
                 continue;
-            const struct snap_pycode *c = pycode_of_word(s, ips[i], NULL);
-            if (inner != UINT64_MAX && role_is_run(c)) {
+            uint64_t here = pycode_word_code(ips[i]); /* past npycodes: no code, not run */
+            if (inner != UINT64_MAX && here < s->npycodes && run[here]) {
                 uint64_t code = pycode_word_code(inner);
                 if (code < s->npycodes) {
                     seen[code]++;
@@ -78,5 +96,6 @@ int procrole_of(const struct snap *s, char *out, size_t n)
     }
     free(ips);
     free(seen);
+    free(run);
     return best != UINT32_MAX;
 }
