@@ -35,7 +35,6 @@
 
 enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
 
-#define IPTAB_KIDS ((size_t)1 << 17) /* the tree's table's slots made at once, at most */
 
 /* A frame of the trace before: its ip, the ip's index, its node. */
 struct prev_frame {
@@ -167,14 +166,16 @@ static void take_count(struct iptab *x, uint32_t n)
     }
     s->ntraces = n;
     x->at = n ? AT_HEAD : AT_END;
-    /* The tree's table made at once for as many nodes as the payload has
-     * ips, when the budget holds it, up to IPTAB_KIDS slots: no rehash
-     * while it fills; past that it doubles as nodes come, so that a
-     * payload whose traces share their callers (far fewer nodes than
-     * ips) probes a table its size, not one for every ip. */
+    /* The tree's table made at once, when the budget holds it, half full
+     * at most with every node it can get: one a trace (a trace's first
+     * new node under a node it did not make: kid_indexed), and no more
+     * than the payload has ips.  No rehash while it fills (each read
+     * every node made so far, a cache miss each on a big tree); without
+     * the budget for it, it doubles as nodes come.  At most 8 bytes a
+     * trace, and a trace takes 8 of the payload at least. */
     size_t cap = 4096;
-    uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8;
-    while (cap < 2 * (ips + 1) && cap < IPTAB_KIDS)
+    uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8, most = ips < n ? ips : n;
+    while (cap < 2 * (most + 1))
         cap *= 2;
     if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = calloc(cap, sizeof(*x->kids))))
         x->capkids = cap;
