@@ -35,7 +35,6 @@
 
 enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
 
-
 /* A frame of the trace before: its ip, the ip's index, its node. */
 struct prev_frame {
     uint64_t ip;
@@ -166,10 +165,10 @@ static void take_count(struct iptab *x, uint32_t n)
     }
     s->ntraces = n;
     x->at = n ? AT_HEAD : AT_END;
-    /* The tree's table made at once, when the budget holds it, half full
-     * at most with every node it can get: one a trace (a trace's first
-     * new node under a node it did not make: kid_indexed), and no more
-     * than the payload has ips.  No rehash while it fills (each read
+    /* The tree's table made at once, when the budget holds it, for the
+     * most nodes it can be given at half load: one a trace (a trace's
+     * first new node under a node it did not make: kid_indexed), and no
+     * more than the payload has ips.  No rehash while it fills (each read
      * every node made so far, a cache miss each on a big tree); without
      * the budget for it, it doubles as nodes come.  At most 8 bytes a
      * trace, and a trace takes 8 of the payload at least. */

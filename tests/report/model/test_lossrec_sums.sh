@@ -1,7 +1,8 @@
 # tests/report/model/test_lossrec_sums.sh - a kind that `heapsnap leaks`
 # neither lists nor suppresses is summed straight from BLOCKS
-# (lossrec_opts.sums_only), where an --include or --exclude filter makes a record of every
-# (trace, kind) and sums the records: both ways give the same LEAK SUMMARY.
+# (lossrec_opts.sums_only), where an --include or --exclude filter makes
+# a record of every (trace, kind) and sums the records: both ways give
+# the same LEAK SUMMARY.
 # The fixture (tests/shim/leak/leaky.c basic) holds every kind: still
 # reachable, possibly lost, indirect, direct and cycle blocks.
 
