@@ -310,6 +310,6 @@ int statsopt_site_alone(const struct stats_opts *o)
 {
     const struct frames_filter *fl = &o->filter;
     return o->key == KEY_LINENO && !o->cumulative && !o->by_type && !o->json && !o->retainers &&
-           !o->retained && !o->temporary && !o->failed && !o->collected && !o->by_process &&
+           !o->temporary && !o->failed && !o->collected && !o->by_process &&
            !o->native_site && !o->fold && !fl->all_frames && !fl->ninclude && !fl->nexclude;
 }
