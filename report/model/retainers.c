@@ -36,6 +36,9 @@ struct retainers_target {
     uint64_t blocks, bytes;
     struct retainers_row *rows;
     size_t nrows, cap;
+    uint32_t *slot;        /* open addressing: a row's index + 1, 0 free; by
+                              (kind, source) (retainers_row_hash) */
+    size_t nslot;          /* a power of two, at least twice nrows */
     UT_hash_handle hh;
 };
 
@@ -59,17 +62,57 @@ static int retainers_site_is(const char *name, const struct frame *f, const char
     return !strcmp(buf, want);
 }
 
+/* A row's place in its target's index: its kind and its source's text
+ * (FNV-1a).  A site of a big Python program is kept by thousands of
+ * source sites, so the rows are found by index, not by a search that
+ * compared each row's source. */
+static size_t retainers_row_hash(int kind, const char *source)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(unsigned)kind;
+    for (const unsigned char *p = (const unsigned char *)(source ? source : ""); *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (size_t)(h ^ h >> 29);
+}
+
+static int retainers_row_is(const struct retainers_row *r, int kind, const char *source)
+{
+    return r->kind == kind && (kind != HSNAP_RET_BLOCK || !strcmp(r->source, source));
+}
+
+/* t's index made again with twice the slots; 0, or -1 (out of memory). */
+static int retainers_index_grow(struct retainers_target *t)
+{
+    size_t n = t->nslot ? t->nslot * 2 : 16;
+    uint32_t *v = calloc(n, sizeof(*v));
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < t->nrows; i++) {
+        size_t k = retainers_row_hash(t->rows[i].kind, t->rows[i].source) & (n - 1);
+        while (v[k])
+            k = (k + 1) & (n - 1);
+        v[k] = (uint32_t)i + 1;
+    }
+    free(t->slot);
+    t->slot = v;
+    t->nslot = n;
+    return 0;
+}
+
 static struct retainers_row *retainers_row_get(struct retainers_target *t, int kind, const char *source)
 {
-    for (size_t i = 0; i < t->nrows; i++)
-        if (t->rows[i].kind == kind && (kind != HSNAP_RET_BLOCK || !strcmp(t->rows[i].source, source)))
-            return &t->rows[i];
+    if ((t->nrows + 1) * 2 > t->nslot && (t->nrows >= UINT32_MAX - 1 || retainers_index_grow(t) < 0))
+        return NULL;
+    size_t k = retainers_row_hash(kind, source) & (t->nslot - 1);
+    for (; t->slot[k]; k = (k + 1) & (t->nslot - 1))
+        if (retainers_row_is(&t->rows[t->slot[k] - 1], kind, source))
+            return &t->rows[t->slot[k] - 1];
     if (grow_array((void **)&t->rows, &t->cap, t->nrows + 1, sizeof(*t->rows)) < 0)
         return NULL;
     struct retainers_row *r = &t->rows[t->nrows++];
     memset(r, 0, sizeof(*r));
     r->kind = kind;
     r->source = source;
+    t->slot[k] = (uint32_t)t->nrows;
     return r;
 }
 
@@ -155,6 +198,7 @@ static void retainers_free_all(struct retainers_target *all)
     HASH_ITER(hh, all, t, tmp) {
         HASH_DEL(all, t);
         free(t->rows);
+        free(t->slot);
         free(t);
     }
 }
