@@ -122,6 +122,11 @@ void hook_countdown_set(int64_t v); /* across a domain's own call */
  * passes more often, a native thread's mallocs left words past 896 bytes
  * (test_leak_leftovers' _native, one run in six or ten) */
 #define HOOK_SCRUB_TICK 2048
+/* ... and a repeat whose memo's compare list was made on the way
+ * (unwind_host.deep, cfi_memo_list), which ran past 896 bytes: a native
+ * thread's first repeats of stacks without frame pointers in a Python
+ * process left a return address ~1 KiB below (test_leak_leftovers' _native) */
+#define HOOK_SCRUB_LIST 2048
 /* hook_scrub_need (hs_hot) raised to n at least: a path ran n bytes deep */
 static inline void hook_book(size_t n)
 {

@@ -12,6 +12,12 @@
 
 /* ---------------- the unwinders' host ---------------- */
 
+/* unwind_host.deep: the scrub reaches past a repeat's path */
+static void hook_unwind_deep(void)
+{
+    hook_book(HOOK_SCRUB_LIST);
+}
+
 static const struct unwind_host hook_unwind_host = {
     .alloc = arena_alloc,
     .free = arena_free,
@@ -19,7 +25,7 @@ static const struct unwind_host hook_unwind_host = {
     .iterate_phdr = loader_iterate_phdr,
     .loader_enter = loader_enter,
     .loader_leave = loader_leave,
-    .count = opt_debug_count, .warn = opt_warn,
+    .count = opt_debug_count, .warn = opt_warn, .deep = hook_unwind_deep,
 };
 
 _Static_assert((int)OPT_UNWIND_AUTO == UNWIND_AUTO && (int)OPT_UNWIND_FP == UNWIND_FP &&

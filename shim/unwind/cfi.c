@@ -578,8 +578,11 @@ static HS_NOINLINE void cfi_check_memo(const struct cfi_memo *m, uintptr_t key, 
  * by step), else 0. */
 static HS_NOINLINE int cfi_memo_list(struct cfi_memo *m)
 {
-    if (m->nchk == CFI_CHECKS_LATER)
+    if (m->nchk == CFI_CHECKS_LATER) {
         cfi_memo_checks(m, cfi_memo.cap);
+        if (unwind_host->deep) /* its frames lie below a repeat's usual depth */
+            unwind_host->deep();
+    }
     return m->nchk == CFI_CHECKS_NONE;
 }
 

@@ -29,6 +29,10 @@ struct unwind_host {
     void (*loader_leave)(void);
     void (*count)(const char *what, uint64_t n); /* HEAPSNAP_VERBOSE: one figure */
     void (*warn)(const char *a, const char *b, const char *c); /* capped; NULL: none */
+    /* a repeat's answer ran deeper than a repeat runs (a memo's compare
+     * list made on its first repeat: cfi_memo_list), so the hook's scrub
+     * must reach further below it; NULL: nobody scrubs */
+    void (*deep)(void);
 };
 
 enum { UNWIND_AUTO, UNWIND_FP, UNWIND_LIBUNWIND }; /* HEAPSNAP_UNWIND's choices, in order */
