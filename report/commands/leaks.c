@@ -451,11 +451,6 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
     if (o->why) /* who holds it: no loss records needed */
         return o->json ? leaks_why_json(o, snaps, paths, n, err, errlen)
                        : leaks_why_text(o, snaps, paths, n, err, errlen);
-    /* A kind neither listed nor matched by a suppression is only summed
-     * (still reachable, most of a big program's blocks): without
-     * --include or --exclude its records would add up to the same
-     * totals, and making them named every frame of their stacks. */
-    o->lr.sums_only = !o->lr.filter.ninclude && !o->lr.filter.nexclude;
     struct lossrec_set *ls = lossrec_new(&o->lr);
     int rc = 0;
     if (!ls) {

@@ -240,9 +240,7 @@ static int leak_kind(struct leakcheck *gl, struct verdict *g, int proc, size_t r
 static struct lossrec_set *leak_records(struct leakcheck *gl, const struct snap *s,
                                    const char *path, char *err, size_t errlen)
 {
-    /* still reachable is judged by no rule: summed, no record made */
-    struct lossrec_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS,
-                             .sums_only = 1};
+    struct lossrec_opts o = {.kinds = LEAKED_KINDS, .supp = gl->supp, .supp_kinds = LEAKED_KINDS};
     struct lossrec_set *ls = NULL;
     if (grow_array((void **)&gl->sets, &gl->capsets, (size_t)gl->nsets + 1,
                    sizeof(*gl->sets)) < 0 ||

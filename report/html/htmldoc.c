@@ -501,7 +501,7 @@ static int html_leaks(struct json *j, const struct prof *p, long rows, char *err
                       size_t errlen)
 {
     struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_ALL & ~LOSSREC_KIND_BIT(LOSSREC_REACHABLE),
-                         .limit = rows, .sums_only = 1}; /* still reachable: its total alone */
+                         .limit = rows};
     struct snap *lk = calloc(p->nin + 1, sizeof(*lk)); /* copies: lossrec reads them */
     char **paths = calloc(p->nin + 1, sizeof(*paths));
     struct lossrec_set *ls = lossrec_new(&lo);

@@ -36,7 +36,7 @@ struct lossrec_set {
     size_t ngroups;           /* of them kept by -n */
     size_t ngroups_all;       /* before -n */
     struct lossrec_total sum[LOSSREC_NKINDS], suppressed;
-    struct lossrec_total unrecorded[LOSSREC_NKINDS]; /* sums_only's */
+    struct lossrec_total unrecorded[LOSSREC_NKINDS]; /* lossrec_sums_only's */
     uint32_t unstopped;
     struct lossrec_total runtime;       /* HSNAP_CLASS_RUNTIME, summed */
     uint64_t partial;         /* blocks the check could not read whole */
@@ -195,11 +195,14 @@ static int lossrec_slot(const struct hsnap_block *b, const uint8_t *member)
     return -1;
 }
 
-/* Whether kind's records would only be summed (lossrec_opts.sums_only). */
+/* Whether kind's records would only be summed: a kind neither shown nor
+ * suppressible, with no filter (a filter's totals count only the records
+ * it keeps), whose records would only add up to its total, each stack
+ * named on the way (import torch's still reachable blocks). */
 static int lossrec_sums_only(const struct lossrec_set *ls, enum lossrec_kind kind)
 {
     unsigned bit = LOSSREC_KIND_BIT(kind);
-    return ls->o.sums_only && !(ls->o.kinds & bit) &&
+    return !ls->o.filter.ninclude && !ls->o.filter.nexclude && !(ls->o.kinds & bit) &&
            !((!ls->o.supp_kinds || ls->o.supp_kinds & bit) && supp_has_kind(ls->o.supp, kind));
 }
 

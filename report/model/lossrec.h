@@ -81,11 +81,6 @@ struct lossrec_opts {
     struct supp_set *supp;     /* may be NULL */
     unsigned supp_kinds;       /* kinds suppressions are matched against
                                   (LOSSREC_KIND_BIT set; 0 = all kinds) */
-    int sums_only;             /* a kind neither shown nor suppressible is only
-                                  summed, no record made (the caller sets no
-                                  filter, and lists no record of it: run's
-                                  summary and `leaks` without a filter, of import
-                                  torch's reachable blocks) */
 };
 
 struct lossrec_total {

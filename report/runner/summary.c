@@ -666,7 +666,7 @@ static int summary_leaks(struct snap *s, const char *path, FILE *out)
         return -1;
     }
     struct lossrec_opts lo = {.kinds = LOSSREC_KINDS_DEFAULT, .by_site = 1,
-                              .limit = SUMMARY_SITES, .sums_only = 1};
+                              .limit = SUMMARY_SITES};
     struct lossrec_set *ls = NULL;
     char *paths[1] = {(char *)path};
     if (supp_add_snaps(&lo.supp, s, paths, 1, err, sizeof(err)) < 0 ||

@@ -1,6 +1,6 @@
 # tests/report/model/test_lossrec_sums.sh - a kind that `heapsnap leaks`
 # neither lists nor suppresses is summed straight from BLOCKS
-# (lossrec_opts.sums_only), where an --include or --exclude filter makes
+# (lossrec_sums_only), where an --include or --exclude filter makes
 # a record of every (trace, kind) and sums the records: both ways give
 # the same LEAK SUMMARY.
 # The fixture (tests/shim/leak/leaky.c basic) holds every kind: still
