@@ -61,9 +61,13 @@ else
     t_pass hint_packaged_names_package
   else t_fail hint_packaged_names_package "$(cat "$T/sd.err" "$T/su.err" "$T/sf.err" | tr '\n' '|')"; fi
 fi
-# The owners' two asks (dbg_owners), with a dpkg-query of the test's own on PATH that
+# The owners' asks (dbg_owners), with a dpkg-query of the test's own on PATH that
 # logs its arguments: the name Debian's policy gives the module asked with -L first
-# (a program: its own name), and -S only for a module no guess's list holds.
+# (a program: its own name); then the packages that one depends on, three levels
+# down, read from one -W of every package's dependencies and asked with one -L
+# (`sort` in coreutils, a dependency two levels down here: sort -> libc6 | busybox,
+# busybox -> coreutils; a version, an architecture and a choice taken apart);
+# -S only for a module no package of those lists holds.
 if [ -s "$T/sort.hsnap" ]; then
   mkdir -p "$T/stub"
   cat >"$T/stub/dpkg-query" <<'SH'
@@ -72,15 +76,18 @@ echo "$*" >>"$STUB_LOG"
 op=$1; shift
 case "$op" in
 -L) sep=; for p in "$@"; do [ -n "$sep" ] && echo; sep=1
-      [ "$p" = sort ] && [ -z "$STUB_NONE" ] && printf '/usr\n/usr/bin\n/usr/bin/sort\n'; done ;;
+      case "$p:$STUB_HOW" in
+      sort:guess | coreutils:dep) printf '/usr\n/usr/bin\n/usr/bin/sort\n' ;;
+      libc6:dep) printf '/usr/lib/x86_64-linux-gnu/libc.so.6\n' ;;
+      esac; done ;;
+-W) [ "$STUB_HOW" = dep ] && printf 'sort\t, libc6 (>= 2.34), busybox:any | tar\nbusybox\t, coreutils (= 9.1)\nlibc6\tlibgcc-s1, \n' ;;
 -S) for p in "$@"; do echo "coreutils: $p"; done ;;
 esac
 SH
   chmod +x "$T/stub/dpkg-query"
-  for how in guess none; do
-    none=; [ "$how" = none ] && none=1
+  for how in guess none dep; do
     : >"$T/stub.$how.log"
-    STUB_LOG=$T/stub.$how.log STUB_NONE=$none PATH=$T/stub:$PATH HEAPSNAP_OS_RELEASE=$T/os.debian \
+    STUB_LOG=$T/stub.$how.log STUB_HOW=$how PATH=$T/stub:$PATH HEAPSNAP_OS_RELEASE=$T/os.debian \
       "$HEAPSNAP" top -n 3 "$T/sort.hsnap" >/dev/null 2>"$T/stub.$how.err"
   done
   if grep -q 'apt install sort-dbgsym (Debian' "$T/stub.guess.err" &&
@@ -90,4 +97,36 @@ SH
      grep -q '^-S .*/bin/sort' "$T/stub.none.log"; then
     t_pass hint_policy_name_asked_before_search
   else t_fail hint_policy_name_asked_before_search "$(cat "$T"/stub.*.err "$T"/stub.*.log | tr '\n' '|')"; fi
+  if grep -q 'apt install coreutils-dbgsym (Debian' "$T/stub.dep.err" &&
+     [ "$(sed -n 1p "$T/stub.dep.log")" = "-L sort" ] &&
+     sed -n 2p "$T/stub.dep.log" | grep -q '^-W -f=' &&
+     grep -qx -- '-L libc6 busybox tar libgcc-s1 coreutils' "$T/stub.dep.log" &&
+     [ "$(grep -c '^-' "$T/stub.dep.log")" = 3 ]; then
+    t_pass hint_dependencies_asked_before_search
+  else t_fail hint_dependencies_asked_before_search "$(cat "$T"/stub.dep.err "$T"/stub.dep.log | tr '\n' '|')"; fi
 fi
+# Debian's own python3 as a user runs it: its program is in python3.X-minimal, which
+# its own name's package (python3.X) depends on; named without dpkg-query -S, the
+# search of every package's list (dpkg-query logged by a wrapper of the real one).
+py=$(readlink -f /usr/bin/python3 2>/dev/null)
+pkg=$(dpkg-query -S "$py" 2>/dev/null | sed -n '1s/:.*//p')
+case "$pkg" in
+python3.*-minimal)
+  if dpkg-query -W -f='${Status}' "$pkg-dbgsym" 2>/dev/null | grep -q installed; then
+    t_skip hint_python_program_without_search "$pkg-dbgsym is installed"
+  else
+    mkdir -p "$T/wrap"
+    real=$(command -v dpkg-query)
+    printf '#!/bin/sh\necho "$*" >>"%s"\nexec "%s" "$@"\n' "$T/wrap.log" "$real" >"$T/wrap/dpkg-query"
+    chmod +x "$T/wrap/dpkg-query"
+    HEAPSNAP_OUTPUT=$T/py.hsnap LD_PRELOAD=$SHIM /usr/bin/python3 -S -c pass
+    : >"$T/wrap.log"
+    PATH=$T/wrap:$PATH HEAPSNAP_OS_RELEASE=$T/os.debian "$HEAPSNAP" top -n 3 "$T/py.hsnap" \
+      >/dev/null 2>"$T/py.err"
+    if grep -q "apt install $pkg-dbgsym (Debian's debug archive)" "$T/py.err" &&
+       grep -q '^-L ' "$T/wrap.log" && ! grep -q '^-S' "$T/wrap.log"; then
+      t_pass hint_python_program_without_search
+    else t_fail hint_python_program_without_search "$(cat "$T/py.err" "$T/wrap.log" | tr '\n' '|')"; fi
+  fi ;;
+*) t_skip hint_python_program_without_search "/usr/bin/python3 ($py) is no Debian python3.X-minimal's" ;;
+esac
