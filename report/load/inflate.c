@@ -3,9 +3,10 @@
  * made whole again.  The section is checked as stored first (head, one zstd
  * frame ending at the section's end, its declared size), then decompressed
  * into a buffer of its own whose size the section declares: the frame must
- * fill it exactly.  The buffer grows only as the output comes, so a forged
- * size costs only what the frame really holds, and the zstd window is
- * bounded so a frame cannot ask for a huge one.  A section may instead be
+ * fill it exactly.  The buffer is made for that size at once (no copy as
+ * it grows), but its pages are touched only as the output comes, so a
+ * forged size costs only what the frame really holds, and the zstd window
+ * is bounded so a frame cannot ask for a huge one.  A section may instead be
  * streamed: its output handed on chunk by chunk, never whole in memory.
  * Either way the declared size is charged to the file's budget (section.c)
  * before a byte is decompressed, so a bomb is refused at its head.  A
@@ -27,29 +28,29 @@
 #include "snap.h"
 
 #define SNAP_ZWINDOW_MAX 24 /* log2 of the largest zstd window accepted (16 MiB) */
-#define SNAP_ZFIRST (1u << 20) /* a compressed section's first output buffer */
+#define SNAP_ZFIRST (1u << 20) /* a streamed section's chunk */
 
-/* The frame's output after the head_len bytes of *buf (malloc'd, grown
- * as the output comes, never past want bytes after the head: a forged
- * size costs only what the frame really holds); -1 with a reason when
- * the frame is damaged or holds more or less than want. */
+/* The frame's output after the head_len bytes of *buf (malloc'd for
+ * want bytes after the head, whose pages are touched only as the output
+ * comes: a forged size costs only what the frame really holds, and the
+ * budget charged it before); -1 with a reason when the frame is damaged
+ * or holds more or less than want. */
 static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8_t **buf,
                          size_t head_len, uint64_t want, const char *name, char *err,
                          size_t errlen)
 {
     ZSTD_inBuffer in = {frame, flen, 0};
-    uint64_t cap = want < SNAP_ZFIRST ? want : SNAP_ZFIRST;
     ZSTD_outBuffer o = {NULL, 0, 0};
     for (;;) {
-        if (o.pos == o.size && o.size < want) { /* room for more, up to want */
-            cap = o.size ? (o.size > want / 2 ? want : 2 * (uint64_t)o.size) : cap;
-            uint8_t *p = realloc(*buf, head_len + (size_t)cap);
+        if (o.pos == o.size && o.size < want) { /* the room, once */
+            uint8_t *p = want <= SIZE_MAX - head_len ? realloc(*buf, head_len + (size_t)want)
+                                                      : NULL;
             if (!p)
                 return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
-                                         (unsigned long long)cap);
+                                         (unsigned long long)want);
             *buf = p;
             o.dst = p + head_len;
-            o.size = (size_t)cap;
+            o.size = (size_t)want;
         }
         size_t in0 = in.pos, out0 = o.pos;
         size_t r = ZSTD_decompressStream(dc, &o, &in);
@@ -125,41 +126,33 @@ struct unplane {
     size_t need, have;         /* the chunk's bytes, and so far */
     uint8_t *in, *out;         /* a chunk's planes, and its records */
     uint64_t given, want;      /* records' bytes handed on, and declared */
-    int bad;                   /* 1: a chunk out of bounds or past want */
+    int bad;                   /* a chunk out of bounds or past want */
     uint32_t packed;           /* HSNAP_ZHEAD_PACKED or _FORMED: chunks of packed
                                   records (hsnap_packed.h), not planes; else 0 */
     void (*sink)(void *, const uint8_t *, size_t);
     void *ctx;                 /* sink's */
-    uint8_t **buf;             /* without a sink: the payload's buffer, head first */
-    size_t head_len, cap;      /* ... its head's bytes, and room after them */
+    uint8_t **buf;             /* without a sink: the payload's buffer, head first,
+                                  then room for the declared size */
+    size_t head_len;           /* ... its head's bytes */
 };
 
-/* n records' bytes to the sink, or to the buffer (grown as they come). */
-static void unplane_give(struct unplane *u, const uint8_t *p, size_t n)
+/* Where a chunk's n bytes of records go: straight into the buffer (made
+ * for the declared size: frame_unplane), or, for the sink, into u->out;
+ * NULL past the declared size. */
+static uint8_t *unplane_room(struct unplane *u, size_t n)
 {
     if (u->given + n > u->want) {
         u->bad = 1;
-        return;
+        return NULL;
     }
-    if (u->sink) {
+    return u->sink ? u->out : *u->buf + u->head_len + u->given;
+}
+
+/* The n bytes unplane_room gave, filled: to the sink, or kept. */
+static void unplane_given(struct unplane *u, const uint8_t *p, size_t n)
+{
+    if (u->sink)
         u->sink(u->ctx, p, n);
-    } else {
-        if (u->given + n > u->cap) {
-            size_t cap = u->cap ? u->cap : SNAP_ZFIRST;
-            while (cap < u->given + n)
-                cap *= 2;
-            if (cap > u->want)
-                cap = (size_t)u->want;
-            uint8_t *q = realloc(*u->buf, u->head_len + cap);
-            if (!q) {
-                u->bad = 2;
-                return;
-            }
-            *u->buf = q;
-            u->cap = cap;
-        }
-        memcpy(*u->buf + u->head_len + u->given, p, n);
-    }
     u->given += n;
 }
 
@@ -188,16 +181,18 @@ static void unplane_feed(void *arg, const uint8_t *p, size_t n)
         p += k;
         n -= k;
         if (u->have == u->need) {
-            if (!u->packed) {
-                hsnap_planes_get(u->out, u->in, u->stride, u->count);
-                unplane_give(u, u->out, u->need);
-            } else if ((u->packed == HSNAP_ZHEAD_FORMED ? hsnap_packed_get_formed
-                                                       : hsnap_packed_get)(u->out, u->in, u->need,
-                                                                           u->count) == 0) {
-                unplane_give(u, u->out, (size_t)u->count * sizeof(struct hsnap_block));
-            } else {
+            size_t got = u->packed ? (size_t)u->count * sizeof(struct hsnap_block) : u->need;
+            uint8_t *to = unplane_room(u, got);
+            if (!to)
+                break;
+            if (!u->packed)
+                hsnap_planes_get(to, u->in, u->stride, u->count);
+            else if ((u->packed == HSNAP_ZHEAD_FORMED ? hsnap_packed_get_formed
+                                                      : hsnap_packed_get)(to, u->in, u->need,
+                                                                          u->count) != 0)
                 u->bad = 1;
-            }
+            if (!u->bad)
+                unplane_given(u, to, got);
             u->nhead = 0;
         }
     }
@@ -220,16 +215,22 @@ static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint6
     struct unplane u = {.want = want, .packed = packed, .sink = sink, .ctx = ctx, .buf = buf,
                         .head_len = head_len};
     u.in = malloc(most);
-    u.out = malloc(most);
-    int rc = !u.in || !u.out ? snap_section_fail(err, errlen, name, "out of memory")
+    u.out = sink ? malloc(most) : NULL;
+    if (!sink && want) { /* the declared size, whose pages are touched only as records come */
+        uint8_t *q = want <= SIZE_MAX - head_len ? realloc(*buf, head_len + (size_t)want) : NULL;
+        if (!q) {
+            free(u.in);
+            return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
+                                     (unsigned long long)want);
+        }
+        *buf = q;
+    }
+    int rc = !u.in || (sink && !u.out) ? snap_section_fail(err, errlen, name, "out of memory")
              /* a chunk's head is 8 bytes for 1 at least: 9 times the payload bounds it */
              : frame_stream(dc, frame, flen, want > UINT64_MAX / 16 ? UINT64_MAX : want * 9 + 16,
                             unplane_feed, &u, name, err, errlen, 1);
     free(u.in);
     free(u.out);
-    if (rc == 0 && u.bad == 2)
-        rc = snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
-                               (unsigned long long)want);
     if (rc == 0 && (u.bad || u.nhead || u.given != want))
         rc = snap_section_fail(err, errlen, name, packed
                                ? "its packed records hold %llu bytes%s, %llu declared"
