@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "base/pagemap.h"
 #include "base/procmaps.h"
 #include "pyframes.h"
 #include "pygraph.h"
@@ -61,6 +62,7 @@ static struct {
     char *pool;      /* PYL_CHUNK: a copy of the pool at pool_at (pyl_pool_free) */
     uintptr_t pool_at;
     char line[4096];
+    struct pagemap pm; /* pyl_scan_written's */
 } l;
 
 /* The last check's classes: the blocks not reachable, by address. */
@@ -464,8 +466,28 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
     }
 }
 
+/* pyl_scan of [lo, hi), a private mapping's, but for the pages it never
+ * wrote (pagemap.h): they read as zeros or as their file's bytes as
+ * linked, which name no object the program made, and a read faults
+ * each in for good (a library's .data that torch's process never
+ * touched: libcodec2's 15 MB, file pages the process then held). */
+static void pyl_scan_written(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t from = lo;
+    l.pm.n = 0; /* the entries read afresh for each range */
+    for (uintptr_t p = lo & ~(uintptr_t)(PAGEMAP_PAGE - 1); p < hi; p += PAGEMAP_PAGE) {
+        if (pagemap_written(&l.pm, p, hi - 1) != 0)
+            continue;
+        if (from < p)
+            pyl_scan(from, p);
+        from = p + PAGEMAP_PAGE;
+    }
+    if (from < hi)
+        pyl_scan(from, hi);
+}
+
 /* A line of /proc/self/maps: the program's writable memory, less the
- * shim's, scanned. */
+ * shim's, scanned (a private mapping's written pages alone). */
 static void pyl_map(const struct procmaps_line *m, void *arg)
 {
     (void)arg;
@@ -490,15 +512,16 @@ static void pyl_map(const struct procmaps_line *m, void *arg)
         if (regs)
             pyl_scan((uintptr_t)regs, (uintptr_t)(regs + nr));
     }
+    void (*scan)(uintptr_t, uintptr_t) = perm[4] == 'p' ? pyl_scan_written : pyl_scan;
     for (uint32_t i = 0; i < l.nshim && at < m->hi; i++) {
         if (l.shim[i][1] <= at || l.shim[i][0] >= m->hi)
             continue;
         if (l.shim[i][0] > at)
-            pyl_scan(at, l.shim[i][0]);
+            scan(at, l.shim[i][0]);
         at = l.shim[i][1];
     }
     if (at < m->hi)
-        pyl_scan(at, m->hi);
+        scan(at, m->hi);
 }
 
 /* Whether v is an address in a mapping. */
@@ -774,7 +797,9 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
     l.mask = cap - 1, l.words = words, l.h = h;
     pyl_keys(h, nobj, want, words);
     pyl_shim_ranges(h, nobj);
+    pagemap_open(&l.pm);
     rc = procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_line, NULL);
+    pagemap_close(&l.pm);
     pyl_init_prepare(); /* pyl_init_kept's names */
     if (rc == 0) {
         pyl_forgive(h, nobj, want, words);
