@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "peek.h"
 #include "root.h"
 #include "python.h"
 #include "snapshot.h"
@@ -273,8 +274,11 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
  * (snap_pytypes_early), when BLOCKS' blocks will be listed to check them by. */
 static void lchk_meanwhile(void *ctx)
 {
-    if (((struct lchk_fork *)ctx)->written)
+    if (((struct lchk_fork *)ctx)->written) {
+        peek_mem_on(); /* the fork shares our pages: reads that do not pin (peek.h) */
         snap_pytypes_early();
+        peek_mem_off();
+    }
 }
 
 /* collect_check_fork, with the reply mapped before and read after. */

@@ -14,6 +14,7 @@
  * once it is unmapped.  The table is the caller's (mapped for the
  * check); nothing here allocates.
  */
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -21,6 +22,20 @@
 #include "procmaps.h"
 
 struct peek_frozen peek_fz;
+int peek_mem_fd1;
+
+void peek_mem_on(void)
+{
+    if (!peek_mem_fd1)
+        peek_mem_fd1 = open("/proc/self/mem", O_RDONLY | O_CLOEXEC) + 1;
+}
+
+void peek_mem_off(void)
+{
+    if (peek_mem_fd1)
+        close(peek_mem_fd1 - 1);
+    peek_mem_fd1 = 0;
+}
 
 struct peek_fill {
     struct peek_range *r;

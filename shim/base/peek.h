@@ -7,6 +7,12 @@
  * no mapping can go) the ranges peek_freeze listed are read by plain
  * loads (peek_safe): the system call pinned a page for each read, a third of
  * the check's time in a big Python program.
+ *   While the check's fork lives, the parent's pages are shared with it,
+ * and a page process_vm_readv pins for a read is first copied for the
+ * parent (the kernel unshares an anonymous page pinned while a fork maps
+ * it: a copy and a TLB shootdown a page).  Between peek_mem_on and
+ * peek_mem_off the copies are preads of /proc/self/mem instead, whose
+ * reads do not pin.
  */
 #ifndef HEAPSNAP_PEEK_H
 #define HEAPSNAP_PEEK_H
@@ -42,6 +48,34 @@ void peek_freeze(struct peek_range *r, size_t cap);
 void peek_forget(uintptr_t lo, uintptr_t hi);
 void peek_thaw(void);
 
+/* /proc/self/mem's descriptor + 1 between peek_mem_on and peek_mem_off
+ * (0: process_vm_readv).  peek_mem_on opens it where it can; one caller at
+ * a time (the snapshot lock). */
+extern int peek_mem_fd1;
+void peek_mem_on(void);
+void peek_mem_off(void);
+
+/* The k ranges of from copied into to's (each to[i] as long as from[i]),
+ * in order, stopping at the first that cannot be read whole: the bytes
+ * copied, or -1 with errno as the copy left it (ENOSYS or EPERM: the
+ * system call refused). */
+static inline long peek_readv(const struct iovec *to, const struct iovec *from, unsigned long k)
+{
+    if (!peek_mem_fd1)
+        return syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L);
+    long got = 0;
+    for (unsigned long i = 0; i < k; i++) {
+        ssize_t r = pread(peek_mem_fd1 - 1, to[i].iov_base, from[i].iov_len,
+                          (off_t)(uintptr_t)from[i].iov_base);
+        if (r < 0 && !got)
+            return errno == ENOSYS || errno == EPERM ? (errno = EIO, -1) : -1;
+        got += r > 0 ? r : 0;
+        if (r != (ssize_t)from[i].iov_len)
+            break;
+    }
+    return got;
+}
+
 /* Whether the n bytes at p may be read by a plain load: the process is
  * frozen and they lie in one safe range. */
 static inline int peek_safe(uintptr_t p, size_t n)
@@ -70,7 +104,7 @@ static inline int peek(void *dst, uintptr_t src, size_t n)
     }
     struct iovec to = {dst, n}, from = {(void *)src, n};
     int saved = errno;
-    long r = syscall(SYS_process_vm_readv, (long)getpid(), &to, 1L, &from, 1L, 0L);
+    long r = peek_readv(&to, &from, 1);
     int err = errno;
     errno = saved;
     if (r == (long)n)

@@ -145,7 +145,8 @@ static const char *pyrd_pg_chunk(uint64_t c)
     pg.m->used[s] = pg.clock;
     struct iovec to = {pg.m->data[s], PYPG_CHUNK}, from = {(void *)(uintptr_t)(c * PYPG_CHUNK), PYPG_CHUNK};
     int saved = errno;
-    long r = syscall(SYS_process_vm_readv, pg.pid, &to, 1L, &from, 1L, 0L);
+    long r = peek_mem_fd1 ? peek_readv(&to, &from, 1) /* a fork shares the pages (peek.h) */
+             : syscall(SYS_process_vm_readv, pg.pid, &to, 1L, &from, 1L, 0L);
     int err = errno;
     errno = saved;
     pg.calls++;

@@ -9,12 +9,19 @@
  * nothing is safe and peek is the system call's again; a table too small
  * for the mappings trusts none; a range cut out (peek_forget: the fork's
  * own mappings) is not safe, nor a read running into it, and a cut that
- * needs a range more than the table holds trusts none.
+ * needs a range more than the table holds trusts none.  Between
+ * peek_mem_on and peek_mem_off (the check's fork alive) a read of a page
+ * the fork shares leaves it shared (process_vm_readv's pin made the kernel
+ * copy it for the reader), a read running off a mapping gives the bytes
+ * before the hole, and an unmapped address none.
  */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "peek.h"
@@ -100,9 +107,65 @@ TEST_BEGIN(peek_forgotten_range_not_safe)
     munmap(m + 2 * pg, 2 * pg);
 TEST_END
 
+/* Whether the page at p is mapped by this process alone (pagemap's bit
+ * 56); -1 where pagemap cannot tell. */
+static int peek_test_exclusive(const void *p)
+{
+    uint64_t e = 0;
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    long pg = sysconf(_SC_PAGESIZE);
+    ssize_t r = fd < 0 ? -1 : pread(fd, &e, 8, (off_t)((uintptr_t)p / (uintptr_t)pg * 8));
+    if (fd >= 0)
+        close(fd);
+    return r != 8 || !(e >> 63) ? -1 : (int)((e >> 56) & 1);
+}
+
+TEST_BEGIN(peek_mem_reads_shared_pages_without_copying)
+    long pg = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    expect_true(m != MAP_FAILED, "three pages mapped");
+    memset(m, 'a', pg);
+    memset(m + pg, 'b', pg);
+    munmap(m + 2 * pg, pg); /* the second page is the mapping's last */
+    int hold[2];
+    expect_true(pipe(hold) == 0, "pipe");
+    pid_t child = fork();
+    if (child == 0) { /* the fork: shares the pages until it goes */
+        char c;
+        close(hold[1]);
+        (void)!read(hold[0], &c, 1);
+        _exit(0);
+    }
+    close(hold[0]);
+    expect_true(child > 0, "fork");
+    peek_mem_on();
+    expect_true(peek_mem_fd1 > 0, "/proc/self/mem opened");
+    char got[2 * 4096 + 64];
+    struct iovec to[2] = {{got, 64}, {got + 64, 2 * pg}};
+    struct iovec from[2] = {{m, 64}, {m + pg, 2 * pg}};
+    int before = peek_test_exclusive(m);
+    long r = peek_readv(to, from, 2);
+    expect_true(r == 64 + pg, "a read off the mapping's end: the bytes before (%ld)", r);
+    expect_true(got[0] == 'a' && got[63] == 'a' && got[64] == 'b' && got[64 + pg - 1] == 'b',
+                "the bytes read");
+    int after = peek_test_exclusive(m);
+    expect_true(before != 0 || after == 0, "a shared page read stays shared (%d -> %d)",
+                before, after);
+    from[0].iov_base = m + 2 * pg;
+    expect_true(peek_readv(to, from, 1) < 0, "an unmapped page: nothing");
+    expect_true(peek(got, (uintptr_t)(m + 8), 8) && got[0] == 'a', "peek through it");
+    peek_mem_off();
+    expect_true(peek_mem_fd1 == 0, "closed");
+    expect_true(peek(got, (uintptr_t)(m + pg), 8) && got[0] == 'b', "the system call's again");
+    close(hold[1]);
+    waitpid(child, NULL, 0);
+    munmap(m, 2 * pg);
+TEST_END
+
 int main(void)
 {
     peek_frozen_loads_private_mappings_only();
     peek_forgotten_range_not_safe();
+    peek_mem_reads_shared_pages_without_copying();
     return 0;
 }
