@@ -795,6 +795,9 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
     if (!l.bits || !l.key || !l.obj || !l.at || !l.shim || !l.buf || !l.pool || !l.map || !pyl_safe_reads())
         goto out;
     l.mask = cap - 1, l.words = words, l.h = h;
+    /* the reads by pread of /proc/self/mem: one system call a peek where
+     * process_vm_readv took two (getpid's), and no pin (peek.h) */
+    peek_mem_on();
     pyl_keys(h, nobj, want, words);
     pyl_shim_ranges(h, nobj);
     pagemap_open(&l.pm);
@@ -806,6 +809,7 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
         pyl_init_names_refs(h, nobj, want, words, pyl_init_kept);
         pyl_nested(h, nobj, words);
     }
+    peek_mem_off();
 out:
     if (l.bits)
         arena_unmap(l.bits, cap);
