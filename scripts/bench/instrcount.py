@@ -34,7 +34,7 @@ parser's and irbuild's is per allocation, most of them kept.
 --check runs the short count (smoke size: 10,000 and 20,000 pairs of
 churn1 and deep, and mallocs of kept64 and kept200; 100,000 and 200,000 of kept100k;
 sampled churn1 ten times that) and fails when a figure is more than 5% over the one in
-scripts/bench/hotpath.counts (that file says how to update it).
+scripts/bench/hotpath.counts (kept200's 25%: DRIFT_OF; that file says how to update it).
 """
 
 import argparse
@@ -59,6 +59,11 @@ SAMPLED = {"HEAPSNAP_SAMPLE": "524288", "HEAPSNAP_SAMPLE_SEED": "42"}
 QUIET = {"HEAPSNAP_SITELINE": "0", "HEAPSNAP_STATE": "0"}
 PY_ENV = {"PYTHONMALLOC": "malloc", "PYTHONHASHSEED": "0"}
 DRIFT = 1.05        # --check: a figure may grow by at most 5%
+# ... but kept200's by 25%: which of its 200 walks overflow a deep set's
+# eight ways depends on where the stack lies (cfi_first_hash takes rsp),
+# so the environment moves it (1,401-1,410 from a shell, 1,583 under
+# tests/run.sh); the deep sets' overflow it is there for cost 3,369.
+DRIFT_OF = {"kept200": 1.25}
 
 # name: (argv with {n} the run's length, the lengths by size, env).
 # quick: a few hundred thousand pairs; smoke: what --check and the bench's
@@ -372,9 +377,11 @@ def check(c, counts=COUNTS, measured=None, save=None):
             print("%s %s: +%.0f a pair, no figure in %s" % (key[0], key[1], v, counts))
             bad = 1
             continue
-        over = v > max(limit * DRIFT, limit + 2)
+        drift = DRIFT_OF.get(key[0], DRIFT)
+        over = v > max(limit * drift, limit + 2)
         print("%s %s: +%.0f a pair, recorded +%.0f (%+.1f%%)%s" % (
-            key[0], key[1], v, limit, 100.0 * (v / max(limit, 1) - 1), "  OVER 5%" if over else ""))
+            key[0], key[1], v, limit, 100.0 * (v / max(limit, 1) - 1),
+            "  OVER %.0f%%" % (100 * (drift - 1)) if over else ""))
         bad |= over
     return int(bad)
 

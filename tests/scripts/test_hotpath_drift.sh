@@ -6,9 +6,10 @@
 # caller: the unwinder's deep sets) and kept100k (100,000 stacks:
 # a 200,000 and a 100,000 run), as the difference of a 20,000 and
 # a 10,000 run (sampled: ten times those), and fails when one is more than 5% over the figure in
-# scripts/bench/hotpath.counts (which says how to update it on purpose).
-# Then the same comparison against figures 6% lower must fail: the check
-# can fail.
+# scripts/bench/hotpath.counts (which says how to update it on purpose;
+# kept200's 25%, whose deep sets' overflow moves with the stack's address).
+# Then the same comparison against figures 6% lower (kept200's 30%) must
+# fail: the check can fail.
 
 if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
   t_skip hotpath_within_recorded_counts "valgrind is not installed (scripts/install-deps.sh)"
@@ -24,12 +25,12 @@ else
   else
     t_fail hotpath_within_recorded_counts "exit $rc: $(tr '\n' ' ' <"$T/check.out" | tail -c 600)"
   fi
-  awk '{printf "%s %s %.1f\n", $1, $2, $3 / 1.06}' "$T/got" >"$T/lower"
+  awk '{printf "%s %s %.1f\n", $1, $2, $3 / ($1 == "kept200" ? 1.3 : 1.06)}' "$T/got" >"$T/lower"
   scripts/bench/instrcount.py --check --counts "$T/lower" --measured "$T/got" >"$T/lower.out" 2>&1
   rc=$?
   if [ "$rc" -eq 1 ] && grep -q 'churn1 hs: .*OVER 5%' "$T/lower.out" &&
      grep -q 'deep hs: .*OVER 5%' "$T/lower.out" && grep -q 'kept64 hs: .*OVER 5%' "$T/lower.out" &&
-     grep -q 'kept100k hs: .*OVER 5%' "$T/lower.out" && grep -q 'kept200 hs: .*OVER 5%' "$T/lower.out"; then
+     grep -q 'kept100k hs: .*OVER 5%' "$T/lower.out" && grep -q 'kept200 hs: .*OVER 25%' "$T/lower.out"; then
     t_pass hotpath_growth_over_5_percent_fails
   else
     t_fail hotpath_growth_over_5_percent_fails "exit $rc: $(tr '\n' ' ' <"$T/lower.out")"
