@@ -19,7 +19,7 @@ while read -r tag py; do
   if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/sp-$tag" $prog "$T/c-$tag.hsnap"; then
     t_fail "$name" "$(tail -c 300 "$T/sp-$tag.err")"; continue
   fi
-  faults=$(sed -n 's/^collect 0 faults \([0-9]*\)$/\1/p' "$T/sp-$tag.out")
+  faults=$(sed -n 's/^collect [0-9]* faults \([0-9]*\)$/\1/p' "$T/sp-$tag.out")
   s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
   "$HEAPSNAP" leaks "$s" >"$T/sp-$tag.txt" 2>/dev/null
   got=$(sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/sp-$tag.txt" |
