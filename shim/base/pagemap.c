@@ -46,3 +46,28 @@ int pagemap_written(struct pagemap *pm, uintptr_t p, uintptr_t far)
     int present = e >> 63 & 1, swapped = e >> 62 & 1, file = e >> 61 & 1;
     return swapped || (present && !file);
 }
+
+int pagemap_piece(struct pagemap *pm, uintptr_t *at, uintptr_t hi, unsigned gap, uintptr_t *lo,
+                  uintptr_t *end)
+{
+    uintptr_t p = *at & ~(uintptr_t)(PAGEMAP_PAGE - 1);
+    unsigned run = 0;
+    int open = 0;
+    for (; p < hi; p += PAGEMAP_PAGE) {
+        if (pagemap_written(pm, p, hi - 1) == 0) { /* never written */
+            if (open && ++run >= gap) {
+                p += PAGEMAP_PAGE;
+                break;
+            }
+            continue;
+        }
+        run = 0;
+        if (!open) {
+            *lo = p < *at ? *at : p;
+            open = 1;
+        }
+        *end = p + PAGEMAP_PAGE < hi ? p + PAGEMAP_PAGE : hi;
+    }
+    *at = p;
+    return open;
+}

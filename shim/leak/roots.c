@@ -92,35 +92,13 @@ const struct model_root *roots_get(size_t *n)
 static size_t roots_cut_written(struct pagemap *pm, const struct model_root *r,
                                 struct model_root *out, size_t k, size_t limit)
 {
-    uintptr_t start = 0, end = 0;
-    unsigned gap = 0;
-    int open = 0;
-    for (uintptr_t p = r->lo & ~(uintptr_t)(PAGEMAP_PAGE - 1); p < r->hi; p += PAGEMAP_PAGE) {
-        if (pagemap_written(pm, p, r->hi - 1) == 0) { /* never written */
-            if (open && ++gap == ROOTS_GAP_PAGES) {
-                out[k] = *r;
-                out[k].lo = start;
-                out[k++].hi = end;
-                open = 0;
-            }
-            continue;
-        }
-        gap = 0;
-        if (!open) {
-            start = p < r->lo ? r->lo : p;
-            open = 1;
-            if (k + 1 >= limit) { /* the last entry: the rest whole */
-                out[k] = *r;
-                out[k++].lo = start;
-                return k;
-            }
-        }
-        end = p + PAGEMAP_PAGE < r->hi ? p + PAGEMAP_PAGE : r->hi;
-    }
-    if (open) {
+    uintptr_t at = r->lo, lo, end;
+    while (k < limit && pagemap_piece(pm, &at, r->hi, ROOTS_GAP_PAGES, &lo, &end)) {
         out[k] = *r;
-        out[k].lo = start;
-        out[k++].hi = end;
+        out[k].lo = lo;
+        if (k + 1 < limit) /* the last entry: the rest whole */
+            out[k].hi = end;
+        k++;
     }
     return k;
 }

@@ -473,17 +473,10 @@ static void pyl_scan(uintptr_t lo, uintptr_t hi)
  * touched: libcodec2's 15 MB, file pages the process then held). */
 static void pyl_scan_written(uintptr_t lo, uintptr_t hi)
 {
-    uintptr_t from = lo;
+    uintptr_t at = lo, a, b;
     l.pm.n = 0; /* the entries read afresh for each range */
-    for (uintptr_t p = lo & ~(uintptr_t)(PAGEMAP_PAGE - 1); p < hi; p += PAGEMAP_PAGE) {
-        if (pagemap_written(&l.pm, p, hi - 1) != 0)
-            continue;
-        if (from < p)
-            pyl_scan(from, p);
-        from = p + PAGEMAP_PAGE;
-    }
-    if (from < hi)
-        pyl_scan(from, hi);
+    while (pagemap_piece(&l.pm, &at, hi, 1, &a, &b))
+        pyl_scan(a, b);
 }
 
 /* A line of /proc/self/maps: the program's writable memory, less the
