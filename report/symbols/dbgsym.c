@@ -29,6 +29,7 @@ extern char **environ;
 #define DBG_MAX 16        /* modules named in the note */
 #define DBG_HOPS 3        /* dependency levels followed before -S */
 #define DBG_LISTED 256    /* packages named in all -L asks of a note */
+#define DBG_PROGRAMS 4    /* main executables kept (dbg_program) */
 
 #define DBG_MORE 4096 /* modules beyond DBG_MAX counted apart, by their paths' hashes */
 
@@ -39,6 +40,8 @@ static struct {
     int quiet;                /* dbg_quiet: no note */
     char shown[DBG_MAX][64];  /* basenames, as frames show them */
     char path[DBG_MAX][PATH_MAX];
+    int nprog;                /* dbg_program's, the first DBG_PROGRAMS */
+    char prog[DBG_PROGRAMS][PATH_MAX];
 } dbg;
 
 /* Whether a package could own path: one under the system's own trees.  A
@@ -331,9 +334,10 @@ static void dbg_deps_of(struct dbg_ask *a, const struct dbg_deps *d, const char 
 
 /* The packages that own the wanted paths, as " PKG-dbgsym" words into
  * list in the modules' order.  First the packages the policy's names
- * guess, asked with one `dpkg-query -L` (it reads those packages' lists
- * alone: a few milliseconds); then, where a path has no owner, the
- * packages those depend on, DBG_HOPS levels down (read from one
+ * guess, the programs' (dbg_program) among them, asked with one
+ * `dpkg-query -L` (it reads those packages' lists alone: a few
+ * milliseconds); then, where a path has no owner, the packages those
+ * depend on, DBG_HOPS levels down (read from one
  * `dpkg-query -W`), asked with one -L more: a file is often in a package
  * its own name's package depends on (python3.11's program in
  * python3.11-minimal, its _hashlib module in that one's
@@ -351,6 +355,12 @@ static void dbg_owners(char *list, size_t cap)
     for (int i = 0; i < a.nwant; i++) {
         char g[128];
         if (dbg_guess(a.want[i], g, sizeof(g)))
+            dbg_guess_add(&a, g, strlen(g));
+    }
+    for (int i = 0; i < dbg.nprog; i++) { /* the roots of the walk below too */
+        char g[128], real[PATH_MAX];
+        const char *p = realpath(dbg.prog[i], real) ? real : dbg.prog[i];
+        if (dbg_packaged(p) && dbg_guess(p, g, sizeof(g)))
             dbg_guess_add(&a, g, strlen(g));
     }
     dbg_list_guesses(&a);
@@ -529,6 +539,15 @@ static void dbg_atexit(void)
 {
     fflush(stdout);
     dbg_note();
+}
+
+void dbg_program(const char *path)
+{
+    for (int i = 0; i < dbg.nprog; i++)
+        if (!strcmp(dbg.prog[i], path))
+            return;
+    if (dbg.nprog < DBG_PROGRAMS && path[0] == '/')
+        snprintf(dbg.prog[dbg.nprog++], sizeof(dbg.prog[0]), "%s", path);
 }
 
 void dbg_missing(const char *path, const char *shown)

@@ -11,6 +11,14 @@
  * in the note, once, printed on stderr when the CLI exits. */
 void dbg_missing(const char *path, const char *shown);
 
+/* The main executable of a snapshot read (its module 0), whether or not
+ * it lacks debug information: the note's dependency walk starts at its
+ * package too, which depends on the package of every library it links
+ * (dpkg-shlibdeps made its Depends from them), so a library whose
+ * package Debian's policy does not name (libcrypto.so.3 in libssl3,
+ * libz.so.1 in zlib1g) is found without `dpkg-query -S`. */
+void dbg_program(const char *path);
+
 /* Where the gathering stands, and the modules gathered between two such
  * marks (from, then to) forgotten, as if what symbolized them had not
  * run: `run`'s read-ahead of a snapshot that its summary does not show. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dbgsym.h"
 #include "frameview.h"
 #include "judge.h"
 #include "sym.h"
@@ -53,6 +54,8 @@ struct frames_snap *fview_of(const struct snap *s)
              (v->traces = calloc(s->ntraces + 1, sizeof(*v->traces)));
     for (uint32_t j = 0; ok && j < s->nmodules; j++)
         ok = (v->mods[j] = sym_module(&s->modules[j])) >= 0;
+    if (ok && s->nmodules)
+        dbg_program(s->modules[0].path); /* module 0: the main executable */
     if (!ok) {
         free(v->mods);
         free(v->traces);
