@@ -26,6 +26,9 @@ set -u
 cd "$(dirname "$0")/.."
 export BUILD=${BUILD:-build}
 export HEAPSNAP=$PWD/$BUILD/heapsnap SHIM=$PWD/$BUILD/libheapsnap.so
+# The CLI's copies of compressed debug files (report/symbols/debugcache.c) go to
+# the build's folder, not the home of whoever runs the tests.
+export HEAPSNAP_DEBUG_CACHE=${HEAPSNAP_DEBUG_CACHE:-$PWD/$BUILD/tests/debug-cache}
 # Whether path $1 is asked for: no pattern, or one it contains.
 wanted() {
   [ ${#patterns[@]} -eq 0 ] && return 0

@@ -4,7 +4,8 @@
  * Each module file gets its own Dwfl, reported at load address 0
  * (dwfl_report_elf with add_p_vaddr), so its addresses are file addresses
  * whatever the process's bias (a merged snapshot's too).  Debug info is
- * found the standard way (.gnu_debuglink, /usr/lib/debug/.build-id/...).
+ * found the standard way (.gnu_debuglink, /usr/lib/debug/.build-id/...),
+ * a compressed one read from its decompressed copy (debugcache.h).
  * For one address:
  *   1. DWARF: the scope chain at the address; each inlined subroutine is a
  *      frame, its caller's position its DW_AT_call_file / DW_AT_call_line;
@@ -29,6 +30,7 @@
 #include "cli.h"
 #include "cuindex.h"
 #include "dbgsym.h"
+#include "debugcache.h"
 #include "demangle.h"
 #include "escape.h"
 #include "input.h"
@@ -140,14 +142,24 @@ static int sym_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *mod
                               GElf_Word crc, char **debuginfo_file_name)
 {
     const char *urls = getenv("DEBUGINFOD_URLS");
+    const unsigned char *id;
+    GElf_Addr vaddr;
+    int n = dwfl_module_build_id(mod, &id, &vaddr), fd;
+    /* a decompressed copy first: libdwfl keeps the file its own search
+     * opened, whatever descriptor a callback then returns */
+    if (n > 0 && (fd = dcache_find(id, n, debuginfo_file_name)) >= 0)
+        return fd;
     if (!urls || !*urls) {
-        int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-                                              debuglink, crc, debuginfo_file_name);
+        fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                          debuginfo_file_name);
         if (fd >= 0 || !file_name || !sym_debuglink_there(file_name, debuglink))
             return fd;
     }
-    return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
-                                        debuginfo_file_name);
+    fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink, crc,
+                                      debuginfo_file_name);
+    if (fd >= 0 && n > 0 && debuginfo_file_name)
+        dcache_fill(*debuginfo_file_name, id, n); /* for the next report */
+    return fd;
 }
 
 static const Dwfl_Callbacks sym_callbacks = {
