@@ -225,7 +225,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
 static const char *const opt_other_vars[] = {"HEAPSNAP_PROGRESS", "HEAPSNAP_LAUNCHER",
                                               "HEAPSNAP_DEBUG", "HEAPSNAP_SHIM",
                                               "HEAPSNAP_SYSROOT", "HEAPSNAP_OS_RELEASE",
-                                              "HEAPSNAP_ROOTS", "HEAPSNAP_DEBUG_CACHE"};
+                                              "HEAPSNAP_ROOTS", "HEAPSNAP_DEBUG_CACHE",
+                                              "HEAPSNAP_DEBUG_CACHE_MAX"};
 
 /* Signals no program survives as a snapshot trigger, refused by the shim
  * and by `heapsnap run` alike: the faults re-run the faulting instruction

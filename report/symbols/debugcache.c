@@ -14,8 +14,9 @@
  * empty turns the cache off.  A copy is written to a temporary file and
  * renamed into place (a reader never sees half of one), is used only if
  * its build ID is the original's and nothing in it is compressed, and the
- * directory is held to DCACHE_MAX bytes, the copies used least lately
- * removed first.  Every failure (no home, a read-only or full disk, a
+ * directory is held to HEAPSNAP_DEBUG_CACHE_MAX MiB (DCACHE_MAX_MIB by
+ * default), the copies used least lately removed first, and no copy is
+ * made of a file that would take more than half of that.  Every failure (no home, a read-only or full disk, a
  * damaged copy) leaves the original in use, silently.  Prefix dcache_.
  */
 #include "debugcache.h"
@@ -34,10 +35,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DCACHE_MAX (1ull << 30)      /* bytes of copies the directory holds */
-#define DCACHE_FILE_MAX (1ull << 29) /* the largest copy made */
+#define DCACHE_MAX_MIB 1024u        /* MiB of copies the directory holds, by default */
 #define DCACHE_ID_MAX 64             /* build-ID bytes */
 #define DCACHE_ENTRIES 4096          /* copies looked at when making room */
+
+/* The bytes of copies the cache holds (dcache_room). */
+static uint64_t dcache_max(void)
+{
+    const char *env = getenv("HEAPSNAP_DEBUG_CACHE_MAX");
+    char *end;
+    unsigned long long mib = env && *env ? strtoull(env, &end, 10) : DCACHE_MAX_MIB;
+    if (!env || !*env || *end || mib == 0 || mib > (1ull << 30))
+        mib = DCACHE_MAX_MIB; /* a bad value: the default */
+    return (uint64_t)mib << 20;
+}
 
 /* The cache's directory into out; 0, or -1 when it is off or has no place. */
 static int dcache_dir(char *out, size_t n)
@@ -119,14 +130,14 @@ static int dcache_older(const void *a, const void *b)
 }
 
 /* Copies removed from dir, the least lately used first, until need more
- * bytes fit under DCACHE_MAX. */
+ * bytes fit under dcache_max. */
 static void dcache_room(const char *dir, uint64_t need)
 {
     static struct dcache_entry e[DCACHE_ENTRIES];
     DIR *d = opendir(dir);
     struct dirent *de;
     size_t n = 0;
-    uint64_t total = need;
+    uint64_t total = need, max = dcache_max();
     while (d && (de = readdir(d)) != NULL && n < DCACHE_ENTRIES) {
         size_t len = strlen(de->d_name);
         struct stat st;
@@ -139,7 +150,7 @@ static void dcache_room(const char *dir, uint64_t need)
         total += e[n++].size;
     }
     qsort(e, n, sizeof e[0], dcache_older);
-    for (size_t i = 0; i < n && total > DCACHE_MAX; i++)
+    for (size_t i = 0; i < n && total > max; i++)
         if (unlinkat(dirfd(d), e[i].name, 0) == 0)
             total -= e[i].size;
     if (d)
@@ -227,7 +238,7 @@ static int dcache_get(const char *from, const void *id, int n, const char *dir, 
     uint64_t size;
     int make = e && elf_kind(e) == ELF_K_ELF && dwelf_elf_gnu_build_id(e, &got) == (ssize_t)n &&
                !memcmp(got, id, (size_t)n) && dcache_compressed(e, (uint64_t)st.st_size, &size) &&
-               size <= DCACHE_FILE_MAX;
+               size <= dcache_max() / 2;
     if (e)
         elf_end(e);
     c = -1;

@@ -3,7 +3,8 @@
 # the CLI keeps by build ID (report/symbols/debugcache.c, HEAPSNAP_DEBUG_CACHE): the
 # first report makes it and prints what a report without the cache prints; the next
 # ones read it (the original then truncated: the lines still come); a damaged copy
-# is made again; a cache that cannot be written changes nothing; "0" turns it off.
+# is made again; a cache that cannot be written changes nothing; "0" turns it off;
+# HEAPSNAP_DEBUG_CACHE_MAX bounds it, the copies used least lately removed first.
 cat >"$T/dbgc.c" <<'C'
 #include <stdlib.h>
 void *volatile keep[3];
@@ -48,3 +49,17 @@ top /proc/heapsnap-no-such-dir >"$T/unwritable.txt"; rc=$?
 if [ "$rc" = 0 ] && cmp -s "$T/off.txt" "$T/unwritable.txt"; then
   t_pass debug_cache_unwritable_changes_nothing
 else t_fail debug_cache_unwritable_changes_nothing "rc=$rc $(tr '\n' '|' <"$T/unwritable.txt")"; fi
+# The cache's bound (HEAPSNAP_DEBUG_CACHE_MAX, MiB): three planted copies of 400 KiB,
+# the oldest first, and a new copy to make at a bound of 1 MiB: the oldest goes, the
+# two newer ones stay beside the new copy.
+B=$T/bounded
+mkdir -p "$B"
+for k in 1 2 3; do
+  head -c 409600 /dev/zero >"$B/00$k.debug"
+  touch -d "@$((1700000000 + k * 1000))" "$B/00$k.debug"
+done
+HEAPSNAP_DEBUG_CACHE_MAX=1 top "$B" >"$T/bounded.txt"
+if cmp -s "$T/off.txt" "$T/bounded.txt" && [ -f "$B/$id.debug" ] && [ -f "$B/003.debug" ] &&
+   [ ! -e "$B/001.debug" ] && [ -f "$B/002.debug" ]; then
+  t_pass debug_cache_bound_removes_least_lately_used
+else t_fail debug_cache_bound_removes_least_lately_used "$(ls "$B" | tr '\n' ' ')"; fi
