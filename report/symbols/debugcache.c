@@ -2,8 +2,8 @@
  * debugcache.c - debug files kept with their DWARF sections decompressed
  * (debugcache.h).  Debian's -dbgsym packages (and libc6-dbg) ship their
  * .debug_* sections compressed (SHF_COMPRESSED), and libdw inflates every
- * one of them when it opens the file (dwarf_begin_elf), whichever few
- * addresses a report asks: on every `run` summary, `top` or `leaks` that
+ * one of them when it opens the file, whichever few addresses a report
+ * asks: on every `run` summary, `top` or `leaks` that
  * meets a frame of such a module, a cost many times the rest of a short
  * run's report, and more for each -dbgsym package the note told the user
  * to install.  The copy is made once, by libelf (elf_compress to none,
@@ -290,4 +290,9 @@ void dcache_fill(const char *path, const void *id, int n)
     int c = dcache_get(path, id, n, dir, to);
     if (c >= 0)
         close(c);
+}
+
+int dcache_where(char *out, size_t n)
+{
+    return dcache_dir(out, n) == 0 && dcache_mkdirs(out) == 0 ? 0 : -1;
 }
