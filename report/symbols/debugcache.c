@@ -3,21 +3,23 @@
  * (debugcache.h).  Debian's -dbgsym packages (and libc6-dbg) ship their
  * .debug_* sections compressed (SHF_COMPRESSED), and libdw inflates every
  * one of them when it opens the file, whichever few addresses a report
- * asks: on every `run` summary, `top` or `leaks` that
- * meets a frame of such a module, a cost many times the rest of a short
- * run's report, and more for each -dbgsym package the note told the user
- * to install.  The copy is made once, by libelf (elf_compress to none,
- * then elf_update), named by the file's build ID in the cache directory,
- * and opened instead of the original from then on, as debuginfod's client
- * keeps what it fetched.  The directory is HEAPSNAP_DEBUG_CACHE, else
+ * asks: on every `run` summary, `top` or `leaks` that meets a frame of
+ * such a module, a cost many times the rest of a short run's report, and
+ * more for each -dbgsym package the note told the user to install.  The
+ * copy is made once, by libelf (elf_compress to none, then elf_update),
+ * named by the file's build ID in the cache directory, and opened instead
+ * of the original from then on, as debuginfod's client keeps what it
+ * fetched.  The directory is HEAPSNAP_DEBUG_CACHE, else
  * $XDG_CACHE_HOME/heapsnap/debug, else ~/.cache/heapsnap/debug; "0" or
- * empty turns the cache off.  A copy is written to a temporary file and
+ * empty turns the cache off; the note's kept answers live there too
+ * (dcache_where, dbgsym.c).  A copy is written to a temporary file and
  * renamed into place (a reader never sees half of one), is used only if
- * its build ID is the original's and nothing in it is compressed, and the
- * directory is held to HEAPSNAP_DEBUG_CACHE_MAX MiB (DCACHE_MAX_MIB by
- * default), the copies used least lately removed first, and no copy is
- * made of a file that would take more than half of that.  Every failure (no home, a read-only or full disk, a
- * damaged copy) leaves the original in use, silently.  Prefix dcache_.
+ * its build ID is the original's and nothing in it is compressed, and
+ * the directory is held to HEAPSNAP_DEBUG_CACHE_MAX MiB (DCACHE_MAX_MIB by
+ * default), the copies used least lately removed first; no copy is made
+ * of a file that would take more than half of that.  Every failure (no
+ * home, a read-only or full disk, a damaged copy) leaves the original in
+ * use, silently.  Prefix dcache_.
  */
 #include "debugcache.h"
 
