@@ -131,8 +131,8 @@ static int dcache_older(const void *a, const void *b)
     return (x->mtime > y->mtime) - (x->mtime < y->mtime);
 }
 
-/* Copies removed from dir, the least lately used first, until need more
- * bytes fit under dcache_max. */
+/* Copies (and the note's kept answers) removed from dir, the least lately
+ * used first, until need more bytes fit under dcache_max. */
 static void dcache_room(const char *dir, uint64_t need)
 {
     static struct dcache_entry e[DCACHE_ENTRIES];
@@ -143,7 +143,9 @@ static void dcache_room(const char *dir, uint64_t need)
     while (d && (de = readdir(d)) != NULL && n < DCACHE_ENTRIES) {
         size_t len = strlen(de->d_name);
         struct stat st;
-        if (len < 7 || len >= sizeof e[0].name || strcmp(de->d_name + len - 6, ".debug") ||
+        int kept = len > 7 && (!strcmp(de->d_name + len - 6, ".debug") ||
+                               !strncmp(de->d_name, "owners-", 7)); /* dbgsym.c's too */
+        if (!kept || len >= sizeof e[0].name ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         memcpy(e[n].name, de->d_name, len + 1);
@@ -225,6 +227,7 @@ static int dcache_path(const void *id, int n, char *dir, size_t dcap, char *path
  * build ID id and compressed sections: its descriptor, or -1. */
 static int dcache_get(const char *from, const void *id, int n, const char *dir, const char *path)
 {
+    elf_version(EV_CURRENT);
     int c = open(path, O_RDONLY | O_CLOEXEC);
     if (c >= 0 && dcache_valid(c, id, (size_t)n))
         return c;
@@ -234,8 +237,7 @@ static int dcache_get(const char *from, const void *id, int n, const char *dir, 
     }
     int fd = from ? open(from, O_RDONLY | O_CLOEXEC) : -1;
     struct stat st;
-    Elf *e = fd >= 0 && fstat(fd, &st) == 0 ? (elf_version(EV_CURRENT), elf_begin(fd, ELF_C_READ_MMAP, NULL))
-                                            : NULL;
+    Elf *e = fd >= 0 && fstat(fd, &st) == 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
     const void *got;
     uint64_t size;
     int make = e && elf_kind(e) == ELF_K_ELF && dwelf_elf_gnu_build_id(e, &got) == (ssize_t)n &&
