@@ -20,6 +20,15 @@ t_build() {
   "$cc" -g -O0 -fno-omit-frame-pointer -Ishim -fdebug-prefix-map="$PWD"=. "$src" -o "$out" "$@"
 }
 
+# t_debug_opens STRACE_LOG: the debug files an `strace -e trace=openat` log shows
+# opened: those under /usr/lib/debug/, and the CLI's decompressed copies of them
+# (report/symbols/debugcache.c) in $HEAPSNAP_DEBUG_CACHE, which it opens instead.
+t_debug_opens() {
+  local c=${HEAPSNAP_DEBUG_CACHE:-}
+  { grep '/usr/lib/debug/' "$1"
+    case "$c" in /*) grep -F "$c/" "$1" | grep '\.debug"' ;; esac; } | grep -vc ENOENT
+}
+
 t_pass() { echo "PASS $1"; }
 t_fail() { echo "FAIL $1: ${2:-}"; }
 t_skip() { echo "SKIP $1: ${2:-}"; }

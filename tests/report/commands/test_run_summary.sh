@@ -10,8 +10,8 @@ if ! tests/shim/leak/classes/leakfix.sh direct_into_cycle >"$T/lf.log" 2>&1; the
   t_fail run_summary "leak fixtures do not build: $(head -c 300 "$T/lf.log")"; return 0
 fi
 LF=$BUILD/leakfix
-# dbg STRACE_LOG: how many files under /usr/lib/debug/ it opened
-dbg() { grep '/usr/lib/debug/' "$1" | grep -vc ENOENT; }
+# dbg STRACE_LOG: how many files under /usr/lib/debug/ (or their cached copies) it opened
+dbg() { t_debug_opens "$1"; }
 
 # --- sites: the peak's top site and the heap at exit ----------------------------
 "$HEAPSNAP" run -o "$T/s.%p.hsnap" -- "$FX/sites" >"$T/s.out" 2>"$T/s.err"

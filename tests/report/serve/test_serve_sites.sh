@@ -32,7 +32,7 @@ wait "$P"
 # past main, libc's separate debug file (compressed DWARF, read whole), are
 # not read; a pprof profile of the same process reads the whole stacks.
 # sitealone.c allocates from main alone.
-dbg() { grep '/usr/lib/debug/' "$1" | grep -vc ENOENT; }
+dbg() { t_debug_opens "$1"; }
 if ! command -v strace >/dev/null; then
   t_skip serve_metrics_read_no_frame_past_the_site "no strace (Debian package strace)"
 else
