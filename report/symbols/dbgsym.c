@@ -13,7 +13,6 @@
  * manager.
  */
 #include "dbgsym.h"
-#include "debugcache.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -22,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -391,70 +389,6 @@ static void dbg_owners(char *list, size_t cap)
             dbg_add(list, cap, a.owner[i], strlen(a.owner[i]));
 }
 
-/* dpkg's answers change only when its status file does: the owners a
- * note found are kept in the debug cache's directory (dcache_where), in
- * a file named by a hash of the modules' and programs' paths that holds
- * the status file's modification time and size, then the list; the next
- * note of the same modules, the status file unchanged, asks dpkg-query
- * nothing.  The status file is DPKG_ADMINDIR's, as dpkg-query's. */
-static int dbg_kept_path(char *path, size_t n, char *stamp, size_t sn)
-{
-    char dir[PATH_MAX], status[PATH_MAX];
-    const char *admin = getenv("DPKG_ADMINDIR");
-    struct stat st;
-    snprintf(status, sizeof status, "%s/status", admin && *admin ? admin : "/var/lib/dpkg");
-    if (stat(status, &st) != 0 || dcache_where(dir, sizeof dir) != 0)
-        return -1;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (int i = 0; i < dbg.n + dbg.nprog; i++)
-        for (const char *c = i < dbg.n ? dbg.path[i] : dbg.prog[i - dbg.n];; c++) {
-            h = (h ^ (unsigned char)*c) * 0x100000001b3ull; /* the NUL too: paths apart */
-            if (!*c)
-                break;
-        }
-    snprintf(stamp, sn, "%lld.%09ld %lld", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-             (long long)st.st_size);
-    int w = snprintf(path, n, "%s/owners-%016llx", dir, (unsigned long long)h);
-    return w > 0 && (size_t)w < n ? 0 : -1;
-}
-
-/* The owners the last note of these modules kept into list, where the
- * status file has not changed since: 1, else 0. */
-static int dbg_kept(char *list, size_t cap)
-{
-    char path[PATH_MAX + 32], stamp[64], line[64];
-    if (dbg_kept_path(path, sizeof path, stamp, sizeof stamp) != 0)
-        return 0;
-    FILE *f = fopen(path, "re");
-    int ok = f && fgets(line, sizeof line, f) && !strncmp(line, stamp, strlen(stamp)) &&
-             line[strlen(stamp)] == '\n';
-    if (ok && !fgets(list, (int)cap, f))
-        list[0] = '\0';
-    if (f)
-        fclose(f);
-    if (ok)
-        list[strcspn(list, "\n")] = '\0';
-    return ok;
-}
-
-/* list kept for the next note (dbg_kept): written whole, then renamed. */
-static void dbg_keep(const char *list)
-{
-    char path[PATH_MAX + 32], tmp[PATH_MAX + 48], stamp[64];
-    if (dbg_kept_path(path, sizeof path, stamp, sizeof stamp) != 0)
-        return;
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int ok = f && fprintf(f, "%s\n%s\n", stamp, list) > 0;
-    if (f)
-        ok = fclose(f) == 0 && ok;
-    else if (fd >= 0)
-        close(fd);
-    if (fd >= 0 && !(ok && rename(tmp, path) == 0))
-        unlink(tmp);
-}
-
 /* The hosts the note knows, by the os-release word (ID, then ID_LIKE's
  * words in order, so that Mint's "ubuntu debian" reads as Ubuntu) that
  * names them: how to install the packages (dpkg: named by dbg_owners;
@@ -560,10 +494,8 @@ void dbg_note(void)
     if (dbg.more)
         snprintf(mods + len, sizeof(mods) - len, " and %d more", dbg.more);
     const struct dbg_host *h = dbg_host();
-    if (h && h->dpkg && !dbg_kept(names, sizeof(names))) {
+    if (h && h->dpkg)
         dbg_owners(names, sizeof(names));
-        dbg_keep(names);
-    }
     else if (h && h->paths)
         dbg_paths(names, sizeof(names));
     if (!h)
