@@ -40,6 +40,7 @@ static struct {
     int fatal_installed[LIFE_NFATAL];
     pid_t pid;                /* the process our constructor/fork handler ran in */
     void (*real_exit)(int);   /* the next _exit (dlsym), or NULL: exit_group */
+    pid_t (*real_fork)(void); /* the next fork (dlsym), or NULL: glibc's __fork */
     atomic_int exited;        /* the _exit snapshot was taken */
     atomic_int ended;         /* life_atexit ran (CPython's finalization, exit, _exit) */
     atomic_int detached;      /* ... and detached: nothing more is written */
@@ -168,6 +169,23 @@ static void life_child(void)
     guard_leave(life_fork_guard);
 }
 
+/* fork, interposed for one thing: the parent tells `heapsnap run` its
+ * child's pid before fork returns (rchan_tell_kin), so that a command that
+ * forks a background job and exits at once (`sh -c 'job &'`) leaves run a
+ * pid to wait for, where the child's own handler may not have run yet.
+ * Everything else is the next fork's: the handlers above run inside it.
+ * Before our constructor found the next one (another library's
+ * constructor forks), glibc's own, __fork. */
+extern pid_t __fork(void);
+
+HS_EXPORT pid_t fork(void)
+{
+    pid_t p = life.real_fork ? life.real_fork() : __fork();
+    if (p > 0)
+        rchan_tell_kin(p);
+    return p;
+}
+
 /* ---------------- children that no fork handler reached ---------------- */
 
 /* The process whose start-up or fork handler ran, neither a vfork child
@@ -214,6 +232,8 @@ static int life_writes_at_exit(int quick)
  * forks before every command it execs. */
 void life_before_exec(const char *path)
 {
+    if (getpid() != life.pid) /* a vfork child: its parent returns after the exec */
+        rchan_tell_kin(getpid());
     state_exec(path);
     if (!opt_int(OPT_EXEC_SNAPSHOT) || guard_on || !hook_is_active() ||
         !life_writes_at_exit(1) || !life_own_process())
@@ -387,6 +407,7 @@ static void life_init_core(void)
     life.pid = getpid();
     orph_init(life_adopt);
     life.real_exit = (void (*)(int))dlsym(RTLD_NEXT, "_exit"); /* always present */
+    life.real_fork = (pid_t(*)(void))dlsym(RTLD_NEXT, "fork");
     hook_unwind_init();
     maph_init(); /* the mmap family: its real functions and whose calls are the shim's */
     state_init(); /* before the first block: its sums go to the file */

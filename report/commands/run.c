@@ -660,10 +660,10 @@ int cmd_run(int argc, char **argv, char *err, size_t errlen)
     if (o.live && live_watch(pid, sock[0], run_live_drain, &l, why, sizeof(why)) != 0)
         fprintf(stderr, "heapsnap: %s\n", esc_text(why, err, errlen)); /* the view first */
     run_listen(pid, l.sock, &mf, o.quiet ? -1 : o.leaks || o.gate);
-    if (sock[0] >= 0)
-        close(sock[0]);
     rc = run_wait(pid, &sig);
-    linger_wait(manifest, &mf, pid);
+    linger_wait(manifest, &mf, pid, l.sock);
+    if (sock[0] >= 0) /* a process that tells after this appends to the manifest file */
+        close(sock[0]);
     rc = run_aftermath(&o, &mf, manifest, cmd[0], pid, sig, rc, why, sizeof(why), err, errlen);
     mf_free(&mf);
     unlink(manifest);

@@ -18,6 +18,7 @@
  * without %p) is kept once, with its count, for run to warn about.
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,32 @@ static int mf_add_fail(struct manifest *m, const char *p, size_t len, int e,
     return 0;
 }
 
+/* pid, told made by a process of the run, added to m->kin.  A shell loop
+ * forks thousands: before the list grows, the pids of processes that
+ * ended are taken out, so it stays near the number still alive. */
+static int mf_add_kin(struct manifest *m, const char *p, size_t len)
+{
+    long long pid = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9' || pid > (1ll << 31))
+            return 0;
+        pid = pid * 10 + (p[i] - '0');
+    }
+    if (pid <= 0 || pid > (1ll << 30))
+        return 0;
+    if (m->nkin == m->kcap) {
+        size_t kept = 0;
+        for (size_t i = 0; i < m->nkin; i++)
+            if (kill(m->kin[i], 0) == 0 || errno == EPERM)
+                m->kin[kept++] = m->kin[i];
+        m->nkin = kept;
+    }
+    if (grow_array((void **)&m->kin, &m->kcap, m->nkin + 1, sizeof(*m->kin)) < 0)
+        return -1;
+    m->kin[m->nkin++] = (pid_t)pid;
+    return 0;
+}
+
 /* A record of the manifest file that names a state file (its name ends in
  * ".state" and it is one, or is gone: its process ended cleanly): 1, its
  * pid in *pid (0 when gone); 0 when a snapshot. */
@@ -201,12 +228,14 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
         return 0;
     }
     if (head.magic != HSNAP_RUNMSG_MAGIC && head.magic != HSNAP_RUNMSG_STATE_MAGIC &&
-        head.magic != HSNAP_RUNMSG_LAST_MAGIC)
+        head.magic != HSNAP_RUNMSG_LAST_MAGIC && head.magic != HSNAP_RUNMSG_KIN_MAGIC)
         return 0;
     const char *p = buf + sizeof(head);
     size_t len = (size_t)n - sizeof(head);
     if (memchr(p, 0, len))
         return 0;
+    if (head.magic == HSNAP_RUNMSG_KIN_MAGIC)
+        return mf_add_kin(m, p, len);
     if (head.magic == HSNAP_RUNMSG_LAST_MAGIC) {
         char *last = strndup(p, len);
         if (!last)
@@ -239,6 +268,7 @@ int mf_recv(int fd, struct manifest *m)
 void mf_free(struct manifest *m)
 {
     free(m->last);
+    free(m->kin);
     for (size_t i = 0; i < m->ns; i++)
         free(m->s[i].path);
     free(m->s);

@@ -42,6 +42,10 @@ struct manifest {
                            only; NULL: none), its pid, and how many were said */
     pid_t last_pid;
     size_t nlast;
+    pid_t *kin;         /* processes a process of the run made (socket only:
+                           HSNAP_RUNMSG_KIN_MAGIC), those found ended taken
+                           out as the list grows */
+    size_t nkin, kcap;
 };
 
 /* Reads the manifest file at path into m (m zeroed by the caller, or

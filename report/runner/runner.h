@@ -104,8 +104,9 @@ pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program, in
  * after CMD ended), other than child: a second, and longer (up to
  * LINGER_MAX_MS) while they still use CPU, as one that finalises and
  * writes its snapshot does (a machine under load slows that down); a
- * daemon the command left behind, idle, is not waited for. */
-void linger_wait(const char *manifest, const struct manifest *mf, pid_t child);
+ * daemon the command left behind, idle, is not waited for.  What comes
+ * on run's socket sock (-1: none) meanwhile is taken into mf. */
+void linger_wait(const char *manifest, struct manifest *mf, pid_t child, int sock);
 
 /* ---- summary: the lines `heapsnap run` ends with ---- */
 /* Prints to out the summary of one process among the snapshots of mf:

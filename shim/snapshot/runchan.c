@@ -93,6 +93,22 @@ int rchan_tell_last(const char *path)
     return rchan_send(HSNAP_RUNMSG_LAST_MAGIC, path, 0);
 }
 
+/* Tells run that this process made process pid (a fork's parent, as fork
+ * returns; a vfork child, as it execs): a command that forks a background
+ * job and exits at once leaves run that pid to wait for, though the child
+ * had no time yet to tell its state file (linger_wait).  errno kept; no
+ * channel: nothing. */
+void rchan_tell_kin(pid_t pid)
+{
+    char dec[24], *p = dec + sizeof dec;
+    int saved = errno;
+    *--p = 0;
+    for (unsigned long v = (unsigned long)pid; p == dec + sizeof dec - 1 || v; v /= 10)
+        *--p = (char)('0' + v % 10);
+    rchan_send(HSNAP_RUNMSG_KIN_MAGIC, p, 0);
+    errno = saved;
+}
+
 /* Tells run that this process ends with recording stopped (pause_stop), so
  * that it writes no exit snapshot: run says so, not "killed". */
 int rchan_tell_stopped(void)

@@ -50,7 +50,8 @@ fi
 
 # exports: only the interposed names (pthread_create: the leak check's thread registry; the
 # joins, pthread_detach and pthread_exit: an unjoined thread's return value; _exit and
-# _Exit: the exit snapshot of processes that skip atexit, like dash; sigaction and signal: a
+# _Exit: the exit snapshot of processes that skip atexit, like dash; fork: the parent tells
+# heapsnap run its child's pid (life.c's fork); sigaction and signal: a
 # program taking over HEAPSNAP_SIGNAL is noticed; pthread_sigmask and sigprocmask: the leak
 # check's stop signal is never blocked; dlclose: an unloaded library's module record
 # is kept; the set*id family: the helper thread stopped around them, shim/creds.c; the exec
@@ -58,7 +59,7 @@ fi
 # and LeakSanitizer's interface (lsan_*; never the program's hooks)
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
-  mmap mmap64 mprotect mremap munmap pthread_create pvalloc realloc reallocarray valloc _exit _Exit sigaction signal \
+  mmap mmap64 mprotect mremap munmap pthread_create pvalloc realloc reallocarray valloc _exit _Exit fork sigaction signal \
   pthread_sigmask sigprocmask pthread_exit pthread_detach pthread_join pthread_tryjoin_np pthread_timedjoin_np \
   pthread_clockjoin_np \
   setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups \

@@ -63,3 +63,20 @@ pkill -f 'sleep 7.33' 2>/dev/null
 if [ "$listed" -gt 30 ] && [ "$listed" = "$there" ]; then
   t_pass run_waits_for_a_job_busy_through_its_children
 else t_fail run_waits_for_a_job_busy_through_its_children "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
+# a background job that has told run nothing when the command ends (with
+# --children none a fork child keeps no state file: it stands for a child
+# whose own handler has not run yet, as on a loaded machine), then runs an
+# untraced command and execs a busy shell: its parent's fork told run its
+# pid (the shim's fork), so run waits for it to become one it can follow,
+# and lists every snapshot the shell's commands write (it listed 1 of 22)
+d=$T/untold && mkdir -p "$d"
+"$HEAPSNAP" run --children none -o "$d/l.%p.hsnap" -- sh -c \
+  '(env -u LD_PRELOAD sleep 0.3; exec sh -c "for i in \$(seq 20); do ls / >/dev/null; done; sleep 7.39") >/dev/null 2>&1 & :' \
+  >/dev/null 2>"$d.err"
+sleep 2 # anything still to come is written now
+listed=$(grep -c '^heapsnap: wrote ' "$d.err"); there=$(ls "$d" | grep -c '\.hsnap$')
+pkill -f 'sleep 7.39' 2>/dev/null
+if [ "$listed" -gt 20 ] && [ "$listed" = "$there" ] && grep -q 'still runs' "$d.err" &&
+   ! grep -q killed "$d.err"; then
+  t_pass run_waits_for_a_job_that_told_nothing_yet
+else t_fail run_waits_for_a_job_that_told_nothing_yet "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
