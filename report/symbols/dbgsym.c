@@ -13,6 +13,7 @@
  * manager.
  */
 #include "dbgsym.h"
+#include "debugcache.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +391,79 @@ static void dbg_owners(char *list, size_t cap)
             dbg_add(list, cap, a.owner[i], strlen(a.owner[i]));
 }
 
+/* A file's owner changes only when the file does: dpkg replaces a file
+ * it installs (a new inode, time and size) and removes one it no longer
+ * owns.  The owners a note found are kept in the debug cache's directory
+ * (dcache_where), in a file named by a hash of the modules' and programs'
+ * paths that holds a hash of those files' identities (device, inode,
+ * size, modification time), then the list; the next note of the same
+ * modules, none of them replaced, asks dpkg-query nothing.  A module
+ * whose debug file came since has left the note's modules: another name.
+ * dpkg's own files are not read (its database is dpkg-query's). */
+static int dbg_kept_path(char *path, size_t n, char *stamp, size_t sn)
+{
+    char dir[PATH_MAX];
+    if (dcache_where(dir, sizeof dir) != 0)
+        return -1;
+    uint64_t h = 0xcbf29ce484222325ull, id = h;
+    for (int i = 0; i < dbg.n + dbg.nprog; i++) {
+        const char *p = i < dbg.n ? dbg.path[i] : dbg.prog[i - dbg.n];
+        struct stat st;
+        if (stat(p, &st) != 0) /* gone: its identity is none, until it comes */
+            memset(&st, 0, sizeof st);
+        uint64_t f[5] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
+                         (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec};
+        for (const unsigned char *c = (const unsigned char *)f; c < (const unsigned char *)(f + 5);
+             c++)
+            id = (id ^ *c) * 0x100000001b3ull;
+        for (const char *c = p;; c++) {
+            h = (h ^ (unsigned char)*c) * 0x100000001b3ull; /* the NUL too: paths apart */
+            if (!*c)
+                break;
+        }
+    }
+    snprintf(stamp, sn, "%016llx", (unsigned long long)id);
+    int w = snprintf(path, n, "%s/owners-%016llx", dir, (unsigned long long)h);
+    return w > 0 && (size_t)w < n ? 0 : -1;
+}
+
+/* The owners the last note of these modules kept into list, where none
+ * of their files was replaced since: 1, else 0. */
+static int dbg_kept(char *list, size_t cap)
+{
+    char path[PATH_MAX + 32], stamp[64], line[64];
+    if (dbg_kept_path(path, sizeof path, stamp, sizeof stamp) != 0)
+        return 0;
+    FILE *f = fopen(path, "re");
+    int ok = f && fgets(line, sizeof line, f) && !strncmp(line, stamp, strlen(stamp)) &&
+             line[strlen(stamp)] == '\n';
+    if (ok && !fgets(list, (int)cap, f))
+        list[0] = '\0';
+    if (f)
+        fclose(f);
+    if (ok)
+        list[strcspn(list, "\n")] = '\0';
+    return ok;
+}
+
+/* list kept for the next note (dbg_kept): written whole, then renamed. */
+static void dbg_keep(const char *list)
+{
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 48], stamp[64];
+    if (dbg_kept_path(path, sizeof path, stamp, sizeof stamp) != 0)
+        return;
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    int ok = f && fprintf(f, "%s\n%s\n", stamp, list) > 0;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    else if (fd >= 0)
+        close(fd);
+    if (fd >= 0 && !(ok && rename(tmp, path) == 0))
+        unlink(tmp);
+}
+
 /* The hosts the note knows, by the os-release word (ID, then ID_LIKE's
  * words in order, so that Mint's "ubuntu debian" reads as Ubuntu) that
  * names them: how to install the packages (dpkg: named by dbg_owners;
@@ -494,8 +569,10 @@ void dbg_note(void)
     if (dbg.more)
         snprintf(mods + len, sizeof(mods) - len, " and %d more", dbg.more);
     const struct dbg_host *h = dbg_host();
-    if (h && h->dpkg)
+    if (h && h->dpkg && !dbg_kept(names, sizeof(names))) {
         dbg_owners(names, sizeof(names));
+        dbg_keep(names);
+    }
     else if (h && h->paths)
         dbg_paths(names, sizeof(names));
     if (!h)

@@ -11,7 +11,8 @@
  * of the original from then on, as debuginfod's client keeps what it
  * fetched.  The directory is HEAPSNAP_DEBUG_CACHE, else
  * $XDG_CACHE_HOME/heapsnap/debug, else ~/.cache/heapsnap/debug; "0" or
- * empty turns the cache off.  A copy is written to a temporary file and
+ * empty turns the cache off; the note's kept answers live there too
+ * (dcache_where, dbgsym.c).  A copy is written to a temporary file and
  * renamed into place (a reader never sees half of one), is used only if
  * its build ID is the original's and nothing in it is compressed, and
  * the directory is held to HEAPSNAP_DEBUG_CACHE_MAX MiB (DCACHE_MAX_MIB by
@@ -130,8 +131,8 @@ static int dcache_older(const void *a, const void *b)
     return (x->mtime > y->mtime) - (x->mtime < y->mtime);
 }
 
-/* Copies removed from dir, the least lately used first, until need more
- * bytes fit under dcache_max. */
+/* Copies (and the note's kept answers) removed from dir, the least lately
+ * used first, until need more bytes fit under dcache_max. */
 static void dcache_room(const char *dir, uint64_t need)
 {
     static struct dcache_entry e[DCACHE_ENTRIES];
@@ -142,7 +143,9 @@ static void dcache_room(const char *dir, uint64_t need)
     while (d && (de = readdir(d)) != NULL && n < DCACHE_ENTRIES) {
         size_t len = strlen(de->d_name);
         struct stat st;
-        if (len < 7 || len >= sizeof e[0].name || strcmp(de->d_name + len - 6, ".debug") ||
+        int kept = len > 7 && (!strcmp(de->d_name + len - 6, ".debug") ||
+                               !strncmp(de->d_name, "owners-", 7)); /* dbgsym.c's too */
+        if (!kept || len >= sizeof e[0].name ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             continue;
         memcpy(e[n].name, de->d_name, len + 1);
@@ -291,4 +294,9 @@ void dcache_fill(const char *path, const void *id, int n)
     int c = dcache_get(path, id, n, dir, to);
     if (c >= 0)
         close(c);
+}
+
+int dcache_where(char *out, size_t n)
+{
+    return dcache_dir(out, n) == 0 && dcache_mkdirs(out) == 0 ? 0 : -1;
 }

@@ -1,10 +1,13 @@
 /*
  * debugcache.h - debug files kept with their sections decompressed
  * (report/symbols/debugcache.c), so that a module's DWARF opens without
- * inflating it again on every report.  Prefix dcache_.
+ * inflating it again on every report; the directory they are kept in.
+ * Prefix dcache_.
  */
 #ifndef REPORT_DEBUGCACHE_H
 #define REPORT_DEBUGCACHE_H
+
+#include <stddef.h>
 
 /* The decompressed copy of the debug file of the module with build ID
  * id (n bytes), where the cache is on (HEAPSNAP_DEBUG_CACHE): its
@@ -18,5 +21,10 @@ int dcache_find(const void *id, int n, char **name);
  * id (n bytes) some other way (a .gnu_debuglink): its copy made, where its
  * sections are compressed, for the next report to find (dcache_find). */
 void dcache_fill(const char *path, const void *id, int n);
+
+/* The cache's directory into out (n bytes), made first if missing; 0, or
+ * -1 when the cache is off or cannot be made.  Other answers a report
+ * keeps for the next one live there too (dbgsym.c's). */
+int dcache_where(char *out, size_t n);
 
 #endif

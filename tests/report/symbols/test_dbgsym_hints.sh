@@ -7,6 +7,9 @@
 # Debian and Ubuntu: a packaged program's note names its Debian package there and its
 # path on Fedora.  (The note itself: test_symbolize.sh, test_no_debuginfo.sh.)
 unset DEBUGINFOD_URLS # no network: libdw would ask a debuginfod server
+# The note asks dpkg-query afresh each time: the stubs below change its answers where
+# the modules' files, which the kept answers follow, do not (test_dbgsym_program).
+export HEAPSNAP_DEBUG_CACHE=0
 cat >"$T/keep.c" <<'C'
 #include <stdlib.h>
 void *volatile keep;
