@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -143,9 +144,22 @@ static int mf_add_fail(struct manifest *m, const char *p, size_t len, int e,
     return 0;
 }
 
-/* pid, told made by a process of the run, added to m->kin.  A shell loop
- * forks thousands: before the list grows, the pids of processes that
- * ended are taken out, so it stays near the number still alive. */
+/* Now, in clock ticks since boot: the unit and clock of a process's start
+ * time in /proc/PID/stat. */
+static unsigned long long mf_ticks_now(void)
+{
+    struct timespec t;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (clock_gettime(CLOCK_BOOTTIME, &t) != 0 || hz <= 0)
+        return ~0ull; /* any start time is before it */
+    return (unsigned long long)t.tv_sec * (unsigned long long)hz +
+           (unsigned long long)t.tv_nsec / (1000000000ull / (unsigned long long)hz);
+}
+
+/* pid, told made by a process of the run, added to m->kin with the time
+ * it was heard of.  A shell loop forks thousands: before the list grows,
+ * the pids of processes that ended are taken out, so it stays near the
+ * number still alive. */
 static int mf_add_kin(struct manifest *m, const char *p, size_t len)
 {
     long long pid = 0;
@@ -159,13 +173,14 @@ static int mf_add_kin(struct manifest *m, const char *p, size_t len)
     if (m->nkin == m->kcap) {
         size_t kept = 0;
         for (size_t i = 0; i < m->nkin; i++)
-            if (kill(m->kin[i], 0) == 0 || errno == EPERM)
+            if (kill(m->kin[i].pid, 0) == 0 || errno == EPERM)
                 m->kin[kept++] = m->kin[i];
         m->nkin = kept;
     }
     if (grow_array((void **)&m->kin, &m->kcap, m->nkin + 1, sizeof(*m->kin)) < 0)
         return -1;
-    m->kin[m->nkin++] = (pid_t)pid;
+    m->kin[m->nkin].pid = (pid_t)pid;
+    m->kin[m->nkin++].told = mf_ticks_now();
     return 0;
 }
 

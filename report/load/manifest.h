@@ -24,6 +24,13 @@ struct mf_fail {       /* a snapshot a process could not write */
     uid_t uid;
 };
 
+struct mf_kin {        /* a process a process of the run made */
+    pid_t pid;
+    unsigned long long told; /* when run heard of it, in clock ticks since boot
+                                (as /proc/PID/stat's start time): a process of
+                                that pid started later is another */
+};
+
 struct mf_state {      /* a process's state file (shim/hsnap_state.h) */
     char *path;
     pid_t pid;         /* the process, as the kernel names the sender */
@@ -42,7 +49,7 @@ struct manifest {
                            only; NULL: none), its pid, and how many were said */
     pid_t last_pid;
     size_t nlast;
-    pid_t *kin;         /* processes a process of the run made (socket only:
+    struct mf_kin *kin; /* processes a process of the run made (socket only:
                            HSNAP_RUNMSG_KIN_MAGIC), those found ended taken
                            out as the list grows */
     size_t nkin, kcap;

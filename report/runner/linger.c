@@ -13,21 +13,25 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "runner.h"
 
 /* Whether process pid is alive (not ended, not a zombie its parent has
- * yet to reap), its CPU ticks, with those of the children it has waited
- * for (utime + stime + cutime + cstime: a shell that waits while its
- * commands work is busy), added to *ticks. */
-static int linger_alive(pid_t pid, unsigned long long *ticks)
+ * yet to reap) and started no later than `before` (clock ticks since boot,
+ * as its start time is; ~0: any), its CPU ticks, with those of the
+ * children it has waited for (utime + stime + cutime + cstime: a shell
+ * that waits while its commands work is busy), added to *ticks.  A pid
+ * the kernel gave again to a process started later is not the one run
+ * heard of (pid_max is 32768 on many hosts). */
+static int linger_alive(pid_t pid, unsigned long long before, unsigned long long *ticks)
 {
     char path[64], buf[512];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return kill(pid, 0) == 0; /* no /proc: alive, with no ticks to tell */
+        return before == ~0ull && kill(pid, 0) == 0; /* no /proc: alive, no ticks to tell */
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n <= 0)
@@ -35,44 +39,50 @@ static int linger_alive(pid_t pid, unsigned long long *ticks)
     buf[n] = 0;
     char *p = strrchr(buf, ')'); /* the command's name may hold spaces */
     char state = 0;
-    unsigned long long ut = 0, st = 0;
+    unsigned long long ut = 0, st = 0, start = 0;
     long long cut = 0, cst = 0;
-    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
-                     &state, &ut, &st, &cut, &cst) != 5)
-        return kill(pid, 0) == 0;
-    if (state == 'Z' || state == 'X')
+    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld"
+                            " %*d %*d %*d %*d %llu",
+                     &state, &ut, &st, &cut, &cst, &start) != 6)
+        return before == ~0ull && kill(pid, 0) == 0;
+    if (state == 'Z' || state == 'X' || (before != ~0ull && start > before + 1))
         return 0;
     *ticks += ut + st + (unsigned long long)(cut > 0 ? cut : 0) +
               (unsigned long long)(cst > 0 ? cst : 0);
     return 1;
 }
 
+/* Whether m lists a state file for pid whose file is there. */
+static int linger_has_file(const struct manifest *m, pid_t pid)
+{
+    struct stat st;
+    for (size_t i = 0; i < m->ns; i++)
+        if (m->s[i].pid == pid && lstat(m->s[i].path, &st) == 0)
+            return 1;
+    return 0;
+}
+
 /* The processes of m other than child that are alive: *traced counts
- * those whose state file is there, their ticks added to *ticks;
- * *untraced those whose file is not (between two images, not yet told,
- * or a program the shim is not in).  A process made by one of the run's
- * (m->kin) counts as untraced until its state file is told. */
-static void linger_count(const struct manifest *m, pid_t child, unsigned long long *ticks,
-                         int *traced, int *untraced)
+ * those with their state file there, their ticks added to *ticks;
+ * *untraced those made by one of the run's (m->kin) without one (not yet
+ * told, between two images, or a program the shim is not in). */
+static void linger_count(const struct manifest *m, const struct manifest *also, pid_t child,
+                         unsigned long long *ticks, int *traced, int *untraced)
 {
     struct stat st;
     for (size_t i = 0; i < m->ns; i++) {
         unsigned long long t = 0;
-        if (m->s[i].pid <= 0 || m->s[i].pid == child || !linger_alive(m->s[i].pid, &t))
-            continue;
-        if (lstat(m->s[i].path, &st) == 0) {
+        if (m->s[i].pid > 0 && m->s[i].pid != child && lstat(m->s[i].path, &st) == 0 &&
+            linger_alive(m->s[i].pid, ~0ull, &t)) {
             (*traced)++;
             *ticks += t;
-        } else {
-            (*untraced)++;
         }
     }
     for (size_t k = 0; k < m->nkin; k++) {
         unsigned long long t = 0;
-        size_t i = 0;
-        while (i < m->ns && m->s[i].pid != m->kin[k])
-            i++;
-        if (i == m->ns && m->kin[k] != child && linger_alive(m->kin[k], &t))
+        pid_t pid = m->kin[k].pid;
+        if (pid != child && !linger_has_file(m, pid) && !linger_has_file(also, pid) &&
+            linger_alive(pid, m->kin[k].told, &t))
             (*untraced)++;
     }
 }
@@ -82,18 +92,29 @@ static void linger_count(const struct manifest *m, pid_t child, unsigned long lo
 /* Once some process lingered, none seen for this long ends the wait: a
  * process between two helpers shows none for an instant. */
 #define LINGER_GAP_MS 100
-/* A process of the run alive without its state file is waited for this
- * long after the wait began, or after the last moment one with its file
- * lingered: time for a child whose parent ended at once to tell its file
- * (a loaded machine delays it), or for an exec's new image to make its
- * own; one the shim is not in never does. */
+/* A process the run made, alive without its state file, is waited for
+ * this long after the wait began, or after the last moment one with its
+ * file lingered: time for a child whose parent ended at once to tell its
+ * file (a loaded machine delays it), or for an exec's new image to make
+ * its own; one the shim is not in never does. */
 #define LINGER_UNTRACED_MS 1000
+
+/* Milliseconds on the monotonic clock: the bounds are the clock's, not a
+ * count of rounds (a round on a loaded machine lasts more than its sleep). */
+static long long linger_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 void linger_wait(const char *manifest, struct manifest *mf, pid_t child, int sock)
 {
     unsigned long long last = ~0ull;
-    int idle_ms = 0, gap_ms = 0, lingered = 0, traced_ms = 0;
-    for (int ms = 0; ms < LINGER_MAX_MS && idle_ms < LINGER_IDLE_MS; ms += 10) {
+    long long t0 = linger_ms(), idle_from = t0, traced_at = t0, gap_from = -1;
+    int lingered = 0;
+    for (long long now = t0; now - t0 < LINGER_MAX_MS && now - idle_from < LINGER_IDLE_MS;
+         now = linger_ms()) {
         struct manifest peek;
         char why[256];
         unsigned long long ticks = 0;
@@ -102,22 +123,27 @@ void linger_wait(const char *manifest, struct manifest *mf, pid_t child, int soc
             sock = -1; /* every sender is gone, or out of memory */
         memset(&peek, 0, sizeof(peek));
         mf_read(manifest, &peek, why, sizeof(why));
-        linger_count(mf, child, &ticks, &traced, &untraced);
-        linger_count(&peek, child, &ticks, &traced, &untraced);
+        linger_count(mf, &peek, child, &ticks, &traced, &untraced);
+        linger_count(&peek, mf, child, &ticks, &traced, &untraced);
         mf_free(&peek);
         if (traced) {
             lingered = 1;
-            gap_ms = 0;
-            traced_ms = ms;
-            if (ticks != last) {
+            gap_from = -1;
+            traced_at = now;
+            if (ticks != last) { /* busy: the idle second starts again */
                 last = ticks;
-                idle_ms = 0;
-            } else {
-                idle_ms += 10;
+                idle_from = now;
             }
-        } else if (!untraced || ms - traced_ms >= LINGER_UNTRACED_MS) {
-            if (!lingered || (gap_ms += 10) >= LINGER_GAP_MS)
+        } else if (!untraced || now - traced_at >= LINGER_UNTRACED_MS) {
+            if (!lingered)
                 return;
+            if (gap_from < 0)
+                gap_from = now;
+            else if (now - gap_from >= LINGER_GAP_MS)
+                return;
+            idle_from = now; /* no process: nothing idles */
+        } else {
+            idle_from = now;
         }
         usleep(10000);
     }

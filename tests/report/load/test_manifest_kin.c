@@ -50,8 +50,8 @@ TEST_BEGIN(manifest_kin_pids_taken_and_nonsense_refused)
     kin("4321");
     expect_true(mf_recv(sock[0], &m) == 0, "mf_recv");
     expect_eq_u64(m.nkin, 2);
-    expect_eq_u64(m.kin[0], 1234);
-    expect_eq_u64(m.kin[1], 4321);
+    expect_eq_u64(m.kin[0].pid, 1234);
+    expect_eq_u64(m.kin[1].pid, 4321);
     expect_eq_u64(m.n, 0);
     expect_eq_u64(m.ns, 0);
     mf_free(&m);
@@ -83,7 +83,7 @@ TEST_BEGIN(manifest_kin_ended_taken_out_as_it_grows)
     }
     size_t n = m.nkin, has = 0;
     for (size_t i = 0; i < n; i++)
-        has += m.kin[i] == alive;
+        has += m.kin[i].pid == alive;
     kill(alive, SIGKILL);
     waitpid(alive, NULL, 0);
     expect_true(has == 1, "the live child kept once (%zu)", has);

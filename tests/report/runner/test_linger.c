@@ -1,0 +1,99 @@
+// link: report/runner/linger.c report/load/manifest.c report/base/input.c report/base/grow.c
+/*
+ * test_linger.c - linger_wait's wait for a process the run made (m->kin)
+ * that is alive without a state file: about LINGER_UNTRACED_MS when it is
+ * the one run heard of, none when its pid belongs to a process started
+ * after run heard of the pid (the kernel gave it again: pid_max is 32768
+ * on many hosts), none when it has ended.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "runner.h"
+#include "unit.h"
+
+static const char *nofile = "/nonexistent/heapsnap-manifest.test";
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* The seconds linger_wait took with one kin entry {pid, told}. */
+static double wait_for(pid_t pid, unsigned long long told)
+{
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.kin = calloc(1, sizeof *m.kin);
+    m.kin[0].pid = pid;
+    m.kin[0].told = told;
+    m.nkin = m.kcap = 1;
+    double t0 = now_s();
+    linger_wait(nofile, &m, 1, -1);
+    double took = now_s() - t0;
+    mf_free(&m);
+    return took;
+}
+
+/* A child that sleeps until killed. */
+static pid_t sleeper(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        pause();
+        _exit(0);
+    }
+    return p;
+}
+
+static unsigned long long ticks_now(void)
+{
+    struct timespec t;
+    long hz = sysconf(_SC_CLK_TCK);
+    clock_gettime(CLOCK_BOOTTIME, &t);
+    return (unsigned long long)t.tv_sec * (unsigned long long)hz +
+           (unsigned long long)t.tv_nsec / (1000000000ull / (unsigned long long)hz);
+}
+
+TEST_BEGIN(linger_waits_for_a_made_process_without_its_file)
+    pid_t p = sleeper();
+    double took = wait_for(p, ticks_now() + 1);
+    kill(p, SIGKILL);
+    waitpid(p, NULL, 0);
+    expect_true(took > 0.8 && took < 5, "took %.2f s", took);
+TEST_END
+
+TEST_BEGIN(linger_passes_a_pid_given_again)
+    unsigned long long told = ticks_now();
+    usleep(300000); /* the process below starts 30 ticks after run heard of its pid */
+    pid_t p = sleeper();
+    double took = wait_for(p, told);
+    kill(p, SIGKILL);
+    waitpid(p, NULL, 0);
+    expect_true(took < 0.5, "took %.2f s", took);
+TEST_END
+
+TEST_BEGIN(linger_passes_an_ended_process)
+    pid_t p = sleeper();
+    unsigned long long told = ticks_now() + 1;
+    kill(p, SIGKILL);
+    waitpid(p, NULL, 0);
+    double took = wait_for(p, told);
+    expect_true(took < 0.5, "took %.2f s", took);
+TEST_END
+
+int main(void)
+{
+    linger_waits_for_a_made_process_without_its_file();
+    linger_passes_a_pid_given_again();
+    linger_passes_an_ended_process();
+    return 0;
+}
