@@ -411,7 +411,8 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
             run_state_exited(mf->s[i].path))
             continue;
         const char *path = esc_text(fmt_path(mf->s[i].path), shown, sizeof(shown));
-        if (mf->s[i].pid > 0 && mf->s[i].pid != child && kill(mf->s[i].pid, 0) == 0) {
+        if (mf->s[i].pid > 0 && mf->s[i].pid != child &&
+            linger_is_alive(mf->s[i].pid, mf->s[i].path)) {
             fprintf(stderr, "heapsnap: pid %ld still runs (the command left it behind) and "
                     "writes its snapshot when it ends; its state so far is in %s (heapsnap "
                     "top %s)\n", (long)mf->s[i].pid, path, path);

@@ -52,6 +52,40 @@ static int linger_alive(pid_t pid, unsigned long long before, unsigned long long
     return 1;
 }
 
+/* Clock ticks since boot at the realtime t: a file's times against a
+ * process's start. */
+static unsigned long long linger_boot_ticks(const struct timespec *t)
+{
+    struct timespec rt, bt;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0 || clock_gettime(CLOCK_REALTIME, &rt) != 0 ||
+        clock_gettime(CLOCK_BOOTTIME, &bt) != 0)
+        return ~0ull;
+    long long boot_ns = ((long long)rt.tv_sec - bt.tv_sec) * 1000000000ll + rt.tv_nsec - bt.tv_nsec;
+    long long at = (long long)t->tv_sec * 1000000000ll + t->tv_nsec - boot_ns;
+    return at <= 0 ? 0 : (unsigned long long)at / (1000000000ull / (unsigned long long)hz);
+}
+
+/* Whether pid, which keeps its state file at path, is alive with the file
+ * there, its ticks added to *ticks.  The file was made after its process
+ * started and changes while it runs (its change time only grows), so a
+ * process of that pid started after the file's last change is another,
+ * which the kernel gave the pid after the file's own ended (killed: the
+ * file stays). */
+static int linger_file_alive(pid_t pid, const char *path, unsigned long long *ticks)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    return linger_alive(pid, linger_boot_ticks(&st.st_ctim) + 1, ticks);
+}
+
+int linger_is_alive(pid_t pid, const char *path)
+{
+    unsigned long long t = 0;
+    return linger_file_alive(pid, path, &t);
+}
+
 /* Whether m lists a state file for pid whose file is there. */
 static int linger_has_file(const struct manifest *m, pid_t pid)
 {
@@ -69,11 +103,10 @@ static int linger_has_file(const struct manifest *m, pid_t pid)
 static void linger_count(const struct manifest *m, const struct manifest *also, pid_t child,
                          unsigned long long *ticks, int *traced, int *untraced)
 {
-    struct stat st;
     for (size_t i = 0; i < m->ns; i++) {
         unsigned long long t = 0;
-        if (m->s[i].pid > 0 && m->s[i].pid != child && lstat(m->s[i].path, &st) == 0 &&
-            linger_alive(m->s[i].pid, ~0ull, &t)) {
+        if (m->s[i].pid > 0 && m->s[i].pid != child &&
+            linger_file_alive(m->s[i].pid, m->s[i].path, &t)) {
             (*traced)++;
             *ticks += t;
         }

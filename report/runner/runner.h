@@ -108,6 +108,10 @@ pid_t follow_hand_name(struct manifest *mf, const char *named, pid_t program, in
  * on run's socket sock (-1: none) meanwhile is taken into mf. */
 void linger_wait(const char *manifest, struct manifest *mf, pid_t child, int sock);
 
+/* Whether pid is alive and the process that keeps its state file at path
+ * (not another the kernel gave the pid to after that one was killed). */
+int linger_is_alive(pid_t pid, const char *path);
+
 /* ---- summary: the lines `heapsnap run` ends with ---- */
 /* Prints to out the summary of one process among the snapshots of mf:
  * the one written at named (an absolute path, or NULL) by the process

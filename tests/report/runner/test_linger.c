@@ -4,7 +4,10 @@
  * that is alive without a state file: about LINGER_UNTRACED_MS when it is
  * the one run heard of, none when its pid belongs to a process started
  * after run heard of the pid (the kernel gave it again: pid_max is 32768
- * on many hosts), none when it has ended.
+ * on many hosts), none when it has ended; for a process with its state
+ * file, a second while it idles, none when the pid's process started after
+ * the file last changed (the file's own was killed, the pid given again),
+ * as linger_is_alive says too.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -90,10 +93,58 @@ TEST_BEGIN(linger_passes_an_ended_process)
     expect_true(took < 0.5, "took %.2f s", took);
 TEST_END
 
+/* The seconds linger_wait took with one state entry {pid, path}. */
+static double wait_for_state(pid_t pid, const char *path)
+{
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    m.s = calloc(1, sizeof *m.s);
+    m.s[0].pid = pid;
+    m.s[0].path = strdup(path);
+    m.ns = m.scap = 1;
+    double t0 = now_s();
+    linger_wait(nofile, &m, 1, -1);
+    double took = now_s() - t0;
+    mf_free(&m);
+    return took;
+}
+
+TEST_BEGIN(linger_waits_for_an_idle_process_with_its_file)
+    char path[] = "/tmp/hslingerXXXXXX";
+    pid_t p = sleeper();
+    usleep(50000);
+    int fd = mkstemp(path); /* made by the process, after it started */
+    close(fd);
+    double took = wait_for_state(p, path);
+    int alive = linger_is_alive(p, path);
+    kill(p, SIGKILL);
+    waitpid(p, NULL, 0);
+    unlink(path);
+    expect_true(took > 0.8 && took < 5, "took %.2f s", took);
+    expect_true(alive, "linger_is_alive");
+TEST_END
+
+TEST_BEGIN(linger_passes_a_killed_process_pid_given_again)
+    char path[] = "/tmp/hslingerXXXXXX";
+    int fd = mkstemp(path); /* its process killed, the file left */
+    close(fd);
+    usleep(300000);
+    pid_t p = sleeper(); /* the pid given again, 30 ticks later */
+    double took = wait_for_state(p, path);
+    int alive = linger_is_alive(p, path);
+    kill(p, SIGKILL);
+    waitpid(p, NULL, 0);
+    unlink(path);
+    expect_true(took < 0.5, "took %.2f s", took);
+    expect_true(!alive, "linger_is_alive");
+TEST_END
+
 int main(void)
 {
     linger_waits_for_a_made_process_without_its_file();
     linger_passes_a_pid_given_again();
     linger_passes_an_ended_process();
+    linger_waits_for_an_idle_process_with_its_file();
+    linger_passes_a_killed_process_pid_given_again();
     return 0;
 }
