@@ -211,16 +211,29 @@ static int dcache_make(int fd, uint64_t size, const char *dir, const char *path)
     return -1;
 }
 
+/* The bytes b[0..n) in hex, then ".debug", written at out + k (cap bytes
+ * in all); 0, or -1 when they do not fit. */
+static int dcache_hex(char *out, size_t k, size_t cap, const unsigned char *b, int n)
+{
+    static const char digit[] = "0123456789abcdef";
+    if (k + 2 * (size_t)n + sizeof ".debug" > cap)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        out[k++] = digit[b[i] >> 4];
+        out[k++] = digit[b[i] & 15];
+    }
+    memcpy(out + k, ".debug", sizeof ".debug");
+    return 0;
+}
+
 /* The copy's path for build ID id (n bytes) into path (cap bytes), dir
  * its directory; 0, or -1 when the cache is off. */
 static int dcache_path(const void *id, int n, char *dir, size_t dcap, char *path, size_t cap)
 {
     if (n <= 0 || n > DCACHE_ID_MAX || dcache_dir(dir, dcap) != 0)
         return -1;
-    size_t k = (size_t)snprintf(path, cap, "%s/", dir);
-    for (int i = 0; i < n && k < cap; i++)
-        k += (size_t)snprintf(path + k, cap - k, "%02x", ((const unsigned char *)id)[i]);
-    return k + sizeof ".debug" <= cap && snprintf(path + k, cap - k, ".debug") > 0 ? 0 : -1;
+    int k = snprintf(path, cap, "%s/", dir);
+    return k > 0 ? dcache_hex(path, (size_t)k, cap, id, n) : -1;
 }
 
 /* The copy at path, made first from the file at from where that one has
@@ -265,10 +278,9 @@ int dcache_find(const void *id, int n, char **name)
     if (dcache_path(id, n, dir, sizeof dir, path, sizeof path) != 0)
         return -1;
     const unsigned char *b = id;
-    size_t k = (size_t)snprintf(from, sizeof from, "/usr/lib/debug/.build-id/%02x/", b[0]);
-    for (int i = 1; i < n; i++)
-        k += (size_t)snprintf(from + k, sizeof from - k, "%02x", b[i]);
-    snprintf(from + k, sizeof from - k, ".debug");
+    int k = snprintf(from, sizeof from, "/usr/lib/debug/.build-id/%02x/", b[0]);
+    if (k <= 0 || dcache_hex(from, (size_t)k, sizeof from, b + 1, n - 1) != 0)
+        return -1;
     int c = dcache_get(from, id, n, dir, path);
     char *copy = c >= 0 ? strdup(path) : NULL;
     if (!copy) {
