@@ -75,9 +75,13 @@ static unsigned long long linger_boot_ticks(const struct timespec *t)
 static int linger_file_alive(pid_t pid, const char *path, unsigned long long *ticks)
 {
     struct stat st;
+    long hz = sysconf(_SC_CLK_TCK);
+    unsigned long long slack = hz > 0 ? (unsigned long long)hz / 2 : 50;
     if (lstat(path, &st) != 0)
         return 0;
-    return linger_alive(pid, linger_boot_ticks(&st.st_ctim) + 1, ticks);
+    /* half a second of slack: the file's time is the realtime clock's,
+     * which NTP may have stepped since the process started */
+    return linger_alive(pid, linger_boot_ticks(&st.st_ctim) + slack, ticks);
 }
 
 int linger_is_alive(pid_t pid, const char *path)

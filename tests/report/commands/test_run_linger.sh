@@ -51,7 +51,7 @@ else t_fail run_names_a_background_job_once "$(head -c 400 "$d.err")"; fi
 # a background job busy through its children: a shell that runs forty
 # short commands one after another, then idles (as pyenv's python3 shim did
 # while its helpers were traced): run waits for it until it idles (its
-# children's CPU counts, linger_ticks) and lists every snapshot written
+# children's CPU counts, linger_alive) and lists every snapshot written
 # meanwhile (it stopped after the first second and listed 8)
 d=$T/chain && mkdir -p "$d"
 "$HEAPSNAP" run -o "$d/l.%p.hsnap" -- sh -c \

@@ -128,8 +128,8 @@ TEST_BEGIN(linger_passes_a_killed_process_pid_given_again)
     char path[] = "/tmp/hslingerXXXXXX";
     int fd = mkstemp(path); /* its process killed, the file left */
     close(fd);
-    usleep(300000);
-    pid_t p = sleeper(); /* the pid given again, 30 ticks later */
+    usleep(800000);
+    pid_t p = sleeper(); /* the pid given again, 0.8 s later (past the slack) */
     double took = wait_for_state(p, path);
     int alive = linger_is_alive(p, path);
     kill(p, SIGKILL);
