@@ -71,7 +71,7 @@ else t_fail run_waits_for_a_job_busy_through_its_children "$listed listed of $th
 # and lists every snapshot the shell's commands write (it listed 1 of 22)
 d=$T/untold && mkdir -p "$d"
 "$HEAPSNAP" run --children none -o "$d/l.%p.hsnap" -- sh -c \
-  '(env -u LD_PRELOAD sleep 0.3; exec sh -c "for i in \$(seq 20); do ls / >/dev/null; done; sleep 7.39") >/dev/null 2>&1 & :' \
+  '(env -u LD_PRELOAD sleep 0.2; exec sh -c "for i in \$(seq 20); do ls / >/dev/null; done; sleep 7.39") >/dev/null 2>&1 & :' \
   >/dev/null 2>"$d.err"
 sleep 2 # anything still to come is written now
 listed=$(grep -c '^heapsnap: wrote ' "$d.err"); there=$(ls "$d" | grep -c '\.hsnap$')
