@@ -15,10 +15,14 @@
  * stack, as glibc's do.  A launcher's helper execs without the shim in
  * LD_PRELOAD, and a launcher's own exec tells the image it becomes
  * (launch_exec_env): the array is rebuilt on the stack.
+ *   posix_spawn and posix_spawnp, interposed for one thing: the parent
+ * tells `heapsnap run` the child's pid (life_made), as fork does; glibc's
+ * child execs by its internal __execve, past the hooks above.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +34,10 @@ static struct {
     int (*execvpe)(const char *, char *const[], char *const[]);
     int (*fexecve)(int, char *const[], char *const[]);
     int (*execveat)(int, const char *, char *const[], char *const[], int);
+    int (*spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                 const posix_spawnattr_t *, char *const[], char *const[]);
+    int (*spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                  const posix_spawnattr_t *, char *const[], char *const[]);
 } next;
 
 __attribute__((constructor(103))) static void exec_init(void)
@@ -40,6 +48,8 @@ __attribute__((constructor(103))) static void exec_init(void)
     next.execvpe = dlsym(RTLD_NEXT, "execvpe");
     next.fexecve = dlsym(RTLD_NEXT, "fexecve");
     next.execveat = dlsym(RTLD_NEXT, "execveat");
+    next.spawn = dlsym(RTLD_NEXT, "posix_spawn");
+    next.spawnp = dlsym(RTLD_NEXT, "posix_spawnp");
     launch_exec_init();
     loader_leave();
     guard_leave(saved);
@@ -174,4 +184,30 @@ HS_EXPORT int execle(const char *path, const char *arg0, ...)
     char **envp = exec_gather(v, arg0, ap, 1);
     va_end(ap);
     return execve(path, v, envp);
+}
+
+HS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    pid_t got = 0;
+    int r = next.spawn ? next.spawn(&got, path, fa, attr, argv, envp) : ENOSYS;
+    if (r == 0) {
+        life_made(got);
+        if (pid)
+            *pid = got;
+    }
+    return r;
+}
+
+HS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    pid_t got = 0;
+    int r = next.spawnp ? next.spawnp(&got, file, fa, attr, argv, envp) : ENOSYS;
+    if (r == 0) {
+        life_made(got);
+        if (pid)
+            *pid = got;
+    }
+    return r;
 }

@@ -178,11 +178,16 @@ static void life_child(void)
  * constructor forks), glibc's own, __fork. */
 extern pid_t __fork(void);
 
+void life_made(pid_t pid)
+{
+    rchan_tell_kin(pid);
+}
+
 HS_EXPORT pid_t fork(void)
 {
     pid_t p = life.real_fork ? life.real_fork() : __fork();
     if (p > 0)
-        rchan_tell_kin(p);
+        life_made(p);
     return p;
 }
 

@@ -167,6 +167,7 @@ int orph_stop(void);    /* such a child: recording stops (1), before a new walk 
  * and after one that failed (errno kept) */
 void life_before_exec(const char *path);
 void life_after_exec(void);
+void life_made(pid_t pid); /* posix_spawn's child: run told its pid, as fork's is */
 
 /* ---- helper.c: the helper thread (HEAPSNAP_SIGNAL, intervals, heartbeat) ---- */
 void helper_init(void);   /* start-up and attach: the signal's handler, the thread */

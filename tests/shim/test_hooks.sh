@@ -55,7 +55,7 @@ fi
 # program taking over HEAPSNAP_SIGNAL is noticed; pthread_sigmask and sigprocmask: the leak
 # check's stop signal is never blocked; dlclose: an unloaded library's module record
 # is kept; the set*id family: the helper thread stopped around them, shim/creds.c; the exec
-# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c; the mmap family and mprotect: shim/hooks/maphooks.c), heapsnap_*
+# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c; posix_spawn and posix_spawnp: the child's pid, as fork's; the mmap family and mprotect: shim/hooks/maphooks.c), heapsnap_*
 # and LeakSanitizer's interface (lsan_*; never the program's hooks)
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
@@ -63,7 +63,7 @@ printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memali
   pthread_sigmask sigprocmask pthread_exit pthread_detach pthread_join pthread_tryjoin_np pthread_timedjoin_np \
   pthread_clockjoin_np \
   setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups \
-  execve execv execvp execvpe fexecve execveat execl execlp execle \
+  execve execv execvp execvpe fexecve execveat execl execlp execle posix_spawn posix_spawnp \
   __lsan_disable __lsan_do_leak_check __lsan_do_recoverable_leak_check __lsan_enable \
   __lsan_ignore_object __lsan_register_root_region __lsan_unregister_root_region | sort >"$T/want_exports"
 grep '^heapsnap_' "$T/exports" >>"$T/want_exports"

@@ -80,3 +80,22 @@ if [ "$listed" -gt 20 ] && [ "$listed" = "$there" ] && grep -q 'still runs' "$d.
    ! grep -q killed "$d.err"; then
   t_pass run_waits_for_a_job_that_told_nothing_yet
 else t_fail run_waits_for_a_job_that_told_nothing_yet "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
+# the same for a job started by posix_spawn (Python's os.posix_spawn; Rust's
+# Command spawns so), whose child execs inside glibc past the exec hooks:
+# started without the shim in its environment, it tells run nothing until
+# it execs a traced shell; its parent's posix_spawn told run its pid
+d=$T/spawned && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/l.%p.hsnap" -- "$PY" -c '
+import os, sys
+env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+inner = "for i in $(seq 20); do ls / >/dev/null; done; sleep 7.41"
+os.posix_spawn("/bin/sh", ["sh", "-c", "sleep 0.2; exec env LD_PRELOAD=\"$1\" sh -c \"$2\" >/dev/null 2>&1",
+                "sh", os.environ["LD_PRELOAD"], inner], env)
+' >/dev/null 2>"$d.err"
+sleep 2 # anything still to come is written now
+listed=$(grep -c '^heapsnap: wrote ' "$d.err"); there=$(ls "$d" | grep -c '\.hsnap$')
+pkill -f 'sleep 7.41' 2>/dev/null
+if [ "$listed" -gt 20 ] && [ "$listed" = "$there" ] && grep -q 'still runs' "$d.err" &&
+   ! grep -q killed "$d.err"; then
+  t_pass run_waits_for_a_spawned_job_that_told_nothing_yet
+else t_fail run_waits_for_a_spawned_job_that_told_nothing_yet "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
