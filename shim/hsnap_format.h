@@ -790,8 +790,8 @@ struct hsnap_failed {
  * while the process ends (summary_preload). */
 #define HSNAP_RUNMSG_LAST_MAGIC 0x5453414eu /* "NAST" */
 /* Another (older runs ignore it): the sender just made a process, whose
- * pid is the path, in decimal: its parent's fork returned it, or a vfork
- * child is about to exec.  run waits for such a process when it outlives
+ * pid is the path, in decimal: its fork or posix_spawn returned it, or it
+ * is a vfork child about to exec.  run waits for such a process when it outlives
  * the command, before that process could tell its state file. */
 #define HSNAP_RUNMSG_KIN_MAGIC 0x4e4b534eu /* "NSKN" */
 struct hsnap_runmsg {

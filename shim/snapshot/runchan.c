@@ -93,8 +93,8 @@ int rchan_tell_last(const char *path)
     return rchan_send(HSNAP_RUNMSG_LAST_MAGIC, path, 0);
 }
 
-/* Tells run that this process made process pid (a fork's parent, as fork
- * returns; a vfork child, as it execs): a command that forks a background
+/* Tells run that this process made process pid (as fork or posix_spawn
+ * returns; a vfork child tells its own, as it execs): a command that forks a background
  * job and exits at once leaves run that pid to wait for, though the child
  * had no time yet to tell its state file (linger_wait).  errno kept; no
  * channel: nothing. */
