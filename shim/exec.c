@@ -186,11 +186,10 @@ HS_EXPORT int execle(const char *path, const char *arg0, ...)
     return execve(path, v, envp);
 }
 
-HS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+/* The next posix_spawn's answer r for child got: run told its pid, *pid
+ * set (NULL: not asked for), as the caller's own call would. */
+static int exec_spawned(int r, pid_t got, pid_t *pid)
 {
-    pid_t got = 0;
-    int r = next.spawn ? next.spawn(&got, path, fa, attr, argv, envp) : ENOSYS;
     if (r == 0) {
         life_made(got);
         if (pid)
@@ -199,15 +198,18 @@ HS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
     return r;
 }
 
+HS_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    pid_t got = 0;
+    int r = next.spawn ? next.spawn(&got, path, fa, attr, argv, envp) : ENOSYS;
+    return exec_spawned(r, got, pid); /* got read after the call has set it */
+}
+
 HS_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                            const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     pid_t got = 0;
     int r = next.spawnp ? next.spawnp(&got, file, fa, attr, argv, envp) : ENOSYS;
-    if (r == 0) {
-        life_made(got);
-        if (pid)
-            *pid = got;
-    }
-    return r;
+    return exec_spawned(r, got, pid);
 }

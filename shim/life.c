@@ -238,7 +238,7 @@ static int life_writes_at_exit(int quick)
 void life_before_exec(const char *path)
 {
     if (getpid() != life.pid) /* a vfork child: its parent returns after the exec */
-        rchan_tell_kin(getpid());
+        life_made(getpid());
     state_exec(path);
     if (!opt_int(OPT_EXEC_SNAPSHOT) || guard_on || !hook_is_active() ||
         !life_writes_at_exit(1) || !life_own_process())

@@ -144,16 +144,17 @@ static int mf_add_fail(struct manifest *m, const char *p, size_t len, int e,
     return 0;
 }
 
-/* Now, in clock ticks since boot: the unit and clock of a process's start
- * time in /proc/PID/stat. */
-static unsigned long long mf_ticks_now(void)
+unsigned long long mf_boot_ticks(const struct timespec *at)
 {
-    struct timespec t;
+    struct timespec bt, rt;
     long hz = sysconf(_SC_CLK_TCK);
-    if (clock_gettime(CLOCK_BOOTTIME, &t) != 0 || hz <= 0)
+    if (hz <= 0 || clock_gettime(CLOCK_BOOTTIME, &bt) != 0 ||
+        (at && clock_gettime(CLOCK_REALTIME, &rt) != 0))
         return ~0ull; /* any start time is before it */
-    return (unsigned long long)t.tv_sec * (unsigned long long)hz +
-           (unsigned long long)t.tv_nsec / (1000000000ull / (unsigned long long)hz);
+    long long ns = (long long)bt.tv_sec * 1000000000ll + bt.tv_nsec;
+    if (at) /* at's distance from now, on the boot clock */
+        ns += ((long long)at->tv_sec - rt.tv_sec) * 1000000000ll + at->tv_nsec - rt.tv_nsec;
+    return ns <= 0 ? 0 : (unsigned long long)ns / (1000000000ull / (unsigned long long)hz);
 }
 
 /* pid, told made by a process of the run, added to m->kin with the time
@@ -162,13 +163,13 @@ static unsigned long long mf_ticks_now(void)
  * number still alive. */
 static int mf_add_kin(struct manifest *m, const char *p, size_t len)
 {
-    long long pid = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9' || pid > (1ll << 31))
-            return 0;
-        pid = pid * 10 + (p[i] - '0');
-    }
-    if (pid <= 0 || pid > (1ll << 30))
+    char dec[24];
+    uint64_t pid;
+    if (len >= sizeof dec)
+        return 0;
+    memcpy(dec, p, len);
+    dec[len] = 0;
+    if (cli_parse_count(dec, 1u << 30, &pid) != 0 || pid == 0)
         return 0;
     if (m->nkin == m->kcap) {
         size_t kept = 0;
@@ -180,7 +181,7 @@ static int mf_add_kin(struct manifest *m, const char *p, size_t len)
     if (grow_array((void **)&m->kin, &m->kcap, m->nkin + 1, sizeof(*m->kin)) < 0)
         return -1;
     m->kin[m->nkin].pid = (pid_t)pid;
-    m->kin[m->nkin++].told = mf_ticks_now();
+    m->kin[m->nkin++].told = mf_boot_ticks(NULL);
     return 0;
 }
 

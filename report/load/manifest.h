@@ -67,6 +67,12 @@ int mf_recv(int fd, struct manifest *m);
 
 void mf_free(struct manifest *m);
 
+struct timespec;
+/* The boot clock's ticks (as /proc/PID/stat counts a process's start) at
+ * the realtime at (NULL: now), for telling a process from another given
+ * its pid later; ~0 when the clocks cannot say. */
+unsigned long long mf_boot_ticks(const struct timespec *at);
+
 /* The manifest file's template, DIR/heapsnap-manifest.<run's pid>.XXXXXX,
  * into out for mkstemp: the pid tells `heapsnap clean` that the run a
  * SIGKILL ended left it.  0, or -1 (too long). */

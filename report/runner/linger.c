@@ -52,20 +52,6 @@ static int linger_alive(pid_t pid, unsigned long long before, unsigned long long
     return 1;
 }
 
-/* Clock ticks since boot at the realtime t: a file's times against a
- * process's start. */
-static unsigned long long linger_boot_ticks(const struct timespec *t)
-{
-    struct timespec rt, bt;
-    long hz = sysconf(_SC_CLK_TCK);
-    if (hz <= 0 || clock_gettime(CLOCK_REALTIME, &rt) != 0 ||
-        clock_gettime(CLOCK_BOOTTIME, &bt) != 0)
-        return ~0ull;
-    long long boot_ns = ((long long)rt.tv_sec - bt.tv_sec) * 1000000000ll + rt.tv_nsec - bt.tv_nsec;
-    long long at = (long long)t->tv_sec * 1000000000ll + t->tv_nsec - boot_ns;
-    return at <= 0 ? 0 : (unsigned long long)at / (1000000000ull / (unsigned long long)hz);
-}
-
 /* Whether pid, which keeps its state file at path, is alive with the file
  * there, its ticks added to *ticks.  The file was made after its process
  * started and changes while it runs (its change time only grows), so a
@@ -75,13 +61,13 @@ static unsigned long long linger_boot_ticks(const struct timespec *t)
 static int linger_file_alive(pid_t pid, const char *path, unsigned long long *ticks)
 {
     struct stat st;
-    long hz = sysconf(_SC_CLK_TCK);
-    unsigned long long slack = hz > 0 ? (unsigned long long)hz / 2 : 50;
     if (lstat(path, &st) != 0)
         return 0;
     /* half a second of slack: the file's time is the realtime clock's,
      * which NTP may have stepped since the process started */
-    return linger_alive(pid, linger_boot_ticks(&st.st_ctim) + slack, ticks);
+    st.st_ctim.tv_sec += st.st_ctim.tv_nsec >= 500000000;
+    st.st_ctim.tv_nsec = (st.st_ctim.tv_nsec + 500000000) % 1000000000;
+    return linger_alive(pid, mf_boot_ticks(&st.st_ctim), ticks);
 }
 
 int linger_is_alive(pid_t pid, const char *path)

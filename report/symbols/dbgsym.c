@@ -46,6 +46,17 @@ static struct {
     char prog[DBG_PROGRAMS][PATH_MAX];
 } dbg;
 
+/* FNV-1a of n bytes at p, from h (DBG_FNV_BASIS to begin): the note's
+ * names that last between runs (kept answers) and within one (the
+ * modules beyond DBG_MAX), so not the CLI's per-process seeded hash. */
+#define DBG_FNV_BASIS 0xcbf29ce484222325ull
+static uint64_t dbg_fnv(uint64_t h, const void *p, size_t n)
+{
+    for (const unsigned char *c = p; n--; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return h;
+}
+
 /* Whether a package could own path: one under the system's own trees.  A
  * program built in a home, a checkout or /tmp is no package's. */
 static int dbg_packaged(const char *path)
@@ -405,7 +416,7 @@ static int dbg_kept_path(char *path, size_t n, char *stamp, size_t sn)
     char dir[PATH_MAX];
     if (dcache_where(dir, sizeof dir) != 0)
         return -1;
-    uint64_t h = 0xcbf29ce484222325ull, id = h;
+    uint64_t h = DBG_FNV_BASIS, id = h;
     for (int i = 0; i < dbg.n + dbg.nprog; i++) {
         const char *p = i < dbg.n ? dbg.path[i] : dbg.prog[i - dbg.n];
         struct stat st;
@@ -413,14 +424,8 @@ static int dbg_kept_path(char *path, size_t n, char *stamp, size_t sn)
             memset(&st, 0, sizeof st);
         uint64_t f[5] = {(uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size,
                          (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec};
-        for (const unsigned char *c = (const unsigned char *)f; c < (const unsigned char *)(f + 5);
-             c++)
-            id = (id ^ *c) * 0x100000001b3ull;
-        for (const char *c = p;; c++) {
-            h = (h ^ (unsigned char)*c) * 0x100000001b3ull; /* the NUL too: paths apart */
-            if (!*c)
-                break;
-        }
+        id = dbg_fnv(id, f, sizeof f);
+        h = dbg_fnv(h, p, strlen(p) + 1); /* the NUL too: paths apart */
     }
     snprintf(stamp, sn, "%016llx", (unsigned long long)id);
     int w = snprintf(path, n, "%s/owners-%016llx", dir, (unsigned long long)h);
@@ -635,9 +640,7 @@ void dbg_missing(const char *path, const char *shown)
     if (!dbg.armed)
         dbg.armed = atexit(dbg_atexit) == 0;
     if (dbg.n == DBG_MAX) { /* counted once each, as every snapshot read meets them */
-        uint64_t h = 0xcbf29ce484222325ull;
-        for (const char *c = path; *c; c++)
-            h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+        uint64_t h = dbg_fnv(DBG_FNV_BASIS, path, strlen(path));
         for (int i = 0; i < dbg.more; i++)
             if (dbg.beyond[i] == h)
                 return;

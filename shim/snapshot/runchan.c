@@ -100,11 +100,13 @@ int rchan_tell_last(const char *path)
  * channel: nothing. */
 void rchan_tell_kin(pid_t pid)
 {
-    char dec[24], *p = dec + sizeof dec;
+    char dec[24], *p = dec + sizeof dec - 1;
     int saved = errno;
-    *--p = 0;
-    for (unsigned long v = (unsigned long)pid; p == dec + sizeof dec - 1 || v; v /= 10)
+    unsigned long v = (unsigned long)pid;
+    *p = 0;
+    do
         *--p = (char)('0' + v % 10);
+    while (v /= 10);
     rchan_send(HSNAP_RUNMSG_KIN_MAGIC, p, 0);
     errno = saved;
 }

@@ -63,6 +63,19 @@ pkill -f 'sleep 7.33' 2>/dev/null
 if [ "$listed" -gt 30 ] && [ "$listed" = "$there" ]; then
   t_pass run_waits_for_a_job_busy_through_its_children
 else t_fail run_waits_for_a_job_busy_through_its_children "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
+# untold_listed NAME SLEEP: the case NAME passes when the run in $d, whose
+# job ends in `sleep SLEEP`, listed each of more than 20 snapshots written
+# (looked at 2 s on, when anything still to come is written), and named a
+# process still running, none killed
+untold_listed() {
+  sleep 2
+  local listed there
+  listed=$(grep -c '^heapsnap: wrote ' "$d.err"); there=$(ls "$d" | grep -c '\.hsnap$')
+  pkill -f "sleep $2" 2>/dev/null
+  if [ "$listed" -gt 20 ] && [ "$listed" = "$there" ] && grep -q 'still runs' "$d.err" &&
+     ! grep -q killed "$d.err"; then t_pass "$1"
+  else t_fail "$1" "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
+}
 # a background job that has told run nothing when the command ends (with
 # --children none a fork child keeps no state file: it stands for a child
 # whose own handler has not run yet, as on a loaded machine), then runs an
@@ -73,13 +86,7 @@ d=$T/untold && mkdir -p "$d"
 "$HEAPSNAP" run --children none -o "$d/l.%p.hsnap" -- sh -c \
   '(env -u LD_PRELOAD sleep 0.2; exec sh -c "for i in \$(seq 20); do ls / >/dev/null; done; sleep 7.39") >/dev/null 2>&1 & :' \
   >/dev/null 2>"$d.err"
-sleep 2 # anything still to come is written now
-listed=$(grep -c '^heapsnap: wrote ' "$d.err"); there=$(ls "$d" | grep -c '\.hsnap$')
-pkill -f 'sleep 7.39' 2>/dev/null
-if [ "$listed" -gt 20 ] && [ "$listed" = "$there" ] && grep -q 'still runs' "$d.err" &&
-   ! grep -q killed "$d.err"; then
-  t_pass run_waits_for_a_job_that_told_nothing_yet
-else t_fail run_waits_for_a_job_that_told_nothing_yet "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
+untold_listed run_waits_for_a_job_that_told_nothing_yet 7.39
 # the same for a job started by posix_spawn (Python's os.posix_spawn; Rust's
 # Command spawns so), whose child execs inside glibc past the exec hooks:
 # started without the shim in its environment, it tells run nothing until
@@ -92,10 +99,4 @@ inner = "for i in $(seq 20); do ls / >/dev/null; done; sleep 7.41"
 os.posix_spawn("/bin/sh", ["sh", "-c", "sleep 0.2; exec env LD_PRELOAD=\"$1\" sh -c \"$2\" >/dev/null 2>&1",
                 "sh", os.environ["LD_PRELOAD"], inner], env)
 ' >/dev/null 2>"$d.err"
-sleep 2 # anything still to come is written now
-listed=$(grep -c '^heapsnap: wrote ' "$d.err"); there=$(ls "$d" | grep -c '\.hsnap$')
-pkill -f 'sleep 7.41' 2>/dev/null
-if [ "$listed" -gt 20 ] && [ "$listed" = "$there" ] && grep -q 'still runs' "$d.err" &&
-   ! grep -q killed "$d.err"; then
-  t_pass run_waits_for_a_spawned_job_that_told_nothing_yet
-else t_fail run_waits_for_a_spawned_job_that_told_nothing_yet "$listed listed of $there: $(grep -v wrote "$d.err" | head -c 300)"; fi
+untold_listed run_waits_for_a_spawned_job_that_told_nothing_yet 7.41

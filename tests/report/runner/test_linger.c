@@ -1,4 +1,4 @@
-// link: report/runner/linger.c report/load/manifest.c report/base/input.c report/base/grow.c
+// link: report/runner/linger.c report/load/manifest.c report/base/input.c report/base/grow.c report/base/cli.c
 /*
  * test_linger.c - linger_wait's wait for a process the run made (m->kin)
  * that is alive without a state file: about LINGER_UNTRACED_MS when it is
@@ -30,6 +30,16 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* The seconds linger_wait took on m (freed after). */
+static double timed_wait(struct manifest *m)
+{
+    double t0 = now_s();
+    linger_wait(nofile, m, 1, -1);
+    double took = now_s() - t0;
+    mf_free(m);
+    return took;
+}
+
 /* The seconds linger_wait took with one kin entry {pid, told}. */
 static double wait_for(pid_t pid, unsigned long long told)
 {
@@ -39,11 +49,7 @@ static double wait_for(pid_t pid, unsigned long long told)
     m.kin[0].pid = pid;
     m.kin[0].told = told;
     m.nkin = m.kcap = 1;
-    double t0 = now_s();
-    linger_wait(nofile, &m, 1, -1);
-    double took = now_s() - t0;
-    mf_free(&m);
-    return took;
+    return timed_wait(&m);
 }
 
 /* A child that sleeps until killed. */
@@ -57,25 +63,16 @@ static pid_t sleeper(void)
     return p;
 }
 
-static unsigned long long ticks_now(void)
-{
-    struct timespec t;
-    long hz = sysconf(_SC_CLK_TCK);
-    clock_gettime(CLOCK_BOOTTIME, &t);
-    return (unsigned long long)t.tv_sec * (unsigned long long)hz +
-           (unsigned long long)t.tv_nsec / (1000000000ull / (unsigned long long)hz);
-}
-
 TEST_BEGIN(linger_waits_for_a_made_process_without_its_file)
     pid_t p = sleeper();
-    double took = wait_for(p, ticks_now() + 1);
+    double took = wait_for(p, mf_boot_ticks(NULL) + 1);
     kill(p, SIGKILL);
     waitpid(p, NULL, 0);
     expect_true(took > 0.8 && took < 5, "took %.2f s", took);
 TEST_END
 
 TEST_BEGIN(linger_passes_a_pid_given_again)
-    unsigned long long told = ticks_now();
+    unsigned long long told = mf_boot_ticks(NULL);
     usleep(300000); /* the process below starts 30 ticks after run heard of its pid */
     pid_t p = sleeper();
     double took = wait_for(p, told);
@@ -86,7 +83,7 @@ TEST_END
 
 TEST_BEGIN(linger_passes_an_ended_process)
     pid_t p = sleeper();
-    unsigned long long told = ticks_now() + 1;
+    unsigned long long told = mf_boot_ticks(NULL) + 1;
     kill(p, SIGKILL);
     waitpid(p, NULL, 0);
     double took = wait_for(p, told);
@@ -102,11 +99,7 @@ static double wait_for_state(pid_t pid, const char *path)
     m.s[0].pid = pid;
     m.s[0].path = strdup(path);
     m.ns = m.scap = 1;
-    double t0 = now_s();
-    linger_wait(nofile, &m, 1, -1);
-    double took = now_s() - t0;
-    mf_free(&m);
-    return took;
+    return timed_wait(&m);
 }
 
 TEST_BEGIN(linger_waits_for_an_idle_process_with_its_file)
