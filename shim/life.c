@@ -21,7 +21,10 @@
 #include <string.h>
 #include <dlfcn.h>
 #include <link.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "root.h"
@@ -178,6 +181,14 @@ static void life_child(void)
  * constructor forks), glibc's own, __fork. */
 extern pid_t __fork(void);
 
+/* A close that leaves errno alone (glibc's __close_nocancel_nostatus). */
+static void life_close_quietly(int fd)
+{
+    int saved = errno;
+    (void)syscall(SYS_close, fd);
+    errno = saved;
+}
+
 void life_made(pid_t pid)
 {
     rchan_tell_kin(pid);
@@ -189,6 +200,50 @@ HS_EXPORT pid_t fork(void)
     if (p > 0)
         life_made(p);
     return p;
+}
+
+/* daemon, interposed for fork's reason: glibc's forks by its internal
+ * __fork, past the fork above, and its parent leaves by its internal
+ * _exit, past ours, at once: run heard of no child and saw its command
+ * end (it returned before the daemon's handler told it anything, and the
+ * daemon's snapshot went to a folder run had left), and the parent wrote
+ * no snapshot.  This is glibc's daemon (misc/daemon.c) step for step,
+ * through the fork and _exit above: the same calls, results and errno;
+ * /dev/null is checked to be the character device 1:3, as glibc's Linux
+ * build checks it (DEV_NULL_MAJOR, DEV_NULL_MINOR), and opened and, on
+ * failure, closed without a cancellation point and, for the close, without
+ * touching errno, as glibc's nocancel calls do. */
+HS_EXPORT int daemon(int nochdir, int noclose)
+{
+    pid_t p = fork();
+    if (p == -1)
+        return -1;
+    if (p > 0)
+        _exit(0);
+    if (setsid() == -1)
+        return -1;
+    if (!nochdir && chdir("/") != 0) {
+        /* glibc's daemon goes on as well */
+    }
+    if (noclose)
+        return 0;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+    struct stat st;
+    if (fd != -1 && fstat(fd, &st) == 0) {
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+            (void)dup2(fd, STDIN_FILENO);
+            (void)dup2(fd, STDOUT_FILENO);
+            (void)dup2(fd, STDERR_FILENO);
+            if (fd > 2)
+                (void)close(fd);
+            return 0;
+        }
+        life_close_quietly(fd);
+        errno = ENODEV;
+        return -1;
+    }
+    life_close_quietly(fd);
+    return -1;
 }
 
 /* ---------------- children that no fork handler reached ---------------- */

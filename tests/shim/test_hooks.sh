@@ -55,11 +55,11 @@ fi
 # program taking over HEAPSNAP_SIGNAL is noticed; pthread_sigmask and sigprocmask: the leak
 # check's stop signal is never blocked; dlclose: an unloaded library's module record
 # is kept; the set*id family: the helper thread stopped around them, shim/creds.c; the exec
-# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c; posix_spawn and posix_spawnp: the child's pid, as fork's; the mmap family and mprotect: shim/hooks/maphooks.c), heapsnap_*
+# family: HEAPSNAP_EXEC_SNAPSHOT, shim/exec.c; posix_spawn, posix_spawnp and daemon: the child's pid, as fork's; the mmap family and mprotect: shim/hooks/maphooks.c), heapsnap_*
 # and LeakSanitizer's interface (lsan_*; never the program's hooks)
 nm -D --defined-only "$SHIM" | awk '{print $3}' | sort >"$T/exports"
 printf '%s\n' aligned_alloc calloc dlclose free malloc malloc_usable_size memalign posix_memalign \
-  mmap mmap64 mprotect mremap munmap pthread_create pvalloc realloc reallocarray valloc _exit _Exit fork sigaction signal \
+  mmap mmap64 mprotect mremap munmap pthread_create pvalloc realloc reallocarray valloc _exit _Exit fork daemon sigaction signal \
   pthread_sigmask sigprocmask pthread_exit pthread_detach pthread_join pthread_tryjoin_np pthread_timedjoin_np \
   pthread_clockjoin_np \
   setuid setgid seteuid setegid setreuid setregid setresuid setresgid setgroups initgroups \

@@ -100,3 +100,29 @@ os.posix_spawn("/bin/sh", ["sh", "-c", "sleep 0.2; exec env LD_PRELOAD=\"$1\" sh
                 "sh", os.environ["LD_PRELOAD"], inner], env)
 ' >/dev/null 2>"$d.err"
 untold_listed run_waits_for_a_spawned_job_that_told_nothing_yet 7.41
+# a daemon made by glibc's daemon(), whose fork and whose parent's _exit are
+# glibc's own, past the hooks: the shim's daemon forks and leaves through
+# the hooked ones, so run hears of the child and waits for it while it
+# works, and the parent writes its snapshot (run said none was written and
+# returned at once, the daemon's snapshot left to a folder run had ended
+# with); the daemon is what glibc's makes: a session leader in / with
+# /dev/null for its standard streams
+d=$T/daemon && mkdir -p "$d"
+"$HEAPSNAP" run -o "$d/l.%p.hsnap" -- "$PY" -c '
+import ctypes, os, sys, time
+if ctypes.CDLL(None, use_errno=True).daemon(0, 0) != 0:
+    raise SystemExit("daemon: errno %d" % ctypes.get_errno())
+seen = [os.getsid(0) == os.getpid(), os.getcwd()] + [os.readlink("/proc/self/fd/%d" % i) for i in range(3)]
+with open(sys.argv[1], "w") as f:
+    f.write(" ".join(map(str, seen)))
+t0 = time.process_time()
+while time.process_time() - t0 < 1.5:
+    pass
+' "$d/seen" >/dev/null 2>"$d.err"
+n=$(ls "$d" | grep -c '\.hsnap$'); listed=$(grep -c '^heapsnap: wrote ' "$d.err")
+if [ "$n" = 2 ] && [ "$listed" = 2 ] && ! grep -Eq 'killed|still runs' "$d.err"; then
+  t_pass run_waits_for_a_daemon
+else t_fail run_waits_for_a_daemon "$n files ($listed listed): $(ls "$d" | tr '\n' ' ') $(head -c 300 "$d.err")"; fi
+if [ "$(cat "$d/seen" 2>/dev/null)" = "True / /dev/null /dev/null /dev/null" ]; then
+  t_pass daemon_is_glibcs_daemon
+else t_fail daemon_is_glibcs_daemon "the daemon saw: $(cat "$d/seen" 2>&1)"; fi
