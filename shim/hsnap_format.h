@@ -794,6 +794,13 @@ struct hsnap_failed {
  * is a vfork child about to exec.  run waits for such a process when it outlives
  * the command, before that process could tell its state file. */
 #define HSNAP_RUNMSG_KIN_MAGIC 0x4e4b534eu /* "NSKN" */
+/* Another (older runs ignore it): the sender's image is a launcher
+ * (shim/base/launcher.c: env, or a shell running a script that holds
+ * `exec CMD`), which stays untraced with what it runs before its exec; the
+ * path is the script's (or "env").  A pid that told this and nothing after
+ * ended without its exec, or exec'd a program the shim is not in: run says
+ * so, where it would say only that no snapshot was written. */
+#define HSNAP_RUNMSG_LAUNCHER_MAGIC 0x434c534eu /* "NSLC" */
 struct hsnap_runmsg {
     uint32_t magic;
     uint32_t err; /* 0: written; else the errno of the failure */

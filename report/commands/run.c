@@ -434,6 +434,45 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
     return named;
 }
 
+/* Whether pid told run anything of its own: a snapshot written or failed, a
+ * state file, an end with recording stopped. */
+static int run_pid_told(const struct manifest *mf, pid_t pid)
+{
+    for (size_t i = 0; i < mf->n; i++)
+        if (mf->e[i].pid == pid)
+            return 1;
+    for (size_t i = 0; i < mf->nf; i++)
+        if (mf->f[i].pid == pid)
+            return 1;
+    for (size_t i = 0; i < mf->ns; i++)
+        if (mf->s[i].pid == pid)
+            return 1;
+    return mf->nstopped && mf->stopped == pid;
+}
+
+/* The launchers (shim/base/launcher.c) whose pid told nothing after: they
+ * ended without their exec (a script whose `exec` sits in a branch not
+ * taken), or exec'd a program the shim is not in, and what they ran was
+ * not traced.  Named one line each; how many. */
+static size_t run_report_launchers(const struct manifest *mf)
+{
+    char shown[PATH_MAX];
+    size_t named = 0;
+    for (size_t i = 0; i < mf->nlauncher; i++) {
+        const struct mf_launcher *l = &mf->launcher[i];
+        if (run_pid_told(mf, l->pid))
+            continue;
+        fprintf(stderr, "heapsnap: pid %ld ran %s, a launcher to heapsnap%s: what it runs "
+                        "before its exec is not traced, and it wrote nothing (it ended "
+                        "without its exec, or exec'd a program that ignores LD_PRELOAD); "
+                        "`heapsnap run --follow all` traces every process\n",
+                (long)l->pid, esc_text(l->what, shown, sizeof(shown)),
+                strcmp(l->what, "env") ? " (a script that holds `exec CMD`)" : "");
+        named++;
+    }
+    return named;
+}
+
 static void run_report(const struct manifest *mf, const char *cmd, pid_t child, int sig,
                        int quiet)
 {
@@ -459,13 +498,14 @@ static void run_report(const struct manifest *mf, const char *cmd, pid_t child, 
                                          "the process runs as)" : "");
     char cmdshown[PATH_MAX];
     size_t killed = run_report_states(mf, esc_text(cmd, cmdshown, sizeof(cmdshown)), child, sig);
+    size_t launchers = run_report_launchers(mf);
     if (!mf->n && !mf->nf && !killed && mf->nstopped)
         fprintf(stderr, "heapsnap: no snapshot was written by %s: it ended with recording "
                         "stopped (by heapsnap.stop(), heapsnap_stop() or HEAPSNAP_PAUSED), and a "
                         "process that ends stopped writes no exit snapshot (take one before "
                         "stopping: heapsnap.write_snapshot())\n",
                 esc_text(cmd, shown, sizeof(shown)));
-    else if (!mf->n && !mf->nf && !killed)
+    else if (!mf->n && !mf->nf && !killed && !launchers)
         fprintf(stderr, "heapsnap: no snapshot was written by %s (see the shim's warning "
                         "above, if any; else a signal killed it, or it ignores LD_PRELOAD)\n",
                 esc_text(cmd, shown, sizeof(shown)));

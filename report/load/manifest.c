@@ -185,6 +185,24 @@ static int mf_add_kin(struct manifest *m, const char *p, size_t len)
     return 0;
 }
 
+/* A launcher's image told (pid: the kernel's name of the sender): the pid's
+ * last told, the first MF_LAUNCHERS pids kept. */
+static void mf_add_launcher(struct manifest *m, const char *p, size_t len, pid_t pid)
+{
+    size_t i = 0;
+    while (i < m->nlauncher && m->launcher[i].pid != pid)
+        i++;
+    if (!pid || i == MF_LAUNCHERS)
+        return;
+    if (i == m->nlauncher)
+        m->nlauncher++;
+    struct mf_launcher *l = &m->launcher[i];
+    l->pid = pid;
+    len = len < sizeof l->what - 1 ? len : sizeof l->what - 1;
+    memcpy(l->what, p, len);
+    l->what[len] = 0;
+}
+
 /* A record of the manifest file that names a state file (its name ends in
  * ".state" and it is one, or is gone: its process ended cleanly): 1, its
  * pid in *pid (0 when gone); 0 when a snapshot. */
@@ -244,7 +262,8 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
         return 0;
     }
     if (head.magic != HSNAP_RUNMSG_MAGIC && head.magic != HSNAP_RUNMSG_STATE_MAGIC &&
-        head.magic != HSNAP_RUNMSG_LAST_MAGIC && head.magic != HSNAP_RUNMSG_KIN_MAGIC)
+        head.magic != HSNAP_RUNMSG_LAST_MAGIC && head.magic != HSNAP_RUNMSG_KIN_MAGIC &&
+        head.magic != HSNAP_RUNMSG_LAUNCHER_MAGIC)
         return 0;
     const char *p = buf + sizeof(head);
     size_t len = (size_t)n - sizeof(head);
@@ -252,6 +271,10 @@ static int mf_recv_one(int fd, struct manifest *m, char *buf, size_t cap)
         return 0;
     if (head.magic == HSNAP_RUNMSG_KIN_MAGIC)
         return mf_add_kin(m, p, len);
+    if (head.magic == HSNAP_RUNMSG_LAUNCHER_MAGIC) {
+        mf_add_launcher(m, p, len, pwho ? pwho->pid : 0);
+        return 0;
+    }
     if (head.magic == HSNAP_RUNMSG_LAST_MAGIC) {
         char *last = strndup(p, len);
         if (!last)

@@ -31,6 +31,13 @@ struct mf_kin {        /* a process a process of the run made */
                                 that pid started later is another */
 };
 
+#define MF_LAUNCHERS 8 /* launchers' pids kept; more are not named */
+struct mf_launcher {   /* a process whose image was a launcher's (socket only:
+                          HSNAP_RUNMSG_LAUNCHER_MAGIC), its last told */
+    pid_t pid;
+    char what[256];    /* the script it ran, or "env" */
+};
+
 struct mf_state {      /* a process's state file (shim/hsnap_state.h) */
     char *path;
     pid_t pid;         /* the process, as the kernel names the sender */
@@ -53,6 +60,8 @@ struct manifest {
                            HSNAP_RUNMSG_KIN_MAGIC), those found ended taken
                            out as the list grows */
     size_t nkin, kcap;
+    struct mf_launcher launcher[MF_LAUNCHERS];
+    size_t nlauncher;
 };
 
 /* Reads the manifest file at path into m (m zeroed by the caller, or

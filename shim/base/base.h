@@ -346,6 +346,7 @@ void opt_init_conf(const char *conf); /* attach: "NAME=VALUE" lines, not the env
 long opt_int(enum opt_id id);
 int opt_given(enum opt_id id); /* 1: its variable was read, not the default */
 const char *opt_str(enum opt_id id);
+const char *opt_name(enum opt_id id); /* its variable's name: HEAPSNAP_... */
 void opt_warn(const char *a, const char *b, const char *c); /* capped */
 void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE */
 void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a number */
@@ -434,6 +435,9 @@ void span_sort(uintptr_t (*s)[2], uint32_t n);
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 int launch_inactive(void); /* launcher.c: a launcher's process (cred_secure) */
+/* This image's script (or "env") when it is a launcher's own image, found
+ * so at start-up; NULL for a launcher's helper or any other process. */
+const char *launch_own_image(void);
 void launch_exec_init(void); /* from a constructor: this library's name, for launch_exec_env */
 #define LAUNCH_ENV_MAX 1024 /* an exec's environment rebuilt up to this many entries */
 #define LAUNCH_PRE_MAX 4096 /* and its LD_PRELOAD up to this many bytes */

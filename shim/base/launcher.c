@@ -54,6 +54,10 @@
  * by a vfork child), 0 for none.  Set once, by launch_inactive. */
 static long launch_pid;
 
+/* This image's script (or "env") when it is a launcher's own, for run
+ * (launch_own_image); empty when not. */
+static char launch_what[256];
+
 /* c may begin a command word: nothing before it on its line but blanks,
  * or a separator (; & | ( { !) or a keyword that opens a list. */
 static int launch_at_command(const char *text, const char *p)
@@ -160,8 +164,10 @@ static int launch_image(void)
         return 0;
     exe[n] = 0;
     const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-    if (!strcmp(base, "env"))
+    if (!strcmp(base, "env")) {
+        memcpy(launch_what, "env", 4);
         return 1;
+    }
     if (!hsnap_is_shell(base))
         return 0;
     int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
@@ -173,7 +179,12 @@ static int launch_image(void)
         return 0; /* none, or too long to tell */
     args[n] = 0;
     const char *script = launch_shell_script(args, (size_t)n);
-    return script && launch_file_execs(script);
+    if (!script || !launch_file_execs(script))
+        return 0;
+    size_t k = strnlen(script, sizeof launch_what - 1);
+    memcpy(launch_what, script, k);
+    launch_what[k] = 0;
+    return 1;
 }
 
 /* name= taken out of environ by hand, not with unsetenv: a program may
@@ -228,6 +239,12 @@ int launch_inactive(void)
     if (pid)
         launch_unset(LAUNCH_VAR);
     return 0;
+}
+
+const char *launch_own_image(void)
+{
+    return launch_pid && launch_pid == (long)syscall(SYS_getpid) && launch_what[0] ? launch_what
+                                                                                  : NULL;
 }
 
 /* The name the loader gave this library (LD_PRELOAD's entry for it), or

@@ -418,6 +418,11 @@ int opt_given(enum opt_id id)
     return v != NULL && v != d && (d == NULL || strcmp(v, d) != 0);
 }
 
+const char *opt_name(enum opt_id id)
+{
+    return opt_table[id].name;
+}
+
 const char *opt_str(enum opt_id id)
 {
     return opts.sval[id] ? opts.sval[id] : opt_table[id].def;

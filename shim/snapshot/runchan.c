@@ -28,10 +28,10 @@
 
 #define RCHAN_TRIES 50 /* a full socket: 50 waits of 1 ms, run reads as they come */
 
-/* The fd of HEAPSNAP_MANIFEST_FD when it is still run's socket, else -1. */
-static int rchan_fd(void)
+/* The fd that v (HEAPSNAP_MANIFEST_FD's value) names when it is still
+ * run's socket, else -1. */
+static int rchan_fd_of(const char *v)
 {
-    const char *v = opt_str(OPT_MANIFEST_FD);
     char *end;
     struct stat st;
     if (!v || !*v)
@@ -45,6 +45,11 @@ static int rchan_fd(void)
     return (int)fd;
 }
 
+static int rchan_fd(void)
+{
+    return rchan_fd_of(opt_str(OPT_MANIFEST_FD));
+}
+
 /* The channel's number (helper_init's thread keeps it in a table of its own),
  * or -1: none. */
 int rchan_fd_number(void)
@@ -54,7 +59,12 @@ int rchan_fd_number(void)
 
 /* Tells run that path was written (err 0) or could not be (err: errno).
  * 0 when run was told; -1: no channel, or the message could not go. */
-static int rchan_send(uint32_t magic, const char *path, int err);
+static int rchan_send_on(int fd, uint32_t magic, const char *path, int err);
+
+static int rchan_send(uint32_t magic, const char *path, int err)
+{
+    return rchan_send_on(rchan_fd(), magic, path, err);
+}
 
 int rchan_tell(const char *path, int err)
 {
@@ -118,14 +128,24 @@ int rchan_tell_stopped(void)
     return rchan_send(HSNAP_RUNMSG_STOPPED_MAGIC, "stopped", 0);
 }
 
-static int rchan_send(uint32_t magic, const char *path, int err)
+/* Tells run that this image is a launcher's, running what (launch_own_image),
+ * from a process whose options were never read (cred_secure's start-up):
+ * the channel from its variable.  errno kept. */
+void rchan_tell_launcher(const char *what)
+{
+    int saved = errno;
+    rchan_send_on(rchan_fd_of(getenv(opt_name(OPT_MANIFEST_FD))), HSNAP_RUNMSG_LAUNCHER_MAGIC,
+                  what, 0);
+    errno = saved;
+}
+
+static int rchan_send_on(int fd, uint32_t magic, const char *path, int err)
 {
     struct {
         struct hsnap_runmsg m;
         char path[NAME_MAX_PATH];
     } msg;
     size_t n = strnlen(path, sizeof msg.path);
-    int fd = rchan_fd();
     if (fd < 0)
         return -1;
     msg.m.magic = magic;

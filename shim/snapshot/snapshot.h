@@ -197,6 +197,7 @@ int rchan_tell_state(const char *path);    /* ... of this process's state file *
 int rchan_tell_stopped(void);              /* ... that it ends stopped: no exit snapshot */
 int rchan_tell_last(const char *path);     /* ... that path, told, is its exit snapshot */
 void rchan_tell_kin(pid_t pid);            /* ... that it made process pid */
+void rchan_tell_launcher(const char *what); /* ... that it is a launcher (launch_own_image) */
 int rchan_fd_number(void);                 /* the channel's descriptor, or -1 */
 
 /* ---- siteline.c: memory over time, per site (SITELINE) ---- */

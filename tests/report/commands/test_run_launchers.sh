@@ -19,9 +19,9 @@ fi
 
 # launcher_ok NAME DIR: DIR holds exactly one file, NAME.hsnap (the program
 # always writes one, so it is the program's), and its stderr (DIR.err) says
-# nothing of helpers.
+# nothing of helpers, nor of a launcher that wrote nothing.
 launcher_ok() {
-  [ "$(ls -A "$2")" = "$1.hsnap" ] && ! grep -q 'another process\|left out\|replacing\|could not write\|warning\|heapsnap variable' "$2.err"
+  [ "$(ls -A "$2")" = "$1.hsnap" ] && ! grep -q 'another process\|left out\|replacing\|could not write\|warning\|heapsnap variable\|a launcher to heapsnap' "$2.err"
 }
 prog='x = [str(i) * 10 for i in range(20000)]'
 
@@ -192,3 +192,33 @@ WATCH_DIR=$T/none "$HEAPSNAP" run -o "$T/nest/%e.%p.hsnap" -- "$PY" -c \
 n=$(ls "$T/nest" | grep -c '^python.*\.hsnap$')
 [ "$n" = 2 ] && [ "$(ls -A "$T/nest" | wc -l)" = 2 ] && ! grep -q 'left out' "$T/nest.err" && t_pass run_launcher_started_by_the_program_helpers_not_traced ||
   t_fail run_launcher_started_by_the_program_helpers_not_traced "$(ls -A "$T/nest" | tr '\n' ' ') $(head -c 300 "$T/nest.err")"
+
+# --- a launcher that ends without its exec ----------------------------------------
+# a wrapper whose `exec` sits in a branch not taken is a launcher all the
+# same (the scan is a heuristic), so the Python it runs is not traced: run
+# names the wrapper, once, with what to do (it said only that no snapshot
+# was written, and to look for a warning that never came), for the command
+# itself and for a wrapper the program runs (through system(): a
+# subprocess that closes the descriptors closes run's socket, and is not
+# named); --follow all traces the Python
+cat >"$T/bin/condwrap" <<EOF
+#!/bin/sh
+if [ -n "\$WRAP_DEBUGGER" ]; then exec \$WRAP_DEBUGGER "$PY" "\$@"; fi
+"$PY" "\$@"
+EOF
+chmod +x "$T/bin/condwrap"
+mkdir -p "$T/cond" "$T/condall" "$T/condnest"
+"$HEAPSNAP" run -o "$T/cond/%e.%p.hsnap" -- "$T/bin/condwrap" -c "$prog" >/dev/null 2>"$T/cond.err"
+"$HEAPSNAP" run --follow all -o "$T/condall/%e.%p.hsnap" -- "$T/bin/condwrap" -c "$prog" >/dev/null 2>"$T/condall.err"
+"$HEAPSNAP" run -o "$T/condnest/%e.%p.hsnap" -- "$PY" -c \
+  "import os; os.system('$T/bin/condwrap -c pass')" >/dev/null 2>"$T/condnest.err"
+said="ran $T/bin/condwrap, a launcher to heapsnap (a script that holds \`exec CMD\`)"
+if [ -z "$(ls -A "$T/cond")" ] && [ "$(grep -cF "$said" "$T/cond.err")" = 1 ] &&
+   grep -q 'heapsnap run --follow all. traces every process' "$T/cond.err" &&
+   ! grep -q 'no snapshot was written' "$T/cond.err"
+then t_pass run_names_a_launcher_that_ended_without_its_exec
+else t_fail run_names_a_launcher_that_ended_without_its_exec "$(ls -A "$T/cond" | tr '\n' ' ') $(head -c 400 "$T/cond.err")"; fi
+if ls "$T/condall" | grep -q '^python.*\.hsnap$' && ! grep -q 'a launcher to heapsnap' "$T/condall.err" &&
+   [ "$(grep -cF "$said" "$T/condnest.err")" = 1 ] && [ "$(ls "$T/condnest" | grep -c '^python.*\.hsnap$')" = 1 ]
+then t_pass run_follow_all_traces_what_a_launcher_runs
+else t_fail run_follow_all_traces_what_a_launcher_runs "all: $(ls -A "$T/condall" | tr '\n' ' ') $(head -c 200 "$T/condall.err") nested: $(ls -A "$T/condnest" | tr '\n' ' ') $(head -c 300 "$T/condnest.err")"; fi

@@ -5,7 +5,10 @@
  * into m->kin, refuses what is not a pid (a sign, a letter, a NUL, zero,
  * a number past any pid, nothing), and, as a shell loop's thousands of
  * forks come, takes the ended processes out before the list grows, so it
- * stays near the number still alive.
+ * stays near the number still alive.  A launcher's message
+ * (HSNAP_RUNMSG_LAUNCHER_MAGIC) is kept by its sender's pid, the last told
+ * (an image that execs another launcher tells again), cut to its room,
+ * for MF_LAUNCHERS pids at most.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -91,6 +94,35 @@ TEST_BEGIN(manifest_kin_ended_taken_out_as_it_grows)
     mf_free(&m);
 TEST_END
 
+TEST_BEGIN(manifest_launchers_kept_by_pid_and_bounded)
+    struct manifest m;
+    char long_what[300];
+    memset(&m, 0, sizeof m);
+    say(HSNAP_RUNMSG_LAUNCHER_MAGIC, "/w/first.sh", 11);
+    say(HSNAP_RUNMSG_LAUNCHER_MAGIC, "env", 3);
+    expect_true(mf_recv(sock[0], &m) == 0, "mf_recv");
+    expect_eq_u64(m.nlauncher, 1);
+    expect_eq_u64(m.launcher[0].pid, getpid());
+    expect_str_eq(m.launcher[0].what, "env");
+    memset(long_what, 'x', sizeof long_what);
+    say(HSNAP_RUNMSG_LAUNCHER_MAGIC, long_what, 250);
+    mf_recv(sock[0], &m);
+    expect_eq_u64(strlen(m.launcher[0].what), 250);
+    for (int i = 0; i < MF_LAUNCHERS + 2; i++) {
+        pid_t p = fork();
+        if (p == 0) {
+            say(HSNAP_RUNMSG_LAUNCHER_MAGIC, "/w/child.sh", 11);
+            _exit(0);
+        }
+        waitpid(p, NULL, 0);
+    }
+    mf_recv(sock[0], &m);
+    expect_eq_u64(m.nlauncher, MF_LAUNCHERS);
+    expect_str_eq(m.launcher[MF_LAUNCHERS - 1].what, "/w/child.sh");
+    expect_eq_u64(m.n + m.ns + m.nkin, 0);
+    mf_free(&m);
+TEST_END
+
 int main(void)
 {
     int one = 1;
@@ -101,5 +133,6 @@ int main(void)
     }
     manifest_kin_pids_taken_and_nonsense_refused();
     manifest_kin_ended_taken_out_as_it_grows();
+    manifest_launchers_kept_by_pid_and_bounded();
     return 0;
 }
