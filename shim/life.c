@@ -204,10 +204,10 @@ HS_EXPORT pid_t fork(void)
 
 /* daemon, interposed for fork's reason: glibc's forks by its internal
  * __fork, past the fork above, and its parent leaves by its internal
- * _exit, past ours, at once: run heard of no child and saw its command
- * end (it returned before the daemon's handler told it anything, and the
- * daemon's snapshot went to a folder run had left), and the parent wrote
- * no snapshot.  This is glibc's daemon (misc/daemon.c) step for step,
+ * _exit, past ours, at once: the parent wrote no snapshot (run named it
+ * killed), and run, told of no child, returned before the daemon's
+ * handler told it anything (the daemon's state file left unnamed, its
+ * snapshot unlisted).  This is glibc's daemon (misc/daemon.c) step for step,
  * through the fork and _exit above: the same calls, results and errno;
  * /dev/null is checked to be the character device 1:3, as glibc's Linux
  * build checks it (DEV_NULL_MAJOR, DEV_NULL_MINOR), and opened and, on
