@@ -334,8 +334,16 @@ static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry
     if (helper_signal_owed())
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     unwind_drop_tables(); /* the walks' last reads leave before the writer's buffers come */
-    snap_take(HSNAP_REASON_EXIT, NULL, 0);
-    state_done(); /* not killed: no state left, written or not */
+    /* Not killed: no state left, written or not; but where the snapshot
+     * found no memory (a program at its address-space limit, where the
+     * shim has none left either), the state file, whose sums the hooks
+     * kept to the end, is the record: it stays, and run names it. */
+    if (snap_take(HSNAP_REASON_EXIT, NULL, 0) == 0 || snap_fail_err() != ENOMEM) {
+        state_done();
+    } else {
+        (void)helper_pause(); /* its heartbeat and the last one never together; never resumed */
+        state_unwritten();
+    }
     term_release(held);
     COLLECT_LEAVE();
 }

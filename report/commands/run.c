@@ -396,6 +396,15 @@ static int run_state_exited(const char *path)
            h.state == HSTATE_EXITED && unlink(path) == 0;
 }
 
+/* Whether pid told run of a snapshot it could not write. */
+static int run_pid_failed(const struct manifest *mf, pid_t pid)
+{
+    for (size_t i = 0; i < mf->nf; i++)
+        if (mf->f[i].pid == pid)
+            return 1;
+    return 0;
+}
+
 /* The state files still there once CMD ended and the processes that
  * outlived it were given their time (linger_wait; the shim's state_done removes
  * its own at a clean end): each names a process that was killed, or one that
@@ -419,7 +428,10 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
             named++;
             continue;
         }
-        if (mf->s[i].pid == child && sig) {
+        if (mf->s[i].pid > 0 && run_pid_failed(mf, mf->s[i].pid)) {
+            fprintf(stderr, "heapsnap: pid %ld could not write its snapshot (above); its state "
+                    "at its end is in %s (heapsnap top %s)\n", (long)mf->s[i].pid, path, path);
+        } else if (mf->s[i].pid == child && sig) {
             const char *abbrev = sigabbrev_np(sig);
             snprintf(name, sizeof(name), "SIG%s", abbrev ? abbrev : "?");
             fprintf(stderr, "heapsnap: pid %ld (%s) was killed by %s before it could write "
@@ -441,9 +453,8 @@ static int run_pid_told(const struct manifest *mf, pid_t pid)
     for (size_t i = 0; i < mf->n; i++)
         if (mf->e[i].pid == pid)
             return 1;
-    for (size_t i = 0; i < mf->nf; i++)
-        if (mf->f[i].pid == pid)
-            return 1;
+    if (run_pid_failed(mf, pid))
+        return 1;
     for (size_t i = 0; i < mf->ns; i++)
         if (mf->s[i].pid == pid)
             return 1;

@@ -15,6 +15,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "hsnap_state.h"
 #include "stateread.h"
 
 /* 1 when pid maps the file st describes (its writer still runs), 0 when
@@ -60,6 +61,11 @@ int state_load_noted(const char *path, struct snap *out, char *err, size_t errle
         fprintf(stderr, "heapsnap: note: %s is the state of pid %u, which still runs "
                         "(last update %s): no block list, no leak check%s%s%s; its snapshot "
                         "comes at its exit\n",
+                path, si.pid, when, full ? "; " : "", full ? full : "",
+                full ? ", some sites are missing" : "");
+    else if (si.flags & HSTATE_UNWRITTEN)
+        fprintf(stderr, "heapsnap: note: %s is the state pid %u left when its exit snapshot "
+                        "found no memory (last update %s): no block list, no leak check%s%s%s\n",
                 path, si.pid, when, full ? "; " : "", full ? full : "",
                 full ? ", some sites are missing" : "");
     else

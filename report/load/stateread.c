@@ -55,6 +55,7 @@ static int st_charge(struct snap_budget *b, uint64_t bytes, const char *what, ch
 
 const char *state_full_why(uint32_t flags)
 {
+    flags &= ~HSTATE_UNWRITTEN; /* not a full file: state_load_noted says it */
     if (!flags)
         return NULL;
     if (flags & HSTATE_FULL_DISK)

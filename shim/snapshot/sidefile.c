@@ -212,6 +212,17 @@ void side_sec_begin_packed(struct side_file *f, size_t room, uint64_t size)
     f->packed = f->pl != NULL;
 }
 
+void side_abandon(struct side_file *f)
+{
+    if (f->pl)
+        arena_unmap(f->pl, SIDE_PLANES_BYTES);
+    if (f->pt)
+        arena_unmap(f->pt, SIDE_PLANES_PT);
+    if (f->fd >= 0)
+        close(f->fd);
+    *f = (struct side_file){.fd = -1, .level = f->level};
+}
+
 /* The section's header, with head (room bytes, as reserved) before the
  * payload written since side_sec_begin; compressed, the frame is closed
  * and struct hsnap_zhead goes before head. */

@@ -487,6 +487,35 @@ static int snap_python(struct sbuf *sec, struct side_file *side, int has_blocks,
     return 0;
 }
 
+/* BLOCKS could not be gathered (out of memory: a program at its
+ * address-space limit leaves the shim none), on a path that is not the
+ * fatal one: what the try left goes (the side file, the live sums, the
+ * objects typed), and the snapshot is made as without BLOCKS (the sums from
+ * a walk of the table), said once, rather than none: the sites and the
+ * peak are what the program's user came for.  0, or -1 when that walk
+ * fails too. */
+static int snap_blocks_given_up(struct side_file *side, struct sbuf *sec, struct snap_live *lv,
+                                int *leaks, int *has_blocks)
+{
+    side_abandon(side);
+    arena_unmap(lv->live, lv->len);
+    *lv = (struct snap_live){0};
+    if (snap_run.pytyped)
+        py_types_drop(&sec[SEC_PYTYPES]);
+    snap_run.pytyped = 0;
+    snap_written_drop();
+    zsec_release();
+    if (*leaks)
+        snap_run.leaks_skipped = 1;
+    *leaks = 0;
+    *has_blocks = 0;
+    if (snap_live(lv, 0) != 0)
+        return -1;
+    opt_warn("out of memory for the live blocks (BLOCKS): this snapshot has the sites and the "
+             "peak without them (no block list, no leak check)", "", "");
+    return 0;
+}
+
 /* Writes one snapshot to path, with the leak check when leaks is set; 0
  * or -1 (warned once).  Call with the snapshot lock held and guard_on
  * set. */
@@ -507,6 +536,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     }
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
+    if (r != 0 && has_blocks && !fatal && !side.err)
+        r = snap_blocks_given_up(&side, sec, &lv, &leaks, &has_blocks);
     if (r != 0)
         what = has_blocks ? "the live blocks (BLOCKS) could not be gathered"
                           : "the live sums (a walk of the table) could not be made";
@@ -632,6 +663,11 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
 int snap_take(unsigned reason, const char *path, int fatal)
 {
     return snap_take_found(reason, path, fatal, NULL);
+}
+
+int snap_fail_err(void)
+{
+    return snap.fail_err;
 }
 
 void snap_written_drop(void)

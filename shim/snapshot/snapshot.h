@@ -65,6 +65,9 @@ struct side_index {
 };
 
 void side_fail(struct side_file *f);
+/* The file and what its open section holds let go (closed, unmapped): the
+ * snapshot goes on without a side file (fd -1), its level kept. */
+void side_abandon(struct side_file *f);
 void side_out(struct side_file *f, const void *p, size_t n);
 void side_sec_begin(struct side_file *f, size_t room, uint64_t size);
 void side_sec_begin_planes(struct side_file *f, size_t room, uint64_t size, uint32_t stride);
@@ -181,6 +184,10 @@ void mod_section(struct sbuf *b, struct sbuf *gone); /* MODULES, UNLOADED */
  * 0, or -1 after one warning.  fatal: bounded lock attempts, never hang;
  * its value is the fatal signal's number (kept in meta.flags) or 1. */
 int snap_take(unsigned reason, const char *path, int fatal);
+/* The errno of the last snap_take's failure (ENOMEM: a step of it found no
+ * memory), 0 after a success.  Under the caller's serialisation: the
+ * exit's. */
+int snap_fail_err(void);
 uint32_t snap_epoch(void);
 uint32_t snap_epoch_advance(void); /* the new epoch */
 /* snapshot/dump.c: heapsnap_dump and heapsnap_dump_free (heapsnap.h). */

@@ -14,6 +14,8 @@
  *                from the block's first page; exits 0
  *   vmsize       prints its address space (VmSize, kB), which counts
  *                against RLIMIT_AS
+ *   grow         keeps 50,000-byte blocks (grow_block) until malloc fails
+ *                (under `ulimit -v`), prints "grew N", exits 0 with them live
  *   lowfd FMT N  a daemon's habit: each open() is expected to return the
  *                lowest free number (3), in a loop that allocates, until the
  *                shim's helper has beat N times more (the header of the state
@@ -64,6 +66,24 @@ static int forkexit(int n)
     }
     for (int i = 0; i < 2000; i++)
         free(keep[i]);
+    return 0;
+}
+
+/* grow's block: its own function, so that `top` names its line */
+__attribute__((noinline)) static void *grow_block(void)
+{
+    return malloc(50000);
+}
+
+static void **grown;
+
+static int grow(void)
+{
+    size_t n = 0, cap = 1 << 16;
+    grown = malloc(cap * sizeof *grown);
+    for (void *p; grown && n < cap && (p = grow_block()) != NULL;)
+        grown[n++] = p;
+    printf("grew %zu\n", n);
     return 0;
 }
 
@@ -152,6 +172,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "forkexit") && argc > 2)
         return forkexit(atoi(argv[2]));
+    if (!strcmp(argv[1], "grow"))
+        return grow();
     if (!strcmp(argv[1], "lowfd") && argc > 3)
         return lowfd(argv[2], atoi(argv[3]));
     return 2;

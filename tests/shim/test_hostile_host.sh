@@ -228,3 +228,49 @@ for i in $(seq 1 5); do
 done
 if [ "$hung" = 0 ] && [ "$failed" = 0 ]; then t_pass fork_during_leak_checks_no_hang
 else t_fail fork_during_leak_checks_no_hang "$hung of 5 hung, $failed failed: $(head -c 300 "$T/fl.out")"; fi
+
+# ---- a program at its address-space limit (ulimit -v): it grows until
+# malloc fails, then exits with what it grew still live, leaving the shim
+# too little memory for its exit snapshot.  The snapshot is written
+# without BLOCKS when that fits (snap_blocks_given_up), else the state file
+# stays as the record, its last heartbeat given the stacks of the sites
+# made since the helper's (state_unwritten), said so by run and by its
+# reader (HSTATE_UNWRITTEN); either way `top` names the growing line first.
+# Both went with the failure, and nothing was left.  A Python program that
+# catches its MemoryError, and a short C one (hostile grow): its sites were
+# made after the helper's last heartbeat
+# aslimit NAME CMD LINE: the case NAME passes when `run -- sh -c "ulimit -v
+# 300000; exec CMD"` exits 0 with one file, said as above, whose first site
+# is LINE (file:line)
+aslimit() {
+  local d=$T/$1 got first said rc
+  mkdir -p "$d"
+  "$HEAPSNAP" run -o "$d/g.%p.hsnap" -- sh -c "ulimit -v 300000; exec $2" >"$d.out" 2>"$d.err"
+  rc=$?
+  got=$(ls "$d" | head -1)
+  first=$([ -n "$got" ] && "$HEAPSNAP" top -n 1 "$d/$got" 2>"$d.top.err")
+  case "$got" in
+    *.hsnap.state) said=$(grep -c 'could not write its snapshot (above); its state at its end is in' "$d.err")
+                   grep -q 'left when its exit snapshot found no memory' "$d.top.err" || said=0 ;;
+    *.hsnap) said=$(grep -c 'this snapshot has the sites and the peak without them' "$d.err") ;;
+    *) said=0 ;;
+  esac
+  if [ "$rc" = 0 ] && grep -q '^grew [0-9]' "$d.out" && [ "$said" = 1 ] &&
+     [ "$(ls -A "$d" | wc -l)" = 1 ] && case "$first" in "$3: size="*) true ;; *) false ;; esac
+  then t_pass "$1"
+  else t_fail "$1" "rc $rc, files: $(ls -A "$d" | tr '\n' ' ') top: $first; $(head -c 400 "$d.err")"; fi
+}
+if [ -x /usr/bin/python3 ]; then
+  cat >"$T/grow.py" <<'PY'
+x = []
+try:
+    while True:
+        x.append(bytearray(100000))
+except MemoryError:
+    print("grew", len(x))
+PY
+  aslimit address_space_limit_leaves_the_sites_python "/usr/bin/python3 $T/grow.py" "$T/grow.py:4"
+else
+  t_skip address_space_limit_leaves_the_sites_python "no /usr/bin/python3"
+fi
+aslimit address_space_limit_leaves_the_sites_native "$T/hostile grow" "tests/shim/hostile.c:75"
