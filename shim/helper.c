@@ -266,6 +266,8 @@ void helper_tick(void)
 {
     if (HS_UNLIKELY(atomic_load_explicit(&helper.need_helper, memory_order_relaxed)))
         helper_start();
+    else if (state_stacks_owed())
+        helper_wake(); /* it sleeps till its next beat */
 }
 
 /* fork's child handler: the parent's helper is gone; the child starts its

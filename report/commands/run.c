@@ -437,6 +437,11 @@ static size_t run_report_states(const struct manifest *mf, const char *cmd, pid_
             fprintf(stderr, "heapsnap: pid %ld (%s) was killed by %s before it could write "
                     "its snapshot; its state at the kill is in %s (heapsnap top %s)\n",
                     (long)child, cmd, name, path, path);
+        } else if (mf->s[i].pid == child) {
+            fprintf(stderr, "heapsnap: pid %ld (%s) exited without writing its snapshot: it "
+                    "left past exit() and _exit() (a raw exit system call, as Go's runtime "
+                    "makes), where the snapshot is written; its state at its end is in %s "
+                    "(heapsnap top %s)\n", (long)child, cmd, path, path);
         } else {
             fprintf(stderr, "heapsnap: pid %ld ended without writing its snapshot (killed); "
                     "its state is in %s (heapsnap top %s)\n", (long)mf->s[i].pid, path, path);

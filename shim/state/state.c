@@ -42,6 +42,11 @@
 #define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
 #define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
+/* New sites' stacks wait at most this long for a heartbeat (state_due,
+ * state_stacks_owed): a process that ends past exit() (a Go program's
+ * raw exit_group, a kill) leaves them in its state file, where a short
+ * program's sites all went without a name between two beats. */
+#define STATE_STACKS_NS 20000000ull
 #define STATE_MIB (1024u * 1024u)
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
@@ -85,6 +90,7 @@ struct state_mod {
     atomic_int takers;           /* hooks inside state_cells_take */
     atomic_int moving;           /* the helper moves the pieces: no chunk is taken */
     atomic_int unnamed;          /* state_exec took the name; an exec that failed gives it back */
+    atomic_int stacks_woken;     /* the helper was woken for stacks owed since the last beat */
 };
 static struct state_mod st;
 /* Apart from st so that st has no initialiser and stays in .bss: with one,
@@ -588,13 +594,39 @@ static void state_init_as(long mib)
     rchan_tell_state(st.path);
 }
 
+/* Whether traces were made that have no stack in the file, and the file
+ * still takes stacks. */
+static int state_stacks_behind(void)
+{
+    return !(__atomic_load_n(&st.h->flags, __ATOMIC_RELAXED) & HSTATE_FULL_DOC) &&
+           __atomic_load_n(&st.h->stacks_n, __ATOMIC_RELAXED) < trace_count();
+}
+
 /* The helper's next heartbeat (monotonic), 0 without a state file; now
- * when an exec failed and the file waits for its name (state_exec_failed). */
+ * when an exec failed and the file waits for its name (state_exec_failed);
+ * STATE_STACKS_NS after the last one when new sites' stacks are owed. */
 uint64_t state_due(void)
 {
     if (!st.h)
         return 0;
-    return st.due && atomic_load(&st.unnamed) != 2 ? st.due : 1;
+    if (!st.due || atomic_load(&st.unnamed) == 2)
+        return 1;
+    uint64_t soon = st.beat_at + STATE_STACKS_NS;
+    return soon < st.due && state_stacks_behind() ? soon : st.due;
+}
+
+/* From the allocations' tick (helper_tick): 1, once a beat, when new
+ * sites' stacks are owed, for the helper to be woken: it slept till its
+ * next beat, and now sleeps till STATE_STACKS_NS past its last one
+ * (state_due), which a program that then idles before a raw exit gets
+ * too.  A few loads. */
+int state_stacks_owed(void)
+{
+    if (!st.h || atomic_load_explicit(&st.stacks_woken, memory_order_relaxed) ||
+        atomic_load_explicit(&st.done, memory_order_relaxed) ||
+        !__atomic_load_n(&st.beat_at, __ATOMIC_RELAXED))
+        return 0;
+    return state_stacks_behind() && atomic_exchange(&st.stacks_woken, 1) == 0;
 }
 
 /* The document made in the memfd (len bytes) into the slot not in use,
@@ -711,7 +743,8 @@ static void state_beat_now(void)
                 (idle && now >= st.doc_at + cost / 10));
     st.beat_allocs = allocs + frees;
     st.beat_traces = seen;
-    st.beat_at = now;
+    __atomic_store_n(&st.beat_at, now, __ATOMIC_RELAXED);
+    atomic_store_explicit(&st.stacks_woken, 0, memory_order_relaxed);
     st.beat_prog = prog;
     /* Stacks that no longer fit leave the documents to the traces that
      * have theirs (none counts a trace without its stack): a bound reached

@@ -39,6 +39,7 @@ void state_cells_drop(const void *c); /* ... not kept by the caller */
 uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
 void state_beat(void);            /* the helper: heartbeat, and a document */
 void state_done(void);            /* a clean end: the file goes */
+int state_stacks_owed(void);      /* new sites' stacks wait: wake the helper (once a beat) */
 void state_unwritten(void);       /* an end whose snapshot found no memory: it stays */
 void state_reattach(void);        /* an attach after a detach: the file again */
 int state_late(int again);        /* live asks a session without one: 0 once it has it */
