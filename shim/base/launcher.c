@@ -54,10 +54,6 @@
  * by a vfork child), 0 for none.  Set once, by launch_inactive. */
 static long launch_pid;
 
-/* This image's script (or "env") when it is a launcher's own, for run
- * (launch_own_image); empty when not. */
-static char launch_what[256];
-
 /* c may begin a command word: nothing before it on its line but blanks,
  * or a separator (; & | ( { !) or a keyword that opens a list. */
 static int launch_at_command(const char *text, const char *p)
@@ -155,8 +151,12 @@ static const char *launch_shell_script(const char *args, size_t n)
     return NULL;
 }
 
-/* This image is a launcher's: env, or a shell running a script that execs. */
-static int launch_image(void)
+/* This image is a launcher's: env, or a shell running a script that execs;
+ * what it runs ("env", or the script's path) into what (cap bytes, cut to
+ * fit) when what is not NULL.  Not kept in .bss: the launchers that ask
+ * again are few (launch_own_image), and every fork child copies the pages
+ * of .bss it writes. */
+static int launch_image(char *what, size_t cap)
 {
     char exe[512], args[8192];
     ssize_t n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
@@ -165,7 +165,8 @@ static int launch_image(void)
     exe[n] = 0;
     const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
     if (!strcmp(base, "env")) {
-        memcpy(launch_what, "env", 4);
+        if (what && cap > 3)
+            memcpy(what, "env", 4);
         return 1;
     }
     if (!hsnap_is_shell(base))
@@ -181,9 +182,11 @@ static int launch_image(void)
     const char *script = launch_shell_script(args, (size_t)n);
     if (!script || !launch_file_execs(script))
         return 0;
-    size_t k = strnlen(script, sizeof launch_what - 1);
-    memcpy(launch_what, script, k);
-    launch_what[k] = 0;
+    if (what && cap) {
+        size_t k = strnlen(script, cap - 1);
+        memcpy(what, script, k);
+        what[k] = 0;
+    }
     return 1;
 }
 
@@ -232,7 +235,7 @@ int launch_inactive(void)
         launch_pid = pid; /* started by the launcher before it exec'd */
         return 1;
     }
-    if (launch_image()) {
+    if (launch_image(NULL, 0)) {
         launch_pid = me;
         return 1;
     }
@@ -241,10 +244,9 @@ int launch_inactive(void)
     return 0;
 }
 
-const char *launch_own_image(void)
+int launch_own_image(char *what, size_t cap)
 {
-    return launch_pid && launch_pid == (long)syscall(SYS_getpid) && launch_what[0] ? launch_what
-                                                                                  : NULL;
+    return launch_pid && launch_pid == (long)syscall(SYS_getpid) && launch_image(what, cap);
 }
 
 /* The name the loader gave this library (LD_PRELOAD's entry for it), or

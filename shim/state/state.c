@@ -72,6 +72,10 @@ struct state_mod {
     void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
     void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
     uint32_t nseg;               /* seg[nseg..] never mapped: a fork's child reads no further */
+    /* the helper was woken for stacks owed since the last beat; in nseg's
+     * padding: the struct's size, and the .bss after it, as they were
+     * (a fork child copies each page of it it writes) */
+    atomic_int stacks_woken;
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
     uint64_t due;                /* monotonic time of the next heartbeat */
     uint64_t doc_pcpu;           /* the process's CPU time at the last document */
@@ -90,7 +94,6 @@ struct state_mod {
     atomic_int takers;           /* hooks inside state_cells_take */
     atomic_int moving;           /* the helper moves the pieces: no chunk is taken */
     atomic_int unnamed;          /* state_exec took the name; an exec that failed gives it back */
-    atomic_int stacks_woken;     /* the helper was woken for stacks owed since the last beat */
 };
 static struct state_mod st;
 /* Apart from st so that st has no initialiser and stays in .bss: with one,
