@@ -487,6 +487,21 @@ static int snap_python(struct sbuf *sec, struct side_file *side, int has_blocks,
     return 0;
 }
 
+/* What a snapshot's making holds past its sections, let go: the objects
+ * typed as BLOCKS streamed (PYTYPES), the list of what was written, the
+ * compressor and the live sums (after STATS: snap_put_stats).  At the end
+ * of snap_write, and where BLOCKS is given up (snap_blocks_given_up). */
+static void snap_let_go(struct sbuf *sec, struct snap_live *lv)
+{
+    if (snap_run.pytyped)
+        py_types_drop(&sec[SEC_PYTYPES]);
+    snap_run.pytyped = 0;
+    snap_written_drop();
+    zsec_release();
+    arena_unmap(lv->live, lv->len);
+    *lv = (struct snap_live){0};
+}
+
 /* BLOCKS could not be gathered (out of memory: a program at its
  * address-space limit leaves the shim none), on a path that is not the
  * fatal one: what the try left goes (the side file, the live sums, the
@@ -498,13 +513,7 @@ static int snap_blocks_given_up(struct side_file *side, struct sbuf *sec, struct
                                 int *leaks, int *has_blocks)
 {
     side_abandon(side);
-    arena_unmap(lv->live, lv->len);
-    *lv = (struct snap_live){0};
-    if (snap_run.pytyped)
-        py_types_drop(&sec[SEC_PYTYPES]);
-    snap_run.pytyped = 0;
-    snap_written_drop();
-    zsec_release();
+    snap_let_go(sec, lv);
     if (*leaks)
         snap_run.leaks_skipped = 1;
     *leaks = 0;
@@ -578,12 +587,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
 out:
     inh_begin(1, 0); /* other walks (a query, a check without a file) see every block */
-    if (snap_run.pytyped) /* typed as BLOCKS streamed, given up since */
-        py_types_drop(&sec[SEC_PYTYPES]);
-    snap_run.pytyped = 0;
-    snap_written_drop();
-    zsec_release();
-    arena_unmap(lv.live, lv.len); /* after STATS (snap_put_stats) */
+    snap_let_go(sec, &lv);
     snap.stats_lv = NULL;
     if (ret == -1) /* what failed, named: a step without errno says what it was */
         snap_warn_why(path, side.err, side.err ? NULL : what);
