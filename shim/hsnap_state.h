@@ -38,8 +38,11 @@ enum { HSTATE_RUNNING = 1, HSTATE_EXITED = 2 };
 #define HSTATE_FULL_CELLS 0x1u /* new sites' live sums are no longer kept here */
 #define HSTATE_FULL_DOC 0x2u   /* the last document or stacks did not fit: an older one stays */
 #define HSTATE_FULL_DISK 0x4u  /* ... because the disk was full (not HEAPSNAP_STATE's bound) */
-#define HSTATE_UNWRITTEN 0x10u /* the exit snapshot found no memory: this file is its
+#define HSTATE_UNWRITTEN 0x10u /* the exit snapshot could not be written (no memory, no
+                                  right to write its directory): this file is its
                                   record (the process was not killed) */
+#define HSTATE_ERR_SHIFT 16u   /* HSTATE_UNWRITTEN's errno in flags' bits 16-31; 0 for
+                                  ENOMEM, the one files before it knew */
 #define HSTATE_FULL_REACH 0x8u /* ... because the file was out of reach (removed, not
                                   writable, no address space left to map it) */
 

@@ -305,6 +305,19 @@ void life_before_exec(const char *path)
     errno = saved;
 }
 
+/* Whether an exit snapshot that failed with err leaves the state file as
+ * that end's record: no memory (a program at its address-space limit,
+ * where the shim has none left either), or no right to write where the
+ * snapshot goes (a worker that became another user, as nginx's become
+ * nobody, in its root's directory; a read-only one): a state file there
+ * could not be removed either, and read as a kill.  A full disk is not:
+ * the state's blocks are what the snapshot's second try needs
+ * (snap_write_last), and the file goes to give them back. */
+static int life_state_stays(int err)
+{
+    return err == ENOMEM || err == EACCES || err == EPERM || err == EROFS;
+}
+
 /* The exec failed: the state file gets its name back, from the helper
  * (it owns the file's pieces), woken now. */
 void life_after_exec(void)
@@ -335,14 +348,14 @@ static HS_NOINLINE void life_atexit(void) /* out of line: the leak check's entry
         snap_take(HSNAP_REASON_SIGNAL, NULL, 0);
     unwind_drop_tables(); /* the walks' last reads leave before the writer's buffers come */
     /* Not killed: no state left, written or not; but where the snapshot
-     * found no memory (a program at its address-space limit, where the
-     * shim has none left either), the state file, whose sums the hooks
-     * kept to the end, is the record: it stays, and run names it. */
-    if (snap_take(HSNAP_REASON_EXIT, NULL, 0) == 0 || snap_fail_err() != ENOMEM) {
+     * could not be written for want of memory or of the right to write
+     * (life_state_stays), the state file, whose sums the hooks kept to the
+     * end, is the record: it stays, and run names it. */
+    if (snap_take(HSNAP_REASON_EXIT, NULL, 0) == 0 || !life_state_stays(snap_fail_err())) {
         state_done();
     } else {
         (void)helper_pause(); /* its heartbeat and the last one never together; never resumed */
-        state_unwritten();
+        state_unwritten(snap_fail_err());
     }
     term_release(held);
     COLLECT_LEAVE();

@@ -8,6 +8,7 @@
  * /proc/PID/maps, as the shim keeps it mapped until its end): a pid used
  * again by another process maps no such file.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,30 @@ static int state_writer_runs(unsigned pid, const struct stat *st)
     return found;
 }
 
+/* Why the exit snapshot of a state file left HSTATE_UNWRITTEN was not
+ * written (err: its errno, 0 in files from before it was kept, when no
+ * memory was the one cause), as the note's clause after "could not be
+ * written", or NULL for no memory.  A file's err is its writer's word: an
+ * unknown one is named by its number. */
+static const char *state_unwritten_why(uint32_t err, char *buf, size_t len)
+{
+    if (err == 0 || err == ENOMEM)
+        return NULL;
+    if (err == EACCES || err == EPERM)
+        return "permission denied: its user could not write the output directory, as when "
+               "a worker becomes nobody";
+    const char *d = err < 4096 ? strerrordesc_np((int)err) : NULL;
+    if (d)
+        snprintf(buf, len, "%s", d);
+    else
+        snprintf(buf, len, "error %u", err);
+    return buf;
+}
+
 int state_load_noted(const char *path, struct snap *out, char *err, size_t errlen)
 {
-    char why[256], when[64] = "?";
+    char why[256], when[64] = "?", errbuf[96];
+    const char *unwritten = NULL;
     struct state_info si;
     struct tm tm;
     struct stat st;
@@ -63,10 +85,17 @@ int state_load_noted(const char *path, struct snap *out, char *err, size_t errle
                         "comes at its exit\n",
                 path, si.pid, when, full ? "; " : "", full ? full : "",
                 full ? ", some sites are missing" : "");
-    else if (si.flags & HSTATE_UNWRITTEN)
+    else if (si.flags & HSTATE_UNWRITTEN && !(unwritten = state_unwritten_why(
+                                                  si.unwritten_err, errbuf, sizeof(errbuf))))
         fprintf(stderr, "heapsnap: note: %s is the state pid %u left when its exit snapshot "
                         "found no memory (last update %s): no block list, no leak check%s%s%s\n",
                 path, si.pid, when, full ? "; " : "", full ? full : "",
+                full ? ", some sites are missing" : "");
+    else if (si.flags & HSTATE_UNWRITTEN)
+        fprintf(stderr, "heapsnap: note: %s is the state pid %u left when its exit snapshot "
+                        "could not be written (last update %s): %s; no block list, no leak "
+                        "check%s%s%s\n",
+                path, si.pid, when, unwritten, full ? "; " : "", full ? full : "",
                 full ? ", some sites are missing" : "");
     else
         fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "

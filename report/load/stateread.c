@@ -55,7 +55,7 @@ static int st_charge(struct snap_budget *b, uint64_t bytes, const char *what, ch
 
 const char *state_full_why(uint32_t flags)
 {
-    flags &= ~HSTATE_UNWRITTEN; /* not a full file: state_load_noted says it */
+    flags &= HSTATE_UNWRITTEN - 1; /* not a full file: state_load_noted says it, its errno too */
     if (!flags)
         return NULL;
     if (flags & HSTATE_FULL_DISK)
@@ -617,6 +617,7 @@ void state_info_fill(const struct hsnap_state_head *h, struct state_info *info)
     info->beats = h->beats;
     info->state = h->state;
     info->flags = h->flags;
+    info->unwritten_err = h->flags >> HSTATE_ERR_SHIFT;
     info->size = h->file_size;
     info->start_ns = h->start_ns;
     uint64_t doc_ns = h->doc[h->doc_slot].t_ns;

@@ -21,6 +21,7 @@ struct state_info {
     uint64_t behind_ns;    /* the last heartbeat less its document's time when the document
                               was behind it (hsnap_state_head.doc_fresh 0), else 0 */
     char service[40];      /* HEAPSNAP_SERVICE, printable ASCII and NUL-ended ("": none) */
+    uint32_t unwritten_err; /* HSTATE_UNWRITTEN: the exit snapshot's errno (0: ENOMEM) */
 };
 
 /* Why a state file whose HSTATE_FULL_* flags are flags misses sites ("the

@@ -839,17 +839,19 @@ static int state_ours(void)
     return stat(st.path, &sb) == 0 && sb.st_dev == st.dev && sb.st_ino == st.ino;
 }
 
-/* The exit snapshot could not be written for want of memory: the file
- * stays, said to be that end's record (HSTATE_UNWRITTEN), its cells kept
+/* The exit snapshot could not be written (err: for want of memory, or of
+ * the right to write its directory, life_atexit): the file stays, said to
+ * be that end's record (HSTATE_UNWRITTEN, with err), its cells kept
  * by the hooks to the end, with a last heartbeat: the stacks of sites
  * made since the helper's last one (a short program's are all of them;
  * they take no memory but the file's) and a document where memory allows.
  * The caller holds the helper off (helper_pause). */
-void state_unwritten(void)
+void state_unwritten(int err)
 {
     if (!st.h || !state_own())
         return;
-    __atomic_fetch_or(&st.h->flags, HSTATE_UNWRITTEN, __ATOMIC_RELAXED);
+    uint32_t e = err == ENOMEM ? 0 : (uint32_t)err & 0xffffu;
+    __atomic_fetch_or(&st.h->flags, HSTATE_UNWRITTEN | e << HSTATE_ERR_SHIFT, __ATOMIC_RELAXED);
     state_beat();
 }
 

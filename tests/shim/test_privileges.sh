@@ -111,6 +111,20 @@ if [ "$rc" = 2 ] && grep -q '(uid 65534) could not write .*Permission denied' "$
 else
   t_fail run_gate_fails_when_a_snapshot_could_not_be_written "exit $rc, want 2: $(head -c 400 "$T/ro.err" | tr '\n' ' ')"
 fi
+# ... and its state file stays as the record of that end, its sites to the
+# last (the 5,000 B it lost), said to be no kill: with the old shim it was
+# removed by run as an exit's, or (where run had ended: nginx's workers)
+# read as "left when it was killed"
+rst=$(ls "$T/ro" | grep '\.hsnap\.state$')
+rtop=$([ -n "$rst" ] && "$HEAPSNAP" top -n 0 "$T/ro/$rst" 2>"$T/ro.top.err")
+if [ "$(echo "$rst" | grep -c .)" = 1 ] &&
+   grep -q "could not write its snapshot (above); its state at its end is in .*$rst" "$T/ro.err" &&
+   grep -q 'left when its exit snapshot could not be written (last update .*): permission denied' "$T/ro.top.err" &&
+   echo "$rtop" | grep -q 'privdrop\.c:[0-9]*: size=5000 B, count=1,'; then
+  t_pass unwritable_output_leaves_the_state_of_the_end
+else
+  t_fail unwritable_output_leaves_the_state_of_the_end "files: $(ls "$T/ro" | tr '\n' ' ') top: $rtop; $(head -c 300 "$T/ro.top.err")"
+fi
 
 # ---- a process that closed run's socket still gets listed (the manifest
 # file, its user's; privdrop's usage: exit 2; bash: dash cannot name fd 1023)
