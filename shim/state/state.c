@@ -64,18 +64,15 @@ struct state_mod {
     const struct state_host *host; /* the root's (state_set_host) */
     struct hsnap_state_head *h;  /* the header page's mapping; NULL: no state file */
     size_t size;                 /* the file's bytes (the bound) */
-    char path[NAME_MAX_PATH + 32];
+    /* The scalars, before path and the arrays: in the page whose path a
+     * fork's child writes (state_name), so that the ones it resets
+     * (state_after_fork_child) cost it no page of their own. */
     dev_t dev;                   /* the file put at path */
     ino_t ino;
     _Atomic uint32_t ncells;     /* chunks handed out */
     uint32_t maxcells;
-    void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
-    void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
     uint32_t nseg;               /* seg[nseg..] never mapped: a fork's child reads no further */
-    /* the helper was woken for stacks owed since the last beat; in nseg's
-     * padding: the struct's size, and the .bss after it, as they were
-     * (a fork child copies each page of it it writes) */
-    atomic_int stacks_woken;
+    atomic_int stacks_woken;     /* the helper was woken for stacks owed since the last beat */
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
     uint64_t due;                /* monotonic time of the next heartbeat */
     uint64_t doc_pcpu;           /* the process's CPU time at the last document */
@@ -84,8 +81,8 @@ struct state_mod {
     uint32_t last_traces;        /* traces at the last document */
     uint32_t doc_unfit;          /* traces of a document too big for its slot, or 0 */
     uint32_t last_codes;         /* Python code objects it named */
-    uint64_t beat_allocs;        /* allocations and frees at the last heartbeat */
     uint32_t beat_traces;        /* traces at the last heartbeat */
+    uint64_t beat_allocs;        /* allocations and frees at the last heartbeat */
     uint64_t beat_at, beat_prog; /* its time (monotonic), the program's CPU time then */
     uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
     atomic_int warned_full;
@@ -94,6 +91,9 @@ struct state_mod {
     atomic_int takers;           /* hooks inside state_cells_take */
     atomic_int moving;           /* the helper moves the pieces: no chunk is taken */
     atomic_int unnamed;          /* state_exec took the name; an exec that failed gives it back */
+    char path[NAME_MAX_PATH + 32];
+    void *_Atomic cells[HSTATE_DIR_MAX]; /* chunk i's mapping */
+    void *seg[STATE_SEGS];       /* the helper's regions, from traces_off, by STATE_SEG */
 };
 static struct state_mod st;
 /* Apart from st so that st has no initialiser and stays in .bss: with one,
