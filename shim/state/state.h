@@ -40,7 +40,7 @@ uint64_t state_due(void);         /* the helper's next heartbeat; 0: none */
 void state_beat(void);            /* the helper: heartbeat, and a document */
 void state_done(void);            /* a clean end: the file goes */
 int state_stacks_owed(void);      /* new sites' stacks wait: wake the helper (once a beat) */
-void state_unwritten(int err);   /* an end whose snapshot failed with err: it stays */
+void state_unwritten(int err);    /* an end whose snapshot failed with err: it stays */
 void state_reattach(void);        /* an attach after a detach: the file again */
 int state_late(int again);        /* live asks a session without one: 0 once it has it */
 int state_yield(void);            /* a full disk at the end: the helper's blocks back; 0 or -1 */
