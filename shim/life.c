@@ -476,8 +476,8 @@ static void life_init_core(void)
     sig_init();
     if (cred_secure()) { /* the hooks forward; nothing else starts */
         opt_init_secure();
-        char what[256];
-        if (launch_own_image(what, sizeof what)) /* run says so if it ends so: nothing it ran is traced */
+        const char *what = launch_own_image();
+        if (what) /* run says so if it ends so: nothing it ran is traced */
             rchan_tell_launcher(what);
         hook_filter_enable(); /* the table stays empty: every free passes at once */
         return;

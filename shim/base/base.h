@@ -435,10 +435,9 @@ void span_sort(uintptr_t (*s)[2], uint32_t n);
 /* ---- base/secure.c ---- */
 int cred_secure(void); /* AT_SECURE: record nothing, write nothing */
 int launch_inactive(void); /* launcher.c: a launcher's process (cred_secure) */
-/* 1 when this image is a launcher's own (found so at start-up), its script
- * (or "env") then in what (cap bytes); 0 for a launcher's helper or any
- * other process. */
-int launch_own_image(char *what, size_t cap);
+/* This image's script (or "env") when it is a launcher's own image, found
+ * so at start-up; NULL for a launcher's helper or any other process. */
+const char *launch_own_image(void);
 void launch_exec_init(void); /* from a constructor: this library's name, for launch_exec_env */
 #define LAUNCH_ENV_MAX 1024 /* an exec's environment rebuilt up to this many entries */
 #define LAUNCH_PRE_MAX 4096 /* and its LD_PRELOAD up to this many bytes */

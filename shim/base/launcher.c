@@ -54,6 +54,11 @@
  * by a vfork child), 0 for none.  Set once, by launch_inactive. */
 static long launch_pid;
 
+/* This image's script (or "env") when it is a launcher's own, for run
+ * (launch_own_image); empty when not.  Written only in a launcher's image,
+ * at start-up: no other process, nor a fork child, copies its page. */
+static char launch_what[256];
+
 /* c may begin a command word: nothing before it on its line but blanks,
  * or a separator (; & | ( { !) or a keyword that opens a list. */
 static int launch_at_command(const char *text, const char *p)
@@ -151,12 +156,8 @@ static const char *launch_shell_script(const char *args, size_t n)
     return NULL;
 }
 
-/* This image is a launcher's: env, or a shell running a script that execs;
- * what it runs ("env", or the script's path) into what (cap bytes, cut to
- * fit) when what is not NULL.  Not kept in .bss: the launchers that ask
- * again are few (launch_own_image), and every fork child copies the pages
- * of .bss it writes. */
-static int launch_image(char *what, size_t cap)
+/* This image is a launcher's: env, or a shell running a script that execs. */
+static int launch_image(void)
 {
     char exe[512], args[8192];
     ssize_t n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof exe - 1);
@@ -165,8 +166,7 @@ static int launch_image(char *what, size_t cap)
     exe[n] = 0;
     const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
     if (!strcmp(base, "env")) {
-        if (what && cap > 3)
-            memcpy(what, "env", 4);
+        memcpy(launch_what, "env", 4);
         return 1;
     }
     if (!hsnap_is_shell(base))
@@ -182,11 +182,9 @@ static int launch_image(char *what, size_t cap)
     const char *script = launch_shell_script(args, (size_t)n);
     if (!script || !launch_file_execs(script))
         return 0;
-    if (what && cap) {
-        size_t k = strnlen(script, cap - 1);
-        memcpy(what, script, k);
-        what[k] = 0;
-    }
+    size_t k = strnlen(script, sizeof launch_what - 1);
+    memcpy(launch_what, script, k);
+    launch_what[k] = 0;
     return 1;
 }
 
@@ -235,7 +233,7 @@ int launch_inactive(void)
         launch_pid = pid; /* started by the launcher before it exec'd */
         return 1;
     }
-    if (launch_image(NULL, 0)) {
+    if (launch_image()) {
         launch_pid = me;
         return 1;
     }
@@ -244,9 +242,10 @@ int launch_inactive(void)
     return 0;
 }
 
-int launch_own_image(char *what, size_t cap)
+const char *launch_own_image(void)
 {
-    return launch_pid && launch_pid == (long)syscall(SYS_getpid) && launch_image(what, cap);
+    return launch_pid && launch_pid == (long)syscall(SYS_getpid) && launch_what[0] ? launch_what
+                                                                                  : NULL;
 }
 
 /* The name the loader gave this library (LD_PRELOAD's entry for it), or
