@@ -41,30 +41,29 @@ static int state_writer_runs(unsigned pid, const struct stat *st)
     return found;
 }
 
-/* Why the exit snapshot of a state file left HSTATE_UNWRITTEN was not
- * written (err: its errno, 0 in files from before it was kept, when no
- * memory was the one cause), as the note's clause after "could not be
- * written", or NULL for no memory.  A file's err is its writer's word: an
- * unknown one is named by its number. */
-static const char *state_unwritten_why(uint32_t err, char *buf, size_t len)
+/* What became of the exit snapshot of a state file left HSTATE_UNWRITTEN
+ * (err: its errno, 0 in files from before it was kept, when no memory was
+ * the one cause): "found no memory", or "could not be written" with why
+ * in *detail.  A file's err is its writer's word: an unknown one is named
+ * by its number. */
+static const char *state_unwritten_how(uint32_t err, const char **detail, char *buf, size_t len)
 {
+    *detail = NULL;
     if (err == 0 || err == ENOMEM)
-        return NULL;
-    if (err == EACCES || err == EPERM)
-        return "permission denied: its user could not write the output directory, as when "
-               "a worker becomes nobody";
-    const char *d = err < 4096 ? strerrordesc_np((int)err) : NULL;
-    if (d)
-        snprintf(buf, len, "%s", d);
-    else
+        return "found no memory";
+    if (err == EACCES || err == EPERM) {
+        *detail = "permission denied: its user could not write the output directory, as when "
+                  "a worker becomes nobody";
+    } else if (!(*detail = err < 4096 ? strerrordesc_np((int)err) : NULL)) {
         snprintf(buf, len, "error %u", err);
-    return buf;
+        *detail = buf;
+    }
+    return "could not be written";
 }
 
 int state_load_noted(const char *path, struct snap *out, char *err, size_t errlen)
 {
     char why[256], when[64] = "?", errbuf[96];
-    const char *unwritten = NULL;
     struct state_info si;
     struct tm tm;
     struct stat st;
@@ -85,19 +84,14 @@ int state_load_noted(const char *path, struct snap *out, char *err, size_t errle
                         "comes at its exit\n",
                 path, si.pid, when, full ? "; " : "", full ? full : "",
                 full ? ", some sites are missing" : "");
-    else if (si.flags & HSTATE_UNWRITTEN && !(unwritten = state_unwritten_why(
-                                                  si.unwritten_err, errbuf, sizeof(errbuf))))
+    else if (si.flags & HSTATE_UNWRITTEN) {
+        const char *detail, *how = state_unwritten_how(si.unwritten_err, &detail, errbuf,
+                                                       sizeof(errbuf));
         fprintf(stderr, "heapsnap: note: %s is the state pid %u left when its exit snapshot "
-                        "found no memory (last update %s): no block list, no leak check%s%s%s\n",
-                path, si.pid, when, full ? "; " : "", full ? full : "",
-                full ? ", some sites are missing" : "");
-    else if (si.flags & HSTATE_UNWRITTEN)
-        fprintf(stderr, "heapsnap: note: %s is the state pid %u left when its exit snapshot "
-                        "could not be written (last update %s): %s; no block list, no leak "
-                        "check%s%s%s\n",
-                path, si.pid, when, unwritten, full ? "; " : "", full ? full : "",
-                full ? ", some sites are missing" : "");
-    else
+                        "%s (last update %s): %s%sno block list, no leak check%s%s%s\n",
+                path, si.pid, how, when, detail ? detail : "", detail ? "; " : "",
+                full ? "; " : "", full ? full : "", full ? ", some sites are missing" : "");
+    } else
         fprintf(stderr, "heapsnap: note: %s is the state pid %u left when it was killed "
                         "(last update %s): cut short, no block list, no leak check%s%s%s\n",
                 path, si.pid, when, full ? "; " : "", full ? full : "",
