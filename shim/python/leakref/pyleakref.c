@@ -8,7 +8,8 @@
  * system call (pyg_cstack_live), thread storage, modules' data; not the shim's,
  * whose tables hold every address; nor the threads' dead frames, the
  * main interpreter's free lists, 3.10's zombie frames' value stacks,
- * glibc's free chunks: pyl_dead_spans, pyl_heap_free; nor a live block's
+ * glibc's free chunks and those its tcaches hold: pyl_dead_spans,
+ * pyl_heap_free, pyl_tcache_key; nor a live block's
  * slack: pyl_slack; nor pymalloc's free blocks: pyl_pool_free) is looked
  * up: fewer
  * such words than the count, leaked.  A str's or bytes' text is one too
@@ -266,6 +267,66 @@ static uint64_t pyl_heap_word(uintptr_t at, uintptr_t end, uintptr_t w[2])
     return v;
 }
 
+/* glibc (2.26 on) keeps up to 7 freed chunks of each small size in each
+ * thread's tcache; such a chunk stays in use to a walk of the heap (its
+ * next chunk's PREV_INUSE set), and its stale words hid leaked references
+ * (test_python_leakref's dead frames).  Each holds the tcache key at its
+ * second word: from 2.34 a random word of the process's, 2.30-2.33 its
+ * thread's tcache struct.  2.30-2.41 put the main thread's struct first
+ * in the heap (0x290 bytes), whose entries name each bin's first chunk:
+ * two bins must agree on the key, or the key be the struct.  Later ones
+ * put it elsewhere: there, a key is a word no pointer could be (a high
+ * bit set) that two chunks of a tcache's size hold, each with a first
+ * word that unmangles (safe-linking, 2.32 on) to 0 or to a chunk of the
+ * heap.  0: none known (2.26-2.29 have no key to tell). */
+#define PYL_TCACHE_BINS 64u
+#define PYL_TCACHE_CHUNK 0x410u /* the largest chunk a tcache holds */
+static uint64_t pyl_tcache_struct_key(uintptr_t heap, uintptr_t end)
+{
+    uint64_t key = 0;
+    unsigned agree = 0;
+    if ((pyl_word(heap + 8) & ~7ull) != 0x290)
+        return 0;
+    for (unsigned i = 0; i < PYL_TCACHE_BINS; i++) {
+        uintptr_t e = pyl_word(heap + 16 + 2 * PYL_TCACHE_BINS + 8 * i);
+        if (!e)
+            continue;
+        if ((e & 15) || e < heap + 16 || e + 16 > end)
+            return 0;
+        uint64_t k = pyl_word(e + 8);
+        if (!k || (key && k != key))
+            return 0;
+        key = k, agree++;
+    }
+    return agree >= 2 || (key && key == heap + 16) ? key : 0;
+}
+
+static uint64_t pyl_tcache_key(uintptr_t heap, uintptr_t end)
+{
+    uint64_t key = pyl_tcache_struct_key(heap, end), cand[4] = {0};
+    uintptr_t w[2] = {0, 0};
+    unsigned seen[4] = {0}, last = 0;
+    for (uintptr_t c = heap; !key;) {
+        uint64_t sz = pyl_heap_word(c + 8, end, w) & ~7ull;
+        if (sz < 32 || (sz & 15) || sz > end - c || c + sz + 16 > end)
+            break;
+        uint64_t k = pyl_heap_word(c + 24, end, w);
+        uint64_t next = pyl_heap_word(c + 16, end, w) ^ ((c + 16) >> 12);
+        if (sz <= PYL_TCACHE_CHUNK && (k >> 47) && (pyl_heap_word(c + sz + 8, end, w) & 1) &&
+            (!next || (!(next & 15) && next > heap && next < end))) {
+            unsigned i = 0;
+            while (i < 4 && cand[i] != k)
+                i++;
+            if (i == 4) /* a fifth: in the place of the last one new */
+                i = last = (last + 1) & 3, cand[i] = k, seen[i] = 0;
+            if (++seen[i] == 2)
+                key = k;
+        }
+        c += sz;
+    }
+    return key;
+}
+
 static void pyl_heap_free(void)
 {
     uintptr_t r[2] = {0, 0}, w[2] = {0, 0};
@@ -273,6 +334,7 @@ static void pyl_heap_free(void)
     if (procmaps_lines("/proc/self/maps", l.line, sizeof l.line, pyl_heap_line, r) != 0 ||
         !r[0] || pyl_word(r[0]) != 0 || !(pyl_word(r[0] + 8) & 1))
         return;
+    uint64_t key = pyl_tcache_key(r[0], r[1]);
     for (uintptr_t c = r[0];;) {
         uint64_t sz = pyl_heap_word(c + 8, r[1], w) & ~7ull;
         if (sz < 32 || (sz & 15) || sz > r[1] - c)
@@ -284,8 +346,9 @@ static void pyl_heap_free(void)
         }
         if (next + 16 > r[1])
             break;
-        if (!(pyl_heap_word(next + 8, r[1], w) & 1))
-            pyl_shim_map(c + 16, next, NULL);
+        if (!(pyl_heap_word(next + 8, r[1], w) & 1) ||
+            (key && sz <= PYL_TCACHE_CHUNK && pyl_heap_word(c + 24, r[1], w) == key))
+            pyl_shim_map(c + 16, next, NULL); /* free, or in a tcache */
         c = next;
     }
     l.nshim = was; /* a walk that did not end on the heap's end: none */

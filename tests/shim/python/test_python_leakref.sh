@@ -25,7 +25,10 @@
 # clears the dead frames' slots: on every version, exactly those 3; and
 # leakref_thread.py does the same in a thread that then blocks (the GIL
 # released) while the main thread ends: the exit snapshot, holding the
-# GIL, leaves out that thread's dead frames too (3.11 on: 2 before).
+# GIL, leaves out that thread's dead frames too (3.11 on: 2 before); and
+# leakref_tcache.py leaves each address in a small malloc block it frees,
+# which glibc's tcache keeps (in use to a walk of the heap): on every
+# version, exactly those 3 (pyl_tcache_key; none found before).
 . tests/shim/python/lib_py.sh
 
 user=tests/shim/python/leakref_user.py
@@ -34,37 +37,32 @@ for v in $(py_versions_missing); do
   t_skip "python_leakref_$v" "no CPython $v here (pyenv install $v, or python$v on PATH)"
 done
 
-frames=tests/shim/python/leakref_frames.py thread=tests/shim/python/leakref_thread.py
+# lr_planted NAME PY OUT SCRIPT: SCRIPT leaks 3 references to __main__.Planted
+# objects made at its MARK_PLANTED line, and `leaks` names exactly those 3.
+lr_planted() {
+  local name=$1 py=$2 out=$3 script=$4 s got
+  local want="3 Python objects have leaked references: a reference count above every pointer to it in memory (a Py_INCREF without its Py_DECREF), never freed|  3 __main__.Planted "
+  rm -f "$T"/exit.*.hsnap
+  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$out" "$script"; then
+    t_fail "$name" "$(tail -c 300 "$out.err")"; return
+  fi
+  s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
+  "$HEAPSNAP" leaks "$s" >"$out.txt" 2>/dev/null
+  got=$(sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$out.txt" |
+    grep -E '^(  )?[0-9]+ ' | tr '\n' '|')
+  case "$got" in
+  "$want"*"at $script:$(py_line "$script" MARK_PLANTED): refcount 1, 0 references found|") t_pass "$name" ;;
+  *) t_fail "$name" "got: $(printf %s "$got" | head -c 400)" ;;
+  esac
+}
+
 while read -r tag py; do
-  rm -f "$T"/exit.*.hsnap
-  name=python_leakref_planted_in_dead_frames_all_found_$tag
-  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/fr-$tag" $frames; then
-    t_fail "$name" "$(tail -c 300 "$T/fr-$tag.err")"
-  else
-    s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
-    "$HEAPSNAP" leaks "$s" >"$T/fr-$tag.txt" 2>/dev/null
-    got=$(sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/fr-$tag.txt" |
-      grep -E '^(  )?[0-9]+ ' | tr '\n' '|')
-    want="3 Python objects have leaked references: a reference count above every pointer to it in memory (a Py_INCREF without its Py_DECREF), never freed|  3 __main__.Planted "
-    case "$got" in
-    "$want"*"at $frames:$(py_line $frames MARK_PLANTED): refcount 1, 0 references found|") t_pass "$name" ;;
-    *) t_fail "$name" "got: $(printf %s "$got" | head -c 400)" ;;
-    esac
-  fi
-  name=python_leakref_planted_in_other_threads_dead_frames_all_found_$tag
-  rm -f "$T"/exit.*.hsnap
-  if ! HEAPSNAP_LEAKS=1 py_run "$py" "$T/th-$tag" $thread; then
-    t_fail "$name" "$(tail -c 300 "$T/th-$tag.err")"
-  else
-    s=$(ls "$T"/exit.*.hsnap 2>/dev/null | head -1)
-    "$HEAPSNAP" leaks "$s" >"$T/th-$tag.txt" 2>/dev/null
-    got=$(sed -n '/Python objects\{0,1\} ha[sv]e\{0,1\} leaked references/,/^$/p' "$T/th-$tag.txt" |
-      grep -E '^(  )?[0-9]+ ' | tr '\n' '|')
-    case "$got" in
-    "$want"*"at $thread:$(py_line $thread MARK_PLANTED): refcount 1, 0 references found|") t_pass "$name" ;;
-    *) t_fail "$name" "got: $(printf %s "$got" | head -c 400)" ;;
-    esac
-  fi
+  lr_planted python_leakref_planted_in_dead_frames_all_found_$tag "$py" "$T/fr-$tag" \
+    tests/shim/python/leakref_frames.py
+  lr_planted python_leakref_stale_in_glibc_tcache_all_found_$tag "$py" "$T/tc-$tag" \
+    tests/shim/python/leakref_tcache.py
+  lr_planted python_leakref_planted_in_other_threads_dead_frames_all_found_$tag "$py" \
+    "$T/th-$tag" tests/shim/python/leakref_thread.py
 done < <(py_interpreters)
 
 while read -r tag py; do
