@@ -302,8 +302,9 @@ static inline int guard_enter(void)
  * interrupted a hook on this thread): a stack linked through the freed
  * blocks themselves, emptied when the guard is next left clear. */
 /* defer_stack (hs_hot) */
-/* shim/python: the block its wrapper's own call frees with the guard
- * set, already off the books: not deferred (hook_free_tracked). */
+/* shim/python: the block its wrapper's own call frees or resizes with the
+ * guard set, already off the books: not deferred (hook_free_careful_in,
+ * hook_realloc_defers). */
 extern __thread uintptr_t defer_offbook;
 /* The real functions the drain and a deferring realloc call, and what
  * takes a block off the books first (pend_unbook) (hook_init, once they

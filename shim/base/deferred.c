@@ -36,11 +36,11 @@ void hs_errno_init(void)
 
 
 /* shim/python's domain wrappers: the block that their own call of the
- * allocator underneath frees with the guard set is one they have just
- * taken off the books, so it goes straight to the real free, as
- * defer_drain would send it (pend_unbook finding nothing): no deferred
- * stack, no drain.  Any other block freed with the guard set (a signal
- * handler's) is deferred as ever. */
+ * allocator underneath frees or resizes with the guard set is one they
+ * have just taken off the books, so it goes straight to the real free or
+ * realloc, as defer_drain would send it (pend_unbook finding nothing): no
+ * deferred stack, no drain, no copy.  Any other block freed or resized
+ * with the guard set (a signal handler's) is deferred as ever. */
 __thread uintptr_t defer_offbook;
 
 static struct {

@@ -520,6 +520,17 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     return q;
 }
 
+/* A realloc with the guard set (a signal handler's) moves a tracked block
+ * to a new one and defers the old one's free (defer_realloc), but for the
+ * block a Python domain wrapper has just taken off the books
+ * (defer_offbook): the real realloc, which grows it in place or by mremap
+ * as it would without the shim; a copy at each call made a growing list
+ * or buffer cost a copy and fresh pages a growth. */
+static inline int hook_realloc_defers(void *p)
+{
+    return p && (uintptr_t)p != defer_offbook && tbl_maybe((uintptr_t)p) && hook_is_active();
+}
+
 /* realloc before the real functions are resolved. */
 static HS_NOINLINE void *hook_realloc_early(void *p, size_t n)
 {
@@ -547,8 +558,7 @@ HS_EXPORT void *realloc(void *p, size_t n)
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
     if (guard_on)
-        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, n)
-                                                                 : real.realloc(p, n);
+        return hook_realloc_defers(p) ? defer_realloc(p, n) : real.realloc(p, n);
     if (!hook_is_active())
         return hook_realloc_idle(p, n);
     return hook_resize(p, n, 1, 0); /* sampled: what hook_pass did not pass */
@@ -576,8 +586,7 @@ HS_EXPORT void *reallocarray(void *p, size_t n, size_t m)
     if ((!hook_ready() && !hook_early()) || !real.reallocarray || (p && boot_has(p)))
         return realloc(p, total);
     if (guard_on)
-        return p && tbl_maybe((uintptr_t)p) && hook_is_active() ? defer_realloc(p, total)
-                                                                 : real.reallocarray(p, n, m);
+        return hook_realloc_defers(p) ? defer_realloc(p, total) : real.reallocarray(p, n, m);
     if (!hook_is_active()) {
         if (p && tbl_maybe((uintptr_t)p))
             hook_forget(p);

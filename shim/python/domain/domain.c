@@ -5,8 +5,8 @@
  * for it.  The RAW domain is malloc itself and already reaches the hooks.
  *   Counting once: a wrapper calls the original with guard_on set, so
  * what pymalloc takes from malloc underneath passes untracked, and a block
- * it frees there, taken off the books just before, goes straight to the
- * real free (defer_offbook).  Objects made before the wrap are not blocks,
+ * it frees or resizes there, taken off the books just before, goes straight
+ * to the real free or realloc (defer_offbook).  Objects made before the wrap are not blocks,
  * unless they were malloc'd (RAW blocks, off the books at their free) or
  * lie dead on a free list at the wrap (pyw_preseed books them).
  * docs/design.md, "Python processes".
@@ -202,7 +202,11 @@ static void *py_realloc(void *ctx, void *p, size_t n)
     if (looked)
         hook_booked();
     int64_t cd = hook_countdown_get();
+    /* off the books now, either way: the allocator's own realloc, which
+     * grows in place or by mremap, not the guard's copy (defer_realloc) */
+    defer_offbook = (uintptr_t)p;
     void *q = o->realloc(o->ctx, p, n);
+    defer_offbook = 0;
     hook_countdown_set(cd);
     if (q) {
         if (had)
