@@ -521,14 +521,20 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
 }
 
 /* A realloc with the guard set (a signal handler's) moves a tracked block
- * to a new one and defers the old one's free (defer_realloc), but for the
+ * to a new one and defers the old one's free (defer_realloc), but for a
  * block a Python domain wrapper has just taken off the books
- * (defer_offbook): the real realloc, which grows it in place or by mremap
- * as it would without the shim; a copy at each call made a growing list
- * or buffer cost a copy and fresh pages a growth. */
+ * (defer_offbook) past a tcache's sizes: the real realloc, which grows it
+ * in place or by mremap as it would without the shim; a copy at each call
+ * made a growing list or buffer cost a copy and fresh pages a growth.  A
+ * small one is still copied: the new block comes from the chunks just
+ * freed, where glibc's realloc takes a chunk past its tcache, which under
+ * the frees the hooks hold touched more of the heap (dicts.py). */
+#define HOOK_REALLOC_COPY_MAX 1032u /* usable bytes of glibc's largest tcache chunk */
 static inline int hook_realloc_defers(void *p)
 {
-    return p && (uintptr_t)p != defer_offbook && tbl_maybe((uintptr_t)p) && hook_is_active();
+    if (!p || !tbl_maybe((uintptr_t)p) || !hook_is_active())
+        return 0;
+    return (uintptr_t)p != defer_offbook || real.malloc_usable_size(p) <= HOOK_REALLOC_COPY_MAX;
 }
 
 /* realloc before the real functions are resolved. */
