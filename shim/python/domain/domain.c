@@ -6,7 +6,8 @@
  *   Counting once: a wrapper calls the original with guard_on set, so
  * what pymalloc takes from malloc underneath passes untracked, and a block
  * it frees or resizes there, taken off the books just before, goes straight
- * to the real free or realloc (defer_offbook).  Objects made before the wrap are not blocks,
+ * to the real free or realloc (defer_offbook; a small one's resize is a
+ * copy, hook_realloc_defers).  Objects made before the wrap are not blocks,
  * unless they were malloc'd (RAW blocks, off the books at their free) or
  * lie dead on a free list at the wrap (pyw_preseed books them).
  * docs/design.md, "Python processes".
@@ -203,7 +204,8 @@ static void *py_realloc(void *ctx, void *p, size_t n)
         hook_booked();
     int64_t cd = hook_countdown_get();
     /* off the books now, either way: the allocator's own realloc, which
-     * grows in place or by mremap, not the guard's copy (defer_realloc) */
+     * grows in place or by mremap, not the guard's copy (defer_realloc),
+     * for a block past a tcache's sizes (hook_realloc_defers) */
     defer_offbook = (uintptr_t)p;
     void *q = o->realloc(o->ctx, p, n);
     defer_offbook = 0;
