@@ -50,7 +50,8 @@
 #define STATE_MIB (1024u * 1024u)
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
-#define STATE_COPY (64u * 1024u)    /* state_publish's bounce buffer */
+#define STATE_COPY (64u * 1024u)    /* state_publish's and state_move's bounce buffer */
+#define STATE_MOVE_FEW 4u           /* chunks of cells state_move_all moves without it */
 #define STATE_MAX_MIB 1024u         /* HEAPSNAP_STATE's bound (OPT_STATE) */
 #define STATE_DOC_FLOOR (4u * STATE_MIB) /* a document slot's room at least, file allowing */
 
@@ -888,26 +889,36 @@ int state_owner(uid_t uid)
  * fork's child has none of its parent's pages mapped: reading them
  * through the mapping would fault each in), or through the mapping (pfd
  * -1: a file removed): into fd at off (a file of the process's own), or,
- * fd -1, into private memory, only the pages that are not zero.  0 or -1. */
-static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off)
+ * fd -1, into private memory, only the pages that are not zero.  buf
+ * (len bytes at least) bounces the piece: one pread a
+ * piece and one pwrite a run of pages that are not zero, where a page
+ * each took two system calls (a fork's child paid them for every chunk
+ * of cells its parent had).  0 or -1. */
+static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off, uint64_t *buf)
 {
-    uint64_t buf[4096 / 8];
+    enum { W = HSTATE_PAGE / 8 }; /* words a page */
     if (fd >= 0 && state_reserve_fd(fd, off, len) != 0)
         return -1;
     void *m = fd >= 0 ? sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off)
                       : sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -1;
-    for (uint64_t p = 0; p < len; p += sizeof buf) {
-        if (pread(pfd, buf, sizeof buf, (off_t)(off + p)) != (ssize_t)sizeof buf)
-            memcpy(buf, (const char *)at + p, sizeof buf); /* faults it in: still right */
-        unsigned k = 0;
-        while (k < sizeof buf / 8 && !buf[k])
-            k++;
-        if (k == sizeof buf / 8)
-            continue; /* a hole, or zeros: both files read as zero there */
-        if (fd < 0 || pwrite(fd, buf, sizeof buf, (off_t)(off + p)) != (ssize_t)sizeof buf)
-            memcpy((char *)m + p, buf, sizeof buf);
+    ssize_t got = pfd >= 0 ? pread(pfd, buf, len, (off_t)off) : -1;
+    uint64_t have = got > 0 ? (uint64_t)got / HSTATE_PAGE * HSTATE_PAGE : 0;
+    if (have < len) /* past the file's end, or no file: faults it in, still right */
+        memcpy((char *)buf + have, (const char *)at + have, len - have);
+    for (uint64_t p = 0; p < len;) {
+        uint64_t q = p;
+        for (int zero = 1; q < len; q += HSTATE_PAGE, zero = 1) { /* the run of pages not zero */
+            const uint64_t *w = buf + q / 8;
+            for (unsigned k = 0; k < W && zero; k++)
+                zero = !w[k];
+            if (zero)
+                break;
+        }
+        if (q > p && (fd < 0 || pwrite(fd, (char *)buf + p, q - p, (off_t)(off + p)) != (ssize_t)(q - p)))
+            memcpy((char *)m + p, (char *)buf + p, q - p);
+        p = q + HSTATE_PAGE; /* a hole, or zeros: both files read as zero there */
     }
     if (sys_mremap(m, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
         sys_munmap(m, len);
@@ -916,19 +927,41 @@ static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off)
     return 0;
 }
 
+/* [at, at + len) moved by state_move in pieces of at most step bytes. */
+static int state_move_by(void *at, uint64_t len, int pfd, int fd, uint64_t off, uint64_t *buf,
+                         uint64_t step)
+{
+    int r = 0;
+    for (uint64_t p = 0; p < len && r == 0; p += step)
+        r = state_move((char *)at + p, len - p < step ? len - p : step, pfd, fd, off + p, buf);
+    return r;
+}
+
 /* Every piece moved (state_move) from pfd to fd (or private memory); the
  * helper's segments dropped.  0 or -1. */
 static int state_move_all(int pfd, int fd)
 {
-    int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0);
+    _Static_assert(HSTATE_CHUNK <= STATE_COPY && HSTATE_PAGE <= STATE_COPY, "a piece bounces whole");
+    /* A few chunks (a small program's fork) go a page at a time through
+     * the stack: the bounce's own pages would be most of its child's
+     * faults (test_footprint's fork_page_faults_small); no memory for the
+     * bounce, the same. */
+    uint64_t page[HSTATE_PAGE / 8];
     uint32_t nc = atomic_load(&st.ncells);
+    uint64_t *buf = nc > STATE_MOVE_FEW ? arena_map(STATE_COPY) : NULL, step = STATE_COPY;
+    if (!buf)
+        buf = page, step = HSTATE_PAGE;
+    int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0, buf);
     /* only the directory's and the segments' entries ever set are read: in a
      * fork's child each page of them read is a fault */
     for (uint32_t i = 0; i < nc && i < st.maxcells && r == 0; i++) {
         void *c = atomic_load(&st.cells[i]);
         if (c)
-            r = state_move(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK);
+            r = state_move_by(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK,
+                              buf, step);
     }
+    if (buf != page)
+        arena_unmap(buf, STATE_COPY);
     for (uint32_t j = 0; j < st.nseg; j++)
         if (st.seg[j]) {
             uint64_t n = st.size - st.h->traces_off - (uint64_t)j * STATE_SEG;

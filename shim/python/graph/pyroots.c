@@ -165,10 +165,10 @@ static void pyroot_item(void *ctx, uintptr_t key, uintptr_t value)
 
 /* A global's list or dict that is no object of the graph (made before the
  * wrap: a free list's): its items are roots one step further, while the
- * names' budget lasts (PYR_ITEMS a container). */
-static void pyroot_container(uintptr_t c, int head)
+ * names' budget lasts (PYR_ITEMS a container).  t: its type. */
+static void pyroot_container(uintptr_t c, uintptr_t t, int head)
 {
-    uintptr_t t = pyroot_word(c + 8), w[2];
+    uintptr_t w[2];
     if (t == pylay_sym.dict_type) {
         head += snprintf(r.text + head, sizeof r.text - (size_t)head, " (dict)");
         pyroot_dict_each(c, pyroot_item, &head);
@@ -194,11 +194,22 @@ static void pyroot_container(uintptr_t c, int head)
     }
 }
 
-/* A global of a module whose dict is no object of the graph. */
+/* A global of a module whose dict is no object of the graph.  Its name is
+ * read and formatted only where it names something: a fork child's
+ * modules are all inherited (no object of its graph), and formatting each
+ * of their globals' names was most of its exit snapshot's roots. */
 static void pyroot_global(void *ctx, uintptr_t key, uintptr_t value)
 {
     const struct pyroot_mod *m = ctx;
     uint32_t o = pyg_object_at(value);
+    uintptr_t t = 0;
+    if (o == PYG_NONE) {
+        if (pyg_object_holding(value) != PYG_NONE)
+            return;
+        t = pyroot_word(value + 8);
+        if (t != pylay_sym.dict_type && t != pylay_sym.list_type)
+            return;
+    }
     char k[200];
     uint32_t kn = pyroot_str(key, k, sizeof k);
     int n = snprintf(r.text, sizeof r.text, "module %.*s, global %.*s", (int)m->len, m->name,
@@ -207,8 +218,8 @@ static void pyroot_global(void *ctx, uintptr_t key, uintptr_t value)
         return;
     if (o != PYG_NONE)
         pyg_root(o, HSNAP_PYROOT_GLOBAL, r.text, (uint32_t)n, m->exact);
-    else if (pyg_object_holding(value) == PYG_NONE)
-        pyroot_container(value, n);
+    else
+        pyroot_container(value, t, n);
 }
 
 /* A module of sys.modules (key its name): the module, its globals. */
@@ -343,8 +354,9 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
         /* a list or dict no object of the graph holds (a free list's,
          * made before the wrap): its items, as a global's */
         int early = 0;
+        uintptr_t t = 0;
         if (o == PYG_NONE && r.slot[i] >= 4096) {
-            uintptr_t t = pyroot_word(r.slot[i] + 8);
+            t = pyroot_word(r.slot[i] + 8);
             early = (t == pylay_sym.list_type || t == pylay_sym.dict_type) &&
                     pyg_object_holding(r.slot[i]) == PYG_NONE;
         }
@@ -357,7 +369,7 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
                            (int)(nn ? nn : 1), nn ? r.name : "?");
         if (len > 0 && head + len < (int)sizeof r.text - 64) {
             if (early)
-                pyroot_container(r.slot[i], head + len);
+                pyroot_container(r.slot[i], t, head + len);
             else
                 pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
         }
