@@ -301,18 +301,33 @@ static uint64_t pyl_tcache_struct_key(uintptr_t heap, uintptr_t end)
     return agree >= 2 || (key && key == heap + 16) ? key : 0;
 }
 
+/* The chunk at c on a walk of the heap (to end): its size, 0 where it
+ * reads as none of glibc's (the walk ends); *inuse its next chunk's
+ * PREV_INUSE (c not free, or in a tcache), -1 where no chunk header
+ * follows it (the top's end, or past the heap: no in-use bit to read).
+ * The one step of both walks (pyl_tcache_key's, pyl_heap_free's). */
+static uint64_t pyl_chunk(uintptr_t c, uintptr_t end, uintptr_t w[2], int *inuse)
+{
+    uint64_t sz = pyl_heap_word(c + 8, end, w) & ~7ull;
+    if (sz < 32 || (sz & 15) || sz > end - c)
+        return 0;
+    *inuse = c + sz + 16 <= end ? (int)(pyl_heap_word(c + sz + 8, end, w) & 1) : -1;
+    return sz;
+}
+
 static uint64_t pyl_tcache_key(uintptr_t heap, uintptr_t end)
 {
     uint64_t key = pyl_tcache_struct_key(heap, end), cand[4] = {0};
     uintptr_t w[2] = {0, 0};
     unsigned seen[4] = {0}, last = 0;
+    int inuse;
     for (uintptr_t c = heap; !key;) {
-        uint64_t sz = pyl_heap_word(c + 8, end, w) & ~7ull;
-        if (sz < 32 || (sz & 15) || sz > end - c || c + sz + 16 > end)
+        uint64_t sz = pyl_chunk(c, end, w, &inuse);
+        if (!sz || inuse < 0)
             break;
         uint64_t k = pyl_heap_word(c + 24, end, w);
         uint64_t next = pyl_heap_word(c + 16, end, w) ^ ((c + 16) >> 12);
-        if (sz <= PYL_TCACHE_CHUNK && (k >> 47) && (pyl_heap_word(c + sz + 8, end, w) & 1) &&
+        if (sz <= PYL_TCACHE_CHUNK && (k >> 47) && inuse &&
             (!next || (!(next & 15) && next > heap && next < end))) {
             unsigned i = 0;
             while (i < 4 && cand[i] != k)
@@ -335,19 +350,19 @@ static void pyl_heap_free(void)
         !r[0] || pyl_word(r[0]) != 0 || !(pyl_word(r[0] + 8) & 1))
         return;
     uint64_t key = pyl_tcache_key(r[0], r[1]);
+    int inuse;
     for (uintptr_t c = r[0];;) {
-        uint64_t sz = pyl_heap_word(c + 8, r[1], w) & ~7ull;
-        if (sz < 32 || (sz & 15) || sz > r[1] - c)
+        uint64_t sz = pyl_chunk(c, r[1], w, &inuse);
+        if (!sz)
             break; /* not glibc's: leave it all in */
         uintptr_t next = c + sz;
         if (next == r[1]) { /* the top, to the heap's end */
             pyl_shim_map(c + 16, r[1], NULL);
             return;
         }
-        if (next + 16 > r[1])
+        if (inuse < 0)
             break;
-        if (!(pyl_heap_word(next + 8, r[1], w) & 1) ||
-            (key && sz <= PYL_TCACHE_CHUNK && pyl_heap_word(c + 24, r[1], w) == key))
+        if (!inuse || (key && sz <= PYL_TCACHE_CHUNK && pyl_heap_word(c + 24, r[1], w) == key))
             pyl_shim_map(c + 16, next, NULL); /* free, or in a tcache */
         c = next;
     }
