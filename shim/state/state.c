@@ -889,12 +889,13 @@ int state_owner(uid_t uid)
  * fork's child has none of its parent's pages mapped: reading them
  * through the mapping would fault each in), or through the mapping (pfd
  * -1: a file removed): into fd at off (a file of the process's own), or,
- * fd -1, into private memory, only the pages that are not zero.  buf
- * (len bytes at least) bounces the piece: one pread a
- * piece and one pwrite a run of pages that are not zero, where a page
+ * fd -1, into private memory, only the pages that are not zero.  The
+ * piece bounces through buf, cap bytes (whole pages) at a time: one pread
+ * a bounce and one pwrite a run of pages that are not zero, where a page
  * each took two system calls (a fork's child paid them for every chunk
  * of cells its parent had).  0 or -1. */
-static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off, uint64_t *buf)
+static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off, uint64_t *buf,
+                      uint64_t cap)
 {
     enum { W = HSTATE_PAGE / 8 }; /* words a page */
     if (fd >= 0 && state_reserve_fd(fd, off, len) != 0)
@@ -903,22 +904,26 @@ static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off, uin
                       : sys_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
         return -1;
-    ssize_t got = pfd >= 0 ? pread(pfd, buf, len, (off_t)off) : -1;
-    uint64_t have = got > 0 ? (uint64_t)got / HSTATE_PAGE * HSTATE_PAGE : 0;
-    if (have < len) /* past the file's end, or no file: faults it in, still right */
-        memcpy((char *)buf + have, (const char *)at + have, len - have);
-    for (uint64_t p = 0; p < len;) {
-        uint64_t q = p;
-        for (int zero = 1; q < len; q += HSTATE_PAGE, zero = 1) { /* the run of pages not zero */
-            const uint64_t *w = buf + q / 8;
-            for (unsigned k = 0; k < W && zero; k++)
-                zero = !w[k];
-            if (zero)
-                break;
+    for (uint64_t b = 0; b < len; b += cap) {
+        uint64_t n = len - b < cap ? len - b : cap;
+        ssize_t got = pfd >= 0 ? pread(pfd, buf, n, (off_t)(off + b)) : -1;
+        uint64_t have = got > 0 ? (uint64_t)got / HSTATE_PAGE * HSTATE_PAGE : 0;
+        if (have < n) /* past the file's end, or no file: faults it in, still right */
+            memcpy((char *)buf + have, (const char *)at + b + have, n - have);
+        for (uint64_t p = 0; p < n;) {
+            uint64_t q = p;
+            for (int zero = 1; q < n; q += HSTATE_PAGE, zero = 1) { /* the run of pages not zero */
+                const uint64_t *w = buf + q / 8;
+                for (unsigned k = 0; k < W && zero; k++)
+                    zero = !w[k];
+                if (zero)
+                    break;
+            }
+            if (q > p && (fd < 0 || pwrite(fd, (char *)buf + p, q - p, (off_t)(off + b + p)) !=
+                                        (ssize_t)(q - p)))
+                memcpy((char *)m + b + p, (char *)buf + p, q - p);
+            p = q + HSTATE_PAGE; /* a hole, or zeros: both files read as zero there */
         }
-        if (q > p && (fd < 0 || pwrite(fd, (char *)buf + p, q - p, (off_t)(off + p)) != (ssize_t)(q - p)))
-            memcpy((char *)m + p, (char *)buf + p, q - p);
-        p = q + HSTATE_PAGE; /* a hole, or zeros: both files read as zero there */
     }
     if (sys_mremap(m, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, at) == MAP_FAILED) {
         sys_munmap(m, len);
@@ -927,38 +932,28 @@ static int state_move(void *at, uint64_t len, int pfd, int fd, uint64_t off, uin
     return 0;
 }
 
-/* [at, at + len) moved by state_move in pieces of at most step bytes. */
-static int state_move_by(void *at, uint64_t len, int pfd, int fd, uint64_t off, uint64_t *buf,
-                         uint64_t step)
-{
-    int r = 0;
-    for (uint64_t p = 0; p < len && r == 0; p += step)
-        r = state_move((char *)at + p, len - p < step ? len - p : step, pfd, fd, off + p, buf);
-    return r;
-}
-
 /* Every piece moved (state_move) from pfd to fd (or private memory); the
  * helper's segments dropped.  0 or -1. */
 static int state_move_all(int pfd, int fd)
 {
-    _Static_assert(HSTATE_CHUNK <= STATE_COPY && HSTATE_PAGE <= STATE_COPY, "a piece bounces whole");
+    _Static_assert(STATE_COPY % HSTATE_PAGE == 0, "the bounce holds whole pages");
     /* A few chunks (a small program's fork) go a page at a time through
      * the stack: the bounce's own pages would be most of its child's
      * faults (test_footprint's fork_page_faults_small); no memory for the
      * bounce, the same. */
     uint64_t page[HSTATE_PAGE / 8];
     uint32_t nc = atomic_load(&st.ncells);
-    uint64_t *buf = nc > STATE_MOVE_FEW ? arena_map(STATE_COPY) : NULL, step = STATE_COPY;
+    uint64_t *buf = nc > STATE_MOVE_FEW ? arena_map(STATE_COPY) : NULL, cap = STATE_COPY;
     if (!buf)
-        buf = page, step = HSTATE_PAGE;
-    int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0, buf);
+        buf = page, cap = HSTATE_PAGE;
+    int r = state_move(st.h, HSTATE_PAGE, pfd, fd, 0, buf, cap);
     /* only the directory's and the segments' entries ever set are read: in a
      * fork's child each page of them read is a fault */
     for (uint32_t i = 0; i < nc && i < st.maxcells && r == 0; i++) {
         void *c = atomic_load(&st.cells[i]);
         if (c)
-            r = state_move_by(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK,
-                              buf, step);
+            r = state_move(c, HSTATE_CHUNK, pfd, fd, st.h->cells_off + (uint64_t)i * HSTATE_CHUNK, buf,
+                           cap);
     }
     if (buf != page)
         arena_unmap(buf, STATE_COPY);
