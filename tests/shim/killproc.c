@@ -6,6 +6,11 @@
  *                           child_load and writes "c" to FIFO, then waits for
  *                           its SIGKILL; the parent, once the child is dead,
  *                           writes "p" and waits for its own
+ *   killproc forkmany FIFO  the same, the parent keeping 20,000 blocks of 32
+ *                           bytes from spread_load first, each from a stack
+ *                           of its own (spread: 2^15 paths), so that its
+ *                           cells fill more chunks than a small fork moves
+ *                           a page at a time (state.c, STATE_MOVE_FEW)
  *   killproc rawclone FIFO  a child of the raw clone system call (no fork
  *                           handler) frees the 100 blocks it inherited and
  *                           exits 0; the parent then writes "p" and waits
@@ -40,6 +45,32 @@ __attribute__((noinline)) static void *child_load(size_t n)
     return p;
 }
 
+__attribute__((noinline)) static void *spread_load(size_t n)
+{
+    void *p = malloc(n);
+    memset(p, 4, n);
+    return p;
+}
+
+/* A block from a stack of its own for each x below 2^d: two call sites
+ * (the asm keeps the compiler from merging them), no tail call. */
+static volatile int spread_sink;
+__attribute__((noinline)) static void *spread(int d, unsigned x)
+{
+    void *p;
+    if (!d) {
+        p = spread_load(32);
+    } else if (x & 1) {
+        __asm__ volatile("# spread: one");
+        p = spread(d - 1, x >> 1);
+    } else {
+        __asm__ volatile("# spread: zero");
+        p = spread(d - 1, x >> 1);
+    }
+    spread_sink++;
+    return p;
+}
+
 static int tell(const char *fifo, const char *what)
 {
     int fd = open(fifo, O_WRONLY);
@@ -66,7 +97,11 @@ int main(int argc, char **argv)
     for (int i = 0; i < 100; i++)
         kept[i] = parent_load(8192);
     const char *fifo = argv[2];
-    if (!strcmp(argv[1], "fork")) {
+    int many = !strcmp(argv[1], "forkmany");
+    for (unsigned x = 0; many && x < 20000; x++)
+        if (!spread(15, x))
+            return 2;
+    if (!strcmp(argv[1], "fork") || many) {
         pid_t c = fork();
         if (c == 0) {
             for (int i = 0; i < 1000; i++)

@@ -1,7 +1,8 @@
 # test_killstate_procs.sh - the state file a SIGKILL leaves, across a
 # process's life (shim/state/state.c, state_after_fork_child), under a plain preload with the state
 # file at its default: a forked child killed mid-growth leaves its own, and
-# its parent's stays its parent's; a raw clone child (no fork handler) that
+# its parent's stays its parent's (the sums of a parent of 20,000 stacks
+# moved whole); a raw clone child (no fork handler) that
 # frees what it inherited leaves its parent's sums alone; an image that
 # execs leaves no state file, the program it becomes leaves its own (with
 # HEAPSNAP_EXEC_SNAPSHOT=1 or not), and an exec that failed keeps it.
@@ -14,6 +15,7 @@ t_build killgrow tests/shim/killgrow.c -pthread
 PARENT='killproc.c:[0-9]*: size=800 KiB, count=100, average=8192 B'
 CHILD='killproc.c:[0-9]*: size=15.6 MiB, count=1000, average=16.0 KiB'
 GROW='killgrow.c:[0-9]*: size=15.6 MiB, count=1000, average=16.0 KiB'
+SPREAD='killproc.c:[0-9]*: size=625 KiB, count=20000, average=32 B'
 
 # kp_top NAME STATE: `top` on a state file into $T/NAME.top (empty: none)
 kp_top() { : >"$T/$1.top"; [ -f "$2" ] && "$HEAPSNAP" top "$2" >"$T/$1.top" 2>/dev/null; }
@@ -43,6 +45,24 @@ kp_top parent "$d/k.$pid.hsnap.state"
 if grep -q "^tests/shim/$PARENT" "$T/parent.top" && ! grep -q "killproc.c:[0-9]*: size=15" "$T/parent.top"
 then t_pass fork_parent_state_keeps_its_own_sites
 else t_fail fork_parent_state_keeps_its_own_sites "$(ls "$d"; head -c 300 "$T/parent.top")"; fi
+
+# ---- fork of a parent whose cells fill more chunks than a small fork
+# moves a page at a time (STATE_MOVE_FEW): every chunk bounced whole, so
+# the child's state holds the 20,000 blocks of 20,000 stacks it inherited
+d=$T/forkmany && mkdir -p "$d" && mkfifo "$d/fifo"
+LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/k.%p.hsnap" "$T/killproc" forkmany "$d/fifo" &
+pid=$!
+kill_wait_fifo "$d/fifo"
+cpid=$(pgrep -P "$pid" | head -1)
+kill_settle "$d/k.$cpid.hsnap.state"
+[ -n "$cpid" ] && kill -KILL "$cpid"
+kill_wait_fifo "$d/fifo"
+kill_now "$pid"
+kp_top many "$d/k.$cpid.hsnap.state"
+if [ -n "$cpid" ] && grep -q "^tests/shim/$CHILD" "$T/many.top" && grep -q "$PARENT" "$T/many.top" &&
+   grep -q "^tests/shim/$SPREAD" "$T/many.top"
+then t_pass fork_child_of_many_stacks_keeps_their_sums
+else t_fail fork_child_of_many_stacks_keeps_their_sums "child $cpid: $(ls "$d"; head -c 300 "$T/many.top")"; fi
 
 # ---- a raw clone child frees the blocks it inherited: the parent's cells
 # are not its own (it shares their pages), so its parent still holds them
