@@ -27,16 +27,23 @@ kp_appear() {
   [ -f "$1" ]
 }
 
+# kp_fork MODE: killproc MODE in $T/MODE ($d) as $pid; its forked child
+# ($cpid) is killed once its state settles, then the parent once it has
+# waited for the child and its own state settles.
+kp_fork() {
+  d=$T/$1 && mkdir -p "$d" && mkfifo "$d/fifo"
+  LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/k.%p.hsnap" "$T/killproc" "$1" "$d/fifo" &
+  pid=$!
+  kill_wait_fifo "$d/fifo"
+  cpid=$(pgrep -P "$pid" | head -1)
+  kill_settle "$d/k.$cpid.hsnap.state"
+  [ -n "$cpid" ] && kill -KILL "$cpid" # the parent's: it waits for it, then says "p"
+  kill_wait_fifo "$d/fifo" && kill_settle "$d/k.$pid.hsnap.state"
+  kill_now "$pid"
+}
+
 # ---- fork: the child's own state, the parent's untouched
-d=$T/fork && mkdir -p "$d" && mkfifo "$d/fifo"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/k.%p.hsnap" "$T/killproc" fork "$d/fifo" &
-pid=$!
-kill_wait_fifo "$d/fifo"
-cpid=$(pgrep -P "$pid" | head -1)
-kill_settle "$d/k.$cpid.hsnap.state"
-[ -n "$cpid" ] && kill -KILL "$cpid" # the parent's: it waits for it, then says "p"
-kill_wait_fifo "$d/fifo" && kill_settle "$d/k.$pid.hsnap.state"
-kill_now "$pid"
+kp_fork fork
 kp_top child "$d/k.$cpid.hsnap.state"
 if [ -n "$cpid" ] && grep -q "^tests/shim/$CHILD" "$T/child.top" && grep -q "$PARENT" "$T/child.top"
 then t_pass fork_child_killed_leaves_its_own_state
@@ -49,15 +56,7 @@ else t_fail fork_parent_state_keeps_its_own_sites "$(ls "$d"; head -c 300 "$T/pa
 # ---- fork of a parent whose cells fill more chunks than a small fork
 # moves a page at a time (STATE_MOVE_FEW): every chunk bounced whole, so
 # the child's state holds the 20,000 blocks of 20,000 stacks it inherited
-d=$T/forkmany && mkdir -p "$d" && mkfifo "$d/fifo"
-LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$d/k.%p.hsnap" "$T/killproc" forkmany "$d/fifo" &
-pid=$!
-kill_wait_fifo "$d/fifo"
-cpid=$(pgrep -P "$pid" | head -1)
-kill_settle "$d/k.$cpid.hsnap.state"
-[ -n "$cpid" ] && kill -KILL "$cpid"
-kill_wait_fifo "$d/fifo"
-kill_now "$pid"
+kp_fork forkmany
 kp_top many "$d/k.$cpid.hsnap.state"
 if [ -n "$cpid" ] && grep -q "^tests/shim/$CHILD" "$T/many.top" && grep -q "$PARENT" "$T/many.top" &&
    grep -q "^tests/shim/$SPREAD" "$T/many.top"

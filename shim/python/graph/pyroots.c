@@ -194,6 +194,17 @@ static void pyroot_container(uintptr_t c, uintptr_t t, int head)
     }
 }
 
+/* The type of a list or dict at v that no object of the graph holds (a
+ * free list's, made before the wrap): its items are roots one step further,
+ * as a global's or a local's own would be.  0 for anything else. */
+static uintptr_t pyroot_loose(uintptr_t v)
+{
+    if (v < 4096 || pyg_object_holding(v) != PYG_NONE)
+        return 0;
+    uintptr_t t = pyroot_word(v + 8);
+    return t == pylay_sym.dict_type || t == pylay_sym.list_type ? t : 0;
+}
+
 /* A global of a module whose dict is no object of the graph.  Its name is
  * read and formatted only where it names something: a fork child's
  * modules are all inherited (no object of its graph), and formatting each
@@ -202,14 +213,9 @@ static void pyroot_global(void *ctx, uintptr_t key, uintptr_t value)
 {
     const struct pyroot_mod *m = ctx;
     uint32_t o = pyg_object_at(value);
-    uintptr_t t = 0;
-    if (o == PYG_NONE) {
-        if (pyg_object_holding(value) != PYG_NONE)
-            return;
-        t = pyroot_word(value + 8);
-        if (t != pylay_sym.dict_type && t != pylay_sym.list_type)
-            return;
-    }
+    uintptr_t t = o == PYG_NONE ? pyroot_loose(value) : 0;
+    if (o == PYG_NONE && !t)
+        return;
     char k[200];
     uint32_t kn = pyroot_str(key, k, sizeof k);
     int n = snprintf(r.text, sizeof r.text, "module %.*s, global %.*s", (int)m->len, m->name,
@@ -351,16 +357,8 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
     int exact = pyg_object_holding(fr) == PYG_NONE;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t o = pyg_tracked_at(r.slot[i]);
-        /* a list or dict no object of the graph holds (a free list's,
-         * made before the wrap): its items, as a global's */
-        int early = 0;
-        uintptr_t t = 0;
-        if (o == PYG_NONE && r.slot[i] >= 4096) {
-            t = pyroot_word(r.slot[i] + 8);
-            early = (t == pylay_sym.list_type || t == pylay_sym.dict_type) &&
-                    pyg_object_holding(r.slot[i]) == PYG_NONE;
-        }
-        if (o == PYG_NONE && !early)
+        uintptr_t t = o == PYG_NONE ? pyroot_loose(r.slot[i]) : 0;
+        if (o == PYG_NONE && !t)
             continue;
         if (head < 0 && (head = pyroot_frame_text(fr, co)) >= (int)sizeof r.text - 64)
             return;
@@ -368,7 +366,7 @@ static void pyroot_frame(uintptr_t fr, uintptr_t co)
         int len = snprintf(r.text + head, sizeof r.text - (size_t)head, ", local %.*s",
                            (int)(nn ? nn : 1), nn ? r.name : "?");
         if (len > 0 && head + len < (int)sizeof r.text - 64) {
-            if (early)
+            if (t)
                 pyroot_container(r.slot[i], t, head + len);
             else
                 pyg_root(o, HSNAP_PYROOT_LOCAL, r.text, (uint32_t)(head + len), exact);
