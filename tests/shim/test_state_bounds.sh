@@ -113,8 +113,8 @@ if ! mount -t tmpfs -o size=256k tmpfs "$disk" 2>/dev/null; then
   t_skip full_disk_state_says_the_disk_was_full "cannot mount a tmpfs here (not root?)"
 else
   LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$disk/e.hsnap" "$E" 2>/dev/null & p=$!
-  flags=0
-  for i in $(seq 150); do
+  flags=0 # up to 15 s: under a loaded make check the first document can take
+  for i in $(seq 750); do # seconds to come (the loop ends as the flag shows)
     f=$(ls "$disk"/*.state 2>/dev/null | head -1)
     [ -n "$f" ] && flags=$(od -An -t u4 -j 60 -N 4 "$f" | tr -d ' ')
     [ $((${flags:-0} & 4)) != 0 ] && break
