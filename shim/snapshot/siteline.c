@@ -217,6 +217,7 @@ static int sl_walk(struct sl_point *pt)
     uint32_t n = trace_count();
     if (sl_scratch(n + n / 8 + 64) != 0) /* room for traces made during the walk */
         return -1;
+    trace_live_ready(sl.live, sl.cap, pend_live_count());
     /* copies of the stripes: an insert waits for a copy, not for the sums */
     int rc = pend_foreach(sl_visit, sl.live, PEND_COPIED, NULL) != 0 ||
                      reg_foreach(sl_visit_range, sl.live, 0) != 0

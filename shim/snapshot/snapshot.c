@@ -142,7 +142,10 @@ int snap_live_init(struct snap_live *lv, uint32_t n)
 {
     lv->n = n;
     lv->len = (size_t)n * sizeof *lv->live;
-    return !n || (lv->live = arena_map(lv->len)) ? 0 : -1;
+    if (n && !(lv->live = arena_map(lv->len)))
+        return -1;
+    trace_live_ready(lv->live, n, pend_live_count());
+    return 0;
 }
 
 /* META's live blocks: the live counts STATS gives the traces of lv
