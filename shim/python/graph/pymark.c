@@ -306,6 +306,10 @@ int pyg_mark(const struct pyh_heap *h, uint64_t nobj, const struct pyg_root *roo
         pyg_edge_free_edges();
         return -1;
     }
+    /* both written nearly whole (refs read first: two faults a page), in
+     * one call each */
+    arena_populate(via, nobj * 4 + 4);
+    arena_populate(queue, nobj * 4 + 4);
     for (uint64_t i = 0; i < nobj; i++)
         h->obj[i].parent = 0;
     pym_external(h, &c, nobj, root, nroot, refs);
