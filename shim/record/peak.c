@@ -180,6 +180,15 @@ static struct peak_cell *peak_chunk(struct peak_line *l, uint32_t id)
             arena_free(c, PEAK_CHUNK * sizeof *c);
         return none;
     }
+    /* The newest traces' chunk past the first fills as they come, a cell's
+     * first touch a write (line_own_add): a fault a page, 3.8k of them in
+     * the state file's chunks as `import torch` makes 1.14M traces (which
+     * keep only their first page resident for a program with few sites,
+     * state_map_near).  Resident in one call; an older chunk (a thread's
+     * first charge of old traces) stays sparse, as the first does. */
+    uint32_t newest = trace_count() - 1;
+    if (id >> PEAK_CHUNK_BITS && id >> PEAK_CHUNK_BITS == newest >> PEAK_CHUNK_BITS)
+        arena_populate(c, PEAK_CHUNK * sizeof *c);
     return c;
 }
 
