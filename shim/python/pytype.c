@@ -159,6 +159,19 @@ static int pyt_room(void **a, uint64_t n, uint64_t *cap, size_t elem)
     return pyrd_map_room(a, n + 1, cap, elem, 65536);
 }
 
+/* The next PYT_AHEAD elements of an array filled in order (elem bytes
+ * each, room for cap) made resident in one call as its i-th is reached:
+ * the blocks' and objects' records of `import torch`'s exit snapshot
+ * (650k blocks) took 2.5k faults, a page each, two where a field was
+ * or'ed into a fresh page. */
+#define PYT_AHEAD 8192u
+static void pyt_ahead(void *a, uint64_t i, uint64_t cap, size_t elem)
+{
+    if (i % PYT_AHEAD == 0 && i < cap)
+        arena_populate((char *)a + i * elem,
+                       (size_t)((cap - i < PYT_AHEAD ? cap - i : PYT_AHEAD) * elem));
+}
+
 /* Whether the words before an object at off in block b (its PyGC_Head
  * and pre-header) read as pointers or nothing, as they must: the bytes
  * of a dict's values array (its insertion order) do not. */
@@ -392,6 +405,7 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
             /* tracked by the gc: its PyGC_Head's _gc_next is set */
             int tracked = (ty->flags & PY_TPF_HAVE_GC) && pyrd_pg_u64(b, off - PY_GC_HEAD) != 0;
             uint64_t rc = refcnt < PYG_REFCNT_MAX ? refcnt : PYG_REFCNT_MAX;
+            pyt_ahead(pyt.heap.obj, pyt.nobj, pyt.capobj, sizeof *pyt.heap.obj);
             pyt.heap.obj[pyt.nobj] = (struct pyh_obj){.refcnt = rc, .off = off,
                                                       .tracked = tracked != 0, .type = id};
             pyh_rank_set(&pyt.heap, blk, pyt.nobj);
@@ -450,6 +464,7 @@ void py_types_block(uint64_t addr, uint64_t size)
         pyt_room((void **)&pyt.heap.blk, blk, &pyt.capblk, sizeof *pyt.heap.blk) == 0 &&
         pyt_room((void **)&pyt.heap.rank, blk / 64, &pyt.heap.caprank,
                  sizeof *pyt.heap.rank) == 0) {
+        pyt_ahead(pyt.heap.blk, blk, pyt.capblk, sizeof *pyt.heap.blk);
         pyt.heap.blk[blk] = (struct pyh_block){addr, size < PYG_BIG ? size : PYG_BIG};
         pyt.heap.nblk++;
         if (size >= PYG_BIG && pyt_room((void **)&pyt.heap.big, pyt.heap.nbig, &pyt.heap.capbig,

@@ -262,7 +262,7 @@ static int pyr_ret_map(struct pyr_ret *t, uint32_t n)
         sum += pyh_size(r.h, &r.h->blk[v]);
     t->w = sum >> 48 ? 8 : 6;
     t->len = (size_t)n * t->w;
-    if (!(t->b = arena_map(t->len)))
+    if (!(t->b = arena_map_full(t->len))) /* written whole, next */
         return -1;
     for (uint32_t v = 0; v < n; v++)
         pyr_ret_set(t, v, pyh_size(r.h, &r.h->blk[v]));
@@ -437,7 +437,7 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
     *reached = pyr_dom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
     arena_unmap(work, lw), work = NULL;
     if (!*idomp) { /* the hanging nodes' from pq, the others' below */
-        if (!(*idomp = arena_map(l4)))
+        if (!(*idomp = arena_map_full(l4))) /* every block's, below */
             goto done;
         size_t at = 0;
         for (uint32_t k = 0, v = 0, w = 0; k < nq; k++) {
@@ -570,14 +570,15 @@ void pyr_end(void (*drop_objs)(void), pyr_count_fn count)
     struct pyr_rank *set = NULL; /* the blocks that do not hang, then those put */
     struct pyr_q pq = {0};      /* q packed */
     /* idom: each block's one predecessor first (pyr_dom_hang's one); left:
-     * its out-degree, given back once the blocks that hang are known */
-    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(idom = arena_map(l4)) ||
-        !(held = arena_map(n)) || !(r.found = arena_map(r.nobj * sizeof *r.found)))
+     * its out-degree, given back once the blocks that hang are known; both
+     * and held written whole (left read first), so resident at once */
+    if (r.oom || r.nedge >= UINT32_MAX - (uint64_t)n || !(idom = arena_map_full(l4)) ||
+        !(held = arena_map_full(n)) || !(r.found = arena_map(r.nobj * sizeof *r.found)))
         goto done;
     uint64_t roots = pyr_preds(n, idom, held);
     words = pyr_counts(held, count, &rcs);
     drop_objs();
-    if (!(left = arena_map(l4)) || !(q = arena_map(l4)) || !(set = arena_map(lset)))
+    if (!(left = arena_map_full(l4)) || !(q = arena_map(l4)) || !(set = arena_map(lset)))
         goto done;
     nq = pyr_hang(n, idom, held, left, q, set);
     nu = pyr_rank_end(set, n);
