@@ -845,10 +845,11 @@ void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t s
  * is read before it is written, so a fresh page touched so faults twice
  * (the zero page, then its own copy), where one madvise makes them all
  * resident at about half a touched page's cost (arena_populate).  A page
- * holds 256 sums: at a block for every 32 traces or more, few pages are
- * left untouched (`import torch`: 1.14M traces, 650k blocks); a heap whose
- * blocks crowd into a few of many traces pays n * 16 bytes resident for
- * the pass, which it would mostly have touched as it grew. */
+ * holds 256 sums: at a block for every 32 traces or more, few pages would
+ * be left untouched were the blocks spread; a heap whose blocks crowd into
+ * a few of many traces pays n * 16 bytes resident for the pass, so only a
+ * scratch mapped away from the snapshots uses it (the site line's walk,
+ * sl_walk), not a snapshot's own sums (snap_live_init). */
 void trace_live_ready(struct trace_live *live, uint32_t n, uint64_t blocks)
 {
     if (live && n && blocks >= n / TRACE_LIVE_DENSE)
