@@ -42,6 +42,10 @@
 #define STATE_SEG (256u * 1024u)    /* the helper's regions are mapped in pieces of this */
 #define STATE_SEGS 4096u            /* ... so they span 1 GiB at most */
 #define STATE_BEAT_NS 250000000ull  /* the heartbeat, and the documents' spacing at most */
+/* Address space held back under an RLIMIT_AS for the last document of an
+ * exit that found no memory (state_unwritten): a short program's takes a
+ * few hundred KiB (its live sums, sections, the copy's bounce). */
+#define STATE_RESERVE (4u << 20)
 /* New sites' stacks wait at most this long for a heartbeat (state_due,
  * state_stacks_owed): a process that ends past exit() (a Go program's
  * raw exit_group, a kill) leaves them in its state file, where a short
@@ -74,6 +78,8 @@ struct state_mod {
     uint32_t maxcells;
     uint32_t nseg;               /* seg[nseg..] never mapped: a fork's child reads no further */
     atomic_int stacks_woken;     /* the helper was woken for stacks owed since the last beat */
+    int doc_owed;                /* the next beat makes a document, paid or not */
+    void *reserve;               /* STATE_RESERVE bytes of PROT_NONE, or NULL */
     uint64_t doc_room[2];        /* bytes of each slot allocated so far */
     uint64_t due;                /* monotonic time of the next heartbeat */
     uint64_t doc_pcpu;           /* the process's CPU time at the last document */
@@ -568,6 +574,22 @@ void state_set_host(const struct state_host *host)
     st.host = host;
 }
 
+/* Under a finite RLIMIT_AS, address space for the last document of an
+ * exit that finds none left (state_unwritten gives it back first): a
+ * program that grows to its limit and catches the failure (a Python
+ * MemoryError) would else leave sums whose new lines no document names.
+ * PROT_NONE and no swap reserved: it holds no memory, only room; with no
+ * limit there is none to run out of, and nothing is mapped. */
+static void state_reserve_room(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    void *m = sys_mmap(NULL, STATE_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                       -1, 0);
+    st.reserve = m == MAP_FAILED ? NULL : m;
+}
+
 void state_init(void)
 {
     state_init_as(opt_int(OPT_STATE) ? opt_int(OPT_STATE) : opt_int(OPT_LIVE) ? 64 : 0);
@@ -596,6 +618,7 @@ static void state_init_as(long mib)
     static const struct peak_store store = {state_cells, state_cells_drop};
     peak_set_store(&store);
     rchan_tell_state(st.path);
+    state_reserve_room();
 }
 
 /* Whether traces were made that have no stack in the file, and the file
@@ -742,9 +765,10 @@ static void state_beat_now(void)
     uint64_t prog = pcpu > own ? pcpu - own : 0; /* the program's threads' (and ended ones') */
     int idle = allocs + frees == st.beat_allocs && seen == st.beat_traces &&
                prog >= st.beat_prog && (prog - st.beat_prog) * 10 < now - st.beat_at;
-    int paid = now >= st.doc_at + STATE_BEAT_NS / 2 &&
-               (pcpu >= st.doc_pcpu + cost / div || now >= st.doc_at + 10 * cost / div ||
-                (idle && now >= st.doc_at + cost / 10));
+    int paid = st.doc_owed ||
+               (now >= st.doc_at + STATE_BEAT_NS / 2 &&
+                (pcpu >= st.doc_pcpu + cost / div || now >= st.doc_at + 10 * cost / div ||
+                 (idle && now >= st.doc_at + cost / 10)));
     st.beat_allocs = allocs + frees;
     st.beat_traces = seen;
     __atomic_store_n(&st.beat_at, now, __ATOMIC_RELAXED);
@@ -853,6 +877,11 @@ void state_unwritten(int err)
         return;
     uint32_t e = err == ENOMEM ? 0 : (uint32_t)err & 0xffffu;
     __atomic_fetch_or(&st.h->flags, HSTATE_UNWRITTEN | e << HSTATE_ERR_SHIFT, __ATOMIC_RELAXED);
+    if (st.reserve) { /* the room held back for this document (state_reserve_room) */
+        sys_munmap(st.reserve, STATE_RESERVE);
+        st.reserve = NULL;
+    }
+    st.doc_owed = 1; /* the sites made since the last names theirs */
     state_beat();
 }
 
