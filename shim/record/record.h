@@ -240,7 +240,6 @@ unsigned trace_stack(uint32_t id, uintptr_t *ip, unsigned max, unsigned *flags);
 unsigned trace_node(uint32_t id, uint32_t *node, unsigned *flags); /* innermost node; depth */
 void trace_read_stat(uint32_t id, const struct trace_live *live, struct hsnap_stat *out);
 void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t size);
-#define TRACE_LIVE_DENSE 32u /* traces a block, at most, for trace_live_ready */
 void trace_live_ready(struct trace_live *live, uint32_t n, uint64_t blocks);
 void trace_lock(void);
 int trace_lock_bounded(unsigned tries);

@@ -850,6 +850,7 @@ void trace_live_add(struct trace_live *live, uint32_t n, uint32_t id, uint64_t s
  * a few of many traces pays n * 16 bytes resident for the pass, so only a
  * scratch mapped away from the snapshots uses it (the site line's walk,
  * sl_walk), not a snapshot's own sums (snap_live_init). */
+#define TRACE_LIVE_DENSE 32u /* traces a block, at most */
 void trace_live_ready(struct trace_live *live, uint32_t n, uint64_t blocks)
 {
     if (live && n && blocks >= n / TRACE_LIVE_DENSE)

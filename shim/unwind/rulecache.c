@@ -69,6 +69,14 @@ static void rcache_populate_locked(void)
     arena_populate(rcache.slot, (size_t)(mask + 1) * sizeof *rcache.slot);
 }
 
+/* With rcache.lock held: a cache full at its most emptied, to be filled
+ * again at once. */
+static void rcache_refill_locked(void)
+{
+    rcache_clear_locked(atomic_load(&rcache.subs));
+    rcache_populate_locked();
+}
+
 /* With rcache.lock held: a cache half full (or a crowded run of probes)
  * moves to twice the slots, emptied; 0 once it is at its most.  A
  * reader racing it may look in a slot of the old size: it checks the key
@@ -104,10 +112,8 @@ static void rcache_insert(uintptr_t ip, uint64_t w)
         return; /* someone else is writing: use the rule uncached */
     uint64_t mask = atomic_load_explicit(&rcache.mask, memory_order_relaxed);
     if (rcache.used >= (mask + 1) / 2 && !rcache_grow_locked() &&
-        rcache.used >= (mask + 1) / 4 * 3) {
-        rcache_clear_locked(atomic_load(&rcache.subs));
-        rcache_populate_locked();
-    }
+        rcache.used >= (mask + 1) / 4 * 3)
+        rcache_refill_locked();
     mask = atomic_load_explicit(&rcache.mask, memory_order_relaxed);
     uint64_t h = rcache_slot_of(ip);
     for (int pass = 0; pass < 2; pass++) {
@@ -123,10 +129,8 @@ static void rcache_insert(uintptr_t ip, uint64_t w)
                 goto out;
             }
         }
-        if (!rcache_grow_locked()) { /* a crowded run: start over, larger if it can */
-            rcache_clear_locked(atomic_load(&rcache.subs));
-            rcache_populate_locked();
-        }
+        if (!rcache_grow_locked()) /* a crowded run: start over, larger if it can */
+            rcache_refill_locked();
         mask = atomic_load_explicit(&rcache.mask, memory_order_relaxed);
         h = rcache_slot_of(ip);
     }

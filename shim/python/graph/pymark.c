@@ -297,19 +297,16 @@ int pyg_mark(const struct pyh_heap *h, uint64_t nobj, const struct pyg_root *roo
     uint64_t nedge = c.nbyte; /* an edge is a place below, a root's via above */
     /* the references found to each (saturated), until the external
      * marks are set; then the edge that reached an object first; the
-     * queue holds only objects with edges */
-    uint32_t *via = arena_map(nobj * 4 + 4), *refs = via;
-    uint32_t *queue = via ? arena_map(nobj * 4 + 4) : NULL;
+     * queue holds only objects with edges; both written nearly whole
+     * (refs read first: two faults a page), so resident at once */
+    uint32_t *via = arena_map_full(nobj * 4 + 4), *refs = via;
+    uint32_t *queue = via ? arena_map_full(nobj * 4 + 4) : NULL;
     if (!queue) {
         if (via)
             arena_unmap(via, nobj * 4 + 4);
         pyg_edge_free_edges();
         return -1;
     }
-    /* both written nearly whole (refs read first: two faults a page), in
-     * one call each */
-    arena_populate(via, nobj * 4 + 4);
-    arena_populate(queue, nobj * 4 + 4);
     for (uint64_t i = 0; i < nobj; i++)
         h->obj[i].parent = 0;
     pym_external(h, &c, nobj, root, nroot, refs);
