@@ -309,7 +309,7 @@ static HS_NOINLINE void hook_free_other(void *p);
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     guard_enter();
-    peak_freed(p); /* TEMPS (peak_put_temps): one compare and branch */
+    peak_freed(p); /* TEMPS (peak_temps): one compare and branch */
     if (!hook_plain()) /* as hook_record's plain path */
         return hook_free_other(p);
     struct tbl_where w; /* pend_hold_plain may turn fresh blocks on: for the next call */

@@ -487,7 +487,7 @@ struct sbuf;
  * TRACES holds (items past them left out) */
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t ntraces,
              unsigned tries, uint64_t held);
-int peak_put_temps(struct sbuf *b, uint32_t n);
+void peak_temps(uint32_t from, uint32_t k, uint64_t *out); /* TEMPS' counts, a run */
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */
 void peak_live_bytes(struct trace_live *out, uint32_t n); /* ... bytes as they are */
 int peak_lines_exact(void);           /* ... are the table's (the site line's choice) */

@@ -256,8 +256,9 @@ static void snap_gcfreed(struct sbuf *sec)
         sbuf_free(&sec[SEC_PYGCFREED]);
 }
 
-/* PEAK and TEMPS (peak_put, peak_put_temps): the capture, or these live sums if nearer the
- * peak; the temporary counts of the traces STATS has.  No PEAK when off. */
+/* PEAK and TEMPS (peak_put, snap_temps): the capture, or these live sums
+ * if nearer the peak; the temporary counts of the traces STATS has.  No
+ * PEAK when off. */
 static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
 {
     uint32_t n = 0;
@@ -268,7 +269,7 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
     if (peak_put(&sec[SEC_PEAK], snap_run.lines ? NULL : lv->live, lv->n, n,
                  fatal ? SNAP_FATAL_TRIES : 0, snap_run.left.bytes) != 0)
         sbuf_free(&sec[SEC_PEAK]);
-    return peak_put_temps(&sec[SEC_TEMPS], n);
+    return snap_temps(&sec[SEC_TEMPS], n);
 }
 
 /* Whether section i is written: from the side file, or its sbuf (BLOCKS
@@ -305,6 +306,10 @@ static int snap_emit(int fd, struct sbuf *sec, int side, int level)
                 snap_put_traces(&f, &sec[i]);
         } else if (i == SEC_STATS) {
             snap_put_stats(&f, &sec[i], snap.stats_lv);
+        } else if (i == SEC_TEMPS) {
+            snap_put_temps(&f, &sec[i]);
+        } else if (i == SEC_THREADS) {
+            snap_put_threads(&f, &sec[i]);
         } else {
             f.level = i == SEC_META ? 0 : level; /* META: read first, kept plain */
             side_sec_whole(&f, t, sec[i].p, sec[i].len);
@@ -764,7 +769,8 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
             r |= sec[i].err ? -1 : 0;
     }
     sec[SEC_TRACES].len = 0; /* the state file keeps the stacks apart, appended */
-    uint64_t raw = (uint64_t)lv->n * sizeof(struct hsnap_stat); /* STATS, streamed */
+    /* STATS, streamed; TEMPS and THREADS' arrays by trace too */
+    uint64_t raw = (uint64_t)lv->n * (sizeof(struct hsnap_stat) + 8 + 2);
     for (int i = 0; i < SEC_N; i++)
         raw += sec[i].len + sizeof(struct hsnap_section);
     if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||

@@ -93,10 +93,12 @@ void snap_pycapped(struct sbuf *b, uint64_t blocks);
 /* snapmapped.c: MAPPED (the reserved address space, each mmap-kind trace's
  * resident bytes) for traces [0, n) into b; 0, or -1 (out of memory). */
 int snap_mapped(struct sbuf *b, uint32_t n);
-/* snapthreads.c: THREADS (the threads that allocated, each of traces
- * [0, n)'s) into b, running threads' names read again when fresh; 0, or
- * -1 (out of memory). */
+/* snapthreads.c: THREADS' head and records (the threads that allocated,
+ * running threads' names read again when fresh) into b, for traces [0,
+ * n); 0, or -1 (out of memory).  snap_put_threads writes the section from
+ * them, each trace's thread read then.  0 or -1. */
 int snap_threads(struct sbuf *b, uint32_t n, int fresh);
+int snap_put_threads(struct side_file *f, const struct sbuf *b);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
 
@@ -259,6 +261,11 @@ int snap_live_init(struct snap_live *lv, uint32_t n);
 int snap_put_traces(struct side_file *f, const struct sbuf *b);
 /* STATS of the count in b, live sums from lv (NULL: none).  0 or -1. */
 int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_live *lv);
+/* TEMPS' counts of traces [0, n) into b as snap_put_temps takes them (the
+ * nonzero ones, or all); 0, or -1 (out of memory). */
+int snap_temps(struct sbuf *b, uint32_t n);
+/* TEMPS from b (snap_temps').  0 or -1. */
+int snap_put_temps(struct side_file *f, const struct sbuf *b);
 
 /* What the last run (a snapshot, a check) left behind. */
 struct snap_run {

@@ -22,7 +22,6 @@
 int snap_threads(struct sbuf *b, uint32_t n, int fresh)
 {
     uint32_t nt = athr_count(), count = 0;
-    uint64_t put[ATHR_MAX / 64] = {0}; /* the indexes written */
     struct hsnap_thread rec;
     if (!n || !nt)
         return 0;
@@ -34,19 +33,46 @@ int snap_threads(struct sbuf *b, uint32_t n, int fresh)
     for (uint32_t i = 0; i < nt; i++)
         if (athr_get(i, &rec, fresh)) {
             sbuf_put(b, &rec, sizeof rec);
-            put[i / 64] |= 1ull << (i % 64);
             count++;
         }
-    sbuf_reserve_all(b, (size_t)n * sizeof(uint16_t)); /* or the puts fail alike */
-    for (uint32_t id = 0; id < n; id++) {
-        uint32_t th = trace_thread(id);
-        uint16_t v = th < nt && (put[th / 64] >> (th % 64) & 1) ? (uint16_t)th
-                                                                 : (uint16_t)HSNAP_THREAD_NONE;
-        sbuf_put(b, &v, sizeof v);
-    }
     if (b->err)
         return -1;
     head.count = count;
     memcpy(b->p + at, &head, sizeof head);
     return 0;
+}
+
+/* The section from b's head and records, then each trace's thread read
+ * now (a trace's thread never changes), a run at a time: 2 bytes a trace
+ * never held whole.  A thread whose record b lacks (given while
+ * snap_threads ran) reads HSNAP_THREAD_NONE. */
+#define SNAP_THREADS_RUN 2048u
+int snap_put_threads(struct side_file *f, const struct sbuf *b)
+{
+    struct hsnap_threads_head head;
+    struct hsnap_thread rec;
+    uint64_t put[ATHR_MAX / 64] = {0}; /* the indexes written */
+    uint16_t run[SNAP_THREADS_RUN];
+    if (b->len < sizeof head)
+        return -1;
+    memcpy(&head, b->p, sizeof head);
+    for (uint32_t i = 0; i < head.count; i++) {
+        memcpy(&rec, b->p + sizeof head + (size_t)i * sizeof rec, sizeof rec);
+        if (rec.index < ATHR_MAX)
+            put[rec.index / 64] |= 1ull << (rec.index % 64);
+    }
+    side_sec_begin(f, 0, b->len + (uint64_t)head.ntraces * sizeof *run);
+    side_out(f, b->p, b->len);
+    for (uint32_t id = 0; id < head.ntraces && !f->err;) {
+        uint32_t k = head.ntraces - id < SNAP_THREADS_RUN ? head.ntraces - id : SNAP_THREADS_RUN;
+        for (uint32_t i = 0; i < k; i++) {
+            uint32_t th = trace_thread(id + i);
+            run[i] = th < ATHR_MAX && (put[th / 64] >> (th % 64) & 1) ? (uint16_t)th
+                                                                     : (uint16_t)HSNAP_THREAD_NONE;
+        }
+        side_out(f, run, (size_t)k * sizeof *run);
+        id += k;
+    }
+    side_sec_end(f, HSNAP_SEC_THREADS, NULL, 0);
+    return f->err ? -1 : 0;
 }

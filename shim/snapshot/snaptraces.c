@@ -1,7 +1,7 @@
 /*
- * snaptraces.c - TRACES and STATS as snap_emit writes them:
- * straight from the tree of frames and the trace records into the file,
- * never held whole.  In a compressed snapshot (format 5) a trace keeps only
+ * snaptraces.c - TRACES, STATS and TEMPS as snap_emit writes them:
+ * straight from the tree of frames, the trace records and the peak's
+ * temporary counts into the file, never held whole.  In a compressed snapshot (format 5) a trace keeps only
  * the frames it does not share with the trace before (hsnap_format.h,
  * TRACES' shared), found by walking the tree out from its innermost node
  * until a node the trace before had; STATS goes to the compressor in byte
@@ -118,5 +118,75 @@ int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_
         side_out(f, run, k * sizeof *run);
     }
     side_sec_end(f, HSNAP_SEC_STATS, &n, sizeof n);
+    return f->err ? -1 : 0;
+}
+
+/* TEMPS' counts as snap_peak reads them, before STATS' totals (a count is
+ * at most its trace's total, which only grows), kept until snap_emit
+ * writes the section: the traces with a count, (u32 id, u32 0, u64
+ * count) each, after a head (u32 n, u32 SNAP_TEMPS_SPARSE); where more
+ * than a quarter of the traces have one, every count (u32 n, u32
+ * SNAP_TEMPS_DENSE, u64 count[n]).  Most traces have none: a million-trace
+ * Python program's exit held 9 MiB of zeros through its objects' passes,
+ * its peak.  0, or -1 (out of memory). */
+#define SNAP_TEMPS_SPARSE 0u
+#define SNAP_TEMPS_DENSE 1u
+#define SNAP_TEMPS_RUN 256u
+int snap_temps(struct sbuf *b, uint32_t n)
+{
+    uint64_t v[SNAP_TEMPS_RUN];
+    uint32_t kept = 0, k;
+    sbuf_u32(b, n);
+    sbuf_u32(b, SNAP_TEMPS_SPARSE);
+    for (uint32_t id = 0; id < n && kept <= n / 4; id += k) {
+        k = n - id < SNAP_TEMPS_RUN ? n - id : SNAP_TEMPS_RUN;
+        peak_temps(id, k, v);
+        for (uint32_t i = 0; i < k; i++)
+            if (v[i]) {
+                uint32_t pair[2] = {id + i, 0};
+                sbuf_put(b, pair, sizeof pair);
+                sbuf_u64(b, v[i]);
+                kept++;
+            }
+    }
+    if (kept > n / 4) { /* dense: from the start again */
+        b->len = 4;
+        sbuf_u32(b, SNAP_TEMPS_DENSE);
+        if (sbuf_reserve_all(b, (size_t)n * sizeof *v) == 0)
+            for (uint32_t id = 0; id < n; id += k) {
+                k = n - id < SNAP_TEMPS_RUN ? n - id : SNAP_TEMPS_RUN;
+                peak_temps(id, k, v);
+                sbuf_put(b, v, (size_t)k * sizeof *v);
+            }
+    }
+    return b->err ? -1 : 0;
+}
+
+/* TEMPS into the file from what snap_temps kept in b: u32 n, u32 0, u64
+ * temps[n], SNAP_TEMPS_RUN counts at a time.  0 or -1. */
+int snap_put_temps(struct side_file *f, const struct sbuf *b)
+{
+    uint32_t head[2];
+    uint64_t run[SNAP_TEMPS_RUN];
+    if (b->len < sizeof head)
+        return -1;
+    memcpy(head, b->p, sizeof head);
+    uint32_t n = head[0];
+    const uint8_t *at = (const uint8_t *)b->p + sizeof head, *end = (const uint8_t *)b->p + b->len;
+    side_sec_begin(f, 0, 8 + (uint64_t)n * 8);
+    side_out(f, (uint32_t[2]){n, 0}, 8);
+    if (head[1] == SNAP_TEMPS_DENSE) {
+        side_out(f, at, (size_t)(end - at));
+    } else { /* the pairs, ascending by id, spread over runs of zeros */
+        for (uint32_t id = 0; id < n && !f->err;) {
+            uint32_t k = n - id < SNAP_TEMPS_RUN ? n - id : SNAP_TEMPS_RUN, pid;
+            memset(run, 0, (size_t)k * sizeof *run);
+            for (; at + 16 <= end && (memcpy(&pid, at, sizeof pid), pid - id < k); at += 16)
+                memcpy(&run[pid - id], at + 8, sizeof *run);
+            side_out(f, run, (size_t)k * sizeof *run);
+            id += k;
+        }
+    }
+    side_sec_end(f, HSNAP_SEC_TEMPS, NULL, 0);
     return f->err ? -1 : 0;
 }
