@@ -276,6 +276,14 @@ static unsigned ftree_shared(const struct ftree_path *path, const uintptr_t *ip,
                            depth < path->depth ? depth : path->depth);
 }
 
+/* How many inner frames of ip[0..depth) this thread's last walk does not
+ * share: ftree_walk_in looks up only those (and none past the first it
+ * makes).  No lock: the path is the thread's. */
+unsigned ftree_unshared(const uintptr_t *ip, unsigned depth)
+{
+    return depth - ftree_shared(&ftree_path, ip, depth);
+}
+
 /* The innermost node of the stack ip[0..depth) (innermost first), its
  * nodes found or made from the outermost frame in; 0 with no frames, -1
  * when out of memory.  The outer frames it shares with this thread's last
