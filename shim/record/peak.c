@@ -774,8 +774,8 @@ HS_NOINLINE void peak_temp(void)
 
 /* TEMPS' counts of traces [from, from + k) into out, as the section has
  * them (whole blocks, rounded): read as the section is written, a run at
- * a time, never held whole (9 MiB at a million traces, at the exit
- * snapshot's peak). */
+ * a time, never held whole (9 MiB at a million traces, at every state
+ * document and at exit). */
 void peak_temps(uint32_t from, uint32_t k, uint64_t *out)
 {
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1);

@@ -269,20 +269,19 @@ static struct trace *trace_of_thread(struct trace *head, uint32_t thread, uint32
     return t;
 }
 
-/* The stack's record of this thread's (h: its trace_hash), made if new:
- * the innermost node names the first thread's, which chains the others'.
- * The index is keyed by the hash and the thread. */
 /* A stack that differs from this thread's last walk in at most this many
  * inner frames is looked up by the walk alone (trace_lookup_slow). */
 #define TRACE_WALK_NEAR 2u
 
-/* A stack the thread's cache did not hold: from the index, else the
- * tree's walk (made if new).  A stack near the thread's last walk (a
- * Python program's next line: most of its new stacks) skips the index:
- * the walk looks up its few inner frames, and stops looking at the first
- * it makes, where the index's probe, a cache miss, found nothing for
- * 82% of torchtrain.py's 1.4 M lookups; such a stack enters the index
- * when a walk far from it finds it.  Lock taken here. */
+/* The stack's record of this thread's (h: its trace_hash), made if new:
+ * the innermost node names the first thread's, which chains the others'.
+ * The index is keyed by the hash and the thread.  A stack near the
+ * thread's last walk (a Python program's next line: most of its new
+ * stacks) skips the index: the walk looks up its few inner frames, and
+ * stops looking at the first it makes, where the index's probe, a cache
+ * miss, found nothing for 82% of torchtrain.py's 1.4 M lookups; such a
+ * stack enters the index when a walk far from it finds it.  Lock taken
+ * here. */
 static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth,
                                                    uint64_t h, uint32_t *idp)
 {

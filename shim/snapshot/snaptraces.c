@@ -1,7 +1,8 @@
 /*
  * snaptraces.c - TRACES, STATS and TEMPS as snap_emit writes them:
  * straight from the tree of frames, the trace records and the peak's
- * temporary counts into the file, never held whole.  In a compressed snapshot (format 5) a trace keeps only
+ * temporary counts into the file, never held whole.  In a compressed
+ * snapshot (format 5) a trace keeps only
  * the frames it does not share with the trace before (hsnap_format.h,
  * TRACES' shared), found by walking the tree out from its innermost node
  * until a node the trace before had; STATS goes to the compressor in byte
@@ -128,7 +129,7 @@ int snap_put_stats(struct side_file *f, const struct sbuf *b, const struct snap_
  * than a quarter of the traces have one, every count (u32 n, u32
  * SNAP_TEMPS_DENSE, u64 count[n]).  Most traces have none: a million-trace
  * Python program's exit held 9 MiB of zeros through its objects' passes,
- * its peak.  0, or -1 (out of memory). */
+ * and each state document made them again.  0, or -1 (out of memory). */
 #define SNAP_TEMPS_SPARSE 0u
 #define SNAP_TEMPS_DENSE 1u
 #define SNAP_TEMPS_RUN 256u
