@@ -31,6 +31,19 @@ temps temps_last_freed_after_another_free "42 100"
 total=$(awk '{ s += $2 } END { print s + 0 }' "$T/hs.lines")
 [ "$total" = 1400 ] && t_pass temps_total_1400 || t_fail temps_total_1400 "got $total"
 
+# The same temporaries among 50 more stacks that have none (`temps many`):
+# the snapshot keeps only the traces with a count (snap_temps' sparse form)
+# and writes TEMPS whole from them; every count as in the run above.
+"$HEAPSNAP" run -o "$T/m.hsnap" -- "$FX/temps" many >"$T/runm.out" 2>&1
+"$HEAPSNAP" top --temporary -n 0 "$T/m.hsnap" >"$T/topm.txt" 2>"$T/topm.err"
+awk -F'[: =,]+' '/^tests\/fixtures\/temps\.c:/ && $4 > 0 { print $2, $4 }' "$T/topm.txt" | sort -n >"$T/hsm.lines"
+ntr=$("$HEAPSNAP" info "$T/m.hsnap" 2>/dev/null | awk '/^traces:/ { print $2 }')
+if [ "${ntr:-0}" -ge 50 ] && [ -s "$T/hsm.lines" ] && cmp -s "$T/hs.lines" "$T/hsm.lines"; then
+  t_pass temps_among_many_stacks_as_among_few
+else
+  t_fail temps_among_many_stacks_as_among_few "traces ${ntr:-?}; few: $(tr '\n' ';' <"$T/hs.lines") many: $(tr '\n' ';' <"$T/hsm.lines") $(head -c 200 "$T/topm.err")"
+fi
+
 # heaptrack on the same fixture: the same count on every line of temps.c
 if ! command -v heaptrack >/dev/null || ! command -v heaptrack_print >/dev/null; then
   t_skip temps_same_as_heaptrack "heaptrack is not installed (scripts/install-deps.sh bench)"
