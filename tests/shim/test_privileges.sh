@@ -96,7 +96,11 @@ t_fail helper_thread_runs_again_after_setuid "interval snapshots owned by '$owne
 # gated (it leaked 5,000 B), and a snapshot it could not write fails the gate
 mkdir -p "$T/w"; chmod 1777 "$T/w"
 (cd "$T" && "$HEAPSNAP" run --gate --output-dir "$T/w" -- "$P" worker >"$T/w.out" 2>"$T/w.err"); rc=$?
-wpid=$(ls "$T/w" | sed -n 's/^privdrop\.\([0-9]*\)\.hsnap$/\1/p' | sort -n | tail -1)
+# the worker: the process whose parent wrote the other snapshot (not the
+# larger pid: pids wrap)
+wpid=$(for f in "$T"/w/privdrop.*.hsnap; do "$HEAPSNAP" info "$f" 2>/dev/null; done |
+  sed -n 's/^pid: *\([0-9]*\) (parent \([0-9]*\)).*/\1 \2/p' |
+  awk '{ pid[NR] = $1; par[NR] = $2; is[$1] = 1 } END { for (i = 1; i <= NR; i++) if (par[i] in is) { print pid[i]; exit } }')
 if [ "$rc" = 1 ] && [ "$(ls "$T/w" | wc -l)" = 2 ] && grep -q "wrote .*privdrop\.$wpid\.hsnap" "$T/w.err" &&
    [ "$(stat -c %U "$T/w/privdrop.$wpid.hsnap")" = nobody ]; then
   t_pass run_gates_a_worker_that_became_nobody
