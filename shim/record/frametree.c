@@ -276,22 +276,23 @@ static unsigned ftree_shared(const struct ftree_path *path, const uintptr_t *ip,
                            depth < path->depth ? depth : path->depth);
 }
 
-/* How many inner frames of ip[0..depth) this thread's last walk does not
- * share: ftree_walk_in looks up only those (and none past the first it
- * makes).  No lock: the path is the thread's. */
-unsigned ftree_unshared(const uintptr_t *ip, unsigned depth)
+/* How many outer frames of ip[0..depth) this thread's last walk shares:
+ * ftree_walk_in looks up only the others (and none past the first it
+ * makes).  A lookup that finds another stack (ftree_found's miss) leaves
+ * them in the path.  No lock: the path is the thread's. */
+unsigned ftree_path_shared(const uintptr_t *ip, unsigned depth)
 {
-    return depth - ftree_shared(&ftree_path, ip, depth);
+    return ftree_shared(&ftree_path, ip, depth);
 }
 
 /* The innermost node of the stack ip[0..depth) (innermost first), its
  * nodes found or made from the outermost frame in; 0 with no frames, -1
  * when out of memory.  The outer frames it shares with this thread's last
- * walk are not looked up again.  Caller's lock held. */
-int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth)
+ * walk (k, as ftree_path_shared said) are not looked up again.  Caller's
+ * lock held. */
+int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth, unsigned k)
 {
     struct ftree_path *p = &ftree_path;
-    unsigned k = ftree_shared(p, ip, depth);
     uint32_t n = k ? p->node[k - 1] : 0;
     int64_t r = -1;
     /* one node a walk in the index at most: the first it makes */

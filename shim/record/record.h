@@ -377,8 +377,8 @@ void reg_unlock(void);
 /* ---- frametree.c: the tree of frames stacks are kept in.  A node stands
  * for the frames from it out to the root, for good; making nodes and tags
  * takes the caller's lock (traces.c's), reading a stack back none. ---- */
-int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth); /* innermost node */
-unsigned ftree_unshared(const uintptr_t *ip, unsigned depth); /* ... frames it would look up */
+unsigned ftree_path_shared(const uintptr_t *ip, unsigned depth); /* outer frames known */
+int64_t ftree_walk_in(const uintptr_t *ip, unsigned depth, unsigned k); /* innermost node */
 int ftree_same(uint32_t node, const uintptr_t *ip, unsigned depth);
 int ftree_found(uint32_t node, const uintptr_t *ip, unsigned depth); /* the thread's path */
 unsigned ftree_copy(uint32_t node, unsigned depth, uintptr_t *ip, unsigned max);

@@ -288,11 +288,12 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
     uint32_t thread = athr_mine(); /* before the lock: its first call reads the name */
     h ^= (uint64_t)thread * 0x9e3779b97f4a7c15ULL;
     lock_take(&traces.lock);
-    int far = ftree_unshared(ip, depth) > TRACE_WALK_NEAR;
+    unsigned k = ftree_path_shared(ip, depth); /* the walk's too: the index's misses keep it */
+    int far = depth - k > TRACE_WALK_NEAR;
     struct trace *t = far ? trace_index_find(h, ip, depth, thread, idp) : NULL;
     if (t)
         goto out;
-    int64_t n = ftree_walk_in(ip, depth);
+    int64_t n = ftree_walk_in(ip, depth, k);
     if (n < 0)
         goto out;
     uint32_t tag = ftree_tag((uint32_t)n);

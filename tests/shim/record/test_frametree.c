@@ -329,7 +329,7 @@ static uint32_t chain_node(uint32_t j)
 {
     uintptr_t ip[DEPTH];
     chain_stack(j, ip);
-    int64_t n = ftree_walk_in(ip, DEPTH);
+    int64_t n = ftree_walk_in(ip, DEPTH, ftree_path_shared(ip, DEPTH));
     if (n < 0 || !ftree_same((uint32_t)n, ip, DEPTH))
         return UINT32_MAX;
     return (uint32_t)n;
@@ -371,7 +371,7 @@ static uint32_t next_node(const uintptr_t *out, unsigned n)
     for (unsigned i = 0; i < n; i++)
         ip[n - 1 - i] = out[i];
     trace_lock();
-    int64_t got = ftree_walk_in(ip, n);
+    int64_t got = ftree_walk_in(ip, n, ftree_path_shared(ip, n));
     trace_unlock();
     return got > 0 && ftree_same((uint32_t)got, ip, n) ? (uint32_t)got : UINT32_MAX;
 }
@@ -435,7 +435,7 @@ TEST_BEGIN(ftree_same_follows_a_chain_across_chunks)
     for (uint32_t j = 0; j < 100 && !b; j++) {
         long_stack(j, ip);
         trace_lock();
-        int64_t got = ftree_walk_in(ip, LONG);
+        int64_t got = ftree_walk_in(ip, LONG, ftree_path_shared(ip, LONG));
         trace_unlock();
         expect_true(got > 0, "stack %u walked in", j);
         n = (uint32_t)got;
@@ -500,7 +500,7 @@ TEST_BEGIN(ftree_found_answers_as_ftree_same)
         depth[j] = FOUND_DEPTH - (j % 5);
         found_stack(j, depth[j], ip);
         trace_lock();
-        int64_t got = ftree_walk_in(ip, depth[j]);
+        int64_t got = ftree_walk_in(ip, depth[j], ftree_path_shared(ip, depth[j]));
         trace_unlock();
         expect_true(got > 0, "stack %u walked in", j);
         node[j] = (uint32_t)got;
