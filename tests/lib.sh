@@ -29,6 +29,15 @@ t_debug_opens() {
     case "$c" in /*) grep -F "$c/" "$1" | grep '\.debug"' ;; esac; } | grep -vc ENOENT
 }
 
+# t_snap_pids FILE...: "PID PPID" for each snapshot (heapsnap info), so that a
+# test tells a process's parent from the snapshots themselves: pids wrap
+# (pid_max 32768 here), so their order says nothing.
+t_snap_pids() {
+  local f
+  for f in "$@"; do "$HEAPSNAP" info "$f" 2>/dev/null; done |
+    sed -n 's/^pid: *\([0-9]*\) (parent \([0-9]*\)).*/\1 \2/p'
+}
+
 t_pass() { echo "PASS $1"; }
 t_fail() { echo "FAIL $1: ${2:-}"; }
 t_skip() { echo "SKIP $1: ${2:-}"; }

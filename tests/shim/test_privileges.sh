@@ -98,8 +98,7 @@ mkdir -p "$T/w"; chmod 1777 "$T/w"
 (cd "$T" && "$HEAPSNAP" run --gate --output-dir "$T/w" -- "$P" worker >"$T/w.out" 2>"$T/w.err"); rc=$?
 # the worker: the process whose parent wrote the other snapshot (not the
 # larger pid: pids wrap)
-wpid=$(for f in "$T"/w/privdrop.*.hsnap; do "$HEAPSNAP" info "$f" 2>/dev/null; done |
-  sed -n 's/^pid: *\([0-9]*\) (parent \([0-9]*\)).*/\1 \2/p' |
+wpid=$(t_snap_pids "$T"/w/privdrop.*.hsnap |
   awk '{ pid[NR] = $1; par[NR] = $2; is[$1] = 1 } END { for (i = 1; i <= NR; i++) if (par[i] in is) { print pid[i]; exit } }')
 if [ "$rc" = 1 ] && [ "$(ls "$T/w" | wc -l)" = 2 ] && grep -q "wrote .*privdrop\.$wpid\.hsnap" "$T/w.err" &&
    [ "$(stat -c %U "$T/w/privdrop.$wpid.hsnap")" = nobody ]; then

@@ -124,8 +124,7 @@ l1=$(py_line tests/shim/python/poolsites.py MARK_ONE)
 l2=$(py_line tests/shim/python/poolsites.py MARK_TWO)
 "$HEAPSNAP" top -n 1 --by-process "$d"/s.*.hsnap >"$d.by" 2>"$d.byerr"
 # the program's pid: its workers' parent (not the smallest pid: pids wrap)
-ppid=$(for f in "$d"/s.*.hsnap; do "$HEAPSNAP" info "$f" 2>/dev/null; done |
-  sed -n 's/^pid: *\([0-9]*\) (parent \([0-9]*\)).*/\1 \2/p' |
+ppid=$(t_snap_pids "$d"/s.*.hsnap |
   awk '{ pid[NR] = $1; par[$2] = 1 } END { for (i = 1; i <= NR; i++) if (pid[i] in par) { print pid[i]; exit } }')
 # each header and the first line under it, on one line: "pid N: FILE:LINE"
 got=$(awk '/^== pid / { p = $3; next } p != "" && NF { split($1, a, ":"); print "pid " p ": " a[2]; p = "" }' "$d.by" | tr '\n' ' ')
