@@ -42,6 +42,11 @@ int py_types_blocks_are(const uint64_t (*w)[2], uint64_t n);
  * sink, nor anything of the leak check's answer); py_types_end does it
  * when no call did. */
 void py_types_build(struct sbuf *b);
+/* After py_types_build, while a leak check's fork runs: the leaked
+ * references' scan of the writable memory made now (pyr_count_early,
+ * pyl_count_early), settled by py_types_retain once the check's classes
+ * are handed down (pyl_lc_set). */
+void py_types_count_early(void);
 /* A sink PYTYPES is streamed to (py_types_end), as PYRETAIN's: begin
  * with the section's size, then runs of records (run: the next bytes are
  * records of stride bytes, for the planes; 1: bytes) put in order, end. */

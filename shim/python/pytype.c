@@ -510,6 +510,12 @@ void py_types_build(struct sbuf *b)
         pyt.flags |= HSNAP_PYTYPES_GRAPH;
 }
 
+void py_types_count_early(void)
+{
+    if (pyt.built && (pyt.flags & HSNAP_PYTYPES_GRAPH))
+        pyr_count_early(pyl_count_early);
+}
+
 int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink)
 {
     int streamed = 0;
@@ -581,7 +587,7 @@ void py_types_retain(void)
 {
     pyg_owned_free();
     if (pyt.retain) /* the retained sizes, for PYRETAIN */
-        pyr_end(pyt_drop_objs, pyl_count);
+        pyr_end(pyt_drop_objs, pyl_count, pyl_count_settle);
     else
         pyr_begin(&pyt.heap, 0); /* none: the graph's edges dropped */
     pyh_heap_free(&pyt.heap, pyt.capblk, pyt.capobj);

@@ -47,7 +47,9 @@ _Static_assert(sizeof(struct snap_written) == 16 && offsetof(struct snap_written
  * after the answer it walked the table again to type BLOCKS' blocks
  * (snap_pytype_written), reading each one's head then, and built the
  * objects' graph.  So at exit the blocks are typed as the table has them
- * now and the graph is built from them, and snap_pytypes_early_keep
+ * now, the graph is built from them and the leaked references are
+ * counted over it (the longest part after the child's, for a big heap),
+ * and snap_pytypes_early_keep
  * keeps that pass where its blocks are BLOCKS' exactly (a thread that
  * allocated or freed in between: typed again after the answer, as
  * before; snap_run.pytypes_early says why not before exit). */
@@ -62,6 +64,9 @@ void snap_pytypes_early(void)
         snap_pytypes_early_keep(0);
     else
         py_types_build(snap_run.pytypes); /* the graph too: it needs no answer */
+    if (snap_run.pytyped == SNAP_TYPED_EARLY)
+        py_types_count_early(); /* the leaked references' scan: only its classes
+                                 * need the answer (pyl_count_settle) */
 }
 
 void snap_pytypes_early_keep(int answered)

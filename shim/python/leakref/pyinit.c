@@ -291,16 +291,18 @@ static int pyi_is_code(const struct pyh_heap *h, uint64_t i, uint32_t *types)
 }
 
 uint64_t pyl_init_names_refs(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
-                            uint32_t *words, int (*kept)(uint64_t addr))
+                            uint32_t *words, int (*kept)(uint64_t addr), int *full)
 {
     const struct pylay_obj_layout *ol;
     uint64_t sig, ncand = 0, marked = 0, *cand, *set;
     size_t len = PYI_SET * 8 * 2 + PYI_TYPES * 4;
+    *full = 0;
     if (!pyfr_on || !pylay_lay || pylay_lay->version < 0x030b0000u || !pylay_sym.tuple_type ||
         !pylay_sym.code_type || !(ol = pylay_obj_layout_find(pylay_lay->version)))
         return 0;
     for (uint64_t i = 0; i < nobj; i++)
         ncand += pyi_cand(h, i, want, words, ol, &sig);
+    *full = ncand >= PYI_SET / 2;
     if (!ncand || !(cand = arena_map(len)))
         return 0;
     set = cand + PYI_SET;
@@ -315,6 +317,7 @@ uint64_t pyl_init_names_refs(const struct pyh_heap *h, uint64_t nobj, const uint
             pyi_set(set, sig, 1);
             nsig++;
         }
+    *full |= nsig >= PYI_SET / 2;
     for (uint64_t i = 0; nsig && i < nobj; i++)
         if (pyi_cand(h, i, want, words, ol, &sig) && pyi_set(set, sig, 0)) {
             words[i] = UINT32_MAX;

@@ -26,7 +26,9 @@
  * tuples), that holds the names of a code object such an initialisation
  * made (pyl_init_names_refs: Cython's on 3.11, from the free list), or that
  * is an item of a tuple an extension's static data holds (pyl_nested),
- * nor an interned str.  Read with process_vm_readv. */
+ * nor an interned str.  Read with process_vm_readv.  Under a leak check
+ * on a fork, counted while the child runs and settled once its classes
+ * arrive (pyl_count_early, pyl_count_settle). */
 #include <errno.h>
 #include <string.h>
 
@@ -65,6 +67,28 @@ static struct {
     char line[4096];
     struct pagemap pm; /* pyl_scan_written's */
 } l;
+
+/* A count made early (pyl_count_early: while the leak check's fork runs,
+ * before its classes are handed down), kept until pyl_count_settle.  The
+ * classes leave an ignored block's object out of the keys, and the late
+ * want is a subset of the early one (the owners' pass adds edges to the
+ * graph after, pyg_owned_make: an object more pointed to may no longer
+ * be held): an object left out then reads UINT32_MAX (ignored) or 0 (not
+ * wanted) and every other's words are the same, but where an excuse
+ * looked at it as a candidate beside the others: a list of them that
+ * overflowed (pyl_init_names_refs' sets, PYL_NESTED: the early one holds
+ * more) or one left out among pyl_nested's candidates (an outer tuple
+ * excused through it).  Then counted again. */
+static struct {
+    const struct pyh_heap *h;
+    uint64_t nobj;
+    uint64_t *want;    /* by object, a bit: the early count's want */
+    uint32_t *nested;  /* PYL_NESTED: pyl_nested's candidates, by object */
+    uint32_t nnested;
+    int early;         /* pyl_count is making an early count */
+    int kept;          /* ... made: the rest of this struct is its */
+    int overflowed;    /* ... an excuse's list was full */
+} pe;
 
 /* The last check's classes: the blocks not reachable, by address. */
 static struct {
@@ -714,8 +738,10 @@ static void pyl_nested(const struct pyh_heap *h, uint64_t nobj, uint32_t *words)
     uint64_t cap = 2 * PYL_NESTED;
     const struct pylay_obj_layout *ol = pylay_obj_layout_find(pylay_lay->version);
     if (!pylay_sym.tuple_type || !ol || !(n.obj = arena_map(PYL_NESTED * 4)) ||
-        !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8)))
+        !(n.outer = arena_map(PYL_NESTED * 8)) || !(n.set = arena_map(cap * 8))) {
+        pe.overflowed |= pe.early; /* none looked at: a settle counts again */
         goto out;
+    }
     n.mask = cap - 1;
     for (uint64_t i = 0; i < nobj && n.n < PYL_NESTED; i++) {
         const struct pyh_obj *o = &h->obj[i];
@@ -748,6 +774,10 @@ static void pyl_nested(const struct pyh_heap *h, uint64_t nobj, uint32_t *words)
     for (uint32_t k = 0; k < n.n; k++)
         if (*pyl_nest_slot(&n, n.outer[k]) & 1)
             words[n.obj[k]] = UINT32_MAX;
+    if (pe.early && n.n == PYL_NESTED)
+        pe.overflowed = 1;
+    if (pe.early && pe.nested)
+        memcpy(pe.nested, n.obj, (size_t)n.n * sizeof *n.obj), pe.nnested = n.n;
 out:
     if (n.obj)
         arena_unmap(n.obj, PYL_NESTED * 4);
@@ -845,9 +875,20 @@ static void pyl_forgive(const struct pyh_heap *h, uint64_t nobj, const uint8_t *
     }
 }
 
+static void pyl_early_drop(void)
+{
+    if (pe.nested)
+        arena_unmap(pe.nested, PYL_NESTED * sizeof *pe.nested);
+    if (pe.want)
+        arena_unmap(pe.want, (pe.nobj + 63) / 64 * 8);
+    memset(&pe, 0, sizeof pe);
+}
+
 int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
     uint64_t n = 0, cap = 1024;
+    if (!pe.early)
+        pyl_early_drop(); /* a count now: an early one is stale */
     for (uint64_t i = 0; i < nobj; i++)
         n += want[i];
     while (cap < 4 * n) /* an object and its text */
@@ -876,9 +917,11 @@ int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint
     pagemap_close(&l.pm);
     pyl_init_prepare(); /* pyl_init_kept's names */
     if (rc == 0) {
+        int full = 0;
         pyl_forgive(h, nobj, want, words);
-        pyl_init_names_refs(h, nobj, want, words, pyl_init_kept);
+        pyl_init_names_refs(h, nobj, want, words, pyl_init_kept, &full);
         pyl_nested(h, nobj, words);
+        pe.overflowed |= full;
     }
     peek_mem_off();
 out:
@@ -901,4 +944,57 @@ out:
     memset(&l, 0, offsetof(__typeof__(l), line));
     pyl_lc_drop(); /* heard once: the next check leaves its own */
     return rc;
+}
+
+int pyl_count_early(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
+{
+    pyl_early_drop();
+    pyl_lc_drop(); /* no class yet: pyl_count_settle's */
+    pe.nobj = nobj;
+    if (!(pe.nested = arena_map(PYL_NESTED * sizeof *pe.nested)) ||
+        !(pe.want = arena_map((nobj + 63) / 64 * 8))) {
+        pyl_early_drop();
+        return -1;
+    }
+    for (uint64_t i = 0; i < nobj; i++)
+        pe.want[i / 64] |= (uint64_t)(want[i] != 0) << (i % 64);
+    pe.early = 1;
+    int rc = pyl_count(h, nobj, want, words);
+    pe.early = 0;
+    if (rc != 0) {
+        pyl_early_drop();
+        return rc;
+    }
+    pe.h = h, pe.kept = 1;
+    return 0;
+}
+
+/* Whether object i is one pyl_count would leave out now (not wanted, or
+ * its block ignored by the check). */
+static int pyl_left_out(const struct pyh_heap *h, const uint8_t *want, uint64_t i)
+{
+    return !want[i] || pyl_class(h->blk[pyh_blk_of(h, i)].addr) == HSNAP_CLASS_IGNORED;
+}
+
+int pyl_count_settle(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
+{
+    int again = !pe.kept || pe.overflowed || pe.h != h || pe.nobj != nobj;
+    for (uint64_t i = 0; !again && i < nobj; i++)
+        again = want[i] && !(pe.want[i / 64] >> (i % 64) & 1);
+    for (uint32_t k = 0; !again && k < pe.nnested; k++)
+        again = pe.nested[k] >= nobj || pyl_left_out(h, want, pe.nested[k]);
+    if (again) { /* as if counted now (it drops the early count) */
+        opt_debug("python: leaked references counted again after the leak check", "", "");
+        return pyl_count(h, nobj, want, words);
+    }
+    uint64_t i;
+    for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(h, nobj, &it, &i);)
+        if (!want[i])
+            words[i] = 0; /* as pyl_keys leaves it */
+        else if (lc.n && pyl_class(h->blk[it.bj].addr) == HSNAP_CLASS_IGNORED)
+            words[i] = UINT32_MAX;
+    opt_debug("python: leaked references counted while the leak check's fork ran", "", "");
+    pyl_early_drop();
+    pyl_lc_drop();
+    return 0;
 }

@@ -22,6 +22,17 @@ struct pyh_heap;
  * count: the count is an address, no object, or the last leak check
  * classed its block ignored, pyl_lc_room).  The classes are dropped.  0, or -1 (out of memory, no maps). */
 int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words);
+/* The same count split in two, so that its scan runs while a leak
+ * check's fork runs: pyl_count_early before the check's classes are
+ * handed down (they are dropped), pyl_count_settle after, with the same
+ * heap and words (the early count in it) and a want within the early
+ * one's: the words pyl_count would give (the ignored objects' and those
+ * no longer wanted made UINT32_MAX and 0), or counted again where they
+ * could have moved another's (pyleakref.c's pe).  The
+ * early count is kept between the two (a settle without one, or any
+ * other count, counts now).  0, or -1 as pyl_count. */
+int pyl_count_early(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words);
+int pyl_count_settle(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words);
 
 /* The leak check: the runtime's own among its direct leaks (pyinit.c): whether
  * trace ip[0, n) is a C extension's initialisation code making a block
@@ -38,8 +49,9 @@ uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, u
  * counted once more than words found (want, words), the tuples holding the
  * names of a code object whose block kept(addr) calls an initialisation's
  * get words UINT32_MAX; how many. */
+/* *full: a list of candidates or names was full (some were not looked at). */
 uint64_t pyl_init_names_refs(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
-                            uint32_t *words, int (*kept)(uint64_t addr));
+                            uint32_t *words, int (*kept)(uint64_t addr), int *full);
 
 
 /* The leak check's classes for the leaked references (pyleakref.c): the

@@ -38,6 +38,8 @@ static struct {
     struct pyrp_st st;    /* the packing's state (pyrpack.h) */
     uint32_t *found;      /* by object: references found to its exact start
                              (pyr_end's, from the edges: not held by the walk) */
+    uint32_t *early;      /* by object: the leaked references' early count
+                             (pyr_count_early's), for pyr_end to settle */
     uint64_t cur_lo, cur_hi; /* the block the last word was in */
     uint32_t cur;
     int on, oom;
@@ -123,6 +125,8 @@ static void pyr_release(void)
     pyr_drop_edges();
     if (r.found)
         arena_unmap(r.found, r.nobj * sizeof *r.found);
+    if (r.early)
+        arena_unmap(r.early, r.nobj * sizeof *r.early);
     struct sbuf keep = r.out;
     memset(&r, 0, sizeof r);
     r.out = keep;
@@ -214,19 +218,24 @@ static void pyr_succ_done(void *arg)
     arena_unmap(*s->start, s->ls), *s->start = NULL;
 }
 
-/* With pyr_retain_refs on: the pointers found in memory to each object
- * held from outside the graph (r.found's words then), or NULL. */
-static const uint32_t *pyr_leakrefs(const uint8_t *held, pyr_count_fn count)
+/* The pointers found in memory to each object held from outside the
+ * graph (r.found's words then), or NULL.  An early count (r.early) is
+ * handed to settle in r.found's place. */
+static const uint32_t *pyr_leakrefs(const uint8_t *held, pyr_count_fn count, pyr_count_fn settle)
 {
     uint8_t *want;
-    if (!pyr_refs || !count || !(want = arena_map(r.nobj)))
+    if (!count || !(want = arena_map(r.nobj)))
         return NULL;
     uint64_t i;
     for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(r.h, r.nobj, &it, &i);) {
         const struct pyh_obj *o = &r.h->obj[i];
         want[i] = held[it.bj] && o->refcnt && o->refcnt < PYR_IMMORTAL;
     }
-    int rc = count(r.h, r.nobj, want, r.found);
+    if (r.early && settle) /* found's counts are read: pyr_preds' */
+        arena_unmap(r.found, r.nobj * sizeof *r.found), r.found = r.early, r.early = NULL;
+    else
+        settle = count;
+    int rc = settle(r.h, r.nobj, want, r.found);
     arena_unmap(want, r.nobj);
     return rc == 0 ? r.found : NULL;
 }
@@ -525,9 +534,10 @@ static void pyr_sum(uint32_t n, const uint32_t *idom, struct pyr_ret *ret, const
  * stop's peak): the leaked references looked for first (pyr_leakrefs:
  * their words, or NULL), and the counts they need kept into *rcs (NULL
  * when unmapped); without them the references found are no longer read. */
-static const uint32_t *pyr_counts(const uint8_t *held, pyr_count_fn count, uint32_t **rcs)
+static const uint32_t *pyr_counts(const uint8_t *held, pyr_count_fn count, pyr_count_fn settle,
+                                  uint32_t **rcs)
 {
-    const uint32_t *words = pyr_leakrefs(held, count);
+    const uint32_t *words = pyr_refs ? pyr_leakrefs(held, count, settle) : NULL;
     if (words && (*rcs = arena_map(r.nobj * 4)))
         for (uint64_t i = 0; i < r.nobj; i++)
             (*rcs)[i] = r.h->obj[i].refcnt >= UINT32_MAX ? UINT32_MAX : (uint32_t)r.h->obj[i].refcnt;
@@ -556,7 +566,29 @@ static uint32_t pyr_hang(uint32_t n, uint32_t *idom, const uint8_t *held, uint32
     return nq;
 }
 
-void pyr_end(void (*drop_objs)(void), pyr_count_fn count)
+void pyr_count_early(pyr_count_fn early)
+{
+    if (!r.on || r.oom || !early || r.early || r.found)
+        return;
+    uint32_t n = (uint32_t)r.h->nblk;
+    size_t l4 = (size_t)n * 4 + 4;
+    uint32_t *idom = arena_map_full(l4);
+    uint8_t *held = idom ? arena_map_full(n) : NULL;
+    if (held && (r.found = arena_map(r.nobj * sizeof *r.found))) {
+        pyr_preds(n, idom, held); /* made again by pyr_end: the owners' pass adds
+                                   * edges meanwhile, so its want may be fewer */
+        if (pyr_leakrefs(held, early, NULL))
+            r.early = r.found, r.found = NULL;
+    }
+    if (r.found)
+        arena_unmap(r.found, r.nobj * sizeof *r.found), r.found = NULL;
+    if (held)
+        arena_unmap(held, n);
+    if (idom)
+        arena_unmap(idom, l4);
+}
+
+void pyr_end(void (*drop_objs)(void), pyr_count_fn count, pyr_count_fn settle)
 {
     if (!r.on)
         return;
@@ -576,7 +608,7 @@ void pyr_end(void (*drop_objs)(void), pyr_count_fn count)
         !(held = arena_map_full(n)) || !(r.found = arena_map(r.nobj * sizeof *r.found)))
         goto done;
     uint64_t roots = pyr_preds(n, idom, held);
-    words = pyr_counts(held, count, &rcs);
+    words = pyr_counts(held, count, settle, &rcs);
     drop_objs();
     if (!(left = arena_map_full(l4)) || !(q = arena_map(l4)) || !(set = arena_map(lset)))
         goto done;

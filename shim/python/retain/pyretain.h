@@ -33,10 +33,18 @@ void pyr_from(uint32_t bj);
  * drop_objs gives the heap's objects' array back (it is not read after
  * it is called). */
 /* count: the leaked references' counter (pyl_count's), which the
- * retained sizes' pass asks before drop_objs gives the objects back. */
+ * retained sizes' pass asks before drop_objs gives the objects back;
+ * settle: the same, asked instead where pyr_count_early kept a count (in
+ * words as it is called). */
 typedef int (*pyr_count_fn)(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want,
                             uint32_t *words);
-void pyr_end(void (*drop_objs)(void), pyr_count_fn count);
+void pyr_end(void (*drop_objs)(void), pyr_count_fn count, pyr_count_fn settle);
+/* After the walk and the marking, before pyr_end: the leaked references
+ * counted now by early (pyl_count_early's: the leak check's fork runs
+ * meanwhile) over the objects pyr_end would hand its count, kept for its
+ * settle (read only if pyr_retain_refs is on by then); nothing without a
+ * graph. */
+void pyr_count_early(pyr_count_fn early);
 
 /* After py_types_retain: PYRETAIN (pyretain.c), the retained sizes of the
  * graph it built, into b (NULL: dropped); nothing without a graph. */
