@@ -53,6 +53,7 @@
 #define STATE_STACKS_NS 20000000ull
 #define STATE_MIB (1024u * 1024u)
 #define STATE_DOC_SPACING 100u      /* a document's CPU time, times this, till the next */
+#define STATE_DOC_SHARE 50u         /* new code hastens them while they took under 1/this */
 #define STATE_PUNCH (64u * 1024u)   /* a slot this big goes back once the other is published */
 #define STATE_COPY (64u * 1024u)    /* state_publish's and state_move's bounce buffer */
 #define STATE_MOVE_FEW 4u           /* chunks of cells state_move_all moves without it */
@@ -92,6 +93,7 @@ struct state_mod {
     uint64_t beat_allocs;        /* allocations and frees at the last heartbeat */
     uint64_t beat_at, beat_prog; /* its time (monotonic), the program's CPU time then */
     uint64_t doc_at, doc_spent;  /* when it was made (monotonic), its CPU time */
+    uint64_t doc_total;          /* every document's CPU time together (STATE_DOC_SHARE) */
     atomic_int warned_full;
     atomic_int done;             /* the file is gone (a clean end): nothing more */
     atomic_int beating;          /* the helper is inside state_beat */
@@ -748,7 +750,11 @@ static uint64_t state_cpu_ns(clockid_t id)
  * brought up to date sooner, once 10 times its CPU time passed: the totals a kill leaves
  * are then its last ones, not those of seconds before, and the document takes CPU time the
  * program leaves unused (one that computes without allocating is not idle: a training
- * step's arithmetic pays as before).  doc_fresh tells a reader which it has. */
+ * step's arithmetic pays as before).  New Python code (code objects the last document did
+ * not name) brings the next one 10 times sooner, so that a kill leaves its lines, while the
+ * documents together took under 1/STATE_DOC_SHARE of the process's CPU time: an import of
+ * sklearn or torch makes code throughout, and a tenth of its CPU went to documents.
+ * doc_fresh tells a reader which it has. */
 static void state_beat_now(void)
 {
     if (atomic_load(&st.unnamed) == 2)
@@ -760,7 +766,8 @@ static void state_beat_now(void)
     int stacks = st.h->flags & HSTATE_FULL_DOC ? -1 : state_stacks(st.h, n);
     uint32_t codes = pyfr_code_count();
     uint64_t pcpu = state_cpu_ns(CLOCK_PROCESS_CPUTIME_ID), cost = st.doc_spent * STATE_DOC_SPACING;
-    unsigned div = codes != st.last_codes ? 10 : 1; /* new Python code: its lines sooner */
+    /* new Python code: its lines sooner, while documents stay a small share */
+    unsigned div = codes != st.last_codes && st.doc_total * STATE_DOC_SHARE < pcpu ? 10 : 1;
     uint64_t own = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
     uint64_t prog = pcpu > own ? pcpu - own : 0; /* the program's threads' (and ended ones') */
     int idle = allocs + frees == st.beat_allocs && seen == st.beat_traces &&
@@ -806,6 +813,7 @@ static void state_beat_now(void)
             close(st_doc_fd);
         st_doc_fd = -1;
         st.doc_spent = state_cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
+        st.doc_total += st.doc_spent;
         st.doc_at = now;
         st.doc_pcpu = pcpu + st.doc_spent;
     }
@@ -1060,7 +1068,7 @@ static void state_restart(void)
     st.last_traces = 0;
     st.beat_allocs = UINT64_MAX; /* no beat yet: not idle */
     h->doc_fresh = 0;
-    st.due = st.doc_at = st.doc_pcpu = 0;
+    st.due = st.doc_at = st.doc_pcpu = st.doc_total = 0;
 }
 
 /* The helper, after an exec failed (state_exec_failed): the file made
