@@ -16,6 +16,7 @@
  * never fatal; missing debug information is one note for the run (dbgsym.h).  Names are escaped here, once, for every output (escape.c).
  */
 #include <dwarf.h>
+#include <errno.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
@@ -96,6 +97,20 @@ static int sym_first_warning(const char *path)
     if (sym.nwarned < 256)
         sym.warned[sym.nwarned++] = strdup(path);
     return 1;
+}
+
+/* What the first warning of a module missing or not the file the run
+ * had adds while no HEAPSNAP_SYSROOT names where the run's files are (a
+ * snapshot made in a container or a chroot, read outside it: a Debian
+ * root's libc is not this machine's): once, then "". */
+static const char *sym_sysroot_hint(void)
+{
+    static int given;
+    const char *roots = getenv("HEAPSNAP_SYSROOT");
+    if ((roots && *roots) || given)
+        return "";
+    given = 1;
+    return " (a run in a container or a chroot? HEAPSNAP_SYSROOT=ITS_ROOT reads its files)";
 }
 
 static const char *base_name(const char *path)
@@ -376,9 +391,10 @@ static void sym_check_module(struct sym_mod *m)
     if (!sym_first_warning(m->path))
         return;
     if (!m->dm) {
+        int gone = access(m->path, F_OK) != 0 && errno == ENOENT;
         if (m->path[0] == '/')
-            fprintf(stderr, "heapsnap: warning: %s: %s; frames shown as module+offset\n",
-                    m->shown, m->why);
+            fprintf(stderr, "heapsnap: warning: %s: %s; frames shown as module+offset%s\n",
+                    m->shown, m->why, gone ? sym_sysroot_hint() : "");
         return;
     }
     const unsigned char *bits;
@@ -387,7 +403,8 @@ static void sym_check_module(struct sym_mod *m)
     if (m->build_id_len && n > 0 &&
         (n != m->build_id_len || memcmp(bits, m->build_id, n) != 0))
         fprintf(stderr, "heapsnap: warning: %s: build-id differs from the recorded one "
-                        "(file changed since the run?); symbols may be wrong\n", m->shown);
+                        "(file changed since the run?); symbols may be wrong%s\n", m->shown,
+                sym_sysroot_hint());
 }
 
 /* The name as printed: demangled, then escaped (esc_text). */
