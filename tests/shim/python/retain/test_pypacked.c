@@ -134,7 +134,7 @@ static struct sbuf section(long k)
     heap_make();
     edges_put();
     maps = 0, fail_at = k;
-    pyr_end(drop_none, pyl_count);
+    pyr_end(drop_none, pyl_count, NULL);
     fail_at = -1;
     pyr_retain_put(&b);
     return b;
