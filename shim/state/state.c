@@ -753,8 +753,8 @@ static uint64_t state_cpu_ns(clockid_t id)
  * step's arithmetic pays as before).  New Python code (code objects the last document did
  * not name) brings the next one 10 times sooner, so that a kill leaves its lines, while the
  * documents together took under 1/STATE_DOC_SHARE of the process's CPU time: an import of
- * sklearn or torch makes code throughout, and a tenth of its CPU went to documents.
- * doc_fresh tells a reader which it has. */
+ * sklearn or torch makes code throughout, and documents took 4-8% of its CPU (at most a
+ * tenth).  doc_fresh tells a reader which it has. */
 static void state_beat_now(void)
 {
     if (atomic_load(&st.unnamed) == 2)
