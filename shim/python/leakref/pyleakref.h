@@ -5,8 +5,9 @@
  * pass, which the top room hands it) and keeps the leak check's classes
  * for them (pyl_lc_); pyinit.c knows a C extension's initialisation, whose
  * blocks and counts are the runtime's own, not leaks (pyl_init_).  It
- * stands on the graph room (the roots, the C stacks) and the frames
- * room (code objects by name).  Prefix: pyl_.
+ * stands on the graph room (the roots, the C stacks), the frames room
+ * (code objects by name) and the reads room (the objects' heads through
+ * its page copies).  Prefix: pyl_.
  */
 #ifndef HEAPSNAP_PYLEAKREF_H
 #define HEAPSNAP_PYLEAKREF_H
