@@ -391,10 +391,10 @@ static void sym_check_module(struct sym_mod *m)
     if (!sym_first_warning(m->path))
         return;
     if (!m->dm) {
-        int gone = access(m->path, F_OK) != 0 && errno == ENOENT;
         if (m->path[0] == '/')
             fprintf(stderr, "heapsnap: warning: %s: %s; frames shown as module+offset%s\n",
-                    m->shown, m->why, gone ? sym_sysroot_hint() : "");
+                    m->shown, m->why,
+                    access(m->path, F_OK) != 0 && errno == ENOENT ? sym_sysroot_hint() : "");
         return;
     }
     const unsigned char *bits;

@@ -218,15 +218,10 @@ static void pyt_values_start(uint64_t v)
  * add_docstring keeps its docstrings so (274 blocks "possibly lost"). */
 static uint16_t pyt_text_start(uintptr_t t, const char *b, size_t len)
 {
-    const struct pylay_layout *l = pylay_lay;
-    if (t == pylay_sym.bytes_type)
-        return l->bytes_data;
-    if (t != pylay_sym.str_type || l->str_state + 4u > len)
-        return 0;
-    uint32_t state;
-    memcpy(&state, b + l->str_state, sizeof state);
-    /* compact (bit 5) and ASCII (bit 6): the text is the UTF-8 */
-    return (state & 0x60) == 0x60 ? l->str_ascii_data : 0;
+    uint32_t state = 0;
+    if (t == pylay_sym.str_type && pylay_lay->str_state + 4u <= len)
+        memcpy(&state, b + pylay_lay->str_state, sizeof state);
+    return pylay_text_at(t, state);
 }
 
 /* The graph's arrays given up (out of memory): the objects they hold go

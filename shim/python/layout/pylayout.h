@@ -241,6 +241,18 @@ static inline uintptr_t pylay_ptr(const char *base, uint16_t off)
     return v;
 }
 
+/* Where the text of an object of type t starts in it, given a str's
+ * state word (ignored for another type): a bytes' data, a compact ASCII
+ * str's (bits 5 and 6: the text is its UTF-8, which C may keep a char *
+ * to); 0 for any other object.  The leak check's (pytype.c) and the
+ * leaked references' (pyleakref.c). */
+static inline uint16_t pylay_text_at(uintptr_t t, uint32_t state)
+{
+    if (t == pylay_sym.bytes_type)
+        return pylay_lay->bytes_data;
+    return t == pylay_sym.str_type && (state & 0x60) == 0x60 ? pylay_lay->str_ascii_data : 0;
+}
+
 /* pyunread.c: the CPython found and not read (HSNAP_PYUNREAD_*, set at
  * start-up), for PYUNREAD (pylay_unread_put: nothing when it is read) and the
  * API (pylay_unread_get: 1 with it, 0 when the shim reads its CPython or

@@ -456,14 +456,11 @@ static void pyl_head(uint64_t a, struct pyl_head *hd)
 }
 
 /* Where the text of the object at a (read: hd) starts when it is a bytes
- * or a compact ASCII str (pyt_text_start), else 0. */
+ * or a compact ASCII str (pylay_text_at), else 0. */
 static uint64_t pyl_text(uint64_t a, const struct pyl_head *hd)
 {
-    if (hd->type == pylay_sym.bytes_type)
-        return a + pylay_lay->bytes_data;
-    if (hd->type != pylay_sym.str_type)
-        return 0;
-    return (hd->state & 0x60) == 0x60 ? a + pylay_lay->str_ascii_data : 0;
+    uint16_t at = pylay_text_at(hd->type, hd->state);
+    return at ? a + at : 0;
 }
 
 /* Whether the object (read: hd) is an interned str: the interpreter's
