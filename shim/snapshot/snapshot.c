@@ -658,14 +658,18 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     name_choose(snap.name, path, reason, seq);
     snap_run.unreachable = -1;
     snap.fail_err = 0;
+    uint64_t t0 = clock_mono_ns();
     ret = snap_write_last(reason, seq, fatal, leaks, why);
+    uint64_t t1 = clock_mono_ns();
     if (found)
         *found = snap_run.unreachable;
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO,
                   reason == HSNAP_REASON_EXIT);
     sighold_drop(&fsz);
-    if (ret == 0)
+    if (ret == 0) {
         opt_debug("wrote ", snap.name, "");
+        opt_debug_count("snapshot: microseconds to write it: ", (t1 - t0) / 1000);
+    }
     snap_drop_lock();
     guard_leave(saved_guard);
     errno = saved_errno;
