@@ -86,6 +86,7 @@ static struct {
     struct sym_entry *cache;  /* uthash by key */
     char *warned[256];        /* paths already warned about */
     int nwarned;
+    int hinted;               /* sym_sysroot_hint given */
 } sym;
 
 /* Returns 1 the first time path is seen (and remembers it), else 0. */
@@ -105,11 +106,10 @@ static int sym_first_warning(const char *path)
  * root's libc is not this machine's): once, then "". */
 static const char *sym_sysroot_hint(void)
 {
-    static int given;
     const char *roots = getenv("HEAPSNAP_SYSROOT");
-    if ((roots && *roots) || given)
+    if ((roots && *roots) || sym.hinted)
         return "";
-    given = 1;
+    sym.hinted = 1;
     return " (a run in a container or a chroot? HEAPSNAP_SYSROOT=ITS_ROOT reads its files)";
 }
 

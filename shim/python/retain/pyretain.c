@@ -231,11 +231,12 @@ static const uint32_t *pyr_leakrefs(const uint8_t *held, pyr_count_fn count, pyr
         const struct pyh_obj *o = &r.h->obj[i];
         want[i] = held[it.bj] && o->refcnt && o->refcnt < PYR_IMMORTAL;
     }
-    if (r.early && settle) /* found's counts are read: pyr_preds' */
+    pyr_count_fn fn = count;
+    if (r.early && settle) { /* found's counts are read: pyr_preds' */
         arena_unmap(r.found, r.nobj * sizeof *r.found), r.found = r.early, r.early = NULL;
-    else
-        settle = count;
-    int rc = settle(r.h, r.nobj, want, r.found);
+        fn = settle;
+    }
+    int rc = fn(r.h, r.nobj, want, r.found);
     arena_unmap(want, r.nobj);
     return rc == 0 ? r.found : NULL;
 }
