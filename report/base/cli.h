@@ -1,7 +1,8 @@
 /*
  * cli.h - the small helpers every command line of the CLI shares: one
  * wording for a bad option or value, the nearest name to a mistyped one,
- * the one parser behind every number an option takes, and grow_array.
+ * the one parser behind every number an option takes, grow_array, and the
+ * big buffers' allocations (bigmem.c).
  * The commands themselves are behind the commands' door (commands.h).
  */
 #ifndef REPORT_CLI_H
@@ -62,6 +63,13 @@ int cli_parse_amount(const char *s, int allow_pct, double *out, int *pct);
  * after a realloc to a doubled capacity (from 8), -1 when the size in bytes
  * would overflow or realloc fails, with *arr and *cap unchanged. */
 int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
+
+/* malloc, calloc and realloc for a buffer that may be big (a section, an
+ * array by trace or by block): the same, and one of 2 MiB or more is
+ * advised onto huge pages (bigmem.c).  Freed with free. */
+void *big_malloc(size_t n);
+void *big_calloc(size_t k, size_t n);
+void *big_realloc(void *p, size_t n);
 
 /* heapsnap's own libraries (the shim, the rules reader): name next to this
  * executable (build/), else in ../lib/heapsnap/ (after `make install`), its

@@ -42,7 +42,7 @@ int grow_array(void **arr, size_t *cap, size_t need, size_t elem)
     }
     void *old, *p;
     memcpy(&old, arr, sizeof(old));
-    if (!(p = realloc(old, ncap * elem)))
+    if (!(p = big_realloc(old, ncap * elem)))
         return -1;
     memcpy(arr, &p, sizeof(p));
     *cap = ncap;

@@ -266,8 +266,8 @@ static void merge_meta(struct hsnap_meta *o, const struct hsnap_meta *m, int fir
 static int merge_one(struct merge *mg, const struct snap *s, int input)
 {
     uint64_t *delta = calloc(s->nmodules + 1, sizeof(*delta));
-    uint32_t *tmap = calloc(s->ntraces + 1, sizeof(*tmap));
-    uint16_t *ttmap = malloc((s->ntraces + 1) * sizeof(*ttmap));
+    uint32_t *tmap = big_calloc(s->ntraces + 1, sizeof(*tmap));
+    uint16_t *ttmap = big_malloc((s->ntraces + 1) * sizeof(*ttmap));
     int rc = !delta || !tmap || !ttmap || merge_modules(mg, s, delta) < 0 ? -1 : 0;
     for (uint32_t t = 0; ttmap && t < s->ntraces; t++)
         ttmap[t] = HSNAP_THREAD_NONE;

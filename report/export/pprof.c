@@ -268,7 +268,7 @@ static void pp_stack(struct pp *x, const struct prof_stack *st, size_t *count)
 static void pp_samples(struct pp *x)
 {
     const struct prof *p = x->p;
-    size_t *counts = calloc(p->nstacks + 1, sizeof(*counts));
+    size_t *counts = big_calloc(p->nstacks + 1, sizeof(*counts));
     x->smp = calloc(p->nstacks + 1, sizeof(*x->smp));
     x->values = calloc((p->nstacks + 1) * PROF_NVALUES, sizeof(*x->values));
     if (!counts || !x->smp || !x->values) {

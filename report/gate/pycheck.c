@@ -102,7 +102,7 @@ static int py_rule(struct pycheck *pc, const struct snap *s, struct verdict *g, 
                    struct supp_set *ss, const char *rule, int leakref, int64_t *objects,
                    int64_t *interp, int64_t *suppressed)
 {
-    struct py_item *it = malloc((s->nblocks ? s->nblocks : 1) * sizeof *it);
+    struct py_item *it = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *it);
     uint32_t *charge = leakref ? NULL : pygarbage_charges(s); /* a class's __dict__: its class's */
     size_t n = 0, m = 0;
     if (!it || (!leakref && !charge)) {

@@ -89,7 +89,7 @@ static int lv_root_index(struct lview *v, const char *name)
 /* Each trace of s's thread start function, into a new array. */
 static int *lv_roots(struct lview *v, const struct snap *s)
 {
-    int *r = calloc(s->ntraces + 1, sizeof *r);
+    int *r = big_calloc(s->ntraces + 1, sizeof *r);
     for (uint32_t ti = 0; r && ti < s->ntraces; ti++) {
         const struct frames_trace *t = frames_get(s, ti);
         const char *name = "<unknown>";
@@ -106,7 +106,7 @@ static int *lv_roots(struct lview *v, const struct snap *s)
 /* s's stats with the other threads' traces zeroed (the thread filter). */
 static struct hsnap_stat *lv_values(const struct lview *v, const struct snap *s, const int *root)
 {
-    struct hsnap_stat *out = calloc(s->ntraces + 1, sizeof *out);
+    struct hsnap_stat *out = big_calloc(s->ntraces + 1, sizeof *out);
     for (uint32_t ti = 0; out && ti < s->ntraces; ti++)
         if (v->thread < 0 || root[ti] == v->thread)
             out[ti] = s->stats[ti];

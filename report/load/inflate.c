@@ -22,6 +22,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "cli.h"
 #include "hsnap_format.h"
 #include "hsnap_packed.h"
 #include "hsnap_planes.h"
@@ -43,7 +44,7 @@ static int frame_inflate(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint8
     ZSTD_outBuffer o = {NULL, 0, 0};
     for (;;) {
         if (o.pos == o.size && o.size < want) { /* the room, once */
-            uint8_t *p = want <= SIZE_MAX - head_len ? realloc(*buf, head_len + (size_t)want)
+            uint8_t *p = want <= SIZE_MAX - head_len ? big_realloc(*buf, head_len + (size_t)want)
                                                       : NULL;
             if (!p)
                 return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",
@@ -217,7 +218,7 @@ static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint6
     u.in = malloc(most);
     u.out = sink ? malloc(most) : NULL;
     if (!sink && want) { /* the declared size, whose pages are touched only as records come */
-        uint8_t *q = want <= SIZE_MAX - head_len ? realloc(*buf, head_len + (size_t)want) : NULL;
+        uint8_t *q = want <= SIZE_MAX - head_len ? big_realloc(*buf, head_len + (size_t)want) : NULL;
         if (!q) {
             free(u.in);
             return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",

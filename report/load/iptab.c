@@ -89,7 +89,7 @@ static size_t slot_of(uint64_t ip, size_t cap)
 static int grow_slots(struct iptab *x)
 {
     size_t cap = x->capslots ? x->capslots * 2 : 4096;
-    uint32_t *v = calloc(cap, sizeof(*v));
+    uint32_t *v = big_calloc(cap, sizeof(*v));
     if (!v)
         return -1;
     for (size_t i = 0; i < x->capslots; i++)
@@ -158,7 +158,7 @@ static void take_count(struct iptab *x, uint32_t n)
     if (charge(x, (uint64_t)n * sizeof(*s->traces)) < 0)
         return;
     x->n = n;
-    s->traces = calloc(n ? n : 1, sizeof(*s->traces));
+    s->traces = big_calloc(n ? n : 1, sizeof(*s->traces));
     if (!s->traces) {
         fail(x, "out of memory");
         return;
@@ -176,12 +176,12 @@ static void take_count(struct iptab *x, uint32_t n)
     uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8, most = ips < n ? ips : n;
     while (cap < 2 * (most + 1))
         cap *= 2;
-    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = calloc(cap, sizeof(*x->kids))))
+    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = big_calloc(cap, sizeof(*x->kids))))
         x->capkids = cap;
     /* and the nodes' array (a node per stored ip at most, the root unused):
      * no copy as it grows, and its pages touched only as far as it fills */
     if (ips + 2 <= s->budget.left / sizeof(*s->nodes) &&
-        (s->nodes = malloc((size_t)(ips + 2) * sizeof(*s->nodes))))
+        (s->nodes = big_malloc((size_t)(ips + 2) * sizeof(*s->nodes))))
         x->capnodes = (size_t)(ips + 2);
 }
 
@@ -243,7 +243,7 @@ static int grow_kids(struct iptab *x)
 {
     const struct snap_node *nd = x->s->nodes;
     size_t cap = x->capkids ? x->capkids * 2 : 4096;
-    uint32_t *v = calloc(cap, sizeof(*v));
+    uint32_t *v = big_calloc(cap, sizeof(*v));
     if (!v)
         return -1;
     for (uint32_t n = 1; n <= x->s->nnodes; n++)

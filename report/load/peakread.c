@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "peakread.h"
 
 #define PEAK_HEAD 40u
@@ -70,7 +71,7 @@ int peak_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size_
     if (snap_budget_take(&s->budget, (uint64_t)s->ntraces * sizeof(*s->peak_stats), "PEAK", err,
                          errlen) < 0)
         return -1;
-    s->peak_stats = calloc(s->ntraces ? s->ntraces : 1, sizeof(*s->peak_stats));
+    s->peak_stats = big_calloc(s->ntraces ? s->ntraces : 1, sizeof(*s->peak_stats));
     if (!s->peak_stats)
         return snap_section_fail(err, errlen, "PEAK", "out of memory");
     if (peak_items(s, p, s->peak.count, err, errlen) < 0)
@@ -93,7 +94,7 @@ int temps_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, size
     if (snap_budget_take(&s->budget, (uint64_t)count * sizeof(*s->temps), "TEMPS", err,
                          errlen) < 0)
         return -1;
-    s->temps = malloc((count ? count : 1) * sizeof(*s->temps));
+    s->temps = big_malloc((count ? count : 1) * sizeof(*s->temps));
     if (!s->temps)
         return snap_section_fail(err, errlen, "TEMPS", "out of memory");
     memcpy(s->temps, p + 8, (size_t)count * 8);
@@ -148,7 +149,7 @@ uint64_t *peak_resident(const struct snap *s, uint64_t *untouched)
     *untouched = 0;
     if (!s->has_peak || !s->has_mapped || !s->resident || !s->peak_stats)
         return NULL;
-    uint64_t *r = calloc(s->ntraces ? s->ntraces : 1, sizeof *r);
+    uint64_t *r = big_calloc(s->ntraces ? s->ntraces : 1, sizeof *r);
     if (!r)
         return NULL;
     for (uint32_t t = 0; t < s->ntraces; t++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "hsnap_pyline.h"
 #include "pycode.h"
 #include "snap.h"
@@ -68,8 +69,8 @@ static void runs_location(struct pycode_lines *l, const uint8_t *lt, uint32_t le
 static int lines_build(uint32_t version, const struct snap_pycode *c, struct pycode_lines *l)
 {
     size_t cap = (size_t)c->lt_len + 1; /* an entry or pair takes a byte at least */
-    l->end = malloc(cap * sizeof(*l->end));
-    l->line = malloc(cap * sizeof(*l->line));
+    l->end = big_malloc(cap * sizeof(*l->end));
+    l->line = big_malloc(cap * sizeof(*l->line));
     if (!l->end || !l->line) {
         free(l->end);
         free(l->line);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "pycode.h"
 #include "snap.h"
 
@@ -25,9 +26,9 @@ int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, s
     uint64_t n = len / es, nb = s->nblocks ? s->nblocks : 1;
     struct snap_pyobjs *py = &s->py;
     uint64_t *at = malloc((n ? n : 1) * sizeof *at); /* entry -> block */
-    py->block_retained = malloc(nb * sizeof *py->block_retained);
-    py->block_idom = malloc(nb * sizeof *py->block_idom);
-    py->block_held = calloc(nb, 1);
+    py->block_retained = big_malloc(nb * sizeof *py->block_retained);
+    py->block_idom = big_malloc(nb * sizeof *py->block_idom);
+    py->block_held = big_calloc(nb, 1);
     if (!at || !py->block_retained || !py->block_idom || !py->block_held) {
         free(at);
         return snap_section_fail(err, errlen, "PYRETAIN", "out of memory");
@@ -64,8 +65,8 @@ int pyretain_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, s
             py->block_held[b] = (e.flags & HSNAP_PYRETAIN_HELD) != 0;
             if ((e.flags & HSNAP_PYRETAIN_LEAKREF) && py->block_type[b] != PYTYPE_NONE &&
                 e.refs < e.refcnt) {
-                if (!py->block_refcnt && (!(py->block_refcnt = calloc(nb, 4)) ||
-                                          !(py->block_refs = calloc(nb, 4)))) {
+                if (!py->block_refcnt && (!(py->block_refcnt = big_calloc(nb, 4)) ||
+                                          !(py->block_refs = big_calloc(nb, 4)))) {
                     free(at);
                     return snap_section_fail(err, errlen, "PYRETAIN", "out of memory");
                 }

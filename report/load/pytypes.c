@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cli.h"
 #include "pytypes.h"
 #include "snap.h"
 
@@ -45,11 +46,11 @@ static int pytypes_read_types(struct snap *s, const struct hsnap_pytypes_head *h
     struct snap_pyobjs *py = &s->py;
     uint64_t nb = s->nblocks ? s->nblocks : 1;
     py->types = calloc(h->ntypes ? h->ntypes : 1, sizeof *py->types);
-    py->block_type = malloc(nb * sizeof *py->block_type);
-    py->block_off = calloc(nb, sizeof *py->block_off);
-    py->block_flags = calloc(nb, sizeof *py->block_flags);
-    py->block_next = malloc(nb * sizeof *py->block_next);
-    py->block_parent = malloc(nb * sizeof *py->block_parent);
+    py->block_type = big_malloc(nb * sizeof *py->block_type);
+    py->block_off = big_calloc(nb, sizeof *py->block_off);
+    py->block_flags = big_calloc(nb, sizeof *py->block_flags);
+    py->block_next = big_malloc(nb * sizeof *py->block_next);
+    py->block_parent = big_malloc(nb * sizeof *py->block_parent);
     py->names = malloc(h->names_len ? h->names_len : 1);
     if (!py->types || !py->block_type || !py->block_off || !py->block_flags || !py->block_next ||
         !py->block_parent || !py->names)
@@ -148,7 +149,7 @@ int pytypes_decode(struct snap *s, const uint8_t *p, uint64_t len, char *err, si
     const char *names = (const char *)(t + h.ntypes);
     if (pytypes_read_types(s, &h, t, names, err, errlen) < 0)
         return -1;
-    uint64_t *at = malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
+    uint64_t *at = big_malloc((h.nobjects ? h.nobjects : 1) * sizeof *at); /* -> block */
     if (!at)
         return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
     const struct hsnap_pylink *l = (const void *)(names + h.names_len);
@@ -174,7 +175,7 @@ int pytypes_decode_owned(struct snap *s, const uint8_t *p, uint64_t len, char *e
         return snap_section_fail(err, errlen, "PYOWNED", "%llu bytes are not a count and its "
                                  "items", (unsigned long long)len);
     const struct hsnap_pyowned *w = (const void *)(p + 8);
-    if (!(py->block_owner = malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_owner)))
+    if (!(py->block_owner = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *py->block_owner)))
         return snap_section_fail(err, errlen, "PYOWNED", "out of memory");
     for (uint64_t i = 0; i < s->nblocks; i++)
         py->block_owner[i] = UINT64_MAX;
@@ -239,15 +240,15 @@ static int pytypes_merge_alloc(struct snap *out, const struct snap *in, int n)
 {
     struct snap_pyobjs *py = &out->py;
     uint64_t nb = out->nblocks ? out->nblocks : 1;
-    py->block_type = malloc(nb * sizeof *py->block_type);
-    py->block_off = calloc(nb, sizeof *py->block_off);
-    py->block_flags = calloc(nb, sizeof *py->block_flags);
-    py->block_next = malloc(nb * sizeof *py->block_next);
-    py->block_parent = malloc(nb * sizeof *py->block_parent);
+    py->block_type = big_malloc(nb * sizeof *py->block_type);
+    py->block_off = big_calloc(nb, sizeof *py->block_off);
+    py->block_flags = big_calloc(nb, sizeof *py->block_flags);
+    py->block_next = big_malloc(nb * sizeof *py->block_next);
+    py->block_parent = big_malloc(nb * sizeof *py->block_parent);
     int owned = 0;
     for (int i = 0; i < n; i++)
         owned |= in[i].py.block_owner != NULL;
-    if (owned && !(py->block_owner = malloc(nb * sizeof *py->block_owner)))
+    if (owned && !(py->block_owner = big_malloc(nb * sizeof *py->block_owner)))
         return -1;
     if (!py->block_type || !py->block_off || !py->block_flags || !py->block_next ||
         !py->block_parent)

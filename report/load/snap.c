@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cli.h"
 #include "lset.h"
 #include "peakread.h"
 #include "sitelineread.h"
@@ -468,7 +469,7 @@ static int parse_mapped(const struct sec *sec, struct snap *s, char *err, size_t
         h.reserved_ranges > h.reserved_bytes)
         return fail(err, errlen, "section MAPPED: %llu bytes reserved in %llu ranges: damaged",
                     (unsigned long long)h.reserved_bytes, (unsigned long long)h.reserved_ranges);
-    if (!(s->resident = calloc(s->ntraces ? s->ntraces : 1, sizeof *s->resident)))
+    if (!(s->resident = big_calloc(s->ntraces ? s->ntraces : 1, sizeof *s->resident)))
         return fail(err, errlen, "out of memory");
     uint64_t sum = 0;
     uint32_t last = 0;

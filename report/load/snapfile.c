@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "input.h"
 #include "snap.h"
 #include "stateread.h"
@@ -58,7 +59,7 @@ static uint8_t *read_file(const char *path, size_t *lenp, int *is_state, char *e
     } else if (read_at(fd, head, 0, hlen, err, errlen) == 0 && state_is(head, hlen)) {
         *is_state = 1;
     } else if (snap_check_header(head, hlen, len, err, errlen) >= 0) {
-        if (!(buf = malloc(len ? len : 1)))
+        if (!(buf = big_malloc(len ? len : 1)))
             fail(err, errlen, "out of memory (%zu bytes)", len);
         else if (memcpy(buf, head, hlen), read_at(fd, buf, hlen, len, err, errlen) < 0) {
             free(buf);

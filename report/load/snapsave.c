@@ -74,7 +74,7 @@ static void sec_pack(struct obuf *b, size_t start, struct hsnap_section *h)
 {
     struct hsnap_zhead zh = {h->length, 0, 0};
     size_t cap = ZSTD_compressBound((size_t)h->length), f = 0;
-    uint8_t *z = malloc(cap);
+    uint8_t *z = big_malloc(cap);
     ZSTD_CCtx *cc = ZSTD_createCCtx();
     if (z && cc && !ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1)))
         f = ZSTD_compress2(cc, z, cap, b->p + start, (size_t)h->length);
@@ -218,7 +218,7 @@ static void put_retainers(struct obuf *b, const struct snap *s)
 static void put_pytypes(struct obuf *b, const struct snap *s)
 {
     const struct snap_pyobjs *py = &s->py;
-    uint64_t *obj = malloc((s->nblocks ? s->nblocks : 1) * sizeof *obj);
+    uint64_t *obj = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *obj);
     if (!obj) {
         b->oom = 1;
         return;

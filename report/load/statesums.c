@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "hsnap_state.h"
 #include "stateread.h"
 
@@ -129,8 +130,8 @@ int state_sums_read(int fd, uint64_t doc_seen, struct state_sums *s, char *err, 
             return -1;
         s->doc_read = 1;
     }
-    int64_t (*acc)[2] = calloc((size_t)s->ntraces + 1, sizeof *acc);
-    s->live = calloc((size_t)s->ntraces + 1, sizeof *s->live);
+    int64_t (*acc)[2] = big_calloc((size_t)s->ntraces + 1, sizeof *acc);
+    s->live = big_calloc((size_t)s->ntraces + 1, sizeof *s->live);
     if (!acc || !s->live || state_cells_read(fd, &h, acc, s->ntraces, &s->info.later_bytes) != 0) {
         const char *what = acc && s->live ? "cannot read its cells" : "out of memory";
         free(acc);

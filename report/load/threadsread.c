@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "snap.h"
 
 #define THR_FAIL(...) snap_section_fail(err, errlen, "THREADS", __VA_ARGS__)
@@ -30,8 +31,8 @@ int snap_threads_decode(struct snap *s, const uint8_t *data, uint64_t len, char 
                         (unsigned long long)len);
     if (h.count > HSNAP_THREAD_NONE)
         return THR_FAIL("%u records, more than indexes can name", h.count);
-    s->threads = malloc((h.count ? h.count : 1) * sizeof *s->threads);
-    s->trace_thread = malloc((s->ntraces ? s->ntraces : 1) * sizeof *s->trace_thread);
+    s->threads = big_malloc((h.count ? h.count : 1) * sizeof *s->threads);
+    s->trace_thread = big_malloc((s->ntraces ? s->ntraces : 1) * sizeof *s->trace_thread);
     if (!s->threads || !s->trace_thread)
         return THR_FAIL("out of memory");
     const uint8_t *p = data + sizeof h;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "growth.h"
 
 struct trend {
@@ -98,7 +99,7 @@ static int trend_ages_typed(struct trend *tr, char *err, size_t errlen)
 static int trend_ages(struct trend *tr)
 {
     const struct snap *s = tr->series[tr->n - 1];
-    struct hsnap_stat *v = calloc(s->ntraces + 1, sizeof(*v));
+    struct hsnap_stat *v = big_calloc(s->ntraces + 1, sizeof(*v));
     int rc = v ? 0 : -1;
     tr->has_ages = 1;
     for (int b = 0; rc == 0 && b < TREND_AGES; b++) {

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "lossprint.h"
 #include "supp.h"
 
@@ -95,8 +96,8 @@ static int memo_grow(void)
     size_t old = lp.cap, cap = old ? old * 2 : 1024;
     const struct frame **okey = lp.key;
     struct lp_line (*oline)[4] = lp.line;
-    const struct frame **key = calloc(cap, sizeof *key);
-    struct lp_line (*line)[4] = calloc(cap, sizeof *line);
+    const struct frame **key = big_calloc(cap, sizeof *key);
+    struct lp_line (*line)[4] = big_calloc(cap, sizeof *line);
     if (!key || !line) {
         free(key);
         free(line);

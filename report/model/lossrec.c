@@ -271,7 +271,7 @@ out:
 
 static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
 {
-    uint8_t *member = calloc(s->nblocks ? s->nblocks : 1, 1);
+    uint8_t *member = big_calloc(s->nblocks ? s->nblocks : 1, 1);
     struct lossrec_accs x = {NULL, NULL, 0, 0};
     int only[4], rc = -1;
     size_t want = 0;
@@ -288,7 +288,7 @@ static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
     }
     for (x.cap = 16; x.cap < 2 * want; x.cap *= 2)
         ;
-    if (!(x.key = calloc(x.cap, sizeof *x.key)) || !(x.acc = malloc(x.cap * sizeof *x.acc)))
+    if (!(x.key = big_calloc(x.cap, sizeof *x.key)) || !(x.acc = big_malloc(x.cap * sizeof *x.acc)))
         goto out;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         const struct hsnap_block *b = &s->blocks[i];

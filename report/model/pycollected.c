@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "fmt.h"
 #include "json.h"
 #include "prof.h"
@@ -32,7 +33,7 @@ void gcfreed_totals(const struct snap *snaps, int n, struct gcfreed_totals *t)
 
 int gcfreed_add(struct stats *st, const struct snap *s)
 {
-    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    struct hsnap_stat *v = big_calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
     if (!v)
         return -1;
     for (uint32_t i = 0; i < s->ngcfreed; i++) {

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "fmt.h"
 #include "frames.h"
 #include "pygarbage.h"
@@ -121,7 +122,7 @@ static int pyg_class_dict(const struct snap_pyref *r)
 
 uint32_t *pygarbage_charges(const struct snap *s)
 {
-    uint32_t *c = malloc((s->nblocks ? s->nblocks : 1) * sizeof *c);
+    uint32_t *c = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *c);
     if (!c)
         return NULL;
     for (uint64_t i = 0; i < s->nblocks; i++)

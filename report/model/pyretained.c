@@ -18,6 +18,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cli.h"
 #include "fmt.h"
 #include "jsondoc.h"
 #include "pyretained.h"
@@ -50,7 +51,7 @@ static uint32_t pyr_row_of(struct pyr_state *p, struct stat_entry *e)
         return x->row;
     if (p->nrow == p->caprow) {
         uint32_t cap = p->caprow ? p->caprow * 2 : 64;
-        struct pyr_row *r = realloc(p->row, cap * sizeof *r);
+        struct pyr_row *r = big_realloc(p->row, cap * sizeof *r);
         if (!r)
             return UINT32_MAX;
         p->row = r, p->caprow = cap;
@@ -68,7 +69,7 @@ static int pyr_keys(struct pyr_state *p, struct stats *st, const struct stats_op
                     const struct snap *s, uint32_t *key)
 {
     int typed = o->key == KEY_TYPE || o->by_type;
-    struct { uint32_t type, row; } *cache = malloc((s->ntraces ? s->ntraces : 1) * sizeof *cache);
+    struct { uint32_t type, row; } *cache = big_malloc((s->ntraces ? s->ntraces : 1) * sizeof *cache);
     if (!cache)
         return -1;
     for (uint32_t t = 0; t < s->ntraces; t++)
@@ -99,7 +100,7 @@ static int pyr_keys(struct pyr_state *p, struct stats *st, const struct stats_op
 /* The walk of s's dominator tree, summing into the rows. */
 static int pyr_walk(struct pyr_state *p, const struct snap *s, const uint32_t *key)
 {
-    uint64_t n = s->nblocks, *first = calloc(n + 2, sizeof *first);
+    uint64_t n = s->nblocks, *first = big_calloc(n + 2, sizeof *first);
     uint64_t *kid = malloc((n ? n : 1) * sizeof *kid), *stack = malloc((2 * n + 1) * sizeof *stack);
     if (!first || !kid || !stack) {
         free(first), free(kid), free(stack);
@@ -204,7 +205,7 @@ int pyretained_groups(struct stats *st, const struct stats_opts *o, const struct
         const struct snap *s = snaps[i];
         if (!s->py.block_retained)
             continue;
-        uint32_t *key = malloc((s->nblocks ? s->nblocks : 1) * sizeof *key);
+        uint32_t *key = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *key);
         rc = !key || pyr_keys(&p, st, o, s, key) < 0 || pyr_walk(&p, s, key) < 0 ? -1 : 0;
         free(key);
     }
@@ -248,7 +249,7 @@ int pyretained_print(const struct stats_opts *o, const struct snap *snaps, char 
             rc = -2;
             break;
         }
-        uint32_t *key = malloc((s->nblocks ? s->nblocks : 1) * sizeof *key);
+        uint32_t *key = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *key);
         rc = !key || pyr_keys(&p, st, o, s, key) < 0 || pyr_walk(&p, s, key) < 0 ? -1 : 0;
         free(key);
     }

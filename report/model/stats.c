@@ -461,7 +461,7 @@ static int cmp_typed(const void *pa, const void *pb)
  * keep them) summed per (type, trace), each sum charged with its type. */
 static int stats_add_typed(struct stats *st, const struct snap *s)
 {
-    struct typed *v = malloc((s->nblocks ? s->nblocks : 1) * sizeof(*v));
+    struct typed *v = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof(*v));
     uint64_t n = 0;
     if (!v)
         return -1;
@@ -498,7 +498,7 @@ static int stats_add_typed(struct stats *st, const struct snap *s)
  * found leaked, and over those born in the epoch asked or later. */
 static int stats_add_leaked(struct stats *st, const struct snap *s)
 {
-    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    struct hsnap_stat *v = big_calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
     if (!v)
         return -1;
     for (uint64_t i = 0; i < s->nblocks; i++) {
@@ -533,7 +533,7 @@ static void stats_note_sampled(const struct snap *s, const char *path)
 /* --temporary: per trace, temporaries as size and allocations as count. */
 static int stats_add_temps(struct stats *st, const struct snap *s)
 {
-    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    struct hsnap_stat *v = big_calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
     if (!v)
         return -1;
     for (uint32_t i = 0; i < s->ntraces; i++)
@@ -550,7 +550,7 @@ static int stats_add_temps(struct stats *st, const struct snap *s)
  * as size (an overflowed n * size: INT64_MAX, as any size past it). */
 static int stats_add_failed(struct stats *st, const struct snap *s)
 {
-    struct hsnap_stat *v = calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
+    struct hsnap_stat *v = big_calloc(s->ntraces ? s->ntraces : 1, sizeof(*v));
     if (!v)
         return -1;
     for (uint32_t i = 0; i < s->nfailed; i++) {

@@ -337,13 +337,13 @@ static int64_t summary_gather(const struct snap *s, const struct frame *f, const
     uint32_t c = 0, kept = next;
     if (!mod && f != q->f) {
         if ((!q->codes && !(q->codes = malloc(s->npycodes + 1))) ||
-            (!q->nodes && !(q->nodes = malloc((size_t)s->nnodes + 1))))
+            (!q->nodes && !(q->nodes = big_malloc((size_t)s->nnodes + 1))))
             return -1;
         memset(q->codes, 0, s->npycodes + 1);
         memset(q->nodes, 0, (size_t)s->nnodes + 1);
     }
     q->f = f;
-    if (mod && !q->in && !(q->in = calloc(s->ntraces ? s->ntraces : 1, sizeof(*q->in))))
+    if (mod && !q->in && !(q->in = big_calloc(s->ntraces ? s->ntraces : 1, sizeof(*q->in))))
         return -1;
     if (grow_array((void **)&q->found, &q->capfound, (size_t)(n - next) + 1, sizeof(*q->found)) < 0)
         return -1;
@@ -445,7 +445,7 @@ static int summary_sort(uint32_t *order, uint32_t n, uint32_t npy, const uint8_t
 static int64_t summary_traces(const struct snap *s, uint32_t *order, uint32_t *npy,
                               uint64_t *rest)
 {
-    uint8_t *py = malloc(s->ntraces ? s->ntraces : 1);
+    uint8_t *py = big_malloc(s->ntraces ? s->ntraces : 1);
     uint32_t n = 0;
     *npy = 0;
     if (!py)

@@ -39,7 +39,7 @@ static int heapprof_delta(const struct snap *now, const struct snap *base,
     for (size_t j = 0; j < nb; j++)
         top = b[j].t->shown > top ? b[j].t->shown : top;
     size_t *at = calloc((size_t)top + 1, sizeof *at); /* shown -> 1 + index in d */
-    if (!at || !(d = calloc(na + nb + 1, sizeof *d))) {
+    if (!at || !(d = big_calloc(na + nb + 1, sizeof *d))) {
         free(at);
         goto out;
     }

@@ -240,7 +240,7 @@ static void metrics_read_whole(struct procs *ps, struct mproc *m, struct proc *p
     if (p->sites && p->sites->n > s.ntraces)
         metrics_forget(p); /* fewer traces than resolved: not the same file */
     struct psites *c = p->sites ? p->sites : (p->sites = calloc(1, sizeof *c));
-    uint8_t *mm = c ? realloc(c->mmap, (size_t)s.ntraces + 1) : NULL;
+    uint8_t *mm = c ? big_realloc(c->mmap, (size_t)s.ntraces + 1) : NULL;
     if (mm) {
         c->mmap = mm;
         c->ntr = s.ntraces;

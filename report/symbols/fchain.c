@@ -28,7 +28,7 @@ static size_t slot_of(const struct frame *f, uint32_t parent, size_t cap)
 static int grow_slots(void)
 {
     size_t cap = fc.capslots ? fc.capslots * 2 : 4096;
-    uint32_t *s = calloc(cap, sizeof(*s));
+    uint32_t *s = big_calloc(cap, sizeof(*s));
     if (!s)
         return -1;
     for (size_t i = 0; i < fc.capslots; i++)

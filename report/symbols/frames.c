@@ -250,7 +250,7 @@ static int64_t walk_out(const struct snap *s, uint32_t node, const uint32_t *m32
 static int node_has_py(const struct snap *s, struct frames_snap *v, uint32_t node)
 {
     uint32_t at;
-    if (!v->haspy && !(v->haspy = calloc((size_t)s->nnodes + 1, 1)))
+    if (!v->haspy && !(v->haspy = big_calloc((size_t)s->nnodes + 1, 1)))
         return -1;
     int64_t n = walk_out(s, node, NULL, v->haspy, &at);
     if (n < 0)
@@ -272,7 +272,7 @@ static int64_t node_chain(const struct snap *s, struct frames_snap *v, uint32_t 
                           uint32_t node, int py)
 {
     uint32_t at, *memo = v->chains[py];
-    if (!memo && !(memo = v->chains[py] = calloc((size_t)s->nnodes + 1, sizeof(*memo))))
+    if (!memo && !(memo = v->chains[py] = big_calloc((size_t)s->nnodes + 1, sizeof(*memo))))
         return -1;
     int64_t n = walk_out(s, node, memo, NULL, &at);
     if (n < 0)

@@ -51,7 +51,7 @@ struct frames_snap *fview_of(const struct snap *s)
     if (v->traces)
         return v;
     int ok = (v->mods = calloc(s->nmodules + 1, sizeof(*v->mods))) &&
-             (v->traces = calloc(s->ntraces + 1, sizeof(*v->traces)));
+             (v->traces = big_calloc(s->ntraces + 1, sizeof(*v->traces)));
     for (uint32_t j = 0; ok && j < s->nmodules; j++)
         ok = (v->mods[j] = sym_module(&s->modules[j])) >= 0;
     if (ok && s->nmodules)
@@ -74,7 +74,7 @@ static size_t word_hash(uint64_t w, size_t cap)
 static int words_grow(struct frames_snap *v)
 {
     size_t cap = v->capwords ? v->capwords * 2 : 1024;
-    struct word_slot *w = malloc(cap * sizeof(*w));
+    struct word_slot *w = big_malloc(cap * sizeof(*w));
     if (!w)
         return -1;
     for (size_t i = 0; i < cap; i++)

@@ -1,4 +1,4 @@
-// link: report/base/grow.c
+// link: report/base/grow.c report/base/bigmem.c
 /*
  * test_grow.c - grow_array: growth from an empty array, doubling, a request
  * that already fits, and the two failures (a byte size that overflows, and

@@ -1,4 +1,4 @@
-// link: report/load/manifest.c report/base/input.c report/base/grow.c report/base/cli.c
+// link: report/load/manifest.c report/base/input.c report/base/grow.c report/base/cli.c report/base/bigmem.c
 /*
  * test_manifest_kin.c - run's socket reader (mf_recv) takes the shim's
  * "made a process" messages (HSNAP_RUNMSG_KIN_MAGIC, the pid in decimal)

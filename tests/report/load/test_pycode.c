@@ -1,4 +1,4 @@
-// link: report/load/pycode.c report/load/section.c
+// link: report/load/pycode.c report/load/section.c report/base/bigmem.c
 /*
  * test_pycode.c - pycode_decode and pycode_line: CPython 3.11 and 3.10 line tables read offline
  * give the lines CPython itself gives (the tables and the lines per code

@@ -1,4 +1,4 @@
-// link: report/runner/linger.c report/load/manifest.c report/base/input.c report/base/grow.c report/base/cli.c
+// link: report/runner/linger.c report/load/manifest.c report/base/input.c report/base/grow.c report/base/cli.c report/base/bigmem.c
 /*
  * test_linger.c - linger_wait's wait for a process the run made (m->kin)
  * that is alive without a state file: about LINGER_UNTRACED_MS when it is

@@ -1,4 +1,4 @@
-// link: report/symbols/symtab.c report/base/grow.c
+// link: report/symbols/symtab.c report/base/grow.c report/base/bigmem.c
 /*
  * test_symtab.c - symtab_name gives what dwfl_module_addrinfo gives, at
  * every address probed: each symbol's start, the bytes around it and its
