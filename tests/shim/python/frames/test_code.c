@@ -1,4 +1,4 @@
-// link: shim/python/frames/code.c shim/python/layout/layout.c shim/base/lock.c shim/python/reads/pyarray.c report/base/bigmem.c
+// link: shim/python/frames/code.c shim/python/layout/layout.c shim/base/lock.c shim/python/reads/pyarray.c
 /*
  * test_code.c - shim/python/frames/code.c's per-thread cache of code ids
  * answers what the code table answers, on fake CPython 3.11 code objects
