@@ -218,7 +218,8 @@ static int frame_unplane(ZSTD_DCtx *dc, const uint8_t *frame, size_t flen, uint6
     u.in = malloc(most);
     u.out = sink ? malloc(most) : NULL;
     if (!sink && want) { /* the declared size, whose pages are touched only as records come */
-        uint8_t *q = want <= SIZE_MAX - head_len ? big_realloc(*buf, head_len + (size_t)want) : NULL;
+        uint8_t *q = want <= SIZE_MAX - head_len ? big_realloc(*buf, head_len + (size_t)want)
+                                                  : NULL;
         if (!q) {
             free(u.in);
             return snap_section_fail(err, errlen, name, "out of memory (%llu bytes)",

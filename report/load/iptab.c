@@ -176,7 +176,8 @@ static void take_count(struct iptab *x, uint32_t n)
     uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8, most = ips < n ? ips : n;
     while (cap < 2 * (most + 1))
         cap *= 2;
-    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left && (x->kids = big_calloc(cap, sizeof(*x->kids))))
+    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left &&
+        (x->kids = big_calloc(cap, sizeof(*x->kids))))
         x->capkids = cap;
     /* and the nodes' array (a node per stored ip at most, the root unused):
      * no copy as it grows, and its pages touched only as far as it fills */

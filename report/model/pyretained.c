@@ -69,7 +69,8 @@ static int pyr_keys(struct pyr_state *p, struct stats *st, const struct stats_op
                     const struct snap *s, uint32_t *key)
 {
     int typed = o->key == KEY_TYPE || o->by_type;
-    struct { uint32_t type, row; } *cache = big_malloc((s->ntraces ? s->ntraces : 1) * sizeof *cache);
+    struct { uint32_t type, row; } *cache =
+        big_malloc((s->ntraces ? s->ntraces : 1) * sizeof *cache);
     if (!cache)
         return -1;
     for (uint32_t t = 0; t < s->ntraces; t++)
