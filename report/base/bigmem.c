@@ -6,7 +6,7 @@
  * few hundred MiB of such buffers, each written once in order or filled at
  * random.  Each of their 4 KiB pages was a page fault, and each fault costs
  * 6-17 microseconds on a virtual machine (`heapsnap leaks` on torchtrain.py's
- * snapshot: 92k faults, 40% of its time), and a TLB miss a page as the
+ * snapshot: 92k faults, a third of its samples), and a TLB miss a page as the
  * decoders fill them at random.  madvise(MADV_HUGEPAGE) on a buffer of 2 MiB
  * or more lets the kernel back it with 2 MiB pages where the host allows it
  * (transparent_hugepage "madvise" or "always"); elsewhere it is a no-op, and
