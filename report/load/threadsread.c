@@ -31,7 +31,7 @@ int snap_threads_decode(struct snap *s, const uint8_t *data, uint64_t len, char 
                         (unsigned long long)len);
     if (h.count > HSNAP_THREAD_NONE)
         return THR_FAIL("%u records, more than indexes can name", h.count);
-    s->threads = big_malloc((h.count ? h.count : 1) * sizeof *s->threads);
+    s->threads = malloc((h.count ? h.count : 1) * sizeof *s->threads);
     s->trace_thread = big_malloc((s->ntraces ? s->ntraces : 1) * sizeof *s->trace_thread);
     if (!s->threads || !s->trace_thread)
         return THR_FAIL("out of memory");

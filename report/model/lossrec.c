@@ -288,7 +288,8 @@ static int lossrec_add_blocks(struct lossrec_set *ls, const struct snap *s)
     }
     for (x.cap = 16; x.cap < 2 * want; x.cap *= 2)
         ;
-    if (!(x.key = big_calloc(x.cap, sizeof *x.key)) || !(x.acc = big_malloc(x.cap * sizeof *x.acc)))
+    if (!(x.key = big_calloc(x.cap, sizeof *x.key)) ||
+        !(x.acc = big_malloc(x.cap * sizeof *x.acc)))
         goto out;
     for (uint64_t i = 0; i < s->nblocks; i++) {
         const struct hsnap_block *b = &s->blocks[i];
