@@ -29,7 +29,8 @@ __attribute__((constructor)) static void hashfn_seed_init(void)
         hashfn_seed = s;
 }
 
-static inline unsigned hashfn_bytes(const void *key, size_t len)
+/* The whole 64 bits (hidx.h's tables compare them); uthash takes the low 32. */
+static inline uint64_t hashfn_bytes64(const void *key, size_t len)
 {
     const unsigned char *p = key;
     uint64_t h = hashfn_seed ^ (len * 0x9e3779b97f4a7c15ull), w;
@@ -46,7 +47,12 @@ static inline unsigned hashfn_bytes(const void *key, size_t len)
     h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 33;
-    return (unsigned)h;
+    return h;
+}
+
+static inline unsigned hashfn_bytes(const void *key, size_t len)
+{
+    return (unsigned)hashfn_bytes64(key, len);
 }
 
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = hashfn_bytes((keyptr), (size_t)(keylen)))

@@ -27,35 +27,41 @@
 #include "framerec.h"
 #include "frames.h"
 #include "frameview.h"
+#include "hidx.h"
 #include "judge.h"
 #include "sym.h"
 #include "tmlike.h"
 #include "wrappers.h"
 
 
-/* A stack; the hash key is fr's pointers. */
+/* A stack; the index's key is fr's pointers. */
 struct stack {
     struct frames_trace t;
     const struct frame **fr;   /* frs: one allocation with the stack */
     const struct frame **py;   /* owned, or NULL when py lies in fr */
     char *id;                  /* frames_id's text, once asked */
-    UT_hash_handle hh;
     const struct frame *frs[];
 };
 
 /* A shown part: the idents of its frames, numbered. */
 struct shown {
-    uint32_t *idents;          /* ids: one allocation with the entry */
-    size_t len;                /* bytes */
+    size_t len;                /* bytes of ids */
     uint32_t num;
-    UT_hash_handle hh;
     uint32_t ids[];
 };
 
-/* The command's stacks (the snapshots' views: fview_of). */
+/* A key of the indexes below: bytes at p. */
+struct fx_key {
+    const void *p;
+    size_t len;
+};
+
+/* The command's stacks (the snapshots' views: fview_of).  A big snapshot
+ * makes a stack and a shown part of most of its traces (774,243 of a C
+ * program's), so both are hidx.h's indexes, not uthash's chains. */
 static struct {
-    struct stack *stacks;          /* uthash by fr */
-    struct shown *shown;           /* uthash by idents */
+    struct hidx stacks;            /* struct stack by fr */
+    struct hidx shown;             /* struct shown by ids */
     uint32_t nshown;
     uint64_t *ips;                 /* scratch: the trace's ips */
     size_t capips;
@@ -303,6 +309,13 @@ static int64_t node_chain(const struct snap *s, struct frames_snap *v, uint32_t 
     return era ? NODE_ERA : c;
 }
 
+static int shown_same(const void *item, const void *key)
+{
+    const struct shown *e = item;
+    const struct fx_key *k = key;
+    return e->len == k->len && !memcmp(e->ids, k->p, k->len);
+}
+
 /* The number of st's shown part (its frames from first outward, by
  * ident); -1 when out of memory. */
 static int64_t shown_num(const struct stack *st)
@@ -313,21 +326,20 @@ static int64_t shown_num(const struct stack *st)
         return -1;
     for (int i = 0; i < len; i++)
         fx.idents[i] = st->fr[st->t.first + i]->ident;
-    size_t bytes = (size_t)len * sizeof(*fx.idents);
-    unsigned hv; /* hashed once, for the look-up and the add */
-    HASH_VALUE(fx.idents, bytes, hv);
-    HASH_FIND_BYHASHVALUE(hh, fx.shown, fx.idents, bytes, hv, e);
-    if (e)
+    struct fx_key key = {fx.idents, (size_t)len * sizeof(*fx.idents)};
+    uint64_t hv = hashfn_bytes64(key.p, key.len); /* once, for the look-up and the add */
+    if ((e = hidx_find(&fx.shown, hv, shown_same, &key)) != NULL)
         return e->num;
-    if (!(e = malloc(sizeof(*e) + bytes)))
+    if (!(e = malloc(sizeof(*e) + key.len)))
         return -1;
-    memset(e, 0, sizeof(*e));
-    e->idents = e->ids;
-    memcpy(e->idents, fx.idents, bytes);
-    e->len = bytes;
-    e->num = fx.nshown++;
-    HASH_ADD_KEYPTR_BYHASHVALUE(hh, fx.shown, e->idents, e->len, hv, e);
-    return e->num;
+    memcpy(e->ids, key.p, key.len);
+    e->len = key.len;
+    e->num = fx.nshown;
+    if (hidx_add(&fx.shown, hv, e) < 0) {
+        free(e);
+        return -1;
+    }
+    return fx.nshown++;
 }
 
 static void stack_free(struct stack *st)
@@ -365,7 +377,7 @@ static int py_list(struct stack *st, int npy)
 }
 
 /* A new stack of the frames fx.fr[0..n), whose hash is hv. */
-static struct stack *stack_new(int n, unsigned hv)
+static struct stack *stack_new(int n, uint64_t hv)
 {
     struct stack *st = malloc(sizeof(*st) + (size_t)n * sizeof(*st->fr));
     int npy = 0;
@@ -386,7 +398,8 @@ static struct stack *stack_new(int n, unsigned hv)
         goto oom;
     st->t.shown = (uint32_t)num;
     st->t.site_name = frec_site_name(st->fr[st->t.site]->ident);
-    HASH_ADD_KEYPTR_BYHASHVALUE(hh, fx.stacks, st->fr, (size_t)n * sizeof(*st->fr), hv, st);
+    if (hidx_add(&fx.stacks, hv, st) < 0)
+        goto oom;
     return st;
 oom:
     if (st)
@@ -394,13 +407,19 @@ oom:
     return NULL;
 }
 
+static int stack_same(const void *item, const void *key)
+{
+    const struct stack *st = item;
+    const struct fx_key *k = key;
+    return (size_t)st->t.n * sizeof(*st->fr) == k->len && !memcmp(st->fr, k->p, k->len);
+}
+
 /* The stack of the frames fx.fr[0..n), made when new. */
 static struct stack *stack_of(int n)
 {
-    struct stack *st;
-    unsigned hv; /* hashed once, for the look-up and the add */
-    HASH_VALUE(fx.fr, (size_t)n * sizeof(*fx.fr), hv);
-    HASH_FIND_BYHASHVALUE(hh, fx.stacks, fx.fr, (size_t)n * sizeof(*fx.fr), hv, st);
+    struct fx_key key = {fx.fr, (size_t)n * sizeof(*fx.fr)};
+    uint64_t hv = hashfn_bytes64(key.p, key.len); /* once, for the look-up and the add */
+    struct stack *st = hidx_find(&fx.stacks, hv, stack_same, &key);
     return st ? st : stack_new(n, hv);
 }
 
@@ -598,16 +617,13 @@ void frames_forget(const struct snap *s)
 
 void frames_fini(void)
 {
-    struct stack *st, *tmp;
-    HASH_ITER(hh, fx.stacks, st, tmp) {
-        HASH_DEL(fx.stacks, st);
-        stack_free(st);
-    }
-    struct shown *sh, *shtmp;
-    HASH_ITER(hh, fx.shown, sh, shtmp) {
-        HASH_DEL(fx.shown, sh);
-        free(sh);
-    }
+    for (size_t i = 0; i < fx.stacks.cap; i++)
+        if (fx.stacks.slot[i].item)
+            stack_free(fx.stacks.slot[i].item);
+    for (size_t i = 0; i < fx.shown.cap; i++)
+        free(fx.shown.slot[i].item);
+    hidx_free(&fx.stacks);
+    hidx_free(&fx.shown);
     fview_fini();
     free(fx.fr);
     free(fx.ips);
