@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "fmt.h"
+#include "hidx.h"
 #include "lset.h"
 #include "peakread.h"
 #include "progress.h"
@@ -39,7 +40,13 @@ struct group_memo {
 
 struct stats {
     struct stats_opts o;
-    struct stat_entry *groups;   /* uthash by id */
+    /* The groups in the order made (the order a sort keeps among equal
+     * ones), NULL where stats_compare moved one out, and by id: a big
+     * snapshot's tracebacks are a million groups, whose uthash chains
+     * cost a cache miss a group at each look-up (hidx.h). */
+    struct stat_entry **all;
+    size_t nall, capall;
+    struct hidx byid;
     struct stat_entry **sorted;
     size_t nsorted;
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
@@ -79,13 +86,13 @@ static void entry_free(struct stat_entry *e)
 
 void stats_free(struct stats *st)
 {
-    struct stat_entry *e, *tmp;
     if (!st)
         return;
-    HASH_ITER(hh, st->groups, e, tmp) {
-        HASH_DEL(st->groups, e);
-        entry_free(e);
-    }
+    for (size_t i = 0; i < st->nall; i++)
+        if (st->all[i])
+            entry_free(st->all[i]);
+    free(st->all);
+    hidx_free(&st->byid);
     free(st->sorted);
     free(st->id.p);
     free(st->byident.v);
@@ -147,8 +154,41 @@ static int id_add(struct stats *st, const struct frame *f)
     return 0;
 }
 
-static struct stat_entry *group_new(struct stats *st, const struct frame *const *fr, int n, int head,
-                                    int mmap)
+/* A key of st->byid: an id's bytes. */
+struct id_key {
+    const char *p;
+    size_t len;
+};
+
+static int id_same(const void *item, const void *key)
+{
+    const struct stat_entry *e = item;
+    const struct id_key *k = key;
+    return e->idlen == k->len && !memcmp(e->id, k->p, k->len);
+}
+
+/* The group whose id is id[0..len) (hashed h), or NULL. */
+static struct stat_entry *group_by_id(const struct stats *st, const char *id, size_t len,
+                                      uint64_t h)
+{
+    struct id_key k = {id, len};
+    return hidx_find(&st->byid, h, id_same, &k);
+}
+
+/* Adds group e (its id hashed h) after st's others; -1 when out of memory. */
+static int group_keep(struct stats *st, struct stat_entry *e, uint64_t h)
+{
+    if (grow_array((void **)&st->all, &st->capall, st->nall + 1, sizeof(*st->all)) < 0 ||
+        hidx_add(&st->byid, h, e) < 0)
+        return -1;
+    st->all[st->nall++] = e;
+    return 0;
+}
+
+/* A new group of identity st->id (hashed h: a traceback's is kilobytes,
+ * hashed once for the look-up and the add). */
+static struct stat_entry *group_new_hashed(struct stats *st, const struct frame *const *fr, int n,
+                                           int head, int mmap, uint64_t h)
 {
     struct stat_entry *e = calloc(1, sizeof(*e));
     if (!e || !(e->id = strdup(st->id.p)) || (st->type && !(e->type = strdup(st->type)))) {
@@ -161,7 +201,11 @@ static struct stat_entry *group_new(struct stats *st, const struct frame *const 
     e->nframes = n;
     e->frames = fr;
     e->head = head;
-    HASH_ADD_KEYPTR(hh, st->groups, e->id, strlen(e->id), e);
+    e->idlen = st->id.len;
+    if (group_keep(st, e, h) < 0) {
+        entry_free(e);
+        return NULL;
+    }
     return e;
 }
 
@@ -186,8 +230,9 @@ static struct stat_entry *group_find(struct stats *st, const struct frame *const
         return NULL;
     if (st->type && (sb_add(&st->id, "\x1e", 1) < 0 || sb_add(&st->id, st->type, strlen(st->type)) < 0))
         return NULL;
-    HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
-    return e ? e : group_new(st, fr, n, head, mmap);
+    uint64_t h = hashfn_bytes64(st->id.p, st->id.len);
+    e = group_by_id(st, st->id.p, st->id.len, h);
+    return e ? e : group_new_hashed(st, fr, n, head, mmap, h);
 }
 
 /* Charges sv to group e (once a trace under --cumulative). */
@@ -334,9 +379,9 @@ static int charge_thread(struct stats *st, const struct snap *s, uint32_t ti,
     if (sb_add(&st->id, "\x1dthread\x1f", 8) < 0 || sb_add(&st->id, label, strlen(label)) < 0 ||
         (mmap && sb_add(&st->id, "\x01mmap", 5) < 0))
         return -1;
-    HASH_FIND(hh, st->groups, st->id.p, st->id.len, e);
-    if (!e) {
-        if (!(e = group_new(st, NULL, 0, 0, mmap)) || !(e->thread = strdup(label)))
+    uint64_t h = hashfn_bytes64(st->id.p, st->id.len);
+    if (!(e = group_by_id(st, st->id.p, st->id.len, h))) {
+        if (!(e = group_new_hashed(st, NULL, 0, 0, mmap, h)) || !(e->thread = strdup(label)))
             return -1;
         if (t)
             e->thr = *t;
@@ -636,9 +681,12 @@ int stats_add_snap(struct stats *st, const struct snap *s, const char *path, cha
 
 int stats_compare(struct stats *newer, struct stats *older)
 {
-    struct stat_entry *e, *o, *tmp;
-    HASH_ITER(hh, newer->groups, e, tmp) {
-        HASH_FIND(hh, older->groups, e->id, strlen(e->id), o);
+    struct stat_entry *e, *o;
+    size_t moved = 0;
+    for (size_t i = 0; i < newer->nall; i++) {
+        if (!(e = newer->all[i]))
+            continue;
+        o = group_by_id(older, e->id, e->idlen, hashfn_bytes64(e->id, e->idlen));
         e->size_diff = e->size - (o ? o->size : 0);
         e->count_diff = e->count - (o ? o->count : 0);
         if (o) {
@@ -646,14 +694,23 @@ int stats_compare(struct stats *newer, struct stats *older)
             e->live |= o->live;
         }
     }
-    HASH_ITER(hh, older->groups, o, tmp) {
-        if (o->seen)
+    for (size_t i = 0; i < older->nall; i++) {
+        if (!(o = older->all[i]) || o->seen)
             continue;
-        HASH_DEL(older->groups, o);
+        if (group_keep(newer, o, hashfn_bytes64(o->id, o->idlen)) < 0)
+            return -1;
+        older->all[i] = NULL; /* newer's now */
+        moved++;
         o->size_diff = -o->size;
         o->count_diff = -o->count;
         o->size = o->count = 0;
-        HASH_ADD_KEYPTR(hh, newer->groups, o->id, strlen(o->id), o);
+    }
+    if (moved) { /* older's index names only what older still holds */
+        hidx_free(&older->byid);
+        for (size_t i = 0; i < older->nall; i++)
+            if ((o = older->all[i]) &&
+                hidx_add(&older->byid, hashfn_bytes64(o->id, o->idlen), o) < 0)
+                return -1;
     }
     return 0;
 }
@@ -735,13 +792,13 @@ static int listed(const struct stats *st, const struct stat_entry *e)
 struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
 {
     size_t i = 0;
-    struct stat_entry *e, *tmp;
+    struct stat_entry *e;
     void *arg;
     stats_order_fn cmp = stats_order(&st->o, diff, &arg);
-    if (sorted_alloc(st, HASH_COUNT(st->groups)) < 0)
+    if (sorted_alloc(st, st->nall) < 0)
         return NULL;
-    HASH_ITER(hh, st->groups, e, tmp)
-        if (listed(st, e))
+    for (size_t k = 0; k < st->nall; k++)
+        if ((e = st->all[k]) && listed(st, e))
             st->sorted[i++] = e;
     *n = st->nsorted = i;
     qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp, arg);
@@ -752,14 +809,14 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
  * before it, as the stable sort (glibc's merge sort) keeps it. */
 struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n)
 {
-    struct stat_entry *e, *tmp;
+    struct stat_entry *e;
     void *arg;
     stats_order_fn cmp = stats_order(&st->o, diff, &arg);
     if (sorted_alloc(st, k) < 0)
         return NULL;
     *n = 0;
-    HASH_ITER(hh, st->groups, e, tmp) {
-        if (!listed(st, e))
+    for (size_t g = 0; g < st->nall; g++) {
+        if (!(e = st->all[g]) || !listed(st, e))
             continue;
         size_t at = *n < k ? (*n)++ : k;
         while (at > 0 && cmp(&e, &st->sorted[at - 1], arg) < 0) {
@@ -778,19 +835,29 @@ const struct stats_opts *stats_opts(const struct stats *st) { return &st->o; }
 
 struct stat_entry *stats_find(struct stats *st, const char *id)
 {
-    struct stat_entry *e;
-    HASH_FIND(hh, st->groups, id, strlen(id), e);
-    return e;
+    size_t len = strlen(id);
+    return group_by_id(st, id, len, hashfn_bytes64(id, len));
 }
+
+/* Up to this many lines asked (-n), stats_print keeps the best as it goes
+ * (stats_top: a compare a group, most of them) instead of ordering every
+ * group: a big snapshot's tracebacks are a million groups, and their sort
+ * was a third of a `top --key traceback -n 10`. */
+#define STATS_PRINT_TOP 256
 
 int stats_print(struct stats *st, FILE *out, int diff)
 {
     size_t n, i;
-    if (!stats_sort(st, diff, &n))
+    int kinds = 0; /* 1: malloc groups, 2: mmap groups (of those listed) */
+    for (size_t g = 0; g < st->nall; g++)
+        if (st->all[g] && listed(st, st->all[g]))
+            kinds |= st->all[g]->mmap ? 2 : 1;
+    if (st->o.limit > 0 && st->o.limit <= STATS_PRINT_TOP) {
+        if (!stats_top(st, diff, (size_t)st->o.limit, &n))
+            return -1;
+    } else if (!stats_sort(st, diff, &n)) {
         return -1;
-    int kinds = 0; /* 1: malloc groups, 2: mmap groups */
-    for (i = 0; i < n; i++)
-        kinds |= st->sorted[i]->mmap ? 2 : 1;
+    }
     if (st->o.limit > 0 && (size_t)st->o.limit < n)
         n = (size_t)st->o.limit;
     for (i = 0; i < n; i++)

@@ -68,7 +68,8 @@ struct stats_opts {
 };
 
 struct stat_entry {
-    char *id;                 /* identity of the key (hash key) */
+    char *id;                 /* identity of the key (stats.c's index key) */
+    size_t idlen;             /* strlen(id), where stats.c made it */
     int nframes;              /* 1 except for KEY_TRACEBACK (0: KEY_TYPE) */
     char *type;               /* KEY_TYPE, by_type: the Python type's name
                                  (STATS_NO_OBJECT: blocks of no object) */
@@ -91,7 +92,6 @@ struct stat_entry {
     char *thread;             /* KEY_THREAD: stats_thread_label's text */
     struct hsnap_thread thr;  /* ... and its record (index HSNAP_THREAD_NONE: */
                               /* a trace of no one thread) */
-    UT_hash_handle hh;        /* stats.c: groups by id */
 };
 
 struct stats;
