@@ -12,20 +12,64 @@
  * escaped (no newline can end a line early: esc_text).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "export.h"
 
-static void put_name(FILE *out, const char *name)
+/* A frame's name as a line shows it (';' made ':'), once per ident: a
+ * big snapshot's lines repeat the same frames (774,243 stacks of ~20
+ * frames from a few hundred idents), and formatting each frame with a
+ * snprintf and a putc a character was a third of an export. */
+struct fname {
+    char *s;      /* NULL: not made yet */
+    size_t len;
+};
+
+/* f's name with ';' made ':' (malloc'd), or NULL when out of memory. */
+static char *frame_text(const struct frame *f, char *buf, size_t n, size_t *len)
 {
-    for (const char *c = name; *c; c++)
-        fputc(*c == ';' ? ':' : *c, out);
+    char *t = strdup(export_frame_name(f, buf, n));
+    if (!t)
+        return NULL;
+    for (char *c = t; *c; c++)
+        if (*c == ';')
+            *c = ':';
+    *len = strlen(t);
+    return t;
+}
+
+static void put_frame(FILE *out, const struct frame *f, struct fname **memo, size_t *cap,
+                      char *buf, size_t n)
+{
+    size_t len, old = *cap;
+    uint32_t k = f->ident;
+    if (k != FRAMES_NO_IDENT && grow_array((void **)memo, cap, (size_t)k + 1, sizeof(**memo)) == 0) {
+        memset(*memo + old, 0, (*cap - old) * sizeof(**memo));
+        struct fname *m = &(*memo)[k];
+        if (!m->s)
+            m->s = frame_text(f, buf, n, &m->len);
+        if (m->s) {
+            fwrite(m->s, 1, m->len, out);
+            return;
+        }
+    }
+    char *t = frame_text(f, buf, n, &len);
+    if (t)
+        fwrite(t, 1, len, out);
+    else /* out of memory: a character at a time, as it is */
+        for (const char *c = export_frame_name(f, buf, n); *c; c++)
+            fputc(*c == ';' ? ':' : *c, out);
+    free(t);
 }
 
 int folded_write(const struct prof *p, const struct export_opts *o, FILE *out, char *err,
                  size_t errlen)
 {
     char buf[4400];
+    struct fname *memo = NULL;
+    size_t cap = 0;
     for (size_t i = 0; i < p->nstacks; i++) {
         const struct prof_stack *st = &p->stacks[i];
         if (st->v[o->value] == 0)
@@ -33,10 +77,13 @@ int folded_write(const struct prof *p, const struct export_opts *o, FILE *out, c
         for (int d = 0; d < prof_depth(st); d++) {
             if (d)
                 fputc(';', out);
-            put_name(out, export_frame_name(prof_frame(st, d), buf, sizeof(buf)));
+            put_frame(out, prof_frame(st, d), &memo, &cap, buf, sizeof(buf));
         }
         fprintf(out, " %" PRId64 "\n", st->v[o->value]);
     }
+    for (size_t i = 0; i < cap; i++)
+        free(memo[i].s);
+    free(memo);
     if (ferror(out)) {
         snprintf(err, errlen, "cannot write");
         return -1;
