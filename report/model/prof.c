@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "framerec.h"
+#include "identrank.h"
 #include "memline.h"
 #include "prof.h"
 
@@ -45,51 +46,11 @@ struct sum_set {
     size_t capat;
 };
 
-/* The ranks of the idents' texts (frames_id_cmp's order of two frames),
- * for prof_sum's sort.  Ties in its order are broken by the stacks'
- * identities, and frames_id_cmp follows each frame of both stacks to its
- * record (a cache miss a frame, at each of the sort's n log n compares: a
- * C program's 774,243 stacks, most of them tied at a few sizes, spent 60%
- * of an export there).  So the idents' texts are ranked once and each
- * stack's ranks laid side by side (rk), which a compare reads; where the
- * first idents that differ have texts one of which begins the other, the
- * whole identities decide, as frames_id_cmp has them do. */
-struct idrank {
-    uint32_t *of;     /* an ident's rank + 1 (0: not met), by ident */
-    size_t capof;
-    uint32_t *ext;    /* by rank: the last rank whose text begins with this one's */
-    uint32_t *rk;     /* every stack's ranks, one run after another */
-};
-
-struct idtext {
-    const char *s;
-    size_t len;
-    uint32_t ident;
-};
-
-/* memcmp's order, a text before those it begins. */
-static int idtext_cmp(const void *a, const void *b)
-{
-    const struct idtext *x = a, *y = b;
-    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-static int rank_cmp(const struct prof_stack *x, const struct prof_stack *y, const uint32_t *ext)
-{
-    uint32_t nx = x->nrk, ny = y->nrk, n = nx < ny ? nx : ny;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t a = x->rk[i], b = y->rk[i];
-        if (a == b) /* one rank, one ident */
-            continue;
-        uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
-        if (hi <= ext[lo]) /* lo's text begins hi's */
-            return frames_id_cmp(x->t, y->t);
-        return a < b ? -1 : 1;
-    }
-    return (nx > n) - (ny > n);
-}
-
+/* Ties in the order are broken by the stacks' identities: each stack's
+ * idents from its first frame outward laid side by side (rk), compared by
+ * their texts' ranks (identrank.h), not by following every frame of both
+ * stacks to its record at each compare (60% of an export of a C
+ * program's 774,243 stacks, most of them tied at a few sizes). */
 static int stack_cmp(const void *a, const void *b, void *arg)
 {
     const struct prof_stack *x = a, *y = b;
@@ -97,69 +58,38 @@ static int stack_cmp(const void *a, const void *b, void *arg)
         return x->v[PROF_INUSE_SPACE] > y->v[PROF_INUSE_SPACE] ? -1 : 1;
     if (x->v[PROF_ALLOC_SPACE] != y->v[PROF_ALLOC_SPACE])
         return x->v[PROF_ALLOC_SPACE] > y->v[PROF_ALLOC_SPACE] ? -1 : 1;
-    const struct idrank *ir = arg;
-    return ir && x->rk && y->rk ? rank_cmp(x, y, ir->ext) : frames_id_cmp(x->t, y->t);
+    int c = arg ? identrank_cmp(arg, x->rk, x->nrk, y->rk, y->nrk) : IDENTRANK_WHOLE;
+    return c == IDENTRANK_WHOLE ? frames_id_cmp(x->t, y->t) : c;
 }
 
-/* ir for the n stacks v (their rk set); 0, 1 when a frame has no ident
- * (frames_id_cmp alone then), -1 when out of memory. */
-static int idrank_make(struct idrank *ir, struct prof_stack *v, size_t n)
+/* ir and every stack's rk; 0, 1 when a frame has no ident (the order by
+ * frames_id_cmp alone), -1 when out of memory.  *rk: the idents' array. */
+static int stacks_ranked(struct identrank *ir, struct prof_stack *v, size_t n, uint32_t **rk)
 {
-    size_t nid = 0, total = 0;
-    struct idtext *tx = NULL;
-    memset(ir, 0, sizeof(*ir));
+    size_t total = 0;
+    *rk = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct frames_trace *t = v[i].t;
         for (int k = t->first; k < t->n; k++) {
-            uint32_t id = t->fr[k]->ident;
-            if (id == FRAMES_NO_IDENT)
+            if (t->fr[k]->ident == FRAMES_NO_IDENT)
                 return 1;
-            size_t old = ir->capof;
-            if (grow_array((void **)&ir->of, &ir->capof, (size_t)id + 1, sizeof(*ir->of)) < 0)
+            if (identrank_note(ir, t->fr[k]->ident) < 0)
                 return -1;
-            memset(ir->of + old, 0, (ir->capof - old) * sizeof(*ir->of));
-            if (!ir->of[id]) {
-                ir->of[id] = 1;
-                nid++;
-            }
         }
         total += (size_t)(t->n - t->first);
     }
-    tx = malloc((nid ? nid : 1) * sizeof(*tx));
-    ir->ext = malloc((nid ? nid : 1) * sizeof(*ir->ext));
-    ir->rk = big_malloc((total ? total : 1) * sizeof(*ir->rk));
-    if (!tx || !ir->ext || !ir->rk)
-        goto oom;
-    for (size_t id = 0, k = 0; id < ir->capof; id++)
-        if (ir->of[id]) {
-            tx[k].s = frec_ident_text((uint32_t)id);
-            tx[k].len = strlen(tx[k].s);
-            tx[k++].ident = (uint32_t)id;
-        }
-    qsort(tx, nid, sizeof(*tx), idtext_cmp);
-    for (size_t r = 0; r < nid; r++)
-        ir->of[tx[r].ident] = (uint32_t)r + 1;
-    for (size_t r = nid; r-- > 0;) { /* those it begins follow it, nested */
-        size_t j = r + 1;
-        ir->ext[r] = (uint32_t)r;
-        while (j < nid && tx[j].len > tx[r].len && !memcmp(tx[j].s, tx[r].s, tx[r].len)) {
-            ir->ext[r] = ir->ext[j];
-            j = (size_t)ir->ext[j] + 1;
-        }
-    }
-    uint32_t *at = ir->rk;
+    if (identrank_make(ir, frec_ident_text) < 0 ||
+        !(*rk = big_malloc((total ? total : 1) * sizeof(**rk))))
+        return -1;
+    uint32_t *at = *rk;
     for (size_t i = 0; i < n; i++) {
         const struct frames_trace *t = v[i].t;
         v[i].rk = at;
         v[i].nrk = (uint32_t)(t->n - t->first);
         for (int k = t->first; k < t->n; k++)
-            *at++ = ir->of[t->fr[k]->ident] - 1;
+            *at++ = t->fr[k]->ident;
     }
-    free(tx);
     return 0;
-oom:
-    free(tx);
-    return -1;
 }
 
 /* *a += v, held at INT64_MAX: a crafted snapshot's sums must not wrap. */
@@ -242,10 +172,12 @@ int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
         *out = NULL;
         return -1;
     }
-    struct idrank ir;
-    int ranked = idrank_make(&ir, set.v, set.n);
+    struct identrank ir = {0};
+    uint32_t *rk;
+    int ranked = stacks_ranked(&ir, set.v, set.n, &rk);
     if (ranked < 0) {
-        free(ir.of), free(ir.ext), free(ir.rk);
+        identrank_free(&ir);
+        free(rk);
         free(set.v);
         *out = NULL;
         return -1;
@@ -253,7 +185,8 @@ int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
     qsort_r(set.v, set.n, sizeof(*set.v), stack_cmp, ranked == 0 ? &ir : NULL);
     for (size_t i = 0; i < set.n; i++)
         set.v[i].rk = NULL;
-    free(ir.of), free(ir.ext), free(ir.rk);
+    identrank_free(&ir);
+    free(rk);
     *out = set.v;
     *nout = set.n;
     return 0;

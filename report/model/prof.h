@@ -50,8 +50,8 @@ int prof_value_parse(const char *name);
 struct prof_stack {
     const struct frames_trace *t;  /* frames t->fr[t->first .. t->n) */
     int64_t v[PROF_NVALUES];
-    const uint32_t *rk;            /* prof_sum's order only (NULL after): its idents' ranks, */
-    uint32_t nrk;                  /* ... of its frames from the first outward */
+    const uint32_t *rk;            /* prof_sum's order only (NULL after): its idents from */
+    uint32_t nrk;                  /* ... its first frame outward (identrank.h) */
 };
 
 struct prof_point {
