@@ -137,17 +137,17 @@ static int cmp_item(const void *pa, const void *pb)
 static struct leak_item *kind_items(struct leakcheck *gl, const struct lossrec_set *ls,
                                     enum lossrec_kind kind, size_t *n)
 {
-    size_t nrec = 0, k = 0;
-    struct lossrec_record *r, *tmp, *all = lossrec_all(ls);
-    HASH_ITER(hh, all, r, tmp)
-        nrec += r->kind == kind;
+    size_t nrec = 0, k = 0, nall;
+    struct lossrec_record *const *all = lossrec_all(ls, &nall);
+    for (size_t i = 0; i < nall; i++)
+        nrec += all[i]->kind == kind;
     struct lossrec_record **v = malloc((nrec + 1) * sizeof(*v));
     struct leak_item *it = calloc(nrec + 1, sizeof(*it));
     if (!v || !it)
         goto oom;
-    HASH_ITER(hh, all, r, tmp)
-        if (r->kind == kind)
-            v[k++] = r;
+    for (size_t i = 0; i < nall; i++)
+        if (all[i]->kind == kind)
+            v[k++] = all[i];
     qsort(v, nrec, sizeof(*v), cmp_stack);
     for (size_t i = 0; i < nrec; i++) {
         if (*n == 0 || cmp_stack(&v[i], &v[i - 1])) {

@@ -16,6 +16,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hashfn.h"
+#include "hidx.h"
+#include "framerec.h"
+#include "identrank.h"
 #include "lset.h"
 #include "lossrec.h"
 #include "progress.h"
@@ -28,7 +32,16 @@ const char *const lossrec_kind_words[LOSSREC_NKINDS] = {"direct", "indirect", "c
 
 struct lossrec_set {
     struct lossrec_opts o;
-    struct lossrec_record *recs;        /* uthash by id */
+    /* The records in the order made, and by key: a C program's snapshot
+     * with 719,822 indirect blocks makes as many records under --kinds
+     * all, whose uthash chains cost a cache miss a record at each look-up
+     * (hidx.h). */
+    struct lossrec_record **recs;
+    size_t nrecs, caprecs;
+    struct hidx bykey;
+    unsigned char *scratch;             /* a key being looked up */
+    size_t capscratch;
+    struct identrank ir;                /* lossrec_finish's order of the stacks */
     struct lossrec_record **shown;
     size_t nshown;
     size_t nranked;           /* records before -n kept the nshown largest */
@@ -87,14 +100,16 @@ struct lossrec_set *lossrec_new(const struct lossrec_opts *o)
 
 void lossrec_free(struct lossrec_set *ls)
 {
-    struct lossrec_record *r, *tmp;
     if (!ls)
         return;
-    HASH_ITER(hh, ls->recs, r, tmp) {
-        HASH_DEL(ls->recs, r);
-        free(r->key);
-        free(r);
+    for (size_t i = 0; i < ls->nrecs; i++) {
+        free(ls->recs[i]->key);
+        free(ls->recs[i]);
     }
+    free(ls->recs);
+    hidx_free(&ls->bykey);
+    free(ls->scratch);
+    identrank_free(&ls->ir);
     free(ls->shown);
     free(ls->groups);
     free(ls);
@@ -102,32 +117,49 @@ void lossrec_free(struct lossrec_set *ls)
 
 /* --- records ----------------------------------------------------------- */
 
+struct rec_key {
+    const unsigned char *p;
+    size_t len;
+};
+
+static int rec_same(const void *item, const void *key)
+{
+    const struct lossrec_record *r = item;
+    const struct rec_key *k = key;
+    return r->keylen == k->len && !memcmp(r->key, k->p, k->len);
+}
+
 /* The record of (kind, owned, trace), created empty when new. */
 static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const struct frames_trace *t,
                                        enum lossrec_kind kind, int owned)
 {
     struct lossrec_record *r;
     size_t len = 2 + (size_t)(t->n > t->first ? t->n - t->first : 0) * sizeof(uint32_t);
-    unsigned char *key = malloc(len);
-    if (!key)
+    if (grow_array((void **)&ls->scratch, &ls->capscratch, len, 1) < 0)
         return NULL;
+    unsigned char *key = ls->scratch;
     key[0] = (unsigned char)kind;
     key[1] = owned != 0;
     for (int i = t->first; i < t->n; i++)
         memcpy(key + 2 + (size_t)(i - t->first) * sizeof(uint32_t), &t->fr[i]->ident,
                sizeof(uint32_t));
-    HASH_FIND(hh, ls->recs, key, len, r);
-    if (r) {
-        free(key);
+    uint64_t h = hashfn_bytes64(key, len);
+    struct rec_key k = {key, len};
+    if ((r = hidx_find(&ls->bykey, h, rec_same, &k)) != NULL)
         return r;
-    }
-    if (!(r = calloc(1, sizeof(*r)))) {
-        free(key);
+    if (grow_array((void **)&ls->recs, &ls->caprecs, ls->nrecs + 1, sizeof(*ls->recs)) < 0 ||
+        !(r = calloc(1, sizeof(*r))))
+        return NULL;
+    if (!(r->key = malloc(len)) || hidx_add(&ls->bykey, h, r) < 0) {
+        free(r->key);
+        free(r);
         return NULL;
     }
+    memcpy(r->key, key, len);
+    r->keylen = len;
+    ls->recs[ls->nrecs++] = r;
     r->kind = kind;
     r->owned = owned;
-    r->key = key;
     r->trace = t;
     r->frames = t->fr;
     r->nframes = t->n;
@@ -135,7 +167,6 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
     r->first = t->first;
     r->site_name = t->site_name;
     r->supp = -1;
-    HASH_ADD_KEYPTR(hh, ls->recs, r->key, len, r);
     return r;
 }
 
@@ -347,23 +378,96 @@ static int lossrec_kept(const struct lossrec_set *ls, const struct lossrec_recor
 
 static int cmp_u64(uint64_t a, uint64_t b) { return (a > b) - (a < b); }
 
-/* Largest first: total bytes, blocks, kind, then the stack (stable output). */
-static int lossrec_cmp(const void *pa, const void *pb)
+/* A record's place in lossrec_finish's order, its fields side by side:
+ * a sort of pointers to 720,000 records read two of them, scattered, at
+ * each compare. */
+struct rec_rank {
+    uint64_t bytes, blocks;  /* own and indirect bytes; own blocks */
+    uint32_t kind;           /* kind << 1 | owned */
+    struct lossrec_record *r;
+};
+
+/* Largest first: total bytes, blocks, kind, then the stack (stable
+ * output): the stacks' identities in strcmp's order, compared by their
+ * idents' ranks (identrank.h; arg, or NULL to compare the texts). */
+static int lossrec_cmp(const void *pa, const void *pb, void *arg)
 {
-    const struct lossrec_record *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int c = cmp_u64(b->bytes + b->indirect_bytes, a->bytes + a->indirect_bytes);
-    if (!c) c = cmp_u64(b->blocks, a->blocks);
-    if (!c) c = (int)a->kind - (int)b->kind;
-    if (!c) c = (a->owned != 0) - (b->owned != 0); /* as the text id's '-' < 'o' */
-    return c ? c : strcmp(lossrec_stack_id(a), lossrec_stack_id(b));
+    const struct rec_rank *x = pa, *y = pb;
+    int c = cmp_u64(y->bytes, x->bytes);
+    if (!c) c = cmp_u64(y->blocks, x->blocks);
+    if (!c) c = (x->kind > y->kind) - (x->kind < y->kind); /* owned: as the text id's '-' < 'o' */
+    if (c)
+        return c;
+    const struct lossrec_record *a = x->r, *b = y->r;
+    c = arg ? identrank_cmp(arg, (const uint32_t *)(const void *)(a->key + 2), (a->keylen - 2) / 4,
+                            (const uint32_t *)(const void *)(b->key + 2), (b->keylen - 2) / 4)
+            : IDENTRANK_WHOLE;
+    return c != IDENTRANK_WHOLE ? c : strcmp(lossrec_stack_id(a), lossrec_stack_id(b));
 }
+
+/* A record's place by site: its site's rank (the sites' names in strcmp's
+ * order, lossrec_site_ranks), then its own rank. */
+struct site_rank {
+    uint32_t site;
+    int index;
+    struct lossrec_record *r;
+};
 
 /* By site, then rank: a site's records side by side, its largest first. */
 static int lossrec_cmp_site(const void *pa, const void *pb)
 {
-    const struct lossrec_record *a = *(void *const *)pa, *b = *(void *const *)pb;
-    int c = strcmp(a->site_name, b->site_name);
-    return c ? c : a->index - b->index;
+    const struct site_rank *a = pa, *b = pb;
+    int c = (a->site > b->site) - (a->site < b->site);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+struct site_name {
+    const char *s;
+    uint32_t rank;
+};
+
+static int cmp_name_at(const void *pa, const void *pb)
+{
+    uintptr_t a = (uintptr_t)((const struct site_name *)pa)->s;
+    uintptr_t b = (uintptr_t)((const struct site_name *)pb)->s;
+    return (a > b) - (a < b);
+}
+
+static int cmp_name(const void *pa, const void *pb)
+{
+    return strcmp(((const struct site_name *)pa)->s, ((const struct site_name *)pb)->s);
+}
+
+/* Each of the n records v gets the rank of its site's name among theirs
+ * (equal names, equal ranks).  The names are a few texts kept once per
+ * ident (frec_site_name): their distinct addresses are ordered by text,
+ * then each record finds its own by address.  -1 when out of memory. */
+static int lossrec_site_ranks(struct lossrec_record **v, size_t n)
+{
+    struct site_name *nm = malloc((n + 1) * sizeof(*nm));
+    if (!nm)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        nm[i].s = v[i]->site_name;
+    qsort(nm, n, sizeof(*nm), cmp_name_at);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!m || nm[i].s != nm[m - 1].s)
+            nm[m++] = nm[i];
+    qsort(nm, m, sizeof(*nm), cmp_name);
+    for (size_t i = 0, rank = 0; i < m; i++) {
+        if (i && strcmp(nm[i].s, nm[i - 1].s))
+            rank++;
+        nm[i].rank = (uint32_t)rank;
+    }
+    qsort(nm, m, sizeof(*nm), cmp_name_at);
+    for (size_t i = 0; i < n; i++) {
+        struct site_name key = {v[i]->site_name, 0};
+        const struct site_name *f = bsearch(&key, nm, m, sizeof(*nm), cmp_name_at);
+        v[i]->site_rank = f ? f->rank : 0; /* every name is there */
+    }
+    free(nm);
+    return 0;
 }
 
 /* Largest first: bytes, blocks, then the rank of the largest record. */
@@ -389,10 +493,21 @@ static int lossrec_group(struct lossrec_set *ls, size_t n)
         return -1;
     }
     memcpy(v, ls->shown, n * sizeof(*v));
-    qsort(v, n, sizeof(*v), lossrec_cmp_site);
+    struct site_rank *sr = big_malloc((n + 1) * sizeof(*sr));
+    if (!sr || lossrec_site_ranks(v, n) < 0) {
+        free(sr);
+        free(v);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        sr[i] = (struct site_rank){v[i]->site_rank, v[i]->index, v[i]};
+    qsort(sr, n, sizeof(*sr), lossrec_cmp_site);
+    for (size_t i = 0; i < n; i++)
+        v[i] = sr[i].r;
+    free(sr);
     for (size_t i = 0; i < n; i++) {
         struct lossrec_group *g = &ls->groups[ls->ngroups - 1];
-        if (i == 0 || strcmp(v[i]->site_name, v[i - 1]->site_name)) {
+        if (i == 0 || v[i]->site_rank != v[i - 1]->site_rank) {
             g = &ls->groups[ls->ngroups++];
             g->site = v[i]->site_name;
             g->first = i;
@@ -414,17 +529,41 @@ static int lossrec_group(struct lossrec_set *ls, size_t n)
     return 0;
 }
 
+/* ls->ir for the n records v, or NULL (a frame with no ident: the texts
+ * compared); -1 when out of memory. */
+static int lossrec_rank_stacks(struct lossrec_set *ls, struct lossrec_record *const *v, size_t n,
+                               struct identrank **ir)
+{
+    *ir = NULL;
+    identrank_free(&ls->ir);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 2; k + 4 <= v[i]->keylen; k += 4) {
+            uint32_t id;
+            memcpy(&id, v[i]->key + k, 4);
+            if (id == FRAMES_NO_IDENT)
+                return 0;
+            if (identrank_note(&ls->ir, id) < 0)
+                return -1;
+        }
+    if (identrank_make(&ls->ir, frec_ident_text) < 0)
+        return -1;
+    *ir = &ls->ir;
+    return 0;
+}
+
 int lossrec_finish(struct lossrec_set *ls)
 {
-    struct lossrec_record *r, *tmp;
+    struct lossrec_record *r;
+    struct identrank *ir;
     size_t n = 0;
     free(ls->shown);
-    ls->shown = malloc((HASH_COUNT(ls->recs) + 1) * sizeof(*ls->shown));
+    ls->shown = malloc((ls->nrecs + 1) * sizeof(*ls->shown));
     if (!ls->shown)
         return -1;
     memcpy(ls->sum, ls->unrecorded, sizeof(ls->sum));
     memset(&ls->suppressed, 0, sizeof(ls->suppressed));
-    HASH_ITER(hh, ls->recs, r, tmp) {
+    for (size_t i = 0; i < ls->nrecs; i++) {
+        r = ls->recs[i];
         r->index = 0;
         if (!lossrec_kept(ls, r))
             continue;
@@ -438,7 +577,20 @@ int lossrec_finish(struct lossrec_set *ls)
         else if (ls->o.kinds & LOSSREC_KIND_BIT(r->kind))
             ls->shown[n++] = r;
     }
-    qsort(ls->shown, n, sizeof(*ls->shown), lossrec_cmp);
+    struct rec_rank *rk = big_malloc((n + 1) * sizeof(*rk));
+    if (!rk || lossrec_rank_stacks(ls, ls->shown, n, &ir) < 0) {
+        free(rk);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        r = ls->shown[i];
+        rk[i] = (struct rec_rank){r->bytes + r->indirect_bytes, r->blocks,
+                                  (uint32_t)r->kind << 1 | (r->owned != 0), r};
+    }
+    qsort_r(rk, n, sizeof(*rk), lossrec_cmp, ir);
+    for (size_t i = 0; i < n; i++)
+        ls->shown[i] = rk[i].r;
+    free(rk);
     /* Numbered among all n records, largest first, as if -n had not cut
      * them: -n 2 of 6 shows records 1 and 2 of 6. */
     for (size_t i = 0; i < n; i++)
@@ -484,7 +636,11 @@ uint32_t lossrec_unstopped(const struct lossrec_set *ls) { return ls->unstopped;
 struct lossrec_total lossrec_runtime(const struct lossrec_set *ls) { return ls->runtime; }
 uint64_t lossrec_partial(const struct lossrec_set *ls) { return ls->partial; }
 
-struct lossrec_record *lossrec_all(const struct lossrec_set *ls) { return ls->recs; }
+struct lossrec_record *const *lossrec_all(const struct lossrec_set *ls, size_t *n)
+{
+    *n = ls->nrecs;
+    return ls->recs;
+}
 
 const char *lossrec_stack_id(const struct lossrec_record *r)
 {

@@ -63,10 +63,11 @@ struct lossrec_record {
     const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */
     int index;                 /* 1-based position among the shown records */
-    unsigned char *key;        /* hash key: kind, owned, then the frames' idents
+    unsigned char *key;        /* index key: kind, owned, then the frames' idents
                                   from first (u32 each): equal idents, equal
                                   frames_id, at 4 bytes a frame instead of its text */
-    UT_hash_handle hh;
+    size_t keylen;
+    uint32_t site_rank;        /* lossrec_group's: site_name's among the shown */
 };
 
 
@@ -141,7 +142,7 @@ uint64_t lossrec_partial(const struct lossrec_set *ls);
 
 /* Every record (all kinds, kept or not) for callers that need more than the
  * shown ones (the gate's per-site rules). */
-struct lossrec_record *lossrec_all(const struct lossrec_set *ls);
+struct lossrec_record *const *lossrec_all(const struct lossrec_set *ls, size_t *n);
 
 /* r's stack identity as text (frames_id, made when first asked: the
  * records of a big heap never need most of theirs); "" when out of memory. */
