@@ -49,6 +49,8 @@ struct stats {
     struct hidx byid;
     struct stat_entry **sorted;
     size_t nsorted;
+    int kinds;                   /* of the groups the last stats_sort or stats_top
+                                    listed: 1 malloc ones, 2 mmap ones */
     uint64_t stamp;              /* trace serial, dedupes cumulative keys */
     struct strbuf id;            /* scratch: key identity being built */
     const char *type;            /* the Python type being charged (KEY_TYPE, by_type) */
@@ -797,9 +799,12 @@ struct stat_entry **stats_sort(struct stats *st, int diff, size_t *n)
     stats_order_fn cmp = stats_order(&st->o, diff, &arg);
     if (sorted_alloc(st, st->nall) < 0)
         return NULL;
+    st->kinds = 0;
     for (size_t k = 0; k < st->nall; k++)
-        if ((e = st->all[k]) && listed(st, e))
+        if ((e = st->all[k]) && listed(st, e)) {
             st->sorted[i++] = e;
+            st->kinds |= e->mmap ? 2 : 1;
+        }
     *n = st->nsorted = i;
     qsort_r(st->sorted, *n, sizeof(*st->sorted), cmp, arg);
     return st->sorted;
@@ -815,9 +820,11 @@ struct stat_entry **stats_top(struct stats *st, int diff, size_t k, size_t *n)
     if (sorted_alloc(st, k) < 0)
         return NULL;
     *n = 0;
+    st->kinds = 0;
     for (size_t g = 0; g < st->nall; g++) {
         if (!(e = st->all[g]) || !listed(st, e))
             continue;
+        st->kinds |= e->mmap ? 2 : 1;
         size_t at = *n < k ? (*n)++ : k;
         while (at > 0 && cmp(&e, &st->sorted[at - 1], arg) < 0) {
             if (at < k)
@@ -848,10 +855,6 @@ struct stat_entry *stats_find(struct stats *st, const char *id)
 int stats_print(struct stats *st, FILE *out, int diff)
 {
     size_t n, i;
-    int kinds = 0; /* 1: malloc groups, 2: mmap groups (of those listed) */
-    for (size_t g = 0; g < st->nall; g++)
-        if (st->all[g] && listed(st, st->all[g]))
-            kinds |= st->all[g]->mmap ? 2 : 1;
     if (st->o.limit > 0 && st->o.limit <= STATS_PRINT_TOP) {
         if (!stats_top(st, diff, (size_t)st->o.limit, &n))
             return -1;
@@ -861,6 +864,6 @@ int stats_print(struct stats *st, FILE *out, int diff)
     if (st->o.limit > 0 && (size_t)st->o.limit < n)
         n = (size_t)st->o.limit;
     for (i = 0; i < n; i++)
-        print_entry(st, st->sorted[i], out, diff, kinds == 3);
+        print_entry(st, st->sorted[i], out, diff, st->kinds == 3);
     return 0;
 }
