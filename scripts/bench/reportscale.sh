@@ -64,7 +64,7 @@ for c in "${cmds[@]}"; do
   printf '%-36s %10s %10s' "$c" "$cpu" "$mb"
   if [ -n "$old" ]; then
     ocpu=$(cut -d' ' -f1 "$work/old" | median) omb=$(($(cut -d' ' -f2 "$work/old" | median) / 1024))
-    printf ' %10s %10s %8s' "$ocpu" "$omb" "$(awk -v a="$cpu" -v b="$ocpu" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')"
+    printf ' %10s %10s %8s' "$ocpu" "$omb" "$(awk -v a="$cpu" -v b="$ocpu" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
   fi
   echo
 done
