@@ -38,7 +38,7 @@
 struct stack {
     struct frames_trace t;
     const struct frame **fr;   /* frs: one allocation with the stack */
-    const struct frame **py;   /* owned, or NULL when py lies in fr */
+    const struct frame **py;   /* in fx's chunks, or NULL when py lies in fr */
     char *id;                  /* frames_id's text, once asked */
     const struct frame *frs[];
 };
@@ -50,6 +50,19 @@ struct shown {
     uint32_t ids[];
 };
 
+/* The stacks, their shown parts and their texts live until frames_fini,
+ * in chunks handed out in order (fx_alloc) and given back whole: a big
+ * snapshot makes a million of each, and their frees one by one (glibc
+ * coalescing scattered chunks) were a fifth of an html report of `import
+ * torch`'s snapshot. */
+struct fx_chunk {
+    struct fx_chunk *next;
+    size_t size, used;
+    char mem[];
+};
+#define FX_CHUNK_FIRST 65536u
+#define FX_CHUNK_MAX (4u << 20)
+
 /* A key of the indexes below: bytes at p. */
 struct fx_key {
     const void *p;
@@ -60,6 +73,7 @@ struct fx_key {
  * makes a stack and a shown part of most of its traces (774,243 of a C
  * program's), so both are hidx.h's indexes, not uthash's chains. */
 static struct {
+    struct fx_chunk *chunks;       /* fx_alloc's, the newest first */
     struct hidx stacks;            /* struct stack by fr */
     struct hidx shown;             /* struct shown by ids */
     uint32_t nshown;
@@ -309,6 +323,27 @@ static int64_t node_chain(const struct snap *s, struct frames_snap *v, uint32_t 
     return era ? NODE_ERA : c;
 }
 
+/* n bytes (8-aligned) that live until frames_fini, or NULL. */
+static void *fx_alloc(size_t n)
+{
+    struct fx_chunk *c = fx.chunks;
+    n = (n + 7) & ~(size_t)7;
+    if (!c || c->size - c->used < n) {
+        size_t size = c ? 2 * c->size : FX_CHUNK_FIRST;
+        size = size > FX_CHUNK_MAX ? FX_CHUNK_MAX : size;
+        size = size < n ? n : size;
+        if (size > SIZE_MAX - sizeof(*c) || !(c = big_malloc(sizeof(*c) + size)))
+            return NULL;
+        c->next = fx.chunks;
+        c->size = size;
+        c->used = 0;
+        fx.chunks = c;
+    }
+    void *p = c->mem + c->used;
+    c->used += n;
+    return p;
+}
+
 static int shown_same(const void *item, const void *key)
 {
     const struct shown *e = item;
@@ -330,23 +365,14 @@ static int64_t shown_num(const struct stack *st)
     uint64_t hv = hashfn_bytes64(key.p, key.len); /* once, for the look-up and the add */
     if ((e = hidx_find(&fx.shown, hv, shown_same, &key)) != NULL)
         return e->num;
-    if (!(e = malloc(sizeof(*e) + key.len)))
+    if (!(e = fx_alloc(sizeof(*e) + key.len)))
         return -1;
     memcpy(e->ids, key.p, key.len);
     e->len = key.len;
     e->num = fx.nshown;
-    if (hidx_add(&fx.shown, hv, e) < 0) {
-        free(e);
+    if (hidx_add(&fx.shown, hv, e) < 0)
         return -1;
-    }
     return fx.nshown++;
-}
-
-static void stack_free(struct stack *st)
-{
-    free(st->py);
-    free(st->id);
-    free(st);
 }
 
 /* st's Python frames (npy of them), and the site moved to the innermost
@@ -367,7 +393,7 @@ static int py_list(struct stack *st, int npy)
         st->t.py = st->fr + lo;
         return 0;
     }
-    if (!(st->py = malloc((size_t)npy * sizeof(*st->py))))
+    if (!(st->py = fx_alloc((size_t)npy * sizeof(*st->py))))
         return -1;
     for (int i = 0, k = 0; i < st->t.n; i++)
         if (st->fr[i]->pymodule)
@@ -379,7 +405,7 @@ static int py_list(struct stack *st, int npy)
 /* A new stack of the frames fx.fr[0..n), whose hash is hv. */
 static struct stack *stack_new(int n, uint64_t hv)
 {
-    struct stack *st = malloc(sizeof(*st) + (size_t)n * sizeof(*st->fr));
+    struct stack *st = fx_alloc(sizeof(*st) + (size_t)n * sizeof(*st->fr));
     int npy = 0;
     if (!st)
         return NULL;
@@ -401,9 +427,7 @@ static struct stack *stack_new(int n, uint64_t hv)
     if (hidx_add(&fx.stacks, hv, st) < 0)
         goto oom;
     return st;
-oom:
-    if (st)
-        stack_free(st);
+oom: /* st stays in its chunk, unnamed */
     return NULL;
 }
 
@@ -580,7 +604,7 @@ const char *frames_id(const struct frames_trace *t)
         return st->id;
     for (int i = t->first; i < t->n; i++)
         len += strlen(frec_ident_text(t->fr[i]->ident));
-    if (!(st->id = malloc(len)))
+    if (!(st->id = fx_alloc(len)))
         return NULL;
     for (int i = t->first; i < t->n; i++) {
         const char *p = frec_ident_text(t->fr[i]->ident);
@@ -617,11 +641,10 @@ void frames_forget(const struct snap *s)
 
 void frames_fini(void)
 {
-    for (size_t i = 0; i < fx.stacks.cap; i++)
-        if (fx.stacks.slot[i].item)
-            stack_free(fx.stacks.slot[i].item);
-    for (size_t i = 0; i < fx.shown.cap; i++)
-        free(fx.shown.slot[i].item);
+    for (struct fx_chunk *c = fx.chunks, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
     hidx_free(&fx.stacks);
     hidx_free(&fx.shown);
     fview_fini();
