@@ -45,7 +45,8 @@ static void put_frame(FILE *out, const struct frame *f, struct fname **memo, siz
 {
     size_t len, old = *cap;
     uint32_t k = f->ident;
-    if (k != FRAMES_NO_IDENT && grow_array((void **)memo, cap, (size_t)k + 1, sizeof(**memo)) == 0) {
+    if (k != FRAMES_NO_IDENT &&
+        grow_array((void **)memo, cap, (size_t)k + 1, sizeof(**memo)) == 0) {
         memset(*memo + old, 0, (*cap - old) * sizeof(**memo));
         struct fname *m = &(*memo)[k];
         if (!m->s)

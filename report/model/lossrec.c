@@ -117,6 +117,15 @@ void lossrec_free(struct lossrec_set *ls)
 
 /* --- records ----------------------------------------------------------- */
 
+/* A record's key: kind, owned, two bytes of 0, then the idents (4-byte
+ * aligned in the key's malloc'd bytes: read as words by lossrec_cmp). */
+#define LOSSREC_KEY_HEAD 4u
+
+static const uint32_t *rec_idents(const struct lossrec_record *r)
+{
+    return (const uint32_t *)(const void *)(r->key + LOSSREC_KEY_HEAD);
+}
+
 struct rec_key {
     const unsigned char *p;
     size_t len;
@@ -134,15 +143,17 @@ static struct lossrec_record *lossrec_record_get(struct lossrec_set *ls, const s
                                        enum lossrec_kind kind, int owned)
 {
     struct lossrec_record *r;
-    size_t len = 2 + (size_t)(t->n > t->first ? t->n - t->first : 0) * sizeof(uint32_t);
+    size_t len = LOSSREC_KEY_HEAD +
+                 (size_t)(t->n > t->first ? t->n - t->first : 0) * sizeof(uint32_t);
     if (grow_array((void **)&ls->scratch, &ls->capscratch, len, 1) < 0)
         return NULL;
     unsigned char *key = ls->scratch;
     key[0] = (unsigned char)kind;
     key[1] = owned != 0;
+    key[2] = key[3] = 0;
     for (int i = t->first; i < t->n; i++)
-        memcpy(key + 2 + (size_t)(i - t->first) * sizeof(uint32_t), &t->fr[i]->ident,
-               sizeof(uint32_t));
+        memcpy(key + LOSSREC_KEY_HEAD + (size_t)(i - t->first) * sizeof(uint32_t),
+               &t->fr[i]->ident, sizeof(uint32_t));
     uint64_t h = hashfn_bytes64(key, len);
     struct rec_key k = {key, len};
     if ((r = hidx_find(&ls->bykey, h, rec_same, &k)) != NULL)
@@ -399,8 +410,8 @@ static int lossrec_cmp(const void *pa, const void *pb, void *arg)
     if (c)
         return c;
     const struct lossrec_record *a = x->r, *b = y->r;
-    c = arg ? identrank_cmp(arg, (const uint32_t *)(const void *)(a->key + 2), (a->keylen - 2) / 4,
-                            (const uint32_t *)(const void *)(b->key + 2), (b->keylen - 2) / 4)
+    c = arg ? identrank_cmp(arg, rec_idents(a), (a->keylen - LOSSREC_KEY_HEAD) / 4, rec_idents(b),
+                            (b->keylen - LOSSREC_KEY_HEAD) / 4)
             : IDENTRANK_WHOLE;
     return c != IDENTRANK_WHOLE ? c : strcmp(lossrec_stack_id(a), lossrec_stack_id(b));
 }
@@ -537,7 +548,7 @@ static int lossrec_rank_stacks(struct lossrec_set *ls, struct lossrec_record *co
     *ir = NULL;
     identrank_free(&ls->ir);
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 2; k + 4 <= v[i]->keylen; k += 4) {
+        for (size_t k = LOSSREC_KEY_HEAD; k + 4 <= v[i]->keylen; k += 4) {
             uint32_t id;
             memcpy(&id, v[i]->key + k, 4);
             if (id == FRAMES_NO_IDENT)

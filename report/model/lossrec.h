@@ -63,7 +63,7 @@ struct lossrec_record {
     const char *site_name;     /* "file.c:12", or the function without a file */
     int supp;                  /* index of the suppression that matched, -1 */
     int index;                 /* 1-based position among the shown records */
-    unsigned char *key;        /* index key: kind, owned, then the frames' idents
+    unsigned char *key;        /* index key: kind, owned, 0, 0, then the frames' idents
                                   from first (u32 each): equal idents, equal
                                   frames_id, at 4 bytes a frame instead of its text */
     size_t keylen;
