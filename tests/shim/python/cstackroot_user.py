@@ -5,7 +5,7 @@
 # another blocks after smearing a CstackDead (a cycle the program then
 # drops: garbage) over a dead C frame, a third after smearing a
 # CstackLeaked whose one reference is leaked (cstackroot.leak), dropped
-# too; once all three are blocked in read, the main thread holds a
+# too; once all four are blocked in read, the main thread holds a
 # CstackCalled in a C local of hold_and_call, which calls back
 # borrow_and_call: a CstackBorrowed cycle, dropped, its address in that
 # live C frame's local, which calls back the snapshot into SNAP and
@@ -84,7 +84,12 @@ threads = [threading.Thread(target=cstackroot.hold_and_block, args=(CstackBlocke
 del dead, leaked
 for t in threads:
     t.start()
-deadline = time.monotonic() + 5
+# Under load (a loaded 2-core machine, sid's interpreters through their
+# root) the thread building 5000 CstackMany was still in _PyObject_GC_New
+# after 5 s, and html's retainers had no list yet: the wait ends as soon
+# as all four block, so a longer bound costs a quiet run nothing (30 s
+# an interpreter keeps a file of seven within its 600 s if one never does).
+deadline = time.monotonic() + 30
 while not all(blocked(t.native_id) for t in threads) and time.monotonic() < deadline:
     time.sleep(0.01)
 
