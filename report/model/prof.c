@@ -47,7 +47,7 @@ struct sum_set {
 };
 
 /* Ties in the order are broken by the stacks' identities: each stack's
- * idents from its first frame outward laid side by side (rk), compared by
+ * idents from its first frame outward (rk, its shown part's), compared by
  * their texts' ranks (identrank.h), not by following every frame of both
  * stacks to its record at each compare (60% of an export of a C
  * program's 774,243 stacks, most of them tied at a few sizes). */
@@ -62,34 +62,23 @@ static int stack_cmp(const void *a, const void *b, void *arg)
     return c == IDENTRANK_WHOLE ? frames_id_cmp(x->t, y->t) : c;
 }
 
-/* ir and every stack's rk; 0, 1 when a frame has no ident (the order by
- * frames_id_cmp alone), -1 when out of memory.  *rk: the idents' array. */
-static int stacks_ranked(struct identrank *ir, struct prof_stack *v, size_t n, uint32_t **rk)
+/* ir and every stack's rk (its shown part's idents, frames.h); 0, 1 when
+ * a frame has no ident (the order by frames_id_cmp alone), -1 when out of
+ * memory. */
+static int stacks_ranked(struct identrank *ir, struct prof_stack *v, size_t n)
 {
-    size_t total = 0;
-    *rk = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct frames_trace *t = v[i].t;
-        for (int k = t->first; k < t->n; k++) {
-            if (t->fr[k]->ident == FRAMES_NO_IDENT)
+        for (int k = 0; k < t->n - t->first; k++) {
+            if (t->ids[k] == FRAMES_NO_IDENT)
                 return 1;
-            if (identrank_note(ir, t->fr[k]->ident) < 0)
+            if (identrank_note(ir, t->ids[k]) < 0)
                 return -1;
         }
-        total += (size_t)(t->n - t->first);
-    }
-    if (identrank_make(ir, frec_ident_text) < 0 ||
-        !(*rk = big_malloc((total ? total : 1) * sizeof(**rk))))
-        return -1;
-    uint32_t *at = *rk;
-    for (size_t i = 0; i < n; i++) {
-        const struct frames_trace *t = v[i].t;
-        v[i].rk = at;
+        v[i].rk = t->ids;
         v[i].nrk = (uint32_t)(t->n - t->first);
-        for (int k = t->first; k < t->n; k++)
-            *at++ = t->fr[k]->ident;
     }
-    return 0;
+    return identrank_make(ir, frec_ident_text) < 0 ? -1 : 0;
 }
 
 /* *a += v, held at INT64_MAX: a crafted snapshot's sums must not wrap. */
@@ -173,11 +162,9 @@ int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
         return -1;
     }
     struct identrank ir = {0};
-    uint32_t *rk;
-    int ranked = stacks_ranked(&ir, set.v, set.n, &rk);
+    int ranked = stacks_ranked(&ir, set.v, set.n);
     if (ranked < 0) {
         identrank_free(&ir);
-        free(rk);
         free(set.v);
         *out = NULL;
         return -1;
@@ -186,7 +173,6 @@ int prof_sum(const struct snap *const *snaps, size_t n, struct prof_stack **out,
     for (size_t i = 0; i < set.n; i++)
         set.v[i].rk = NULL;
     identrank_free(&ir);
-    free(rk);
     *out = set.v;
     *nout = set.n;
     return 0;

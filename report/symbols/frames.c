@@ -352,8 +352,8 @@ static int shown_same(const void *item, const void *key)
 }
 
 /* The number of st's shown part (its frames from first outward, by
- * ident); -1 when out of memory. */
-static int64_t shown_num(const struct stack *st)
+ * ident), whose idents st->t.ids then points at; -1 when out of memory. */
+static int64_t shown_num(struct stack *st)
 {
     int len = st->t.n - st->t.first;
     struct shown *e;
@@ -363,8 +363,10 @@ static int64_t shown_num(const struct stack *st)
         fx.idents[i] = st->fr[st->t.first + i]->ident;
     struct fx_key key = {fx.idents, (size_t)len * sizeof(*fx.idents)};
     uint64_t hv = hashfn_bytes64(key.p, key.len); /* once, for the look-up and the add */
-    if ((e = hidx_find(&fx.shown, hv, shown_same, &key)) != NULL)
+    if ((e = hidx_find(&fx.shown, hv, shown_same, &key)) != NULL) {
+        st->t.ids = e->ids;
         return e->num;
+    }
     if (!(e = fx_alloc(sizeof(*e) + key.len)))
         return -1;
     memcpy(e->ids, key.p, key.len);
@@ -372,6 +374,7 @@ static int64_t shown_num(const struct stack *st)
     e->num = fx.nshown;
     if (hidx_add(&fx.shown, hv, e) < 0)
         return -1;
+    st->t.ids = e->ids;
     return fx.nshown++;
 }
 

@@ -58,6 +58,8 @@ struct frames_trace {
     const struct frame *const *py; /* innermost first; NULL when npy == 0 */
     uint32_t shown;       /* equal shown, equal stacks from fr[first] outward
                              (file, line, function, module of each frame) */
+    const uint32_t *ids;  /* the idents of fr[first..n), shared by the stacks
+                             of one shown part */
     const char *site_name; /* "file.c:12", or the function without a file */
 };
 
