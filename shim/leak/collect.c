@@ -33,6 +33,13 @@
 #define COLLECT_IGNORE_MIN 256u
 #define COLLECT_PEEK_RANGES 65536u /* the fork's safe ranges (peek_freeze): 1 MiB mapped */
 
+/* The check's phases, timed for HEAPSNAP_VERBOSE (a clock read each): the
+ * live blocks' copy, the marks by stack (collect_mark_*, rt_mark,
+ * gobj_mark), the roots, the objects' starts, the scan (model_run), what
+ * follows it (the extensions' constants, the retainers), the answer's
+ * report (BLOCKS, LEAKS, RETAINERS, HOLDERS written). */
+enum { PH_BLOCKS, PH_MARKS, PH_ROOTS, PH_STARTS, PH_SCAN, PH_AFTER, PH_REPORT, COLLECT_PHASES };
+
 /* An ignored block: its address, and its trace and epoch so that a later
  * block at the same address is not ignored. */
 struct collect_ign {
@@ -62,6 +69,7 @@ static struct {
     int64_t last_unreachable;   /* direct + indirect + cycle blocks */
     uintptr_t target;           /* the pending query's address */
     uintptr_t exit_lo, exit_hi; /* libc's exit(): [lo, hi), or 0 */
+    uint64_t ph[COLLECT_PHASES + 1]; /* HEAPSNAP_VERBOSE: when each phase began (collect_phase) */
 } col;
 
 static uint64_t collect_now(void)
@@ -69,6 +77,46 @@ static uint64_t collect_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* v's digits, ending at end (written backward); where they begin. */
+static char *collect_digits(char *end, uint64_t v)
+{
+    *end = 0;
+    do
+        *--end = (char)('0' + v % 10);
+    while (v /= 10);
+    return end;
+}
+
+
+static void collect_phase(int k)
+{
+    col.ph[k] = collect_now();
+}
+
+/* "leak check: milliseconds: blocks 150, marks 196, ..." (phases from
+ * PH_BLOCKS to the one before end, whose start ends the last). */
+static void collect_note_phases(int end)
+{
+    static const char *const name[COLLECT_PHASES] = {"blocks ", "marks ", "roots ", "objects ",
+                                                     "scan ", "after ", "report "};
+    char line[256], num[24];
+    size_t at = 0;
+    for (int k = 0; k < end; k++) {
+        uint64_t ms = col.ph[k] && col.ph[k + 1] >= col.ph[k] ? (col.ph[k + 1] - col.ph[k]) / 1000000
+                                                               : 0;
+        const char *d = collect_digits(num + sizeof num - 1, ms);
+        size_t ln = strlen(name[k]), ld = strlen(d);
+        if (at + ln + ld + 3 >= sizeof line)
+            break;
+        memcpy(line + at, name[k], ln), at += ln;
+        memcpy(line + at, d, ld), at += ld;
+        if (k + 1 < end)
+            memcpy(line + at, ", ", 2), at += 2;
+    }
+    line[at] = 0;
+    collect_host->debug("leak check: milliseconds: ", line, "");
 }
 
 const struct leak_host *collect_host;
@@ -205,13 +253,9 @@ static HS_NOINLINE int collect_begin(int hold)
 /* HEAPSNAP_VERBOSE: how long the other threads were held. */
 static void collect_note_stop(uint64_t ns)
 {
-    char num[24], *p = num + sizeof num - 1;
-    uint64_t us = ns / 1000;
-    *p = 0;
-    do
-        *--p = (char)('0' + us % 10);
-    while (us /= 10);
-    collect_host->debug("leak check: threads stopped for ", p, " us");
+    char num[24];
+    collect_host->debug("leak check: threads stopped for ", collect_digits(num + sizeof num - 1, ns / 1000),
+                        " us");
 }
 
 static void collect_end(void)
@@ -454,12 +498,14 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
 {
     size_t nroots, nscan;
     collect_release();
+    collect_phase(PH_MARKS);
     trace_pick_limit(b, n); /* the marks ask only the blocks' traces */
     collect_mark_ignored(b, n);
     collect_mark_disabled(b, n);
     rt_mark(b, n);
     collect_mark_runtime(b, n);
     uint64_t starts_any = gobj_mark(b, n);
+    collect_phase(PH_ROOTS);
     collect_roots(b, n);
     const struct model_root *r = roots_get(&nroots), *scan = roots_written(&nscan);
     roots_set_ops(&col.ops);
@@ -469,11 +515,14 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     if (maps_holes(&holes, &col.ops.nholes, &hbytes) != 0)
         collect_host->debug("cannot read /proc/self/maps: every block is trusted to be readable", "", "");
     col.ops.holes = holes;
+    collect_phase(PH_STARTS);
     if (collect_host->object_starts)
         collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
     struct model_keep keep = {0};
     col.ops.on_marked = collect_on_marked;
+    collect_phase(PH_SCAN);
     int rc = model_run_keep(b, n, scan, nscan, &col.ops, &col.res, &keep);
+    collect_phase(PH_AFTER);
     col.ops.on_marked = NULL;
     if (rc == MODEL_OK &&
         (col.res.total[HSNAP_CLASS_DIRECT].blocks || col.res.total[HSNAP_CLASS_POSSIBLE].blocks) &&
@@ -556,11 +605,16 @@ int collect_check(leak_blocks_fn blocks, void *ctx, struct leak_answer *a)
         collect_host->debug("leak check: a thread could not be stopped: not in place", "", "");
         return COLLECT_UNSTOPPED;
     }
+    memset(col.ph, 0, sizeof col.ph);
+    collect_phase(PH_BLOCKS);
     if (blocks(ctx, &b, &n) == 0 && collect_model(b, n) == 0)
         ret = 0;
+    collect_phase(PH_REPORT);
     collect_end();
-    if (ret == 0)
+    if (ret == 0) {
         ret = collect_encode(a);
+        collect_note_phases(PH_REPORT); /* the report is the caller's */
+    }
     collect_release();
     return ret;
 }
@@ -592,10 +646,16 @@ static HS_NOINLINE void collect_child(leak_blocks_fn blocks, leak_report_fn repo
     peek_freeze(pr, COLLECT_PEEK_RANGES); /* the one thread left: its reads are loads */
     if (collect_host->own_maps(collect_peek_own, NULL) != 0)
         peek_thaw(); /* a mapping of ours unlisted: none trusted */
+    memset(col.ph, 0, sizeof col.ph);
+    collect_phase(PH_BLOCKS);
     if (blocks(ctx, &b, &n) == 0) {
         status = LFORK_SAID; /* the model warns */
-        if (collect_model(b, n) == 0)
+        if (collect_model(b, n) == 0) {
+            collect_phase(PH_REPORT);
             status = collect_encode(&a) != 0 ? ENOMEM : (errno = 0, report(ctx, b, n, &a));
+            collect_phase(COLLECT_PHASES);
+            collect_note_phases(COLLECT_PHASES);
+        }
         if (status < 0) /* the report's errno */
             status = errno > 0 && errno < LFORK_NO_BLOCKS ? errno : EIO;
     }

@@ -39,6 +39,12 @@
 #define SNAP_TRACE_BYTES 512u
 #define SNAP_DOC_KEEP (64u * 1024u) /* a state document's buffers this small are kept */
 
+/* snap_write's phases, timed for HEAPSNAP_VERBOSE: the live blocks (BLOCKS,
+ * with the leak check when there is one), the stacks (TRACES, STATS,
+ * PEAK, TEMPS, SITELINE), the Python sections (the objects' types, graph
+ * and retained sizes), the file (the sections compressed and written). */
+enum { SNAP_PH_BLOCKS, SNAP_PH_STACKS, SNAP_PH_PYTHON, SNAP_PH_FILE, SNAP_PHASES };
+
 static struct {
     lock_t lock;              /* one snapshot at a time; guards seq and name */
     _Atomic uint32_t epoch;   /* birth epoch of new blocks */
@@ -51,6 +57,7 @@ static struct {
     char tmp[NAME_MAX_PATH + 32];
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
     const struct snap_live *stats_lv; /* STATS' live sums (its sbuf holds the count only) */
+    uint64_t phase[SNAP_PHASES + 1];  /* HEAPSNAP_VERBOSE: when snap_write's phases began */
 } snap;
 
 struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
@@ -551,6 +558,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         snap_warn_failure(path, errno);
         return -1;
     }
+    memset(snap.phase, 0, sizeof snap.phase);
+    snap.phase[SNAP_PH_BLOCKS] = clock_mono_ns();
     r = has_blocks ? snap_put_blocks(&side, sec, reason, fatal, &leaks, &lv, &blocks)
                    : snap_live(&lv, fatal);
     if (r != 0 && has_blocks && !fatal && !side.err)
@@ -572,10 +581,13 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
+    snap.phase[SNAP_PH_STACKS] = clock_mono_ns();
     if (r == 0)
         r = snap_stacks(sec, &lv, fatal, &side, &what);
+    snap.phase[SNAP_PH_PYTHON] = clock_mono_ns();
     if (r != 0 || side.err || snap_python(sec, &side, has_blocks, fatal, leaks, blocks) != 0)
         goto out;
+    snap.phase[SNAP_PH_FILE] = clock_mono_ns();
     pyl_lc_drop(); /* the check's classes, when no scan heard them */
     stop_kept_drop(); /* the stopped threads' registers: heard, or too old now */
     snap_host->state_use(&sec[SEC_STATE]);
@@ -593,6 +605,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
             goto out;
         }
     ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
+    snap.phase[SNAP_PHASES] = clock_mono_ns();
 out:
     inh_begin(1, 0); /* other walks (a query, a check without a file) see every block */
     snap_let_go(sec, &lv);
@@ -629,6 +642,25 @@ static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, 
     return snap_write(snap.name, reason, seq, fatal, leaks, why);
 }
 
+
+/* HEAPSNAP_VERBOSE: "snapshot: milliseconds: blocks 2742, stacks 170,
+ * python 293, file 138" (each phase's, to the next's start). */
+static void snap_note_phases(void)
+{
+    static const char *const name[SNAP_PHASES] = {"blocks ", "stacks ", "python ", "file "};
+    char line[128];
+    size_t at = 0;
+    for (int k = 0; k < SNAP_PHASES; k++) {
+        uint64_t a = snap.phase[k], b = snap.phase[k + 1];
+        size_t ln = strlen(name[k]);
+        memcpy(line + at, name[k], ln), at += ln;
+        at += opt_fmt_u64(line + at, a && b >= a ? (b - a) / 1000000 : 0);
+        if (k + 1 < SNAP_PHASES)
+            memcpy(line + at, ", ", 2), at += 2;
+    }
+    line[at] = 0;
+    opt_debug("snapshot: milliseconds: ", line, "");
+}
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
  * is NULL.  Serialised with every other snapshot; advances the epoch.
  * SIGXFSZ is held meanwhile (sighold_take): past RLIMIT_FSIZE the write
@@ -669,6 +701,7 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     if (ret == 0) {
         opt_debug("wrote ", snap.name, "");
         opt_debug_count("snapshot: microseconds to write it: ", (t1 - t0) / 1000);
+        snap_note_phases();
     }
     snap_drop_lock();
     guard_leave(saved_guard);
