@@ -89,7 +89,7 @@ static char *collect_digits(char *end, uint64_t v)
     return end;
 }
 
-
+/* Phase k begins now (collect_note_phases). */
 static void collect_phase(int k)
 {
     col.ph[k] = collect_now();
@@ -104,8 +104,7 @@ static void collect_note_phases(int end)
     char line[256], num[24];
     size_t at = 0;
     for (int k = 0; k < end; k++) {
-        uint64_t ms = col.ph[k] && col.ph[k + 1] >= col.ph[k] ? (col.ph[k + 1] - col.ph[k]) / 1000000
-                                                               : 0;
+        uint64_t a = col.ph[k], b = col.ph[k + 1], ms = a && b >= a ? (b - a) / 1000000 : 0;
         const char *d = collect_digits(num + sizeof num - 1, ms);
         size_t ln = strlen(name[k]), ld = strlen(d);
         if (at + ln + ld + 3 >= sizeof line)
@@ -254,8 +253,8 @@ static HS_NOINLINE int collect_begin(int hold)
 static void collect_note_stop(uint64_t ns)
 {
     char num[24];
-    collect_host->debug("leak check: threads stopped for ", collect_digits(num + sizeof num - 1, ns / 1000),
-                        " us");
+    collect_host->debug("leak check: threads stopped for ",
+                        collect_digits(num + sizeof num - 1, ns / 1000), " us");
 }
 
 static void collect_end(void)

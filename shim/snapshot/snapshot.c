@@ -642,7 +642,6 @@ static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, 
     return snap_write(snap.name, reason, seq, fatal, leaks, why);
 }
 
-
 /* HEAPSNAP_VERBOSE: "snapshot: milliseconds: blocks 2742, stacks 170,
  * python 293, file 138" (each phase's, to the next's start). */
 static void snap_note_phases(void)
@@ -661,6 +660,7 @@ static void snap_note_phases(void)
     line[at] = 0;
     opt_debug("snapshot: milliseconds: ", line, "");
 }
+
 /* Takes one snapshot: to path, or to HEAPSNAP_OUTPUT's expansion when path
  * is NULL.  Serialised with every other snapshot; advances the epoch.
  * SIGXFSZ is held meanwhile (sighold_take): past RLIMIT_FSIZE the write
