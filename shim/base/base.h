@@ -353,6 +353,11 @@ void opt_debug(const char *a, const char *b, const char *c); /* HEAPSNAP_VERBOSE
 void opt_debug_count(const char *what, uint64_t n);          /* ... "what" and a number */
 int opt_parse_signal(const char *s);                         /* -1 = bad */
 size_t opt_fmt_u64(char *buf, uint64_t v);                   /* no NUL */
+/* "name0 N, name1 N, ...": the milliseconds from t[k] to t[k + 1] for the
+ * n phases (t: n + 1 CLOCK_MONOTONIC times, 0 where a phase was never
+ * reached: it reads 0), NUL-ended within cap; its length. */
+size_t opt_fmt_phases(char *buf, size_t cap, const char *const *name, const uint64_t *t,
+                      unsigned n);
 extern __thread int opt_err_pidfd; /* a table of its own: the program's fd 2 by pidfd */
 /* Warnings' way instead of fd 2 (a line with its newline): 1 when taken. */
 extern int (*opt_warn_sink)(const char *line, size_t n);

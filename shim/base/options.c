@@ -121,6 +121,25 @@ size_t opt_fmt_u64(char *buf, uint64_t v)
     return n;
 }
 
+size_t opt_fmt_phases(char *buf, size_t cap, const char *const *name, const uint64_t *t,
+                      unsigned n)
+{
+    size_t at = 0;
+    for (unsigned k = 0; k < n; k++) {
+        size_t ln = strlen(name[k]);
+        if (at + ln + 2 + 20 + 1 > cap) /* ", ", the digits, the NUL */
+            break;
+        if (k)
+            memcpy(buf + at, ", ", 2), at += 2;
+        memcpy(buf + at, name[k], ln), at += ln;
+        buf[at++] = ' ';
+        at += opt_fmt_u64(buf + at, t[k] && t[k + 1] >= t[k] ? (t[k + 1] - t[k]) / 1000000 : 0);
+    }
+    if (cap)
+        buf[at < cap ? at : cap - 1] = 0;
+    return at;
+}
+
 /* Strict decimal: optional sign, digits, nothing else.  0 on success. */
 static int opt_parse_long(const char *s, long *out)
 {

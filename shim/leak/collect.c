@@ -79,16 +79,6 @@ static uint64_t collect_now(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* v's digits, ending at end (written backward); where they begin. */
-static char *collect_digits(char *end, uint64_t v)
-{
-    *end = 0;
-    do
-        *--end = (char)('0' + v % 10);
-    while (v /= 10);
-    return end;
-}
-
 /* Phase k begins now (collect_note_phases). */
 static void collect_phase(int k)
 {
@@ -99,22 +89,10 @@ static void collect_phase(int k)
  * PH_BLOCKS to the one before end, whose start ends the last). */
 static void collect_note_phases(int end)
 {
-    static const char *const name[COLLECT_PHASES] = {"blocks ", "marks ", "roots ", "objects ",
-                                                     "scan ", "after ", "report "};
-    char line[256], num[24];
-    size_t at = 0;
-    for (int k = 0; k < end; k++) {
-        uint64_t a = col.ph[k], b = col.ph[k + 1], ms = a && b >= a ? (b - a) / 1000000 : 0;
-        const char *d = collect_digits(num + sizeof num - 1, ms);
-        size_t ln = strlen(name[k]), ld = strlen(d);
-        if (at + ln + ld + 3 >= sizeof line)
-            break;
-        memcpy(line + at, name[k], ln), at += ln;
-        memcpy(line + at, d, ld), at += ld;
-        if (k + 1 < end)
-            memcpy(line + at, ", ", 2), at += 2;
-    }
-    line[at] = 0;
+    static const char *const name[COLLECT_PHASES] = {"blocks", "marks", "roots", "objects",
+                                                     "scan", "after", "report"};
+    char line[192];
+    opt_fmt_phases(line, sizeof line, name, col.ph, (unsigned)end);
     collect_host->debug("leak check: milliseconds: ", line, "");
 }
 
@@ -252,9 +230,13 @@ static HS_NOINLINE int collect_begin(int hold)
 /* HEAPSNAP_VERBOSE: how long the other threads were held. */
 static void collect_note_stop(uint64_t ns)
 {
-    char num[24];
-    collect_host->debug("leak check: threads stopped for ",
-                        collect_digits(num + sizeof num - 1, ns / 1000), " us");
+    char num[24], *p = num + sizeof num - 1;
+    uint64_t us = ns / 1000;
+    *p = 0;
+    do
+        *--p = (char)('0' + us % 10);
+    while (us /= 10);
+    collect_host->debug("leak check: threads stopped for ", p, " us");
 }
 
 static void collect_end(void)

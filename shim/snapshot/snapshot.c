@@ -646,18 +646,9 @@ static int snap_write_last(unsigned reason, uint32_t seq, int fatal, int leaks, 
  * python 293, file 138" (each phase's, to the next's start). */
 static void snap_note_phases(void)
 {
-    static const char *const name[SNAP_PHASES] = {"blocks ", "stacks ", "python ", "file "};
+    static const char *const name[SNAP_PHASES] = {"blocks", "stacks", "python", "file"};
     char line[128];
-    size_t at = 0;
-    for (int k = 0; k < SNAP_PHASES; k++) {
-        uint64_t a = snap.phase[k], b = snap.phase[k + 1];
-        size_t ln = strlen(name[k]);
-        memcpy(line + at, name[k], ln), at += ln;
-        at += opt_fmt_u64(line + at, a && b >= a ? (b - a) / 1000000 : 0);
-        if (k + 1 < SNAP_PHASES)
-            memcpy(line + at, ", ", 2), at += 2;
-    }
-    line[at] = 0;
+    opt_fmt_phases(line, sizeof line, name, snap.phase, SNAP_PHASES);
     opt_debug("snapshot: milliseconds: ", line, "");
 }
 
