@@ -550,6 +550,12 @@ struct hsnap_meta {
  * running: start_ns is the attach's time, and the blocks allocated before
  * it are not in the snapshot (their frees count as foreign). */
 #define HSNAP_META_ATTACHED 0x80u
+/* With HSNAP_META_LEAKS_SKIPPED: the check started but gave no answer, for
+ * want of memory (for the live blocks' list, or in its copy of the
+ * process) or because that copy ended without one (a fault, a kill); not
+ * a thread that could not be stopped.  0 in files written before it was
+ * kept: the reason is not known. */
+#define HSNAP_META_LEAKS_FAILED 0x100u
 /* Reason HSNAP_REASON_FATAL: the signal's number in bits 24-30 (0 in files
  * written before it was kept: the signal is not known). */
 #define HSNAP_META_SIG_SHIFT 24

@@ -206,6 +206,8 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
         memcpy(&nb, blocks.p, 8);
         lchk_hand_classes((const struct hsnap_block *)(blocks.p + 8), nb);
     } else {
+        if (*leaks) /* asked for and failed (warned): the file says so */
+            snap_run.leaks_skipped = snap_run.leaks_failed = 1;
         *leaks = 0;
     }
     int r = c.called ? c.r : lchk_blocks(&blocks, tries);

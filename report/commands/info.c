@@ -431,6 +431,9 @@ static void info_leak_check(const struct snap *s)
     else if (m->flags & HSNAP_META_LSAN_CHECKED)
         printf("%-17s no (the program's __lsan_do_leak_check() ran it earlier)\n",
                "leak check:");
+    else if (m->flags & HSNAP_META_LEAKS_SKIPPED && m->flags & HSNAP_META_LEAKS_FAILED)
+        printf("%-17s no answer (it ran out of memory, or its copy of the process ended "
+               "without one)\n", "leak check:");
     else if (m->flags & HSNAP_META_LEAKS_SKIPPED)
         printf("%-17s skipped (a thread could not be stopped, and the check could not run "
                "on a fork of the process)\n", "leak check:");

@@ -341,11 +341,12 @@ static void leaks_json(const struct leaks_opts *o, const struct lossrec_set *ls,
     jdoc_end(&j);
 }
 
-/* Whether any of snaps holds RETAINERS (a native leak check's). */
+/* Whether any of snaps holds RETAINERS (a native leak check's), or a leak
+ * check that ran without them (out of memory: retainers_print says so). */
 static int leaks_any_retainers(const struct snap *snaps, int n)
 {
     for (int i = 0; i < n; i++)
-        if (snaps[i].has_retainers)
+        if (snaps[i].has_retainers || snaps[i].lk.present)
             return 1;
     return 0;
 }

@@ -72,13 +72,14 @@ static int top_retainers(const struct stats_opts *o, const struct snap *snaps, c
     }
     if (o->key == KEY_TYPE)
         return 0;
-    int native = 0; /* a snapshot with the Python graph needs no leak check */
+    int native = 0, graph = 0; /* a snapshot with the Python graph needs no leak check */
     for (int i = 0; i < n; i++) {
         native |= snaps[i].has_retainers;
+        graph |= snaps[i].py.graph;
         if (!snaps[i].py.graph && lset_require(&snaps[i], paths[i], err, errlen) < 0)
             return 2;
     }
-    if (!native)
+    if (!native && graph) /* the holders above answered */
         return 0;
     if (retainers_print(snaps, paths, n, NULL, o->limit, stdout, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s", why);

@@ -53,6 +53,10 @@ const char *lset_absent_why(const struct snap *s)
     if (s->meta.flags & HSNAP_META_LSAN_CHECKED)
         return "no leak check at exit: the program's __lsan_do_leak_check() ran it earlier "
                "(see its snapshot, reason lsan)";
+    if ((s->meta.flags & (HSNAP_META_LEAKS_SKIPPED | HSNAP_META_LEAKS_FAILED)) ==
+        (HSNAP_META_LEAKS_SKIPPED | HSNAP_META_LEAKS_FAILED))
+        return "the leak check gave no answer: it ran out of memory, or its copy of the "
+               "process ended without one (the program's run warned which)";
     if (s->meta.flags & HSNAP_META_LEAKS_SKIPPED)
         return "the leak check was skipped: a thread could not be stopped (it blocks the "
                "stop signal), and the check could not run on a fork of the process "

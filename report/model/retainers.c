@@ -203,6 +203,14 @@ static void retainers_free_all(struct retainers_target *all)
     }
 }
 
+/* Why s has no RETAINERS: no leak check, or one that ran without them
+ * (the shim's table could not be mapped or grown: out of memory). */
+static const char *retainers_absent_why(const struct snap *s)
+{
+    return s->lk.present ? "its leak check ran out of memory for them"
+                         : "written by a leak check: run with --leaks or HEAPSNAP_LEAKS=1";
+}
+
 /* The targets answering to site (all if NULL), biggest first, into *vp
  * (*np of them; the caller frees them with retainers_free_all).  0, or -1
  * with err. */
@@ -217,14 +225,14 @@ static int retainers_collect(const struct snap *snaps, char **paths, int n, cons
     for (int k = 0; k < n; k++) {
         any |= snaps[k].has_retainers;
         if (!snaps[k].has_retainers && !snaps[k].py.graph) {
-            snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
-                     "leak check: run with --leaks or HEAPSNAP_LEAKS=1)", paths[k]);
+            snprintf(err, errlen, "%s: no retainer data in this snapshot (%s)", paths[k],
+                     retainers_absent_why(&snaps[k]));
             return -1;
         }
     }
     if (!any) { /* the Python graph alone: its holders answer */
-        snprintf(err, errlen, "%s: no retainer data in this snapshot (written by a "
-                 "leak check: run with --leaks or HEAPSNAP_LEAKS=1)", paths[0]);
+        snprintf(err, errlen, "%s: no retainer data in this snapshot (%s)", paths[0],
+                 retainers_absent_why(&snaps[0]));
         return -1;
     }
     for (int k = 0; k < n; k++)

@@ -548,11 +548,15 @@ static void collect_release(void)
 }
 
 /* The model's last result, encoded into mappings of the host's; 0, or -1
- * when LEAKS could not be built (no section, no warning). */
+ * when LEAKS could not be built (no section, no warning).  Every field of
+ * *a is set here: without retainers (their table could not be mapped or
+ * grown) the fork's report would write RETAINERS from whatever its
+ * uninitialized answer held. */
 static int collect_encode(struct leak_answer *a)
 {
     const struct leak_host *h = collect_host;
     size_t nl = model_result_encode(&col.res, NULL, 0), nr = ret_encode(NULL, 0);
+    *a = (struct leak_answer){0};
     if (!nl || !(a->leaks = h->map(nl)))
         return -1;
     a->leaks_cap = nl;

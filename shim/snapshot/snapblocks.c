@@ -137,8 +137,8 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
             opt_debug("leak check: on a fork", "", "");
             return 0;
         }
-        if (rc < 0)
-            *leaks = 0, snap_run.leaks_skipped = 1; /* warned: a snapshot without it */
+        if (rc < 0) /* warned: a snapshot without it */
+            *leaks = 0, snap_run.leaks_skipped = snap_run.leaks_failed = 1;
     }
     if (*leaks)
         opt_debug("leak check: in place", "", "");

@@ -273,6 +273,7 @@ struct snap_run {
     int lines;             /* the live sums are peak_live's lines (a state document) */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
     int leaks_skipped;     /* asked for, the check could not run (META) */
+    int leaks_failed;      /* ... because it failed: no memory, its copy ended (META) */
     /* PYTYPES: where the streamed BLOCKS (snap_blocks_stream) type the
      * blocks as they pass (py_types_begin, py_types_block), or NULL; and
      * whether they did (py_types_end or py_types_drop is then owed) */
