@@ -203,11 +203,13 @@ static void retainers_free_all(struct retainers_target *all)
     }
 }
 
-/* Why s has no RETAINERS: no leak check, or one that ran without them
- * (the shim's table could not be mapped or grown: out of memory). */
+/* Why s has no RETAINERS: no leak check, or one that kept none (the
+ * shim's table could not be mapped or grown: out of memory; a heapsnap
+ * older than the section; a merge of such a snapshot). */
 static const char *retainers_absent_why(const struct snap *s)
 {
-    return s->lk.present ? "its leak check ran out of memory for them"
+    return s->lk.present ? "its leak check kept none: it ran out of memory for them, or "
+                           "predates them"
                          : "written by a leak check: run with --leaks or HEAPSNAP_LEAKS=1";
 }
 
