@@ -207,7 +207,7 @@ int lchk_inplace(struct side_file *f, struct sbuf *sec, int fatal, int *leaks,
         lchk_hand_classes((const struct hsnap_block *)(blocks.p + 8), nb);
     } else {
         if (*leaks) /* asked for and failed (warned): the file says so */
-            snap_run.leaks_skipped = snap_run.leaks_failed = 1;
+            snap_run.leaks_skipped = SNAP_SKIP_FAILED;
         *leaks = 0;
     }
     int r = c.called ? c.r : lchk_blocks(&blocks, tries);

@@ -230,13 +230,9 @@ static HS_NOINLINE int collect_begin(int hold)
 /* HEAPSNAP_VERBOSE: how long the other threads were held. */
 static void collect_note_stop(uint64_t ns)
 {
-    char num[24], *p = num + sizeof num - 1;
-    uint64_t us = ns / 1000;
-    *p = 0;
-    do
-        *--p = (char)('0' + us % 10);
-    while (us /= 10);
-    collect_host->debug("leak check: threads stopped for ", p, " us");
+    char num[24];
+    num[opt_fmt_u64(num, ns / 1000)] = 0;
+    collect_host->debug("leak check: threads stopped for ", num, " us");
 }
 
 static void collect_end(void)

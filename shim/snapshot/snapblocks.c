@@ -138,7 +138,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
             return 0;
         }
         if (rc < 0) /* warned: a snapshot without it */
-            *leaks = 0, snap_run.leaks_skipped = snap_run.leaks_failed = 1;
+            *leaks = 0, snap_run.leaks_skipped = SNAP_SKIP_FAILED;
     }
     if (*leaks)
         opt_debug("leak check: in place", "", "");
@@ -158,7 +158,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
         opt_warn("leak check skipped: a thread could not be stopped and the check cannot "
                  "run on a fork", "", "");
         *leaks = 0;
-        snap_run.leaks_skipped = 1;
+        snap_run.leaks_skipped = SNAP_SKIP_UNSTOPPED;
         return snap_host->leak_inplace(f, sec, fatal, leaks, lv, count);
     }
     return f->fd < 0 ? 0 : snap_blocks_stream(f, lv, count);

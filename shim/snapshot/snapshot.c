@@ -432,7 +432,7 @@ static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has
     uint64_t shim_bytes = arena_mapped();
     snap_run.left = (struct pend_left){0, 0};
     snap_run.lines = 0;
-    snap_run.leaks_skipped = snap_run.leaks_failed = 0;
+    snap_run.leaks_skipped = 0;
     snap_run.pytyped = 0;
     snap_run.pytypes = has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)
                            ? &sec[SEC_PYTYPES]
@@ -530,7 +530,7 @@ static int snap_blocks_given_up(struct side_file *side, struct sbuf *sec, struct
     side_abandon(side);
     snap_let_go(sec, lv);
     if (*leaks)
-        snap_run.leaks_skipped = snap_run.leaks_failed = 1;
+        snap_run.leaks_skipped = SNAP_SKIP_FAILED;
     *leaks = 0;
     *has_blocks = 0;
     if (snap_live(lv, 0) != 0)
@@ -596,7 +596,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
               flags | (has_blocks ? HSNAP_META_HAS_BLOCKS : 0) |
                   (leaks ? HSNAP_META_HAS_LEAKS : 0) |
                   (snap_run.leaks_skipped ? HSNAP_META_LEAKS_SKIPPED : 0) |
-                  (snap_run.leaks_failed ? HSNAP_META_LEAKS_FAILED : 0) |
+                  (snap_run.leaks_skipped == SNAP_SKIP_FAILED ? HSNAP_META_LEAKS_FAILED : 0) |
                   (reason == HSNAP_REASON_FATAL && fatal > 1 && fatal < 128
                        ? (uint32_t)fatal << HSNAP_META_SIG_SHIFT : 0),
               shim_bytes);

@@ -268,12 +268,17 @@ int snap_temps(struct sbuf *b, uint32_t n);
 int snap_put_temps(struct side_file *f, const struct sbuf *b);
 
 /* What the last run (a snapshot, a check) left behind. */
+/* Why an asked-for leak check gave no answer (snap_run.leaks_skipped). */
+enum {
+    SNAP_SKIP_UNSTOPPED = 1, /* a thread could not be stopped, and no fork could check */
+    SNAP_SKIP_FAILED = 2,    /* no memory, or its copy ended without one: LEAKS_FAILED */
+};
+
 struct snap_run {
     struct pend_left left; /* held blocks the last walk left out */
     int lines;             /* the live sums are peak_live's lines (a state document) */
     int64_t unreachable;   /* the last leak check's leaked blocks, or -1 */
-    int leaks_skipped;     /* asked for, the check could not run (META) */
-    int leaks_failed;      /* ... because it failed: no memory, its copy ended (META) */
+    int leaks_skipped;     /* asked for, the check did not answer: SNAP_SKIP_* (META) */
     /* PYTYPES: where the streamed BLOCKS (snap_blocks_stream) type the
      * blocks as they pass (py_types_begin, py_types_block), or NULL; and
      * whether they did (py_types_end or py_types_drop is then owed) */

@@ -2,59 +2,19 @@
 # every (target site, source) pair when there are more of them than its
 # index is made for at first (retain.c's RET_MIN_SLOTS, at most half full):
 # the pairs' array and index grow while the check runs and no reference is
-# lost or counted twice.  The fixture (written below) keeps a chain of
-# CHAIN blocks, each from a stack of its own (chain_link's walk of LEVELS
-# frames through two call sites a level), each pointing to the one made
-# before it, the last one held by the global g_head:
-#   chain.c:L_LINK  CHAIN blocks, all reachable: CHAIN - 1 references from
-#                   blocks of that line (CHAIN - 1 pairs, one per stack),
+# lost or counted twice.  The fixture (tests/shim/leak/chain.c) keeps a
+# chain of 3,000 blocks, each from a stack of its own (chain_link's walk of
+# LEVELS frames through two call sites a level), each pointing to the one
+# made before it, the last one held by the global g_head:
+#   chain.c:L_LINK  3,000 blocks, all reachable: 2,999 references from
+#                   blocks of that line (2,999 pairs, one per stack),
 #                   1 from module data (g_head)
-cat >"$T/chain.c" <<'EOF2'
-#include <stdlib.h>
-
-#define CHAIN 3000
-#define LEVELS 12 /* 2^12 > CHAIN */
-struct link { struct link *next; long n; };
-struct link *g_head;
-
-/* One frame a level, called from one of two sites picked by the path's
- * bit for that level: LEVELS frames, a stack per path. */
-__attribute__((noinline)) static struct link *chain_link(int level, int path, struct link *next)
-{
-    struct link *l;
-    if (level == LEVELS) {
-        l = malloc(sizeof *l); /* L_LINK */
-        if (l)
-            l->next = next, l->n = path;
-        return l;
-    }
-    if (path >> level & 1) {
-        l = chain_link(level + 1, path, next);
-        __asm__ volatile("nop" ::: "memory");
-    } else {
-        l = chain_link(level + 1, path, next);
-        __asm__ volatile("" ::: "memory");
-    }
-    return l;
-}
-
-int main(void)
-{
-    for (int i = 0; i < CHAIN; i++) {
-        struct link *l = chain_link(0, i, g_head);
-        if (!l)
-            return 1;
-        g_head = l;
-    }
-    return 0;
-}
-EOF2
-if ! t_build chain "$T/chain.c" -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls; then
+if ! t_build chain tests/shim/leak/chain.c -O1 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls; then
   t_fail retainers_pairs_past_the_first_index_all_counted "the fixture does not build"
   return 0
 fi
-line=$(grep -n 'L_LINK' "$T/chain.c" | head -1 | cut -d: -f1)
-(cd "$T" && "$HEAPSNAP" run --leaks -q -o chain.hsnap -- "$T/chain" >/dev/null 2>"$T/chain.err")
+line=$(grep -n 'L_LINK' tests/shim/leak/chain.c | head -1 | cut -d: -f1)
+(cd "$T" && "$HEAPSNAP" run --leaks -q -o chain.hsnap -- "$T/chain" 3000 >/dev/null 2>"$T/chain.err")
 (cd "$T" && "$HEAPSNAP" top --retainers chain.hsnap) >"$T/ret.out" 2>"$T/ret.err"
 blocks=$(grep -c . <(sed -n "s/^ *blocks from .*chain.c:$line: \([0-9]*\) refs, first to reach \([0-9]*\) blocks.*/\1 \2/p" "$T/ret.out"))
 got=$(sed -n "s/^ *blocks from .*chain.c:$line: \([0-9]*\) refs, first to reach \([0-9]*\) blocks.*/\1 \2/p" "$T/ret.out")
