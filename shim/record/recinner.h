@@ -23,7 +23,8 @@
 #define TBL_LOAD_DEN 8u
 #define TBL_CLUSTER 15u /* slots in a cluster */
 #define TBL_ALL 0x7fffu /* a cluster's slots, as a mask of its control bytes */
-#define TBL_EMPTY 0x80u /* control bytes: a tag (0-127) marks a live slot */
+#define TBL_EMPTY 0x00u /* control bytes: 0, the fresh page's byte, or a live slot's */
+#define TBL_LIVE 0x80u  /* ... TBL_LIVE | its 7-bit tag */
 #define TBL_OVER 15     /* ctrl[TBL_OVER]: entries whose probe passed the cluster */
 #define TBL_OVER_MAX 255u /* ... saturated: stays until the array is rebuilt */
 

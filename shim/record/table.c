@@ -1,9 +1,11 @@
 /*
  * table.c - the live-block table: pointer -> {size, trace id, birth epoch},
  * the hottest structure of the shim (every malloc inserts, every free
- * removes).  Open-addressed clusters of 16 control bytes (a 7-bit tag or
- * EMPTY, an overflow count) and 15 inline slots, probed with SSE2, as
- * Swiss tables and F14 do (docs/design.md, "The live-block table"):
+ * removes).  Open-addressed clusters of 16 control bytes (TBL_LIVE and a
+ * 7-bit tag, or TBL_EMPTY: 0, a fresh page's byte; then an overflow count)
+ * and 15 inline slots, probed with SSE2, as Swiss tables and F14 do
+ * (docs/design.md, "The live-block table"); an array grows where it lies
+ * (tbl_grow_in_place):
  *
  *   w0:  ptr (bits 0-47) | birth epoch (bits 48-63, saturating at 65535)
  *   w1:  size (bits 0-39) | trace id (bits 40-63; traces.c has < 2^24 ids)
@@ -85,7 +87,7 @@ static inline uint8_t *tbl_ctrl_at(const struct tbl_stripe *s, uint32_t at)
 
 static inline unsigned tbl_tag(uint64_t h)
 {
-    return (unsigned)(h >> 21) & 0x7f;
+    return TBL_LIVE | ((unsigned)(h >> 21) & 0x7f);
 }
 
 /* Bit j set when control byte g[j] is b, for the cluster's 15 slots: one
@@ -106,8 +108,8 @@ static inline unsigned tbl_match(const uint8_t *g, unsigned b)
 #endif
 }
 
-/* Bit j set when g[j] is free (EMPTY: the one value with the high bit). */
-static inline unsigned tbl_free_mask(const uint8_t *g)
+/* Bit j set when g[j] holds a live slot (TBL_LIVE: the high bit). */
+static inline unsigned tbl_live_mask(const uint8_t *g)
 {
 #ifdef __SSE2__
     return (unsigned)_mm_movemask_epi8(_mm_load_si128((const __m128i *)(const void *)g)) & TBL_ALL;
@@ -117,6 +119,12 @@ static inline unsigned tbl_free_mask(const uint8_t *g)
         m |= (unsigned)(g[j] >> 7) << j;
     return m;
 #endif
+}
+
+/* Bit j set when g[j] is free (TBL_EMPTY). */
+static inline unsigned tbl_free_mask(const uint8_t *g)
+{
+    return ~tbl_live_mask(g) & TBL_ALL;
 }
 
 /* The place of the slot holding ptr (hash h), or TBL_NONE.  A probe reads
@@ -194,26 +202,25 @@ static uint32_t tbl_next_size(const struct tbl_stripe *s, uint32_t old_c)
 }
 
 /* Moves a stripe's entries into a new array of c clusters (more room than
- * its live entries), with its lock held; saturated overflow counts start
- * again from the truth.  0, or -1 (no memory: the array stays). */
+ * its live entries), with its lock held: a stripe's first array and a
+ * shrink (tbl_grow_in_place grows); saturated overflow counts start again
+ * from the truth.  0, or -1 (no memory: the array stays). */
 static int tbl_rebuild(struct tbl_stripe *s, uint32_t c)
 {
     uint32_t old_c = s->clusters;
     if (c > TBL_MAX_CLUSTERS)
         return -1;
-    struct tbl_cluster *cl = arena_map_full((size_t)c * sizeof *cl); /* every page written below */
+    struct tbl_cluster *cl = arena_map_full((size_t)c * sizeof *cl); /* zero: every slot EMPTY */
     if (!cl)
         return -1;
     struct tbl_cluster *old = s->cl;
-    for (uint32_t g = 0; g < c; g++)
-        memset(cl[g].ctrl, TBL_EMPTY, TBL_CLUSTER); /* the overflow count stays 0 */
     s->cl = cl;
     s->clusters = c;
     s->limit = (uint32_t)((uint64_t)c * TBL_CLUSTER * TBL_LOAD_NUM / TBL_LOAD_DEN);
     s->count = 0;
     uint32_t moved = 0;
-    for (uint32_t g = 0; g < old_c; g++) /* each live slot (a tag's byte has no high bit) */
-        for (unsigned m = ~tbl_free_mask(old[g].ctrl) & TBL_ALL; m; m &= m - 1) {
+    for (uint32_t g = 0; g < old_c; g++) { /* each live slot */
+        for (unsigned m = tbl_live_mask(old[g].ctrl); m; m &= m - 1) {
             const unsigned i = (unsigned)__builtin_ctz(m);
             const struct tbl_slot *x = &old[g].slot[i];
             uint64_t h = tbl_hash(tbl_ptr(x));
@@ -228,15 +235,135 @@ static int tbl_rebuild(struct tbl_stripe *s, uint32_t c)
                 tbl_place(s, tbl_vacancy(s, h), h, x);
             }
         }
+    }
     s->count += moved;
     arena_unmap(old, (size_t)old_c * sizeof *old);
+    return 0;
+}
+
+/* tbl_grow_in_place's entries that cannot go home yet: a probe that would
+ * pass clusters not yet moved (below the one being moved, or past the
+ * end and round).  Few (entries past their homes), in arena memory mapped
+ * when the first comes, then doubled as needed. */
+#define TBL_SPILL_FIRST 256u
+struct tbl_spill {
+    struct tbl_slot *x;
+    uint32_t n, cap;
+};
+
+/* The spill's first page, or twice its room; 0 or -1. */
+static HS_NOINLINE int tbl_spill_grow(struct tbl_spill *sp)
+{
+    uint32_t cap = sp->cap ? 2 * sp->cap : TBL_SPILL_FIRST;
+    struct tbl_slot *x = sp->cap ? arena_remap(sp->x, (size_t)sp->cap * sizeof *x,
+                                               (size_t)cap * sizeof *x)
+                                 : arena_map((size_t)cap * sizeof *x);
+    if (!x)
+        return -1;
+    sp->x = x;
+    sp->cap = cap;
+    return 0;
+}
+
+/* Places x (control byte tag) in array cl of c clusters at the first
+ * free slot from cluster `from` (its home, where every cluster from there
+ * on holds only entries already moved) to the end; 0, or -1 when there is
+ * none: its probe would go round (the caller counts what it placed). */
+static HS_NOINLINE int tbl_place_above(struct tbl_cluster *cl, uint32_t c, uint32_t from,
+                                       uint8_t tag, const struct tbl_slot *x)
+{
+    for (uint32_t g = from; g < c; g++) {
+        struct tbl_cluster *k = &cl[g];
+        unsigned f = tbl_free_mask(k->ctrl);
+        if (f) {
+            unsigned j = (unsigned)__builtin_ctz(f);
+            k->ctrl[j] = tag;
+            k->slot[j] = *x;
+            return 0;
+        }
+        if (k->ctrl[TBL_OVER] < TBL_OVER_MAX)
+            k->ctrl[TBL_OVER]++;
+    }
+    return -1;
+}
+
+/* Grows a stripe's array to c clusters where it lies (arena_remap: the
+ * kernel moves its pages, and only the new tail is fresh memory) and
+ * moves each entry to its home there, from the last cluster down: a
+ * home rises with the array (tbl_home keeps the hash's order), so the
+ * clusters an entry's probe passes have already been moved and emptied.
+ * A rebuild into a new array wrote every page of it for the first time
+ * at each growth, three times the table over its life at 4/3 steps: on a
+ * virtual machine such a first touch costs microseconds a page even when
+ * populated, and old and new were resident at once.  Entries whose probe
+ * would pass clusters not yet moved wait in a spill (arena memory) and
+ * are placed last (a spill out of memory loses its entries: recording
+ * has stopped).  0, or -1 with nothing changed (no memory). */
+static int tbl_grow_in_place(struct tbl_stripe *s, uint32_t c)
+{
+    uint32_t old_c = s->clusters;
+    struct tbl_spill sp = {NULL, 0, 0}; /* mapped when first needed */
+    struct tbl_cluster *cl =
+        arena_remap(s->cl, (size_t)old_c * sizeof *cl, (size_t)c * sizeof *cl);
+    if (!cl)
+        return -1;
+    arena_populate(&cl[old_c], (size_t)(c - old_c) * sizeof *cl); /* zero: EMPTY */
+    s->cl = cl;
+    s->clusters = c;
+    s->limit = (uint32_t)((uint64_t)c * TBL_CLUSTER * TBL_LOAD_NUM / TBL_LOAD_DEN);
+    s->count = 0;
+    uint32_t moved = 0;
+    for (uint32_t g = old_c; g-- > 0;) {
+        struct tbl_cluster *k = &cl[g];
+        unsigned m = tbl_live_mask(k->ctrl);
+        k->ctrl[TBL_OVER] = 0; /* counted again by the probes that pass it now */
+        for (; m; m &= m - 1) {
+            /* past the home-cluster move, x is read where it lies (slot i:
+             * only that move may write over it), so that no copy of it
+             * waits on this stack across a call (the hooks clear the stack
+             * below them only so deep) */
+            const unsigned i = (unsigned)__builtin_ctz(m);
+            const struct tbl_slot *xp = &k->slot[i], x = *xp;
+            const uint8_t tag = k->ctrl[i];
+            k->ctrl[i] = TBL_EMPTY;
+            uint64_t h = tbl_hash(tbl_ptr(&x));
+            uint32_t home = tbl_home(h, c);
+            struct tbl_cluster *t = &cl[home];
+            unsigned f = tbl_free_mask(t->ctrl);
+            if (HS_LIKELY(f && home >= g)) { /* its home has room: most entries */
+                unsigned j = (unsigned)__builtin_ctz(f);
+                t->ctrl[j] = tag;
+                t->slot[j] = x;
+                moved++;
+                continue;
+            }
+            /* its home (above g: g has slot i free) is full, or below g */
+            if (home >= g && tbl_place_above(cl, c, home, tag, xp) == 0) {
+                moved++;
+                continue;
+            }
+            if (HS_UNLIKELY(sp.n == sp.cap) && tbl_spill_grow(&sp) != 0)
+                continue; /* out of memory: recording has stopped (degrade_now) */
+            sp.x[sp.n++] = *xp;
+        }
+    }
+    s->count = moved;
+    for (uint32_t j = 0; j < sp.n; j++) { /* every cluster moved: anywhere on its path */
+        uint64_t h = tbl_hash(tbl_ptr(&sp.x[j]));
+        tbl_place(s, tbl_vacancy(s, h), h, &sp.x[j]);
+    }
+    if (sp.cap)
+        arena_unmap(sp.x, (size_t)sp.cap * sizeof *sp.x);
     return 0;
 }
 
 /* Grows (or creates) a stripe's array (tbl_next_size), with its lock held. */
 static HS_NOINLINE int tbl_grow(struct tbl_stripe *s)
 {
-    return tbl_rebuild(s, tbl_next_size(s, s->clusters));
+    uint32_t c = tbl_next_size(s, s->clusters);
+    if (c > TBL_MAX_CLUSTERS)
+        return -1;
+    return s->clusters ? tbl_grow_in_place(s, c) : tbl_rebuild(s, c);
 }
 
 /* The smallest size on s's ladder (tbl_next_size) whose limit holds want
@@ -496,7 +623,7 @@ static int tbl_visit_stripe(struct tbl_stripe *s, tbl_visit_fn fn, void *arg)
 {
     struct tbl_entry e;
     for (uint32_t g = 0; g < s->clusters; g++)
-        for (unsigned m = ~tbl_free_mask(s->cl[g].ctrl) & TBL_ALL; m; m &= m - 1) {
+        for (unsigned m = tbl_live_mask(s->cl[g].ctrl); m; m &= m - 1) {
             tbl_unpack(&s->cl[g].slot[__builtin_ctz(m)], &e);
             int r = fn(&e, arg);
             if (r)
@@ -559,7 +686,7 @@ int tbl_foreach_copied(tbl_visit_fn fn, void *arg)
             cap = want;
         }
         for (uint32_t g = 0; g < s->clusters; g++)
-            for (unsigned m = ~tbl_free_mask(s->cl[g].ctrl) & TBL_ALL; m && n < cap; m &= m - 1)
+            for (unsigned m = tbl_live_mask(s->cl[g].ctrl); m && n < cap; m &= m - 1)
                 buf[n++] = s->cl[g].slot[__builtin_ctz(m)];
         lock_drop(&s->lock);
         for (uint32_t i = 0; i < n && r == 0; i++) {
@@ -666,7 +793,7 @@ static void tbl_stats_stripe(const struct tbl_stripe *s, struct tbl_probe_stats 
         reads = k->ctrl[TBL_OVER] ? reads + 1 : 1;
         st->miss_reads += reads;
         for (unsigned j = 0; j < TBL_CLUSTER; j++) {
-            if (k->ctrl[j] >= TBL_EMPTY)
+            if (!(k->ctrl[j] & TBL_LIVE))
                 continue;
             uint32_t home = tbl_home(tbl_hash(tbl_ptr(&k->slot[j])), c);
             uint32_t dist = g >= home ? g - home : g + c - home;

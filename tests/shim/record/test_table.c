@@ -7,7 +7,8 @@
  * the 16-byte packing's limits (fields round-trip, epoch saturates, what
  * does not fit is refused), the bytes per live block, the shrink after a
  * peak, probe lengths for malloc-like address patterns, random operations against a reference
- * through growth and wrap-around, many threads, stripes by region, and the
+ * through growth and wrap-around, growth in place through crowded runs,
+ * overflow counts taken back exactly, many threads, stripes by region, and the
  * sampled mode's presence filter with its group counters.
  */
 #include <math.h>
@@ -377,6 +378,89 @@ TEST_BEGIN(table_random_through_growth)
     expect_eq_u64(tbl_count(), 0);
 TEST_END
 
+/* Keys whose homes crowd into one band of the hash order (tbl_home's):
+ * every array size piles them into the same run of clusters, so that
+ * entries sit far past their homes, and in the band at the end they go
+ * round to the array's start.  Growth in place (tbl_grow_in_place) must
+ * place each one where a lookup finds it, through spills of entries whose
+ * probe would pass clusters not yet moved.  (Such runs saturate their
+ * clusters' overflow counts, which stay until a rebuild: the counts' exact
+ * return to 0 is table_overflow_counts_return_to_zero's.) */
+static unsigned crowded_keys(uintptr_t *keys, unsigned n, uint32_t band_lo)
+{
+    unsigned got = 0;
+    for (uintptr_t p = 0x7f3a2c000010; got < n; p += 16) {
+        uint32_t pos = (uint32_t)((uint64_t)p * 0x9e3779b97f4a7c15ULL >> 28);
+        if (pos >= band_lo && pos - band_lo < (1u << 26)) /* 1/64 of the order */
+            keys[got++] = p;
+    }
+    return got;
+}
+
+TEST_BEGIN(table_grows_in_place_through_crowded_bands)
+    enum { K = 40000 };
+    static uintptr_t keys[K];
+    static const uint32_t bands[] = {0xfc000000u, 0x80000000u, 0};
+    for (unsigned b = 0; b < sizeof bands / sizeof *bands; b++) {
+        struct tbl_probe_stats ps;
+        tbl_clear(NULL, NULL);
+        crowded_keys(keys, K, bands[b]);
+        uint64_t wrapped = 0, far = 0;
+        for (unsigned i = 0; i < K; i++) {
+            expect_true(tbl_insert(keys[i], i, i, 0, NULL) == 0, "band %u: insert %u", b, i);
+            if (i % 4096 == 4095) { /* after some growths: all still found */
+                tbl_probe_stats(&ps);
+                wrapped += ps.wrapped;
+                far = ps.max_dist > far ? ps.max_dist : far;
+                expect_eq_u64(ps.entries, i + 1);
+                for (unsigned j = 0; j <= i; j += 7)
+                    expect_true(tbl_find(keys[j], NULL), "band %u: key %u lost at %u", b, j, i);
+            }
+        }
+        expect_eq_u64(tbl_count(), K);
+        for (unsigned i = 0; i < K; i++) {
+            struct tbl_entry e;
+            expect_true(tbl_find(keys[i], &e) && e.size == i && e.trace == i,
+                        "band %u: key %u", b, i);
+        }
+        printf("# crowded band %u: %llu wrapped entries seen, farthest %llu clusters from home\n",
+               b, (unsigned long long)wrapped, (unsigned long long)far);
+        expect_true(far >= 16, "band %u: the band did not crowd (%llu)", b,
+                    (unsigned long long)far);
+        expect_true(b != 0 || wrapped > 0, "the last band never went round the end");
+        for (unsigned i = 0; i < K; i++)
+            expect_true(tbl_remove(keys[i], NULL), "band %u: remove %u", b, i);
+        expect_eq_u64(tbl_count(), 0);
+    }
+    tbl_clear(NULL, NULL);
+TEST_END
+
+/* Each pattern's keys inserted through every growth, then all removed:
+ * each overflow count a probe added, in a growth or an insert, is taken
+ * back by its entry's removal, so an absent key reads one cluster again. */
+TEST_BEGIN(table_overflow_counts_return_to_zero)
+    for (int pat = 0; pat < PAT_COUNT; pat++) {
+        uint64_t st = 0, st2 = 0, over = 0;
+        struct tbl_probe_stats ps;
+        tbl_clear(NULL, NULL);
+        for (uint64_t i = 0; i < 150000; i++) {
+            tbl_insert(pat_addr(pat, i, &st), 8, 0, 0, NULL);
+            if (i % 10000 == 0) {
+                tbl_probe_stats(&ps);
+                over += ps.miss_reads - ps.clusters;
+            }
+        }
+        for (uint64_t i = 0; i < 150000; i++)
+            expect_true(tbl_remove(pat_addr(pat, i, &st2), NULL), "%s: remove %llu",
+                        pat_name[pat], (unsigned long long)i);
+        tbl_probe_stats(&ps);
+        expect_eq_u64(ps.miss_reads, ps.clusters);
+        expect_true(pat != PAT_GLIBC || over > 0, "%s: no probe ever overflowed",
+                    pat_name[pat]);
+    }
+    tbl_clear(NULL, NULL);
+TEST_END
+
 #define THREADS 8
 #define PER_THREAD 100000u
 
@@ -525,6 +609,8 @@ int main(void)
     table_shrink_after_peak();
     table_probes_stay_short();
     table_random_through_growth();
+    table_grows_in_place_through_crowded_bands();
+    table_overflow_counts_return_to_zero();
     table_many_threads();
     table_regions_own_stripes();
     table_filter_on_marks_the_rare_modes();
