@@ -149,23 +149,44 @@ static inline uint32_t tbl_lookup(const struct tbl_stripe *s, uintptr_t ptr, uin
     return TBL_NONE;
 }
 
-/* The first free slot on the probe path of hash h, or TBL_NONE: where an
- * entry known to be absent goes.  Each full cluster it passes counts one
- * more overflow (tbl_erase takes it back). */
-static inline uint32_t tbl_vacancy(struct tbl_stripe *s, uint64_t h)
+/* Takes back the overflows tbl_vacancy_in counted on a probe of `steps`
+ * clusters from g that found no free slot (a saturated count stays, as
+ * tbl_erase leaves it). */
+static HS_NOINLINE void tbl_uncount(struct tbl_cluster *cl, uint32_t c, uint32_t g,
+                                    uint32_t steps)
 {
-    uint32_t c = s->clusters, g = tbl_home(h, c);
-    for (uint32_t step = 0; step < c; step++) {
-        struct tbl_cluster *k = &s->cl[g];
+    for (uint32_t step = 0; step < steps; step++, g = g + 1 == c ? 0 : g + 1)
+        if (cl[g].ctrl[TBL_OVER] < TBL_OVER_MAX)
+            cl[g].ctrl[TBL_OVER]--;
+}
+
+/* The first free slot within `steps` clusters of array cl (c clusters)
+ * from cluster g on, round the end if need be, or TBL_NONE.  Each full
+ * cluster it passes counts one more overflow (tbl_erase takes it back);
+ * none stays counted when there is no such slot. */
+static inline uint32_t tbl_vacancy_in(struct tbl_cluster *cl, uint32_t c, uint32_t g,
+                                      uint32_t steps)
+{
+    for (uint32_t step = 0, at = g; step < steps; step++) {
+        struct tbl_cluster *k = &cl[at];
         unsigned m = tbl_free_mask(k->ctrl);
         if (HS_LIKELY(m))
-            return g << 4 | (unsigned)__builtin_ctz(m);
+            return at << 4 | (unsigned)__builtin_ctz(m);
         if (k->ctrl[TBL_OVER] < TBL_OVER_MAX)
             k->ctrl[TBL_OVER]++;
-        if (++g == c)
-            g = 0;
+        if (++at == c)
+            at = 0;
     }
+    tbl_uncount(cl, c, g, steps);
     return TBL_NONE;
+}
+
+/* The first free slot on the probe path of hash h, or TBL_NONE: where an
+ * entry known to be absent goes (tbl_vacancy_in). */
+static inline uint32_t tbl_vacancy(struct tbl_stripe *s, uint64_t h)
+{
+    uint32_t c = s->clusters;
+    return tbl_vacancy_in(s->cl, c, tbl_home(h, c), c);
 }
 
 /* Fills the free slot at `at` with x (tag from h), counting it. */
@@ -265,26 +286,18 @@ static HS_NOINLINE int tbl_spill_grow(struct tbl_spill *sp)
     return 0;
 }
 
-/* Places x (control byte tag) in array cl of c clusters at the first
- * free slot from cluster `from` (its home, where every cluster from there
- * on holds only entries already moved) to the end; 0, or -1 when there is
- * none: its probe would go round (the caller counts what it placed). */
-static HS_NOINLINE int tbl_place_above(struct tbl_cluster *cl, uint32_t c, uint32_t from,
-                                       uint8_t tag, const struct tbl_slot *x)
+/* Places x at the first free slot from cluster `from` to the array's end
+ * (tbl_vacancy_in, not round it), counting it; 0, or -1 when there is
+ * none.  Its hash is worked out again: out of the mover's loop, so that
+ * the loop keeps its registers. */
+static HS_NOINLINE int tbl_place_before_end(struct tbl_stripe *s, uint32_t from,
+                                            const struct tbl_slot *x)
 {
-    for (uint32_t g = from; g < c; g++) {
-        struct tbl_cluster *k = &cl[g];
-        unsigned f = tbl_free_mask(k->ctrl);
-        if (f) {
-            unsigned j = (unsigned)__builtin_ctz(f);
-            k->ctrl[j] = tag;
-            k->slot[j] = *x;
-            return 0;
-        }
-        if (k->ctrl[TBL_OVER] < TBL_OVER_MAX)
-            k->ctrl[TBL_OVER]++;
-    }
-    return -1;
+    uint32_t at = tbl_vacancy_in(s->cl, s->clusters, from, s->clusters - from);
+    if (at == TBL_NONE)
+        return -1;
+    tbl_place(s, at, tbl_hash(tbl_ptr(x)), x);
+    return 0;
 }
 
 /* Grows a stripe's array to c clusters where it lies (arena_remap: the
@@ -337,17 +350,17 @@ static int tbl_grow_in_place(struct tbl_stripe *s, uint32_t c)
                 moved++;
                 continue;
             }
-            /* its home (above g: g has slot i free) is full, or below g */
-            if (home >= g && tbl_place_above(cl, c, home, tag, xp) == 0) {
-                moved++;
+            /* its home (above g: g has slot i free) is full, or below g;
+             * a probe from above g that stops at the end passes only
+             * clusters already moved */
+            if (home >= g && tbl_place_before_end(s, home, xp) == 0)
                 continue;
-            }
             if (HS_UNLIKELY(sp.n == sp.cap) && tbl_spill_grow(&sp) != 0)
                 continue; /* out of memory: recording has stopped (degrade_now) */
             sp.x[sp.n++] = *xp;
         }
     }
-    s->count = moved;
+    s->count += moved;
     for (uint32_t j = 0; j < sp.n; j++) { /* every cluster moved: anywhere on its path */
         uint64_t h = tbl_hash(tbl_ptr(&sp.x[j]));
         tbl_place(s, tbl_vacancy(s, h), h, &sp.x[j]);
