@@ -602,7 +602,7 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
     uintptr_t *young = &q->young[pend_young(a)];
     if (*young == a) {
         pend_young_freed(q, a);
-        tbl_prefetch_where((uintptr_t)p, w); /* released now: the plain remove */
+        tbl_prefetch_gone((uintptr_t)p, w); /* released now: the plain remove */
         return p;
     }
     if (q->score < PEND_SCORE && ++q->score == 1) {
@@ -610,7 +610,7 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
         pend_fresh_flush(q);
     }
     if (q->score <= 0) {
-        tbl_prefetch_where((uintptr_t)p, w);
+        tbl_prefetch_gone((uintptr_t)p, w);
         return p;
     }
     if ((a & 15) || a - (uintptr_t)__builtin_frame_address(0) < PEND_NEAR_STACK)
@@ -621,7 +621,7 @@ static __attribute__((always_inline)) inline void *pend_hold_in(void *p, struct 
      * whether or not out is NULL (then unused): no branch before the
      * caller's own test of out */
     *w = q->where[i];
-    tbl_prefetch_where((uintptr_t)p, &q->where[i]);
+    tbl_prefetch_gone((uintptr_t)p, &q->where[i]);
     atomic_store_explicit(&q->p[i], p, memory_order_relaxed);
     *young = a; /* p freed again while held: pend_young_holding */
     q->next = (i + 1) % PEND_DEPTH;

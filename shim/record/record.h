@@ -47,6 +47,7 @@ struct tbl_where {
     void *stripe;
 };
 void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w);
+void tbl_prefetch_gone(uintptr_t ptr, struct tbl_where *w); /* ... a remove's: all 15 slots */
 int tbl_insert_where(uintptr_t ptr, uint64_t size, uint32_t trace, uint32_t epoch,
                      struct tbl_entry *replaced, const struct tbl_where *w);
 int tbl_remove_where(uintptr_t ptr, struct tbl_entry *out, const struct tbl_where *w);

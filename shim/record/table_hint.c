@@ -45,13 +45,17 @@ void tbl_claims_release(void)
 }
 
 /* Starts loading ptr's home cluster - the line of its control bytes and
- * first three slots, and the next with four more, where a slot is
- * usually found (an insert takes the cluster's first free one) - before
- * the stripe lock is taken, so the likely cache misses overlap the lock's.
- * The unlocked reads may see an array being replaced: a prefetch never
- * faults, so that only wastes it. */
-static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
+ * first three slots, and the next with four more, where an insert
+ * usually finds room (it takes the cluster's first free slot); for a
+ * remove (whole), all four lines: its entry may be any of the 15 slots,
+ * and the slot's miss, which waited for the control bytes' to find
+ * which, was half a remove's time - before the stripe lock is taken, so
+ * the likely cache misses overlap the lock's.  The unlocked reads may
+ * see an array being replaced: a prefetch never faults, so that only
+ * wastes it. */
+static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h, int whole)
 {
+    _Static_assert(sizeof(struct tbl_cluster) == 256, "a cluster is four lines");
     struct tbl_cluster *cl = __atomic_load_n(&s->cl, __ATOMIC_RELAXED);
     uint32_t c = __atomic_load_n(&s->clusters, __ATOMIC_RELAXED);
     if (!cl)
@@ -59,6 +63,10 @@ static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
     const char *x = (const char *)&cl[tbl_home(h, c)];
     __builtin_prefetch(x, 1);
     __builtin_prefetch(x + 64, 1);
+    if (whole) {
+        __builtin_prefetch(x + 128, 1);
+        __builtin_prefetch(x + 192, 1);
+    }
 }
 
 /* The same for a caller that will insert or remove ptr a little later:
@@ -67,7 +75,7 @@ static inline void tbl_prefetch(const struct tbl_stripe *s, uint64_t h)
 __attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
 {
     uint64_t h = tbl_hash(ptr);
-    tbl_prefetch(tbl_stripe_of(ptr, h), h);
+    tbl_prefetch(tbl_stripe_of(ptr, h), h, 0);
 }
 
 /* The same, keeping what it worked out for the insert or remove. */
@@ -77,7 +85,17 @@ __attribute__((always_inline)) inline void tbl_prefetch_where(uintptr_t ptr, str
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     w->h = h;
     w->stripe = s;
-    tbl_prefetch(s, h);
+    tbl_prefetch(s, h, 0);
+}
+
+/* tbl_prefetch_where for a remove: the whole cluster. */
+__attribute__((always_inline)) inline void tbl_prefetch_gone(uintptr_t ptr, struct tbl_where *w)
+{
+    uint64_t h = tbl_hash(ptr);
+    struct tbl_stripe *s = tbl_stripe_of(ptr, h);
+    w->h = h;
+    w->stripe = s;
+    tbl_prefetch(s, h, 1);
 }
 
 /* The stripes of the groups handed out so far: [0, return).  Readers go
