@@ -107,9 +107,9 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
         hook_up()->py_poll();
     struct tbl_where w;
     if (plain)
-        pend_born_held((uintptr_t)p, &w); /* its table slot's miss overlaps the unwind */
+        pend_born_held((uintptr_t)p, n, &w); /* its table slot's miss overlaps the unwind */
     else
-        pend_born((uintptr_t)p, &w);
+        pend_born((uintptr_t)p, n, &w);
     int64_t *cd = plain ? &hook_countdown : hook_cd();
     uint32_t id = UNWIND_NO_NAME;
     if (!plain && hook_mode.sample && (*cd > 0 || !sample_hit(cd, n))) {

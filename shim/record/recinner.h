@@ -133,6 +133,9 @@ struct pend_fresh {
 struct pend_queue {
     void *_Atomic p[PEND_DEPTH]; /* NULL = empty */
     struct tbl_where where[PEND_DEPTH]; /* p[i]'s, from its prefetch (this thread's) */
+    uintptr_t follow;            /* where the next block would follow the last (pend_born) */
+    uintptr_t ahead_at;          /* the block whose where ahead is, if any */
+    struct tbl_where ahead;      /* worked out a block early (pend_where_ahead) */
     unsigned next;               /* the slot the next free goes to */
     int score;                   /* > 0: this thread holds (pend_hold) */
     int kept;                    /* fresh blocks pushed out alive, less PEND_KEPT_YOUNG

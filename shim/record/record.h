@@ -326,10 +326,10 @@ struct tbl_entry;
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
-/* This thread allocated p (tracked); w gets p's where when its slot was
- * the one prefetched (w->stripe NULL otherwise). */
-void pend_born(uintptr_t p, struct tbl_where *w);
-void pend_born_held(uintptr_t p, struct tbl_where *w); /* ... with hook_plain's word */
+/* This thread allocated p (tracked, n bytes); w gets p's where when its
+ * slot was the one prefetched (w->stripe NULL otherwise). */
+void pend_born(uintptr_t p, size_t n, struct tbl_where *w);
+void pend_born_held(uintptr_t p, size_t n, struct tbl_where *w); /* ... with hook_plain's word */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */
