@@ -355,7 +355,7 @@ HS_NOINLINE uint32_t pyfr_code_id(const char *co, const struct pyfr_lines **ln)
         *ln = code.recs[id]->lines;
     lock_drop(&code.lock);
     if (pyfr_code_hits && id != UINT32_MAX)
-        *pyfr_code_hit_of(co) = (struct pyfr_code_hit){(uintptr_t)co, id, gen, *ln};
+        *pyfr_code_hit_of(co) = (struct pyfr_code_hit){(uintptr_t)co, id, gen, *ln, {0, 0, 0}};
     return id;
 }
 
