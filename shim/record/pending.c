@@ -362,26 +362,7 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
     return 0;
 }
 
-/* The calling thread got p (a tracked block) and will record it a little
- * later: p is noted young, and the table slot that recording will write
- * starts loading - p's own, or where p will be kept fresh, that of the
- * block p will push out.  (Pushed out by a block 16 allocations later, it
- * would otherwise meet a cold line: the realloc workload, which copies big
- * blocks between, ran 10% slower.)  Inlined into hook_record
- * (with LTO), both its paths. */
-/* p's where (tbl_prefetch_where: its hash and stripe worked out, its home
- * cluster starting to load), and the next block's, a whole allocation
- * ahead.  A program that keeps what it allocates takes its blocks from
- * the end of the heap one after another: where p's own prefetch had only
- * the walk to overlap its miss (and its TLB miss: a big table's homes are
- * scattered over MiBs), the insert stalled on it (two thirds of
- * hook_malloc_tracked's samples on `kept 2000000 64`).  Where p follows
- * the last block as glibc's top chunk gives them (the request and its
- * size word rounded to 16, at least 32), the block that would follow p
- * has its where worked out now (q->ahead), and when it comes it takes
- * that where instead of working out its own: the same work, done one
- * allocation earlier.  Elsewhere (a block reused, another allocator) a
- * few instructions: the guess, two compares and a store. */
+/* The where of the block at next worked out (pend_where_ahead). */
 static __attribute__((always_inline)) inline void pend_ahead_in(struct pend_queue *q,
                                                                 uintptr_t next)
 {
@@ -397,6 +378,20 @@ static HS_NOINLINE void pend_ahead_of(struct pend_queue *q, uintptr_t next)
     pend_ahead_in(q, next);
 }
 
+/* p's where (tbl_prefetch_where: its hash and stripe worked out, its home
+ * cluster starting to load), and the next block's, a whole allocation
+ * ahead.  A program that keeps what it allocates takes its blocks from
+ * the end of the heap one after another: where p's own prefetch had only
+ * the walk to overlap its miss (and its TLB miss: a big table's homes are
+ * scattered over MiBs), the insert stalled on it (two thirds of
+ * hook_malloc_tracked's samples on `kept 2000000 64`).  Where p follows
+ * the last block as glibc's top chunk gives them (the request and its
+ * size word rounded to 16, at least 32), the block that would follow p
+ * has its where worked out now (q->ahead), and when it comes it takes
+ * that where instead of working out its own: the same work, done one
+ * allocation earlier.  Elsewhere (a block reused, another allocator) a
+ * few instructions: the guess, two compares and a store.  inl: malloc's
+ * plain path, with the next where's work inline. */
 static __attribute__((always_inline)) inline void pend_where_ahead(struct pend_queue *q,
                                                                    uintptr_t p, size_t n,
                                                                    struct tbl_where *w,
@@ -419,6 +414,13 @@ static __attribute__((always_inline)) inline void pend_where_ahead(struct pend_q
     q->follow = p + chunk;
 }
 
+/* The calling thread got p (a tracked block) and will record it a little
+ * later: p is noted young, and the table slot that recording will write
+ * starts loading - p's own (pend_where_ahead), or where p will be kept
+ * fresh, that of the block p will push out.  (Pushed out by a block 16
+ * allocations later, it would otherwise meet a cold line: the realloc
+ * workload, which copies big blocks between, ran 10% slower.)  Inlined
+ * into hook_record (with LTO), both its paths. */
 __attribute__((always_inline)) inline void pend_born_held(uintptr_t p, size_t n, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self; /* hook_plain's word: lines_mine, a queue */
