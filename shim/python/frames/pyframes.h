@@ -80,6 +80,18 @@ static inline __attribute__((always_inline)) uint32_t pyfr_line_run(const struct
     return lo;
 }
 
+/* The first offset of lasti's line (lasti: code units; negative, or past
+ * the runs, or no runs: lasti itself): pyfr_word_of's, without its
+ * thread's answer (test_code pins it). */
+static inline __attribute__((always_inline)) intptr_t pyfr_line_first(const struct pyfr_lines *ln,
+                                                                    intptr_t lasti)
+{
+    if (!ln || lasti < 0)
+        return lasti;
+    uint32_t r = pyfr_line_run(ln, lasti);
+    return r < ln->n ? (intptr_t)ln->run[ln->n + r] : lasti;
+}
+
 /* code.c: the code object at co (alive: a frame of this thread names it)
  * as a small id for a trace word, copying it the first time; UINT32_MAX
  * when it cannot; *ln its line runs (NULL: none made).  The table's own

@@ -204,6 +204,36 @@ TEST_BEGIN(pylines_first_offset_of_its_line)
 }
 TEST_END
 
+/* pyfr_word_of keeps in the thread's answer the line run its last search
+ * found, and a frame in that run takes its word from there: the words of
+ * every offset, in an order that goes in and out of the runs, are the
+ * search's (the line's first offset + 1), and stay so after a code object
+ * dies (the answer is made again, its run forgotten). */
+TEST_BEGIN(pylines_word_of_keeps_its_last_run)
+{
+    static const intptr_t want[13] = {0, 0, 2, 2, 2, 2, 0, 0, 8, 9, 9, 8, 12};
+    static const int order[] = {3, 4, 2, 5, 6, 7, 0, 1, 10, 9, 3, 12, 11, 8, 0, 5, 9, 6, 7, 2, 12, 4};
+    fake_code(fake_str(mem[5], "runs.py"), qn, fake_bytes(mem[3], lt_runs, 12), 10);
+    const struct pyfr_lines *ln = NULL;
+    uint32_t id = pyfr_code_quick(co_x, &ln);
+    expect_true(id != UINT32_MAX && ln, "no id (%u) or no runs for the code", id);
+    for (unsigned k = 0; k < sizeof order / sizeof *order; k++) {
+        if (k == 14)
+            atomic_fetch_add(&pyfr_code_gen, 1); /* a code object died: answers void */
+        intptr_t off = order[k];
+        uint64_t w = pyfr_word_of(co_x, off, PY_FRAMES_OBJECT);
+        expect_eq_u64(w, pyfr_frame_word(id, (uint32_t)(want[off] + 1)));
+        if (k == 0) { /* offset 3's run, units 2-5, starts its line at 2 */
+            const struct pyfr_code_hit *h = pyfr_code_hit_of(co_x);
+            expect_eq_u64(h->run.lo, 2);
+            expect_eq_u64(h->run.hi, 6);
+            expect_eq_u64(h->run.first, 2);
+        }
+    }
+    expect_eq_u64(pyfr_word_of(co_x, -1, PY_FRAMES_OBJECT), pyfr_frame_word(id, 0));
+}
+TEST_END
+
 int main(void)
 {
     pylay_lay = pylay_layout_find(0x030b0000);
@@ -221,5 +251,6 @@ int main(void)
     pycache_void_after_another_thread_renumbers();
     pycache_deaths_seen_by_type();
     pylines_first_offset_of_its_line();
+    pylines_word_of_keeps_its_last_run();
     return 0;
 }
