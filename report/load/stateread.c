@@ -112,6 +112,15 @@ int state_head_check(const struct hsnap_state_head *h, uint64_t size, char *err,
     for (uint32_t i = 0; i < h->ndir; i++)
         if (h->dir[i] && ((h->dir[i] >> 16) == 0 || (h->dir[i] >> 16) > 0xfffe))
             return st_fail(err, errlen, "a chunk of cells names no line: damaged");
+    /* no document because the file filled first (on a loaded machine the
+     * disk can fill before the first heartbeat): that is the reason */
+    const char *full = h->doc_slot == HSTATE_NO_DOC ? state_full_why(h->flags) : NULL;
+    if (full) {
+        char why[200];
+        snprintf(why, sizeof why, "its process wrote no document into it: %s before the first "
+                 "(HEAPSNAP_VERBOSE=1 says more)", full);
+        return st_fail(err, errlen, why);
+    }
     if (h->doc_slot == HSTATE_NO_DOC && h->beats < 2)
         return st_fail(err, errlen, "the process ended before its state was first written "
                                     "(it lived less than a heartbeat)");
