@@ -78,24 +78,28 @@ __attribute__((always_inline)) inline void tbl_prefetch_ptr(uintptr_t ptr)
     tbl_prefetch(tbl_stripe_of(ptr, h), h, 0);
 }
 
-/* The same, keeping what it worked out for the insert or remove. */
-__attribute__((always_inline)) inline void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w)
+/* The same, keeping what it worked out for the insert or remove (whole:
+ * tbl_prefetch's). */
+static inline __attribute__((always_inline)) void tbl_prefetch_kept(uintptr_t ptr,
+                                                                   struct tbl_where *w,
+                                                                   int whole)
 {
     uint64_t h = tbl_hash(ptr);
     struct tbl_stripe *s = tbl_stripe_of(ptr, h);
     w->h = h;
     w->stripe = s;
-    tbl_prefetch(s, h, 0);
+    tbl_prefetch(s, h, whole);
+}
+
+__attribute__((always_inline)) inline void tbl_prefetch_where(uintptr_t ptr, struct tbl_where *w)
+{
+    tbl_prefetch_kept(ptr, w, 0);
 }
 
 /* tbl_prefetch_where for a remove: the whole cluster. */
 __attribute__((always_inline)) inline void tbl_prefetch_gone(uintptr_t ptr, struct tbl_where *w)
 {
-    uint64_t h = tbl_hash(ptr);
-    struct tbl_stripe *s = tbl_stripe_of(ptr, h);
-    w->h = h;
-    w->stripe = s;
-    tbl_prefetch(s, h, 1);
+    tbl_prefetch_kept(ptr, w, 1);
 }
 
 /* The stripes of the groups handed out so far: [0, return).  Readers go

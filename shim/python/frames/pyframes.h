@@ -122,6 +122,20 @@ static inline struct pyfr_code_hit *pyfr_code_hit_of(const char *co)
     return &pyfr_code_hits[((uintptr_t)co * 0x9e3779b97f4a7c15ull) >> 40 & (PY_CODE_CACHE - 1)];
 }
 
+/* This thread's answer for the code object at co while it stands (its
+ * generation: above), or NULL. */
+static inline __attribute__((always_inline)) struct pyfr_code_hit *
+pyfr_code_hit_valid(const char *co)
+{
+    if (HS_LIKELY(pyfr_code_hits)) {
+        struct pyfr_code_hit *h = pyfr_code_hit_of(co);
+        if (h->addr == (uintptr_t)co &&
+            h->gen == atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed))
+            return h;
+    }
+    return NULL;
+}
+
 /* pyfr_code_id, from this thread's cache when it can (no lock).  The
  * identity check pyfr_code_id makes is not repeated here: that one cost a
  * third of the Python frames' time (seven loads from the code object and
@@ -130,13 +144,10 @@ static inline struct pyfr_code_hit *pyfr_code_hit_of(const char *co)
 static inline __attribute__((always_inline)) uint32_t pyfr_code_quick(const char *co,
                                                                     const struct pyfr_lines **ln)
 {
-    if (HS_LIKELY(pyfr_code_hits)) {
-        const struct pyfr_code_hit *h = pyfr_code_hit_of(co);
-        if (h->addr == (uintptr_t)co &&
-            h->gen == atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed)) {
-            *ln = h->lines;
-            return h->id;
-        }
+    const struct pyfr_code_hit *h = pyfr_code_hit_valid(co);
+    if (h) {
+        *ln = h->lines;
+        return h->id;
     }
     return pyfr_code_id(co, ln);
 }
@@ -194,18 +205,14 @@ static inline __attribute__((always_inline)) uint64_t pyfr_word_of(const char *c
     intptr_t lasti = model == PY_FRAMES_OBJECT ? at : (at - (intptr_t)(co + pylay_lay->co_code)) / 2;
     const struct pyfr_lines *ln = NULL;
     uint32_t id;
-    struct pyfr_code_hit *h = NULL;
-    if (HS_LIKELY(pyfr_code_hits) &&
-        (h = pyfr_code_hit_of(co))->addr == (uintptr_t)co &&
-        h->gen == atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed)) {
+    struct pyfr_code_hit *h = pyfr_code_hit_valid(co); /* NULL: no run kept (pyfr_code_id) */
+    if (h) {
         if ((uintptr_t)lasti - h->run.lo < (uintptr_t)h->run.hi - h->run.lo)
             return pyfr_frame_word(h->id, h->run.first + 1); /* lasti >= 0 here */
         id = h->id;
         ln = h->lines;
     } else if ((id = pyfr_code_id(co, &ln)) == UINT32_MAX) {
         return 0;
-    } else {
-        h = NULL; /* the answer may be another code's: no run kept in it */
     }
     intptr_t first = lasti; /* the first offset of lasti's line: lasti itself when
                                negative, past the runs, or with no runs */
