@@ -424,6 +424,7 @@ static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has
     if (!fatal)
         tbl_shrink(); /* a table sized for a peak long gone: its pages serve the buffers */
     if (reason == HSNAP_REASON_EXIT && !fatal) { /* so do the frames' index's */
+        sl_end(1); /* and the helper's points: this one takes its own */
         trace_lock();
         ftree_index_drop();
         trace_index_drop();
@@ -851,6 +852,7 @@ void snap_after_fork_child(void)
     name_after_fork_child();
     snap.fork_epoch = inh_fork_epoch(); /* beside seq: a page written anyway */
     snap.seq = 0;
+    sl_end(0); /* a child forked after its parent's exit snapshot began */
     atomic_store(&snap.warned, 0);
     /* threads of the parent that were waiting in snap_lock are not here:
      * their count would make every snapshot of the child wait for good */

@@ -220,6 +220,7 @@ struct sl_point {
 uint64_t sl_step_ns(void);  /* HEAPSNAP_SITELINE; 0 = off */
 uint64_t sl_due(void);      /* monotonic time of the next point; 0 = off */
 void sl_sample(void);       /* the helper thread takes a point */
+void sl_end(int ended);     /* 1: the exit snapshot has begun, no more points */
 struct sbuf;
 void sl_check(const struct trace_live *live, uint32_t n); /* HEAPSNAP_SITELINE_CHECK */
 int sl_put(struct sbuf *b, struct sbuf *ml, const struct trace_live *live, uint32_t nlive,
