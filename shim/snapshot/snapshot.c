@@ -613,7 +613,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
     snap.phase[SNAP_PH_STACKS] = clock_mono_ns();
     if (r == 0)
         r = snap_stacks(sec, &lv, fatal, &side, &what);
-    uint64_t live_blocks = snap_live_blocks(&lv);
+    uint64_t live_blocks = r == 0 ? snap_live_blocks(&lv) : 0; /* lv may be unmade */
     if (r == 0 && side.fd >= 0 && !fatal && snap_stacks_out(sec, &side, &lv) != 0)
         goto out;
     snap.phase[SNAP_PH_PYTHON] = clock_mono_ns();
