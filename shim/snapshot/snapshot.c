@@ -169,6 +169,13 @@ static uint64_t snap_live_blocks(const struct snap_live *lv)
     return blocks;
 }
 
+/* The live sums' array given back (lv unmade, or made: either). */
+static void snap_live_drop(struct snap_live *lv)
+{
+    arena_unmap(lv->live, lv->len);
+    *lv = (struct snap_live){0};
+}
+
 /* The mapped ranges (reg_foreach: never in BLOCKS) into the live sums. */
 static void snap_live_range(uint32_t trace, uint64_t bytes, void *arg)
 {
@@ -499,10 +506,7 @@ static int snap_stacks_out(struct sbuf *sec, struct side_file *side, struct snap
     sbuf_free(&sec[SEC_PEAK]);
     sbuf_free(&sec[SEC_TEMPS]);
     snap.stats_lv = NULL;
-    arena_unmap(lv->live, lv->len);
-    lv->live = NULL;
-    lv->n = 0;
-    lv->len = 0;
+    snap_live_drop(lv);
     return 0;
 }
 
@@ -542,8 +546,7 @@ static void snap_let_go(struct sbuf *sec, struct snap_live *lv)
     snap_run.pytyped = 0;
     snap_written_drop();
     zsec_release();
-    arena_unmap(lv->live, lv->len);
-    *lv = (struct snap_live){0};
+    snap_live_drop(lv);
 }
 
 /* BLOCKS could not be gathered (out of memory: a program at its

@@ -220,8 +220,9 @@ static inline __attribute__((always_inline)) uint64_t pyfr_word_of(const char *c
         uint32_t r = pyfr_line_run(ln, lasti);
         if (r < ln->n) {
             first = (intptr_t)ln->run[ln->n + r];
-            if (h && lasti < (intptr_t)UINT32_MAX && first >= 0 &&
-                first < (intptr_t)HSNAP_PY_OFF_MASK) { /* the run kept for the next frame */
+            /* the run kept for the next frame (its ends and first are a
+             * run's u32 words, lasti below end[r]) */
+            if (h && first < (intptr_t)HSNAP_PY_OFF_MASK) {
                 h->run = (struct pyfr_run){r ? ln->run[r - 1] : 0, ln->run[r],
                                            (uint32_t)first};
             }
