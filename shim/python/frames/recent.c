@@ -7,7 +7,8 @@
  * stops at the frames a splice can write.  A native stack's name
  * (UNWIND_NAME_FRAMES | its number in native.c) stands for its frames for
  * good, so an answer holds forever.  Two tables per thread, from the arena
- * at the first walk, each 2-way set-associative, the least recent out:
+ * at the first walk, set-associative, the least recent out (a context in
+ * either of two sets of four: pyfr_ctx_room; a splice in a set of two):
  *
  *   contexts  (name, walk limit, whether frames lie beyond the walk, entry
  *             flags, the words of every frame but the innermost) -> a serial,
@@ -31,11 +32,12 @@
  * (a request's parse, route and render: some hundreds).  A table of 128
  * contexts with PY_CHAIN_MAX words each in place (2-way, 70 KiB) missed
  * on a fifth to two fifths of such loops' allocations, each miss a splice
- * and an intern; 1,024 contexts of 48 bytes in sets of four, the least
- * recent out, whose words share a pool of 8,192 (112 KiB, touched as
- * used), miss on about one in a hundred (docs/performance-python.md, "Recent
- * splices"; docs/performance-hotpath.md, pyfr_ctx_find's row).  The pool
- * holds 130 contexts of the longest chain: never fewer than before. */
+ * and an intern; 1,024 contexts of 48 bytes in sets of four, each context
+ * in one of two sets (pyfr_ctx_room), the least recent out, whose words
+ * share a pool of 8,192 (112 KiB, touched as used), miss on about one in a
+ * hundred (docs/performance-python.md, "Recent splices";
+ * docs/performance-hotpath.md, pyfr_ctx_find's row).  The pool holds 130
+ * contexts of the longest chain: never fewer than before. */
 #define PY_CTX_SET_BITS 8u
 #define PY_CTX_SETS (1u << PY_CTX_SET_BITS) /* x PY_CTX_WAYS contexts */
 #define PY_CTX_WAYS 4u
@@ -52,6 +54,8 @@ struct pyfr_ctx {
     uint32_t serial;       /* 0: empty */
     uint32_t name, n, lim; /* the native stack's name; Python frames; the walk's limit */
     uint32_t more;         /* frames beyond the walk */
+    uint32_t used;         /* the thread's look-ups (pyfr_recent.asked) when it was
+                              last found or kept */
 };
 _Static_assert(sizeof(struct pyfr_ctx) == 48, "a context in 48 bytes");
 
@@ -318,13 +322,14 @@ static int pyfr_ctx_same(const struct pyfr_recent *r, const struct pyfr_ctx *c,
     return ftree_tail_same(w + (k->n - 1), k->w + k->n, k->n - 1) == k->n - 1;
 }
 
-/* The set of a context's hash: its top bits.  Its low bits (the
- * multiply's, which only the hashes' own low bits reach, folded with bits
- * 31 up) crowded Debian 13's 3.13 loop of test_python_recent into a few
- * sets, where it missed seven times as often. */
-static inline struct pyfr_ctx *pyfr_ctx_set(struct pyfr_recent *r, uint64_t hash)
+/* A context's two sets (way 0, 1): its hash's top bits and the bits
+ * below them.  Its low bits (the multiply's, which only the hashes' own
+ * low bits reach, folded with bits 31 up) crowded Debian 13's 3.13 loop of
+ * test_python_recent into a few sets, where it missed seven times as
+ * often. */
+static inline struct pyfr_ctx *pyfr_ctx_set(struct pyfr_recent *r, uint64_t hash, unsigned way)
 {
-    return r->ctx[hash >> (64 - PY_CTX_SET_BITS)];
+    return r->ctx[hash >> (64 - (way + 1) * PY_CTX_SET_BITS) & (PY_CTX_SETS - 1)];
 }
 
 /* Room in the pool for m words (m <= PY_CHAIN_MAX - 1): where they go, in
@@ -339,22 +344,74 @@ static uint64_t pyfr_words_put(struct pyfr_recent *r, const uint64_t *w, uint32_
     return at;
 }
 
-/* k's context, moved to the front of its set (a context is 48 bytes, and
- * the splices know it by its serial); NULL: not kept. */
-static struct pyfr_ctx *pyfr_ctx_find(struct pyfr_recent *r, const struct pyfr_walk *k, uint64_t hash,
-                                  uint32_t name)
+/* k's context in set past its front, moved there (a context is 48 bytes,
+ * and the splices know it by its serial); NULL: not there. */
+static struct pyfr_ctx *pyfr_ctx_past(struct pyfr_recent *r, struct pyfr_ctx *set,
+                                      const struct pyfr_walk *k, uint64_t hash, uint32_t name)
 {
-    struct pyfr_ctx *set = pyfr_ctx_set(r, hash);
-    if (pyfr_ctx_same(r, &set[0], k, hash, name))
-        return &set[0];
     for (unsigned j = 1; j < PY_CTX_WAYS; j++)
-        if (pyfr_ctx_same(r, &set[j], k, hash, name)) {
+        if (set[j].hash == hash && pyfr_ctx_same(r, &set[j], k, hash, name)) {
             struct pyfr_ctx t = set[j];
             memmove(set + 1, set, j * sizeof *set);
             set[0] = t;
             return &set[0];
         }
     return NULL;
+}
+
+/* pyfr_ctx_find past the front of the first set: the rest of it, then the
+ * second set. */
+static __attribute__((noinline)) struct pyfr_ctx *
+pyfr_ctx_find_rest(struct pyfr_recent *r, struct pyfr_ctx *a, const struct pyfr_walk *k,
+                   uint64_t hash, uint32_t name)
+{
+    struct pyfr_ctx *b = pyfr_ctx_set(r, hash, 1), *c = pyfr_ctx_past(r, a, k, hash, name);
+    if (!c && b != a) {
+        if (b->hash == hash && pyfr_ctx_same(r, b, k, hash, name))
+            c = b;
+        else
+            c = pyfr_ctx_past(r, b, k, hash, name);
+    }
+    if (c)
+        c->used = (uint32_t)r->asked;
+    return c;
+}
+
+/* k's context, in either of its sets (the first's front most often: a
+ * loop's allocation met again), stamped; NULL: not kept. */
+static inline struct pyfr_ctx *pyfr_ctx_find(struct pyfr_recent *r, const struct pyfr_walk *k,
+                                             uint64_t hash, uint32_t name)
+{
+    struct pyfr_ctx *a = pyfr_ctx_set(r, hash, 0);
+    if (HS_LIKELY(a->hash == hash && pyfr_ctx_same(r, a, k, hash, name))) {
+        a->used = (uint32_t)r->asked;
+        return a;
+    }
+    return pyfr_ctx_find_rest(r, a, k, hash, name);
+}
+
+/* Where a new context goes, its set's last made room for: the first set
+ * when its least recent context is empty or was not met in the table's
+ * worth of look-ups (a program's contexts come and go: most are found at
+ * the first set's front, pyfr_ctx_find's quick path), else the set of the
+ * two whose least recent was met longer ago.  A loop takes turns through
+ * its contexts, each met again after all the others: a set given more
+ * than PY_CTX_WAYS of them misses on every one each turn.  With one set a
+ * context, ~310 contexts in turn (test_python_recent on 3.15) overfilled a
+ * set or two and missed 1.6%, and in about one run in twelve five sets,
+ * 13%; one set of eight (128 sets) overfilled on Debian 13's 3.13 (9 of
+ * 298 hashes in one set: 2.9%).  Two choices keep a set's load near the
+ * mean (the "power of two choices"). */
+static struct pyfr_ctx *pyfr_ctx_room(struct pyfr_recent *r, uint64_t hash)
+{
+    struct pyfr_ctx *a = pyfr_ctx_set(r, hash, 0), *b = pyfr_ctx_set(r, hash, 1);
+    const struct pyfr_ctx *la = &a[PY_CTX_WAYS - 1], *lb = &b[PY_CTX_WAYS - 1];
+    uint32_t now = (uint32_t)r->asked;
+    struct pyfr_ctx *c = !la->serial || now - la->used > PY_CTX_SETS * PY_CTX_WAYS ? a
+                         : !lb->serial || (int32_t)(lb->used - la->used) < 0     ? b
+                                                                                 : a;
+    memmove(c + 1, c, (PY_CTX_WAYS - 1) * sizeof *c);
+    return c;
 }
 
 static inline struct pyfr_done *pyfr_done_set(struct pyfr_recent *r, uint32_t serial, uint64_t w0)
@@ -413,8 +470,8 @@ void pyfr_recent_keep(const struct pyfr_walk *k, uint32_t name, uint32_t id)
             pyfr_recent_empty(r);
             r->serials = 1;
         }
-        c = pyfr_ctx_set(r, hash); /* the least recent goes */
-        memmove(c + 1, c, (PY_CTX_WAYS - 1) * sizeof *c);
+        c = pyfr_ctx_room(r, hash);
+        c->used = (uint32_t)r->asked;
         c->hash = hash;
         c->serial = r->serials;
         c->name = name;
