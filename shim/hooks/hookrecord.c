@@ -54,11 +54,12 @@ void hook_modes_start(void (*real_free)(void *))
 /* A block was born: kept fresh (pend_keep) or inserted, and charged
  * (hook_record's: inlined there).  plain: hs_rare was 0. */
 static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n, uint32_t id,
-                                                              const struct tbl_where *w, int plain)
+                                                              const struct tbl_where *w, int plain,
+                                                              int fresh)
 {
     struct tbl_entry old;
     uint32_t epoch = snap_epoch();
-    int r = !plain && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
+    int r = (!plain || fresh) && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
     if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
                        : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
                                   : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)
@@ -100,13 +101,16 @@ static HS_NOINLINE uint32_t hook_stack_by(uintptr_t ra, uintptr_t cfa, uintptr_t
  * its modes is tested (the one test for all of them: hook_record).  book
  * 0: the caller books the scrub itself (hook_leave_plain). */
 static inline __attribute__((always_inline)) void
-hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book)
+hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain, int book,
+               int fresh)
 {
     int saved = HS_ERRNO;
     if (!plain && HS_UNLIKELY(hook_py_waiting)) /* wrap CPython's domains once it runs */
         hook_up()->py_poll();
     struct tbl_where w;
-    if (plain)
+    if (fresh)
+        pend_born_fresh((uintptr_t)p, &w);
+    else if (plain)
         pend_born_held((uintptr_t)p, n, &w); /* its table slot's miss overlaps the unwind */
     else
         pend_born((uintptr_t)p, n, &w);
@@ -127,7 +131,7 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
     if (id != UNWIND_NO_NAME) {
         if (!plain) /* plain: the walk's hook_booked was */
             hook_booked();
-        hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain);
+        hook_insert(p, n, hook_lsan_twin(id, plain), &w, plain, fresh);
     }
     if (HS_UNLIKELY(--hook_ticks < 0)) { /* a countdown: one instruction and a branch */
         hook_ticks = HOOK_TICK_EVERY;
@@ -142,7 +146,7 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
                                            uintptr_t rbp)
 {
     const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
-    hook_record_in(p, n, &o, 0, 1);
+    hook_record_in(p, n, &o, 0, 1, 0);
 }
 
 /* hook_record_in, by one test of every rarer mode (hook_plain): sampled
@@ -153,10 +157,24 @@ static HS_NOINLINE void hook_record_any_by(void *p, size_t n, uintptr_t ra, uint
 HS_NOINLINE void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
 {
     if (!hook_plain()) {
-        hook_record_any_by(p, n, ra, cfa, rbp);
+        if (hook_plain_fresh())
+            hook_record_fresh_at(p, n, ra, cfa, rbp);
+        else
+            hook_record_any_by(p, n, ra, cfa, rbp);
         return;
     }
     hook_record_plain_at(p, n, ra, cfa, rbp, 1);
+}
+
+/* hooks.h: the plain recording of a thread that keeps fresh blocks
+ * (hook_plain_fresh): the block goes to its fresh slot (pend_keep), not
+ * the table, by the plain path's walk and charge.  Inlined into its
+ * callers' one frame. */
+__attribute__((always_inline)) inline void hook_record_fresh_at(void *p, size_t n, uintptr_t ra,
+                                                             uintptr_t cfa, uintptr_t rbp)
+{
+    const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+    hook_record_in(p, n, &o, 1, 1, 1);
 }
 
 /* hooks.h: hook_record_at's plain path alone, inlined (with LTO) into
@@ -165,7 +183,7 @@ __attribute__((always_inline)) inline void hook_record_plain_at(void *p, size_t 
                                                              uintptr_t cfa, uintptr_t rbp, int book)
 {
     const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
-    hook_record_in(p, n, &o, 1, book);
+    hook_record_in(p, n, &o, 1, book, 0);
 }
 
 /* hooks.h; every failure counts, sampled or not: unwind, then trace_fail locks. */

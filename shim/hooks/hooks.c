@@ -247,12 +247,19 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
     return hook_early() ? malloc(n) : boot_alloc(n, 0);
 }
 
-/* malloc's tracked path past the real call, but for its plain recording:
- * a failure, or a rarer mode (hook_plain).  A tail call: its frames start
- * where hook_malloc_tracked's was, as deep as hook_record's were. */
+/* malloc's and calloc's tracked paths past the real call, but for their
+ * plain recording: a failure (n the size asked, HSNAP_FAILED_OVERFLOW for
+ * a calloc whose product overflowed), or a rarer mode (hook_plain).  A
+ * tail call: its frames start where the hook's tracked path's was, as deep
+ * as hook_record's were. */
 static HS_NOINLINE void *hook_malloc_other(void *p, size_t n, uintptr_t ra, uintptr_t cfa,
                                            uintptr_t rbp)
 {
+    if (HS_LIKELY(p) && hook_plain_fresh()) { /* a block kept fresh: in this one frame */
+        hook_record_fresh_at(p, n, ra, cfa, rbp);
+        hook_book(HOOK_SCRUB_CAREFUL);
+        return hook_leave_booked(p);
+    }
     if (p) {
         hook_record_at(p, n, ra, cfa, rbp);
     } else {
@@ -324,7 +331,10 @@ static HS_NOINLINE void hook_free_other(void *p)
 {
     struct tbl_entry e;
     if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
-        trace_discharge_block(&e);
+        if (hook_plain_fresh()) /* no watch (HS_RARE_WATCH), the thread's own lines */
+            trace_discharge_plain(e.trace, e.size);
+        else
+            trace_discharge_block(&e);
         real.free(p);
     } else {
         struct tbl_where w;
@@ -435,20 +445,23 @@ static HS_NOINLINE void *hook_calloc_early(size_t n, size_t m)
     return __builtin_mul_overflow(n, m, &total) ? NULL : boot_alloc(total, 0);
 }
 
+/* malloc's one frame (hook_malloc_tracked) for calloc: a zeroed block
+ * costs what a malloc does.  An overflowing product fails in the real
+ * calloc; it is recorded as HSNAP_FAILED_OVERFLOW (pend_room settles the
+ * queue first, as for any size that large). */
 static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
 {
-    struct unwind_origin o;
-    UNWIND_ORIGIN(o);
+    const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
     size_t total;
+    if (HS_UNLIKELY(__builtin_mul_overflow(n, m, &total)))
+        total = HSNAP_FAILED_OVERFLOW;
     guard_enter();
-    pend_room(__builtin_mul_overflow(n, m, &total) ? 0 : total);
+    pend_room(total);
     void *p = real.calloc(n, m);
-    if (p)
-        hook_record(p, n * m, &o);
-    else
-        hook_fail(__builtin_mul_overflow(n, m, &total) ? HSNAP_FAILED_OVERFLOW : total, &o);
-    hook_leave();
-    return p;
+    if (HS_UNLIKELY(!p) || !hook_plain())
+        return hook_malloc_other(p, total, f[1], (uintptr_t)(f + 2), f[0]);
+    hook_record_plain_at(p, total, f[1], (uintptr_t)(f + 2), f[0], 0);
+    return hook_leave_plain(p);
 }
 
 /* calloc's careful path, out of line: the fast path keeps no frame. */
@@ -467,6 +480,10 @@ HS_EXPORT void *calloc(size_t n, size_t m)
         return real.calloc(n, m);
     if (hook_pass(n * m)) /* an overflowing product: calloc fails all the same */
         return real.calloc(n, m);
+    /* as malloc's: hook_go all set and the guard clear, as one test */
+    if (HS_LIKELY((((unsigned)atomic_load_explicit(&hook_go, memory_order_acquire) ^ HOOK_GO_ALL) |
+                   (unsigned)guard_on) == 0))
+        return hook_calloc_tracked(n, m);
     return hook_calloc_careful(n, m);
 }
 

@@ -192,6 +192,9 @@ void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rb
  * book 0: the caller books its scrub on the way out (hook_leave_plain) */
 void hook_record_plain_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp,
                           int book);
+/* ... its fresh variant (hook_plain_fresh() said 1), for a tail-called
+ * path's one frame (hook_malloc_other); books the scrub as hook_booked */
+void hook_record_fresh_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
 static inline void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
     hook_record_at(p, n, origin->ra, origin->cfa, origin->rbp);
@@ -206,6 +209,16 @@ static inline int hook_plain(void)
 {
     return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine |
                       hook_fork_page[0]) == (HS_MINE_PLAIN | HS_FORK_MARK));
+}
+/* hook_plain's word with the thread's fresh blocks on (pend_fresh_on, the
+ * word's low byte, which HS_RARE_* bits share: tested apart) and nothing
+ * else: the plain recording's fresh variant (hook_record_fresh_at), where
+ * the frees of most programs (young: pend_hold) leave them. */
+static inline int hook_plain_fresh(void)
+{
+    return pend_fresh_on && (atomic_load_explicit(&hs_rare, memory_order_relaxed) |
+                             (hs_hot.rare_mine & ~(uint64_t)0xff) | hook_fork_page[0]) ==
+                                (HS_MINE_PLAIN | HS_FORK_MARK);
 }
 
 /* ---- maphooks.c: the interposed mmap family ---- */

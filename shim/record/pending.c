@@ -190,7 +190,9 @@ static HS_NOINLINE void pend_release_other(void *p, int tried)
 /* The same with hs_rare 0 (hook_free_tracked's path): tbl_remove_plain, and
  * the plain discharge (weight 1).  Its other cases are out of line, so
  * that the entry removed stays in registers (a struct whose address an
- * out-of-line tbl_remove took lived on the stack). */
+ * out-of-line tbl_remove took lived on the stack).  hook_free_tracked's
+ * alone: with a second caller (hook_free_other's, tried) it was no longer
+ * inlined there, churn's free +23 instructions. */
 void pend_release_plain(void *p, const struct tbl_where *w)
 {
     struct tbl_entry e;
@@ -428,18 +430,34 @@ __attribute__((always_inline)) inline void pend_born_held(uintptr_t p, size_t n,
     pend_where_ahead(q, p, n, w, 1);
 }
 
+/* ... for a thread that keeps fresh blocks (pend_fresh_on), its queue set:
+ * no slot of the table is written now (w->stripe NULL), the block p will
+ * push out of its fresh slot starts loading. */
+static __attribute__((always_inline)) inline void pend_born_fresh_in(struct pend_queue *q,
+                                                                     uintptr_t p,
+                                                                     struct tbl_where *w)
+{
+    q->young[pend_young(p)] = p;
+    uintptr_t old = atomic_load_explicit(&pend_fresh_of(q, p)->p, memory_order_relaxed);
+    w->stripe = NULL;
+    if (old)
+        tbl_prefetch_ptr(old);
+}
+
+__attribute__((always_inline)) inline void pend_born_fresh(uintptr_t p, struct tbl_where *w)
+{
+    pend_born_fresh_in(pend_self, p, w);
+}
+
 __attribute__((always_inline)) inline void pend_born(uintptr_t p, size_t n, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;
     if (q) {
-        q->young[pend_young(p)] = p;
         if (pend_fresh_on) {
-            uintptr_t old = atomic_load_explicit(&pend_fresh_of(q, p)->p, memory_order_relaxed);
-            w->stripe = NULL;
-            if (old)
-                tbl_prefetch_ptr(old);
+            pend_born_fresh_in(q, p, w);
             return;
         }
+        q->young[pend_young(p)] = p;
         pend_where_ahead(q, p, n, w, 0);
         return;
     }

@@ -330,6 +330,7 @@ int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's *
  * slot was the one prefetched (w->stripe NULL otherwise). */
 void pend_born(uintptr_t p, size_t n, struct tbl_where *w);
 void pend_born_held(uintptr_t p, size_t n, struct tbl_where *w); /* ... with hook_plain's word */
+void pend_born_fresh(uintptr_t p, struct tbl_where *w); /* ... hook_plain_fresh's: kept fresh */
 int pend_find_fresh(uintptr_t p, struct tbl_entry *e); /* a copy, the block stays */
 int pend_take_any(uintptr_t p, struct tbl_entry *e, int fresh); /* 1: p left the books */
 void pend_drop(void *p, int fresh); /* out of the books, discharged (or foreign) */

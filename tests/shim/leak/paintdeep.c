@@ -12,14 +12,19 @@
  * with -Wl,-z,now: a lazy binding's resolver writes kilobytes below the
  * caller before any hook runs.
  *
- * Usage: paintdeep N STACKS    prints "stray A B deepest D": the mallocs of
+ * Usage: paintdeep N STACKS [calloc|fresh]    prints "stray A B deepest D": the mallocs of
  * each round that left such a word, and the deepest word the hook wrote
- * in the second round (cleared or not), in bytes below the caller.  With -DPD_LIBRARY, a
+ * in the second round (cleared or not), in bytes below the caller; calloc:
+ * the same with calloc(1, size), whose tracked path is malloc's shape
+ * (hook_calloc_tracked); fresh: each block freed at the next malloc,
+ * before the paint, so that the thread keeps fresh blocks (pend_keep, by
+ * hook_malloc_other's fresh path).  With -DPD_LIBRARY, a
  * library whose pd_run a Python process calls (test_leak_leftovers).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PD_LEVELS 17
 #define PD_PAINT 16384               /* bytes painted below the caller */
@@ -27,18 +32,26 @@
 #define PD_PAT 0x5a5a5a5a5a5a5a5aull
 
 static unsigned long pd_stray, pd_deepest;
+static int pd_how;                   /* 1: calloc(1, size), 2: the last block freed first */
+static void *pd_last;                /* fresh: the block the next malloc frees first */
 void *volatile pd_sink;              /* keeps each malloc (GCC drops an unused one) */
 
 __attribute__((noinline)) static void *pd_leaf(size_t size)
 {
+    if (pd_how == 2) {
+        free(pd_last);
+        pd_last = NULL;
+    }
     volatile char here;
     uintptr_t top = (uintptr_t)&here & ~(uintptr_t)7;
     volatile uint64_t *lo = (volatile uint64_t *)(top - PD_PAINT);
     volatile uint64_t *hi = (volatile uint64_t *)(top - PD_OWN);
     for (volatile uint64_t *q = lo; q < hi; q++)
         *q = PD_PAT;
-    void *p = malloc(size);
+    void *p = pd_how == 1 ? calloc(1, size) : malloc(size);
     pd_sink = p;
+    if (pd_how == 2)
+        pd_last = p;
     int stray = 0;
     volatile uint64_t *q = lo;
     while (q < hi && *q == PD_PAT)
@@ -115,8 +128,10 @@ int pd_run(long n, unsigned long stacks, int native, unsigned long *out)
 #else
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: paintdeep N STACKS\n");
+    if (argc == 4)
+        pd_how = strcmp(argv[3], "calloc") == 0 ? 1 : strcmp(argv[3], "fresh") == 0 ? 2 : -1;
+    if (argc < 3 || argc > 4 || pd_how < 0) {
+        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh]\n");
         return 2;
     }
     long n = atol(argv[1]);
