@@ -20,3 +20,20 @@ rc=$?
 if [ "$rc" -eq 2 ] && grep -q 'no workload matches --only nosuch,nor-this' "$T/none.out"; then
   t_pass instrcount_only_matching_none_fails
 else t_fail instrcount_only_matching_none_fails "exit $rc: $(head -c 300 "$T/none.out")"; fi
+
+# The floors (phasecost.build_floors: the pass-through shim and the
+# walk-only one, linked with the build's unwind objects) leave no symbol
+# unbound: loaded with LD_BIND_NOW, a program runs under each.  (The
+# walk-only shim once lacked arena_populate, which the rule cache calls as
+# it grows: python's walk column died at its first growth.)
+if python3 -c 'import sys; sys.path.insert(0, "scripts/bench"); import phasecost
+phasecost.build_floors(sys.argv[1], sys.argv[2])' "${BUILD:-build}" "$T" >"$T/floors.out" 2>&1; then
+  bad=
+  for f in libbare.so libwalk.so; do
+    LD_BIND_NOW=1 LD_PRELOAD="$T/$f" /bin/true 2>"$T/bind.err" || bad="$bad $f: $(head -c 200 "$T/bind.err")"
+  done
+  if [ -z "$bad" ]; then t_pass bench_floors_bind_every_symbol
+  else t_fail bench_floors_bind_every_symbol "$bad"; fi
+else
+  t_fail bench_floors_bind_every_symbol "the floors do not build: $(tail -c 300 "$T/floors.out")"
+fi

@@ -84,6 +84,9 @@ static void *ip_map(size_t n)
     return p == MAP_FAILED ? NULL : p;
 }
 static void ip_unmap(void *p, size_t n) { munmap(p, n); }
+/* The shim's arena hint that pages are about to be written whole (base.h;
+ * the unwinder's rule cache asks it as it grows): a hint, none taken here. */
+void arena_populate(void *p, size_t n) { (void)p; (void)n; }
 static void ip_nothing(void) {}
 static void ip_count(const char *what, uint64_t n) { (void)what; (void)n; }
 
