@@ -192,7 +192,7 @@ static HS_NOINLINE void pend_release_other(void *p, int tried)
  * that the entry removed stays in registers (a struct whose address an
  * out-of-line tbl_remove took lived on the stack).  hook_free_tracked's
  * alone: with a second caller (hook_free_other's, tried) it was no longer
- * inlined there, churn's free +23 instructions. */
+ * inlined there (docs/performance-hotpath.md, hook_plain_fresh's row). */
 void pend_release_plain(void *p, const struct tbl_where *w)
 {
     struct tbl_entry e;
