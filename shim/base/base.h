@@ -252,6 +252,7 @@ extern __thread struct hs_hot hs_hot;
  * the fork mark, HS_FORK_MARK (hook_plain), in rare_unused's
  * bits, which stay 0. */
 #define HS_MINE_PLAIN 0x100u
+#define HS_MINE_FRESH 0xffu /* pend_fresh_on's byte of rare_mine (hook_plain_fresh) */
 #define HS_FORK_MARK 0x10000u /* orph_init's page word; its low half is base_fork_mark's */
 extern _Atomic unsigned hs_rare;
 #define HS_RARE_SAMPLE 1u    /* hooks.c: HEAPSNAP_SAMPLE */

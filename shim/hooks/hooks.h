@@ -204,21 +204,23 @@ int64_t *hook_countdown_at(void); /* the countdown the careful path moves */
 /* hs_rare, this thread's rare_mine (base.h) and the fork mark (hook_fork_page):
  * no rarer mode is on, the thread's own queue and lines are set, and the
  * process is not a child no fork handler reached (base_unforked), for the
- * hooks' plain paths. */
-static inline int hook_plain(void)
+ * hooks' plain paths; mine: rare_mine, or the part of it a path tests. */
+static inline int hook_plain_of(uint64_t mine)
 {
-    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | hs_hot.rare_mine |
+    return HS_LIKELY((atomic_load_explicit(&hs_rare, memory_order_relaxed) | mine |
                       hook_fork_page[0]) == (HS_MINE_PLAIN | HS_FORK_MARK));
 }
-/* hook_plain's word with the thread's fresh blocks on (pend_fresh_on, the
- * word's low byte, which HS_RARE_* bits share: tested apart) and nothing
- * else: the plain recording's fresh variant (hook_record_fresh_at), where
+static inline int hook_plain(void)
+{
+    return hook_plain_of(hs_hot.rare_mine);
+}
+/* ... but for the thread's fresh blocks, which are on (pend_fresh_on: its
+ * byte, HS_MINE_FRESH, shares its bits with HS_RARE_*'s, so is tested
+ * apart): the plain recording's fresh variant (hook_record_fresh_at), where
  * the frees of most programs (young: pend_hold) leave them. */
 static inline int hook_plain_fresh(void)
 {
-    return pend_fresh_on && (atomic_load_explicit(&hs_rare, memory_order_relaxed) |
-                             (hs_hot.rare_mine & ~(uint64_t)0xff) | hook_fork_page[0]) ==
-                                (HS_MINE_PLAIN | HS_FORK_MARK);
+    return pend_fresh_on && hook_plain_of(hs_hot.rare_mine & ~(uint64_t)HS_MINE_FRESH);
 }
 
 /* ---- maphooks.c: the interposed mmap family ---- */

@@ -433,10 +433,9 @@ __attribute__((always_inline)) inline void pend_born_held(uintptr_t p, size_t n,
 /* ... for a thread that keeps fresh blocks (pend_fresh_on), its queue set:
  * no slot of the table is written now (w->stripe NULL), the block p will
  * push out of its fresh slot starts loading. */
-static __attribute__((always_inline)) inline void pend_born_fresh_in(struct pend_queue *q,
-                                                                     uintptr_t p,
-                                                                     struct tbl_where *w)
+__attribute__((always_inline)) inline void pend_born_fresh(uintptr_t p, struct tbl_where *w)
 {
+    struct pend_queue *q = pend_self;
     q->young[pend_young(p)] = p;
     uintptr_t old = atomic_load_explicit(&pend_fresh_of(q, p)->p, memory_order_relaxed);
     w->stripe = NULL;
@@ -444,17 +443,12 @@ static __attribute__((always_inline)) inline void pend_born_fresh_in(struct pend
         tbl_prefetch_ptr(old);
 }
 
-__attribute__((always_inline)) inline void pend_born_fresh(uintptr_t p, struct tbl_where *w)
-{
-    pend_born_fresh_in(pend_self, p, w);
-}
-
 __attribute__((always_inline)) inline void pend_born(uintptr_t p, size_t n, struct tbl_where *w)
 {
     struct pend_queue *q = pend_self;
     if (q) {
         if (pend_fresh_on) {
-            pend_born_fresh_in(q, p, w);
+            pend_born_fresh(p, w);
             return;
         }
         q->young[pend_young(p)] = p;
