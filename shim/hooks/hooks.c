@@ -501,11 +501,12 @@ static HS_NOINLINE void *hook_boot_realloc(void *p, size_t n)
 
 /* realloc / reallocarray with tracking: remove, call, insert the result or
  * re-insert the old block if the call failed.  The new block is charged to
- * this call site with its new size. */
-static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
+ * this call site with its new size.  The origin by value: the hook's, as
+ * hook_realloc_tracked passes it on. */
+static HS_NOINLINE void *hook_resize_at(void *p, size_t n, size_t m, int array, uintptr_t ra,
+                                        uintptr_t cfa, uintptr_t rbp)
 {
-    struct unwind_origin o;
-    UNWIND_ORIGIN(o);
+    const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
     struct tbl_entry old;
     size_t size = n * m;
     guard_enter();
@@ -535,6 +536,68 @@ static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
     errno = saved;
     hook_leave();
     return q;
+}
+
+static HS_NOINLINE void *hook_resize(void *p, size_t n, size_t m, int array)
+{
+    const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
+    return hook_resize_at(p, n, m, array, f[1], (uintptr_t)(f + 2), f[0]);
+}
+
+/* hook_realloc_tracked's failed call: the old block stays live, back in
+ * the books (had: it was there), and the site counts a failure. */
+static HS_NOINLINE void *hook_realloc_failed(size_t n, const struct tbl_entry *old, int had,
+                                             uintptr_t ra, uintptr_t cfa, uintptr_t rbp)
+{
+    const struct unwind_origin o = {.ra = ra, .cfa = cfa, .rbp = rbp};
+    int saved = errno;
+    if (had)
+        tbl_insert(old->ptr, old->size, old->trace, old->epoch, NULL);
+    hook_fail(n, &o);
+    errno = saved;
+    hook_leave();
+    return NULL;
+}
+
+/* realloc's tracked path in one frame, as malloc's (hook_malloc_tracked),
+ * where hook_plain or hook_plain_fresh holds (hs_rare 0: no filter to
+ * ask, no watch, the thread's own lines), hook_resize_at's otherwise: the
+ * origin by value, the old block out of the books (this thread's fresh
+ * slots first) and discharged by the plain path, the new one recorded by
+ * hook_record_at, and the way out the scrub's tail call (hook_leave_booked:
+ * the hook's own frame held both addresses).  A young block grown or
+ * shrunk (sqlite's, a string builder's) cost a free and a malloc more
+ * through hook_resize's generic calls. */
+static HS_NOINLINE void *hook_realloc_tracked(void *p, size_t n)
+{
+    const uintptr_t *f = __builtin_frame_address(0); /* UNWIND_ORIGIN's words, by value */
+    const uintptr_t ra = f[1], cfa = (uintptr_t)(f + 2), rbp = f[0];
+    if (HS_UNLIKELY(!hook_plain()) && !hook_plain_fresh())
+        return hook_resize_at(p, n, 1, 0, ra, cfa, rbp);
+    struct tbl_entry old;
+    int had = 0;
+    guard_enter();
+    pend_room(n);
+    if (p) {
+        pend_settle_held((uintptr_t)p); /* a held block: its free reaches the allocator first */
+        had = pend_take_any((uintptr_t)p, &old, 1);
+    }
+    void *q = real.realloc(p, n);
+    if (HS_UNLIKELY(!q) && (!p || n)) /* failed: not realloc(p, 0)'s free */
+        return hook_realloc_failed(n, &old, had, ra, cfa, rbp);
+    int saved = HS_ERRNO;
+    if (had) {
+        if (q) /* heaptrack's events: the old block's free, then the new one */
+            peak_freed(p);
+        trace_discharge_plain(old.trace, old.size);
+    } else if (p) {
+        atomic_fetch_add_explicit(&trace_counters.foreign_frees, 1, memory_order_relaxed);
+    }
+    if (q)
+        hook_record_at(q, n, ra, cfa, rbp);
+    HS_ERRNO = saved;
+    hook_book(HOOK_SCRUB_CAREFUL); /* hook_record_at's frames, past this one */
+    return hook_leave_booked(q);
 }
 
 /* A realloc with the guard set (a signal handler's) moves a tracked block
@@ -578,6 +641,10 @@ HS_EXPORT void *realloc(void *p, size_t n)
         return real.realloc(p, n);
     if (boot_has(p))
         return hook_boot_realloc(p, n);
+    /* as malloc's: hook_go all set and the guard clear, as one test */
+    if (HS_LIKELY((((unsigned)atomic_load_explicit(&hook_go, memory_order_acquire) ^ HOOK_GO_ALL) |
+                   (unsigned)guard_on) == 0))
+        return hook_realloc_tracked(p, n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_realloc_early(p, n);
     if (guard_on)

@@ -12,13 +12,15 @@
  * with -Wl,-z,now: a lazy binding's resolver writes kilobytes below the
  * caller before any hook runs.
  *
- * Usage: paintdeep N STACKS [calloc|fresh]    prints "stray A B deepest D": the mallocs of
+ * Usage: paintdeep N STACKS [calloc|fresh|realloc]    prints "stray A B deepest D": the mallocs of
  * each round that left such a word, and the deepest word the hook wrote
  * in the second round (cleared or not), in bytes below the caller; calloc:
  * the same with calloc(1, size), whose tracked path is malloc's shape
  * (hook_calloc_tracked); fresh: each block freed at the next malloc,
  * before the paint, so that the thread keeps fresh blocks (pend_keep, by
- * hook_malloc_other's fresh path).  With -DPD_LIBRARY, a
+ * hook_malloc_other's fresh path); realloc: a block of 8 bytes made
+ * before the paint grown to size by realloc (hook_realloc_tracked: the old
+ * block dies young, so the thread keeps fresh blocks).  With -DPD_LIBRARY, a
  * library whose pd_run a Python process calls (test_leak_leftovers).
  */
 #include <stdint.h>
@@ -32,7 +34,8 @@
 #define PD_PAT 0x5a5a5a5a5a5a5a5aull
 
 static unsigned long pd_stray, pd_deepest;
-static int pd_how;                   /* 1: calloc(1, size), 2: the last block freed first */
+static int pd_how;                   /* 1: calloc(1, size), 2: the last block freed first,
+                                        3: realloc of a block made before the paint */
 static void *pd_last;                /* fresh: the block the next malloc frees first */
 void *volatile pd_sink;              /* keeps each malloc (GCC drops an unused one) */
 
@@ -42,13 +45,14 @@ __attribute__((noinline)) static void *pd_leaf(size_t size)
         free(pd_last);
         pd_last = NULL;
     }
+    void *old = pd_how == 3 ? malloc(8) : NULL;
     volatile char here;
     uintptr_t top = (uintptr_t)&here & ~(uintptr_t)7;
     volatile uint64_t *lo = (volatile uint64_t *)(top - PD_PAINT);
     volatile uint64_t *hi = (volatile uint64_t *)(top - PD_OWN);
     for (volatile uint64_t *q = lo; q < hi; q++)
         *q = PD_PAT;
-    void *p = pd_how == 1 ? calloc(1, size) : malloc(size);
+    void *p = pd_how == 1 ? calloc(1, size) : pd_how == 3 ? realloc(old, size) : malloc(size);
     pd_sink = p;
     if (pd_how == 2)
         pd_last = p;
@@ -129,9 +133,12 @@ int pd_run(long n, unsigned long stacks, int native, unsigned long *out)
 int main(int argc, char **argv)
 {
     if (argc == 4)
-        pd_how = strcmp(argv[3], "calloc") == 0 ? 1 : strcmp(argv[3], "fresh") == 0 ? 2 : -1;
+        pd_how = strcmp(argv[3], "calloc") == 0    ? 1
+                 : strcmp(argv[3], "fresh") == 0   ? 2
+                 : strcmp(argv[3], "realloc") == 0 ? 3
+                                                   : -1;
     if (argc < 3 || argc > 4 || pd_how < 0) {
-        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh]\n");
+        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh|realloc]\n");
         return 2;
     }
     long n = atol(argv[1]);
