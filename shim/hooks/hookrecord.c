@@ -59,7 +59,9 @@ static inline __attribute__((always_inline)) void hook_insert(void *p, size_t n,
 {
     struct tbl_entry old;
     uint32_t epoch = snap_epoch();
-    int r = (!plain || fresh) && pend_fresh_on ? pend_keep((uintptr_t)p, n, id, epoch) : -1;
+    int r = !((!plain || fresh) && pend_fresh_on) ? -1
+            : fresh ? pend_keep_fresh((uintptr_t)p, n, id, epoch) /* hook_plain_fresh's */
+                    : pend_keep((uintptr_t)p, n, id, epoch);
     if (r != 0 && (r = !w->stripe ? tbl_insert((uintptr_t)p, n, id, epoch, &old)
                        : plain    ? tbl_insert_plain((uintptr_t)p, n, id, epoch, &old, w)
                                   : tbl_insert_where((uintptr_t)p, n, id, epoch, &old, w)) == 1)

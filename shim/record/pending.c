@@ -364,6 +364,23 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
     return 0;
 }
 
+/* pend_keep on the plain path's fresh variant (hook_plain_fresh: the
+ * thread's queue is set and no filter is on), inlined into that path's
+ * frame: a free slot is filled there, a full one (or trace_clear's
+ * forget) goes to pend_keep.  Out of line, every fresh block paid
+ * pend_keep's call and the registers its eviction's call saved. */
+__attribute__((always_inline)) inline int pend_keep_fresh(uintptr_t p, uint64_t size,
+                                                          uint32_t trace, uint32_t epoch)
+{
+    struct pend_queue *q = pend_self;
+    struct pend_fresh *f = pend_fresh_of(q, p);
+    if (HS_UNLIKELY(atomic_load_explicit(&q->forget, memory_order_relaxed)) ||
+        atomic_load_explicit(&f->p, memory_order_relaxed))
+        return pend_keep(p, size, trace, epoch);
+    pend_fresh_fill(f, p, size, trace, epoch);
+    return 0;
+}
+
 /* The where of the block at next worked out (pend_where_ahead). */
 static __attribute__((always_inline)) inline void pend_ahead_in(struct pend_queue *q,
                                                                 uintptr_t next)

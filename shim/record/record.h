@@ -324,6 +324,7 @@ void pend_settle_held(uintptr_t p); /* realloc of p: settles first if this threa
 struct tbl_entry;
 /* pend_fresh_on (hs_hot) 0: the two below do nothing (save the call) */
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
+int pend_keep_fresh(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* ... plain */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
 /* This thread allocated p (tracked, n bytes); w gets p's where when its
