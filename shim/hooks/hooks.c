@@ -330,17 +330,20 @@ static HS_NOINLINE void hook_free_tracked(void *p)
 static HS_NOINLINE void hook_free_other(void *p)
 {
     struct tbl_entry e;
-    if (pend_fresh_on && pend_take((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
-        if (hook_plain_fresh()) /* no watch (HS_RARE_WATCH), the thread's own lines */
+    if (hook_plain_fresh()) { /* no watch (HS_RARE_WATCH), the thread's own lines */
+        if (pend_take_fresh((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
             trace_discharge_plain(e.trace, e.size);
-        else
-            trace_discharge_block(&e);
+            real.free(p);
+            return hook_leave_free();
+        }
+    } else if (pend_fresh_on && pend_take((uintptr_t)p, &e)) {
+        trace_discharge_block(&e);
         real.free(p);
-    } else {
-        struct tbl_where w;
-        if ((p = pend_hold_where(p, &w)))
-            pend_release_where(p, &w);
+        return hook_leave_free();
     }
+    struct tbl_where w;
+    if ((p = pend_hold_where(p, &w)))
+        pend_release_where(p, &w);
     hook_leave_free();
 }
 

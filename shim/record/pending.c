@@ -522,12 +522,10 @@ void pend_settle_held(uintptr_t p)
 
 /* The calling thread frees p: 1 and *e filled if p was one of its fresh
  * blocks (now gone from the slot), else 0.  No lock: only this thread
- * empties a slot that holds a block this thread frees. */
-int pend_take(uintptr_t p, struct tbl_entry *e)
+ * empties a slot that holds a block this thread frees.  q: its queue. */
+static __attribute__((always_inline)) inline int pend_take_in(struct pend_queue *q, uintptr_t p,
+                                                              struct tbl_entry *e)
 {
-    struct pend_queue *q = pend_self;
-    if (!q)
-        return 0;
     struct pend_fresh *f = pend_fresh_find(q, p);
     if (!f)
         return 0;
@@ -536,6 +534,19 @@ int pend_take(uintptr_t p, struct tbl_entry *e)
         q->kept -= PEND_KEPT_YOUNG;
     pend_young_freed(q, p);
     return 1;
+}
+
+int pend_take(uintptr_t p, struct tbl_entry *e)
+{
+    struct pend_queue *q = pend_self;
+    return q && pend_take_in(q, p, e);
+}
+
+/* ... on a plain path (hook_plain_fresh: the thread's queue is set),
+ * inlined into its frame: *e stays in registers. */
+__attribute__((always_inline)) inline int pend_take_fresh(uintptr_t p, struct tbl_entry *e)
+{
+    return pend_take_in(pend_self, p, e);
 }
 
 /* Another thread's fresh block p is freed: the same, for the caller that

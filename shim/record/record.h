@@ -326,6 +326,7 @@ struct tbl_entry;
 int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* 0: kept fresh */
 int pend_keep_fresh(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch); /* ... plain */
 int pend_take(uintptr_t p, struct tbl_entry *e);       /* 1: p was this thread's fresh block */
+int pend_take_fresh(uintptr_t p, struct tbl_entry *e); /* ... hook_plain_fresh's, inlined */
 int pend_take_other(uintptr_t p, struct tbl_entry *e); /* ... another thread's */
 /* This thread allocated p (tracked, n bytes); w gets p's where when its
  * slot was the one prefetched (w->stripe NULL otherwise). */
