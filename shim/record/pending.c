@@ -512,11 +512,13 @@ static void pend_young_freed(struct pend_queue *q, uintptr_t p)
 
 /* A realloc of p: if the calling thread holds p (a use after free), what
  * it holds goes first, oldest first, so that the allocator meets p's free
- * before the call that uses p again, as it would without the shim. */
+ * before the call that uses p again, as it would without the shim.  A
+ * thread that keeps fresh blocks holds none (its first hold turns them
+ * off: pend_hold_in), so its queue is not read. */
 void pend_settle_held(uintptr_t p)
 {
     struct pend_queue *q = pend_self;
-    if (q && pend_holds(q, p))
+    if (q && !pend_fresh_on && pend_holds(q, p))
         pend_drain(q);
 }
 
