@@ -309,16 +309,12 @@ HS_EXPORT void *malloc(size_t n)
     return hook_malloc_careful(n);
 }
 
-/* A free the shim tracks: held back (pend_hold), and the block that falls
- * out of the thread's queue released. */
-static HS_NOINLINE void hook_free_other(void *p);
-
+/* A free the shim tracks where hook_plain holds: held back (pend_hold), and
+ * the block that falls out of the thread's queue released. */
 static HS_NOINLINE void hook_free_tracked(void *p)
 {
     guard_enter();
     peak_freed(p); /* TEMPS (peak_temps): one compare and branch */
-    if (!hook_plain()) /* as hook_record's plain path */
-        return hook_free_other(p);
     struct tbl_where w; /* pend_hold_plain may turn fresh blocks on: for the next call */
     if ((p = pend_hold_plain(p, &w)))
         pend_release_plain(p, &w);
@@ -329,6 +325,8 @@ static HS_NOINLINE void hook_free_tracked(void *p)
  * go to calls out of line). */
 static HS_NOINLINE void hook_free_other(void *p)
 {
+    guard_enter();
+    peak_freed(p);
     struct tbl_entry e;
     if (hook_plain_fresh()) { /* no watch (HS_RARE_WATCH), the thread's own lines */
         if (pend_take_fresh((uintptr_t)p, &e)) { /* died fresh: the table never saw it */
@@ -361,8 +359,12 @@ static inline __attribute__((always_inline)) void hook_free_careful_in(void *p, 
      * that it overlaps the table's own miss instead of following it. */
     __builtin_prefetch((char *)p - sizeof(size_t));
     if (!filtered || tbl_maybe((uintptr_t)p)) {
-        if (HS_LIKELY(!guard_on))
+        /* hook_plain tested here, so that the path that keeps fresh blocks
+         * (hook_free_other's) does not set up the plain one's frame first */
+        if (HS_LIKELY(!guard_on) && hook_plain()) /* as hook_record's plain path */
             hook_free_tracked(p);
+        else if (!guard_on)
+            hook_free_other(p);
         else if (hook_is_active() && (uintptr_t)p != defer_offbook)
             defer_push(p);
         else
