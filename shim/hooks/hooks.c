@@ -285,6 +285,31 @@ static HS_NOINLINE void *hook_malloc_tracked(size_t n)
     return hook_leave_plain(p);
 }
 
+/* The same for a thread that keeps fresh blocks (pend_fresh_on, which the
+ * export tests): the plain recording's fresh variant (hook_record_fresh_at)
+ * in the one frame.  Until it had a frame of its own such a malloc set up
+ * hook_malloc_tracked's, then tail-called hook_malloc_other.  zeroed:
+ * calloc's n * m bytes (hook_calloc_tracked says how an overflow counts). */
+static inline __attribute__((always_inline)) void *hook_fresh_in(size_t n, size_t m, int zeroed)
+{
+    const uintptr_t *f = __builtin_frame_address(0); /* the hook's, inlined into it */
+    size_t total = n;
+    if (zeroed && HS_UNLIKELY(__builtin_mul_overflow(n, m, &total)))
+        total = HSNAP_FAILED_OVERFLOW;
+    guard_enter();
+    pend_room(total);
+    void *p = zeroed ? real.calloc(n, m) : real.malloc(n);
+    if (HS_UNLIKELY(!p) || !hook_plain_fresh())
+        return hook_malloc_other(p, total, f[1], (uintptr_t)(f + 2), f[0]);
+    hook_record_fresh_at(p, total, f[1], (uintptr_t)(f + 2), f[0]);
+    return hook_leave_plain(p);
+}
+
+static HS_NOINLINE void *hook_malloc_fresh(size_t n)
+{
+    return hook_fresh_in(n, 1, 0);
+}
+
 /* malloc past its first tests, out of line: hook_start's call made malloc
  * itself keep a frame. */
 static HS_NOINLINE void *hook_malloc_careful(size_t n)
@@ -303,7 +328,7 @@ HS_EXPORT void *malloc(size_t n)
     /* hook_go all set and the guard clear, as one test (no branch between) */
     if (HS_LIKELY((((unsigned)atomic_load_explicit(&hook_go, memory_order_acquire) ^ HOOK_GO_ALL) |
                    (unsigned)guard_on) == 0))
-        return hook_malloc_tracked(n);
+        return pend_fresh_on ? hook_malloc_fresh(n) : hook_malloc_tracked(n);
     if (HS_UNLIKELY(!hook_ready()))
         return hook_malloc_early(n);
     return hook_malloc_careful(n);
@@ -469,6 +494,11 @@ static HS_NOINLINE void *hook_calloc_tracked(size_t n, size_t m)
     return hook_leave_plain(p);
 }
 
+static HS_NOINLINE void *hook_calloc_fresh(size_t n, size_t m)
+{
+    return hook_fresh_in(n, m, 1);
+}
+
 /* calloc's careful path, out of line: the fast path keeps no frame. */
 static HS_NOINLINE void *hook_calloc_careful(size_t n, size_t m)
 {
@@ -488,7 +518,7 @@ HS_EXPORT void *calloc(size_t n, size_t m)
     /* as malloc's: hook_go all set and the guard clear, as one test */
     if (HS_LIKELY((((unsigned)atomic_load_explicit(&hook_go, memory_order_acquire) ^ HOOK_GO_ALL) |
                    (unsigned)guard_on) == 0))
-        return hook_calloc_tracked(n, m);
+        return pend_fresh_on ? hook_calloc_fresh(n, m) : hook_calloc_tracked(n, m);
     return hook_calloc_careful(n, m);
 }
 

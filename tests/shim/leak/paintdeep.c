@@ -12,15 +12,18 @@
  * with -Wl,-z,now: a lazy binding's resolver writes kilobytes below the
  * caller before any hook runs.
  *
- * Usage: paintdeep N STACKS [calloc|fresh|realloc]    prints "stray A B deepest D": the mallocs of
+ * Usage: paintdeep N STACKS [calloc|fresh|realloc|evict]    prints "stray A B deepest D": the mallocs of
  * each round that left such a word, and the deepest word the hook wrote
  * in the second round (cleared or not), in bytes below the caller; calloc:
  * the same with calloc(1, size), whose tracked path is malloc's shape
  * (hook_calloc_tracked); fresh: each block freed at the next malloc,
  * before the paint, so that the thread keeps fresh blocks (pend_keep, by
- * hook_malloc_other's fresh path); realloc: a block of 8 bytes made
+ * hook_malloc_fresh's path); realloc: a block of 8 bytes made
  * before the paint grown to size by realloc (hook_realloc_tracked: the old
- * block dies young, so the thread keeps fresh blocks).  With -DPD_LIBRARY, a
+ * block dies young, so the thread keeps fresh blocks); evict: the last
+ * block freed first at every other malloc only, so that the thread keeps
+ * fresh blocks and the ones kept push others out of their slots into the
+ * table (pend_fresh_evict).  With -DPD_LIBRARY, a
  * library whose pd_run a Python process calls (test_leak_leftovers).
  */
 #include <stdint.h>
@@ -35,13 +38,15 @@
 
 static unsigned long pd_stray, pd_deepest;
 static int pd_how;                   /* 1: calloc(1, size), 2: the last block freed first,
-                                        3: realloc of a block made before the paint */
+                                        3: realloc of a block made before the paint,
+                                        4: as 2 at every other malloc only */
+static unsigned long pd_calls;       /* evict: mallocs so far */
 static void *pd_last;                /* fresh: the block the next malloc frees first */
 void *volatile pd_sink;              /* keeps each malloc (GCC drops an unused one) */
 
 __attribute__((noinline)) static void *pd_leaf(size_t size)
 {
-    if (pd_how == 2) {
+    if (pd_how == 2 || (pd_how == 4 && pd_calls++ % 2 == 0)) {
         free(pd_last);
         pd_last = NULL;
     }
@@ -54,8 +59,8 @@ __attribute__((noinline)) static void *pd_leaf(size_t size)
         *q = PD_PAT;
     void *p = pd_how == 1 ? calloc(1, size) : pd_how == 3 ? realloc(old, size) : malloc(size);
     pd_sink = p;
-    if (pd_how == 2)
-        pd_last = p;
+    if (pd_how == 2 || pd_how == 4)
+        pd_last = p; /* evict: the one it replaces unfreed stays live to the end */
     int stray = 0;
     volatile uint64_t *q = lo;
     while (q < hi && *q == PD_PAT)
@@ -136,9 +141,10 @@ int main(int argc, char **argv)
         pd_how = strcmp(argv[3], "calloc") == 0    ? 1
                  : strcmp(argv[3], "fresh") == 0   ? 2
                  : strcmp(argv[3], "realloc") == 0 ? 3
+                 : strcmp(argv[3], "evict") == 0   ? 4
                                                    : -1;
     if (argc < 3 || argc > 4 || pd_how < 0) {
-        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh|realloc]\n");
+        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh|realloc|evict]\n");
         return 2;
     }
     long n = atol(argv[1]);

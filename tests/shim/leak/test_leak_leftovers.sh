@@ -25,13 +25,15 @@ esac
 # whose walk from scratch lies deeper (fixture paintdeep.c: the dead stack
 # painted before each malloc, any word left neither the paint nor 0 is a
 # stray); calloc: the same through calloc's tracked path; fresh: each
-# block freed young, so kept fresh (hook_malloc_other's fresh path);
-# realloc: a young block grown by realloc's tracked path.  -z now: a lazy
-# binding's resolver writes below the caller first.
+# block freed young, so kept fresh (hook_malloc_fresh's path);
+# realloc: a young block grown by realloc's tracked path; evict: fresh
+# blocks, half of them kept and pushed out of their slots into the table
+# (hook_malloc_fresh's one frame, pend_fresh_evict below it).  -z now: a
+# lazy binding's resolver writes below the caller first.
 if t_build paintdeep tests/shim/leak/paintdeep.c -O2 -Wl,-z,now; then
-  for mode in plain check calloc fresh realloc; do
+  for mode in plain check calloc fresh realloc evict; do
     chk=0; [ "$mode" = check ] && chk=1
-    how=; case "$mode" in calloc|fresh|realloc) how=$mode ;; esac
+    how=; case "$mode" in calloc|fresh|realloc|evict) how=$mode ;; esac
     out=$(HEAPSNAP_UNWIND_CHECK=$chk HEAPSNAP_OUTPUT="$T/pd.%p.hsnap" LD_PRELOAD="$SHIM" \
           "$T/paintdeep" 20000 20000 $how 2>"$T/pd.err")
     case "$out" in
