@@ -366,17 +366,23 @@ int pend_keep(uintptr_t p, uint64_t size, uint32_t trace, uint32_t epoch)
 
 /* pend_keep on the plain path's fresh variant (hook_plain_fresh: the
  * thread's queue is set and no filter is on), inlined into that path's
- * frame: a free slot is filled there, a full one (or trace_clear's
- * forget) goes to pend_keep.  Out of line, every fresh block paid
- * pend_keep's call and the registers its eviction's call saved. */
+ * frame: a free slot is filled there, a full one's block pushed out from
+ * there (pend_fresh_evict), trace_clear's forget and the turn to keeping
+ * none left to pend_keep.  Out of line, every fresh block paid pend_keep's
+ * call and the registers its eviction's call saved. */
 __attribute__((always_inline)) inline int pend_keep_fresh(uintptr_t p, uint64_t size,
                                                           uint32_t trace, uint32_t epoch)
 {
     struct pend_queue *q = pend_self;
     struct pend_fresh *f = pend_fresh_of(q, p);
-    if (HS_UNLIKELY(atomic_load_explicit(&q->forget, memory_order_relaxed)) ||
-        atomic_load_explicit(&f->p, memory_order_relaxed))
+    if (HS_UNLIKELY(atomic_load_explicit(&q->forget, memory_order_relaxed)))
         return pend_keep(p, size, trace, epoch);
+    if (atomic_load_explicit(&f->p, memory_order_relaxed)) {
+        if (HS_UNLIKELY(q->kept >= PEND_KEPT_OFF))
+            return pend_keep(p, size, trace, epoch); /* keeps none from now on */
+        pend_fresh_evict(q, f, p, size, trace, epoch);
+        return 0;
+    }
     pend_fresh_fill(f, p, size, trace, epoch);
     return 0;
 }
