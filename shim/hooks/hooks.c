@@ -248,18 +248,14 @@ static HS_NOINLINE void *hook_malloc_early(size_t n)
 }
 
 /* malloc's and calloc's tracked paths past the real call, but for their
- * plain recording: a failure (n the size asked, HSNAP_FAILED_OVERFLOW for
- * a calloc whose product overflowed), or a rarer mode (hook_plain).  A
- * tail call: its frames start where the hook's tracked path's was, as deep
- * as hook_record's were. */
+ * one frame's recording: a failure (n the size asked, HSNAP_FAILED_OVERFLOW
+ * for a calloc whose product overflowed), or a mode their test did not
+ * foresee (hook_record_at tests them all, fresh blocks too).  A tail call:
+ * its frames start where the hook's tracked path's was, as deep as
+ * hook_record's were. */
 static HS_NOINLINE void *hook_malloc_other(void *p, size_t n, uintptr_t ra, uintptr_t cfa,
                                            uintptr_t rbp)
 {
-    if (HS_LIKELY(p) && hook_plain_fresh()) { /* a block kept fresh: in this one frame */
-        hook_record_fresh_at(p, n, ra, cfa, rbp);
-        hook_book(HOOK_SCRUB_CAREFUL);
-        return hook_leave_booked(p);
-    }
     if (p) {
         hook_record_at(p, n, ra, cfa, rbp);
     } else {

@@ -192,8 +192,8 @@ void hook_record_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rb
  * book 0: the caller books its scrub on the way out (hook_leave_plain) */
 void hook_record_plain_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp,
                           int book);
-/* ... its fresh variant (hook_plain_fresh() said 1), for a tail-called
- * path's one frame (hook_malloc_other); books the scrub as hook_booked */
+/* ... its fresh variant (hook_plain_fresh() said 1), inlined into the one
+ * frame of malloc's and calloc's fresh paths; books the scrub as hook_booked */
 void hook_record_fresh_at(void *p, size_t n, uintptr_t ra, uintptr_t cfa, uintptr_t rbp);
 static inline void hook_record(void *p, size_t n, const struct unwind_origin *origin)
 {
