@@ -19,6 +19,7 @@
 struct procmaps_line {
     uintptr_t lo, hi;  /* [lo, hi) */
     int readable;      /* 'r' in its permissions */
+    int writable;      /* 'w' */
     const char *text;  /* the whole line, without its newline */
     size_t len;
 };
@@ -88,6 +89,7 @@ static inline void procmaps_parse(const char *text, size_t len, procmaps_fn fn, 
         return;
     l.hi = procmaps_hex(&s, end);
     l.readable = s + 1 < end && s[1] == 'r';
+    l.writable = s + 2 < end && s[2] == 'w';
     fn(&l, arg);
 }
 

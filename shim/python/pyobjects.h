@@ -38,6 +38,10 @@ void py_types_block(uint64_t addr, uint64_t size);
  * exactly the n blocks of w (an address and a size each, ascending), in
  * that order: 0 too when the graph's arrays gave up holding them. */
 int py_types_blocks_are(const uint64_t (*w)[2], uint64_t n);
+/* After the last py_types_block (optional): the blocks' last reads made
+ * now and the cache of the words tried as types let go, before the
+ * stacks' sections (STATS, PEAK) are made on top of it. */
+void py_types_blocks_end(void);
 /* After the last py_types_block, the object graph built (what needs no
  * sink, nor anything of the leak check's answer); py_types_end does it
  * when no call did. */

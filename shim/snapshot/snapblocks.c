@@ -95,6 +95,8 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
                 : bstream_runs(snap_stream_run, NULL, &snap_run.left);
     if (r == 0)
         side_out(f, snap_stream.buf, snap_stream.k * sizeof *snap_stream.buf);
+    if (snap_stream.types)
+        py_types_blocks_end();
     arena_unmap(snap_stream.buf, room);
     snap_stream.buf = NULL;
     if (r != 0)

@@ -60,6 +60,11 @@ static inline uint64_t pyrd_pg_u64(const char *p, size_t off)
  * then asked before each load of it (1: the n bytes at p are readable). */
 int pyrd_map_load(void);
 int pyrd_map_readable(uintptr_t p, size_t n);
+/* The same for the readable and writable ranges (pyrd_wmap_load), where
+ * every type object lies (PyType_Ready writes it): a word outside them
+ * names no type, and is never read (pytype.c) */
+int pyrd_wmap_load(void);
+int pyrd_map_writable(uintptr_t p, size_t n);
 
 /* pyarray.c: a record array doubled in the arena by a copy; a graph's
  * array given room in its own mapping, moved */
