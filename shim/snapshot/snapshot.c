@@ -270,19 +270,51 @@ static void snap_gcfreed(struct sbuf *sec)
         sbuf_free(&sec[SEC_PYGCFREED]);
 }
 
+/* PEAK streamed into the side file as peak_write reads the capture. */
+struct snap_peak_out {
+    struct side_file *f;
+    int begun;
+};
+
+static int snap_peak_head(void *arg, const struct hsnap_peak *h, size_t bytes)
+{
+    struct snap_peak_out *o = arg;
+    side_sec_begin_planes(o->f, 0, bytes, 1); /* the head as it is, then the items */
+    o->begun = 1;
+    side_out(o->f, h, sizeof *h);
+    side_planes(o->f, sizeof(struct hsnap_peak_item));
+    return o->f->err ? -1 : 0;
+}
+
+static void snap_peak_items(void *arg, const struct hsnap_peak_item *it, uint32_t n)
+{
+    side_out(((struct snap_peak_out *)arg)->f, it, (size_t)n * sizeof *it);
+}
+
 /* PEAK and TEMPS (peak_put, snap_temps): the capture, or these live sums
  * if nearer the peak; the temporary counts of the traces STATS has.  No
- * PEAK when off. */
-static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal)
+ * PEAK when off.  side: PEAK's section written there now, from the
+ * capture (peak_write), not held in sec (NULL: a state document, the
+ * fatal path, a snapshot without a side file). */
+static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal,
+                     struct side_file *side)
 {
     uint32_t n = 0;
     if (sec[SEC_STATS].len >= 4)
         memcpy(&n, sec[SEC_STATS].p, 4);
     /* a state document's sums are the lines' (held frees in): peak_put
      * looks at those itself, less the held bytes */
-    if (peak_put(&sec[SEC_PEAK], snap_run.lines ? NULL : lv->live, lv->n, n,
-                 fatal ? SNAP_FATAL_TRIES : 0, snap_run.left.bytes) != 0)
+    const struct trace_live *live = snap_run.lines ? NULL : lv->live;
+    unsigned tries = fatal ? SNAP_FATAL_TRIES : 0;
+    if (side) {
+        struct snap_peak_out po = {side, 0};
+        const struct peak_out o = {snap_peak_head, snap_peak_items, &po};
+        (void)peak_write(&o, live, lv->n, n, tries, snap_run.left.bytes);
+        if (po.begun)
+            side_sec_end(side, HSNAP_SEC_PEAK, NULL, 0); /* its error: the caller's look */
+    } else if (peak_put(&sec[SEC_PEAK], live, lv->n, n, tries, snap_run.left.bytes) != 0) {
         sbuf_free(&sec[SEC_PEAK]);
+    }
     return snap_temps(&sec[SEC_TEMPS], n);
 }
 
@@ -460,7 +492,7 @@ static uint64_t snap_begin(struct sbuf *sec, unsigned reason, int fatal, int has
  * STATS and FAILED, THREADS, the peak's TEMPS, SITELINE and TIMELINE.  0,
  * or -1 with *what naming the step that failed. */
 static int snap_stacks(struct sbuf *sec, struct snap_live *lv, int fatal,
-                       const struct side_file *side, const char **what)
+                       struct side_file *side, const char **what)
 {
     uint32_t ntraces = 0;
     if (snap_traces(&sec[SEC_TRACES], &sec[SEC_STATS], &sec[SEC_FAILED], lv, fatal, UINT32_MAX,
@@ -470,7 +502,7 @@ static int snap_stacks(struct sbuf *sec, struct snap_live *lv, int fatal,
     }
     if (snap_threads(&sec[SEC_THREADS], ntraces, !fatal) != 0)
         sbuf_free(&sec[SEC_THREADS]); /* out of memory: a snapshot without it */
-    if (snap_peak(sec, lv, fatal) != 0) {
+    if (snap_peak(sec, lv, fatal, side->fd >= 0 && !fatal && !side->err ? side : NULL) != 0) {
         *what = "the peak's temporaries (TEMPS) could not be listed";
         return -1;
     }
@@ -485,25 +517,23 @@ static int snap_stacks(struct sbuf *sec, struct snap_live *lv, int fatal,
     return 0;
 }
 
-/* STATS, PEAK and TEMPS into the side file now, and what they were made
- * from let go: the live sums by trace and the two sections' buffers.  The
- * Python sections' passes that follow need none of them, and their own
- * tables (a big heap's objects) came on top: at `import torch`'s exit the
- * live sums were 17.9 MiB and PEAK 10 MiB of the process's peak.  The
- * file takes the sections from the side file where it has them
- * (snap_emit).  The totals STATS reads are read here, before the Python
- * passes, not after them.  0, or -1 (the side file could not take them). */
+/* STATS and TEMPS into the side file now (PEAK went there as it was
+ * read: snap_peak), and what they were made from let go: the live sums by
+ * trace and TEMPS' buffer.  The Python sections' passes that follow need
+ * none of them, and their own tables (a big heap's objects) came on top:
+ * at `import torch`'s exit the live sums were 17.9 MiB and PEAK's copy 10
+ * MiB of the process's peak.  The file takes the sections from the side
+ * file where it has them (snap_emit).  The totals STATS reads are read
+ * here, before the Python passes, not after them.  0, or -1 (the side
+ * file could not take them). */
 static int snap_stacks_out(struct sbuf *sec, struct side_file *side, struct snap_live *lv)
 {
     snap_put_stats(side, &sec[SEC_STATS], lv);
-    if (sec[SEC_PEAK].len)
-        side_sec_whole(side, HSNAP_SEC_PEAK, sec[SEC_PEAK].p, sec[SEC_PEAK].len);
     if (sec[SEC_TEMPS].len)
         snap_put_temps(side, &sec[SEC_TEMPS]);
     zsec_release();
     if (side->err)
         return -1;
-    sbuf_free(&sec[SEC_PEAK]);
     sbuf_free(&sec[SEC_TEMPS]);
     snap.stats_lv = NULL;
     snap_live_drop(lv);
@@ -817,7 +847,7 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
     if (r == 0 && snap_threads(&sec[SEC_THREADS], ntraces, 0) != 0) /* names as last read */
         sec[SEC_THREADS].len = 0, sec[SEC_THREADS].err = 0;
     if (r == 0)
-        r = snap_peak(sec, lv, 0);
+        r = snap_peak(sec, lv, 0, NULL);
     if (r == 0)
         r = snap_siteline(sec, lv, 0);
     if (r == 0)
