@@ -502,9 +502,9 @@ int py_types_blocks_are(const uint64_t (*w)[2], uint64_t n)
     return 1;
 }
 
-/* The cache's slots were 8 MiB of `import torch`'s exit snapshot, held
- * through STATS and PEAK, the stop's peak (141k words tried, 1,291 types):
- * nothing asks it once the blocks' heads are read. */
+/* The cache grows with the distinct words tried, most of them no type
+ * (a C++ heap's): held through STATS and PEAK, it was part of a big
+ * heap's exit peak, and nothing asks it once the blocks' heads are read. */
 void py_types_blocks_end(void)
 {
     pyrd_flush();

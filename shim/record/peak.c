@@ -679,8 +679,8 @@ static void peak_now_above(uint32_t n, uint64_t held)
 
 /* The PEAK payload to o: its head, then its items as they are read from
  * the capture (a snapshot's writer compresses them as they come, where a
- * copy of them was 8 MiB of `import torch`'s exit, its peak: peak_put
- * keeps one for the writers that want it).  live[0..n) are the snapshot's
+ * copy of them, the section's size, lay on a big heap's exit peak:
+ * peak_put keeps one for the writers that want it).  live[0..n) are the snapshot's
  * own live sums; when they are above the capture, this moment is nearer
  * the peak and becomes the capture, and so do the lines' sums now
  * (peak_now_above), less held, the bytes of the frees the threads still

@@ -520,10 +520,10 @@ static int snap_stacks(struct sbuf *sec, struct snap_live *lv, int fatal,
 /* STATS and TEMPS into the side file now (PEAK went there as it was
  * read: snap_peak), and what they were made from let go: the live sums by
  * trace and TEMPS' buffer.  The Python sections' passes that follow need
- * none of them, and their own tables (a big heap's objects) came on top:
- * at `import torch`'s exit the live sums were 17.9 MiB and PEAK's copy 10
- * MiB of the process's peak.  The file takes the sections from the side
- * file where it has them (snap_emit).  The totals STATS reads are read
+ * none of them, and their own tables (a big heap's objects) came on top
+ * of them at the process's peak (docs/performance-python.md, "What the
+ * exit snapshot holds at once").  The file takes the sections from the
+ * side file where it has them (snap_emit).  The totals STATS reads are read
  * here, before the Python passes, not after them.  0, or -1 (the side
  * file could not take them). */
 static int snap_stacks_out(struct sbuf *sec, struct side_file *side, struct snap_live *lv)
