@@ -680,13 +680,13 @@ static void peak_now_above(uint32_t n, uint64_t held)
 /* The PEAK payload to o: its head, then its items as they are read from
  * the capture (a snapshot's writer compresses them as they come, where a
  * copy of them, the section's size, lay on a big heap's exit peak:
- * peak_put keeps one for the writers that want it).  live[0..n) are the snapshot's
- * own live sums; when they are above the capture, this moment is nearer
- * the peak and becomes the capture, and so do the lines' sums now
- * (peak_now_above), less held, the bytes of the frees the threads still
- * hold (the lines count them until they are released).  tries: 0 waits
- * for the lock, else bounded.  0, or -1 (nothing written, or o's head
- * refused: no PEAK section). */
+ * peak_put keeps one for the writers that want it).  live[0..n) are the
+ * snapshot's own live sums; when they are above the capture, this moment
+ * is nearer the peak and becomes the capture, and so do the lines' sums
+ * now (peak_now_above), less held, the bytes of the frees the threads
+ * still hold (the lines count them until they are released).  tries: 0
+ * waits for the lock, else bounded.  0, or -1 (nothing written, or o's
+ * head refused: no PEAK section). */
 #define PEAK_OUT_ITEMS 128 /* items handed to a writer at a time: 3 KiB of stack */
 int peak_write(const struct peak_out *o, const struct trace_live *live, uint32_t n,
                uint32_t ntraces, unsigned tries, uint64_t held)
@@ -721,7 +721,8 @@ int peak_write(const struct peak_out *o, const struct trace_live *live, uint32_t
         head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;
         head.bytes -= k->bytes;
     }
-    int r = o->head(o->arg, &head, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item));
+    size_t bytes_out = sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item);
+    int r = o->head(o->arg, &head, bytes_out);
     if (r == 0) {
         struct hsnap_peak_item it[PEAK_OUT_ITEMS];
         uint32_t m = 0;
