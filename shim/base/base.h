@@ -377,6 +377,18 @@ void sbuf_u64(struct sbuf *b, uint64_t v);
 void sbuf_file(struct sbuf *b, const char *path); /* a whole small file appended */
 void sbuf_free(struct sbuf *b);
 int sbuf_write_all(int fd, const void *p, size_t n); /* 0 or -1 */
+/* A section handed to its writer as it is made, never held whole (the
+ * snapshot's side file: sidefile.c's side_sink_*): begin with the
+ * payload's size, then its bytes put in order, run (may be NULL) saying
+ * the next bytes are records of stride bytes (for the planes; 1: bytes),
+ * end (may be NULL) closing it.  PYTYPES, PYOWNED, PYRETAIN and PEAK. */
+struct sec_sink {
+    void (*begin)(void *arg, uint64_t bytes);
+    void (*run)(void *arg, uint32_t stride);
+    void (*put)(void *arg, const void *p, size_t n);
+    void (*end)(void *arg);
+    void *arg;
+};
 
 /* ---- clock.c, degrade.c, loader.c: the process's clocks, the way out
  * of recording when memory runs out, and the gate around calls that take

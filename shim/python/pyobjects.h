@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct sbuf;
+struct sec_sink; /* base.h */
 
 /* The leak check (world stopped, or a fork): each block of b[0, n) that
  * holds a Python object gets the object's offset in reserved (pytype.c's
@@ -51,23 +52,14 @@ void py_types_build(struct sbuf *b);
  * pyl_count_early), settled by py_types_retain once the check's classes
  * are handed down (pyl_lc_set). */
 void py_types_count_early(void);
-/* A sink PYTYPES is streamed to (py_types_end), as PYRETAIN's: begin
- * with the section's size, then runs of records (run: the next bytes are
- * records of stride bytes, for the planes; 1: bytes) put in order, end. */
-struct py_types_sink {
-    void (*begin)(void *arg, uint64_t bytes);
-    void (*run)(void *arg, uint32_t stride);
-    void (*put)(void *arg, const void *p, size_t n);
-    void (*end)(void *arg);
-    void *arg;
-};
-/* sink (may be NULL): PYTYPES streamed to it as soon as the graph is
- * built, before PYOWNED is made (b then given back): 1 when it was. */
-int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink);
+/* sink (may be NULL; base.h's struct sec_sink, its run and end set):
+ * PYTYPES streamed to it as soon as the graph is built, before PYOWNED
+ * is made (b then given back): 1 when it was. */
+int py_types_end(struct sbuf *b, struct sbuf *owned, const struct sec_sink *sink);
 /* After py_types_end was given a sink (and before py_types_retain):
  * PYOWNED streamed to s (its run unused), from the owners' array, which
  * is given back; 1 when there was one (0: none, nothing put). */
-int py_types_owned(const struct py_types_sink *s);
+int py_types_owned(const struct sec_sink *s);
 /* Whether py_types_begin could read the objects (a CPython it knows). */
 int py_types_can(void);
 void py_types_retain(void);

@@ -312,7 +312,7 @@ static void pyt_sbuf_put(void *arg, const void *p, size_t n)
 
 /* PYTYPES whole to sink s, the objects' records made a few at a time
  * from the graph's arrays: the section is never held. */
-static void pyt_stream(const struct py_types_sink *s, uint32_t flags)
+static void pyt_stream(const struct sec_sink *s, uint32_t flags)
 {
     struct hsnap_pytypes_head h = pyt_head(flags);
     struct hsnap_pyobj rec[256];
@@ -536,7 +536,7 @@ void py_types_count_early(void)
         pyr_count_early(pyl_count_early);
 }
 
-int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink *sink)
+int py_types_end(struct sbuf *b, struct sbuf *owned, const struct sec_sink *sink)
 {
     int streamed = 0;
     py_types_build(b);
@@ -591,10 +591,9 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct py_types_sink 
     return streamed;
 }
 
-int py_types_owned(const struct py_types_sink *s)
+int py_types_owned(const struct sec_sink *s)
 {
-    struct pyg_owned_sink os = {s->begin, s->put, s->end, s->arg};
-    return pyg_owned_stream(&os);
+    return pyg_owned_stream(s);
 }
 
 /* pyr_end's: the objects' array given back. */

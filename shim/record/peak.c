@@ -677,7 +677,7 @@ static void peak_now_above(uint32_t n, uint64_t held)
     atomic_store(&peak_next, peak_step(bytes));
 }
 
-/* The PEAK payload to o: its head, then its items as they are read from
+/* The PEAK payload to s: its head, then its items as they are read from
  * the capture (a snapshot's writer compresses them as they come, where a
  * copy of them, the section's size, lay on a big heap's exit peak:
  * peak_put keeps one for the writers that want it).  live[0..n) are the
@@ -685,10 +685,10 @@ static void peak_now_above(uint32_t n, uint64_t held)
  * is nearer the peak and becomes the capture, and so do the lines' sums
  * now (peak_now_above), less held, the bytes of the frees the threads
  * still hold (the lines count them until they are released).  tries: 0
- * waits for the lock, else bounded.  0, or -1 (nothing written, or o's
- * head refused: no PEAK section). */
+ * waits for the lock, else bounded.  0, or -1 (nothing written: no PEAK
+ * section). */
 #define PEAK_OUT_ITEMS 128 /* items handed to a writer at a time: 3 KiB of stack */
-int peak_write(const struct peak_out *o, const struct trace_live *live, uint32_t n,
+int peak_write(const struct sec_sink *s, const struct trace_live *live, uint32_t n,
                uint32_t ntraces, unsigned tries, uint64_t held)
 {
     uint64_t half = 1u << (PEAK_UNIT_SHIFT - 1), bytes = 0;
@@ -721,44 +721,42 @@ int peak_write(const struct peak_out *o, const struct trace_live *live, uint32_t
         head.blocks -= (k->count + half) >> PEAK_UNIT_SHIFT;
         head.bytes -= k->bytes;
     }
-    size_t bytes_out = sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item);
-    int r = o->head(o->arg, &head, bytes_out);
-    if (r == 0) {
-        struct hsnap_peak_item it[PEAK_OUT_ITEMS];
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < items; i++) {
-            const struct peak_kept *k = &c->kept[i];
-            it[m++] = (struct hsnap_peak_item){k->id, 0, (k->count + half) >> PEAK_UNIT_SHIFT,
-                                               k->bytes};
-            if (m == PEAK_OUT_ITEMS || i + 1 == items) {
-                o->items(o->arg, it, m);
-                m = 0;
-            }
+    s->begin(s->arg, sizeof head + (size_t)head.count * sizeof(struct hsnap_peak_item));
+    s->put(s->arg, &head, sizeof head);
+    if (s->run)
+        s->run(s->arg, sizeof(struct hsnap_peak_item));
+    struct hsnap_peak_item it[PEAK_OUT_ITEMS];
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < items; i++) {
+        const struct peak_kept *k = &c->kept[i];
+        it[m++] = (struct hsnap_peak_item){k->id, 0, (k->count + half) >> PEAK_UNIT_SHIFT,
+                                           k->bytes};
+        if (m == PEAK_OUT_ITEMS || i + 1 == items) {
+            s->put(s->arg, it, (size_t)m * sizeof *it);
+            m = 0;
         }
     }
+    if (s->end)
+        s->end(s->arg);
     lock_drop(&peak.lock);
-    return r;
-}
-
-static int peak_sbuf_head(void *arg, const struct hsnap_peak *h, size_t bytes)
-{
-    struct sbuf *b = arg;
-    if (sbuf_reserve_all(b, bytes) != 0)
-        return -1;
-    sbuf_put(b, h, sizeof *h);
     return 0;
 }
 
-static void peak_sbuf_items(void *arg, const struct hsnap_peak_item *it, uint32_t n)
+static void peak_sbuf_begin(void *arg, uint64_t bytes)
 {
-    sbuf_put(arg, it, (size_t)n * sizeof *it);
+    sbuf_reserve_all(arg, bytes); /* a failure marks it: the puts then do nothing */
+}
+
+static void peak_sbuf_put(void *arg, const void *p, size_t n)
+{
+    sbuf_put(arg, p, n);
 }
 
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t ntraces,
              unsigned tries, uint64_t held)
 {
-    const struct peak_out o = {peak_sbuf_head, peak_sbuf_items, b};
-    return peak_write(&o, live, n, ntraces, tries, held) != 0 || b->err ? -1 : 0;
+    const struct sec_sink s = {peak_sbuf_begin, NULL, peak_sbuf_put, NULL, b};
+    return peak_write(&s, live, n, ntraces, tries, held) != 0 || b->err ? -1 : 0;
 }
 
 /* The capture's live sums by trace into out (room for n traces; negative

@@ -492,15 +492,10 @@ struct sbuf;
  * TRACES holds (items past them left out) */
 int peak_put(struct sbuf *b, const struct trace_live *live, uint32_t n, uint32_t ntraces,
              unsigned tries, uint64_t held);
-/* ... or to a writer, as it is read from the capture: head (0, or -1:
- * no items follow), then items a few at a time (peak.lock held: a
+/* ... or to a sink (base.h) as it is read from the capture: the head,
+ * its items' run, the items a few at a time, end (peak.lock held: a
  * capture the hooks take meanwhile goes to the side one) */
-struct peak_out {
-    int (*head)(void *arg, const struct hsnap_peak *h, size_t bytes);
-    void (*items)(void *arg, const struct hsnap_peak_item *it, uint32_t n);
-    void *arg;
-};
-int peak_write(const struct peak_out *o, const struct trace_live *live, uint32_t n,
+int peak_write(const struct sec_sink *s, const struct trace_live *live, uint32_t n,
                uint32_t ntraces, unsigned tries, uint64_t held);
 void peak_temps(uint32_t from, uint32_t k, uint64_t *out); /* TEMPS' counts, a run */
 void peak_live(struct trace_live *out, uint32_t n); /* the lines' live sums now */

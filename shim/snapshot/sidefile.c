@@ -326,6 +326,21 @@ void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
     side_sec_end(f, type, NULL, 0);
 }
 
+void side_sink_planes(void *f, uint64_t bytes)
+{
+    side_sec_begin_planes(f, 0, bytes, 1);
+}
+
+void side_sink_run(void *f, uint32_t stride)
+{
+    side_planes(f, stride);
+}
+
+void side_sink_put(void *f, const void *p, size_t n)
+{
+    side_out(f, p, n);
+}
+
 /* Reads the side file's section headers; 0, or -1 (damaged). */
 int side_index(int fd, struct side_index *sd)
 {

@@ -104,23 +104,8 @@ static void snap_retain_put(void *arg, const void *p, size_t n)
     side_out(((struct snap_retain *)arg)->f, p, n);
 }
 
-/* PYTYPES streamed into the side file (py_types_sink's), in planes, a
- * run per array (hsnap_pyformat.h), as side_sec_whole would put it. */
-static void snap_types_begin(void *arg, uint64_t bytes)
-{
-    side_sec_begin_planes(arg, 0, bytes, 1);
-}
-
-static void snap_types_run(void *arg, uint32_t stride)
-{
-    side_planes(arg, stride);
-}
-
-static void snap_types_put(void *arg, const void *p, size_t n)
-{
-    side_out(arg, p, n);
-}
-
+/* PYTYPES streamed into the side file (side_sink_*), in planes, a run
+ * per array (hsnap_pyformat.h), as side_sec_whole would put it. */
 static void snap_types_end(void *arg)
 {
     side_sec_end(arg, HSNAP_SEC_PYTYPES, NULL, 0);
@@ -158,8 +143,7 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
                                  &at, &left) != 0)
         b->err = 1;
     snap_written_drop();
-    struct py_types_sink ts = {snap_types_begin, snap_types_run, snap_types_put, snap_types_end,
-                               side};
+    struct sec_sink ts = {side_sink_planes, side_sink_run, side_sink_put, snap_types_end, side};
     int streamed = py_types_end(b, owned, side->fd >= 0 ? &ts : NULL);
     if (b->err || owned->err)
         sbuf_free(owned);
@@ -169,14 +153,14 @@ int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned)
     if (made && side->fd >= 0) {
         if (b->len)
             side_sec_whole(side, HSNAP_SEC_PYTYPES, b->p, b->len);
-        struct py_types_sink os = {snap_owned_begin, NULL, snap_types_put, snap_owned_end, side};
+        struct sec_sink os = {snap_owned_begin, NULL, side_sink_put, snap_owned_end, side};
         py_types_owned(&os);
         sbuf_free(b);
         sbuf_free(owned);
     }
     /* PYRETAIN to the side file as it is made: never held whole */
     struct snap_retain sr = {side, 0};
-    struct pyr_retain_sink sink = {snap_retain_begin, snap_retain_put, &sr};
+    struct sec_sink sink = {snap_retain_begin, NULL, snap_retain_put, NULL, &sr};
     pyr_retain_sink(made && side->fd >= 0 ? &sink : NULL);
     py_types_retain();
     pyr_retain_sink(NULL);

@@ -270,25 +270,11 @@ static void snap_gcfreed(struct sbuf *sec)
         sbuf_free(&sec[SEC_PYGCFREED]);
 }
 
-/* PEAK streamed into the side file as peak_write reads the capture. */
-struct snap_peak_out {
-    struct side_file *f;
-    int begun;
-};
-
-static int snap_peak_head(void *arg, const struct hsnap_peak *h, size_t bytes)
+/* PEAK streamed into the side file as peak_write reads the capture: the
+ * head as it is, then the items in planes (side_sink_*). */
+static void snap_peak_end(void *arg)
 {
-    struct snap_peak_out *o = arg;
-    side_sec_begin_planes(o->f, 0, bytes, 1); /* the head as it is, then the items */
-    o->begun = 1;
-    side_out(o->f, h, sizeof *h);
-    side_planes(o->f, sizeof(struct hsnap_peak_item));
-    return o->f->err ? -1 : 0;
-}
-
-static void snap_peak_items(void *arg, const struct hsnap_peak_item *it, uint32_t n)
-{
-    side_out(((struct snap_peak_out *)arg)->f, it, (size_t)n * sizeof *it);
+    side_sec_end(arg, HSNAP_SEC_PEAK, NULL, 0); /* its error: the caller's look */
 }
 
 /* PEAK and TEMPS (peak_put, snap_temps): the capture, or these live sums
@@ -307,11 +293,9 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal,
     const struct trace_live *live = snap_run.lines ? NULL : lv->live;
     unsigned tries = fatal ? SNAP_FATAL_TRIES : 0;
     if (side) {
-        struct snap_peak_out po = {side, 0};
-        const struct peak_out o = {snap_peak_head, snap_peak_items, &po};
-        (void)peak_write(&o, live, lv->n, n, tries, snap_run.left.bytes);
-        if (po.begun)
-            side_sec_end(side, HSNAP_SEC_PEAK, NULL, 0); /* its error: the caller's look */
+        const struct sec_sink s = {side_sink_planes, side_sink_run, side_sink_put, snap_peak_end,
+                                   side};
+        (void)peak_write(&s, live, lv->n, n, tries, snap_run.left.bytes);
     } else if (peak_put(&sec[SEC_PEAK], live, lv->n, n, tries, snap_run.left.bytes) != 0) {
         sbuf_free(&sec[SEC_PEAK]);
     }

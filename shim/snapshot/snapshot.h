@@ -78,6 +78,12 @@ void side_planes(struct side_file *f, uint32_t stride); /* a new run of records 
 void side_sec_begin_packed(struct side_file *f, size_t room, uint64_t size);
 void side_sec_end(struct side_file *f, uint32_t type, const void *head, size_t room);
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n);
+/* A struct sec_sink's parts over a side file (arg): begin a section in
+ * planes (its bytes as they are until a run says otherwise), a run, the
+ * bytes; its end is the section type's (side_sec_end). */
+void side_sink_planes(void *f, uint64_t bytes);
+void side_sink_run(void *f, uint32_t stride);
+void side_sink_put(void *f, const void *p, size_t n);
 /* snappytypes.c: PYTYPES, PYOWNED and PYRETAIN into the side file (b and
  * owned: the buffers the first two are made in); 1 when PYTYPES was made. */
 int snap_pytypes(struct side_file *side, struct sbuf *b, struct sbuf *owned);

@@ -44,6 +44,7 @@ struct pyg_parent {
 void pyg_owned_pack(uint32_t **owner, uint64_t cap);
 int pyg_owned_unpack(uint32_t **owner, uint64_t cap);
 struct sbuf;
+struct sec_sink; /* base.h */
 int pyg_build(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
               struct sbuf *links, struct sbuf *parents, struct sbuf *names, uint32_t **owner);
 /* pygraph.c, for pyroots.c while pyg_build runs: the tracked object
@@ -174,17 +175,10 @@ void pyg_find_free(void);
  * checks it is one): their places into at[], their blocks into bj[], in
  * order; how many. */
 size_t pyg_find_starts(const uint64_t *w, size_t n, uint32_t *at, uint32_t *bj);
-/* A sink PYOWNED is streamed to (pyg_owned_stream): begin with the
- * section's size, its bytes put in order, end. */
-struct pyg_owned_sink {
-    void (*begin)(void *arg, uint64_t bytes);
-    void (*put)(void *arg, const void *p, size_t n);
-    void (*end)(void *arg);
-    void *arg;
-};
 /* py_types_owned's (after py_types_end was given a sink, before
- * py_types_retain): PYOWNED streamed to s, from the owners' array,
- * which is given back; 1 when there was one (0: none, nothing put). */
-int pyg_owned_stream(const struct pyg_owned_sink *s);
+ * py_types_retain): PYOWNED streamed to s (its run unused, its end set),
+ * from the owners' array, which is given back; 1 when there was one (0:
+ * none, nothing put). */
+int pyg_owned_stream(const struct sec_sink *s);
 
 #endif

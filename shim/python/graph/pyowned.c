@@ -80,7 +80,7 @@ void pyg_owned_records(struct sbuf *owned)
     pyo_each(pyo_sbuf_put, owned);
 }
 
-int pyg_owned_stream(const struct pyg_owned_sink *s)
+int pyg_owned_stream(const struct sec_sink *s)
 {
     if (!pyo.owner || !pyo.n)
         return 0;

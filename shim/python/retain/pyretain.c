@@ -46,12 +46,12 @@ static struct {
     struct sbuf out;      /* the section, until pyr_retain_put */
 } r;
 static int pyr_refs;      /* pyr_retain_refs: look for leaked references */
-static struct pyr_retain_sink pyr_sink; /* put: PYRETAIN streamed to it */
+static struct sec_sink pyr_sink; /* put: PYRETAIN streamed to it */
 #define PYR_SINK_CHUNK 65536u /* bytes handed to the sink at a time */
 
-void pyr_retain_sink(const struct pyr_retain_sink *s)
+void pyr_retain_sink(const struct sec_sink *s)
 {
-    pyr_sink = s ? *s : (struct pyr_retain_sink){0};
+    pyr_sink = s ? *s : (struct sec_sink){0};
 }
 
 void pyr_retain_refs(int on)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct pyh_heap;
+struct sec_sink; /* base.h */
 struct pyh_obj;
 struct pyh_type;
 
@@ -52,13 +53,9 @@ void pyr_retain_put(struct sbuf *b);
 /* Before py_types_retain: PYRETAIN goes to a sink as it is made, never
  * held whole (the stop's peak), instead of to pyr_retain_put: begin(arg,
  * bytes) with the section's size, then put(arg, p, n) with its bytes in
- * order; neither when there is none.  NULL: kept for pyr_retain_put. */
-struct pyr_retain_sink {
-    void (*begin)(void *arg, uint64_t bytes);
-    void (*put)(void *arg, const void *p, size_t n);
-    void *arg;
-};
-void pyr_retain_sink(const struct pyr_retain_sink *s);
+ * order (its run and end unused); neither when there is none.  NULL:
+ * kept for pyr_retain_put. */
+void pyr_retain_sink(const struct sec_sink *s);
 /* Before py_types_begin: whether PYRETAIN looks for leaked references
  * (pyl_count: a scan of the writable memory; the leak check's snapshots). */
 void pyr_retain_refs(int on);
