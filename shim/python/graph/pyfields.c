@@ -69,16 +69,14 @@ struct pyfl_hit {
     uint32_t obj, bj; /* the object whose field it is; the block */
 };
 
-#define PYFL_EMPTY 16 /* blocks of no bytes without an object kept, else no hits */
-
 static struct {
     const struct pyh_heap *h;
     const struct pyh_type *ty;
     struct pyfl_hit *hit;
     uint64_t nhit, caphit;
-    uint32_t empty[PYFL_EMPTY]; /* the blocks of no bytes without an object:
-                                   no address is in one (pyg_find) */
-    uint32_t nempty;
+    uint32_t *empty;      /* the blocks of no bytes without an object, in
+                             address order: no address is in one (pyg_find) */
+    uint64_t nempty, capempty;
     int on;               /* pyg_fields_begin's, while every hit is kept */
 } fl;
 
@@ -170,7 +168,8 @@ void pyg_fields_begin(const struct pyh_heap *h, const struct pyh_type *ty)
     fl.h = h, fl.ty = ty, fl.on = 1;
     for (uint64_t bj = 0; bj < h->nblk && fl.on; bj++)
         if (!h->blk[bj].size && pyh_obj_of(h, bj) == PYG_NONE) {
-            if (fl.nempty == PYFL_EMPTY)
+            if (pyrd_map_room((void **)&fl.empty, fl.nempty + 1, &fl.capempty,
+                              sizeof *fl.empty, 1024) != 0)
                 fl.on = 0; /* pyg_fields_owned reads the fields itself */
             else
                 fl.empty[fl.nempty++] = (uint32_t)bj;
@@ -190,14 +189,16 @@ static uint32_t pyfl_bare_at(uint64_t w)
     uint32_t bj = pyg_find(w);
     if (bj != PYG_NONE)
         return fl.h->blk[bj].addr == w && pyh_obj_of(fl.h, bj) == PYG_NONE ? bj : PYG_NONE;
-    /* the empty blocks ascend (pyg_fields_begin): most words miss their span */
-    if (!fl.nempty || w < fl.h->blk[fl.empty[0]].addr ||
-        w > fl.h->blk[fl.empty[fl.nempty - 1]].addr)
-        return PYG_NONE;
-    for (uint32_t k = 0; k < fl.nempty; k++)
-        if (fl.h->blk[fl.empty[k]].addr == w)
-            return fl.empty[k];
-    return PYG_NONE;
+    /* the empty blocks ascend (pyg_fields_begin): searched by halves */
+    uint64_t lo = 0, hi = fl.nempty;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (fl.h->blk[fl.empty[mid]].addr < w)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < fl.nempty && fl.h->blk[fl.empty[lo]].addr == w ? fl.empty[lo] : PYG_NONE;
 }
 
 void pyg_fields_see(uint32_t i, uint64_t at, const char *p, uint32_t len)
@@ -220,6 +221,8 @@ void pyg_fields_drop(void)
 {
     if (fl.hit)
         arena_unmap(fl.hit, fl.caphit * sizeof *fl.hit);
+    if (fl.empty)
+        arena_unmap(fl.empty, fl.capempty * sizeof *fl.empty);
     memset(&fl, 0, sizeof fl);
 }
 
@@ -239,14 +242,16 @@ static int pyfl_replay(const struct pyh_heap *h, const struct pyh_type *ty, uint
 int pyg_fields_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_type *ty,
                      uint32_t *owner)
 {
-    if (fl.on && fl.h == h && fl.ty == ty)
+    if (fl.on && fl.h == h && fl.ty == ty) {
+        opt_debug_count("python: objects whose fields were read again: ", 0);
         return pyfl_replay(h, ty, owner);
+    }
     pyg_fields_drop();
     if (!h->obj || !h->nblk)
         return 0;
     struct pyfl_pass ps = {h, owner, 0, NULL, 0};
     int began = 0, tried = 0;
-    uint64_t i, at;
+    uint64_t i, at, again = 0;
     uint32_t len;
     for (struct pyh_it it = {0, UINT64_MAX}; pyh_next(h, nobj, &it, &i);) {
         const struct pyh_type *t = &ty[h->obj[i].type];
@@ -258,9 +263,11 @@ int pyg_fields_owned(const struct pyh_heap *h, uint64_t nobj, const struct pyh_t
             ps.bare = NULL; /* the blocks are searched */
         if (pyrd_add(at, len, (uint32_t)i, (t->flags & PY_TPF_HAVE_GC) != 0) != 0)
             break; /* not begun, or too large for a window: cannot be */
+        again++;
     }
     if (began)
         pyrd_end();
+    opt_debug_count("python: objects whose fields were read again: ", again);
     if (ps.bare)
         arena_unmap(ps.bare, (ps.mask + 1) * sizeof *ps.bare);
     return (int)ps.added;

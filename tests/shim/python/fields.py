@@ -7,6 +7,10 @@
 # whether Decimal is a gc type (3.13 makes it one: the graph then reads
 # its objects itself), then the same sum of 10 array.array('d') of 20000
 # items (a gc type since 3.10, whose buffer is a block of its own).
+# Beside them, 40 blocks of no bytes (malloc(0), as torch makes them),
+# which no address lies in: the graph's walk keeps the fields' hits with
+# any number of them (pyg_fields_begin), where more than 16 made the
+# fields be read a second time.
 import array
 import ctypes
 import decimal
@@ -14,6 +18,8 @@ import sys
 
 lib = ctypes.CDLL(None)
 lib.heapsnap_take_snapshot.argtypes = [ctypes.c_char_p]
+lib.malloc.restype = ctypes.c_void_p
+empties = [lib.malloc(0) for i in range(40)]
 
 decs = [decimal.Decimal(7 ** 6000 + i) for i in range(20)]  # MARK_DECS
 arrs = [array.array("d", range(20000)) for i in range(10)]  # MARK_ARRS
