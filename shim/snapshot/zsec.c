@@ -24,6 +24,14 @@
 #define ZSEC_LOG 16   /* windowLog, and the hash and chain logs' bound */
 #define ZSEC_HDR 16u  /* zsec_alloc's size header, keeps 16-byte alignment */
 #define ZSEC_HINT_MAX (1u << 30) /* zsec_begin's hints above it: none */
+/* zstd's blocks at most this long (ZSTD_c_maxBlockSize; the window alone
+ * caps them at 2^ZSEC_LOG): a block's sequences and literals are held
+ * whole while it is made, so its bound is most of the context's memory,
+ * and each block's entropy tables fit the records it holds, which packs
+ * BLOCKS' chunks tighter than blocks twice as long (docs/performance.md).
+ * The output buffer is as big: a sink's write each time it fills. */
+#define ZSEC_BLOCK (32u * 1024u)
+#define ZSEC_OUT (32u * 1024u)
 
 static struct {
     ZSTD_CCtx *cc;     /* NULL until the snapshot's first section */
@@ -65,7 +73,7 @@ static int zsec_setup(int level)
         ZSTD_customMem mem = {zsec_alloc, zsec_free, NULL};
         if (!(cc = ZSTD_createCCtx_advanced(mem)))
             return -1;
-        zs.out_cap = ZSTD_CStreamOutSize();
+        zs.out_cap = ZSEC_OUT;
         if (!(zs.out = arena_map(zs.out_cap))) {
             ZSTD_freeCCtx(cc);
             return -1;
@@ -83,6 +91,8 @@ static int zsec_setup(int level)
                                             cp.chainLog < ZSEC_LOG ? cp.chainLog : ZSEC_LOG)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0)))
         return -1;
+    /* experimental in zstd: a library without it keeps its own bound */
+    (void)ZSTD_CCtx_setParameter(cc, ZSTD_c_maxBlockSize, ZSEC_BLOCK);
     zs.level = level;
     return 0;
 }
