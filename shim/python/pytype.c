@@ -33,6 +33,14 @@
                               two; doubled when half full: pyt_slots_grow): small, as
                               its pages are touched at random, so a short run maps few */
 #define PYT_BAD UINT32_MAX /* a cached address that is no type */
+/* A cache slot: a candidate's address / 8 (a type object is 8-aligned and
+ * below 2^48: 45 bits) and its type id above it, PYT_SLOT_BAD for none
+ * (so type ids stay below PYT_SLOT_BAD: pyt_new_type); 0 is an empty
+ * slot.  8 bytes where an address and an id took 16: a big heap's exit
+ * tries a word of each block, most of them distinct. */
+#define PYT_SLOT_ID_SHIFT 45
+#define PYT_SLOT_KEY(t) ((uint64_t)(t) >> 3)
+#define PYT_SLOT_BAD ((1u << (64 - PYT_SLOT_ID_SHIFT)) - 1)
 #define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
 
 
@@ -40,7 +48,7 @@ static struct {
     const struct pylay_obj_layout *ol;
     struct sbuf *out;          /* the section: head, objects; types and names at the end */
     struct sbuf types, names, links, parents;
-    struct pyt_slot { uintptr_t addr; uint32_t id; } *slot; /* nslots, by address hash */
+    uint64_t *slot;            /* nslots, by address hash (PYT_SLOT_KEY) */
     struct pyh_type *ty;
     uint32_t nty, capty, nslot, nslots;
     struct pyh_heap heap;      /* every block and object, for the graph (pyg_build) */
@@ -87,7 +95,7 @@ static uint32_t pyt_new_type(uintptr_t t)
     if (!(flags & PY_TPF_READY) || basic < 16 || basic > (1 << 20) || item < -64 || item > 4096)
         return PYT_BAD;
     uint32_t n = pyfr_type_name(pyt.ol, t, tb, flags, name);
-    if (!n || pyt.nty >= HSNAP_PY_CODE_MAX)
+    if (!n || pyt.nty >= HSNAP_PY_CODE_MAX || pyt.nty >= PYT_SLOT_BAD)
         return PYT_BAD;
     if (pyt.nty == pyt.capty) {
         struct pyh_type *r = pyrd_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
@@ -111,12 +119,13 @@ static uint32_t pyt_new_type(uintptr_t t)
     return pyt.nty++;
 }
 
-/* The first of t's 16 slots that holds t or nothing; NULL: all taken. */
-static struct pyt_slot *pyt_slot_of(struct pyt_slot *slot, uint32_t nslots, uintptr_t t)
+/* The first of key's 16 slots (PYT_SLOT_KEY) that holds it or nothing;
+ * NULL: all taken. */
+static uint64_t *pyt_slot_of(uint64_t *slot, uint32_t nslots, uint64_t key)
 {
-    uint32_t s = (uint32_t)((t * 0x9e3779b97f4a7c15ull) >> 40) & (nslots - 1);
+    uint32_t s = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 40) & (nslots - 1);
     for (uint32_t k = 0; k < 16; k++, s = (s + 1) & (nslots - 1))
-        if (slot[s].addr == t || !slot[s].addr)
+        if (!slot[s] || (slot[s] & ((1ull << PYT_SLOT_ID_SHIFT) - 1)) == key)
             return &slot[s];
     return NULL;
 }
@@ -128,34 +137,39 @@ static struct pyt_slot *pyt_slot_of(struct pyt_slot *slot, uint32_t nslots, uint
 static void pyt_slots_grow(void)
 {
     uint32_t n = pyt.nslots * 2;
-    struct pyt_slot *t = n ? arena_map_full((size_t)n * sizeof *t) : NULL; /* all rehashed */
+    uint64_t *t = n ? arena_map_full((size_t)n * sizeof *t) : NULL; /* all rehashed */
     if (!t)
         return;
     for (uint32_t i = 0; i < pyt.nslots; i++) {
-        struct pyt_slot *d;
-        if (pyt.slot[i].addr && (d = pyt_slot_of(t, n, pyt.slot[i].addr)) != NULL)
-            *d = pyt.slot[i];
+        uint64_t *d, x = pyt.slot[i];
+        if (x && (d = pyt_slot_of(t, n, x & ((1ull << PYT_SLOT_ID_SHIFT) - 1))) != NULL)
+            *d = x;
     }
     arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
     pyt.slot = t;
     pyt.nslots = n;
 }
 
-/* The id of the type at t (PYT_BAD: none), from the cache when it can. */
+/* The id of the type at t (PYT_BAD: none), from the cache when it can.
+ * A word not 8-aligned, 0 or past 2^48 is no type's address. */
 static uint32_t pyt_type(uintptr_t t)
 {
+    if ((t & 7) || !t || t >> 48)
+        return PYT_BAD;
     if (!pyt.slot) /* let go (py_types_blocks_end): none is asked after it */
         return pyt_new_type(t);
-    struct pyt_slot *s = pyt_slot_of(pyt.slot, pyt.nslots, t);
-    if (s && s->addr == t)
-        return s->id;
+    uint64_t key = PYT_SLOT_KEY(t), *s = pyt_slot_of(pyt.slot, pyt.nslots, key);
+    if (s && *s) {
+        uint32_t id = (uint32_t)(*s >> PYT_SLOT_ID_SHIFT);
+        return id == PYT_SLOT_BAD ? PYT_BAD : id;
+    }
     uint32_t id = pyt_new_type(t);
     if (pyt.nslot >= pyt.nslots / 2) {
         pyt_slots_grow();
-        s = pyt_slot_of(pyt.slot, pyt.nslots, t);
+        s = pyt_slot_of(pyt.slot, pyt.nslots, key);
     }
     if (s && pyt.nslot < pyt.nslots / 2) { /* a crowded neighbourhood (s NULL): not kept */
-        s->addr = t, s->id = id;
+        *s = key | (uint64_t)(id == PYT_BAD ? PYT_SLOT_BAD : id) << PYT_SLOT_ID_SHIFT;
         pyt.nslot++;
     }
     return id;
