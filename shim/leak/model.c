@@ -63,6 +63,40 @@ static inline uint32_t find_last_le(const struct hsnap_block *b, uint32_t l, uin
     return l;
 }
 
+/* Where the block w may point into is looked up, when the index is made:
+ * its page table's entry (the block range it gives in pg[0..1]), or NULL
+ * when no block can hold w (outside every cluster). */
+static inline const uint32_t *scan_page(const struct scan *s, uintptr_t w)
+{
+    const struct cluster *c = s->cl;
+    if (s->ncl > 1) {
+        uint32_t l = 0, r = s->ncl;
+        while (r - l > 1) {
+            uint32_t m = l + (r - l) / 2;
+            if (s->cl[m].lo <= w)
+                l = m;
+            else
+                r = m;
+        }
+        c = &s->cl[l];
+    }
+    if (w - c->lo >= c->span)
+        return NULL;
+    return s->page + c->first_page + ((w - c->lo) >> s->shift);
+}
+
+/* The block of [l, r) (l not NONE) that w points into, or NONE. */
+static inline uint32_t scan_in(const struct scan *s, uint32_t l, uint32_t r, uintptr_t w)
+{
+    uint32_t j = find_last_le(s->b, l, r, w);
+    if (j == NONE)
+        return NONE;
+    const struct hsnap_block *b = &s->b[j];
+    if (w - b->addr < b->size || w == b->addr)
+        return j;
+    return NONE;
+}
+
 /* The block that word w points into (start or interior), or NONE.  A word
  * equal to start+size is past the block; a zero-size block owns only its
  * start. */
@@ -70,33 +104,43 @@ static inline uint32_t scan_lookup(const struct scan *s, uintptr_t w)
 {
     if (w - s->lo >= s->span)
         return NONE;
-    uint32_t j;
+    if (!s->page)
+        return scan_in(s, 0, s->n, w);
+    const uint32_t *pg = scan_page(s, w);
+    return pg ? scan_in(s, pg[0], pg[1] + 1, w) : NONE;
+}
+
+/* The blocks the k (at most SCAN_GROUP) words at p point into, js[g] for
+ * word g (NONE: none), their values in ws[g].  With the index, the
+ * group's lookups go in three passes: each word's page entry found and
+ * its line asked for, then each entry read and its blocks' lines asked
+ * for (the range's ends: a page holds a few blocks), then the blocks
+ * searched, so that the cache misses of a group's lookups (a page table
+ * and a block array of MiBs) overlap instead of following one another.
+ * Only reads: the callers handle the words in order after it. */
+#define SCAN_GROUP 16
+static inline void scan_group(const struct scan *s, const uintptr_t *p, unsigned k,
+                              uintptr_t *ws, uint32_t *js)
+{
+    const uint32_t *pg[SCAN_GROUP];
     if (!s->page) {
-        j = find_last_le(s->b, 0, s->n, w);
-    } else {
-        const struct cluster *c = s->cl;
-        if (s->ncl > 1) {
-            uint32_t l = 0, r = s->ncl;
-            while (r - l > 1) {
-                uint32_t m = l + (r - l) / 2;
-                if (s->cl[m].lo <= w)
-                    l = m;
-                else
-                    r = m;
-            }
-            c = &s->cl[l];
-        }
-        if (w - c->lo >= c->span)
-            return NONE;
-        const uint32_t *pg = s->page + c->first_page + ((w - c->lo) >> s->shift);
-        j = find_last_le(s->b, pg[0], pg[1] + 1, w);
+        for (unsigned g = 0; g < k; g++)
+            js[g] = scan_lookup(s, ws[g] = p[g]);
+        return;
     }
-    if (j == NONE)
-        return NONE;
-    const struct hsnap_block *b = &s->b[j];
-    if (w - b->addr < b->size || w == b->addr)
-        return j;
-    return NONE;
+    for (unsigned g = 0; g < k; g++) {
+        uintptr_t w = ws[g] = p[g];
+        pg[g] = w - s->lo < s->span ? scan_page(s, w) : NULL;
+        if (pg[g])
+            __builtin_prefetch(pg[g]);
+    }
+    for (unsigned g = 0; g < k; g++)
+        if (pg[g]) {
+            __builtin_prefetch(&s->b[pg[g][0]]);
+            __builtin_prefetch(&s->b[pg[g][1]]);
+        }
+    for (unsigned g = 0; g < k; g++)
+        js[g] = pg[g] ? scan_in(s, pg[g][0], pg[g][1] + 1, ws[g]) : NONE;
 }
 
 static inline uintptr_t block_end(const struct hsnap_block *b)
@@ -185,6 +229,7 @@ static inline void scan_count(struct scan *s, uint32_t j, uintptr_t w, uint8_t f
 
 static void scan_push(struct scan *s, uint32_t j, uint8_t cls)
 {
+    __builtin_prefetch((const void *)s->b[j].addr); /* the last pushed is read next */
     s->b[j].cls = cls;
     s->work[s->nwork++] = j; /* each block is pushed at most once: n slots */
 }
@@ -298,20 +343,24 @@ static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_
                             uintptr_t hi, uint8_t cls)
 {
     int meta = (r->flags & MODEL_ROOT_ALLOC_META) && s->ops->is_alloc_meta;
-    const uintptr_t *end = words_end(hi);
-    for (const uintptr_t *p = words_begin(lo); p < end; p++) {
-        uintptr_t w = *p;
-        uint32_t j = scan_lookup(s, w);
-        if (j == NONE)
-            continue;
-        if (meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx))
-            continue;
-        scan_count(s, j, w, MODEL_BF_ROOTREF);
-        int first = scan_is_start(&s->b[j], w) && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
-        if (first)
-            scan_push(s, j, cls);
-        if (s->ops->on_ref)
-            s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, (uintptr_t)p, s->ops->ctx);
+    const uintptr_t *p = words_begin(lo), *end = words_end(hi);
+    uintptr_t ws[SCAN_GROUP];
+    uint32_t js[SCAN_GROUP];
+    while (p < end) {
+        unsigned k = end - p < SCAN_GROUP ? (unsigned)(end - p) : SCAN_GROUP;
+        scan_group(s, p, k, ws, js);
+        for (unsigned g = 0; g < k; g++, p++) {
+            uint32_t j = js[g];
+            uintptr_t w = ws[g];
+            if (j == NONE || (meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx)))
+                continue;
+            scan_count(s, j, w, MODEL_BF_ROOTREF);
+            int first = scan_is_start(&s->b[j], w) && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
+            if (first)
+                scan_push(s, j, cls);
+            if (s->ops->on_ref)
+                s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, (uintptr_t)p, s->ops->ctx);
+        }
     }
 }
 
@@ -326,24 +375,32 @@ static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
         scan_root_words(s, r, lo, phi, cls);
 }
 
-/* Read every block on the worklist.  REACHABLE follows start references
- * only; POSSIBLE follows every reference. */
+/* The words of [lo, hi) of block i, in order (a group at a time:
+ * scan_group), each reference counted and its block pushed when new:
+ * REACHABLE follows start references only; POSSIBLE follows every
+ * reference. */
 static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, uintptr_t hi)
 {
-    const uintptr_t *end = words_end(hi);
-    for (const uintptr_t *p = words_begin(lo); p < end; p++) {
-        uintptr_t w = *p;
-        uint32_t j = scan_lookup(s, w);
-        if (j == NONE)
-            continue;
-        scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
-        int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
-                   (cls == HSNAP_CLASS_POSSIBLE || scan_is_start(&s->b[j], w));
-        if (push)
-            scan_push(s, j, cls);
-        if (s->ops->on_ref)
-            s->ops->on_ref(j, i, 0, push && cls != HSNAP_CLASS_POSSIBLE, (uintptr_t)p,
-                           s->ops->ctx);
+    const uintptr_t *p = words_begin(lo), *end = words_end(hi);
+    uintptr_t ws[SCAN_GROUP];
+    uint32_t js[SCAN_GROUP];
+    while (p < end) {
+        unsigned k = end - p < SCAN_GROUP ? (unsigned)(end - p) : SCAN_GROUP;
+        scan_group(s, p, k, ws, js);
+        for (unsigned g = 0; g < k; g++, p++) {
+            uint32_t j = js[g];
+            if (j == NONE)
+                continue;
+            uintptr_t w = ws[g];
+            scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
+            int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
+                       (cls == HSNAP_CLASS_POSSIBLE || scan_is_start(&s->b[j], w));
+            if (push)
+                scan_push(s, j, cls);
+            if (s->ops->on_ref)
+                s->ops->on_ref(j, i, 0, push && cls != HSNAP_CLASS_POSSIBLE, (uintptr_t)p,
+                               s->ops->ctx);
+        }
     }
 }
 
@@ -353,6 +410,8 @@ static void scan_drain_to(struct scan *s, uint8_t cls, uint32_t floor)
     while (s->nwork > floor) {
         uint32_t i = s->work[--s->nwork];
         const struct hsnap_block *bi = &s->b[i];
+        if (s->nwork > floor) /* the next block's words, unless these push one */
+            __builtin_prefetch((const void *)s->b[s->work[s->nwork - 1]].addr);
         uintptr_t lo = bi->addr, hi = bi->addr + bi->size, phi;
         if (!(bi->flags & MODEL_BF_PARTIAL)) {
             drain_words(s, i, cls, lo, hi);

@@ -745,9 +745,11 @@ static void brute_count(const struct heap *h, uintptr_t lo, uintptr_t hi, uint32
 }
 
 /* Two clusters 2 MiB apart, blocks of 0 to 3000 bytes, words that are
- * starts, interiors, ends, chunk headers, gap addresses and junk: refcounts
- * match a linear-search oracle, and the classes match a run without the
- * index (its allocation failed). */
+ * starts, interiors, ends, chunk headers, gap addresses and junk, and 40
+ * root words: refcounts match a linear-search oracle (each block's words
+ * and the roots' looked up 16 at a time with the index, one at a time
+ * without), and the classes match a run without the index (its
+ * allocation failed). */
 TEST_BEGIN(test_index_matches_search)
     enum { N = 3000 };
     struct heap h;
@@ -771,12 +773,12 @@ TEST_BEGIN(test_index_matches_search)
                 : how == 4 ? addr(&h, N / 2) - (seed % (1u << 20)) : seed;
             heap_set(&h, i, k, (seed >> 24) % 64 < 5 ? v : seed % 1000);
         }
-    uintptr_t w[8];
-    for (int k = 0; k < 8; k++) {
+    uintptr_t w[40]; /* past two of the scan's groups of words (scan_group) */
+    for (int k = 0; k < 40; k++) {
         seed = seed * 1103515245 + 12345;
-        w[k] = addr(&h, (seed >> 4) % N) + (k % 4 == 0 ? 8 : 0);
+        w[k] = k % 5 == 4 ? seed : addr(&h, (seed >> 4) % N) + (k % 4 == 0 ? 8 : 0);
     }
-    size_t nr = roots_one(w, 8, 0);
+    size_t nr = roots_one(w, 40, 0);
     memset(want, 0, sizeof(want));
     brute_count(&h, g_roots[0].lo, g_roots[0].hi, want);
     for (uint32_t i = 0; i < N; i++)
