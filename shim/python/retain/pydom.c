@@ -31,6 +31,13 @@ size_t pyr_dom_work_bytes(uint32_t n, uint64_t m)
     return ((size_t)n + 1) * (7 * 4) + (size_t)m * 4;
 }
 
+void pyr_dom_work_late(uint32_t n, size_t *off, size_t *len)
+{
+    /* ancestor and bhead, after semi and label: pyr_dom_idom's layout */
+    *off = ((size_t)n + 1) * (2 * 4);
+    *len = ((size_t)n + 1) * (2 * 4);
+}
+
 /* The node on v's compressed ancestor path with the least semi (v's own
  * label when v is a tree root of the forest). */
 static uint32_t pyr_dom_eval(uint32_t v, uint32_t *ancestor, uint32_t *label,

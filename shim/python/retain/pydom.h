@@ -13,6 +13,11 @@
 
 /* The memory pyr_dom_idom needs for n nodes and m edges. */
 size_t pyr_dom_work_bytes(uint32_t n, uint64_t m);
+/* The bytes [*off, *off + *len) of that work that pyr_dom_idom first
+ * touches after its done (the forest's ancestors and buckets): a caller
+ * that maps the work lazily can make them resident there, once start and
+ * succ are given back, not beside them. */
+void pyr_dom_work_late(uint32_t n, size_t *off, size_t *len);
 
 /* The immediate dominator of every node of the graph (nodes 0..n-1; node
  * v's successors succ[start[v], start[v+1]), an entry >= n ignored) that

@@ -210,12 +210,15 @@ static int pyr_held(uint32_t v, uint64_t indeg)
 struct pyr_succ {
     uint32_t **start, **succ;
     size_t ls, lsucc;
+    char *late;      /* the dominators' work not yet resident (pyr_dom_work_late) */
+    size_t nlate;
 };
 static void pyr_succ_done(void *arg)
 {
     struct pyr_succ *s = arg;
     arena_unmap(*s->succ, s->lsucc), *s->succ = NULL;
     arena_unmap(*s->start, s->ls), *s->start = NULL;
+    arena_populate(s->late, s->nlate);
 }
 
 /* The pointers found in memory to each object held from outside the
@@ -406,8 +409,9 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
                         uint32_t nq, uint32_t **order, uint32_t *reached)
 {
     size_t ls = ((size_t)nu + 2) * 4, lc = ((size_t)nu + 1) * 4, lw = 0, lsucc = 0;
-    /* each array is written whole (the work as the dominators need it):
-     * resident at once, not a fault a page */
+    /* each array is written whole: resident at once, not a fault a page
+     * (the work as the dominators need it: the forest's part once the
+     * successors are given back, pyr_succ_done) */
     uint32_t *start = arena_map_full(ls), *inv = arena_map_full(lc), *cidom = arena_map_full(lc);
     uint32_t *corder = arena_map_full(lc), *succ = NULL;
     char *work = NULL;
@@ -441,9 +445,13 @@ static int pyr_dominate(uint32_t n, uint32_t nu, uint64_t roots, const struct py
     start[0] = 0;
     pyr_drop_edges();
     lw = pyr_dom_work_bytes(nu + 1, m);
-    if (!(work = arena_map_full(lw)))
+    size_t loff, llen; /* made resident once the successors are given back */
+    pyr_dom_work_late(nu + 1, &loff, &llen);
+    if (!(work = arena_map(lw)))
         goto done;
-    struct pyr_succ sd = {&start, &succ, ls, lsucc};
+    arena_populate(work, loff);
+    arena_populate(work + loff + llen, lw - loff - llen);
+    struct pyr_succ sd = {&start, &succ, ls, lsucc, work + loff, llen};
     *reached = pyr_dom_idom(nu + 1, nu, start, succ, cidom, corder, work, pyr_succ_done, &sd);
     arena_unmap(work, lw), work = NULL;
     if (!*idomp) { /* the hanging nodes' from pq, the others' below */

@@ -56,6 +56,7 @@ void *arena_remap(void *p, size_t old, size_t n)
     void *q = mremap(p, old, n, MREMAP_MAYMOVE);
     return q == MAP_FAILED ? NULL : q;
 }
+void arena_populate(void *p, size_t n) { (void)p, (void)n; }
 void degrade_now(const char *why) { printf("degrade: %s\n", why); }
 int pyl_count(const struct pyh_heap *h, uint64_t nobj, const uint8_t *want, uint32_t *words)
 {
