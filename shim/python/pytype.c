@@ -40,6 +40,7 @@
  * tries a word of each block, most of them distinct. */
 #define PYT_SLOT_ID_SHIFT 45
 #define PYT_SLOT_KEY(t) ((uint64_t)(t) >> 3)
+#define PYT_SLOT_KEY_OF(x) ((x) & ((1ull << PYT_SLOT_ID_SHIFT) - 1)) /* a slot's key */
 #define PYT_SLOT_BAD ((1u << (64 - PYT_SLOT_ID_SHIFT)) - 1)
 #define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
 
@@ -125,7 +126,7 @@ static uint64_t *pyt_slot_of(uint64_t *slot, uint32_t nslots, uint64_t key)
 {
     uint32_t s = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 40) & (nslots - 1);
     for (uint32_t k = 0; k < 16; k++, s = (s + 1) & (nslots - 1))
-        if (!slot[s] || (slot[s] & ((1ull << PYT_SLOT_ID_SHIFT) - 1)) == key)
+        if (!slot[s] || PYT_SLOT_KEY_OF(slot[s]) == key)
             return &slot[s];
     return NULL;
 }
@@ -142,7 +143,7 @@ static void pyt_slots_grow(void)
         return;
     for (uint32_t i = 0; i < pyt.nslots; i++) {
         uint64_t *d, x = pyt.slot[i];
-        if (x && (d = pyt_slot_of(t, n, x & ((1ull << PYT_SLOT_ID_SHIFT) - 1))) != NULL)
+        if (x && (d = pyt_slot_of(t, n, PYT_SLOT_KEY_OF(x))) != NULL)
             *d = x;
     }
     arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
