@@ -245,6 +245,26 @@ static inline const uintptr_t *words_end(uintptr_t hi)
     return (const uintptr_t *)(hi & ~(uintptr_t)(sizeof(uintptr_t) - 1));
 }
 
+/* fn(s, j, w, p, arg) for each word w at p of [lo, hi) that points into
+ * a block j, in the words' order, looked up a group at a time
+ * (scan_group).  Always inlined: fn is a constant, inlined in turn. */
+typedef void scan_ref_fn(struct scan *s, uint32_t j, uintptr_t w, const uintptr_t *p, void *arg);
+static inline __attribute__((always_inline)) void scan_words(struct scan *s, uintptr_t lo,
+                                                             uintptr_t hi, scan_ref_fn *fn,
+                                                             void *arg)
+{
+    const uintptr_t *p = words_begin(lo), *end = words_end(hi);
+    uintptr_t ws[SCAN_GROUP];
+    uint32_t js[SCAN_GROUP];
+    while (p < end) {
+        unsigned k = end - p < SCAN_GROUP ? (unsigned)(end - p) : SCAN_GROUP;
+        scan_group(s, p, k, ws, js);
+        for (unsigned g = 0; g < k; g++, p++)
+            if (js[g] != NONE)
+                fn(s, js[g], ws[g], p, arg);
+    }
+}
+
 /* ---- holes: memory the scan must not read -------------------------------- */
 
 /* The first hole that ends after lo (nholes: none). */
@@ -339,29 +359,34 @@ static int scan_reset(struct scan *s)
 
 /* ---- phases 1 and 2: reachable and possibly lost ------------------------ */
 
+/* A root range's reference w (at p) to block j: counted, j pushed when it
+ * is a start reference to a block not reached yet (an allocator's own
+ * word, meta, is none). */
+struct scan_root_at {
+    const struct model_root *r;
+    int meta;
+    uint8_t cls;
+};
+static inline __attribute__((always_inline)) void scan_root_ref(struct scan *s, uint32_t j,
+                                                                uintptr_t w, const uintptr_t *p,
+                                                                void *arg)
+{
+    const struct scan_root_at *a = arg;
+    if (a->meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx))
+        return;
+    scan_count(s, j, w, MODEL_BF_ROOTREF);
+    int first = scan_is_start(&s->b[j], w) && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
+    if (first)
+        scan_push(s, j, a->cls);
+    if (s->ops->on_ref)
+        s->ops->on_ref(j, MODEL_FROM_ROOT, a->r->kind, first, (uintptr_t)p, s->ops->ctx);
+}
+
 static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_t lo,
                             uintptr_t hi, uint8_t cls)
 {
-    int meta = (r->flags & MODEL_ROOT_ALLOC_META) && s->ops->is_alloc_meta;
-    const uintptr_t *p = words_begin(lo), *end = words_end(hi);
-    uintptr_t ws[SCAN_GROUP];
-    uint32_t js[SCAN_GROUP];
-    while (p < end) {
-        unsigned k = end - p < SCAN_GROUP ? (unsigned)(end - p) : SCAN_GROUP;
-        scan_group(s, p, k, ws, js);
-        for (unsigned g = 0; g < k; g++, p++) {
-            uint32_t j = js[g];
-            uintptr_t w = ws[g];
-            if (j == NONE || (meta && s->ops->is_alloc_meta(w, &s->b[j], s->ops->ctx)))
-                continue;
-            scan_count(s, j, w, MODEL_BF_ROOTREF);
-            int first = scan_is_start(&s->b[j], w) && s->b[j].cls == HSNAP_CLASS_UNKNOWN;
-            if (first)
-                scan_push(s, j, cls);
-            if (s->ops->on_ref)
-                s->ops->on_ref(j, MODEL_FROM_ROOT, r->kind, first, (uintptr_t)p, s->ops->ctx);
-        }
-    }
+    struct scan_root_at a = {r, (r->flags & MODEL_ROOT_ALLOC_META) && s->ops->is_alloc_meta, cls};
+    scan_words(s, lo, hi, scan_root_ref, &a);
 }
 
 static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
@@ -375,33 +400,33 @@ static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
         scan_root_words(s, r, lo, phi, cls);
 }
 
-/* The words of [lo, hi) of block i, in order (a group at a time:
- * scan_group), each reference counted and its block pushed when new:
- * REACHABLE follows start references only; POSSIBLE follows every
- * reference. */
+/* Block i's reference w (at p) to block j: counted, j pushed when not
+ * reached yet (REACHABLE by a start reference only, POSSIBLE by any). */
+struct scan_drain_at {
+    uint32_t i;
+    uint8_t cls;
+};
+static inline __attribute__((always_inline)) void scan_drain_ref(struct scan *s, uint32_t j,
+                                                                 uintptr_t w, const uintptr_t *p,
+                                                                 void *arg)
+{
+    const struct scan_drain_at *a = arg;
+    uint8_t cls = a->cls;
+    scan_count(s, j, w, j == a->i ? MODEL_BF_SELF : 0);
+    int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
+               (cls == HSNAP_CLASS_POSSIBLE || scan_is_start(&s->b[j], w));
+    if (push)
+        scan_push(s, j, cls);
+    if (s->ops->on_ref)
+        s->ops->on_ref(j, a->i, 0, push && cls != HSNAP_CLASS_POSSIBLE, (uintptr_t)p,
+                       s->ops->ctx);
+}
+
+/* The words of [lo, hi) of block i, in order (scan_drain_ref). */
 static void drain_words(struct scan *s, uint32_t i, uint8_t cls, uintptr_t lo, uintptr_t hi)
 {
-    const uintptr_t *p = words_begin(lo), *end = words_end(hi);
-    uintptr_t ws[SCAN_GROUP];
-    uint32_t js[SCAN_GROUP];
-    while (p < end) {
-        unsigned k = end - p < SCAN_GROUP ? (unsigned)(end - p) : SCAN_GROUP;
-        scan_group(s, p, k, ws, js);
-        for (unsigned g = 0; g < k; g++, p++) {
-            uint32_t j = js[g];
-            if (j == NONE)
-                continue;
-            uintptr_t w = ws[g];
-            scan_count(s, j, w, j == i ? MODEL_BF_SELF : 0);
-            int push = s->b[j].cls == HSNAP_CLASS_UNKNOWN &&
-                       (cls == HSNAP_CLASS_POSSIBLE || scan_is_start(&s->b[j], w));
-            if (push)
-                scan_push(s, j, cls);
-            if (s->ops->on_ref)
-                s->ops->on_ref(j, i, 0, push && cls != HSNAP_CLASS_POSSIBLE, (uintptr_t)p,
-                               s->ops->ctx);
-        }
-    }
+    struct scan_drain_at a = {i, cls};
+    scan_words(s, lo, hi, scan_drain_ref, &a);
 }
 
 /* Drains the worklist down to its first `floor` items. */
