@@ -152,10 +152,11 @@ static void pyt_slots_grow(void)
 }
 
 /* The id of the type at t (PYT_BAD: none), from the cache when it can.
- * A word not 8-aligned, 0 or past 2^48 is no type's address. */
+ * t: a word 8-aligned and not 0 (pyt_block's test, which the key needs);
+ * past 2^48 it is no type's address. */
 static uint32_t pyt_type(uintptr_t t)
 {
-    if ((t & 7) || !t || t >> 48)
+    if (t >> 48)
         return PYT_BAD;
     if (!pyt.slot) /* let go (py_types_blocks_end): none is asked after it */
         return pyt_new_type(t);
