@@ -11,7 +11,8 @@
  * standard library's, importlib's) is listed apart, under its own head:
  * not the program's, and no gate fails on it (pycheck_check).  A class's
  * __dict__ counts at its class's site (pygarbage_charges): born in the
- * same call, whatever line its free-list block had before 3.13.
+ * same call, whatever line its free-list block had before 3.13; so does
+ * a dict, list, tuple or float in a cycle the interpreter's code made.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,32 @@ static int pyg_class_dict(const struct snap_pyref *r)
            r->block != UINT64_MAX;
 }
 
+/* Whether garbage block i is of a type CPython keeps free lists of
+ * before 3.13 (dict, list, tuple, float): its block may have been handed
+ * out again with no call the shim sees, so its trace may be an earlier
+ * life's.  From 3.13 on a birth moves the trace (pyreborn.c). */
+static int pyg_reused(const struct snap *s, uint64_t i)
+{
+    static const char *const kinds[] = {"dict", "list", "tuple", "float"};
+    uint32_t t = s->py.block_type[i];
+    if (s->py_version >= 0x030d0000u || t >= s->py.ntypes)
+        return 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+        if (!strcmp(s->py.types[t].name, kinds[k]))
+            return 1;
+    return 0;
+}
+
+/* Free-list object i charged at its cycle's maker m's site, where m's
+ * charge holds (no free list's object, or one charged already) and is of
+ * the interpreter's own code, and i's line is not. */
+static void pyg_maker(const struct snap *s, uint32_t *c, uint64_t i, uint64_t m)
+{
+    if (pyg_reused(s, i) && (!pyg_reused(s, m) || c[m] != s->blocks[m].trace) &&
+        pygarbage_interp(s, c[m]) && !pygarbage_interp(s, c[i]))
+        c[i] = c[m];
+}
+
 uint32_t *pygarbage_charges(const struct snap *s)
 {
     uint32_t *c = big_malloc((s->nblocks ? s->nblocks : 1) * sizeof *c);
@@ -138,6 +165,39 @@ uint32_t *pygarbage_charges(const struct snap *s)
             c[i] = s->blocks[r->block].trace;
         else if (s->py.block_flags[r->block] & HSNAP_PYOBJ_GARBAGE) /* i the class */
             c[r->block] = s->blocks[i].trace;
+    }
+    /* A free list's object in a cycle the interpreter's own code made
+     * counts there too, where its block's line is the program's: its
+     * block may be a first life's (Debian's 3.11 with matplotlib's
+     * namespace .pth: a class's closure tuple at _distutils_hack's line).
+     * The cycle's maker is a garbage object of another type that holds it
+     * (a function its closure tuple) or, else, the first that the cycle's
+     * kept links lead it to (a class its __mro__).  A program's own cycles
+     * keep their lines: a list an __init__ makes is not its object's. */
+    for (uint64_t j = 0; j < s->nblocks; j++) {
+        const struct snap_pyref *r = &s->py.block_next[j];
+        if (!(s->py.block_flags[j] & HSNAP_PYOBJ_GARBAGE) || r->block >= s->nblocks)
+            continue;
+        uint64_t held = (r->label & HSNAP_PYLINK_HELD) ? j : r->block;
+        uint64_t by = (r->label & HSNAP_PYLINK_HELD) ? r->block : j;
+        if ((s->py.block_flags[held] & HSNAP_PYOBJ_GARBAGE) &&
+            (s->py.block_flags[by] & HSNAP_PYOBJ_GARBAGE) && c[held] == s->blocks[held].trace)
+            pyg_maker(s, c, held, by);
+    }
+    for (uint64_t i = 0; i < s->nblocks; i++) {
+        if (!(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) || c[i] != s->blocks[i].trace ||
+            !pyg_reused(s, i))
+            continue;
+        uint64_t at = i;
+        for (int n = 0; n < PYG_PATH_MAX; n++) {
+            at = s->py.block_next[at].block;
+            if (at >= s->nblocks || at == i || !(s->py.block_flags[at] & HSNAP_PYOBJ_GARBAGE))
+                break;
+            if (!pyg_reused(s, at) || c[at] != s->blocks[at].trace) { /* settled */
+                pyg_maker(s, c, i, at);
+                break;
+            }
+        }
     }
     return c;
 }

@@ -20,6 +20,13 @@
 # first life's line in dist-packages' _distutils_hack (no reference
 # tracer before 3.13 moves it), so it read as the program's garbage; a
 # class's __dict__ is now charged to its class (pygarbage_charges).
+# Likewise with a namespace package's .pth at start-up (matplotlib's
+# nspkg.pth, as Debian's python3-matplotlib installs it; here written to a
+# site dir that a sitecustomize adds): the start-up's garbage took a class's
+# closure tuple from the free list, first made at _distutils_hack's line,
+# so the lru_cache program failed the Python rule; a dict, list, tuple or
+# float in a garbage cycle now counts at the site of a garbage object of
+# another type that holds it or that it leads to (pygarbage_charges).
 # The same programs with "plant" must fail both gates: a pair of
 # __main__.Planted objects that point to each other, dropped with the
 # collector off, named at their line (MARK_PLANTED), and a 4000-byte
@@ -83,6 +90,23 @@ planted() {
   else t_fail "python_clean_${name}_planted_malloc_fails_leak_rule_$tag" "rc $rc2: $(grep -E '^(FAIL|PASS|  [0-9])' "$T/pn.txt" | head -3 | tr '\n' '|')"; fi
 }
 
+# nspkg TAG PY: the lru_cache program passes the Python rule with a
+# namespace package's .pth run at start-up (the .pth's own line, as
+# setuptools writes it for matplotlib's mpl_toolkits)
+nspkg() {
+  local tag=$1 py=$2 site=$T/nssite pth=$T/nspth s
+  mkdir -p "$site" "$pth/hs_ns"
+  printf 'import site\nsite.addsitedir(%s)\n' "'$pth'" >"$site/sitecustomize.py"
+  printf '%s\n' "import sys, types, os;has_mfs = sys.version_info > (3, 5);p = os.path.join(sys._getframe(1).f_locals['sitedir'], *('hs_ns',));importlib = has_mfs and __import__('importlib.util');has_mfs and __import__('importlib.machinery');m = has_mfs and sys.modules.setdefault('hs_ns', importlib.util.module_from_spec(importlib.machinery.PathFinder.find_spec('hs_ns', [os.path.dirname(p)])));m = m or sys.modules.setdefault('hs_ns', types.ModuleType('hs_ns'));mp = (m or []) and m.__dict__.setdefault('__path__',[]);(p not in mp) and mp.append(p)" >"$pth/hs_ns-nspkg.pth"
+  if [ "$(PYTHONPATH=$site "$py" -c 'import sys; print("hs_ns" in sys.modules)' 2>&1)" != True ]; then
+    t_fail "python_clean_lrucache_namespace_pth_passes_python_rule_$tag" "the .pth did not run at start-up"; return
+  fi
+  s=$(PYTHONPATH=$site one_run "$py" tests/shim/python/clean_lrucache.py)
+  if [ -n "$s" ] && "$HEAPSNAP" gate "$s" --fail-on none --python-fail-on garbage,leaked-refs >"$T/ns.txt" 2>&1; then
+    t_pass "python_clean_lrucache_namespace_pth_passes_python_rule_$tag"
+  else t_fail "python_clean_lrucache_namespace_pth_passes_python_rule_$tag" "${s:-no snapshot}: $(grep -E '^(FAIL|  [0-9])' "$T/ns.txt" 2>/dev/null | head -3 | tr '\n' '|')"; fi
+}
+
 ran=0 nnumpy=0 npandas=0
 while read -r tag py; do
   ran=$((ran + 1))
@@ -93,6 +117,7 @@ while read -r tag py; do
     clean "$tag" "$py" $name
     planted "$tag" "$py" $name
   done
+  nspkg "$tag" "$py"
 done < <(py_interpreters)
 if [ "$ran" = 0 ]; then t_skip python_clean_programs "no CPython 3.10-3.15 here"; fi
 # numpy and pandas: Debian's python3 (python3-numpy, python3-pandas) and
