@@ -25,8 +25,9 @@
 # site dir that a sitecustomize adds): the start-up's garbage took a class's
 # closure tuple from the free list, first made at _distutils_hack's line,
 # so the lru_cache program failed the Python rule; a dict, list, tuple or
-# float in a garbage cycle now counts at the site of a garbage object of
-# another type that holds it or that it leads to (pygarbage_charges).
+# float in a cycle the interpreter's own code made now counts at the site
+# of the object of another type that holds it or that it leads to, where
+# its own line is the program's (pygarbage_charges).
 # The same programs with "plant" must fail both gates: a pair of
 # __main__.Planted objects that point to each other, dropped with the
 # collector off, named at their line (MARK_PLANTED), and a 4000-byte
