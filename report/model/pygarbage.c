@@ -121,14 +121,13 @@ static int pyg_class_dict(const struct snap_pyref *r)
            r->block != UINT64_MAX;
 }
 
-/* Whether garbage block i is of a type CPython keeps free lists of
- * before 3.13 (dict, list, tuple, float): its block may have been handed
- * out again with no call the shim sees, so its trace may be an earlier
+/* Whether type t is one CPython keeps free lists of before 3.13 (dict,
+ * list, tuple, float): an object's block may then have been handed out
+ * again with no call the shim sees, so its trace may be an earlier
  * life's.  From 3.13 on a birth moves the trace (pyreborn.c). */
-static int pyg_reused(const struct snap *s, uint64_t i)
+static int pyg_reused_type(const struct snap *s, uint32_t t)
 {
     static const char *const kinds[] = {"dict", "list", "tuple", "float"};
-    uint32_t t = s->py.block_type[i];
     if (s->py_version >= 0x030d0000u || t >= s->py.ntypes)
         return 0;
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
@@ -137,13 +136,40 @@ static int pyg_reused(const struct snap *s, uint64_t i)
     return 0;
 }
 
+/* What pygarbage_charges' free-list pass looks up: by type, whether it
+ * is a free list's (pyg_reused_type), and by trace, pygarbage_interp's
+ * answer once worked out (0 not yet, 1 no, 2 yes). */
+struct pyg_memo {
+    uint8_t *reused; /* NULL: no memory, worked out each time */
+    uint8_t *interp;
+};
+
+static int pyg_reused(const struct snap *s, const struct pyg_memo *mm, uint64_t i)
+{
+    uint32_t t = s->py.block_type[i];
+    if (mm->reused && t < s->py.ntypes)
+        return mm->reused[t];
+    return pyg_reused_type(s, t);
+}
+
+/* pygarbage_interp of trace t, worked out once a trace. */
+static int pyg_interp(const struct snap *s, struct pyg_memo *mm, uint32_t t)
+{
+    if (!mm->interp || t >= s->ntraces)
+        return pygarbage_interp(s, t);
+    if (!mm->interp[t])
+        mm->interp[t] = (uint8_t)(1 + (pygarbage_interp(s, t) != 0));
+    return mm->interp[t] == 2;
+}
+
 /* Free-list object i charged at its cycle's maker m's site, where m's
  * charge holds (no free list's object, or one charged already) and is of
  * the interpreter's own code, and i's line is not. */
-static void pyg_maker(const struct snap *s, uint32_t *c, uint64_t i, uint64_t m)
+static void pyg_maker(const struct snap *s, uint32_t *c, struct pyg_memo *mm, uint64_t i,
+                      uint64_t m)
 {
-    if (pyg_reused(s, i) && (!pyg_reused(s, m) || c[m] != s->blocks[m].trace) &&
-        pygarbage_interp(s, c[m]) && !pygarbage_interp(s, c[i]))
+    if (pyg_reused(s, mm, i) && (!pyg_reused(s, mm, m) || c[m] != s->blocks[m].trace) &&
+        pyg_interp(s, mm, c[m]) && !pyg_interp(s, mm, c[i]))
         c[i] = c[m];
 }
 
@@ -174,6 +200,10 @@ uint32_t *pygarbage_charges(const struct snap *s)
      * (a function its closure tuple) or, else, the first that the cycle's
      * kept links lead it to (a class its __mro__).  A program's own cycles
      * keep their lines: a list an __init__ makes is not its object's. */
+    struct pyg_memo mm = {calloc(s->py.ntypes ? s->py.ntypes : 1, 1),
+                          calloc(s->ntraces ? s->ntraces : 1, 1)}; /* NULL: the same answers */
+    for (uint32_t t = 0; mm.reused && t < s->py.ntypes; t++)
+        mm.reused[t] = (uint8_t)pyg_reused_type(s, t);
     for (uint64_t j = 0; j < s->nblocks; j++) {
         const struct snap_pyref *r = &s->py.block_next[j];
         if (!(s->py.block_flags[j] & HSNAP_PYOBJ_GARBAGE) || r->block >= s->nblocks)
@@ -182,23 +212,25 @@ uint32_t *pygarbage_charges(const struct snap *s)
         uint64_t by = (r->label & HSNAP_PYLINK_HELD) ? r->block : j;
         if ((s->py.block_flags[held] & HSNAP_PYOBJ_GARBAGE) &&
             (s->py.block_flags[by] & HSNAP_PYOBJ_GARBAGE) && c[held] == s->blocks[held].trace)
-            pyg_maker(s, c, held, by);
+            pyg_maker(s, c, &mm, held, by);
     }
     for (uint64_t i = 0; i < s->nblocks; i++) {
         if (!(s->py.block_flags[i] & HSNAP_PYOBJ_GARBAGE) || c[i] != s->blocks[i].trace ||
-            !pyg_reused(s, i))
+            !pyg_reused(s, &mm, i))
             continue;
         uint64_t at = i;
         for (int n = 0; n < PYG_PATH_MAX; n++) {
             at = s->py.block_next[at].block;
             if (at >= s->nblocks || at == i || !(s->py.block_flags[at] & HSNAP_PYOBJ_GARBAGE))
                 break;
-            if (!pyg_reused(s, at) || c[at] != s->blocks[at].trace) { /* settled */
-                pyg_maker(s, c, i, at);
+            if (!pyg_reused(s, &mm, at) || c[at] != s->blocks[at].trace) { /* settled */
+                pyg_maker(s, c, &mm, i, at);
                 break;
             }
         }
     }
+    free(mm.reused);
+    free(mm.interp);
     return c;
 }
 
