@@ -306,10 +306,50 @@ int statsopt_parse(const char *cmd, int argc, char **argv, struct stats_opts *o,
     return config_load(cmd, err, errlen) ? 2 : -1;
 }
 
+int statsopt_check_at_peak(const char *cmd, const struct stats_opts *o, const char *path,
+                           char *err, size_t errlen)
+{
+    struct stats_opts p = *o;
+    char why[512];
+    p.peak = 1;
+    if (statsopt_check(&p, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(err, errlen, "%s: %s@peak reads its peak, as --peak does: %s", cmd, path, why);
+    return -1;
+}
+
 int statsopt_site_alone(const struct stats_opts *o)
 {
     const struct frames_filter *fl = &o->filter;
     return o->key == KEY_LINENO && !o->cumulative && !o->by_type && !o->json && !o->retainers &&
            !o->temporary && !o->failed && !o->collected && !o->by_process &&
            !o->native_site && !o->fold && !fl->all_frames && !fl->ninclude && !fl->nexclude;
+}
+
+/* The sections top's and diff's views leave unread, not inflated
+ * (snap_load_skip; their checksums are still checked): the timelines and
+ * the state file's always; the peak's capture without --peak or SNAP@peak
+ * (at), the temporaries', the failed allocations' and the collector's
+ * frees without their options; and the blocks with what is made of them
+ * (the leak check's, the retainers', the objects' types, owners and
+ * dominators) where no option reads a block: the sites' sums are STATS.
+ * A big Python snapshot's blocks and objects are most of what it holds. */
+uint32_t statsopt_skip(const struct stats_opts *o, int at)
+{
+    uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
+                    1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_STATE;
+    if (!o->peak && !at)
+        skip |= 1u << HSNAP_SEC_PEAK;
+    if (!o->temporary)
+        skip |= 1u << HSNAP_SEC_TEMPS;
+    if (!o->failed)
+        skip |= 1u << HSNAP_SEC_FAILED;
+    if (!o->collected)
+        skip |= 1u << HSNAP_SEC_PYGCFREED;
+    if (!o->leaked && !o->born && !o->garbage && !o->owner && !o->by_type &&
+        o->key != KEY_TYPE && !o->retainers && !o->retained)
+        skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_HOLDERS |
+                1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_PYTYPES |
+                1u << HSNAP_SEC_PYOWNED | 1u << HSNAP_SEC_PYRETAIN;
+    return skip;
 }

@@ -108,7 +108,8 @@ static int diff_series(struct diff_in *in, char *err, size_t errlen)
 }
 
 /* Loads every snapshot given; 0, or 2 with err. */
-static int diff_load(struct diff_in *in, char **argv, int n, char *err, size_t errlen)
+static int diff_load(struct diff_in *in, const struct stats_opts *o, char **argv, int n,
+                     char *err, size_t errlen)
 {
     in->n = n;
     in->s = calloc(n, sizeof(*in->s));
@@ -123,7 +124,10 @@ static int diff_load(struct diff_in *in, char **argv, int n, char *err, size_t e
             snprintf(err, errlen, "diff: path too long");
             return 2;
         }
-        if (snap_load(in->path[in->loaded], &in->s[in->loaded], err, errlen) < 0)
+        if (at && statsopt_check_at_peak("diff", o, in->path[in->loaded], err, errlen) < 0)
+            return 2;
+        if (snap_load_skip(in->path[in->loaded], &in->s[in->loaded], statsopt_skip(o, at), err,
+                           errlen) < 0)
             return 2;
         in->s[in->loaded].at_peak = at;
     }
@@ -158,7 +162,7 @@ int cmd_diff(int argc, char **argv, char *err, size_t errlen)
     if (!old || !cur) {
         snprintf(err, errlen, "diff: out of memory");
         rc = 2;
-    } else if (diff_load(&in, argv + optind, argc - optind, err, errlen) != 0 ||
+    } else if (diff_load(&in, &o, argv + optind, argc - optind, err, errlen) != 0 ||
                stats_add_snap(old, &in.s[in.old], in.path[in.old], err, errlen) < 0 ||
                stats_add_snap(cur, &in.s[in.cur], in.path[in.cur], err, errlen) < 0) {
         rc = 2;

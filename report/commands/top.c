@@ -412,7 +412,8 @@ static int top_any_failed(const struct snap *snaps, int n)
 }
 
 /* Loads argv's snapshot i; SNAP@peak reads its peak. */
-static int top_load(const char *arg, struct snap *s, char *err, size_t errlen)
+static int top_load(const struct stats_opts *o, const char *arg, struct snap *s, char *err,
+                    size_t errlen)
 {
     char path[4096];
     int at = peak_split(arg, path, sizeof(path));
@@ -420,7 +421,9 @@ static int top_load(const char *arg, struct snap *s, char *err, size_t errlen)
         snprintf(err, errlen, "top: path too long");
         return -1;
     }
-    if (snap_load(path, s, err, errlen) < 0)
+    if (at && statsopt_check_at_peak("top", o, path, err, errlen) < 0)
+        return -1;
+    if (snap_load_skip(path, s, statsopt_skip(o, at), err, errlen) < 0)
         return -1;
     s->at_peak = at;
     return 0;
@@ -573,10 +576,11 @@ static int top_check(const struct stats_opts *o, char *err, size_t errlen)
 
 /* Loads snaps[0..n) from paths (every file validated before any is
  * symbolized: no warnings, then an error); 0, or 2 with err. */
-static int top_load_all(struct snap *snaps, char **paths, int n, char *err, size_t errlen)
+static int top_load_all(const struct stats_opts *o, struct snap *snaps, char **paths, int n,
+                        char *err, size_t errlen)
 {
     for (int i = 0; i < n; i++)
-        if (top_load(paths[i], &snaps[i], err, errlen) < 0)
+        if (top_load(o, paths[i], &snaps[i], err, errlen) < 0)
             return 2;
     return 0;
 }
@@ -609,7 +613,7 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "top: out of memory");
         rc = 2;
     } else
-        rc = top_load_all(snaps, paths, n, err, errlen);
+        rc = top_load_all(&o, snaps, paths, n, err, errlen);
     if (rc == 0)
         rc = top_pick(&o, &sr, snaps, paths, n, &nused, note, sizeof(note), err, errlen);
     if (rc == 0) {

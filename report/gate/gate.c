@@ -280,6 +280,23 @@ static void gate_free(struct gate *gt)
     rules_fini(&gt->r);
 }
 
+/* The sections no rule reads, left compressed as they are (snap_load_skip;
+ * their checksums are still checked): the peak's capture (--metric peak is
+ * the process's, from META), the temporaries' counts, the timelines, the
+ * state file's, the failed allocations, the collector's frees, the
+ * retainers' rows, and the sites' sums unless a growth or trend rule
+ * weighs them. */
+static uint32_t gate_skip(const struct gate_rules *r)
+{
+    uint32_t skip = 1u << HSNAP_SEC_PEAK | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_TIMELINE |
+                    1u << HSNAP_SEC_SITELINE | 1u << HSNAP_SEC_MAPLINE |
+                    1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_FAILED |
+                    1u << HSNAP_SEC_PYGCFREED | 1u << HSNAP_SEC_RETAINERS;
+    if (!r->growth.set && !r->trend.set)
+        skip |= 1u << HSNAP_SEC_STATS;
+    return skip;
+}
+
 static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)
 {
     if (!(gt->snaps = calloc(gt->nsnaps, sizeof(*gt->snaps)))) {
@@ -287,9 +304,10 @@ static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)
         return -1;
     }
     for (int i = 0; i < gt->nsnaps; i++)
-        if (snap_load(paths[i], &gt->snaps[i], err, errlen) < 0)
+        if (snap_load_skip(paths[i], &gt->snaps[i], gate_skip(&gt->r), err, errlen) < 0)
             return -1;
-    if (gt->r.baseline && snap_load(gt->r.baseline, &gt->base, err, errlen) < 0)
+    if (gt->r.baseline &&
+        snap_load_skip(gt->r.baseline, &gt->base, gate_skip(&gt->r), err, errlen) < 0)
         return -1;
     if (!(gt->leaks = leakcheck_new(&gt->r, gt->snaps, paths, gt->nsnaps, err, errlen)))
         return -1;
