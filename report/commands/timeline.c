@@ -361,6 +361,17 @@ static int tl_print(const struct tl_opts *o, const struct snap *snaps, char **pa
     return rc;
 }
 
+/* The sections a timeline never reads, left as they are stored
+ * (snap_load_skip; their checksums are still checked): its points are
+ * TIMELINE's, SITELINE's and MAPLINE's, named by TRACES, with the
+ * snapshot's own from STATS and PEAK; the blocks and what the leak check
+ * and the objects' passes made of them are not looked at. */
+#define TL_SKIP                                                                            \
+    (1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |          \
+     1u << HSNAP_SEC_HOLDERS | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |            \
+     1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |           \
+     1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED)
+
 int cmd_timeline(int argc, char **argv, char *err, size_t errlen)
 {
     struct tl_opts o;
@@ -375,7 +386,7 @@ int cmd_timeline(int argc, char **argv, char *err, size_t errlen)
     }
     int unknown = 0; /* a snapshot that cannot tell the kinds apart over time */
     for (; loaded < n && !unknown; loaded++) {
-        if (snap_load(argv[optind + loaded], &snaps[loaded], err, errlen) < 0)
+        if (snap_load_skip(argv[optind + loaded], &snaps[loaded], TL_SKIP, err, errlen) < 0)
             break;
         if (o.kind != SNAP_KIND_ALL && !siteline_kinds_known(&snaps[loaded])) {
             snprintf(err, errlen, "timeline: %s: its points do not say which of their bytes were "

@@ -1,8 +1,8 @@
 # tests/report/commands/test_sections_read.sh - each command inflates the
 # sections its report reads and leaves the others as they are stored
-# (snap_load_skip with leaks_skip, gate_skip and statsopt_skip): on a big
-# Python snapshot the blocks, the objects and the peak's capture decode to
-# hundreds of MiB that `top` and `leaks` never look at.  A snapshot with a
+# (snap_load_skip with leaks_skip, gate_skip, statsopt_skip and TL_SKIP):
+# on a big Python snapshot the blocks, the objects and the peak's capture
+# decode to hundreds of MiB that `top` and `leaks` never look at.  A snapshot with a
 # leak check is copied with one section made unreadable (its checksum made
 # again, so that only its reading finds it): a command that reads that section warns that it
 # left it out; one that does not read it says nothing and prints what it
@@ -102,6 +102,8 @@ check sections_read_gate_growth_reads_stats eval \
   'warns stats gate --baseline '"$T"'/whole.hsnap --max-growth 10%'
 check sections_read_diff_leaves_blocks_and_peak eval \
   'same blocks diff '"$T"'/whole.hsnap && same peak diff '"$T"'/whole.hsnap'
+check sections_read_timeline_leaves_blocks_temps_retainers eval \
+  'same blocks timeline && same temps timeline && same retainers timeline --format json'
 # info reads every section
 check sections_read_info_reads_all eval 'warns peak info && warns blocks info'
 
