@@ -12,7 +12,7 @@
  * with -Wl,-z,now: a lazy binding's resolver writes kilobytes below the
  * caller before any hook runs.
  *
- * Usage: paintdeep N STACKS [calloc|fresh|realloc|evict]    prints "stray A B deepest D": the mallocs of
+ * Usage: paintdeep N STACKS [calloc|fresh|realloc|evict|churn]    prints "stray A B deepest D": the mallocs of
  * each round that left such a word, and the deepest word the hook wrote
  * in the second round (cleared or not), in bytes below the caller; calloc:
  * the same with calloc(1, size), whose tracked path is malloc's shape
@@ -23,7 +23,11 @@
  * block dies young, so the thread keeps fresh blocks); evict: the last
  * block freed first at every other malloc only, so that the thread keeps
  * fresh blocks and the ones kept push others out of their slots into the
- * table (pend_fresh_evict).  With -DPD_LIBRARY, a
+ * table (pend_fresh_evict); churn: before each malloc, a block made long
+ * before is freed (a ring of PD_RING, picked at random), so that the
+ * thread holds old frees and a malloc that raises the peak releases them
+ * first (trace_new_peak, pend_release_oldest: the held path's deepest
+ * words, 640-767 bytes below the caller).  With -DPD_LIBRARY, a
  * library whose pd_run a Python process calls (test_leak_leftovers).
  */
 #include <stdint.h>
@@ -39,7 +43,11 @@
 static unsigned long pd_stray, pd_deepest;
 static int pd_how;                   /* 1: calloc(1, size), 2: the last block freed first,
                                         3: realloc of a block made before the paint,
-                                        4: as 2 at every other malloc only */
+                                        4: as 2 at every other malloc only,
+                                        5: an old block of the ring freed first */
+#define PD_RING 4096
+static void *pd_ring[PD_RING];       /* churn: the blocks kept, freed at random */
+static uint64_t pd_rng = 88172645463325252ull;
 static unsigned long pd_calls;       /* evict: mallocs so far */
 static void *pd_last;                /* fresh: the block the next malloc frees first */
 void *volatile pd_sink;              /* keeps each malloc (GCC drops an unused one) */
@@ -49,6 +57,12 @@ __attribute__((noinline)) static void *pd_leaf(size_t size)
     if (pd_how == 2 || (pd_how == 4 && pd_calls++ % 2 == 0)) {
         free(pd_last);
         pd_last = NULL;
+    }
+    unsigned slot = 0;
+    if (pd_how == 5) {
+        pd_rng ^= pd_rng << 13, pd_rng ^= pd_rng >> 7, pd_rng ^= pd_rng << 17;
+        slot = (unsigned)(pd_rng % PD_RING);
+        free(pd_ring[slot]);
     }
     void *old = pd_how == 3 ? malloc(8) : NULL;
     volatile char here;
@@ -61,6 +75,8 @@ __attribute__((noinline)) static void *pd_leaf(size_t size)
     pd_sink = p;
     if (pd_how == 2 || pd_how == 4)
         pd_last = p; /* evict: the one it replaces unfreed stays live to the end */
+    if (pd_how == 5)
+        pd_ring[slot] = p;
     int stray = 0;
     volatile uint64_t *q = lo;
     while (q < hi && *q == PD_PAT)
@@ -142,9 +158,10 @@ int main(int argc, char **argv)
                  : strcmp(argv[3], "fresh") == 0   ? 2
                  : strcmp(argv[3], "realloc") == 0 ? 3
                  : strcmp(argv[3], "evict") == 0   ? 4
+                 : strcmp(argv[3], "churn") == 0   ? 5
                                                    : -1;
     if (argc < 3 || argc > 4 || pd_how < 0) {
-        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh|realloc|evict]\n");
+        fprintf(stderr, "usage: paintdeep N STACKS [calloc|fresh|realloc|evict|churn]\n");
         return 2;
     }
     long n = atol(argv[1]);
