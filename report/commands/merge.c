@@ -197,8 +197,18 @@ static long merge_code(struct merge *mg, const struct snap *s, const struct snap
     return m->id;
 }
 
+/* merge_code for code index c of s, asked once an input (cmap[c]: its
+ * merged id + 1, 0 until asked): each Python frame of every trace names
+ * a code, and merge_code's key is the code's whole line table. */
+static long merge_code_of(struct merge *mg, const struct snap *s, uint64_t c, long *cmap)
+{
+    if (!cmap[c])
+        cmap[c] = merge_code(mg, s, &s->pycodes[c]) + 1;
+    return cmap[c] - 1;
+}
+
 static long merge_trace(struct merge *mg, const struct snap *s, const struct snap_trace *t,
-                        const uint64_t *delta, uint16_t thread)
+                        const uint64_t *delta, uint16_t thread, long *cmap)
 {
     size_t keylen = 8 + (size_t)t->depth * 8;
     uint8_t *key = calloc(1, keylen);
@@ -217,7 +227,7 @@ static long merge_trace(struct merge *mg, const struct snap *s, const struct sna
             ip += delta[m - s->modules];
         uint64_t code = (ip & ~HSNAP_PY_TAG_MASK) >> HSNAP_PY_CODE_SHIFT;
         if (HSNAP_IS_PYFRAME(ip) && code < s->npycodes) {
-            long id = merge_code(mg, s, &s->pycodes[code]);
+            long id = merge_code_of(mg, s, code, cmap);
             if (id < 0) {
                 free(key);
                 return -1;
@@ -268,13 +278,14 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
     uint64_t *delta = calloc(s->nmodules + 1, sizeof(*delta));
     uint32_t *tmap = big_calloc(s->ntraces + 1, sizeof(*tmap));
     uint16_t *ttmap = big_malloc((s->ntraces + 1) * sizeof(*ttmap));
-    int rc = !delta || !tmap || !ttmap || merge_modules(mg, s, delta) < 0 ? -1 : 0;
+    long *cmap = calloc(s->npycodes + 1, sizeof(*cmap));
+    int rc = !delta || !tmap || !ttmap || !cmap || merge_modules(mg, s, delta) < 0 ? -1 : 0;
     for (uint32_t t = 0; ttmap && t < s->ntraces; t++)
         ttmap[t] = HSNAP_THREAD_NONE;
     if (rc == 0 && mg->out.has_threads)
         rc = merge_threads(mg, s, ttmap);
     for (uint32_t t = 0; rc == 0 && t < s->ntraces; t++) {
-        long id = merge_trace(mg, s, &s->traces[t], delta, ttmap[t]);
+        long id = merge_trace(mg, s, &s->traces[t], delta, ttmap[t], cmap);
         if (id < 0)
             rc = -1;
         else {
@@ -293,6 +304,7 @@ static int merge_one(struct merge *mg, const struct snap *s, int input)
     free(delta);
     free(tmap);
     free(ttmap);
+    free(cmap);
     return rc;
 }
 

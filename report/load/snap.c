@@ -215,6 +215,39 @@ static int parse_module(struct cur *c, struct snap_module *m, uint32_t i, char *
     return 0;
 }
 
+static int mod_lo_cmp(const void *a, const void *b, void *mods)
+{
+    const struct snap_module *m = mods;
+    uint64_t x = m[*(const uint32_t *)a].lo, y = m[*(const uint32_t *)b].lo;
+    return (x > y) - (x < y);
+}
+
+/* s->mod_by_lo, when the modules' ranges are disjoint and none was
+ * unloaded: then the one module that holds an ip is the first that does,
+ * which snap_module_at finds by a binary search instead of a walk of every
+ * module (a symbolized or merged frame each: a Python process's hundreds
+ * of modules).  Out of memory, or another layout: left NULL. */
+static void modules_index(struct snap *s)
+{
+    if (s->nmodules < 8)
+        return;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        if ((s->modules[i].flags & HSNAP_MODULE_UNLOADED) || s->modules[i].lo >= s->modules[i].hi)
+            return;
+    uint32_t *v = malloc((size_t)s->nmodules * sizeof(*v));
+    if (!v)
+        return;
+    for (uint32_t i = 0; i < s->nmodules; i++)
+        v[i] = i;
+    qsort_r(v, s->nmodules, sizeof(*v), mod_lo_cmp, s->modules);
+    for (uint32_t i = 1; i < s->nmodules; i++)
+        if (s->modules[v[i]].lo < s->modules[v[i - 1]].hi) {
+            free(v);
+            return;
+        }
+    s->mod_by_lo = v;
+}
+
 static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errlen)
 {
     struct cur c = {sec->data, sec->len};
@@ -237,6 +270,7 @@ static int parse_modules(struct sec *sec, struct snap *s, char *err, size_t errl
     if (c.left)
         return fail(err, errlen, "section MODULES: %llu stray bytes at the end",
                     (unsigned long long)c.left);
+    modules_index(s);
     return 0;
 }
 
@@ -848,6 +882,7 @@ void snap_free(struct snap *s)
         free(s->modules[i].build_id);
     }
     free(s->modules);
+    free(s->mod_by_lo);
     free(s->hold_buf);
     pycode_free(s);
     pytypes_free(s);
@@ -875,6 +910,8 @@ void snap_free(struct snap *s)
 
 const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, uint64_t ip)
 {
+    if (s->mod_by_lo) /* none unloaded */
+        return snap_module_at(s, ip);
     const struct snap_module *then = NULL;
     for (uint32_t i = 0; i < s->nmodules; i++) {
         const struct snap_module *m = &s->modules[i];
@@ -887,6 +924,18 @@ const struct snap_module *snap_module_in(const struct snap *s, uint32_t trace, u
 
 const struct snap_module *snap_module_at(const struct snap *s, uint64_t ip)
 {
+    if (s->mod_by_lo) {
+        uint32_t lo = 0, hi = s->nmodules; /* the first whose range starts past ip */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (s->modules[s->mod_by_lo[mid]].lo <= ip)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const struct snap_module *m = lo ? &s->modules[s->mod_by_lo[lo - 1]] : NULL;
+        return m && ip < m->hi ? m : NULL;
+    }
     for (uint32_t i = 0; i < s->nmodules; i++)
         if (ip >= s->modules[i].lo && ip < s->modules[i].hi)
             return &s->modules[i];

@@ -93,6 +93,9 @@ struct snap {
     char *exe;
     uint32_t nmodules;
     struct snap_module *modules;
+    uint32_t *mod_by_lo;       /* module indices by range, where no two ranges meet
+                                  and none was unloaded (snap_module_at's search);
+                                  NULL: modules are searched in turn */
     uint32_t ntraces;
     struct snap_trace *traces;
     uint64_t *ipbuf;           /* all traces' ips, aligned (NULL: they are
