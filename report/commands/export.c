@@ -173,6 +173,24 @@ static int export_write(const struct export_args *a, const struct prof *p, char 
     return save_commit(&t, err, errlen) < 0 ? 2 : 0;
 }
 
+/* The sections no export reads, left as they are stored (snap_load_skip;
+ * their checksums are still checked): the formats write the stacks' sums
+ * (STATS, PEAK), massif the timelines too and tracemalloc-binary each
+ * block; what the leak check and the objects' passes made of the blocks
+ * is not looked at. */
+static uint32_t export_skip(const struct export_args *a)
+{
+    uint32_t skip = 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS |
+                    1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED | 1u << HSNAP_SEC_STATE |
+                    1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
+                    1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
+    if (a->fmt->write != massif_write)
+        skip |= 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE | 1u << HSNAP_SEC_MAPLINE;
+    if (a->fmt->write != tmbin_write)
+        skip |= 1u << HSNAP_SEC_BLOCKS;
+    return skip;
+}
+
 int cmd_export(int argc, char **argv, char *err, size_t errlen)
 {
     struct export_args a;
@@ -183,7 +201,7 @@ int cmd_export(int argc, char **argv, char *err, size_t errlen)
     prof_set_kind(a.kind);
     prof_set_live_only(a.fmt->write == tmbin_write); /* live stacks only: the tie-break
                                                        counts live traces alone */
-    rc = prof_load(&r, "export", argv + optind, argc - optind, err, errlen);
+    rc = prof_load(&r, "export", argv + optind, argc - optind, export_skip(&a), err, errlen);
     if (rc == 0 && r.p.note[0] && !a.quiet && a.fmt->write != massif_write) /* massif: every snapshot */
         fprintf(stderr, "heapsnap: %s\n", r.p.note);
     if (rc == 0)

@@ -141,7 +141,7 @@ int cmd_html(int argc, char **argv, char *err, size_t errlen)
     int rc = html_getopt(argc, argv, &a, err, errlen);
     if (rc >= 0)
         return rc;
-    rc = prof_load(&r, "html", argv + optind, argc - optind, err, errlen);
+    rc = prof_load(&r, "html", argv + optind, argc - optind, 0, err, errlen);
     if (rc == 0 && r.p.note[0]) /* the flame graph's and the tables' state */
         fprintf(stderr, "heapsnap: %s\n", r.p.note);
     if (rc == 0)

@@ -438,8 +438,8 @@ void prof_free(struct prof *p)
     memset(p, 0, sizeof(*p));
 }
 
-int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, char *err,
-              size_t errlen)
+int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, uint32_t skip,
+              char *err, size_t errlen)
 {
     char why[512];
     memset(r, 0, sizeof(*r));
@@ -449,7 +449,7 @@ int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, char *er
         return 2;
     }
     for (; r->loaded < n; r->loaded++)
-        if (snap_load(paths[r->loaded], &r->snaps[r->loaded], err, errlen) < 0)
+        if (snap_load_skip(paths[r->loaded], &r->snaps[r->loaded], skip, err, errlen) < 0)
             return 2;
     if (prof_build(&r->p, r->snaps, paths, n, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "%s: %s", cmd, why);

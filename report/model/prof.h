@@ -114,8 +114,8 @@ struct prof_run {
     struct snap *snaps;
     int loaded;
 };
-int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, char *err,
-              size_t errlen);
+int prof_load(struct prof_run *r, const char *cmd, char **paths, int n, uint32_t skip,
+              char *err, size_t errlen); /* skip: snap_load_skip's sections left stored */
 void prof_unload(struct prof_run *r);
 
 /* The stacks of the given snapshots summed (for one snapshot alone, a

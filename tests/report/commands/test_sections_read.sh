@@ -1,14 +1,15 @@
 # tests/report/commands/test_sections_read.sh - each command inflates the
 # sections its report reads and leaves the others as they are stored
-# (snap_load_skip with leaks_skip, gate_skip, statsopt_skip and TL_SKIP):
-# on a big Python snapshot the blocks, the objects and the peak's capture
-# decode to hundreds of MiB that `top` and `leaks` never look at.  A snapshot with a
-# leak check is copied with one section made unreadable (its checksum made
-# again, so that only its reading finds it): a command that reads that section warns that it
-# left it out; one that does not read it says nothing and prints what it
-# printed from the whole file.  And SNAP@peak with an option that --peak
-# refuses is refused the same way (exit 2, one line), where --key type
-# there used to crash in stats' grouping.
+# (snap_load_skip with leaks_skip, gate_skip, statsopt_skip, TL_SKIP and
+# export_skip): on a big Python snapshot the blocks, the objects and the
+# peak's capture decode to hundreds of MiB that `top` and `leaks` never
+# look at.  A snapshot with a leak check is copied with one section made
+# unreadable (its checksum made again, so that only its reading finds
+# it): a command that reads that section names it (a warning that it left
+# it out, or its error); one that does not read it says nothing and
+# prints what it printed from the whole file.  And SNAP@peak with an
+# option that --peak refuses is refused the same way (exit 2, one line),
+# where --key type there used to crash in stats' grouping.
 . tests/lib.sh
 cat >"$T/prog.c" <<'EOF'
 #include <stdlib.h>
@@ -104,6 +105,9 @@ check sections_read_diff_leaves_blocks_and_peak eval \
   'same blocks diff '"$T"'/whole.hsnap && same peak diff '"$T"'/whole.hsnap'
 check sections_read_timeline_leaves_blocks_temps_retainers eval \
   'same blocks timeline && same temps timeline && same retainers timeline --format json'
+check sections_read_export_leaves_what_its_format_does_not_write eval \
+  'same retainers export --format folded && same blocks export --format speedscope &&
+   same temps export --format tracemalloc && warns blocks export --format tracemalloc-binary'
 # info reads every section
 check sections_read_info_reads_all eval 'warns peak info && warns blocks info'
 
