@@ -179,6 +179,23 @@ static int trend_report(const struct snap **ser, char **paths, int n,
     return rc;
 }
 
+/* The sections a trend never reads, left as they are stored
+ * (snap_load_skip; their checksums are still checked): it weighs the
+ * sites' sums and ages the last snapshot's blocks (BLOCKS), typed by
+ * PYTYPES under --key type or KEY,type; the peak's capture, the
+ * timelines and what the leak check made are not looked at. */
+static uint32_t trend_skip(const struct stats_opts *o)
+{
+    uint32_t skip = 1u << HSNAP_SEC_PEAK | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_TIMELINE |
+                    1u << HSNAP_SEC_SITELINE | 1u << HSNAP_SEC_MAPLINE |
+                    1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_FAILED |
+                    1u << HSNAP_SEC_PYGCFREED | 1u << HSNAP_SEC_LEAKS |
+                    1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS;
+    if (!o->by_type && o->key != KEY_TYPE)
+        skip |= 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED | 1u << HSNAP_SEC_PYRETAIN;
+    return skip;
+}
+
 int cmd_trend(int argc, char **argv, char *err, size_t errlen)
 {
     struct stats_opts o;
@@ -193,7 +210,7 @@ int cmd_trend(int argc, char **argv, char *err, size_t errlen)
         snprintf(err, errlen, "trend: out of memory");
     for (int i = 0; i < n && rc == 0; i++) {
         ser[i] = &in[i];
-        if (snap_load(argv[optind + i], &in[i], err, errlen) < 0)
+        if (snap_load_skip(argv[optind + i], &in[i], trend_skip(&o), err, errlen) < 0)
             rc = 2;
         else if (in[i].meta.pid != in[0].meta.pid) {
             snprintf(err, errlen, "%s: pid %u, but %s is pid %u (trend takes one process's "

@@ -1,9 +1,9 @@
 # tests/report/commands/test_sections_read.sh - each command inflates the
 # sections its report reads and leaves the others as they are stored
-# (snap_load_skip with leaks_skip, gate_skip, statsopt_skip, TL_SKIP and
-# export_skip): on a big Python snapshot the blocks, the objects and the
-# peak's capture decode to hundreds of MiB that `top` and `leaks` never
-# look at.  A snapshot with a leak check is copied with one section made
+# (snap_load_skip with leaks_skip, gate_skip, statsopt_skip, TL_SKIP,
+# export_skip and trend_skip): on a big Python snapshot the blocks, the
+# objects and the peak's capture decode to hundreds of MiB that `top` and
+# `leaks` never look at.  A snapshot with a leak check is copied with one section made
 # unreadable (its checksum made again, so that only its reading finds
 # it): a command that reads that section names it (a warning that it left
 # it out, or its error); one that does not read it says nothing and
@@ -108,6 +108,9 @@ check sections_read_timeline_leaves_blocks_temps_retainers eval \
 check sections_read_export_leaves_what_its_format_does_not_write eval \
   'same retainers export --format folded && same blocks export --format speedscope &&
    same temps export --format tracemalloc && warns blocks export --format tracemalloc-binary'
+check sections_read_trend_leaves_peak_temps_retainers eval \
+  'same peak trend '"$T"'/whole.hsnap && same temps trend '"$T"'/whole.hsnap &&
+   same retainers trend '"$T"'/whole.hsnap && warns blocks trend '"$T"'/whole.hsnap'
 # info reads every section
 check sections_read_info_reads_all eval 'warns peak info && warns blocks info'
 
