@@ -149,8 +149,15 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
             continue; /* unknown: skipped, by the format's rule */
         if (secs[type].seen)
             return fail(err, errlen, "section %s appears twice", name);
-        if ((s->budget.skip & (1u << type)) && !snap_required(type))
-            continue; /* not wanted (snap_load_skip) */
+        if ((s->budget.skip & (1u << type)) && !snap_required(type)) {
+            /* not wanted (snap_load_skip): its sizes as stored and as its
+             * head declares them (info's "compressed from") */
+            uint64_t raw = sh.length;
+            if ((sh.type & HSNAP_SEC_ZSTD) && sh.length >= 8)
+                memcpy(&raw, data, 8);
+            s->sizes[type] = (struct snap_secsize){sh.length + sizeof(sh), raw + sizeof(sh)};
+            continue;
+        }
         uint64_t raw = sh.length;
         if (type == HSNAP_SEC_TRACES && (sh.type & HSNAP_SEC_ZSTD) && s->version >= 3) {
             if (snap_traces_stream(data, sh.length, s, &raw, err, errlen) < 0)
