@@ -131,6 +131,75 @@ static int id_make(struct stats *st, const struct frame *f)
     return 0;
 }
 
+/* The traceback key's frame texts, each numbered once for the process
+ * while the frames' records live (frames_era): a traceback group's id is
+ * its frames' numbers as tokens ("\x02" hex "\x03"), not their texts, which
+ * made a big snapshot's ids hundreds of MiB (torch's 243,661 groups of
+ * 1.9 KB).  Equal texts, equal tokens, in every stats of the era, so ids
+ * still match across them (stats_compare, growth).  Not under --retained,
+ * whose ties are ordered by the ids' text (pyretained.c). */
+struct tb_text {
+    char *p;
+    size_t len;
+    uint32_t num;
+};
+static struct {
+    unsigned era;
+    struct hidx bytext;
+    struct tb_text **v;
+    size_t n, cap;
+} tb;
+
+static int tb_same(const void *item, const void *key)
+{
+    const struct tb_text *a = item, *b = key;
+    return a->len == b->len && !memcmp(a->p, b->p, a->len);
+}
+
+static void tb_reset(void)
+{
+    for (size_t i = 0; i < tb.n; i++) {
+        free(tb.v[i]->p);
+        free(tb.v[i]);
+    }
+    free(tb.v);
+    hidx_free(&tb.bytext);
+    memset(&tb, 0, sizeof(tb));
+    tb.era = frames_era();
+}
+
+/* st->id[at..] (a frame's text) replaced by its token; -1 when out of
+ * memory. */
+static int tb_tokenize(struct stats *st, size_t at)
+{
+    if (tb.era != frames_era() || (!tb.n && !tb.v))
+        tb_reset();
+    struct tb_text key = {st->id.p + at, st->id.len - at, 0}, *e;
+    uint64_t h = hashfn_bytes64(key.p, key.len);
+    if (!(e = hidx_find(&tb.bytext, h, tb_same, &key))) {
+        if (grow_array((void **)&tb.v, &tb.cap, tb.n + 1, sizeof(*tb.v)) < 0 ||
+            !(e = malloc(sizeof(*e))))
+            return -1;
+        if (!(e->p = malloc(key.len ? key.len : 1))) {
+            free(e);
+            return -1;
+        }
+        memcpy(e->p, key.p, key.len);
+        e->len = key.len;
+        e->num = (uint32_t)tb.n;
+        if (hidx_add(&tb.bytext, h, e) < 0) {
+            free(e->p);
+            free(e);
+            return -1;
+        }
+        tb.v[tb.n++] = e;
+    }
+    char tok[16];
+    int n = snprintf(tok, sizeof(tok), "\x02%x\x03", e->num);
+    st->id.len = at;
+    return sb_add(&st->id, tok, (size_t)n);
+}
+
 /* id_make's text is a function of the key and of the frame's file, line,
  * function and module, which its ident stands for (frames.h): made once
  * an ident, then copied (a traceback's 45 frames, at every stack). */
@@ -142,7 +211,8 @@ static int id_add(struct stats *st, const struct frame *f)
     if (k < st->capfrag && st->frag[k].len)
         return sb_add(&st->id, st->frag[k].p, st->frag[k].len);
     size_t at = st->id.len, old = st->capfrag;
-    if (id_make(st, f) < 0)
+    if (id_make(st, f) < 0 ||
+        (st->o.key == KEY_TRACEBACK && !st->o.retained && tb_tokenize(st, at) < 0))
         return -1;
     if (grow_array((void **)&st->frag, &st->capfrag, (size_t)k + 1, sizeof(*st->frag)) < 0)
         return 0; /* unmemoized: the id is made all the same */

@@ -642,8 +642,16 @@ void frames_forget(const struct snap *s)
     fview_forget(s);
 }
 
+static unsigned frames_eras; /* frames_era */
+
+unsigned frames_era(void)
+{
+    return frames_eras;
+}
+
 void frames_fini(void)
 {
+    frames_eras++;
     for (struct fx_chunk *c = fx.chunks, *next; c; c = next) {
         next = c->next;
         free(c);

@@ -191,5 +191,8 @@ void frames_forget(const struct snap *s);
 
 /* Releases every expansion, the --alloc-fn choices, and the symbolizer's state. */
 void frames_fini(void);
+/* How many times frames_fini has run: what a caller numbers by frame (the
+ * traceback key's tokens, stats.c) holds within one era. */
+unsigned frames_era(void);
 
 #endif
