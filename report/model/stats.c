@@ -133,11 +133,11 @@ static int id_make(struct stats *st, const struct frame *f)
 
 /* The traceback key's frame texts, each numbered once for the process
  * while the frames' records live (frames_era): a traceback group's id is
- * its frames' numbers as tokens ("\x02" hex "\x03"), not their texts, which
- * made a big snapshot's ids hundreds of MiB (torch's 243,661 groups of
- * 1.9 KB).  Equal texts, equal tokens, in every stats of the era, so ids
- * still match across them (stats_compare, growth).  Not under --retained,
- * whose ties are ordered by the ids' text (pyretained.c). */
+ * its frames' numbers as tokens ("\x02" hex "\x03"), not their texts, a
+ * kilobyte or two a group, which made a big snapshot's ids most of a
+ * traceback view's memory.  Equal texts, equal tokens, in every stats of
+ * the era, so ids still match across them (stats_compare, growth).  Not
+ * under --retained, whose ties are ordered by the ids' text (pyretained.c). */
 struct tb_text {
     char *p;
     size_t len;
