@@ -61,8 +61,10 @@ clean() {
     if [ -z "$s" ]; then bad="run $i: no snapshot $(cat "$T"/run.*/why 2>/dev/null | tail -c 200)"; break; fi
     "$HEAPSNAP" gate "$s" --fail-on none --python-fail-on garbage,leaked-refs >"$T/g.txt" 2>&1 ||
       { bad="run $i, python rule: $(grep -E '^(FAIL|  [0-9])' "$T/g.txt" | head -3 | tr '\n' '|')"; break; }
+    # a failure names the lost records' kinds and first frames (the leaks
+    # listing: a snapshot left in $T is gone after the run)
     "$HEAPSNAP" gate "$s" --fail-on direct,cycle,possible >"$T/n.txt" 2>&1 ||
-      { bad="run $i, leaks: $(grep -E '^(FAIL|  [0-9])' "$T/n.txt" | head -3 | tr '\n' '|')"; break; }
+      { bad="run $i, leaks: $(grep -E '^(FAIL|  [0-9])' "$T/n.txt" | head -3 | tr '\n' '|') records: $("$HEAPSNAP" leaks "$s" --kinds direct,indirect,cycle,possible 2>/dev/null | grep -A4 ' lost in loss record\| leaked in loss record' | head -20 | tr '\n' '|')"; break; }
     "$HEAPSNAP" leaks "$s" 2>/dev/null | sed -n "/garbage the interpreter's own code made/,/^$/p" >"$T/own.txt"
     if grep -qF "$prog" "$T/own.txt"; then bad="run $i: the program's among the interpreter's own: $(grep -F "$prog" "$T/own.txt" | head -2 | tr '\n' '|')"; break; fi
   done
