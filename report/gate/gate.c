@@ -12,8 +12,9 @@
  *                  may exceed OLD's by at most L
  *   trend:<proc>   --max-trend-growth L: a site that grows at every step
  *                  may grow by at most L; no process of 2+ snapshots: exit 2
- * Every input is loaded and validated before anything is evaluated, so a
- * damaged file stops the gate with exit 2 and its name.
+ * Every input is loaded and validated before anything is evaluated (each
+ * section's checksum, and whole the sections a rule reads: gate_skip), so
+ * a damaged file stops the gate with exit 2 and its name.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,7 +281,7 @@ static void gate_free(struct gate *gt)
     rules_fini(&gt->r);
 }
 
-/* The sections no rule reads, left compressed as they are (snap_load_skip;
+/* The sections no rule reads, left as they are stored (snap_load_skip;
  * their checksums are still checked): the peak's capture (--metric peak is
  * the process's, from META), the temporaries' counts, the timelines, the
  * state file's, the failed allocations, the collector's frees, the
