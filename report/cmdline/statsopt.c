@@ -336,20 +336,17 @@ int statsopt_site_alone(const struct stats_opts *o)
  * A big Python snapshot's blocks and objects are most of what it holds. */
 uint32_t statsopt_skip(const struct stats_opts *o, int at)
 {
-    uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
-                    1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_STATE;
+    uint32_t skip = SNAP_SKIP_LINES | SNAP_SEC(STATE);
     if (!o->peak && !at)
-        skip |= 1u << HSNAP_SEC_PEAK;
+        skip |= SNAP_SEC(PEAK);
     if (!o->temporary)
-        skip |= 1u << HSNAP_SEC_TEMPS;
+        skip |= SNAP_SEC(TEMPS);
     if (!o->failed)
-        skip |= 1u << HSNAP_SEC_FAILED;
+        skip |= SNAP_SEC(FAILED);
     if (!o->collected)
-        skip |= 1u << HSNAP_SEC_PYGCFREED;
+        skip |= SNAP_SEC(PYGCFREED);
     if (!o->leaked && !o->born && !o->garbage && !o->owner && !o->by_type &&
         o->key != KEY_TYPE && !o->retainers && !o->retained)
-        skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_HOLDERS |
-                1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_PYTYPES |
-                1u << HSNAP_SEC_PYOWNED | 1u << HSNAP_SEC_PYRETAIN;
+        skip |= SNAP_SEC(BLOCKS) | SNAP_SKIP_CHECK | SNAP_SKIP_PYOBJ;
     return skip;
 }

@@ -180,14 +180,11 @@ static int export_write(const struct export_args *a, const struct prof *p, char 
  * is not looked at. */
 static uint32_t export_skip(const struct export_args *a)
 {
-    uint32_t skip = 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS |
-                    1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED | 1u << HSNAP_SEC_STATE |
-                    1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
-                    1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED;
+    uint32_t skip = SNAP_SKIP_CHECK | SNAP_SKIP_PYOBJ | SNAP_SKIP_EXTRAS;
     if (a->fmt->write != massif_write)
-        skip |= 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE | 1u << HSNAP_SEC_MAPLINE;
+        skip |= SNAP_SKIP_LINES;
     if (a->fmt->write != tmbin_write)
-        skip |= 1u << HSNAP_SEC_BLOCKS;
+        skip |= SNAP_SEC(BLOCKS);
     return skip;
 }
 

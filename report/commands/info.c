@@ -600,7 +600,7 @@ static void info_json_failed(struct json *j, const struct snap *s)
 /* The sections info never reads, left as they are stored (snap_load_skip;
  * their checksums are still checked, their sizes counted): the retainers'
  * rows and the holders' chains, the leak check's biggest. */
-#define INFO_SKIP (1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS)
+#define INFO_SKIP (SNAP_SEC(RETAINERS) | SNAP_SEC(HOLDERS))
 
 static void info_json_snap(struct json *j, const struct snap *s, const char *path)
 {

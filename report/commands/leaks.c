@@ -497,13 +497,8 @@ static int leaks_report(struct leaks_opts *o, struct snap *snaps, char **paths, 
  * --why.  STATS and PEAK each decode to 32 bytes a trace. */
 static uint32_t leaks_skip(const struct leaks_opts *o)
 {
-    uint32_t skip = 1u << HSNAP_SEC_STATS | 1u << HSNAP_SEC_PEAK | 1u << HSNAP_SEC_TEMPS |
-                    1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
-                    1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_FAILED |
-                    1u << HSNAP_SEC_PYGCFREED;
-    if (!o->why)
-        skip |= 1u << HSNAP_SEC_RETAINERS;
-    return skip;
+    uint32_t skip = SNAP_SEC(STATS) | SNAP_SEC(PEAK) | SNAP_SKIP_LINES | SNAP_SKIP_EXTRAS;
+    return o->why ? skip : skip | SNAP_SEC(RETAINERS);
 }
 
 int cmd_leaks(int argc, char **argv, char *err, size_t errlen)

@@ -366,11 +366,7 @@ static int tl_print(const struct tl_opts *o, const struct snap *snaps, char **pa
  * TIMELINE's, SITELINE's and MAPLINE's, named by TRACES, with the
  * snapshot's own from STATS and PEAK; the blocks and what the leak check
  * and the objects' passes made of them are not looked at. */
-#define TL_SKIP                                                                            \
-    (1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_RETAINERS |          \
-     1u << HSNAP_SEC_HOLDERS | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |            \
-     1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |           \
-     1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED)
+#define TL_SKIP (SNAP_SEC(BLOCKS) | SNAP_SKIP_CHECK | SNAP_SKIP_PYOBJ | SNAP_SKIP_EXTRAS)
 
 int cmd_timeline(int argc, char **argv, char *err, size_t errlen)
 {

@@ -186,14 +186,8 @@ static int trend_report(const struct snap **ser, char **paths, int n,
  * timelines and what the leak check made are not looked at. */
 static uint32_t trend_skip(const struct stats_opts *o)
 {
-    uint32_t skip = 1u << HSNAP_SEC_PEAK | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_TIMELINE |
-                    1u << HSNAP_SEC_SITELINE | 1u << HSNAP_SEC_MAPLINE |
-                    1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_FAILED |
-                    1u << HSNAP_SEC_PYGCFREED | 1u << HSNAP_SEC_LEAKS |
-                    1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS;
-    if (!o->by_type && o->key != KEY_TYPE)
-        skip |= 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED | 1u << HSNAP_SEC_PYRETAIN;
-    return skip;
+    uint32_t skip = SNAP_SEC(PEAK) | SNAP_SKIP_LINES | SNAP_SKIP_EXTRAS | SNAP_SKIP_CHECK;
+    return o->by_type || o->key == KEY_TYPE ? skip : skip | SNAP_SKIP_PYOBJ;
 }
 
 int cmd_trend(int argc, char **argv, char *err, size_t errlen)

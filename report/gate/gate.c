@@ -289,13 +289,8 @@ static void gate_free(struct gate *gt)
  * weighs them. */
 static uint32_t gate_skip(const struct gate_rules *r)
 {
-    uint32_t skip = 1u << HSNAP_SEC_PEAK | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_TIMELINE |
-                    1u << HSNAP_SEC_SITELINE | 1u << HSNAP_SEC_MAPLINE |
-                    1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_FAILED |
-                    1u << HSNAP_SEC_PYGCFREED | 1u << HSNAP_SEC_RETAINERS;
-    if (!r->growth.set && !r->trend.set)
-        skip |= 1u << HSNAP_SEC_STATS;
-    return skip;
+    uint32_t skip = SNAP_SEC(PEAK) | SNAP_SKIP_LINES | SNAP_SKIP_EXTRAS | SNAP_SEC(RETAINERS);
+    return r->growth.set || r->trend.set ? skip : skip | SNAP_SEC(STATS);
 }
 
 static int gate_load(struct gate *gt, char **paths, char *err, size_t errlen)

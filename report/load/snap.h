@@ -232,6 +232,16 @@ int snap_load(const char *path, struct snap *out, char *err, size_t errlen);
  * prints.  A state file is read whole. */
 int snap_load_skip(const char *path, struct snap *out, uint32_t skip, char *err,
                    size_t errlen);
+/* skip's bits: a section's, and the groups the commands leave stored
+ * together (each command's mask says which it never reads). */
+#define SNAP_SEC(t) (1u << HSNAP_SEC_##t)
+#define SNAP_SKIP_LINES (SNAP_SEC(TIMELINE) | SNAP_SEC(SITELINE) | SNAP_SEC(MAPLINE))
+#define SNAP_SKIP_CHECK (SNAP_SEC(LEAKS) | SNAP_SEC(RETAINERS) | SNAP_SEC(HOLDERS))
+#define SNAP_SKIP_PYOBJ (SNAP_SEC(PYTYPES) | SNAP_SEC(PYOWNED) | SNAP_SEC(PYRETAIN))
+/* the counts only an option of their own reads: temporaries, failed
+ * allocations, the collector's frees, the state file's bound */
+#define SNAP_SKIP_EXTRAS                                                                   \
+    (SNAP_SEC(TEMPS) | SNAP_SEC(FAILED) | SNAP_SEC(PYGCFREED) | SNAP_SEC(STATE))
 
 /* Same from a buffer (copied).  On failure err holds the reason alone. */
 int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,

@@ -140,22 +140,20 @@ static int pyg_reused_type(const struct snap *s, uint32_t t)
  * is a free list's (pyg_reused_type), and by trace, pygarbage_interp's
  * answer once worked out (0 not yet, 1 no, 2 yes). */
 struct pyg_memo {
-    uint8_t *reused; /* NULL: no memory, worked out each time */
+    uint8_t *reused;
     uint8_t *interp;
 };
 
 static int pyg_reused(const struct snap *s, const struct pyg_memo *mm, uint64_t i)
 {
     uint32_t t = s->py.block_type[i];
-    if (mm->reused && t < s->py.ntypes)
-        return mm->reused[t];
-    return pyg_reused_type(s, t);
+    return t < s->py.ntypes && mm->reused[t];
 }
 
 /* pygarbage_interp of trace t, worked out once a trace. */
 static int pyg_interp(const struct snap *s, struct pyg_memo *mm, uint32_t t)
 {
-    if (!mm->interp || t >= s->ntraces)
+    if (t >= s->ntraces)
         return pygarbage_interp(s, t);
     if (!mm->interp[t])
         mm->interp[t] = (uint8_t)(1 + (pygarbage_interp(s, t) != 0));
@@ -201,8 +199,14 @@ uint32_t *pygarbage_charges(const struct snap *s)
      * kept links lead it to (a class its __mro__).  A program's own cycles
      * keep their lines: a list an __init__ makes is not its object's. */
     struct pyg_memo mm = {calloc(s->py.ntypes ? s->py.ntypes : 1, 1),
-                          calloc(s->ntraces ? s->ntraces : 1, 1)}; /* NULL: the same answers */
-    for (uint32_t t = 0; mm.reused && t < s->py.ntypes; t++)
+                          calloc(s->ntraces ? s->ntraces : 1, 1)};
+    if (!mm.reused || !mm.interp) {
+        free(mm.reused);
+        free(mm.interp);
+        free(c);
+        return NULL; /* out of memory, as the charges' own array */
+    }
+    for (uint32_t t = 0; t < s->py.ntypes; t++)
         mm.reused[t] = (uint8_t)pyg_reused_type(s, t);
     for (uint64_t j = 0; j < s->nblocks; j++) {
         const struct snap_pyref *r = &s->py.block_next[j];

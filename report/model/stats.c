@@ -172,7 +172,7 @@ static void tb_reset(void)
  * memory. */
 static int tb_tokenize(struct stats *st, size_t at)
 {
-    if (tb.era != frames_era() || (!tb.n && !tb.v))
+    if (tb.era != frames_era())
         tb_reset();
     struct tb_text key = {st->id.p + at, st->id.len - at, 0}, *e;
     uint64_t h = hashfn_bytes64(key.p, key.len);

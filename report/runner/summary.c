@@ -77,13 +77,10 @@ static const char *summary_word(const char *path, char *buf, size_t n)
  * 90k stacks: 38 MB to inflate, half the summary's instructions). */
 static uint32_t summary_skip(int leaks)
 {
-    uint32_t skip = 1u << HSNAP_SEC_TIMELINE | 1u << HSNAP_SEC_SITELINE |
-                    1u << HSNAP_SEC_MAPLINE | 1u << HSNAP_SEC_TEMPS | 1u << HSNAP_SEC_FAILED |
-                    1u << HSNAP_SEC_STATE | 1u << HSNAP_SEC_PYTYPES | 1u << HSNAP_SEC_PYOWNED |
-                    1u << HSNAP_SEC_PYRETAIN | 1u << HSNAP_SEC_PYGCFREED |
-                    1u << HSNAP_SEC_RETAINERS | 1u << HSNAP_SEC_HOLDERS;
+    uint32_t skip = SNAP_SKIP_LINES | SNAP_SKIP_EXTRAS | SNAP_SKIP_PYOBJ | SNAP_SEC(RETAINERS) |
+                    SNAP_SEC(HOLDERS);
     if (!leaks) /* and what only the leak report reads */
-        skip |= 1u << HSNAP_SEC_BLOCKS | 1u << HSNAP_SEC_LEAKS | 1u << HSNAP_SEC_SUPPRESSIONS;
+        skip |= SNAP_SEC(BLOCKS) | SNAP_SEC(LEAKS) | SNAP_SEC(SUPPRESSIONS);
     return skip;
 }
 
