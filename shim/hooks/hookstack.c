@@ -90,6 +90,13 @@ static HS_NOINLINE uint32_t hook_stack_named(const struct unwind_origin *origin,
     if (got < 0) {
         if (HS_UNLIKELY(hook_up()->orphan_stop())) /* a clone child: no walk */
             return UNWIND_NO_NAME;
+        if (HS_UNLIKELY(pyfr_window_bound) && pyfr_on) { /* inside an extension's load */
+            int w = pyfr_window_trace(origin, max, &id);
+            if (w != 0) {
+                *deep = HOOK_DEPTH_WALK_PY;
+                return w > 0 ? id : UNWIND_NO_NAME;
+            }
+        }
         int raw;
         unsigned slow = unwind_deep;
         again = UNWIND_NO_NAME;

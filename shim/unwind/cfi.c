@@ -955,6 +955,34 @@ int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room)
     return (int)m->n + 1;
 }
 
+int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t bound,
+                uintptr_t *ip, unsigned max, uintptr_t *at)
+{
+    cfi_memo.fresh = 0; /* no memo of this walk's: unwind_name names none */
+    if (!rcache.slot || top < rsp + 8 || bound > top - 8 || rsp >= bound ||
+        cfi_check_unloads() < 0)
+        return -1;
+    struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
+    const uintptr_t lo = rsp, top8 = top - 8;
+    unsigned n = 0;
+    cfi_memo.stacks++;
+    for (;;) {
+        uintptr_t how;
+        if (cfi_step(&c, &how, lo, top8) != 1)
+            return -1;
+        cfi_memo.walked++;
+        if (c.rsp >= bound)
+            break;
+        if (n == max)
+            return -1;
+        ip[n++] = c.key;
+    }
+    if (c.rsp != bound)
+        return -1;
+    *at = c.key;
+    return (int)n;
+}
+
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
              unsigned max)
 {

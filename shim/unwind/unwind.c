@@ -260,6 +260,21 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
     return keep;
 }
 
+int unwind_capture_to(uintptr_t *ip, unsigned max, const struct unwind_origin *o,
+                      uintptr_t bound, uintptr_t *at)
+{
+    uintptr_t sp;
+    if (unw.method != UNWIND_AUTO || max < 2)
+        return -1;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    uintptr_t top = unwind_origin_ok(o, sp);
+    if (!top || o->cfa >= bound)
+        return -1;
+    ip[0] = o->ra;
+    int n = cfi_walk_to(o->ra, o->cfa, o->rbp, top, bound, ip + 1, max - 1, at);
+    return n < 0 ? -1 : n + 1;
+}
+
 /* unwind_capture's *same alone, without a walk or an ip[] (auto only):
  * the name of the stack the capture would give, or UNWIND_NO_NAME.
  * plain (the hooks' plain path, whose origin is the hook's own caller):

@@ -68,6 +68,13 @@ struct unwind_origin {
  * else 0. */
 unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *same,
                         const struct unwind_origin *origin, int *raw);
+/* The frames unwind_capture would give that lie below bound, a CFA on
+ * this stack (a frame's of the caller's, outward of origin): ip[0..n) (n
+ * at most max), the return address whose state's rsp is bound in *at;
+ * n >= 1, or -1 when the walk by the cached rules does not reach bound
+ * exactly (auto only: the caller then captures whole). */
+int unwind_capture_to(uintptr_t *ip, unsigned max, const struct unwind_origin *origin,
+                      uintptr_t bound, uintptr_t *at);
 /* The name unwind_capture would give in *same, alone (no ip[] needed):
  * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL
  * then skips asking again). */

@@ -116,6 +116,12 @@ int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr
 #define CFI_NO_TAG UNWIND_NO_NAME
 int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, uintptr_t *ip,
                     unsigned max, uint32_t *tag);
+/* unwind_capture_to's walk: by rule alone (no memo read, none kept), from
+ * (key, rsp, rbp) out to the state whose rsp is bound: the keys of the
+ * states below it in ip[] (at most max), the key at bound in *at; their
+ * count, or -1 (the walk ended, passed bound, or took max frames first). */
+int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t bound,
+                uintptr_t *ip, unsigned max, uintptr_t *at);
 /* Only the exact-repeat test of cfi_walk_caller (ip[] would get max
  * frames): the name, or CFI_NO_TAG when a walk is needed.  The caller has
  * checked cfa <= top - 8 (unwind_again's unwind_origin_ok). */

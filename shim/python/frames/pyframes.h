@@ -245,6 +245,23 @@ static inline __attribute__((always_inline)) const char *pyfr_frame_skip(const c
     return fr;
 }
 
+/* ip (a return address) is in the evaluation loop: its function, or the
+ * part of it the compiler split off (Debian's 3.14: py_find_eval). */
+static inline int pyfr_is_eval(uintptr_t ip)
+{
+    return ip - 1 - pylay_sym.eval_lo < pylay_sym.eval_hi - pylay_sym.eval_lo ||
+           ip - 1 - pylay_sym.eval2_lo < pylay_sym.eval2_hi - pylay_sym.eval2_lo;
+}
+
+/* This thread's own state, or NULL (not a Python thread, finalizing). */
+static inline const char *pyfr_own_state(void)
+{
+    void *me = pylay_sym.this_thread();
+    if (!me || (pylay_sym.finalizing && pylay_sym.finalizing()))
+        return NULL;
+    return me;
+}
+
 /* The innermost Python frame of the thread whose state is ts, or NULL. */
 static inline __attribute__((always_inline)) const char *pyfr_frame_top(const char *ts, int model)
 {
@@ -317,6 +334,16 @@ struct pyfr_walk *pyfr_walk_last(void);
 int pyfr_recent_find(const struct pyfr_walk *wk, uint32_t name, uint32_t *id);
 void pyfr_recent_keep(const struct pyfr_walk *wk, uint32_t name, uint32_t id); /* ... is id */
 void pyfr_recent_thread_end(void);                            /* the thread's tables go back */
+
+/* window.c: pyfr_window_trace asked the ordinary path to learn from this
+ * stack (its frames below the load's: nonzero), read and cleared by
+ * pyfr_trace; pyfr_window_learn takes the part outward of them from the
+ * splice (ip[0..depth) the walk, walk_cut its truncation, out[0..k) the
+ * splice, flags the trace's), if whole. */
+extern __thread unsigned pyfr_window_pending;
+void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int walk_cut,
+                       const uintptr_t *out, unsigned k, unsigned max, unsigned flags);
+void pyfr_window_thread_end(void);
 
 /* native.c: the name of the native stack ip[0..depth) (truncated: it was
  * deeper) for the unwinder's memo, UNWIND_NAME_FRAMES | its number; a

@@ -23,6 +23,20 @@
 /* Nonzero once CPython's allocator domains are wrapped (pyfr_trace splices). */
 extern int pyfr_on;
 
+/* The interpreter's dlopen running on this thread (window.c): the CFA of
+ * pytrack_dlopen's frame, outward of which nothing moves until it
+ * returns; 0 when none.  pyfr_window_enter(cfa) opens it (returns what to
+ * hand pyfr_window_leave: 0 when one was open already or Python is not
+ * traced).  pyfr_window_trace: hook_stack's walk of a new stack inside
+ * it, 1 and *id when the stack's own frames and the part outward spliced
+ * before make its trace, -1 out of memory, 0: the ordinary path (which
+ * learns the part from this stack). */
+struct unwind_origin;
+extern __thread uintptr_t pyfr_window_bound;
+uintptr_t pyfr_window_enter(uintptr_t cfa);
+void pyfr_window_leave(uintptr_t cfa);
+int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t *id);
+
 /* The one call of the recorder (hook_stack) after the unwind:
  * ip[0..depth) is the native stack (room for max + UNWIND_SLACK), *name
  * the unwinder's memo name it came back with (UNWIND_NAME_FRAMES set), or

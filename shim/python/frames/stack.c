@@ -23,23 +23,6 @@
 
 int pyfr_on; /* python.h: set by the root once the domains are wrapped */
 
-/* ip (a return address) is in the evaluation loop: its function, or the
- * part of it the compiler split off (Debian's 3.14: py_find_eval). */
-static inline int pyfr_is_eval(uintptr_t ip)
-{
-    return ip - 1 - pylay_sym.eval_lo < pylay_sym.eval_hi - pylay_sym.eval_lo ||
-           ip - 1 - pylay_sym.eval2_lo < pylay_sym.eval2_hi - pylay_sym.eval2_lo;
-}
-
-/* This thread's own state, or NULL (not a Python thread, finalizing). */
-static const char *pyfr_own_state(void)
-{
-    void *me = pylay_sym.this_thread();
-    if (!me || (pylay_sym.finalizing && pylay_sym.finalizing()))
-        return NULL;
-    return me;
-}
-
 /* HEAPSNAP_PYTHON_NATIVE=trim (dom_init): the interpreter's own native
  * frames outward of the innermost Python frame are left out. */
 int pyfr_trim;
@@ -423,6 +406,7 @@ void pyfr_thread_end(void)
     pyfr_last_off = 1;
     pyfr_code_thread_end();
     pyfr_recent_thread_end();
+    pyfr_window_thread_end();
 }
 
 int pyfr_again(uint32_t name, uint32_t *id)
@@ -469,7 +453,9 @@ static unsigned pyfr_trim_inner(const uintptr_t *ip, unsigned e)
 int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint32_t *name,
              uint32_t *id)
 {
-    unsigned i = 0;
+    unsigned i = 0, learn = pyfr_window_pending; /* window.c asks for this stack's splice */
+    pyfr_window_pending = 0;
+    const int walk_cut = truncated;
     while (i < depth && !pyfr_is_eval(ip[i]))
         i++;
     if (i == depth)
@@ -504,6 +490,9 @@ int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint3
                            pyfr_trim};
         truncated = pyfr_splice(ip, depth, &o, wk, truncated, pyfr_plan_of(*name, ip, depth, L, shared),
                               pyfr_trim_inner(ip, i));
+        if (HS_UNLIKELY(learn))
+            pyfr_window_learn(learn, ip, depth, walk_cut, out, o.k, max,
+                              flags | (truncated ? HSNAP_TRACE_TRUNCATED : 0));
         st = out, depth = o.k;
     }
     if ((ts ? trace_intern_new : trace_intern)(st, depth,

@@ -24,6 +24,7 @@
 
 #include "base.h"
 #include "pywrap.h"
+#include "python.h"
 
 /* The modules a walk finished, by their place in dl_iterate_phdr's list
  * and their base: the loader appends a dlopen's modules, so the next walk
@@ -124,10 +125,16 @@ static void pt_walk(void)
     guard_leave(saved);
 }
 
-/* The interpreter's dlopen: the extension's entries before its PyInit. */
+/* The interpreter's dlopen: the extension's entries before its PyInit.
+ * While it runs, the stacks of the allocations its constructors make are
+ * spliced outward of this frame once (frames/window.c): its CFA bounds
+ * them. */
 static void *pytrack_dlopen(const char *file, int mode)
 {
+    const uintptr_t *f = __builtin_frame_address(0);
+    uintptr_t win = pyfr_window_enter((uintptr_t)(f + 2));
     void *h = pt.dlopen(file, mode);
+    pyfr_window_leave(win);
     if (h)
         pt_walk();
     return h;
