@@ -513,6 +513,177 @@ static int ehf_plain_code(uintptr_t ra, uintptr_t end)
     return !(w0 == 0x0f0000000fc0c748ull && (w1 & 0xff) == 0x05);
 }
 
+/* ---------------- the modules' spans ---------------- */
+
+/* Every loaded module's PT_LOAD segments as one pass over the loader's
+ * list saw them, sorted by address: a rule's miss finds its module by a
+ * binary search instead of a pass over every module's program headers
+ * (import torch: ~190 modules, a hundred thousand misses, ~5,000
+ * instructions of each in the pass).  The spans hold while the loader's
+ * counts of loads and unloads (dlpi_adds, dlpi_subs: read from the first
+ * module at each miss, the list's lock taken and let go at once) are the
+ * pass's; a pass that saw two spans overlap, or a loader too old to give
+ * the counts, keeps none (ehf_find_module's first hit in list order
+ * decides then).  Under ehs.lock, only tried: a miss that finds it busy
+ * makes the pass as before.  The arena's memory, grown by doubling. */
+struct ehf_span {
+    uintptr_t lo, end, file_end; /* a PT_LOAD: [lo, end) in memory, its file bytes to file_end */
+    uint32_t mod;                /* its module in ehs.mod */
+};
+struct ehf_smod {
+    uintptr_t base;
+    const uint8_t *hdr, *lo, *hi; /* as ehf_mod has them */
+};
+static struct {
+    lock_t lock;
+    int valid;                   /* the spans are the counts' */
+    unsigned long long adds, subs;
+    struct ehf_span *span;
+    struct ehf_smod *mod;
+    unsigned nspan, capspan, nmod, capmod;
+    int failed;                  /* this pass: no memory, an old loader */
+} ehs;
+
+/* The loader's counts, from its first module: 1, or 0 (none given). */
+static int ehf_counts(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    unsigned long long *c = arg;
+    if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+        return 1;
+    c[0] = info->dlpi_adds;
+    c[1] = info->dlpi_subs;
+    c[2] = 1;
+    return 1;
+}
+
+static int ehf_grow(void **p, unsigned *cap, unsigned need, size_t each)
+{
+    if (need <= *cap)
+        return 0;
+    unsigned n = *cap ? *cap * 2 : 64;
+    while (n < need)
+        n *= 2;
+    void *q = unwind_host->alloc((size_t)n * each);
+    if (!q)
+        return -1;
+    if (*p) {
+        memcpy(q, *p, (size_t)*cap * each);
+        unwind_host->free(*p, (size_t)*cap * each);
+    }
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* The pass: each module's spans and its .eh_frame_hdr (ehf_find_module's
+ * reading of the same headers). */
+static int ehf_spans_add(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)arg;
+    if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs ||
+        ehf_grow((void **)&ehs.mod, &ehs.capmod, ehs.nmod + 1, sizeof *ehs.mod) != 0 ||
+        ehf_grow((void **)&ehs.span, &ehs.capspan, ehs.nspan + info->dlpi_phnum,
+                 sizeof *ehs.span) != 0) {
+        ehs.failed = 1;
+        return 1;
+    }
+    ehs.adds = info->dlpi_adds;
+    ehs.subs = info->dlpi_subs;
+    struct ehf_smod *m = &ehs.mod[ehs.nmod];
+    *m = (struct ehf_smod){.base = info->dlpi_addr};
+    uintptr_t eh = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && ph->p_memsz)
+            ehs.span[ehs.nspan++] = (struct ehf_span){lo, lo + ph->p_memsz, lo + ph->p_filesz,
+                                                      ehs.nmod};
+        if (ph->p_type == PT_GNU_EH_FRAME)
+            eh = lo;
+    }
+    for (int i = 0; eh && i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && eh - lo < ph->p_filesz) {
+            m->hdr = (const uint8_t *)eh;
+            m->lo = (const uint8_t *)lo;
+            m->hi = (const uint8_t *)(lo + ph->p_filesz);
+        }
+    }
+    ehs.nmod++;
+    return 0;
+}
+
+/* With ehs.lock held: the spans made again; their sort by address (Shell's
+ * gaps: no allocation, and a few thousand spans at most) and the overlap
+ * test. */
+static void ehf_spans_fill(void)
+{
+    ehs.valid = 0;
+    ehs.nspan = ehs.nmod = 0;
+    ehs.failed = 0;
+    unwind_host->iterate_phdr(ehf_spans_add, NULL);
+    if (ehs.failed || !ehs.nmod)
+        return;
+    static const unsigned gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
+    for (unsigned g = 0; g < sizeof gaps / sizeof *gaps; g++)
+        for (unsigned i = gaps[g]; i < ehs.nspan; i++) {
+            struct ehf_span x = ehs.span[i];
+            unsigned j = i;
+            for (; j >= gaps[g] && ehs.span[j - gaps[g]].lo > x.lo; j -= gaps[g])
+                ehs.span[j] = ehs.span[j - gaps[g]];
+            ehs.span[j] = x;
+        }
+    for (unsigned i = 1; i < ehs.nspan; i++)
+        if (ehs.span[i - 1].end > ehs.span[i].lo)
+            return;
+    ehs.valid = 1;
+}
+
+/* m's module from the spans (m->found 0: none holds m->ip); 0, or -1 when
+ * the spans could not answer (busy, no counts, not kept): then the pass. */
+static int ehf_spans_find(struct ehf_mod *m)
+{
+    unsigned long long c[3] = {0, 0, 0};
+    unwind_host->iterate_phdr(ehf_counts, c);
+    if (!c[2] || !lock_try(&ehs.lock))
+        return -1;
+    if (!ehs.valid || ehs.adds != c[0] || ehs.subs != c[1])
+        ehf_spans_fill();
+    int r = -1;
+    if (ehs.valid && ehs.adds == c[0] && ehs.subs == c[1]) {
+        unsigned lo = 0, hi = ehs.nspan; /* the last span with lo <= ip */
+        while (hi - lo > 1) {
+            unsigned mid = lo + (hi - lo) / 2;
+            if (ehs.span[mid].lo <= m->ip)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        const struct ehf_span *sp = &ehs.span[lo];
+        m->subs = c[1];
+        if (sp->lo <= m->ip && m->ip < sp->end) {
+            const struct ehf_smod *md = &ehs.mod[sp->mod];
+            m->found = 1;
+            m->ip_end = sp->file_end;
+            m->base = md->base;
+            m->hdr = md->hdr;
+            m->lo = md->lo;
+            m->hi = md->hi;
+        }
+        r = 0;
+    }
+    lock_drop(&ehs.lock);
+    return r;
+}
+
+/* ip's module: from the spans, else by a pass over the loader's list. */
+static void ehf_module_of(struct ehf_mod *m)
+{
+    if (ehf_spans_find(m) != 0)
+        unwind_host->iterate_phdr(ehf_find_module, m);
+}
+
 /* The rule word (untagged) for ip: CFI_UNKNOWN when no loaded module has
  * an FDE for it or its row is beyond what the walk does.  *found: a module
  * holds ip; *subs: the loader's dlpi_subs seen meanwhile.  Takes the
@@ -522,7 +693,7 @@ uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs)
     struct ehf_mod m = {.ip = ip};
     uint64_t w = CFI_W(CFI_UNKNOWN);
     int none = 0;
-    unwind_host->iterate_phdr(ehf_find_module, &m);
+    ehf_module_of(&m);
     if (m.found && m.hdr) {
         const uint8_t *fde = ehf_search(&m, ip, &none);
         if (fde)
@@ -542,7 +713,7 @@ int unwind_func_range(uintptr_t ip, uintptr_t *lo, uintptr_t *hi)
 {
     struct ehf_mod m = {.ip = ip};
     int none = 0;
-    unwind_host->iterate_phdr(ehf_find_module, &m);
+    ehf_module_of(&m);
     const uint8_t *fde = m.found && m.hdr ? ehf_search(&m, ip, &none) : NULL;
     struct ehf_rd r;
     struct ehf_cie c;
