@@ -956,7 +956,8 @@ int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room)
 }
 
 int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t bound,
-                uintptr_t *ip, unsigned max, uintptr_t *at)
+                uintptr_t *ip, unsigned max, uintptr_t *at, uintptr_t *rd, unsigned *nrd,
+                int *rbp_read)
 {
     cfi_memo.fresh = 0; /* no memo of this walk's: unwind_name names none */
     if (!rcache.slot || top < rsp + 8 || bound > top - 8 || rsp >= bound ||
@@ -964,13 +965,23 @@ int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uint
         return -1;
     struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
     const uintptr_t lo = rsp, top8 = top - 8;
-    unsigned n = 0;
+    unsigned n = 0, r = 0, room = rd ? *nrd : 0;
+    int mine = 1; /* rbp is still the one the walk began with */
+    *rbp_read = 0;
     cfi_memo.stacks++;
     for (;;) {
         uintptr_t how;
         if (cfi_step(&c, &how, lo, top8) != 1)
             return -1;
         cfi_memo.walked++;
+        *rbp_read |= mine && (how & CFI_HOW_CFA_RBP);
+        mine &= !(how & ~CFI_HOW_CFA_RBP); /* a saved rbp read: memory's now */
+        if (r + 2 <= room) { /* the words the step read: its return address, a saved rbp */
+            rd[r++] = c.rsp - 8;
+            if (how & ~CFI_HOW_CFA_RBP)
+                rd[r++] = how & ~CFI_HOW_CFA_RBP;
+        } else
+            room = 0, r = UINT32_MAX;
         if (c.rsp >= bound)
             break;
         if (n == max)
@@ -980,7 +991,14 @@ int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uint
     if (c.rsp != bound)
         return -1;
     *at = c.key;
+    if (rd)
+        *nrd = r;
     return (int)n;
+}
+
+unsigned long long cfi_rules_subs(void)
+{
+    return atomic_load_explicit(&rcache.subs, memory_order_relaxed);
 }
 
 int cfi_walk(uintptr_t rip, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t *ip,

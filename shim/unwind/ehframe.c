@@ -347,8 +347,9 @@ void ehf_decode(uint64_t w, struct cfi_rule *out)
     out->rbp_k = (uint32_t)(w >> CFI_K_SHIFT & (CFI_MAX_RBP_K - 1));
 }
 
-/* CIE initial instructions, then the FDE's up to ip: the rule word. */
-static uint64_t ehf_eval_word(const struct ehf_cie *c, const uint8_t *fde, const uint8_t *fde_end,
+/* CIE initial instructions, then the FDE's up to ip: the rule word.  A
+ * call of its own (shim/text.order lists it: test_text_order). */
+static HS_NOINLINE uint64_t ehf_eval_word(const struct ehf_cie *c, const uint8_t *fde, const uint8_t *fde_end,
                               uintptr_t start, uintptr_t ip)
 {
     struct ehf_row init, row;

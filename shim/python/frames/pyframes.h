@@ -341,6 +341,7 @@ void pyfr_recent_thread_end(void);                            /* the thread's ta
  * splice (ip[0..depth) the walk, walk_cut its truncation, out[0..k) the
  * splice, flags the trace's), if whole. */
 extern __thread unsigned pyfr_window_pending;
+#define PYFR_WINDOW_CHECK 0x80000000u /* pending: compare, do not learn (check mode) */
 void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int walk_cut,
                        const uintptr_t *out, unsigned k, unsigned max, unsigned flags);
 void pyfr_window_thread_end(void);

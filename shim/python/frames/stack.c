@@ -501,5 +501,7 @@ int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint3
         return -1;
     if (keep)
         pyfr_recent_keep(wk, *name, *id);
+    if (learn & PYFR_WINDOW_CHECK)
+        *name = UNWIND_NO_NAME; /* the memo left unnamed, as the window's own path leaves it */
     return 1;
 }

@@ -19,8 +19,10 @@
  * evaluation frame among the stack's own, tracemalloc not tracing, and a
  * stack with room to spare (neither the walk nor the splice would have
  * cut it).  Otherwise the ordinary path runs, and learns.  The unwinder's
- * memo is not named for such a stack (a repeat takes this path again) nor
- * the recent splices kept.  Per thread: a dlopen inside the window (a
+ * memo is not named for such a stack, nor the recent splices kept: a
+ * stack met again (a constructor's loop) is found among the thread's
+ * last walks here (pyfr_rep: the same origin, every stack word its walk
+ * read the same, the same part outward and rules), without a walk.  Per thread: a dlopen inside the window (a
  * constructor importing Python) keeps the outer window.  Under
  * HEAPSNAP_UNWIND_CHECK each such stack's words are made, then the
  * ordinary path's, and compared (pyfr_window_learn): the counts come out
@@ -34,11 +36,23 @@
 __thread uintptr_t pyfr_window_bound;
 __thread unsigned pyfr_window_pending;
 
-#define PYFR_WINDOW_CHECK 0x80000000u /* pending: compare, do not learn */
 
 /* Stacks given their part here, and (check mode) compared and found
- * different. */
+ * different (a stack met again: its walk's trace and the one kept). */
 static _Atomic uint64_t pyfr_win_given, pyfr_win_checked, pyfr_win_differed;
+static _Atomic uint64_t pyfr_win_again; /* ... of them met again (pyfr_rep) */
+
+/* A walk inside the window and its trace, for a stack met again: its
+ * origin, the addresses of the stack words it read and their values. */
+#define PYFR_REPS 16        /* a thread's, direct-mapped by origin */
+#define PYFR_REP_WORDS 48   /* words read at most: deeper walks are not kept */
+struct pyfr_rep {
+    uintptr_t ra, cfa, rbp;   /* rbp: where the walk used it (rbp_read) */
+    unsigned long long rules; /* unwind_rules_gen then */
+    int rbp_read;
+    uint32_t part, id, n;     /* the part's number (pyfr_window.part), the trace; n words (0: none) */
+    uintptr_t at[PYFR_REP_WORDS], val[PYFR_REP_WORDS];
+};
 
 struct pyfr_window {
     uintptr_t key;           /* the return address at the bound (learnt) */
@@ -50,6 +64,8 @@ struct pyfr_window {
     uintptr_t ip[TRACE_DEPTH_MAX + UNWIND_SLACK]; /* a stack's own frames, then the part */
     uintptr_t w[TRACE_DEPTH_MAX];                 /* the part outward, spliced */
     unsigned nchk;                                /* check mode: ip[0..nchk) to compare */
+    uint32_t part;                                /* moves with each part learnt or let go */
+    struct pyfr_rep rep[PYFR_REPS];
 };
 static __thread struct pyfr_window *pyfr_win;
 static __thread int pyfr_win_off; /* no memory for it: the ordinary path */
@@ -59,8 +75,10 @@ uintptr_t pyfr_window_enter(uintptr_t cfa)
     if (pyfr_window_bound || !pyfr_on)
         return 0;
     pyfr_window_bound = cfa;
-    if (pyfr_win)
+    if (pyfr_win) {
         pyfr_win->n = 0;
+        pyfr_win->part++;
+    }
     return cfa;
 }
 
@@ -80,6 +98,48 @@ static int pyfr_window_same(const struct pyfr_window *w, const char *ts, unsigne
            w->top == pyfr_frame_top(ts, pylay_lay->frames);
 }
 
+/* e is a walk from origin whose stack words still hold what it read, for
+ * the part learnt now and the rules cached now. */
+static int pyfr_window_rep_same(const struct pyfr_rep *e, const struct pyfr_window *w,
+                                const struct unwind_origin *origin)
+{
+    if (!e->n || e->ra != origin->ra || e->cfa != origin->cfa ||
+        (e->rbp_read && e->rbp != origin->rbp) || e->part != w->part ||
+        e->rules != unwind_rules_gen())
+        return 0;
+    uintptr_t d = 0;
+    for (unsigned i = 0; i < e->n; i++)
+        d |= *(const uintptr_t *)e->at[i] ^ e->val[i];
+    return d == 0;
+}
+
+/* The walk just made (the words it read: rd[0..nrd)) and its trace id, in
+ * slot e; UNWIND_NO_NAME (check mode, before the ordinary path interns):
+ * the slot is let go. */
+static void pyfr_window_rep_keep(struct pyfr_rep *e, const struct pyfr_window *w,
+                                 const struct unwind_origin *origin, const uintptr_t *rd,
+                                 unsigned nrd, int rbp_read, uint32_t id)
+{
+    e->n = 0;
+    if (id == UNWIND_NO_NAME || nrd > PYFR_REP_WORDS)
+        return;
+    for (unsigned i = 0; i < nrd; i++) {
+        e->at[i] = rd[i];
+        e->val[i] = *(const uintptr_t *)rd[i];
+    }
+    e->ra = origin->ra, e->cfa = origin->cfa, e->rbp = origin->rbp, e->rbp_read = rbp_read;
+    e->rules = unwind_rules_gen();
+    e->part = w->part;
+    e->id = id;
+    e->n = nrd;
+}
+
+static void pyfr_window_differed(const char *what)
+{
+    atomic_fetch_add_explicit(&pyfr_win_differed, 1, memory_order_relaxed);
+    opt_warn(what, "", "");
+}
+
 int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t *id)
 {
     struct pyfr_window *w = pyfr_win;
@@ -94,8 +154,24 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
     if (!ts || max > TRACE_DEPTH_MAX ||
         HS_UNLIKELY(atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed)))
         return 0;
-    uintptr_t at;
-    int k = unwind_capture_to(w->ip, max, origin, pyfr_window_bound, &at);
+    int chk = (int)opt_int(OPT_UNWIND_CHECK);
+    struct pyfr_rep *e = &w->rep[((origin->ra ^ origin->cfa >> 4) * 0x9e3779b97f4a7c15ull) >>
+                                 (64 - 4)];
+    _Static_assert(PYFR_REPS == 16, "the slot's 4 bits");
+    uint32_t hit = UNWIND_NO_NAME;
+    if (w->n && pyfr_window_rep_same(e, w, origin) && pyfr_window_same(w, ts, max)) {
+        if (!chk) {
+            atomic_fetch_add_explicit(&pyfr_win_given, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&pyfr_win_again, 1, memory_order_relaxed);
+            *id = e->id;
+            return 1;
+        }
+        hit = e->id; /* check mode: walked and spliced too, and compared */
+    }
+    uintptr_t at, rd[PYFR_REP_WORDS];
+    unsigned nrd = PYFR_REP_WORDS;
+    int rbp_read;
+    int k = unwind_capture_to(w->ip, max, origin, pyfr_window_bound, &at, rd, &nrd, &rbp_read);
     if (k < 1)
         return 0;
     for (int i = 0; i < k; i++)
@@ -106,6 +182,7 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
         /* the generations before the ordinary walk: one that moves during
          * it leaves a part that pyfr_window_same turns away */
         w->n = 0;
+        w->part++;
         w->key = at;
         w->max = max;
         w->code_gen = atomic_load_explicit(&pyfr_code_gen, memory_order_relaxed);
@@ -117,13 +194,25 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
     if ((unsigned)k + w->native >= max || (unsigned)k + w->n >= room)
         return 0; /* the walk or the splice might cut it: the ordinary path */
     memcpy(w->ip + k, w->w, w->n * sizeof *w->w);
-    if (HS_UNLIKELY(opt_int(OPT_UNWIND_CHECK))) { /* the ordinary path too, and compare */
+    if (HS_UNLIKELY(chk)) { /* the ordinary path too, and compare */
+        uint32_t mine;
+        if (trace_intern_new(w->ip, (unsigned)k + w->n, 0, &mine) != 0)
+            mine = UNWIND_NO_NAME;
+        if (hit != UNWIND_NO_NAME && mine != hit)
+            pyfr_window_differed("python: a load's stack met again differs from its walk");
+        if (hit != UNWIND_NO_NAME)
+            atomic_fetch_add_explicit(&pyfr_win_again, 1, memory_order_relaxed);
+        else
+            pyfr_window_rep_keep(e, w, origin, rd, nrd, rbp_read, mine);
         w->nchk = (unsigned)k + w->n;
         pyfr_window_pending = (unsigned)k | PYFR_WINDOW_CHECK;
         return 0;
     }
     atomic_fetch_add_explicit(&pyfr_win_given, 1, memory_order_relaxed);
-    return trace_intern_new(w->ip, (unsigned)k + w->n, 0, id) != 0 ? -1 : 1;
+    if (trace_intern_new(w->ip, (unsigned)k + w->n, 0, id) != 0)
+        return -1;
+    pyfr_window_rep_keep(e, w, origin, rd, nrd, rbp_read, *id);
+    return 1;
 }
 
 void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int walk_cut,
@@ -136,11 +225,8 @@ void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int 
         int same = !(flags & (HSNAP_TRACE_TRUNCATED | HSNAP_TRACE_TMOWN)) && k == w->nchk &&
                    memcmp(out, w->ip, k * sizeof *out) == 0;
         atomic_fetch_add_explicit(&pyfr_win_checked, 1, memory_order_relaxed);
-        if (!same) {
-            atomic_fetch_add_explicit(&pyfr_win_differed, 1, memory_order_relaxed);
-            opt_warn("python: a load's stack spliced outward once differs from its splice", "",
-                     "");
-        }
+        if (!same)
+            pyfr_window_differed("python: a load's stack spliced outward once differs from its splice");
         return;
     }
     /* the ordinary splice kept the stack's own frames as they are, then
@@ -151,6 +237,7 @@ void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int 
         return;
     w->native = depth - below;
     w->n = k - below;
+    w->part++;
     memcpy(w->w, out + below, w->n * sizeof *out);
 }
 
@@ -171,6 +258,8 @@ __attribute__((destructor)) static void pyfr_window_report(void)
     if (!given && !checked)
         return;
     opt_debug_count("python: load stacks spliced outward of the load once: ", given);
+    opt_debug_count("python: ... met again among the thread's last walks: ",
+                    atomic_load(&pyfr_win_again));
     opt_debug_count("python: load stacks checked against their splice: ", checked);
     opt_debug_count("python: load stacks that differed: ", atomic_load(&pyfr_win_differed));
 }
