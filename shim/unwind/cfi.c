@@ -955,33 +955,35 @@ int cfi_again_frames(uint32_t name, uintptr_t *ip, unsigned room)
     return (int)m->n + 1;
 }
 
-int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t bound,
-                uintptr_t *ip, unsigned max, uintptr_t *at, uintptr_t *rd, unsigned *nrd,
-                int *rbp_read)
+/* cfi_walk_to's loop, one copy recording what it reads (rec) and one not:
+ * the window's walks that keep no record run the plain steps alone. */
+static inline __attribute__((always_inline)) int
+cfi_walk_to_in(struct cfi_state c, uintptr_t top8, uintptr_t bound, uintptr_t *ip, unsigned max,
+               uintptr_t *at, uintptr_t *rd, uintptr_t *rv, unsigned *nrd, int *rbp_read,
+               const int rec)
 {
-    cfi_memo.fresh = 0; /* no memo of this walk's: unwind_name names none */
-    if (!rcache.slot || top < rsp + 8 || bound > top - 8 || rsp >= bound ||
-        cfi_check_unloads() < 0)
-        return -1;
-    struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
-    const uintptr_t lo = rsp, top8 = top - 8;
-    unsigned n = 0, r = 0, room = rd ? *nrd : 0;
-    int mine = 1; /* rbp is still the one the walk began with */
-    *rbp_read = 0;
-    cfi_memo.stacks++;
+    const uintptr_t lo = c.rsp;
+    unsigned n = 0, r = 0, room = rec ? *nrd : 0;
+    int mine = 1, used = 0; /* rbp still the walk's first; that one used */
     for (;;) {
         uintptr_t how;
         if (cfi_step(&c, &how, lo, top8) != 1)
             return -1;
         cfi_memo.walked++;
-        *rbp_read |= mine && (how & CFI_HOW_CFA_RBP);
-        mine &= !(how & ~CFI_HOW_CFA_RBP); /* a saved rbp read: memory's now */
-        if (r + 2 <= room) { /* the words the step read: its return address, a saved rbp */
-            rd[r++] = c.rsp - 8;
-            if (how & ~CFI_HOW_CFA_RBP)
-                rd[r++] = how & ~CFI_HOW_CFA_RBP;
-        } else
-            room = 0, r = UINT32_MAX;
+        if (rec) {
+            if (HS_UNLIKELY(mine)) {
+                used |= (how & CFI_HOW_CFA_RBP) != 0;
+                mine = !(how & ~CFI_HOW_CFA_RBP); /* a saved rbp read: memory's from here */
+            }
+            if (HS_UNLIKELY(r + 2 > room)) { /* more words than room: no record */
+                r = UINT32_MAX;
+                room = 0;
+            } else if (r != UINT32_MAX) { /* the words the step read: its return address, a saved rbp */
+                rd[r] = c.rsp - 8, rv[r++] = c.key;
+                if (how & ~CFI_HOW_CFA_RBP)
+                    rd[r] = how & ~CFI_HOW_CFA_RBP, rv[r++] = c.rbp;
+            }
+        }
         if (c.rsp >= bound)
             break;
         if (n == max)
@@ -991,9 +993,25 @@ int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uint
     if (c.rsp != bound)
         return -1;
     *at = c.key;
-    if (rd)
+    if (rec) {
+        *rbp_read = used;
         *nrd = r;
+    }
     return (int)n;
+}
+
+int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t bound,
+                uintptr_t *ip, unsigned max, uintptr_t *at, uintptr_t *rd, uintptr_t *rv,
+                unsigned *nrd, int *rbp_read)
+{
+    cfi_memo.fresh = 0; /* no memo of this walk's: unwind_name names none */
+    if (!rcache.slot || top < rsp + 8 || bound > top - 8 || rsp >= bound ||
+        cfi_check_unloads() < 0)
+        return -1;
+    struct cfi_state c = {.rsp = rsp, .key = key, .rbp = rbp};
+    cfi_memo.stacks++;
+    return rd ? cfi_walk_to_in(c, top - 8, bound, ip, max, at, rd, rv, nrd, rbp_read, 1)
+              : cfi_walk_to_in(c, top - 8, bound, ip, max, at, NULL, NULL, NULL, NULL, 0);
 }
 
 unsigned long long cfi_rules_subs(void)

@@ -261,8 +261,8 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
 }
 
 int unwind_capture_to(uintptr_t *ip, unsigned max, const struct unwind_origin *o,
-                      uintptr_t bound, uintptr_t *at, uintptr_t *rd, unsigned *nrd,
-                      int *rbp_read)
+                      uintptr_t bound, uintptr_t *at, uintptr_t *rd, uintptr_t *rv,
+                      unsigned *nrd, int *rbp_read)
 {
     uintptr_t sp;
     if (unw.method != UNWIND_AUTO || max < 2)
@@ -272,7 +272,7 @@ int unwind_capture_to(uintptr_t *ip, unsigned max, const struct unwind_origin *o
     if (!top || o->cfa >= bound)
         return -1;
     ip[0] = o->ra;
-    int n = cfi_walk_to(o->ra, o->cfa, o->rbp, top, bound, ip + 1, max - 1, at, rd, nrd,
+    int n = cfi_walk_to(o->ra, o->cfa, o->rbp, top, bound, ip + 1, max - 1, at, rd, rv, nrd,
                         rbp_read);
     return n < 0 ? -1 : n + 1;
 }

@@ -73,13 +73,14 @@ unsigned unwind_capture(uintptr_t *ip, unsigned max, int *truncated, uint32_t *s
  * at most max), the return address whose state's rsp is bound in *at;
  * n >= 1, or -1 when the walk by the cached rules does not reach bound
  * exactly (auto only: the caller then captures whole).  rd (may be NULL):
- * the addresses of the stack words the walk read past origin (at most
- * *nrd; their count in *nrd, UINT32_MAX when more), *rbp_read whether it
- * used origin's rbp: the same origin (its rbp too where read) with the
- * same words there, and the same unwind_rules_gen, walks the same. */
+ * the addresses of the stack words the walk read past origin, rv their
+ * values (at most *nrd; their count in *nrd, UINT32_MAX when more),
+ * *rbp_read whether it used origin's rbp: the same origin (its rbp too
+ * where read) with the same words there, and the same unwind_rules_gen,
+ * walks the same. */
 int unwind_capture_to(uintptr_t *ip, unsigned max, const struct unwind_origin *origin,
-                      uintptr_t bound, uintptr_t *at, uintptr_t *rd, unsigned *nrd,
-                      int *rbp_read);
+                      uintptr_t bound, uintptr_t *at, uintptr_t *rd, uintptr_t *rv,
+                      unsigned *nrd, int *rbp_read);
 unsigned long long unwind_rules_gen(void); /* moves when cached rules may no longer hold */
 /* The name unwind_capture would give in *same, alone (no ip[] needed):
  * the recording hook's fast path; UNWIND_NO_NAME: capture (same NULL

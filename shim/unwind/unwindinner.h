@@ -120,13 +120,14 @@ int cfi_walk_caller(uintptr_t ra, uintptr_t cfa, uintptr_t rbp, uintptr_t top, u
  * (key, rsp, rbp) out to the state whose rsp is bound: the keys of the
  * states below it in ip[] (at most max), the key at bound in *at; their
  * count, or -1 (the walk ended, passed bound, or took max frames first).
- * rd (may be NULL): the addresses of the stack words the walk read, at
- * most *nrd of them, their count in *nrd (UINT32_MAX: more); *rbp_read:
- * whether the walk used the rbp it began with (a CFA based on it before
- * a saved rbp was read). */
+ * rd (may be NULL): the addresses of the stack words the walk read, rv
+ * their values, at most *nrd of them, their count in *nrd (UINT32_MAX:
+ * more); *rbp_read: whether the walk used the rbp it began with (a CFA
+ * based on it before a saved rbp was read).  Without rd, nrd and rbp_read
+ * are left alone. */
 int cfi_walk_to(uintptr_t key, uintptr_t rsp, uintptr_t rbp, uintptr_t top, uintptr_t bound,
-                uintptr_t *ip, unsigned max, uintptr_t *at, uintptr_t *rd, unsigned *nrd,
-                int *rbp_read);
+                uintptr_t *ip, unsigned max, uintptr_t *at, uintptr_t *rd, uintptr_t *rv,
+                unsigned *nrd, int *rbp_read);
 unsigned long long cfi_rules_subs(void); /* the rule cache's dlpi_subs */
 /* Only the exact-repeat test of cfi_walk_caller (ip[] would get max
  * frames): the name, or CFI_NO_TAG when a walk is needed.  The caller has

@@ -65,6 +65,7 @@ struct pyfr_window {
     uintptr_t w[TRACE_DEPTH_MAX];                 /* the part outward, spliced */
     unsigned nchk;                                /* check mode: ip[0..nchk) to compare */
     uint32_t part;                                /* moves with each part learnt or let go */
+    uint32_t kept, again;                         /* this window's walks kept, found again */
     struct pyfr_rep rep[PYFR_REPS];
 };
 static __thread struct pyfr_window *pyfr_win;
@@ -78,6 +79,7 @@ uintptr_t pyfr_window_enter(uintptr_t cfa)
     if (pyfr_win) {
         pyfr_win->n = 0;
         pyfr_win->part++;
+        pyfr_win->kept = pyfr_win->again = 0;
     }
     return cfa;
 }
@@ -107,31 +109,36 @@ static int pyfr_window_rep_same(const struct pyfr_rep *e, const struct pyfr_wind
         (e->rbp_read && e->rbp != origin->rbp) || e->part != w->part ||
         e->rules != unwind_rules_gen())
         return 0;
-    uintptr_t d = 0;
     for (unsigned i = 0; i < e->n; i++)
-        d |= *(const uintptr_t *)e->at[i] ^ e->val[i];
-    return d == 0;
+        if (*(const uintptr_t *)e->at[i] != e->val[i])
+            return 0;
+    return 1;
 }
 
-/* The walk just made (the words it read: rd[0..nrd)) and its trace id, in
- * slot e; UNWIND_NO_NAME (check mode, before the ordinary path interns):
- * the slot is let go. */
-static void pyfr_window_rep_keep(struct pyfr_rep *e, const struct pyfr_window *w,
-                                 const struct unwind_origin *origin, const uintptr_t *rd,
-                                 unsigned nrd, int rbp_read, uint32_t id)
+/* Whether this walk is worth keeping: a record costs about a tenth of
+ * what a stack met again saves (callgrind, `import torch`), so a load
+ * whose stacks come again less than one time in eight (libtorch's
+ * constructors: one in fifteen) stops keeping them after a few thousand
+ * walks; the next load starts again. */
+static inline int pyfr_window_rep_worth(const struct pyfr_window *w)
 {
-    e->n = 0;
+    return w->kept < 4096 || (uint64_t)w->again * 8 >= w->kept;
+}
+
+/* The walk just made from origin (the words it read: e's, nrd of them)
+ * and its trace id, in slot e; UNWIND_NO_NAME: the slot is let go. */
+static void pyfr_window_rep_keep(struct pyfr_rep *e, struct pyfr_window *w,
+                                 const struct unwind_origin *origin, unsigned nrd, int rbp_read,
+                                 uint32_t id)
+{
     if (id == UNWIND_NO_NAME || nrd > PYFR_REP_WORDS)
         return;
-    for (unsigned i = 0; i < nrd; i++) {
-        e->at[i] = rd[i];
-        e->val[i] = *(const uintptr_t *)rd[i];
-    }
     e->ra = origin->ra, e->cfa = origin->cfa, e->rbp = origin->rbp, e->rbp_read = rbp_read;
     e->rules = unwind_rules_gen();
     e->part = w->part;
     e->id = id;
     e->n = nrd;
+    w->kept++;
 }
 
 static void pyfr_window_differed(const char *what)
@@ -160,6 +167,7 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
     _Static_assert(PYFR_REPS == 16, "the slot's 4 bits");
     uint32_t hit = UNWIND_NO_NAME;
     if (w->n && pyfr_window_rep_same(e, w, origin) && pyfr_window_same(w, ts, max)) {
+        w->again++;
         if (!chk) {
             atomic_fetch_add_explicit(&pyfr_win_given, 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&pyfr_win_again, 1, memory_order_relaxed);
@@ -168,10 +176,16 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
         }
         hit = e->id; /* check mode: walked and spliced too, and compared */
     }
-    uintptr_t at, rd[PYFR_REP_WORDS];
+    /* the walk records into e (let go first) what it reads, unless e is
+     * the walk met again (check mode) or records are not worth it */
+    int keep = hit == UNWIND_NO_NAME && pyfr_window_rep_worth(w);
+    if (keep)
+        e->n = 0;
+    uintptr_t at;
     unsigned nrd = PYFR_REP_WORDS;
-    int rbp_read;
-    int k = unwind_capture_to(w->ip, max, origin, pyfr_window_bound, &at, rd, &nrd, &rbp_read);
+    int rbp_read = 1;
+    int k = unwind_capture_to(w->ip, max, origin, pyfr_window_bound, &at, keep ? e->at : NULL,
+                              e->val, &nrd, &rbp_read);
     if (k < 1)
         return 0;
     for (int i = 0; i < k; i++)
@@ -202,8 +216,8 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
             pyfr_window_differed("python: a load's stack met again differs from its walk");
         if (hit != UNWIND_NO_NAME)
             atomic_fetch_add_explicit(&pyfr_win_again, 1, memory_order_relaxed);
-        else
-            pyfr_window_rep_keep(e, w, origin, rd, nrd, rbp_read, mine);
+        else if (keep)
+            pyfr_window_rep_keep(e, w, origin, nrd, rbp_read, mine);
         w->nchk = (unsigned)k + w->n;
         pyfr_window_pending = (unsigned)k | PYFR_WINDOW_CHECK;
         return 0;
@@ -211,7 +225,8 @@ int pyfr_window_trace(const struct unwind_origin *origin, unsigned max, uint32_t
     atomic_fetch_add_explicit(&pyfr_win_given, 1, memory_order_relaxed);
     if (trace_intern_new(w->ip, (unsigned)k + w->n, 0, id) != 0)
         return -1;
-    pyfr_window_rep_keep(e, w, origin, rd, nrd, rbp_read, *id);
+    if (keep)
+        pyfr_window_rep_keep(e, w, origin, nrd, rbp_read, *id);
     return 1;
 }
 
