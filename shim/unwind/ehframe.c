@@ -383,6 +383,22 @@ struct ehf_mod {
     int found;                    /* out: a module holds ip */
 };
 
+/* The module's .eh_frame_hdr at eh (0: none) and the PT_LOAD holding it,
+ * [*lo, *hi) its file bytes; left alone when no PT_LOAD holds it. */
+static void ehf_hdr_in(const struct dl_phdr_info *info, uintptr_t eh, const uint8_t **hdr,
+                       const uint8_t **lo, const uint8_t **hi)
+{
+    for (int i = 0; eh && i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t at = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && eh - at < ph->p_filesz) {
+            *hdr = (const uint8_t *)eh;
+            *lo = (const uint8_t *)at;
+            *hi = (const uint8_t *)(at + ph->p_filesz);
+        }
+    }
+}
+
 static int ehf_find_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct ehf_mod *m = arg;
@@ -405,15 +421,7 @@ static int ehf_find_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     m->found = 1;
     m->base = info->dlpi_addr;
-    for (int i = 0; eh && i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && eh - lo < ph->p_filesz) {
-            m->hdr = (const uint8_t *)eh;
-            m->lo = (const uint8_t *)lo;
-            m->hi = (const uint8_t *)(lo + ph->p_filesz);
-        }
-    }
+    ehf_hdr_in(info, eh, &m->hdr, &m->lo, &m->hi);
     return 1;
 }
 
@@ -602,15 +610,7 @@ static int ehf_spans_add(struct dl_phdr_info *info, size_t size, void *arg)
         if (ph->p_type == PT_GNU_EH_FRAME)
             eh = lo;
     }
-    for (int i = 0; eh && i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && eh - lo < ph->p_filesz) {
-            m->hdr = (const uint8_t *)eh;
-            m->lo = (const uint8_t *)lo;
-            m->hi = (const uint8_t *)(lo + ph->p_filesz);
-        }
-    }
+    ehf_hdr_in(info, eh, &m->hdr, &m->lo, &m->hi);
     ehs.nmod++;
     return 0;
 }
