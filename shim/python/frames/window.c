@@ -22,8 +22,9 @@
  * memo is not named for such a stack, nor the recent splices kept: a
  * stack met again (a constructor's loop) is found among the thread's
  * last walks here (pyfr_rep: the same origin, every stack word its walk
- * read the same, the same part outward and rules), without a walk.  Per thread: a dlopen inside the window (a
- * constructor importing Python) keeps the outer window.  Under
+ * read the same, the same part outward and rules), without a walk.  Per
+ * thread: a dlopen inside the window (a constructor importing Python)
+ * keeps the outer window.  Under
  * HEAPSNAP_UNWIND_CHECK each such stack's words are made, then the
  * ordinary path's, and compared (pyfr_window_learn): the counts come out
  * under HEAPSNAP_VERBOSE (test_python_load_window).
@@ -35,7 +36,6 @@
 
 __thread uintptr_t pyfr_window_bound;
 __thread unsigned pyfr_window_pending;
-
 
 /* Stacks given their part here, and (check mode) compared and found
  * different (a stack met again: its walk's trace and the one kept). */
@@ -246,7 +246,7 @@ void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int 
     }
     /* the ordinary splice kept the stack's own frames as they are, then
      * the part outward, none cut */
-    if ( walk_cut || (flags & (HSNAP_TRACE_TRUNCATED | HSNAP_TRACE_TMOWN)) ||
+    if (walk_cut || (flags & (HSNAP_TRACE_TRUNCATED | HSNAP_TRACE_TMOWN)) ||
         max != w->max || depth <= below || k <= below || ip[below] != w->key ||
         memcmp(out, ip, below * sizeof *ip) != 0)
         return;
