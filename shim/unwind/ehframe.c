@@ -624,7 +624,7 @@ static void ehf_spans_fill(void)
     ehs.nspan = ehs.nmod = 0;
     ehs.failed = 0;
     unwind_host->iterate_phdr(ehf_spans_add, NULL);
-    if (ehs.failed || !ehs.nmod)
+    if (ehs.failed || !ehs.nspan) /* no span to search: the pass answers */
         return;
     static const unsigned gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
     for (unsigned g = 0; g < sizeof gaps / sizeof *gaps; g++)
