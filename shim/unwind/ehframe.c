@@ -678,6 +678,12 @@ static int ehf_spans_find(struct ehf_mod *m)
     return r;
 }
 
+void ehf_after_fork_child(void)
+{
+    ehs.valid = 0; /* a pass the fork cut short: made again at the next miss */
+    lock_drop(&ehs.lock);
+}
+
 /* ip's module: from the spans, else by a pass over the loader's list. */
 static void ehf_module_of(struct ehf_mod *m)
 {

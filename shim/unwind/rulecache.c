@@ -207,6 +207,7 @@ int rcache_check(void)
 static void rcache_after_fork_child(void)
 {
     lock_drop(&rcache.lock); /* only this thread is left; the table is consistent */
+    ehf_after_fork_child();
 }
 
 int rcache_init(void)

@@ -49,6 +49,9 @@ struct cfi_rule {                  /* a rule word, unpacked */
 /* ---- ehframe.c: the rule word of an IP, from the module's .eh_frame ---- */
 uint64_t ehf_rule(uintptr_t ip, int *found, unsigned long long *subs); /* loader lock */
 void ehf_decode(uint64_t w, struct cfi_rule *out);
+/* fork's child handler (rcache_after_fork_child): the modules' spans'
+ * lock let go, the spans made again at the next miss. */
+void ehf_after_fork_child(void);
 /* ehdrop.c: the modules whose unwind tables ehframe.c's lookups read
  * (ehd_note_read(dlpi_addr), after the reads), and the stacks
  * unw_backtrace takes */
