@@ -66,6 +66,7 @@ def build_floors(build_dir, out):
             "-fvisibility=hidden", "-ftls-model=initial-exec", "-I" + ROOT + "/shim", ip]
     sh(base + ["-o", out + "/libbare.so", "-ldl", "-pthread"])
     unwind = sorted(glob.glob(os.path.join(build_dir, "obj/shim/unwind/*.o")))
+    unwind += [os.path.join(build_dir, "obj/shim/base/spans.o")]  # span_sort (ehframe.c)
     sh(base + ["-DIP_WALK", "-flto=auto", "-O3"] + unwind +
        ["-lunwind", "-o", out + "/libwalk.so", "-ldl", "-pthread"])
 

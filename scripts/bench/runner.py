@@ -173,6 +173,7 @@ class Runner:
         library} of those that built."""
         src = os.path.join(self.root, "scripts/bench/programs/lib/interpose.c")
         unwind = sorted(glob.glob(os.path.join(tools, "obj/shim/unwind/*.o")))
+        unwind += [os.path.join(tools, "obj/shim/base/spans.o")]  # span_sort (ehframe.c)
         out = {}
         for mode, (lib, flags) in FLOORS.items():
             path = os.path.join(tools, lib)

@@ -548,8 +548,9 @@ static struct {
     int valid;                   /* the spans are the counts' */
     unsigned long long adds, subs;
     struct ehf_span *span;
+    uintptr_t (*ord)[2];         /* (lo, its span's index), sorted: span_sort */
     struct ehf_smod *mod;
-    unsigned nspan, capspan, nmod, capmod;
+    unsigned nspan, capspan, nmod, capmod, capord;
     int failed;                  /* this pass: no memory, an old loader */
 } ehs;
 
@@ -615,28 +616,22 @@ static int ehf_spans_add(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
-/* With ehs.lock held: the spans made again; their sort by address (Shell's
- * gaps: no allocation, and a few thousand spans at most) and the overlap
- * test. */
+/* With ehs.lock held: the spans made again, their order by address
+ * (span_sort) and the overlap test. */
 static void ehf_spans_fill(void)
 {
     ehs.valid = 0;
     ehs.nspan = ehs.nmod = 0;
     ehs.failed = 0;
     unwind_host->iterate_phdr(ehf_spans_add, NULL);
-    if (ehs.failed || !ehs.nspan) /* no span to search: the pass answers */
+    if (ehs.failed || !ehs.nspan || /* no span to search: the pass answers */
+        ehf_grow((void **)&ehs.ord, &ehs.capord, ehs.nspan, sizeof *ehs.ord) != 0)
         return;
-    static const unsigned gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
-    for (unsigned g = 0; g < sizeof gaps / sizeof *gaps; g++)
-        for (unsigned i = gaps[g]; i < ehs.nspan; i++) {
-            struct ehf_span x = ehs.span[i];
-            unsigned j = i;
-            for (; j >= gaps[g] && ehs.span[j - gaps[g]].lo > x.lo; j -= gaps[g])
-                ehs.span[j] = ehs.span[j - gaps[g]];
-            ehs.span[j] = x;
-        }
+    for (unsigned i = 0; i < ehs.nspan; i++)
+        ehs.ord[i][0] = ehs.span[i].lo, ehs.ord[i][1] = i;
+    span_sort(ehs.ord, ehs.nspan);
     for (unsigned i = 1; i < ehs.nspan; i++)
-        if (ehs.span[i - 1].end > ehs.span[i].lo)
+        if (ehs.span[ehs.ord[i - 1][1]].end > ehs.ord[i][0])
             return;
     ehs.valid = 1;
 }
@@ -656,12 +651,12 @@ static int ehf_spans_find(struct ehf_mod *m)
         unsigned lo = 0, hi = ehs.nspan; /* the last span with lo <= ip */
         while (hi - lo > 1) {
             unsigned mid = lo + (hi - lo) / 2;
-            if (ehs.span[mid].lo <= m->ip)
+            if (ehs.ord[mid][0] <= m->ip)
                 lo = mid;
             else
                 hi = mid;
         }
-        const struct ehf_span *sp = &ehs.span[lo];
+        const struct ehf_span *sp = &ehs.span[ehs.ord[lo][1]];
         m->subs = c[1];
         if (sp->lo <= m->ip && m->ip < sp->end) {
             const struct ehf_smod *md = &ehs.mod[sp->mod];

@@ -1,4 +1,4 @@
-// link: shim/unwind/cfi.c shim/unwind/cfichecks.c shim/unwind/check.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/ehdrop.c shim/unwind/unwind.c shim/base/arena.c shim/base/lock.c shim/base/pagemap.c
+// link: shim/unwind/cfi.c shim/unwind/cfichecks.c shim/unwind/check.c shim/unwind/rulecache.c shim/unwind/ehframe.c shim/unwind/ehdrop.c shim/unwind/unwind.c shim/base/arena.c shim/base/lock.c shim/base/pagemap.c shim/base/spans.c
 /*
  * test_cfi.c - the CFI interpreter and walk behind HEAPSNAP_UNWIND=auto.
  * First on synthetic CIE/FDE instruction bytes (each supported opcode,
