@@ -33,10 +33,14 @@ struct snap_module {
 struct snap_trace {
     uint16_t depth;            /* number of ips */
     uint16_t flags;            /* HSNAP_TRACE_* */
+    uint16_t pyat;             /* with node: pynode's frame, counted from the innermost */
     const uint64_t *ips;       /* innermost first; into snap.ipbuf, or into
                                   the file's TRACES; NULL: see node */
     uint32_t node;             /* a compressed TRACES' (snap_traces_stream):
                                   its innermost ip in snap.nodes (0: none) */
+    uint32_t pynode;           /* with node: its innermost Python frame's node
+                                  (0: none), so that a Python stack's site is
+                                  found without a walk of its native frames */
 };
 
 /* A node of a compressed TRACES' tree: an ip and the node of the frame
@@ -103,6 +107,8 @@ struct snap {
     uint64_t *iptab;           /* a compressed TRACES' distinct ips, or NULL */
     struct snap_node *nodes;   /* its tree: nodes[1..nnodes] */
     uint32_t nnodes;
+    int pynodes;               /* the traces' pynode and pyat are the tree's
+                                  (snap_traces_stream): else the walk finds them */
     char *traces_err;          /* why that TRACES is bad: the loader reports
                                   it in turn */
     const struct hsnap_stat *stats;    /* ntraces of them, into buf */

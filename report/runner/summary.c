@@ -294,11 +294,13 @@ static int summary_py_word(const struct snap *s, struct summary_first *q, uint64
 
 /* Whether trace ti has a word of the Python line q->f (its site is one of
  * its Python words); the answer of a node of a compressed TRACES is kept
- * for every trace through it.  1, 0, or -1. */
+ * for every trace through it, read from its innermost Python frame
+ * (snap_trace.pynode) out: the native frames under it hold no such word.
+ * 1, 0, or -1. */
 static int summary_py_in(const struct snap *s, struct summary_first *q, uint32_t ti)
 {
     const struct snap_trace *t = &s->traces[ti];
-    uint32_t node = t->node;
+    uint32_t node = s->pynodes ? t->pynode : t->node, top = node;
     size_t n = 0;
     if (t->ips || !s->nodes) {
         int k = summary_words(s, ti, &q->ips, &q->cap);
@@ -319,7 +321,7 @@ static int summary_py_in(const struct snap *s, struct summary_first *q, uint32_t
             in = 2;
         q->nodes[x] = in;
     }
-    return t->node && q->nodes[t->node] == 2;
+    return top && q->nodes[top] == 2;
 }
 
 /* The traces of order[next..n) that may be of the line of frame f: of a

@@ -522,13 +522,18 @@ static const struct frames_trace *get_site(const struct snap *s, struct frames_s
             return NULL;
         snap_trace_ips(s, t, fx.ips);
     }
-    /* by node, node_has_py's memo answers, shared by the stacks that
-     * share callers: no walk of a whole stack through its nodes */
-    if (by_node && t->depth && (py = node_has_py(s, v, t->node)) < 0)
+    /* by node, the load's innermost Python frame (snap_trace.pynode): a
+     * Python stack's site is looked for from there, not through the
+     * native frames under it (an extension's constructors: dozens, a
+     * cache miss each); a tree made otherwise asks node_has_py's memo */
+    int i = 0;
+    if (by_node && !s->pynodes && t->depth && (py = node_has_py(s, v, t->node)) < 0)
         return NULL;
-    for (int i = 0; !by_node && i < t->depth && !py; i++)
-        py = HSNAP_IS_PYFRAME(site_word(s, by_node, &node, i));
-    for (int i = 0; i < t->depth; i++) {
+    if (by_node && s->pynodes && (py = t->pynode != 0))
+        node = t->pynode, i = t->pyat;
+    for (int k = 0; !by_node && k < t->depth && !py; k++)
+        py = HSNAP_IS_PYFRAME(site_word(s, by_node, &node, k));
+    for (; i < t->depth; i++) {
         uint64_t w = site_word(s, by_node, &node, i);
         struct frec *const *recs;
         if (py && !HSNAP_IS_PYFRAME(w))
@@ -591,6 +596,8 @@ int frames_has_python(const struct snap *s, uint32_t ti)
     struct frames_snap *v = fview_of(s);
     if (!v)
         return -1;
+    if (s->nodes && !t->ips && s->pynodes)
+        return t->pynode != 0; /* the load's answer (snap_trace.pynode) */
     if (s->nodes && !t->ips)
         return t->depth ? node_has_py(s, v, t->node) : 0;
     for (int i = 0; i < t->depth; i++)

@@ -317,6 +317,35 @@ static uint64_t seed_deep_ip(uint32_t i, uint32_t d)
     return d ? 0x500000 + 16 * ((uint64_t)(i % 2) * SEED_DEEP + d) : 0x900000 + 16 * (uint64_t)i;
 }
 
+/* swap 4: trace i's frames (0 innermost), some of them Python words
+ * (HSNAP_PY_TAG): the innermost Python frame among the trace's own
+ * frames, in the frames it shares with the trace before, at its
+ * innermost, or none; every fifth trace the one before again. */
+#define SEED_PY_DEPTH 6
+#define SEED_PY(x) (HSNAP_PY_TAG | (uint64_t)(x) << HSNAP_PY_CODE_SHIFT | 5)
+static uint32_t seed_py_from; /* trace i is the kinds' trace i + this */
+static int seed_py_trace(uint32_t i, uint64_t *ip)
+{
+    i += seed_py_from;
+    uint32_t k = i % 5 == 4 ? i - 1 : i, leaf = 0x401000 + 16 * k;
+    switch (k % 5) {
+    case 0: /* a Python frame of its own over the leaf, another further out */
+        ip[0] = leaf, ip[1] = SEED_PY(k), ip[2] = 0x402000, ip[3] = SEED_PY(7);
+        ip[4] = 0x403000;
+        return 5;
+    case 1: /* its one Python frame among those the trace before had */
+        ip[0] = leaf, ip[1] = 0x404000, ip[2] = 0x405000, ip[3] = 0x402000, ip[4] = SEED_PY(7);
+        ip[5] = 0x403000;
+        return 6;
+    case 2: /* no Python frame */
+        ip[0] = leaf, ip[1] = 0x404000, ip[2] = 0x406000, ip[3] = 0x403000;
+        return 4;
+    default: /* the innermost frame a Python one */
+        ip[0] = SEED_PY(k), ip[1] = 0x402000, ip[2] = SEED_PY(7), ip[3] = 0x403000;
+        return 4;
+    }
+}
+
 static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int swap)
 {
     static uint8_t seed[1 << 16], payload[1 << 21], packed[1 << 21];
@@ -327,7 +356,7 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
     if (len < at || cap < len)
         return 0;
     memcpy(out, seed, at);
-    if (swap == 2) { /* shared frames: format 5 */
+    if (swap == 2 || swap == 4) { /* shared frames: format 5 */
         uint32_t v = 5;
         memcpy(out + HSNAP_MAGIC_LEN, &v, 4);
     }
@@ -356,7 +385,25 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
                     memcpy(payload + p, &ip, 8);
                 }
             }
-            for (uint32_t i = 0; swap != 3 && i < *ntr && p + 32 <= sizeof payload; i++) {
+            /* swap 4: traces of Python words among native frames, format 5 */
+            uint64_t before[SEED_PY_DEPTH];
+            int nbefore = 0;
+            for (uint32_t i = 0; swap == 4 && i < *ntr; i++) {
+                uint64_t ips[SEED_PY_DEPTH];
+                int depth = seed_py_trace(i, ips), shared = 0;
+                while (shared < depth && shared < nbefore &&
+                       ips[depth - 1 - shared] == before[nbefore - 1 - shared])
+                    shared++;
+                uint64_t head = (uint64_t)depth | (uint64_t)shared << 32;
+                if (p + 8 + 8 * (size_t)depth > sizeof payload)
+                    return 0;
+                memcpy(payload + p, &head, 8);
+                memcpy(payload + p + 8, ips, 8 * (size_t)(depth - shared));
+                p += 8 + 8 * (size_t)(depth - shared);
+                memcpy(before, ips, sizeof ips);
+                nbefore = depth;
+            }
+            for (uint32_t i = 0; swap < 3 && i < *ntr && p + 32 <= sizeof payload; i++) {
                 uint64_t head = 3, ips[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
                 if (swap == 1 && i % 3 == 1) /* the same callers, the other way round */
                     ips[1] = 0x403000, ips[2] = 0x402000;
@@ -501,6 +548,62 @@ TEST_BEGIN(compressed_traces_shared_frames_read_as_written)
 }
 TEST_END
 
+/* One file of the seed's traces, kinds from seed_py_from on: the traces
+ * whose pynode and pyat are not what a walk of their frames finds (*py:
+ * those with a Python frame, *seen: the traces), or -1 when it does not
+ * load. */
+static int64_t py_named_wrong(uint32_t *py, uint32_t *seen)
+{
+    static uint8_t buf[1 << 17];
+    uint32_t n = 0, bad = 0;
+    size_t len = shared_callers_seed(buf, sizeof buf, &n, 4);
+    struct wbuf w = {buf, len, len};
+    struct snap s;
+    if (!len || load(&w, len, &s) != 0)
+        return -1;
+    bad += !s.pynodes;
+    *seen += n;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct snap_trace *t = &s.traces[i];
+        uint64_t want[SEED_PY_DEPTH], ips[SEED_PY_DEPTH];
+        int depth = seed_py_trace(i, want), at = -1;
+        bad += t->ips != NULL || t->depth != depth;
+        snap_trace_ips(&s, t, ips);
+        for (int d = 0; d < depth; d++)
+            bad += ips[d] != want[d];
+        for (int d = depth - 1; d >= 0; d--)
+            if (HSNAP_IS_PYFRAME(want[d]))
+                at = d;
+        uint32_t node = t->node;
+        for (int d = 0; d < at; d++)
+            node = s.nodes[node].parent;
+        if (at < 0) {
+            bad += t->pynode != 0 || t->pyat != 0;
+            continue;
+        }
+        ++*py;
+        bad += t->pynode != node || t->pyat != at || s.iptab[s.nodes[node].ipx] != want[at];
+    }
+    snap_free(&s);
+    return bad;
+}
+
+/* A compressed TRACES' tree names each trace's innermost Python frame
+ * (snap_trace.pynode, pyat) as a walk of its frames finds it: of its own
+ * frames, of those it shares with the trace before, its innermost, or
+ * none (then 0); a trace that is the one before again has its answer. */
+TEST_BEGIN(compressed_traces_name_their_innermost_python_frame)
+{
+    uint32_t py = 0, seen = 0;
+    for (seed_py_from = 0; seed_py_from < 6; seed_py_from += 3) { /* the seed's 3 a file */
+        int64_t bad = py_named_wrong(&py, &seen);
+        expect_true(bad == 0, "kinds from %u: %lld traces named wrong (-1: no file: %s)",
+                    seed_py_from, (long long)bad, err);
+    }
+    expect_true(seen == 6 && py == 5, "%u of %u traces with a Python frame", py, seen);
+}
+TEST_END
+
 /* ... and stored raw: the shared frames copied from the trace before; a
  * count of shared frames over the trace's or the one before's depth is
  * refused in one line, and a file before format 5 never reads the field
@@ -621,6 +724,7 @@ int main(void)
     packed_records_budget_bounded_by_file_size();
     skipped_stats_read_as_zeros();
     compressed_traces_shared_frames_read_as_written();
+    compressed_traces_name_their_innermost_python_frame();
     raw_traces_shared_frames_read_as_written();
     compressed_traces_alternating_callers_share_nodes();
     compressed_traces_past_the_tables_first_size_read_as_written();

@@ -34,7 +34,7 @@ static void build(void)
 {
     memset(&s, 0, sizeof s);
     for (int t = 0; t < NT; t++) {
-        tr[t] = (struct snap_trace){3, flags[t], ips[t], 0};
+        tr[t] = (struct snap_trace){.depth = 3, .flags = flags[t], .ips = ips[t]};
         sv[t] = (struct hsnap_stat){0};
         sv[t].live_count = (uint64_t)t + 1;
         sv[t].live_bytes = 100u << t;

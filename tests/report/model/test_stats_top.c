@@ -41,7 +41,7 @@ static void build(void)
         ips[t][0] = PY(line);
         ips[t][1] = PY(NCODE - 1);
         flags[t] = mmap ? HSNAP_TRACE_MMAP : 0;
-        tr[t] = (struct snap_trace){2, flags[t], ips[t], 0};
+        tr[t] = (struct snap_trace){.depth = 2, .flags = flags[t], .ips = ips[t]};
         sv[t] = (struct hsnap_stat){0};
         sv[t].live_count = mmap ? (line == 2 ? 6 : 1) : 2;
         sv[t].live_bytes = !mmap ? bytes[line] : line == 2 ? bytes[2] * 3 : bytes[(line + 1) % 6] * 3;
@@ -128,7 +128,7 @@ TEST_BEGIN(folded_import_stack_is_its_own_group)
         int imp = t == 1;
         ip2[t][0] = PY(imp ? NCODE : 0);
         ip2[t][1] = PY(imp ? NCODE : NCODE - 1);
-        t2[t] = (struct snap_trace){2, 0, ip2[t], 0};
+        t2[t] = (struct snap_trace){.depth = 2, .ips = ip2[t]};
         v2[t] = (struct hsnap_stat){0};
         v2[t].live_count = 1, v2[t].live_bytes = bytes[t];
     }

@@ -66,7 +66,7 @@ static void build(struct snap *a, struct snap *b, uint64_t serial)
         int d = depth_of(t);
         uint32_t node = 0;
         memcpy(flat[t], ips[t], sizeof flat[t]);
-        ta[t] = (struct snap_trace){(uint16_t)d, flags[t], flat[t], 0};
+        ta[t] = (struct snap_trace){.depth = (uint16_t)d, .flags = flags[t], .ips = flat[t]};
         for (int h = d - 1; h >= 0; h--) { /* from the outermost in */
             uint32_t ipx = 0, kid = 0;
             while (ipx < nips && iptab[ipx] != ips[t][h])
@@ -79,7 +79,7 @@ static void build(struct snap *a, struct snap *b, uint64_t serial)
                 nodes[kid = ++nn] = (struct snap_node){node, ipx};
             node = kid;
         }
-        tb[t] = (struct snap_trace){(uint16_t)d, flags[t], NULL, node};
+        tb[t] = (struct snap_trace){.depth = (uint16_t)d, .flags = flags[t], .node = node};
     }
     a->ntraces = NT, a->traces = ta;
     a->nmodules = 2, a->modules = mods;

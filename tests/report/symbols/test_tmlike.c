@@ -22,8 +22,10 @@ TEST_BEGIN(test_pairs)
     static const uint64_t other[] = {0x600000, 0x5b4f06};
     static const uint64_t one[] = {0x5b6544};
     struct snap_trace tr[] = {
-        {3, HSNAP_TRACE_TMOWN, own1, 0}, {3, HSNAP_TRACE_TMOWN, own2, 0},
-        {3, 0, early, 0}, {3, 0, shared, 0}, {2, 0, other, 0}, {1, 0, one, 0},
+        {.depth = 3, .flags = HSNAP_TRACE_TMOWN, .ips = own1},
+        {.depth = 3, .flags = HSNAP_TRACE_TMOWN, .ips = own2},
+        {.depth = 3, .ips = early}, {.depth = 3, .ips = shared}, {.depth = 2, .ips = other},
+        {.depth = 1, .ips = one},
     };
     struct snap s;
     memset(&s, 0, sizeof s);
