@@ -4,7 +4,8 @@
  * byte j of every record, in order, for every stride and count the
  * format allows around the 8-byte blocks' edges, the same made 8 planes
  * at a time (hsnap_planes_put_some, as the side file makes them), and
- * hsnap_planes_get (the CLI's) gives the records back.
+ * hsnap_planes_get (the CLI's: 8 planes by 16 records with SSE2, 8 by 8,
+ * the rest a byte at a time) gives the records back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,8 @@ TEST_BEGIN(planes_hold_byte_j_of_every_record_in_order)
 {
     static const uint32_t strides[] = {1, 3, 7, 8, 9, 15, 16, 17, 20, 24, 31, 32, 33, 40, 63, 64};
     static const uint32_t counts[] = {1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 63, 64, 65, 1000, 16384};
-    uint8_t *src = malloc(64u * 16384), *dst = malloc(64u * 16384), *back = malloc(64u * 16384);
+    uint8_t *src = malloc(64u * 16384), *dst = malloc(64u * 16384 + 8),
+            *back = malloc(64u * 16384 + 8); /* + 8: the bytes past, checked */
     uint32_t seed = 99;
     for (size_t k = 0; k < 64u * 16384; k++)
         src[k] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
@@ -30,9 +32,11 @@ TEST_BEGIN(planes_hold_byte_j_of_every_record_in_order)
                     bad += dst[(size_t)j * count + i] != src[(size_t)i * stride + j];
             expect_true(bad == 0, "stride %u, count %u: %u bytes misplaced", stride, count, bad);
             expect_eq_u64(dst[(size_t)stride * count], 0xa5); /* nothing written past */
+            memset(back, 0x5a, (size_t)stride * count + 8);
             hsnap_planes_get(back, dst, stride, count);
             expect_true(!memcmp(back, src, (size_t)stride * count), "stride %u, count %u: "
                         "not the records back", stride, count);
+            expect_eq_u64(back[(size_t)stride * count], 0x5a); /* nothing written past */
         }
     free(src), free(dst), free(back);
 }
