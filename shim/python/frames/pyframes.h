@@ -325,7 +325,8 @@ struct pyfr_walk {
     uint8_t first[PY_WALK_MAX]; /* 1: frame i is the first of its native call */
 };
 /* The walk of this thread's frames (state ts), lim frames with a word at
- * most: this thread's new last walk (pyfr_walk_last). */
+ * most: this thread's new last walk (pyfr_walk_last).  Only after
+ * pyfr_walk_last gave this thread a walk (its tables are made). */
 struct pyfr_walk *pyfr_walk_take(const char *ts, uint32_t lim);
 /* This thread's last walk (beside its recent splices), or NULL (no
  * memory); its lim is TRACE_DEPTH_MAX before the first walk. */

@@ -274,9 +274,7 @@ static inline __attribute__((always_inline)) void pyfr_walk_m(struct pyfr_recent
 
 struct pyfr_walk *pyfr_walk_take(const char *ts, uint32_t lim)
 {
-    if (!pyfr_walk_last())
-        return NULL;
-    struct pyfr_recent *r = pyfr_rec;
+    struct pyfr_recent *r = pyfr_rec; /* made: the caller's pyfr_walk_last gave a walk */
     struct pyfr_walk *old = &r->walk[r->last], *wk = &r->walk[r->last ^ 1];
     switch (pylay_lay->frames) {
     case PY_FRAMES_ENTRY:
