@@ -98,20 +98,26 @@ static void pyfr_recent_empty(struct pyfr_recent *r)
     r->wrote = 0;
 }
 
+/* The thread's tables made, at its first walk: pyfr_walk_last's, out of
+ * its line so that its every other call saves no register. */
+static HS_NOINLINE struct pyfr_walk *pyfr_walk_first(void)
+{
+    struct pyfr_recent *r;
+    if (pyfr_rec_off || !(r = pyfr_rec = arena_alloc(sizeof *r))) {
+        pyfr_rec_off = 1;
+        return NULL;
+    }
+    r->walk[0].lim = r->walk[1].lim = TRACE_DEPTH_MAX;
+    r->walk[0].w = r->walk[1].w = r->wa + PY_WALK_MAX;
+    r->walk[0].ph = r->walk[1].ph = r->pha + PY_WALK_MAX;
+    r->gen = atomic_load_explicit(&pyfr_frames_gen, memory_order_relaxed);
+    return &r->walk[r->last];
+}
+
 struct pyfr_walk *pyfr_walk_last(void)
 {
     struct pyfr_recent *r = pyfr_rec;
-    if (HS_UNLIKELY(!r)) {
-        if (pyfr_rec_off || !(r = pyfr_rec = arena_alloc(sizeof *r))) {
-            pyfr_rec_off = 1;
-            return NULL;
-        }
-        r->walk[0].lim = r->walk[1].lim = TRACE_DEPTH_MAX;
-        r->walk[0].w = r->walk[1].w = r->wa + PY_WALK_MAX;
-        r->walk[0].ph = r->walk[1].ph = r->pha + PY_WALK_MAX;
-        r->gen = atomic_load_explicit(&pyfr_frames_gen, memory_order_relaxed);
-    }
-    return &r->walk[r->last];
+    return HS_LIKELY(r != NULL) ? &r->walk[r->last] : pyfr_walk_first();
 }
 
 #define PY_HASH_SEED 0x9e3779b97f4a7c15ull
