@@ -116,6 +116,18 @@ static int snap_required(uint32_t type)
     return type == HSNAP_SEC_META || type == HSNAP_SEC_MODULES || type == HSNAP_SEC_TRACES;
 }
 
+/* Whether a compressed TRACES was read (snap_traces_stream: before the
+ * sections after it) and none of its traces is of the mmap kind. */
+static int traces_unmapped(const struct snap *s)
+{
+    if (!s->traces || s->traces_err)
+        return 0;
+    for (uint32_t t = 0; t < s->ntraces; t++)
+        if (s->traces[t].flags & HSNAP_TRACE_MMAP)
+            return 0;
+    return 1;
+}
+
 /* Pass 1: walk the sections, check their frames and checksums; a
  * compressed one is decompressed into s->unpacked. */
 static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec *secs,
@@ -149,6 +161,9 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
             continue; /* unknown: skipped, by the format's rule */
         if (secs[type].seen)
             return fail(err, errlen, "section %s appears twice", name);
+        if (type == HSNAP_SEC_STATS && (s->budget.skip & SNAP_SKIP_STATS_UNMAPPED) &&
+            traces_unmapped(s))
+            s->budget.skip |= SNAP_SEC(STATS);
         if ((s->budget.skip & (1u << type)) && !snap_required(type)) {
             /* not wanted (snap_load_skip): its sizes as stored and as its
              * head declares them (info's "compressed from") */

@@ -248,6 +248,12 @@ int snap_load_skip(const char *path, struct snap *out, uint32_t skip, char *err,
  * allocations, the collector's frees, the state file's bound */
 #define SNAP_SKIP_EXTRAS                                                                   \
     (SNAP_SEC(TEMPS) | SNAP_SEC(FAILED) | SNAP_SEC(PYGCFREED) | SNAP_SEC(STATE))
+/* STATS left unread too (its sums zeros) when no trace of a compressed
+ * TRACES, read before it, is of the mmap kind: run's summary reads STATS
+ * for those traces alone (the touched share of mapped ranges).  Not a
+ * section's bit: types stay below SNAP_MAX_SECTIONS. */
+#define SNAP_SKIP_STATS_UNMAPPED (1u << 31)
+_Static_assert(SNAP_MAX_SECTIONS <= 31, "bit 31 is no section's");
 
 /* Same from a buffer (copied).  On failure err holds the reason alone. */
 int snap_load_mem(const void *data, size_t len, struct snap *out, char *err,

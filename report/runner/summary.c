@@ -70,7 +70,8 @@ static const char *summary_word(const char *path, char *buf, size_t n)
 
 /* What the lines need: the traces, PEAK and PYCODE (the peak's top
  * line), STATS and MAPPED (how much of the peak's mappings was touched:
- * peak_resident), and under --leaks BLOCKS, LEAKS and SUPPRESSIONS; not
+ * peak_resident; STATS only where a trace is of the mmap kind, whose sums
+ * alone the lines read), and under --leaks BLOCKS, LEAKS and SUPPRESSIONS; not
  * the Python objects, the series nor the temporaries, which in a short
  * Python run are most of the file, nor RETAINERS and HOLDERS, which only
  * `leaks --why` and `top --retainers` read (a million linked blocks from
@@ -78,7 +79,7 @@ static const char *summary_word(const char *path, char *buf, size_t n)
 static uint32_t summary_skip(int leaks)
 {
     uint32_t skip = SNAP_SKIP_LINES | SNAP_SKIP_EXTRAS | SNAP_SKIP_PYOBJ | SNAP_SEC(RETAINERS) |
-                    SNAP_SEC(HOLDERS);
+                    SNAP_SEC(HOLDERS) | SNAP_SKIP_STATS_UNMAPPED;
     if (!leaks) /* and what only the leak report reads */
         skip |= SNAP_SEC(BLOCKS) | SNAP_SEC(LEAKS) | SNAP_SEC(SUPPRESSIONS);
     return skip;

@@ -403,8 +403,11 @@ static size_t shared_callers_seed(uint8_t *out, size_t cap, uint32_t *ntr, int s
                 memcpy(before, ips, sizeof ips);
                 nbefore = depth;
             }
-            for (uint32_t i = 0; swap < 3 && i < *ntr && p + 32 <= sizeof payload; i++) {
+            for (uint32_t i = 0; (swap < 3 || swap == 5) && i < *ntr && p + 32 <= sizeof payload;
+                 i++) {
                 uint64_t head = 3, ips[3] = {0x401000 + 16 * i, 0x402000, 0x403000};
+                if (swap == 5 && i == 1) /* a range the program mapped */
+                    head |= (uint64_t)HSNAP_TRACE_MMAP << 16;
                 if (swap == 1 && i % 3 == 1) /* the same callers, the other way round */
                     ips[1] = 0x403000, ips[2] = 0x402000;
                 int mine = 3;
@@ -604,6 +607,41 @@ TEST_BEGIN(compressed_traces_name_their_innermost_python_frame)
 }
 TEST_END
 
+/* The seed at swap's, loaded with skip; the sum of its STATS' live bytes,
+ * or -1 when it does not load. */
+static int64_t seed_stats_live(int swap, uint32_t skip)
+{
+    static uint8_t buf[1 << 17];
+    uint32_t n = 0;
+    size_t len = shared_callers_seed(buf, sizeof buf, &n, swap);
+    struct snap s;
+    struct snap_budget b;
+    int64_t live = 0;
+    snap_budget_init(&b, len);
+    b.skip = skip;
+    err[0] = 0;
+    if (!len || snap_load_mem_within(buf, len, &b, &s, err, sizeof err) != 0)
+        return -1;
+    for (uint32_t i = 0; i < s.ntraces; i++)
+        live += (int64_t)s.stats[i].live_bytes;
+    snap_free(&s);
+    return live;
+}
+
+/* SNAP_SKIP_STATS_UNMAPPED (run's summary): STATS left unread, its sums
+ * zeros, when no trace of the compressed TRACES before it is of the mmap
+ * kind; read whole when one is. */
+TEST_BEGIN(stats_unread_only_where_no_trace_is_mapped)
+{
+    int64_t all = seed_stats_live(0, 0), none = seed_stats_live(0, SNAP_SKIP_STATS_UNMAPPED);
+    int64_t mapped = seed_stats_live(5, SNAP_SKIP_STATS_UNMAPPED), whole = seed_stats_live(5, 0);
+    expect_true(all > 0, "the seed's STATS hold sums (%lld): %s", (long long)all, err);
+    expect_eq_u64((uint64_t)none, 0);
+    expect_true(mapped == whole && whole == all, "a mapped trace: %lld, whole %lld, %lld",
+                (long long)mapped, (long long)whole, (long long)all);
+}
+TEST_END
+
 /* ... and stored raw: the shared frames copied from the trace before; a
  * count of shared frames over the trace's or the one before's depth is
  * refused in one line, and a file before format 5 never reads the field
@@ -723,6 +761,7 @@ int main(void)
     skip_leaves_optional_sections_unread();
     packed_records_budget_bounded_by_file_size();
     skipped_stats_read_as_zeros();
+    stats_unread_only_where_no_trace_is_mapped();
     compressed_traces_shared_frames_read_as_written();
     compressed_traces_name_their_innermost_python_frame();
     raw_traces_shared_frames_read_as_written();
