@@ -173,15 +173,29 @@ static int name_matches(const char *pat, const char *func, const char *name)
     return pat_matches(pat, func) || (name && pat_matches(pat, name));
 }
 
-/* Whether a built-in pattern begins with c (each begins with a literal
- * character): a name that begins otherwise matches none of them. */
-static int builtin_first(unsigned char c)
+/* The built-in patterns that begin with c (each begins with a literal
+ * character), in the table's order, *n of them: a name is tried against
+ * those of its own first character alone, where it was tried against
+ * every one (each new frame is, and a Python snapshot's thousands of
+ * lines made most of judge_frame's time). */
+_Static_assert(NELEM(builtin_alloc_fns) < 256, "a pattern's index in a byte");
+static const uint8_t *builtin_first(unsigned char c, size_t *n)
 {
-    static uint8_t first[256], made;
-    for (size_t i = 0; !made && i < NELEM(builtin_alloc_fns); i++)
-        first[(unsigned char)builtin_alloc_fns[i].pat[0]] = 1;
-    made = 1;
-    return first[c];
+    static uint8_t at[257], ix[NELEM(builtin_alloc_fns)], made;
+    if (!made) { /* a counting sort by first character */
+        size_t count[256] = {0};
+        for (size_t i = 0; i < NELEM(builtin_alloc_fns); i++)
+            count[(unsigned char)builtin_alloc_fns[i].pat[0]]++;
+        for (size_t k = 0; k < 256; k++)
+            at[k + 1] = (uint8_t)(at[k] + count[k]);
+        uint8_t fill[256];
+        memcpy(fill, at, sizeof fill);
+        for (size_t i = 0; i < NELEM(builtin_alloc_fns); i++)
+            ix[fill[(unsigned char)builtin_alloc_fns[i].pat[0]]++] = (uint8_t)i;
+        made = 1;
+    }
+    *n = (size_t)(at[c + 1] - at[c]);
+    return ix + at[c];
 }
 
 static int is_alloc_fn(const char *func)
@@ -195,10 +209,13 @@ static int is_alloc_fn(const char *func)
         name = buf;
     }
     /* name, when there is one, begins as func does */
-    for (size_t i = 0; builtin_first((unsigned char)func[0]) && i < NELEM(builtin_alloc_fns); i++)
-        if ((!builtin_alloc_fns[i].library || !alloc_cfg.no_defaults) &&
-            name_matches(builtin_alloc_fns[i].pat, func, name))
+    size_t nfirst;
+    const uint8_t *first = builtin_first((unsigned char)func[0], &nfirst);
+    for (size_t k = 0; k < nfirst; k++) {
+        const struct alloc_fn *a = &builtin_alloc_fns[first[k]];
+        if ((!a->library || !alloc_cfg.no_defaults) && name_matches(a->pat, func, name))
             return 1;
+    }
     for (int i = 0; i < alloc_cfg.n; i++)
         if (name_matches(alloc_cfg.pat[i], func, name))
             return 1;
