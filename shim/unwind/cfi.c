@@ -975,10 +975,13 @@ cfi_walk_to_in(struct cfi_state c, uintptr_t top8, uintptr_t bound, uintptr_t *i
                 used |= (how & CFI_HOW_CFA_RBP) != 0;
                 mine = !(how & ~CFI_HOW_CFA_RBP); /* a saved rbp read: memory's from here */
             }
-            if (HS_UNLIKELY(r + 2 > room)) { /* more words than room: no record */
+            /* more words than room: no record (r + 2 wraps past UINT32_MAX,
+             * so it stays); else the words the step read, its return
+             * address and a saved rbp */
+            if (HS_UNLIKELY(r + 2 > room)) {
                 r = UINT32_MAX;
                 room = 0;
-            } else if (r != UINT32_MAX) { /* the words the step read: its return address, a saved rbp */
+            } else {
                 rd[r] = c.rsp - 8, rv[r++] = c.key;
                 if (how & ~CFI_HOW_CFA_RBP)
                     rd[r] = how & ~CFI_HOW_CFA_RBP, rv[r++] = c.rbp;

@@ -349,8 +349,8 @@ void ehf_decode(uint64_t w, struct cfi_rule *out)
 
 /* CIE initial instructions, then the FDE's up to ip: the rule word.  A
  * call of its own (shim/text.order lists it: test_text_order). */
-static HS_NOINLINE uint64_t ehf_eval_word(const struct ehf_cie *c, const uint8_t *fde, const uint8_t *fde_end,
-                              uintptr_t start, uintptr_t ip)
+static HS_NOINLINE uint64_t ehf_eval_word(const struct ehf_cie *c, const uint8_t *fde,
+                                          const uint8_t *fde_end, uintptr_t start, uintptr_t ip)
 {
     struct ehf_row init, row;
     ehf_row_init(&init);

@@ -50,7 +50,8 @@ struct pyfr_rep {
     uintptr_t ra, cfa, rbp;   /* rbp: where the walk used it (rbp_read) */
     unsigned long long rules; /* unwind_rules_gen then */
     int rbp_read;
-    uint32_t part, id, n;     /* the part's number (pyfr_window.part), the trace; n words (0: none) */
+    uint32_t part, id, n;     /* the part's number (pyfr_window.part), the trace; n words
+                                 (0: none) */
     uintptr_t at[PYFR_REP_WORDS], val[PYFR_REP_WORDS];
 };
 
@@ -241,7 +242,8 @@ void pyfr_window_learn(unsigned below, const uintptr_t *ip, unsigned depth, int 
                    memcmp(out, w->ip, k * sizeof *out) == 0;
         atomic_fetch_add_explicit(&pyfr_win_checked, 1, memory_order_relaxed);
         if (!same)
-            pyfr_window_differed("python: a load's stack spliced outward once differs from its splice");
+            pyfr_window_differed(
+                "python: a load's stack spliced outward once differs from its splice");
         return;
     }
     /* the ordinary splice kept the stack's own frames as they are, then
