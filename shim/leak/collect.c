@@ -557,7 +557,9 @@ static int collect_encode(struct leak_answer *a)
         return -1;
     a->leaks_cap = nl;
     a->leaks_len = model_result_encode(&col.res, a->leaks, nl);
-    if (nr && (a->retainers = h->map(nr))) {
+    if (nr && (a->retainers = ret_take(&a->ret_cap, &a->ret_len))) {
+        /* the sorted payload itself: no copy */
+    } else if (nr && (a->retainers = h->map(nr))) {
         a->ret_cap = nr;
         a->ret_len = ret_encode(a->retainers, nr);
     } else if (nr) {

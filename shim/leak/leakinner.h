@@ -112,6 +112,10 @@ int ret_begin(const struct hsnap_block *b);
 void ret_on_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at, void *ctx);
 void ret_finish(void);                 /* sort; the blocks may go */
 size_t ret_encode(void *buf, size_t cap);
+/* ... or the payload ret_finish sorted into, handed over whole (a map of
+ * *cap bytes, *len used, the caller's to unmap, as hold_take's); NULL:
+ * none to hand over (ret_encode copies it) */
+void *ret_take(size_t *cap, size_t *len);
 void ret_free(void);
 
 /* ---- reflog.c: the views' references held back after on_marked ---- */

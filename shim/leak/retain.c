@@ -19,8 +19,11 @@
  * and each such probe a miss to memory); halfway along the ring its slot
  * is read and the item it names fetched too (the item is the probe's
  * second miss, a line of megabytes of items).  Encoding sorts the items by a
- * counting pass on the target into a scratch array, then heap sorts each
- * target's run (no recursion, no allocation past the scratch).
+ * counting pass on the target into the section's own mapping, then heap
+ * sorts each target's run there (no recursion, no allocation past it), and
+ * hands that mapping over whole (ret_take): the items of import torch's
+ * check are 40 MiB, and a scratch copied back, then copied into the
+ * answer, was two copies and a fresh mapping's pages more.
  */
 #include <string.h>
 
@@ -42,6 +45,8 @@ struct ret_wait {
 static struct {
     const struct hsnap_block *b; /* the run's blocks (for traces and sizes) */
     struct hsnap_retainer *item; /* used items, dense, nslot / 2 mapped */
+    char *pay;                   /* or, sorted: the RETAINERS payload (ret_sort_by_target) */
+    size_t pay_cap;              /* ... its mapping's bytes */
     uint32_t *slot;              /* nslot: item number + 1, 0 = free */
     size_t nslot, used;
     size_t resident;             /* items made resident up to here (ret_populate_ahead) */
@@ -247,27 +252,37 @@ static void ret_sort(struct hsnap_retainer *a, size_t n)
     }
 }
 
-/* The n pairs at a sorted by a counting pass on the target's trace into a
- * scratch array, each target's run then heap-sorted, and moved back; 0, or
- * -1 (no room for the scratch or the counts: the caller heap-sorts all).
- * A heap sort of all the pairs of import torch was a large share of run
- * --leaks' time (docs/performance-python.md, "Big Python programs"). */
-static int ret_sort_by_target(struct hsnap_retainer *a, size_t n)
+/* The RETAINERS payload's bytes for n pairs: the head, then the pairs. */
+static size_t ret_pay_bytes(size_t n)
+{
+    return 2 * sizeof(uint32_t) + n * sizeof(struct hsnap_retainer);
+}
+
+/* The n pairs at a sorted into the payload (ret.pay) by a counting pass
+ * on the target's trace, each target's run then heap-sorted there; 0, or
+ * -1 (no room for the payload or the counts: the caller heap-sorts a in
+ * place).  A heap sort of all the pairs of import torch was a large share
+ * of run --leaks' time (docs/performance-python.md, "Big Python
+ * programs"). */
+static int ret_sort_by_target(const struct hsnap_retainer *a, size_t n)
 {
     uint32_t top = 0;
     for (size_t i = 0; i < n; i++)
         if (a[i].target_trace > top)
             top = a[i].target_trace;
-    size_t nc = (size_t)top + 2, cbytes = nc * sizeof(size_t), obytes = n * sizeof *a;
-    size_t *at = n ? collect_host->map(cbytes) : NULL;
-    struct hsnap_retainer *out = at ? collect_host->map(obytes) : NULL;
-    if (!out) {
+    size_t nc = (size_t)top + 2, cbytes = nc * sizeof(uint32_t), pbytes = ret_pay_bytes(n);
+    uint32_t *at = n && n < UINT32_MAX ? collect_host->map(cbytes) : NULL;
+    char *pay = at ? collect_host->map(pbytes) : NULL;
+    if (!pay) {
         if (at)
             collect_host->unmap(at, cbytes);
         return -1;
     }
     collect_host->populate(at, cbytes); /* both written whole below */
-    collect_host->populate(out, obytes);
+    collect_host->populate(pay, pbytes);
+    uint32_t head[2] = {(uint32_t)n, 0};
+    memcpy(pay, head, sizeof head);
+    struct hsnap_retainer *out = (struct hsnap_retainer *)(pay + sizeof head);
     for (size_t i = 0; i < n; i++)
         at[a[i].target_trace + 1]++;
     for (size_t t = 1; t < nc; t++)
@@ -280,14 +295,15 @@ static int ret_sort_by_target(struct hsnap_retainer *a, size_t n)
         if (hi - lo > 1)
             ret_sort(out + lo, hi - lo);
     }
-    memcpy(a, out, obytes);
-    collect_host->unmap(out, obytes);
     collect_host->unmap(at, cbytes);
+    ret.pay = pay;
+    ret.pay_cap = pbytes;
     return 0;
 }
 
-/* Sorts the pairs (once, after the run) and lets the index go.  The
- * blocks array may go away afterwards. */
+/* Sorts the pairs (once, after the run) and lets the index go, and the
+ * items too once the payload holds them sorted.  The blocks array may go
+ * away afterwards. */
 void ret_finish(void)
 {
     ret_drain();
@@ -296,23 +312,43 @@ void ret_finish(void)
     if (ret.slot)
         collect_host->unmap(ret.slot, ret.nslot * sizeof(*ret.slot));
     ret.slot = NULL;
-    if (ret.item && ret_sort_by_target(ret.item, ret.used) != 0)
+    if (!ret.item || ret.failed)
+        return;
+    if (ret_sort_by_target(ret.item, ret.used) != 0) {
         ret_sort(ret.item, ret.used);
+        return;
+    }
+    collect_host->unmap(ret.item, ret_item_bytes(ret.nslot));
+    ret.item = NULL;
 }
 
 /* The RETAINERS payload; its size (writes only when cap is enough). 0 when
  * the run failed: no section. */
 size_t ret_encode(void *buf, size_t cap)
 {
-    if (!ret.item || ret.failed)
+    if (ret.failed || (!ret.item && !ret.pay))
         return 0;
-    uint32_t head[2] = {(uint32_t)ret.used, 0};
-    size_t need = sizeof head + ret.used * sizeof(struct hsnap_retainer);
-    if (buf && cap >= need) {
+    size_t need = ret_pay_bytes(ret.used);
+    if (buf && cap >= need && ret.pay) {
+        memcpy(buf, ret.pay, need);
+    } else if (buf && cap >= need) {
+        uint32_t head[2] = {(uint32_t)ret.used, 0};
         memcpy(buf, head, sizeof head);
         memcpy((char *)buf + sizeof head, ret.item, need - sizeof head);
     }
     return need;
+}
+
+void *ret_take(size_t *cap, size_t *len)
+{
+    void *p = ret.failed ? NULL : ret.pay;
+    if (p) {
+        *len = ret_pay_bytes(ret.used);
+        *cap = ret.pay_cap;
+        ret.pay = NULL;
+        ret.pay_cap = 0;
+    }
+    return p;
 }
 
 void ret_free(void)
@@ -321,5 +357,7 @@ void ret_free(void)
         collect_host->unmap(ret.slot, ret.nslot * sizeof(*ret.slot));
     if (ret.item)
         collect_host->unmap(ret.item, ret_item_bytes(ret.nslot));
+    if (ret.pay)
+        collect_host->unmap(ret.pay, ret.pay_cap);
     memset(&ret, 0, sizeof ret);
 }
