@@ -53,7 +53,7 @@ struct side_file {
                            packed chunk (side_packed_chunk's) */
     int packed;         /* the open section's records are packed (hsnap_packed.h) */
 };
-#define SIDE_PLANES_STRIDE 32u /* the largest record side_planes takes */
+#define SIDE_PLANES_STRIDE 64u /* the largest record side_planes takes */
 #define SIDE_ZMIN 256u /* payloads of fewer bytes known in advance stay raw */
 
 /* The side file's sections: [at, at + len) framed, by type (below

@@ -144,6 +144,66 @@ PY
 zflags=$(blocks_flags "$T/z.hsnap")
 [ "$zflags" = 4 ] && t_pass compress_shim_blocks_packed || t_fail compress_shim_blocks_packed "BLOCKS' zstd head flags: '$zflags'"
 
+# RETAINERS' pairs (40 bytes each: side_planes' widest run) go in planes
+# (flag 1), on a fork and in place, and `leaks --why` names the same
+# retainers as from them stored whole: a parser's AST of 2,000 statements
+# from a hundred sites, each node kept by others.
+# secplanes FILE TYPE: the section's zstd head flags and the stride of its
+# planes' first chunk past a head kept as bytes ("stored": not compressed).
+cat >"$T/secplanes.c" <<'EOF'
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+int main(int argc, char **argv)
+{
+    FILE *f = argc == 3 ? fopen(argv[1], "rb") : NULL;
+    static uint8_t d[1 << 24], out[1 << 26];
+    size_t n = f ? fread(d, 1, sizeof d, f) : 0;
+    uint32_t want = argc == 3 ? (uint32_t)atoi(argv[2]) : 0;
+    for (size_t off = 24; off + 16 <= n;) {
+        uint32_t t, head, flags, stride;
+        uint64_t len;
+        memcpy(&t, d + off, 4), memcpy(&len, d + off + 8, 8);
+        if ((t & 0xffff) == want && !(t & 0x10000))
+            return puts("stored"), 0;
+        if ((t & 0xffff) == want) {
+            memcpy(&head, d + off + 24, 4), memcpy(&flags, d + off + 28, 4);
+            size_t got = ZSTD_decompress(out, sizeof out, d + off + 32 + head, len - 16 - head);
+            if (ZSTD_isError(got) || got < 8)
+                return puts("bad"), 1;
+            uint32_t count, at = 0; /* past a head stored as bytes (stride 1) */
+            memcpy(&stride, out, 4), memcpy(&count, out + 4, 4);
+            if (stride == 1 && (size_t)8 + count + 8 <= got)
+                at = 8 + count, memcpy(&stride, out + at, 4);
+            return printf("%u %u\n", flags, stride), 0;
+        }
+        off += 16 + len;
+    }
+    return puts("none"), 1;
+}
+EOF
+if t_build parser scripts/bench/programs/parser.c 2>"$T/cc.err" &&
+   ${CC:-gcc} -O1 "$T/secplanes.c" -o "$T/secplanes" -lzstd 2>>"$T/cc.err"; then
+  bad=""
+  for fork in 1 0; do
+    for c in 1 0; do
+      HEAPSNAP_LEAKS=1 HEAPSNAP_LEAK_FORK=$fork HEAPSNAP_COMPRESS=$c fx_profile "$T/r$fork$c.hsnap" "$T/parser" 2000
+      # the sites' lines (RETAINERS'), not the blocks' (their addresses move)
+      "$HEAPSNAP" leaks --why parser.c:169 "$T/r$fork$c.hsnap" 2>&1 |
+        sed '/block by block/q' >"$T/r$fork$c.why"
+    done
+    rf=$("$T/secplanes" "$T/r${fork}1.hsnap" 8) # RETAINERS: planes of 40-byte records
+    [ "$rf" = "1 40" ] || bad="$bad fork $fork: RETAINERS' flags and first stride '$rf'"
+    grep -q 'kept alive by:' "$T/r${fork}1.why" && cmp -s "$T/r${fork}1.why" "$T/r${fork}0.why" ||
+      bad="$bad fork $fork: $(diff "$T/r${fork}1.why" "$T/r${fork}0.why" | head -4 | tr '\n' ' ')"
+  done
+  [ -z "$bad" ] && t_pass compress_retainers_in_planes || t_fail compress_retainers_in_planes "$bad"
+else
+  t_fail compress_retainers_in_planes "tools: $(head -c 200 "$T/cc.err")"
+fi
+
 # Format 6 and 7 snapshots of one run (scripts/bench/programs/kept.c, 2,500
 # blocks from 64 stacks, under setarch -R: the same addresses), written by
 # the shim before formed chunks and after, committed: every reader gives
