@@ -104,10 +104,13 @@ static void lchk_put_copy(struct side_file *f, const struct hsnap_block *b, uint
         trace_live_add(lv->live, lv->n, b[i].trace, b[i].size);
     if (f->fd < 0)
         return;
-    side_sec_begin(f, 0, sizeof n + n * sizeof *b);
-    side_out(f, &n, sizeof n);
+    /* packed in formed chunks, as the streamed BLOCKS (snap_blocks_stream):
+     * the model's fields go in the packing's longer form, and a sorted
+     * copy's steps are the shortest (its 32-byte records compressed as
+     * they lay were most of a big check's zstd time) */
+    side_sec_begin_packed(f, sizeof n, n * sizeof *b);
     side_out(f, b, n * sizeof *b);
-    side_sec_end(f, HSNAP_SEC_BLOCKS, NULL, 0);
+    side_sec_end(f, HSNAP_SEC_BLOCKS, &n, sizeof n);
 }
 
 /* ---------------- the classes the objects' pass hears ---------------- */
