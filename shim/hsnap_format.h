@@ -633,6 +633,8 @@ enum hsnap_ret_kind {
     HSNAP_RET_MAPPED = 6, /* memory the program mapped (anonymous mmap, shmat) */
 };
 
+#define HSNAP_RETAINERS_HEAD 8u /* RETAINERS' u32 count and u32 reserved, before its items */
+
 struct hsnap_retainer {
     uint32_t target_trace; /* TRACES index of the retained blocks' site */
     uint32_t source_kind;  /* enum hsnap_ret_kind */

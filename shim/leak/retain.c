@@ -255,7 +255,7 @@ static void ret_sort(struct hsnap_retainer *a, size_t n)
 /* The RETAINERS payload's bytes for n pairs: the head, then the pairs. */
 static size_t ret_pay_bytes(size_t n)
 {
-    return 2 * sizeof(uint32_t) + n * sizeof(struct hsnap_retainer);
+    return HSNAP_RETAINERS_HEAD + n * sizeof(struct hsnap_retainer);
 }
 
 /* The n pairs at a sorted into the payload (ret.pay) by a counting pass
@@ -281,6 +281,7 @@ static int ret_sort_by_target(const struct hsnap_retainer *a, size_t n)
     collect_host->populate(at, cbytes); /* both written whole below */
     collect_host->populate(pay, pbytes);
     uint32_t head[2] = {(uint32_t)n, 0};
+    _Static_assert(sizeof head == HSNAP_RETAINERS_HEAD, "RETAINERS' head");
     memcpy(pay, head, sizeof head);
     struct hsnap_retainer *out = (struct hsnap_retainer *)(pay + sizeof head);
     for (size_t i = 0; i < n; i++)

@@ -308,9 +308,6 @@ static int side_pytypes(struct side_file *f, const uint8_t *p, size_t n)
     return 1;
 }
 
-/* RETAINERS' head (u32 count, u32 reserved) before its pairs. */
-#define SIDE_RET_HEAD (2 * sizeof(uint32_t))
-
 /* A section whose payload is at hand; the arrays of records in planes
  * (PYRETAIN, PEAK's items, RETAINERS' pairs: 40 bytes of small sums and
  * sites each, a million of them in import torch's check, whose bytes
@@ -327,11 +324,11 @@ void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
         side_planes(f, sizeof(struct hsnap_peak_item));
         side_planes_at(f, (const uint8_t *)p + sizeof(struct hsnap_peak),
                        n - sizeof(struct hsnap_peak));
-    } else if (type == HSNAP_SEC_RETAINERS && n >= SIDE_RET_HEAD) {
+    } else if (type == HSNAP_SEC_RETAINERS && n >= HSNAP_RETAINERS_HEAD) {
         side_sec_begin_planes(f, 0, n, 1); /* its count as it is, then the pairs */
-        side_out(f, p, SIDE_RET_HEAD);
+        side_out(f, p, HSNAP_RETAINERS_HEAD);
         side_planes(f, sizeof(struct hsnap_retainer));
-        side_planes_at(f, (const uint8_t *)p + SIDE_RET_HEAD, n - SIDE_RET_HEAD);
+        side_planes_at(f, (const uint8_t *)p + HSNAP_RETAINERS_HEAD, n - HSNAP_RETAINERS_HEAD);
     } else if (type != HSNAP_SEC_PYTYPES || !side_pytypes(f, p, n)) {
         side_sec_begin(f, 0, n);
         side_out(f, p, n);
