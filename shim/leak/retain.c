@@ -323,16 +323,15 @@ void ret_finish(void)
     ret.item = NULL;
 }
 
-/* The RETAINERS payload; its size (writes only when cap is enough). 0 when
- * the run failed: no section. */
+/* The RETAINERS payload; its size (writes only when cap is enough: from
+ * the items, where ret_take had no payload to hand over).  0 when the run
+ * failed: no section. */
 size_t ret_encode(void *buf, size_t cap)
 {
     if (ret.failed || (!ret.item && !ret.pay))
         return 0;
     size_t need = ret_pay_bytes(ret.used);
-    if (buf && cap >= need && ret.pay) {
-        memcpy(buf, ret.pay, need);
-    } else if (buf && cap >= need) {
+    if (buf && cap >= need && ret.item) {
         uint32_t head[2] = {(uint32_t)ret.used, 0};
         memcpy(buf, head, sizeof head);
         memcpy((char *)buf + sizeof head, ret.item, need - sizeof head);

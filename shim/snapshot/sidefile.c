@@ -308,27 +308,32 @@ static int side_pytypes(struct side_file *f, const uint8_t *p, size_t n)
     return 1;
 }
 
+/* The sections at hand that are a head and an array of records: the
+ * head's bytes and a record's (side_sec_whole writes the records in
+ * planes).  RETAINERS' pairs are 40 bytes of small sums and sites each,
+ * a million of them in import torch's check, whose bytes compressed as
+ * they lay were most of the check's fork's zstd time. */
+static const struct side_records {
+    uint32_t type, head, stride;
+} side_records[] = {
+    {HSNAP_SEC_PYRETAIN, 0, sizeof(struct hsnap_pyretain)},
+    {HSNAP_SEC_PEAK, sizeof(struct hsnap_peak), sizeof(struct hsnap_peak_item)},
+    {HSNAP_SEC_RETAINERS, HSNAP_RETAINERS_HEAD, sizeof(struct hsnap_retainer)},
+};
+
 /* A section whose payload is at hand; the arrays of records in planes
- * (PYRETAIN, PEAK's items, RETAINERS' pairs: 40 bytes of small sums and
- * sites each, a million of them in import torch's check, whose bytes
- * compressed as they lay were most of the check's fork's zstd time), the
- * Python ones too (side_pytypes). */
+ * (side_records, the Python ones: side_pytypes). */
 void side_sec_whole(struct side_file *f, uint32_t type, const void *p, size_t n)
 {
-    if (type == HSNAP_SEC_PYRETAIN) {
-        side_sec_begin_planes(f, 0, n, sizeof(struct hsnap_pyretain));
-        side_planes_at(f, p, n);
-    } else if (type == HSNAP_SEC_PEAK && n >= sizeof(struct hsnap_peak)) {
-        side_sec_begin_planes(f, 0, n, 1); /* the head as it is, then the items */
-        side_out(f, p, sizeof(struct hsnap_peak));
-        side_planes(f, sizeof(struct hsnap_peak_item));
-        side_planes_at(f, (const uint8_t *)p + sizeof(struct hsnap_peak),
-                       n - sizeof(struct hsnap_peak));
-    } else if (type == HSNAP_SEC_RETAINERS && n >= HSNAP_RETAINERS_HEAD) {
-        side_sec_begin_planes(f, 0, n, 1); /* its count as it is, then the pairs */
-        side_out(f, p, HSNAP_RETAINERS_HEAD);
-        side_planes(f, sizeof(struct hsnap_retainer));
-        side_planes_at(f, (const uint8_t *)p + HSNAP_RETAINERS_HEAD, n - HSNAP_RETAINERS_HEAD);
+    const struct side_records *r = NULL;
+    for (size_t i = 0; i < sizeof side_records / sizeof *side_records; i++)
+        if (side_records[i].type == type && n >= side_records[i].head)
+            r = &side_records[i];
+    if (r) { /* the head as it is, then the records */
+        side_sec_begin_planes(f, 0, n, 1);
+        side_out(f, p, r->head);
+        side_planes(f, r->stride);
+        side_planes_at(f, (const uint8_t *)p + r->head, n - r->head);
     } else if (type != HSNAP_SEC_PYTYPES || !side_pytypes(f, p, n)) {
         side_sec_begin(f, 0, n);
         side_out(f, p, n);
