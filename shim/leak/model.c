@@ -389,15 +389,103 @@ static void scan_root_words(struct scan *s, const struct model_root *r, uintptr_
     scan_words(s, lo, hi, scan_root_ref, &a);
 }
 
-static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
+/* [lo, hi) of root range r, its holes left out. */
+static void scan_root_span(struct scan *s, const struct model_root *r, uintptr_t lo,
+                           uintptr_t hi, uint8_t cls)
 {
-    uintptr_t lo = r->lo, phi;
-    if (!overlaps_hole(s, r->lo, r->hi)) {
-        scan_root_words(s, r, r->lo, r->hi, cls);
+    uintptr_t phi;
+    if (!overlaps_hole(s, lo, hi)) {
+        scan_root_words(s, r, lo, hi, cls);
         return;
     }
-    for (; readable_piece(s, &lo, r->hi, &phi); lo = phi)
+    for (; readable_piece(s, &lo, hi, &phi); lo = phi)
         scan_root_words(s, r, lo, phi, cls);
+}
+
+/*
+ * A root range may hold live blocks: pymalloc's arenas, registered as
+ * roots (domain.c: what any Python object points to is alive), hold the
+ * Python objects, each a block.  A word of the range that lies in such a
+ * block is the block's: read when the block is reached and drained, as
+ * its reference; the blocks that the roots and all they reach leave
+ * unreached are read as the range's after that (scan_root_blocks), so
+ * every word is still read once and what it points to is alive as
+ * before.  Reading the ranges whole read each object's words twice (the
+ * range's, then the block's), counted each reference twice, and made the
+ * registered roots the holder of what objects hold (`leaks --why`).
+ * Without memory for s->rootread the ranges are read whole.
+ */
+
+/* The first block that ends after a (s->n: none); blocks are sorted and
+ * apart (phase 0), so their ends ascend too. */
+static uint32_t block_after(const struct scan *s, uintptr_t a)
+{
+    uint32_t l = 0, r = s->n;
+    while (l < r) {
+        uint32_t m = l + (r - l) / 2;
+        if (block_end(&s->b[m]) <= a)
+            l = m + 1;
+        else
+            r = m;
+    }
+    return l;
+}
+
+/* The words drain_words reads of block b: [*wlo, *whi), empty or not. */
+static inline void block_words(const struct hsnap_block *b, uintptr_t *wlo, uintptr_t *whi)
+{
+    *wlo = (uintptr_t)words_begin(b->addr);
+    *whi = (uintptr_t)words_end(b->addr + b->size);
+}
+
+static inline int rootread_get(const struct scan *s, uint32_t i)
+{
+    return s->rootread && (s->rootread[i / 64] >> (i % 64) & 1);
+}
+
+/* Root range r's words, those of the live blocks wholly inside it left
+ * to the blocks (with s->rootread; the runtime's ranges, read after the
+ * program's blocks, hold none and are read whole). */
+static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
+{
+    uintptr_t lo = r->lo, wlo, whi;
+    int skip = s->rootread && !(r->flags & MODEL_ROOT_RUNTIME);
+    for (uint32_t i = skip ? block_after(s, r->lo) : s->n;
+         i < s->n && block_end(&s->b[i]) <= r->hi; i++) {
+        block_words(&s->b[i], &wlo, &whi);
+        if (s->b[i].addr < r->lo || wlo >= whi)
+            continue; /* over the range's start, or no word: the range's */
+        if (wlo > lo)
+            scan_root_span(s, r, lo, wlo, cls);
+        lo = whi;
+    }
+    if (lo < r->hi)
+        scan_root_span(s, r, lo, r->hi, cls);
+}
+
+/* The words scan_root left to the blocks of the program's root ranges
+ * that are still unreached, read as the ranges' now, each block's bit set
+ * so that no drain reads them again.  Held blocks too, whose drain comes
+ * after on_marked: a block collect_mark_init makes held after the first
+ * run is read here by that run and by a whole run alike, and model_rerun
+ * (the first run's bits) drains it no more, as a whole run does not. */
+static void scan_root_blocks(struct scan *s, const struct model_root *roots, size_t nroots)
+{
+    uintptr_t wlo, whi;
+    for (size_t k = 0; s->rootread && k < nroots; k++) {
+        const struct model_root *r = &roots[k];
+        if (r->flags & MODEL_ROOT_RUNTIME)
+            continue;
+        for (uint32_t i = block_after(s, r->lo); i < s->n && block_end(&s->b[i]) <= r->hi;
+             i++) {
+            block_words(&s->b[i], &wlo, &whi);
+            if (s->b[i].addr < r->lo || wlo >= whi || s->b[i].cls == HSNAP_CLASS_REACHABLE ||
+                rootread_get(s, i))
+                continue;
+            s->rootread[i / 64] |= 1ull << (i % 64);
+            scan_root_span(s, r, wlo, whi, HSNAP_CLASS_REACHABLE);
+        }
+    }
 }
 
 /* Block i's reference w (at p) to block j: counted, j pushed when not
@@ -437,6 +525,8 @@ static void scan_drain_to(struct scan *s, uint8_t cls, uint32_t floor)
         const struct hsnap_block *bi = &s->b[i];
         if (s->nwork > floor) /* the next block's words, unless these push one */
             __builtin_prefetch((const void *)s->b[s->work[s->nwork - 1]].addr);
+        if (rootread_get(s, i))
+            continue; /* read as a root range's (scan_root_blocks) */
         uintptr_t lo = bi->addr, hi = bi->addr + bi->size, phi;
         if (!(bi->flags & MODEL_BF_PARTIAL)) {
             drain_words(s, i, cls, lo, hi);
@@ -470,6 +560,13 @@ static int scan_live(struct scan *s, const struct model_root *roots, size_t nroo
     s->work = scratch_alloc(s, (size_t)s->n * sizeof(uint32_t));
     if (!s->work)
         return MODEL_ENOMEM;
+    if (s->rootread) { /* model_keep's: counted as the scratch it stands for */
+        s->held += bits_bytes(s->n);
+        s->peak = s->held > s->peak ? s->held : s->peak;
+    } else if (!s->again && (s->rootread = scratch_alloc(s, bits_bytes(s->n))) != NULL) {
+        memset(s->rootread, 0, bits_bytes(s->n));
+        s->rootread_own = 1;
+    }
     /* The program's roots first, then the held blocks (a runtime's block
      * may hold the program's: the loader's dynamic TLS does), pushed
      * first so that they are read after what the roots reach; what the
@@ -483,6 +580,8 @@ static int scan_live(struct scan *s, const struct model_root *roots, size_t nroo
         for (size_t r = 0; r < nroots; r++)
             if (!(roots[r].flags & MODEL_ROOT_RUNTIME))
                 scan_root(s, &roots[r], HSNAP_CLASS_REACHABLE);
+        scan_drain_to(s, HSNAP_CLASS_REACHABLE, nheld);
+        scan_root_blocks(s, roots, nroots);
         scan_drain_to(s, HSNAP_CLASS_REACHABLE, nheld);
         scan_marked(s);
     }
@@ -528,11 +627,16 @@ static uint32_t graph_words(struct scan *s, uint32_t i, uint32_t *fill, uint32_t
     return deg;
 }
 
+/* Leak v's words: its out-degree, counted (fill NULL) or filled.  A block
+ * read as a root range's (scan_root_blocks) has none: what its words point
+ * to was reached from them, and they were counted then. */
 static uint32_t graph_read(struct scan *s, uint32_t v, uint32_t *fill, uint32_t cap)
 {
     uint32_t i = s->ub[v], deg = 0;
     const struct hsnap_block *bi = &s->b[i];
     uintptr_t lo = bi->addr, hi = bi->addr + bi->size, phi;
+    if (rootread_get(s, i))
+        return 0;
     if (!(bi->flags & MODEL_BF_PARTIAL))
         return graph_words(s, i, fill, cap, 0, lo, hi);
     for (; readable_piece(s, &lo, hi, &phi); lo = phi)
@@ -677,6 +781,8 @@ static void scan_fini(struct scan *s)
     scratch_free(s, s->cl, s->ncl * sizeof(*s->cl));
     scratch_free(s, s->page, s->npage * sizeof(uint32_t));
     scratch_free(s, s->work, (size_t)s->n * sizeof(uint32_t));
+    if (s->rootread_own) /* (model_keep's: the caller's) */
+        scratch_free(s, s->rootread, bits_bytes(s->n));
     scratch_free(s, s->ub, (size_t)s->u * sizeof(uint32_t));
     scratch_free(s, s->off, (size_t)s->u * sizeof(uint32_t));
     scratch_free(s, s->edge, s->nedge * sizeof(uint32_t));
@@ -748,13 +854,19 @@ int model_run_keep(struct hsnap_block *blocks, size_t n, const struct model_root
         memset(keep, 0, sizeof *keep);
         keep->n = n;
         keep->bits = n < DONE_BIT ? ops->alloc(keep_bytes(n), ops->ctx) : NULL;
-        if (keep->bits)
+        keep->read = keep->bits ? ops->alloc(bits_bytes(n), ops->ctx) : NULL;
+        if (keep->read) {
             memset(keep->bits, 0, keep_bytes(n));
+            memset(keep->read, 0, bits_bytes(n));
+        } else if (keep->bits) { /* no rerun without both */
+            ops->free(keep->bits, keep_bytes(n), ops->ctx);
+            keep->bits = NULL;
+        }
     }
     if (n >= DONE_BIT)
         return MODEL_EINVAL;
     struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops,
-                     .keep = keep ? keep->bits : NULL};
+                     .keep = keep ? keep->bits : NULL, .rootread = keep ? keep->read : NULL};
     return model_phases(&s, scan_reset(&s), roots, nroots, out);
 }
 
@@ -766,7 +878,8 @@ int model_rerun(struct hsnap_block *blocks, size_t n, const struct model_root *r
     if (!keep->bits || keep->n != n || keep->spent || n >= DONE_BIT)
         return MODEL_ESTALE;
     keep->spent = 1; /* its interior bits gain this run's */
-    struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops, .keep = keep->bits, .again = 1};
+    struct scan s = {.b = blocks, .n = (uint32_t)n, .ops = ops, .keep = keep->bits, .again = 1,
+                     .rootread = keep->read};
     return model_phases(&s, scan_again_reset(&s), roots, nroots, out);
 }
 
@@ -774,6 +887,8 @@ void model_keep_free(struct model_keep *keep, const struct model_ops *ops)
 {
     if (keep->bits)
         ops->free(keep->bits, keep_bytes(keep->n), ops->ctx);
+    if (keep->read)
+        ops->free(keep->read, bits_bytes(keep->n), ops->ctx);
     memset(keep, 0, sizeof *keep);
 }
 

@@ -162,6 +162,7 @@ int model_run(struct hsnap_block *blocks, size_t n, const struct model_root *roo
  */
 struct model_keep {
     uint64_t *bits;
+    uint64_t *read; /* a bit a block: its words read as a root range's */
     size_t n;   /* the blocks it was made for */
     int spent;  /* a model_rerun used it (its bits changed) */
 };
@@ -188,7 +189,7 @@ int model_rerun(struct hsnap_block *blocks, size_t n, const struct model_root *r
                 size_t nroots, const struct model_ops *ops, struct model_keep *keep,
                 struct model_result *out);
 
-/* Release keep's bits; safe on a zeroed one. */
+/* Release keep's bits and read; safe on a zeroed one. */
 void model_keep_free(struct model_keep *keep, const struct model_ops *ops);
 
 /* Release what model_run put in *out; safe on a zeroed result. */

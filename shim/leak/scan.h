@@ -38,6 +38,10 @@ struct scan {
     size_t held, peak;           /* scratch bytes, for out->scratch_peak */
     uint32_t *work;              /* phase 1-2 worklist; n slots */
     uint32_t nwork;
+    uint64_t *rootread;          /* a bit a block, its words read as a root
+                                    range's (scan_root_blocks; a rerun's:
+                                    the first run's); NULL: ranges read whole */
+    int rootread_own;            /* rootread is scratch, not model_keep's */
     uint32_t *ub;                /* leak node -> block index, ascending */
     uint32_t u;
     uint32_t *off;               /* leak node -> first edge */
@@ -72,6 +76,12 @@ static inline void keep_set(uint64_t *k, uint32_t i, unsigned which)
 static inline size_t keep_bytes(size_t n)
 {
     return (2 * n + 63) / 64 * sizeof(uint64_t);
+}
+
+/* A bitmap of a bit a block (scan.rootread, model_keep.read). */
+static inline size_t bits_bytes(size_t n)
+{
+    return (n + 63) / 64 * sizeof(uint64_t);
 }
 
 static inline void *scratch_alloc(struct scan *s, size_t size)

@@ -656,6 +656,68 @@ TEST_BEGIN(test_ignored_keeps_referents)
     heap_fini(&h);
 TEST_END
 
+/* A root range that holds blocks (pymalloc's arenas, registered as roots):
+ * each word is read once, a block's as the block's when it is reached,
+ * else as the range's, so what an unreached block points to is alive as
+ * before, and a reachable holder is named as the holder (on_ref's from),
+ * not the range.  The range's own words between blocks (here a chunk's
+ * prev_size) and a block over its start are the range's. */
+static uint64_t g_from[16], g_kind[16], g_nref[16];
+static void root_blocks_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at,
+                            void *ctx)
+{
+    (void)first, (void)at, (void)ctx;
+    if (to < 16)
+        g_from[to] = from, g_kind[to] = kind, g_nref[to]++;
+}
+
+TEST_BEGIN(test_root_range_holding_blocks)
+    struct heap h;
+    struct model_result r;
+    struct model_ops ops = g_ops;
+    ops.on_ref = root_blocks_ref;
+    memset(g_nref, 0, sizeof g_nref);
+    heap_init(&h, 4096, 16);
+    uint32_t o = heap_block(&h, 32), q = heap_block(&h, 16), rr = heap_block(&h, 16);
+    uint32_t sb = heap_block(&h, 16), t = heap_block(&h, 16), c1 = heap_block(&h, 16);
+    uint32_t c2 = heap_block(&h, 16), u = heap_block(&h, 16), v = heap_block(&h, 16);
+    uint32_t g = heap_block(&h, 16), d = heap_block(&h, 16);
+    heap_set(&h, o, 2, addr(&h, v));  /* o's third word: past the range's start */
+    heap_link(&h, q, 0, rr);          /* q (reached) -> rr */
+    heap_link(&h, sb, 1, u);          /* sb (unreached) -> u */
+    heap_link(&h, c1, 0, c2);         /* c1 <-> c2, unreached but by each other */
+    heap_link(&h, c2, 0, c1);
+    *(uintptr_t *)(addr(&h, t) + 16) = addr(&h, g); /* the next chunk's prev_size */
+    g_roots[0] = (struct model_root){addr(&h, o) + 8, addr(&h, c2) + 16, MODEL_ROOT_USER, 0};
+    g_rootmem[0] = addr(&h, q);
+    g_roots[1] = (struct model_root){(uintptr_t)g_rootmem, (uintptr_t)(g_rootmem + 1),
+                                     MODEL_ROOT_DATA, 0};
+    expect_eq_u64(model_run(h.b, h.n, g_roots, 2, &ops, &r), MODEL_OK);
+    expect_eq_u64(h.b[rr].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[rr].refcount, 1);
+    expect_eq_u64(g_nref[rr], 1);
+    expect_eq_u64(g_from[rr], q); /* its holder, not the range */
+    expect_eq_u64(h.b[u].cls, HSNAP_CLASS_REACHABLE); /* what an unreached block holds */
+    expect_eq_u64(g_nref[u], 1); /* (its count has the leak graph's edge from sb too) */
+    expect_eq_u64(g_from[u], MODEL_FROM_ROOT);
+    expect_eq_u64(g_kind[u], MODEL_ROOT_USER);
+    expect_eq_u64(h.b[sb].cls, HSNAP_CLASS_DIRECT); /* nothing points to it */
+    expect_eq_u64(h.b[c1].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[c2].cls, HSNAP_CLASS_REACHABLE);
+    expect_eq_u64(h.b[c1].refcount + h.b[c2].refcount, 2); /* each word once */
+    expect_eq_u64(g_nref[c1] + g_nref[c2], 2);
+    expect_eq_u64(h.b[g].cls, HSNAP_CLASS_REACHABLE); /* a word between blocks */
+    expect_eq_u64(g_from[g], MODEL_FROM_ROOT);
+    expect_eq_u64(h.b[v].cls, HSNAP_CLASS_REACHABLE); /* a block over the start */
+    expect_eq_u64(g_from[v], MODEL_FROM_ROOT);
+    expect_eq_u64(g_nref[v], 1);
+    expect_eq_u64(h.b[o].cls, HSNAP_CLASS_DIRECT);
+    expect_eq_u64(h.b[d].cls, HSNAP_CLASS_DIRECT); /* past the range */
+    expect_eq_u64(h.b[q].refcount, 1);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
 /* A: 2 from a root, 1 from reachable B, 1 from leaked D, 1 from itself. */
 TEST_BEGIN(test_refcounts_exact)
     struct heap h;
@@ -1086,7 +1148,7 @@ static void heard_marked(void *ctx)
 }
 
 /* A random heap of n blocks: presets held (ignored, runtime), a program
- * root range and a runtime one, words that are starts, interiors and
+ * root range, a runtime one and one that holds blocks, words that are starts, interiors and
  * junk; pointers are rare enough that every class appears. */
 static size_t rerun_heap(struct heap *h, uint32_t n, uint32_t seed)
 {
@@ -1118,7 +1180,10 @@ static size_t rerun_heap(struct heap *h, uint32_t n, uint32_t seed)
                                      MODEL_ROOT_DATA, 0};
     g_roots[1] = (struct model_root){(uintptr_t)(g_rootmem + 8), (uintptr_t)(g_rootmem + 16),
                                      MODEL_ROOT_DATA, MODEL_ROOT_RUNTIME};
-    return 2;
+    /* a range that holds blocks (an arena), the last one over its end */
+    uint32_t a0 = n / 3, a1 = n / 3 + n / 40;
+    g_roots[2] = (struct model_root){addr(h, a0) - 8, addr(h, a1) + 8, MODEL_ROOT_USER, 0};
+    return 3;
 }
 
 /* The run after some direct and possibly lost blocks were made held:
@@ -1234,6 +1299,7 @@ int main(void)
     test_alloc_meta();
     test_ignored_keeps_referents();
     test_refcounts_exact();
+    test_root_range_holding_blocks();
     test_bad_input();
     test_out_of_memory();
     test_index_matches_search();
