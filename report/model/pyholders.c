@@ -21,6 +21,7 @@
 
 #include "fmt.h"
 #include "frames.h"
+#include "hidx.h"
 #include "json.h"
 #include "pyholders.h"
 #include "pypath.h"
@@ -64,21 +65,9 @@ static int pyhold_site_is(const struct snap *s, uint32_t trace, const char *want
     return !strcmp(buf, want);
 }
 
-/* Counts one object of path (text) and shape into h; -1: out of memory. */
-static int pyhold_add(struct pyhold_site *h, const char *path, const char *shape)
+/* Counts one object of path (text) into shape k of h; -1: out of memory. */
+static int pyhold_add(struct pyhold_site *h, int k, const char *path)
 {
-    int k;
-    for (k = 0; k < h->nsh && strcmp(h->sh[k].shape, shape); k++)
-        ;
-    if (k == h->nsh) {
-        if (h->nsh == PYHOLD_SHAPES) {
-            h->more++;
-            return 0;
-        }
-        if (!(h->sh[k].shape = strdup(shape)))
-            return -1;
-        h->nsh++;
-    }
     struct pyhold_shape *g = &h->sh[k];
     g->objects++;
     int p;
@@ -103,12 +92,6 @@ static int pyhold_listed(const struct pyhold_shape *g)
     return !g->many && g->npaths <= PYHOLD_LISTED;
 }
 
-static int pyhold_cmp(const void *pa, const void *pb)
-{
-    const struct pyhold_shape *a = pa, *b = pb;
-    return (a->objects < b->objects) - (a->objects > b->objects);
-}
-
 /* Which objects a grouping takes: block b of s. */
 typedef int (*pyhold_match)(const struct snap *s, uint64_t b, const void *arg);
 
@@ -122,41 +105,145 @@ static int pyhold_of_type(const struct snap *s, uint64_t b, const void *t)
     return s->py.block_type[b] == *(const uint32_t *)t && pypath_has(s, b);
 }
 
-/* The objects match takes into h, grouped; garbage reads "TYPE: garbage
- * ..." when typed (a site's objects are of many types).  -1: out of
- * memory. */
+/* A shape's count over all the objects (pyhold_collect's first pass). */
+struct pyhold_tally {
+    char *shape;
+    uint64_t objects, first; /* first: its first object's place in the pass */
+    int top;                 /* its slot among the shapes shown, or -1 */
+};
+
+static uint64_t pyhold_hash(const char *t)
+{
+    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+    for (; *t; t++)
+        h = (h ^ (uint8_t)*t) * 0x100000001b3ull;
+    return h;
+}
+
+static int pyhold_same(const void *item, const void *key)
+{
+    return !strcmp(((const struct pyhold_tally *)item)->shape, key);
+}
+
+/* Before b in the shapes shown: more objects, or as many and met first. */
+static int pyhold_before(const struct pyhold_tally *a, const struct pyhold_tally *b)
+{
+    return a->objects != b->objects ? a->objects > b->objects : a->first < b->first;
+}
+
+/* Object b's path or shape, where not NULL (garbage: the line "TYPE:
+ * garbage ..." when typed, both); 0, or 1 when it has no path (untracked,
+ * and no holder found). */
+static int pyhold_texts(const struct snap *s, uint64_t b, int typed, char *path, char *shape)
+{
+    if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE) {
+        char *t = path ? path : shape;
+        snprintf(t, PYHOLD_TEXT, "%s%sgarbage awaiting the collector (no root reaches it)",
+                 typed ? s->py.types[s->py.block_type[b]].name : "", typed ? ": " : "");
+        if (path && shape)
+            memcpy(shape, path, strlen(path) + 1);
+        return 0;
+    }
+    if (!pypath_has(s, b))
+        return 1;
+    if (path)
+        pypath_of(s, b, path, PYHOLD_TEXT);
+    if (shape)
+        pypath_shape(s, b, shape, PYHOLD_TEXT);
+    return 0;
+}
+
+/* The objects match takes into h, grouped: every object's shape counted
+ * first, then the PYHOLD_SHAPES biggest (as many: the first met) taken
+ * with their paths, so that a big shape met after many small ones is
+ * still shown.  -1: out of memory. */
 static int pyhold_collect(const struct snap *s, pyhold_match match, const void *arg, int typed,
                           struct pyhold_site *h)
 {
     char path[PYHOLD_TEXT], shape[PYHOLD_TEXT];
+    struct hidx idx = {0};
+    struct pyhold_tally **of = NULL, *top[PYHOLD_SHAPES];
+    uint64_t *at = NULL, n = 0, cap = 0;
+    int ntop = 0, rc = -1;
     memset(h, 0, sizeof *h);
     h->utype = PYTYPE_NONE;
     for (uint64_t b = 0; b < s->nblocks; b++) {
         if (s->py.block_type[b] == PYTYPE_NONE || !match(s, b, arg))
             continue;
         h->objects++;
-        if (s->py.block_flags[b] & HSNAP_PYOBJ_GARBAGE) {
-            snprintf(path, sizeof path, "%s%sgarbage awaiting the collector (no root reaches it)",
-                     typed ? s->py.types[s->py.block_type[b]].name : "", typed ? ": " : "");
-            memcpy(shape, path, strlen(path) + 1);
-        } else if (!pypath_has(s, b)) { /* untracked, and no holder found */
+        if (pyhold_texts(s, b, typed, NULL, shape)) {
             h->unreached++, h->utype = s->py.block_type[b];
             continue;
-        } else {
-            pypath_of(s, b, path, sizeof path);
-            pypath_shape(s, b, shape, sizeof shape);
         }
-        if (pyhold_add(h, path, shape) < 0)
-            return -1;
+        uint64_t hs = pyhold_hash(shape);
+        struct pyhold_tally *t = hidx_find(&idx, hs, pyhold_same, shape);
+        if (!t) {
+            if (!(t = calloc(1, sizeof *t)) || !(t->shape = strdup(shape)) ||
+                hidx_add(&idx, hs, t) < 0) {
+                if (t)
+                    free(t->shape);
+                free(t);
+                goto out;
+            }
+            t->first = n, t->top = -1;
+        }
+        t->objects++;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            void *a = realloc(at, cap * sizeof *at), *o = a ? realloc(of, cap * sizeof *of) : NULL;
+            if (a)
+                at = a;
+            if (!o)
+                goto out;
+            of = o;
+        }
+        at[n] = b, of[n++] = t;
     }
-    /* biggest first; equal counts keep the order first met */
-    for (int i = 1; i < h->nsh; i++)
-        for (int k = i; k > 0 && pyhold_cmp(&h->sh[k - 1], &h->sh[k]) > 0; k--) {
-            struct pyhold_shape t = h->sh[k];
-            h->sh[k] = h->sh[k - 1];
-            h->sh[k - 1] = t;
+    for (size_t i = 0; i < idx.cap; i++) { /* the biggest, in order */
+        struct pyhold_tally *t = idx.slot[i].item;
+        if (!t)
+            continue;
+        int k = ntop < PYHOLD_SHAPES ? ntop++ : PYHOLD_SHAPES;
+        for (; k > 0 && pyhold_before(t, top[k - 1]); k--)
+            if (k < PYHOLD_SHAPES)
+                top[k] = top[k - 1];
+        if (k < PYHOLD_SHAPES)
+            top[k] = t;
+    }
+    for (; h->nsh < ntop; h->nsh++) { /* biggest first */
+        top[h->nsh]->top = h->nsh;
+        if (!(h->sh[h->nsh].shape = strdup(top[h->nsh]->shape)))
+            goto out;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        if (of[i]->top < 0) {
+            h->more++;
+            continue;
         }
-    return 0;
+        pyhold_texts(s, at[i], typed, path, NULL);
+        if (pyhold_add(h, of[i]->top, path) < 0)
+            goto out;
+    }
+    for (int k = 0; k < h->nsh; k++) /* a listed shape's paths: most objects first */
+        for (int p = 1; pyhold_listed(&h->sh[k]) && p < h->sh[k].npaths; p++)
+            for (int q = p; q > 0 && h->sh[k].count[q - 1] < h->sh[k].count[q]; q--) {
+                struct pyhold_shape *g = &h->sh[k];
+                char *t = g->path[q];
+                uint64_t c = g->count[q];
+                g->path[q] = g->path[q - 1], g->count[q] = g->count[q - 1];
+                g->path[q - 1] = t, g->count[q - 1] = c;
+            }
+    rc = 0;
+out:
+    for (size_t i = 0; i < idx.cap; i++)
+        if (idx.slot[i].item) {
+            free(((struct pyhold_tally *)idx.slot[i].item)->shape);
+            free(idx.slot[i].item);
+        }
+    hidx_free(&idx);
+    free(at);
+    free(of);
+    return rc;
 }
 
 static void pyhold_free(struct pyhold_site *h)

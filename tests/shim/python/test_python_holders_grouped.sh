@@ -11,7 +11,8 @@
 # more"), in JSON too (heapsnap-top-retainers: grouped, examples); both
 # texts against golden files (tests/golden/holders_grouped_*.txt), the
 # examples' keys and indices written N (which three come first follows
-# the objects' addresses).
+# the objects' addresses).  The biggest shapes are the ones shown, however
+# many smaller ones come first (holders_shapes.py).
 . tests/shim/python/lib_py.sh
 
 PY=/usr/bin/python3
@@ -90,6 +91,23 @@ norm "$T/why.raw" >"$T/why.txt"
 t_golden leaks_why_grouped_golden tests/golden/holders_grouped_leaks_why.txt "$T/why.txt"
 norm "$T/item.txt" >"$T/item.norm"
 t_golden top_retainers_grouped_golden tests/golden/holders_grouped_top_retainers.txt "$T/item.norm"
+
+# the biggest shape is shown first even when the objects met first (the
+# lowest addresses) take more shapes than are shown: every shape is
+# counted before the shown ones are picked (pyhold_collect); before, the
+# first eight met were kept and the forty went to "more"
+s2=$T/shapes.hsnap
+if ! py_run "$PY" "$T/shapes" tests/shim/python/holders_shapes.py "$s2" || [ ! -s "$s2" ]; then
+  t_fail top_retainers_biggest_shape_first "$(tail -c 300 "$T/shapes.err")"
+else
+  "$HEAPSNAP" top --retainers --key type -n 0 "$s2" 2>/dev/null |
+    awk '/^  __main__\.Shape: / { on = 1; print; next } /^  [^ ]/ { on = 0 } on' >"$T/shapes.txt"
+  if [ "$(sed -n 2p "$T/shapes.txt")" = "    40 objects via module __main__, global MANY (list) -> [...] (__main__.Shape)" ] &&
+     [ "$(grep -cE '^    1 object: module __main__, global G[0-9]+ \(__main__\.Shape\)$' "$T/shapes.txt")" = 7 ] &&
+     grep -Fqx "    5 more objects by other paths" "$T/shapes.txt"
+  then t_pass top_retainers_biggest_shape_first
+  else t_fail top_retainers_biggest_shape_first "$(head -c 600 "$T/shapes.txt" | tr '\n' '|')"; fi
+fi
 
 # a global's list from the free list: its items' roots carry their index
 py_interpreters | while read -r tag fl; do
