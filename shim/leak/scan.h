@@ -36,8 +36,8 @@ struct scan {
     unsigned shift;              /* page size = 1 << shift */
     const struct model_ops *ops;
     size_t held, peak;           /* scratch bytes, for out->scratch_peak */
-    uint32_t *work;              /* phase 1-2 worklist; n slots */
-    uint32_t nwork;
+    uint32_t *work;              /* phase 1-2 worklist, a queue; n slots */
+    uint32_t nwork, head;        /* pushed; the next to read */
     uint64_t *rootread;          /* a bit a block, its words read as a root
                                     range's (scan_root_blocks; a rerun's:
                                     the first run's); NULL: ranges read whole */

@@ -718,6 +718,42 @@ TEST_BEGIN(test_root_range_holding_blocks)
     heap_fini(&h);
 TEST_END
 
+/* The marking reads blocks in the order they were reached (breadth
+ * first): the reference a block rests on (on_ref's first) lies on a
+ * shortest way from a root.  The root holds Q, then P; P -> P2 -> P3 -> T
+ * and Q -> T: T rests on Q, one block below the root, where a stack read
+ * P's chain first and gave P3, three below. */
+static uint64_t g_first_from[8];
+static void first_ref(uint32_t to, uint32_t from, uint32_t kind, int first, uintptr_t at,
+                      void *ctx)
+{
+    (void)kind, (void)at, (void)ctx;
+    if (first && to < 8)
+        g_first_from[to] = from;
+}
+
+TEST_BEGIN(test_breadth_first_holders)
+    struct heap h;
+    struct model_result r;
+    struct model_ops ops = g_ops;
+    ops.on_ref = first_ref;
+    heap_init(&h, 4096, 8);
+    uint32_t p = heap_block(&h, 16), p2 = heap_block(&h, 16), p3 = heap_block(&h, 16);
+    uint32_t q = heap_block(&h, 16), t = heap_block(&h, 16);
+    heap_link(&h, p, 0, p2);
+    heap_link(&h, p2, 0, p3);
+    heap_link(&h, p3, 0, t);
+    heap_link(&h, q, 0, t);
+    uintptr_t w[] = {addr(&h, q), addr(&h, p)};
+    expect_eq_u64(model_run(h.b, h.n, g_roots, roots_one(w, 2, 0), &ops, &r), MODEL_OK);
+    expect_eq_u64(g_first_from[t], q);
+    expect_eq_u64(g_first_from[p3], p2);
+    expect_eq_u64(g_first_from[q], MODEL_FROM_ROOT);
+    expect_eq_u64(h.b[t].refcount, 2);
+    model_result_free(&r, &g_ops);
+    heap_fini(&h);
+TEST_END
+
 /* A: 2 from a root, 1 from reachable B, 1 from leaked D, 1 from itself. */
 TEST_BEGIN(test_refcounts_exact)
     struct heap h;
@@ -1300,6 +1336,7 @@ int main(void)
     test_ignored_keeps_referents();
     test_refcounts_exact();
     test_root_range_holding_blocks();
+    test_breadth_first_holders();
     test_bad_input();
     test_out_of_memory();
     test_index_matches_search();
