@@ -79,17 +79,23 @@ static int esc_keep(const unsigned char *s)
     return esc_keep_cp(s, &cp);
 }
 
-/* Writes the escape of s into out (at most n bytes, NUL included, when out
- * is not NULL); returns the full length, as snprintf does. */
-static size_t esc_put(const char *str, char *out, size_t n)
+/* Writes the escape of s[0, end) into out (at most n bytes, NUL included,
+ * when out is not NULL); returns the full length, as snprintf does.  quote:
+ * a backslash and a single quote escaped too (esc_text_n's). */
+static size_t esc_put(const char *str, const char *end, int quote, char *out, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)str;
+    const unsigned char *s = (const unsigned char *)str, *e = (const unsigned char *)end;
     size_t len = 0, w = 0;
     int cut = 0;
     char tmp[8];
-    while (*s) {
+    while (s < e) {
         uint32_t cp = 0;
-        int k = esc_keep_cp(s, &cp);
+        unsigned char last[5] = {0}; /* s's last bytes, NUL-ended: no read past end */
+        const unsigned char *q = s;
+        if (e - s < 4)
+            q = memcpy(last, s, (size_t)(e - s));
+        /* a NUL inside s is a byte like another: esc_utf8_len stops at it */
+        int k = *s ? esc_keep_cp(q, &cp) : 0;
         const char *piece = (const char *)s;
         size_t plen = (size_t)k;
         if (k < 0) {
@@ -97,9 +103,11 @@ static size_t esc_put(const char *str, char *out, size_t n)
             piece = tmp;
             plen = strlen(tmp);
             k = -k;
-        } else if (!k) {
+        } else if (!k || (quote && (*s == '\\' || *s == '\''))) {
             if (*s == '\n' || *s == '\t' || *s == '\r')
                 snprintf(tmp, sizeof(tmp), "\\%c", *s == '\n' ? 'n' : *s == '\t' ? 't' : 'r');
+            else if (*s == '\\' || *s == '\'')
+                snprintf(tmp, sizeof(tmp), "\\%c", *s);
             else
                 snprintf(tmp, sizeof(tmp), "\\x%02x", *s);
             piece = tmp;
@@ -120,6 +128,11 @@ static size_t esc_put(const char *str, char *out, size_t n)
     return len;
 }
 
+size_t esc_text_n(const char *s, size_t len, int quote, char *out, size_t n)
+{
+    return esc_put(s, s + len, quote, out, n);
+}
+
 int esc_text_needed(const char *str)
 {
     for (const unsigned char *s = (const unsigned char *)str; *s;) {
@@ -135,15 +148,16 @@ char *esc_text_dup(const char *s)
 {
     if (!esc_text_needed(s))
         return strdup(s);
-    size_t len = esc_put(s, NULL, 0);
+    const char *end = s + strlen(s);
+    size_t len = esc_put(s, end, 0, NULL, 0);
     char *out = malloc(len + 1);
     if (out)
-        esc_put(s, out, len + 1);
+        esc_put(s, end, 0, out, len + 1);
     return out;
 }
 
 const char *esc_text(const char *s, char *buf, size_t n)
 {
-    esc_put(s, buf, n);
+    esc_put(s, s + strlen(s), 0, buf, n);
     return buf;
 }

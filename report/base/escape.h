@@ -25,6 +25,12 @@ int esc_utf8_len(const unsigned char *s, uint32_t *cp);
 char *esc_text_dup(const char *s);
 const char *esc_text(const char *s, char *buf, size_t n);
 
+/* esc_text of s[0, len), NULs in it escaped too ("\x00"), into out (n bytes,
+ * NUL included; cut between escapes); quote: a backslash and a single quote
+ * escaped as well ("\\", "\'"), so that the text reads as Python's repr of
+ * the str inside single quotes.  The full length, as snprintf returns. */
+size_t esc_text_n(const char *s, size_t len, int quote, char *out, size_t n);
+
 /* 1 when esc_text would change s. */
 int esc_text_needed(const char *s);
 

@@ -10,6 +10,7 @@
 #include <uthash.h>
 
 #include "cli.h"
+#include "escape.h"
 #include "pytypes.h"
 #include "snap.h"
 
@@ -59,7 +60,12 @@ static int pytypes_read_types(struct snap *s, const struct hsnap_pytypes_head *h
     for (uint32_t i = 0; i < h->ntypes; i++) {
         if (t[i].name_off > h->names_len || t[i].name_len > h->names_len - t[i].name_off)
             return snap_section_fail(err, errlen, "PYTYPES", "type %u: name past the names", i);
-        if (!(py->types[i].name = strndup(names + t[i].name_off, t[i].name_len)))
+        char *raw = strndup(names + t[i].name_off, t[i].name_len);
+        /* a type's name is the program's (type(NAME, ...)): escaped, as frames' are */
+        py->types[i].name = raw && esc_text_needed(raw) ? esc_text_dup(raw) : raw;
+        if (py->types[i].name != raw)
+            free(raw);
+        if (!py->types[i].name)
             return snap_section_fail(err, errlen, "PYTYPES", "out of memory");
         py->types[i].flags = t[i].flags;
     }

@@ -17,10 +17,22 @@
 #include <string.h>
 
 #include "codename.h"
+#include "escape.h"
 #include "pypath.h"
 #include "snap.h"
 
 #define PYPATH_STEPS 24 /* steps of a path shown (the innermost ones) */
+#define PYPATH_NAME 512 /* a name's text, escaped, at most */
+
+/* A name the program made (a key, an attribute, a global, a module's), as
+ * printable text (esc_text_n): no control character, bidi mark or NUL
+ * reaches the output raw; quote: a str key, shown as Python's repr shows
+ * it inside its single quotes (backslash and quote escaped too). */
+static const char *pypath_name(const char *s, size_t len, int quote, char *buf)
+{
+    esc_text_n(s ? s : "", s ? len : 0, quote, buf, PYPATH_NAME);
+    return buf;
+}
 
 /* The short name of a type ("Result" of "app.Result"). */
 static const char *pypath_short(const char *t)
@@ -41,6 +53,7 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
                         size_t *len, int *skip, int shape)
 {
     const char *ht = pypath_type(s, h), *bt = pypath_type(s, b);
+    char n1[PYPATH_NAME], n2[PYPATH_NAME];
     size_t at = *len;
     if (at >= n)
         return;
@@ -49,14 +62,14 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
         !next->repr) {
         /* an instance's attribute (its type's name), a class's (its own) */
         if (r->name)
-            PUT("%.*s.%.*s (%s)", (int)r->name_len, r->name, (int)next->name_len, next->name,
-                pypath_type(s, nb));
+            PUT("%s.%s (%s)", pypath_name(r->name, r->name_len, 0, n1),
+                pypath_name(next->name, next->name_len, 0, n2), pypath_type(s, nb));
         else
-            PUT("%s.%.*s (%s)", pypath_short(ht), (int)next->name_len, next->name,
+            PUT("%s.%s (%s)", pypath_short(ht), pypath_name(next->name, next->name_len, 0, n2),
                 pypath_type(s, nb));
         *skip = 1;
     } else if (r->label == HSNAP_PYLABEL_DICT && r->name) { /* a class's, by its name */
-        PUT("%.*s.__dict__ (%s)", (int)r->name_len, r->name, bt);
+        PUT("%s.__dict__ (%s)", pypath_name(r->name, r->name_len, 0, n1), bt);
     } else if (r->label == HSNAP_PYLABEL_DICT) {
         PUT("%s.__dict__ (%s)", pypath_short(ht), bt);
     } else if (shape && (r->label == HSNAP_PYLABEL_KEY || r->label == HSNAP_PYLABEL_INDEX ||
@@ -65,20 +78,21 @@ static void pypath_step(const struct snap *s, uint64_t h, uint64_t b, const stru
         PUT("[...] (%s)", bt); /* pypath_shape: which key or index is left out */
     } else if (r->label == HSNAP_PYLABEL_KEY) {
         if (r->name)
-            PUT(r->repr ? "[%.*s] (%s)" : "['%.*s'] (%s)", (int)r->name_len, r->name, bt);
+            PUT(r->repr ? "[%s] (%s)" : "['%s'] (%s)",
+                pypath_name(r->name, r->name_len, !r->repr, n1), bt);
         else
             PUT("[...] (%s)", bt);
     } else if (r->label == HSNAP_PYLABEL_INDEX) {
         PUT("[%u] (%s)", r->value, bt);
     } else if (r->label == HSNAP_PYLABEL_ATTR && r->name) {
-        PUT("%s.%.*s (%s)", pypath_short(ht), (int)r->name_len, r->name, bt);
+        PUT("%s.%s (%s)", pypath_short(ht), pypath_name(r->name, r->name_len, 0, n1), bt);
     } else if (r->label == HSNAP_PYLABEL_FIELD && !strcmp(ht, "tuple") && r->value >= 24) {
         PUT("[%u] (%s)", (r->value - 24) / 8, bt);
     } else if (r->label == HSNAP_PYLABEL_FIELD && r->name &&
                memchr(r->name, '.', r->name_len)) { /* a class's: "Node.__mro__" */
-        PUT("%.*s (%s)", (int)r->name_len, r->name, bt);
+        PUT("%s (%s)", pypath_name(r->name, r->name_len, 0, n1), bt);
     } else if (r->label == HSNAP_PYLABEL_FIELD && r->name) {
-        PUT("%s.%.*s (%s)", pypath_short(ht), (int)r->name_len, r->name, bt);
+        PUT("%s.%s (%s)", pypath_short(ht), pypath_name(r->name, r->name_len, 0, n1), bt);
     } else {
         PUT("%s", bt);
     }
@@ -94,7 +108,7 @@ static size_t pypath_root(const struct snap *s, const struct snap_pyref *root, c
 {
     const char *t = root->name ? root->name : "", *at = NULL;
     size_t len = root->name ? root->name_len : 0, tag = sizeof HSNAP_PYROOT_AT - 1;
-    char fn[512];
+    char fn[512], nm[PYPATH_NAME];
     for (const char *p = t; root->value == HSNAP_PYROOT_CSTACK && p + tag < t + len; p++)
         if (!memcmp(p, HSNAP_PYROOT_AT, tag))
             at = p;
@@ -104,10 +118,10 @@ static size_t pypath_root(const struct snap *s, const struct snap_pyref *root, c
         for (const char *p = at + tag; p < t + len; p++)
             pc = pc << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
         if (codename_of(s, pc, fn, sizeof fn) && strncmp(fn, "0x", 2))
-            k = snprintf(out, n, "%.*s in %s", (int)(at - t), t, fn);
+            k = snprintf(out, n, "%s in %s", pypath_name(t, (size_t)(at - t), 0, nm), fn);
     }
     if (k < 0)
-        k = snprintf(out, n, "%.*s", (int)len, t);
+        k = snprintf(out, n, "%s", pypath_name(t, len, 0, nm));
     return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1;
 }
 
@@ -174,13 +188,16 @@ static size_t pypath_write(const struct snap *s, uint64_t b, char *out, size_t n
                s->py.block_parent[chain[i - 1]].name) {
         /* a module's globals dict and a key: the global; sys.modules and a key */
         const struct snap_pyref *kr = &s->py.block_parent[chain[i - 1]];
+        char n1[PYPATH_NAME], n2[PYPATH_NAME];
         if (root->value == HSNAP_PYROOT_MODULE)
-            len = (size_t)snprintf(out, n, "%.*s, global %.*s (%s)", (int)root->name_len,
-                                   root->name, (int)kr->name_len, kr->name,
+            len = (size_t)snprintf(out, n, "%s, global %s (%s)",
+                                   pypath_name(root->name, root->name_len, 0, n1),
+                                   pypath_name(kr->name, kr->name_len, 0, n2),
                                    pypath_type(s, chain[i - 1]));
         else
-            len = (size_t)snprintf(out, n, "sys.modules['%.*s'] (%s)", (int)kr->name_len,
-                                   kr->name, pypath_type(s, chain[i - 1]));
+            len = (size_t)snprintf(out, n, "sys.modules['%s'] (%s)",
+                                   pypath_name(kr->name, kr->name_len, 1, n1),
+                                   pypath_type(s, chain[i - 1]));
         i--;
     } else {
         len = pypath_root(s, root, out, n);

@@ -3,7 +3,7 @@
 # shape, the biggest), for test_python_holders_grouped.sh; takes a
 # snapshot (argv[1]).  An object of 80 slots is over pymalloc's 512 bytes:
 # glibc's malloc cuts each from the top of the heap, so the twelve lie
-# below the forty and are met first.
+# below the forty and are met first.  ODD's keys hold control characters.
 import ctypes
 import sys
 
@@ -18,4 +18,6 @@ class Shape:
 for _k in range(12):
     globals()["G%d" % _k] = Shape()
 MANY = [Shape() for _ in range(40)]
+# keys no terminal should get raw: shown as Python's repr shows them
+ODD = {"a\nb\x1b[2J\\'": [1], "\x00z": [2]}
 lib.heapsnap_take_snapshot(sys.argv[1].encode())
