@@ -160,8 +160,10 @@ static void bwhy_root(const struct snap *s, uint64_t addr, char *buf, size_t n)
         if (!bwhy_tls_var(s, r, addr, buf, n))
             snprintf(buf, n, "thread-local storage of %s", th);
         break;
-    case HSNAP_RET_USER:
-        snprintf(buf, n, "a range given to heapsnap_register_root()");
+    case HSNAP_RET_USER: /* a Python process's pymalloc arenas are such ranges too */
+        snprintf(buf, n, s->py_version ? "a pymalloc arena's word outside its live objects, "
+                                         "or a range given to heapsnap_register_root()"
+                                       : "a range given to heapsnap_register_root()");
         break;
     default:
         snprintf(buf, n, "memory the program mapped (%#" PRIx64 ")", addr);

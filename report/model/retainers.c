@@ -176,7 +176,8 @@ static int retainers_target_cmp(const void *pa, const void *pb)
     return c ? c : strcmp(a->site, b->site);
 }
 
-static void retainers_print_target(struct retainers_target *t, FILE *out)
+/* py: a Python process's, whose pymalloc arenas are registered roots too */
+static void retainers_print_target(struct retainers_target *t, int py, FILE *out)
 {
     fprintf(out, "%s: %llu B still reachable in %llu blocks, kept alive by:\n", t->site,
             (unsigned long long)t->bytes, (unsigned long long)t->blocks);
@@ -184,6 +185,8 @@ static void retainers_print_target(struct retainers_target *t, FILE *out)
         const struct retainers_row *r = &t->rows[i];
         if (r->kind == HSNAP_RET_BLOCK)
             fprintf(out, "   blocks from %s", r->source);
+        else if (py && r->kind == HSNAP_RET_USER)
+            fprintf(out, "   registered roots and pymalloc's arenas");
         else
             fprintf(out, "   %s", retainers_root_names[r->kind]);
         fprintf(out, ": %llu refs, first to reach %llu blocks, %llu B\n",
@@ -270,10 +273,13 @@ int retainers_print(const struct snap *snaps, char **paths, int n,
 {
     struct retainers_target *all, **v;
     size_t nt;
+    int py = 0;
+    for (int i = 0; i < n; i++)
+        py |= snaps[i].py_version != 0;
     if (retainers_collect(snaps, paths, n, site, &all, &v, &nt, err, errlen) < 0)
         return -1;
     for (size_t i = 0; i < nt && (limit <= 0 || i < (size_t)limit); i++)
-        retainers_print_target(v[i], out);
+        retainers_print_target(v[i], py, out);
     free(v);
     retainers_free_all(all);
     return 0;
