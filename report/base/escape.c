@@ -130,7 +130,18 @@ static size_t esc_put(const char *str, const char *end, int quote, char *out, si
 
 size_t esc_text_n(const char *s, size_t len, int quote, char *out, size_t n)
 {
-    return esc_put(s, s + len, quote, out, n);
+    size_t i = 0; /* printable ASCII (no backslash or quote when quoted): as it is */
+    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f &&
+           !(quote && (s[i] == '\\' || s[i] == '\'')))
+        i++;
+    if (i < len)
+        return esc_put(s, s + len, quote, out, n);
+    if (out && n) {
+        size_t k = len < n ? len : n - 1;
+        memcpy(out, s, k);
+        out[k] = 0;
+    }
+    return len;
 }
 
 int esc_text_needed(const char *str)
