@@ -1,4 +1,4 @@
-// link: report/load/snap.c report/load/threadsread.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/stateread.c report/load/statenote.c report/load/section.c report/load/peakread.c report/load/lset.c report/load/sitelineread.c report/load/pycode.c report/load/pytypes.c report/load/pyretainread.c report/load/pygcfreedread.c report/base/input.c report/base/grow.c report/base/bigmem.c
+// link: report/load/snap.c report/load/threadsread.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/stateread.c report/load/statenote.c report/load/section.c report/load/peakread.c report/load/lset.c report/load/sitelineread.c report/load/pycode.c report/load/pytypes.c report/base/escape.c report/load/pyretainread.c report/load/pygcfreedread.c report/base/input.c report/base/grow.c report/base/bigmem.c
 /*
  * test_lset.c - the LEAKS section is decoded right from the independent
  * test writer's leak heap, and every kind of damage to it (an index out of

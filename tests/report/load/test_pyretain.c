@@ -1,4 +1,4 @@
-// link: report/load/pyretainread.c report/load/pytypes.c report/load/section.c report/load/pycode.c report/base/bigmem.c
+// link: report/load/pyretainread.c report/load/pytypes.c report/base/escape.c report/load/section.c report/load/pycode.c report/base/bigmem.c
 /*
  * test_pyretain.c - report/load/pyretainread.c: a PYRETAIN payload
  * (hsnap_format.h) put on a snapshot's blocks by address (an entry whose

@@ -1,4 +1,4 @@
-// link: report/load/pytypes.c report/load/section.c report/base/bigmem.c
+// link: report/load/pytypes.c report/base/escape.c report/load/section.c report/base/bigmem.c
 /*
  * test_pytypes.c - pytypes_decode: a PYTYPES payload (hsnap_format.h) put
  * on a snapshot's blocks by address (an object whose block BLOCKS lacks is

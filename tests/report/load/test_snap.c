@@ -1,4 +1,4 @@
-// link: report/load/snap.c report/load/threadsread.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/stateread.c report/load/statenote.c report/load/section.c report/load/peakread.c report/load/lset.c report/load/sitelineread.c report/load/pycode.c report/load/pytypes.c report/load/pyretainread.c report/load/pygcfreedread.c report/base/input.c report/base/grow.c report/base/bigmem.c
+// link: report/load/snap.c report/load/threadsread.c report/load/snapfile.c report/load/inflate.c report/load/iptab.c report/load/stateread.c report/load/statenote.c report/load/section.c report/load/peakread.c report/load/lset.c report/load/sitelineread.c report/load/pycode.c report/load/pytypes.c report/base/escape.c report/load/pyretainread.c report/load/pygcfreedread.c report/base/input.c report/base/grow.c report/base/bigmem.c
 /*
  * test_snap.c - the snapshot reader accepts a valid file, reads it right, and
  * refuses every kind of damage with a one-line reason (never a crash: this
