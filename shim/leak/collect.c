@@ -304,14 +304,11 @@ static int collect_disabled(const uintptr_t *ip, unsigned n, unsigned depth, uns
     return !!(flags & HSNAP_TRACE_DISABLED);
 }
 
-static void collect_mark_disabled(struct hsnap_block *b, uint64_t n)
+static void collect_mark_disabled(struct hsnap_block *b, uint64_t n, const struct trace_pick *s)
 {
-    struct trace_pick s;
-    trace_pick(&s, collect_disabled, NULL, 0);
-    for (uint64_t i = 0; s.nt && i < n; i++)
-        if (trace_picked(&s, b[i].trace))
+    for (uint64_t i = 0; s->nt && i < n; i++)
+        if (trace_picked(s, b[i].trace))
             b[i].cls = HSNAP_CLASS_IGNORED;
-    trace_pick_free(&s);
 }
 
 /* Blocks the runtime keeps for good (leak_host's runtime_owned). */
@@ -336,23 +333,31 @@ static int collect_init_made(const uintptr_t *ip, unsigned n, unsigned depth, un
     return r < 0 ? TRACE_PICK_MORE : r;
 }
 
+/* init_held's question: whether trace t is an initialisation's. */
+static int collect_init_picked(uint32_t t, void *arg)
+{
+    return trace_lazy_picked(arg, t);
+}
+
+/* Each trace asked only when a block needs it (trace_lazy): a direct or
+ * possibly lost block's, then those init_held asks of. */
 static uint64_t collect_mark_init(struct hsnap_block *b, uint64_t n)
 {
     const struct leak_host *h = collect_host;
     uint64_t marked = 0;
-    struct trace_pick s;
-    if (!h->init_trace || !h->init_object)
+    struct trace_lazy z;
+    if (!h->init_trace || !h->init_object ||
+        trace_lazy_begin(&z, collect_init_made, NULL, TRACE_PICK_DEPTH) != 0)
         return 0;
-    trace_pick(&s, collect_init_made, NULL, TRACE_PICK_DEPTH);
-    for (uint64_t i = 0; s.nt && i < n; i++)
+    for (uint64_t i = 0; i < n; i++)
         if ((b[i].cls == HSNAP_CLASS_DIRECT || b[i].cls == HSNAP_CLASS_POSSIBLE) &&
-            trace_picked(&s, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {
+            trace_lazy_picked(&z, b[i].trace) && h->init_object(b[i].addr, b[i].size)) {
             b[i].cls = HSNAP_CLASS_IGNORED;
             marked++;
         }
-    if (s.nt && marked && h->init_held)
-        marked += h->init_held(b, n, s.in, s.nt);
-    trace_pick_free(&s);
+    if (marked && h->init_held)
+        marked += h->init_held(b, n, collect_init_picked, &z);
+    trace_lazy_free(&z);
     return marked;
 }
 
@@ -477,11 +482,16 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_release();
     collect_phase(PH_MARKS);
     trace_pick_limit(b, n); /* the marks ask only the blocks' traces */
+    struct trace_pick dis = {0}, rt = {0}, gob = {0}; /* their questions in one pass */
+    struct trace_pick_job jobs[3] = {{collect_disabled, NULL, 0, &dis},
+                                     {rt_pick, NULL, TRACE_PICK_DEPTH, &rt}};
+    trace_pick_all(jobs, 2 + (unsigned)gobj_job(&jobs[2], &gob));
     collect_mark_ignored(b, n);
-    collect_mark_disabled(b, n);
-    rt_mark(b, n);
+    collect_mark_disabled(b, n, &dis);
+    rt_mark(b, n, &rt);
     collect_mark_runtime(b, n);
-    uint64_t starts_any = gobj_mark(b, n);
+    uint64_t starts_any = gobj_mark(b, n, &gob);
+    trace_pick_free(&dis), trace_pick_free(&rt), trace_pick_free(&gob);
     collect_phase(PH_ROOTS);
     collect_roots(b, n);
     const struct model_root *r = roots_get(&nroots), *scan = roots_written(&nscan);

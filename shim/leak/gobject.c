@@ -81,20 +81,24 @@ static int gobj_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned f
     return gobj_trace(ip, m);
 }
 
-/* Marks b[0, n)'s blocks allocated for libgobject MODEL_START_ANY (in
- * reserved, which the caller clears after the model); how many. */
-uint64_t gobj_mark(struct hsnap_block *b, uint64_t n)
+int gobj_job(struct trace_pick_job *j, struct trace_pick *out)
 {
-    uint64_t marked = 0;
-    struct trace_pick s;
     if (!gobj.gobj_hi)
         return 0;
-    trace_pick(&s, gobj_pick, NULL, GOBJ_DEPTH);
-    for (uint64_t i = 0; s.nt && i < n; i++)
-        if (trace_picked(&s, b[i].trace)) {
+    *j = (struct trace_pick_job){gobj_pick, NULL, GOBJ_DEPTH, out};
+    return 1;
+}
+
+/* Marks b[0, n)'s blocks allocated for libgobject (s: gobj_job's answers)
+ * MODEL_START_ANY (in reserved, which the caller clears after the model);
+ * how many. */
+uint64_t gobj_mark(struct hsnap_block *b, uint64_t n, const struct trace_pick *s)
+{
+    uint64_t marked = 0;
+    for (uint64_t i = 0; s->nt && i < n; i++)
+        if (trace_picked(s, b[i].trace)) {
             b[i].reserved = MODEL_START_ANY;
             marked++;
         }
-    trace_pick_free(&s);
     return marked;
 }

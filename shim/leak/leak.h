@@ -75,10 +75,11 @@ struct leak_host {
     int (*init_trace)(const uintptr_t *ip, unsigned n, int more);
     int (*init_object)(uintptr_t addr, uint64_t size);
     /* After those are marked: the direct blocks they stand for (made by
-     * such an initialisation, the trace bit set in init[0, nt/8]) that
-     * got memory the interpreter recycled (a free list's, whose trace is
-     * its first life's) marked too; how many. */
-    uint64_t (*init_held)(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
+     * such an initialisation: init(trace, arg) says whose) that got
+     * memory the interpreter recycled (a free list's, whose trace is its
+     * first life's) marked too; how many. */
+    uint64_t (*init_held)(struct hsnap_block *b, uint64_t n, int (*init)(uint32_t, void *),
+                          void *arg);
     /* Each of the recorder's own mappings to fn (no lock: the world may
      * be stopped); -1 when some are not listed (arena.c's arena_each_map) */
     int (*own_maps)(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);

@@ -61,10 +61,35 @@ struct trace_pick {
 typedef int (*trace_pick_fn)(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags,
                              void *arg);
 #define TRACE_PICK_MORE (-1)
-/* pick asked of each trace with its innermost want frames (0: flags
- * alone); 0, or -1 */
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want);
 void trace_pick_free(struct trace_pick *s);
+/* Several marks' questions (jobs: a pick each, shown its trace's
+ * innermost want frames, at most TRACE_PICK_DEPTH; 0: the flags alone)
+ * asked of every trace in one pass, each trace's frames read once for
+ * all: the most any job is shown first (TRACE_PICK_FIRST at most), then
+ * the most any job that answered TRACE_PICK_MORE wants.  Each job's
+ * answers in *out, as asking it alone gives them.  0, or -1 (no memory:
+ * every out empty). */
+#define TRACE_PICK_JOBS 4u
+struct trace_pick_job {
+    trace_pick_fn pick;
+    void *arg;
+    unsigned want;
+    struct trace_pick *out;
+};
+int trace_pick_all(struct trace_pick_job *jobs, unsigned njobs);
+/* The same answers, a trace asked only when trace_lazy_picked first wants
+ * it, then remembered.  begin: 0, or -1 (no memory). */
+struct trace_lazy {
+    uint8_t *asked;  /* bit t: trace t asked; then (len bytes on) its answer */
+    size_t len;
+    uint32_t nt;     /* traces remembered (later ones are asked each time) */
+    trace_pick_fn pick;
+    void *arg;
+    unsigned want;
+};
+int trace_lazy_begin(struct trace_lazy *z, trace_pick_fn pick, void *arg, unsigned want);
+int trace_lazy_picked(struct trace_lazy *z, uint32_t trace);
+void trace_lazy_free(struct trace_lazy *z);
 /* For one check: only the traces of b[0, n) are asked, until unlimit. */
 void trace_pick_limit(const struct hsnap_block *b, uint64_t n);
 void trace_pick_unlimit(void);
@@ -77,12 +102,19 @@ struct dl_phdr_info;
 /* ---- runtime.c: the C and C++ runtimes' own blocks ---- */
 void rt_reset(void);                             /* before the module walk */
 int rt_note(const struct dl_phdr_info *info);    /* each module, in the walk: 1 a runtime's */
-void rt_mark(struct hsnap_block *b, uint64_t n); /* cls HSNAP_CLASS_RUNTIME */
+/* a trace the runtime's (trace_pick_fn: rt_mark's question) */
+int rt_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg);
+/* cls HSNAP_CLASS_RUNTIME for the blocks of the traces rt_pick picked (s) */
+void rt_mark(struct hsnap_block *b, uint64_t n, const struct trace_pick *s);
 
 /* ---- gobject.c: GObject's blocks, pointed at past a header ---- */
 void gobj_reset(void);                             /* before the module walk */
 void gobj_note(const struct dl_phdr_info *info);   /* each module, in the walk */
-uint64_t gobj_mark(struct hsnap_block *b, uint64_t n); /* reserved: MODEL_START_ANY */
+/* gobj_mark's question, with its window (GOBJ_DEPTH) into *j: 1, or 0
+ * when no GObject is loaded (nothing to ask) */
+int gobj_job(struct trace_pick_job *j, struct trace_pick *out);
+/* reserved MODEL_START_ANY for the blocks of the traces gobj_job's picked */
+uint64_t gobj_mark(struct hsnap_block *b, uint64_t n, const struct trace_pick *s);
 
 /* ---- maps.c: what the leak check must not read ---- */
 int maps_holes(struct model_range **holes, size_t *n, size_t *bytes); /* 0 or -1 */

@@ -102,7 +102,7 @@ static int rt_trace(const uintptr_t *ip, unsigned n)
 
 /* rt_trace on the frames shown: one outside a runtime module answers;
  * all inside, more are asked for while the stack has them. */
-static int rt_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
+int rt_pick(const uintptr_t *ip, unsigned n, unsigned depth, unsigned flags, void *arg)
 {
     if (n == 0 || roots_in_loader(ip[0]) || depth > TRACE_PICK_DEPTH)
         return rt_trace(ip, depth);
@@ -161,16 +161,14 @@ static void rt_root_files(void)
 }
 
 /* With the world stopped, after roots_begin: marks b[0, n)'s runtime
- * blocks HSNAP_CLASS_RUNTIME (those already held keep their class) and
- * roots the program's open streams. */
-void rt_mark(struct hsnap_block *b, uint64_t n)
+ * blocks HSNAP_CLASS_RUNTIME (those already held keep their class; s: the
+ * traces rt_pick picked, asked with TRACE_PICK_DEPTH frames) and roots the
+ * program's open streams. */
+void rt_mark(struct hsnap_block *b, uint64_t n, const struct trace_pick *s)
 {
-    struct trace_pick s;
-    trace_pick(&s, rt_pick, NULL, TRACE_PICK_DEPTH);
-    for (uint64_t i = 0; s.nt && i < n; i++)
-        if (trace_picked(&s, b[i].trace) && !MODEL_HELD(b[i].cls))
+    for (uint64_t i = 0; s->nt && i < n; i++)
+        if (trace_picked(s, b[i].trace) && !MODEL_HELD(b[i].cls))
             b[i].cls = HSNAP_CLASS_RUNTIME;
-    trace_pick_free(&s);
     rt_mark_streams(b, n);
     rt_root_files();
 }

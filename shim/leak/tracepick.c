@@ -7,7 +7,10 @@
  * question of each block's stack.  A program has far fewer traces than
  * blocks, so the question is asked once per trace, under the trace lock,
  * into a bitmap of trace ids mapped for the purpose (never the host's
- * malloc), and then read once per block.
+ * malloc), and then read once per block: the marks that ask of every
+ * block, all in one pass that reads each trace's frames once for them all
+ * (trace_pick_all); the one that asks of a few blocks, each trace when it
+ * is first wanted (trace_lazy).
  *   A walk up the frame tree is a cache miss a frame, and most tests
  * answer from a trace's innermost few frames (its first frame outside
  * the runtime, outside GLib, its first two Python frames), so each trace
@@ -64,38 +67,112 @@ static int trace_pick_asked(uint32_t t)
     return !tp.used || t >= tp.nt || (tp.used[t / 8] >> (t % 8) & 1);
 }
 
-/* Asks pick of every trace's innermost want (at most TRACE_PICK_DEPTH)
- * frames (n copied; depth the whole stack, more when it was deeper):
- * first of TRACE_PICK_FIRST of them, and of all want only when pick says
- * TRACE_PICK_MORE.  0, or -1: no memory (s empty: no trace picked). */
-int trace_pick(struct trace_pick *s, trace_pick_fn pick, void *arg, unsigned want)
+/* Asks pick of trace t's innermost want (at most TRACE_PICK_DEPTH) frames
+ * (n copied; depth the whole stack, more when it was deeper): first of
+ * first of them, and of all want only when pick says TRACE_PICK_MORE.
+ * Under the trace lock. */
+static int trace_ask(uint32_t t, trace_pick_fn pick, void *arg, unsigned want, unsigned first)
 {
     const struct leak_host *h = collect_host;
-    want = want < TRACE_PICK_DEPTH ? want : TRACE_PICK_DEPTH;
+    uintptr_t ip[TRACE_PICK_DEPTH];
+    unsigned flags = 0, depth = h->trace_stack(t, ip, first, &flags);
+    unsigned n = depth < first ? depth : first;
+    int r = pick(ip, n, depth, flags, arg);
+    if (r == TRACE_PICK_MORE && n < want && n < depth) {
+        depth = h->trace_stack(t, ip, want, &flags);
+        n = depth < want ? depth : want;
+        r = pick(ip, n, depth, flags, arg);
+    }
+    return r > 0;
+}
+
+int trace_pick_all(struct trace_pick_job *j, unsigned nj)
+{
+    const struct leak_host *h = collect_host;
+    unsigned first[TRACE_PICK_JOBS], top = 0, rc = 0;
+    int r[TRACE_PICK_JOBS];
+    if (nj > TRACE_PICK_JOBS)
+        return -1;
+    for (unsigned k = 0; k < nj; k++) {
+        j[k].want = j[k].want < TRACE_PICK_DEPTH ? j[k].want : TRACE_PICK_DEPTH;
+        first[k] = j[k].want < TRACE_PICK_FIRST ? j[k].want : TRACE_PICK_FIRST;
+        top = first[k] > top ? first[k] : top;
+    }
     h->trace_lock();
-    s->nt = h->trace_count();
-    s->len = s->nt / 8 + 1;
-    s->in = h->map(s->len);
-    unsigned first = want < TRACE_PICK_FIRST ? want : TRACE_PICK_FIRST;
-    for (uint32_t t = 0; s->in && t < s->nt; t++) {
+    uint32_t nt = h->trace_count();
+    for (unsigned k = 0; k < nj; k++) {
+        struct trace_pick *s = j[k].out;
+        s->nt = nt, s->len = nt / 8 + 1;
+        if (!(s->in = h->map(s->len)))
+            rc = 1;
+    }
+    for (uint32_t t = 0; !rc && t < nt; t++) {
         uintptr_t ip[TRACE_PICK_DEPTH];
         if (!trace_pick_asked(t))
             continue;
-        unsigned flags = 0, depth = h->trace_stack(t, ip, first, &flags);
-        unsigned n = depth < first ? depth : first;
-        int r = pick(ip, n, depth, flags, arg);
-        if (r == TRACE_PICK_MORE && n < want && n < depth) {
-            depth = h->trace_stack(t, ip, want, &flags);
-            n = depth < want ? depth : want;
-            r = pick(ip, n, depth, flags, arg);
+        unsigned flags = 0, depth = h->trace_stack(t, ip, top, &flags), more = 0;
+        for (unsigned k = 0; k < nj; k++) { /* each shown its own first frames */
+            unsigned n = depth < first[k] ? depth : first[k];
+            r[k] = j[k].pick(ip, n, depth, flags, j[k].arg);
+            if (r[k] == TRACE_PICK_MORE && n < j[k].want && n < depth && j[k].want > more)
+                more = j[k].want;
         }
-        if (r > 0)
-            s->in[t / 8] |= (uint8_t)(1u << (t % 8));
+        if (more)
+            depth = h->trace_stack(t, ip, more, &flags);
+        for (unsigned k = 0; k < nj; k++) {
+            unsigned n = depth < j[k].want ? depth : j[k].want;
+            if (r[k] == TRACE_PICK_MORE && n > (depth < first[k] ? depth : first[k]))
+                r[k] = j[k].pick(ip, n, depth, flags, j[k].arg);
+            if (r[k] > 0)
+                j[k].out->in[t / 8] |= (uint8_t)(1u << (t % 8));
+        }
     }
     h->trace_unlock();
-    if (!s->in)
-        s->nt = 0;
-    return s->in ? 0 : -1;
+    for (unsigned k = 0; rc && k < nj; k++) /* no memory: every answer empty */
+        trace_pick_free(j[k].out);
+    return rc ? -1 : 0;
+}
+
+/* A trace asked when a caller needs its answer, and remembered: a mark
+ * that wants few traces' answers (collect_mark_init's, for the few
+ * direct and possibly lost blocks and the objects an extension's code
+ * made) asked every live trace, each a walk of up to TRACE_PICK_DEPTH
+ * frames of the frame tree (import torch: 0.65 M traces, ~40 ms of the
+ * check's fork). */
+int trace_lazy_begin(struct trace_lazy *z, trace_pick_fn pick, void *arg, unsigned want)
+{
+    const struct leak_host *h = collect_host;
+    z->pick = pick, z->arg = arg;
+    z->want = want < TRACE_PICK_DEPTH ? want : TRACE_PICK_DEPTH;
+    z->nt = h->trace_count();
+    z->len = z->nt / 8 + 1;
+    z->asked = h->map(2 * z->len); /* asked, then in */
+    return z->asked ? 0 : -1;
+}
+
+int trace_lazy_picked(struct trace_lazy *z, uint32_t t)
+{
+    const struct leak_host *h = collect_host;
+    unsigned first = z->want < TRACE_PICK_FIRST ? z->want : TRACE_PICK_FIRST;
+    uint8_t bit = (uint8_t)(1u << (t % 8)), *in = z->asked + z->len;
+    if (t < z->nt && (z->asked[t / 8] & bit))
+        return !!(in[t / 8] & bit);
+    h->trace_lock();
+    int r = trace_ask(t, z->pick, z->arg, z->want, first);
+    h->trace_unlock();
+    if (t < z->nt) {
+        z->asked[t / 8] |= bit;
+        if (r)
+            in[t / 8] |= bit;
+    }
+    return r;
+}
+
+void trace_lazy_free(struct trace_lazy *z)
+{
+    if (z->asked)
+        collect_host->unmap(z->asked, 2 * z->len);
+    z->asked = NULL;
 }
 
 void trace_pick_free(struct trace_pick *s)

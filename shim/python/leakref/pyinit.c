@@ -157,9 +157,18 @@ static int pyi_set(uint64_t *set, uint64_t sig, int add)
     return set[s] == sig;
 }
 
-static int pyi_bit(const uint8_t *in, uint32_t nt, uint32_t t)
+/* Where a code object's names lie (pyi_code_sig's reads): the least a
+ * block holding one is. */
+static size_t pyi_code_end(const struct pylay_obj_layout *ol)
 {
-    return t < nt && (in[t / 8] >> (t % 8) & 1);
+    return (ol->co_names > ol->co_nnames ? ol->co_names : ol->co_nnames) + 8u;
+}
+
+/* Whether the block at a starts with a code object (its type word). */
+static int pyi_code_at(uintptr_t a)
+{
+    uintptr_t w[2];
+    return peek(w, a, sizeof w) && w[1] == pylay_sym.code_type;
 }
 
 /* The block of b[0, n) (sorted) that holds address a, or n. */
@@ -184,7 +193,7 @@ static int pyi_code_sig(uintptr_t co, const struct pylay_obj_layout *ol, uint64_
     uint8_t head[128];
     int32_t nl = 0;
     uintptr_t names = 0, ty = 0;
-    size_t end = (ol->co_names > ol->co_nnames ? ol->co_names : ol->co_nnames) + 8u;
+    size_t end = pyi_code_end(ol);
     if (end > sizeof head || !peek(head, co, end))
         return 0;
     memcpy(&ty, head + 8, sizeof ty);
@@ -199,28 +208,33 @@ static int pyi_code_sig(uintptr_t co, const struct pylay_obj_layout *ol, uint64_
 }
 
 /* The names signatures of the code objects an extension's initialisation
- * made (marked above, or held by a function), into set; how many. */
-static uint32_t pyi_names(const struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt,
-                          const struct pylay_obj_layout *ol, uint64_t *set)
+ * made (marked above, or held by a function), into set; how many.  A
+ * block's type word is read before its trace is asked (init: each one a
+ * walk of its frames). */
+static uint32_t pyi_names(const struct hsnap_block *b, uint64_t n, int (*init)(uint32_t, void *),
+                          void *arg, const struct pylay_obj_layout *ol, uint64_t *set)
 {
     uint32_t nsig = 0;
     uint64_t sig;
+    size_t least = pyi_code_end(ol);
     for (uint64_t i = 0; i < n && nsig < PYI_SET / 2; i++)
-        if (pyi_bit(in, nt, b[i].trace) && b[i].size >= 16 && pyi_code_sig(b[i].addr, ol, &sig)) {
+        if (b[i].size >= least && pyi_code_at(b[i].addr) && init(b[i].trace, arg) &&
+            pyi_code_sig(b[i].addr, ol, &sig)) {
             pyi_set(set, sig, 1);
             nsig++;
         }
     return nsig;
 }
 
-uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uint32_t nt)
+uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, int (*init)(uint32_t, void *),
+                       void *arg)
 {
     const struct pylay_obj_layout *ol;
     uint64_t marked = 0, *set;
     if (!pyfr_on || !pylay_lay || pylay_lay->version < 0x030b0000u || !pylay_sym.tuple_type ||
         !(ol = pylay_obj_layout_find(pylay_lay->version)) || !(set = arena_map(PYI_SET * 8)))
         return 0;
-    uint32_t nsig = pyi_names(b, n, in, nt, ol, set);
+    uint32_t nsig = pyi_names(b, n, init, arg, ol, set);
     for (uint64_t i = 0; i < n; i++) {
         /* a tuple is a gc object: PyGC_Head (16 bytes), then ob_refcnt,
          * ob_type, ob_size and the items */
@@ -234,7 +248,7 @@ uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *in, uin
         int held = nsig && pyi_set(set, pyi_sig(it, hd[2]), 0);
         for (uint64_t k = 0; !held && k < hd[2]; k++) {
             uint64_t j = pyi_block(b, n, it[k]);
-            if (j == n || !pyi_bit(in, nt, b[j].trace))
+            if (j == n || !init(b[j].trace, arg))
                 break;
             held = k + 1 == hd[2];
         }

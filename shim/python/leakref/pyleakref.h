@@ -45,7 +45,8 @@ int pyl_init_trace(const uintptr_t *ip, unsigned n, int more);
 void pyl_init_prepare(void);
 int pyl_init_object(uintptr_t addr, uint64_t size);
 struct hsnap_block;
-uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, const uint8_t *init, uint32_t nt);
+uint64_t pyl_init_held(struct hsnap_block *b, uint64_t n, int (*init)(uint32_t, void *),
+                       void *arg);
 /* The leaked references' side of it (pyleakref.c): of h's candidates
  * counted once more than words found (want, words), the tuples holding the
  * names of a code object whose block kept(addr) calls an initialisation's
