@@ -68,9 +68,9 @@ static int trace_pick_asked(uint32_t t)
 }
 
 /* Asks pick of trace t's innermost want (at most TRACE_PICK_DEPTH) frames
- * (n copied; depth the whole stack, more when it was deeper): first of
- * first of them, and of all want only when pick says TRACE_PICK_MORE.
- * Under the trace lock. */
+ * (n copied; depth the whole stack, more when it was deeper): of its
+ * innermost `first` first, and of all want only when pick says
+ * TRACE_PICK_MORE.  Under the trace lock. */
 static int trace_ask(uint32_t t, trace_pick_fn pick, void *arg, unsigned want, unsigned first)
 {
     const struct leak_host *h = collect_host;
