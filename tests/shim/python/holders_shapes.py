@@ -18,6 +18,13 @@ class Shape:
 for _k in range(12):
     globals()["G%d" % _k] = Shape()
 MANY = [Shape() for _ in range(40)]
-# keys no terminal should get raw: shown as Python's repr shows them
-ODD = {"a\nb\x1b[2J\\'": [1], "\x00z": [2]}
+# keys no terminal should get raw: shown as Python's repr shows them (a
+# type of their own, so that no other shape of it can come first)
+
+
+class Odd:
+    pass
+
+
+ODD = {"a\nb\x1b[2J\\'": Odd(), "\x00z": Odd()}
 lib.heapsnap_take_snapshot(sys.argv[1].encode())

@@ -119,8 +119,8 @@ else
   else t_fail top_retainers_biggest_shape_first "$(head -c 600 "$T/shapes.txt" | tr '\n' '|')"; fi
   # a key's control characters, NUL, backslash and quote escaped as repr escapes them
   "$HEAPSNAP" top --retainers --key type -n 0 "$s2" >"$T/odd.txt" 2>/dev/null
-  if grep -Fq "global ODD (dict) -> ['a\\nb\\x1b[2J\\\\\\''] (list)" "$T/odd.txt" &&
-     grep -Fq "global ODD (dict) -> ['\\x00z'] (list)" "$T/odd.txt" &&
+  if grep -Fq "global ODD (dict) -> ['a\\nb\\x1b[2J\\\\\\''] (__main__.Odd)" "$T/odd.txt" &&
+     grep -Fq "global ODD (dict) -> ['\\x00z'] (__main__.Odd)" "$T/odd.txt" &&
      ! LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" "$T/odd.txt"
   then t_pass top_retainers_keys_escaped
   else t_fail top_retainers_keys_escaped "$(grep ODD "$T/odd.txt" | head -3 | cat -v | tr '\n' '|')"; fi
