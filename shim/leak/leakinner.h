@@ -83,9 +83,7 @@ struct trace_lazy {
     uint8_t *asked;  /* bit t: trace t asked; then (len bytes on) its answer */
     size_t len;
     uint32_t nt;     /* traces remembered (later ones are asked each time) */
-    trace_pick_fn pick;
-    void *arg;
-    unsigned want;
+    struct trace_pick_job job; /* the question (out unused) */
 };
 int trace_lazy_begin(struct trace_lazy *z, trace_pick_fn pick, void *arg, unsigned want);
 int trace_lazy_picked(struct trace_lazy *z, uint32_t trace);

@@ -442,6 +442,20 @@ static inline int rootread_get(const struct scan *s, uint32_t i)
     return s->rootread && (s->rootread[i / 64] >> (i % 64) & 1);
 }
 
+/* The first block from i on that lies wholly in root range r and has a
+ * word, its words in [*wlo, *whi); s->n: none (one over the range's start,
+ * or with no word, is the range's). */
+static uint32_t range_block(const struct scan *s, const struct model_root *r, uint32_t i,
+                            uintptr_t *wlo, uintptr_t *whi)
+{
+    for (; i < s->n && block_end(&s->b[i]) <= r->hi; i++) {
+        block_words(&s->b[i], wlo, whi);
+        if (s->b[i].addr >= r->lo && *wlo < *whi)
+            return i;
+    }
+    return s->n;
+}
+
 /* Root range r's words, those of the live blocks wholly inside it left
  * to the blocks (with s->rootread; the runtime's ranges, read after the
  * program's blocks, hold none and are read whole). */
@@ -449,11 +463,8 @@ static void scan_root(struct scan *s, const struct model_root *r, uint8_t cls)
 {
     uintptr_t lo = r->lo, wlo, whi;
     int skip = s->rootread && !(r->flags & MODEL_ROOT_RUNTIME);
-    for (uint32_t i = skip ? block_after(s, r->lo) : s->n;
-         i < s->n && block_end(&s->b[i]) <= r->hi; i++) {
-        block_words(&s->b[i], &wlo, &whi);
-        if (s->b[i].addr < r->lo || wlo >= whi)
-            continue; /* over the range's start, or no word: the range's */
+    for (uint32_t i = skip ? range_block(s, r, block_after(s, r->lo), &wlo, &whi) : s->n;
+         i < s->n; i = range_block(s, r, i + 1, &wlo, &whi)) {
         if (wlo > lo)
             scan_root_span(s, r, lo, wlo, cls);
         lo = whi;
@@ -475,11 +486,9 @@ static void scan_root_blocks(struct scan *s, const struct model_root *roots, siz
         const struct model_root *r = &roots[k];
         if (r->flags & MODEL_ROOT_RUNTIME)
             continue;
-        for (uint32_t i = block_after(s, r->lo); i < s->n && block_end(&s->b[i]) <= r->hi;
-             i++) {
-            block_words(&s->b[i], &wlo, &whi);
-            if (s->b[i].addr < r->lo || wlo >= whi || s->b[i].cls == HSNAP_CLASS_REACHABLE ||
-                rootread_get(s, i))
+        for (uint32_t i = range_block(s, r, block_after(s, r->lo), &wlo, &whi); i < s->n;
+             i = range_block(s, r, i + 1, &wlo, &whi)) {
+            if (s->b[i].cls == HSNAP_CLASS_REACHABLE || rootread_get(s, i))
                 continue;
             s->rootread[i / 64] |= 1ull << (i % 64);
             scan_root_span(s, r, wlo, whi, HSNAP_CLASS_REACHABLE);

@@ -67,37 +67,47 @@ static int trace_pick_asked(uint32_t t)
     return !tp.used || t >= tp.nt || (tp.used[t / 8] >> (t % 8) & 1);
 }
 
-/* Asks pick of trace t's innermost want (at most TRACE_PICK_DEPTH) frames
- * (n copied; depth the whole stack, more when it was deeper): of its
- * innermost `first` first, and of all want only when pick says
- * TRACE_PICK_MORE.  Under the trace lock. */
-static int trace_ask(uint32_t t, trace_pick_fn pick, void *arg, unsigned want, unsigned first)
+/* The jobs' answers for trace t into r (1 picked, else not), its frames
+ * read once for all: the innermost of the most any job is shown first
+ * (its want, at most TRACE_PICK_FIRST), then, when one says
+ * TRACE_PICK_MORE and the stack has more, the most any such job wants
+ * (n copied; depth the whole stack, more when it was deeper).  Each job
+ * sees the frames it alone would.  Under the trace lock; wants already at
+ * most TRACE_PICK_DEPTH. */
+static void trace_ask(uint32_t t, const struct trace_pick_job *j, unsigned nj, int *r)
 {
     const struct leak_host *h = collect_host;
     uintptr_t ip[TRACE_PICK_DEPTH];
-    unsigned flags = 0, depth = h->trace_stack(t, ip, first, &flags);
-    unsigned n = depth < first ? depth : first;
-    int r = pick(ip, n, depth, flags, arg);
-    if (r == TRACE_PICK_MORE && n < want && n < depth) {
-        depth = h->trace_stack(t, ip, want, &flags);
-        n = depth < want ? depth : want;
-        r = pick(ip, n, depth, flags, arg);
+    unsigned first[TRACE_PICK_JOBS], top = 0, more = 0;
+    for (unsigned k = 0; k < nj; k++) {
+        first[k] = j[k].want < TRACE_PICK_FIRST ? j[k].want : TRACE_PICK_FIRST;
+        top = first[k] > top ? first[k] : top;
     }
-    return r > 0;
+    unsigned flags = 0, depth = h->trace_stack(t, ip, top, &flags);
+    for (unsigned k = 0; k < nj; k++) {
+        unsigned n = depth < first[k] ? depth : first[k];
+        r[k] = j[k].pick(ip, n, depth, flags, j[k].arg);
+        if (r[k] == TRACE_PICK_MORE && n < j[k].want && n < depth && j[k].want > more)
+            more = j[k].want;
+    }
+    if (more)
+        depth = h->trace_stack(t, ip, more, &flags);
+    for (unsigned k = 0; k < nj; k++) {
+        unsigned n = depth < j[k].want ? depth : j[k].want;
+        if (r[k] == TRACE_PICK_MORE && n > (depth < first[k] ? depth : first[k]))
+            r[k] = j[k].pick(ip, n, depth, flags, j[k].arg);
+        r[k] = r[k] > 0;
+    }
 }
 
 int trace_pick_all(struct trace_pick_job *j, unsigned nj)
 {
     const struct leak_host *h = collect_host;
-    unsigned first[TRACE_PICK_JOBS], top = 0, rc = 0;
-    int r[TRACE_PICK_JOBS];
+    int r[TRACE_PICK_JOBS], rc = 0;
     if (nj > TRACE_PICK_JOBS)
         return -1;
-    for (unsigned k = 0; k < nj; k++) {
+    for (unsigned k = 0; k < nj; k++)
         j[k].want = j[k].want < TRACE_PICK_DEPTH ? j[k].want : TRACE_PICK_DEPTH;
-        first[k] = j[k].want < TRACE_PICK_FIRST ? j[k].want : TRACE_PICK_FIRST;
-        top = first[k] > top ? first[k] : top;
-    }
     h->trace_lock();
     uint32_t nt = h->trace_count();
     for (unsigned k = 0; k < nj; k++) {
@@ -107,25 +117,12 @@ int trace_pick_all(struct trace_pick_job *j, unsigned nj)
             rc = 1;
     }
     for (uint32_t t = 0; !rc && t < nt; t++) {
-        uintptr_t ip[TRACE_PICK_DEPTH];
         if (!trace_pick_asked(t))
             continue;
-        unsigned flags = 0, depth = h->trace_stack(t, ip, top, &flags), more = 0;
-        for (unsigned k = 0; k < nj; k++) { /* each shown its own first frames */
-            unsigned n = depth < first[k] ? depth : first[k];
-            r[k] = j[k].pick(ip, n, depth, flags, j[k].arg);
-            if (r[k] == TRACE_PICK_MORE && n < j[k].want && n < depth && j[k].want > more)
-                more = j[k].want;
-        }
-        if (more)
-            depth = h->trace_stack(t, ip, more, &flags);
-        for (unsigned k = 0; k < nj; k++) {
-            unsigned n = depth < j[k].want ? depth : j[k].want;
-            if (r[k] == TRACE_PICK_MORE && n > (depth < first[k] ? depth : first[k]))
-                r[k] = j[k].pick(ip, n, depth, flags, j[k].arg);
-            if (r[k] > 0)
+        trace_ask(t, j, nj, r);
+        for (unsigned k = 0; k < nj; k++)
+            if (r[k])
                 j[k].out->in[t / 8] |= (uint8_t)(1u << (t % 8));
-        }
     }
     h->trace_unlock();
     for (unsigned k = 0; rc && k < nj; k++) /* no memory: every answer empty */
@@ -142,8 +139,8 @@ int trace_pick_all(struct trace_pick_job *j, unsigned nj)
 int trace_lazy_begin(struct trace_lazy *z, trace_pick_fn pick, void *arg, unsigned want)
 {
     const struct leak_host *h = collect_host;
-    z->pick = pick, z->arg = arg;
-    z->want = want < TRACE_PICK_DEPTH ? want : TRACE_PICK_DEPTH;
+    z->job = (struct trace_pick_job){pick, arg, want < TRACE_PICK_DEPTH ? want : TRACE_PICK_DEPTH,
+                                     NULL};
     z->nt = h->trace_count();
     z->len = z->nt / 8 + 1;
     z->asked = h->map(2 * z->len); /* asked, then in */
@@ -153,12 +150,12 @@ int trace_lazy_begin(struct trace_lazy *z, trace_pick_fn pick, void *arg, unsign
 int trace_lazy_picked(struct trace_lazy *z, uint32_t t)
 {
     const struct leak_host *h = collect_host;
-    unsigned first = z->want < TRACE_PICK_FIRST ? z->want : TRACE_PICK_FIRST;
     uint8_t bit = (uint8_t)(1u << (t % 8)), *in = z->asked + z->len;
+    int r;
     if (t < z->nt && (z->asked[t / 8] & bit))
         return !!(in[t / 8] & bit);
     h->trace_lock();
-    int r = trace_ask(t, z->pick, z->arg, z->want, first);
+    trace_ask(t, &z->job, 1, &r);
     h->trace_unlock();
     if (t < z->nt) {
         z->asked[t / 8] |= bit;
