@@ -16,14 +16,22 @@
  * shim numbers them as it meets them), so each is compared with the one
  * before from its outermost frame in: a frame equal to the previous
  * trace's at the same height takes its ip index and node from it, and
- * only the rest is hashed.  The result is the same tree, node for node.
+ * only the rest is hashed.
  *
  * A node made right after its parent is found beside it (child's first
- * test), so the tree's table holds only the others (kid_indexed): the
- * first node a trace makes under a node it did not make.  Its other new
- * frames, each under the one before, are made without the table's probe
- * (a cache miss each on a big tree), and the table holds about one node
- * a trace: a third of import torch's tree, half of a smaller one.
+ * test).  The first frame a trace does not share so is looked up in a
+ * memo of the (parent, ip) pairs met last (kid_memo: direct-mapped, the
+ * size of a core's L2 cache), not in a table of every node: that table,
+ * 16 MiB for torchtrain.py's 1.15M traces, cost a cache miss a trace,
+ * mostly to find that the node was new, and was 30% of `run`'s summary.
+ * A pair the memo has forgotten is made again, so a node may stand twice
+ * for the same frames: every trace still reads back as written (a
+ * trace's words are its nodes' ips; no reader takes a node for a stack's
+ * identity, only as the key of a memo), and the tree is at most one node
+ * a stored ip, charged to the file's budget.  torchtrain.py's tree has
+ * 3.362M nodes where the table made 3.352M; 100,000 stacks 17 frames deep
+ * of one program (kept 1000000 100000), 2.8x the table's.  Its other new
+ * frames, each under the one before, are made without a look-up.
  *
  * Each trace's innermost Python frame is named as its nodes are made
  * (snap_trace.pynode, from the trace before's for the frames it shares),
@@ -39,6 +47,15 @@
 #include "snap.h"
 
 enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
+
+/* A node the memo remembers, under its (parent, ip index). */
+struct kid_memo {
+    uint32_t parent, ipx, node, pad;
+};
+/* The memo's slots at most: 512 KiB, within a core's L2 cache (2^17 of
+ * them: `top` of torchtrain.py's snapshot 0.25 -> 0.29 s of CPU, 0.15%
+ * fewer nodes). */
+#define KID_MEMO_BITS 15
 
 /* A frame of the trace before: its ip, the ip's index, its node, and the
  * innermost Python frame at its height or below (pynode 0: none; pyh its
@@ -65,11 +82,9 @@ struct iptab {
     struct prev_frame *prev; /* the trace before, by height from its outermost */
     size_t nprev, capprev;
     uint32_t fresh;        /* the last node made before this trace */
-    uint32_t *kids;        /* open addressing: node ids by (parent, ip), 0 free
-                              (4 bytes a slot: a slot holding its key too, 12,
-                              took a deep program's file past its budget);
-                              only the nodes kid_indexed says */
-    size_t capkids, nkids, capnodes;
+    struct kid_memo *memo; /* by kid_slot of (parent, ip); node 0: empty */
+    unsigned memo_bits;
+    size_t capnodes;
     uint64_t stray;        /* bytes after the last trace */
     uint32_t *slots;       /* open addressing: index + 1 into s->iptab, 0 free */
     size_t capslots, nips, capips;
@@ -174,20 +189,19 @@ static void take_count(struct iptab *x, uint32_t n)
     s->ntraces = n;
     s->pynodes = 1; /* take_trace sets each trace's */
     x->at = n ? AT_HEAD : AT_END;
-    /* The tree's table made at once, when the budget holds it, for the
-     * most nodes it can be given at half load: one a trace (a trace's
-     * first new node under a node it did not make: kid_indexed), and no
-     * more than the payload has ips.  No rehash while it fills (each read
-     * every node made so far, a cache miss each on a big tree); without
-     * the budget for it, it doubles as nodes come.  At most 8 bytes a
-     * trace, and a trace takes 8 of the payload at least. */
-    size_t cap = 4096;
-    uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8, most = ips < n ? ips : n;
-    while (cap < 2 * (most + 1))
-        cap *= 2;
-    if (cap > 4096 && cap * sizeof(*x->kids) <= s->budget.left &&
-        (x->kids = big_calloc(cap, sizeof(*x->kids))))
-        x->capkids = cap;
+    /* The memo: two slots a trace, up to KID_MEMO_BITS (a small file's
+     * load touches no more than it needs) */
+    uint64_t ips = (x->raw - 4 - (uint64_t)n * 8) / 8;
+    unsigned bits = 6;
+    while (bits < KID_MEMO_BITS && (1ull << bits) < 2ull * n)
+        bits++;
+    if (charge(x, sizeof(*x->memo) << bits) < 0)
+        return;
+    if (!(x->memo = calloc((size_t)1 << bits, sizeof(*x->memo)))) {
+        fail(x, "out of memory");
+        return;
+    }
+    x->memo_bits = bits;
     /* and the nodes' array (a node per stored ip at most, the root unused):
      * no copy as it grows, and its pages touched only as far as it fills */
     if (ips + 2 <= s->budget.left / sizeof(*s->nodes) &&
@@ -229,73 +243,41 @@ static void take_head(struct iptab *x, const uint8_t *p)
     x->at = ++x->cur < x->n ? AT_HEAD : AT_END;
 }
 
-/* The product's top bits (Fibonacci hashing), which every bit of the
- * pair reaches.  Its bits from 24 take their low end from the ip alone
- * (the parent moves only bits 32 and up): the few ips of a deep
- * program's frames would pick those and the probes run ~40 slots long
- * (kept 1000000 100000, a table of 2^19 slots). */
-static size_t kid_slot(uint32_t parent, uint32_t ipx, size_t cap)
+/* The memo's slot of (parent, ipx) among 2^bits: the product's top bits
+ * (Fibonacci hashing), which every bit of the pair reaches.  Its bits
+ * from 24 take their low end from the ip alone (the parent moves only
+ * bits 32 and up): the few ips of a deep program's frames would pick
+ * those and crowd a few slots. */
+static size_t kid_slot(uint32_t parent, uint32_t ipx, unsigned bits)
 {
     uint64_t h = (((uint64_t)parent << 32) | ipx) * 0x9e3779b97f4a7c15ull;
-    return (size_t)(h >> (64 - __builtin_ctzll(cap)));
+    return (size_t)(h >> (64 - bits));
 }
 
-/* Whether node n (of parent) is in the tree's table: not when it is its
- * parent's next node, which child finds beside the parent. */
-static int kid_indexed(uint32_t n, uint32_t parent)
-{
-    return parent + 1 != n;
-}
-
-/* Twice the slots, the indexed nodes put again, read from the nodes'
- * array in order (through the old slots, each node was a cache miss). */
-static int grow_kids(struct iptab *x)
-{
-    const struct snap_node *nd = x->s->nodes;
-    size_t cap = x->capkids ? x->capkids * 2 : 4096;
-    uint32_t *v = big_calloc(cap, sizeof(*v));
-    if (!v)
-        return -1;
-    for (uint32_t n = 1; n <= x->s->nnodes; n++)
-        if (kid_indexed(n, nd[n].parent)) {
-            size_t k = kid_slot(nd[n].parent, nd[n].ipx, cap);
-            while (v[k])
-                k = (k + 1) & (cap - 1);
-            v[k] = n;
-        }
-    free(x->kids);
-    x->kids = v;
-    x->capkids = cap;
-    return 0;
-}
-
-/* The node of ip index ipx under parent (0: the root), added when new;
- * 0 when out of memory or past the budget (x failed then). */
+/* The node of ip index ipx under parent (0: the root), added when not
+ * found; 0 when out of memory or past the budget (x failed then).  A
+ * trace's innermost frame is remembered too: a Python line's word is one
+ * trace's innermost and another's caller (the line allocates, then calls
+ * a function that does), and leaving those out made 2% more nodes. */
 static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
 {
     struct snap *s = x->s;
     /* The node made right after parent, when it is this one (a node is
      * one (parent, ip) for good): the nodes a trace makes have
      * consecutive ids, so a later trace down the same frames finds each
-     * next one beside the last (the same cache line, most often) without
-     * the table, whose probe and compare are two misses a frame on a big
-     * tree (docs/performance-hotpath.md, the row of iptab.c's child). */
+     * next one beside the last (the same cache line, most often). */
     if (parent < s->nnodes && s->nodes[parent + 1].parent == parent &&
         s->nodes[parent + 1].ipx == ipx)
         return parent + 1;
     /* Made in this trace, parent has no other child: the new node is its
-     * next, and goes in no table. */
-    int fresh = parent > x->fresh;
-    size_t k = 0;
-    if (!fresh) {
-        if ((x->nkids + 1) * 2 > x->capkids && grow_kids(x) < 0)
-            return 0;
-        k = kid_slot(parent, ipx, x->capkids);
-        for (; x->kids[k]; k = (k + 1) & (x->capkids - 1))
-            if (s->nodes[x->kids[k]].parent == parent && s->nodes[x->kids[k]].ipx == ipx)
-                return x->kids[k];
+     * next, and goes in no memo. */
+    struct kid_memo *m = NULL;
+    if (parent <= x->fresh) {
+        m = &x->memo[kid_slot(parent, ipx, x->memo_bits)];
+        if (m->node && m->parent == parent && m->ipx == ipx)
+            return m->node;
     }
-    if (charge(x, sizeof(*s->nodes) + 2 * sizeof(*x->kids)) < 0)
+    if (charge(x, sizeof(*s->nodes)) < 0)
         return 0;
     if (s->nnodes >= UINT32_MAX - 1 ||
         ((size_t)s->nnodes + 2 > x->capnodes &&
@@ -303,10 +285,8 @@ static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
                     sizeof(*s->nodes)) < 0))
         return 0;
     s->nodes[++s->nnodes] = (struct snap_node){parent, ipx};
-    if (kid_indexed(s->nnodes, parent)) {
-        x->kids[k] = s->nnodes;
-        x->nkids++;
-    }
+    if (m)
+        *m = (struct kid_memo){parent, ipx, s->nnodes, 0};
     return s->nnodes;
 }
 
@@ -431,7 +411,7 @@ int snap_traces_stream(const uint8_t *data, uint64_t len, struct snap *s, uint64
         fail(&x, "section TRACES: no count");
     int rc = snap_section_stream(data, len, "TRACES", &s->budget, feed, &x, outlen, err, errlen);
     free(x.slots);
-    free(x.kids);
+    free(x.memo);
     free(x.cur_ipx);
     free(x.prev);
     if (rc < 0)

@@ -471,10 +471,9 @@ TEST_BEGIN(compressed_traces_read_as_a_tree_of_ips)
 }
 TEST_END
 
-/* More nodes than the tree's table is made for at once (IPTAB_KIDS slots,
- * at most half full): the table doubles as they come, the nodes made
- * before the growth are found again through it (a trace on the chain of
- * callers of the trace two before), and every trace reads back as
+/* Deep traces on two chains of callers taking turns: each trace finds its
+ * chain's first caller again in the tree's memo (iptab.c's kid_memo) and
+ * the rest beside it, node after node; every trace reads back as
  * written. */
 TEST_BEGIN(compressed_traces_past_the_tables_first_size_read_as_written)
 {
@@ -497,8 +496,61 @@ TEST_BEGIN(compressed_traces_past_the_tables_first_size_read_as_written)
     expect_eq_u64(bad, 0);
     /* each chain's callers once, a leaf a trace */
     expect_eq_u64(s.nnodes, 2 * (uint64_t)(SEED_DEEP - 1) + n);
-    expect_true(s.nnodes > 65536, "only %u nodes: the table never grew", s.nnodes);
     snap_free(&s);
+}
+TEST_END
+
+/* More (parent, ip) pairs than the tree's memo holds (iptab.c's
+ * kid_memo): a pair it forgot makes its node again, and every trace still
+ * reads back as written.  TRACES alone, through snap_traces_stream:
+ * 80,000 traces, a leaf each under one of 40,000 callers in turn (more
+ * than the memo has slots). */
+TEST_BEGIN(compressed_traces_past_the_memo_read_as_written)
+{
+    enum { NT = 80000, NC = 40000 };
+    size_t raw = 4 + (size_t)NT * 32, zh = sizeof(struct hsnap_zhead);
+    size_t cap = zh + 4 + ZSTD_compressBound(raw);
+    uint8_t *payload = malloc(raw), *packed = malloc(cap);
+    expect_true(payload && packed, "out of memory");
+    if (!payload || !packed)
+        return;
+    uint32_t n = NT;
+    memcpy(payload, &n, 4);
+    for (uint32_t i = 0; i < NT; i++) {
+        uint64_t head = 3, ips[3] = {0x900000 + 16 * (uint64_t)i, 0x500000 + 16 * (i % NC),
+                                     0x403000};
+        memcpy(payload + 4 + 32 * (size_t)i, &head, 8);
+        memcpy(payload + 12 + 32 * (size_t)i, ips, sizeof ips);
+    }
+    struct hsnap_zhead h = {raw, 4, 0};
+    memcpy(packed, &h, zh);
+    memcpy(packed + zh, payload, 4);
+    size_t z = ZSTD_compress(packed + zh + 4, cap - zh - 4, payload + 4, raw - 4, 1);
+    expect_true(!ZSTD_isError(z), "zstd: %s", ZSTD_getErrorName(z));
+    struct snap s;
+    memset(&s, 0, sizeof s);
+    s.version = 5;
+    snap_budget_init(&s.budget, zh + 4 + z);
+    uint64_t out = 0;
+    int rc = ZSTD_isError(z) ? -1
+                             : snap_traces_stream(packed, zh + 4 + z, &s, &out, err, sizeof err);
+    expect_true(rc == 0 && !s.traces_err && s.ntraces == NT, "the stream: %s %s", err,
+                s.traces_err ? s.traces_err : "");
+    uint64_t bad = 0;
+    for (uint32_t i = 0; rc == 0 && !s.traces_err && i < s.ntraces; i++) {
+        uint64_t got[3];
+        snap_trace_ips(&s, &s.traces[i], got);
+        bad += s.traces[i].depth != 3 || got[0] != 0x900000 + 16 * (uint64_t)i ||
+               got[1] != 0x500000 + 16 * (i % NC) || got[2] != 0x403000;
+    }
+    expect_eq_u64(bad, 0);
+    /* the root's caller once and a leaf a trace; a caller once at least
+     * and at most once a trace, more than once when the memo forgot it */
+    expect_true(s.nnodes > 1 + NC + NT && s.nnodes <= 1 + 2 * NT,
+                "%u nodes: the memo forgot none, or made more than a stored ip's", s.nnodes);
+    snap_free(&s);
+    free(payload);
+    free(packed);
 }
 TEST_END
 
@@ -767,6 +819,7 @@ int main(void)
     raw_traces_shared_frames_read_as_written();
     compressed_traces_alternating_callers_share_nodes();
     compressed_traces_past_the_tables_first_size_read_as_written();
+    compressed_traces_past_the_memo_read_as_written();
     valid_snapshot_loads_every_section();
     unknown_section_type_is_skipped();
     every_truncation_is_refused();
