@@ -21,17 +21,16 @@
  * A node made right after its parent is found beside it (child's first
  * test).  The first frame a trace does not share so is looked up in a
  * memo of the (parent, ip) pairs met last (kid_memo: direct-mapped, the
- * size of a core's L2 cache), not in a table of every node: that table,
- * 16 MiB for torchtrain.py's 1.15M traces, cost a cache miss a trace,
- * mostly to find that the node was new, and was 30% of `run`'s summary.
- * A pair the memo has forgotten is made again, so a node may stand twice
- * for the same frames: every trace still reads back as written (a
- * trace's words are its nodes' ips; no reader takes a node for a stack's
+ * size of a core's L2 cache), not in a table of every node: on a big
+ * snapshot that table missed the cache once a trace, most often to find
+ * the node new, and was the biggest part of `run`'s summary
+ * (docs/performance-hotpath.md, the row of iptab.c's kid_memo).  A pair
+ * the memo has forgotten is made again, so a node may stand twice for
+ * the same frames: every trace still reads back as written (a trace's
+ * words are its nodes' ips; no reader takes a node for a stack's
  * identity, only as the key of a memo), and the tree is at most one node
- * a stored ip, charged to the file's budget.  torchtrain.py's tree has
- * 3.362M nodes where the table made 3.352M; 100,000 stacks 17 frames deep
- * of one program (kept 1000000 100000), 2.8x the table's.  Its other new
- * frames, each under the one before, are made without a look-up.
+ * a stored ip, charged to the file's budget.  Its other new frames, each
+ * under the one before, are made without a look-up.
  *
  * Each trace's innermost Python frame is named as its nodes are made
  * (snap_trace.pynode, from the trace before's for the frames it shares),
@@ -52,9 +51,8 @@ enum { AT_COUNT, AT_HEAD, AT_IP, AT_END };
 struct kid_memo {
     uint32_t parent, ipx, node, pad;
 };
-/* The memo's slots at most: 512 KiB, within a core's L2 cache (2^17 of
- * them: `top` of torchtrain.py's snapshot 0.25 -> 0.29 s of CPU, 0.15%
- * fewer nodes). */
+/* The memo's slots at most: 512 KiB, within a core's L2 cache (more made
+ * a big snapshot's load slower for few nodes saved: the same row). */
 #define KID_MEMO_BITS 15
 
 /* A frame of the trace before: its ip, the ip's index, its node, and the
@@ -258,7 +256,7 @@ static size_t kid_slot(uint32_t parent, uint32_t ipx, unsigned bits)
  * found; 0 when out of memory or past the budget (x failed then).  A
  * trace's innermost frame is remembered too: a Python line's word is one
  * trace's innermost and another's caller (the line allocates, then calls
- * a function that does), and leaving those out made 2% more nodes. */
+ * a function that does). */
 static uint32_t child(struct iptab *x, uint32_t parent, uint32_t ipx)
 {
     struct snap *s = x->s;
