@@ -128,6 +128,84 @@ static int traces_unmapped(const struct snap *s)
     return 1;
 }
 
+/* STATS read for the traces of the mmap kind alone (SNAP_SKIP_STATS_UNMAPPED
+ * where a compressed TRACES, read before it, has some: a Python process
+ * maps a range or two among a million traces): the payload is streamed
+ * and those traces' rows kept in a mapping of zeros (s->zeros, one row a
+ * trace), whose pages only they touch, where inflating it whole wrote and
+ * faulted in a row for every trace (docs/performance-hotpath.md, the row
+ * of snap.c's stats_pick).  The count and the length are checked as
+ * parse_array and parse_required check them; the other rows' sums are
+ * not read (check_sums: zeros). */
+struct stats_pick {
+    struct snap *s;
+    struct hsnap_stat *rows;
+    uint8_t head[4], part[sizeof(struct hsnap_stat)];
+    unsigned nhead, npart;
+    uint64_t at; /* rows read */
+};
+
+static void stats_pick_row(struct stats_pick *k, const uint8_t *row)
+{
+    if (k->at < k->s->ntraces && (k->s->traces[k->at].flags & HSNAP_TRACE_MMAP))
+        memcpy(&k->rows[k->at], row, sizeof *k->rows);
+    k->at++;
+}
+
+static void stats_pick_feed(void *ctx, const uint8_t *p, size_t n)
+{
+    struct stats_pick *k = ctx;
+    const size_t rs = sizeof(struct hsnap_stat);
+    while (n) {
+        if (k->nhead < sizeof k->head || k->npart || n < rs) {
+            int head = k->nhead < sizeof k->head;
+            uint8_t *to = head ? k->head + k->nhead : k->part + k->npart;
+            size_t want = head ? sizeof k->head - k->nhead : rs - k->npart;
+            size_t m = want < n ? want : n;
+            memcpy(to, p, m);
+            p += m, n -= m;
+            if (head)
+                k->nhead += (unsigned)m;
+            else if ((k->npart += (unsigned)m) == rs)
+                stats_pick_row(k, k->part), k->npart = 0;
+            continue;
+        }
+        for (; n >= rs; p += rs, n -= rs)
+            stats_pick_row(k, p);
+    }
+}
+
+static int stats_pick(const uint8_t *data, uint64_t len, struct snap *s, uint64_t *raw,
+                      char *err, size_t errlen)
+{
+    uint64_t n = s->ntraces;
+    size_t maplen = (size_t)(n + 1) * sizeof(struct hsnap_stat);
+    if (snap_budget_take(&s->budget, n * sizeof(struct hsnap_stat), "STATS", err, errlen) < 0)
+        return -1;
+    void *z = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (z == MAP_FAILED)
+        return fail(err, errlen, "out of memory");
+    s->zeros = z;
+    s->zeros_len = maplen;
+    struct stats_pick k = {s, z, {0}, {0}, 0, 0, 0};
+    if (snap_section_stream(data, len, "STATS", &s->budget, stats_pick_feed, &k, raw, err,
+                            errlen) < 0)
+        return -1;
+    uint32_t count = 0;
+    memcpy(&count, k.head, sizeof count);
+    if (k.nhead < sizeof k.head)
+        return fail(err, errlen, "section STATS: no count");
+    if (k.npart || k.at != count)
+        return fail(err, errlen, "section STATS: count %llu does not match %llu payload bytes",
+                    (unsigned long long)count,
+                    (unsigned long long)(k.at * sizeof(struct hsnap_stat) + k.npart));
+    if (count != s->ntraces)
+        return fail(err, errlen, "section STATS: %llu entries for %u traces",
+                    (unsigned long long)count, s->ntraces);
+    s->stats = z;
+    return 0;
+}
+
 /* Pass 1: walk the sections, check their frames and checksums; a
  * compressed one is decompressed into s->unpacked. */
 static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec *secs,
@@ -164,6 +242,16 @@ static int walk_sections(const uint8_t *buf, size_t len, size_t off, struct sec 
         if (type == HSNAP_SEC_STATS && (s->budget.skip & SNAP_SKIP_STATS_UNMAPPED) &&
             traces_unmapped(s))
             s->budget.skip |= SNAP_SEC(STATS);
+        if (type == HSNAP_SEC_STATS && (s->budget.skip & SNAP_SKIP_STATS_UNMAPPED) &&
+            !(s->budget.skip & SNAP_SEC(STATS)) && (sh.type & HSNAP_SEC_ZSTD) &&
+            s->version >= 3 && s->traces && !s->traces_err) { /* the mmap kind's rows */
+            uint64_t raw = sh.length;
+            if (stats_pick(data, sh.length, s, &raw, err, errlen) < 0)
+                return -1;
+            s->sizes[type] = (struct snap_secsize){sh.length + sizeof(sh), raw + sizeof(sh)};
+            secs[type] = (struct sec){NULL, raw, 1}; /* read: parse_required takes s->stats */
+            continue;
+        }
         if ((s->budget.skip & (1u << type)) && !snap_required(type)) {
             /* not wanted (snap_load_skip): its sizes as stored and as its
              * head declares them (info's "compressed from") */
@@ -482,6 +570,8 @@ static int parse_required(struct sec *secs, struct snap *s, char *err, size_t er
         s->stats = z;
         return 0;
     }
+    if (!secs[HSNAP_SEC_STATS].data && s->zeros && s->stats) /* stats_pick's rows */
+        return 0;
     if (parse_array(&secs[HSNAP_SEC_STATS], 4, sizeof(struct hsnap_stat), &n, &items,
                     "STATS", err, errlen))
         return -1;

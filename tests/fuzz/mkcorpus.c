@@ -5,7 +5,10 @@
  * blocks, leaks and siteline, zstd_packed.hsnap its packed of leaks, zstd_formed.hsnap
  * and zstd_formed_blocks.hsnap its formed of leaks and blocks, zstd_formed_bad_form.hsnap
  * its formbad of blocks; real_kept_v6.hsnap and real_kept_v7.hsnap are the shim's, before
- * formed chunks and after: test_compress.sh.)
+ * formed chunks and after: test_compress.sh; real_mapped.hsnap the shim's of mapped_seed.c,
+ * whose STATS is compressed and has a trace of the mmap kind: snap.c's stats_pick, run's
+ * summary's read, made by `gcc -O1 -g -fno-omit-frame-pointer tests/fuzz/mapped_seed.c` and
+ * `setarch -R heapsnap run -q -o real_mapped.hsnap -- ./a.out`.)
  * Usage: mkcorpus DIR   -> DIR/minimal.hsnap DIR/blocks.hsnap DIR/unknown.hsnap
  *                          DIR/leaks.hsnap (the writer's leak heap, with LEAKS)
  *                          DIR/leaks_noframes.hsnap (the same, trace 2 without frames)
