@@ -321,7 +321,7 @@ int statsopt_check_at_peak(const char *cmd, const struct stats_opts *o, const ch
 int statsopt_site_alone(const struct stats_opts *o)
 {
     const struct frames_filter *fl = &o->filter;
-    return o->key == KEY_LINENO && !o->cumulative && !o->by_type && !o->json && !o->retainers &&
+    return o->key == KEY_LINENO && !o->cumulative && !o->by_type && !o->json &&
            !o->temporary && !o->failed && !o->collected && !o->by_process &&
            !o->native_site && !o->fold && !fl->all_frames && !fl->ninclude && !fl->nexclude;
 }

@@ -516,6 +516,10 @@ int cmd_leaks(int argc, char **argv, char *err, size_t errlen)
     }
     if (rc == 0 && leaks_load_supps(&o, err, errlen) < 0)
         rc = 2;
+    /* --why prints sites and what holds them: each stack is read as its
+     * site alone, as top's default view reads it (statsopt_site_alone) */
+    if (o.why)
+        frames_site_only();
     /* Validate every file before symbolizing any (no warnings, then an error). */
     for (; rc == 0 && loaded < n; loaded++)
         if (snap_load_skip(argv[optind + loaded], &snaps[loaded], leaks_skip(&o), err,

@@ -598,7 +598,8 @@ int cmd_top(int argc, char **argv, char *err, size_t errlen)
     if ((rc = top_check(&o, err, errlen)) != 0)
         return rc;
     top_view view = top_choose(&o);
-    /* The default view's lines need each stack's site alone, as run's
+    /* The default view's lines, and --retainers' (sites, and the sites
+     * and objects that hold them), need each stack's site alone, as run's
      * summary reads them: its other frames, the C runtime's beyond a
      * native site (libc's DWARF) and a Python stack's native words, are
      * not symbolized. */

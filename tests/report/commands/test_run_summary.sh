@@ -93,6 +93,28 @@ elif [ -x "$T/dwarf" ]; then
   else t_fail run_summary_reads_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.run" | grep -v ENOENT | head -2) $(cat "$T/q.err")"; fi
 fi
 
+# ... and so do the views that name sites and what holds them (top
+# --retainers, leaks --why), though they name the whole stacks' holders:
+# each of their lines is a site's (statsopt_site_alone, cmd_leaks)
+if ! command -v strace >/dev/null; then
+  t_skip retainer_views_read_no_frame_past_the_site "no strace (Debian package strace)"
+elif [ -x "$T/dwarf" ]; then
+  "$HEAPSNAP" run -q --leaks -o "$T/rv.%p.hsnap" -- "$T/dwarf" >/dev/null 2>&1
+  rv=$(ls "$T"/rv.*.hsnap 2>/dev/null | head -1)
+  strace -f -qq -e trace=openat -o "$T/st.rv" "$HEAPSNAP" top --retainers "$rv" >"$T/rv.out" 2>&1
+  strace -f -qq -e trace=openat -o "$T/st.why" "$HEAPSNAP" leaks --why dwarf.c:9 "$rv" \
+    >"$T/why.out" 2>&1
+  strace -f -qq -e trace=openat -o "$T/st.tb" "$HEAPSNAP" top --key traceback "$rv" \
+    >/dev/null 2>&1
+  if [ "$(dbg "$T/st.tb")" = 0 ]; then
+    t_skip retainer_views_read_no_frame_past_the_site "no separate debug file for libc (libc6-dbg)"
+  elif [ "$(dbg "$T/st.rv")" = 0 ] && [ "$(dbg "$T/st.why")" = 0 ] &&
+       grep -q 'dwarf\.c:9: 100 B still reachable in 1 blocks, kept alive by:$' "$T/rv.out" &&
+       grep -q ': from keep in dwarf$' "$T/why.out"; then
+    t_pass retainer_views_read_no_frame_past_the_site
+  else t_fail retainer_views_read_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.rv" "$T/st.why" | grep -v ENOENT | head -2) $(head -c 300 "$T/rv.out") $(head -c 300 "$T/why.out")"; fi
+fi
+
 # --- the peak's top line keyed by a library without debug information
 # ("lib_keep (libtopx.so)") that no stack of libc's own sites passes through:
 # those stacks are never symbolized (sqlite's case: libc's fopen and stdio
