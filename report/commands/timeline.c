@@ -381,6 +381,7 @@ int cmd_timeline(int argc, char **argv, char *err, size_t errlen)
         return 2;
     }
     int unknown = 0; /* a snapshot that cannot tell the kinds apart over time */
+    frames_site_only(); /* a point names its sites alone (memline's site_of) */
     for (; loaded < n && !unknown; loaded++) {
         if (snap_load_skip(argv[optind + loaded], &snaps[loaded], TL_SKIP, err, errlen) < 0)
             break;

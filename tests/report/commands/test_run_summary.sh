@@ -95,24 +95,27 @@ fi
 
 # ... and so do the views that name sites and what holds them (top
 # --retainers, leaks --why), though they name the whole stacks' holders:
-# each of their lines is a site's (statsopt_site_alone, cmd_leaks)
+# each of their lines is a site's (statsopt_site_alone, cmd_leaks); and
+# timeline's points (memline's site_of)
 if ! command -v strace >/dev/null; then
-  t_skip retainer_views_read_no_frame_past_the_site "no strace (Debian package strace)"
+  t_skip site_views_read_no_frame_past_the_site "no strace (Debian package strace)"
 elif [ -x "$T/dwarf" ]; then
   "$HEAPSNAP" run -q --leaks -o "$T/rv.%p.hsnap" -- "$T/dwarf" >/dev/null 2>&1
   rv=$(ls "$T"/rv.*.hsnap 2>/dev/null | head -1)
   strace -f -qq -e trace=openat -o "$T/st.rv" "$HEAPSNAP" top --retainers "$rv" >"$T/rv.out" 2>&1
   strace -f -qq -e trace=openat -o "$T/st.why" "$HEAPSNAP" leaks --why dwarf.c:9 "$rv" \
     >"$T/why.out" 2>&1
+  strace -f -qq -e trace=openat -o "$T/st.tl" "$HEAPSNAP" timeline "$rv" >"$T/tl.out" 2>&1
   strace -f -qq -e trace=openat -o "$T/st.tb" "$HEAPSNAP" top --key traceback "$rv" \
     >/dev/null 2>&1
   if [ "$(dbg "$T/st.tb")" = 0 ]; then
-    t_skip retainer_views_read_no_frame_past_the_site "no separate debug file for libc (libc6-dbg)"
-  elif [ "$(dbg "$T/st.rv")" = 0 ] && [ "$(dbg "$T/st.why")" = 0 ] &&
+    t_skip site_views_read_no_frame_past_the_site "no separate debug file for libc (libc6-dbg)"
+  elif [ "$(dbg "$T/st.rv")" = 0 ] && [ "$(dbg "$T/st.why")" = 0 ] && [ "$(dbg "$T/st.tl")" = 0 ] &&
+       grep -q '^peak: 1024 KiB at .*dwarf\.c:6 1024 KiB$' "$T/tl.out" &&
        grep -q 'dwarf\.c:9: 100 B still reachable in 1 blocks, kept alive by:$' "$T/rv.out" &&
        grep -q ': from keep in dwarf$' "$T/why.out"; then
-    t_pass retainer_views_read_no_frame_past_the_site
-  else t_fail retainer_views_read_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.rv" "$T/st.why" | grep -v ENOENT | head -2) $(head -c 300 "$T/rv.out") $(head -c 300 "$T/why.out")"; fi
+    t_pass site_views_read_no_frame_past_the_site
+  else t_fail site_views_read_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.rv" "$T/st.why" "$T/st.tl" | grep -v ENOENT | head -2) $(head -c 300 "$T/rv.out") $(head -c 300 "$T/why.out") $(tail -c 200 "$T/tl.out")"; fi
 fi
 
 # --- the peak's top line keyed by a library without debug information
