@@ -96,7 +96,7 @@ fi
 # ... and so do the views that name sites and what holds them (top
 # --retainers, leaks --why), though they name the whole stacks' holders:
 # each of their lines is a site's (statsopt_site_alone, cmd_leaks); and
-# timeline's points (memline's site_of)
+# timeline's points (memline's site_of) and trend's lines
 if ! command -v strace >/dev/null; then
   t_skip site_views_read_no_frame_past_the_site "no strace (Debian package strace)"
 elif [ -x "$T/dwarf" ]; then
@@ -106,16 +106,18 @@ elif [ -x "$T/dwarf" ]; then
   strace -f -qq -e trace=openat -o "$T/st.why" "$HEAPSNAP" leaks --why dwarf.c:9 "$rv" \
     >"$T/why.out" 2>&1
   strace -f -qq -e trace=openat -o "$T/st.tl" "$HEAPSNAP" timeline "$rv" >"$T/tl.out" 2>&1
+  strace -f -qq -e trace=openat -o "$T/st.tr" "$HEAPSNAP" trend "$rv" "$rv" >"$T/tr.out" 2>&1
   strace -f -qq -e trace=openat -o "$T/st.tb" "$HEAPSNAP" top --key traceback "$rv" \
     >/dev/null 2>&1
   if [ "$(dbg "$T/st.tb")" = 0 ]; then
     t_skip site_views_read_no_frame_past_the_site "no separate debug file for libc (libc6-dbg)"
   elif [ "$(dbg "$T/st.rv")" = 0 ] && [ "$(dbg "$T/st.why")" = 0 ] && [ "$(dbg "$T/st.tl")" = 0 ] &&
+       [ "$(dbg "$T/st.tr")" = 0 ] && grep -q '^0 growing sites across 2 snapshots' "$T/tr.out" &&
        grep -q '^peak: 1024 KiB at .*dwarf\.c:6 1024 KiB$' "$T/tl.out" &&
        grep -q 'dwarf\.c:9: 100 B still reachable in 1 blocks, kept alive by:$' "$T/rv.out" &&
        grep -q ': from keep in dwarf$' "$T/why.out"; then
     t_pass site_views_read_no_frame_past_the_site
-  else t_fail site_views_read_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.rv" "$T/st.why" "$T/st.tl" | grep -v ENOENT | head -2) $(head -c 300 "$T/rv.out") $(head -c 300 "$T/why.out") $(tail -c 200 "$T/tl.out")"; fi
+  else t_fail site_views_read_no_frame_past_the_site "$(grep /usr/lib/debug/ "$T/st.rv" "$T/st.why" "$T/st.tl" "$T/st.tr" | grep -v ENOENT | head -2) $(head -c 300 "$T/rv.out") $(head -c 300 "$T/why.out") $(tail -c 200 "$T/tl.out")"; fi
 fi
 
 # --- the peak's top line keyed by a library without debug information
