@@ -23,8 +23,10 @@ struct fchain {
 };
 
 /* The chain of f then parent's frames (py: f is a Python frame; bits:
- * f's, ORed into the chain's), made when new; its id (>= 1), or -1 when
- * out of memory.  parent must be 0 or an id fchain_push returned. */
+ * f's, ORed into the chain's): the one made right after parent when it
+ * has f, else a new one (chains of equal frames may be two: fchain.c);
+ * its id (>= 1), or -1 when out of memory.  parent must be 0 or an id
+ * fchain_push returned. */
 int64_t fchain_push(const struct frame *f, int py, uint32_t bits, uint32_t parent);
 
 /* Chain id (0 or an id fchain_push returned); valid until the next push. */

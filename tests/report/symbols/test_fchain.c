@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fchain.h"
 #include "frames.h"
 #include "snap.h"
 #include "unit.h"
@@ -181,8 +182,36 @@ TEST_BEGIN(site_only_stacks_keep_the_python_only_sites)
 }
 TEST_END
 
+/* fchain_push takes again the chain made right after the parent when it
+ * has the frame, and makes any other: the same frames pushed apart are
+ * two chains (fchain.c: no table), each reading back as pushed. */
+TEST_BEGIN(chains_taken_again_beside_their_parent_only)
+{
+    static const struct frame fa, fb, fc;
+    fchain_fini();
+    int64_t a = fchain_push(&fa, 0, 0, 0), ab = fchain_push(&fb, 0, 0, (uint32_t)a);
+    int64_t a2 = fchain_push(&fa, 0, 0, 0), ab2 = fchain_push(&fb, 0, 0, (uint32_t)a2);
+    int64_t c = fchain_push(&fc, 0, 0, 0), cb = fchain_push(&fb, 1, 2, (uint32_t)c);
+    int64_t c2 = fchain_push(&fc, 0, 0, 0); /* chain 1 (fa) is 0's next: a new one */
+    expect_true(a == 1 && ab == 2 && a2 == a && ab2 == ab, "%lld %lld %lld %lld", (long long)a,
+                (long long)ab, (long long)a2, (long long)ab2);
+    expect_true(c == 3 && cb == 4 && c2 == 5, "%lld %lld %lld", (long long)c, (long long)cb,
+                (long long)c2);
+    const struct frame *fr[2] = {NULL, NULL};
+    fchain_frames((uint32_t)cb, fr);
+    const struct fchain *k = fchain_at((uint32_t)cb);
+    expect_true(fr[0] == &fb && fr[1] == &fc && k->len == 2 && k->npy == 1 && k->bits == 2,
+                "chain %lld: %p %p, len %u, npy %u, bits %u", (long long)cb, (const void *)fr[0],
+                (const void *)fr[1], k->len, k->npy, k->bits);
+    fchain_frames((uint32_t)c2, fr);
+    expect_true(fr[0] == &fc && fchain_at((uint32_t)c2)->len == 1, "chain %lld", (long long)c2);
+    fchain_fini();
+}
+TEST_END
+
 int main(void)
 {
+    chains_taken_again_beside_their_parent_only();
     chains_give_the_stacks_of_the_ips();
     python_only_chains_give_the_same_lines();
     site_only_stacks_keep_the_python_only_sites();
