@@ -14,7 +14,7 @@
 #include "export.h"
 #include "json.h"
 
-static void ss_profile(struct json *j, const struct prof *p, int v, const long *ids,
+static void ss_profile(struct json *j, const struct prof *p, int v, const uint32_t *ids,
                        const size_t *off)
 {
     int64_t total = 0;
@@ -71,7 +71,7 @@ int speedscope_write(const struct prof *p, const struct export_opts *o, FILE *ou
 {
     struct json j;
     struct prof_ftab ft = {0};
-    long *ids;
+    uint32_t *ids;
     size_t *off;
     if (prof_ftab_number(&ft, p->stacks, p->nstacks, &ids, &off) < 0) {
         prof_ftab_free(&ft);

@@ -39,7 +39,7 @@ extern const char html_page_js[], html_page_css[], html_fold_js[], html_leaks_js
 /* --- stacks, frames and the timeline ------------------------------------------ */
 
 struct html_seq {
-    const long *ids;
+    const uint32_t *ids;
     const size_t *off;
 };
 
@@ -96,7 +96,7 @@ static int html_stacks(struct json *j, const struct prof *p)
     struct prof_ftab ft = {0};
     struct html_seq q;
     size_t *order = malloc((p->nstacks + 1) * sizeof(*order));
-    long *ids = NULL;
+    uint32_t *ids = NULL;
     size_t *off = NULL;
     if (!order || prof_ftab_number(&ft, p->stacks, p->nstacks, &ids, &off) < 0) {
         free(order);

@@ -197,7 +197,7 @@ long prof_ftab_index(struct prof_ftab *ft, const struct frame *f)
 }
 
 int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n,
-                     long **ids, size_t **off)
+                     uint32_t **ids, size_t **off)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
@@ -208,9 +208,12 @@ int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n
         goto oom;
     (*off)[0] = 0;
     for (size_t i = 0, at = 0; i < n; i++) {
-        for (int d = 0; d < prof_depth(&st[i]); d++)
-            if (((*ids)[at++] = prof_ftab_index(ft, prof_frame(&st[i], d))) < 0)
+        for (int d = 0; d < prof_depth(&st[i]); d++) {
+            long k = prof_ftab_index(ft, prof_frame(&st[i], d));
+            if (k < 0 || k > (long)UINT32_MAX)
                 goto oom;
+            (*ids)[at++] = (uint32_t)k;
+        }
         (*off)[i + 1] = at;
     }
     return 0;

@@ -138,10 +138,11 @@ struct prof_ftab {
 long prof_ftab_index(struct prof_ftab *ft, const struct frame *f);
 
 /* Numbers the frames of stacks st[0..n), outermost first: stack i's are
- * (*ids)[(*off)[i] .. (*off)[i + 1]).  0, or -1 when out of memory (then
- * nothing is to be freed); the caller frees *ids and *off. */
+ * (*ids)[(*off)[i] .. (*off)[i + 1]), 32 bits each (a big snapshot's
+ * stacks hold tens of millions of frames).  0, or -1 when out of memory
+ * (then nothing is to be freed); the caller frees *ids and *off. */
 int prof_ftab_number(struct prof_ftab *ft, const struct prof_stack *st, size_t n,
-                     long **ids, size_t **off);
+                     uint32_t **ids, size_t **off);
 void prof_ftab_free(struct prof_ftab *ft);
 
 /* A stack's frame i counted from the outermost (0) to the first past the
