@@ -199,8 +199,7 @@ int cmd_trend(int argc, char **argv, char *err, size_t errlen)
     int n = argc - optind;
     struct snap *in = calloc((size_t)n, sizeof(*in));
     const struct snap **ser = calloc((size_t)n, sizeof(*ser));
-    /* a line is a site's, as top's default view reads it (statsopt_site_alone) */
-    if (o.key == KEY_LINENO && !o.by_type && !o.json)
+    if (statsopt_site_alone(&o)) /* a line is a site's, as top's default view */
         frames_site_only();
     rc = in && ser ? 0 : 2;
     if (rc)
