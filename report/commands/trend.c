@@ -18,6 +18,7 @@
 #include "fmt.h"
 #include "jsondoc.h"
 #include "growth.h"
+#include "statsopt.h"
 
 static void trend_usage(void)
 {
