@@ -49,6 +49,7 @@ enum opt_id {
     OPT_PYTHON,
     OPT_PYTHON_NATIVE,
     OPT_PYTHON_OBJECTS,
+    OPT_OBJECTS_THREAD,
     OPT_EXEC_SNAPSHOT,
     OPT_FOLLOW,
     OPT_COMPRESS,
@@ -176,6 +177,11 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "and 24 bytes of peak RSS a block added to the snapshot (docs/python.md, Cost); over "
      "it, a warning and no types (0 = never)",
      0, 2000000000, 0},
+    [OPT_OBJECTS_THREAD] = {"HEAPSNAP_PYTHON_OBJECTS_THREAD", OPT_CHOICE, "auto",
+     "make a snapshot's Python object sections (types, owners, retained sizes) on a second "
+     "thread while the first writes the stacks' sections: auto does for a snapshot of at "
+     "least 32768 live blocks; 1 always; 0 never (the same snapshot either way)",
+     0, 0, "auto|0|1|no|yes|false|true|off|on"},
     [OPT_EXEC_SNAPSHOT] = {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
      "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "
      "snapshots are named; %e tells the images of one pid apart); 0: the program it becomes "

@@ -62,6 +62,11 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct sec_sink *sink
 int py_types_owned(const struct sec_sink *s);
 /* Whether py_types_begin could read the objects (a CPython it knows). */
 int py_types_can(void);
+/* The passes after py_types_begin handed to another thread: this one
+ * reads no more objects (py_types_hand_off), the next calls
+ * py_types_take_on before its first (their page cache is a thread's). */
+void py_types_hand_off(void);
+void py_types_take_on(void);
 void py_types_retain(void);
 /* Instead of py_types_end: the types given up, their memory and b's
  * given back. */

@@ -607,6 +607,16 @@ int py_types_end(struct sbuf *b, struct sbuf *owned, const struct sec_sink *sink
     return streamed;
 }
 
+void py_types_hand_off(void)
+{
+    pyrd_pg_hand_off();
+}
+
+void py_types_take_on(void)
+{
+    pyrd_pg_take();
+}
+
 int py_types_owned(const struct sec_sink *s)
 {
     return pyg_owned_stream(s);

@@ -302,34 +302,37 @@ static int snap_peak(struct sbuf *sec, const struct snap_live *lv, int fatal,
     return snap_temps(&sec[SEC_TEMPS], n);
 }
 
-/* Whether section i is written: from the side file, or its sbuf (BLOCKS
+/* Whether section i is written: from a side file, or its sbuf (BLOCKS
  * only from the side file; LEAKS and RETAINERS only when the model ran). */
 static int snap_sec_present(const struct sbuf *sec, int i, const struct side_index *sd)
 {
     uint32_t t = snap_types[i];
-    if (sd->len[t])
+    if (sd[0].len[t] || sd[1].len[t])
         return 1;
     return !(i == SEC_BLOCKS || (i >= SEC_LEAKS && !sec[i].len));
 }
 
 /* The sections, then END, then the header again with the file's size
- * (known once the sections are: they are compressed as written).  Without
- * compression the file is format 2, which readers older than format 3
- * take. */
-static int snap_emit(int fd, struct sbuf *sec, int side, int level)
+ * (known once the sections are: they are compressed as written), a
+ * section made in a side file (side[0]; side[1]: the second thread's,
+ * snap_objects_apart) copied from there.  Without compression the file is
+ * format 2, which readers older than format 3 take. */
+static int snap_emit(int fd, struct sbuf *sec, const int side[2], int level)
 {
     struct hsnap_header h = {HSNAP_MAGIC, level ? HSNAP_VERSION : 2, sizeof h, 0};
     struct hsnap_section end = {HSNAP_SEC_END, 0, 0};
     struct side_file f = {.fd = fd, .level = level};
-    struct side_index sd;
-    if (side_index(side, &sd) != 0 || sbuf_write_all(fd, &h, sizeof h) != 0)
+    struct side_index sd[2];
+    if (side_index(side[0], &sd[0]) != 0 || side_index(side[1], &sd[1]) != 0 ||
+        sbuf_write_all(fd, &h, sizeof h) != 0)
         return -1;
     for (int i = 0; i < SEC_N && !f.err; i++) {
         uint32_t t = snap_types[i];
-        if (!snap_sec_present(sec, i, &sd))
+        if (!snap_sec_present(sec, i, sd))
             continue;
-        if (sd.len[t]) {
-            if (side_copy(fd, side, sd.at[t], sd.len[t]) != 0)
+        int k = sd[0].len[t] ? 0 : 1;
+        if (sd[k].len[t]) {
+            if (side_copy(fd, side[k], sd[k].at[t], sd[k].len[t]) != 0)
                 return -1;
         } else if (i == SEC_TRACES) {
             if (sec[i].len) /* none: the state file's document (snap_state_doc) */
@@ -378,7 +381,8 @@ static void snap_warn_failure(const char *path, int err)
 
 /* A device, FIFO or socket at path (dest_kind's kind): written in place
  * from a scratch file the snapshot is made in; 0 or -1 (warned). */
-static int snap_to_stream(const char *path, int kind, struct sbuf *sec, int side, int level)
+static int snap_to_stream(const char *path, int kind, struct sbuf *sec, const int side[2],
+                          int level)
 {
     const char *why = NULL;
     int fd = dest_scratch(), err = 0;
@@ -394,7 +398,7 @@ static int snap_to_stream(const char *path, int kind, struct sbuf *sec, int side
 /* Writes everything to path via a temporary file (name_open_tmp), or in
  * place where path is a device or FIFO (snap_to_stream); 0 or -1
  * (warned). */
-static int snap_to_file(char *path, struct sbuf *sec, int side, int level)
+static int snap_to_file(char *path, struct sbuf *sec, const int side[2], int level)
 {
     const char *why = NULL;
     int kind = dest_kind(path, &why);
@@ -524,22 +528,96 @@ static int snap_stacks_out(struct sbuf *sec, struct side_file *side, struct snap
     return 0;
 }
 
+/* Whether the Python objects' sections are made: under the objects' cap. */
+static int snap_objects_wanted(int has_blocks, int fatal, uint64_t blocks)
+{
+    return has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS);
+}
+
+/* PYTYPES, PYOWNED and PYRETAIN, made into side (snap_pytypes); 0, or -1
+ * when the side file could not take them. */
+static int snap_objects(struct sbuf *sec, struct side_file *side, int leaks)
+{
+    pyr_retain_refs(leaks);
+    int typed = snap_pytypes(side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
+    pyr_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
+    return side->err ? -1 : 0;
+}
+
+/* The Python objects' sections on a second thread (snapjob.c), into a side
+ * file of their own, while this one makes the stacks' sections: those
+ * passes (the objects typed, their graph, owners and retained sizes) were
+ * half of a big Python process's exit snapshot, on one core
+ * (docs/performance-python.md, "The objects' sections beside the stacks'").
+ * Nothing the two threads write is shared: the objects' passes own the
+ * Python room's tables, snap_run's typing and BLOCKS' list, their sbufs and
+ * side file; the stacks' own the live sums and the rest.  The memory the
+ * stacks' sections hold (the live sums, STATS and TEMPS until written) is
+ * then held beside the objects' tables. */
+#define SNAP_APART_BLOCKS 32768u /* HEAPSNAP_PYTHON_OBJECTS_THREAD=auto: at least */
+struct snap_apart {
+    struct sbuf *sec;
+    struct side_file side;
+    int leaks, rc, on;
+};
+
+static void snap_apart_run(void *arg)
+{
+    struct snap_apart *a = arg;
+    py_types_take_on();
+    a->rc = snap_objects(a->sec, &a->side, a->leaks);
+}
+
+/* a started when the objects' sections are wanted, BLOCKS went to the
+ * side file and HEAPSNAP_PYTHON_OBJECTS_THREAD says so ("auto|0|1|no|yes|
+ * false|true|off|on": after auto an odd index is no); 1, or 0: snap_python
+ * makes them in turn. */
+static int snap_apart_start(struct snap_apart *a, struct sbuf *sec, const struct side_file *side,
+                            const char *path, int has_blocks, int fatal, int leaks,
+                            uint64_t blocks)
+{
+    long v = opt_int(OPT_OBJECTS_THREAD);
+    *a = (struct snap_apart){sec, {.fd = -1, .level = side->level}, leaks, 0, 0};
+    if (side->fd < 0 || side->err || !snap_objects_wanted(has_blocks, fatal, blocks) ||
+        (v ? v & 1 : blocks < SNAP_APART_BLOCKS) || (!snap_run.pytyped && !py_types_can()) ||
+        (a->side.fd = name_open_side(path)) < 0)
+        return 0;
+    a->on = 1;
+    py_types_hand_off(); /* the objects' reads are the second thread's now */
+    if (sjob_start(snap_apart_run, a))
+        opt_debug("python: the objects' sections made on a second thread", "", "");
+    return 1;
+}
+
+/* The second thread's end waited for: 0, or -1 with its side file's
+ * error in side's (the snapshot's warning names it). */
+static int snap_apart_join(struct snap_apart *a, struct side_file *side)
+{
+    if (!a->on)
+        return 0;
+    sjob_wait();
+    if (a->rc == 0 && !a->side.err)
+        return 0;
+    if (!side->err)
+        side->err = a->side.err ? a->side.err : EIO;
+    return -1;
+}
+
 /* The Python sections, after TRACES (PYCODE holds every code object they
  * name): PYCODE, the collector's freed objects, PYUNREAD, and under the
- * objects' cap PYTYPES, PYOWNED and PYRETAIN (over it, PYCAPPED says so).
- * 0, or -1 when the side file could not take the objects. */
+ * objects' cap PYTYPES, PYOWNED and PYRETAIN (over it, PYCAPPED says so)
+ * unless the second thread makes them (apart).  0, or -1 when the side file
+ * could not take the objects. */
 static int snap_python(struct sbuf *sec, struct side_file *side, int has_blocks, int fatal,
-                       int leaks, uint64_t blocks)
+                       int leaks, uint64_t blocks, int apart)
 {
     pyfr_put_codes(&sec[SEC_PYCODE], fatal);
     snap_gcfreed(sec);
     pylay_unread_put(&sec[SEC_PYUNREAD]); /* a CPython found, native frames only */
-    if (has_blocks && !fatal && blocks <= (uint64_t)opt_int(OPT_PYTHON_OBJECTS)) {
-        pyr_retain_refs(leaks);
-        int typed = snap_pytypes(side, &sec[SEC_PYTYPES], &sec[SEC_PYOWNED]);
-        pyr_retain_put(typed ? &sec[SEC_PYRETAIN] : NULL);
-        return side->err ? -1 : 0; /* the side file could not take them: nothing more */
-    }
+    if (apart)
+        return 0;
+    if (snap_objects_wanted(has_blocks, fatal, blocks))
+        return snap_objects(sec, side, leaks); /* -1: nothing more */
     if (snap_run.pytyped) { /* more blocks than the estimate: none */
         py_types_drop(&sec[SEC_PYTYPES]);
         snap_run.pytyped = 0;
@@ -594,6 +672,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
 {
     struct sbuf sec[SEC_N] = {{0}};
     struct snap_live lv = {0};
+    struct snap_apart ap = {.side = {.fd = -1}}; /* the objects' thread, if any */
     int has_blocks = opt_int(OPT_BLOCKS) != 0 || leaks, ret = -1, r;
     const char *what = "a step of the snapshot failed"; /* the warning's, when no errno says */
     uint64_t blocks = pend_live_count();
@@ -627,14 +706,21 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
+    /* joined below before any way out */
+    int apart = r == 0 && snap_apart_start(&ap, sec, &side, path, has_blocks, fatal, leaks, blocks);
     snap.phase[SNAP_PH_STACKS] = clock_mono_ns();
     if (r == 0)
         r = snap_stacks(sec, &lv, fatal, &side, &what);
     uint64_t live_blocks = r == 0 ? snap_live_blocks(&lv) : 0; /* lv may be unmade */
     if (r == 0 && side.fd >= 0 && !fatal && snap_stacks_out(sec, &side, &lv) != 0)
-        goto out;
+        r = -1; /* side.err says why */
     snap.phase[SNAP_PH_PYTHON] = clock_mono_ns();
-    if (r != 0 || side.err || snap_python(sec, &side, has_blocks, fatal, leaks, blocks) != 0)
+    if (r == 0 && !side.err &&
+        snap_python(sec, &side, has_blocks, fatal, leaks, blocks, apart) != 0)
+        r = -1;
+    if (apart && r == 0 && !side.err) /* TRACES' frames compressed beside the objects' */
+        snap_put_traces(&side, &sec[SEC_TRACES]);
+    if (snap_apart_join(&ap, &side) != 0 || r != 0 || side.err)
         goto out;
     snap.phase[SNAP_PH_FILE] = clock_mono_ns();
     pyl_lc_drop(); /* the check's classes, when no scan heard them */
@@ -654,7 +740,7 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
             what = "out of memory for a section's buffer";
             goto out;
         }
-    ret = snap_to_file(path, sec, side.fd, side.level) == 0 ? 0 : -2;
+    ret = snap_to_file(path, sec, (const int[2]){side.fd, ap.side.fd}, side.level) == 0 ? 0 : -2;
     snap.phase[SNAP_PHASES] = clock_mono_ns();
 out:
     inh_begin(1, 0); /* other walks (a query, a check without a file) see every block */
@@ -664,6 +750,8 @@ out:
         snap_warn_why(path, side.err, side.err ? NULL : what);
     if (side.fd >= 0)
         close(side.fd);
+    if (ap.side.fd >= 0)
+        close(ap.side.fd);
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);
     return ret == 0 ? 0 : -1;
@@ -852,7 +940,8 @@ int snap_state_doc(int fd, struct snap_live *lv, uint64_t raw_room)
     for (int i = 0; i < SEC_N; i++)
         raw += sec[i].len + sizeof(struct hsnap_section);
     if (r == 0 && (lseek(fd, 0, SEEK_SET) != 0 || ftruncate(fd, 0) != 0 ||
-                   snap_emit(fd, sec, -1, raw <= raw_room ? 0 : snap_level(lv->n, 0)) != 0))
+                   snap_emit(fd, sec, (const int[2]){-1, -1},
+                             raw <= raw_room ? 0 : snap_level(lv->n, 0)) != 0))
         r = -1;
     zsec_release();
     snap.stats_lv = NULL;

@@ -2,8 +2,8 @@
  * zsec.c - a section's payload compressed as it is written: one zstd frame
  * per section (HSNAP_SEC_ZSTD), fed in pieces, its output
  * handed to a sink each time the output buffer fills, so that no section
- * is held whole, compressed or not.  One compression context serves every
- * section of a snapshot; it lives in the shim's own memory (zstd's custom
+ * is held whole, compressed or not.  One compression context a thread
+ * serves every section it writes; it lives in the shim's own memory (zstd's custom
  * allocator over arena_map: straight mmaps, which the leak check's fork may
  * call too, never the host's malloc) and is released once the snapshot is
  * written (zsec_release): between snapshots the process keeps none of it.
@@ -33,7 +33,9 @@
 #define ZSEC_BLOCK (32u * 1024u)
 #define ZSEC_OUT (32u * 1024u)
 
-static struct {
+/* The thread's own (a snapshot's second thread compresses its sections
+ * beside the first: snapjob.c); each thread that fed one releases it. */
+static __thread struct {
     ZSTD_CCtx *cc;     /* NULL until the snapshot's first section */
     int level;         /* the level cc was set up for */
     char *out;         /* the output buffer, out_cap bytes */

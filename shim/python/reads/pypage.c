@@ -65,6 +65,7 @@ static struct {
 } pg;
 static int pg_busy;                   /* some thread owns the cache */
 static __thread unsigned char pg_mine; /* this thread does */
+static int pg_given;                  /* ... the one that owned it handed it off */
 
 /* The readable PT_LOAD segments of the module that holds PyCode_Type. */
 static int pyrd_pg_image(struct dl_phdr_info *info, size_t size, void *arg)
@@ -114,6 +115,18 @@ void pyrd_pg_close(void)
     pg.m = NULL;
     pg_mine = 0;
     __atomic_store_n(&pg_busy, 0, __ATOMIC_RELEASE);
+}
+
+void pyrd_pg_hand_off(void)
+{
+    if (pg_mine)
+        pg_mine = 0, pg_given = 1;
+}
+
+void pyrd_pg_take(void)
+{
+    if (pg_given)
+        pg_given = 0, pg_mine = 1;
 }
 
 int pyrd_pg_is_open(void)

@@ -36,6 +36,10 @@ uint64_t pyrd_calls(void);
  * pyrd_pg_counts: the system calls it made, the reads served from a copy. */
 void pyrd_pg_open(void);
 void pyrd_pg_close(void);
+/* The open cache handed from this thread (which reads no more) to the
+ * next that takes it (a snapshot's second thread: pyrd_pg_take). */
+void pyrd_pg_hand_off(void);
+void pyrd_pg_take(void);
 /* Nonzero while this thread holds the cache open: a reader nested in a
  * pass that opened it (py_thread_names in the exit snapshot) leaves it so. */
 int pyrd_pg_is_open(void);
