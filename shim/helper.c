@@ -2,7 +2,8 @@
  * helper.c - the shim's helper thread: HEAPSNAP_SIGNAL's handler (it only
  * posts a semaphore) and the thread that does the work it asks for, with
  * the interval snapshots, the site line's samples and the state file's
- * heartbeat (docs/design.md, "Process life").
+ * heartbeat (docs/design.md, "Process life"); and a snapshot's second
+ * thread, made for one piece of its work (helper_job).
  *
  * The helper runs with every signal blocked, on a small stack, with a
  * descriptor table of its own; it is joinable, so that creds.c can stop it
@@ -190,6 +191,57 @@ static HS_NOINLINE void helper_start(void)
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     lock_drop(&helper.helper_lock);
+}
+
+/* ---------------- a snapshot's second thread ---------------- */
+
+/* A piece of a snapshot's work beside the rest (snapshot.c gives it the
+ * Python objects' sections while it writes the stacks'), on a thread made
+ * for it and joined before the snapshot is written: every signal blocked,
+ * the guard on for good (nothing it maps is the program's), the helper's
+ * stack size (the snapshot's passes keep their data in the arena and never
+ * recurse).  Not the helper: it may be the one taking the snapshot, or
+ * waiting for the snapshot lock.  Made under the snapshot's guard, so the
+ * interposed pthread_create registers no program thread. */
+static struct {
+    void (*fn)(void *);
+    void *arg;
+    pthread_t thread;
+    int on; /* a thread runs the piece: helper_job_wait joins it */
+} job;
+
+static void *helper_job_main(void *unused)
+{
+    (void)unused;
+    guard_enter(); /* for good */
+    job.fn(job.arg);
+    return NULL;
+}
+
+int helper_job(void (*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    pthread_attr_t attr;
+    job.fn = fn;
+    job.arg = arg;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, HELPER_STACK);
+    job.on = pthread_create(&job.thread, &attr, helper_job_main, NULL) == 0;
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (job.on)
+        return 1;
+    fn(arg);
+    return 0;
+}
+
+void helper_job_wait(void)
+{
+    if (job.on)
+        pthread_join(job.thread, NULL);
+    job.on = 0;
 }
 
 /* No helper may live across a set*id call (cred_init): it is asked to

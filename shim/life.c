@@ -426,6 +426,8 @@ static const struct snap_host life_snap_host = {
     .suppressions = lsan_suppressions,
     .state_use = state_put,
     .state_yield = state_yield,
+    .job = helper_job,
+    .job_wait = helper_job_wait,
 };
 
 /* What the hooks ask of the root (hooks.h), placed where the first

@@ -178,6 +178,11 @@ int helper_running(void); /* this process's helper thread runs */
 int helper_signal_owed(void); /* a HEAPSNAP_SIGNAL not taken yet (taken now) */
 void helper_reattach(void);   /* an attach after a detach */
 void helper_stop(void);       /* heapsnap detach: joined, never again */
+/* A piece of a snapshot on a second thread of the shim's own (snap_host's
+ * job): fn(arg) started there (1), or run here where none can be made (0);
+ * helper_job_wait joins it.  One at a time, under the snapshot lock. */
+int helper_job(void (*fn)(void *), void *arg);
+void helper_job_wait(void);
 /* creds.c, around a set*id call: the helper thread stopped and joined (1:
  * it was running), then started again. */
 int helper_pause(void);

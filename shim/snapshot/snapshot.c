@@ -315,7 +315,7 @@ static int snap_sec_present(const struct sbuf *sec, int i, const struct side_ind
 /* The sections, then END, then the header again with the file's size
  * (known once the sections are: they are compressed as written), a
  * section made in a side file (side[0]; side[1]: the second thread's,
- * snap_objects_apart) copied from there.  Without compression the file is
+ * snap_apart_start) copied from there.  Without compression the file is
  * format 2, which readers older than format 3 take. */
 static int snap_emit(int fd, struct sbuf *sec, const int side[2], int level)
 {
@@ -544,16 +544,19 @@ static int snap_objects(struct sbuf *sec, struct side_file *side, int leaks)
     return side->err ? -1 : 0;
 }
 
-/* The Python objects' sections on a second thread (snapjob.c), into a side
- * file of their own, while this one makes the stacks' sections: those
- * passes (the objects typed, their graph, owners and retained sizes) were
- * half of a big Python process's exit snapshot, on one core
- * (docs/performance-python.md, "The objects' sections beside the stacks'").
- * Nothing the two threads write is shared: the objects' passes own the
- * Python room's tables, snap_run's typing and BLOCKS' list, their sbufs and
- * side file; the stacks' own the live sums and the rest.  The memory the
- * stacks' sections hold (the live sums, STATS and TEMPS until written) is
- * then held beside the objects' tables. */
+/* The Python objects' sections on a second thread (snap_host's job: the
+ * root's helper_job), into a side file of their own, while this one makes
+ * the stacks' sections: those passes (the objects' graph, owners and
+ * retained sizes) were half of a big Python process's exit snapshot, on
+ * one core (docs/performance-python.md, "The objects' sections beside the
+ * stacks'").  Only once the objects are typed (as BLOCKS streamed, or on
+ * the parent while the leak check's fork ran): a typing pass of its own
+ * walks the table, beside the stacks' sums.  Nothing the two threads write
+ * is shared: the objects' passes own the Python room's tables and page
+ * cache (handed over: py_types_hand_off), snap_run's typing and BLOCKS'
+ * list, their sbufs and side file; the stacks' own the live sums and the
+ * rest.  The memory the stacks' sections hold (the live sums, STATS and
+ * TEMPS until written) is then held beside the objects' tables. */
 #define SNAP_APART_BLOCKS 32768u /* HEAPSNAP_PYTHON_OBJECTS_THREAD=auto: at least */
 struct snap_apart {
     struct sbuf *sec;
@@ -566,6 +569,7 @@ static void snap_apart_run(void *arg)
     struct snap_apart *a = arg;
     py_types_take_on();
     a->rc = snap_objects(a->sec, &a->side, a->leaks);
+    zsec_release(); /* this thread's compressor */
 }
 
 /* a started when the objects' sections are wanted, BLOCKS went to the
@@ -579,12 +583,12 @@ static int snap_apart_start(struct snap_apart *a, struct sbuf *sec, const struct
     long v = opt_int(OPT_OBJECTS_THREAD);
     *a = (struct snap_apart){sec, {.fd = -1, .level = side->level}, leaks, 0, 0};
     if (side->fd < 0 || side->err || !snap_objects_wanted(has_blocks, fatal, blocks) ||
-        (v ? v & 1 : blocks < SNAP_APART_BLOCKS) || (!snap_run.pytyped && !py_types_can()) ||
+        (v ? v & 1 : blocks < SNAP_APART_BLOCKS) || !snap_run.pytyped ||
         (a->side.fd = name_open_side(path)) < 0)
         return 0;
     a->on = 1;
     py_types_hand_off(); /* the objects' reads are the second thread's now */
-    if (sjob_start(snap_apart_run, a))
+    if (snap_host->job(snap_apart_run, a))
         opt_debug("python: the objects' sections made on a second thread", "", "");
     return 1;
 }
@@ -595,7 +599,7 @@ static int snap_apart_join(struct snap_apart *a, struct side_file *side)
 {
     if (!a->on)
         return 0;
-    sjob_wait();
+    snap_host->job_wait();
     if (a->rc == 0 && !a->side.err)
         return 0;
     if (!side->err)
@@ -706,6 +710,8 @@ static int snap_write(char *path, unsigned reason, uint32_t seq, int fatal, int 
         reg_foreach(snap_live_range, &lv, fatal ? SNAP_FATAL_TRIES : 0);
     if (r == 0 && side.err)
         r = -1; /* the side file could not be written (a full disk): nothing more */
+    if (r == 0 && !fatal) /* THREADS' names: read before the objects' reads go apart */
+        py_thread_names();
     /* joined below before any way out */
     int apart = r == 0 && snap_apart_start(&ap, sec, &side, path, has_blocks, fatal, leaks, blocks);
     snap.phase[SNAP_PH_STACKS] = clock_mono_ns();

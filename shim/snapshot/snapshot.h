@@ -9,8 +9,7 @@
  * run left.  Below it: base/, record/, unwind/, python/.  What it needs
  * from above is handed down once (snap_set_host).  Prefixes: snap_,
  * name_, dest_, side_, zsec_, bsort_, bstream_, mod_, dlc_, sl_
- * (siteline.c), dump_, rchan_ (runchan.c), inh_ (snapinherit.c), sjob_
- * (snapjob.c).  Locks (order in root.h): snap
+ * (siteline.c), dump_, rchan_ (runchan.c), inh_ (snapinherit.c).  Locks (order in root.h): snap
  * (1), siteline (8).
  */
 #ifndef HEAPSNAP_SNAPSHOT_H
@@ -108,12 +107,6 @@ int snap_threads(struct sbuf *b, uint32_t n, int fresh);
 int snap_put_threads(struct side_file *f, const struct sbuf *b);
 int side_index(int fd, struct side_index *sd);
 int side_copy(int fd, int side, off_t at, uint64_t len);
-
-/* ---- snapjob.c: a piece of a snapshot's work on a second thread ---- */
-/* fn(arg) started on a thread of its own (1), or, where none can be made,
- * run here and done (0); sjob_wait joins it.  Under the snapshot lock. */
-int sjob_start(void (*fn)(void *), void *arg);
-void sjob_wait(void);
 
 /* ---- zsec.c: a section's payload compressed (zstd) ---- */
 #define ZSEC_UNKNOWN UINT64_MAX /* zsec_begin: the size is not known in advance */
@@ -354,6 +347,10 @@ struct snap_host {
     const char *(*suppressions)(size_t *len); /* lsan_suppressions */
     void (*state_use)(struct sbuf *b); /* state_put: the STATE section */
     int (*state_yield)(void);          /* state_yield: its blocks back (0), or -1 */
+    /* helper_job: fn(arg) on a second thread of the shim's own (1), or, where
+     * none can be made, here and done (0); helper_job_wait: its end */
+    int (*job)(void (*fn)(void *), void *arg);
+    void (*job_wait)(void);
 };
 void snap_set_host(const struct snap_host *host);
 extern const struct snap_host *snap_host; /* snapshot.c's, for snapblocks.c */

@@ -5,8 +5,9 @@
  * running, main).  Names of running threads are read again here when
  * fresh (not on the fatal path, nor in the state file's frequent
  * documents), so that a name set after a thread's first allocation is
- * the one shown; so are a Python program's threading names
- * (py_thread_names), shown instead of comm.
+ * the one shown; a Python program's threading names, shown instead of
+ * comm, are read by the snapshot before (snap_write: py_thread_names,
+ * while the objects' page cache is still its thread's).
  *
  *   THREADS := hsnap_threads_head (16 bytes), hsnap_thread[count] (32
  *              each), u16 thread[ntraces]
@@ -16,7 +17,6 @@
  */
 #include <string.h>
 
-#include "pyobjects.h"
 #include "snapshot.h"
 
 int snap_threads(struct sbuf *b, uint32_t n, int fresh)
@@ -25,8 +25,6 @@ int snap_threads(struct sbuf *b, uint32_t n, int fresh)
     struct hsnap_thread rec;
     if (!n || !nt)
         return 0;
-    if (fresh)
-        py_thread_names();
     size_t at = b->len;
     struct hsnap_threads_head head = {0, n, sizeof rec, 0};
     sbuf_put(b, &head, sizeof head);

@@ -34,7 +34,7 @@
 #define ZSEC_OUT (32u * 1024u)
 
 /* The thread's own (a snapshot's second thread compresses its sections
- * beside the first: snapjob.c); each thread that fed one releases it. */
+ * beside the first: snap_apart_start); each thread that fed one releases it. */
 static __thread struct {
     ZSTD_CCtx *cc;     /* NULL until the snapshot's first section */
     int level;         /* the level cc was set up for */
