@@ -180,7 +180,8 @@ static const struct opt_def opt_table[OPT_COUNT] = {
     [OPT_OBJECTS_THREAD] = {"HEAPSNAP_PYTHON_OBJECTS_THREAD", OPT_CHOICE, "auto",
      "make a snapshot's Python object sections (types, owners, retained sizes) on a second "
      "thread while the first writes the stacks' sections: auto does for a snapshot of at "
-     "least 32768 live blocks; 1 always; 0 never (the same snapshot either way)",
+     "least 32768 live blocks where the process may run on two CPUs; 1 always; 0 never "
+     "(the same snapshot either way)",
      0, 0, "auto|0|1|no|yes|false|true|off|on"},
     [OPT_EXEC_SNAPSHOT] = {"HEAPSNAP_EXEC_SNAPSHOT", OPT_BOOL, "0",
      "an image that execs writes a snapshot first (reason exec, NAME.<n>.hsnap as mid-run "

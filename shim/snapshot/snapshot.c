@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <link.h>
 #include <signal.h>
 #include <string.h>
@@ -558,6 +559,14 @@ static int snap_objects(struct sbuf *sec, struct side_file *side, int leaks)
  * rest.  The memory the stacks' sections hold (the live sums, STATS and
  * TEMPS until written) is then held beside the objects' tables. */
 #define SNAP_APART_BLOCKS 32768u /* HEAPSNAP_PYTHON_OBJECTS_THREAD=auto: at least */
+
+/* The CPUs this thread may run on (its affinity mask): auto's second
+ * thread only where two may run at once, else it only takes turns. */
+static int snap_cpus(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
 struct snap_apart {
     struct sbuf *sec;
     struct side_file side;
@@ -583,7 +592,7 @@ static int snap_apart_start(struct snap_apart *a, struct sbuf *sec, const struct
     long v = opt_int(OPT_OBJECTS_THREAD);
     *a = (struct snap_apart){sec, {.fd = -1, .level = side->level}, leaks, 0, 0};
     if (side->fd < 0 || side->err || !snap_objects_wanted(has_blocks, fatal, blocks) ||
-        (v ? v & 1 : blocks < SNAP_APART_BLOCKS) || !snap_run.pytyped ||
+        (v ? v & 1 : blocks < SNAP_APART_BLOCKS || snap_cpus() < 2) || !snap_run.pytyped ||
         (a->side.fd = name_open_side(path)) < 0)
         return 0;
     a->on = 1;

@@ -10,7 +10,8 @@
 # verdicts; with 1 the verbose run says the thread made them, with 0 it
 # does not.  Once, without the leak check (the objects typed as BLOCKS
 # streams, not on the check's fork): the same; and interval snapshots taken
-# on the helper while the program runs, each with its Items.
+# on the helper while the program runs, each with its Items; and auto
+# keeps to one thread where the process may run on one CPU (taskset).
 . tests/shim/python/lib_py.sh
 
 script=tests/shim/python/objects_thread.py
@@ -54,6 +55,14 @@ while read -r tag py; do
       t_pass "python_objects_thread_same_sections_${3}_$tag"
     else t_fail "python_objects_thread_same_sections_${3}_$tag" "thread said $said, in turn said $not; $(paste -sd'|' "$T/$1.facts") against $(paste -sd'|' "$T/$2.facts") $(grep -v '^heapsnap: note' "$T/$1.err" | grep -iE 'warn|cannot|error' | head -c 200)"; fi
   done
+  if [ "$first" = 1 ] && command -v taskset >/dev/null; then # one CPU: auto keeps to one thread
+    taskset -c 0 env HEAPSNAP_VERBOSE=1 "$HEAPSNAP" run -q -o "$T/one.hsnap" -- "$py" $script \
+      >"$T/one.out" 2>"$T/one.err"
+    said=$(grep -c "objects' sections made on a second thread" "$T/one.err")
+    if [ "$said" = 0 ] && facts "$T/one.hsnap" | grep -q '^items 30000 retained [1-9]'; then
+      t_pass python_objects_thread_auto_not_on_one_cpu
+    else t_fail python_objects_thread_auto_not_on_one_cpu "thread said $said: $(facts "$T/one.hsnap" | head -1)"; fi
+  fi
   if [ "$first" = 1 ]; then # interval snapshots, each on the helper, while the program runs
     rm -f "$T"/iv.*.hsnap
     HEAPSNAP_PYTHON_OBJECTS_THREAD=1 HEAPSNAP_VERBOSE=1 HEAPSNAP_INTERVAL=0.25 \
