@@ -17,8 +17,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <link.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -545,21 +545,6 @@ static int snap_objects(struct sbuf *sec, struct side_file *side, int leaks)
     return side->err ? -1 : 0;
 }
 
-/* The Python objects' sections on a second thread (snap_host's job: the
- * root's helper_job), into a side file of their own, while this one makes
- * the stacks' sections: those passes (the objects' graph, owners and
- * retained sizes) were half of a big Python process's exit snapshot, on
- * one core (docs/performance-python.md, "The objects' sections beside the
- * stacks'").  Only once the objects are typed (as BLOCKS streamed, or on
- * the parent while the leak check's fork ran): a typing pass of its own
- * walks the table, beside the stacks' sums.  Nothing the two threads write
- * is shared: the objects' passes own the Python room's tables and page
- * cache (handed over: py_types_hand_off), snap_run's typing and BLOCKS'
- * list, their sbufs and side file; the stacks' own the live sums and the
- * rest.  The memory the stacks' sections hold (the live sums, STATS and
- * TEMPS until written) is then held beside the objects' tables. */
-#define SNAP_APART_BLOCKS 32768u /* HEAPSNAP_PYTHON_OBJECTS_THREAD=auto: at least */
-
 /* The CPUs this thread may run on (its affinity mask): auto's second
  * thread only where two may run at once, else it only takes turns. */
 static int snap_cpus(void)
@@ -567,6 +552,23 @@ static int snap_cpus(void)
     cpu_set_t set;
     return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
+
+/* The Python objects' sections on a second thread (snap_host's job: the
+ * root's helper_job), into a side file of their own, while this one makes
+ * the stacks' sections: those passes (the objects' graph, owners and
+ * retained sizes) were half of a big Python process's exit snapshot, on
+ * one core (docs/performance-python.md, "The objects' sections beside the
+ * stacks'").  Only where the objects are typed already (as BLOCKS
+ * streamed, or on the parent while the leak check's fork ran): a typing
+ * pass of their own would walk the table beside the stacks' sums
+ * (test_python_typed_early).  Nothing the two threads write
+ * is shared: the objects' passes own the Python room's tables and page
+ * cache (handed over: py_types_hand_off), snap_run's typing and BLOCKS'
+ * list, their sbufs and side file; the stacks' own the live sums and the
+ * rest.  The memory the stacks' sections hold (the live sums, STATS and
+ * TEMPS until written) is then held beside the objects' tables. */
+#define SNAP_APART_BLOCKS 32768u /* HEAPSNAP_PYTHON_OBJECTS_THREAD=auto: at least */
+
 struct snap_apart {
     struct sbuf *sec;
     struct side_file side;

@@ -3,10 +3,10 @@
  * per section (HSNAP_SEC_ZSTD), fed in pieces, its output
  * handed to a sink each time the output buffer fills, so that no section
  * is held whole, compressed or not.  One compression context a thread
- * serves every section it writes; it lives in the shim's own memory (zstd's custom
- * allocator over arena_map: straight mmaps, which the leak check's fork may
- * call too, never the host's malloc) and is released once the snapshot is
- * written (zsec_release): between snapshots the process keeps none of it.
+ * serves every section it writes; it lives in the shim's own memory
+ * (zstd's custom allocator over arena_map: straight mmaps, which the leak
+ * check's fork may call too, never the host's malloc) and is released once
+ * the snapshot is written (zsec_release): between snapshots the process keeps none of it.
  * The window, hash and chain tables are capped at 2^ZSEC_LOG entries or
  * bytes, so the context stays a few hundred KiB at any level (zsec_begin's
  * comment).  Frames carry no content checksum: the section's crc32 is
