@@ -28,6 +28,6 @@ del a
 if __import__("sys").argv[1:] == ["hold"]:  # interval snapshots meanwhile
     import time
 
-    until = time.time() + 1.0
+    until = time.time() + 1.2
     while time.time() < until:
         table["x"] = [0]
