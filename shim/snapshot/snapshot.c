@@ -59,6 +59,7 @@ static struct {
     atomic_int waiters;       /* in snap_lock: a fork's prepare, an API query */
     const struct snap_live *stats_lv; /* STATS' live sums (its sbuf holds the count only) */
     uint64_t phase[SNAP_PHASES + 1];  /* HEAPSNAP_VERBOSE: when snap_write's phases began */
+    int exit_written;         /* the exit snapshot is written: the helper's come no more */
 } snap;
 
 struct snap_run snap_run; /* snapshot.h; guarded by snap.lock */
@@ -830,6 +831,14 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
         snap_warn_why("the snapshot at the signal", 0, "another snapshot held its lock");
         return -1;
     }
+    /* an interval or HEAPSNAP_SIGNAL snapshot that waited for the lock while
+     * the exit one was written: the teardown that follows has no tables
+     * left to write from (life_exit_early), and a series would end with it */
+    if (snap.exit_written && (reason == HSNAP_REASON_INTERVAL || reason == HSNAP_REASON_SIGNAL)) {
+        lock_drop(&snap.lock);
+        guard_leave(saved_guard);
+        return -1;
+    }
     uint32_t seq = snap.seq++;
     struct sighold fsz; /* a file size limit fails the write, never the host */
     sighold_take(&fsz, SIGXFSZ);
@@ -844,6 +853,8 @@ int snap_take_found(unsigned reason, const char *path, int fatal, int64_t *found
     name_manifest(snap.name, ret == 0 ? 0 : snap.fail_err ? snap.fail_err : EIO,
                   reason == HSNAP_REASON_EXIT);
     sighold_drop(&fsz);
+    if (ret == 0 && reason == HSNAP_REASON_EXIT)
+        snap.exit_written = 1;
     if (ret == 0) {
         opt_debug("wrote ", snap.name, "");
         opt_debug_count("snapshot: microseconds to write it: ", (t1 - t0) / 1000);
@@ -975,6 +986,7 @@ void snap_after_fork_child(void)
     name_after_fork_child();
     snap.fork_epoch = inh_fork_epoch(); /* beside seq: a page written anyway */
     snap.seq = 0;
+    snap.exit_written = 0; /* the parent's */
     sl_end(0); /* a child forked after its parent's exit snapshot began */
     atomic_store(&snap.warned, 0);
     /* threads of the parent that were waiting in snap_lock are not here:
