@@ -161,14 +161,32 @@ static void *helper_main(void *arg)
     return NULL;
 }
 
+/* A thread of the shim's own that runs run: every signal blocked, so
+ * handlers never run on it, on the helper's small stack; with own, given
+ * to the leak check's stop to skip before the creator's signals come back
+ * (stop_own_thread).  1 when made, 0 when not. */
+static int helper_thread(pthread_t *t, void *(*run)(void *), int own)
+{
+    sigset_t all, old;
+    pthread_attr_t attr;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, HELPER_STACK);
+    int made = pthread_create(t, &attr, run, NULL) == 0;
+    if (made && own)
+        stop_own_thread((uintptr_t)*t); /* before it runs: a stop skips it */
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return made;
+}
+
 /* Starts the helper with every signal blocked, so handlers never run on
  * it.  Joinable: helper_pause waits for its end.  A thread that finds
  * the helper being started or stopped leaves need_helper set for its next
  * tick. */
 static HS_NOINLINE void helper_start(void)
 {
-    sigset_t all, old;
-    pthread_attr_t attr;
     if (!helper.wake_ok || atomic_load(&helper.paused) || !lock_try(&helper.helper_lock))
         return;
     if (atomic_load(&helper.paused) || helper.helper_on ||
@@ -176,20 +194,12 @@ static HS_NOINLINE void helper_start(void)
         lock_drop(&helper.helper_lock);
         return;
     }
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, HELPER_STACK);
-    if (pthread_create(&helper.thread, &attr, helper_main, NULL) == 0) {
+    if (helper_thread(&helper.thread, helper_main, 1))
         helper.helper_on = 1;
-        stop_own_thread((uintptr_t)helper.thread); /* before it runs: a stop skips it */
-    }
     else if (helper.sig || opt_int(OPT_INTERVAL))
         opt_warn("cannot start the helper thread; no signal or interval snapshots", "", "");
     else /* the siteline alone: not worth a word on the program's stderr */
         opt_debug("cannot start the helper thread; no SITELINE", "", "");
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     lock_drop(&helper.helper_lock);
 }
 
@@ -220,17 +230,9 @@ static void *helper_job_main(void *unused)
 
 int helper_job(void (*fn)(void *), void *arg)
 {
-    sigset_t all, old;
-    pthread_attr_t attr;
     job.fn = fn;
     job.arg = arg;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, HELPER_STACK);
-    job.on = pthread_create(&job.thread, &attr, helper_job_main, NULL) == 0;
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    job.on = helper_thread(&job.thread, helper_job_main, 0); /* no stop while it runs */
     if (job.on)
         return 1;
     fn(arg);

@@ -346,6 +346,8 @@ void opt_init(void);
 void opt_init_secure(void); /* AT_SECURE: defaults, no variable obeyed */
 void opt_init_conf(const char *conf); /* attach: "NAME=VALUE" lines, not the environment */
 long opt_int(enum opt_id id);
+/* A choice of "auto|0|1|no|yes|false|true|off|on": -1 auto, 0 no, 1 yes. */
+int opt_auto(enum opt_id id);
 int opt_given(enum opt_id id); /* 1: its variable was read, not the default */
 const char *opt_str(enum opt_id id);
 const char *opt_name(enum opt_id id); /* its variable's name: HEAPSNAP_... */

@@ -427,6 +427,12 @@ long opt_int(enum opt_id id)
     return opts.ival[id];
 }
 
+int opt_auto(enum opt_id id)
+{
+    long v = opts.ival[id]; /* the choice's index: after auto, an odd one is no */
+    return v == 0 ? -1 : !(v & 1);
+}
+
 /* 1 when id's value came from its variable (or an attach's text) and is
  * not the default's, 0 when it is: a bound the user set is worth a
  * warning when reached, the default's is not (state_full). */

@@ -107,8 +107,7 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
 }
 
 /* Whether the leak check of a snapshot taken for reason runs on a fork
- * (HEAPSNAP_LEAK_FORK: "auto|0|1|no|yes|false|true|off|on", so after auto
- * an odd index is "no").  auto forks but for the exit snapshot of a small
+ * (HEAPSNAP_LEAK_FORK, opt_auto's choice).  auto forks but for the exit snapshot of a small
  * heap: the fork is there so that a running program's threads need not
  * wait for the scan, and at exit nothing is left to wait for.  In place,
  * the check of a small heap costs less than the clone and the wait for
@@ -119,9 +118,9 @@ static int snap_blocks_stream(struct side_file *f, struct snap_live *lv, uint64_
  * move pointers under an in-place scan: the fork's image stands still. */
 static int snap_leak_fork(unsigned reason)
 {
-    long v = opt_int(OPT_LEAK_FORK);
-    if (v != 0)
-        return !(v & 1);
+    int v = opt_auto(OPT_LEAK_FORK);
+    if (v >= 0)
+        return v;
     return reason != HSNAP_REASON_EXIT || pend_live_count() > SNAP_EXIT_INPLACE ||
            !snap_host->can_hold();
 }
@@ -152,8 +151,7 @@ int snap_put_blocks(struct side_file *f, struct sbuf *sec, unsigned reason, int 
          * would change memory under an in-place scan: the fork's image
          * stands still.  Without one (HEAPSNAP_LEAK_FORK=0, or no fork
          * could be made), no check: the snapshot says so. */
-        long v = opt_int(OPT_LEAK_FORK); /* odd after auto: never */
-        if (!forked && !(v & 1) && snap_host->leak_forked(f, lv, count) == 0) {
+        if (!forked && opt_auto(OPT_LEAK_FORK) != 0 && snap_host->leak_forked(f, lv, count) == 0) {
             opt_debug("leak check: on a fork (a thread could not be stopped)", "", "");
             return 0;
         }

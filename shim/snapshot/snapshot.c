@@ -585,17 +585,16 @@ static void snap_apart_run(void *arg)
 }
 
 /* a started when the objects' sections are wanted, BLOCKS went to the
- * side file and HEAPSNAP_PYTHON_OBJECTS_THREAD says so ("auto|0|1|no|yes|
- * false|true|off|on": after auto an odd index is no); 1, or 0: snap_python
- * makes them in turn. */
+ * side file and HEAPSNAP_PYTHON_OBJECTS_THREAD says so (opt_auto's
+ * choice); 1, or 0: snap_python makes them in turn. */
 static int snap_apart_start(struct snap_apart *a, struct sbuf *sec, const struct side_file *side,
                             const char *path, int has_blocks, int fatal, int leaks,
                             uint64_t blocks)
 {
-    long v = opt_int(OPT_OBJECTS_THREAD);
+    int v = opt_auto(OPT_OBJECTS_THREAD);
     *a = (struct snap_apart){sec, {.fd = -1, .level = side->level}, leaks, 0, 0};
     if (side->fd < 0 || side->err || !snap_objects_wanted(has_blocks, fatal, blocks) ||
-        (v ? v & 1 : blocks < SNAP_APART_BLOCKS || snap_cpus() < 2) || !snap_run.pytyped ||
+        (v >= 0 ? !v : blocks < SNAP_APART_BLOCKS || snap_cpus() < 2) || !snap_run.pytyped ||
         (a->side.fd = name_open_side(path)) < 0)
         return 0;
     a->on = 1;
