@@ -256,7 +256,7 @@ static int lchk_fork_report(void *ctx, const struct hsnap_block *b, uint64_t n,
 {
     struct lchk_fork *sf = ctx;
     struct lchk_reply *r = sf->reply;
-    struct snap_live lv = {r->live, r->ntraces, 0};
+    struct snap_live lv = {r->live, r->ntraces, 0, NULL};
     r->count = n;
     r->nused = trace_count() < r->ntraces ? trace_count() : r->ntraces;
     r->left = snap_run.left;
@@ -312,18 +312,16 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
         sf.written_cap = ccap;
     off_t at = f->fd >= 0 ? lseek(f->fd, 0, SEEK_CUR) : 0;
     int rc = collect_check_fork(lchk_copy_blocks, lchk_fork_report, lchk_meanwhile, &sf);
-    /* Sums for the traces there are now, as snap_live makes them, not
-     * for the reply's room (twice as many): every reader of the sums reads
-     * lv->n of them, and the room's untouched half was faulted in, a zero
-     * page at a time, by the first (19 MB on torchtrain.py: ~4,700 faults
-     * in peak_write). */
-    uint32_t nlive = trace_count() > r->nused ? trace_count() : r->nused;
-    if (rc == 0 && snap_live_init(lv, nlive < nt ? nlive : nt) == 0) {
-        /* the fork's traces alone: the rest of both arrays is zero, and
-         * a copy of it faulted its pages in on both sides */
-        size_t used = (size_t)(r->nused <= lv->n ? r->nused : lv->n) * sizeof *r->live;
-        arena_populate(lv->live, used);
-        memcpy(lv->live, r->live, used);
+    if (rc == 0) {
+        /* The fork's sums are the snapshot's where they lie (the reply is
+         * this process's alone now: a copy of them held 19 MB twice at
+         * torchtrain.py's exit, and faulted every page in on both sides),
+         * for the traces there are now, not for the reply's room (twice as
+         * many): every reader of the sums reads lv->n of them, and the
+         * room's untouched half was faulted in, a zero page at a time, by
+         * the first (~4,700 faults in peak_write). */
+        uint32_t nlive = trace_count() > r->nused ? trace_count() : r->nused;
+        *lv = (struct snap_live){r->live, nlive < nt ? nlive : nt, len, r};
         *count = r->count;
         snap_run.left = r->left;
         snap_run.unreachable = r->unreachable;
@@ -333,15 +331,14 @@ int lchk_forked(struct side_file *f, struct snap_live *lv, uint64_t *count)
             memcpy(c, sf.cls, (size_t)r->ncls * sizeof *c);
             pyl_lc_set(r->ncls);
         }
-    } else if (rc == 0) {
-        rc = -1;
     }
     snap_pytypes_early_keep(rc == 0);
     if (rc < 0 && f->fd >= 0 && (lseek(f->fd, at, SEEK_SET) != at || ftruncate(f->fd, at) != 0))
         side_fail(f); /* what the child wrote goes */
     if (sf.cls)
         arena_unmap(sf.cls, clen);
-    arena_unmap(r, len);
+    if (rc != 0)
+        arena_unmap(r, len); /* else lv's */
     return rc;
 }
 
@@ -372,7 +369,7 @@ int64_t lchk_collect(const char *path)
     pyl_lc_drop(); /* no objects' pass hears them */
     snap_written_drop();
     stop_kept_drop();
-    arena_unmap(lv.live, lv.len);
+    snap_live_drop(&lv);
     for (int i = 0; i < SEC_N; i++)
         sbuf_free(&sec[i]);
     snap_drop_lock();

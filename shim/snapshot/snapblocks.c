@@ -23,11 +23,9 @@ static int snap_live_grow(struct snap_live *lv, uint32_t id)
     struct trace_live *live = arena_map((size_t)n * sizeof *live);
     if (!live)
         return -1;
-    memcpy(live, lv->live, lv->len);
-    arena_unmap(lv->live, lv->len);
-    lv->live = live;
-    lv->n = n;
-    lv->len = (size_t)n * sizeof *live;
+    memcpy(live, lv->live, (size_t)lv->n * sizeof *live);
+    snap_live_drop(lv);
+    *lv = (struct snap_live){live, n, (size_t)n * sizeof *live, NULL};
     return 0;
 }
 

@@ -151,6 +151,7 @@ int snap_live_init(struct snap_live *lv, uint32_t n)
 {
     lv->n = n;
     lv->len = (size_t)n * sizeof *lv->live;
+    lv->map = NULL;
     /* left lazy (not trace_live_ready): a snapshot, the exit's above all,
      * is often the process's peak, and live blocks crowd into some of the
      * traces: populated, torchtrain.py's `run --leaks` peaked 9 MiB higher */
@@ -172,9 +173,9 @@ static uint64_t snap_live_blocks(const struct snap_live *lv)
 }
 
 /* The live sums' array given back (lv unmade, or made: either). */
-static void snap_live_drop(struct snap_live *lv)
+void snap_live_drop(struct snap_live *lv)
 {
-    arena_unmap(lv->live, lv->len);
+    arena_unmap(lv->map ? lv->map : lv->live, lv->len);
     *lv = (struct snap_live){0};
 }
 

@@ -256,11 +256,13 @@ enum { SEC_META, SEC_MODULES, SEC_TRACES, SEC_STATS, SEC_BLOCKS, SEC_TIMELINE, S
 struct snap_live {
     struct trace_live *live; /* arena_map'd; NULL when n is 0 */
     uint32_t n;              /* traces it has room for */
-    size_t len;              /* its bytes, for arena_unmap */
+    size_t len;              /* its bytes (map's where set), for arena_unmap */
+    void *map;               /* the mapping live lies in, or NULL: live's own */
 };
 /* The array, for n traces (and slack: traces born while the blocks are
- * written); 0 or -1. */
+ * written); 0 or -1.  snap_live_drop gives it back (made or not). */
 int snap_live_init(struct snap_live *lv, uint32_t n);
+void snap_live_drop(struct snap_live *lv);
 
 /* ---- snaptraces.c: TRACES and STATS into the file ---- */
 /* TRACES of the count in b (len bytes raw: all frames written out); its

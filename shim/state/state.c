@@ -807,7 +807,7 @@ static void state_beat_now(void)
                 st.last_traces = n;
                 st.last_codes = codes;
             }
-            arena_unmap(lv.live, lv.len);
+            snap_live_drop(&lv);
         }
         if (st_doc_fd >= 0) /* no descriptor stays open, and its pages go */
             close(st_doc_fd);
