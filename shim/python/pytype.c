@@ -11,7 +11,8 @@
  *   Nothing here trusts the memory it reads: the other threads run while
  * the snapshot is written, so a block may be freed (and unmapped) under
  * the walk and a type torn down.  Blocks are copied a window at a time
- * (pyread.c) and types a field at a time (peek.h) with process_vm_readv,
+ * (pyread.c), the words they name as types a batch of heads at a time
+ * (pyt_pre) and types a field at a time (peek.h) with process_vm_readv,
  * which fails where a load would fault; a name must be a short printable
  * string.
  * State is one struct, used under the snapshot lock only.
@@ -34,14 +35,16 @@
                               its pages are touched at random, so a short run maps few */
 #define PYT_BAD UINT32_MAX /* a cached address that is no type */
 /* A cache slot: a candidate's address / 8 (a type object is 8-aligned and
- * below 2^48: 45 bits) and its type id above it, PYT_SLOT_BAD for none
- * (so type ids stay below PYT_SLOT_BAD: pyt_new_type); 0 is an empty
+ * below 2^48: 45 bits) and its type id above it, PYT_SLOT_BAD for none,
+ * PYT_SLOT_ASK for one pyt_pre left to pyt_new_type (so type ids stay
+ * below PYT_SLOT_ASK: pyt_new_type); 0 is an empty
  * slot.  8 bytes where an address and an id took 16: a big heap's exit
  * tries a word of each block, most of them distinct. */
 #define PYT_SLOT_ID_SHIFT 45
 #define PYT_SLOT_KEY(t) ((uint64_t)(t) >> 3)
 #define PYT_SLOT_KEY_OF(x) ((x) & ((1ull << PYT_SLOT_ID_SHIFT) - 1)) /* a slot's key */
 #define PYT_SLOT_BAD ((1u << (64 - PYT_SLOT_ID_SHIFT)) - 1)
+#define PYT_SLOT_ASK (PYT_SLOT_BAD - 1)
 #define PYT_REFCNT_MAX (1ull << 40) /* a larger "count" is a pointer: no object */
 
 
@@ -96,7 +99,7 @@ static uint32_t pyt_new_type(uintptr_t t)
     if (!(flags & PY_TPF_READY) || basic < 16 || basic > (1 << 20) || item < -64 || item > 4096)
         return PYT_BAD;
     uint32_t n = pyfr_type_name(pyt.ol, t, tb, flags, name);
-    if (!n || pyt.nty >= HSNAP_PY_CODE_MAX || pyt.nty >= PYT_SLOT_BAD)
+    if (!n || pyt.nty >= HSNAP_PY_CODE_MAX || pyt.nty >= PYT_SLOT_ASK)
         return PYT_BAD;
     if (pyt.nty == pyt.capty) {
         struct pyh_type *r = pyrd_array_double(pyt.ty, pyt.nty, &pyt.capty, sizeof *r, 256);
@@ -163,7 +166,11 @@ static uint32_t pyt_type(uintptr_t t)
     uint64_t key = PYT_SLOT_KEY(t), *s = pyt_slot_of(pyt.slot, pyt.nslots, key);
     if (s && *s) {
         uint32_t id = (uint32_t)(*s >> PYT_SLOT_ID_SHIFT);
-        return id == PYT_SLOT_BAD ? PYT_BAD : id;
+        if (id != PYT_SLOT_ASK)
+            return id == PYT_SLOT_BAD ? PYT_BAD : id;
+        id = pyt_new_type(t); /* its head read by pyt_pre: the rest now */
+        *s = key | (uint64_t)(id == PYT_BAD ? PYT_SLOT_BAD : id) << PYT_SLOT_ID_SHIFT;
+        return id;
     }
     uint32_t id = pyt_new_type(t);
     if (pyt.nslot >= pyt.nslots / 2) {
@@ -440,6 +447,120 @@ static void pyt_block(uint64_t addr, uint64_t size, uint64_t blk, const char *b,
     }
 }
 
+/* The words a flush's blocks hold where an object's type would be, their
+ * heads read together.  A big heap's blocks hold a hundred thousand
+ * distinct words there (a C++ object's pointers: import torch's exit
+ * tried 141k), each tried by pyt_new_type with a read of its own, most of
+ * them a system call that copied a page (pypage.c): 32k calls at
+ * torchtrain.py's exit.  Here a flush's new words are read 16 bytes each,
+ * one call a batch (pyrd_peek_many), and the heads of the types they name
+ * where that is not `type` likewise; a word whose head says no type, as
+ * pyt_new_type's first reads would say, is cached as none, and the rest
+ * are left to it (PYT_SLOT_ASK), which reads them whole.  The batch's
+ * room is mapped once and kept (its pages as used). */
+#define PYT_PRE 2048u /* words a batch */
+static struct pyt_pre_room {
+    uint64_t t[PYT_PRE], meta[PYT_PRE];
+    char head[PYT_PRE][16];
+    uint8_t ok[PYT_PRE];
+} *pyt_pre_room;
+
+/* t is no type: the cache says so (pyt_new_type is not asked). */
+static void pyt_pre_none(uint64_t t)
+{
+    uint64_t key = PYT_SLOT_KEY(t), *s = pyt_slot_of(pyt.slot, pyt.nslots, key);
+    pyt.tried++; /* pyt_new_type's count */
+    if (s && *s) /* else dropped by a growth: pyt_type asks pyt_new_type */
+        *s = key | (uint64_t)PYT_SLOT_BAD << PYT_SLOT_ID_SHIFT;
+}
+
+/* The k words of q->t, in the cache as PYT_SLOT_ASK: their heads read,
+ * then the heads of the types they name where that is not `type`. */
+static void pyt_pre_read(struct pyt_pre_room *q, unsigned k)
+{
+    unsigned m = 0;
+    pyrd_peek_many(q->t, k, 16, q->head[0], q->ok);
+    for (unsigned j = 0; j < k; j++) {
+        uint64_t meta = q->ok[j] ? pyrd_pg_u64(q->head[j], 8) : 0;
+        if (!q->ok[j] || q->t[j] < 4096 || !pyrd_pg_u64(q->head[j], 0) ||
+            (meta != pylay_sym.type_type &&
+             ((pyt.wmap && !pyrd_map_writable(meta, PY_TP_FLAGS + 8)) || meta < 4096 ||
+              (meta & 7)))) {
+            pyt_pre_none(q->t[j]);
+        } else if (meta != pylay_sym.type_type) { /* a metaclass's instance, or none */
+            q->t[m] = q->t[j];
+            q->meta[m++] = meta;
+        }
+    }
+    pyrd_peek_many(q->meta, m, 16, q->head[0], q->ok);
+    for (unsigned j = 0; j < m; j++)
+        if (!q->ok[j] || pyrd_pg_u64(q->head[j], 8) != pylay_sym.type_type)
+            pyt_pre_none(q->t[j]);
+}
+
+/* Whether pyt_block, at block p's word for an object at off, goes on to
+ * the next place: none is there (its first tests), or the cache says the
+ * word is no type.  Else 0, and *ask is the word where the cache knows
+ * nothing of it yet (pyt_block asks pyt_type). */
+static int pyt_pre_passes(const char *p, unsigned off, uint64_t *ask)
+{
+    uint64_t refcnt = pyrd_pg_u64(p, off), t = pyrd_pg_u64(p, off + 8);
+    *ask = 0;
+    if (!t || (t & 7) || !pyt_links(p, off))
+        return 1;
+    if (refcnt >= PYT_REFCNT_MAX) /* no count, unless 3.14's free-list link: pyt_dead's */
+        return pylay_lay->version < 0x030e0000u;
+    if (t >> 48)
+        return 1;
+    const uint64_t *s = pyt_slot_of(pyt.slot, pyt.nslots, PYT_SLOT_KEY(t));
+    if (s && *s)
+        return (uint32_t)(*s >> PYT_SLOT_ID_SHIFT) == PYT_SLOT_BAD;
+    *ask = s ? t : 0; /* no room near its slot: pyt_type's, uncached */
+    return 0;
+}
+
+/* pyrd_pre's: the words of a flush's n blocks that pyt_block will try as
+ * types and the cache knows nothing of, read a batch at a time; a place
+ * in a block (0, 16, 32) only once every place before it is known to be
+ * passed over, so that no word is read that pyt_block would not try. */
+static void pyt_pre(void *arg, unsigned n, const char *const *p, const uint32_t *len)
+{
+    (void)arg;
+    if (!pyt.slot || (!pyt_pre_room && !(pyt_pre_room = arena_map(sizeof *pyt_pre_room))))
+        return;
+    struct pyt_pre_room *q = pyt_pre_room;
+    for (unsigned off = 0; off <= 32; off += 16) {
+        unsigned k = 0;
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t t;
+            unsigned o = 0;
+            if (!p[i] || off + 16 > len[i])
+                continue;
+            while (o < off && pyt_pre_passes(p[i], o, &t))
+                o += 16;
+            if (o < off || pyt_pre_passes(p[i], off, &t) || !t)
+                continue;
+            if (pyt.nslot >= pyt.nslots / 2)
+                pyt_slots_grow();
+            uint64_t key = PYT_SLOT_KEY(t), *s = pyt_slot_of(pyt.slot, pyt.nslots, key);
+            if (!s || *s || pyt.nslot >= pyt.nslots / 2)
+                continue; /* asked already in this batch, or no room: pyt_type's */
+            pyt.nslot++;
+            if (pyt.wmap && !pyrd_map_writable(t, PY_TP_FINALIZE + 8)) { /* pyt_new_type's */
+                *s = key | (uint64_t)PYT_SLOT_BAD << PYT_SLOT_ID_SHIFT;
+                pyt.tried++, pyt.unwritten++;
+                continue;
+            }
+            *s = key | (uint64_t)PYT_SLOT_ASK << PYT_SLOT_ID_SHIFT;
+            q->t[k++] = t;
+            if (k == PYT_PRE)
+                pyt_pre_read(q, k), k = 0;
+        }
+        if (k)
+            pyt_pre_read(q, k);
+    }
+}
+
 /* A block's first bytes as read (pyrd_flush; p NULL: unreadable, no
  * object): typed.  tag: its index, aux: its size. */
 static void pyt_got(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
@@ -473,6 +594,7 @@ int py_types_begin(struct sbuf *b)
         arena_unmap(pyt.slot, (size_t)pyt.nslots * sizeof *pyt.slot);
         return -1;
     }
+    pyrd_pre(pyt_pre); /* the blocks' candidate types read a batch at a time */
     pyrd_pg_open(); /* the pass's field reads: a page copied once (pyrd_pg_close) */
     pyt.wmap = pyrd_wmap_load() == 0; /* else every word is read, as before */
     pyt.out = b;

@@ -42,6 +42,7 @@ struct pyrd_batch {
     uint8_t ok[PYRD_BLOCKS];
     uint64_t rlo[PYRD_BLOCKS], rhi[PYRD_BLOCKS]; /* ranges: [lo, hi) at rwin in win */
     uint32_t rwin[PYRD_BLOCKS], rfirst[PYRD_BLOCKS + 1]; /* rfirst: its first block */
+    const char *p[PYRD_BLOCKS]; /* each block's bytes as read, or NULL (pyrd_pre's) */
 };
 #define PYRD_MAP (PYRD_WINDOW + sizeof(struct pyrd_batch))
 
@@ -49,6 +50,7 @@ static struct {
     char *win;             /* the window; the batch follows it */
     struct pyrd_batch *b;
     pyrd_fn fn;
+    pyrd_pre_fn pre;       /* the batch's blocks seen whole first (pyrd_pre), or NULL */
     void *arg;
     int plain;             /* the system call refused: plain copies */
     int held;              /* pyrd_hold: the window kept mapped past pyrd_end */
@@ -76,6 +78,7 @@ void pyrd_end(void)
 {
     pyrd_flush();
     rd.fn = NULL;
+    rd.pre = NULL;
     if (rd.held)
         return;
     if (rd.win)
@@ -170,8 +173,59 @@ void pyrd_flush(void)
     unsigned n = rd.n;
     rd.n = rd.nr = 0, rd.used = 0; /* the callback may add no more (one pass) */
     for (unsigned b = 0; b < n; b++)
-        rd.fn(rd.arg, rd.b->tag[b], rd.b->aux[b], rd.b->ok[b] ? rd.win + rd.b->off[b] : NULL, rd.b->addr[b],
-              rd.b->len[b]);
+        rd.b->p[b] = rd.b->ok[b] ? rd.win + rd.b->off[b] : NULL;
+    if (rd.pre)
+        rd.pre(rd.arg, n, rd.b->p, rd.b->len);
+    for (unsigned b = 0; b < n; b++)
+        rd.fn(rd.arg, rd.b->tag[b], rd.b->aux[b], rd.b->p[b], rd.b->addr[b], rd.b->len[b]);
+}
+
+void pyrd_pre(pyrd_pre_fn pre)
+{
+    rd.pre = pre;
+}
+
+/* The reads of pyrd_peek_many from i on, one system call (IOV_MAX at a
+ * time) for those a frozen copy cannot load (peek_safe): ok[j] says which
+ * were read whole; the first past them (short read) is left unread and
+ * the call goes on after it. */
+void pyrd_peek_many(const uint64_t *addr, unsigned n, unsigned len, char *out, uint8_t *ok)
+{
+    struct iovec to[PYRD_IOV], from[PYRD_IOV];
+    unsigned at[PYRD_IOV];
+    for (unsigned i = 0; i < n;) {
+        unsigned k = 0;
+        for (; i < n && k < PYRD_IOV; i++) {
+            ok[i] = 0;
+            if (addr[i] + len < addr[i])
+                continue;
+            if (peek_safe(addr[i], len)) {
+                memcpy(out + (size_t)i * len, (const void *)(uintptr_t)addr[i], len);
+                ok[i] = 1;
+                continue;
+            }
+            to[k] = (struct iovec){out + (size_t)i * len, len};
+            from[k] = (struct iovec){(void *)(uintptr_t)addr[i], len};
+            at[k++] = i;
+        }
+        for (unsigned j = 0; j < k;) {
+            int saved = errno;
+            long r = rd.plain ? -1 : peek_readv(to + j, from + j, k - j);
+            int err = errno;
+            errno = saved;
+            rd.calls += !rd.plain;
+            if (r < 0 && (rd.plain || err == ENOSYS || err == EPERM)) {
+                rd.plain = 1; /* refused: a peek's plain copy, one by one */
+                for (; j < k; j++)
+                    ok[at[j]] = (uint8_t)peek(to[j].iov_base, (uintptr_t)from[j].iov_base, len);
+                break;
+            }
+            uint64_t got = r > 0 ? (uint64_t)r : 0;
+            for (; j < k && got >= len; got -= len, j++)
+                ok[at[j]] = 1;
+            j++; /* the one it stopped at (a gone mapping): unread */
+        }
+    }
 }
 
 /* A block at addr joins the range ending at hi: within PYRD_GAP of it, or

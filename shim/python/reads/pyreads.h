@@ -24,6 +24,14 @@
 typedef void (*pyrd_fn)(void *arg, uint32_t tag, uint64_t aux, const char *p, uint64_t addr,
                         uint32_t len);
 int pyrd_begin(pyrd_fn fn, void *arg);
+/* pyrd_pre, after pyrd_begin: pre sees a flush's n blocks first, all at
+ * once (each one's bytes, NULL where unreadable, and its length), before
+ * fn sees each; pyrd_peek_many reads len bytes at each of addr[0, n) into
+ * out (len apart), ok[i] 1 where read whole, with one system call a batch
+ * of them where a peek (peek.h) makes one a read. */
+typedef void (*pyrd_pre_fn)(void *arg, unsigned n, const char *const *p, const uint32_t *len);
+void pyrd_pre(pyrd_pre_fn pre);
+void pyrd_peek_many(const uint64_t *addr, unsigned n, unsigned len, char *out, uint8_t *ok);
 int pyrd_add(uint64_t addr, uint32_t len, uint32_t tag, uint64_t aux);
 void pyrd_flush(void);
 void pyrd_end(void);
