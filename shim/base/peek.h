@@ -58,11 +58,14 @@ void peek_mem_off(void);
 /* The k ranges of from copied into to's (each to[i] as long as from[i]),
  * in order, stopping at the first that cannot be read whole: the bytes
  * copied, or -1 with errno as the copy left it (ENOSYS or EPERM: the
- * system call refused). */
-static inline long peek_readv(const struct iovec *to, const struct iovec *from, unsigned long k)
+ * system call refused).  peek_readv_as: pid is getpid()'s, kept by a
+ * caller that reads many times in one pass (no fork of its thread
+ * between: glibc asks the kernel each time, a system call of its own). */
+static inline long peek_readv_as(long pid, const struct iovec *to, const struct iovec *from,
+                                 unsigned long k)
 {
     if (!peek_mem_fd1)
-        return syscall(SYS_process_vm_readv, (long)getpid(), to, (long)k, from, (long)k, 0L);
+        return syscall(SYS_process_vm_readv, pid, to, (long)k, from, (long)k, 0L);
     long got = 0;
     for (unsigned long i = 0; i < k; i++) {
         ssize_t r = pread(peek_mem_fd1 - 1, to[i].iov_base, from[i].iov_len,
@@ -74,6 +77,11 @@ static inline long peek_readv(const struct iovec *to, const struct iovec *from, 
             break;
     }
     return got;
+}
+
+static inline long peek_readv(const struct iovec *to, const struct iovec *from, unsigned long k)
+{
+    return peek_readv_as(peek_mem_fd1 ? 0 : (long)getpid(), to, from, k);
 }
 
 /* Whether the n bytes at p may be read by a plain load: the process is

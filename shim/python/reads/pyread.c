@@ -54,6 +54,7 @@ static struct {
     void *arg;
     int plain;             /* the system call refused: plain copies */
     int held;              /* pyrd_hold: the window kept mapped past pyrd_end */
+    long pid;              /* getpid() at pyrd_begin: a pass forks no thread of its own */
     unsigned n, nr;        /* blocks, ranges gathered */
     uint64_t used;         /* the window's bytes the ranges take */
     uint64_t calls;        /* system calls made (pyrd_calls) */
@@ -71,6 +72,7 @@ int pyrd_begin(pyrd_fn fn, void *arg)
     if (!w && !(w = arena_map_full(PYRD_MAP)))
         return -1;
     rd.win = w, rd.b = (struct pyrd_batch *)(w + PYRD_WINDOW), rd.fn = fn, rd.arg = arg;
+    rd.pid = (long)getpid();
     return 0;
 }
 
@@ -122,7 +124,7 @@ static uint64_t pyrd_copy(const struct iovec *to, const struct iovec *from, unsi
     to += i, from += i, k -= i;
     if (!rd.plain) {
         int saved = errno;
-        long r = peek_readv(to, from, k);
+        long r = peek_readv_as(rd.pid, to, from, k);
         int err = errno;
         errno = saved;
         rd.calls++;
@@ -185,17 +187,20 @@ void pyrd_pre(pyrd_pre_fn pre)
     rd.pre = pre;
 }
 
-/* The reads of pyrd_peek_many from i on, one system call (IOV_MAX at a
- * time) for those a frozen copy cannot load (peek_safe): ok[j] says which
- * were read whole; the first past them (short read) is left unread and
- * the call goes on after it. */
+/* pyrd_peek_many's reads, a system call for each PYRD_PEEK_IOV of those a
+ * frozen copy cannot load (peek_safe; 9 KiB of stack, not pyrd_ranges'
+ * 32: a program's thread may take a snapshot through the API): ok[j] says
+ * which were read whole; the one a short read stopped at is left unread
+ * and the call goes on after it. */
+#define PYRD_PEEK_IOV 256u
 void pyrd_peek_many(const uint64_t *addr, unsigned n, unsigned len, char *out, uint8_t *ok)
 {
-    struct iovec to[PYRD_IOV], from[PYRD_IOV];
-    unsigned at[PYRD_IOV];
+    struct iovec to[PYRD_PEEK_IOV], from[PYRD_PEEK_IOV];
+    unsigned at[PYRD_PEEK_IOV];
+    long pid = rd.pid ? rd.pid : (long)getpid(); /* outside a pass: asked */
     for (unsigned i = 0; i < n;) {
         unsigned k = 0;
-        for (; i < n && k < PYRD_IOV; i++) {
+        for (; i < n && k < PYRD_PEEK_IOV; i++) {
             ok[i] = 0;
             if (addr[i] + len < addr[i])
                 continue;
@@ -210,7 +215,7 @@ void pyrd_peek_many(const uint64_t *addr, unsigned n, unsigned len, char *out, u
         }
         for (unsigned j = 0; j < k;) {
             int saved = errno;
-            long r = rd.plain ? -1 : peek_readv(to + j, from + j, k - j);
+            long r = rd.plain ? -1 : peek_readv_as(pid, to + j, from + j, k - j);
             int err = errno;
             errno = saved;
             rd.calls += !rd.plain;
