@@ -81,6 +81,7 @@ void pyrd_end(void)
     pyrd_flush();
     rd.fn = NULL;
     rd.pre = NULL;
+    rd.pid = 0; /* the next pass reads it again (a fork may come between) */
     if (rd.held)
         return;
     if (rd.win)
