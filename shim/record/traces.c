@@ -166,72 +166,101 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, ui
 
 /* Interned stacks by their hash (trace_hash): those looked up far from
  * their thread's last walk (trace_lookup_slow), so that a miss of the
- * thread's cache (TRACE_CACHE slots) finds a known stack with one probe
- * and one compare of its frames, not a walk of the frame tree from the
- * root with a lookup a frame: a program whose stacks take turns past the
- * cache (the instruction count's kept100k workload, 100,000 of them) paid
- * that walk on every allocation.  Open addressing, linear probing, at
- * most 3/4 full: 11 to 21 bytes a trace (a probe reads one word, and only
- * a miss of the thread's cache probes; at most half full, a program of a
- * million traces mapped twice what it needed).  A slot is the hash's upper
- * half << 32 | the id + 1 (0: empty); the upper half places it too.  The intern
+ * thread's cache (TRACE_CACHE slots) finds a known stack with one probe,
+ * not a walk of the frame tree from the root with a lookup a frame: a
+ * program whose stacks take turns past the cache (the instruction count's
+ * kept100k workload, 100,000 of them) paid that walk on every allocation.
+ * An entry is matched by the hash's upper half and a second hash of the
+ * stack and its thread (trace_check), 96 bits, rather than by its frames
+ * read back from the tree: that read followed a node a frame, most of
+ * them cache misses in a tree of MiBs (ftree_found: 14% of `kept 1000000
+ * 100000`'s time), where two stacks share both hashes about once in 2^96
+ * compares, as pyfr_native_name_of trusts its two.  Open addressing,
+ * linear probing, at most 3/4 full: 21 to 43 bytes an entry (a probe
+ * reads one slot, and only a miss of the thread's cache probes; at most
+ * half full, a program of a million traces mapped twice what it needed).
+ * The upper half places a slot; id1 = the id + 1 (0: empty).  The intern
  * lock guards it.  Without memory for it the frame tree still finds every
  * stack: the index is only a shortcut. */
 #define TRACE_INDEX_FIRST 1024u
 
+struct trace_islot {
+    uint64_t check;          /* trace_check's */
+    uint32_t hi, id1;        /* trace_hash's upper half; the id + 1, 0: empty */
+};
+
 static struct {
-    uint64_t *slot;
+    struct trace_islot *slot;
     uint32_t cap, n;         /* cap: 0 or a power of two */
 } trace_index;
 
-static struct trace *trace_index_find(uint64_t h, const uintptr_t *ip, unsigned depth,
-                                      uint32_t thread, uint32_t *idp)
+/* The second hash the index matches a stack by (trace_index_find): of
+ * its frames as trace_hash's, with other multipliers and the thread and
+ * depth folded in, so that the two agree for another stack (another
+ * thread's) independently. */
+static uint64_t trace_check(const uintptr_t *ip, unsigned depth, uint32_t thread)
+{
+    uint64_t a = 0x243f6a8885a308d3ULL ^ ((uint64_t)thread << 32 | depth);
+    uint64_t b = 0x13198a2e03707344ULL;
+    unsigned i = 0;
+    for (; i + 1 < depth; i += 2) {
+        a = (a ^ ip[i]) * 0x94d049bb133111ebULL;
+        b = (b ^ ip[i + 1]) * 0xbf58476d1ce4e5b9ULL;
+    }
+    if (i < depth)
+        a = (a ^ ip[i]) * 0x94d049bb133111ebULL;
+    return trace_mix((b ^ (b >> 31)) * 0xd6e8feb86659fd93ULL + a);
+}
+
+static struct trace *trace_index_find(uint64_t h, uint64_t check, uint32_t *idp)
 {
     if (!trace_index.cap)
         return NULL;
     uint32_t mask = trace_index.cap - 1, hi = (uint32_t)(h >> 32);
     for (uint32_t i = hi & mask;; i = (i + 1) & mask) {
-        uint64_t x = trace_index.slot[i];
-        if (!x)
+        const struct trace_islot *x = &trace_index.slot[i];
+        if (!x->id1)
             return NULL;
-        if ((uint32_t)(x >> 32) == hi) {
-            struct trace *t = trace_by_id((uint32_t)x - 1);
-            if (t && t->thread == thread && trace_same(t, ip, depth)) {
-                *idp = (uint32_t)x - 1;
-                return t;
-            }
+        if (x->hi == hi && x->check == check) {
+            struct trace *t = trace_by_id(x->id1 - 1);
+            if (t)
+                *idp = x->id1 - 1;
+            return t;
         }
     }
 }
 
-static void trace_index_put(uint64_t *slot, uint32_t cap, uint64_t x)
+static void trace_index_put(struct trace_islot *slot, uint32_t cap, struct trace_islot x)
 {
     uint32_t mask = cap - 1;
-    uint32_t i = (uint32_t)(x >> 32) & mask;
-    while (slot[i])
+    uint32_t i = x.hi & mask;
+    while (slot[i].id1)
         i = (i + 1) & mask;
     slot[i] = x;
 }
 
-/* Adds trace id of hash h (not in the index yet), growing it first. */
-static void trace_index_add(uint64_t h, uint32_t id)
+/* Adds trace id of hashes h and check (not in the index yet), growing it
+ * first. */
+static void trace_index_add(uint64_t h, uint64_t check, uint32_t id)
 {
     if (4 * ((uint64_t)trace_index.n + 1) > 3 * (uint64_t)trace_index.cap) {
         uint32_t old = trace_index.cap, cap = old ? 2 * old : TRACE_INDEX_FIRST;
         /* the rehash writes every page of a big one: resident at once */
-        size_t len = (size_t)cap * sizeof(uint64_t);
-        uint64_t *slot = cap <= old ? NULL : len > 65536 ? arena_map_full(len) : arena_map(len);
+        size_t len = (size_t)cap * sizeof(struct trace_islot);
+        struct trace_islot *slot =
+            cap <= old ? NULL : len > 65536 ? arena_map_full(len) : arena_map(len);
         if (!slot)
             return;
         for (uint32_t i = 0; i < old; i++)
-            if (trace_index.slot[i])
+            if (trace_index.slot[i].id1)
                 trace_index_put(slot, cap, trace_index.slot[i]);
         if (old)
             arena_unmap(trace_index.slot, (size_t)old * sizeof *slot);
         trace_index.slot = slot;
         trace_index.cap = cap;
     }
-    trace_index_put(trace_index.slot, trace_index.cap, (h >> 32) << 32 | ((uint64_t)id + 1));
+    trace_index_put(trace_index.slot, trace_index.cap,
+                    (struct trace_islot){check, (uint32_t)(h >> 32), id + 1});
     trace_index.n++;
 }
 
@@ -290,7 +319,8 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
     lock_take(&traces.lock);
     unsigned k = ftree_path_shared(ip, depth); /* the walk's too: the index's misses keep it */
     int far = depth - k > TRACE_WALK_NEAR;
-    struct trace *t = far ? trace_index_find(h, ip, depth, thread, idp) : NULL;
+    uint64_t check = far ? trace_check(ip, depth, thread) : 0;
+    struct trace *t = far ? trace_index_find(h, check, idp) : NULL;
     if (t)
         goto out;
     int64_t n = ftree_walk_in(ip, depth, k);
@@ -305,7 +335,7 @@ static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned
         ftree_set_tag((uint32_t)n, *idp + 1);
     }
     if (t && far)
-        trace_index_add(h, *idp);
+        trace_index_add(h, check, *idp);
 out:
     lock_drop(&traces.lock);
     return t;
