@@ -112,7 +112,13 @@ static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
  * loop's dependency chain, which on deep stacks was most of trace_intern;
  * each step is a bijection of the lane, and the final mix (murmur3's
  * finalizer) carries every bit to the low ones the caches index with. */
-uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
+/* A stack's hashing state: two lanes over its frames (even and odd),
+ * which trace_hash folds into one word and trace_check into another. */
+struct trace_lanes {
+    uint64_t a, b;
+};
+
+static inline struct trace_lanes trace_lanes_of(const uintptr_t *ip, unsigned depth)
 {
     uint64_t a = 0x9e3779b97f4a7c15ULL ^ depth, b = 0x6a09e667f3bcc909ULL;
     unsigned i = 0;
@@ -122,7 +128,17 @@ uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
     }
     if (i < depth)
         a = (a ^ ip[i]) * 0xff51afd7ed558ccdULL;
-    return trace_mix((a ^ (a >> 32)) * 0xbf58476d1ce4e5b9ULL + b);
+    return (struct trace_lanes){a, b};
+}
+
+static inline uint64_t trace_lanes_hash(struct trace_lanes l)
+{
+    return trace_mix((l.a ^ (l.a >> 32)) * 0xbf58476d1ce4e5b9ULL + l.b);
+}
+
+uint64_t trace_hash(const uintptr_t *ip, unsigned depth)
+{
+    return trace_lanes_hash(trace_lanes_of(ip, depth));
 }
 
 static inline struct trace *trace_by_id(uint32_t id)
@@ -194,22 +210,14 @@ static struct {
     uint32_t cap, n;         /* cap: 0 or a power of two */
 } trace_index;
 
-/* The second hash the index matches a stack by (trace_index_find): of
- * its frames as trace_hash's, with other multipliers and the thread and
- * depth folded in, so that the two agree for another stack (another
- * thread's) independently. */
-static uint64_t trace_check(const uintptr_t *ip, unsigned depth, uint32_t thread)
+/* The second hash the index matches a stack by (trace_index_find): the
+ * lanes trace_hash folded (128 bits of state) folded another way, with
+ * the thread in, so that two stacks (or two threads' records of one)
+ * agree in both hashes' 96 compared bits about once in 2^96. */
+static inline uint64_t trace_check(struct trace_lanes l, uint32_t thread)
 {
-    uint64_t a = 0x243f6a8885a308d3ULL ^ ((uint64_t)thread << 32 | depth);
-    uint64_t b = 0x13198a2e03707344ULL;
-    unsigned i = 0;
-    for (; i + 1 < depth; i += 2) {
-        a = (a ^ ip[i]) * 0x94d049bb133111ebULL;
-        b = (b ^ ip[i + 1]) * 0xbf58476d1ce4e5b9ULL;
-    }
-    if (i < depth)
-        a = (a ^ ip[i]) * 0x94d049bb133111ebULL;
-    return trace_mix((b ^ (b >> 31)) * 0xd6e8feb86659fd93ULL + a);
+    return trace_mix((l.b ^ (l.b >> 31)) * 0xd6e8feb86659fd93ULL +
+                     (l.a ^ (uint64_t)thread * 0x94d049bb133111ebULL));
 }
 
 static struct trace *trace_index_find(uint64_t h, uint64_t check, uint32_t *idp)
@@ -302,7 +310,7 @@ static struct trace *trace_of_thread(struct trace *head, uint32_t thread, uint32
  * inner frames is looked up by the walk alone (trace_lookup_slow). */
 #define TRACE_WALK_NEAR 2u
 
-/* The stack's record of this thread's (h: its trace_hash), made if new:
+/* The stack's record of this thread's (h: its trace_hash, of lanes l), made if new:
  * the innermost node names the first thread's, which chains the others'.
  * The index is keyed by the hash and the thread.  A stack near the
  * thread's last walk (a Python program's next line: most of its new
@@ -312,14 +320,15 @@ static struct trace *trace_of_thread(struct trace *head, uint32_t thread, uint32
  * stack enters the index when a walk far from it finds it.  Lock taken
  * here. */
 static HS_NOINLINE struct trace *trace_lookup_slow(const uintptr_t *ip, unsigned depth,
-                                                   uint64_t h, uint32_t *idp)
+                                                   struct trace_lanes l, uint64_t h,
+                                                   uint32_t *idp)
 {
     uint32_t thread = athr_mine(); /* before the lock: its first call reads the name */
     h ^= (uint64_t)thread * 0x9e3779b97f4a7c15ULL;
     lock_take(&traces.lock);
     unsigned k = ftree_path_shared(ip, depth); /* the walk's too: the index's misses keep it */
     int far = depth - k > TRACE_WALK_NEAR;
-    uint64_t check = far ? trace_check(ip, depth, thread) : 0;
+    uint64_t check = far ? trace_check(l, thread) : 0;
     struct trace *t = far ? trace_index_find(h, check, idp) : NULL;
     if (t)
         goto out;
@@ -345,12 +354,13 @@ out:
  * memory (the caller does not record the block). */
 int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id)
 {
-    uint64_t h = trace_hash(ip, depth);
+    struct trace_lanes l = trace_lanes_of(ip, depth);
+    uint64_t h = trace_lanes_hash(l);
     struct trace_cache_slot *c = &trace_cache[h & (TRACE_CACHE - 1)];
     struct trace *t = c->t;
     if (!t || c->hash != h || !trace_same(t, ip, depth)) {
         uint32_t got;
-        t = trace_lookup_slow(ip, depth, h, &got);
+        t = trace_lookup_slow(ip, depth, l, h, &got);
         if (!t)
             return -1;
         c->hash = h;
@@ -365,7 +375,8 @@ int trace_intern(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *
 
 int trace_intern_new(const uintptr_t *ip, unsigned depth, unsigned flags, uint32_t *id)
 {
-    struct trace *t = trace_lookup_slow(ip, depth, trace_hash(ip, depth), id);
+    struct trace_lanes l = trace_lanes_of(ip, depth);
+    struct trace *t = trace_lookup_slow(ip, depth, l, trace_lanes_hash(l), id);
     if (!t)
         return -1;
     if (HS_UNLIKELY(flags & ~atomic_load_explicit(&t->flags, memory_order_relaxed)))
