@@ -198,7 +198,7 @@ static struct trace *trace_new(uint32_t node, unsigned depth, unsigned flags, ui
  * The upper half places a slot; id1 = the id + 1 (0: empty).  The intern
  * lock guards it.  Without memory for it the frame tree still finds every
  * stack: the index is only a shortcut. */
-#define TRACE_INDEX_FIRST 1024u
+#define TRACE_INDEX_FIRST 512u /* first mapping 8 KiB (fixed address space: test_hostile_host) */
 
 struct trace_islot {
     uint64_t check;          /* trace_check's */
