@@ -108,12 +108,12 @@ static atomic_uint trace_shards_top = 1;
 
 static __thread struct trace_cache_slot trace_cache[TRACE_CACHE];
 
-/* Two independent xor-multiply chains (even and odd frames) halve the
- * loop's dependency chain, which on deep stacks was most of trace_intern;
- * each step is a bijection of the lane, and the final mix (murmur3's
- * finalizer) carries every bit to the low ones the caches index with. */
-/* A stack's hashing state: two lanes over its frames (even and odd),
- * which trace_hash folds into one word and trace_check into another. */
+/* A stack's hashing state: two independent xor-multiply chains, the
+ * lanes (even and odd frames), which halve the loop's dependency chain,
+ * on deep stacks most of trace_intern; each step is a bijection of the
+ * lane.  trace_hash folds the lanes into one word, and its final mix
+ * (murmur3's finalizer) carries every bit to the low ones the caches
+ * index with; trace_check folds them into another. */
 struct trace_lanes {
     uint64_t a, b;
 };
