@@ -70,7 +70,7 @@ enum { OPT_CHILDREN_EXIT, OPT_CHILDREN_ALL, OPT_CHILDREN_NONE };
 /* OPT_INHERITED choices: what a fork child's snapshots hold of its parent's heap */
 enum { OPT_INHERITED_SUMMARY, OPT_INHERITED_BLOCKS };
 /* OPT_PYTHON_NATIVE choices */
-enum { OPT_PYTHON_NATIVE_TRIM, OPT_PYTHON_NATIVE_ALL };
+enum { OPT_PYTHON_NATIVE_TRIM, OPT_PYTHON_NATIVE_ALL, OPT_PYTHON_NATIVE_CALLER };
 /* OPT_PEAK choices */
 enum { OPT_PEAK_ON, OPT_PEAK_EXACT, OPT_PEAK_OFF };
 
@@ -169,8 +169,10 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "the native frames of a stack with Python frames: trim leaves out the interpreter's own "
      "(libpython's, the python executable's) outward of the innermost Python frame, and "
      "those under it but the innermost when all under it are the interpreter's; "
-     "HEAPSNAP_DEPTH counts the Python frames; all keeps every one (docs/python.md)",
-     0, 0, "trim|all"},
+     "HEAPSNAP_DEPTH counts the Python frames; all keeps every one; caller keeps only the "
+     "allocator's caller and walks no native stack where a thread runs Python code, at "
+     "about tracemalloc=1's cost (docs/python.md)",
+     0, 0, "trim|all|caller"},
     [OPT_PYTHON_OBJECTS] = {"HEAPSNAP_PYTHON_OBJECTS", OPT_INT, "4000000",
      "a snapshot of at most this many live blocks reads the Python objects' types and their "
      "reference graph (top --key type, --garbage, leaks --why), about 0.4 microseconds "

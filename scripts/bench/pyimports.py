@@ -13,9 +13,11 @@ scripts/install-deps.sh pyml):
           MLP trained 20 steps: item 4's program; only with --leaks)
 Modes: plain; -X tracemalloc=1 (tm1); -X tracemalloc=64 (tm64);
 `heapsnap run -q -- ...` with the default configuration (heapsnap: the
-shim, the exit snapshot and the CLI's wait for it); shim: the shim alone
-(LD_PRELOAD, the exit snapshot, no CLI; not in the default modes); and,
-with --leaks, `heapsnap run --leaks -- ...` (leaks).
+shim, the exit snapshot and the CLI's wait for it); caller: the same with
+HEAPSNAP_PYTHON_NATIVE=caller (no native walk under Python code: one
+native frame, the allocator's caller; not in the default modes); shim:
+the shim alone (LD_PRELOAD, the exit snapshot, no CLI; not in the default
+modes); and, with --leaks, `heapsnap run --leaks -- ...` (leaks).
 
 Each round runs every (workload, mode) once, in order, so that the shared
 machine's load hits them alike; a cell is the median over the rounds.
@@ -65,9 +67,10 @@ def command(py, mode, wl, tmp):
     if mode == "shim":
         return ["env", "LD_PRELOAD=" + os.path.join(ROOT, BUILD, "libheapsnap.so"),
                 "HEAPSNAP_OUTPUT=" + os.path.join(tmp, "%e.%p.hsnap"), py] + args
-    if mode in ("heapsnap", "leaks"):
+    if mode in ("heapsnap", "leaks", "caller"):
         extra = ["--leaks"] if mode == "leaks" else ["-q"]
-        return [HEAPSNAP, "run"] + extra + ["--output-dir", tmp, "--", py] + args
+        env = ["env", "HEAPSNAP_PYTHON_NATIVE=caller"] if mode == "caller" else []
+        return env + [HEAPSNAP, "run"] + extra + ["--output-dir", tmp, "--", py] + args
     return [py] + args
 
 
@@ -151,7 +154,7 @@ def main():
             try:
                 wall, cpu, rss, text = run(command(a.python, m, w, tmp))
                 cells[(w, m)].append((wall, cpu, rss))
-                if m in ("heapsnap", "shim", "leaks") and r == 0:
+                if m in ("heapsnap", "shim", "leaks", "caller") and r == 0:
                     own[(w, m)] = shim_memory(tmp, a.python)
                 if m == "leaks":
                     stops.append(stop_seconds(text))

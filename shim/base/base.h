@@ -262,8 +262,9 @@ extern _Atomic unsigned hs_rare;
 #define HS_RARE_DOM 16u      /* domain.c: hook_py_waiting */
 #define HS_RARE_UNWIND 32u   /* unwind.c: not the auto method, or its check mode */
 #define HS_RARE_WATCH 64u    /* watch.c: tracemalloc's traced memory (watch_from1) */
+#define HS_RARE_PYCALLER 128u /* domain.c: HEAPSNAP_PYTHON_NATIVE=caller, domains wrapped */
 _Static_assert((HS_RARE_SAMPLE | HS_RARE_ESTIMATES | HS_RARE_FILTER | HS_RARE_POOL | HS_RARE_DOM |
-                HS_RARE_UNWIND | HS_RARE_WATCH) < HS_MINE_PLAIN,
+                HS_RARE_UNWIND | HS_RARE_WATCH | HS_RARE_PYCALLER) < HS_MINE_PLAIN,
                "a mode's bit would read as lines_mine's (hook_plain)");
 static inline void hs_rare_mark(unsigned bit, int on)
 {

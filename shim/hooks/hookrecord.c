@@ -125,8 +125,11 @@ hook_record_in(void *p, size_t n, const struct unwind_origin *origin, int plain,
         if (book) /* the walk reads the stack, the insert the table */
             hook_booked();
         unsigned max = hook_mode.depth;
-        if ((id = plain ? unwind_again_plain(origin, max) : unwind_again(origin, max)) &
-            UNWIND_NAME_FRAMES)
+        /* plain: never in that mode (its bit is one of hs_rare's) */
+        if (!plain && HS_UNLIKELY(hook_py_caller()) && hook_stack_caller(origin, max, &id))
+            ;
+        else if ((id = plain ? unwind_again_plain(origin, max) : unwind_again(origin, max)) &
+                 UNWIND_NAME_FRAMES)
             id = plain ? hook_stack_by(origin->ra, origin->cfa, origin->rbp, id, max)
                        : hook_stack(origin, id, max); /* UNWIND_NO_NAME has FRAMES set */
     }

@@ -89,6 +89,14 @@ void hook_fail(uint64_t n, const struct unwind_origin *origin);
  * hook_stack when unwind_again named no stack (again: its answer). */
 uint32_t hook_site(const struct unwind_origin *origin, unsigned max);
 uint32_t hook_stack(const struct unwind_origin *origin, uint32_t again, unsigned max);
+/* HEAPSNAP_PYTHON_NATIVE=caller with the domains wrapped (HS_RARE_PYCALLER):
+ * hook_stack_caller records a thread that runs Python code without a
+ * native walk; 1 and *id (UNWIND_NO_NAME: out of memory), or 0: walk. */
+static inline int hook_py_caller(void)
+{
+    return (atomic_load_explicit(&hs_rare, memory_order_relaxed) & HS_RARE_PYCALLER) != 0;
+}
+int hook_stack_caller(const struct unwind_origin *origin, unsigned max, uint32_t *id);
 /* maphooks.c, with guard_on set by a caller that found it clear: the
  * trace (not yet the mmap kind's) of a mapping of n bytes made at origin,
  * sampled as a block is (the countdown moves), or UNWIND_NO_NAME: not

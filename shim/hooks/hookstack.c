@@ -8,7 +8,7 @@
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
 #include "hooks.h"
-#include "python.h" /* shim/python: pyfr_again, pyfr_trace and pyfr_tm_own only */
+#include "python.h" /* shim/python: pyfr_again, pyfr_trace, pyfr_caller and pyfr_tm_own only */
 
 /* ---------------- the unwinders' host ---------------- */
 
@@ -142,10 +142,48 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
     return id;
 }
 
+/* hook_stack_caller's stack not met lately (pyfr_caller's 2): its frames
+ * made, interned and kept under name among the recent splices. */
+static HS_NOINLINE uint32_t hook_stack_caller_new(uintptr_t ra, unsigned max, uint32_t name)
+{
+    uintptr_t ip[max + UNWIND_SLACK];
+    int truncated;
+    uint32_t id;
+    unsigned n = pyfr_caller_frames(ra, ip, &truncated);
+    if (trace_intern_new(ip, n, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
+        return UNWIND_NO_NAME;
+    pyfr_caller_keep(name, id);
+    return id;
+}
+
+/* HEAPSNAP_PYTHON_NATIVE=caller (hook_py_caller): the stack of a thread
+ * that runs Python code is the allocator's caller and its Python frames
+ * (pyfr_caller), with no native walk.  Its frames lie as deep as
+ * pyfr_again's (HOOK_DEPTH_PY) when the thread met the stack lately,
+ * past an ip[] when not (as hook_stack's), and a caller named anew
+ * (native.c, under its lock) goes no deeper than a walk named before. */
+int hook_stack_caller(const struct unwind_origin *origin, unsigned max, uint32_t *id)
+{
+    uint32_t name;
+    int r = pyfr_caller(origin->ra, max, &name, id);
+    if (!r)
+        return 0;
+    if (r == 2) {
+        *id = hook_stack_caller_new(origin->ra, max, name);
+        hook_book(HOOK_DEPTH_FRAMES + (max + UNWIND_SLACK) * sizeof(uintptr_t));
+    } else {
+        hook_book(HOOK_DEPTH_PY);
+    }
+    return 1;
+}
+
 /* The trace of the stack at origin, or UNWIND_NO_NAME (out of memory). */
 uint32_t hook_site(const struct unwind_origin *origin, unsigned max)
 {
     hook_booked();
-    uint32_t id = unwind_again(origin, max); /* UNWIND_NO_NAME has FRAMES set */
+    uint32_t id;
+    if (HS_UNLIKELY(hook_py_caller()) && hook_stack_caller(origin, max, &id))
+        return id;
+    id = unwind_again(origin, max); /* UNWIND_NO_NAME has FRAMES set */
     return id & UNWIND_NAME_FRAMES ? hook_stack(origin, id, max) : id;
 }

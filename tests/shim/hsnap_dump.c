@@ -28,6 +28,7 @@
  *   pyinner <k> <interp>   k native frames under its innermost Python frame;
  *                          interp 1 when each is in the interpreter's module
  *                          (a libpython*, or an executable named python*)
+ *   pyouter <n>            and n native frames past it (the line after)
  *
  * With --leaks, the same checks, then what the in-process leak check wrote
  * instead (blocks are named by their requested size, which the leak
@@ -312,8 +313,15 @@ static void read_traces(void)
                     break;
                 interp &= (unsigned)in_interp(ip);
             }
-            if (k < depth)
+            if (k < depth) {
+                unsigned outer = 0; /* native frames past the innermost Python frame */
+                for (unsigned j = k + 1; j < depth; j++) {
+                    memcpy(&ip, ips + 8 * j, 8);
+                    outer += (ip & HSNAP_PY_TAG_MASK) != HSNAP_PY_TAG;
+                }
                 printf("pyinner %u %u\n", k, interp);
+                printf("pyouter %u\n", outer);
+            }
         }
         struct hsnap_stat stat;
         memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);

@@ -611,7 +611,13 @@ void dom_init(const struct dom_host *host)
         pylay_lay = NULL;
         return;
     }
-    pyfr_trim = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_TRIM;
+    pyfr_trim = opt_int(OPT_PYTHON_NATIVE) != OPT_PYTHON_NATIVE_ALL; /* caller's walks too */
+    pyfr_caller_mode = opt_int(OPT_PYTHON_NATIVE) == OPT_PYTHON_NATIVE_CALLER;
+    if (pyfr_caller_mode && opt_int(OPT_LEAKS)) /* docs/python.md: the native frames stored */
+        opt_warn("HEAPSNAP_PYTHON_NATIVE=caller keeps one native frame under Python code: a "
+                 "suppression naming frames past the allocator's caller (heapsnap's built-in "
+                 "CPython ones among them) does not match such a stack; the leak check reads "
+                 "whole stacks with trim, the default", "", "");
     if (!pylay_obj_layout_find(real)) /* frames from _Py_DebugOffsets, objects not yet */
         opt_warn(pylay_unread_set(real, HSNAP_PYUNREAD_OBJECTS,
                                ": Python lines read, its objects not yet (no types, cycles "
@@ -735,6 +741,8 @@ void dom_poll(void)
         opt_debug("python: a domain wrapped beneath tracemalloc's hooks", "", "");
     }
     pyfr_on = 1;
+    if (pyfr_caller_mode) /* hook_stack_caller */
+        hs_rare_mark(HS_RARE_PYCALLER, 1);
     pyw_preseed(py_dlsym, hook_mode.sample, snap_epoch); /* the objects made before */
     pyw_gcf_arm();
     pyexit_arm(&(struct pyexit_host){dom_host.exit_snapshot, dom_host.pause, dom_seed_again});
@@ -765,6 +773,7 @@ static int py_unwrap(void *arg)
     }
     pyfr_tm_raw_unwrap(dom.get_allocator, dom.set_allocator);
     pyw_reborn_disarm();
+    hs_rare_mark(HS_RARE_PYCALLER, 0);
     pyfr_on = 0;
     return 0;
 }

@@ -39,6 +39,7 @@ uint32_t pyfr_type_name(const struct pylay_obj_layout *ol, uintptr_t t, const ch
 void pyfr_type_names_begin(void);
 
 extern int pyfr_trim; /* HEAPSNAP_PYTHON_NATIVE=trim (pyfr_trace) */
+extern int pyfr_caller_mode; /* ... =caller: one native frame under Python (pyfr_caller) */
 extern _Atomic unsigned pyfr_frames_max; /* heapsnap_python_frames' cap, 0: none (pyfr_frames_cap) */
 extern _Atomic unsigned pyfr_frames_gen; /* ... moved at each change (pyfr_walk_take) */
 

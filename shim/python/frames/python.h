@@ -54,6 +54,18 @@ int pyfr_trace(uintptr_t *ip, unsigned depth, unsigned max, int truncated, uint3
  * native frames and pyfr_trace, then. */
 int pyfr_again(uint32_t name, uint32_t *id);
 
+/* HEAPSNAP_PYTHON_NATIVE=caller (HS_RARE_PYCALLER, set while the
+ * domains are wrapped): a thread that runs Python code records the
+ * allocator's caller ra and its Python frames, with no native walk.
+ * pyfr_caller: 0 when this thread runs no Python code (the native walk
+ * then); 1 and *id when it met this stack lately (its recent splices); 2
+ * when it did not: *name is the name to keep its trace under
+ * (pyfr_caller_keep), and pyfr_caller_frames gives its frames, [ra, the
+ * Python frames] in ip (room for max + 1), their count returned. */
+int pyfr_caller(uintptr_t ra, unsigned max, uint32_t *name, uint32_t *id);
+unsigned pyfr_caller_frames(uintptr_t ra, uintptr_t *ip, int *truncated);
+void pyfr_caller_keep(uint32_t name, uint32_t id);
+
 /* heapsnap_python_frames: new stacks keep at most n Python frames (0: no
  * cap but HEAPSNAP_DEPTH's) and, native 0, none of their native frames;
  * the threads' recent splices, made before, are forgotten (pyfr_walk_last sees

@@ -27,6 +27,10 @@ int pyfr_on; /* python.h: set by the root once the domains are wrapped */
  * frames outward of the innermost Python frame are left out. */
 int pyfr_trim;
 
+/* HEAPSNAP_PYTHON_NATIVE=caller (dom_init), for good: the stacks recorded
+ * under Python frames keep one native frame (pyfr_caller). */
+int pyfr_caller_mode;
+
 _Atomic unsigned pyfr_frames_max, pyfr_frames_gen;
 static _Atomic int pyfr_frames_bare; /* the cap's stacks keep no native frame */
 
@@ -394,6 +398,91 @@ static int pyfr_splice(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
     return truncated || (a.fr && (pyfr_out_full(o) || wk->cut));
 }
 
+/* ---------------- HEAPSNAP_PYTHON_NATIVE=caller ---------------- */
+
+/* The stack of an allocation made while this thread runs Python code is
+ * ra (the allocator's caller: the block's innermost return address, the C
+ * that allocated, as heapsnap_ref.site gives it) and the thread's Python
+ * frames, innermost first, as the splice writes them (frames without a
+ * word take no room), at most max of them (or heapsnap_python_frames'
+ * cap), read from the interpreter's frame chain alone: no native frame is
+ * walked, replayed or compared.  What C runs under a Python line is
+ * charged to that line, as tracemalloc charges it (and memray without
+ * --native); the C's frames past its first are not kept.  Such a stack
+ * is a splice of the one-frame native stack [ra] (named by native.c, as a
+ * walked stack is: no walk stops after one frame untruncated, so no walk
+ * shares its name), so the thread's recent splices answer one met again
+ * (pyfr_recent_find), as pyfr_again answers a walked stack's.  A thread
+ * remembers the names of its recent callers (PY_CALLER_NAMES,
+ * direct-mapped by ra): a name stands for its stack for good, so an entry
+ * never goes stale. */
+#define PY_CALLER_BITS 9u
+#define PY_CALLER_NAMES (1u << PY_CALLER_BITS)
+
+struct pyfr_caller_name {
+    uintptr_t ra;   /* 0: empty */
+    uint32_t name;  /* [ra]'s (UNWIND_NO_NAME: none could be given) */
+};
+
+static __thread struct pyfr_caller_name *pyfr_callers; /* NULL: none (yet) */
+static __thread int pyfr_callers_off;                  /* none for good */
+
+/* The name of the native stack [ra], or UNWIND_NO_NAME. */
+static uint32_t pyfr_caller_name(uintptr_t ra)
+{
+    struct pyfr_caller_name *t = pyfr_callers;
+    if (HS_UNLIKELY(!t) &&
+        (pyfr_callers_off || !(t = pyfr_callers = arena_alloc(PY_CALLER_NAMES * sizeof *t)))) {
+        pyfr_callers_off = 1;
+        return pyfr_native_name(&ra, 1, 0);
+    }
+    struct pyfr_caller_name *e = &t[(ra * 0x9e3779b97f4a7c15ull) >> (64 - PY_CALLER_BITS)];
+    if (HS_UNLIKELY(e->ra != ra))
+        *e = (struct pyfr_caller_name){ra, pyfr_native_name(&ra, 1, 0)};
+    return e->name;
+}
+
+int pyfr_caller(uintptr_t ra, unsigned max, uint32_t *name, uint32_t *id)
+{
+    if (atomic_load_explicit(&pyfr_tm_n, memory_order_relaxed))
+        return 0; /* tracemalloc's own blocks are told by their native frames (pyfr_tm_own) */
+    const char *ts = pyfr_own_state();
+    if (!ts || !pyfr_frame_top(ts, pylay_lay->frames))
+        return 0;
+    struct pyfr_walk *wk = pyfr_walk_last(); /* the thread's tables made, first */
+    if (!wk)
+        return 0;
+    unsigned cap = atomic_load_explicit(&pyfr_frames_max, memory_order_relaxed), lim = max;
+    if (cap && cap < lim)
+        lim = cap;
+    if (lim > TRACE_DEPTH_MAX - 1) /* and ra: a trace's frames at most */
+        lim = TRACE_DEPTH_MAX - 1;
+    wk = pyfr_walk_take(ts, lim);
+    wk->valid = 0; /* pyfr_trace's pyfr_walk_fresh: not a walked stack's */
+    *name = pyfr_caller_name(ra);
+    return *name != UNWIND_NO_NAME && pyfr_recent_find(wk, *name, id) ? 1 : 2;
+}
+
+unsigned pyfr_caller_frames(uintptr_t ra, uintptr_t *ip, int *truncated)
+{
+    const struct pyfr_walk *wk = pyfr_walk_last(); /* pyfr_caller's */
+    unsigned k = 0, i = 0;
+    ip[k++] = ra;
+    for (; i < wk->n && k <= wk->lim; i++)
+        if (wk->w[i])
+            ip[k++] = wk->w[i];
+    while (i < wk->n && !wk->w[i]) /* frames without a word past the last written */
+        i++;
+    *truncated = i < wk->n || wk->more;
+    return k;
+}
+
+void pyfr_caller_keep(uint32_t name, uint32_t id)
+{
+    if (name != UNWIND_NO_NAME)
+        pyfr_recent_keep(pyfr_walk_last(), name, id);
+}
+
 void pyfr_thread_end(void)
 {
     if (pyfr_plans)
@@ -404,6 +493,10 @@ void pyfr_thread_end(void)
         arena_free(pyfr_last, sizeof *pyfr_last);
     pyfr_last = NULL;
     pyfr_last_off = 1;
+    if (pyfr_callers)
+        arena_free(pyfr_callers, PY_CALLER_NAMES * sizeof *pyfr_callers);
+    pyfr_callers = NULL;
+    pyfr_callers_off = 1;
     pyfr_code_thread_end();
     pyfr_recent_thread_end();
     pyfr_window_thread_end();

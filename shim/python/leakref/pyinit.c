@@ -15,7 +15,9 @@
  * of 1 or more), no pointer reaches its start, and its allocation stack
  * was made while an extension initialised (pyl_init_made: by the
  * importer's Python frames, so single-phase PyInit_ modules as well as
- * exec slots).
+ * exec slots, and a native frame of the extension's under them, which
+ * HEAPSNAP_PYTHON_NATIVE=caller does not keep: there the interpreter's
+ * own allocations under those frames count too).
  */
 #include <string.h>
 
@@ -85,6 +87,11 @@ int pyl_init_made(const uintptr_t *ip, unsigned n)
     unsigned i = 0;
     while (i < n && !HSNAP_IS_PYFRAME(ip[i]))
         other |= !pyi_interp(ip[i++]);
+    /* HEAPSNAP_PYTHON_NATIVE=caller keeps the allocator's caller alone
+     * (pyfr_caller): which code called the interpreter is not known, and
+     * what it made under an extension's initialisation counts as the
+     * extension's (its PyTuple_Pack, PyCode_NewEmpty...) */
+    other |= pyfr_caller_mode && i == 1;
     if (!other || i == n || !pyi_is(ip[i], 0))
         return 0;
     while (++i < n && !HSNAP_IS_PYFRAME(ip[i]))

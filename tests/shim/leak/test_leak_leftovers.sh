@@ -71,6 +71,18 @@ if gcc -O2 -shared -fPIC -DPD_LIBRARY -Ishim -Wl,-z,now -pthread \
                 "printed '$out': $(head -c 200 "$T/pdpy.err")" ;;
     esac
   done
+  # HEAPSNAP_PYTHON_NATIVE=caller: the Python frames' stacks without a
+  # native walk (hook_stack_caller: a stack met lately within
+  # HOOK_DEPTH_PY, a new one's frames and intern past its ip[])
+  out=$(HEAPSNAP_PYTHON_NATIVE=caller HEAPSNAP_OUTPUT="$T/pdpy.%p.hsnap" LD_PRELOAD="$SHIM" \
+        /usr/bin/python3 tests/shim/leak/paintdeep.py "$T/libpaintdeep.so" 20000 20000 2>"$T/pdpyc.err")
+  for kind in python repeat; do
+    case "$out" in
+      *"$kind stray 0 0 deepest "*) t_pass "hook_clears_every_word_it_wrote_below_its_caller_${kind}_caller" ;;
+      *) t_fail "hook_clears_every_word_it_wrote_below_its_caller_${kind}_caller" \
+                "printed '$out': $(head -c 200 "$T/pdpyc.err")" ;;
+    esac
+  done
 else
   t_fail hook_clears_every_word_it_wrote_below_its_caller_python "library does not build: $(head -c 200 "$T/pdlib.err")"
 fi

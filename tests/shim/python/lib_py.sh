@@ -167,3 +167,29 @@ py_pkg_src() {
   rm -rf "$T/pkgsrc" && cp -r python "$T/pkgsrc" && rm -rf "$T/pkgsrc/build" "$T"/pkgsrc/*.egg-info &&
     echo "$T/pkgsrc"
 }
+
+# py_tb_frames FILE SITE: the frames of the traceback (top --key
+# traceback) whose site line starts with SITE.
+py_tb_frames() {
+  awk -v s="$2" '/^[^ ]/ { on = index($0, s) == 1; next } on' "$1"
+}
+
+# py_deep_check NAME TB: deep_user.py's allocation 200 Python frames deep,
+# in the tracebacks of TB, reaches <module> (201 frames of rec): test NAME.
+py_deep_check() {
+  local user=tests/shim/python/deep_user.py l_alloc l_mod rec
+  l_alloc=$(py_line $user MARK_DEEP_ALLOC) l_mod=$(py_line $user MARK_DEEP_MODULE)
+  py_tb_frames "$2" "$user:$l_alloc:" >"$T/$1.deep.txt"
+  rec=$(grep -c ', in rec$' "$T/$1.deep.txt")
+  if [ "$rec" = 201 ] && tail -1 "$T/$1.deep.txt" | grep -q "line $l_mod, in <module>$"; then
+    t_pass "$1"
+  else t_fail "$1" "$rec frames of rec, last: $(tail -1 "$T/$1.deep.txt")"; fi
+}
+
+# py_deep_run MODE PY EXTDIR SNAP: deep_user.py (the pyext extension built
+# in EXTDIR) under HEAPSNAP_PYTHON_NATIVE=MODE and HEAPSNAP_DEPTH=256, its
+# snapshot at SNAP, its output in SNAP.out.
+py_deep_run() {
+  HEAPSNAP_PYTHON_NATIVE=$1 HEAPSNAP_DEPTH=256 LD_PRELOAD=$SHIM HEAPSNAP_OUTPUT="$T/x.%p.hsnap" \
+    "$2" tests/shim/python/deep_user.py "$3" "$4" >"$4.out" 2>&1
+}

@@ -13,35 +13,22 @@
 t_build hsnap_dump tests/shim/hsnap_dump.c -O1 -lz -lzstd
 
 user=tests/shim/python/deep_user.py
-l_alloc=$(py_line $user MARK_DEEP_ALLOC) l_ext=$(py_line $user MARK_DEEP_EXT)
-l_mod=$(py_line $user MARK_DEEP_MODULE) l_keep=$(py_line tests/shim/python/pyext.c MARK_KEEP)
-
-# frames FILE SITE: the frames of the traceback whose site line starts with SITE.
-frames() {
-  awk -v s="$2" '/^[^ ]/ { on = index($0, s) == 1; next } on' "$1"
-}
+l_ext=$(py_line $user MARK_DEEP_EXT) l_keep=$(py_line tests/shim/python/pyext.c MARK_KEEP)
 
 while read -r tag py; do
   if ! dir=$(py_ext_build "$py"); then
     t_fail "python_trim_ext_builds_$tag" "cannot build pyext for $py (python3-dev)"; continue
   fi
   for mode in trim all; do
-    HEAPSNAP_PYTHON_NATIVE=$mode HEAPSNAP_DEPTH=256 LD_PRELOAD=$SHIM \
-      HEAPSNAP_OUTPUT="$T/x-$tag.%p.hsnap" "$py" $user "$dir" "$T/$mode-$tag.hsnap" \
-      >"$T/run-$mode-$tag.out" 2>&1
+    py_deep_run $mode "$py" "$dir" "$T/$mode-$tag.hsnap"
     "$HEAPSNAP" top "$T/$mode-$tag.hsnap" -n 0 --key traceback --native --interpreter-frames >"$T/tb-$mode-$tag.txt" 2>"$T/tb-$mode-$tag.err"
   done
   tb=$T/tb-trim-$tag.txt
-  frames "$tb" "$user:$l_alloc:" >"$T/deep-$tag.txt"
-  rec=$(grep -c ', in rec$' "$T/deep-$tag.txt")
-  if [ "$rec" = 201 ] && tail -1 "$T/deep-$tag.txt" | grep -q "line $l_mod, in <module>$"; then
-    t_pass "python_deep_stack_reaches_module_$tag"
-  else t_fail "python_deep_stack_reaches_module_$tag" \
-    "$rec frames of rec, last: $(tail -1 "$T/deep-$tag.txt")"; fi
+  py_deep_check "python_deep_stack_reaches_module_$tag" "$tb"
   # The extension's malloc: ext_keep innermost (with the interpreter's
   # frames that called it), then from its Python line out to <module> only
   # Python frames and the extension's ext_call (4 of them).
-  frames "$tb" "tests/shim/python/pyext.c:$l_keep:" >"$T/ext-$tag.txt"
+  py_tb_frames "$tb" "tests/shim/python/pyext.c:$l_keep:" >"$T/ext-$tag.txt"
   awk '/deep_user.py/ { on = 1 } on' "$T/ext-$tag.txt" >"$T/extpy-$tag.txt"
   others=$(grep -v 'deep_user.py\|ext_call$' "$T/extpy-$tag.txt" | head -3)
   calls=$(grep -c 'ext_call$' "$T/extpy-$tag.txt")
@@ -68,7 +55,7 @@ while read -r tag py; do
   # frames, in the same order, as the trimmed one's first ones (which has
   # more of them), and frames of the interpreter's besides.
   pick() { grep 'deep_user.py\|ext_call$\|ext_keep$'; }
-  frames "$T/tb-all-$tag.txt" "tests/shim/python/pyext.c:$l_keep:" >"$T/full-$tag.txt"
+  py_tb_frames "$T/tb-all-$tag.txt" "tests/shim/python/pyext.c:$l_keep:" >"$T/full-$tag.txt"
   pick <"$T/full-$tag.txt" >"$T/fullpy-$tag.txt"
   n=$(wc -l <"$T/fullpy-$tag.txt")
   if [ "$n" -ge 20 ] && pick <"$T/ext-$tag.txt" | head -n "$n" | cmp -s - "$T/fullpy-$tag.txt" &&
