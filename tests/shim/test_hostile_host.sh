@@ -125,7 +125,9 @@ fi
 # (athr_recs, 24 KiB of .bss: top --key thread) and the deep memo sets'
 # and HOLDERS' code.  5796 at 9198a472, 5800 since a page more of code
 # (text +1.6 KiB: pyfr_trace's shared outer frames, the native names'
-# ring).  The bound, 5864 KiB, leaves 64 KiB.  The state file's pieces
+# ring).  5864 at 317b3a75, a page more of code (HEAPSNAP_PYTHON_NATIVE=
+# caller: pyfr_caller, hook_stack_caller).  The bound, 5928 KiB, leaves
+# 64 KiB.  The state file's pieces
 # are mapped as they are used (0.3-0.7 MiB here, by timing; bounded by
 # HEAPSNAP_STATE): not fixed, so left out.
 # The least of three runs: under load, the helper thread's passing work
@@ -136,10 +138,10 @@ for _ in 1 2 3; do
   v=$(LD_PRELOAD=$SHIM HEAPSNAP_STATE=0 HEAPSNAP_SIGNAL=USR2 HEAPSNAP_OUTPUT="$T/vm.%p.hsnap" "$T/hostile" vmsize)
   [ -n "$v" ] && { [ -z "$shim" ] || [ "$v" -lt "$shim" ]; } && shim=$v
 done
-if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 5864 ]; then
+if [ -n "$plain" ] && [ -n "$shim" ] && [ $((shim - plain)) -lt 5928 ]; then
   t_pass shim_fixed_address_space_under_8mib
 else
-  t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB: $((shim - plain)), want under 5864"
+  t_fail shim_fixed_address_space_under_8mib "plain ${plain} kB, under the shim ${shim} kB: $((shim - plain)), want under 5928"
 fi
 
 # ---- a daemon expects each open() to return the lowest free number: the
