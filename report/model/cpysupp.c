@@ -79,6 +79,16 @@
  *   checking after them, reports nothing.  Only possibly lost, allocated
  *   by __trans_list_add.
  *
+ *   HEAPSNAP_PYTHON_NATIVE=caller keeps one native frame under Python
+ *   code (past an allocator wrapper's: docs/python.md), so the numpy
+ *   buffer info's and PyTorch's memory_format entries, which name frames
+ *   further in, get a twin each, last (the earlier entries' line numbers
+ *   stay): numpy's core straight under a Python frame (obj:<python>, which
+ *   a whole stack never shows: the interpreter's frames lie between), and
+ *   a torch.memory_format 1 reference over whose first frame shown is
+ *   torch/__init__.py's call of _C._initExtension (a whole stack shows
+ *   THPMemoryFormat_New there).
+ *
  *   libglvnd's libGLdispatch (pulled in by libtorch through libGL,
  *   libOpenGL and libGLX): its stub callbacks (__GLdispatchStubCallback,
  *   80 bytes) are linked by their glvnd_list entry at offset 64, the only
@@ -177,4 +187,18 @@ const char cpysupp_text[] =
     "   Memcheck:Leak\n"
     "   match-leak-kinds: possible\n"
     "   obj:*libGLdispatch.so*\n"
+    "}\n"
+    "{\n"
+    "   numpy 1.20 on: an array's buffer info (HEAPSNAP_PYTHON_NATIVE=caller: numpy's frame, then Python)\n"
+    "   Memcheck:Leak\n"
+    "   match-leak-kinds: possible\n"
+    "   obj:*_multiarray_umath*\n"
+    "   obj:<python>\n"
+    "}\n"
+    "{\n"
+    "   PyTorch 1.13-2.6: initializeMemoryFormats' torch.memory_format (HEAPSNAP_PYTHON_NATIVE=caller)\n"
+    "   heapsnap:LeakedRef\n"
+    "   match-type: torch.memory_format\n"
+    "   match-excess: 1\n"
+    "   src:*/torch/__init__.py\n"
     "}\n";

@@ -8,7 +8,7 @@
  * paths never come here (hooks.c calls it from its noinline slow paths).
  */
 #include "hooks.h"
-#include "python.h" /* shim/python: pyfr_again, pyfr_trace, pyfr_caller and pyfr_tm_own only */
+#include "python.h" /* shim/python: pyfr_again, pyfr_trace, pyfr_caller* and pyfr_tm_own only */
 
 /* ---------------- the unwinders' host ---------------- */
 
@@ -144,32 +144,51 @@ HS_NOINLINE uint32_t hook_stack(const struct unwind_origin *origin, uint32_t aga
 
 /* hook_stack_caller's stack not met lately (pyfr_caller's 2): its frames
  * made, interned and kept under name among the recent splices. */
-static HS_NOINLINE uint32_t hook_stack_caller_new(uintptr_t ra, unsigned max, uint32_t name)
+static HS_NOINLINE uint32_t hook_stack_caller_new(unsigned max, uint32_t name)
 {
     uintptr_t ip[max + UNWIND_SLACK];
     int truncated;
     uint32_t id;
-    unsigned n = pyfr_caller_frames(ra, ip, &truncated);
+    unsigned n = pyfr_caller_frames(ip, &truncated);
     if (trace_intern_new(ip, n, truncated ? HSNAP_TRACE_TRUNCATED : 0, &id) != 0)
         return UNWIND_NO_NAME;
     pyfr_caller_keep(name, id);
     return id;
 }
 
+/* pyfr_caller's 3: the allocator's caller lies in a wrapper's module; a
+ * few frames walked from it (by the cached rules, as hook_stack_named's
+ * walk) for pyfr_caller_wrapped.  A walk libunwind took, or one that
+ * does not start at the caller, keeps the caller alone. */
+static HS_NOINLINE int hook_stack_unwrap(const struct unwind_origin *origin, uint32_t *name,
+                                         uint32_t *id)
+{
+    uintptr_t ip[PY_CALLER_NATIVE + UNWIND_SLACK];
+    int truncated, raw;
+    unsigned n = unwind_capture(ip, PY_CALLER_NATIVE, &truncated, NULL, origin, &raw);
+    hook_book((raw ? HOOK_DEPTH_WALK_RAW : HOOK_DEPTH_WALK) + sizeof ip);
+    if (raw || !n || ip[0] != origin->ra)
+        n = 1, ip[0] = origin->ra;
+    return pyfr_caller_wrapped(ip, n, name, id);
+}
+
 /* HEAPSNAP_PYTHON_NATIVE=caller (hook_py_caller): the stack of a thread
  * that runs Python code is the allocator's caller and its Python frames
- * (pyfr_caller), with no native walk.  Its frames lie as deep as
- * pyfr_again's (HOOK_DEPTH_PY) when the thread met the stack lately,
- * past an ip[] when not (as hook_stack's), and a caller named anew
- * (native.c, under its lock) goes no deeper than a walk named before. */
+ * (pyfr_caller), with no native walk but a few frames past a wrapper's
+ * caller (hook_stack_unwrap).  Its frames lie as deep as pyfr_again's
+ * (HOOK_DEPTH_PY) when the thread met the stack lately, past an ip[]
+ * when not (as hook_stack's), and a caller named anew (native.c, under
+ * its lock) goes no deeper than a walk named before. */
 int hook_stack_caller(const struct unwind_origin *origin, unsigned max, uint32_t *id)
 {
     uint32_t name;
     int r = pyfr_caller(origin->ra, max, &name, id);
     if (!r)
         return 0;
+    if (r == 3)
+        r = hook_stack_unwrap(origin, &name, id);
     if (r == 2) {
-        *id = hook_stack_caller_new(origin->ra, max, name);
+        *id = hook_stack_caller_new(max, name);
         hook_book(HOOK_DEPTH_FRAMES + (max + UNWIND_SLACK) * sizeof(uintptr_t));
     } else {
         hook_book(HOOK_DEPTH_PY);

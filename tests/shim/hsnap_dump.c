@@ -25,9 +25,11 @@
  * With --python, the same checks, then a line for each trace with a
  * Python frame (a word HSNAP_PY_TAG tags):
  *
- *   pyinner <k> <interp>   k native frames under its innermost Python frame;
- *                          interp 1 when each is in the interpreter's module
- *                          (a libpython*, or an executable named python*)
+ *   pyinner <k> <interp> <w>  k native frames under its innermost Python
+ *                          frame; interp 1 when each is in the interpreter's
+ *                          module (a libpython*, or an executable named
+ *                          python*); the first w in an allocator wrapper's
+ *                          (libc, libstdc++, libc++, libc++abi, libglib-2.0)
  *   pyouter <n>            and n native frames past it (the line after)
  *
  * With --leaks, the same checks, then what the in-process leak check wrote
@@ -244,6 +246,28 @@ static int in_interp(uint64_t ip)
     return 0;
 }
 
+/* --python: the allocator wrappers' modules (shim/python/frames/wrapper.c's). */
+static uint64_t wrap_lo[DUMP_INTERP_MAX], wrap_hi[DUMP_INTERP_MAX];
+static unsigned nwrap;
+
+static int in_wrap(uint64_t ip)
+{
+    for (unsigned i = 0; i < nwrap; i++)
+        if (ip - 1 >= wrap_lo[i] && ip - 1 < wrap_hi[i])
+            return 1;
+    return 0;
+}
+
+static int wrap_name(const char *base, size_t n)
+{
+    static const char *const names[] = {"libc.so.", "libstdc++.so.", "libc++.so.",
+                                        "libc++abi.so.", "libglib-2.0.so."};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (n >= strlen(names[i]) && !memcmp(base, names[i], strlen(names[i])))
+            return 1;
+    return 0;
+}
+
 static void read_modules(void)
 {
     struct cur c = s.sec[HSNAP_SEC_MODULES];
@@ -262,6 +286,10 @@ static void read_modules(void)
             ((bl_ >= 9 && !memcmp(base, "libpython", 9)) || (bl_ >= 6 && !memcmp(base, "python", 6)))) {
             interp_lo[ninterp] = lo;
             interp_hi[ninterp++] = hi;
+        }
+        if (nwrap < DUMP_INTERP_MAX && wrap_name(base, bl_)) {
+            wrap_lo[nwrap] = lo;
+            wrap_hi[nwrap++] = hi;
         }
         if (lo > hi)
             die("module lo > hi");
@@ -305,13 +333,14 @@ static void read_traces(void)
                (size_t)shared * 8);
         before = depth;
         if (py_lines) {
-            unsigned k = 0, interp = 1;
+            unsigned k = 0, interp = 1, w = 0;
             uint64_t ip = 0;
             for (; k < depth; k++) {
                 memcpy(&ip, ips + 8 * k, 8);
                 if ((ip & HSNAP_PY_TAG_MASK) == HSNAP_PY_TAG)
                     break;
                 interp &= (unsigned)in_interp(ip);
+                w += w == k && in_wrap(ip);
             }
             if (k < depth) {
                 unsigned outer = 0; /* native frames past the innermost Python frame */
@@ -319,7 +348,7 @@ static void read_traces(void)
                     memcpy(&ip, ips + 8 * j, 8);
                     outer += (ip & HSNAP_PY_TAG_MASK) != HSNAP_PY_TAG;
                 }
-                printf("pyinner %u %u\n", k, interp);
+                printf("pyinner %u %u %u\n", k, interp, w);
                 printf("pyouter %u\n", outer);
             }
         }

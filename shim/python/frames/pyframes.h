@@ -354,6 +354,12 @@ void pyfr_window_thread_end(void);
  * name while the table remembers them (the last PY_NATIVE_KEEP names).
  * UNWIND_NO_NAME when out of memory.  Takes pyfr_code_lock. */
 uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated);
+
+/* wrapper.c: ra lies in a module whose code allocates on its caller's
+ * behalf (libc, libstdc++, libc++), by the loader's _dl_find_object; 0
+ * where the loader has none.  pyfr_wrap_setup, once outside any hook. */
+int pyfr_wrapped(uintptr_t ra);
+void pyfr_wrap_setup(void);
 /* The same from the lanes of its frames, ip[depth - 1] first:
  * s = PY_NATIVE_SEED, then s = pyfr_native_step(s, ip[i]) for i from
  * depth - 1 down to 0 (a caller keeps the lanes of outer frames shared

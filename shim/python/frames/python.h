@@ -60,10 +60,16 @@ int pyfr_again(uint32_t name, uint32_t *id);
  * pyfr_caller: 0 when this thread runs no Python code (the native walk
  * then); 1 and *id when it met this stack lately (its recent splices); 2
  * when it did not: *name is the name to keep its trace under
- * (pyfr_caller_keep), and pyfr_caller_frames gives its frames, [ra, the
- * Python frames] in ip (room for max + 1), their count returned. */
+ * (pyfr_caller_keep), and pyfr_caller_frames gives its frames, [the
+ * native frames kept, the Python frames] in ip (room for max +
+ * PY_CALLER_NATIVE), their count returned; 3 when ra lies in an allocator
+ * wrapper's module (libc's strdup, libstdc++'s operator new): the caller
+ * walks PY_CALLER_NATIVE frames from the allocator's caller outward and
+ * pyfr_caller_wrapped, given them, answers 1 or 2 as above. */
+#define PY_CALLER_NATIVE 4
 int pyfr_caller(uintptr_t ra, unsigned max, uint32_t *name, uint32_t *id);
-unsigned pyfr_caller_frames(uintptr_t ra, uintptr_t *ip, int *truncated);
+int pyfr_caller_wrapped(const uintptr_t *nat, unsigned n, uint32_t *name, uint32_t *id);
+unsigned pyfr_caller_frames(uintptr_t *ip, int *truncated);
 void pyfr_caller_keep(uint32_t name, uint32_t id);
 
 /* heapsnap_python_frames: new stacks keep at most n Python frames (0: no

@@ -415,31 +415,60 @@ static int pyfr_splice(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
  * (pyfr_recent_find), as pyfr_again answers a walked stack's.  A thread
  * remembers the names of its recent callers (PY_CALLER_NAMES,
  * direct-mapped by ra): a name stands for its stack for good, so an entry
- * never goes stale. */
+ * never goes stale.
+ *   A caller in an allocator wrapper's module (wrapper.c: libc's strdup,
+ * libstdc++'s operator new) names no code of the program's: the hook
+ * walks a few frames from it (pyfr_caller's 3) and the stack keeps them
+ * up to the first outside those modules, the C that asked
+ * (pyfr_caller_wrapped): [strdup, __trans_list_add], [operator new,
+ * c10::...].  Such a prefix of two or more frames is named as a native
+ * stack too; a walked stack that short would have no evaluation frame,
+ * so no splice of one is ever kept under its name. */
 #define PY_CALLER_BITS 9u
 #define PY_CALLER_NAMES (1u << PY_CALLER_BITS)
+#define PY_CALLER_WRAP 1u  /* ra lies in a wrapper's module (pyfr_wrapped) */
+#define PY_CALLER_NAMED 2u /* name is [ra]'s */
 
 struct pyfr_caller_name {
     uintptr_t ra;   /* 0: empty */
-    uint32_t name;  /* [ra]'s (UNWIND_NO_NAME: none could be given) */
+    uint32_t name;  /* [ra]'s once PY_CALLER_NAMED (UNWIND_NO_NAME: none could be given) */
+    uint32_t flags; /* PY_CALLER_* */
 };
 
 static __thread struct pyfr_caller_name *pyfr_callers; /* NULL: none (yet) */
 static __thread int pyfr_callers_off;                  /* none for good */
+/* The native frames of the stack pyfr_caller last answered 2 for. */
+static __thread struct {
+    uintptr_t ip[PY_CALLER_NATIVE];
+    unsigned n;
+} pyfr_cnat;
 
-/* The name of the native stack [ra], or UNWIND_NO_NAME. */
-static uint32_t pyfr_caller_name(uintptr_t ra)
+/* The thread's entry for ra, its module's kind filled in; NULL: no table. */
+static struct pyfr_caller_name *pyfr_caller_entry(uintptr_t ra)
 {
     struct pyfr_caller_name *t = pyfr_callers;
     if (HS_UNLIKELY(!t) &&
         (pyfr_callers_off || !(t = pyfr_callers = arena_alloc(PY_CALLER_NAMES * sizeof *t)))) {
         pyfr_callers_off = 1;
-        return pyfr_native_name(&ra, 1, 0);
+        return NULL;
     }
     struct pyfr_caller_name *e = &t[(ra * 0x9e3779b97f4a7c15ull) >> (64 - PY_CALLER_BITS)];
     if (HS_UNLIKELY(e->ra != ra))
-        *e = (struct pyfr_caller_name){ra, pyfr_native_name(&ra, 1, 0)};
-    return e->name;
+        *e = (struct pyfr_caller_name){ra, UNWIND_NO_NAME, pyfr_wrapped(ra) ? PY_CALLER_WRAP : 0};
+    return e;
+}
+
+static int pyfr_caller_is_wrap(uintptr_t ra)
+{
+    const struct pyfr_caller_name *e = pyfr_caller_entry(ra);
+    return e ? (e->flags & PY_CALLER_WRAP) != 0 : pyfr_wrapped(ra);
+}
+
+/* 1 and *id: the stack of native frames pyfr_cnat and the thread's Python
+ * walk was met lately; else 2 (*name: pyfr_cnat's). */
+static int pyfr_caller_find(uint32_t name, uint32_t *id)
+{
+    return name != UNWIND_NO_NAME && pyfr_recent_find(pyfr_walk_last(), name, id) ? 1 : 2;
 }
 
 int pyfr_caller(uintptr_t ra, unsigned max, uint32_t *name, uint32_t *id)
@@ -459,18 +488,53 @@ int pyfr_caller(uintptr_t ra, unsigned max, uint32_t *name, uint32_t *id)
         lim = TRACE_DEPTH_MAX - 1;
     wk = pyfr_walk_take(ts, lim);
     wk->valid = 0; /* pyfr_trace's pyfr_walk_fresh: not a walked stack's */
-    *name = pyfr_caller_name(ra);
-    return *name != UNWIND_NO_NAME && pyfr_recent_find(wk, *name, id) ? 1 : 2;
+    struct pyfr_caller_name *e = pyfr_caller_entry(ra);
+    if (!e) {
+        if (pyfr_wrapped(ra))
+            return 3;
+        *name = pyfr_native_name(&ra, 1, 0);
+    } else {
+        if (HS_UNLIKELY(e->flags != PY_CALLER_NAMED)) {
+            if (e->flags & PY_CALLER_WRAP)
+                return 3;
+            e->name = pyfr_native_name(&ra, 1, 0);
+            e->flags = PY_CALLER_NAMED;
+        }
+        *name = e->name;
+    }
+    pyfr_cnat.ip[0] = ra;
+    pyfr_cnat.n = 1;
+    return pyfr_caller_find(*name, id);
 }
 
-unsigned pyfr_caller_frames(uintptr_t ra, uintptr_t *ip, int *truncated)
+int pyfr_caller_wrapped(const uintptr_t *nat, unsigned n, uint32_t *name, uint32_t *id)
+{
+    unsigned k = 1; /* nat[0]: the allocator's caller, a wrapper's */
+    if (n > PY_CALLER_NATIVE)
+        n = PY_CALLER_NATIVE;
+    while (k < n && pyfr_caller_is_wrap(nat[k]))
+        k++;
+    if (k < n)
+        k++; /* the first frame outside them: the C that asked */
+    memcpy(pyfr_cnat.ip, nat, k * sizeof *nat);
+    pyfr_cnat.n = k;
+    *name = pyfr_native_name(nat, k, 0);
+    return pyfr_caller_find(*name, id);
+}
+
+unsigned pyfr_caller_frames(uintptr_t *ip, int *truncated)
 {
     const struct pyfr_walk *wk = pyfr_walk_last(); /* pyfr_caller's */
-    unsigned k = 0, i = 0;
-    ip[k++] = ra;
-    for (; i < wk->n && k <= wk->lim; i++)
-        if (wk->w[i])
+    unsigned k = 0, i = 0, py = 0, lim = wk->lim;
+    if (lim > TRACE_DEPTH_MAX - pyfr_cnat.n)
+        lim = TRACE_DEPTH_MAX - pyfr_cnat.n;
+    for (; k < pyfr_cnat.n; k++)
+        ip[k] = pyfr_cnat.ip[k];
+    for (; i < wk->n && py < lim; i++)
+        if (wk->w[i]) {
             ip[k++] = wk->w[i];
+            py++;
+        }
     while (i < wk->n && !wk->w[i]) /* frames without a word past the last written */
         i++;
     *truncated = i < wk->n || wk->more;

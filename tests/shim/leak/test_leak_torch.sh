@@ -23,11 +23,17 @@
 # over (loadTypedStorageTypeObject keeps its import; before the built-in
 # entry, the strict gate failed on that module), so it must read 5
 # suppressed, the torch.storage one among them, and pass the same gate.
+# The same run with HEAPSNAP_PYTHON_NATIVE=caller (the allocator's caller
+# and the Python frames, docs/python.md) gives the same verdicts: the
+# LEAK SUMMARY's lost classes, the leaked references, the same built-in
+# suppressions matched (their twins for such stacks: numpy's buffer info,
+# PyTorch's memory_format; libnl's strdup'd names through strdup's caller,
+# GLib's blocks for libgobject through g_malloc's) and the strict gate.
 # Cases: leak_torch_deps, leak_torch_output_unchanged,
 # leak_torch_nothing_lost, leak_torch_stop_printed,
 # leak_torch_known_leaks_suppressed, leak_torch_strict_gate_passes,
-# leak_torch_adam_runs, leak_torch_adam_storage_suppressed,
-# leak_torch_adam_strict_gate_passes.
+# leak_torch_caller_same_verdicts, leak_torch_adam_runs,
+# leak_torch_adam_storage_suppressed, leak_torch_adam_strict_gate_passes.
 # tier: full (it may apt-get install python3-torch; import torch under the leak check takes minutes)
 PY=/usr/bin/python3
 PROG=scripts/bench/programs/torchtrain.py
@@ -82,6 +88,30 @@ if [ "$rc" = 0 ] && grep -q '^heapsnap gate: PASS (0 of 2 checks failed, 1 proce
   t_pass leak_torch_strict_gate_passes
 else
   t_fail leak_torch_strict_gate_passes "rc $rc: $(grep -E '^(FAIL|PASS|heapsnap gate)' "$T/gate.out" | tr '\n' '|')"
+fi
+
+# caller mode: the same verdicts (the suppressions matched, by what they
+# name before their first ':'; the twins' names say the same)
+verdicts() { # run.err leaks.txt
+  grep -E '^heapsnap:    (direct|indirect|cycle|possibly lost):' "$1"
+  grep -E 'Python objects have leaked references' "$2"
+  sed -n 's/^   matched: \([^:]*\):.*/\1/p' "$2" | sort -u
+}
+mkdir -p "$T/oc"
+HEAPSNAP_PYTHON_NATIVE=caller "$HEAPSNAP" run --leaks --output-dir "$T/oc" -- "$PY" "$PROG" \
+  >"$T/runc.out" 2>"$T/runc.err"
+snapc=$(ls "$T"/oc/*.hsnap 2>/dev/null | head -1)
+"$HEAPSNAP" leaks -n 0 "$snapc" >"$T/leaksc.txt" 2>/dev/null
+verdicts "$T/run.err" "$T/leaks.txt" >"$T/verdicts-trim.txt"
+verdicts "$T/runc.err" "$T/leaksc.txt" >"$T/verdicts-caller.txt"
+"$HEAPSNAP" gate "$snapc" --fail-on direct,cycle,possible --python-fail-on garbage,leaked-refs \
+  >"$T/gatec.out" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && cmp -s "$T/verdicts-trim.txt" "$T/verdicts-caller.txt" &&
+   [ "$(wc -l <"$T/verdicts-caller.txt")" -ge 8 ] && cmp -s "$T/plain.out" "$T/runc.out"; then
+  t_pass leak_torch_caller_same_verdicts
+else
+  t_fail leak_torch_caller_same_verdicts "gate rc $rc; $(diff "$T/verdicts-trim.txt" "$T/verdicts-caller.txt" | head -6 | tr '\n' '|')"
 fi
 
 mkdir -p "$T/adam"
