@@ -170,8 +170,9 @@ static const struct opt_def opt_table[OPT_COUNT] = {
      "(libpython's, the python executable's) outward of the innermost Python frame, and "
      "those under it but the innermost when all under it are the interpreter's; "
      "HEAPSNAP_DEPTH counts the Python frames; all keeps every one; caller keeps only the "
-     "allocator's caller and walks no native stack where a thread runs Python code, at "
-     "about tracemalloc=1's cost (docs/python.md)",
+     "allocator's caller (past libc's and GLib's frames) and walks no "
+     "native stack where a thread runs Python code, at about tracemalloc=1's cost "
+     "(docs/python.md)",
      0, 0, "trim|all|caller"},
     [OPT_PYTHON_OBJECTS] = {"HEAPSNAP_PYTHON_OBJECTS", OPT_INT, "4000000",
      "a snapshot of at most this many live blocks reads the Python objects' types and their "

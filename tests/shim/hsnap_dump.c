@@ -29,7 +29,7 @@
  *                          frame; interp 1 when each is in the interpreter's
  *                          module (a libpython*, or an executable named
  *                          python*); the first w in an allocator wrapper's
- *                          (libc, libstdc++, libc++, libc++abi, libglib-2.0)
+ *                          (libc, libglib-2.0)
  *   pyouter <n>            and n native frames past it (the line after)
  *
  * With --leaks, the same checks, then what the in-process leak check wrote
@@ -260,8 +260,7 @@ static int in_wrap(uint64_t ip)
 
 static int wrap_name(const char *base, size_t n)
 {
-    static const char *const names[] = {"libc.so.", "libstdc++.so.", "libc++.so.",
-                                        "libc++abi.so.", "libglib-2.0.so."};
+    static const char *const names[] = {"libc.so.", "libglib-2.0.so."};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)
         if (n >= strlen(names[i]) && !memcmp(base, names[i], strlen(names[i])))
             return 1;

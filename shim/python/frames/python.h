@@ -63,7 +63,7 @@ int pyfr_again(uint32_t name, uint32_t *id);
  * (pyfr_caller_keep), and pyfr_caller_frames gives its frames, [the
  * native frames kept, the Python frames] in ip (room for max +
  * PY_CALLER_NATIVE), their count returned; 3 when ra lies in an allocator
- * wrapper's module (libc's strdup, libstdc++'s operator new): the caller
+ * wrapper's module (libc's strdup, GLib's g_malloc): the caller
  * walks PY_CALLER_NATIVE frames from the allocator's caller outward and
  * pyfr_caller_wrapped, given them, answers 1 or 2 as above. */
 #define PY_CALLER_NATIVE 4

@@ -417,11 +417,10 @@ static int pyfr_splice(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
  * direct-mapped by ra): a name stands for its stack for good, so an entry
  * never goes stale.
  *   A caller in an allocator wrapper's module (wrapper.c: libc's strdup,
- * libstdc++'s operator new) names no code of the program's: the hook
- * walks a few frames from it (pyfr_caller's 3) and the stack keeps them
- * up to the first outside those modules, the C that asked
- * (pyfr_caller_wrapped): [strdup, __trans_list_add], [operator new,
- * c10::...].  Such a prefix of two or more frames is named as a native
+ * GLib's g_malloc) names no code of the program's: the hook walks a few
+ * frames from it (pyfr_caller's 3) and the stack keeps them up to the
+ * first outside those modules, the C that asked (pyfr_caller_wrapped):
+ * [strdup, __trans_list_add].  Such a prefix of two or more frames is named as a native
  * stack too; a walked stack that short would have no evaluation frame,
  * so no splice of one is ever kept under its name. */
 #define PY_CALLER_BITS 9u

@@ -1,24 +1,29 @@
 /*
  * wrapper.c - the modules whose code allocates on its caller's behalf,
  * told by address: the C runtime (libc's strdup, fopen, opendir,
- * getaddrinfo...), the C++ one (libstdc++'s and libc++'s operator new,
- * their strings' and streams' growth) and GLib's allocation layer
- * (g_malloc, g_slice, g_strdup, its lists and tables: the leak check's
- * GObject rule, gobject.c, asks for the first frame outside libglib).
- * HEAPSNAP_PYTHON_NATIVE=caller keeps one native frame under a Python
- * stack, the allocator's caller; where that caller lies in one of these,
- * the frame names no code of the program's (every C++ `new` under a
- * Python line would read `operator new`), and a suppression or the leak
- * check's classes that name the caller's caller (libnl's __trans_list_add
- * under strdup) could not match.  stack.c then follows such a caller
- * outward to the first frame outside them (pyfr_caller_wrapped).
+ * getaddrinfo...) and GLib's allocation layer (g_malloc, g_slice,
+ * g_strdup, its lists and tables).  HEAPSNAP_PYTHON_NATIVE=caller keeps
+ * one native frame under a Python stack, the allocator's caller; where
+ * that caller lies in one of these, the frame names no code of the
+ * program's, and what names the caller's caller could not match: libnl's
+ * suppression (__trans_list_add under strdup) and the leak check's
+ * GObject rule (gobject.c: the first frame outside libglib).  stack.c
+ * then follows such a caller outward to the first frame outside them
+ * (pyfr_caller_wrapped).
+ *   Not the C++ runtime, though its operator new is the same kind of
+ * caller: `import torch` makes most of its 2.3M allocations with new
+ * under one Python line, and following them made 478k traces where 418k
+ * do, 50.4 MiB of the shim's own memory where 44.6 do, and 7% more wall
+ * time (docs/performance-python.md), the price the mode is there to
+ * avoid.  A C++ block under Python code reads `operator new` then, and
+ * `trim` keeps its callers.
  *
  * The module of an address comes from the loader's _dl_find_object
  * (glibc 2.35 on): lock-free and async-signal-safe, made for unwinders,
  * so a hook may ask it with the loader busy on another thread.  Without
  * it (an older glibc) no caller is followed: the one frame, as before.
  * The thread's last answer is kept by the module's range: callers come
- * from a few modules.  libc and libstdc++ are never unloaded; a range
+ * from a few modules.  libc and GLib are seldom unloaded; a range
  * unloaded and reused by another module could answer wrongly until the
  * thread asks outside it, which costs a frame's walk or one left out,
  * never a wrong frame (the frames kept are the walk's).
@@ -41,8 +46,7 @@ static __thread struct {
 /* The runtimes' sonames, by prefix of the module's file name. */
 static int pyfr_wrap_name(const char *path)
 {
-    static const char *const names[] = {"libc.so.", "libstdc++.so.", "libc++.so.",
-                                        "libc++abi.so.", "libglib-2.0.so."};
+    static const char *const names[] = {"libc.so.", "libglib-2.0.so."};
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     for (size_t i = 0; i < sizeof names / sizeof *names; i++)

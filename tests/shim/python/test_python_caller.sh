@@ -6,7 +6,7 @@
 #     default), to the byte: the mode moves no block from its line;
 #   - every stack with a Python frame has one native frame under its
 #     innermost Python frame, or frames in an allocator wrapper's module
-#     (libc, libstdc++, GLib) and then one outside them, and none past it
+#     (libc, GLib) and then one outside them, and none past it
 #     (hsnap_dump --python), where trim keeps the extension's and libc's
 #     frames out there; a ctypes call of libc's strdup keeps strdup's frame,
 #     then libffi's that called it, then the Python line;
