@@ -81,13 +81,16 @@
  *
  *   HEAPSNAP_PYTHON_NATIVE=caller keeps one native frame under Python
  *   code (past an allocator wrapper's: docs/python.md), so the numpy
- *   buffer info's and PyTorch's memory_format entries, which name frames
- *   further in, get a twin each, last (the earlier entries' line numbers
- *   stay): numpy's core straight under a Python frame (obj:<python>, which
- *   a whole stack never shows: the interpreter's frames lie between), and
- *   a torch.memory_format 1 reference over whose first frame shown is
- *   torch/__init__.py's call of _C._initExtension (a whole stack shows
- *   THPMemoryFormat_New there).
+ *   buffer info's, PyTorch's memory_format and pandas' encoding_errors
+ *   entries, which name frames further in, get a twin each, last (the
+ *   earlier entries' line numbers stay): numpy's core straight under a
+ *   Python frame (obj:<python>, which a whole stack never shows: the
+ *   interpreter's frames lie between); a torch.memory_format 1 reference
+ *   over whose first frame shown is torch/__init__.py's call of
+ *   _C._initExtension (a whole stack shows THPMemoryFormat_New there); a
+ *   bytes 1 reference over whose first frame shown is
+ *   CParserWrapper.__init__ itself (the interpreter encoded it for
+ *   parsers' C, whose frame such a stack does not keep).
  *
  *   libglvnd's libGLdispatch (pulled in by libtorch through libGL,
  *   libOpenGL and libGLX): its stub callbacks (__GLdispatchStubCallback,
@@ -201,4 +204,11 @@ const char cpysupp_text[] =
     "   match-type: torch.memory_format\n"
     "   match-excess: 1\n"
     "   src:*/torch/__init__.py\n"
+    "}\n"
+    "{\n"
+    "   pandas 1.3 on: TextReader's encoding_errors bytes, the reference (HEAPSNAP_PYTHON_NATIVE=caller)\n"
+    "   heapsnap:LeakedRef\n"
+    "   match-type: bytes\n"
+    "   match-excess: 1\n"
+    "   fun:CParserWrapper.__init__\n"
     "}\n";
