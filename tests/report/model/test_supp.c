@@ -379,6 +379,71 @@ TEST_BEGIN(test_builtin_numpy_pandas_leaked_refs)
 }
 TEST_END
 
+/* The twins for HEAPSNAP_PYTHON_NATIVE=caller's stacks (the allocator's
+ * caller, then Python frames): numpy's buffer info (numpy's core straight
+ * under a Python frame, possibly lost), PyTorch's memory_format (1 over,
+ * first shown under torch/__init__.py) and pandas' encoding_errors bytes
+ * (1 over, first shown at CParserWrapper.__init__); another kind, count,
+ * type or place is reported, and a whole stack's second frame in the
+ * interpreter's C is no Python frame. */
+TEST_BEGIN(test_builtin_caller_mode_twins)
+{
+#define UM "/usr/lib/python3/dist-packages/numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so"
+    static const struct frame recs[] = {
+        {0x10, "_multiarray_umath.cpython-311-x86_64-linux-gnu.so+0x1059e6", "??", "??", 0,
+         "_multiarray_umath.cpython-311-x86_64-linux-gnu.so", UM, 0, NULL, 0},
+        {0x20, "_call_with_frames_removed", "<frozen importlib._bootstrap>",
+         "<frozen importlib._bootstrap>", 241, "<python>", "", 0, "importlib._bootstrap", 1},
+        {0x30, "<module>", "/usr/lib/python3/dist-packages/torch/__init__.py", "", 798,
+         "<python>", "", 0, "torch", 2},
+        {0x40, "CParserWrapper.__init__",
+         "/usr/lib/python3/dist-packages/pandas/io/parsers/c_parser_wrapper.py", "", 79,
+         "<python>", "", 0, "pandas.io.parsers.c_parser_wrapper", 3},
+        {0x50, "_PyObject_MakeTpCall", "??", "??", 0, "python3.11", "/usr/bin/python3.11", 0,
+         NULL, 4},
+        {0x60, "<module>", "/usr/lib/python3/dist-packages/torch/functional.py", "", 12,
+         "<python>", "", 0, "torch.functional", 5},
+    };
+    const struct frame *const buf[] = {&recs[0], &recs[1]};
+    const struct frame *const whole[] = {&recs[0], &recs[4], &recs[1]};
+    const struct frame *const init[] = {&recs[2], &recs[1]};
+    const struct frame *const elsewhere[] = {&recs[5], &recs[1]};
+    const struct frame *const enc[] = {&recs[3], &recs[1]};
+    struct snap snap;
+    memset(&snap, 0, sizeof snap);
+    snap.exe = (char *)"/usr/bin/python3.11";
+    snap.py_version = 0x030b0000;
+    char *paths[] = {(char *)"t.hsnap"};
+    struct supp_set *ss = NULL;
+    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    int i = supp_match(ss, LOSSREC_POSSIBLE, buf, 2, 0);
+    expect_true(i >= 0 && strstr(supp_matched(ss, i)->name, "numpy 1.20 on") != NULL &&
+                    strstr(supp_matched(ss, i)->name, "caller") != NULL, "buffer info: %d", i);
+    expect_true(supp_match(ss, LOSSREC_DIRECT, buf, 2, 0) == -1, "a direct leak is reported");
+    expect_true(supp_match(ss, LOSSREC_POSSIBLE, whole, 3, 0) == -1,
+                "the interpreter's C is no Python frame");
+    const char *outside = "outside (C code or the interpreter) -> x";
+    struct supp_pyobj mf = {"torch.memory_format", 1, outside, init, 2};
+    i = supp_match_pyobj(ss, &mf);
+    expect_true(i >= 0 && strstr(supp_matched(ss, i)->name, "initializeMemoryFormats") != NULL,
+                "memory_format: %d", i);
+    mf.excess = 2;
+    expect_true(supp_match_pyobj(ss, &mf) == -1, "a second reference is reported");
+    mf.excess = 1, mf.fr = elsewhere;
+    expect_true(supp_match_pyobj(ss, &mf) == -1, "one made in another file is reported");
+    struct supp_pyobj fl = {"float", 1, outside, init, 2};
+    expect_true(supp_match_pyobj(ss, &fl) == -1, "another type is reported");
+    struct supp_pyobj by = {"bytes", 1, outside, enc, 2};
+    i = supp_match_pyobj(ss, &by);
+    expect_true(i >= 0 && strstr(supp_matched(ss, i)->name, "encoding_errors") != NULL,
+                "bytes: %d", i);
+    by.fr = init;
+    expect_true(supp_match_pyobj(ss, &by) == -1, "bytes made under another line are reported");
+    supp_free(ss);
+#undef UM
+}
+TEST_END
+
 /* The built-in torch.storage entry, on Debian 12's stack: the module
  * importlib made (_new_module), 1 over, held by sys.modules['torch.storage']
  * (loadTypedStorageTypeObject's PyImport_ImportModule); another torch
@@ -443,6 +508,7 @@ int main(void)
     test_builtin_pybind11_function_record();
     test_leakedref_blocks();
     test_builtin_numpy_pandas_leaked_refs();
+    test_builtin_caller_mode_twins();
     test_builtin_torch_storage_leaked_ref();
     test_site_rule();
     return 0;
