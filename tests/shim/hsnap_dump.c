@@ -232,30 +232,30 @@ static void print_meta(void)
 
 static uint64_t bias0, lo0, hi0;
 
-/* --python: the interpreter's modules' ranges (libpython*, python*). */
+/* --python: the interpreter's modules' ranges (libpython*, python*), and
+ * the allocator wrappers' (shim/python/frames/wrapper.c's). */
 #define DUMP_INTERP_MAX 8
-static uint64_t interp_lo[DUMP_INTERP_MAX], interp_hi[DUMP_INTERP_MAX];
-static unsigned ninterp;
+struct dump_ranges {
+    uint64_t lo[DUMP_INTERP_MAX], hi[DUMP_INTERP_MAX];
+    unsigned n;
+};
+static struct dump_ranges interp_mods, wrap_mods;
 static int py_lines;
 
-static int in_interp(uint64_t ip)
+static int in_ranges(const struct dump_ranges *r, uint64_t ip)
 {
-    for (unsigned i = 0; i < ninterp; i++)
-        if (ip - 1 >= interp_lo[i] && ip - 1 < interp_hi[i])
+    for (unsigned i = 0; i < r->n; i++)
+        if (ip - 1 >= r->lo[i] && ip - 1 < r->hi[i])
             return 1;
     return 0;
 }
 
-/* --python: the allocator wrappers' modules (shim/python/frames/wrapper.c's). */
-static uint64_t wrap_lo[DUMP_INTERP_MAX], wrap_hi[DUMP_INTERP_MAX];
-static unsigned nwrap;
-
-static int in_wrap(uint64_t ip)
+static void add_range(struct dump_ranges *r, uint64_t lo, uint64_t hi)
 {
-    for (unsigned i = 0; i < nwrap; i++)
-        if (ip - 1 >= wrap_lo[i] && ip - 1 < wrap_hi[i])
-            return 1;
-    return 0;
+    if (r->n < DUMP_INTERP_MAX) {
+        r->lo[r->n] = lo;
+        r->hi[r->n++] = hi;
+    }
 }
 
 static int wrap_name(const char *base, size_t n)
@@ -281,15 +281,10 @@ static void read_modules(void)
             if (path[k] == '/')
                 base = path + k + 1;
         size_t bl_ = (size_t)(path + pl - base);
-        if (ninterp < DUMP_INTERP_MAX &&
-            ((bl_ >= 9 && !memcmp(base, "libpython", 9)) || (bl_ >= 6 && !memcmp(base, "python", 6)))) {
-            interp_lo[ninterp] = lo;
-            interp_hi[ninterp++] = hi;
-        }
-        if (nwrap < DUMP_INTERP_MAX && wrap_name(base, bl_)) {
-            wrap_lo[nwrap] = lo;
-            wrap_hi[nwrap++] = hi;
-        }
+        if ((bl_ >= 9 && !memcmp(base, "libpython", 9)) || (bl_ >= 6 && !memcmp(base, "python", 6)))
+            add_range(&interp_mods, lo, hi);
+        if (wrap_name(base, bl_))
+            add_range(&wrap_mods, lo, hi);
         if (lo > hi)
             die("module lo > hi");
         if (i == 0) {
@@ -338,8 +333,8 @@ static void read_traces(void)
                 memcpy(&ip, ips + 8 * k, 8);
                 if ((ip & HSNAP_PY_TAG_MASK) == HSNAP_PY_TAG)
                     break;
-                interp &= (unsigned)in_interp(ip);
-                w += w == k && in_wrap(ip);
+                interp &= (unsigned)in_ranges(&interp_mods, ip);
+                w += w == k && in_ranges(&wrap_mods, ip);
             }
             if (k < depth) {
                 unsigned outer = 0; /* native frames past the innermost Python frame */

@@ -33,6 +33,21 @@ static const struct frame *const frames[] = {&frame_recs[0], &frame_recs[1], &fr
 
 static char err[512];
 
+/* A set with the built-in suppressions of one Python snapshot (exe,
+ * version) read from path; NULL with err said. */
+static struct supp_set *builtin_set(const char *exe, uint32_t version, const char *path)
+{
+    struct snap snap;
+    memset(&snap, 0, sizeof snap);
+    snap.exe = (char *)exe;
+    snap.py_version = version;
+    char *paths[] = {(char *)path};
+    struct supp_set *ss = NULL;
+    if (supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) != 0)
+        return NULL;
+    return ss;
+}
+
 /* Index matched by text's suppressions for kind k, or -1; -2 on a parse error. */
 static int match_text(const char *text, enum lossrec_kind k)
 {
@@ -187,13 +202,8 @@ TEST_BEGIN(test_builtin_listed_when_matched)
         {0x30, "<module>", "<string>", "<string>", 1, "<string>", "", 0, "__main__", 2},
     };
     const struct frame *const np[] = {&np_recs[0], &np_recs[1], &np_recs[2]};
-    struct snap snap;
-    memset(&snap, 0, sizeof snap);
-    snap.exe = (char *)"/usr/bin/python3.11";
-    snap.py_version = 0x030b0000;
-    char *paths[] = {(char *)"n.hsnap"};
-    struct supp_set *ss = NULL;
-    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    struct supp_set *ss = builtin_set("/usr/bin/python3.11", 0x030b0000, "n.hsnap");
+    expect_true(ss != NULL, "add: %s", err);
     expect_eq_u64(supp_count(ss), 0);
     expect_true(supp_match(ss, LOSSREC_DIRECT, np, 3, 2) == -1, "a direct leak is not numpy's");
     int i = supp_match(ss, LOSSREC_POSSIBLE, np, 3, 2);
@@ -232,13 +242,8 @@ TEST_BEGIN(test_builtin_pybind11_function_record)
     const struct frame *const inlined[] = {&pb_recs[0], &pb_recs[1], &pb_recs[2]};
     const struct frame *const bare[] = {&pb_recs[1], &pb_recs[2]};
     const struct frame *const other[] = {&pb_recs[3], &pb_recs[1], &pb_recs[2]};
-    struct snap snap;
-    memset(&snap, 0, sizeof snap);
-    snap.exe = (char *)"/usr/bin/python3.12";
-    snap.py_version = 0x030c0000;
-    char *paths[] = {(char *)"t.hsnap"};
-    struct supp_set *ss = NULL;
-    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    struct supp_set *ss = builtin_set("/usr/bin/python3.12", 0x030c0000, "t.hsnap");
+    expect_true(ss != NULL, "add: %s", err);
     int i = supp_match(ss, LOSSREC_DIRECT, inlined, 3, 0);
     expect_true(i >= 0 && supp_matched(ss, i)->builtin &&
                     strstr(supp_matched(ss, i)->name, "pybind11 3.0.0-3.0.2") != NULL,
@@ -340,13 +345,8 @@ TEST_BEGIN(test_builtin_numpy_pandas_leaked_refs)
     const struct frame *const mod[] = {&recs[3]};
     const struct frame *const csv[] = {&recs[4], &recs[5], &recs[6]};
     const struct frame *const ext[] = {&recs[7], &recs[3]};
-    struct snap snap;
-    memset(&snap, 0, sizeof snap);
-    snap.exe = (char *)"/usr/bin/python3.13";
-    snap.py_version = 0x030d0000;
-    char *paths[] = {(char *)"t.hsnap"};
-    struct supp_set *ss = NULL;
-    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    struct supp_set *ss = builtin_set("/usr/bin/python3.13", 0x030d0000, "t.hsnap");
+    expect_true(ss != NULL, "add: %s", err);
     const char *outside = "outside (C code or the interpreter) -> float";
     struct supp_pyobj np = {"float", 4, outside, umath, 4};
     int i = supp_match_pyobj(ss, &np);
@@ -409,13 +409,8 @@ TEST_BEGIN(test_builtin_caller_mode_twins)
     const struct frame *const init[] = {&recs[2], &recs[1]};
     const struct frame *const elsewhere[] = {&recs[5], &recs[1]};
     const struct frame *const enc[] = {&recs[3], &recs[1]};
-    struct snap snap;
-    memset(&snap, 0, sizeof snap);
-    snap.exe = (char *)"/usr/bin/python3.11";
-    snap.py_version = 0x030b0000;
-    char *paths[] = {(char *)"t.hsnap"};
-    struct supp_set *ss = NULL;
-    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    struct supp_set *ss = builtin_set("/usr/bin/python3.11", 0x030b0000, "t.hsnap");
+    expect_true(ss != NULL, "add: %s", err);
     int i = supp_match(ss, LOSSREC_POSSIBLE, buf, 2, 0);
     expect_true(i >= 0 && strstr(supp_matched(ss, i)->name, "numpy 1.20 on") != NULL &&
                     strstr(supp_matched(ss, i)->name, "caller") != NULL, "buffer info: %d", i);
@@ -454,13 +449,8 @@ TEST_BEGIN(test_builtin_torch_storage_leaked_ref)
                                      "<frozen importlib._bootstrap>", 49, "<python>", "", 0,
                                      "importlib._bootstrap", 0};
     const struct frame *const mod[] = {&rec};
-    struct snap snap;
-    memset(&snap, 0, sizeof snap);
-    snap.exe = (char *)"/usr/bin/python3.11";
-    snap.py_version = 0x030b0000;
-    char *paths[] = {(char *)"t.hsnap"};
-    struct supp_set *ss = NULL;
-    expect_true(supp_add_snaps(&ss, &snap, paths, 1, err, sizeof(err)) == 0 && ss, "add: %s", err);
+    struct supp_set *ss = builtin_set("/usr/bin/python3.11", 0x030b0000, "t.hsnap");
+    expect_true(ss != NULL, "add: %s", err);
     struct supp_pyobj st = {"module", 1, "sys.modules['torch.storage'] (module)", mod, 1};
     int i = supp_match_pyobj(ss, &st);
     expect_true(i >= 0 && supp_matched(ss, i)->builtin && supp_matched(ss, i)->pyref &&
