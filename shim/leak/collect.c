@@ -505,6 +505,7 @@ static int collect_model(struct hsnap_block *b, uint64_t n)
     collect_phase(PH_STARTS);
     if (collect_host->object_starts)
         collect_host->object_starts(b, n); /* BLOCKS' reserved, for model_run */
+    starts_any += heur_mark(b, n, holes, col.ops.nholes); /* SQLite's: block + 8 */
     struct model_keep keep = {0};
     col.ops.on_marked = collect_on_marked;
     collect_phase(PH_SCAN);
