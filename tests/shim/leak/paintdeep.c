@@ -27,8 +27,11 @@
  * before is freed (a ring of PD_RING, picked at random), so that the
  * thread holds old frees and a malloc that raises the peak releases them
  * first (trace_new_peak, pend_release_oldest: the held path's deepest
- * words, 640-767 bytes below the caller).  With -DPD_LIBRARY, a
- * library whose pd_run a Python process calls (test_leak_leftovers).
+ * words, 640-767 bytes below the caller); strdup (the library's
+ * wrapped rounds only): each block made by libc's strdup, whose malloc's
+ * caller is libc's (HEAPSNAP_PYTHON_NATIVE=caller walks on to pd_leaf:
+ * hook_stack_unwrap).  With -DPD_LIBRARY, a library whose pd_run a Python
+ * process calls (test_leak_leftovers).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -44,13 +47,15 @@ static unsigned long pd_stray, pd_deepest;
 static int pd_how;                   /* 1: calloc(1, size), 2: the last block freed first,
                                         3: realloc of a block made before the paint,
                                         4: as 2 at every other malloc only,
-                                        5: an old block of the ring freed first */
+                                        5: an old block of the ring freed first,
+                                        6: strdup of a string of size - 1 bytes */
 #define PD_RING 4096
 static void *pd_ring[PD_RING];       /* churn: the blocks kept, freed at random */
 static uint64_t pd_rng = 88172645463325252ull;
 static unsigned long pd_calls;       /* evict: mallocs so far */
 static void *pd_last;                /* fresh: the block the next malloc frees first */
 void *volatile pd_sink;              /* keeps each malloc (GCC drops an unused one) */
+static char pd_text[256];            /* strdup: 255 'x's, its tail taken */
 
 __attribute__((noinline)) static void *pd_leaf(size_t size)
 {
@@ -71,7 +76,10 @@ __attribute__((noinline)) static void *pd_leaf(size_t size)
     volatile uint64_t *hi = (volatile uint64_t *)(top - PD_OWN);
     for (volatile uint64_t *q = lo; q < hi; q++)
         *q = PD_PAT;
-    void *p = pd_how == 1 ? calloc(1, size) : pd_how == 3 ? realloc(old, size) : malloc(size);
+    void *p = pd_how == 1   ? calloc(1, size)
+              : pd_how == 3 ? realloc(old, size)
+              : pd_how == 6 ? strdup(pd_text + sizeof pd_text - size)
+                            : malloc(size);
     pd_sink = p;
     if (pd_how == 2 || pd_how == 4)
         pd_last = p; /* evict: the one it replaces unfreed stays live to the end */
@@ -122,8 +130,9 @@ static void pd_rounds(long n, unsigned long stacks, unsigned long *out)
 #ifdef PD_LIBRARY
 /* Built as a library for a Python process (ctypes): pd_run's rounds run on
  * the calling thread (Python's frames under them: the splice's path) or,
- * with native set, on a thread of its own (no Python frame: a native
- * stack's walk in a process that runs Python). */
+ * with native 1, on a thread of its own (no Python frame: a native
+ * stack's walk in a process that runs Python); native 2: on the calling
+ * thread, each block by strdup. */
 #include <pthread.h>
 
 struct pd_job {
@@ -142,7 +151,9 @@ int pd_run(long n, unsigned long stacks, int native, unsigned long *out)
 {
     struct pd_job j = {n, stacks, out};
     pthread_t t;
-    if (!native) {
+    memset(pd_text, 'x', sizeof pd_text - 1);
+    pd_how = native == 2 ? 6 : 0;
+    if (native != 1) {
         pd_rounds(n, stacks, out);
         return 0;
     }

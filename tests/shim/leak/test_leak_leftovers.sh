@@ -64,7 +64,7 @@ if gcc -O2 -shared -fPIC -DPD_LIBRARY -Ishim -Wl,-z,now -pthread \
      tests/shim/leak/paintdeep.c -o "$T/libpaintdeep.so" 2>"$T/pdlib.err"; then
   out=$(HEAPSNAP_OUTPUT="$T/pdpy.%p.hsnap" LD_PRELOAD="$SHIM" \
         /usr/bin/python3 tests/shim/leak/paintdeep.py "$T/libpaintdeep.so" 20000 20000 2>"$T/pdpy.err")
-  for kind in python native repeat; do
+  for kind in python native repeat wrapped; do
     case "$out" in
       *"$kind stray 0 0 deepest "*) t_pass "hook_clears_every_word_it_wrote_below_its_caller_$kind" ;;
       *) t_fail "hook_clears_every_word_it_wrote_below_its_caller_$kind" \
@@ -73,10 +73,11 @@ if gcc -O2 -shared -fPIC -DPD_LIBRARY -Ishim -Wl,-z,now -pthread \
   done
   # HEAPSNAP_PYTHON_NATIVE=caller: the Python frames' stacks without a
   # native walk (hook_stack_caller: a stack met lately within
-  # HOOK_DEPTH_PY, a new one's frames and intern past its ip[])
+  # HOOK_DEPTH_PY, a new one's frames and intern past its ip[]; wrapped:
+  # strdup's caller walked to, hook_stack_unwrap)
   out=$(HEAPSNAP_PYTHON_NATIVE=caller HEAPSNAP_OUTPUT="$T/pdpy.%p.hsnap" LD_PRELOAD="$SHIM" \
         /usr/bin/python3 tests/shim/leak/paintdeep.py "$T/libpaintdeep.so" 20000 20000 2>"$T/pdpyc.err")
-  for kind in python repeat; do
+  for kind in python repeat wrapped; do
     case "$out" in
       *"$kind stray 0 0 deepest "*) t_pass "hook_clears_every_word_it_wrote_below_its_caller_${kind}_caller" ;;
       *) t_fail "hook_clears_every_word_it_wrote_below_its_caller_${kind}_caller" \
