@@ -116,9 +116,9 @@ uint64_t gobj_mark(struct hsnap_block *b, uint64_t n, const struct trace_pick *s
 
 /* ---- heuristics.c: memcheck's heuristics, pointers past a header ---- */
 /* length64 (a block whose first 8 bytes hold its size less 8: SQLite's)
- * gets reserved 8, unless a start is set already;
- * blocks (sorted) overlapping a hole h[0..nh) (sorted) at their head are
- * not read.  How many were marked.  World stopped (or the fork's image). */
+ * gets reserved 8, unless a start is set already; blocks (sorted) whose
+ * head overlaps a hole h[0..nh) (sorted) are not read.  How many were
+ * marked.  World stopped (or the fork's image). */
 uint64_t heur_mark(struct hsnap_block *b, uint64_t n, const struct model_range *h, size_t nh);
 
 /* ---- maps.c: what the leak check must not read ---- */

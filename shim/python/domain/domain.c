@@ -617,10 +617,10 @@ void dom_init(const struct dom_host *host)
         pyfr_wrap_setup(); /* a wrapper's caller followed: pyfr_caller_wrapped */
     if (pyfr_caller_mode && opt_int(OPT_LEAKS)) /* docs/python.md: the native frames stored */
         opt_warn("HEAPSNAP_PYTHON_NATIVE=caller keeps the allocator's caller alone under "
-                 "Python code (past libc's and GLib's own frames): a "
-                 "suppression of yours naming native frames further out does not match such a "
-                 "stack (heapsnap's built-in CPython ones have twins that do); the leak check "
-                 "reads whole stacks with trim, the default", "", "");
+                 "Python code (past libc's and GLib's own frames): a suppression of yours "
+                 "naming native frames further out does not match such a stack (heapsnap's "
+                 "built-in CPython ones have twins that do); the leak check reads whole stacks "
+                 "with trim, the default", "", "");
     if (!pylay_obj_layout_find(real)) /* frames from _Py_DebugOffsets, objects not yet */
         opt_warn(pylay_unread_set(real, HSNAP_PYUNREAD_OBJECTS,
                                ": Python lines read, its objects not yet (no types, cycles "

@@ -356,8 +356,8 @@ void pyfr_window_thread_end(void);
 uint32_t pyfr_native_name(const uintptr_t *ip, unsigned depth, int truncated);
 
 /* wrapper.c: ra lies in a module whose code allocates on its caller's
- * behalf (libc, GLib), by the loader's _dl_find_object; 0
- * where the loader has none.  pyfr_wrap_setup, once outside any hook. */
+ * behalf (libc, GLib), by the loader's _dl_find_object; 0 where the
+ * loader has none.  pyfr_wrap_setup, once outside any hook. */
 int pyfr_wrapped(uintptr_t ra);
 void pyfr_wrap_setup(void);
 /* The same from the lanes of its frames, ip[depth - 1] first:

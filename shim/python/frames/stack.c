@@ -420,9 +420,9 @@ static int pyfr_splice(const uintptr_t *nat, unsigned n, struct pyfr_out *o,
  * GLib's g_malloc) names no code of the program's: the hook walks a few
  * frames from it (pyfr_caller's 3) and the stack keeps them up to the
  * first outside those modules, the C that asked (pyfr_caller_wrapped):
- * [strdup, __trans_list_add].  Such a prefix of two or more frames is named as a native
- * stack too; a walked stack that short would have no evaluation frame,
- * so no splice of one is ever kept under its name. */
+ * [strdup, __trans_list_add].  Such a prefix of two or more frames is
+ * named as a native stack too; a walked stack that short would have no
+ * evaluation frame, so no splice of one is ever kept under its name. */
 #define PY_CALLER_BITS 9u
 #define PY_CALLER_NAMES (1u << PY_CALLER_BITS)
 #define PY_CALLER_WRAP 1u  /* ra lies in a wrapper's module (pyfr_wrapped) */
