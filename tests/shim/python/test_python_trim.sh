@@ -39,11 +39,11 @@ while read -r tag py; do
   else t_fail "python_trimmed_stack_keeps_extension_frames_$tag" \
     "ext_call x$calls; not Python: $others; $(head -2 "$T/ext-$tag.txt" | tr '\n' '|')"; fi
   # Under the innermost Python frame (hsnap_dump --python: "pyinner K
-  # INTERP"): trim keeps one frame where all are the interpreter's (none
+  # INTERP W"): trim keeps one frame where all are the interpreter's (none
   # with more), all keeps chains of them; a C extension's keep theirs.
   "$T/hsnap_dump" --python "$T/trim-$tag.hsnap" >"$T/pyin-trim-$tag.txt" 2>&1
   "$T/hsnap_dump" --python "$T/all-$tag.hsnap" >"$T/pyin-all-$tag.txt" 2>&1
-  one=$(grep -c '^pyinner 1 1$' "$T/pyin-trim-$tag.txt")
+  one=$(awk '$1 == "pyinner" && $2 == 1 && $3 == 1' "$T/pyin-trim-$tag.txt" | wc -l)
   more=$(awk '$1 == "pyinner" && $2 > 1 && $3 == 1' "$T/pyin-trim-$tag.txt" | wc -l)
   chains=$(awk '$1 == "pyinner" && $2 > 1 && $3 == 1' "$T/pyin-all-$tag.txt" | wc -l)
   ext=$(awk '$1 == "pyinner" && $2 > 1 && $3 == 0' "$T/pyin-trim-$tag.txt" | wc -l)
