@@ -25,11 +25,12 @@
  * With --python, the same checks, then a line for each trace with a
  * Python frame (a word HSNAP_PY_TAG tags):
  *
- *   pyinner <k> <interp> <w>  k native frames under its innermost Python
- *                          frame; interp 1 when each is in the interpreter's
- *                          module (a libpython*, or an executable named
- *                          python*); the first w in an allocator wrapper's
- *                          (libc, libglib-2.0)
+ *   pyinner <k> <interp> <w> <live>  k native frames under its innermost
+ *                          Python frame; interp 1 when each is in the
+ *                          interpreter's module (a libpython*, or an
+ *                          executable named python*); the first w in an
+ *                          allocator wrapper's (libc, libglib-2.0); the
+ *                          trace's live bytes
  *   pyouter <n>            and n native frames past it (the line after)
  *
  * With --leaks, the same checks, then what the in-process leak check wrote
@@ -326,6 +327,8 @@ static void read_traces(void)
         memcpy(ips + (size_t)(depth - shared) * 8, prev + (size_t)(before - shared) * 8,
                (size_t)shared * 8);
         before = depth;
+        struct hsnap_stat stat;
+        memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);
         if (py_lines) {
             unsigned k = 0, interp = 1, w = 0;
             uint64_t ip = 0;
@@ -342,12 +345,11 @@ static void read_traces(void)
                     memcpy(&ip, ips + 8 * j, 8);
                     outer += (ip & HSNAP_PY_TAG_MASK) != HSNAP_PY_TAG;
                 }
-                printf("pyinner %u %u %u\n", k, interp, w);
+                printf("pyinner %u %u %u %llu\n", k, interp, w,
+                       (unsigned long long)stat.live_bytes);
                 printf("pyouter %u\n", outer);
             }
         }
-        struct hsnap_stat stat;
-        memcpy(&stat, take(&st, sizeof stat, "short stat"), sizeof stat);
         live += stat.live_bytes;
         s.live_count += stat.live_count;
         s.malloc_count += tflags & HSNAP_TRACE_MMAP ? 0 : stat.live_count;

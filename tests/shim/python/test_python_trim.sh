@@ -39,7 +39,7 @@ while read -r tag py; do
   else t_fail "python_trimmed_stack_keeps_extension_frames_$tag" \
     "ext_call x$calls; not Python: $others; $(head -2 "$T/ext-$tag.txt" | tr '\n' '|')"; fi
   # Under the innermost Python frame (hsnap_dump --python: "pyinner K
-  # INTERP W"): trim keeps one frame where all are the interpreter's (none
+  # INTERP W LIVE"): trim keeps one frame where all are the interpreter's (none
   # with more), all keeps chains of them; a C extension's keep theirs.
   "$T/hsnap_dump" --python "$T/trim-$tag.hsnap" >"$T/pyin-trim-$tag.txt" 2>&1
   "$T/hsnap_dump" --python "$T/all-$tag.hsnap" >"$T/pyin-all-$tag.txt" 2>&1
